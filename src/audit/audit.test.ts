@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { openTestDatabase, TEST_DRIVERS, type Database } from '../db';
+import { ManualClock, systemCaller } from '../kernel';
+import { eventHash, listAuditEvents, recordAudit, verifyAuditChain } from '.';
+
+describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
+  let db: Database;
+  afterEach(async () => db?.close());
+
+  async function seed(count: number): Promise<void> {
+    const clock = new ManualClock('2026-07-01T00:00:00Z');
+    for (let i = 0; i < count; i++) {
+      clock.advance(1000);
+      await db.transaction((tx) =>
+        recordAudit(tx, systemCaller(), clock, {
+          action: 'thing.changed',
+          entityType: 'thing',
+          entityId: `thing-${i}`,
+          before: { n: i, big: 10n ** 20n },
+          after: { n: i + 1, nested: { b: 2, a: 1 } },
+        }),
+      );
+    }
+  }
+
+  /** Changes a row by hand, as a DBA with a grudge would: past the append-only trigger. */
+  async function tamper(statement: ReturnType<typeof sql>): Promise<void> {
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`alter table audit_events disable trigger audit_events_no_update`);
+      await tx.execute(statement);
+      await tx.execute(sql`alter table audit_events enable trigger audit_events_no_update`);
+    });
+  }
+
+  it('verifies an untouched chain', async () => {
+    db = await openTestDatabase(driver);
+    await seed(5);
+    const result = await verifyAuditChain(db.orm);
+    expect(result).toMatchObject({ ok: true, events: 5 });
+  });
+
+  it('hashes in the database exactly as the verifier does, for any script and value', async () => {
+    db = await openTestDatabase(driver);
+    const clock = new ManualClock('2026-07-01T00:00:00Z');
+    await db.transaction((tx) =>
+      recordAudit(tx, systemCaller(), clock, {
+        action: 'party.renamed',
+        entityType: 'party',
+        entityId: 'par_x',
+        before: { name: 'ООО «Ромашка»', note: 'tab\there, quote " and backslash \\' },
+        after: {
+          name: 'Ρομάσκα Α.Ε. — 株式会社 — €',
+          amount: 2n ** 70n,
+          nested: [{ z: 1, a: null }],
+        },
+      }),
+    );
+    const [event] = await listAuditEvents(db.orm, { entityId: 'par_x', limit: 1 });
+    expect(event && eventHash(event.prevHash, event)).toBe(event?.hash);
+    expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 1 });
+  });
+
+  it('refuses UPDATE and DELETE on audit events', async () => {
+    db = await openTestDatabase(driver);
+    await seed(1);
+    await expect(db.orm.execute(sql`update audit_events set actor = 'mallory'`)).rejects.toThrow();
+    await expect(db.orm.execute(sql`delete from audit_events`)).rejects.toThrow();
+    expect((await verifyAuditChain(db.orm)).ok).toBe(true);
+  });
+
+  it('names the altered event', async () => {
+    db = await openTestDatabase(driver);
+    await seed(5);
+    const [third] = (await listAuditEvents(db.orm, { entityId: 'thing-2', limit: 1 })) ?? [];
+    await tamper(sql`update audit_events set after = '{"n": 999}' where entity_id = 'thing-2'`);
+    const result = await verifyAuditChain(db.orm);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.brokenEvent?.id).toBe(third?.id);
+    expect(result.reason).toMatch(/altered/);
+  });
+
+  it('names the event after a removed one', async () => {
+    db = await openTestDatabase(driver);
+    await seed(5);
+    const [fourth] = await listAuditEvents(db.orm, { entityId: 'thing-3', limit: 1 });
+    await tamper(sql`delete from audit_events where entity_id = 'thing-2'`);
+    const result = await verifyAuditChain(db.orm);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.brokenEvent?.id).toBe(fourth?.id);
+  });
+
+  it('detects removal of the newest event through the head', async () => {
+    db = await openTestDatabase(driver);
+    await seed(3);
+    await tamper(sql`delete from audit_events where entity_id = 'thing-2'`);
+    const result = await verifyAuditChain(db.orm);
+    expect(result).toMatchObject({ ok: false, brokenEvent: null });
+  });
+
+  it('keeps the chain linear under concurrent appends', async () => {
+    db = await openTestDatabase(driver);
+    const clock = new ManualClock('2026-07-01T00:00:00Z');
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        db.transaction((tx) =>
+          recordAudit(tx, systemCaller(), clock, {
+            action: 'x.y',
+            entityType: 'x',
+            entityId: `${i}`,
+          }),
+        ),
+      ),
+    );
+    expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 20 });
+  });
+
+  it('writes nothing when the surrounding transaction fails', async () => {
+    db = await openTestDatabase(driver);
+    await seed(1);
+    await expect(
+      db.transaction(async (tx) => {
+        await recordAudit(tx, systemCaller(), new ManualClock('2026-01-01'), {
+          action: 'x.y',
+          entityType: 'x',
+          entityId: 'rolled-back',
+        });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 1 });
+  });
+});

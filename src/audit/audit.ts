@@ -1,0 +1,160 @@
+import { asc, desc, eq, gt, sql, and, type SQL } from 'drizzle-orm';
+import { newId, type Caller, type Clock } from '../kernel';
+import type { Orm } from '../db';
+import { auditEvents, auditHead } from './schema';
+import { eventBody, eventHash, GENESIS_HASH, toJsonValue } from './hash';
+
+export interface AuditEntry {
+  /** What happened, as `<entity>.<verb>`: `licence.suspended`, `invoice.settled`. */
+  action: string;
+  entityType: string;
+  entityId: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/**
+ * Appends one event to the audit chain. Call it inside the same transaction as the change it
+ * records, so the change and its audit event commit together or not at all. The head row is
+ * locked for the rest of the transaction, which serializes appends and keeps the chain linear.
+ */
+export async function recordAudit(
+  tx: Orm,
+  caller: Caller,
+  clock: Clock,
+  entry: AuditEntry,
+): Promise<string> {
+  const at = clock.now();
+  const event = {
+    id: newId('auditEvent', at),
+    at,
+    actor: caller.actorId,
+    actorRole: caller.role,
+    participantId: caller.participantId === 'system' ? null : caller.participantId,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    before: entry.before === undefined ? null : toJsonValue(entry.before),
+    after: entry.after === undefined ? null : toJsonValue(entry.after),
+    requestId: caller.requestId,
+  };
+  // One statement, one round trip: lock the head row, hash (PostgreSQL's built-in sha256 over
+  // the same `prevHash + "\n" + canonical body` that `eventHash` computes), insert the event and
+  // advance the head. The head row stays locked until the caller's transaction ends, which keeps
+  // the chain linear; callers append last so that the lock is held briefly.
+  const body = eventBody(event);
+  await tx.execute(sql`
+    with prev as (
+      select last_hash from audit_head where singleton = 1 for update
+    ), inserted as (
+      insert into audit_events
+        (id, at, actor, actor_role, participant_id, action, entity_type, entity_id,
+         before, after, request_id, prev_hash, hash)
+      select ${event.id}, ${at.toISOString()}::timestamptz, ${event.actor}, ${event.actorRole},
+        ${event.participantId}, ${event.action}, ${event.entityType}, ${event.entityId},
+        ${event.before === null ? null : JSON.stringify(event.before)}::jsonb,
+        ${event.after === null ? null : JSON.stringify(event.after)}::jsonb,
+        ${event.requestId}, prev.last_hash,
+        encode(sha256(convert_to(prev.last_hash || E'\n' || ${body}, 'UTF8')), 'hex')
+      from prev
+      returning id, hash
+    )
+    update audit_head
+       set count = audit_head.count + 1, last_hash = inserted.hash, last_id = inserted.id
+      from inserted
+     where audit_head.singleton = 1`);
+  return event.id;
+}
+
+export type AuditVerification =
+  | { ok: true; events: number; headHash: string }
+  | {
+      ok: false;
+      events: number;
+      /** The first event whose stored hash or link does not verify (null when only the head is off). */
+      brokenEvent: { seq: string; id: string } | null;
+      reason: string;
+    };
+
+/**
+ * Recomputes the whole chain, in batches, and names the first event that does not verify: an
+ * altered row fails its own hash; a removed row breaks the next event's link; removing the
+ * newest events is caught by the head row's count and last hash.
+ */
+export async function verifyAuditChain(
+  orm: Orm,
+  onProgress?: (checked: number) => void,
+  batchSize = 2_000,
+): Promise<AuditVerification> {
+  let prevHash = GENESIS_HASH;
+  let lastSeq = 0n;
+  let checked = 0;
+  for (;;) {
+    const rows = await orm
+      .select()
+      .from(auditEvents)
+      .where(gt(auditEvents.seq, lastSeq))
+      .orderBy(asc(auditEvents.seq))
+      .limit(batchSize);
+    for (const row of rows) {
+      const at = { seq: row.seq.toString(), id: row.id };
+      if (row.prevHash !== prevHash) {
+        return {
+          ok: false,
+          events: checked,
+          brokenEvent: at,
+          reason: `event ${row.id} (seq ${row.seq}) links to ${row.prevHash.slice(0, 12)}… but the previous event hashes to ${prevHash.slice(0, 12)}…: an event before it was altered or removed`,
+        };
+      }
+      const recomputed = eventHash(prevHash, row);
+      if (recomputed !== row.hash) {
+        return {
+          ok: false,
+          events: checked,
+          brokenEvent: at,
+          reason: `event ${row.id} (seq ${row.seq}) does not match its hash: the row was altered`,
+        };
+      }
+      prevHash = row.hash;
+      lastSeq = row.seq;
+      checked++;
+    }
+    onProgress?.(checked);
+    if (rows.length < batchSize) break;
+  }
+  const [head] = await orm.select().from(auditHead).where(eq(auditHead.singleton, 1));
+  if (!head || head.count !== BigInt(checked) || head.lastHash !== prevHash) {
+    return {
+      ok: false,
+      events: checked,
+      brokenEvent: null,
+      reason: `the chain has ${checked} events ending in ${prevHash.slice(0, 12)}… but its head records ${head?.count ?? 0} ending in ${head?.lastHash.slice(0, 12) ?? '?'}…: the newest events were removed or the head was altered`,
+    };
+  }
+  return { ok: true, events: checked, headHash: prevHash };
+}
+
+export interface AuditQuery {
+  entityType?: string | undefined;
+  entityId?: string | undefined;
+  action?: string | undefined;
+  actor?: string | undefined;
+  /** Return events with seq below this (for paging backwards from the newest). */
+  beforeSeq?: bigint | undefined;
+  limit: number;
+}
+
+export async function listAuditEvents(orm: Orm, query: AuditQuery) {
+  const conditions: SQL[] = [];
+  if (query.entityType) conditions.push(eq(auditEvents.entityType, query.entityType));
+  if (query.entityId) conditions.push(eq(auditEvents.entityId, query.entityId));
+  if (query.action) conditions.push(eq(auditEvents.action, query.action));
+  if (query.actor) conditions.push(eq(auditEvents.actor, query.actor));
+  if (query.beforeSeq !== undefined) conditions.push(sql`${auditEvents.seq} < ${query.beforeSeq}`);
+  return orm
+    .select()
+    .from(auditEvents)
+    .where(conditions.length ? and(...conditions) : undefined)
+    .orderBy(desc(auditEvents.seq))
+    .limit(query.limit);
+}

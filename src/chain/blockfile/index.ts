@@ -1,0 +1,2 @@
+export { BlockFileChainSource } from './source';
+export type { AddBlocksResult } from './source';

@@ -1,0 +1,41 @@
+export type { BlockHeaderInfo, ChainSource, ChainTip, MempoolAcceptResult } from './source';
+export {
+  Simnet,
+  SimnetChainSource,
+  POLICY as SIMNET_POLICY,
+  REGTEST as SIMNET_REGTEST,
+  startSimnetRpcServer,
+  RPC_ERRORS as BITCOIN_CORE_RPC_ERRORS,
+} from './simnet';
+export type {
+  AcceptResult,
+  Coin as SimnetCoin,
+  Utxo as SimnetUtxo,
+  SimnetRpcServer,
+  SimnetRpcServerOptions,
+} from './simnet';
+export {
+  BitcoindChainSource,
+  BitcoindRpcClient,
+  RPC_ERROR as BITCOIND_RPC_ERROR,
+} from './bitcoind';
+export type {
+  BitcoindChainSourceOptions,
+  BitcoindRpcOptions,
+  RpcCall as BitcoindRpcCall,
+  RpcOutcome as BitcoindRpcOutcome,
+} from './bitcoind';
+export { BlockFileChainSource } from './blockfile';
+export type { AddBlocksResult } from './blockfile';
+export { ChainWatcher } from './watcher';
+export type {
+  ChainConsumer,
+  ChainWatcherOptions,
+  SyncResult,
+  WatchedBlock,
+  WatchedOutput,
+  WatchedTransaction,
+  WatcherEvents,
+  WatcherLogger,
+  WatcherProgress,
+} from './watcher';

@@ -1,0 +1,11 @@
+export { ChainWatcher } from './watcher';
+export type {
+  ChainConsumer,
+  ChainWatcherOptions,
+  SyncResult,
+  WatcherEvents,
+  WatcherLogger,
+  WatcherProgress,
+} from './watcher';
+export type { WatchedBlock, WatchedOutput, WatchedTransaction } from './block';
+export { chainWatcherBlocks, chainWatcherConsumers } from './schema';

@@ -1,0 +1,578 @@
+import { and, desc, eq, gte, lte } from 'drizzle-orm';
+import type { Database, Orm } from '../../db';
+import { AppError, isAppError, systemClock, type Clock } from '../../kernel';
+import type { ChainSource, ChainTip } from '../source';
+import { chainWatcherBlocks, chainWatcherConsumers } from './schema';
+import {
+  decodeWatchedBlock,
+  decodeWatchedTransaction,
+  type WatchedBlock,
+  type WatchedTransaction,
+} from './block';
+
+/**
+ * A consumer of chain events. Its handlers run INSIDE the database transaction that moves the
+ * watcher's cursor, with that transaction's `tx`: whatever the consumer writes through `tx`
+ * commits together with the cursor or not at all. Hence exactly-once delivery across restarts:
+ *
+ * - a crash (or a thrown error) before the commit rolls back the consumer's writes and the
+ *   cursor together; the next sync delivers the same block again;
+ * - after the commit the cursor names the block, so no later sync delivers it again.
+ *
+ * A handler that throws aborts the block for every consumer; the watcher retries it on the next
+ * sync. Handlers must not write outside `tx` (another connection, a message bus) if they rely on
+ * this guarantee; those side effects should be driven from rows written through `tx`.
+ */
+export interface ChainConsumer {
+  /** Stable name: the watcher remembers where each consumer started under this name. */
+  readonly name: string;
+  blockConnected?(block: WatchedBlock, tx: Orm): Promise<void>;
+  blockDisconnected?(block: WatchedBlock, tx: Orm): Promise<void>;
+}
+
+export interface WatcherProgress {
+  readonly height: number;
+  readonly hash: string;
+  readonly tipHeight: number;
+}
+
+export interface WatcherLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+const silentLogger: WatcherLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface ChainWatcherOptions {
+  readonly source: ChainSource;
+  readonly database: Database;
+  /** Cursor name, so that several watchers (e.g. one per network) can share a database. */
+  readonly name?: string;
+  /**
+   * The first height to connect when the cursor is empty (a fresh database). Default: the tip
+   * at the first sync, i.e. the watcher does not replay history unless asked to.
+   */
+  readonly startHeight?: number;
+  /**
+   * How many connected blocks the cursor keeps (default 144, one day). A reorganization deeper
+   * than this is refused with CHAIN_REORG_TOO_DEEP. Bitcoin Core keeps undo data for far more.
+   */
+  readonly window?: number;
+  /** Poll interval of start() in ms (default 5000). */
+  readonly pollIntervalMs?: number;
+  /** Upper bound of the retry backoff while the source is unreachable, in ms (default 300000). */
+  readonly maxBackoffMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: WatcherLogger;
+  /** Called after every connected block, for catch-up progress bars. */
+  readonly onProgress?: (progress: WatcherProgress) => void;
+}
+
+export interface SyncResult {
+  readonly connected: number;
+  readonly disconnected: number;
+  /** The cursor after the sync, or null when nothing has been connected yet. */
+  readonly cursor: ChainTip | null;
+}
+
+export interface WatcherEvents {
+  /** After commit, for in-process listeners that need no exactly-once guarantee. */
+  blockConnected: (block: WatchedBlock) => void;
+  blockDisconnected: (block: WatchedBlock) => void;
+  /** A transaction seen in the source's mempool for the first time by this process. */
+  mempoolTx: (tx: WatchedTransaction) => void;
+  /** A failed sync in start()'s loop (the loop keeps going, except for CHAIN_REORG_TOO_DEEP). */
+  error: (error: unknown) => void;
+}
+
+type Listeners = { [K in keyof WatcherEvents]: Set<WatcherEvents[K]> };
+
+interface CursorRow {
+  readonly height: number;
+  readonly hash: string;
+  readonly previousHash: string | null;
+  readonly time: number;
+}
+
+/**
+ * Follows the active chain of a ChainSource, block by block, and tells consumers about every
+ * block connected to or disconnected from it. On a reorganization it disconnects the blocks
+ * that left the chain, newest first, before connecting the new branch, oldest first.
+ *
+ * The cursor (the last `window` blocks connected, with heights) lives in the database, so a new
+ * watcher over the same database resumes where the last one committed and finds the fork point
+ * of a reorganization that happened while it was down.
+ *
+ * Consumers registered later start at the cursor as it is then: they see blocks connected after
+ * their first registration, not history (rescanFrom() replays history to everyone).
+ */
+export class ChainWatcher {
+  readonly name: string;
+  readonly #source: ChainSource;
+  readonly #db: Database;
+  readonly #window: number;
+  readonly #pollIntervalMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #clock: Clock;
+  readonly #logger: WatcherLogger;
+  readonly #onProgress: ((progress: WatcherProgress) => void) | undefined;
+  #startHeight: number | undefined;
+  readonly #consumers: { consumer: ChainConsumer; startHeight: number }[] = [];
+  readonly #listeners: Listeners = {
+    blockConnected: new Set(),
+    blockDisconnected: new Set(),
+    mempoolTx: new Set(),
+    error: new Set(),
+  };
+  #seenMempool = new Set<string>();
+  #exclusive: Promise<unknown> = Promise.resolve();
+  #loop: Promise<void> | undefined;
+  #stopping: AbortController | undefined;
+
+  constructor(options: ChainWatcherOptions) {
+    this.#source = options.source;
+    this.#db = options.database;
+    this.name = options.name ?? 'default';
+    this.#window = options.window ?? 144;
+    if (!Number.isInteger(this.#window) || this.#window < 2) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `window must be an integer of at least 2 blocks, got ${this.#window}`,
+      );
+    }
+    if (
+      options.startHeight !== undefined &&
+      (!Number.isInteger(options.startHeight) || options.startHeight < 0)
+    ) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `startHeight must be a non-negative integer, got ${options.startHeight}`,
+      );
+    }
+    this.#startHeight = options.startHeight;
+    this.#pollIntervalMs = options.pollIntervalMs ?? 5_000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 300_000;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#onProgress = options.onProgress;
+  }
+
+  on<K extends keyof WatcherEvents>(event: K, listener: WatcherEvents[K]): () => void {
+    (this.#listeners[event] as Set<WatcherEvents[K]>).add(listener);
+    return () => (this.#listeners[event] as Set<WatcherEvents[K]>).delete(listener);
+  }
+
+  #emit<K extends keyof WatcherEvents>(event: K, ...args: Parameters<WatcherEvents[K]>): void {
+    for (const listener of this.#listeners[event]) {
+      try {
+        (listener as (...a: Parameters<WatcherEvents[K]>) => void)(...args);
+      } catch (error) {
+        this.#logger.error(`a ${event} listener threw`, {
+          watcher: this.name,
+          error: describe(error),
+        });
+      }
+    }
+  }
+
+  /**
+   * Registers a consumer. The first time a name is registered with this watcher it starts at the
+   * current cursor (it receives blocks above it); later registrations under the same name (after
+   * a restart) keep the recorded start.
+   */
+  async registerConsumer(consumer: ChainConsumer): Promise<void> {
+    if (this.#consumers.some((c) => c.consumer.name === consumer.name)) {
+      throw new AppError(
+        'CONFLICT',
+        `a consumer named "${consumer.name}" is already registered with watcher "${this.name}"`,
+      );
+    }
+    const startHeight = await this.#exclusively(() =>
+      this.#db.transaction(async (tx) => {
+        const top = await this.#top(tx);
+        await tx
+          .insert(chainWatcherConsumers)
+          .values({
+            watcher: this.name,
+            consumer: consumer.name,
+            startHeight: top?.height ?? -1,
+            registeredAt: this.#clock.now(),
+          })
+          .onConflictDoNothing();
+        const [row] = await tx
+          .select({ startHeight: chainWatcherConsumers.startHeight })
+          .from(chainWatcherConsumers)
+          .where(
+            and(
+              eq(chainWatcherConsumers.watcher, this.name),
+              eq(chainWatcherConsumers.consumer, consumer.name),
+            ),
+          );
+        return row?.startHeight ?? -1;
+      }),
+    );
+    this.#consumers.push({ consumer, startHeight });
+  }
+
+  /** The newest block the watcher has connected (committed), or null. */
+  async cursor(): Promise<ChainTip | null> {
+    const top = await this.#top(this.#db.orm);
+    return top ? { height: top.height, hash: top.hash } : null;
+  }
+
+  /** Brings the cursor to the source's tip: disconnects stale blocks, connects new ones. */
+  syncOnce(): Promise<SyncResult> {
+    return this.#exclusively(() => this.#sync());
+  }
+
+  /**
+   * Starts over from `height` after a reorganization deeper than the window (or to replay
+   * history): forgets the cursor, then connects every block from `height` to the tip. Consumers
+   * receive blockConnected again for blocks they may have seen (they are keyed by block hash and
+   * must treat a repeat as a no-op) and no blockDisconnected for blocks that left the chain
+   * below the window; reconcile those from the node if it matters.
+   */
+  rescanFrom(height: number): Promise<SyncResult> {
+    if (!Number.isInteger(height) || height < 0) {
+      return Promise.reject(
+        new AppError('VALIDATION_FAILED', `height must be a non-negative integer, got ${height}`),
+      );
+    }
+    return this.#exclusively(async () => {
+      await this.#db.transaction(async (tx) => {
+        await tx.delete(chainWatcherBlocks).where(eq(chainWatcherBlocks.watcher, this.name));
+        await tx
+          .update(chainWatcherConsumers)
+          .set({ startHeight: -1 })
+          .where(eq(chainWatcherConsumers.watcher, this.name));
+      });
+      for (const entry of this.#consumers) entry.startHeight = -1;
+      this.#startHeight = height;
+      this.#logger.warn('rescanning the chain', { watcher: this.name, fromHeight: height });
+      return this.#sync();
+    });
+  }
+
+  /** Emits mempoolTx for mempool transactions not seen before; returns their txids. */
+  syncMempool(): Promise<string[]> {
+    return this.#exclusively(async () => {
+      const txids = await this.#source.getMempoolTxids();
+      const fresh = txids.filter((txid) => !this.#seenMempool.has(txid));
+      // Only the current mempool is remembered, so the set stays the size of the mempool.
+      this.#seenMempool = new Set(txids);
+      const announced: string[] = [];
+      for (const txid of fresh) {
+        let raw: Uint8Array;
+        try {
+          raw = await this.#source.getRawTransaction(txid);
+        } catch (error) {
+          if (isAppError(error) && error.code === 'TX_NOT_FOUND') continue; // left the mempool meanwhile
+          throw error;
+        }
+        this.#emit('mempoolTx', decodeWatchedTransaction(raw, this.#source.network));
+        announced.push(txid);
+      }
+      return announced;
+    });
+  }
+
+  /**
+   * Polls the source every pollIntervalMs until stop(). While the source is unreachable it
+   * retries with exponential backoff (doubling up to maxBackoffMs), logs each failure and keeps
+   * its state. A reorganization deeper than the window stops the loop: it needs an operator.
+   */
+  start(): void {
+    if (this.#loop) return;
+    const stopping = new AbortController();
+    this.#stopping = stopping;
+    this.#loop = this.#run(stopping.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping?.abort();
+    await this.#loop;
+    this.#loop = undefined;
+    this.#stopping = undefined;
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await this.syncOnce();
+        await this.syncMempool();
+        if (failures > 0)
+          this.#logger.info('chain source reachable again', { watcher: this.name, failures });
+        failures = 0;
+      } catch (error) {
+        this.#emit('error', error);
+        if (isAppError(error) && error.code === 'CHAIN_REORG_TOO_DEEP') {
+          this.#logger.error(error.message, { watcher: this.name });
+          return;
+        }
+        failures++;
+        this.#logger.warn('chain sync failed; retrying', {
+          watcher: this.name,
+          failures,
+          retryInMs: this.#delay(failures),
+          error: describe(error),
+        });
+      }
+      await sleep(this.#delay(failures), signal);
+    }
+  }
+
+  #delay(failures: number): number {
+    if (failures === 0) return this.#pollIntervalMs;
+    return Math.min(this.#pollIntervalMs * 2 ** Math.min(failures, 30), this.#maxBackoffMs);
+  }
+
+  #exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#exclusive.then(fn, fn);
+    this.#exclusive = run.catch(() => undefined);
+    return run;
+  }
+
+  async #top(orm: Orm): Promise<CursorRow | undefined> {
+    const [row] = await orm
+      .select()
+      .from(chainWatcherBlocks)
+      .where(eq(chainWatcherBlocks.watcher, this.name))
+      .orderBy(desc(chainWatcherBlocks.height))
+      .limit(1);
+    return row;
+  }
+
+  async #sync(): Promise<SyncResult> {
+    let connected = 0;
+    let disconnected = 0;
+    let tip = await this.#source.getTip();
+    // The cursor's newest row, kept in memory while this sync extends it; re-read after a rewind.
+    let known: { top: CursorRow | undefined } | undefined;
+    for (;;) {
+      known ??= { top: await this.#top(this.#db.orm) };
+      const { top } = known;
+      if (!top) {
+        const start = this.#startHeight ?? tip.height;
+        if (start > tip.height) break;
+        const block = await this.#fetchActive(start);
+        if (!block) {
+          tip = await this.#source.getTip();
+          continue;
+        }
+        await this.#connect(block, null, tip);
+        known = { top: cursorRowOf(block) };
+        connected++;
+        continue;
+      }
+      if (top.hash === tip.hash) {
+        // The tip may have moved while we caught up: only stop when it has not.
+        const latest = await this.#source.getTip();
+        if (latest.hash === tip.hash) break;
+        tip = latest;
+        continue;
+      }
+      if (top.height < tip.height) {
+        const block = await this.#fetchActive(top.height + 1);
+        if (!block) {
+          tip = await this.#source.getTip();
+          continue;
+        }
+        if (block.previousHash === top.hash) {
+          await this.#connect(block, top, tip);
+          known = { top: cursorRowOf(block) };
+          connected++;
+          continue;
+        }
+      }
+      // The cursor's newest block is not the parent of the active chain's next block (or the
+      // active chain is now shorter): the chain reorganized. Disconnect back to the fork point.
+      const undone = await this.#rewind();
+      known = undefined;
+      disconnected += undone;
+      const latest = await this.#source.getTip();
+      // Nothing to undo and a tip that did not move: the source is behind our cursor (a node
+      // restarting from an older state); wait for it rather than spin.
+      if (undone === 0 && latest.hash === tip.hash) break;
+      tip = latest;
+    }
+    return { connected, disconnected, cursor: await this.cursor() };
+  }
+
+  /** The active block at `height`, parsed; undefined when the chain no longer reaches it. */
+  async #fetchActive(height: number): Promise<WatchedBlock | undefined> {
+    try {
+      const hash = await this.#source.getBlockHash(height);
+      const raw = await this.#source.getBlock(hash);
+      return decodeWatchedBlock(raw, hash, height, this.#source.network);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'BLOCK_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  async #activeHash(height: number): Promise<string | null> {
+    try {
+      return await this.#source.getBlockHash(height);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'BLOCK_NOT_FOUND') return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Finds the newest cursor block still on the active chain and disconnects every block above
+   * it, newest first, each in its own transaction. Nothing is disconnected when no cursor block
+   * is on the active chain: that reorganization is deeper than the window.
+   */
+  async #rewind(): Promise<number> {
+    const rows = await this.#db.orm
+      .select()
+      .from(chainWatcherBlocks)
+      .where(eq(chainWatcherBlocks.watcher, this.name))
+      .orderBy(desc(chainWatcherBlocks.height));
+    const stale: CursorRow[] = [];
+    let forkFound = false;
+    for (const row of rows) {
+      if ((await this.#activeHash(row.height)) === row.hash) {
+        forkFound = true;
+        break;
+      }
+      stale.push(row);
+    }
+    const lowest = rows.at(-1);
+    if (!forkFound && lowest) {
+      throw new AppError(
+        'CHAIN_REORG_TOO_DEEP',
+        `watcher "${this.name}": none of the ${rows.length} blocks it keeps (heights ${lowest.height}–${rows[0]?.height ?? lowest.height}) is on the active chain any more, so the reorganization is deeper than its window of ${this.#window} blocks. Check that the node follows the right chain, then rescan from a height below ${lowest.height} (watcher.rescanFrom(height))`,
+        { details: { watcher: this.name, lowestHeight: lowest.height, window: this.#window } },
+      );
+    }
+    for (const row of stale) {
+      const block = await this.#fetchStale(row);
+      await this.#disconnect(block);
+    }
+    return stale.length;
+  }
+
+  async #fetchStale(row: CursorRow): Promise<WatchedBlock> {
+    try {
+      const raw = await this.#source.getBlock(row.hash);
+      return decodeWatchedBlock(raw, row.hash, row.height, this.#source.network);
+    } catch (error) {
+      if (!(isAppError(error) && error.code === 'BLOCK_NOT_FOUND')) throw error;
+      this.#logger.warn(
+        'a disconnected block is no longer served by the source; consumers get its hash only',
+        {
+          watcher: this.name,
+          hash: row.hash,
+          height: row.height,
+        },
+      );
+      return {
+        hash: row.hash,
+        height: row.height,
+        previousHash: row.previousHash,
+        time: row.time,
+        transactions: [],
+        complete: false,
+      };
+    }
+  }
+
+  async #connect(block: WatchedBlock, expectedTop: CursorRow | null, tip: ChainTip): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await this.#lockTop(tx, expectedTop?.hash ?? null);
+      await tx.insert(chainWatcherBlocks).values({
+        watcher: this.name,
+        height: block.height,
+        hash: block.hash,
+        previousHash: block.previousHash,
+        time: block.time,
+        connectedAt: this.#clock.now(),
+      });
+      for (const { consumer, startHeight } of this.#consumers) {
+        if (block.height > startHeight) await consumer.blockConnected?.(block, tx);
+      }
+      await tx
+        .delete(chainWatcherBlocks)
+        .where(
+          and(
+            eq(chainWatcherBlocks.watcher, this.name),
+            lte(chainWatcherBlocks.height, block.height - this.#window),
+          ),
+        );
+    });
+    this.#emit('blockConnected', block);
+    this.#onProgress?.({
+      height: block.height,
+      hash: block.hash,
+      tipHeight: Math.max(tip.height, block.height),
+    });
+  }
+
+  async #disconnect(block: WatchedBlock): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await this.#lockTop(tx, block.hash);
+      await tx
+        .delete(chainWatcherBlocks)
+        .where(
+          and(
+            eq(chainWatcherBlocks.watcher, this.name),
+            gte(chainWatcherBlocks.height, block.height),
+          ),
+        );
+      for (const { consumer, startHeight } of [...this.#consumers].reverse()) {
+        if (block.height > startHeight) await consumer.blockDisconnected?.(block, tx);
+      }
+    });
+    this.#emit('blockDisconnected', block);
+  }
+
+  /**
+   * Locks the cursor's newest row and checks it is the one this sync read: a second watcher
+   * instance over the same database (a misconfiguration) then fails instead of double-delivering.
+   */
+  async #lockTop(tx: Orm, expectedHash: string | null): Promise<void> {
+    const [row] = await tx
+      .select({ hash: chainWatcherBlocks.hash })
+      .from(chainWatcherBlocks)
+      .where(eq(chainWatcherBlocks.watcher, this.name))
+      .orderBy(desc(chainWatcherBlocks.height))
+      .limit(1)
+      .for('update');
+    if ((row?.hash ?? null) !== expectedHash) {
+      throw new AppError(
+        'CONFLICT',
+        `watcher "${this.name}": its cursor moved underneath it (expected ${expectedHash ?? 'an empty cursor'}, found ${row?.hash ?? 'an empty cursor'}); is another watcher with the same name running?`,
+      );
+    }
+  }
+}
+
+function cursorRowOf(block: WatchedBlock): CursorRow {
+  return {
+    height: block.height,
+    hash: block.hash,
+    previousHash: block.previousHash,
+    time: block.time,
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

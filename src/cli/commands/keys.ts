@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { AppError, isRole, systemCaller, ROLES } from '../../kernel';
+import { SCHEME_PARTICIPANT_ID } from '../../access';
+import { printResult } from '../io';
+import type { CliContext } from '../program';
+
+export function registerKeyCommands(program: Command, context: CliContext): void {
+  const keys = program.command('keys').description('manage API keys');
+
+  keys
+    .command('create')
+    .description('create an API key and print its token once (bootstraps the first supervisor key)')
+    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+    .option(
+      '--participant <id>',
+      'participant the key acts for (default for supervisor/auditor: the scheme)',
+    )
+    .option('--platform <id>', "for a company key: the company's platform")
+    .option('--name <name>', 'a label for the key', 'cli')
+    .option('--json', 'print JSON')
+    .action(
+      async (options: {
+        role: string;
+        participant?: string;
+        platform?: string;
+        name: string;
+        json?: boolean;
+      }) => {
+        if (!isRole(options.role)) {
+          throw new AppError(
+            'VALIDATION_FAILED',
+            `--role must be one of ${ROLES.join(', ')}, got "${options.role}"`,
+          );
+        }
+        const participantId =
+          options.participant ??
+          (options.role === 'supervisor' || options.role === 'auditor'
+            ? SCHEME_PARTICIPANT_ID
+            : undefined);
+        if (!participantId) {
+          throw new AppError(
+            'VALIDATION_FAILED',
+            `--participant is required for a ${options.role} key`,
+          );
+        }
+        const created = await context.withPlatform((platform) =>
+          platform.services.keys.create(systemCaller('cli'), {
+            role: options.role as (typeof ROLES)[number],
+            participantId,
+            platformId: options.platform ?? null,
+            name: options.name,
+          }),
+        );
+        printResult(
+          context.io,
+          {
+            id: created.id,
+            role: created.role,
+            participantId: created.participantId,
+            token: created.token,
+          },
+          options.json ?? false,
+        );
+        if (!options.json) context.io.stderr('Store the token now: it is not shown again.');
+      },
+    );
+
+  keys
+    .command('list')
+    .description('list API keys')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const list = await context.withPlatform((platform) =>
+        platform.services.keys.list(systemCaller('cli')),
+      );
+      if (options.json) {
+        context.io.stdout(JSON.stringify(list, null, 2));
+        return;
+      }
+      for (const key of list) {
+        context.io.stdout(
+          `${key.id}  ${key.role.padEnd(10)}  ${key.participantId.padEnd(30)}  ${key.revokedAt ? 'revoked' : 'active'}  ${key.name}`,
+        );
+      }
+    });
+
+  keys
+    .command('revoke <id>')
+    .description('revoke an API key')
+    .action(async (id: string) => {
+      await context.withPlatform((platform) =>
+        platform.services.keys.revoke(systemCaller('cli'), id),
+      );
+      context.io.stdout(`revoked ${id}`);
+    });
+}

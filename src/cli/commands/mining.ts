@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { AppError, formatBtc, systemCaller } from '../../kernel';
+import { printResult } from '../io';
+import type { CliContext } from '../program';
+
+export function registerMiningCommands(program: Command, context: CliContext): void {
+  const mining = program
+    .command('mining')
+    .description('mining sites, the ban calendar, attributions and violations');
+
+  mining
+    .command('ban-status <region> [at]')
+    .description('is the region banned at a time (ISO 8601, default now)?')
+    .option('--json', 'print JSON')
+    .action(async (region: string, at: string | undefined, options: { json?: boolean }) => {
+      const when = at ? new Date(at) : new Date();
+      if (Number.isNaN(when.getTime()))
+        throw new AppError('VALIDATION_FAILED', `at must be an ISO 8601 date-time, got "${at}"`);
+      const status = await context.withPlatform((platform) =>
+        platform.services.mining.isBanned(region, when),
+      );
+      printResult(
+        context.io,
+        {
+          region,
+          at: when.toISOString(),
+          banned: status.banned,
+          local: `${status.localDate} ${status.localTime} ${status.timeZone}`,
+          bans: status.bans.map((b) => `${b.id} ${b.description}`),
+        },
+        options.json ?? false,
+      );
+    });
+
+  mining
+    .command('violations')
+    .description('output mined in a region under a ban')
+    .action(async () => {
+      const violations = await context.withPlatform((platform) =>
+        platform.services.mining.listViolations(systemCaller('cli')),
+      );
+      for (const v of violations) {
+        context.io.stdout(
+          `${v.code}  ${v.status.padEnd(9)}  height ${v.height}  ${formatBtc(v.valueSats)} BTC  miner ${v.minerId}  site ${v.siteId}  region ${v.regionCode}  ban ${v.banId}`,
+        );
+      }
+    });
+}

@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { AppError, systemCaller } from '../../kernel';
+import type { ScreeningResult } from '../../compliance';
+import type { CliContext } from '../program';
+
+function print(context: CliContext, result: ScreeningResult, json: boolean): void {
+  if (json) {
+    context.io.stdout(JSON.stringify(result, null, 2));
+    return;
+  }
+  context.io.stdout(
+    `${result.outcome.toUpperCase()}  "${result.query}"  (lists ${result.listSnapshotIds.join(', ') || 'none loaded'})`,
+  );
+  for (const m of result.matches) {
+    context.io.stdout(
+      `  ${m.score.toFixed(3)}  ${m.outcome.padEnd(6)} ${m.source.padEnd(12)} ${m.listEntryId.padEnd(14)} ${m.primaryName}${m.matchedAlias ? `  (as "${m.matchedAlias}")` : ''}  [${m.listSnapshotId}]`,
+    );
+  }
+}
+
+export function registerScreenCommands(program: Command, context: CliContext): void {
+  const screen = program
+    .command('screen')
+    .description('screen a name or an address against the active sanctions lists');
+  screen
+    .command('name <name>')
+    .option('--type <type>', 'person | organization')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { type?: string; json?: boolean }) => {
+      if (
+        options.type !== undefined &&
+        options.type !== 'person' &&
+        options.type !== 'organization'
+      ) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `--type must be person or organization, got "${options.type}"`,
+        );
+      }
+      const type = options.type;
+      const result = await context.withPlatform((platform) =>
+        platform.services.compliance.screening.screenName(
+          systemCaller('cli'),
+          name,
+          type ? { type } : {},
+        ),
+      );
+      print(context, result, options.json ?? false);
+    });
+  screen
+    .command('address <address>')
+    .option('--json', 'print JSON')
+    .action(async (address: string, options: { json?: boolean }) => {
+      const result = await context.withPlatform((platform) =>
+        platform.services.compliance.screening.screenAddress(systemCaller('cli'), address),
+      );
+      print(context, result, options.json ?? false);
+    });
+}

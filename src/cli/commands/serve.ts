@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { buildHttpApp, openPlatform, startRuntime } from '../../app';
+import { demoKey, isSeeded, SIZES } from '../../demo';
+import type { CliContext } from '../program';
+import {
+  parseSeed,
+  parseSize,
+  printLogins,
+  printSummary,
+  progressFor,
+  seedDemoDatabase,
+} from './demo';
+
+interface ServeOptions {
+  port?: string;
+  host?: string;
+  demo: boolean;
+  size?: string;
+  seed?: string;
+}
+
+export function registerServeCommands(program: Command, context: CliContext): void {
+  const serve = async (options: ServeOptions) => {
+    const config = context.config();
+    const demo = options.demo && config.CHAIN === 'simnet';
+    if (demo) {
+      // First start: migrate, then seed the demo scheme (later starts reuse the data).
+      const probe = await openPlatform(config);
+      const seeded = await isSeeded(probe.services.registry).finally(() => probe.close());
+      if (!seeded) {
+        const size = parseSize(options.size ?? 'full');
+        context.io.stdout(
+          `Seeding a demo scheme (${size}: ${SIZES[size].days} days of activity on simnet, seed ${options.seed ?? '1'})`,
+        );
+        const started = Date.now();
+        const summary = await seedDemoDatabase(config, {
+          size,
+          seed: parseSeed(options.seed ?? '1'),
+          progress: progressFor(context.io, process.stdout.isTTY === true),
+        });
+        printSummary(context.io, summary);
+        context.io.stdout(`  in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      }
+    }
+    const platform = await openPlatform(config, { chain: true });
+    const app = await buildHttpApp(platform);
+    // While serving, simnet's blocks go to the demo's registered miners in turn, so the mining
+    // dashboard moves; without a demo they burn the subsidy (nobody's coins).
+    let turn = 0;
+    const runtime = await startRuntime(platform, {
+      onError: (where, error) =>
+        app.log.warn({ where, error: error instanceof Error ? error.message : String(error) }),
+      ...(demo ? { minerAddress: () => demoKey(`miner pool ${turn++ % 6}`).script } : {}),
+    });
+    const port = options.port === undefined ? config.PORT : Number(options.port);
+    const host = options.host ?? config.HOST;
+    const address = await app.listen({ port, host });
+    context.io.stdout(`Tradeclear is serving ${config.SCHEME_NAME} on ${address}`);
+    context.io.stdout(`  API docs:  ${address}/docs`);
+    context.io.stdout(
+      `  database:  ${platform.db.kind === 'pglite' ? `embedded (${config.DATA_DIR}/db)` : 'PostgreSQL (DATABASE_URL)'}`,
+    );
+    context.io.stdout(
+      `  chain:     ${config.CHAIN}${platform.simnet ? ` (a block every ${config.SIMNET_BLOCK_INTERVAL_SECONDS} s)` : ''}`,
+    );
+    if (demo) printLogins(context.io, address);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      context.io.stdout(`${signal} received, shutting down`);
+      void runtime
+        .stop()
+        .then(() => app.close())
+        .then(() => platform.close())
+        .finally(() => process.exit(0));
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  };
+
+  program
+    .command('serve')
+    .description('serve the API (and web UI) on HOST:PORT')
+    .option('--port <port>', 'port to listen on (default: PORT or 8080)')
+    .option('--host <host>', 'interface to listen on (default: HOST or 127.0.0.1)')
+    .action((options: { port?: string; host?: string }) => serve({ ...options, demo: false }));
+
+  program
+    .command('up')
+    .description(
+      'migrate, seed the demo on first start (simnet), then serve (what `npm start` runs)',
+    )
+    .option('--port <port>', 'port to listen on (default: PORT or 8080)')
+    .option('--host <host>', 'interface to listen on (default: HOST or 127.0.0.1)')
+    .option('--no-demo', 'start empty, for real use')
+    .option('--size <size>', 'demo size on first start: small or full', 'full')
+    .option('--seed <n>', 'seed of the demo replay', '1')
+    .action((options: ServeOptions) => serve(options));
+}

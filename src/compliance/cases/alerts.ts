@@ -1,0 +1,109 @@
+/**
+ * Raising an alert: alerts group into one open case per party (a partial unique index in the
+ * database keeps it to one), created on the first alert. Runs inside the caller's transaction.
+ *
+ * `deferAudit`: when given, the audit events are pushed there instead of appended at once, so
+ * that the caller appends them last in its transaction (the audit head row lock serializes every
+ * writer of the platform until commit; taking it last keeps it held briefly).
+ */
+import { and, eq, ne } from 'drizzle-orm';
+import { newId, type Caller, type Clock, type Random } from '../../kernel';
+import type { Orm } from '../../db';
+import { recordAudit, type AuditEntry } from '../../audit';
+import { alerts, cases, caseTransfers } from '../schema';
+
+export const ALERT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/**
+ * The severity stored on an alert, so that officers triage the worst first:
+ * - a sanctions screening hit (kind `screening`: a registered party or address matches a list
+ *   entry) is `critical`, whatever its score — it blocks transfers outright;
+ * - monitoring, by the rule's score (the default rule set scores 10–80, review at 50):
+ *   score ≥ 60 → `high`, ≥ 30 → `medium`, below → `low`;
+ * - exposure to a sanctioned address (`rule.sanctioned-exposure@…`) is at least `high`, however
+ *   many hops away (its score halves per hop).
+ */
+export function alertSeverity(input: {
+  kind: 'monitoring' | 'screening';
+  rule: string;
+  score: number;
+}): AlertSeverity {
+  if (input.kind === 'screening') return 'critical';
+  const byScore: AlertSeverity = input.score >= 60 ? 'high' : input.score >= 30 ? 'medium' : 'low';
+  if (input.rule.startsWith('rule.sanctioned-exposure@') && byScore !== 'high') return 'high';
+  return byScore;
+}
+
+export interface AlertInput {
+  partyId: string;
+  platformId: string | null;
+  kind: 'monitoring' | 'screening';
+  rule: string;
+  score: number;
+  message: string;
+  transferId?: string | null;
+  decisionId?: string | null;
+}
+
+export async function raiseAlert(
+  tx: Orm,
+  caller: Caller,
+  clock: Clock,
+  random: Random,
+  input: AlertInput,
+  deferAudit?: AuditEntry[],
+): Promise<{ alertId: string; caseId: string; caseCreated: boolean }> {
+  const audit = async (entry: AuditEntry): Promise<void> => {
+    if (deferAudit) deferAudit.push(entry);
+    else await recordAudit(tx, caller, clock, entry);
+  };
+  const now = clock.now();
+  const [open] = await tx
+    .select({ id: cases.id })
+    .from(cases)
+    .where(and(eq(cases.partyId, input.partyId), ne(cases.state, 'closed')))
+    .for('update');
+  let caseId = open?.id;
+  let caseCreated = false;
+  if (caseId === undefined) {
+    caseId = newId('case', now, random);
+    caseCreated = true;
+    const row = {
+      id: caseId,
+      partyId: input.partyId,
+      platformId: input.platformId,
+      state: 'open',
+      outcome: null,
+      assignee: null,
+      notes: [],
+      openedAt: now,
+      closedAt: null,
+    };
+    await tx.insert(cases).values(row);
+    await audit({ action: 'case.opened', entityType: 'case', entityId: caseId, after: row });
+  }
+  const alertId = newId('alert', now, random);
+  const alert = {
+    id: alertId,
+    partyId: input.partyId,
+    platformId: input.platformId,
+    caseId,
+    kind: input.kind,
+    rule: input.rule,
+    score: input.score,
+    message: input.message,
+    transferId: input.transferId ?? null,
+    decisionId: input.decisionId ?? null,
+    createdAt: now,
+  };
+  await tx.insert(alerts).values(alert);
+  if (input.transferId) {
+    await tx
+      .insert(caseTransfers)
+      .values({ caseId, transferId: input.transferId })
+      .onConflictDoNothing();
+  }
+  await audit({ action: 'alert.raised', entityType: 'alert', entityId: alertId, after: alert });
+  return { alertId, caseId, caseCreated };
+}

@@ -1,0 +1,344 @@
+/**
+ * Cases: alerts grouped per party; states open → investigating → closed with an outcome
+ * (confirmed, falsePositive, reported), an assignee, notes and linked transfers; a closed
+ * reported case exports as a goAML STR. Cases are for the supervisor (and the auditor reads
+ * them): a party must never learn it is under investigation (FATF R.21, tipping-off).
+ */
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { AppError, type Caller, type Clock } from '../../kernel';
+import type { Database } from '../../db';
+import { recordAudit } from '../../audit';
+import { alerts, cases, caseTransfers, complianceTransfers, decisions } from '../schema';
+import { buildGoamlStr, type GoamlConfig, type StrTransaction } from './goaml';
+import type { AlertSeverity } from './alerts';
+
+export const CASE_STATES = ['open', 'investigating', 'closed'] as const;
+export const CASE_OUTCOMES = ['confirmed', 'falsePositive', 'reported'] as const;
+export type CaseState = (typeof CASE_STATES)[number];
+export type CaseOutcome = (typeof CASE_OUTCOMES)[number];
+
+export interface CaseNote {
+  at: string;
+  by: string;
+  text: string;
+}
+
+export interface CaseView {
+  id: string;
+  partyId: string;
+  platformId: string | null;
+  state: CaseState;
+  outcome: CaseOutcome | null;
+  assignee: string | null;
+  notes: CaseNote[];
+  openedAt: Date;
+  closedAt: Date | null;
+}
+
+export interface CaseDetail extends CaseView {
+  alerts: Array<{
+    id: string;
+    kind: string;
+    rule: string;
+    score: number;
+    severity: AlertSeverity;
+    message: string;
+    transferId: string | null;
+    decisionId: string | null;
+    createdAt: Date;
+  }>;
+  transferIds: string[];
+}
+
+/** An alert with the state of the case it sits in (an alert is open while its case is). */
+export interface AlertView {
+  id: string;
+  partyId: string;
+  platformId: string | null;
+  caseId: string;
+  caseState: CaseState;
+  kind: string;
+  rule: string;
+  score: number;
+  severity: AlertSeverity;
+  message: string;
+  transferId: string | null;
+  decisionId: string | null;
+  createdAt: Date;
+}
+
+export interface AlertFilter {
+  /** The state of the alert's case. */
+  state?: CaseState;
+  rule?: string;
+  severity?: AlertSeverity;
+  partyId?: string;
+  limit?: number;
+}
+
+const NEXT: Record<CaseState, readonly CaseState[]> = {
+  open: ['investigating'],
+  investigating: ['closed'],
+  closed: [],
+};
+
+function view(row: typeof cases.$inferSelect): CaseView {
+  return {
+    id: row.id,
+    partyId: row.partyId,
+    platformId: row.platformId,
+    state: row.state as CaseState,
+    outcome: row.outcome as CaseOutcome | null,
+    assignee: row.assignee,
+    notes: row.notes as CaseNote[],
+    openedAt: row.openedAt,
+    closedAt: row.closedAt,
+  };
+}
+
+function requireReader(caller: Caller): void {
+  if (caller.role !== 'supervisor' && caller.role !== 'auditor') {
+    throw new AppError(
+      'FORBIDDEN',
+      `cases are for the supervisor and auditor; the caller is a ${caller.role}`,
+    );
+  }
+}
+
+export class CaseService {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #goaml: GoamlConfig;
+
+  constructor(deps: { db: Database; clock: Clock; goaml: GoamlConfig }) {
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#goaml = deps.goaml;
+  }
+
+  async list(
+    caller: Caller,
+    filter: { state?: CaseState; partyId?: string } = {},
+  ): Promise<CaseView[]> {
+    requireReader(caller);
+    const rows = await this.#db.orm.select().from(cases).orderBy(desc(cases.openedAt)).limit(500);
+    return rows
+      .map(view)
+      .filter(
+        (c) =>
+          (!filter.state || c.state === filter.state) &&
+          (!filter.partyId || c.partyId === filter.partyId),
+      );
+  }
+
+  /** Alerts, newest first, filtered by case state, rule, severity and party (supervisor, auditor). */
+  async alerts(caller: Caller, filter: AlertFilter = {}): Promise<AlertView[]> {
+    requireReader(caller);
+    const rows = await this.#db.orm
+      .select({ alert: alerts, caseState: cases.state })
+      .from(alerts)
+      .innerJoin(cases, eq(cases.id, alerts.caseId))
+      .where(
+        and(
+          filter.state ? eq(cases.state, filter.state) : undefined,
+          filter.rule ? eq(alerts.rule, filter.rule) : undefined,
+          filter.severity ? eq(alerts.severity, filter.severity) : undefined,
+          filter.partyId ? eq(alerts.partyId, filter.partyId) : undefined,
+        ),
+      )
+      .orderBy(desc(alerts.createdAt), desc(alerts.id))
+      .limit(Math.min(Math.max(filter.limit ?? 500, 1), 500));
+    return rows.map(({ alert, caseState }) => ({
+      id: alert.id,
+      partyId: alert.partyId,
+      platformId: alert.platformId,
+      caseId: alert.caseId,
+      caseState: caseState as CaseState,
+      kind: alert.kind,
+      rule: alert.rule,
+      score: alert.score,
+      severity: alert.severity as AlertSeverity,
+      message: alert.message,
+      transferId: alert.transferId,
+      decisionId: alert.decisionId,
+      createdAt: alert.createdAt,
+    }));
+  }
+
+  async get(caller: Caller, id: string): Promise<CaseDetail> {
+    requireReader(caller);
+    const [row] = await this.#db.orm.select().from(cases).where(eq(cases.id, id));
+    if (!row) throw new AppError('CASE_NOT_FOUND', `no case ${id}`);
+    const alertRows = await this.#db.orm
+      .select()
+      .from(alerts)
+      .where(eq(alerts.caseId, id))
+      .orderBy(asc(alerts.createdAt));
+    const links = await this.#db.orm
+      .select()
+      .from(caseTransfers)
+      .where(eq(caseTransfers.caseId, id));
+    return {
+      ...view(row),
+      alerts: alertRows.map((a) => ({
+        id: a.id,
+        kind: a.kind,
+        rule: a.rule,
+        score: a.score,
+        severity: a.severity as AlertSeverity,
+        message: a.message,
+        transferId: a.transferId,
+        decisionId: a.decisionId,
+        createdAt: a.createdAt,
+      })),
+      transferIds: links.map((l) => l.transferId).sort(),
+    };
+  }
+
+  /** Moves a case on (open → investigating → closed), assigns it, adds a note or links transfers. */
+  async update(
+    caller: Caller,
+    id: string,
+    change: {
+      state?: CaseState;
+      outcome?: CaseOutcome;
+      assignee?: string | null;
+      note?: string;
+      linkTransferIds?: string[];
+    },
+  ): Promise<CaseView> {
+    if (caller.role !== 'supervisor') {
+      throw new AppError(
+        'FORBIDDEN',
+        `only the supervisor works cases; the caller is a ${caller.role}`,
+      );
+    }
+    return this.#db.transaction(async (tx) => {
+      const [row] = await tx.select().from(cases).where(eq(cases.id, id)).for('update');
+      if (!row) throw new AppError('CASE_NOT_FOUND', `no case ${id}`);
+      const before = view(row);
+      const now = this.#clock.now();
+      const next = { ...before, notes: [...before.notes] };
+      if (change.state && change.state !== before.state) {
+        if (!NEXT[before.state].includes(change.state)) {
+          throw new AppError(
+            'INVALID_STATE_TRANSITION',
+            `a case goes open → investigating → closed; it cannot go from ${before.state} to ${change.state}`,
+          );
+        }
+        next.state = change.state;
+        if (change.state === 'closed') {
+          if (!change.outcome) {
+            throw new AppError(
+              'VALIDATION_FAILED',
+              `outcome: closing a case needs an outcome (${CASE_OUTCOMES.join(', ')})`,
+              {
+                issues: [{ field: 'outcome', message: 'is required to close a case' }],
+              },
+            );
+          }
+          next.outcome = change.outcome;
+          next.closedAt = now;
+        }
+      } else if (change.outcome) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'outcome: an outcome is given only when closing the case',
+          {
+            issues: [{ field: 'outcome', message: 'only with state "closed"' }],
+          },
+        );
+      }
+      if (
+        before.state === 'closed' &&
+        (change.note || change.assignee !== undefined || change.linkTransferIds)
+      ) {
+        throw new AppError('INVALID_STATE_TRANSITION', `case ${id} is closed`);
+      }
+      if (change.assignee !== undefined) next.assignee = change.assignee;
+      if (change.note)
+        next.notes.push({ at: now.toISOString(), by: caller.actorId, text: change.note });
+      if (change.linkTransferIds?.length) {
+        const known = await tx
+          .select({ id: complianceTransfers.transferId })
+          .from(complianceTransfers)
+          .where(inArray(complianceTransfers.transferId, change.linkTransferIds));
+        const missing = change.linkTransferIds.filter((t) => !known.some((k) => k.id === t));
+        if (missing.length)
+          throw new AppError('NOT_FOUND', `no decided transfer ${missing.join(', ')}`);
+        await tx
+          .insert(caseTransfers)
+          .values(change.linkTransferIds.map((transferId) => ({ caseId: id, transferId })))
+          .onConflictDoNothing();
+      }
+      await tx
+        .update(cases)
+        .set({
+          state: next.state,
+          outcome: next.outcome,
+          assignee: next.assignee,
+          notes: next.notes,
+          closedAt: next.closedAt,
+        })
+        .where(eq(cases.id, id));
+      await recordAudit(tx, caller, this.#clock, {
+        action: next.state !== before.state ? `case.${next.state}` : 'case.updated',
+        entityType: 'case',
+        entityId: id,
+        before,
+        after: { ...next, linkedTransfers: change.linkTransferIds ?? [] },
+      });
+      return next;
+    });
+  }
+
+  /** The goAML STR of a closed, reported case. */
+  async exportGoaml(caller: Caller, id: string): Promise<string> {
+    requireReader(caller);
+    const detail = await this.get(caller, id);
+    if (detail.state !== 'closed' || detail.outcome !== 'reported') {
+      throw new AppError(
+        'CONFLICT',
+        `only a closed case with outcome "reported" is exported as an STR; case ${id} is ${detail.state}${detail.outcome ? ` (${detail.outcome})` : ''}`,
+      );
+    }
+    const transfers = detail.transferIds.length
+      ? await this.#db.orm
+          .select({ t: complianceTransfers, facts: decisions.facts })
+          .from(complianceTransfers)
+          .innerJoin(decisions, eq(decisions.id, complianceTransfers.decisionId))
+          .where(inArray(complianceTransfers.transferId, detail.transferIds))
+          .orderBy(asc(complianceTransfers.occurredAt))
+      : [];
+    const transactions: StrTransaction[] = transfers.map(({ t, facts }) => {
+      const f = facts as {
+        company: { id: string; legalName: string; country: string };
+        counterparty: { id: string; legalName: string; country: string };
+      };
+      return {
+        transferId: t.transferId,
+        direction: t.direction === 'inbound' ? 'inbound' : 'outbound',
+        occurredAt: t.occurredAt,
+        amountSats: t.amountSats,
+        fiatMinor: t.fiatMinor,
+        fiatCurrency: t.fiatCurrency,
+        counterpartyAddress: t.counterpartyAddress,
+        company: { id: f.company.id, legalName: f.company.legalName, country: f.company.country },
+        counterparty: {
+          id: f.counterparty.id,
+          legalName: f.counterparty.legalName,
+          country: f.counterparty.country,
+        },
+      };
+    });
+    const indicators = [...new Set(detail.alerts.map((a) => a.rule))];
+    return buildGoamlStr(this.#goaml, {
+      caseId: id,
+      submittedAt: this.#clock.now(),
+      reason: detail.alerts.map((a) => a.message).join('; ') || 'reported by the supervisor',
+      action: detail.notes.map((n) => n.text).join('; ') || 'case closed as reported',
+      indicators,
+      transactions,
+    });
+  }
+}

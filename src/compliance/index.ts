@@ -1,0 +1,93 @@
+// The compliance module's public surface: screening, Travel Rule (IVMS101), monitoring, cases and
+// the policy gate every transfer passes.
+export type {
+  TransferFacts,
+  TransferDirection,
+  LicenceStatus,
+  KycStatus,
+  PartyKind,
+  CountryRiskLevel,
+  AddressOwnership,
+  GateOutcome,
+  GateReason,
+  PolicyDecision,
+  PolicyGatePort,
+  PartySource,
+} from './policy/types';
+export { emptyPartySource } from './policy/types';
+export {
+  ivms101Schema,
+  validateIvms101,
+  personNames,
+  NATURAL_PERSON_NAME_TYPES,
+  LEGAL_PERSON_NAME_TYPES,
+  NATIONAL_IDENTIFIER_TYPES,
+  ADDRESS_TYPES,
+} from './travel-rule/ivms101';
+export type {
+  Ivms101Payload,
+  Ivms101Person,
+  Ivms101Issue,
+  Ivms101Validation,
+  Ivms101Constraint,
+} from './travel-rule/ivms101';
+export { isValidLei, leiCheckDigits } from './travel-rule/lei';
+export { isCountryCode } from './travel-rule/countries';
+export { createCompliance } from './service';
+export type { Compliance, ComplianceOptions } from './service';
+export { PolicyGate } from './policy/gate';
+export type { GateConfig } from './policy/gate';
+export { DecisionService } from './policy/decisions';
+export type { DecisionView, TravelRuleMessageView } from './policy/decisions';
+export {
+  ScreeningService,
+  LIST_FORMATS,
+  parseListImport,
+  listKeyOf,
+  entryHash,
+} from './screening/service';
+export type {
+  ListFormat,
+  ListImportInput,
+  ImportPhase,
+  ImportProgress,
+  SnapshotView,
+  RescreenSummary,
+  ScreeningMatch,
+  ScreeningResult,
+  ClearanceView,
+} from './screening/service';
+export { CaseService, CASE_STATES, CASE_OUTCOMES } from './cases/service';
+export type {
+  CaseView,
+  CaseDetail,
+  CaseState,
+  CaseOutcome,
+  CaseNote,
+  AlertView,
+  AlertFilter,
+} from './cases/service';
+export { alertSeverity, ALERT_SEVERITIES } from './cases/alerts';
+export type { AlertSeverity } from './cases/alerts';
+export { registryPartySource } from './registry-party-source';
+export type { RegistryPartyFacade } from './registry-party-source';
+/** Tables oversight reads (read-only use outside this module: writes go through the services). */
+export {
+  alerts as complianceAlerts,
+  cases as complianceCases,
+  decisions as complianceDecisions,
+  complianceTransfers,
+  travelRuleMessages as complianceTravelRuleMessages,
+} from './schema';
+export { buildGoamlStr, DEFAULT_GOAML } from './cases/goaml';
+export type { GoamlConfig, StrInput, StrTransaction } from './cases/goaml';
+export { compileMonitoring, evaluateMonitoring, DEFAULT_MONITORING } from './monitoring/engine';
+export type {
+  MonitoringConfig,
+  MonitoringConfigInput,
+  MonitoringResult,
+} from './monitoring/engine';
+export { RULES } from './monitoring/rules';
+export type { Rule, RuleResult, MonitoringFacts, MonitoredTransfer } from './monitoring/rules';
+export { legalPersonsPayload } from './travel-rule/builders';
+export type { LegalPersonsTransfer } from './travel-rule/builders';

@@ -1,0 +1,281 @@
+/**
+ * Transaction monitoring rules as data: each rule has a versioned id (`rule.velocity@1`), a zod
+ * schema for its configuration and a pure evaluation `(facts, config) → { outcome, score,
+ * reason }` (the Tazama pattern, STYLE.md). Gathering the facts is the engine's job, not theirs.
+ * Fiat amounts are bigint minor units; a rule compares only amounts in its own currency.
+ */
+import { z } from 'zod';
+
+export interface MonitoredTransfer {
+  transferId: string;
+  direction: 'inbound' | 'outbound';
+  companyId: string;
+  counterpartyId: string;
+  counterpartyAddress: string;
+  amountSats: bigint;
+  fiatMinor: bigint;
+  fiatCurrency: string;
+  occurredAt: Date;
+}
+
+export interface MonitoringFacts {
+  transfer: MonitoredTransfer;
+  counterpartyCountry: string;
+  countryRiskLevel: 'low' | 'medium' | 'high';
+  contract: { openAmountSats: bigint; toleranceSats: bigint } | null;
+  /** The company's earlier transfers within the longest window any rule uses (excluding this one). */
+  history: MonitoredTransfer[];
+  /** The nearest sanctioned address reachable from this transfer in the scheme's transfer graph. */
+  exposure: { hops: number; address: string; listEntryId: string } | null;
+}
+
+export interface RuleResult {
+  outcome: 'pass' | 'hit';
+  score: number;
+  reason: string;
+}
+
+export interface Rule<C> {
+  /** `rule.<name>@<version>` */
+  id: string;
+  configSchema: z.ZodType<C>;
+  evaluate(facts: MonitoringFacts, config: C): RuleResult;
+  /** Hours of history the rule looks at under this configuration. */
+  windowHours(config: C): number;
+}
+
+const minor = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of fiat minor units, as a string')
+  .transform((v) => BigInt(v));
+const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code');
+const score = z.number().min(0).max(1000);
+const hours = z
+  .number()
+  .positive()
+  .max(24 * 365);
+
+const pass = (reason: string): RuleResult => ({ outcome: 'pass', score: 0, reason });
+const within = (facts: MonitoringFacts, windowHours: number): MonitoredTransfer[] => {
+  const from = facts.transfer.occurredAt.getTime() - windowHours * 3_600_000;
+  return facts.history.filter(
+    (t) =>
+      t.occurredAt.getTime() >= from &&
+      t.occurredAt.getTime() <= facts.transfer.occurredAt.getTime(),
+  );
+};
+const fmt = (value: bigint, cur: string) => {
+  const s = value.toString().padStart(3, '0');
+  return `${s.slice(0, -2)}.${s.slice(-2)} ${cur}`;
+};
+
+export const singleThreshold: Rule<{ thresholdMinor: bigint; currency: string; score: number }> = {
+  id: 'rule.single-threshold@1',
+  configSchema: z.object({ thresholdMinor: minor, currency, score }).strict(),
+  windowHours: () => 0,
+  evaluate(facts, c) {
+    const t = facts.transfer;
+    if (t.fiatCurrency !== c.currency || t.fiatMinor < c.thresholdMinor)
+      return pass('below the single-transfer threshold');
+    return {
+      outcome: 'hit',
+      score: c.score,
+      reason: `single transfer of ${fmt(t.fiatMinor, t.fiatCurrency)} at or above ${fmt(c.thresholdMinor, c.currency)}`,
+    };
+  },
+};
+
+export const velocity: Rule<{
+  windowHours: number;
+  maxCount: number;
+  maxSumMinor: bigint;
+  currency: string;
+  score: number;
+}> = {
+  id: 'rule.velocity@1',
+  configSchema: z
+    .object({
+      windowHours: hours,
+      maxCount: z.number().int().positive(),
+      maxSumMinor: minor,
+      currency,
+      score,
+    })
+    .strict(),
+  windowHours: (c) => c.windowHours,
+  evaluate(facts, c) {
+    const recent = [...within(facts, c.windowHours), facts.transfer];
+    const sum = recent
+      .filter((t) => t.fiatCurrency === c.currency)
+      .reduce((acc, t) => acc + t.fiatMinor, 0n);
+    if (recent.length <= c.maxCount && sum <= c.maxSumMinor) return pass('velocity within limits');
+    return {
+      outcome: 'hit',
+      score: c.score,
+      reason: `${recent.length} transfers summing ${fmt(sum, c.currency)} in ${c.windowHours} h (limits ${c.maxCount} and ${fmt(c.maxSumMinor, c.currency)})`,
+    };
+  },
+};
+
+export const structuring: Rule<{
+  thresholdMinor: bigint;
+  currency: string;
+  marginPercent: number;
+  windowHours: number;
+  minCount: number;
+  score: number;
+}> = {
+  id: 'rule.structuring@1',
+  configSchema: z
+    .object({
+      thresholdMinor: minor,
+      currency,
+      marginPercent: z.number().int().min(1).max(50),
+      windowHours: hours,
+      minCount: z.number().int().min(2),
+      score,
+    })
+    .strict(),
+  windowHours: (c) => c.windowHours,
+  evaluate(facts, c) {
+    const floor = (c.thresholdMinor * BigInt(100 - c.marginPercent)) / 100n;
+    const justUnder = (t: MonitoredTransfer) =>
+      t.fiatCurrency === c.currency && t.fiatMinor >= floor && t.fiatMinor < c.thresholdMinor;
+    if (!justUnder(facts.transfer)) return pass('not just under the threshold');
+    const count = within(facts, c.windowHours).filter(justUnder).length + 1;
+    if (count < c.minCount) return pass(`${count} transfer(s) just under the threshold`);
+    return {
+      outcome: 'hit',
+      score: c.score,
+      reason: `${count} transfers within ${c.marginPercent}% under ${fmt(c.thresholdMinor, c.currency)} in ${c.windowHours} h (structuring)`,
+    };
+  },
+};
+
+export const fanInOut: Rule<{ windowHours: number; maxCounterparties: number; score: number }> = {
+  id: 'rule.fan-in-out@1',
+  configSchema: z
+    .object({ windowHours: hours, maxCounterparties: z.number().int().positive(), score })
+    .strict(),
+  windowHours: (c) => c.windowHours,
+  evaluate(facts, c) {
+    const direction = facts.transfer.direction;
+    const parties = new Set(
+      [...within(facts, c.windowHours), facts.transfer]
+        .filter((t) => t.direction === direction)
+        .map((t) => t.counterpartyId),
+    );
+    if (parties.size <= c.maxCounterparties) return pass('counterparty spread within limits');
+    return {
+      outcome: 'hit',
+      score: c.score,
+      reason: `${direction === 'inbound' ? 'fan-in' : 'fan-out'}: ${parties.size} distinct counterparties in ${c.windowHours} h (limit ${c.maxCounterparties})`,
+    };
+  },
+};
+
+export const passThrough: Rule<{ windowHours: number; minPercent: number; score: number }> = {
+  id: 'rule.pass-through@1',
+  configSchema: z
+    .object({ windowHours: hours, minPercent: z.number().int().min(1).max(100), score })
+    .strict(),
+  windowHours: (c) => c.windowHours,
+  evaluate(facts, c) {
+    const t = facts.transfer;
+    if (t.direction !== 'outbound') return pass('not an outbound transfer');
+    const received = within(facts, c.windowHours)
+      .filter((h) => h.direction === 'inbound')
+      .reduce((acc, h) => acc + h.amountSats, 0n);
+    if (received === 0n || t.amountSats * 100n < received * BigInt(c.minPercent))
+      return pass('no rapid pass-through');
+    return {
+      outcome: 'hit',
+      score: c.score,
+      reason: `sends on ${t.amountSats} sats within ${c.windowHours} h of receiving ${received} sats (rapid pass-through)`,
+    };
+  },
+};
+
+export const highRiskJurisdiction: Rule<{ levels: Array<'medium' | 'high'>; score: number }> = {
+  id: 'rule.high-risk-jurisdiction@1',
+  configSchema: z.object({ levels: z.array(z.enum(['medium', 'high'])).min(1), score }).strict(),
+  windowHours: () => 0,
+  evaluate(facts, c) {
+    if (facts.countryRiskLevel === 'low' || !c.levels.includes(facts.countryRiskLevel))
+      return pass('counterparty jurisdiction not high-risk');
+    return {
+      outcome: 'hit',
+      score: c.score,
+      reason: `counterparty in ${facts.counterpartyCountry}, rated ${facts.countryRiskLevel} risk`,
+    };
+  },
+};
+
+export const roundAmount: Rule<{
+  multipleMinor: bigint;
+  minMinor: bigint;
+  currency: string;
+  score: number;
+}> = {
+  id: 'rule.round-amount@1',
+  configSchema: z.object({ multipleMinor: minor, minMinor: minor, currency, score }).strict(),
+  windowHours: () => 0,
+  evaluate(facts, c) {
+    const t = facts.transfer;
+    if (t.fiatCurrency !== c.currency || t.fiatMinor < c.minMinor || c.multipleMinor === 0n)
+      return pass('not a large round amount');
+    if (t.fiatMinor % c.multipleMinor !== 0n) return pass('not a round amount');
+    return {
+      outcome: 'hit',
+      score: c.score,
+      reason: `round amount ${fmt(t.fiatMinor, t.fiatCurrency)} (a multiple of ${fmt(c.multipleMinor, c.currency)})`,
+    };
+  },
+};
+
+export const contractMismatch: Rule<{ score: number }> = {
+  id: 'rule.contract-mismatch@1',
+  configSchema: z.object({ score }).strict(),
+  windowHours: () => 0,
+  evaluate(facts, c) {
+    const contract = facts.contract;
+    if (!contract) return pass('no contract to compare');
+    if (facts.transfer.amountSats <= contract.openAmountSats + contract.toleranceSats)
+      return pass("within the contract's open amount");
+    return {
+      outcome: 'hit',
+      score: c.score,
+      reason: `payment of ${facts.transfer.amountSats} sats exceeds the contract's open amount ${contract.openAmountSats} sats (+${contract.toleranceSats} tolerance)`,
+    };
+  },
+};
+
+export const sanctionedExposure: Rule<{ maxHops: number; score: number }> = {
+  id: 'rule.sanctioned-exposure@1',
+  configSchema: z.object({ maxHops: z.number().int().min(1).max(6), score }).strict(),
+  windowHours: () => 0,
+  evaluate(facts, c) {
+    const e = facts.exposure;
+    if (!e || e.hops > c.maxHops) return pass(`no sanctioned address within ${c.maxHops} hops`);
+    // Closer exposure weighs more: full score at one hop, halved per further hop.
+    const weighted = c.score / 2 ** (e.hops - 1);
+    return {
+      outcome: 'hit',
+      score: weighted,
+      reason: `sanctioned address ${e.address} (${e.listEntryId}) is ${e.hops} hop(s) away in the scheme's transfer graph`,
+    };
+  },
+};
+
+/** Every rule, by id. */
+export const RULES = {
+  [singleThreshold.id]: singleThreshold,
+  [velocity.id]: velocity,
+  [structuring.id]: structuring,
+  [fanInOut.id]: fanInOut,
+  [passThrough.id]: passThrough,
+  [highRiskJurisdiction.id]: highRiskJurisdiction,
+  [roundAmount.id]: roundAmount,
+  [contractMismatch.id]: contractMismatch,
+  [sanctionedExposure.id]: sanctionedExposure,
+} as Record<string, Rule<unknown>>;

@@ -1,0 +1,108 @@
+/**
+ * The policy gate's interface. The gate depends on no other module's internals: the caller
+ * (trade, for payouts and incoming payments) gathers these plain facts and passes them in.
+ */
+import type { Caller } from '../../kernel';
+import type { Orm } from '../../db';
+import type { Ivms101Payload } from '../travel-rule/ivms101';
+
+export type TransferDirection = 'inbound' | 'outbound';
+export type LicenceStatus = 'active' | 'pending' | 'suspended' | 'revoked' | 'expired';
+export type KycStatus = 'verified' | 'pending' | 'rejected' | 'expired' | 'none';
+export type PartyKind = 'person' | 'organization';
+/** The scheme's rating of a country (registry jurisdictions). */
+export type CountryRiskLevel = 'low' | 'medium' | 'high';
+/**
+ * How the counterparty's address is held: at a VASP ('hosted'), or in a self-hosted wallet whose
+ * ownership the counterparty proved with a BIP322 signature ('selfHostedProven') or did not.
+ */
+export type AddressOwnership = 'hosted' | 'selfHostedProven' | 'selfHostedUnproven' | 'unknown';
+
+export interface TransferFacts {
+  /** The transfer's id in the calling module (payout or settlement id): decisions are keyed by it. */
+  transferId: string;
+  direction: TransferDirection;
+  occurredAt: Date;
+  amountSats: bigint;
+  /** The transfer's value in fiat minor units at the rate used (`rate`: fiat units per BTC, exact decimal). */
+  fiatValue: { minor: bigint; currency: string; rate: string };
+  /** The licensed platform carrying the transfer. */
+  platform: { id: string; licenceStatus: LicenceStatus };
+  /** The scheme's own company (exporter or importer). */
+  company: {
+    id: string;
+    legalName: string;
+    country: string;
+    kycStatus: KycStatus;
+    licence?: { id: string; status: LicenceStatus } | null;
+  };
+  /** The foreign party paying or being paid. */
+  counterparty: {
+    id: string;
+    legalName: string;
+    otherNames: string[];
+    country: string;
+    kind: PartyKind;
+    kycStatus: KycStatus;
+    countryRiskLevel: CountryRiskLevel;
+  };
+  counterpartyAddress: {
+    address: string;
+    /** Asset ticker as the sanctions lists write it: XBT for bitcoin. */
+    asset: string;
+    ownership: AddressOwnership;
+    /** When hosted by another platform of this scheme, its participant id (Travel Rule goes through Tradeclear). */
+    schemePlatformId?: string | null;
+  };
+  /** ISO 3166-1 alpha-2 country of the scheme (the supervisor's jurisdiction). */
+  schemeCountry: string;
+  /** Countries with which settlement is refused at scheme level. */
+  refusedJurisdictions: string[];
+  contract: { id: string; openAmountSats: bigint; toleranceSats: bigint } | null;
+  /** IVMS101 originator/beneficiary data, or null when none was supplied. */
+  travelRule: Ivms101Payload | null;
+}
+
+export type GateOutcome = 'allow' | 'review' | 'block';
+
+export interface GateReason {
+  /** Stable machine code, e.g. SANCTIONS_ADDRESS_MATCH, TRAVEL_RULE_INVALID. */
+  code: string;
+  /** The check or monitoring rule that produced it, e.g. `gate.screening@1`, `rule.velocity@1`. */
+  rule: string;
+  message: string;
+  /** The fact or payload field concerned, e.g. `travelRule.originator.originatorPersons.0`. */
+  field?: string;
+  /** This reason's own severity (the decision's outcome is the worst of them). */
+  outcome: GateOutcome;
+}
+
+export interface PolicyDecision {
+  decisionId: string;
+  transferId: string;
+  outcome: GateOutcome;
+  reasons: GateReason[];
+  /** The list snapshots screening used. */
+  listSnapshotIds: string[];
+  /** Every check and monitoring rule version evaluated, e.g. ['gate.licences@1', 'rule.velocity@1']. */
+  ruleVersions: string[];
+  /** Monitoring's summed score. */
+  monitoringScore: number;
+}
+
+/** The gate's port, as another module sees it. `tx` lets the caller decide inside its own transaction. */
+export interface PolicyGatePort {
+  decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<PolicyDecision>;
+}
+
+/** Registered parties and addresses, for re-screening when a new list snapshot arrives (registry provides it). */
+export interface PartySource {
+  listParties(): AsyncIterable<{ id: string; kind: PartyKind; names: string[]; country: string }>;
+  listAddresses(): AsyncIterable<{ participantId: string; address: string; asset?: string }>;
+}
+
+/** A PartySource with nothing in it: the default until the registry is wired. */
+export const emptyPartySource: PartySource = {
+  async *listParties() {},
+  async *listAddresses() {},
+};

@@ -1,0 +1,261 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  doublePrecision,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * One imported version of a sanctions list. `listKey` names the list slot a new import replaces
+ * (the source, and for address lists the asset: `address-list:XBT`); exactly one snapshot per
+ * slot is active. Re-importing identical bytes finds the existing snapshot (unique content hash).
+ */
+export const listSnapshots = pgTable(
+  'compliance_list_snapshots',
+  {
+    id: text('id').primaryKey(),
+    listKey: text('list_key').notNull(),
+    source: text('source').notNull(),
+    publicationDate: text('publication_date'),
+    contentHash: text('content_hash').notNull(),
+    counts: jsonb('counts').notNull(),
+    importedAt: at('imported_at').notNull(),
+    importedBy: text('imported_by').notNull(),
+    active: boolean('active').notNull(),
+  },
+  (t) => [
+    unique('compliance_list_snapshots_key_hash').on(t.listKey, t.contentHash),
+    uniqueIndex('compliance_list_snapshots_one_active')
+      .on(t.listKey)
+      .where(sql`${t.active}`),
+  ],
+);
+
+/** The entries of a snapshot, each with the SHA-256 of its canonical JSON (clearances key on it). */
+export const listEntries = pgTable(
+  'compliance_list_entries',
+  {
+    snapshotId: text('snapshot_id')
+      .notNull()
+      .references(() => listSnapshots.id),
+    listEntryId: text('list_entry_id').notNull(),
+    contentHash: text('content_hash').notNull(),
+    entry: jsonb('entry').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.snapshotId, t.listEntryId] })],
+);
+
+/** A reviewer's false-positive clearance of one (party, list entry) pair, valid while the entry is unchanged. */
+export const clearances = pgTable(
+  'compliance_clearances',
+  {
+    id: text('id').primaryKey(),
+    partyId: text('party_id').notNull(),
+    source: text('source').notNull(),
+    listEntryId: text('list_entry_id').notNull(),
+    entryHash: text('entry_hash').notNull(),
+    reason: text('reason').notNull(),
+    clearedBy: text('cleared_by').notNull(),
+    clearedAt: at('cleared_at').notNull(),
+  },
+  (t) => [
+    unique('compliance_clearances_pair').on(t.partyId, t.source, t.listEntryId, t.entryHash),
+    check('compliance_clearances_reason', sql`length(trim(${t.reason})) >= 10`),
+  ],
+);
+
+/** Standing screening hits of registered parties and addresses, kept current by re-screening. */
+export const partyHits = pgTable(
+  'compliance_party_hits',
+  {
+    id: text('id').primaryKey(),
+    partyId: text('party_id').notNull(),
+    /** `name` or `address:<address>`. */
+    subject: text('subject').notNull(),
+    source: text('source').notNull(),
+    listEntryId: text('list_entry_id').notNull(),
+    entryHash: text('entry_hash').notNull(),
+    snapshotId: text('snapshot_id').notNull(),
+    score: doublePrecision('score').notNull(),
+    matchedName: text('matched_name'),
+    status: text('status').notNull(),
+    listedAt: at('listed_at').notNull(),
+    delistedAt: at('delisted_at'),
+    delistedReason: text('delisted_reason'),
+  },
+  (t) => [
+    unique('compliance_party_hits_pair').on(t.partyId, t.subject, t.source, t.listEntryId),
+    check('compliance_party_hits_status', sql`${t.status} in ('listed', 'delisted')`),
+    check(
+      'compliance_party_hits_delisting_reason',
+      sql`(${t.status} = 'delisted') = (${t.delistedReason} is not null)`,
+    ),
+  ],
+);
+
+/** Every gate decision with its inputs (facts), reasons, list snapshots and rule versions. */
+export const decisions = pgTable(
+  'compliance_decisions',
+  {
+    id: text('id').primaryKey(),
+    transferId: text('transfer_id').notNull(),
+    platformId: text('platform_id').notNull(),
+    companyId: text('company_id').notNull(),
+    counterpartyId: text('counterparty_id').notNull(),
+    direction: text('direction').notNull(),
+    outcome: text('outcome').notNull(),
+    /** For a review: null while waiting, then the officer's allow or block. */
+    reviewOutcome: text('review_outcome'),
+    reviewedBy: text('reviewed_by'),
+    reviewedAt: at('reviewed_at'),
+    reviewNote: text('review_note'),
+    reasons: jsonb('reasons').notNull(),
+    listSnapshotIds: jsonb('list_snapshot_ids').notNull(),
+    ruleVersions: jsonb('rule_versions').notNull(),
+    monitoringScore: doublePrecision('monitoring_score').notNull(),
+    facts: jsonb('facts').notNull(),
+    decidedAt: at('decided_at').notNull(),
+  },
+  (t) => [
+    index('compliance_decisions_transfer_idx').on(t.transferId),
+    index('compliance_decisions_platform_idx').on(t.platformId, t.decidedAt),
+    check('compliance_decisions_outcome', sql`${t.outcome} in ('allow', 'review', 'block')`),
+    check(
+      'compliance_decisions_review',
+      sql`${t.reviewOutcome} is null or (${t.outcome} = 'review' and ${t.reviewOutcome} in ('allow', 'block') and ${t.reviewedBy} is not null and ${t.reviewNote} is not null)`,
+    ),
+  ],
+);
+
+/** The monitoring facts: one row per decided transfer (the latest decision), written by the gate. */
+export const complianceTransfers = pgTable(
+  'compliance_transfers',
+  {
+    transferId: text('transfer_id').primaryKey(),
+    decisionId: text('decision_id').notNull(),
+    platformId: text('platform_id').notNull(),
+    companyId: text('company_id').notNull(),
+    counterpartyId: text('counterparty_id').notNull(),
+    counterpartyAddress: text('counterparty_address').notNull(),
+    direction: text('direction').notNull(),
+    amountSats: bigint('amount_sats', { mode: 'bigint' }).notNull(),
+    fiatMinor: bigint('fiat_minor', { mode: 'bigint' }).notNull(),
+    fiatCurrency: text('fiat_currency').notNull(),
+    occurredAt: at('occurred_at').notNull(),
+    outcome: text('outcome').notNull(),
+  },
+  (t) => [
+    index('compliance_transfers_company_idx').on(t.companyId, t.occurredAt),
+    index('compliance_transfers_counterparty_idx').on(t.counterpartyId),
+    index('compliance_transfers_address_idx').on(t.counterpartyAddress),
+    check('compliance_transfers_amount', sql`${t.amountSats} >= 0 and ${t.fiatMinor} >= 0`),
+  ],
+);
+
+export const cases = pgTable(
+  'compliance_cases',
+  {
+    id: text('id').primaryKey(),
+    partyId: text('party_id').notNull(),
+    platformId: text('platform_id'),
+    state: text('state').notNull(),
+    outcome: text('outcome'),
+    assignee: text('assignee'),
+    notes: jsonb('notes').notNull(),
+    openedAt: at('opened_at').notNull(),
+    closedAt: at('closed_at'),
+  },
+  (t) => [
+    // Alerts group into one open case per party.
+    uniqueIndex('compliance_cases_one_open_per_party')
+      .on(t.partyId)
+      .where(sql`${t.state} <> 'closed'`),
+    check('compliance_cases_state', sql`${t.state} in ('open', 'investigating', 'closed')`),
+    check(
+      'compliance_cases_outcome',
+      sql`(${t.state} = 'closed') = (${t.outcome} is not null and ${t.closedAt} is not null) and (${t.outcome} is null or ${t.outcome} in ('confirmed', 'falsePositive', 'reported'))`,
+    ),
+  ],
+);
+
+export const alerts = pgTable(
+  'compliance_alerts',
+  {
+    id: text('id').primaryKey(),
+    partyId: text('party_id').notNull(),
+    platformId: text('platform_id'),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    kind: text('kind').notNull(),
+    rule: text('rule').notNull(),
+    score: doublePrecision('score').notNull(),
+    /**
+     * low | medium | high | critical, computed by the database from kind, rule and score by the
+     * rule `alertSeverity` (cases/alerts.ts) documents, so no writer can store another value.
+     */
+    severity: text('severity')
+      .notNull()
+      .generatedAlwaysAs(
+        sql`case when kind = 'screening' then 'critical' when score >= 60 then 'high' when rule like 'rule.sanctioned-exposure@%' then 'high' when score >= 30 then 'medium' else 'low' end`,
+      ),
+    message: text('message').notNull(),
+    transferId: text('transfer_id'),
+    decisionId: text('decision_id'),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    index('compliance_alerts_case_idx').on(t.caseId),
+    index('compliance_alerts_created_idx').on(t.createdAt),
+    index('compliance_alerts_party_idx').on(t.partyId, t.createdAt),
+    check('compliance_alerts_kind', sql`${t.kind} in ('monitoring', 'screening')`),
+    check(
+      'compliance_alerts_severity',
+      sql`${t.severity} in ('low', 'medium', 'high', 'critical')`,
+    ),
+    // A sanctions screening hit is always critical (alertSeverity).
+    check(
+      'compliance_alerts_screening_critical',
+      sql`${t.kind} <> 'screening' or ${t.severity} = 'critical'`,
+    ),
+  ],
+);
+
+export const caseTransfers = pgTable(
+  'compliance_case_transfers',
+  {
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    transferId: text('transfer_id')
+      .notNull()
+      .references(() => complianceTransfers.transferId),
+  },
+  (t) => [primaryKey({ columns: [t.caseId, t.transferId] })],
+);
+
+/** IVMS101 payloads exchanged between two platforms of the scheme through Tradeclear. */
+export const travelRuleMessages = pgTable(
+  'compliance_travel_rule_messages',
+  {
+    id: text('id').primaryKey(),
+    transferId: text('transfer_id').notNull(),
+    decisionId: text('decision_id').notNull(),
+    fromPlatformId: text('from_platform_id').notNull(),
+    toPlatformId: text('to_platform_id').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [index('compliance_travel_rule_to_idx').on(t.toPlatformId, t.createdAt)],
+);

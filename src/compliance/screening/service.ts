@@ -1,0 +1,653 @@
+/**
+ * Screening as a service: list snapshots stored in the database (every entry, with its content
+ * hash), the in-memory name and address indexes built from the active snapshots (at first use,
+ * and again after every import), ad-hoc screening, false-positive clearances, and re-screening of
+ * every registered party and address when a new snapshot arrives.
+ */
+import { createHash } from 'node:crypto';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { AppError, newId, type Caller, type Clock, type Random } from '../../kernel';
+import type { Database, Orm } from '../../db';
+import { canonicalJson, recordAudit } from '../../audit';
+import { clearances, listEntries, listSnapshots, partyHits } from '../schema';
+import { raiseAlert } from '../cases/alerts';
+import type { PartySource } from '../policy/types';
+import { importAddressList } from './address-list';
+import { AddressIndex } from './address-index';
+import { importEuFsfXml } from './eu-fsf';
+import { ScreeningIndex, type NameMatch } from './name-index';
+import { importOfacSdnCsv } from './ofac-csv';
+import { REVIEW_THRESHOLD, outcomeOf, type ScreeningOutcome } from './thresholds';
+import type { ListCounts, ListEntry, ListSnapshot, ListSource } from './types';
+import { importUnConsolidatedXml } from './un-xml';
+
+export const LIST_FORMATS = ['ofac-csv', 'un-xml', 'eu-fsf-xml', 'address-list'] as const;
+export type ListFormat = (typeof LIST_FORMATS)[number];
+
+export type ListImportInput =
+  | { format: 'ofac-csv'; sdn: Uint8Array; add: Uint8Array; alt: Uint8Array }
+  | { format: 'un-xml' | 'eu-fsf-xml'; bytes: Uint8Array }
+  | { format: 'address-list'; bytes: Uint8Array; asset: string };
+
+export type ImportPhase = 'parse' | 'store' | 'rescreen';
+export type ImportProgress = (phase: ImportPhase, done: number, total: number) => void;
+
+export interface SnapshotView {
+  id: string;
+  listKey: string;
+  source: ListSource;
+  publicationDate: string | null;
+  contentHash: string;
+  counts: ListCounts;
+  importedAt: Date;
+  importedBy: string;
+  active: boolean;
+}
+
+export interface RescreenSummary {
+  parties: number;
+  addresses: number;
+  newHits: number;
+  delisted: number;
+}
+
+export interface ScreeningMatch {
+  score: number;
+  outcome: ScreeningOutcome;
+  source: ListSource;
+  listEntryId: string;
+  listSnapshotId: string;
+  primaryName: string;
+  matchedAlias: string | null;
+  kind: string;
+  /** SHA-256 of the entry's canonical JSON: a clearance holds while it is unchanged. */
+  entryHash: string;
+}
+
+export interface ScreeningResult {
+  query: string;
+  outcome: ScreeningOutcome;
+  matches: ScreeningMatch[];
+  listSnapshotIds: string[];
+}
+
+export interface ClearanceView {
+  id: string;
+  partyId: string;
+  source: string;
+  listEntryId: string;
+  entryHash: string;
+  reason: string;
+  clearedBy: string;
+  clearedAt: Date;
+}
+
+/** The active snapshots loaded in memory. */
+export interface LoadedLists {
+  names: ScreeningIndex;
+  addresses: AddressIndex;
+  snapshotIds: string[];
+  snapshotIdByHash: Map<string, string>;
+  /** `${snapshotId}|${listEntryId}` → entry hash */
+  entryHashes: Map<string, string>;
+}
+
+export interface ScreeningServiceDeps {
+  db: Database;
+  clock: Clock;
+  random: Random;
+  parties: PartySource;
+  /** How often (ms) to check whether another process imported a list (default 30 s). */
+  refreshIntervalMs?: number;
+}
+
+const SCREENING_WRITERS = ['supervisor'] as const;
+
+export function listKeyOf(snapshot: ListSnapshot): string {
+  if (snapshot.source !== 'address-list') return snapshot.source;
+  const asset = snapshot.entries[0]?.addresses[0]?.asset ?? 'UNKNOWN';
+  return `address-list:${asset}`;
+}
+
+export function entryHash(entry: ListEntry): string {
+  return createHash('sha256').update(canonicalJson(entry)).digest('hex');
+}
+
+export function parseListImport(input: ListImportInput, onProgress?: ImportProgress): ListSnapshot {
+  const progress = onProgress
+    ? { onProgress: (done: number, total: number) => onProgress('parse', done, total) }
+    : {};
+  switch (input.format) {
+    case 'ofac-csv':
+      return importOfacSdnCsv({ sdn: input.sdn, add: input.add, alt: input.alt }, progress);
+    case 'un-xml':
+      return importUnConsolidatedXml(input.bytes, progress);
+    case 'eu-fsf-xml':
+      return importEuFsfXml(input.bytes, progress);
+    case 'address-list':
+      return importAddressList(input.bytes, { asset: input.asset, ...progress });
+  }
+}
+
+function toView(row: typeof listSnapshots.$inferSelect): SnapshotView {
+  return {
+    id: row.id,
+    listKey: row.listKey,
+    source: row.source as ListSource,
+    publicationDate: row.publicationDate,
+    contentHash: row.contentHash,
+    counts: row.counts as ListCounts,
+    importedAt: row.importedAt,
+    importedBy: row.importedBy,
+    active: row.active,
+  };
+}
+
+function requireSupervisor(caller: Caller, what: string): void {
+  if (!(SCREENING_WRITERS as readonly string[]).includes(caller.role)) {
+    throw new AppError(
+      'FORBIDDEN',
+      `only the supervisor may ${what}; the caller is a ${caller.role}`,
+    );
+  }
+}
+
+export class ScreeningService {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  #parties: PartySource;
+  readonly #refreshIntervalMs: number;
+  #loaded: Promise<LoadedLists> | undefined;
+  #loadedKey = '';
+  #checkedAt = 0;
+
+  constructor(deps: ScreeningServiceDeps) {
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#random = deps.random;
+    this.#parties = deps.parties;
+    this.#refreshIntervalMs = deps.refreshIntervalMs ?? 30_000;
+  }
+
+  /** The composition root wires the registry's parties here once it exists. */
+  setPartySource(parties: PartySource): void {
+    this.#parties = parties;
+  }
+
+  /**
+   * The active lists in memory; rebuilt when the set of active snapshots changed. Inside a
+   * transaction pass its handle: PGlite has one connection, so a query outside it would wait.
+   */
+  async lists(orm?: Orm): Promise<LoadedLists> {
+    const now = this.#clock.now().getTime();
+    if (this.#loaded && now - this.#checkedAt < this.#refreshIntervalMs) return this.#loaded;
+    this.#checkedAt = now;
+    const active = await (orm ?? this.#db.orm)
+      .select({ id: listSnapshots.id })
+      .from(listSnapshots)
+      .where(eq(listSnapshots.active, true))
+      .orderBy(asc(listSnapshots.id));
+    const key = active.map((r) => r.id).join(',');
+    if (!this.#loaded || key !== this.#loadedKey) {
+      this.#loadedKey = key;
+      this.#loaded = this.#load(
+        orm ?? this.#db.orm,
+        active.map((r) => r.id),
+      );
+      this.#loaded.catch(() => {
+        this.#loaded = undefined;
+        this.#loadedKey = '';
+      });
+    }
+    return this.#loaded;
+  }
+
+  async #load(orm: Orm, ids: string[]): Promise<LoadedLists> {
+    const snapshots: ListSnapshot[] = [];
+    const snapshotIdByHash = new Map<string, string>();
+    const entryHashes = new Map<string, string>();
+    if (ids.length > 0) {
+      const heads = await orm
+        .select()
+        .from(listSnapshots)
+        .where(inArray(listSnapshots.id, ids))
+        .orderBy(asc(listSnapshots.id));
+      for (const head of heads) {
+        const rows = await orm
+          .select()
+          .from(listEntries)
+          .where(eq(listEntries.snapshotId, head.id));
+        const entries = rows.map((r) => {
+          entryHashes.set(`${head.id}|${r.listEntryId}`, r.contentHash);
+          return r.entry as ListEntry;
+        });
+        snapshots.push({
+          source: head.source as ListSource,
+          publicationDate: head.publicationDate,
+          contentHash: head.contentHash,
+          counts: head.counts as ListCounts,
+          entries,
+        });
+        snapshotIdByHash.set(head.contentHash, head.id);
+      }
+    }
+    return {
+      names: ScreeningIndex.build(snapshots),
+      addresses: AddressIndex.build(snapshots),
+      snapshotIds: ids,
+      snapshotIdByHash,
+      entryHashes,
+    };
+  }
+
+  /**
+   * Imports one list file (set): parses it, stores it as the active snapshot of its list (the
+   * previous one stays, inactive, for the decisions that used it), rebuilds the indexes and
+   * re-screens every registered party and address. Identical bytes are not stored twice.
+   */
+  async importList(
+    caller: Caller,
+    input: ListImportInput,
+    onProgress?: ImportProgress,
+  ): Promise<{ snapshot: SnapshotView; created: boolean; rescreen: RescreenSummary | null }> {
+    requireSupervisor(caller, 'import sanctions lists');
+    const parsed = parseListImport(input, onProgress);
+    const listKey = listKeyOf(parsed);
+    const [existing] = await this.#db.orm
+      .select()
+      .from(listSnapshots)
+      .where(
+        and(eq(listSnapshots.listKey, listKey), eq(listSnapshots.contentHash, parsed.contentHash)),
+      );
+    if (existing) return { snapshot: toView(existing), created: false, rescreen: null };
+
+    const now = this.#clock.now();
+    const id = newId('listSnapshot', now, this.#random);
+    const view = await this.#db.transaction(async (tx) => {
+      const [previous] = await tx
+        .select()
+        .from(listSnapshots)
+        .where(and(eq(listSnapshots.listKey, listKey), eq(listSnapshots.active, true)))
+        .for('update');
+      if (previous) {
+        await tx
+          .update(listSnapshots)
+          .set({ active: false })
+          .where(eq(listSnapshots.id, previous.id));
+      }
+      const row = {
+        id,
+        listKey,
+        source: parsed.source,
+        publicationDate: parsed.publicationDate,
+        contentHash: parsed.contentHash,
+        counts: parsed.counts,
+        importedAt: now,
+        importedBy: caller.actorId,
+        active: true,
+      };
+      await tx.insert(listSnapshots).values(row);
+      const batch = 500;
+      for (let i = 0; i < parsed.entries.length; i += batch) {
+        const slice = parsed.entries.slice(i, i + batch);
+        await tx.insert(listEntries).values(
+          slice.map((entry) => ({
+            snapshotId: id,
+            listEntryId: entry.listEntryId,
+            contentHash: entryHash(entry),
+            entry,
+          })),
+        );
+        onProgress?.('store', Math.min(i + batch, parsed.entries.length), parsed.entries.length);
+      }
+      await recordAudit(tx, caller, this.#clock, {
+        action: 'list.imported',
+        entityType: 'listSnapshot',
+        entityId: id,
+        before: previous ? { activeSnapshotId: previous.id } : undefined,
+        after: row,
+      });
+      return toView(row);
+    });
+    this.#checkedAt = 0; // rebuild at once
+    const rescreen = await this.rescreen(caller, onProgress);
+    return { snapshot: view, created: true, rescreen };
+  }
+
+  async listSnapshots(caller: Caller, options: { all?: boolean } = {}): Promise<SnapshotView[]> {
+    void caller; // lists are public data: every authenticated role may see what is loaded
+    const rows = await this.#db.orm
+      .select()
+      .from(listSnapshots)
+      .where(options.all ? undefined : eq(listSnapshots.active, true))
+      .orderBy(asc(listSnapshots.listKey), desc(listSnapshots.importedAt));
+    return rows.map(toView);
+  }
+
+  #nameMatch(lists: LoadedLists, match: NameMatch): ScreeningMatch {
+    const snapshotId = lists.snapshotIdByHash.get(match.contentHash) ?? '';
+    return {
+      score: match.score,
+      outcome: match.outcome,
+      source: match.source,
+      listEntryId: match.listEntryId,
+      listSnapshotId: snapshotId,
+      primaryName: match.primaryName,
+      matchedAlias: match.matchedAlias,
+      kind: match.kind,
+      entryHash: lists.entryHashes.get(`${snapshotId}|${match.listEntryId}`) ?? '',
+    };
+  }
+
+  /** Names screened against every active list: best matches first. */
+  async screenName(
+    caller: Caller,
+    name: string,
+    options: { type?: 'person' | 'organization'; limit?: number } = {},
+  ): Promise<ScreeningResult> {
+    void caller;
+    const query = name.trim();
+    if (query.length === 0 || query.length > 300) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `name must be 1–300 characters, got ${query.length}`,
+        {
+          issues: [{ field: 'name', message: 'must be 1–300 characters' }],
+        },
+      );
+    }
+    const lists = await this.lists();
+    const matches = lists.names
+      .screenName(query, {
+        limit: options.limit ?? 10,
+        ...(options.type ? { type: options.type } : {}),
+      })
+      .map((m) => this.#nameMatch(lists, m));
+    return {
+      query,
+      outcome: outcomeOf(matches[0]?.score ?? 0),
+      matches,
+      listSnapshotIds: lists.snapshotIds,
+    };
+  }
+
+  /** An address screened exactly (by its chain's canonical form) against every active list. */
+  async screenAddress(caller: Caller, address: string): Promise<ScreeningResult> {
+    void caller;
+    const query = address.trim();
+    if (!/^[A-Za-z0-9]{14,120}$/.test(query)) {
+      throw new AppError(
+        'INVALID_ADDRESS',
+        `address must be 14–120 letters and digits, got "${query.slice(0, 40)}"`,
+      );
+    }
+    const lists = await this.lists();
+    const matches = lists.addresses.screenAddress(query).map((m): ScreeningMatch => {
+      const snapshotId = lists.snapshotIdByHash.get(m.contentHash) ?? '';
+      return {
+        score: 1,
+        outcome: 'match',
+        source: m.source,
+        listEntryId: m.listEntryId,
+        listSnapshotId: snapshotId,
+        primaryName: m.primaryName,
+        matchedAlias: null,
+        kind: 'address',
+        entryHash: lists.entryHashes.get(`${snapshotId}|${m.listEntryId}`) ?? '',
+      };
+    });
+    return {
+      query,
+      outcome: matches.length > 0 ? 'match' : 'clear',
+      matches,
+      listSnapshotIds: lists.snapshotIds,
+    };
+  }
+
+  /**
+   * A reviewer clears one (party, list entry) pair as a false positive. The clearance names the
+   * entry's current content hash, so it lapses by itself when the list changes the entry.
+   * Address matches are exact and are never cleared.
+   */
+  async clear(
+    caller: Caller,
+    input: { partyId: string; source: string; listEntryId: string; reason: string },
+  ): Promise<ClearanceView> {
+    requireSupervisor(caller, 'clear screening matches');
+    const reason = input.reason.trim();
+    if (reason.length < 10) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'reason must say why the match is a false positive (at least 10 characters)',
+        {
+          issues: [{ field: 'reason', message: 'must be at least 10 characters' }],
+        },
+      );
+    }
+    if (input.source === 'address-list') {
+      throw new AppError(
+        'CONFLICT',
+        'an address match is exact and cannot be cleared as a false positive',
+      );
+    }
+    const [entry] = await this.#db.orm
+      .select({ hash: listEntries.contentHash, entry: listEntries.entry })
+      .from(listEntries)
+      .innerJoin(listSnapshots, eq(listSnapshots.id, listEntries.snapshotId))
+      .where(
+        and(
+          eq(listSnapshots.active, true),
+          eq(listSnapshots.source, input.source),
+          eq(listEntries.listEntryId, input.listEntryId),
+        ),
+      );
+    if (!entry) {
+      throw new AppError(
+        'NOT_FOUND',
+        `no entry "${input.listEntryId}" on the active ${input.source} list`,
+      );
+    }
+    if (
+      (entry.entry as ListEntry).addresses.length > 0 &&
+      (entry.entry as ListEntry).primaryName === ''
+    ) {
+      throw new AppError(
+        'CONFLICT',
+        'an address match is exact and cannot be cleared as a false positive',
+      );
+    }
+    const now = this.#clock.now();
+    const row = {
+      id: newId('clearance', now, this.#random),
+      partyId: input.partyId,
+      source: input.source,
+      listEntryId: input.listEntryId,
+      entryHash: entry.hash,
+      reason,
+      clearedBy: caller.actorId,
+      clearedAt: now,
+    };
+    return this.#db.transaction(async (tx) => {
+      const inserted = await tx.insert(clearances).values(row).onConflictDoNothing().returning();
+      if (inserted.length === 0) {
+        throw new AppError(
+          'CONFLICT',
+          `the pair (${input.partyId}, ${input.source} ${input.listEntryId}) is already cleared for this version of the entry`,
+        );
+      }
+      await recordAudit(tx, caller, this.#clock, {
+        action: 'screening.cleared',
+        entityType: 'clearance',
+        entityId: row.id,
+        after: row,
+      });
+      return row;
+    });
+  }
+
+  /** The clearances of a party valid for the given entries: a set of `${source}|${listEntryId}|${entryHash}`. */
+  async clearedPairs(orm: Orm, partyIds: readonly string[]): Promise<Set<string>> {
+    if (partyIds.length === 0) return new Set();
+    const rows = await orm
+      .select({
+        partyId: clearances.partyId,
+        source: clearances.source,
+        listEntryId: clearances.listEntryId,
+        entryHash: clearances.entryHash,
+      })
+      .from(clearances)
+      .where(inArray(clearances.partyId, [...partyIds]));
+    return new Set(rows.map((r) => `${r.partyId}|${r.source}|${r.listEntryId}|${r.entryHash}`));
+  }
+
+  /**
+   * Re-screens every party and address the PartySource lists against the active lists: a new
+   * hit raises a screening alert (into the party's case); a standing hit whose entry left the
+   * list, or no longer matches, is marked delisted with the reason.
+   */
+  async rescreen(caller: Caller, onProgress?: ImportProgress): Promise<RescreenSummary> {
+    const lists = await this.lists();
+    const summary: RescreenSummary = { parties: 0, addresses: 0, newHits: 0, delisted: 0 };
+    const activeEntries = new Set<string>();
+    for (const key of lists.entryHashes.keys()) activeEntries.add(key.slice(key.indexOf('|') + 1));
+
+    const handle = async (
+      partyId: string,
+      subject: string,
+      found: ScreeningMatch[],
+      matchedName: (m: ScreeningMatch) => string | null,
+    ): Promise<void> => {
+      const current = await this.#db.orm
+        .select()
+        .from(partyHits)
+        .where(and(eq(partyHits.partyId, partyId), eq(partyHits.subject, subject)));
+      const known = new Map(current.map((h) => [`${h.source}|${h.listEntryId}`, h]));
+      const foundKeys = new Set(found.map((m) => `${m.source}|${m.listEntryId}`));
+      await this.#db.transaction(async (tx) => {
+        const now = this.#clock.now();
+        for (const m of found) {
+          const prior = known.get(`${m.source}|${m.listEntryId}`);
+          if (prior && prior.status === 'listed') continue;
+          const values = {
+            partyId,
+            subject,
+            source: m.source,
+            listEntryId: m.listEntryId,
+            entryHash: m.entryHash,
+            snapshotId: m.listSnapshotId,
+            score: m.score,
+            matchedName: matchedName(m),
+            status: 'listed',
+            listedAt: now,
+            delistedAt: null,
+            delistedReason: null,
+          };
+          if (prior) {
+            await tx.update(partyHits).set(values).where(eq(partyHits.id, prior.id));
+          } else {
+            await tx
+              .insert(partyHits)
+              .values({ id: newId('screening', now, this.#random), ...values });
+          }
+          const message = `${subject === 'name' ? 'party' : subject} matches ${m.source} entry ${m.listEntryId} (${m.primaryName || m.listEntryId}) with score ${m.score.toFixed(3)} on snapshot ${m.listSnapshotId}`;
+          await raiseAlert(tx, caller, this.#clock, this.#random, {
+            partyId,
+            platformId: null,
+            kind: 'screening',
+            rule: 'screening.listed@1',
+            score: m.score,
+            message,
+          });
+          await recordAudit(tx, caller, this.#clock, {
+            action: 'screening.listed',
+            entityType: 'party',
+            entityId: partyId,
+            after: { subject, ...m },
+          });
+          summary.newHits++;
+        }
+        for (const hit of current) {
+          if (hit.status !== 'listed' || foundKeys.has(`${hit.source}|${hit.listEntryId}`))
+            continue;
+          const reason = activeEntries.has(hit.listEntryId)
+            ? `entry ${hit.source} ${hit.listEntryId} changed in the active snapshot and no longer matches (score below ${REVIEW_THRESHOLD})`
+            : `entry ${hit.source} ${hit.listEntryId} is no longer on the active list (snapshots ${lists.snapshotIds.join(', ')})`;
+          await tx
+            .update(partyHits)
+            .set({ status: 'delisted', delistedAt: now, delistedReason: reason })
+            .where(eq(partyHits.id, hit.id));
+          await recordAudit(tx, caller, this.#clock, {
+            action: 'screening.delisted',
+            entityType: 'party',
+            entityId: partyId,
+            before: { subject, source: hit.source, listEntryId: hit.listEntryId, status: 'listed' },
+            after: { status: 'delisted', reason },
+          });
+          summary.delisted++;
+        }
+      });
+    };
+
+    for await (const party of this.#parties.listParties()) {
+      summary.parties++;
+      const best = new Map<string, { m: ScreeningMatch; name: string }>();
+      for (const name of party.names) {
+        if (name.trim() === '') continue;
+        const result = await this.screenName(caller, name, { type: party.kind, limit: 5 });
+        for (const m of result.matches) {
+          if (m.score < REVIEW_THRESHOLD) continue;
+          const key = `${m.source}|${m.listEntryId}`;
+          const prior = best.get(key);
+          if (!prior || prior.m.score < m.score) best.set(key, { m, name });
+        }
+      }
+      const found = [...best.values()];
+      await handle(
+        party.id,
+        'name',
+        found.map((f) => f.m),
+        (m) => found.find((f) => f.m === m)?.name ?? null,
+      );
+      onProgress?.('rescreen', summary.parties, 0);
+    }
+    for await (const entry of this.#parties.listAddresses()) {
+      summary.addresses++;
+      const matches = lists.addresses.screenAddress(entry.address).map((m) => {
+        const snapshotId = lists.snapshotIdByHash.get(m.contentHash) ?? '';
+        return {
+          score: 1,
+          outcome: 'match' as const,
+          source: m.source,
+          listEntryId: m.listEntryId,
+          listSnapshotId: snapshotId,
+          primaryName: m.primaryName,
+          matchedAlias: null,
+          kind: 'address',
+          entryHash: lists.entryHashes.get(`${snapshotId}|${m.listEntryId}`) ?? '',
+        };
+      });
+      await handle(entry.participantId, `address:${entry.address}`, matches, () => null);
+    }
+    return summary;
+  }
+
+  /** Standing hits of a party (listed and delisted, with the delisting reason). */
+  async partyHits(caller: Caller, partyId: string) {
+    requireSupervisorOrAuditor(caller);
+    return this.#db.orm
+      .select()
+      .from(partyHits)
+      .where(eq(partyHits.partyId, partyId))
+      .orderBy(asc(partyHits.listedAt));
+  }
+}
+
+function requireSupervisorOrAuditor(caller: Caller): void {
+  if (caller.role !== 'supervisor' && caller.role !== 'auditor') {
+    throw new AppError(
+      'FORBIDDEN',
+      `screening hits are for the supervisor and auditor; the caller is a ${caller.role}`,
+    );
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The compliance module wired from its ports: screening (lists in the database, indexes in
+ * memory), the policy gate, decisions, cases. The composition root builds one of these.
+ */
+import type { Clock, Random } from '../kernel';
+import type { Database } from '../db';
+import { CaseService } from './cases/service';
+import { DEFAULT_GOAML, type GoamlConfig } from './cases/goaml';
+import {
+  compileMonitoring,
+  DEFAULT_MONITORING,
+  type MonitoringConfigInput,
+} from './monitoring/engine';
+import { DecisionService } from './policy/decisions';
+import { PolicyGate } from './policy/gate';
+import { emptyPartySource, type PartySource } from './policy/types';
+import { ScreeningService } from './screening/service';
+
+export interface ComplianceOptions {
+  /** Travel Rule threshold in fiat minor units (default 1,000 USD = 100000 cents; 0 = always). */
+  travelRuleThreshold?: { minor: bigint; currency: string };
+  monitoring?: MonitoringConfigInput;
+  goaml?: Partial<GoamlConfig>;
+  parties?: PartySource;
+}
+
+export interface Compliance {
+  screening: ScreeningService;
+  gate: PolicyGate;
+  decisions: DecisionService;
+  cases: CaseService;
+}
+
+export function createCompliance(
+  ports: { db: Database; clock: Clock; random: Random },
+  options: ComplianceOptions = {},
+): Compliance {
+  const screening = new ScreeningService({
+    ...ports,
+    parties: options.parties ?? emptyPartySource,
+  });
+  const gate = new PolicyGate({
+    clock: ports.clock,
+    random: ports.random,
+    screening,
+    config: {
+      travelRuleThreshold: options.travelRuleThreshold ?? { minor: 100_000n, currency: 'USD' },
+      monitoring: compileMonitoring(options.monitoring ?? DEFAULT_MONITORING),
+    },
+  });
+  return {
+    screening,
+    gate,
+    decisions: new DecisionService(ports),
+    cases: new CaseService({ ...ports, goaml: { ...DEFAULT_GOAML, ...options.goaml } }),
+  };
+}

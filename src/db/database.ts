@@ -1,0 +1,153 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite, types } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { AppError } from '../kernel';
+
+/**
+ * The query builder every store uses. Both drivers (PGlite and node-postgres) give a
+ * PgDatabase; a transaction handle is one too, so stores take an `Orm` and work inside or
+ * outside a transaction alike.
+ */
+export type Orm = PgDatabase<PgQueryResultHKT>;
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly orm: Orm;
+  /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
+  transaction<T>(fn: (tx: Orm) => Promise<T>): Promise<T>;
+  /** Applies the committed SQL migrations in ./drizzle (idempotent). */
+  migrate(): Promise<void>;
+  /** True when the database answers and every committed migration is applied. */
+  ready(): Promise<{ reachable: boolean; migrationsApplied: boolean }>;
+  close(): Promise<void>;
+  /** PGlite only: a dump of the data directory (used for fast test databases). */
+  dump?: () => Promise<Blob | File>;
+}
+
+export const MIGRATIONS_FOLDER = path.resolve(import.meta.dirname, '../../drizzle');
+/** Serializes migrations when several servers start at once against one PostgreSQL. */
+const MIGRATION_LOCK_KEY = 7_233_001;
+
+export interface DatabaseOptions {
+  /** A postgres:// URL; when absent, embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data directory; `memory://` for a throwaway in-memory database. */
+  dataDir?: string | undefined;
+  /** node-postgres pool size. */
+  poolSize?: number;
+  /** Start PGlite from this data directory dump (tests: a migrated template). */
+  loadDataDir?: Blob | File | undefined;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url
+    ? openPostgres(options.url, options.poolSize ?? 10)
+    : openPglite(options.dataDir, options.loadDataDir);
+}
+
+const PGLITE_START_PARAMS: readonly string[] =
+  (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams ?? [];
+
+async function openPglite(dataDir = 'memory://', loadDataDir?: Blob | File): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = new PGlite(dataDir, {
+    // int8 stays a string, as with node-postgres, so bigint columns round-trip exactly.
+    parsers: { [types.INT8]: (value: string) => value },
+    ...(loadDataDir ? { loadDataDir } : {}),
+    // PostgreSQL's default 128 MB of shared buffers is touched eagerly inside the WASM heap;
+    // 32 MB serves an embedded scheme well and keeps the idle server far under 400 MB.
+    startParams: [...PGLITE_START_PARAMS, '-c', 'shared_buffers=32MB', '-c', 'work_mem=8MB'],
+  });
+  try {
+    await client.waitReady;
+  } catch (cause) {
+    throw new AppError('NOT_READY', `cannot open the embedded database in "${dataDir}"`, { cause });
+  }
+  const orm = drizzlePglite(client) as unknown as Orm;
+  return {
+    kind: 'pglite',
+    orm,
+    transaction: (fn) => orm.transaction((tx) => fn(tx as unknown as Orm)),
+    migrate: async () => {
+      await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    ready: () => readiness(orm),
+    close: () => client.close(),
+    dump: () => client.dumpDataDir('none'),
+  };
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // A pool error on an idle client must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const orm = drizzlePg(pool) as unknown as Orm;
+  try {
+    await pool.query('select 1');
+  } catch (cause) {
+    await pool.end();
+    throw new AppError(
+      'NOT_READY',
+      `cannot connect to PostgreSQL at DATABASE_URL: ${describe(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+  return {
+    kind: 'postgres',
+    orm,
+    transaction: (fn) => orm.transaction((tx) => fn(tx as unknown as Orm)),
+    migrate: async () => {
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        await migratePg(drizzlePg(client), { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await client
+          .query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+          .catch(() => undefined);
+        client.release();
+      }
+    },
+    ready: () => readiness(orm),
+    close: () => pool.end(),
+  };
+}
+
+async function readiness(orm: Orm): Promise<{ reachable: boolean; migrationsApplied: boolean }> {
+  try {
+    await orm.execute(sql`select 1`);
+  } catch {
+    return { reachable: false, migrationsApplied: false };
+  }
+  try {
+    const { readMigrationFiles } = await import('drizzle-orm/migrator');
+    const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+    const result = await orm.execute(sql`select hash from drizzle.__drizzle_migrations`);
+    const applied = new Set(rowsOf(result).map((row) => String(row.hash)));
+    return { reachable: true, migrationsApplied: expected.every((m) => applied.has(m.hash)) };
+  } catch {
+    return { reachable: true, migrationsApplied: false };
+  }
+}
+
+/** The rows of a raw `orm.execute` result, whichever driver ran it. */
+export function rowsOf(result: unknown): Record<string, unknown>[] {
+  if (Array.isArray(result)) return result as Record<string, unknown>[];
+  if (result && typeof result === 'object' && 'rows' in result && Array.isArray(result.rows)) {
+    return result.rows as Record<string, unknown>[];
+  }
+  return [];
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,166 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { newId, type Clock, type Config } from '../kernel';
+import type { Database } from '../db';
+import type { Services } from '../services';
+import { authenticate } from './auth';
+import { errorHandler } from './errors';
+import { registerSystemRoutes } from './routes/system';
+import { registerAuditRoutes } from './routes/audit';
+import { registerKeyRoutes } from './routes/keys';
+import { registerSessionRoutes } from './routes/session';
+import { registerEventRoutes } from './routes/events';
+import { registerParticipantRoutes } from './routes/participants';
+import { registerMiningRoutes } from './routes/mining';
+import { registerReportsRoutes } from './routes/reports';
+import { registerScreeningRoutes } from './routes/screenings';
+import { registerListRoutes } from './routes/lists';
+import { registerDecisionRoutes } from './routes/decisions';
+import { registerCaseRoutes } from './routes/cases';
+import { registerAlertRoutes } from './routes/alerts';
+import { registerTravelRuleRoutes } from './routes/travel-rule';
+import { registerContractsRoutes } from './routes/contracts';
+import { registerInvoicesRoutes } from './routes/invoices';
+import { registerPayoutsRoutes } from './routes/payouts';
+import { registerRatesRoutes } from './routes/rates';
+import { registerLedgerRoutes } from './routes/ledger';
+import { registerWebhooksRoutes } from './routes/webhooks';
+import { registerPayPageRoutes } from './routes/pay-page';
+import { registerWebApp } from './web';
+
+export interface AppDeps {
+  db: Database;
+  clock: Clock;
+  config: Config;
+  services: Services;
+  /** Where logs go (tests capture them); stdout by default. */
+  logStream?: { write(line: string): void };
+}
+
+export type App = FastifyInstance;
+/** The Fastify instance routes are registered on, typed by the zod schemas. */
+export type TypedApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** Headers and fields the logs never show. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+  '*.secret',
+];
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: deps.config.LOG_LEVEL,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
+    genReqId: () => newId('request'),
+    requestIdHeader: false,
+    bodyLimit: 1_048_576,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.decorateRequest('caller', null);
+
+  await app.register(cookie);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', String(request.id));
+    await authenticate(request, deps.services);
+  });
+  await app.register(helmet, {
+    // The API docs page loads its own inline scripts and styles.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  await app.register(rateLimit, {
+    max: deps.config.RATE_LIMIT_PER_MINUTE,
+    timeWindow: '1 minute',
+    keyGenerator: (request) => request.caller?.actorId ?? request.ip,
+    errorResponseBuilder: (request, context) => ({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: `rate limit of ${context.max} requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`,
+      requestId: String(request.id),
+    }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tradeclear API',
+        version: '0.1.0',
+        description: `${deps.config.SCHEME_NAME}: settlement of cross-border trade in bitcoin under supervision.`,
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'tck_… API key' },
+        },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  registerSystemRoutes(typed, deps);
+  registerAuditRoutes(typed, deps);
+  registerKeyRoutes(typed, deps);
+  registerSessionRoutes(typed, deps);
+  registerEventRoutes(typed, deps);
+  registerParticipantRoutes(typed, deps);
+  registerMiningRoutes(typed, deps);
+  registerReportsRoutes(typed, deps);
+  registerScreeningRoutes(typed, deps);
+  registerListRoutes(typed, deps);
+  registerDecisionRoutes(typed, deps);
+  registerCaseRoutes(typed, deps);
+  registerAlertRoutes(typed, deps);
+  registerTravelRuleRoutes(typed, deps);
+  registerContractsRoutes(typed, deps);
+  registerInvoicesRoutes(typed, deps);
+  registerPayoutsRoutes(typed, deps);
+  registerRatesRoutes(typed, deps);
+  registerLedgerRoutes(typed, deps);
+  registerWebhooksRoutes(typed, deps);
+  registerPayPageRoutes(typed, deps);
+  typed.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  await registerWebApp(app);
+  return app;
+}

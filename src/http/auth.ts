@@ -1,0 +1,70 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError, type Caller, type Role } from '../kernel';
+import type { Services } from '../services';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+export const SESSION_COOKIE = 'tc_session';
+
+/**
+ * Resolves the caller: machines send `Authorization: Bearer tck_…`, people carry a session
+ * cookie from `POST /v1/session`. Absent credentials leave the caller null (public routes).
+ */
+export async function authenticate(
+  request: FastifyRequest,
+  services: Pick<Services, 'keys' | 'users'>,
+): Promise<void> {
+  request.caller = null;
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1])
+      throw new AppError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <api key>"');
+    request.caller = await services.keys.authenticate(match[1], String(request.id));
+    return;
+  }
+  const token = request.cookies[SESSION_COOKIE];
+  if (token) {
+    const session = await services.users.authenticateSession(token, String(request.id));
+    if (!session) throw new AppError('UNAUTHENTICATED', 'the session has expired; log in again');
+    // A cookie rides along on cross-site requests; a state change must come as JSON from our own
+    // pages (SameSite=Strict already stops most; this closes form-post CSRF for older browsers).
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
+      const type = request.headers['content-type'] ?? '';
+      const hasBody =
+        request.headers['content-length'] !== undefined &&
+        request.headers['content-length'] !== '0';
+      if (hasBody && !type.startsWith('application/json')) {
+        throw new AppError(
+          'FORBIDDEN',
+          'state-changing requests from a browser session must be JSON',
+        );
+      }
+    }
+    request.caller = session.caller;
+  }
+}
+
+/** The caller of an authenticated route; refuses anonymous requests and roles not listed. */
+export function callerOf(request: FastifyRequest, roles?: readonly Role[]): Caller {
+  const caller = request.caller;
+  if (!caller)
+    throw new AppError(
+      'UNAUTHENTICATED',
+      'this endpoint needs an API key (Authorization: Bearer …) or a session',
+    );
+  if (roles && !roles.includes(caller.role)) {
+    throw new AppError(
+      'FORBIDDEN',
+      `this endpoint is for ${roles.join(', ')}; the caller's role is ${caller.role}`,
+    );
+  }
+  return caller;
+}
+
+/** Roles that may change state (the auditor reads only). */
+export const WRITERS: readonly Role[] = ['supervisor', 'platform', 'company', 'miner'];

@@ -1,0 +1,122 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError, type ErrorCode } from '../kernel';
+
+/**
+ * The one place where an error code becomes an HTTP status. The `satisfies` makes the
+ * typechecker refuse a code without a status.
+ */
+export const STATUS_BY_CODE = {
+  VALIDATION_FAILED: 400,
+  CONFIG_INVALID: 500,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  NOT_READY: 503,
+  AUDIT_CHAIN_BROKEN: 409,
+  INVALID_ADDRESS: 400,
+  INVALID_DESCRIPTOR: 400,
+  INVALID_PAYMENT_URI: 400,
+  INVALID_PSBT: 400,
+  INVALID_BLOCK: 400,
+  TX_REJECTED: 422,
+  CHAIN_UNAVAILABLE: 503,
+  BLOCK_NOT_FOUND: 404,
+  TX_NOT_FOUND: 404,
+  INSUFFICIENT_FUNDS: 422,
+  PARTICIPANT_NOT_FOUND: 404,
+  LICENCE_NOT_ACTIVE: 403,
+  KYC_NOT_VERIFIED: 422,
+  INVALID_LEI: 400,
+  INVALID_COUNTRY: 400,
+  JURISDICTION_REFUSED: 422,
+  ADDRESS_ALREADY_ASSIGNED: 409,
+  OWNERSHIP_PROOF_INVALID: 422,
+  BAN_PERIOD_INVALID: 400,
+  CONTRACT_NOT_FOUND: 404,
+  CONTRACT_NOT_ACTIVE: 409,
+  AMOUNT_EXCEEDS_OPEN: 422,
+  INVALID_STATE_TRANSITION: 409,
+  RATE_UNAVAILABLE: 503,
+  INVOICE_NOT_FOUND: 404,
+  PAYOUT_NOT_FOUND: 404,
+  SELF_APPROVAL: 403,
+  LEDGER_UNBALANCED: 500,
+  ALREADY_SETTLED: 409,
+  LIST_IMPORT_FAILED: 400,
+  TRANSFER_BLOCKED: 422,
+  TRAVEL_RULE_INCOMPLETE: 422,
+  CASE_NOT_FOUND: 404,
+  CHAIN_REORG_TOO_DEEP: 409,
+} as const satisfies Record<ErrorCode, number>;
+
+export const errorResponseSchema = z
+  .object({
+    code: z.string().meta({ description: 'One of the documented error codes' }),
+    message: z.string(),
+    requestId: z.string(),
+    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({ id: 'Error' });
+
+export type ErrorBody = z.infer<typeof errorResponseSchema>;
+
+export function errorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const requestId = String(request.id);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = error.validationContext ?? 'body';
+    const issues = error.validation.map((v) => {
+      const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      return { field: path ? `${where}.${path}` : where, message: v.message ?? 'is invalid' };
+    });
+    void reply.status(400).send({
+      code: 'VALIDATION_FAILED',
+      message: issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+      requestId,
+      issues,
+    } satisfies ErrorBody);
+    return;
+  }
+  if (error instanceof AppError) {
+    const status = STATUS_BY_CODE[error.code];
+    if (status >= 500) request.log.error({ err: error }, error.message);
+    void reply.status(status).send({
+      code: error.code,
+      message: error.message,
+      requestId,
+      ...(error.issues.length ? { issues: [...error.issues] } : {}),
+      ...(error.details ? { details: { ...error.details } } : {}),
+    } satisfies ErrorBody);
+    return;
+  }
+  // Fastify's own client errors (malformed JSON, body too large, unsupported media type).
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    const code =
+      error.statusCode === 429
+        ? 'RATE_LIMITED'
+        : error.statusCode === 401
+          ? 'UNAUTHENTICATED'
+          : error.statusCode === 404
+            ? 'NOT_FOUND'
+            : 'VALIDATION_FAILED';
+    void reply
+      .status(error.statusCode)
+      .send({ code, message: error.message, requestId } satisfies ErrorBody);
+    return;
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  void reply.status(500).send({
+    code: 'INTERNAL',
+    message: `internal error; quote request id ${requestId} to the operator`,
+    requestId,
+  } satisfies ErrorBody);
+}

@@ -1,0 +1,72 @@
+import { seesEverything, type Caller } from '../kernel';
+
+/**
+ * Live updates for the web app. An in-process publish/subscribe bus (one machine; DESIGN.md
+ * names NATS JetStream for more than one), carried to browsers as server-sent events by
+ * `GET /v1/events`.
+ */
+export interface LiveEvent {
+  /** What changed, coarse: `audit`, `invoice`, `payout`, `alert`… */
+  topic: string;
+  /** When it was published (ISO 8601). */
+  at: string;
+  /** Who may receive it: the participant the event belongs to (null: supervisor and auditor only). */
+  participantId: string | null;
+  /** For a company's event, its platform, which may see it too. */
+  platformId: string | null;
+  payload: Record<string, unknown>;
+}
+
+export type LiveListener = (event: LiveEvent) => void;
+
+/** Whether a caller may receive an event: the same rule as `scopeTo` in src/db. */
+export function visibleTo(caller: Caller, event: LiveEvent): boolean {
+  if (seesEverything(caller)) return true;
+  if (event.participantId !== null && event.participantId === caller.participantId) return true;
+  return (
+    caller.role === 'platform' &&
+    event.platformId !== null &&
+    event.platformId === caller.participantId
+  );
+}
+
+export class EventBus {
+  readonly #listeners = new Set<LiveListener>();
+  readonly #now: () => Date;
+
+  constructor(now: () => Date = () => new Date()) {
+    this.#now = now;
+  }
+
+  get subscribers(): number {
+    return this.#listeners.size;
+  }
+
+  /** Registers a listener; returns the function that removes it. */
+  subscribe(listener: LiveListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  publish(
+    topic: string,
+    payload: Record<string, unknown>,
+    scope: { participantId?: string | null; platformId?: string | null } = {},
+  ): void {
+    const event: LiveEvent = {
+      topic,
+      at: this.#now().toISOString(),
+      participantId: scope.participantId ?? null,
+      platformId: scope.platformId ?? null,
+      payload,
+    };
+    for (const listener of this.#listeners) {
+      // One failing subscriber (a closed socket) must not stop delivery to the others.
+      try {
+        listener(event);
+      } catch {
+        this.#listeners.delete(listener);
+      }
+    }
+  }
+}

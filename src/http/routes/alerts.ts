@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { ALERT_SEVERITIES, CASE_STATES } from '../../compliance';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { commonErrors } from '../schemas';
+
+const alertSchema = z
+  .object({
+    id: z.string(),
+    partyId: z.string(),
+    platformId: z.string().nullable(),
+    caseId: z.string(),
+    caseState: z.enum(CASE_STATES),
+    kind: z.string(),
+    rule: z.string(),
+    score: z.number(),
+    severity: z.enum(ALERT_SEVERITIES),
+    message: z.string(),
+    transferId: z.string().nullable(),
+    decisionId: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Alert' });
+
+export function registerAlertRoutes(app: TypedApp, deps: AppDeps): void {
+  app.get(
+    '/v1/alerts',
+    {
+      schema: {
+        tags: ['compliance'],
+        summary:
+          'Monitoring and screening alerts, newest first (supervisor and auditor): filter by the state of their case, rule, severity, party',
+        querystring: z
+          .object({
+            state: z.enum(CASE_STATES).optional(),
+            rule: z
+              .string()
+              .regex(/^[a-z][a-z0-9.-]*@\d+$/, 'must be a versioned rule id like rule.velocity@1')
+              .optional(),
+            severity: z.enum(ALERT_SEVERITIES).optional(),
+            partyId: z.string().min(1).max(64).optional(),
+            limit: z.coerce.number().int().min(1).max(500).optional(),
+          })
+          .strict(),
+        response: { 200: z.object({ alerts: z.array(alertSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const list = await deps.services.compliance.cases.alerts(
+        callerOf(request, ['supervisor', 'auditor']),
+        {
+          ...(q.state ? { state: q.state } : {}),
+          ...(q.rule ? { rule: q.rule } : {}),
+          ...(q.severity ? { severity: q.severity } : {}),
+          ...(q.partyId ? { partyId: q.partyId } : {}),
+          ...(q.limit ? { limit: q.limit } : {}),
+        },
+      );
+      return { alerts: list.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })) };
+    },
+  );
+}

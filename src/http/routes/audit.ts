@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { listAuditEvents, verifyAuditChain } from '../../audit';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { commonErrors } from '../schemas';
+
+const auditEventSchema = z.object({
+  seq: z.string(),
+  id: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  actorRole: z.string(),
+  participantId: z.string().nullable(),
+  action: z.string(),
+  entityType: z.string(),
+  entityId: z.string(),
+  before: z.unknown(),
+  after: z.unknown(),
+  requestId: z.string().nullable(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+export function registerAuditRoutes(app: TypedApp, deps: AppDeps): void {
+  app.get(
+    '/v1/audit/verify',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Recompute the audit hash chain and name the first broken event',
+        response: {
+          200: z.object({
+            ok: z.boolean(),
+            events: z.number().int(),
+            headHash: z.string().optional(),
+            brokenEvent: z.object({ seq: z.string(), id: z.string() }).nullable().optional(),
+            reason: z.string().optional(),
+          }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      callerOf(request, ['supervisor', 'auditor']);
+      return verifyAuditChain(deps.db.orm);
+    },
+  );
+
+  app.get(
+    '/v1/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Audit events, newest first',
+        querystring: z.object({
+          entityType: z.string().max(64).optional(),
+          entityId: z.string().max(64).optional(),
+          action: z.string().max(64).optional(),
+          actor: z.string().max(64).optional(),
+          beforeSeq: z
+            .string()
+            .regex(/^\d{1,18}$/)
+            .optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+        }),
+        response: { 200: z.object({ events: z.array(auditEventSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => {
+      callerOf(request, ['supervisor', 'auditor']);
+      const { beforeSeq, ...rest } = request.query;
+      const rows = await listAuditEvents(deps.db.orm, {
+        ...rest,
+        beforeSeq: beforeSeq === undefined ? undefined : BigInt(beforeSeq),
+      });
+      return {
+        events: rows.map((row) => ({ ...row, seq: row.seq.toString(), at: row.at.toISOString() })),
+      };
+    },
+  );
+}

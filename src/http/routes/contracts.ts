@@ -1,0 +1,312 @@
+import { z } from 'zod';
+import {
+  CONTRACT_STATUSES,
+  INCOTERMS,
+  type ContractView,
+  type SettingsPatch,
+  type TradeSettings,
+} from '../../trade';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf, WRITERS } from '../auth';
+import { commonErrors, idParam } from '../schemas';
+
+/** Trade contracts (draft → submitted → approved → active → settled / cancelled / disputed) and trade settings. */
+
+const satsString = z.string().regex(/^\d+$/, 'must be an integer number of sats as a string');
+
+const contractSchema = z
+  .object({
+    id: z.string(),
+    platformId: z.string(),
+    companyId: z.string(),
+    counterpartyId: z.string(),
+    direction: z.enum(['export', 'import']),
+    goodsDescription: z.string(),
+    hsCode: z.string(),
+    incoterm: z.string(),
+    currency: z.string(),
+    amount: z.string(),
+    pricingMode: z.enum(['fixedBtc', 'fiat']),
+    btcAmountSats: z.string().nullable(),
+    customsDeclarationRef: z.string().nullable(),
+    status: z.enum(CONTRACT_STATUSES),
+    supervisorApproval: z.enum(['notRequired', 'pending', 'granted']),
+    unit: z.string().meta({
+      description: "'BTC' (amounts in sats) for fixedBtc, else the currency (minor units)",
+    }),
+    totalAmount: z.string(),
+    settledAmount: z.string(),
+    reservedAmount: z.string(),
+    openAmount: z.string(),
+    schedule: z.array(z.object({ seq: z.number(), dueDate: z.string(), amount: z.string() })),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Contract' });
+
+export function presentContract(c: ContractView): z.infer<typeof contractSchema> {
+  return {
+    ...c,
+    btcAmountSats: c.btcAmountSats?.toString() ?? null,
+    totalAmount: c.totalAmount.toString(),
+    settledAmount: c.settledAmount.toString(),
+    reservedAmount: c.reservedAmount.toString(),
+    openAmount: c.openAmount.toString(),
+    schedule: c.schedule.map((s) => ({ ...s, amount: s.amount.toString() })),
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}
+
+const settingsSchema = z
+  .object({
+    confirmations: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(6)]),
+    invoiceValiditySeconds: z.number().int(),
+    latePaymentWindowSeconds: z.number().int(),
+    toleranceBps: z.number().int(),
+    quorumThresholdSats: satsString,
+    approvalsAbove: z.number().int(),
+    approvalsBelow: z.number().int(),
+    batchWindowSeconds: z.number().int(),
+    feeFloorSatPerKvB: satsString,
+    feeCapSatPerKvB: satsString,
+    feeTargetBlocks: z.number().int(),
+    rbfAfterBlocks: z.number().int(),
+    supervisorThresholds: z.record(z.string(), satsString),
+    webhookUrl: z.string().nullable(),
+    webhookSecretSet: z.boolean(),
+  })
+  .meta({ id: 'TradeSettings' });
+
+function presentSettings(s: TradeSettings): z.infer<typeof settingsSchema> {
+  return {
+    confirmations: s.confirmations,
+    invoiceValiditySeconds: s.invoiceValiditySeconds,
+    latePaymentWindowSeconds: s.latePaymentWindowSeconds,
+    toleranceBps: s.toleranceBps,
+    quorumThresholdSats: s.quorumThresholdSats.toString(),
+    approvalsAbove: s.approvalsAbove,
+    approvalsBelow: s.approvalsBelow,
+    batchWindowSeconds: s.batchWindowSeconds,
+    feeFloorSatPerKvB: s.feeFloorSatPerKvB.toString(),
+    feeCapSatPerKvB: s.feeCapSatPerKvB.toString(),
+    feeTargetBlocks: s.feeTargetBlocks,
+    rbfAfterBlocks: s.rbfAfterBlocks,
+    supervisorThresholds: Object.fromEntries(
+      Object.entries(s.supervisorThresholds).map(([k, v]) => [k, v.toString()]),
+    ),
+    webhookUrl: s.webhookUrl,
+    webhookSecretSet: s.webhookSecret !== null,
+  };
+}
+
+const platformParam = z.object({
+  platformId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
+});
+
+export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
+  const trade = deps.services.trade;
+
+  app.post(
+    '/v1/contracts',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'Register a foreign-trade contract (draft)',
+        body: z
+          .object({
+            companyId: z.string().min(1).max(64).optional(),
+            counterpartyId: z.string().min(1).max(64),
+            direction: z.enum(['export', 'import']),
+            goodsDescription: z.string().trim().min(1).max(2000),
+            hsCode: z.string().regex(/^\d{6}$/, 'must be a 6-digit HS code'),
+            incoterm: z.enum(INCOTERMS),
+            currency: z.string().length(3),
+            amount: z.string().max(40),
+            pricingMode: z.enum(['fixedBtc', 'fiat']),
+            btcAmountSats: satsString.optional(),
+            schedule: z
+              .array(z.object({ dueDate: z.string(), amount: z.string().max(40) }).strict())
+              .min(1)
+              .max(120),
+            customsDeclarationRef: z.string().max(100).nullable().optional(),
+          })
+          .strict(),
+        response: { 201: contractSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const created = await trade.contracts.create(
+        callerOf(request, ['company', 'platform']),
+        request.body,
+      );
+      return reply.status(201).send(presentContract(created));
+    },
+  );
+
+  app.get(
+    '/v1/contracts',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'Contracts visible to the caller',
+        querystring: z.object({
+          status: z.enum(CONTRACT_STATUSES).optional(),
+          companyId: z.string().max(64).optional(),
+        }),
+        response: { 200: z.object({ contracts: z.array(contractSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const filter = {
+        ...(request.query.status ? { status: request.query.status } : {}),
+        ...(request.query.companyId ? { companyId: request.query.companyId } : {}),
+      };
+      return {
+        contracts: (await trade.contracts.list(callerOf(request), filter)).map(presentContract),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/contracts/:id',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'One contract, with its open amount',
+        params: idParam('ctr'),
+        response: { 200: contractSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentContract(await trade.contracts.get(callerOf(request), request.params.id)),
+  );
+
+  for (const action of ['submit', 'approve', 'activate', 'cancel', 'dispute', 'resume'] as const) {
+    app.post(
+      `/v1/contracts/:id/${action}`,
+      {
+        schema: {
+          tags: ['trade'],
+          summary:
+            action === 'approve'
+              ? "Approve a contract (its platform; the supervisor above the scheme's threshold)"
+              : `${action[0]!.toUpperCase()}${action.slice(1)} a contract`,
+          params: idParam('ctr'),
+          response: { 200: contractSchema, ...commonErrors },
+        },
+      },
+      async (request) =>
+        presentContract(
+          await trade.contracts.transition(callerOf(request, WRITERS), request.params.id, action),
+        ),
+    );
+  }
+
+  app.get(
+    '/v1/trade/settings/:platformId',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: "A platform's trade settings",
+        params: platformParam,
+        response: { 200: settingsSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentSettings(await trade.settings(callerOf(request), request.params.platformId)),
+  );
+
+  app.put(
+    '/v1/trade/settings/:platformId',
+    {
+      schema: {
+        tags: ['trade'],
+        summary:
+          "Change a platform's trade settings (confirmations, quorum, batching, fees, webhook)",
+        params: platformParam,
+        body: z
+          .object({
+            confirmations: z
+              .union([z.literal(0), z.literal(1), z.literal(2), z.literal(6)])
+              .optional(),
+            invoiceValiditySeconds: z.number().int().min(60).optional(),
+            latePaymentWindowSeconds: z.number().int().min(0).optional(),
+            toleranceBps: z.number().int().min(0).max(10_000).optional(),
+            quorumThresholdSats: satsString.optional(),
+            approvalsAbove: z.number().int().min(1).max(20).optional(),
+            approvalsBelow: z.number().int().min(1).max(20).optional(),
+            batchWindowSeconds: z.number().int().min(0).optional(),
+            feeFloorSatPerKvB: satsString.optional(),
+            feeCapSatPerKvB: satsString.optional(),
+            feeTargetBlocks: z.number().int().min(1).max(1008).optional(),
+            rbfAfterBlocks: z.number().int().min(1).optional(),
+            supervisorThresholds: z.record(z.string(), satsString).optional(),
+            webhookUrl: z.url().nullable().optional(),
+            webhookSecret: z.string().min(16).max(200).nullable().optional(),
+          })
+          .strict(),
+        response: { 200: settingsSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const {
+        quorumThresholdSats: _threshold,
+        feeFloorSatPerKvB: _floor,
+        feeCapSatPerKvB: _cap,
+        supervisorThresholds: _thresholds,
+        ...b
+      } = request.body;
+      const body = request.body;
+      const patch: SettingsPatch = {
+        ...b,
+        ...(body.quorumThresholdSats !== undefined
+          ? { quorumThresholdSats: BigInt(body.quorumThresholdSats) }
+          : {}),
+        ...(body.feeFloorSatPerKvB !== undefined
+          ? { feeFloorSatPerKvB: BigInt(body.feeFloorSatPerKvB) }
+          : {}),
+        ...(body.feeCapSatPerKvB !== undefined
+          ? { feeCapSatPerKvB: BigInt(body.feeCapSatPerKvB) }
+          : {}),
+        ...(body.supervisorThresholds !== undefined
+          ? {
+              supervisorThresholds: Object.fromEntries(
+                Object.entries(body.supervisorThresholds).map(([k, v]) => [k, BigInt(v)]),
+              ),
+            }
+          : {}),
+      };
+      return presentSettings(
+        await trade.updateSettings(callerOf(request, WRITERS), request.params.platformId, patch),
+      );
+    },
+  );
+
+  app.post(
+    '/v1/trade/wallets',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: "Register a company's watch-only wallet descriptor (its platform signs for it)",
+        body: z
+          .object({ companyId: z.string().min(1).max(64), descriptor: z.string().min(1).max(2000) })
+          .strict(),
+        response: { 204: z.null(), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      await trade.registerWallet(
+        callerOf(request, ['platform', 'supervisor']),
+        request.body.companyId,
+        request.body.descriptor,
+      );
+      return reply.status(204).send(null);
+    },
+  );
+}

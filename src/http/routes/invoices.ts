@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { INVOICE_STATUSES, type InvoiceView } from '../../trade';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { commonErrors, idParam } from '../schemas';
+
+/** Invoices (export side): BTCPay-like statuses, a fresh address, BIP21 URI and QR per invoice. */
+
+export const invoiceSchema = z
+  .object({
+    id: z.string(),
+    platformId: z.string(),
+    companyId: z.string(),
+    contractId: z.string(),
+    counterpartyId: z.string(),
+    status: z.enum(INVOICE_STATUSES),
+    additionalStatus: z.array(z.enum(['paidPartial', 'paidOver', 'paidLate'])),
+    address: z.string(),
+    amountSats: z.string(),
+    amountBtc: z.string(),
+    fiatMinor: z.string(),
+    currency: z.string(),
+    rateId: z.string(),
+    paymentUri: z.string(),
+    seenSats: z.string(),
+    confirmedSats: z.string(),
+    description: z.string(),
+    expiresAt: z.string(),
+    watchUntil: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    settlementId: z.string().nullable(),
+    gateOutcome: z.enum(['allow', 'review', 'block']),
+    gateDecisions: z.array(
+      z.object({
+        subject: z.string(),
+        outcome: z.enum(['allow', 'review', 'block']),
+        reasons: z.array(z.string()),
+        decidedBy: z.string(),
+        decisionId: z.string().nullable(),
+        payerAddress: z.string().nullable(),
+        at: z.string(),
+        resolution: z.enum(['allow', 'block']).nullable(),
+      }),
+    ),
+    payments: z.array(
+      z.object({
+        txid: z.string(),
+        vout: z.number(),
+        valueSats: z.string(),
+        blockHash: z.string().nullable(),
+        blockHeight: z.number().nullable(),
+        signalsRbf: z.boolean(),
+        late: z.boolean(),
+      }),
+    ),
+  })
+  .meta({ id: 'Invoice' });
+
+export function presentInvoice(i: InvoiceView): z.infer<typeof invoiceSchema> {
+  return {
+    ...i,
+    additionalStatus: [...i.additionalStatus],
+    amountSats: i.amountSats.toString(),
+    fiatMinor: i.fiatMinor.toString(),
+    seenSats: i.seenSats.toString(),
+    confirmedSats: i.confirmedSats.toString(),
+    expiresAt: i.expiresAt.toISOString(),
+    watchUntil: i.watchUntil.toISOString(),
+    createdAt: i.createdAt.toISOString(),
+    updatedAt: i.updatedAt.toISOString(),
+    payments: i.payments.map((p) => ({ ...p, valueSats: p.valueSats.toString() })),
+    gateDecisions: i.gateDecisions.map((d) => ({ ...d, reasons: [...d.reasons] })),
+  };
+}
+
+export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
+  const invoices = deps.services.trade.invoices;
+
+  app.post(
+    '/v1/invoices',
+    {
+      schema: {
+        tags: ['trade'],
+        summary:
+          'Issue an invoice against an active export contract (RATE_UNAVAILABLE when no rate)',
+        body: z
+          .object({
+            contractId: z.string().regex(/^ctr_[0-9A-HJKMNP-TV-Z]{26}$/),
+            amount: z.string().max(40).meta({
+              description: 'sats for a fixedBtc contract, else a decimal in the contract currency',
+            }),
+            description: z.string().max(500).optional(),
+            validitySeconds: z
+              .number()
+              .int()
+              .min(60)
+              .max(7 * 86_400)
+              .optional(),
+            travelRule: z
+              .record(z.string(), z.unknown())
+              .optional()
+              .meta({ description: 'IVMS101 originator and beneficiary (Travel Rule)' }),
+          })
+          .strict(),
+        response: { 201: invoiceSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const created = await invoices.create(
+        callerOf(request, ['company', 'platform']),
+        request.body,
+      );
+      return reply.status(201).send(presentInvoice(created));
+    },
+  );
+
+  app.get(
+    '/v1/invoices',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'Invoices visible to the caller',
+        querystring: z.object({
+          status: z.enum(INVOICE_STATUSES).optional(),
+          contractId: z.string().max(64).optional(),
+        }),
+        response: { 200: z.object({ invoices: z.array(invoiceSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      invoices: (
+        await invoices.list(callerOf(request), {
+          ...(request.query.status ? { status: request.query.status } : {}),
+          ...(request.query.contractId ? { contractId: request.query.contractId } : {}),
+        })
+      ).map(presentInvoice),
+    }),
+  );
+
+  app.get(
+    '/v1/invoices/:id',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'One invoice with its payments',
+        params: idParam('inv'),
+        response: { 200: invoiceSchema, ...commonErrors },
+      },
+    },
+    async (request) => presentInvoice(await invoices.get(callerOf(request), request.params.id)),
+  );
+}

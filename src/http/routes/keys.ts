@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { ROLES } from '../../kernel';
+import type { ApiKeyView } from '../../access';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf, WRITERS } from '../auth';
+import { commonErrors, idParam } from '../schemas';
+
+const keySchema = z
+  .object({
+    id: z.string(),
+    participantId: z.string(),
+    platformId: z.string().nullable(),
+    role: z.enum(ROLES),
+    name: z.string(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+
+function present(key: ApiKeyView) {
+  return {
+    ...key,
+    createdAt: key.createdAt.toISOString(),
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+  };
+}
+
+const participantRef = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a participant id');
+
+export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
+  app.post(
+    '/v1/keys',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Create an API key (the token is shown once)',
+        body: z
+          .object({
+            role: z.enum(ROLES),
+            participantId: participantRef,
+            platformId: participantRef.nullable().optional(),
+            name: z.string().trim().min(1).max(100),
+          })
+          .strict(),
+        response: { 201: keySchema.extend({ token: z.string() }), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request, ['supervisor', 'platform']);
+      const created = await deps.services.keys.create(caller, request.body);
+      return reply.status(201).send({ ...present(created), token: created.token });
+    },
+  );
+
+  app.get(
+    '/v1/keys',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'API keys visible to the caller',
+        response: { 200: z.object({ keys: z.array(keySchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({ keys: (await deps.services.keys.list(callerOf(request))).map(present) }),
+  );
+
+  app.get(
+    '/v1/keys/:id',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'One API key',
+        params: idParam('key'),
+        response: { 200: keySchema, ...commonErrors },
+      },
+    },
+    async (request) => present(await deps.services.keys.get(callerOf(request), request.params.id)),
+  );
+
+  app.delete(
+    '/v1/keys/:id',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Revoke an API key',
+        params: idParam('key'),
+        response: { 200: keySchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      present(await deps.services.keys.revoke(callerOf(request, WRITERS), request.params.id)),
+  );
+
+  app.get(
+    '/v1/me',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Who the presented credentials belong to',
+        response: {
+          200: z.object({
+            role: z.enum(ROLES),
+            participantId: z.string(),
+            platformId: z.string().nullable(),
+            actorId: z.string(),
+          }),
+          ...commonErrors,
+        },
+      },
+    },
+    (request) => {
+      const { role, participantId, platformId, actorId } = callerOf(request);
+      return { role, participantId, platformId, actorId };
+    },
+  );
+}

@@ -1,0 +1,561 @@
+import { z } from 'zod';
+import { formatBtc, formatMoney, type Money } from '../../kernel';
+import {
+  VIOLATION_STATUSES,
+  type AttributionView,
+  type BanView,
+  type ProvenanceNode,
+  type SiteView,
+  type ViolationView,
+} from '../../mining';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { commonErrors, idParam } from '../schemas';
+
+/** Mining routes: sites, payout addresses, the ban calendar, attributions, violations, statistics, provenance. */
+
+const sats = z.string().meta({ description: 'satoshis, as a decimal string' });
+
+const siteSchema = z
+  .object({
+    id: z.string(),
+    minerId: z.string(),
+    regionCode: z.string(),
+    name: z.string(),
+    gridConnection: z.string(),
+    powerCapacityMw: z.string(),
+    declaredHashrateThs: z.string(),
+    commissioningDate: z.string(),
+    poolName: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'MiningSite' });
+const presentSite = (s: SiteView) => ({
+  ...s,
+  declaredHashrateThs: s.declaredHashrateThs.toString(),
+  createdAt: s.createdAt.toISOString(),
+});
+
+const banSchema = z
+  .object({
+    id: z.string(),
+    regionCode: z.string(),
+    kind: z.enum(['full', 'seasonal', 'curtailment']),
+    fromDate: z.string(),
+    toDate: z.string(),
+    season: z.object({ start: z.string(), end: z.string() }).nullable(),
+    daily: z.object({ start: z.string(), end: z.string() }).nullable(),
+    reason: z.string(),
+    description: z.string(),
+    createdAt: z.string(),
+    liftedAt: z.string().nullable(),
+    liftReason: z.string().nullable(),
+  })
+  .meta({ id: 'MiningBan' });
+const presentBan = (b: BanView) => ({
+  ...b,
+  createdAt: b.createdAt.toISOString(),
+  liftedAt: b.liftedAt?.toISOString() ?? null,
+});
+
+const attributionSchema = z
+  .object({
+    id: z.string(),
+    blockHash: z.string(),
+    height: z.number(),
+    blockTime: z.string(),
+    txid: z.string(),
+    vout: z.number(),
+    valueSats: sats,
+    valueBtc: z.string(),
+    address: z.string(),
+    minerId: z.string(),
+    siteId: z.string(),
+    regionCode: z.string(),
+    payoutKind: z.enum(['pool', 'solo']),
+    poolName: z.string().nullable(),
+  })
+  .meta({ id: 'MiningAttribution' });
+const presentAttribution = (a: AttributionView) => ({
+  ...a,
+  blockTime: a.blockTime.toISOString(),
+  valueSats: a.valueSats.toString(),
+  valueBtc: formatBtc(a.valueSats),
+});
+
+const violationSchema = z
+  .object({
+    attributionId: z.string(),
+    code: z.literal('MINING_BAN_VIOLATION'),
+    banId: z.string(),
+    minerId: z.string(),
+    siteId: z.string(),
+    regionCode: z.string(),
+    blockHash: z.string(),
+    height: z.number(),
+    blockTime: z.string(),
+    valueSats: sats,
+    status: z.enum(VIOLATION_STATUSES),
+    alertId: z.string().nullable(),
+    note: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'MiningViolation' });
+const presentViolation = (v: ViolationView) => ({
+  ...v,
+  blockTime: v.blockTime.toISOString(),
+  valueSats: v.valueSats.toString(),
+  createdAt: v.createdAt.toISOString(),
+  updatedAt: v.updatedAt.toISOString(),
+});
+
+interface PathJson {
+  txid: string;
+  vout: number;
+  valueSats: string;
+  blockHash: string;
+  height: number;
+  coinbase: boolean;
+  provenance: { originId: string; sats: string }[];
+  from: PathJson[];
+  truncated: boolean;
+}
+// Recursive, so it is a named component (`ProvenancePath`) that refers to itself in OpenAPI.
+const pathSchema = z
+  .object({
+    txid: z.string(),
+    vout: z.number(),
+    valueSats: sats,
+    blockHash: z.string(),
+    height: z.number(),
+    coinbase: z.boolean(),
+    provenance: z.array(z.object({ originId: z.string(), sats })),
+    get from(): z.ZodArray<typeof pathSchema> {
+      return z.array(pathSchema);
+    },
+    truncated: z.boolean(),
+  })
+  .meta({ id: 'ProvenancePath' });
+const presentPath = (node: ProvenanceNode): PathJson => ({
+  ...node,
+  valueSats: node.valueSats.toString(),
+  provenance: node.provenance.map((p) => ({ originId: p.originId, sats: p.sats.toString() })),
+  from: node.from.map(presentPath),
+});
+
+const fiat = (m: Money | null) => (m ? formatMoney(m) : null);
+const text = (max: number) => z.string().max(max);
+
+export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
+  const mining = deps.services.mining;
+
+  app.post(
+    '/v1/mining/sites',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: 'Register a mining site (the miner, or the supervisor for a miner)',
+        body: z
+          .object({
+            minerId: text(40).optional(),
+            regionCode: text(40),
+            name: text(200),
+            gridConnection: text(200),
+            powerCapacityMw: text(20),
+            declaredHashrateThs: text(20),
+            commissioningDate: text(10),
+            poolName: text(100).nullable().optional(),
+          })
+          .strict(),
+        response: { 201: siteSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          presentSite(
+            await mining.registerSite(callerOf(request, ['supervisor', 'miner']), request.body),
+          ),
+        ),
+  );
+
+  app.get(
+    '/v1/mining/sites',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: 'Mining sites visible to the caller',
+        querystring: z.object({ minerId: text(40).optional() }),
+        response: { 200: z.object({ sites: z.array(siteSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      sites: (await mining.listSites(callerOf(request), request.query.minerId)).map(presentSite),
+    }),
+  );
+
+  const payoutSchema = z
+    .object({
+      id: z.string(),
+      minerId: z.string(),
+      siteId: z.string(),
+      kind: z.enum(['pool', 'solo']),
+      poolName: z.string().nullable(),
+      address: z.string(),
+      createdAt: z.string(),
+    })
+    .meta({ id: 'MiningPayoutAddress' });
+
+  app.post(
+    '/v1/mining/sites/:id/payout-addresses',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: "Register a site's pool payout address or solo coinbase address",
+        params: idParam('sit'),
+        body: z
+          .object({
+            address: text(120),
+            kind: z.enum(['pool', 'solo']),
+            poolName: text(100).nullable().optional(),
+          })
+          .strict(),
+        response: { 201: payoutSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const view = await mining.registerPayoutAddress(
+        callerOf(request, ['supervisor', 'miner']),
+        request.params.id,
+        request.body,
+      );
+      return reply.status(201).send({ ...view, createdAt: view.createdAt.toISOString() });
+    },
+  );
+
+  app.get(
+    '/v1/mining/payout-addresses',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: 'Payout addresses visible to the caller',
+        querystring: z.object({ siteId: text(40).optional() }),
+        response: { 200: z.object({ addresses: z.array(payoutSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      addresses: (await mining.listPayoutAddresses(callerOf(request), request.query.siteId)).map(
+        (a) => ({ ...a, createdAt: a.createdAt.toISOString() }),
+      ),
+    }),
+  );
+
+  app.post(
+    '/v1/mining/bans',
+    {
+      schema: {
+        tags: ['mining'],
+        summary:
+          'Declare a regional mining ban: full, seasonal or peak-hour curtailment (supervisor)',
+        body: z.discriminatedUnion('kind', [
+          z
+            .object({
+              kind: z.literal('full'),
+              regionCode: text(40),
+              from: text(10),
+              to: text(10),
+              reason: text(500),
+            })
+            .strict(),
+          z
+            .object({
+              kind: z.literal('seasonal'),
+              regionCode: text(40),
+              seasonStart: text(5),
+              seasonEnd: text(5),
+              startYear: z.number().int(),
+              endYear: z.number().int(),
+              reason: text(500),
+            })
+            .strict(),
+          z
+            .object({
+              kind: z.literal('curtailment'),
+              regionCode: text(40),
+              from: text(10),
+              to: text(10),
+              dailyStart: text(5),
+              dailyEnd: text(5),
+              seasonStart: text(5).optional(),
+              seasonEnd: text(5).optional(),
+              reason: text(500),
+            })
+            .strict(),
+        ]),
+        response: { 201: banSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { regionCode, ...ban } = request.body;
+      return reply
+        .status(201)
+        .send(
+          presentBan(await mining.declareBan(callerOf(request, ['supervisor']), regionCode, ban)),
+        );
+    },
+  );
+
+  app.post(
+    '/v1/mining/bans/:id/lift',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: 'Lift a ban (supervisor)',
+        params: idParam('ban'),
+        body: z.object({ reason: text(500) }).strict(),
+        response: { 200: banSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentBan(
+        await mining.liftBan(
+          callerOf(request, ['supervisor']),
+          request.params.id,
+          request.body.reason,
+        ),
+      ),
+  );
+
+  app.get(
+    '/v1/mining/bans',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: 'The ban calendar',
+        querystring: z.object({ regionCode: text(40).optional() }),
+        response: { 200: z.object({ bans: z.array(banSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => {
+      callerOf(request);
+      return { bans: (await mining.listBans(request.query.regionCode)).map(presentBan) };
+    },
+  );
+
+  app.get(
+    '/v1/mining/regions/:code/ban-status',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: 'Is region R banned at time T?',
+        params: z.object({ code: text(40) }),
+        querystring: z.object({ at: z.iso.datetime({ offset: true }) }),
+        response: {
+          200: z.object({
+            regionCode: z.string(),
+            at: z.string(),
+            banned: z.boolean(),
+            timeZone: z.string(),
+            localDate: z.string(),
+            localTime: z.string(),
+            bans: z.array(banSchema),
+          }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      callerOf(request);
+      const at = new Date(request.query.at);
+      const status = await mining.isBanned(request.params.code, at);
+      return { ...status, at: at.toISOString(), bans: status.bans.map(presentBan) };
+    },
+  );
+
+  app.get(
+    '/v1/mining/attributions',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: 'Coinbase outputs attributed to miners',
+        querystring: z.object({ minerId: text(40).optional() }),
+        response: { 200: z.object({ attributions: z.array(attributionSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      attributions: (
+        await mining.listAttributions(callerOf(request), { minerId: request.query.minerId })
+      ).map(presentAttribution),
+    }),
+  );
+
+  app.get(
+    '/v1/mining/violations',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: 'Output mined in a region under a ban (MINING_BAN_VIOLATION)',
+        querystring: z.object({ status: z.enum(VIOLATION_STATUSES).optional() }),
+        response: { 200: z.object({ violations: z.array(violationSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      violations: (
+        await mining.listViolations(callerOf(request), { status: request.query.status })
+      ).map(presentViolation),
+    }),
+  );
+
+  app.post(
+    '/v1/mining/violations/:id',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: 'Update a violation (supervisor): link an alert, confirm or dismiss',
+        params: idParam('att'),
+        body: z
+          .object({
+            status: z.enum(VIOLATION_STATUSES),
+            alertId: text(40).nullable().optional(),
+            note: text(2000).nullable().optional(),
+          })
+          .strict(),
+        response: { 200: violationSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentViolation(
+        await mining.updateViolation(
+          callerOf(request, ['supervisor']),
+          request.params.id,
+          request.body,
+        ),
+      ),
+  );
+
+  const totals = z.object({ key: z.string(), sats, btc: z.string(), fiat: z.string().nullable() });
+  app.get(
+    '/v1/mining/statistics',
+    {
+      schema: {
+        tags: ['mining'],
+        summary: "Output per miner, site, region and month, in BTC and in fiat at the day's rate",
+        querystring: z.object({
+          currency: text(3).default('USD'),
+          from: z.iso.datetime({ offset: true }).optional(),
+          to: z.iso.datetime({ offset: true }).optional(),
+        }),
+        response: {
+          200: z.object({
+            currency: z.string(),
+            rows: z.array(
+              z.object({
+                minerId: z.string(),
+                siteId: z.string(),
+                regionCode: z.string(),
+                month: z.string(),
+                blocks: z.number(),
+                sats,
+                btc: z.string(),
+                fiat: z.string().nullable(),
+              }),
+            ),
+            byMiner: z.array(totals),
+            bySite: z.array(totals),
+            byRegion: z.array(totals),
+            byMonth: z.array(totals),
+            missingRateDays: z.array(z.string()),
+          }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { currency, from, to } = request.query;
+      const stats = await mining.statistics(callerOf(request), {
+        currency,
+        from: from ? new Date(from) : undefined,
+        to: to ? new Date(to) : undefined,
+      });
+      const total = (key: string, entry: { sats: bigint; fiat: Money | null }) => ({
+        key,
+        sats: entry.sats.toString(),
+        btc: formatBtc(entry.sats),
+        fiat: fiat(entry.fiat),
+      });
+      return {
+        currency: stats.currency,
+        rows: stats.rows.map((r) => ({
+          ...r,
+          sats: r.sats.toString(),
+          btc: formatBtc(r.sats),
+          fiat: fiat(r.fiat),
+        })),
+        byMiner: stats.byMiner.map((e) => total(e.minerId, e)),
+        bySite: stats.bySite.map((e) => total(e.siteId, e)),
+        byRegion: stats.byRegion.map((e) => total(e.regionCode, e)),
+        byMonth: stats.byMonth.map((e) => total(e.month, e)),
+        missingRateDays: stats.missingRateDays,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/provenance/:outpoint',
+    {
+      schema: {
+        tags: ['mining'],
+        summary:
+          'Provenance of an output (TXID:VOUT): origins and sats, with the path back to the coinbases',
+        params: z.object({
+          outpoint: z
+            .string()
+            .regex(
+              /^[0-9a-f]{64}:\d{1,6}$/,
+              'must be TXID:VOUT (64 lower-case hex, colon, output index)',
+            ),
+        }),
+        response: {
+          200: z.object({
+            txid: z.string(),
+            vout: z.number(),
+            valueSats: sats,
+            blockHash: z.string(),
+            height: z.number(),
+            taggedSats: sats,
+            provenance: z.array(
+              z.object({
+                origin: z.object({
+                  attributionId: z.string(),
+                  minerId: z.string(),
+                  siteId: z.string(),
+                  regionCode: z.string(),
+                  blockHash: z.string(),
+                  height: z.number(),
+                  txid: z.string(),
+                  vout: z.number(),
+                }),
+                sats,
+              }),
+            ),
+            path: pathSchema,
+          }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const [txid = '', vout = '0'] = request.params.outpoint.split(':');
+      const report = await mining.provenance(callerOf(request), txid, Number(vout));
+      return {
+        ...report,
+        valueSats: report.valueSats.toString(),
+        taggedSats: report.taggedSats.toString(),
+        provenance: report.provenance.map((p) => ({ ...p, sats: p.sats.toString() })),
+        path: presentPath(report.path),
+      };
+    },
+  );
+}

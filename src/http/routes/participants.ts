@@ -1,0 +1,628 @@
+import { z } from 'zod';
+import {
+  KYC_STATUSES,
+  PARTICIPANT_KINDS,
+  RISK_LEVELS,
+  formatBasisPoints,
+  type CounterpartyAddressView,
+  type KycView,
+  type LicenceView,
+  type ParticipantView,
+  type ReceiveAddress,
+  type WalletView,
+} from '../../registry';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf, WRITERS } from '../auth';
+import { commonErrors, idParam } from '../schemas';
+
+/** Registry routes: participants, licences, KYC/KYB, jurisdictions and regions, wallets, counterparty addresses. */
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+const participantSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(PARTICIPANT_KINDS),
+    legalName: z.string(),
+    otherNames: z.array(z.string()),
+    country: z.string(),
+    registrationNumber: z.string().nullable(),
+    lei: z.string().nullable(),
+    addresses: z.array(
+      z.object({
+        lines: z.array(z.string()),
+        city: z.string(),
+        postalCode: z.string().optional(),
+        country: z.string(),
+      }),
+    ),
+    contacts: z.array(
+      z.object({
+        name: z.string(),
+        email: z.string().optional(),
+        phone: z.string().optional(),
+        role: z.string().optional(),
+      }),
+    ),
+    platformId: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Participant' });
+
+const presentParticipant = (p: ParticipantView) => ({ ...p, createdAt: p.createdAt.toISOString() });
+
+const licenceSchema = z
+  .object({
+    id: z.string(),
+    participantId: z.string(),
+    kind: z.string(),
+    scope: z.string(),
+    validFrom: z.string(),
+    validTo: z.string().nullable(),
+    status: z.enum(['active', 'suspended', 'revoked', 'expired']),
+    statusReason: z.string().nullable(),
+    history: z.array(
+      z.object({
+        at: z.string(),
+        fromStatus: z.string().nullable(),
+        toStatus: z.string(),
+        reason: z.string().nullable(),
+        actor: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'Licence' });
+
+const presentLicence = (l: LicenceView) => ({
+  ...l,
+  validFrom: l.validFrom.toISOString(),
+  validTo: iso(l.validTo),
+  history: l.history.map((h) => ({ ...h, at: h.at.toISOString() })),
+});
+
+const kycSchema = z
+  .object({
+    participantId: z.string(),
+    platformId: z.string(),
+    status: z.enum(KYC_STATUSES),
+    riskRating: z.enum(RISK_LEVELS),
+    reviewDue: z.string(),
+    beneficialOwners: z.array(
+      z.object({
+        name: z.string(),
+        country: z.string(),
+        share: z.string(),
+        dateOfBirth: z.string().optional(),
+      }),
+    ),
+    documents: z.array(z.object({ type: z.string(), number: z.string(), issuer: z.string() })),
+    statusReason: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Kyc' });
+
+const presentKyc = (k: KycView) => ({
+  ...k,
+  beneficialOwners: k.beneficialOwners.map(({ shareBasisPoints, ...o }) => ({
+    ...o,
+    share: formatBasisPoints(shareBasisPoints),
+  })),
+  updatedAt: k.updatedAt.toISOString(),
+});
+
+const walletSchema = z
+  .object({
+    id: z.string(),
+    companyId: z.string(),
+    platformId: z.string(),
+    network: z.string(),
+    descriptor: z.string(),
+    label: z.string(),
+    nextIndex: z.number(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Wallet' });
+const presentWallet = (w: WalletView) => ({ ...w, createdAt: w.createdAt.toISOString() });
+
+const receiveAddressSchema = z
+  .object({
+    id: z.string(),
+    walletId: z.string(),
+    companyId: z.string(),
+    address: z.string(),
+    derivationIndex: z.number(),
+    purpose: z.string().nullable(),
+    usedAt: z.string(),
+  })
+  .meta({ id: 'ReceiveAddress' });
+const presentReceive = ({ scriptHex: _script, ...a }: ReceiveAddress) => ({
+  ...a,
+  usedAt: a.usedAt.toISOString(),
+});
+
+const counterpartyAddressSchema = z
+  .object({
+    id: z.string(),
+    counterpartyId: z.string(),
+    address: z.string(),
+    network: z.string(),
+    ownership: z.enum(['hosted', 'self_hosted']),
+    vasp: z.object({ name: z.string(), lei: z.string().nullable() }).nullable(),
+    proof: z
+      .object({ message: z.string(), signature: z.string(), addressType: z.string() })
+      .nullable(),
+    verifiedAt: z.string(),
+  })
+  .meta({ id: 'CounterpartyAddress' });
+const presentCounterpartyAddress = ({ platformId: _platform, ...a }: CounterpartyAddressView) => ({
+  ...a,
+  verifiedAt: a.verifiedAt.toISOString(),
+});
+
+const text = (max: number) => z.string().max(max);
+
+export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
+  const registry = deps.services.registry;
+
+  app.post(
+    '/v1/participants',
+    {
+      schema: {
+        tags: ['registry'],
+        summary:
+          'Register a platform or miner (supervisor), or a company or counterparty (its platform)',
+        body: z
+          .object({
+            kind: z.enum(PARTICIPANT_KINDS),
+            legalName: text(300),
+            otherNames: z.array(text(300)).max(20).optional(),
+            country: text(10),
+            registrationNumber: text(100).nullable().optional(),
+            lei: text(40).nullable().optional(),
+            addresses: z
+              .array(
+                z
+                  .object({
+                    lines: z.array(text(200)).max(5),
+                    city: text(100),
+                    postalCode: text(20).optional(),
+                    country: text(10),
+                  })
+                  .strict(),
+              )
+              .max(10)
+              .optional(),
+            contacts: z
+              .array(
+                z
+                  .object({
+                    name: text(200),
+                    email: text(200).optional(),
+                    phone: text(50).optional(),
+                    role: text(100).optional(),
+                  })
+                  .strict(),
+              )
+              .max(10)
+              .optional(),
+            platformId: text(40).nullable().optional(),
+          })
+          .strict(),
+        response: { 201: participantSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const created = await registry.registerParticipant(
+        callerOf(request, ['supervisor', 'platform']),
+        request.body,
+      );
+      return reply.status(201).send(presentParticipant(created));
+    },
+  );
+
+  app.get(
+    '/v1/participants',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Participants visible to the caller',
+        querystring: z.object({ kind: z.enum(PARTICIPANT_KINDS).optional() }),
+        response: { 200: z.object({ participants: z.array(participantSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      participants: (
+        await registry.listParticipants(callerOf(request), { kind: request.query.kind })
+      ).map(presentParticipant),
+    }),
+  );
+
+  app.get(
+    '/v1/participants/:id',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'One participant',
+        params: idParam('par'),
+        response: { 200: participantSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentParticipant(await registry.getParticipant(callerOf(request), request.params.id)),
+  );
+
+  app.post(
+    '/v1/licences',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Grant a licence to a platform or miner (supervisor)',
+        body: z
+          .object({
+            participantId: text(40),
+            kind: text(100),
+            scope: text(500),
+            validFrom: text(40),
+            validTo: text(40).nullable().optional(),
+          })
+          .strict(),
+        response: { 201: licenceSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          presentLicence(
+            await registry.grantLicence(callerOf(request, ['supervisor']), request.body),
+          ),
+        ),
+  );
+
+  app.get(
+    '/v1/licences',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Licences visible to the caller',
+        querystring: z.object({ participantId: text(40).optional() }),
+        response: { 200: z.object({ licences: z.array(licenceSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      licences: (await registry.listLicences(callerOf(request), request.query.participantId)).map(
+        presentLicence,
+      ),
+    }),
+  );
+
+  app.post(
+    '/v1/licences/:id/status',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Suspend, reinstate, revoke or expire a licence (supervisor), with a reason',
+        params: idParam('lic'),
+        body: z
+          .object({
+            status: z.enum(['active', 'suspended', 'revoked', 'expired']),
+            reason: text(500).nullable().optional(),
+          })
+          .strict(),
+        response: { 200: licenceSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentLicence(
+        await registry.changeLicenceStatus(
+          callerOf(request, ['supervisor']),
+          request.params.id,
+          request.body.status,
+          request.body.reason,
+        ),
+      ),
+  );
+
+  app.put(
+    '/v1/participants/:id/kyc',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: "Record a company's or counterparty's KYC/KYB (its platform)",
+        params: idParam('par'),
+        body: z
+          .object({
+            status: z.enum(KYC_STATUSES),
+            riskRating: z.enum(RISK_LEVELS),
+            reviewDue: text(10),
+            beneficialOwners: z
+              .array(
+                z
+                  .object({
+                    name: text(200),
+                    country: text(10),
+                    share: text(10),
+                    dateOfBirth: text(10).optional(),
+                  })
+                  .strict(),
+              )
+              .max(10),
+            documents: z
+              .array(z.object({ type: text(100), number: text(100), issuer: text(200) }).strict())
+              .max(20),
+            reason: text(500).nullable().optional(),
+          })
+          .strict(),
+        response: { 200: kycSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentKyc(
+        await registry.setKyc(
+          callerOf(request, ['supervisor', 'platform']),
+          request.params.id,
+          request.body,
+        ),
+      ),
+  );
+
+  app.get(
+    '/v1/participants/:id/kyc',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'KYC/KYB record',
+        params: idParam('par'),
+        response: { 200: kycSchema, ...commonErrors },
+      },
+    },
+    async (request) => presentKyc(await registry.getKyc(callerOf(request), request.params.id)),
+  );
+
+  const jurisdictionSchema = z
+    .object({
+      country: z.string(),
+      riskLevel: z.enum(RISK_LEVELS),
+      refused: z.boolean(),
+      reason: z.string().nullable(),
+      updatedAt: z.string(),
+    })
+    .meta({ id: 'Jurisdiction' });
+
+  app.put(
+    '/v1/jurisdictions/scheme',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: "Set the scheme's own jurisdiction (supervisor)",
+        body: z.object({ country: text(10), name: text(200) }).strict(),
+        response: { 200: z.object({ country: z.string(), name: z.string() }), ...commonErrors },
+      },
+    },
+    async (request) =>
+      registry.setSchemeJurisdiction(callerOf(request, ['supervisor']), request.body),
+  );
+
+  app.put(
+    '/v1/jurisdictions/:country',
+    {
+      schema: {
+        tags: ['registry'],
+        summary:
+          "Set a foreign country's risk level and whether settlement with it is refused (supervisor)",
+        params: z.object({ country: text(10) }),
+        body: z
+          .object({
+            riskLevel: z.enum(RISK_LEVELS),
+            refused: z.boolean(),
+            reason: text(500).nullable().optional(),
+          })
+          .strict(),
+        response: { 200: jurisdictionSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const view = await registry.setJurisdiction(callerOf(request, ['supervisor']), {
+        country: request.params.country,
+        ...request.body,
+      });
+      return { ...view, updatedAt: view.updatedAt.toISOString() };
+    },
+  );
+
+  app.get(
+    '/v1/jurisdictions',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: "The scheme's jurisdiction, its regions and the foreign jurisdictions list",
+        response: {
+          200: z.object({
+            scheme: z.object({ country: z.string(), name: z.string() }).nullable(),
+            regions: z.array(
+              z.object({ code: z.string(), name: z.string(), timeZone: z.string() }),
+            ),
+            jurisdictions: z.array(jurisdictionSchema),
+          }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      callerOf(request);
+      return {
+        scheme: await registry.getSchemeJurisdiction(),
+        regions: await registry.listRegions(),
+        jurisdictions: (await registry.listJurisdictions()).map((j) => ({
+          ...j,
+          updatedAt: j.updatedAt.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/regions',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Create a region of the scheme jurisdiction, with its IANA time zone (supervisor)',
+        body: z.object({ code: text(40), name: text(200), timeZone: text(64) }).strict(),
+        response: {
+          201: z.object({ code: z.string(), name: z.string(), timeZone: z.string() }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await registry.createRegion(callerOf(request, ['supervisor']), request.body)),
+  );
+
+  app.post(
+    '/v1/wallets',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: "Register a company's watch-only wallet (descriptor) (its platform)",
+        body: z
+          .object({ companyId: text(40), descriptor: text(4000), label: text(100).optional() })
+          .strict(),
+        response: { 201: walletSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          presentWallet(
+            await registry.registerWallet(
+              callerOf(request, ['supervisor', 'platform']),
+              request.body,
+            ),
+          ),
+        ),
+  );
+
+  app.get(
+    '/v1/wallets',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Wallets visible to the caller',
+        querystring: z.object({ companyId: text(40).optional() }),
+        response: { 200: z.object({ wallets: z.array(walletSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      wallets: (await registry.listWallets(callerOf(request), request.query.companyId)).map(
+        presentWallet,
+      ),
+    }),
+  );
+
+  app.post(
+    '/v1/wallets/:id/addresses',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Derive and hand out the next receive address',
+        params: idParam('wal'),
+        body: z.object({ purpose: text(200).nullable().optional() }).strict(),
+        response: { 201: receiveAddressSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          presentReceive(
+            await registry.deriveReceiveAddress(
+              callerOf(request, WRITERS),
+              request.params.id,
+              request.body.purpose ?? null,
+            ),
+          ),
+        ),
+  );
+
+  app.get(
+    '/v1/wallets/:id/addresses',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'Receive addresses handed out',
+        params: idParam('wal'),
+        response: { 200: z.object({ addresses: z.array(receiveAddressSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      addresses: (await registry.listWalletAddresses(callerOf(request), request.params.id)).map(
+        presentReceive,
+      ),
+    }),
+  );
+
+  app.post(
+    '/v1/participants/:id/addresses',
+    {
+      schema: {
+        tags: ['registry'],
+        summary:
+          "Register a counterparty's address: vouched by its VASP (hosted) or proven by a BIP322 signature (self-hosted)",
+        params: idParam('par'),
+        body: z.discriminatedUnion('ownership', [
+          z
+            .object({
+              ownership: z.literal('hosted'),
+              address: text(120),
+              vasp: z.object({ name: text(200), lei: text(40).nullable().optional() }).strict(),
+            })
+            .strict(),
+          z
+            .object({
+              ownership: z.literal('self_hosted'),
+              address: text(120),
+              message: text(2000),
+              signature: text(2000),
+            })
+            .strict(),
+        ]),
+        response: { 201: counterpartyAddressSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          presentCounterpartyAddress(
+            await registry.registerCounterpartyAddress(
+              callerOf(request, ['supervisor', 'platform']),
+              request.params.id,
+              request.body,
+            ),
+          ),
+        ),
+  );
+
+  app.get(
+    '/v1/participants/:id/addresses',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: "A counterparty's registered addresses",
+        params: idParam('par'),
+        response: {
+          200: z.object({ addresses: z.array(counterpartyAddressSchema) }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => ({
+      addresses: (
+        await registry.listCounterpartyAddresses(callerOf(request), request.params.id)
+      ).map(presentCounterpartyAddress),
+    }),
+  );
+}

@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import { AppError } from '../../kernel';
+import { PAYOUT_STATUSES, type BatchView, type PayoutView } from '../../trade';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf, WRITERS } from '../auth';
+import { commonErrors, idParam } from '../schemas';
+
+/** Payouts (import side): maker-checker approvals, batches, external signing. */
+
+const payoutSchema = z
+  .object({
+    id: z.string(),
+    platformId: z.string(),
+    companyId: z.string(),
+    contractId: z.string(),
+    counterpartyId: z.string(),
+    address: z.string(),
+    amountSats: z.string(),
+    amountBtc: z.string(),
+    fiatMinor: z.string(),
+    currency: z.string(),
+    rateId: z.string(),
+    status: z.enum(PAYOUT_STATUSES),
+    requiredApprovals: z.number(),
+    approvals: z.array(z.object({ actorId: z.string(), at: z.string() })),
+    gate: z.object({
+      outcome: z.enum(['allow', 'review', 'block']),
+      reasons: z.array(z.string()),
+      decidedBy: z.string(),
+      decisionId: z.string().nullable(),
+      resolution: z.enum(['allow', 'block']).nullable(),
+    }),
+    batchId: z.string().nullable(),
+    txid: z.string().nullable(),
+    vout: z.number().nullable(),
+    feeShareSats: z.string(),
+    memo: z.string(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    settlementId: z.string().nullable(),
+  })
+  .meta({ id: 'Payout' });
+
+const batchSchema = z
+  .object({
+    id: z.string(),
+    platformId: z.string(),
+    status: z.string(),
+    txid: z.string().nullable(),
+    replacedTxids: z.array(z.string()),
+    feeSats: z.string(),
+    feeRateSatPerKvB: z.string(),
+    vsize: z.number(),
+    psbt: z.string().meta({ description: 'base64 PSBT (BIP174) for an external signer' }),
+    payoutIds: z.array(z.string()),
+    confirmedHeight: z.number().nullable(),
+    broadcastAttempts: z.number(),
+    lastBroadcastError: z.string().nullable(),
+  })
+  .meta({ id: 'PayoutBatch' });
+
+function presentPayout(p: PayoutView): z.infer<typeof payoutSchema> {
+  return {
+    ...p,
+    amountSats: p.amountSats.toString(),
+    fiatMinor: p.fiatMinor.toString(),
+    feeShareSats: p.feeShareSats.toString(),
+    approvals: p.approvals.map((a) => ({ actorId: a.actorId, at: a.at.toISOString() })),
+    gate: { ...p.gate, reasons: [...p.gate.reasons] },
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+  };
+}
+
+function presentBatch(b: BatchView): z.infer<typeof batchSchema> {
+  return {
+    ...b,
+    replacedTxids: [...b.replacedTxids],
+    payoutIds: [...b.payoutIds],
+    feeSats: b.feeSats.toString(),
+    feeRateSatPerKvB: b.feeRateSatPerKvB.toString(),
+  };
+}
+
+export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
+  const payouts = deps.services.trade.payouts;
+
+  app.post(
+    '/v1/payouts',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'Request a payout to the counterparty against an active import contract',
+        body: z
+          .object({
+            contractId: z.string().regex(/^ctr_[0-9A-HJKMNP-TV-Z]{26}$/),
+            amount: z.string().max(40),
+            address: z.string().min(14).max(100),
+            memo: z.string().max(500).optional(),
+            travelRule: z
+              .record(z.string(), z.unknown())
+              .optional()
+              .meta({ description: 'IVMS101 originator and beneficiary (Travel Rule)' }),
+          })
+          .strict(),
+        response: { 201: payoutSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(
+          presentPayout(
+            await payouts.create(callerOf(request, ['company', 'platform']), request.body),
+          ),
+        ),
+  );
+
+  app.get(
+    '/v1/payouts',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'Payouts visible to the caller',
+        querystring: z.object({ status: z.enum(PAYOUT_STATUSES).optional() }),
+        response: { 200: z.object({ payouts: z.array(payoutSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      payouts: (
+        await payouts.list(
+          callerOf(request),
+          request.query.status ? { status: request.query.status } : {},
+        )
+      ).map(presentPayout),
+    }),
+  );
+
+  app.get(
+    '/v1/payouts/:id',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'One payout',
+        params: idParam('pay'),
+        response: { 200: payoutSchema, ...commonErrors },
+      },
+    },
+    async (request) => presentPayout(await payouts.get(callerOf(request), request.params.id)),
+  );
+
+  app.post(
+    '/v1/payouts/:id/approve',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: "An officer's approval (maker-checker quorum)",
+        params: idParam('pay'),
+        response: { 200: payoutSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentPayout(await payouts.approve(callerOf(request, ['platform']), request.params.id)),
+  );
+
+  app.post(
+    '/v1/payouts/:id/cancel',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'Cancel a payout not yet batched',
+        params: idParam('pay'),
+        response: { 200: payoutSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentPayout(await payouts.cancel(callerOf(request, WRITERS), request.params.id)),
+  );
+
+  app.post(
+    '/v1/payout-batches',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: "Run a batch now: the platform's approved payouts in one transaction",
+        body: z.object({ platformId: z.string().min(1).max(64) }).strict(),
+        response: { 200: z.object({ batch: batchSchema.nullable() }), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const batch = await payouts.runBatch(
+        callerOf(request, ['platform', 'supervisor']),
+        request.body.platformId,
+        { force: true },
+      );
+      return { batch: batch ? presentBatch(batch) : null };
+    },
+  );
+
+  app.get(
+    '/v1/payout-batches',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'Payout batches',
+        response: { 200: z.object({ batches: z.array(batchSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      batches: (await payouts.listBatches(callerOf(request))).map(presentBatch),
+    }),
+  );
+
+  app.get(
+    '/v1/payout-batches/:id',
+    {
+      schema: {
+        tags: ['trade'],
+        summary: 'One payout batch (with its PSBT)',
+        params: idParam('bat'),
+        response: { 200: batchSchema, ...commonErrors },
+      },
+    },
+    async (request) => presentBatch(await payouts.getBatch(callerOf(request), request.params.id)),
+  );
+
+  app.post(
+    '/v1/payout-batches/:id/signed-psbt',
+    {
+      schema: {
+        tags: ['trade'],
+        summary:
+          "An external signer returns the batch's signed PSBT; it is checked, stored, then broadcast",
+        params: idParam('bat'),
+        body: z
+          .object({ psbt: z.string().min(1).max(1_000_000).meta({ description: 'base64' }) })
+          .strict(),
+        response: { 200: batchSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(request.body.psbt)) {
+        throw new AppError('INVALID_PSBT', 'psbt must be base64');
+      }
+      const bytes = new Uint8Array(Buffer.from(request.body.psbt, 'base64'));
+      return presentBatch(
+        await payouts.submitSignedPsbt(callerOf(request, ['platform']), request.params.id, bytes),
+      );
+    },
+  );
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { AppError, formatRate, parseRate } from '../../kernel';
+import { FixedRateSource, type StoredRate } from '../../ledger';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { commonErrors, idParam } from '../schemas';
+
+const rateSchema = z
+  .object({
+    id: z.string(),
+    quote: z.string(),
+    rate: z.string().meta({ description: 'price of 1 BTC in the quote currency, exact decimal' }),
+    at: z.string(),
+    method: z.string(),
+    sources: z.array(
+      z.object({
+        name: z.string(),
+        rate: z.string().nullable(),
+        used: z.boolean(),
+        reason: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'ExchangeRate' });
+
+function presentRate(r: StoredRate): z.infer<typeof rateSchema> {
+  return {
+    id: r.id,
+    quote: r.rate.quote,
+    rate: formatRate(r.rate),
+    at: r.at.toISOString(),
+    method: r.method,
+    sources: r.sources.map((s) => ({ ...s })),
+  };
+}
+
+export function registerRatesRoutes(app: TypedApp, deps: AppDeps): void {
+  const rates = deps.services.rates;
+
+  app.get(
+    '/v1/rates',
+    {
+      schema: {
+        tags: ['rates'],
+        summary: 'Rates used so far (every rate used is stored with its sources)',
+        querystring: z.object({ quote: z.string().length(3).optional() }),
+        response: { 200: z.object({ rates: z.array(rateSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => {
+      callerOf(request);
+      return { rates: (await rates.list(request.query.quote)).map(presentRate) };
+    },
+  );
+
+  app.get(
+    '/v1/rates/:id',
+    {
+      schema: {
+        tags: ['rates'],
+        summary: 'One stored rate with its sources',
+        params: idParam('rat'),
+        response: { 200: rateSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      callerOf(request);
+      return presentRate(await rates.get(request.params.id));
+    },
+  );
+
+  app.put(
+    '/v1/rates/manual/:quote',
+    {
+      schema: {
+        tags: ['rates'],
+        summary:
+          "Set (or clear, with null) the manual desk's rate, for demos and simnet (supervisor)",
+        params: z.object({ quote: z.string().length(3) }),
+        body: z.object({ rate: z.string().max(40).nullable() }).strict(),
+        response: { 204: z.null(), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      callerOf(request, ['supervisor']);
+      if (!(rates.source instanceof FixedRateSource)) {
+        throw new AppError('CONFLICT', 'the configured rate source is not the manual desk');
+      }
+      if (request.body.rate !== null) parseRate(request.body.rate, request.params.quote, 'rate');
+      rates.source.set(request.params.quote, request.body.rate);
+      return reply.status(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { AppDeps, TypedApp } from '../app';
+
+export function registerSystemRoutes(app: TypedApp, deps: AppDeps): void {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Liveness: the process answers',
+        security: [],
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
+    () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Readiness: the database answers and every migration is applied',
+        security: [],
+        response: {
+          200: z.object({ status: z.literal('ready'), database: z.string() }),
+          503: z.object({
+            status: z.literal('not-ready'),
+            database: z.string(),
+            reason: z.string(),
+          }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const state = await deps.db.ready();
+      if (state.reachable && state.migrationsApplied) {
+        return { status: 'ready' as const, database: deps.db.kind };
+      }
+      return reply.status(503).send({
+        status: 'not-ready' as const,
+        database: deps.db.kind,
+        reason: state.reachable
+          ? 'migrations are not applied (run `tradeclear migrate`)'
+          : 'the database is unreachable',
+      });
+    },
+  );
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { errorResponseSchema } from './errors';
+
+/** Error responses every authenticated route can give, for the OpenAPI document. */
+export const commonErrors = {
+  400: errorResponseSchema,
+  401: errorResponseSchema,
+  403: errorResponseSchema,
+  404: errorResponseSchema,
+  429: errorResponseSchema,
+} as const;
+
+export const idParam = (prefix: string) =>
+  z.object({
+    id: z
+      .string()
+      .regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `must be an id like ${prefix}_01J…`),
+  });
+
+export const dateTime = z.iso.datetime();

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { AppError } from './errors';
+
+/** Bitcoin networks. Always explicit: nothing in Tradeclear defaults to mainnet. */
+export const NETWORK_NAMES = ['mainnet', 'testnet', 'signet', 'regtest'] as const;
+export type NetworkName = (typeof NETWORK_NAMES)[number];
+
+/**
+ * The configuration, read from the environment once at start. Every variable is documented in
+ * the README with its default; a bad value stops the start with a message naming it.
+ */
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: port.default(8080),
+    DATA_DIR: z.string().min(1).default('./.tradeclear'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+    SCHEME_NAME: z.string().min(1).default('Tradeclear demo scheme'),
+    // An Esplora (REST) adapter is designed for but not built yet; only these two are accepted.
+    CHAIN: z.enum(['simnet', 'bitcoind']).default('simnet'),
+    NETWORK: z.enum(NETWORK_NAMES).optional(),
+    BITCOIND_URL: z.url().optional(),
+    SIMNET_BLOCK_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(30),
+  })
+  .superRefine((value, ctx) => {
+    if (value.CHAIN === 'bitcoind' && !value.BITCOIND_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BITCOIND_URL'],
+        message: 'is required when CHAIN=bitcoind',
+      });
+    }
+    if (value.CHAIN !== 'simnet' && !value.NETWORK) {
+      // Networks are always explicit: there is no mainnet default.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['NETWORK'],
+        message: `is required when CHAIN=${value.CHAIN}`,
+      });
+    }
+    if (value.CHAIN === 'simnet' && value.NETWORK && value.NETWORK !== 'regtest') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['NETWORK'],
+        message: 'must be regtest (or unset) when CHAIN=simnet',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Reads the configuration from `env`; throws CONFIG_INVALID naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const relevant: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') relevant[key] = value;
+  }
+  const result = configSchema.safeParse(relevant);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const field = issue.path.join('.') || 'environment';
+    const shown = relevant[field];
+    return {
+      field,
+      message: `${issue.message}${shown !== undefined && !field.includes('URL') ? ` (got "${shown}")` : ''}`,
+    };
+  });
+  throw new AppError(
+    'CONFIG_INVALID',
+    `invalid configuration: ${issues.map((i) => `${i.field} ${i.message}`).join('; ')}`,
+    { issues },
+  );
+}

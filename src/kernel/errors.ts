@@ -1,0 +1,103 @@
+/**
+ * The closed list of error codes. Every user-facing failure is an AppError with one of these
+ * codes; the HTTP error handler maps each code to a status in exactly one place
+ * (src/http/errors.ts), and a test fails if a code has no status or no description.
+ *
+ * Add a code here together with its description; the typechecker then asks for its status.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: 'The input was malformed; the message names the field.',
+  CONFIG_INVALID: 'A configuration value is missing or malformed.',
+  UNAUTHENTICATED: 'No valid credentials were presented.',
+  FORBIDDEN: 'The caller is authenticated but its role may not do this.',
+  NOT_FOUND: 'The resource does not exist or is not visible to the caller.',
+  CONFLICT: 'The request conflicts with the current state of the resource.',
+  RATE_LIMITED: 'Too many requests; retry later.',
+  INTERNAL: 'An unexpected error; the request id identifies it in the logs.',
+  NOT_READY: 'A dependency (database, migrations) is not ready.',
+  AUDIT_CHAIN_BROKEN: 'The audit log hash chain does not verify.',
+  // bitcoin / chain
+  INVALID_ADDRESS: 'A Bitcoin address is malformed or for another network.',
+  INVALID_DESCRIPTOR: 'An output descriptor or extended key is malformed.',
+  INVALID_PAYMENT_URI: 'A BIP21 payment URI is malformed.',
+  INVALID_PSBT: 'A PSBT is malformed or cannot be finalized.',
+  INVALID_BLOCK: 'A block or transaction could not be parsed or does not verify.',
+  TX_REJECTED: 'The chain refused a transaction; the message says why.',
+  CHAIN_UNAVAILABLE: 'The chain source could not be reached.',
+  BLOCK_NOT_FOUND: 'No block with that hash or height.',
+  TX_NOT_FOUND: 'No transaction with that id.',
+  INSUFFICIENT_FUNDS: 'The available coins do not cover the amount and fee.',
+  // registry
+  PARTICIPANT_NOT_FOUND: 'No participant with that id visible to the caller.',
+  LICENCE_NOT_ACTIVE: "The participant's licence is not active.",
+  KYC_NOT_VERIFIED: 'The party has not passed KYC/KYB verification.',
+  INVALID_LEI: 'An LEI failed its ISO 17442 check digits.',
+  INVALID_COUNTRY: 'A country code is not an ISO 3166-1 alpha-2 code.',
+  JURISDICTION_REFUSED: 'Settlement with this jurisdiction is refused at scheme level.',
+  ADDRESS_ALREADY_ASSIGNED: 'The address is already registered to another party.',
+  OWNERSHIP_PROOF_INVALID: 'A BIP322 ownership proof does not verify.',
+  BAN_PERIOD_INVALID: 'A mining ban period is inverted or overlaps another.',
+  // trade / ledger
+  CONTRACT_NOT_FOUND: 'No contract with that id visible to the caller.',
+  CONTRACT_NOT_ACTIVE: 'The contract is not active.',
+  AMOUNT_EXCEEDS_OPEN: "The amount exceeds the contract's open amount.",
+  INVALID_STATE_TRANSITION: 'The resource cannot move to that state from its current one.',
+  RATE_UNAVAILABLE: 'No exchange rate is available.',
+  INVOICE_NOT_FOUND: 'No invoice with that id.',
+  PAYOUT_NOT_FOUND: 'No payout with that id visible to the caller.',
+  SELF_APPROVAL: 'The maker of a payout cannot approve it.',
+  LEDGER_UNBALANCED: 'A ledger transaction does not balance.',
+  ALREADY_SETTLED: 'That on-chain output is already settled.',
+  // compliance
+  LIST_IMPORT_FAILED: 'A sanctions list file could not be imported.',
+  TRANSFER_BLOCKED: 'The policy gate blocked the transfer; the reasons say why.',
+  TRAVEL_RULE_INCOMPLETE: 'Travel Rule data is missing or invalid.',
+  CASE_NOT_FOUND: 'No case with that id visible to the caller.',
+  CHAIN_REORG_TOO_DEEP:
+    'The chain reorganized deeper than the blocks the watcher keeps; rescan from a height.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
+
+/** Detail about a single offending input field, for forms and API clients. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: ErrorCode;
+  readonly issues: readonly FieldIssue[];
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: {
+      issues?: readonly FieldIssue[];
+      details?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.issues = options.issues ?? [];
+    this.details = options.details;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** Shorthand for the most common failure: one named input is wrong. */
+export function invalid(field: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', `${field}: ${message}`, {
+    issues: [{ field, message }],
+  });
+}

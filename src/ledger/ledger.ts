@@ -1,0 +1,429 @@
+import { and, asc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { recordAudit } from '../audit';
+import {
+  RAISE_EXCEPTION,
+  UNIQUE_VIOLATION,
+  scopeTo,
+  sqlState,
+  violatedConstraint,
+  type Database,
+  type Orm,
+} from '../db';
+import {
+  AppError,
+  newId,
+  satsToFiat,
+  type Caller,
+  type Clock,
+  type Random,
+  type Rate,
+} from '../kernel';
+import {
+  ACCOUNT_PURPOSES,
+  ledgerAccounts,
+  ledgerPostings,
+  ledgerSettledOutputs,
+  ledgerTransactions,
+  type AccountPurpose,
+} from './schema';
+
+export interface AccountRef {
+  readonly participantId: string;
+  readonly purpose: AccountPurpose;
+  /** The platform holding the participant's funds. */
+  readonly platformId: string | null;
+}
+
+export interface PostingInput {
+  readonly account: AccountRef;
+  /** Positive debits the account, negative credits it. */
+  readonly amountSats: bigint;
+}
+
+export interface PostRequest {
+  readonly kind: string;
+  readonly reference: string;
+  readonly platformId: string | null;
+  /** The settlement rate: every posting carries its fiat value at this rate. */
+  readonly rate: { readonly id: string; readonly rate: Rate } | null;
+  readonly memo?: string;
+  readonly postings: readonly PostingInput[];
+  /** On-chain outputs this entry settles; a live settlement of the same output is refused. */
+  readonly settles?: readonly { readonly txid: string; readonly vout: number }[];
+}
+
+export interface AccountBalance {
+  readonly accountId: string;
+  readonly participantId: string;
+  readonly platformId: string | null;
+  readonly purpose: AccountPurpose;
+  readonly balanceSats: bigint;
+}
+
+export interface StatementLine {
+  readonly transactionId: string;
+  readonly at: Date;
+  readonly kind: string;
+  readonly reference: string;
+  readonly amountSats: bigint;
+  readonly fiatMinor: bigint | null;
+  readonly fiatCurrency: string | null;
+  readonly balanceSats: bigint;
+}
+
+export interface Statement {
+  readonly participantId: string;
+  readonly purpose: AccountPurpose;
+  readonly from: Date;
+  readonly to: Date;
+  readonly openingSats: bigint;
+  readonly closingSats: bigint;
+  readonly debitsSats: bigint;
+  readonly creditsSats: bigint;
+  readonly lines: readonly StatementLine[];
+}
+
+export function accountId(participantId: string, purpose: AccountPurpose): string {
+  return `${purpose}:${participantId}`;
+}
+
+/** The fiat value of a signed sats amount: the magnitude is rounded half-even, the sign kept. */
+export function fiatValue(amountSats: bigint, rate: Rate): bigint {
+  const magnitude = satsToFiat(amountSats < 0n ? -amountSats : amountSats, rate, 'halfEven').minor;
+  return amountSats < 0n ? -magnitude : magnitude;
+}
+
+/**
+ * Double-entry postings. `post` is called by the trade services INSIDE the transaction that
+ * changes an invoice's or payout's state, so the entry and the state change commit together.
+ * The database is the last word: the deferred trigger refuses an unbalanced entry and the
+ * partial unique index refuses a second live settlement of an output; both are checked before
+ * `post` returns (SET CONSTRAINTS … IMMEDIATE) and translated into LEDGER_UNBALANCED and
+ * ALREADY_SETTLED.
+ */
+export class LedgerService {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #random: Random;
+
+  constructor(ports: { db: Database; clock: Clock; random: Random }) {
+    this.#db = ports.db;
+    this.#clock = ports.clock;
+    this.#random = ports.random;
+  }
+
+  async post(tx: Orm, caller: Caller, request: PostRequest): Promise<string> {
+    if (request.postings.length < 2) {
+      throw new AppError('LEDGER_UNBALANCED', 'a ledger entry needs at least two postings');
+    }
+    const total = request.postings.reduce((sum, p) => sum + p.amountSats, 0n);
+    if (total !== 0n) {
+      throw new AppError(
+        'LEDGER_UNBALANCED',
+        `ledger entry ${request.kind} for ${request.reference} does not balance: postings sum to ${total} sats`,
+      );
+    }
+    const now = this.#clock.now();
+    const id = newId('ledgerTransaction', now, this.#random);
+    await this.#ensureAccounts(
+      tx,
+      request.postings.map((p) => p.account),
+    );
+    await tx.insert(ledgerTransactions).values({
+      id,
+      at: now,
+      kind: request.kind,
+      reference: request.reference,
+      platformId: request.platformId,
+      rateId: request.rate?.id ?? null,
+      memo: request.memo ?? '',
+    });
+    await tx.insert(ledgerPostings).values(
+      request.postings
+        .filter((p) => p.amountSats !== 0n)
+        .map((p) => ({
+          transactionId: id,
+          accountId: accountId(p.account.participantId, p.account.purpose),
+          amountSats: p.amountSats,
+          fiatMinor: request.rate ? fiatValue(p.amountSats, request.rate.rate) : null,
+          fiatCurrency: request.rate ? request.rate.rate.quote : null,
+        })),
+    );
+    for (const output of request.settles ?? []) {
+      await this.#guard(() =>
+        tx
+          .insert(ledgerSettledOutputs)
+          .values({ txid: output.txid, vout: output.vout, transactionId: id }),
+      );
+    }
+    await this.#checkNow(tx);
+    await recordAudit(tx, caller, this.#clock, {
+      action: 'ledger.posted',
+      entityType: 'ledgerTransaction',
+      entityId: id,
+      after: {
+        kind: request.kind,
+        reference: request.reference,
+        rateId: request.rate?.id ?? null,
+        postings: request.postings.map((p) => ({
+          account: accountId(p.account.participantId, p.account.purpose),
+          sats: p.amountSats.toString(),
+        })),
+      },
+    });
+    return id;
+  }
+
+  /**
+   * Undoes an entry (a reorg took its payment away): posts the negated postings and releases the
+   * outputs it settled. Each entry is reversed at most once (unique `reverses`).
+   */
+  async reverse(tx: Orm, caller: Caller, transactionId: string, memo: string): Promise<string> {
+    const [original] = await tx
+      .select()
+      .from(ledgerTransactions)
+      .where(eq(ledgerTransactions.id, transactionId));
+    if (!original) throw new AppError('NOT_FOUND', `no ledger transaction ${transactionId}`);
+    const postings = await tx
+      .select()
+      .from(ledgerPostings)
+      .where(eq(ledgerPostings.transactionId, transactionId));
+    const now = this.#clock.now();
+    const id = newId('ledgerTransaction', now, this.#random);
+    await this.#guard(() =>
+      tx.insert(ledgerTransactions).values({
+        id,
+        at: now,
+        kind: 'reversal',
+        reference: original.reference,
+        platformId: original.platformId,
+        rateId: original.rateId,
+        reverses: original.id,
+        memo,
+      }),
+    );
+    await tx.insert(ledgerPostings).values(
+      postings.map((p) => ({
+        transactionId: id,
+        accountId: p.accountId,
+        amountSats: -p.amountSats,
+        fiatMinor: p.fiatMinor === null ? null : -p.fiatMinor,
+        fiatCurrency: p.fiatCurrency,
+      })),
+    );
+    await tx
+      .update(ledgerSettledOutputs)
+      .set({ releasedBy: id })
+      .where(
+        and(
+          eq(ledgerSettledOutputs.transactionId, transactionId),
+          isNull(ledgerSettledOutputs.releasedBy),
+        ),
+      );
+    await this.#checkNow(tx);
+    await recordAudit(tx, caller, this.#clock, {
+      action: 'ledger.reversed',
+      entityType: 'ledgerTransaction',
+      entityId: id,
+      after: { reverses: transactionId, memo },
+    });
+    return id;
+  }
+
+  /** Balances of the accounts the caller may see, optionally of one participant or platform. */
+  async balances(
+    caller: Caller,
+    filter: { participantId?: string; platformId?: string } = {},
+    orm: Orm = this.#db.orm,
+  ): Promise<AccountBalance[]> {
+    const rows = await orm
+      .select({
+        accountId: ledgerAccounts.id,
+        participantId: ledgerAccounts.participantId,
+        platformId: ledgerAccounts.platformId,
+        purpose: ledgerAccounts.purpose,
+        balance: sql<string>`coalesce(sum(${ledgerPostings.amountSats}), 0)`,
+      })
+      .from(ledgerAccounts)
+      .leftJoin(ledgerPostings, eq(ledgerPostings.accountId, ledgerAccounts.id))
+      .where(
+        and(
+          scopeTo(caller, {
+            participant: ledgerAccounts.participantId,
+            platform: ledgerAccounts.platformId,
+          }),
+          filter.participantId ? eq(ledgerAccounts.participantId, filter.participantId) : undefined,
+          filter.platformId ? eq(ledgerAccounts.platformId, filter.platformId) : undefined,
+        ),
+      )
+      .groupBy(ledgerAccounts.id)
+      .orderBy(asc(ledgerAccounts.id));
+    return rows.map((row) => ({
+      accountId: row.accountId,
+      participantId: row.participantId,
+      platformId: row.platformId,
+      purpose: toPurpose(row.purpose),
+      balanceSats: BigInt(row.balance),
+    }));
+  }
+
+  /** A participant's account statement over [from, to): opening balance, lines, closing. */
+  async statement(
+    caller: Caller,
+    participantId: string,
+    purpose: AccountPurpose,
+    from: Date,
+    to: Date,
+  ): Promise<Statement> {
+    if (!(from < to)) {
+      throw new AppError('VALIDATION_FAILED', 'from: must be before to');
+    }
+    const id = accountId(participantId, purpose);
+    const [account] = await this.#db.orm
+      .select()
+      .from(ledgerAccounts)
+      .where(
+        and(
+          eq(ledgerAccounts.id, id),
+          scopeTo(caller, {
+            participant: ledgerAccounts.participantId,
+            platform: ledgerAccounts.platformId,
+          }),
+        ),
+      );
+    if (!account) {
+      throw new AppError('NOT_FOUND', `no ${purpose} account for ${participantId} visible to you`);
+    }
+    const [opening] = await this.#db.orm
+      .select({ total: sql<string>`coalesce(sum(${ledgerPostings.amountSats}), 0)` })
+      .from(ledgerPostings)
+      .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerPostings.transactionId))
+      .where(and(eq(ledgerPostings.accountId, id), lt(ledgerTransactions.at, from)));
+    const rows = await this.#db.orm
+      .select({
+        transactionId: ledgerTransactions.id,
+        at: ledgerTransactions.at,
+        kind: ledgerTransactions.kind,
+        reference: ledgerTransactions.reference,
+        amountSats: ledgerPostings.amountSats,
+        fiatMinor: ledgerPostings.fiatMinor,
+        fiatCurrency: ledgerPostings.fiatCurrency,
+      })
+      .from(ledgerPostings)
+      .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerPostings.transactionId))
+      .where(
+        and(
+          eq(ledgerPostings.accountId, id),
+          gte(ledgerTransactions.at, from),
+          lt(ledgerTransactions.at, to),
+        ),
+      )
+      .orderBy(asc(ledgerPostings.id));
+    const openingSats = BigInt(opening?.total ?? '0');
+    let balance = openingSats;
+    let debits = 0n;
+    let credits = 0n;
+    const lines = rows.map((row) => {
+      balance += row.amountSats;
+      if (row.amountSats > 0n) debits += row.amountSats;
+      else credits -= row.amountSats;
+      return { ...row, balanceSats: balance };
+    });
+    return {
+      participantId,
+      purpose,
+      from,
+      to,
+      openingSats,
+      closingSats: balance,
+      debitsSats: debits,
+      creditsSats: credits,
+      lines,
+    };
+  }
+
+  /** Sum of all postings (must be zero: the trial balance). */
+  async trialBalance(orm: Orm = this.#db.orm): Promise<bigint> {
+    const [row] = await orm
+      .select({ total: sql<string>`coalesce(sum(${ledgerPostings.amountSats}), 0)` })
+      .from(ledgerPostings);
+    return BigInt(row?.total ?? '0');
+  }
+
+  async #ensureAccounts(tx: Orm, accounts: readonly AccountRef[]): Promise<void> {
+    const unique = new Map(accounts.map((a) => [accountId(a.participantId, a.purpose), a]));
+    const existing = await tx
+      .select({ id: ledgerAccounts.id })
+      .from(ledgerAccounts)
+      .where(inArray(ledgerAccounts.id, [...unique.keys()]));
+    const have = new Set(existing.map((row) => row.id));
+    const missing = [...unique.entries()].filter(([id]) => !have.has(id));
+    if (missing.length === 0) return;
+    await tx
+      .insert(ledgerAccounts)
+      .values(
+        missing.map(([id, a]) => ({
+          id,
+          participantId: a.participantId,
+          platformId: a.platformId,
+          purpose: a.purpose,
+          createdAt: this.#clock.now(),
+        })),
+      )
+      .onConflictDoNothing();
+  }
+
+  /** Runs the deferred balance check now, so the error is ours to translate, not the commit's. */
+  async #checkNow(tx: Orm): Promise<void> {
+    await this.#guard(async () => {
+      await tx.execute(sql`set constraints ledger_postings_balanced immediate`);
+      await tx.execute(sql`set constraints ledger_postings_balanced deferred`);
+    });
+  }
+
+  async #guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw translateLedgerError(error);
+    }
+  }
+}
+
+/** Database refusals of the ledger, as domain errors. */
+export function translateLedgerError(error: unknown): unknown {
+  const state = sqlState(error);
+  if (state === UNIQUE_VIOLATION) {
+    const constraint = violatedConstraint(error) ?? '';
+    if (constraint.includes('settled_outputs')) {
+      return new AppError('ALREADY_SETTLED', 'that on-chain output is already settled', {
+        cause: error,
+      });
+    }
+    if (constraint.includes('reverses')) {
+      return new AppError('CONFLICT', 'that ledger entry is already reversed', { cause: error });
+    }
+  }
+  if (state === RAISE_EXCEPTION && messageOf(error).includes('LEDGER_UNBALANCED')) {
+    return new AppError('LEDGER_UNBALANCED', 'the database refused an unbalanced ledger entry', {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+function messageOf(error: unknown): string {
+  let current: unknown = error;
+  let text = '';
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    if ('message' in current && typeof current.message === 'string') text += current.message;
+    current = 'cause' in current ? current.cause : undefined;
+  }
+  return text;
+}
+
+function toPurpose(value: string): AccountPurpose {
+  const found = ACCOUNT_PURPOSES.find((p) => p === value);
+  if (!found) throw new AppError('INTERNAL', `unknown ledger account purpose "${value}"`);
+  return found;
+}

@@ -1,0 +1,318 @@
+import { readFile } from 'node:fs/promises';
+import { and, desc, eq, lte } from 'drizzle-orm';
+import type { Database, Orm } from '../db';
+import {
+  AppError,
+  invalid,
+  currency,
+  formatRate,
+  newId,
+  parseRate,
+  type Clock,
+  type CurrencyCode,
+  type Random,
+  type Rate,
+} from '../kernel';
+import { exchangeRates } from './schema';
+
+/** What one source said, kept with every rate the scheme uses. */
+export interface SourceReport {
+  readonly name: string;
+  /** The rate as a decimal string, or null when the source had none. */
+  readonly rate: string | null;
+  readonly used: boolean;
+  readonly reason?: string;
+}
+
+export interface RateObservation {
+  readonly rate: Rate;
+  readonly at: Date;
+  readonly method: string;
+  readonly sources: readonly SourceReport[];
+}
+
+/** The RateSource port: the price of 1 BTC in `quote`, or null when the source has none. */
+export interface RateSource {
+  readonly name: string;
+  quote(quote: CurrencyCode): Promise<RateObservation | null>;
+}
+
+/** A fixed table of rates, for demos and tests; `set` changes it. */
+export class FixedRateSource implements RateSource {
+  readonly name: string;
+  readonly #rates = new Map<string, Rate>();
+  readonly #clock: Clock;
+
+  constructor(name: string, clock: Clock, rates: Readonly<Record<string, string>> = {}) {
+    this.name = name;
+    this.#clock = clock;
+    for (const [code, text] of Object.entries(rates)) this.set(code, text);
+  }
+
+  set(quote: string, text: string | null): void {
+    if (text === null) this.#rates.delete(quote);
+    else this.#rates.set(quote, parseRate(text, quote, `rates.${quote}`));
+  }
+
+  quote(quote: CurrencyCode): Promise<RateObservation | null> {
+    const rate = this.#rates.get(quote);
+    if (!rate) return Promise.resolve(null);
+    return Promise.resolve({
+      rate,
+      at: this.#clock.now(),
+      method: `fixed(${this.name})`,
+      sources: [{ name: this.name, rate: formatRate(rate), used: true }],
+    });
+  }
+}
+
+/** Rates from a JSON file `{ "USD": "67123.45", … }`, re-read on every request. */
+export class FileRateSource implements RateSource {
+  readonly name: string;
+  constructor(
+    readonly path: string,
+    readonly clock: Clock,
+  ) {
+    this.name = `file:${path.split(/[\\/]/).pop() ?? path}`;
+  }
+
+  async quote(quote: CurrencyCode): Promise<RateObservation | null> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(this.path, 'utf8'));
+    } catch {
+      return null;
+    }
+    if (!parsed || typeof parsed !== 'object') return null;
+    const text = (parsed as Record<string, unknown>)[quote];
+    if (typeof text !== 'string') return null;
+    const rate = parseRate(text, quote, `${this.name}.${quote}`);
+    return {
+      rate,
+      at: this.clock.now(),
+      method: `fixed(${this.name})`,
+      sources: [{ name: this.name, rate: text, used: true }],
+    };
+  }
+}
+
+export interface RateLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * The median of several sources with a maximum spread: a source further than `maxSpreadBps`
+ * (basis points) from the median of all answers is dropped and logged; the rate is the median of
+ * the rest. Fewer than `minSources` remaining answers give no rate at all.
+ */
+export class MedianRateSource implements RateSource {
+  readonly name = 'median';
+  constructor(
+    readonly sources: readonly RateSource[],
+    readonly options: { maxSpreadBps: number; minSources?: number; logger?: RateLogger },
+  ) {
+    if (!Number.isInteger(options.maxSpreadBps) || options.maxSpreadBps < 0) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `maxSpreadBps must be a non-negative integer, got ${options.maxSpreadBps}`,
+      );
+    }
+  }
+
+  async quote(quote: CurrencyCode): Promise<RateObservation | null> {
+    const answers = await Promise.all(
+      this.sources.map(async (source) => {
+        try {
+          return { source, observation: await source.quote(quote), error: undefined };
+        } catch (error) {
+          return { source, observation: null, error };
+        }
+      }),
+    );
+    const present = answers.flatMap((a) =>
+      a.observation ? [{ ...a, rate: a.observation.rate }] : [],
+    );
+    const reports: SourceReport[] = answers
+      .filter((a) => !a.observation)
+      .map((a) => ({
+        name: a.source.name,
+        rate: null,
+        used: false,
+        reason:
+          a.error === undefined
+            ? 'no rate'
+            : `failed: ${a.error instanceof Error ? a.error.message : 'unknown error'}`,
+      }));
+    if (present.length === 0) return null;
+    const all = medianRate(present.map((p) => p.rate));
+    const kept: typeof present = [];
+    for (const p of present) {
+      const deviationBps = spreadBps(p.rate, all);
+      if (deviationBps > this.options.maxSpreadBps) {
+        this.options.logger?.warn('rate source dropped: too far from the median', {
+          source: p.source.name,
+          quote,
+          rate: formatRate(p.rate),
+          median: formatRate(all),
+          deviationBps,
+        });
+        reports.push({
+          name: p.source.name,
+          rate: formatRate(p.rate),
+          used: false,
+          reason: `${deviationBps} bp from the median ${formatRate(all)} (max ${this.options.maxSpreadBps})`,
+        });
+      } else {
+        kept.push(p);
+        reports.push({ name: p.source.name, rate: formatRate(p.rate), used: true });
+      }
+    }
+    if (kept.length < (this.options.minSources ?? 1)) return null;
+    const rate = medianRate(kept.map((k) => k.rate));
+    const latest = kept.reduce(
+      (max, k) => (k.observation && k.observation.at > max ? k.observation.at : max),
+      new Date(0),
+    );
+    return {
+      rate,
+      at: latest,
+      method: `median(${kept.length} of ${this.sources.length}, max spread ${this.options.maxSpreadBps} bp)`,
+      sources: reports,
+    };
+  }
+}
+
+function rescale(rate: Rate, scale: number): bigint {
+  return rate.digits * 10n ** BigInt(scale - rate.scale);
+}
+
+/** The exact median; for an even count the mean of the middle two, one more decimal if needed. */
+export function medianRate(rates: readonly Rate[]): Rate {
+  const first = rates[0];
+  if (!first) throw new AppError('RATE_UNAVAILABLE', 'no rates to take the median of');
+  const scale = Math.max(...rates.map((r) => r.scale));
+  const values = rates.map((r) => rescale(r, scale)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const middle = Math.floor(values.length / 2);
+  if (values.length % 2 === 1) return normalize(values[middle]!, scale, first.quote);
+  const sum = values[middle - 1]! + values[middle]!;
+  if (sum % 2n === 0n) return normalize(sum / 2n, scale, first.quote);
+  return normalize(sum * 5n, scale + 1, first.quote);
+}
+
+function normalize(digits: bigint, scale: number, quote: CurrencyCode): Rate {
+  let d = digits;
+  let s = scale;
+  while (s > 0 && d % 10n === 0n) {
+    d /= 10n;
+    s--;
+  }
+  return { digits: d, scale: s, quote };
+}
+
+/** |a − b| / b in whole basis points, rounded up (so a limit is never passed by rounding). */
+export function spreadBps(a: Rate, b: Rate): number {
+  const scale = Math.max(a.scale, b.scale);
+  const x = rescale(a, scale);
+  const y = rescale(b, scale);
+  const diff = x > y ? x - y : y - x;
+  return Number((diff * 10_000n + y - 1n) / y);
+}
+
+export interface StoredRate {
+  readonly id: string;
+  readonly rate: Rate;
+  readonly at: Date;
+  readonly method: string;
+  readonly sources: readonly SourceReport[];
+}
+
+/** Asks the RateSource and stores every rate it hands out, with its sources and time. */
+export class RateService {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly source: RateSource;
+
+  constructor(ports: { db: Database; clock: Clock; random: Random; source: RateSource }) {
+    this.#db = ports.db;
+    this.#clock = ports.clock;
+    this.#random = ports.random;
+    this.source = ports.source;
+  }
+
+  /** The current rate, stored (inside `tx` when given). Throws RATE_UNAVAILABLE. */
+  async current(quote: string, tx: Orm = this.#db.orm): Promise<StoredRate> {
+    const code = currency(quote, 'currency');
+    let observation: RateObservation | null;
+    try {
+      observation = await this.source.quote(code);
+    } catch (error) {
+      throw new AppError('RATE_UNAVAILABLE', `no BTC/${code} rate: the rate source failed`, {
+        cause: error,
+      });
+    }
+    if (!observation) {
+      throw new AppError(
+        'RATE_UNAVAILABLE',
+        `no BTC/${code} rate is available right now; retry later`,
+      );
+    }
+    const id = newId('rate', this.#clock.now(), this.#random);
+    await tx.insert(exchangeRates).values({
+      id,
+      quote: code,
+      digits: observation.rate.digits,
+      scale: observation.rate.scale,
+      at: observation.at,
+      method: observation.method,
+      sources: observation.sources,
+    });
+    return { id, ...observation };
+  }
+
+  /**
+   * The rate of a past day: the last rate stored on or before the end of `date` (YYYY-MM-DD,
+   * UTC), or null when none was stored by then. Used to value output "at the day's rate".
+   */
+  async onDay(quote: string, date: string): Promise<Rate | null> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
+      throw invalid('date', `must be YYYY-MM-DD, got "${date}"`);
+    const code = currency(quote, 'currency');
+    const endOfDay = new Date(`${date}T23:59:59.999Z`);
+    if (Number.isNaN(endOfDay.getTime()))
+      throw invalid('date', `is not a calendar date: "${date}"`);
+    const [row] = await this.#db.orm
+      .select()
+      .from(exchangeRates)
+      .where(and(eq(exchangeRates.quote, code), lte(exchangeRates.at, endOfDay)))
+      .orderBy(desc(exchangeRates.at), desc(exchangeRates.id))
+      .limit(1);
+    return row ? { digits: row.digits, scale: row.scale, quote: code } : null;
+  }
+
+  async get(id: string, orm: Orm = this.#db.orm): Promise<StoredRate> {
+    const [row] = await orm.select().from(exchangeRates).where(eq(exchangeRates.id, id));
+    if (!row) throw new AppError('NOT_FOUND', `no exchange rate ${id}`);
+    return toStored(row);
+  }
+
+  async list(quote?: string, limit = 50): Promise<StoredRate[]> {
+    const rows = await this.#db.orm
+      .select()
+      .from(exchangeRates)
+      .where(and(quote ? eq(exchangeRates.quote, quote) : undefined))
+      .orderBy(desc(exchangeRates.at), desc(exchangeRates.id))
+      .limit(limit);
+    return rows.map(toStored);
+  }
+}
+
+function toStored(row: typeof exchangeRates.$inferSelect): StoredRate {
+  return {
+    id: row.id,
+    rate: { digits: row.digits, scale: row.scale, quote: currency(row.quote) },
+    at: row.at,
+    method: row.method,
+    sources: Array.isArray(row.sources) ? (row.sources as SourceReport[]) : [],
+  };
+}

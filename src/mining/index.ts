@@ -1,0 +1,68 @@
+/**
+ * mining/: sites, pools and payout addresses, the regional ban calendar, attribution of coinbase
+ * outputs to miners (with MINING_BAN_VIOLATION records), provenance of mined coins by the
+ * haircut rule, and output statistics.
+ *
+ * Public surface:
+ * - `MiningService`: registerSite, listSites, getSite, registerPayoutAddress, listPayoutAddresses,
+ *   declareBan, liftBan, listBans, isBanned(region, at), listAttributions, listViolations,
+ *   updateViolation (compliance links a violation to its alert), provenance(caller, txid, vout),
+ *   statistics(caller, { currency, from, to }), and chainConsumer({ prevouts }) — the consumer to
+ *   register with the chain watcher (`watcher.registerConsumer(mining.chainConsumer({ prevouts:
+ *   prevoutLookupFromSource(source) }))`).
+ * - Ports: `RateLookup` (the day's BTC rate; `fixedRateLookup` for tests and the demo) and
+ *   `PrevoutLookup` (`prevoutLookupFromSource`).
+ * - Pure logic: `normalizeBan`, `bansInForce`, `localTime`, `firstOverlap` (ban calendar) and
+ *   `haircut` (provenance of a transaction's outputs).
+ * - `MINING_BAN_VIOLATION`: the code every violation record carries.
+ */
+export {
+  MiningService,
+  MINING_BAN_VIOLATION,
+  VIOLATION_STATUSES,
+  fixedRateLookup,
+  prevoutLookupFromSource,
+} from './service';
+export type {
+  AttributionView,
+  BanView,
+  MiningBlock,
+  MiningChainConsumer,
+  MiningServiceDeps,
+  OutputStatistics,
+  OutputStatisticsRow,
+  PayoutAddressView,
+  PrevoutLookup,
+  ProvenanceEntry,
+  ProvenanceNode,
+  ProvenanceOrigin,
+  ProvenanceReport,
+  RateLookup,
+  RegisterSiteInput,
+  SiteView,
+  ViolationStatus,
+  ViolationView,
+} from './service';
+export {
+  assertNoOverlap,
+  banCovers,
+  bansInForce,
+  describeBan,
+  firstOverlap,
+  localTime,
+  normalizeBan,
+} from './calendar';
+export type { BanInput, BanKind, BanRule, LocalTime } from './calendar';
+export { haircut } from './haircut';
+export type { HaircutInput, ProvenanceShare } from './haircut';
+export {
+  miningAttributions,
+  miningBans,
+  miningBlocks,
+  miningPayoutAddresses,
+  miningSites,
+  miningViolations,
+  provenanceInputs,
+  provenanceOutputs,
+  provenanceTags,
+} from './schema';

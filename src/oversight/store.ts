@@ -1,0 +1,439 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { rowsOf, type Database } from '../db';
+import type {
+  AlertAggregate,
+  BanRow,
+  CaseAggregate,
+  CountryAggregate,
+  MiningAggregate,
+  MonthAggregate,
+  PlatformOnboarding,
+  PlatformSettlementAggregate,
+} from './report';
+
+/**
+ * The SQL behind the reports. Every sum is computed by PostgreSQL over bigint columns (the
+ * result is `numeric`, read as text and parsed to bigint), so no amount passes through a float.
+ *
+ * The tables read belong to other modules (trade, registry, mining, compliance); this store only
+ * reads them. Tables are named in the SQL because trade and compliance do not export their
+ * drizzle tables from their index.ts yet; the names are those of the committed migrations.
+ */
+
+type Row = Record<string, unknown>;
+
+function text(row: Row, key: string): string {
+  const value = row[key];
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  throw new TypeError(`column ${key} must be text, got ${typeof value}`);
+}
+
+function nullableText(row: Row, key: string): string | null {
+  return row[key] === null || row[key] === undefined ? null : text(row, key);
+}
+
+function big(row: Row, key: string): bigint {
+  const value = text(row, key);
+  if (!/^-?\d+$/.test(value)) throw new TypeError(`column ${key} must be an integer, got ${value}`);
+  return BigInt(value);
+}
+
+function count(row: Row, key: string): number {
+  const value = big(row, key);
+  return Number(value);
+}
+
+function direction(row: Row): 'export' | 'import' {
+  const value = text(row, 'direction');
+  if (value !== 'export' && value !== 'import') {
+    throw new TypeError(`direction must be export or import, got ${value}`);
+  }
+  return value;
+}
+
+export interface TimeRange {
+  readonly from: Date | null;
+  readonly to: Date | null;
+}
+
+/** Unknown partner country (ISO 3166-1 user-assigned code, used for "unknown"). */
+export const UNKNOWN_COUNTRY = 'ZZ';
+
+/**
+ * Live settlements (a settlement reversed by a reorg is not counted) with what the report
+ * groups by: the contract's direction and HS code, and the counterparty's country (from the
+ * registry, else trade's own party directory).
+ */
+function settlementFacts(range: TimeRange, platformId: string | null): SQL {
+  return sql`
+    select s.id, s.kind, s.reference, s.platform_id, s.company_id, s.contract_id, s.amount_sats,
+           s.fiat_minor, s.currency, s.txid, s.created_at,
+           c.direction, c.hs_code, substr(c.hs_code, 1, 2) as hs_chapter, c.counterparty_id,
+           coalesce(p.country, tp.country, ${UNKNOWN_COUNTRY}) as country,
+           to_char(s.created_at at time zone 'UTC', 'YYYY-MM') as month
+    from trade_settlements s
+    join trade_contracts c on c.id = s.contract_id
+    left join participants p on p.id = c.counterparty_id
+    left join trade_parties tp on tp.id = c.counterparty_id
+    where s.reversed_at is null
+      ${range.from ? sql`and s.created_at >= ${range.from.toISOString()}::timestamptz` : sql``}
+      ${range.to ? sql`and s.created_at < ${range.to.toISOString()}::timestamptz` : sql``}
+      ${platformId === null ? sql`` : sql`and s.platform_id = ${platformId}`}`;
+}
+
+/** Alert severity, by oversight's bands: a sanctions-screening hit is high; a monitoring alert
+ * by its rule score (the default rules score 10–80; review starts at 50): ≥ 60 high, ≥ 30
+ * medium, else low. */
+const SEVERITY = sql`case when a.kind = 'screening' then 'high'
+  when a.score >= 60 then 'high' when a.score >= 30 then 'medium' else 'low' end`;
+const SEVERITY_RANK = sql`case when a.kind = 'screening' or a.score >= 60 then 3
+  when a.score >= 30 then 2 else 1 end`;
+
+export interface SettlementFilter {
+  readonly range: TimeRange;
+  readonly country?: string | undefined;
+  readonly hsChapter?: string | undefined;
+  readonly direction?: 'export' | 'import' | undefined;
+  readonly platformId?: string | undefined;
+}
+
+export const SETTLEMENT_SORTS = ['settledAt', 'amountSats', 'fiatMinor', 'country'] as const;
+export type SettlementSort = (typeof SETTLEMENT_SORTS)[number];
+
+export interface SettlementRow {
+  readonly id: string;
+  readonly kind: string;
+  readonly reference: string;
+  readonly direction: 'export' | 'import';
+  readonly platformId: string;
+  readonly companyId: string;
+  readonly contractId: string;
+  readonly counterpartyId: string;
+  readonly country: string;
+  readonly hsCode: string;
+  readonly hsChapter: string;
+  readonly amountSats: bigint;
+  readonly fiatMinor: bigint;
+  readonly currency: string;
+  readonly txid: string;
+  readonly settledAt: Date;
+}
+
+export interface GroupedSettlement {
+  readonly key: string;
+  readonly month: string;
+  readonly direction: 'export' | 'import';
+  readonly currency: string;
+  readonly count: number;
+  readonly sats: bigint;
+  readonly fiatMinor: bigint;
+}
+
+export class OversightStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async #rows(query: SQL): Promise<Row[]> {
+    return rowsOf(await this.#db.orm.execute(query));
+  }
+
+  async settlementsByCountry(range: TimeRange): Promise<CountryAggregate[]> {
+    const rows = await this.#rows(sql`
+      with f as (${settlementFacts(range, null)})
+      select direction, country, currency, count(*)::text as n,
+             sum(amount_sats)::text as sats, sum(fiat_minor)::text as fiat
+      from f group by direction, country, currency
+      order by direction, country, currency`);
+    return rows.map((r) => ({
+      direction: direction(r),
+      country: text(r, 'country'),
+      currency: text(r, 'currency'),
+      count: count(r, 'n'),
+      sats: big(r, 'sats'),
+      fiatMinor: big(r, 'fiat'),
+    }));
+  }
+
+  async settlementsByMonth(range: TimeRange): Promise<MonthAggregate[]> {
+    const rows = await this.#rows(sql`
+      with f as (${settlementFacts(range, null)})
+      select month, direction, currency, count(*)::text as n,
+             sum(amount_sats)::text as sats, sum(fiat_minor)::text as fiat
+      from f group by month, direction, currency
+      order by month, direction, currency`);
+    return rows.map((r) => ({
+      month: text(r, 'month'),
+      direction: direction(r),
+      currency: text(r, 'currency'),
+      count: count(r, 'n'),
+      sats: big(r, 'sats'),
+      fiatMinor: big(r, 'fiat'),
+    }));
+  }
+
+  /** Settlements grouped by month and one more key (country or HS chapter), for the dashboard. */
+  async settlementsBy(
+    range: TimeRange,
+    key: 'country' | 'hs_chapter',
+  ): Promise<GroupedSettlement[]> {
+    const column = key === 'country' ? sql`country` : sql`hs_chapter`;
+    const rows = await this.#rows(sql`
+      with f as (${settlementFacts(range, null)})
+      select ${column} as key, month, direction, currency, count(*)::text as n,
+             sum(amount_sats)::text as sats, sum(fiat_minor)::text as fiat
+      from f group by ${column}, month, direction, currency
+      order by 1, month, direction, currency`);
+    return rows.map((r) => ({
+      key: text(r, 'key'),
+      month: text(r, 'month'),
+      direction: direction(r),
+      currency: text(r, 'currency'),
+      count: count(r, 'n'),
+      sats: big(r, 'sats'),
+      fiatMinor: big(r, 'fiat'),
+    }));
+  }
+
+  async mining(range: TimeRange): Promise<MiningAggregate[]> {
+    const rows = await this.#rows(sql`
+      select a.region_code as region, to_char(a.block_time at time zone 'UTC', 'YYYY-MM') as month,
+             count(*)::text as outputs, sum(a.value_sats)::text as sats,
+             count(v.attribution_id)::text as violations,
+             coalesce(sum(v.value_sats), 0)::text as violation_sats
+      from mining_attributions a
+      left join mining_violations v on v.attribution_id = a.id and v.status <> 'dismissed'
+      where true
+        ${range.from ? sql`and a.block_time >= ${range.from.toISOString()}::timestamptz` : sql``}
+        ${range.to ? sql`and a.block_time < ${range.to.toISOString()}::timestamptz` : sql``}
+      group by 1, 2 order by 1, 2`);
+    return rows.map((r) => ({
+      region: text(r, 'region'),
+      month: text(r, 'month'),
+      outputs: count(r, 'outputs'),
+      sats: big(r, 'sats'),
+      violations: count(r, 'violations'),
+      violationSats: big(r, 'violation_sats'),
+    }));
+  }
+
+  /** Bans whose date range overlaps the period (dates are the region's local dates). */
+  async bans(range: TimeRange): Promise<BanRow[]> {
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const rows = await this.#rows(sql`
+      select id, region_code, kind, from_date::text as from_date, to_date::text as to_date,
+             reason, lifted_at
+      from mining_bans
+      where true
+        ${range.to ? sql`and from_date < ${day(range.to)}::date` : sql``}
+        ${range.from ? sql`and to_date >= ${day(range.from)}::date` : sql``}
+      order by region_code, from_date, id`);
+    return rows.map((r) => ({
+      id: text(r, 'id'),
+      region: text(r, 'region_code'),
+      kind: text(r, 'kind'),
+      from: text(r, 'from_date'),
+      to: text(r, 'to_date'),
+      reason: text(r, 'reason'),
+      liftedAt: nullableText(r, 'lifted_at'),
+    }));
+  }
+
+  async platformSettlements(
+    range: TimeRange,
+    platformId: string | null,
+  ): Promise<PlatformSettlementAggregate[]> {
+    const rows = await this.#rows(sql`
+      with f as (${settlementFacts(range, platformId)})
+      select f.platform_id, coalesce(p.legal_name, tp.name, f.platform_id) as platform_name,
+             f.kind, f.currency, count(*)::text as n,
+             sum(f.amount_sats)::text as sats, sum(f.fiat_minor)::text as fiat
+      from f
+      left join participants p on p.id = f.platform_id
+      left join trade_parties tp on tp.id = f.platform_id
+      group by 1, 2, 3, 4 order by 1, 3, 4`);
+    return rows.map((r) => {
+      const kind = text(r, 'kind');
+      if (kind !== 'invoice' && kind !== 'payout')
+        throw new TypeError(`unknown settlement kind ${kind}`);
+      return {
+        platformId: text(r, 'platform_id'),
+        platformName: text(r, 'platform_name'),
+        kind,
+        currency: text(r, 'currency'),
+        count: count(r, 'n'),
+        sats: big(r, 'sats'),
+        fiatMinor: big(r, 'fiat'),
+      };
+    });
+  }
+
+  async onboarding(range: TimeRange, platformId: string | null): Promise<PlatformOnboarding[]> {
+    const from = range.from?.toISOString() ?? '-infinity';
+    const to = range.to?.toISOString() ?? 'infinity';
+    const rows = await this.#rows(sql`
+      select pl.id, pl.legal_name,
+        count(c.id) filter (where c.created_at >= ${from}::timestamptz and c.created_at < ${to}::timestamptz)::text as onboarded,
+        count(c.id) filter (where c.created_at < ${to}::timestamptz)::text as total
+      from participants pl
+      left join participants c on c.platform_id = pl.id and c.kind = 'company'
+      where pl.kind = 'platform' ${platformId === null ? sql`` : sql`and pl.id = ${platformId}`}
+      group by pl.id, pl.legal_name order by pl.id`);
+    return rows.map((r) => ({
+      platformId: text(r, 'id'),
+      platformName: text(r, 'legal_name'),
+      onboarded: count(r, 'onboarded'),
+      total: count(r, 'total'),
+    }));
+  }
+
+  async platformExists(platformId: string): Promise<boolean> {
+    const rows = await this.#rows(sql`
+      select 1 from participants where id = ${platformId} and kind = 'platform'
+      union all select 1 from trade_settlements where platform_id = ${platformId}
+      limit 1`);
+    return rows.length > 0;
+  }
+
+  async alerts(range: TimeRange): Promise<AlertAggregate[]> {
+    const rows = await this.#rows(sql`
+      select a.rule, a.kind, ${SEVERITY} as severity, count(*)::text as n
+      from compliance_alerts a
+      where true
+        ${range.from ? sql`and a.created_at >= ${range.from.toISOString()}::timestamptz` : sql``}
+        ${range.to ? sql`and a.created_at < ${range.to.toISOString()}::timestamptz` : sql``}
+      group by 1, 2, 3 order by 1, 2, 3`);
+    return rows.map((r) => ({
+      rule: text(r, 'rule'),
+      kind: text(r, 'kind'),
+      severity: text(r, 'severity'),
+      count: count(r, 'n'),
+    }));
+  }
+
+  async cases(range: TimeRange): Promise<CaseAggregate[]> {
+    const rows = await this.#rows(sql`
+      select state, outcome, count(*)::text as n
+      from compliance_cases
+      where true
+        ${range.from ? sql`and opened_at >= ${range.from.toISOString()}::timestamptz` : sql``}
+        ${range.to ? sql`and opened_at < ${range.to.toISOString()}::timestamptz` : sql``}
+      group by 1, 2 order by 1, 2 nulls first`);
+    return rows.map((r) => ({
+      state: text(r, 'state'),
+      outcome: nullableText(r, 'outcome'),
+      count: count(r, 'n'),
+    }));
+  }
+
+  /** Alerts of cases not closed, and the open cases by their worst alert, by severity. */
+  async openBySeverity(): Promise<{
+    alerts: Array<{ severity: string; count: number }>;
+    cases: Array<{ severity: string; count: number }>;
+  }> {
+    const alertRows = await this.#rows(sql`
+      select ${SEVERITY} as severity, count(*)::text as n
+      from compliance_alerts a join compliance_cases c on c.id = a.case_id
+      where c.state <> 'closed' group by 1 order by 1`);
+    const caseRows = await this.#rows(sql`
+      select case max(${SEVERITY_RANK}) when 3 then 'high' when 2 then 'medium' else 'low' end
+               as severity, c.id
+      from compliance_cases c join compliance_alerts a on a.case_id = c.id
+      where c.state <> 'closed' group by c.id`);
+    const casesBySeverity = new Map<string, number>();
+    for (const r of caseRows) {
+      const severity = text(r, 'severity');
+      casesBySeverity.set(severity, (casesBySeverity.get(severity) ?? 0) + 1);
+    }
+    return {
+      alerts: alertRows.map((r) => ({ severity: text(r, 'severity'), count: count(r, 'n') })),
+      cases: [...casesBySeverity.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([severity, n]) => ({ severity, count: n })),
+    };
+  }
+
+  /**
+   * Platforms and miners by the status of their latest licence (by validity start); a licence
+   * still marked active past its end counts as expired; a participant without one is `none`.
+   */
+  async participantsByLicenceStatus(
+    now: Date,
+  ): Promise<Array<{ kind: string; status: string; count: number }>> {
+    const rows = await this.#rows(sql`
+      with latest as (
+        select distinct on (participant_id) participant_id, status, valid_to
+        from licences order by participant_id, valid_from desc, created_at desc
+      )
+      select p.kind,
+             case when l.participant_id is null then 'none'
+                  when l.status = 'active' and l.valid_to is not null
+                       and l.valid_to <= ${now.toISOString()}::timestamptz then 'expired'
+                  else l.status end as status,
+             count(*)::text as n
+      from participants p left join latest l on l.participant_id = p.id
+      where p.kind in ('platform', 'miner')
+      group by 1, 2 order by 1, 2`);
+    return rows.map((r) => ({
+      kind: text(r, 'kind'),
+      status: text(r, 'status'),
+      count: count(r, 'n'),
+    }));
+  }
+
+  async listSettlements(
+    filter: SettlementFilter,
+    page: { offset: number; limit: number; sort: SettlementSort; order: 'asc' | 'desc' },
+  ): Promise<{ rows: SettlementRow[]; total: number }> {
+    const sortColumn = {
+      settledAt: sql`created_at`,
+      amountSats: sql`amount_sats`,
+      fiatMinor: sql`fiat_minor`,
+      country: sql`country`,
+    }[page.sort];
+    const order = page.order === 'asc' ? sql`asc` : sql`desc`;
+    const rows = await this.#rows(sql`
+      with f as (${settlementFacts(filter.range, filter.platformId ?? null)})
+      select *, count(*) over () as total from f
+      where true
+        ${filter.country ? sql`and country = ${filter.country}` : sql``}
+        ${filter.hsChapter ? sql`and hs_chapter = ${filter.hsChapter}` : sql``}
+        ${filter.direction ? sql`and direction = ${filter.direction}` : sql``}
+      order by ${sortColumn} ${order}, id ${order}
+      limit ${page.limit} offset ${page.offset}`);
+    let total = 0;
+    if (rows[0]) total = count(rows[0], 'total');
+    else if (page.offset > 0) {
+      const again = await this.listSettlements(filter, { ...page, offset: 0, limit: 1 });
+      total = again.total;
+    }
+    return {
+      total,
+      rows: rows.map((r) => {
+        const settledAt = r.created_at;
+        return {
+          id: text(r, 'id'),
+          kind: text(r, 'kind'),
+          reference: text(r, 'reference'),
+          direction: direction(r),
+          platformId: text(r, 'platform_id'),
+          companyId: text(r, 'company_id'),
+          contractId: text(r, 'contract_id'),
+          counterpartyId: text(r, 'counterparty_id'),
+          country: text(r, 'country'),
+          hsCode: text(r, 'hs_code'),
+          hsChapter: text(r, 'hs_chapter'),
+          amountSats: big(r, 'amount_sats'),
+          fiatMinor: big(r, 'fiat_minor'),
+          currency: text(r, 'currency'),
+          txid: text(r, 'txid'),
+          settledAt: settledAt instanceof Date ? settledAt : new Date(text(r, 'created_at')),
+        };
+      }),
+    };
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * registry/: participants (platforms, companies, miners, foreign counterparties), licences,
+ * KYC/KYB, jurisdictions and regions, company wallets and counterparty addresses.
+ *
+ * The read facade other modules (trade, compliance, mining) use is `RegistryService`:
+ *
+ * - `getParticipant(caller, id)` → ParticipantView, scoped to the caller (PARTICIPANT_NOT_FOUND
+ *   when the caller may not see it);
+ * - `requireActiveLicence(participantId, at?, tx?)` throws LICENCE_NOT_ACTIVE unless the platform
+ *   or miner holds a licence that is active and within its validity at `at`;
+ * - `partyFacts(participantId, tx?)` → { id, kind, legalName, otherNames, country, lei,
+ *   kycStatus, riskRating, platformId, licenceStatus } (KYC fields for companies and
+ *   counterparties, licence status for platforms and miners);
+ * - `requireVerified(participantId, tx?)` throws KYC_NOT_VERIFIED unless verified and not past review;
+ * - `nextReceiveAddress(tx, companyId, purpose?)` derives the company's next receive address
+ *   and records it as used, inside the caller's transaction;
+ * - `counterpartyAddress(address, tx?)` → the registration and its ownership proof, or null;
+ * - `isJurisdictionRefused(country, tx?)` / `requireJurisdictionAllowed(country, tx?)`
+ *   (JURISDICTION_REFUSED);
+ * - `listParties()` → PartyFacts of every company and counterparty, for re-screening;
+ * - `getRegion(code, tx?)` → { code, name, timeZone } (mining's ban calendar uses the time zone).
+ *
+ * Country codes (ISO 3166-1 alpha-2) and LEIs (ISO 17442) are checked by `parseCountry` and
+ * `parseLei`, which throw INVALID_COUNTRY and INVALID_LEI.
+ */
+export {
+  RegistryService,
+  PARTICIPANT_KINDS,
+  LICENCE_STATUSES,
+  KYC_STATUSES,
+  RISK_LEVELS,
+} from './service';
+export type {
+  CounterpartyAddressInput,
+  CounterpartyAddressView,
+  GrantLicenceInput,
+  JurisdictionView,
+  KycStatus,
+  KycView,
+  LicenceStatus,
+  LicenceView,
+  ParticipantKind,
+  ParticipantView,
+  PartyFacts,
+  ReceiveAddress,
+  RegionView,
+  RegisterParticipantInput,
+  RegistryServiceDeps,
+  RiskLevel,
+  SetKycInput,
+  WalletView,
+} from './service';
+export { ISO_3166_1_ALPHA_2, isCountryCode, parseCountry } from './countries';
+export type { CountryCode } from './countries';
+export { isValidLei, leiCheckDigits, parseLei } from './lei';
+export { formatBasisPoints } from './validate';
+export type { BeneficialOwner, Contact, KycDocument, PostalAddress } from './schema';
+export {
+  participants,
+  licences,
+  licenceEvents,
+  kycRecords,
+  regions,
+  jurisdictions,
+  schemeJurisdiction,
+  wallets,
+  walletAddresses,
+  counterpartyAddresses,
+} from './schema';

@@ -1,0 +1,268 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  date,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * Participants: platforms (licensed VASPs), companies (each a client of one platform), miners
+ * and foreign counterparties (each registered by, and belonging to, one platform).
+ */
+export const participants = pgTable(
+  'participants',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    legalName: text('legal_name').notNull(),
+    /** Other names in any script (trading names, transliterations, names in the local script). */
+    otherNames: jsonb('other_names').$type<string[]>().notNull(),
+    country: text('country').notNull(),
+    registrationNumber: text('registration_number'),
+    lei: text('lei'),
+    addresses: jsonb('addresses').$type<PostalAddress[]>().notNull(),
+    contacts: jsonb('contacts').$type<Contact[]>().notNull(),
+    /** For a company or counterparty: the platform it belongs to. Null for platforms and miners. */
+    platformId: text('platform_id'),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    check(
+      'participants_kind_check',
+      sql`${t.kind} in ('platform', 'company', 'miner', 'counterparty')`,
+    ),
+    check(
+      'participants_platform_check',
+      sql`(${t.kind} in ('company', 'counterparty')) = (${t.platformId} is not null)`,
+    ),
+    check('participants_country_check', sql`${t.country} ~ '^[A-Z]{2}$'`),
+    check('participants_lei_check', sql`${t.lei} is null or ${t.lei} ~ '^[0-9A-Z]{18}[0-9]{2}$'`),
+    foreignKey({
+      columns: [t.platformId],
+      foreignColumns: [t.id],
+      name: 'participants_platform_fk',
+    }),
+    index('participants_platform_idx').on(t.platformId),
+    uniqueIndex('participants_lei_kind_idx').on(t.lei, t.kind),
+  ],
+);
+
+export interface PostalAddress {
+  lines: string[];
+  city: string;
+  postalCode?: string | undefined;
+  country: string;
+}
+
+export interface Contact {
+  name: string;
+  email?: string | undefined;
+  phone?: string | undefined;
+  role?: string | undefined;
+}
+
+/** Licences granted by the supervisor to platforms and miners. */
+export const licences = pgTable(
+  'licences',
+  {
+    id: text('id').primaryKey(),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    kind: text('kind').notNull(),
+    scope: text('scope').notNull(),
+    validFrom: at('valid_from').notNull(),
+    validTo: at('valid_to'),
+    status: text('status').notNull(),
+    statusReason: text('status_reason'),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    check(
+      'licences_status_check',
+      sql`${t.status} in ('active', 'suspended', 'revoked', 'expired')`,
+    ),
+    check('licences_validity_check', sql`${t.validTo} is null or ${t.validTo} > ${t.validFrom}`),
+    index('licences_participant_idx').on(t.participantId),
+  ],
+);
+
+/** Every status change of a licence, with its reason: the licence's history. */
+export const licenceEvents = pgTable(
+  'licence_events',
+  {
+    licenceId: text('licence_id')
+      .notNull()
+      .references(() => licences.id),
+    seq: integer('seq').notNull(),
+    at: at('at').notNull(),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    reason: text('reason'),
+    actor: text('actor').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.licenceId, t.seq] })],
+);
+
+/** KYC/KYB of companies and counterparties. */
+export const kycRecords = pgTable(
+  'kyc_records',
+  {
+    participantId: text('participant_id')
+      .primaryKey()
+      .references(() => participants.id),
+    platformId: text('platform_id').notNull(),
+    status: text('status').notNull(),
+    riskRating: text('risk_rating').notNull(),
+    reviewDue: date('review_due', { mode: 'string' }).notNull(),
+    beneficialOwners: jsonb('beneficial_owners').$type<BeneficialOwner[]>().notNull(),
+    documents: jsonb('documents').$type<KycDocument[]>().notNull(),
+    statusReason: text('status_reason'),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    check('kyc_status_check', sql`${t.status} in ('pending', 'verified', 'rejected', 'expired')`),
+    check('kyc_risk_check', sql`${t.riskRating} in ('low', 'medium', 'high')`),
+  ],
+);
+
+export interface BeneficialOwner {
+  name: string;
+  country: string;
+  /** Share in basis points (2500 = 25 %). */
+  shareBasisPoints: number;
+  dateOfBirth?: string | undefined;
+}
+
+export interface KycDocument {
+  type: string;
+  number: string;
+  issuer: string;
+}
+
+/** The scheme's own jurisdiction (one row). */
+export const schemeJurisdiction = pgTable(
+  'scheme_jurisdiction',
+  {
+    singleton: integer('singleton').primaryKey().default(1),
+    country: text('country').notNull(),
+    name: text('name').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [check('scheme_jurisdiction_singleton', sql`${t.singleton} = 1`)],
+);
+
+/** Regions of the scheme's jurisdiction, each with its IANA time zone (for ban calendars). */
+export const regions = pgTable(
+  'regions',
+  {
+    code: text('code').primaryKey(),
+    name: text('name').notNull(),
+    timeZone: text('time_zone').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [check('regions_code_check', sql`${t.code} ~ '^[a-z0-9][a-z0-9-]{0,39}$'`)],
+);
+
+/** Per foreign country: a risk level, and whether settlement with it is refused at scheme level. */
+export const jurisdictions = pgTable(
+  'jurisdictions',
+  {
+    country: text('country').primaryKey(),
+    riskLevel: text('risk_level').notNull(),
+    refused: boolean('refused').notNull(),
+    reason: text('reason'),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    check('jurisdictions_risk_check', sql`${t.riskLevel} in ('low', 'medium', 'high')`),
+    check('jurisdictions_refused_reason', sql`not ${t.refused} or ${t.reason} is not null`),
+  ],
+);
+
+/** A company's watch-only wallet, registered by its platform. */
+export const wallets = pgTable(
+  'wallets',
+  {
+    id: text('id').primaryKey(),
+    companyId: text('company_id')
+      .notNull()
+      .references(() => participants.id),
+    platformId: text('platform_id').notNull(),
+    network: text('network').notNull(),
+    /** The descriptor in normal form with its BIP380 checksum. */
+    descriptor: text('descriptor').notNull(),
+    label: text('label').notNull(),
+    nextIndex: integer('next_index').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('wallets_company_idx').on(t.companyId),
+    check('wallets_next_index_check', sql`${t.nextIndex} >= 0 and ${t.nextIndex} < 2147483648`),
+  ],
+);
+
+/** Receive addresses derived from a wallet and handed out (each at most once). */
+export const walletAddresses = pgTable(
+  'wallet_addresses',
+  {
+    id: text('id').primaryKey(),
+    walletId: text('wallet_id')
+      .notNull()
+      .references(() => wallets.id),
+    companyId: text('company_id').notNull(),
+    platformId: text('platform_id').notNull(),
+    derivationIndex: integer('derivation_index').notNull(),
+    address: text('address').notNull().unique(),
+    scriptHex: text('script_hex').notNull(),
+    purpose: text('purpose'),
+    usedAt: at('used_at').notNull(),
+  },
+  (t) => [uniqueIndex('wallet_addresses_index_idx').on(t.walletId, t.derivationIndex)],
+);
+
+/** A counterparty's address, with how its ownership was shown. */
+export const counterpartyAddresses = pgTable(
+  'counterparty_addresses',
+  {
+    id: text('id').primaryKey(),
+    counterpartyId: text('counterparty_id')
+      .notNull()
+      .references(() => participants.id),
+    platformId: text('platform_id').notNull(),
+    network: text('network').notNull(),
+    address: text('address').notNull().unique(),
+    ownership: text('ownership').notNull(),
+    vaspName: text('vasp_name'),
+    vaspLei: text('vasp_lei'),
+    proofMessage: text('proof_message'),
+    proofSignature: text('proof_signature'),
+    proofAddressType: text('proof_address_type'),
+    verifiedAt: at('verified_at').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    check(
+      'counterparty_addresses_ownership_check',
+      sql`${t.ownership} in ('hosted', 'self_hosted')`,
+    ),
+    check(
+      'counterparty_addresses_proof_check',
+      sql`(${t.ownership} = 'hosted' and ${t.vaspName} is not null) or (${t.ownership} = 'self_hosted' and ${t.proofSignature} is not null and ${t.proofMessage} is not null)`,
+    ),
+    index('counterparty_addresses_counterparty_idx').on(t.counterpartyId),
+  ],
+);

@@ -1,0 +1,88 @@
+import type { Database } from './db';
+import { cryptoRandom, type Clock, type Config, type Random } from './kernel';
+import { KeyService, UserService } from './access';
+import { RegistryService } from './registry';
+import { MiningService } from './mining';
+import { createCompliance, registryPartySource, type Compliance } from './compliance';
+import { OversightService } from './oversight';
+import type { ChainSource } from './chain';
+import { FixedRateSource, LedgerService, RateService, type RateSource } from './ledger';
+import {
+  ComplianceTransferGate,
+  RegistryPartyDirectory,
+  TradeService,
+  type WebhookPoster,
+} from './trade';
+
+/**
+ * Every domain service, wired from the ports it needs. The server (src/app.ts), the CLI and the
+ * tests all build services here, so a service is constructed the same way everywhere.
+ *
+ * To add a module's service: construct it below from `ports` (and the services it uses), add it
+ * to `Services`, and register its HTTP routes in src/http/app.ts.
+ */
+export interface Ports {
+  db: Database;
+  clock: Clock;
+  random: Random;
+  config: Config;
+  /** Trade's ports: the chain payouts broadcast through, the rate source, the signer passphrase. */
+  trade?: {
+    chain?: ChainSource | null;
+    rateSource?: RateSource;
+    signerPassphrase?: () => string | null;
+    webhookPoster?: WebhookPoster;
+  };
+}
+
+export interface Services {
+  keys: KeyService;
+  users: UserService;
+  registry: RegistryService;
+  mining: MiningService;
+  oversight: OversightService;
+  compliance: Compliance;
+  ledger: LedgerService;
+  rates: RateService;
+  trade: TradeService;
+}
+
+export function composeServices(ports: Ports): Services {
+  const keys = new KeyService({ db: ports.db, clock: ports.clock, random: ports.random });
+  const users = new UserService({ db: ports.db, clock: ports.clock, random: ports.random });
+  // Simnet is regtest; every other chain names its network explicitly (config refuses otherwise).
+  const network = ports.config.NETWORK ?? 'regtest';
+  const registry = new RegistryService({ ...ports, network });
+  // Importing a list re-screens every registered company, counterparty and counterparty address.
+  const compliance = createCompliance(ports, { parties: registryPartySource(registry) });
+  const oversight = new OversightService(ports);
+  const ledger = new LedgerService(ports);
+  // Without a configured source, a manual desk whose rates the supervisor sets (demos, tests).
+  const rateSource = ports.trade?.rateSource ?? new FixedRateSource('manual', ports.clock);
+  const rates = new RateService({ ...ports, source: rateSource });
+  // Mining output is valued at the day's rate: the last rate the scheme stored that day.
+  const mining = new MiningService({
+    ...ports,
+    network,
+    registry,
+    rates: (code, date) => rates.onDay(code, date),
+  });
+  const trade = new TradeService({
+    ...ports,
+    network,
+    chain: ports.trade?.chain ?? null,
+    ledger,
+    rates,
+    directory: new RegistryPartyDirectory(registry),
+    // Every payout and invoice passes compliance's policy gate, with the facts (and the scheme's
+    // jurisdiction, read at decision time) from the registry: there is no gate that allows.
+    gate: new ComplianceTransferGate({ gate: compliance.gate, registry, clock: ports.clock }),
+    ...(ports.trade?.signerPassphrase ? { signerPassphrase: ports.trade.signerPassphrase } : {}),
+    ...(ports.trade?.webhookPoster ? { webhookPoster: ports.trade.webhookPoster } : {}),
+  });
+  return { keys, users, registry, mining, compliance, oversight, ledger, rates, trade };
+}
+
+export function defaultPorts(partial: Omit<Ports, 'random'> & { random?: Random }): Ports {
+  return { ...partial, random: partial.random ?? cryptoRandom };
+}

@@ -1,0 +1,216 @@
+import { eq } from 'drizzle-orm';
+import { recordAudit } from '../audit';
+import {
+  complianceDecisions,
+  type PolicyGatePort,
+  type TransferFacts as ComplianceFacts,
+} from '../compliance';
+import type { Orm } from '../db';
+import { jurisdictions, schemeJurisdiction } from '../registry';
+import { AppError, type Caller, type Clock } from '../kernel';
+import type { GateDecision, TransferFacts, TransferGate } from './ports';
+
+/** The registry reads the adapter needs (RegistryService has them). */
+export interface ComplianceRegistry {
+  partyFacts(
+    participantId: string,
+    orm?: Orm,
+  ): Promise<{
+    kind: string;
+    legalName: string;
+    otherNames: string[];
+    country: string;
+    kycStatus: string | null;
+    licenceStatus: string | null;
+    platformId: string | null;
+  }>;
+  counterpartyAddress(
+    address: string,
+    orm?: Orm,
+  ): Promise<{ ownership: string; proof: unknown; platformId: string } | null>;
+}
+
+/**
+ * The scheme's jurisdiction and the per-country ratings, read from the registry's tables at
+ * decision time inside the caller's transaction. (RegistryService.getSchemeJurisdiction and
+ * listJurisdictions read outside any transaction; on PGlite's single connection that waits for
+ * the open transaction forever, so the adapter reads the same rows through `tx`.)
+ */
+async function schemeFacts(tx: Orm) {
+  const [scheme] = await tx
+    .select({ country: schemeJurisdiction.country, name: schemeJurisdiction.name })
+    .from(schemeJurisdiction);
+  const ratings = await tx
+    .select({
+      country: jurisdictions.country,
+      riskLevel: jurisdictions.riskLevel,
+      refused: jurisdictions.refused,
+    })
+    .from(jurisdictions);
+  return { scheme: scheme ?? null, jurisdictions: ratings };
+}
+
+const KYC = ['verified', 'pending', 'rejected', 'expired'] as const;
+const LICENCE = ['active', 'pending', 'suspended', 'revoked', 'expired'] as const;
+const RISK = ['low', 'medium', 'high'] as const;
+
+/** The adapter's own rule, for the blocks it decides before the policy gate can be asked. */
+export const ADAPTER_RULE = 'trade.complianceGate@1';
+
+function oneOf<T extends string>(values: readonly T[], value: string | null, otherwise: T): T {
+  return values.find((v) => v === value) ?? otherwise;
+}
+
+/**
+ * TransferGate over compliance's PolicyGate, the only gate trade is wired with: it gathers the
+ * facts the gate wants from the registry (licences, KYC/KYB, names, the counterparty address's
+ * ownership and proof, jurisdiction risk and refusals, the scheme's jurisdiction read at decision
+ * time) and maps the decision back.
+ *
+ * There is no way around screening: a party that is not a registered participant of the right
+ * kind (platform, its company, a counterparty), or a scheme whose jurisdiction the supervisor has
+ * not set, is blocked here with the reason (and an audit event), since the policy gate cannot be
+ * given facts that do not exist. Unverified KYC/KYB, inactive licences, sanctions and the rest
+ * are the policy gate's to judge.
+ */
+export class ComplianceTransferGate implements TransferGate {
+  constructor(
+    readonly deps: {
+      gate: PolicyGatePort;
+      registry: ComplianceRegistry;
+      clock: Clock;
+    },
+  ) {}
+
+  async #party(id: string, tx: Orm) {
+    try {
+      return await this.deps.registry.partyFacts(id, tx);
+    } catch (error) {
+      if (
+        error instanceof AppError &&
+        (error.code === 'PARTICIPANT_NOT_FOUND' || error.code === 'NOT_FOUND')
+      )
+        return null;
+      throw error;
+    }
+  }
+
+  async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision> {
+    const { registry } = this.deps;
+    const refusals: string[] = [];
+    const { scheme, jurisdictions: ratings } = await schemeFacts(tx);
+    if (!scheme) {
+      refusals.push(
+        'SCHEME_JURISDICTION_NOT_SET: the scheme jurisdiction is not configured; the supervisor must set it in the registry before any transfer can be screened',
+      );
+    }
+    const platform = await this.#party(facts.platformId, tx);
+    const company = await this.#party(facts.companyId, tx);
+    const counterparty = await this.#party(facts.counterpartyId, tx);
+    if (platform?.kind !== 'platform') {
+      refusals.push(
+        `PARTICIPANT_NOT_REGISTERED: platform ${facts.platformId} is not a registered platform of the scheme`,
+      );
+    }
+    if (company?.kind !== 'company' || company.platformId !== facts.platformId) {
+      refusals.push(
+        `PARTICIPANT_NOT_REGISTERED: company ${facts.companyId} is not a registered company of platform ${facts.platformId}`,
+      );
+    }
+    if (counterparty?.kind !== 'counterparty') {
+      refusals.push(
+        `PARTICIPANT_NOT_REGISTERED: counterparty ${facts.counterpartyId} is not a registered counterparty; register it and verify its KYC first`,
+      );
+    }
+    if (!scheme || !platform || !company || !counterparty || refusals.length > 0) {
+      const decision: GateDecision = {
+        outcome: 'block',
+        reasons: refusals,
+        decidedBy: ADAPTER_RULE,
+        decisionId: null,
+      };
+      await recordAudit(tx, caller, this.deps.clock, {
+        action: 'transfer.gateDecided',
+        entityType: facts.transferId.startsWith('inv_') ? 'invoice' : 'payout',
+        entityId: facts.transferId,
+        after: {
+          transferId: facts.transferId,
+          direction: facts.direction,
+          contractId: facts.contractId,
+          amountSats: facts.amountSats.toString(),
+          decision,
+        },
+      });
+      return decision;
+    }
+    const address = facts.address ? await registry.counterpartyAddress(facts.address, tx) : null;
+    const risk = ratings.find((j) => j.country === counterparty.country)?.riskLevel ?? 'low';
+    const input: ComplianceFacts = {
+      transferId: facts.transferId,
+      direction: facts.direction,
+      occurredAt: facts.occurredAt,
+      amountSats: facts.amountSats,
+      fiatValue: { minor: facts.fiatMinor, currency: facts.currency, rate: facts.rate },
+      platform: {
+        id: facts.platformId,
+        licenceStatus: oneOf(LICENCE, platform.licenceStatus, 'pending'),
+      },
+      company: {
+        id: facts.companyId,
+        legalName: company.legalName,
+        country: company.country,
+        kycStatus: oneOf([...KYC, 'none'] as const, company.kycStatus, 'none'),
+      },
+      counterparty: {
+        id: facts.counterpartyId,
+        legalName: counterparty.legalName,
+        otherNames: counterparty.otherNames,
+        country: counterparty.country,
+        kind: 'organization',
+        kycStatus: oneOf([...KYC, 'none'] as const, counterparty.kycStatus, 'none'),
+        countryRiskLevel: oneOf(RISK, risk, 'high'),
+      },
+      counterpartyAddress: {
+        address: facts.address ?? '',
+        asset: 'XBT',
+        ownership: !address
+          ? 'unknown'
+          : address.ownership === 'hosted'
+            ? 'hosted'
+            : address.proof
+              ? 'selfHostedProven'
+              : 'selfHostedUnproven',
+        schemePlatformId: null,
+      },
+      schemeCountry: scheme.country,
+      refusedJurisdictions: ratings.filter((j) => j.refused).map((j) => j.country),
+      contract: {
+        id: facts.contractId,
+        openAmountSats: facts.openAmountSats,
+        toleranceSats: facts.toleranceSats,
+      },
+      travelRule: (facts.travelRule ?? null) as ComplianceFacts['travelRule'],
+    };
+    const decision = await this.deps.gate.decide(tx, caller, input);
+    return {
+      outcome: decision.outcome,
+      reasons: decision.reasons.map((r) => `${r.code}: ${r.message}`),
+      decidedBy: `compliance.policyGate:${decision.decisionId}`,
+      decisionId: decision.decisionId,
+    };
+  }
+
+  /** Reads the officer's resolution from compliance's decisions (read-only use of its table). */
+  async resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null> {
+    const [row] = await tx
+      .select({
+        outcome: complianceDecisions.outcome,
+        reviewOutcome: complianceDecisions.reviewOutcome,
+      })
+      .from(complianceDecisions)
+      .where(eq(complianceDecisions.id, decisionId));
+    if (!row) return null;
+    if (row.outcome !== 'review') return row.outcome === 'allow' ? 'allow' : 'block';
+    return row.reviewOutcome === 'allow' ? 'allow' : row.reviewOutcome === 'block' ? 'block' : null;
+  }
+}

@@ -1,0 +1,900 @@
+import { and, desc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import QRCode from 'qrcode';
+import { Transaction } from '@scure/btc-signer';
+import { recordAudit } from '../audit';
+import { buildPaymentUri } from '../bitcoin';
+import { scopeTo, type Database, type Orm } from '../db';
+import { fiatValue, type LedgerService, type RateService } from '../ledger';
+import {
+  AppError,
+  currency as parseCurrency,
+  fiatToSats,
+  formatBtc,
+  formatRate,
+  invalid,
+  newId,
+  sats,
+  systemCaller,
+  type Caller,
+  type Clock,
+  type NetworkName,
+  type Random,
+} from '../kernel';
+import type { ChainBlock, ChainTransaction } from './chain';
+import { contractTotal, type ContractService } from './contracts';
+import type { WalletStore } from './directory';
+import { enqueueWebhook, type WebhookEvent } from './outbox';
+import type { GateDecision, TransferGate } from './ports';
+import { tradeContracts, tradeInvoicePayments, tradeInvoices, tradeSettlements } from './schema';
+import { loadSettings } from './settings';
+
+export const INVOICE_STATUSES = ['new', 'processing', 'settled', 'expired', 'invalid'] as const;
+export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+export type InvoiceSubStatus = 'paidPartial' | 'paidOver' | 'paidLate';
+
+export interface InvoiceInput {
+  readonly contractId: string;
+  /** For a fixedBtc contract: sats. For a fiat contract: a decimal in the contract currency. */
+  readonly amount: string;
+  readonly description?: string;
+  /** Overrides the platform's validity window (seconds). */
+  readonly validitySeconds?: number;
+  /**
+   * IVMS101 originator (the paying counterparty) and beneficiary (the company) data, FATF R.16:
+   * required by the policy gate at or above its threshold. Kept and passed again for payments.
+   */
+  readonly travelRule?: unknown;
+}
+
+/** One gate decision on an invoice: at creation, or for a payment (its txid). */
+export interface InvoiceGateDecision extends GateDecision {
+  readonly subject: 'creation' | `payment:${string}`;
+  /** An input address of the paying transaction that was screened, if any. */
+  readonly payerAddress: string | null;
+  readonly at: string;
+  /** The officer's resolution of a review (null while waiting, or when there was no review). */
+  readonly resolution: 'allow' | 'block' | null;
+}
+
+export interface InvoicePaymentView {
+  readonly txid: string;
+  readonly vout: number;
+  readonly valueSats: bigint;
+  readonly blockHash: string | null;
+  readonly blockHeight: number | null;
+  readonly signalsRbf: boolean;
+  readonly late: boolean;
+}
+
+export interface InvoiceView {
+  readonly id: string;
+  readonly platformId: string;
+  readonly companyId: string;
+  readonly contractId: string;
+  readonly counterpartyId: string;
+  readonly status: InvoiceStatus;
+  readonly additionalStatus: readonly InvoiceSubStatus[];
+  readonly address: string;
+  readonly amountSats: bigint;
+  readonly amountBtc: string;
+  readonly fiatMinor: bigint;
+  readonly currency: string;
+  readonly rateId: string;
+  readonly paymentUri: string;
+  readonly seenSats: bigint;
+  readonly confirmedSats: bigint;
+  readonly description: string;
+  readonly expiresAt: Date;
+  readonly watchUntil: Date;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly settlementId: string | null;
+  readonly payments: readonly InvoicePaymentView[];
+  /**
+   * The worst gate outcome so far: `review` holds settlement until an officer resolves it,
+   * `block` makes the invoice invalid; `gateDecisions` carries every decision with its reasons.
+   */
+  readonly gateOutcome: 'allow' | 'review' | 'block';
+  readonly gateDecisions: readonly InvoiceGateDecision[];
+}
+
+const SEVERITY = { allow: 0, review: 1, block: 2 } as const;
+
+/** What a decision means now: a resolved review is its resolution. */
+function effective(d: InvoiceGateDecision): 'allow' | 'review' | 'block' {
+  return d.outcome === 'review' && d.resolution ? d.resolution : d.outcome;
+}
+
+function worstOf(decisions: readonly InvoiceGateDecision[]): 'allow' | 'review' | 'block' {
+  let worst: 'allow' | 'review' | 'block' = 'allow';
+  for (const d of decisions) if (SEVERITY[effective(d)] > SEVERITY[worst]) worst = effective(d);
+  return worst;
+}
+
+function decisionsOf(stored: unknown): InvoiceGateDecision[] {
+  return Array.isArray(stored) ? (stored as InvoiceGateDecision[]) : [];
+}
+
+type InvoiceRow = typeof tradeInvoices.$inferSelect;
+
+/** BIP125: a transaction signals replaceability when an input's nSequence is below 0xfffffffe. */
+export function signalsReplaceability(raw: Uint8Array): boolean {
+  const tx = Transaction.fromRaw(raw, { allowUnknownOutputs: true, disableScriptCheck: true });
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const sequence = tx.getInput(i).sequence ?? 0xffffffff;
+    if (sequence < 0xfffffffe) return true;
+  }
+  return false;
+}
+
+/**
+ * Invoices for the export side (BTCPay Server semantics): a fresh address per invoice, a BIP21
+ * URI and QR code, the BTC amount fixed at the rate of creation for a validity window, statuses
+ * new → processing → settled or expired / invalid with sub-statuses paidPartial, paidOver,
+ * paidLate. Settlement posts to the ledger in the transaction that settles the invoice; a reorg
+ * that removes a payment reverses it.
+ */
+export class InvoiceService {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #network: NetworkName;
+  readonly #contracts: ContractService;
+  readonly #wallets: WalletStore;
+  readonly #rates: RateService;
+  readonly #ledger: LedgerService;
+  readonly #gate: TransferGate;
+  readonly #payerAddress: (txid: string, vout: number) => Promise<string | null>;
+
+  constructor(ports: {
+    db: Database;
+    clock: Clock;
+    random: Random;
+    network: NetworkName;
+    contracts: ContractService;
+    wallets: WalletStore;
+    rates: RateService;
+    ledger: LedgerService;
+    gate: TransferGate;
+    /**
+     * The address of a previous output (an input of a paying transaction), from the chain;
+     * null when the chain cannot say (no chain source, pruned, not a standard script).
+     */
+    payerAddress?: (txid: string, vout: number) => Promise<string | null>;
+  }) {
+    this.#gate = ports.gate;
+    this.#payerAddress = ports.payerAddress ?? (() => Promise.resolve(null));
+    this.#db = ports.db;
+    this.#clock = ports.clock;
+    this.#random = ports.random;
+    this.#network = ports.network;
+    this.#contracts = ports.contracts;
+    this.#wallets = ports.wallets;
+    this.#rates = ports.rates;
+    this.#ledger = ports.ledger;
+  }
+
+  async create(caller: Caller, input: InvoiceInput): Promise<InvoiceView> {
+    if (caller.role !== 'company' && caller.role !== 'platform') {
+      throw new AppError('FORBIDDEN', 'invoices are issued by the company or its platform');
+    }
+    if (
+      input.validitySeconds !== undefined &&
+      (!Number.isInteger(input.validitySeconds) || input.validitySeconds < 60)
+    ) {
+      throw invalid(
+        'validitySeconds',
+        `must be an integer of at least 60, got ${input.validitySeconds}`,
+      );
+    }
+    const created = await this.#db.transaction(async (tx) => {
+      const { contract, fixedBtc, contractAmount, reservation } =
+        await this.#contracts.reserveForPayment(
+          tx,
+          caller,
+          input.contractId,
+          input.amount,
+          'export',
+        );
+      // The rate is fixed now, for the validity window; no rate, no invoice (and nothing written).
+      const rate = await this.#rates.current(contract.currency, tx);
+      const amountSats = fixedBtc
+        ? contractAmount
+        : fiatToSats(
+            { minor: contractAmount, currency: parseCurrency(contract.currency) },
+            rate.rate,
+            'up',
+          );
+      const fiatMinor = fixedBtc ? fiatValue(amountSats, rate.rate) : contractAmount;
+      const settings = await loadSettings(tx, contract.platformId);
+      const now = this.#clock.now();
+      const id = newId('invoice', now, this.#random);
+      const inSats = (amount: bigint) =>
+        fixedBtc || amount <= 0n
+          ? amount
+          : fiatToSats(
+              { minor: amount, currency: parseCurrency(contract.currency) },
+              rate.rate,
+              'down',
+            );
+      // Inbound: what can be checked before anyone pays is the parties, the contract and the
+      // Travel Rule data; the payer's addresses are screened when a payment is seen.
+      const decision = await this.#gate.decide(tx, caller, {
+        transferId: id,
+        occurredAt: now,
+        direction: 'inbound',
+        platformId: contract.platformId,
+        companyId: contract.companyId,
+        counterpartyId: contract.counterpartyId,
+        contractId: contract.id,
+        address: null,
+        amountSats,
+        fiatMinor,
+        currency: contract.currency,
+        rate: formatRate(rate.rate),
+        openAmountSats: inSats(reservation.open),
+        toleranceSats: inSats(reservation.tolerance),
+        travelRule: input.travelRule ?? null,
+      });
+      const gateDecisions: InvoiceGateDecision[] = [
+        {
+          ...decision,
+          subject: 'creation',
+          payerAddress: null,
+          at: now.toISOString(),
+          resolution: null,
+        },
+      ];
+      const address = await this.#wallets.nextAddress(tx, contract.companyId, 0);
+      const expiresAt = new Date(
+        now.getTime() + (input.validitySeconds ?? settings.invoiceValiditySeconds) * 1000,
+      );
+      await tx.insert(tradeInvoices).values({
+        id,
+        platformId: contract.platformId,
+        companyId: contract.companyId,
+        contractId: contract.id,
+        counterpartyId: contract.counterpartyId,
+        address: address.address,
+        amountSats,
+        contractAmount,
+        fiatMinor,
+        currency: contract.currency,
+        rateId: rate.id,
+        status: decision.outcome === 'block' ? 'invalid' : 'new',
+        gateOutcome: decision.outcome,
+        gateDecisions,
+        travelRule: input.travelRule ?? null,
+        description: input.description ?? '',
+        expiresAt,
+        watchUntil: new Date(expiresAt.getTime() + settings.latePaymentWindowSeconds * 1000),
+        createdBy: caller.actorId,
+        createdAt: now,
+        updatedAt: now,
+      });
+      const view = await this.#view(tx, id);
+      await recordAudit(tx, caller, this.#clock, {
+        action: 'invoice.created',
+        entityType: 'invoice',
+        entityId: id,
+        after: view,
+      });
+      await this.#event(tx, view, 'invoice.created');
+      if (decision.outcome === 'block') await this.#event(tx, view, 'invoice.invalid');
+      return view;
+    });
+    if (created.gateOutcome === 'block') {
+      const reasons = created.gateDecisions.flatMap((d) => d.reasons);
+      throw new AppError(
+        'TRANSFER_BLOCKED',
+        `the policy gate blocked invoice ${created.id} (kept as invalid): ${reasons.join('; ')}`,
+        { details: { invoiceId: created.id, outcome: 'block', reasons } },
+      );
+    }
+    return created;
+  }
+
+  /**
+   * Invoices whose gate decisions were sent to review, once an officer resolved them: the
+   * resolution is kept, the gate outcome recomputed and the invoice re-evaluated (an allowed one
+   * may settle now, a blocked one turns invalid). Run from tick.
+   */
+  async applyReviews(tipHeight: number): Promise<string[]> {
+    const waiting = await this.#db.orm
+      .select({ id: tradeInvoices.id })
+      .from(tradeInvoices)
+      .where(eq(tradeInvoices.gateOutcome, 'review'));
+    const changed: string[] = [];
+    for (const { id } of waiting) {
+      await this.#db.transaction(async (tx) => {
+        const [row] = await tx
+          .select()
+          .from(tradeInvoices)
+          .where(eq(tradeInvoices.id, id))
+          .for('update');
+        if (!row) return;
+        let resolved = false;
+        const decisions: InvoiceGateDecision[] = [];
+        for (const d of decisionsOf(row.gateDecisions)) {
+          if (d.outcome === 'review' && d.resolution === null && d.decisionId) {
+            const resolution = await this.#gate.resolution(tx, d.decisionId);
+            if (resolution) {
+              resolved = true;
+              decisions.push({ ...d, resolution });
+              continue;
+            }
+          }
+          decisions.push(d);
+        }
+        if (!resolved) return;
+        const gateOutcome = worstOf(decisions);
+        await tx
+          .update(tradeInvoices)
+          .set({ gateDecisions: decisions, gateOutcome, updatedAt: this.#clock.now() })
+          .where(eq(tradeInvoices.id, id));
+        await recordAudit(tx, systemCaller('trade.reviews'), this.#clock, {
+          action: 'invoice.reviewResolved',
+          entityType: 'invoice',
+          entityId: id,
+          before: { gateOutcome: row.gateOutcome },
+          after: { gateOutcome },
+        });
+        await this.#evaluate(tx, id, tipHeight);
+        changed.push(id);
+      });
+    }
+    return changed;
+  }
+
+  async get(caller: Caller, id: string): Promise<InvoiceView> {
+    const [row] = await this.#db.orm
+      .select({ id: tradeInvoices.id })
+      .from(tradeInvoices)
+      .where(
+        and(
+          eq(tradeInvoices.id, id),
+          scopeTo(caller, {
+            participant: tradeInvoices.companyId,
+            platform: tradeInvoices.platformId,
+          }),
+        ),
+      );
+    if (!row) throw new AppError('INVOICE_NOT_FOUND', `no invoice ${id} visible to you`);
+    return this.#view(this.#db.orm, id);
+  }
+
+  /** For the public pay page: the invoice id is the capability, as in BTCPay Server. */
+  async publicView(id: string): Promise<InvoiceView> {
+    return this.#view(this.#db.orm, id);
+  }
+
+  async list(
+    caller: Caller,
+    filter: { status?: InvoiceStatus; contractId?: string } = {},
+  ): Promise<InvoiceView[]> {
+    const rows = await this.#db.orm
+      .select({ id: tradeInvoices.id })
+      .from(tradeInvoices)
+      .where(
+        and(
+          scopeTo(caller, {
+            participant: tradeInvoices.companyId,
+            platform: tradeInvoices.platformId,
+          }),
+          filter.status ? eq(tradeInvoices.status, filter.status) : undefined,
+          filter.contractId ? eq(tradeInvoices.contractId, filter.contractId) : undefined,
+        ),
+      )
+      .orderBy(desc(tradeInvoices.createdAt))
+      .limit(500);
+    return Promise.all(rows.map((r) => this.#view(this.#db.orm, r.id)));
+  }
+
+  async qrCode(id: string, format: 'png' | 'svg'): Promise<Uint8Array | string> {
+    const view = await this.publicView(id);
+    if (format === 'svg')
+      return QRCode.toString(view.paymentUri, {
+        type: 'svg',
+        errorCorrectionLevel: 'M',
+        margin: 2,
+      });
+    return new Uint8Array(
+      await QRCode.toBuffer(view.paymentUri, {
+        type: 'png',
+        errorCorrectionLevel: 'M',
+        margin: 2,
+        scale: 6,
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------------ chain events
+
+  /** A block connected: record payments to invoice addresses, then re-evaluate open invoices. */
+  async blockConnected(tx: Orm, block: ChainBlock): Promise<void> {
+    const touched = await this.#recordPayments(
+      tx,
+      block.transactions,
+      { hash: block.hash, height: block.height },
+      () => false,
+    );
+    // Confirmations only change for invoices that have payments and are not final yet.
+    const open = await tx
+      .selectDistinct({ id: tradeInvoices.id })
+      .from(tradeInvoices)
+      .innerJoin(tradeInvoicePayments, eq(tradeInvoicePayments.invoiceId, tradeInvoices.id))
+      .where(inArray(tradeInvoices.status, ['new', 'processing', 'expired']));
+    for (const id of new Set([...touched, ...open.map((o) => o.id)]))
+      await this.#evaluate(tx, id, block.height);
+  }
+
+  /** A block disconnected (reorg): its payments go back to unconfirmed; settlements may reverse. */
+  async blockDisconnected(tx: Orm, block: ChainBlock): Promise<void> {
+    const affected = await tx
+      .update(tradeInvoicePayments)
+      .set({ blockHash: null, blockHeight: null })
+      .where(eq(tradeInvoicePayments.blockHash, block.hash))
+      .returning({ invoiceId: tradeInvoicePayments.invoiceId });
+    for (const id of new Set(affected.map((a) => a.invoiceId)))
+      await this.#evaluate(tx, id, block.height - 1);
+  }
+
+  /** A transaction seen in the mempool (not exactly-once; idempotent by txid and vout). */
+  async mempoolTransaction(
+    wtx: ChainTransaction,
+    raw: Uint8Array | null,
+    tipHeight: number,
+  ): Promise<void> {
+    const rbf = raw ? signalsReplaceability(raw) : true;
+    await this.#db.transaction(async (tx) => {
+      const touched = await this.#recordPayments(tx, [wtx], null, () => rbf);
+      for (const id of touched) await this.#evaluate(tx, id, tipHeight);
+    });
+  }
+
+  /** Expires invoices past their window; ends the watch of those past their late-payment window. */
+  async expireDue(tipHeight: number): Promise<number> {
+    const now = this.#clock.now();
+    return this.#db.transaction(async (tx) => {
+      const due = await tx
+        .select({ id: tradeInvoices.id })
+        .from(tradeInvoices)
+        .where(
+          or(
+            and(eq(tradeInvoices.status, 'new'), lte(tradeInvoices.expiresAt, now)),
+            and(eq(tradeInvoices.status, 'processing'), lte(tradeInvoices.watchUntil, now)),
+          ),
+        );
+      for (const { id } of due) await this.#evaluate(tx, id, tipHeight);
+      return due.length;
+    });
+  }
+
+  /**
+   * Unconfirmed payments whose transaction left the mempool without confirming (replaced by a
+   * double spend, evicted) are dropped, and their invoices re-evaluated: a 0-conf settlement they
+   * carried is reversed. `isKnown` asks the chain source whether it still has the transaction.
+   */
+  async dropVanishedPayments(
+    isKnown: (txid: string) => Promise<boolean>,
+    tipHeight: number,
+  ): Promise<number> {
+    const pending = await this.#db.orm
+      .selectDistinct({ txid: tradeInvoicePayments.txid })
+      .from(tradeInvoicePayments)
+      .where(isNull(tradeInvoicePayments.blockHash));
+    let dropped = 0;
+    for (const { txid } of pending) {
+      if (await isKnown(txid)) continue;
+      await this.#db.transaction(async (tx) => {
+        const removed = await tx
+          .delete(tradeInvoicePayments)
+          .where(and(eq(tradeInvoicePayments.txid, txid), isNull(tradeInvoicePayments.blockHash)))
+          .returning({ invoiceId: tradeInvoicePayments.invoiceId });
+        for (const id of new Set(removed.map((r) => r.invoiceId))) {
+          await recordAudit(tx, systemCaller('trade.invoices'), this.#clock, {
+            action: 'invoice.paymentVanished',
+            entityType: 'invoice',
+            entityId: id,
+            after: { txid },
+          });
+          await this.#evaluate(tx, id, tipHeight);
+        }
+        dropped += removed.length;
+      });
+    }
+    return dropped;
+  }
+
+  async #recordPayments(
+    tx: Orm,
+    transactions: readonly ChainTransaction[],
+    block: { hash: string; height: number } | null,
+    rbf: (txid: string) => boolean,
+  ): Promise<Set<string>> {
+    const outputs = transactions.flatMap((t) =>
+      t.outputs.flatMap((o) =>
+        o.address ? [{ txid: t.txid, vout: o.vout, value: o.valueSats, address: o.address }] : [],
+      ),
+    );
+    const touched = new Set<string>();
+    if (outputs.length === 0) return touched;
+    const invoices = await tx
+      .select({
+        id: tradeInvoices.id,
+        address: tradeInvoices.address,
+        expiresAt: tradeInvoices.expiresAt,
+        watchUntil: tradeInvoices.watchUntil,
+        status: tradeInvoices.status,
+      })
+      .from(tradeInvoices)
+      .where(inArray(tradeInvoices.address, [...new Set(outputs.map((o) => o.address))]));
+    const byAddress = new Map(invoices.map((i) => [i.address, i]));
+    const now = this.#clock.now();
+    const known = new Set(
+      (
+        await tx
+          .select({ txid: tradeInvoicePayments.txid, vout: tradeInvoicePayments.vout })
+          .from(tradeInvoicePayments)
+          .where(inArray(tradeInvoicePayments.txid, [...new Set(outputs.map((o) => o.txid))]))
+      ).map((p) => `${p.txid}:${p.vout}`),
+    );
+    /** Payments seen for the first time, per invoice and transaction, for the gate. */
+    const fresh = new Map<string, { invoiceId: string; txid: string; value: bigint }>();
+    for (const output of outputs) {
+      const invoice = byAddress.get(output.address);
+      if (!invoice) continue;
+      // After the late-payment window the address is no longer watched for new payments.
+      if (invoice.status !== 'settled' && now > invoice.watchUntil && block === null) continue;
+      await tx
+        .insert(tradeInvoicePayments)
+        .values({
+          txid: output.txid,
+          vout: output.vout,
+          invoiceId: invoice.id,
+          valueSats: output.value,
+          blockHash: block?.hash ?? null,
+          blockHeight: block?.height ?? null,
+          signalsRbf: block ? false : rbf(output.txid),
+          seenAt: now,
+          late: now > invoice.expiresAt,
+        })
+        .onConflictDoUpdate({
+          target: [tradeInvoicePayments.txid, tradeInvoicePayments.vout],
+          set: block
+            ? { blockHash: block.hash, blockHeight: block.height }
+            : { invoiceId: invoice.id },
+        });
+      touched.add(invoice.id);
+      if (known.has(`${output.txid}:${output.vout}`)) continue;
+      const key = `${invoice.id}|${output.txid}`;
+      const entry = fresh.get(key) ?? { invoiceId: invoice.id, txid: output.txid, value: 0n };
+      entry.value += output.value;
+      fresh.set(key, entry);
+    }
+    for (const payment of fresh.values()) {
+      const paying = transactions.find((t) => t.txid === payment.txid);
+      await this.#gatePayment(tx, payment, paying?.inputs ?? []);
+    }
+    return touched;
+  }
+
+  /**
+   * A payment seen for the first time passes the policy gate as an inbound transfer keyed by the
+   * invoice (compliance's monitoring then sees one transfer per invoice, for what it received).
+   * What is checkable about the payer is the paying transaction's input addresses (resolved from
+   * the previous outputs through the chain) and the amount: each distinct input address is
+   * screened against the sanctions lists and monitoring (exposure, velocity, structuring) with
+   * the amount received; when no input address can be resolved (coinbase, non-standard script,
+   * no chain source) the payment is still judged on its parties, contract and amount. The
+   * payer's identity behind an address cannot be known from the chain: that is what the Travel
+   * Rule data supplied with the invoice is for.
+   */
+  async #gatePayment(
+    tx: Orm,
+    payment: { invoiceId: string; txid: string; value: bigint },
+    inputs: readonly { txid: string; vout: number }[],
+  ): Promise<void> {
+    const [row] = await tx
+      .select()
+      .from(tradeInvoices)
+      .where(eq(tradeInvoices.id, payment.invoiceId))
+      .for('update');
+    if (!row) return;
+    const payers = new Set<string>();
+    for (const input of inputs) {
+      const address = await this.#payerAddress(input.txid, input.vout).catch(() => null);
+      if (address) payers.add(address);
+    }
+    const rate = await this.#rates.get(row.rateId, tx);
+    const caller = systemCaller('trade.invoices');
+    const now = this.#clock.now();
+    const decisions = decisionsOf(row.gateDecisions);
+    // The contract's open amount (what is not settled yet; this invoice's share included) and
+    // tolerance, in sats at the invoice's rate: a receipt beyond it is for an officer to review.
+    const [contract] = await tx
+      .select()
+      .from(tradeContracts)
+      .where(eq(tradeContracts.id, row.contractId));
+    const settings = await loadSettings(tx, row.platformId);
+    const total = contract ? contractTotal(contract) : 0n;
+    const open = contract ? total - contract.settledAmount : 0n;
+    const tolerance = (total * BigInt(settings.toleranceBps)) / 10_000n;
+    const inSats = (amount: bigint) =>
+      contract?.pricingMode === 'fixedBtc' || amount <= 0n
+        ? amount
+        : fiatToSats({ minor: amount, currency: parseCurrency(row.currency) }, rate.rate, 'down');
+    for (const payer of payers.size > 0 ? [...payers] : [null]) {
+      const decision = await this.#gate.decide(tx, caller, {
+        transferId: row.id,
+        occurredAt: now,
+        direction: 'inbound',
+        platformId: row.platformId,
+        companyId: row.companyId,
+        counterpartyId: row.counterpartyId,
+        contractId: row.contractId,
+        address: payer,
+        amountSats: payment.value,
+        fiatMinor: fiatValue(payment.value, rate.rate),
+        currency: row.currency,
+        rate: formatRate(rate.rate),
+        openAmountSats: inSats(open),
+        toleranceSats: inSats(tolerance),
+        travelRule: row.travelRule ?? null,
+      });
+      decisions.push({
+        ...decision,
+        subject: `payment:${payment.txid}`,
+        payerAddress: payer,
+        at: now.toISOString(),
+        resolution: null,
+      });
+    }
+    const gateOutcome = worstOf(decisions);
+    await tx
+      .update(tradeInvoices)
+      .set({ gateDecisions: decisions, gateOutcome })
+      .where(eq(tradeInvoices.id, row.id));
+    if (gateOutcome !== row.gateOutcome) {
+      await recordAudit(tx, caller, this.#clock, {
+        action: 'invoice.gateDecided',
+        entityType: 'invoice',
+        entityId: row.id,
+        before: { gateOutcome: row.gateOutcome },
+        after: { gateOutcome, txid: payment.txid, payers: [...payers] },
+      });
+    }
+  }
+
+  /** Recomputes an invoice's status from its payments at `tipHeight`, settling or un-settling. */
+  async #evaluate(tx: Orm, id: string, tipHeight: number): Promise<void> {
+    const [row] = await tx
+      .select()
+      .from(tradeInvoices)
+      .where(eq(tradeInvoices.id, id))
+      .for('update');
+    if (!row) return;
+    const settings = await loadSettings(tx, row.platformId);
+    const payments = await tx
+      .select()
+      .from(tradeInvoicePayments)
+      .where(eq(tradeInvoicePayments.invoiceId, id));
+    const counted = payments.filter((p) =>
+      p.blockHeight !== null
+        ? settings.confirmations === 0 || tipHeight - p.blockHeight + 1 >= settings.confirmations
+        : settings.confirmations === 0 && !p.signalsRbf,
+    );
+    const seen = payments.reduce((s, p) => s + p.valueSats, 0n);
+    const confirmed = counted.reduce((s, p) => s + p.valueSats, 0n);
+    const now = this.#clock.now();
+    let status: InvoiceStatus;
+    // A blocked invoice never settles (its coins stay out of the company's funds in the ledger);
+    // one in review waits for the officer at processing at most.
+    if (row.gateOutcome === 'block') status = 'invalid';
+    else if (confirmed >= row.amountSats && row.gateOutcome === 'allow') status = 'settled';
+    else if (seen >= row.amountSats) status = now > row.watchUntil ? 'invalid' : 'processing';
+    else status = now > row.expiresAt ? 'expired' : 'new';
+    const patch = {
+      status,
+      seenSats: seen,
+      confirmedSats: confirmed,
+      paidPartial: seen > 0n && seen < row.amountSats,
+      paidOver: seen > row.amountSats,
+      paidLate: payments.some((p) => p.late),
+    };
+    const changed =
+      status !== row.status ||
+      patch.seenSats !== row.seenSats ||
+      patch.confirmedSats !== row.confirmedSats ||
+      patch.paidPartial !== row.paidPartial ||
+      patch.paidOver !== row.paidOver ||
+      patch.paidLate !== row.paidLate;
+    if (!changed) return;
+    const caller = systemCaller('trade.invoices');
+    let settlementId = row.settlementId;
+    if (status === 'settled' && row.status !== 'settled') {
+      settlementId = await this.#settle(tx, caller, row, counted);
+    } else if (row.status === 'settled' && status !== 'settled' && row.settlementId) {
+      await this.#unsettle(tx, caller, row);
+      settlementId = null;
+    }
+    await tx
+      .update(tradeInvoices)
+      .set({ ...patch, settlementId, updatedAt: now })
+      .where(eq(tradeInvoices.id, id));
+    const before = { status: row.status, seenSats: row.seenSats, confirmedSats: row.confirmedSats };
+    const after = { status, seenSats: seen, confirmedSats: confirmed };
+    if (status !== row.status) {
+      await recordAudit(tx, caller, this.#clock, {
+        action: `invoice.${status}`,
+        entityType: 'invoice',
+        entityId: id,
+        before,
+        after,
+      });
+      const view = await this.#view(tx, id);
+      const event: WebhookEvent =
+        row.status === 'settled' ? 'invoice.reopened' : (`invoice.${status}` as WebhookEvent);
+      if (status !== 'new' || row.status === 'settled') await this.#event(tx, view, event);
+    } else if (seen !== row.seenSats) {
+      await recordAudit(tx, caller, this.#clock, {
+        action: 'invoice.paymentReceived',
+        entityType: 'invoice',
+        entityId: id,
+        before,
+        after,
+      });
+      await this.#event(tx, await this.#view(tx, id), 'invoice.paymentReceived');
+    }
+  }
+
+  async #settle(
+    tx: Orm,
+    caller: Caller,
+    row: InvoiceRow,
+    counted: readonly (typeof tradeInvoicePayments.$inferSelect)[],
+  ): Promise<string> {
+    const rate = await this.#rates.get(row.rateId, tx);
+    const received = counted.reduce((s, p) => s + p.valueSats, 0n);
+    const ledgerId = await this.#ledger.post(tx, caller, {
+      kind: 'invoice.settled',
+      reference: row.id,
+      platformId: row.platformId,
+      rate: { id: rate.id, rate: rate.rate },
+      memo: `invoice ${row.id} paid by ${row.counterpartyId}`,
+      postings: [
+        {
+          account: {
+            participantId: row.companyId,
+            purpose: 'clientFunds',
+            platformId: row.platformId,
+          },
+          amountSats: received,
+        },
+        {
+          account: {
+            participantId: row.counterpartyId,
+            purpose: 'counterpartySettled',
+            platformId: row.platformId,
+          },
+          amountSats: -received,
+        },
+      ],
+      settles: counted.map((p) => ({ txid: p.txid, vout: p.vout })),
+    });
+    const now = this.#clock.now();
+    const id = newId('settlement', now, this.#random);
+    const last = counted[counted.length - 1];
+    await tx.insert(tradeSettlements).values({
+      id,
+      kind: 'invoice',
+      reference: row.id,
+      platformId: row.platformId,
+      companyId: row.companyId,
+      contractId: row.contractId,
+      rateId: row.rateId,
+      amountSats: received,
+      fiatMinor: fiatValue(received, rate.rate),
+      currency: row.currency,
+      txid: last?.txid ?? '',
+      blockHash: last?.blockHash ?? null,
+      ledgerTransactionId: ledgerId,
+      createdAt: now,
+    });
+    await this.#contracts.applySettlement(tx, caller, row.contractId, row.contractAmount);
+    return id;
+  }
+
+  async #unsettle(tx: Orm, caller: Caller, row: InvoiceRow): Promise<void> {
+    const [settlement] = await tx
+      .select()
+      .from(tradeSettlements)
+      .where(
+        and(eq(tradeSettlements.id, row.settlementId ?? ''), isNull(tradeSettlements.reversedAt)),
+      );
+    if (!settlement) return;
+    const reversal = await this.#ledger.reverse(
+      tx,
+      caller,
+      settlement.ledgerTransactionId,
+      `invoice ${row.id}: payment left the chain (reorg)`,
+    );
+    await tx
+      .update(tradeSettlements)
+      .set({ reversedAt: this.#clock.now(), reversalLedgerTransactionId: reversal })
+      .where(eq(tradeSettlements.id, settlement.id));
+    await this.#contracts.applySettlement(tx, caller, row.contractId, -row.contractAmount);
+  }
+
+  async #event(tx: Orm, view: InvoiceView, event: WebhookEvent): Promise<void> {
+    await enqueueWebhook(
+      tx,
+      { clock: this.#clock, random: this.#random },
+      view.platformId,
+      event,
+      view.id,
+      {
+        invoiceId: view.id,
+        contractId: view.contractId,
+        status: view.status,
+        additionalStatus: view.additionalStatus,
+        amountSats: view.amountSats,
+        seenSats: view.seenSats,
+        confirmedSats: view.confirmedSats,
+      },
+    );
+  }
+
+  async #view(orm: Orm, id: string): Promise<InvoiceView> {
+    const [row] = await orm.select().from(tradeInvoices).where(eq(tradeInvoices.id, id));
+    if (!row) throw new AppError('INVOICE_NOT_FOUND', `no invoice ${id}`);
+    const payments = await orm
+      .select()
+      .from(tradeInvoicePayments)
+      .where(eq(tradeInvoicePayments.invoiceId, id));
+    const additional: InvoiceSubStatus[] = [];
+    if (row.paidPartial) additional.push('paidPartial');
+    if (row.paidOver) additional.push('paidOver');
+    if (row.paidLate) additional.push('paidLate');
+    return {
+      id: row.id,
+      platformId: row.platformId,
+      companyId: row.companyId,
+      contractId: row.contractId,
+      counterpartyId: row.counterpartyId,
+      status: row.status as InvoiceStatus,
+      additionalStatus: additional,
+      address: row.address,
+      amountSats: row.amountSats,
+      amountBtc: formatBtc(row.amountSats),
+      fiatMinor: row.fiatMinor,
+      currency: row.currency,
+      rateId: row.rateId,
+      paymentUri: buildPaymentUri({
+        address: row.address,
+        amount: sats(row.amountSats),
+        message: `Invoice ${row.id}`,
+        network: this.#network,
+      }),
+      seenSats: row.seenSats,
+      confirmedSats: row.confirmedSats,
+      description: row.description,
+      expiresAt: row.expiresAt,
+      watchUntil: row.watchUntil,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      settlementId: row.settlementId,
+      payments: payments.map((p) => ({
+        txid: p.txid,
+        vout: p.vout,
+        valueSats: p.valueSats,
+        blockHash: p.blockHash,
+        blockHeight: p.blockHeight,
+        signalsRbf: p.signalsRbf,
+        late: p.late,
+      })),
+      gateOutcome: worstOf(decisionsOf(row.gateDecisions)),
+      gateDecisions: decisionsOf(row.gateDecisions),
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import type { Orm } from '../db';
+import type { Caller } from '../kernel';
+
+/** What trade needs to know about a company (from the registry). */
+export interface CompanyFacts {
+  readonly id: string;
+  readonly platformId: string;
+  readonly name: string;
+  readonly country: string;
+  /** KYB passed and not past review. */
+  readonly verified: boolean;
+}
+
+export interface CounterpartyFacts {
+  readonly id: string;
+  readonly name: string;
+  readonly country: string;
+  readonly verified: boolean;
+}
+
+/** The PartyDirectory port: the registry's read facade, as trade uses it. */
+export interface PartyDirectory {
+  company(id: string, tx: Orm): Promise<CompanyFacts | null>;
+  counterparty(id: string, tx: Orm): Promise<CounterpartyFacts | null>;
+}
+
+/** The facts of one transfer, for the policy gate (compliance's TransferFacts, as trade knows them). */
+export interface TransferFacts {
+  /** The payout (or settlement) id the decision is keyed by. */
+  readonly transferId: string;
+  readonly occurredAt: Date;
+  readonly direction: 'inbound' | 'outbound';
+  readonly platformId: string;
+  readonly companyId: string;
+  readonly counterpartyId: string;
+  readonly contractId: string;
+  /**
+   * The counterparty's address: where an outbound payout goes; for an inbound payment, an input
+   * address of the paying transaction (null at invoice creation, when no payer is known yet).
+   */
+  readonly address: string | null;
+  readonly amountSats: bigint;
+  readonly fiatMinor: bigint;
+  readonly currency: string;
+  /** The rate the fiat value was computed at (exact decimal, quote units per BTC). */
+  readonly rate: string;
+  /** The contract's open amount and tolerance, in sats (for fiat contracts: at this rate). */
+  readonly openAmountSats: bigint;
+  readonly toleranceSats: bigint;
+  /** IVMS101 originator/beneficiary data supplied with the transfer, if any. */
+  readonly travelRule: unknown;
+}
+
+export interface GateDecision {
+  readonly outcome: 'allow' | 'block' | 'review';
+  readonly reasons: readonly string[];
+  /** Which gate decided (and, for compliance's, the decision id). */
+  readonly decidedBy: string;
+  /**
+   * Compliance's stored decision (an officer resolves a `review` on it), or null when trade's
+   * adapter blocked before the policy gate could be asked (unregistered party, no scheme
+   * jurisdiction).
+   */
+  readonly decisionId: string | null;
+}
+
+/** The TransferGate port: compliance's PolicyGate.decide, as trade calls it. */
+export interface TransferGate {
+  decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision>;
+  /**
+   * An officer's resolution of a `review` decision: allow or block, or null while it waits
+   * (compliance's decisions review flow).
+   */
+  resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null>;
+}

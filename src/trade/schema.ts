@@ -1,0 +1,397 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const sats = (name: string) => bigint(name, { mode: 'bigint' });
+
+/**
+ * Per-platform trade settings (one row per platform; the row `scheme` holds the supervisor's
+ * contract-approval thresholds). A platform without a row uses the defaults in settings.ts.
+ */
+export const tradeSettings = pgTable(
+  'trade_settings',
+  {
+    platformId: text('platform_id').primaryKey(),
+    confirmations: integer('confirmations').notNull(),
+    invoiceValiditySeconds: integer('invoice_validity_seconds').notNull(),
+    latePaymentWindowSeconds: integer('late_payment_window_seconds').notNull(),
+    toleranceBps: integer('tolerance_bps').notNull(),
+    quorumThresholdSats: sats('quorum_threshold_sats').notNull(),
+    approvalsAbove: integer('approvals_above').notNull(),
+    approvalsBelow: integer('approvals_below').notNull(),
+    batchWindowSeconds: integer('batch_window_seconds').notNull(),
+    feeFloorSatPerKvB: sats('fee_floor_sat_per_kvb').notNull(),
+    feeCapSatPerKvB: sats('fee_cap_sat_per_kvb').notNull(),
+    feeTargetBlocks: integer('fee_target_blocks').notNull(),
+    rbfAfterBlocks: integer('rbf_after_blocks').notNull(),
+    /** Contracts above this need the supervisor's approval too: currency (or BTC) → minor units. */
+    supervisorThresholds: jsonb('supervisor_thresholds').notNull(),
+    webhookUrl: text('webhook_url'),
+    webhookSecret: text('webhook_secret'),
+    lastBatchAt: at('last_batch_at'),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    check('trade_settings_confirmations', sql`${t.confirmations} in (0, 1, 2, 6)`),
+    check('trade_settings_approvals', sql`${t.approvalsAbove} >= 1 and ${t.approvalsBelow} >= 1`),
+    check(
+      'trade_settings_fees',
+      sql`${t.feeFloorSatPerKvB} >= 1000 and ${t.feeCapSatPerKvB} >= ${t.feeFloorSatPerKvB}`,
+    ),
+  ],
+);
+
+/**
+ * The parties trade deals with, as the trade module knows them (until the registry's read
+ * facade is wired in, src/trade/directory.ts keeps them here).
+ */
+export const tradeParties = pgTable('trade_parties', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(), // company | counterparty
+  platformId: text('platform_id'),
+  name: text('name').notNull(),
+  country: text('country').notNull(),
+  verified: boolean('verified').notNull(),
+});
+
+/** A company's wallet at its platform: a watch-only descriptor whose keys the platform signs for. */
+export const tradeWallets = pgTable('trade_wallets', {
+  companyId: text('company_id').primaryKey(),
+  platformId: text('platform_id').notNull(),
+  descriptor: text('descriptor').notNull(),
+  nextReceive: integer('next_receive').notNull().default(0),
+  nextChange: integer('next_change').notNull().default(0),
+});
+
+export const tradeWalletAddresses = pgTable(
+  'trade_wallet_addresses',
+  {
+    address: text('address').primaryKey(),
+    companyId: text('company_id').notNull(),
+    platformId: text('platform_id').notNull(),
+    branch: integer('branch').notNull(),
+    index: integer('index').notNull(),
+  },
+  (t) => [uniqueIndex('trade_wallet_addresses_path_uq').on(t.companyId, t.branch, t.index)],
+);
+
+/** Confirmed coins of company wallets, maintained by the chain consumer (undone on reorgs). */
+export const tradeWalletUtxos = pgTable(
+  'trade_wallet_utxos',
+  {
+    txid: text('txid').notNull(),
+    vout: integer('vout').notNull(),
+    companyId: text('company_id').notNull(),
+    platformId: text('platform_id').notNull(),
+    address: text('address').notNull(),
+    valueSats: sats('value_sats').notNull(),
+    blockHash: text('block_hash').notNull(),
+    blockHeight: integer('block_height').notNull(),
+    spentByTxid: text('spent_by_txid'),
+    spentInBlock: text('spent_in_block'),
+    reservedByBatch: text('reserved_by_batch'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.txid, t.vout] }),
+    index('trade_wallet_utxos_company_idx').on(t.companyId),
+    check('trade_wallet_utxos_value', sql`${t.valueSats} > 0`),
+  ],
+);
+
+export const tradeContracts = pgTable(
+  'trade_contracts',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id').notNull(),
+    companyId: text('company_id').notNull(),
+    counterpartyId: text('counterparty_id').notNull(),
+    direction: text('direction').notNull(),
+    goodsDescription: text('goods_description').notNull(),
+    hsCode: text('hs_code').notNull(),
+    incoterm: text('incoterm').notNull(),
+    currency: text('currency').notNull(),
+    amountMinor: sats('amount_minor').notNull(),
+    pricingMode: text('pricing_mode').notNull(),
+    /** For pricing mode fixedBtc: the contract's price in sats. */
+    btcAmountSats: sats('btc_amount_sats'),
+    customsDeclarationRef: text('customs_declaration_ref'),
+    status: text('status').notNull(),
+    supervisorApproval: text('supervisor_approval').notNull(),
+    /** Settled so far, in the contract's unit (sats for fixedBtc, minor units for fiat). */
+    settledAmount: sats('settled_amount')
+      .notNull()
+      .default(sql`0`),
+    createdBy: text('created_by').notNull(),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    index('trade_contracts_company_idx').on(t.companyId),
+    index('trade_contracts_platform_idx').on(t.platformId),
+    check('trade_contracts_hs_code', sql`${t.hsCode} ~ '^[0-9]{6}$'`),
+    check('trade_contracts_direction', sql`${t.direction} in ('export', 'import')`),
+    check(
+      'trade_contracts_status',
+      sql`${t.status} in ('draft', 'submitted', 'approved', 'active', 'settled', 'cancelled', 'disputed')`,
+    ),
+    check(
+      'trade_contracts_pricing',
+      sql`(${t.pricingMode} = 'fixedBtc' and ${t.btcAmountSats} > 0) or (${t.pricingMode} = 'fiat' and ${t.btcAmountSats} is null)`,
+    ),
+    check('trade_contracts_amount', sql`${t.amountMinor} > 0 and ${t.settledAmount} >= 0`),
+  ],
+);
+
+export const tradeContractInstalments = pgTable(
+  'trade_contract_instalments',
+  {
+    contractId: text('contract_id')
+      .notNull()
+      .references(() => tradeContracts.id),
+    seq: integer('seq').notNull(),
+    dueDate: text('due_date').notNull(),
+    /** In the contract's unit (sats for fixedBtc, minor units for fiat). */
+    amount: sats('amount').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.contractId, t.seq] }),
+    check('trade_instalment_amount', sql`${t.amount} > 0`),
+  ],
+);
+
+export const tradeInvoices = pgTable(
+  'trade_invoices',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id').notNull(),
+    companyId: text('company_id').notNull(),
+    contractId: text('contract_id')
+      .notNull()
+      .references(() => tradeContracts.id),
+    counterpartyId: text('counterparty_id').notNull(),
+    address: text('address').notNull(),
+    amountSats: sats('amount_sats').notNull(),
+    /** The contract-unit amount the invoice counts against the contract. */
+    contractAmount: sats('contract_amount').notNull(),
+    fiatMinor: sats('fiat_minor').notNull(),
+    currency: text('currency').notNull(),
+    rateId: text('rate_id').notNull(),
+    status: text('status').notNull(),
+    paidPartial: boolean('paid_partial').notNull().default(false),
+    paidOver: boolean('paid_over').notNull().default(false),
+    paidLate: boolean('paid_late').notNull().default(false),
+    seenSats: sats('seen_sats')
+      .notNull()
+      .default(sql`0`),
+    confirmedSats: sats('confirmed_sats')
+      .notNull()
+      .default(sql`0`),
+    description: text('description').notNull().default(''),
+    expiresAt: at('expires_at').notNull(),
+    watchUntil: at('watch_until').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+    settlementId: text('settlement_id'),
+    /**
+     * The policy gate's verdict on the invoice so far: the worst of its decisions (at creation and
+     * for every payment seen). `review` holds settlement until an officer resolves it; `block`
+     * makes the invoice invalid.
+     */
+    gateOutcome: text('gate_outcome').notNull().default('allow'),
+    /** Every gate decision taken for the invoice (creation, payments), with its reasons. */
+    gateDecisions: jsonb('gate_decisions')
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    /** IVMS101 data supplied with the invoice (FATF R.16), passed to the gate for its payments. */
+    travelRule: jsonb('travel_rule'),
+  },
+  (t) => [
+    uniqueIndex('trade_invoices_address_uq').on(t.address),
+    check('trade_invoices_gate_outcome', sql`${t.gateOutcome} in ('allow', 'review', 'block')`),
+    index('trade_invoices_status_idx').on(t.status),
+    check(
+      'trade_invoices_status',
+      sql`${t.status} in ('new', 'processing', 'settled', 'expired', 'invalid')`,
+    ),
+    check('trade_invoices_amount', sql`${t.amountSats} > 0`),
+  ],
+);
+
+export const tradeInvoicePayments = pgTable(
+  'trade_invoice_payments',
+  {
+    txid: text('txid').notNull(),
+    vout: integer('vout').notNull(),
+    invoiceId: text('invoice_id')
+      .notNull()
+      .references(() => tradeInvoices.id),
+    valueSats: sats('value_sats').notNull(),
+    blockHash: text('block_hash'),
+    blockHeight: integer('block_height'),
+    signalsRbf: boolean('signals_rbf').notNull().default(false),
+    seenAt: at('seen_at').notNull(),
+    /** Seen after the invoice expired. */
+    late: boolean('late').notNull().default(false),
+  },
+  (t) => [
+    primaryKey({ columns: [t.txid, t.vout] }),
+    index('trade_invoice_payments_invoice_idx').on(t.invoiceId),
+  ],
+);
+
+export const tradeBatches = pgTable(
+  'trade_batches',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id').notNull(),
+    status: text('status').notNull(),
+    /** Unsigned PSBT (base64) while awaiting an external signer. */
+    psbt: text('psbt').notNull(),
+    /** The signed transaction, persisted BEFORE it is broadcast (crash safety). */
+    rawTx: text('raw_tx'),
+    txid: text('txid'),
+    /** Earlier txids of this batch replaced by fee bumps (BIP125); any of them may confirm. */
+    replacedTxids: jsonb('replaced_txids').notNull().default([]),
+    feeSats: sats('fee_sats').notNull(),
+    feeRateSatPerKvB: sats('fee_rate_sat_per_kvb').notNull(),
+    vsize: integer('vsize').notNull(),
+    broadcastHeight: integer('broadcast_height'),
+    broadcastAttempts: integer('broadcast_attempts').notNull().default(0),
+    lastBroadcastError: text('last_broadcast_error'),
+    confirmedBlockHash: text('confirmed_block_hash'),
+    confirmedHeight: integer('confirmed_height'),
+    confirmedTxid: text('confirmed_txid'),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('trade_batches_txid_uq').on(t.txid),
+    check(
+      'trade_batches_status',
+      sql`${t.status} in ('awaitingSignature', 'signed', 'broadcast', 'confirmed', 'completed', 'abandoned')`,
+    ),
+  ],
+);
+
+export const tradePayouts = pgTable(
+  'trade_payouts',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id').notNull(),
+    companyId: text('company_id').notNull(),
+    contractId: text('contract_id')
+      .notNull()
+      .references(() => tradeContracts.id),
+    counterpartyId: text('counterparty_id').notNull(),
+    address: text('address').notNull(),
+    amountSats: sats('amount_sats').notNull(),
+    contractAmount: sats('contract_amount').notNull(),
+    fiatMinor: sats('fiat_minor').notNull(),
+    currency: text('currency').notNull(),
+    rateId: text('rate_id').notNull(),
+    status: text('status').notNull(),
+    requiredApprovals: integer('required_approvals').notNull(),
+    gateDecision: jsonb('gate_decision').notNull(),
+    batchId: text('batch_id').references(() => tradeBatches.id),
+    vout: integer('vout'),
+    feeShareSats: sats('fee_share_sats')
+      .notNull()
+      .default(sql`0`),
+    memo: text('memo').notNull().default(''),
+    createdBy: text('created_by').notNull(),
+    createdAt: at('created_at').notNull(),
+    approvedAt: at('approved_at'),
+    updatedAt: at('updated_at').notNull(),
+    settlementId: text('settlement_id'),
+  },
+  (t) => [
+    index('trade_payouts_status_idx').on(t.platformId, t.status),
+    check(
+      'trade_payouts_status',
+      sql`${t.status} in ('awaitingReview', 'awaitingApproval', 'awaitingPayment', 'inProgress', 'completed', 'cancelled')`,
+    ),
+    check('trade_payouts_amount', sql`${t.amountSats} > 0`),
+  ],
+);
+
+export const tradePayoutApprovals = pgTable(
+  'trade_payout_approvals',
+  {
+    payoutId: text('payout_id')
+      .notNull()
+      .references(() => tradePayouts.id),
+    actorId: text('actor_id').notNull(),
+    participantId: text('participant_id').notNull(),
+    at: at('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.payoutId, t.actorId] })],
+);
+
+/** Settlement records: what settled, at which rate, posted by which ledger entry. */
+export const tradeSettlements = pgTable(
+  'trade_settlements',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(), // invoice | payout
+    reference: text('reference').notNull(),
+    platformId: text('platform_id').notNull(),
+    companyId: text('company_id').notNull(),
+    contractId: text('contract_id').notNull(),
+    rateId: text('rate_id').notNull(),
+    amountSats: sats('amount_sats').notNull(),
+    fiatMinor: sats('fiat_minor').notNull(),
+    currency: text('currency').notNull(),
+    txid: text('txid').notNull(),
+    blockHash: text('block_hash'),
+    ledgerTransactionId: text('ledger_transaction_id').notNull(),
+    createdAt: at('created_at').notNull(),
+    reversedAt: at('reversed_at'),
+    reversalLedgerTransactionId: text('reversal_ledger_transaction_id'),
+  },
+  (t) => [index('trade_settlements_reference_idx').on(t.reference)],
+);
+
+/** The webhook outbox: written in the same transaction as the state change; a deliverer drains it. */
+export const tradeWebhookOutbox = pgTable(
+  'trade_webhook_outbox',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id').notNull(),
+    event: text('event').notNull(),
+    entityId: text('entity_id').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: at('created_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: at('next_attempt_at').notNull(),
+    deliveredAt: at('delivered_at'),
+    failedAt: at('failed_at'),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+  },
+  (t) => [index('trade_webhook_outbox_due_idx').on(t.deliveredAt, t.nextAttemptAt)],
+);
+
+/** A platform's local signing key, encrypted at rest (scrypt + AES-256-GCM). */
+export const tradeSignerKeys = pgTable('trade_signer_keys', {
+  platformId: text('platform_id').primaryKey(),
+  salt: text('salt').notNull(),
+  iv: text('iv').notNull(),
+  tag: text('tag').notNull(),
+  ciphertext: text('ciphertext').notNull(),
+  scryptN: integer('scrypt_n').notNull(),
+  network: text('network').notNull(),
+  createdAt: at('created_at').notNull(),
+});

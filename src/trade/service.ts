@@ -1,0 +1,327 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { Transaction } from '@scure/btc-signer';
+import { recordAudit } from '../audit';
+import { addressFromScript } from '../bitcoin';
+import type { ChainSource } from '../chain';
+import type { Database } from '../db';
+import type { LedgerService, RateService } from '../ledger';
+import {
+  AppError,
+  seesEverything,
+  systemCaller,
+  type Caller,
+  type Clock,
+  type NetworkName,
+  type Random,
+} from '../kernel';
+import { tradeChainConsumer } from './consumer';
+import { ContractService } from './contracts';
+import { WalletStore } from './directory';
+import { InvoiceService } from './invoices';
+import { PayoutService } from './payouts';
+import type { PartyDirectory, TransferGate } from './ports';
+import { tradeWalletAddresses, tradeWalletUtxos } from './schema';
+import { loadSettings, saveSettings, type SettingsPatch, type TradeSettings } from './settings';
+import { SealedKeySignerProvider, type SignerProvider } from './signer';
+import { fetchPoster, WebhookDeliverer, type WebhookPoster } from './webhooks';
+
+/**
+ * The address a previous output paid (an input of a paying transaction), read from the chain:
+ * what trade can know of who paid an invoice. Null when the output has no standard address.
+ */
+export function previousOutputAddress(
+  chain: ChainSource,
+  network: NetworkName,
+): (txid: string, vout: number) => Promise<string | null> {
+  return async (txid, vout) => {
+    const raw = await chain.getRawTransaction(txid);
+    const tx = Transaction.fromRaw(raw, { allowUnknownOutputs: true, disableScriptCheck: true });
+    if (vout >= tx.outputsLength) return null;
+    const script = tx.getOutput(vout).script;
+    if (!script) return null;
+    try {
+      return addressFromScript(script, network);
+    } catch {
+      return null;
+    }
+  };
+}
+
+/** The chain's own view of unspent outputs (simnet's listUnspent, Core's scantxoutset). */
+export interface UtxoSource {
+  unspent(address: string): Promise<readonly { txid: string; vout: number; valueSats: bigint }[]>;
+}
+
+export interface ReconcileLine {
+  readonly companyId: string;
+  readonly platformId: string;
+  /** clientFunds + inTransit: what the ledger says the company's wallet holds on chain. */
+  readonly ledgerSats: bigint;
+  /** Confirmed unspent coins the chain consumer tracked for the wallet. */
+  readonly trackedSats: bigint;
+  /** Unspent coins the chain itself reports for the wallet's addresses (null without a UtxoSource). */
+  readonly chainSats: bigint | null;
+  /** chain (or tracked) − ledger. */
+  readonly differenceSats: bigint;
+}
+
+export interface ReconcileReport {
+  readonly lines: readonly ReconcileLine[];
+  readonly totalDifferenceSats: bigint;
+  readonly trialBalanceSats: bigint;
+}
+
+export interface TradePorts {
+  readonly db: Database;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly network: NetworkName;
+  readonly chain: ChainSource | null;
+  readonly ledger: LedgerService;
+  readonly rates: RateService;
+  /** The registry's parties (RegistryPartyDirectory): trade keeps no party table of its own. */
+  readonly directory: PartyDirectory;
+  /**
+   * The policy gate every payout and every invoice (at creation and for each payment) passes.
+   * Required: there is no default that allows (services.ts wires ComplianceTransferGate).
+   */
+  readonly gate: TransferGate;
+  readonly signers?: SignerProvider;
+  /** Passphrase for locally sealed signer keys (simnet and demos). */
+  readonly signerPassphrase?: () => string | null;
+  readonly webhookPoster?: WebhookPoster;
+}
+
+/** Trade: contracts, invoices, payouts, settlements, webhooks and reconciliation. */
+export class TradeService {
+  readonly contracts: ContractService;
+  readonly invoices: InvoiceService;
+  readonly payouts: PayoutService;
+  readonly wallets: WalletStore;
+  readonly directory: PartyDirectory;
+  readonly signers: SignerProvider;
+  readonly sealedKeys: SealedKeySignerProvider;
+  readonly webhooks: WebhookDeliverer;
+  readonly #ports: TradePorts;
+
+  constructor(ports: TradePorts) {
+    this.#ports = ports;
+    this.directory = ports.directory;
+    this.wallets = new WalletStore(ports.network);
+    this.sealedKeys = new SealedKeySignerProvider(
+      ports.signerPassphrase ?? (() => null),
+      ports.clock,
+    );
+    this.signers = ports.signers ?? this.sealedKeys;
+    const base = { db: ports.db, clock: ports.clock, random: ports.random };
+    this.contracts = new ContractService({ ...base, directory: this.directory });
+    this.invoices = new InvoiceService({
+      ...base,
+      network: ports.network,
+      contracts: this.contracts,
+      wallets: this.wallets,
+      rates: ports.rates,
+      ledger: ports.ledger,
+      gate: ports.gate,
+      ...(ports.chain ? { payerAddress: previousOutputAddress(ports.chain, ports.network) } : {}),
+    });
+    this.payouts = new PayoutService({
+      ...base,
+      network: ports.network,
+      chain: ports.chain,
+      contracts: this.contracts,
+      wallets: this.wallets,
+      rates: ports.rates,
+      ledger: ports.ledger,
+      gate: ports.gate,
+      signers: this.signers,
+    });
+    this.webhooks = new WebhookDeliverer({
+      db: ports.db,
+      clock: ports.clock,
+      poster: ports.webhookPoster ?? fetchPoster,
+    });
+  }
+
+  /** The chain-watcher consumer (register it with the ChainWatcher). */
+  chainConsumer() {
+    return tradeChainConsumer({
+      wallets: this.wallets,
+      invoices: this.invoices,
+      payouts: this.payouts,
+    });
+  }
+
+  async settings(caller: Caller, platformId: string): Promise<TradeSettings> {
+    this.#mayManage(caller, platformId, false);
+    return loadSettings(this.#ports.db.orm, platformId);
+  }
+
+  async updateSettings(
+    caller: Caller,
+    platformId: string,
+    patch: SettingsPatch,
+  ): Promise<TradeSettings> {
+    this.#mayManage(caller, platformId, true);
+    return this.#ports.db.transaction(async (tx) => {
+      const before = await loadSettings(tx, platformId);
+      const after = await saveSettings(tx, platformId, patch, this.#ports.clock.now());
+      await recordAudit(tx, caller, this.#ports.clock, {
+        action: 'trade.settingsChanged',
+        entityType: 'platform',
+        entityId: platformId,
+        before: { ...before, webhookSecret: before.webhookSecret ? '[set]' : null },
+        after: { ...after, webhookSecret: after.webhookSecret ? '[set]' : null },
+      });
+      return after;
+    });
+  }
+
+  /** Registers a company's watch-only wallet descriptor (its platform signs for it). */
+  async registerWallet(caller: Caller, companyId: string, descriptor: string): Promise<void> {
+    await this.#ports.db.transaction(async (tx) => {
+      const company = await this.directory.company(companyId, tx);
+      if (!company) throw new AppError('PARTICIPANT_NOT_FOUND', `no company ${companyId}`);
+      this.#mayManage(caller, company.platformId, true);
+      await this.wallets.register(tx, companyId, company.platformId, descriptor);
+      await recordAudit(tx, caller, this.#ports.clock, {
+        action: 'wallet.registered',
+        entityType: 'participant',
+        entityId: companyId,
+        after: { descriptor },
+      });
+    });
+  }
+
+  /**
+   * Ledger against chain, per company: clientFunds + inTransit must equal the wallet's unspent
+   * confirmed coins. The chain figure comes from the UtxoSource when given (the chain's own UTXO
+   * set), else from the coins the chain consumer tracked.
+   */
+  async reconcile(caller: Caller, utxoSource?: UtxoSource): Promise<ReconcileReport> {
+    const orm = this.#ports.db.orm;
+    const balances = await this.#ports.ledger.balances(caller);
+    const ledgerByCompany = new Map<string, { platformId: string; sats: bigint }>();
+    for (const b of balances) {
+      if (b.purpose !== 'clientFunds' && b.purpose !== 'inTransit') continue;
+      const entry = ledgerByCompany.get(b.participantId) ?? {
+        platformId: b.platformId ?? '',
+        sats: 0n,
+      };
+      entry.sats += b.balanceSats;
+      ledgerByCompany.set(b.participantId, entry);
+    }
+    const tracked = await orm
+      .select({
+        companyId: tradeWalletUtxos.companyId,
+        platformId: tradeWalletUtxos.platformId,
+        total: sql<string>`sum(${tradeWalletUtxos.valueSats})`,
+      })
+      .from(tradeWalletUtxos)
+      .where(isNull(tradeWalletUtxos.spentByTxid))
+      .groupBy(tradeWalletUtxos.companyId, tradeWalletUtxos.platformId);
+    const companies = new Map<string, string>();
+    for (const [id, e] of ledgerByCompany) companies.set(id, e.platformId);
+    for (const t of tracked) companies.set(t.companyId, t.platformId);
+    const lines: ReconcileLine[] = [];
+    for (const [companyId, platformId] of [...companies].sort(([a], [b]) => a.localeCompare(b))) {
+      if (
+        !seesEverything(caller) &&
+        caller.participantId !== platformId &&
+        caller.participantId !== companyId
+      )
+        continue;
+      const ledgerSats = ledgerByCompany.get(companyId)?.sats ?? 0n;
+      const trackedSats = BigInt(tracked.find((t) => t.companyId === companyId)?.total ?? '0');
+      let chainSats: bigint | null = null;
+      if (utxoSource) {
+        chainSats = 0n;
+        const addresses = await orm
+          .select({ address: tradeWalletAddresses.address })
+          .from(tradeWalletAddresses)
+          .where(and(eq(tradeWalletAddresses.companyId, companyId)));
+        for (const { address } of addresses)
+          for (const u of await utxoSource.unspent(address)) chainSats += u.valueSats;
+      }
+      lines.push({
+        companyId,
+        platformId,
+        ledgerSats,
+        trackedSats,
+        chainSats,
+        differenceSats: (chainSats ?? trackedSats) - ledgerSats,
+      });
+    }
+    return {
+      lines,
+      totalDifferenceSats: lines.reduce(
+        (s, l) => s + (l.differenceSats < 0n ? -l.differenceSats : l.differenceSats),
+        0n,
+      ),
+      trialBalanceSats: await this.#ports.ledger.trialBalance(),
+    };
+  }
+
+  /**
+   * Periodic work: expire invoices, re-broadcast and fee-bump batches, run due batches, deliver
+   * webhooks. The server calls it on a timer; tests call it directly.
+   */
+  async tick(): Promise<{
+    expired: number;
+    reviews: { released: string[]; cancelled: string[] };
+    bumped: string[];
+    batches: string[];
+    failures: { platformId: string; error: string }[];
+    webhooks: { delivered: number; failed: number; pending: number };
+  }> {
+    const chain = this.#ports.chain;
+    const tip = chain ? (await chain.getTip()).height : 0;
+    // Officers' resolutions of reviews first: released payouts may batch in this very tick.
+    const reviews = await this.payouts.applyReviews();
+    await this.invoices.applyReviews(tip);
+    const expired = await this.invoices.expireDue(tip);
+    const batches: string[] = [];
+    const failures: { platformId: string; error: string }[] = [];
+    let bumped: string[] = [];
+    if (chain) {
+      await this.invoices.dropVanishedPayments(
+        (txid) =>
+          chain.getRawTransaction(txid).then(
+            () => true,
+            (error: unknown) => !(error instanceof AppError && error.code === 'TX_NOT_FOUND'),
+          ),
+        tip,
+      );
+      await this.payouts.resume();
+      bumped = await this.payouts.bumpStuck();
+      const platforms = await this.#ports.db.orm
+        .selectDistinct({ platformId: sql<string>`platform_id` })
+        .from(sql`trade_payouts`)
+        .where(sql`status = 'awaitingPayment' and batch_id is null`);
+      for (const { platformId } of platforms) {
+        try {
+          const batch = await this.payouts.runBatch(systemCaller('trade.batcher'), platformId);
+          if (batch) batches.push(batch.id);
+        } catch (error) {
+          // One platform's failed run (e.g. INSUFFICIENT_FUNDS) must not stop the others'.
+          failures.push({
+            platformId,
+            error: error instanceof Error ? error.message : 'unknown error',
+          });
+        }
+      }
+    }
+    const webhooks = await this.webhooks.drain();
+    return { expired, reviews, bumped, batches, failures, webhooks };
+  }
+
+  #mayManage(caller: Caller, platformId: string, write: boolean): void {
+    if (caller.role === 'supervisor') return;
+    if (!write && caller.role === 'auditor') return;
+    if (caller.role === 'platform' && caller.participantId === platformId) return;
+    throw new AppError(
+      'FORBIDDEN',
+      `only platform ${platformId} or the supervisor may ${write ? 'change' : 'read'} its trade settings`,
+    );
+  }
+}

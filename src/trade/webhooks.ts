@@ -1,0 +1,158 @@
+import { createHmac } from 'node:crypto';
+import { and, asc, desc, eq, isNull, lte } from 'drizzle-orm';
+import { scopeTo, type Database } from '../db';
+import type { Caller, Clock } from '../kernel';
+import { tradeWebhookOutbox } from './schema';
+import { loadSettings } from './settings';
+
+/** The HTTP POST port, so tests and the deliverer need no network. */
+export type WebhookPoster = (
+  url: string,
+  init: { headers: Record<string, string>; body: string },
+) => Promise<{ status: number }>;
+
+export const fetchPoster: WebhookPoster = async (url, init) => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: init.headers,
+    body: init.body,
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status };
+};
+
+export const SIGNATURE_HEADER = 'x-tradeclear-signature';
+export const MAX_ATTEMPTS = 8;
+
+/**
+ * HMAC-SHA256 over `${timestamp}.${body}` with the platform's secret, sent as
+ * `t=<unix seconds>,v1=<hex>` (the timestamp in the MAC stops replays of old bodies).
+ */
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  const mac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return `t=${timestamp},v1=${mac}`;
+}
+
+/** Retry delay after `attempts` failures: 30 s doubling, at most 6 h. */
+export function backoffSeconds(attempts: number): number {
+  return Math.min(30 * 2 ** Math.max(0, attempts - 1), 6 * 3600);
+}
+
+export interface DeliveryView {
+  readonly id: string;
+  readonly event: string;
+  readonly entityId: string;
+  readonly attempts: number;
+  readonly status: 'pending' | 'delivered' | 'failed';
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly nextAttemptAt: Date;
+}
+
+/** Drains the outbox: POSTs due events to their platform's endpoint, with retries and a log. */
+export class WebhookDeliverer {
+  constructor(readonly ports: { db: Database; clock: Clock; poster: WebhookPoster }) {}
+
+  async drain(limit = 100): Promise<{ delivered: number; failed: number; pending: number }> {
+    const { db, clock, poster } = this.ports;
+    const now = clock.now();
+    const due = await db.orm
+      .select()
+      .from(tradeWebhookOutbox)
+      .where(
+        and(
+          isNull(tradeWebhookOutbox.deliveredAt),
+          isNull(tradeWebhookOutbox.failedAt),
+          lte(tradeWebhookOutbox.nextAttemptAt, now),
+        ),
+      )
+      .orderBy(asc(tradeWebhookOutbox.createdAt), asc(tradeWebhookOutbox.id))
+      .limit(limit);
+    let delivered = 0;
+    let failed = 0;
+    let pending = 0;
+    for (const row of due) {
+      const settings = await loadSettings(db.orm, row.platformId);
+      if (!settings.webhookUrl || !settings.webhookSecret) {
+        // No endpoint yet: keep the event and look again later.
+        await db.orm
+          .update(tradeWebhookOutbox)
+          .set({
+            nextAttemptAt: new Date(now.getTime() + 3600_000),
+            lastError: 'no webhook endpoint configured',
+          })
+          .where(eq(tradeWebhookOutbox.id, row.id));
+        pending++;
+        continue;
+      }
+      const body = JSON.stringify(row.payload);
+      const timestamp = Math.floor(now.getTime() / 1000);
+      let status: number | null = null;
+      let error: string | null = null;
+      try {
+        status = (
+          await poster(settings.webhookUrl, {
+            headers: {
+              'content-type': 'application/json',
+              [SIGNATURE_HEADER]: signWebhook(settings.webhookSecret, timestamp, body),
+              'x-tradeclear-event': row.event,
+              'x-tradeclear-delivery': row.id,
+            },
+            body,
+          })
+        ).status;
+        if (status < 200 || status >= 300) error = `endpoint answered HTTP ${status}`;
+      } catch (caught) {
+        error = caught instanceof Error ? caught.message : 'request failed';
+      }
+      const attempts = row.attempts + 1;
+      if (error === null) {
+        await db.orm
+          .update(tradeWebhookOutbox)
+          .set({ attempts, deliveredAt: now, lastStatus: status, lastError: null })
+          .where(eq(tradeWebhookOutbox.id, row.id));
+        delivered++;
+      } else if (attempts >= MAX_ATTEMPTS) {
+        await db.orm
+          .update(tradeWebhookOutbox)
+          .set({ attempts, failedAt: now, lastStatus: status, lastError: error })
+          .where(eq(tradeWebhookOutbox.id, row.id));
+        failed++;
+      } else {
+        await db.orm
+          .update(tradeWebhookOutbox)
+          .set({
+            attempts,
+            lastStatus: status,
+            lastError: error,
+            nextAttemptAt: new Date(now.getTime() + backoffSeconds(attempts) * 1000),
+          })
+          .where(eq(tradeWebhookOutbox.id, row.id));
+        pending++;
+      }
+    }
+    return { delivered, failed, pending };
+  }
+
+  /** The delivery log of the platforms the caller may see. */
+  async log(caller: Caller, limit = 100): Promise<DeliveryView[]> {
+    const rows = await this.ports.db.orm
+      .select()
+      .from(tradeWebhookOutbox)
+      .where(scopeTo(caller, { platform: tradeWebhookOutbox.platformId }))
+      .orderBy(desc(tradeWebhookOutbox.createdAt), desc(tradeWebhookOutbox.id))
+      .limit(limit);
+    return rows.map((r) => ({
+      id: r.id,
+      event: r.event,
+      entityId: r.entityId,
+      attempts: r.attempts,
+      status: r.deliveredAt ? 'delivered' : r.failedAt ? 'failed' : 'pending',
+      lastStatus: r.lastStatus,
+      lastError: r.lastError,
+      createdAt: r.createdAt,
+      nextAttemptAt: r.nextAttemptAt,
+    }));
+  }
+}

@@ -1,0 +1,361 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import {
+  CHROMIUM_AVAILABLE,
+  NO_CHROMIUM_MESSAGE,
+  screenshot,
+  seriousAxeViolations,
+  startBrowserApp,
+  type BrowserApp,
+} from '../support/browser';
+import { LocalKeySigner } from '../../src/bitcoin';
+import { systemCaller, type Caller } from '../../src/kernel';
+import { FixedRateSource } from '../../src/ledger';
+
+if (!CHROMIUM_AVAILABLE) console.warn(NO_CHROMIUM_MESSAGE);
+
+// A regtest P2WPKH address (BIP173's test program with the regtest prefix).
+const SUPPLIER_ADDRESS = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
+
+/** Picks an option of a Mantine Select by its label and the option's text. */
+async function choose(page: Page, label: string, option: string | RegExp): Promise<void> {
+  await page.getByLabel(label, { exact: true }).first().click();
+  await page.getByRole('option', { name: option }).first().click();
+}
+
+// Trade journeys in a real Chromium against the real server: a company registers a contract
+// and invoices its buyer, who opens the public pay page; two officers take a payout through
+// maker-checker; the supervisor closes a case; a company cannot reach others' data by URL.
+// A counterparty belongs to the platform that registered it, so a company's caller cannot list
+// counterparties (GET /v1/participants is scoped to the caller's own participant): the platform
+// officer registers the contract for the company, and the company invoices on it.
+describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', () => {
+  let t: BrowserApp;
+  let companyId: string;
+  let invoiceId = '';
+
+  beforeAll(async () => {
+    t = await startBrowserApp();
+    const supervisor = systemCaller('browser-test');
+    const { registry, trade, rates } = t.services;
+    const register = (
+      kind: 'platform' | 'company' | 'counterparty',
+      legalName: string,
+      platformId?: string,
+    ) =>
+      registry.registerParticipant(supervisor, {
+        kind,
+        legalName,
+        country: kind === 'counterparty' ? 'DE' : 'CO',
+        ...(platformId ? { platformId } : {}),
+      });
+    const verify = (id: string) =>
+      registry.setKyc(supervisor, id, {
+        status: 'verified',
+        riskRating: 'low',
+        reviewDue: '2030-01-01',
+        beneficialOwners: [],
+        documents: [
+          {
+            type: 'certificate of incorporation',
+            number: `REG-${id.slice(-8)}`,
+            issuer: 'registry',
+          },
+        ],
+      });
+    // The compliance gate needs the scheme's jurisdiction to decide any transfer.
+    await registry.setSchemeJurisdiction(supervisor, {
+      country: 'CO',
+      name: 'Republic of Colombia (browser test scheme)',
+    });
+    const platform = await register('platform', 'Andes Exchange');
+    await registry.grantLicence(supervisor, {
+      participantId: platform.id,
+      kind: 'vasp',
+      scope: 'custody and transfer of bitcoin for foreign-trade settlement',
+      validFrom: '2026-01-01T00:00:00Z',
+    });
+    const company = await register('company', 'Andes Coffee SA', platform.id);
+    const other = await register('company', 'Quito Cacao SA', platform.id);
+    const buyer = await register('counterparty', 'Hamburg Roasters GmbH', platform.id);
+    const supplier = await register('counterparty', 'Osaka Machinery KK', platform.id);
+    for (const p of [company, other, buyer, supplier]) await verify(p.id);
+    await registry.registerCounterpartyAddress(supervisor, supplier.id, {
+      address: SUPPLIER_ADDRESS,
+      ownership: 'hosted',
+      vasp: { name: 'JP Licensed Exchange' },
+    });
+    companyId = company.id;
+    const officer: Caller = {
+      role: 'platform',
+      participantId: platform.id,
+      platformId: platform.id,
+      actorId: 'browser-test:setup-officer',
+      requestId: null,
+    };
+    const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(5), 'regtest');
+    const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
+    await trade.registerWallet(
+      officer,
+      company.id,
+      `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
+    );
+    if (!(rates.source instanceof FixedRateSource))
+      throw new Error('expected the manual rate desk');
+    rates.source.set('USD', '60000');
+    // An active import contract for the payout journey.
+    const imported = await trade.contracts.create(officer, {
+      companyId: company.id,
+      counterpartyId: supplier.id,
+      direction: 'import',
+      goodsDescription: 'Roasting machine',
+      hsCode: '841981',
+      incoterm: 'CIF',
+      currency: 'USD',
+      amount: '6000.00',
+      pricingMode: 'fixedBtc',
+      btcAmountSats: '10000000',
+      schedule: [{ dueDate: '2026-12-15', amount: '10000000' }],
+    });
+    for (const action of ['submit', 'approve', 'activate'] as const)
+      await trade.contracts.transition(officer, imported.id, action);
+
+    await t.user({
+      username: 'sofia',
+      displayName: 'Sofia Supervisor',
+      role: 'supervisor',
+      participantId: 'scheme',
+    });
+    for (const [username, displayName] of [
+      ['olga', 'Olga Officer'],
+      ['otto', 'Otto Officer'],
+    ] as const)
+      await t.user({
+        username,
+        displayName,
+        role: 'platform',
+        participantId: platform.id,
+        platformId: platform.id,
+      });
+    await t.user({
+      username: 'carl',
+      displayName: 'Carl of Andes Coffee',
+      role: 'company',
+      participantId: company.id,
+      platformId: platform.id,
+    });
+    await t.user({
+      username: 'cora',
+      displayName: 'Cora of Quito Cacao',
+      role: 'company',
+      participantId: other.id,
+      platformId: platform.id,
+    });
+
+    // A transfer above the contract's open amount: the monitoring rule sends it to review and
+    // opens a case on the company, which the supervisor works below.
+    const legal = (name: string) => ({
+      legalPerson: {
+        name: {
+          nameIdentifier: [
+            { legalPersonName: name, legalPersonNameIdentifierType: 'LEGL' as const },
+          ],
+        },
+      },
+    });
+    await t.db.transaction((tx) =>
+      t.services.compliance.gate.decide(tx, officer, {
+        transferId: 'browser-transfer-1',
+        direction: 'inbound',
+        occurredAt: new Date(),
+        amountSats: 50_000_000n,
+        fiatValue: { minor: 3_000_000n, currency: 'USD', rate: '60000.00' },
+        platform: { id: platform.id, licenceStatus: 'active' },
+        company: {
+          id: company.id,
+          legalName: 'Andes Coffee SA',
+          country: 'CO',
+          kycStatus: 'verified',
+        },
+        counterparty: {
+          id: buyer.id,
+          legalName: 'Hamburg Roasters GmbH',
+          otherNames: [],
+          country: 'DE',
+          kind: 'organization',
+          kycStatus: 'verified',
+          countryRiskLevel: 'low',
+        },
+        counterpartyAddress: { address: SUPPLIER_ADDRESS, asset: 'XBT', ownership: 'hosted' },
+        schemeCountry: 'CO',
+        refusedJurisdictions: [],
+        contract: { id: imported.id, openAmountSats: 1_000_000n, toleranceSats: 0n },
+        travelRule: {
+          originator: { originatorPersons: [legal('Hamburg Roasters GmbH')] },
+          beneficiary: { beneficiaryPersons: [legal('Andes Coffee SA')] },
+          originatingVASP: { originatingVASP: legal('DE Licensed Exchange') },
+          beneficiaryVASP: { beneficiaryVASP: legal('Andes Exchange') },
+        },
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('the platform registers a contract for the company (field errors shown), the company invoices and the pay page shows the QR', async () => {
+    const officer = await t.page('olga');
+    await officer.getByRole('link', { name: 'Contracts' }).click();
+    await officer.getByRole('button', { name: 'New contract' }).click();
+    await choose(officer, 'Company', /Andes Coffee/);
+    await choose(officer, 'Counterparty', /Hamburg Roasters/);
+    await officer.getByLabel('Goods').fill('Green coffee, 18 t');
+    await officer.getByLabel('HS code').fill('0901');
+    await officer.getByLabel('Amount', { exact: true }).fill('30000.00');
+    await officer.getByLabel('Due date').fill('2026-12-01');
+    await officer.getByRole('button', { name: 'Register contract' }).click();
+    await expect
+      .poll(() => officer.locator('[id$="-error"]').first().textContent())
+      .toContain('must be a 6-digit HS code');
+    expect(await seriousAxeViolations(officer)).toEqual([]);
+    await screenshot(officer, 'platform-contract-field-error');
+    await officer.getByLabel('HS code').fill('090111');
+    await officer.getByRole('button', { name: 'Register contract' }).click();
+    await officer.getByRole('cell', { name: 'Green coffee, 18 t' }).waitFor();
+    await officer.getByRole('button', { name: /^Submit contract/ }).click();
+    await officer.getByRole('button', { name: /^Approve contract/ }).click();
+    await officer.getByRole('button', { name: /^Activate contract/ }).click();
+    await expect
+      .poll(() => officer.getByRole('cell', { name: 'active', exact: true }).count())
+      .toBe(2);
+    expect(await seriousAxeViolations(officer)).toEqual([]);
+    await screenshot(officer, 'platform-contracts');
+
+    const page = await t.page('carl');
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'company-overview');
+    // The company's own contract form says who registers its contracts, instead of an empty picker.
+    await page.getByRole('link', { name: 'Contracts' }).click();
+    await page.getByRole('cell', { name: 'Green coffee, 18 t' }).waitFor();
+    await page.getByRole('button', { name: 'New contract' }).click();
+    await page.getByTestId('no-counterparties').waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: 'Invoices' }).click();
+    await choose(page, 'Export contract', /Green coffee/);
+    await page.getByLabel('Amount', { exact: true }).fill('900.00');
+    await page.getByRole('button', { name: 'Issue invoice' }).click();
+    await page.getByTestId('invoice-created').getByRole('link').click();
+    await page.getByRole('heading', { name: /^Invoice inv_/ }).waitFor();
+    invoiceId = page.url().split('/').pop() ?? '';
+    const qr = page.getByTestId('invoice-qr');
+    const uri = (await qr.getAttribute('alt')) ?? '';
+    // 900.00 USD at 60,000 USD/BTC = 0.015 BTC (BIP21 amounts are in BTC). Below 1,000 USD, so
+    // the gate asks for no Travel Rule data (FATF R.16 threshold).
+    expect(uri).toMatch(/^bitcoin:bcrt1[a-z0-9]+\?amount=0\.015&message=Invoice%20inv_/);
+    await expect
+      .poll(() => qr.evaluate((img: { naturalWidth: number }) => img.naturalWidth))
+      .toBeGreaterThan(0);
+    expect(await page.getByText('0.01500000 BTC').count()).toBeGreaterThan(0);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'company-invoice-detail');
+
+    // The buyer opens the pay page with no login.
+    const buyer = await t.page();
+    await buyer.goto(`/pay/${invoiceId}`);
+    const payQr = buyer.getByRole('img');
+    expect(await payQr.getAttribute('alt')).toBe(uri);
+    await expect
+      .poll(() => payQr.evaluate((img: { naturalWidth: number }) => img.naturalWidth))
+      .toBeGreaterThan(0);
+    expect(await buyer.getByTestId('amount').textContent()).toBe('0.01500000 BTC');
+    expect(await buyer.getByRole('status').textContent()).toContain('Waiting for payment');
+    await buyer.getByRole('button', { name: 'Copy address' }).waitFor();
+    expect(await seriousAxeViolations(buyer)).toEqual([]);
+    await screenshot(buyer, 'pay-page');
+  });
+
+  it('two officers take a payout through maker-checker: the maker cannot approve, the second officer can', async () => {
+    const maker = await t.page('olga');
+    await maker.goto('/trade/payouts');
+    await choose(maker, 'Import contract', /Roasting machine/);
+    await maker.getByLabel('Amount', { exact: true }).fill('1000000');
+    await maker.getByLabel('Supplier address').fill(SUPPLIER_ADDRESS);
+    await maker.getByRole('button', { name: 'Request payout' }).click();
+    await maker.getByRole('cell', { name: 'awaitingApproval' }).waitFor();
+    await maker.getByRole('button', { name: /^Approve payout/ }).click();
+    await expect
+      .poll(() => maker.getByRole('alert').textContent())
+      .toContain('cannot approve it; another officer must');
+    expect(await seriousAxeViolations(maker)).toEqual([]);
+    await screenshot(maker, 'payout-maker-refused');
+
+    const checker = await t.page('otto');
+    await checker.goto('/trade/payouts');
+    await checker.getByRole('button', { name: /^Approve payout/ }).click();
+    await checker.getByRole('cell', { name: 'awaitingPayment' }).waitFor();
+    expect(await checker.getByRole('cell', { name: '1/1' }).count()).toBe(1);
+    expect(await seriousAxeViolations(checker)).toEqual([]);
+    await screenshot(checker, 'payout-approved-by-checker');
+  });
+
+  it('the supervisor assigns, notes and closes a case with an outcome', async () => {
+    const page = await t.page('sofia');
+    await page.goto('/compliance/cases');
+    await page.getByRole('cell', { name: companyId }).first().click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Assignee').fill('sofia');
+    await dialog.getByRole('button', { name: 'Assign' }).click();
+    await dialog.getByText('assignee sofia').waitFor();
+    await dialog
+      .getByLabel('Note or reason')
+      .fill('Receipt above the contract; asked for the amended contract.');
+    await dialog.getByRole('button', { name: 'Add note' }).click();
+    await dialog.getByText('asked for the amended contract').waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'supervisor-case-open');
+    await dialog.getByText('Confirmed', { exact: true }).click();
+    await dialog.getByLabel('Note or reason').fill('Amended contract received and checked.');
+    await dialog.getByRole('button', { name: 'Close case' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('cell', { name: 'closed' }).waitFor();
+    expect(await page.getByRole('cell', { name: 'confirmed' }).count()).toBe(1);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'supervisor-case-closed');
+  });
+
+  it('a company cannot reach supervisor pages or another company’s invoice by URL', async () => {
+    expect(invoiceId).toMatch(/^inv_/);
+    const page = await t.page('cora');
+    const nav = page.getByRole('navigation', { name: 'Main navigation' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Overview',
+      'Participants',
+      'Contracts',
+      'Invoices',
+      'Payouts',
+      'Settlements',
+      'API keys',
+      'My account',
+    ]);
+    await page.goto('/compliance/cases');
+    expect(await page.getByTestId('not-available').textContent()).toBe(
+      'Cases is not available for your role (Company).',
+    );
+    await page.goto(`/trade/invoices/${invoiceId}`);
+    await page.getByTestId('not-available').waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'company-other-invoice-not-available');
+    expect((await page.request.get(`/v1/invoices/${invoiceId}`)).status()).toBe(404);
+    expect((await page.request.get('/v1/cases')).status()).toBe(403);
+    await page.goto('/trade/invoices');
+    await page.getByText('No invoices yet.').waitFor();
+    await page.goto('/trade/settlements');
+    await page.getByRole('heading', { name: 'Settlements' }).waitFor();
+    // Nothing of Quito Cacao's has settled: the page says so rather than showing an error.
+    await page.getByTestId('statement-empty').waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'company-settlements');
+  });
+});

@@ -1,0 +1,167 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPlatform, openWatcher, SIMNET_SIGNER_PASSPHRASE, type Platform } from '../../src/app';
+import { verifyAuditChain } from '../../src/audit';
+import { rowsOf } from '../../src/db';
+import { parseTransaction } from '../../src/bitcoin';
+import { seedDemo, SIZES, type DemoSummary } from '../../src/demo';
+import { loadConfig, ManualClock, SeededRandom, systemCaller } from '../../src/kernel';
+import { parsePeriod } from '../../src/oversight';
+
+/**
+ * The issue's end-to-end scenario: the demo seeding at its small size, then the figures it left
+ * must agree with each other — every settlement balanced in the ledger and confirmed on the
+ * chain, the balance-of-payments totals equal to the settlements, every mining attribution a
+ * real coinbase output, every blocked transfer with a reason, and the audit chain intact.
+ */
+const supervisor = systemCaller('demo-test');
+let dir = '';
+let platform: Platform;
+let summary: DemoSummary;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tradeclear-demo-'));
+  const clock = new ManualClock('2026-03-01T00:00:00Z');
+  platform = await openPlatform(loadConfig({ DATA_DIR: dir }), {
+    clock,
+    random: new SeededRandom(5),
+    chain: true,
+  });
+  const watcher = await openWatcher(platform);
+  summary = await seedDemo(
+    {
+      db: platform.db,
+      clock,
+      simnet: platform.simnet!,
+      watcher,
+      rateDesk: platform.rateDesk,
+      signerPassphrase: SIMNET_SIGNER_PASSPHRASE,
+      services: platform.services,
+    },
+    {
+      size: 'small',
+      seed: 5,
+      sanctionsDir: path.resolve(import.meta.dirname, '../vectors/sanctions'),
+    },
+  );
+}, 600_000);
+
+afterAll(async () => {
+  await platform?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const query = async (text: ReturnType<typeof sql>) => rowsOf(await platform.db.orm.execute(text));
+
+describe('the demo scheme seeded at the small size', () => {
+  it('ran the whole scenario', () => {
+    expect(summary.to.getTime() - summary.from.getTime()).toBeGreaterThanOrEqual(
+      SIZES.small.days * 86_400_000,
+    );
+    expect(summary.invoicesPaid).toBeGreaterThan(0);
+    expect(summary.payouts).toBeGreaterThan(0);
+    expect(summary.reorgs).toBeGreaterThan(0);
+    expect(summary.blockedTransfers).toBeGreaterThan(0);
+    expect(summary.licenceSuspended).not.toBeNull();
+  });
+
+  it('balances every settlement in the ledger and finds it on the active chain', async () => {
+    const settlements = await query(
+      sql`select id, txid, block_hash, ledger_transaction_id from trade_settlements where reversed_at is null`,
+    );
+    expect(settlements.length).toBeGreaterThan(0);
+    for (const s of settlements) {
+      const [sum] = await query(
+        sql`select coalesce(sum(amount_sats), 0)::text as total, count(*)::int as n from ledger_postings where transaction_id = ${String(s.ledger_transaction_id)}`,
+      );
+      expect(sum?.total, `settlement ${String(s.id)}`).toBe('0');
+      expect(Number(sum?.n)).toBeGreaterThanOrEqual(2);
+      const onChain = platform.simnet!.transaction(String(s.txid));
+      expect(onChain?.blockHash, `settlement ${String(s.id)} tx`).toBeDefined();
+      expect(platform.simnet!.isActive(onChain!.blockHash!)).toBe(true);
+    }
+    const simnet = platform.simnet!;
+    const report = await platform.services.trade.reconcile(supervisor, {
+      unspent: (address) =>
+        Promise.resolve(
+          simnet
+            .listUnspent(address)
+            .map((u) => ({ txid: u.txid, vout: u.vout, valueSats: u.value })),
+        ),
+    });
+    expect(report.trialBalanceSats).toBe(0n);
+    // The chain holds exactly what the ledger credits plus what was received on invoices the
+    // gate holds for an officer (review) or refused (block): coins that arrived but are not the
+    // company's settled funds until a decision releases them.
+    const [held] = await query(sql`
+      select coalesce(sum(confirmed_sats), 0)::text as sats from trade_invoices
+      where settlement_id is null and gate_outcome <> 'allow'`);
+    expect(report.totalDifferenceSats).toBe(BigInt(String(held?.sats)));
+  });
+
+  it('reports balance-of-payments totals equal to the sum of settlements', async () => {
+    const rows = await query(sql`
+      select c.direction, count(*)::int as n, sum(s.amount_sats)::text as sats
+      from trade_settlements s join trade_contracts c on c.id = s.contract_id
+      where s.reversed_at is null group by c.direction order by c.direction`);
+    const report = await platform.services.oversight.report(supervisor, 'bop', parsePeriod('2026'));
+    const totals = report.sections.find((s) => s.id === 'totals')!.rows;
+    for (const row of rows) {
+      const line = totals.find((t) => t.direction === row.direction);
+      expect(line?.sats, String(row.direction)).toBe(row.sats);
+      expect(line?.count).toBe(String(row.n));
+    }
+    expect(totals.length).toBe(rows.length);
+  });
+
+  it('attributes mining output only to coinbase outputs on the chain', async () => {
+    const attributions = await platform.services.mining.listAttributions(supervisor);
+    expect(attributions.length).toBeGreaterThan(0);
+    const simnet = platform.simnet!;
+    for (const a of attributions) {
+      expect(simnet.isActive(a.blockHash), `attribution ${a.id}`).toBe(true);
+      expect(simnet.blockHashAt(a.height)).toBe(a.blockHash);
+    }
+    for (const a of attributions) {
+      // The attributed output is output `vout` of the block's coinbase, paying the miner's address.
+      const found = simnet.transaction(a.txid);
+      expect(found?.blockHash, `attribution ${a.id}`).toBe(a.blockHash);
+      const raw = await platform.chain!.getRawTransaction(a.txid);
+      const decoded = parseTransaction(raw);
+      expect(decoded.isCoinbase, `attribution ${a.id}`).toBe(true);
+      expect(decoded.outputs[a.vout]?.value).toBe(a.valueSats);
+    }
+    const [banned] = await query(
+      sql`select count(*)::int as n from mining_violations where status <> 'dismissed'`,
+    );
+    expect(Number(banned?.n)).toBeGreaterThan(0);
+  });
+
+  it('gives every blocked transfer a reason', async () => {
+    const blocked = await query(
+      sql`select id, reasons from compliance_decisions where outcome = 'block'`,
+    );
+    expect(blocked.length).toBe(summary.blockedTransfers);
+    const codes = new Set<string>();
+    for (const d of blocked) {
+      const reasons = d.reasons as { code: string; message: string; outcome: string }[];
+      const blocking = reasons.filter((r) => r.outcome === 'block');
+      expect(blocking.length, `decision ${String(d.id)}`).toBeGreaterThan(0);
+      for (const r of blocking) {
+        expect(r.message.length).toBeGreaterThan(0);
+        codes.add(r.code);
+      }
+    }
+    expect(codes).toContain('SANCTIONS_NAME_MATCH');
+    expect(codes).toContain('JURISDICTION_REFUSED');
+    expect(codes).toContain('LICENCE_NOT_ACTIVE');
+  });
+
+  it('verifies the audit chain', async () => {
+    const verification = await verifyAuditChain(platform.db.orm);
+    expect(verification).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,147 @@
+import type { ComponentType } from 'react';
+import type { Role } from './session';
+import { AuditPage } from './pages/AuditPage';
+import { HomePage } from './pages/HomePage';
+import { KeysPage } from './pages/KeysPage';
+import { AccountPage } from './pages/AccountPage';
+import { DashboardPage } from './pages/DashboardPage';
+import { LicencesPage, ParticipantsPage } from './pages/RegistryPages';
+import { MiningPage } from './pages/MiningPage';
+import { CasesPage, DecisionsPage, ListsPage, ScreeningPage } from './pages/CompliancePages';
+import {
+  ContractsPage,
+  InvoiceDetailPage,
+  InvoicesPage,
+  PayoutsPage,
+  StatementsPage,
+} from './pages/TradePages';
+
+export interface Screen {
+  path: string;
+  label: string;
+  /** Roles that see this screen in the navigation and may open it. */
+  roles: readonly Role[];
+  section: 'Overview' | 'Registry' | 'Trade' | 'Compliance' | 'Oversight' | 'Account';
+  component: ComponentType;
+  /** False for a detail page reached from a list (not offered in the navigation). */
+  nav?: boolean;
+}
+
+const TRADERS: readonly Role[] = ['supervisor', 'auditor', 'platform', 'company'];
+
+const ALL: readonly Role[] = ['supervisor', 'platform', 'company', 'miner', 'auditor'];
+
+/**
+ * Every screen of the app and who may use it. The server scopes the data (a company never
+ * receives another's rows); this list only decides what each role is offered, and a direct URL
+ * to a screen outside the role shows "not available for your role".
+ */
+export const SCREENS: readonly Screen[] = [
+  { path: '/', label: 'Overview', roles: ALL, section: 'Overview', component: HomePage },
+  {
+    path: '/dashboard',
+    label: 'Dashboard',
+    roles: ['supervisor', 'auditor'],
+    section: 'Oversight',
+    component: DashboardPage,
+  },
+  {
+    path: '/registry/participants',
+    label: 'Participants',
+    roles: ['supervisor', 'auditor', 'platform', 'company'],
+    section: 'Registry',
+    component: ParticipantsPage,
+  },
+  {
+    path: '/registry/licences',
+    label: 'Licences',
+    roles: ['supervisor', 'auditor', 'platform', 'miner'],
+    section: 'Registry',
+    component: LicencesPage,
+  },
+  {
+    path: '/mining',
+    label: 'Mining and bans',
+    roles: ['supervisor', 'auditor', 'miner'],
+    section: 'Registry',
+    component: MiningPage,
+  },
+  {
+    path: '/trade/contracts',
+    label: 'Contracts',
+    roles: TRADERS,
+    section: 'Trade',
+    component: ContractsPage,
+  },
+  {
+    path: '/trade/invoices',
+    label: 'Invoices',
+    roles: TRADERS,
+    section: 'Trade',
+    component: InvoicesPage,
+  },
+  {
+    path: '/trade/invoices/:id',
+    label: 'Invoice',
+    roles: TRADERS,
+    section: 'Trade',
+    component: InvoiceDetailPage,
+    nav: false,
+  },
+  {
+    path: '/trade/payouts',
+    label: 'Payouts',
+    roles: TRADERS,
+    section: 'Trade',
+    component: PayoutsPage,
+  },
+  {
+    path: '/trade/settlements',
+    label: 'Settlements',
+    roles: TRADERS,
+    section: 'Trade',
+    component: StatementsPage,
+  },
+  {
+    path: '/compliance/cases',
+    label: 'Cases',
+    roles: ['supervisor', 'auditor'],
+    section: 'Compliance',
+    component: CasesPage,
+  },
+  {
+    path: '/compliance/decisions',
+    label: 'Decisions',
+    roles: ['supervisor', 'auditor', 'platform'],
+    section: 'Compliance',
+    component: DecisionsPage,
+  },
+  {
+    path: '/compliance/screening',
+    label: 'Screening',
+    roles: ['supervisor', 'auditor', 'platform'],
+    section: 'Compliance',
+    component: ScreeningPage,
+  },
+  {
+    path: '/compliance/lists',
+    label: 'Sanctions lists',
+    roles: ['supervisor', 'auditor', 'platform'],
+    section: 'Compliance',
+    component: ListsPage,
+  },
+  {
+    path: '/audit',
+    label: 'Audit log',
+    roles: ['supervisor', 'auditor'],
+    section: 'Oversight',
+    component: AuditPage,
+  },
+  { path: '/keys', label: 'API keys', roles: ALL, section: 'Account', component: KeysPage },
+  { path: '/account', label: 'My account', roles: ALL, section: 'Account', component: AccountPage },
+];
+
+/** The screens the navigation offers a role. */
+export function screensFor(role: Role): Screen[] {
+  return SCREENS.filter((screen) => screen.roles.includes(role) && screen.nav !== false);
+}
