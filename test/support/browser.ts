@@ -145,7 +145,7 @@ export async function startBrowserApp(): Promise<BrowserApp> {
       });
       contexts.push(context);
       const page = await context.newPage();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(30_000);
       if (username) await login(page, username);
       return page;
     },

@@ -108,13 +108,12 @@ function LiveFeed() {
       <Title order={2} size="h4" mb="sm">
         Live activity in your scope
       </Title>
-      {live.recent.length === 0 ? (
-        <Text size="sm">
-          {live.connected
-            ? 'Connected. Changes in your scope will appear here as they happen.'
-            : 'Connecting to live updates…'}
-        </Text>
-      ) : (
+      <Text size="sm" mb="xs" data-testid="live-status" data-connected={String(live.connected)}>
+        {live.connected
+          ? 'Connected. Changes in your scope will appear here as they happen.'
+          : 'Connecting to live updates…'}
+      </Text>
+      {live.recent.length === 0 ? null : (
         <Timeline bulletSize={12} lineWidth={2} data-testid="live-feed">
           {live.recent.slice(0, 10).map((event, index) => (
             <Timeline.Item
