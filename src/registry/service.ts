@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import {
   deriveAddress,
   descriptorToString,
@@ -361,19 +362,41 @@ export class RegistryService {
     return participantView(row);
   }
 
+  /**
+   * The participants the caller may see: its own rows (scopeTo), and for a company also the
+   * foreign counterparties its platform registered, read-only, so that it can name one on a
+   * contract. Nothing else widens: not the other companies of its platform, not the platform's
+   * own record, not another platform's counterparties. The company's platform is read from the
+   * registry's row of the company, not from the credential, so a key bound to the wrong platform
+   * reveals nothing more.
+   */
   async listParticipants(
     caller: Caller,
     filter: { kind?: ParticipantKind | undefined } = {},
   ): Promise<ParticipantView[]> {
+    const own = scopeTo(caller, {
+      participant: participants.id,
+      platform: participants.platformId,
+    });
+    let visible = own;
+    if (caller.role === 'company') {
+      const company = alias(participants, 'caller_company');
+      const platformOfCaller = this.#db.orm
+        .select({ platformId: company.platformId })
+        .from(company)
+        .where(and(eq(company.id, caller.participantId), eq(company.kind, 'company')));
+      visible = or(
+        own,
+        and(
+          eq(participants.kind, 'counterparty'),
+          inArray(participants.platformId, platformOfCaller),
+        ),
+      );
+    }
     const rows = await this.#db.orm
       .select()
       .from(participants)
-      .where(
-        and(
-          filter.kind ? eq(participants.kind, filter.kind) : undefined,
-          scopeTo(caller, { participant: participants.id, platform: participants.platformId }),
-        ),
-      )
+      .where(and(filter.kind ? eq(participants.kind, filter.kind) : undefined, visible))
       .orderBy(asc(participants.id));
     return rows.map(participantView);
   }
