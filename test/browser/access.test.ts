@@ -64,6 +64,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: login, roles, layout, audit', () 
     expect(await nav.getByRole('link').allTextContents()).toEqual([
       'Overview',
       'Dashboard',
+      'Reports',
       'Audit log',
       'Participants',
       'Licences',

@@ -7,6 +7,7 @@ import { AccountPage } from './pages/AccountPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { LicencesPage, ParticipantsPage } from './pages/RegistryPages';
 import { MiningPage } from './pages/MiningPage';
+import { ReportsPage } from './pages/ReportsPage';
 import { CasesPage, DecisionsPage, ListsPage, ScreeningPage } from './pages/CompliancePages';
 import {
   ContractsPage,
@@ -44,6 +45,13 @@ export const SCREENS: readonly Screen[] = [
     roles: ['supervisor', 'auditor'],
     section: 'Oversight',
     component: DashboardPage,
+  },
+  {
+    path: '/oversight/reports',
+    label: 'Reports',
+    roles: ['supervisor', 'auditor'],
+    section: 'Oversight',
+    component: ReportsPage,
   },
   {
     path: '/registry/participants',

@@ -20,6 +20,7 @@ import { api, unwrap } from '../api/client';
 import type { components, paths } from '../api/schema';
 import { DataTable } from '../components/DataTable';
 import { EChart } from '../components/EChart';
+import { WorldMap } from '../components/WorldMap';
 import { Page } from '../components/Page';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { downloadText, toCsv } from '../csv';
@@ -254,51 +255,6 @@ function Charts({ data, onDrill }: { data: Dashboard; onDrill: (drill: Drill) =>
         8,
       )}
       {panel(
-        'By partner country',
-        'World map skipped: no offline GeoJSON ships with the app. Click a row or bar.',
-        countries.length ? (
-          <>
-            <EChart
-              height={200}
-              label="Bar chart of settled BTC by partner country"
-              option={{
-                tooltip: {},
-                xAxis: { type: 'category', data: countries.map(([c]) => c) },
-                yAxis: { type: 'value' },
-                series: [
-                  {
-                    name: 'BTC',
-                    type: 'bar',
-                    data: countries.map(([, s]) => plotBtc(s.toString())),
-                  },
-                ],
-              }}
-              onClick={(e) => onDrill({ country: e.name })}
-            />
-            <DataTable
-              caption="Settled volume by partner country"
-              columns={[
-                { key: 'country', header: 'Country', value: ([c]: [string, bigint]) => c },
-                {
-                  key: 'sats',
-                  header: 'BTC',
-                  value: ([, s]: [string, bigint]) => s.toString(),
-                  render: ([, s]) => formatBtc(s),
-                  align: 'right',
-                },
-              ]}
-              rows={countries}
-              rowKey={([c]) => c}
-              csvName="volume-by-country"
-              onRowClick={([c]) => onDrill({ country: c })}
-            />
-          </>
-        ) : (
-          <Empty>No partner countries yet.</Empty>
-        ),
-        4,
-      )}
-      {panel(
         'By HS chapter',
         'Harmonized System chapter of the goods. Click a bar.',
         chapters.length ? (
@@ -317,6 +273,49 @@ function Charts({ data, onDrill }: { data: Dashboard; onDrill: (drill: Drill) =>
         ) : (
           <Empty>No HS chapters yet.</Empty>
         ),
+        4,
+      )}
+      {panel(
+        'By partner country',
+        'Settled volume by the partner’s country. Click a country on the map or a row of the table for the settlements behind it.',
+        countries.length ? (
+          <Grid>
+            <Grid.Col span={{ base: 12, md: 8 }}>
+              <WorldMap
+                label="World map of settled BTC by partner country, darker for more; the table beside it lists the same figures"
+                unit="BTC"
+                values={countries.map(([c, s]) => ({
+                  country: c,
+                  value: plotBtc(s.toString()),
+                  text: formatBtc(s),
+                }))}
+                onCountryClick={(country) => onDrill({ country })}
+              />
+            </Grid.Col>
+            <Grid.Col span={{ base: 12, md: 4 }}>
+              <DataTable
+                caption="Settled volume by partner country"
+                columns={[
+                  { key: 'country', header: 'Country', value: ([c]: [string, bigint]) => c },
+                  {
+                    key: 'sats',
+                    header: 'BTC',
+                    value: ([, s]: [string, bigint]) => s.toString(),
+                    render: ([, s]) => formatBtc(s),
+                    align: 'right',
+                  },
+                ]}
+                rows={countries}
+                rowKey={([c]) => c}
+                csvName="volume-by-country"
+                onRowClick={([c]) => onDrill({ country: c })}
+              />
+            </Grid.Col>
+          </Grid>
+        ) : (
+          <Empty>No partner countries yet.</Empty>
+        ),
+        12,
       )}
       {panel(
         'Mining output by region (BTC)',
