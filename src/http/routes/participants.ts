@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { deriveAddress, parseDescriptor } from '../../bitcoin';
+import { AppError, type Caller } from '../../kernel';
 import {
   KYC_STATUSES,
   PARTICIPANT_KINDS,
@@ -163,6 +165,13 @@ const text = (max: number) => z.string().max(max);
 
 export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   const registry = deps.services.registry;
+
+  /** A wallet the caller may see; another's is not found, exactly like one that does not exist. */
+  const visibleWallet = async (caller: Caller, id: string): Promise<WalletView> => {
+    const wallet = (await registry.listWallets(caller)).find((w) => w.id === id);
+    if (!wallet) throw new AppError('NOT_FOUND', `no wallet ${id} visible to you`);
+    return wallet;
+  };
 
   app.post(
     '/v1/participants',
@@ -548,20 +557,58 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   );
 
   app.get(
+    '/v1/wallets/:id',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'One wallet visible to the caller',
+        params: idParam('wal'),
+        response: { 200: walletSchema, ...commonErrors },
+      },
+    },
+    async (request) => presentWallet(await visibleWallet(callerOf(request), request.params.id)),
+  );
+
+  app.get(
     '/v1/wallets/:id/addresses',
     {
       schema: {
         tags: ['registry'],
-        summary: 'Receive addresses handed out',
+        summary:
+          'Receive addresses handed out (used), and optionally the next ones not yet handed out (unused)',
         params: idParam('wal'),
-        response: { 200: z.object({ addresses: z.array(receiveAddressSchema) }), ...commonErrors },
+        querystring: z.object({
+          unused: z.coerce.number().int().min(0).max(20).default(0).meta({
+            description:
+              'how many of the next receive addresses, not yet handed out, to derive and show (0–20)',
+          }),
+        }),
+        response: {
+          200: z.object({
+            addresses: z.array(receiveAddressSchema),
+            unused: z.array(z.object({ derivationIndex: z.number(), address: z.string() })),
+          }),
+          ...commonErrors,
+        },
       },
     },
-    async (request) => ({
-      addresses: (await registry.listWalletAddresses(callerOf(request), request.params.id)).map(
-        presentReceive,
-      ),
-    }),
+    async (request) => {
+      const caller = callerOf(request);
+      const addresses = await registry.listWalletAddresses(caller, request.params.id);
+      const unused: { derivationIndex: number; address: string }[] = [];
+      if (request.query.unused > 0) {
+        // The receive branch (BIP44 change = 0) from the next index on: what the platform's own
+        // wallet software should show too, so an officer can check the descriptor matches it.
+        const wallet = await visibleWallet(caller, request.params.id);
+        const descriptor = parseDescriptor(wallet.descriptor, wallet.network);
+        for (let i = 0; i < request.query.unused; i++) {
+          const derived = deriveAddress(descriptor, 0, wallet.nextIndex + i);
+          if (derived.address)
+            unused.push({ derivationIndex: wallet.nextIndex + i, address: derived.address });
+        }
+      }
+      return { addresses: addresses.map(presentReceive), unused };
+    },
   );
 
   app.post(
