@@ -18,3 +18,10 @@ export const idParam = (prefix: string) =>
   });
 
 export const dateTime = z.iso.datetime();
+
+/** A stored JSON value as a response object: the object itself, or null for anything else. */
+export function jsonObject(value: unknown): Record<string, unknown> | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? { ...(value as Record<string, unknown>) }
+    : null;
+}

@@ -96,6 +96,8 @@ export interface InvoiceView {
    */
   readonly gateOutcome: 'allow' | 'review' | 'block';
   readonly gateDecisions: readonly InvoiceGateDecision[];
+  /** The IVMS101 (Travel Rule) data supplied with the invoice, or null. */
+  readonly travelRule: unknown;
 }
 
 const SEVERITY = { allow: 0, review: 1, block: 2 } as const;
@@ -895,6 +897,7 @@ export class InvoiceService {
       })),
       gateOutcome: worstOf(decisionsOf(row.gateDecisions)),
       gateDecisions: decisionsOf(row.gateDecisions),
+      travelRule: row.travelRule ?? null,
     };
   }
 }

@@ -98,6 +98,8 @@ export interface PayoutView {
    * cancels it. The reasons are kept for the company, its platform and the supervisor.
    */
   readonly gate: PayoutGateView;
+  /** The IVMS101 (Travel Rule) data supplied with the payout, or null. */
+  readonly travelRule: unknown;
 }
 
 export interface PayoutGateView extends GateDecision {
@@ -269,6 +271,7 @@ export class PayoutService {
         requiredApprovals: requiredApprovals(settings, amountSats),
         gateDecision: { ...decision, resolution: null },
         memo: input.memo ?? '',
+        travelRule: input.travelRule ?? null,
         createdBy: caller.actorId,
         createdAt: now,
         updatedAt: now,
@@ -1277,6 +1280,7 @@ export class PayoutService {
       updatedAt: row.updatedAt,
       settlementId: row.settlementId,
       gate: gateView(row.gateDecision),
+      travelRule: row.travelRule ?? null,
     };
   }
 }

@@ -311,6 +311,8 @@ export const tradePayouts = pgTable(
       .notNull()
       .default(sql`0`),
     memo: text('memo').notNull().default(''),
+    /** IVMS101 data supplied with the payout (FATF R.16), as passed to the gate; kept on record. */
+    travelRule: jsonb('travel_rule'),
     createdBy: text('created_by').notNull(),
     createdAt: at('created_at').notNull(),
     approvedAt: at('approved_at'),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { INVOICE_STATUSES, type InvoiceView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, jsonObject } from '../schemas';
 
 /** Invoices (export side): BTCPay-like statuses, a fresh address, BIP21 URI and QR per invoice. */
 
@@ -54,6 +54,10 @@ export const invoiceSchema = z
         late: z.boolean(),
       }),
     ),
+    travelRule: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ description: 'the IVMS101 (Travel Rule) data supplied with it, or null' }),
   })
   .meta({ id: 'Invoice' });
 
@@ -71,6 +75,7 @@ export function presentInvoice(i: InvoiceView): z.infer<typeof invoiceSchema> {
     updatedAt: i.updatedAt.toISOString(),
     payments: i.payments.map((p) => ({ ...p, valueSats: p.valueSats.toString() })),
     gateDecisions: i.gateDecisions.map((d) => ({ ...d, reasons: [...d.reasons] })),
+    travelRule: jsonObject(i.travelRule),
   };
 }
 

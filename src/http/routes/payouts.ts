@@ -3,7 +3,7 @@ import { AppError } from '../../kernel';
 import { PAYOUT_STATUSES, type BatchView, type PayoutView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, jsonObject } from '../schemas';
 
 /** Payouts (import side): maker-checker approvals, batches, external signing. */
 
@@ -39,6 +39,10 @@ const payoutSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     settlementId: z.string().nullable(),
+    travelRule: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ description: 'the IVMS101 (Travel Rule) data supplied with it, or null' }),
   })
   .meta({ id: 'Payout' });
 
@@ -68,6 +72,7 @@ function presentPayout(p: PayoutView): z.infer<typeof payoutSchema> {
     feeShareSats: p.feeShareSats.toString(),
     approvals: p.approvals.map((a) => ({ actorId: a.actorId, at: a.at.toISOString() })),
     gate: { ...p.gate, reasons: [...p.gate.reasons] },
+    travelRule: jsonObject(p.travelRule),
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
   };

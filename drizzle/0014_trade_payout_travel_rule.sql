@@ -1,0 +1,1 @@
+ALTER TABLE "trade_payouts" ADD COLUMN "travel_rule" jsonb;
