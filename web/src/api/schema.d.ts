@@ -2208,10 +2208,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Receive addresses handed out */
+    /** Receive addresses handed out (used), and optionally the next ones not yet handed out (unused) */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description how many of the next receive addresses, not yet handed out, to derive and show (0–20) */
+          unused?: number;
+        };
         header?: never;
         path: {
           id: string;
@@ -2228,6 +2231,10 @@ export interface paths {
           content: {
             'application/json': {
               addresses: components['schemas']['ReceiveAddress'][];
+              unused: {
+                derivationIndex: number;
+                address: string;
+              }[];
             };
           };
         };
@@ -2353,6 +2360,89 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/wallets/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One wallet visible to the caller */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Wallet'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -8547,6 +8637,10 @@ export interface components {
         signalsRbf: boolean;
         late: boolean;
       }[];
+      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
+      travelRule: {
+        [key: string]: unknown;
+      } | null;
     };
     PayoutInput: {
       id: string;
@@ -8590,6 +8684,10 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       settlementId: string | null;
+      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
+      travelRule: {
+        [key: string]: unknown;
+      } | null;
     };
     PayoutBatchInput: {
       id: string;
@@ -9183,6 +9281,10 @@ export interface components {
         signalsRbf: boolean;
         late: boolean;
       }[];
+      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
+      travelRule: {
+        [key: string]: unknown;
+      } | null;
     };
     Payout: {
       id: string;
@@ -9226,6 +9328,10 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       settlementId: string | null;
+      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
+      travelRule: {
+        [key: string]: unknown;
+      } | null;
     };
     PayoutBatch: {
       id: string;
