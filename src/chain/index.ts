@@ -39,3 +39,7 @@ export type {
   WatcherLogger,
   WatcherProgress,
 } from './watcher';
+export { startSimnetEsploraServer } from './simnet/esplora';
+export type { SimnetEsploraServer, SimnetEsploraServerOptions } from './simnet/esplora';
+export { EsploraChainSource, EsploraClient, GENESIS_HASHES, satPerVbToSatPerKvB } from './esplora';
+export type { EsploraChainSourceOptions, EsploraClientOptions } from './esplora';

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   INVALID_BLOCK: 'A block or transaction could not be parsed or does not verify.',
   TX_REJECTED: 'The chain refused a transaction; the message says why.',
   CHAIN_UNAVAILABLE: 'The chain source could not be reached.',
+  CHAIN_UNSUPPORTED: 'The configured chain source does not offer this operation.',
   BLOCK_NOT_FOUND: 'No block with that hash or height.',
   TX_NOT_FOUND: 'No transaction with that id.',
   INSUFFICIENT_FUNDS: 'The available coins do not cover the amount and fee.',

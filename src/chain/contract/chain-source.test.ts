@@ -5,7 +5,9 @@ import { BlockFileChainSource } from '../blockfile/source';
 import { readBtcdReorgFile } from '../blockfile/btcd-reorg.fixture';
 import { z } from 'zod';
 import { BitcoindChainSource } from '../bitcoind';
+import { EsploraChainSource } from '../esplora';
 import { Simnet, SimnetChainSource, startSimnetRpcServer } from '../simnet';
+import { startSimnetEsploraServer } from '../simnet/esplora';
 import { fund, p2wpkhOf, signedTx, testKey } from '../simnet/testing';
 import { chainSourceContract } from './chain-source.contract';
 
@@ -81,6 +83,40 @@ chainSourceContract('bitcoind over simnet JSON-RPC', async () => {
       const [coin] = simnet
         .listUnspent(miner.script)
         .filter((utxo) => simnet.height + 1 - utxo.height >= 100);
+      if (!coin) throw new Error('no mature coin after funding');
+      return signedTx(
+        [{ utxo: coin }],
+        [{ script: payee.script, value: coin.value - 10_000n }],
+        [minerKey.secret],
+      ).extract();
+    },
+    close: async () => {
+      await server.close();
+      await db.close();
+    },
+  };
+});
+
+// The Esplora adapter end to end: real HTTP to simnet's Esplora-compatible server, under a
+// path prefix as public instances serve it (/testnet/api, /signet/api). Esplora has no mining
+// endpoint: blocks are mined on the simnet behind the server.
+chainSourceContract('esplora over simnet REST', async () => {
+  const db = await openTestDatabase();
+  const simnet = await Simnet.open({ db, clock: new ManualClock('2025-01-01T00:00:00Z') });
+  const server = await startSimnetEsploraServer({ simnet, port: 0, basePath: '/regtest/api' });
+  const source = await EsploraChainSource.connect({
+    network: 'regtest',
+    client: { url: server.url, retries: 0 },
+  });
+  const minerKey = testKey('contract esplora miner');
+  const miner = p2wpkhOf(minerKey);
+  const payee = p2wpkhOf(testKey('contract esplora payee'));
+  await simnet.mine(1, miner.script);
+  return {
+    source,
+    mine: (n) => simnet.mine(n, miner.script),
+    fundedTx: async () => {
+      const [coin] = await fund(simnet, miner.script, 1);
       if (!coin) throw new Error('no mature coin after funding');
       return signedTx(
         [{ utxo: coin }],
