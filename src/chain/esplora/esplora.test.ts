@@ -290,15 +290,22 @@ describe('esplora adapter over simnet REST', () => {
     expect((await failure(source.getBlock('not a hash'))).code).toBe('VALIDATION_FAILED');
   });
 
-  it('reports a block that left the best chain with confirmations -1', async () => {
-    const source = await connectTo(esplora.url);
+  it('a block that left the best chain: BLOCK_NOT_FOUND as electrs, confirmations -1 where served', async () => {
     const [stale] = await simnet.mine(1, miner.script);
     await simnet.invalidateBlock(stale ?? '');
     await simnet.mine(2, payee.script);
-    expect(await source.getBlockHeader(stale ?? '')).toMatchObject({
-      hash: stale,
-      confirmations: -1,
-    });
+    // electrs keeps only best-chain headers: the block is gone from /block/:hash.
+    const source = await connectTo(esplora.url);
+    expect((await failure(source.getBlockHeader(stale ?? ''))).code).toBe('BLOCK_NOT_FOUND');
+    expect((await failure(source.getBlock(stale ?? ''))).code).toBe('BLOCK_NOT_FOUND');
+    // A server that still serves it reports it off the chain, as Bitcoin Core counts (-1).
+    const serving = await startSimnetEsploraServer({ simnet, port: 0, serveStaleBlocks: true });
+    try {
+      const header = await (await connectTo(serving.url)).getBlockHeader(stale ?? '');
+      expect(header).toMatchObject({ hash: stale, confirmations: -1 });
+    } finally {
+      await serving.close();
+    }
   });
 
   it('refuses malformed answers with CHAIN_UNAVAILABLE naming the endpoint', async () => {

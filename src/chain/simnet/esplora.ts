@@ -29,6 +29,12 @@ export interface SimnetEsploraServerOptions {
   readonly host?: string;
   /** Path prefix the API is served under, e.g. `/regtest/api` (default: none). */
   readonly basePath?: string;
+  /**
+   * Serve blocks that left the best chain (default false: electrs keeps only best-chain
+   * headers, so such a block answers 404 on /block/:hash and its sub-resources, and its
+   * status `in_best_chain: false`).
+   */
+  readonly serveStaleBlocks?: boolean;
 }
 
 export interface SimnetEsploraServer {
@@ -95,9 +101,11 @@ function hashParam(value: string): string {
   return value.toLowerCase();
 }
 
-function requireBlock(simnet: Simnet, value: string): BlockEntry {
+function requireBlock(simnet: Simnet, value: string, serveStale: boolean): BlockEntry {
   const entry = simnet.block(hashParam(value));
-  if (!entry) throw new HttpError(404, 'Block not found');
+  if (!entry || (!serveStale && !simnet.isActive(entry.hash))) {
+    throw new HttpError(404, 'Block not found');
+  }
   return entry;
 }
 
@@ -265,6 +273,7 @@ function requireTx(simnet: Simnet, value: string): Tx {
 
 async function route(
   simnet: Simnet,
+  serveStale: boolean,
   method: string,
   segments: readonly string[],
   query: URLSearchParams,
@@ -284,11 +293,11 @@ async function route(
       return text(found);
     }
     if (first === 'block' && second !== undefined) {
-      if (length === 2) return json(blockJson(simnet, requireBlock(simnet, second)));
+      if (length === 2) return json(blockJson(simnet, requireBlock(simnet, second, serveStale)));
       if (length === 3 && third === 'status') {
         const hash = hashParam(second);
         if (!simnet.isActive(hash)) return json({ in_best_chain: false });
-        const entry = requireBlock(simnet, hash);
+        const entry = requireBlock(simnet, hash, true);
         return json({
           in_best_chain: true,
           height: entry.height,
@@ -297,12 +306,15 @@ async function route(
       }
       if (length === 3 && third === 'header') {
         return text(
-          Buffer.from(serializeHeader(requireBlock(simnet, second).block.header)).toString('hex'),
+          Buffer.from(
+            serializeHeader(requireBlock(simnet, second, serveStale).block.header),
+          ).toString('hex'),
         );
       }
-      if (length === 3 && third === 'raw') return binary(requireBlock(simnet, second).block.raw);
+      if (length === 3 && third === 'raw')
+        return binary(requireBlock(simnet, second, serveStale).block.raw);
       if (length === 3 && third === 'txids') {
-        return json(requireBlock(simnet, second).block.txs.map((tx) => tx.txid));
+        return json(requireBlock(simnet, second, serveStale).block.txs.map((tx) => tx.txid));
       }
     }
     if (first === 'tx' && second !== undefined && length === 3) {
@@ -365,6 +377,7 @@ export async function startSimnetEsploraServer(
     );
   }
   const { simnet } = options;
+  const serveStale = options.serveStaleBlocks ?? false;
   const server = createServer((request, response) => {
     void (async () => {
       let reply: Reply;
@@ -379,7 +392,14 @@ export async function startSimnetEsploraServer(
           : [];
         const body = request.method === 'POST' ? await readBody(request) : '';
         if (!inside) throw new HttpError(404, `endpoint does not exist "${url.pathname}"`);
-        reply = await route(simnet, request.method ?? 'GET', segments, url.searchParams, body);
+        reply = await route(
+          simnet,
+          serveStale,
+          request.method ?? 'GET',
+          segments,
+          url.searchParams,
+          body,
+        );
       } catch (error) {
         reply =
           error instanceof HttpError
