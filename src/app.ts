@@ -4,6 +4,7 @@ import { openDatabase } from './db';
 import {
   BitcoindChainSource,
   ChainWatcher,
+  EsploraChainSource,
   Simnet,
   SimnetChainSource,
   type ChainSource,
@@ -35,7 +36,8 @@ export interface OpenPlatformOptions {
   random?: Random;
   migrate?: boolean;
   /**
-   * Open the configured chain source too (simnet over the platform database, or Bitcoin Core):
+   * Open the configured chain source too (simnet over the platform database, Bitcoin Core or
+   * an Esplora server):
    * the server and the demo need it; short CLI commands do not load the chain.
    */
   chain?: boolean;
@@ -65,6 +67,13 @@ export async function openPlatform(
       if (config.CHAIN === 'simnet') {
         simnet = await Simnet.open({ db, clock });
         chain = new SimnetChainSource(simnet);
+      } else if (config.CHAIN === 'esplora') {
+        if (!config.ESPLORA_URL || !config.NETWORK)
+          throw new AppError('CONFIG_INVALID', 'ESPLORA_URL and NETWORK are required');
+        chain = await EsploraChainSource.connect({
+          network: config.NETWORK,
+          client: { url: config.ESPLORA_URL },
+        });
       } else {
         // CHAIN=bitcoind (the config schema admits no other value).
         if (!config.BITCOIND_URL || !config.NETWORK)

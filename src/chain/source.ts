@@ -2,11 +2,13 @@ import type { NetworkName } from '../kernel';
 
 /**
  * The one interface through which Tradeclear reaches a Bitcoin chain. Adapters: simnet (the
- * embedded chain) and bitcoind (Bitcoin Core JSON-RPC); an esplora (REST) adapter is not built yet. Hashes and txids are hex in
- * the usual display (reversed) byte order; blocks and transactions travel as raw consensus bytes.
+ * embedded chain), bitcoind (Bitcoin Core JSON-RPC), esplora (the Esplora HTTP API) and a
+ * read-only block file source. Hashes and txids are hex in the usual display (reversed) byte
+ * order; blocks and transactions travel as raw consensus bytes.
  *
  * Failures are AppErrors: BLOCK_NOT_FOUND, TX_NOT_FOUND, TX_REJECTED (with the reason the node
- * gave), CHAIN_UNAVAILABLE (the source could not be reached).
+ * gave), CHAIN_UNAVAILABLE (the source could not be reached), CHAIN_UNSUPPORTED (the source
+ * cannot do this at all: testMempoolAccept on an Esplora server without POST /txs/test).
  */
 export interface ChainTip {
   readonly height: number;

@@ -27,10 +27,11 @@ export const configSchema = z
       .default('info'),
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
     SCHEME_NAME: z.string().min(1).default('Tradeclear demo scheme'),
-    // An Esplora (REST) adapter is designed for but not built yet; only these two are accepted.
-    CHAIN: z.enum(['simnet', 'bitcoind']).default('simnet'),
+    CHAIN: z.enum(['simnet', 'bitcoind', 'esplora']).default('simnet'),
     NETWORK: z.enum(NETWORK_NAMES).optional(),
     BITCOIND_URL: z.url().optional(),
+    // The base of an Esplora HTTP API, with the instance's path prefix (https://host/testnet/api).
+    ESPLORA_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
     SIMNET_BLOCK_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(30),
   })
   .superRefine((value, ctx) => {
@@ -39,6 +40,13 @@ export const configSchema = z
         code: 'custom',
         path: ['BITCOIND_URL'],
         message: 'is required when CHAIN=bitcoind',
+      });
+    }
+    if (value.CHAIN === 'esplora' && !value.ESPLORA_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ESPLORA_URL'],
+        message: 'is required when CHAIN=esplora',
       });
     }
     if (value.CHAIN !== 'simnet' && !value.NETWORK) {

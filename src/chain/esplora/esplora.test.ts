@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type Database } from '../../db';
-import { isAppError, ManualClock } from '../../kernel';
+import { isAppError, loadConfig, ManualClock } from '../../kernel';
 import { parseTransaction } from '../../bitcoin';
 import { UNFUNDED_TX } from '../contract/chain-source.contract';
 import { Simnet } from '../simnet';
@@ -417,5 +417,38 @@ describe('Esplora fee estimates', () => {
     expect(pickEstimate(documented, 12)).toBe(1.027);
     expect(pickEstimate(documented, 1008)).toBe(1.027);
     expect(pickEstimate({}, 6)).toBeUndefined();
+  });
+});
+
+describe('configuration: CHAIN=esplora', () => {
+  const message = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return 'accepted';
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  };
+
+  it('needs ESPLORA_URL (http or https) and an explicit NETWORK, naming what is wrong', () => {
+    expect(message({ CHAIN: 'esplora', NETWORK: 'signet' })).toContain(
+      'ESPLORA_URL is required when CHAIN=esplora',
+    );
+    expect(
+      message({ CHAIN: 'esplora', NETWORK: 'signet', ESPLORA_URL: 'ftp://host/signet/api' }),
+    ).toContain('ESPLORA_URL must be an http or https URL');
+    expect(message({ CHAIN: 'esplora', ESPLORA_URL: 'https://host/signet/api' })).toContain(
+      'NETWORK is required when CHAIN=esplora',
+    );
+    const config = loadConfig({
+      CHAIN: 'esplora',
+      NETWORK: 'signet',
+      ESPLORA_URL: 'https://host/signet/api',
+    });
+    expect(config).toMatchObject({
+      CHAIN: 'esplora',
+      NETWORK: 'signet',
+      ESPLORA_URL: 'https://host/signet/api',
+    });
   });
 });

@@ -63,6 +63,43 @@ test('simnet serves JSON-RPC on the printed URL and mines at the block interval'
   expect(lines).toContain('simnet: stopping');
 });
 
+test('with --esplora-port it also serves the Esplora HTTP API over the same chain', async () => {
+  const lines: string[] = [];
+  const controller = new AbortController();
+  const program = new Command().exitOverride();
+  registerSimnetCommands(program, {
+    openDatabase: () => openTestDatabase(),
+    io: { stdout: (text) => lines.push(text), stderr: (text) => lines.push(text) },
+    signal: controller.signal,
+  });
+  const running = program.parseAsync(
+    [
+      'simnet',
+      '--rpc-port',
+      '0',
+      '--esplora-port',
+      '0',
+      '--block-interval',
+      '0.2',
+      '--mine-to',
+      MINE_TO,
+    ],
+    { from: 'user' },
+  );
+  const url = await waitFor(
+    () => lines.map((line) => /Esplora: +(\S+)/.exec(line)?.[1]).find(Boolean),
+    'the Esplora URL',
+  );
+  const height = async () => Number(await (await fetch(`${url}/blocks/tip/height`)).text());
+  await waitFor(async () => ((await height()) >= 2 ? true : undefined), 'two mined blocks');
+  const tip = await (await fetch(`${url}/blocks/tip/hash`)).text();
+  const block = (await (await fetch(`${url}/block/${tip}`)).json()) as { id: string };
+  expect(block.id).toBe(tip);
+  controller.abort();
+  await running;
+  expect(lines).toContain('simnet: stopping');
+});
+
 test('bad options are refused with a message naming them', async () => {
   const program = new Command().exitOverride();
   let opened = false;
@@ -79,5 +116,8 @@ test('bad options are refused with a message naming them', async () => {
   await expect(
     program.parseAsync(['simnet', '--block-interval', '5'], { from: 'user' }),
   ).rejects.toThrow(/--mine-to is required/);
+  await expect(
+    program.parseAsync(['simnet', '--esplora-port', 'http'], { from: 'user' }),
+  ).rejects.toThrow(/--esplora-port must be a port number/);
   expect(opened).toBe(false);
 });

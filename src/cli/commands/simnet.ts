@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { AppError, systemClock, type Clock } from '../../kernel';
 import type { Database } from '../../db';
-import { Simnet, startSimnetRpcServer } from '../../chain';
+import { Simnet, startSimnetEsploraServer, startSimnetRpcServer } from '../../chain';
 import { processIo, type CliIo } from '../io';
 
 /** What the `simnet` command needs; the composition root passes the configured database. */
@@ -18,20 +18,21 @@ export interface SimnetCommandDeps {
 interface SimnetCommandOptions {
   rpcPort: string;
   rpcHost: string;
+  esploraPort?: string;
   rpcUser: string;
   rpcPassword?: string;
   blockInterval: string;
   mineTo?: string;
 }
 
-function parsePort(value: string): number {
+function parsePort(value: string, option = 'rpc-port'): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65_535) {
     throw new AppError(
       'VALIDATION_FAILED',
-      `--rpc-port must be a port number from 0 to 65535, got "${value}"`,
+      `--${option} must be a port number from 0 to 65535, got "${value}"`,
       {
-        issues: [{ field: 'rpc-port', message: 'not a port number' }],
+        issues: [{ field: option, message: 'not a port number' }],
       },
     );
   }
@@ -51,8 +52,8 @@ function parseInterval(value: string): number {
 
 /**
  * `tradeclear simnet`: runs the embedded regtest-like chain, persisted in the configured
- * database, with its Bitcoin Core JSON-RPC server, optionally mining a block every
- * `--block-interval` seconds to `--mine-to`.
+ * database, with its Bitcoin Core JSON-RPC server (and, with `--esplora-port`, an Esplora HTTP
+ * API), optionally mining a block every `--block-interval` seconds to `--mine-to`.
  */
 export function registerSimnetCommands(program: Command, deps: SimnetCommandDeps): void {
   program
@@ -62,6 +63,10 @@ export function registerSimnetCommands(program: Command, deps: SimnetCommandDeps
     .option('--rpc-host <host>', 'interface to listen on', '127.0.0.1')
     .option('--rpc-user <user>', 'JSON-RPC user name', 'simnet')
     .option('--rpc-password <password>', 'JSON-RPC password (default: a random one, printed)')
+    .option(
+      '--esplora-port <port>',
+      'also serve the Esplora HTTP API on this port, on the same interface (0 picks a free one)',
+    )
     .option('--block-interval <seconds>', 'mine a block every N seconds (0: only on request)', '0')
     .option('--mine-to <address>', 'regtest address the automatic blocks pay')
     .action((options: SimnetCommandOptions) => runSimnet(options, deps));
@@ -70,6 +75,8 @@ export function registerSimnetCommands(program: Command, deps: SimnetCommandDeps
 async function runSimnet(options: SimnetCommandOptions, deps: SimnetCommandDeps): Promise<void> {
   const io = deps.io ?? processIo;
   const port = parsePort(options.rpcPort);
+  const esploraPort =
+    options.esploraPort === undefined ? undefined : parsePort(options.esploraPort, 'esplora-port');
   const interval = parseInterval(options.blockInterval);
   if (interval > 0 && !options.mineTo) {
     throw new AppError(
@@ -82,6 +89,7 @@ async function runSimnet(options: SimnetCommandOptions, deps: SimnetCommandDeps)
   }
   const db = await deps.openDatabase();
   let server: Awaited<ReturnType<typeof startSimnetRpcServer>> | undefined;
+  let esplora: Awaited<ReturnType<typeof startSimnetEsploraServer>> | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     const simnet = await Simnet.open({ db, clock: deps.clock ?? systemClock });
@@ -94,11 +102,19 @@ async function runSimnet(options: SimnetCommandOptions, deps: SimnetCommandDeps)
       username: options.rpcUser,
       password,
     });
+    if (esploraPort !== undefined) {
+      esplora = await startSimnetEsploraServer({
+        simnet,
+        port: esploraPort,
+        host: options.rpcHost,
+      });
+    }
     const tip = simnet.tip();
     io.stdout(`simnet (regtest) at height ${tip.height}, tip ${tip.hash}`);
     io.stdout(`  JSON-RPC: ${server.url}`);
     io.stdout(`  user:     ${options.rpcUser}`);
     if (!options.rpcPassword) io.stdout(`  password: ${password}`);
+    if (esplora) io.stdout(`  Esplora:  ${esplora.url}`);
     if (payTo) {
       io.stdout(`  mining a block every ${interval} s to ${options.mineTo}`);
       timer = setInterval(() => {
@@ -123,6 +139,7 @@ async function runSimnet(options: SimnetCommandOptions, deps: SimnetCommandDeps)
     io.stdout('simnet: stopping');
   } finally {
     if (timer) clearInterval(timer);
+    await esplora?.close();
     await server?.close();
     await db.close();
   }
