@@ -9,11 +9,32 @@ import EChartCanvas from './EChartCanvas';
 import type { WorldMapProps } from './WorldMap';
 
 const MAP_NAME = 'world-110m';
-/** Antarctica (ISO 3166-1 numeric 010): no trade partner, and half the map's height. */
+/** Antarctica (ISO 3166-1 numeric 010): no trade partner, and a third of the map's height. */
 const LEFT_OUT = new Set(['010']);
 /** Low and high ends of the colour scale (Mantine blue.1 and blue.9); no data: gray.3. */
-const SCALE = ['#d0ebff', '#1864ab'];
+const SCALE = ['#d0ebff', '#1864ab'] as const;
 const NO_DATA = '#dee2e6';
+
+type Position = number[];
+interface CountryFeature {
+  type: 'Feature';
+  properties: { name: string };
+  geometry:
+    | { type: 'Polygon'; coordinates: Position[][] }
+    | { type: 'MultiPolygon'; coordinates: Position[][][] };
+}
+
+/**
+ * A ring that crosses the antimeridian jumps from +180° to −180° (Russia's Chukotka, Fiji): on a
+ * flat map the jump would be drawn as a line across the world, so such a ring's western
+ * longitudes move east by 360° (the country then reaches a little past the map's right edge).
+ */
+function unwrapRing(ring: Position[]): Position[] {
+  const crosses = ring.some(
+    (p, i) => i > 0 && Math.abs((p[0] ?? 0) - (ring[i - 1]?.[0] ?? 0)) > 180,
+  );
+  return crosses ? ring.map(([lon = 0, lat = 0]) => [lon < 0 ? lon + 360 : lon, lat]) : ring;
+}
 
 /** Natural Earth's short names by ISO 3166-1 alpha-2 code, for the tooltip. */
 const countryNames = new Map<string, string>();
@@ -26,17 +47,35 @@ const countryNames = new Map<string, string>();
 function registerWorld(): void {
   if (echarts.getMap(MAP_NAME)) return;
   const collection = feature(countries110m, countries110m.objects.countries);
-  const features = collection.features.flatMap((f) => {
+  const features = collection.features.flatMap((f): CountryFeature[] => {
     const numeric = f.id === undefined ? undefined : String(f.id);
-    // Every country of the 1:110m file is a polygon or several; anything else is left out.
     if (numeric && LEFT_OUT.has(numeric)) return [];
-    if (f.geometry.type !== 'Polygon' && f.geometry.type !== 'MultiPolygon') return [];
     const label = f.properties.name;
     const code = numeric === undefined ? undefined : numericToAlpha2(numeric);
     if (code) countryNames.set(code, label);
-    return [
-      { type: 'Feature' as const, properties: { name: code ?? label }, geometry: f.geometry },
-    ];
+    const properties = { name: code ?? label };
+    // Every country of the 1:110m file is a polygon or several; anything else is left out.
+    const geometry = f.geometry;
+    if (geometry.type === 'Polygon')
+      return [
+        {
+          type: 'Feature',
+          properties,
+          geometry: { type: 'Polygon', coordinates: geometry.coordinates.map(unwrapRing) },
+        },
+      ];
+    if (geometry.type === 'MultiPolygon')
+      return [
+        {
+          type: 'Feature',
+          properties,
+          geometry: {
+            type: 'MultiPolygon',
+            coordinates: geometry.coordinates.map((polygon) => polygon.map(unwrapRing)),
+          },
+        },
+      ];
+    return [];
   });
   echarts.registerMap(MAP_NAME, { type: 'FeatureCollection', features });
 }
@@ -50,7 +89,10 @@ export default function WorldMapCanvas({
   onCountryClick,
 }: WorldMapProps) {
   registerWorld();
-  const max = values.reduce((m, v) => Math.max(m, v.value), 0);
+  const largest = values.reduce<(typeof values)[number] | undefined>(
+    (top, v) => (!top || v.value > top.value ? v : top),
+    undefined,
+  );
   const option = useMemo<EChartsOption>(() => {
     const texts = new Map(values.map((v) => [v.country, v.text]));
     return {
@@ -61,26 +103,34 @@ export default function WorldMapCanvas({
           const code = p?.name ?? '';
           const name = countryNames.get(code) ?? code;
           const text = texts.get(code);
-          return text === undefined
-            ? `${name} (${code}): no settlements`
-            : `${name} (${code}): ${text} ${unit}`;
+          return `${name} (${code}): ${text ?? 'no settlements'}`;
         },
       },
       // The scale is drawn as an HTML legend below (real text, readable by everyone).
-      visualMap: { show: false, min: 0, max: max || 1, inRange: { color: SCALE } },
+      visualMap: {
+        show: false,
+        min: 0,
+        max: largest?.value || 1,
+        inRange: { color: [...SCALE] },
+      },
       series: [
         {
           type: 'map',
           map: MAP_NAME,
           roam: false,
           selectedMode: false,
+          // Fill the box: the default leaves a wide margin around a map this size.
+          left: 0,
+          right: 0,
+          top: 4,
+          bottom: 4,
           itemStyle: { areaColor: NO_DATA, borderColor: '#ffffff', borderWidth: 0.5 },
           emphasis: { label: { show: false }, itemStyle: { areaColor: '#fab005' } },
           data: values.map((v) => ({ name: v.country, value: v.value })),
         },
       ],
     };
-  }, [values, max, unit]);
+  }, [values, largest]);
   return (
     <>
       <EChartCanvas
@@ -101,9 +151,7 @@ export default function WorldMapCanvas({
             background: `linear-gradient(to right, ${SCALE[0]}, ${SCALE[1]})`,
           }}
         />
-        <Text size="xs">
-          {values.find((v) => v.value === max)?.text ?? '0'} {unit}
-        </Text>
+        <Text size="xs">{largest?.text ?? `0 ${unit}`}</Text>
         <div style={{ width: 14, height: 10, background: NO_DATA, borderRadius: 2 }} />
         <Text size="xs">no settlements</Text>
       </Group>

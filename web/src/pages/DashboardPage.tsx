@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import {
   Badge,
@@ -47,6 +47,9 @@ function sumBy<T>(
 
 /** The settlements behind a chart point: filtered, sorted and paged by the server. */
 function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void }) {
+  // The rows open below the charts: bring them into view, or a click on the map seems to do nothing.
+  const panel = useRef<HTMLDivElement>(null);
+  useEffect(() => panel.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' }), []);
   const [page, setPage] = useState(1);
   const [sort, setSort] = useState<NonNullable<SettlementQuery['sort']>>('settledAt');
   const [order, setOrder] = useState<'asc' | 'desc'>('desc');
@@ -90,7 +93,7 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
     );
   };
   return (
-    <Paper withBorder p="md" data-testid="drilldown">
+    <Paper withBorder p="md" data-testid="drilldown" ref={panel}>
       <Group justify="space-between" mb="sm">
         <Title order={2} size="h4">
           Settlements behind the chart: {label || 'all'}
@@ -164,6 +167,14 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
               total={Math.max(1, Math.ceil(rows.data.total / rows.data.pageSize))}
               value={page}
               onChange={setPage}
+              getControlProps={(control) => ({
+                'aria-label':
+                  control === 'previous'
+                    ? 'Previous page of settlements'
+                    : control === 'next'
+                      ? 'Next page of settlements'
+                      : control,
+              })}
             />
           </Group>
         </>
