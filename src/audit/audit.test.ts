@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { openTestDatabase, TEST_DRIVERS, type Database } from '../db';
-import { ManualClock, systemCaller } from '../kernel';
-import { eventHash, listAuditEvents, recordAudit, verifyAuditChain } from '.';
+import { ManualClock, systemCaller, type Caller } from '../kernel';
+import { eventHash, listAuditEvents, recordAudit, recordAuditBatch, verifyAuditChain } from '.';
 
 describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
   let db: Database;
@@ -115,6 +115,85 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
       ),
     );
     expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 20 });
+  });
+
+  it('appends a batch in order, each event linked to the one before, as single appends would', async () => {
+    db = await openTestDatabase(driver);
+    await seed(2);
+    const clock = new ManualClock('2026-07-02T00:00:00Z');
+    const officer: Caller = {
+      role: 'supervisor',
+      participantId: 'par_supervisor',
+      platformId: null,
+      actorId: 'usr_officer',
+      requestId: 'req_1',
+    };
+    const entries = Array.from({ length: 40 }, (_, i) => ({
+      caller: i % 2 === 0 ? systemCaller() : officer,
+      entry: {
+        action: 'decision.made',
+        entityType: 'decision',
+        entityId: `dec_${i}`,
+        ...(i % 3 === 0 ? {} : { before: { n: i } }),
+        after: { n: i, name: 'Ρομάσκα — 株式会社 "q" \\', big: 2n ** 70n },
+      },
+    }));
+    const ids = await db.transaction((tx) => recordAuditBatch(tx, clock, entries));
+    await seed(1);
+    expect(ids).toHaveLength(40);
+    const events = (await listAuditEvents(db.orm, { limit: 100 })).reverse();
+    expect(events.map((e) => e.entityId)).toEqual([
+      'thing-0',
+      'thing-1',
+      ...entries.map((e) => e.entry.entityId),
+      'thing-0',
+    ]);
+    for (const [i, event] of events.entries()) {
+      expect(eventHash(event.prevHash, event)).toBe(event.hash);
+      if (i > 0) expect(event.prevHash).toBe(events[i - 1]?.hash);
+    }
+    expect(events[2]?.before).toBeNull();
+    expect(events[3]).toMatchObject({
+      actor: 'usr_officer',
+      participantId: 'par_supervisor',
+      requestId: 'req_1',
+    });
+    expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 43 });
+  });
+
+  it('keeps the chain linear when batches and single appends run concurrently', async () => {
+    db = await openTestDatabase(driver);
+    const clock = new ManualClock('2026-07-01T00:00:00Z');
+    const entry = (id: string) => ({ action: 'x.y', entityType: 'x', entityId: id });
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        db.transaction(async (tx) => {
+          if (i % 2 === 0) await recordAudit(tx, systemCaller(), clock, entry(`single-${i}`));
+          else
+            await recordAuditBatch(
+              tx,
+              clock,
+              [0, 1, 2].map((j) => ({ caller: systemCaller(), entry: entry(`batch-${i}-${j}`) })),
+            );
+        }),
+      ),
+    );
+    expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 24 });
+  });
+
+  it('writes nothing of a batch when the surrounding transaction fails', async () => {
+    db = await openTestDatabase(driver);
+    await seed(1);
+    await expect(
+      db.transaction(async (tx) => {
+        await recordAuditBatch(tx, new ManualClock('2026-01-01'), [
+          { caller: systemCaller(), entry: { action: 'x.y', entityType: 'x', entityId: 'a' } },
+          { caller: systemCaller(), entry: { action: 'x.y', entityType: 'x', entityId: 'b' } },
+        ]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 1 });
   });
 
   it('writes nothing when the surrounding transaction fails', async () => {

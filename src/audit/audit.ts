@@ -66,6 +66,85 @@ export async function recordAudit(
   return event.id;
 }
 
+/**
+ * Appends several events to the audit chain in one statement, in the order given, each by its
+ * own caller: for a writer that commits a batch of changes (group commit) in one transaction.
+ * The chain is exactly what as many `recordAudit` calls would make: each event hashes the one
+ * before it (PostgreSQL's sha256 over `prevHash + "\n" + canonical body`, as `eventHash`), the
+ * head row is locked until the transaction ends and advanced to the last event.
+ */
+export async function recordAuditBatch(
+  tx: Orm,
+  clock: Clock,
+  items: ReadonlyArray<{ caller: Caller; entry: AuditEntry }>,
+): Promise<string[]> {
+  if (items.length === 0) return [];
+  const rows = items.map(({ caller, entry }, i) => {
+    const at = clock.now();
+    const event = {
+      id: newId('auditEvent', at),
+      at,
+      actor: caller.actorId,
+      actorRole: caller.role,
+      participantId: caller.participantId === 'system' ? null : caller.participantId,
+      action: entry.action,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      before: entry.before === undefined ? null : toJsonValue(entry.before),
+      after: entry.after === undefined ? null : toJsonValue(entry.after),
+      requestId: caller.requestId,
+    };
+    return {
+      ord: i + 1,
+      id: event.id,
+      at: at.toISOString(),
+      actor: event.actor,
+      actor_role: event.actorRole,
+      participant_id: event.participantId,
+      action: event.action,
+      entity_type: event.entityType,
+      entity_id: event.entityId,
+      before: event.before,
+      after: event.after,
+      request_id: event.requestId,
+      body: eventBody(event),
+    };
+  });
+  // `chain` walks the events in order from the locked head, hashing each onto the previous;
+  // the insert takes them sorted by that order, so their seq follows the chain.
+  await tx.execute(sql`
+    with recursive input as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+        ord int, id text, at timestamptz, actor text, actor_role text, participant_id text,
+        action text, entity_type text, entity_id text, before jsonb, after jsonb,
+        request_id text, body text)
+    ), prev as (
+      select last_hash from audit_head where singleton = 1 for update
+    ), chain(ord, hash) as (
+      select 0, last_hash from prev
+      union all
+      select i.ord, encode(sha256(convert_to(c.hash || E'\n' || i.body, 'UTF8')), 'hex')
+        from chain c join input i on i.ord = c.ord + 1
+    ), inserted as (
+      insert into audit_events
+        (id, at, actor, actor_role, participant_id, action, entity_type, entity_id,
+         before, after, request_id, prev_hash, hash)
+      select i.id, i.at, i.actor, i.actor_role, i.participant_id, i.action, i.entity_type,
+             i.entity_id, i.before, i.after, i.request_id, p.hash, c.hash
+        from input i
+        join chain c on c.ord = i.ord
+        join chain p on p.ord = i.ord - 1
+       order by i.ord
+      returning id
+    )
+    update audit_head
+       set count = audit_head.count + (select count(*) from inserted),
+           last_hash = (select hash from chain order by ord desc limit 1),
+           last_id = (select id from input order by ord desc limit 1)
+     where audit_head.singleton = 1`);
+  return rows.map((r) => r.id);
+}
+
 export type AuditVerification =
   | { ok: true; events: number; headHash: string }
   | {

@@ -5,6 +5,7 @@ import {
   check,
   doublePrecision,
   index,
+  integer,
   jsonb,
   pgTable,
   primaryKey,
@@ -258,4 +259,41 @@ export const travelRuleMessages = pgTable(
     createdAt: at('created_at').notNull(),
   },
   (t) => [index('compliance_travel_rule_to_idx').on(t.toPlatformId, t.createdAt)],
+);
+
+/**
+ * Exposure to sanctioned addresses, kept up to date rather than searched for at every decision
+ * (rule.sanctioned-exposure@1): for each listed address that a transfer not blocked has used,
+ * every node of the scheme's transfer graph within `maxHops` of it (a node is a party, `p:<id>`,
+ * or an address, `a:<address>`; one hop is one transfer not blocked joining two nodes), with its
+ * distance. Built by the gate for the active list snapshots (`exposureState.listsKey`) and
+ * rebuilt when they change; each new or changed transfer updates it by a trigger
+ * (drizzle/*_compliance_exposure.sql).
+ */
+export const exposure = pgTable(
+  'compliance_exposure',
+  {
+    /** The listed address, as the transfers wrote it. */
+    address: text('address').notNull(),
+    node: text('node').notNull(),
+    hops: integer('hops').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.address, t.node] }),
+    index('compliance_exposure_node_idx').on(t.node),
+    check('compliance_exposure_hops', sql`${t.hops} >= 0`),
+  ],
+);
+
+/** For which list snapshots and how many hops `compliance_exposure` was built (one row). */
+export const exposureState = pgTable(
+  'compliance_exposure_state',
+  {
+    singleton: integer('singleton').primaryKey().default(1),
+    /** The active snapshot ids, sorted and comma-separated. */
+    listsKey: text('lists_key').notNull(),
+    maxHops: integer('max_hops').notNull(),
+    builtAt: at('built_at').notNull(),
+  },
+  (t) => [check('compliance_exposure_state_singleton', sql`${t.singleton} = 1`)],
 );

@@ -40,6 +40,7 @@ export function createCompliance(
     parties: options.parties ?? emptyPartySource,
   });
   const gate = new PolicyGate({
+    db: ports.db,
     clock: ports.clock,
     random: ports.random,
     screening,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AppError } from '../../kernel';
 import { RULES, type MonitoringFacts, type Rule } from './rules';
+import { windowKey, type WindowSpec } from './windows';
 
 export interface MonitoringConfigInput {
   reviewAt: number;
@@ -22,7 +23,9 @@ export interface MonitoringConfig {
   reviewAt: number;
   blockAt: number;
   rules: CompiledRule[];
-  /** The longest history any rule needs, in hours. */
+  /** Every window over earlier transfers the rules look at (one per distinct spec). */
+  windows: WindowSpec[];
+  /** The longest of those windows, in hours. */
   lookbackHours: number;
   exposureHops: number;
 }
@@ -98,6 +101,7 @@ export function compileMonitoring(input: MonitoringConfigInput): MonitoringConfi
     );
   }
   const rules: CompiledRule[] = [];
+  const windows = new Map<string, WindowSpec>();
   let lookbackHours = 0;
   let exposureHops = 0;
   for (const [i, entry] of parsed.data.rules.entries()) {
@@ -116,7 +120,10 @@ export function compileMonitoring(input: MonitoringConfigInput): MonitoringConfi
       );
     }
     rules.push({ rule, config: config.data });
-    lookbackHours = Math.max(lookbackHours, rule.windowHours(config.data));
+    for (const spec of rule.windows(config.data)) {
+      windows.set(windowKey(spec), spec);
+      lookbackHours = Math.max(lookbackHours, spec.hours);
+    }
     if (entry.rule.startsWith('rule.sanctioned-exposure@')) {
       exposureHops = Math.max(exposureHops, (config.data as { maxHops: number }).maxHops);
     }
@@ -125,6 +132,7 @@ export function compileMonitoring(input: MonitoringConfigInput): MonitoringConfi
     reviewAt: parsed.data.reviewAt,
     blockAt: parsed.data.blockAt,
     rules,
+    windows: [...windows.values()],
     lookbackHours,
     exposureHops,
   };

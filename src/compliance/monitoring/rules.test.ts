@@ -19,6 +19,7 @@ import {
   type Rule,
 } from './rules';
 import { compileMonitoring, DEFAULT_MONITORING, evaluateMonitoring } from './engine';
+import { windowsFromHistory, type WindowSpec } from './windows';
 
 const NOW = new Date('2026-07-01T12:00:00Z');
 const HOUR = 3_600_000;
@@ -45,7 +46,10 @@ const ago = (hours: number, overrides: Partial<MonitoredTransfer> = {}) =>
     ...overrides,
   });
 
-function facts(overrides: Partial<MonitoringFacts> = {}): MonitoringFacts {
+/** Facts with the company's earlier transfers as rows; `withWindows` aggregates them. */
+type FactsInput = Omit<MonitoringFacts, 'windows'> & { history: MonitoredTransfer[] };
+
+function facts(overrides: Partial<FactsInput> = {}): FactsInput {
   return {
     transfer: transfer(),
     counterpartyCountry: 'DE',
@@ -56,8 +60,13 @@ function facts(overrides: Partial<MonitoringFacts> = {}): MonitoringFacts {
     ...overrides,
   };
 }
-function run<C>(rule: Rule<C>, input: unknown, f: MonitoringFacts) {
-  return rule.evaluate(f, rule.configSchema.parse(input));
+function withWindows(f: FactsInput, specs: readonly WindowSpec[]): MonitoringFacts {
+  const { history, ...rest } = f;
+  return { ...rest, windows: windowsFromHistory(specs, f.transfer, history) };
+}
+function run<C>(rule: Rule<C>, input: unknown, f: FactsInput) {
+  const config = rule.configSchema.parse(input);
+  return rule.evaluate(withWindows(f, rule.windows(config)), config);
 }
 
 describe('rule.single-threshold@1', () => {
@@ -289,14 +298,14 @@ describe('the engine over the default rule set', () => {
   const config = compileMonitoring(DEFAULT_MONITORING);
   it('sums scores: review from 50, block from 100', () => {
     // high-risk jurisdiction 30 alone: allow.
-    expect(evaluateMonitoring(config, facts({ countryRiskLevel: 'high' }))).toMatchObject({
+    const evaluate = (f: FactsInput) => evaluateMonitoring(config, withWindows(f, config.windows));
+    expect(evaluate(facts({ countryRiskLevel: 'high' }))).toMatchObject({
       outcome: 'allow',
       score: 30,
     });
     // + sanctioned exposure at 2 hops (40) = 70: review.
     expect(
-      evaluateMonitoring(
-        config,
+      evaluate(
         facts({ countryRiskLevel: 'high', exposure: { hops: 2, address: 'a', listEntryId: 'e' } }),
       ),
     ).toMatchObject({ outcome: 'review', score: 70 });
@@ -306,6 +315,6 @@ describe('the engine over the default rule set', () => {
       exposure: { hops: 2, address: 'a', listEntryId: 'e' },
       contract: { openAmountSats: 1n, toleranceSats: 0n },
     });
-    expect(evaluateMonitoring(config, over)).toMatchObject({ outcome: 'block', score: 130 });
+    expect(evaluate(over)).toMatchObject({ outcome: 'block', score: 130 });
   });
 });

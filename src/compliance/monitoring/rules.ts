@@ -5,6 +5,7 @@
  * Fiat amounts are bigint minor units; a rule compares only amounts in its own currency.
  */
 import { z } from 'zod';
+import { windowKey, type WindowFacts, type WindowFactsByKey, type WindowSpec } from './windows';
 
 export interface MonitoredTransfer {
   transferId: string;
@@ -23,8 +24,11 @@ export interface MonitoringFacts {
   counterpartyCountry: string;
   countryRiskLevel: 'low' | 'medium' | 'high';
   contract: { openAmountSats: bigint; toleranceSats: bigint } | null;
-  /** The company's earlier transfers within the longest window any rule uses (excluding this one). */
-  history: MonitoredTransfer[];
+  /**
+   * Aggregates over the company's earlier transfers (this one excluded), one per window a rule
+   * asked for (`Rule.windows`), by `windowKey`.
+   */
+  windows: WindowFactsByKey;
   /** The nearest sanctioned address reachable from this transfer in the scheme's transfer graph. */
   exposure: { hops: number; address: string; listEntryId: string } | null;
 }
@@ -40,8 +44,8 @@ export interface Rule<C> {
   id: string;
   configSchema: z.ZodType<C>;
   evaluate(facts: MonitoringFacts, config: C): RuleResult;
-  /** Hours of history the rule looks at under this configuration. */
-  windowHours(config: C): number;
+  /** The windows over the company's earlier transfers the rule looks at under this configuration. */
+  windows(config: C): WindowSpec[];
 }
 
 const minor = z
@@ -56,13 +60,11 @@ const hours = z
   .max(24 * 365);
 
 const pass = (reason: string): RuleResult => ({ outcome: 'pass', score: 0, reason });
-const within = (facts: MonitoringFacts, windowHours: number): MonitoredTransfer[] => {
-  const from = facts.transfer.occurredAt.getTime() - windowHours * 3_600_000;
-  return facts.history.filter(
-    (t) =>
-      t.occurredAt.getTime() >= from &&
-      t.occurredAt.getTime() <= facts.transfer.occurredAt.getTime(),
-  );
+/** The window a rule asked for; the engine gathers every window of the configured rules. */
+const windowOf = (facts: MonitoringFacts, spec: WindowSpec): WindowFacts => {
+  const found = facts.windows.get(windowKey(spec));
+  if (!found) throw new Error(`monitoring facts lack the window ${windowKey(spec)}`);
+  return found;
 };
 const fmt = (value: bigint, cur: string) => {
   const s = value.toString().padStart(3, '0');
@@ -72,7 +74,7 @@ const fmt = (value: bigint, cur: string) => {
 export const singleThreshold: Rule<{ thresholdMinor: bigint; currency: string; score: number }> = {
   id: 'rule.single-threshold@1',
   configSchema: z.object({ thresholdMinor: minor, currency, score }).strict(),
-  windowHours: () => 0,
+  windows: () => [],
   evaluate(facts, c) {
     const t = facts.transfer;
     if (t.fiatCurrency !== c.currency || t.fiatMinor < c.thresholdMinor)
@@ -102,20 +104,37 @@ export const velocity: Rule<{
       score,
     })
     .strict(),
-  windowHours: (c) => c.windowHours,
+  // Every transfer counts; only those in the rule's currency are summed.
+  windows: (c) => [{ hours: c.windowHours }, { hours: c.windowHours, currency: c.currency }],
   evaluate(facts, c) {
-    const recent = [...within(facts, c.windowHours), facts.transfer];
-    const sum = recent
-      .filter((t) => t.fiatCurrency === c.currency)
-      .reduce((acc, t) => acc + t.fiatMinor, 0n);
-    if (recent.length <= c.maxCount && sum <= c.maxSumMinor) return pass('velocity within limits');
+    const t = facts.transfer;
+    const count = windowOf(facts, { hours: c.windowHours }).count + 1;
+    const sum =
+      windowOf(facts, { hours: c.windowHours, currency: c.currency }).fiatSum +
+      (t.fiatCurrency === c.currency ? t.fiatMinor : 0n);
+    if (count <= c.maxCount && sum <= c.maxSumMinor) return pass('velocity within limits');
     return {
       outcome: 'hit',
       score: c.score,
-      reason: `${recent.length} transfers summing ${fmt(sum, c.currency)} in ${c.windowHours} h (limits ${c.maxCount} and ${fmt(c.maxSumMinor, c.currency)})`,
+      reason: `${count} transfers summing ${fmt(sum, c.currency)} in ${c.windowHours} h (limits ${c.maxCount} and ${fmt(c.maxSumMinor, c.currency)})`,
     };
   },
 };
+
+/** The transfers just under the threshold (by at most marginPercent) within the window. */
+function structuringBand(c: {
+  thresholdMinor: bigint;
+  currency: string;
+  marginPercent: number;
+  windowHours: number;
+}): WindowSpec & { fiatFrom: bigint } {
+  return {
+    hours: c.windowHours,
+    currency: c.currency,
+    fiatFrom: (c.thresholdMinor * BigInt(100 - c.marginPercent)) / 100n,
+    fiatBelow: c.thresholdMinor,
+  };
+}
 
 export const structuring: Rule<{
   thresholdMinor: bigint;
@@ -136,13 +155,16 @@ export const structuring: Rule<{
       score,
     })
     .strict(),
-  windowHours: (c) => c.windowHours,
+  windows: (c) => [structuringBand(c)],
   evaluate(facts, c) {
-    const floor = (c.thresholdMinor * BigInt(100 - c.marginPercent)) / 100n;
-    const justUnder = (t: MonitoredTransfer) =>
-      t.fiatCurrency === c.currency && t.fiatMinor >= floor && t.fiatMinor < c.thresholdMinor;
-    if (!justUnder(facts.transfer)) return pass('not just under the threshold');
-    const count = within(facts, c.windowHours).filter(justUnder).length + 1;
+    const band = structuringBand(c);
+    const t = facts.transfer;
+    const justUnder =
+      t.fiatCurrency === c.currency &&
+      t.fiatMinor >= band.fiatFrom &&
+      t.fiatMinor < c.thresholdMinor;
+    if (!justUnder) return pass('not just under the threshold');
+    const count = windowOf(facts, band).count + 1;
     if (count < c.minCount) return pass(`${count} transfer(s) just under the threshold`);
     return {
       outcome: 'hit',
@@ -157,19 +179,20 @@ export const fanInOut: Rule<{ windowHours: number; maxCounterparties: number; sc
   configSchema: z
     .object({ windowHours: hours, maxCounterparties: z.number().int().positive(), score })
     .strict(),
-  windowHours: (c) => c.windowHours,
+  windows: (c) => [{ hours: c.windowHours, direction: 'same', counterparties: true }],
   evaluate(facts, c) {
     const direction = facts.transfer.direction;
-    const parties = new Set(
-      [...within(facts, c.windowHours), facts.transfer]
-        .filter((t) => t.direction === direction)
-        .map((t) => t.counterpartyId),
-    );
-    if (parties.size <= c.maxCounterparties) return pass('counterparty spread within limits');
+    // Distinct counterparties of the transfers in the current one's direction, it included.
+    const parties = windowOf(facts, {
+      hours: c.windowHours,
+      direction: 'same',
+      counterparties: true,
+    }).counterpartiesWithCurrent;
+    if (parties <= c.maxCounterparties) return pass('counterparty spread within limits');
     return {
       outcome: 'hit',
       score: c.score,
-      reason: `${direction === 'inbound' ? 'fan-in' : 'fan-out'}: ${parties.size} distinct counterparties in ${c.windowHours} h (limit ${c.maxCounterparties})`,
+      reason: `${direction === 'inbound' ? 'fan-in' : 'fan-out'}: ${parties} distinct counterparties in ${c.windowHours} h (limit ${c.maxCounterparties})`,
     };
   },
 };
@@ -179,13 +202,11 @@ export const passThrough: Rule<{ windowHours: number; minPercent: number; score:
   configSchema: z
     .object({ windowHours: hours, minPercent: z.number().int().min(1).max(100), score })
     .strict(),
-  windowHours: (c) => c.windowHours,
+  windows: (c) => [{ hours: c.windowHours, direction: 'inbound' }],
   evaluate(facts, c) {
     const t = facts.transfer;
     if (t.direction !== 'outbound') return pass('not an outbound transfer');
-    const received = within(facts, c.windowHours)
-      .filter((h) => h.direction === 'inbound')
-      .reduce((acc, h) => acc + h.amountSats, 0n);
+    const received = windowOf(facts, { hours: c.windowHours, direction: 'inbound' }).satsSum;
     if (received === 0n || t.amountSats * 100n < received * BigInt(c.minPercent))
       return pass('no rapid pass-through');
     return {
@@ -199,7 +220,7 @@ export const passThrough: Rule<{ windowHours: number; minPercent: number; score:
 export const highRiskJurisdiction: Rule<{ levels: Array<'medium' | 'high'>; score: number }> = {
   id: 'rule.high-risk-jurisdiction@1',
   configSchema: z.object({ levels: z.array(z.enum(['medium', 'high'])).min(1), score }).strict(),
-  windowHours: () => 0,
+  windows: () => [],
   evaluate(facts, c) {
     if (facts.countryRiskLevel === 'low' || !c.levels.includes(facts.countryRiskLevel))
       return pass('counterparty jurisdiction not high-risk');
@@ -219,7 +240,7 @@ export const roundAmount: Rule<{
 }> = {
   id: 'rule.round-amount@1',
   configSchema: z.object({ multipleMinor: minor, minMinor: minor, currency, score }).strict(),
-  windowHours: () => 0,
+  windows: () => [],
   evaluate(facts, c) {
     const t = facts.transfer;
     if (t.fiatCurrency !== c.currency || t.fiatMinor < c.minMinor || c.multipleMinor === 0n)
@@ -236,7 +257,7 @@ export const roundAmount: Rule<{
 export const contractMismatch: Rule<{ score: number }> = {
   id: 'rule.contract-mismatch@1',
   configSchema: z.object({ score }).strict(),
-  windowHours: () => 0,
+  windows: () => [],
   evaluate(facts, c) {
     const contract = facts.contract;
     if (!contract) return pass('no contract to compare');
@@ -253,7 +274,7 @@ export const contractMismatch: Rule<{ score: number }> = {
 export const sanctionedExposure: Rule<{ maxHops: number; score: number }> = {
   id: 'rule.sanctioned-exposure@1',
   configSchema: z.object({ maxHops: z.number().int().min(1).max(6), score }).strict(),
-  windowHours: () => 0,
+  windows: () => [],
   evaluate(facts, c) {
     const e = facts.exposure;
     if (!e || e.hops > c.maxHops) return pass(`no sanctioned address within ${c.maxHops} hops`);

@@ -4,7 +4,7 @@
  * event) in the caller's transaction. There is no option to skip a check: a sanctions hit always
  * blocks, whatever monitoring or an officer would say.
  */
-import { and, desc, eq, gte, ne, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import {
   AppError,
   newId,
@@ -13,16 +13,31 @@ import {
   type Clock,
   type Random,
 } from '../../kernel';
-import { rowsOf, type Orm } from '../../db';
-import { recordAudit, type AuditEntry } from '../../audit';
+import type { Database, Orm } from '../../db';
+import { recordAuditBatch, type AuditEntry } from '../../audit';
 import { complianceTransfers, decisions, travelRuleMessages } from '../schema';
 import { raiseAlert } from '../cases/alerts';
-import { evaluateMonitoring, type MonitoringConfig } from '../monitoring/engine';
+import {
+  evaluateMonitoring,
+  type MonitoringConfig,
+  type MonitoringResult,
+} from '../monitoring/engine';
 import type { MonitoredTransfer, MonitoringFacts } from '../monitoring/rules';
+import { completeWindow, windowKey, type WindowFacts } from '../monitoring/windows';
 import type { NameMatch } from '../screening/name-index';
 import type { LoadedLists, ScreeningService } from '../screening/service';
 import { REVIEW_THRESHOLD } from '../screening/thresholds';
-import { personNames, validateIvms101 } from '../travel-rule/ivms101';
+import { personNames, validateIvms101, type Ivms101Payload } from '../travel-rule/ivms101';
+import { GroupCommit } from './group-commit';
+import {
+  readBatch,
+  readExposure,
+  rebuildExposure,
+  searchExposure,
+  transferNodes,
+  type ExposureEntry,
+  type StoredTransfer,
+} from './store';
 import type {
   GateOutcome,
   GateReason,
@@ -38,10 +53,14 @@ export interface GateConfig {
 }
 
 export interface PolicyGateDeps {
+  /** For decisions committed by the gate itself (`decideCommitted`). */
+  db?: Database;
   clock: Clock;
   random: Random;
   screening: ScreeningService;
   config: GateConfig;
+  /** The most decisions committed in one transaction (default 64). */
+  maxBatch?: number;
 }
 
 const CHECKS = {
@@ -84,11 +103,49 @@ function checkFactsShape(facts: TransferFacts): void {
 /** Distinct (name, type) screenings remembered per loaded list set before the memo is reset. */
 const NAME_MEMO_LIMIT = 20_000;
 
+/** A decision asked for. */
+interface Request {
+  caller: Caller;
+  facts: TransferFacts;
+}
+
+/** A decision made in a transaction, with the audit events still to append for it (in order). */
+interface Decided {
+  decision: PolicyDecision;
+  audits: Array<{ caller: Caller; entry: AuditEntry }>;
+}
+
+/** The checks other than monitoring, for one transfer. */
+interface Checked {
+  reasons: GateReason[];
+  ruleVersions: string[];
+  travelRuleValid: boolean;
+  payload: Ivms101Payload | null;
+}
+
+function monitoredTransfer(facts: TransferFacts): MonitoredTransfer {
+  return {
+    transferId: facts.transferId,
+    direction: facts.direction,
+    companyId: facts.company.id,
+    counterpartyId: facts.counterparty.id,
+    counterpartyAddress: facts.counterpartyAddress.address,
+    amountSats: facts.amountSats,
+    fiatMinor: facts.fiatValue.minor,
+    fiatCurrency: facts.fiatValue.currency,
+    occurredAt: facts.occurredAt,
+  };
+}
+
+const sameNodes = (a: StoredTransfer, b: MonitoredTransfer) =>
+  transferNodes(a).join('\n') === transferNodes(b).join('\n');
+
 export class PolicyGate implements PolicyGatePort {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #screening: ScreeningService;
   readonly #config: GateConfig;
+  readonly #committer: GroupCommit<Request, PolicyDecision> | null;
   /**
    * Name screening is a pure function of the loaded lists, and the same party names come back
    * transfer after transfer: the results are memoized per loaded list set (a new snapshot loads a
@@ -101,13 +158,57 @@ export class PolicyGate implements PolicyGatePort {
     this.#random = deps.random;
     this.#screening = deps.screening;
     this.#config = deps.config;
+    this.#committer = deps.db
+      ? new GroupCommit(
+          deps.db,
+          async (tx, requests) => {
+            const decided = await this.#decideAll(tx, requests);
+            await recordAuditBatch(
+              tx,
+              this.#clock,
+              decided.flatMap((d) => d.audits),
+            );
+            return decided.map((d) => d.decision);
+          },
+          deps.maxBatch ?? 64,
+        )
+      : null;
   }
 
   get config(): GateConfig {
     return this.#config;
   }
 
+  /**
+   * Decides inside the caller's transaction: the decision, its monitoring row and its audit
+   * events commit (or roll back) with whatever else the caller writes there.
+   */
   async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<PolicyDecision> {
+    this.#admit(caller, facts);
+    const [decided] = await this.#decideAll(tx, [{ caller, facts }]);
+    if (!decided) throw new Error('the gate decided nothing');
+    await recordAuditBatch(tx, this.#clock, decided.audits);
+    return decided.decision;
+  }
+
+  /**
+   * Decides in a transaction of the gate's own, shared with the other decisions asked for
+   * meanwhile (group commit: one transaction, one audit append and one commit for the batch),
+   * and answers once that transaction has committed: a decision is never reported before it and
+   * its audit event are durable. Decisions of a batch are made one after another, each seeing
+   * those before it (monitoring counts them). Not to be called from inside a transaction (on the
+   * embedded database it would wait for itself): use `decide` there.
+   */
+  async decideCommitted(caller: Caller, facts: TransferFacts): Promise<PolicyDecision> {
+    if (!this.#committer) {
+      throw new Error('the policy gate was built without a database: use decide(tx, …)');
+    }
+    this.#admit(caller, facts);
+    return this.#committer.submit({ caller, facts });
+  }
+
+  /** Refuses, before anything is read or queued, facts that are malformed or not the caller's. */
+  #admit(caller: Caller, facts: TransferFacts): void {
     checkFactsShape(facts);
     if (
       !seesEverything(caller) &&
@@ -117,7 +218,294 @@ export class PolicyGate implements PolicyGatePort {
       throw new AppError('NOT_FOUND', `transfer ${facts.transferId} is not visible to the caller`);
     }
     if (caller.role === 'auditor') throw new AppError('FORBIDDEN', 'the auditor reads only');
+  }
 
+  /**
+   * Decides the requests in order in `tx`: one read for the batch, the checks and monitoring in
+   * memory (each transfer's windows counting the batch's earlier transfers), one write for the
+   * batch, then the alerts. Returns the audit events to append, in order. A batch that comes
+   * near a sanctioned address in the exposure table, or whose exposure cannot come from the
+   * table, is decided one request at a time instead, each reading after the one before wrote.
+   */
+  async #decideAll(tx: Orm, requests: readonly Request[]): Promise<Decided[]> {
+    const lists = await this.#screening.lists(tx);
+    const transfers = requests.map((r) => monitoredTransfer(r.facts));
+    const nodes = transfers.map((t) => transferNodes(t));
+    const parties = [
+      ...new Set(requests.flatMap((r) => [r.facts.company.id, r.facts.counterparty.id])),
+    ];
+    const monitoring = this.#config.monitoring;
+    const read = await readBatch(tx, {
+      items: transfers,
+      specs: monitoring.windows,
+      parties,
+      nodes: [...new Set(nodes.flat())],
+    });
+
+    // Exposure comes from the table when it was built for the lists this process screens with
+    // (rebuilt here when the active lists changed); otherwise it is searched for in full.
+    const maxHops = monitoring.exposureHops;
+    const listsKey = lists.snapshotIds.join(',');
+    let exposure = read.exposure;
+    let tableFresh =
+      read.exposureState !== null &&
+      read.exposureState.listsKey === listsKey &&
+      read.exposureState.maxHops >= maxHops;
+    if (maxHops > 0 && !tableFresh && listsKey === read.activeListsKey) {
+      await rebuildExposure(
+        tx,
+        listsKey,
+        maxHops,
+        (address) => lists.addresses.screenAddress(address).length > 0,
+        this.#clock.now(),
+      );
+      exposure = await readExposure(tx, [...new Set(nodes.flat())]);
+      tableFresh = true;
+    }
+    if (requests.length > 1) {
+      const candidates = new Set(transfers.map((t) => t.counterpartyId));
+      const oneByOne =
+        (maxHops > 0 && (!tableFresh || exposure.length > 0)) ||
+        [...read.previous.values()].some((p) => !candidates.has(p.counterpartyId));
+      if (oneByOne) {
+        const decided: Decided[] = [];
+        for (const request of requests) decided.push(...(await this.#decideAll(tx, [request])));
+        return decided;
+      }
+    }
+
+    // The batch's transfers not stored yet, and the stored rows they replace, by transfer id:
+    // added to the windows of the later requests of the same company.
+    const unstored = new Map<string, MonitoredTransfer>(read.previous);
+    const decided: Array<{
+      request: Request;
+      decision: PolicyDecision;
+      monitoring: MonitoringResult;
+      row: typeof decisions.$inferInsert;
+      transferRow: typeof complianceTransfers.$inferInsert;
+      travelRule: typeof travelRuleMessages.$inferInsert | null;
+    }> = [];
+    for (const [k, request] of requests.entries()) {
+      const { facts } = request;
+      const current = transfers[k] as MonitoredTransfer;
+      const checked = this.#checks(facts, lists, read.cleared);
+      const { reasons, ruleVersions } = checked;
+      const add = (
+        rule: string,
+        outcome: GateOutcome,
+        code: string,
+        message: string,
+        field?: string,
+      ) => reasons.push({ code, rule, message, outcome, ...(field ? { field } : {}) });
+
+      const earlier = [...unstored.values()].filter(
+        (t) => t.companyId === current.companyId && t.transferId !== current.transferId,
+      );
+      const windows = new Map<string, WindowFacts>();
+      for (const [j, spec] of monitoring.windows.entries()) {
+        const stored = read.windows[k]?.[j];
+        if (!stored) throw new Error(`no stored window ${j} for request ${k}`);
+        windows.set(windowKey(spec), completeWindow(spec, current, stored, earlier));
+      }
+      const monitoringFacts: MonitoringFacts = {
+        transfer: current,
+        counterpartyCountry: facts.counterparty.country,
+        countryRiskLevel: facts.counterparty.countryRiskLevel,
+        contract: facts.contract,
+        windows,
+        exposure:
+          maxHops <= 0
+            ? null
+            : await this.#exposure(tx, current, nodes[k] ?? [], {
+                lists,
+                maxHops,
+                entries: tableFresh ? exposure : null,
+                previous: read.previous.get(current.transferId) ?? null,
+              }),
+      };
+      const result = evaluateMonitoring(monitoring, monitoringFacts);
+      ruleVersions.push(...result.ruleVersions);
+      const hits = result.results.filter((r) => r.outcome === 'hit');
+      for (const hit of hits) {
+        add(
+          hit.rule,
+          result.outcome === 'allow' ? 'allow' : result.outcome,
+          'MONITORING_HIT',
+          `${hit.reason} (score ${hit.score})`,
+        );
+      }
+      if (result.outcome !== 'allow') {
+        add(
+          CHECKS.monitoring,
+          result.outcome,
+          'MONITORING_SCORE',
+          `monitoring score ${result.score} ≥ ${result.outcome === 'block' ? monitoring.blockAt : monitoring.reviewAt}`,
+        );
+      }
+
+      const outcome = worst(reasons);
+      const now = this.#clock.now();
+      const decisionId = newId('decision', now, this.#random);
+      const row = {
+        id: decisionId,
+        transferId: facts.transferId,
+        platformId: facts.platform.id,
+        companyId: facts.company.id,
+        counterpartyId: facts.counterparty.id,
+        direction: facts.direction,
+        outcome,
+        reviewOutcome: null,
+        reviewedBy: null,
+        reviewedAt: null,
+        reviewNote: null,
+        reasons,
+        listSnapshotIds: lists.snapshotIds,
+        ruleVersions,
+        monitoringScore: result.score,
+        facts: factsRecord(facts),
+        decidedAt: now,
+      };
+      const transferRow = {
+        transferId: facts.transferId,
+        decisionId,
+        platformId: facts.platform.id,
+        companyId: facts.company.id,
+        counterpartyId: facts.counterparty.id,
+        counterpartyAddress: facts.counterpartyAddress.address,
+        direction: facts.direction,
+        amountSats: facts.amountSats,
+        fiatMinor: facts.fiatValue.minor,
+        fiatCurrency: facts.fiatValue.currency,
+        occurredAt: facts.occurredAt,
+        outcome,
+      };
+      // Between two platforms of the scheme the IVMS101 data travels through Tradeclear.
+      const toPlatform = facts.counterpartyAddress.schemePlatformId;
+      const travelRule =
+        checked.payload &&
+        checked.travelRuleValid &&
+        toPlatform &&
+        facts.direction === 'outbound' &&
+        outcome !== 'block'
+          ? {
+              id: newId('travelRule', now, this.#random),
+              transferId: facts.transferId,
+              decisionId,
+              fromPlatformId: facts.platform.id,
+              toPlatformId: toPlatform,
+              payload: checked.payload,
+              createdAt: now,
+            }
+          : null;
+      unstored.set(current.transferId, current);
+      decided.push({
+        request,
+        decision: {
+          decisionId,
+          transferId: facts.transferId,
+          outcome,
+          reasons,
+          listSnapshotIds: lists.snapshotIds,
+          ruleVersions,
+          monitoringScore: result.score,
+        },
+        monitoring: result,
+        row,
+        transferRow,
+        travelRule,
+      });
+    }
+
+    // One statement writes the batch: its decisions and Travel Rule messages (data-modifying
+    // CTEs) and its monitoring rows (the main statement; a transfer decided twice in the batch
+    // keeps its last row, as if decided one after the other).
+    const latest = new Map(decided.map((d) => [d.transferRow.transferId, d.transferRow]));
+    const decisionRows = tx.$with('decision_rows').as(
+      tx
+        .insert(decisions)
+        .values(decided.map((d) => d.row))
+        .returning({ id: decisions.id }),
+    );
+    const travelRows = decided.flatMap((d) => (d.travelRule ? [d.travelRule] : []));
+    const ctes =
+      travelRows.length > 0
+        ? tx.with(
+            decisionRows,
+            tx
+              .$with('travel_rule_rows')
+              .as(
+                tx
+                  .insert(travelRuleMessages)
+                  .values(travelRows)
+                  .returning({ id: travelRuleMessages.id }),
+              ),
+          )
+        : tx.with(decisionRows);
+    await ctes
+      .insert(complianceTransfers)
+      .values([...latest.values()])
+      .onConflictDoUpdate({
+        target: complianceTransfers.transferId,
+        set: {
+          decisionId: sql`excluded.decision_id`,
+          platformId: sql`excluded.platform_id`,
+          companyId: sql`excluded.company_id`,
+          counterpartyId: sql`excluded.counterparty_id`,
+          counterpartyAddress: sql`excluded.counterparty_address`,
+          direction: sql`excluded.direction`,
+          amountSats: sql`excluded.amount_sats`,
+          fiatMinor: sql`excluded.fiat_minor`,
+          fiatCurrency: sql`excluded.fiat_currency`,
+          occurredAt: sql`excluded.occurred_at`,
+          outcome: sql`excluded.outcome`,
+        },
+      });
+
+    // Alerts, then the audit events: each decision's alert events before its own, in order.
+    const out: Decided[] = [];
+    for (const d of decided) {
+      const { caller, facts } = d.request;
+      const audits: AuditEntry[] = [];
+      if (d.monitoring.outcome !== 'allow') {
+        for (const hit of d.monitoring.results.filter((r) => r.outcome === 'hit')) {
+          await raiseAlert(
+            tx,
+            caller,
+            this.#clock,
+            this.#random,
+            {
+              partyId: facts.company.id,
+              platformId: facts.platform.id,
+              kind: 'monitoring',
+              rule: hit.rule,
+              score: hit.score,
+              message: hit.reason,
+              transferId: facts.transferId,
+              decisionId: d.decision.decisionId,
+            },
+            audits,
+          );
+        }
+      }
+      audits.push({
+        action: 'decision.made',
+        entityType: 'decision',
+        entityId: d.decision.decisionId,
+        after: {
+          transferId: facts.transferId,
+          outcome: d.decision.outcome,
+          reasons: d.decision.reasons,
+          listSnapshotIds: d.decision.listSnapshotIds,
+          ruleVersions: d.decision.ruleVersions,
+        },
+      });
+      out.push({ decision: d.decision, audits: audits.map((entry) => ({ caller, entry })) });
+    }
+    return out;
+  }
+
+  /** Licences, KYC, foreign trade, jurisdiction, screening, Travel Rule and contract checks. */
+  #checks(facts: TransferFacts, lists: LoadedLists, cleared: ReadonlySet<string>): Checked {
     const reasons: GateReason[] = [];
     const ruleVersions: string[] = Object.values(CHECKS);
     const add = (
@@ -190,11 +578,6 @@ export class PolicyGate implements PolicyGatePort {
     }
 
     // Screening of names (parties and Travel Rule persons) and of the counterparty address.
-    const lists = await this.#screening.lists(tx);
-    const cleared = await this.#screening.clearedPairs(tx, [
-      facts.company.id,
-      facts.counterparty.id,
-    ]);
     const subjects: Array<{
       partyId: string;
       name: string;
@@ -363,196 +746,7 @@ export class PolicyGate implements PolicyGatePort {
       );
     }
 
-    // Monitoring.
-    const current: MonitoredTransfer = {
-      transferId: facts.transferId,
-      direction: facts.direction,
-      companyId: facts.company.id,
-      counterpartyId: facts.counterparty.id,
-      counterpartyAddress: facts.counterpartyAddress.address,
-      amountSats: facts.amountSats,
-      fiatMinor: facts.fiatValue.minor,
-      fiatCurrency: facts.fiatValue.currency,
-      occurredAt: facts.occurredAt,
-    };
-    const monitoringFacts: MonitoringFacts = {
-      transfer: current,
-      counterpartyCountry: facts.counterparty.country,
-      countryRiskLevel: facts.counterparty.countryRiskLevel,
-      contract: facts.contract,
-      history: await this.#history(tx, facts),
-      exposure: await this.#exposure(tx, facts, lists.addresses),
-    };
-    const monitoring = evaluateMonitoring(this.#config.monitoring, monitoringFacts);
-    ruleVersions.push(...monitoring.ruleVersions);
-    const hits = monitoring.results.filter((r) => r.outcome === 'hit');
-    for (const hit of hits) {
-      add(
-        hit.rule,
-        monitoring.outcome === 'allow' ? 'allow' : monitoring.outcome,
-        'MONITORING_HIT',
-        `${hit.reason} (score ${hit.score})`,
-      );
-    }
-    if (monitoring.outcome !== 'allow') {
-      add(
-        CHECKS.monitoring,
-        monitoring.outcome,
-        'MONITORING_SCORE',
-        `monitoring score ${monitoring.score} ≥ ${monitoring.outcome === 'block' ? this.#config.monitoring.blockAt : this.#config.monitoring.reviewAt}`,
-      );
-    }
-
-    const outcome = worst(reasons);
-    const now = this.#clock.now();
-    const decisionId = newId('decision', now, this.#random);
-    const row = {
-      id: decisionId,
-      transferId: facts.transferId,
-      platformId: facts.platform.id,
-      companyId: facts.company.id,
-      counterpartyId: facts.counterparty.id,
-      direction: facts.direction,
-      outcome,
-      reviewOutcome: null,
-      reviewedBy: null,
-      reviewedAt: null,
-      reviewNote: null,
-      reasons,
-      listSnapshotIds: lists.snapshotIds,
-      ruleVersions,
-      monitoringScore: monitoring.score,
-      facts: factsRecord(facts),
-      decidedAt: now,
-    };
-    const transferRow = {
-      transferId: facts.transferId,
-      decisionId,
-      platformId: facts.platform.id,
-      companyId: facts.company.id,
-      counterpartyId: facts.counterparty.id,
-      counterpartyAddress: facts.counterpartyAddress.address,
-      direction: facts.direction,
-      amountSats: facts.amountSats,
-      fiatMinor: facts.fiatValue.minor,
-      fiatCurrency: facts.fiatValue.currency,
-      occurredAt: facts.occurredAt,
-      outcome,
-    };
-    // The decision and its monitoring row in one statement (one round trip): the decision is
-    // inserted by a data-modifying CTE, the transfer row upserted by the main statement.
-    const decisionRow = tx
-      .$with('decision_row')
-      .as(tx.insert(decisions).values(row).returning({ id: decisions.id }));
-    await tx
-      .with(decisionRow)
-      .insert(complianceTransfers)
-      .values(transferRow)
-      .onConflictDoUpdate({ target: complianceTransfers.transferId, set: transferRow });
-    // Between two platforms of the scheme the IVMS101 data travels through Tradeclear.
-    const toPlatform = facts.counterpartyAddress.schemePlatformId;
-    if (
-      payload &&
-      travelRuleValid &&
-      toPlatform &&
-      facts.direction === 'outbound' &&
-      outcome !== 'block'
-    ) {
-      await tx.insert(travelRuleMessages).values({
-        id: newId('travelRule', now, this.#random),
-        transferId: facts.transferId,
-        decisionId,
-        fromPlatformId: facts.platform.id,
-        toPlatformId: toPlatform,
-        payload,
-        createdAt: now,
-      });
-    }
-    // Audit events are appended last: the audit head row lock serializes every writer until
-    // commit, so it is taken after every other write of the decision.
-    const audits: AuditEntry[] = [];
-    if (monitoring.outcome !== 'allow') {
-      for (const hit of hits) {
-        await raiseAlert(
-          tx,
-          caller,
-          this.#clock,
-          this.#random,
-          {
-            partyId: facts.company.id,
-            platformId: facts.platform.id,
-            kind: 'monitoring',
-            rule: hit.rule,
-            score: hit.score,
-            message: hit.reason,
-            transferId: facts.transferId,
-            decisionId,
-          },
-          audits,
-        );
-      }
-    }
-    for (const entry of audits) await recordAudit(tx, caller, this.#clock, entry);
-    await recordAudit(tx, caller, this.#clock, {
-      action: 'decision.made',
-      entityType: 'decision',
-      entityId: decisionId,
-      after: {
-        transferId: facts.transferId,
-        outcome,
-        reasons,
-        listSnapshotIds: lists.snapshotIds,
-        ruleVersions,
-      },
-    });
-    return {
-      decisionId,
-      transferId: facts.transferId,
-      outcome,
-      reasons,
-      listSnapshotIds: lists.snapshotIds,
-      ruleVersions,
-      monitoringScore: monitoring.score,
-    };
-  }
-
-  async #history(tx: Orm, facts: TransferFacts): Promise<MonitoredTransfer[]> {
-    const hours = this.#config.monitoring.lookbackHours;
-    if (hours <= 0) return [];
-    const from = new Date(facts.occurredAt.getTime() - hours * 3_600_000);
-    const rows = await tx
-      .select({
-        transferId: complianceTransfers.transferId,
-        direction: complianceTransfers.direction,
-        companyId: complianceTransfers.companyId,
-        counterpartyId: complianceTransfers.counterpartyId,
-        counterpartyAddress: complianceTransfers.counterpartyAddress,
-        amountSats: complianceTransfers.amountSats,
-        fiatMinor: complianceTransfers.fiatMinor,
-        fiatCurrency: complianceTransfers.fiatCurrency,
-        occurredAt: complianceTransfers.occurredAt,
-      })
-      .from(complianceTransfers)
-      .where(
-        and(
-          eq(complianceTransfers.companyId, facts.company.id),
-          gte(complianceTransfers.occurredAt, from),
-          ne(complianceTransfers.transferId, facts.transferId),
-        ),
-      )
-      .orderBy(desc(complianceTransfers.occurredAt))
-      .limit(2_000);
-    return rows.map((r) => ({
-      transferId: r.transferId,
-      direction: r.direction === 'inbound' ? 'inbound' : 'outbound',
-      companyId: r.companyId,
-      counterpartyId: r.counterpartyId,
-      counterpartyAddress: r.counterpartyAddress,
-      amountSats: r.amountSats,
-      fiatMinor: r.fiatMinor,
-      fiatCurrency: r.fiatCurrency,
-      occurredAt: r.occurredAt,
-    }));
+    return { reasons, ruleVersions, travelRuleValid, payload };
   }
 
   #screenName(lists: LoadedLists, name: string, type: 'person' | 'organization'): NameMatch[] {
@@ -571,56 +765,54 @@ export class PolicyGate implements PolicyGatePort {
   }
 
   /**
-   * Breadth-first over the scheme's own transfers (not blocked ones: those moved nothing): one hop
-   * is one earlier transfer sharing a party or an address with what has been reached so far,
-   * starting from this transfer's company, counterparty and address. One recursive query bounded
-   * by the configured hops returns every reachable address with its nearest hop; the lists (in
-   * memory) then name the nearest sanctioned one.
+   * The nearest sanctioned address reachable from this transfer in the scheme's transfer graph
+   * (breadth-first over transfers not blocked: one hop is one earlier transfer sharing a party or
+   * an address with what has been reached so far, starting from this transfer's company,
+   * counterparty and address). From the exposure table's entries for the transfer's nodes when
+   * it is current (`entries`), else searched for in full — also when this transfer was decided
+   * before with other parties or another address, since its own earlier row must not count.
+   * The lists name the nearest one that is listed.
    */
   async #exposure(
     tx: Orm,
-    facts: TransferFacts,
-    addresses: { screenAddress(address: string): Array<{ listEntryId: string }> },
+    current: MonitoredTransfer,
+    nodes: readonly string[],
+    from: {
+      lists: LoadedLists;
+      maxHops: number;
+      entries: readonly ExposureEntry[] | null;
+      previous: StoredTransfer | null;
+    },
   ): Promise<MonitoringFacts['exposure']> {
-    const maxHops = this.#config.monitoring.exposureHops;
-    if (maxHops <= 0) return null;
-    const transferId = facts.transferId;
-    // A node is a party ('p', id) or an address ('a', address); a transfer row links its
-    // company, counterparty and address. UNION keeps each (node, hop) once.
-    const neighbours = (column: string) => sql`
-      select t.company_id, t.counterparty_id, t.counterparty_address
-      from compliance_transfers t
-      where t.${sql.raw(column)} = r.id and t.outcome <> 'block' and t.transfer_id <> ${transferId}`;
-    const result = await tx.execute(sql`
-      with recursive reach(kind, id, hop) as (
-        values ('p'::text, ${facts.company.id}::text, 0),
-               ('p'::text, ${facts.counterparty.id}::text, 0),
-               ('a'::text, ${facts.counterpartyAddress.address}::text, 0)
-        union
-        select n.kind, n.id, r.hop + 1
-        from reach r
-        cross join lateral (
-          ${neighbours('company_id')} and r.kind = 'p'
-          union all
-          ${neighbours('counterparty_id')} and r.kind = 'p'
-          union all
-          ${neighbours('counterparty_address')} and r.kind = 'a'
-        ) t
-        cross join lateral (
-          values ('p'::text, t.company_id), ('p'::text, t.counterparty_id), ('a'::text, t.counterparty_address)
-        ) n(kind, id)
-        where r.hop < ${maxHops}::int
-      )
-      select id as address, min(hop) as hops
-      from reach
-      where kind = 'a'
-      group by id
-      having min(hop) > 0
-      order by hops, id`);
-    for (const row of rowsOf(result)) {
-      const address = String(row.address);
-      const listed = addresses.screenAddress(address)[0];
-      if (listed) return { hops: Number(row.hops), address, listEntryId: listed.listEntryId };
+    const { previous } = from;
+    const ownAddress = current.counterpartyAddress;
+    let reached: Array<{ address: string; hops: number }>;
+    if (
+      from.entries &&
+      !(previous && previous.outcome !== 'block' && !sameNodes(previous, current))
+    ) {
+      const mine = new Set(nodes);
+      const nearest = new Map<string, number>();
+      for (const e of from.entries) {
+        if (!mine.has(e.node) || e.address === ownAddress) continue;
+        nearest.set(e.address, Math.min(nearest.get(e.address) ?? Infinity, e.hops));
+      }
+      reached = [...nearest]
+        .map(([address, hops]) => ({ address, hops }))
+        .filter((r) => r.hops > 0 && r.hops <= from.maxHops)
+        .sort(
+          (a, b) => a.hops - b.hops || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0),
+        );
+    } else {
+      reached = await searchExposure(
+        tx,
+        { transferId: current.transferId, nodes: [...nodes] },
+        from.maxHops,
+      );
+    }
+    for (const { address, hops } of reached) {
+      const listed = from.lists.addresses.screenAddress(address)[0];
+      if (listed) return { hops, address, listEntryId: listed.listEntryId };
     }
     return null;
   }
