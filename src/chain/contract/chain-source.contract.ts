@@ -4,8 +4,8 @@ import { parseBlock, parseHeader, parseTransaction } from '../blockfile/block';
 import type { ChainSource } from '../source';
 
 /**
- * The one suite every ChainSource adapter passes (simnet, bitcoind over JSON-RPC, the block
- * file source), so that the watcher and every consumer can rely on the same behaviour:
+ * The one suite every ChainSource adapter passes (simnet, bitcoind over JSON-RPC, esplora over
+ * REST, the block file source), so that the watcher and every consumer can rely on the same behaviour:
  * consistent tip/hash/header/block answers, raw blocks whose header hashes to the asked hash,
  * the not-found codes, mempool acceptance and broadcast.
  *
