@@ -1,26 +1,18 @@
-import * as ecc from '@bitcoinerlab/secp256k1';
 import * as bitcoinjs from 'bitcoinjs-lib';
-import { ECPairFactory } from 'ecpair';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { ChainSource } from '../../src/chain';
+import type { Database } from '../../src/db';
 import {
-  ChainWatcher,
-  SimnetChainSource,
-  Simnet,
-  type ChainSource,
-  type WatchedTransaction,
-} from '../../src/chain';
-import { openTestDatabase, type Database } from '../../src/db';
-import { LedgerService, FixedRateSource, RateService, type AccountBalance } from '../../src/ledger';
-import { ManualClock, SeededRandom, systemCaller, type Caller, type Role } from '../../src/kernel';
-import { createCompliance, registryPartySource } from '../../src/compliance';
-import { RegistryService } from '../../src/registry';
-import {
-  ComplianceTransferGate,
-  RegistryPartyDirectory,
-  TradeService,
-  type UtxoSource,
-} from '../../src/trade';
-import { LocalKeySigner } from '../../src/bitcoin';
+  BUYER,
+  SUPPLIER,
+  balanceOf,
+  inboundTravelRule,
+  openScheme,
+  outboundTravelRule,
+  regtest,
+  supervisor,
+  supplierAddress,
+} from '../support/scheme';
 
 /**
  * The issue's "Done when", on simnet with the real watcher and a real PGlite database:
@@ -30,129 +22,8 @@ import { LocalKeySigner } from '../../src/bitcoin';
  * a "crash" between signing and broadcast loses nothing and pays nothing twice.
  */
 
-bitcoinjs.initEccLib(ecc);
-const ECPair = ECPairFactory(ecc);
-const regtest = bitcoinjs.networks.regtest;
-
-const PASSPHRASE = 'correct horse battery staple';
-const random = new SeededRandom(2026);
-// Registered through the registry at the start of the test (its ids).
-let platformId = '';
-let companyId = '';
-let buyerId = '';
-let supplierId = '';
-
-const caller = (
-  role: Role,
-  participantId: string,
-  actorId: string,
-  platform: string | null,
-): Caller => ({
-  role,
-  participantId,
-  platformId: platform,
-  actorId,
-  requestId: null,
-});
-let company: Caller;
-let maker: Caller;
-let officerA: Caller;
-let officerB: Caller;
-const supervisor = systemCaller('supervisor-test');
-
-const legal = (name: string, customerNumber?: string) => ({
-  legalPerson: {
-    name: { nameIdentifier: [{ legalPersonName: name, legalPersonNameIdentifierType: 'LEGL' }] },
-    ...(customerNumber ? { customerNumber } : {}),
-  },
-});
-/** IVMS101 data (FATF R.16): every transfer here is above the 1,000 USD threshold. */
-const travelRule = (originator: string, beneficiary: string, from: string, to: string) => ({
-  originator: { originatorPersons: [legal(originator, 'CUST-0001')] },
-  beneficiary: { beneficiaryPersons: [legal(beneficiary)] },
-  originatingVASP: { originatingVASP: legal(from) },
-  beneficiaryVASP: { beneficiaryVASP: legal(to) },
-});
-const PLATFORM_NAME = 'Bogota Digital Custody SAS';
-const INBOUND = travelRule(
-  'Hamburg Roasters GmbH',
-  'Andes Coffee Exporters SA',
-  'Hamburg Krypto Bank AG',
-  PLATFORM_NAME,
-);
-const OUTBOUND = travelRule(
-  'Andes Coffee Exporters SA',
-  'Osaka Machinery KK',
-  PLATFORM_NAME,
-  'Osaka Exchange KK',
-);
-
-/**
- * The scheme in the registry: jurisdiction CO, a licensed platform, its company and two foreign
- * counterparties, all KYC/KYB-verified; the supplier's address hosted by a VASP.
- */
-async function registerScheme(registry: RegistryService, clock: ManualClock) {
-  await registry.setSchemeJurisdiction(supervisor, { country: 'CO', name: 'Colombia' });
-  const platform = await registry.registerParticipant(supervisor, {
-    kind: 'platform',
-    legalName: PLATFORM_NAME,
-    country: 'CO',
-  });
-  await registry.grantLicence(supervisor, {
-    participantId: platform.id,
-    kind: 'vasp',
-    scope: 'custody and transfer of bitcoin for foreign-trade settlement',
-    validFrom: new Date(clock.now().getTime() - 86_400_000).toISOString(),
-    validTo: new Date(clock.now().getTime() + 3 * 365 * 86_400_000).toISOString(),
-  });
-  const register = async (kind: 'company' | 'counterparty', legalName: string, country: string) => {
-    const p = await registry.registerParticipant(supervisor, {
-      kind,
-      legalName,
-      country,
-      platformId: platform.id,
-    });
-    await registry.setKyc(supervisor, p.id, {
-      status: 'verified',
-      riskRating: 'low',
-      reviewDue: '2027-06-30',
-      beneficialOwners: [],
-      documents: [
-        {
-          type: 'certificate of incorporation',
-          number: `REG-${p.id.slice(-6)}`,
-          issuer: 'registry',
-        },
-      ],
-    });
-    return p.id;
-  };
-  platformId = platform.id;
-  companyId = await register('company', 'Andes Coffee Exporters SA', 'CO');
-  buyerId = await register('counterparty', 'Hamburg Roasters GmbH', 'DE');
-  supplierId = await register('counterparty', 'Osaka Machinery KK', 'JP');
-  await registry.registerCounterpartyAddress(supervisor, supplierId, {
-    address: supplierAddress,
-    ownership: 'hosted',
-    vasp: { name: 'Osaka Exchange KK' },
-  });
-  company = caller('company', companyId, 'key_company_user', platformId);
-  maker = caller('platform', platformId, 'key_officer_maker', platformId);
-  officerA = caller('platform', platformId, 'key_officer_a', platformId);
-  officerB = caller('platform', platformId, 'key_officer_b', platformId);
-}
-
-const minerKey = ECPair.fromPrivateKey(new Uint8Array(32).fill(7), { network: regtest });
-const minerPayment = bitcoinjs.payments.p2wpkh({ pubkey: minerKey.publicKey, network: regtest });
-const supplierKey = ECPair.fromPrivateKey(new Uint8Array(32).fill(9), { network: regtest });
-const supplierAddress = bitcoinjs.payments.p2wpkh({
-  pubkey: supplierKey.publicKey,
-  network: regtest,
-}).address!;
-
-function balanceOf(balances: readonly AccountBalance[], id: string): bigint {
-  return balances.find((b) => b.accountId === id)?.balanceSats ?? 0n;
-}
+const INBOUND = inboundTravelRule(BUYER.name, BUYER.vasp);
+const OUTBOUND = outboundTravelRule(SUPPLIER.name, SUPPLIER.vasp);
 
 /** A ChainSource whose broadcast "crashes": the process dies after committing, before sending. */
 function crashingBroadcast(source: ChainSource): ChainSource {
@@ -173,83 +44,13 @@ describe('settlement end to end on simnet', () => {
   afterAll(async () => db?.close());
 
   it('settles an invoice and a batch of payouts through reorgs and a crash', async () => {
-    db = await openTestDatabase();
-    const clock = new ManualClock('2026-07-01T09:00:00Z');
-    const simnet = await Simnet.open({ db, clock });
-    const source = new SimnetChainSource(simnet);
-    const utxoSource: UtxoSource = {
-      unspent: (address) =>
-        Promise.resolve(
-          simnet
-            .listUnspent(address)
-            .map((u) => ({ txid: u.txid, vout: u.vout, valueSats: u.value })),
-        ),
-    };
-    const rateSource = new FixedRateSource('test-desk', clock, { USD: '60000' });
-    const registry = new RegistryService({ db, clock, random, network: 'regtest' });
-    const compliance = createCompliance(
-      { db, clock, random },
-      { parties: registryPartySource(registry) },
-    );
-    const gate = new ComplianceTransferGate({ gate: compliance.gate, registry, clock });
-    await registerScheme(registry, clock);
-    const build = (chain: ChainSource) => {
-      const ledger = new LedgerService({ db, clock, random });
-      const rates = new RateService({ db, clock, random, source: rateSource });
-      return {
-        ledger,
-        trade: new TradeService({
-          db,
-          clock,
-          random,
-          network: 'regtest',
-          chain,
-          ledger,
-          rates,
-          gate,
-          directory: new RegistryPartyDirectory(registry),
-          signerPassphrase: () => PASSPHRASE,
-        }),
-      };
-    };
-    const { ledger, trade } = build(source);
-
-    // ---- the scheme: a platform with a sealed local key, a company wallet, two counterparties.
-    const seed = new Uint8Array(32).fill(42);
-    const local = LocalKeySigner.fromSeed(seed, 'regtest');
-    const fingerprint = local.fingerprint.toString(16).padStart(8, '0');
-    const descriptor = `wpkh([${fingerprint}/84h/1h/0h]${local.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
-    await db.transaction(async (tx) => {
-      await trade.sealedKeys.store(tx, platformId, seed, 'regtest', 1 << 12);
-    });
-    await trade.registerWallet(maker, companyId, descriptor);
-    await trade.updateSettings(supervisor, platformId, {
-      confirmations: 2,
-      quorumThresholdSats: 4_000_000n,
-      approvalsAbove: 2,
-      approvalsBelow: 1,
-      // Floor = cap: a known fee rate, 2 sat/vB.
-      feeFloorSatPerKvB: 2_000n,
-      feeCapSatPerKvB: 2_000n,
-    });
-
-    // ---- the chain: 101 blocks so the first coinbase is mature; the watcher follows from here.
-    await simnet.mine(101, minerPayment.address!);
-    const watcher = new ChainWatcher({ source, database: db, clock });
-    await watcher.registerConsumer(trade.chainConsumer());
-    await watcher.syncOnce();
-    const mempool: WatchedTransaction[] = [];
-    watcher.on('mempoolTx', (t) => void mempool.push(t));
-    const syncMempool = async () => {
-      await watcher.syncMempool();
-      const tip = (await source.getTip()).height;
-      for (const t of mempool.splice(0))
-        await trade.invoices.mempoolTransaction(t, await source.getRawTransaction(t.txid), tip);
-    };
-    const mine = async (count: number) => {
-      await simnet.mine(count, minerPayment.address!);
-      await watcher.syncOnce();
-    };
+    // ---- the scheme (test/support/scheme.ts): a platform with a sealed local key, a company
+    // wallet, two counterparties; 101 blocks mined and the watcher following.
+    const scheme = await openScheme();
+    db = scheme.db;
+    const { simnet, source, utxoSource, ledger, trade, watcher, build, mine, syncMempool } = scheme;
+    const { platformId, companyId, buyerId, supplierId, company, maker, officerA, officerB } =
+      scheme;
 
     // ---- an export contract: 30,000.00 USD, priced in fiat; approved by the platform; active.
     const exportContract = await trade.contracts.create(company, {
@@ -291,22 +92,7 @@ describe('settlement end to end on simnet', () => {
     ).rejects.toMatchObject({ code: 'AMOUNT_EXCEEDS_OPEN' });
 
     // ---- the buyer pays from its own wallet: a transaction built by bitcoinjs-lib.
-    const coinbase = simnet.listUnspent(minerPayment.address!)[0]!;
-    const psbt = new bitcoinjs.Psbt({ network: regtest });
-    psbt.addInput({
-      hash: coinbase.txid,
-      index: coinbase.vout,
-      witnessUtxo: { script: minerPayment.output!, value: coinbase.value },
-    });
-    psbt.addOutput({ address: invoice.address, value: 50_000_000n });
-    psbt.addOutput({
-      address: minerPayment.address!,
-      value: coinbase.value - 50_000_000n - 2_000n,
-    });
-    psbt.signAllInputs(minerKey);
-    psbt.finalizeAllInputs();
-    const paymentTx = psbt.extractTransaction();
-    await source.broadcast(paymentTx.toBuffer());
+    const paymentTx = await scheme.payFromMiner(invoice.address, 50_000_000n);
     await syncMempool();
     let seen = await trade.invoices.get(company, invoice.id);
     expect(seen.status).toBe('processing');
