@@ -1,11 +1,14 @@
 import { lazy, Suspense } from 'react';
 
 export interface WorldMapProps {
-  /** One value per country, keyed by ISO 3166-1 alpha-2 code (what the API reports). */
+  /**
+   * One value per country, keyed by ISO 3166-1 alpha-2 code (what the API reports): `value`
+   * colours the country, `text` is its figure as shown (with the unit).
+   */
   values: readonly { country: string; value: number; text: string }[];
   /** What the map shows, for screen readers (the same figures are in a table beside it). */
   label: string;
-  /** The unit of `value`, for the legend ("BTC"). */
+  /** The unit of the values, for the low end of the legend ("0 BTC"). */
   unit: string;
   height?: number;
   /** A country with a value was clicked (countries without one are not clickable). */

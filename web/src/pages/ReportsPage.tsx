@@ -169,7 +169,7 @@ export function ReportsPage() {
               value={kind}
               onChange={(v) => v && isKind(v) && setKind(v)}
               allowDeselect={false}
-              w={340}
+              w={400}
             />
             <TextInput
               label="Period"
