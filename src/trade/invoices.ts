@@ -691,10 +691,15 @@ export class InvoiceService {
     const now = this.#clock.now();
     let status: InvoiceStatus;
     // A blocked invoice never settles (its coins stay out of the company's funds in the ledger);
-    // one in review waits for the officer at processing at most.
+    // one in review waits for the officer at processing at most. The late-payment window bounds
+    // payments that never confirm, not the officer: a receipt confirmed in full and held for
+    // review stays processing (and keeps its reservation on the contract) however long the
+    // review takes.
+    const awaitingOfficer = row.gateOutcome === 'review' && confirmed >= row.amountSats;
     if (row.gateOutcome === 'block') status = 'invalid';
     else if (confirmed >= row.amountSats && row.gateOutcome === 'allow') status = 'settled';
-    else if (seen >= row.amountSats) status = now > row.watchUntil ? 'invalid' : 'processing';
+    else if (seen >= row.amountSats)
+      status = now > row.watchUntil && !awaitingOfficer ? 'invalid' : 'processing';
     else status = now > row.expiresAt ? 'expired' : 'new';
     const patch = {
       status,
