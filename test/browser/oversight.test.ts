@@ -79,8 +79,10 @@ const quarterOf = (iso: string) =>
 // the supervisor's declaration and lifting, seen read-only by a miner.
 describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar', () => {
   let t: BrowserApp;
-  /** The settled invoice: 900.00 USD at 60,000 USD/BTC = 0.015 BTC. */
+  /** The invoice settled by the German buyer: 900.00 USD at 60,000 USD/BTC = 0.015 BTC. */
   const SETTLED_SATS = 1_500_000n;
+  /** The Singaporean buyer's: 300.00 USD = 0.005 BTC (Singapore is too small for a 1:110m map). */
+  const SINGAPORE_SATS = 500_000n;
 
   beforeAll(async () => {
     t = await startBrowserApp();
@@ -119,7 +121,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
       country: 'DE',
       platformId: platform.id,
     });
-    for (const p of [company, buyer])
+    const singaporeBuyer = await registry.registerParticipant(supervisor, {
+      kind: 'counterparty',
+      legalName: 'Lion City Traders Pte Ltd',
+      country: 'SG',
+      platformId: platform.id,
+    });
+    for (const p of [company, buyer, singaporeBuyer])
       await registry.setKyc(supervisor, p.id, {
         status: 'verified',
         riskRating: 'low',
@@ -170,30 +178,35 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
     await watcher.syncOnce();
     expect(buyers.load()).toBeGreaterThan(0);
 
-    const contract = await trade.contracts.create(officer, {
-      companyId: company.id,
-      counterpartyId: buyer.id,
-      direction: 'export',
-      goodsDescription: 'Green coffee, 18 t',
-      hsCode: '090111',
-      incoterm: 'FOB',
-      currency: 'USD',
-      amount: '900.00',
-      pricingMode: 'fiat',
-      schedule: [{ dueDate: '2026-12-15', amount: '900.00' }],
-    });
-    for (const action of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(officer, contract.id, action);
-    const invoice = await trade.invoices.create(officer, {
-      contractId: contract.id,
-      amount: '900.00',
-    });
-    expect(invoice.amountSats).toBe(SETTLED_SATS);
-    await buyers.pay(invoice.address, invoice.amountSats);
+    const invoices = [];
+    for (const [counterparty, amount, sats] of [
+      [buyer, '900.00', SETTLED_SATS],
+      [singaporeBuyer, '300.00', SINGAPORE_SATS],
+    ] as const) {
+      const contract = await trade.contracts.create(officer, {
+        companyId: company.id,
+        counterpartyId: counterparty.id,
+        direction: 'export',
+        goodsDescription: 'Green coffee',
+        hsCode: '090111',
+        incoterm: 'FOB',
+        currency: 'USD',
+        amount,
+        pricingMode: 'fiat',
+        schedule: [{ dueDate: '2026-12-15', amount }],
+      });
+      for (const action of ['submit', 'approve', 'activate'] as const)
+        await trade.contracts.transition(officer, contract.id, action);
+      const invoice = await trade.invoices.create(officer, { contractId: contract.id, amount });
+      expect(invoice.amountSats).toBe(sats);
+      await buyers.pay(invoice.address, invoice.amountSats);
+      invoices.push(invoice);
+    }
     // The platform's default depth is one confirmation.
     await simnet.mine(1, buyers.key.script);
     await watcher.syncOnce();
-    expect((await trade.invoices.get(officer, invoice.id)).status).toBe('settled');
+    for (const invoice of invoices)
+      expect((await trade.invoices.get(officer, invoice.id)).status).toBe('settled');
 
     await t.user({
       username: 'sofia',
@@ -227,9 +240,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
     // The table beside the map is the accessible alternative: the same country and amount.
     await page.getByRole('cell', { name: 'DE', exact: true }).waitFor();
     expect(await page.getByRole('cell', { name: '0.01500000' }).count()).toBeGreaterThan(0);
+    await page.getByRole('cell', { name: 'SG', exact: true }).waitFor();
+    // Singapore is not drawn at 1:110m: the map says so under it instead of dropping it.
+    expect(await page.getByTestId('not-on-map').textContent()).toContain('SG (0.00500000 BTC)');
 
-    // Of the ~175 countries drawn, exactly one has data and is filled from the colour scale
-    // (its top, Mantine blue.9 #1864ab, since it is the largest); the rest are "no data" grey.
+    // Of the ~175 countries drawn, exactly one has data (Germany; Singapore is not drawn) and is
+    // filled from the colour scale (its top, Mantine blue.9 #1864ab, as the largest); the rest
+    // are "no data" grey.
     const fills = await map
       .locator('svg path')
       .evaluateAll((paths: { getAttribute(name: string): string | null }[]) =>
@@ -293,7 +310,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
       .waitFor();
     await preview.getByRole('heading', { name: 'Totals by direction' }).waitFor();
     expect(
-      await preview.getByRole('cell', { name: SETTLED_SATS.toString(), exact: true }).count(),
+      await preview.getByRole('cell', { name: '2000000', exact: true }).count(),
     ).toBeGreaterThan(0);
     expect(await fieldError(page, 'Period')).toBe('');
     expect(await seriousAxeViolations(page)).toEqual([]);
@@ -308,9 +325,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
     expect(totals.rows).toEqual([
       expect.objectContaining({
         direction: 'export',
-        count: '1',
-        sats: '1500000',
-        btc: '0.01500000',
+        count: '2',
+        sats: '2000000',
+        btc: '0.02000000',
       }),
     ]);
 
@@ -332,7 +349,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
     const sheets = await readXlsxFile(xlsx.body);
     expect(sheets.find((s) => s.sheet === 'report')!.data).toContainEqual(['Period', period]);
     const totalsSheet = sheets.find((s) => s.sheet === 'totals')!.data;
-    expect(totalsSheet[1]).toEqual(['export', 1, 1_500_000, 0.015, 'USD', expect.any(Number)]);
+    expect(totalsSheet[1]).toEqual(['export', 2, 2_000_000, 0.02, 'USD', expect.any(Number)]);
 
     const pdf = await downloaded(page, 'Download PDF');
     expect(pdf.name).toBe(`bop-${period}.pdf`);

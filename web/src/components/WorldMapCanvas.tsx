@@ -36,7 +36,7 @@ function unwrapRing(ring: Position[]): Position[] {
   return crosses ? ring.map(([lon = 0, lat = 0]) => [lon < 0 ? lon + 360 : lon, lat]) : ring;
 }
 
-/** Natural Earth's short names by ISO 3166-1 alpha-2 code, for the tooltip. */
+/** Natural Earth's short names by ISO 3166-1 alpha-2 code (the countries drawn), for the tooltip. */
 const countryNames = new Map<string, string>();
 
 /**
@@ -131,6 +131,9 @@ export default function WorldMapCanvas({
       ],
     };
   }, [values, largest]);
+  // At 1:110m the smallest countries (Singapore, Hong Kong, Malta, Bahrain…) are not drawn: say
+  // which partners are missing from the map rather than leave them out silently.
+  const notDrawn = values.filter((v) => !countryNames.has(v.country));
   return (
     <>
       <EChartCanvas
@@ -155,6 +158,12 @@ export default function WorldMapCanvas({
         <div style={{ width: 14, height: 10, background: NO_DATA, borderRadius: 2 }} />
         <Text size="xs">no settlements</Text>
       </Group>
+      {notDrawn.length > 0 && (
+        <Text size="xs" ta="center" mt={4} data-testid="not-on-map">
+          Too small to draw at this scale, in the table only:{' '}
+          {notDrawn.map((v) => `${v.country} (${v.text})`).join(', ')}
+        </Text>
+      )}
     </>
   );
 }
