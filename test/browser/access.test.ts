@@ -67,6 +67,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: login, roles, layout, audit', () 
       'Reports',
       'Audit log',
       'Participants',
+      'Wallets',
       'Licences',
       'Mining and bans',
       'Contracts',
@@ -119,6 +120,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: login, roles, layout, audit', () 
     expect(await nav.getByRole('link').allTextContents()).toEqual([
       'Overview',
       'Participants',
+      'Wallets',
       'Contracts',
       'Invoices',
       'Payouts',

@@ -26,9 +26,9 @@ async function choose(page: Page, label: string, option: string | RegExp): Promi
 // Trade journeys in a real Chromium against the real server: a company registers a contract
 // and invoices its buyer, who opens the public pay page; two officers take a payout through
 // maker-checker; the supervisor closes a case; a company cannot reach others' data by URL.
-// A counterparty belongs to the platform that registered it, so a company's caller cannot list
-// counterparties (GET /v1/participants is scoped to the caller's own participant): the platform
-// officer registers the contract for the company, and the company invoices on it.
+// Here the platform officer registers the contract for the company, and the company invoices on
+// it (a company registering its own contract with its platform's counterparty is in
+// registry.test.ts).
 describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', () => {
   let t: BrowserApp;
   let companyId: string;
@@ -236,11 +236,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     await page.getByRole('heading', { level: 1 }).waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'company-overview');
-    // The company's own contract form says who registers its contracts, instead of an empty picker.
+    // The company's own contract form offers its platform's counterparties.
     await page.getByRole('link', { name: 'Contracts' }).click();
     await page.getByRole('cell', { name: 'Green coffee, 18 t' }).waitFor();
     await page.getByRole('button', { name: 'New contract' }).click();
-    await page.getByTestId('no-counterparties').waitFor();
+    await page.getByLabel('Counterparty', { exact: true }).first().click();
+    await page.getByRole('option', { name: /Hamburg Roasters/ }).waitFor();
+    await page.keyboard.press('Escape');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.getByRole('link', { name: 'Invoices' }).click();
     await choose(page, 'Export contract', /Green coffee/);
@@ -332,6 +334,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     expect(await nav.getByRole('link').allTextContents()).toEqual([
       'Overview',
       'Participants',
+      'Wallets',
       'Contracts',
       'Invoices',
       'Payouts',

@@ -102,7 +102,7 @@ export function Layout({ children }: { children: ReactNode }) {
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="xs" aria-label="Main navigation">
+      <AppShell.Navbar p="xs" aria-label="Main navigation" style={{ overflowY: 'auto' }}>
         {sections.map((section) => (
           <div key={section}>
             <Text size="xs" fw={700} tt="uppercase" px="sm" pt="sm" pb={4}>

@@ -5,7 +5,12 @@ import { HomePage } from './pages/HomePage';
 import { KeysPage } from './pages/KeysPage';
 import { AccountPage } from './pages/AccountPage';
 import { DashboardPage } from './pages/DashboardPage';
-import { LicencesPage, ParticipantsPage } from './pages/RegistryPages';
+import {
+  LicencesPage,
+  ParticipantsPage,
+  WalletDetailPage,
+  WalletsPage,
+} from './pages/RegistryPages';
 import { MiningPage } from './pages/MiningPage';
 import { ReportsPage } from './pages/ReportsPage';
 import { CasesPage, DecisionsPage, ListsPage, ScreeningPage } from './pages/CompliancePages';
@@ -13,6 +18,7 @@ import {
   ContractsPage,
   InvoiceDetailPage,
   InvoicesPage,
+  PayoutDetailPage,
   PayoutsPage,
   StatementsPage,
 } from './pages/TradePages';
@@ -61,6 +67,21 @@ export const SCREENS: readonly Screen[] = [
     component: ParticipantsPage,
   },
   {
+    path: '/registry/wallets',
+    label: 'Wallets',
+    roles: ['supervisor', 'auditor', 'platform', 'company'],
+    section: 'Registry',
+    component: WalletsPage,
+  },
+  {
+    path: '/registry/wallets/:id',
+    label: 'Wallet',
+    roles: ['supervisor', 'auditor', 'platform', 'company'],
+    section: 'Registry',
+    component: WalletDetailPage,
+    nav: false,
+  },
+  {
     path: '/registry/licences',
     label: 'Licences',
     roles: ['supervisor', 'auditor', 'platform', 'miner'],
@@ -102,6 +123,14 @@ export const SCREENS: readonly Screen[] = [
     roles: TRADERS,
     section: 'Trade',
     component: PayoutsPage,
+  },
+  {
+    path: '/trade/payouts/:id',
+    label: 'Payout',
+    roles: TRADERS,
+    section: 'Trade',
+    component: PayoutDetailPage,
+    nav: false,
   },
   {
     path: '/trade/settlements',

@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import {
+  Anchor,
   Badge,
   Button,
   Code,
@@ -23,11 +24,14 @@ import { DataTable, type Column } from '../components/DataTable';
 import { fieldErrorOf, FormError } from '../components/FormError';
 import { Page } from '../components/Page';
 import { ErrorState, Loading } from '../components/States';
+import { KycPanel } from '../components/KycPanel';
+import { CounterpartyAddressesPanel } from '../components/CounterpartyAddressesPanel';
 import { formatDateTime } from '../format';
 import { useUser } from '../session';
 
 type Participant = components['schemas']['Participant'];
 type Licence = components['schemas']['Licence'];
+type Wallet = components['schemas']['Wallet'];
 
 const STATUS_COLOR: Record<string, string> = {
   active: 'teal',
@@ -40,30 +44,17 @@ const STATUS_COLOR: Record<string, string> = {
 };
 
 function ParticipantDetail({ participant }: { participant: Participant }) {
+  const user = useUser();
   const kycApplies = participant.kind === 'company' || participant.kind === 'counterparty';
-  const kyc = useQuery({
-    queryKey: ['kyc', participant.id],
-    enabled: kycApplies,
-    queryFn: async () => {
-      try {
-        return unwrap(
-          await api.GET('/v1/participants/{id}/kyc', { params: { path: { id: participant.id } } }),
-        );
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return null;
-        throw error;
-      }
-    },
-  });
-  const addresses = useQuery({
-    queryKey: ['counterpartyAddress', participant.id],
-    enabled: participant.kind === 'counterparty',
+  // A company sees its platform's counterparties by name only: their KYC/KYB record and addresses
+  // are kept by the platform (the server answers 404 to the company for them).
+  const keptByPlatform = user.role === 'company' && participant.id !== user.participantId;
+  const wallets = useQuery({
+    queryKey: ['wallet', { companyId: participant.id }],
+    enabled: participant.kind === 'company',
     queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/participants/{id}/addresses', {
-          params: { path: { id: participant.id } },
-        }),
-      ),
+      unwrap(await api.GET('/v1/wallets', { params: { query: { companyId: participant.id } } }))
+        .wallets,
   });
   return (
     <Stack gap="sm">
@@ -75,44 +66,37 @@ function ParticipantDetail({ participant }: { participant: Participant }) {
             · LEI <Code>{participant.lei}</Code>
           </>
         ) : null}
+        {participant.registrationNumber ? ` · registration ${participant.registrationNumber}` : ''}
       </Text>
-      {kycApplies && (
-        <Paper withBorder p="sm">
-          <Title order={3} size="h5">
-            KYC / KYB
-          </Title>
-          {kyc.isPending ? (
-            <Loading />
-          ) : kyc.error ? (
-            <ErrorState error={kyc.error} />
-          ) : kyc.data ? (
+      {participant.addresses.map((a, i) => (
+        <Text size="sm" key={i}>
+          {[...a.lines, [a.postalCode, a.city].filter(Boolean).join(' '), a.country].join(', ')}
+        </Text>
+      ))}
+      {keptByPlatform ? (
+        <Text size="sm" data-testid="kept-by-platform">
+          A foreign counterparty registered by your platform. Its KYC/KYB record and addresses are
+          kept by the platform; you can name it on your contracts.
+        </Text>
+      ) : (
+        <>
+          {kycApplies && <KycPanel participant={participant} user={user} />}
+          {participant.kind === 'counterparty' && (
+            <CounterpartyAddressesPanel counterparty={participant} user={user} />
+          )}
+          {participant.kind === 'company' && wallets.data && (
             <Text size="sm">
-              <Badge color={STATUS_COLOR[kyc.data.status] ?? 'gray'}>{kyc.data.status}</Badge> risk{' '}
-              {kyc.data.riskRating}, review due {kyc.data.reviewDue};{' '}
-              {kyc.data.beneficialOwners.length} beneficial owner(s), {kyc.data.documents.length}{' '}
-              document(s).
-              {kyc.data.statusReason ? ` Reason: ${kyc.data.statusReason}` : ''}
+              Wallet:{' '}
+              {wallets.data.length === 0
+                ? 'none registered yet.'
+                : wallets.data.map((w) => (
+                    <Anchor key={w.id} component={Link} to={`/registry/wallets/${w.id}`}>
+                      {w.label} ({w.id})
+                    </Anchor>
+                  ))}
             </Text>
-          ) : (
-            <Text size="sm">No KYC record yet.</Text>
           )}
-        </Paper>
-      )}
-      {participant.kind === 'counterparty' && (
-        <Paper withBorder p="sm">
-          <Title order={3} size="h5">
-            Registered addresses
-          </Title>
-          {addresses.isPending ? (
-            <Loading />
-          ) : addresses.error ? (
-            <ErrorState error={addresses.error} />
-          ) : (
-            <pre style={{ whiteSpace: 'pre-wrap', fontSize: 12 }}>
-              {JSON.stringify(addresses.data, null, 2)}
-            </pre>
-          )}
-        </Paper>
+        </>
       )}
     </Stack>
   );
@@ -172,7 +156,7 @@ export function ParticipantsPage() {
         opened={selected !== null}
         onClose={() => setSelected(null)}
         title={selected?.legalName ?? ''}
-        size="lg"
+        size="xl"
         closeButtonProps={{ 'aria-label': 'Close the participant' }}
       >
         {selected && <ParticipantDetail participant={selected} />}
@@ -399,6 +383,377 @@ export function LicencesPage() {
       >
         {selected && <ChangeStatus licence={selected} onDone={() => setSelected(null)} />}
       </Modal>
+    </Page>
+  );
+}
+
+// ---------------------------------------------------------------- wallets
+
+const SCRIPT_TYPES = [
+  { value: 'wpkh', label: 'Native segwit, BIP84 (wpkh)' },
+  { value: 'tr', label: 'Taproot, BIP86 (tr)' },
+];
+
+/**
+ * The descriptor to register: the text as given when it is a descriptor, or, for a bare account
+ * xpub/tpub, that key's receive and change branches (BIP389 `<0;1>`) in the chosen script type.
+ */
+function descriptorOf(input: string, scriptType: string): string {
+  const text = input.trim();
+  return /^[xt]pub[1-9A-HJ-NP-Za-km-z]+$/.test(text) ? `${scriptType}(${text}/<0;1>/*)` : text;
+}
+
+function RegisterWalletForm() {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const companies = useQuery({
+    queryKey: ['participant', { kind: 'company' }],
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/participants', { params: { query: { kind: 'company' } } }))
+        .participants,
+  });
+  const [companyId, setCompanyId] = useState<string | null>(null);
+  const [descriptor, setDescriptor] = useState('');
+  const [scriptType, setScriptType] = useState('wpkh');
+  const [label, setLabel] = useState('');
+  const register = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/wallets', {
+          body: {
+            companyId: companyId ?? '',
+            descriptor: descriptorOf(descriptor, scriptType),
+            ...(label ? { label } : {}),
+          },
+        }),
+      ),
+    onSuccess: (wallet) => {
+      void queryClient.invalidateQueries({ queryKey: ['wallet'] });
+      void navigate(`/registry/wallets/${wallet.id}`);
+    },
+  });
+  const error = register.error;
+  const bareKey = descriptorOf(descriptor, scriptType) !== descriptor.trim();
+  return (
+    <Paper withBorder p="md">
+      <Title order={2} size="h4" mb="sm">
+        Register a watch-only wallet
+      </Title>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          register.mutate();
+        }}
+        noValidate
+      >
+        <Stack gap="sm">
+          <SimpleGrid cols={{ base: 1, md: 3 }}>
+            <Select
+              label="Company"
+              searchable
+              data={(companies.data ?? []).map((p) => ({
+                value: p.id,
+                label: `${p.legalName} (${p.country})`,
+              }))}
+              value={companyId}
+              onChange={setCompanyId}
+              error={fieldErrorOf(error, 'companyId')}
+            />
+            <Select
+              label="Script type"
+              description="Used when you give a bare xpub/tpub"
+              data={SCRIPT_TYPES}
+              value={scriptType}
+              onChange={(v) => v && setScriptType(v)}
+              allowDeselect={false}
+            />
+            <TextInput
+              label="Label"
+              placeholder="default"
+              value={label}
+              onChange={(e) => setLabel(e.currentTarget.value)}
+              error={fieldErrorOf(error, 'label')}
+            />
+          </SimpleGrid>
+          <Textarea
+            label="Descriptor or xpub"
+            description={
+              bareKey
+                ? `Registered as ${descriptorOf(descriptor, scriptType)}`
+                : 'An output descriptor with a receive branch (…/0/* or …/<0;1>/*), e.g. wpkh([fingerprint/84h/1h/0h]tpub…/<0;1>/*), or an account xpub/tpub. Public keys only: the platform signs elsewhere.'
+            }
+            autosize
+            minRows={2}
+            value={descriptor}
+            onChange={(e) => setDescriptor(e.currentTarget.value)}
+            error={fieldErrorOf(error, 'descriptor')}
+            styles={{ input: { fontFamily: 'monospace' } }}
+          />
+          <FormError error={error} />
+          <Group justify="flex-end">
+            <Button type="submit" loading={register.isPending}>
+              Register wallet
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
+function useParticipantNames() {
+  const participants = useQuery({
+    queryKey: ['participant', {}],
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/participants', { params: { query: {} } })).participants,
+  });
+  return (id: string) => participants.data?.find((p) => p.id === id)?.legalName ?? id;
+}
+
+export function WalletsPage() {
+  const user = useUser();
+  const nameOf = useParticipantNames();
+  const wallets = useQuery({
+    queryKey: ['wallet'],
+    queryFn: async () => unwrap(await api.GET('/v1/wallets')).wallets,
+  });
+  const columns: Column<Wallet>[] = [
+    {
+      key: 'id',
+      header: 'Wallet',
+      value: (w) => w.id,
+      render: (w) => (
+        <Anchor component={Link} to={`/registry/wallets/${w.id}`}>
+          {w.id}
+        </Anchor>
+      ),
+    },
+    { key: 'company', header: 'Company', value: (w) => nameOf(w.companyId) },
+    { key: 'label', header: 'Label', value: (w) => w.label },
+    { key: 'network', header: 'Network', value: (w) => w.network },
+    {
+      key: 'handed',
+      header: 'Addresses handed out',
+      align: 'right',
+      value: (w) => String(w.nextIndex),
+    },
+    {
+      key: 'created',
+      header: 'Registered',
+      value: (w) => w.createdAt,
+      render: (w) => formatDateTime(w.createdAt),
+    },
+  ];
+  const registers = user.role === 'platform' || user.role === 'supervisor';
+  return (
+    <Page
+      title="Wallets"
+      description={
+        registers
+          ? "Companies' watch-only wallets (descriptors of public keys): register one for a client company, and follow the addresses it hands out. Filtered and sorted in the browser."
+          : 'Your watch-only wallet, registered by your platform, and the addresses it hands out. Read-only.'
+      }
+    >
+      {registers && <RegisterWalletForm />}
+      <DataTable
+        caption="Wallets"
+        columns={columns}
+        rows={wallets.data}
+        rowKey={(w) => w.id}
+        loading={wallets.isPending}
+        error={wallets.error}
+        onRetry={() => void wallets.refetch()}
+        empty={
+          registers
+            ? 'No wallet registered yet.'
+            : 'Your platform has registered no wallet for you yet.'
+        }
+        csvName="wallets"
+      />
+    </Page>
+  );
+}
+
+interface AddressRow {
+  index: number;
+  address: string;
+  used: boolean;
+  purpose: string;
+  usedAt: string;
+}
+
+/** One wallet: its descriptor, the addresses handed out (used) and the next ones (unused). */
+export function WalletDetailPage() {
+  const { id = '' } = useParams();
+  const user = useUser();
+  const queryClient = useQueryClient();
+  const nameOf = useParticipantNames();
+  const [purpose, setPurpose] = useState('');
+  const wallet = useQuery({
+    queryKey: ['wallet', id],
+    queryFn: async () => unwrap(await api.GET('/v1/wallets/{id}', { params: { path: { id } } })),
+  });
+  const addresses = useQuery({
+    queryKey: ['wallet', id, 'addresses'],
+    enabled: wallet.isSuccess,
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/wallets/{id}/addresses', {
+          params: { path: { id }, query: { unused: 5 } },
+        }),
+      ),
+  });
+  const derive = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/wallets/{id}/addresses', {
+          params: { path: { id } },
+          body: { purpose: purpose || null },
+        }),
+      ),
+    onSuccess: () => {
+      setPurpose('');
+      void queryClient.invalidateQueries({ queryKey: ['wallet'] });
+    },
+  });
+  if (wallet.isPending) return <Loading />;
+  if (wallet.error) {
+    // Another company's wallet, or none: the server answers 404 for both, and so do we.
+    const missing = wallet.error instanceof ApiError && wallet.error.status < 500;
+    return (
+      <Page title={missing ? 'Wallet not available' : 'Wallet'}>
+        {missing ? (
+          <Text data-testid="not-available">
+            This wallet does not exist or is not available to you.
+          </Text>
+        ) : (
+          <ErrorState error={wallet.error} onRetry={() => void wallet.refetch()} />
+        )}
+        <Anchor component={Link} to="/registry/wallets">
+          Back to the wallets
+        </Anchor>
+      </Page>
+    );
+  }
+  const w = wallet.data;
+  const rows: AddressRow[] = [
+    ...(addresses.data?.addresses ?? []).map((a) => ({
+      index: a.derivationIndex,
+      address: a.address,
+      used: true,
+      purpose: a.purpose ?? '',
+      usedAt: a.usedAt,
+    })),
+    ...(addresses.data?.unused ?? []).map((a) => ({
+      index: a.derivationIndex,
+      address: a.address,
+      used: false,
+      purpose: '',
+      usedAt: '',
+    })),
+  ];
+  const columns: Column<AddressRow>[] = [
+    { key: 'index', header: 'Index', align: 'right', value: (r) => String(r.index) },
+    {
+      key: 'address',
+      header: 'Address',
+      value: (r) => r.address,
+      render: (r) => <Code style={{ wordBreak: 'break-all' }}>{r.address}</Code>,
+    },
+    {
+      key: 'state',
+      header: 'State',
+      value: (r) => (r.used ? 'used' : 'unused'),
+      render: (r) => (
+        <Badge variant="light" color={r.used ? 'gray' : 'teal'}>
+          {r.used ? 'used' : 'unused'}
+        </Badge>
+      ),
+    },
+    { key: 'purpose', header: 'Purpose', value: (r) => r.purpose },
+    {
+      key: 'at',
+      header: 'Handed out',
+      value: (r) => r.usedAt,
+      render: (r) => (r.usedAt ? formatDateTime(r.usedAt) : '—'),
+    },
+  ];
+  const mayDerive = user.role === 'platform' || user.role === 'supervisor';
+  return (
+    <Page
+      title={`Wallet ${w.label}`}
+      description={`Watch-only wallet of ${nameOf(w.companyId)} on ${w.network}. Used addresses have been handed out; unused ones are the next of the receive branch, to compare with the wallet software that holds the keys.`}
+    >
+      <Paper withBorder p="md">
+        <Table>
+          <Table.Tbody>
+            <Table.Tr>
+              <Table.Th scope="row" w={200}>
+                Wallet
+              </Table.Th>
+              <Table.Td>
+                <Code>{w.id}</Code>
+              </Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th scope="row">Company</Table.Th>
+              <Table.Td>{nameOf(w.companyId)}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th scope="row">Platform</Table.Th>
+              <Table.Td>{nameOf(w.platformId)}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th scope="row">Descriptor</Table.Th>
+              <Table.Td>
+                <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
+                  {w.descriptor}
+                </Code>
+              </Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th scope="row">Next index</Table.Th>
+              <Table.Td>{w.nextIndex}</Table.Td>
+            </Table.Tr>
+          </Table.Tbody>
+        </Table>
+      </Paper>
+      {mayDerive && (
+        <Paper withBorder p="md">
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              derive.mutate();
+            }}
+            noValidate
+          >
+            <Group align="flex-end">
+              <TextInput
+                label="Purpose"
+                placeholder="e.g. deposit from the company's bank"
+                value={purpose}
+                onChange={(e) => setPurpose(e.currentTarget.value)}
+                error={fieldErrorOf(derive.error, 'purpose')}
+              />
+              <Button type="submit" loading={derive.isPending}>
+                Hand out the next address
+              </Button>
+            </Group>
+            <FormError error={derive.error} />
+          </form>
+        </Paper>
+      )}
+      <DataTable
+        caption="Receive addresses"
+        columns={columns}
+        rows={addresses.data ? rows : undefined}
+        rowKey={(r) => `${r.index}`}
+        loading={addresses.isPending}
+        error={addresses.error}
+        onRetry={() => void addresses.refetch()}
+        empty="No address yet."
+        csvName={`wallet-${w.id}-addresses`}
+      />
     </Page>
   );
 }

@@ -1,0 +1,236 @@
+import { useState } from 'react';
+import {
+  Badge,
+  Button,
+  Code,
+  Group,
+  Paper,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError, unwrap } from '../api/client';
+import type { components } from '../api/schema';
+import { formatDateTime } from '../format';
+import type { User } from '../session';
+import { fieldErrorOf, FormError } from './FormError';
+import { ErrorState, Loading } from './States';
+
+type Participant = components['schemas']['Participant'];
+type CounterpartyAddress = components['schemas']['CounterpartyAddress'];
+
+/** The field an error belongs to: the server's issue, or the field its code is about. */
+function errorAt(error: unknown, field: string, codes: readonly string[] = []): string | undefined {
+  const issue = fieldErrorOf(error, field);
+  if (issue) return issue;
+  return error instanceof ApiError && codes.includes(error.body.code)
+    ? error.body.message
+    : undefined;
+}
+
+function Ownership({ a }: { a: CounterpartyAddress }) {
+  if (a.ownership === 'hosted')
+    return (
+      <Stack gap={2}>
+        <Badge variant="light" color="blue">
+          VASP-hosted
+        </Badge>
+        <Text size="sm">
+          {a.vasp?.name ?? ''}
+          {a.vasp?.lei ? ` (LEI ${a.vasp.lei})` : ''}
+        </Text>
+      </Stack>
+    );
+  return (
+    <Stack gap={2}>
+      <Badge variant="light" color="teal">
+        self-hosted · BIP322 proof
+      </Badge>
+      {a.proof && (
+        <Text size="sm">
+          {a.proof.addressType} signature over “{a.proof.message}”
+        </Text>
+      )}
+    </Stack>
+  );
+}
+
+function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
+  const queryClient = useQueryClient();
+  const [ownership, setOwnership] = useState<'hosted' | 'self_hosted'>('hosted');
+  const [address, setAddress] = useState('');
+  const [vaspName, setVaspName] = useState('');
+  const [vaspLei, setVaspLei] = useState('');
+  const [message, setMessage] = useState(
+    `${counterparty.legalName} controls this address (registration with its platform)`,
+  );
+  const [signature, setSignature] = useState('');
+  const register = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/participants/{id}/addresses', {
+          params: { path: { id: counterparty.id } },
+          body:
+            ownership === 'hosted'
+              ? {
+                  ownership,
+                  address: address.trim(),
+                  vasp: { name: vaspName, ...(vaspLei ? { lei: vaspLei.trim() } : {}) },
+                }
+              : { ownership, address: address.trim(), message, signature: signature.trim() },
+        }),
+      ),
+    onSuccess: () => {
+      setAddress('');
+      setSignature('');
+      void queryClient.invalidateQueries({ queryKey: ['counterpartyAddress', counterparty.id] });
+    },
+  });
+  const error = register.error;
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        register.mutate();
+      }}
+      noValidate
+      aria-label={`Register an address of ${counterparty.legalName}`}
+    >
+      <Stack gap="sm">
+        <SegmentedControl
+          aria-label="How ownership is shown"
+          data={[
+            { value: 'hosted', label: 'Hosted by a VASP' },
+            { value: 'self_hosted', label: 'Self-hosted (BIP322 proof)' },
+          ]}
+          value={ownership}
+          onChange={(v) => setOwnership(v as 'hosted' | 'self_hosted')}
+        />
+        <TextInput
+          label="Counterparty address"
+          value={address}
+          onChange={(e) => setAddress(e.currentTarget.value)}
+          error={errorAt(error, 'address', ['INVALID_ADDRESS', 'ADDRESS_ALREADY_ASSIGNED'])}
+        />
+        {ownership === 'hosted' ? (
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <TextInput
+              label="VASP name"
+              description="The exchange or custodian that holds the address for the counterparty"
+              value={vaspName}
+              onChange={(e) => setVaspName(e.currentTarget.value)}
+              error={fieldErrorOf(error, 'vasp.name')}
+            />
+            <TextInput
+              label="VASP LEI"
+              description="Optional"
+              value={vaspLei}
+              onChange={(e) => setVaspLei(e.currentTarget.value)}
+              error={fieldErrorOf(error, 'vasp.lei')}
+            />
+          </SimpleGrid>
+        ) : (
+          <>
+            <Textarea
+              label="Signed message"
+              description="The exact message the counterparty signed"
+              value={message}
+              onChange={(e) => setMessage(e.currentTarget.value)}
+              error={fieldErrorOf(error, 'message')}
+            />
+            <Textarea
+              label="BIP322 signature"
+              description="Base64, a simple signature made with the address's key (BIP322)"
+              value={signature}
+              onChange={(e) => setSignature(e.currentTarget.value)}
+              error={errorAt(error, 'signature', ['OWNERSHIP_PROOF_INVALID'])}
+            />
+          </>
+        )}
+        <FormError error={error} />
+        <Group justify="flex-end">
+          <Button type="submit" loading={register.isPending}>
+            Register address
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+/** A counterparty's registered addresses, each with how its ownership was shown. */
+export function CounterpartyAddressesPanel({
+  counterparty,
+  user,
+}: {
+  counterparty: Participant;
+  user: User;
+}) {
+  const [adding, setAdding] = useState(false);
+  const addresses = useQuery({
+    queryKey: ['counterpartyAddress', counterparty.id],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/participants/{id}/addresses', {
+          params: { path: { id: counterparty.id } },
+        }),
+      ).addresses,
+  });
+  const mayRegister = user.role === 'platform' || user.role === 'supervisor';
+  return (
+    <Paper withBorder p="sm">
+      <Group justify="space-between" mb="xs">
+        <Title order={3} size="h5">
+          Registered addresses
+        </Title>
+        {mayRegister && (
+          <Button size="xs" variant="light" onClick={() => setAdding((v) => !v)}>
+            {adding ? 'Close the form' : 'Register an address'}
+          </Button>
+        )}
+      </Group>
+      {adding && <RegisterAddressForm counterparty={counterparty} />}
+      {addresses.isPending ? (
+        <Loading />
+      ) : addresses.error ? (
+        <ErrorState error={addresses.error} onRetry={() => void addresses.refetch()} />
+      ) : addresses.data.length === 0 ? (
+        <Text size="sm">
+          No address registered: payouts to this counterparty are refused until one is.
+        </Text>
+      ) : (
+        <Table data-testid="counterparty-addresses">
+          <Table.Caption>Addresses and ownership proof</Table.Caption>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Address</Table.Th>
+              <Table.Th>Network</Table.Th>
+              <Table.Th>Ownership</Table.Th>
+              <Table.Th>Verified</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {addresses.data.map((a) => (
+              <Table.Tr key={a.id}>
+                <Table.Td>
+                  <Code style={{ wordBreak: 'break-all' }}>{a.address}</Code>
+                </Table.Td>
+                <Table.Td>{a.network}</Table.Td>
+                <Table.Td>
+                  <Ownership a={a} />
+                </Table.Td>
+                <Table.Td>{formatDateTime(a.verifiedAt)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Paper>
+  );
+}

@@ -1,0 +1,383 @@
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import {
+  Anchor,
+  Badge,
+  Button,
+  Code,
+  Group,
+  Image,
+  Paper,
+  Select,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
+import type { components } from '../../api/schema';
+import { DataTable, type Column } from '../../components/DataTable';
+import { fieldErrorOf, FormError } from '../../components/FormError';
+import { Page } from '../../components/Page';
+import { Loading } from '../../components/States';
+import {
+  emptyTravelRule,
+  toIvms101,
+  travelRuleErrors,
+  TravelRuleFields,
+  TravelRuleView,
+  type TravelRuleForm,
+} from '../../components/TravelRule';
+import { formatBtc, formatDateTime, formatFiat } from '../../format';
+import { useUser } from '../../session';
+import {
+  contractAmount,
+  Copyable,
+  Fact,
+  NotAvailableDetail,
+  StatusBadge,
+  useContracts,
+  useParticipants,
+} from './shared';
+import { prefillTravelRule, useCounterpartyAddresses } from './travelRulePrefill';
+
+type Invoice = components['schemas']['Invoice'];
+
+function CreateInvoiceForm() {
+  const user = useUser();
+  const queryClient = useQueryClient();
+  const contracts = useContracts();
+  const participants = useParticipants();
+  const exportable = (contracts.data ?? []).filter(
+    (c) => c.direction === 'export' && c.status === 'active',
+  );
+  const [contractId, setContractId] = useState<string | null>(null);
+  const [amount, setAmount] = useState('');
+  const [description, setDescription] = useState('');
+  const [withTravelRule, setWithTravelRule] = useState(false);
+  const [travelRule, setTravelRule] = useState<TravelRuleForm>(emptyTravelRule);
+  const [travelErrors, setTravelErrors] = useState<Record<string, string>>({});
+  const contract = exportable.find((c) => c.id === contractId);
+  const addresses = useCounterpartyAddresses(user, contract?.counterpartyId);
+  const prefill = (chosen = contract) =>
+    setTravelRule(
+      prefillTravelRule({
+        direction: 'inbound',
+        contract: chosen,
+        participants: participants.data,
+        counterpartyAddresses: addresses.data,
+      }),
+    );
+  const create = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/invoices', {
+          body: {
+            contractId: contractId ?? '',
+            amount,
+            ...(description ? { description } : {}),
+            ...(withTravelRule ? { travelRule: toIvms101(travelRule) } : {}),
+          },
+        }),
+      ),
+    onSuccess: () => {
+      setAmount('');
+      setDescription('');
+      void queryClient.invalidateQueries({ queryKey: ['invoice'] });
+      void queryClient.invalidateQueries({ queryKey: ['contract'] });
+    },
+  });
+  return (
+    <Paper withBorder p="md">
+      <Title order={2} size="h4" mb="sm">
+        Issue an invoice
+      </Title>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const errors = withTravelRule ? travelRuleErrors(travelRule) : {};
+          setTravelErrors(errors);
+          if (Object.keys(errors).length === 0) create.mutate();
+        }}
+        noValidate
+      >
+        <Stack gap="sm">
+          <SimpleGrid cols={{ base: 1, md: 4 }}>
+            <Select
+              label="Export contract"
+              description="Active export contracts"
+              data={exportable.map((c) => ({
+                value: c.id,
+                label: `${c.goodsDescription} · open ${contractAmount(c, c.openAmount)}`,
+              }))}
+              value={contractId}
+              onChange={(id) => {
+                setContractId(id);
+                prefill(exportable.find((c) => c.id === id));
+              }}
+              error={fieldErrorOf(create.error, 'contractId')}
+            />
+            <TextInput
+              label="Amount"
+              description={
+                contract?.unit === 'BTC' ? 'In sats' : `In ${contract?.currency ?? 'the currency'}`
+              }
+              value={amount}
+              onChange={(e) => setAmount(e.currentTarget.value)}
+              error={fieldErrorOf(create.error, 'amount')}
+            />
+            <TextInput
+              label="Description"
+              value={description}
+              onChange={(e) => setDescription(e.currentTarget.value)}
+              error={fieldErrorOf(create.error, 'description')}
+            />
+            <Group align="flex-end">
+              <Button type="submit" loading={create.isPending}>
+                Issue invoice
+              </Button>
+            </Group>
+          </SimpleGrid>
+          <Switch
+            label="Attach Travel Rule data (the foreign buyer is the originator, the company the beneficiary)"
+            checked={withTravelRule}
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              setWithTravelRule(on);
+              if (on && !travelRule.beneficiary.name) prefill();
+            }}
+          />
+          {withTravelRule && (
+            <TravelRuleFields
+              value={travelRule}
+              onChange={setTravelRule}
+              errors={travelErrors}
+              originatorLegend="Originator"
+              beneficiaryLegend="Beneficiary"
+              onFillFromRegistry={() => prefill()}
+              beneficiaryVaspDescription="The platform that receives the payment"
+            />
+          )}
+        </Stack>
+      </form>
+      <FormError error={create.error} />
+      {create.data && (
+        <Text mt="sm" data-testid="invoice-created">
+          Invoice issued:{' '}
+          <Anchor component={Link} to={`/trade/invoices/${create.data.id}`}>
+            {create.data.id}
+          </Anchor>{' '}
+          for {create.data.amountBtc} BTC.
+        </Text>
+      )}
+    </Paper>
+  );
+}
+
+export function InvoicesPage() {
+  const user = useUser();
+  const invoices = useQuery({
+    queryKey: ['invoice'],
+    queryFn: async () => unwrap(await api.GET('/v1/invoices')).invoices,
+  });
+  const columns: Column<Invoice>[] = [
+    {
+      key: 'id',
+      header: 'Invoice',
+      value: (i) => i.id,
+      render: (i) => (
+        <Anchor component={Link} to={`/trade/invoices/${i.id}`}>
+          {i.id}
+        </Anchor>
+      ),
+    },
+    { key: 'company', header: 'Company', value: (i) => i.companyId },
+    { key: 'counterparty', header: 'Buyer', value: (i) => i.counterpartyId },
+    {
+      key: 'amount',
+      header: 'Amount',
+      align: 'right',
+      value: (i) => i.amountSats,
+      render: (i) => formatBtc(i.amountSats),
+    },
+    {
+      key: 'fiat',
+      header: 'Fiat',
+      align: 'right',
+      value: (i) => i.fiatMinor,
+      render: (i) => formatFiat(i.fiatMinor, i.currency),
+    },
+    {
+      key: 'status',
+      header: 'Status',
+      value: (i) => [i.status, ...i.additionalStatus].join(' '),
+      render: (i) => (
+        <Group gap={4}>
+          <StatusBadge status={i.status} />
+          {i.additionalStatus.map((s) => (
+            <Badge key={s} variant="outline" color="orange">
+              {s}
+            </Badge>
+          ))}
+        </Group>
+      ),
+    },
+    {
+      key: 'created',
+      header: 'Created',
+      value: (i) => i.createdAt,
+      render: (i) => formatDateTime(i.createdAt),
+    },
+  ];
+  return (
+    <Page
+      title="Invoices"
+      description="Invoices to foreign buyers, each with its own address, BIP21 payment URI and public pay page. Filtered and sorted in the browser."
+    >
+      {(user.role === 'company' || user.role === 'platform') && <CreateInvoiceForm />}
+      <DataTable
+        caption="Invoices"
+        columns={columns}
+        rows={invoices.data}
+        rowKey={(i) => i.id}
+        loading={invoices.isPending}
+        error={invoices.error}
+        onRetry={() => void invoices.refetch()}
+        empty="No invoices yet."
+        csvName="invoices"
+      />
+    </Page>
+  );
+}
+
+/** One invoice: what the buyer pays, the QR of its BIP21 URI, payments seen, the pay page. */
+export function InvoiceDetailPage() {
+  const { id = '' } = useParams();
+  const invoice = useQuery({
+    queryKey: ['invoice', id],
+    queryFn: async () => unwrap(await api.GET('/v1/invoices/{id}', { params: { path: { id } } })),
+  });
+  if (invoice.isPending) return <Loading />;
+  if (invoice.error)
+    // Another company's invoice, or none: the server answers 404 for both, and so do we.
+    return (
+      <NotAvailableDetail
+        what="Invoice"
+        error={invoice.error}
+        onRetry={() => void invoice.refetch()}
+        back={
+          <Anchor component={Link} to="/trade/invoices">
+            Back to the invoices
+          </Anchor>
+        }
+      />
+    );
+  const i = invoice.data;
+  return (
+    <Page
+      title={`Invoice ${i.id}`}
+      description={i.description || undefined}
+      actions={
+        <Button component="a" href={`/pay/${i.id}`} target="_blank" rel="noopener">
+          Open the pay page
+        </Button>
+      }
+    >
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <Paper withBorder p="md">
+          <Table>
+            <Table.Tbody>
+              <Fact label="Status">
+                <Group gap={4}>
+                  <StatusBadge status={i.status} />
+                  {i.additionalStatus.map((s) => (
+                    <Badge key={s} variant="outline" color="orange">
+                      {s}
+                    </Badge>
+                  ))}
+                </Group>
+              </Fact>
+              <Fact label="Amount">
+                <Text fw={700}>{formatBtc(i.amountSats)}</Text>
+                <Text size="sm">{formatFiat(i.fiatMinor, i.currency)}</Text>
+              </Fact>
+              <Fact label="Address">
+                <Copyable value={i.address} label="address" />
+              </Fact>
+              <Fact label="Payment URI (BIP21)">
+                <Copyable value={i.paymentUri} label="payment URI" />
+              </Fact>
+              <Fact label="Seen / confirmed">
+                {formatBtc(i.seenSats)} / {formatBtc(i.confirmedSats)}
+              </Fact>
+              <Fact label="Contract">
+                <Code>{i.contractId}</Code>
+              </Fact>
+              <Fact label="Expires">{formatDateTime(i.expiresAt)}</Fact>
+              <Fact label="Pay page">
+                <Anchor href={`/pay/${i.id}`} target="_blank" rel="noopener">
+                  {`${window.location.origin}/pay/${i.id}`}
+                </Anchor>
+              </Fact>
+            </Table.Tbody>
+          </Table>
+        </Paper>
+        <Paper withBorder p="md">
+          <Stack align="center" gap="xs">
+            <Image
+              src={`/pay/${i.id}/qr.svg`}
+              alt={i.paymentUri}
+              w={256}
+              h={256}
+              data-testid="invoice-qr"
+            />
+            <Text size="sm">Scan with a bitcoin wallet</Text>
+          </Stack>
+        </Paper>
+      </SimpleGrid>
+      <Paper withBorder p="md">
+        <Title order={2} size="h4" mb="sm">
+          Travel Rule
+        </Title>
+        <TravelRuleView payload={i.travelRule} />
+      </Paper>
+      <Title order={2} size="h4">
+        Payments
+      </Title>
+      <DataTable
+        caption="Payments to this invoice"
+        columns={[
+          {
+            key: 'txid',
+            header: 'Transaction',
+            value: (p) => `${p.txid}:${p.vout}`,
+            render: (p) => <Code>{`${p.txid}:${p.vout}`}</Code>,
+          },
+          {
+            key: 'value',
+            header: 'Value',
+            align: 'right',
+            value: (p) => p.valueSats,
+            render: (p) => formatBtc(p.valueSats),
+          },
+          {
+            key: 'height',
+            header: 'Block',
+            value: (p) => (p.blockHeight === null ? '' : String(p.blockHeight)),
+            render: (p) => p.blockHeight ?? 'unconfirmed',
+          },
+          { key: 'rbf', header: 'RBF', value: (p) => (p.signalsRbf ? 'yes' : 'no') },
+          { key: 'late', header: 'Late', value: (p) => (p.late ? 'yes' : 'no') },
+        ]}
+        rows={i.payments}
+        rowKey={(p) => `${p.txid}:${p.vout}`}
+        empty="No payment seen yet."
+        csvName={`payments-${i.id}`}
+      />
+    </Page>
+  );
+}

@@ -1,0 +1,440 @@
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import {
+  Anchor,
+  Button,
+  Code,
+  Group,
+  List,
+  Paper,
+  Select,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
+import type { components } from '../../api/schema';
+import { DataTable, type Column } from '../../components/DataTable';
+import { fieldErrorOf, FormError } from '../../components/FormError';
+import { Page } from '../../components/Page';
+import { ErrorState, Loading } from '../../components/States';
+import {
+  emptyTravelRule,
+  toIvms101,
+  travelRuleErrors,
+  TravelRuleFields,
+  TravelRuleView,
+  type TravelRuleForm,
+} from '../../components/TravelRule';
+import { formatBtc, formatDateTime, formatFiat } from '../../format';
+import { useUser } from '../../session';
+import {
+  contractAmount,
+  Copyable,
+  Fact,
+  NotAvailableDetail,
+  platformOf,
+  StatusBadge,
+  useContracts,
+  useParticipants,
+} from './shared';
+import { prefillTravelRule, useCounterpartyAddresses } from './travelRulePrefill';
+
+type Payout = components['schemas']['Payout'];
+type Batch = components['schemas']['PayoutBatch'];
+
+function CreatePayoutForm() {
+  const user = useUser();
+  const queryClient = useQueryClient();
+  const contracts = useContracts();
+  const participants = useParticipants();
+  const importable = (contracts.data ?? []).filter(
+    (c) => c.direction === 'import' && c.status === 'active',
+  );
+  const [contractId, setContractId] = useState<string | null>(null);
+  const [amount, setAmount] = useState('');
+  const [address, setAddress] = useState('');
+  const [memo, setMemo] = useState('');
+  const [withTravelRule, setWithTravelRule] = useState(false);
+  const [travelRule, setTravelRule] = useState<TravelRuleForm>(emptyTravelRule);
+  const [travelErrors, setTravelErrors] = useState<Record<string, string>>({});
+  const contract = importable.find((c) => c.id === contractId);
+  const addresses = useCounterpartyAddresses(user, contract?.counterpartyId);
+  const prefill = (chosen = contract) =>
+    setTravelRule(
+      prefillTravelRule({
+        direction: 'outbound',
+        contract: chosen,
+        participants: participants.data,
+        counterpartyAddresses: addresses.data,
+        address,
+      }),
+    );
+  const create = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/payouts', {
+          body: {
+            contractId: contractId ?? '',
+            amount,
+            address,
+            ...(memo ? { memo } : {}),
+            ...(withTravelRule ? { travelRule: toIvms101(travelRule) } : {}),
+          },
+        }),
+      ),
+    onSuccess: () => {
+      setAmount('');
+      setMemo('');
+      void queryClient.invalidateQueries({ queryKey: ['payout'] });
+      void queryClient.invalidateQueries({ queryKey: ['contract'] });
+    },
+    // A payout the gate blocks is kept, cancelled, with its reasons: show it in the list too.
+    onError: () => void queryClient.invalidateQueries({ queryKey: ['payout'] }),
+  });
+  const registered = (addresses.data ?? []).map((a) => a.address);
+  return (
+    <Paper withBorder p="md">
+      <Title order={2} size="h4" mb="sm">
+        Request a payout
+      </Title>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const errors = withTravelRule ? travelRuleErrors(travelRule) : {};
+          setTravelErrors(errors);
+          if (Object.keys(errors).length === 0) create.mutate();
+        }}
+        noValidate
+      >
+        <Stack gap="sm">
+          <SimpleGrid cols={{ base: 1, md: 5 }}>
+            <Select
+              label="Import contract"
+              data={importable.map((c) => ({
+                value: c.id,
+                label: `${c.goodsDescription} · open ${contractAmount(c, c.openAmount)}`,
+              }))}
+              value={contractId}
+              onChange={(id) => {
+                setContractId(id);
+                prefill(importable.find((c) => c.id === id));
+              }}
+              error={fieldErrorOf(create.error, 'contractId')}
+            />
+            <TextInput
+              label="Amount"
+              description={contract?.unit === 'BTC' || !contract ? 'In sats' : contract.currency}
+              value={amount}
+              onChange={(e) => setAmount(e.currentTarget.value)}
+              error={fieldErrorOf(create.error, 'amount')}
+            />
+            <TextInput
+              label="Supplier address"
+              description={
+                registered.length
+                  ? `Registered: ${registered.join(', ')}`
+                  : 'A registered address of the supplier'
+              }
+              value={address}
+              onChange={(e) => setAddress(e.currentTarget.value)}
+              error={fieldErrorOf(create.error, 'address')}
+            />
+            <TextInput
+              label="Memo"
+              value={memo}
+              onChange={(e) => setMemo(e.currentTarget.value)}
+              error={fieldErrorOf(create.error, 'memo')}
+            />
+            <Group align="flex-end">
+              <Button type="submit" loading={create.isPending}>
+                Request payout
+              </Button>
+            </Group>
+          </SimpleGrid>
+          <Switch
+            label="Attach Travel Rule data (the company is the originator, the supplier the beneficiary)"
+            checked={withTravelRule}
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              setWithTravelRule(on);
+              if (on && !travelRule.originator.name) prefill();
+            }}
+          />
+          {withTravelRule && (
+            <TravelRuleFields
+              value={travelRule}
+              onChange={setTravelRule}
+              errors={travelErrors}
+              originatorLegend="Originator"
+              beneficiaryLegend="Beneficiary"
+              onFillFromRegistry={() => prefill()}
+              beneficiaryVaspDescription="Required when the supplier's address is hosted by a VASP"
+            />
+          )}
+        </Stack>
+      </form>
+      <FormError error={create.error} />
+      {create.data && (
+        <Text mt="sm" data-testid="payout-created">
+          Payout requested:{' '}
+          <Anchor component={Link} to={`/trade/payouts/${create.data.id}`}>
+            {create.data.id}
+          </Anchor>{' '}
+          for {create.data.amountBtc} BTC, {create.data.status}.
+        </Text>
+      )}
+    </Paper>
+  );
+}
+
+function BatchesTable() {
+  const user = useUser();
+  const queryClient = useQueryClient();
+  const batches = useQuery({
+    queryKey: ['payoutBatch'],
+    queryFn: async () => unwrap(await api.GET('/v1/payout-batches')).batches,
+  });
+  const run = useMutation({
+    mutationFn: async () =>
+      unwrap(await api.POST('/v1/payout-batches', { body: { platformId: platformOf(user) } })),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['payoutBatch'] });
+      void queryClient.invalidateQueries({ queryKey: ['payout'] });
+    },
+  });
+  const columns: Column<Batch>[] = [
+    { key: 'id', header: 'Batch', value: (b) => b.id, render: (b) => <Code>{b.id}</Code> },
+    {
+      key: 'status',
+      header: 'Status',
+      value: (b) => b.status,
+      render: (b) => <StatusBadge status={b.status} />,
+    },
+    { key: 'payouts', header: 'Payouts', align: 'right', value: (b) => String(b.payoutIds.length) },
+    {
+      key: 'fee',
+      header: 'Fee',
+      align: 'right',
+      value: (b) => b.feeSats,
+      render: (b) => formatBtc(b.feeSats),
+    },
+    {
+      key: 'txid',
+      header: 'Transaction',
+      value: (b) => b.txid ?? '',
+      render: (b) =>
+        b.txid ? <Copyable value={b.txid} label={`transaction id of ${b.id}`} /> : 'not broadcast',
+    },
+    {
+      key: 'height',
+      header: 'Confirmed at',
+      value: (b) => (b.confirmedHeight === null ? '' : String(b.confirmedHeight)),
+      render: (b) => b.confirmedHeight ?? '—',
+    },
+    { key: 'error', header: 'Last broadcast error', value: (b) => b.lastBroadcastError ?? '' },
+  ];
+  return (
+    <Stack gap="sm">
+      <Group justify="space-between">
+        <Title order={2} size="h4">
+          Batches
+        </Title>
+        {(user.role === 'platform' || user.role === 'supervisor') && user.platformId !== null && (
+          <Button variant="default" loading={run.isPending} onClick={() => run.mutate()}>
+            Run a batch now
+          </Button>
+        )}
+      </Group>
+      {run.error && <ErrorState error={run.error} />}
+      {run.data && !run.data.batch && <Text size="sm">No approved payouts to batch.</Text>}
+      <DataTable
+        caption="Payout batches"
+        columns={columns}
+        rows={batches.data}
+        rowKey={(b) => b.id}
+        loading={batches.isPending}
+        error={batches.error}
+        onRetry={() => void batches.refetch()}
+        empty="No batches yet."
+        csvName="payout-batches"
+      />
+    </Stack>
+  );
+}
+
+export function PayoutsPage() {
+  const user = useUser();
+  const queryClient = useQueryClient();
+  const payouts = useQuery({
+    queryKey: ['payout'],
+    queryFn: async () => unwrap(await api.GET('/v1/payouts')).payouts,
+  });
+  const approve = useMutation({
+    mutationFn: async (id: string) =>
+      unwrap(await api.POST('/v1/payouts/{id}/approve', { params: { path: { id } } })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['payout'] }),
+  });
+  const participants = useParticipants();
+  const nameOf = (id: string) => participants.data?.find((p) => p.id === id)?.legalName ?? id;
+  const columns: Column<Payout>[] = [
+    {
+      key: 'id',
+      header: 'Payout',
+      value: (p) => p.id,
+      render: (p) => (
+        <Anchor component={Link} to={`/trade/payouts/${p.id}`}>
+          {p.id}
+        </Anchor>
+      ),
+    },
+    { key: 'company', header: 'Company', value: (p) => nameOf(p.companyId) },
+    { key: 'counterparty', header: 'Supplier', value: (p) => nameOf(p.counterpartyId) },
+    {
+      key: 'amount',
+      header: 'Amount',
+      align: 'right',
+      value: (p) => p.amountSats,
+      render: (p) => formatBtc(p.amountSats),
+    },
+    {
+      key: 'status',
+      header: 'Status',
+      value: (p) => p.status,
+      render: (p) => <StatusBadge status={p.status} />,
+    },
+    {
+      key: 'approvals',
+      header: 'Approvals',
+      value: (p) => `${p.approvals.length}/${p.requiredApprovals}`,
+    },
+    { key: 'maker', header: 'Requested by', value: (p) => p.createdBy },
+    {
+      key: 'batch',
+      header: 'Batch',
+      value: (p) => p.batchId ?? '',
+      render: (p) => (p.batchId ? <Code>{p.batchId}</Code> : '—'),
+    },
+    {
+      key: 'actions',
+      header: 'Actions',
+      sortable: false,
+      value: () => '',
+      render: (p) =>
+        user.role === 'platform' && p.status === 'awaitingApproval' ? (
+          <Button
+            size="xs"
+            variant="light"
+            aria-label={`Approve payout ${p.id}`}
+            loading={approve.isPending && approve.variables === p.id}
+            onClick={() => approve.mutate(p.id)}
+          >
+            Approve
+          </Button>
+        ) : null,
+    },
+  ];
+  return (
+    <Page
+      title="Payouts"
+      description="Payments to suppliers. Each needs its platform's quorum of officers, and the officer who requested it cannot approve it (maker-checker). Filtered and sorted in the browser."
+    >
+      {(user.role === 'company' || user.role === 'platform') && <CreatePayoutForm />}
+      {approve.error && <ErrorState error={approve.error} />}
+      <DataTable
+        caption="Payouts"
+        columns={columns}
+        rows={payouts.data}
+        rowKey={(p) => p.id}
+        loading={payouts.isPending}
+        error={payouts.error}
+        onRetry={() => void payouts.refetch()}
+        empty="No payouts yet."
+        csvName="payouts"
+      />
+      <BatchesTable />
+    </Page>
+  );
+}
+
+/** One payout: amount, address, approvals, the gate's decision and the Travel Rule data sent. */
+export function PayoutDetailPage() {
+  const { id = '' } = useParams();
+  const payout = useQuery({
+    queryKey: ['payout', id],
+    queryFn: async () => unwrap(await api.GET('/v1/payouts/{id}', { params: { path: { id } } })),
+  });
+  const participants = useParticipants();
+  const nameOf = (pid: string) => participants.data?.find((p) => p.id === pid)?.legalName ?? pid;
+  if (payout.isPending) return <Loading />;
+  if (payout.error)
+    return (
+      <NotAvailableDetail
+        what="Payout"
+        error={payout.error}
+        onRetry={() => void payout.refetch()}
+        back={
+          <Anchor component={Link} to="/trade/payouts">
+            Back to the payouts
+          </Anchor>
+        }
+      />
+    );
+  const p = payout.data;
+  return (
+    <Page title={`Payout ${p.id}`} description={p.memo || undefined}>
+      <Paper withBorder p="md">
+        <Table>
+          <Table.Tbody>
+            <Fact label="Status">
+              <StatusBadge status={p.status} />
+            </Fact>
+            <Fact label="Amount">
+              <Text fw={700}>{formatBtc(p.amountSats)}</Text>
+              <Text size="sm">{formatFiat(p.fiatMinor, p.currency)}</Text>
+            </Fact>
+            <Fact label="Company">{nameOf(p.companyId)}</Fact>
+            <Fact label="Supplier">{nameOf(p.counterpartyId)}</Fact>
+            <Fact label="Address">
+              <Copyable value={p.address} label="address" />
+            </Fact>
+            <Fact label="Contract">
+              <Code>{p.contractId}</Code>
+            </Fact>
+            <Fact label="Approvals">
+              {p.approvals.length}/{p.requiredApprovals}
+              {p.approvals.map((a) => ` · ${a.actorId} (${formatDateTime(a.at)})`).join('')}
+            </Fact>
+            <Fact label="Requested by">
+              {p.createdBy}, {formatDateTime(p.createdAt)}
+            </Fact>
+            <Fact label="Transaction">
+              {p.txid ? <Copyable value={p.txid} label="transaction id" /> : 'not broadcast'}
+            </Fact>
+            <Fact label="Gate decision">
+              <StatusBadge status={p.gate.resolution ?? p.gate.outcome} />
+              {p.gate.reasons.length > 0 && (
+                <List size="sm" mt={4}>
+                  {p.gate.reasons.map((reason) => (
+                    <List.Item key={reason}>{reason}</List.Item>
+                  ))}
+                </List>
+              )}
+            </Fact>
+          </Table.Tbody>
+        </Table>
+      </Paper>
+      <Paper withBorder p="md">
+        <Title order={2} size="h4" mb="sm">
+          Travel Rule
+        </Title>
+        <TravelRuleView payload={p.travelRule} />
+      </Paper>
+    </Page>
+  );
+}

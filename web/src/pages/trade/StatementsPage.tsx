@@ -1,0 +1,164 @@
+import { useState } from 'react';
+import { Group, Paper, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { api, ApiError, unwrap } from '../../api/client';
+import type { paths } from '../../api/schema';
+import { DataTable, type Column } from '../../components/DataTable';
+import { Page } from '../../components/Page';
+import { ErrorState, Loading } from '../../components/States';
+import { formatBtc, formatDateTime, formatFiat } from '../../format';
+import { useUser } from '../../session';
+import { useParticipants } from './shared';
+
+type Statement =
+  paths['/v1/ledger/statements/{participantId}']['get']['responses'][200]['content']['application/json'];
+type StatementLine = Statement['lines'][number];
+type Balance =
+  paths['/v1/ledger/balances']['get']['responses'][200]['content']['application/json']['accounts'][number];
+
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+
+export function StatementsPage() {
+  const user = useUser();
+  const balances = useQuery({
+    queryKey: ['ledger', 'balances'],
+    queryFn: async () => unwrap(await api.GET('/v1/ledger/balances')).accounts,
+  });
+  const companies = useParticipants('company', user.role !== 'company');
+  const [participantId, setParticipantId] = useState<string | null>(
+    user.role === 'company' ? user.participantId : null,
+  );
+  const [from, setFrom] = useState(isoDay(new Date(Date.now() - 30 * 86_400_000)));
+  const [to, setTo] = useState(isoDay(new Date(Date.now() + 86_400_000)));
+  const statement = useQuery({
+    queryKey: ['ledger', 'statement', participantId, from, to],
+    enabled: participantId !== null && from !== '' && to !== '',
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/ledger/statements/{participantId}', {
+          params: {
+            path: { participantId: participantId ?? '' },
+            query: {
+              from: new Date(`${from}T00:00:00Z`).toISOString(),
+              to: new Date(`${to}T00:00:00Z`).toISOString(),
+            },
+          },
+        }),
+      ),
+  });
+  const balanceColumns: Column<Balance>[] = [
+    { key: 'participant', header: 'Participant', value: (a) => a.participantId },
+    { key: 'purpose', header: 'Account', value: (a) => a.purpose },
+    { key: 'platform', header: 'Platform', value: (a) => a.platformId ?? '' },
+    {
+      key: 'balance',
+      header: 'Balance',
+      align: 'right',
+      value: (a) => a.balanceSats,
+      render: (a) => formatBtc(a.balanceSats),
+    },
+  ];
+  const lineColumns: Column<StatementLine>[] = [
+    { key: 'at', header: 'Date', value: (l) => l.at, render: (l) => formatDateTime(l.at) },
+    { key: 'kind', header: 'Kind', value: (l) => l.kind },
+    { key: 'reference', header: 'Reference', value: (l) => l.reference },
+    {
+      key: 'amount',
+      header: 'Amount',
+      align: 'right',
+      value: (l) => l.amountSats,
+      render: (l) => formatBtc(l.amountSats),
+    },
+    {
+      key: 'fiat',
+      header: 'Fiat at the time',
+      align: 'right',
+      value: (l) => l.fiatMinor ?? '',
+      render: (l) =>
+        l.fiatMinor && l.fiatCurrency ? formatFiat(l.fiatMinor, l.fiatCurrency) : '—',
+    },
+    {
+      key: 'balance',
+      header: 'Balance',
+      align: 'right',
+      value: (l) => l.balanceSats,
+      render: (l) => formatBtc(l.balanceSats),
+    },
+  ];
+  const s = statement.data;
+  return (
+    <Page
+      title="Settlements"
+      description="Ledger balances and statements of client funds (sats; positive is a debit balance)."
+    >
+      <DataTable
+        caption="Ledger balances"
+        columns={balanceColumns}
+        rows={balances.data}
+        rowKey={(a) => a.accountId}
+        loading={balances.isPending}
+        error={balances.error}
+        onRetry={() => void balances.refetch()}
+        empty="No ledger accounts yet: nothing has settled."
+        csvName="ledger-balances"
+      />
+      <Paper withBorder p="md">
+        <Title order={2} size="h4" mb="sm">
+          Statement
+        </Title>
+        <Group align="flex-end" mb="sm">
+          {user.role !== 'company' && (
+            <Select
+              label="Company"
+              searchable
+              data={(companies.data ?? []).map((p) => ({ value: p.id, label: p.legalName }))}
+              value={participantId}
+              onChange={setParticipantId}
+            />
+          )}
+          <TextInput
+            label="From"
+            type="date"
+            value={from}
+            onChange={(e) => setFrom(e.currentTarget.value)}
+          />
+          <TextInput
+            label="To"
+            type="date"
+            value={to}
+            onChange={(e) => setTo(e.currentTarget.value)}
+          />
+        </Group>
+        {participantId === null ? (
+          <Text>Choose a company.</Text>
+        ) : statement.error instanceof ApiError && statement.error.status === 404 ? (
+          // The ledger opens a company's client-funds account at its first settlement.
+          <Text data-testid="statement-empty">
+            Nothing has settled for {participantId} yet: it has no client-funds account.
+          </Text>
+        ) : statement.error ? (
+          <ErrorState error={statement.error} onRetry={() => void statement.refetch()} />
+        ) : !s ? (
+          <Loading />
+        ) : (
+          <Stack gap="sm">
+            <Group gap="xl" data-testid="statement-totals">
+              <Text>Opening {formatBtc(s.openingSats)}</Text>
+              <Text>Debits {formatBtc(s.debitsSats)}</Text>
+              <Text>Credits {formatBtc(s.creditsSats)}</Text>
+              <Text fw={700}>Closing {formatBtc(s.closingSats)}</Text>
+            </Group>
+            <DataTable
+              caption={`Statement of ${s.participantId}`}
+              columns={lineColumns}
+              rows={s.lines}
+              rowKey={(l) => `${l.transactionId}:${l.kind}:${l.at}`}
+              empty="No movements in the period."
+              csvName={`statement-${s.participantId}-${from}-${to}`}
+            />
+          </Stack>
+        )}
+      </Paper>
+    </Page>
+  );
+}

@@ -1,0 +1,123 @@
+import type { ReactNode } from 'react';
+import { Badge, Button, Code, CopyButton, Group, Table, Text } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { api, ApiError, unwrap } from '../../api/client';
+import type { components } from '../../api/schema';
+import { Page } from '../../components/Page';
+import { ErrorState } from '../../components/States';
+import { formatBtc, formatFiat } from '../../format';
+import type { User } from '../../session';
+
+/** What the trade pages share: status badges, amounts, the participant and contract queries. */
+
+export type Contract = components['schemas']['Contract'];
+export type Participant = components['schemas']['Participant'];
+
+const STATUS_COLOR: Record<string, string> = {
+  draft: 'gray',
+  submitted: 'yellow',
+  approved: 'blue',
+  active: 'teal',
+  settled: 'green',
+  cancelled: 'gray',
+  disputed: 'red',
+  new: 'blue',
+  processing: 'yellow',
+  expired: 'gray',
+  invalid: 'red',
+  awaitingApproval: 'yellow',
+  awaitingPayment: 'blue',
+  inProgress: 'indigo',
+  completed: 'green',
+  failed: 'red',
+  awaitingReview: 'orange',
+};
+
+export function StatusBadge({ status }: { status: string }) {
+  return (
+    <Badge variant="light" color={STATUS_COLOR[status] ?? 'gray'}>
+      {status}
+    </Badge>
+  );
+}
+
+/** A contract's amount in its unit: sats for fixed-BTC contracts, minor units of the currency otherwise. */
+export function contractAmount(c: Contract, minor: string): string {
+  return c.unit === 'BTC' ? formatBtc(minor) : formatFiat(minor, c.currency);
+}
+
+export const canWrite = (user: User) => user.role !== 'auditor' && user.role !== 'miner';
+
+/** Who the platform officer acts for: its own id is the platform's. */
+export const platformOf = (user: User) => user.platformId ?? user.participantId;
+
+/** The participants the caller may see, of one kind or all (a company: itself and its platform's counterparties). */
+export function useParticipants(kind?: Participant['kind'], enabled = true) {
+  const query = kind ? { kind } : {};
+  return useQuery({
+    queryKey: ['participant', query],
+    enabled,
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/participants', { params: { query } })).participants,
+  });
+}
+
+export function useContracts() {
+  return useQuery({
+    queryKey: ['contract'],
+    queryFn: async () => unwrap(await api.GET('/v1/contracts')).contracts,
+  });
+}
+
+export function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <Table.Tr>
+      <Table.Th scope="row" w={200}>
+        {label}
+      </Table.Th>
+      <Table.Td>{children}</Table.Td>
+    </Table.Tr>
+  );
+}
+
+export function Copyable({ value, label }: { value: string; label: string }) {
+  return (
+    <Group gap="xs" wrap="nowrap">
+      <Code style={{ wordBreak: 'break-all' }}>{value}</Code>
+      <CopyButton value={value}>
+        {({ copied, copy }) => (
+          <Button size="compact-xs" variant="light" onClick={copy} aria-label={`Copy ${label}`}>
+            {copied ? 'Copied' : 'Copy'}
+          </Button>
+        )}
+      </CopyButton>
+    </Group>
+  );
+}
+
+/** A detail page for a row that does not exist or is not the caller's: the server says 404 for both. */
+export function NotAvailableDetail({
+  what,
+  error,
+  onRetry,
+  back,
+}: {
+  what: string;
+  error: unknown;
+  onRetry: () => void;
+  back: ReactNode;
+}) {
+  const missing = error instanceof ApiError && error.status < 500;
+  return (
+    <Page title={missing ? `${what} not available` : what}>
+      {missing ? (
+        <Text data-testid="not-available">
+          This {what.toLowerCase()} does not exist or is not available to you.
+        </Text>
+      ) : (
+        <ErrorState error={error} onRetry={onRetry} />
+      )}
+      {back}
+    </Page>
+  );
+}
