@@ -148,7 +148,9 @@ export interface Runtime {
  * Starts the background work of a serving platform: the watcher's polling (blocks and mempool,
  * invoice payments seen in the mempool), simnet's block every SIMNET_BLOCK_INTERVAL_SECONDS, and
  * trade's periodic work (invoice expiry, payout batching and re-broadcast, webhook delivery).
- * `extra` runs on the same timer (the demo's trickle of activity).
+ * `extra` (the demo's trickle of activity) runs every `extraIntervalMs`, or on trade's timer
+ * without one. All of it runs one piece at a time; `stop` lets the piece under way finish and
+ * drops what was queued behind it.
  */
 export async function startRuntime(
   platform: Platform,
@@ -159,6 +161,7 @@ export async function startRuntime(
     minerAddress?: () => string | Uint8Array;
     tickMs?: number;
     extra?: () => Promise<void>;
+    extraIntervalMs?: number;
   } = {},
 ): Promise<Runtime> {
   const report = options.onError ?? (() => {});
@@ -178,8 +181,11 @@ export async function startRuntime(
 
   const timers: NodeJS.Timeout[] = [];
   let busy = Promise.resolve();
+  let stopping = false;
   const serial = (where: string, fn: () => Promise<void>) => {
-    busy = busy.then(fn).catch((error: unknown) => report(where, error));
+    busy = busy
+      .then(() => (stopping ? undefined : fn()))
+      .catch((error: unknown) => report(where, error));
   };
   const interval = platform.config.SIMNET_BLOCK_INTERVAL_SECONDS;
   const simnet = platform.simnet;
@@ -198,19 +204,33 @@ export async function startRuntime(
     );
   }
   const tickMs = options.tickMs ?? 10_000;
+  const extra = options.extra;
+  const ownTimer = extra !== undefined && options.extraIntervalMs !== undefined;
   timers.push(
     setInterval(
       () =>
         serial('tick', async () => {
           await trade.tick();
-          if (options.extra) await options.extra();
+          if (extra && !ownTimer) await extra();
         }),
       tickMs,
     ),
   );
+  if (extra && ownTimer) {
+    // At most one queued at a time: a slow action delays the next instead of piling them up.
+    let queued = false;
+    timers.push(
+      setInterval(() => {
+        if (queued) return;
+        queued = true;
+        serial('extra', () => extra().finally(() => (queued = false)));
+      }, options.extraIntervalMs),
+    );
+  }
   return {
     watcher,
     async stop() {
+      stopping = true;
       for (const timer of timers) clearInterval(timer);
       await busy;
       offMempool();

@@ -179,6 +179,23 @@ export function counterparties(count: number): CounterpartySpec[] {
   return [...out, ...CAUGHT];
 }
 
+/**
+ * The cast role of a registered counterparty, by its name: the demo's live activity trades with
+ * ordinary buyers and suppliers, and only now and then with the counterparties meant to be
+ * stopped. Null for a name the cast does not hold (a party registered by hand).
+ */
+export function counterpartyRole(name: string): CounterpartySpec['role'] | null {
+  const caught = CAUGHT.find((c) => c.name === name);
+  if (caught) return caught.role;
+  // Beyond the ordinary list, names repeat with a " (n)" suffix (counterparties above).
+  const base = name.replace(/ \(\d+\)$/, '');
+  const suffix = /\((\d+)\)$/.exec(name);
+  const at = ORDINARY.findIndex((o) => o.name === base);
+  if (at < 0) return null;
+  const index = suffix ? Number(suffix[1]) - 1 : at;
+  return index % 3 === 2 ? 'supplier' : 'buyer';
+}
+
 export const MINERS = [
   { name: 'Highland Hashworks SA', region: 'arn-n' },
   { name: 'Rio Tacua Mining Cooperative', region: 'arn-r' },

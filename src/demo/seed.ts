@@ -4,7 +4,7 @@ import { LocalKeySigner } from '../bitcoin';
 import type { ChainWatcher, Simnet } from '../chain';
 import { SCHEME_PARTICIPANT_ID, type UserService } from '../access';
 import { sql } from 'drizzle-orm';
-import { complianceDecisions, type Compliance, type TransferFacts } from '../compliance';
+import { complianceDecisions, type Compliance } from '../compliance';
 import type { Database } from '../db';
 import {
   AppError,
@@ -34,6 +34,7 @@ import {
   type CounterpartySpec,
   type DemoSize,
 } from './cast';
+import { demoTravelRule } from './travel-rule';
 import { BuyerWallet, demoKey } from './wallet';
 
 /** What the demo drives: the services it calls and the chain it mines. */
@@ -540,24 +541,17 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
    * supplies the IVMS101 data a platform would, and counts what the gate blocked (the transfer is
    * kept cancelled or invalid, with its reasons).
    */
-  const travelRule = async (
+  const travelRule = (
     direction: 'inbound' | 'outbound',
     company: CompanyActor,
     party: PartyActor,
-    contractId: string,
-    amountSats: bigint,
   ) =>
-    (
-      await transferFacts(ports, {
-        direction,
-        transferId: contractId,
-        company,
-        party,
-        contractId,
-        amountSats,
-        rate,
-      })
-    ).travelRule;
+    demoTravelRule(registry, {
+      direction,
+      platformId: company.platform.id,
+      companyId: company.id,
+      counterpartyId: party.id,
+    });
   const wasBlocked = (error: unknown) => {
     // A payout to an address of another network (the listed mainnet address on simnet) is
     // refused as input before it reaches the gate (not a gate decision).
@@ -581,13 +575,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
       invoice = await trade.invoices.create(company.caller, {
         contractId: contract.id,
         amount,
-        travelRule: await travelRule(
-          'inbound',
-          company,
-          contract.counterparty,
-          contract.id,
-          BigInt(Math.round((usd / rate) * 1e8)),
-        ),
+        travelRule: await travelRule('inbound', company, contract.counterparty),
       });
     } catch (error) {
       if (wasBlocked(error)) return false;
@@ -610,13 +598,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
         contractId: contract.id,
         amount: amountSats.toString(),
         address: contract.address,
-        travelRule: await travelRule(
-          'outbound',
-          company,
-          contract.counterparty,
-          contract.id,
-          amountSats,
-        ),
+        travelRule: await travelRule('outbound', company, contract.counterparty),
       });
     } catch (error) {
       if (wasBlocked(error)) return;
@@ -782,85 +764,4 @@ class Replay {
     await this.ports.simnet.invalidateBlock(tip.hash);
     await this.mine(miners, 2, 10 * 60_000);
   }
-}
-
-/** Gathers the gate's facts from the registry, as a platform's integration with the gate does. */
-async function transferFacts(
-  ports: DemoPorts,
-  t: {
-    direction: 'inbound' | 'outbound';
-    transferId: string;
-    company: CompanyActor;
-    party: PartyActor;
-    contractId: string;
-    amountSats: bigint;
-    rate: number;
-  },
-): Promise<TransferFacts> {
-  const { registry } = ports.services;
-  const platform = await registry.partyFacts(t.company.platform.id);
-  const company = await registry.partyFacts(t.company.id);
-  const party = await registry.partyFacts(t.party.id);
-  const jurisdictions = await registry.listJurisdictions();
-  const refused = jurisdictions.filter((j) => j.refused).map((j) => j.country);
-  const risk = jurisdictions.find((j) => j.country === party.country)?.riskLevel ?? 'low';
-  const fiatMinor = (t.amountSats * BigInt(t.rate) * 100n) / 100_000_000n;
-  const kyc = (s: string | null) =>
-    s === 'verified' || s === 'pending' || s === 'rejected' || s === 'expired' ? s : 'none';
-  const licence = (s: string | null) =>
-    s === 'active' || s === 'suspended' || s === 'revoked' || s === 'expired' ? s : 'pending';
-  const legal = (name: string) => ({
-    legalPerson: {
-      name: {
-        nameIdentifier: [{ legalPersonName: name, legalPersonNameIdentifierType: 'LEGL' as const }],
-      },
-    },
-  });
-  const [originator, beneficiary] =
-    t.direction === 'outbound'
-      ? [company.legalName, party.legalName]
-      : [party.legalName, company.legalName];
-  return {
-    transferId: t.transferId,
-    direction: t.direction,
-    occurredAt: ports.clock.now(),
-    amountSats: t.amountSats,
-    fiatValue: { minor: fiatMinor, currency: 'USD', rate: `${t.rate}.00` },
-    platform: { id: platform.id, licenceStatus: licence(platform.licenceStatus) },
-    company: {
-      id: company.id,
-      legalName: company.legalName,
-      country: company.country,
-      kycStatus: kyc(company.kycStatus),
-    },
-    counterparty: {
-      id: party.id,
-      legalName: party.legalName,
-      otherNames: party.otherNames,
-      country: party.country,
-      kind: /^[A-Z][a-z]+ [A-Z][a-z]+$/.test(party.legalName) ? 'person' : 'organization',
-      kycStatus: kyc(party.kycStatus),
-      countryRiskLevel: risk,
-    },
-    counterpartyAddress: { address: t.party.address, asset: 'XBT', ownership: 'hosted' },
-    schemeCountry: JURISDICTION.country,
-    refusedJurisdictions: refused,
-    // Contracts are registered for 50 BTC or 5,000,000 USD: far above any demo transfer.
-    contract: { id: t.contractId, openAmountSats: 1_000_000_000_000n, toleranceSats: 0n },
-    travelRule: {
-      originator: {
-        originatorPersons: [
-          {
-            legalPerson: {
-              ...legal(originator).legalPerson,
-              customerNumber: t.direction === 'outbound' ? t.company.id : t.party.id,
-            },
-          },
-        ],
-      },
-      beneficiary: { beneficiaryPersons: [legal(beneficiary)] },
-      originatingVASP: { originatingVASP: legal(t.company.platform.name) },
-      beneficiaryVASP: { beneficiaryVASP: legal(`${party.country} Licensed Exchange`) },
-    },
-  };
 }

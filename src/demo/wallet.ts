@@ -35,13 +35,30 @@ export class BuyerWallet {
 
   constructor(readonly simnet: Simnet) {}
 
-  /** Loads the wallet's mature, unspent coins from the chain (after a restart). */
+  /**
+   * Loads the wallet's spendable coins (after a restart): mature confirmed coins that no mempool
+   * transaction spends, and the change of its own payments still in the mempool.
+   */
   load(): number {
     const height = this.simnet.height;
     this.#coins.length = 0;
+    const pending = this.simnet.mempoolEntries().map((entry) => entry.tx);
+    const spent = new Set(
+      pending.flatMap((tx) => tx.inputs.map((input) => `${input.prevTxid}:${input.vout}`)),
+    );
     for (const u of this.simnet.listUnspent(this.key.script)) {
       if (u.coinbase && height + 1 - u.height < 100) continue;
+      if (spent.has(`${u.txid}:${u.vout}`)) continue;
       this.#coins.push({ txid: u.txid, vout: u.vout, value: u.value });
+    }
+    const ours = this.key.script;
+    for (const tx of pending) {
+      tx.outputs.forEach((output, vout) => {
+        const mine =
+          output.script.length === ours.length && output.script.every((b, i) => b === ours[i]);
+        if (mine && !spent.has(`${tx.txid}:${vout}`))
+          this.#coins.push({ txid: tx.txid, vout, value: output.value });
+      });
     }
     this.#coins.sort((a, b) => (a.value > b.value ? -1 : 1));
     return this.#coins.length;

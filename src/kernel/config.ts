@@ -33,6 +33,13 @@ export const configSchema = z
     // The base of an Esplora HTTP API, with the instance's path prefix (https://host/testnet/api).
     ESPLORA_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
     SIMNET_BLOCK_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(30),
+    // The demo's trickle of activity while serving: one action this often (0: none).
+    DEMO_ACTIVITY_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .refine((ms) => ms === 0 || ms >= 1_000, 'must be 0 (off) or at least 1000')
+      .default(8_000),
   })
   .superRefine((value, ctx) => {
     if (value.CHAIN === 'bitcoind' && !value.BITCOIND_URL) {

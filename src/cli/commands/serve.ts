@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { buildHttpApp, openPlatform, startRuntime } from '../../app';
-import { demoKey, isSeeded, SIZES } from '../../demo';
+import { DemoActivity, demoKey, isSeeded, SIZES } from '../../demo';
 import type { CliContext } from '../program';
 import {
   parseSeed,
@@ -15,6 +15,8 @@ interface ServeOptions {
   port?: string;
   host?: string;
   demo: boolean;
+  /** `--no-activity` sets it false: the demo without its trickle of activity. */
+  activity?: boolean;
   size?: string;
   seed?: string;
 }
@@ -44,6 +46,33 @@ export function registerServeCommands(program: Command, context: CliContext): vo
     }
     const platform = await openPlatform(config, { chain: true });
     const app = await buildHttpApp(platform);
+    // The demo's trickle of activity (invoices paid, payouts approved and batched, now and then
+    // a new contract or an alert), one action every DEMO_ACTIVITY_INTERVAL_MS.
+    const activityMs = demo && options.activity !== false ? config.DEMO_ACTIVITY_INTERVAL_MS : 0;
+    const activitySeed = parseSeed(options.seed ?? '1');
+    const openActivity = async (simnet: NonNullable<typeof platform.simnet>) => {
+      try {
+        return await DemoActivity.open(
+          {
+            db: platform.db,
+            clock: platform.clock,
+            simnet,
+            rateDesk: platform.rateDesk,
+            services: platform.services,
+            logger: app.log,
+          },
+          { seed: activitySeed },
+        );
+      } catch (error) {
+        // The demo serves without its activity rather than not at all.
+        app.log.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'demo activity could not start',
+        );
+        return null;
+      }
+    };
+    const activity = activityMs > 0 && platform.simnet ? await openActivity(platform.simnet) : null;
     // While serving, simnet's blocks go to the demo's registered miners in turn, so the mining
     // dashboard moves; without a demo they burn the subsidy (nobody's coins).
     let turn = 0;
@@ -51,6 +80,14 @@ export function registerServeCommands(program: Command, context: CliContext): vo
       onError: (where, error) =>
         app.log.warn({ where, error: error instanceof Error ? error.message : String(error) }),
       ...(demo ? { minerAddress: () => demoKey(`miner pool ${turn++ % 6}`).script } : {}),
+      ...(activity
+        ? {
+            extra: async () => {
+              await activity.tick();
+            },
+            extraIntervalMs: activityMs,
+          }
+        : {}),
     });
     const port = options.port === undefined ? config.PORT : Number(options.port);
     const host = options.host ?? config.HOST;
@@ -63,6 +100,10 @@ export function registerServeCommands(program: Command, context: CliContext): vo
     context.io.stdout(
       `  chain:     ${config.CHAIN}${platform.simnet ? ` (a block every ${config.SIMNET_BLOCK_INTERVAL_SECONDS} s)` : ''}`,
     );
+    if (demo)
+      context.io.stdout(
+        `  activity:  ${activity ? `one demo action every ${activityMs / 1000} s (from step ${activity.nextStep})` : 'off'}`,
+      );
     if (demo) printLogins(context.io, address);
     let stopping = false;
     const stop = (signal: string) => {
@@ -95,6 +136,7 @@ export function registerServeCommands(program: Command, context: CliContext): vo
     .option('--host <host>', 'interface to listen on (default: HOST or 127.0.0.1)')
     .option('--no-demo', 'start empty, for real use')
     .option('--size <size>', 'demo size on first start: small or full', 'full')
-    .option('--seed <n>', 'seed of the demo replay', '1')
+    .option('--seed <n>', 'seed of the demo replay (and of its live activity)', '1')
+    .option('--no-activity', 'serve the demo without its trickle of live activity')
     .action((options: ServeOptions) => serve(options));
 }
