@@ -2,16 +2,20 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as bitcoinjs from 'bitcoinjs-lib';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { isAppError } from '../kernel';
 import {
+  blockHash,
   computeMerkleRoot,
+  computeMerkleRootBytes,
   parseBlock,
   parseBlockHeader,
   parseTransaction,
   serializeBlockHeader,
 } from './codec';
 import { decodeBlockInput, readBlockFile } from './blockfile';
-import { fromHex, toHex } from './bytes';
+import { concatBytes, fromHex, toHex } from './bytes';
+import { SCRIPT_TYPES } from './script';
 
 const vectorsDir = new URL('../../test/vectors/bitcoin/blocks/', import.meta.url);
 const read = (name: string) => new Uint8Array(readFileSync(new URL(name, vectorsDir)));
@@ -173,6 +177,7 @@ describe('bitcoinjs-lib block fixtures', () => {
       expect(header.time).toBe(Number(fixture.timestamp));
       expect(header.bits).toBe(Number(fixture.bits));
       expect(header.nonce).toBe(Number(fixture.nonce));
+      expect(blockHash(bytes)).toBe(fixture.id);
       expect(toHex(serializeBlockHeader(header))).toBe(fixture.hex.slice(0, 160));
       if (bytes.length <= 81) return; // headers only
       const block = parseBlock(bytes);
@@ -289,6 +294,202 @@ describe('parseTransaction', () => {
     extended.set(tx);
     expect(invalidBlockMessage(() => parseTransaction(extended))).toBe(
       `1 unexpected bytes after the transaction, at byte ${tx.length}`,
+    );
+  });
+});
+
+/** A transaction built by bitcoinjs-lib, an independent serializer, with its own ids and sizes. */
+interface TxShape {
+  version: number;
+  locktime: number;
+  inputs: { txid: Uint8Array; vout: number; sequence: number; scriptSig: Uint8Array }[];
+  outputs: { script: Uint8Array; value: bigint }[];
+  /** One stack per input; a transaction has witness data when any item exists. */
+  witness: Uint8Array[][];
+}
+
+function bitcoinjsTransaction(shape: TxShape): bitcoinjs.Transaction {
+  const tx = new bitcoinjs.Transaction();
+  tx.version = shape.version;
+  tx.locktime = shape.locktime;
+  for (const input of shape.inputs) {
+    tx.addInput(input.txid, input.vout, input.sequence, input.scriptSig);
+  }
+  for (const output of shape.outputs) tx.addOutput(output.script, output.value);
+  shape.witness.forEach((stack, i) => tx.setWitness(i, stack));
+  return tx;
+}
+
+const bytesOf = (max: number) => fc.uint8Array({ minLength: 0, maxLength: max });
+// Scripts of 0 to 300 bytes: lengths on both sides of 0xfd, where CompactSize takes 3 bytes.
+const script = fc.oneof(bytesOf(40), fc.uint8Array({ minLength: 240, maxLength: 300 }));
+const txShape: fc.Arbitrary<TxShape> = fc
+  .record({
+    // bitcoinjs-lib writes the version as uint32; ours reads it as Bitcoin Core's int32 nVersion.
+    version: fc.nat({ max: 0xffffffff }),
+    locktime: fc.nat({ max: 0xffffffff }),
+    inputs: fc.array(
+      fc.record({
+        txid: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        vout: fc.nat({ max: 0xffffffff }),
+        sequence: fc.nat({ max: 0xffffffff }),
+        scriptSig: script,
+      }),
+      { minLength: 1, maxLength: 6 },
+    ),
+    // Values up to the largest bitcoinjs-lib accepts (int64), so all eight bytes are read.
+    outputs: fc.array(fc.record({ script, value: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }) }), {
+      maxLength: 20,
+    }),
+    segwit: fc.boolean(),
+    witnessItems: fc.array(fc.array(bytesOf(80), { maxLength: 3 }), { maxLength: 6 }),
+  })
+  .map(({ segwit, witnessItems, ...rest }) => ({
+    ...rest,
+    witness: rest.inputs.map((_, i) => (segwit ? (witnessItems[i] ?? [new Uint8Array(1)]) : [])),
+  }));
+
+describe('transactions against bitcoinjs-lib (property)', () => {
+  it('same txid, wtxid, sizes, weight, inputs and outputs for any transaction', () => {
+    fc.assert(
+      fc.property(txShape, (shape) => {
+        const reference = bitcoinjsTransaction(shape);
+        const raw = reference.toBuffer();
+        const tx = parseTransaction(raw);
+        expect(tx.txid).toBe(reference.getId());
+        expect(tx.wtxid).toBe(wtxidOf(reference));
+        expect(tx.hasWitness).toBe(reference.hasWitnesses());
+        expect(tx.size).toBe(reference.byteLength());
+        expect(tx.strippedSize).toBe(reference.byteLength(false));
+        expect(tx.weight).toBe(reference.weight());
+        expect(tx.vsize).toBe(reference.virtualSize());
+        expect(tx.version >>> 0).toBe(reference.version);
+        expect(tx.locktime).toBe(reference.locktime);
+        expect(tx.inputs.map((i) => [i.prevTxid, i.prevVout, i.sequence])).toEqual(
+          reference.ins.map((i) => [reverseHex(toHex(i.hash)), i.index, i.sequence]),
+        );
+        expect(tx.outputs.map((o) => [o.value, toHex(o.scriptPubKey)])).toEqual(
+          reference.outs.map((o) => [o.value, toHex(o.script)]),
+        );
+        for (const output of tx.outputs) expect(SCRIPT_TYPES).toContain(output.type);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('hashes a long non-witness part and a 70,000-byte script (CompactSize 0xfe)', () => {
+    const shape: TxShape = {
+      version: 2,
+      locktime: 840_000,
+      inputs: Array.from({ length: 30 }, (_, i) => ({
+        txid: new Uint8Array(32).fill(i + 1),
+        vout: i,
+        sequence: 0xfffffffd,
+        scriptSig: new Uint8Array(200).fill(i),
+      })),
+      outputs: [
+        { script: new Uint8Array(70_000).fill(0x51), value: 1n },
+        { script: fromHex('0014' + '11'.repeat(20)), value: 21_000_000n * 100_000_000n },
+      ],
+      witness: Array.from({ length: 30 }, (_, i) => [
+        new Uint8Array(72).fill(i),
+        new Uint8Array(33),
+      ]),
+    };
+    const reference = bitcoinjsTransaction(shape);
+    const tx = parseTransaction(reference.toBuffer());
+    expect(tx.txid).toBe(reference.getId());
+    expect(tx.wtxid).toBe(wtxidOf(reference));
+    expect(tx.weight).toBe(reference.weight());
+    expect(tx.output(0).scriptPubKey.length).toBe(70_000);
+    expect(tx.output(1).type).toBe('p2wpkh');
+  });
+
+  it('parses blocks of random transactions: ids, totals, merkle root and witness commitment', () => {
+    fc.assert(
+      fc.property(fc.array(txShape, { minLength: 1, maxLength: 12 }), (shapes) => {
+        const txs = shapes.map(bitcoinjsTransaction);
+        // A coinbase committing to the others' wtxids (BIP141), built with bitcoinjs-lib.
+        const coinbase = new bitcoinjs.Transaction();
+        coinbase.addInput(new Uint8Array(32), 0xffffffff, 0xffffffff, fromHex('03a08601'));
+        coinbase.addOutput(fromHex('0014' + '22'.repeat(20)), 625_000_000n);
+        const reserved = new Uint8Array(32).fill(7);
+        const wtxids = [new Uint8Array(32), ...txs.map((tx) => sha256d(tx.toBuffer()))];
+        const commitment = sha256d(concatBytes(naiveMerkleRoot(wtxids), reserved));
+        coinbase.addOutput(concatBytes(fromHex('6a24aa21a9ed'), commitment), 0n);
+        coinbase.setWitness(0, [reserved]);
+        const all = [coinbase, ...txs];
+        const block = new bitcoinjs.Block();
+        block.version = 0x20000000;
+        block.prevHash = new Uint8Array(32).fill(9);
+        block.merkleRoot = naiveMerkleRoot(all.map((tx) => tx.getHash()));
+        block.timestamp = 1_700_000_000;
+        block.bits = 0x207fffff;
+        block.nonce = 0;
+        block.transactions = all;
+        const bytes = block.toBuffer();
+
+        const parsed = parseBlock(bytes);
+        expect(parsed.txids()).toEqual(all.map((tx) => tx.getId()));
+        expect(parsed.transactions.map((tx) => tx.wtxid)).toEqual(all.map(wtxidOf));
+        expect(parsed.verifyMerkleRoot()).toBe(true);
+        expect(parsed.verifyWitnessCommitment()).toBe('valid');
+        expect(parsed.witnessCommitment()).toBe(toHex(commitment));
+        expect(parsed.totals.inputs).toBe(all.reduce((n, tx) => n + tx.ins.length, 0));
+        expect(parsed.totals.outputs).toBe(all.reduce((n, tx) => n + tx.outs.length, 0));
+        expect(parsed.totals.outputValue).toBe(
+          all.reduce((sum, tx) => sum + tx.outs.reduce((s, o) => s + o.value, 0n), 0n),
+        );
+        expect(parsed.totals.size).toBe(bytes.length);
+        expect(parsed.totals.weight).toBe(block.weight());
+        expect(Object.values(parsed.totals.outputsByType).reduce((a, b) => a + b, 0)).toBe(
+          parsed.totals.outputs,
+        );
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+function sha256d(bytes: Uint8Array): Uint8Array {
+  return sha256(sha256(bytes));
+}
+
+/**
+ * BIP141: the wtxid is the double SHA-256 of the serialization with witness data. Computed here
+ * from bitcoinjs-lib's serialization, since its getHash(true) answers zero for any transaction
+ * it takes for a coinbase (one input spending a zero txid), whatever its position.
+ */
+function wtxidOf(tx: bitcoinjs.Transaction): string {
+  return reverseHex(toHex(sha256d(tx.toBuffer())));
+}
+
+/** The merkle tree as the Bitcoin wiki describes it, with @noble/hashes, one level at a time. */
+function naiveMerkleRoot(leaves: Uint8Array[]): Uint8Array {
+  let level = leaves;
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const left = level[i] ?? new Uint8Array(32);
+      next.push(sha256d(concatBytes(left, level[i + 1] ?? left)));
+    }
+    level = next;
+  }
+  return level[0] ?? new Uint8Array(32);
+}
+
+describe('computeMerkleRootBytes (property)', () => {
+  it('equals the naive merkle root for any number of leaves', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 70 }),
+        (leaves) => {
+          expect(toHex(computeMerkleRootBytes(concatBytes(...leaves)))).toBe(
+            toHex(naiveMerkleRoot(leaves)),
+          );
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
