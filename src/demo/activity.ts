@@ -51,11 +51,11 @@ export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
 
 /** How often each action is drawn, in percent. */
 export const ACTIVITY_WEIGHTS: Readonly<Record<ActivityKind, number>> = {
-  invoice: 59,
-  payout: 22,
+  invoice: 62,
+  payout: 23,
   batch: 10,
-  contract: 6,
-  structuring: 3,
+  contract: 3,
+  structuring: 2,
 };
 
 /** The longest pause after repeated failures, in ticks (about four minutes at 8 s a tick). */
