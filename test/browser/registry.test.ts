@@ -12,6 +12,7 @@ import {
   startBrowserApp,
   type BrowserApp,
 } from '../support/browser';
+import { LocalKeySigner } from '../../src/bitcoin';
 import { systemCaller, type Caller } from '../../src/kernel';
 import { FixedRateSource } from '../../src/ledger';
 
@@ -176,6 +177,28 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     });
     for (const action of ['submit', 'approve', 'activate'] as const)
       await trade.contracts.transition(officer, imported.id, action);
+    // An active export contract with Hamburg Roasters, and the wallet invoices take addresses from.
+    const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(5), 'regtest');
+    const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
+    await trade.registerWallet(
+      officer,
+      ids.companyA,
+      `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
+    );
+    const exported = await trade.contracts.create(officer, {
+      companyId: ids.companyA,
+      counterpartyId: ids.hamburg,
+      direction: 'export',
+      goodsDescription: 'Washed arabica, 6 t',
+      hsCode: '090111',
+      incoterm: 'FOB',
+      currency: 'USD',
+      amount: '18000.00',
+      pricingMode: 'fiat',
+      schedule: [{ dueDate: '2026-12-01', amount: '18000.00' }],
+    });
+    for (const action of ['submit', 'approve', 'activate'] as const)
+      await trade.contracts.transition(officer, exported.id, action);
 
     await t.user({ username: 'sofia', role: 'supervisor', participantId: 'scheme' });
     await t.user({
@@ -333,6 +356,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     await screenshot(page, 'company-contract-own-counterparty');
     // The participants page shows the counterparty read-only: its KYC stays with the platform.
     await page.getByRole('link', { name: 'Participants' }).click();
+    await page.getByRole('heading', { name: 'Participants' }).waitFor();
     await page.getByRole('cell', { name: 'Hamburg Roasters GmbH' }).click();
     await page.getByTestId('kept-by-platform').waitFor();
     expect(await page.getByRole('dialog').getByRole('button', { name: /KYC/ }).count()).toBe(0);
@@ -398,6 +422,42 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
         },
       },
     });
+  });
+
+  it('an invoice with Travel Rule data (the buyer as originator) shows it on the invoice’s detail', async () => {
+    const page = await t.page('carl');
+    await page.goto('/trade/invoices');
+    await choose(page, 'Export contract', /Washed arabica/);
+    // 1,200 USD: above the Travel Rule threshold.
+    await page.getByLabel('Amount', { exact: true }).fill('1200.00');
+    await page.getByRole('switch', { name: /Attach Travel Rule data/ }).check();
+    expect(await page.getByLabel('Originator: legal name').inputValue()).toBe(
+      'Hamburg Roasters GmbH',
+    );
+    expect(await page.getByLabel('Beneficiary: legal name').inputValue()).toBe('Andes Coffee SA');
+    await page.getByLabel('Originating VASP: name').fill('DE Licensed Exchange');
+    // The registry holds no identifier or address of the buyer: IVMS101 C4 asks for one.
+    await page.getByRole('button', { name: 'Issue invoice' }).click();
+    await expect.poll(() => fieldError(page)).toContain('IVMS101 C4');
+    await page.getByLabel('Originator: street').fill('Große Elbstraße');
+    await page.getByLabel('Originator: building number').fill('145');
+    await page.getByLabel('Originator: postcode').fill('22767');
+    await page.getByLabel('Originator: town').fill('Hamburg');
+    await page.getByRole('button', { name: 'Issue invoice' }).click();
+    await page.getByTestId('invoice-created').getByRole('link').click();
+    await page.getByRole('heading', { name: /^Invoice inv_/ }).waitFor();
+    const travelRule = page.getByTestId('travel-rule');
+    const originator = travelRule.getByRole('row', { name: /^Originator/ });
+    expect(await originator.textContent()).toContain('Hamburg Roasters GmbH');
+    expect(await originator.textContent()).toContain('Große Elbstraße 145, 22767 Hamburg, DE');
+    expect(
+      await travelRule
+        .getByRole('row', { name: /^Beneficiary / })
+        .first()
+        .textContent(),
+    ).toContain('Andes Coffee SA');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'company-invoice-travel-rule-detail');
   });
 
   it('a company sees its own wallets read-only and cannot open another company’s wallet by URL', async () => {

@@ -319,7 +319,12 @@ export function InvoiceDetailPage() {
               </Fact>
               <Fact label="Expires">{formatDateTime(i.expiresAt)}</Fact>
               <Fact label="Pay page">
-                <Anchor href={`/pay/${i.id}`} target="_blank" rel="noopener">
+                <Anchor
+                  href={`/pay/${i.id}`}
+                  target="_blank"
+                  rel="noopener"
+                  style={{ wordBreak: 'break-all' }}
+                >
                   {`${window.location.origin}/pay/${i.id}`}
                 </Anchor>
               </Fact>

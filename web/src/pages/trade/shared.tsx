@@ -83,10 +83,16 @@ export function Fact({ label, children }: { label: string; children: ReactNode }
 export function Copyable({ value, label }: { value: string; label: string }) {
   return (
     <Group gap="xs" wrap="nowrap">
-      <Code style={{ wordBreak: 'break-all' }}>{value}</Code>
+      <Code style={{ wordBreak: 'break-all', minWidth: 0 }}>{value}</Code>
       <CopyButton value={value}>
         {({ copied, copy }) => (
-          <Button size="compact-xs" variant="light" onClick={copy} aria-label={`Copy ${label}`}>
+          <Button
+            size="compact-xs"
+            variant="light"
+            onClick={copy}
+            aria-label={`Copy ${label}`}
+            style={{ flexShrink: 0 }}
+          >
             {copied ? 'Copied' : 'Copy'}
           </Button>
         )}
