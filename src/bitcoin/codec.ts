@@ -39,8 +39,8 @@ const SHA256_K = Int32Array.from([
 const SHA256_IV = Int32Array.from([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
-/** The message schedule of the compression, as a ring of its last 16 words. */
-const schedule = new Int32Array(16);
+/** The message schedule W of the compression. */
+const schedule = new Int32Array(64);
 
 /**
  * out[at, at+32) = SHA-256 of the 32-byte digest given as a 'binary' string (one character per
@@ -59,6 +59,13 @@ function sha256OfDigest(digest: string, out: Uint8Array, at: number): void {
   w[8] = 0x80000000 | 0;
   w.fill(0, 9, 15);
   w[15] = 256;
+  for (let i = 16; i < 64; i++) {
+    const w15 = w[i - 15]!;
+    const w2 = w[i - 2]!;
+    const sigma0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
+    const sigma1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
+    w[i] = (sigma1 + w[i - 7]! + sigma0 + w[i - 16]!) | 0;
+  }
   const k = SHA256_K;
   const iv = SHA256_IV;
   let a = iv[0]!;
@@ -70,18 +77,8 @@ function sha256OfDigest(digest: string, out: Uint8Array, at: number): void {
   let g = iv[6]!;
   let h = iv[7]!;
   for (let i = 0; i < 64; i++) {
-    const j = i & 15;
-    let word = w[j]!;
-    if (i >= 16) {
-      const w15 = w[(i + 1) & 15]!;
-      const w2 = w[(i + 14) & 15]!;
-      const sigma0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
-      const sigma1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
-      word = (sigma1 + w[(i + 9) & 15]! + sigma0 + word) | 0;
-      w[j] = word;
-    }
     const bigSigma1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + bigSigma1 + (g ^ (e & (f ^ g))) + k[i]! + word) | 0;
+    const t1 = (h + bigSigma1 + (g ^ (e & (f ^ g))) + k[i]! + w[i]!) | 0;
     const bigSigma0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const t2 = (bigSigma0 + ((a & b) | (c & (a | b)))) | 0;
     h = g;
