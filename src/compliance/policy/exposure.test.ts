@@ -4,10 +4,14 @@
  * construction, the address being listed only after the transfers that used it were allowed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { sql } from 'drizzle-orm';
 import { ManualClock, SeededRandom, systemCaller } from '../../kernel';
-import { openTestDatabase, type Database } from '../../db';
+import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../../db';
+import { verifyAuditChain } from '../../audit';
 import { createCompliance, type Compliance } from '../service';
 import { readVector } from '../screening/test-lists';
+import { searchExposure, transferNodes } from './store';
 import type { PolicyDecision, TransferFacts } from './types';
 
 /** Line 7 of the OFAC XBT address list (September 2024). */
@@ -109,4 +113,172 @@ describe('sanctioned-address exposure in the transfer graph', () => {
     const after = await decide(transfer(clock, 'par_c41', 'par_k40', 'bc1qexposurea41'));
     expect(exposureReason(after)?.message).toBeUndefined();
   });
+});
+
+/**
+ * The exposure table (kept by a trigger as transfers are written, rebuilt when the lists change)
+ * against a breadth-first search written here over the stored transfers, for random histories:
+ * transfers before and after a listing, some to listed addresses (blocked once listed), some
+ * decided again with another counterparty or address (which can remove a link), decided in
+ * concurrent batches and one by one. One by one, each decision's exposure must also be what the
+ * gate's full search finds just before it.
+ */
+describe.each(TEST_DRIVERS)('the exposure table on %s', (driver) => {
+  /** Lines 1–4 of the OFAC XBT address list (September 2024). */
+  const LISTED = [
+    '123WBUDmSJv4GctdVEz6Qq6z8nXSKrJ4KX',
+    '125W5ek3DT6Zqy5S2iPt4FHQdNMCbZA3FU',
+    '1295rkVyNfFpqZpXvKGhDqwhP1jZcNNDMV',
+    '129zKFLoVad9JtxSmDKeJoLCsjhGR7b3vr',
+  ];
+  const ADDRESSES = [
+    ...LISTED,
+    ...Array.from({ length: 8 }, (_, i) => `bc1qexposureclean${i}`),
+    '',
+  ];
+  interface Step {
+    company: number;
+    counterparty: number;
+    address: number;
+    again: number | null;
+    together: number;
+  }
+  const step: fc.Arbitrary<Step> = fc.record({
+    company: fc.nat({ max: 5 }),
+    counterparty: fc.nat({ max: 5 }),
+    address: fc.nat({ max: ADDRESSES.length - 1 }),
+    /** Decide an earlier transfer again (its id), when there is one. */
+    again: fc.option(fc.nat(), { nil: null, freq: 4 }),
+    /** How many steps go together as concurrent requests (1: one by one, checked). */
+    together: fc.integer({ min: 1, max: 6 }),
+  });
+
+  /** Breadth-first from each listed address over the stored transfers not blocked. */
+  async function expectedTable(db: Database, maxHops: number): Promise<Map<string, number>> {
+    const rows = rowsOf(
+      await db.orm.execute(sql`
+        select company_id, counterparty_id, counterparty_address from compliance_transfers
+         where outcome <> 'block'`),
+    ).map((r) =>
+      [`p:${String(r.company_id)}`, `p:${String(r.counterparty_id)}`].concat(
+        r.counterparty_address === '' ? [] : [`a:${String(r.counterparty_address)}`],
+      ),
+    );
+    const table = new Map<string, number>();
+    for (const listed of LISTED) {
+      if (!rows.some((nodes) => nodes.includes(`a:${listed}`))) continue;
+      const hops = new Map([[`a:${listed}`, 0]]);
+      let frontier = [`a:${listed}`];
+      for (let hop = 1; hop <= maxHops; hop++) {
+        const next: string[] = [];
+        for (const nodes of rows) {
+          if (!nodes.some((n) => frontier.includes(n))) continue;
+          for (const n of nodes) {
+            if (hops.has(n)) continue;
+            hops.set(n, hop);
+            next.push(n);
+          }
+        }
+        frontier = next;
+      }
+      for (const [node, hop] of hops) if (hop > 0) table.set(`${listed} ${node}`, hop);
+    }
+    return table;
+  }
+
+  async function storedTable(db: Database): Promise<Map<string, number>> {
+    const rows = rowsOf(
+      await db.orm.execute(sql`select address, node, hops from compliance_exposure`),
+    );
+    return new Map(
+      rows
+        // Each listed address's own entry (0 hops) is never looked up: left out on both sides.
+        .filter((r) => Number(r.hops) > 0)
+        .map((r) => [`${String(r.address)} ${String(r.node)}`, Number(r.hops)]),
+    );
+  }
+
+  it('agrees with a breadth-first search after every batch', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { minLength: 10, maxLength: 30 }),
+        fc.array(step, { minLength: 10, maxLength: 40 }),
+        async (before, after) => {
+          const db = await openTestDatabase(driver);
+          try {
+            const clock = new ManualClock('2026-07-01T09:00:00Z');
+            const compliance = createCompliance({ db, clock, random: new SeededRandom(7) });
+            const supervisor = systemCaller('test');
+            const ids: string[] = [];
+            const factsOf = (s: Step): TransferFacts => {
+              const facts = transfer(
+                clock,
+                `par_c${s.company}`,
+                `par_k${s.counterparty}`,
+                ADDRESSES[s.address] ?? '',
+              );
+              const id = s.again === null || ids.length === 0 ? null : ids[s.again % ids.length];
+              if (id) return { ...facts, transferId: id };
+              ids.push(facts.transferId);
+              return facts;
+            };
+            const run = async (steps: Array<Step>, listed: boolean) => {
+              for (let i = 0; i < steps.length;) {
+                const first = steps[i];
+                if (!first) break;
+                const group = steps.slice(i, i + first.together);
+                i += group.length;
+                if (group.length === 1) {
+                  const facts = factsOf(first);
+                  const decision = await db.transaction(async (tx) => {
+                    const nodes = transferNodes({
+                      companyId: facts.company.id,
+                      counterpartyId: facts.counterparty.id,
+                      counterpartyAddress: facts.counterpartyAddress.address,
+                    });
+                    const reached = await searchExposure(
+                      tx,
+                      { transferId: facts.transferId, nodes },
+                      2,
+                    );
+                    const nearest = listed ? reached.find((r) => LISTED.includes(r.address)) : null;
+                    const made = await compliance.gate.decide(tx, supervisor, facts);
+                    const message = exposureReason(made)?.message;
+                    if (nearest) {
+                      expect(message).toContain(`sanctioned address ${nearest.address} (`);
+                      expect(message).toContain(`is ${nearest.hops} hop(s) away`);
+                    } else {
+                      expect(message).toBeUndefined();
+                    }
+                    return made;
+                  });
+                  expect(decision.transferId).toBe(facts.transferId);
+                } else {
+                  // Concurrent requests: one batch, or one by one when near a listed address.
+                  const requests = group.map(factsOf);
+                  await Promise.all(
+                    requests.map((f) => compliance.gate.decideCommitted(supervisor, f)),
+                  );
+                }
+                if (listed) {
+                  expect(await storedTable(db)).toEqual(await expectedTable(db, 2));
+                }
+              }
+            };
+            await run(before, false);
+            await compliance.screening.importList(supervisor, {
+              format: 'address-list',
+              asset: 'XBT',
+              bytes: readVector('ofac-crypto-2024-09/sanctioned_addresses_XBT.txt'),
+            });
+            await run(after, true);
+            expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true });
+          } finally {
+            await db.close();
+          }
+        },
+      ),
+      { numRuns: 4 },
+    );
+  }, 900_000);
 });
