@@ -13,6 +13,8 @@ export interface RegistryPartyFacade {
     ReadonlyArray<{
       id: string;
       kind: string;
+      /** `natural` for a sole trader: screened against listed individuals. */
+      personType: string;
       legalName: string;
       otherNames: readonly string[];
       country: string;
@@ -32,10 +34,10 @@ export function registryPartySource(
   return {
     async *listParties() {
       for (const party of await registry.listParties()) {
-        // The registry holds legal entities only (companies and their foreign counterparties).
+        // Companies and counterparties; a natural person (sole trader) is screened as a person.
         yield {
           id: party.id,
-          kind: 'organization' as const,
+          kind: party.personType === 'natural' ? ('person' as const) : ('organization' as const),
           names: [party.legalName, ...party.otherNames],
           country: party.country,
         };

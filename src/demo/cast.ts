@@ -102,6 +102,8 @@ export interface CounterpartySpec {
   readonly country: string;
   /** Why this one is in the cast. */
   readonly role: 'buyer' | 'supplier' | 'listedName' | 'listedAddress' | 'refused';
+  /** A sole trader (screened against listed individuals); absent for a company. */
+  readonly personType?: 'natural';
 }
 
 /** Ordinary foreign buyers and suppliers in about twelve countries (invented names). */
@@ -152,7 +154,7 @@ const ORDINARY: readonly { name: string; country: string }[] = [
  */
 const CAUGHT: readonly CounterpartySpec[] = [
   { name: 'Aerocaribbean Airlines', country: 'MX', role: 'listedName' },
-  { name: 'Xiaobing Yan', country: 'CN', role: 'listedName' },
+  { name: 'Xiaobing Yan', country: 'CN', role: 'listedName', personType: 'natural' },
   { name: 'Silk Harbour Logistics Ltd', country: 'AE', role: 'listedAddress' },
   { name: 'Chongjin Marine Supply Co', country: 'KP', role: 'refused' },
 ];

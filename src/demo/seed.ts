@@ -311,6 +311,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     const platform = platforms[i % platforms.length]!;
     const p = await registry.registerParticipant(SUPERVISOR, {
       kind: 'counterparty',
+      ...(spec.personType ? { personType: spec.personType } : {}),
       legalName: spec.name,
       country: spec.country,
       platformId: platform.id,

@@ -26,6 +26,7 @@
 export {
   RegistryService,
   PARTICIPANT_KINDS,
+  PERSON_TYPES,
   LICENCE_STATUSES,
   KYC_STATUSES,
   RISK_LEVELS,
@@ -40,6 +41,7 @@ export type {
   LicenceStatus,
   LicenceView,
   ParticipantKind,
+  PersonType,
   ParticipantView,
   PartyFacts,
   ReceiveAddress,

@@ -25,6 +25,11 @@ export const participants = pgTable(
   {
     id: text('id').primaryKey(),
     kind: text('kind').notNull(),
+    /**
+     * Whether the party is a legal person (the default) or a natural person (a foreign sole
+     * trader; counterparties only): screening compares names with list entries of that kind.
+     */
+    personType: text('person_type').notNull().default('legal'),
     legalName: text('legal_name').notNull(),
     /** Other names in any script (trading names, transliterations, names in the local script). */
     otherNames: jsonb('other_names').$type<string[]>().notNull(),
@@ -46,6 +51,11 @@ export const participants = pgTable(
     check(
       'participants_platform_check',
       sql`(${t.kind} in ('company', 'counterparty')) = (${t.platformId} is not null)`,
+    ),
+    check('participants_person_type_check', sql`${t.personType} in ('legal', 'natural')`),
+    check(
+      'participants_natural_person_check',
+      sql`${t.personType} = 'legal' or ${t.kind} = 'counterparty'`,
     ),
     check('participants_country_check', sql`${t.country} ~ '^[A-Z]{2}$'`),
     check('participants_lei_check', sql`${t.lei} is null or ${t.lei} ~ '^[0-9A-Z]{18}[0-9]{2}$'`),

@@ -59,9 +59,14 @@ export type KycStatus = (typeof KYC_STATUSES)[number];
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
+export const PERSON_TYPES = ['legal', 'natural'] as const;
+/** A legal person (company, the default) or a natural person (a sole trader). */
+export type PersonType = (typeof PERSON_TYPES)[number];
+
 export interface ParticipantView {
   id: string;
   kind: ParticipantKind;
+  personType: PersonType;
   legalName: string;
   otherNames: string[];
   country: string;
@@ -76,6 +81,8 @@ export interface ParticipantView {
 
 export interface RegisterParticipantInput {
   kind: ParticipantKind;
+  /** Counterparties only: `natural` for a foreign sole trader (default `legal`). */
+  personType?: PersonType | undefined;
   legalName: string;
   otherNames?: string[] | undefined;
   country: string;
@@ -201,6 +208,7 @@ export interface CounterpartyAddressView {
 export interface PartyFacts {
   id: string;
   kind: ParticipantKind;
+  personType: PersonType;
   legalName: string;
   otherNames: string[];
   country: string;
@@ -232,7 +240,7 @@ function forbidden(message: string): AppError {
 }
 
 function participantView(row: typeof participants.$inferSelect): ParticipantView {
-  return { ...row, kind: row.kind as ParticipantKind };
+  return { ...row, kind: row.kind as ParticipantKind, personType: row.personType as PersonType };
 }
 
 function todayOf(at: Date): string {
@@ -284,10 +292,18 @@ export class RegistryService {
     } else {
       throw forbidden(`a ${caller.role} cannot register participants`);
     }
+    const personType = input.personType ?? 'legal';
+    if (!(PERSON_TYPES as readonly string[]).includes(personType)) {
+      throw invalid('personType', `must be "legal" or "natural", got "${String(personType)}"`);
+    }
+    if (personType === 'natural' && kind !== 'counterparty') {
+      throw invalid('personType', `a ${kind} of the scheme is a legal person`);
+    }
     const now = this.#clock.now();
     const row: typeof participants.$inferSelect = {
       id: newId('participant', now, this.#random),
       kind,
+      personType,
       legalName: requireText(input.legalName, 'legalName', 300),
       otherNames: (input.otherNames ?? []).map((name, i) =>
         requireText(name, `otherNames.${i}`, 300),
@@ -416,6 +432,7 @@ export class RegistryService {
       return {
         id: row.id,
         kind: row.kind as ParticipantKind,
+        personType: row.personType as PersonType,
         legalName: row.legalName,
         otherNames: row.otherNames,
         country: row.country,
@@ -449,6 +466,7 @@ export class RegistryService {
     return {
       id: participant.id,
       kind: participant.kind,
+      personType: participant.personType,
       legalName: participant.legalName,
       otherNames: participant.otherNames,
       country: participant.country,

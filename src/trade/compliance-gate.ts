@@ -17,6 +17,8 @@ export interface ComplianceRegistry {
     orm?: Orm,
   ): Promise<{
     kind: string;
+    /** `natural` for a counterparty that is a sole trader: screened as a person. */
+    personType: string;
     legalName: string;
     otherNames: string[];
     country: string;
@@ -166,7 +168,7 @@ export class ComplianceTransferGate implements TransferGate {
         legalName: counterparty.legalName,
         otherNames: counterparty.otherNames,
         country: counterparty.country,
-        kind: 'organization',
+        kind: counterparty.personType === 'natural' ? 'person' : 'organization',
         kycStatus: oneOf([...KYC, 'none'] as const, counterparty.kycStatus, 'none'),
         countryRiskLevel: oneOf(RISK, risk, 'high'),
       },

@@ -102,6 +102,32 @@ describe('the demo scheme seeded at the small size', () => {
     expect(report.totalDifferenceSats).toBe(BigInt(String(held?.sats)));
   });
 
+  it('finds every listed name of the cast, person and company, and settles nothing with them', async () => {
+    // The cast's real list entries: an OFAC-listed entity and an OFAC-listed individual (a sole
+    // trader, registered as a natural person so it is screened against listed individuals).
+    const listed = await query(sql`
+      select p.id, p.legal_name, p.person_type,
+        (select count(*)::int from compliance_decisions d
+          where d.counterparty_id = p.id and d.outcome = 'block'
+            and d.reasons::text like '%gate.screening@1%') as blocked,
+        (select count(*)::int from compliance_decisions d
+          where d.counterparty_id = p.id and d.outcome <> 'block') as passed,
+        (select count(*)::int from trade_settlements s
+          join trade_contracts c on c.id = s.contract_id
+          where c.counterparty_id = p.id and s.reversed_at is null) as settled
+      from participants p
+      where p.legal_name in ('Aerocaribbean Airlines', 'Xiaobing Yan') order by p.legal_name`);
+    expect(listed).toEqual([
+      expect.objectContaining({ legal_name: 'Aerocaribbean Airlines', person_type: 'legal' }),
+      expect.objectContaining({ legal_name: 'Xiaobing Yan', person_type: 'natural' }),
+    ]);
+    for (const party of listed) {
+      expect(Number(party.blocked), String(party.legal_name)).toBeGreaterThan(0);
+      expect(Number(party.passed), String(party.legal_name)).toBe(0);
+      expect(Number(party.settled), String(party.legal_name)).toBe(0);
+    }
+  });
+
   it('reports balance-of-payments totals equal to the sum of settlements', async () => {
     const rows = await query(sql`
       select c.direction, count(*)::int as n, sum(s.amount_sats)::text as sats

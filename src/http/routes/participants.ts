@@ -4,6 +4,7 @@ import { AppError, type Caller } from '../../kernel';
 import {
   KYC_STATUSES,
   PARTICIPANT_KINDS,
+  PERSON_TYPES,
   RISK_LEVELS,
   formatBasisPoints,
   type CounterpartyAddressView,
@@ -25,6 +26,7 @@ const participantSchema = z
   .object({
     id: z.string(),
     kind: z.enum(PARTICIPANT_KINDS),
+    personType: z.enum(PERSON_TYPES),
     legalName: z.string(),
     otherNames: z.array(z.string()),
     country: z.string(),
@@ -183,6 +185,12 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         body: z
           .object({
             kind: z.enum(PARTICIPANT_KINDS),
+            personType: z
+              .enum(PERSON_TYPES)
+              .optional()
+              .describe(
+                'counterparties only: `natural` for a sole trader, screened against listed individuals (default `legal`)',
+              ),
             legalName: text(300),
             otherNames: z.array(text(300)).max(20).optional(),
             country: text(10),

@@ -1,0 +1,3 @@
+ALTER TABLE "participants" ADD COLUMN "person_type" text DEFAULT 'legal' NOT NULL;--> statement-breakpoint
+ALTER TABLE "participants" ADD CONSTRAINT "participants_person_type_check" CHECK ("participants"."person_type" in ('legal', 'natural'));--> statement-breakpoint
+ALTER TABLE "participants" ADD CONSTRAINT "participants_natural_person_check" CHECK ("participants"."person_type" = 'legal' or "participants"."kind" = 'counterparty');
