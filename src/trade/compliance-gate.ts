@@ -123,6 +123,10 @@ export class ComplianceTransferGate implements TransferGate {
       refusals.push(
         `PARTICIPANT_NOT_REGISTERED: counterparty ${facts.counterpartyId} is not a registered counterparty; register it and verify its KYC first`,
       );
+    } else if (counterparty.platformId !== facts.platformId) {
+      refusals.push(
+        `PARTICIPANT_NOT_REGISTERED: counterparty ${facts.counterpartyId} is registered by another platform, not by ${facts.platformId}`,
+      );
     }
     if (!scheme || !platform || !company || !counterparty || refusals.length > 0) {
       const decision: GateDecision = {

@@ -186,8 +186,13 @@ export class ContractService {
         throw new AppError('PARTICIPANT_NOT_FOUND', `no company ${companyId} visible to you`);
       }
       const counterparty = await this.#directory.counterparty(input.counterpartyId, tx);
-      if (!counterparty)
-        throw new AppError('PARTICIPANT_NOT_FOUND', `no counterparty ${input.counterpartyId}`);
+      // A counterparty belongs to the platform that registered it (and vouches for its KYB):
+      // another platform's counterparty is not visible to this company.
+      if (!counterparty || counterparty.platformId !== company.platformId)
+        throw new AppError(
+          'PARTICIPANT_NOT_FOUND',
+          `no counterparty ${input.counterpartyId} registered by platform ${company.platformId}`,
+        );
       const now = this.#clock.now();
       const id = newId('contract', now, this.#random);
       await tx.insert(tradeContracts).values({

@@ -25,7 +25,13 @@ export class LocalPartyDirectory implements PartyDirectory {
   async counterparty(id: string, tx: Orm): Promise<CounterpartyFacts | null> {
     const [row] = await tx.select().from(tradeParties).where(eq(tradeParties.id, id));
     if (!row || row.kind !== 'counterparty') return null;
-    return { id: row.id, name: row.name, country: row.country, verified: row.verified };
+    return {
+      id: row.id,
+      platformId: row.platformId,
+      name: row.name,
+      country: row.country,
+      verified: row.verified,
+    };
   }
 
   async upsert(
@@ -209,6 +215,7 @@ export class RegistryPartyDirectory implements PartyDirectory {
     if (!facts || facts.kind !== 'counterparty') return null;
     return {
       id,
+      platformId: facts.platformId,
       name: facts.legalName,
       country: facts.country,
       verified: facts.kycStatus === 'verified',

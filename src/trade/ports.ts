@@ -13,6 +13,8 @@ export interface CompanyFacts {
 
 export interface CounterpartyFacts {
   readonly id: string;
+  /** The platform that registered the counterparty: only its companies trade with it. */
+  readonly platformId: string | null;
   readonly name: string;
   readonly country: string;
   readonly verified: boolean;

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { rowsOf } from '../../src/db';
 import { systemCaller } from '../../src/kernel';
 import { startTestApp, type TestApp } from '../support/http';
 
@@ -183,5 +185,43 @@ describe("tenancy: a company sees its platform's counterparties and nothing more
       headers: asAlpha,
     });
     expect(stillVerified.json()).toMatchObject({ status: 'verified' });
+  });
+  it("refuses a contract with another platform's counterparty, for the company and its platform", async () => {
+    const contract = (counterpartyId: string) => ({
+      counterpartyId,
+      direction: 'export',
+      goodsDescription: 'Green coffee beans, 18 t',
+      hsCode: '090111',
+      incoterm: 'FOB',
+      currency: 'USD',
+      amount: '1000.00',
+      pricingMode: 'fiat',
+      schedule: [{ dueDate: '2026-09-01', amount: '1000.00' }],
+    });
+    const count = async () =>
+      rowsOf(await t.db.orm.execute(sql`select count(*)::int as n from trade_contracts`))[0]?.n;
+    const before = await count();
+    for (const [auth, body] of [
+      [asA1, contract(ids.counterpartyB1)],
+      [asAlpha, { ...contract(ids.counterpartyB1), companyId: ids.companyA1 }],
+    ] as const) {
+      const refused = await t.app.inject({
+        method: 'POST',
+        url: '/v1/contracts',
+        headers: auth,
+        payload: body,
+      });
+      expect(refused.statusCode).toBe(404);
+      expect(refused.json()).toMatchObject({ code: 'PARTICIPANT_NOT_FOUND' });
+    }
+    expect(await count()).toBe(before);
+    // Its own platform's counterparty is accepted (the same body otherwise).
+    const own = await t.app.inject({
+      method: 'POST',
+      url: '/v1/contracts',
+      headers: asA1,
+      payload: contract(ids.counterpartyA1),
+    });
+    expect(own.statusCode).toBe(201);
   });
 });
