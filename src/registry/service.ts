@@ -25,6 +25,7 @@ import {
 } from '../kernel';
 import { parseCountry } from './countries';
 import { parseLei } from './lei';
+import { OWNERSHIP_STATEMENT_VALID_DAYS, ownershipStatement, statementProblem } from './ownership';
 import {
   counterpartyAddresses,
   jurisdictions,
@@ -1118,6 +1119,34 @@ export class RegistryService {
 
   // ------------------------------------------------------------------ counterparty addresses
 
+  /**
+   * The statement the counterparty signs (BIP322) to prove it controls a self-hosted address,
+   * for this counterparty and address, issued today.
+   */
+  async ownershipStatement(
+    caller: Caller,
+    counterpartyId: string,
+    address: string,
+  ): Promise<{ message: string; validUntil: string }> {
+    const counterparty = await this.getParticipant(caller, counterpartyId);
+    if (counterparty.kind !== 'counterparty') {
+      throw invalid(
+        'id',
+        `ownership statements are for counterparties, not a ${counterparty.kind}`,
+      );
+    }
+    const parsed = parseAddress(address, this.network);
+    const now = this.#clock.now();
+    const issuedOn = now.toISOString().slice(0, 10);
+    const validUntil = new Date(
+      Date.parse(`${issuedOn}T00:00:00Z`) + (OWNERSHIP_STATEMENT_VALID_DAYS + 1) * 86_400_000,
+    );
+    return {
+      message: ownershipStatement({ counterpartyId, address: parsed.canonical, issuedOn }),
+      validUntil: validUntil.toISOString(),
+    };
+  }
+
   async registerCounterpartyAddress(
     caller: Caller,
     counterpartyId: string,
@@ -1140,6 +1169,18 @@ export class RegistryService {
     } else if (input.ownership === 'self_hosted') {
       // BIP322: a self-hosted address is shown to be controlled by the counterparty with a simple
       // signature over the message; only a `valid` verdict is accepted (never `inconclusive`).
+      // The message must be the ownership statement for this counterparty and address, recent:
+      // a signature over anything else could be a replayed proof (see ownership.ts).
+      const problem = statementProblem(input.message, {
+        counterpartyId,
+        address: parsed.canonical,
+        now,
+      });
+      if (problem) {
+        throw new AppError('OWNERSHIP_PROOF_INVALID', problem, {
+          issues: [{ field: 'message', message: problem }],
+        });
+      }
       const verdict = verifyBip322Simple({
         address: parsed.canonical,
         message: input.message,

@@ -12,7 +12,8 @@ import {
   startBrowserApp,
   type BrowserApp,
 } from '../support/browser';
-import { LocalKeySigner } from '../../src/bitcoin';
+import { NETWORK, WIF } from '@scure/btc-signer';
+import { LocalKeySigner, signBip322Simple } from '../../src/bitcoin';
 import { systemCaller, type Caller } from '../../src/kernel';
 import { FixedRateSource } from '../../src/ledger';
 
@@ -25,7 +26,11 @@ const bip84 = JSON.parse(
 // BIP322's test vectors: a P2WPKH key's simple signatures over "" and "Hello World".
 const bip322 = JSON.parse(
   readFileSync(new URL('../vectors/bip322/vectors.json', import.meta.url), 'utf8'),
-) as { validSimpleSignatures: { address: string; message: string; signature: string }[] };
+) as {
+  validSimpleSignatures: { address: string; message: string; signature: string }[];
+  privateKeyWif: string;
+};
+const bip322Key = WIF(NETWORK).decode(bip322.privateKeyWif);
 
 const seed = mnemonicToSeedSync(bip84.mnemonic);
 // BIP32 testnet versions (tpub), used by testnet, signet and regtest.
@@ -46,8 +51,9 @@ const receive = (account: HDKey, index: number, network: networks.Network) =>
   p2wpkh(account.deriveChild(0).deriveChild(index).publicKey, network);
 const EXPECTED_REGTEST = [0, 1, 2, 3, 4, 5].map((i) => receive(testAccount, i, networks.regtest));
 
-// A BIP322 vector re-encoded for regtest: the signature commits to the output script, not to the
-// address text, so the same witness program with the regtest prefix verifies with it.
+// The BIP322 vector key's P2WPKH address re-encoded for regtest: a signature commits to the output
+// script, not to the address text, so the vector's signature over "Hello World" verifies for it
+// (and proves nothing here), and the same key signs the ownership statement the server writes.
 const helloWorld = bip322.validSimpleSignatures.find(
   (v) => v.message === 'Hello World' && v.address.startsWith('bc1q'),
 );
@@ -320,14 +326,26 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     await dialog.getByRole('button', { name: 'Register an address' }).click();
     await dialog.getByText('Self-hosted (BIP322 proof)').click();
     await dialog.getByLabel('Counterparty address').fill(SELF_HOSTED);
-    await dialog.getByLabel('Signed message').fill('Hello World!');
+    await dialog.getByRole('button', { name: 'Get the statement' }).click();
+    const statementField = dialog.getByLabel('Statement to sign');
+    await expect.poll(() => statementField.inputValue()).toContain(SELF_HOSTED);
+    const statement = await statementField.inputValue();
+    expect(statement).toContain('Tradeclear address ownership: counterparty par_');
+    // A valid BIP322 signature, but over "Hello World": refused, it proves nothing about this.
     await dialog.getByLabel('BIP322 signature').fill(helloWorld.signature);
     await dialog.getByRole('button', { name: 'Register address' }).click();
     await expect.poll(() => fieldError(page)).toContain('does not verify');
     await screenshot(page, 'platform-bip322-refused');
-    await dialog.getByLabel('Signed message').fill('Hello World');
+    await dialog.getByLabel('BIP322 signature').fill(
+      signBip322Simple({
+        address: SELF_HOSTED,
+        message: statement,
+        privateKey: bip322Key,
+        network: 'regtest',
+      }),
+    );
     await dialog.getByRole('button', { name: 'Register address' }).click();
-    await table.getByRole('cell', { name: SELF_HOSTED }).waitFor();
+    await table.getByRole('cell', { name: SELF_HOSTED, exact: true }).waitFor();
     await table.getByText('self-hosted · BIP322 proof').waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'platform-counterparty-addresses');

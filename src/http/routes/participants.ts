@@ -639,7 +639,9 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
             .object({
               ownership: z.literal('self_hosted'),
               address: text(120),
-              message: text(2000),
+              message: text(2000).describe(
+                'the ownership statement from GET /v1/participants/{id}/addresses/statement, exactly as signed',
+              ),
               signature: text(2000),
             })
             .strict(),
@@ -659,6 +661,29 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
             ),
           ),
         ),
+  );
+
+  app.get(
+    '/v1/participants/:id/addresses/statement',
+    {
+      schema: {
+        tags: ['registry'],
+        summary:
+          'The ownership statement a counterparty signs (BIP322) to register a self-hosted address: names the counterparty and the address, issued today, accepted for 30 days',
+        params: idParam('par'),
+        querystring: z.object({ address: text(120) }).strict(),
+        response: {
+          200: z.object({ message: z.string(), validUntil: z.string() }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) =>
+      registry.ownershipStatement(
+        callerOf(request, ['supervisor', 'platform']),
+        request.params.id,
+        request.query.address,
+      ),
   );
 
   app.get(

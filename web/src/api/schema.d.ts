@@ -2126,7 +2126,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a company's watch-only wallet (descriptor) (its platform): its one wallet, from which invoices take receive addresses and payouts change addresses */
+    /** Register a company's watch-only wallet (descriptor) (its platform) */
     post: {
       parameters: {
         query?: never;
@@ -2213,7 +2213,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Addresses handed out (used: receive and change), and optionally the next receive addresses not yet handed out (unused) */
+    /** Receive addresses handed out (used), and optionally the next ones not yet handed out (unused) */
     get: {
       parameters: {
         query?: {
@@ -2235,7 +2235,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              addresses: components['schemas']['WalletAddress'][];
+              addresses: components['schemas']['ReceiveAddress'][];
               unused: {
                 derivationIndex: number;
                 address: string;
@@ -2315,7 +2315,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['WalletAddress'];
+            'application/json': components['schemas']['ReceiveAddress'];
           };
         };
         /** @description Default Response */
@@ -2558,6 +2558,7 @@ export interface paths {
                 /** @enum {string} */
                 ownership: 'self_hosted';
                 address: string;
+                /** @description the ownership statement from GET /v1/participants/{id}/addresses/statement, exactly as signed */
                 message: string;
                 signature: string;
               };
@@ -2620,6 +2621,94 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/participants/{id}/addresses/statement': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The ownership statement a counterparty signs (BIP322) to register a self-hosted address: names the counterparty and the address, issued today, accepted for 30 days */
+    get: {
+      parameters: {
+        query: {
+          address: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              message: string;
+              validUntil: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -8205,22 +8294,14 @@ export interface components {
       network: string;
       descriptor: string;
       label: string;
-      /** @description the next receive index: as many receive addresses have been handed out */
       nextIndex: number;
-      /** @description the next change index: as many change addresses have been handed out */
-      nextChangeIndex: number;
       createdAt: string;
     };
-    WalletAddressInput: {
+    ReceiveAddressInput: {
       id: string;
       walletId: string;
       companyId: string;
       address: string;
-      /**
-       * @description BIP44 change field: `receive` (invoices, deposits) or `change` (payout change outputs)
-       * @enum {string}
-       */
-      branch: 'receive' | 'change';
       derivationIndex: number;
       purpose: string | null;
       usedAt: string;
@@ -8859,22 +8940,14 @@ export interface components {
       network: string;
       descriptor: string;
       label: string;
-      /** @description the next receive index: as many receive addresses have been handed out */
       nextIndex: number;
-      /** @description the next change index: as many change addresses have been handed out */
-      nextChangeIndex: number;
       createdAt: string;
     };
-    WalletAddress: {
+    ReceiveAddress: {
       id: string;
       walletId: string;
       companyId: string;
       address: string;
-      /**
-       * @description BIP44 change field: `receive` (invoices, deposits) or `change` (payout change outputs)
-       * @enum {string}
-       */
-      branch: 'receive' | 'change';
       derivationIndex: number;
       purpose: string | null;
       usedAt: string;

@@ -3,6 +3,7 @@ import {
   Badge,
   Button,
   Code,
+  CopyButton,
   Group,
   Paper,
   SegmentedControl,
@@ -67,10 +68,19 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
   const [address, setAddress] = useState('');
   const [vaspName, setVaspName] = useState('');
   const [vaspLei, setVaspLei] = useState('');
-  const [message, setMessage] = useState(
-    `${counterparty.legalName} controls this address (registration with its platform)`,
-  );
+  // The statement the counterparty signs names it and the address (so a proof cannot be replayed
+  // for another party); the server writes it, the counterparty signs it, the officer pastes both.
+  const [message, setMessage] = useState('');
   const [signature, setSignature] = useState('');
+  const statement = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.GET('/v1/participants/{id}/addresses/statement', {
+          params: { path: { id: counterparty.id }, query: { address: address.trim() } },
+        }),
+      ),
+    onSuccess: (served) => setMessage(served.message),
+  });
   const register = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -115,8 +125,14 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
         <TextInput
           label="Counterparty address"
           value={address}
-          onChange={(e) => setAddress(e.currentTarget.value)}
-          error={errorAt(error, 'address', ['INVALID_ADDRESS', 'ADDRESS_ALREADY_ASSIGNED'])}
+          onChange={(e) => {
+            setAddress(e.currentTarget.value);
+            setMessage('');
+          }}
+          error={
+            errorAt(error, 'address', ['INVALID_ADDRESS', 'ADDRESS_ALREADY_ASSIGNED']) ??
+            errorAt(statement.error, 'query.address', ['INVALID_ADDRESS'])
+          }
         />
         {ownership === 'hosted' ? (
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
@@ -137,19 +153,47 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
           </SimpleGrid>
         ) : (
           <>
-            <Textarea
-              label="Signed message"
-              description="The exact message the counterparty signed"
-              value={message}
-              onChange={(e) => setMessage(e.currentTarget.value)}
-              error={fieldErrorOf(error, 'message')}
-            />
+            <Group align="flex-end" wrap="nowrap">
+              <Textarea
+                style={{ flex: 1 }}
+                label="Statement to sign"
+                description="The counterparty signs exactly this text with the address's key; it names the counterparty and the address and is accepted for 30 days"
+                value={message}
+                readOnly
+                autosize
+                minRows={2}
+                placeholder="Enter the address, then get the statement"
+                error={fieldErrorOf(error, 'message')}
+              />
+              <Button
+                variant="light"
+                onClick={() => statement.mutate()}
+                loading={statement.isPending}
+                disabled={address.trim() === ''}
+              >
+                Get the statement
+              </Button>
+              {message ? (
+                <CopyButton value={message}>
+                  {({ copied, copy }) => (
+                    <Button variant="subtle" onClick={copy}>
+                      {copied ? 'Copied' : 'Copy'}
+                    </Button>
+                  )}
+                </CopyButton>
+              ) : null}
+            </Group>
             <Textarea
               label="BIP322 signature"
               description="Base64, a simple signature made with the address's key (BIP322)"
               value={signature}
               onChange={(e) => setSignature(e.currentTarget.value)}
-              error={errorAt(error, 'signature', ['OWNERSHIP_PROOF_INVALID'])}
+              error={
+                fieldErrorOf(error, 'signature') ??
+                (fieldErrorOf(error, 'message')
+                  ? undefined
+                  : errorAt(error, 'signature', ['OWNERSHIP_PROOF_INVALID']))
+              }
             />
           </>
         )}
