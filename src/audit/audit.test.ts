@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { openTestDatabase, TEST_DRIVERS, type Database } from '../db';
+import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../db';
 import { ManualClock, systemCaller, type Caller } from '../kernel';
 import { eventHash, listAuditEvents, recordAudit, recordAuditBatch, verifyAuditChain } from '.';
 
@@ -179,6 +179,37 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
       ),
     );
     expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 24 });
+  });
+
+  it('runs the caller’s writes given as common table expressions in the same statement', async () => {
+    db = await openTestDatabase(driver);
+    await db.orm.execute(sql`create table audit_test_rows (id text primary key)`);
+    const clock = new ManualClock('2026-07-01T00:00:00Z');
+    const write = (id: string) => sql`test_rows as (insert into audit_test_rows values (${id}))`;
+    await db.transaction((tx) =>
+      recordAuditBatch(
+        tx,
+        clock,
+        [{ caller: systemCaller(), entry: { action: 'x.y', entityType: 'x', entityId: 'a' } }],
+        write('a'),
+      ),
+    );
+    // Nothing to audit: the writes still run.
+    await db.transaction((tx) => recordAuditBatch(tx, clock, [], write('b')));
+    await expect(
+      db.transaction(async (tx) => {
+        await recordAuditBatch(
+          tx,
+          clock,
+          [{ caller: systemCaller(), entry: { action: 'x.y', entityType: 'x', entityId: 'c' } }],
+          write('c'),
+        );
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const rows = await db.orm.execute(sql`select id from audit_test_rows order by id`);
+    expect(rowsOf(rows).map((r) => r.id)).toEqual(['a', 'b']);
+    expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 1 });
   });
 
   it('writes nothing of a batch when the surrounding transaction fails', async () => {

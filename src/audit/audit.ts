@@ -72,13 +72,22 @@ export async function recordAudit(
  * The chain is exactly what as many `recordAudit` calls would make: each event hashes the one
  * before it (PostgreSQL's sha256 over `prevHash + "\n" + canonical body`, as `eventHash`), the
  * head row is locked until the transaction ends and advanced to the last event.
+ *
+ * `alsoWith`: data-modifying common table expressions of the caller (`name as (insert …)`,
+ * comma-separated) run by the same statement, so that a batch of changes and their audit events
+ * are written in one round trip. They must not use the names `audit_input`, `audit_prev`,
+ * `audit_chain` or `audit_inserted`.
  */
 export async function recordAuditBatch(
   tx: Orm,
   clock: Clock,
   items: ReadonlyArray<{ caller: Caller; entry: AuditEntry }>,
+  alsoWith?: SQL,
 ): Promise<string[]> {
-  if (items.length === 0) return [];
+  if (items.length === 0) {
+    if (alsoWith) await tx.execute(sql`with ${alsoWith} select 1`);
+    return [];
+  }
   const rows = items.map(({ caller, entry }, i) => {
     const at = clock.now();
     const event = {
@@ -110,39 +119,49 @@ export async function recordAuditBatch(
       body: eventBody(event),
     };
   });
-  // `chain` walks the events in order from the locked head, hashing each onto the previous;
+  // `audit_chain` walks the events in order from the locked head, hashing each onto the previous;
   // the insert takes them sorted by that order, so their seq follows the chain.
   await tx.execute(sql`
-    with recursive input as (
+    with recursive ${alsoWith ? sql`${alsoWith}, ` : sql``}audit_input as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
         ord int, id text, at timestamptz, actor text, actor_role text, participant_id text,
         action text, entity_type text, entity_id text, before jsonb, after jsonb,
         request_id text, body text)
-    ), prev as (
+    ), audit_prev as (
       select last_hash from audit_head where singleton = 1 for update
-    ), chain(ord, hash) as (
-      select 0, last_hash from prev
+    ), audit_chain(ord, hash) as (
+      select 0, last_hash from audit_prev
       union all
       select i.ord, encode(sha256(convert_to(c.hash || E'\n' || i.body, 'UTF8')), 'hex')
-        from chain c join input i on i.ord = c.ord + 1
-    ), inserted as (
+        from audit_chain c join audit_input i on i.ord = c.ord + 1
+    ), audit_inserted as (
       insert into audit_events
         (id, at, actor, actor_role, participant_id, action, entity_type, entity_id,
          before, after, request_id, prev_hash, hash)
       select i.id, i.at, i.actor, i.actor_role, i.participant_id, i.action, i.entity_type,
              i.entity_id, i.before, i.after, i.request_id, p.hash, c.hash
-        from input i
-        join chain c on c.ord = i.ord
-        join chain p on p.ord = i.ord - 1
+        from audit_input i
+        join audit_chain c on c.ord = i.ord
+        join audit_chain p on p.ord = i.ord - 1
        order by i.ord
       returning id
     )
     update audit_head
-       set count = audit_head.count + (select count(*) from inserted),
-           last_hash = (select hash from chain order by ord desc limit 1),
-           last_id = (select id from input order by ord desc limit 1)
+       set count = audit_head.count + (select count(*) from audit_inserted),
+           last_hash = (select hash from audit_chain order by ord desc limit 1),
+           last_id = (select id from audit_input order by ord desc limit 1)
      where audit_head.singleton = 1`);
   return rows.map((r) => r.id);
+}
+
+/**
+ * Takes the audit chain's head row lock now, for the rest of the transaction. Every audited
+ * writer holds it from its first audit event until it commits, so whatever the caller does after
+ * this runs after every such writer that committed before, and before every one that comes after:
+ * for work that must not interleave with other writers (the caller audits later anyway).
+ */
+export async function lockAuditHead(tx: Orm): Promise<void> {
+  await tx.execute(sql`select 1 from audit_head where singleton = 1 for update`);
 }
 
 export type AuditVerification =

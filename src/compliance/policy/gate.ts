@@ -14,8 +14,7 @@ import {
   type Random,
 } from '../../kernel';
 import type { Database, Orm } from '../../db';
-import { recordAuditBatch, type AuditEntry } from '../../audit';
-import { complianceTransfers, decisions, travelRuleMessages } from '../schema';
+import { lockAuditHead, recordAuditBatch, type AuditEntry } from '../../audit';
 import { raiseAlert } from '../cases/alerts';
 import {
   evaluateMonitoring,
@@ -30,13 +29,17 @@ import { REVIEW_THRESHOLD } from '../screening/thresholds';
 import { personNames, validateIvms101, type Ivms101Payload } from '../travel-rule/ivms101';
 import { GroupCommit } from './group-commit';
 import {
+  decisionWrites,
   readBatch,
   readExposure,
   rebuildExposure,
   searchExposure,
   transferNodes,
+  type DecisionWrite,
   type ExposureEntry,
   type StoredTransfer,
+  type TransferWrite,
+  type TravelRuleWrite,
 } from './store';
 import type {
   GateOutcome,
@@ -109,11 +112,16 @@ interface Request {
   facts: TransferFacts;
 }
 
-/** A decision made in a transaction, with the audit events still to append for it (in order). */
-interface Decided {
-  decision: PolicyDecision;
-  audits: Array<{ caller: Caller; entry: AuditEntry }>;
-}
+/**
+ * Where a batch is decided: in the caller's transaction, or (group commit) statement by
+ * statement, the batch's rows and audit events written — and committed — by one statement, and
+ * anything needing several statements in a transaction of its own.
+ */
+type Place = { tx: Orm } | { db: Database };
+const ormOf = (place: Place): Orm => ('tx' in place ? place.tx : place.db.orm);
+/** Runs `fn` in the caller's transaction, or in a new one. */
+const inTransaction = <T>(place: Place, fn: (tx: Orm) => Promise<T>): Promise<T> =>
+  'tx' in place ? fn(place.tx) : place.db.transaction(fn);
 
 /** The checks other than monitoring, for one transfer. */
 interface Checked {
@@ -158,20 +166,9 @@ export class PolicyGate implements PolicyGatePort {
     this.#random = deps.random;
     this.#screening = deps.screening;
     this.#config = deps.config;
-    this.#committer = deps.db
-      ? new GroupCommit(
-          deps.db,
-          async (tx, requests) => {
-            const decided = await this.#decideAll(tx, requests);
-            await recordAuditBatch(
-              tx,
-              this.#clock,
-              decided.flatMap((d) => d.audits),
-            );
-            return decided.map((d) => d.decision);
-          },
-          deps.maxBatch ?? 64,
-        )
+    const db = deps.db;
+    this.#committer = db
+      ? new GroupCommit((requests) => this.#decideAll({ db }, requests), deps.maxBatch ?? 64)
       : null;
   }
 
@@ -185,10 +182,9 @@ export class PolicyGate implements PolicyGatePort {
    */
   async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<PolicyDecision> {
     this.#admit(caller, facts);
-    const [decided] = await this.#decideAll(tx, [{ caller, facts }]);
+    const [decided] = await this.#decideAll({ tx }, [{ caller, facts }]);
     if (!decided) throw new Error('the gate decided nothing');
-    await recordAuditBatch(tx, this.#clock, decided.audits);
-    return decided.decision;
+    return decided;
   }
 
   /**
@@ -221,21 +217,24 @@ export class PolicyGate implements PolicyGatePort {
   }
 
   /**
-   * Decides the requests in order in `tx`: one read for the batch, the checks and monitoring in
-   * memory (each transfer's windows counting the batch's earlier transfers), one write for the
-   * batch, then the alerts. Returns the audit events to append, in order. A batch that comes
-   * near a sanctioned address in the exposure table, or whose exposure cannot come from the
-   * table, is decided one request at a time instead, each reading after the one before wrote.
+   * Decides the requests in order: one read for the batch, the checks and monitoring in memory
+   * (each transfer's windows counting the batch's earlier transfers), then one statement writes
+   * the batch's rows and appends its audit events (with alerts, when monitoring raises any, in
+   * a transaction). Whole or nothing: in the caller's transaction, or committed by that one
+   * statement (or that transaction). A batch that comes near a sanctioned address in the exposure
+   * table, or whose exposure cannot come from the table, is decided one request at a time
+   * instead (in one transaction), each reading after the one before wrote.
    */
-  async #decideAll(tx: Orm, requests: readonly Request[]): Promise<Decided[]> {
-    const lists = await this.#screening.lists(tx);
+  async #decideAll(place: Place, requests: readonly Request[]): Promise<PolicyDecision[]> {
+    const orm = ormOf(place);
+    const lists = await this.#screening.lists(orm);
     const transfers = requests.map((r) => monitoredTransfer(r.facts));
     const nodes = transfers.map((t) => transferNodes(t));
     const parties = [
       ...new Set(requests.flatMap((r) => [r.facts.company.id, r.facts.counterparty.id])),
     ];
     const monitoring = this.#config.monitoring;
-    const read = await readBatch(tx, {
+    const read = await readBatch(orm, {
       items: transfers,
       specs: monitoring.windows,
       parties,
@@ -252,14 +251,16 @@ export class PolicyGate implements PolicyGatePort {
       read.exposureState.listsKey === listsKey &&
       read.exposureState.maxHops >= maxHops;
     if (maxHops > 0 && !tableFresh && listsKey === read.activeListsKey) {
-      await rebuildExposure(
-        tx,
-        listsKey,
-        maxHops,
-        (address) => lists.addresses.screenAddress(address).length > 0,
-        this.#clock.now(),
+      await inTransaction(place, (tx) =>
+        rebuildExposure(
+          tx,
+          listsKey,
+          maxHops,
+          (address) => lists.addresses.screenAddress(address).length > 0,
+          this.#clock.now(),
+        ),
       );
-      exposure = await readExposure(tx, [...new Set(nodes.flat())]);
+      exposure = await readExposure(orm, [...new Set(nodes.flat())]);
       tableFresh = true;
     }
     if (requests.length > 1) {
@@ -268,9 +269,14 @@ export class PolicyGate implements PolicyGatePort {
         (maxHops > 0 && (!tableFresh || exposure.length > 0)) ||
         [...read.previous.values()].some((p) => !candidates.has(p.counterpartyId));
       if (oneByOne) {
-        const decided: Decided[] = [];
-        for (const request of requests) decided.push(...(await this.#decideAll(tx, [request])));
-        return decided;
+        // All in one transaction, so that the batch still commits whole or not at all.
+        return inTransaction(place, async (tx) => {
+          const decided: PolicyDecision[] = [];
+          for (const request of requests) {
+            decided.push(...(await this.#decideAll({ tx }, [request])));
+          }
+          return decided;
+        });
       }
     }
 
@@ -281,9 +287,9 @@ export class PolicyGate implements PolicyGatePort {
       request: Request;
       decision: PolicyDecision;
       monitoring: MonitoringResult;
-      row: typeof decisions.$inferInsert;
-      transferRow: typeof complianceTransfers.$inferInsert;
-      travelRule: typeof travelRuleMessages.$inferInsert | null;
+      row: DecisionWrite;
+      transferRow: TransferWrite;
+      travelRule: TravelRuleWrite | null;
     }> = [];
     for (const [k, request] of requests.entries()) {
       const { facts } = request;
@@ -316,7 +322,7 @@ export class PolicyGate implements PolicyGatePort {
         exposure:
           maxHops <= 0
             ? null
-            : await this.#exposure(tx, current, nodes[k] ?? [], {
+            : await this.#exposure(orm, current, nodes[k] ?? [], {
                 lists,
                 maxHops,
                 entries: tableFresh ? exposure : null,
@@ -416,92 +422,80 @@ export class PolicyGate implements PolicyGatePort {
       });
     }
 
-    // One statement writes the batch: its decisions and Travel Rule messages (data-modifying
-    // CTEs) and its monitoring rows (the main statement; a transfer decided twice in the batch
-    // keeps its last row, as if decided one after the other).
-    const latest = new Map(decided.map((d) => [d.transferRow.transferId, d.transferRow]));
-    const decisionRows = tx.$with('decision_rows').as(
-      tx
-        .insert(decisions)
-        .values(decided.map((d) => d.row))
-        .returning({ id: decisions.id }),
-    );
-    const travelRows = decided.flatMap((d) => (d.travelRule ? [d.travelRule] : []));
-    const ctes =
-      travelRows.length > 0
-        ? tx.with(
-            decisionRows,
-            tx
-              .$with('travel_rule_rows')
-              .as(
-                tx
-                  .insert(travelRuleMessages)
-                  .values(travelRows)
-                  .returning({ id: travelRuleMessages.id }),
-              ),
-          )
-        : tx.with(decisionRows);
-    await ctes
-      .insert(complianceTransfers)
-      .values([...latest.values()])
-      .onConflictDoUpdate({
-        target: complianceTransfers.transferId,
-        set: {
-          decisionId: sql`excluded.decision_id`,
-          platformId: sql`excluded.platform_id`,
-          companyId: sql`excluded.company_id`,
-          counterpartyId: sql`excluded.counterparty_id`,
-          counterpartyAddress: sql`excluded.counterparty_address`,
-          direction: sql`excluded.direction`,
-          amountSats: sql`excluded.amount_sats`,
-          fiatMinor: sql`excluded.fiat_minor`,
-          fiatCurrency: sql`excluded.fiat_currency`,
-          occurredAt: sql`excluded.occurred_at`,
-          outcome: sql`excluded.outcome`,
+    // The batch's rows: its decisions, Travel Rule messages and monitoring rows (a transfer
+    // decided twice in the batch keeps its last row, as if decided one after the other).
+    const writes = decisionWrites({
+      decisions: decided.map((d) => d.row),
+      transfers: [
+        ...new Map(decided.map((d) => [d.transferRow.transferId, d.transferRow])).values(),
+      ],
+      travelRules: decided.flatMap((d) => (d.travelRule ? [d.travelRule] : [])),
+    });
+    // The audit events, each decision's alert events before its own, in order. Without alerts
+    // one statement writes the rows and appends the events (committing them, outside a caller's
+    // transaction); monitoring alerts (into a case) are raised after the rows they point to are
+    // written, in one transaction with them. Either way the rows are written while the audit
+    // head lock is held (taken by the statement's audit part, whose AFTER triggers fire at its
+    // end, or beforehand): the exposure table's trigger relies on writers being serialized.
+    const entries = (d: (typeof decided)[number], alertEntries: AuditEntry[]) =>
+      [
+        ...alertEntries,
+        {
+          action: 'decision.made',
+          entityType: 'decision',
+          entityId: d.decision.decisionId,
+          after: {
+            transferId: d.request.facts.transferId,
+            outcome: d.decision.outcome,
+            reasons: d.decision.reasons,
+            listSnapshotIds: d.decision.listSnapshotIds,
+            ruleVersions: d.decision.ruleVersions,
+          },
         },
-      });
-
-    // Alerts, then the audit events: each decision's alert events before its own, in order.
-    const out: Decided[] = [];
-    for (const d of decided) {
-      const { caller, facts } = d.request;
-      const audits: AuditEntry[] = [];
-      if (d.monitoring.outcome !== 'allow') {
-        for (const hit of d.monitoring.results.filter((r) => r.outcome === 'hit')) {
-          await raiseAlert(
-            tx,
-            caller,
-            this.#clock,
-            this.#random,
-            {
-              partyId: facts.company.id,
-              platformId: facts.platform.id,
-              kind: 'monitoring',
-              rule: hit.rule,
-              score: hit.score,
-              message: hit.reason,
-              transferId: facts.transferId,
-              decisionId: d.decision.decisionId,
-            },
-            audits,
-          );
+      ].map((entry) => ({ caller: d.request.caller, entry }));
+    if (!decided.some((d) => d.monitoring.outcome !== 'allow')) {
+      await recordAuditBatch(
+        orm,
+        this.#clock,
+        decided.flatMap((d) => entries(d, [])),
+        writes,
+      );
+    } else {
+      await inTransaction(place, async (tx) => {
+        // Transfers are written under the audit head lock (the exposure trigger relies on it).
+        await lockAuditHead(tx);
+        await tx.execute(sql`with ${writes} select 1`);
+        const audits: Array<{ caller: Caller; entry: AuditEntry }> = [];
+        for (const d of decided) {
+          const { caller, facts } = d.request;
+          const alertEntries: AuditEntry[] = [];
+          if (d.monitoring.outcome !== 'allow') {
+            for (const hit of d.monitoring.results.filter((r) => r.outcome === 'hit')) {
+              await raiseAlert(
+                tx,
+                caller,
+                this.#clock,
+                this.#random,
+                {
+                  partyId: facts.company.id,
+                  platformId: facts.platform.id,
+                  kind: 'monitoring',
+                  rule: hit.rule,
+                  score: hit.score,
+                  message: hit.reason,
+                  transferId: facts.transferId,
+                  decisionId: d.decision.decisionId,
+                },
+                alertEntries,
+              );
+            }
+          }
+          audits.push(...entries(d, alertEntries));
         }
-      }
-      audits.push({
-        action: 'decision.made',
-        entityType: 'decision',
-        entityId: d.decision.decisionId,
-        after: {
-          transferId: facts.transferId,
-          outcome: d.decision.outcome,
-          reasons: d.decision.reasons,
-          listSnapshotIds: d.decision.listSnapshotIds,
-          ruleVersions: d.decision.ruleVersions,
-        },
+        await recordAuditBatch(tx, this.#clock, audits);
       });
-      out.push({ decision: d.decision, audits: audits.map((entry) => ({ caller, entry })) });
     }
-    return out;
+    return decided.map((d) => d.decision);
   }
 
   /** Licences, KYC, foreign trade, jurisdiction, screening, Travel Rule and contract checks. */

@@ -1,14 +1,14 @@
 /**
- * Group commit: requests queue up while a transaction is running; the next transaction takes
- * every queued request (up to `maxBatch`), runs them together and commits once, and only then
- * answers each of them. One commit (and one wait for the disk) serves the whole batch, so the
- * cost of a durable commit is shared instead of paid, and serialized, per request.
+ * Group commit: requests queue up while a batch is being written; the next batch takes every
+ * queued request (up to `maxBatch`), and `run` decides and commits them together — one commit
+ * (and one wait for the disk) for the whole batch, so the cost of a durable commit is shared
+ * instead of paid, and serialized, per request. Each request is answered only when `run` has
+ * returned, i.e. once its batch is committed.
  *
  * Batches run one after another, in arrival order, so a request sees every request queued before
- * it. If a batch fails, its requests are retried one per transaction, so that one bad request
- * fails alone; nothing is answered before its transaction committed.
+ * it. If a batch fails, its requests are run again one at a time, so that one bad request fails
+ * alone (`run` must leave nothing of a batch that failed).
  */
-import type { Database, Orm } from '../../db';
 
 interface Waiting<I, R> {
   item: I;
@@ -17,22 +17,21 @@ interface Waiting<I, R> {
 }
 
 export class GroupCommit<I, R> {
-  readonly #db: Database;
-  readonly #run: (tx: Orm, items: I[]) => Promise<R[]>;
+  readonly #run: (items: I[]) => Promise<R[]>;
   readonly #maxBatch: number;
   #queue: Array<Waiting<I, R>> = [];
   #draining = false;
 
-  constructor(db: Database, run: (tx: Orm, items: I[]) => Promise<R[]>, maxBatch: number) {
+  /** `run` decides a batch and commits it, all or nothing, and returns one result per item. */
+  constructor(run: (items: I[]) => Promise<R[]>, maxBatch: number) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new Error(`maxBatch must be a positive integer, got ${maxBatch}`);
     }
-    this.#db = db;
     this.#run = run;
     this.#maxBatch = maxBatch;
   }
 
-  /** Queues one request; settles once the transaction that ran it has committed (or failed). */
+  /** Queues one request; settles once the batch that ran it has committed (or failed). */
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
@@ -60,12 +59,7 @@ export class GroupCommit<I, R> {
   async #commit(batch: Array<Waiting<I, R>>): Promise<void> {
     let results: R[];
     try {
-      results = await this.#db.transaction((tx) =>
-        this.#run(
-          tx,
-          batch.map((w) => w.item),
-        ),
-      );
+      results = await this.#run(batch.map((w) => w.item));
     } catch (error) {
       if (batch.length === 1) {
         batch[0]?.reject(error);

@@ -5,11 +5,9 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Orm } from '../../db';
+import { lockAuditHead } from '../../audit';
 import type { MonitoredTransfer } from '../monitoring/rules';
 import { windowStart, type StoredWindow, type WindowSpec } from '../monitoring/windows';
-
-/** Serializes rebuilding the exposure table against transfer writes (their trigger takes it shared). */
-export const EXPOSURE_LOCK_KEY = 7_233_101;
 
 /** A transfer as compliance_transfers holds it. */
 export interface StoredTransfer extends MonitoredTransfer {
@@ -52,31 +50,31 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : St
 
 /** One window's SQL condition on `t` (a compliance_transfers row) for item `i`. */
 function windowCondition(spec: WindowSpec, index: number): SQL {
-  const parts: SQL[] = [
-    sql`t.occurred_at >= (i.froms[${sql.raw(String(index + 1))}])::timestamptz`,
-  ];
+  const parts: SQL[] = [sql`t.occurred_at >= i.froms[${sql.raw(String(index + 1))}]`];
   if (spec.direction === 'same') parts.push(sql`t.direction = i.direction`);
   else if (spec.direction) parts.push(sql`t.direction = ${spec.direction}`);
   if (spec.currency) parts.push(sql`t.fiat_currency = ${spec.currency}`);
-  if (spec.fiatFrom !== undefined)
+  if (spec.fiatFrom !== undefined) {
     parts.push(sql`t.fiat_minor >= ${spec.fiatFrom.toString()}::bigint`);
+  }
   if (spec.fiatBelow !== undefined) {
     parts.push(sql`t.fiat_minor < ${spec.fiatBelow.toString()}::bigint`);
   }
   return sql.join(parts, sql` and `);
 }
 
+/** One window's aggregates over `x`, whose column `f<index>` says whether a row is in it. */
 function windowAggregates(spec: WindowSpec, index: number): SQL {
-  const where = windowCondition(spec, index);
+  const f = sql.raw(`x.f${index}`);
   const distinct = spec.counterparties
-    ? sql`count(distinct t.counterparty_id) filter (where ${where}),
-          coalesce(jsonb_agg(distinct t.counterparty_id)
-            filter (where ${where} and t.counterparty_id = any(i.candidates)), '[]'::jsonb)`
+    ? sql`count(distinct x.counterparty_id) filter (where ${f}),
+          coalesce(jsonb_agg(distinct x.counterparty_id)
+            filter (where ${f} and x.counterparty_id = any(i.candidates)), '[]'::jsonb)`
     : sql`0, '[]'::jsonb`;
   return sql`jsonb_build_array(
-    count(*) filter (where ${where}),
-    coalesce(sum(t.amount_sats) filter (where ${where}), 0)::text,
-    coalesce(sum(t.fiat_minor) filter (where ${where}), 0)::text,
+    count(*) filter (where ${f}),
+    coalesce(sum(x.amount_sats) filter (where ${f}), 0)::text,
+    coalesce(sum(x.fiat_minor) filter (where ${f}), 0)::text,
     ${distinct})`;
 }
 
@@ -134,17 +132,26 @@ export async function readBatch(
       : sql`(select coalesce(jsonb_agg(w.v order by w.k), '[]'::jsonb)
           from jsonb_to_recordset(${json(itemRows)}) as i(
             k int, company_id text, occurred_at timestamptz, earliest timestamptz,
-            direction text, froms text[], candidates text[])
+            direction text, froms timestamptz[], candidates text[])
           cross join lateral (
             select i.k, jsonb_build_array(${sql.join(
               specs.map((s, j) => windowAggregates(s, j)),
               sql`, `,
             )}) as v
-            from compliance_transfers t
-            where t.company_id = i.company_id
-              and t.occurred_at >= i.earliest
-              and t.occurred_at <= i.occurred_at
-              and t.transfer_id not in (select jsonb_array_elements_text(${json(ids)}))
+            from (
+              -- Each row's membership of each window, decided once per row.
+              select t.amount_sats, t.fiat_minor, t.counterparty_id, ${sql.join(
+                specs.map((s, j) => sql`(${windowCondition(s, j)}) as ${sql.raw(`f${j}`)}`),
+                sql`, `,
+              )}
+              from compliance_transfers t
+              where t.company_id = i.company_id
+                and t.occurred_at >= i.earliest
+                and t.occurred_at <= i.occurred_at
+                and t.transfer_id not in (select jsonb_array_elements_text(${json(ids)}))
+              -- (offset 0 keeps the planner from copying the flags into every aggregate)
+              offset 0
+            ) x
           ) w)`;
   const result = await tx.execute(sql`
     select
@@ -211,9 +218,10 @@ export async function readExposure(tx: Orm, nodes: string[]): Promise<ExposureEn
 
 /**
  * Rebuilds the exposure table for the given lists: every address a transfer not blocked used is
- * screened (`isListed`), and each listed one's neighbourhood within `maxHops` is stored. Holds
- * the exposure lock exclusively, so that no transfer is written meanwhile (their trigger takes it
- * shared); does nothing when another transaction built it for these lists in the meantime.
+ * screened (`isListed`), and each listed one's neighbourhood within `maxHops` is stored. Takes
+ * the audit head lock first: the gate writes transfers (and its trigger updates the table) only
+ * while holding it, so no transfer is written meanwhile. Does nothing when another transaction
+ * built it for these lists in the meantime.
  */
 export async function rebuildExposure(
   tx: Orm,
@@ -222,7 +230,7 @@ export async function rebuildExposure(
   isListed: (address: string) => boolean,
   now: Date,
 ): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${EXPOSURE_LOCK_KEY})`);
+  await lockAuditHead(tx);
   const [state] = rowsOf(
     await tx.execute(sql`
       select lists_key as "listsKey", max_hops as "maxHops"
@@ -294,4 +302,110 @@ export async function searchExposure(
       having min(hop) > 0
       order by hops, id collate "C"`);
   return rowsOf(result).map((r) => ({ address: text(r.address), hops: Number(r.hops) }));
+}
+
+/** A decision row, a monitoring row and a Travel Rule message as the batch writes them. */
+export interface DecisionWrite {
+  id: string;
+  transferId: string;
+  platformId: string;
+  companyId: string;
+  counterpartyId: string;
+  direction: string;
+  outcome: string;
+  reasons: unknown;
+  listSnapshotIds: string[];
+  ruleVersions: string[];
+  monitoringScore: number;
+  facts: unknown;
+  decidedAt: Date;
+}
+export interface TransferWrite {
+  transferId: string;
+  decisionId: string;
+  platformId: string;
+  companyId: string;
+  counterpartyId: string;
+  counterpartyAddress: string;
+  direction: string;
+  amountSats: bigint;
+  fiatMinor: bigint;
+  fiatCurrency: string;
+  occurredAt: Date;
+  outcome: string;
+}
+export interface TravelRuleWrite {
+  id: string;
+  transferId: string;
+  decisionId: string;
+  fromPlatformId: string;
+  toPlatformId: string;
+  payload: unknown;
+  createdAt: Date;
+}
+
+/**
+ * A batch's writes as data-modifying common table expressions (for one statement, with its
+ * audit events): the decisions, the Travel Rule messages, and the monitoring rows (one per
+ * transfer id: a transfer decided again keeps its latest decision). Each table's rows travel as
+ * one JSON parameter.
+ */
+export function decisionWrites(batch: {
+  decisions: DecisionWrite[];
+  transfers: TransferWrite[];
+  travelRules: TravelRuleWrite[];
+}): SQL {
+  const decisionRows = batch.decisions.map((d) => ({ ...d, decidedAt: d.decidedAt.toISOString() }));
+  const transferRows = batch.transfers.map((t) => ({
+    ...t,
+    amountSats: t.amountSats.toString(),
+    fiatMinor: t.fiatMinor.toString(),
+    occurredAt: t.occurredAt.toISOString(),
+  }));
+  const ctes = [
+    sql`gate_decisions as (
+      insert into compliance_decisions
+        (id, transfer_id, platform_id, company_id, counterparty_id, direction, outcome, reasons,
+         list_snapshot_ids, rule_versions, monitoring_score, facts, decided_at)
+      select "id", "transferId", "platformId", "companyId", "counterpartyId", "direction",
+             "outcome", "reasons", "listSnapshotIds", "ruleVersions", "monitoringScore", "facts",
+             "decidedAt"
+        from jsonb_to_recordset(${json(decisionRows)}) as x(
+          "id" text, "transferId" text, "platformId" text, "companyId" text,
+          "counterpartyId" text, "direction" text, "outcome" text, "reasons" jsonb,
+          "listSnapshotIds" jsonb, "ruleVersions" jsonb, "monitoringScore" float8,
+          "facts" jsonb, "decidedAt" timestamptz))`,
+    sql`gate_transfers as (
+      insert into compliance_transfers
+        (transfer_id, decision_id, platform_id, company_id, counterparty_id,
+         counterparty_address, direction, amount_sats, fiat_minor, fiat_currency, occurred_at,
+         outcome)
+      select "transferId", "decisionId", "platformId", "companyId", "counterpartyId",
+             "counterpartyAddress", "direction", "amountSats", "fiatMinor", "fiatCurrency",
+             "occurredAt", "outcome"
+        from jsonb_to_recordset(${json(transferRows)}) as x(
+          "transferId" text, "decisionId" text, "platformId" text, "companyId" text,
+          "counterpartyId" text, "counterpartyAddress" text, "direction" text,
+          "amountSats" bigint, "fiatMinor" bigint, "fiatCurrency" text,
+          "occurredAt" timestamptz, "outcome" text)
+      on conflict (transfer_id) do update set
+        decision_id = excluded.decision_id, platform_id = excluded.platform_id,
+        company_id = excluded.company_id, counterparty_id = excluded.counterparty_id,
+        counterparty_address = excluded.counterparty_address, direction = excluded.direction,
+        amount_sats = excluded.amount_sats, fiat_minor = excluded.fiat_minor,
+        fiat_currency = excluded.fiat_currency, occurred_at = excluded.occurred_at,
+        outcome = excluded.outcome)`,
+  ];
+  if (batch.travelRules.length > 0) {
+    const rows = batch.travelRules.map((m) => ({ ...m, createdAt: m.createdAt.toISOString() }));
+    ctes.push(sql`gate_travel_rules as (
+      insert into compliance_travel_rule_messages
+        (id, transfer_id, decision_id, from_platform_id, to_platform_id, payload, created_at)
+      select "id", "transferId", "decisionId", "fromPlatformId", "toPlatformId", "payload",
+             "createdAt"
+        from jsonb_to_recordset(${json(rows)}) as x(
+          "id" text, "transferId" text, "decisionId" text, "fromPlatformId" text,
+          "toPlatformId" text, "payload" jsonb, "createdAt" timestamptz))`);
+  }
+  return sql.join(ctes, sql`, `);
 }
