@@ -8,6 +8,7 @@ import {
   Group,
   Modal,
   Paper,
+  Radio,
   Select,
   SimpleGrid,
   Stack,
@@ -26,10 +27,13 @@ import { Page } from '../components/Page';
 import { ErrorState, Loading } from '../components/States';
 import { KycPanel } from '../components/KycPanel';
 import { CounterpartyAddressesPanel } from '../components/CounterpartyAddressesPanel';
+import { PERSON_TYPE_LABELS, PersonTypeBadge } from '../components/TravelRule';
 import { formatDateTime } from '../format';
 import { useUser } from '../session';
 
 type Participant = components['schemas']['Participant'];
+type ParticipantKind = Participant['kind'];
+type PersonType = Participant['personType'];
 type Licence = components['schemas']['Licence'];
 type Wallet = components['schemas']['Wallet'];
 
@@ -58,6 +62,15 @@ function ParticipantDetail({ participant }: { participant: Participant }) {
   });
   return (
     <Stack gap="sm">
+      {participant.personType === 'natural' && (
+        <Group gap="xs">
+          <PersonTypeBadge personType="natural" />
+          <Text size="sm">
+            A sole trader: screened against listed individuals; Travel Rule data names a natural
+            person.
+          </Text>
+        </Group>
+      )}
       <Text size="sm">
         <Code>{participant.id}</Code> · {participant.kind} · {participant.country}
         {participant.lei ? (
@@ -102,9 +115,258 @@ function ParticipantDetail({ participant }: { participant: Participant }) {
   );
 }
 
+/** Who registers what: the supervisor platforms and miners, a platform its companies and counterparties. */
+const KINDS_BY_ROLE: Partial<Record<string, ParticipantKind[]>> = {
+  supervisor: ['platform', 'miner', 'company', 'counterparty'],
+  platform: ['company', 'counterparty'],
+};
+
+const PERSON_TYPE_HELP =
+  'A sole trader is a natural person: screening compares the name with listed individuals, not companies.';
+
+/**
+ * Registers a participant. A counterparty is a legal person (a company) or a natural person (a
+ * foreign sole trader), whose name is asked for in parts (first names, last name) and registered
+ * as one name, first names first.
+ */
+function RegisterParticipantForm({ onRegistered }: { onRegistered: (p: Participant) => void }) {
+  const user = useUser();
+  const queryClient = useQueryClient();
+  const kinds = KINDS_BY_ROLE[user.role] ?? [];
+  const [kind, setKind] = useState<ParticipantKind>(
+    kinds.includes('counterparty') ? 'counterparty' : (kinds[0] ?? 'counterparty'),
+  );
+  const [personType, setPersonType] = useState<PersonType>('legal');
+  const [form, setForm] = useState({
+    legalName: '',
+    firstNames: '',
+    lastName: '',
+    otherNames: '',
+    country: '',
+    registrationNumber: '',
+    lei: '',
+    addressLine: '',
+    postalCode: '',
+    city: '',
+    addressCountry: '',
+  });
+  const [platformId, setPlatformId] = useState<string | null>(null);
+  const [lastNameMissing, setLastNameMissing] = useState(false);
+  const needsPlatform =
+    user.role === 'supervisor' && (kind === 'company' || kind === 'counterparty');
+  const platforms = useQuery({
+    queryKey: ['participant', { kind: 'platform' }],
+    enabled: needsPlatform,
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/participants', { params: { query: { kind: 'platform' } } }))
+        .participants,
+  });
+  const natural = kind === 'counterparty' && personType === 'natural';
+  const register = useMutation({
+    mutationFn: async () => {
+      const country = form.country.trim().toUpperCase();
+      const hasAddress = [form.addressLine, form.city, form.postalCode].some((v) => v.trim());
+      return unwrap(
+        await api.POST('/v1/participants', {
+          body: {
+            kind,
+            ...(kind === 'counterparty' ? { personType } : {}),
+            legalName: natural
+              ? [form.firstNames.trim(), form.lastName.trim()].filter(Boolean).join(' ')
+              : form.legalName.trim(),
+            otherNames: form.otherNames
+              .split(';')
+              .map((name) => name.trim())
+              .filter(Boolean),
+            country,
+            registrationNumber: form.registrationNumber.trim() || null,
+            lei: form.lei.trim().toUpperCase() || null,
+            ...(hasAddress
+              ? {
+                  addresses: [
+                    {
+                      lines: form.addressLine.trim() ? [form.addressLine.trim()] : [],
+                      city: form.city.trim(),
+                      ...(form.postalCode.trim() ? { postalCode: form.postalCode.trim() } : {}),
+                      country: form.addressCountry.trim().toUpperCase() || country,
+                    },
+                  ],
+                }
+              : {}),
+            ...(needsPlatform ? { platformId: platformId ?? '' } : {}),
+          },
+        }),
+      );
+    },
+    onSuccess: (participant) => {
+      void queryClient.invalidateQueries({ queryKey: ['participant'] });
+      onRegistered(participant);
+    },
+  });
+  const error = register.error;
+  const set = (key: keyof typeof form) => (e: { currentTarget: { value: string } }) => {
+    const value = e.currentTarget.value;
+    setForm((f) => ({ ...f, [key]: value }));
+  };
+  const nameError = fieldErrorOf(error, 'legalName');
+  return (
+    <Paper withBorder p="md">
+      <Title order={2} size="h4" mb="sm">
+        Register a participant
+      </Title>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          // The last name is IVMS101's primary identifier: a natural person cannot do without it.
+          const missing = natural && form.lastName.trim() === '';
+          setLastNameMissing(missing);
+          if (!missing) register.mutate();
+        }}
+        noValidate
+        aria-label="Register a participant"
+      >
+        <Stack gap="sm">
+          <SimpleGrid cols={{ base: 1, md: 3 }}>
+            <Select
+              label="Participant kind"
+              data={kinds}
+              value={kind}
+              onChange={(v) => v && setKind(v as ParticipantKind)}
+              allowDeselect={false}
+              error={fieldErrorOf(error, 'kind')}
+            />
+            {needsPlatform && (
+              <Select
+                label="Platform"
+                description="The licensed platform that carries its payments"
+                searchable
+                data={(platforms.data ?? []).map((p) => ({ value: p.id, label: p.legalName }))}
+                value={platformId}
+                onChange={setPlatformId}
+                error={fieldErrorOf(error, 'platformId')}
+              />
+            )}
+          </SimpleGrid>
+          {kind === 'counterparty' && (
+            <Radio.Group
+              label="Person type"
+              description={PERSON_TYPE_HELP}
+              value={personType}
+              onChange={(v) => setPersonType(v as PersonType)}
+              error={fieldErrorOf(error, 'personType')}
+            >
+              <Group mt={4}>
+                <Radio value="legal" label={PERSON_TYPE_LABELS.legal} />
+                <Radio value="natural" label={PERSON_TYPE_LABELS.natural} />
+              </Group>
+            </Radio.Group>
+          )}
+          <SimpleGrid cols={{ base: 1, md: 3 }}>
+            {natural ? (
+              <>
+                <TextInput
+                  label="First names"
+                  value={form.firstNames}
+                  onChange={set('firstNames')}
+                />
+                <TextInput
+                  label="Last name"
+                  description="Family name, as on the identity document"
+                  value={form.lastName}
+                  onChange={set('lastName')}
+                  error={lastNameMissing ? 'the last name is required' : nameError}
+                />
+              </>
+            ) : (
+              <TextInput
+                label="Legal name"
+                value={form.legalName}
+                onChange={set('legalName')}
+                error={nameError}
+              />
+            )}
+            <TextInput
+              label="Other names"
+              description={
+                natural
+                  ? 'Other spellings or the name in another script, separated by “;”'
+                  : 'Trading names or transliterations, separated by “;”'
+              }
+              value={form.otherNames}
+              onChange={set('otherNames')}
+              error={fieldErrorOf(error, 'otherNames.0')}
+            />
+            <TextInput
+              label={natural ? 'Country of residence' : 'Country'}
+              description="ISO 3166-1, e.g. DE"
+              maxLength={2}
+              value={form.country}
+              onChange={set('country')}
+              error={fieldErrorOf(error, 'country')}
+            />
+            <TextInput
+              label={natural ? 'Trade register number' : 'Registration number'}
+              description="Optional"
+              value={form.registrationNumber}
+              onChange={set('registrationNumber')}
+              error={fieldErrorOf(error, 'registrationNumber')}
+            />
+            <TextInput
+              label="LEI"
+              description="Optional, ISO 17442"
+              value={form.lei}
+              onChange={set('lei')}
+              error={fieldErrorOf(error, 'lei')}
+            />
+          </SimpleGrid>
+          <SimpleGrid cols={{ base: 1, md: 4 }}>
+            <TextInput
+              label="Address line"
+              description="Optional"
+              value={form.addressLine}
+              onChange={set('addressLine')}
+              error={fieldErrorOf(error, 'addresses.0.lines.0')}
+            />
+            <TextInput
+              label="Postcode"
+              value={form.postalCode}
+              onChange={set('postalCode')}
+              error={fieldErrorOf(error, 'addresses.0.postalCode')}
+            />
+            <TextInput
+              label="City"
+              value={form.city}
+              onChange={set('city')}
+              error={fieldErrorOf(error, 'addresses.0.city')}
+            />
+            <TextInput
+              label="Address country"
+              description="If not the country above"
+              maxLength={2}
+              value={form.addressCountry}
+              onChange={set('addressCountry')}
+              error={fieldErrorOf(error, 'addresses.0.country')}
+            />
+          </SimpleGrid>
+          <FormError error={error} />
+          <Group justify="flex-end">
+            <Button type="submit" loading={register.isPending}>
+              Register participant
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
 export function ParticipantsPage() {
   const [kind, setKind] = useState<string | null>(null);
   const [selected, setSelected] = useState<Participant | null>(null);
+  const user = useUser();
+  const mayRegister = (KINDS_BY_ROLE[user.role] ?? []).length > 0;
+  const [registering, setRegistering] = useState(false);
+  const [registered, setRegistered] = useState<Participant | null>(null);
   const query = kind ? { kind: kind as Participant['kind'] } : {};
   const participants = useQuery({
     queryKey: ['participant', query],
@@ -114,6 +376,12 @@ export function ParticipantsPage() {
   const columns: Column<Participant>[] = [
     { key: 'name', header: 'Legal name', value: (p) => p.legalName },
     { key: 'kind', header: 'Kind', value: (p) => p.kind },
+    {
+      key: 'person',
+      header: 'Person',
+      value: (p) => (p.personType === 'natural' ? 'natural person' : 'legal person'),
+      render: (p) => <PersonTypeBadge personType={p.personType} />,
+    },
     { key: 'country', header: 'Country', value: (p) => p.country },
     { key: 'lei', header: 'LEI', value: (p) => p.lei ?? '' },
     { key: 'platform', header: 'Platform', value: (p) => p.platformId ?? '' },
@@ -128,7 +396,33 @@ export function ParticipantsPage() {
     <Page
       title="Participants"
       description="Platforms, companies, miners and foreign counterparties you may see. Kind is filtered by the server; text filter and sort in the browser."
+      actions={
+        mayRegister && (
+          <Button
+            onClick={() => setRegistering((v) => !v)}
+            variant={registering ? 'default' : 'filled'}
+          >
+            {registering ? 'Close the form' : 'Register a participant'}
+          </Button>
+        )
+      }
     >
+      {registering && (
+        <RegisterParticipantForm
+          onRegistered={(p) => {
+            setRegistering(false);
+            setRegistered(p);
+          }}
+        />
+      )}
+      {registered && (
+        <Group gap="xs" data-testid="participant-registered">
+          <Text>
+            Registered {registered.legalName} (<Code>{registered.id}</Code>), a {registered.kind}
+          </Text>
+          <PersonTypeBadge personType={registered.personType} />
+        </Group>
+      )}
       <DataTable
         caption="Participants"
         columns={columns}
@@ -533,9 +827,15 @@ export function WalletsPage() {
     { key: 'network', header: 'Network', value: (w) => w.network },
     {
       key: 'handed',
-      header: 'Addresses handed out',
+      header: 'Receive addresses handed out',
       align: 'right',
       value: (w) => String(w.nextIndex),
+    },
+    {
+      key: 'change',
+      header: 'Change addresses',
+      align: 'right',
+      value: (w) => String(w.nextChangeIndex),
     },
     {
       key: 'created',
@@ -575,6 +875,7 @@ export function WalletsPage() {
 }
 
 interface AddressRow {
+  branch: 'receive' | 'change';
   index: number;
   address: string;
   used: boolean;
@@ -638,6 +939,7 @@ export function WalletDetailPage() {
   const w = wallet.data;
   const rows: AddressRow[] = [
     ...(addresses.data?.addresses ?? []).map((a) => ({
+      branch: a.branch,
       index: a.derivationIndex,
       address: a.address,
       used: true,
@@ -645,6 +947,7 @@ export function WalletDetailPage() {
       usedAt: a.usedAt,
     })),
     ...(addresses.data?.unused ?? []).map((a) => ({
+      branch: 'receive' as const,
       index: a.derivationIndex,
       address: a.address,
       used: false,
@@ -653,6 +956,7 @@ export function WalletDetailPage() {
     })),
   ];
   const columns: Column<AddressRow>[] = [
+    { key: 'branch', header: 'Branch', value: (r) => r.branch },
     { key: 'index', header: 'Index', align: 'right', value: (r) => String(r.index) },
     {
       key: 'address',
@@ -682,7 +986,7 @@ export function WalletDetailPage() {
   return (
     <Page
       title={`Wallet ${w.label}`}
-      description={`Watch-only wallet of ${nameOf(w.companyId)} on ${w.network}. Used addresses have been handed out; unused ones are the next of the receive branch, to compare with the wallet software that holds the keys.`}
+      description={`Watch-only wallet of ${nameOf(w.companyId)} on ${w.network}: the one wallet its invoices take receive addresses from and its payouts send change to. Used addresses have been handed out (to an invoice, a payout's change, or by hand); unused ones are the next of the receive branch, to compare with the wallet software that holds the keys.`}
     >
       <Paper withBorder p="md">
         <Table>
@@ -712,8 +1016,12 @@ export function WalletDetailPage() {
               </Table.Td>
             </Table.Tr>
             <Table.Tr>
-              <Table.Th scope="row">Next index</Table.Th>
+              <Table.Th scope="row">Next receive index</Table.Th>
               <Table.Td>{w.nextIndex}</Table.Td>
+            </Table.Tr>
+            <Table.Tr>
+              <Table.Th scope="row">Next change index</Table.Th>
+              <Table.Td>{w.nextChangeIndex}</Table.Td>
             </Table.Tr>
           </Table.Tbody>
         </Table>
@@ -744,10 +1052,10 @@ export function WalletDetailPage() {
         </Paper>
       )}
       <DataTable
-        caption="Receive addresses"
+        caption="Addresses"
         columns={columns}
         rows={addresses.data ? rows : undefined}
-        rowKey={(r) => `${r.index}`}
+        rowKey={(r) => `${r.branch}/${r.index}`}
         loading={addresses.isPending}
         error={addresses.error}
         onRetry={() => void addresses.refetch()}

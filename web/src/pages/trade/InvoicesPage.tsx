@@ -26,6 +26,7 @@ import { Page } from '../../components/Page';
 import { Loading } from '../../components/States';
 import {
   emptyTravelRule,
+  PersonTypeBadge,
   toIvms101,
   travelRuleErrors,
   TravelRuleFields,
@@ -158,6 +159,7 @@ function CreateInvoiceForm() {
               errors={travelErrors}
               originatorLegend="Originator"
               beneficiaryLegend="Beneficiary"
+              counterpartySide="originator"
               onFillFromRegistry={() => prefill()}
               beneficiaryVaspDescription="The platform that receives the payment"
             />
@@ -261,6 +263,7 @@ export function InvoiceDetailPage() {
     queryKey: ['invoice', id],
     queryFn: async () => unwrap(await api.GET('/v1/invoices/{id}', { params: { path: { id } } })),
   });
+  const participants = useParticipants();
   if (invoice.isPending) return <Loading />;
   if (invoice.error)
     // Another company's invoice, or none: the server answers 404 for both, and so do we.
@@ -277,6 +280,7 @@ export function InvoiceDetailPage() {
       />
     );
   const i = invoice.data;
+  const buyer = participants.data?.find((p) => p.id === i.counterpartyId);
   return (
     <Page
       title={`Invoice ${i.id}`}
@@ -304,6 +308,12 @@ export function InvoiceDetailPage() {
               <Fact label="Amount">
                 <Text fw={700}>{formatBtc(i.amountSats)}</Text>
                 <Text size="sm">{formatFiat(i.fiatMinor, i.currency)}</Text>
+              </Fact>
+              <Fact label="Buyer">
+                <Group gap="xs">
+                  {buyer?.legalName ?? i.counterpartyId}
+                  {buyer?.personType === 'natural' && <PersonTypeBadge personType="natural" />}
+                </Group>
               </Fact>
               <Fact label="Address">
                 <Copyable value={i.address} label="address" />

@@ -25,6 +25,7 @@ import { Page } from '../../components/Page';
 import { ErrorState, Loading } from '../../components/States';
 import {
   emptyTravelRule,
+  PersonTypeBadge,
   toIvms101,
   travelRuleErrors,
   TravelRuleFields,
@@ -173,6 +174,7 @@ function CreatePayoutForm() {
               errors={travelErrors}
               originatorLegend="Originator"
               beneficiaryLegend="Beneficiary"
+              counterpartySide="beneficiary"
               onFillFromRegistry={() => prefill()}
               beneficiaryVaspDescription="Required when the supplier's address is hosted by a VASP"
             />
@@ -386,6 +388,7 @@ export function PayoutDetailPage() {
       />
     );
   const p = payout.data;
+  const supplier = participants.data?.find((x) => x.id === p.counterpartyId);
   return (
     <Page title={`Payout ${p.id}`} description={p.memo || undefined}>
       <Paper withBorder p="md">
@@ -399,7 +402,12 @@ export function PayoutDetailPage() {
               <Text size="sm">{formatFiat(p.fiatMinor, p.currency)}</Text>
             </Fact>
             <Fact label="Company">{nameOf(p.companyId)}</Fact>
-            <Fact label="Supplier">{nameOf(p.counterpartyId)}</Fact>
+            <Fact label="Supplier">
+              <Group gap="xs">
+                {nameOf(p.counterpartyId)}
+                {supplier?.personType === 'natural' && <PersonTypeBadge personType="natural" />}
+              </Group>
+            </Fact>
             <Fact label="Address">
               <Copyable value={p.address} label="address" />
             </Fact>

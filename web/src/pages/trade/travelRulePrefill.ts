@@ -36,7 +36,9 @@ const vaspOf = (a: CounterpartyAddress | undefined): VaspForm =>
 
 /**
  * Travel Rule fields pre-filled from what the registry shows the caller: the company and the
- * counterparty of the contract (legal name, country, LEI or registration number, address), the
+ * counterparty of the contract (legal name, country, LEI or registration number, address; a
+ * counterparty registered as a sole trader as a natural person, its name split into last and
+ * first names), the
  * platform (its own officers see its record) and the counterparty's VASP where an address is
  * hosted. On a payout the company is the originator; on an invoice the foreign buyer is.
  */
