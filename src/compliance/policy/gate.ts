@@ -129,6 +129,16 @@ interface Checked {
   ruleVersions: string[];
   travelRuleValid: boolean;
   payload: Ivms101Payload | null;
+  /** The index in `reasons` of each name match an officer's clearance would drop, with its key. */
+  clearable: Map<number, string>;
+}
+
+/** The reasons without the name matches cleared for the party (`${party}|${source}|${entry}|${hash}`). */
+function withoutCleared(checked: Checked, cleared: ReadonlySet<string>): GateReason[] {
+  return checked.reasons.filter((_, i) => {
+    const key = checked.clearable.get(i);
+    return key === undefined || !cleared.has(key);
+  });
 }
 
 function monitoredTransfer(facts: TransferFacts): MonitoredTransfer {
@@ -234,12 +244,17 @@ export class PolicyGate implements PolicyGatePort {
       ...new Set(requests.flatMap((r) => [r.facts.company.id, r.facts.counterparty.id])),
     ];
     const monitoring = this.#config.monitoring;
-    const read = await readBatch(orm, {
+    const reading = readBatch(orm, {
       items: transfers,
       specs: monitoring.windows,
       parties,
       nodes: [...new Set(nodes.flat())],
     });
+    // (Awaited below; should the checks throw first, its failure is not left unhandled.)
+    reading.catch(() => undefined);
+    // The checks that need nothing from the database, while it answers.
+    const checks = requests.map((r) => this.#checks(r.facts, lists));
+    const read = await reading;
 
     // Exposure comes from the table when it was built for the lists this process screens with
     // (rebuilt here when the active lists changed); otherwise it is searched for in full.
@@ -294,8 +309,9 @@ export class PolicyGate implements PolicyGatePort {
     for (const [k, request] of requests.entries()) {
       const { facts } = request;
       const current = transfers[k] as MonitoredTransfer;
-      const checked = this.#checks(facts, lists, read.cleared);
-      const { reasons, ruleVersions } = checked;
+      const checked = checks[k] as Checked;
+      const reasons = withoutCleared(checked, read.cleared);
+      const { ruleVersions } = checked;
       const add = (
         rule: string,
         outcome: GateOutcome,
@@ -498,9 +514,14 @@ export class PolicyGate implements PolicyGatePort {
     return decided.map((d) => d.decision);
   }
 
-  /** Licences, KYC, foreign trade, jurisdiction, screening, Travel Rule and contract checks. */
-  #checks(facts: TransferFacts, lists: LoadedLists, cleared: ReadonlySet<string>): Checked {
+  /**
+   * Licences, KYC, foreign trade, jurisdiction, screening, Travel Rule and contract checks. Needs
+   * nothing from the database, so it runs while the batch's read is under way; name matches an
+   * officer cleared are dropped afterwards (`withoutCleared`).
+   */
+  #checks(facts: TransferFacts, lists: LoadedLists): Checked {
     const reasons: GateReason[] = [];
+    const clearable = new Map<number, string>();
     const ruleVersions: string[] = Object.values(CHECKS);
     const add = (
       rule: string,
@@ -647,7 +668,8 @@ export class PolicyGate implements PolicyGatePort {
       for (const m of this.#screenName(lists, s.name, s.type)) {
         const snapshotId = lists.snapshotIdByHash.get(m.contentHash) ?? '';
         const hash = lists.entryHashes.get(`${snapshotId}|${m.listEntryId}`) ?? '';
-        if (cleared.has(`${s.partyId}|${m.source}|${m.listEntryId}|${hash}`)) continue;
+        // Dropped later if an officer cleared this party against this entry (`clearable`).
+        clearable.set(reasons.length, `${s.partyId}|${m.source}|${m.listEntryId}|${hash}`);
         const listed = `${m.source} entry ${m.listEntryId} "${m.matchedAlias ?? m.primaryName}" (score ${m.score.toFixed(3)}, snapshot ${snapshotId})`;
         if (m.outcome === 'match') {
           add(
@@ -740,7 +762,7 @@ export class PolicyGate implements PolicyGatePort {
       );
     }
 
-    return { reasons, ruleVersions, travelRuleValid, payload };
+    return { reasons, ruleVersions, travelRuleValid, payload, clearable };
   }
 
   #screenName(lists: LoadedLists, name: string, type: 'person' | 'organization'): NameMatch[] {
