@@ -12,8 +12,14 @@
  *   kycStatus, riskRating, platformId, licenceStatus } (KYC fields for companies and
  *   counterparties, licence status for platforms and miners);
  * - `requireVerified(participantId, tx?)` throws KYC_NOT_VERIFIED unless verified and not past review;
- * - `nextReceiveAddress(tx, companyId, purpose?)` derives the company's next receive address
- *   and records it as used, inside the caller's transaction;
+ * - company wallets (one per company, registered once by its platform; the only wallet store:
+ *   trade's invoices and payouts take their addresses here):
+ *   `nextReceiveAddress(tx, companyId, purpose?)` / `nextChangeAddress(tx, companyId, purpose?)`
+ *   derive the company's next receive (BIP44 change = 0) or change (= 1) address and record it as
+ *   handed out, inside the caller's transaction (never handed out again; CONFLICT without a
+ *   wallet); `walletAddressOwners(addresses, tx?)` → address → { walletId, companyId, platformId,
+ *   branch, index }; `walletAddressDerivation(address, tx?)` → scripts and key paths to sign a
+ *   coin; `walletAddressesOf(companyId, tx?)`;
  * - `counterpartyAddress(address, tx?)` → the registration and its ownership proof, or null;
  * - `isJurisdictionRefused(country, tx?)` / `requireJurisdictionAllowed(country, tx?)`
  *   (JURISDICTION_REFUSED);
@@ -44,12 +50,14 @@ export type {
   PersonType,
   ParticipantView,
   PartyFacts,
-  ReceiveAddress,
   RegionView,
   RegisterParticipantInput,
   RegistryServiceDeps,
   RiskLevel,
   SetKycInput,
+  WalletAddressOwner,
+  WalletAddressView,
+  WalletBranch,
   WalletView,
 } from './service';
 export { ISO_3166_1_ALPHA_2, isCountryCode, parseCountry } from './countries';

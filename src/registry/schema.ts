@@ -203,7 +203,11 @@ export const jurisdictions = pgTable(
   ],
 );
 
-/** A company's watch-only wallet, registered by its platform. */
+/**
+ * A company's watch-only wallet, registered by its platform: the one wallet of the company, from
+ * which the registry hands out receive addresses (invoices, deposits) and change addresses
+ * (payouts), and whose keys the platform's signer holds.
+ */
 export const wallets = pgTable(
   'wallets',
   {
@@ -213,19 +217,33 @@ export const wallets = pgTable(
       .references(() => participants.id),
     platformId: text('platform_id').notNull(),
     network: text('network').notNull(),
-    /** The descriptor in normal form with its BIP380 checksum. */
+    /**
+     * The descriptor in normal form with its BIP380 checksum; ranged, with a receive and a change
+     * branch (`…/<0;1>/*`, or `…/0/*` whose change branch is `…/1/*`).
+     */
     descriptor: text('descriptor').notNull(),
     label: text('label').notNull(),
+    /** The next index of the receive branch (BIP44 change = 0) to hand out. */
     nextIndex: integer('next_index').notNull(),
+    /** The next index of the change branch (BIP44 change = 1) to hand out. */
+    nextChangeIndex: integer('next_change_index').notNull().default(0),
     createdAt: at('created_at').notNull(),
   },
   (t) => [
     uniqueIndex('wallets_company_idx').on(t.companyId),
     check('wallets_next_index_check', sql`${t.nextIndex} >= 0 and ${t.nextIndex} < 2147483648`),
+    check(
+      'wallets_next_change_index_check',
+      sql`${t.nextChangeIndex} >= 0 and ${t.nextChangeIndex} < 2147483648`,
+    ),
   ],
 );
 
-/** Receive addresses derived from a wallet and handed out (each at most once). */
+/**
+ * Addresses derived from a wallet and handed out, each at most once: receive addresses (to an
+ * invoice, or by hand) and change addresses (to a payout batch). The chain consumer knows a
+ * company's coins by these rows, and a payout signs for a coin with the row's branch and index.
+ */
 export const walletAddresses = pgTable(
   'wallet_addresses',
   {
@@ -235,13 +253,18 @@ export const walletAddresses = pgTable(
       .references(() => wallets.id),
     companyId: text('company_id').notNull(),
     platformId: text('platform_id').notNull(),
+    /** BIP44's change field: 0 receive, 1 change. */
+    branch: integer('branch').notNull().default(0),
     derivationIndex: integer('derivation_index').notNull(),
     address: text('address').notNull().unique(),
-    scriptHex: text('script_hex').notNull(),
     purpose: text('purpose'),
     usedAt: at('used_at').notNull(),
   },
-  (t) => [uniqueIndex('wallet_addresses_index_idx').on(t.walletId, t.derivationIndex)],
+  (t) => [
+    uniqueIndex('wallet_addresses_path_idx').on(t.walletId, t.branch, t.derivationIndex),
+    index('wallet_addresses_company_idx').on(t.companyId),
+    check('wallet_addresses_branch_check', sql`${t.branch} in (0, 1)`),
+  ],
 );
 
 /** A counterparty's address, with how its ownership was shown. */

@@ -5,9 +5,12 @@ import {
   descriptorToString,
   parseAddress,
   parseDescriptor,
-  toHex,
   verifyBip322Simple,
+  CHANGE,
+  RECEIVE,
+  type Branch,
   type Descriptor,
+  type DerivedOutput,
 } from '../bitcoin';
 import { scopeTo, sqlState, UNIQUE_VIOLATION, type Database, type Orm } from '../db';
 import { recordAudit } from '../audit';
@@ -170,19 +173,37 @@ export interface WalletView {
   network: NetworkName;
   descriptor: string;
   label: string;
+  /** The next receive index to hand out (as many receive addresses have been). */
   nextIndex: number;
+  /** The next change index to hand out (as many change addresses have been). */
+  nextChangeIndex: number;
   createdAt: Date;
 }
 
-export interface ReceiveAddress {
+/** BIP44's change field, by name: 0 is the receive branch, 1 the change branch. */
+export type WalletBranch = 'receive' | 'change';
+
+/** An address handed out from a company's wallet. */
+export interface WalletAddressView {
   id: string;
   walletId: string;
   companyId: string;
+  platformId: string;
   address: string;
-  scriptHex: string;
+  branch: WalletBranch;
   derivationIndex: number;
   purpose: string | null;
   usedAt: Date;
+}
+
+/** Whose wallet an address belongs to and where in it (for the chain consumer and payouts). */
+export interface WalletAddressOwner {
+  address: string;
+  walletId: string;
+  companyId: string;
+  platformId: string;
+  branch: Branch;
+  index: number;
 }
 
 export type CounterpartyAddressInput =
@@ -943,6 +964,11 @@ export class RegistryService {
 
   // ------------------------------------------------------------------ wallets
 
+  /**
+   * Registers a company's watch-only wallet: the company's one wallet, from which invoices take
+   * their receive addresses and payouts their change addresses. Registered once (CONFLICT when
+   * the company already has one).
+   */
   async registerWallet(
     caller: Caller,
     input: { companyId: string; descriptor: string; label?: string | undefined },
@@ -953,6 +979,13 @@ export class RegistryService {
     let descriptor: Descriptor;
     try {
       descriptor = parseDescriptor(input.descriptor, this.network);
+      // The wallet must give receive and change addresses (BIP44 change = 0 and 1): ranged, with
+      // a receive step (…/0/*, whose change branch is …/1/*, or …/<0;1>/*), and outputs that
+      // have an address.
+      for (const branch of [0, 1] as const) {
+        if (!deriveAddress(descriptor, branch, 0).address)
+          throw new AppError('INVALID_DESCRIPTOR', 'it derives outputs without an address');
+      }
     } catch (error) {
       if (error instanceof AppError) {
         throw new AppError(error.code, `descriptor: ${error.message}`, {
@@ -961,8 +994,6 @@ export class RegistryService {
       }
       throw error;
     }
-    // The wallet must give receive addresses: ranged, with a receive branch (…/0/* or …/<0;1>/*).
-    deriveAddress(descriptor, 0, 0);
     const now = this.#clock.now();
     return this.#db.transaction(async (tx) => {
       const company = await this.getParticipant(caller, input.companyId, tx);
@@ -981,6 +1012,7 @@ export class RegistryService {
         descriptor: descriptorToString(descriptor),
         label: optionalText(input.label, 'label', 100) ?? 'default',
         nextIndex: 0,
+        nextChangeIndex: 0,
         createdAt: now,
       };
       try {
@@ -1018,24 +1050,60 @@ export class RegistryService {
   /**
    * Derives the company's next receive address (BIP44 receive branch, next unused index), records
    * it as used, and returns it, inside the caller's transaction `tx`: the address is handed out
-   * exactly when the caller's own write (an invoice) commits. The wallet row is locked so that two
-   * concurrent invoices never get the same address.
+   * exactly when the caller's own write (an invoice) commits, and never again. The wallet row is
+   * locked so that two concurrent invoices never get the same address.
    */
   async nextReceiveAddress(
     tx: Orm,
     companyId: string,
     purpose: string | null = null,
-  ): Promise<ReceiveAddress> {
+  ): Promise<WalletAddressView> {
+    return this.#handOut(tx, companyId, RECEIVE, purpose);
+  }
+
+  /**
+   * The company's next change address (BIP44 change branch), recorded as used inside the caller's
+   * transaction `tx` (a payout batch), under the same lock and rules as receive addresses.
+   */
+  async nextChangeAddress(
+    tx: Orm,
+    companyId: string,
+    purpose: string | null = null,
+  ): Promise<WalletAddressView> {
+    return this.#handOut(tx, companyId, CHANGE, purpose);
+  }
+
+  /**
+   * Hands out the next address of `branch` under the wallet row's lock, held until the caller's
+   * transaction ends. Callers take it before the audit head (before any audited write, e.g. the
+   * policy gate's): every writer then takes the two in the same order and none waits for another.
+   */
+  async #handOut(
+    tx: Orm,
+    companyId: string,
+    branch: Branch,
+    purpose: string | null,
+  ): Promise<WalletAddressView> {
     const [wallet] = await tx
       .select()
       .from(wallets)
       .where(eq(wallets.companyId, companyId))
       .for('update');
-    if (!wallet) throw new AppError('NOT_FOUND', `company ${companyId} has no registered wallet`);
-    const index = wallet.nextIndex;
+    if (!wallet)
+      throw new AppError(
+        'CONFLICT',
+        `company ${companyId} has no registered wallet; its platform registers one first (POST /v1/wallets)`,
+      );
+    const index = branch === RECEIVE ? wallet.nextIndex : wallet.nextChangeIndex;
+    // BIP32: unhardened children only, 0 … 2^31 − 1.
+    if (index >= 0x7fffffff)
+      throw new AppError(
+        'CONFLICT',
+        `wallet ${wallet.id} has handed out every ${branchName(branch)} address`,
+      );
     const derived = deriveAddress(
       parseDescriptor(wallet.descriptor, wallet.network as NetworkName),
-      0,
+      branch,
       index,
     );
     if (!derived.address)
@@ -1043,24 +1111,32 @@ export class RegistryService {
         'INVALID_DESCRIPTOR',
         `wallet ${wallet.id} derives outputs without addresses`,
       );
-    const now = this.#clock.now();
     const row = {
-      id: newId('address', now, this.#random),
+      id: newId('address', this.#clock.now(), this.#random),
       walletId: wallet.id,
       companyId,
       platformId: wallet.platformId,
+      branch,
       derivationIndex: index,
       address: derived.address,
-      scriptHex: toHex(derived.scriptPubKey),
       purpose,
-      usedAt: now,
+      usedAt: this.#clock.now(),
     };
-    await tx.insert(walletAddresses).values(row);
+    try {
+      await tx.insert(walletAddresses).values(row);
+    } catch (error) {
+      if (sqlState(error) === UNIQUE_VIOLATION)
+        throw new AppError(
+          'ADDRESS_ALREADY_ASSIGNED',
+          `address ${derived.address} (${branchName(branch)} ${index} of wallet ${wallet.id}) was handed out before; it is not handed out again`,
+        );
+      throw error;
+    }
     await tx
       .update(wallets)
-      .set({ nextIndex: index + 1 })
+      .set(branch === RECEIVE ? { nextIndex: index + 1 } : { nextChangeIndex: index + 1 })
       .where(eq(wallets.id, wallet.id));
-    return row;
+    return walletAddressView(row);
   }
 
   /** For the HTTP API: hands out the next receive address of a company, as its own transaction. */
@@ -1068,7 +1144,7 @@ export class RegistryService {
     caller: Caller,
     walletId: string,
     purpose: string | null,
-  ): Promise<ReceiveAddress> {
+  ): Promise<WalletAddressView> {
     if (caller.role !== 'platform' && caller.role !== 'supervisor' && caller.role !== 'company') {
       throw forbidden(`a ${caller.role} cannot derive wallet addresses`);
     }
@@ -1099,7 +1175,8 @@ export class RegistryService {
     });
   }
 
-  async listWalletAddresses(caller: Caller, walletId: string): Promise<ReceiveAddress[]> {
+  /** The addresses a wallet has handed out, receive then change, each by index. */
+  async listWalletAddresses(caller: Caller, walletId: string): Promise<WalletAddressView[]> {
     const [wallet] = await this.#db.orm
       .select()
       .from(wallets)
@@ -1110,11 +1187,71 @@ export class RegistryService {
         ),
       );
     if (!wallet) throw new AppError('NOT_FOUND', `no wallet ${walletId} visible to you`);
-    return this.#db.orm
+    const rows = await this.#db.orm
       .select()
       .from(walletAddresses)
       .where(eq(walletAddresses.walletId, walletId))
-      .orderBy(asc(walletAddresses.derivationIndex));
+      .orderBy(asc(walletAddresses.branch), asc(walletAddresses.derivationIndex));
+    return rows.map(walletAddressView);
+  }
+
+  /**
+   * Which of `addresses` are company wallet addresses handed out, with their wallet, branch and
+   * index (the chain consumer's question for every block: whose coins are these?).
+   */
+  async walletAddressOwners(
+    addresses: readonly string[],
+    orm: Orm = this.#db.orm,
+  ): Promise<Map<string, WalletAddressOwner>> {
+    if (addresses.length === 0) return new Map();
+    const rows = await orm
+      .select()
+      .from(walletAddresses)
+      .where(inArray(walletAddresses.address, [...addresses]));
+    return new Map(rows.map((row) => [row.address, walletAddressOwner(row)]));
+  }
+
+  /**
+   * The scripts and key paths of a handed-out wallet address (its wallet's descriptor at its
+   * branch and index), for building and signing a PSBT that spends from it. NOT_FOUND when the
+   * address is no company wallet's.
+   */
+  async walletAddressDerivation(address: string, orm: Orm = this.#db.orm): Promise<DerivedOutput> {
+    const [row] = await orm
+      .select({
+        walletId: wallets.id,
+        network: wallets.network,
+        descriptor: wallets.descriptor,
+        branch: walletAddresses.branch,
+        index: walletAddresses.derivationIndex,
+      })
+      .from(walletAddresses)
+      .innerJoin(wallets, eq(wallets.id, walletAddresses.walletId))
+      .where(eq(walletAddresses.address, address));
+    if (!row) throw new AppError('NOT_FOUND', `address ${address} is not a company wallet address`);
+    const branch: Branch = row.branch === 1 ? CHANGE : RECEIVE;
+    const derived = deriveAddress(
+      parseDescriptor(row.descriptor, row.network as NetworkName),
+      branch,
+      row.index,
+    );
+    // A coin is signed for only with the keys that derive its very address.
+    if (derived.address !== address)
+      throw new AppError(
+        'INTERNAL',
+        `address ${address} is recorded as ${branchName(branch)} ${row.index} of wallet ${row.walletId}, whose descriptor derives ${derived.address ?? 'no address'} there`,
+      );
+    return derived;
+  }
+
+  /** Every address a company's wallet has handed out (receive and change), for reconciliation. */
+  async walletAddressesOf(companyId: string, orm: Orm = this.#db.orm): Promise<string[]> {
+    const rows = await orm
+      .select({ address: walletAddresses.address })
+      .from(walletAddresses)
+      .where(eq(walletAddresses.companyId, companyId))
+      .orderBy(asc(walletAddresses.branch), asc(walletAddresses.derivationIndex));
+    return rows.map((r) => r.address);
   }
 
   // ------------------------------------------------------------------ counterparty addresses
@@ -1343,7 +1480,32 @@ function kycView(row: typeof kycRecords.$inferSelect, now: Date): KycView {
 }
 
 function walletView(row: typeof wallets.$inferSelect): WalletView {
-  return { ...row, network: row.network as NetworkName };
+  const network = row.network as NetworkName;
+  // Wallets moved from trade's former store (migration 0018) kept the descriptor as it was given,
+  // possibly without its BIP380 checksum: shown in normal form, as registered ones are stored.
+  const descriptor = row.descriptor.includes('#')
+    ? row.descriptor
+    : descriptorToString(parseDescriptor(row.descriptor, network));
+  return { ...row, network, descriptor };
+}
+
+function branchName(branch: number): WalletBranch {
+  return branch === 1 ? 'change' : 'receive';
+}
+
+function walletAddressView(row: typeof walletAddresses.$inferSelect): WalletAddressView {
+  return { ...row, branch: branchName(row.branch) };
+}
+
+function walletAddressOwner(row: typeof walletAddresses.$inferSelect): WalletAddressOwner {
+  return {
+    address: row.address,
+    walletId: row.walletId,
+    companyId: row.companyId,
+    platformId: row.platformId,
+    branch: row.branch === 1 ? CHANGE : RECEIVE,
+    index: row.derivationIndex,
+  };
 }
 
 function counterpartyAddressView(

@@ -11,7 +11,7 @@ import {
   type KycView,
   type LicenceView,
   type ParticipantView,
-  type ReceiveAddress,
+  type WalletAddressView,
   type WalletView,
 } from '../../registry';
 import type { AppDeps, TypedApp } from '../app';
@@ -122,24 +122,33 @@ const walletSchema = z
     network: z.string(),
     descriptor: z.string(),
     label: z.string(),
-    nextIndex: z.number(),
+    nextIndex: z.number().meta({
+      description: 'the next receive index: as many receive addresses have been handed out',
+    }),
+    nextChangeIndex: z.number().meta({
+      description: 'the next change index: as many change addresses have been handed out',
+    }),
     createdAt: z.string(),
   })
   .meta({ id: 'Wallet' });
 const presentWallet = (w: WalletView) => ({ ...w, createdAt: w.createdAt.toISOString() });
 
-const receiveAddressSchema = z
+const walletAddressSchema = z
   .object({
     id: z.string(),
     walletId: z.string(),
     companyId: z.string(),
     address: z.string(),
+    branch: z.enum(['receive', 'change']).meta({
+      description:
+        'BIP44 change field: `receive` (invoices, deposits) or `change` (payout change outputs)',
+    }),
     derivationIndex: z.number(),
     purpose: z.string().nullable(),
     usedAt: z.string(),
   })
-  .meta({ id: 'ReceiveAddress' });
-const presentReceive = ({ scriptHex: _script, ...a }: ReceiveAddress) => ({
+  .meta({ id: 'WalletAddress' });
+const presentWalletAddress = ({ platformId: _platform, ...a }: WalletAddressView) => ({
   ...a,
   usedAt: a.usedAt.toISOString(),
 });
@@ -502,7 +511,8 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['registry'],
-        summary: "Register a company's watch-only wallet (descriptor) (its platform)",
+        summary:
+          "Register a company's watch-only wallet (descriptor) (its platform): its one wallet, from which invoices take receive addresses and payouts change addresses",
         body: z
           .object({ companyId: text(40), descriptor: text(4000), label: text(100).optional() })
           .strict(),
@@ -547,14 +557,14 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         summary: 'Derive and hand out the next receive address',
         params: idParam('wal'),
         body: z.object({ purpose: text(200).nullable().optional() }).strict(),
-        response: { 201: receiveAddressSchema, ...commonErrors },
+        response: { 201: walletAddressSchema, ...commonErrors },
       },
     },
     async (request, reply) =>
       reply
         .status(201)
         .send(
-          presentReceive(
+          presentWalletAddress(
             await registry.deriveReceiveAddress(
               callerOf(request, WRITERS),
               request.params.id,
@@ -583,7 +593,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary:
-          'Receive addresses handed out (used), and optionally the next ones not yet handed out (unused)',
+          'Addresses handed out (used: receive and change), and optionally the next receive addresses not yet handed out (unused)',
         params: idParam('wal'),
         querystring: z.object({
           unused: z.coerce.number().int().min(0).max(20).default(0).meta({
@@ -593,7 +603,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         }),
         response: {
           200: z.object({
-            addresses: z.array(receiveAddressSchema),
+            addresses: z.array(walletAddressSchema),
             unused: z.array(z.object({ derivationIndex: z.number(), address: z.string() })),
           }),
           ...commonErrors,
@@ -615,7 +625,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
             unused.push({ derivationIndex: wallet.nextIndex + i, address: derived.address });
         }
       }
-      return { addresses: addresses.map(presentReceive), unused };
+      return { addresses: addresses.map(presentWalletAddress), unused };
     },
   );
 

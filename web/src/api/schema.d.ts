@@ -2126,7 +2126,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a company's watch-only wallet (descriptor) (its platform) */
+    /** Register a company's watch-only wallet (descriptor) (its platform): its one wallet, from which invoices take receive addresses and payouts change addresses */
     post: {
       parameters: {
         query?: never;
@@ -2213,7 +2213,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Receive addresses handed out (used), and optionally the next ones not yet handed out (unused) */
+    /** Addresses handed out (used: receive and change), and optionally the next receive addresses not yet handed out (unused) */
     get: {
       parameters: {
         query?: {
@@ -2235,7 +2235,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              addresses: components['schemas']['ReceiveAddress'][];
+              addresses: components['schemas']['WalletAddress'][];
               unused: {
                 derivationIndex: number;
                 address: string;
@@ -2315,7 +2315,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['ReceiveAddress'];
+            'application/json': components['schemas']['WalletAddress'];
           };
         };
         /** @description Default Response */
@@ -8294,14 +8294,22 @@ export interface components {
       network: string;
       descriptor: string;
       label: string;
+      /** @description the next receive index: as many receive addresses have been handed out */
       nextIndex: number;
+      /** @description the next change index: as many change addresses have been handed out */
+      nextChangeIndex: number;
       createdAt: string;
     };
-    ReceiveAddressInput: {
+    WalletAddressInput: {
       id: string;
       walletId: string;
       companyId: string;
       address: string;
+      /**
+       * @description BIP44 change field: `receive` (invoices, deposits) or `change` (payout change outputs)
+       * @enum {string}
+       */
+      branch: 'receive' | 'change';
       derivationIndex: number;
       purpose: string | null;
       usedAt: string;
@@ -8940,14 +8948,22 @@ export interface components {
       network: string;
       descriptor: string;
       label: string;
+      /** @description the next receive index: as many receive addresses have been handed out */
       nextIndex: number;
+      /** @description the next change index: as many change addresses have been handed out */
+      nextChangeIndex: number;
       createdAt: string;
     };
-    ReceiveAddress: {
+    WalletAddress: {
       id: string;
       walletId: string;
       companyId: string;
       address: string;
+      /**
+       * @description BIP44 change field: `receive` (invoices, deposits) or `change` (payout change outputs)
+       * @enum {string}
+       */
+      branch: 'receive' | 'change';
       derivationIndex: number;
       purpose: string | null;
       usedAt: string;
