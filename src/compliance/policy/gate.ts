@@ -235,9 +235,13 @@ export class PolicyGate implements PolicyGatePort {
    * table, or whose exposure cannot come from the table, is decided one request at a time
    * instead (in one transaction), each reading after the one before wrote.
    */
-  async #decideAll(place: Place, requests: readonly Request[]): Promise<PolicyDecision[]> {
+  async #decideAll(
+    place: Place,
+    requests: readonly Request[],
+    listsRefreshed = false,
+  ): Promise<PolicyDecision[]> {
     const orm = ormOf(place);
-    const lists = await this.#screening.lists(orm);
+    const lists = await this.#screening.lists(orm, { refresh: listsRefreshed });
     const transfers = requests.map((r) => monitoredTransfer(r.facts));
     const nodes = transfers.map((t) => transferNodes(t));
     const parties = [
@@ -255,11 +259,15 @@ export class PolicyGate implements PolicyGatePort {
     // The checks that need nothing from the database, while it answers.
     const checks = requests.map((r) => this.#checks(r.facts, lists));
     const read = await reading;
+    // Another process loaded a list snapshot since these lists were checked: screen with it.
+    const listsKey = lists.snapshotIds.join(',');
+    if (listsKey !== read.activeListsKey && !listsRefreshed) {
+      return this.#decideAll(place, requests, true);
+    }
 
     // Exposure comes from the table when it was built for the lists this process screens with
     // (rebuilt here when the active lists changed); otherwise it is searched for in full.
     const maxHops = monitoring.exposureHops;
-    const listsKey = lists.snapshotIds.join(',');
     let exposure = read.exposure;
     let tableFresh =
       read.exposureState !== null &&

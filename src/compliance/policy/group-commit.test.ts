@@ -257,4 +257,29 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
     expect(after.listSnapshotIds).toContain(snapshot.id);
     expect(after.reasons.map((r) => r.code)).toContain('SANCTIONS_ADDRESS_MATCH');
   });
+
+  it('screens against a list snapshot another process loaded, at once', async () => {
+    await open();
+    const toListed = () =>
+      transfer(clock, {
+        counterpartyAddress: { address: SANCTIONED, asset: 'XBT', ownership: 'hosted' },
+      });
+    expect((await compliance.gate.decideCommitted(supervisor, toListed())).outcome).toBe('allow');
+    // Another server on the same database imports the list; this one's clock has not moved,
+    // so its own periodic check of the active lists is not due.
+    const other = createCompliance({ db, clock, random: new SeededRandom(12) });
+    const { snapshot } = await other.screening.importList(supervisor, {
+      format: 'address-list',
+      asset: 'XBT',
+      bytes: readVector('ofac-crypto-2024-09/sanctioned_addresses_XBT.txt'),
+    });
+    const committed = await compliance.gate.decideCommitted(supervisor, toListed());
+    const inTransaction = await db.transaction((tx) =>
+      compliance.gate.decide(tx, supervisor, toListed()),
+    );
+    for (const decision of [committed, inTransaction]) {
+      expect(decision.outcome).toBe('block');
+      expect(decision.listSnapshotIds).toEqual([snapshot.id]);
+    }
+  });
 });

@@ -178,10 +178,12 @@ export class ScreeningService {
   /**
    * The active lists in memory; rebuilt when the set of active snapshots changed. Inside a
    * transaction pass its handle: PGlite has one connection, so a query outside it would wait.
+   * `refresh`: check the active snapshots now (the caller saw that they changed).
    */
-  async lists(orm?: Orm): Promise<LoadedLists> {
+  async lists(orm?: Orm, options: { refresh?: boolean } = {}): Promise<LoadedLists> {
     const now = this.#clock.now().getTime();
-    if (this.#loaded && now - this.#checkedAt < this.#refreshIntervalMs) return this.#loaded;
+    const fresh = now - this.#checkedAt < this.#refreshIntervalMs && !options.refresh;
+    if (this.#loaded && fresh) return this.#loaded;
     this.#checkedAt = now;
     const active = await (orm ?? this.#db.orm)
       .select({ id: listSnapshots.id })
