@@ -74,6 +74,7 @@ export function composeServices(ports: Ports): Services {
     ledger,
     rates,
     directory: new RegistryPartyDirectory(registry),
+    wallets: registry,
     // Every payout and invoice passes compliance's policy gate, with the facts (and the scheme's
     // jurisdiction, read at decision time) from the registry: there is no gate that allows.
     gate: new ComplianceTransferGate({ gate: compliance.gate, registry, clock: ports.clock }),

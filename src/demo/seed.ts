@@ -351,7 +351,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
     const account = `m/84'/1'/${i}'`;
     const descriptor = `wpkh([${fingerprint}/84h/1h/${i}h]${signer.accountXpub(account)}/<0;1>/*)`;
-    await trade.registerWallet(platform.officers.maker, c.id, descriptor);
+    await registry.registerWallet(platform.officers.maker, { companyId: c.id, descriptor });
     companies.push({
       id: c.id,
       name,

@@ -1,9 +1,9 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
 import type { Orm } from '../db';
 import type { ChainBlock } from './chain';
-import type { WalletStore } from './directory';
 import type { InvoiceService } from './invoices';
 import type { PayoutService } from './payouts';
+import type { CompanyWallets } from './ports';
 import { tradeWalletUtxos } from './schema';
 
 /**
@@ -12,7 +12,7 @@ import { tradeWalletUtxos } from './schema';
  */
 export async function trackWalletCoins(
   tx: Orm,
-  wallets: WalletStore,
+  wallets: CompanyWallets,
   block: ChainBlock,
 ): Promise<void> {
   const outputs = block.transactions.flatMap((t) =>
@@ -20,7 +20,7 @@ export async function trackWalletCoins(
       o.address ? [{ txid: t.txid, vout: o.vout, value: o.valueSats, address: o.address }] : [],
     ),
   );
-  const owners = await wallets.owners(tx, [...new Set(outputs.map((o) => o.address))]);
+  const owners = await wallets.walletAddressOwners([...new Set(outputs.map((o) => o.address))], tx);
   for (const output of outputs) {
     const owner = owners.get(output.address);
     if (!owner || output.value <= 0n) continue;
@@ -69,7 +69,7 @@ export async function untrackWalletCoins(tx: Orm, block: ChainBlock): Promise<vo
  * inside the watcher's transaction (exactly once per block, undone on disconnect).
  */
 export function tradeChainConsumer(parts: {
-  wallets: WalletStore;
+  wallets: CompanyWallets;
   invoices: InvoiceService;
   payouts: PayoutService;
 }): {

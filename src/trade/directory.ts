@@ -1,9 +1,8 @@
-import { eq, inArray, sql } from 'drizzle-orm';
-import { deriveAddress, parseDescriptor, type Branch, type DerivedOutput } from '../bitcoin';
+import { eq } from 'drizzle-orm';
 import type { Orm } from '../db';
-import { AppError, type NetworkName } from '../kernel';
+import { AppError } from '../kernel';
 import type { CompanyFacts, CounterpartyFacts, PartyDirectory } from './ports';
-import { tradeParties, tradeWalletAddresses, tradeWallets } from './schema';
+import { tradeParties } from './schema';
 
 /**
  * A PartyDirectory kept in trade's own table, for simnet, demos and tests while the registry's
@@ -49,120 +48,6 @@ export class LocalPartyDirectory implements PartyDirectory {
       .insert(tradeParties)
       .values(party)
       .onConflictDoUpdate({ target: tradeParties.id, set: party });
-  }
-}
-
-export interface WalletAddress {
-  readonly address: string;
-  readonly companyId: string;
-  readonly platformId: string;
-  readonly branch: Branch;
-  readonly index: number;
-}
-
-/**
- * Company wallets: a watch-only descriptor per company (its keys held by the platform's signer),
- * receive and change addresses handed out in order, each recorded so the chain consumer knows
- * whose coins it sees.
- */
-export class WalletStore {
-  constructor(readonly network: NetworkName) {}
-
-  async register(
-    tx: Orm,
-    companyId: string,
-    platformId: string,
-    descriptor: string,
-  ): Promise<void> {
-    const parsed = parseDescriptor(descriptor, this.network);
-    // Both branches must derive: the descriptor is …/0/* or …/<0;1>/*.
-    deriveAddress(parsed, 0, 0);
-    deriveAddress(parsed, 1, 0);
-    await tx
-      .insert(tradeWallets)
-      .values({ companyId, platformId, descriptor })
-      .onConflictDoUpdate({ target: tradeWallets.companyId, set: { descriptor, platformId } });
-  }
-
-  /** The next unused address of the branch, recorded inside `tx`. */
-  async nextAddress(tx: Orm, companyId: string, branch: Branch): Promise<WalletAddress> {
-    const [wallet] = await tx
-      .select()
-      .from(tradeWallets)
-      .where(eq(tradeWallets.companyId, companyId))
-      .for('update');
-    if (!wallet) {
-      throw new AppError(
-        'CONFLICT',
-        `company ${companyId} has no wallet at its platform yet; register one first`,
-      );
-    }
-    const index = branch === 0 ? wallet.nextReceive : wallet.nextChange;
-    const derived = deriveAddress(wallet.descriptor, branch, index, this.network);
-    if (!derived.address)
-      throw new AppError(
-        'INVALID_DESCRIPTOR',
-        'the wallet descriptor derives outputs without addresses',
-      );
-    await tx
-      .update(tradeWallets)
-      .set(
-        branch === 0
-          ? { nextReceive: sql`${tradeWallets.nextReceive} + 1` }
-          : { nextChange: sql`${tradeWallets.nextChange} + 1` },
-      )
-      .where(eq(tradeWallets.companyId, companyId));
-    await tx.insert(tradeWalletAddresses).values({
-      address: derived.address,
-      companyId,
-      platformId: wallet.platformId,
-      branch,
-      index,
-    });
-    return { address: derived.address, companyId, platformId: wallet.platformId, branch, index };
-  }
-
-  /** Scripts and key paths of a recorded address, for building and signing a PSBT. */
-  async derivation(tx: Orm, address: string): Promise<DerivedOutput> {
-    const [row] = await tx
-      .select({
-        descriptor: tradeWallets.descriptor,
-        branch: tradeWalletAddresses.branch,
-        index: tradeWalletAddresses.index,
-      })
-      .from(tradeWalletAddresses)
-      .innerJoin(tradeWallets, eq(tradeWallets.companyId, tradeWalletAddresses.companyId))
-      .where(eq(tradeWalletAddresses.address, address));
-    if (!row) throw new AppError('NOT_FOUND', `address ${address} is not a company wallet address`);
-    return deriveAddress(row.descriptor, row.branch === 1 ? 1 : 0, row.index, this.network);
-  }
-
-  async owners(tx: Orm, addresses: readonly string[]): Promise<Map<string, WalletAddress>> {
-    if (addresses.length === 0) return new Map();
-    const rows = await tx
-      .select()
-      .from(tradeWalletAddresses)
-      .where(inArray(tradeWalletAddresses.address, [...addresses]));
-    return new Map(
-      rows.map((row) => [
-        row.address,
-        {
-          address: row.address,
-          companyId: row.companyId,
-          platformId: row.platformId,
-          branch: row.branch === 1 ? 1 : 0,
-          index: row.index,
-        },
-      ]),
-    );
-  }
-
-  async addressesOf(orm: Orm, companyId: string): Promise<string[]> {
-    const rows = await orm
-      .select({ address: tradeWalletAddresses.address })
-      .from(tradeWalletAddresses)
-      .where(eq(tradeWalletAddresses.companyId, companyId));
-    return rows.map((r) => r.address);
   }
 }
 

@@ -28,20 +28,17 @@ export type {
 } from './invoices';
 export { PayoutService, PAYOUT_STATUSES, splitFee } from './payouts';
 export type { BatchView, PayoutGateView, PayoutInput, PayoutStatus, PayoutView } from './payouts';
-export {
-  ChainedPartyDirectory,
-  LocalPartyDirectory,
-  RegistryPartyDirectory,
-  WalletStore,
-} from './directory';
-export type { RegistryFacts, WalletAddress } from './directory';
+export { ChainedPartyDirectory, LocalPartyDirectory, RegistryPartyDirectory } from './directory';
+export type { RegistryFacts } from './directory';
 export type {
   CompanyFacts,
+  CompanyWallets,
   CounterpartyFacts,
   GateDecision,
   PartyDirectory,
   TransferFacts,
   TransferGate,
+  WalletAddressFacts,
 } from './ports';
 export { DEFAULT_SETTINGS, SCHEME_SETTINGS_ID, clampFeeRate, requiredApprovals } from './settings';
 export type { SettingsPatch, TradeSettings } from './settings';

@@ -22,9 +22,8 @@ import {
 } from '../kernel';
 import type { ChainBlock, ChainTransaction } from './chain';
 import { contractTotal, type ContractService } from './contracts';
-import type { WalletStore } from './directory';
 import { enqueueWebhook, type WebhookEvent } from './outbox';
-import type { GateDecision, TransferGate } from './ports';
+import type { CompanyWallets, GateDecision, TransferGate } from './ports';
 import { tradeContracts, tradeInvoicePayments, tradeInvoices, tradeSettlements } from './schema';
 import { loadSettings } from './settings';
 
@@ -142,7 +141,7 @@ export class InvoiceService {
   readonly #random: Random;
   readonly #network: NetworkName;
   readonly #contracts: ContractService;
-  readonly #wallets: WalletStore;
+  readonly #wallets: CompanyWallets;
   readonly #rates: RateService;
   readonly #ledger: LedgerService;
   readonly #gate: TransferGate;
@@ -154,7 +153,7 @@ export class InvoiceService {
     random: Random;
     network: NetworkName;
     contracts: ContractService;
-    wallets: WalletStore;
+    wallets: CompanyWallets;
     rates: RateService;
     ledger: LedgerService;
     gate: TransferGate;
@@ -219,6 +218,16 @@ export class InvoiceService {
               rate.rate,
               'down',
             );
+      // The company's wallet in the registry hands out its next receive address, for this invoice
+      // only: recorded there in this transaction, never handed out again. Taken before the gate
+      // decides, because the gate holds the audit head from then until commit: the wallet's lock
+      // comes first in every writer (a hand-out by hand, a payout batch's change), or two of them
+      // would wait for each other.
+      const address = await this.#wallets.nextReceiveAddress(
+        tx,
+        contract.companyId,
+        `invoice ${id}`,
+      );
       // Inbound: what can be checked before anyone pays is the parties, the contract and the
       // Travel Rule data; the payer's addresses are screened when a payment is seen.
       const decision = await this.#gate.decide(tx, caller, {
@@ -247,7 +256,6 @@ export class InvoiceService {
           resolution: null,
         },
       ];
-      const address = await this.#wallets.nextAddress(tx, contract.companyId, 0);
       const expiresAt = new Date(
         now.getTime() + (input.validitySeconds ?? settings.invoiceValiditySeconds) * 1000,
       );

@@ -30,9 +30,8 @@ import {
 import type { ChainBlock } from './chain';
 import { selectCoins, type CoinSelection } from './coinselection';
 import type { ContractService } from './contracts';
-import type { WalletStore } from './directory';
 import { enqueueWebhook, type WebhookEvent } from './outbox';
-import type { GateDecision, TransferGate } from './ports';
+import type { CompanyWallets, GateDecision, TransferGate } from './ports';
 import {
   tradeBatches,
   tradePayoutApprovals,
@@ -165,7 +164,7 @@ export class PayoutService {
   readonly #network: NetworkName;
   readonly #chain: ChainSource | null;
   readonly #contracts: ContractService;
-  readonly #wallets: WalletStore;
+  readonly #wallets: CompanyWallets;
   readonly #rates: RateService;
   readonly #ledger: LedgerService;
   readonly #gate: TransferGate;
@@ -178,7 +177,7 @@ export class PayoutService {
     network: NetworkName;
     chain: ChainSource | null;
     contracts: ContractService;
-    wallets: WalletStore;
+    wallets: CompanyWallets;
     rates: RateService;
     ledger: LedgerService;
     gate: TransferGate;
@@ -631,7 +630,7 @@ export class PayoutService {
         for (const chosen of selection.inputs) {
           const coin = coins.find((c) => `${c.txid}:${c.vout}` === chosen.id);
           if (!coin) throw new AppError('INTERNAL', `selected coin ${chosen.id} vanished`);
-          const derived = await this.#wallets.derivation(tx, coin.address);
+          const derived = await this.#wallets.walletAddressDerivation(coin.address, tx);
           inputs.push({
             txid: coin.txid,
             vout: coin.vout,
@@ -650,7 +649,12 @@ export class PayoutService {
             .where(and(eq(tradeWalletUtxos.txid, coin.txid), eq(tradeWalletUtxos.vout, coin.vout)));
         }
         if (selection.change !== undefined) {
-          const change = await this.#wallets.nextAddress(tx, companyId, 1);
+          // Change goes back to the company's own wallet: the next address of its change branch.
+          const change = await this.#wallets.nextChangeAddress(
+            tx,
+            companyId,
+            `change of batch ${id}`,
+          );
           outputs.push({ address: change.address, amount: sats(selection.change) });
         }
       }
@@ -977,9 +981,10 @@ export class PayoutService {
   async #changeOwner(tx: Transaction, index: number): Promise<string | null> {
     const script = tx.getOutput(index).script;
     if (!script) return null;
-    const owners = await this.#wallets.owners(this.#db.orm, [
-      addressFromScript(script, this.#network),
-    ]);
+    const owners = await this.#wallets.walletAddressOwners(
+      [addressFromScript(script, this.#network)],
+      this.#db.orm,
+    );
     return [...owners.values()][0]?.companyId ?? null;
   }
 

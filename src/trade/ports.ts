@@ -1,3 +1,4 @@
+import type { Branch, DerivedOutput } from '../bitcoin';
 import type { Orm } from '../db';
 import type { Caller } from '../kernel';
 
@@ -24,6 +25,41 @@ export interface CounterpartyFacts {
 export interface PartyDirectory {
   company(id: string, tx: Orm): Promise<CompanyFacts | null>;
   counterparty(id: string, tx: Orm): Promise<CounterpartyFacts | null>;
+}
+
+/** A company wallet address handed out, as trade needs to know it: whose, and where it derives. */
+export interface WalletAddressFacts {
+  readonly address: string;
+  readonly companyId: string;
+  readonly platformId: string;
+  readonly branch: Branch;
+  readonly index: number;
+}
+
+/**
+ * The CompanyWallets port: the registry's company wallets (RegistryService), the one store of
+ * wallets, as trade uses them. Invoices take receive addresses and payout batches change
+ * addresses inside their own transaction (an address is handed out when, and only if, that
+ * transaction commits, and never again); the chain consumer asks whose an address is; a payout
+ * signs a coin with its address's derivation.
+ */
+export interface CompanyWallets {
+  nextReceiveAddress(
+    tx: Orm,
+    companyId: string,
+    purpose: string | null,
+  ): Promise<{ readonly address: string }>;
+  nextChangeAddress(
+    tx: Orm,
+    companyId: string,
+    purpose: string | null,
+  ): Promise<{ readonly address: string }>;
+  walletAddressOwners(
+    addresses: readonly string[],
+    orm?: Orm,
+  ): Promise<ReadonlyMap<string, WalletAddressFacts>>;
+  walletAddressDerivation(address: string, orm?: Orm): Promise<DerivedOutput>;
+  walletAddressesOf(companyId: string, orm?: Orm): Promise<readonly string[]>;
 }
 
 /** The facts of one transfer, for the policy gate (compliance's TransferFacts, as trade knows them). */

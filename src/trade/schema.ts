@@ -66,28 +66,11 @@ export const tradeParties = pgTable('trade_parties', {
   verified: boolean('verified').notNull(),
 });
 
-/** A company's wallet at its platform: a watch-only descriptor whose keys the platform signs for. */
-export const tradeWallets = pgTable('trade_wallets', {
-  companyId: text('company_id').primaryKey(),
-  platformId: text('platform_id').notNull(),
-  descriptor: text('descriptor').notNull(),
-  nextReceive: integer('next_receive').notNull().default(0),
-  nextChange: integer('next_change').notNull().default(0),
-});
-
-export const tradeWalletAddresses = pgTable(
-  'trade_wallet_addresses',
-  {
-    address: text('address').primaryKey(),
-    companyId: text('company_id').notNull(),
-    platformId: text('platform_id').notNull(),
-    branch: integer('branch').notNull(),
-    index: integer('index').notNull(),
-  },
-  (t) => [uniqueIndex('trade_wallet_addresses_path_uq').on(t.companyId, t.branch, t.index)],
-);
-
-/** Confirmed coins of company wallets, maintained by the chain consumer (undone on reorgs). */
+/**
+ * Confirmed coins of company wallets (the registry's wallets: outputs to the addresses they have
+ * handed out), maintained by the chain consumer (undone on reorgs); a payout batch reserves the
+ * coins it spends.
+ */
 export const tradeWalletUtxos = pgTable(
   'trade_wallet_utxos',
   {

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { isNull, sql } from 'drizzle-orm';
 import { Transaction } from '@scure/btc-signer';
 import { recordAudit } from '../audit';
 import { addressFromScript } from '../bitcoin';
@@ -16,11 +16,10 @@ import {
 } from '../kernel';
 import { tradeChainConsumer } from './consumer';
 import { ContractService } from './contracts';
-import { WalletStore } from './directory';
 import { InvoiceService } from './invoices';
 import { PayoutService } from './payouts';
-import type { PartyDirectory, TransferGate } from './ports';
-import { tradeWalletAddresses, tradeWalletUtxos } from './schema';
+import type { CompanyWallets, PartyDirectory, TransferGate } from './ports';
+import { tradeWalletUtxos } from './schema';
 import { loadSettings, saveSettings, type SettingsPatch, type TradeSettings } from './settings';
 import { SealedKeySignerProvider, type SignerProvider } from './signer';
 import { fetchPoster, WebhookDeliverer, type WebhookPoster } from './webhooks';
@@ -82,6 +81,11 @@ export interface TradePorts {
   /** The registry's parties (RegistryPartyDirectory): trade keeps no party table of its own. */
   readonly directory: PartyDirectory;
   /**
+   * The registry's company wallets (RegistryService): invoices take their receive addresses and
+   * payouts their change addresses there. Trade keeps no wallet of its own.
+   */
+  readonly wallets: CompanyWallets;
+  /**
    * The policy gate every payout and every invoice (at creation and for each payment) passes.
    * Required: there is no default that allows (services.ts wires ComplianceTransferGate).
    */
@@ -97,7 +101,7 @@ export class TradeService {
   readonly contracts: ContractService;
   readonly invoices: InvoiceService;
   readonly payouts: PayoutService;
-  readonly wallets: WalletStore;
+  readonly wallets: CompanyWallets;
   readonly directory: PartyDirectory;
   readonly signers: SignerProvider;
   readonly sealedKeys: SealedKeySignerProvider;
@@ -107,7 +111,7 @@ export class TradeService {
   constructor(ports: TradePorts) {
     this.#ports = ports;
     this.directory = ports.directory;
-    this.wallets = new WalletStore(ports.network);
+    this.wallets = ports.wallets;
     this.sealedKeys = new SealedKeySignerProvider(
       ports.signerPassphrase ?? (() => null),
       ports.clock,
@@ -177,22 +181,6 @@ export class TradeService {
     });
   }
 
-  /** Registers a company's watch-only wallet descriptor (its platform signs for it). */
-  async registerWallet(caller: Caller, companyId: string, descriptor: string): Promise<void> {
-    await this.#ports.db.transaction(async (tx) => {
-      const company = await this.directory.company(companyId, tx);
-      if (!company) throw new AppError('PARTICIPANT_NOT_FOUND', `no company ${companyId}`);
-      this.#mayManage(caller, company.platformId, true);
-      await this.wallets.register(tx, companyId, company.platformId, descriptor);
-      await recordAudit(tx, caller, this.#ports.clock, {
-        action: 'wallet.registered',
-        entityType: 'participant',
-        entityId: companyId,
-        after: { descriptor },
-      });
-    });
-  }
-
   /**
    * Ledger against chain, per company: clientFunds + inTransit must equal the wallet's unspent
    * confirmed coins. The chain figure comes from the UtxoSource when given (the chain's own UTXO
@@ -236,11 +224,7 @@ export class TradeService {
       let chainSats: bigint | null = null;
       if (utxoSource) {
         chainSats = 0n;
-        const addresses = await orm
-          .select({ address: tradeWalletAddresses.address })
-          .from(tradeWalletAddresses)
-          .where(and(eq(tradeWalletAddresses.companyId, companyId)));
-        for (const { address } of addresses)
+        for (const address of await this.wallets.walletAddressesOf(companyId, orm))
           for (const u of await utxoSource.unspent(address)) chainSats += u.valueSats;
       }
       lines.push({

@@ -237,6 +237,7 @@ describe('invoices, external signing and webhooks on simnet', () => {
       rates,
       gate,
       directory: new RegistryPartyDirectory(registry),
+      wallets: registry,
       webhookPoster: (url, init) => {
         deliveries.push({ url, ...init });
         return Promise.resolve({ status: answer });
@@ -244,7 +245,7 @@ describe('invoices, external signing and webhooks on simnet', () => {
     });
     const external = LocalKeySigner.fromSeed(new Uint8Array(32).fill(8), 'regtest');
     const descriptor = `wpkh([${external.fingerprint.toString(16).padStart(8, '0')}/84h/1h/0h]${external.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
-    await trade.registerWallet(officer, companyId, descriptor);
+    await registry.registerWallet(officer, { companyId, descriptor });
     await trade.updateSettings(officer, platformId, {
       confirmations: 0,
       latePaymentWindowSeconds: 3600,
@@ -513,6 +514,7 @@ describe('invoices, external signing and webhooks on simnet', () => {
       }),
       gate,
       directory: new RegistryPartyDirectory(registry),
+      wallets: registry,
       signerPassphrase: () => 'a long enough passphrase',
     });
     await db.transaction((tx) =>
@@ -620,6 +622,7 @@ describe('every transfer passes the policy gate (no way around screening)', () =
       rates,
       gate,
       directory: new RegistryPartyDirectory(registry),
+      wallets: registry,
     });
     // The jurisdiction is set later, in its own test.
     scheme = await registerScheme(registry, clock, { jurisdiction: false });

@@ -13,7 +13,7 @@ import {
   type BrowserApp,
 } from '../support/browser';
 import { NETWORK, WIF } from '@scure/btc-signer';
-import { LocalKeySigner, signBip322Simple } from '../../src/bitcoin';
+import { signBip322Simple } from '../../src/bitcoin';
 import { systemCaller, type Caller } from '../../src/kernel';
 import { FixedRateSource } from '../../src/ledger';
 
@@ -183,14 +183,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     });
     for (const action of ['submit', 'approve', 'activate'] as const)
       await trade.contracts.transition(officer, imported.id, action);
-    // An active export contract with Hamburg Roasters, and the wallet invoices take addresses from.
-    const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(5), 'regtest');
-    const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
-    await trade.registerWallet(
-      officer,
-      ids.companyA,
-      `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
-    );
+    // An active export contract with Hamburg Roasters. Andes Coffee's wallet is registered on the
+    // wallets screen by the first test below: the one wallet its invoices take addresses from.
     const exported = await trade.contracts.create(officer, {
       companyId: ids.companyA,
       counterpartyId: ids.hamburg,
@@ -476,6 +470,23 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     ).toContain('Andes Coffee SA');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'company-invoice-travel-rule-detail');
+
+    // The invoice's address comes from the wallet the officer registered on the wallets screen
+    // (the first test): its receive index 1, index 0 having been handed out there by hand.
+    const heading = await page.getByRole('heading', { name: /^Invoice inv_/ }).textContent();
+    const invoiceId = heading?.replace(/^Invoice /, '') ?? '';
+    const invoiceAddress = EXPECTED_REGTEST[1] ?? '';
+    await page.getByText(invoiceAddress, { exact: true }).first().waitFor();
+    const officer = await t.page('olga');
+    const listed = (await (
+      await officer.request.get(`/v1/wallets?companyId=${ids.companyA}`)
+    ).json()) as { wallets: { id: string }[] };
+    expect(listed.wallets).toHaveLength(1);
+    await officer.goto(`/registry/wallets/${listed.wallets[0]?.id ?? ''}`);
+    const row = officer.getByRole('row', { name: new RegExp(invoiceAddress) });
+    await row.waitFor();
+    expect(await row.textContent()).toContain(`invoice ${invoiceId}`);
+    expect(await row.textContent()).toContain('receive');
   });
 
   it('a company sees its own wallets read-only and cannot open another company’s wallet by URL', async () => {

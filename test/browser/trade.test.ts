@@ -95,11 +95,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     };
     const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(5), 'regtest');
     const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
-    await trade.registerWallet(
-      officer,
-      company.id,
-      `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
-    );
+    await registry.registerWallet(officer, {
+      companyId: company.id,
+      descriptor: `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
+    });
     if (!(rates.source instanceof FixedRateSource))
       throw new Error('expected the manual rate desk');
     rates.source.set('USD', '60000');

@@ -11,6 +11,7 @@ let otherPlatformId = '';
 let companyId = '';
 let buyerId = '';
 let supplierId = '';
+let walletId = '';
 // A regtest P2WPKH address (BIP173 test vector program, regtest prefix).
 const supplierAddress = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 
@@ -175,8 +176,12 @@ describe('trade over HTTP', () => {
     const seed = new Uint8Array(32).fill(5);
     const signer = LocalKeySigner.fromSeed(seed, 'regtest');
     const descriptor = `wpkh([${signer.fingerprint.toString(16).padStart(8, '0')}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
+    // The company's one wallet, registered in the registry: invoices take their addresses there.
+    const wallet = await post('/v1/wallets', officerM, { companyId, descriptor });
+    expect(wallet.statusCode).toBe(201);
+    walletId = wallet.json<{ id: string }>().id;
     expect((await post('/v1/trade/wallets', officerM, { companyId, descriptor })).statusCode).toBe(
-      204,
+      404,
     );
     const noRate = await post('/v1/invoices', company, {
       contractId: contract.id,
@@ -220,8 +225,19 @@ describe('trade over HTTP', () => {
     expect(invoice.paymentUri).toBe(
       `bitcoin:${invoice.address}?amount=0.015&message=Invoice%20${invoice.id}`,
     );
-    // The first receive address of the wallet (the failed attempt did not use one up).
+    // The first receive address of the wallet (the failed attempt did not use one up), recorded
+    // in the registry as handed out to this invoice.
     expect(invoice.address).toBe(deriveAddress(descriptor, 0, 0, 'regtest').address);
+    expect((await get(`/v1/wallets/${walletId}/addresses`, company)).json()).toMatchObject({
+      addresses: [
+        {
+          address: invoice.address,
+          branch: 'receive',
+          derivationIndex: 0,
+          purpose: `invoice ${invoice.id}`,
+        },
+      ],
+    });
     const rate = (await get(`/v1/rates/${invoice.rateId}`, company)).json<{
       rate: string;
       sources: unknown[];

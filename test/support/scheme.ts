@@ -242,6 +242,7 @@ export async function openScheme(
         rates,
         gate,
         directory: new RegistryPartyDirectory(registry),
+        wallets: registry,
         signerPassphrase: () => PASSPHRASE,
       }),
     };
@@ -257,7 +258,7 @@ export async function openScheme(
   await db.transaction(async (tx) => {
     await trade.sealedKeys.store(tx, platformId, seed, 'regtest', 1 << 12);
   });
-  await trade.registerWallet(maker, companyId, descriptor);
+  await registry.registerWallet(maker, { companyId, descriptor });
   await trade.updateSettings(supervisor, platformId, options.settings ?? SCHEME_SETTINGS);
 
   // ---- the chain: 101 blocks so the first coinbase is mature; the watcher follows from here.

@@ -287,26 +287,4 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
       );
     },
   );
-
-  app.post(
-    '/v1/trade/wallets',
-    {
-      schema: {
-        tags: ['trade'],
-        summary: "Register a company's watch-only wallet descriptor (its platform signs for it)",
-        body: z
-          .object({ companyId: z.string().min(1).max(64), descriptor: z.string().min(1).max(2000) })
-          .strict(),
-        response: { 204: z.null(), ...commonErrors },
-      },
-    },
-    async (request, reply) => {
-      await trade.registerWallet(
-        callerOf(request, ['platform', 'supervisor']),
-        request.body.companyId,
-        request.body.descriptor,
-      );
-      return reply.status(204).send(null);
-    },
-  );
 }
