@@ -810,15 +810,16 @@ export class PolicyGate implements PolicyGatePort {
   ): Promise<MonitoringFacts['exposure']> {
     const { previous } = from;
     const ownAddress = current.counterpartyAddress;
+    const mine = new Set(nodes);
+    const entries = from.entries?.filter((e) => mine.has(e.node)) ?? null;
+    // No entry for any of its nodes: nothing listed within reach (leaving out this transfer's
+    // own earlier row could only take things further away).
+    if (entries && entries.length === 0) return null;
     let reached: Array<{ address: string; hops: number }>;
-    if (
-      from.entries &&
-      !(previous && previous.outcome !== 'block' && !sameNodes(previous, current))
-    ) {
-      const mine = new Set(nodes);
+    if (entries && !(previous && previous.outcome !== 'block' && !sameNodes(previous, current))) {
       const nearest = new Map<string, number>();
-      for (const e of from.entries) {
-        if (!mine.has(e.node) || e.address === ownAddress) continue;
+      for (const e of entries) {
+        if (e.address === ownAddress) continue;
         nearest.set(e.address, Math.min(nearest.get(e.address) ?? Infinity, e.hops));
       }
       reached = [...nearest]
