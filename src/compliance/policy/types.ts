@@ -90,9 +90,16 @@ export interface PolicyDecision {
   monitoringScore: number;
 }
 
-/** The gate's port, as another module sees it. `tx` lets the caller decide inside its own transaction. */
+/** The gate's port, as another module sees it. */
 export interface PolicyGatePort {
+  /** Decides inside the caller's transaction (the decision commits or rolls back with it). */
   decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<PolicyDecision>;
+  /**
+   * Decides and commits the decision with its audit event before answering, together with the
+   * other decisions asked for meanwhile (group commit): many times the throughput of one
+   * transaction per decision. Not from inside a transaction.
+   */
+  decideCommitted(caller: Caller, facts: TransferFacts): Promise<PolicyDecision>;
 }
 
 /** Registered parties and addresses, for re-screening when a new list snapshot arrives (registry provides it). */
