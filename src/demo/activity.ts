@@ -147,6 +147,8 @@ interface CompanyCast {
 
 interface PartyCast {
   id: string;
+  /** The platform that registered it: only that platform's companies contract with it. */
+  platformId: string | null;
   name: string;
   role: ReturnType<typeof counterpartyRole>;
   /** The first registered address (payouts go there), or null. */
@@ -500,7 +502,10 @@ export class DemoActivity {
       current.length >= MAX_PARTIES_PER_DIRECTION
         ? current
         : this.#cast.parties.filter(
-            (p) => p.role === role && (direction === 'export' || p.address !== null),
+            (p) =>
+              p.role === role &&
+              p.platformId === company.platform.id &&
+              (direction === 'export' || p.address !== null),
           );
     if (parties.length === 0) throw new NothingToDo(`no ordinary ${role} to contract with`);
     const party = random.pick(parties);
@@ -663,6 +668,7 @@ async function readCast(ports: ActivityPorts): Promise<Cast> {
     const [address] = await registry.listCounterpartyAddresses(READER, p.id);
     parties.push({
       id: p.id,
+      platformId: p.platformId,
       name: p.legalName,
       role: counterpartyRole(p.legalName),
       address: address?.address ?? null,

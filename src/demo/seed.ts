@@ -133,6 +133,8 @@ interface CompanyActor {
 
 interface PartyActor {
   id: string;
+  /** The platform that registered it: only that platform's companies contract with it. */
+  platformId: string;
   spec: CounterpartySpec;
   address: string;
 }
@@ -307,8 +309,12 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
   }
 
   const partyActors: PartyActor[] = [];
+  const ordinaryCount = parties.filter((p) => p.role === 'buyer' || p.role === 'supplier').length;
   for (const [i, spec] of parties.entries()) {
-    const platform = platforms[i % platforms.length]!;
+    // Roles repeat buyer, buyer, supplier: three in a row go to one platform, so each platform
+    // has buyers and suppliers of its own; the caught ones are dealt out one per platform.
+    const slot = i < ordinaryCount ? Math.floor(i / 3) : i - ordinaryCount;
+    const platform = platforms[slot % platforms.length]!;
     const p = await registry.registerParticipant(SUPERVISOR, {
       kind: 'counterparty',
       ...(spec.personType ? { personType: spec.personType } : {}),
@@ -327,6 +333,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     }
     partyActors.push({
       id: p.id,
+      platformId: platform.id,
       spec,
       address: spec.role === 'listedAddress' ? LISTED_XBT_ADDRESS : own,
     });
@@ -451,15 +458,36 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
       await trade.contracts.transition(platform.officers.maker, id, action);
     contractCount++;
   };
-  let nextCaught = 0;
+  // Every caught counterparty gets a contract with a company of its own platform (in turn): the
+  // listed address as a supplier (a payout to it), the others as buyers (an invoice from them).
+  const caughtTurn = new Map<string, number>();
+  const caughtOf = new Map<CompanyActor, PartyActor[]>();
+  for (const party of caught) {
+    const candidates = companies.filter((c) => c.platform.id === party.platformId);
+    if (candidates.length === 0) continue;
+    const turn = caughtTurn.get(party.platformId) ?? 0;
+    caughtTurn.set(party.platformId, turn + 1);
+    const company = candidates[turn % candidates.length]!;
+    caughtOf.set(company, [...(caughtOf.get(company) ?? []), party]);
+  }
+  const isSupplier = (p: PartyActor) => p.spec.role === 'listedAddress';
+  // A company contracts only with counterparties its own platform registered (and vouches for).
+  const ofPlatform = (pool: PartyActor[], company: CompanyActor) => {
+    const own = pool.filter((p) => p.platformId === company.platform.id);
+    if (own.length === 0) throw new Error(`the demo cast gives ${company.platform.id} no party`);
+    return own;
+  };
   for (const [i, company] of companies.entries()) {
+    const platformBuyers = ofPlatform(ordinaryBuyers, company);
     const buyers = [
-      ordinaryBuyers[i % ordinaryBuyers.length]!,
-      ordinaryBuyers[(i + 3) % ordinaryBuyers.length]!,
+      ...new Set([
+        platformBuyers[i % platformBuyers.length]!,
+        platformBuyers[(i + 1) % platformBuyers.length]!,
+      ]),
     ];
-    // Every third company also has a contract with one of the caught counterparties: trade
+    // Every other company also has a contract with one of the caught counterparties: trade
     // registers it, screening stops the money.
-    if (i % 2 === 0 && caught.length > 0) buyers.push(caught[nextCaught++ % caught.length]!);
+    buyers.push(...(caughtOf.get(company) ?? []).filter((p) => !isSupplier(p)));
     for (const buyer of buyers) {
       const goods = EXPORT_GOODS[random.int(0, EXPORT_GOODS.length - 1)]!;
       const contract = await trade.contracts.create(company.caller, {
@@ -486,8 +514,9 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
       contractCount++;
       company.exportContracts.push({ id: contract.id, counterparty: buyer });
     }
-    const suppliers = [ordinarySuppliers[i % ordinarySuppliers.length]!];
-    if (i % 4 === 1 && caught.length > 0) suppliers.push(caught[nextCaught++ % caught.length]!);
+    const platformSuppliers = ofPlatform(ordinarySuppliers, company);
+    const suppliers = [platformSuppliers[i % platformSuppliers.length]!];
+    suppliers.push(...(caughtOf.get(company) ?? []).filter(isSupplier));
     for (const supplier of suppliers) {
       const goods = IMPORT_GOODS[random.int(0, IMPORT_GOODS.length - 1)]!;
       const contract = await trade.contracts.create(company.platform.officers.maker, {
@@ -613,6 +642,33 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     if (payout.requiredApprovals > 1)
       await trade.payouts.approve(company.platform.officers['officer-b'], payout.id);
   };
+
+  // On the first day each caught counterparty's company tries once to trade with it, so the
+  // tour always has the stops to show (the gate, or the address check, refuses every one).
+  ports.rateDesk.set('USD', `${rate}.00`);
+  for (const [company, parties] of caughtOf) {
+    for (const party of parties) {
+      if (isSupplier(party)) {
+        const contract = company.importContracts.find((c) => c.counterparty === party)!;
+        try {
+          await trade.payouts.create(company.platform.officers.maker, {
+            contractId: contract.id,
+            amount: '1000000',
+            address: contract.address,
+            travelRule: await travelRule('outbound', company, party),
+          });
+          throw new Error(`the demo's payout to ${party.spec.name} was not stopped`);
+        } catch (error) {
+          if (!wasBlocked(error)) throw error;
+        }
+      } else {
+        const contract = company.exportContracts.find((c) => c.counterparty === party)!;
+        if (await payInvoice(company, contract, 12_000)) {
+          throw new Error(`the demo's invoice from ${party.spec.name} was not stopped`);
+        }
+      }
+    }
+  }
 
   const blocksPerDay = Math.round(24 / profile.blockHours);
   progress.phase(`replaying ${profile.days} days of activity`, profile.days);
