@@ -16,24 +16,15 @@ import {
   Title,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, unwrap } from '../api/client';
+import { api, unwrap } from '../api/client';
 import type { components } from '../api/schema';
 import { formatDateTime } from '../format';
 import type { User } from '../session';
-import { fieldErrorOf, FormError } from './FormError';
+import { errorAt, fieldErrorOf, FormError } from './FormError';
 import { ErrorState, Loading } from './States';
 
 type Participant = components['schemas']['Participant'];
 type CounterpartyAddress = components['schemas']['CounterpartyAddress'];
-
-/** The field an error belongs to: the server's issue, or the field its code is about. */
-function errorAt(error: unknown, field: string, codes: readonly string[] = []): string | undefined {
-  const issue = fieldErrorOf(error, field);
-  if (issue) return issue;
-  return error instanceof ApiError && codes.includes(error.body.code)
-    ? error.body.message
-    : undefined;
-}
 
 function Ownership({ a }: { a: CounterpartyAddress }) {
   if (a.ownership === 'hosted')

@@ -11,3 +11,16 @@ export function FormError({ error }: { error: unknown }) {
 export function fieldErrorOf(error: unknown, field: string): string | undefined {
   return error instanceof ApiError ? error.fieldError(field) : undefined;
 }
+
+/** The field an error belongs to: the server's issue, or the field its code is about. */
+export function errorAt(
+  error: unknown,
+  field: string,
+  codes: readonly string[] = [],
+): string | undefined {
+  const issue = fieldErrorOf(error, field);
+  if (issue) return issue;
+  return error instanceof ApiError && codes.includes(error.body.code)
+    ? error.body.message
+    : undefined;
+}
