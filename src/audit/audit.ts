@@ -88,45 +88,35 @@ export async function recordAuditBatch(
     if (alsoWith) await tx.execute(sql`with ${alsoWith} select 1`);
     return [];
   }
-  const rows = items.map(({ caller, entry }, i) => {
+  // Each event travels as its canonical body only (what its hash covers): the statement takes
+  // the columns from it, so what is stored is exactly what is hashed.
+  const events = items.map(({ caller, entry }) => {
     const at = clock.now();
-    const event = {
-      id: newId('auditEvent', at),
-      at,
-      actor: caller.actorId,
-      actorRole: caller.role,
-      participantId: caller.participantId === 'system' ? null : caller.participantId,
-      action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      before: entry.before === undefined ? null : toJsonValue(entry.before),
-      after: entry.after === undefined ? null : toJsonValue(entry.after),
-      requestId: caller.requestId,
-    };
+    const id = newId('auditEvent', at);
     return {
-      ord: i + 1,
-      id: event.id,
-      at: at.toISOString(),
-      actor: event.actor,
-      actor_role: event.actorRole,
-      participant_id: event.participantId,
-      action: event.action,
-      entity_type: event.entityType,
-      entity_id: event.entityId,
-      before: event.before,
-      after: event.after,
-      request_id: event.requestId,
-      body: eventBody(event),
+      id,
+      body: eventBody({
+        id,
+        at,
+        actor: caller.actorId,
+        actorRole: caller.role,
+        participantId: caller.participantId === 'system' ? null : caller.participantId,
+        action: entry.action,
+        entityType: entry.entityType,
+        entityId: entry.entityId,
+        before: entry.before === undefined ? null : entry.before,
+        after: entry.after === undefined ? null : entry.after,
+        requestId: caller.requestId,
+      }),
     };
   });
   // `audit_chain` walks the events in order from the locked head, hashing each onto the previous;
   // the insert takes them sorted by that order, so their seq follows the chain.
   await tx.execute(sql`
     with recursive ${alsoWith ? sql`${alsoWith}, ` : sql``}audit_input as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
-        ord int, id text, at timestamptz, actor text, actor_role text, participant_id text,
-        action text, entity_type text, entity_id text, before jsonb, after jsonb,
-        request_id text, body text)
+      select x.ord::int as ord, x.body, x.body::jsonb as b
+        from jsonb_array_elements_text(${JSON.stringify(events.map((e) => e.body))}::jsonb)
+             with ordinality as x(body, ord)
     ), audit_prev as (
       select last_hash from audit_head where singleton = 1 for update
     ), audit_chain(ord, hash) as (
@@ -138,8 +128,10 @@ export async function recordAuditBatch(
       insert into audit_events
         (id, at, actor, actor_role, participant_id, action, entity_type, entity_id,
          before, after, request_id, prev_hash, hash)
-      select i.id, i.at, i.actor, i.actor_role, i.participant_id, i.action, i.entity_type,
-             i.entity_id, i.before, i.after, i.request_id, p.hash, c.hash
+      select i.b->>'id', (i.b->>'at')::timestamptz, i.b->>'actor', i.b->>'actorRole',
+             i.b->>'participantId', i.b->>'action', i.b->>'entityType', i.b->>'entityId',
+             nullif(i.b->'before', 'null'::jsonb), nullif(i.b->'after', 'null'::jsonb),
+             i.b->>'requestId', p.hash, c.hash
         from audit_input i
         join audit_chain c on c.ord = i.ord
         join audit_chain p on p.ord = i.ord - 1
@@ -149,9 +141,9 @@ export async function recordAuditBatch(
     update audit_head
        set count = audit_head.count + (select count(*) from audit_inserted),
            last_hash = (select hash from audit_chain order by ord desc limit 1),
-           last_id = (select id from audit_input order by ord desc limit 1)
+           last_id = (select b->>'id' from audit_input order by ord desc limit 1)
      where audit_head.singleton = 1`);
-  return rows.map((r) => r.id);
+  return events.map((e) => e.id);
 }
 
 /**

@@ -258,6 +258,7 @@ export class PolicyGate implements PolicyGatePort {
     reading.catch(() => undefined);
     // The checks that need nothing from the database, while it answers.
     const checks = requests.map((r) => this.#checks(r.facts, lists));
+    const factsRecords = requests.map((r) => factsRecord(r.facts));
     const read = await reading;
     // Another process loaded a list snapshot since these lists were checked: screen with it.
     const listsKey = lists.snapshotIds.join(',');
@@ -392,7 +393,7 @@ export class PolicyGate implements PolicyGatePort {
         listSnapshotIds: lists.snapshotIds,
         ruleVersions,
         monitoringScore: result.score,
-        facts: factsRecord(facts),
+        facts: factsRecords[k],
         decidedAt: now,
       };
       const transferRow = {
