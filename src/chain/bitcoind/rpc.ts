@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../../kernel';
+import {
+  backoffOf,
+  networkReason,
+  retryWithBackoff,
+  RETRY,
+  type Backoff,
+  type BackoffOptions,
+} from '../retry';
 
 /**
  * A typed client for Bitcoin Core's JSON-RPC interface (HTTP POST, JSON-RPC 1.0 envelope as
@@ -28,19 +36,14 @@ export const RPC_ERROR = {
   METHOD_NOT_FOUND: -32601,
 } as const;
 
-export interface BitcoindRpcOptions {
+/** `retries`: attempts after the first on connection failures (default 3). */
+export interface BitcoindRpcOptions extends BackoffOptions {
   /** http://user:password@host:port/ (credentials in the URL are used for basic auth). */
   readonly url: string;
   readonly username?: string;
   readonly password?: string;
   /** Per-request timeout in ms (default 30000). */
   readonly timeoutMs?: number;
-  /** Attempts after the first on connection failures (default 3). */
-  readonly retries?: number;
-  /** First backoff delay in ms, doubled on every retry (default 250). */
-  readonly retryDelayMs?: number;
-  /** For tests: the wait between retries. */
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface RpcCall {
@@ -85,9 +88,7 @@ export class BitcoindRpcClient {
   readonly #where: string;
   readonly #authorization: string | undefined;
   readonly #timeoutMs: number;
-  readonly #retries: number;
-  readonly #retryDelayMs: number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #backoff: Backoff;
   #nextId = 1;
 
   constructor(options: BitcoindRpcOptions) {
@@ -117,9 +118,7 @@ export class BitcoindRpcClient {
         ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
         : undefined;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#retries = options.retries ?? 3;
-    this.#retryDelayMs = options.retryDelayMs ?? 250;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#backoff = backoffOf(options);
   }
 
   /**
@@ -224,23 +223,19 @@ export class BitcoindRpcClient {
 
   async #post(payload: unknown): Promise<unknown> {
     const body = JSON.stringify(payload);
-    let attempt = 0;
-    for (;;) {
+    return retryWithBackoff<unknown>(this.#backoff, async (attempt, canRetry) => {
       try {
         return await this.#postOnce(body);
       } catch (error) {
         if (!(error instanceof ConnectionFailure)) throw error;
-        if (!error.retryable || attempt >= this.#retries) {
-          throw new AppError(
-            'CHAIN_UNAVAILABLE',
-            `cannot reach Bitcoin Core at ${this.#where}: ${error.message}${error.retryable ? ` (after ${attempt + 1} attempts)` : ''}`,
-            { cause: error },
-          );
-        }
-        await this.#sleep(this.#retryDelayMs * 2 ** attempt);
-        attempt++;
+        if (error.retryable && canRetry) return RETRY;
+        throw new AppError(
+          'CHAIN_UNAVAILABLE',
+          `cannot reach Bitcoin Core at ${this.#where}: ${error.message}${error.retryable ? ` (after ${attempt + 1} attempts)` : ''}`,
+          { cause: error },
+        );
       }
-    }
+    });
   }
 
   async #postOnce(body: string): Promise<unknown> {
@@ -287,16 +282,4 @@ export class BitcoindRpcClient {
       );
     }
   }
-}
-
-function networkReason(cause: unknown, timeoutMs: number): string {
-  if (cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError')) {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
-  if (inner instanceof Error) {
-    const code = 'code' in inner && typeof inner.code === 'string' ? inner.code : undefined;
-    return code ? `${code} (${inner.message})` : inner.message;
-  }
-  return String(inner);
 }

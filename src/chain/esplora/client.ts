@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../../kernel';
+import {
+  backoffOf,
+  networkReason,
+  retryWithBackoff,
+  RETRY,
+  type Backoff,
+  type BackoffOptions,
+} from '../retry';
 
 /**
  * A typed client for the Esplora HTTP API (Blockstream's esplora/electrs REST interface, also
@@ -20,17 +28,12 @@ import { AppError, type ErrorCode } from '../../kernel';
  *   transaction other than the one asked for) → CHAIN_UNAVAILABLE naming the endpoint.
  */
 
-export interface EsploraClientOptions {
+/** `retries`: attempts after the first on connection failures, 5xx and 429 (default 3). */
+export interface EsploraClientOptions extends BackoffOptions {
   /** Base URL of the API, with its path prefix: `https://host/api`, `http://127.0.0.1:3002/`. */
   readonly url: string;
   /** Per-request timeout in ms, answer body included (default 30000). */
   readonly timeoutMs?: number;
-  /** Attempts after the first on connection failures, 5xx and 429 (default 3). */
-  readonly retries?: number;
-  /** First backoff delay in ms, doubled on every retry (default 250). */
-  readonly retryDelayMs?: number;
-  /** For tests: the wait between retries. */
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** One answer of the server, whatever its status. */
@@ -110,9 +113,7 @@ export class EsploraClient {
   readonly where: string;
   readonly #authorization: string | undefined;
   readonly #timeoutMs: number;
-  readonly #retries: number;
-  readonly #retryDelayMs: number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #backoff: Backoff;
 
   constructor(options: EsploraClientOptions) {
     let url: URL;
@@ -147,9 +148,7 @@ export class EsploraClient {
         ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
         : undefined;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#retries = options.retries ?? 3;
-    this.#retryDelayMs = options.retryDelayMs ?? 250;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#backoff = backoffOf(options);
   }
 
   // ------------------------------------------------------------------ typed endpoints
@@ -258,31 +257,21 @@ export class EsploraClient {
     path: string,
     body?: { readonly contentType: string; readonly text: string },
   ): Promise<EsploraAnswer> {
-    let attempt = 0;
-    for (;;) {
+    return retryWithBackoff<EsploraAnswer>(this.#backoff, async (attempt, canRetry) => {
       let answer: EsploraAnswer;
       try {
         answer = await this.#once(method, path, body);
       } catch (error) {
         if (!(error instanceof ConnectionFailure)) throw error;
-        const final = attempt >= this.#retries || (method === 'POST' && error.answered);
-        if (final) {
-          throw new AppError(
-            'CHAIN_UNAVAILABLE',
-            `cannot reach Esplora at ${this.where}: ${method} ${path}: ${error.message}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`,
-            { cause: error, details: { method, path } },
-          );
-        }
-        await this.#sleep(this.#retryDelayMs * 2 ** attempt);
-        attempt++;
-        continue;
+        if (canRetry && !(method === 'POST' && error.answered)) return RETRY;
+        throw new AppError(
+          'CHAIN_UNAVAILABLE',
+          `cannot reach Esplora at ${this.where}: ${method} ${path}: ${error.message}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`,
+          { cause: error, details: { method, path } },
+        );
       }
       const retryable = method === 'GET' && (answer.status >= 500 || answer.status === 429);
-      if (retryable && attempt < this.#retries) {
-        await this.#sleep(this.#retryDelayMs * 2 ** attempt);
-        attempt++;
-        continue;
-      }
+      if (retryable && canRetry) return RETRY;
       if (retryable) {
         throw new AppError(
           'CHAIN_UNAVAILABLE',
@@ -291,7 +280,7 @@ export class EsploraClient {
         );
       }
       return answer;
-    }
+    });
   }
 
   /** CHAIN_UNAVAILABLE for an answer that is not what `endpoint` sends. */
@@ -370,16 +359,4 @@ function describe(answer: EsploraAnswer): string {
 function abbreviate(text: string, max = 80): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
-
-function networkReason(cause: unknown, timeoutMs: number): string {
-  if (cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError')) {
-    return `no answer within ${timeoutMs} ms`;
-  }
-  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
-  if (inner instanceof Error) {
-    const code = 'code' in inner && typeof inner.code === 'string' ? inner.code : undefined;
-    return code ? `${code} (${inner.message})` : inner.message;
-  }
-  return String(inner);
 }
