@@ -11,7 +11,6 @@ import {
   Select,
   SimpleGrid,
   Stack,
-  Switch,
   Table,
   Text,
   TextInput,
@@ -24,15 +23,7 @@ import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
 import { Loading } from '../../components/States';
-import {
-  emptyTravelRule,
-  PersonTypeBadge,
-  toIvms101,
-  travelRuleErrors,
-  TravelRuleFields,
-  TravelRuleView,
-  type TravelRuleForm,
-} from '../../components/TravelRule';
+import { PersonTypeBadge } from '../../components/TravelRule';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
 import { useUser } from '../../session';
 import {
@@ -44,7 +35,11 @@ import {
   useContracts,
   useParticipants,
 } from './shared';
-import { prefillTravelRule, useCounterpartyAddresses } from './travelRulePrefill';
+import {
+  TravelRuleAttachmentFields,
+  TravelRuleSection,
+  useTravelRuleAttachment,
+} from './TravelRuleAttachment';
 
 type Invoice = components['schemas']['Invoice'];
 
@@ -52,27 +47,14 @@ function CreateInvoiceForm() {
   const user = useUser();
   const queryClient = useQueryClient();
   const contracts = useContracts();
-  const participants = useParticipants();
   const exportable = (contracts.data ?? []).filter(
     (c) => c.direction === 'export' && c.status === 'active',
   );
   const [contractId, setContractId] = useState<string | null>(null);
   const [amount, setAmount] = useState('');
   const [description, setDescription] = useState('');
-  const [withTravelRule, setWithTravelRule] = useState(false);
-  const [travelRule, setTravelRule] = useState<TravelRuleForm>(emptyTravelRule);
-  const [travelErrors, setTravelErrors] = useState<Record<string, string>>({});
   const contract = exportable.find((c) => c.id === contractId);
-  const addresses = useCounterpartyAddresses(user, contract?.counterpartyId);
-  const prefill = (chosen = contract) =>
-    setTravelRule(
-      prefillTravelRule({
-        direction: 'inbound',
-        contract: chosen,
-        participants: participants.data,
-        counterpartyAddresses: addresses.data,
-      }),
-    );
+  const travelRule = useTravelRuleAttachment({ user, direction: 'inbound', contract });
   const create = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -81,7 +63,7 @@ function CreateInvoiceForm() {
             contractId: contractId ?? '',
             amount,
             ...(description ? { description } : {}),
-            ...(withTravelRule ? { travelRule: toIvms101(travelRule) } : {}),
+            ...travelRule.body(),
           },
         }),
       ),
@@ -100,9 +82,7 @@ function CreateInvoiceForm() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          const errors = withTravelRule ? travelRuleErrors(travelRule) : {};
-          setTravelErrors(errors);
-          if (Object.keys(errors).length === 0) create.mutate();
+          if (travelRule.validate()) create.mutate();
         }}
         noValidate
       >
@@ -118,7 +98,7 @@ function CreateInvoiceForm() {
               value={contractId}
               onChange={(id) => {
                 setContractId(id);
-                prefill(exportable.find((c) => c.id === id));
+                travelRule.prefill(exportable.find((c) => c.id === id));
               }}
               error={fieldErrorOf(create.error, 'contractId')}
             />
@@ -143,27 +123,11 @@ function CreateInvoiceForm() {
               </Button>
             </Group>
           </SimpleGrid>
-          <Switch
+          <TravelRuleAttachmentFields
+            attachment={travelRule}
             label="Attach Travel Rule data (the foreign buyer is the originator, the company the beneficiary)"
-            checked={withTravelRule}
-            onChange={(e) => {
-              const on = e.currentTarget.checked;
-              setWithTravelRule(on);
-              if (on && !travelRule.beneficiary.name) prefill();
-            }}
+            beneficiaryVaspDescription="The platform that receives the payment"
           />
-          {withTravelRule && (
-            <TravelRuleFields
-              value={travelRule}
-              onChange={setTravelRule}
-              errors={travelErrors}
-              originatorLegend="Originator"
-              beneficiaryLegend="Beneficiary"
-              counterpartySide="originator"
-              onFillFromRegistry={() => prefill()}
-              beneficiaryVaspDescription="The platform that receives the payment"
-            />
-          )}
         </Stack>
       </form>
       <FormError error={create.error} />
@@ -354,12 +318,7 @@ export function InvoiceDetailPage() {
           </Stack>
         </Paper>
       </SimpleGrid>
-      <Paper withBorder p="md">
-        <Title order={2} size="h4" mb="sm">
-          Travel Rule
-        </Title>
-        <TravelRuleView payload={i.travelRule} />
-      </Paper>
+      <TravelRuleSection payload={i.travelRule} />
       <Title order={2} size="h4">
         Payments
       </Title>

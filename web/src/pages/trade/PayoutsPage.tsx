@@ -10,7 +10,6 @@ import {
   Select,
   SimpleGrid,
   Stack,
-  Switch,
   Table,
   Text,
   TextInput,
@@ -23,15 +22,7 @@ import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
 import { ErrorState, Loading } from '../../components/States';
-import {
-  emptyTravelRule,
-  PersonTypeBadge,
-  toIvms101,
-  travelRuleErrors,
-  TravelRuleFields,
-  TravelRuleView,
-  type TravelRuleForm,
-} from '../../components/TravelRule';
+import { PersonTypeBadge } from '../../components/TravelRule';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
 import { useUser } from '../../session';
 import {
@@ -44,7 +35,11 @@ import {
   useContracts,
   useParticipants,
 } from './shared';
-import { prefillTravelRule, useCounterpartyAddresses } from './travelRulePrefill';
+import {
+  TravelRuleAttachmentFields,
+  TravelRuleSection,
+  useTravelRuleAttachment,
+} from './TravelRuleAttachment';
 
 type Payout = components['schemas']['Payout'];
 type Batch = components['schemas']['PayoutBatch'];
@@ -53,7 +48,6 @@ function CreatePayoutForm() {
   const user = useUser();
   const queryClient = useQueryClient();
   const contracts = useContracts();
-  const participants = useParticipants();
   const importable = (contracts.data ?? []).filter(
     (c) => c.direction === 'import' && c.status === 'active',
   );
@@ -61,21 +55,8 @@ function CreatePayoutForm() {
   const [amount, setAmount] = useState('');
   const [address, setAddress] = useState('');
   const [memo, setMemo] = useState('');
-  const [withTravelRule, setWithTravelRule] = useState(false);
-  const [travelRule, setTravelRule] = useState<TravelRuleForm>(emptyTravelRule);
-  const [travelErrors, setTravelErrors] = useState<Record<string, string>>({});
   const contract = importable.find((c) => c.id === contractId);
-  const addresses = useCounterpartyAddresses(user, contract?.counterpartyId);
-  const prefill = (chosen = contract) =>
-    setTravelRule(
-      prefillTravelRule({
-        direction: 'outbound',
-        contract: chosen,
-        participants: participants.data,
-        counterpartyAddresses: addresses.data,
-        address,
-      }),
-    );
+  const travelRule = useTravelRuleAttachment({ user, direction: 'outbound', contract, address });
   const create = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -85,7 +66,7 @@ function CreatePayoutForm() {
             amount,
             address,
             ...(memo ? { memo } : {}),
-            ...(withTravelRule ? { travelRule: toIvms101(travelRule) } : {}),
+            ...travelRule.body(),
           },
         }),
       ),
@@ -98,7 +79,7 @@ function CreatePayoutForm() {
     // A payout the gate blocks is kept, cancelled, with its reasons: show it in the list too.
     onError: () => void queryClient.invalidateQueries({ queryKey: ['payout'] }),
   });
-  const registered = (addresses.data ?? []).map((a) => a.address);
+  const registered = (travelRule.counterpartyAddresses.data ?? []).map((a) => a.address);
   return (
     <Paper withBorder p="md">
       <Title order={2} size="h4" mb="sm">
@@ -107,9 +88,7 @@ function CreatePayoutForm() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          const errors = withTravelRule ? travelRuleErrors(travelRule) : {};
-          setTravelErrors(errors);
-          if (Object.keys(errors).length === 0) create.mutate();
+          if (travelRule.validate()) create.mutate();
         }}
         noValidate
       >
@@ -124,7 +103,7 @@ function CreatePayoutForm() {
               value={contractId}
               onChange={(id) => {
                 setContractId(id);
-                prefill(importable.find((c) => c.id === id));
+                travelRule.prefill(importable.find((c) => c.id === id));
               }}
               error={fieldErrorOf(create.error, 'contractId')}
             />
@@ -158,27 +137,11 @@ function CreatePayoutForm() {
               </Button>
             </Group>
           </SimpleGrid>
-          <Switch
+          <TravelRuleAttachmentFields
+            attachment={travelRule}
             label="Attach Travel Rule data (the company is the originator, the supplier the beneficiary)"
-            checked={withTravelRule}
-            onChange={(e) => {
-              const on = e.currentTarget.checked;
-              setWithTravelRule(on);
-              if (on && !travelRule.originator.name) prefill();
-            }}
+            beneficiaryVaspDescription="Required when the supplier's address is hosted by a VASP"
           />
-          {withTravelRule && (
-            <TravelRuleFields
-              value={travelRule}
-              onChange={setTravelRule}
-              errors={travelErrors}
-              originatorLegend="Originator"
-              beneficiaryLegend="Beneficiary"
-              counterpartySide="beneficiary"
-              onFillFromRegistry={() => prefill()}
-              beneficiaryVaspDescription="Required when the supplier's address is hosted by a VASP"
-            />
-          )}
         </Stack>
       </form>
       <FormError error={create.error} />
@@ -437,12 +400,7 @@ export function PayoutDetailPage() {
           </Table.Tbody>
         </Table>
       </Paper>
-      <Paper withBorder p="md">
-        <Title order={2} size="h4" mb="sm">
-          Travel Rule
-        </Title>
-        <TravelRuleView payload={p.travelRule} />
-      </Paper>
+      <TravelRuleSection payload={p.travelRule} />
     </Page>
   );
 }
