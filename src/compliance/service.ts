@@ -22,6 +22,8 @@ export interface ComplianceOptions {
   monitoring?: MonitoringConfigInput;
   goaml?: Partial<GoamlConfig>;
   parties?: PartySource;
+  /** The most decisions the gate commits together (`decideCommitted`; default 64). */
+  gateMaxBatch?: number;
 }
 
 export interface Compliance {
@@ -48,6 +50,7 @@ export function createCompliance(
       travelRuleThreshold: options.travelRuleThreshold ?? { minor: 100_000n, currency: 'USD' },
       monitoring: compileMonitoring(options.monitoring ?? DEFAULT_MONITORING),
     },
+    ...(options.gateMaxBatch === undefined ? {} : { maxBatch: options.gateMaxBatch }),
   });
   return {
     screening,

@@ -4,7 +4,7 @@
  * event) in the caller's transaction. There is no option to skip a check: a sanctions hit always
  * blocks, whatever monitoring or an officer would say.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import {
   AppError,
   newId,
@@ -123,6 +123,24 @@ const ormOf = (place: Place): Orm => ('tx' in place ? place.tx : place.db.orm);
 const inTransaction = <T>(place: Place, fn: (tx: Orm) => Promise<T>): Promise<T> =>
   'tx' in place ? fn(place.tx) : place.db.transaction(fn);
 
+/** A request decided, its rows to write. */
+interface Decided {
+  request: Request;
+  decision: PolicyDecision;
+  monitoring: MonitoringResult;
+  row: DecisionWrite;
+  transferRow: TransferWrite;
+  travelRule: TravelRuleWrite | null;
+}
+
+/**
+ * A batch decided and not written yet (with its monitoring rows, `transfers`, for the next batch
+ * to count), or decided and written already (one request at a time).
+ */
+type Prepared =
+  | { done: false; decided: Decided[]; writes: SQL; transfers: StoredTransfer[] }
+  | { done: true; decisions: PolicyDecision[] };
+
 /** The checks other than monitoring, for one transfer. */
 interface Checked {
   reasons: GateReason[];
@@ -163,7 +181,7 @@ export class PolicyGate implements PolicyGatePort {
   readonly #random: Random;
   readonly #screening: ScreeningService;
   readonly #config: GateConfig;
-  readonly #committer: GroupCommit<Request, PolicyDecision> | null;
+  readonly #committer: GroupCommit<Request, Prepared, PolicyDecision> | null;
   /**
    * Name screening is a pure function of the loaded lists, and the same party names come back
    * transfer after transfer: the results are memoized per loaded list set (a new snapshot loads a
@@ -178,7 +196,13 @@ export class PolicyGate implements PolicyGatePort {
     this.#config = deps.config;
     const db = deps.db;
     this.#committer = db
-      ? new GroupCommit((requests) => this.#decideAll({ db }, requests), deps.maxBatch ?? 64)
+      ? new GroupCommit<Request, Prepared, PolicyDecision>(
+          {
+            prepare: (requests, before) => this.#prepare({ db }, requests, before),
+            commit: (prepared) => this.#commit({ db }, prepared),
+          },
+          deps.maxBatch ?? 64,
+        )
       : null;
   }
 
@@ -192,7 +216,8 @@ export class PolicyGate implements PolicyGatePort {
    */
   async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<PolicyDecision> {
     this.#admit(caller, facts);
-    const [decided] = await this.#decideAll({ tx }, [{ caller, facts }]);
+    const prepared = await this.#prepare({ tx }, [{ caller, facts }], null);
+    const [decided] = await this.#commit({ tx }, prepared);
     if (!decided) throw new Error('the gate decided nothing');
     return decided;
   }
@@ -227,19 +252,20 @@ export class PolicyGate implements PolicyGatePort {
   }
 
   /**
-   * Decides the requests in order: one read for the batch, the checks and monitoring in memory
-   * (each transfer's windows counting the batch's earlier transfers), then one statement writes
-   * the batch's rows and appends its audit events (with alerts, when monitoring raises any, in
-   * a transaction). Whole or nothing: in the caller's transaction, or committed by that one
-   * statement (or that transaction). A batch that comes near a sanctioned address in the exposure
-   * table, or whose exposure cannot come from the table, is decided one request at a time
-   * instead (in one transaction), each reading after the one before wrote.
+   * Decides the requests in order: one read for the batch, the checks (while the read is under
+   * way) and monitoring in memory, each transfer's windows counting the batch's earlier
+   * transfers and those of the batch still committing (`before`), as if written. Returns the
+   * batch's writes for `#commit`. A batch that comes near a sanctioned address in the exposure
+   * table, or whose exposure cannot come from the table, is instead decided and written one
+   * request at a time, each reading after the one before wrote, in one transaction (once the
+   * batch before has committed).
    */
-  async #decideAll(
+  async #prepare(
     place: Place,
     requests: readonly Request[],
+    before: { prepared: Prepared; committed: Promise<boolean> } | null,
     listsRefreshed = false,
-  ): Promise<PolicyDecision[]> {
+  ): Promise<Prepared> {
     const orm = ormOf(place);
     const lists = await this.#screening.lists(orm, { refresh: listsRefreshed });
     const transfers = requests.map((r) => monitoredTransfer(r.facts));
@@ -248,8 +274,11 @@ export class PolicyGate implements PolicyGatePort {
       ...new Set(requests.flatMap((r) => [r.facts.company.id, r.facts.counterparty.id])),
     ];
     const monitoring = this.#config.monitoring;
+    // The transfers of the batch still committing: counted in, whether written yet or not.
+    const pending = before && !before.prepared.done ? before.prepared.transfers : [];
     const reading = readBatch(orm, {
       items: transfers,
+      pending,
       specs: monitoring.windows,
       parties,
       nodes: [...new Set(nodes.flat())],
@@ -263,7 +292,7 @@ export class PolicyGate implements PolicyGatePort {
     // Another process loaded a list snapshot since these lists were checked: screen with it.
     const listsKey = lists.snapshotIds.join(',');
     if (listsKey !== read.activeListsKey && !listsRefreshed) {
-      return this.#decideAll(place, requests, true);
+      return this.#prepare(place, requests, before, true);
     }
 
     // Exposure comes from the table when it was built for the lists this process screens with
@@ -275,6 +304,7 @@ export class PolicyGate implements PolicyGatePort {
       read.exposureState.listsKey === listsKey &&
       read.exposureState.maxHops >= maxHops;
     if (maxHops > 0 && !tableFresh && listsKey === read.activeListsKey) {
+      if (before) await before.committed;
       await inTransaction(place, (tx) =>
         rebuildExposure(
           tx,
@@ -287,34 +317,33 @@ export class PolicyGate implements PolicyGatePort {
       exposure = await readExposure(orm, [...new Set(nodes.flat())]);
       tableFresh = true;
     }
+    // Near a listed address (or without a current table) exposure is read or searched for in the
+    // database, which must then hold every transfer before: the batch before must have committed.
+    const nearListed = maxHops > 0 && (!tableFresh || exposure.length > 0);
+    if (nearListed && before) await before.committed;
+    // The batch's transfers not stored yet, and the rows they replace, by transfer id: added to
+    // the windows of the later requests of the same company.
+    const unstored = new Map<string, StoredTransfer>(read.previous);
+    for (const t of pending) unstored.set(t.transferId, t);
     if (requests.length > 1) {
-      const candidates = new Set(transfers.map((t) => t.counterpartyId));
+      const candidates = new Set([...transfers, ...pending].map((t) => t.counterpartyId));
       const oneByOne =
-        (maxHops > 0 && (!tableFresh || exposure.length > 0)) ||
-        [...read.previous.values()].some((p) => !candidates.has(p.counterpartyId));
+        nearListed || [...unstored.values()].some((p) => !candidates.has(p.counterpartyId));
       if (oneByOne) {
+        if (before) await before.committed;
         // All in one transaction, so that the batch still commits whole or not at all.
-        return inTransaction(place, async (tx) => {
+        const decisions = await inTransaction(place, async (tx) => {
           const decided: PolicyDecision[] = [];
           for (const request of requests) {
-            decided.push(...(await this.#decideAll({ tx }, [request])));
+            const one = await this.#prepare({ tx }, [request], null);
+            decided.push(...(await this.#commit({ tx }, one)));
           }
           return decided;
         });
+        return { done: true, decisions };
       }
     }
-
-    // The batch's transfers not stored yet, and the stored rows they replace, by transfer id:
-    // added to the windows of the later requests of the same company.
-    const unstored = new Map<string, MonitoredTransfer>(read.previous);
-    const decided: Array<{
-      request: Request;
-      decision: PolicyDecision;
-      monitoring: MonitoringResult;
-      row: DecisionWrite;
-      transferRow: TransferWrite;
-      travelRule: TravelRuleWrite | null;
-    }> = [];
+    const decided: Decided[] = [];
     for (const [k, request] of requests.entries()) {
       const { facts } = request;
       const current = transfers[k] as MonitoredTransfer;
@@ -351,7 +380,7 @@ export class PolicyGate implements PolicyGatePort {
                 lists,
                 maxHops,
                 entries: tableFresh ? exposure : null,
-                previous: read.previous.get(current.transferId) ?? null,
+                previous: unstored.get(current.transferId) ?? null,
               }),
       };
       const result = evaluateMonitoring(monitoring, monitoringFacts);
@@ -428,7 +457,7 @@ export class PolicyGate implements PolicyGatePort {
               createdAt: now,
             }
           : null;
-      unstored.set(current.transferId, current);
+      unstored.set(current.transferId, { ...current, outcome });
       decided.push({
         request,
         decision: {
@@ -449,13 +478,32 @@ export class PolicyGate implements PolicyGatePort {
 
     // The batch's rows: its decisions, Travel Rule messages and monitoring rows (a transfer
     // decided twice in the batch keeps its last row, as if decided one after the other).
+    const latest = new Map(decided.map((d) => [d.transferRow.transferId, d.transferRow]));
     const writes = decisionWrites({
       decisions: decided.map((d) => d.row),
-      transfers: [
-        ...new Map(decided.map((d) => [d.transferRow.transferId, d.transferRow])).values(),
-      ],
+      transfers: [...latest.values()],
       travelRules: decided.flatMap((d) => (d.travelRule ? [d.travelRule] : [])),
     });
+    return {
+      done: false,
+      decided,
+      writes,
+      transfers: [...latest.values()].map((t) => ({
+        ...t,
+        direction: t.direction === 'inbound' ? 'inbound' : 'outbound',
+      })),
+    };
+  }
+
+  /**
+   * Writes a prepared batch: outside a caller's transaction, one statement writes the rows and
+   * appends the audit events (committing them) — or, when monitoring raises alerts, one
+   * transaction.
+   */
+  async #commit(place: Place, prepared: Prepared): Promise<PolicyDecision[]> {
+    if (prepared.done) return prepared.decisions;
+    const { decided, writes } = prepared;
+    const orm = ormOf(place);
     // The audit events, each decision's alert events before its own, in order. Without alerts
     // one statement writes the rows and appends the events (committing them, outside a caller's
     // transaction); monitoring alerts (into a case) are raised after the rows they point to are

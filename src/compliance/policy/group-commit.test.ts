@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { AppError, ManualClock, SeededRandom, systemCaller, type Caller } from '../../kernel';
 import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../../db';
-import { listAuditEvents, verifyAuditChain } from '../../audit';
+import { listAuditEvents, lockAuditHead, verifyAuditChain } from '../../audit';
 import { createCompliance, type Compliance } from '../service';
 import { readVector } from '../screening/test-lists';
 import { legalPersonsPayload } from '../travel-rule/builders';
@@ -73,10 +73,13 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
   let clock: ManualClock;
   const supervisor = systemCaller('test');
 
-  async function open(): Promise<void> {
+  async function open(gateMaxBatch?: number): Promise<void> {
     db = await openTestDatabase(driver);
     clock = new ManualClock('2026-07-01T09:00:00Z');
-    compliance = createCompliance({ db, clock, random: new SeededRandom(11) });
+    compliance = createCompliance(
+      { db, clock, random: new SeededRandom(11) },
+      gateMaxBatch === undefined ? {} : { gateMaxBatch },
+    );
   }
   afterEach(async () => db?.close());
 
@@ -117,8 +120,12 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
     expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 30 });
   });
 
-  it('decides a batch in order: monitoring counts the batch’s earlier transfers', async () => {
-    await open();
+  it.each([
+    ['in one batch', undefined],
+    // Batches of 5: each prepared while the one before commits, counting its transfers.
+    ['in batches prepared while the one before commits', 5],
+  ])('decides in order %s: monitoring counts the earlier transfers', async (_, maxBatch) => {
+    await open(maxBatch);
     // 23 transfers of one company asked for at once: velocity (20 in 24 h) is exceeded from the
     // 21st on; three just under 10,000 USD are structuring at the third.
     const requests = Array.from({ length: 23 }, (_, i) =>
@@ -159,6 +166,47 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
       decided.map((d) => [d.outcome, d.monitoringScore, d.reasons]),
     );
   });
+
+  it.runIf(driver === 'postgres')(
+    'counts the batch still committing when deciding the next one (its rows not visible yet)',
+    async () => {
+      await open(5);
+      // Another writer holds the audit head: the first batch's commit waits for it, while the
+      // next batch is read and decided — without the first batch's rows in the database.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let locked = () => {};
+      const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+      const holder = db.transaction(async (tx) => {
+        await lockAuditHead(tx);
+        locked();
+        await held;
+      });
+      await lockTaken;
+      // Transfers 3, 4 and 5 are just under 10,000 USD: structuring (3 in 72 h) at the 5th,
+      // the first of the second batch.
+      const requests = Array.from({ length: 10 }, (_, i) =>
+        transfer(
+          clock,
+          i >= 3 && i <= 5
+            ? { fiatValue: { minor: 950_000n + BigInt(i), currency: 'USD', rate: '1' } }
+            : {},
+        ),
+      );
+      const pending = Promise.all(
+        requests.map((facts) => compliance.gate.decideCommitted(supervisor, facts)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await count(db, sql`select count(*) as n from compliance_decisions`)).toBe(0);
+      release();
+      await holder;
+      const decided = await pending;
+      expect(decided.map((d) => hit(d, 'rule.structuring@1'))).toEqual(
+        requests.map((_, i) => i === 5),
+      );
+      expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true });
+    },
+  );
 
   it('fails a request that fails in the database alone, having written nothing of it', async () => {
     await open();

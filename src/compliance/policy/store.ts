@@ -100,19 +100,22 @@ function parseJson(value: unknown): unknown {
 /**
  * Everything a batch of decisions reads, in one statement. `specs` are the monitoring windows;
  * each item's windows cover its company's stored transfers in [start, occurredAt], leaving out
- * every transfer id of the batch (the gate adds those it knows of itself).
+ * every transfer id of the batch and of `pending` (the gate adds those it knows of itself).
  */
 export async function readBatch(
   tx: Orm,
   input: {
     items: MonitoredTransfer[];
+    /** Transfers written meanwhile by a batch before (left out of the windows: the gate adds them). */
+    pending?: readonly MonitoredTransfer[];
     specs: readonly WindowSpec[];
     parties: string[];
     nodes: string[];
   },
 ): Promise<BatchRead> {
   const { items, specs } = input;
-  const candidates = [...new Set(items.map((t) => t.counterpartyId))];
+  const pending = input.pending ?? [];
+  const candidates = [...new Set([...items, ...pending].map((t) => t.counterpartyId))];
   const itemRows = items.map((t, k) => {
     const froms = specs.map((s) => windowStart(s, t).toISOString());
     return {
@@ -126,6 +129,7 @@ export async function readBatch(
     };
   });
   const ids = items.map((t) => t.transferId);
+  const excluded = [...new Set([...ids, ...pending.map((t) => t.transferId)])];
   const windows =
     specs.length === 0
       ? sql`'[]'::jsonb`
@@ -148,7 +152,7 @@ export async function readBatch(
               where t.company_id = i.company_id
                 and t.occurred_at >= i.earliest
                 and t.occurred_at <= i.occurred_at
-                and t.transfer_id not in (select jsonb_array_elements_text(${json(ids)}))
+                and t.transfer_id not in (select jsonb_array_elements_text(${json(excluded)}))
               -- (offset 0 keeps the planner from copying the flags into every aggregate)
               offset 0
             ) x
