@@ -97,6 +97,8 @@ export async function openPlatform(
       },
     });
     const services = composeServices(ports);
+    // Webhook secrets written in plain text before they were encrypted at rest are sealed now.
+    if (options.migrate ?? true) await services.trade.sealLegacyWebhookSecrets();
     return { ...ports, services, chain, simnet, rateDesk, close: () => db.close() };
   } catch (error) {
     await db.close();

@@ -10,6 +10,7 @@ import { FixedRateSource, LedgerService, RateService, type RateSource } from './
 import {
   ComplianceTransferGate,
   RegistryPartyDirectory,
+  SecretBox,
   TradeService,
   type WebhookPoster,
 } from './trade';
@@ -78,6 +79,7 @@ export function composeServices(ports: Ports): Services {
     // Every payout and invoice passes compliance's policy gate, with the facts (and the scheme's
     // jurisdiction, read at decision time) from the registry: there is no gate that allows.
     gate: new ComplianceTransferGate({ gate: compliance.gate, registry, clock: ports.clock }),
+    secrets: SecretBox.fromConfig(ports.config),
     ...(ports.trade?.signerPassphrase ? { signerPassphrase: ports.trade.signerPassphrase } : {}),
     ...(ports.trade?.webhookPoster ? { webhookPoster: ports.trade.webhookPoster } : {}),
   });

@@ -40,6 +40,14 @@ export const configSchema = z
       .min(0)
       .refine((ms) => ms === 0 || ms >= 1_000, 'must be 0 (off) or at least 1000')
       .default(8_000),
+    // The key sealing stored secrets (webhook signing secrets) with AES-256-GCM.
+    SECRETS_KEY: z
+      .string()
+      .refine(
+        (value) => /^[A-Za-z0-9+/]{43}=$/.test(value),
+        'must be 32 random bytes in base64 (44 characters), e.g. from `openssl rand -base64 32`',
+      )
+      .optional(),
   })
   .superRefine((value, ctx) => {
     if (value.CHAIN === 'bitcoind' && !value.BITCOIND_URL) {
@@ -86,10 +94,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {
     const field = issue.path.join('.') || 'environment';
-    const shown = relevant[field];
+    // Credentials are never echoed back: URLs may carry them, keys are them.
+    const shown = field.includes('URL') || field.includes('KEY') ? undefined : relevant[field];
     return {
       field,
-      message: `${issue.message}${shown !== undefined && !field.includes('URL') ? ` (got "${shown}")` : ''}`,
+      message: `${issue.message}${shown !== undefined ? ` (got "${shown}")` : ''}`,
     };
   });
   throw new AppError(

@@ -52,7 +52,8 @@ export {
   SIGNATURE_HEADER,
   MAX_ATTEMPTS,
 } from './webhooks';
-export type { DeliveryView, WebhookPoster } from './webhooks';
+export type { DeliveryLogger, DeliveryView, WebhookPoster } from './webhooks';
+export { SecretBox, SIMNET_SECRETS_KEY, isSealed } from './secrets';
 export type { WebhookEvent } from './outbox';
 export type { ChainBlock, ChainOutput, ChainTransaction } from './chain';
 export { trackWalletCoins, tradeChainConsumer } from './consumer';

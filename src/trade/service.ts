@@ -20,9 +20,16 @@ import { InvoiceService } from './invoices';
 import { PayoutService } from './payouts';
 import type { CompanyWallets, PartyDirectory, TransferGate } from './ports';
 import { tradeWalletUtxos } from './schema';
-import { loadSettings, saveSettings, type SettingsPatch, type TradeSettings } from './settings';
+import {
+  loadSettings,
+  saveSettings,
+  sealLegacyWebhookSecrets,
+  type SettingsPatch,
+  type TradeSettings,
+} from './settings';
 import { SealedKeySignerProvider, type SignerProvider } from './signer';
-import { fetchPoster, WebhookDeliverer, type WebhookPoster } from './webhooks';
+import { SecretBox } from './secrets';
+import { fetchPoster, WebhookDeliverer, type DeliveryLogger, type WebhookPoster } from './webhooks';
 
 /**
  * The address a previous output paid (an input of a paying transaction), read from the chain:
@@ -94,6 +101,9 @@ export interface TradePorts {
   /** Passphrase for locally sealed signer keys (simnet and demos). */
   readonly signerPassphrase?: () => string | null;
   readonly webhookPoster?: WebhookPoster;
+  /** Seals webhook secrets at rest (SecretBox.fromConfig); without it none can be stored. */
+  readonly secrets?: SecretBox;
+  readonly webhookLogger?: DeliveryLogger;
 }
 
 /** Trade: contracts, invoices, payouts, settlements, webhooks and reconciliation. */
@@ -107,9 +117,12 @@ export class TradeService {
   readonly sealedKeys: SealedKeySignerProvider;
   readonly webhooks: WebhookDeliverer;
   readonly #ports: TradePorts;
+  readonly #secrets: SecretBox;
 
   constructor(ports: TradePorts) {
     this.#ports = ports;
+    this.#secrets =
+      ports.secrets ?? SecretBox.withoutKey('no secrets key was given to the trade service');
     this.directory = ports.directory;
     this.wallets = ports.wallets;
     this.sealedKeys = new SealedKeySignerProvider(
@@ -144,6 +157,8 @@ export class TradeService {
       db: ports.db,
       clock: ports.clock,
       poster: ports.webhookPoster ?? fetchPoster,
+      secrets: this.#secrets,
+      ...(ports.webhookLogger ? { logger: ports.webhookLogger } : {}),
     });
   }
 
@@ -169,7 +184,13 @@ export class TradeService {
     this.#mayManage(caller, platformId, true);
     return this.#ports.db.transaction(async (tx) => {
       const before = await loadSettings(tx, platformId);
-      const after = await saveSettings(tx, platformId, patch, this.#ports.clock.now());
+      const after = await saveSettings(
+        tx,
+        platformId,
+        patch,
+        this.#ports.clock.now(),
+        this.#secrets,
+      );
       await recordAudit(tx, caller, this.#ports.clock, {
         action: 'trade.settingsChanged',
         entityType: 'platform',
@@ -179,6 +200,11 @@ export class TradeService {
       });
       return after;
     });
+  }
+
+  /** Seals the webhook secrets stored in plain text before encryption at rest (run at start). */
+  async sealLegacyWebhookSecrets(): Promise<{ sealed: number; plain: number }> {
+    return sealLegacyWebhookSecrets(this.#ports.db, this.#secrets, this.#ports.clock);
   }
 
   /**

@@ -1,7 +1,9 @@
-import { eq } from 'drizzle-orm';
-import type { Orm } from '../db';
-import { AppError, invalid } from '../kernel';
+import { and, eq, isNotNull } from 'drizzle-orm';
+import { recordAudit } from '../audit';
+import type { Database, Orm } from '../db';
+import { AppError, invalid, systemCaller, type Clock } from '../kernel';
 import { tradeSettings } from './schema';
+import { isSealed, type SecretBox } from './secrets';
 
 export const SCHEME_SETTINGS_ID = 'scheme';
 
@@ -26,6 +28,10 @@ export interface TradeSettings {
   /** Scheme row only: contract amounts (per currency, or BTC in sats) above which the supervisor approves too. */
   readonly supervisorThresholds: Readonly<Record<string, bigint>>;
   readonly webhookUrl: string | null;
+  /**
+   * The webhook signing secret as stored: sealed (`v1:…`, see secrets.ts), or a legacy plain-text
+   * value until sealLegacyWebhookSecrets runs. Only openWebhookSecret reads the secret itself.
+   */
   readonly webhookSecret: string | null;
   readonly lastBatchAt: Date | null;
 }
@@ -86,7 +92,20 @@ function toConfirmations(value: number): 0 | 1 | 2 | 6 {
   throw new AppError('INTERNAL', `stored confirmations ${value} is not 0, 1, 2 or 6`);
 }
 
-export type SettingsPatch = Partial<Omit<TradeSettings, 'lastBatchAt'>>;
+export type SettingsPatch = Partial<Omit<TradeSettings, 'lastBatchAt' | 'webhookSecret'>> & {
+  /** The secret in plain text: saveSettings seals it before it is stored. */
+  readonly webhookSecret?: string | null;
+};
+
+/** The additional authenticated data a platform's webhook secret is sealed with. */
+export function webhookSecretContext(platformId: string): string {
+  return `trade_settings.webhook_secret:${platformId}`;
+}
+
+/** The secret to sign `platformId`'s deliveries with (a legacy plain-text value as it is). */
+export function openWebhookSecret(secrets: SecretBox, platformId: string, stored: string): string {
+  return isSealed(stored) ? secrets.open(stored, webhookSecretContext(platformId)) : stored;
+}
 
 export function validateSettings(s: TradeSettings): void {
   if (![0, 1, 2, 6].includes(s.confirmations)) {
@@ -131,15 +150,28 @@ export function validateSettings(s: TradeSettings): void {
   }
 }
 
+/**
+ * Applies `patch` to the platform's settings. A new webhook secret is sealed with `secrets`
+ * (refused with CONFIG_INVALID when no key is configured); the result carries it sealed.
+ */
 export async function saveSettings(
   tx: Orm,
   platformId: string,
   patch: SettingsPatch,
   now: Date,
+  secrets?: SecretBox,
 ): Promise<TradeSettings> {
   const current = await loadSettings(tx, platformId);
-  const next: TradeSettings = { ...current, ...patch };
-  validateSettings(next);
+  const candidate: TradeSettings = { ...current, ...patch };
+  validateSettings(candidate);
+  let next = candidate;
+  if (typeof patch.webhookSecret === 'string') {
+    if (!secrets) throw new AppError('INTERNAL', 'no secret box to seal the webhook secret with');
+    next = {
+      ...candidate,
+      webhookSecret: secrets.seal(patch.webhookSecret, webhookSecretContext(platformId)),
+    };
+  }
   const row = {
     platformId,
     confirmations: next.confirmations,
@@ -167,6 +199,55 @@ export async function saveSettings(
     .values(row)
     .onConflictDoUpdate({ target: tradeSettings.platformId, set: row });
   return next;
+}
+
+/**
+ * Seals the webhook secrets still stored in plain text (written before they were encrypted at
+ * rest). Each row in its own transaction, rewritten only if it still holds the plain value it
+ * was read with, and audited: safe to run at every start and to interrupt at any point. Without
+ * a key nothing is sealed and the plain rows keep signing as before.
+ */
+export async function sealLegacyWebhookSecrets(
+  db: Database,
+  secrets: SecretBox,
+  clock: Clock,
+): Promise<{ sealed: number; plain: number }> {
+  const rows = await db.orm
+    .select({ platformId: tradeSettings.platformId, webhookSecret: tradeSettings.webhookSecret })
+    .from(tradeSettings)
+    .where(isNotNull(tradeSettings.webhookSecret));
+  const legacy = rows.filter(
+    (row): row is { platformId: string; webhookSecret: string } =>
+      row.webhookSecret !== null && !isSealed(row.webhookSecret),
+  );
+  if (!secrets.hasKey) return { sealed: 0, plain: legacy.length };
+  let sealed = 0;
+  for (const row of legacy) {
+    const value = secrets.seal(row.webhookSecret, webhookSecretContext(row.platformId));
+    const changed = await db.transaction(async (tx) => {
+      const updated = await tx
+        .update(tradeSettings)
+        .set({ webhookSecret: value, updatedAt: clock.now() })
+        .where(
+          and(
+            eq(tradeSettings.platformId, row.platformId),
+            eq(tradeSettings.webhookSecret, row.webhookSecret),
+          ),
+        )
+        .returning({ platformId: tradeSettings.platformId });
+      if (updated.length === 0) return false; // changed meanwhile: nothing to seal
+      await recordAudit(tx, systemCaller('trade.secrets'), clock, {
+        action: 'trade.webhookSecretSealed',
+        entityType: 'platform',
+        entityId: row.platformId,
+        before: { webhookSecret: 'plain text' },
+        after: { webhookSecret: 'sealed (v1)' },
+      });
+      return true;
+    });
+    if (changed) sealed++;
+  }
+  return { sealed, plain: legacy.length - sealed };
 }
 
 /** Officers needed for a payout of `amountSats` (maker-checker; the maker never counts). */

@@ -16,6 +16,7 @@ import { ComplianceTransferGate } from './compliance-gate';
 import { RegistryPartyDirectory } from './directory';
 import { splitFee } from './payouts';
 import { TradeService } from './service';
+import { SecretBox } from './secrets';
 import { openSeed, sealSeed } from './signer';
 import { backoffSeconds, signWebhook, SIGNATURE_HEADER } from './webhooks';
 import { clampFeeRate, DEFAULT_SETTINGS, requiredApprovals } from './settings';
@@ -238,6 +239,7 @@ describe('invoices, external signing and webhooks on simnet', () => {
       gate,
       directory: new RegistryPartyDirectory(registry),
       wallets: registry,
+      secrets: SecretBox.withKey(new Uint8Array(32).fill(0x5e)),
       webhookPoster: (url, init) => {
         deliveries.push({ url, ...init });
         return Promise.resolve({ status: answer });

@@ -3,7 +3,8 @@ import { and, asc, desc, eq, isNull, lte } from 'drizzle-orm';
 import { scopeTo, type Database } from '../db';
 import type { Caller, Clock } from '../kernel';
 import { tradeWebhookOutbox } from './schema';
-import { loadSettings } from './settings';
+import type { SecretBox } from './secrets';
+import { loadSettings, openWebhookSecret } from './settings';
 
 /** The HTTP POST port, so tests and the deliverer need no network. */
 export type WebhookPoster = (
@@ -50,12 +51,30 @@ export interface DeliveryView {
   readonly nextAttemptAt: Date;
 }
 
+/** Where the deliverer reports what an operator must fix (pino's `error(object, message)`). */
+export interface DeliveryLogger {
+  error(details: Record<string, unknown>, message: string): void;
+}
+
+const stderrLogger: DeliveryLogger = {
+  error: (details, message) => console.error(message, details),
+};
+
 /** Drains the outbox: POSTs due events to their platform's endpoint, with retries and a log. */
 export class WebhookDeliverer {
-  constructor(readonly ports: { db: Database; clock: Clock; poster: WebhookPoster }) {}
+  constructor(
+    readonly ports: {
+      db: Database;
+      clock: Clock;
+      poster: WebhookPoster;
+      /** Opens the platforms' sealed webhook secrets. */
+      secrets: SecretBox;
+      logger?: DeliveryLogger;
+    },
+  ) {}
 
   async drain(limit = 100): Promise<{ delivered: number; failed: number; pending: number }> {
-    const { db, clock, poster } = this.ports;
+    const { db, clock, poster, secrets } = this.ports;
     const now = clock.now();
     const due = await db.orm
       .select()
@@ -86,6 +105,24 @@ export class WebhookDeliverer {
         pending++;
         continue;
       }
+      let secret: string;
+      try {
+        secret = openWebhookSecret(secrets, row.platformId, settings.webhookSecret);
+      } catch (caught) {
+        // A wrong or missing key must not sign with garbage, nor stop the other platforms'
+        // deliveries: this one fails with the reason, which the delivery log shows.
+        const reason = caught instanceof Error ? caught.message : 'the secret does not open';
+        (this.ports.logger ?? stderrLogger).error(
+          { platformId: row.platformId, deliveryId: row.id, event: row.event },
+          `webhook delivery failed: ${reason}`,
+        );
+        await db.orm
+          .update(tradeWebhookOutbox)
+          .set({ failedAt: now, lastStatus: null, lastError: reason })
+          .where(eq(tradeWebhookOutbox.id, row.id));
+        failed++;
+        continue;
+      }
       const body = JSON.stringify(row.payload);
       const timestamp = Math.floor(now.getTime() / 1000);
       let status: number | null = null;
@@ -95,7 +132,7 @@ export class WebhookDeliverer {
           await poster(settings.webhookUrl, {
             headers: {
               'content-type': 'application/json',
-              [SIGNATURE_HEADER]: signWebhook(settings.webhookSecret, timestamp, body),
+              [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
               'x-tradeclear-event': row.event,
               'x-tradeclear-delivery': row.id,
             },

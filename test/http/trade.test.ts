@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveAddress, LocalKeySigner } from '../../src/bitcoin';
+import { rowsOf } from '../../src/db';
 import { systemCaller } from '../../src/kernel';
 import { startTestApp, type TestApp } from '../support/http';
 
@@ -364,11 +366,52 @@ describe('trade over HTTP', () => {
       webhookUrl: 'https://hooks.example.test/tradeclear',
       webhookSecretSet: true,
     });
+    // Stored sealed (AES-256-GCM, the simnet development key here), never as sent.
+    const [row] = rowsOf(
+      await t.db.orm.execute(
+        sql`select webhook_secret from trade_settings where platform_id = ${platformId}`,
+      ),
+    );
+    expect(String(row?.webhook_secret)).toMatch(/^v1:/);
+    expect(String(row?.webhook_secret)).not.toContain('whsec_0123456789abcdef');
     expect(
       (await put(`/v1/trade/settings/${platformId}`, stranger, { confirmations: 0 })).statusCode,
     ).toBe(403);
     expect(
       (await put(`/v1/trade/settings/${platformId}`, officerM, { confirmations: 3 })).statusCode,
     ).toBe(400);
+  });
+});
+
+describe('webhook secrets off simnet', () => {
+  it('refuses to store a webhook secret when SECRETS_KEY is not configured', async () => {
+    const t = await startTestApp({
+      env: { CHAIN: 'bitcoind', NETWORK: 'signet', BITCOIND_URL: 'http://127.0.0.1:1' },
+    });
+    try {
+      const supervisor = await t.keyFor('supervisor', 'scheme');
+      const response = await t.app.inject({
+        method: 'PUT',
+        url: '/v1/trade/settings/plt_offsimnet',
+        headers: { authorization: supervisor.authorization },
+        payload: {
+          webhookUrl: 'https://hooks.example.test/tradeclear',
+          webhookSecret: 'whsec_0123456789abcdef',
+        },
+      });
+      expect(response.statusCode).toBe(500);
+      expect(response.json()).toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(/^SECRETS_KEY is not configured: set it/) as unknown,
+      });
+      const rows = rowsOf(
+        await t.db.orm.execute(
+          sql`select 1 from trade_settings where platform_id = 'plt_offsimnet'`,
+        ),
+      );
+      expect(rows).toEqual([]);
+    } finally {
+      await t.close();
+    }
   });
 });
