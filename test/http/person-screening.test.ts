@@ -23,6 +23,7 @@ let t: TestApp;
 let platformId = '';
 let companyId = '';
 let soleTrader = '';
+let cleanSoleTrader = '';
 const supervisor = systemCaller('test');
 let platform: Caller;
 
@@ -60,7 +61,15 @@ beforeAll(async () => {
       country: 'CD',
     })
   ).id;
-  for (const id of [companyId, soleTrader]) {
+  cleanSoleTrader = (
+    await registry.registerParticipant(platform, {
+      kind: 'counterparty',
+      personType: 'natural',
+      legalName: 'Jan Kowalski',
+      country: 'PL',
+    })
+  ).id;
+  for (const id of [companyId, soleTrader, cleanSoleTrader]) {
     await registry.setKyc(supervisor, id, {
       status: 'verified',
       riskRating: 'low',
@@ -111,7 +120,7 @@ describe('screening of natural persons', () => {
       format: 'un-xml',
       bytes: unXml(),
     });
-    expect(imported.rescreen).toMatchObject({ parties: 2, newHits: 1 });
+    expect(imported.rescreen).toMatchObject({ parties: 3, newHits: 1 });
     const key = await t.keyFor('supervisor', 'scheme');
     const response = await t.app.inject({
       method: 'GET',
@@ -152,5 +161,60 @@ describe('screening of natural persons', () => {
     );
     expect(decision.outcome).toBe('block');
     expect(decision.reasons.join('\n')).toContain('CDi.041');
+  });
+  it('screens a Travel Rule legal person as an individual too when the registry says the counterparty is one', async () => {
+    const gate = new ComplianceTransferGate({
+      gate: t.services.compliance.gate,
+      registry: t.services.registry,
+      clock: t.clock,
+    });
+    const legal = (name: string) => ({
+      legalPerson: {
+        name: {
+          nameIdentifier: [{ legalPersonName: name, legalPersonNameIdentifierType: 'LEGL' }],
+        },
+      },
+    });
+    const payout = (transferId: string, beneficiary: string) =>
+      t.db.transaction((tx) =>
+        gate.decide(tx, platform, {
+          transferId,
+          occurredAt: t.clock.now(),
+          direction: 'outbound',
+          platformId,
+          companyId,
+          counterpartyId: cleanSoleTrader,
+          contractId: 'ctr_persontest',
+          address: null,
+          amountSats: 100_000n,
+          fiatMinor: 6_000n,
+          currency: 'USD',
+          rate: '60000',
+          openAmountSats: 10_000_000n,
+          toleranceSats: 0n,
+          travelRule: {
+            originator: {
+              originatorPersons: [
+                {
+                  legalPerson: {
+                    ...legal('Nordwind Export Ltd').legalPerson,
+                    customerNumber: 'C-1',
+                  },
+                },
+              ],
+            },
+            beneficiary: { beneficiaryPersons: [legal(beneficiary)] },
+            originatingVASP: { originatingVASP: legal('Alpha Custody GmbH') },
+            beneficiaryVASP: { beneficiaryVASP: legal('Warsaw Exchange SA') },
+          },
+        }),
+      );
+    // The message calls the listed individual a legal person: still caught.
+    const listed = await payout('pay_persontest0002', LISTED_INDIVIDUAL);
+    expect(listed.outcome).toBe('block');
+    expect(listed.reasons.join('\n')).toContain('CDi.041');
+    // The same message with the counterparty's own (unlisted) name passes screening.
+    const clean = await payout('pay_persontest0003', 'Jan Kowalski');
+    expect(clean.reasons.join('\n')).not.toContain('SANCTIONS');
   });
 });

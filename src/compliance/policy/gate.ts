@@ -686,25 +686,36 @@ export class PolicyGate implements PolicyGatePort {
           facts.direction === 'outbound' ? facts.company.id : facts.counterparty.id;
         const beneficiaryParty =
           facts.direction === 'outbound' ? facts.counterparty.id : facts.company.id;
+        // A Travel Rule person is screened as what the message says it is and, on the
+        // counterparty's side, also as what the registry says the counterparty is: a message
+        // that calls a registered sole trader a legal person must not escape the individuals.
+        const typesOf = (p: { naturalPerson?: unknown }, partyId: string) => {
+          const declared = p.naturalPerson ? 'person' : 'organization';
+          return partyId === facts.counterparty.id && facts.counterparty.kind !== declared
+            ? ([declared, facts.counterparty.kind] as const)
+            : ([declared] as const);
+        };
         validation.payload.originator.originatorPersons.forEach((p, i) =>
-          personNames(p).forEach((name) =>
-            subjects.push({
-              partyId: originatorParty,
-              name,
-              type: p.naturalPerson ? 'person' : 'organization',
-              field: `travelRule.originator.originatorPersons.${i}`,
-            }),
-          ),
+          personNames(p).forEach((name) => {
+            for (const type of typesOf(p, originatorParty))
+              subjects.push({
+                partyId: originatorParty,
+                name,
+                type,
+                field: `travelRule.originator.originatorPersons.${i}`,
+              });
+          }),
         );
         validation.payload.beneficiary.beneficiaryPersons.forEach((p, i) =>
-          personNames(p).forEach((name) =>
-            subjects.push({
-              partyId: beneficiaryParty,
-              name,
-              type: p.naturalPerson ? 'person' : 'organization',
-              field: `travelRule.beneficiary.beneficiaryPersons.${i}`,
-            }),
-          ),
+          personNames(p).forEach((name) => {
+            for (const type of typesOf(p, beneficiaryParty))
+              subjects.push({
+                partyId: beneficiaryParty,
+                name,
+                type,
+                field: `travelRule.beneficiary.beneficiaryPersons.${i}`,
+              });
+          }),
         );
       } else {
         for (const issue of validation.issues) {
