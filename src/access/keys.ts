@@ -152,6 +152,8 @@ export class KeyService {
       participantId: view.participantId,
       platformId: view.platformId,
       actorId: view.id,
+      // Until keys are bound to people, a key counts as its own person.
+      personId: view.id,
       requestId,
     };
   }

@@ -202,6 +202,7 @@ export class UserService {
           participantId: user.participantId,
           platformId: user.platformId,
           actorId: user.id,
+          personId: user.id,
           requestId: null,
         },
         this.#clock,
@@ -236,6 +237,7 @@ export class UserService {
         participantId: user.participantId,
         platformId: user.platformId,
         actorId: user.id,
+        personId: user.id,
         requestId,
       },
     };

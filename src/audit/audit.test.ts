@@ -126,6 +126,7 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
       participantId: 'par_supervisor',
       platformId: null,
       actorId: 'usr_officer',
+      personId: 'usr_officer',
       requestId: 'req_1',
     };
     const entries = Array.from({ length: 40 }, (_, i) => ({

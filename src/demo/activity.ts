@@ -634,6 +634,7 @@ async function readCast(ports: ActivityPorts): Promise<Cast> {
       participantId: p.id,
       platformId: p.id,
       actorId: `demo:${who}@${p.id}`,
+      personId: `demo:${who}@${p.id}`,
       requestId: null,
     });
     return {
@@ -659,6 +660,7 @@ async function readCast(ports: ActivityPorts): Promise<Cast> {
         participantId: c.id,
         platformId: platform.id,
         actorId: `demo:user@${c.id}`,
+        personId: `demo:user@${c.id}`,
         requestId: null,
       },
     });

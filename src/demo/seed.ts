@@ -275,6 +275,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
       participantId: p.id,
       platformId: p.id,
       actorId: `demo:${who}@${p.id}`,
+      personId: `demo:${who}@${p.id}`,
       requestId: null,
     });
     const actor: PlatformActor = {
@@ -368,6 +369,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
         participantId: c.id,
         platformId: platform.id,
         actorId: `demo:user@${c.id}`,
+        personId: `demo:user@${c.id}`,
         requestId: null,
       },
       exportContracts: [],
@@ -397,6 +399,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
       participantId: m.id,
       platformId: null,
       actorId: `demo:user@${m.id}`,
+      personId: `demo:user@${m.id}`,
       requestId: null,
     };
     const site = await mining.registerSite(minerCaller, {

@@ -7,6 +7,7 @@ const caller = (role: Role, participantId: string, platformId: string | null = n
   participantId,
   platformId,
   actorId: 'usr_test',
+  personId: 'usr_test',
   requestId: null,
 });
 

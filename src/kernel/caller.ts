@@ -23,12 +23,25 @@ export interface Caller {
   readonly platformId: string | null;
   /** The credential (api key id or user id), for the audit log. */
   readonly actorId: string;
+  /**
+   * The person behind the credential (a user id): what maker-checker, four-eyes and every quorum
+   * count, so that two credentials of one person are one approval. The system's own callers are
+   * their actor.
+   */
+  readonly personId: string;
   readonly requestId: string | null;
 }
 
 /** The system itself (migrations, the chain watcher, demo seeding). Sees everything. */
 export function systemCaller(actorId = 'system', requestId: string | null = null): Caller {
-  return { role: 'supervisor', participantId: 'system', platformId: null, actorId, requestId };
+  return {
+    role: 'supervisor',
+    participantId: 'system',
+    platformId: null,
+    actorId,
+    personId: actorId,
+    requestId,
+  };
 }
 
 export function seesEverything(caller: Caller): boolean {

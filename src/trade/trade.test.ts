@@ -107,6 +107,7 @@ async function registerScheme(
     participantId: platform.id,
     platformId: platform.id,
     actorId,
+    personId: actorId,
     requestId: null,
   });
   const company: Caller = {
@@ -114,6 +115,7 @@ async function registerScheme(
     participantId: companyId,
     platformId: platform.id,
     actorId: 'key_co',
+    personId: 'key_co',
     requestId: null,
   };
   return { platformId: platform.id, companyId, buyerId, company, officer, supervisor };

@@ -130,6 +130,7 @@ describe.each(TEST_DRIVERS)('migration %s on %s', (driver) => {
       participantId: platformId,
       platformId,
       actorId: 'key_officer',
+      personId: 'key_officer',
       requestId: null,
     };
     for (const [which, name] of [

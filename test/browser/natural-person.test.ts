@@ -239,6 +239,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
       participantId: ids.platform,
       platformId: ids.platform,
       actorId: 'browser-test:setup-officer',
+      personId: 'browser-test:setup-officer',
       requestId: null,
     };
     if (!(rates.source instanceof FixedRateSource))

@@ -153,6 +153,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
       participantId: platform,
       platformId: platform,
       actorId: 'browser-test:setup-officer',
+      personId: 'browser-test:setup-officer',
       requestId: null,
     };
     // Quito Cacao's wallet, which Andes Coffee must not reach.

@@ -91,6 +91,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
       participantId: platform.id,
       platformId: platform.id,
       actorId: 'browser-test:setup-officer',
+      personId: 'browser-test:setup-officer',
       requestId: null,
     };
     const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(5), 'regtest');

@@ -344,6 +344,7 @@ describe('the demo activity', () => {
           participantId: contract.platformId,
           platformId: contract.platformId,
           actorId: `test:officer@${contract.platformId}`,
+          personId: `test:officer@${contract.platformId}`,
           requestId: null,
         };
         await trade.contracts.transition(officer, contract.id, 'dispute');

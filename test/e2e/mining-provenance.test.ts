@@ -103,6 +103,7 @@ beforeAll(async () => {
     participantId: minerId,
     platformId: null,
     actorId: 'key_miner',
+    personId: 'key_miner',
     requestId: null,
   };
   const site = await mining.registerSite(minerCaller, {

@@ -55,6 +55,7 @@ export const caller = (
   participantId,
   platformId: platform,
   actorId,
+  personId: actorId,
   requestId: null,
 });
 export const supervisor = systemCaller('supervisor-test');

@@ -257,6 +257,7 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
       participantId: 'par_auditor',
       platformId: null,
       actorId: 'usr_auditor',
+      personId: 'usr_auditor',
       requestId: null,
     };
     const otherCompany: Caller = {
@@ -264,6 +265,7 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
       participantId: 'par_company9',
       platformId: 'par_platform1',
       actorId: 'usr_company9',
+      personId: 'usr_company9',
       requestId: null,
     };
     const code = (promise: Promise<unknown>) =>
