@@ -91,3 +91,22 @@ export { RULES } from './monitoring/rules';
 export type { Rule, RuleResult, MonitoringFacts, MonitoredTransfer } from './monitoring/rules';
 export { legalPersonsPayload } from './travel-rule/builders';
 export type { LegalPersonsTransfer } from './travel-rule/builders';
+export {
+  disclose,
+  discloseGate,
+  discloseError,
+  disclosureFor,
+  complianceStatus,
+  complianceSummary,
+  mayNotice,
+  withoutDetail,
+  COMPLIANCE_STATUSES,
+  UNDISCLOSED_DECIDER,
+} from './disclosure';
+export type {
+  DisclosureLevel,
+  ComplianceStatus,
+  DisclosedDecision,
+  GateVerdict,
+  ErrorForDisclosure,
+} from './disclosure';

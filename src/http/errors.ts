@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { discloseError } from '../compliance';
 import { AppError, type ErrorCode } from '../kernel';
 
 /**
@@ -90,13 +91,15 @@ export function errorHandler(
   if (error instanceof AppError) {
     const status = STATUS_BY_CODE[error.code];
     if (status >= 500) request.log.error({ err: error }, error.message);
-    void reply.status(status).send({
-      code: error.code,
-      message: error.message,
-      requestId,
-      ...(error.issues.length ? { issues: [...error.issues] } : {}),
-      ...(error.details ? { details: { ...error.details } } : {}),
-    } satisfies ErrorBody);
+    void reply.status(status).send(
+      withoutComplianceDetail(request, {
+        code: error.code,
+        message: error.message,
+        requestId,
+        ...(error.issues.length ? { issues: [...error.issues] } : {}),
+        ...(error.details ? { details: { ...error.details } } : {}),
+      } satisfies ErrorBody),
+    );
     return;
   }
   // Fastify's own client errors (malformed JSON, body too large, unsupported media type).
@@ -120,4 +123,14 @@ export function errorHandler(
     message: `internal error; quote request id ${requestId} to the operator`,
     requestId,
   } satisfies ErrorBody);
+}
+
+/**
+ * No tipping-off (FATF R.21): an error that says why compliance refused a transfer (the gate's
+ * reasons, rule, score, list entry) is told to a caller who may not read that detail (a company,
+ * a miner, an anonymous caller) as its status and reference only. Whatever a service puts in its
+ * message, the rule in src/compliance/disclosure.ts decides what leaves the server.
+ */
+export function withoutComplianceDetail(request: FastifyRequest, body: ErrorBody): ErrorBody {
+  return discloseError(request.caller, body);
 }

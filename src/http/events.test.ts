@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller, Role } from '../kernel';
-import { EventBus, visibleTo, type LiveEvent } from './events';
+import { disclosedTo, EventBus, visibleTo, type LiveEvent } from './events';
 
 const caller = (role: Role, participantId: string, platformId: string | null = null): Caller => ({
   role,
@@ -59,5 +59,29 @@ describe('live events scoping', () => {
     bus.publish('invoice', { id: 'inv_2' });
     expect(received).toHaveLength(1);
     expect(bus.subscribers).toBe(0);
+  });
+
+  it("keeps compliance's work on a company out of its stream, and reasons out of its payloads", () => {
+    const company = caller('company', 'cmp_a', 'plt_n');
+    const officer = caller('platform', 'plt_n', 'plt_n');
+    const audit = (action: string, entityType: string, extra: Record<string, unknown> = {}) => ({
+      ...event('cmp_a', 'plt_n'),
+      payload: { action, entityType, entityId: 'x_1', ...extra },
+    });
+    // FATF R.21: an alert raised or a case opened on the company is not the company's to know.
+    expect(disclosedTo(company, audit('alert.raised', 'alert'))).toBeNull();
+    expect(disclosedTo(company, audit('case.opened', 'case'))).toBeNull();
+    expect(disclosedTo(officer, audit('alert.raised', 'alert'))).not.toBeNull();
+    const withReasons = audit('payout.created', 'payout', {
+      reasons: ['MONITORING_HIT: 3 transfers … (structuring) (score 60)'],
+      monitoringScore: 60,
+    });
+    expect(disclosedTo(company, withReasons)?.payload).toEqual({
+      action: 'payout.created',
+      entityType: 'payout',
+      entityId: 'x_1',
+    });
+    expect(disclosedTo(officer, withReasons)?.payload).toMatchObject({ monitoringScore: 60 });
+    expect(disclosedTo(caller('company', 'cmp_b', 'plt_n'), withReasons)).toBeNull();
   });
 });

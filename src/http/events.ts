@@ -1,3 +1,4 @@
+import { mayNotice, withoutDetail } from '../compliance';
 import { seesEverything, type Caller } from '../kernel';
 
 /**
@@ -28,6 +29,19 @@ export function visibleTo(caller: Caller, event: LiveEvent): boolean {
     event.platformId !== null &&
     event.platformId === caller.participantId
   );
+}
+
+/**
+ * The event as the caller may receive it, or null: out of scope (`visibleTo`), or compliance's own
+ * work on the caller (an alert raised, a case opened, a screening hit: telling a company so is a
+ * tip-off, FATF R.21), and without any compliance detail in its payload for a caller who may not
+ * read it (src/compliance/disclosure.ts).
+ */
+export function disclosedTo(caller: Caller, event: LiveEvent): LiveEvent | null {
+  if (!visibleTo(caller, event)) return null;
+  const owner = { platformId: event.platformId ?? event.participantId };
+  if (!mayNotice(caller, { ...event.payload, topic: event.topic }, owner)) return null;
+  return { ...event, payload: withoutDetail(caller, event.payload, owner) };
 }
 
 export class EventBus {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { DecisionView } from '../../compliance';
+import { COMPLIANCE_STATUSES, disclose, type DecisionView } from '../../compliance';
+import type { Caller } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { commonErrors, idParam } from '../schemas';
@@ -28,12 +29,20 @@ const decisionSchema = z
     ),
     listSnapshotIds: z.array(z.string()),
     ruleVersions: z.array(z.string()),
-    monitoringScore: z.number(),
+    monitoringScore: z.number().nullable(),
     decidedAt: z.string(),
+    disclosure: z.enum(['detail', 'outcome']).meta({
+      description:
+        'detail: every reason, rule, score and list snapshot (platform officers of the client, supervisor, auditor); outcome: the status and reference only, the detail fields empty (the company: no tipping-off, FATF R.21)',
+    }),
+    status: z.enum(COMPLIANCE_STATUSES),
+    reference: z.string().meta({ description: 'what to quote to the platform about it' }),
   })
   .meta({ id: 'Decision' });
 
-function present(d: DecisionView) {
+/** A decision as the caller may read it (src/compliance/disclosure.ts decides what that is). */
+function present(caller: Caller, decision: DecisionView) {
+  const d = disclose(caller, decision);
   return {
     ...d,
     reviewedAt: d.reviewedAt?.toISOString() ?? null,
@@ -58,12 +67,13 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const q = request.query;
-      const list = await deps.services.compliance.decisions.list(callerOf(request), {
+      const caller = callerOf(request);
+      const list = await deps.services.compliance.decisions.list(caller, {
         ...(q.outcome ? { outcome: q.outcome } : {}),
         ...(q.transferId ? { transferId: q.transferId } : {}),
         pendingReview: q.pendingReview === 'true',
       });
-      return { decisions: list.map(present) };
+      return { decisions: list.map((d) => present(caller, d)) };
     },
   );
 
@@ -77,8 +87,13 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: decisionSchema, ...commonErrors },
       },
     },
-    async (request) =>
-      present(await deps.services.compliance.decisions.get(callerOf(request), request.params.id)),
+    async (request) => {
+      const caller = callerOf(request);
+      return present(
+        caller,
+        await deps.services.compliance.decisions.get(caller, request.params.id),
+      );
+    },
   );
 
   app.post(
@@ -97,13 +112,16 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: decisionSchema, ...commonErrors },
       },
     },
-    async (request) =>
-      present(
+    async (request) => {
+      const caller = callerOf(request, ['supervisor']);
+      return present(
+        caller,
         await deps.services.compliance.decisions.resolveReview(
-          callerOf(request, ['supervisor']),
+          caller,
           request.params.id,
           request.body,
         ),
-      ),
+      );
+    },
   );
 }

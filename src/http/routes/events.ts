@@ -3,7 +3,7 @@ import { asc, desc, gt } from 'drizzle-orm';
 import { auditEvents } from '../../audit';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { EventBus, visibleTo, type LiveEvent } from '../events';
+import { disclosedTo, EventBus, type LiveEvent } from '../events';
 import { commonErrors } from '../schemas';
 
 declare module 'fastify' {
@@ -126,7 +126,8 @@ export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
       raw.write(`retry: 3000\n: connected ${String(request.id)}\n\n`);
       streams.add(raw);
       const unsubscribe = bus.subscribe((event) => {
-        if (visibleTo(caller, event)) writeEvent(raw, event);
+        const shown = disclosedTo(caller, event);
+        if (shown) writeEvent(raw, shown);
       });
       const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
       heartbeat.unref();

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { COMPLIANCE_STATUSES, discloseGate } from '../../compliance';
+import type { Caller } from '../../kernel';
 import { INVOICE_STATUSES, type InvoiceView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
@@ -41,6 +43,12 @@ export const invoiceSchema = z
         payerAddress: z.string().nullable(),
         at: z.string(),
         resolution: z.enum(['allow', 'block']).nullable(),
+        disclosure: z.enum(['detail', 'outcome']).meta({
+          description:
+            'outcome: reasons empty and decidedBy "compliance" (the company: no tipping-off, FATF R.21)',
+        }),
+        status: z.enum(COMPLIANCE_STATUSES),
+        reference: z.string().meta({ description: 'what to quote to the platform about it' }),
       }),
     ),
     payments: z.array(
@@ -61,7 +69,8 @@ export const invoiceSchema = z
   })
   .meta({ id: 'Invoice' });
 
-export function presentInvoice(i: InvoiceView): z.infer<typeof invoiceSchema> {
+/** An invoice as the caller may read it: its gate decisions through compliance's disclosure rule. */
+export function presentInvoice(caller: Caller, i: InvoiceView): z.infer<typeof invoiceSchema> {
   return {
     ...i,
     additionalStatus: [...i.additionalStatus],
@@ -74,7 +83,7 @@ export function presentInvoice(i: InvoiceView): z.infer<typeof invoiceSchema> {
     createdAt: i.createdAt.toISOString(),
     updatedAt: i.updatedAt.toISOString(),
     payments: i.payments.map((p) => ({ ...p, valueSats: p.valueSats.toString() })),
-    gateDecisions: i.gateDecisions.map((d) => ({ ...d, reasons: [...d.reasons] })),
+    gateDecisions: i.gateDecisions.map((d) => discloseGate(caller, i, d, i.id)),
     travelRule: jsonObject(i.travelRule),
   };
 }
@@ -112,11 +121,9 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
       },
     },
     async (request, reply) => {
-      const created = await invoices.create(
-        callerOf(request, ['company', 'platform']),
-        request.body,
-      );
-      return reply.status(201).send(presentInvoice(created));
+      const caller = callerOf(request, ['company', 'platform']);
+      const created = await invoices.create(caller, request.body);
+      return reply.status(201).send(presentInvoice(caller, created));
     },
   );
 
@@ -133,14 +140,14 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: z.object({ invoices: z.array(invoiceSchema) }), ...commonErrors },
       },
     },
-    async (request) => ({
-      invoices: (
-        await invoices.list(callerOf(request), {
-          ...(request.query.status ? { status: request.query.status } : {}),
-          ...(request.query.contractId ? { contractId: request.query.contractId } : {}),
-        })
-      ).map(presentInvoice),
-    }),
+    async (request) => {
+      const caller = callerOf(request);
+      const list = await invoices.list(caller, {
+        ...(request.query.status ? { status: request.query.status } : {}),
+        ...(request.query.contractId ? { contractId: request.query.contractId } : {}),
+      });
+      return { invoices: list.map((i) => presentInvoice(caller, i)) };
+    },
   );
 
   app.get(
@@ -153,6 +160,9 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: invoiceSchema, ...commonErrors },
       },
     },
-    async (request) => presentInvoice(await invoices.get(callerOf(request), request.params.id)),
+    async (request) => {
+      const caller = callerOf(request);
+      return presentInvoice(caller, await invoices.get(caller, request.params.id));
+    },
   );
 }

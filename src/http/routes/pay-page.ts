@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatMoney, currency as parseCurrency } from '../../kernel';
+import { complianceStatus } from '../../compliance';
+import { AppError, formatMoney, currency as parseCurrency } from '../../kernel';
 import type { InvoiceView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { idParam } from '../schemas';
@@ -16,15 +17,26 @@ function escapeHtml(text: string): string {
   );
 }
 
+/**
+ * Whether the buyer may pay: not when compliance refused the invoice. The buyer is told only that
+ * it cannot be paid, never why (no tipping-off, FATF R.21: src/compliance/disclosure.ts), and is
+ * given no address to pay to.
+ */
+function payable(i: InvoiceView): boolean {
+  return complianceStatus(i.gateOutcome) !== 'refused';
+}
+
 function publicStatus(i: InvoiceView) {
+  const open = payable(i);
   return {
     id: i.id,
     status: i.status,
     additionalStatus: [...i.additionalStatus],
+    payable: open,
     amountBtc: i.amountBtc,
     amountSats: i.amountSats.toString(),
-    address: i.address,
-    paymentUri: i.paymentUri,
+    address: open ? i.address : '',
+    paymentUri: open ? i.paymentUri : '',
     fiat: `${formatMoney({ minor: i.fiatMinor, currency: parseCurrency(i.currency) })} ${i.currency}`,
     expiresAt: i.expiresAt.toISOString(),
     seenSats: i.seenSats.toString(),
@@ -82,6 +94,7 @@ footer{text-align:center;color:var(--muted);font-size:.8rem;margin-top:1rem}
  * text browser or a test reads what the code encodes.
  */
 export function renderPayPage(i: InvoiceView): string {
+  if (!payable(i)) return renderRefusedPage(i);
   const s = publicStatus(i);
   const id = escapeHtml(s.id);
   const uri = escapeHtml(s.paymentUri);
@@ -145,6 +158,29 @@ setTimeout(poll, 5000);
 </body></html>`;
 }
 
+/** A refused invoice: its id and amount, that it cannot be paid, and nothing of why. */
+function renderRefusedPage(i: InvoiceView): string {
+  const s = publicStatus(i);
+  const id = escapeHtml(s.id);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Invoice ${id}</title>
+<style>${PAGE_CSS}</style>
+</head><body>
+<main>
+<div class="card">
+<h1>Invoice</h1>
+<p class="id">${id}</p>
+<p class="amount" data-testid="amount">${escapeHtml(s.amountBtc)} BTC</p>
+<p class="fiat">${escapeHtml(s.fiat)}</p>
+<div class="status" id="status" role="status" data-status="refused"><span class="dot" aria-hidden="true"></span><span id="status-text">This invoice cannot be paid</span></div>
+<p class="muted">Do not send a payment. Contact the seller.</p>
+</div>
+<footer>Settled under a supervised scheme · Tradeclear</footer>
+</main>
+</body></html>`;
+}
+
 export function registerPayPageRoutes(app: TypedApp, deps: AppDeps): void {
   const invoices = deps.services.trade.invoices;
   const params = idParam('inv');
@@ -166,6 +202,9 @@ export function registerPayPageRoutes(app: TypedApp, deps: AppDeps): void {
             id: z.string(),
             status: z.string(),
             additionalStatus: z.array(z.string()),
+            payable: z.boolean().meta({
+              description: 'false when the invoice cannot be paid (address and URI then empty)',
+            }),
             amountBtc: z.string(),
             amountSats: z.string(),
             address: z.string(),
@@ -181,12 +220,20 @@ export function registerPayPageRoutes(app: TypedApp, deps: AppDeps): void {
     async (request) => publicStatus(await invoices.publicView(request.params.id)),
   );
 
+  /** No QR code to pay a refused invoice. */
+  const ensurePayable = async (id: string) => {
+    if (!payable(await invoices.publicView(id)))
+      throw new AppError('NOT_FOUND', `invoice ${id} cannot be paid`);
+  };
+
   app.get('/pay/:id/qr.svg', { schema: { hide: true, params } }, async (request, reply) => {
+    await ensurePayable(request.params.id);
     const svg = await invoices.qrCode(request.params.id, 'svg');
     return reply.type('image/svg+xml').send(svg);
   });
 
   app.get('/pay/:id/qr.png', { schema: { hide: true, params } }, async (request, reply) => {
+    await ensurePayable(request.params.id);
     const png = await invoices.qrCode(request.params.id, 'png');
     return reply.type('image/png').send(Buffer.from(png));
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AppError } from '../../kernel';
+import { COMPLIANCE_STATUSES, discloseGate } from '../../compliance';
+import { AppError, type Caller } from '../../kernel';
 import { PAYOUT_STATUSES, type BatchView, type PayoutView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
@@ -29,6 +30,12 @@ const payoutSchema = z
       decidedBy: z.string(),
       decisionId: z.string().nullable(),
       resolution: z.enum(['allow', 'block']).nullable(),
+      disclosure: z.enum(['detail', 'outcome']).meta({
+        description:
+          'outcome: reasons empty and decidedBy "compliance" (the company: no tipping-off, FATF R.21)',
+      }),
+      status: z.enum(COMPLIANCE_STATUSES),
+      reference: z.string().meta({ description: 'what to quote to the platform about it' }),
     }),
     batchId: z.string().nullable(),
     txid: z.string().nullable(),
@@ -64,14 +71,15 @@ const batchSchema = z
   })
   .meta({ id: 'PayoutBatch' });
 
-function presentPayout(p: PayoutView): z.infer<typeof payoutSchema> {
+/** A payout as the caller may read it: its gate verdict through compliance's disclosure rule. */
+function presentPayout(caller: Caller, p: PayoutView): z.infer<typeof payoutSchema> {
   return {
     ...p,
     amountSats: p.amountSats.toString(),
     fiatMinor: p.fiatMinor.toString(),
     feeShareSats: p.feeShareSats.toString(),
     approvals: p.approvals.map((a) => ({ actorId: a.actorId, at: a.at.toISOString() })),
-    gate: { ...p.gate, reasons: [...p.gate.reasons] },
+    gate: discloseGate(caller, p, p.gate, p.id),
     travelRule: jsonObject(p.travelRule),
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
@@ -112,14 +120,12 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 201: payoutSchema, ...commonErrors },
       },
     },
-    async (request, reply) =>
-      reply
+    async (request, reply) => {
+      const caller = callerOf(request, ['company', 'platform']);
+      return reply
         .status(201)
-        .send(
-          presentPayout(
-            await payouts.create(callerOf(request, ['company', 'platform']), request.body),
-          ),
-        ),
+        .send(presentPayout(caller, await payouts.create(caller, request.body)));
+    },
   );
 
   app.get(
@@ -132,14 +138,14 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: z.object({ payouts: z.array(payoutSchema) }), ...commonErrors },
       },
     },
-    async (request) => ({
-      payouts: (
-        await payouts.list(
-          callerOf(request),
-          request.query.status ? { status: request.query.status } : {},
-        )
-      ).map(presentPayout),
-    }),
+    async (request) => {
+      const caller = callerOf(request);
+      const list = await payouts.list(
+        caller,
+        request.query.status ? { status: request.query.status } : {},
+      );
+      return { payouts: list.map((p) => presentPayout(caller, p)) };
+    },
   );
 
   app.get(
@@ -152,7 +158,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: payoutSchema, ...commonErrors },
       },
     },
-    async (request) => presentPayout(await payouts.get(callerOf(request), request.params.id)),
+    async (request) => {
+      const caller = callerOf(request);
+      return presentPayout(caller, await payouts.get(caller, request.params.id));
+    },
   );
 
   app.post(
@@ -165,8 +174,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: payoutSchema, ...commonErrors },
       },
     },
-    async (request) =>
-      presentPayout(await payouts.approve(callerOf(request, ['platform']), request.params.id)),
+    async (request) => {
+      const caller = callerOf(request, ['platform']);
+      return presentPayout(caller, await payouts.approve(caller, request.params.id));
+    },
   );
 
   app.post(
@@ -179,8 +190,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: payoutSchema, ...commonErrors },
       },
     },
-    async (request) =>
-      presentPayout(await payouts.cancel(callerOf(request, WRITERS), request.params.id)),
+    async (request) => {
+      const caller = callerOf(request, WRITERS);
+      return presentPayout(caller, await payouts.cancel(caller, request.params.id));
+    },
   );
 
   app.post(

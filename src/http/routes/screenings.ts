@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { disclosureFor } from '../../compliance';
+import { AppError } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { commonErrors } from '../schemas';
@@ -32,7 +34,8 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['compliance'],
-        summary: 'Screen a name or an address against the active sanctions lists',
+        summary:
+          'Screen a name or an address against the active sanctions lists (compliance officers: platform, supervisor, auditor)',
         body: z.union([
           z
             .object({
@@ -48,6 +51,13 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request);
+      // A party must not probe the lists for the spelling that passes (no tipping-off): only
+      // those who may read compliance detail screen.
+      if (disclosureFor(caller) !== 'detail')
+        throw new AppError(
+          'FORBIDDEN',
+          `screening is for compliance officers (platform, supervisor, auditor); the caller's role is ${caller.role}`,
+        );
       const body = request.body;
       if ('address' in body)
         return deps.services.compliance.screening.screenAddress(caller, body.address);

@@ -4466,7 +4466,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Screen a name or an address against the active sanctions lists */
+    /** Screen a name or an address against the active sanctions lists (compliance officers: platform, supervisor, auditor) */
     post: {
       parameters: {
         query?: never;
@@ -8076,6 +8076,8 @@ export interface paths {
               id: string;
               status: string;
               additionalStatus: string[];
+              /** @description false when the invoice cannot be paid (address and URI then empty) */
+              payable: boolean;
               amountBtc: string;
               amountSats: string;
               address: string;
@@ -8508,8 +8510,17 @@ export interface components {
       }[];
       listSnapshotIds: string[];
       ruleVersions: string[];
-      monitoringScore: number;
+      monitoringScore: number | null;
       decidedAt: string;
+      /**
+       * @description detail: every reason, rule, score and list snapshot (platform officers of the client, supervisor, auditor); outcome: the status and reference only, the detail fields empty (the company: no tipping-off, FATF R.21)
+       * @enum {string}
+       */
+      disclosure: 'detail' | 'outcome';
+      /** @enum {string} */
+      status: 'allowed' | 'held for compliance review' | 'refused';
+      /** @description what to quote to the platform about it */
+      reference: string;
     };
     CaseInput: {
       id: string;
@@ -8645,6 +8656,15 @@ export interface components {
         payerAddress: string | null;
         at: string;
         resolution: ('allow' | 'block') | null;
+        /**
+         * @description outcome: reasons empty and decidedBy "compliance" (the company: no tipping-off, FATF R.21)
+         * @enum {string}
+         */
+        disclosure: 'detail' | 'outcome';
+        /** @enum {string} */
+        status: 'allowed' | 'held for compliance review' | 'refused';
+        /** @description what to quote to the platform about it */
+        reference: string;
       }[];
       payments: {
         txid: string;
@@ -8692,6 +8712,15 @@ export interface components {
         decidedBy: string;
         decisionId: string | null;
         resolution: ('allow' | 'block') | null;
+        /**
+         * @description outcome: reasons empty and decidedBy "compliance" (the company: no tipping-off, FATF R.21)
+         * @enum {string}
+         */
+        disclosure: 'detail' | 'outcome';
+        /** @enum {string} */
+        status: 'allowed' | 'held for compliance review' | 'refused';
+        /** @description what to quote to the platform about it */
+        reference: string;
       };
       batchId: string | null;
       txid: string | null;
@@ -9162,8 +9191,17 @@ export interface components {
       }[];
       listSnapshotIds: string[];
       ruleVersions: string[];
-      monitoringScore: number;
+      monitoringScore: number | null;
       decidedAt: string;
+      /**
+       * @description detail: every reason, rule, score and list snapshot (platform officers of the client, supervisor, auditor); outcome: the status and reference only, the detail fields empty (the company: no tipping-off, FATF R.21)
+       * @enum {string}
+       */
+      disclosure: 'detail' | 'outcome';
+      /** @enum {string} */
+      status: 'allowed' | 'held for compliance review' | 'refused';
+      /** @description what to quote to the platform about it */
+      reference: string;
     };
     Case: {
       id: string;
@@ -9299,6 +9337,15 @@ export interface components {
         payerAddress: string | null;
         at: string;
         resolution: ('allow' | 'block') | null;
+        /**
+         * @description outcome: reasons empty and decidedBy "compliance" (the company: no tipping-off, FATF R.21)
+         * @enum {string}
+         */
+        disclosure: 'detail' | 'outcome';
+        /** @enum {string} */
+        status: 'allowed' | 'held for compliance review' | 'refused';
+        /** @description what to quote to the platform about it */
+        reference: string;
       }[];
       payments: {
         txid: string;
@@ -9346,6 +9393,15 @@ export interface components {
         decidedBy: string;
         decisionId: string | null;
         resolution: ('allow' | 'block') | null;
+        /**
+         * @description outcome: reasons empty and decidedBy "compliance" (the company: no tipping-off, FATF R.21)
+         * @enum {string}
+         */
+        disclosure: 'detail' | 'outcome';
+        /** @enum {string} */
+        status: 'allowed' | 'held for compliance review' | 'refused';
+        /** @description what to quote to the platform about it */
+        reference: string;
       };
       batchId: string | null;
       txid: string | null;

@@ -32,6 +32,9 @@ import {
   Fact,
   NotAvailableDetail,
   StatusBadge,
+  ComplianceVerdict,
+  VerdictBadge,
+  worstVerdict,
   useContracts,
   useParticipants,
 } from './shared';
@@ -193,6 +196,14 @@ export function InvoicesPage() {
       ),
     },
     {
+      key: 'compliance',
+      header: 'Compliance',
+      value: (i) => worstVerdict(i.gateDecisions)?.status ?? 'allowed',
+      render: (i) => (
+        <VerdictBadge verdict={worstVerdict(i.gateDecisions) ?? { status: 'allowed' }} />
+      ),
+    },
+    {
       key: 'created',
       header: 'Created',
       value: (i) => i.createdAt,
@@ -268,6 +279,15 @@ export function InvoiceDetailPage() {
                     </Badge>
                   ))}
                 </Group>
+              </Fact>
+              <Fact label="Compliance">
+                <Stack gap="xs">
+                  {i.gateDecisions.length === 0
+                    ? 'not yet screened'
+                    : i.gateDecisions.map((d) => (
+                        <ComplianceVerdict key={`${d.subject}-${d.at}`} verdict={d} />
+                      ))}
+                </Stack>
               </Fact>
               <Fact label="Amount">
                 <Text fw={700}>{formatBtc(i.amountSats)}</Text>

@@ -5,7 +5,6 @@ import {
   Button,
   Code,
   Group,
-  List,
   Paper,
   Select,
   SimpleGrid,
@@ -32,6 +31,8 @@ import {
   NotAvailableDetail,
   platformOf,
   StatusBadge,
+  ComplianceVerdict,
+  VerdictBadge,
   useContracts,
   useParticipants,
 } from './shared';
@@ -274,6 +275,12 @@ export function PayoutsPage() {
       render: (p) => <StatusBadge status={p.status} />,
     },
     {
+      key: 'compliance',
+      header: 'Compliance',
+      value: (p) => p.gate.status,
+      render: (p) => <VerdictBadge verdict={p.gate} />,
+    },
+    {
       key: 'approvals',
       header: 'Approvals',
       value: (p) => `${p.approvals.length}/${p.requiredApprovals}`,
@@ -387,15 +394,8 @@ export function PayoutDetailPage() {
             <Fact label="Transaction">
               {p.txid ? <Copyable value={p.txid} label="transaction id" /> : 'not broadcast'}
             </Fact>
-            <Fact label="Gate decision">
-              <StatusBadge status={p.gate.resolution ?? p.gate.outcome} />
-              {p.gate.reasons.length > 0 && (
-                <List size="sm" mt={4}>
-                  {p.gate.reasons.map((reason) => (
-                    <List.Item key={reason}>{reason}</List.Item>
-                  ))}
-                </List>
-              )}
+            <Fact label="Compliance">
+              <ComplianceVerdict verdict={p.gate} />
             </Fact>
           </Table.Tbody>
         </Table>

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Badge, Button, Code, CopyButton, Group, Table, Text } from '@mantine/core';
+import { Badge, Button, Code, CopyButton, Group, List, Stack, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
 import type { components } from '../../api/schema';
@@ -39,6 +39,63 @@ export function StatusBadge({ status }: { status: string }) {
       {status}
     </Badge>
   );
+}
+
+/** The gate verdict of an invoice or payout, as the server disclosed it to the caller. */
+export interface Verdict {
+  status: 'allowed' | 'held for compliance review' | 'refused';
+  reference: string;
+  reasons: string[];
+  disclosure: 'detail' | 'outcome';
+}
+
+const VERDICT_COLOR: Record<Verdict['status'], string> = {
+  allowed: 'green',
+  'held for compliance review': 'orange',
+  refused: 'red',
+};
+
+export function VerdictBadge({ verdict }: { verdict: Pick<Verdict, 'status'> }) {
+  return (
+    <Badge variant="light" color={VERDICT_COLOR[verdict.status]}>
+      {verdict.status}
+    </Badge>
+  );
+}
+
+/**
+ * The compliance verdict: its status, the reference to quote and, for the platform's officers,
+ * the supervisor and the auditor, its reasons. A company is told the status and the reference
+ * only (no tipping-off, FATF R.21); the server leaves the reasons out for it.
+ */
+export function ComplianceVerdict({ verdict }: { verdict: Verdict }) {
+  return (
+    <Stack gap={4}>
+      <Group gap="xs">
+        <VerdictBadge verdict={verdict} />
+        {verdict.status !== 'allowed' && (
+          <Text size="sm">
+            reference <Code>{verdict.reference}</Code>
+          </Text>
+        )}
+      </Group>
+      {verdict.disclosure === 'detail' && verdict.reasons.length > 0 && (
+        <List size="sm" aria-label="Reasons">
+          {verdict.reasons.map((reason) => (
+            <List.Item key={reason}>{reason}</List.Item>
+          ))}
+        </List>
+      )}
+    </Stack>
+  );
+}
+
+/** The worst of an invoice's gate verdicts (the one that decides what the invoice may do). */
+export function worstVerdict<T extends Verdict>(verdicts: readonly T[]): T | null {
+  const rank = { allowed: 0, 'held for compliance review': 1, refused: 2 } as const;
+  let worst: T | null = null;
+  for (const v of verdicts) if (!worst || rank[v.status] > rank[worst.status]) worst = v;
+  return worst;
 }
 
 /** A contract's amount in its unit: sats for fixed-BTC contracts, minor units of the currency otherwise. */
