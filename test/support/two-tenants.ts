@@ -69,8 +69,8 @@ export interface TwoTenants {
   };
   /** A username and password of an officer of B (a login session exists for it). */
   readonly userB: { username: string; password: string; sessionCookie: string };
-  /** A fresh contract of B in the given state (export for invoices, import for payouts). */
-  contract(state: ContractState, direction?: 'export' | 'import'): Promise<string>;
+  /** A fresh contract of B (or `of`) in the given state (export for invoices, import for payouts). */
+  contract(state: ContractState, direction?: 'export' | 'import', of?: Tenant): Promise<string>;
   /** A fresh open invoice of B. */
   invoice(): Promise<string>;
   /** A fresh payout of B awaiting approval (approved: awaiting its batch). */
@@ -79,6 +79,8 @@ export interface TwoTenants {
   readonly batchId: string;
   /** A fresh API key of B's platform. */
   keyOfB(): Promise<Key>;
+  /** A fresh API key, created directly through the service. */
+  keyFor(role: Role, participantId: string, platformId: string | null): Promise<Key>;
   /** The next unused regtest address (for bodies that register one). */
   freshAddress(): string;
   /** A fingerprint of every table, by table name (what any write would change). */
@@ -256,18 +258,22 @@ export async function openTwoTenants(driver: 'pglite' | 'postgres'): Promise<Two
     active: ['submit', 'approve', 'activate'],
     disputed: ['submit', 'approve', 'activate', 'dispute'],
   };
-  const contract = async (state: ContractState, direction: 'export' | 'import' = 'import') => {
+  const contract = async (
+    state: ContractState,
+    direction: 'export' | 'import' = 'import',
+    of: Tenant = B,
+  ) => {
     const body =
       direction === 'export'
         ? {
-            counterpartyId: B.buyerId,
+            counterpartyId: of.buyerId,
             direction,
             amount: '50000.00',
             pricingMode: 'fiat',
             schedule: [{ dueDate: '2026-09-01', amount: '50000.00' }],
           }
         : {
-            counterpartyId: B.supplierId,
+            counterpartyId: of.supplierId,
             direction,
             amount: '6000.00',
             pricingMode: 'fixedBtc',
@@ -276,8 +282,8 @@ export async function openTwoTenants(driver: 'pglite' | 'postgres'): Promise<Two
           };
     const id = String(
       (
-        await call('POST', '/v1/contracts', B.officer, {
-          companyId: B.companyId,
+        await call('POST', '/v1/contracts', of.officer, {
+          companyId: of.companyId,
           goodsDescription: 'Green coffee, 18 t',
           hsCode: '090111',
           incoterm: 'FOB',
@@ -288,7 +294,7 @@ export async function openTwoTenants(driver: 'pglite' | 'postgres'): Promise<Two
     );
     for (const action of steps[state]) {
       // The maker submits; the second officer approves and activates (four eyes).
-      const by = action === 'submit' || action === 'dispute' ? B.officer : B.checker;
+      const by = action === 'submit' || action === 'dispute' ? of.officer : of.checker;
       await call('POST', `/v1/contracts/${id}/${action}`, by);
     }
     return id;
@@ -433,6 +439,7 @@ export async function openTwoTenants(driver: 'pglite' | 'postgres'): Promise<Two
     payout,
     batchId,
     keyOfB: () => key('platform', B.platformId, B.platformId),
+    keyFor: key,
     freshAddress,
     snapshot: async () =>
       new Map(rowsOf(await db.orm.execute(fingerprint)).map((r) => [String(r.t), String(r.h)])),
