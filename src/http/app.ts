@@ -22,6 +22,8 @@ import type { Database } from '../db';
 import type { Services } from '../services';
 import { authenticate } from './auth';
 import { errorHandler } from './errors';
+import { BODY_LIMIT_BYTES, registerInputChecks } from './input';
+import { REDACTED_LOG_PATHS, safeLoggerOptions } from './log-safety';
 import { registerSystemRoutes } from './routes/system';
 import { registerAuditRoutes } from './routes/audit';
 import { registerKeyRoutes } from './routes/keys';
@@ -65,31 +67,24 @@ export type TypedApp = FastifyInstance<
 >;
 
 /** Headers and fields the logs never show. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.token',
-  '*.secret',
-];
+export const REDACTED_PATHS = REDACTED_LOG_PATHS;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: deps.config.LOG_LEVEL,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      ...safeLoggerOptions(),
       ...(deps.logStream ? { stream: deps.logStream } : {}),
     },
     genReqId: () => newId('request'),
     requestIdHeader: false,
-    bodyLimit: 1_048_576,
+    bodyLimit: BODY_LIMIT_BYTES,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.decorateRequest('caller', null);
+  registerInputChecks(app);
 
   await app.register(cookie);
   app.addHook('onRequest', async (request, reply) => {

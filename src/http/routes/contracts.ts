@@ -8,11 +8,10 @@ import {
 } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, satsString } from '../schemas';
 
 /** Trade contracts (draft → submitted → approved → active → settled / cancelled / disputed) and trade settings. */
 
-const satsString = z.string().regex(/^\d+$/, 'must be an integer number of sats as a string');
 
 const contractSchema = z
   .object({
