@@ -12,7 +12,6 @@ import { commonErrors, idParam, satsString } from '../schemas';
 
 /** Trade contracts (draft → submitted → approved → active → settled / cancelled / disputed) and trade settings. */
 
-
 const contractSchema = z
   .object({
     id: z.string(),
@@ -281,9 +280,10 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
             }
           : {}),
       };
-      return presentSettings(
-        await trade.updateSettings(callerOf(request, WRITERS), request.params.platformId, patch),
-      );
+      const caller = callerOf(request, WRITERS);
+      // Webhooks go to public https endpoints only (SSRF); checked again at each delivery.
+      if (body.webhookUrl) await trade.webhooks.checkUrl(body.webhookUrl);
+      return presentSettings(await trade.updateSettings(caller, request.params.platformId, patch));
     },
   );
 }
