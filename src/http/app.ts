@@ -17,7 +17,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { newId, type Clock, type Config } from '../kernel';
+import { newId, publicDevelopmentSecrets, type Clock, type Config } from '../kernel';
 import type { Database } from '../db';
 import type { Services } from '../services';
 import { authenticate } from './auth';
@@ -85,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.decorateRequest('caller', null);
   registerInputChecks(app);
+  warnAboutDevelopmentSecrets(app, deps.config);
 
   await app.register(cookie);
   app.addHook('onRequest', async (request, reply) => {
@@ -158,4 +159,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   typed.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await registerWebApp(app);
   return app;
+}
+
+/**
+ * One warning per public development secret in use (simnet's SECRETS_KEY and signer
+ * passphrase): right for a demo, wrong for anything real. NODE_ENV=production refuses them
+ * earlier, in loadConfig.
+ */
+function warnAboutDevelopmentSecrets(app: FastifyInstance, config: Config): void {
+  for (const found of publicDevelopmentSecrets(config)) {
+    app.log.warn(
+      { setting: found.setting },
+      `public development secret in use: ${found.setting} ${found.why}`,
+    );
+  }
 }
