@@ -85,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.decorateRequest('caller', null);
   registerInputChecks(app);
+  trackRoutes(app);
   warnAboutDevelopmentSecrets(app, deps.config);
 
   await app.register(cookie);
@@ -173,4 +174,20 @@ function warnAboutDevelopmentSecrets(app: FastifyInstance, config: Config): void
       `public development secret in use: ${found.setting} ${found.why}`,
     );
   }
+}
+
+const routeTables = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+
+/** Every route the app registered (method and URL pattern), hidden ones included. */
+export function registeredRoutes(app: FastifyInstance): readonly { method: string; url: string }[] {
+  return routeTables.get(app) ?? [];
+}
+
+/** Records each route as it is added, so checks over "every route" cover routes added later. */
+function trackRoutes(app: FastifyInstance): void {
+  const table: { method: string; url: string }[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) table.push({ method, url: route.url });
+  });
 }

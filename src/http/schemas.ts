@@ -34,6 +34,7 @@ export function jsonObject(value: unknown): Record<string, unknown> | null {
 export const satsString = z
   .string()
   .regex(/^\d{1,16}$/, 'must be an integer number of sats as a string')
-  .refine((value) => BigInt(value) <= MAX_MONEY, {
+  // zod runs every check even after the pattern failed: only digits are parsed here.
+  .refine((value) => !/^\d{1,16}$/.test(value) || BigInt(value) <= MAX_MONEY, {
     message: `must be at most ${MAX_MONEY} sats (the 21 million BTC supply)`,
   });
