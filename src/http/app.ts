@@ -17,11 +17,13 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { newId, type Clock, type Config } from '../kernel';
+import { newId, publicDevelopmentSecrets, type Clock, type Config } from '../kernel';
 import type { Database } from '../db';
 import type { Services } from '../services';
 import { authenticate } from './auth';
 import { errorHandler } from './errors';
+import { BODY_LIMIT_BYTES, registerInputChecks } from './input';
+import { REDACTED_LOG_PATHS, safeLoggerOptions } from './log-safety';
 import { registerSystemRoutes } from './routes/system';
 import { registerAuditRoutes } from './routes/audit';
 import { registerKeyRoutes } from './routes/keys';
@@ -65,31 +67,26 @@ export type TypedApp = FastifyInstance<
 >;
 
 /** Headers and fields the logs never show. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.token',
-  '*.secret',
-];
+export const REDACTED_PATHS = REDACTED_LOG_PATHS;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: deps.config.LOG_LEVEL,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      ...safeLoggerOptions(),
       ...(deps.logStream ? { stream: deps.logStream } : {}),
     },
     genReqId: () => newId('request'),
     requestIdHeader: false,
-    bodyLimit: 1_048_576,
+    bodyLimit: BODY_LIMIT_BYTES,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.decorateRequest('caller', null);
+  registerInputChecks(app);
+  trackRoutes(app);
+  warnAboutDevelopmentSecrets(app, deps.config);
 
   await app.register(cookie);
   app.addHook('onRequest', async (request, reply) => {
@@ -163,4 +160,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   typed.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await registerWebApp(app);
   return app;
+}
+
+/**
+ * One warning per public development secret in use (simnet's SECRETS_KEY and signer
+ * passphrase): right for a demo, wrong for anything real. NODE_ENV=production refuses them
+ * earlier, in loadConfig.
+ */
+function warnAboutDevelopmentSecrets(app: FastifyInstance, config: Config): void {
+  for (const found of publicDevelopmentSecrets(config)) {
+    app.log.warn(
+      { setting: found.setting },
+      `public development secret in use: ${found.setting} ${found.why}`,
+    );
+  }
+}
+
+const routeTables = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+
+/** Every route the app registered (method and URL pattern), hidden ones included. */
+export function registeredRoutes(app: FastifyInstance): readonly { method: string; url: string }[] {
+  return routeTables.get(app) ?? [];
+}
+
+/** Records each route as it is added, so checks over "every route" cover routes added later. */
+function trackRoutes(app: FastifyInstance): void {
+  const table: { method: string; url: string }[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) table.push({ method, url: route.url });
+  });
 }

@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { discloseError } from '../compliance';
 import { AppError, type ErrorCode } from '../kernel';
+import { BODY_LIMIT_BYTES } from './input';
 
 /**
  * The one place where an error code becomes an HTTP status. The `satisfies` makes the
@@ -17,6 +18,8 @@ export const STATUS_BY_CODE = {
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_READY: 503,
   AUDIT_CHAIN_BROKEN: 409,
   INVALID_ADDRESS: 400,
@@ -104,17 +107,24 @@ export function errorHandler(
   }
   // Fastify's own client errors (malformed JSON, body too large, unsupported media type).
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-    const code =
+    const code: ErrorCode =
       error.statusCode === 429
         ? 'RATE_LIMITED'
         : error.statusCode === 401
           ? 'UNAUTHENTICATED'
           : error.statusCode === 404
             ? 'NOT_FOUND'
-            : 'VALIDATION_FAILED';
-    void reply
-      .status(error.statusCode)
-      .send({ code, message: error.message, requestId } satisfies ErrorBody);
+            : error.statusCode === 413
+              ? 'PAYLOAD_TOO_LARGE'
+              : error.statusCode === 415
+                ? 'UNSUPPORTED_MEDIA_TYPE'
+                : 'VALIDATION_FAILED';
+    const message =
+      code === 'PAYLOAD_TOO_LARGE'
+        ? `the request body is larger than the ${BODY_LIMIT_BYTES}-byte limit`
+        : error.message;
+    // The status is the code's, so a client sees one status per code.
+    void reply.status(STATUS_BY_CODE[code]).send({ code, message, requestId } satisfies ErrorBody);
     return;
   }
   request.log.error({ err: error }, 'unhandled error');

@@ -1,4 +1,4 @@
-export { buildApp, REDACTED_PATHS } from './app';
+export { buildApp, registeredRoutes, REDACTED_PATHS } from './app';
 export type { AppDeps, App, TypedApp } from './app';
 export { STATUS_BY_CODE, errorResponseSchema } from './errors';
 export { callerOf, WRITERS } from './auth';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_MONEY } from '../kernel';
 import { errorResponseSchema } from './errors';
 
 /** Error responses every authenticated route can give, for the OpenAPI document. */
@@ -25,3 +26,15 @@ export function jsonObject(value: unknown): Record<string, unknown> | null {
     ? { ...(value as Record<string, unknown>) }
     : null;
 }
+
+/**
+ * An amount of sats (or a fee rate in sat/kvB) as a decimal string, at most the 21 million BTC
+ * supply: a larger value is no amount, and one past 2^63 would not even fit the bigint column.
+ */
+export const satsString = z
+  .string()
+  .regex(/^\d{1,16}$/, 'must be an integer number of sats as a string')
+  // zod runs every check even after the pattern failed: only digits are parsed here.
+  .refine((value) => !/^\d{1,16}$/.test(value) || BigInt(value) <= MAX_MONEY, {
+    message: `must be at most ${MAX_MONEY} sats (the 21 million BTC supply)`,
+  });

@@ -1,5 +1,51 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from './errors';
+
+/**
+ * The SECRETS_KEY used on CHAIN=simnet when none is set, in base64: derived from a public label,
+ * so it protects nothing (src/trade/secrets.ts seals with it). Known here so that the
+ * configuration can tell when it is in use.
+ */
+export const SIMNET_SECRETS_KEY_BASE64 = createHash('sha256')
+  .update('tradeclear simnet development secrets key (public, not for production)')
+  .digest('base64');
+
+/** A setting that holds, or leaves in force, a key or passphrase published in the source. */
+export interface PublicDevelopmentSecret {
+  readonly setting: string;
+  readonly why: string;
+}
+
+/**
+ * The secrets and signer keys that are the public development ones under `config`: stored
+ * secrets sealed with the simnet SECRETS_KEY, and (on simnet) platforms' local signer keys
+ * sealed with the fixed demo passphrase. Fine for a demo; with NODE_ENV=production the start is
+ * refused, and otherwise warned about.
+ */
+export function publicDevelopmentSecrets(
+  config: Pick<Config, 'CHAIN' | 'SECRETS_KEY'>,
+): PublicDevelopmentSecret[] {
+  const found: PublicDevelopmentSecret[] = [];
+  if (config.SECRETS_KEY === SIMNET_SECRETS_KEY_BASE64) {
+    found.push({
+      setting: 'SECRETS_KEY',
+      why: 'is the public development key from the source; set 32 random bytes of your own',
+    });
+  } else if (!config.SECRETS_KEY && config.CHAIN === 'simnet') {
+    found.push({
+      setting: 'SECRETS_KEY',
+      why: 'is unset, so stored secrets are sealed with the public development key; set 32 random bytes (`openssl rand -base64 32`)',
+    });
+  }
+  if (config.CHAIN === 'simnet') {
+    found.push({
+      setting: 'CHAIN',
+      why: 'is simnet, whose platforms sign with local keys sealed under a public demo passphrase; use CHAIN=bitcoind or esplora with an external signer',
+    });
+  }
+  return found;
+}
 
 /** Bitcoin networks. Always explicit: nothing in Tradeclear defaults to mainnet. */
 export const NETWORK_NAMES = ['mainnet', 'testnet', 'signet', 'regtest'] as const;
@@ -71,6 +117,16 @@ export const configSchema = z
         path: ['NETWORK'],
         message: `is required when CHAIN=${value.CHAIN}`,
       });
+    }
+    if (value.NODE_ENV === 'production') {
+      // A production start on keys anyone can read is refused, naming the setting to change.
+      for (const found of publicDevelopmentSecrets(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [found.setting],
+          message: `${found.why} (refused with NODE_ENV=production)`,
+        });
+      }
     }
     if (value.CHAIN === 'simnet' && value.NETWORK && value.NETWORK !== 'regtest') {
       ctx.addIssue({

@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   CONFLICT: 'The request conflicts with the current state of the resource.',
   RATE_LIMITED: 'Too many requests; retry later.',
   INTERNAL: 'An unexpected error; the request id identifies it in the logs.',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than the API accepts.',
+  UNSUPPORTED_MEDIA_TYPE: 'The request body has a content type the endpoint does not accept.',
   NOT_READY: 'A dependency (database, migrations) is not ready.',
   AUDIT_CHAIN_BROKEN: 'The audit log hash chain does not verify.',
   // bitcoin / chain

@@ -21,8 +21,17 @@ export function sats(value: bigint | number | string, field = 'amount'): Sats {
       throw invalid(field, `must be an integer number of sats, got ${value}`);
     parsed = BigInt(value);
   } else {
-    if (!/^-?\d+$/.test(value))
-      throw invalid(field, `must be an integer number of sats, got "${value}"`);
+    // MAX_MONEY has 16 digits: a longer string is out of range before it is parsed (and a
+    // megabyte of digits is not turned into a bigint only to be refused).
+    if (!/^-?\d{1,20}$/.test(value)) {
+      const shown = value.length > 24 ? `${value.slice(0, 24)}…` : value;
+      throw invalid(
+        field,
+        /^-?\d+$/.test(value)
+          ? `must be between 0 and ${MAX_MONEY} sats, got ${shown}`
+          : `must be an integer number of sats, got "${shown}"`,
+      );
+    }
     parsed = BigInt(value);
   }
   if (parsed < 0n || parsed > MAX_MONEY) {

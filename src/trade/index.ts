@@ -47,12 +47,20 @@ export type { SealedSeed, SignerProvider } from './signer';
 export {
   WebhookDeliverer,
   backoffSeconds,
-  fetchPoster,
+  pinnedPoster,
+  WEBHOOK_TARGET_REFUSED,
   signWebhook,
   SIGNATURE_HEADER,
   MAX_ATTEMPTS,
 } from './webhooks';
 export type { DeliveryLogger, DeliveryView, WebhookPoster } from './webhooks';
+export {
+  checkWebhookUrl,
+  isPublicAddress,
+  resolveWebhookTarget,
+  systemResolver,
+} from './webhook-target';
+export type { HostResolver, WebhookTarget, WebhookTargetPolicy } from './webhook-target';
 export { SecretBox, SIMNET_SECRETS_KEY, isSealed } from './secrets';
 export type { WebhookEvent } from './outbox';
 export type { ChainBlock, ChainOutput, ChainTransaction } from './chain';

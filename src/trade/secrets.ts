@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { AppError, type Config } from '../kernel';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { AppError, SIMNET_SECRETS_KEY_BASE64, type Config } from '../kernel';
 
 /**
  * Secrets the platform must read back (webhook signing secrets), encrypted at rest with
@@ -19,9 +19,7 @@ const SEALED_PATTERN = /^v1:([A-Za-z0-9+/]{16}):([A-Za-z0-9+/]{22,}={0,2})$/;
  * protects nothing. Simnet is the demo and development chain; every other chain needs
  * SECRETS_KEY to store a secret.
  */
-export const SIMNET_SECRETS_KEY = createHash('sha256')
-  .update('tradeclear simnet development secrets key (public, not for production)')
-  .digest();
+export const SIMNET_SECRETS_KEY: Uint8Array = Buffer.from(SIMNET_SECRETS_KEY_BASE64, 'base64');
 
 /** True when `stored` has the sealed format (anything else is a legacy plain-text value). */
 export function isSealed(stored: string): boolean {

@@ -29,7 +29,13 @@ import {
 } from './settings';
 import { SealedKeySignerProvider, type SignerProvider } from './signer';
 import { SecretBox } from './secrets';
-import { fetchPoster, WebhookDeliverer, type DeliveryLogger, type WebhookPoster } from './webhooks';
+import {
+  pinnedPoster,
+  WebhookDeliverer,
+  type DeliveryLogger,
+  type WebhookPoster,
+} from './webhooks';
+import type { HostResolver } from './webhook-target';
 
 /**
  * The address a previous output paid (an input of a paying transaction), read from the chain:
@@ -101,6 +107,8 @@ export interface TradePorts {
   /** Passphrase for locally sealed signer keys (simnet and demos). */
   readonly signerPassphrase?: () => string | null;
   readonly webhookPoster?: WebhookPoster;
+  /** Resolves webhook hosts for the SSRF check (the system resolver by default). */
+  readonly webhookResolver?: HostResolver;
   /** Seals webhook secrets at rest (SecretBox.fromConfig); without it none can be stored. */
   readonly secrets?: SecretBox;
   readonly webhookLogger?: DeliveryLogger;
@@ -156,7 +164,10 @@ export class TradeService {
     this.webhooks = new WebhookDeliverer({
       db: ports.db,
       clock: ports.clock,
-      poster: ports.webhookPoster ?? fetchPoster,
+      poster: ports.webhookPoster ?? pinnedPoster,
+      // Plain http webhooks on regtest only (simnet is regtest): see WebhookTargetPolicy.
+      allowPlainHttp: ports.network === 'regtest',
+      ...(ports.webhookResolver ? { resolve: ports.webhookResolver } : {}),
       secrets: this.#secrets,
       ...(ports.webhookLogger ? { logger: ports.webhookLogger } : {}),
     });

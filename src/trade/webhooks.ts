@@ -1,28 +1,75 @@
 import { createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { and, asc, desc, eq, isNull, lte } from 'drizzle-orm';
 import { scopeTo, type Database } from '../db';
-import type { Caller, Clock } from '../kernel';
+import { AppError, type Caller, type Clock } from '../kernel';
 import { tradeWebhookOutbox } from './schema';
 import type { SecretBox } from './secrets';
 import { loadSettings, openWebhookSecret } from './settings';
+import {
+  checkWebhookUrl,
+  resolveWebhookTarget,
+  systemResolver,
+  type HostResolver,
+  type WebhookTarget,
+  type WebhookTargetPolicy,
+} from './webhook-target';
 
-/** The HTTP POST port, so tests and the deliverer need no network. */
+/**
+ * The HTTP POST port, so tests and the deliverer need no network. `address` is where the
+ * connection must go: the address resolveWebhookTarget checked for the URL's host.
+ */
 export type WebhookPoster = (
   url: string,
-  init: { headers: Record<string, string>; body: string },
+  init: { headers: Record<string, string>; body: string; address: string; family: 4 | 6 },
 ) => Promise<{ status: number }>;
 
-export const fetchPoster: WebhookPoster = async (url, init) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: init.headers,
-    body: init.body,
-    signal: AbortSignal.timeout(10_000),
+const POST_TIMEOUT_MS = 10_000;
+
+/**
+ * POSTs over node's http/https with the connection pinned to the checked address (the host
+ * name still goes in the Host header and TLS server name, so the certificate is verified for
+ * it). Redirects are not followed: a public endpoint cannot bounce the request inward.
+ */
+export const pinnedPoster: WebhookPoster = (url, init) => {
+  const target = new URL(url);
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const pinned: LookupFunction = (_hostname, options, callback) => {
+    if (options.all) callback(null, [{ address: init.address, family: init.family }]);
+    else callback(null, init.address, init.family);
+  };
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      target,
+      {
+        method: 'POST',
+        headers: { ...init.headers, 'content-length': Buffer.byteLength(init.body) },
+        lookup: pinned,
+        timeout: POST_TIMEOUT_MS,
+      },
+      (response) => {
+        // Only the status is used; the body is drained and dropped.
+        response.resume();
+        resolve({ status: response.statusCode ?? 0 });
+      },
+    );
+    outgoing.on('timeout', () =>
+      outgoing.destroy(new Error('the endpoint did not answer in time')),
+    );
+    outgoing.on('error', (error: NodeJS.ErrnoException) =>
+      // The error code only: a message may name addresses and ports.
+      reject(new Error(`request failed${error.code ? ` (${error.code})` : ''}`)),
+    );
+    outgoing.end(init.body);
   });
-  return { status: response.status };
 };
 
 export const SIGNATURE_HEADER = 'x-tradeclear-signature';
+/** The reason a delivery to a refused URL fails with (the same for every refused address). */
+export const WEBHOOK_TARGET_REFUSED =
+  'refused: the webhook URL must be https and resolve to public addresses only; set a public endpoint';
 export const MAX_ATTEMPTS = 8;
 
 /**
@@ -70,8 +117,27 @@ export class WebhookDeliverer {
       /** Opens the platforms' sealed webhook secrets. */
       secrets: SecretBox;
       logger?: DeliveryLogger;
+      /** Resolves webhook hosts (the system resolver by default). */
+      resolve?: HostResolver;
+      /** Plain http endpoints allowed (regtest only; see WebhookTargetPolicy). */
+      allowPlainHttp?: boolean;
     },
   ) {}
+
+  get #policy(): WebhookTargetPolicy {
+    return {
+      allowPlainHttp: this.ports.allowPlainHttp ?? false,
+      resolve: this.ports.resolve ?? systemResolver,
+    };
+  }
+
+  /**
+   * Refuses (VALIDATION_FAILED naming webhookUrl) a URL deliveries may not go to: not https,
+   * or a host that is or resolves to a non-public address. The settings route calls it.
+   */
+  checkUrl(url: string): Promise<void> {
+    return checkWebhookUrl(url, this.#policy);
+  }
 
   async drain(limit = 100): Promise<{ delivered: number; failed: number; pending: number }> {
     const { db, clock, poster, secrets } = this.ports;
@@ -123,13 +189,38 @@ export class WebhookDeliverer {
         failed++;
         continue;
       }
+      // Checked again now, on what DNS says now: the URL was checked when it was set, but a
+      // name can since point elsewhere, and rows written before the check existed were not.
+      let target: WebhookTarget | null = null;
+      let error: string | null = null;
+      try {
+        target = await resolveWebhookTarget(settings.webhookUrl, this.#policy);
+      } catch (caught) {
+        if (caught instanceof AppError) {
+          // Refused: the same words whatever the address was, so the log tells nothing about
+          // the network behind the server. Not retried.
+          (this.ports.logger ?? stderrLogger).error(
+            { platformId: row.platformId, deliveryId: row.id, event: row.event },
+            'webhook delivery refused: the URL does not resolve to a public address',
+          );
+          await db.orm
+            .update(tradeWebhookOutbox)
+            .set({ failedAt: now, lastStatus: null, lastError: WEBHOOK_TARGET_REFUSED })
+            .where(eq(tradeWebhookOutbox.id, row.id));
+          failed++;
+          continue;
+        }
+        error = 'the webhook host does not resolve';
+      }
       const body = JSON.stringify(row.payload);
       const timestamp = Math.floor(now.getTime() / 1000);
       let status: number | null = null;
-      let error: string | null = null;
       try {
+        if (!target) throw new Error(error ?? 'the webhook host does not resolve');
         status = (
-          await poster(settings.webhookUrl, {
+          await poster(target.url.href, {
+            address: target.address,
+            family: target.family,
             headers: {
               'content-type': 'application/json',
               [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),

@@ -8,11 +8,9 @@ import {
 } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, satsString } from '../schemas';
 
 /** Trade contracts (draft → submitted → approved → active → settled / cancelled / disputed) and trade settings. */
-
-const satsString = z.string().regex(/^\d+$/, 'must be an integer number of sats as a string');
 
 const contractSchema = z
   .object({
@@ -282,9 +280,10 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
             }
           : {}),
       };
-      return presentSettings(
-        await trade.updateSettings(callerOf(request, WRITERS), request.params.platformId, patch),
-      );
+      const caller = callerOf(request, WRITERS);
+      // Webhooks go to public https endpoints only (SSRF); checked again at each delivery.
+      if (body.webhookUrl) await trade.webhooks.checkUrl(body.webhookUrl);
+      return presentSettings(await trade.updateSettings(caller, request.params.platformId, patch));
     },
   );
 }
