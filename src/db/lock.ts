@@ -242,12 +242,18 @@ function inUse(dataDir: string, holder: LockHolder | null): AppError {
       'CONFLICT',
       `${where} is being opened by another process; try again in a moment`,
     );
+  const pid = `pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`}`;
+  const starting = holder.command === 'serve' && !holder.url;
   const who = holder.url
-    ? `the Tradeclear server at ${holder.url} (pid ${holder.pid})`
-    : `${holder.command === 'serve' ? 'the Tradeclear server, still starting,' : `\`tradeclear ${holder.command}\``} (pid ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`})`;
+    ? `the Tradeclear server at ${holder.url} (${pid})`
+    : starting
+      ? `the Tradeclear server, still starting (${pid})`
+      : `\`tradeclear ${holder.command}\` (${pid})`;
   const what = holder.url
     ? 'use its API, or stop it (Ctrl-C in its terminal) and run this again'
-    : 'wait for it to finish or stop it, then run this again';
+    : starting
+      ? 'run this again once it serves, or stop it'
+      : 'wait for it to finish or stop it, then run this again';
   return new AppError('CONFLICT', `${where} is in use by ${who}: ${what}`, {
     details: { pid: holder.pid, ...(holder.url ? { url: holder.url } : {}) },
   });
