@@ -95,7 +95,12 @@ export async function callServer<T>(
     );
   }
   const text = await response.text();
-  const payload = text ? (JSON.parse(text) as unknown) : null;
+  let payload: unknown = null;
+  try {
+    payload = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: reported by status below
+  }
   if (response.ok) return payload as T;
   const { code, message } = (payload ?? {}) as { code?: unknown; message?: unknown };
   throw new AppError(
