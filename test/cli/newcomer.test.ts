@@ -83,8 +83,6 @@ describe('the README newcomer path', () => {
       });
       server?.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${log}`)));
     });
-    const serverFile = path.join(dataDir, 'server.json');
-    expect(statSync(serverFile).mode & 0o777).toBe(0o600);
 
     const created = await npx(port, 'keys', 'create', '--role', 'supervisor');
     expect(created.stderr).toBe('Store the token now: it is not shown again.\n');
@@ -96,6 +94,10 @@ describe('the README newcomer path', () => {
     const me = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ role: 'supervisor', participantId: 'scheme' });
+
+    // The operator token lives beside the database, readable by its owner only.
+    const serverFile = path.join(dataDir, 'server.json');
+    expect(statSync(serverFile).mode & 0o777).toBe(0o600);
 
     // The key's audit event was written by the server, as the local operator, and is chained.
     const events = await fetch(`${url}/v1/audit?action=apiKey.created`, {
