@@ -149,8 +149,11 @@ export function registerServeCommands(program: Command, context: CliContext): vo
           process.exit(0);
         });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    // Every signal is caught, not only the first: Ctrl-C reaches the whole process group and the
+    // tsx and npm wrappers pass it on again, and a second SIGINT with no handler would kill the
+    // server mid-shutdown, its database unclosed and its lock left behind.
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   };
 
   program
