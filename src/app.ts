@@ -106,8 +106,11 @@ export async function openPlatform(
   }
 }
 
-export async function buildHttpApp(platform: Platform): Promise<FastifyInstance> {
-  return buildApp({ ...platform, services: platform.services });
+export async function buildHttpApp(
+  platform: Platform,
+  options: { operatorToken?: string } = {},
+): Promise<FastifyInstance> {
+  return buildApp({ ...platform, services: platform.services, ...options });
 }
 
 /**

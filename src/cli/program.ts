@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { AppError, isAppError, loadConfig, type Config } from '../kernel';
 import { openPlatform, type Platform } from '../app';
 import { processIo, type CliIo } from './io';
+import { runningServer, type RunningServer } from './server';
 import { registerServeCommands } from './commands/serve';
 import { registerMigrateCommand } from './commands/migrate';
 import { registerKeyCommands } from './commands/keys';
@@ -28,6 +29,11 @@ export interface CliContext {
   config(): Config;
   /** Opens the platform (database migrated) and closes it after `fn`. */
   withPlatform<T>(fn: (platform: Platform) => Promise<T>): Promise<T>;
+  /**
+   * The server holding this DATA_DIR's embedded database, for the commands that go through its
+   * API while it serves; null when none does (the command opens the database itself).
+   */
+  runningServer(): RunningServer | null;
 }
 
 export function createContext(
@@ -47,6 +53,7 @@ export function createContext(
         await platform.close();
       }
     },
+    runningServer: () => runningServer(context.config()),
   };
   return context;
 }

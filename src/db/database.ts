@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { AppError } from '../kernel';
+import { acquireDataDirLock } from './lock';
 
 /**
  * The query builder every store uses. Both drivers (PGlite and node-postgres) give a
@@ -56,7 +57,23 @@ const PGLITE_START_PARAMS: readonly string[] =
   (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams ?? [];
 
 async function openPglite(dataDir = 'memory://', loadDataDir?: Blob | File): Promise<Database> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const inMemory = dataDir.startsWith('memory://');
+  // One process per data directory (see lock.ts); refused here, before PGlite reads a byte.
+  const lock = inMemory ? null : acquireDataDirLock(dataDir);
+  try {
+    if (!inMemory) mkdirSync(dataDir, { recursive: true });
+    return await startPglite(dataDir, loadDataDir, () => lock?.release());
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function startPglite(
+  dataDir: string,
+  loadDataDir: Blob | File | undefined,
+  unlock: () => void,
+): Promise<Database> {
   const client = new PGlite(dataDir, {
     // int8 stays a string, as with node-postgres, so bigint columns round-trip exactly.
     parsers: { [types.INT8]: (value: string) => value },
@@ -79,7 +96,13 @@ async function openPglite(dataDir = 'memory://', loadDataDir?: Blob | File): Pro
       await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER });
     },
     ready: () => readiness(orm),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        unlock();
+      }
+    },
     dump: () => client.dumpDataDir('none'),
   };
 }

@@ -3,3 +3,5 @@ export type { Database, DatabaseOptions, Orm } from './database';
 export { openTestDatabase, TEST_DRIVERS } from './testing';
 export { scopeTo } from './scope';
 export * from './errors';
+export { acquireDataDirLock, lockHolderOf, lockPathFor } from './lock';
+export type { DataDirLock, LockHolder } from './lock';

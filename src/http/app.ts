@@ -52,6 +52,8 @@ export interface AppDeps {
   clock: Clock;
   config: Config;
   services: Services;
+  /** The local operator's token (see operator.ts); absent, no operator channel. */
+  operatorToken?: string;
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: { write(line: string): void };
 }
@@ -91,7 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cookie);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', String(request.id));
-    await authenticate(request, deps.services);
+    await authenticate(request, deps.services, deps.operatorToken);
   });
   await app.register(helmet, {
     // The API docs page loads its own inline scripts and styles.

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError, type Caller, type Role } from '../kernel';
 import type { Services } from '../services';
+import { authenticateOperator, isOperatorToken } from './operator';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,6 +18,7 @@ export const SESSION_COOKIE = 'tc_session';
 export async function authenticate(
   request: FastifyRequest,
   services: Pick<Services, 'keys' | 'users'>,
+  operatorToken?: string,
 ): Promise<void> {
   request.caller = null;
   const header = request.headers.authorization;
@@ -24,6 +26,10 @@ export async function authenticate(
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1])
       throw new AppError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <api key>"');
+    if (isOperatorToken(match[1])) {
+      request.caller = authenticateOperator(request, match[1], operatorToken);
+      return;
+    }
     request.caller = await services.keys.authenticate(match[1], String(request.id));
     return;
   }

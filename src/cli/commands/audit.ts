@@ -3,6 +3,7 @@ import { AppError } from '../../kernel';
 import { verifyAuditChain } from '../../audit';
 import { printResult } from '../io';
 import type { CliContext } from '../program';
+import { callServer } from '../server';
 
 export function registerAuditCommands(program: Command, context: CliContext): void {
   const audit = program.command('audit').description('the tamper-evident audit log');
@@ -11,12 +12,20 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
     .description('recompute the hash chain; exits 2 and names the first broken event if any')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const result = await context.withPlatform((platform) =>
-        verifyAuditChain(platform.db.orm, (checked) => {
-          if (!options.json && checked > 0 && checked % 10_000 === 0)
-            context.io.stderr(`checked ${checked} events…`);
-        }),
-      );
+      // While a server holds the embedded database, the server recomputes the chain.
+      const server = context.runningServer();
+      const result = server
+        ? await callServer<Awaited<ReturnType<typeof verifyAuditChain>>>(
+            server,
+            'GET',
+            '/v1/audit/verify',
+          )
+        : await context.withPlatform((platform) =>
+            verifyAuditChain(platform.db.orm, (checked) => {
+              if (!options.json && checked > 0 && checked % 10_000 === 0)
+                context.io.stderr(`checked ${checked} events…`);
+            }),
+          );
       if (result.ok) {
         printResult(
           context.io,

@@ -14,6 +14,7 @@ import {
   type DemoSize,
   type DemoSummary,
 } from '../../demo';
+import { acquireDataDirLock } from '../../db';
 import { AppError, ManualClock, SeededRandom, type Config } from '../../kernel';
 import type { CliIo } from '../io';
 import type { CliContext } from '../program';
@@ -175,7 +176,13 @@ export function registerDemoCommands(program: Command, context: CliContext): voi
           'demo reset deletes the embedded database only; with DATABASE_URL, drop and recreate the database yourself',
         );
       const dir = path.join(config.DATA_DIR, 'db');
-      await rm(dir, { recursive: true, force: true });
+      // Never from under a running server (or any other opener): refused with the holder named.
+      const lock = acquireDataDirLock(dir, { command: 'demo reset' });
+      try {
+        await rm(dir, { recursive: true, force: true });
+      } finally {
+        lock.release();
+      }
       context.io.stdout(`deleted ${dir}; the next \`npm start\` seeds a new demo scheme`);
     });
 }

@@ -1,8 +1,16 @@
 import type { Command } from 'commander';
 import { AppError, isRole, systemCaller, ROLES } from '../../kernel';
 import { SCHEME_PARTICIPANT_ID } from '../../access';
+import type { ApiKeyView, CreatedApiKey } from '../../access';
 import { printResult } from '../io';
 import type { CliContext } from '../program';
+import { callServer } from '../server';
+
+/** An API key as the HTTP API returns it (dates as ISO strings). */
+type KeyJson = Omit<ApiKeyView, 'createdAt' | 'revokedAt'> & {
+  createdAt: string;
+  revokedAt: string | null;
+};
 
 export function registerKeyCommands(program: Command, context: CliContext): void {
   const keys = program.command('keys').description('manage API keys');
@@ -43,14 +51,20 @@ export function registerKeyCommands(program: Command, context: CliContext): void
             `--participant is required for a ${options.role} key`,
           );
         }
-        const created = await context.withPlatform((platform) =>
-          platform.services.keys.create(systemCaller('cli'), {
-            role: options.role as (typeof ROLES)[number],
-            participantId,
-            platformId: options.platform ?? null,
-            name: options.name,
-          }),
-        );
+        const input = {
+          role: options.role,
+          participantId,
+          platformId: options.platform ?? null,
+          name: options.name,
+        };
+        // While a server holds the embedded database, the key is created by the server (which
+        // also writes its audit event), as the local operator.
+        const server = context.runningServer();
+        const created: Pick<CreatedApiKey, 'id' | 'role' | 'participantId' | 'token'> = server
+          ? await callServer<KeyJson & { token: string }>(server, 'POST', '/v1/keys', input)
+          : await context.withPlatform((platform) =>
+              platform.services.keys.create(systemCaller('cli'), input),
+            );
         printResult(
           context.io,
           {
@@ -70,9 +84,12 @@ export function registerKeyCommands(program: Command, context: CliContext): void
     .description('list API keys')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const list = await context.withPlatform((platform) =>
-        platform.services.keys.list(systemCaller('cli')),
-      );
+      const server = context.runningServer();
+      const list: (ApiKeyView | KeyJson)[] = server
+        ? (await callServer<{ keys: KeyJson[] }>(server, 'GET', '/v1/keys')).keys
+        : await context.withPlatform((platform) =>
+            platform.services.keys.list(systemCaller('cli')),
+          );
       if (options.json) {
         context.io.stdout(JSON.stringify(list, null, 2));
         return;
@@ -88,9 +105,12 @@ export function registerKeyCommands(program: Command, context: CliContext): void
     .command('revoke <id>')
     .description('revoke an API key')
     .action(async (id: string) => {
-      await context.withPlatform((platform) =>
-        platform.services.keys.revoke(systemCaller('cli'), id),
-      );
+      const server = context.runningServer();
+      if (server) await callServer(server, 'DELETE', `/v1/keys/${encodeURIComponent(id)}`);
+      else
+        await context.withPlatform((platform) =>
+          platform.services.keys.revoke(systemCaller('cli'), id),
+        );
       context.io.stdout(`revoked ${id}`);
     });
 }

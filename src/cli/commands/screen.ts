@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AppError, systemCaller } from '../../kernel';
 import type { ScreeningResult } from '../../compliance';
 import type { CliContext } from '../program';
+import { callServer } from '../server';
 
 function print(context: CliContext, result: ScreeningResult, json: boolean): void {
   if (json) {
@@ -38,22 +39,32 @@ export function registerScreenCommands(program: Command, context: CliContext): v
         );
       }
       const type = options.type;
-      const result = await context.withPlatform((platform) =>
-        platform.services.compliance.screening.screenName(
-          systemCaller('cli'),
-          name,
-          type ? { type } : {},
-        ),
-      );
+      // While a server holds the embedded database (the README's demo), it screens.
+      const server = context.runningServer();
+      const result = server
+        ? await callServer<ScreeningResult>(server, 'POST', '/v1/screenings', {
+            name,
+            ...(type ? { type } : {}),
+          })
+        : await context.withPlatform((platform) =>
+            platform.services.compliance.screening.screenName(
+              systemCaller('cli'),
+              name,
+              type ? { type } : {},
+            ),
+          );
       print(context, result, options.json ?? false);
     });
   screen
     .command('address <address>')
     .option('--json', 'print JSON')
     .action(async (address: string, options: { json?: boolean }) => {
-      const result = await context.withPlatform((platform) =>
-        platform.services.compliance.screening.screenAddress(systemCaller('cli'), address),
-      );
+      const server = context.runningServer();
+      const result = server
+        ? await callServer<ScreeningResult>(server, 'POST', '/v1/screenings', { address })
+        : await context.withPlatform((platform) =>
+            platform.services.compliance.screening.screenAddress(systemCaller('cli'), address),
+          );
       print(context, result, options.json ?? false);
     });
 }

@@ -1,5 +1,11 @@
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { buildHttpApp, openPlatform, startRuntime } from '../../app';
+import { acquireDataDirLock, type DataDirLock } from '../../db';
+import { newOperatorToken } from '../../http/operator';
+import type { Config } from '../../kernel';
+import { removeServerFile, writeServerFile } from '../server';
 import { DemoActivity, demoKey, isSeeded, SIZES } from '../../demo';
 import type { CliContext } from '../program';
 import {
@@ -24,6 +30,20 @@ interface ServeOptions {
 export function registerServeCommands(program: Command, context: CliContext): void {
   const serve = async (options: ServeOptions) => {
     const config = context.config();
+    // The server holds the embedded database from the first probe to its stop, so that no other
+    // process opens it meanwhile (PGlite would lose one side's writes); see src/db/lock.ts.
+    const lock = config.DATABASE_URL
+      ? null
+      : acquireDataDirLock(path.join(config.DATA_DIR, 'db'), { command: 'serve' });
+    try {
+      await serveHolding(options, config, lock);
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+  };
+
+  const serveHolding = async (options: ServeOptions, config: Config, lock: DataDirLock | null) => {
     const demo = options.demo && config.CHAIN === 'simnet';
     if (demo) {
       // First start: migrate, then seed the demo scheme (later starts reuse the data).
@@ -45,7 +65,10 @@ export function registerServeCommands(program: Command, context: CliContext): vo
       }
     }
     const platform = await openPlatform(config, { chain: true });
-    const app = await buildHttpApp(platform);
+    // The local operator channel (src/http/operator.ts): only beside an embedded database, whose
+    // lock keeps the CLI from opening it.
+    const operatorToken = lock ? newOperatorToken() : undefined;
+    const app = await buildHttpApp(platform, operatorToken ? { operatorToken } : {});
     // The demo's trickle of activity (invoices paid, payouts approved and batched, now and then
     // a new contract or an alert), one action every DEMO_ACTIVITY_INTERVAL_MS.
     const activityMs = demo && options.activity !== false ? config.DEMO_ACTIVITY_INTERVAL_MS : 0;
@@ -92,6 +115,12 @@ export function registerServeCommands(program: Command, context: CliContext): vo
     const port = options.port === undefined ? config.PORT : Number(options.port);
     const host = options.host ?? config.HOST;
     const address = await app.listen({ port, host });
+    if (lock && operatorToken) {
+      lock.annotate({ url: address });
+      const local = loopbackUrl(host, app.server.address() as AddressInfo);
+      if (local)
+        writeServerFile(config.DATA_DIR, { pid: process.pid, url: local, token: operatorToken });
+    }
     context.io.stdout(`Tradeclear is serving ${config.SCHEME_NAME} on ${address}`);
     context.io.stdout(`  API docs:  ${address}/docs`);
     context.io.stdout(
@@ -110,14 +139,21 @@ export function registerServeCommands(program: Command, context: CliContext): vo
       if (stopping) return;
       stopping = true;
       context.io.stdout(`${signal} received, shutting down`);
+      removeServerFile(config.DATA_DIR, process.pid);
       void runtime
         .stop()
         .then(() => app.close())
         .then(() => platform.close())
-        .finally(() => process.exit(0));
+        .finally(() => {
+          lock?.release();
+          process.exit(0);
+        });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    // Every signal is caught, not only the first: Ctrl-C reaches the whole process group and the
+    // tsx and npm wrappers pass it on again, and a second SIGINT with no handler would kill the
+    // server mid-shutdown, its database unclosed and its lock left behind.
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   };
 
   program
@@ -139,4 +175,12 @@ export function registerServeCommands(program: Command, context: CliContext): vo
     .option('--seed <n>', 'seed of the demo replay (and of its live activity)', '1')
     .option('--no-activity', 'serve the demo without its trickle of live activity')
     .action((options: ServeOptions) => serve(options));
+}
+
+/** Where the CLI on this machine reaches a server listening on `host`, or null (not loopback). */
+function loopbackUrl(host: string, address: AddressInfo): string | null {
+  if (host === '::1') return `http://[::1]:${address.port}`;
+  if (['0.0.0.0', '::', 'localhost'].includes(host) || host.startsWith('127.'))
+    return `http://127.0.0.1:${address.port}`;
+  return null;
 }
