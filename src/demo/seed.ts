@@ -457,8 +457,10 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
   progress.phase('registering trade contracts', companies.length);
   let contractCount = 0;
   const activate = async (platform: PlatformActor, id: string) => {
-    for (const action of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(platform.officers.maker, id, action);
+    // Four eyes: the maker creates and submits, another officer approves.
+    await trade.contracts.transition(platform.officers.maker, id, 'submit');
+    await trade.contracts.transition(platform.officers['officer-a'], id, 'approve');
+    await trade.contracts.transition(platform.officers.maker, id, 'activate');
     contractCount++;
   };
   // Every caught counterparty gets a contract with a company of its own platform (in turn): the

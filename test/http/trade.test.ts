@@ -290,8 +290,13 @@ describe('trade over HTTP', () => {
       schedule: [{ dueDate: '2026-07-15', amount: '10000000' }],
     });
     const contract = created.json<{ id: string }>();
-    for (const action of ['submit', 'approve', 'activate']) {
-      expect((await post(`/v1/contracts/${contract.id}/${action}`, officerM)).statusCode).toBe(200);
+    // Four eyes: another officer approves.
+    for (const [action, who] of [
+      ['submit', officerM],
+      ['approve', officerA],
+      ['activate', officerM],
+    ] as const) {
+      expect((await post(`/v1/contracts/${contract.id}/${action}`, who)).statusCode).toBe(200);
     }
     const wrongDirection = await post('/v1/invoices', company, {
       contractId: contract.id,
