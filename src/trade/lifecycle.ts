@@ -143,6 +143,9 @@ export const CONTRACT_TRANSITIONS = {
 } as const satisfies Record<string, TransitionRule<ContractStatus> & { fourEyes: boolean }>;
 export type ContractAction = keyof typeof CONTRACT_TRANSITIONS;
 
+/** The rule name of trade's own holds (contract not active, checks that could not run). */
+export const LIFECYCLE_RULE = 'trade.lifecycle@1';
+
 /** Refuses a move the table does not have. */
 export function assertTransition<S extends string>(
   what: string,

@@ -18,6 +18,7 @@ import {
   assertTransition,
   BATCH_TRANSITIONS,
   hold,
+  LIFECYCLE_RULE,
   transitionPayout,
   type GateCheck,
   type GateStep,
@@ -27,9 +28,6 @@ import { payoutPayload, type BatchRow, type PayoutRow } from './payout-views';
 import type { CompanyWallets, TransferGate } from './ports';
 import { tradeBatches, tradePayouts, tradeWalletUtxos } from './schema';
 import type { SignerProvider } from './signer';
-
-/** The rule name of trade's own holds (contract not active, checks that could not run). */
-export const LIFECYCLE_RULE = 'trade.lifecycle@1';
 
 export interface PayoutPorts {
   readonly db: Database;
