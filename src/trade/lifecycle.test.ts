@@ -13,7 +13,7 @@ import { AppError, ManualClock, SeededRandom, systemCaller, type Caller } from '
 import { RegistryService, type SetKycInput } from '../registry';
 import { ComplianceTransferGate } from './compliance-gate';
 import { RegistryPartyDirectory } from './directory';
-import { type GateStep } from './lifecycle';
+import type { GateStep } from './lifecycle';
 import { tradeWebhookOutbox } from './schema';
 import { TradeService } from './service';
 
@@ -114,7 +114,6 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
   const otherDevice = LocalKeySigner.fromSeed(new Uint8Array(32).fill(9), 'regtest');
   const descriptorOf = (signer: LocalKeySigner) =>
     `wpkh([${signer.fingerprint.toString(16).padStart(8, '0')}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
-  let coinIndex = 0;
   let keyIndex = 1;
   const kyc = (status: SetKycInput['status']): SetKycInput => ({
     status,
@@ -125,9 +124,13 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
     reason: status === 'verified' ? null : 'review date passed without new documents',
   });
 
-  /** Pays `outputs` from a fresh mature coinbase of the miner. */
+  /** Pays `outputs` from the miner's oldest unspent coinbase (mature: 100 blocks deep). */
   const pay = async (outputs: { address: string; value: bigint }[]) => {
-    const coin = simnet.listUnspent(minerPay.address!).filter((u) => u.coinbase)[coinIndex++]!;
+    const [coin] = simnet
+      .listUnspent(minerPay.address!)
+      .filter((u) => u.coinbase && simnet.height - u.height + 1 > 100)
+      .sort((a, b) => a.height - b.height);
+    if (!coin) throw new Error('the miner has no mature coinbase left');
     const psbt = new bitcoinjs.Psbt({ network: regtest });
     psbt.addInput({
       hash: coin.txid,
