@@ -22,7 +22,9 @@ const payoutSchema = z
     rateId: z.string(),
     status: z.enum(PAYOUT_STATUSES),
     requiredApprovals: z.number(),
-    approvals: z.array(z.object({ actorId: z.string(), at: z.string() })),
+    approvals: z
+      .array(z.object({ actorId: z.string(), personId: z.string(), at: z.string() }))
+      .meta({ description: 'one per person (maker-checker counts people, not credentials)' }),
     gate: z.object({
       outcome: z.enum(['allow', 'review', 'block']),
       reasons: z.array(z.string()),
@@ -36,6 +38,23 @@ const payoutSchema = z
     feeShareSats: z.string(),
     memo: z.string(),
     createdBy: z.string(),
+    createdByPerson: z
+      .string()
+      .meta({ description: 'the maker as a person: never an approver, with any credential' }),
+    hold: z
+      .object({
+        step: z.enum(['approval', 'batching', 'signing', 'broadcast']),
+        outcome: z.enum(['allow', 'review', 'block']),
+        reasons: z.array(z.string()),
+        decidedBy: z.string(),
+        decisionId: z.string().nullable().meta({ description: 'the reference of the hold' }),
+        at: z.string(),
+      })
+      .nullable()
+      .meta({
+        description:
+          'why a held payout is held: the step whose compliance check did not pass (never broadcast; funds back from in transit)',
+      }),
     createdAt: z.string(),
     updatedAt: z.string(),
     settlementId: z.string().nullable(),
@@ -70,8 +89,13 @@ function presentPayout(p: PayoutView): z.infer<typeof payoutSchema> {
     amountSats: p.amountSats.toString(),
     fiatMinor: p.fiatMinor.toString(),
     feeShareSats: p.feeShareSats.toString(),
-    approvals: p.approvals.map((a) => ({ actorId: a.actorId, at: a.at.toISOString() })),
+    approvals: p.approvals.map((a) => ({
+      actorId: a.actorId,
+      personId: a.personId,
+      at: a.at.toISOString(),
+    })),
     gate: { ...p.gate, reasons: [...p.gate.reasons] },
+    hold: p.hold ? { ...p.hold, reasons: [...p.hold.reasons] } : null,
     travelRule: jsonObject(p.travelRule),
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
