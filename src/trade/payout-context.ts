@@ -24,7 +24,7 @@ import {
   type GateStep,
   type PayoutTransitionPorts,
 } from './lifecycle';
-import { payoutPayload, type BatchRow, type PayoutRow } from './payout-views';
+import { gateView, payoutPayload, type BatchRow, type PayoutRow } from './payout-views';
 import type { CompanyWallets, TransferGate } from './ports';
 import { tradeBatches, tradePayouts, tradeWalletUtxos } from './schema';
 import type { SignerProvider } from './signer';
@@ -119,6 +119,24 @@ export class PayoutContext {
           toleranceSats: inSats(standing.tolerance),
           travelRule: row.travelRule ?? null,
         });
+        // An officer who allowed the creation decision's review has cleared exactly those
+        // reasons: the same review again is not a new finding. A block, or any reason not
+        // cleared (a new list entry, a changed score), holds the payout.
+        const cleared = gateView(row.gateDecision);
+        if (
+          decision.outcome === 'review' &&
+          cleared.outcome === 'review' &&
+          cleared.resolution === 'allow' &&
+          decision.reasons.every((r) => cleared.reasons.includes(r))
+        ) {
+          return {
+            ...base,
+            ...decision,
+            outcome: 'allow' as const,
+            reasons: [...decision.reasons],
+            decidedBy: `${decision.decidedBy} (cleared in review of ${cleared.decisionId ?? 'the creation decision'})`,
+          };
+        }
         return { ...base, ...decision, reasons: [...decision.reasons] };
       });
     } catch (error) {
