@@ -101,16 +101,20 @@ export const INVOICE_STATUSES = ['new', 'processing', 'settled', 'expired', 'inv
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
 /**
- * Invoices move by evaluation of their payments (invoices.ts #evaluate); every first sight of a
- * payment is decided by the gate (as an inbound transfer, each payer address screened), and a
- * payer address that cannot be looked up holds the invoice for review.
+ * Invoices move by evaluation of their payments (invoices.ts #evaluate), not by actions: this
+ * table documents the moves that evaluation makes; it is not yet enforced there. Every first
+ * sight of a payment is decided by the gate as an inbound transfer (each payer address screened);
+ * a payer address that cannot be looked up holds the invoice for review (fail closed).
  */
 export const INVOICE_TRANSITIONS = {
   paymentSeen: { from: ['new', 'expired'], to: 'processing', gate: true },
-  settled: { from: ['new', 'processing'], to: 'settled', gate: true },
+  settled: { from: ['new', 'processing', 'expired'], to: 'settled', gate: true },
   expired: { from: ['new'], to: 'expired', gate: false },
   invalid: { from: ['new', 'processing', 'expired'], to: 'invalid', gate: false },
+  /** The settling block left the chain (reorg). */
   reopened: { from: ['settled'], to: 'processing', gate: false },
+  /** Its only payment vanished from the mempool (a 0-conf settlement is reversed). */
+  paymentDropped: { from: ['processing', 'settled'], to: 'new', gate: false },
 } as const satisfies Record<string, TransitionRule<InvoiceStatus>>;
 
 export const CONTRACT_STATUSES = [
