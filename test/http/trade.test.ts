@@ -315,6 +315,18 @@ describe('trade over HTTP', () => {
       address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh',
     });
     expect(badAddress.json()).toMatchObject({ code: 'INVALID_ADDRESS' });
+    // Below the dust limit of the destination's output type: refused at creation, naming amount.
+    const dust = await post('/v1/payouts', officerM, {
+      contractId: contract.id,
+      amount: '1',
+      address: supplierAddress,
+      travelRule: OUTBOUND,
+    });
+    expect(dust.statusCode).toBe(400);
+    expect(dust.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      issues: [{ field: 'amount' }],
+    });
 
     const payout = (
       await post('/v1/payouts', officerM, {
