@@ -124,13 +124,19 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
     reason: status === 'verified' ? null : 'review date passed without new documents',
   });
 
+  const spent = new Set<string>();
   /** Pays `outputs` from the miner's oldest unspent coinbase (mature: 100 blocks deep). */
   const pay = async (outputs: { address: string; value: bigint }[]) => {
+    // The oldest mature coinbase not spent yet (a spend still in the mempool counts as spent).
     const [coin] = simnet
       .listUnspent(minerPay.address!)
-      .filter((u) => u.coinbase && simnet.height - u.height + 1 > 100)
+      .filter(
+        (u) =>
+          u.coinbase && simnet.height - u.height + 1 > 100 && !spent.has(`${u.txid}:${u.vout}`),
+      )
       .sort((a, b) => a.height - b.height);
     if (!coin) throw new Error('the miner has no mature coinbase left');
+    spent.add(`${coin.txid}:${coin.vout}`);
     const psbt = new bitcoinjs.Psbt({ network: regtest });
     psbt.addInput({
       hash: coin.txid,
