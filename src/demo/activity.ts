@@ -444,7 +444,17 @@ export class DemoActivity {
       const approvers: string[] = [];
       for (const officer of [platform.officers.a, platform.officers.b]) {
         if (view.status !== 'awaitingApproval') break;
-        view = await trade.payouts.approve(withRequest(officer, step), payout.id);
+        try {
+          view = await trade.payouts.approve(withRequest(officer, step), payout.id);
+        } catch (error) {
+          // The gate decides again at approval: a payout that no longer passes is held.
+          if (!blockedId(error, 'payoutId')) throw error;
+          return {
+            outcome: 'blocked',
+            message: `demo activity: ${asked}; held for compliance review at approval`,
+            ids: [payout.id],
+          };
+        }
         approvers.push(officer.actorId);
       }
       return {

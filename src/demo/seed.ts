@@ -457,8 +457,10 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
   progress.phase('registering trade contracts', companies.length);
   let contractCount = 0;
   const activate = async (platform: PlatformActor, id: string) => {
-    for (const action of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(platform.officers.maker, id, action);
+    // Four eyes: the maker creates and submits, another officer approves.
+    await trade.contracts.transition(platform.officers.maker, id, 'submit');
+    await trade.contracts.transition(platform.officers['officer-a'], id, 'approve');
+    await trade.contracts.transition(platform.officers.maker, id, 'activate');
     contractCount++;
   };
   // Every caught counterparty gets a contract with a company of its own platform (in turn): the
@@ -641,9 +643,14 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     payouts++;
     // A payout the gate sent to review waits for a compliance officer (the tour shows it).
     if (payout.status !== 'awaitingApproval') return;
-    await trade.payouts.approve(company.platform.officers['officer-a'], payout.id);
-    if (payout.requiredApprovals > 1)
-      await trade.payouts.approve(company.platform.officers['officer-b'], payout.id);
+    // The gate decides again at approval: a payout that no longer passes is held there.
+    try {
+      await trade.payouts.approve(company.platform.officers['officer-a'], payout.id);
+      if (payout.requiredApprovals > 1)
+        await trade.payouts.approve(company.platform.officers['officer-b'], payout.id);
+    } catch (error) {
+      if (!wasBlocked(error)) throw error;
+    }
   };
 
   // On the first day each caught counterparty's company tries once to trade with it, so the

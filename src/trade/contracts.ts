@@ -13,20 +13,18 @@ import {
   type Clock,
   type Random,
 } from '../kernel';
+import {
+  assertTransition,
+  CONTRACT_TRANSITIONS,
+  type ContractAction,
+  type ContractStatus,
+} from './lifecycle';
 import type { PartyDirectory } from './ports';
 import { tradeContractInstalments, tradeContracts, tradeInvoices, tradePayouts } from './schema';
 import { loadSettings, SCHEME_SETTINGS_ID } from './settings';
 
-export const CONTRACT_STATUSES = [
-  'draft',
-  'submitted',
-  'approved',
-  'active',
-  'settled',
-  'cancelled',
-  'disputed',
-] as const;
-export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
+export { CONTRACT_STATUSES } from './lifecycle';
+export type { ContractAction, ContractStatus } from './lifecycle';
 /** Incoterms 2020 (ICC). */
 export const INCOTERMS = [
   'EXW',
@@ -102,16 +100,6 @@ export function contractTotal(
 ): bigint {
   return row.pricingMode === 'fixedBtc' ? (row.btcAmountSats ?? 0n) : row.amountMinor;
 }
-
-const TRANSITIONS: Record<string, { from: readonly ContractStatus[]; to: ContractStatus }> = {
-  submit: { from: ['draft'], to: 'submitted' },
-  approve: { from: ['submitted'], to: 'approved' },
-  activate: { from: ['approved'], to: 'active' },
-  cancel: { from: ['draft', 'submitted', 'approved', 'active'], to: 'cancelled' },
-  dispute: { from: ['active'], to: 'disputed' },
-  resume: { from: ['disputed'], to: 'active' },
-};
-export type ContractAction = keyof typeof TRANSITIONS;
 
 export class ContractService {
   readonly #db: Database;
@@ -212,6 +200,7 @@ export class ContractService {
         status: 'draft',
         supervisorApproval: 'notRequired',
         createdBy: caller.actorId,
+        createdByPerson: caller.personId,
         createdAt: now,
         updatedAt: now,
       });
@@ -257,8 +246,9 @@ export class ContractService {
 
   /** Moves a contract along draft → submitted → approved → active → settled / cancelled / disputed. */
   async transition(caller: Caller, id: string, action: ContractAction): Promise<ContractView> {
-    const rule = TRANSITIONS[action];
-    if (!rule) throw invalid('action', `unknown contract action "${action}"`);
+    if (!Object.hasOwn(CONTRACT_TRANSITIONS, action))
+      throw invalid('action', `unknown contract action "${action}"`);
+    const rule = CONTRACT_TRANSITIONS[action];
     return this.#db.transaction(async (tx) => {
       const row = await this.#lock(tx, caller, id);
       const before = await this.#view(tx, caller, id);
@@ -285,17 +275,24 @@ export class ContractService {
         return after;
       }
       this.#authorize(caller, row, action);
-      if (!rule.from.includes(row.status as ContractStatus)) {
+      assertTransition(`contract ${id}`, rule, action, row.status);
+      // Four eyes, always: the person approving is neither the one who created the contract nor
+      // the one who submitted it, whatever credential each used.
+      if (
+        rule.fourEyes &&
+        (caller.personId === row.createdByPerson || caller.personId === row.submittedByPerson)
+      ) {
         throw new AppError(
-          'INVALID_STATE_TRANSITION',
-          `contract ${id} cannot ${action} from ${row.status} (only from ${rule.from.join(', ')})`,
+          'SELF_APPROVAL',
+          `contract ${id} was created or submitted by ${caller.personId}; another person must ${action} it`,
         );
       }
       const patch: Partial<typeof tradeContracts.$inferInsert> = {
         status: rule.to,
         updatedAt: this.#clock.now(),
       };
-      if (action === 'submit' || action === 'approve' || action === 'activate') {
+      if (action === 'submit') patch.submittedByPerson = caller.personId;
+      if (rule.gate) {
         const company = await this.#directory.company(row.companyId, tx);
         const counterparty = await this.#directory.counterparty(row.counterpartyId, tx);
         if (!company?.verified)
@@ -427,6 +424,26 @@ export class ContractService {
     return { contract: row, open: open - tolerance, tolerance };
   }
 
+  /**
+   * A payment's standing against its contract at a later step (the gate decided again): the
+   * contract row and what is open of it, the payment's own reservation `ownAmount` counted as
+   * open (contract unit). Reads only; refuses nothing (the caller holds on what it finds).
+   */
+  async standing(
+    tx: Orm,
+    contractId: string,
+    ownAmount: bigint,
+  ): Promise<{ contract: ContractRow; open: bigint; tolerance: bigint }> {
+    const [row] = await tx.select().from(tradeContracts).where(eq(tradeContracts.id, contractId));
+    if (!row) throw new AppError('CONTRACT_NOT_FOUND', `no contract ${contractId}`);
+    const settings = await loadSettings(tx, row.platformId);
+    const total = contractTotal(row);
+    const tolerance = (total * BigInt(settings.toleranceBps)) / 10_000n;
+    const reserved = await this.#reserved(tx, contractId);
+    const open = total - row.settledAmount - reserved + ownAmount;
+    return { contract: row, open, tolerance };
+  }
+
   /** A settlement counts against the contract; the contract settles when nothing is open. */
   async applySettlement(tx: Orm, caller: Caller, contractId: string, delta: bigint): Promise<void> {
     const [row] = await tx
@@ -508,6 +525,8 @@ export class ContractService {
             'awaitingApproval',
             'awaitingPayment',
             'inProgress',
+            // Held for compliance: still owed against the contract until cancelled.
+            'held',
           ]),
         ),
       );

@@ -26,7 +26,16 @@ export type {
   InvoiceSubStatus,
   InvoiceView,
 } from './invoices';
-export { PayoutService, PAYOUT_STATUSES, splitFee } from './payouts';
+export { PayoutService, PAYOUT_STATUSES, splitFee, DUST_LIMIT_SATS } from './payouts';
+export {
+  BATCH_TRANSITIONS,
+  CONTRACT_TRANSITIONS,
+  INVOICE_TRANSITIONS,
+  PAYOUT_TRANSITIONS,
+  PAYOUT_GATE_STEP,
+  LIFECYCLE_RULE,
+} from './lifecycle';
+export type { GateCheck, GateStep, PayoutAction, BatchAction } from './lifecycle';
 export type { BatchView, PayoutGateView, PayoutInput, PayoutStatus, PayoutView } from './payouts';
 export { ChainedPartyDirectory, LocalPartyDirectory, RegistryPartyDirectory } from './directory';
 export type { RegistryFacts } from './directory';

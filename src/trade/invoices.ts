@@ -23,6 +23,7 @@ import {
 import type { ChainBlock, ChainTransaction } from './chain';
 import { contractTotal, type ContractService } from './contracts';
 import { enqueueWebhook, type WebhookEvent } from './outbox';
+import { LIFECYCLE_RULE } from './lifecycle';
 import type { CompanyWallets, GateDecision, TransferGate } from './ports';
 import { tradeContracts, tradeInvoicePayments, tradeInvoices, tradeSettlements } from './schema';
 import { loadSettings } from './settings';
@@ -294,11 +295,14 @@ export class InvoiceService {
       return view;
     });
     if (created.gateOutcome === 'block') {
-      const reasons = created.gateDecisions.flatMap((d) => d.reasons);
+      // A reference, not the reasons: the caller may be the company (no tipping-off); officers
+      // read the reasons on the invoice and on compliance's decision.
+      const reference =
+        created.gateDecisions.find((d) => d.outcome === 'block')?.decisionId ?? created.id;
       throw new AppError(
         'TRANSFER_BLOCKED',
-        `the policy gate blocked invoice ${created.id} (kept as invalid): ${reasons.join('; ')}`,
-        { details: { invoiceId: created.id, outcome: 'block', reasons } },
+        `invoice ${created.id} was refused by the compliance checks and kept as invalid (reference ${reference})`,
+        { details: { invoiceId: created.id, outcome: 'block', reference } },
       );
     }
     return created;
@@ -612,9 +616,17 @@ export class InvoiceService {
       .for('update');
     if (!row) return;
     const payers = new Set<string>();
+    // Fail closed: an input whose previous output cannot be looked up is a payer not screened;
+    // the payment is then held for review, never judged as if that payer were not there.
+    const unresolved: string[] = [];
     for (const input of inputs) {
-      const address = await this.#payerAddress(input.txid, input.vout).catch(() => null);
-      if (address) payers.add(address);
+      try {
+        const address = await this.#payerAddress(input.txid, input.vout);
+        if (address) payers.add(address);
+      } catch (error) {
+        const why = error instanceof AppError ? error.code : 'an unexpected error';
+        unresolved.push(`${input.txid}:${input.vout} (${why})`);
+      }
     }
     const rate = await this.#rates.get(row.rateId, tx);
     const caller = systemCaller('trade.invoices');
@@ -656,6 +668,20 @@ export class InvoiceService {
         ...decision,
         subject: `payment:${payment.txid}`,
         payerAddress: payer,
+        at: now.toISOString(),
+        resolution: null,
+      });
+    }
+    if (unresolved.length > 0) {
+      decisions.push({
+        outcome: 'review',
+        reasons: [
+          `CHECK_FAILED: the payer behind ${unresolved.join(', ')} could not be looked up, so it was not screened; held for review, never skipped`,
+        ],
+        decidedBy: LIFECYCLE_RULE,
+        decisionId: null,
+        subject: `payment:${payment.txid}`,
+        payerAddress: null,
         at: now.toISOString(),
         resolution: null,
       });

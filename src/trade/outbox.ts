@@ -16,7 +16,11 @@ export type WebhookEvent =
   | 'payout.inProgress'
   | 'payout.completed'
   | 'payout.cancelled'
-  | 'payout.reopened';
+  | 'payout.reopened'
+  /** A later gate check did not allow it: held for compliance, never broadcast. */
+  | 'payout.held'
+  /** Its batch was abandoned before broadcast (another payout in it was held): queued again. */
+  | 'payout.requeued';
 
 /** Writes an event to the outbox inside the state change's transaction. */
 export async function enqueueWebhook(

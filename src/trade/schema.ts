@@ -117,6 +117,10 @@ export const tradeContracts = pgTable(
       .notNull()
       .default(sql`0`),
     createdBy: text('created_by').notNull(),
+    /** The person behind the creating credential: four-eyes counts people, not keys. */
+    createdByPerson: text('created_by_person').notNull(),
+    /** The person who submitted it (null until submitted): the approver must be someone else. */
+    submittedByPerson: text('submitted_by_person'),
     createdAt: at('created_at').notNull(),
     updatedAt: at('updated_at').notNull(),
   },
@@ -297,8 +301,15 @@ export const tradePayouts = pgTable(
     /** IVMS101 data supplied with the payout (FATF R.16), as passed to the gate; kept on record. */
     travelRule: jsonb('travel_rule'),
     createdBy: text('created_by').notNull(),
+    /** The maker as a person (Caller.personId): never an approver, through any credential. */
+    createdByPerson: text('created_by_person').notNull(),
     createdAt: at('created_at').notNull(),
     approvedAt: at('approved_at'),
+    /**
+     * Why the payout is held (status held): the step whose gate check failed, the decision and
+     * its reasons (kept for officers; companies see a reference only).
+     */
+    hold: jsonb('hold'),
     updatedAt: at('updated_at').notNull(),
     settlementId: text('settlement_id'),
   },
@@ -306,7 +317,7 @@ export const tradePayouts = pgTable(
     index('trade_payouts_status_idx').on(t.platformId, t.status),
     check(
       'trade_payouts_status',
-      sql`${t.status} in ('awaitingReview', 'awaitingApproval', 'awaitingPayment', 'inProgress', 'completed', 'cancelled')`,
+      sql`${t.status} in ('awaitingReview', 'awaitingApproval', 'awaitingPayment', 'inProgress', 'held', 'completed', 'cancelled')`,
     ),
     check('trade_payouts_amount', sql`${t.amountSats} > 0`),
   ],
@@ -318,11 +329,14 @@ export const tradePayoutApprovals = pgTable(
     payoutId: text('payout_id')
       .notNull()
       .references(() => tradePayouts.id),
+    /** The credential used (for the audit trail). */
     actorId: text('actor_id').notNull(),
+    /** The person approving: one approval per person, whatever credentials they hold. */
+    personId: text('person_id').notNull(),
     participantId: text('participant_id').notNull(),
     at: at('at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.payoutId, t.actorId] })],
+  (t) => [primaryKey({ columns: [t.payoutId, t.personId] })],
 );
 
 /** Settlement records: what settled, at which rate, posted by which ledger entry. */

@@ -454,8 +454,10 @@ describe('invoices, external signing and webhooks on simnet', () => {
       pricingMode: 'fiat',
       schedule: [{ dueDate: '2026-09-01', amount: '1000.00' }],
     });
-    for (const a of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(officer, contract.id, a);
+    // Four eyes: another officer approves the contract.
+    await trade.contracts.transition(officer, contract.id, 'submit');
+    await trade.contracts.transition(officer2, contract.id, 'approve');
+    await trade.contracts.transition(officer, contract.id, 'activate');
     const payout = await trade.payouts.create(officer, {
       contractId: contract.id,
       amount: '250.00',
@@ -662,8 +664,9 @@ describe('every transfer passes the policy gate (no way around screening)', () =
       pricingMode: 'fiat',
       schedule: [{ dueDate: '2026-09-01', amount: '1000.00' }],
     });
-    for (const a of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(officer, contract.id, a);
+    await trade.contracts.transition(officer, contract.id, 'submit');
+    await trade.contracts.transition(scheme.officer('key_checker'), contract.id, 'approve');
+    await trade.contracts.transition(officer, contract.id, 'activate');
     importContractId = contract.id;
   });
   afterAll(async () => db.close());

@@ -370,8 +370,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
       btcAmountSats: '10000000',
       schedule: [{ dueDate: '2026-12-15', amount: '10000000' }],
     });
+    // Four eyes: another officer of the platform approves.
     for (const action of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(officer, contract.id, action);
+      await trade.contracts.transition(
+        action === 'approve' ? { ...officer, actorId: 'checker', personId: 'checker' } : officer,
+        contract.id,
+        action,
+      );
 
     const page = await t.page('carl');
     await page.goto('/trade/payouts');
@@ -498,8 +503,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
       pricingMode: 'fiat',
       schedule: [{ dueDate: '2026-12-01', amount: '2400.00' }],
     });
+    // Four eyes: another officer of the platform approves.
     for (const action of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(officer, contract.id, action);
+      await trade.contracts.transition(
+        action === 'approve' ? { ...officer, actorId: 'checker', personId: 'checker' } : officer,
+        contract.id,
+        action,
+      );
     const page = await t.page('carl');
     await page.goto('/trade/invoices');
     await choose(page, 'Export contract', /Specialty coffee/);

@@ -195,8 +195,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
         pricingMode: 'fiat',
         schedule: [{ dueDate: '2026-12-15', amount }],
       });
+      // Four eyes: another officer of the platform approves.
       for (const action of ['submit', 'approve', 'activate'] as const)
-        await trade.contracts.transition(officer, contract.id, action);
+        await trade.contracts.transition(
+          action === 'approve' ? { ...officer, actorId: 'checker', personId: 'checker' } : officer,
+          contract.id,
+          action,
+        );
       const invoice = await trade.invoices.create(officer, { contractId: contract.id, amount });
       expect(invoice.amountSats).toBe(sats);
       await buyers.pay(invoice.address, invoice.amountSats);

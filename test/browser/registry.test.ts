@@ -182,8 +182,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
       btcAmountSats: '10000000',
       schedule: [{ dueDate: '2026-12-15', amount: '10000000' }],
     });
+    // Four eyes: another officer of the platform approves.
     for (const action of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(officer, imported.id, action);
+      await trade.contracts.transition(
+        action === 'approve' ? { ...officer, actorId: 'checker', personId: 'checker' } : officer,
+        imported.id,
+        action,
+      );
     // An active export contract with Hamburg Roasters. Andes Coffee's wallet is registered on the
     // wallets screen by the first test below: the one wallet its invoices take addresses from.
     const exported = await trade.contracts.create(officer, {
@@ -198,8 +203,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
       pricingMode: 'fiat',
       schedule: [{ dueDate: '2026-12-01', amount: '18000.00' }],
     });
+    // Four eyes: another officer of the platform approves.
     for (const action of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(officer, exported.id, action);
+      await trade.contracts.transition(
+        action === 'approve' ? { ...officer, actorId: 'checker', personId: 'checker' } : officer,
+        exported.id,
+        action,
+      );
 
     await t.user({ username: 'sofia', role: 'supervisor', participantId: 'scheme' });
     await t.user({

@@ -117,8 +117,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
       btcAmountSats: '10000000',
       schedule: [{ dueDate: '2026-12-15', amount: '10000000' }],
     });
+    // Four eyes: another officer of the platform approves.
     for (const action of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(officer, imported.id, action);
+      await trade.contracts.transition(
+        action === 'approve' ? { ...officer, actorId: 'checker', personId: 'checker' } : officer,
+        imported.id,
+        action,
+      );
 
     await t.user({
       username: 'sofia',

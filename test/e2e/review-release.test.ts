@@ -193,8 +193,9 @@ async function heldPayout(s: Scheme, desk: Desk) {
     btcAmountSats: '50000000',
     schedule: [{ dueDate: '2026-08-15', amount: '50000000' }],
   });
-  for (const action of ['submit', 'approve', 'activate'] as const)
-    await s.trade.contracts.transition(s.maker, contract.id, action);
+  await s.trade.contracts.transition(s.maker, contract.id, 'submit');
+  await s.trade.contracts.transition(s.officerA, contract.id, 'approve');
+  await s.trade.contracts.transition(s.maker, contract.id, 'activate');
 
   const payout = await s.trade.payouts.create(s.maker, {
     contractId: contract.id,

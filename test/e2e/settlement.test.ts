@@ -161,8 +161,9 @@ describe('settlement end to end on simnet', () => {
         { dueDate: '2026-08-15', amount: '5000000' },
       ],
     });
-    for (const action of ['submit', 'approve', 'activate'] as const)
-      await trade.contracts.transition(maker, importContract.id, action);
+    await trade.contracts.transition(maker, importContract.id, 'submit');
+    await trade.contracts.transition(officerA, importContract.id, 'approve');
+    await trade.contracts.transition(maker, importContract.id, 'activate');
     const amounts = [5_000_000n, 3_000_000n, 2_000_000n];
     const payouts = [];
     for (const amount of amounts) {

@@ -290,8 +290,13 @@ describe('trade over HTTP', () => {
       schedule: [{ dueDate: '2026-07-15', amount: '10000000' }],
     });
     const contract = created.json<{ id: string }>();
-    for (const action of ['submit', 'approve', 'activate']) {
-      expect((await post(`/v1/contracts/${contract.id}/${action}`, officerM)).statusCode).toBe(200);
+    // Four eyes: another officer approves.
+    for (const [action, who] of [
+      ['submit', officerM],
+      ['approve', officerA],
+      ['activate', officerM],
+    ] as const) {
+      expect((await post(`/v1/contracts/${contract.id}/${action}`, who)).statusCode).toBe(200);
     }
     const wrongDirection = await post('/v1/invoices', company, {
       contractId: contract.id,
@@ -310,6 +315,18 @@ describe('trade over HTTP', () => {
       address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh',
     });
     expect(badAddress.json()).toMatchObject({ code: 'INVALID_ADDRESS' });
+    // Below the dust limit of the destination's output type: refused at creation, naming amount.
+    const dust = await post('/v1/payouts', officerM, {
+      contractId: contract.id,
+      amount: '1',
+      address: supplierAddress,
+      travelRule: OUTBOUND,
+    });
+    expect(dust.statusCode).toBe(400);
+    expect(dust.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      issues: [{ field: 'amount' }],
+    });
 
     const payout = (
       await post('/v1/payouts', officerM, {

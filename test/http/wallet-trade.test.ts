@@ -141,8 +141,13 @@ describe.each(TEST_DRIVERS)('the registry wallet supplies trade, on %s', (driver
     });
     expect(created.statusCode).toBe(201);
     const id = created.json<{ id: string }>().id;
-    for (const action of ['submit', 'approve', 'activate'])
-      expect((await post(`/v1/contracts/${id}/${action}`, maker)).statusCode).toBe(200);
+    // Four eyes: the checker approves what the maker created and submitted.
+    for (const [action, who] of [
+      ['submit', maker],
+      ['approve', checker],
+      ['activate', maker],
+    ] as const)
+      expect((await post(`/v1/contracts/${id}/${action}`, who)).statusCode).toBe(200);
     return id;
   };
   const exportContract = () =>

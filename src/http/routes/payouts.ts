@@ -23,7 +23,9 @@ const payoutSchema = z
     rateId: z.string(),
     status: z.enum(PAYOUT_STATUSES),
     requiredApprovals: z.number(),
-    approvals: z.array(z.object({ actorId: z.string(), at: z.string() })),
+    approvals: z
+      .array(z.object({ actorId: z.string(), personId: z.string(), at: z.string() }))
+      .meta({ description: 'one per person (maker-checker counts people, not credentials)' }),
     gate: z.object({
       outcome: z.enum(['allow', 'review', 'block']),
       reasons: z.array(z.string()),
@@ -43,6 +45,23 @@ const payoutSchema = z
     feeShareSats: z.string(),
     memo: z.string(),
     createdBy: z.string(),
+    createdByPerson: z
+      .string()
+      .meta({ description: 'the maker as a person: never an approver, with any credential' }),
+    hold: z
+      .object({
+        step: z.enum(['approval', 'batching', 'signing', 'broadcast']),
+        outcome: z.enum(['allow', 'review', 'block']),
+        reasons: z.array(z.string()),
+        decidedBy: z.string(),
+        decisionId: z.string().nullable().meta({ description: 'the reference of the hold' }),
+        at: z.string(),
+      })
+      .nullable()
+      .meta({
+        description:
+          'why a held payout is held: the step whose compliance check did not pass (never broadcast; funds back from in transit)',
+      }),
     createdAt: z.string(),
     updatedAt: z.string(),
     settlementId: z.string().nullable(),
@@ -78,8 +97,26 @@ function presentPayout(caller: Caller, p: PayoutView): z.infer<typeof payoutSche
     amountSats: p.amountSats.toString(),
     fiatMinor: p.fiatMinor.toString(),
     feeShareSats: p.feeShareSats.toString(),
-    approvals: p.approvals.map((a) => ({ actorId: a.actorId, at: a.at.toISOString() })),
+    approvals: p.approvals.map((a) => ({
+      actorId: a.actorId,
+      personId: a.personId,
+      at: a.at.toISOString(),
+    })),
     gate: discloseGate(caller, p, p.gate, p.id),
+    // A hold names the step for everyone; its reasons only to those who may read them.
+    hold: p.hold
+      ? (() => {
+          const disclosed = discloseGate(caller, p, { ...p.hold, resolution: null }, p.id);
+          return {
+            step: p.hold.step,
+            outcome: p.hold.outcome,
+            reasons: disclosed.reasons,
+            decidedBy: disclosed.decidedBy,
+            decisionId: p.hold.decisionId,
+            at: p.hold.at,
+          };
+        })()
+      : null,
     travelRule: jsonObject(p.travelRule),
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),

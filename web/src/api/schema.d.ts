@@ -6674,6 +6674,7 @@ export interface paths {
             | 'awaitingApproval'
             | 'awaitingPayment'
             | 'inProgress'
+            | 'held'
             | 'completed'
             | 'cancelled';
         };
@@ -8698,11 +8699,14 @@ export interface components {
         | 'awaitingApproval'
         | 'awaitingPayment'
         | 'inProgress'
+        | 'held'
         | 'completed'
         | 'cancelled';
       requiredApprovals: number;
+      /** @description one per person (maker-checker counts people, not credentials) */
       approvals: {
         actorId: string;
+        personId: string;
         at: string;
       }[];
       gate: {
@@ -8728,6 +8732,20 @@ export interface components {
       feeShareSats: string;
       memo: string;
       createdBy: string;
+      /** @description the maker as a person: never an approver, with any credential */
+      createdByPerson: string;
+      /** @description why a held payout is held: the step whose compliance check did not pass (never broadcast; funds back from in transit) */
+      hold: {
+        /** @enum {string} */
+        step: 'approval' | 'batching' | 'signing' | 'broadcast';
+        /** @enum {string} */
+        outcome: 'allow' | 'review' | 'block';
+        reasons: string[];
+        decidedBy: string;
+        /** @description the reference of the hold */
+        decisionId: string | null;
+        at: string;
+      } | null;
       createdAt: string;
       updatedAt: string;
       settlementId: string | null;
@@ -9379,11 +9397,14 @@ export interface components {
         | 'awaitingApproval'
         | 'awaitingPayment'
         | 'inProgress'
+        | 'held'
         | 'completed'
         | 'cancelled';
       requiredApprovals: number;
+      /** @description one per person (maker-checker counts people, not credentials) */
       approvals: {
         actorId: string;
+        personId: string;
         at: string;
       }[];
       gate: {
@@ -9409,6 +9430,20 @@ export interface components {
       feeShareSats: string;
       memo: string;
       createdBy: string;
+      /** @description the maker as a person: never an approver, with any credential */
+      createdByPerson: string;
+      /** @description why a held payout is held: the step whose compliance check did not pass (never broadcast; funds back from in transit) */
+      hold: {
+        /** @enum {string} */
+        step: 'approval' | 'batching' | 'signing' | 'broadcast';
+        /** @enum {string} */
+        outcome: 'allow' | 'review' | 'block';
+        reasons: string[];
+        decidedBy: string;
+        /** @description the reference of the hold */
+        decisionId: string | null;
+        at: string;
+      } | null;
       createdAt: string;
       updatedAt: string;
       settlementId: string | null;

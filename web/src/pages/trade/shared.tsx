@@ -31,6 +31,8 @@ const STATUS_COLOR: Record<string, string> = {
   completed: 'green',
   failed: 'red',
   awaitingReview: 'orange',
+  held: 'orange',
+  abandoned: 'gray',
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -1,0 +1,284 @@
+import { eq } from 'drizzle-orm';
+import { recordAudit } from '../audit';
+import type { Orm } from '../db';
+import { AppError, type Caller, type Clock, type Random } from '../kernel';
+import { enqueueWebhook, type WebhookEvent } from './outbox';
+import { tradePayouts } from './schema';
+
+/**
+ * The lifecycles of trade's entities as explicit transition tables: from-states × action →
+ * to-state, and which steps re-run the policy gate. A state change not in a table is refused
+ * (INVALID_STATE_TRANSITION); a step marked `gate` decides again on the current facts (licence
+ * state and dates, KYC/KYB state and expiry, jurisdiction, sanctions on the current list
+ * snapshots, Travel Rule, contract state and remaining amount) and, when the gate does not allow,
+ * the payout is HELD instead of moving on (issue 11: a suspension after approval must stop the
+ * money at every later step).
+ */
+export interface TransitionRule<S extends string> {
+  readonly from: readonly S[];
+  readonly to: S;
+  /** The policy gate is asked again before this step. */
+  readonly gate: boolean;
+}
+
+export const PAYOUT_STATUSES = [
+  'awaitingReview',
+  'awaitingApproval',
+  'awaitingPayment',
+  'inProgress',
+  'held',
+  'completed',
+  'cancelled',
+] as const;
+export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
+
+/** The steps at which a payout's gate is decided again (creation is the first decision). */
+export type GateStep = 'approval' | 'batching' | 'signing' | 'broadcast';
+
+export const PAYOUT_TRANSITIONS = {
+  /** A compliance officer resolved the creation decision's review. */
+  reviewAllowed: { from: ['awaitingReview'], to: 'awaitingApproval', gate: false },
+  reviewBlocked: { from: ['awaitingReview'], to: 'cancelled', gate: false },
+  /** One more person approved, quorum not reached yet. */
+  approvalRecorded: { from: ['awaitingApproval'], to: 'awaitingApproval', gate: true },
+  /** The quorum of distinct people is reached. */
+  approved: { from: ['awaitingApproval'], to: 'awaitingPayment', gate: true },
+  /** Put into a batch transaction (coin selection). */
+  batched: { from: ['awaitingPayment'], to: 'awaitingPayment', gate: true },
+  /** The batch is signed: the funds go in transit. */
+  inProgress: { from: ['awaitingPayment'], to: 'inProgress', gate: true },
+  /** The batch goes out on the network (checked once more before its first broadcast). */
+  broadcast: { from: ['inProgress'], to: 'inProgress', gate: false },
+  /** Its batch was abandoned before broadcast because another payout in it was held. */
+  requeued: { from: ['awaitingPayment', 'inProgress'], to: 'awaitingPayment', gate: false },
+  /** A later gate check did not allow: never broadcast, funds back from in transit. */
+  held: { from: ['awaitingApproval', 'awaitingPayment', 'inProgress'], to: 'held', gate: false },
+  completed: { from: ['inProgress'], to: 'completed', gate: false },
+  /** The confirming block left the chain (reorg). */
+  reopened: { from: ['completed'], to: 'inProgress', gate: false },
+  cancelled: {
+    from: ['awaitingReview', 'awaitingApproval', 'awaitingPayment', 'held'],
+    to: 'cancelled',
+    gate: false,
+  },
+} as const satisfies Record<string, TransitionRule<PayoutStatus>>;
+export type PayoutAction = keyof typeof PAYOUT_TRANSITIONS;
+
+/** Which gate step guards a payout action (the gate column of the table, named). */
+export const PAYOUT_GATE_STEP: Partial<Record<PayoutAction, GateStep>> = {
+  approvalRecorded: 'approval',
+  approved: 'approval',
+  batched: 'batching',
+  inProgress: 'signing',
+};
+
+export const BATCH_STATUSES = [
+  'awaitingSignature',
+  'signed',
+  'broadcast',
+  'confirmed',
+  'completed',
+  'abandoned',
+] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export const BATCH_TRANSITIONS = {
+  /** Checks every payout in it before the signature is taken (local) or accepted (external). */
+  signed: { from: ['awaitingSignature'], to: 'signed', gate: true },
+  /** Checks every payout in it before the first broadcast; a replacement (RBF) is not re-checked. */
+  broadcast: { from: ['signed'], to: 'broadcast', gate: true },
+  /** A fee bump (BIP125): re-signed, its original already on the network. */
+  feeBumped: { from: ['broadcast'], to: 'signed', gate: false },
+  confirmed: { from: ['signed', 'broadcast'], to: 'confirmed', gate: false },
+  unconfirmed: { from: ['confirmed', 'completed'], to: 'broadcast', gate: false },
+  completed: { from: ['confirmed'], to: 'completed', gate: false },
+  /** A payout in it was held before broadcast: never broadcast, its coins free again. */
+  abandoned: { from: ['awaitingSignature', 'signed'], to: 'abandoned', gate: false },
+} as const satisfies Record<string, TransitionRule<BatchStatus>>;
+export type BatchAction = keyof typeof BATCH_TRANSITIONS;
+
+export const INVOICE_STATUSES = ['new', 'processing', 'settled', 'expired', 'invalid'] as const;
+export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+
+/**
+ * Invoices move by evaluation of their payments (invoices.ts #evaluate), not by actions: this
+ * table documents the moves that evaluation makes; it is not yet enforced there. Every first
+ * sight of a payment is decided by the gate as an inbound transfer (each payer address screened);
+ * a payer address that cannot be looked up holds the invoice for review (fail closed).
+ */
+export const INVOICE_TRANSITIONS = {
+  paymentSeen: { from: ['new', 'expired'], to: 'processing', gate: true },
+  settled: { from: ['new', 'processing', 'expired'], to: 'settled', gate: true },
+  expired: { from: ['new'], to: 'expired', gate: false },
+  invalid: { from: ['new', 'processing', 'expired'], to: 'invalid', gate: false },
+  /** The settling block left the chain (reorg). */
+  reopened: { from: ['settled'], to: 'processing', gate: false },
+  /** Its only payment vanished from the mempool (a 0-conf settlement is reversed). */
+  paymentDropped: { from: ['processing', 'settled'], to: 'new', gate: false },
+} as const satisfies Record<string, TransitionRule<InvoiceStatus>>;
+
+export const CONTRACT_STATUSES = [
+  'draft',
+  'submitted',
+  'approved',
+  'active',
+  'settled',
+  'cancelled',
+  'disputed',
+] as const;
+export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
+
+/**
+ * Contracts. `gate` here is the parties' standing (KYB/KYC verified); `fourEyes` means the person
+ * taking the step must differ from the contract's creator and from its submitter.
+ */
+export const CONTRACT_TRANSITIONS = {
+  submit: { from: ['draft'], to: 'submitted', gate: true, fourEyes: false },
+  approve: { from: ['submitted'], to: 'approved', gate: true, fourEyes: true },
+  activate: { from: ['approved'], to: 'active', gate: true, fourEyes: false },
+  cancel: {
+    from: ['draft', 'submitted', 'approved', 'active'],
+    to: 'cancelled',
+    gate: false,
+    fourEyes: false,
+  },
+  dispute: { from: ['active'], to: 'disputed', gate: false, fourEyes: false },
+  resume: { from: ['disputed'], to: 'active', gate: false, fourEyes: false },
+} as const satisfies Record<string, TransitionRule<ContractStatus> & { fourEyes: boolean }>;
+export type ContractAction = keyof typeof CONTRACT_TRANSITIONS;
+
+/** The rule name of trade's own holds (contract not active, checks that could not run). */
+export const LIFECYCLE_RULE = 'trade.lifecycle@1';
+
+/** Refuses a move the table does not have. */
+export function assertTransition<S extends string>(
+  what: string,
+  rule: TransitionRule<S>,
+  action: string,
+  from: string,
+): void {
+  if (!(rule.from as readonly string[]).includes(from)) {
+    throw new AppError(
+      'INVALID_STATE_TRANSITION',
+      `${what} is ${from}; ${action} is possible only from ${rule.from.join(', ')}`,
+    );
+  }
+}
+
+/** A gate decision at a later step, as kept on a held payout. */
+export interface GateCheck {
+  readonly step: GateStep;
+  readonly outcome: 'allow' | 'block' | 'review';
+  readonly reasons: readonly string[];
+  readonly decidedBy: string;
+  /** Compliance's stored decision (the reference a company is given), or null. */
+  readonly decisionId: string | null;
+  readonly at: string;
+}
+
+type PayoutRow = typeof tradePayouts.$inferSelect;
+
+export interface PayoutTransitionPorts {
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Decides again at a gated step (the gate, or a failure to reach it, held closed). */
+  readonly check: (tx: Orm, caller: Caller, row: PayoutRow, step: GateStep) => Promise<GateCheck>;
+  /** The webhook payload of a payout (its view). */
+  readonly payload: (tx: Orm, id: string) => Promise<Record<string, unknown>>;
+}
+
+const PAYOUT_EVENTS: Partial<Record<PayoutAction, WebhookEvent>> = {
+  reviewBlocked: 'payout.cancelled',
+  approved: 'payout.approved',
+  inProgress: 'payout.inProgress',
+  requeued: 'payout.requeued',
+  held: 'payout.held',
+  completed: 'payout.completed',
+  reopened: 'payout.reopened',
+  cancelled: 'payout.cancelled',
+};
+
+/**
+ * The one way a payout changes state: checks the table, asks the gate again where the table says
+ * so (holding the payout instead when it does not allow), updates the row, writes the audit event
+ * and enqueues the webhook, all in the caller's transaction. Returns the action taken (`held`
+ * when the gate stopped it) and the gate check, if one ran.
+ */
+export async function transitionPayout(
+  ports: PayoutTransitionPorts,
+  tx: Orm,
+  caller: Caller,
+  row: PayoutRow,
+  action: PayoutAction,
+  change: {
+    readonly patch?: Partial<typeof tradePayouts.$inferInsert>;
+    readonly audit?: Record<string, unknown>;
+    /** A check already made for this step (e.g. for a whole batch before signing). */
+    readonly checked?: GateCheck;
+  } = {},
+): Promise<{ action: PayoutAction; check: GateCheck | null }> {
+  const rule = PAYOUT_TRANSITIONS[action];
+  assertTransition(`payout ${row.id}`, rule, action, row.status);
+  const step = PAYOUT_GATE_STEP[action];
+  let check: GateCheck | null = change.checked ?? null;
+  if (rule.gate && step && !check) check = await ports.check(tx, caller, row, step);
+  if (check && check.outcome !== 'allow') {
+    await hold(ports, tx, caller, row, check);
+    return { action: 'held', check };
+  }
+  await write(ports, tx, caller, row, action, rule.to, change.patch ?? {}, {
+    ...(change.audit ?? {}),
+    ...(check ? { gate: { step: check.step, decisionId: check.decisionId } } : {}),
+  });
+  return { action, check };
+}
+
+/** Holds a payout with the failed check (its reasons stay on the row for officers). */
+export async function hold(
+  ports: PayoutTransitionPorts,
+  tx: Orm,
+  caller: Caller,
+  row: PayoutRow,
+  check: GateCheck,
+  patch: Partial<typeof tradePayouts.$inferInsert> = {},
+): Promise<void> {
+  assertTransition(`payout ${row.id}`, PAYOUT_TRANSITIONS.held, 'held', row.status);
+  await write(
+    ports,
+    tx,
+    caller,
+    row,
+    'held',
+    'held',
+    { ...patch, hold: check },
+    { step: check.step, outcome: check.outcome, decisionId: check.decisionId },
+  );
+}
+
+async function write(
+  ports: PayoutTransitionPorts,
+  tx: Orm,
+  caller: Caller,
+  row: PayoutRow,
+  action: PayoutAction,
+  to: PayoutStatus,
+  patch: Partial<typeof tradePayouts.$inferInsert>,
+  audit: Record<string, unknown>,
+): Promise<void> {
+  const now = ports.clock.now();
+  await tx
+    .update(tradePayouts)
+    .set({ ...patch, status: to, updatedAt: now })
+    .where(eq(tradePayouts.id, row.id));
+  await recordAudit(tx, caller, ports.clock, {
+    action: `payout.${action}`,
+    entityType: 'payout',
+    entityId: row.id,
+    before: { status: row.status },
+    after: { status: to, ...audit },
+  });
+  const event = PAYOUT_EVENTS[action];
+  if (event) {
+    await enqueueWebhook(tx, ports, row.platformId, event, row.id, await ports.payload(tx, row.id));
+  }
+}

@@ -1,0 +1,250 @@
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { recordAudit } from '../audit';
+import { createPsbt, parseAddress, type PsbtInputSpec, type PsbtOutputSpec } from '../bitcoin';
+import { AppError, newId, sats, systemCaller, type Caller } from '../kernel';
+import { selectCoins, type CoinSelection } from './coinselection';
+import { hold, transitionPayout, type GateCheck } from './lifecycle';
+import { acceptSignedPsbt } from './payout-broadcaster';
+import type { PayoutContext } from './payout-context';
+import { getBatch, type BatchView, type PayoutRow } from './payout-views';
+import { tradeBatches, tradePayouts, tradeWalletUtxos } from './schema';
+import { clampFeeRate, loadSettings, saveSettings } from './settings';
+
+/** BIP125: inputs with nSequence below 0xfffffffe make the batch replaceable, for fee bumps. */
+const RBF_SEQUENCE = 0xfffffffd;
+const P2WPKH_INPUT_VBYTES = 68;
+
+type CoinRow = typeof tradeWalletUtxos.$inferSelect;
+
+/** Splits a fee over payouts in proportion to their amounts; the rounding remainder goes to the first. */
+export function splitFee(fee: bigint, amounts: readonly bigint[]): bigint[] {
+  const total = amounts.reduce((s, a) => s + a, 0n);
+  if (amounts.length === 0 || total <= 0n) return amounts.map(() => 0n);
+  const shares = amounts.map((a) => (fee * a) / total);
+  const remainder = fee - shares.reduce((s, x) => s + x, 0n);
+  shares[0] = (shares[0] ?? 0n) + remainder;
+  return shares;
+}
+
+/**
+ * One batch run for a platform: every approved payout not yet batched, decided again by the
+ * gate (those that no longer pass are held), goes into ONE transaction. Skipped (null) when the
+ * platform's batch window has not passed since the last run, unless forced, or when nothing is
+ * waiting. Signs with the platform's local signer when it has one (after deciding every payout of
+ * the batch once more; one that fails abandons the batch) and broadcasts; else the batch waits
+ * for an external signer's PSBT.
+ */
+export async function runBatch(
+  ctx: PayoutContext,
+  caller: Caller,
+  platformId: string,
+  options: { force?: boolean } = {},
+): Promise<BatchView | null> {
+  const { db, clock, random, network, wallets, signers } = ctx.ports;
+  if (!(
+    caller.role === 'supervisor' ||
+    (caller.role === 'platform' && caller.participantId === platformId)
+  )) {
+    throw new AppError('FORBIDDEN', 'batches are run by the platform or the system');
+  }
+  const chain = ctx.requireChain();
+  const estimate = await chain.estimateFeeRateSatPerKvB(6).catch(() => null);
+  const built = await db.transaction(async (tx) => {
+    const settings = await loadSettings(tx, platformId);
+    const now = clock.now();
+    if (
+      !options.force &&
+      settings.lastBatchAt &&
+      now.getTime() - settings.lastBatchAt.getTime() < settings.batchWindowSeconds * 1000
+    ) {
+      return null;
+    }
+    const waiting = await tx
+      .select()
+      .from(tradePayouts)
+      .where(
+        and(
+          eq(tradePayouts.platformId, platformId),
+          eq(tradePayouts.status, 'awaitingPayment'),
+          isNull(tradePayouts.batchId),
+        ),
+      )
+      .orderBy(asc(tradePayouts.approvedAt), asc(tradePayouts.id))
+      .for('update');
+    await saveSettings(tx, platformId, {}, now).then(() =>
+      tx.execute(
+        sql`update trade_settings set last_batch_at = ${now.toISOString()} where platform_id = ${platformId}`,
+      ),
+    );
+    // The gate again, at batching: a payout that no longer passes is held, not batched.
+    const { failed, passed } = await ctx.checkBatch(tx, caller, waiting, 'batching');
+    for (const p of waiting) {
+      const check = failed.get(p.id);
+      if (check) await hold(ctx.transitions, tx, caller, p, check);
+    }
+    const payouts = waiting.filter((p) => passed.has(p.id));
+    if (payouts.length === 0) return failed.size > 0 ? { id: null } : null;
+    const feeRate = clampFeeRate(estimate, settings);
+    const id = newId('batch', now, random);
+    const inputs: PsbtInputSpec[] = [];
+    let totalFee = 0n;
+    let totalVsize = 0;
+    const feeShares = new Map<string, bigint>();
+    const byCompany = new Map<string, PayoutRow[]>();
+    for (const p of payouts) byCompany.set(p.companyId, [...(byCompany.get(p.companyId) ?? []), p]);
+    // Coin selection per company over its own coins; a company that cannot pay stays queued
+    // (its payouts remain awaitingPayment) without holding back the others.
+    const planned: {
+      companyId: string;
+      own: PayoutRow[];
+      selection: CoinSelection;
+      coins: CoinRow[];
+    }[] = [];
+    const skipped: { companyId: string; reason: string }[] = [];
+    for (const [companyId, own] of byCompany) {
+      const coins = await tx
+        .select()
+        .from(tradeWalletUtxos)
+        .where(
+          and(
+            eq(tradeWalletUtxos.companyId, companyId),
+            isNull(tradeWalletUtxos.spentByTxid),
+            isNull(tradeWalletUtxos.reservedByBatch),
+          ),
+        )
+        .orderBy(
+          asc(tradeWalletUtxos.blockHeight),
+          asc(tradeWalletUtxos.txid),
+          asc(tradeWalletUtxos.vout),
+        )
+        .for('update');
+      try {
+        const selection = selectCoins({
+          utxos: coins.map((c) => ({
+            id: `${c.txid}:${c.vout}`,
+            value: c.valueSats,
+            inputVbytes: P2WPKH_INPUT_VBYTES,
+          })),
+          target: own.reduce((sum, p) => sum + p.amountSats, 0n),
+          paymentOutputBytes: own.map(
+            (p) => 8 + 1 + parseAddress(p.address, network).scriptPubKey.length,
+          ),
+          feeRateSatPerKvB: feeRate,
+          random,
+        });
+        planned.push({ companyId, own, selection, coins });
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'INSUFFICIENT_FUNDS')) throw error;
+        skipped.push({ companyId, reason: error.message });
+      }
+    }
+    if (planned.length === 0) {
+      // The holds are kept (committed); the run reports the shortfall.
+      if (failed.size > 0) return { id: null };
+      const first = skipped[0];
+      throw new AppError('INSUFFICIENT_FUNDS', first ? first.reason : 'no coins to pay with', {
+        details: { skipped },
+      });
+    }
+    const included = planned.flatMap((plan) => plan.own);
+    const outputs: PsbtOutputSpec[] = included.map((p) => ({
+      address: p.address,
+      amount: sats(p.amountSats),
+    }));
+    for (const { companyId, own, selection, coins } of planned) {
+      totalFee += selection.fee;
+      totalVsize += selection.vsize;
+      const shares = splitFee(
+        selection.fee,
+        own.map((p) => p.amountSats),
+      );
+      own.forEach((p, i) => feeShares.set(p.id, shares[i] ?? 0n));
+      for (const chosen of selection.inputs) {
+        const coin = coins.find((c) => `${c.txid}:${c.vout}` === chosen.id);
+        if (!coin) throw new AppError('INTERNAL', `selected coin ${chosen.id} vanished`);
+        const derived = await wallets.walletAddressDerivation(coin.address, tx);
+        inputs.push({
+          txid: coin.txid,
+          vout: coin.vout,
+          value: sats(coin.valueSats),
+          scriptPubKey: derived.scriptPubKey,
+          derivations: derived.keys.map((k) => ({
+            pubkey: k.pubkey,
+            fingerprint: k.fingerprint,
+            path: k.path,
+          })),
+          sequence: RBF_SEQUENCE,
+        });
+        await tx
+          .update(tradeWalletUtxos)
+          .set({ reservedByBatch: id })
+          .where(and(eq(tradeWalletUtxos.txid, coin.txid), eq(tradeWalletUtxos.vout, coin.vout)));
+      }
+      if (selection.change !== undefined) {
+        // Change goes back to the company's own wallet: the next address of its change branch.
+        const change = await wallets.nextChangeAddress(tx, companyId, `change of batch ${id}`);
+        outputs.push({ address: change.address, amount: sats(selection.change) });
+      }
+    }
+    const psbt = createPsbt({ network, inputs, outputs });
+    await tx.insert(tradeBatches).values({
+      id,
+      platformId,
+      status: 'awaitingSignature',
+      psbt: Buffer.from(psbt).toString('base64'),
+      feeSats: totalFee,
+      feeRateSatPerKvB: feeRate,
+      vsize: totalVsize,
+      createdAt: now,
+      updatedAt: now,
+    });
+    for (const [i, p] of included.entries()) {
+      await transitionPayout(ctx.transitions, tx, caller, p, 'batched', {
+        checked: passed.get(p.id) as GateCheck,
+        patch: { batchId: id, vout: i, feeShareSats: feeShares.get(p.id) ?? 0n },
+        audit: { batchId: id, vout: i },
+      });
+    }
+    await recordAudit(tx, caller, clock, {
+      action: 'batch.built',
+      entityType: 'batch',
+      entityId: id,
+      after: {
+        payouts: included.map((p) => p.id),
+        held: [...failed.keys()],
+        skipped,
+        fee: totalFee.toString(),
+        feeRateSatPerKvB: feeRate.toString(),
+        inputs: inputs.length,
+        outputs: outputs.length,
+      },
+    });
+    return { id };
+  });
+  if (!built?.id) return null;
+  const batchId = built.id;
+  // The gate again, before signing: one payout that fails abandons the batch unsigned.
+  const signerCaller = systemCaller('trade.signer');
+  const toSign = await db.transaction(async (tx) => {
+    const signer = await signers.signerFor(tx, platformId);
+    if (!signer) return null;
+    const [batch] = await tx
+      .select()
+      .from(tradeBatches)
+      .where(eq(tradeBatches.id, batchId))
+      .for('update');
+    if (!batch) return null;
+    const payouts = await tx.select().from(tradePayouts).where(eq(tradePayouts.batchId, batchId));
+    const { failed, passed } = await ctx.checkBatch(tx, signerCaller, payouts, 'signing');
+    if (failed.size > 0) {
+      await ctx.abandonBatch(tx, signerCaller, batch, failed);
+      return null;
+    }
+    return { signer, psbt: batch.psbt, passed };
+  });
+  if (toSign) {
+    const signed = await toSign.signer.signPsbt(new Uint8Array(Buffer.from(toSign.psbt, 'base64')));
+    await acceptSignedPsbt(ctx, signerCaller, batchId, signed, toSign.passed);
+  }
+  return getBatch(db.orm, systemCaller('trade'), batchId);
+}

@@ -1,0 +1,299 @@
+import { eq } from 'drizzle-orm';
+import { recordAudit } from '../audit';
+import { parseAddress, type AddressType } from '../bitcoin';
+import { fiatValue } from '../ledger';
+import {
+  AppError,
+  currency as parseCurrency,
+  fiatToSats,
+  formatRate,
+  invalid,
+  newId,
+  systemCaller,
+  type Caller,
+} from '../kernel';
+import { transitionPayout, type GateCheck } from './lifecycle';
+import { enqueueWebhook } from './outbox';
+import { heldError, type PayoutContext } from './payout-context';
+import {
+  gateView,
+  payoutPayload,
+  payoutView,
+  type PayoutInput,
+  type PayoutView,
+} from './payout-views';
+import { tradePayoutApprovals, tradePayouts } from './schema';
+import { loadSettings, requiredApprovals } from './settings';
+
+/**
+ * The dust limit of an output by type: Bitcoin Core's defaults (policy.cpp GetDustThreshold at the
+ * default dust relay fee of 3 sat/vB). An output below it is not relayed, so a batch carrying one
+ * could never be broadcast.
+ */
+export const DUST_LIMIT_SATS: Readonly<Record<AddressType, bigint>> = {
+  p2pkh: 546n,
+  p2sh: 540n,
+  p2wpkh: 294n,
+  p2wsh: 330n,
+  p2tr: 330n,
+};
+
+/** Requests: a payout asked for, reviewed, approved by distinct people, or cancelled. */
+export async function createPayout(
+  ctx: PayoutContext,
+  caller: Caller,
+  input: PayoutInput,
+): Promise<PayoutView> {
+  const { db, clock, random, network, contracts, rates, gate } = ctx.ports;
+  if (caller.role !== 'company' && caller.role !== 'platform') {
+    throw new AppError('FORBIDDEN', 'payouts are requested by the company or its platform');
+  }
+  const parsed = parseAddress(input.address, network);
+  const address = parsed.canonical;
+  const created = await db.transaction(async (tx) => {
+    const { contract, fixedBtc, contractAmount, reservation } = await contracts.reserveForPayment(
+      tx,
+      caller,
+      input.contractId,
+      input.amount,
+      'import',
+    );
+    const rate = await rates.current(contract.currency, tx);
+    const inSats = (amount: bigint) =>
+      fixedBtc || amount <= 0n
+        ? amount
+        : fiatToSats(
+            { minor: amount, currency: parseCurrency(contract.currency) },
+            rate.rate,
+            'down',
+          );
+    const now = clock.now();
+    const id = newId('payout', now, random);
+    const amountSats = fixedBtc
+      ? contractAmount
+      : fiatToSats(
+          { minor: contractAmount, currency: parseCurrency(contract.currency) },
+          rate.rate,
+          'up',
+        );
+    const dust = DUST_LIMIT_SATS[parsed.type];
+    if (amountSats < dust) {
+      throw invalid(
+        'amount',
+        `${amountSats} sats is below the dust limit of a ${parsed.type} output (${dust} sats); such an output is not relayed`,
+      );
+    }
+    const fiatMinor = fixedBtc ? fiatValue(amountSats, rate.rate) : contractAmount;
+    const decision = await gate.decide(tx, caller, {
+      transferId: id,
+      occurredAt: now,
+      rate: formatRate(rate.rate),
+      openAmountSats: inSats(reservation.open),
+      toleranceSats: inSats(reservation.tolerance),
+      travelRule: input.travelRule ?? null,
+      direction: 'outbound',
+      platformId: contract.platformId,
+      companyId: contract.companyId,
+      counterpartyId: contract.counterpartyId,
+      contractId: contract.id,
+      address,
+      amountSats,
+      fiatMinor,
+      currency: contract.currency,
+    });
+    const settings = await loadSettings(tx, contract.platformId);
+    await tx.insert(tradePayouts).values({
+      id,
+      platformId: contract.platformId,
+      companyId: contract.companyId,
+      contractId: contract.id,
+      counterpartyId: contract.counterpartyId,
+      address,
+      amountSats,
+      contractAmount,
+      fiatMinor,
+      currency: contract.currency,
+      rateId: rate.id,
+      // Allowed: maker-checker next. Review: waits for a compliance officer. Block: cancelled
+      // at once, kept with its reasons (the decision is stored, not rolled back).
+      status:
+        decision.outcome === 'allow'
+          ? 'awaitingApproval'
+          : decision.outcome === 'review'
+            ? 'awaitingReview'
+            : 'cancelled',
+      requiredApprovals: requiredApprovals(settings, amountSats),
+      gateDecision: { ...decision, resolution: null },
+      memo: input.memo ?? '',
+      travelRule: input.travelRule ?? null,
+      createdBy: caller.actorId,
+      createdByPerson: caller.personId,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const view = await payoutView(tx, id);
+    await recordAudit(tx, caller, clock, {
+      action: 'payout.created',
+      entityType: 'payout',
+      entityId: id,
+      after: view,
+    });
+    const payload = await payoutPayload(tx, id);
+    await enqueueWebhook(tx, ctx.ports, view.platformId, 'payout.created', id, payload);
+    if (decision.outcome === 'block')
+      await enqueueWebhook(tx, ctx.ports, view.platformId, 'payout.cancelled', id, payload);
+    return view;
+  });
+  if (created.gate.outcome === 'block') {
+    // A reference, not the reasons: the caller may be the company (no tipping-off); officers
+    // read the reasons on the payout and on compliance's decision.
+    const reference = created.gate.decisionId ?? created.id;
+    throw new AppError(
+      'TRANSFER_BLOCKED',
+      `payout ${created.id} was refused by the compliance checks and kept as cancelled (reference ${reference})`,
+      { details: { payoutId: created.id, outcome: 'block', reference } },
+    );
+  }
+  return created;
+}
+
+/**
+ * Payouts the gate sent to review, once a compliance officer resolved the decision: allowed
+ * ones go on to maker-checker approval, blocked ones are cancelled (the resolution is kept with
+ * the gate decision). Until then they are never approved nor batched. Run from tick.
+ */
+export async function applyReviews(
+  ctx: PayoutContext,
+): Promise<{ released: string[]; cancelled: string[] }> {
+  const { db, gate } = ctx.ports;
+  const released: string[] = [];
+  const cancelled: string[] = [];
+  const waiting = await db.orm
+    .select({ id: tradePayouts.id })
+    .from(tradePayouts)
+    .where(eq(tradePayouts.status, 'awaitingReview'));
+  const caller = systemCaller('trade.reviews');
+  for (const { id } of waiting) {
+    await db.transaction(async (tx) => {
+      const [row] = await tx
+        .select()
+        .from(tradePayouts)
+        .where(eq(tradePayouts.id, id))
+        .for('update');
+      if (row?.status !== 'awaitingReview') return;
+      const gateDecision = gateView(row.gateDecision);
+      const resolution = gateDecision.decisionId
+        ? await gate.resolution(tx, gateDecision.decisionId)
+        : null;
+      if (resolution === null) return;
+      await transitionPayout(
+        ctx.transitions,
+        tx,
+        caller,
+        row,
+        resolution === 'allow' ? 'reviewAllowed' : 'reviewBlocked',
+        {
+          patch: { gateDecision: { ...gateDecision, resolution } },
+          audit: { decisionId: gateDecision.decisionId },
+        },
+      );
+      (resolution === 'allow' ? released : cancelled).push(id);
+    });
+  }
+  return { released, cancelled };
+}
+
+/**
+ * An officer's approval (maker-checker). People are counted, not credentials: the maker
+ * (`createdByPerson`) never approves, through any credential; each person approves once. The
+ * gate is decided again first: a payout that no longer passes is held, and the officer told so.
+ */
+export async function approvePayout(
+  ctx: PayoutContext,
+  caller: Caller,
+  id: string,
+): Promise<PayoutView> {
+  const { db, clock } = ctx.ports;
+  const outcome = await db.transaction(async (tx) => {
+    const row = await ctx.lock(tx, caller, id);
+    if (caller.role !== 'platform' || caller.participantId !== row.platformId) {
+      throw new AppError('FORBIDDEN', "payouts are approved by officers of the company's platform");
+    }
+    if (row.status !== 'awaitingApproval') {
+      throw new AppError(
+        'INVALID_STATE_TRANSITION',
+        `payout ${id} is ${row.status}, not awaitingApproval`,
+      );
+    }
+    if (caller.personId === row.createdByPerson || caller.actorId === row.createdBy) {
+      throw new AppError(
+        'SELF_APPROVAL',
+        `the maker of payout ${id} cannot approve it, with any credential; another officer must`,
+      );
+    }
+    const [already] = await tx
+      .select({ personId: tradePayoutApprovals.personId })
+      .from(tradePayoutApprovals)
+      .where(eq(tradePayoutApprovals.payoutId, id))
+      .then((rows) => rows.filter((r) => r.personId === caller.personId));
+    if (already) {
+      throw new AppError(
+        'CONFLICT',
+        `${caller.personId} has already approved payout ${id} (each person counts once, whatever the credential)`,
+      );
+    }
+    const check = await ctx.check(tx, caller, row, 'approval');
+    if (check.outcome !== 'allow') {
+      await transitionPayout(ctx.transitions, tx, caller, row, 'approved', { checked: check });
+      return { held: check };
+    }
+    await tx.insert(tradePayoutApprovals).values({
+      payoutId: id,
+      actorId: caller.actorId,
+      personId: caller.personId,
+      participantId: caller.participantId,
+      at: clock.now(),
+    });
+    const approvals = await tx
+      .select({ personId: tradePayoutApprovals.personId })
+      .from(tradePayoutApprovals)
+      .where(eq(tradePayoutApprovals.payoutId, id));
+    const people = new Set(approvals.map((a) => a.personId));
+    const reached = people.size >= row.requiredApprovals;
+    await transitionPayout(
+      ctx.transitions,
+      tx,
+      caller,
+      row,
+      reached ? 'approved' : 'approvalRecorded',
+      {
+        checked: check,
+        ...(reached ? { patch: { approvedAt: clock.now() } } : {}),
+        audit: { approvals: people.size, required: row.requiredApprovals },
+      },
+    );
+    return { held: null as GateCheck | null };
+  });
+  if (outcome.held) throw heldError(id, outcome.held);
+  return payoutView(db.orm, id);
+}
+
+export async function cancelPayout(
+  ctx: PayoutContext,
+  caller: Caller,
+  id: string,
+): Promise<PayoutView> {
+  const { db } = ctx.ports;
+  return db.transaction(async (tx) => {
+    const row = await ctx.lock(tx, caller, id);
+    if (caller.role === 'auditor') throw new AppError('FORBIDDEN', 'the auditor reads only');
+    if (row.batchId !== null) {
+      throw new AppError(
+        'INVALID_STATE_TRANSITION',
+        `payout ${id} is ${row.status} in batch ${row.batchId} and can no longer be cancelled`,
+      );
+    }
+    await transitionPayout(ctx.transitions, tx, caller, row, 'cancelled');
+    return payoutView(tx, id);
+  });
+}

@@ -1,0 +1,245 @@
+import { and, asc, desc, eq } from 'drizzle-orm';
+import { scopeTo, type Orm } from '../db';
+import { AppError, formatBtc, type Caller } from '../kernel';
+import type { GateCheck, PayoutStatus } from './lifecycle';
+import type { GateDecision } from './ports';
+import { tradeBatches, tradePayoutApprovals, tradePayouts } from './schema';
+
+export interface PayoutInput {
+  readonly contractId: string;
+  /** For a fixedBtc contract: sats. For a fiat contract: a decimal in the contract currency. */
+  readonly amount: string;
+  /** The counterparty's address. */
+  readonly address: string;
+  readonly memo?: string;
+  /** IVMS101 originator and beneficiary data (the Travel Rule), checked by the policy gate. */
+  readonly travelRule?: unknown;
+}
+
+export interface PayoutView {
+  readonly id: string;
+  readonly platformId: string;
+  readonly companyId: string;
+  readonly contractId: string;
+  readonly counterpartyId: string;
+  readonly address: string;
+  readonly amountSats: bigint;
+  readonly amountBtc: string;
+  readonly fiatMinor: bigint;
+  readonly currency: string;
+  readonly rateId: string;
+  readonly status: PayoutStatus;
+  readonly requiredApprovals: number;
+  /** One per person (personId), with the credential used (actorId). */
+  readonly approvals: readonly { actorId: string; personId: string; at: Date }[];
+  readonly batchId: string | null;
+  readonly txid: string | null;
+  readonly vout: number | null;
+  readonly feeShareSats: bigint;
+  readonly memo: string;
+  readonly createdBy: string;
+  /** The maker as a person: never an approver. */
+  readonly createdByPerson: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly settlementId: string | null;
+  /**
+   * The policy gate's decision on the payout (every payout passes it at creation): `review`
+   * keeps it awaitingReview until a compliance officer resolves it (`resolution`); `block`
+   * cancels it. The reasons are kept for the company, its platform and the supervisor.
+   */
+  readonly gate: PayoutGateView;
+  /**
+   * Why a payout is held (status held): the later step whose gate check did not allow it, with
+   * the decision (its id is the reference) and reasons.
+   */
+  readonly hold: GateCheck | null;
+  /** The IVMS101 (Travel Rule) data supplied with the payout, or null. */
+  readonly travelRule: unknown;
+}
+
+export interface PayoutGateView extends GateDecision {
+  /** The officer's resolution of a review (null while waiting, or when there was no review). */
+  readonly resolution: 'allow' | 'block' | null;
+}
+
+export interface BatchView {
+  readonly id: string;
+  readonly platformId: string;
+  readonly status: string;
+  readonly txid: string | null;
+  readonly replacedTxids: readonly string[];
+  readonly feeSats: bigint;
+  readonly feeRateSatPerKvB: bigint;
+  readonly vsize: number;
+  readonly psbt: string;
+  readonly payoutIds: readonly string[];
+  readonly confirmedHeight: number | null;
+  readonly broadcastAttempts: number;
+  readonly lastBroadcastError: string | null;
+}
+
+export type PayoutRow = typeof tradePayouts.$inferSelect;
+export type BatchRow = typeof tradeBatches.$inferSelect;
+
+/** The stored gate decision, read defensively (rows written before decisionId was kept lack it). */
+export function gateView(stored: unknown): PayoutGateView {
+  const g = (stored ?? {}) as Partial<Record<keyof PayoutGateView, unknown>>;
+  const outcome = g.outcome === 'block' || g.outcome === 'review' ? g.outcome : 'allow';
+  return {
+    outcome,
+    reasons: Array.isArray(g.reasons) ? g.reasons.map(String) : [],
+    decidedBy: typeof g.decidedBy === 'string' ? g.decidedBy : '',
+    decisionId: typeof g.decisionId === 'string' ? g.decisionId : null,
+    resolution: g.resolution === 'allow' || g.resolution === 'block' ? g.resolution : null,
+  };
+}
+
+const STEPS = ['approval', 'batching', 'signing', 'broadcast'] as const;
+
+/** The stored hold, read defensively. */
+export function holdView(stored: unknown): GateCheck | null {
+  if (stored === null || typeof stored !== 'object') return null;
+  const h = stored as Partial<Record<keyof GateCheck, unknown>>;
+  return {
+    step: STEPS.find((s) => s === h.step) ?? 'approval',
+    outcome: h.outcome === 'block' ? 'block' : 'review',
+    reasons: Array.isArray(h.reasons) ? h.reasons.map(String) : [],
+    decidedBy: typeof h.decidedBy === 'string' ? h.decidedBy : '',
+    decisionId: typeof h.decisionId === 'string' ? h.decisionId : null,
+    at: typeof h.at === 'string' ? h.at : '',
+  };
+}
+
+export async function payoutView(orm: Orm, id: string): Promise<PayoutView> {
+  const [row] = await orm.select().from(tradePayouts).where(eq(tradePayouts.id, id));
+  if (!row) throw new AppError('PAYOUT_NOT_FOUND', `no payout ${id}`);
+  const approvals = await orm
+    .select()
+    .from(tradePayoutApprovals)
+    .where(eq(tradePayoutApprovals.payoutId, id))
+    .orderBy(asc(tradePayoutApprovals.at));
+  let txid: string | null = null;
+  if (row.batchId) {
+    const [batch] = await orm
+      .select({ txid: tradeBatches.txid, confirmedTxid: tradeBatches.confirmedTxid })
+      .from(tradeBatches)
+      .where(eq(tradeBatches.id, row.batchId));
+    txid = batch?.confirmedTxid ?? batch?.txid ?? null;
+  }
+  return {
+    id: row.id,
+    platformId: row.platformId,
+    companyId: row.companyId,
+    contractId: row.contractId,
+    counterpartyId: row.counterpartyId,
+    address: row.address,
+    amountSats: row.amountSats,
+    amountBtc: formatBtc(row.amountSats),
+    fiatMinor: row.fiatMinor,
+    currency: row.currency,
+    rateId: row.rateId,
+    status: row.status as PayoutStatus,
+    requiredApprovals: row.requiredApprovals,
+    approvals: approvals.map((a) => ({ actorId: a.actorId, personId: a.personId, at: a.at })),
+    batchId: row.batchId,
+    txid,
+    vout: row.vout,
+    feeShareSats: row.feeShareSats,
+    memo: row.memo,
+    createdBy: row.createdBy,
+    createdByPerson: row.createdByPerson,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    settlementId: row.settlementId,
+    gate: gateView(row.gateDecision),
+    hold: holdView(row.hold),
+    travelRule: row.travelRule ?? null,
+  };
+}
+
+/** What a payout's webhook carries. */
+export async function payoutPayload(orm: Orm, id: string): Promise<Record<string, unknown>> {
+  const view = await payoutView(orm, id);
+  return {
+    payoutId: view.id,
+    contractId: view.contractId,
+    status: view.status,
+    amountSats: view.amountSats,
+    txid: view.txid,
+    vout: view.vout,
+    // A reference only: the reasons are for officers (no tipping-off through webhooks).
+    ...(view.status === 'held' ? { reference: view.hold?.decisionId ?? null } : {}),
+  };
+}
+
+export async function batchView(orm: Orm, row: BatchRow): Promise<BatchView> {
+  const payouts = await orm
+    .select({ id: tradePayouts.id })
+    .from(tradePayouts)
+    .where(eq(tradePayouts.batchId, row.id))
+    .orderBy(asc(tradePayouts.vout));
+  // An abandoned batch's payouts left it (held or queued again): its history is in the audit log.
+  return {
+    id: row.id,
+    platformId: row.platformId,
+    status: row.status,
+    txid: row.txid,
+    replacedTxids: Array.isArray(row.replacedTxids) ? (row.replacedTxids as string[]) : [],
+    feeSats: row.feeSats,
+    feeRateSatPerKvB: row.feeRateSatPerKvB,
+    vsize: row.vsize,
+    psbt: row.psbt,
+    payoutIds: payouts.map((p) => p.id),
+    confirmedHeight: row.confirmedHeight,
+    broadcastAttempts: row.broadcastAttempts,
+    lastBroadcastError: row.lastBroadcastError,
+  };
+}
+
+const payoutScope = (caller: Caller) =>
+  scopeTo(caller, { participant: tradePayouts.companyId, platform: tradePayouts.platformId });
+
+export async function getPayout(orm: Orm, caller: Caller, id: string): Promise<PayoutView> {
+  const [row] = await orm
+    .select({ id: tradePayouts.id })
+    .from(tradePayouts)
+    .where(and(eq(tradePayouts.id, id), payoutScope(caller)));
+  if (!row) throw new AppError('PAYOUT_NOT_FOUND', `no payout ${id} visible to you`);
+  return payoutView(orm, id);
+}
+
+export async function listPayouts(
+  orm: Orm,
+  caller: Caller,
+  filter: { status?: PayoutStatus } = {},
+): Promise<PayoutView[]> {
+  const rows = await orm
+    .select({ id: tradePayouts.id })
+    .from(tradePayouts)
+    .where(
+      and(payoutScope(caller), filter.status ? eq(tradePayouts.status, filter.status) : undefined),
+    )
+    .orderBy(desc(tradePayouts.createdAt))
+    .limit(500);
+  return Promise.all(rows.map((r) => payoutView(orm, r.id)));
+}
+
+export async function getBatch(orm: Orm, caller: Caller, id: string): Promise<BatchView> {
+  const [row] = await orm
+    .select()
+    .from(tradeBatches)
+    .where(and(eq(tradeBatches.id, id), scopeTo(caller, { platform: tradeBatches.platformId })));
+  if (!row) throw new AppError('NOT_FOUND', `no payout batch ${id} visible to you`);
+  return batchView(orm, row);
+}
+
+export async function listBatches(orm: Orm, caller: Caller): Promise<BatchView[]> {
+  const rows = await orm
+    .select()
+    .from(tradeBatches)
+    .where(scopeTo(caller, { platform: tradeBatches.platformId }))
+    .orderBy(desc(tradeBatches.createdAt))
+    .limit(200);
+  return Promise.all(rows.map((r) => batchView(orm, r)));
+}
