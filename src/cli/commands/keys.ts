@@ -17,6 +17,11 @@ export function registerKeyCommands(program: Command, context: CliContext): void
     )
     .option('--platform <id>', "for a company key: the company's platform")
     .option('--name <name>', 'a label for the key', 'cli')
+    .option(
+      '--person <id>',
+      "the person (user id) who holds the key (default: the participant's administrator)",
+    )
+    .option('--person-name <name>', 'a new person of the participant, named so, holds the key')
     .option('--json', 'print JSON')
     .action(
       async (options: {
@@ -24,6 +29,8 @@ export function registerKeyCommands(program: Command, context: CliContext): void
         participant?: string;
         platform?: string;
         name: string;
+        person?: string;
+        personName?: string;
         json?: boolean;
       }) => {
         if (!isRole(options.role)) {
@@ -43,12 +50,16 @@ export function registerKeyCommands(program: Command, context: CliContext): void
             `--participant is required for a ${options.role} key`,
           );
         }
+        // The operator at the console acts as the supervisor: the key goes to the person named,
+        // or to the participant's administrator ("Scheme administrator" for the first key).
         const created = await context.withPlatform((platform) =>
           platform.services.keys.create(systemCaller('cli'), {
             role: options.role as (typeof ROLES)[number],
             participantId,
             platformId: options.platform ?? null,
             name: options.name,
+            personId: options.person ?? null,
+            personName: options.personName ?? null,
           }),
         );
         printResult(
@@ -57,6 +68,7 @@ export function registerKeyCommands(program: Command, context: CliContext): void
             id: created.id,
             role: created.role,
             participantId: created.participantId,
+            personId: created.personId,
             token: created.token,
           },
           options.json ?? false,

@@ -1,0 +1,2 @@
+ALTER TABLE "api_keys" ALTER COLUMN "user_id" SET NOT NULL;--> statement-breakpoint
+ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_person_fk" FOREIGN KEY ("user_id","role","participant_id") REFERENCES "public"."users"("id","role","participant_id") ON DELETE no action ON UPDATE no action;
