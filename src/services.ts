@@ -1,5 +1,12 @@
 import type { Database } from './db';
-import { cryptoRandom, type Clock, type Config, type Random } from './kernel';
+import {
+  AppError,
+  cryptoRandom,
+  systemCaller,
+  type Clock,
+  type Config,
+  type Random,
+} from './kernel';
 import { KeyService, UserService } from './access';
 import { RegistryService } from './registry';
 import { MiningService } from './mining';
@@ -49,11 +56,25 @@ export interface Services {
 }
 
 export function composeServices(ports: Ports): Services {
-  const keys = new KeyService({ db: ports.db, clock: ports.clock, random: ports.random });
   const users = new UserService({ db: ports.db, clock: ports.clock, random: ports.random });
   // Simnet is regtest; every other chain names its network explicitly (config refuses otherwise).
   const network = ports.config.NETWORK ?? 'regtest';
   const registry = new RegistryService({ ...ports, network });
+  // A key is bound only to a participant the registry has, with the role it is registered as.
+  const keys = new KeyService({
+    db: ports.db,
+    clock: ports.clock,
+    random: ports.random,
+    participants: async (id) => {
+      try {
+        const found = await registry.getParticipant(systemCaller('access'), id);
+        return { kind: found.kind, platformId: found.platformId, name: found.legalName };
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'PARTICIPANT_NOT_FOUND') return null;
+        throw error;
+      }
+    },
+  });
   // Importing a list re-screens every registered company, counterparty and counterparty address.
   const compliance = createCompliance(ports, { parties: registryPartySource(registry) });
   const oversight = new OversightService(ports);

@@ -1,5 +1,13 @@
-export { KeyService, SCHEME_PARTICIPANT_ID } from './keys';
-export type { ApiKeyView, CreatedApiKey, KeyServiceDeps } from './keys';
+export { KeyService, SCHEME_PARTICIPANT_ID, keyCreationRefusal } from './keys';
+export type {
+  ApiKeyView,
+  CreatedApiKey,
+  KeyHolder,
+  KeyRequest,
+  KeyServiceDeps,
+  ParticipantLookup,
+  RegisteredParticipant,
+} from './keys';
 
 export { UserService, hashPassword, verifyPassword } from './users';
 export type { UserView } from './users';

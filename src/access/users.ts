@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import { base32nopad } from '@scure/base';
-import { sqlState, UNIQUE_VIOLATION, type Database } from '../db';
+import { sqlState, UNIQUE_VIOLATION, type Database, type Orm } from '../db';
 import {
   AppError,
   cryptoRandom,
@@ -81,6 +81,40 @@ function toView(row: typeof users.$inferSelect): UserView {
   };
 }
 
+/** A person as an API key needs them: who they are and which participant they act for. */
+export interface PersonInput {
+  displayName: string;
+  role: Role;
+  participantId: string;
+  platformId: string | null;
+}
+
+/**
+ * Inserts a person who holds API keys only: no password (login refuses them), their own id as
+ * username (it can never collide with a chosen one). The caller audits the creation.
+ */
+export async function insertPerson(
+  tx: Orm,
+  input: PersonInput & { username?: string | null },
+  now: Date,
+  random: Random,
+): Promise<string> {
+  const id = newId('user', now, random);
+  await tx.insert(users).values({
+    id,
+    username: input.username ?? id,
+    displayName: input.displayName,
+    passwordHash: null,
+    role: input.role,
+    participantId: input.participantId,
+    platformId: input.platformId,
+    totpSecret: null,
+    createdAt: now,
+    disabledAt: null,
+  });
+  return id;
+}
+
 export class UserService {
   readonly #db: Database;
   readonly #clock: Clock;
@@ -106,6 +140,12 @@ export class UserService {
   ): Promise<UserView & { totpSecret: string | null }> {
     if (caller.role !== 'supervisor')
       throw new AppError('FORBIDDEN', 'only the supervisor creates user accounts');
+    // Colons are kept for the usernames of key-only people (`administrator:<role>@<participant>`).
+    if (input.username.includes(':')) {
+      throw new AppError('VALIDATION_FAILED', 'username: must not contain ":"', {
+        issues: [{ field: 'username', message: 'must not contain ":"' }],
+      });
+    }
     if (input.password.length < 12) {
       throw new AppError('VALIDATION_FAILED', 'password: must be at least 12 characters', {
         issues: [{ field: 'password', message: 'must be at least 12 characters' }],
@@ -171,7 +211,8 @@ export class UserService {
       .from(users)
       .where(eq(users.username, input.username.toLowerCase()));
     // Hash even for an unknown user so the response time does not reveal which usernames exist.
-    const ok = row
+    // A person who only holds API keys has no password and never logs in.
+    const ok = row?.passwordHash
       ? await verifyPassword(input.password, row.passwordHash)
       : await hashPassword(input.password).then(() => false);
     if (!row || !ok || row.disabledAt) throw refused();

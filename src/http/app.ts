@@ -17,12 +17,13 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { newId, publicDevelopmentSecrets, type Clock, type Config } from '../kernel';
+import { AppError, newId, publicDevelopmentSecrets, type Clock, type Config } from '../kernel';
 import type { Database } from '../db';
 import type { Services } from '../services';
 import { authenticate } from './auth';
 import { errorHandler } from './errors';
 import { BODY_LIMIT_BYTES, registerInputChecks } from './input';
+import { FailureLimiter } from './limits';
 import { REDACTED_LOG_PATHS, safeLoggerOptions } from './log-safety';
 import { registerSystemRoutes } from './routes/system';
 import { registerAuditRoutes } from './routes/audit';
@@ -91,9 +92,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   warnAboutDevelopmentSecrets(app, deps.config);
 
   await app.register(cookie);
+  // Unknown, malformed or expired credentials: 20 a minute from one address, then a lockout
+  // that doubles with each further failure (up to 15 minutes), so keys cannot be guessed.
+  const failedAuthentication = new FailureLimiter(deps.clock, {
+    max: 20,
+    windowMs: 60_000,
+    lockoutMs: 60_000,
+    maxLockoutMs: 15 * 60_000,
+    what: 'authentications from this address',
+  });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', String(request.id));
-    await authenticate(request, deps.services, deps.operatorToken);
+    failedAuthentication.check(request.ip);
+    try {
+      await authenticate(request, deps.services, deps.operatorToken);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') {
+        failedAuthentication.fail(request.ip);
+      }
+      throw error;
+    }
   });
   await app.register(helmet, {
     // The API docs page loads its own inline scripts and styles.

@@ -40,6 +40,7 @@ export async function authenticate(
     // A cookie rides along on cross-site requests; a state change must come as JSON from our own
     // pages (SameSite=Strict already stops most; this closes form-post CSRF for older browsers).
     if (!['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
+      refuseCrossSite(request);
       const type = request.headers['content-type'] ?? '';
       const hasBody =
         request.headers['content-length'] !== undefined &&
@@ -52,6 +53,33 @@ export async function authenticate(
       }
     }
     request.caller = session.caller;
+  }
+}
+
+/**
+ * Refuses a cookie-authenticated state change another site started (CSRF, issue 11): a body-less
+ * POST needs no JSON, so the content-type check alone does not stop it. Browsers say where a
+ * request comes from: `Sec-Fetch-Site` (Fetch Metadata) when they send it, else `Origin`, which
+ * must name this server's own host. A request with neither is not from a browser page (or from
+ * one too old to send them, which SameSite=Strict already covers). Bearer keys are unaffected.
+ */
+function refuseCrossSite(request: FastifyRequest): void {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new AppError('FORBIDDEN', `a session may not change state from a ${site} page`);
+  }
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  let ours: boolean;
+  try {
+    // The Host header read with the Origin's scheme, so that default ports compare equal.
+    const from = new URL(origin);
+    ours = from.host === new URL(`${from.protocol}//${request.headers.host ?? ''}`).host;
+  } catch {
+    ours = false; // "null" (a sandboxed or file page) or garbage: not ours
+  }
+  if (!ours) {
+    throw new AppError('FORBIDDEN', 'a session may not change state from another origin');
   }
 }
 

@@ -49,8 +49,14 @@ export type {
   TransferGate,
   WalletAddressFacts,
 } from './ports';
-export { DEFAULT_SETTINGS, SCHEME_SETTINGS_ID, clampFeeRate, requiredApprovals } from './settings';
-export type { SettingsPatch, TradeSettings } from './settings';
+export {
+  DEFAULT_FLOORS,
+  DEFAULT_SETTINGS,
+  SCHEME_SETTINGS_ID,
+  clampFeeRate,
+  requiredApprovals,
+} from './settings';
+export type { FloorsPatch, SettingsFloors, SettingsPatch, TradeSettings } from './settings';
 export { SealedKeySignerProvider, openSeed, sealSeed } from './signer';
 export type { SealedSeed, SignerProvider } from './signer';
 export {

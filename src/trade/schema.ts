@@ -54,6 +54,33 @@ export const tradeSettings = pgTable(
 );
 
 /**
+ * The supervisor's scheme-wide floors under every platform's settings (issue 11): one row,
+ * `scheme`. Without it the defaults in settings.ts apply. A platform cannot save settings below
+ * them, and loadSettings lifts a row stored before a floor was raised.
+ */
+export const tradeFloors = pgTable(
+  'trade_floors',
+  {
+    id: text('id').primaryKey(),
+    minApprovalsAbove: integer('min_approvals_above').notNull(),
+    minApprovalsBelow: integer('min_approvals_below').notNull(),
+    /** The highest quorum threshold a platform may set (so it cannot escape the higher tier). */
+    maxQuorumThresholdSats: sats('max_quorum_threshold_sats').notNull(),
+    minConfirmations: integer('min_confirmations').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    check('trade_floors_scheme', sql`${t.id} = 'scheme'`),
+    check(
+      'trade_floors_approvals',
+      sql`${t.minApprovalsAbove} >= 1 and ${t.minApprovalsBelow} >= 1`,
+    ),
+    check('trade_floors_confirmations', sql`${t.minConfirmations} in (0, 1, 2, 6)`),
+    check('trade_floors_threshold', sql`${t.maxQuorumThresholdSats} >= 0`),
+  ],
+);
+
+/**
  * The parties trade deals with, as the trade module knows them (until the registry's read
  * facade is wired in, src/trade/directory.ts keeps them here).
  */

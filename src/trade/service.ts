@@ -21,9 +21,13 @@ import { PayoutService } from './payouts';
 import type { CompanyWallets, PartyDirectory, TransferGate } from './ports';
 import { tradeWalletUtxos } from './schema';
 import {
+  loadFloors,
   loadSettings,
   saveSettings,
   sealLegacyWebhookSecrets,
+  updateFloors,
+  type FloorsPatch,
+  type SettingsFloors,
   type SettingsPatch,
   type TradeSettings,
 } from './settings';
@@ -211,6 +215,16 @@ export class TradeService {
       });
       return after;
     });
+  }
+
+  /** The scheme's floors under every platform's settings (anyone authenticated may read them). */
+  async floors(): Promise<SettingsFloors> {
+    return loadFloors(this.#ports.db.orm);
+  }
+
+  /** Changes the scheme's floors (the supervisor only; audited). */
+  async updateFloors(caller: Caller, patch: FloorsPatch): Promise<SettingsFloors> {
+    return updateFloors(this.#ports.db, this.#ports.clock, caller, patch);
   }
 
   /** Seals the webhook secrets stored in plain text before encryption at rest (run at start). */

@@ -1,8 +1,8 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import type { Database, Orm } from '../db';
-import { AppError, invalid, systemCaller, type Clock } from '../kernel';
-import { tradeSettings } from './schema';
+import { AppError, invalid, systemCaller, type Caller, type Clock } from '../kernel';
+import { tradeFloors, tradeSettings } from './schema';
 import { isSealed, type SecretBox } from './secrets';
 
 export const SCHEME_SETTINGS_ID = 'scheme';
@@ -55,7 +55,140 @@ export const DEFAULT_SETTINGS: TradeSettings = {
   lastBatchAt: null,
 };
 
+/**
+ * The supervisor's scheme-wide floors (issue 11): what no platform's settings go below, so that
+ * a platform cannot lower its own quorum or confirmations, nor raise its quorum threshold to
+ * keep every payout in the lower tier.
+ */
+export interface SettingsFloors {
+  readonly minApprovalsAbove: number;
+  readonly minApprovalsBelow: number;
+  readonly maxQuorumThresholdSats: bigint;
+  readonly minConfirmations: 0 | 1 | 2 | 6;
+}
+
+/**
+ * The floors until the supervisor sets others: two officers above the threshold, one below,
+ * a threshold of at most 1 BTC, one confirmation before settlement.
+ */
+export const DEFAULT_FLOORS: SettingsFloors = {
+  minApprovalsAbove: 2,
+  minApprovalsBelow: 1,
+  maxQuorumThresholdSats: 100_000_000n,
+  minConfirmations: 1,
+};
+
+export async function loadFloors(orm: Orm): Promise<SettingsFloors> {
+  const [row] = await orm.select().from(tradeFloors).where(eq(tradeFloors.id, SCHEME_SETTINGS_ID));
+  if (!row) return DEFAULT_FLOORS;
+  return {
+    minApprovalsAbove: row.minApprovalsAbove,
+    minApprovalsBelow: row.minApprovalsBelow,
+    maxQuorumThresholdSats: row.maxQuorumThresholdSats,
+    minConfirmations: toConfirmations(row.minConfirmations),
+  };
+}
+
+/** Settings as they take effect: never below the floors, whenever the row was stored. */
+export function applyFloors(settings: TradeSettings, floors: SettingsFloors): TradeSettings {
+  return {
+    ...settings,
+    approvalsAbove: Math.max(settings.approvalsAbove, floors.minApprovalsAbove),
+    approvalsBelow: Math.max(settings.approvalsBelow, floors.minApprovalsBelow),
+    quorumThresholdSats:
+      settings.quorumThresholdSats > floors.maxQuorumThresholdSats
+        ? floors.maxQuorumThresholdSats
+        : settings.quorumThresholdSats,
+    // Both are one of 0, 1, 2, 6, so the larger one is too.
+    confirmations: toConfirmations(Math.max(settings.confirmations, floors.minConfirmations)),
+  };
+}
+
+/** Refuses settings below a floor, naming the field (a 4xx, nothing written). */
+export function checkFloors(settings: TradeSettings, floors: SettingsFloors): void {
+  if (settings.approvalsAbove < floors.minApprovalsAbove) {
+    throw invalid(
+      'approvalsAbove',
+      `must be at least the scheme's floor of ${floors.minApprovalsAbove}, got ${settings.approvalsAbove}`,
+    );
+  }
+  if (settings.approvalsBelow < floors.minApprovalsBelow) {
+    throw invalid(
+      'approvalsBelow',
+      `must be at least the scheme's floor of ${floors.minApprovalsBelow}, got ${settings.approvalsBelow}`,
+    );
+  }
+  if (settings.quorumThresholdSats > floors.maxQuorumThresholdSats) {
+    throw invalid(
+      'quorumThresholdSats',
+      `must be at most the scheme's ceiling of ${floors.maxQuorumThresholdSats} sats, got ${settings.quorumThresholdSats}`,
+    );
+  }
+  if (settings.confirmations < floors.minConfirmations) {
+    throw invalid(
+      'confirmations',
+      `must be at least the scheme's floor of ${floors.minConfirmations}, got ${settings.confirmations}`,
+    );
+  }
+}
+
+export type FloorsPatch = Partial<SettingsFloors>;
+
+export function validateFloors(f: SettingsFloors): void {
+  for (const field of ['minApprovalsAbove', 'minApprovalsBelow'] as const) {
+    if (!Number.isInteger(f[field]) || f[field] < 1 || f[field] > 20)
+      throw invalid(field, `must be an integer from 1 to 20, got ${f[field]}`);
+  }
+  if (![0, 1, 2, 6].includes(f.minConfirmations)) {
+    throw invalid('minConfirmations', `must be 0, 1, 2 or 6, got ${f.minConfirmations}`);
+  }
+  if (f.maxQuorumThresholdSats < 0n) {
+    throw invalid(
+      'maxQuorumThresholdSats',
+      `must not be negative, got ${f.maxQuorumThresholdSats}`,
+    );
+  }
+}
+
+/**
+ * Changes the scheme's floors: the supervisor only, audited with before and after. Platforms'
+ * stored settings are left as they are; loadSettings lifts them to the new floors.
+ */
+export async function updateFloors(
+  db: Database,
+  clock: Clock,
+  caller: Caller,
+  patch: FloorsPatch,
+): Promise<SettingsFloors> {
+  if (caller.role !== 'supervisor') {
+    throw new AppError('FORBIDDEN', "only the supervisor sets the scheme's floors");
+  }
+  return db.transaction(async (tx) => {
+    const before = await loadFloors(tx);
+    const after: SettingsFloors = { ...before, ...patch };
+    validateFloors(after);
+    const row = { id: SCHEME_SETTINGS_ID, ...after, updatedAt: clock.now() };
+    await tx
+      .insert(tradeFloors)
+      .values(row)
+      .onConflictDoUpdate({ target: tradeFloors.id, set: row });
+    await recordAudit(tx, caller, clock, {
+      action: 'trade.floorsChanged',
+      entityType: 'scheme',
+      entityId: SCHEME_SETTINGS_ID,
+      before: { ...before },
+      after: { ...after },
+    });
+    return after;
+  });
+}
+
+/** A platform's settings as they take effect: its row (or the defaults), lifted to the floors. */
 export async function loadSettings(orm: Orm, platformId: string): Promise<TradeSettings> {
+  return applyFloors(await loadStoredSettings(orm, platformId), await loadFloors(orm));
+}
+
+async function loadStoredSettings(orm: Orm, platformId: string): Promise<TradeSettings> {
   const [row] = await orm
     .select()
     .from(tradeSettings)
@@ -164,6 +297,8 @@ export async function saveSettings(
   const current = await loadSettings(tx, platformId);
   const candidate: TradeSettings = { ...current, ...patch };
   validateSettings(candidate);
+  // What is asked explicitly below a floor is refused; what was stored below it is lifted.
+  checkFloors(candidate, await loadFloors(tx));
   let next = candidate;
   if (typeof patch.webhookSecret === 'string') {
     if (!secrets) throw new AppError('INTERNAL', 'no secret box to seal the webhook secret with');

@@ -252,6 +252,8 @@ describe('invoices, external signing and webhooks on simnet', () => {
     const external = LocalKeySigner.fromSeed(new Uint8Array(32).fill(8), 'regtest');
     const descriptor = `wpkh([${external.fingerprint.toString(16).padStart(8, '0')}/84h/1h/0h]${external.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
     await registry.registerWallet(officer, { companyId, descriptor });
+    // Zero confirmations is below the scheme's default floor: the supervisor lowers it first.
+    await trade.updateFloors(systemCaller(), { minConfirmations: 0 });
     await trade.updateSettings(officer, platformId, {
       confirmations: 0,
       latePaymentWindowSeconds: 3600,

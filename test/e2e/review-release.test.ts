@@ -87,12 +87,17 @@ async function openDesk(scheme: Scheme) {
     role: 'supervisor' | 'auditor' | 'platform',
     participantId: string,
   ): Promise<Auth & { id: string }> => {
-    const created = await composed.keys.create(systemCaller('test'), {
-      role,
-      participantId,
-      platformId: role === 'platform' ? participantId : null,
-      name: `${role} officer`,
-    });
+    // Each key its own person: two platform keys are two officers.
+    const created = await composed.keys.issue(
+      systemCaller('test'),
+      {
+        role,
+        participantId,
+        platformId: role === 'platform' ? participantId : null,
+        name: `${role} officer`,
+      },
+      { newPerson: { displayName: `${role} officer` } },
+    );
     return { authorization: `Bearer ${created.token}`, id: created.id };
   };
   const call = async (method: 'GET' | 'POST' | 'PUT', url: string, auth: Auth, body?: unknown) => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../src/db';
+import { systemCaller } from '../../src/kernel';
 import { startTestApp, type TestApp } from '../support/http';
 
 describe('HTTP foundation', () => {
@@ -86,11 +87,17 @@ describe('HTTP foundation', () => {
 
   it('creates a key once, shows the token once, and stores only its hash', async () => {
     const supervisor = await t.keyFor('supervisor', 'scheme');
+    // A key is bound only to a participant the registry has.
+    const platform = await t.services.registry.registerParticipant(systemCaller('test'), {
+      kind: 'platform',
+      legalName: 'New Exchange',
+      country: 'CO',
+    });
     const response = await t.app.inject({
       method: 'POST',
       url: '/v1/keys',
       headers: supervisor,
-      payload: { role: 'platform', participantId: 'par_platform_new', name: 'ops' },
+      payload: { role: 'platform', participantId: platform.id, name: 'ops' },
     });
     expect(response.statusCode).toBe(201);
     const created = response.json<{ id: string; token: string }>();
@@ -112,8 +119,8 @@ describe('HTTP foundation', () => {
     });
     expect(me.json()).toMatchObject({
       role: 'platform',
-      participantId: 'par_platform_new',
-      platformId: 'par_platform_new',
+      participantId: platform.id,
+      platformId: platform.id,
     });
   });
 

@@ -96,13 +96,18 @@ describe.each(TEST_DRIVERS)('the registry wallet supplies trade, on %s', (driver
     });
     const key = async (role: 'supervisor' | 'platform' | 'company', participant: string) => ({
       authorization: `Bearer ${
+        // Each key its own person: maker and checker are two officers.
         (
-          await keys.create(root, {
-            role,
-            participantId: participant,
-            platformId: role === 'supervisor' ? null : platformId,
-            name: 'test',
-          })
+          await keys.issue(
+            root,
+            {
+              role,
+              participantId: participant,
+              platformId: role === 'supervisor' ? null : platformId,
+              name: 'test',
+            },
+            { newPerson: { displayName: `${role} officer` } },
+          )
         ).token
       }`,
     });

@@ -11,6 +11,14 @@ import {
 } from '../../src/kernel';
 import { composeServices, type Services } from '../../src/services';
 
+// A type alias, not an interface, so that a key passes as `headers` to app.inject.
+export type TestKey = {
+  authorization: string;
+  id: string;
+  /** The person (user id) the key belongs to. */
+  personId: string;
+};
+
 export interface TestApp {
   app: FastifyInstance;
   db: Database;
@@ -18,12 +26,17 @@ export interface TestApp {
   config: Config;
   services: Services;
   logs: string[];
-  /** Creates a key directly through the service and returns its bearer header. */
+  /**
+   * Issues a key directly through the service (no registry check, so tests may bind keys to ids
+   * the registry lacks) and returns its bearer header. Each key belongs to a new person unless
+   * `options.samePersonAs` names an earlier key's person (two keys of one officer).
+   */
   keyFor(
     role: Role,
     participantId: string,
     platformId?: string | null,
-  ): Promise<{ authorization: string; id: string }>;
+    options?: { samePersonAs?: { personId: string } },
+  ): Promise<TestKey>;
   close(): Promise<void>;
 }
 
@@ -45,6 +58,7 @@ export async function startTestApp(
   });
   const services = composeServices({ db, clock, config, random: new SeededRandom(7) });
   const logs: string[] = [];
+  let people = 0;
   const app = await buildApp({
     db,
     clock,
@@ -59,14 +73,25 @@ export async function startTestApp(
     config,
     services,
     logs,
-    keyFor: async (role, participantId, platformId = null) => {
-      const created = await services.keys.create(systemCaller('test'), {
-        role,
-        participantId,
-        platformId,
-        name: 'test',
-      });
-      return { authorization: `Bearer ${created.token}`, id: created.id };
+    keyFor: async (role, participantId, platformId = null, options = {}) => {
+      people++;
+      const created = await services.keys.issue(
+        systemCaller('test'),
+        {
+          role,
+          participantId,
+          platformId: role === 'platform' ? participantId : platformId,
+          name: 'test',
+        },
+        options.samePersonAs
+          ? { personId: options.samePersonAs.personId }
+          : { newPerson: { displayName: `Test ${role} person ${people}` } },
+      );
+      return {
+        authorization: `Bearer ${created.token}`,
+        id: created.id,
+        personId: created.personId,
+      };
     },
     close: async () => {
       await app.close();

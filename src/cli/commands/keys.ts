@@ -25,6 +25,11 @@ export function registerKeyCommands(program: Command, context: CliContext): void
     )
     .option('--platform <id>', "for a company key: the company's platform")
     .option('--name <name>', 'a label for the key', 'cli')
+    .option(
+      '--person <id>',
+      "the person (user id) who holds the key (default: the participant's administrator)",
+    )
+    .option('--person-name <name>', 'a new person of the participant, named so, holds the key')
     .option('--json', 'print JSON')
     .action(
       async (options: {
@@ -32,6 +37,8 @@ export function registerKeyCommands(program: Command, context: CliContext): void
         participant?: string;
         platform?: string;
         name: string;
+        person?: string;
+        personName?: string;
         json?: boolean;
       }) => {
         if (!isRole(options.role)) {
@@ -51,26 +58,32 @@ export function registerKeyCommands(program: Command, context: CliContext): void
             `--participant is required for a ${options.role} key`,
           );
         }
+        // The operator at the console acts as the supervisor: the key goes to the person named,
+        // or to the participant's administrator ("Scheme administrator" for the first key).
         const input = {
-          role: options.role,
+          role: options.role as (typeof ROLES)[number],
           participantId,
           platformId: options.platform ?? null,
           name: options.name,
+          personId: options.person ?? null,
+          personName: options.personName ?? null,
         };
         // While a server holds the embedded database, the key is created by the server (which
         // also writes its audit event), as the local operator.
         const server = context.runningServer();
-        const created: Pick<CreatedApiKey, 'id' | 'role' | 'participantId' | 'token'> = server
-          ? await callServer<KeyJson & { token: string }>(server, 'POST', '/v1/keys', input)
-          : await context.withPlatform((platform) =>
-              platform.services.keys.create(systemCaller('cli'), input),
-            );
+        const created: Pick<CreatedApiKey, 'id' | 'role' | 'participantId' | 'personId' | 'token'> =
+          server
+            ? await callServer<KeyJson & { token: string }>(server, 'POST', '/v1/keys', input)
+            : await context.withPlatform((platform) =>
+                platform.services.keys.create(systemCaller('cli'), input),
+              );
         printResult(
           context.io,
           {
             id: created.id,
             role: created.role,
             participantId: created.participantId,
+            personId: created.personId,
             token: created.token,
           },
           options.json ?? false,

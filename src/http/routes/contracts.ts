@@ -3,6 +3,8 @@ import {
   CONTRACT_STATUSES,
   INCOTERMS,
   type ContractView,
+  type FloorsPatch,
+  type SettingsFloors,
   type SettingsPatch,
   type TradeSettings,
 } from '../../trade';
@@ -97,6 +99,19 @@ function presentSettings(s: TradeSettings): z.infer<typeof settingsSchema> {
     webhookUrl: s.webhookUrl,
     webhookSecretSet: s.webhookSecret !== null,
   };
+}
+
+const floorsSchema = z
+  .object({
+    minApprovalsAbove: z.number().int(),
+    minApprovalsBelow: z.number().int(),
+    maxQuorumThresholdSats: satsString,
+    minConfirmations: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(6)]),
+  })
+  .meta({ id: 'TradeSettingsFloors' });
+
+function presentFloors(f: SettingsFloors): z.infer<typeof floorsSchema> {
+  return { ...f, maxQuorumThresholdSats: f.maxQuorumThresholdSats.toString() };
 }
 
 const platformParam = z.object({
@@ -284,6 +299,54 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
       // Webhooks go to public https endpoints only (SSRF); checked again at each delivery.
       if (body.webhookUrl) await trade.webhooks.checkUrl(body.webhookUrl);
       return presentSettings(await trade.updateSettings(caller, request.params.platformId, patch));
+    },
+  );
+
+  app.get(
+    '/v1/trade/floors',
+    {
+      schema: {
+        tags: ['trade'],
+        summary:
+          "The scheme's floors under every platform's trade settings (minimum approvals, maximum quorum threshold, minimum confirmations)",
+        response: { 200: floorsSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      callerOf(request);
+      return presentFloors(await trade.floors());
+    },
+  );
+
+  app.put(
+    '/v1/trade/floors',
+    {
+      schema: {
+        tags: ['trade'],
+        summary:
+          "Change the scheme's floors (the supervisor only): platforms cannot set their settings below them",
+        body: z
+          .object({
+            minApprovalsAbove: z.number().int().min(1).max(20).optional(),
+            minApprovalsBelow: z.number().int().min(1).max(20).optional(),
+            maxQuorumThresholdSats: satsString.optional(),
+            minConfirmations: z
+              .union([z.literal(0), z.literal(1), z.literal(2), z.literal(6)])
+              .optional(),
+          })
+          .strict(),
+        response: { 200: floorsSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { maxQuorumThresholdSats, ...rest } = request.body;
+      const patch: FloorsPatch = {
+        ...rest,
+        ...(maxQuorumThresholdSats !== undefined
+          ? { maxQuorumThresholdSats: BigInt(maxQuorumThresholdSats) }
+          : {}),
+      };
+      return presentFloors(await trade.updateFloors(callerOf(request, ['supervisor']), patch));
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { asc, desc, gt } from 'drizzle-orm';
 import { auditEvents } from '../../audit';
+import { AppError } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { disclosedTo, EventBus, type LiveEvent } from '../events';
@@ -15,6 +16,11 @@ declare module 'fastify' {
 
 /** How often the audit table is polled for new events while someone listens. */
 export const AUDIT_POLL_MS = 1000;
+/**
+ * Live streams one person may hold open at once (issue 11: 2,000 from one key were accepted).
+ * A few browser tabs and a script; every credential of the person counts together.
+ */
+export const MAX_STREAMS_PER_PERSON = 8;
 /** A comment line this often keeps proxies from closing an idle stream. */
 const HEARTBEAT_MS = 15_000;
 
@@ -33,6 +39,7 @@ export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
   const bus = new EventBus(() => deps.clock.now());
   app.decorate('events', bus);
   const streams = new Set<ServerResponse>();
+  const streamsPerPerson = new Map<string, number>();
 
   let lastSeq: bigint | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
@@ -114,6 +121,14 @@ export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
     },
     (request, reply) => {
       const caller = callerOf(request);
+      const open = streamsPerPerson.get(caller.personId) ?? 0;
+      if (open >= MAX_STREAMS_PER_PERSON) {
+        throw new AppError(
+          'RATE_LIMITED',
+          `at most ${MAX_STREAMS_PER_PERSON} live event streams at once; close one first`,
+        );
+      }
+      streamsPerPerson.set(caller.personId, open + 1);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -133,6 +148,9 @@ export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
       heartbeat.unref();
       startPolling();
       request.raw.on('close', () => {
+        const left = (streamsPerPerson.get(caller.personId) ?? 1) - 1;
+        if (left > 0) streamsPerPerson.set(caller.personId, left);
+        else streamsPerPerson.delete(caller.personId);
         clearInterval(heartbeat);
         unsubscribe();
         streams.delete(raw);

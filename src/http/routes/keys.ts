@@ -8,6 +8,7 @@ import { commonErrors, idParam } from '../schemas';
 const keySchema = z
   .object({
     id: z.string(),
+    personId: z.string(),
     participantId: z.string(),
     platformId: z.string().nullable(),
     role: z.enum(ROLES),
@@ -38,20 +39,27 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['access'],
-        summary: 'Create an API key (the token is shown once)',
+        summary:
+          'Create an API key for a person (the token is shown once): yourself, or, by the supervisor, a participant’s administrator, a named person of it (personId) or a new one (personName)',
         body: z
           .object({
             role: z.enum(ROLES),
             participantId: participantRef,
             platformId: participantRef.nullable().optional(),
             name: z.string().trim().min(1).max(100),
+            personId: z
+              .string()
+              .regex(/^usr_[0-9A-Z]{26}$/, 'must be a person (user) id')
+              .optional(),
+            personName: z.string().trim().min(1).max(200).optional(),
           })
           .strict(),
         response: { 201: keySchema.extend({ token: z.string() }), ...commonErrors },
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request, ['supervisor', 'platform']);
+      // Who may create a key for whom is the access module's table (keyCreationRefusal).
+      const caller = callerOf(request);
       const created = await deps.services.keys.create(caller, request.body);
       return reply.status(201).send({ ...present(created), token: created.token });
     },
@@ -108,14 +116,15 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
             participantId: z.string(),
             platformId: z.string().nullable(),
             actorId: z.string(),
+            personId: z.string(),
           }),
           ...commonErrors,
         },
       },
     },
     (request) => {
-      const { role, participantId, platformId, actorId } = callerOf(request);
-      return { role, participantId, platformId, actorId };
+      const { role, participantId, platformId, actorId, personId } = callerOf(request);
+      return { role, participantId, platformId, actorId, personId };
     },
   );
 }

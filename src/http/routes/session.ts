@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError, ROLES } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, SESSION_COOKIE } from '../auth';
+import { FailureLimiter } from '../limits';
 import { commonErrors } from '../schemas';
 
 const userSchema = z
@@ -18,6 +19,23 @@ const userSchema = z
 
 export function registerSessionRoutes(app: TypedApp, deps: AppDeps): void {
   const secure = deps.config.NODE_ENV === 'production';
+  // Password guessing (issue 11): failed logins are counted per address and per account. An
+  // account is locked after 5 failures (30 s, doubling with each further failure, up to 15 min),
+  // an address after 20 failures a quarter hour; a successful login clears its account.
+  const failedByAddress = new FailureLimiter(deps.clock, {
+    max: 20,
+    windowMs: 15 * 60_000,
+    lockoutMs: 60_000,
+    maxLockoutMs: 15 * 60_000,
+    what: 'logins from this address',
+  });
+  const failedByAccount = new FailureLimiter(deps.clock, {
+    max: 5,
+    windowMs: 15 * 60_000,
+    lockoutMs: 30_000,
+    maxLockoutMs: 15 * 60_000,
+    what: 'logins to this account',
+  });
 
   app.post(
     '/v1/session',
@@ -39,10 +57,27 @@ export function registerSessionRoutes(app: TypedApp, deps: AppDeps): void {
           .strict(),
         response: { 200: z.object({ user: userSchema, expiresAt: z.string() }), ...commonErrors },
       },
-      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      // Per address, whatever credentials ride along (not per API key).
+      config: {
+        rateLimit: { max: 20, timeWindow: '1 minute', keyGenerator: (request) => request.ip },
+      },
     },
     async (request, reply) => {
-      const { token, user, expiresAt } = await deps.services.users.login(request.body);
+      const account = request.body.username.toLowerCase();
+      failedByAddress.check(request.ip);
+      failedByAccount.check(account);
+      let session: Awaited<ReturnType<typeof deps.services.users.login>>;
+      try {
+        session = await deps.services.users.login(request.body);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'UNAUTHENTICATED') {
+          failedByAddress.fail(request.ip);
+          failedByAccount.fail(account);
+        }
+        throw error;
+      }
+      failedByAccount.succeed(account);
+      const { token, user, expiresAt } = session;
       void reply.setCookie(SESSION_COOKIE, token, {
         path: '/',
         httpOnly: true,
