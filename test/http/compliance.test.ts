@@ -6,6 +6,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { systemCaller } from '../../src/kernel';
 import type { Ivms101Payload, TransferFacts } from '../../src/compliance';
 import { startTestApp, type TestApp } from '../support/http';
+import { testVasp } from '../support/vasp';
 
 /**
  * Compliance over HTTP, on the whole app: screening against the real UN list (a name in another
@@ -182,7 +183,7 @@ beforeAll(async () => {
   await registry.registerCounterpartyAddress(platformCaller, cleanCounterparty, {
     ownership: 'hosted',
     address: sanctionedAddress,
-    vasp: { name: 'Harbour Digital Exchange Ltd' },
+    vaspId: await testVasp(registry, 'Harbour Digital Exchange Ltd'),
   });
 }, 120_000);
 
@@ -200,8 +201,9 @@ describe('compliance API', () => {
       bytes: vector('sanctions/un-consolidated-2026-02-27.xml'),
     });
     unSnapshot = un.snapshot.id;
-    // Three parties (the company and two counterparties) re-screened, one listed.
-    expect(un.rescreen).toMatchObject({ parties: 3, addresses: 1, newHits: 1 });
+    // Every party re-screened (the two platforms, the company, two counterparties and the VASP
+    // holding the hosted address), one listed.
+    expect(un.rescreen).toMatchObject({ parties: 6, addresses: 1, newHits: 1 });
     const byName = await call('GET', `/v1/alerts?partyId=${listedCounterparty}`, supervisor);
     expect(byName.status).toBe(200);
     expect(byName.body.alerts).toEqual([
