@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DRIVERS } from '../../src/db';
 import { systemCaller, type Caller } from '../../src/kernel';
 import { leiCheckDigits } from '../../src/registry';
+import { ComplianceTransferGate } from '../../src/trade';
 import { regtestKey } from '../support/scheme';
 import { startTestApp, type TestApp } from '../support/http';
 
@@ -38,6 +39,9 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
   let asSupervisor: { authorization: string };
   let asCompany: { authorization: string };
   let platform: Caller;
+  let companyId = '';
+  let ownedBeforeListing = '';
+  let renamedAfterVerification = '';
 
   const call = async (
     method: 'GET' | 'POST' | 'PUT' | 'PATCH',
@@ -109,7 +113,7 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
     asPlatform = await t.keyFor('platform', platformId, platformId);
     asOtherPlatform = await t.keyFor('platform', otherPlatformId, otherPlatformId);
     asSupervisor = await t.keyFor('supervisor', 'scheme');
-    const companyId = (
+    companyId = (
       await registry.registerParticipant(platform, {
         kind: 'company',
         legalName: 'Cafe Export SAS',
@@ -117,6 +121,36 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
       })
     ).id;
     asCompany = await t.keyFor('company', companyId, platformId);
+    // Verified before the list naming its owner is loaded: found by the import's re-screening.
+    ownedBeforeListing = (
+      await registry.registerParticipant(platform, {
+        kind: 'counterparty',
+        legalName: 'Entebbe Holdings Ltd',
+        country: 'UG',
+      })
+    ).id;
+    renamedAfterVerification = (
+      await registry.registerParticipant(platform, {
+        kind: 'counterparty',
+        personType: 'natural',
+        legalName: 'Piotr Nowak',
+        country: 'PL',
+      })
+    ).id;
+    const verified = (owners: { name: string; country: string; share: string }[]) => ({
+      status: 'verified' as const,
+      riskRating: 'low' as const,
+      reviewDue: '2027-06-30',
+      beneficialOwners: owners,
+      documents: [{ type: 'registry-extract', number: 'HRB-2', issuer: 'registry' }],
+    });
+    await registry.setKyc(platform, companyId, verified([]));
+    await registry.setKyc(
+      platform,
+      ownedBeforeListing,
+      verified([{ name: LISTED_B, country: 'UG', share: '60' }]),
+    );
+    await registry.setKyc(platform, renamedAfterVerification, verified([]));
     await t.services.compliance.screening.importList(supervisor, {
       format: 'un-xml',
       bytes: unXml(),
@@ -504,5 +538,53 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
     // The audit chain still verifies.
     const verified = await call('GET', '/v1/audit/verify', asSupervisor);
     expect(verified.body).toMatchObject({ ok: true });
+  });
+
+  it('the gate holds a transfer with a party whose hit stands (fail closed), the 50 % rule as if listed', async () => {
+    const gate = new ComplianceTransferGate({
+      gate: t.services.compliance.gate,
+      registry: t.services.registry,
+      clock: t.clock,
+    });
+    const decide = (transferId: string, counterpartyId: string) =>
+      t.db.transaction((tx) =>
+        gate.decide(tx, platform, {
+          transferId,
+          occurredAt: t.clock.now(),
+          direction: 'outbound',
+          platformId,
+          companyId,
+          counterpartyId,
+          contractId: 'ctr_onboardingtest',
+          address: null,
+          amountSats: 100_000n,
+          fiatMinor: 6_000n,
+          currency: 'USD',
+          rate: '60000',
+          openAmountSats: 10_000_000n,
+          toleranceSats: 0n,
+          travelRule: null,
+        }),
+      );
+    // Verified, then the list import found its 60 % owner listed.
+    expect(await hitsOf(ownedBeforeListing)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ subject: 'ownership', blocking: true })]),
+    );
+    const owned = await decide('pay_onboarding00001', ownedBeforeListing);
+    expect(owned.outcome).toBe('block');
+    expect(owned.reasons.join('\n')).toContain('SANCTIONS_OWNERSHIP_50');
+    // Verified, then given a listed alias: held while the hit is open.
+    const renamed = await call(
+      'PATCH',
+      `/v1/participants/${renamedAfterVerification}`,
+      asPlatform,
+      {
+        otherNames: [LISTED_A],
+      },
+    );
+    expect(renamed.body).toMatchObject({ screening: { status: 'review' } });
+    const held = await decide('pay_onboarding00002', renamedAfterVerification);
+    expect(held.outcome).toBe('block');
+    expect(held.reasons.join('\n')).toContain('SCREENING_HIT_UNRESOLVED');
   });
 });
