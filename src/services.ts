@@ -77,6 +77,8 @@ export function composeServices(ports: Ports): Services {
   });
   // Importing a list re-screens every registered company, counterparty and counterparty address.
   const compliance = createCompliance(ports, { parties: registryPartySource(registry) });
+  // And screens every party as it is registered or changed, in the registry's transaction.
+  registry.setScreener(compliance.screening);
   const oversight = new OversightService(ports);
   const ledger = new LedgerService(ports);
   // Without a configured source, a manual desk whose rates the supervisor sets (demos, tests).

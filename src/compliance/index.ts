@@ -45,6 +45,9 @@ export {
   parseListImport,
   listKeyOf,
   entryHash,
+  HIT_REVIEW_STATES,
+  HIT_REVIEW_DECISIONS,
+  OWNERSHIP_RULE_SOURCE,
 } from './screening/service';
 export type {
   ListFormat,
@@ -56,6 +59,12 @@ export type {
   ScreeningMatch,
   ScreeningResult,
   ClearanceView,
+  HitReason,
+  HitReviewDecision,
+  HitReviewState,
+  PartyHitView,
+  ScreeningFlag,
+  ScreeningSubject,
 } from './screening/service';
 export { CaseService, CASE_STATES, CASE_OUTCOMES } from './cases/service';
 export type {

@@ -77,6 +77,14 @@ export const clearances = pgTable(
 );
 
 /** Standing screening hits of registered parties and addresses, kept current by re-screening. */
+export interface HitReview {
+  at: string;
+  actor: string;
+  role: string;
+  decision: 'false_positive' | 'confirmed' | 'blocked' | 'released';
+  reason: string;
+}
+
 export const partyHits = pgTable(
   'compliance_party_hits',
   {
@@ -94,8 +102,23 @@ export const partyHits = pgTable(
     listedAt: at('listed_at').notNull(),
     delistedAt: at('delisted_at'),
     delistedReason: text('delisted_reason'),
+    /** The platform the party belongs to (its officers review the hit first); null otherwise. */
+    platformId: text('platform_id'),
+    /**
+     * The review: `open` until an officer of the party's platform calls it a `false_positive` or
+     * `confirmed`; a confirmed hit then goes to the supervisor, who keeps the party `blocked` or
+     * `released` it. Open, confirmed and blocked hits block KYC verification and transfers.
+     */
+    review: text('review').notNull().default('open'),
+    /** Every review step, oldest first: { at, actor, role, decision, reason }. */
+    reviews: jsonb('reviews').$type<HitReview[]>().notNull().default([]),
   },
   (t) => [
+    check(
+      'compliance_party_hits_review',
+      sql`${t.review} in ('open', 'false_positive', 'confirmed', 'blocked', 'released')`,
+    ),
+    index('compliance_party_hits_platform_idx').on(t.platformId),
     unique('compliance_party_hits_pair').on(t.partyId, t.subject, t.source, t.listEntryId),
     check('compliance_party_hits_status', sql`${t.status} in ('listed', 'delisted')`),
     check(

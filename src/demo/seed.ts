@@ -16,7 +16,7 @@ import {
 } from '../kernel';
 import type { FixedRateSource, LedgerService } from '../ledger';
 import type { MiningService } from '../mining';
-import type { RegistryService } from '../registry';
+import { leiCheckDigits, type RegistryService } from '../registry';
 import type { TradeService } from '../trade';
 import {
   companyName,
@@ -309,6 +309,21 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     step(name);
   }
 
+  // Hosted addresses are held at registered foreign VASPs: one licensed exchange per country.
+  const vaspIds = new Map<string, string>();
+  const vaspOf = async (country: string): Promise<string> => {
+    const known = vaspIds.get(country);
+    if (known) return known;
+    const prefix = `549300DEMOVASP00${country}`;
+    const vasp = await registry.registerVasp(SUPERVISOR, {
+      name: `${country} Licensed Exchange`,
+      lei: `${prefix}${leiCheckDigits(prefix)}`,
+      jurisdiction: country,
+      licence: { authority: `${country} financial regulator`, number: `VASP-${country}-1` },
+    });
+    vaspIds.set(country, vasp.id);
+    return vasp.id;
+  };
   const partyActors: PartyActor[] = [];
   const ordinaryCount = parties.filter((p) => p.role === 'buyer' || p.role === 'supplier').length;
   for (const [i, spec] of parties.entries()) {
@@ -323,13 +338,15 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
       country: spec.country,
       platformId: platform.id,
     });
-    await verify(p.id);
+    // A listed name is flagged when the counterparty is registered (screening from onboarding):
+    // its KYC is never verified, so it is stopped before any contract.
+    if (spec.role !== 'listedName') await verify(p.id);
     const own = demoKey(`counterparty ${i}`).address;
-    if (spec.role !== 'listedAddress') {
+    if (spec.role !== 'listedAddress' && spec.role !== 'listedName') {
       await registry.registerCounterpartyAddress(SUPERVISOR, p.id, {
         address: own,
         ownership: 'hosted',
-        vasp: { name: `${spec.country} Licensed Exchange` },
+        vaspId: await vaspOf(spec.country),
       });
     }
     partyActors.push({
@@ -342,7 +359,10 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
   }
   const ordinaryBuyers = partyActors.filter((p) => p.spec.role === 'buyer');
   const ordinarySuppliers = partyActors.filter((p) => p.spec.role === 'supplier');
-  const caught = partyActors.filter((p) => p.spec.role !== 'buyer' && p.spec.role !== 'supplier');
+  // The listed names were stopped at onboarding (flagged, never verified): no contract for them.
+  const caught = partyActors.filter(
+    (p) => p.spec.role !== 'buyer' && p.spec.role !== 'supplier' && p.spec.role !== 'listedName',
+  );
 
   const companies: CompanyActor[] = [];
   for (let i = 0; i < profile.companies; i++) {

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   JURISDICTION_REFUSED: 'Settlement with this jurisdiction is refused at scheme level.',
   ADDRESS_ALREADY_ASSIGNED: 'The address is already registered to another party.',
   OWNERSHIP_PROOF_INVALID: 'A BIP322 ownership proof does not verify.',
+  SCREENING_HIT_UNRESOLVED:
+    'The party has a sanctions screening hit that is unresolved or confirmed; it cannot be verified until resolved.',
   BAN_PERIOD_INVALID: 'A mining ban period is inverted or overlaps another.',
   // trade / ledger
   CONTRACT_NOT_FOUND: 'No contract with that id visible to the caller.',

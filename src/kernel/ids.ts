@@ -34,6 +34,7 @@ export const ID_PREFIXES = {
   clearance: 'clr',
   travelRule: 'trv',
   request: 'req',
+  vasp: 'vsp',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -460,6 +460,12 @@ export class MiningService {
     return this.#db.transaction(async (tx) => {
       const site = await this.getSite(caller, siteId, tx);
       await this.#registry.requireActiveLicence(site.minerId, now, tx);
+      // One address, one owner across the registry: not a counterparty's or a company's address.
+      await this.#registry.claimAddress(tx, {
+        address: parsed.canonical,
+        ownerId: site.minerId,
+        role: 'payout_address',
+      });
       const row = {
         id: newId('address', now, this.#random),
         minerId: site.minerId,
@@ -487,6 +493,10 @@ export class MiningService {
         entityType: 'site',
         entityId: site.id,
         after: view,
+      });
+      await this.#registry.screenOwnedAddress(tx, caller, {
+        ownerId: site.minerId,
+        address: parsed.canonical,
       });
       return view;
     });

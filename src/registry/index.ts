@@ -23,7 +23,17 @@
  * - `counterpartyAddress(address, tx?)` → the registration and its ownership proof, or null;
  * - `isJurisdictionRefused(country, tx?)` / `requireJurisdictionAllowed(country, tx?)`
  *   (JURISDICTION_REFUSED);
- * - `listParties()` → PartyFacts of every company and counterparty, for re-screening;
+ * - `listParties()` → PartyFacts of every company and counterparty;
+ * - screening from onboarding: registering a participant or VASP, changing names
+ *   (`updateParticipantNames`), beneficial owners (`setKyc`) or addresses screens the party
+ *   through the PartyScreener port (compliance's, wired with `setScreener`); `setKyc` refuses
+ *   `verified` with SCREENING_HIT_UNRESOLVED while a hit stands; `screeningParties()` and
+ *   `registeredAddresses()` feed re-screening after a list import;
+ * - foreign VASPs (`registerVasp`, `listVasps`, `getVasp`): a hosted counterparty address names
+ *   one by id;
+ * - one address, one owner: `claimAddress(tx, { address, ownerId, role, field? })` inside the
+ *   registering transaction (counterparty addresses, company wallet addresses, miner payout
+ *   addresses), ADDRESS_ALREADY_ASSIGNED when another owner holds the address;
  * - `getRegion(code, tx?)` → { code, name, timeZone } (mining's ban calendar uses the time zone).
  *
  * Country codes (ISO 3166-1 alpha-2) and LEIs (ISO 17442) are checked by `parseCountry` and
@@ -36,8 +46,17 @@ export {
   LICENCE_STATUSES,
   KYC_STATUSES,
   RISK_LEVELS,
+  ADDRESS_ROLES,
+  VASP_LICENCE_STATUSES,
 } from './service';
 export type {
+  AddressRole,
+  PartyScreener,
+  PartyScreeningSubject,
+  RegisterVaspInput,
+  ScreeningPartyFacts,
+  VaspLicenceStatus,
+  VaspView,
   CounterpartyAddressInput,
   CounterpartyAddressView,
   GrantLicenceInput,
@@ -76,4 +95,6 @@ export {
   wallets,
   walletAddresses,
   counterpartyAddresses,
+  vasps,
+  addressOwners,
 } from './schema';

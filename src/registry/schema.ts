@@ -279,6 +279,8 @@ export const counterpartyAddresses = pgTable(
     network: text('network').notNull(),
     address: text('address').notNull().unique(),
     ownership: text('ownership').notNull(),
+    /** The registered foreign VASP holding a hosted address (rows from before the VASP registry have only a name). */
+    vaspId: text('vasp_id').references(() => vasps.id),
     vaspName: text('vasp_name'),
     vaspLei: text('vasp_lei'),
     proofMessage: text('proof_message'),
@@ -294,8 +296,61 @@ export const counterpartyAddresses = pgTable(
     ),
     check(
       'counterparty_addresses_proof_check',
-      sql`(${t.ownership} = 'hosted' and ${t.vaspName} is not null) or (${t.ownership} = 'self_hosted' and ${t.proofSignature} is not null and ${t.proofMessage} is not null)`,
+      sql`(${t.ownership} = 'hosted' and (${t.vaspId} is not null or ${t.vaspName} is not null)) or (${t.ownership} = 'self_hosted' and ${t.proofSignature} is not null and ${t.proofMessage} is not null)`,
     ),
     index('counterparty_addresses_counterparty_idx').on(t.counterpartyId),
+  ],
+);
+
+/**
+ * Foreign VASPs that hold counterparties' hosted addresses, registered by the supervisor and
+ * screened like any party (FATF Recommendation 15: a VASP's counterparty VASPs are identified and
+ * checked). A hosted address names one by id, never free text.
+ */
+export const vasps = pgTable(
+  'vasps',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    otherNames: jsonb('other_names').$type<string[]>().notNull(),
+    /** ISO 17442, check digits verified. */
+    lei: text('lei').notNull().unique(),
+    /** ISO 3166-1 alpha-2 of the jurisdiction that licenses it. */
+    jurisdiction: text('jurisdiction').notNull(),
+    licenceAuthority: text('licence_authority').notNull(),
+    licenceNumber: text('licence_number').notNull(),
+    licenceStatus: text('licence_status').notNull(),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    check('vasps_lei_check', sql`${t.lei} ~ '^[0-9A-Z]{18}[0-9]{2}$'`),
+    check('vasps_jurisdiction_check', sql`${t.jurisdiction} ~ '^[A-Z]{2}$'`),
+    check(
+      'vasps_licence_status_check',
+      sql`${t.licenceStatus} in ('active', 'suspended', 'revoked')`,
+    ),
+  ],
+);
+
+/**
+ * One address, one owner across the registry: every counterparty address, company wallet address
+ * handed out and miner payout address claims its row here, in the transaction that registers it,
+ * so that no address is ever registered to two owners (the primary key decides a race).
+ */
+export const addressOwners = pgTable(
+  'address_owners',
+  {
+    address: text('address').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    role: text('role').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    check(
+      'address_owners_role_check',
+      sql`${t.role} in ('counterparty_address', 'company_wallet', 'payout_address')`,
+    ),
+    index('address_owners_owner_idx').on(t.ownerId),
   ],
 );

@@ -30,6 +30,7 @@ import { parseCountry } from './countries';
 import { parseLei } from './lei';
 import { OWNERSHIP_STATEMENT_VALID_DAYS, ownershipStatement, statementProblem } from './ownership';
 import {
+  addressOwners,
   counterpartyAddresses,
   jurisdictions,
   kycRecords,
@@ -38,6 +39,7 @@ import {
   participants,
   regions,
   schemeJurisdiction,
+  vasps,
   walletAddresses,
   wallets,
   type BeneficialOwner,
@@ -210,7 +212,8 @@ export type CounterpartyAddressInput =
   | {
       address: string;
       ownership: 'hosted';
-      vasp: { name: string; lei?: string | null | undefined };
+      /** The registered foreign VASP that holds the address (GET /v1/vasps). */
+      vaspId: string;
     }
   | { address: string; ownership: 'self_hosted'; message: string; signature: string };
 
@@ -221,7 +224,8 @@ export interface CounterpartyAddressView {
   address: string;
   network: NetworkName;
   ownership: 'hosted' | 'self_hosted';
-  vasp: { name: string; lei: string | null } | null;
+  /** The VASP holding a hosted address: registered (id) or, for rows from before the VASP registry, a name only. */
+  vasp: { id: string | null; name: string; lei: string | null } | null;
   proof: { message: string; signature: string; addressType: string } | null;
   verifiedAt: Date;
 }
@@ -249,9 +253,80 @@ export interface RegistryServiceDeps {
   random?: Random;
   /** The scheme's Bitcoin network: descriptors and addresses for another network are refused. */
   network: NetworkName;
+  /** Sanctions screening of parties as they are registered and changed (compliance's). */
+  screener?: PartyScreener;
+}
+
+/** What screening is asked about one party; only the parts given are screened (compliance's ScreeningSubject). */
+export interface PartyScreeningSubject {
+  partyId: string;
+  platformId: string | null;
+  kind: 'person' | 'organization';
+  names?: readonly string[];
+  owners?: readonly { name: string; shareBasisPoints: number }[];
+  addresses?: readonly string[];
+}
+
+/**
+ * The screening port: screens a party inside the registry's transaction (its hits are stored with
+ * the change that caused them) and tells which hits block verification. Compliance's
+ * ScreeningService implements it; the composition root wires it (`setScreener`).
+ */
+export interface PartyScreener {
+  screen(tx: Orm, caller: Caller, subject: PartyScreeningSubject): Promise<void>;
+  blockingHits(orm: Orm, partyId: string): Promise<ReadonlyArray<{ id: string; subject: string }>>;
+}
+
+/** Screening against no lists: the registry alone (unit tests) until compliance is wired. */
+const unscreened: PartyScreener = {
+  screen: () => Promise.resolve(),
+  blockingHits: () => Promise.resolve([]),
+};
+
+export const ADDRESS_ROLES = ['counterparty_address', 'company_wallet', 'payout_address'] as const;
+/** What an address is registered as: a counterparty's, a company wallet's, or a miner's payout address. */
+export type AddressRole = (typeof ADDRESS_ROLES)[number];
+
+export const VASP_LICENCE_STATUSES = ['active', 'suspended', 'revoked'] as const;
+export type VaspLicenceStatus = (typeof VASP_LICENCE_STATUSES)[number];
+
+/** A foreign VASP of the registry. */
+export interface VaspView {
+  id: string;
+  name: string;
+  otherNames: string[];
+  lei: string;
+  jurisdiction: string;
+  licence: { authority: string; number: string; status: VaspLicenceStatus };
+  createdAt: Date;
+}
+
+export interface RegisterVaspInput {
+  name: string;
+  otherNames?: string[] | undefined;
+  lei: string;
+  jurisdiction: string;
+  licence: { authority: string; number: string; status?: VaspLicenceStatus | undefined };
+}
+
+/** Everything screening reads about a party when a list is imported. */
+export interface ScreeningPartyFacts {
+  id: string;
+  kind: 'person' | 'organization';
+  names: string[];
+  country: string;
+  platformId: string | null;
+  owners?: { name: string; shareBasisPoints: number }[];
 }
 
 const PARTICIPANT_ID = /^par_[0-9A-HJKMNP-TV-Z]{26}$/;
+const VASP_ID = /^vsp_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+const ROLE_NAMES: Record<AddressRole, string> = {
+  counterparty_address: "a counterparty's address",
+  company_wallet: 'a company wallet address',
+  payout_address: "a miner's payout address",
+};
 
 function notFound(id: string): AppError {
   return new AppError('PARTICIPANT_NOT_FOUND', `no participant ${id} visible to you`);
@@ -279,12 +354,19 @@ export class RegistryService {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly network: NetworkName;
+  #screener: PartyScreener;
 
   constructor(deps: RegistryServiceDeps) {
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#random = deps.random ?? cryptoRandom;
     this.network = deps.network;
+    this.#screener = deps.screener ?? unscreened;
+  }
+
+  /** The composition root wires compliance's screening here once both exist. */
+  setScreener(screener: PartyScreener): void {
+    this.#screener = screener;
   }
 
   // ------------------------------------------------------------------ participants
@@ -376,8 +458,173 @@ export class RegistryService {
         entityId: view.id,
         after: view,
       });
+      // Screened from onboarding: a hit is stored on the party now, not found at its first invoice.
+      await this.#screener.screen(tx, caller, {
+        partyId: view.id,
+        platformId: view.platformId,
+        kind: view.personType === 'natural' ? 'person' : 'organization',
+        names: [view.legalName, ...view.otherNames],
+      });
       return view;
     });
+  }
+
+  /**
+   * Changes a participant's legal name or other names (aliases, transliterations), by whoever
+   * registered it (its platform, or the supervisor). The new names are screened in the same
+   * transaction: a hit is stored with the change, and a name dropped takes its hit with it.
+   */
+  async updateParticipantNames(
+    caller: Caller,
+    id: string,
+    input: { legalName?: string | undefined; otherNames?: string[] | undefined },
+  ): Promise<ParticipantView> {
+    if (caller.role !== 'platform' && caller.role !== 'supervisor') {
+      throw forbidden(`a ${caller.role} cannot change a participant's names`);
+    }
+    if (input.legalName === undefined && input.otherNames === undefined) {
+      throw invalid('legalName', 'give legalName, otherNames or both');
+    }
+    const legalName =
+      input.legalName === undefined ? undefined : requireText(input.legalName, 'legalName', 300);
+    const otherNames = input.otherNames?.map((name, i) =>
+      requireText(name, `otherNames.${i}`, 300),
+    );
+    const now = this.#clock.now();
+    return this.#db.transaction(async (tx) => {
+      const before = await this.getParticipant(caller, id, tx);
+      if (caller.role === 'platform' && before.platformId !== caller.participantId) {
+        throw forbidden('a platform changes the names of its own companies and counterparties');
+      }
+      if (before.platformId) await this.#requireActiveLicence(tx, before.platformId, now);
+      await tx
+        .update(participants)
+        .set({
+          ...(legalName === undefined ? {} : { legalName }),
+          ...(otherNames === undefined ? {} : { otherNames }),
+          updatedAt: now,
+        })
+        .where(eq(participants.id, id));
+      const after: ParticipantView = {
+        ...before,
+        legalName: legalName ?? before.legalName,
+        otherNames: otherNames ?? before.otherNames,
+        updatedAt: now,
+      };
+      await recordAudit(tx, caller, this.#clock, {
+        action: `${before.kind}.names_changed`,
+        entityType: 'participant',
+        entityId: id,
+        before: { legalName: before.legalName, otherNames: before.otherNames },
+        after: { legalName: after.legalName, otherNames: after.otherNames },
+      });
+      await this.#screener.screen(tx, caller, {
+        partyId: id,
+        platformId: after.platformId,
+        kind: after.personType === 'natural' ? 'person' : 'organization',
+        names: [after.legalName, ...after.otherNames],
+      });
+      return after;
+    });
+  }
+
+  /**
+   * Every party screening re-screens after a list import: each participant by its names (a
+   * natural person as a person), with its beneficial owners when it has a KYB record, and every
+   * registered foreign VASP.
+   */
+  async screeningParties(orm: Orm = this.#db.orm): Promise<ScreeningPartyFacts[]> {
+    const rows = await orm.select().from(participants).orderBy(asc(participants.id));
+    const kyc = await orm
+      .select({ participantId: kycRecords.participantId, owners: kycRecords.beneficialOwners })
+      .from(kycRecords);
+    const ownersOf = new Map(kyc.map((k) => [k.participantId, k.owners]));
+    const parties: ScreeningPartyFacts[] = rows.map((row) => {
+      const owners = ownersOf.get(row.id);
+      return {
+        id: row.id,
+        kind: row.personType === 'natural' ? 'person' : 'organization',
+        names: [row.legalName, ...row.otherNames],
+        country: row.country,
+        platformId: row.platformId,
+        ...(owners
+          ? {
+              owners: owners.map((o) => ({ name: o.name, shareBasisPoints: o.shareBasisPoints })),
+            }
+          : {}),
+      };
+    });
+    for (const vasp of await orm.select().from(vasps).orderBy(asc(vasps.id))) {
+      parties.push({
+        id: vasp.id,
+        kind: 'organization',
+        names: [vasp.name, ...vasp.otherNames],
+        country: vasp.jurisdiction,
+        platformId: null,
+      });
+    }
+    return parties;
+  }
+
+  /** Every address registered to an owner (counterparty, company wallet, miner payout), for re-screening. */
+  async registeredAddresses(
+    orm: Orm = this.#db.orm,
+  ): Promise<{ address: string; ownerId: string; role: AddressRole }[]> {
+    const rows = await orm.select().from(addressOwners).orderBy(asc(addressOwners.address));
+    return rows.map((r) => ({
+      address: r.address,
+      ownerId: r.ownerId,
+      role: r.role as AddressRole,
+    }));
+  }
+
+  /**
+   * Screens an address registered to an owner outside the registry (a miner's payout address),
+   * inside the caller's transaction: a hit is stored on the owner.
+   */
+  async screenOwnedAddress(
+    tx: Orm,
+    caller: Caller,
+    input: { ownerId: string; address: string },
+  ): Promise<void> {
+    await this.#screener.screen(tx, caller, {
+      partyId: input.ownerId,
+      platformId: null,
+      kind: 'organization',
+      addresses: [input.address],
+    });
+  }
+
+  /**
+   * One address, one owner across the registry: claims `address` for `ownerId` inside the
+   * caller's transaction (a counterparty address, a company wallet address handed out, a miner's
+   * payout address). ADDRESS_ALREADY_ASSIGNED, naming `field`, when another owner holds it; the
+   * same owner claiming it again is accepted. The caller's own table keeps its unique index too.
+   */
+  async claimAddress(
+    tx: Orm,
+    input: { address: string; ownerId: string; role: AddressRole; field?: string | undefined },
+  ): Promise<void> {
+    const inserted = await tx
+      .insert(addressOwners)
+      .values({
+        address: input.address,
+        ownerId: input.ownerId,
+        role: input.role,
+        createdAt: this.#clock.now(),
+      })
+      .onConflictDoNothing()
+      .returning({ address: addressOwners.address });
+    if (inserted.length > 0) return;
+    const [holder] = await tx
+      .select()
+      .from(addressOwners)
+      .where(eq(addressOwners.address, input.address));
+    if (holder && holder.ownerId === input.ownerId) return;
+    const field = input.field ?? 'address';
+    // Who holds it is not said: it may be another platform's client.
+    const message = `address ${input.address} is already registered to another owner (as ${ROLE_NAMES[(holder?.role ?? '') as AddressRole] ?? 'an address'}); an address belongs to one owner`;
+    throw new AppError('ADDRESS_ALREADY_ASSIGNED', message, { issues: [{ field, message }] });
   }
 
   /** One participant, if the caller may see it (else PARTICIPANT_NOT_FOUND). */
@@ -500,7 +747,11 @@ export class RegistryService {
     };
   }
 
-  /** Throws KYC_NOT_VERIFIED unless the company or counterparty is verified (and not past review). */
+  /**
+   * Throws KYC_NOT_VERIFIED unless the company or counterparty is verified (and not past review)
+   * and has no open or confirmed screening hit (one found by a list import after it was verified
+   * included).
+   */
   async requireVerified(participantId: string, orm: Orm = this.#db.orm): Promise<void> {
     const facts = await this.partyFacts(participantId, orm);
     if (facts.kycStatus !== 'verified') {
@@ -509,6 +760,24 @@ export class RegistryService {
         `${facts.kind} ${participantId} is not KYC/KYB verified (status ${facts.kycStatus ?? 'none'}); only verified parties can trade`,
       );
     }
+    // Said without the hit: the caller may be the company itself (no tipping-off).
+    if ((await this.#screener.blockingHits(orm, participantId)).length > 0) {
+      throw new AppError(
+        'KYC_NOT_VERIFIED',
+        `${facts.kind} ${participantId} is held for compliance review; only verified parties can trade`,
+      );
+    }
+  }
+
+  async #requireNoBlockingHits(orm: Orm, participantId: string): Promise<void> {
+    const hits = await this.#screener.blockingHits(orm, participantId);
+    if (hits.length === 0) return;
+    const subjects = [...new Set(hits.map((h) => h.subject.replace(/:.*$/, '')))].join(', ');
+    throw new AppError(
+      'SCREENING_HIT_UNRESOLVED',
+      `participant ${participantId} has ${hits.length} unresolved or confirmed sanctions screening hit(s) (${subjects}); an officer of its platform resolves them first (GET /v1/screenings/hits?partyId=${participantId}), then the supervisor for a confirmed one`,
+      { issues: [{ field: 'status', message: 'the party has unresolved screening hits' }] },
+    );
   }
 
   // ------------------------------------------------------------------ licences
@@ -794,6 +1063,15 @@ export class RegistryService {
         before: existing ? kycView(existing, now) : undefined,
         after,
       });
+      // The beneficial owners are screened with the record (each owner's name, and OFAC's 50 %
+      // rule over their holdings); a party with a standing hit is not verified.
+      await this.#screener.screen(tx, caller, {
+        partyId: participantId,
+        platformId: participant.platformId,
+        kind: participant.personType === 'natural' ? 'person' : 'organization',
+        owners: owners.map((o) => ({ name: o.name, shareBasisPoints: o.shareBasisPoints })),
+      });
+      if (input.status === 'verified') await this.#requireNoBlockingHits(tx, participantId);
       return after;
     });
   }
@@ -1122,6 +1400,12 @@ export class RegistryService {
       purpose,
       usedAt: this.#clock.now(),
     };
+    // One address, one owner: an address another owner registered is never handed out to a company.
+    await this.claimAddress(tx, {
+      address: derived.address,
+      ownerId: companyId,
+      role: 'company_wallet',
+    });
     try {
       await tx.insert(walletAddresses).values(row);
     } catch (error) {
@@ -1254,6 +1538,74 @@ export class RegistryService {
     return rows.map((r) => r.address);
   }
 
+  // ------------------------------------------------------------------ foreign VASPs
+
+  /**
+   * Registers a foreign VASP (supervisor): name, LEI (ISO 17442 check digits), the jurisdiction
+   * that licenses it and its licence. Screened at once, like any party.
+   */
+  async registerVasp(caller: Caller, input: RegisterVaspInput): Promise<VaspView> {
+    if (caller.role !== 'supervisor')
+      throw forbidden('only the supervisor registers foreign VASPs');
+    const status = input.licence.status ?? 'active';
+    if (!(VASP_LICENCE_STATUSES as readonly string[]).includes(status)) {
+      throw invalid('licence.status', `must be one of ${VASP_LICENCE_STATUSES.join(', ')}`);
+    }
+    const now = this.#clock.now();
+    const row = {
+      id: newId('vasp', now, this.#random),
+      name: requireText(input.name, 'name', 300),
+      otherNames: (input.otherNames ?? []).map((n, i) => requireText(n, `otherNames.${i}`, 300)),
+      lei: parseLei(input.lei, 'lei'),
+      jurisdiction: parseCountry(input.jurisdiction, 'jurisdiction'),
+      licenceAuthority: requireText(input.licence.authority, 'licence.authority', 200),
+      licenceNumber: requireText(input.licence.number, 'licence.number', 100),
+      licenceStatus: status,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.#db.transaction(async (tx) => {
+      try {
+        await tx.insert(vasps).values(row);
+      } catch (error) {
+        if (sqlState(error) === UNIQUE_VIOLATION) {
+          throw new AppError('CONFLICT', `a VASP with LEI ${row.lei} is already registered`, {
+            issues: [{ field: 'lei', message: 'already registered' }],
+          });
+        }
+        throw error;
+      }
+      const view = vaspView(row);
+      await recordAudit(tx, caller, this.#clock, {
+        action: 'vasp.registered',
+        entityType: 'vasp',
+        entityId: row.id,
+        after: view,
+      });
+      await this.#screener.screen(tx, caller, {
+        partyId: row.id,
+        platformId: null,
+        kind: 'organization',
+        names: [row.name, ...row.otherNames],
+      });
+      return view;
+    });
+  }
+
+  /** The registry's foreign VASPs (public to every role: platforms pick one for hosted addresses). */
+  async listVasps(): Promise<VaspView[]> {
+    const rows = await this.#db.orm.select().from(vasps).orderBy(asc(vasps.name), asc(vasps.id));
+    return rows.map(vaspView);
+  }
+
+  async getVasp(id: string): Promise<VaspView> {
+    const [row] = VASP_ID.test(id)
+      ? await this.#db.orm.select().from(vasps).where(eq(vasps.id, id))
+      : [];
+    if (!row) throw new AppError('NOT_FOUND', `no VASP ${id}`);
+    return vaspView(row);
+  }
+
   // ------------------------------------------------------------------ counterparty addresses
 
   /**
@@ -1297,12 +1649,14 @@ export class RegistryService {
     const parsed = parseAddress(input.address, this.network);
     const now = this.#clock.now();
     let proof: { message: string; signature: string; addressType: string } | null = null;
-    let vasp: { name: string; lei: string | null } | null = null;
+    let vaspId: string | null = null;
     if (input.ownership === 'hosted') {
-      vasp = {
-        name: requireText(input.vasp.name, 'vasp.name', 200),
-        lei: input.vasp.lei ? parseLei(input.vasp.lei, 'vasp.lei') : null,
-      };
+      // A hosted address is vouched for by a VASP of the registry (screened like any party), named
+      // by id: a free-text name proved nothing.
+      if (typeof input.vaspId !== 'string' || !VASP_ID.test(input.vaspId)) {
+        throw invalid('vaspId', 'must name a registered VASP by its id (vsp_…; see GET /v1/vasps)');
+      }
+      vaspId = input.vaspId;
     } else if (input.ownership === 'self_hosted') {
       // BIP322: a self-hosted address is shown to be controlled by the counterparty with a simple
       // signature over the message; only a `valid` verdict is accepted (never `inconclusive`).
@@ -1351,6 +1705,27 @@ export class RegistryService {
       }
       const platformId = counterparty.platformId ?? '';
       await this.#requireActiveLicence(tx, platformId, now);
+      let vasp: typeof vasps.$inferSelect | undefined;
+      if (vaspId !== null) {
+        [vasp] = await tx.select().from(vasps).where(eq(vasps.id, vaspId));
+        if (!vasp) throw invalid('vaspId', `no registered VASP ${vaspId}`);
+        if (vasp.licenceStatus !== 'active') {
+          throw invalid('vaspId', `VASP ${vaspId}'s licence is ${vasp.licenceStatus}`);
+        }
+        const hits = await this.#screener.blockingHits(tx, vasp.id);
+        if (hits.length > 0) {
+          throw new AppError(
+            'SCREENING_HIT_UNRESOLVED',
+            `VASP ${vasp.id} has ${hits.length} unresolved or confirmed screening hit(s); no address is registered as hosted there until they are resolved`,
+            { issues: [{ field: 'vaspId', message: 'the VASP has unresolved screening hits' }] },
+          );
+        }
+      }
+      await this.claimAddress(tx, {
+        address: parsed.canonical,
+        ownerId: counterpartyId,
+        role: 'counterparty_address',
+      });
       const row = {
         id: newId('address', now, this.#random),
         counterpartyId,
@@ -1358,6 +1733,7 @@ export class RegistryService {
         network: this.network,
         address: parsed.canonical,
         ownership: input.ownership,
+        vaspId: vasp?.id ?? null,
         vaspName: vasp?.name ?? null,
         vaspLei: vasp?.lei ?? null,
         proofMessage: proof?.message ?? null,
@@ -1383,6 +1759,12 @@ export class RegistryService {
         entityType: 'participant',
         entityId: counterpartyId,
         after: view,
+      });
+      await this.#screener.screen(tx, caller, {
+        partyId: counterpartyId,
+        platformId,
+        kind: counterparty.personType === 'natural' ? 'person' : 'organization',
+        addresses: [parsed.canonical],
       });
       return view;
     });
@@ -1518,7 +1900,7 @@ function counterpartyAddressView(
     address: row.address,
     network: row.network as NetworkName,
     ownership: row.ownership as 'hosted' | 'self_hosted',
-    vasp: row.vaspName ? { name: row.vaspName, lei: row.vaspLei } : null,
+    vasp: row.vaspName ? { id: row.vaspId, name: row.vaspName, lei: row.vaspLei } : null,
     proof:
       row.proofMessage !== null && row.proofSignature !== null
         ? {
@@ -1528,5 +1910,21 @@ function counterpartyAddressView(
           }
         : null,
     verifiedAt: row.verifiedAt,
+  };
+}
+
+function vaspView(row: typeof vasps.$inferSelect): VaspView {
+  return {
+    id: row.id,
+    name: row.name,
+    otherNames: row.otherNames,
+    lei: row.lei,
+    jurisdiction: row.jurisdiction,
+    licence: {
+      authority: row.licenceAuthority,
+      number: row.licenceNumber,
+      status: row.licenceStatus as VaspLicenceStatus,
+    },
+    createdAt: row.createdAt,
   };
 }

@@ -16,6 +16,7 @@ import { RegistryPartyDirectory } from './directory';
 import type { GateStep } from './lifecycle';
 import { tradeWebhookOutbox } from './schema';
 import { TradeService } from './service';
+import { testVasp } from '../../test/support/vasp';
 
 bitcoinjs.initEccLib(ecc);
 const ECPair = ECPairFactory(ecc);
@@ -165,7 +166,7 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
     await registry.registerCounterpartyAddress(supervisor, owner, {
       address,
       ownership: 'hosted',
-      vasp: { name: 'Banco Exchange SA' },
+      vaspId: await testVasp(registry, 'Banco Exchange SA'),
     });
     return address;
   };
@@ -527,7 +528,7 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
     await registry.registerCounterpartyAddress(supervisor, supplierId, {
       address: taproot,
       ownership: 'hosted',
-      vasp: { name: 'Banco Exchange SA' },
+      vaspId: await testVasp(registry, 'Banco Exchange SA'),
     });
     await expect(request(taproot, '329')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     const smallest = await request(address, '294');

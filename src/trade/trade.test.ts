@@ -20,6 +20,7 @@ import { SecretBox } from './secrets';
 import { openSeed, sealSeed } from './signer';
 import { backoffSeconds, signWebhook, SIGNATURE_HEADER } from './webhooks';
 import { clampFeeRate, DEFAULT_SETTINGS, requiredApprovals } from './settings';
+import { testVasp } from '../../test/support/vasp';
 
 bitcoinjs.initEccLib(ecc);
 const ECPair = ECPairFactory(ecc);
@@ -265,7 +266,7 @@ describe('invoices, external signing and webhooks on simnet', () => {
     await registry.registerCounterpartyAddress(systemCaller(), buyerId, {
       address: minerPay.address!,
       ownership: 'hosted',
-      vasp: { name: 'Banco Exchange SA' },
+      vaspId: await testVasp(registry, 'Banco Exchange SA'),
     });
     watcher = new ChainWatcher({ source, database: db, clock });
     await watcher.registerConsumer(trade.chainConsumer());
@@ -639,7 +640,7 @@ describe('every transfer passes the policy gate (no way around screening)', () =
     await registry.registerCounterpartyAddress(scheme.supervisor, scheme.buyerId, {
       address: CLEAN_REGTEST,
       ownership: 'hosted',
-      vasp: { name: 'Banco Exchange SA' },
+      vaspId: await testVasp(registry, 'Banco Exchange SA'),
     });
     await compliance.screening.importList(scheme.supervisor, {
       format: 'address-list',

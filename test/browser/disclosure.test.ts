@@ -12,6 +12,7 @@ import {
 import { LocalKeySigner } from '../../src/bitcoin';
 import { AppError, systemCaller, type Caller } from '../../src/kernel';
 import { FixedRateSource } from '../../src/ledger';
+import { testVasp } from '../support/vasp';
 
 if (!CHROMIUM_AVAILABLE) console.warn(NO_CHROMIUM_MESSAGE);
 
@@ -104,12 +105,12 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: no tipping-off', () => {
     await registry.registerCounterpartyAddress(root, supplierId, {
       address: SUPPLIER_ADDRESS,
       ownership: 'hosted',
-      vasp: { name: 'Osaka Exchange KK' },
+      vaspId: await testVasp(registry, 'Osaka Exchange KK'),
     });
     await registry.registerCounterpartyAddress(root, listedId, {
       address: LISTED_ADDRESS,
       ownership: 'hosted',
-      vasp: { name: 'Dalian Exchange' },
+      vaspId: await testVasp(registry, 'Dalian Exchange'),
     });
     const officer: Caller = {
       role: 'platform',

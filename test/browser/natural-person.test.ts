@@ -18,6 +18,7 @@ import {
   validateIvms101 as browserValidate,
   type Ivms101Payload,
 } from '../../web/src/components/ivms101';
+import { testVasp } from '../support/vasp';
 
 if (!CHROMIUM_AVAILABLE) console.warn(NO_CHROMIUM_MESSAGE);
 
@@ -355,7 +356,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
     await registry.registerCounterpartyAddress(supervisor, ids.soleTrader, {
       address: SUPPLIER_ADDRESS,
       ownership: 'hosted',
-      vasp: { name: 'FR Licensed Exchange' },
+      vaspId: await testVasp(registry, 'FR Licensed Exchange'),
     });
     const contract = await trade.contracts.create(officer, {
       companyId: ids.company,

@@ -16,6 +16,7 @@ import { NETWORK, WIF } from '@scure/btc-signer';
 import { signBip322Simple } from '../../src/bitcoin';
 import { systemCaller, type Caller } from '../../src/kernel';
 import { FixedRateSource } from '../../src/ledger';
+import { testVasp } from '../support/vasp';
 
 if (!CHROMIUM_AVAILABLE) console.warn(NO_CHROMIUM_MESSAGE);
 
@@ -146,7 +147,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     await registry.registerCounterpartyAddress(supervisor, ids.osaka, {
       address: SUPPLIER_ADDRESS,
       ownership: 'hosted',
-      vasp: { name: 'JP Licensed Exchange' },
+      vaspId: await testVasp(registry, 'JP Licensed Exchange'),
     });
     const officer: Caller = {
       role: 'platform',

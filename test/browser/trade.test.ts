@@ -11,6 +11,7 @@ import {
 import { LocalKeySigner } from '../../src/bitcoin';
 import { systemCaller, type Caller } from '../../src/kernel';
 import { FixedRateSource } from '../../src/ledger';
+import { testVasp } from '../support/vasp';
 
 if (!CHROMIUM_AVAILABLE) console.warn(NO_CHROMIUM_MESSAGE);
 
@@ -83,7 +84,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     await registry.registerCounterpartyAddress(supervisor, supplier.id, {
       address: SUPPLIER_ADDRESS,
       ownership: 'hosted',
-      vasp: { name: 'JP Licensed Exchange' },
+      vaspId: await testVasp(registry, 'JP Licensed Exchange'),
     });
     companyId = company.id;
     const officer: Caller = {

@@ -181,9 +181,21 @@ describe('the demo scheme seeded at the small size', () => {
         codes.add(r.code);
       }
     }
-    expect(codes).toContain('SANCTIONS_NAME_MATCH');
+    // The listed names are stopped at onboarding (flagged, never verified), not at the gate.
     expect(codes).toContain('JURISDICTION_REFUSED');
     expect(codes).toContain('LICENCE_NOT_ACTIVE');
+  });
+
+  it('flags the counterparties with listed names at onboarding, and leaves them unverified', async () => {
+    const flagged = await query(
+      sql`select p.legal_name as "name", k.status as "kyc"
+            from participants p
+            join compliance_party_hits h on h.party_id = p.id and h.subject = 'name' and h.status = 'listed'
+            left join kyc_records k on k.participant_id = p.id
+           where p.kind = 'counterparty'`,
+    );
+    expect(flagged.length).toBeGreaterThanOrEqual(2);
+    for (const row of flagged) expect(row.kyc, String(row.name)).not.toBe('verified');
   });
 
   it('verifies the audit chain', async () => {

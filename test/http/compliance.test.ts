@@ -6,6 +6,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { systemCaller } from '../../src/kernel';
 import type { Ivms101Payload, TransferFacts } from '../../src/compliance';
 import { startTestApp, type TestApp } from '../support/http';
+import { testVasp } from '../support/vasp';
 
 /**
  * Compliance over HTTP, on the whole app: screening against the real UN list (a name in another
@@ -41,6 +42,8 @@ let platformB = '';
 let companyId = '';
 let listedCounterparty = '';
 let cleanCounterparty = '';
+/** Holds the address a later list names: its hit holds its own transfers, not the clean party's. */
+let addressHolder = '';
 const sanctionedAddress = regtestAddress(1);
 
 async function call(method: 'GET' | 'POST' | 'PATCH', url: string, auth: Auth, payload?: unknown) {
@@ -179,10 +182,17 @@ beforeAll(async () => {
       country: 'DE',
     })
   ).id;
-  await registry.registerCounterpartyAddress(platformCaller, cleanCounterparty, {
+  addressHolder = (
+    await registry.registerParticipant(platformCaller, {
+      kind: 'counterparty',
+      legalName: 'Harbour Line Logistics GmbH',
+      country: 'DE',
+    })
+  ).id;
+  await registry.registerCounterpartyAddress(platformCaller, addressHolder, {
     ownership: 'hosted',
     address: sanctionedAddress,
-    vasp: { name: 'Harbour Digital Exchange Ltd' },
+    vaspId: await testVasp(registry, 'Harbour Digital Exchange Ltd'),
   });
 }, 120_000);
 
@@ -200,8 +210,9 @@ describe('compliance API', () => {
       bytes: vector('sanctions/un-consolidated-2026-02-27.xml'),
     });
     unSnapshot = un.snapshot.id;
-    // Three parties (the company and two counterparties) re-screened, one listed.
-    expect(un.rescreen).toMatchObject({ parties: 3, addresses: 1, newHits: 1 });
+    // Every party re-screened (the two platforms, the company, three counterparties and the VASP
+    // holding the hosted address), one listed.
+    expect(un.rescreen).toMatchObject({ parties: 7, addresses: 1, newHits: 1 });
     const byName = await call('GET', `/v1/alerts?partyId=${listedCounterparty}`, supervisor);
     expect(byName.status).toBe(200);
     expect(byName.body.alerts).toEqual([
@@ -222,7 +233,7 @@ describe('compliance API', () => {
       bytes: new TextEncoder().encode(`# test list\n${sanctionedAddress}\n`),
     });
     expect(addresses.rescreen).toMatchObject({ addresses: 1, newHits: 1 });
-    const byAddress = await call('GET', `/v1/alerts?partyId=${cleanCounterparty}`, supervisor);
+    const byAddress = await call('GET', `/v1/alerts?partyId=${addressHolder}`, supervisor);
     expect(byAddress.body.alerts).toEqual([
       expect.objectContaining({ kind: 'screening', severity: 'critical' }),
     ]);
@@ -398,7 +409,7 @@ describe('compliance API', () => {
     const critical = await call('GET', '/v1/alerts?severity=critical', supervisor);
     expect(
       (critical.body.alerts as Array<{ partyId: string }>).map((a) => a.partyId).sort(),
-    ).toEqual([listedCounterparty, cleanCounterparty].sort());
+    ).toEqual([listedCounterparty, addressHolder].sort());
     expect((await call('GET', '/v1/alerts?state=closed', supervisor)).body).toEqual({ alerts: [] });
     for (const auth of [asA, asCompany]) {
       expect((await call('GET', '/v1/alerts', auth)).status).toBe(403);

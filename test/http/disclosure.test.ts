@@ -5,6 +5,7 @@ import { LocalKeySigner } from '../../src/bitcoin';
 import { TEST_DRIVERS } from '../../src/db';
 import { systemCaller } from '../../src/kernel';
 import { startTestApp, type TestApp } from '../support/http';
+import { testVasp } from '../support/vasp';
 
 /**
  * No tipping-off (FATF Recommendation 21; issue 11, finding 5). A company runs a structuring
@@ -144,12 +145,12 @@ describe.each(TEST_DRIVERS)('no tipping-off, on %s', (driver) => {
     await registry.registerCounterpartyAddress(root, supplierId, {
       address: SUPPLIER_ADDRESS,
       ownership: 'hosted',
-      vasp: { name: 'Osaka Exchange KK' },
+      vaspId: await testVasp(registry, 'Osaka Exchange KK'),
     });
     await registry.registerCounterpartyAddress(root, listedId, {
       address: LISTED_ADDRESS,
       ownership: 'hosted',
-      vasp: { name: 'Dalian Exchange' },
+      vaspId: await testVasp(registry, 'Dalian Exchange'),
     });
     supervisor = { authorization: (await t.keyFor('supervisor', 'scheme')).authorization };
     auditor = { authorization: (await t.keyFor('auditor', 'scheme')).authorization };

@@ -120,7 +120,8 @@ describe('screening of natural persons', () => {
       format: 'un-xml',
       bytes: unXml(),
     });
-    expect(imported.rescreen).toMatchObject({ parties: 3, newHits: 1 });
+    // Every participant (the platform, the company, the two sole traders), one listed.
+    expect(imported.rescreen).toMatchObject({ parties: 4, newHits: 1 });
     const key = await t.keyFor('supervisor', 'scheme');
     const response = await t.app.inject({
       method: 'GET',

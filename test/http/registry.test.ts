@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HDKey } from '@scure/bip32';
 import { p2wpkh } from '@scure/btc-signer';
 import { startTestApp, type TestApp } from '../support/http';
+import { testVasp } from '../support/vasp';
 
 /**
  * Registry over HTTP: roles, tenancy (404 for another platform's clients), licences gating what a
@@ -323,10 +324,11 @@ describe('registry API', () => {
     });
     const id = String(counterparty.body.id);
     const address = p2wpkh(account.deriveChild(5).deriveChild(0).publicKey!, REGTEST).address;
+    const vaspId = await testVasp(t.services.registry, 'SG Exchange Pte', 'SG');
     const hosted = await call('POST', `/v1/participants/${id}/addresses`, asA, {
       ownership: 'hosted',
       address,
-      vasp: { name: 'SG Exchange Pte', lei: '5493001KJTIIGC8Y1R12' },
+      vaspId,
     });
     expect(hosted).toMatchObject({
       status: 201,
@@ -335,7 +337,7 @@ describe('registry API', () => {
     const again = await call('POST', `/v1/participants/${id}/addresses`, asA, {
       ownership: 'hosted',
       address,
-      vasp: { name: 'Other' },
+      vaspId,
     });
     expect(again.body).toMatchObject({ code: 'ADDRESS_ALREADY_ASSIGNED' });
     const mainnetAddress = 'bc1q9vza2e8x573nczrlzms0wvx3gsqjx7vavgkx0l';
@@ -344,7 +346,7 @@ describe('registry API', () => {
         await call('POST', `/v1/participants/${id}/addresses`, asA, {
           ownership: 'hosted',
           address: mainnetAddress,
-          vasp: { name: 'X' },
+          vaspId,
         })
       ).body,
     ).toMatchObject({ code: 'INVALID_ADDRESS' });

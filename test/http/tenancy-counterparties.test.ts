@@ -175,7 +175,7 @@ describe("tenancy: a company sees its platform's counterparties and nothing more
       payload: {
         ownership: 'hosted',
         address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
-        vasp: { name: 'Some Exchange' },
+        vaspId: 'vsp_01JAAAAAAAAAAAAAAAAAAAAAAA',
       },
     });
     expect(address.statusCode).toBe(403);

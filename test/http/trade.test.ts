@@ -4,6 +4,7 @@ import { deriveAddress, LocalKeySigner } from '../../src/bitcoin';
 import { rowsOf } from '../../src/db';
 import { systemCaller } from '../../src/kernel';
 import { startTestApp, type TestApp } from '../support/http';
+import { testVasp } from '../support/vasp';
 
 /** The trade API over HTTP: contracts, invoices, pay page, payouts, rates, ledger, webhooks. */
 
@@ -88,7 +89,7 @@ describe('trade over HTTP', () => {
     await registry.registerCounterpartyAddress(root, supplierId, {
       address: supplierAddress,
       ownership: 'hosted',
-      vasp: { name: 'Osaka Exchange KK' },
+      vaspId: await testVasp(registry, 'Osaka Exchange KK'),
     });
     supervisor = { authorization: (await t.keyFor('supervisor', 'scheme')).authorization };
     officerM = {

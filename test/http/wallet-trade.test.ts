@@ -9,6 +9,7 @@ import { buildApp } from '../../src/http';
 import { loadConfig, ManualClock, SeededRandom, systemCaller } from '../../src/kernel';
 import { composeServices, type Services } from '../../src/services';
 import { miner, regtest, regtestKey } from '../support/scheme';
+import { testVasp } from '../support/vasp';
 
 /**
  * One wallet per company, the registry's: a wallet registered with POST /v1/wallets (as on the
@@ -92,7 +93,7 @@ describe.each(TEST_DRIVERS)('the registry wallet supplies trade, on %s', (driver
     await registry.registerCounterpartyAddress(root, supplierId, {
       address: supplierAddress,
       ownership: 'hosted',
-      vasp: { name: 'Osaka Exchange KK' },
+      vaspId: await testVasp(registry, 'Osaka Exchange KK'),
     });
     const key = async (role: 'supervisor' | 'platform' | 'company', participant: string) => ({
       authorization: `Bearer ${

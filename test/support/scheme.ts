@@ -21,6 +21,7 @@ import {
   type UtxoSource,
 } from '../../src/trade';
 import { LocalKeySigner } from '../../src/bitcoin';
+import { testVasp } from './vasp';
 
 /**
  * The scheme the end-to-end trade tests run on: simnet and a real PGlite database, the real
@@ -215,7 +216,7 @@ export async function openScheme(
       await registry.registerCounterpartyAddress(supervisor, id, {
         address: hosted.address,
         ownership: 'hosted',
-        vasp: { name: hosted.vasp },
+        vaspId: await testVasp(registry, hosted.vasp),
       });
     }
     return id;

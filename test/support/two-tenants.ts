@@ -8,6 +8,7 @@ import { buildApp } from '../../src/http';
 import { loadConfig, ManualClock, SeededRandom, systemCaller, type Role } from '../../src/kernel';
 import { composeServices, type Services } from '../../src/services';
 import { miner, regtest, regtestKey } from './scheme';
+import { testVasp } from './vasp';
 
 /**
  * A scheme with two tenants, A and B, for tenancy and escalation tests: each platform is licensed,
@@ -181,7 +182,7 @@ export async function openTwoTenants(driver: 'pglite' | 'postgres'): Promise<Two
     await registry.registerCounterpartyAddress(root, supplierId, {
       address: supplierAddress,
       ownership: 'hosted',
-      vasp: { name: 'Osaka Exchange KK' },
+      vaspId: await testVasp(registry, 'Osaka Exchange KK'),
     });
     const seed = seedOf(seedFill);
     await db.transaction((tx) =>

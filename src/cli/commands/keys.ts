@@ -61,7 +61,7 @@ export function registerKeyCommands(program: Command, context: CliContext): void
         // The operator at the console acts as the supervisor: the key goes to the person named,
         // or to the participant's administrator ("Scheme administrator" for the first key).
         const input = {
-          role: options.role as (typeof ROLES)[number],
+          role: options.role,
           participantId,
           platformId: options.platform ?? null,
           name: options.name,

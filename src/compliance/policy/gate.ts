@@ -357,6 +357,23 @@ export class PolicyGate implements PolicyGatePort {
         message: string,
         field?: string,
       ) => reasons.push({ code, rule, message, outcome, ...(field ? { field } : {}) });
+      // A party with a screening hit not resolved away (from onboarding or a list import) is
+      // held: an open hit until its platform reviews it, a confirmed one until the supervisor
+      // releases it; ownership of 50 % or more by listed persons blocks as if listed (OFAC).
+      for (const [side, party] of [
+        ['company', facts.company.id],
+        ['counterparty', facts.counterparty.id],
+      ] as const) {
+        for (const hit of read.held.get(party) ?? []) {
+          add(
+            CHECKS.screening,
+            'block',
+            hit.subject === 'ownership' ? 'SANCTIONS_OWNERSHIP_50' : 'SCREENING_HIT_UNRESOLVED',
+            `${side} ${party} has screening hit ${hit.hitId} (${hit.subject === 'ownership' ? 'owned 50 % or more by listed persons' : hit.subject.replace(/:.*$/, '')}), ${hit.review}`,
+            `${side}.id`,
+          );
+        }
+      }
 
       const earlier = [...unstored.values()].filter(
         (t) => t.companyId === current.companyId && t.transferId !== current.transferId,

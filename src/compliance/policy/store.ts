@@ -31,6 +31,11 @@ export interface BatchRead {
   exposureState: { listsKey: string; maxHops: number } | null;
   /** `${partyId}|${source}|${listEntryId}|${entryHash}` of every clearance of the parties. */
   cleared: Set<string>;
+  /**
+   * The parties' standing screening hits not resolved away (open, confirmed or kept blocked):
+   * partyId → [{ subject, review, hitId }]. Each holds the transfer (fail closed).
+   */
+  held: Map<string, { subject: string; review: string; hitId: string }[]>;
   /** The stored rows of the batch's transfer ids (a transfer decided again replaces its row). */
   previous: Map<string, StoredTransfer>;
   /** Per item, per spec (in the order given): the window over stored transfers, the batch's excluded. */
@@ -166,6 +171,10 @@ export async function readBatch(
       (select coalesce(jsonb_agg(jsonb_build_array(party_id, source, list_entry_id, entry_hash)), '[]'::jsonb)
          from compliance_clearances
         where party_id in (select jsonb_array_elements_text(${json(input.parties)}))) as "cleared",
+      (select coalesce(jsonb_agg(jsonb_build_array(party_id, subject, review, id)), '[]'::jsonb)
+         from compliance_party_hits
+        where party_id in (select jsonb_array_elements_text(${json(input.parties)}))
+          and status = 'listed' and review in ('open', 'confirmed', 'blocked')) as "held",
       (select coalesce(jsonb_agg(jsonb_build_object(
                 'transferId', transfer_id, 'direction', direction, 'companyId', company_id,
                 'counterpartyId', counterparty_id, 'counterpartyAddress', counterparty_address,
@@ -181,6 +190,11 @@ export async function readBatch(
   if (!row) throw new Error('the gate read returned no row');
   const state = parseJson(row.exposureState) as { listsKey: string; maxHops: number } | null;
   const cleared = parseJson(row.cleared) as string[][];
+  const held = new Map<string, { subject: string; review: string; hitId: string }[]>();
+  for (const [partyId, subject, review, hitId] of parseJson(row.held) as string[][]) {
+    if (!partyId || !subject || !review || !hitId) continue;
+    held.set(partyId, [...(held.get(partyId) ?? []), { subject, review, hitId }]);
+  }
   const previous = parseJson(row.previous) as Record<string, unknown>[];
   const perItem = parseJson(row.windows) as Array<
     Array<[number, string, string, number, string[]]>
@@ -190,6 +204,7 @@ export async function readBatch(
     activeListsKey: text(row.activeListsKey),
     exposureState: state,
     cleared: new Set(cleared.map((c) => c.join('|'))),
+    held,
     previous: new Map(previous.map((p) => storedTransfer(p)).map((t) => [t.transferId, t])),
     windows: items.map((_, k) =>
       specs.map((_spec, j) => {

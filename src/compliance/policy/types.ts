@@ -104,7 +104,16 @@ export interface PolicyGatePort {
 
 /** Registered parties and addresses, for re-screening when a new list snapshot arrives (registry provides it). */
 export interface PartySource {
-  listParties(): AsyncIterable<{ id: string; kind: PartyKind; names: string[]; country: string }>;
+  listParties(): AsyncIterable<{
+    id: string;
+    kind: PartyKind;
+    names: string[];
+    country: string;
+    /** The platform the party belongs to (its officers review the party's hits first). */
+    platformId?: string | null;
+    /** Beneficial owners (natural persons) with their direct holdings, when the party has a KYB record. */
+    owners?: { name: string; shareBasisPoints: number }[];
+  }>;
   listAddresses(): AsyncIterable<{ participantId: string; address: string; asset?: string }>;
 }
 

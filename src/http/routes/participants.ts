@@ -7,6 +7,8 @@ import {
   PERSON_TYPES,
   RISK_LEVELS,
   formatBasisPoints,
+  VASP_LICENCE_STATUSES,
+  type VaspView,
   type CounterpartyAddressView,
   type KycView,
   type LicenceView,
@@ -14,6 +16,7 @@ import {
   type WalletAddressView,
   type WalletView,
 } from '../../registry';
+import type { ScreeningFlag } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
 import { commonErrors, idParam } from '../schemas';
@@ -21,6 +24,24 @@ import { commonErrors, idParam } from '../schemas';
 /** Registry routes: participants, licences, KYC/KYB, jurisdictions and regions, wallets, counterparty addresses. */
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+const screeningFlagSchema = z
+  .object({
+    status: z.enum(['clear', 'review', 'blocked']).meta({
+      description:
+        '`review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)',
+    }),
+    openHits: z.number(),
+  })
+  .nullable()
+  .meta({
+    id: 'ScreeningFlag',
+    description:
+      "the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles",
+  });
+
+/** Roles that see screening flags (a company or miner never learns of a hit: no tipping-off). */
+const SEES_SCREENING = new Set(['platform', 'supervisor', 'auditor']);
 
 const participantSchema = z
   .object({
@@ -50,10 +71,9 @@ const participantSchema = z
     ),
     platformId: z.string().nullable(),
     createdAt: z.string(),
+    screening: screeningFlagSchema,
   })
   .meta({ id: 'Participant' });
-
-const presentParticipant = (p: ParticipantView) => ({ ...p, createdAt: p.createdAt.toISOString() });
 
 const licenceSchema = z
   .object({
@@ -160,7 +180,13 @@ const counterpartyAddressSchema = z
     address: z.string(),
     network: z.string(),
     ownership: z.enum(['hosted', 'self_hosted']),
-    vasp: z.object({ name: z.string(), lei: z.string().nullable() }).nullable(),
+    vasp: z
+      .object({ id: z.string().nullable(), name: z.string(), lei: z.string().nullable() })
+      .nullable()
+      .meta({
+        description:
+          'the registered VASP holding a hosted address (`id` null only for addresses registered before the VASP registry)',
+      }),
     proof: z
       .object({ message: z.string(), signature: z.string(), addressType: z.string() })
       .nullable(),
@@ -176,6 +202,26 @@ const text = (max: number) => z.string().max(max);
 
 export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   const registry = deps.services.registry;
+  const screening = deps.services.compliance.screening;
+
+  /** Participants as shown, each with its screening flag for the roles that may see it. */
+  const present = async (caller: Caller, views: readonly ParticipantView[]) => {
+    const flags = SEES_SCREENING.has(caller.role)
+      ? await screening.flags(views.map((v) => v.id))
+      : new Map<string, ScreeningFlag>();
+    return views.map(({ updatedAt: _updated, ...p }) => ({
+      ...p,
+      createdAt: p.createdAt.toISOString(),
+      screening: SEES_SCREENING.has(caller.role)
+        ? (flags.get(p.id) ?? { status: 'clear' as const, openHits: 0 })
+        : null,
+    }));
+  };
+  const presentOne = async (caller: Caller, view: ParticipantView) => {
+    const [shown] = await present(caller, [view]);
+    if (!shown) throw new AppError('INTERNAL', 'participant view lost');
+    return shown;
+  };
 
   /** A wallet the caller may see; another's is not found, exactly like one that does not exist. */
   const visibleWallet = async (caller: Caller, id: string): Promise<WalletView> => {
@@ -238,11 +284,9 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       },
     },
     async (request, reply) => {
-      const created = await registry.registerParticipant(
-        callerOf(request, ['supervisor', 'platform']),
-        request.body,
-      );
-      return reply.status(201).send(presentParticipant(created));
+      const caller = callerOf(request, ['supervisor', 'platform']);
+      const created = await registry.registerParticipant(caller, request.body);
+      return reply.status(201).send(await presentOne(caller, created));
     },
   );
 
@@ -256,11 +300,11 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: z.object({ participants: z.array(participantSchema) }), ...commonErrors },
       },
     },
-    async (request) => ({
-      participants: (
-        await registry.listParticipants(callerOf(request), { kind: request.query.kind })
-      ).map(presentParticipant),
-    }),
+    async (request) => {
+      const caller = callerOf(request);
+      const views = await registry.listParticipants(caller, { kind: request.query.kind });
+      return { participants: await present(caller, views) };
+    },
   );
 
   app.get(
@@ -273,8 +317,115 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: participantSchema, ...commonErrors },
       },
     },
-    async (request) =>
-      presentParticipant(await registry.getParticipant(callerOf(request), request.params.id)),
+    async (request) => {
+      const caller = callerOf(request);
+      return presentOne(caller, await registry.getParticipant(caller, request.params.id));
+    },
+  );
+
+  app.patch(
+    '/v1/participants/:id',
+    {
+      schema: {
+        tags: ['registry'],
+        summary:
+          "Change a company's or counterparty's legal name or other names (its platform, or the supervisor); the new names are screened at once",
+        params: idParam('par'),
+        body: z
+          .object({
+            legalName: text(300).optional(),
+            otherNames: z.array(text(300)).max(20).optional(),
+          })
+          .strict(),
+        response: { 200: participantSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request, ['supervisor', 'platform']);
+      return presentOne(
+        caller,
+        await registry.updateParticipantNames(caller, request.params.id, request.body),
+      );
+    },
+  );
+
+  const vaspSchema = z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      otherNames: z.array(z.string()),
+      lei: z.string(),
+      jurisdiction: z.string(),
+      licence: z.object({
+        authority: z.string(),
+        number: z.string(),
+        status: z.enum(VASP_LICENCE_STATUSES),
+      }),
+      createdAt: z.string(),
+      screening: screeningFlagSchema,
+    })
+    .meta({ id: 'Vasp' });
+
+  const presentVasps = async (caller: Caller, views: readonly VaspView[]) => {
+    const flags = SEES_SCREENING.has(caller.role)
+      ? await screening.flags(views.map((v) => v.id))
+      : new Map<string, ScreeningFlag>();
+    return views.map((v) => ({
+      ...v,
+      createdAt: v.createdAt.toISOString(),
+      screening: SEES_SCREENING.has(caller.role)
+        ? (flags.get(v.id) ?? { status: 'clear' as const, openHits: 0 })
+        : null,
+    }));
+  };
+
+  app.post(
+    '/v1/vasps',
+    {
+      schema: {
+        tags: ['registry'],
+        summary:
+          'Register a foreign VASP (supervisor): name, LEI (ISO 17442), jurisdiction and licence; screened at once like any party',
+        body: z
+          .object({
+            name: text(300),
+            otherNames: z.array(text(300)).max(20).optional(),
+            lei: text(40),
+            jurisdiction: text(10),
+            licence: z
+              .object({
+                authority: text(200),
+                number: text(100),
+                status: z.enum(VASP_LICENCE_STATUSES).optional(),
+              })
+              .strict(),
+          })
+          .strict(),
+        response: { 201: vaspSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request, ['supervisor']);
+      const created = await registry.registerVasp(caller, request.body);
+      const [shown] = await presentVasps(caller, [created]);
+      if (!shown) throw new AppError('INTERNAL', 'VASP view lost');
+      return reply.status(201).send(shown);
+    },
+  );
+
+  app.get(
+    '/v1/vasps',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: 'The foreign VASPs of the registry (a hosted counterparty address names one)',
+        response: { 200: z.object({ vasps: z.array(vaspSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      return { vasps: await presentVasps(caller, await registry.listVasps()) };
+    },
   );
 
   app.post(
@@ -635,14 +786,16 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary:
-          "Register a counterparty's address: vouched by its VASP (hosted) or proven by a BIP322 signature (self-hosted)",
+          "Register a counterparty's address: hosted at a registered VASP (by id) or proven by a BIP322 signature (self-hosted); an address belongs to one owner across the registry, and is screened at once",
         params: idParam('par'),
         body: z.discriminatedUnion('ownership', [
           z
             .object({
               ownership: z.literal('hosted'),
               address: text(120),
-              vasp: z.object({ name: text(200), lei: text(40).nullable().optional() }).strict(),
+              vaspId: text(40).describe(
+                'the registered foreign VASP holding the address (GET /v1/vasps)',
+              ),
             })
             .strict(),
           z

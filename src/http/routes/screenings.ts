@@ -1,9 +1,49 @@
 import { z } from 'zod';
-import { disclosureFor } from '../../compliance';
+import {
+  disclosureFor,
+  HIT_REVIEW_DECISIONS,
+  HIT_REVIEW_STATES,
+  type PartyHitView,
+} from '../../compliance';
 import { AppError } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors } from '../schemas';
+import { commonErrors, idParam } from '../schemas';
+
+const hitSchema = z
+  .object({
+    id: z.string(),
+    partyId: z.string(),
+    platformId: z.string().nullable(),
+    subject: z.string().meta({
+      description: '`name`, `owner:<name>`, `ownership` (OFAC 50 % rule) or `address:<address>`',
+    }),
+    reason: z.enum(['name', 'beneficial_owner', 'ownership_50_percent', 'address']),
+    source: z.string(),
+    listEntryId: z.string(),
+    snapshotId: z.string(),
+    score: z.number(),
+    matchedName: z.string().nullable(),
+    status: z.enum(['listed', 'delisted']),
+    delistedReason: z.string().nullable(),
+    review: z.enum(HIT_REVIEW_STATES),
+    reviews: z.array(
+      z.object({
+        at: z.string(),
+        actor: z.string(),
+        role: z.string(),
+        decision: z.enum(HIT_REVIEW_DECISIONS),
+        reason: z.string(),
+      }),
+    ),
+    blocking: z.boolean().meta({
+      description: 'whether the hit blocks KYC verification and transfers now',
+    }),
+    listedAt: z.string(),
+  })
+  .meta({ id: 'ScreeningHit' });
+
+const presentHit = (h: PartyHitView) => ({ ...h, listedAt: h.listedAt.toISOString() });
 
 const matchSchema = z
   .object({
@@ -104,5 +144,56 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
       );
       return reply.status(201).send({ ...cleared, clearedAt: cleared.clearedAt.toISOString() });
     },
+  );
+
+  app.get(
+    '/v1/screenings/hits',
+    {
+      schema: {
+        tags: ['compliance'],
+        summary:
+          "Screening hits on parties (platform officers: their own parties'; supervisor and auditor: all)",
+        querystring: z.object({
+          partyId: z.string().max(40).optional(),
+          review: z.enum(HIT_REVIEW_STATES).optional(),
+        }),
+        response: { 200: z.object({ hits: z.array(hitSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => ({
+      hits: (
+        await deps.services.compliance.screening.listHits(
+          callerOf(request, ['platform', 'supervisor', 'auditor']),
+          request.query,
+        )
+      ).map(presentHit),
+    }),
+  );
+
+  app.post(
+    '/v1/screenings/hits/:id/resolution',
+    {
+      schema: {
+        tags: ['compliance'],
+        summary:
+          "Resolve a screening hit: first an officer of the party's platform (false_positive or confirmed), then the supervisor for a confirmed hit (blocked or released)",
+        params: idParam('scr'),
+        body: z
+          .object({
+            decision: z.enum(HIT_REVIEW_DECISIONS),
+            reason: z.string().max(2000),
+          })
+          .strict(),
+        response: { 200: hitSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentHit(
+        await deps.services.compliance.screening.resolveHit(
+          callerOf(request, ['platform', 'supervisor']),
+          request.params.id,
+          request.body,
+        ),
+      ),
   );
 }

@@ -365,7 +365,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create an API key (the token is shown once) */
+    /** Create an API key for a person (the token is shown once): yourself, or, by the supervisor, a participant’s administrator, a named person of it (personId) or a new one (personName) */
     post: {
       parameters: {
         query?: never;
@@ -381,6 +381,8 @@ export interface paths {
             participantId: string;
             platformId?: string | null;
             name: string;
+            personId?: string;
+            personName?: string;
           };
         };
       };
@@ -393,6 +395,7 @@ export interface paths {
           content: {
             'application/json': {
               id: string;
+              personId: string;
               participantId: string;
               platformId: string | null;
               /** @enum {string} */
@@ -637,6 +640,7 @@ export interface paths {
               participantId: string;
               platformId: string | null;
               actorId: string;
+              personId: string;
             };
           };
         };
@@ -1251,6 +1255,243 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Change a company's or counterparty's legal name or other names (its platform, or the supervisor); the new names are screened at once */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            legalName?: string;
+            otherNames?: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Participant'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v1/vasps': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The foreign VASPs of the registry (a hosted counterparty address names one) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              vasps: components['schemas']['Vasp'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Register a foreign VASP (supervisor): name, LEI (ISO 17442), jurisdiction and licence; screened at once like any party */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name: string;
+            otherNames?: string[];
+            lei: string;
+            jurisdiction: string;
+            licence: {
+              authority: string;
+              number: string;
+              /** @enum {string} */
+              status?: 'active' | 'suspended' | 'revoked';
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Vasp'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -2532,7 +2773,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a counterparty's address: vouched by its VASP (hosted) or proven by a BIP322 signature (self-hosted) */
+    /** Register a counterparty's address: hosted at a registered VASP (by id) or proven by a BIP322 signature (self-hosted); an address belongs to one owner across the registry, and is screened at once */
     post: {
       parameters: {
         query?: never;
@@ -2549,10 +2790,8 @@ export interface paths {
                 /** @enum {string} */
                 ownership: 'hosted';
                 address: string;
-                vasp: {
-                  name: string;
-                  lei?: string | null;
-                };
+                /** @description the registered foreign VASP holding the address (GET /v1/vasps) */
+                vaspId: string;
               }
             | {
                 /** @enum {string} */
@@ -4651,6 +4890,183 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/screenings/hits': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Screening hits on parties (platform officers: their own parties'; supervisor and auditor: all) */
+    get: {
+      parameters: {
+        query?: {
+          partyId?: string;
+          review?: 'open' | 'false_positive' | 'confirmed' | 'blocked' | 'released';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              hits: components['schemas']['ScreeningHit'][];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/screenings/hits/{id}/resolution': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Resolve a screening hit: first an officer of the party's platform (false_positive or confirmed), then the supervisor for a confirmed hit (blocked or released) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @enum {string} */
+            decision: 'false_positive' | 'confirmed' | 'blocked' | 'released';
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ScreeningHit'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/lists': {
     parameters: {
       query?: never;
@@ -6354,6 +6770,161 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['TradeSettings'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/trade/floors': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The scheme's floors under every platform's trade settings (minimum approvals, maximum quorum threshold, minimum confirmations) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TradeSettingsFloors'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    /** Change the scheme's floors (the supervisor only): platforms cannot set their settings below them */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            minApprovalsAbove?: number;
+            minApprovalsBelow?: number;
+            maxQuorumThresholdSats?: string;
+            minConfirmations?: 0 | 1 | 2 | 6;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TradeSettingsFloors'];
           };
         };
         /** @description Default Response */
@@ -8119,6 +8690,7 @@ export interface components {
     };
     ApiKeyInput: {
       id: string;
+      personId: string;
       participantId: string;
       platformId: string | null;
       /** @enum {string} */
@@ -8138,6 +8710,15 @@ export interface components {
       platformId: string | null;
       totpEnabled: boolean;
     };
+    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
+    ScreeningFlagInput: {
+      /**
+       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
+       * @enum {string}
+       */
+      status: 'clear' | 'review' | 'blocked';
+      openHits: number;
+    } | null;
     ParticipantInput: {
       id: string;
       /** @enum {string} */
@@ -8163,6 +8744,7 @@ export interface components {
       }[];
       platformId: string | null;
       createdAt: string;
+      screening: components['schemas']['ScreeningFlagInput'];
     };
     LicenceInput: {
       id: string;
@@ -8238,7 +8820,9 @@ export interface components {
       network: string;
       /** @enum {string} */
       ownership: 'hosted' | 'self_hosted';
+      /** @description the registered VASP holding a hosted address (`id` null only for addresses registered before the VASP registry) */
       vasp: {
+        id: string | null;
         name: string;
         lei: string | null;
       } | null;
@@ -8456,6 +9040,36 @@ export interface components {
       txid: string;
       settledAt: string;
     };
+    ScreeningHitInput: {
+      id: string;
+      partyId: string;
+      platformId: string | null;
+      /** @description `name`, `owner:<name>`, `ownership` (OFAC 50 % rule) or `address:<address>` */
+      subject: string;
+      /** @enum {string} */
+      reason: 'name' | 'beneficial_owner' | 'ownership_50_percent' | 'address';
+      source: string;
+      listEntryId: string;
+      snapshotId: string;
+      score: number;
+      matchedName: string | null;
+      /** @enum {string} */
+      status: 'listed' | 'delisted';
+      delistedReason: string | null;
+      /** @enum {string} */
+      review: 'open' | 'false_positive' | 'confirmed' | 'blocked' | 'released';
+      reviews: {
+        at: string;
+        actor: string;
+        role: string;
+        /** @enum {string} */
+        decision: 'false_positive' | 'confirmed' | 'blocked' | 'released';
+        reason: string;
+      }[];
+      /** @description whether the hit blocks KYC verification and transfers now */
+      blocking: boolean;
+      listedAt: string;
+    };
     ScreeningMatchInput: {
       score: number;
       /** @enum {string} */
@@ -8621,6 +9235,12 @@ export interface components {
       webhookUrl: string | null;
       webhookSecretSet: boolean;
     };
+    TradeSettingsFloorsInput: {
+      minApprovalsAbove: number;
+      minApprovalsBelow: number;
+      maxQuorumThresholdSats: string;
+      minConfirmations: 0 | 1 | 2 | 6;
+    };
     InvoiceInput: {
       id: string;
       platformId: string;
@@ -8784,6 +9404,21 @@ export interface components {
         reason?: string;
       }[];
     };
+    VaspInput: {
+      id: string;
+      name: string;
+      otherNames: string[];
+      lei: string;
+      jurisdiction: string;
+      licence: {
+        authority: string;
+        number: string;
+        /** @enum {string} */
+        status: 'active' | 'suspended' | 'revoked';
+      };
+      createdAt: string;
+      screening: components['schemas']['ScreeningFlagInput'];
+    };
     JurisdictionInput: {
       country: string;
       /** @enum {string} */
@@ -8817,6 +9452,7 @@ export interface components {
     };
     ApiKey: {
       id: string;
+      personId: string;
       participantId: string;
       platformId: string | null;
       /** @enum {string} */
@@ -8836,6 +9472,15 @@ export interface components {
       platformId: string | null;
       totpEnabled: boolean;
     };
+    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
+    ScreeningFlag: {
+      /**
+       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
+       * @enum {string}
+       */
+      status: 'clear' | 'review' | 'blocked';
+      openHits: number;
+    } | null;
     Participant: {
       id: string;
       /** @enum {string} */
@@ -8861,6 +9506,7 @@ export interface components {
       }[];
       platformId: string | null;
       createdAt: string;
+      screening: components['schemas']['ScreeningFlag'];
     };
     Licence: {
       id: string;
@@ -8936,7 +9582,9 @@ export interface components {
       network: string;
       /** @enum {string} */
       ownership: 'hosted' | 'self_hosted';
+      /** @description the registered VASP holding a hosted address (`id` null only for addresses registered before the VASP registry) */
       vasp: {
+        id: string | null;
         name: string;
         lei: string | null;
       } | null;
@@ -9154,6 +9802,36 @@ export interface components {
       txid: string;
       settledAt: string;
     };
+    ScreeningHit: {
+      id: string;
+      partyId: string;
+      platformId: string | null;
+      /** @description `name`, `owner:<name>`, `ownership` (OFAC 50 % rule) or `address:<address>` */
+      subject: string;
+      /** @enum {string} */
+      reason: 'name' | 'beneficial_owner' | 'ownership_50_percent' | 'address';
+      source: string;
+      listEntryId: string;
+      snapshotId: string;
+      score: number;
+      matchedName: string | null;
+      /** @enum {string} */
+      status: 'listed' | 'delisted';
+      delistedReason: string | null;
+      /** @enum {string} */
+      review: 'open' | 'false_positive' | 'confirmed' | 'blocked' | 'released';
+      reviews: {
+        at: string;
+        actor: string;
+        role: string;
+        /** @enum {string} */
+        decision: 'false_positive' | 'confirmed' | 'blocked' | 'released';
+        reason: string;
+      }[];
+      /** @description whether the hit blocks KYC verification and transfers now */
+      blocking: boolean;
+      listedAt: string;
+    };
     ScreeningMatch: {
       score: number;
       /** @enum {string} */
@@ -9319,6 +9997,12 @@ export interface components {
       webhookUrl: string | null;
       webhookSecretSet: boolean;
     };
+    TradeSettingsFloors: {
+      minApprovalsAbove: number;
+      minApprovalsBelow: number;
+      maxQuorumThresholdSats: string;
+      minConfirmations: 0 | 1 | 2 | 6;
+    };
     Invoice: {
       id: string;
       platformId: string;
@@ -9481,6 +10165,21 @@ export interface components {
         used: boolean;
         reason?: string;
       }[];
+    };
+    Vasp: {
+      id: string;
+      name: string;
+      otherNames: string[];
+      lei: string;
+      jurisdiction: string;
+      licence: {
+        authority: string;
+        number: string;
+        /** @enum {string} */
+        status: 'active' | 'suspended' | 'revoked';
+      };
+      createdAt: string;
+      screening: components['schemas']['ScreeningFlag'];
     };
     Jurisdiction: {
       country: string;

@@ -7,6 +7,7 @@ import {
   Group,
   Paper,
   SegmentedControl,
+  Select,
   SimpleGrid,
   Stack,
   Table,
@@ -36,6 +37,7 @@ function Ownership({ a }: { a: CounterpartyAddress }) {
         <Text size="sm">
           {a.vasp?.name ?? ''}
           {a.vasp?.lei ? ` (LEI ${a.vasp.lei})` : ''}
+          {a.vasp && !a.vasp.id ? ' · not a registered VASP' : ''}
         </Text>
       </Stack>
     );
@@ -57,8 +59,12 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
   const queryClient = useQueryClient();
   const [ownership, setOwnership] = useState<'hosted' | 'self_hosted'>('hosted');
   const [address, setAddress] = useState('');
-  const [vaspName, setVaspName] = useState('');
-  const [vaspLei, setVaspLei] = useState('');
+  const [vaspId, setVaspId] = useState<string | null>(null);
+  // Hosted addresses are held at a registered foreign VASP, chosen from the registry.
+  const vasps = useQuery({
+    queryKey: ['vasps'],
+    queryFn: async () => unwrap(await api.GET('/v1/vasps')).vasps,
+  });
   // The statement the counterparty signs names it and the address (so a proof cannot be replayed
   // for another party); the server writes it, the counterparty signs it, the officer pastes both.
   const [message, setMessage] = useState('');
@@ -82,7 +88,7 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
               ? {
                   ownership,
                   address: address.trim(),
-                  vasp: { name: vaspName, ...(vaspLei ? { lei: vaspLei.trim() } : {}) },
+                  vaspId: vaspId ?? '',
                 }
               : { ownership, address: address.trim(), message, signature: signature.trim() },
         }),
@@ -126,22 +132,19 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
           }
         />
         {ownership === 'hosted' ? (
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TextInput
-              label="VASP name"
-              description="The exchange or custodian that holds the address for the counterparty"
-              value={vaspName}
-              onChange={(e) => setVaspName(e.currentTarget.value)}
-              error={fieldErrorOf(error, 'vasp.name')}
-            />
-            <TextInput
-              label="VASP LEI"
-              description="Optional"
-              value={vaspLei}
-              onChange={(e) => setVaspLei(e.currentTarget.value)}
-              error={fieldErrorOf(error, 'vasp.lei')}
-            />
-          </SimpleGrid>
+          <Select
+            label="VASP"
+            description="The registered foreign VASP (exchange or custodian) that holds the address for the counterparty"
+            placeholder={vasps.data?.length === 0 ? 'No VASP registered yet' : 'Choose a VASP'}
+            data={(vasps.data ?? []).map((v) => ({
+              value: v.id,
+              label: `${v.name} (${v.jurisdiction}, LEI ${v.lei})${v.screening && v.screening.status !== 'clear' ? ` · screening ${v.screening.status}` : ''}`,
+            }))}
+            value={vaspId}
+            onChange={setVaspId}
+            searchable
+            error={errorAt(error, 'vaspId', ['SCREENING_HIT_UNRESOLVED'])}
+          />
         ) : (
           <>
             <Group align="flex-end" wrap="nowrap">
