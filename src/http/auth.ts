@@ -64,8 +64,12 @@ export async function authenticate(
  * one too old to send them, which SameSite=Strict already covers). Bearer keys are unaffected.
  */
 function refuseCrossSite(request: FastifyRequest): void {
+  // Fetch Metadata first: browsers set Sec-Fetch-Site themselves (pages cannot forge it), and it
+  // stays exact where Origin does not: under our Referrer-Policy no-referrer, Chromium sends
+  // `Origin: null` on a same-origin form navigation. Without it (older browsers), Origin decides.
   const site = request.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+  if (site === 'same-origin' || site === 'none') return;
+  if (site !== undefined) {
     throw new AppError('FORBIDDEN', `a session may not change state from a ${site} page`);
   }
   const origin = request.headers.origin;
