@@ -239,6 +239,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
 
   it('the supervisor sees the partner country coloured on the world map and clicks it to its settlements', async () => {
     const page = await t.page('sofia');
+    // An uncaught error unmounts the whole app (a blank page): none may occur.
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.getByRole('link', { name: 'Dashboard' }).click();
     const map = page.locator('[aria-label^="World map of settled BTC by partner country"]');
     await map.locator('svg path').first().waitFor();
@@ -283,6 +286,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
     expect(await drill.getByRole('cell', { name: '090111' }).count()).toBe(1);
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'supervisor-map-drilldown');
+    // Closing the panel unmounts it (its effect's clean-up runs): the dashboard stays.
+    await drill.getByRole('button', { name: 'Close' }).click();
+    await drill.waitFor({ state: 'detached' });
+    await map.waitFor();
+    expect(pageErrors).toEqual([]);
   });
 
   it('the supervisor previews a report, is told at the field about a bad period, and downloads CSV, XLSX and PDF', async () => {

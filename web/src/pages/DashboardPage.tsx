@@ -48,8 +48,12 @@ function sumBy<T>(
 /** The settlements behind a chart point: filtered, sorted and paged by the server. */
 function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void }) {
   // The rows open below the charts: bring them into view, or a click on the map seems to do nothing.
+  // A block body, not an arrow's expression: newer browsers return a promise from scrollIntoView,
+  // and an effect that returns anything but a function crashes React when it cleans up.
   const panel = useRef<HTMLDivElement>(null);
-  useEffect(() => panel.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' }), []);
+  useEffect(() => {
+    panel.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, []);
   const [page, setPage] = useState(1);
   const [sort, setSort] = useState<NonNullable<SettlementQuery['sort']>>('settledAt');
   const [order, setOrder] = useState<'asc' | 'desc'>('desc');
