@@ -230,7 +230,16 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     await officer.getByRole('button', { name: 'Register contract' }).click();
     await officer.getByRole('cell', { name: 'Green coffee, 18 t' }).waitFor();
     await officer.getByRole('button', { name: /^Submit contract/ }).click();
+    // Four eyes: the officer who registered and submitted it cannot approve it.
     await officer.getByRole('button', { name: /^Approve contract/ }).click();
+    await expect
+      .poll(() => officer.getByRole('alert').textContent())
+      .toContain('another person must approve it');
+    const checker = await t.page('otto');
+    await checker.getByRole('link', { name: 'Contracts' }).click();
+    await checker.getByRole('button', { name: /^Approve contract/ }).click();
+    await checker.getByRole('cell', { name: 'approved', exact: true }).waitFor();
+    await officer.reload();
     await officer.getByRole('button', { name: /^Activate contract/ }).click();
     await expect
       .poll(() => officer.getByRole('cell', { name: 'active', exact: true }).count())
@@ -295,7 +304,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     await maker.getByRole('button', { name: /^Approve payout/ }).click();
     await expect
       .poll(() => maker.getByRole('alert').textContent())
-      .toContain('cannot approve it; another officer must');
+      .toContain('cannot approve it, with any credential; another officer must');
     expect(await seriousAxeViolations(maker)).toEqual([]);
     await screenshot(maker, 'payout-maker-refused');
 
