@@ -112,12 +112,20 @@ export async function openTwoTenants(driver: 'pglite' | 'postgres'): Promise<Two
   const root = systemCaller('escalation.setup');
   const { registry, keys } = services;
 
+  let persons = 0;
   const key = async (
     role: Role,
     participantId: string,
     platformId: string | null,
   ): Promise<Key> => {
-    const created = await keys.create(root, { role, participantId, platformId, name: 'test' });
+    // Each key its own person (maker and checker must be two people).
+    const created = await keys.create(root, {
+      role,
+      participantId,
+      platformId,
+      name: 'test',
+      personName: `Test person ${++persons}`,
+    });
     return { authorization: `Bearer ${created.token}`, id: created.id };
   };
   const call = async (
