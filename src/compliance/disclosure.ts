@@ -159,6 +159,10 @@ const DETAIL_KEYS = new Set([
 /** Where an id of a compliance decision may be read from error details. */
 function decisionIdIn(details: Readonly<Record<string, unknown>>): string | null {
   if (typeof details.decisionId === 'string') return details.decisionId;
+  // Trade's refusals carry the decision to quote as their reference.
+  if (typeof details.reference === 'string' && details.reference.startsWith('dec_')) {
+    return details.reference;
+  }
   const by = details.decidedBy;
   const match = typeof by === 'string' ? /(dec_[0-9A-Za-z]+)/.exec(by) : null;
   return match?.[1] ?? null;

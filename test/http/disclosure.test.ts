@@ -155,6 +155,10 @@ describe.each(TEST_DRIVERS)('no tipping-off, on %s', (driver) => {
     supervisor = { authorization: (await t.keyFor('supervisor', 'scheme')).authorization };
     auditor = { authorization: (await t.keyFor('auditor', 'scheme')).authorization };
     officer = { authorization: (await t.keyFor('platform', platformId, platformId)).authorization };
+    // Four eyes: another officer approves the contracts the first one registers.
+    const checker = {
+      authorization: (await t.keyFor('platform', platformId, platformId)).authorization,
+    };
     company = { authorization: (await t.keyFor('company', companyId, platformId)).authorization };
     const minerId = (
       await registry.registerParticipant(root, {
@@ -213,7 +217,7 @@ describe.each(TEST_DRIVERS)('no tipping-off, on %s', (driver) => {
         const moved = await t.app.inject({
           method: 'POST',
           url: `/v1/contracts/${id}/${action}`,
-          headers: officer,
+          headers: action === 'approve' ? checker : officer,
         });
         expect(moved.statusCode).toBe(200);
       }

@@ -314,8 +314,8 @@ async function seed(t: TestApp): Promise<void> {
     ('lic_b0', 'plat_b', 'vasp', 'custody', '2025-01-01', '2026-01-01', 'active', '2025-01-01', '2025-01-01'),
     ('lic_b1', 'plat_b', 'vasp', 'custody', '2026-01-01', null, 'suspended', '2026-01-01', '2026-01-01')`);
   for (const c of CONTRACTS) {
-    await run(sql`insert into trade_contracts (id, platform_id, company_id, counterparty_id, direction, goods_description, hs_code, incoterm, currency, amount_minor, pricing_mode, status, supervisor_approval, created_by, created_at, updated_at)
-      values (${c.id}, ${c.platform}, ${c.company}, ${c.counterparty}, ${c.direction}, 'goods', ${c.hs}, 'FOB', 'USD', 100000000, 'fiat', 'active', 'notRequired', 'test', '2026-01-01', '2026-01-01')`);
+    await run(sql`insert into trade_contracts (id, platform_id, company_id, counterparty_id, direction, goods_description, hs_code, incoterm, currency, amount_minor, pricing_mode, status, supervisor_approval, created_by, created_by_person, created_at, updated_at)
+      values (${c.id}, ${c.platform}, ${c.company}, ${c.counterparty}, ${c.direction}, 'goods', ${c.hs}, 'FOB', 'USD', 100000000, 'fiat', 'active', 'notRequired', 'test', 'test', '2026-01-01', '2026-01-01')`);
   }
   for (const s of SETTLEMENTS) {
     const c = contractOf(s);
