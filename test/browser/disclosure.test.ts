@@ -151,8 +151,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: no tipping-off', () => {
         btcAmountSats: '150000000',
         schedule: [{ dueDate: '2026-12-15', amount: '150000000' }],
       });
+      // Four eyes: another officer (another person) approves.
       for (const action of ['submit', 'approve', 'activate'] as const)
-        await trade.contracts.transition(officer, created.id, action);
+        await trade.contracts.transition(
+          action === 'approve' ? { ...officer, actorId: 'checker', personId: 'checker' } : officer,
+          created.id,
+          action,
+        );
       return created.id;
     };
     const supplierContract = await contract(supplierId, 'import');
