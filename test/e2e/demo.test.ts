@@ -108,9 +108,6 @@ describe('the demo scheme seeded at the small size', () => {
     const listed = await query(sql`
       select p.id, p.legal_name, p.person_type,
         (select count(*)::int from compliance_decisions d
-          where d.counterparty_id = p.id and d.outcome = 'block'
-            and d.reasons::text like '%gate.screening@1%') as blocked,
-        (select count(*)::int from compliance_decisions d
           where d.counterparty_id = p.id and d.outcome <> 'block') as passed,
         (select count(*)::int from trade_settlements s
           join trade_contracts c on c.id = s.contract_id
@@ -121,8 +118,9 @@ describe('the demo scheme seeded at the small size', () => {
       expect.objectContaining({ legal_name: 'Aerocaribbean Airlines', person_type: 'legal' }),
       expect.objectContaining({ legal_name: 'Xiaobing Yan', person_type: 'natural' }),
     ]);
+    // They are stopped at onboarding now (flagged, never verified: the next test), so the gate
+    // rarely meets them; when it does, it blocks. Either way nothing passes and nothing settles.
     for (const party of listed) {
-      expect(Number(party.blocked), String(party.legal_name)).toBeGreaterThan(0);
       expect(Number(party.passed), String(party.legal_name)).toBe(0);
       expect(Number(party.settled), String(party.legal_name)).toBe(0);
     }
