@@ -1,14 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { LocalKeySigner } from '../../src/bitcoin';
 import { rowsOf, TEST_DRIVERS } from '../../src/db';
+import { systemCaller } from '../../src/kernel';
+import { leiCheckDigits } from '../../src/registry';
 import {
   descriptorOf,
   openTwoTenants,
   seedOf,
   type Auth,
+  type Tenant,
   type TwoTenants,
 } from '../support/two-tenants';
+import { testVasp } from '../support/vasp';
 
 /**
  * The tenancy and escalation suite (issue 11): every role × every write route of the app × a
@@ -21,10 +26,11 @@ import {
  * The callers: the supervisor, an officer of platform A, a company of A, B's other company (the
  * same platform, another company), a miner, the auditor and an anonymous caller. The targets are
  * platform B's (its company, counterparties, contracts in each state an action starts from,
- * invoice, payouts, batch, wallet, keys, licence, settings) and, for the miner, another miner's
- * site. The supervisor is scheme-wide: where a route is meant for it, it is excluded below with
- * the reason. As a control, the owner of each target then makes the same request and succeeds,
- * so every refusal above was about the caller, not the body.
+ * invoice, payouts, batch, wallet, keys, licence, settings, a screening hit on one of its
+ * counterparties) and, for the miner, another miner's site. The supervisor is scheme-wide: where
+ * a route is meant for it, it is excluded below with the reason. As a control, the owner of each
+ * target then makes the same request and succeeds, so every refusal above was about the caller,
+ * not the body.
  *
  * Escalations on the caller's own rows (a platform minting a supervisor key, lowering its own
  * quorum, one officer approving its own contract, …) are listed separately; who may mint keys
@@ -83,6 +89,12 @@ interface Fixture extends TwoTenants {
   /** A submitted contract of A that `officer` made and submitted alone. */
   contractMadeBy(officer: Auth): Promise<string>;
   decisionId: string;
+  /** The registered foreign VASP hosting B's supplier's address. */
+  vaspId: string;
+  /** A fresh counterparty of B (a target that may be renamed). */
+  partyOfB(): Promise<string>;
+  /** A fresh open screening hit on a new counterparty of B (or `of`; the UN list names it). */
+  hitOf(of?: Tenant): Promise<string>;
 }
 
 const SCHEME_WIDE = 'the supervisor acts scheme-wide';
@@ -103,6 +115,10 @@ const CONTRACT = {
   pricingMode: 'fiat',
   schedule: [{ dueDate: '2026-09-01', amount: '1000.00' }],
 };
+const unXml = () =>
+  new Uint8Array(
+    readFileSync(new URL('../vectors/sanctions/un-consolidated-2026-02-27.xml', import.meta.url)),
+  );
 /** An id with the right shape that names nothing. */
 const missing = (prefix: string) => `${prefix}_01J00000000000000000000000`;
 
@@ -125,12 +141,13 @@ const WRITES: Record<string, WriteRule> = {
   'POST /v1/keys': {
     callers: ['supervisor', 'platformA'],
     allowed: { supervisor: 'the supervisor issues keys for any participant' },
-    // Issue 11, finding 1: a company key of B's company, claiming to be a client of A.
+    // A company key of B's company, bound as the registry has it. (Issue 11, finding 1, the same
+    // key claiming to be a client of A, is among the escalations below.)
     target: (fx) => ({
       body: {
         role: 'company',
         participantId: fx.B.companyId,
-        platformId: fx.A.platformId,
+        platformId: fx.B.platformId,
         name: 'escalation',
       },
     }),
@@ -165,6 +182,26 @@ const WRITES: Record<string, WriteRule> = {
       },
     }),
   },
+  'PATCH /v1/participants/:id': {
+    callers: ['supervisor', 'platformA'],
+    allowed: { supervisor: SCHEME_WIDE },
+    target: async (fx) => ({
+      params: { id: await fx.once('party', () => fx.partyOfB()) },
+      body: { legalName: 'Intruder Renamed Ltd', otherNames: ['Intruder Trading'] },
+    }),
+  },
+  'POST /v1/vasps': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'the registry of foreign VASPs is the supervisor’s' },
+    target: () => ({
+      body: {
+        name: 'Lisbon Digital Assets SA',
+        lei: `5493LISBONDIGITAL0${leiCheckDigits('5493LISBONDIGITAL0')}`,
+        jurisdiction: 'PT',
+        licence: { authority: 'PT regulator', number: 'VASP-LISBON' },
+      },
+    }),
+  },
   'PUT /v1/participants/:id/kyc': {
     callers: ['supervisor', 'platformA'],
     allowed: { supervisor: SCHEME_WIDE },
@@ -178,7 +215,7 @@ const WRITES: Record<string, WriteRule> = {
       body: {
         ownership: 'hosted',
         address: fx.freshAddress(),
-        vasp: { name: 'Osaka Exchange KK' },
+        vaspId: fx.vaspId,
       },
     }),
   },
@@ -284,7 +321,8 @@ const WRITES: Record<string, WriteRule> = {
 
   // ---- compliance
   'POST /v1/screenings': {
-    callers: [...WRITERS, 'auditor'],
+    // Compliance officers only: a party may not probe the lists for the spelling that passes.
+    callers: ['supervisor', 'platformA', 'auditor'],
     harmless: 'a search of the sanctions lists: it has no tenant target and writes nothing',
     target: () => ({ body: { name: 'Beta Roasters GmbH' } }),
   },
@@ -298,6 +336,15 @@ const WRITES: Record<string, WriteRule> = {
         listEntryId: '12345',
         reason: 'escalation test: not the listed person',
       },
+    }),
+  },
+  'POST /v1/screenings/hits/:id/resolution': {
+    // First an officer of the party's platform, then the supervisor for a confirmed hit: on an
+    // open hit of B the supervisor is refused too (it is not its step yet).
+    callers: ['supervisor', 'platformA'],
+    target: async (fx) => ({
+      params: { id: await fx.once('hit', () => fx.hitOf()) },
+      body: { decision: 'false_positive', reason: 'born 1990 in Lisbon, passport checked' },
     }),
   },
   'POST /v1/decisions/:id/review': {
@@ -344,6 +391,12 @@ const WRITES: Record<string, WriteRule> = {
   'POST /v1/contracts/:id/resume': contractAction('disputed', {
     supervisor: 'the supervisor resumes a disputed contract',
   }),
+  'PUT /v1/trade/floors': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'scheme rules are the supervisor’s' },
+    // The defaults again: the owner's control leaves every platform's settings valid.
+    target: () => ({ body: { minApprovalsBelow: 1, minConfirmations: 1 } }),
+  },
   'PUT /v1/trade/settings/:platformId': {
     callers: WRITERS,
     allowed: { supervisor: SCHEME_WIDE },
@@ -414,6 +467,8 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/session': { none: 'the target is a login without the password' },
   'DELETE /v1/session': { none: 'no target' },
   'POST /v1/participants': 'platformB',
+  'PATCH /v1/participants/:id': 'platformB',
+  'POST /v1/vasps': 'supervisor',
   'PUT /v1/participants/:id/kyc': 'platformB',
   'POST /v1/participants/:id/addresses': 'platformB',
   'POST /v1/licences': 'supervisor',
@@ -430,7 +485,8 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/mining/violations/:id': {
     none: 'the scheme has no violation yet (any id is refused by role first)',
   },
-  'POST /v1/screenings': 'companyB',
+  'POST /v1/screenings': 'platformB',
+  'POST /v1/screenings/hits/:id/resolution': 'platformB',
   'POST /v1/screenings/clearances': { none: 'needs a list entry; refused by role first' },
   'POST /v1/decisions/:id/review': { none: 'needs a decision in review; refused by role first' },
   'PATCH /v1/cases/:id': { none: 'the scheme has no case yet (any id is refused by role first)' },
@@ -442,6 +498,7 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/contracts/:id/cancel': 'platformB',
   'POST /v1/contracts/:id/dispute': 'platformB',
   'POST /v1/contracts/:id/resume': 'platformB',
+  'PUT /v1/trade/floors': 'supervisor',
   'PUT /v1/trade/settings/:platformId': 'platformB',
   'POST /v1/invoices': 'companyB',
   'POST /v1/payouts': 'companyB',
@@ -523,7 +580,7 @@ interface Escalation {
   /** Issue 11's finding (and the area fixing it) when this is a known hole. */
   finding?: string;
   /** Builds what the request needs (as the tenant itself would), then returns the request. */
-  request(fx: Fixture): Promise<{ method: 'POST' | 'PUT'; url: string; body?: object }>;
+  request(fx: Fixture): Promise<{ method: 'POST' | 'PUT' | 'PATCH'; url: string; body?: object }>;
 }
 
 /**
@@ -540,6 +597,103 @@ const ESCALATIONS: Record<string, Escalation> = {
         url: `/v1/trade/settings/${fx.A.platformId}`,
         body: { approvalsAbove: 1, approvalsBelow: 1, confirmations: 0 },
       }),
+  },
+  "a platform mints a key for B's company, claiming it as its client": {
+    caller: 'platformA',
+    finding: '1, key binding (access)',
+    request: (fx) =>
+      Promise.resolve({
+        method: 'POST',
+        url: '/v1/keys',
+        body: {
+          role: 'company',
+          participantId: fx.B.companyId,
+          platformId: fx.A.platformId,
+          name: 'escalation',
+        },
+      }),
+  },
+  "the supervisor mints a key binding B's company to platform A": {
+    caller: 'supervisor',
+    finding: '1, key binding (access)',
+    request: (fx) =>
+      Promise.resolve({
+        method: 'POST',
+        url: '/v1/keys',
+        body: {
+          role: 'company',
+          participantId: fx.B.companyId,
+          platformId: fx.A.platformId,
+          name: 'escalation',
+        },
+      }),
+  },
+  "an officer mints a key for its platform's other officer": {
+    caller: 'platformA',
+    finding: '2, people-bound keys (access)',
+    request: async (fx) => ({
+      method: 'POST',
+      url: '/v1/keys',
+      body: {
+        role: 'platform',
+        participantId: fx.A.platformId,
+        name: 'escalation',
+        personId: (await fx.services.keys.get(systemCaller('escalation'), fx.A.checker.id))
+          .personId,
+      },
+    }),
+  },
+  'an officer mints a key for a new person of its platform': {
+    caller: 'platformA',
+    finding: '2, people-bound keys (access)',
+    request: (fx) =>
+      Promise.resolve({
+        method: 'POST',
+        url: '/v1/keys',
+        body: {
+          role: 'platform',
+          participantId: fx.A.platformId,
+          name: 'escalation',
+          personName: 'A second pair of eyes',
+        },
+      }),
+  },
+  'a platform renames itself': {
+    caller: 'platformA',
+    request: (fx) =>
+      Promise.resolve({
+        method: 'PATCH',
+        url: `/v1/participants/${fx.A.platformId}`,
+        body: { legalName: 'Shadow Custody SAS' },
+      }),
+  },
+  "a platform lowers the scheme's floors": {
+    caller: 'platformA',
+    finding: '2, supervisor floors (access / trade settings)',
+    request: () =>
+      Promise.resolve({
+        method: 'PUT',
+        url: '/v1/trade/floors',
+        body: { minApprovalsAbove: 1, minApprovalsBelow: 1, minConfirmations: 0 },
+      }),
+  },
+  'a platform releases the screening hit it confirmed': {
+    caller: 'platformA',
+    request: async (fx) => {
+      const hitId = await fx.hitOf(fx.A);
+      const confirmed = await fx.app.inject({
+        method: 'POST',
+        url: `/v1/screenings/hits/${hitId}/resolution`,
+        headers: { authorization: fx.A.officer.authorization },
+        payload: { decision: 'confirmed', reason: 'date of birth and nationality match' },
+      });
+      if (confirmed.statusCode !== 200) throw new Error(`setup: confirm → ${confirmed.body}`);
+      return {
+        method: 'POST',
+        url: `/v1/screenings/hits/${hitId}/resolution`,
+        body: { decision: 'released', reason: 'we would like to trade with them' },
+      };
+    },
   },
   'a platform mints a supervisor key': {
     caller: 'platformA',
@@ -666,6 +820,9 @@ describe.each(TEST_DRIVERS)('tenancy and escalation, on %s', (driver) => {
   beforeAll(async () => {
     const base = await openTwoTenants(driver);
     const made = new Map<string, Promise<unknown>>();
+    const root = systemCaller('escalation.setup');
+    let parties = 0;
+    let listed = false;
     const decision = rowsOf(
       await base.db.orm.execute(sql`select id from compliance_decisions order by id limit 1`),
     )[0];
@@ -675,6 +832,39 @@ describe.each(TEST_DRIVERS)('tenancy and escalation, on %s', (driver) => {
         return made.get(name) as Promise<T>;
       },
       decisionId: typeof decision?.id === 'string' ? decision.id : missing('dec'),
+      vaspId: await testVasp(base.services.registry, 'Osaka Exchange KK'),
+      partyOfB: async () =>
+        (
+          await base.services.registry.registerParticipant(root, {
+            kind: 'counterparty',
+            legalName: `Beta Textiles ${++parties} Ltd`,
+            country: 'GB',
+            platformId: base.B.platformId,
+          })
+        ).id,
+      hitOf: async (of: Tenant = base.B) => {
+        if (!listed) {
+          listed = true;
+          await base.services.compliance.screening.importList(root, {
+            format: 'un-xml',
+            bytes: unXml(),
+          });
+        }
+        // UN consolidated list 2026-02-27, individual CDi.041.
+        const party = await base.services.registry.registerParticipant(root, {
+          kind: 'counterparty',
+          personType: 'natural',
+          legalName: 'Michel Rukunda',
+          country: 'CD',
+          platformId: of.platformId,
+        });
+        const [hit] = await base.services.compliance.screening.listHits(root, {
+          partyId: party.id,
+          review: 'open',
+        });
+        if (!hit) throw new Error('setup: the listed counterparty has no open hit');
+        return hit.id;
+      },
       reset: () => made.clear(),
       contractMadeBy: async (officer: Auth) => {
         const created = await base.app.inject({
