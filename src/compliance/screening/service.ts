@@ -371,7 +371,39 @@ export class ScreeningService {
       .where(
         and(eq(listSnapshots.listKey, listKey), eq(listSnapshots.contentHash, parsed.contentHash)),
       );
-    if (existing) return { snapshot: toView(existing), created: false, rescreen: null };
+    if (existing?.active) return { snapshot: toView(existing), created: false, rescreen: null };
+    if (existing) {
+      // The same bytes as an older, superseded version (a listing withdrawn by republishing the
+      // earlier file): that version becomes the active one again, and every party is re-screened.
+      const view = await this.#db.transaction(async (tx) => {
+        const [previous] = await tx
+          .select()
+          .from(listSnapshots)
+          .where(and(eq(listSnapshots.listKey, listKey), eq(listSnapshots.active, true)))
+          .for('update');
+        if (previous) {
+          await tx
+            .update(listSnapshots)
+            .set({ active: false })
+            .where(eq(listSnapshots.id, previous.id));
+        }
+        await tx
+          .update(listSnapshots)
+          .set({ active: true })
+          .where(eq(listSnapshots.id, existing.id));
+        await recordAudit(tx, caller, this.#clock, {
+          action: 'list.reactivated',
+          entityType: 'listSnapshot',
+          entityId: existing.id,
+          before: previous ? { activeSnapshotId: previous.id } : undefined,
+          after: { activeSnapshotId: existing.id },
+        });
+        return toView({ ...existing, active: true });
+      });
+      this.#checkedAt = 0; // rebuild at once
+      const rescreen = await this.rescreen(caller, onProgress);
+      return { snapshot: view, created: false, rescreen };
+    }
 
     const now = this.#clock.now();
     const id = newId('listSnapshot', now, this.#random);
