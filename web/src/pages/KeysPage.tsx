@@ -26,16 +26,16 @@ type ApiKey = components['schemas']['ApiKey'];
 function CreateKeyForm() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const roles: Role[] =
-    user.role === 'supervisor'
-      ? ['supervisor', 'platform', 'company', 'miner', 'auditor']
-      : ['platform', 'company'];
+  // The supervisor issues keys to any registered participant's person; everyone else only to
+  // themselves (the key acts as the person who made it, so it is never a second approver).
+  const forSelf = user.role !== 'supervisor';
+  const roles: Role[] = forSelf
+    ? [user.role]
+    : ['supervisor', 'platform', 'company', 'miner', 'auditor'];
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>(roles[0] ?? 'company');
-  const [participantId, setParticipantId] = useState(
-    user.role === 'platform' ? user.participantId : '',
-  );
-  const [platformId, setPlatformId] = useState(user.role === 'platform' ? user.participantId : '');
+  const [participantId, setParticipantId] = useState(forSelf ? user.participantId : '');
+  const [platformId, setPlatformId] = useState(forSelf ? (user.platformId ?? '') : '');
   const create = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -73,12 +73,15 @@ function CreateKeyForm() {
           />
           <TextInput
             label="Participant id"
+            readOnly={forSelf}
+            description={forSelf ? 'A key for yourself: it acts as you' : undefined}
             value={participantId}
             onChange={(e) => setParticipantId(e.currentTarget.value)}
             error={error?.fieldError('participantId')}
           />
           <TextInput
             label="Platform id"
+            readOnly={forSelf}
             description="For a company's key"
             value={platformId}
             onChange={(e) => setPlatformId(e.currentTarget.value)}
@@ -173,7 +176,7 @@ export function KeysPage() {
       title="API keys"
       description="Keys for machines (platform back-offices, integrations). Filtered and sorted in the browser: the endpoint returns every key you may see."
     >
-      {(user.role === 'supervisor' || user.role === 'platform') && <CreateKeyForm />}
+      {user.role !== 'auditor' && <CreateKeyForm />}
       {revoke.error && <ErrorState error={revoke.error} />}
       <DataTable
         caption="API keys you may see"
