@@ -65,8 +65,9 @@ export function registerKeyCommands(program: Command, context: CliContext): void
           participantId,
           platformId: options.platform ?? null,
           name: options.name,
-          personId: options.person ?? null,
-          personName: options.personName ?? null,
+          // Only the options given: the API takes them as optional strings, not nulls.
+          ...(options.person ? { personId: options.person } : {}),
+          ...(options.personName ? { personName: options.personName } : {}),
         };
         // While a server holds the embedded database, the key is created by the server (which
         // also writes its audit event), as the local operator.
