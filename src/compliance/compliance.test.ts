@@ -422,6 +422,23 @@ describe('compliance on the shared lists', () => {
         .map((s) => s.active)
         .sort(),
     ).toEqual([false, true]);
+
+    // OFAC withdraws the delisting by republishing the earlier files: the same bytes as the first
+    // snapshot, which becomes the active one again, and the party is listed again.
+    const first = history.find((s) => s.listKey === 'ofac-sdn' && !s.active);
+    const republished = await compliance.screening.importList(supervisor, {
+      format: 'ofac-csv',
+      sdn,
+      add,
+      alt,
+    });
+    expect(republished.created).toBe(false);
+    expect(republished.snapshot.id).toBe(first?.id);
+    expect(republished.rescreen?.newHits).toBeGreaterThanOrEqual(1);
+    const active = await compliance.screening.listSnapshots(supervisor);
+    expect(active.filter((s) => s.listKey === 'ofac-sdn').map((s) => s.id)).toEqual([first?.id]);
+    const relisted = await compliance.screening.partyHits(supervisor, 'par_person1');
+    expect(relisted.find((h) => h.listEntryId === '25308')?.status).toBe('listed');
     expect((await verifyAuditChain(db.orm)).ok).toBe(true);
   }, 300_000);
 });

@@ -212,6 +212,18 @@ function hitScope(caller: Caller): SQL | undefined {
 
 const SCREENING_WRITERS = ['supervisor'] as const;
 
+/** Makes the list's active snapshot inactive (one active version per list); returns its id. */
+async function supersedeActiveSnapshot(tx: Orm, listKey: string): Promise<string | null> {
+  const [previous] = await tx
+    .select({ id: listSnapshots.id })
+    .from(listSnapshots)
+    .where(and(eq(listSnapshots.listKey, listKey), eq(listSnapshots.active, true)))
+    .for('update');
+  if (!previous) return null;
+  await tx.update(listSnapshots).set({ active: false }).where(eq(listSnapshots.id, previous.id));
+  return previous.id;
+}
+
 export function listKeyOf(snapshot: ListSnapshot): string {
   if (snapshot.source !== 'address-list') return snapshot.source;
   const asset = snapshot.entries[0]?.addresses[0]?.asset ?? 'UNKNOWN';
@@ -372,21 +384,13 @@ export class ScreeningService {
         and(eq(listSnapshots.listKey, listKey), eq(listSnapshots.contentHash, parsed.contentHash)),
       );
     if (existing?.active) return { snapshot: toView(existing), created: false, rescreen: null };
-    if (existing) {
-      // The same bytes as an older, superseded version (a listing withdrawn by republishing the
-      // earlier file): that version becomes the active one again, and every party is re-screened.
-      const view = await this.#db.transaction(async (tx) => {
-        const [previous] = await tx
-          .select()
-          .from(listSnapshots)
-          .where(and(eq(listSnapshots.listKey, listKey), eq(listSnapshots.active, true)))
-          .for('update');
-        if (previous) {
-          await tx
-            .update(listSnapshots)
-            .set({ active: false })
-            .where(eq(listSnapshots.id, previous.id));
-        }
+    const now = this.#clock.now();
+    const id = newId('listSnapshot', now, this.#random);
+    const view = await this.#db.transaction(async (tx) => {
+      const previous = await supersedeActiveSnapshot(tx, listKey);
+      if (existing) {
+        // The same bytes as an older, superseded version (a listing withdrawn by republishing
+        // the earlier file): that version becomes the active one again.
         await tx
           .update(listSnapshots)
           .set({ active: true })
@@ -395,29 +399,10 @@ export class ScreeningService {
           action: 'list.reactivated',
           entityType: 'listSnapshot',
           entityId: existing.id,
-          before: previous ? { activeSnapshotId: previous.id } : undefined,
+          before: previous ? { activeSnapshotId: previous } : undefined,
           after: { activeSnapshotId: existing.id },
         });
         return toView({ ...existing, active: true });
-      });
-      this.#checkedAt = 0; // rebuild at once
-      const rescreen = await this.rescreen(caller, onProgress);
-      return { snapshot: view, created: false, rescreen };
-    }
-
-    const now = this.#clock.now();
-    const id = newId('listSnapshot', now, this.#random);
-    const view = await this.#db.transaction(async (tx) => {
-      const [previous] = await tx
-        .select()
-        .from(listSnapshots)
-        .where(and(eq(listSnapshots.listKey, listKey), eq(listSnapshots.active, true)))
-        .for('update');
-      if (previous) {
-        await tx
-          .update(listSnapshots)
-          .set({ active: false })
-          .where(eq(listSnapshots.id, previous.id));
       }
       const row = {
         id,
@@ -448,14 +433,14 @@ export class ScreeningService {
         action: 'list.imported',
         entityType: 'listSnapshot',
         entityId: id,
-        before: previous ? { activeSnapshotId: previous.id } : undefined,
+        before: previous ? { activeSnapshotId: previous } : undefined,
         after: row,
       });
       return toView(row);
     });
     this.#checkedAt = 0; // rebuild at once
     const rescreen = await this.rescreen(caller, onProgress);
-    return { snapshot: view, created: true, rescreen };
+    return { snapshot: view, created: !existing, rescreen };
   }
 
   async listSnapshots(caller: Caller, options: { all?: boolean } = {}): Promise<SnapshotView[]> {
