@@ -23,7 +23,7 @@ import {
 import type { ChainBlock, ChainTransaction } from './chain';
 import { contractTotal, type ContractService } from './contracts';
 import { enqueueWebhook, type WebhookEvent } from './outbox';
-import { LIFECYCLE_RULE } from './lifecycle';
+import { invoiceAction, LIFECYCLE_RULE, transitionInvoice } from './lifecycle';
 import type { CompanyWallets, GateDecision, TransferGate } from './ports';
 import { tradeContracts, tradeInvoicePayments, tradeInvoices, tradeSettlements } from './schema';
 import { loadSettings } from './settings';
@@ -54,6 +54,31 @@ export interface InvoiceGateDecision extends GateDecision {
   readonly at: string;
   /** The officer's resolution of a review (null while waiting, or when there was no review). */
   readonly resolution: 'allow' | 'block' | null;
+  /**
+   * On the review a failed payer lookup holds (CHECK_FAILED): the inputs still to be looked up,
+   * tried again from tick with backoff until each is found and screened, which replaces it.
+   */
+  readonly lookup?: PayerLookup;
+}
+
+/** A payer lookup that failed, waiting to be tried again. */
+export interface PayerLookup {
+  readonly inputs: readonly { readonly txid: string; readonly vout: number }[];
+  /** The payment's value in sats (decimal string), decided again with each payer found. */
+  readonly valueSats: string;
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+}
+
+/** The payers found behind a payment's inputs, and the inputs that could not be looked up. */
+interface LookupResult {
+  readonly payers: Set<string>;
+  readonly unresolved: { txid: string; vout: number; why: string }[];
+}
+
+/** Backoff between lookups of a payer: one minute, doubling, at most an hour. */
+export function lookupBackoffMs(attempts: number): number {
+  return Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 }
 
 export interface InvoicePaymentView {
@@ -309,16 +334,17 @@ export class InvoiceService {
   }
 
   /**
-   * Invoices whose gate decisions were sent to review, once an officer resolved them: the
-   * resolution is kept, the gate outcome recomputed and the invoice re-evaluated (an allowed one
-   * may settle now, a blocked one turns invalid). Run from tick.
+   * Invoices whose gate decisions were sent to review: payer lookups that failed are tried again
+   * when due, and reviews an officer resolved take their resolution; the gate outcome is then
+   * recomputed and the invoice re-evaluated (an allowed one may settle now, a blocked one turns
+   * invalid). Run from tick.
    */
   async applyReviews(tipHeight: number): Promise<string[]> {
+    const changed = await this.#retryLookups(tipHeight);
     const waiting = await this.#db.orm
       .select({ id: tradeInvoices.id })
       .from(tradeInvoices)
       .where(eq(tradeInvoices.gateOutcome, 'review'));
-    const changed: string[] = [];
     for (const { id } of waiting) {
       await this.#db.transaction(async (tx) => {
         const [row] = await tx
@@ -615,23 +641,48 @@ export class InvoiceService {
       .where(eq(tradeInvoices.id, payment.invoiceId))
       .for('update');
     if (!row) return;
+    const { payers, unresolved } = await this.#lookUpPayers(inputs);
+    const decisions = decisionsOf(row.gateDecisions);
+    decisions.push(
+      ...(await this.#decidePayers(tx, row, payment, payers.size > 0 ? [...payers] : [null])),
+    );
+    if (unresolved.length > 0) decisions.push(this.#lookupFailed(payment, unresolved, 1));
+    await this.#writeDecisions(tx, row, decisions, 'invoice.gateDecided', {
+      txid: payment.txid,
+      payers: [...payers],
+    });
+  }
+
+  /**
+   * The payers behind a paying transaction's inputs. Fail closed: an input whose previous output
+   * cannot be looked up is a payer not screened; it is returned as unresolved (the payment is
+   * then held for review), never judged as if that payer were not there.
+   */
+  async #lookUpPayers(inputs: readonly { txid: string; vout: number }[]): Promise<LookupResult> {
     const payers = new Set<string>();
-    // Fail closed: an input whose previous output cannot be looked up is a payer not screened;
-    // the payment is then held for review, never judged as if that payer were not there.
-    const unresolved: string[] = [];
+    const unresolved: { txid: string; vout: number; why: string }[] = [];
     for (const input of inputs) {
       try {
         const address = await this.#payerAddress(input.txid, input.vout);
         if (address) payers.add(address);
       } catch (error) {
         const why = error instanceof AppError ? error.code : 'an unexpected error';
-        unresolved.push(`${input.txid}:${input.vout} (${why})`);
+        unresolved.push({ txid: input.txid, vout: input.vout, why });
       }
     }
+    return { payers, unresolved };
+  }
+
+  /** The gate's decision on a payment, once per payer address (null: no address to screen). */
+  async #decidePayers(
+    tx: Orm,
+    row: InvoiceRow,
+    payment: { txid: string; value: bigint },
+    payers: readonly (string | null)[],
+  ): Promise<InvoiceGateDecision[]> {
     const rate = await this.#rates.get(row.rateId, tx);
     const caller = systemCaller('trade.invoices');
     const now = this.#clock.now();
-    const decisions = decisionsOf(row.gateDecisions);
     // The contract's open amount (what is not settled yet; this invoice's share included) and
     // tolerance, in sats at the invoice's rate: a receipt beyond it is for an officer to review.
     const [contract] = await tx
@@ -646,7 +697,8 @@ export class InvoiceService {
       contract?.pricingMode === 'fixedBtc' || amount <= 0n
         ? amount
         : fiatToSats({ minor: amount, currency: parseCurrency(row.currency) }, rate.rate, 'down');
-    for (const payer of payers.size > 0 ? [...payers] : [null]) {
+    const decisions: InvoiceGateDecision[] = [];
+    for (const payer of payers) {
       const decision = await this.#gate.decide(tx, caller, {
         transferId: row.id,
         occurredAt: now,
@@ -672,34 +724,123 @@ export class InvoiceService {
         resolution: null,
       });
     }
-    if (unresolved.length > 0) {
-      decisions.push({
-        outcome: 'review',
-        reasons: [
-          `CHECK_FAILED: the payer behind ${unresolved.join(', ')} could not be looked up, so it was not screened; held for review, never skipped`,
-        ],
-        decidedBy: LIFECYCLE_RULE,
-        decisionId: null,
-        subject: `payment:${payment.txid}`,
-        payerAddress: null,
-        at: now.toISOString(),
-        resolution: null,
-      });
-    }
+    return decisions;
+  }
+
+  /** The review a failed payer lookup holds, with the inputs to try again. */
+  #lookupFailed(
+    payment: { txid: string; value: bigint },
+    unresolved: readonly { txid: string; vout: number; why: string }[],
+    attempts: number,
+  ): InvoiceGateDecision {
+    const now = this.#clock.now();
+    const named = unresolved.map((u) => `${u.txid}:${u.vout} (${u.why})`).join(', ');
+    return {
+      outcome: 'review',
+      reasons: [
+        `CHECK_FAILED: the payer behind ${named} could not be looked up, so it was not screened; held for review and looked up again, never skipped`,
+      ],
+      decidedBy: LIFECYCLE_RULE,
+      decisionId: null,
+      subject: `payment:${payment.txid}`,
+      payerAddress: null,
+      at: now.toISOString(),
+      resolution: null,
+      lookup: {
+        inputs: unresolved.map(({ txid, vout }) => ({ txid, vout })),
+        valueSats: payment.value.toString(),
+        attempts,
+        nextAttemptAt: new Date(now.getTime() + lookupBackoffMs(attempts)).toISOString(),
+      },
+    };
+  }
+
+  /** Stores an invoice's decisions and their worst outcome, audited when the outcome moves. */
+  async #writeDecisions(
+    tx: Orm,
+    row: InvoiceRow,
+    decisions: InvoiceGateDecision[],
+    action: string,
+    detail: Record<string, unknown>,
+  ): Promise<'allow' | 'review' | 'block'> {
     const gateOutcome = worstOf(decisions);
     await tx
       .update(tradeInvoices)
-      .set({ gateDecisions: decisions, gateOutcome })
+      .set({ gateDecisions: decisions, gateOutcome, updatedAt: this.#clock.now() })
       .where(eq(tradeInvoices.id, row.id));
     if (gateOutcome !== row.gateOutcome) {
-      await recordAudit(tx, caller, this.#clock, {
-        action: 'invoice.gateDecided',
+      await recordAudit(tx, systemCaller('trade.invoices'), this.#clock, {
+        action,
         entityType: 'invoice',
         entityId: row.id,
         before: { gateOutcome: row.gateOutcome },
-        after: { gateOutcome, txid: payment.txid, payers: [...payers] },
+        after: { gateOutcome, ...detail },
       });
     }
+    return gateOutcome;
+  }
+
+  /**
+   * Tries again the payer lookups that failed and are due: each payer found is screened (the
+   * gate decides the payment again for it) and the held review is replaced by those decisions;
+   * inputs still not found keep it, with the next attempt later. Lookups run outside any
+   * transaction; the decisions are written in one per invoice, on the row as it then is.
+   */
+  async #retryLookups(tipHeight: number): Promise<string[]> {
+    const now = this.#clock.now();
+    const waiting = await this.#db.orm
+      .select({ id: tradeInvoices.id, gateDecisions: tradeInvoices.gateDecisions })
+      .from(tradeInvoices)
+      .where(eq(tradeInvoices.gateOutcome, 'review'));
+    const retried: string[] = [];
+    for (const invoice of waiting) {
+      const due = decisionsOf(invoice.gateDecisions).filter(
+        (d) => d.lookup && d.resolution === null && new Date(d.lookup.nextAttemptAt) <= now,
+      );
+      if (due.length === 0) continue;
+      const found = new Map<string, LookupResult>();
+      for (const d of due) found.set(d.subject, await this.#lookUpPayers(d.lookup!.inputs));
+      const moved = await this.#db.transaction(async (tx) => {
+        const [row] = await tx
+          .select()
+          .from(tradeInvoices)
+          .where(eq(tradeInvoices.id, invoice.id))
+          .for('update');
+        if (!row) return false;
+        const decisions: InvoiceGateDecision[] = [];
+        const screened: string[] = [];
+        for (const d of decisionsOf(row.gateDecisions)) {
+          const result = d.lookup && d.resolution === null ? found.get(d.subject) : undefined;
+          if (!d.lookup || !result) {
+            decisions.push(d);
+            continue;
+          }
+          const payment = {
+            txid: d.subject.slice('payment:'.length),
+            value: BigInt(d.lookup.valueSats),
+          };
+          const already = new Set(
+            decisionsOf(row.gateDecisions)
+              .filter((o) => o.subject === d.subject && o.payerAddress)
+              .map((o) => o.payerAddress),
+          );
+          const payers = [...result.payers].filter((p) => !already.has(p));
+          decisions.push(...(await this.#decidePayers(tx, row, payment, payers)));
+          screened.push(...payers);
+          if (result.unresolved.length > 0) {
+            decisions.push(this.#lookupFailed(payment, result.unresolved, d.lookup.attempts + 1));
+          }
+        }
+        const before = worstOf(decisionsOf(row.gateDecisions));
+        const after = await this.#writeDecisions(tx, row, decisions, 'invoice.payerLookedUp', {
+          payers: screened,
+        });
+        if (after !== before) await this.#evaluate(tx, row.id, tipHeight);
+        return after !== before;
+      });
+      if (moved) retried.push(invoice.id);
+    }
+    return retried;
   }
 
   /** Recomputes an invoice's status from its payments at `tipHeight`, settling or un-settling. */
@@ -736,15 +877,17 @@ export class InvoiceService {
       status = now > row.watchUntil && !awaitingOfficer ? 'invalid' : 'processing';
     else status = now > row.expiresAt ? 'expired' : 'new';
     const patch = {
-      status,
       seenSats: seen,
       confirmedSats: confirmed,
       paidPartial: seen > 0n && seen < row.amountSats,
       paidOver: seen > row.amountSats,
       paidLate: payments.some((p) => p.late),
     };
+    // The table's move, if it has one (otherwise the status stays: see transitionInvoice).
+    const from = row.status as InvoiceStatus;
+    const next = status === from || invoiceAction(from, status) ? status : from;
     const changed =
-      status !== row.status ||
+      next !== row.status ||
       patch.seenSats !== row.seenSats ||
       patch.confirmedSats !== row.confirmedSats ||
       patch.paidPartial !== row.paidPartial ||
@@ -753,31 +896,28 @@ export class InvoiceService {
     if (!changed) return;
     const caller = systemCaller('trade.invoices');
     let settlementId = row.settlementId;
-    if (status === 'settled' && row.status !== 'settled') {
+    if (next === 'settled' && row.status !== 'settled') {
       settlementId = await this.#settle(tx, caller, row, counted);
-    } else if (row.status === 'settled' && status !== 'settled' && row.settlementId) {
+    } else if (row.status === 'settled' && next !== 'settled' && row.settlementId) {
       await this.#unsettle(tx, caller, row);
       settlementId = null;
     }
-    await tx
-      .update(tradeInvoices)
-      .set({ ...patch, settlementId, updatedAt: now })
-      .where(eq(tradeInvoices.id, id));
     const before = { status: row.status, seenSats: row.seenSats, confirmedSats: row.confirmedSats };
-    const after = { status, seenSats: seen, confirmedSats: confirmed };
-    if (status !== row.status) {
-      await recordAudit(tx, caller, this.#clock, {
-        action: `invoice.${status}`,
-        entityType: 'invoice',
-        entityId: id,
-        before,
-        after,
-      });
-      const view = await this.#view(tx, id);
-      const event: WebhookEvent =
-        row.status === 'settled' ? 'invoice.reopened' : (`invoice.${status}` as WebhookEvent);
-      if (status !== 'new' || row.status === 'settled') await this.#event(tx, view, event);
-    } else if (seen !== row.seenSats) {
+    const after = { status: next, seenSats: seen, confirmedSats: confirmed };
+    const action = await transitionInvoice(
+      {
+        clock: this.#clock,
+        random: this.#random,
+        payload: async (orm, invoiceId) => this.#payload(await this.#view(orm, invoiceId)),
+      },
+      tx,
+      caller,
+      row,
+      next,
+      { ...patch, settlementId },
+      { before, after },
+    );
+    if (!action && seen !== row.seenSats) {
       await recordAudit(tx, caller, this.#clock, {
         action: 'invoice.paymentReceived',
         entityType: 'invoice',
@@ -868,22 +1008,21 @@ export class InvoiceService {
   }
 
   async #event(tx: Orm, view: InvoiceView, event: WebhookEvent): Promise<void> {
-    await enqueueWebhook(
-      tx,
-      { clock: this.#clock, random: this.#random },
-      view.platformId,
-      event,
-      view.id,
-      {
-        invoiceId: view.id,
-        contractId: view.contractId,
-        status: view.status,
-        additionalStatus: view.additionalStatus,
-        amountSats: view.amountSats,
-        seenSats: view.seenSats,
-        confirmedSats: view.confirmedSats,
-      },
-    );
+    const ports = { clock: this.#clock, random: this.#random };
+    await enqueueWebhook(tx, ports, view.platformId, event, view.id, this.#payload(view));
+  }
+
+  /** An invoice's webhook payload. */
+  #payload(view: InvoiceView): Record<string, unknown> {
+    return {
+      invoiceId: view.id,
+      contractId: view.contractId,
+      status: view.status,
+      additionalStatus: view.additionalStatus,
+      amountSats: view.amountSats,
+      seenSats: view.seenSats,
+      confirmedSats: view.confirmedSats,
+    };
   }
 
   async #view(orm: Orm, id: string): Promise<InvoiceView> {

@@ -3,7 +3,7 @@ import * as bitcoinjs from 'bitcoinjs-lib';
 import { eq } from 'drizzle-orm';
 import { ECPairFactory } from 'ecpair';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../audit';
+import { auditEvents, verifyAuditChain } from '../audit';
 import { LocalKeySigner } from '../bitcoin';
 import { ChainWatcher, Simnet, SimnetChainSource, type ChainSource } from '../chain';
 import { createCompliance, registryPartySource, type Compliance } from '../compliance';
@@ -13,7 +13,8 @@ import { AppError, ManualClock, SeededRandom, systemCaller, type Caller } from '
 import { RegistryService, type SetKycInput } from '../registry';
 import { ComplianceTransferGate } from './compliance-gate';
 import { RegistryPartyDirectory } from './directory';
-import type { GateStep } from './lifecycle';
+import type { InvoiceView } from './invoices';
+import { INVOICE_STATUSES, INVOICE_TRANSITIONS, invoiceAction, type GateStep } from './lifecycle';
 import { tradeWebhookOutbox } from './schema';
 import { TradeService } from './service';
 import { testVasp } from '../../test/support/vasp';
@@ -537,7 +538,8 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
     expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true });
   });
 
-  it("holds an invoice for review when the payer's address cannot be looked up (fail closed)", async () => {
+  /** An active export contract and an invoice on it, paid by the miner in a mined block. */
+  const paidInvoice = async (lookupFails: boolean) => {
     const contract = await trade.contracts.create(maker(), {
       companyId,
       counterpartyId: supplierId,
@@ -561,12 +563,19 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
     expect(invoice.amountSats).toBe(1_000_000n);
     await pay([{ address: invoice.address, value: invoice.amountSats }]);
     await simnet.mine(1, minerPay.address!);
-    faults.lookup = true;
+    faults.lookup = lookupFails;
     try {
       await watcher.syncOnce();
     } finally {
       faults.lookup = false;
     }
+    return invoice;
+  };
+  const lookupHolds = (view: Pick<InvoiceView, 'gateDecisions'>) =>
+    view.gateDecisions.filter((d) => d.lookup);
+
+  it("holds an invoice for review when the payer's address cannot be looked up, and settles it once the payer is found and screened", async () => {
+    const invoice = await paidInvoice(true);
     const seen = await trade.invoices.get(maker(), invoice.id);
     // Not settled on a check that could not run: held for review, with the reason kept.
     expect(seen.status).toBe('processing');
@@ -576,7 +585,86 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
         (d) => d.outcome === 'review' && d.reasons.some((r) => r.startsWith('CHECK_FAILED')),
       ),
     ).toBe(true);
+    expect(lookupHolds(seen)).toHaveLength(1);
+    expect(lookupHolds(seen)[0]!.lookup).toMatchObject({ attempts: 1 });
+
+    // The node still does not answer when the next attempt is due: tried, held, backed off.
+    clock.advance(61_000);
+    faults.lookup = true;
+    try {
+      await trade.tick();
+    } finally {
+      faults.lookup = false;
+    }
+    const again = await trade.invoices.get(maker(), invoice.id);
+    expect(again.status).toBe('processing');
+    const [retried] = lookupHolds(again);
+    expect(retried!.lookup).toMatchObject({ attempts: 2 });
+    expect(Date.parse(retried!.lookup!.nextAttemptAt)).toBe(clock.now().getTime() + 120_000);
+
+    // Before the backoff ends nothing is tried, even with the node back.
+    await trade.tick();
+    expect((await trade.invoices.get(maker(), invoice.id)).status).toBe('processing');
+
+    // Due, the node answers: the payer is found, screened (a clean miner) and the invoice settles.
+    clock.advance(121_000);
+    await trade.tick();
+    const settled = await trade.invoices.get(maker(), invoice.id);
+    expect(settled.status).toBe('settled');
+    expect(settled.gateOutcome).toBe('allow');
+    expect(lookupHolds(settled)).toHaveLength(0);
+    expect(
+      settled.gateDecisions.some(
+        (d) => d.payerAddress === minerPay.address && d.outcome === 'allow' && d.decisionId,
+      ),
+    ).toBe(true);
+    const events = await db.orm
+      .select({ action: auditEvents.action })
+      .from(auditEvents)
+      .where(eq(auditEvents.entityId, invoice.id));
+    expect(events.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['invoice.gateDecided', 'invoice.payerLookedUp', 'invoice.settled']),
+    );
     expect(await ledger.trialBalance()).toBe(0n);
     expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true });
+  });
+
+  it('turns a lookup-held invoice invalid when the payer found is listed', async () => {
+    const invoice = await paidInvoice(true);
+    await listAddresses([minerPay.address!]);
+    try {
+      clock.advance(61_000);
+      await trade.tick();
+      const refused = await trade.invoices.get(maker(), invoice.id);
+      expect(refused.status).toBe('invalid');
+      expect(refused.gateOutcome).toBe('block');
+      expect(refused.settlementId).toBeNull();
+      expect(lookupHolds(refused)).toHaveLength(0);
+    } finally {
+      await listAddresses(['12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h']);
+    }
+    expect(await ledger.trialBalance()).toBe(0n);
+    expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true });
+  });
+});
+
+describe('the invoice transition table', () => {
+  it('names every move between statuses except back to new from expired or invalid (a clock set back)', () => {
+    const missing: string[] = [];
+    for (const from of INVOICE_STATUSES) {
+      for (const to of INVOICE_STATUSES) {
+        if (from !== to && !invoiceAction(from, to)) missing.push(`${from}→${to}`);
+      }
+    }
+    expect(missing.sort()).toEqual(['expired→new', 'invalid→new']);
+  });
+
+  it('has one move per pair, and only settlement needs the gate', () => {
+    const pairs = Object.values(INVOICE_TRANSITIONS).flatMap((r) =>
+      r.from.map((f) => `${f}→${r.to}`),
+    );
+    expect(new Set(pairs).size).toBe(pairs.length);
+    const gated = Object.entries(INVOICE_TRANSITIONS).filter(([, r]) => r.gate);
+    expect(gated.map(([action]) => action)).toEqual(['settled']);
   });
 });

@@ -3,7 +3,7 @@ import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { AppError, type Caller, type Clock, type Random } from '../kernel';
 import { enqueueWebhook, type WebhookEvent } from './outbox';
-import { tradePayouts } from './schema';
+import { tradeInvoices, tradePayouts } from './schema';
 
 /**
  * The lifecycles of trade's entities as explicit transition tables: from-states × action →
@@ -101,21 +101,110 @@ export const INVOICE_STATUSES = ['new', 'processing', 'settled', 'expired', 'inv
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
 /**
- * Invoices move by evaluation of their payments (invoices.ts #evaluate), not by actions: this
- * table documents the moves that evaluation makes; it is not yet enforced there. Every first
- * sight of a payment is decided by the gate as an inbound transfer (each payer address screened);
- * a payer address that cannot be looked up holds the invoice for review (fail closed).
+ * Invoices move by evaluation of their payments (invoices.ts #evaluate computes the status the
+ * payments and the gate decisions call for); `transitionInvoice` then makes the move, and only a
+ * move in this table. `gate` marks the move that needs the gate's allow for every decision on the
+ * invoice (creation and each payment, each payer address screened; a payer that could not be
+ * looked up holds it for review): an invoice settles only then. Every other move follows the
+ * chain (payments seen, confirmed, dropped, reorganised) and the clock (expiry, the late-payment
+ * window).
  */
 export const INVOICE_TRANSITIONS = {
-  paymentSeen: { from: ['new', 'expired'], to: 'processing', gate: true },
-  settled: { from: ['new', 'processing', 'expired'], to: 'settled', gate: true },
+  /** Paid in full (or over), not yet counted as settled; or back in review after a window closed. */
+  paymentSeen: { from: ['new', 'expired', 'invalid'], to: 'processing', gate: false },
+  /** Confirmed in full, and the gate allowed every decision on it. */
+  settled: { from: ['new', 'processing', 'expired', 'invalid'], to: 'settled', gate: true },
   expired: { from: ['new'], to: 'expired', gate: false },
+  /** A payment vanished (mempool or reorg) after the validity window had closed. */
+  paymentDroppedAfterExpiry: { from: ['processing', 'invalid'], to: 'expired', gate: false },
+  /** Blocked by the gate, or the late-payment window closed without enough confirmed. */
   invalid: { from: ['new', 'processing', 'expired'], to: 'invalid', gate: false },
-  /** The settling block left the chain (reorg). */
+  /** A later payment to a settled invoice was blocked: un-settled and invalid. */
+  blockedAfterSettlement: { from: ['settled'], to: 'invalid', gate: false },
+  /** The settling block left the chain (reorg), the payment still seen. */
   reopened: { from: ['settled'], to: 'processing', gate: false },
-  /** Its only payment vanished from the mempool (a 0-conf settlement is reversed). */
-  paymentDropped: { from: ['processing', 'settled'], to: 'new', gate: false },
+  /** Its payment vanished from the mempool or the chain within the validity window. */
+  paymentDropped: { from: ['processing'], to: 'new', gate: false },
+  /** A settled invoice's payment vanished entirely (a 0-conf settlement reversed, or a reorg). */
+  reversed: { from: ['settled'], to: 'new', gate: false },
+  reversedAfterExpiry: { from: ['settled'], to: 'expired', gate: false },
 } as const satisfies Record<string, TransitionRule<InvoiceStatus>>;
+export type InvoiceAction = keyof typeof INVOICE_TRANSITIONS;
+
+const INVOICE_EVENTS: Record<InvoiceAction, WebhookEvent | null> = {
+  paymentSeen: 'invoice.processing',
+  settled: 'invoice.settled',
+  expired: 'invoice.expired',
+  paymentDroppedAfterExpiry: 'invoice.expired',
+  invalid: 'invoice.invalid',
+  blockedAfterSettlement: 'invoice.invalid',
+  reopened: 'invoice.reopened',
+  paymentDropped: null,
+  reversed: 'invoice.reopened',
+  reversedAfterExpiry: 'invoice.reopened',
+};
+
+/** The table's move from one invoice status to another, or null when it has none. */
+export function invoiceAction(from: InvoiceStatus, to: InvoiceStatus): InvoiceAction | null {
+  for (const [action, rule] of Object.entries(INVOICE_TRANSITIONS)) {
+    if (rule.to === to && (rule.from as readonly string[]).includes(from))
+      return action as InvoiceAction;
+  }
+  return null;
+}
+
+type InvoiceRow = typeof tradeInvoices.$inferSelect;
+
+export interface InvoiceTransitionPorts {
+  readonly clock: Clock;
+  readonly random: Random;
+  /** The webhook payload of an invoice (read after the row is written). */
+  readonly payload: (tx: Orm, id: string) => Promise<Record<string, unknown>>;
+}
+
+/**
+ * The one way an invoice changes status: finds the move in the table (a move it does not have is
+ * not made: only a clock set back produces one, and the invoice then keeps its status until the
+ * facts call for a move it has), refuses to settle unless the gate allowed every decision on it,
+ * writes the row with `patch`, the audit event and the webhook, in the caller's transaction.
+ * Returns the action taken, or null when the status stayed.
+ */
+export async function transitionInvoice(
+  ports: InvoiceTransitionPorts,
+  tx: Orm,
+  caller: Caller,
+  row: InvoiceRow,
+  to: InvoiceStatus,
+  patch: Partial<typeof tradeInvoices.$inferInsert>,
+  audit: { before: Record<string, unknown>; after: Record<string, unknown> },
+): Promise<InvoiceAction | null> {
+  const from = row.status as InvoiceStatus;
+  const action = from === to ? null : invoiceAction(from, to);
+  if (action && INVOICE_TRANSITIONS[action].gate && row.gateOutcome !== 'allow') {
+    // #evaluate never asks for this; should it, the invariant holds rather than the money moving.
+    throw new AppError(
+      'INVALID_STATE_TRANSITION',
+      `invoice ${row.id} cannot settle: its gate outcome is ${row.gateOutcome}, not allow`,
+    );
+  }
+  await tx
+    .update(tradeInvoices)
+    .set({ ...patch, status: action ? to : from, updatedAt: ports.clock.now() })
+    .where(eq(tradeInvoices.id, row.id));
+  if (!action) return null;
+  await recordAudit(tx, caller, ports.clock, {
+    action: `invoice.${to}`,
+    entityType: 'invoice',
+    entityId: row.id,
+    before: audit.before,
+    after: { ...audit.after, transition: action },
+  });
+  const event = INVOICE_EVENTS[action];
+  if (event) {
+    await enqueueWebhook(tx, ports, row.platformId, event, row.id, await ports.payload(tx, row.id));
+  }
+  return action;
+}
 
 export const CONTRACT_STATUSES = [
   'draft',
