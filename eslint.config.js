@@ -140,7 +140,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js', 'bin/**'],
+    files: ['**/*.js', '**/*.mjs', 'bin/**'],
     ...tseslint.configs.disableTypeChecked,
+    // Plain Node scripts (the bin launcher and the build), run before anything is compiled.
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', URL: 'readonly', console: 'readonly' },
+    },
   },
 );

@@ -1,6 +1,5 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { lockHolderOf } from '../db';
 import { AppError, isErrorCode, type Config } from '../kernel';
 
 /**
@@ -62,8 +61,10 @@ function readServerFile(dataDir: string): RunningServer | null {
  * the database itself), or the process holding the database is not a server that answers its
  * operator (then opening the database refuses with a line naming the holder).
  */
-export function runningServer(config: Config): RunningServer | null {
+export async function runningServer(config: Config): Promise<RunningServer | null> {
   if (config.DATABASE_URL) return null;
+  // Loaded here, not at the top: a command that only forwards loads no database driver.
+  const { lockHolderOf } = await import('../db');
   const holder = lockHolderOf(path.join(config.DATA_DIR, 'db'));
   if (!holder) return null;
   const server = readServerFile(config.DATA_DIR);

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -8,7 +7,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import { AppError } from '../kernel';
+import { AppError, packagePath } from '../kernel';
 import { acquireDataDirLock } from './lock';
 
 /**
@@ -32,7 +31,7 @@ export interface Database {
   dump?: () => Promise<Blob | File>;
 }
 
-export const MIGRATIONS_FOLDER = path.resolve(import.meta.dirname, '../../drizzle');
+export const MIGRATIONS_FOLDER = packagePath('drizzle');
 /** Serializes migrations when several servers start at once against one PostgreSQL. */
 const MIGRATION_LOCK_KEY = 7_233_001;
 

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { packagePath } from '../kernel';
 
-export const WEB_DIST = path.resolve(import.meta.dirname, '../../web/dist');
+export const WEB_DIST = packagePath('web', 'dist');
 
 /** Paths the server answers itself; everything else under GET is the single-page web app. */
 const SERVER_PREFIXES = ['/v1/', '/docs', '/openapi.json', '/healthz', '/readyz', '/pay/'];
@@ -32,7 +33,7 @@ export async function registerWebApp(app: FastifyInstance, dist = WEB_DIST): Pro
       reply
         .type('text/html')
         .send(
-          '<!doctype html><title>Tradeclear</title><p>The web application is not built. Run <code>npm run build:web</code>, then reload. The API docs are at <a href="/docs">/docs</a>.</p>',
+          '<!doctype html><title>Tradeclear</title><p>The web application is not built. Run <code>npm run build</code>, then restart the server (<code>npm start</code> builds it before serving). The API docs are at <a href="/docs">/docs</a>.</p>',
         ),
     );
     return;

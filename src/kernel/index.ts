@@ -5,3 +5,4 @@ export * from './money';
 export * from './ids';
 export * from './config';
 export * from './caller';
+export * from './paths';

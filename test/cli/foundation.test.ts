@@ -3,6 +3,8 @@ import { sql } from 'drizzle-orm';
 import path from 'node:path';
 import { openDatabase, rowsOf } from '../../src/db';
 import { cliSandbox } from '../support/cli';
+import packageJson from '../../package.json' with { type: 'json' };
+import { buildProgram, COMMANDS, createContext } from '../../src/cli/program';
 
 describe('tradeclear CLI', () => {
   const cli = cliSandbox();
@@ -18,6 +20,31 @@ describe('tradeclear CLI', () => {
       expect(sub.code).toBe(0);
       expect(sub.stdout).toMatch(/Usage: tradeclear/);
     }
+  });
+
+  it('prints its version, the one in package.json', async () => {
+    for (const flag of ['--version', '-V']) {
+      const printed = await cli.run(flag);
+      expect(printed.code).toBe(0);
+      expect(printed.stdout.trim()).toBe(packageJson.version);
+    }
+  });
+
+  it('names every command in the help without loading it, with the description its module gives', async () => {
+    const full = await buildProgram(createContext({}), null);
+    const registered = new Map(full.commands.map((c) => [c.name(), c.description()]));
+    expect([...registered.keys()].sort()).toEqual(COMMANDS.map((c) => c.name).sort());
+    for (const command of COMMANDS) expect(command.description).toBe(registered.get(command.name));
+    const help = await cli.run('--help');
+    for (const command of COMMANDS) {
+      expect(help.stdout).toContain(command.name);
+      const sub = await cli.run(command.name, '--help');
+      expect(sub.code).toBe(0);
+      expect(sub.stdout).toContain(`Usage: tradeclear ${command.name}`);
+    }
+    const unknown = await cli.run('frobnicate');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
   });
 
   it('migrates, bootstraps a supervisor key, and verifies the audit chain', async () => {

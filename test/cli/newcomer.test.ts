@@ -84,6 +84,13 @@ describe('the README newcomer path', () => {
       server?.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${log}`)));
     });
 
+    // The web app at `/`, built by `npm start` when missing or stale: no other step.
+    const home = await fetch(`${url}/`);
+    expect(home.status).toBe(200);
+    const page = await home.text();
+    expect(page).toContain('<div id="root">');
+    expect(page).toMatch(/<script type="module"[^>]*src="\/assets\/index-[\w-]+\.js"/);
+
     const created = await npx(port, 'keys', 'create', '--role', 'supervisor');
     expect(created.stderr).toBe('Store the token now: it is not shown again.\n');
     expect(created.code).toBe(0);

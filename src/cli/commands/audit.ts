@@ -13,7 +13,7 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       // While a server holds the embedded database, the server recomputes the chain.
-      const server = context.runningServer();
+      const server = await context.runningServer();
       const result = server
         ? await callServer<Awaited<ReturnType<typeof verifyAuditChain>>>(
             server,

@@ -1,6 +1,5 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { openPlatform, openWatcher, SIMNET_SIGNER_PASSPHRASE, type Platform } from '../../app';
@@ -15,15 +14,12 @@ import {
   type DemoSummary,
 } from '../../demo';
 import { acquireDataDirLock } from '../../db';
-import { AppError, ManualClock, SeededRandom, type Config } from '../../kernel';
+import { AppError, ManualClock, packagePath, SeededRandom, type Config } from '../../kernel';
 import type { CliIo } from '../io';
 import type { CliContext } from '../program';
 
 /** The real list files the demo imports (test/vectors/sanctions, from the repository root). */
-export const SANCTIONS_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../test/vectors/sanctions',
-);
+export const SANCTIONS_DIR = packagePath('test', 'vectors', 'sanctions');
 
 /** Bars on a terminal, one plain line per phase elsewhere (CI logs, pipes). */
 export function progressFor(io: CliIo, tty: boolean): DemoProgress {

@@ -71,7 +71,7 @@ export function registerKeyCommands(program: Command, context: CliContext): void
         };
         // While a server holds the embedded database, the key is created by the server (which
         // also writes its audit event), as the local operator.
-        const server = context.runningServer();
+        const server = await context.runningServer();
         const created: Pick<CreatedApiKey, 'id' | 'role' | 'participantId' | 'personId' | 'token'> =
           server
             ? await callServer<KeyJson & { token: string }>(server, 'POST', '/v1/keys', input)
@@ -98,7 +98,7 @@ export function registerKeyCommands(program: Command, context: CliContext): void
     .description('list API keys')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const server = context.runningServer();
+      const server = await context.runningServer();
       const list: (ApiKeyView | KeyJson)[] = server
         ? (await callServer<{ keys: KeyJson[] }>(server, 'GET', '/v1/keys')).keys
         : await context.withPlatform((platform) =>
@@ -119,7 +119,7 @@ export function registerKeyCommands(program: Command, context: CliContext): void
     .command('revoke <id>')
     .description('revoke an API key')
     .action(async (id: string) => {
-      const server = context.runningServer();
+      const server = await context.runningServer();
       if (server) await callServer(server, 'DELETE', `/v1/keys/${encodeURIComponent(id)}`);
       else
         await context.withPlatform((platform) =>

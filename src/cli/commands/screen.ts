@@ -40,7 +40,7 @@ export function registerScreenCommands(program: Command, context: CliContext): v
       }
       const type = options.type;
       // While a server holds the embedded database (the README's demo), it screens.
-      const server = context.runningServer();
+      const server = await context.runningServer();
       const result = server
         ? await callServer<ScreeningResult>(server, 'POST', '/v1/screenings', {
             name,
@@ -59,7 +59,7 @@ export function registerScreenCommands(program: Command, context: CliContext): v
     .command('address <address>')
     .option('--json', 'print JSON')
     .action(async (address: string, options: { json?: boolean }) => {
-      const server = context.runningServer();
+      const server = await context.runningServer();
       const result = server
         ? await callServer<ScreeningResult>(server, 'POST', '/v1/screenings', { address })
         : await context.withPlatform((platform) =>
