@@ -5,3 +5,14 @@ export { scopeTo } from './scope';
 export * from './errors';
 export { acquireDataDirLock, lockHolderOf, lockPathFor } from './lock';
 export type { DataDirLock, LockHolder } from './lock';
+export {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  decodeCursor,
+  encodeCursor,
+  everyItem,
+  keyset,
+  pageOf,
+  pageSize,
+} from './paging';
+export type { Page, PageRequest } from './paging';

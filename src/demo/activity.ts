@@ -1,7 +1,7 @@
 import { like, sql } from 'drizzle-orm';
 import { auditEvents } from '../audit';
 import type { Simnet } from '../chain';
-import type { Database } from '../db';
+import { everyItem, type Database } from '../db';
 import {
   AppError,
   formatBtc,
@@ -473,10 +473,13 @@ export class DemoActivity {
       random,
       this.#cast.platforms.filter((p) => p.licenceActive),
     )) {
-      const waiting = await trade.payouts.list(platform.officers.maker, {
-        status: 'awaitingPayment',
-      });
-      if (!waiting.some((p) => p.batchId === null)) continue;
+      let unbatched = false;
+      for await (const p of everyItem((page) =>
+        trade.payouts.list(platform.officers.maker, { status: 'awaitingPayment' }, page),
+      )) {
+        if (p.batchId === null) unbatched = true;
+      }
+      if (!unbatched) continue;
       const batch = await trade.payouts.runBatch(
         withRequest(platform.officers.maker, step),
         platform.id,

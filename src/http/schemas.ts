@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db';
 import { MAX_MONEY } from '../kernel';
 import { errorResponseSchema } from './errors';
 
@@ -38,3 +39,30 @@ export const satsString = z
   .refine((value) => !/^\d{1,16}$/.test(value) || BigInt(value) <= MAX_MONEY, {
     message: `must be at most ${MAX_MONEY} sats (the 21 million BTC supply)`,
   });
+
+/** The query of a paged list: `limit` rows (default 50, at most 500) after `cursor`. */
+export const pageQuery = {
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .meta({ description: `rows per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})` }),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: "the previous page's nextCursor, unchanged; absent for the first page" }),
+};
+
+/** A page of a list, newest first; `nextCursor` is null on the last page. */
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'pass as `cursor` for the next page; null when this is the last' }),
+  });
+}

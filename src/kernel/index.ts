@@ -6,3 +6,4 @@ export * from './ids';
 export * from './config';
 export * from './caller';
 export * from './paths';
+export * from './collections';

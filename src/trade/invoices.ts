@@ -1,15 +1,24 @@
-import { and, desc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lte, or } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import { Transaction } from '@scure/btc-signer';
 import { recordAudit } from '../audit';
 import { buildPaymentUri } from '../bitcoin';
-import { scopeTo, type Database, type Orm } from '../db';
+import {
+  keyset,
+  pageOf,
+  scopeTo,
+  type Database,
+  type Orm,
+  type Page,
+  type PageRequest,
+} from '../db';
 import { fiatValue, type LedgerService, type RateService } from '../ledger';
 import {
   AppError,
   currency as parseCurrency,
   fiatToSats,
   formatBtc,
+  groupBy,
   formatRate,
   invalid,
   newId,
@@ -408,12 +417,18 @@ export class InvoiceService {
     return this.#view(this.#db.orm, id);
   }
 
+  /**
+   * A page of the invoices visible to the caller, newest first (keyset on created_at, id): two
+   * queries whatever the page size, the invoices then their payments.
+   */
   async list(
     caller: Caller,
     filter: { status?: InvoiceStatus; contractId?: string } = {},
-  ): Promise<InvoiceView[]> {
+    page: PageRequest = {},
+  ): Promise<Page<InvoiceView>> {
+    const { after, orderBy, read, limit } = keyset(tradeInvoices, page);
     const rows = await this.#db.orm
-      .select({ id: tradeInvoices.id })
+      .select()
       .from(tradeInvoices)
       .where(
         and(
@@ -423,11 +438,28 @@ export class InvoiceService {
           }),
           filter.status ? eq(tradeInvoices.status, filter.status) : undefined,
           filter.contractId ? eq(tradeInvoices.contractId, filter.contractId) : undefined,
+          after,
         ),
       )
-      .orderBy(desc(tradeInvoices.createdAt))
-      .limit(500);
-    return Promise.all(rows.map((r) => this.#view(this.#db.orm, r.id)));
+      .orderBy(...orderBy)
+      .limit(read);
+    const shown = rows.slice(0, limit);
+    const payments =
+      shown.length === 0
+        ? []
+        : await this.#db.orm
+            .select()
+            .from(tradeInvoicePayments)
+            .where(
+              inArray(
+                tradeInvoicePayments.invoiceId,
+                shown.map((r) => r.id),
+              ),
+            );
+    const byInvoice = groupBy(payments, (p) => p.invoiceId);
+    return pageOf(rows, limit, (page) =>
+      page.map((row) => this.#viewOf(row, byInvoice.get(row.id) ?? [])),
+    );
   }
 
   async qrCode(id: string, format: 'png' | 'svg'): Promise<Uint8Array | string> {
@@ -1032,6 +1064,13 @@ export class InvoiceService {
       .select()
       .from(tradeInvoicePayments)
       .where(eq(tradeInvoicePayments.invoiceId, id));
+    return this.#viewOf(row, payments);
+  }
+
+  #viewOf(
+    row: InvoiceRow,
+    payments: readonly (typeof tradeInvoicePayments.$inferSelect)[],
+  ): InvoiceView {
     const additional: InvoiceSubStatus[] = [];
     if (row.paidPartial) additional.push('paidPartial');
     if (row.paidOver) additional.push('paidOver');

@@ -441,9 +441,9 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
           .from(tradeWebhookOutbox)
           .where(eq(tradeWebhookOutbox.entityId, payout.id));
         expect(events.map((e) => e.event)).toContain('payout.held');
-        expect((await trade.payouts.list(maker(), { status: 'held' })).map((p) => p.id)).toContain(
-          payout.id,
-        );
+        expect(
+          (await trade.payouts.list(maker(), { status: 'held' })).items.map((p) => p.id),
+        ).toContain(payout.id);
         expect((await trade.payouts.get(supervisor, payout.id)).hold).toEqual(held.hold);
         // The step's decision is compliance's, kept under the payout's id.
         const decisions = await compliance.decisions.list(supervisor, { transferId: payout.id });
@@ -513,14 +513,14 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
 
   it('refuses a payout below the dust limit of its output type, naming the amount', async () => {
     const address = await supplierAddress();
-    const before = (await trade.payouts.list(maker())).length;
+    const before = (await trade.payouts.list(maker(), {}, { limit: 500 })).items.length;
     const refused = await request(address, '293').catch((e: unknown) => e);
     expect(refused).toMatchObject({
       code: 'VALIDATION_FAILED',
       issues: [{ field: 'amount' }],
     });
     expect((refused as AppError).message).toMatch(/dust limit of a p2wpkh output \(294 sats\)/);
-    expect((await trade.payouts.list(maker())).length).toBe(before);
+    expect((await trade.payouts.list(maker(), {}, { limit: 500 })).items.length).toBe(before);
     // A P2TR output's limit is 330 sats.
     const taproot = bitcoinjs.payments.p2tr({
       internalPubkey: ECPair.fromPrivateKey(new Uint8Array(32).fill(0x77)).publicKey.subarray(1),

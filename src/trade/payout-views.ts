@@ -1,6 +1,6 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
-import { scopeTo, type Orm } from '../db';
-import { AppError, formatBtc, type Caller } from '../kernel';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { keyset, pageOf, scopeTo, type Orm, type Page, type PageRequest } from '../db';
+import { AppError, formatBtc, groupBy, type Caller } from '../kernel';
 import type { GateCheck, PayoutStatus } from './lifecycle';
 import type { GateDecision } from './ports';
 import { tradeBatches, tradePayoutApprovals, tradePayouts } from './schema';
@@ -114,19 +114,50 @@ export function holdView(stored: unknown): GateCheck | null {
 export async function payoutView(orm: Orm, id: string): Promise<PayoutView> {
   const [row] = await orm.select().from(tradePayouts).where(eq(tradePayouts.id, id));
   if (!row) throw new AppError('PAYOUT_NOT_FOUND', `no payout ${id}`);
-  const approvals = await orm
-    .select()
-    .from(tradePayoutApprovals)
-    .where(eq(tradePayoutApprovals.payoutId, id))
-    .orderBy(asc(tradePayoutApprovals.at));
-  let txid: string | null = null;
-  if (row.batchId) {
-    const [batch] = await orm
-      .select({ txid: tradeBatches.txid, confirmedTxid: tradeBatches.confirmedTxid })
-      .from(tradeBatches)
-      .where(eq(tradeBatches.id, row.batchId));
-    txid = batch?.confirmedTxid ?? batch?.txid ?? null;
-  }
+  const [view] = await payoutViews(orm, [row]);
+  return view!;
+}
+
+/** The views of payout rows: three queries however many rows (approvals, then batch txids). */
+async function payoutViews(orm: Orm, rows: readonly PayoutRow[]): Promise<PayoutView[]> {
+  if (rows.length === 0) return [];
+  const approvals = groupBy(
+    await orm
+      .select()
+      .from(tradePayoutApprovals)
+      .where(
+        inArray(
+          tradePayoutApprovals.payoutId,
+          rows.map((r) => r.id),
+        ),
+      )
+      .orderBy(asc(tradePayoutApprovals.at)),
+    (a) => a.payoutId,
+  );
+  const batchIds = [...new Set(rows.flatMap((r) => (r.batchId ? [r.batchId] : [])))];
+  const batches = new Map(
+    batchIds.length === 0
+      ? []
+      : (
+          await orm
+            .select({
+              id: tradeBatches.id,
+              txid: tradeBatches.txid,
+              confirmedTxid: tradeBatches.confirmedTxid,
+            })
+            .from(tradeBatches)
+            .where(inArray(tradeBatches.id, batchIds))
+        ).map((b) => [b.id, b.confirmedTxid ?? b.txid ?? null]),
+  );
+  return rows.map((row) => viewOf(row, approvals.get(row.id) ?? [], batches));
+}
+
+function viewOf(
+  row: PayoutRow,
+  approvals: readonly (typeof tradePayoutApprovals.$inferSelect)[],
+  txids: ReadonlyMap<string, string | null>,
+): PayoutView {
+  const txid = row.batchId ? (txids.get(row.batchId) ?? null) : null;
   return {
     id: row.id,
     platformId: row.platformId,
@@ -209,20 +240,28 @@ export async function getPayout(orm: Orm, caller: Caller, id: string): Promise<P
   return payoutView(orm, id);
 }
 
+/** A page of the payouts visible to the caller, newest first (keyset on created_at, id). */
 export async function listPayouts(
   orm: Orm,
   caller: Caller,
   filter: { status?: PayoutStatus } = {},
-): Promise<PayoutView[]> {
+  page: PageRequest = {},
+): Promise<Page<PayoutView>> {
+  const { after, orderBy, read, limit } = keyset(tradePayouts, page);
   const rows = await orm
-    .select({ id: tradePayouts.id })
+    .select()
     .from(tradePayouts)
     .where(
-      and(payoutScope(caller), filter.status ? eq(tradePayouts.status, filter.status) : undefined),
+      and(
+        payoutScope(caller),
+        filter.status ? eq(tradePayouts.status, filter.status) : undefined,
+        after,
+      ),
     )
-    .orderBy(desc(tradePayouts.createdAt))
-    .limit(500);
-  return Promise.all(rows.map((r) => payoutView(orm, r.id)));
+    .orderBy(...orderBy)
+    .limit(read);
+  const views = await payoutViews(orm, rows.slice(0, limit));
+  return pageOf(rows, limit, () => views);
 }
 
 export async function getBatch(orm: Orm, caller: Caller, id: string): Promise<BatchView> {

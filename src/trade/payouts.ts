@@ -1,4 +1,4 @@
-import type { Orm } from '../db';
+import type { Orm, Page, PageRequest } from '../db';
 import type { Caller } from '../kernel';
 import type { ChainBlock } from './chain';
 import type { PayoutStatus } from './lifecycle';
@@ -61,8 +61,12 @@ export class PayoutService {
     return getPayout(this.#ctx.ports.db.orm, caller, id);
   }
 
-  list(caller: Caller, filter: { status?: PayoutStatus } = {}): Promise<PayoutView[]> {
-    return listPayouts(this.#ctx.ports.db.orm, caller, filter);
+  list(
+    caller: Caller,
+    filter: { status?: PayoutStatus } = {},
+    page: PageRequest = {},
+  ): Promise<Page<PayoutView>> {
+    return listPayouts(this.#ctx.ports.db.orm, caller, filter, page);
   }
 
   getBatch(caller: Caller, id: string): Promise<BatchView> {

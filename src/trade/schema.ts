@@ -236,6 +236,11 @@ export const tradeInvoices = pgTable(
     uniqueIndex('trade_invoices_address_uq').on(t.address),
     check('trade_invoices_gate_outcome', sql`${t.gateOutcome} in ('allow', 'review', 'block')`),
     index('trade_invoices_status_idx').on(t.status),
+    // Keyset pages for each kind of reader (a company, a platform, the supervisor), newest first:
+    // read backwards, which also lets (created_at, id) < (…) be one range of the index.
+    index('trade_invoices_company_page_idx').on(t.companyId, t.createdAt, t.id),
+    index('trade_invoices_platform_page_idx').on(t.platformId, t.createdAt, t.id),
+    index('trade_invoices_page_idx').on(t.createdAt, t.id),
     check(
       'trade_invoices_status',
       sql`${t.status} in ('new', 'processing', 'settled', 'expired', 'invalid')`,
@@ -342,6 +347,9 @@ export const tradePayouts = pgTable(
   },
   (t) => [
     index('trade_payouts_status_idx').on(t.platformId, t.status),
+    index('trade_payouts_company_page_idx').on(t.companyId, t.createdAt, t.id),
+    index('trade_payouts_platform_page_idx').on(t.platformId, t.createdAt, t.id),
+    index('trade_payouts_page_idx').on(t.createdAt, t.id),
     check(
       'trade_payouts_status',
       sql`${t.status} in ('awaitingReview', 'awaitingApproval', 'awaitingPayment', 'inProgress', 'held', 'completed', 'cancelled')`,

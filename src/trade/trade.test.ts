@@ -704,7 +704,9 @@ describe('every transfer passes the policy gate (no way around screening)', () =
       })
       .catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'TRANSFER_BLOCKED' });
-    const [kept] = await trade.payouts.list(officer);
+    const {
+      items: [kept],
+    } = await trade.payouts.list(officer);
     expect(kept).toMatchObject({
       status: 'cancelled',
       amountSats: 200_000n,

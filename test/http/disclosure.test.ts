@@ -301,8 +301,8 @@ describe.each(TEST_DRIVERS)('no tipping-off, on %s', (driver) => {
   it('tells the company only "held for compliance review" or "refused", with a reference', async () => {
     const list = await request('GET', '/v1/payouts', company);
     const payouts = list.json<{
-      payouts: { id: string; status: string; gate: Record<string, unknown> }[];
-    }>().payouts;
+      items: { id: string; status: string; gate: Record<string, unknown> }[];
+    }>().items;
     const held = payouts.find((p) => p.id === structuredId);
     expect(held?.gate).toMatchObject({
       outcome: 'review',
@@ -323,8 +323,8 @@ describe.each(TEST_DRIVERS)('no tipping-off, on %s', (driver) => {
       expect((await request('GET', `/v1/payouts/${id}`, company)).statusCode).toBe(200);
 
     const invoices = (await request('GET', '/v1/invoices', company)).json<{
-      invoices: { id: string; gateDecisions: Record<string, unknown>[] }[];
-    }>().invoices;
+      items: { id: string; gateDecisions: Record<string, unknown>[] }[];
+    }>().items;
     expect(invoices.find((i) => i.id === sanctionedInvoiceId)?.gateDecisions).toEqual([
       expect.objectContaining({
         outcome: 'block',

@@ -192,7 +192,7 @@ describe('trade over HTTP', () => {
     });
     expect(noRate.statusCode).toBe(503);
     expect(noRate.json()).toMatchObject({ code: 'RATE_UNAVAILABLE' });
-    expect((await get('/v1/invoices', company)).json()).toEqual({ invoices: [] });
+    expect((await get('/v1/invoices', company)).json()).toEqual({ items: [], nextCursor: null });
     expect((await get('/v1/rates', company)).json()).toEqual({ rates: [] });
 
     expect((await put('/v1/rates/manual/USD', officerM, { rate: '60000' })).statusCode).toBe(403);

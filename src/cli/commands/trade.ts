@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { everyItem } from '../../db';
 import { systemCaller, formatBtc } from '../../kernel';
 import { printResult } from '../io';
 import type { CliContext } from '../program';
@@ -35,28 +36,28 @@ export function registerTradeCommands(program: Command, context: CliContext): vo
     .command('invoices')
     .description('list invoices')
     .action(async () => {
-      const invoices = await context.withPlatform((platform) =>
-        platform.services.trade.invoices.list(systemCaller('cli')),
-      );
-      for (const i of invoices) {
-        context.io.stdout(
-          `${i.id}  ${i.status.padEnd(10)} ${i.amountBtc} BTC  ${i.address}  ${i.additionalStatus.join(',')}`,
-        );
-      }
+      await context.withPlatform(async (platform) => {
+        const { invoices } = platform.services.trade;
+        for await (const i of everyItem((page) => invoices.list(systemCaller('cli'), {}, page))) {
+          context.io.stdout(
+            `${i.id}  ${i.status.padEnd(10)} ${i.amountBtc} BTC  ${i.address}  ${i.additionalStatus.join(',')}`,
+          );
+        }
+      });
     });
 
   trade
     .command('payouts')
     .description('list payouts')
     .action(async () => {
-      const payouts = await context.withPlatform((platform) =>
-        platform.services.trade.payouts.list(systemCaller('cli')),
-      );
-      for (const p of payouts) {
-        context.io.stdout(
-          `${p.id}  ${p.status.padEnd(16)} ${formatBtc(p.amountSats)} BTC  ${p.approvals.length}/${p.requiredApprovals} approvals  ${p.txid ?? ''}`,
-        );
-      }
+      await context.withPlatform(async (platform) => {
+        const { payouts } = platform.services.trade;
+        for await (const p of everyItem((page) => payouts.list(systemCaller('cli'), {}, page))) {
+          context.io.stdout(
+            `${p.id}  ${p.status.padEnd(16)} ${formatBtc(p.amountSats)} BTC  ${p.approvals.length}/${p.requiredApprovals} approvals  ${p.txid ?? ''}`,
+          );
+        }
+      });
     });
 
   trade

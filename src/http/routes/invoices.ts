@@ -4,7 +4,7 @@ import type { Caller } from '../../kernel';
 import { INVOICE_STATUSES, type InvoiceView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, idParam, jsonObject } from '../schemas';
+import { commonErrors, idParam, jsonObject, pageQuery, pageSchema } from '../schemas';
 
 /** Invoices (export side): BTCPay-like statuses, a fresh address, BIP21 URI and QR per invoice. */
 
@@ -133,20 +133,24 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['trade'],
         summary: 'Invoices visible to the caller',
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
         querystring: z.object({
           status: z.enum(INVOICE_STATUSES).optional(),
           contractId: z.string().max(64).optional(),
+          ...pageQuery,
         }),
-        response: { 200: z.object({ invoices: z.array(invoiceSchema) }), ...commonErrors },
+        response: { 200: pageSchema(invoiceSchema), ...commonErrors },
       },
     },
     async (request) => {
       const caller = callerOf(request);
-      const list = await invoices.list(caller, {
-        ...(request.query.status ? { status: request.query.status } : {}),
-        ...(request.query.contractId ? { contractId: request.query.contractId } : {}),
-      });
-      return { invoices: list.map((i) => presentInvoice(caller, i)) };
+      const { status, contractId, limit, cursor } = request.query;
+      const page = await invoices.list(
+        caller,
+        { ...(status ? { status } : {}), ...(contractId ? { contractId } : {}) },
+        { limit, cursor: cursor ?? null },
+      );
+      return { ...page, items: page.items.map((i) => presentInvoice(caller, i)) };
     },
   );
 

@@ -4,7 +4,7 @@ import { AppError, type Caller } from '../../kernel';
 import { PAYOUT_STATUSES, type BatchView, type PayoutView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
-import { commonErrors, idParam, jsonObject } from '../schemas';
+import { commonErrors, idParam, jsonObject, pageQuery, pageSchema } from '../schemas';
 
 /** Payouts (import side): maker-checker approvals, batches, external signing. */
 
@@ -171,17 +171,19 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['trade'],
         summary: 'Payouts visible to the caller',
-        querystring: z.object({ status: z.enum(PAYOUT_STATUSES).optional() }),
-        response: { 200: z.object({ payouts: z.array(payoutSchema) }), ...commonErrors },
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({ status: z.enum(PAYOUT_STATUSES).optional(), ...pageQuery }),
+        response: { 200: pageSchema(payoutSchema), ...commonErrors },
       },
     },
     async (request) => {
       const caller = callerOf(request);
-      const list = await payouts.list(
-        caller,
-        request.query.status ? { status: request.query.status } : {},
-      );
-      return { payouts: list.map((p) => presentPayout(caller, p)) };
+      const { status, limit, cursor } = request.query;
+      const page = await payouts.list(caller, status ? { status } : {}, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...page, items: page.items.map((p) => presentPayout(caller, p)) };
     },
   );
 

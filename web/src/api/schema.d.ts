@@ -6988,12 +6988,19 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Invoices visible to the caller */
+    /**
+     * Invoices visible to the caller
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           status?: 'new' | 'processing' | 'settled' | 'expired' | 'invalid';
           contractId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -7008,7 +7015,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              invoices: components['schemas']['Invoice'][];
+              items: components['schemas']['Invoice'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -7236,7 +7245,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Payouts visible to the caller */
+    /**
+     * Payouts visible to the caller
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
@@ -7248,6 +7260,10 @@ export interface paths {
             | 'held'
             | 'completed'
             | 'cancelled';
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -7262,7 +7278,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              payouts: components['schemas']['Payout'][];
+              items: components['schemas']['Payout'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };

@@ -17,6 +17,7 @@ import {
   Title,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { LoadMore, usePagedList } from '../../api/paging';
 import { api, unwrap } from '../../api/client';
 import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
@@ -149,10 +150,9 @@ function CreateInvoiceForm() {
 
 export function InvoicesPage() {
   const user = useUser();
-  const invoices = useQuery({
-    queryKey: ['invoice'],
-    queryFn: async () => unwrap(await api.GET('/v1/invoices')).invoices,
-  });
+  const invoices = usePagedList(['invoice', 'list'], async (cursor) =>
+    unwrap(await api.GET('/v1/invoices', { params: { query: { cursor } } })),
+  );
   const columns: Column<Invoice>[] = [
     {
       key: 'id',
@@ -213,20 +213,21 @@ export function InvoicesPage() {
   return (
     <Page
       title="Invoices"
-      description="Invoices to foreign buyers, each with its own address, BIP21 payment URI and public pay page. Filtered and sorted in the browser."
+      description="Invoices to foreign buyers, each with its own address, BIP21 payment URI and public pay page. Newest first, a page at a time; the loaded rows are filtered and sorted in the browser."
     >
       {(user.role === 'company' || user.role === 'platform') && <CreateInvoiceForm />}
       <DataTable
         caption="Invoices"
         columns={columns}
-        rows={invoices.data}
+        rows={invoices.rows}
         rowKey={(i) => i.id}
         loading={invoices.isPending}
         error={invoices.error}
-        onRetry={() => void invoices.refetch()}
+        onRetry={invoices.refetch}
         empty="No invoices yet."
         csvName="invoices"
       />
+      <LoadMore list={invoices} />
     </Page>
   );
 }

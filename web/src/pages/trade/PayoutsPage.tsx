@@ -15,6 +15,7 @@ import {
   Title,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { LoadMore, usePagedList } from '../../api/paging';
 import { api, unwrap } from '../../api/client';
 import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
@@ -237,10 +238,9 @@ function BatchesTable() {
 export function PayoutsPage() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const payouts = useQuery({
-    queryKey: ['payout'],
-    queryFn: async () => unwrap(await api.GET('/v1/payouts')).payouts,
-  });
+  const payouts = usePagedList(['payout', 'list'], async (cursor) =>
+    unwrap(await api.GET('/v1/payouts', { params: { query: { cursor } } })),
+  );
   const approve = useMutation({
     mutationFn: async (id: string) =>
       unwrap(await api.POST('/v1/payouts/{id}/approve', { params: { path: { id } } })),
@@ -321,14 +321,15 @@ export function PayoutsPage() {
       <DataTable
         caption="Payouts"
         columns={columns}
-        rows={payouts.data}
+        rows={payouts.rows}
         rowKey={(p) => p.id}
         loading={payouts.isPending}
         error={payouts.error}
-        onRetry={() => void payouts.refetch()}
+        onRetry={payouts.refetch}
         empty="No payouts yet."
         csvName="payouts"
       />
+      <LoadMore list={payouts} />
       <BatchesTable />
     </Page>
   );

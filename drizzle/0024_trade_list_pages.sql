@@ -1,0 +1,6 @@
+CREATE INDEX "trade_invoices_company_page_idx" ON "trade_invoices" USING btree ("company_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "trade_invoices_platform_page_idx" ON "trade_invoices" USING btree ("platform_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "trade_invoices_page_idx" ON "trade_invoices" USING btree ("created_at","id");--> statement-breakpoint
+CREATE INDEX "trade_payouts_company_page_idx" ON "trade_payouts" USING btree ("company_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "trade_payouts_platform_page_idx" ON "trade_payouts" USING btree ("platform_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "trade_payouts_page_idx" ON "trade_payouts" USING btree ("created_at","id");
