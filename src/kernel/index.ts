@@ -5,3 +5,5 @@ export * from './money';
 export * from './ids';
 export * from './config';
 export * from './caller';
+export * from './countries';
+export * from './lei';

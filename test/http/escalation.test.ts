@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { LocalKeySigner } from '../../src/bitcoin';
 import { rowsOf, TEST_DRIVERS } from '../../src/db';
-import { systemCaller } from '../../src/kernel';
-import { leiCheckDigits } from '../../src/registry';
+import { leiCheckDigits, systemCaller } from '../../src/kernel';
 import {
   descriptorOf,
   openTwoTenants,
