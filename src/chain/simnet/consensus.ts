@@ -1,6 +1,5 @@
 import {
   concat,
-  fromHex,
   headerHash,
   merkleRoot,
   NULL_TXID,
@@ -8,7 +7,6 @@ import {
   parseTx,
   serializeBlock,
   serializeTx,
-  toDisplayHex,
   witnessCommitment,
   witnessMerkleRoot,
   WITNESS_COMMITMENT_HEADER,
@@ -18,6 +16,7 @@ import {
   type TxOutput,
 } from './encoding';
 import { pushData, pushNumber, OP_0, OP_RETURN } from './script';
+import { fromHex, toReversedHex } from '../../bitcoin';
 
 /** Regtest consensus parameters (Bitcoin Core, kernel/chainparams.cpp, CRegTestParams). */
 export const REGTEST = {
@@ -219,7 +218,7 @@ function parseBlockFast(header: BlockHeader, txs: readonly Tx[]): Block {
   const strippedSize = raw.length - txs.reduce((sum, tx) => sum + tx.size - tx.strippedSize, 0);
   return {
     header,
-    hash: toDisplayHex(headerHash(header)),
+    hash: toReversedHex(headerHash(header)),
     txs,
     raw,
     size: raw.length,

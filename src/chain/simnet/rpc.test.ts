@@ -3,8 +3,9 @@ import { openTestDatabase, type Database } from '../../db';
 import { ManualClock } from '../../kernel';
 import { Simnet, type Utxo } from './simnet';
 import { descriptorChecksum, startSimnetRpcServer, type SimnetRpcServer } from './rpc';
-import { fromHex, headerHash, toDisplayHex } from './encoding';
+import { headerHash } from './encoding';
 import { p2wpkhOf, signedTx, testKey } from './testing';
+import { fromHex, toReversedHex } from '../../bitcoin';
 
 /**
  * The JSON-RPC server, called over real HTTP with fetch. Field lists are those of Bitcoin
@@ -194,7 +195,7 @@ describe('chain methods', () => {
     });
     const hex = await result<string>('getblockheader', [hash, false]);
     expect(hex).toHaveLength(160);
-    expect(toDisplayHex(headerHash(fromHex(hex)))).toBe(hash);
+    expect(toReversedHex(headerHash(fromHex(hex)))).toBe(hash);
     expect(await errorOf('getblockheader', ['00'.repeat(32)])).toMatchObject({
       code: -5,
       message: 'Block not found',

@@ -1,8 +1,9 @@
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concat, equalBytes, sha256d, Writer, type Tx, type TxOutput } from './encoding';
+import { concat, sha256d, Writer, type Tx, type TxOutput } from './encoding';
 import { classifyOutput, parseMultisig, witnessProgram } from './script';
+import { equalBytes } from '../../bitcoin';
 
 /**
  * Input script verification for the spend types simnet supports, with Bitcoin Core's error
