@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openTestDatabase, type Database } from '../../db';
+import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
 import { Simnet, type Utxo } from './simnet';
 import { descriptorChecksum, startSimnetRpcServer, type SimnetRpcServer } from './rpc';
 import { headerHash } from './encoding';
-import { p2wpkhOf, signedTx, testKey } from './testing';
+import { p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
 import { fromHex, toReversedHex } from '../../bitcoin';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * The JSON-RPC server, called over real HTTP with fetch. Field lists are those of Bitcoin
