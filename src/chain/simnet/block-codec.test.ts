@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { fromHex, toReversedHex, toHex } from '../../bitcoin';
 import { findWitnessCommitment, merkleRoot, parseBlock, serializeBlock } from './encoding';
 import { blockSubsidy, difficulty, regtestGenesis, REGTEST } from './consensus';
-import { fromHex, toReversedHex, toHex } from '../../bitcoin';
 
 /**
  * Consensus serialization checked against real blocks (test/vectors/bitcoin/blocks, facts from

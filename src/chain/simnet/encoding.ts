@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { equalBytes, toReversedHex } from '../../bitcoin';
+import { concatBytes, equalBytes, toReversedHex } from '../../bitcoin';
 
 /**
  * Bitcoin consensus serialization of transactions and blocks, written out here (rather than
@@ -9,19 +9,7 @@ import { equalBytes, toReversedHex } from '../../bitcoin';
  */
 
 export function sha256d(...parts: Uint8Array[]): Uint8Array {
-  return sha256(sha256(parts.length === 1 ? parts[0]! : concat(parts)));
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return sha256(sha256(parts.length === 1 ? parts[0]! : concatBytes(...parts)));
 }
 
 /** Appends consensus-encoded fields to a growing buffer. */
@@ -288,11 +276,11 @@ function readTx(reader: Reader, data: Uint8Array): Tx {
   const end = reader.offset;
   const raw = data.subarray(start, end);
   const stripped = hasWitness
-    ? concat([
+    ? concatBytes(
         data.subarray(start, start + 4),
         data.subarray(inputsStart - countPrefixLength(inputCount), outputsEnd),
         data.subarray(end - 4, end),
-      ])
+      )
     : raw;
   const txidBytes = sha256d(stripped);
   const wtxidBytes = hasWitness ? sha256d(raw) : txidBytes;
@@ -444,7 +432,7 @@ export function merkleRoot(hashes: readonly Uint8Array[]): Uint8Array {
     for (let i = 0; i < level.length; i += 2) {
       const left = level[i]!;
       const right = level[i + 1] ?? left;
-      next.push(sha256d(concat([left, right])));
+      next.push(sha256d(concatBytes(left, right)));
     }
     level = next;
   }
@@ -461,7 +449,7 @@ export function witnessMerkleRoot(txs: readonly Tx[]): Uint8Array {
 
 /** BIP141: commitment = SHA256d(witness root ‖ witness reserved value). */
 export function witnessCommitment(root: Uint8Array, reservedValue: Uint8Array): Uint8Array {
-  return sha256d(concat([root, reservedValue]));
+  return sha256d(concatBytes(root, reservedValue));
 }
 
 /**

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../kernel';
+import { toReversedHex } from '../../bitcoin';
 import { difficulty } from './consensus';
 import { parseTx, serializeHeader, type Tx } from './encoding';
 import type { BlockEntry, Simnet } from './simnet';
-import { toReversedHex } from '../../bitcoin';
 
 /**
  * An Esplora HTTP API over simnet: the routes, answer shapes and status codes of Blockstream's

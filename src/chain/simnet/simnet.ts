@@ -1,5 +1,6 @@
 import { AppError, type Clock, type NetworkName } from '../../kernel';
 import type { Database } from '../../db';
+import { equalBytes, toReversedHex, fromReversedHex } from '../../bitcoin';
 import {
   assembleBlock,
   blockSubsidy,
@@ -26,7 +27,6 @@ import { Mempool, outpointKey, signalsRbf, type MempoolEntry } from './mempool';
 import { addressToScript, classifyOutput, pushNumber, witnessProgram } from './script';
 import { SimnetStore, type BlockStatus, type StoredBlock } from './store';
 import { verifyInputs } from './verify';
-import { equalBytes, toReversedHex, fromReversedHex } from '../../bitcoin';
 
 /** An unspent output. */
 export interface Coin {

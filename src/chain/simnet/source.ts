@@ -1,7 +1,7 @@
 import { AppError, type NetworkName } from '../../kernel';
 import type { BlockHeaderInfo, ChainSource, ChainTip, MempoolAcceptResult } from '../source';
-import type { Simnet } from './simnet';
 import { fromReversedHex } from '../../bitcoin';
+import type { Simnet } from './simnet';
 
 /** The ChainSource port over an in-process simnet (same answers as its JSON-RPC server). */
 export class SimnetChainSource implements ChainSource {
