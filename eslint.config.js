@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import boundaries from 'eslint-plugin-boundaries';
 
 /**
- * Module boundaries (see DESIGN.md): every folder under src/ is a module whose only public
+ * Module boundaries (see docs/architecture.md): every folder under src/ is a module whose only public
  * surface is its index.ts, and imports go downward only.
  */
 const modules = [
@@ -81,7 +81,7 @@ export default tseslint.config(
         {
           default: 'disallow',
           message:
-            '${file.type} must not import ${dependency.type} (imports go downward only, see DESIGN.md)',
+            '${file.type} must not import ${dependency.type} (imports go downward only, see docs/architecture.md)',
           rules: [
             { from: 'kernel', allow: [] },
             { from: 'db', allow: ['kernel'] },
@@ -134,6 +134,25 @@ export default tseslint.config(
             { from: 'cli', allow: [...modules, 'http', 'cli', 'app', 'services'] },
             { from: 'app', allow: [...modules, 'http', 'services'] },
             { from: 'services', allow: modules },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Test helpers live in test/support (fresh databases, simnet keys, recorded servers, list
+    // loaders); code that ships must not reach them. Tests next to the code may.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/test/**'],
+              message: 'test/ holds test helpers and data; production code must not import it.',
+            },
           ],
         },
       ],

@@ -16,7 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import { openTestDatabase, rowsOf, type Database } from '../src/db';
+import { rowsOf, type Database } from '../src/db';
 import { ManualClock, SeededRandom, newId, systemCaller } from '../src/kernel';
 import {
   createCompliance,
@@ -26,6 +26,7 @@ import {
 } from '../src/compliance';
 import { decisions } from '../src/compliance/schema';
 import { verifyAuditChain } from '../src/audit';
+import { openTestDatabase } from '../test/support/db';
 
 const vector = (file: string) =>
   new Uint8Array(readFileSync(new URL(`../test/vectors/${file}`, import.meta.url)));

@@ -16,7 +16,7 @@ import {
   seededRandom,
   unlistedNames,
   withTypos,
-} from '../src/compliance/screening/test-lists';
+} from '../test/support/screening-lists';
 
 const vectors = path.resolve(import.meta.dirname, '../test/vectors/sanctions');
 const read = (relative: string): Uint8Array =>

@@ -7,11 +7,11 @@
 import { performance } from 'node:perf_hooks';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { Transaction } from '@scure/btc-signer';
-import { openTestDatabase } from '../src/db';
 import { ManualClock } from '../src/kernel';
 import { Simnet, type Utxo } from '../src/chain/simnet';
 import { parseTx } from '../src/chain/simnet/encoding';
-import { p2wpkhOf, signedTx, testKey } from '../src/chain/simnet/testing';
+import { p2wpkhOf, signedTx, testKey } from '../test/support/simnet';
+import { openTestDatabase } from '../test/support/db';
 
 const perBlock = Number(process.argv[2] ?? 2000);
 const rounds = Number(process.argv[3] ?? 3);

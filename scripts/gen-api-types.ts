@@ -5,10 +5,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { format, resolveConfig } from 'prettier';
-import { openTestDatabase } from '../src/db';
 import { buildApp } from '../src/http';
 import { loadConfig, ManualClock, SeededRandom } from '../src/kernel';
 import { composeServices } from '../src/services';
+import { openTestDatabase } from '../test/support/db';
 
 /**
  * A `$ref` to a component the document does not define (zod's recursive schemas can produce

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../db';
+import { rowsOf, type Database } from '../db';
 import { ManualClock, systemCaller, type Caller } from '../kernel';
 import { eventHash, listAuditEvents, recordAudit, recordAuditBatch, verifyAuditChain } from '.';
+import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 
 describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
   let db: Database;

@@ -15,6 +15,7 @@ import { hash160, taprootTweakPrivKey } from '@scure/btc-signer/utils.js';
 import { base64 } from '@scure/base';
 import { AppError, cryptoRandom } from '../kernel';
 import type { NetworkName, Random } from '../kernel';
+import { toHex } from './bytes';
 
 /**
  * BIP322 "simple" signatures (generic signed message format), for P2WPKH and P2TR key-path
@@ -191,13 +192,9 @@ export function bip322TransactionIds(
   const { scriptPubKey } = decodeAddress(address, network);
   const toSpend = bip322ToSpend(bip322MessageHash(message), scriptPubKey);
   return {
-    toSpend: hexOf(displayTxid(toSpend)),
+    toSpend: toHex(displayTxid(toSpend)),
     toSign: toSignTransaction(toSpend, scriptPubKey).id,
   };
-}
-
-function hexOf(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** BIP143: the scriptCode of a P2WPKH spend is the P2PKH script of the same key hash. */

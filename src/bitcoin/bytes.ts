@@ -1,9 +1,14 @@
-import { hex } from '@scure/base';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { AppError, type ErrorCode } from '../kernel';
 
-/** Hex at the edges only: these helpers convert and check, naming the field on failure. */
+/**
+ * Hex at the edges only: these helpers convert and check, naming the field on failure. They are
+ * the project's one hex codec (simnet's txids, the chain adapters, the API). @noble/hashes'
+ * codec is used rather than @scure/base's `hex`, which on Node 20 (no Uint8Array.prototype.toHex)
+ * goes bit by bit through its radix converter; noble's uses a 256-entry table.
+ */
 export function toHex(bytes: Uint8Array): string {
-  return hex.encode(bytes);
+  return bytesToHex(bytes);
 }
 
 export function fromHex(
@@ -17,7 +22,7 @@ export function fromHex(
       `${field} must be an even-length hex string, got "${abbreviate(text)}"`,
     );
   }
-  return hex.decode(text.toLowerCase());
+  return hexToBytes(text);
 }
 
 /**

@@ -8,13 +8,14 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
 import { ManualClock, SeededRandom, systemCaller } from '../kernel';
-import { openTestDatabase, type Database } from '../db';
+import type { Database } from '../db';
 import { verifyAuditChain } from '../audit';
 import { createCompliance, type Compliance } from './service';
 import type { PartySource, TransferFacts } from './policy/types';
 import type { Ivms101Payload } from './travel-rule/ivms101';
 import { legalPersonsPayload } from './travel-rule/builders';
 import { REVIEW_THRESHOLD } from './screening/thresholds';
+import { openTestDatabase } from '../../test/support/db';
 
 const vector = (file: string) =>
   new Uint8Array(readFileSync(new URL(`../../test/vectors/${file}`, import.meta.url)));

@@ -31,8 +31,6 @@ export type {
   Ivms101Validation,
   Ivms101Constraint,
 } from './travel-rule/ivms101';
-export { isValidLei, leiCheckDigits } from './travel-rule/lei';
-export { isCountryCode } from './travel-rule/countries';
 export { createCompliance } from './service';
 export type { Compliance, ComplianceOptions } from './service';
 export { PolicyGate } from './policy/gate';

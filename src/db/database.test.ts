@@ -1,13 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import {
-  openTestDatabase,
-  rowsOf,
-  sqlState,
-  TEST_DRIVERS,
-  UNIQUE_VIOLATION,
-  type Database,
-} from '.';
+import { rowsOf, sqlState, UNIQUE_VIOLATION, type Database } from '.';
+import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 
 /** The contract both drivers keep (PGlite always; PostgreSQL when TEST_DATABASE_URL is set). */
 describe.each(TEST_DRIVERS)('Database contract on %s', (driver) => {

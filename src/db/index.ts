@@ -1,6 +1,5 @@
 export { openDatabase, rowsOf, MIGRATIONS_FOLDER } from './database';
 export type { Database, DatabaseOptions, Orm } from './database';
-export { openTestDatabase, TEST_DRIVERS } from './testing';
 export { scopeTo } from './scope';
 export * from './errors';
 export { acquireDataDirLock, lockHolderOf, lockPathFor } from './lock';

@@ -8,6 +8,7 @@ import { complianceDecisions, type Compliance } from '../compliance';
 import type { Database } from '../db';
 import {
   AppError,
+  leiCheckDigits,
   SeededRandom,
   systemCaller,
   type Caller,
@@ -16,7 +17,7 @@ import {
 } from '../kernel';
 import type { FixedRateSource, LedgerService } from '../ledger';
 import type { MiningService } from '../mining';
-import { leiCheckDigits, type RegistryService } from '../registry';
+import type { RegistryService } from '../registry';
 import type { TradeService } from '../trade';
 import {
   companyName,

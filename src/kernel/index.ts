@@ -7,3 +7,5 @@ export * from './config';
 export * from './caller';
 export * from './paths';
 export * from './collections';
+export * from './countries';
+export * from './lei';

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../db';
+import { rowsOf, type Database } from '../db';
 import {
   AppError,
   ManualClock,
@@ -12,6 +12,7 @@ import {
 } from '../kernel';
 import { fiatValue, LedgerService } from './ledger';
 import { FixedRateSource, MedianRateSource, RateService, medianRate, spreadBps } from './rates';
+import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 
 const caller = systemCaller('test');
 const usd = parseRate('60000', 'USD');

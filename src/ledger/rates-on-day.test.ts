@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, type Database } from '../db';
+import type { Database } from '../db';
 import { formatRate, ManualClock, SeededRandom } from '../kernel';
 import { FixedRateSource, RateService } from '.';
+import { openTestDatabase } from '../../test/support/db';
 
 describe("the day's rate", () => {
   let db: Database;

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { openTestDatabase, type Database } from '../db';
+import type { Database } from '../db';
 import { ManualClock, SeededRandom, systemCaller } from '../kernel';
 import { NETWORK, WIF } from '@scure/btc-signer';
 import { signBip322Simple } from '../bitcoin';
 import { ownershipStatement } from './ownership';
 import { RegistryService } from './service';
+import { openTestDatabase } from '../../test/support/db';
 
 /**
  * Self-hosted counterparty addresses are accepted on a BIP322 simple signature over the ownership

@@ -36,8 +36,8 @@
  *   addresses), ADDRESS_ALREADY_ASSIGNED when another owner holds the address;
  * - `getRegion(code, tx?)` → { code, name, timeZone } (mining's ban calendar uses the time zone).
  *
- * Country codes (ISO 3166-1 alpha-2) and LEIs (ISO 17442) are checked by `parseCountry` and
- * `parseLei`, which throw INVALID_COUNTRY and INVALID_LEI.
+ * Country codes (ISO 3166-1 alpha-2) and LEIs (ISO 17442) are checked by the kernel's
+ * `parseCountry` and `parseLei`, which throw INVALID_COUNTRY and INVALID_LEI.
  */
 export {
   RegistryService,
@@ -79,9 +79,6 @@ export type {
   WalletBranch,
   WalletView,
 } from './service';
-export { ISO_3166_1_ALPHA_2, isCountryCode, parseCountry } from './countries';
-export type { CountryCode } from './countries';
-export { isValidLei, leiCheckDigits, parseLei } from './lei';
 export { formatBasisPoints } from './validate';
 export type { BeneficialOwner, Contact, KycDocument, PostalAddress } from './schema';
 export {

@@ -19,6 +19,8 @@ import {
   cryptoRandom,
   invalid,
   newId,
+  parseCountry,
+  parseLei,
   seesEverything,
   systemCaller,
   type Caller,
@@ -26,8 +28,6 @@ import {
   type NetworkName,
   type Random,
 } from '../kernel';
-import { parseCountry } from './countries';
-import { parseLei } from './lei';
 import { OWNERSHIP_STATEMENT_VALID_DAYS, ownershipStatement, statementProblem } from './ownership';
 import {
   addressOwners,

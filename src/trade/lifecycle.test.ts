@@ -7,7 +7,7 @@ import { auditEvents, verifyAuditChain } from '../audit';
 import { LocalKeySigner } from '../bitcoin';
 import { ChainWatcher, Simnet, SimnetChainSource, type ChainSource } from '../chain';
 import { createCompliance, registryPartySource, type Compliance } from '../compliance';
-import { openTestDatabase, TEST_DRIVERS, type Database } from '../db';
+import type { Database } from '../db';
 import { FixedRateSource, LedgerService, RateService } from '../ledger';
 import { AppError, ManualClock, SeededRandom, systemCaller, type Caller } from '../kernel';
 import { RegistryService, type SetKycInput } from '../registry';
@@ -18,6 +18,7 @@ import { INVOICE_STATUSES, INVOICE_TRANSITIONS, invoiceAction, type GateStep } f
 import { tradeWebhookOutbox } from './schema';
 import { TradeService } from './service';
 import { testVasp } from '../../test/support/vasp';
+import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 
 bitcoinjs.initEccLib(ecc);
 const ECPair = ECPairFactory(ecc);

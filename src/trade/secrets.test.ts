@@ -1,7 +1,7 @@
 import { createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../db';
+import { rowsOf, type Database } from '../db';
 import { AppError, loadConfig, ManualClock, SeededRandom } from '../kernel';
 import { enqueueWebhook } from './outbox';
 import { tradeSettings } from './schema';
@@ -13,6 +13,7 @@ import {
   webhookSecretContext,
 } from './settings';
 import { SIGNATURE_HEADER, WebhookDeliverer } from './webhooks';
+import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 
 const KEY = randomBytes(32);
 const OTHER_KEY = randomBytes(32);

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeySigner } from '../bitcoin';
 import { ChainWatcher, Simnet, SimnetChainSource, type WatchedTransaction } from '../chain';
-import { openTestDatabase, type Database } from '../db';
+import type { Database } from '../db';
 import { FixedRateSource, LedgerService, RateService } from '../ledger';
 import { ManualClock, SeededRandom, systemCaller, type Caller } from '../kernel';
 import { createCompliance, registryPartySource, type Compliance } from '../compliance';
@@ -21,6 +21,7 @@ import { openSeed, sealSeed } from './signer';
 import { backoffSeconds, signWebhook, SIGNATURE_HEADER } from './webhooks';
 import { clampFeeRate, DEFAULT_SETTINGS, requiredApprovals } from './settings';
 import { testVasp } from '../../test/support/vasp';
+import { openTestDatabase } from '../../test/support/db';
 
 bitcoinjs.initEccLib(ecc);
 const ECPair = ECPairFactory(ecc);

@@ -15,10 +15,11 @@ import {
   parseDescriptor,
   type Branch,
 } from '../bitcoin';
-import { rowsOf, TEST_DRIVERS, type Database } from '../db';
+import { rowsOf, type Database } from '../db';
 import { openBefore } from '../../test/support/migrations';
 import { ManualClock, SeededRandom, systemCaller, type Caller } from '../kernel';
 import { RegistryService } from '../registry';
+import { TEST_DRIVERS } from '../../test/support/db';
 
 const MIGRATION = '0018_trade_wallets_to_registry';
 

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../db';
+import { rowsOf, type Database } from '../db';
 import { AppError, ManualClock, SeededRandom } from '../kernel';
 import { enqueueWebhook } from './outbox';
 import { SecretBox } from './secrets';
@@ -14,6 +14,7 @@ import {
   type HostResolver,
 } from './webhook-target';
 import { pinnedPoster, WEBHOOK_TARGET_REFUSED, WebhookDeliverer } from './webhooks';
+import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 
 /** A resolver with fixed answers: no DNS in tests. */
 const answers =

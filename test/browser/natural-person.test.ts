@@ -10,11 +10,9 @@ import {
   type BrowserApp,
 } from '../support/browser';
 import { validateIvms101 as gateValidate } from '../../src/compliance';
-import { ISO_3166_ALPHA2 as GATE_COUNTRIES } from '../../src/compliance/travel-rule/countries';
 import { systemCaller, type Caller } from '../../src/kernel';
 import { FixedRateSource } from '../../src/ledger';
 import {
-  ISO_3166_ALPHA2 as BROWSER_COUNTRIES,
   validateIvms101 as browserValidate,
   type Ivms101Payload,
 } from '../../web/src/components/ivms101';
@@ -76,10 +74,6 @@ describe('the browser’s IVMS101 checks find what the gate finds', () => {
       })),
     };
   };
-
-  it('knows the same ISO 3166-1 codes (C3)', () => {
-    expect([...BROWSER_COUNTRIES].sort()).toEqual([...GATE_COUNTRIES].sort());
-  });
 
   it('accepts the valid vectors and refuses each invalid one at the same field, for the same constraint', () => {
     const valid = vectors.valid.filter((v) => inScope(v.payload));

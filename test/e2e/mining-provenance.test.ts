@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainWatcher, Simnet, SimnetChainSource, type SimnetUtxo } from '../../src/chain';
-import { openTestDatabase, type Database } from '../../src/db';
+import type { Database } from '../../src/db';
 import {
   AppError,
   loadConfig,
@@ -13,7 +13,8 @@ import {
 import { fixedRateLookup, MiningService, prevoutLookupFromSource } from '../../src/mining';
 import { composeServices, type Services } from '../../src/services';
 // Test-only helpers of simnet: deterministic keys and transactions signed by @scure/btc-signer.
-import { p2wpkhOf, signedTx, testKey } from '../../src/chain/simnet/testing';
+import { p2wpkhOf, signedTx, testKey } from '../support/simnet';
+import { openTestDatabase } from '../support/db';
 
 /**
  * The issue's "done when", on simnet with the real chain watcher: a miner with a site in a region

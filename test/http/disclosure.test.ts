@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeySigner } from '../../src/bitcoin';
-import { TEST_DRIVERS } from '../../src/db';
 import { systemCaller } from '../../src/kernel';
 import { startTestApp, type TestApp } from '../support/http';
 import { testVasp } from '../support/vasp';
+import { TEST_DRIVERS } from '../support/db';
 
 /**
  * No tipping-off (FATF Recommendation 21; issue 11, finding 5). A company runs a structuring

@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { LocalKeySigner } from '../../src/bitcoin';
-import { rowsOf, TEST_DRIVERS } from '../../src/db';
-import { systemCaller } from '../../src/kernel';
-import { leiCheckDigits } from '../../src/registry';
+import { rowsOf } from '../../src/db';
+import { leiCheckDigits, systemCaller } from '../../src/kernel';
 import {
   descriptorOf,
   openTwoTenants,
@@ -14,6 +13,7 @@ import {
   type TwoTenants,
 } from '../support/two-tenants';
 import { testVasp } from '../support/vasp';
+import { TEST_DRIVERS } from '../support/db';
 
 /**
  * The tenancy and escalation suite (issue 11): every role × every write route of the app × a

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { rowsOf, TEST_DRIVERS } from '../../src/db';
+import { rowsOf } from '../../src/db';
 import { systemCaller } from '../../src/kernel';
 import { startTestApp, type TestApp, type TestKey } from '../support/http';
+import { TEST_DRIVERS } from '../support/db';
 
 /**
  * The supervisor's floors under platforms' trade settings (issue 11, finding 2): a platform

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
-import { rowsOf, TEST_DRIVERS } from '../../src/db';
+import { rowsOf } from '../../src/db';
 import { verifyAuditChain } from '../../src/audit';
 import { registeredRoutes } from '../../src/http';
 import { startTestApp, type TestApp } from '../support/http';
+import { TEST_DRIVERS } from '../support/db';
 
 /**
  * Random JSON thrown at every endpoint that exists: no answer is a 5xx, and a refused request

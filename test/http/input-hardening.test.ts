@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { TEST_DRIVERS } from '../../src/db';
 import { verifyAuditChain } from '../../src/audit';
 import { startTestApp, type TestApp } from '../support/http';
+import { TEST_DRIVERS } from '../support/db';
 
 /**
  * Issue 11: NUL, unpaired surrogates and bidi controls in any text field, sats past 2^63 and

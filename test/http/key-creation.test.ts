@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { rowsOf, TEST_DRIVERS } from '../../src/db';
+import { rowsOf } from '../../src/db';
 import { systemCaller, type Role } from '../../src/kernel';
 import { startTestApp, type TestApp, type TestKey } from '../support/http';
+import { TEST_DRIVERS } from '../support/db';
 
 /**
  * Who may create an API key for whom (issue 11, finding 1): every caller role × every target,

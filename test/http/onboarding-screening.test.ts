@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_DRIVERS } from '../../src/db';
-import { systemCaller, type Caller } from '../../src/kernel';
-import { leiCheckDigits } from '../../src/registry';
+import { leiCheckDigits, systemCaller, type Caller } from '../../src/kernel';
 import { ComplianceTransferGate } from '../../src/trade';
 import { regtestKey } from '../support/scheme';
 import { startTestApp, type TestApp } from '../support/http';
+import { TEST_DRIVERS } from '../support/db';
 
 /**
  * Issue 11, screening from onboarding. Before: a counterparty named like a listed person was

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { openTestDatabase, TEST_DRIVERS, type Database } from '../../src/db';
+import type { Database } from '../../src/db';
 import { buildApp } from '../../src/http';
 import { newOperatorToken, OPERATOR_ACTOR } from '../../src/http/operator';
 import { listAuditEvents } from '../../src/audit';
 import { loadConfig, ManualClock, SeededRandom, systemCaller } from '../../src/kernel';
 import { composeServices } from '../../src/services';
+import { openTestDatabase, TEST_DRIVERS } from '../support/db';
 
 /**
  * The local operator channel: the token the server writes beside its embedded database stands

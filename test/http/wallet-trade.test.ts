@@ -4,12 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { deriveAddress, LocalKeySigner } from '../../src/bitcoin';
 import { ChainWatcher, Simnet, SimnetChainSource } from '../../src/chain';
-import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../../src/db';
+import { rowsOf, type Database } from '../../src/db';
 import { buildApp } from '../../src/http';
 import { loadConfig, ManualClock, SeededRandom, systemCaller } from '../../src/kernel';
 import { composeServices, type Services } from '../../src/services';
 import { miner, regtest, regtestKey } from '../support/scheme';
 import { testVasp } from '../support/vasp';
+import { openTestDatabase, TEST_DRIVERS } from '../support/db';
 
 /**
  * One wallet per company, the registry's: a wallet registered with POST /v1/wallets (as on the

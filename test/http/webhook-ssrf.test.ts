@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_DRIVERS } from '../../src/db';
 import { verifyAuditChain } from '../../src/audit';
 import { startTestApp, type TestApp } from '../support/http';
+import { TEST_DRIVERS } from '../support/db';
 
 /**
  * Issue 11: `webhookUrl` accepted loopback, link-local and private addresses, and the server then

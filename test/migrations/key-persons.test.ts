@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { rowsOf, TEST_DRIVERS, type Database } from '../../src/db';
+import { rowsOf, type Database } from '../../src/db';
 import { openBefore } from '../support/migrations';
+import { TEST_DRIVERS } from '../support/db';
 
 const FIRST_MIGRATION = '0020_trade_people_and_holds';
 const KEY_MAKER = 'key_01JMAKER000000000000000000';

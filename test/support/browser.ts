@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import axe from 'axe-core';
-import { openTestDatabase, type Database } from '../../src/db';
+import type { Database } from '../../src/db';
 import { buildApp } from '../../src/http';
 import {
   loadConfig,
@@ -14,6 +14,7 @@ import {
   type Role,
 } from '../../src/kernel';
 import { composeServices, type Services } from '../../src/services';
+import { openTestDatabase } from './db';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const WEB_DIST_INDEX = path.join(ROOT, 'web/dist/index.html');

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { openTestDatabase, type Database } from '../../src/db';
+import type { Database } from '../../src/db';
 import { buildApp } from '../../src/http';
 import {
   loadConfig,
@@ -10,6 +10,7 @@ import {
   type Role,
 } from '../../src/kernel';
 import { composeServices, type Services } from '../../src/services';
+import { openTestDatabase } from './db';
 
 // A type alias, not an interface, so that a key passes as `headers` to app.inject.
 export type TestKey = {

@@ -8,7 +8,7 @@ import {
   type ChainSource,
   type WatchedTransaction,
 } from '../../src/chain';
-import { openTestDatabase, type Database } from '../../src/db';
+import type { Database } from '../../src/db';
 import { LedgerService, FixedRateSource, RateService, type AccountBalance } from '../../src/ledger';
 import { ManualClock, SeededRandom, systemCaller, type Caller, type Role } from '../../src/kernel';
 import { createCompliance, registryPartySource, type Compliance } from '../../src/compliance';
@@ -22,6 +22,7 @@ import {
 } from '../../src/trade';
 import { LocalKeySigner } from '../../src/bitcoin';
 import { testVasp } from './vasp';
+import { openTestDatabase } from './db';
 
 /**
  * The scheme the end-to-end trade tests run on: simnet and a real PGlite database, the real

@@ -3,12 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { LocalKeySigner } from '../../src/bitcoin';
 import { ChainWatcher, Simnet, SimnetChainSource } from '../../src/chain';
-import { openTestDatabase, rowsOf, type Database } from '../../src/db';
+import { rowsOf, type Database } from '../../src/db';
 import { buildApp } from '../../src/http';
 import { loadConfig, ManualClock, SeededRandom, systemCaller, type Role } from '../../src/kernel';
 import { composeServices, type Services } from '../../src/services';
 import { miner, regtest, regtestKey } from './scheme';
 import { testVasp } from './vasp';
+import { openTestDatabase } from './db';
 
 /**
  * A scheme with two tenants, A and B, for tenancy and escalation tests: each platform is licensed,

@@ -1,5 +1,6 @@
 import { systemCaller } from '../../src/kernel';
-import { leiCheckDigits, type RegistryService } from '../../src/registry';
+import { leiCheckDigits } from '../../src/kernel';
+import type { RegistryService } from '../../src/registry';
 
 /**
  * The id of a registered foreign VASP named `name` (registered on first use by the supervisor,

@@ -6,11 +6,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError, type AppError } from '../../kernel';
 import { parseHeader } from '../blockfile/block';
 import { BitcoindChainSource, BitcoindRpcClient } from './index';
-import { startRecordedRpcServer, type RecordedRpcServer } from './recorded-server';
+import {
+  startRecordedRpcServer,
+  type RecordedRpcServer,
+} from '../../../test/support/recorded-bitcoind';
 
 /**
  * The Bitcoin Core adapter against a real HTTP JSON-RPC server answering as Core does (see
- * testdata/bitcoin-core-mainnet-413567.json for where the answers come from).
+ * test/vectors/bitcoin/rpc/bitcoin-core-mainnet-413567.json for where the answers come from).
  */
 
 const TIP = '0000000000000000025aff8be8a55df8f89c77296db6198f272d6577325d4069';
@@ -241,7 +244,10 @@ describe('Bitcoin Core JSON-RPC adapter (recorded mainnet node at block 413567)'
     if (index === 0) return source.getRawTransaction(COINBASE_TXID);
     const fixture = JSON.parse(
       readFileSync(
-        path.resolve(import.meta.dirname, 'testdata/bitcoin-core-mainnet-413567.json'),
+        path.resolve(
+          import.meta.dirname,
+          '../../../test/vectors/bitcoin/rpc/bitcoin-core-mainnet-413567.json',
+        ),
         'utf8',
       ),
     ) as { responses: { method: string; params: unknown[] }[] };

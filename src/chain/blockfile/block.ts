@@ -3,6 +3,7 @@ import { AppError, type NetworkName } from '../../kernel';
 import {
   addressFromScript,
   concatBytes,
+  fromReversedHex,
   parseBlock as parseCodecBlock,
   parseTransaction as parseCodecTransaction,
   toReversedHex,
@@ -154,7 +155,7 @@ export function parseBlock(bytes: Uint8Array): ParsedBlock {
 /** The merkle root of txids (display order in, display order out), duplicating an odd last node. */
 export function merkleRoot(txids: readonly string[]): string {
   if (txids.length === 0) return ZERO_HASH;
-  let level = txids.map((txid) => hexToBytes(txid).reverse());
+  let level = txids.map((txid) => fromReversedHex(txid, 'txid'));
   while (level.length > 1) {
     const next: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2) {
@@ -165,12 +166,6 @@ export function merkleRoot(txids: readonly string[]): string {
     level = next;
   }
   return toReversedHex(level[0] as Uint8Array);
-}
-
-function hexToBytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16);
-  return out;
 }
 
 /** The address an output pays, or null when its script type has none (OP_RETURN, bare multisig, P2PK). */

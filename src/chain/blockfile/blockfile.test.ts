@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { isAppError } from '../../kernel';
 import { merkleRoot, parseBlock, splitBlockFile, targetFromBits, workFromBits } from './block';
 import { BlockFileChainSource } from './source';
-import { BTCD_REORG, readBtcdReorgFile } from './btcd-reorg.fixture';
+import { BTCD_REORG, readBtcdReorgFile } from '../../../test/support/btcd-reorg';
 
 const MAINNET_MAGIC = 0xf9beb4d9;
 const mainnet413567 = new Uint8Array(

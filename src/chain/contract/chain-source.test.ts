@@ -1,15 +1,15 @@
-import { openTestDatabase } from '../../db';
 import { ManualClock } from '../../kernel';
 import { splitBlockFile } from '../blockfile/block';
 import { BlockFileChainSource } from '../blockfile/source';
-import { readBtcdReorgFile } from '../blockfile/btcd-reorg.fixture';
+import { readBtcdReorgFile } from '../../../test/support/btcd-reorg';
 import { z } from 'zod';
 import { BitcoindChainSource } from '../bitcoind';
 import { EsploraChainSource } from '../esplora';
 import { Simnet, SimnetChainSource, startSimnetRpcServer } from '../simnet';
 import { startSimnetEsploraServer } from '../simnet/esplora';
-import { fund, p2wpkhOf, signedTx, testKey } from '../simnet/testing';
-import { chainSourceContract } from './chain-source.contract';
+import { fund, p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
+import { chainSourceContract } from '../../../test/support/chain-source-contract';
+import { openTestDatabase } from '../../../test/support/db';
 
 /** Every ChainSource adapter that can run on this machine, through the one contract suite. */
 

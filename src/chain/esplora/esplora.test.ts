@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, type Database } from '../../db';
+import type { Database } from '../../db';
 import { isAppError, loadConfig, ManualClock } from '../../kernel';
 import { parseTransaction } from '../../bitcoin';
-import { UNFUNDED_TX } from '../contract/chain-source.contract';
+import { UNFUNDED_TX } from '../../../test/support/chain-source-contract';
 import { Simnet } from '../simnet';
 import { startSimnetEsploraServer, type SimnetEsploraServer } from '../simnet/esplora';
-import { fund, p2wpkhOf, signedTx, testKey } from '../simnet/testing';
+import { fund, p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
 import {
   EsploraChainSource,
   GENESIS_HASHES,
@@ -16,6 +16,7 @@ import {
   satPerVbToSatPerKvB,
   type EsploraClientOptions,
 } from './index';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * The Esplora adapter's own behaviour, over real HTTP: retries and timeouts against servers

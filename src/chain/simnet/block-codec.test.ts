@@ -1,15 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  findWitnessCommitment,
-  fromHex,
-  merkleRoot,
-  parseBlock,
-  serializeBlock,
-  toDisplayHex,
-  toHex,
-} from './encoding';
+import { fromHex, toReversedHex, toHex } from '../../bitcoin';
+import { findWitnessCommitment, merkleRoot, parseBlock, serializeBlock } from './encoding';
 import { blockSubsidy, difficulty, regtestGenesis, REGTEST } from './consensus';
 
 /**
@@ -34,7 +27,7 @@ describe('regtest genesis (Bitcoin Core chainparams.cpp)', () => {
   test('hashes to 0f9188f1…2206 with merkle root 4a5e1e4b…a33b', () => {
     const genesis = regtestGenesis();
     expect(genesis.hash).toBe('0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206');
-    expect(toDisplayHex(genesis.header.merkleRoot)).toBe(
+    expect(toReversedHex(genesis.header.merkleRoot)).toBe(
       '4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b',
     );
     expect(genesis.size).toBe(285);

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { openTestDatabase, type Database } from '../../db';
+import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
 import { blockSubsidy } from './consensus';
 import { Simnet } from './simnet';
-import { fund, p2wpkhOf, resetSimnet, signedTx, testKey } from './testing';
+import { fund, p2wpkhOf, resetSimnet, signedTx, testKey } from '../../../test/support/simnet';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * Property: under any sequence of payments, mining, invalidations and competing branches,

@@ -1,6 +1,5 @@
+import { fromHex, toReversedHex, concatBytes } from '../../bitcoin';
 import {
-  concat,
-  fromHex,
   headerHash,
   merkleRoot,
   NULL_TXID,
@@ -8,7 +7,6 @@ import {
   parseTx,
   serializeBlock,
   serializeTx,
-  toDisplayHex,
   witnessCommitment,
   witnessMerkleRoot,
   WITNESS_COMMITMENT_HEADER,
@@ -97,14 +95,14 @@ export function regtestGenesis(): Block {
         {
           prevTxidBytes: NULL_TXID,
           vout: 0xffffffff,
-          scriptSig: concat([
+          scriptSig: concatBytes(
             fromHex('04ffff001d0104'),
             pushData(
               new TextEncoder().encode(
                 'The Times 03/Jan/2009 Chancellor on brink of second bailout for banks',
               ),
             ),
-          ]),
+          ),
           sequence: 0xffffffff,
           witness: [],
         },
@@ -112,14 +110,14 @@ export function regtestGenesis(): Block {
       outputs: [
         {
           value: 50n * 100_000_000n,
-          script: concat([
+          script: concatBytes(
             pushData(
               fromHex(
                 '04678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5f',
               ),
             ),
             Uint8Array.of(0xac),
-          ]),
+          ),
         },
       ],
       lockTime: 0,
@@ -156,14 +154,14 @@ export function buildCoinbase(
   const scriptSigParts = [pushNumber(height), Uint8Array.of(OP_0)];
   // An extra nonce keeps competing blocks at one height paying one address distinct.
   if (extraNonce !== 0) scriptSigParts.push(pushNumber(extraNonce));
-  const scriptSig = concat(scriptSigParts);
+  const scriptSig = concatBytes(...scriptSigParts);
   if (withWitness) {
     // The root needs the coinbase only as a placeholder (its wtxid counts as zero).
     const root = merkleRoot([new Uint8Array(32), ...txs.map((tx) => tx.wtxidBytes)]);
     const commitment = witnessCommitment(root, WITNESS_RESERVED_VALUE);
     outputs.push({
       value: 0n,
-      script: concat([Uint8Array.of(OP_RETURN, 0x24), WITNESS_COMMITMENT_HEADER, commitment]),
+      script: concatBytes(Uint8Array.of(OP_RETURN, 0x24), WITNESS_COMMITMENT_HEADER, commitment),
     });
   }
   return parseTx(
@@ -219,7 +217,7 @@ function parseBlockFast(header: BlockHeader, txs: readonly Tx[]): Block {
   const strippedSize = raw.length - txs.reduce((sum, tx) => sum + tx.size - tx.strippedSize, 0);
   return {
     header,
-    hash: toDisplayHex(headerHash(header)),
+    hash: toReversedHex(headerHash(header)),
     txs,
     raw,
     size: raw.length,

@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { AppError } from '../../kernel';
+import { concatBytes, equalBytes, toReversedHex } from '../../bitcoin';
 
 /**
  * Bitcoin consensus serialization of transactions and blocks, written out here (rather than
@@ -9,58 +9,7 @@ import { AppError } from '../../kernel';
  */
 
 export function sha256d(...parts: Uint8Array[]): Uint8Array {
-  return sha256(sha256(parts.length === 1 ? parts[0]! : concat(parts)));
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += HEX[byte];
-  return out;
-}
-
-export function fromHex(text: string, field = 'hex'): Uint8Array {
-  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) {
-    throw new AppError('VALIDATION_FAILED', `${field} must be an even-length hex string`, {
-      issues: [{ field, message: 'not hex' }],
-    });
-  }
-  const out = new Uint8Array(text.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-/** Hashes are displayed byte-reversed (Bitcoin Core's uint256::GetHex). */
-export function toDisplayHex(hash: Uint8Array): string {
-  return toHex(hash.slice().reverse());
-}
-
-export function fromDisplayHex(text: string, field = 'hash'): Uint8Array {
-  if (!/^[0-9a-fA-F]{64}$/.test(text)) {
-    throw new AppError('VALIDATION_FAILED', `${field} must be 64 hex characters, got "${text}"`, {
-      issues: [{ field, message: 'not a 32-byte hex hash' }],
-    });
-  }
-  return fromHex(text, field).reverse();
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return sha256(sha256(parts.length === 1 ? parts[0]! : concatBytes(...parts)));
 }
 
 /** Appends consensus-encoded fields to a growing buffer. */
@@ -296,7 +245,7 @@ function readTx(reader: Reader, data: Uint8Array): Tx {
     const sequence = reader.u32();
     rawInputs.push({
       prevTxidBytes,
-      prevTxid: toDisplayHex(prevTxidBytes),
+      prevTxid: toReversedHex(prevTxidBytes),
       vout,
       scriptSig,
       sequence,
@@ -327,11 +276,11 @@ function readTx(reader: Reader, data: Uint8Array): Tx {
   const end = reader.offset;
   const raw = data.subarray(start, end);
   const stripped = hasWitness
-    ? concat([
+    ? concatBytes(
         data.subarray(start, start + 4),
         data.subarray(inputsStart - countPrefixLength(inputCount), outputsEnd),
         data.subarray(end - 4, end),
-      ])
+      )
     : raw;
   const txidBytes = sha256d(stripped);
   const wtxidBytes = hasWitness ? sha256d(raw) : txidBytes;
@@ -343,8 +292,8 @@ function readTx(reader: Reader, data: Uint8Array): Tx {
     inputs: rawInputs.map((input, i) => ({ ...input, witness: witnesses[i] ?? [] })),
     outputs,
     lockTime,
-    txid: toDisplayHex(txidBytes),
-    wtxid: toDisplayHex(wtxidBytes),
+    txid: toReversedHex(txidBytes),
+    wtxid: toReversedHex(wtxidBytes),
     txidBytes,
     wtxidBytes,
     hasWitness,
@@ -455,7 +404,7 @@ export function parseBlock(data: Uint8Array): Block {
     80 + countPrefixLength(count) + txs.reduce((sum, tx) => sum + tx.strippedSize, 0);
   return {
     header,
-    hash: toDisplayHex(headerHash(data.subarray(0, 80))),
+    hash: toReversedHex(headerHash(data.subarray(0, 80))),
     txs,
     raw: data,
     size: data.length,
@@ -483,7 +432,7 @@ export function merkleRoot(hashes: readonly Uint8Array[]): Uint8Array {
     for (let i = 0; i < level.length; i += 2) {
       const left = level[i]!;
       const right = level[i + 1] ?? left;
-      next.push(sha256d(concat([left, right])));
+      next.push(sha256d(concatBytes(left, right)));
     }
     level = next;
   }
@@ -500,7 +449,7 @@ export function witnessMerkleRoot(txs: readonly Tx[]): Uint8Array {
 
 /** BIP141: commitment = SHA256d(witness root ‖ witness reserved value). */
 export function witnessCommitment(root: Uint8Array, reservedValue: Uint8Array): Uint8Array {
-  return sha256d(concat([root, reservedValue]));
+  return sha256d(concatBytes(root, reservedValue));
 }
 
 /**

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../kernel';
+import { toReversedHex } from '../../bitcoin';
 import { difficulty } from './consensus';
-import { parseTx, serializeHeader, toDisplayHex, type Tx } from './encoding';
+import { parseTx, serializeHeader, type Tx } from './encoding';
 import type { BlockEntry, Simnet } from './simnet';
 
 /**
@@ -120,7 +121,7 @@ function blockJson(simnet: Simnet, entry: BlockEntry): Record<string, unknown> {
     tx_count: entry.block.txs.length,
     size: entry.block.size,
     weight: entry.block.weight,
-    merkle_root: toDisplayHex(header.merkleRoot),
+    merkle_root: toReversedHex(header.merkleRoot),
     previousblockhash: entry.prevHash,
     mediantime: simnet.medianTimePast(entry.hash),
     nonce: header.nonce,

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openTestDatabase, type Database } from '../../db';
+import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
 import { Simnet } from './simnet';
 import { SimnetChainSource } from './source';
-import { fund, p2wpkhOf, signedTx, testKey } from './testing';
+import { fund, p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * A restart resumes the same chain: a new Simnet over the same database has the same tip, the

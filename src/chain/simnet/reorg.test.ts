@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { openTestDatabase, type Database } from '../../db';
+import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
 import { Simnet, type Utxo } from './simnet';
-import { fund, p2wpkhOf, resetSimnet, signedTx, testKey } from './testing';
+import { fund, p2wpkhOf, resetSimnet, signedTx, testKey } from '../../../test/support/simnet';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * Reorganizations of depth 1 to 6, injected both ways Bitcoin Core allows on regtest

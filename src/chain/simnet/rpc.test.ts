@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openTestDatabase, type Database } from '../../db';
+import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
+import { fromHex, toReversedHex } from '../../bitcoin';
 import { Simnet, type Utxo } from './simnet';
 import { descriptorChecksum, startSimnetRpcServer, type SimnetRpcServer } from './rpc';
-import { fromHex, headerHash, toDisplayHex } from './encoding';
-import { p2wpkhOf, signedTx, testKey } from './testing';
+import { headerHash } from './encoding';
+import { p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * The JSON-RPC server, called over real HTTP with fetch. Field lists are those of Bitcoin
@@ -194,7 +196,7 @@ describe('chain methods', () => {
     });
     const hex = await result<string>('getblockheader', [hash, false]);
     expect(hex).toHaveLength(160);
-    expect(toDisplayHex(headerHash(fromHex(hex)))).toBe(hash);
+    expect(toReversedHex(headerHash(fromHex(hex)))).toBe(hash);
     expect(await errorOf('getblockheader', ['00'.repeat(32)])).toMatchObject({
       code: -5,
       message: 'Block not found',

@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { AppError, isAppError } from '../../kernel';
+import { fromHex, toHex } from '../../bitcoin';
 import { difficulty } from './consensus';
-import { fromHex, isCoinbase, parseTx, serializeHeader, toHex, type Tx } from './encoding';
+import { isCoinbase, parseTx, serializeHeader, type Tx } from './encoding';
 import { POLICY, type BlockEntry, type Simnet } from './simnet';
 import { classifyOutput, parseMultisig, scriptToAddress, scriptToAsm } from './script';
 

@@ -1,6 +1,7 @@
 import { Address, OutScript } from '@scure/btc-signer';
 import { AppError, type NetworkName } from '../../kernel';
-import { toHex, Writer } from './encoding';
+import { toHex } from '../../bitcoin';
+import { Writer } from './encoding';
 
 /** Output script templates, named as Bitcoin Core's `scriptPubKey.type` (script/solver.cpp). */
 export type OutputType =

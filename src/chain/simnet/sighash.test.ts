@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SigHash } from '@scure/btc-signer';
-import { openTestDatabase, type Database } from '../../db';
+import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
 import { Simnet, type Utxo } from './simnet';
 import { parseTx } from './encoding';
-import { fund, p2trOf, p2wpkhOf, signedTx, testKey } from './testing';
+import { fund, p2trOf, p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * Every sighash type of BIP143 (P2WPKH) and BIP341 (P2TR key path, including SIGHASH_DEFAULT),

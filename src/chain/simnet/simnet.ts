@@ -1,5 +1,6 @@
 import { AppError, type Clock, type NetworkName } from '../../kernel';
 import type { Database } from '../../db';
+import { equalBytes, toReversedHex, fromReversedHex } from '../../bitcoin';
 import {
   assembleBlock,
   blockSubsidy,
@@ -9,7 +10,6 @@ import {
   REGTEST,
 } from './consensus';
 import {
-  equalBytes,
   findWitnessCommitment,
   headerHash,
   isCoinbase,
@@ -17,8 +17,6 @@ import {
   parseBlock,
   parseTx,
   SerializationError,
-  toDisplayHex,
-  fromDisplayHex,
   witnessCommitment,
   witnessMerkleRoot,
   type Block,
@@ -672,7 +670,7 @@ export class Simnet {
   }
 
   #requireBlock(hash: string): BlockEntry {
-    fromDisplayHex(hash, 'blockhash');
+    fromReversedHex(hash, 'blockhash');
     const entry = this.#blocks.get(hash.toLowerCase());
     if (!entry) throw new AppError('BLOCK_NOT_FOUND', `no simnet block with hash ${hash}`);
     return entry;
@@ -719,7 +717,7 @@ export class Simnet {
     // Strictly increasing times keep every block above its median time past (BIP113).
     const time = Math.max(this.#now(), parent.block.header.time + 1);
     return assembleBlock({
-      prevHash: fromDisplayHex(parent.hash),
+      prevHash: fromReversedHex(parent.hash),
       height,
       time,
       payTo,
@@ -733,7 +731,7 @@ export class Simnet {
   /** Stores a block in the index (checks that need no UTXO set: PoW, merkle roots, coinbase shape). */
   #addBlock(block: Block, status: BlockStatus = 'unchecked', persist = true): BlockEntry {
     if (this.#blocks.has(block.hash)) return this.#blocks.get(block.hash)!;
-    const prevHash = toDisplayHex(block.header.prevHash);
+    const prevHash = toReversedHex(block.header.prevHash);
     const isGenesis = block.hash === REGTEST.genesisHash;
     const parent = isGenesis ? undefined : this.#blocks.get(prevHash);
     if (!isGenesis && !parent)

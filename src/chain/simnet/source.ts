@@ -1,6 +1,6 @@
 import { AppError, type NetworkName } from '../../kernel';
 import type { BlockHeaderInfo, ChainSource, ChainTip, MempoolAcceptResult } from '../source';
-import { fromDisplayHex } from './encoding';
+import { fromReversedHex } from '../../bitcoin';
 import type { Simnet } from './simnet';
 
 /** The ChainSource port over an in-process simnet (same answers as its JSON-RPC server). */
@@ -49,7 +49,7 @@ export class SimnetChainSource implements ChainSource {
 
   getRawTransaction(txid: string): Promise<Uint8Array> {
     return Promise.resolve().then(() => {
-      fromDisplayHex(txid, 'txid');
+      fromReversedHex(txid, 'txid');
       const found = this.simnet.transaction(txid);
       if (!found)
         throw new AppError(
@@ -102,7 +102,7 @@ export class SimnetChainSource implements ChainSource {
   }
 
   #block(hash: string) {
-    fromDisplayHex(hash, 'hash');
+    fromReversedHex(hash, 'hash');
     const entry = this.simnet.block(hash);
     if (!entry) throw new AppError('BLOCK_NOT_FOUND', `no simnet block with hash ${hash}`);
     return entry;

@@ -1,7 +1,8 @@
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concat, equalBytes, sha256d, Writer, type Tx, type TxOutput } from './encoding';
+import { equalBytes, concatBytes } from '../../bitcoin';
+import { sha256d, Writer, type Tx, type TxOutput } from './encoding';
 import { classifyOutput, parseMultisig, witnessProgram } from './script';
 
 /**
@@ -179,7 +180,7 @@ export function taggedHash(tag: string, message: Uint8Array): Uint8Array {
     tagHash = sha256(new TextEncoder().encode(tag));
     TAG_CACHE.set(tag, tagHash);
   }
-  return sha256(concat([tagHash, tagHash, message]));
+  return sha256(concatBytes(tagHash, tagHash, message));
 }
 
 /** BIP66 strict DER (IsValidSignatureEncoding), over the signature with its sighash byte. */
@@ -305,11 +306,11 @@ function verifyInput(tx: Tx, index: number, prevout: TxOutput, cache: SighashCac
       return mandatory('Script failed an OP_EQUALVERIFY operation');
     }
     // BIP143: the scriptCode of P2WPKH is the P2PKH script of the key hash.
-    const scriptCode = concat([
+    const scriptCode = concatBytes(
       Uint8Array.of(0x76, 0xa9, 0x14),
       program.program,
       Uint8Array.of(0x88, 0xac),
-    ]);
+    );
     const result = checkEcdsa(sig, pubkey, (hashType) =>
       cache.v0(index, scriptCode, prevout.value, hashType),
     );

@@ -1,13 +1,20 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDatabase, rowsOf, type Database } from '../../db';
+import { rowsOf, type Database } from '../../db';
 import { isAppError, ManualClock } from '../../kernel';
 import { BitcoindChainSource } from '../bitcoind';
 import { Simnet, startSimnetRpcServer, type SimnetRpcServer } from '../simnet';
-import { p2wpkhOf, testKey } from '../simnet/testing';
+import { p2wpkhOf, testKey } from '../../../test/support/simnet';
 import { ChainWatcher } from './index';
-import { connect, createConsumerTables, disconnect, events, recordingConsumer } from './testing';
+import {
+  connect,
+  createConsumerTables,
+  disconnect,
+  events,
+  recordingConsumer,
+} from '../../../test/support/watcher';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * The production path end to end: watcher → Bitcoin Core adapter → HTTP JSON-RPC → simnet's

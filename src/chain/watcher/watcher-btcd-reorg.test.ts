@@ -1,10 +1,10 @@
 import * as bitcoinjs from 'bitcoinjs-lib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDatabase, TEST_DRIVERS, type Database } from '../../db';
+import type { Database } from '../../db';
 import { AppError, isAppError } from '../../kernel';
 import { splitBlockFile } from '../blockfile/block';
 import { BlockFileChainSource } from '../blockfile/source';
-import { BTCD_REORG, readBtcdReorgFile } from '../blockfile/btcd-reorg.fixture';
+import { BTCD_REORG, readBtcdReorgFile } from '../../../test/support/btcd-reorg';
 import type { ChainSource } from '../source';
 import { ChainWatcher, type ChainConsumer, type WatchedBlock, type WatcherProgress } from './index';
 import {
@@ -15,10 +15,11 @@ import {
   events,
   recordingConsumer,
   withOverrides,
-} from './testing';
+} from '../../../test/support/watcher';
+import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
 
 /**
- * The watcher over btcd's real reorganization blocks (see btcd-reorg.fixture.ts): main chain
+ * The watcher over btcd's real reorganization blocks (see test/support/btcd-reorg.ts): main chain
  * 0–4, then a fork 3A–4A–5A from block 2 that becomes the most-work chain.
  */
 

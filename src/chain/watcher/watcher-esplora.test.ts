@@ -1,12 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDatabase, type Database } from '../../db';
+import type { Database } from '../../db';
 import { isAppError, ManualClock } from '../../kernel';
 import { EsploraChainSource } from '../esplora';
 import { Simnet } from '../simnet';
 import { startSimnetEsploraServer, type SimnetEsploraServer } from '../simnet/esplora';
-import { p2wpkhOf, testKey } from '../simnet/testing';
+import { p2wpkhOf, testKey } from '../../../test/support/simnet';
 import { ChainWatcher } from './index';
-import { connect, createConsumerTables, disconnect, events, recordingConsumer } from './testing';
+import {
+  connect,
+  createConsumerTables,
+  disconnect,
+  events,
+  recordingConsumer,
+} from '../../../test/support/watcher';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * The watcher over the Esplora adapter: real HTTP to simnet's Esplora server. Esplora has no

@@ -1,11 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../db';
 import { ManualClock } from '../../kernel';
 import { Simnet, SimnetChainSource } from '../simnet';
-import { p2wpkhOf, testKey } from '../simnet/testing';
+import { p2wpkhOf, testKey } from '../../../test/support/simnet';
 import { ChainWatcher } from './index';
-import { consumerState, createConsumerTables, events, recordingConsumer } from './testing';
+import {
+  consumerState,
+  createConsumerTables,
+  events,
+  recordingConsumer,
+} from '../../../test/support/watcher';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * Property: whatever sequence of extensions and reorganizations (competing branches,

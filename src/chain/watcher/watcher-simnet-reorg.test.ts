@@ -1,9 +1,9 @@
 import * as bitcoinjs from 'bitcoinjs-lib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDatabase, type Database } from '../../db';
+import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
 import { Simnet, SimnetChainSource } from '../simnet';
-import { fund, p2wpkhOf, signedTx, testKey } from '../simnet/testing';
+import { fund, p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
 import { ChainWatcher } from './index';
 import {
   connect,
@@ -12,7 +12,8 @@ import {
   disconnect,
   events,
   recordingConsumer,
-} from './testing';
+} from '../../../test/support/watcher';
+import { openTestDatabase } from '../../../test/support/db';
 
 /**
  * Reorganizations of depth 1 to 6 on simnet, made the two ways Bitcoin Core allows: a competing

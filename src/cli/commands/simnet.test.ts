@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { expect, test } from 'vitest';
-import { openTestDatabase } from '../../db';
 import { registerSimnetCommands } from './simnet';
+import { openTestDatabase } from '../../../test/support/db';
 
 /** `tradeclear simnet` starts the chain and its JSON-RPC server, auto-mines, and stops cleanly. */
 

@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
 import { ManualClock, SeededRandom, systemCaller } from '../../kernel';
-import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../../db';
+import { rowsOf, type Database } from '../../db';
 import { verifyAuditChain } from '../../audit';
 import { createCompliance, type Compliance } from '../service';
-import { readVector } from '../screening/test-lists';
+import { readVector } from '../../../test/support/screening-lists';
 import { searchExposure, transferNodes } from './store';
 import type { PolicyDecision, TransferFacts } from './types';
+import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
 
 /** Line 7 of the OFAC XBT address list (September 2024). */
 const SANCTIONED = '12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h';

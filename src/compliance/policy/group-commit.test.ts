@@ -8,12 +8,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { AppError, ManualClock, SeededRandom, systemCaller, type Caller } from '../../kernel';
-import { openTestDatabase, rowsOf, TEST_DRIVERS, type Database } from '../../db';
+import { rowsOf, type Database } from '../../db';
 import { listAuditEvents, lockAuditHead, verifyAuditChain } from '../../audit';
 import { createCompliance, type Compliance } from '../service';
-import { readVector } from '../screening/test-lists';
+import { readVector } from '../../../test/support/screening-lists';
 import { legalPersonsPayload } from '../travel-rule/builders';
 import type { PolicyDecision, TransferFacts } from './types';
+import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
 
 /** Line 7 of the OFAC XBT address list (September 2024). */
 const SANCTIONED = '12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h';

@@ -8,12 +8,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
-import { openTestDatabase, TEST_DRIVERS, type Database } from '../../db';
+import type { Database } from '../../db';
 import { compileMonitoring, DEFAULT_MONITORING } from '../monitoring/engine';
 import type { MonitoredTransfer } from '../monitoring/rules';
 import { aggregateWindow, completeWindow, windowKey, type WindowSpec } from '../monitoring/windows';
 import { complianceTransfers } from '../schema';
 import { readBatch } from './store';
+import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-07-01T12:00:00Z');

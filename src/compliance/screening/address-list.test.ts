@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { importAddressList } from './address-list';
 import { AddressIndex, canonicalAddress } from './address-index';
-import { loadOfac, readVector } from './test-lists';
+import { loadOfac, readVector } from '../../../test/support/screening-lists';
 
 const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
 

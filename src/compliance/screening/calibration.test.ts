@@ -14,7 +14,7 @@ import {
   seededRandom,
   unlistedNames,
   withTypos,
-} from './test-lists';
+} from '../../../test/support/screening-lists';
 import { MATCH_THRESHOLD, REVIEW_THRESHOLD } from './thresholds';
 
 describe('threshold calibration on OFAC SDN 2021 + UN 2026', () => {

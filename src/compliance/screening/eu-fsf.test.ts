@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { importEuFsfXml } from './eu-fsf';
 import { normalizeText } from './normalize';
-import { readVector } from './test-lists';
+import { readVector } from '../../../test/support/screening-lists';
 
 describe('EU financial sanctions file (FSF) XML excerpt, 2018', () => {
   const snapshot = importEuFsfXml(readVector('eu-fsf-excerpt-2018.xml'));

@@ -7,7 +7,7 @@ import {
   seededRandom,
   unlistedNames,
   withTypos,
-} from './test-lists';
+} from '../../../test/support/screening-lists';
 import { REVIEW_THRESHOLD } from './thresholds';
 
 describe('ScreeningIndex (blocking + exact scoring) against the full scan', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../kernel';
 import { importOfacSdnCsv, extractDigitalCurrencyAddresses } from './ofac-csv';
-import { ofacFiles } from './test-lists';
+import { ofacFiles } from '../../../test/support/screening-lists';
 
 const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../kernel';
 import { importUnConsolidatedXml } from './un-xml';
-import { readVector } from './test-lists';
+import { readVector } from '../../../test/support/screening-lists';
 
 const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
 

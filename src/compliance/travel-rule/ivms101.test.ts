@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { validateIvms101 } from './ivms101';
-import { isValidLei, leiCheckDigits } from './lei';
+import { isValidLei, leiCheckDigits } from '../../kernel';
 
 interface Vectors {
   valid: Array<{ name: string; payload: unknown }>;

@@ -7,8 +7,7 @@
  * elements are checked afterwards so that every failure names the constraint and the field.
  */
 import { z } from 'zod';
-import { isCountryCode } from './countries';
-import { isValidLei } from './lei';
+import { isCountryCode, isValidLei } from '../../kernel';
 
 /** 5.2.2 NaturalPersonNameTypeCode */
 export const NATURAL_PERSON_NAME_TYPES = ['ALIA', 'BIRT', 'MAID', 'LEGL', 'MISC'] as const;

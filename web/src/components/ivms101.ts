@@ -5,6 +5,10 @@
  * paths, which the forms do not build). Messages are the gate's, so that what the form says at a
  * field is what the gate would have said. Pure: no DOM, no React.
  */
+// The country list and the LEI check are the server's own files (they import nothing that needs
+// Node), so the form and the gate cannot disagree about a code.
+import { isCountryCode } from '../../../src/kernel/countries';
+import { isValidLei } from '../../../src/kernel/lei';
 
 /** 5.2.7 NationalIdentifierTypeCode (a restriction of ISO 20022 TypeOfIdentification4Code). */
 export type NationalIdentifierType =
@@ -75,35 +79,6 @@ export interface Ivms101Issue {
   constraint:
     'schema' | 'C1' | 'C2' | 'C3' | 'C4' | 'C5' | 'C6' | 'C7' | 'C8' | 'C9' | 'C10' | 'C11';
   message: string;
-}
-
-/** ISO 3166-1 alpha-2 codes officially assigned (249), as the gate's C3 check knows them. */
-export const ISO_3166_ALPHA2: ReadonlySet<string> = new Set(
-  (
-    'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ ' +
-    'BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM ' +
-    'DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS ' +
-    'GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN ' +
-    'KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ ' +
-    'MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM ' +
-    'PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV ' +
-    'SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI ' +
-    'VN VU WF WS YE YT ZA ZM ZW'
-  ).split(' '),
-);
-
-/**
- * ISO 17442 LEI: 18 letters or digits and two check digits, ISO 7064 MOD 97-10 (letters count
- * 10–35, the whole number modulo 97 is 1).
- */
-export function isValidLei(value: string): boolean {
-  if (!/^[0-9A-Z]{18}[0-9]{2}$/.test(value)) return false;
-  let remainder = 0;
-  for (const char of value) {
-    const digit = Number.parseInt(char, 36);
-    remainder = digit > 9 ? (remainder * 100 + digit) % 97 : (remainder * 10 + digit) % 97;
-  }
-  return remainder === 1;
 }
 
 /** An ISO 8601 calendar date (YYYY-MM-DD) that exists. */
@@ -233,7 +208,7 @@ function constraintIssues(payload: Ivms101Payload, today: Date): Ivms101Issue[] 
   const issues: Ivms101Issue[] = [];
   const todayIso = today.toISOString().slice(0, 10);
   const country = (value: string, field: string) => {
-    if (value !== 'XX' && !ISO_3166_ALPHA2.has(value))
+    if (value !== 'XX' && !isCountryCode(value))
       issues.push({
         field,
         constraint: 'C3',

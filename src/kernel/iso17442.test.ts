@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isValidLei, leiCheckDigits, parseLei } from './lei';
-import { ISO_3166_1_ALPHA_2, parseCountry } from './countries';
 
 /**
  * Real LEIs as published in GLEIF's LEI search (ISO 17442): their check digits are ISO 7064
@@ -40,6 +39,11 @@ describe('ISO 17442 LEI check digits (ISO 7064 MOD 97-10)', () => {
     }
   });
 
+  it('computes check digits only for an 18-character base of upper-case letters and digits', () => {
+    expect(() => leiCheckDigits('5493001KJTIIGC8Y1')).toThrow(RangeError);
+    expect(() => leiCheckDigits('5493001kjtiigc8y1r')).toThrow(RangeError);
+  });
+
   // MOD 97-10 detects every substitution of a digit by a digit or a letter by a letter (the
   // change is (v' − v)·10^k or (v' − v)·100^k with 0 < |v' − v| < 97, never a multiple of 97).
   // A digit swapped for a letter changes the expanded number's length and is not guaranteed.
@@ -62,25 +66,5 @@ describe('ISO 17442 LEI check digits (ISO 7064 MOD 97-10)', () => {
         },
       ),
     );
-  });
-});
-
-describe('ISO 3166-1 alpha-2', () => {
-  it('holds the 249 officially assigned codes', () => {
-    expect(Object.keys(ISO_3166_1_ALPHA_2)).toHaveLength(249);
-    for (const code of ['DE', 'US', 'PK', 'KP', 'IR', 'SS', 'CW', 'SX', 'BQ', 'AX', 'MK', 'SZ']) {
-      expect(parseCountry(code)).toBe(code);
-    }
-  });
-
-  it.each(['UK', 'EU', 'XK', 'AN', 'YU', 'ZZ', 'de', 'DEU', ''])(
-    'refuses %j with INVALID_COUNTRY',
-    (code) => {
-      expect(() => parseCountry(code)).toThrow(/ISO 3166-1 alpha-2/);
-    },
-  );
-
-  it('suggests the upper-case code for lower-case input', () => {
-    expect(() => parseCountry('de')).toThrow(/did you mean "DE"/);
   });
 });

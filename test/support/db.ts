@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Database } from './database';
+import { openDatabase, type Database } from '../../src/db';
 
 /**
  * Fresh, migrated databases for tests. Every call gives an empty database: an in-memory PGlite,

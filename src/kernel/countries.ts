@@ -1,10 +1,14 @@
-import { AppError } from '../kernel';
+import { AppError } from './errors';
 
 /**
  * ISO 3166-1 alpha-2: the 249 officially assigned codes (ISO 3166 Maintenance Agency, as
  * published on the ISO Online Browsing Platform), with their English short names. Exceptionally
  * or transitionally reserved codes (UK, EU, EZ, UN, XK for Kosovo, …) are not officially
  * assigned and are refused.
+ *
+ * The one list of the project: the registry checks participants' countries with it, the Travel
+ * Rule gate its IVMS101 constraint C3, and the web forms import this file to say at a field what
+ * the gate would say. It imports nothing but ./errors, so the browser bundle can take it.
  */
 export const ISO_3166_1_ALPHA_2 = {
   AD: 'Andorra',

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 /**
  * For tests only: a real HTTP JSON-RPC server that answers like Bitcoin Core from a file of
- * answers (testdata/*.json), with Core's HTTP behaviour: basic auth (401 with an empty body
+ * answers (test/vectors/bitcoin/rpc/*.json), with Core's HTTP behaviour: basic auth (401 with an empty body
  * on bad credentials), HTTP 500 for a JSON-RPC error (404 for an unknown method), 200 for a
  * batch whatever its contents. Tests can also make it misbehave (drop connections, answer 503,
  * stall) to exercise the client's retries and timeouts.
@@ -43,11 +43,11 @@ export interface RecordedRpcServer {
   close(): Promise<void>;
 }
 
-const VECTORS = path.resolve(import.meta.dirname, '../../../test/vectors/bitcoin/blocks');
+const VECTORS = path.resolve(import.meta.dirname, '../vectors/bitcoin/blocks');
 
 export async function startRecordedRpcServer(file: string): Promise<RecordedRpcServer> {
   const recorded = JSON.parse(
-    readFileSync(path.resolve(import.meta.dirname, 'testdata', file), 'utf8'),
+    readFileSync(path.resolve(import.meta.dirname, '../vectors/bitcoin/rpc', file), 'utf8'),
   ) as RecordedFile;
   const expectedAuth = `Basic ${Buffer.from(`${recorded.auth.user}:${recorded.auth.password}`).toString('base64')}`;
   const received: string[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAppError } from '../../kernel';
-import { parseBlock, parseHeader, parseTransaction } from '../blockfile/block';
-import type { ChainSource } from '../source';
+import type { ChainSource } from '../../src/chain';
+import { parseBlock, parseHeader, parseTransaction } from '../../src/chain/blockfile/block';
+import { isAppError } from '../../src/kernel';
 
 /**
  * The one suite every ChainSource adapter passes (simnet, bitcoind over JSON-RPC, esplora over

@@ -1,15 +1,14 @@
-/** Loads the real list files from test/vectors/sanctions for tests and the bench (not exported). */
+/** Loads the real list files from test/vectors/sanctions for the screening tests and benchmarks. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { importOfacSdnCsv } from './ofac-csv';
-import { importUnConsolidatedXml } from './un-xml';
-import type { ListSnapshot } from './types';
+import {
+  importOfacSdnCsv,
+  importUnConsolidatedXml,
+  type ListSnapshot,
+} from '../../src/compliance/screening';
 
-export const SANCTIONS_DIR = path.resolve(import.meta.dirname, '../../../test/vectors/sanctions');
-export const SCREENING_VECTORS_DIR = path.resolve(
-  import.meta.dirname,
-  '../../../test/vectors/screening',
-);
+export const SANCTIONS_DIR = path.resolve(import.meta.dirname, '../vectors/sanctions');
+export const SCREENING_VECTORS_DIR = path.resolve(import.meta.dirname, '../vectors/screening');
 
 export function readVector(relative: string): Uint8Array {
   return new Uint8Array(readFileSync(path.join(SANCTIONS_DIR, relative)));

@@ -2,8 +2,8 @@ import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { p2ms, p2pkh, p2tr, p2wpkh, p2wsh, Transaction } from '@scure/btc-signer';
 import { sql } from 'drizzle-orm';
-import type { Database } from '../../db';
-import type { Simnet, Utxo } from './simnet';
+import type { Simnet, SimnetUtxo as Utxo } from '../../src/chain';
+import type { Database } from '../../src/db';
 
 /**
  * Test and benchmark helpers: deterministic keys, their regtest addresses, and transactions

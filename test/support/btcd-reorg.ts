@@ -10,7 +10,7 @@ import path from 'node:path';
  */
 export const BTCD_REORG_DIR = path.resolve(
   import.meta.dirname,
-  '../../../test/vectors/bitcoin/blocks/btcd-reorg',
+  '../vectors/bitcoin/blocks/btcd-reorg',
 );
 
 export function readBtcdReorgFile(

@@ -1,8 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Database, type Orm } from '../../db';
-import type { ChainSource } from '../source';
-import type { ChainConsumer } from './watcher';
-import type { WatchedBlock } from './block';
+import type { ChainConsumer, ChainSource, WatchedBlock } from '../../src/chain';
+import { rowsOf, type Database, type Orm } from '../../src/db';
 
 /** Test helpers: a consumer that records what it is told, the way a real one writes. */
 
