@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import boundaries from 'eslint-plugin-boundaries';
 
 /**
- * Module boundaries (see DESIGN.md): every folder under src/ is a module whose only public
+ * Module boundaries (see docs/architecture.md): every folder under src/ is a module whose only public
  * surface is its index.ts, and imports go downward only.
  */
 const modules = [
@@ -81,7 +81,7 @@ export default tseslint.config(
         {
           default: 'disallow',
           message:
-            '${file.type} must not import ${dependency.type} (imports go downward only, see DESIGN.md)',
+            '${file.type} must not import ${dependency.type} (imports go downward only, see docs/architecture.md)',
           rules: [
             { from: 'kernel', allow: [] },
             { from: 'db', allow: ['kernel'] },
