@@ -2,8 +2,8 @@ import { mayNotice, withoutDetail } from '../compliance';
 import { seesEverything, type Caller } from '../kernel';
 
 /**
- * Live updates for the web app. An in-process publish/subscribe bus (one machine; DESIGN.md
- * names NATS JetStream for more than one), carried to browsers as server-sent events by
+ * Live updates for the web app. An in-process publish/subscribe bus (one machine; more than one
+ * needs a shared bus, see docs/architecture.md), carried to browsers as server-sent events by
  * `GET /v1/events`.
  */
 export interface LiveEvent {

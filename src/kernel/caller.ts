@@ -1,4 +1,4 @@
-/** The roles of DESIGN.md's "Who uses it" table. */
+/** The roles of the people who use the platform (docs/architecture.md, "Who uses it"). */
 export const ROLES = ['supervisor', 'platform', 'company', 'miner', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -1,7 +1,7 @@
 /**
  * Transaction monitoring rules as data: each rule has a versioned id (`rule.velocity@1`), a zod
  * schema for its configuration and a pure evaluation `(facts, config) → { outcome, score,
- * reason }` (the Tazama pattern, STYLE.md). Gathering the facts is the engine's job, not theirs.
+ * reason }` (the pattern of Tazama's rule processors). Gathering the facts is the engine's job, not theirs.
  * Fiat amounts are bigint minor units; a rule compares only amounts in its own currency.
  */
 import { z } from 'zod';

@@ -1,8 +1,8 @@
 /**
  * The normalized form every sanctions list importer produces. A snapshot is immutable: it names
  * the list it came from and the SHA-256 of the exact bytes imported, so that a screening decision
- * can record which list version it was taken against (see STYLE.md: "a decision records which
- * list snapshot it used").
+ * can record which list version it was taken against (a decision records which list snapshot it
+ * used).
  */
 
 export type ListSource = 'ofac-sdn' | 'un' | 'eu-fsf' | 'address-list';
