@@ -153,7 +153,10 @@ export const decisions = pgTable(
   },
   (t) => [
     index('compliance_decisions_transfer_idx').on(t.transferId),
-    index('compliance_decisions_platform_idx').on(t.platformId, t.decidedAt),
+    // Keyset pages, newest first, for each kind of reader (platform, company, supervisor).
+    index('compliance_decisions_platform_idx').on(t.platformId, t.decidedAt, t.id),
+    index('compliance_decisions_company_page_idx').on(t.companyId, t.decidedAt, t.id),
+    index('compliance_decisions_page_idx').on(t.decidedAt, t.id),
     check('compliance_decisions_outcome', sql`${t.outcome} in ('allow', 'review', 'block')`),
     check(
       'compliance_decisions_review',

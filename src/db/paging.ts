@@ -73,17 +73,21 @@ export function keyset(
   return { after, orderBy: [desc(columns.createdAt), desc(columns.id)], read: limit + 1, limit };
 }
 
-/** The page of `rows` (read with `keyset`'s `read`), mapped, with the cursor of its last row. */
-export function pageOf<R extends Position, T>(
+/**
+ * The page of `rows` (read with `keyset`'s `read`), mapped, with the cursor of its last row.
+ * `at` gives a row's position when its time column is not `createdAt` (e.g. `decidedAt`).
+ */
+export function pageOf<R, T>(
   rows: readonly R[],
   limit: number,
   map: (rows: readonly R[]) => T[],
+  at: (row: R) => Position = (row) => row as Position,
 ): Page<T> {
   const shown = rows.slice(0, limit);
   const last = shown.at(-1);
   return {
     items: map(shown),
-    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(at(last)) : null,
   };
 }
 

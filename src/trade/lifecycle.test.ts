@@ -447,7 +447,9 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
         ).toContain(payout.id);
         expect((await trade.payouts.get(supervisor, payout.id)).hold).toEqual(held.hold);
         // The step's decision is compliance's, kept under the payout's id.
-        const decisions = await compliance.decisions.list(supervisor, { transferId: payout.id });
+        const { items: decisions } = await compliance.decisions.list(supervisor, {
+          transferId: payout.id,
+        });
         expect(decisions.map((d) => d.id)).toContain(held.hold!.decisionId);
         if (companion) {
           // The other payout goes back to be batched again, alone, and is sent.

@@ -778,7 +778,9 @@ describe('every transfer passes the policy gate (no way around screening)', () =
     });
     expect(created).toMatchObject({ status: 'awaitingApproval', gate: { outcome: 'allow' } });
     expect(created.gate.decisionId).toMatch(/^dec/);
-    const stored = await compliance.decisions.list(scheme.supervisor, { transferId: created.id });
+    const { items: stored } = await compliance.decisions.list(scheme.supervisor, {
+      transferId: created.id,
+    });
     expect(stored.map((d) => d.outcome)).toEqual(['allow']);
   });
 });

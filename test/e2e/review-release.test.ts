@@ -236,7 +236,7 @@ async function heldPayout(s: Scheme, desk: Desk) {
   );
   expect(reasons.filter((r) => r.outcome === 'block')).toEqual([]);
   const pending = await desk.call('GET', '/v1/decisions?pendingReview=true', desk.officer);
-  expect((pending.body.decisions as Json[]).map((d) => d.id)).toEqual([decisionId]);
+  expect((pending.body.items as Json[]).map((d) => d.id)).toEqual([decisionId]);
 
   // Held: no officer can approve it, no batch takes it, nothing reaches the chain.
   await expect(s.trade.payouts.approve(s.officerA, payout.id)).rejects.toMatchObject({
@@ -290,9 +290,9 @@ describe('a transfer in review is held, then released or blocked by an officer',
       status: 'awaitingApproval',
       gate: { outcome: 'review', decisionId, resolution: 'allow' },
     });
-    expect(
-      (await d.call('GET', '/v1/decisions?pendingReview=true', d.officer)).body.decisions,
-    ).toEqual([]);
+    expect((await d.call('GET', '/v1/decisions?pendingReview=true', d.officer)).body.items).toEqual(
+      [],
+    );
 
     // Maker-checker: the maker cannot approve; two other officers do.
     await expect(s.trade.payouts.approve(s.maker, payout.id)).rejects.toMatchObject({

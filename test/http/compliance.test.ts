@@ -335,7 +335,7 @@ describe('compliance API', () => {
     blockId = block.decisionId;
 
     const pending = await call('GET', '/v1/decisions?pendingReview=true', supervisor);
-    expect((pending.body.decisions as Array<{ id: string }>).map((d) => d.id)).toEqual([reviewId]);
+    expect((pending.body.items as Array<{ id: string }>).map((d) => d.id)).toEqual([reviewId]);
 
     const releaseBlock = await call('POST', `/v1/decisions/${blockId}/review`, supervisor, {
       outcome: 'allow',
@@ -386,7 +386,7 @@ describe('compliance API', () => {
   it('scopes decisions: the carrying platform sees them, another platform gets 404', async () => {
     expect((await call('GET', `/v1/decisions/${reviewId}`, asA)).status).toBe(200);
     expect((await call('GET', `/v1/decisions/${reviewId}`, asB)).status).toBe(404);
-    expect((await call('GET', '/v1/decisions', asB)).body).toEqual({ decisions: [] });
+    expect((await call('GET', '/v1/decisions', asB)).body).toEqual({ items: [], nextCursor: null });
     expect((await call('GET', `/v1/decisions/${reviewId}`, asCompany)).status).toBe(200);
   });
 

@@ -337,9 +337,9 @@ describe.each(TEST_DRIVERS)('no tipping-off, on %s', (driver) => {
       200,
     );
 
-    const decisions = (await request('GET', '/v1/decisions', company)).json<{
-      decisions: Record<string, unknown>[];
-    }>().decisions;
+    const decisions = (await request('GET', '/v1/decisions?limit=500', company)).json<{
+      items: Record<string, unknown>[];
+    }>().items;
     expect(decisions.length).toBeGreaterThanOrEqual(5);
     for (const d of decisions) {
       expect(d).toMatchObject({
@@ -389,7 +389,11 @@ describe.each(TEST_DRIVERS)('no tipping-off, on %s', (driver) => {
 
   it('shows the platform officer, the supervisor and the auditor every reason', async () => {
     for (const who of [officer, supervisor, auditor]) {
-      const decisions = await t.app.inject({ method: 'GET', url: '/v1/decisions', headers: who });
+      const decisions = await t.app.inject({
+        method: 'GET',
+        url: '/v1/decisions?limit=500',
+        headers: who,
+      });
       const body = decisions.body;
       expect(body).toContain('rule.structuring@1');
       expect(body).toMatch(/under 10000\.00 USD in 72 h \(structuring\) \(score 60\)/);

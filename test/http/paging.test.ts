@@ -31,24 +31,35 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
     t = await openTwoTenants(driver);
     // Copies of B's invoices and payouts, one second apart (fresh ids and addresses), so that the
     // lists hold more than the largest page.
-    for (const [table, prefix] of [
-      ['trade_invoices', 'inv'],
-      ['trade_payouts', 'pay'],
+    for (const [table, prefix, time] of [
+      ['trade_invoices', 'inv', 'created_at'],
+      ['trade_payouts', 'pay', 'created_at'],
+      ['compliance_decisions', 'dec', 'decided_at'],
     ] as const) {
       const unique = table === 'trade_invoices' ? ', address' : '';
       const columns = rowsOf(
         await t.db.orm.execute(
-          sql`select column_name from information_schema.columns where table_name = ${table} and column_name not in ('id', 'created_at'${sql.raw(unique ? ", 'address'" : '')})`,
+          sql`select column_name from information_schema.columns where table_name = ${table} and column_name not in ('id', ${time}${sql.raw(unique ? ", 'address'" : '')})`,
         ),
       ).map((c) => `"${String(c.column_name)}"`);
       const list = columns.join(', ');
+      const source = `select * from ${table} where company_id = '${t.B.companyId}'${table === 'compliance_decisions' ? " and outcome = 'allow'" : ''} limit 1`;
       await t.db.orm.execute(
-        sql.raw(`insert into ${table} (id, created_at${unique}, ${list})
+        sql.raw(`insert into ${table} (id, ${time}${unique}, ${list})
           select '${prefix}_COPY' || lpad(n::text, 20, '0'), timestamptz '2026-06-01T00:00:00Z' + n * interval '1 second'
             ${unique ? `, (array['${ADDRESSES.join("','")}'])[n]` : ''}, ${list}
-          from (select * from ${table} where company_id = '${t.B.companyId}' limit 1) one,
-               generate_series(1, ${COPIES}) n`),
+          from (${source}) one, generate_series(1, ${COPIES}) n`),
       );
+      if (table === 'compliance_decisions') {
+        // One review still waiting for an officer, older than all the copies.
+        await t.db.orm.execute(
+          sql.raw(`insert into ${table} (id, ${time}, ${list})
+            select 'dec_WAITING', timestamptz '2026-01-01T00:00:00Z', ${columns
+              .map((c) => (c === '"outcome"' ? "'review'" : c))
+              .join(', ')}
+            from (${source}) one`),
+        );
+      }
     }
   }, 300_000);
   afterAll(() => t?.close());
@@ -57,7 +68,7 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
     const response = await t.app.inject({ method: 'GET', url: `${route}?${query}`, headers: auth });
     expect(response.statusCode, response.body).toBe(200);
     return response.json<{
-      items: { id: string; createdAt: string }[];
+      items: { id: string; createdAt?: string; decidedAt?: string }[];
       nextCursor: string | null;
     }>();
   };
@@ -76,16 +87,19 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
       expect(got.items.length).toBeLessThanOrEqual(limit ?? 50);
       if (got.nextCursor) expect(got.items).toHaveLength(limit ?? 50);
       ids.push(...got.items.map((i) => i.id));
-      times.push(...got.items.map((i) => i.createdAt));
+      times.push(...got.items.map((i) => i.createdAt ?? i.decidedAt ?? ''));
       cursor = got.nextCursor;
       pages++;
     } while (cursor);
     return { ids, times, pages };
   };
 
-  for (const route of ['/v1/invoices', '/v1/payouts'] as const) {
+  for (const [route, table] of [
+    ['/v1/invoices', 'trade_invoices'],
+    ['/v1/payouts', 'trade_payouts'],
+    ['/v1/decisions', 'compliance_decisions'],
+  ] as const) {
     it(`pages through ${route} past 500 rows: each row once, newest first`, async () => {
-      const table = route === '/v1/invoices' ? 'trade_invoices' : 'trade_payouts';
       const [{ count }] = rowsOf(
         await t.db.orm.execute(
           sql.raw(
@@ -111,6 +125,11 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
       expect(other.ids.filter((id) => id.includes('COPY'))).toEqual([]);
     });
   }
+
+  it('finds a review waiting behind more than 500 newer decisions', async () => {
+    const waiting = await page('/v1/decisions', t.B.officer, 'pendingReview=true&limit=500');
+    expect(waiting.items.map((d) => d.id)).toContain('dec_WAITING');
+  });
 
   it('refuses a limit out of range and a cursor it did not give, changing nothing', async () => {
     for (const query of [

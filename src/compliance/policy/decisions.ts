@@ -2,9 +2,9 @@
  * Stored gate decisions: reading them (scoped to the caller) and an officer's resolution of a
  * review. Only a `review` can be resolved: a block (a sanctions hit among them) stays a block.
  */
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
-import { scopeTo, type Database } from '../../db';
+import { keyset, pageOf, scopeTo, type Database, type Page, type PageRequest } from '../../db';
 import { recordAudit } from '../../audit';
 import { decisions, travelRuleMessages } from '../schema';
 import type { Ivms101Payload } from '../travel-rule/ivms101';
@@ -77,10 +77,16 @@ export class DecisionService {
     return scopeTo(caller, { participant: decisions.companyId, platform: decisions.platformId });
   }
 
+  /** A page of the decisions visible to the caller, newest first (keyset on decided_at, id). */
   async list(
     caller: Caller,
     filter: { outcome?: GateOutcome; pendingReview?: boolean; transferId?: string } = {},
-  ): Promise<DecisionView[]> {
+    page: PageRequest = {},
+  ): Promise<Page<DecisionView>> {
+    const { after, orderBy, read, limit } = keyset(
+      { createdAt: decisions.decidedAt, id: decisions.id },
+      page,
+    );
     const rows = await this.#db.orm
       .select()
       .from(decisions)
@@ -89,13 +95,21 @@ export class DecisionService {
           this.#scope(caller),
           filter.outcome ? eq(decisions.outcome, filter.outcome) : undefined,
           filter.transferId ? eq(decisions.transferId, filter.transferId) : undefined,
+          // In SQL, not after the read: a review waiting beyond the first rows is still found.
+          filter.pendingReview
+            ? and(eq(decisions.outcome, 'review'), isNull(decisions.reviewOutcome))
+            : undefined,
+          after,
         ),
       )
-      .orderBy(desc(decisions.decidedAt))
-      .limit(500);
-    return rows
-      .map(view)
-      .filter((d) => !filter.pendingReview || (d.outcome === 'review' && d.finalOutcome === null));
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(
+      rows,
+      limit,
+      (shown) => shown.map(view),
+      (row) => ({ createdAt: row.decidedAt, id: row.id }),
+    );
   }
 
   async get(caller: Caller, id: string): Promise<DecisionView> {

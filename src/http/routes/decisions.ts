@@ -3,7 +3,7 @@ import { COMPLIANCE_STATUSES, disclose, type DecisionView } from '../../complian
 import type { Caller } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 const decisionSchema = z
   .object({
@@ -61,19 +61,25 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
           outcome: z.enum(['allow', 'review', 'block']).optional(),
           pendingReview: z.enum(['true', 'false']).optional(),
           transferId: z.string().max(100).optional(),
+          ...pageQuery,
         }),
-        response: { 200: z.object({ decisions: z.array(decisionSchema) }), ...commonErrors },
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        response: { 200: pageSchema(decisionSchema), ...commonErrors },
       },
     },
     async (request) => {
       const q = request.query;
       const caller = callerOf(request);
-      const list = await deps.services.compliance.decisions.list(caller, {
-        ...(q.outcome ? { outcome: q.outcome } : {}),
-        ...(q.transferId ? { transferId: q.transferId } : {}),
-        pendingReview: q.pendingReview === 'true',
-      });
-      return { decisions: list.map((d) => present(caller, d)) };
+      const page = await deps.services.compliance.decisions.list(
+        caller,
+        {
+          ...(q.outcome ? { outcome: q.outcome } : {}),
+          ...(q.transferId ? { transferId: q.transferId } : {}),
+          pendingReview: q.pendingReview === 'true',
+        },
+        { limit: q.limit, cursor: q.cursor ?? null },
+      );
+      return { ...page, items: page.items.map((d) => present(caller, d)) };
     },
   );
 

@@ -5159,13 +5159,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Policy gate decisions visible to the caller */
+    /**
+     * Policy gate decisions visible to the caller
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           outcome?: 'allow' | 'review' | 'block';
           pendingReview?: 'true' | 'false';
           transferId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -5180,7 +5187,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              decisions: components['schemas']['Decision'][];
+              items: components['schemas']['Decision'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };

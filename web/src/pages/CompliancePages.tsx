@@ -18,6 +18,7 @@ import {
   Title,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { LoadMore, usePagedList } from '../api/paging';
 import { api, unwrap } from '../api/client';
 import type { components } from '../api/schema';
 import { DataTable, type Column } from '../components/DataTable';
@@ -302,11 +303,10 @@ export function DecisionsPage() {
   const [outcome, setOutcome] = useState<string | null>(null);
   const [selected, setSelected] = useState<Decision | null>(null);
   const query = outcome ? { outcome: outcome as Decision['outcome'] } : {};
-  const decisions = useQuery({
-    queryKey: ['decision', query],
-    queryFn: async () => unwrap(await api.GET('/v1/decisions', { params: { query } })).decisions,
-  });
-  const rows = decisions.data;
+  const decisions = usePagedList(['decision', 'list', query], async (cursor) =>
+    unwrap(await api.GET('/v1/decisions', { params: { query: { ...query, cursor } } })),
+  );
+  const rows = decisions.rows;
   const columns: Column<Decision>[] = [
     {
       key: 'decided',
@@ -332,7 +332,7 @@ export function DecisionsPage() {
   return (
     <Page
       title="Policy decisions"
-      description="Every transfer's gate decision with its reasons, rule versions and list snapshots. Outcome filtered by the server."
+      description="Every transfer's gate decision with its reasons, rule versions and list snapshots. Newest first, a page at a time; outcome filtered by the server."
     >
       <DataTable
         caption="Decisions"
@@ -341,7 +341,7 @@ export function DecisionsPage() {
         rowKey={(d) => d.id}
         loading={decisions.isPending}
         error={decisions.error}
-        onRetry={() => void decisions.refetch()}
+        onRetry={decisions.refetch}
         empty="No decisions."
         csvName="decisions"
         onRowClick={setSelected}
@@ -357,6 +357,7 @@ export function DecisionsPage() {
           />
         }
       />
+      <LoadMore list={decisions} />
       <Modal
         opened={selected !== null}
         onClose={() => setSelected(null)}
