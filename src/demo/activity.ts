@@ -692,7 +692,9 @@ async function readCast(ports: ActivityPorts): Promise<Cast> {
   const byCompany = new Map(companies.map((c) => [c.id, c]));
   const byParty = new Map(parties.map((p) => [p.id, p]));
   const contracts: ContractCast[] = [];
-  for (const c of await trade.contracts.list(READER, { status: 'active' })) {
+  for await (const c of everyItem((page) =>
+    trade.contracts.list(READER, { status: 'active' }, page),
+  )) {
     const company = byCompany.get(c.companyId);
     const party = byParty.get(c.counterpartyId);
     if (!company || !party) continue;

@@ -1,10 +1,19 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit';
-import { scopeTo, type Database, type Orm } from '../db';
+import {
+  keyset,
+  pageOf,
+  scopeTo,
+  type Database,
+  type Orm,
+  type Page,
+  type PageRequest,
+} from '../db';
 import {
   AppError,
   currency as parseCurrency,
   formatMoney,
+  groupBy,
   invalid,
   newId,
   parseMoney,
@@ -222,12 +231,15 @@ export class ContractService {
     return this.#view(orm, caller, id);
   }
 
+  /** A page of the contracts visible to the caller, newest first (keyset on created_at, id). */
   async list(
     caller: Caller,
     filter: { status?: ContractStatus; companyId?: string } = {},
-  ): Promise<ContractView[]> {
+    page: PageRequest = {},
+  ): Promise<Page<ContractView>> {
+    const { after, orderBy, read, limit } = keyset(tradeContracts, page);
     const rows = await this.#db.orm
-      .select({ id: tradeContracts.id })
+      .select()
       .from(tradeContracts)
       .where(
         and(
@@ -237,11 +249,13 @@ export class ContractService {
           }),
           filter.status ? eq(tradeContracts.status, filter.status) : undefined,
           filter.companyId ? eq(tradeContracts.companyId, filter.companyId) : undefined,
+          after,
         ),
       )
-      .orderBy(desc(tradeContracts.createdAt))
-      .limit(500);
-    return Promise.all(rows.map((r) => this.#view(this.#db.orm, caller, r.id)));
+      .orderBy(...orderBy)
+      .limit(read);
+    const views = await this.#views(this.#db.orm, rows.slice(0, limit));
+    return pageOf(rows, limit, () => views);
   }
 
   /** Moves a contract along draft → submitted → approved → active → settled / cancelled / disputed. */
@@ -505,21 +519,35 @@ export class ContractService {
 
   /** In-flight amounts (contract unit): open invoices and payouts not yet settled or cancelled. */
   async #reserved(tx: Orm, contractId: string): Promise<bigint> {
-    const [inv] = await tx
-      .select({ total: sql<string>`coalesce(sum(${tradeInvoices.contractAmount}), 0)` })
+    return (await this.#reservedBy(tx, [contractId])).get(contractId) ?? 0n;
+  }
+
+  /** What open invoices and unfinished payouts reserve of each contract: two queries for all. */
+  async #reservedBy(orm: Orm, contractIds: readonly string[]): Promise<Map<string, bigint>> {
+    const reserved = new Map<string, bigint>();
+    if (contractIds.length === 0) return reserved;
+    const invoices = await orm
+      .select({
+        contractId: tradeInvoices.contractId,
+        total: sql<string>`coalesce(sum(${tradeInvoices.contractAmount}), 0)`,
+      })
       .from(tradeInvoices)
       .where(
         and(
-          eq(tradeInvoices.contractId, contractId),
+          inArray(tradeInvoices.contractId, [...contractIds]),
           inArray(tradeInvoices.status, ['new', 'processing']),
         ),
-      );
-    const [pay] = await tx
-      .select({ total: sql<string>`coalesce(sum(${tradePayouts.contractAmount}), 0)` })
+      )
+      .groupBy(tradeInvoices.contractId);
+    const payouts = await orm
+      .select({
+        contractId: tradePayouts.contractId,
+        total: sql<string>`coalesce(sum(${tradePayouts.contractAmount}), 0)`,
+      })
       .from(tradePayouts)
       .where(
         and(
-          eq(tradePayouts.contractId, contractId),
+          inArray(tradePayouts.contractId, [...contractIds]),
           inArray(tradePayouts.status, [
             'awaitingReview',
             'awaitingApproval',
@@ -529,8 +557,12 @@ export class ContractService {
             'held',
           ]),
         ),
-      );
-    return BigInt(inv?.total ?? '0') + BigInt(pay?.total ?? '0');
+      )
+      .groupBy(tradePayouts.contractId);
+    for (const { contractId, total } of [...invoices, ...payouts]) {
+      reserved.set(contractId, (reserved.get(contractId) ?? 0n) + BigInt(total));
+    }
+    return reserved;
   }
 
   async #view(orm: Orm, caller: Caller, id: string): Promise<ContractView> {
@@ -547,39 +579,58 @@ export class ContractService {
         ),
       );
     if (!row) throw new AppError('CONTRACT_NOT_FOUND', `no contract ${id} visible to you`);
-    const schedule = await orm
-      .select()
-      .from(tradeContractInstalments)
-      .where(eq(tradeContractInstalments.contractId, id))
-      .orderBy(asc(tradeContractInstalments.seq));
-    const reserved = await this.#reserved(orm, id);
-    const total = contractTotal(row);
-    const open = total - row.settledAmount - reserved;
-    return {
-      id: row.id,
-      platformId: row.platformId,
-      companyId: row.companyId,
-      counterpartyId: row.counterpartyId,
-      direction: row.direction === 'import' ? 'import' : 'export',
-      goodsDescription: row.goodsDescription,
-      hsCode: row.hsCode,
-      incoterm: row.incoterm,
-      currency: row.currency,
-      amount: formatMoney({ minor: row.amountMinor, currency: parseCurrency(row.currency) }),
-      pricingMode: row.pricingMode === 'fixedBtc' ? 'fixedBtc' : 'fiat',
-      btcAmountSats: row.btcAmountSats,
-      customsDeclarationRef: row.customsDeclarationRef,
-      status: row.status as ContractStatus,
-      supervisorApproval: row.supervisorApproval as ContractView['supervisorApproval'],
-      unit: contractUnit(row),
-      totalAmount: total,
-      settledAmount: row.settledAmount,
-      reservedAmount: reserved,
-      openAmount: open < 0n ? 0n : open,
-      schedule: schedule.map((s) => ({ seq: s.seq, dueDate: s.dueDate, amount: s.amount })),
-      createdBy: row.createdBy,
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-    };
+    const [view] = await this.#views(orm, [row]);
+    return view!;
   }
+
+  /** The views of contract rows: their schedules and reservations in three queries for all. */
+  async #views(orm: Orm, rows: readonly ContractRow[]): Promise<ContractView[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const schedules = groupBy(
+      await orm
+        .select()
+        .from(tradeContractInstalments)
+        .where(inArray(tradeContractInstalments.contractId, ids))
+        .orderBy(asc(tradeContractInstalments.seq)),
+      (s) => s.contractId,
+    );
+    const reserved = await this.#reservedBy(orm, ids);
+    return rows.map((row) => viewOf(row, schedules.get(row.id) ?? [], reserved.get(row.id) ?? 0n));
+  }
+}
+
+function viewOf(
+  row: ContractRow,
+  schedule: readonly (typeof tradeContractInstalments.$inferSelect)[],
+  reserved: bigint,
+): ContractView {
+  const total = contractTotal(row);
+  const open = total - row.settledAmount - reserved;
+  return {
+    id: row.id,
+    platformId: row.platformId,
+    companyId: row.companyId,
+    counterpartyId: row.counterpartyId,
+    direction: row.direction === 'import' ? 'import' : 'export',
+    goodsDescription: row.goodsDescription,
+    hsCode: row.hsCode,
+    incoterm: row.incoterm,
+    currency: row.currency,
+    amount: formatMoney({ minor: row.amountMinor, currency: parseCurrency(row.currency) }),
+    pricingMode: row.pricingMode === 'fixedBtc' ? 'fixedBtc' : 'fiat',
+    btcAmountSats: row.btcAmountSats,
+    customsDeclarationRef: row.customsDeclarationRef,
+    status: row.status as ContractStatus,
+    supervisorApproval: row.supervisorApproval as ContractView['supervisorApproval'],
+    unit: contractUnit(row),
+    totalAmount: total,
+    settledAmount: row.settledAmount,
+    reservedAmount: reserved,
+    openAmount: open < 0n ? 0n : open,
+    schedule: schedule.map((s) => ({ seq: s.seq, dueDate: s.dueDate, amount: s.amount })),
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
 }

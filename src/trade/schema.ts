@@ -152,8 +152,10 @@ export const tradeContracts = pgTable(
     updatedAt: at('updated_at').notNull(),
   },
   (t) => [
-    index('trade_contracts_company_idx').on(t.companyId),
-    index('trade_contracts_platform_idx').on(t.platformId),
+    // Keyset pages, newest first, for each kind of reader (company, platform, supervisor).
+    index('trade_contracts_company_idx').on(t.companyId, t.createdAt, t.id),
+    index('trade_contracts_platform_idx').on(t.platformId, t.createdAt, t.id),
+    index('trade_contracts_page_idx').on(t.createdAt, t.id),
     check('trade_contracts_hs_code', sql`${t.hsCode} ~ '^[0-9]{6}$'`),
     check('trade_contracts_direction', sql`${t.direction} in ('export', 'import')`),
     check(

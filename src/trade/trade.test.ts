@@ -400,7 +400,9 @@ describe('invoices, external signing and webhooks on simnet', () => {
   });
 
   it('drops a payment whose transaction vanished and reverses the 0-conf settlement it carried', async () => {
-    const [contract] = await trade.contracts.list(company, { status: 'active' });
+    const {
+      items: [contract],
+    } = await trade.contracts.list(company, { status: 'active' });
     const invoice = await trade.invoices.create(company, {
       contractId: contract!.id,
       amount: '500.00',
@@ -532,7 +534,9 @@ describe('invoices, external signing and webhooks on simnet', () => {
     await db.transaction((tx) =>
       local.sealedKeys.store(tx, platformId, new Uint8Array(32).fill(8), 'regtest', 1 << 10),
     );
-    const [contract] = await local.contracts.list(officer, { status: 'active' });
+    const {
+      items: [contract],
+    } = await local.contracts.list(officer, { status: 'active' });
     const payout = await local.payouts.create(officer, {
       contractId: contract!.id,
       amount: '200.00',

@@ -35,6 +35,7 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
       ['trade_invoices', 'inv', 'created_at'],
       ['trade_payouts', 'pay', 'created_at'],
       ['compliance_decisions', 'dec', 'decided_at'],
+      ['trade_contracts', 'ctr', 'created_at'],
     ] as const) {
       const unique = table === 'trade_invoices' ? ', address' : '';
       const columns = rowsOf(
@@ -98,6 +99,7 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
     ['/v1/invoices', 'trade_invoices'],
     ['/v1/payouts', 'trade_payouts'],
     ['/v1/decisions', 'compliance_decisions'],
+    ['/v1/contracts', 'trade_contracts'],
   ] as const) {
     it(`pages through ${route} past 500 rows: each row once, newest first`, async () => {
       const [{ count }] = rowsOf(

@@ -12,9 +12,13 @@ export function registerTradeCommands(program: Command, context: CliContext): vo
     .description('list contracts')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const contracts = await context.withPlatform((platform) =>
-        platform.services.trade.contracts.list(systemCaller('cli')),
-      );
+      const contracts = await context.withPlatform(async (platform) => {
+        const all = [];
+        const { contracts } = platform.services.trade;
+        for await (const c of everyItem((page) => contracts.list(systemCaller('cli'), {}, page)))
+          all.push(c);
+        return all;
+      });
       if (options.json) {
         context.io.stdout(
           JSON.stringify(

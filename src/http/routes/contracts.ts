@@ -10,7 +10,7 @@ import {
 } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
-import { commonErrors, idParam, satsString } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema, satsString } from '../schemas';
 
 /** Trade contracts (draft → submitted → approved → active → settled / cancelled / disputed) and trade settings. */
 
@@ -171,18 +171,20 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
         querystring: z.object({
           status: z.enum(CONTRACT_STATUSES).optional(),
           companyId: z.string().max(64).optional(),
+          ...pageQuery,
         }),
-        response: { 200: z.object({ contracts: z.array(contractSchema) }), ...commonErrors },
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        response: { 200: pageSchema(contractSchema), ...commonErrors },
       },
     },
     async (request) => {
-      const filter = {
-        ...(request.query.status ? { status: request.query.status } : {}),
-        ...(request.query.companyId ? { companyId: request.query.companyId } : {}),
-      };
-      return {
-        contracts: (await trade.contracts.list(callerOf(request), filter)).map(presentContract),
-      };
+      const { status, companyId, limit, cursor } = request.query;
+      const filter = { ...(status ? { status } : {}), ...(companyId ? { companyId } : {}) };
+      const page = await trade.contracts.list(callerOf(request), filter, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...page, items: page.items.map(presentContract) };
     },
   );
 

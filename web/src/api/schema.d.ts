@@ -5913,13 +5913,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Contracts visible to the caller */
+    /**
+     * Contracts visible to the caller
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           status?:
             'draft' | 'submitted' | 'approved' | 'active' | 'settled' | 'cancelled' | 'disputed';
           companyId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -5934,7 +5941,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              contracts: components['schemas']['Contract'][];
+              items: components['schemas']['Contract'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };

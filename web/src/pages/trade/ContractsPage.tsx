@@ -15,6 +15,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
+import { LoadMore, usePagedList } from '../../api/paging';
 import type { paths } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
@@ -25,7 +26,6 @@ import {
   canWrite,
   contractAmount,
   StatusBadge,
-  useContracts,
   useParticipants,
   type Contract,
   type Participant,
@@ -252,7 +252,9 @@ const ACTION_LABEL: Record<ContractAction, string> = {
 export function ContractsPage() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const contracts = useContracts();
+  const contracts = usePagedList(['contract', 'list'], async (cursor) =>
+    unwrap(await api.GET('/v1/contracts', { params: { query: { cursor } } })),
+  );
   const [creating, setCreating] = useState(false);
   // Names for the ids: the caller's visible participants (a company sees its platform's
   // counterparties); an id stays as it is where the name is not visible.
@@ -343,14 +345,15 @@ export function ContractsPage() {
       <DataTable
         caption="Contracts"
         columns={columns}
-        rows={contracts.data}
+        rows={contracts.rows}
         rowKey={(c) => c.id}
         loading={contracts.isPending}
         error={contracts.error}
-        onRetry={() => void contracts.refetch()}
+        onRetry={contracts.refetch}
         empty="No contracts yet."
         csvName="contracts"
       />
+      <LoadMore list={contracts} />
     </Page>
   );
 }

@@ -36,7 +36,7 @@ import {
   ComplianceVerdict,
   VerdictBadge,
   worstVerdict,
-  useContracts,
+  useActiveContracts,
   useParticipants,
 } from './shared';
 import {
@@ -50,7 +50,7 @@ type Invoice = components['schemas']['Invoice'];
 function CreateInvoiceForm() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const contracts = useContracts();
+  const contracts = useActiveContracts();
   const exportable = (contracts.data ?? []).filter(
     (c) => c.direction === 'export' && c.status === 'active',
   );

@@ -34,7 +34,7 @@ import {
   StatusBadge,
   ComplianceVerdict,
   VerdictBadge,
-  useContracts,
+  useActiveContracts,
   useParticipants,
 } from './shared';
 import {
@@ -49,7 +49,7 @@ type Batch = components['schemas']['PayoutBatch'];
 function CreatePayoutForm() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const contracts = useContracts();
+  const contracts = useActiveContracts();
   const importable = (contracts.data ?? []).filter(
     (c) => c.direction === 'import' && c.status === 'active',
   );

@@ -121,10 +121,27 @@ export function useParticipants(kind?: Participant['kind'], enabled = true) {
   });
 }
 
-export function useContracts() {
+/**
+ * The caller's active contracts, every page of them: what the invoice and payout forms pick from
+ * (the contracts table itself reads a page at a time).
+ */
+export function useActiveContracts() {
   return useQuery({
-    queryKey: ['contract'],
-    queryFn: async () => unwrap(await api.GET('/v1/contracts')).contracts,
+    queryKey: ['contract', 'active'],
+    queryFn: async () => {
+      const all: Contract[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = unwrap(
+          await api.GET('/v1/contracts', {
+            params: { query: { status: 'active', limit: 500, cursor } },
+          }),
+        );
+        all.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return all;
+    },
   });
 }
 
