@@ -331,7 +331,7 @@ export function ContractsPage() {
   return (
     <Page
       title="Contracts"
-      description="Foreign-trade contracts: draft → submitted → approved → active. Companies see their own; platform officers their clients'. Filtered and sorted in the browser."
+      description="Foreign-trade contracts: draft → submitted → approved → active. Companies see their own; platform officers their clients'. Newest first, a page at a time; the loaded rows are filtered and sorted in the browser."
       actions={
         mayCreate && (
           <Button onClick={() => setCreating((v) => !v)} variant={creating ? 'default' : 'filled'}>

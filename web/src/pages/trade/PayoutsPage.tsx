@@ -314,7 +314,7 @@ export function PayoutsPage() {
   return (
     <Page
       title="Payouts"
-      description="Payments to suppliers. Each needs its platform's quorum of officers, and the officer who requested it cannot approve it (maker-checker). Filtered and sorted in the browser."
+      description="Payments to suppliers. Each needs its platform's quorum of officers, and the officer who requested it cannot approve it (maker-checker). Newest first, a page at a time; the loaded rows are filtered and sorted in the browser."
     >
       {(user.role === 'company' || user.role === 'platform') && <CreatePayoutForm />}
       {approve.error && <ErrorState error={approve.error} />}
