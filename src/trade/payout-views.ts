@@ -205,13 +205,28 @@ export async function payoutPayload(orm: Orm, id: string): Promise<Record<string
 }
 
 export async function batchView(orm: Orm, row: BatchRow): Promise<BatchView> {
-  const payouts = await orm
-    .select({ id: tradePayouts.id })
-    .from(tradePayouts)
-    .where(eq(tradePayouts.batchId, row.id))
-    .orderBy(asc(tradePayouts.vout));
+  const [view] = await batchViews(orm, [row]);
+  return view!;
+}
+
+/** The views of batch rows, their payouts read in one query for all. */
+async function batchViews(orm: Orm, rows: readonly BatchRow[]): Promise<BatchView[]> {
+  if (rows.length === 0) return [];
+  const payouts = groupBy(
+    await orm
+      .select({ id: tradePayouts.id, batchId: tradePayouts.batchId })
+      .from(tradePayouts)
+      .where(
+        inArray(
+          tradePayouts.batchId,
+          rows.map((r) => r.id),
+        ),
+      )
+      .orderBy(asc(tradePayouts.vout)),
+    (p) => p.batchId,
+  );
   // An abandoned batch's payouts left it (held or queued again): its history is in the audit log.
-  return {
+  return rows.map((row) => ({
     id: row.id,
     platformId: row.platformId,
     status: row.status,
@@ -221,11 +236,11 @@ export async function batchView(orm: Orm, row: BatchRow): Promise<BatchView> {
     feeRateSatPerKvB: row.feeRateSatPerKvB,
     vsize: row.vsize,
     psbt: row.psbt,
-    payoutIds: payouts.map((p) => p.id),
+    payoutIds: (payouts.get(row.id) ?? []).map((p) => p.id),
     confirmedHeight: row.confirmedHeight,
     broadcastAttempts: row.broadcastAttempts,
     lastBroadcastError: row.lastBroadcastError,
-  };
+  }));
 }
 
 const payoutScope = (caller: Caller) =>
@@ -273,12 +288,19 @@ export async function getBatch(orm: Orm, caller: Caller, id: string): Promise<Ba
   return batchView(orm, row);
 }
 
-export async function listBatches(orm: Orm, caller: Caller): Promise<BatchView[]> {
+/** A page of the payout batches visible to the caller, newest first (keyset on created_at, id). */
+export async function listBatches(
+  orm: Orm,
+  caller: Caller,
+  page: PageRequest = {},
+): Promise<Page<BatchView>> {
+  const { after, orderBy, read, limit } = keyset(tradeBatches, page);
   const rows = await orm
     .select()
     .from(tradeBatches)
-    .where(scopeTo(caller, { platform: tradeBatches.platformId }))
-    .orderBy(desc(tradeBatches.createdAt))
-    .limit(200);
-  return Promise.all(rows.map((r) => batchView(orm, r)));
+    .where(and(scopeTo(caller, { platform: tradeBatches.platformId }), after))
+    .orderBy(...orderBy)
+    .limit(read);
+  const views = await batchViews(orm, rows.slice(0, limit));
+  return pageOf(rows, limit, () => views);
 }

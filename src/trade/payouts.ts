@@ -73,8 +73,8 @@ export class PayoutService {
     return getBatch(this.#ctx.ports.db.orm, caller, id);
   }
 
-  listBatches(caller: Caller): Promise<BatchView[]> {
-    return listBatches(this.#ctx.ports.db.orm, caller);
+  listBatches(caller: Caller, page: PageRequest = {}): Promise<Page<BatchView>> {
+    return listBatches(this.#ctx.ports.db.orm, caller, page);
   }
 
   runBatch(

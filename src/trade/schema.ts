@@ -300,6 +300,9 @@ export const tradeBatches = pgTable(
   },
   (t) => [
     uniqueIndex('trade_batches_txid_uq').on(t.txid),
+    // Keyset pages, newest first, for a platform and for the supervisor.
+    index('trade_batches_platform_page_idx').on(t.platformId, t.createdAt, t.id),
+    index('trade_batches_page_idx').on(t.createdAt, t.id),
     check(
       'trade_batches_status',
       sql`${t.status} in ('awaitingSignature', 'signed', 'broadcast', 'confirmed', 'completed', 'abandoned')`,

@@ -246,7 +246,7 @@ async function heldPayout(s: Scheme, desk: Desk) {
   expect(idle.reviews).toEqual({ released: [], cancelled: [] });
   expect(idle.batches).toEqual([]);
   expect(await s.trade.payouts.runBatch(s.maker, s.platformId, { force: true })).toBeNull();
-  expect(await s.trade.payouts.listBatches(s.maker)).toEqual([]);
+  expect((await s.trade.payouts.listBatches(s.maker)).items).toEqual([]);
   expect(s.simnet.mempoolTxids()).toEqual([]);
   const held = await s.trade.payouts.get(s.maker, payout.id);
   expect(held).toMatchObject({ status: 'awaitingReview', batchId: null, txid: null });
@@ -304,7 +304,9 @@ describe('a transfer in review is held, then released or blocked by an officer',
     const run = await s.trade.tick();
     expect(run.failures).toEqual([]);
     expect(run.batches).toHaveLength(1);
-    const [batch] = await s.trade.payouts.listBatches(s.maker);
+    const {
+      items: [batch],
+    } = await s.trade.payouts.listBatches(s.maker);
     expect(batch).toMatchObject({ id: run.batches[0], payoutIds: [payout.id] });
     // One 0.5 BTC input, the payment and change, P2WPKH: 10.5 + 68 + 2 × 31 = 140.5 → 141 vB;
     // at 2 sat/vB the fee is 282 sats.
@@ -407,7 +409,7 @@ describe('a transfer in review is held, then released or blocked by an officer',
 
     // Nothing broadcast, nothing mined to the supplier, nothing posted; the reservation is freed.
     expect(await s.trade.payouts.runBatch(s.maker, s.platformId, { force: true })).toBeNull();
-    expect(await s.trade.payouts.listBatches(s.maker)).toEqual([]);
+    expect((await s.trade.payouts.listBatches(s.maker)).items).toEqual([]);
     expect(s.simnet.mempoolTxids()).toEqual([]);
     await s.mine(1);
     expect(s.simnet.listUnspent(LAGOS.address)).toEqual([]);

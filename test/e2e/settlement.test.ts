@@ -215,7 +215,7 @@ describe('settlement end to end on simnet', () => {
     expect(await restarted.payouts.runBatch(maker, platformId, { force: true })).toBeNull();
     expect(await restarted.payouts.resume()).toEqual([batch.id]); // idempotent
     expect(simnet.mempoolTxids()).toEqual([batch.txid]);
-    expect((await restarted.payouts.listBatches(maker)).length).toBe(1);
+    expect((await restarted.payouts.listBatches(maker)).items.length).toBe(1);
 
     // The batch transaction, decoded independently: the three payments at vouts 0..2 and change.
     const batchTx = bitcoinjs.Transaction.fromBuffer(await source.getRawTransaction(batch.txid!));

@@ -24,11 +24,18 @@ const ADDRESSES = Array.from(
     }).address!,
 );
 
+/** The rows of tenant B in a table: its company's, or its platform's for batches. */
+let ownerOf: (table: string) => string;
+
 describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => {
   let t: TwoTenants;
 
   beforeAll(async () => {
     t = await openTwoTenants(driver);
+    ownerOf = (table) =>
+      table === 'trade_batches'
+        ? `platform_id = '${t.B.platformId}'`
+        : `company_id = '${t.B.companyId}'`;
     // Copies of B's invoices and payouts, one second apart (fresh ids and addresses), so that the
     // lists hold more than the largest page.
     for (const [table, prefix, time] of [
@@ -36,15 +43,18 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
       ['trade_payouts', 'pay', 'created_at'],
       ['compliance_decisions', 'dec', 'decided_at'],
       ['trade_contracts', 'ctr', 'created_at'],
+      ['trade_batches', 'bat', 'created_at'],
     ] as const) {
       const unique = table === 'trade_invoices' ? ', address' : '';
+      // A batch's txids are unique: the copies have none (never signed).
+      const left = table === 'trade_batches' ? ", 'txid', 'confirmed_txid', 'raw_tx'" : '';
       const columns = rowsOf(
         await t.db.orm.execute(
-          sql`select column_name from information_schema.columns where table_name = ${table} and column_name not in ('id', ${time}${sql.raw(unique ? ", 'address'" : '')})`,
+          sql`select column_name from information_schema.columns where table_name = ${table} and column_name not in ('id', ${time}${sql.raw(unique ? ", 'address'" : '')}${sql.raw(left)})`,
         ),
       ).map((c) => `"${String(c.column_name)}"`);
       const list = columns.join(', ');
-      const source = `select * from ${table} where company_id = '${t.B.companyId}'${table === 'compliance_decisions' ? " and outcome = 'allow'" : ''} limit 1`;
+      const source = `select * from ${table} where ${ownerOf(table)}${table === 'compliance_decisions' ? " and outcome = 'allow'" : ''} limit 1`;
       await t.db.orm.execute(
         sql.raw(`insert into ${table} (id, ${time}${unique}, ${list})
           select '${prefix}_COPY' || lpad(n::text, 20, '0'), timestamptz '2026-06-01T00:00:00Z' + n * interval '1 second'
@@ -100,27 +110,30 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
     ['/v1/payouts', 'trade_payouts'],
     ['/v1/decisions', 'compliance_decisions'],
     ['/v1/contracts', 'trade_contracts'],
+    ['/v1/payout-batches', 'trade_batches'],
   ] as const) {
     it(`pages through ${route} past 500 rows: each row once, newest first`, async () => {
       const [{ count }] = rowsOf(
         await t.db.orm.execute(
-          sql.raw(
-            `select count(*)::int as count from ${table} where company_id = '${t.B.companyId}'`,
-          ),
+          sql.raw(`select count(*)::int as count from ${table} where ${ownerOf(table)}`),
         ),
       ) as [{ count: number }];
       expect(count).toBeGreaterThan(500);
-      for (const [auth, limit] of [
+      // Batches are the platform's: its company sees none.
+      const readers = [
         [t.B.officer, 500],
         [t.B.officer, null],
-        [t.B.company, 137],
-      ] as const) {
+        ...(table === 'trade_batches' ? [] : [[t.B.company, 137] as const]),
+      ] as const;
+      for (const [auth, limit] of readers) {
         const { ids, times, pages } = await walk(route, auth, limit);
         expect(new Set(ids).size).toBe(ids.length);
         expect(ids).toHaveLength(count);
         expect(pages).toBe(Math.ceil(count / (limit ?? 50)));
-        const sorted = [...times].sort().reverse();
-        expect(times).toEqual(sorted);
+        // Newest first: by the time shown, and the copies (made one second apart) by their ids.
+        expect(times).toEqual([...times].sort().reverse());
+        const copies = ids.filter((id) => id.includes('COPY'));
+        expect(copies).toEqual([...copies].sort().reverse());
       }
       // Another tenant sees none of them.
       const other = await walk(route, t.A.company, 500);

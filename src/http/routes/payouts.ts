@@ -261,12 +261,18 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['trade'],
         summary: 'Payout batches',
-        response: { 200: z.object({ batches: z.array(batchSchema) }), ...commonErrors },
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object(pageQuery),
+        response: { 200: pageSchema(batchSchema), ...commonErrors },
       },
     },
-    async (request) => ({
-      batches: (await payouts.listBatches(callerOf(request))).map(presentBatch),
-    }),
+    async (request) => {
+      const page = await payouts.listBatches(callerOf(request), {
+        limit: request.query.limit,
+        cursor: request.query.cursor ?? null,
+      });
+      return { ...page, items: page.items.map(presentBatch) };
+    },
   );
 
   app.get(

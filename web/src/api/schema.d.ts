@@ -7691,10 +7691,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Payout batches */
+    /**
+     * Payout batches
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -7708,7 +7716,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              batches: components['schemas']['PayoutBatch'][];
+              items: components['schemas']['PayoutBatch'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };

@@ -163,10 +163,9 @@ function CreatePayoutForm() {
 function BatchesTable() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const batches = useQuery({
-    queryKey: ['payoutBatch'],
-    queryFn: async () => unwrap(await api.GET('/v1/payout-batches')).batches,
-  });
+  const batches = usePagedList(['payoutBatch', 'list'], async (cursor) =>
+    unwrap(await api.GET('/v1/payout-batches', { params: { query: { cursor } } })),
+  );
   const run = useMutation({
     mutationFn: async () =>
       unwrap(await api.POST('/v1/payout-batches', { body: { platformId: platformOf(user) } })),
@@ -223,14 +222,15 @@ function BatchesTable() {
       <DataTable
         caption="Payout batches"
         columns={columns}
-        rows={batches.data}
+        rows={batches.rows}
         rowKey={(b) => b.id}
         loading={batches.isPending}
         error={batches.error}
-        onRetry={() => void batches.refetch()}
+        onRetry={batches.refetch}
         empty="No batches yet."
         csvName="payout-batches"
       />
+      <LoadMore list={batches} />
     </Stack>
   );
 }
