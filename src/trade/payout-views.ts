@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { keyset, pageOf, scopeTo, type Orm, type Page, type PageRequest } from '../db';
 import { AppError, formatBtc, groupBy, type Caller } from '../kernel';
 import type { GateCheck, PayoutStatus } from './lifecycle';
