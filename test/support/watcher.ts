@@ -6,9 +6,10 @@ import { rowsOf, type Database, type Orm } from '../../src/db';
 
 /**
  * A consumer as a real one would be written: every write goes through the watcher's
- * transaction; a block row per connected block (primary key: a repeat fails the transaction);
- * one row per output; an append-only event log with unique (kind, hash), so a repeated event
- * cannot go unnoticed.
+ * transaction; a block row per connected block (primary key: connecting a block that is connected
+ * fails the transaction, and disconnecting one that is not throws); one row per output; an
+ * append-only event log. A block may come back after its disconnect (the branch that replaced it
+ * was itself reorganized away or invalidated): the log then holds its second connect.
  */
 export async function createConsumerTables(db: Database): Promise<void> {
   await db.orm.execute(
@@ -18,7 +19,7 @@ export async function createConsumerTables(db: Database): Promise<void> {
     sql`create table test_outputs (block_hash text not null, txid text not null, vout integer not null, value_sats bigint not null, coinbase boolean not null, primary key (block_hash, txid, vout))`,
   );
   await db.orm.execute(
-    sql`create table test_events (seq serial primary key, kind text not null, hash text not null, height integer not null, unique (kind, hash))`,
+    sql`create table test_events (seq serial primary key, kind text not null, hash text not null, height integer not null)`,
   );
 }
 
@@ -48,7 +49,11 @@ export function recordingConsumer(options: { failOn?: string } = {}): ChainConsu
         sql`insert into test_events (kind, hash, height) values ('disconnect', ${block.hash}, ${block.height})`,
       );
       await tx.execute(sql`delete from test_outputs where block_hash = ${block.hash}`);
-      await tx.execute(sql`delete from test_blocks where hash = ${block.hash}`);
+      const removed = rowsOf(
+        await tx.execute(sql`delete from test_blocks where hash = ${block.hash} returning hash`),
+      );
+      if (removed.length !== 1)
+        throw new Error(`disconnected ${block.hash}, which is not connected`);
     },
   };
 }

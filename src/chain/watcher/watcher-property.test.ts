@@ -95,7 +95,21 @@ describe('chain watcher property (simnet)', () => {
           await db.close();
         }
       }),
-      { numRuns: 5 },
+      {
+        numRuns: 5,
+        // Found by this property: a block reorganized away comes back when the branch that
+        // replaced it is invalidated; it is connected a second time, after its disconnect.
+        examples: [
+          [
+            [
+              { kind: 'fork', depth: 1, extra: 2 },
+              { kind: 'sync' },
+              { kind: 'invalidate', depth: 3, count: 0 },
+              { kind: 'restart' },
+            ],
+          ],
+        ],
+      },
     );
   }, 300_000);
 });
