@@ -1351,6 +1351,17 @@ export class RegistryService {
     return this.#handOut(tx, companyId, CHANGE, purpose);
   }
 
+  /** Locks the companies' wallet rows (by company id, one order for all) until `tx` ends. */
+  async lockWallets(tx: Orm, companyIds: readonly string[]): Promise<void> {
+    if (companyIds.length === 0) return;
+    await tx
+      .select({ id: wallets.id })
+      .from(wallets)
+      .where(inArray(wallets.companyId, [...companyIds]))
+      .orderBy(asc(wallets.companyId))
+      .for('update');
+  }
+
   /**
    * Hands out the next address of `branch` under the wallet row's lock, held until the caller's
    * transaction ends. Callers take it before the audit head (before any audited write, e.g. the

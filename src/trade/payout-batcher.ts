@@ -76,6 +76,9 @@ export async function runBatch(
         sql`update trade_settings set last_batch_at = ${now.toISOString()} where platform_id = ${platformId}`,
       ),
     );
+    // The wallets the change goes back to, locked before the gate records its decisions (which
+    // takes the audit head): the one lock order of every writer, wallet row then audit head.
+    await wallets.lockWallets(tx, [...new Set(waiting.map((p) => p.companyId))].sort());
     // The gate again, at batching: a payout that no longer passes is held, not batched.
     const { failed, passed } = await ctx.checkBatch(tx, caller, waiting, 'batching');
     for (const p of waiting) {

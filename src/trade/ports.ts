@@ -54,6 +54,12 @@ export interface CompanyWallets {
     companyId: string,
     purpose: string | null,
   ): Promise<{ readonly address: string }>;
+  /**
+   * Locks the companies' wallet rows until `tx` ends, in one order (by company id): a writer that
+   * will take addresses after an audited write (a payout batch's change, after the gate) takes
+   * them first, so that every writer locks a wallet before the audit head.
+   */
+  lockWallets(tx: Orm, companyIds: readonly string[]): Promise<void>;
   walletAddressOwners(
     addresses: readonly string[],
     orm?: Orm,
