@@ -1,5 +1,6 @@
-import PDFDocument from 'pdfkit';
-import writeXlsxFile, { type Cell, type Row, type Sheet } from 'write-excel-file/node';
+// The PDF and XLSX writers load when a report is rendered in that format, not when the server
+// starts (pdfkit brings its fonts and their decompressor).
+import type { Cell, Row, Sheet } from 'write-excel-file/node';
 import type { ColumnKind, Report, ReportSection } from './report';
 import { fiatExponent } from './report';
 
@@ -114,6 +115,7 @@ export async function renderXlsx(report: Report): Promise<Buffer> {
     ],
     columns: [{ width: 16 }, { width: 48 }],
   };
+  const { default: writeXlsxFile } = await import('write-excel-file/node');
   return writeXlsxFile([cover, ...report.sections.map(sectionSheet)]).toBuffer();
 }
 
@@ -129,6 +131,7 @@ export async function renderPdf(
   report: Report,
   options: { compress?: boolean } = {},
 ): Promise<Buffer> {
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: 'A4',
     layout: 'landscape',

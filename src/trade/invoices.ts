@@ -1,5 +1,4 @@
 import { and, eq, inArray, isNull, lte, or } from 'drizzle-orm';
-import QRCode from 'qrcode';
 import { Transaction } from '@scure/btc-signer';
 import { recordAudit } from '../audit';
 import { buildPaymentUri } from '../bitcoin';
@@ -464,6 +463,8 @@ export class InvoiceService {
 
   async qrCode(id: string, format: 'png' | 'svg'): Promise<Uint8Array | string> {
     const view = await this.publicView(id);
+    // Loaded on the first pay page's QR code, not at start.
+    const { default: QRCode } = await import('qrcode');
     if (format === 'svg')
       return QRCode.toString(view.paymentUri, {
         type: 'svg',
