@@ -37,29 +37,6 @@ function stampOf(file) {
   return existsSync(full) ? statSync(full).mtimeMs : 0;
 }
 
-/**
- * Our modules have no side effects on import (none is imported for its effect alone), so a module
- * re-exported by an index but not used is left out: `tradeclear --help` then loads no database
- * driver because the CLI's server-file helper imports one function from `db`.
- */
-const pureSources = {
-  name: 'pure-sources',
-  setup(build) {
-    build.onResolve({ filter: /^\./ }, async (args) => {
-      if (args.pluginData?.resolving) return undefined;
-      const resolved = await build.resolve(args.path, {
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        kind: args.kind,
-        pluginData: { resolving: true },
-      });
-      if (resolved.errors.length > 0 || resolved.external) return resolved;
-      const ours = resolved.path.startsWith(path.join(root, 'src') + path.sep);
-      return ours ? { ...resolved, sideEffects: false } : resolved;
-    });
-  },
-};
-
 /** Every dependency except zod and commander, as esbuild external patterns. */
 const EXTERNAL = (() => {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -94,7 +71,6 @@ const SERVER = {
         // commander is CommonJS: its bundled require() of Node's modules needs a real require.
         js: "#!/usr/bin/env node\nimport { createRequire as __tcRequire } from 'node:module';\nconst require = __tcRequire(import.meta.url);",
       },
-      plugins: [pureSources],
     });
   },
 };
