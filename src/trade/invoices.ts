@@ -348,12 +348,18 @@ export class InvoiceService {
    * invalid). Run from tick.
    */
   async applyReviews(tipHeight: number): Promise<string[]> {
-    const changed = await this.#retryLookups(tipHeight);
     const waiting = await this.#db.orm
-      .select({ id: tradeInvoices.id })
+      .select({ id: tradeInvoices.id, gateDecisions: tradeInvoices.gateDecisions })
       .from(tradeInvoices)
       .where(eq(tradeInvoices.gateOutcome, 'review'));
-    for (const { id } of waiting) {
+    const changed = await this.#retryLookups(tipHeight, waiting);
+    // Only invoices with a compliance review still open can have been resolved by an officer.
+    const inReview = waiting.filter((i) =>
+      decisionsOf(i.gateDecisions).some(
+        (d) => d.outcome === 'review' && d.resolution === null && d.decisionId,
+      ),
+    );
+    for (const { id } of inReview) {
       await this.#db.transaction(async (tx) => {
         const [row] = await tx
           .select()
@@ -819,12 +825,11 @@ export class InvoiceService {
    * inputs still not found keep it, with the next attempt later. Lookups run outside any
    * transaction; the decisions are written in one per invoice, on the row as it then is.
    */
-  async #retryLookups(tipHeight: number): Promise<string[]> {
+  async #retryLookups(
+    tipHeight: number,
+    waiting: readonly { id: string; gateDecisions: unknown }[],
+  ): Promise<string[]> {
     const now = this.#clock.now();
-    const waiting = await this.#db.orm
-      .select({ id: tradeInvoices.id, gateDecisions: tradeInvoices.gateDecisions })
-      .from(tradeInvoices)
-      .where(eq(tradeInvoices.gateOutcome, 'review'));
     const retried: string[] = [];
     for (const invoice of waiting) {
       const due = decisionsOf(invoice.gateDecisions).filter(
