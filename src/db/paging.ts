@@ -74,19 +74,20 @@ export function keyset(
 }
 
 /**
- * The page of `rows` (read with `keyset`'s `read`), mapped, with the cursor of its last row.
- * `at` gives a row's position when its time column is not `createdAt` (e.g. `decidedAt`).
+ * The page of `rows` (read with `keyset`'s `read`): its first `limit` rows turned into items by
+ * `view` (in a fixed number of queries for all of them), and the cursor of its last row. `at`
+ * gives a row's position when its time column is not `createdAt` (e.g. `decidedAt`).
  */
-export function pageOf<R, T>(
+export async function pageOf<R, T>(
   rows: readonly R[],
   limit: number,
-  map: (rows: readonly R[]) => T[],
+  view: (rows: readonly R[]) => T[] | Promise<T[]>,
   at: (row: R) => Position = (row) => row as Position,
-): Page<T> {
+): Promise<Page<T>> {
   const shown = rows.slice(0, limit);
   const last = shown.at(-1);
   return {
-    items: map(shown),
+    items: await view(shown),
     nextCursor: rows.length > limit && last !== undefined ? encodeCursor(at(last)) : null,
   };
 }

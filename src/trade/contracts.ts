@@ -254,8 +254,7 @@ export class ContractService {
       )
       .orderBy(...orderBy)
       .limit(read);
-    const views = await this.#views(this.#db.orm, rows.slice(0, limit));
-    return pageOf(rows, limit, () => views);
+    return pageOf(rows, limit, (shown) => this.#views(this.#db.orm, shown));
   }
 
   /** Moves a contract along draft → submitted → approved → active → settled / cancelled / disputed. */

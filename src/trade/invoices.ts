@@ -448,23 +448,22 @@ export class InvoiceService {
       )
       .orderBy(...orderBy)
       .limit(read);
-    const shown = rows.slice(0, limit);
-    const payments =
-      shown.length === 0
-        ? []
-        : await this.#db.orm
-            .select()
-            .from(tradeInvoicePayments)
-            .where(
-              inArray(
-                tradeInvoicePayments.invoiceId,
-                shown.map((r) => r.id),
-              ),
-            );
-    const byInvoice = groupBy(payments, (p) => p.invoiceId);
-    return pageOf(rows, limit, (page) =>
-      page.map((row) => this.#viewOf(row, byInvoice.get(row.id) ?? [])),
-    );
+    return pageOf(rows, limit, async (shown) => {
+      const payments =
+        shown.length === 0
+          ? []
+          : await this.#db.orm
+              .select()
+              .from(tradeInvoicePayments)
+              .where(
+                inArray(
+                  tradeInvoicePayments.invoiceId,
+                  shown.map((r) => r.id),
+                ),
+              );
+      const byInvoice = groupBy(payments, (p) => p.invoiceId);
+      return shown.map((row) => this.#viewOf(row, byInvoice.get(row.id) ?? []));
+    });
   }
 
   async qrCode(id: string, format: 'png' | 'svg'): Promise<Uint8Array | string> {

@@ -275,8 +275,7 @@ export async function listPayouts(
     )
     .orderBy(...orderBy)
     .limit(read);
-  const views = await payoutViews(orm, rows.slice(0, limit));
-  return pageOf(rows, limit, () => views);
+  return pageOf(rows, limit, (shown) => payoutViews(orm, shown));
 }
 
 export async function getBatch(orm: Orm, caller: Caller, id: string): Promise<BatchView> {
@@ -301,6 +300,5 @@ export async function listBatches(
     .where(and(scopeTo(caller, { platform: tradeBatches.platformId }), after))
     .orderBy(...orderBy)
     .limit(read);
-  const views = await batchViews(orm, rows.slice(0, limit));
-  return pageOf(rows, limit, () => views);
+  return pageOf(rows, limit, (shown) => batchViews(orm, shown));
 }
