@@ -10,6 +10,7 @@ import boundaries from 'eslint-plugin-boundaries';
 const modules = [
   'kernel',
   'db',
+  'jobs',
   'bitcoin',
   'chain',
   'access',
@@ -85,6 +86,7 @@ export default tseslint.config(
           rules: [
             { from: 'kernel', allow: [] },
             { from: 'db', allow: ['kernel'] },
+            { from: 'jobs', allow: ['kernel'] },
             { from: 'bitcoin', allow: ['kernel'] },
             { from: 'chain', allow: ['kernel', 'db', 'bitcoin'] },
             { from: 'access', allow: ['kernel', 'db', 'audit'] },

@@ -13,6 +13,13 @@ import {
 import { AppError, systemClock, type Clock, type Config, type Random } from './kernel';
 import { FixedRateSource } from './ledger';
 import { prevoutLookupFromSource } from './mining';
+import {
+  InProcessJobRunner,
+  postgresJobRunner,
+  type JobEvents,
+  type JobRunner,
+  type PeriodicJob,
+} from './jobs';
 import { buildApp } from './http';
 import { composeServices, defaultPorts, type Ports, type Services } from './services';
 
@@ -146,28 +153,91 @@ export async function openWatcher(
 
 export interface Runtime {
   readonly watcher: ChainWatcher;
+  /** Runs the background jobs: in this process, or through PostgreSQL's job queue. */
+  readonly jobs: JobRunner;
+  /** Stops taking jobs, waits for the runs under way here (drain), then stops the watcher. */
   stop(): Promise<void>;
 }
 
+export interface RuntimeOptions {
+  logger?: WatcherLogger;
+  onError?: (where: string, error: unknown) => void;
+  onRun?: JobEvents['onRun'];
+  /** Address simnet's blocks pay when no one else is mining (default: an unspendable burn). */
+  minerAddress?: () => string | Uint8Array;
+  tickMs?: number;
+  extra?: () => Promise<void>;
+  extraIntervalMs?: number;
+  /**
+   * Where the jobs run: `in-process` (the default on the embedded database), or `postgres`
+   * (the default on PostgreSQL: one job queue shared by every server on the database).
+   */
+  jobs?: 'in-process' | 'postgres';
+}
+
 /**
- * Starts the background work of a serving platform: the watcher's polling (blocks and mempool,
- * invoice payments seen in the mempool), simnet's block every SIMNET_BLOCK_INTERVAL_SECONDS, and
- * trade's periodic work (invoice expiry, payout batching and re-broadcast, webhook delivery).
- * `extra` (the demo's trickle of activity) runs every `extraIntervalMs`, or on trade's timer
- * without one. All of it runs one piece at a time; `stop` lets the piece under way finish and
- * drops what was queued behind it.
+ * The background work of a serving platform, as periodic singleton jobs:
+ * - `chain.sync`: the watcher brings the cursor to the chain's tip (blocks, in each block's
+ *   transaction) and announces new mempool transactions (invoice payments seen early);
+ * - `trade.tick`: invoice expiry, payer lookups, payout batching and re-broadcast, confirmations,
+ *   webhook delivery from the outbox;
+ * - `simnet.mine`: simnet's block every SIMNET_BLOCK_INTERVAL_SECONDS;
+ * - `demo.activity`: the demo's trickle of activity (`extra`), on its own period when given one,
+ *   else inside `trade.tick`.
+ */
+export function backgroundJobs(
+  platform: Platform,
+  watcher: ChainWatcher,
+  options: RuntimeOptions = {},
+): PeriodicJob[] {
+  const trade = platform.services.trade;
+  const jobs: PeriodicJob[] = [
+    {
+      name: 'chain.sync',
+      everyMs: 2_000,
+      run: async () => {
+        await watcher.syncOnce();
+        await watcher.syncMempool();
+      },
+    },
+  ];
+  const extra = options.extra;
+  const ownTimer = extra !== undefined && options.extraIntervalMs !== undefined;
+  jobs.push({
+    name: 'trade.tick',
+    everyMs: options.tickMs ?? 10_000,
+    run: async () => {
+      await trade.tick();
+      if (extra && !ownTimer) await extra();
+    },
+  });
+  const interval = platform.config.SIMNET_BLOCK_INTERVAL_SECONDS;
+  const simnet = platform.simnet;
+  if (simnet && interval > 0) {
+    // An OP_RETURN coinbase burns the subsidy when nobody registered mines: no one's coins.
+    const payTo = options.minerAddress ?? (() => new Uint8Array([0x6a]));
+    jobs.push({
+      name: 'simnet.mine',
+      everyMs: interval * 1000,
+      run: async () => {
+        await simnet.mine(1, payTo());
+        await watcher.syncOnce();
+      },
+    });
+  }
+  if (extra && ownTimer && options.extraIntervalMs !== undefined)
+    jobs.push({ name: 'demo.activity', everyMs: options.extraIntervalMs, run: extra });
+  return jobs;
+}
+
+/**
+ * Starts the background work of a serving platform (see `backgroundJobs`) after one sync of the
+ * chain. On the embedded database the jobs run in this process, one at a time; on PostgreSQL
+ * through the job queue, so that several servers on one database do each run once.
  */
 export async function startRuntime(
   platform: Platform,
-  options: {
-    logger?: WatcherLogger;
-    onError?: (where: string, error: unknown) => void;
-    /** Address simnet's blocks pay when no one else is mining (default: an unspendable burn). */
-    minerAddress?: () => string | Uint8Array;
-    tickMs?: number;
-    extra?: () => Promise<void>;
-    extraIntervalMs?: number;
-  } = {},
+  options: RuntimeOptions = {},
 ): Promise<Runtime> {
   const report = options.onError ?? (() => {});
   const watcher = await openWatcher(platform, { pollIntervalMs: 2_000, ...options });
@@ -180,66 +250,27 @@ export async function startRuntime(
       await trade.invoices.mempoolTransaction(wtx, await source.getRawTransaction(wtx.txid), tip);
     })().catch((error: unknown) => report('mempool', error));
   });
-  const offError = watcher.on('error', (error) => report('watcher', error));
   await watcher.syncOnce();
-  watcher.start();
-
-  const timers: NodeJS.Timeout[] = [];
-  let busy = Promise.resolve();
-  let stopping = false;
-  const serial = (where: string, fn: () => Promise<void>) => {
-    busy = busy
-      .then(() => (stopping ? undefined : fn()))
-      .catch((error: unknown) => report(where, error));
+  const url = platform.config.DATABASE_URL;
+  const kind = options.jobs ?? (url && platform.db.kind === 'postgres' ? 'postgres' : 'in-process');
+  const events: JobEvents = {
+    onError: report,
+    ...(options.onRun ? { onRun: options.onRun } : {}),
   };
-  const interval = platform.config.SIMNET_BLOCK_INTERVAL_SECONDS;
-  const simnet = platform.simnet;
-  if (simnet && interval > 0) {
-    // An OP_RETURN coinbase burns the subsidy when nobody registered mines: no one's coins.
-    const payTo = options.minerAddress ?? (() => new Uint8Array([0x6a]));
-    timers.push(
-      setInterval(
-        () =>
-          serial('simnet', async () => {
-            await simnet.mine(1, payTo());
-            await watcher.syncOnce();
-          }),
-        interval * 1000,
-      ),
-    );
+  let jobs: JobRunner;
+  if (kind === 'postgres') {
+    if (!url) throw new AppError('CONFIG_INVALID', 'jobs on PostgreSQL need DATABASE_URL');
+    jobs = await postgresJobRunner({ connectionString: url, ...events });
+  } else {
+    jobs = new InProcessJobRunner(events);
   }
-  const tickMs = options.tickMs ?? 10_000;
-  const extra = options.extra;
-  const ownTimer = extra !== undefined && options.extraIntervalMs !== undefined;
-  timers.push(
-    setInterval(
-      () =>
-        serial('tick', async () => {
-          await trade.tick();
-          if (extra && !ownTimer) await extra();
-        }),
-      tickMs,
-    ),
-  );
-  if (extra && ownTimer) {
-    // At most one queued at a time: a slow action delays the next instead of piling them up.
-    let queued = false;
-    timers.push(
-      setInterval(() => {
-        if (queued) return;
-        queued = true;
-        serial('extra', () => extra().finally(() => (queued = false)));
-      }, options.extraIntervalMs),
-    );
-  }
+  await jobs.start(backgroundJobs(platform, watcher, options));
   return {
     watcher,
+    jobs,
     async stop() {
-      stopping = true;
-      for (const timer of timers) clearInterval(timer);
-      await busy;
+      await jobs.stop();
       offMempool();
-      offError();
       await watcher.stop();
     },
   };
