@@ -20,7 +20,7 @@ import {
   type JobRunner,
   type PeriodicJob,
 } from './jobs';
-import { buildApp } from './http';
+import { buildApp, type ServerMetrics } from './http';
 import { composeServices, defaultPorts, type Ports, type Services } from './services';
 
 /**
@@ -115,7 +115,7 @@ export async function openPlatform(
 
 export async function buildHttpApp(
   platform: Platform,
-  options: { operatorToken?: string } = {},
+  options: { operatorToken?: string; metrics?: ServerMetrics } = {},
 ): Promise<FastifyInstance> {
   return buildApp({ ...platform, services: platform.services, ...options });
 }
@@ -155,6 +155,8 @@ export interface Runtime {
   readonly watcher: ChainWatcher;
   /** Runs the background jobs: in this process, or through PostgreSQL's job queue. */
   readonly jobs: JobRunner;
+  /** Blocks between the chain's tip and the watcher's cursor (null before the first block). */
+  watcherLag(): Promise<number | null>;
   /** Stops taking jobs, waits for the runs under way here (drain), then stops the watcher. */
   stop(): Promise<void>;
 }
@@ -268,6 +270,11 @@ export async function startRuntime(
   return {
     watcher,
     jobs,
+    async watcherLag() {
+      const cursor = await watcher.cursor();
+      if (!cursor || !source) return null;
+      return Math.max(0, (await source.getTip()).height - cursor.height);
+    },
     async stop() {
       await jobs.stop();
       offMempool();

@@ -47,6 +47,8 @@ import { registerLedgerRoutes } from './routes/ledger';
 import { registerWebhooksRoutes } from './routes/webhooks';
 import { registerPayPageRoutes } from './routes/pay-page';
 import { registerWebApp } from './web';
+import { ServerMetrics } from './metrics';
+import { logDestination } from './log-format';
 
 export interface AppDeps {
   db: Database;
@@ -55,6 +57,8 @@ export interface AppDeps {
   services: Services;
   /** The local operator's token (see operator.ts); absent, no operator channel. */
   operatorToken?: string;
+  /** The server's Prometheus figures (`GET /metrics`); a fresh set when absent. */
+  metrics?: ServerMetrics;
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: { write(line: string): void };
 }
@@ -77,8 +81,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: {
       level: deps.config.LOG_LEVEL,
       ...safeLoggerOptions(),
-      ...(deps.logStream ? { stream: deps.logStream } : {}),
+      stream: deps.logStream ?? (await logDestination(deps.config)),
     },
+    // One line per request, at debug, written by the onResponse hook below (not two at info).
+    disableRequestLogging: true,
     genReqId: () => newId('request'),
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -90,6 +96,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerInputChecks(app);
   trackRoutes(app);
   warnAboutDevelopmentSecrets(app, deps.config);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      `${request.method} ${request.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(0)} ms`,
+    );
+  });
+  const metrics = deps.metrics ?? new ServerMetrics();
+  metrics.register(app, deps.config.METRICS_TOKEN);
+  const stopCounting = deps.services.compliance.gate.onDecision((d) => metrics.decided(d));
+  app.addHook('onClose', (_instance, done) => {
+    stopCounting();
+    done();
+  });
 
   await app.register(cookie);
   // Unknown, malformed or expired credentials: 20 a minute from one address, then a lockout
@@ -103,6 +121,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', String(request.id));
+    // Prometheus's scrape carries METRICS_TOKEN, not an API key (see metrics.ts).
+    if (request.url === '/metrics') return;
     failedAuthentication.check(request.ip);
     try {
       await authenticate(request, deps.services, deps.operatorToken);

@@ -71,7 +71,12 @@ export const configSchema = z
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    // pretty: one terse line per entry for a person at a terminal; json: for a log collector.
+    // Unset: pretty on a terminal, json when the output is piped.
+    LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
     RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+    // The bearer token Prometheus scrapes /metrics with; unset, /metrics answers loopback only.
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     SCHEME_NAME: z.string().min(1).default('Tradeclear demo scheme'),
     CHAIN: z.enum(['simnet', 'bitcoind', 'esplora']).default('simnet'),
     NETWORK: z.enum(NETWORK_NAMES).optional(),

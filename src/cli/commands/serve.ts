@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { buildHttpApp, openPlatform, startRuntime } from '../../app';
+import { ServerMetrics } from '../../http';
 import { acquireDataDirLock, type DataDirLock } from '../../db';
 import { newOperatorToken } from '../../http/operator';
 import type { Config } from '../../kernel';
@@ -68,7 +69,11 @@ export function registerServeCommands(program: Command, context: CliContext): vo
     // The local operator channel (src/http/operator.ts): only beside an embedded database, whose
     // lock keeps the CLI from opening it.
     const operatorToken = lock ? newOperatorToken() : undefined;
-    const app = await buildHttpApp(platform, operatorToken ? { operatorToken } : {});
+    const metrics = new ServerMetrics();
+    const app = await buildHttpApp(platform, {
+      metrics,
+      ...(operatorToken ? { operatorToken } : {}),
+    });
     // The demo's trickle of activity (invoices paid, payouts approved and batched, now and then
     // a new contract or an alert), one action every DEMO_ACTIVITY_INTERVAL_MS.
     const activityMs = demo && options.activity !== false ? config.DEMO_ACTIVITY_INTERVAL_MS : 0;
@@ -102,6 +107,7 @@ export function registerServeCommands(program: Command, context: CliContext): vo
     const runtime = await startRuntime(platform, {
       onError: (where, error) =>
         app.log.warn({ where, error: error instanceof Error ? error.message : String(error) }),
+      onRun: (job, ms, ok) => metrics.jobRan(job, ms, ok),
       ...(demo ? { minerAddress: () => demoKey(`miner pool ${turn++ % 6}`).script } : {}),
       ...(activity
         ? {
@@ -111,6 +117,10 @@ export function registerServeCommands(program: Command, context: CliContext): vo
             extraIntervalMs: activityMs,
           }
         : {}),
+    });
+    metrics.attachRuntime({
+      jobs: () => runtime.jobs.depth(),
+      watcherLag: () => runtime.watcherLag(),
     });
     const port = options.port === undefined ? config.PORT : Number(options.port);
     const host = options.host ?? config.HOST;

@@ -206,6 +206,8 @@ export class PolicyGate implements PolicyGatePort {
       : null;
   }
 
+  readonly #observers = new Set<(decision: PolicyDecision) => void>();
+
   get config(): GateConfig {
     return this.#config;
   }
@@ -585,7 +587,18 @@ export class PolicyGate implements PolicyGatePort {
         await recordAuditBatch(tx, this.#clock, audits);
       });
     }
-    return decided.map((d) => d.decision);
+    const decisions = decided.map((d) => d.decision);
+    for (const observe of this.#observers) for (const decision of decisions) observe(decision);
+    return decisions;
+  }
+
+  /**
+   * Calls `observe` with every decision the gate writes (for metrics). Inside a caller's
+   * transaction the decision is observed when written, before that transaction commits.
+   */
+  onDecision(observe: (decision: PolicyDecision) => void): () => void {
+    this.#observers.add(observe);
+    return () => this.#observers.delete(observe);
   }
 
   /**
