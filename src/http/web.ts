@@ -7,7 +7,15 @@ import { packagePath } from '../kernel';
 export const WEB_DIST = packagePath('web', 'dist');
 
 /** Paths the server answers itself; everything else under GET is the single-page web app. */
-const SERVER_PREFIXES = ['/v1/', '/docs', '/openapi.json', '/healthz', '/readyz', '/pay/'];
+const SERVER_PREFIXES = [
+  '/v1/',
+  '/docs',
+  '/openapi.json',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/pay/',
+];
 
 /**
  * Serves the built web application (web/dist) with a single-page-app fallback. When it has not
