@@ -289,6 +289,14 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     expect(await buyer.getByTestId('amount').textContent()).toBe('0.01500000 BTC');
     expect(await buyer.getByRole('status').textContent()).toContain('Waiting for payment');
     await buyer.getByRole('button', { name: 'Copy address' }).waitFor();
+    // The seller by name, the fiat in the browser's locale, a running countdown, a test-network
+    // banner on regtest.
+    expect(await buyer.getByTestId('seller').textContent()).toBeTruthy();
+    expect(await buyer.getByTestId('fiat').textContent()).toBe('$900.00');
+    expect(await buyer.getByTestId('network-banner').textContent()).toContain('regtest');
+    const first = await buyer.getByTestId('countdown').textContent();
+    expect(first).toMatch(/^\d+:\d\d$/);
+    await expect.poll(() => buyer.getByTestId('countdown').textContent()).not.toBe(first);
     expect(await seriousAxeViolations(buyer)).toEqual([]);
     await screenshot(buyer, 'pay-page');
   });

@@ -267,13 +267,49 @@ describe('trade over HTTP', () => {
       status: 'new',
       amountSats: '1500000',
     });
-    expect((await get(`/pay/inv_01J00000000000000000000000`)).statusCode).toBe(404);
+    // The checkout names the seller, warns off mainnet, and says what is still to pay.
+    expect(page.body).toContain('<p class="seller" data-testid="seller">Andes Coffee SA</p>');
+    expect(page.body).toContain('Test network (regtest).');
+    expect(page.body).toContain('rel="icon"');
+    expect((await get(`/pay/${invoice.id}/status`)).json()).toMatchObject({
+      canPay: true,
+      dueSats: '1500000',
+      dueBtc: '0.01500000',
+    });
+    // An unknown or malformed invoice gets a page for people, not the API's JSON.
+    for (const unknown of ['inv_01J00000000000000000000000', 'not-an-invoice']) {
+      const missing = await get(`/pay/${unknown}`);
+      expect(missing.statusCode).toBe(404);
+      expect(missing.headers['content-type']).toContain('text/html');
+      expect(missing.body).toContain('Invoice not found');
+    }
 
     // The invoice's fiat counts against the contract: 30,000 − 900 open.
     expect((await get(`/v1/contracts/${contract.id}`, company)).json()).toMatchObject({
       openAmount: '2910000',
       reservedAmount: '90000',
     });
+    // A described invoice shows its description (escaped); once expired, nothing invites payment.
+    const described = (
+      await post('/v1/invoices', company, {
+        contractId: contract.id,
+        amount: '100.00',
+        description: 'Lot 7 <b>green</b> coffee',
+        validitySeconds: 600,
+      })
+    ).json<{ id: string; address: string }>();
+    const open = await get(`/pay/${described.id}`);
+    expect(open.body).toContain('Lot 7 &lt;b&gt;green&lt;/b&gt; coffee');
+    expect(open.body).toContain('Open in wallet');
+    t.clock.advance(601_000);
+    const late = await get(`/pay/${described.id}`);
+    expect(late.statusCode).toBe(200);
+    for (const gone of ['Open in wallet', described.address, '/qr.svg', 'Copy address'])
+      expect(late.body).not.toContain(gone);
+    expect((await get(`/pay/${described.id}/qr.svg`)).statusCode).toBe(404);
+    expect((await get(`/pay/${described.id}/status`)).json()).toMatchObject({ canPay: false });
+    // The rate desk's rate was set before the clock moved: set it again for what follows.
+    expect((await put('/v1/rates/manual/USD', supervisor, { rate: '60000' })).statusCode).toBe(204);
   });
 
   it('takes payouts through maker-checker approval', async () => {
@@ -370,6 +406,7 @@ describe('trade over HTTP', () => {
       deliveries: { event: string; status: string }[];
     }>();
     expect(log.deliveries.map((d) => d.event).sort()).toEqual([
+      'invoice.created',
       'invoice.created',
       'payout.approved',
       'payout.cancelled',

@@ -8672,7 +8672,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Public live status of an invoice (for the pay page) */
+    /** Public live status of an invoice (for the checkout) */
     get: {
       parameters: {
         query?: never;
@@ -8696,12 +8696,19 @@ export interface paths {
               additionalStatus: string[];
               /** @description false when the invoice cannot be paid (address and URI then empty) */
               payable: boolean;
+              /** @description whether the buyer should pay now: payable, not expired, waiting for its payment or the rest of it */
+              canPay: boolean;
               amountBtc: string;
               amountSats: string;
+              /** @description still to pay, in BTC */
+              dueBtc: string;
+              dueSats: string;
               address: string;
               paymentUri: string;
               fiat: string;
               expiresAt: string;
+              /** @description seconds until expiry by the server's clock */
+              secondsLeft: number;
               seenSats: string;
               confirmedSats: string;
             };

@@ -7,6 +7,7 @@ import {
   Code,
   Group,
   Image,
+  NumberInput,
   Paper,
   Select,
   SimpleGrid,
@@ -57,6 +58,7 @@ function CreateInvoiceForm() {
   const [contractId, setContractId] = useState<string | null>(null);
   const [amount, setAmount] = useState('');
   const [description, setDescription] = useState('');
+  const [validityMinutes, setValidityMinutes] = useState<number | string>(15);
   const contract = exportable.find((c) => c.id === contractId);
   const travelRule = useTravelRuleAttachment({ user, direction: 'inbound', contract });
   const create = useMutation({
@@ -67,6 +69,7 @@ function CreateInvoiceForm() {
             contractId: contractId ?? '',
             amount,
             ...(description ? { description } : {}),
+            validitySeconds: Math.round(Number(validityMinutes) * 60),
             ...travelRule.body(),
           },
         }),
@@ -91,7 +94,7 @@ function CreateInvoiceForm() {
         noValidate
       >
         <Stack gap="sm">
-          <SimpleGrid cols={{ base: 1, md: 4 }}>
+          <SimpleGrid cols={{ base: 1, md: 5 }}>
             <Select
               label="Export contract"
               description="Active export contracts"
@@ -120,6 +123,16 @@ function CreateInvoiceForm() {
               value={description}
               onChange={(e) => setDescription(e.currentTarget.value)}
               error={fieldErrorOf(create.error, 'description')}
+            />
+            <NumberInput
+              label="Payable for"
+              description="Minutes (1 to 10,080)"
+              min={1}
+              max={7 * 24 * 60}
+              allowDecimal={false}
+              value={validityMinutes}
+              onChange={setValidityMinutes}
+              error={fieldErrorOf(create.error, 'validitySeconds')}
             />
             <Group align="flex-end">
               <Button type="submit" loading={create.isPending}>
