@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { base32nopad } from '@scure/base';
-import type { Database, Orm } from '../db';
-import { scopeTo } from '../db';
+import type { Database, Orm, Page, PageRequest } from '../db';
+import { keyset, pageOf, scopeTo } from '../db';
 import {
   AppError,
   cryptoRandom,
@@ -363,13 +363,21 @@ export class KeyService {
     };
   }
 
-  async list(caller: Caller, orm: Orm = this.#db.orm): Promise<ApiKeyView[]> {
-    const rows = await orm
+  /** A page of the API keys visible to the caller, newest first (keyset on created_at, id). */
+  async list(caller: Caller, page: PageRequest = {}): Promise<Page<ApiKeyView>> {
+    const { after, orderBy, read, limit } = keyset(apiKeys, page);
+    const rows = await this.#db.orm
       .select()
       .from(apiKeys)
-      .where(scopeTo(caller, { participant: apiKeys.participantId, platform: apiKeys.platformId }))
-      .orderBy(desc(apiKeys.createdAt));
-    return rows.map(toView);
+      .where(
+        and(
+          scopeTo(caller, { participant: apiKeys.participantId, platform: apiKeys.platformId }),
+          after,
+        ),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(toView));
   }
 
   async get(caller: Caller, id: string, orm: Orm = this.#db.orm): Promise<ApiKeyView> {

@@ -22,7 +22,10 @@ export const apiKeys = pgTable(
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
-    index('api_keys_participant_idx').on(t.participantId),
+    // The keys list, newest first, for each kind of reader (keyset on created_at, id).
+    index('api_keys_participant_page_idx').on(t.participantId, t.createdAt, t.id),
+    index('api_keys_platform_page_idx').on(t.platformId, t.createdAt, t.id),
+    index('api_keys_page_idx').on(t.createdAt, t.id),
     index('api_keys_user_idx').on(t.userId),
     foreignKey({
       name: 'api_keys_person_fk',

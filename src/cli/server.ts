@@ -71,6 +71,23 @@ export async function runningServer(config: Config): Promise<RunningServer | nul
   return server?.pid === holder.pid ? server : null;
 }
 
+/** Every item of a paged list of the running server (`{ items, nextCursor }`), page after page. */
+export async function everyServerItem<T>(server: RunningServer, route: string): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = `limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page: { items: T[]; nextCursor: string | null } = await callServer(
+      server,
+      'GET',
+      `${route}${route.includes('?') ? '&' : '?'}${query}`,
+    );
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
+
 /** One request to the running server as the local operator; its refusals become AppErrors. */
 export async function callServer<T>(
   server: RunningServer,

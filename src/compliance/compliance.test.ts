@@ -322,7 +322,9 @@ describe('compliance on the shared lists', () => {
         expect(d.reasons.map((r) => r.rule)).toContain('rule.structuring@1');
     }
     expect(outcomes).toEqual(['allow', 'allow', 'review']);
-    const [open] = await compliance.cases.list(supervisor, { partyId: 'par_structurer' });
+    const {
+      items: [open],
+    } = await compliance.cases.list(supervisor, { partyId: 'par_structurer' });
     expect(open?.state).toBe('open');
     const id = open?.id ?? '';
     const detail = await compliance.cases.get(supervisor, id);
@@ -392,7 +394,7 @@ describe('compliance on the shared lists', () => {
       wallet.some((h) => h.status === 'listed' && h.subject === `address:${SANCTIONED_XBT}`),
     ).toBe(true);
     expect(await compliance.screening.partyHits(supervisor, 'par_company2')).toEqual([]);
-    const cases = await compliance.cases.list(supervisor, { partyId: 'par_person1' });
+    const { items: cases } = await compliance.cases.list(supervisor, { partyId: 'par_person1' });
     expect(cases).toHaveLength(1);
 
     // A later OFAC publication without entry 25308 (dropped from all three files).

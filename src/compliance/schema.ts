@@ -118,7 +118,10 @@ export const partyHits = pgTable(
       'compliance_party_hits_review',
       sql`${t.review} in ('open', 'false_positive', 'confirmed', 'blocked', 'released')`,
     ),
-    index('compliance_party_hits_platform_idx').on(t.platformId),
+    // The hits list, newest first: all, a platform's, a party's (keyset on listed_at, id).
+    index('compliance_party_hits_platform_page_idx').on(t.platformId, t.listedAt, t.id),
+    index('compliance_party_hits_page_idx').on(t.listedAt, t.id),
+    index('compliance_party_hits_party_page_idx').on(t.partyId, t.listedAt, t.id),
     unique('compliance_party_hits_pair').on(t.partyId, t.subject, t.source, t.listEntryId),
     check('compliance_party_hits_status', sql`${t.status} in ('listed', 'delisted')`),
     check(
@@ -208,6 +211,10 @@ export const cases = pgTable(
     uniqueIndex('compliance_cases_one_open_per_party')
       .on(t.partyId)
       .where(sql`${t.state} <> 'closed'`),
+    // The cases list, newest first: all, by state, by party (keyset on opened_at, id).
+    index('compliance_cases_page_idx').on(t.openedAt, t.id),
+    index('compliance_cases_state_page_idx').on(t.state, t.openedAt, t.id),
+    index('compliance_cases_party_page_idx').on(t.partyId, t.openedAt, t.id),
     check('compliance_cases_state', sql`${t.state} in ('open', 'investigating', 'closed')`),
     check(
       'compliance_cases_outcome',
@@ -244,8 +251,10 @@ export const alerts = pgTable(
   },
   (t) => [
     index('compliance_alerts_case_idx').on(t.caseId),
-    index('compliance_alerts_created_idx').on(t.createdAt),
-    index('compliance_alerts_party_idx').on(t.partyId, t.createdAt),
+    // The alerts list, newest first: all, by party, by severity (keyset on created_at, id).
+    index('compliance_alerts_page_idx').on(t.createdAt, t.id),
+    index('compliance_alerts_party_page_idx').on(t.partyId, t.createdAt, t.id),
+    index('compliance_alerts_severity_page_idx').on(t.severity, t.createdAt, t.id),
     check('compliance_alerts_kind', sql`${t.kind} in ('monitoring', 'screening')`),
     check(
       'compliance_alerts_severity',
@@ -284,7 +293,11 @@ export const travelRuleMessages = pgTable(
     payload: jsonb('payload').notNull(),
     createdAt: at('created_at').notNull(),
   },
-  (t) => [index('compliance_travel_rule_to_idx').on(t.toPlatformId, t.createdAt)],
+  (t) => [
+    // The inbox, newest first: a platform's, all (keyset on created_at, id).
+    index('compliance_travel_rule_to_page_idx').on(t.toPlatformId, t.createdAt, t.id),
+    index('compliance_travel_rule_page_idx').on(t.createdAt, t.id),
+  ],
 );
 
 /**

@@ -44,24 +44,33 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Start PGlite from this data directory dump (tests: a migrated template). */
   loadDataDir?: Blob | File | undefined;
+  /** Called with every query the query builder sends (tests count and explain them). */
+  onQuery?: ((query: string, params: unknown[]) => void) | undefined;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const logger = options.onQuery ? { logQuery: options.onQuery } : undefined;
   return options.url
-    ? openPostgres(options.url, options.poolSize ?? 10)
-    : openPglite(options.dataDir, options.loadDataDir);
+    ? openPostgres(options.url, options.poolSize ?? 10, logger)
+    : openPglite(options.dataDir, options.loadDataDir, logger);
 }
 
 const PGLITE_START_PARAMS: readonly string[] =
   (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams ?? [];
 
-async function openPglite(dataDir = 'memory://', loadDataDir?: Blob | File): Promise<Database> {
+type QueryLogger = { logQuery: (query: string, params: unknown[]) => void } | undefined;
+
+async function openPglite(
+  dataDir = 'memory://',
+  loadDataDir?: Blob | File,
+  logger?: QueryLogger,
+): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   // One process per data directory (see lock.ts); refused here, before PGlite reads a byte.
   const lock = inMemory ? null : acquireDataDirLock(dataDir);
   try {
     if (!inMemory) mkdirSync(dataDir, { recursive: true });
-    return await startPglite(dataDir, loadDataDir, () => lock?.release());
+    return await startPglite(dataDir, loadDataDir, () => lock?.release(), logger);
   } catch (error) {
     lock?.release();
     throw error;
@@ -72,6 +81,7 @@ async function startPglite(
   dataDir: string,
   loadDataDir: Blob | File | undefined,
   unlock: () => void,
+  logger: QueryLogger,
 ): Promise<Database> {
   const client = new PGlite(dataDir, {
     // int8 stays a string, as with node-postgres, so bigint columns round-trip exactly.
@@ -86,7 +96,7 @@ async function startPglite(
   } catch (cause) {
     throw new AppError('NOT_READY', `cannot open the embedded database in "${dataDir}"`, { cause });
   }
-  const orm = drizzlePglite(client) as unknown as Orm;
+  const orm = drizzlePglite(client, logger ? { logger } : {}) as unknown as Orm;
   return {
     kind: 'pglite',
     orm,
@@ -106,11 +116,15 @@ async function startPglite(
   };
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(
+  url: string,
+  poolSize: number,
+  logger?: QueryLogger,
+): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // A pool error on an idle client must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  const orm = drizzlePg(pool) as unknown as Orm;
+  const orm = drizzlePg(pool, logger ? { logger } : {}) as unknown as Orm;
   try {
     await pool.query('select 1');
   } catch (cause) {

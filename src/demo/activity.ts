@@ -1,7 +1,7 @@
 import { like, sql } from 'drizzle-orm';
 import { auditEvents } from '../audit';
 import type { Simnet } from '../chain';
-import { everyItem, type Database } from '../db';
+import { everyItem, type Database, type Page, type PageRequest } from '../db';
 import {
   AppError,
   formatBtc,
@@ -12,7 +12,7 @@ import {
   type Clock,
 } from '../kernel';
 import type { FixedRateSource, LedgerService, RateService } from '../ledger';
-import type { RegistryService } from '../registry';
+import type { ParticipantKind, RegistryService } from '../registry';
 import type { ContractView, TradeService } from '../trade';
 import { counterpartyRole, EXPORT_GOODS, IMPORT_GOODS } from './cast';
 import { isSeeded } from './seed';
@@ -635,13 +635,22 @@ function shuffle<T>(random: SeededRandom, items: readonly T[]): T[] {
   return out;
 }
 
+/** Every item of a paged list, in id order (the lists are newest first). */
+async function everyOf<T extends { id: string }>(
+  list: (page: PageRequest) => Promise<Page<T>>,
+): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of everyItem(list)) all.push(item);
+  return all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 /** The scheme as the activity acts on it, read through the services, in id order. */
 async function readCast(ports: ActivityPorts): Promise<Cast> {
   const { registry, trade } = ports.services;
-  const licences = await registry.listLicences(READER);
-  const platforms: PlatformCast[] = (
-    await registry.listParticipants(READER, { kind: 'platform' })
-  ).map((p) => {
+  const licences = await everyOf((page) => registry.listLicences(READER, {}, page));
+  const participantsOf = (kind: ParticipantKind) =>
+    everyOf((page) => registry.listParticipants(READER, { kind }, page));
+  const platforms: PlatformCast[] = (await participantsOf('platform')).map((p) => {
     const officer = (who: string): Caller => ({
       role: 'platform',
       participantId: p.id,
@@ -661,7 +670,7 @@ async function readCast(ports: ActivityPorts): Promise<Cast> {
   });
   const byPlatform = new Map(platforms.map((p) => [p.id, p]));
   const companies: CompanyCast[] = [];
-  for (const c of await registry.listParticipants(READER, { kind: 'company' })) {
+  for (const c of await participantsOf('company')) {
     const platform = c.platformId ? byPlatform.get(c.platformId) : undefined;
     if (!platform) continue;
     companies.push({
@@ -679,8 +688,10 @@ async function readCast(ports: ActivityPorts): Promise<Cast> {
     });
   }
   const parties: PartyCast[] = [];
-  for (const p of await registry.listParticipants(READER, { kind: 'counterparty' })) {
-    const [address] = await registry.listCounterpartyAddresses(READER, p.id);
+  for (const p of await participantsOf('counterparty')) {
+    const [address] = await everyOf((page) =>
+      registry.listCounterpartyAddresses(READER, p.id, page),
+    );
     parties.push({
       id: p.id,
       platformId: p.platformId,

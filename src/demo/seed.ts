@@ -760,7 +760,9 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
   await replay.mine(miners, 3, HOUR_MS);
 
   // A supervisor takes the first case on: the guided tour follows it.
-  const [firstCase] = await compliance.cases.list(SUPERVISOR);
+  const {
+    items: [firstCase],
+  } = await compliance.cases.list(SUPERVISOR, {}, { limit: 1 });
   if (firstCase) {
     await compliance.cases.update(SUPERVISOR, firstCase.id, {
       assignee: 'supervisor',

@@ -126,7 +126,10 @@ export const miningAttributions = pgTable(
   },
   (t) => [
     uniqueIndex('mining_attributions_output_idx').on(t.blockHash, t.txid, t.vout),
-    index('mining_attributions_miner_idx').on(t.minerId, t.blockTime),
+    // The attributions list, newest block first: all, a miner's, a region's (keyset on block_time, id).
+    index('mining_attributions_miner_page_idx').on(t.minerId, t.blockTime, t.id),
+    index('mining_attributions_region_page_idx').on(t.regionCode, t.blockTime, t.id),
+    index('mining_attributions_page_idx').on(t.blockTime, t.id),
     check('mining_attributions_value_check', sql`${t.valueSats} >= 0`),
   ],
 );
@@ -164,7 +167,11 @@ export const miningViolations = pgTable(
       'mining_violations_status_check',
       sql`${t.status} in ('open', 'linked', 'confirmed', 'dismissed')`,
     ),
-    index('mining_violations_miner_idx').on(t.minerId),
+    // The violations list, newest block first: all, a miner's, by status, a region's.
+    index('mining_violations_miner_page_idx').on(t.minerId, t.blockTime, t.attributionId),
+    index('mining_violations_status_page_idx').on(t.status, t.blockTime, t.attributionId),
+    index('mining_violations_region_page_idx').on(t.regionCode, t.blockTime, t.attributionId),
+    index('mining_violations_page_idx').on(t.blockTime, t.attributionId),
   ],
 );
 

@@ -1,6 +1,16 @@
 import { and, asc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { parseAddress, parseTransaction, toHex } from '../bitcoin';
-import { scopeTo, sqlState, UNIQUE_VIOLATION, type Database, type Orm } from '../db';
+import {
+  keyset,
+  pageOf,
+  scopeTo,
+  sqlState,
+  UNIQUE_VIOLATION,
+  type Database,
+  type Orm,
+  type Page,
+  type PageRequest,
+} from '../db';
 import { recordAudit } from '../audit';
 import {
   addMoney,
@@ -858,38 +868,74 @@ export class MiningService {
     }
   }
 
+  /** A page of the attributions visible to the caller, newest block first (keyset on block_time, id). */
   async listAttributions(
     caller: Caller,
-    filter: { minerId?: string | undefined } = {},
-  ): Promise<AttributionView[]> {
+    filter: { minerId?: string | undefined; regionCode?: string | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<AttributionView>> {
+    const { after, orderBy, read, limit } = keyset(
+      { createdAt: miningAttributions.blockTime, id: miningAttributions.id },
+      page,
+    );
     const rows = await this.#db.orm
       .select()
       .from(miningAttributions)
       .where(
         and(
           filter.minerId ? eq(miningAttributions.minerId, filter.minerId) : undefined,
+          filter.regionCode ? eq(miningAttributions.regionCode, filter.regionCode) : undefined,
           scopeTo(caller, { participant: miningAttributions.minerId }),
+          after,
         ),
       )
-      .orderBy(asc(miningAttributions.height), asc(miningAttributions.vout));
-    return rows.map(attributionView);
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(
+      rows,
+      limit,
+      (shown) => shown.map(attributionView),
+      (row) => ({ createdAt: row.blockTime, id: row.id }),
+    );
   }
 
+  /**
+   * A page of the ban violations visible to the caller, newest block first (keyset on block_time,
+   * attribution id).
+   */
   async listViolations(
     caller: Caller,
-    filter: { status?: ViolationStatus | undefined } = {},
-  ): Promise<ViolationView[]> {
+    filter: {
+      status?: ViolationStatus | undefined;
+      minerId?: string | undefined;
+      regionCode?: string | undefined;
+    } = {},
+    page: PageRequest = {},
+  ): Promise<Page<ViolationView>> {
+    const { after, orderBy, read, limit } = keyset(
+      { createdAt: miningViolations.blockTime, id: miningViolations.attributionId },
+      page,
+    );
     const rows = await this.#db.orm
       .select()
       .from(miningViolations)
       .where(
         and(
           filter.status ? eq(miningViolations.status, filter.status) : undefined,
+          filter.minerId ? eq(miningViolations.minerId, filter.minerId) : undefined,
+          filter.regionCode ? eq(miningViolations.regionCode, filter.regionCode) : undefined,
           scopeTo(caller, { participant: miningViolations.minerId }),
+          after,
         ),
       )
-      .orderBy(asc(miningViolations.height));
-    return rows.map(violationView);
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(
+      rows,
+      limit,
+      (shown) => shown.map(violationView),
+      (row) => ({ createdAt: row.blockTime, id: row.attributionId }),
+    );
   }
 
   /** The supervisor (or compliance, with the alert it opened) moves a violation along. */

@@ -101,7 +101,7 @@ async function refused(input: { address: string; message: string; signature: str
       (e: unknown) => e,
     );
   expect(error).toMatchObject({ code: 'OWNERSHIP_PROOF_INVALID' });
-  expect(await registry.listCounterpartyAddresses(supervisor, counterpartyId)).toEqual([]);
+  expect((await registry.listCounterpartyAddresses(supervisor, counterpartyId)).items).toEqual([]);
   return error as { message: string; issues: { field: string }[] };
 }
 
@@ -191,6 +191,8 @@ describe('BIP322 ownership proofs for self-hosted counterparty addresses', () =>
     ).rejects.toMatchObject({
       code: expect.stringMatching(/OWNERSHIP_PROOF_INVALID|INVALID_ADDRESS/) as unknown,
     });
-    expect(await registry.listCounterpartyAddresses(supervisor, counterpartyId)).toEqual([]);
+    expect((await registry.listCounterpartyAddresses(supervisor, counterpartyId)).items).toEqual(
+      [],
+    );
   });
 });

@@ -64,7 +64,10 @@ export const participants = pgTable(
       foreignColumns: [t.id],
       name: 'participants_platform_fk',
     }),
-    index('participants_platform_idx').on(t.platformId),
+    // The participants list, newest first: all, a platform's, of a kind (keyset on created_at, id).
+    index('participants_platform_page_idx').on(t.platformId, t.createdAt, t.id),
+    index('participants_kind_page_idx').on(t.kind, t.createdAt, t.id),
+    index('participants_page_idx').on(t.createdAt, t.id),
     uniqueIndex('participants_lei_kind_idx').on(t.lei, t.kind),
   ],
 );
@@ -106,7 +109,9 @@ export const licences = pgTable(
       sql`${t.status} in ('active', 'suspended', 'revoked', 'expired')`,
     ),
     check('licences_validity_check', sql`${t.validTo} is null or ${t.validTo} > ${t.validFrom}`),
-    index('licences_participant_idx').on(t.participantId),
+    // The licences list, newest first: all, a participant's (keyset on created_at, id).
+    index('licences_participant_page_idx').on(t.participantId, t.createdAt, t.id),
+    index('licences_page_idx').on(t.createdAt, t.id),
   ],
 );
 
@@ -231,6 +236,9 @@ export const wallets = pgTable(
   },
   (t) => [
     uniqueIndex('wallets_company_idx').on(t.companyId),
+    // The wallets list, newest first: all, a platform's (a company has one wallet).
+    index('wallets_platform_page_idx').on(t.platformId, t.createdAt, t.id),
+    index('wallets_page_idx').on(t.createdAt, t.id),
     check('wallets_next_index_check', sql`${t.nextIndex} >= 0 and ${t.nextIndex} < 2147483648`),
     check(
       'wallets_next_change_index_check',
@@ -298,7 +306,8 @@ export const counterpartyAddresses = pgTable(
       'counterparty_addresses_proof_check',
       sql`(${t.ownership} = 'hosted' and (${t.vaspId} is not null or ${t.vaspName} is not null)) or (${t.ownership} = 'self_hosted' and ${t.proofSignature} is not null and ${t.proofMessage} is not null)`,
     ),
-    index('counterparty_addresses_counterparty_idx').on(t.counterpartyId),
+    // A counterparty's addresses, newest first (keyset on created_at, id).
+    index('counterparty_addresses_counterparty_page_idx').on(t.counterpartyId, t.createdAt, t.id),
   ],
 );
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {
   deriveAddress,
@@ -12,7 +12,17 @@ import {
   type Descriptor,
   type DerivedOutput,
 } from '../bitcoin';
-import { scopeTo, sqlState, UNIQUE_VIOLATION, type Database, type Orm } from '../db';
+import {
+  keyset,
+  pageOf,
+  scopeTo,
+  sqlState,
+  UNIQUE_VIOLATION,
+  type Database,
+  type Orm,
+  type Page,
+  type PageRequest,
+} from '../db';
 import { recordAudit } from '../audit';
 import {
   AppError,
@@ -657,8 +667,9 @@ export class RegistryService {
    */
   async listParticipants(
     caller: Caller,
-    filter: { kind?: ParticipantKind | undefined } = {},
-  ): Promise<ParticipantView[]> {
+    filter: { kind?: ParticipantKind | undefined; platformId?: string | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<ParticipantView>> {
     const own = scopeTo(caller, {
       participant: participants.id,
       platform: participants.platformId,
@@ -678,12 +689,23 @@ export class RegistryService {
         ),
       );
     }
+    // Newest first (keyset on created_at, id); the scope is a condition of every page's query,
+    // and a cursor only says where the previous page ended.
+    const { after, orderBy, read, limit } = keyset(participants, page);
     const rows = await this.#db.orm
       .select()
       .from(participants)
-      .where(and(filter.kind ? eq(participants.kind, filter.kind) : undefined, visible))
-      .orderBy(asc(participants.id));
-    return rows.map(participantView);
+      .where(
+        and(
+          filter.kind ? eq(participants.kind, filter.kind) : undefined,
+          filter.platformId ? eq(participants.platformId, filter.platformId) : undefined,
+          visible,
+          after,
+        ),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(participantView));
   }
 
   /** Every party (companies and counterparties) with its facts, for re-screening after a list update. */
@@ -886,16 +908,41 @@ export class RegistryService {
     });
   }
 
-  async listLicences(caller: Caller, participantId?: string): Promise<LicenceView[]> {
+  /** A page of the licences visible to the caller, newest first (keyset on created_at, id). */
+  async listLicences(
+    caller: Caller,
+    filter: { participantId?: string | undefined; status?: LicenceStatus | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<LicenceView>> {
+    const { after, orderBy, read, limit } = keyset(licences, page);
     const now = this.#clock.now();
-    return this.#licenceViews(
-      this.#db.orm,
-      and(
-        participantId ? eq(licences.participantId, participantId) : undefined,
-        scopeTo(caller, { participant: licences.participantId }),
-      ),
-      now,
-    );
+    // The status as shown: an active licence past its validity reads expired.
+    const lapsed = and(eq(licences.status, 'active'), lte(licences.validTo, now));
+    const status =
+      filter.status === 'active'
+        ? and(
+            eq(licences.status, 'active'),
+            or(isNull(licences.validTo), gt(licences.validTo, now)),
+          )
+        : filter.status === 'expired'
+          ? or(eq(licences.status, 'expired'), lapsed)
+          : filter.status
+            ? eq(licences.status, filter.status)
+            : undefined;
+    const rows = await this.#db.orm
+      .select()
+      .from(licences)
+      .where(
+        and(
+          filter.participantId ? eq(licences.participantId, filter.participantId) : undefined,
+          status,
+          scopeTo(caller, { participant: licences.participantId }),
+          after,
+        ),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => this.#licenceDetails(this.#db.orm, shown, now));
   }
 
   async getLicence(caller: Caller, id: string): Promise<LicenceView> {
@@ -941,6 +988,15 @@ export class RegistryService {
 
   async #licenceViews(orm: Orm, where: ReturnType<typeof and>, now: Date): Promise<LicenceView[]> {
     const rows = await orm.select().from(licences).where(where).orderBy(asc(licences.id));
+    return this.#licenceDetails(orm, rows, now);
+  }
+
+  /** The licences' views with their history, in one more query for all of them. */
+  async #licenceDetails(
+    orm: Orm,
+    rows: readonly (typeof licences.$inferSelect)[],
+    now: Date,
+  ): Promise<LicenceView[]> {
     if (rows.length === 0) return [];
     const events = await orm
       .select()
@@ -1311,18 +1367,41 @@ export class RegistryService {
     });
   }
 
-  async listWallets(caller: Caller, companyId?: string): Promise<WalletView[]> {
+  /** A page of the wallets visible to the caller, newest first (keyset on created_at, id). */
+  async listWallets(
+    caller: Caller,
+    filter: { companyId?: string | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<WalletView>> {
+    const { after, orderBy, read, limit } = keyset(wallets, page);
     const rows = await this.#db.orm
       .select()
       .from(wallets)
       .where(
         and(
-          companyId ? eq(wallets.companyId, companyId) : undefined,
+          filter.companyId ? eq(wallets.companyId, filter.companyId) : undefined,
           scopeTo(caller, { participant: wallets.companyId, platform: wallets.platformId }),
+          after,
         ),
       )
-      .orderBy(asc(wallets.id));
-    return rows.map(walletView);
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(walletView));
+  }
+
+  /** One wallet the caller may see; another's is not found, exactly like one that does not exist. */
+  async getWallet(caller: Caller, id: string): Promise<WalletView> {
+    const [row] = await this.#db.orm
+      .select()
+      .from(wallets)
+      .where(
+        and(
+          eq(wallets.id, id),
+          scopeTo(caller, { participant: wallets.companyId, platform: wallets.platformId }),
+        ),
+      );
+    if (!row) throw new AppError('NOT_FOUND', `no wallet ${id} visible to you`);
+    return walletView(row);
   }
 
   /**
@@ -1781,17 +1860,24 @@ export class RegistryService {
     });
   }
 
+  /**
+   * A page of a counterparty's registered addresses, newest first (keyset on created_at, id), for
+   * a caller who may see the counterparty.
+   */
   async listCounterpartyAddresses(
     caller: Caller,
     counterpartyId: string,
-  ): Promise<CounterpartyAddressView[]> {
+    page: PageRequest = {},
+  ): Promise<Page<CounterpartyAddressView>> {
     await this.getParticipant(caller, counterpartyId);
+    const { after, orderBy, read, limit } = keyset(counterpartyAddresses, page);
     const rows = await this.#db.orm
       .select()
       .from(counterpartyAddresses)
-      .where(eq(counterpartyAddresses.counterpartyId, counterpartyId))
-      .orderBy(asc(counterpartyAddresses.id));
-    return rows.map(counterpartyAddressView);
+      .where(and(eq(counterpartyAddresses.counterpartyId, counterpartyId), after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(counterpartyAddressView));
   }
 
   /** The registration of a counterparty address (who it belongs to and how ownership was shown), or null. */

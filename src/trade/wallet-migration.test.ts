@@ -152,7 +152,9 @@ describe.each(TEST_DRIVERS)('migration %s on %s', (driver) => {
   afterAll(async () => close?.());
 
   const walletOf = async (companyId: string) => {
-    const [wallet] = await registry.listWallets(supervisor, companyId);
+    const {
+      items: [wallet],
+    } = await registry.listWallets(supervisor, { companyId });
     if (!wallet) throw new Error(`no registry wallet for ${companyId}`);
     return { wallet, addresses: await registry.listWalletAddresses(supervisor, wallet.id) };
   };

@@ -313,8 +313,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
     // What the server registered, through the API the page uses.
     const response = await page.request.get('/v1/participants?kind=counterparty');
     expect(response.status()).toBe(200);
-    const { participants } = (await response.json()) as {
-      participants: Array<{
+    const { items: participants } = (await response.json()) as {
+      items: Array<{
         id: string;
         legalName: string;
         personType: string;

@@ -11,7 +11,7 @@ import { systemCaller, type Caller } from '../../src/kernel';
 
 if (!CHROMIUM_AVAILABLE) console.warn(NO_CHROMIUM_MESSAGE);
 
-/** More contracts than one page holds (the API's default page is 50). */
+/** More contracts (and counterparties, and licences) than one page holds (the API's default page is 50). */
 const CONTRACTS = 61;
 
 // The web app pages through a paged list: the first 50 rows, then "Load more" for the rest.
@@ -27,7 +27,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: paged tables', () => {
       legalName: 'Andes Exchange',
       country: 'CO',
     });
-    await registry.grantLicence(supervisor, {
+    const licence = await registry.grantLicence(supervisor, {
       participantId: platform.id,
       kind: 'vasp',
       scope: 'custody and transfer of bitcoin for foreign-trade settlement',
@@ -72,6 +72,28 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: paged tables', () => {
         from trade_contracts c, generate_series(1, ${CONTRACTS - 1}) n
         where c.id = '${made.id}'`),
     );
+    // Copies of the buyer, older than it; and of the licence: newer active ones, and one older
+    // suspended, so that the suspended one is behind more than a page of active ones.
+    await t.db.orm.execute(
+      sql.raw(`insert into participants
+        select (json_populate_record(null::participants, (to_jsonb(p) || jsonb_build_object(
+          'id', 'par_PAGE' || lpad(n::text, 22, '0'),
+          'legal_name', 'Hamburg Roasters ' || n,
+          'created_at', p.created_at - n * interval '1 minute'))::json)).*
+        from participants p, generate_series(1, ${CONTRACTS - 1}) n
+        where p.id = '${buyer.id}'`),
+    );
+    await t.db.orm.execute(
+      sql.raw(`insert into licences
+        select (json_populate_record(null::licences, (to_jsonb(l) || jsonb_build_object(
+          'id', 'lic_PAGE' || lpad(n::text, 22, '0'),
+          'scope', 'copy ' || n,
+          'status', case when n = 0 then 'suspended' else 'active' end,
+          'status_reason', case when n = 0 then 'held back for the test' end,
+          'created_at', l.created_at + (n - 1) * interval '1 minute'))::json)).*
+        from licences l, generate_series(0, ${CONTRACTS - 1}) n
+        where l.id = '${licence.id}'`),
+    );
     await t.user({ username: 'sofia', role: 'supervisor', participantId: 'scheme' });
   }, 240_000);
   afterAll(() => t?.close());
@@ -95,5 +117,27 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: paged tables', () => {
     await filter.fill('lot 61');
     await expect.poll(() => row(61).count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+  });
+
+  it('pages through participants, and filters licences by status on the server', async () => {
+    const page = await t.page('sofia');
+    await page.goto(`${t.baseUrl}/registry/participants`);
+    await expect.poll(() => page.getByText('50 loaded, newest first').count()).toBe(1);
+    const filter = page.getByLabel('Filter Participants');
+    const row = (name: string) => page.getByRole('cell', { name, exact: true });
+    await filter.fill('Hamburg Roasters 60');
+    await expect.poll(() => page.getByText('No rows match the filter.').count()).toBe(1);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => row('Hamburg Roasters 60').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+
+    // The suspended licence is older than 60 active ones: the server's filter finds it at once.
+    await page.goto(`${t.baseUrl}/registry/licences?status=suspended`);
+    await expect
+      .poll(() => page.getByRole('cell', { name: 'copy 0', exact: true }).count())
+      .toBe(1);
+    expect(await page.getByRole('cell', { name: 'copy 1', exact: true }).count()).toBe(0);
+    await page.goto(`${t.baseUrl}/registry/licences`);
+    await expect.poll(() => page.getByText('50 loaded, newest first').count()).toBe(1);
   });
 });

@@ -492,9 +492,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     const officer = await t.page('olga');
     const listed = (await (
       await officer.request.get(`/v1/wallets?companyId=${ids.companyA}`)
-    ).json()) as { wallets: { id: string }[] };
-    expect(listed.wallets).toHaveLength(1);
-    await officer.goto(`/registry/wallets/${listed.wallets[0]?.id ?? ''}`);
+    ).json()) as { items: { id: string }[] };
+    expect(listed.items).toHaveLength(1);
+    await officer.goto(`/registry/wallets/${listed.items[0]?.id ?? ''}`);
     const row = officer.getByRole('row', { name: new RegExp(invoiceAddress) });
     await row.waitFor();
     expect(await row.textContent()).toContain(`invoice ${invoiceId}`);

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPlatform, openWatcher, SIMNET_SIGNER_PASSPHRASE, type Platform } from '../../src/app';
 import { verifyAuditChain } from '../../src/audit';
-import { rowsOf } from '../../src/db';
+import { everyItem, rowsOf } from '../../src/db';
 import { parseTransaction } from '../../src/bitcoin';
 import { seedDemo, SIZES, type DemoSummary } from '../../src/demo';
 import { loadConfig, ManualClock, SeededRandom, systemCaller } from '../../src/kernel';
@@ -142,7 +142,11 @@ describe('the demo scheme seeded at the small size', () => {
   });
 
   it('attributes mining output only to coinbase outputs on the chain', async () => {
-    const attributions = await platform.services.mining.listAttributions(supervisor);
+    const attributions = [];
+    for await (const a of everyItem((page) =>
+      platform.services.mining.listAttributions(supervisor, {}, page),
+    ))
+      attributions.push(a);
     expect(attributions.length).toBeGreaterThan(0);
     const simnet = platform.simnet!;
     for (const a of attributions) {

@@ -16,6 +16,15 @@ import { composeServices, type Services } from '../../src/services';
 import { p2wpkhOf, signedTx, testKey } from '../support/simnet';
 import { openTestDatabase } from '../support/db';
 
+/** A list's one page, by height (lists are newest first). */
+async function oldestFirst<T extends { height: number }>(
+  page: Promise<{ items: T[]; nextCursor: string | null }>,
+): Promise<T[]> {
+  const { items, nextCursor } = await page;
+  expect(nextCursor).toBeNull();
+  return [...items].sort((x, y) => x.height - y.height);
+}
+
 /**
  * The issue's "done when", on simnet with the real chain watcher: a miner with a site in a region
  * under a seasonal ban (15 November – 15 March), blocks mined to its payout address inside and
@@ -150,7 +159,7 @@ describe('mining output attribution and provenance on simnet', () => {
     const result = await sync();
     expect(result.connected).toBe(102);
 
-    const attributions = await mining.listAttributions(supervisor);
+    const attributions = await oldestFirst(mining.listAttributions(supervisor, {}, { limit: 500 }));
     expect(
       attributions.map((row) => [
         row.height,
@@ -168,7 +177,7 @@ describe('mining output attribution and provenance on simnet', () => {
     attributionA = attributions[0]?.id ?? '';
     attributionB = attributions[1]?.id ?? '';
 
-    const violations = await mining.listViolations(supervisor);
+    const violations = await oldestFirst(mining.listViolations(supervisor, {}, { limit: 500 }));
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({
       attributionId: attributionB,
@@ -265,7 +274,7 @@ describe('mining output attribution and provenance on simnet', () => {
       /carries no provenance/,
     );
 
-    const violations = await mining.listViolations(supervisor);
+    const violations = await oldestFirst(mining.listViolations(supervisor, {}, { limit: 500 }));
     expect(violations.map((v) => [v.height, v.blockHash])).toEqual([
       [2, hashes.b],
       [105, hashes.d],
@@ -280,7 +289,7 @@ describe('mining output attribution and provenance on simnet', () => {
     const result = await sync();
     expect(result).toMatchObject({ disconnected: 2, connected: 2 });
 
-    const attributions = await mining.listAttributions(supervisor);
+    const attributions = await oldestFirst(mining.listAttributions(supervisor, {}, { limit: 500 }));
     // The first block of the branch also collects hop 2's 5,000 sat fee.
     expect(attributions.map((row) => [row.height, row.blockHash, row.valueSats])).toEqual([
       [1, hashes.a, SUBSIDY],
@@ -288,7 +297,7 @@ describe('mining output attribution and provenance on simnet', () => {
       [104, branch[0], SUBSIDY + 5_000n],
       [105, branch[1], SUBSIDY],
     ]);
-    const violations = await mining.listViolations(supervisor);
+    const violations = await oldestFirst(mining.listViolations(supervisor, {}, { limit: 500 }));
     expect(violations.map((v) => [v.attributionId, v.height, v.blockHash])).toEqual([
       [attributionB, 2, hashes.b],
     ]);

@@ -204,7 +204,10 @@ describe('compliance API', () => {
   let unSnapshot = '';
 
   it('re-screens every registered party and counterparty address when a list is imported', async () => {
-    expect((await call('GET', '/v1/alerts', supervisor)).body).toEqual({ alerts: [] });
+    expect((await call('GET', '/v1/alerts', supervisor)).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     const un = await t.services.compliance.screening.importList(systemCaller('test'), {
       format: 'un-xml',
       bytes: vector('sanctions/un-consolidated-2026-02-27.xml'),
@@ -215,7 +218,7 @@ describe('compliance API', () => {
     expect(un.rescreen).toMatchObject({ parties: 7, addresses: 1, newHits: 1 });
     const byName = await call('GET', `/v1/alerts?partyId=${listedCounterparty}`, supervisor);
     expect(byName.status).toBe(200);
-    expect(byName.body.alerts).toEqual([
+    expect(byName.body.items).toEqual([
       expect.objectContaining({
         partyId: listedCounterparty,
         kind: 'screening',
@@ -224,7 +227,7 @@ describe('compliance API', () => {
         caseState: 'open',
       }),
     ]);
-    expect(JSON.stringify(byName.body.alerts)).toContain('entry KPe.016');
+    expect(JSON.stringify(byName.body.items)).toContain('entry KPe.016');
 
     // A list naming the clean counterparty's registered address (regtest: the scheme's network).
     const addresses = await t.services.compliance.screening.importList(systemCaller('test'), {
@@ -234,10 +237,10 @@ describe('compliance API', () => {
     });
     expect(addresses.rescreen).toMatchObject({ addresses: 1, newHits: 1 });
     const byAddress = await call('GET', `/v1/alerts?partyId=${addressHolder}`, supervisor);
-    expect(byAddress.body.alerts).toEqual([
+    expect(byAddress.body.items).toEqual([
       expect.objectContaining({ kind: 'screening', severity: 'critical' }),
     ]);
-    expect(JSON.stringify(byAddress.body.alerts)).toContain(sanctionedAddress);
+    expect(JSON.stringify(byAddress.body.items)).toContain(sanctionedAddress);
   });
 
   it('lists the loaded snapshots to every role', async () => {
@@ -392,7 +395,7 @@ describe('compliance API', () => {
 
   it('lists alerts by severity, rule, party and case state, for the supervisor and auditor only', async () => {
     const mismatch = await call('GET', '/v1/alerts?rule=rule.contract-mismatch@1', auditor);
-    expect(mismatch.body.alerts).toEqual([
+    expect(mismatch.body.items).toEqual([
       expect.objectContaining({
         partyId: companyId,
         kind: 'monitoring',
@@ -403,14 +406,17 @@ describe('compliance API', () => {
       }),
     ]);
     const medium = await call('GET', `/v1/alerts?severity=medium&partyId=${companyId}`, supervisor);
-    expect((medium.body.alerts as Array<{ rule: string }>).map((a) => a.rule)).toEqual([
+    expect((medium.body.items as Array<{ rule: string }>).map((a) => a.rule)).toEqual([
       'rule.high-risk-jurisdiction@1',
     ]);
     const critical = await call('GET', '/v1/alerts?severity=critical', supervisor);
     expect(
-      (critical.body.alerts as Array<{ partyId: string }>).map((a) => a.partyId).sort(),
+      (critical.body.items as Array<{ partyId: string }>).map((a) => a.partyId).sort(),
     ).toEqual([listedCounterparty, addressHolder].sort());
-    expect((await call('GET', '/v1/alerts?state=closed', supervisor)).body).toEqual({ alerts: [] });
+    expect((await call('GET', '/v1/alerts?state=closed', supervisor)).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     for (const auth of [asA, asCompany]) {
       expect((await call('GET', '/v1/alerts', auth)).status).toBe(403);
     }
@@ -423,7 +429,7 @@ describe('compliance API', () => {
 
   it('works a case: assign, note, investigate, close as reported, export the goAML STR', async () => {
     const listed = await call('GET', `/v1/cases?partyId=${companyId}`, supervisor);
-    const cases = listed.body.cases as Array<{ id: string; state: string }>;
+    const cases = listed.body.items as Array<{ id: string; state: string }>;
     expect(cases).toHaveLength(1);
     const caseId = cases[0]?.id ?? '';
     expect(cases[0]?.state).toBe('open');
@@ -474,7 +480,7 @@ describe('compliance API', () => {
     });
     expect(closed.body).toMatchObject({ state: 'closed', outcome: 'reported' });
     const closedAlerts = await call('GET', `/v1/alerts?state=closed&partyId=${companyId}`, auditor);
-    expect((closedAlerts.body.alerts as unknown[]).length).toBe(2);
+    expect((closedAlerts.body.items as unknown[]).length).toBe(2);
 
     const goaml = await call('GET', `/v1/cases/${caseId}/goaml`, auditor);
     expect(goaml.status).toBe(200);
@@ -512,7 +518,7 @@ describe('compliance API', () => {
     expect(sent.outcome).toBe('allow');
     const inboxB = await call('GET', '/v1/travel-rule/inbox', asB);
     expect(inboxB.status).toBe(200);
-    expect(inboxB.body.messages).toEqual([
+    expect(inboxB.body.items).toEqual([
       expect.objectContaining({
         transferId: sent.transferId,
         decisionId: sent.decisionId,
@@ -523,9 +529,12 @@ describe('compliance API', () => {
         }) as unknown,
       }),
     ]);
-    expect((await call('GET', '/v1/travel-rule/inbox', asA)).body).toEqual({ messages: [] });
+    expect((await call('GET', '/v1/travel-rule/inbox', asA)).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     expect(
-      ((await call('GET', '/v1/travel-rule/inbox', supervisor)).body.messages as unknown[]).length,
+      ((await call('GET', '/v1/travel-rule/inbox', supervisor)).body.items as unknown[]).length,
     ).toBe(1);
     expect((await call('GET', '/v1/travel-rule/inbox', asCompany)).status).toBe(403);
   });

@@ -858,7 +858,9 @@ describe.each(TEST_DRIVERS)('tenancy and escalation, on %s', (driver) => {
           country: 'CD',
           platformId: of.platformId,
         });
-        const [hit] = await base.services.compliance.screening.listHits(root, {
+        const {
+          items: [hit],
+        } = await base.services.compliance.screening.listHits(root, {
           partyId: party.id,
           review: 'open',
         });

@@ -295,7 +295,7 @@ describe('forged keys over HTTP (finding 1)', () => {
     });
     expect(minted.statusCode).toBe(403);
     const list = await t.app.inject({ method: 'GET', url: '/v1/keys', headers: asA });
-    const listed = list.json<{ keys: { id: string; participantId: string }[] }>().keys;
+    const listed = list.json<{ items: { id: string; participantId: string }[] }>().items;
     expect(listed.map((k) => k.participantId)).toEqual([a]);
     const revoke = await t.app.inject({
       method: 'DELETE',

@@ -76,7 +76,7 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
     expect(listed.status).toBe(200);
     return (
       listed.body as {
-        hits: {
+        items: {
           id: string;
           subject: string;
           reason: string;
@@ -85,7 +85,7 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
           blocking: boolean;
         }[];
       }
-    ).hits;
+    ).items;
   };
 
   beforeAll(async () => {
@@ -181,11 +181,11 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
     const detail = await call('GET', `/v1/participants/${listed.id}`, asPlatform);
     expect(detail.body).toMatchObject({ screening: { status: 'review' } });
     const list = await call('GET', '/v1/participants?kind=counterparty', asPlatform);
-    const rows = (list.body as { participants: { id: string; screening: unknown }[] }).participants;
+    const rows = (list.body as { items: { id: string; screening: unknown }[] }).items;
     expect(rows.find((p) => p.id === listed.id)).toMatchObject({ screening: { status: 'review' } });
     // No tipping-off: a company sees its platform's counterparties, but no screening flag.
     const seenByCompany = await call('GET', '/v1/participants?kind=counterparty', asCompany);
-    const companyRows = (seenByCompany.body as { participants: { id: string }[] }).participants;
+    const companyRows = (seenByCompany.body as { items: { id: string }[] }).items;
     expect(companyRows.find((p) => p.id === listed.id)).toMatchObject({ screening: null });
 
     const verify = await call('PUT', `/v1/participants/${listed.id}/kyc`, asPlatform, kyc());

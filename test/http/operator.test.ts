@@ -95,7 +95,7 @@ describe.each(TEST_DRIVERS)('the local operator token on %s', (driver) => {
       expect(wrong.statusCode, presented).toBe(401);
     }
     // Nothing was written by any of them.
-    expect(await services.keys.list(systemCaller('test'))).toEqual([]);
+    expect((await services.keys.list(systemCaller('test'))).items).toEqual([]);
   }, 300_000);
 
   it('accepts no operator token at all on a server without the channel', async () => {

@@ -128,7 +128,7 @@ describe('screening of natural persons', () => {
       url: `/v1/alerts?partyId=${soleTrader}`,
       headers: { authorization: key.authorization },
     });
-    const alerts = response.json<{ alerts: unknown[] }>().alerts;
+    const alerts = response.json<{ items: unknown[] }>().items;
     expect(alerts).toEqual([
       expect.objectContaining({ partyId: soleTrader, rule: 'screening.listed@1' }),
     ]);

@@ -180,9 +180,9 @@ describe('registry API', () => {
   it('keeps a platform out of another platform’s clients (404) and a company to itself', async () => {
     expect((await call('GET', `/v1/participants/${companyA}`, asB)).status).toBe(404);
     const listB = await call('GET', '/v1/participants?kind=company', asB);
-    expect(listB.body).toEqual({ participants: [] });
+    expect(listB.body).toEqual({ items: [], nextCursor: null });
     const asCompany = await t.keyFor('company', companyA, platformA);
-    expect((await call('GET', '/v1/participants', asCompany)).body.participants).toHaveLength(1);
+    expect((await call('GET', '/v1/participants', asCompany)).body.items).toHaveLength(1);
     expect((await call('GET', `/v1/participants/${platformB}`, asCompany)).status).toBe(404);
   });
 

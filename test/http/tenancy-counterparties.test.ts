@@ -35,8 +35,8 @@ describe("tenancy: a company sees its platform's counterparties and nothing more
       url: kind ? `/v1/participants?kind=${kind}` : '/v1/participants',
       headers: auth,
     });
-    const body = response.json<{ participants?: { id: string }[] }>();
-    return { status: response.statusCode, ids: (body.participants ?? []).map((p) => p.id) };
+    const body = response.json<{ items?: { id: string }[] }>();
+    return { status: response.statusCode, ids: (body.items ?? []).map((p) => p.id) };
   }
 
   const sorted = (values: string[]) => [...values].sort();

@@ -103,7 +103,7 @@ describe('tenancy: company wallets', () => {
         expect(response.status, url).toBe(404);
         expect(response.body).toMatchObject({ code: 'NOT_FOUND' });
       }
-      expect((await get('/v1/wallets', auth)).body).toEqual({ wallets: [] });
+      expect((await get('/v1/wallets', auth)).body).toEqual({ items: [], nextCursor: null });
     }
     // A wallet that does not exist reads the same.
     expect((await get('/v1/wallets/wal_01J00000000000000000000000', asAlpha)).status).toBe(404);

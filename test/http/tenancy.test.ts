@@ -49,11 +49,13 @@ describe('tenancy between platforms', () => {
 
   it('lists only the platform’s own keys and those of its clients', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/v1/keys', headers: beta });
-    const ids = response.json<{ keys: { id: string }[] }>().keys.map((k) => k.id);
+    const ids = response.json<{ items: { id: string }[] }>().items.map((k) => k.id);
     expect(ids).toEqual(expect.arrayContaining([beta.id, betaClient.id]));
     expect(ids).not.toContain(alpha.id);
     const alphaList = await t.app.inject({ method: 'GET', url: '/v1/keys', headers: alpha });
-    expect(alphaList.json<{ keys: { id: string }[] }>().keys.map((k) => k.id)).toEqual([alpha.id]);
+    expect(alphaList.json<{ items: { id: string }[] }>().items.map((k) => k.id)).toEqual([
+      alpha.id,
+    ]);
   });
 
   it('lets a platform see its client’s key but not a company see its platform’s', async () => {

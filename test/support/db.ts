@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../src/db';
+import { openDatabase, type Database, type DatabaseOptions } from '../../src/db';
 
 /**
  * Fresh, migrated databases for tests. Every call gives an empty database: an in-memory PGlite,
@@ -28,9 +28,14 @@ async function migratedTemplate(): Promise<Blob | File> {
 
 export async function openTestDatabase(
   driver: 'pglite' | 'postgres' = 'pglite',
+  options: Pick<DatabaseOptions, 'onQuery'> = {},
 ): Promise<Database> {
   if (driver === 'pglite') {
-    const db = await openDatabase({ dataDir: 'memory://', loadDataDir: await migratedTemplate() });
+    const db = await openDatabase({
+      dataDir: 'memory://',
+      loadDataDir: await migratedTemplate(),
+      ...options,
+    });
     // The template was dumped after migrating; newer migrations (none in a test run) would apply here.
     await db.migrate();
     return db;
@@ -44,7 +49,7 @@ export async function openTestDatabase(
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ url: url.toString(), poolSize: 5 });
+  const db = await openDatabase({ url: url.toString(), poolSize: 5, ...options });
   await db.migrate();
   return {
     ...db,

@@ -90,8 +90,11 @@ export interface TwoTenants {
   close(): Promise<void>;
 }
 
-export async function openTwoTenants(driver: 'pglite' | 'postgres'): Promise<TwoTenants> {
-  const db = await openTestDatabase(driver);
+export async function openTwoTenants(
+  driver: 'pglite' | 'postgres',
+  options: Parameters<typeof openTestDatabase>[1] = {},
+): Promise<TwoTenants> {
+  const db = await openTestDatabase(driver, options);
   const clock = new ManualClock('2026-07-01T09:00:00Z');
   const simnet = await Simnet.open({ db, clock });
   const source = new SimnetChainSource(simnet);

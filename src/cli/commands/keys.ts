@@ -4,7 +4,7 @@ import { SCHEME_PARTICIPANT_ID } from '../../access';
 import type { ApiKeyView, CreatedApiKey } from '../../access';
 import { printResult } from '../io';
 import type { CliContext } from '../program';
-import { callServer } from '../server';
+import { callServer, everyServerItem } from '../server';
 
 /** An API key as the HTTP API returns it (dates as ISO strings). */
 type KeyJson = Omit<ApiKeyView, 'createdAt' | 'revokedAt'> & {
@@ -95,15 +95,21 @@ export function registerKeyCommands(program: Command, context: CliContext): void
 
   keys
     .command('list')
-    .description('list API keys')
+    .description('list API keys (every page)')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const server = await context.runningServer();
       const list: (ApiKeyView | KeyJson)[] = server
-        ? (await callServer<{ keys: KeyJson[] }>(server, 'GET', '/v1/keys')).keys
-        : await context.withPlatform((platform) =>
-            platform.services.keys.list(systemCaller('cli')),
-          );
+        ? await everyServerItem<KeyJson>(server, '/v1/keys')
+        : await context.withPlatform(async (platform) => {
+            const { everyItem } = await import('../../db');
+            const all: ApiKeyView[] = [];
+            for await (const key of everyItem((page) =>
+              platform.services.keys.list(systemCaller('cli'), page),
+            ))
+              all.push(key);
+            return all;
+          });
       if (options.json) {
         context.io.stdout(JSON.stringify(list, null, 2));
         return;

@@ -34,11 +34,17 @@ export function registerMiningCommands(program: Command, context: CliContext): v
 
   mining
     .command('violations')
-    .description('output mined in a region under a ban')
+    .description('output mined in a region under a ban (every page, newest block first)')
     .action(async () => {
-      const violations = await context.withPlatform((platform) =>
-        platform.services.mining.listViolations(systemCaller('cli')),
-      );
+      const violations = await context.withPlatform(async (platform) => {
+        const { everyItem } = await import('../../db');
+        const all = [];
+        for await (const v of everyItem((page) =>
+          platform.services.mining.listViolations(systemCaller('cli'), {}, page),
+        ))
+          all.push(v);
+        return all;
+      });
       for (const v of violations) {
         context.io.stdout(
           `${v.code}  ${v.status.padEnd(9)}  height ${v.height}  ${formatBtc(v.valueSats)} BTC  miner ${v.minerId}  site ${v.siteId}  region ${v.regionCode}  ban ${v.banId}`,

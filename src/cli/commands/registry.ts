@@ -10,7 +10,7 @@ export function registerRegistryCommands(program: Command, context: CliContext):
 
   registry
     .command('participants')
-    .description('list participants')
+    .description('list participants (every page, newest first)')
     .option('--kind <kind>', PARTICIPANT_KINDS.join(', '))
     .option('--json', 'print JSON')
     .action(async (options: { kind?: string; json?: boolean }) => {
@@ -20,11 +20,19 @@ export function registerRegistryCommands(program: Command, context: CliContext):
           `--kind must be one of ${PARTICIPANT_KINDS.join(', ')}, got "${options.kind}"`,
         );
       }
-      const list = await context.withPlatform((platform) =>
-        platform.services.registry.listParticipants(systemCaller('cli'), {
-          kind: options.kind as ParticipantKind | undefined,
-        }),
-      );
+      const list = await context.withPlatform(async (platform) => {
+        const { everyItem } = await import('../../db');
+        const all = [];
+        for await (const p of everyItem((page) =>
+          platform.services.registry.listParticipants(
+            systemCaller('cli'),
+            { kind: options.kind as ParticipantKind | undefined },
+            page,
+          ),
+        ))
+          all.push(p);
+        return all;
+      });
       if (options.json) {
         context.io.stdout(JSON.stringify(list, null, 2));
         return;

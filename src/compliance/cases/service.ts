@@ -4,9 +4,9 @@
  * reported case exports as a goAML STR. Cases are for the supervisor (and the auditor reads
  * them): a party must never learn it is under investigation (FATF R.21, tipping-off).
  */
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
-import type { Database } from '../../db';
+import { keyset, pageOf, type Database, type Page, type PageRequest } from '../../db';
 import { recordAudit } from '../../audit';
 import { alerts, cases, caseTransfers, complianceTransfers, decisions } from '../schema';
 import { buildGoamlStr, type GoamlConfig, type StrTransaction } from './goaml';
@@ -73,7 +73,6 @@ export interface AlertFilter {
   rule?: string;
   severity?: AlertSeverity;
   partyId?: string;
-  limit?: number;
 }
 
 const NEXT: Record<CaseState, readonly CaseState[]> = {
@@ -116,24 +115,51 @@ export class CaseService {
     this.#goaml = deps.goaml;
   }
 
+  /**
+   * A page of the cases, newest first (keyset on opened_at, id), filtered in the query: a case
+   * behind many newer ones is still found by its state or party.
+   */
   async list(
     caller: Caller,
     filter: { state?: CaseState; partyId?: string } = {},
-  ): Promise<CaseView[]> {
+    page: PageRequest = {},
+  ): Promise<Page<CaseView>> {
     requireReader(caller);
-    const rows = await this.#db.orm.select().from(cases).orderBy(desc(cases.openedAt)).limit(500);
-    return rows
-      .map(view)
-      .filter(
-        (c) =>
-          (!filter.state || c.state === filter.state) &&
-          (!filter.partyId || c.partyId === filter.partyId),
-      );
+    const { after, orderBy, read, limit } = keyset(
+      { createdAt: cases.openedAt, id: cases.id },
+      page,
+    );
+    const rows = await this.#db.orm
+      .select()
+      .from(cases)
+      .where(
+        and(
+          filter.state ? eq(cases.state, filter.state) : undefined,
+          filter.partyId ? eq(cases.partyId, filter.partyId) : undefined,
+          after,
+        ),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(
+      rows,
+      limit,
+      (shown) => shown.map(view),
+      (row) => ({ createdAt: row.openedAt, id: row.id }),
+    );
   }
 
-  /** Alerts, newest first, filtered by case state, rule, severity and party (supervisor, auditor). */
-  async alerts(caller: Caller, filter: AlertFilter = {}): Promise<AlertView[]> {
+  /**
+   * A page of the alerts, newest first (keyset on created_at, id), filtered by case state, rule,
+   * severity and party in the query (supervisor, auditor).
+   */
+  async alerts(
+    caller: Caller,
+    filter: AlertFilter = {},
+    page: PageRequest = {},
+  ): Promise<Page<AlertView>> {
     requireReader(caller);
+    const { after, orderBy, read, limit } = keyset(alerts, page);
     const rows = await this.#db.orm
       .select({ alert: alerts, caseState: cases.state })
       .from(alerts)
@@ -144,25 +170,32 @@ export class CaseService {
           filter.rule ? eq(alerts.rule, filter.rule) : undefined,
           filter.severity ? eq(alerts.severity, filter.severity) : undefined,
           filter.partyId ? eq(alerts.partyId, filter.partyId) : undefined,
+          after,
         ),
       )
-      .orderBy(desc(alerts.createdAt), desc(alerts.id))
-      .limit(Math.min(Math.max(filter.limit ?? 500, 1), 500));
-    return rows.map(({ alert, caseState }) => ({
-      id: alert.id,
-      partyId: alert.partyId,
-      platformId: alert.platformId,
-      caseId: alert.caseId,
-      caseState: caseState as CaseState,
-      kind: alert.kind,
-      rule: alert.rule,
-      score: alert.score,
-      severity: alert.severity as AlertSeverity,
-      message: alert.message,
-      transferId: alert.transferId,
-      decisionId: alert.decisionId,
-      createdAt: alert.createdAt,
-    }));
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(
+      rows,
+      limit,
+      (shown) =>
+        shown.map(({ alert, caseState }) => ({
+          id: alert.id,
+          partyId: alert.partyId,
+          platformId: alert.platformId,
+          caseId: alert.caseId,
+          caseState: caseState as CaseState,
+          kind: alert.kind,
+          rule: alert.rule,
+          score: alert.score,
+          severity: alert.severity as AlertSeverity,
+          message: alert.message,
+          transferId: alert.transferId,
+          decisionId: alert.decisionId,
+          createdAt: alert.createdAt,
+        })),
+      ({ alert }) => alert,
+    );
   }
 
   async get(caller: Caller, id: string): Promise<CaseDetail> {

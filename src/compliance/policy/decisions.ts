@@ -2,7 +2,7 @@
  * Stored gate decisions: reading them (scoped to the caller) and an officer's resolution of a
  * review. Only a `review` can be resolved: a block (a sanctions hit among them) stays a block.
  */
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
 import { keyset, pageOf, scopeTo, type Database, type Page, type PageRequest } from '../../db';
 import { recordAudit } from '../../audit';
@@ -181,16 +181,22 @@ export class DecisionService {
    * IVMS101 data another platform of the scheme sent to the caller's platform, newest first (a
    * platform sees only what was addressed to it; the supervisor and auditor see every message).
    */
-  async travelRuleInbox(caller: Caller): Promise<TravelRuleMessageView[]> {
+  async travelRuleInbox(
+    caller: Caller,
+    page: PageRequest = {},
+  ): Promise<Page<TravelRuleMessageView>> {
     if (caller.role !== 'platform' && caller.role !== 'supervisor' && caller.role !== 'auditor') {
       throw new AppError('FORBIDDEN', 'Travel Rule messages are exchanged between platforms');
     }
+    const { after, orderBy, read, limit } = keyset(travelRuleMessages, page);
     const rows = await this.#db.orm
       .select()
       .from(travelRuleMessages)
-      .where(scopeTo(caller, { participant: travelRuleMessages.toPlatformId }))
-      .orderBy(desc(travelRuleMessages.createdAt), desc(travelRuleMessages.id))
-      .limit(500);
-    return rows.map((r) => ({ ...r, payload: r.payload as Ivms101Payload }));
+      .where(and(scopeTo(caller, { participant: travelRuleMessages.toPlatformId }), after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) =>
+      shown.map((r) => ({ ...r, payload: r.payload as Ivms101Payload })),
+    );
   }
 }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { AppError, newId, type Caller, type Clock, type Random } from '../../kernel';
-import type { Database, Orm } from '../../db';
+import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
 import { canonicalJson, recordAudit } from '../../audit';
 import { clearances, listEntries, listSnapshots, partyHits, type HitReview } from '../schema';
 import { raiseAlert } from '../cases/alerts';
@@ -965,14 +965,24 @@ export class ScreeningService {
   }
 
   /**
-   * Hits visible to the caller: the supervisor and auditor see all; a platform's officers the
-   * hits of the parties that belong to their platform.
+   * A page of the hits visible to the caller, newest first (keyset on listed_at, id): the
+   * supervisor and auditor see all; a platform's officers the hits of the parties that belong to
+   * their platform. Filters are conditions of the query, so no hit hides behind newer ones.
    */
   async listHits(
     caller: Caller,
-    filter: { partyId?: string | undefined; review?: HitReviewState | undefined } = {},
-  ): Promise<PartyHitView[]> {
+    filter: {
+      partyId?: string | undefined;
+      review?: HitReviewState | undefined;
+      status?: 'listed' | 'delisted' | undefined;
+    } = {},
+    page: PageRequest = {},
+  ): Promise<Page<PartyHitView>> {
     const scope = hitScope(caller);
+    const { after, orderBy, read, limit } = keyset(
+      { createdAt: partyHits.listedAt, id: partyHits.id },
+      page,
+    );
     const rows = await this.#db.orm
       .select()
       .from(partyHits)
@@ -981,11 +991,18 @@ export class ScreeningService {
           scope,
           filter.partyId ? eq(partyHits.partyId, filter.partyId) : undefined,
           filter.review ? eq(partyHits.review, filter.review) : undefined,
+          filter.status ? eq(partyHits.status, filter.status) : undefined,
+          after,
         ),
       )
-      .orderBy(asc(partyHits.listedAt), asc(partyHits.id))
-      .limit(1000);
-    return rows.map(hitView);
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(
+      rows,
+      limit,
+      (shown) => shown.map(hitView),
+      (row) => ({ createdAt: row.listedAt, id: row.id }),
+    );
   }
 
   /**

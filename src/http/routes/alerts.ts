@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ALERT_SEVERITIES, CASE_STATES } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors } from '../schemas';
+import { commonErrors, pageQuery, pageSchema } from '../schemas';
 
 const alertSchema = z
   .object({
@@ -39,25 +39,29 @@ export function registerAlertRoutes(app: TypedApp, deps: AppDeps): void {
               .optional(),
             severity: z.enum(ALERT_SEVERITIES).optional(),
             partyId: z.string().min(1).max(64).optional(),
-            limit: z.coerce.number().int().min(1).max(500).optional(),
+            ...pageQuery,
           })
           .strict(),
-        response: { 200: z.object({ alerts: z.array(alertSchema) }), ...commonErrors },
+        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
+        response: { 200: pageSchema(alertSchema), ...commonErrors },
       },
     },
     async (request) => {
       const q = request.query;
-      const list = await deps.services.compliance.cases.alerts(
+      const page = await deps.services.compliance.cases.alerts(
         callerOf(request, ['supervisor', 'auditor']),
         {
           ...(q.state ? { state: q.state } : {}),
           ...(q.rule ? { rule: q.rule } : {}),
           ...(q.severity ? { severity: q.severity } : {}),
           ...(q.partyId ? { partyId: q.partyId } : {}),
-          ...(q.limit ? { limit: q.limit } : {}),
         },
+        { limit: q.limit, cursor: q.cursor ?? null },
       );
-      return { alerts: list.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })) };
+      return {
+        ...page,
+        items: page.items.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })),
+      };
     },
   );
 }

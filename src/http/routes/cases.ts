@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ALERT_SEVERITIES, CASE_OUTCOMES, CASE_STATES, type CaseView } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 const caseSchema = z
   .object({
@@ -31,22 +31,27 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['compliance'],
         summary: 'Cases (supervisor and auditor)',
+        description:
+          'Newest opened first, a page at a time: pass `nextCursor` as `cursor` for the next.',
         querystring: z.object({
           state: z.enum(CASE_STATES).optional(),
           partyId: z.string().max(64).optional(),
+          ...pageQuery,
         }),
-        response: { 200: z.object({ cases: z.array(caseSchema) }), ...commonErrors },
+        response: { 200: pageSchema(caseSchema), ...commonErrors },
       },
     },
     async (request) => {
-      const list = await deps.services.compliance.cases.list(
+      const q = request.query;
+      const page = await deps.services.compliance.cases.list(
         callerOf(request, ['supervisor', 'auditor']),
         {
-          ...(request.query.state ? { state: request.query.state } : {}),
-          ...(request.query.partyId ? { partyId: request.query.partyId } : {}),
+          ...(q.state ? { state: q.state } : {}),
+          ...(q.partyId ? { partyId: q.partyId } : {}),
         },
+        { limit: q.limit, cursor: q.cursor ?? null },
       );
-      return { cases: list.map(present) };
+      return { ...page, items: page.items.map(present) };
     },
   );
 

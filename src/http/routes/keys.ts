@@ -3,7 +3,7 @@ import { ROLES } from '../../kernel';
 import type { ApiKeyView } from '../../access';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 const keySchema = z
   .object({
@@ -71,10 +71,19 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['access'],
         summary: 'API keys visible to the caller',
-        response: { 200: z.object({ keys: z.array(keySchema) }), ...commonErrors },
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object(pageQuery),
+        response: { 200: pageSchema(keySchema), ...commonErrors },
       },
     },
-    async (request) => ({ keys: (await deps.services.keys.list(callerOf(request))).map(present) }),
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const page = await deps.services.keys.list(callerOf(request), {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...page, items: page.items.map(present) };
+    },
   );
 
   app.get(

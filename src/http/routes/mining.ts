@@ -10,7 +10,7 @@ import {
 } from '../../mining';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 /** Mining routes: sites, payout addresses, the ban calendar, attributions, violations, statistics, provenance. */
 
@@ -380,15 +380,24 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['mining'],
         summary: 'Coinbase outputs attributed to miners',
-        querystring: z.object({ minerId: text(40).optional() }),
-        response: { 200: z.object({ attributions: z.array(attributionSchema) }), ...commonErrors },
+        description:
+          'Newest block first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({
+          minerId: text(40).optional(),
+          regionCode: text(40).optional(),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(attributionSchema), ...commonErrors },
       },
     },
-    async (request) => ({
-      attributions: (
-        await mining.listAttributions(callerOf(request), { minerId: request.query.minerId })
-      ).map(presentAttribution),
-    }),
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const page = await mining.listAttributions(callerOf(request), filter, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...page, items: page.items.map(presentAttribution) };
+    },
   );
 
   app.get(
@@ -397,15 +406,25 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['mining'],
         summary: 'Output mined in a region under a ban (MINING_BAN_VIOLATION)',
-        querystring: z.object({ status: z.enum(VIOLATION_STATUSES).optional() }),
-        response: { 200: z.object({ violations: z.array(violationSchema) }), ...commonErrors },
+        description:
+          'Newest block first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({
+          status: z.enum(VIOLATION_STATUSES).optional(),
+          minerId: text(40).optional(),
+          regionCode: text(40).optional(),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(violationSchema), ...commonErrors },
       },
     },
-    async (request) => ({
-      violations: (
-        await mining.listViolations(callerOf(request), { status: request.query.status })
-      ).map(presentViolation),
-    }),
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const page = await mining.listViolations(callerOf(request), filter, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...page, items: page.items.map(presentViolation) };
+    },
   );
 
   app.post(

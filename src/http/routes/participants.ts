@@ -3,6 +3,7 @@ import { deriveAddress, parseDescriptor } from '../../bitcoin';
 import { AppError, type Caller } from '../../kernel';
 import {
   KYC_STATUSES,
+  LICENCE_STATUSES,
   PARTICIPANT_KINDS,
   PERSON_TYPES,
   RISK_LEVELS,
@@ -19,7 +20,7 @@ import {
 import type { ScreeningFlag } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 /** Registry routes: participants, licences, KYC/KYB, jurisdictions and regions, wallets, counterparty addresses. */
 
@@ -224,11 +225,8 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   };
 
   /** A wallet the caller may see; another's is not found, exactly like one that does not exist. */
-  const visibleWallet = async (caller: Caller, id: string): Promise<WalletView> => {
-    const wallet = (await registry.listWallets(caller)).find((w) => w.id === id);
-    if (!wallet) throw new AppError('NOT_FOUND', `no wallet ${id} visible to you`);
-    return wallet;
-  };
+  const visibleWallet = (caller: Caller, id: string): Promise<WalletView> =>
+    registry.getWallet(caller, id);
 
   app.post(
     '/v1/participants',
@@ -296,14 +294,24 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary: 'Participants visible to the caller',
-        querystring: z.object({ kind: z.enum(PARTICIPANT_KINDS).optional() }),
-        response: { 200: z.object({ participants: z.array(participantSchema) }), ...commonErrors },
+        description:
+          "Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. Each page's screening flags are read in one query.",
+        querystring: z.object({
+          kind: z.enum(PARTICIPANT_KINDS).optional(),
+          platformId: text(40).optional(),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(participantSchema), ...commonErrors },
       },
     },
     async (request) => {
       const caller = callerOf(request);
-      const views = await registry.listParticipants(caller, { kind: request.query.kind });
-      return { participants: await present(caller, views) };
+      const { limit, cursor, ...filter } = request.query;
+      const page = await registry.listParticipants(caller, filter, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...page, items: await present(caller, page.items) };
     },
   );
 
@@ -462,15 +470,25 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary: 'Licences visible to the caller',
-        querystring: z.object({ participantId: text(40).optional() }),
-        response: { 200: z.object({ licences: z.array(licenceSchema) }), ...commonErrors },
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({
+          participantId: text(40).optional(),
+          status: z.enum(LICENCE_STATUSES).optional().meta({
+            description: 'the status as shown (an active licence past its end is expired)',
+          }),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(licenceSchema), ...commonErrors },
       },
     },
-    async (request) => ({
-      licences: (await registry.listLicences(callerOf(request), request.query.participantId)).map(
-        presentLicence,
-      ),
-    }),
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const page = await registry.listLicences(callerOf(request), filter, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...page, items: page.items.map(presentLicence) };
+    },
   );
 
   app.post(
@@ -689,15 +707,19 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary: 'Wallets visible to the caller',
-        querystring: z.object({ companyId: text(40).optional() }),
-        response: { 200: z.object({ wallets: z.array(walletSchema) }), ...commonErrors },
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({ companyId: text(40).optional(), ...pageQuery }),
+        response: { 200: pageSchema(walletSchema), ...commonErrors },
       },
     },
-    async (request) => ({
-      wallets: (await registry.listWallets(callerOf(request), request.query.companyId)).map(
-        presentWallet,
-      ),
-    }),
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const page = await registry.listWallets(callerOf(request), filter, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...page, items: page.items.map(presentWallet) };
+    },
   );
 
   app.post(
@@ -855,17 +877,19 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary: "A counterparty's registered addresses",
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
         params: idParam('par'),
-        response: {
-          200: z.object({ addresses: z.array(counterpartyAddressSchema) }),
-          ...commonErrors,
-        },
+        querystring: z.object(pageQuery),
+        response: { 200: pageSchema(counterpartyAddressSchema), ...commonErrors },
       },
     },
-    async (request) => ({
-      addresses: (
-        await registry.listCounterpartyAddresses(callerOf(request), request.params.id)
-      ).map(presentCounterpartyAddress),
-    }),
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const page = await registry.listCounterpartyAddresses(callerOf(request), request.params.id, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...page, items: page.items.map(presentCounterpartyAddress) };
+    },
   );
 }

@@ -8,7 +8,7 @@ import {
 import { AppError } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 const hitSchema = z
   .object({
@@ -153,21 +153,27 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['compliance'],
         summary:
           "Screening hits on parties (platform officers: their own parties'; supervisor and auditor: all)",
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
         querystring: z.object({
           partyId: z.string().max(40).optional(),
           review: z.enum(HIT_REVIEW_STATES).optional(),
+          status: z.enum(['listed', 'delisted']).optional().meta({
+            description: 'listed: the entry is still on its list; delisted: it was dropped',
+          }),
+          ...pageQuery,
         }),
-        response: { 200: z.object({ hits: z.array(hitSchema) }), ...commonErrors },
+        response: { 200: pageSchema(hitSchema), ...commonErrors },
       },
     },
-    async (request) => ({
-      hits: (
-        await deps.services.compliance.screening.listHits(
-          callerOf(request, ['platform', 'supervisor', 'auditor']),
-          request.query,
-        )
-      ).map(presentHit),
-    }),
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const page = await deps.services.compliance.screening.listHits(
+        callerOf(request, ['platform', 'supervisor', 'auditor']),
+        filter,
+        { limit, cursor: cursor ?? null },
+      );
+      return { ...page, items: page.items.map(presentHit) };
+    },
   );
 
   app.post(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors } from '../schemas';
+import { commonErrors, pageQuery, pageSchema } from '../schemas';
 
 const messageSchema = z
   .object({
@@ -24,15 +24,20 @@ export function registerTravelRuleRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['compliance'],
         summary:
           'IVMS101 Travel Rule data other platforms of the scheme sent to the calling beneficiary platform (the supervisor and auditor see all)',
-        response: { 200: z.object({ messages: z.array(messageSchema) }), ...commonErrors },
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object(pageQuery),
+        response: { 200: pageSchema(messageSchema), ...commonErrors },
       },
     },
     async (request) => {
-      const messages = await deps.services.compliance.decisions.travelRuleInbox(
+      const { limit, cursor } = request.query;
+      const page = await deps.services.compliance.decisions.travelRuleInbox(
         callerOf(request, ['platform', 'supervisor', 'auditor']),
+        { limit, cursor: cursor ?? null },
       );
       return {
-        messages: messages.map((m) => ({
+        ...page,
+        items: page.items.map((m) => ({
           ...m,
           payload: { ...m.payload },
           createdAt: m.createdAt.toISOString(),

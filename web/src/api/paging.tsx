@@ -34,6 +34,23 @@ export function usePagedList<T>(
   };
 }
 
+/**
+ * Every item of a paged API list, page after page of the largest size: for pickers and name
+ * lookups that need the whole list (tables read a page at a time with `usePagedList`).
+ */
+export async function allPages<T>(
+  fetchPage: (cursor: string | undefined) => Promise<ApiPage<T>>,
+): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(cursor);
+    all.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return all;
+}
+
 /** Below a paged table: how many rows are loaded, and a button for the next page. */
 export function LoadMore({ list }: { list: ReturnType<typeof usePagedList<unknown>> }) {
   if (!list.rows || !list.hasMore) return null;

@@ -296,10 +296,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** API keys visible to the caller */
+    /**
+     * API keys visible to the caller
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -313,7 +321,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              keys: components['schemas']['ApiKey'][];
+              items: components['schemas']['ApiKey'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -1005,11 +1015,19 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Participants visible to the caller */
+    /**
+     * Participants visible to the caller
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. Each page's screening flags are read in one query.
+     */
     get: {
       parameters: {
         query?: {
           kind?: 'platform' | 'company' | 'miner' | 'counterparty';
+          platformId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -1024,7 +1042,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              participants: components['schemas']['Participant'][];
+              items: components['schemas']['Participant'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -1505,11 +1525,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Licences visible to the caller */
+    /**
+     * Licences visible to the caller
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           participantId?: string;
+          /** @description the status as shown (an active licence past its end is expired) */
+          status?: 'active' | 'suspended' | 'revoked' | 'expired';
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -1524,7 +1553,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              licences: components['schemas']['Licence'][];
+              items: components['schemas']['Licence'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -2296,11 +2327,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Wallets visible to the caller */
+    /**
+     * Wallets visible to the caller
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           companyId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -2315,7 +2353,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              wallets: components['schemas']['Wallet'][];
+              items: components['schemas']['Wallet'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -2702,10 +2742,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A counterparty's registered addresses */
+    /**
+     * A counterparty's registered addresses
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
         header?: never;
         path: {
           id: string;
@@ -2721,7 +2769,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              addresses: components['schemas']['CounterpartyAddress'][];
+              items: components['schemas']['CounterpartyAddress'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -3667,11 +3717,19 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Coinbase outputs attributed to miners */
+    /**
+     * Coinbase outputs attributed to miners
+     * @description Newest block first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           minerId?: string;
+          regionCode?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -3686,7 +3744,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              attributions: components['schemas']['MiningAttribution'][];
+              items: components['schemas']['MiningAttribution'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -3752,11 +3812,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Output mined in a region under a ban (MINING_BAN_VIOLATION) */
+    /**
+     * Output mined in a region under a ban (MINING_BAN_VIOLATION)
+     * @description Newest block first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           status?: 'open' | 'linked' | 'confirmed' | 'dismissed';
+          minerId?: string;
+          regionCode?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -3771,7 +3840,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              violations: components['schemas']['MiningViolation'][];
+              items: components['schemas']['MiningViolation'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -4897,12 +4968,21 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Screening hits on parties (platform officers: their own parties'; supervisor and auditor: all) */
+    /**
+     * Screening hits on parties (platform officers: their own parties'; supervisor and auditor: all)
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           partyId?: string;
           review?: 'open' | 'false_positive' | 'confirmed' | 'blocked' | 'released';
+          /** @description listed: the entry is still on its list; delisted: it was dropped */
+          status?: 'listed' | 'delisted';
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -4917,7 +4997,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              hits: components['schemas']['ScreeningHit'][];
+              items: components['schemas']['ScreeningHit'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -5429,12 +5511,19 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Cases (supervisor and auditor) */
+    /**
+     * Cases (supervisor and auditor)
+     * @description Newest opened first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           state?: 'open' | 'investigating' | 'closed';
           partyId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -5449,7 +5538,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              cases: components['schemas']['Case'][];
+              items: components['schemas']['Case'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -5741,7 +5832,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Monitoring and screening alerts, newest first (supervisor and auditor): filter by the state of their case, rule, severity, party */
+    /**
+     * Monitoring and screening alerts, newest first (supervisor and auditor): filter by the state of their case, rule, severity, party
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
@@ -5749,7 +5843,10 @@ export interface paths {
           rule?: string;
           severity?: 'low' | 'medium' | 'high' | 'critical';
           partyId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -5764,7 +5861,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              alerts: components['schemas']['Alert'][];
+              items: components['schemas']['Alert'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -5830,10 +5929,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** IVMS101 Travel Rule data other platforms of the scheme sent to the calling beneficiary platform (the supervisor and auditor see all) */
+    /**
+     * IVMS101 Travel Rule data other platforms of the scheme sent to the calling beneficiary platform (the supervisor and auditor see all)
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -5847,7 +5954,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              messages: components['schemas']['TravelRuleMessage'][];
+              items: components['schemas']['TravelRuleMessage'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };

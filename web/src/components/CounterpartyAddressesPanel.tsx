@@ -18,6 +18,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../api/client';
+import { LoadMore, usePagedList } from '../api/paging';
 import type { components } from '../api/schema';
 import { formatDateTime } from '../format';
 import type { User } from '../session';
@@ -211,15 +212,16 @@ export function CounterpartyAddressesPanel({
   user: User;
 }) {
   const [adding, setAdding] = useState(false);
-  const addresses = useQuery({
-    queryKey: ['counterpartyAddress', counterparty.id],
-    queryFn: async () =>
+  // A page at a time, newest first (the key differs from the pickers' list of every page).
+  const addresses = usePagedList(
+    ['counterpartyAddress', counterparty.id, 'pages'],
+    async (cursor) =>
       unwrap(
         await api.GET('/v1/participants/{id}/addresses', {
-          params: { path: { id: counterparty.id } },
+          params: { path: { id: counterparty.id }, query: { cursor } },
         }),
-      ).addresses,
-  });
+      ),
+  );
   const mayRegister = user.role === 'platform' || user.role === 'supervisor';
   return (
     <Paper withBorder p="sm">
@@ -236,9 +238,9 @@ export function CounterpartyAddressesPanel({
       {adding && <RegisterAddressForm counterparty={counterparty} />}
       {addresses.isPending ? (
         <Loading />
-      ) : addresses.error ? (
-        <ErrorState error={addresses.error} onRetry={() => void addresses.refetch()} />
-      ) : addresses.data.length === 0 ? (
+      ) : addresses.error || !addresses.rows ? (
+        <ErrorState error={addresses.error} onRetry={addresses.refetch} />
+      ) : addresses.rows.length === 0 ? (
         <Text size="sm">
           No address registered: payouts to this counterparty are refused until one is.
         </Text>
@@ -254,7 +256,7 @@ export function CounterpartyAddressesPanel({
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {addresses.data.map((a) => (
+            {addresses.rows.map((a) => (
               <Table.Tr key={a.id}>
                 <Table.Td>
                   <Code style={{ wordBreak: 'break-all' }}>{a.address}</Code>
@@ -269,6 +271,7 @@ export function CounterpartyAddressesPanel({
           </Table.Tbody>
         </Table>
       )}
+      <LoadMore list={addresses} />
     </Paper>
   );
 }

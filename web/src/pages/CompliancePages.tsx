@@ -176,10 +176,9 @@ export function CasesPage() {
   const [state, setState] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const query = state ? { state: state as CaseState } : {};
-  const cases = useQuery({
-    queryKey: ['case', query],
-    queryFn: async () => unwrap(await api.GET('/v1/cases', { params: { query } })).cases,
-  });
+  const cases = usePagedList(['case', 'list', query], async (cursor) =>
+    unwrap(await api.GET('/v1/cases', { params: { query: { ...query, cursor } } })),
+  );
   const columns: Column<Case>[] = [
     { key: 'id', header: 'Case', value: (c) => c.id, render: (c) => <Code>{c.id}</Code> },
     { key: 'party', header: 'Party', value: (c) => c.partyId },
@@ -207,12 +206,12 @@ export function CasesPage() {
   return (
     <Page
       title="Cases"
-      description="Monitoring cases. State is filtered by the server; the rest in the browser. Click a case to assign, note, decide or export goAML."
+      description="Monitoring cases, newest first, a page at a time. State is filtered by the server; the rest in the browser. Click a case to assign, note, decide or export goAML."
     >
       <DataTable
         caption="Cases"
         columns={columns}
-        rows={cases.data}
+        rows={cases.rows}
         rowKey={(c) => c.id}
         loading={cases.isPending}
         error={cases.error}
@@ -232,6 +231,7 @@ export function CasesPage() {
           />
         }
       />
+      <LoadMore list={cases} />
       <Modal
         opened={selected !== null}
         onClose={() => setSelected(null)}

@@ -12,8 +12,9 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../api/client';
+import { LoadMore, usePagedList } from '../api/paging';
 import type { components } from '../api/schema';
 import { DataTable, type Column } from '../components/DataTable';
 import { Page } from '../components/Page';
@@ -116,10 +117,9 @@ function CreateKeyForm() {
 export function KeysPage() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const keys = useQuery({
-    queryKey: ['apiKey'],
-    queryFn: async () => unwrap(await api.GET('/v1/keys')).keys,
-  });
+  const keys = usePagedList(['apiKey', 'list'], async (cursor) =>
+    unwrap(await api.GET('/v1/keys', { params: { query: { cursor } } })),
+  );
   const revoke = useMutation({
     mutationFn: async (id: string) =>
       unwrap(await api.DELETE('/v1/keys/{id}', { params: { path: { id } } })),
@@ -174,14 +174,14 @@ export function KeysPage() {
   return (
     <Page
       title="API keys"
-      description="Keys for machines (platform back-offices, integrations). Filtered and sorted in the browser: the endpoint returns every key you may see."
+      description="Keys for machines (platform back-offices, integrations). Newest first, a page at a time; filtered and sorted in the browser."
     >
       {user.role !== 'auditor' && <CreateKeyForm />}
       {revoke.error && <ErrorState error={revoke.error} />}
       <DataTable
         caption="API keys you may see"
         columns={columns}
-        rows={keys.data}
+        rows={keys.rows}
         rowKey={(k) => k.id}
         loading={keys.isPending}
         error={keys.error}
@@ -189,6 +189,7 @@ export function KeysPage() {
         empty="No API keys."
         csvName="api-keys"
       />
+      <LoadMore list={keys} />
     </Page>
   );
 }

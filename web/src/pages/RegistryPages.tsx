@@ -20,6 +20,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../api/client';
+import { allPages, LoadMore, usePagedList } from '../api/paging';
 import type { components } from '../api/schema';
 import { DataTable, type Column } from '../components/DataTable';
 import { fieldErrorOf, FormError } from '../components/FormError';
@@ -83,12 +84,17 @@ function ScreeningHitsPanel({ participant }: { participant: Participant }) {
     null,
   );
   const [reason, setReason] = useState('');
+  // The hits still on their lists, every page of them (a party has few).
   const hits = useQuery({
     queryKey: ['screeningHits', participant.id],
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/screenings/hits', { params: { query: { partyId: participant.id } } }),
-      ).hits,
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(
+          await api.GET('/v1/screenings/hits', {
+            params: { query: { partyId: participant.id, status: 'listed', limit: 500, cursor } },
+          }),
+        ),
+      ),
   });
   const resolve = useMutation({
     mutationFn: async () => {
@@ -230,9 +236,10 @@ function ParticipantDetail({ participant }: { participant: Participant }) {
   const wallets = useQuery({
     queryKey: ['wallet', { companyId: participant.id }],
     enabled: participant.kind === 'company',
+    // A company has one wallet: the first page holds it.
     queryFn: async () =>
       unwrap(await api.GET('/v1/wallets', { params: { query: { companyId: participant.id } } }))
-        .wallets,
+        .items,
   });
   const seesScreening = participant.screening !== null;
   return (
@@ -340,9 +347,7 @@ function RegisterParticipantForm({ onRegistered }: { onRegistered: (p: Participa
   const platforms = useQuery({
     queryKey: ['participant', { kind: 'platform' }],
     enabled: needsPlatform,
-    queryFn: async () =>
-      unwrap(await api.GET('/v1/participants', { params: { query: { kind: 'platform' } } }))
-        .participants,
+    queryFn: () => everyParticipant({ kind: 'platform' }),
   });
   const natural = kind === 'counterparty' && personType === 'natural';
   const register = useMutation({
@@ -543,6 +548,15 @@ function RegisterParticipantForm({ onRegistered }: { onRegistered: (p: Participa
   );
 }
 
+/** Every participant the caller may see (of a kind), every page: for pickers and names. */
+function everyParticipant(query: { kind?: Participant['kind'] }) {
+  return allPages(async (cursor) =>
+    unwrap(
+      await api.GET('/v1/participants', { params: { query: { ...query, limit: 500, cursor } } }),
+    ),
+  );
+}
+
 export function ParticipantsPage() {
   const [kind, setKind] = useState<string | null>(null);
   const [selected, setSelected] = useState<Participant | null>(null);
@@ -551,11 +565,9 @@ export function ParticipantsPage() {
   const [registering, setRegistering] = useState(false);
   const [registered, setRegistered] = useState<Participant | null>(null);
   const query = kind ? { kind: kind as Participant['kind'] } : {};
-  const participants = useQuery({
-    queryKey: ['participant', query],
-    queryFn: async () =>
-      unwrap(await api.GET('/v1/participants', { params: { query } })).participants,
-  });
+  const participants = usePagedList(['participant', 'list', query], async (cursor) =>
+    unwrap(await api.GET('/v1/participants', { params: { query: { ...query, cursor } } })),
+  );
   const columns: Column<Participant>[] = [
     { key: 'name', header: 'Legal name', value: (p) => p.legalName },
     { key: 'kind', header: 'Kind', value: (p) => p.kind },
@@ -588,7 +600,7 @@ export function ParticipantsPage() {
   return (
     <Page
       title="Participants"
-      description="Platforms, companies, miners and foreign counterparties you may see. Kind is filtered by the server; text filter and sort in the browser."
+      description="Platforms, companies, miners and foreign counterparties you may see, newest first, a page at a time. Kind is filtered by the server; text filter and sort in the browser."
       actions={
         mayRegister && (
           <Button
@@ -619,7 +631,7 @@ export function ParticipantsPage() {
       <DataTable
         caption="Participants"
         columns={columns}
-        rows={participants.data}
+        rows={participants.rows}
         rowKey={(p) => p.id}
         loading={participants.isPending}
         error={participants.error}
@@ -639,6 +651,7 @@ export function ParticipantsPage() {
           />
         }
       />
+      <LoadMore list={participants} />
       <Modal
         opened={selected !== null}
         onClose={() => setSelected(null)}
@@ -819,11 +832,11 @@ export function LicencesPage() {
   const [params] = useSearchParams();
   const status = params.get('status');
   const [selected, setSelected] = useState<Licence | null>(null);
-  const licences = useQuery({
-    queryKey: ['licence'],
-    queryFn: async () => unwrap(await api.GET('/v1/licences')).licences,
-  });
-  const rows = status ? licences.data?.filter((l) => l.status === status) : licences.data;
+  // The status (from the dashboard's link) is filtered by the server, so no page hides a match.
+  const query = status ? { status: status as Licence['status'] } : {};
+  const licences = usePagedList(['licence', 'list', query], async (cursor) =>
+    unwrap(await api.GET('/v1/licences', { params: { query: { ...query, cursor } } })),
+  );
   const columns: Column<Licence>[] = [
     {
       key: 'participant',
@@ -846,13 +859,13 @@ export function LicencesPage() {
   return (
     <Page
       title="Licences"
-      description={`Licences of platforms and miners${status ? `, status ${status}` : ''}. Filtered and sorted in the browser. ${user.role === 'supervisor' ? 'Click a licence to suspend, reinstate or revoke it with a reason.' : ''}`}
+      description={`Licences of platforms and miners${status ? `, status ${status}` : ''}, newest first, a page at a time. Status is filtered by the server; the rest in the browser. ${user.role === 'supervisor' ? 'Click a licence to suspend, reinstate or revoke it with a reason.' : ''}`}
     >
       {user.role === 'supervisor' && <GrantLicenceForm />}
       <DataTable
         caption="Licences"
         columns={columns}
-        rows={rows}
+        rows={licences.rows}
         rowKey={(l) => l.id}
         loading={licences.isPending}
         error={licences.error}
@@ -861,6 +874,7 @@ export function LicencesPage() {
         csvName="licences"
         {...(user.role === 'supervisor' ? { onRowClick: setSelected } : {})}
       />
+      <LoadMore list={licences} />
       <Modal
         opened={selected !== null}
         onClose={() => setSelected(null)}
@@ -895,9 +909,7 @@ function RegisterWalletForm() {
   const navigate = useNavigate();
   const companies = useQuery({
     queryKey: ['participant', { kind: 'company' }],
-    queryFn: async () =>
-      unwrap(await api.GET('/v1/participants', { params: { query: { kind: 'company' } } }))
-        .participants,
+    queryFn: () => everyParticipant({ kind: 'company' }),
   });
   const [companyId, setCompanyId] = useState<string | null>(null);
   const [descriptor, setDescriptor] = useState('');
@@ -991,8 +1003,7 @@ function RegisterWalletForm() {
 function useParticipantNames() {
   const participants = useQuery({
     queryKey: ['participant', {}],
-    queryFn: async () =>
-      unwrap(await api.GET('/v1/participants', { params: { query: {} } })).participants,
+    queryFn: () => everyParticipant({}),
   });
   return (id: string) => participants.data?.find((p) => p.id === id)?.legalName ?? id;
 }
@@ -1000,10 +1011,9 @@ function useParticipantNames() {
 export function WalletsPage() {
   const user = useUser();
   const nameOf = useParticipantNames();
-  const wallets = useQuery({
-    queryKey: ['wallet'],
-    queryFn: async () => unwrap(await api.GET('/v1/wallets')).wallets,
-  });
+  const wallets = usePagedList(['wallet', 'list'], async (cursor) =>
+    unwrap(await api.GET('/v1/wallets', { params: { query: { cursor } } })),
+  );
   const columns: Column<Wallet>[] = [
     {
       key: 'id',
@@ -1043,7 +1053,7 @@ export function WalletsPage() {
       title="Wallets"
       description={
         registers
-          ? "Companies' watch-only wallets (descriptors of public keys): register one for a client company, and follow the addresses it hands out. Filtered and sorted in the browser."
+          ? "Companies' watch-only wallets (descriptors of public keys): register one for a client company, and follow the addresses it hands out. Newest first, a page at a time; filtered and sorted in the browser."
           : 'Your watch-only wallet, registered by your platform, and the addresses it hands out. Read-only.'
       }
     >
@@ -1051,7 +1061,7 @@ export function WalletsPage() {
       <DataTable
         caption="Wallets"
         columns={columns}
-        rows={wallets.data}
+        rows={wallets.rows}
         rowKey={(w) => w.id}
         loading={wallets.isPending}
         error={wallets.error}
@@ -1063,6 +1073,7 @@ export function WalletsPage() {
         }
         csvName="wallets"
       />
+      <LoadMore list={wallets} />
     </Page>
   );
 }

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { Badge, Button, Code, CopyButton, Group, List, Stack, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
+import { allPages } from '../../api/paging';
 import type { components } from '../../api/schema';
 import { Page } from '../../components/Page';
 import { ErrorState } from '../../components/States';
@@ -116,8 +117,15 @@ export function useParticipants(kind?: Participant['kind'], enabled = true) {
   return useQuery({
     queryKey: ['participant', query],
     enabled,
-    queryFn: async () =>
-      unwrap(await api.GET('/v1/participants', { params: { query } })).participants,
+    // Every page: forms pick from these and tables name ids with them.
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(
+          await api.GET('/v1/participants', {
+            params: { query: { ...query, limit: 500, cursor } },
+          }),
+        ),
+      ),
   });
 }
 

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
+import { allPages } from '../../api/paging';
 import type { components } from '../../api/schema';
 import {
   emptyTravelRule,
@@ -22,12 +23,15 @@ export function useCounterpartyAddresses(user: User, counterpartyId: string | un
     queryKey: ['counterpartyAddress', counterpartyId],
     enabled:
       counterpartyId !== undefined && (user.role === 'platform' || user.role === 'supervisor'),
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/participants/{id}/addresses', {
-          params: { path: { id: counterpartyId ?? '' } },
-        }),
-      ).addresses,
+    // Every page: the form picks the payee's address from them.
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(
+          await api.GET('/v1/participants/{id}/addresses', {
+            params: { path: { id: counterpartyId ?? '' }, query: { limit: 500, cursor } },
+          }),
+        ),
+      ),
   });
 }
 
