@@ -114,7 +114,7 @@ export default tseslint.config(
             },
             {
               from: 'clearing',
-              allow: ['kernel', 'db', 'bitcoin', 'audit', 'registry', 'ledger', 'trade'],
+              allow: ['kernel', 'db', 'bitcoin', 'audit', 'registry', 'mining', 'ledger', 'trade'],
             },
             {
               from: 'oversight',
