@@ -2,18 +2,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../audit';
 import { parseAddress } from '../bitcoin';
 import type { Database } from '../db';
-import {
-  AppError,
-  loadConfig,
-  ManualClock,
-  SeededRandom,
-  systemCaller,
-  type Caller,
-} from '../kernel';
-import type { MiningBlock } from '../mining';
-import { composeServices, type Services } from '../services';
+import { AppError, ManualClock, SeededRandom, systemCaller, type Caller } from '../kernel';
+import { MiningService, type MiningBlock } from '../mining';
+import { RegistryService } from '../registry';
+import { ClearingService } from './service';
 import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 import { p2wpkhOf, testKey } from '../../test/support/simnet';
+
+/** The services these tests use, wired as services.ts wires them. */
+interface Services {
+  registry: RegistryService;
+  mining: MiningService;
+  clearing: ClearingService;
+}
+function composeServices(ports: {
+  db: Database;
+  clock: ManualClock;
+  random: SeededRandom;
+}): Services {
+  const registry = new RegistryService({ ...ports, network: 'regtest' });
+  const mining = new MiningService({ ...ports, network: 'regtest', registry });
+  const clearing = new ClearingService({ ...ports, wallets: registry });
+  return { registry, mining, clearing };
+}
 
 /**
  * Lots, quarantine, release, spend-following and reorgs, with the real mining and clearing
@@ -82,7 +93,7 @@ describe.each(TEST_DRIVERS)('clearing lots on %s', (driver) => {
   beforeAll(async () => {
     db = await openTestDatabase(driver);
     const clock = new ManualClock('2026-06-01T00:00:00Z');
-    services = composeServices({ db, clock, config: loadConfig({}), random: new SeededRandom(5) });
+    services = composeServices({ db, clock, random: new SeededRandom(5) });
     const miner = await services.registry.registerParticipant(supervisor, {
       kind: 'miner',
       legalName: 'Clearing Hash LLP',
@@ -347,7 +358,7 @@ describe('the cleared-origin rule versions', () => {
   beforeAll(async () => {
     db = await openTestDatabase();
     clock = new ManualClock('2026-06-01T00:00:00Z');
-    services = composeServices({ db, clock, config: loadConfig({}), random: new SeededRandom(6) });
+    services = composeServices({ db, clock, random: new SeededRandom(6) });
   });
   afterAll(async () => {
     await db?.close();
