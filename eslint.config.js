@@ -116,7 +116,7 @@ export default tseslint.config(
             },
             {
               from: 'clearing',
-              allow: ['kernel', 'db', 'bitcoin', 'audit', 'registry', 'ledger', 'trade'],
+              allow: ['kernel', 'db', 'bitcoin', 'audit', 'registry', 'mining', 'ledger', 'trade'],
             },
             {
               from: 'oversight',

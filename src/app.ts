@@ -148,6 +148,7 @@ export async function openWatcher(
   await watcher.registerConsumer(
     platform.services.mining.chainConsumer({ prevouts: prevoutLookupFromSource(source) }),
   );
+  await watcher.registerConsumer(platform.services.clearing.chainConsumer()); // after mining's
   return watcher;
 }
 

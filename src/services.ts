@@ -10,6 +10,7 @@ import {
 import { KeyService, UserService } from './access';
 import { RegistryService } from './registry';
 import { MiningService } from './mining';
+import { ClearingService } from './clearing';
 import { createCompliance, registryPartySource, type Compliance } from './compliance';
 import { OversightService } from './oversight';
 import type { ChainSource } from './chain';
@@ -48,6 +49,7 @@ export interface Services {
   users: UserService;
   registry: RegistryService;
   mining: MiningService;
+  clearing: ClearingService;
   oversight: OversightService;
   compliance: Compliance;
   ledger: LedgerService;
@@ -91,6 +93,9 @@ export function composeServices(ports: Ports): Services {
     registry,
     rates: (code, date) => rates.onDay(code, date),
   });
+  // Regulatory clearing: lots of mined coins, their clearance through spends, and the
+  // cleared-origin rule that trade's coin selection applies (its CoinOrigins port).
+  const clearing = new ClearingService({ ...ports, wallets: registry });
   const trade = new TradeService({
     ...ports,
     network,
@@ -102,11 +107,12 @@ export function composeServices(ports: Ports): Services {
     // Every payout and invoice passes compliance's policy gate, with the facts (and the scheme's
     // jurisdiction, read at decision time) from the registry: there is no gate that allows.
     gate: new ComplianceTransferGate({ gate: compliance.gate, registry, clock: ports.clock }),
+    origins: clearing,
     secrets: SecretBox.fromConfig(ports.config),
     ...(ports.trade?.signerPassphrase ? { signerPassphrase: ports.trade.signerPassphrase } : {}),
     ...(ports.trade?.webhookPoster ? { webhookPoster: ports.trade.webhookPoster } : {}),
   });
-  return { keys, users, registry, mining, compliance, oversight, ledger, rates, trade };
+  return { keys, users, registry, mining, clearing, compliance, oversight, ledger, rates, trade };
 }
 
 export function defaultPorts(partial: Omit<Ports, 'random'> & { random?: Random }): Ports {

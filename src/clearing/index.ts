@@ -1,3 +1,42 @@
+/**
+ * clearing/: regulatory clearing of mined coins, and the multilateral netting later settlement
+ * windows build on.
+ *
+ * Public surface:
+ * - `ClearingService`: listLots (paged), getLot, release (supervisor), clearedShare(txid, vout),
+ *   rule / setRule (the versioned cleared-origin rule), and chainConsumer() — register it with
+ *   the chain watcher after mining's consumer. It is trade's `CoinOrigins` port (ruleAt,
+ *   coinOrigins) for coin selection.
+ * - Events (audit actions): `CLEARING_EVENTS`.
+ * - Netting (pure): `netPositions`, `settlementInstructions`, `bilateralTransfers`,
+ *   `settleWithTakeOut`, `checkObligation`.
+ *
+ * Tables (clearing/schema.ts) are not exported: clearing_blocks, clearing_lots, clearing_outputs,
+ * clearing_holdings, clearing_rule_versions.
+ */
+export {
+  ClearingService,
+  LOT_STATUSES,
+  QUARANTINE_REASONS,
+  type ClearedShareView,
+  type ClearingChainConsumer,
+  type ClearingServiceDeps,
+  type LotClearance,
+  type LotStatus,
+  type LotView,
+  type QuarantineReason,
+} from './service';
+export { CLEARED_ORIGIN_RULE, type RuleInput, type RuleState, type RuleVersionView } from './rule';
+export { SITE_REGISTRATION_TOLERANCE_MS, type ClearingBlock } from './follow';
+
+/** The audit actions clearing records (entity type `lot`, or `clearing_rule`). */
+export const CLEARING_EVENTS = {
+  quarantined: 'clearing_lot.quarantined',
+  released: 'clearing_lot.released',
+  withdrawn: 'clearing_lot.withdrawn',
+  ruleSet: 'clearing_rule.set',
+} as const;
+
 export {
   BTC,
   bilateralTransfers,

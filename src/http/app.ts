@@ -32,6 +32,7 @@ import { registerSessionRoutes } from './routes/session';
 import { registerEventRoutes } from './routes/events';
 import { registerParticipantRoutes } from './routes/participants';
 import { registerMiningRoutes } from './routes/mining';
+import { registerClearingRoutes } from './routes/clearing';
 import { registerReportsRoutes } from './routes/reports';
 import { registerScreeningRoutes } from './routes/screenings';
 import { registerListRoutes } from './routes/lists';
@@ -183,6 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerEventRoutes(typed, deps);
   registerParticipantRoutes(typed, deps);
   registerMiningRoutes(typed, deps);
+  registerClearingRoutes(typed, deps);
   registerReportsRoutes(typed, deps);
   registerScreeningRoutes(typed, deps);
   registerListRoutes(typed, deps);

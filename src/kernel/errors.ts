@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   BLOCK_NOT_FOUND: 'No block with that hash or height.',
   TX_NOT_FOUND: 'No transaction with that id.',
   INSUFFICIENT_FUNDS: 'The available coins do not cover the amount and fee.',
+  ORIGIN_NOT_CLEARED:
+    "The company's coins whose cleared share meets the scheme's cleared-origin rule do not cover the payouts.",
   // registry
   PARTICIPANT_NOT_FOUND: 'No participant with that id visible to the caller.',
   LICENCE_NOT_ACTIVE: "The participant's licence is not active.",
@@ -42,6 +44,7 @@ export const ERROR_CODES = {
   SCREENING_HIT_UNRESOLVED:
     'The party has a sanctions screening hit that is unresolved or confirmed; it cannot be verified until resolved.',
   BAN_PERIOD_INVALID: 'A mining ban period is inverted or overlaps another.',
+  LOT_NOT_QUARANTINED: 'The mined lot is not quarantined, so there is nothing to release.',
   // trade / ledger
   CONTRACT_NOT_FOUND: 'No contract with that id visible to the caller.',
   CONTRACT_NOT_ACTIVE: 'The contract is not active.',

@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   site: 'sit',
   ban: 'ban',
   attribution: 'att',
+  lot: 'lot',
   contract: 'ctr',
   invoice: 'inv',
   payout: 'pay',

@@ -15,6 +15,8 @@
  * - Pure logic: `normalizeBan`, `bansInForce`, `localTime`, `firstOverlap` (ban calendar) and
  *   `haircut` (provenance of a transaction's outputs).
  * - `MINING_BAN_VIOLATION`: the code every violation record carries.
+ * - Block reads for the consumers registered after mining's (clearing): `blockAttributions`,
+ *   `blockProvenance` (what the block's attribution and tracing wrote, through the block's tx).
  */
 export {
   MiningService,
@@ -54,6 +56,8 @@ export {
 } from './calendar';
 export type { BanInput, BanKind, BanRule, LocalTime } from './calendar';
 export { haircut } from './haircut';
+export { blockAttributions, blockProvenance } from './reads';
+export type { BlockAttribution, BlockProvenanceTag } from './reads';
 export type { HaircutInput, ProvenanceShare } from './haircut';
 export {
   miningAttributions,

@@ -40,9 +40,12 @@ export type { BatchView, PayoutGateView, PayoutInput, PayoutStatus, PayoutView }
 export { ChainedPartyDirectory, LocalPartyDirectory, RegistryPartyDirectory } from './directory';
 export type { RegistryFacts } from './directory';
 export type {
+  CoinOrigin,
+  CoinOrigins,
   CompanyFacts,
   CompanyWallets,
   CounterpartyFacts,
+  OriginRule,
   GateDecision,
   PartyDirectory,
   TransferFacts,

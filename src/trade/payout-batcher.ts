@@ -2,10 +2,12 @@ import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import { createPsbt, parseAddress, type PsbtInputSpec, type PsbtOutputSpec } from '../bitcoin';
 import { AppError, newId, sats, systemCaller, type Caller } from '../kernel';
-import { selectCoins, type CoinSelection } from './coinselection';
+import type { Orm } from '../db';
+import { fundingTiers, selectFunding, type CoinSelection } from './coinselection';
 import { hold, transitionPayout, type GateCheck } from './lifecycle';
 import { acceptSignedPsbt } from './payout-broadcaster';
 import type { PayoutContext } from './payout-context';
+import type { CoinOrigin, CoinOrigins, OriginRule } from './ports';
 import { getBatch, type BatchView, type PayoutRow } from './payout-views';
 import { tradeBatches, tradePayouts, tradeWalletUtxos } from './schema';
 import { clampFeeRate, loadSettings, saveSettings } from './settings';
@@ -103,7 +105,8 @@ export async function runBatch(
       selection: CoinSelection;
       coins: CoinRow[];
     }[] = [];
-    const skipped: { companyId: string; reason: string }[] = [];
+    const skipped: { companyId: string; code: string; reason: string }[] = [];
+    const origin = await originFacts(ctx.ports.origins, tx, now);
     for (const [companyId, own] of byCompany) {
       const coins = await tx
         .select()
@@ -122,32 +125,54 @@ export async function runBatch(
         )
         .for('update');
       try {
-        const selection = selectCoins({
-          utxos: coins.map((c) => ({
-            id: `${c.txid}:${c.vout}`,
-            value: c.valueSats,
-            inputVbytes: P2WPKH_INPUT_VBYTES,
-          })),
-          target: own.reduce((sum, p) => sum + p.amountSats, 0n),
-          paymentOutputBytes: own.map(
-            (p) => 8 + 1 + parseAddress(p.address, network).scriptPubKey.length,
-          ),
-          feeRateSatPerKvB: feeRate,
-          random,
-        });
+        // Quarantined mined coins never fund a payout; with the cleared-origin rule in force only
+        // coins at or above its cleared share do (fail closed), wholly cleared coins first.
+        const tiers = fundingTiers(
+          coins.map((c) => `${c.txid}:${c.vout}`),
+          await origin.of(coins),
+          origin.rule,
+        );
+        const selection = selectFunding(
+          {
+            utxos: coins.map((c) => ({
+              id: `${c.txid}:${c.vout}`,
+              value: c.valueSats,
+              inputVbytes: P2WPKH_INPUT_VBYTES,
+            })),
+            target: own.reduce((sum, p) => sum + p.amountSats, 0n),
+            paymentOutputBytes: own.map(
+              (p) => 8 + 1 + parseAddress(p.address, network).scriptPubKey.length,
+            ),
+            feeRateSatPerKvB: feeRate,
+            random,
+          },
+          tiers,
+          origin.rule,
+        );
         planned.push({ companyId, own, selection, coins });
       } catch (error) {
-        if (!(error instanceof AppError && error.code === 'INSUFFICIENT_FUNDS')) throw error;
-        skipped.push({ companyId, reason: error.message });
+        if (!(
+          error instanceof AppError &&
+          (error.code === 'INSUFFICIENT_FUNDS' || error.code === 'ORIGIN_NOT_CLEARED')
+        ))
+          throw error;
+        skipped.push({ companyId, code: error.code, reason: error.message });
+        if (error.code === 'ORIGIN_NOT_CLEARED')
+          await recordOriginRefusal(ctx, tx, caller, own, error, origin.rule);
       }
     }
     if (planned.length === 0) {
       // The holds are kept (committed); the run reports the shortfall.
       if (failed.size > 0) return { id: null };
-      const first = skipped[0];
-      throw new AppError('INSUFFICIENT_FUNDS', first ? first.reason : 'no coins to pay with', {
-        details: { skipped },
-      });
+      const first = skipped.find((s) => s.code === 'ORIGIN_NOT_CLEARED') ?? skipped[0];
+      const error = new AppError(
+        first?.code === 'ORIGIN_NOT_CLEARED' ? 'ORIGIN_NOT_CLEARED' : 'INSUFFICIENT_FUNDS',
+        first ? first.reason : 'no coins to pay with',
+        { details: { skipped } },
+      );
+      // A refusal by origin is on record (the payouts' audit events): commit it, then answer.
+      if (error.code === 'ORIGIN_NOT_CLEARED') return { id: null, error };
+      throw error;
     }
     const included = planned.flatMap((plan) => plan.own);
     const outputs: PsbtOutputSpec[] = included.map((p) => ({
@@ -204,7 +229,12 @@ export async function runBatch(
     for (const [i, p] of included.entries()) {
       await transitionPayout(ctx.transitions, tx, caller, p, 'batched', {
         checked: passed.get(p.id) as GateCheck,
-        patch: { batchId: id, vout: i, feeShareSats: feeShares.get(p.id) ?? 0n },
+        patch: {
+          batchId: id,
+          vout: i,
+          feeShareSats: feeShares.get(p.id) ?? 0n,
+          originRefusal: null,
+        },
         audit: { batchId: id, vout: i },
       });
     }
@@ -224,6 +254,7 @@ export async function runBatch(
     });
     return { id };
   });
+  if (built && 'error' in built && built.error instanceof AppError) throw built.error;
   if (!built?.id) return null;
   const batchId = built.id;
   // The gate again, before signing: one payout that fails abandons the batch unsigned.
@@ -250,4 +281,75 @@ export async function runBatch(
     await acceptSignedPsbt(ctx, signerCaller, batchId, signed, toSign.passed);
   }
   return getBatch(db.orm, systemCaller('trade'), batchId);
+}
+
+/**
+ * The cleared-origin rule in force and a reader of coins' clearance, for one batch run. Fail
+ * closed: when the rule cannot be read it is taken as in force at a threshold of 100 %, and when
+ * clearances cannot be read every coin's is unknown (refused while the rule is in force).
+ */
+async function originFacts(
+  origins: CoinOrigins | null,
+  tx: Orm,
+  now: Date,
+): Promise<{
+  rule: OriginRule | null;
+  of: (coins: readonly CoinRow[]) => Promise<ReadonlyMap<string, CoinOrigin> | null>;
+}> {
+  if (!origins) return { rule: null, of: () => Promise.resolve(new Map()) };
+  // Savepoints: a failed read must leave the batch's transaction usable.
+  const rule = await tx
+    .transaction((sp) => origins.ruleAt(sp, now))
+    .catch((): OriginRule => ({
+      version: 'clearing.cleared-origin (the rule could not be read)',
+      thresholdBasisPoints: 10_000,
+    }));
+  return {
+    rule,
+    of: (coins) =>
+      tx
+        .transaction((sp) =>
+          origins.coinOrigins(
+            sp,
+            coins.map((c) => ({ txid: c.txid, vout: c.vout })),
+          ),
+        )
+        .catch(() => null),
+  };
+}
+
+/**
+ * Puts a refusal by origin on the payouts' record: the reason on the row and an audit event, once
+ * per payout and rule version (batch runs repeat every window while the coins stay refused).
+ */
+async function recordOriginRefusal(
+  ctx: PayoutContext,
+  tx: Orm,
+  caller: Caller,
+  payouts: readonly PayoutRow[],
+  error: AppError,
+  rule: OriginRule | null,
+): Promise<void> {
+  const { clock } = ctx.ports;
+  const refusal = {
+    code: 'ORIGIN_NOT_CLEARED',
+    rule: rule?.version ?? null,
+    reason: error.message,
+    details: error.details ?? null,
+  };
+  for (const p of payouts) {
+    const previous = p.originRefusal as { rule?: string | null; reason?: string } | null;
+    if (previous && previous.rule === refusal.rule && previous.reason === refusal.reason) continue;
+    const at = clock.now();
+    await tx
+      .update(tradePayouts)
+      .set({ originRefusal: { ...refusal, at: at.toISOString() }, updatedAt: at })
+      .where(eq(tradePayouts.id, p.id));
+    await recordAudit(tx, caller, clock, {
+      action: 'payout.originNotCleared',
+      entityType: 'payout',
+      entityId: p.id,
+      after: { status: p.status, ...refusal },
+    });
+  }
 }

@@ -25,7 +25,7 @@ import {
   type PayoutTransitionPorts,
 } from './lifecycle';
 import { gateView, payoutPayload, type BatchRow, type PayoutRow } from './payout-views';
-import type { CompanyWallets, TransferGate } from './ports';
+import type { CoinOrigins, CompanyWallets, TransferGate } from './ports';
 import { tradeBatches, tradePayouts, tradeWalletUtxos } from './schema';
 import type { SignerProvider } from './signer';
 
@@ -41,6 +41,8 @@ export interface PayoutPorts {
   readonly ledger: LedgerService;
   readonly gate: TransferGate;
   readonly signers: SignerProvider;
+  /** Clearing's cleared shares and rule for coin selection; null when not wired. */
+  readonly origins: CoinOrigins | null;
 }
 
 /**

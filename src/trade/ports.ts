@@ -117,3 +117,36 @@ export interface TransferGate {
    */
   resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null>;
 }
+
+/** A coin's stored clearance (clearing's cleared lots, followed through spends). */
+export interface CoinOrigin {
+  readonly valueSats: bigint;
+  /** Sats of cleared (or released) mined lots. */
+  readonly clearedSats: bigint;
+  /** Sats of quarantined lots: a coin with any is never spent by a payout. */
+  readonly quarantinedSats: bigint;
+  /** Sats whose clearance is unknown (mined before clearing followed the chain). */
+  readonly undeterminedSats: bigint;
+}
+
+/** The cleared-origin rule in force: payouts are funded only by coins at or above the threshold. */
+export interface OriginRule {
+  /** The rule and its version, e.g. `clearing.cleared-origin@1#v2`. */
+  readonly version: string;
+  /** The least cleared share a funding coin must have, in basis points (0–10,000). */
+  readonly thresholdBasisPoints: number;
+}
+
+/**
+ * The CoinOrigins port: clearing's stored cleared shares, as coin selection uses them. Both read
+ * through the batch's transaction, one indexed lookup per coin.
+ */
+export interface CoinOrigins {
+  /** The rule in force at `at`, or null when the supervisor has not turned it on. */
+  ruleAt(tx: Orm, at: Date): Promise<OriginRule | null>;
+  /** The stored clearance of each coin, by `txid:vout`; a coin missing is one not known. */
+  coinOrigins(
+    tx: Orm,
+    coins: readonly { txid: string; vout: number }[],
+  ): Promise<ReadonlyMap<string, CoinOrigin>>;
+}

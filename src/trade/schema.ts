@@ -347,6 +347,11 @@ export const tradePayouts = pgTable(
      * its reasons (kept for officers; companies see a reference only).
      */
     hold: jsonb('hold'),
+    /**
+     * Why the last batch runs left the payout waiting: its company's coins did not meet the
+     * cleared-origin rule (ORIGIN_NOT_CLEARED, with the rule version); null once batched.
+     */
+    originRefusal: jsonb('origin_refusal'),
     updatedAt: at('updated_at').notNull(),
     settlementId: text('settlement_id'),
   },

@@ -18,7 +18,7 @@ import { tradeChainConsumer } from './consumer';
 import { ContractService } from './contracts';
 import { InvoiceService } from './invoices';
 import { PayoutService } from './payouts';
-import type { CompanyWallets, PartyDirectory, TransferGate } from './ports';
+import type { CoinOrigins, CompanyWallets, PartyDirectory, TransferGate } from './ports';
 import { tradeWalletUtxos } from './schema';
 import {
   loadFloors,
@@ -107,6 +107,11 @@ export interface TradePorts {
    * Required: there is no default that allows (services.ts wires ComplianceTransferGate).
    */
   readonly gate: TransferGate;
+  /**
+   * Clearing's cleared shares and the cleared-origin rule, for coin selection (services.ts wires
+   * ClearingService). Without it no rule can be in force and no coin is known to be quarantined.
+   */
+  readonly origins?: CoinOrigins;
   readonly signers?: SignerProvider;
   /** Passphrase for locally sealed signer keys (simnet and demos). */
   readonly signerPassphrase?: () => string | null;
@@ -164,6 +169,7 @@ export class TradeService {
       ledger: ports.ledger,
       gate: ports.gate,
       signers: this.signers,
+      origins: ports.origins ?? null,
     });
     this.webhooks = new WebhookDeliverer({
       db: ports.db,

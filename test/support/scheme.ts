@@ -13,6 +13,8 @@ import { LedgerService, FixedRateSource, RateService, type AccountBalance } from
 import { ManualClock, SeededRandom, systemCaller, type Caller, type Role } from '../../src/kernel';
 import { createCompliance, registryPartySource, type Compliance } from '../../src/compliance';
 import { RegistryService } from '../../src/registry';
+import { MiningService, prevoutLookupFromSource } from '../../src/mining';
+import { ClearingService } from '../../src/clearing';
 import {
   ComplianceTransferGate,
   RegistryPartyDirectory,
@@ -118,6 +120,9 @@ export interface Scheme {
   readonly compliance: Compliance;
   readonly ledger: LedgerService;
   readonly trade: TradeService;
+  /** Mining and clearing, wired as services.ts wires them (their consumers follow the chain). */
+  readonly mining: MiningService;
+  readonly clearing: ClearingService;
   readonly watcher: ChainWatcher;
   /** A fresh ledger and TradeService over the same database and gate (another process). */
   readonly build: (chain: ChainSource) => { ledger: LedgerService; trade: TradeService };
@@ -148,10 +153,10 @@ export interface Scheme {
 }
 
 export async function openScheme(
-  options: { seed?: number; settings?: SettingsPatch } = {},
+  options: { seed?: number; settings?: SettingsPatch; driver?: 'pglite' | 'postgres' } = {},
 ): Promise<Scheme> {
   const random = new SeededRandom(options.seed ?? 2026);
-  const db = await openTestDatabase();
+  const db = await openTestDatabase(options.driver);
   const clock = new ManualClock('2026-07-01T09:00:00Z');
   const simnet = await Simnet.open({ db, clock });
   const source = new SimnetChainSource(simnet);
@@ -170,6 +175,8 @@ export async function openScheme(
     { parties: registryPartySource(registry) },
   );
   const gate = new ComplianceTransferGate({ gate: compliance.gate, registry, clock });
+  const mining = new MiningService({ db, clock, random, network: 'regtest', registry });
+  const clearing = new ClearingService({ db, clock, random, wallets: registry });
 
   // ---- the registry: jurisdiction CO, a licensed platform, its company, two counterparties.
   await registry.setSchemeJurisdiction(supervisor, { country: 'CO', name: 'Colombia' });
@@ -246,6 +253,7 @@ export async function openScheme(
         gate,
         directory: new RegistryPartyDirectory(registry),
         wallets: registry,
+        origins: clearing,
         signerPassphrase: () => PASSPHRASE,
       }),
     };
@@ -268,6 +276,10 @@ export async function openScheme(
   await simnet.mine(101, miner.address);
   const watcher = new ChainWatcher({ source, database: db, clock });
   await watcher.registerConsumer(trade.chainConsumer());
+  await watcher.registerConsumer(
+    mining.chainConsumer({ prevouts: prevoutLookupFromSource(source) }),
+  );
+  await watcher.registerConsumer(clearing.chainConsumer());
   await watcher.syncOnce();
   const mempool: WatchedTransaction[] = [];
   watcher.on('mempoolTx', (t) => void mempool.push(t));
@@ -283,6 +295,8 @@ export async function openScheme(
     compliance,
     ledger,
     trade,
+    mining,
+    clearing,
     watcher,
     build,
     platformId,

@@ -4227,6 +4227,520 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/clearing/lots': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Lots of mined coins: the supervisor and auditors see all, a miner its own
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'cleared' | 'quarantined' | 'released' | 'spent';
+          minerId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['ClearingLot'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/clearing/lots/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One lot with its origin and clearance */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ClearingLot'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/clearing/lots/{id}/release': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Release a quarantined lot (supervisor), with the reason; audited */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ClearingLot'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/clearing/outputs/{outpoint}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The stored cleared share of a watched output (TXID:VOUT) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          outpoint: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ClearedShare'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/clearing/rule': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The cleared-origin rule: the version in force and every version */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ClearedOriginRule'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** Set a new version of the cleared-origin rule (supervisor): the threshold, or null to turn it off, from a time */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            thresholdBasisPoints: number | null;
+            /** Format: date-time */
+            effectiveFrom?: string;
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ClearedOriginRuleVersion'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/reports/bop': {
     parameters: {
       query?: never;
@@ -9082,6 +9596,59 @@ export interface components {
       from: components['schemas']['ProvenancePathInput'][];
       truncated: boolean;
     };
+    ClearingLotInput: {
+      id: string;
+      attributionId: string;
+      minerId: string;
+      siteId: string;
+      regionCode: string;
+      blockHash: string;
+      height: number;
+      blockTime: string;
+      txid: string;
+      vout: number;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      valueBtc: string;
+      /** @enum {string} */
+      status: 'cleared' | 'quarantined' | 'released' | 'spent';
+      /** @enum {string} */
+      clearance: 'cleared' | 'quarantined' | 'released';
+      quarantineReason: ('MINED_IN_BAN' | 'SITE_NOT_REGISTERED') | null;
+      banId: string | null;
+      releasedAt: string | null;
+      releasedBy: string | null;
+      releaseReason: string | null;
+      spentByTxid: string | null;
+      createdAt: string;
+      updatedAt: string;
+    };
+    ClearedShareInput: {
+      txid: string;
+      vout: number;
+      height: number;
+      blockHash: string;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      /** @description satoshis, as a decimal string */
+      clearedSats: string;
+      /** @description satoshis, as a decimal string */
+      quarantinedSats: string;
+      /** @description satoshis, as a decimal string */
+      undeterminedSats: string;
+      /** @description cleared ÷ value, 0–10000 */
+      clearedShareBasisPoints: number;
+      spentByTxid: string | null;
+    };
+    ClearedOriginRuleVersionInput: {
+      version: number;
+      id: string;
+      thresholdBasisPoints: number | null;
+      effectiveFrom: string;
+      reason: string;
+      setBy: string;
+      createdAt: string;
+    };
     ReportInput: {
       /** @enum {string} */
       kind: 'bop' | 'mining' | 'platform-activity' | 'alerts';
@@ -9599,6 +10166,10 @@ export interface components {
       address: string;
       createdAt: string;
     };
+    ClearedOriginRuleInput: {
+      inForce: components['schemas']['ClearedOriginRuleVersionInput'] | null;
+      versions: components['schemas']['ClearedOriginRuleVersionInput'][];
+    };
     Error: {
       /** @description One of the documented error codes */
       code: string;
@@ -9843,6 +10414,59 @@ export interface components {
       }[];
       from: components['schemas']['ProvenancePath'][];
       truncated: boolean;
+    };
+    ClearingLot: {
+      id: string;
+      attributionId: string;
+      minerId: string;
+      siteId: string;
+      regionCode: string;
+      blockHash: string;
+      height: number;
+      blockTime: string;
+      txid: string;
+      vout: number;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      valueBtc: string;
+      /** @enum {string} */
+      status: 'cleared' | 'quarantined' | 'released' | 'spent';
+      /** @enum {string} */
+      clearance: 'cleared' | 'quarantined' | 'released';
+      quarantineReason: ('MINED_IN_BAN' | 'SITE_NOT_REGISTERED') | null;
+      banId: string | null;
+      releasedAt: string | null;
+      releasedBy: string | null;
+      releaseReason: string | null;
+      spentByTxid: string | null;
+      createdAt: string;
+      updatedAt: string;
+    };
+    ClearedShare: {
+      txid: string;
+      vout: number;
+      height: number;
+      blockHash: string;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      /** @description satoshis, as a decimal string */
+      clearedSats: string;
+      /** @description satoshis, as a decimal string */
+      quarantinedSats: string;
+      /** @description satoshis, as a decimal string */
+      undeterminedSats: string;
+      /** @description cleared ÷ value, 0–10000 */
+      clearedShareBasisPoints: number;
+      spentByTxid: string | null;
+    };
+    ClearedOriginRuleVersion: {
+      version: number;
+      id: string;
+      thresholdBasisPoints: number | null;
+      effectiveFrom: string;
+      reason: string;
+      setBy: string;
+      createdAt: string;
     };
     Report: {
       /** @enum {string} */
@@ -10360,6 +10984,10 @@ export interface components {
       poolName: string | null;
       address: string;
       createdAt: string;
+    };
+    ClearedOriginRule: {
+      inForce: components['schemas']['ClearedOriginRuleVersion'] | null;
+      versions: components['schemas']['ClearedOriginRuleVersion'][];
     };
   };
   responses: never;

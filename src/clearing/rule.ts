@@ -1,0 +1,124 @@
+import { desc, lte, sql } from 'drizzle-orm';
+import { recordAudit } from '../audit';
+import type { Orm } from '../db';
+import { AppError, invalid, type Caller, type Clock } from '../kernel';
+import { clearingRuleVersions } from './schema';
+
+/**
+ * The cleared-origin rule: payouts to foreign suppliers are funded only by coins whose cleared
+ * share is at least the supervisor's threshold. Versioned like the gate's checks (`…@1` is the
+ * rule's logic) and, per setting, by an append-only list of versions each with the time it takes
+ * effect: the version in force at T is the one with the latest `effectiveFrom` ≤ T (the higher
+ * version on a tie). No version, or one with a null threshold, is the rule off: the default,
+ * under which payouts are funded as before (quarantined coins excepted).
+ */
+export const CLEARED_ORIGIN_RULE = 'clearing.cleared-origin@1';
+
+export interface RuleVersionView {
+  version: number;
+  /** `clearing.cleared-origin@1#v<version>`: what a refusal records. */
+  id: string;
+  /** Basis points (0–10,000) of cleared sats a funding coin needs; null: the rule is off. */
+  thresholdBasisPoints: number | null;
+  effectiveFrom: Date;
+  reason: string;
+  setBy: string;
+  createdAt: Date;
+}
+
+export interface RuleState {
+  /** The version in force now (null: never set, so off). */
+  inForce: RuleVersionView | null;
+  /** Every version, newest first (scheduled ones included). */
+  versions: RuleVersionView[];
+}
+
+export interface RuleInput {
+  thresholdBasisPoints: number | null;
+  /** When it takes effect: now (default) or later, never in the past. */
+  effectiveFrom?: Date | undefined;
+  reason: string;
+}
+
+function view(row: typeof clearingRuleVersions.$inferSelect): RuleVersionView {
+  return {
+    version: row.version,
+    id: `${CLEARED_ORIGIN_RULE}#v${row.version}`,
+    thresholdBasisPoints: row.thresholdBasisPoints,
+    effectiveFrom: row.effectiveFrom,
+    reason: row.reason,
+    setBy: row.setBy,
+    createdAt: row.createdAt,
+  };
+}
+
+export async function ruleAt(orm: Orm, at: Date): Promise<RuleVersionView | null> {
+  const [row] = await orm
+    .select()
+    .from(clearingRuleVersions)
+    .where(lte(clearingRuleVersions.effectiveFrom, at))
+    .orderBy(desc(clearingRuleVersions.effectiveFrom), desc(clearingRuleVersions.version))
+    .limit(1);
+  return row ? view(row) : null;
+}
+
+export async function ruleState(orm: Orm, now: Date): Promise<RuleState> {
+  const rows = await orm
+    .select()
+    .from(clearingRuleVersions)
+    .orderBy(desc(clearingRuleVersions.version));
+  return { inForce: await ruleAt(orm, now), versions: rows.map(view) };
+}
+
+/** Appends a version (supervisor only), audited; versions already stored never change. */
+export async function setRule(
+  tx: Orm,
+  caller: Caller,
+  clock: Clock,
+  input: RuleInput,
+): Promise<RuleVersionView> {
+  if (caller.role !== 'supervisor')
+    throw new AppError('FORBIDDEN', 'only the supervisor sets the cleared-origin rule');
+  const threshold = input.thresholdBasisPoints;
+  if (threshold !== null && !(Number.isInteger(threshold) && threshold >= 0 && threshold <= 10_000))
+    throw invalid(
+      'thresholdBasisPoints',
+      `must be a whole number from 0 to 10000, got ${threshold}`,
+    );
+  const reason = input.reason.trim();
+  if (!reason) throw invalid('reason', 'must not be empty');
+  const now = clock.now();
+  const effectiveFrom = input.effectiveFrom ?? now;
+  if (Number.isNaN(effectiveFrom.getTime())) throw invalid('effectiveFrom', 'must be a valid time');
+  if (effectiveFrom.getTime() < now.getTime())
+    throw invalid('effectiveFrom', 'must not be in the past: decisions already taken stand');
+  // One writer at a time picks the next version number.
+  await tx.execute(sql`lock table clearing_rule_versions in share row exclusive mode`);
+  const [last] = await tx
+    .select({ version: clearingRuleVersions.version })
+    .from(clearingRuleVersions)
+    .orderBy(desc(clearingRuleVersions.version))
+    .limit(1);
+  const row = {
+    version: (last?.version ?? 0) + 1,
+    thresholdBasisPoints: threshold,
+    effectiveFrom,
+    reason,
+    setBy: caller.actorId,
+    setByPerson: caller.personId,
+    createdAt: now,
+  };
+  await tx.insert(clearingRuleVersions).values(row);
+  const result = view(row);
+  await recordAudit(tx, caller, clock, {
+    action: 'clearing_rule.set',
+    entityType: 'clearing_rule',
+    entityId: result.id,
+    after: {
+      ...result,
+      effectiveFrom: result.effectiveFrom.toISOString(),
+      createdAt: result.createdAt.toISOString(),
+    },
+  });
+  return result;
+}

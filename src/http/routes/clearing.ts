@@ -1,0 +1,241 @@
+import { z } from 'zod';
+import {
+  LOT_STATUSES,
+  QUARANTINE_REASONS,
+  type ClearedShareView,
+  type LotView,
+  type RuleVersionView,
+} from '../../clearing';
+import { formatBtc } from '../../kernel';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { errorResponseSchema } from '../errors';
+import { commonErrors, dateTime, idParam, pageQuery, pageSchema } from '../schemas';
+
+/** Clearing routes: mined lots (list, release), the cleared share of an output, the cleared-origin rule. */
+
+const sats = z.string().meta({ description: 'satoshis, as a decimal string' });
+
+const lotSchema = z
+  .object({
+    id: z.string(),
+    attributionId: z.string(),
+    minerId: z.string(),
+    siteId: z.string(),
+    regionCode: z.string(),
+    blockHash: z.string(),
+    height: z.number(),
+    blockTime: z.string(),
+    txid: z.string(),
+    vout: z.number(),
+    valueSats: sats,
+    valueBtc: z.string(),
+    status: z.enum(LOT_STATUSES),
+    clearance: z.enum(['cleared', 'quarantined', 'released']),
+    quarantineReason: z.enum(QUARANTINE_REASONS).nullable(),
+    banId: z.string().nullable(),
+    releasedAt: z.string().nullable(),
+    releasedBy: z.string().nullable(),
+    releaseReason: z.string().nullable(),
+    spentByTxid: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'ClearingLot' });
+const presentLot = (lot: LotView) => ({
+  ...lot,
+  blockTime: lot.blockTime.toISOString(),
+  valueSats: lot.valueSats.toString(),
+  valueBtc: formatBtc(lot.valueSats),
+  releasedAt: lot.releasedAt?.toISOString() ?? null,
+  createdAt: lot.createdAt.toISOString(),
+  updatedAt: lot.updatedAt.toISOString(),
+});
+
+const shareSchema = z
+  .object({
+    txid: z.string(),
+    vout: z.number(),
+    height: z.number(),
+    blockHash: z.string(),
+    valueSats: sats,
+    clearedSats: sats,
+    quarantinedSats: sats,
+    undeterminedSats: sats,
+    clearedShareBasisPoints: z.number().meta({ description: 'cleared ÷ value, 0–10000' }),
+    spentByTxid: z.string().nullable(),
+  })
+  .meta({ id: 'ClearedShare' });
+const presentShare = (share: ClearedShareView) => ({
+  ...share,
+  valueSats: share.valueSats.toString(),
+  clearedSats: share.clearedSats.toString(),
+  quarantinedSats: share.quarantinedSats.toString(),
+  undeterminedSats: share.undeterminedSats.toString(),
+});
+
+const ruleVersionSchema = z
+  .object({
+    version: z.number(),
+    id: z.string(),
+    thresholdBasisPoints: z.number().nullable(),
+    effectiveFrom: z.string(),
+    reason: z.string(),
+    setBy: z.string(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'ClearedOriginRuleVersion' });
+const presentVersion = (v: RuleVersionView) => ({
+  ...v,
+  effectiveFrom: v.effectiveFrom.toISOString(),
+  createdAt: v.createdAt.toISOString(),
+});
+
+export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
+  const clearing = deps.services.clearing;
+
+  app.get(
+    '/v1/clearing/lots',
+    {
+      schema: {
+        tags: ['clearing'],
+        summary: 'Lots of mined coins: the supervisor and auditors see all, a miner its own',
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({
+          status: z.enum(LOT_STATUSES).optional(),
+          minerId: z.string().max(40).optional(),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(lotSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const page = await clearing.listLots(
+        callerOf(request, ['supervisor', 'auditor', 'miner']),
+        { status: q.status, minerId: q.minerId },
+        { limit: q.limit, cursor: q.cursor ?? null },
+      );
+      return { ...page, items: page.items.map(presentLot) };
+    },
+  );
+
+  app.get(
+    '/v1/clearing/lots/:id',
+    {
+      schema: {
+        tags: ['clearing'],
+        summary: 'One lot with its origin and clearance',
+        params: idParam('lot'),
+        response: { 200: lotSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentLot(
+        await clearing.getLot(
+          callerOf(request, ['supervisor', 'auditor', 'miner']),
+          request.params.id,
+        ),
+      ),
+  );
+
+  app.post(
+    '/v1/clearing/lots/:id/release',
+    {
+      schema: {
+        tags: ['clearing'],
+        summary: 'Release a quarantined lot (supervisor), with the reason; audited',
+        params: idParam('lot'),
+        body: z.object({ reason: z.string().trim().min(10).max(2000) }).strict(),
+        response: { 200: lotSchema, ...commonErrors, 409: errorResponseSchema },
+      },
+    },
+    async (request) =>
+      presentLot(
+        await clearing.release(
+          callerOf(request, ['supervisor']),
+          request.params.id,
+          request.body.reason,
+        ),
+      ),
+  );
+
+  app.get(
+    '/v1/clearing/outputs/:outpoint',
+    {
+      schema: {
+        tags: ['clearing'],
+        summary: 'The stored cleared share of a watched output (TXID:VOUT)',
+        params: z.object({
+          outpoint: z
+            .string()
+            .regex(
+              /^[0-9a-f]{64}:\d{1,6}$/,
+              'must be TXID:VOUT (64 lower-case hex, colon, output index)',
+            ),
+        }),
+        response: { 200: shareSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const [txid = '', vout = '0'] = request.params.outpoint.split(':');
+      return presentShare(
+        await clearing.clearedShare(
+          callerOf(request, ['supervisor', 'auditor', 'platform']),
+          txid,
+          Number(vout),
+        ),
+      );
+    },
+  );
+
+  const ruleSchema = z
+    .object({ inForce: ruleVersionSchema.nullable(), versions: z.array(ruleVersionSchema) })
+    .meta({ id: 'ClearedOriginRule' });
+
+  app.get(
+    '/v1/clearing/rule',
+    {
+      schema: {
+        tags: ['clearing'],
+        summary: 'The cleared-origin rule: the version in force and every version',
+        response: { 200: ruleSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const state = await clearing.rule(callerOf(request, ['supervisor', 'auditor', 'platform']));
+      return {
+        inForce: state.inForce ? presentVersion(state.inForce) : null,
+        versions: state.versions.map(presentVersion),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/clearing/rule',
+    {
+      schema: {
+        tags: ['clearing'],
+        summary:
+          'Set a new version of the cleared-origin rule (supervisor): the threshold, or null to turn it off, from a time',
+        body: z
+          .object({
+            thresholdBasisPoints: z.number().int().min(0).max(10_000).nullable(),
+            effectiveFrom: dateTime.optional(),
+            reason: z.string().trim().min(1).max(2000),
+          })
+          .strict(),
+        response: { 201: ruleVersionSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const version = await clearing.setRule(callerOf(request, ['supervisor']), {
+        thresholdBasisPoints: body.thresholdBasisPoints,
+        effectiveFrom: body.effectiveFrom ? new Date(body.effectiveFrom) : undefined,
+        reason: body.reason,
+      });
+      return reply.status(201).send(presentVersion(version));
+    },
+  );
+}
