@@ -66,3 +66,15 @@ export function pageSchema<T extends z.ZodType>(item: T) {
       .meta({ description: 'pass as `cursor` for the next page; null when this is the last' }),
   });
 }
+
+/**
+ * The `Idempotency-Key` header of a creating POST (Stripe's convention): a retry with the same
+ * key and body answers 200 with what the first request created (`Idempotent-Replayed: true`)
+ * and creates nothing; the same key with another body is refused (422 IDEMPOTENCY_KEY_REUSED).
+ */
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z.string().optional().meta({
+    description:
+      'A unique key per request (e.g. a UUID, 1–255 printable characters). Retries with the same key and body return the first response and create nothing; the same key with another body is refused (422 IDEMPOTENCY_KEY_REUSED).',
+  }),
+});

@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   SELF_APPROVAL: 'The maker of a payout cannot approve it.',
   LEDGER_UNBALANCED: 'A ledger transaction does not balance.',
   ALREADY_SETTLED: 'That on-chain output is already settled.',
+  IDEMPOTENCY_KEY_REUSED:
+    'The Idempotency-Key was already used for a different request; use a new key for a new request.',
   // compliance
   LIST_IMPORT_FAILED: 'A sanctions list file could not be imported.',
   TRANSFER_BLOCKED: 'The policy gate blocked the transfer; the reasons say why.',

@@ -1,3 +1,4 @@
+import { earlierCreation, idempotencyKeyOf, isKeyRace, type IdempotencyKey } from './idempotency';
 import { and, eq, inArray, isNull, lte, or } from 'drizzle-orm';
 import { Transaction } from '@scure/btc-signer';
 import { recordAudit } from '../audit';
@@ -133,6 +134,23 @@ export interface InvoiceView {
   readonly travelRule: unknown;
 }
 
+/**
+ * An invoice the gate refused at creation is kept (invalid) and answered with TRANSFER_BLOCKED:
+ * a reference, not the reasons, since the caller may be the company (no tipping-off); officers
+ * read the reasons on the invoice and on compliance's decision. A replay answers the same.
+ */
+function refusedIfBlocked(invoice: InvoiceView): InvoiceView {
+  if (invoice.gateOutcome !== 'block') return invoice;
+  const creation = invoice.gateDecisions.find((d) => d.subject === 'creation');
+  if (creation?.outcome !== 'block') return invoice;
+  const reference = creation.decisionId ?? invoice.id;
+  throw new AppError(
+    'TRANSFER_BLOCKED',
+    `invoice ${invoice.id} was refused by the compliance checks and kept as invalid (reference ${reference})`,
+    { details: { invoiceId: invoice.id, outcome: 'block', reference } },
+  );
+}
+
 const SEVERITY = { allow: 0, review: 1, block: 2 } as const;
 
 /** What a decision means now: a resolved review is its resolution. */
@@ -209,7 +227,24 @@ export class InvoiceService {
     this.#ledger = ports.ledger;
   }
 
-  async create(caller: Caller, input: InvoiceInput): Promise<InvoiceView> {
+  async create(
+    caller: Caller,
+    input: InvoiceInput,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<InvoiceView> {
+    return (await this.createOnce(caller, input, options.idempotencyKey)).invoice;
+  }
+
+  /**
+   * Issues an invoice; with an idempotency key, a retry of the same request answers the invoice
+   * the first one issued (`replayed`), and nothing is written again: no second address, gate
+   * decision or reservation (see idempotency.ts).
+   */
+  async createOnce(
+    caller: Caller,
+    input: InvoiceInput,
+    idempotencyKey?: string,
+  ): Promise<{ invoice: InvoiceView; replayed: boolean }> {
     if (caller.role !== 'company' && caller.role !== 'platform') {
       throw new AppError('FORBIDDEN', 'invoices are issued by the company or its platform');
     }
@@ -222,7 +257,34 @@ export class InvoiceService {
         `must be an integer of at least 60, got ${input.validitySeconds}`,
       );
     }
-    const created = await this.#db.transaction(async (tx) => {
+    const idempotency = idempotencyKeyOf(idempotencyKey, input);
+    const replay = async () => {
+      if (!idempotency) return null;
+      const id = await earlierCreation(this.#db.orm, tradeInvoices, caller, idempotency, 'invoice');
+      return id
+        ? { invoice: refusedIfBlocked(await this.#view(this.#db.orm, id)), replayed: true }
+        : null;
+    };
+    const earlier = await replay();
+    if (earlier) return earlier;
+    let created: InvoiceView;
+    try {
+      created = await this.#issue(caller, input, idempotency);
+    } catch (error) {
+      // Two requests with one key at once: the one that lost the race answers the winner's invoice.
+      const winner = isKeyRace(error, 'trade_invoices_idempotency_uq') ? await replay() : null;
+      if (winner) return winner;
+      throw error;
+    }
+    return { invoice: refusedIfBlocked(created), replayed: false };
+  }
+
+  async #issue(
+    caller: Caller,
+    input: InvoiceInput,
+    idempotency: IdempotencyKey | null,
+  ): Promise<InvoiceView> {
+    return this.#db.transaction(async (tx) => {
       const { contract, fixedBtc, contractAmount, reservation } =
         await this.#contracts.reserveForPayment(
           tx,
@@ -310,6 +372,8 @@ export class InvoiceService {
         gateDecisions,
         travelRule: input.travelRule ?? null,
         description: input.description ?? '',
+        idempotencyKey: idempotency?.key ?? null,
+        requestFingerprint: idempotency?.fingerprint ?? null,
         expiresAt,
         watchUntil: new Date(expiresAt.getTime() + settings.latePaymentWindowSeconds * 1000),
         createdBy: caller.actorId,
@@ -327,18 +391,6 @@ export class InvoiceService {
       if (decision.outcome === 'block') await this.#event(tx, view, 'invoice.invalid');
       return view;
     });
-    if (created.gateOutcome === 'block') {
-      // A reference, not the reasons: the caller may be the company (no tipping-off); officers
-      // read the reasons on the invoice and on compliance's decision.
-      const reference =
-        created.gateDecisions.find((d) => d.outcome === 'block')?.decisionId ?? created.id;
-      throw new AppError(
-        'TRANSFER_BLOCKED',
-        `invoice ${created.id} was refused by the compliance checks and kept as invalid (reference ${reference})`,
-        { details: { invoiceId: created.id, outcome: 'block', reference } },
-      );
-    }
-    return created;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { earlierCreation, idempotencyKeyOf, isKeyRace, type IdempotencyKey } from './idempotency';
 import { eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import { parseAddress, type AddressType } from '../bitcoin';
@@ -39,18 +40,66 @@ export const DUST_LIMIT_SATS: Readonly<Record<AddressType, bigint>> = {
 };
 
 /** Requests: a payout asked for, reviewed, approved by distinct people, or cancelled. */
+/**
+ * A payout the gate refused at request is kept (cancelled) and answered with TRANSFER_BLOCKED: a
+ * reference, not the reasons, since the caller may be the company (no tipping-off); officers read
+ * the reasons on the payout and on compliance's decision. A replay answers the same.
+ */
+function refusedIfBlocked(payout: PayoutView): PayoutView {
+  if (payout.gate.outcome !== 'block') return payout;
+  const reference = payout.gate.decisionId ?? payout.id;
+  throw new AppError(
+    'TRANSFER_BLOCKED',
+    `payout ${payout.id} was refused by the compliance checks and kept as cancelled (reference ${reference})`,
+    { details: { payoutId: payout.id, outcome: 'block', reference } },
+  );
+}
+
+/**
+ * Requests a payout; with an idempotency key, a retry of the same request answers the payout the
+ * first one created (`replayed`) and writes nothing again: no second gate decision or
+ * reservation (see idempotency.ts).
+ */
 export async function createPayout(
   ctx: PayoutContext,
   caller: Caller,
   input: PayoutInput,
-): Promise<PayoutView> {
-  const { db, clock, random, network, contracts, rates, gate } = ctx.ports;
+  idempotencyKey?: string,
+): Promise<{ payout: PayoutView; replayed: boolean }> {
   if (caller.role !== 'company' && caller.role !== 'platform') {
     throw new AppError('FORBIDDEN', 'payouts are requested by the company or its platform');
   }
+  const { db } = ctx.ports;
+  const idempotency = idempotencyKeyOf(idempotencyKey, input);
+  const replay = async () => {
+    if (!idempotency) return null;
+    const id = await earlierCreation(db.orm, tradePayouts, caller, idempotency, 'payout');
+    return id ? { payout: refusedIfBlocked(await payoutView(db.orm, id)), replayed: true } : null;
+  };
+  const earlier = await replay();
+  if (earlier) return earlier;
+  let created: PayoutView;
+  try {
+    created = await requestPayout(ctx, caller, input, idempotency);
+  } catch (error) {
+    // Two requests with one key at once: the one that lost the race answers the winner's payout.
+    const winner = isKeyRace(error, 'trade_payouts_idempotency_uq') ? await replay() : null;
+    if (winner) return winner;
+    throw error;
+  }
+  return { payout: refusedIfBlocked(created), replayed: false };
+}
+
+async function requestPayout(
+  ctx: PayoutContext,
+  caller: Caller,
+  input: PayoutInput,
+  idempotency: IdempotencyKey | null,
+): Promise<PayoutView> {
+  const { db, clock, random, network, contracts, rates, gate } = ctx.ports;
   const parsed = parseAddress(input.address, network);
   const address = parsed.canonical;
-  const created = await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const { contract, fixedBtc, contractAmount, reservation } = await contracts.reserveForPayment(
       tx,
       caller,
@@ -126,6 +175,8 @@ export async function createPayout(
       gateDecision: { ...decision, resolution: null },
       memo: input.memo ?? '',
       travelRule: input.travelRule ?? null,
+      idempotencyKey: idempotency?.key ?? null,
+      requestFingerprint: idempotency?.fingerprint ?? null,
       createdBy: caller.actorId,
       createdByPerson: caller.personId,
       createdAt: now,
@@ -144,17 +195,6 @@ export async function createPayout(
       await enqueueWebhook(tx, ctx.ports, view.platformId, 'payout.cancelled', id, payload);
     return view;
   });
-  if (created.gate.outcome === 'block') {
-    // A reference, not the reasons: the caller may be the company (no tipping-off); officers
-    // read the reasons on the payout and on compliance's decision.
-    const reference = created.gate.decisionId ?? created.id;
-    throw new AppError(
-      'TRANSFER_BLOCKED',
-      `payout ${created.id} was refused by the compliance checks and kept as cancelled (reference ${reference})`,
-      { details: { payoutId: created.id, outcome: 'block', reference } },
-    );
-  }
-  return created;
 }
 
 /**

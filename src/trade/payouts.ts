@@ -41,8 +41,21 @@ export class PayoutService {
     this.#ctx = new PayoutContext(ports);
   }
 
-  create(caller: Caller, input: PayoutInput): Promise<PayoutView> {
-    return createPayout(this.#ctx, caller, input);
+  async create(
+    caller: Caller,
+    input: PayoutInput,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<PayoutView> {
+    return (await createPayout(this.#ctx, caller, input, options.idempotencyKey)).payout;
+  }
+
+  /** `create`, saying whether an earlier request with the idempotency key created the payout. */
+  createOnce(
+    caller: Caller,
+    input: PayoutInput,
+    idempotencyKey?: string,
+  ): Promise<{ payout: PayoutView; replayed: boolean }> {
+    return createPayout(this.#ctx, caller, input, idempotencyKey);
   }
 
   applyReviews(): Promise<{ released: string[]; cancelled: string[] }> {

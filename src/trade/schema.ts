@@ -233,9 +233,17 @@ export const tradeInvoices = pgTable(
       .default(sql`'[]'::jsonb`),
     /** IVMS101 data supplied with the invoice (FATF R.16), passed to the gate for its payments. */
     travelRule: jsonb('travel_rule'),
+    /**
+     * The client's Idempotency-Key for the request that created this row, and a fingerprint of
+     * that request (SHA-256 of its canonical JSON): a retry with the key returns this row, a
+     * different request with it is refused (src/trade/idempotency.ts).
+     */
+    idempotencyKey: text('idempotency_key'),
+    requestFingerprint: text('request_fingerprint'),
   },
   (t) => [
     uniqueIndex('trade_invoices_address_uq').on(t.address),
+    uniqueIndex('trade_invoices_idempotency_uq').on(t.companyId, t.idempotencyKey),
     check('trade_invoices_gate_outcome', sql`${t.gateOutcome} in ('allow', 'review', 'block')`),
     index('trade_invoices_status_idx').on(t.status),
     // Keyset pages for each kind of reader (a company, a platform, the supervisor), newest first:
@@ -354,8 +362,16 @@ export const tradePayouts = pgTable(
     originRefusal: jsonb('origin_refusal'),
     updatedAt: at('updated_at').notNull(),
     settlementId: text('settlement_id'),
+    /**
+     * The client's Idempotency-Key for the request that created this row, and a fingerprint of
+     * that request (SHA-256 of its canonical JSON): a retry with the key returns this row, a
+     * different request with it is refused (src/trade/idempotency.ts).
+     */
+    idempotencyKey: text('idempotency_key'),
+    requestFingerprint: text('request_fingerprint'),
   },
   (t) => [
+    uniqueIndex('trade_payouts_idempotency_uq').on(t.companyId, t.idempotencyKey),
     index('trade_payouts_status_idx').on(t.platformId, t.status),
     index('trade_payouts_company_page_idx').on(t.companyId, t.createdAt, t.id),
     index('trade_payouts_platform_page_idx').on(t.platformId, t.createdAt, t.id),

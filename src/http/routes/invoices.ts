@@ -4,7 +4,14 @@ import type { Caller } from '../../kernel';
 import { INVOICE_STATUSES, type InvoiceView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, idParam, jsonObject, pageQuery, pageSchema } from '../schemas';
+import {
+  commonErrors,
+  idParam,
+  jsonObject,
+  pageQuery,
+  pageSchema,
+  idempotencyHeaders,
+} from '../schemas';
 
 /** Invoices (export side): BTCPay-like statuses, a fresh address, BIP21 URI and QR per invoice. */
 
@@ -117,13 +124,19 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
               .meta({ description: 'IVMS101 originator and beneficiary (Travel Rule)' }),
           })
           .strict(),
-        response: { 201: invoiceSchema, ...commonErrors },
+        headers: idempotencyHeaders,
+        response: { 200: invoiceSchema, 201: invoiceSchema, ...commonErrors },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request, ['company', 'platform']);
-      const created = await invoices.create(caller, request.body);
-      return reply.status(201).send(presentInvoice(caller, created));
+      const { invoice, replayed } = await invoices.createOnce(
+        caller,
+        request.body,
+        request.headers['idempotency-key'],
+      );
+      if (replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.status(replayed ? 200 : 201).send(presentInvoice(caller, invoice));
     },
   );
 

@@ -4,7 +4,14 @@ import { AppError, type Caller } from '../../kernel';
 import { PAYOUT_STATUSES, type BatchView, type PayoutView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
-import { commonErrors, idParam, jsonObject, pageQuery, pageSchema } from '../schemas';
+import {
+  commonErrors,
+  idParam,
+  jsonObject,
+  pageQuery,
+  pageSchema,
+  idempotencyHeaders,
+} from '../schemas';
 
 /** Payouts (import side): maker-checker approvals, batches, external signing. */
 
@@ -154,14 +161,19 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
               .meta({ description: 'IVMS101 originator and beneficiary (Travel Rule)' }),
           })
           .strict(),
-        response: { 201: payoutSchema, ...commonErrors },
+        headers: idempotencyHeaders,
+        response: { 200: payoutSchema, 201: payoutSchema, ...commonErrors },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request, ['company', 'platform']);
-      return reply
-        .status(201)
-        .send(presentPayout(caller, await payouts.create(caller, request.body)));
+      const { payout, replayed } = await payouts.createOnce(
+        caller,
+        request.body,
+        request.headers['idempotency-key'],
+      );
+      if (replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.status(replayed ? 200 : 201).send(presentPayout(caller, payout));
     },
   );
 

@@ -7714,7 +7714,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header?: {
+          /** @description A unique key per request (e.g. a UUID, 1–255 printable characters). Retries with the same key and body return the first response and create nothing; the same key with another body is refused (422 IDEMPOTENCY_KEY_REUSED). */
+          'idempotency-key'?: string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -7734,6 +7737,15 @@ export interface paths {
         };
       };
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Invoice'];
+          };
+        };
         /** @description Default Response */
         201: {
           headers: {
@@ -7977,7 +7989,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header?: {
+          /** @description A unique key per request (e.g. a UUID, 1–255 printable characters). Retries with the same key and body return the first response and create nothing; the same key with another body is refused (422 IDEMPOTENCY_KEY_REUSED). */
+          'idempotency-key'?: string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -7996,6 +8011,15 @@ export interface paths {
         };
       };
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Payout'];
+          };
+        };
         /** @description Default Response */
         201: {
           headers: {

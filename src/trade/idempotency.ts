@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { and, eq, or } from 'drizzle-orm';
+import { violatedConstraint, type Orm } from '../db';
+import { AppError, invalid, type Caller } from '../kernel';
+import type { tradeInvoices, tradePayouts } from './schema';
+
+/**
+ * Idempotent creation of invoices and payouts, as Stripe's API does it: a client that sends
+ * `Idempotency-Key: <key>` with a POST and retries it (after a timeout, a dropped connection, a
+ * crash of either side) gets the row the first request created, never a second invoice, payout
+ * or gate decision. The key is stored on the row it created, in the transaction that created it,
+ * with a fingerprint of the request; a different request under a used key is refused
+ * (IDEMPOTENCY_KEY_REUSED), so a client bug cannot silently return the wrong row.
+ * Keys are scoped to the company the row belongs to (unique per company).
+ */
+export interface IdempotencyKey {
+  readonly key: string;
+  readonly fingerprint: string;
+}
+
+/** Printable ASCII, 1 to 255 characters: what clients put in a header (a UUID is typical). */
+const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
+
+/** JSON with object keys sorted at every level, so that equal requests hash equally. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The key and the request's fingerprint, or null without a key; a malformed key is refused. */
+export function idempotencyKeyOf(key: string | undefined, request: unknown): IdempotencyKey | null {
+  if (key === undefined) return null;
+  if (!KEY_SHAPE.test(key))
+    throw invalid('Idempotency-Key', 'must be 1 to 255 printable ASCII characters, e.g. a UUID');
+  const fingerprint = createHash('sha256').update(canonicalJson(request)).digest('hex');
+  return { key, fingerprint };
+}
+
+/**
+ * The id of the row an earlier request with this key created, among the rows the caller issues
+ * (its company's, or its platform's companies'); null when the key is new. A different request
+ * under the key is refused.
+ */
+export async function earlierCreation(
+  orm: Orm,
+  table: typeof tradeInvoices | typeof tradePayouts,
+  caller: Caller,
+  idempotency: IdempotencyKey,
+  what: 'invoice' | 'payout',
+): Promise<string | null> {
+  const rows = await orm
+    .select({ id: table.id, fingerprint: table.requestFingerprint })
+    .from(table)
+    .where(
+      and(
+        eq(table.idempotencyKey, idempotency.key),
+        or(eq(table.companyId, caller.participantId), eq(table.platformId, caller.participantId)),
+      ),
+    )
+    .limit(2);
+  const same = rows.find((row) => row.fingerprint === idempotency.fingerprint);
+  if (same) return same.id;
+  if (rows.length > 0)
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      `Idempotency-Key ${idempotency.key} was used for a different ${what} request (${rows[0]!.id}); send a new key for a new request`,
+    );
+  return null;
+}
+
+/** Whether `error` is two requests with one key racing: the loser then replays the winner's row. */
+export function isKeyRace(error: unknown, index: string): boolean {
+  return violatedConstraint(error) === index;
+}
