@@ -148,10 +148,11 @@ export interface Scheme {
 }
 
 export async function openScheme(
-  options: { seed?: number; settings?: SettingsPatch } = {},
+  /** `db`: a migrated database to build the scheme in (default: a fresh test database). */
+  options: { seed?: number; settings?: SettingsPatch; db?: Database } = {},
 ): Promise<Scheme> {
   const random = new SeededRandom(options.seed ?? 2026);
-  const db = await openTestDatabase();
+  const db = options.db ?? (await openTestDatabase());
   const clock = new ManualClock('2026-07-01T09:00:00Z');
   const simnet = await Simnet.open({ db, clock });
   const source = new SimnetChainSource(simnet);
@@ -160,7 +161,7 @@ export async function openScheme(
       Promise.resolve(
         simnet
           .listUnspent(address)
-          .map((u) => ({ txid: u.txid, vout: u.vout, valueSats: u.value })),
+          .map((u) => ({ txid: u.txid, vout: u.vout, valueSats: u.value, height: u.height })),
       ),
   };
   const rateSource = new FixedRateSource('test-desk', clock, { USD: '60000' });
