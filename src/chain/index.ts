@@ -27,7 +27,7 @@ export type {
 } from './bitcoind';
 export { BlockFileChainSource } from './blockfile';
 export type { AddBlocksResult } from './blockfile';
-export { ChainWatcher } from './watcher';
+export { ChainWatcher, decodeWatchedBlock, watcherCursor } from './watcher';
 export type {
   ChainConsumer,
   ChainWatcherOptions,

@@ -1,6 +1,16 @@
 export * from './coinselection';
 export { TradeService, previousOutputAddress } from './service';
-export type { ReconcileLine, ReconcileReport, TradePorts, UtxoSource } from './service';
+export type { TradePorts } from './service';
+export { RECONCILE_CATEGORIES } from './reconcile-types';
+export type {
+  ReconcileCategory,
+  ReconcileItem,
+  ReconcileLine,
+  ReconcileReferences,
+  ReconcileReport,
+  ReconcileSources,
+  UtxoSource,
+} from './reconcile-types';
 export {
   ContractService,
   CONTRACT_STATUSES,

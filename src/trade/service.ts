@@ -1,4 +1,4 @@
-import { isNull, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { Transaction } from '@scure/btc-signer';
 import { recordAudit } from '../audit';
 import { addressFromScript } from '../bitcoin';
@@ -7,7 +7,6 @@ import type { Database } from '../db';
 import type { LedgerService, RateService } from '../ledger';
 import {
   AppError,
-  seesEverything,
   systemCaller,
   type Caller,
   type Clock,
@@ -19,7 +18,8 @@ import { ContractService } from './contracts';
 import { InvoiceService } from './invoices';
 import { PayoutService } from './payouts';
 import type { CoinOrigins, CompanyWallets, PartyDirectory, TransferGate } from './ports';
-import { tradeWalletUtxos } from './schema';
+import { reconcile } from './reconcile';
+import type { ReconcileReport, ReconcileSources } from './reconcile-types';
 import {
   loadFloors,
   loadSettings,
@@ -61,30 +61,6 @@ export function previousOutputAddress(
       return null;
     }
   };
-}
-
-/** The chain's own view of unspent outputs (simnet's listUnspent, Core's scantxoutset). */
-export interface UtxoSource {
-  unspent(address: string): Promise<readonly { txid: string; vout: number; valueSats: bigint }[]>;
-}
-
-export interface ReconcileLine {
-  readonly companyId: string;
-  readonly platformId: string;
-  /** clientFunds + inTransit: what the ledger says the company's wallet holds on chain. */
-  readonly ledgerSats: bigint;
-  /** Confirmed unspent coins the chain consumer tracked for the wallet. */
-  readonly trackedSats: bigint;
-  /** Unspent coins the chain itself reports for the wallet's addresses (null without a UtxoSource). */
-  readonly chainSats: bigint | null;
-  /** chain (or tracked) − ledger. */
-  readonly differenceSats: bigint;
-}
-
-export interface ReconcileReport {
-  readonly lines: readonly ReconcileLine[];
-  readonly totalDifferenceSats: bigint;
-  readonly trialBalanceSats: bigint;
 }
 
 export interface TradePorts {
@@ -239,68 +215,22 @@ export class TradeService {
   }
 
   /**
-   * Ledger against chain, per company: clientFunds + inTransit must equal the wallet's unspent
-   * confirmed coins. The chain figure comes from the UtxoSource when given (the chain's own UTXO
-   * set), else from the coins the chain consumer tracked.
+   * Ledger against chain, per company: clientFunds + inTransit against the wallet's unspent
+   * coins, each difference explained by category (reconcile.ts). Compared with the chain's own
+   * UTXO set when `sources.utxos` is given, else with the coins the chain consumer tracked.
    */
-  async reconcile(caller: Caller, utxoSource?: UtxoSource): Promise<ReconcileReport> {
-    const orm = this.#ports.db.orm;
-    const balances = await this.#ports.ledger.balances(caller);
-    const ledgerByCompany = new Map<string, { platformId: string; sats: bigint }>();
-    for (const b of balances) {
-      if (b.purpose !== 'clientFunds' && b.purpose !== 'inTransit') continue;
-      const entry = ledgerByCompany.get(b.participantId) ?? {
-        platformId: b.platformId ?? '',
-        sats: 0n,
-      };
-      entry.sats += b.balanceSats;
-      ledgerByCompany.set(b.participantId, entry);
-    }
-    const tracked = await orm
-      .select({
-        companyId: tradeWalletUtxos.companyId,
-        platformId: tradeWalletUtxos.platformId,
-        total: sql<string>`sum(${tradeWalletUtxos.valueSats})`,
-      })
-      .from(tradeWalletUtxos)
-      .where(isNull(tradeWalletUtxos.spentByTxid))
-      .groupBy(tradeWalletUtxos.companyId, tradeWalletUtxos.platformId);
-    const companies = new Map<string, string>();
-    for (const [id, e] of ledgerByCompany) companies.set(id, e.platformId);
-    for (const t of tracked) companies.set(t.companyId, t.platformId);
-    const lines: ReconcileLine[] = [];
-    for (const [companyId, platformId] of [...companies].sort(([a], [b]) => a.localeCompare(b))) {
-      if (
-        !seesEverything(caller) &&
-        caller.participantId !== platformId &&
-        caller.participantId !== companyId
-      )
-        continue;
-      const ledgerSats = ledgerByCompany.get(companyId)?.sats ?? 0n;
-      const trackedSats = BigInt(tracked.find((t) => t.companyId === companyId)?.total ?? '0');
-      let chainSats: bigint | null = null;
-      if (utxoSource) {
-        chainSats = 0n;
-        for (const address of await this.wallets.walletAddressesOf(companyId, orm))
-          for (const u of await utxoSource.unspent(address)) chainSats += u.valueSats;
-      }
-      lines.push({
-        companyId,
-        platformId,
-        ledgerSats,
-        trackedSats,
-        chainSats,
-        differenceSats: (chainSats ?? trackedSats) - ledgerSats,
-      });
-    }
-    return {
-      lines,
-      totalDifferenceSats: lines.reduce(
-        (s, l) => s + (l.differenceSats < 0n ? -l.differenceSats : l.differenceSats),
-        0n,
-      ),
-      trialBalanceSats: await this.#ports.ledger.trialBalance(),
-    };
+  async reconcile(caller: Caller, sources: ReconcileSources = {}): Promise<ReconcileReport> {
+    return reconcile(
+      {
+        orm: this.#ports.db.orm,
+        ledger: this.#ports.ledger,
+        wallets: this.wallets,
+        chain: this.#ports.chain,
+        network: this.#ports.network,
+      },
+      caller,
+      sources,
+    );
   }
 
   /**

@@ -85,12 +85,14 @@ describe('the demo scheme seeded at the small size', () => {
     }
     const simnet = platform.simnet!;
     const report = await platform.services.trade.reconcile(supervisor, {
-      unspent: (address) =>
-        Promise.resolve(
-          simnet
-            .listUnspent(address)
-            .map((u) => ({ txid: u.txid, vout: u.vout, valueSats: u.value })),
-        ),
+      utxos: {
+        unspent: (address) =>
+          Promise.resolve(
+            simnet
+              .listUnspent(address)
+              .map((u) => ({ txid: u.txid, vout: u.vout, valueSats: u.value, height: u.height })),
+          ),
+      },
     });
     expect(report.trialBalanceSats).toBe(0n);
     // The chain holds exactly what the ledger credits plus what was received on invoices the
@@ -100,6 +102,12 @@ describe('the demo scheme seeded at the small size', () => {
       select coalesce(sum(confirmed_sats), 0)::text as sats from trade_invoices
       where settlement_id is null and gate_outcome <> 'allow'`);
     expect(report.totalDifferenceSats).toBe(BigInt(String(held?.sats)));
+    // Each of those coins is explained as held or refused, and nothing is left unexplained.
+    expect(report.byCategory.reviewHeldReceipt + report.byCategory.blockedReceipt).toBe(
+      BigInt(String(held?.sats)),
+    );
+    expect(report.unexplainedSats).toBe(0n);
+    expect(report.reconciled).toBe(true);
   });
 
   it('finds every listed name of the cast, person and company, and settles nothing with them', async () => {

@@ -333,7 +333,7 @@ describe('a transfer in review is held, then released or blocked by an officer',
     expect(balanceOf(balances, `networkFees:${s.companyId}`)).toBe(282n);
     expect(balanceOf(balances, `counterpartySettled:${supplierId}`)).toBe(PAYOUT_SATS);
     expect(await s.ledger.trialBalance()).toBe(0n);
-    const report = await s.trade.reconcile(supervisor, s.utxoSource);
+    const report = await s.trade.reconcile(supervisor, { utxos: s.utxoSource });
     expect(report.totalDifferenceSats).toBe(0n);
     expect(report.trialBalanceSats).toBe(0n);
     expect(await s.trade.contracts.get(s.maker, contract.id)).toMatchObject({
@@ -426,7 +426,9 @@ describe('a transfer in review is held, then released or blocked by an officer',
     );
     expect(statement.lines.map((l) => l.kind)).toEqual(['invoice.settled']);
     expect(await s.ledger.trialBalance()).toBe(0n);
-    expect((await s.trade.reconcile(supervisor, s.utxoSource)).totalDifferenceSats).toBe(0n);
+    expect((await s.trade.reconcile(supervisor, { utxos: s.utxoSource })).totalDifferenceSats).toBe(
+      0n,
+    );
     expect(await s.trade.contracts.get(s.maker, contract.id)).toMatchObject({
       status: 'active',
       settledAmount: 0n,
@@ -547,7 +549,9 @@ describe('a transfer in review is held, then released or blocked by an officer',
     expect(balanceOf(balances, `clientFunds:${s.companyId}`)).toBe(OVERPAID_SATS);
     expect(balanceOf(balances, `counterpartySettled:${s.buyerId}`)).toBe(-OVERPAID_SATS);
     expect(await s.ledger.trialBalance()).toBe(0n);
-    expect((await s.trade.reconcile(supervisor, s.utxoSource)).totalDifferenceSats).toBe(0n);
+    expect((await s.trade.reconcile(supervisor, { utxos: s.utxoSource })).totalDifferenceSats).toBe(
+      0n,
+    );
     expect(await s.trade.contracts.get(s.company, contract.id)).toMatchObject({
       status: 'settled',
       settledAmount: 3_000_000n,

@@ -132,16 +132,18 @@ describe('settlement end to end on simnet', () => {
     balances = await ledger.balances(supervisor);
     expect(balanceOf(balances, `clientFunds:${companyId}`)).toBe(50_000_000n);
     expect(await ledger.trialBalance()).toBe(0n);
-    let report = await trade.reconcile(supervisor, utxoSource);
+    let report = await trade.reconcile(supervisor, { utxos: utxoSource });
     expect(report.lines).toEqual([
-      {
+      expect.objectContaining({
         companyId,
         platformId,
         ledgerSats: 50_000_000n,
         trackedSats: 50_000_000n,
         chainSats: 50_000_000n,
         differenceSats: 0n,
-      },
+        items: [],
+        explained: true,
+      }),
     ]);
 
     // ---- an import contract at a fixed 0.1 BTC; three payouts to the supplier.
@@ -265,8 +267,13 @@ describe('settlement end to end on simnet', () => {
     expect((await restarted.payouts.get(maker, payouts[0]!.id)).status).toBe('inProgress');
     balances = await ledger.balances(supervisor);
     expect(balanceOf(balances, `inTransit:${companyId}`)).toBe(10_000_406n);
-    report = await restarted.reconcile(supervisor, utxoSource);
+    report = await restarted.reconcile(supervisor, { utxos: utxoSource });
     expect(report.totalDifferenceSats).toBe(0n);
+    // In transit again: the batch's inputs are unspent on the chain, so nothing differs.
+    expect(report.lines[0]!.items).toEqual([
+      expect.objectContaining({ category: 'inTransitBatch', sats: 0n }),
+    ]);
+    expect(report.reconciled).toBe(true);
     await mine(3);
     expect((await restarted.payouts.get(maker, payouts[2]!.id)).status).toBe('completed');
     balances = await ledger.balances(supervisor);
@@ -274,16 +281,18 @@ describe('settlement end to end on simnet', () => {
     expect(balanceOf(balances, `counterpartySettled:${supplierId}`)).toBe(10_000_000n);
 
     // ---- reconcile: ledger against the chain's own UTXO set, zero difference.
-    report = await restarted.reconcile(supervisor, utxoSource);
+    report = await restarted.reconcile(supervisor, { utxos: utxoSource });
     expect(report.lines).toEqual([
-      {
+      expect.objectContaining({
         companyId,
         platformId,
         ledgerSats: 39_999_594n,
         trackedSats: 39_999_594n,
         chainSats: 39_999_594n,
         differenceSats: 0n,
-      },
+        items: [],
+        explained: true,
+      }),
     ]);
     expect(report.totalDifferenceSats).toBe(0n);
     expect(report.trialBalanceSats).toBe(0n);

@@ -401,7 +401,11 @@ describe('trade over HTTP', () => {
       totalDifferenceSats: string;
       trialBalanceSats: string;
     }>();
-    expect(report).toMatchObject({ totalDifferenceSats: '0', trialBalanceSats: '0' });
+    expect(report).toMatchObject({
+      totalDifferenceSats: '0',
+      trialBalanceSats: '0',
+      reconciled: true,
+    });
     const log = (await get('/v1/webhooks/deliveries', officerM)).json<{
       deliveries: { event: string; status: string }[];
     }>();

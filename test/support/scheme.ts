@@ -153,10 +153,16 @@ export interface Scheme {
 }
 
 export async function openScheme(
-  options: { seed?: number; settings?: SettingsPatch; driver?: 'pglite' | 'postgres' } = {},
+  /** `db`: a migrated database to build the scheme in (default: a fresh test database on `driver`). */
+  options: {
+    seed?: number;
+    settings?: SettingsPatch;
+    driver?: 'pglite' | 'postgres';
+    db?: Database;
+  } = {},
 ): Promise<Scheme> {
   const random = new SeededRandom(options.seed ?? 2026);
-  const db = await openTestDatabase(options.driver);
+  const db = options.db ?? (await openTestDatabase(options.driver));
   const clock = new ManualClock('2026-07-01T09:00:00Z');
   const simnet = await Simnet.open({ db, clock });
   const source = new SimnetChainSource(simnet);
@@ -165,7 +171,7 @@ export async function openScheme(
       Promise.resolve(
         simnet
           .listUnspent(address)
-          .map((u) => ({ txid: u.txid, vout: u.vout, valueSats: u.value })),
+          .map((u) => ({ txid: u.txid, vout: u.vout, valueSats: u.value, height: u.height })),
       ),
   };
   const rateSource = new FixedRateSource('test-desk', clock, { USD: '60000' });

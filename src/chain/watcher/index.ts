@@ -1,4 +1,5 @@
-export { ChainWatcher } from './watcher';
+export { ChainWatcher, watcherCursor } from './watcher';
+export { decodeWatchedBlock } from './block';
 export type {
   ChainConsumer,
   ChainWatcherOptions,

@@ -551,6 +551,21 @@ export class ChainWatcher {
   }
 }
 
+/**
+ * The newest block a watcher has connected (committed), read from the database alone: what every
+ * consumer of the watcher `name` has processed. For readers without a watcher of their own (trade's
+ * reconciliation tells coins in blocks above it from unexplained ones).
+ */
+export async function watcherCursor(orm: Orm, name = 'default'): Promise<ChainTip | null> {
+  const [row] = await orm
+    .select({ height: chainWatcherBlocks.height, hash: chainWatcherBlocks.hash })
+    .from(chainWatcherBlocks)
+    .where(eq(chainWatcherBlocks.watcher, name))
+    .orderBy(desc(chainWatcherBlocks.height))
+    .limit(1);
+  return row ?? null;
+}
+
 function cursorRowOf(block: WatchedBlock): CursorRow {
   return {
     height: block.height,

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { Simnet } from '../../chain';
+import { Simnet, SimnetChainSource } from '../../chain';
 import { AppError, formatBtc, systemCaller } from '../../kernel';
 import { ACCOUNT_PURPOSES } from '../../ledger';
+import type { ReconcileItem, ReconcileReport } from '../../trade';
 import { printResult } from '../io';
 import type { CliContext } from '../program';
 
@@ -13,12 +14,13 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
   ledger
     .command('reconcile')
     .description(
-      "compare each company's ledger balance (client funds + in transit) with its wallet's unspent coins; exit 1 on any difference",
+      "compare each company's ledger balance (client funds + in transit) with its wallet's unspent coins and explain each difference; exit 1 on an unexplained one",
     )
-    .option('--json', 'print JSON')
+    .option('--json', 'print the whole report as JSON')
     .action(async (options: { json?: boolean }) => {
       const report = await context.withPlatform(async (platform) => {
-        // On simnet the chain lives in the platform database: compare with its own UTXO set.
+        // On simnet the chain lives in the platform database: compare with its own UTXO set, and
+        // read the blocks above the watcher's cursor from it.
         const simnet =
           platform.simnet ??
           (platform.config.CHAIN === 'simnet'
@@ -28,32 +30,35 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
           systemCaller('cli'),
           simnet
             ? {
-                unspent: (address) =>
-                  Promise.resolve(
-                    simnet
-                      .listUnspent(address)
-                      .map((u) => ({ txid: u.txid, vout: u.vout, valueSats: u.value })),
-                  ),
+                utxos: {
+                  unspent: (address) =>
+                    Promise.resolve(
+                      simnet.listUnspent(address).map((u) => ({
+                        txid: u.txid,
+                        vout: u.vout,
+                        valueSats: u.value,
+                        height: u.height,
+                      })),
+                    ),
+                },
+                chain: platform.chain ?? new SimnetChainSource(simnet),
               }
-            : undefined,
+            : {},
         );
       });
-      if (options.json) {
-        printResult(context.io, { ...report, lines: report.lines.map((l) => ({ ...l })) }, true);
-      } else {
-        for (const l of report.lines) {
-          context.io.stdout(
-            `${l.companyId}  ledger ${formatBtc(l.ledgerSats)}  chain ${formatBtc(l.chainSats ?? l.trackedSats)}  difference ${formatBtc(l.differenceSats)}`,
-          );
-        }
-        context.io.stdout(
-          `total difference ${formatBtc(report.totalDifferenceSats)} BTC (${report.totalDifferenceSats} sats); trial balance ${report.trialBalanceSats} sats`,
+      if (options.json) printResult(context.io, { ...report }, true);
+      else for (const line of reconcileTable(report)) context.io.stdout(line);
+      if (!report.reconciled) {
+        const unexplained = report.lines.flatMap((l) =>
+          l.items
+            .filter((i) => i.category === 'unexplained')
+            .map((i) => `${l.companyId}: ${signedSats(i.sats)} sats, ${i.note}${references(i)}`),
         );
-      }
-      if (report.totalDifferenceSats !== 0n || report.trialBalanceSats !== 0n) {
         throw new AppError(
           'CONFLICT',
-          `the ledger and the chain differ by ${report.totalDifferenceSats} sats`,
+          unexplained.length > 0
+            ? `the ledger and the chain differ by what nothing explains: ${unexplained.join('; ')}`
+            : `the trial balance is ${report.trialBalanceSats} sats, not zero`,
         );
       }
     });
@@ -144,4 +149,66 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
         context.io.stdout(`closing ${formatBtc(statement.closingSats)} BTC`);
       },
     );
+}
+
+const signedSats = (sats: bigint) => (sats > 0n ? `+${sats}` : sats.toString());
+const signedBtc = (sats: bigint) => (sats > 0n ? `+${formatBtc(sats)}` : formatBtc(sats));
+
+/** An item's references in brackets: invoice, decision, batch, coins, heights, ledger entries. */
+function references(item: ReconcileItem): string {
+  const r = item.references;
+  const parts = [
+    r.invoiceId,
+    r.decisionId,
+    r.batchId,
+    ...(r.outpoints ?? []),
+    r.outpoints?.length ? undefined : r.txid,
+    r.height !== undefined ? `height ${r.height}` : undefined,
+    r.requiredConfirmations !== undefined
+      ? `${r.confirmations ?? 0}/${r.requiredConfirmations} conf`
+      : undefined,
+    ...(r.ledgerTransactionIds ?? []),
+  ].filter((p): p is string => !!p);
+  return parts.length > 0 ? ` [${parts.join(', ')}]` : '';
+}
+
+/** The report for a person: a headed table of the companies, then each one's explanations. */
+export function reconcileTable(report: ReconcileReport): string[] {
+  const out: string[] = [];
+  const against =
+    report.view === 'chain' ? "the chain's UTXO set" : 'the coins the watcher tracked';
+  out.push(
+    `Ledger (client funds + in transit) against ${against}; chain tip ${report.tipHeight ?? 'unknown'}, watcher at ${report.cursorHeight ?? 'no block yet'}`,
+  );
+  const header = ['company', 'ledger BTC', 'chain BTC', 'difference', 'explained', 'unexplained'];
+  const rows = report.lines.map((l) => [
+    l.companyId,
+    formatBtc(l.ledgerSats),
+    formatBtc(l.chainSats ?? l.trackedSats),
+    signedBtc(l.differenceSats),
+    signedBtc(l.explainedSats),
+    l.explained ? signedBtc(l.unexplainedSats) : `${signedBtc(l.unexplainedSats)} !`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const row = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  out.push('', row(header), widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) out.push(row(r));
+  for (const l of report.lines) {
+    if (l.items.length === 0) continue;
+    out.push('', `${l.companyId} (${l.platformId}):`);
+    const width = Math.max(...l.items.map((i) => i.category.length));
+    for (const i of l.items)
+      out.push(
+        `  ${i.category.padEnd(width)}  ${signedSats(i.sats).padStart(12)} sats  ${i.note}${references(i)}`,
+      );
+  }
+  out.push(
+    '',
+    `total difference ${report.totalDifferenceSats} sats; unexplained ${report.unexplainedSats} sats; trial balance ${report.trialBalanceSats} sats`,
+    report.reconciled
+      ? 'reconciled: every difference is explained'
+      : 'NOT reconciled: a difference is unexplained',
+  );
+  return out;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCOUNT_PURPOSES } from '../../ledger';
+import { RECONCILE_CATEGORIES, type ReconcileReferences } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { commonErrors, dateTime } from '../schemas';
@@ -115,21 +116,54 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['ledger'],
-        summary: "Ledger balances against the wallets' unspent coins (difference per company)",
+        summary:
+          "Ledger balances against the wallets' unspent coins, each company's difference explained by category",
+        description:
+          'Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. `reconciled` is true when nothing is unexplained and the trial balance is zero. A platform sees its own companies.',
         response: {
           200: z.object({
+            view: z.enum(['chain', 'tracked']),
+            tipHeight: z.number().int().nullable(),
+            cursorHeight: z.number().int().nullable(),
             lines: z.array(
               z.object({
                 companyId: z.string(),
                 platformId: z.string(),
+                clientFundsSats: z.string(),
+                inTransitSats: z.string(),
                 ledgerSats: z.string(),
                 trackedSats: z.string(),
                 chainSats: z.string().nullable(),
                 differenceSats: z.string(),
+                explainedSats: z.string(),
+                unexplainedSats: z.string(),
+                explained: z.boolean(),
+                items: z.array(
+                  z.object({
+                    category: z.enum(RECONCILE_CATEGORIES),
+                    sats: z.string(),
+                    note: z.string(),
+                    references: z.object({
+                      invoiceId: z.string().optional(),
+                      decisionId: z.string().optional(),
+                      batchId: z.string().optional(),
+                      payoutIds: z.array(z.string()).optional(),
+                      txid: z.string().optional(),
+                      outpoints: z.array(z.string()).optional(),
+                      height: z.number().int().optional(),
+                      confirmations: z.number().int().optional(),
+                      requiredConfirmations: z.number().int().optional(),
+                      ledgerTransactionIds: z.array(z.string()).optional(),
+                    }),
+                  }),
+                ),
               }),
             ),
             totalDifferenceSats: z.string(),
+            unexplainedSats: z.string(),
+            byCategory: z.record(z.enum(RECONCILE_CATEGORIES), z.string()),
             trialBalanceSats: z.string(),
+            reconciled: z.boolean(),
           }),
           ...commonErrors,
         },
@@ -139,18 +173,58 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
       const report = await trade.reconcile(
         callerOf(request, ['supervisor', 'auditor', 'platform']),
       );
+      const text = (n: bigint) => n.toString();
       return {
+        view: report.view,
+        tipHeight: report.tipHeight,
+        cursorHeight: report.cursorHeight,
         lines: report.lines.map((l) => ({
           companyId: l.companyId,
           platformId: l.platformId,
-          ledgerSats: l.ledgerSats.toString(),
-          trackedSats: l.trackedSats.toString(),
-          chainSats: l.chainSats?.toString() ?? null,
-          differenceSats: l.differenceSats.toString(),
+          clientFundsSats: text(l.clientFundsSats),
+          inTransitSats: text(l.inTransitSats),
+          ledgerSats: text(l.ledgerSats),
+          trackedSats: text(l.trackedSats),
+          chainSats: l.chainSats === null ? null : text(l.chainSats),
+          differenceSats: text(l.differenceSats),
+          explainedSats: text(l.explainedSats),
+          unexplainedSats: text(l.unexplainedSats),
+          explained: l.explained,
+          items: l.items.map((i) => ({
+            category: i.category,
+            sats: text(i.sats),
+            note: i.note,
+            references: referencesOf(i.references),
+          })),
         })),
-        totalDifferenceSats: report.totalDifferenceSats.toString(),
-        trialBalanceSats: report.trialBalanceSats.toString(),
+        totalDifferenceSats: text(report.totalDifferenceSats),
+        unexplainedSats: text(report.unexplainedSats),
+        byCategory: Object.fromEntries(
+          Object.entries(report.byCategory).map(([k, v]) => [k, text(v)]),
+        ) as Record<(typeof RECONCILE_CATEGORIES)[number], string>,
+        trialBalanceSats: text(report.trialBalanceSats),
+        reconciled: report.reconciled,
       };
     },
   );
+}
+
+/** An item's references as JSON: only the fields that apply. */
+function referencesOf(r: ReconcileReferences) {
+  return {
+    ...(r.invoiceId !== undefined ? { invoiceId: r.invoiceId } : {}),
+    ...(r.decisionId !== undefined ? { decisionId: r.decisionId } : {}),
+    ...(r.batchId !== undefined ? { batchId: r.batchId } : {}),
+    ...(r.payoutIds !== undefined ? { payoutIds: [...r.payoutIds] } : {}),
+    ...(r.txid !== undefined ? { txid: r.txid } : {}),
+    ...(r.outpoints !== undefined ? { outpoints: [...r.outpoints] } : {}),
+    ...(r.height !== undefined ? { height: r.height } : {}),
+    ...(r.confirmations !== undefined ? { confirmations: r.confirmations } : {}),
+    ...(r.requiredConfirmations !== undefined
+      ? { requiredConfirmations: r.requiredConfirmations }
+      : {}),
+    ...(r.ledgerTransactionIds !== undefined
+      ? { ledgerTransactionIds: [...r.ledgerTransactionIds] }
+      : {}),
+  };
 }

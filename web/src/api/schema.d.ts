@@ -9131,7 +9131,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Ledger balances against the wallets' unspent coins (difference per company) */
+    /**
+     * Ledger balances against the wallets' unspent coins, each company's difference explained by category
+     * @description Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. `reconciled` is true when nothing is unexplained and the trial balance is zero. A platform sees its own companies.
+     */
     get: {
       parameters: {
         query?: never;
@@ -9148,16 +9151,55 @@ export interface paths {
           };
           content: {
             'application/json': {
+              /** @enum {string} */
+              view: 'chain' | 'tracked';
+              tipHeight: number | null;
+              cursorHeight: number | null;
               lines: {
                 companyId: string;
                 platformId: string;
+                clientFundsSats: string;
+                inTransitSats: string;
                 ledgerSats: string;
                 trackedSats: string;
                 chainSats: string | null;
                 differenceSats: string;
+                explainedSats: string;
+                unexplainedSats: string;
+                explained: boolean;
+                items: {
+                  /** @enum {string} */
+                  category:
+                    | 'reviewHeldReceipt'
+                    | 'blockedReceipt'
+                    | 'unsettledConfirmation'
+                    | 'unconfirmedSettlement'
+                    | 'inTransitBatch'
+                    | 'watcherLag'
+                    | 'unexplained';
+                  sats: string;
+                  note: string;
+                  references: {
+                    invoiceId?: string;
+                    decisionId?: string;
+                    batchId?: string;
+                    payoutIds?: string[];
+                    txid?: string;
+                    outpoints?: string[];
+                    height?: number;
+                    confirmations?: number;
+                    requiredConfirmations?: number;
+                    ledgerTransactionIds?: string[];
+                  };
+                }[];
               }[];
               totalDifferenceSats: string;
+              unexplainedSats: string;
+              byCategory: {
+                [key: string]: string;
+              };
               trialBalanceSats: string;
+              reconciled: boolean;
             };
           };
         };
