@@ -1,3 +1,8 @@
+/*
+ * `registerCounterpartyAddress` runs past 60 lines: the ownership check (a registered VASP, or a
+ * BIP322 proof over the current ownership statement) and the registering transaction are one
+ * flow, kept whole when the registry was split by concern.
+ */
 import { and, eq } from 'drizzle-orm';
 import { parseAddress, verifyBip322Simple } from '../bitcoin';
 import {

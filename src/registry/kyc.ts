@@ -1,3 +1,8 @@
+/*
+ * `setKyc` runs past 60 lines: the record's checks (statuses, review date, beneficial owners,
+ * documents) and its transaction (licence, upsert, audit, screening, the blocking-hit check) are
+ * one flow, kept whole when the registry was split by concern.
+ */
 import { eq } from 'drizzle-orm';
 import { type Orm } from '../db';
 import { recordAudit } from '../audit';

@@ -1,3 +1,8 @@
+/*
+ * `registerParticipant` runs past 60 lines: who may register which kind, the row's field checks and the
+ * registering transaction (licence, insert, audit, screening) are one flow, kept whole when the
+ * registry was split by concern.
+ */
 import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {

@@ -1,3 +1,7 @@
+/*
+ * One participant's detail dialog. ParticipantDetail runs past 60 lines (one component's JSX),
+ * kept whole.
+ */
 import { Link } from 'react-router';
 import { Anchor, Code, Group, Stack, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
