@@ -39,8 +39,8 @@
  * Country codes (ISO 3166-1 alpha-2) and LEIs (ISO 17442) are checked by the kernel's
  * `parseCountry` and `parseLei`, which throw INVALID_COUNTRY and INVALID_LEI.
  */
+export { RegistryService } from './service';
 export {
-  RegistryService,
   PARTICIPANT_KINDS,
   PERSON_TYPES,
   LICENCE_STATUSES,
@@ -48,7 +48,7 @@ export {
   RISK_LEVELS,
   ADDRESS_ROLES,
   VASP_LICENCE_STATUSES,
-} from './service';
+} from './types';
 export type {
   AddressRole,
   PartyScreener,
@@ -78,20 +78,10 @@ export type {
   WalletAddressView,
   WalletBranch,
   WalletView,
-} from './service';
+} from './types';
 export { formatBasisPoints } from './validate';
 export type { BeneficialOwner, Contact, KycDocument, PostalAddress } from './schema';
-export {
-  participants,
-  licences,
-  licenceEvents,
-  kycRecords,
-  regions,
-  jurisdictions,
-  schemeJurisdiction,
-  wallets,
-  walletAddresses,
-  counterpartyAddresses,
-  vasps,
-  addressOwners,
-} from './schema';
+// Tables are the registry's own; the two below are read by trade's compliance gate inside its
+// transaction (docs/architecture.md, Known gaps: the registry's jurisdiction readers take no
+// transaction). No other table is exported.
+export { jurisdictions, schemeJurisdiction } from './schema';

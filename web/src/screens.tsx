@@ -5,12 +5,10 @@ import { HomePage } from './pages/HomePage';
 import { KeysPage } from './pages/KeysPage';
 import { AccountPage } from './pages/AccountPage';
 import { DashboardPage } from './pages/DashboardPage';
-import {
-  LicencesPage,
-  ParticipantsPage,
-  WalletDetailPage,
-  WalletsPage,
-} from './pages/RegistryPages';
+import { LicencesPage } from './pages/registry/LicencesPage';
+import { ParticipantsPage } from './pages/registry/ParticipantsPage';
+import { WalletDetailPage } from './pages/registry/WalletDetailPage';
+import { WalletsPage } from './pages/registry/WalletsPage';
 import { MiningPage } from './pages/MiningPage';
 import { ReportsPage } from './pages/ReportsPage';
 import { CasesPage, DecisionsPage, ListsPage, ScreeningPage } from './pages/CompliancePages';

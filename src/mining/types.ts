@@ -1,0 +1,193 @@
+import type { Database, Orm } from '../db';
+import type { Money, NetworkName, Clock, Random } from '../kernel';
+import type { RegistryService } from '../registry';
+import type { BanRule } from './calendar';
+import type { RateLookup } from './ports';
+
+/** The code every ban violation record carries (compliance links these into alerts). */
+export const MINING_BAN_VIOLATION = 'MINING_BAN_VIOLATION';
+/**
+ * The chain events the attributor consumes: the chain watcher's WatchedBlock, structurally (so
+ * the mining module needs nothing from the watcher but this shape).
+ */
+export interface MiningBlock {
+  readonly hash: string;
+  readonly height: number;
+  /** Header time, seconds since the epoch. */
+  readonly time: number;
+  readonly transactions: readonly {
+    readonly txid: string;
+    readonly coinbase: boolean;
+    readonly inputs: readonly { readonly txid: string; readonly vout: number }[];
+    readonly outputs: readonly {
+      readonly vout: number;
+      readonly valueSats: bigint;
+      readonly script: Uint8Array;
+      readonly address: string | null;
+    }[];
+  }[];
+}
+
+/** A chain consumer (the watcher's ChainConsumer shape). */
+export interface MiningChainConsumer {
+  readonly name: string;
+  blockConnected(block: MiningBlock, tx: Orm): Promise<void>;
+  blockDisconnected(block: MiningBlock, tx: Orm): Promise<void>;
+}
+
+export interface SiteView {
+  id: string;
+  minerId: string;
+  regionCode: string;
+  name: string;
+  gridConnection: string;
+  /** Decimal MW with up to 3 decimals, e.g. "12.5". */
+  powerCapacityMw: string;
+  declaredHashrateThs: bigint;
+  commissioningDate: string;
+  poolName: string | null;
+  createdAt: Date;
+}
+
+export interface RegisterSiteInput {
+  minerId?: string | undefined;
+  regionCode: string;
+  name: string;
+  gridConnection: string;
+  powerCapacityMw: string;
+  declaredHashrateThs: string;
+  commissioningDate: string;
+  poolName?: string | null | undefined;
+}
+
+export interface PayoutAddressView {
+  id: string;
+  minerId: string;
+  siteId: string;
+  kind: 'pool' | 'solo';
+  poolName: string | null;
+  address: string;
+  createdAt: Date;
+}
+
+export interface BanView extends BanRule {
+  id: string;
+  regionCode: string;
+  reason: string;
+  description: string;
+  createdAt: Date;
+  liftedAt: Date | null;
+  liftReason: string | null;
+}
+
+export interface AttributionView {
+  id: string;
+  blockHash: string;
+  height: number;
+  blockTime: Date;
+  txid: string;
+  vout: number;
+  valueSats: bigint;
+  address: string;
+  minerId: string;
+  siteId: string;
+  regionCode: string;
+  payoutKind: 'pool' | 'solo';
+  poolName: string | null;
+}
+
+export const VIOLATION_STATUSES = ['open', 'linked', 'confirmed', 'dismissed'] as const;
+export type ViolationStatus = (typeof VIOLATION_STATUSES)[number];
+
+export interface ViolationView {
+  attributionId: string;
+  code: typeof MINING_BAN_VIOLATION;
+  banId: string;
+  minerId: string;
+  siteId: string;
+  regionCode: string;
+  blockHash: string;
+  height: number;
+  blockTime: Date;
+  valueSats: bigint;
+  status: ViolationStatus;
+  alertId: string | null;
+  note: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ProvenanceOrigin {
+  attributionId: string;
+  minerId: string;
+  siteId: string;
+  regionCode: string;
+  blockHash: string;
+  height: number;
+  txid: string;
+  vout: number;
+}
+
+export interface ProvenanceEntry {
+  origin: ProvenanceOrigin;
+  sats: bigint;
+}
+
+/** One output on the path back to the coinbases: its provenance and the tagged outputs it came from. */
+export interface ProvenanceNode {
+  txid: string;
+  vout: number;
+  valueSats: bigint;
+  blockHash: string;
+  height: number;
+  coinbase: boolean;
+  provenance: { originId: string; sats: bigint }[];
+  /** The tagged outputs the creating transaction spent (empty for a coinbase). */
+  from: ProvenanceNode[];
+  /** True when the path was cut at the depth or size limit. */
+  truncated: boolean;
+}
+
+export interface ProvenanceReport {
+  txid: string;
+  vout: number;
+  valueSats: bigint;
+  blockHash: string;
+  height: number;
+  /** Σ sats of the provenance: the output's domestically mined part. */
+  taggedSats: bigint;
+  provenance: ProvenanceEntry[];
+  path: ProvenanceNode;
+}
+
+export interface OutputStatisticsRow {
+  minerId: string;
+  siteId: string;
+  regionCode: string;
+  /** YYYY-MM (UTC). */
+  month: string;
+  blocks: number;
+  sats: bigint;
+  /** The sum of each output at its day's rate (half-even to the minor unit); null if a day had no rate. */
+  fiat: Money | null;
+}
+
+export interface OutputStatistics {
+  currency: string;
+  rows: OutputStatisticsRow[];
+  byMiner: { minerId: string; sats: bigint; fiat: Money | null }[];
+  bySite: { siteId: string; sats: bigint; fiat: Money | null }[];
+  byRegion: { regionCode: string; sats: bigint; fiat: Money | null }[];
+  byMonth: { month: string; sats: bigint; fiat: Money | null }[];
+  /** Days for which the rate lookup had no rate. */
+  missingRateDays: string[];
+}
+
+export interface MiningServiceDeps {
+  db: Database;
+  clock: Clock;
+  random?: Random;
+  network: NetworkName;
+  registry: RegistryService;
+  rates?: RateLookup;
+}

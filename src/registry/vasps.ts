@@ -1,0 +1,89 @@
+import { asc, eq } from 'drizzle-orm';
+import { sqlState, UNIQUE_VIOLATION } from '../db';
+import { recordAudit } from '../audit';
+import { AppError, invalid, newId, parseCountry, parseLei, type Caller } from '../kernel';
+import { vasps } from './schema';
+import { requireText } from './validate';
+import { VASP_LICENCE_STATUSES, type RegisterVaspInput, type VaspView } from './types';
+import { type RegistryContext, forbidden, VASP_ID } from './shared';
+import { vaspView } from './views';
+
+/** Foreign VASPs: registered by the supervisor, screened like any party, named by hosted counterparty addresses. */
+export class VaspRegistry {
+  readonly #ctx: RegistryContext;
+
+  constructor(ctx: RegistryContext) {
+    this.#ctx = ctx;
+  }
+
+  // ------------------------------------------------------------------ foreign VASPs
+
+  /**
+   * Registers a foreign VASP (supervisor): name, LEI (ISO 17442 check digits), the jurisdiction
+   * that licenses it and its licence. Screened at once, like any party.
+   */
+  async registerVasp(caller: Caller, input: RegisterVaspInput): Promise<VaspView> {
+    if (caller.role !== 'supervisor')
+      throw forbidden('only the supervisor registers foreign VASPs');
+    const status = input.licence.status ?? 'active';
+    if (!(VASP_LICENCE_STATUSES as readonly string[]).includes(status)) {
+      throw invalid('licence.status', `must be one of ${VASP_LICENCE_STATUSES.join(', ')}`);
+    }
+    const now = this.#ctx.clock.now();
+    const row = {
+      id: newId('vasp', now, this.#ctx.random),
+      name: requireText(input.name, 'name', 300),
+      otherNames: (input.otherNames ?? []).map((n, i) => requireText(n, `otherNames.${i}`, 300)),
+      lei: parseLei(input.lei, 'lei'),
+      jurisdiction: parseCountry(input.jurisdiction, 'jurisdiction'),
+      licenceAuthority: requireText(input.licence.authority, 'licence.authority', 200),
+      licenceNumber: requireText(input.licence.number, 'licence.number', 100),
+      licenceStatus: status,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.#ctx.db.transaction(async (tx) => {
+      try {
+        await tx.insert(vasps).values(row);
+      } catch (error) {
+        if (sqlState(error) === UNIQUE_VIOLATION) {
+          throw new AppError('CONFLICT', `a VASP with LEI ${row.lei} is already registered`, {
+            issues: [{ field: 'lei', message: 'already registered' }],
+          });
+        }
+        throw error;
+      }
+      const view = vaspView(row);
+      await recordAudit(tx, caller, this.#ctx.clock, {
+        action: 'vasp.registered',
+        entityType: 'vasp',
+        entityId: row.id,
+        after: view,
+      });
+      await this.#ctx.screener.screen(tx, caller, {
+        partyId: row.id,
+        platformId: null,
+        kind: 'organization',
+        names: [row.name, ...row.otherNames],
+      });
+      return view;
+    });
+  }
+
+  /** The registry's foreign VASPs (public to every role: platforms pick one for hosted addresses). */
+  async listVasps(): Promise<VaspView[]> {
+    const rows = await this.#ctx.db.orm
+      .select()
+      .from(vasps)
+      .orderBy(asc(vasps.name), asc(vasps.id));
+    return rows.map(vaspView);
+  }
+
+  async getVasp(id: string): Promise<VaspView> {
+    const [row] = VASP_ID.test(id)
+      ? await this.#ctx.db.orm.select().from(vasps).where(eq(vasps.id, id))
+      : [];
+    if (!row) throw new AppError('NOT_FOUND', `no VASP ${id}`);
+    return vaspView(row);
+  }
+}
