@@ -1,4 +1,5 @@
 import { like, sql } from 'drizzle-orm';
+import { runBatchWhenFunded } from './batch';
 import { auditEvents } from '../audit';
 import type { Simnet } from '../chain';
 import { everyItem, type Database, type Page, type PageRequest } from '../db';
@@ -480,10 +481,10 @@ export class DemoActivity {
         if (p.batchId === null) unbatched = true;
       }
       if (!unbatched) continue;
-      const batch = await trade.payouts.runBatch(
+      const batch = await runBatchWhenFunded(
+        trade,
         withRequest(platform.officers.maker, step),
         platform.id,
-        { force: true },
       );
       if (!batch) continue;
       return {

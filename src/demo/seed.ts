@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { runBatchWhenFunded } from './batch';
 import path from 'node:path';
 import { LocalKeySigner } from '../bitcoin';
 import type { ChainWatcher, Simnet } from '../chain';
@@ -743,9 +744,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
         await requestPayout(company, 20 + random.int(0, 30));
     }
     for (const platform of platforms) {
-      const batch = await trade.payouts.runBatch(platform.officers.maker, platform.id, {
-        force: true,
-      });
+      const batch = await runBatchWhenFunded(trade, platform.officers.maker, platform.id);
       if (batch) batches++;
     }
     if (reorgDays.has(day)) {
@@ -756,7 +755,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
   }
   // Confirm what is still in flight.
   await replay.mine(miners, 3, HOUR_MS);
-  await trade.payouts.runBatch(platforms[0]!.officers.maker, platforms[0]!.id, { force: true });
+  await runBatchWhenFunded(trade, platforms[0]!.officers.maker, platforms[0]!.id);
   await replay.mine(miners, 3, HOUR_MS);
 
   // A supervisor takes the first case on: the guided tour follows it.

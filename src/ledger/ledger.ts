@@ -342,6 +342,27 @@ export class LedgerService {
     };
   }
 
+  /**
+   * Of `outpoints`, those a live settlement credited ("txid:vout"): on-chain coins that are client
+   * funds in the ledger. A reorg's reversal releases them (no longer credited).
+   */
+  async settledAmong(
+    orm: Orm,
+    outpoints: readonly { txid: string; vout: number }[],
+  ): Promise<Set<string>> {
+    if (outpoints.length === 0) return new Set();
+    const rows = await orm
+      .select({ txid: ledgerSettledOutputs.txid, vout: ledgerSettledOutputs.vout })
+      .from(ledgerSettledOutputs)
+      .where(
+        and(
+          inArray(ledgerSettledOutputs.txid, [...new Set(outpoints.map((o) => o.txid))]),
+          isNull(ledgerSettledOutputs.releasedBy),
+        ),
+      );
+    return new Set(rows.map((row) => `${row.txid}:${row.vout}`));
+  }
+
   /** Sum of all postings (must be zero: the trial balance). */
   async trialBalance(orm: Orm = this.#db.orm): Promise<bigint> {
     const [row] = await orm

@@ -15,7 +15,7 @@ import { ComplianceTransferGate } from './compliance-gate';
 import { RegistryPartyDirectory } from './directory';
 import type { InvoiceView } from './invoices';
 import { INVOICE_STATUSES, INVOICE_TRANSITIONS, invoiceAction, type GateStep } from './lifecycle';
-import { tradeWebhookOutbox } from './schema';
+import { tradeWalletUtxos, tradeWebhookOutbox } from './schema';
 import { TradeService } from './service';
 import { testVasp } from '../../test/support/vasp';
 import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
@@ -276,6 +276,37 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
     watcher = new ChainWatcher({ source: real, database: db, clock });
     await watcher.registerConsumer(trade.chainConsumer());
     await watcher.syncOnce();
+    // Only coins the ledger credited fund payouts: each funding coin is settled as a receipt
+    // (as a paid invoice's would be), client funds of its company.
+    const coins = await db.orm.select().from(tradeWalletUtxos);
+    await db.transaction(async (tx) => {
+      for (const coin of coins)
+        await ledger.post(tx, systemCaller('test.funding'), {
+          kind: 'test.funding',
+          reference: `${coin.txid}:${coin.vout}`,
+          platformId: coin.platformId,
+          rate: null,
+          postings: [
+            {
+              account: {
+                participantId: coin.companyId,
+                purpose: 'clientFunds',
+                platformId: coin.platformId,
+              },
+              amountSats: coin.valueSats,
+            },
+            {
+              account: {
+                participantId: supplierId,
+                purpose: 'counterpartySettled',
+                platformId: coin.platformId,
+              },
+              amountSats: -coin.valueSats,
+            },
+          ],
+          settles: [{ txid: coin.txid, vout: coin.vout }],
+        });
+    });
     const contract = await trade.contracts.create(maker(), {
       companyId,
       counterpartyId: supplierId,

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import { createPsbt, parseAddress, type PsbtInputSpec, type PsbtOutputSpec } from '../bitcoin';
 import { AppError, newId, sats, systemCaller, type Caller } from '../kernel';
@@ -17,6 +17,26 @@ const RBF_SEQUENCE = 0xfffffffd;
 const P2WPKH_INPUT_VBYTES = 68;
 
 type CoinRow = typeof tradeWalletUtxos.$inferSelect;
+
+/**
+ * The coins a payout may spend: those that are client funds in the ledger, i.e. outputs a
+ * settlement credited (a settled invoice's payment) and the change of the platform's own batches.
+ * A coin that reached the wallet without being credited is never sent on: a receipt held for
+ * compliance review or refused by the gate, a payment still short of its confirmations, coins
+ * paid to the wallet outside any invoice. They stay in the wallet, and reconciliation explains
+ * them (src/trade/reconcile.ts).
+ */
+async function creditedOnly(ctx: PayoutContext, tx: Orm, coins: CoinRow[]): Promise<CoinRow[]> {
+  if (coins.length === 0) return coins;
+  const settled = await ctx.ports.ledger.settledAmong(tx, coins);
+  const txids = [...new Set(coins.map((c) => c.txid))];
+  const change = await tx
+    .select({ txid: tradeBatches.txid, confirmedTxid: tradeBatches.confirmedTxid })
+    .from(tradeBatches)
+    .where(or(inArray(tradeBatches.txid, txids), inArray(tradeBatches.confirmedTxid, txids)));
+  const ours = new Set(change.flatMap((b) => [b.txid, b.confirmedTxid]));
+  return coins.filter((c) => settled.has(`${c.txid}:${c.vout}`) || ours.has(c.txid));
+}
 
 /** Splits a fee over payouts in proportion to their amounts; the rounding remainder goes to the first. */
 export function splitFee(fee: bigint, amounts: readonly bigint[]): bigint[] {
@@ -123,7 +143,8 @@ export async function runBatch(
           asc(tradeWalletUtxos.txid),
           asc(tradeWalletUtxos.vout),
         )
-        .for('update');
+        .for('update')
+        .then((all) => creditedOnly(ctx, tx, all));
       try {
         // Quarantined mined coins never fund a payout; with the cleared-origin rule in force only
         // coins at or above its cleared share do (fail closed), wholly cleared coins first.

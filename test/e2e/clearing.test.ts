@@ -155,6 +155,36 @@ describe.each(TEST_DRIVERS)('regulatory clearing on simnet (%s)', (driver) => {
     await s.source.broadcast(sale.toBuffer());
     await s.mine(1);
     companyCoin = { txid: sale.getId(), vout: 0 };
+    // The sale settles as the domestic market would settle it (delivery against the fiat leg):
+    // the coin is credited to the importer's client funds, so a payout may spend it by the
+    // ledger's rules; only its origin is left to refuse it.
+    await s.db.transaction((tx) =>
+      s.ledger.post(tx, supervisor, {
+        kind: 'test.market-sale',
+        reference: `${companyCoin.txid}:0`,
+        platformId: s.platformId,
+        rate: null,
+        postings: [
+          {
+            account: {
+              participantId: s.companyId,
+              purpose: 'clientFunds',
+              platformId: s.platformId,
+            },
+            amountSats: SOLD,
+          },
+          {
+            account: {
+              participantId: minerId,
+              purpose: 'counterpartySettled',
+              platformId: s.platformId,
+            },
+            amountSats: -SOLD,
+          },
+        ],
+        settles: [companyCoin],
+      }),
+    );
     // floor(50 BTC quarantined × 1 BTC / 50 BTC of inputs): the whole coin.
     expect(
       await s.clearing.clearedShare(supervisor, companyCoin.txid, companyCoin.vout),
