@@ -32,7 +32,7 @@ import {
   type FixingSettingsInput,
 } from './fixing-settings';
 import type { MarketRateSource } from './market-sources';
-import { exchangeRates, rateFixingSettings, rateFixings } from './schema';
+import { rateFixingSettings, rateFixings } from './schema';
 
 /** A published fixing (one version of the reference rate of a currency on a date). */
 export interface FixingView {
@@ -361,17 +361,6 @@ export class FixingService {
       const by = new Map(next.map((n) => [n.supersedes, n.id]));
       return shown.map((r) => toView(r, by.get(r.id) ?? null));
     });
-  }
-
-  /** The fixing each stored rate was taken from (null for a rate from the live source). */
-  async fixingIdsOf(rateIds: readonly string[]): Promise<Map<string, string | null>> {
-    const ids = [...new Set(rateIds)];
-    if (ids.length === 0) return new Map();
-    const rows = await this.#db.orm
-      .select({ id: exchangeRates.id, fixingId: exchangeRates.fixingId })
-      .from(exchangeRates)
-      .where(inArray(exchangeRates.id, ids));
-    return new Map(rows.map((r) => [r.id, r.fixingId]));
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { and, desc, eq, lte } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte } from 'drizzle-orm';
 import type { Database, Orm } from '../db';
 import {
   AppError,
@@ -292,6 +292,17 @@ export class RateService {
     const [row] = await orm.select().from(exchangeRates).where(eq(exchangeRates.id, id));
     if (!row) throw new AppError('NOT_FOUND', `no exchange rate ${id}`);
     return toStored(row);
+  }
+
+  /** The fixing each stored rate was taken from (null for a rate from the live source). */
+  async fixingIdsOf(rateIds: readonly string[]): Promise<Map<string, string | null>> {
+    const ids = [...new Set(rateIds)];
+    if (ids.length === 0) return new Map();
+    const rows = await this.#db.orm
+      .select({ id: exchangeRates.id, fixingId: exchangeRates.fixingId })
+      .from(exchangeRates)
+      .where(inArray(exchangeRates.id, ids));
+    return new Map(rows.map((r) => [r.id, r.fixingId]));
   }
 
   async list(quote?: string, limit = 50): Promise<StoredRate[]> {

@@ -3,6 +3,7 @@ import { COMPLIANCE_STATUSES, discloseGate } from '../../compliance';
 import { AppError, type Caller } from '../../kernel';
 import { PAYOUT_STATUSES, type BatchView, type PayoutView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
+import { withFixingId, withFixingIds } from './fixings';
 import { callerOf, WRITERS } from '../auth';
 import { commonErrors, idParam, jsonObject, pageQuery, pageSchema } from '../schemas';
 
@@ -21,6 +22,10 @@ const payoutSchema = z
     fiatMinor: z.string(),
     currency: z.string(),
     rateId: z.string(),
+    fixingId: z
+      .string()
+      .nullable()
+      .meta({ description: 'the published fixing the rate was taken from; null: the live source' }),
     status: z.enum(PAYOUT_STATUSES),
     requiredApprovals: z.number(),
     approvals: z
@@ -91,7 +96,10 @@ const batchSchema = z
   .meta({ id: 'PayoutBatch' });
 
 /** A payout as the caller may read it: its gate verdict through compliance's disclosure rule. */
-function presentPayout(caller: Caller, p: PayoutView): z.infer<typeof payoutSchema> {
+function presentPayout(
+  caller: Caller,
+  p: PayoutView & { fixingId: string | null },
+): z.infer<typeof payoutSchema> {
   return {
     ...p,
     amountSats: p.amountSats.toString(),
@@ -161,7 +169,12 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
       const caller = callerOf(request, ['company', 'platform']);
       return reply
         .status(201)
-        .send(presentPayout(caller, await payouts.create(caller, request.body)));
+        .send(
+          presentPayout(
+            caller,
+            await withFixingId(deps, await payouts.create(caller, request.body)),
+          ),
+        );
     },
   );
 
@@ -183,7 +196,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
         limit,
         cursor: cursor ?? null,
       });
-      return { ...page, items: page.items.map((p) => presentPayout(caller, p)) };
+      return {
+        ...page,
+        items: (await withFixingIds(deps, page.items)).map((p) => presentPayout(caller, p)),
+      };
     },
   );
 
@@ -199,7 +215,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request);
-      return presentPayout(caller, await payouts.get(caller, request.params.id));
+      return presentPayout(
+        caller,
+        await withFixingId(deps, await payouts.get(caller, request.params.id)),
+      );
     },
   );
 
@@ -215,7 +234,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request, ['platform']);
-      return presentPayout(caller, await payouts.approve(caller, request.params.id));
+      return presentPayout(
+        caller,
+        await withFixingId(deps, await payouts.approve(caller, request.params.id)),
+      );
     },
   );
 
@@ -231,7 +253,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request, WRITERS);
-      return presentPayout(caller, await payouts.cancel(caller, request.params.id));
+      return presentPayout(
+        caller,
+        await withFixingId(deps, await payouts.cancel(caller, request.params.id)),
+      );
     },
   );
 
