@@ -30,12 +30,10 @@ describe.each(TEST_DRIVERS)('rate fixings, on %s', (driver) => {
     });
   const count = async (table: 'rate_fixings' | 'rate_fixing_settings') =>
     Number(
-      rowsOf<{ n: string }>(
-        await t.db.orm.execute(sql`select count(*)::text as n from ${sql.raw(table)}`),
-      )[0]!.n,
+      rowsOf(await t.db.orm.execute(sql`select count(*)::text as n from ${sql.raw(table)}`))[0]!.n,
     );
   const audit = async (prefix: string) =>
-    rowsOf<{ action: string; entity_id: string; actor_role: string }>(
+    rowsOf(
       await t.db.orm.execute(
         sql`select action, entity_id, actor_role from audit_events
             where action like ${`${prefix}%`} order by seq`,
