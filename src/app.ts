@@ -182,6 +182,7 @@ export interface RuntimeOptions {
  * The background work of a serving platform, as periodic singleton jobs:
  * - `chain.sync`: the watcher brings the cursor to the chain's tip (blocks, in each block's
  *   transaction) and announces new mempool transactions (invoice payments seen early);
+ * - `rates.fixing`: the day's reference-rate fixings, published at the supervisor's cut-off;
  * - `trade.tick`: invoice expiry, payer lookups, payout batching and re-broadcast, confirmations,
  *   webhook delivery from the outbox;
  * - `simnet.mine`: simnet's block every SIMNET_BLOCK_INTERVAL_SECONDS;
@@ -202,6 +203,11 @@ export function backgroundJobs(
         await watcher.syncOnce();
         await watcher.syncMempool();
       },
+    },
+    {
+      name: 'rates.fixing',
+      everyMs: 60_000,
+      run: async () => void (await platform.services.rates.fixings?.publishDueFixings()),
     },
   ];
   const extra = options.extra;

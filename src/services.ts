@@ -14,7 +14,15 @@ import { ClearingService } from './clearing';
 import { createCompliance, registryPartySource, type Compliance } from './compliance';
 import { OversightService } from './oversight';
 import type { ChainSource } from './chain';
-import { FixedRateSource, LedgerService, RateService, type RateSource } from './ledger';
+import {
+  FixedRateSource,
+  FixingService,
+  LedgerService,
+  RateService,
+  venueSources,
+  type MarketRateSource,
+  type RateSource,
+} from './ledger';
 import {
   ComplianceTransferGate,
   RegistryPartyDirectory,
@@ -42,6 +50,8 @@ export interface Ports {
     signerPassphrase?: () => string | null;
     webhookPoster?: WebhookPoster;
   };
+  /** The market sources the rate fixing may ask besides the manual desk (tests: recorded ones). */
+  rates?: { marketSources?: readonly MarketRateSource[] };
 }
 
 export interface Services {
@@ -85,7 +95,14 @@ export function composeServices(ports: Ports): Services {
   const ledger = new LedgerService(ports);
   // Without a configured source, a manual desk whose rates the supervisor sets (demos, tests).
   const rateSource = ports.trade?.rateSource ?? new FixedRateSource('manual', ports.clock);
-  const rates = new RateService({ ...ports, source: rateSource });
+  // The reference rate: fixings from the manual desk and the market sources the deployment
+  // offers (RATE_MARKET_SOURCES, or recorded ones in tests), under the supervisor's rule.
+  const marketSources = [
+    ...venueSources(ports.config.RATE_MARKET_SOURCES, ports.clock),
+    ...(ports.rates?.marketSources ?? []),
+  ];
+  const fixings = new FixingService({ ...ports, sources: [rateSource, ...marketSources] });
+  const rates = new RateService({ ...ports, source: rateSource, fixings });
   // Mining output is valued at the day's rate: the last rate the scheme stored that day.
   const mining = new MiningService({
     ...ports,

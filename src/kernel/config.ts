@@ -91,6 +91,22 @@ export const configSchema = z
       .min(0)
       .refine((ms) => ms === 0 || ms >= 1_000, 'must be 0 (off) or at least 1000')
       .default(8_000),
+    // The public price APIs the rate fixing may ask over HTTPS (comma-separated), beside the
+    // manual desk; the supervisor's fixing rule picks among them. Unset: the manual desk only.
+    RATE_MARKET_SOURCES: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== ''),
+      )
+      .pipe(
+        z
+          .array(z.enum(['kraken', 'coinbase', 'bitstamp']))
+          .refine((names) => new Set(names).size === names.length, 'names a source twice'),
+      ),
     // The key sealing stored secrets (webhook signing secrets) with AES-256-GCM.
     SECRETS_KEY: z
       .string()

@@ -51,6 +51,14 @@ export const ERROR_CODES = {
   AMOUNT_EXCEEDS_OPEN: "The amount exceeds the contract's open amount.",
   INVALID_STATE_TRANSITION: 'The resource cannot move to that state from its current one.',
   RATE_UNAVAILABLE: 'No exchange rate is available.',
+  FIXING_NOT_FOUND: 'No rate fixing with that id.',
+  FIXING_ALREADY_PUBLISHED:
+    'The fixing of that currency and date is already published; correct it instead.',
+  FIXING_SUPERSEDED: 'That fixing version was already corrected; correct the latest version.',
+  FIXING_SOURCES_INSUFFICIENT:
+    'Fewer sources than the fixing rule requires gave a usable quote; no fixing was written and the refusal was audited.',
+  FIXING_SINGLE_SOURCE_NOT_EXPLICIT:
+    'A fixing rule of a single source needs the supervisor’s explicit flag with a reason.',
   INVOICE_NOT_FOUND: 'No invoice with that id.',
   PAYOUT_NOT_FOUND: 'No payout with that id visible to the caller.',
   SELF_APPROVAL: 'The maker of a payout cannot approve it.',

@@ -24,6 +24,7 @@ export const ID_PREFIXES = {
   batch: 'bat',
   settlement: 'stl',
   rate: 'rat',
+  fixing: 'fix',
   ledgerTransaction: 'ltx',
   webhook: 'whk',
   delivery: 'dlv',

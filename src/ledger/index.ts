@@ -7,18 +7,29 @@ export type {
   Statement,
   StatementLine,
 } from './ledger';
+export { FileRateSource, FixedRateSource, MedianRateSource, RateService } from './rates';
+export { fixQuotes, medianRate, spreadBps } from './fixing-math';
+export type { FixingOutcome, FixingRule, FixingSourceReport, SourceQuote } from './fixing-math';
+export { FixingService, REFUSAL_RETRY_MS } from './fixings';
+export type { DueFixingsResult, FixingView } from './fixings';
+export { checkFixingSettings, cutoffOf, defaultFixingSettings } from './fixing-settings';
+export type { FixingSettings, FixingSettingsInput } from './fixing-settings';
 export {
-  FileRateSource,
-  FixedRateSource,
-  MedianRateSource,
-  RateService,
-  medianRate,
-  spreadBps,
-} from './rates';
+  BITSTAMP,
+  COINBASE,
+  KRAKEN,
+  VENUES,
+  VenueRateSource,
+  httpJson,
+  venueSources,
+} from './market-sources';
+export type { JsonTransport, MarketQuote, MarketRateSource, Venue } from './market-sources';
 export type { RateLogger, RateObservation, RateSource, SourceReport, StoredRate } from './rates';
 export {
   ACCOUNT_PURPOSES,
   exchangeRates,
+  rateFixingSettings,
+  rateFixings,
   ledgerAccounts,
   ledgerPostings,
   ledgerSettledOutputs,

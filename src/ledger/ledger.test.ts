@@ -11,7 +11,8 @@ import {
   type CurrencyCode,
 } from '../kernel';
 import { fiatValue, LedgerService } from './ledger';
-import { FixedRateSource, MedianRateSource, RateService, medianRate, spreadBps } from './rates';
+import { FixedRateSource, MedianRateSource, RateService } from './rates';
+import { medianRate, spreadBps } from './fixing-math';
 import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 
 const caller = systemCaller('test');

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { and, desc, eq, lte } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte } from 'drizzle-orm';
 import type { Database, Orm } from '../db';
 import {
   AppError,
@@ -13,6 +13,8 @@ import {
   type Random,
   type Rate,
 } from '../kernel';
+import { medianRate, spreadBps } from './fixing-math';
+import type { FixingService, FixingView } from './fixings';
 import { exchangeRates } from './schema';
 
 /** What one source said, kept with every rate the scheme uses. */
@@ -182,67 +184,51 @@ export class MedianRateSource implements RateSource {
   }
 }
 
-function rescale(rate: Rate, scale: number): bigint {
-  return rate.digits * 10n ** BigInt(scale - rate.scale);
-}
-
-/** The exact median; for an even count the mean of the middle two, one more decimal if needed. */
-export function medianRate(rates: readonly Rate[]): Rate {
-  const first = rates[0];
-  if (!first) throw new AppError('RATE_UNAVAILABLE', 'no rates to take the median of');
-  const scale = Math.max(...rates.map((r) => r.scale));
-  const values = rates.map((r) => rescale(r, scale)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const middle = Math.floor(values.length / 2);
-  if (values.length % 2 === 1) return normalize(values[middle]!, scale, first.quote);
-  const sum = values[middle - 1]! + values[middle]!;
-  if (sum % 2n === 0n) return normalize(sum / 2n, scale, first.quote);
-  return normalize(sum * 5n, scale + 1, first.quote);
-}
-
-function normalize(digits: bigint, scale: number, quote: CurrencyCode): Rate {
-  let d = digits;
-  let s = scale;
-  while (s > 0 && d % 10n === 0n) {
-    d /= 10n;
-    s--;
-  }
-  return { digits: d, scale: s, quote };
-}
-
-/** |a − b| / b in whole basis points, rounded up (so a limit is never passed by rounding). */
-export function spreadBps(a: Rate, b: Rate): number {
-  const scale = Math.max(a.scale, b.scale);
-  const x = rescale(a, scale);
-  const y = rescale(b, scale);
-  const diff = x > y ? x - y : y - x;
-  return Number((diff * 10_000n + y - 1n) / y);
-}
-
 export interface StoredRate {
   readonly id: string;
   readonly rate: Rate;
   readonly at: Date;
   readonly method: string;
   readonly sources: readonly SourceReport[];
+  /** The published fixing the rate was taken from, or null (the live source). */
+  readonly fixingId: string | null;
 }
 
-/** Asks the RateSource and stores every rate it hands out, with its sources and time. */
+/**
+ * Hands out the rates trade values invoices and payouts at, and stores each one with its sources
+ * and time. With published fixings (`fixings`), the day's fixing is the rate once it exists;
+ * before the day's cut-off (or without fixings) the rate comes from the live `source`.
+ */
 export class RateService {
   readonly #db: Database;
   readonly #clock: Clock;
   readonly #random: Random;
   readonly source: RateSource;
+  readonly fixings: FixingService | null;
 
-  constructor(ports: { db: Database; clock: Clock; random: Random; source: RateSource }) {
+  constructor(ports: {
+    db: Database;
+    clock: Clock;
+    random: Random;
+    source: RateSource;
+    fixings?: FixingService | null;
+  }) {
     this.#db = ports.db;
     this.#clock = ports.clock;
     this.#random = ports.random;
     this.source = ports.source;
+    this.fixings = ports.fixings ?? null;
   }
 
-  /** The current rate, stored (inside `tx` when given). Throws RATE_UNAVAILABLE. */
+  /**
+   * The current rate, stored (inside `tx` when given): the latest version of today's published
+   * fixing (UTC date) when there is one, else the live source's. Throws RATE_UNAVAILABLE.
+   */
   async current(quote: string, tx: Orm = this.#db.orm): Promise<StoredRate> {
     const code = currency(quote, 'currency');
+    const now = this.#clock.now();
+    const fixing = await this.fixings?.forDay(code, now.toISOString().slice(0, 10), tx);
+    if (fixing) return this.#store(tx, fromFixing(fixing), fixing.id);
     let observation: RateObservation | null;
     try {
       observation = await this.source.quote(code);
@@ -257,22 +243,32 @@ export class RateService {
         `no BTC/${code} rate is available right now; retry later`,
       );
     }
+    return this.#store(tx, observation, null);
+  }
+
+  async #store(
+    tx: Orm,
+    observation: RateObservation,
+    fixingId: string | null,
+  ): Promise<StoredRate> {
     const id = newId('rate', this.#clock.now(), this.#random);
     await tx.insert(exchangeRates).values({
       id,
-      quote: code,
+      quote: observation.rate.quote,
       digits: observation.rate.digits,
       scale: observation.rate.scale,
       at: observation.at,
       method: observation.method,
       sources: observation.sources,
+      fixingId,
     });
-    return { id, ...observation };
+    return { id, ...observation, fixingId };
   }
 
   /**
-   * The rate of a past day: the last rate stored on or before the end of `date` (YYYY-MM-DD,
-   * UTC), or null when none was stored by then. Used to value output "at the day's rate".
+   * The rate of a past day: the day's published fixing (its latest version) when there is one,
+   * else the last rate stored on or before the end of `date` (YYYY-MM-DD, UTC), or null when
+   * none was stored by then. Used to value output "at the day's rate".
    */
   async onDay(quote: string, date: string): Promise<Rate | null> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
@@ -281,6 +277,8 @@ export class RateService {
     const endOfDay = new Date(`${date}T23:59:59.999Z`);
     if (Number.isNaN(endOfDay.getTime()))
       throw invalid('date', `is not a calendar date: "${date}"`);
+    const fixing = await this.fixings?.forDay(code, date);
+    if (fixing) return fixing.rate;
     const [row] = await this.#db.orm
       .select()
       .from(exchangeRates)
@@ -294,6 +292,17 @@ export class RateService {
     const [row] = await orm.select().from(exchangeRates).where(eq(exchangeRates.id, id));
     if (!row) throw new AppError('NOT_FOUND', `no exchange rate ${id}`);
     return toStored(row);
+  }
+
+  /** The fixing each stored rate was taken from (null for a rate from the live source). */
+  async fixingIdsOf(rateIds: readonly string[]): Promise<Map<string, string | null>> {
+    const ids = [...new Set(rateIds)];
+    if (ids.length === 0) return new Map();
+    const rows = await this.#db.orm
+      .select({ id: exchangeRates.id, fixingId: exchangeRates.fixingId })
+      .from(exchangeRates)
+      .where(inArray(exchangeRates.id, ids));
+    return new Map(rows.map((r) => [r.id, r.fixingId]));
   }
 
   async list(quote?: string, limit = 50): Promise<StoredRate[]> {
@@ -314,5 +323,21 @@ function toStored(row: typeof exchangeRates.$inferSelect): StoredRate {
     at: row.at,
     method: row.method,
     sources: Array.isArray(row.sources) ? (row.sources as SourceReport[]) : [],
+    fixingId: row.fixingId,
+  };
+}
+
+/** A fixing as the observation a stored rate records: its rate, time and sources. */
+function fromFixing(f: FixingView): RateObservation {
+  return {
+    rate: f.rate,
+    at: f.publishedAt,
+    method: `fixing ${f.id} (${f.quote} ${f.date} v${f.version}: ${f.method})`,
+    sources: f.sources.map((s) => ({
+      name: s.name,
+      rate: s.rate,
+      used: s.used,
+      ...(s.reason ? { reason: s.reason } : {}),
+    })),
   };
 }

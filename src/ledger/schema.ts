@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   check,
@@ -41,6 +42,8 @@ export const exchangeRates = pgTable(
     method: text('method').notNull(),
     /** Every source asked: { name, rate | null, used, reason }. */
     sources: jsonb('sources').notNull(),
+    /** The published fixing this rate was taken from, when there was one for the day. */
+    fixingId: text('fixing_id').references((): AnyPgColumn => rateFixings.id),
   },
   (t) => [
     index('exchange_rates_quote_at_idx').on(t.quote, t.at),
@@ -127,5 +130,79 @@ export const ledgerSettledOutputs = pgTable(
     uniqueIndex('ledger_settled_outputs_live_uq')
       .on(t.txid, t.vout)
       .where(sql`${t.releasedBy} is null`),
+  ],
+);
+
+/**
+ * The supervisor's published reference rates (issue 13): one row per version of the fixing of
+ * BTC in `quote` on `date` (UTC), taken at the day's cut-off as the median of the configured
+ * sources after rejecting outliers. A correction is a new version naming the one it supersedes
+ * and why; rows are never updated (the unique index makes a second version 1 a conflict).
+ */
+export const rateFixings = pgTable(
+  'rate_fixings',
+  {
+    id: text('id').primaryKey(),
+    quote: text('quote').notNull(),
+    /** The cut-off date, YYYY-MM-DD (UTC). */
+    date: text('date').notNull(),
+    version: integer('version').notNull(),
+    digits: bigint('digits', { mode: 'bigint' }).notNull(),
+    scale: integer('scale').notNull(),
+    /** e.g. `median(3 of 4, max deviation 200 bp, min 2)`. */
+    method: text('method').notNull(),
+    /** Every source asked: { name, rate | null, used, reason?, deviationBps?, at? }. */
+    sources: jsonb('sources').notNull(),
+    /** The rule it was taken under (copied from the settings version). */
+    settingsVersion: integer('settings_version').notNull(),
+    minSources: integer('min_sources').notNull(),
+    maxDeviationBps: integer('max_deviation_bps').notNull(),
+    publishedBy: text('published_by').notNull(),
+    /** For a correction: the version it supersedes, and the reason given. */
+    supersedes: text('supersedes'),
+    reason: text('reason'),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('rate_fixings_quote_date_version_uq').on(t.quote, t.date, t.version),
+    uniqueIndex('rate_fixings_supersedes_uq').on(t.supersedes),
+    index('rate_fixings_page_idx').on(t.createdAt, t.id),
+    index('rate_fixings_quote_page_idx').on(t.quote, t.createdAt, t.id),
+    check('rate_fixings_positive', sql`${t.digits} > 0 and ${t.scale} between 0 and 12`),
+    check('rate_fixings_version', sql`${t.version} >= 1`),
+    check(
+      'rate_fixings_correction',
+      sql`(${t.version} = 1) = (${t.supersedes} is null) and (${t.supersedes} is null) = (${t.reason} is null)`,
+    ),
+  ],
+);
+
+/**
+ * The fixing rule, versioned: the supervisor's every change is a new row (and an audit event);
+ * the highest version is in force. A single source is allowed only with `single_source_reason`.
+ */
+export const rateFixingSettings = pgTable(
+  'rate_fixing_settings',
+  {
+    version: integer('version').primaryKey(),
+    /** The daily cut-off, HH:MM (UTC). */
+    cutoffTime: text('cutoff_time').notNull(),
+    /** The currencies fixed at the cut-off (the scheme's currency and its trade currencies). */
+    currencies: jsonb('currencies').notNull(),
+    /** The names of the sources asked. */
+    sources: jsonb('sources').notNull(),
+    minSources: integer('min_sources').notNull(),
+    maxDeviationBps: integer('max_deviation_bps').notNull(),
+    singleSourceReason: text('single_source_reason'),
+    setBy: text('set_by').notNull(),
+    setAt: at('set_at').notNull(),
+  },
+  (t) => [
+    check('rate_fixing_settings_min', sql`${t.minSources} >= 1`),
+    check(
+      'rate_fixing_settings_single',
+      sql`${t.minSources} >= 2 or ${t.singleSourceReason} is not null`,
+    ),
+    check('rate_fixing_settings_deviation', sql`${t.maxDeviationBps} between 0 and 10000`),
   ],
 );

@@ -69,12 +69,13 @@ export const UNKNOWN_COUNTRY = 'ZZ';
 function settlementFacts(range: TimeRange, platformId: string | null): SQL {
   return sql`
     select s.id, s.kind, s.reference, s.platform_id, s.company_id, s.contract_id, s.amount_sats,
-           s.fiat_minor, s.currency, s.txid, s.created_at,
+           s.fiat_minor, s.currency, s.txid, s.created_at, s.rate_id, r.fixing_id,
            c.direction, c.hs_code, substr(c.hs_code, 1, 2) as hs_chapter, c.counterparty_id,
            coalesce(p.country, tp.country, ${UNKNOWN_COUNTRY}) as country,
            to_char(s.created_at at time zone 'UTC', 'YYYY-MM') as month
     from trade_settlements s
     join trade_contracts c on c.id = s.contract_id
+    left join exchange_rates r on r.id = s.rate_id
     left join participants p on p.id = c.counterparty_id
     left join trade_parties tp on tp.id = c.counterparty_id
     where s.reversed_at is null
@@ -119,6 +120,9 @@ export interface SettlementRow {
   readonly currency: string;
   readonly txid: string;
   readonly settledAt: Date;
+  /** The stored rate the settlement was valued at, and the published fixing it came from. */
+  readonly rateId: string;
+  readonly fixingId: string | null;
 }
 
 export interface GroupedSettlement {
@@ -432,6 +436,8 @@ export class OversightStore {
           currency: text(r, 'currency'),
           txid: text(r, 'txid'),
           settledAt: settledAt instanceof Date ? settledAt : new Date(text(r, 'created_at')),
+          rateId: text(r, 'rate_id'),
+          fixingId: nullableText(r, 'fixing_id'),
         };
       }),
     };

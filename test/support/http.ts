@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db';
 import { buildApp } from '../../src/http';
+import type { MarketRateSource } from '../../src/ledger';
 import {
   loadConfig,
   ManualClock,
@@ -47,6 +48,8 @@ export async function startTestApp(
     driver?: 'pglite' | 'postgres';
     rateLimitPerMinute?: number;
     env?: Record<string, string>;
+    /** Market sources the rate fixing may ask beside the manual desk (recorded ones). */
+    marketSources?: (clock: ManualClock) => readonly MarketRateSource[];
   } = {},
 ): Promise<TestApp> {
   const db = await openTestDatabase(options.driver ?? 'pglite');
@@ -57,7 +60,13 @@ export async function startTestApp(
     SCHEME_NAME: 'Test scheme',
     ...options.env,
   });
-  const services = composeServices({ db, clock, config, random: new SeededRandom(7) });
+  const services = composeServices({
+    db,
+    clock,
+    config,
+    random: new SeededRandom(7),
+    ...(options.marketSources ? { rates: { marketSources: options.marketSources(clock) } } : {}),
+  });
   const logs: string[] = [];
   let people = 0;
   const app = await buildApp({

@@ -3,6 +3,7 @@ import { COMPLIANCE_STATUSES, discloseGate } from '../../compliance';
 import type { Caller } from '../../kernel';
 import { INVOICE_STATUSES, type InvoiceView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
+import { withFixingId, withFixingIds } from './fixings';
 import { callerOf } from '../auth';
 import {
   commonErrors,
@@ -30,6 +31,10 @@ export const invoiceSchema = z
     fiatMinor: z.string(),
     currency: z.string(),
     rateId: z.string(),
+    fixingId: z
+      .string()
+      .nullable()
+      .meta({ description: 'the published fixing the rate was taken from; null: the live source' }),
     paymentUri: z.string(),
     seenSats: z.string(),
     confirmedSats: z.string(),
@@ -77,7 +82,10 @@ export const invoiceSchema = z
   .meta({ id: 'Invoice' });
 
 /** An invoice as the caller may read it: its gate decisions through compliance's disclosure rule. */
-export function presentInvoice(caller: Caller, i: InvoiceView): z.infer<typeof invoiceSchema> {
+export function presentInvoice(
+  caller: Caller,
+  i: InvoiceView & { fixingId: string | null },
+): z.infer<typeof invoiceSchema> {
   return {
     ...i,
     additionalStatus: [...i.additionalStatus],
@@ -136,7 +144,9 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
         request.headers['idempotency-key'],
       );
       if (replayed) void reply.header('idempotent-replayed', 'true');
-      return reply.status(replayed ? 200 : 201).send(presentInvoice(caller, invoice));
+      return reply
+        .status(replayed ? 200 : 201)
+        .send(presentInvoice(caller, await withFixingId(deps, invoice)));
     },
   );
 
@@ -163,7 +173,10 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
         { ...(status ? { status } : {}), ...(contractId ? { contractId } : {}) },
         { limit, cursor: cursor ?? null },
       );
-      return { ...page, items: page.items.map((i) => presentInvoice(caller, i)) };
+      return {
+        ...page,
+        items: (await withFixingIds(deps, page.items)).map((i) => presentInvoice(caller, i)),
+      };
     },
   );
 
@@ -179,7 +192,10 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request);
-      return presentInvoice(caller, await invoices.get(caller, request.params.id));
+      return presentInvoice(
+        caller,
+        await withFixingId(deps, await invoices.get(caller, request.params.id)),
+      );
     },
   );
 }

@@ -3,6 +3,7 @@ import { COMPLIANCE_STATUSES, discloseGate } from '../../compliance';
 import { AppError, type Caller } from '../../kernel';
 import { PAYOUT_STATUSES, type BatchView, type PayoutView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
+import { withFixingId, withFixingIds } from './fixings';
 import { callerOf, WRITERS } from '../auth';
 import {
   commonErrors,
@@ -28,6 +29,10 @@ const payoutSchema = z
     fiatMinor: z.string(),
     currency: z.string(),
     rateId: z.string(),
+    fixingId: z
+      .string()
+      .nullable()
+      .meta({ description: 'the published fixing the rate was taken from; null: the live source' }),
     status: z.enum(PAYOUT_STATUSES),
     requiredApprovals: z.number(),
     approvals: z
@@ -98,7 +103,10 @@ const batchSchema = z
   .meta({ id: 'PayoutBatch' });
 
 /** A payout as the caller may read it: its gate verdict through compliance's disclosure rule. */
-function presentPayout(caller: Caller, p: PayoutView): z.infer<typeof payoutSchema> {
+function presentPayout(
+  caller: Caller,
+  p: PayoutView & { fixingId: string | null },
+): z.infer<typeof payoutSchema> {
   return {
     ...p,
     amountSats: p.amountSats.toString(),
@@ -173,7 +181,9 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
         request.headers['idempotency-key'],
       );
       if (replayed) void reply.header('idempotent-replayed', 'true');
-      return reply.status(replayed ? 200 : 201).send(presentPayout(caller, payout));
+      return reply
+        .status(replayed ? 200 : 201)
+        .send(presentPayout(caller, await withFixingId(deps, payout)));
     },
   );
 
@@ -195,7 +205,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
         limit,
         cursor: cursor ?? null,
       });
-      return { ...page, items: page.items.map((p) => presentPayout(caller, p)) };
+      return {
+        ...page,
+        items: (await withFixingIds(deps, page.items)).map((p) => presentPayout(caller, p)),
+      };
     },
   );
 
@@ -211,7 +224,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request);
-      return presentPayout(caller, await payouts.get(caller, request.params.id));
+      return presentPayout(
+        caller,
+        await withFixingId(deps, await payouts.get(caller, request.params.id)),
+      );
     },
   );
 
@@ -227,7 +243,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request, ['platform']);
-      return presentPayout(caller, await payouts.approve(caller, request.params.id));
+      return presentPayout(
+        caller,
+        await withFixingId(deps, await payouts.approve(caller, request.params.id)),
+      );
     },
   );
 
@@ -243,7 +262,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request, WRITERS);
-      return presentPayout(caller, await payouts.cancel(caller, request.params.id));
+      return presentPayout(
+        caller,
+        await withFixingId(deps, await payouts.cancel(caller, request.params.id)),
+      );
     },
   );
 

@@ -4,6 +4,7 @@ import { FixedRateSource, type StoredRate } from '../../ledger';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { commonErrors, idParam } from '../schemas';
+import { registerFixingRoutes } from './fixings';
 
 const rateSchema = z
   .object({
@@ -20,6 +21,10 @@ const rateSchema = z
         reason: z.string().optional(),
       }),
     ),
+    fixingId: z
+      .string()
+      .nullable()
+      .meta({ description: 'the published fixing the rate was taken from; null: the live source' }),
   })
   .meta({ id: 'ExchangeRate' });
 
@@ -31,11 +36,13 @@ function presentRate(r: StoredRate): z.infer<typeof rateSchema> {
     at: r.at.toISOString(),
     method: r.method,
     sources: r.sources.map((s) => ({ ...s })),
+    fixingId: r.fixingId,
   };
 }
 
 export function registerRatesRoutes(app: TypedApp, deps: AppDeps): void {
   const rates = deps.services.rates;
+  registerFixingRoutes(app, deps);
 
   app.get(
     '/v1/rates',

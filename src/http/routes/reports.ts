@@ -122,6 +122,11 @@ const settlementSchema = z
     currency: z.string(),
     txid: z.string(),
     settledAt: z.string(),
+    rateId: z.string().meta({ description: 'the stored rate the settlement was valued at' }),
+    fixingId: z
+      .string()
+      .nullable()
+      .meta({ description: 'the published fixing that rate came from; null: the live source' }),
   })
   .meta({ id: 'OversightSettlement' });
 

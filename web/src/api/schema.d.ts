@@ -8670,6 +8670,557 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/rates/fixings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Published fixings of the reference rate, every version
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
+    get: {
+      parameters: {
+        query?: {
+          quote?: string;
+          date?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['RateFixing'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Publish today's fixing of a currency now (supervisor)
+     * @description The median of the configured sources after rejecting outliers. 409 FIXING_ALREADY_PUBLISHED when it exists; 422 FIXING_SOURCES_INSUFFICIENT (the attempt audited, no fixing written) when too few sources gave a usable quote.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            quote: string;
+            /** @description today's date (UTC), the default */
+            date?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['RateFixing'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/rates/fixings/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One fixing with every source’s value and whether it was used */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['RateFixing'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/rates/fixings/{id}/corrections': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Correct a fixing: a new version taken from the sources, with a reason */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['RateFixing'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/rates/fixing-settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The fixing rule in force and the sources available */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['RateFixingSettings'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    /**
+     * Set the fixing rule (supervisor): a new version, audited
+     * @description A rule of one usable source (minSources 1) needs `singleSource` with a reason, else 422 FIXING_SINGLE_SOURCE_NOT_EXPLICIT.
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description the daily cut-off, UTC */
+            cutoffTime: string;
+            currencies: string[];
+            sources: string[];
+            minSources: number;
+            maxDeviationBps: number;
+            singleSource?: {
+              reason: string;
+            } | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['RateFixingSettings'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/rates': {
     parameters: {
       query?: never;
@@ -9834,6 +10385,10 @@ export interface components {
       currency: string;
       txid: string;
       settledAt: string;
+      /** @description the stored rate the settlement was valued at */
+      rateId: string;
+      /** @description the published fixing that rate came from; null: the live source */
+      fixingId: string | null;
     };
     ScreeningHitInput: {
       id: string;
@@ -10036,6 +10591,48 @@ export interface components {
       maxQuorumThresholdSats: string;
       minConfirmations: 0 | 1 | 2 | 6;
     };
+    RateFixingInput: {
+      id: string;
+      quote: string;
+      /** @description the cut-off date (UTC) */
+      date: string;
+      /** @description 1, then one more for each correction */
+      version: number;
+      /** @description price of 1 BTC in the quote currency, exact decimal */
+      rate: string;
+      method: string;
+      sources: {
+        name: string;
+        rate: string | null;
+        used: boolean;
+        /** @description why not used: no quote, failed, or an outlier */
+        reason?: string;
+        deviationBps?: number;
+        at?: string;
+      }[];
+      settingsVersion: number;
+      minSources: number;
+      maxDeviationBps: number;
+      publishedBy: string;
+      publishedAt: string;
+      supersedes: string | null;
+      reason: string | null;
+      supersededBy: string | null;
+    };
+    RateFixingSettingsInput: {
+      /** @description 0 until the supervisor first sets the rule */
+      version: number;
+      cutoffTime: string;
+      currencies: string[];
+      sources: string[];
+      minSources: number;
+      maxDeviationBps: number;
+      singleSourceReason: string | null;
+      setBy: string | null;
+      setAt: string | null;
+      /** @description the sources this deployment can ask (the manual desk among them) */
+      available: string[];
+    };
     InvoiceInput: {
       id: string;
       platformId: string;
@@ -10051,6 +10648,8 @@ export interface components {
       fiatMinor: string;
       currency: string;
       rateId: string;
+      /** @description the published fixing the rate was taken from; null: the live source */
+      fixingId: string | null;
       paymentUri: string;
       seenSats: string;
       confirmedSats: string;
@@ -10108,6 +10707,8 @@ export interface components {
       fiatMinor: string;
       currency: string;
       rateId: string;
+      /** @description the published fixing the rate was taken from; null: the live source */
+      fixingId: string | null;
       /** @enum {string} */
       status:
         | 'awaitingReview'
@@ -10198,6 +10799,8 @@ export interface components {
         used: boolean;
         reason?: string;
       }[];
+      /** @description the published fixing the rate was taken from; null: the live source */
+      fixingId: string | null;
     };
     VaspInput: {
       id: string;
@@ -10653,6 +11256,10 @@ export interface components {
       currency: string;
       txid: string;
       settledAt: string;
+      /** @description the stored rate the settlement was valued at */
+      rateId: string;
+      /** @description the published fixing that rate came from; null: the live source */
+      fixingId: string | null;
     };
     ScreeningHit: {
       id: string;
@@ -10855,6 +11462,48 @@ export interface components {
       maxQuorumThresholdSats: string;
       minConfirmations: 0 | 1 | 2 | 6;
     };
+    RateFixing: {
+      id: string;
+      quote: string;
+      /** @description the cut-off date (UTC) */
+      date: string;
+      /** @description 1, then one more for each correction */
+      version: number;
+      /** @description price of 1 BTC in the quote currency, exact decimal */
+      rate: string;
+      method: string;
+      sources: {
+        name: string;
+        rate: string | null;
+        used: boolean;
+        /** @description why not used: no quote, failed, or an outlier */
+        reason?: string;
+        deviationBps?: number;
+        at?: string;
+      }[];
+      settingsVersion: number;
+      minSources: number;
+      maxDeviationBps: number;
+      publishedBy: string;
+      publishedAt: string;
+      supersedes: string | null;
+      reason: string | null;
+      supersededBy: string | null;
+    };
+    RateFixingSettings: {
+      /** @description 0 until the supervisor first sets the rule */
+      version: number;
+      cutoffTime: string;
+      currencies: string[];
+      sources: string[];
+      minSources: number;
+      maxDeviationBps: number;
+      singleSourceReason: string | null;
+      setBy: string | null;
+      setAt: string | null;
+      /** @description the sources this deployment can ask (the manual desk among them) */
+      available: string[];
+    };
     Invoice: {
       id: string;
       platformId: string;
@@ -10870,6 +11519,8 @@ export interface components {
       fiatMinor: string;
       currency: string;
       rateId: string;
+      /** @description the published fixing the rate was taken from; null: the live source */
+      fixingId: string | null;
       paymentUri: string;
       seenSats: string;
       confirmedSats: string;
@@ -10927,6 +11578,8 @@ export interface components {
       fiatMinor: string;
       currency: string;
       rateId: string;
+      /** @description the published fixing the rate was taken from; null: the live source */
+      fixingId: string | null;
       /** @enum {string} */
       status:
         | 'awaitingReview'
@@ -11017,6 +11670,8 @@ export interface components {
         used: boolean;
         reason?: string;
       }[];
+      /** @description the published fixing the rate was taken from; null: the live source */
+      fixingId: string | null;
     };
     Vasp: {
       id: string;
