@@ -28,7 +28,7 @@ async function migratedTemplate(): Promise<Blob | File> {
 
 export async function openTestDatabase(
   driver: 'pglite' | 'postgres' = 'pglite',
-  options: Pick<DatabaseOptions, 'onQuery'> = {},
+  options: Pick<DatabaseOptions, 'onQuery' | 'poolSize'> = {},
 ): Promise<Database> {
   if (driver === 'pglite') {
     const db = await openDatabase({
