@@ -101,6 +101,36 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
     expect(result).toMatchObject({ ok: false, brokenEvent: null });
   });
 
+  it('verifies while events are appended (no false alarm), counting the head it started from', async () => {
+    db = await openTestDatabase(driver);
+    await seed(12);
+    const appending = seed(20);
+    // Small batches, so that the appends land between the verifier's reads.
+    const results = await Promise.all([
+      verifyAuditChain(db.orm, undefined, 3),
+      verifyAuditChain(db.orm, undefined, 5),
+    ]);
+    await appending;
+    for (const result of results) expect(result).toMatchObject({ ok: true });
+    expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 32 });
+  });
+
+  it('detects events written behind the head', async () => {
+    db = await openTestDatabase(driver);
+    await seed(3);
+    const [last] = rowsOf(
+      await db.orm.execute(sql`select hash from audit_events order by seq desc limit 1`),
+    );
+    // A well-formed event linked to the last one, but the head does not record it.
+    await db.orm.execute(sql`insert into audit_events (id, at, actor, actor_role, action,
+      entity_type, entity_id, prev_hash, hash)
+      values ('aud_rogue', now(), 'x', 'system', 'thing.changed', 'thing', 'rogue',
+        ${String(last!.hash)}, repeat('a', 64))`);
+    const result = await verifyAuditChain(db.orm);
+    expect(result).toMatchObject({ ok: false, events: 3 });
+    expect(result.ok ? '' : result.reason).toContain('behind its back');
+  });
+
   it('keeps the chain linear under concurrent appends', async () => {
     db = await openTestDatabase(driver);
     const clock = new ManualClock('2026-07-01T00:00:00Z');

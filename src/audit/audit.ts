@@ -170,58 +170,84 @@ export type AuditVerification =
  * Recomputes the whole chain, in batches, and names the first event that does not verify: an
  * altered row fails its own hash; a removed row breaks the next event's link; removing the
  * newest events is caught by the head row's count and last hash.
+ *
+ * The head is read first and the chain is verified up to it: events appended while the check
+ * runs (the platform keeps working) belong to the next check, not to a false alarm. Appends are
+ * serialized by the head's lock and commit with the head, so the head's first `count` events are
+ * all there when the head is read.
  */
 export async function verifyAuditChain(
   orm: Orm,
   onProgress?: (checked: number) => void,
   batchSize = 2_000,
 ): Promise<AuditVerification> {
+  const readHead = async () =>
+    (await orm.select().from(auditHead).where(eq(auditHead.singleton, 1)))[0];
+  let head = await readHead();
   let prevHash = GENESIS_HASH;
   let lastSeq = 0n;
   let checked = 0;
+  const broken = (reason: string): AuditVerification => ({
+    ok: false,
+    events: checked,
+    brokenEvent: null,
+    reason,
+  });
   for (;;) {
-    const rows = await orm
-      .select()
+    const expected = head ? Number(head.count) : 0;
+    while (checked < expected) {
+      const rows = await orm
+        .select()
+        .from(auditEvents)
+        .where(gt(auditEvents.seq, lastSeq))
+        .orderBy(asc(auditEvents.seq))
+        .limit(Math.min(batchSize, expected - checked));
+      for (const row of rows) {
+        const at = { seq: row.seq.toString(), id: row.id };
+        if (row.prevHash !== prevHash) {
+          return {
+            ok: false,
+            events: checked,
+            brokenEvent: at,
+            reason: `event ${row.id} (seq ${row.seq}) links to ${row.prevHash.slice(0, 12)}… but the previous event hashes to ${prevHash.slice(0, 12)}…: an event before it was altered or removed`,
+          };
+        }
+        if (eventHash(prevHash, row) !== row.hash) {
+          return {
+            ok: false,
+            events: checked,
+            brokenEvent: at,
+            reason: `event ${row.id} (seq ${row.seq}) does not match its hash: the row was altered`,
+          };
+        }
+        prevHash = row.hash;
+        lastSeq = row.seq;
+        checked++;
+      }
+      onProgress?.(checked);
+      if (rows.length === 0) break;
+    }
+    if (!head || checked !== expected || head.lastHash !== prevHash) {
+      return broken(
+        `the chain has ${checked} events ending in ${prevHash.slice(0, 12)}… but its head records ${head?.count ?? 0} ending in ${head?.lastHash.slice(0, 12) ?? '?'}…: the newest events were removed or the head was altered`,
+      );
+    }
+    // Events past the head: appended while we checked (the head has moved on with them, in the
+    // same commit), or written behind the head's back (it has not).
+    const beyond = await orm
+      .select({ seq: auditEvents.seq })
       .from(auditEvents)
       .where(gt(auditEvents.seq, lastSeq))
-      .orderBy(asc(auditEvents.seq))
-      .limit(batchSize);
-    for (const row of rows) {
-      const at = { seq: row.seq.toString(), id: row.id };
-      if (row.prevHash !== prevHash) {
-        return {
-          ok: false,
-          events: checked,
-          brokenEvent: at,
-          reason: `event ${row.id} (seq ${row.seq}) links to ${row.prevHash.slice(0, 12)}… but the previous event hashes to ${prevHash.slice(0, 12)}…: an event before it was altered or removed`,
-        };
-      }
-      const recomputed = eventHash(prevHash, row);
-      if (recomputed !== row.hash) {
-        return {
-          ok: false,
-          events: checked,
-          brokenEvent: at,
-          reason: `event ${row.id} (seq ${row.seq}) does not match its hash: the row was altered`,
-        };
-      }
-      prevHash = row.hash;
-      lastSeq = row.seq;
-      checked++;
+      .limit(1);
+    if (beyond.length === 0) return { ok: true, events: checked, headHash: prevHash };
+    const next = await readHead();
+    if (!next || Number(next.count) <= checked) {
+      return broken(
+        `events follow the head's last event (${checked} events ending in ${prevHash.slice(0, 12)}…) without the head recording them: they were written behind its back`,
+      );
     }
-    onProgress?.(checked);
-    if (rows.length < batchSize) break;
+    head = next;
   }
-  const [head] = await orm.select().from(auditHead).where(eq(auditHead.singleton, 1));
-  if (!head || head.count !== BigInt(checked) || head.lastHash !== prevHash) {
-    return {
-      ok: false,
-      events: checked,
-      brokenEvent: null,
-      reason: `the chain has ${checked} events ending in ${prevHash.slice(0, 12)}… but its head records ${head?.count ?? 0} ending in ${head?.lastHash.slice(0, 12) ?? '?'}…: the newest events were removed or the head was altered`,
-    };
-  }
-  return { ok: true, events: checked, headHash: prevHash };
 }
 
 export interface AuditQuery {
