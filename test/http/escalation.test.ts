@@ -365,6 +365,48 @@ const WRITES: Record<string, WriteRule> = {
     allowed: { supervisor: 'the manual rate desk is the supervisor’s' },
     target: () => ({ params: { quote: 'USD' }, body: { rate: '60000' } }),
   },
+  'POST /v1/rates/fixings': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'the reference rate is the supervisor’s' },
+    target: () => ({ body: { quote: 'USD' } }),
+  },
+  'POST /v1/rates/fixings/:id/corrections': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'the reference rate is the supervisor’s' },
+    target: () => ({
+      params: { id: missing('fix') },
+      body: { reason: 'escalation test: a correction' },
+    }),
+  },
+  'PUT /v1/rates/fixing-settings': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'the reference rate is the supervisor’s' },
+    target: () => ({
+      body: {
+        cutoffTime: '16:00',
+        currencies: ['USD'],
+        sources: ['manual'],
+        minSources: 1,
+        maxDeviationBps: 200,
+        singleSource: { reason: 'escalation test: the manual desk alone' },
+      },
+    }),
+  },
+
+  // ---- clearing
+  'POST /v1/clearing/lots/:id/release': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'releasing quarantined coins is the supervisor’s' },
+    target: () => ({
+      params: { id: missing('lot') },
+      body: { reason: 'escalation test: a release' },
+    }),
+  },
+  'POST /v1/clearing/rule': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'the cleared-origin rule is the supervisor’s' },
+    target: () => ({ body: { thresholdBasisPoints: null, reason: 'escalation test' } }),
+  },
 
   // ---- trade
   'POST /v1/contracts': {
@@ -491,6 +533,13 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/decisions/:id/review': { none: 'needs a decision in review; refused by role first' },
   'PATCH /v1/cases/:id': { none: 'the scheme has no case yet (any id is refused by role first)' },
   'PUT /v1/rates/manual/:quote': 'supervisor',
+  'POST /v1/rates/fixings': {
+    none: 'a fixing needs two sources by default and this scheme has the manual desk only',
+  },
+  'POST /v1/rates/fixings/:id/corrections': { none: 'the scheme has no fixing yet' },
+  'PUT /v1/rates/fixing-settings': 'supervisor',
+  'POST /v1/clearing/lots/:id/release': { none: 'the scheme has no mined lot yet' },
+  'POST /v1/clearing/rule': 'supervisor',
   'POST /v1/contracts': 'platformB',
   'POST /v1/contracts/:id/submit': 'platformB',
   'POST /v1/contracts/:id/approve': 'platformB',
@@ -568,6 +617,11 @@ const READS: Record<string, ReadRule> = {
     public: "a region's ban calendar is the scheme's published rule",
   },
   '/v1/rates/:id': { public: 'an exchange rate is market data, not a tenant’s' },
+  '/v1/rates/fixings/:id': { public: 'a fixing is the reference rate the scheme publishes' },
+  '/v1/clearing/lots/:id': byId('lot', () => missing('lot')),
+  '/v1/clearing/outputs/:outpoint': {
+    public: "a coin's cleared share follows the public chain, as its provenance does",
+  },
   '/v1/provenance/:outpoint': { public: 'the provenance of a coin follows the public chain' },
   '/pay/:id': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },
   '/pay/:id/status': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },
