@@ -152,6 +152,9 @@ export async function openWatcher(
   return watcher;
 }
 
+/** The advisory lock key of the one server that runs simnet on a PostgreSQL database. */
+const SIMNET_SERVER_LOCK = 7_233_002;
+
 export interface Runtime {
   readonly watcher: ChainWatcher;
   /** Runs the background jobs: in this process, or through PostgreSQL's job queue. */
@@ -248,6 +251,31 @@ export async function startRuntime(
   platform: Platform,
   options: RuntimeOptions = {},
 ): Promise<Runtime> {
+  // Simnet mines and keeps its mempool in the process that runs it: one server per database.
+  const releaseSimnet = platform.simnet
+    ? await platform.db.holdExclusive(SIMNET_SERVER_LOCK)
+    : null;
+  if (platform.simnet && !releaseSimnet)
+    throw new AppError(
+      'CONFLICT',
+      'another server already runs the embedded chain (CHAIN=simnet) on this database; simnet is for one server, several servers need CHAIN=bitcoind or CHAIN=esplora (docs/deploy.md)',
+    );
+  try {
+    const runtime = await startJobs(platform, options);
+    return {
+      ...runtime,
+      async stop() {
+        await runtime.stop();
+        await releaseSimnet?.();
+      },
+    };
+  } catch (error) {
+    await releaseSimnet?.();
+    throw error;
+  }
+}
+
+async function startJobs(platform: Platform, options: RuntimeOptions): Promise<Runtime> {
   const report = options.onError ?? (() => {});
   const watcher = await openWatcher(platform, { pollIntervalMs: 2_000, ...options });
   const trade = platform.services.trade;

@@ -27,6 +27,13 @@ export interface Database {
   /** True when the database answers and every committed migration is applied. */
   ready(): Promise<{ reachable: boolean; migrationsApplied: boolean }>;
   close(): Promise<void>;
+  /**
+   * Makes this process the only holder of `key` among the processes on the database, for as long
+   * as it keeps the returned release (or lives): a session advisory lock on PostgreSQL, on a
+   * connection of its own, released when the process dies. Null when another process holds it.
+   * The embedded database has one process already (the data-directory lock): always granted.
+   */
+  holdExclusive(key: number): Promise<(() => Promise<void>) | null>;
   /** PGlite only: a dump of the data directory (used for fast test databases). */
   dump?: () => Promise<Blob | File>;
 }
@@ -105,6 +112,7 @@ async function startPglite(
       await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER });
     },
     ready: () => readiness(orm),
+    holdExclusive: () => Promise.resolve(() => Promise.resolve()),
     close: async () => {
       try {
         await client.close();
@@ -154,6 +162,29 @@ async function openPostgres(
       }
     },
     ready: () => readiness(orm),
+    holdExclusive: async (key) => {
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ held: boolean }>(
+          'select pg_try_advisory_lock($1) as held',
+          [key],
+        );
+        if (rows[0]?.held !== true) {
+          client.release();
+          return null;
+        }
+      } catch (error) {
+        client.release();
+        throw error;
+      }
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        await client.query('select pg_advisory_unlock($1)', [key]).catch(() => undefined);
+        client.release();
+      };
+    },
     close: () => pool.end(),
   };
 }
