@@ -251,11 +251,10 @@ export class ClearingService implements CoinOrigins {
 
   /** An output's stored clearance: one primary-key read. Companies and miners: 403. */
   async clearedShare(caller: Caller, txid: string, vout: number): Promise<ClearedShareView> {
-    if (caller.role === 'company' || caller.role === 'miner')
-      throw new AppError(
-        'FORBIDDEN',
-        'cleared shares are for the supervisor, auditors and platforms',
-      );
+    // Any output's share is readable, so only those who see the whole scheme read it: a platform
+    // could otherwise probe other platforms' clients' wallets for quarantined coins.
+    if (caller.role !== 'supervisor' && caller.role !== 'auditor')
+      throw new AppError('FORBIDDEN', 'cleared shares are for the supervisor and auditors');
     if (!/^[0-9a-f]{64}$/.test(txid))
       throw invalid('txid', `must be 64 lower-case hex characters, got "${txid}"`);
     if (!Number.isInteger(vout) || vout < 0)

@@ -182,7 +182,8 @@ async function openPostgres(
         if (released) return;
         released = true;
         await client.query('select pg_advisory_unlock($1)', [key]).catch(() => undefined);
-        client.release();
+        // Discarded, not pooled: had the unlock failed, the lock would ride along in the pool.
+        client.release(true);
       };
     },
     close: () => pool.end(),

@@ -124,7 +124,8 @@ export class ServerMetrics {
 
 /**
  * A scrape is allowed with `Authorization: Bearer <METRICS_TOKEN>` when one is configured, and
- * otherwise only from the loopback interface (a Prometheus beside the server).
+ * otherwise only from the loopback interface (a Prometheus beside the server), never through a
+ * proxy (a request carrying X-Forwarded-For or Forwarded).
  */
 export function metricsAllowed(request: FastifyRequest, token: string | undefined): boolean {
   const header = request.headers.authorization;
@@ -133,6 +134,9 @@ export function metricsAllowed(request: FastifyRequest, token: string | undefine
     const given = Buffer.from(header ?? '');
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
+  // A request a proxy forwarded arrives from loopback too: it is not a local scrape.
+  if (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined)
+    return false;
   const ip = request.socket.remoteAddress ?? '';
   return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
 }

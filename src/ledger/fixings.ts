@@ -162,7 +162,10 @@ export class FixingService {
     return this.#take(caller, code, date, null);
   }
 
-  /** A new version of a fixing (the latest one), re-taken from the sources, with a reason. */
+  /**
+   * A new version of today's fixing (the latest one), re-taken from the sources, with a reason.
+   * An earlier day's fixing is refused (CONFLICT): its quotes cannot be asked again.
+   */
   async correct(caller: Caller, id: string, input: { reason: string }): Promise<FixingView> {
     supervisorOnly(caller);
     const reason = input.reason.trim();
@@ -173,6 +176,13 @@ export class FixingService {
         details: { supersededBy: fixing.supersededBy },
       });
     }
+    // The sources are asked now: a past day's fixing cannot be re-taken from today's prices.
+    const now = this.#clock.now();
+    if (fixing.date !== today(now))
+      throw new AppError(
+        'CONFLICT',
+        `${id} is the fixing of ${fixing.date}; a correction takes the sources' quotes now, so only today's (${today(now)}) can be corrected`,
+      );
     return this.#take(caller, fixing.quote, fixing.date, { fixing, reason });
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, eq, or } from 'drizzle-orm';
+import { and, desc, eq, or, sql } from 'drizzle-orm';
 import { violatedConstraint, type Orm } from '../db';
 import { AppError, invalid, type Caller } from '../kernel';
 import type { tradeInvoices, tradePayouts } from './schema';
@@ -63,15 +63,16 @@ export async function earlierCreation(
         or(eq(table.companyId, caller.participantId), eq(table.platformId, caller.participantId)),
       ),
     )
-    .limit(2);
-  const same = rows.find((row) => row.fingerprint === idempotency.fingerprint);
-  if (same) return same.id;
-  if (rows.length > 0)
-    throw new AppError(
-      'IDEMPOTENCY_KEY_REUSED',
-      `Idempotency-Key ${idempotency.key} was used for a different ${what} request (${rows[0]!.id}); send a new key for a new request`,
-    );
-  return null;
+    // The row of this very request first: a platform's key may name rows of several companies.
+    .orderBy(desc(sql`${table.requestFingerprint} = ${idempotency.fingerprint}`))
+    .limit(1);
+  const [row] = rows;
+  if (!row) return null;
+  if (row.fingerprint === idempotency.fingerprint) return row.id;
+  throw new AppError(
+    'IDEMPOTENCY_KEY_REUSED',
+    `Idempotency-Key ${idempotency.key} was used for a different ${what} request (${row.id}); send a new key for a new request`,
+  );
 }
 
 /** Whether `error` is two requests with one key racing: the loser then replays the winner's row. */

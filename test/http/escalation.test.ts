@@ -620,7 +620,7 @@ const READS: Record<string, ReadRule> = {
   '/v1/rates/fixings/:id': { public: 'a fixing is the reference rate the scheme publishes' },
   '/v1/clearing/lots/:id': byId('lot', () => missing('lot')),
   '/v1/clearing/outputs/:outpoint': {
-    public: "a coin's cleared share follows the public chain, as its provenance does",
+    public: 'scheme-wide only (supervisor, auditor): no tenant reads it, so no tenant row leaks',
   },
   '/v1/provenance/:outpoint': { public: 'the provenance of a coin follows the public chain' },
   '/pay/:id': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },

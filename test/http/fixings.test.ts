@@ -235,6 +235,26 @@ describe.each(TEST_DRIVERS)('rate fixings, on %s', (driver) => {
     expect(verify.json()).toMatchObject({ ok: true });
   });
 
+  it("refuses to correct an earlier day's fixing from today's quotes", async () => {
+    const latest = (
+      await call('GET', '/v1/rates/fixings?quote=USD&date=2026-07-01', auditor)
+    ).json<{ items: { id: string; supersededBy: string | null }[] }>().items;
+    const current = latest.find((f) => f.supersededBy === null)!;
+    const now = t.clock.now();
+    t.clock.set('2026-07-02T10:00:00Z');
+    try {
+      const before = await count('rate_fixings');
+      const late = await call('POST', `/v1/rates/fixings/${current.id}/corrections`, supervisor, {
+        reason: "yesterday's fixing, re-taken today",
+      });
+      expect(late.statusCode).toBe(409);
+      expect(late.json<{ message: string }>().message).toContain('only today');
+      expect(await count('rate_fixings')).toBe(before);
+    } finally {
+      t.clock.set(now.toISOString());
+    }
+  });
+
   it('publishes the day’s fixings at the cut-off, once, from the job', async () => {
     const fixings = t.services.rates.fixings!;
     t.clock.set('2026-07-01T15:59:00Z');

@@ -87,5 +87,12 @@ describe('metrics', () => {
     });
     expect(response.statusCode).toBe(403);
     expect(response.json()).toMatchObject({ code: 'FORBIDDEN' });
+    // Nor one a proxy on this machine forwarded (it arrives from loopback).
+    const proxied = await t.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    });
+    expect(proxied.statusCode).toBe(403);
   });
 });

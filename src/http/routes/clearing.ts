@@ -181,7 +181,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
       const [txid = '', vout = '0'] = request.params.outpoint.split(':');
       return presentShare(
         await clearing.clearedShare(
-          callerOf(request, ['supervisor', 'auditor', 'platform']),
+          callerOf(request, ['supervisor', 'auditor']),
           txid,
           Number(vout),
         ),

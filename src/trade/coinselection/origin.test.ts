@@ -45,6 +45,13 @@ describe('funding under the cleared-origin rule', () => {
     expect(fundingTiers(ids, null, rule).eligible).toEqual([]);
   });
 
+  it('refuses every coin when the clearances cannot be read, even with the rule off', () => {
+    // Quarantined coins are known only from the clearances: without them no coin is known free.
+    const unread = fundingTiers(ids, null, null);
+    expect(unread.eligible).toEqual([]);
+    expect(unread.refused.map((r) => r.why)).toEqual(ids.map(() => 'undetermined'));
+  });
+
   const request = (target: bigint) => ({
     utxos: ids.map((id) => ({
       id,

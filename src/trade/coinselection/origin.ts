@@ -32,7 +32,8 @@ export function clearedShareBasisPoints(origin: CoinOrigin): number {
 
 /**
  * Sorts coins (by id `txid:vout`) by what the rule lets them fund. `origins` null means the
- * clearances could not be read: with the rule in force every coin is refused as undetermined.
+ * clearances could not be read: every coin is refused as undetermined, rule or no rule, since
+ * none is known to be free of quarantined coins.
  */
 export function fundingTiers(
   ids: readonly string[],
@@ -43,7 +44,12 @@ export function fundingTiers(
   const eligible: string[] = [];
   const refused: { id: string; why: OriginRefusal }[] = [];
   for (const id of ids) {
-    const origin = origins?.get(id);
+    // Fail closed: without the clearances no coin is known free of quarantined sats.
+    if (origins === null) {
+      refused.push({ id, why: 'undetermined' });
+      continue;
+    }
+    const origin = origins.get(id);
     if (origin && origin.quarantinedSats > 0n) {
       refused.push({ id, why: 'quarantined' });
       continue;
