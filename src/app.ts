@@ -301,7 +301,15 @@ async function startJobs(platform: Platform, options: RuntimeOptions): Promise<R
   } else {
     jobs = new InProcessJobRunner(events);
   }
-  await jobs.start(backgroundJobs(platform, watcher, options));
+  try {
+    await jobs.start(backgroundJobs(platform, watcher, options));
+  } catch (error) {
+    // Nothing keeps running in a process told that its start failed.
+    await jobs.stop().catch(() => undefined);
+    offMempool();
+    await watcher.stop();
+    throw error;
+  }
   return {
     watcher,
     jobs,
