@@ -57,9 +57,32 @@ describe('name similarity', () => {
     );
   });
 
+  /**
+   * Words that stay name words wherever they stand. Legal forms are peeled off a name's ends and
+   * runs of one-letter words are joined when they spell one ("a o" → "AO", but "o a" is two
+   * words), so reordering a name with such words changes its tokens by design; the generator
+   * leaves them out (counterexample kept below).
+   */
+  const nameWord = fc
+    .stringMatching(/^[a-z]{2,10}$/)
+    .filter(
+      (w) =>
+        normalizeName(`qqq ${w}`).legalForms.length === 0 &&
+        normalizeName(`${w} qqq`).legalForms.length === 0 &&
+        tokens(`qqq ${w}`).length === 2,
+    );
+  const reorderable = fc
+    .array(nameWord, { minLength: 1, maxLength: 5 })
+    .map((words) => words.join(' '));
+
+  it('spells a legal form from one-letter words only in its order', () => {
+    expect(tokens('a o').map((t) => t.text)).toEqual(['ao']);
+    expect(tokens('o a').map((t) => t.text)).toEqual(['o', 'a']);
+  });
+
   it('property: a name scores 1 against itself and against any reordering of its words', () => {
     fc.assert(
-      fc.property(name, (a) => {
+      fc.property(reorderable, (a) => {
         expect(similarity(a, a)).toBe(1);
         expect(similarity(a, a.split(' ').reverse().join(' '))).toBeCloseTo(1, 12);
       }),
