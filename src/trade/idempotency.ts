@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, desc, eq, or, sql } from 'drizzle-orm';
 import { violatedConstraint, type Orm } from '../db';
+import { canonicalJson } from '../audit';
 import { AppError, invalid, type Caller } from '../kernel';
 import type { tradeInvoices, tradePayouts } from './schema';
 
@@ -20,18 +21,6 @@ export interface IdempotencyKey {
 
 /** Printable ASCII, 1 to 255 characters: what clients put in a header (a UUID is typical). */
 const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
-
-/** JSON with object keys sorted at every level, so that equal requests hash equally. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** The key and the request's fingerprint, or null without a key; a malformed key is refused. */
 export function idempotencyKeyOf(key: string | undefined, request: unknown): IdempotencyKey | null {
