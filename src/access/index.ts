@@ -11,5 +11,3 @@ export type {
 
 export { UserService, hashPassword, verifyPassword } from './users';
 export type { UserView } from './users';
-export { users, sessions } from './schema';
-export { apiKeys } from './schema';

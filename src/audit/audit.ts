@@ -1,4 +1,4 @@
-import { asc, desc, eq, gt, sql, and, type SQL } from 'drizzle-orm';
+import { asc, desc, eq, gt, like, sql, and, type SQL } from 'drizzle-orm';
 import { newId, type Caller, type Clock } from '../kernel';
 import type { Orm } from '../db';
 import { auditEvents, auditHead } from './schema';
@@ -154,6 +154,37 @@ export async function recordAuditBatch(
  */
 export async function lockAuditHead(tx: Orm): Promise<void> {
   await tx.execute(sql`select 1 from audit_head where singleton = 1 for update`);
+}
+
+/** The newest event's sequence number (0 for an empty log): where a new reader starts. */
+export async function latestAuditSeq(orm: Orm): Promise<bigint> {
+  const [newest] = await orm
+    .select({ seq: auditEvents.seq })
+    .from(auditEvents)
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
+  return newest?.seq ?? 0n;
+}
+
+/** Up to `limit` events after `seq`, oldest first: a reader following the log. */
+export async function auditEventsAfter(orm: Orm, seq: bigint, limit: number) {
+  return orm
+    .select()
+    .from(auditEvents)
+    .where(gt(auditEvents.seq, seq))
+    .orderBy(asc(auditEvents.seq))
+    .limit(limit);
+}
+
+/** The request id of the newest event whose request id starts with `prefix`, if any. */
+export async function lastRequestIdWith(orm: Orm, prefix: string): Promise<string | null> {
+  const [row] = await orm
+    .select({ requestId: auditEvents.requestId })
+    .from(auditEvents)
+    .where(like(auditEvents.requestId, `${prefix.replace(/[\\%_]/g, '\\$&')}%`))
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
+  return row?.requestId ?? null;
 }
 
 export type AuditVerification =

@@ -4,7 +4,9 @@ export {
   recordAuditBatch,
   verifyAuditChain,
   listAuditEvents,
+  latestAuditSeq,
+  auditEventsAfter,
+  lastRequestIdWith,
 } from './audit';
 export type { AuditEntry, AuditVerification, AuditQuery } from './audit';
 export { canonicalJson, eventHash, GENESIS_HASH } from './hash';
-export { auditEvents, auditHead } from './schema';

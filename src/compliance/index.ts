@@ -78,14 +78,6 @@ export { alertSeverity, ALERT_SEVERITIES } from './cases/alerts';
 export type { AlertSeverity } from './cases/alerts';
 export { registryPartySource } from './registry-party-source';
 export type { RegistryPartyFacade } from './registry-party-source';
-/** Tables oversight reads (read-only use outside this module: writes go through the services). */
-export {
-  alerts as complianceAlerts,
-  cases as complianceCases,
-  decisions as complianceDecisions,
-  complianceTransfers,
-  travelRuleMessages as complianceTravelRuleMessages,
-} from './schema';
 export { buildGoamlStr, DEFAULT_GOAML } from './cases/goaml';
 export type { GoamlConfig, StrInput, StrTransaction } from './cases/goaml';
 export { compileMonitoring, evaluateMonitoring, DEFAULT_MONITORING } from './monitoring/engine';

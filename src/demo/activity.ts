@@ -1,6 +1,5 @@
-import { like, sql } from 'drizzle-orm';
 import { runBatchWhenFunded } from './batch';
-import { auditEvents } from '../audit';
+import { lastRequestIdWith } from '../audit';
 import type { Simnet } from '../chain';
 import { everyItem, type Database, type Page, type PageRequest } from '../db';
 import {
@@ -223,13 +222,8 @@ export class DemoActivity {
   static async open(ports: ActivityPorts, options: { seed: number }): Promise<DemoActivity> {
     if (!(await isSeeded(ports.services.registry)))
       throw new AppError('CONFLICT', 'the demo activity needs a seeded demo scheme');
-    const [found] = await ports.db.orm
-      .select({
-        last: sql<string | null>`max(split_part(${auditEvents.requestId}, ':', 2)::bigint)::text`,
-      })
-      .from(auditEvents)
-      .where(like(auditEvents.requestId, `${ACTIVITY_REQUEST_PREFIX}%`));
-    const step = found?.last ? Number(found.last) + 1 : 1;
+    const last = await lastRequestIdWith(ports.db.orm, ACTIVITY_REQUEST_PREFIX);
+    const step = last ? Number(last.split(':')[1]) + 1 : 1;
     const [lastRate] = await ports.services.rates.list('USD', 1);
     const rate = lastRate ? Math.round(Number(formatRate(lastRate.rate))) : 60_000;
     ports.rateDesk.set('USD', `${rate}.00`);

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { LocalKeySigner } from '../bitcoin';
 import type { ChainWatcher, Simnet } from '../chain';
 import { SCHEME_PARTICIPANT_ID, type UserService } from '../access';
-import { sql } from 'drizzle-orm';
-import { complianceDecisions, type Compliance } from '../compliance';
+import type { Compliance } from '../compliance';
 import type { Database } from '../db';
 import {
   AppError,
@@ -769,6 +768,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     });
   }
   progress.done();
+  const decisionCounts = await compliance.decisions.counts();
   return {
     size: options.size,
     seed: options.seed,
@@ -782,18 +782,8 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     batches,
     // What the gate blocked, as compliance recorded it (payouts to the listed mainnet address are
     // refused as bad input on simnet before the gate, and not counted).
-    blockedTransfers: Number(
-      (
-        await ports.db.orm
-          .select({ n: sql<string>`count(*)` })
-          .from(complianceDecisions)
-          .where(sql`outcome = 'block'`)
-      )[0]?.n ?? 0,
-    ),
-    gateDecisions: Number(
-      (await ports.db.orm.select({ n: sql<string>`count(*)` }).from(complianceDecisions))[0]?.n ??
-        0,
-    ),
+    blockedTransfers: decisionCounts.blocked,
+    gateDecisions: decisionCounts.total,
     licenceSuspended: suspended,
     logins,
   };

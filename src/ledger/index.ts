@@ -25,14 +25,5 @@ export {
 } from './market-sources';
 export type { JsonTransport, MarketQuote, MarketRateSource, Venue } from './market-sources';
 export type { RateLogger, RateObservation, RateSource, SourceReport, StoredRate } from './rates';
-export {
-  ACCOUNT_PURPOSES,
-  exchangeRates,
-  rateFixingSettings,
-  rateFixings,
-  ledgerAccounts,
-  ledgerPostings,
-  ledgerSettledOutputs,
-  ledgerTransactions,
-} from './schema';
+export { ACCOUNT_PURPOSES } from './schema';
 export type { AccountPurpose } from './schema';

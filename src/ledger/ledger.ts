@@ -1,4 +1,5 @@
-import { and, asc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { recordAudit } from '../audit';
 import {
   RAISE_EXCEPTION,
@@ -361,6 +362,75 @@ export class LedgerService {
         ),
       );
     return new Set(rows.map((row) => `${row.txid}:${row.vout}`));
+  }
+
+  /**
+   * Of `outpoints`, those a live entry of `kind` settled ("txid:vout"): e.g. the invoice payments
+   * an `invoice.settled` entry credited as client funds and no reversal released since.
+   */
+  async settledBy(
+    orm: Orm,
+    kind: string,
+    outpoints: readonly { txid: string; vout: number }[],
+  ): Promise<Set<string>> {
+    if (outpoints.length === 0) return new Set();
+    const rows = await orm
+      .select({ txid: ledgerSettledOutputs.txid, vout: ledgerSettledOutputs.vout })
+      .from(ledgerSettledOutputs)
+      .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerSettledOutputs.transactionId))
+      .where(
+        and(
+          inArray(ledgerSettledOutputs.txid, [...new Set(outpoints.map((o) => o.txid))]),
+          isNull(ledgerSettledOutputs.releasedBy),
+          eq(ledgerTransactions.kind, kind),
+        ),
+      );
+    return new Set(rows.map((row) => `${row.txid}:${row.vout}`));
+  }
+
+  /**
+   * Entries on the participants' accounts of the given purposes whose kind (and, for a reversal,
+   * the reversed entry's kind) is none of `exceptKinds`, summed per entry and participant: what
+   * a module that posts `exceptKinds` did not post there.
+   */
+  async entriesExcept(
+    orm: Orm,
+    filter: {
+      participantIds: readonly string[];
+      purposes: readonly AccountPurpose[];
+      exceptKinds: readonly string[];
+    },
+  ): Promise<{ id: string; kind: string; reference: string; participantId: string; sats: bigint }[]> {
+    if (filter.participantIds.length === 0) return [];
+    const reversed = alias(ledgerTransactions, 'reversed');
+    const except = [...filter.exceptKinds];
+    const rows = await orm
+      .select({
+        id: ledgerTransactions.id,
+        kind: ledgerTransactions.kind,
+        reference: ledgerTransactions.reference,
+        participantId: ledgerAccounts.participantId,
+        sats: sql<string>`sum(${ledgerPostings.amountSats})`,
+      })
+      .from(ledgerPostings)
+      .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerPostings.transactionId))
+      .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerPostings.accountId))
+      .leftJoin(reversed, eq(reversed.id, ledgerTransactions.reverses))
+      .where(
+        and(
+          inArray(ledgerAccounts.participantId, [...filter.participantIds]),
+          inArray(ledgerAccounts.purpose, [...filter.purposes]),
+          except.length ? notInArray(ledgerTransactions.kind, except) : undefined,
+          except.length ? or(isNull(reversed.kind), notInArray(reversed.kind, except)) : undefined,
+        ),
+      )
+      .groupBy(
+        ledgerTransactions.id,
+        ledgerTransactions.kind,
+        ledgerTransactions.reference,
+        ledgerAccounts.participantId,
+      );
+    return rows.map((r) => ({ ...r, sats: BigInt(r.sats) }));
   }
 
   /** Sum of all postings (must be zero: the trial balance). */

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { type Orm } from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller } from '../kernel';
@@ -29,9 +29,8 @@ export class BanCalendar {
     if (!reason) throw invalid('reason', 'must not be empty');
     const now = this.#ctx.clock.now();
     return this.#ctx.db.transaction(async (tx) => {
-      await this.#ctx.registry.getRegion(regionCode, tx);
       // Serializes ban declarations per region, so two overlapping bans cannot both pass the check.
-      await tx.execute(sql`select code from regions where code = ${regionCode} for update`);
+      await this.#ctx.registry.lockRegion(regionCode, tx);
       const existing = await tx
         .select()
         .from(miningBans)

@@ -73,6 +73,7 @@ export type {
   RegisterParticipantInput,
   RegistryServiceDeps,
   RiskLevel,
+  SchemeFacts,
   SetKycInput,
   WalletAddressOwner,
   WalletAddressView,
@@ -81,7 +82,3 @@ export type {
 } from './types';
 export { formatBasisPoints } from './validate';
 export type { BeneficialOwner, Contact, KycDocument, PostalAddress } from './schema';
-// Tables are the registry's own; the two below are read by trade's compliance gate inside its
-// transaction (docs/architecture.md, Known gaps: the registry's jurisdiction readers take no
-// transaction). No other table is exported.
-export { jurisdictions, schemeJurisdiction } from './schema';

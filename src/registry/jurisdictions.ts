@@ -4,7 +4,13 @@ import { recordAudit } from '../audit';
 import { AppError, invalid, parseCountry, type Caller } from '../kernel';
 import { jurisdictions, regions, schemeJurisdiction } from './schema';
 import { optionalText, parseTimeZone, requireText } from './validate';
-import { RISK_LEVELS, type JurisdictionView, type RegionView, type RiskLevel } from './types';
+import {
+  RISK_LEVELS,
+  type JurisdictionView,
+  type RegionView,
+  type RiskLevel,
+  type SchemeFacts,
+} from './types';
 import { type RegistryContext, forbidden } from './shared';
 
 /** The scheme's own jurisdiction, its regions (with their time zones), and the foreign jurisdictions' risk and refusal. */
@@ -92,6 +98,16 @@ export class JurisdictionRegistry {
     return { code: row.code, name: row.name, timeZone: row.timeZone };
   }
 
+  /**
+   * The region, its row locked until `tx` ends: another module's declarations about one region
+   * (mining's bans) serialize on it, so two overlapping declarations cannot both pass a check.
+   */
+  async lockRegion(code: string, tx: Orm): Promise<RegionView> {
+    const [row] = await tx.select().from(regions).where(eq(regions.code, code)).for('update');
+    if (!row) throw new AppError('NOT_FOUND', `no region "${code}"`);
+    return { code: row.code, name: row.name, timeZone: row.timeZone };
+  }
+
   async setJurisdiction(
     caller: Caller,
     input: {
@@ -147,6 +163,24 @@ export class JurisdictionRegistry {
       .from(jurisdictions)
       .orderBy(asc(jurisdictions.country));
     return rows.map((r) => ({ ...r, riskLevel: r.riskLevel as RiskLevel }));
+  }
+
+  /**
+   * The scheme's jurisdiction and every country's rating, read through `orm` so a caller inside a
+   * transaction (the transfer gate, at decision time) sees them without a second connection.
+   */
+  async schemeFacts(orm: Orm = this.#ctx.db.orm): Promise<SchemeFacts> {
+    const [scheme] = await orm
+      .select({ country: schemeJurisdiction.country, name: schemeJurisdiction.name })
+      .from(schemeJurisdiction);
+    const ratings = await orm
+      .select({
+        country: jurisdictions.country,
+        riskLevel: jurisdictions.riskLevel,
+        refused: jurisdictions.refused,
+      })
+      .from(jurisdictions);
+    return { scheme: scheme ?? null, jurisdictions: ratings };
   }
 
   /** True when settlement with `country` is refused at scheme level. */

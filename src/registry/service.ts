@@ -14,6 +14,7 @@ import type {
   CounterpartyAddressView,
   GrantLicenceInput,
   JurisdictionView,
+  SchemeFacts,
   KycView,
   LicenceStatus,
   LicenceView,
@@ -226,6 +227,10 @@ export class RegistryService {
     return this.#jurisdictions.getSchemeJurisdiction();
   }
 
+  schemeFacts(orm?: Orm): Promise<SchemeFacts> {
+    return this.#jurisdictions.schemeFacts(orm);
+  }
+
   createRegion(caller: Caller, input: RegionView): Promise<RegionView> {
     return this.#jurisdictions.createRegion(caller, input);
   }
@@ -236,6 +241,10 @@ export class RegistryService {
 
   getRegion(code: string, orm?: Orm): Promise<RegionView> {
     return this.#jurisdictions.getRegion(code, orm);
+  }
+
+  lockRegion(code: string, tx: Orm): Promise<RegionView> {
+    return this.#jurisdictions.lockRegion(code, tx);
   }
 
   setJurisdiction(

@@ -261,3 +261,9 @@ export interface ScreeningPartyFacts {
   platformId: string | null;
   owners?: { name: string; shareBasisPoints: number }[];
 }
+
+/** The scheme's jurisdiction (null until the supervisor sets it) and the ratings of countries. */
+export interface SchemeFacts {
+  scheme: { country: string; name: string } | null;
+  jurisdictions: { country: string; riskLevel: string; refused: boolean }[];
+}

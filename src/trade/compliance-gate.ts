@@ -1,12 +1,7 @@
-import { eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
-import {
-  complianceDecisions,
-  type PolicyGatePort,
-  type TransferFacts as ComplianceFacts,
-} from '../compliance';
+import type { PolicyGatePort, TransferFacts as ComplianceFacts } from '../compliance';
 import type { Orm } from '../db';
-import { jurisdictions, schemeJurisdiction } from '../registry';
+import type { SchemeFacts } from '../registry';
 import { AppError, type Caller, type Clock } from '../kernel';
 import type { GateDecision, TransferFacts, TransferGate } from './ports';
 
@@ -30,26 +25,8 @@ export interface ComplianceRegistry {
     address: string,
     orm?: Orm,
   ): Promise<{ ownership: string; proof: unknown; platformId: string } | null>;
-}
-
-/**
- * The scheme's jurisdiction and the per-country ratings, read from the registry's tables at
- * decision time inside the caller's transaction. (RegistryService.getSchemeJurisdiction and
- * listJurisdictions read outside any transaction; on PGlite's single connection that waits for
- * the open transaction forever, so the adapter reads the same rows through `tx`.)
- */
-async function schemeFacts(tx: Orm) {
-  const [scheme] = await tx
-    .select({ country: schemeJurisdiction.country, name: schemeJurisdiction.name })
-    .from(schemeJurisdiction);
-  const ratings = await tx
-    .select({
-      country: jurisdictions.country,
-      riskLevel: jurisdictions.riskLevel,
-      refused: jurisdictions.refused,
-    })
-    .from(jurisdictions);
-  return { scheme: scheme ?? null, jurisdictions: ratings };
+  /** The scheme's jurisdiction and the countries' ratings, read at decision time through `orm`. */
+  schemeFacts(orm?: Orm): Promise<SchemeFacts>;
 }
 
 const KYC = ['verified', 'pending', 'rejected', 'expired'] as const;
@@ -100,7 +77,7 @@ export class ComplianceTransferGate implements TransferGate {
   async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision> {
     const { registry } = this.deps;
     const refusals: string[] = [];
-    const { scheme, jurisdictions: ratings } = await schemeFacts(tx);
+    const { scheme, jurisdictions: ratings } = await registry.schemeFacts(tx);
     if (!scheme) {
       refusals.push(
         'SCHEME_JURISDICTION_NOT_SET: the scheme jurisdiction is not configured; the supervisor must set it in the registry before any transfer can be screened',
@@ -206,17 +183,8 @@ export class ComplianceTransferGate implements TransferGate {
     };
   }
 
-  /** Reads the officer's resolution from compliance's decisions (read-only use of its table). */
-  async resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null> {
-    const [row] = await tx
-      .select({
-        outcome: complianceDecisions.outcome,
-        reviewOutcome: complianceDecisions.reviewOutcome,
-      })
-      .from(complianceDecisions)
-      .where(eq(complianceDecisions.id, decisionId));
-    if (!row) return null;
-    if (row.outcome !== 'review') return row.outcome === 'allow' ? 'allow' : 'block';
-    return row.reviewOutcome === 'allow' ? 'allow' : row.reviewOutcome === 'block' ? 'block' : null;
+  /** The officer's resolution of a decision the gate sent to review (compliance answers it). */
+  resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null> {
+    return this.deps.gate.resolution(tx, decisionId);
   }
 }

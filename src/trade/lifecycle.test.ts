@@ -3,7 +3,7 @@ import * as bitcoinjs from 'bitcoinjs-lib';
 import { eq } from 'drizzle-orm';
 import { ECPairFactory } from 'ecpair';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEvents, verifyAuditChain } from '../audit';
+import { listAuditEvents, verifyAuditChain } from '../audit';
 import { LocalKeySigner } from '../bitcoin';
 import { ChainWatcher, Simnet, SimnetChainSource, type ChainSource } from '../chain';
 import { createCompliance, registryPartySource, type Compliance } from '../compliance';
@@ -652,10 +652,7 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
         (d) => d.payerAddress === minerPay.address && d.outcome === 'allow' && d.decisionId,
       ),
     ).toBe(true);
-    const events = await db.orm
-      .select({ action: auditEvents.action })
-      .from(auditEvents)
-      .where(eq(auditEvents.entityId, invoice.id));
+    const events = await listAuditEvents(db.orm, { entityId: invoice.id, limit: 500 });
     expect(events.map((e) => e.action)).toEqual(
       expect.arrayContaining(['invoice.gateDecided', 'invoice.payerLookedUp', 'invoice.settled']),
     );

@@ -1,15 +1,8 @@
-import { and, eq, inArray, isNotNull, isNull, notInArray, or } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { decodeWatchedBlock, type ChainSource, type ChainTip } from '../chain';
 import { scopeTo, type Orm } from '../db';
 import type { Caller, NetworkName } from '../kernel';
-import {
-  ledgerAccounts,
-  ledgerPostings,
-  ledgerSettledOutputs,
-  ledgerTransactions,
-  type LedgerService,
-} from '../ledger';
+import type { LedgerService } from '../ledger';
 import type { CompanyWallets } from './ports';
 import type { tradeWalletUtxos } from './schema';
 import { tradeBatches, tradeInvoicePayments, tradeInvoices, tradePayouts } from './schema';
@@ -135,7 +128,11 @@ export async function readLag(
 }
 
 /** Every invoice payment visible to the caller, with whether a live settlement credited it. */
-export async function loadPayments(orm: Orm, caller: Caller): Promise<Map<string, Payment>> {
+export async function loadPayments(
+  ledger: LedgerService,
+  orm: Orm,
+  caller: Caller,
+): Promise<Map<string, Payment>> {
   const rows = await orm
     .select({
       txid: tradeInvoicePayments.txid,
@@ -156,31 +153,7 @@ export async function loadPayments(orm: Orm, caller: Caller): Promise<Map<string
     .where(
       scopeTo(caller, { participant: tradeInvoices.companyId, platform: tradeInvoices.platformId }),
     );
-  const credited =
-    rows.length === 0
-      ? new Set<string>()
-      : new Set(
-          (
-            await orm
-              .select({ txid: ledgerSettledOutputs.txid, vout: ledgerSettledOutputs.vout })
-              .from(ledgerSettledOutputs)
-              .innerJoin(
-                ledgerTransactions,
-                eq(ledgerTransactions.id, ledgerSettledOutputs.transactionId),
-              )
-              .innerJoin(tradeInvoices, eq(tradeInvoices.id, ledgerTransactions.reference))
-              .where(
-                and(
-                  isNull(ledgerSettledOutputs.releasedBy),
-                  eq(ledgerTransactions.kind, 'invoice.settled'),
-                  scopeTo(caller, {
-                    participant: tradeInvoices.companyId,
-                    platform: tradeInvoices.platformId,
-                  }),
-                ),
-              )
-          ).map((r) => outpoint(r.txid, r.vout)),
-        );
+  const credited = await ledger.settledBy(orm, 'invoice.settled', rows);
   return new Map(
     rows.map((r) => {
       const op = outpoint(r.txid, r.vout);
@@ -271,40 +244,14 @@ export async function loadBatches(orm: Orm, caller: Caller) {
  * invoice's nor a payout's, nor a reversal of one), with their effect on clientFunds + inTransit.
  */
 export async function loadUnknownEntries(
+  ledger: LedgerService,
   orm: Orm,
   companyIds: readonly string[],
 ): Promise<{ id: string; kind: string; reference: string; companyId: string; sats: bigint }[]> {
-  if (companyIds.length === 0) return [];
-  const reversed = alias(ledgerTransactions, 'reversed');
-  const rows = await orm
-    .select({
-      id: ledgerTransactions.id,
-      kind: ledgerTransactions.kind,
-      reference: ledgerTransactions.reference,
-      companyId: ledgerAccounts.participantId,
-      amountSats: ledgerPostings.amountSats,
-    })
-    .from(ledgerPostings)
-    .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerPostings.transactionId))
-    .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerPostings.accountId))
-    .leftJoin(reversed, eq(reversed.id, ledgerTransactions.reverses))
-    .where(
-      and(
-        inArray(ledgerAccounts.participantId, [...companyIds]),
-        inArray(ledgerAccounts.purpose, ['clientFunds', 'inTransit']),
-        notInArray(ledgerTransactions.kind, TRADE_KINDS),
-        or(isNull(reversed.kind), notInArray(reversed.kind, TRADE_KINDS)),
-      ),
-    );
-  const byEntry = new Map<
-    string,
-    { id: string; kind: string; reference: string; companyId: string; sats: bigint }
-  >();
-  for (const r of rows) {
-    const key = `${r.id}|${r.companyId}`;
-    const entry = byEntry.get(key) ?? { ...r, sats: 0n };
-    entry.sats += r.amountSats;
-    byEntry.set(key, entry);
-  }
-  return [...byEntry.values()];
+  const entries = await ledger.entriesExcept(orm, {
+    participantIds: companyIds,
+    purposes: ['clientFunds', 'inTransit'],
+    exceptKinds: TRADE_KINDS,
+  });
+  return entries.map(({ participantId, ...entry }) => ({ ...entry, companyId: participantId }));
 }

@@ -68,7 +68,7 @@ export async function reconcile(
       }),
     );
   const trackedByOutpoint = new Map(trackedRows.map((r) => [outpoint(r.txid, r.vout), r]));
-  const payments = await loadPayments(orm, caller);
+  const payments = await loadPayments(ledger, orm, caller);
   const { payouts, batches, batchByTxid } = await loadBatches(orm, caller);
 
   const companies = new Map<string, string>();
@@ -83,6 +83,7 @@ export async function reconcile(
     )
     .sort(([a], [b]) => a.localeCompare(b));
   const unknownEntries = await loadUnknownEntries(
+    ledger,
     orm,
     visible.map(([id]) => id),
   );

@@ -2,7 +2,7 @@
  * Stored gate decisions: reading them (scoped to the caller) and an officer's resolution of a
  * review. Only a `review` can be resolved: a block (a sanctions hit among them) stays a block.
  */
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
 import { keyset, pageOf, scopeTo, type Database, type Page, type PageRequest } from '../../db';
 import { recordAudit } from '../../audit';
@@ -110,6 +110,17 @@ export class DecisionService {
       (shown) => shown.map(view),
       (row) => ({ createdAt: row.decidedAt, id: row.id }),
     );
+  }
+
+  /** How many decisions the gate recorded, and how many of them blocked the transfer. */
+  async counts(): Promise<{ total: number; blocked: number }> {
+    const [row] = await this.#db.orm
+      .select({
+        total: sql<string>`count(*)`,
+        blocked: sql<string>`count(*) filter (where ${decisions.outcome} = 'block')`,
+      })
+      .from(decisions);
+    return { total: Number(row?.total ?? 0), blocked: Number(row?.blocked ?? 0) };
   }
 
   async get(caller: Caller, id: string): Promise<DecisionView> {

@@ -4,7 +4,7 @@
  * event) in the caller's transaction. There is no option to skip a check: a sanctions hit always
  * blocks, whatever monitoring or an officer would say.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import {
   AppError,
   newId,
@@ -27,6 +27,7 @@ import type { NameMatch } from '../screening/name-index';
 import type { LoadedLists, ScreeningService } from '../screening/service';
 import { REVIEW_THRESHOLD } from '../screening/thresholds';
 import { personNames, validateIvms101, type Ivms101Payload } from '../travel-rule/ivms101';
+import { decisions as decisionRows } from '../schema';
 import { GroupCommit } from './group-commit';
 import {
   decisionWrites,
@@ -222,6 +223,20 @@ export class PolicyGate implements PolicyGatePort {
     const [decided] = await this.#commit({ tx }, prepared);
     if (!decided) throw new Error('the gate decided nothing');
     return decided;
+  }
+
+  /**
+   * How a decision stands for the transfer it was made on: allow or block as decided, or, for
+   * one sent to review, the officer's resolution (null while it waits). Read through `tx`.
+   */
+  async resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null> {
+    const [row] = await tx
+      .select({ outcome: decisionRows.outcome, reviewOutcome: decisionRows.reviewOutcome })
+      .from(decisionRows)
+      .where(eq(decisionRows.id, decisionId));
+    if (!row) return null;
+    if (row.outcome !== 'review') return row.outcome === 'allow' ? 'allow' : 'block';
+    return row.reviewOutcome === 'allow' ? 'allow' : row.reviewOutcome === 'block' ? 'block' : null;
   }
 
   /**

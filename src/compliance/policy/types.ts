@@ -100,6 +100,8 @@ export interface PolicyGatePort {
    * transaction per decision. Not from inside a transaction.
    */
   decideCommitted(caller: Caller, facts: TransferFacts): Promise<PolicyDecision>;
+  /** Allow or block as decided, or a review's resolution (null while it waits); through `tx`. */
+  resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null>;
 }
 
 /** Registered parties and addresses, for re-screening when a new list snapshot arrives (registry provides it). */

@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { asc, desc, gt } from 'drizzle-orm';
-import { auditEvents } from '../../audit';
+import { auditEventsAfter, latestAuditSeq } from '../../audit';
 import { AppError } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
@@ -51,20 +50,10 @@ export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
     try {
       if (lastSeq === null) {
         // Start from the newest event: a new listener wants what happens from now on.
-        const [newest] = await deps.db.orm
-          .select({ seq: auditEvents.seq })
-          .from(auditEvents)
-          .orderBy(desc(auditEvents.seq))
-          .limit(1);
-        lastSeq = newest?.seq ?? 0n;
+        lastSeq = await latestAuditSeq(deps.db.orm);
         return;
       }
-      const rows = await deps.db.orm
-        .select()
-        .from(auditEvents)
-        .where(gt(auditEvents.seq, lastSeq))
-        .orderBy(asc(auditEvents.seq))
-        .limit(500);
+      const rows = await auditEventsAfter(deps.db.orm, lastSeq, 500);
       for (const row of rows) {
         lastSeq = row.seq;
         bus.publish(
