@@ -11,6 +11,7 @@ const modules = [
   'kernel',
   'db',
   'jobs',
+  'events',
   'bitcoin',
   'chain',
   'access',
@@ -87,6 +88,7 @@ export default tseslint.config(
             { from: 'kernel', allow: [] },
             { from: 'db', allow: ['kernel'] },
             { from: 'jobs', allow: ['kernel'] },
+            { from: 'events', allow: ['kernel', 'db'] },
             { from: 'bitcoin', allow: ['kernel'] },
             { from: 'chain', allow: ['kernel', 'db', 'bitcoin'] },
             { from: 'access', allow: ['kernel', 'db', 'audit'] },
@@ -99,7 +101,7 @@ export default tseslint.config(
             { from: 'ledger', allow: ['kernel', 'db', 'audit'] },
             {
               from: 'compliance',
-              allow: ['kernel', 'db', 'bitcoin', 'chain', 'audit', 'registry'],
+              allow: ['kernel', 'db', 'bitcoin', 'chain', 'audit', 'registry', 'events'],
             },
             {
               from: 'trade',
@@ -112,6 +114,7 @@ export default tseslint.config(
                 'registry',
                 'ledger',
                 'compliance',
+                'events',
               ],
             },
             {

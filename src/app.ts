@@ -185,6 +185,8 @@ export interface RuntimeOptions {
  * The background work of a serving platform, as periodic singleton jobs:
  * - `chain.sync`: the watcher brings the cursor to the chain's tip (blocks, in each block's
  *   transaction) and announces new mempool transactions (invoice payments seen early);
+ * - `events.relay`: what modules announced through the outbox, handed to their subscribers once
+ *   each (an officer's review resolution reaches trade within a second);
  * - `rates.fixing`: the day's reference-rate fixings, published at the supervisor's cut-off;
  * - `trade.tick`: invoice expiry, payer lookups, payout batching and re-broadcast, confirmations,
  *   webhook delivery from the outbox;
@@ -206,6 +208,11 @@ export function backgroundJobs(
         await watcher.syncOnce();
         await watcher.syncMempool();
       },
+    },
+    {
+      name: 'events.relay',
+      everyMs: 1_000,
+      run: async () => void (await platform.services.events.run()),
     },
     {
       name: 'rates.fixing',

@@ -1,3 +1,4 @@
+import { EventRelay } from './events';
 import type { Database } from './db';
 import {
   AppError,
@@ -65,6 +66,8 @@ export interface Services {
   ledger: LedgerService;
   rates: RateService;
   trade: TradeService;
+  /** The outbox relay: hands what modules announce to their subscribers (`events.relay` job). */
+  events: EventRelay;
 }
 
 export function composeServices(ports: Ports): Services {
@@ -129,7 +132,22 @@ export function composeServices(ports: Ports): Services {
     ...(ports.trade?.signerPassphrase ? { signerPassphrase: ports.trade.signerPassphrase } : {}),
     ...(ports.trade?.webhookPoster ? { webhookPoster: ports.trade.webhookPoster } : {}),
   });
-  return { keys, users, registry, mining, clearing, compliance, oversight, ledger, rates, trade };
+  // What modules announce reaches the modules that act on it (officers' review resolutions → trade).
+  const events = new EventRelay(ports);
+  for (const subscriber of trade.subscribers()) events.subscribe(subscriber);
+  return {
+    keys,
+    users,
+    registry,
+    mining,
+    clearing,
+    compliance,
+    oversight,
+    ledger,
+    rates,
+    trade,
+    events,
+  };
 }
 
 export function defaultPorts(partial: Omit<Ports, 'random'> & { random?: Random }): Ports {

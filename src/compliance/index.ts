@@ -35,7 +35,8 @@ export { createCompliance } from './service';
 export type { Compliance, ComplianceOptions } from './service';
 export { PolicyGate } from './policy/gate';
 export type { GateConfig } from './policy/gate';
-export { DecisionService } from './policy/decisions';
+export { DECISION_RESOLVED, DecisionService } from './policy/decisions';
+export type { DecisionResolved } from './policy/decisions';
 export type { DecisionView, TravelRuleMessageView } from './policy/decisions';
 export {
   ScreeningService,

@@ -412,44 +412,51 @@ export class InvoiceService {
       ),
     );
     for (const { id } of inReview) {
-      await this.#db.transaction(async (tx) => {
-        const [row] = await tx
-          .select()
-          .from(tradeInvoices)
-          .where(eq(tradeInvoices.id, id))
-          .for('update');
-        if (!row) return;
-        let resolved = false;
-        const decisions: InvoiceGateDecision[] = [];
-        for (const d of decisionsOf(row.gateDecisions)) {
-          if (d.outcome === 'review' && d.resolution === null && d.decisionId) {
-            const resolution = await this.#gate.resolution(tx, d.decisionId);
-            if (resolution) {
-              resolved = true;
-              decisions.push({ ...d, resolution });
-              continue;
-            }
-          }
-          decisions.push(d);
-        }
-        if (!resolved) return;
-        const gateOutcome = worstOf(decisions);
-        await tx
-          .update(tradeInvoices)
-          .set({ gateDecisions: decisions, gateOutcome, updatedAt: this.#clock.now() })
-          .where(eq(tradeInvoices.id, id));
-        await recordAudit(tx, systemCaller('trade.reviews'), this.#clock, {
-          action: 'invoice.reviewResolved',
-          entityType: 'invoice',
-          entityId: id,
-          before: { gateOutcome: row.gateOutcome },
-          after: { gateOutcome },
-        });
-        await this.#evaluate(tx, id, tipHeight);
-        changed.push(id);
-      });
+      if (await this.#db.transaction((tx) => this.applyReview(tx, id, tipHeight))) changed.push(id);
     }
     return changed;
+  }
+
+  /**
+   * Carries officers' resolutions of an invoice's decisions in review, inside `tx`, and
+   * re-evaluates it (an allowed one may settle now, a blocked one turns invalid). False when
+   * none of its reviews is resolved yet.
+   */
+  async applyReview(tx: Orm, id: string, tipHeight: number): Promise<boolean> {
+    const [row] = await tx
+      .select()
+      .from(tradeInvoices)
+      .where(eq(tradeInvoices.id, id))
+      .for('update');
+    if (!row) return false;
+    let resolved = false;
+    const decisions: InvoiceGateDecision[] = [];
+    for (const d of decisionsOf(row.gateDecisions)) {
+      if (d.outcome === 'review' && d.resolution === null && d.decisionId) {
+        const resolution = await this.#gate.resolution(tx, d.decisionId);
+        if (resolution) {
+          resolved = true;
+          decisions.push({ ...d, resolution });
+          continue;
+        }
+      }
+      decisions.push(d);
+    }
+    if (!resolved) return false;
+    const gateOutcome = worstOf(decisions);
+    await tx
+      .update(tradeInvoices)
+      .set({ gateDecisions: decisions, gateOutcome, updatedAt: this.#clock.now() })
+      .where(eq(tradeInvoices.id, id));
+    await recordAudit(tx, systemCaller('trade.reviews'), this.#clock, {
+      action: 'invoice.reviewResolved',
+      entityType: 'invoice',
+      entityId: id,
+      before: { gateOutcome: row.gateOutcome },
+      after: { gateOutcome },
+    });
+    await this.#evaluate(tx, id, tipHeight);
+    return true;
   }
 
   async get(caller: Caller, id: string): Promise<InvoiceView> {

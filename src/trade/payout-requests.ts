@@ -1,5 +1,6 @@
 import { earlierCreation, idempotencyKeyOf, isKeyRace, type IdempotencyKey } from './idempotency';
 import { eq } from 'drizzle-orm';
+import type { Orm } from '../db';
 import { recordAudit } from '../audit';
 import { parseAddress, type AddressType } from '../bitcoin';
 import { fiatValue } from '../ledger';
@@ -200,47 +201,54 @@ async function requestPayout(
 /**
  * Payouts the gate sent to review, once a compliance officer resolved the decision: allowed
  * ones go on to maker-checker approval, blocked ones are cancelled (the resolution is kept with
- * the gate decision). Until then they are never approved nor batched. Run from tick.
+ * the gate decision). Until then they are never approved nor batched. Trade hears of each
+ * resolution as an event (`applyPayoutReview`); the tick's sweep catches any it has not heard.
  */
 export async function applyReviews(
   ctx: PayoutContext,
 ): Promise<{ released: string[]; cancelled: string[] }> {
-  const { db, gate } = ctx.ports;
+  const { db } = ctx.ports;
   const released: string[] = [];
   const cancelled: string[] = [];
   const waiting = await db.orm
     .select({ id: tradePayouts.id })
     .from(tradePayouts)
     .where(eq(tradePayouts.status, 'awaitingReview'));
-  const caller = systemCaller('trade.reviews');
   for (const { id } of waiting) {
-    await db.transaction(async (tx) => {
-      const [row] = await tx
-        .select()
-        .from(tradePayouts)
-        .where(eq(tradePayouts.id, id))
-        .for('update');
-      if (row?.status !== 'awaitingReview') return;
-      const gateDecision = gateView(row.gateDecision);
-      const resolution = gateDecision.decisionId
-        ? await gate.resolution(tx, gateDecision.decisionId)
-        : null;
-      if (resolution === null) return;
-      await transitionPayout(
-        ctx.transitions,
-        tx,
-        caller,
-        row,
-        resolution === 'allow' ? 'reviewAllowed' : 'reviewBlocked',
-        {
-          patch: { gateDecision: { ...gateDecision, resolution } },
-          audit: { decisionId: gateDecision.decisionId },
-        },
-      );
-      (resolution === 'allow' ? released : cancelled).push(id);
-    });
+    const resolution = await db.transaction((tx) => applyPayoutReview(ctx, tx, id));
+    if (resolution) (resolution === 'allow' ? released : cancelled).push(id);
   }
   return { released, cancelled };
+}
+
+/**
+ * Carries an officer's resolution to one payout in review, inside `tx`: the resolution applied,
+ * or null when the payout is not waiting for review or its decision is not resolved yet.
+ */
+export async function applyPayoutReview(
+  ctx: PayoutContext,
+  tx: Orm,
+  id: string,
+): Promise<'allow' | 'block' | null> {
+  const [row] = await tx.select().from(tradePayouts).where(eq(tradePayouts.id, id)).for('update');
+  if (row?.status !== 'awaitingReview') return null;
+  const gateDecision = gateView(row.gateDecision);
+  const resolution = gateDecision.decisionId
+    ? await ctx.ports.gate.resolution(tx, gateDecision.decisionId)
+    : null;
+  if (resolution === null) return null;
+  await transitionPayout(
+    ctx.transitions,
+    tx,
+    systemCaller('trade.reviews'),
+    row,
+    resolution === 'allow' ? 'reviewAllowed' : 'reviewBlocked',
+    {
+      patch: { gateDecision: { ...gateDecision, resolution } },
+      audit: { decisionId: gateDecision.decisionId },
+    },
+  );
+  return resolution;
 }
 
 /**

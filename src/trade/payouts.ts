@@ -6,7 +6,13 @@ import { runBatch } from './payout-batcher';
 import { broadcast, bumpStuck, resume, submitSignedPsbt } from './payout-broadcaster';
 import { blockConnected, blockDisconnected } from './payout-confirmations';
 import { PayoutContext, type PayoutPorts } from './payout-context';
-import { applyReviews, approvePayout, cancelPayout, createPayout } from './payout-requests';
+import {
+  applyPayoutReview,
+  applyReviews,
+  approvePayout,
+  cancelPayout,
+  createPayout,
+} from './payout-requests';
 import {
   getBatch,
   getPayout,
@@ -60,6 +66,11 @@ export class PayoutService {
 
   applyReviews(): Promise<{ released: string[]; cancelled: string[] }> {
     return applyReviews(this.#ctx);
+  }
+
+  /** An officer's resolution carried to one payout in review, inside `tx` (null: nothing to do). */
+  applyReview(tx: Orm, id: string): Promise<'allow' | 'block' | null> {
+    return applyPayoutReview(this.#ctx, tx, id);
   }
 
   approve(caller: Caller, id: string): Promise<PayoutView> {

@@ -4,6 +4,8 @@ import { recordAudit } from '../audit';
 import { addressFromScript } from '../bitcoin';
 import type { ChainSource } from '../chain';
 import type { Database } from '../db';
+import { DECISION_RESOLVED, type DecisionResolved } from '../compliance';
+import type { Subscriber } from '../events';
 import type { LedgerService, RateService } from '../ledger';
 import {
   AppError,
@@ -160,6 +162,26 @@ export class TradeService {
   }
 
   /** The chain-watcher consumer (register it with the ChainWatcher). */
+  /**
+   * What trade hears through the outbox: an officer's resolution of a review is carried to the
+   * payout or invoice it was made on at once, in the delivery's transaction (the tick's sweep
+   * remains for any not heard).
+   */
+  subscribers(): Subscriber<number>[] {
+    return [
+      {
+        name: 'trade.reviews',
+        topics: [DECISION_RESOLVED],
+        prepare: async () => (this.#ports.chain ? (await this.#ports.chain.getTip()).height : 0),
+        handle: async (event, tx, tip) => {
+          const { transferId } = event.payload as unknown as DecisionResolved;
+          if ((await this.payouts.applyReview(tx, transferId)) === null)
+            await this.invoices.applyReview(tx, transferId, tip);
+        },
+      },
+    ];
+  }
+
   chainConsumer() {
     return tradeChainConsumer({
       wallets: this.wallets,

@@ -6,6 +6,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
 import { keyset, pageOf, scopeTo, type Database, type Page, type PageRequest } from '../../db';
 import { recordAudit } from '../../audit';
+import { publish } from '../../events';
 import { decisions, travelRuleMessages } from '../schema';
 import type { Ivms101Payload } from '../travel-rule/ivms101';
 import type { GateOutcome, GateReason } from './types';
@@ -62,6 +63,18 @@ function view(row: typeof decisions.$inferSelect): DecisionView {
     monitoringScore: row.monitoringScore,
     decidedAt: row.decidedAt,
   };
+}
+
+/**
+ * Announced when an officer resolves a review (payload `DecisionResolved`): the module that
+ * holds the transfer carries the resolution through.
+ */
+export const DECISION_RESOLVED = 'compliance.decision.resolved';
+
+export interface DecisionResolved {
+  decisionId: string;
+  transferId: string;
+  outcome: 'allow' | 'block';
 }
 
 export class DecisionService {
@@ -183,6 +196,11 @@ export class DecisionService {
         entityId: id,
         before: { outcome: 'review', finalOutcome: null },
         after: { finalOutcome: input.outcome, note },
+      });
+      await publish(tx, this.#clock, {
+        topic: DECISION_RESOLVED,
+        key: id,
+        payload: { decisionId: id, transferId: updated.transferId, outcome: input.outcome },
       });
       return view(updated);
     });
