@@ -53,6 +53,7 @@ export type {
   ImportPhase,
   ImportProgress,
   SnapshotView,
+  RescreenHit,
   RescreenSummary,
   ScreeningMatch,
   ScreeningResult,

@@ -26,16 +26,25 @@ export function registerReportCommands(program: Command, context: CliContext): v
         'a month (2026-07), a quarter (2026-Q3) or a year (2026)',
       )
       .option('--format <format>', REPORT_FORMATS.join(', '), 'json')
+      .option('--json', 'the report as JSON (the same as --format json)')
       .option('--out <file>', 'write to this file (required for xlsx and pdf); default stdout')
       .option(
         '--platform <id>',
         kind === 'platform-activity' ? 'one platform only' : 'platform-activity only',
       )
       .action(
-        async (options: { period: string; format: string; out?: string; platform?: string }) => {
+        async (options: {
+          period: string;
+          format: string;
+          json?: boolean;
+          out?: string;
+          platform?: string;
+        }) => {
           // Every input is checked before anything is opened or written.
           const period = parsePeriod(options.period, '--period');
           const format = parseFormat(options.format);
+          if (options.json && format !== 'json')
+            throw invalid('--json', `cannot be combined with --format ${format}`);
           if (options.platform !== undefined && kind !== 'platform-activity') {
             throw invalid('--platform', `applies to platform-activity only, not to ${kind}`);
           }
