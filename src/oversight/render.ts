@@ -1,7 +1,7 @@
 // The PDF and XLSX writers load when a report is rendered in that format, not when the server
 // starts (pdfkit brings its fonts and their decompressor).
 import type { Cell, Row, Sheet } from 'write-excel-file/node';
-import { AppError } from '../kernel';
+import { invalid } from '../kernel';
 import type { ColumnKind, Report, ReportSection } from './report';
 import { fiatExponent } from './report';
 import { renderPdf } from './render-pdf';
@@ -22,11 +22,7 @@ export interface RenderedReport {
   readonly body: Buffer;
 }
 
-export function reportFilename(
-  report: Report,
-  format: ReportFormat,
-  section?: string  ,
-): string {
+export function reportFilename(report: Report, format: ReportFormat, section?: string): string {
   const base = `${report.kind}-${report.period}`;
   if (format === 'csv-zip') return `${base}-csv.zip`;
   if (format === 'csv' && section) return `${base}-${section}.csv`;
@@ -82,9 +78,7 @@ export function sectionOf(report: Report, id: string | undefined, field: string)
     id === undefined
       ? `is required with format csv (one CSV per section); one of ${ids.join(', ')}, or format csv-zip for all`
       : `must be one of ${ids.join(', ')}, got "${id}"`;
-  throw new AppError('VALIDATION_FAILED', `${field} ${message}`, {
-    issues: [{ field, message }],
-  });
+  throw invalid(field, message);
 }
 
 /**

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemCaller } from '../../src/kernel';
 import { buildProgram, createContext } from '../../src/cli/program';
@@ -124,6 +126,38 @@ describe('CLI output', () => {
       expect(JSON.parse(keys.stdout)).toEqual([]);
       const migrated = await cli.run('migrate', '--json');
       expect(JSON.parse(migrated.stdout)).toEqual({ applied: true, database: 'pglite' });
+    });
+
+    it('report: one section as CSV, every section zipped, --json; a csv without its section refused', async () => {
+      const report = (...args: string[]) =>
+        cli.run('report', 'bop', '--period', '2026-Q3', ...args);
+      const noSection = await report('--format', 'csv');
+      expect(noSection.code).toBe(1);
+      expect(noSection.stderr).toContain('--section: is required with --format csv');
+      const unknown = await report('--format', 'csv', '--section', 'nope');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(
+        /--section: must be one of totals, net, byCountry, byMonth, mining/,
+      );
+      const mixed = await report(
+        '--format',
+        'xlsx',
+        '--json',
+        '--out',
+        path.join(cli.dataDir, 'x'),
+      );
+      expect(mixed.stderr).toContain('--json: cannot be combined with --format xlsx');
+
+      const csv = await report('--format', 'csv', '--section', 'byCountry');
+      expect(csv.code).toBe(0);
+      expect(csv.stdout.split('\r\n')[0]).toBe(
+        'direction,country,countryName,count,sats,btc,currency,fiat',
+      );
+      const out = path.join(cli.dataDir, 'bop.zip');
+      expect((await report('--format', 'csv-zip', '--out', out)).code).toBe(0);
+      const files = unzipSync(new Uint8Array(readFileSync(out)));
+      expect(Object.keys(files)).toEqual(expect.arrayContaining(['report.csv', 'byCountry.csv']));
+      expect(JSON.parse((await report('--json')).stdout)).toMatchObject({ period: '2026-Q3' });
     });
   });
 });
