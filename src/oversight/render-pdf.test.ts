@@ -133,6 +133,10 @@ describe('PDF report, rendered', () => {
         expect(inkShare(image, { left: 0, top: 0, right: 1, bottom: 0.06 })).toBeGreaterThan(0);
       }
 
+      // The country table runs onto page 2, which repeats its column headings.
+      expect(run('pdftotext', ['-layout', '-f', '2', '-l', '2', file, '-'])).toMatch(
+        /Direction\s+Country code\s+Partner country/,
+      );
       const all = run('pdftotext', ['-layout', file, '-']);
       // The first row's figures, grouped, with the fiat amount carrying its currency.
       const germany = all.split('\n').find((line) => line.includes('Germany'));

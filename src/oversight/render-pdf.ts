@@ -133,11 +133,19 @@ function drawSection(doc: Doc, section: ReportSection, left: number, width: numb
   const columns = pdfColumns(section);
   const cells = section.rows.map((row) => columns.map((c) => c.cell(row)));
   const widths = columnWidths(doc, columns, cells, width);
-  const drawRow = (row: readonly string[], bold: boolean) => {
+  const headings = columns.map((c) => c.label);
+  const drawRow = (row: readonly string[], bold: boolean): void => {
     doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
     const heights = row.map((cell, i) => doc.heightOfString(cell, { width: widths[i] ?? 10 }));
     const height = Math.max(10, ...heights) + 3;
-    if (doc.y + height > bottom()) doc.addPage();
+    if (doc.y + height > bottom()) {
+      doc.addPage();
+      // A table continued on a new page repeats its column headings.
+      if (!bold) {
+        drawRow(headings, true);
+        doc.font('Helvetica').fontSize(8);
+      }
+    }
     const y = doc.y;
     let x = left;
     row.forEach((cell, i) => {
@@ -157,10 +165,7 @@ function drawSection(doc: Doc, section: ReportSection, left: number, width: numb
     doc.x = left;
     doc.y = y + height;
   };
-  drawRow(
-    columns.map((c) => c.label),
-    true,
-  );
+  drawRow(headings, true);
   if (section.rows.length === 0) {
     doc.font('Helvetica-Oblique').fontSize(8).text('No data for this period.', left);
   }
