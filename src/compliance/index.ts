@@ -54,6 +54,7 @@ export type {
   ImportPhase,
   ImportProgress,
   SnapshotView,
+  RescreenHit,
   RescreenSummary,
   ScreeningMatch,
   ScreeningResult,

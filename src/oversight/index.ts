@@ -9,7 +9,7 @@
  *   dashboard(caller, period?), settlements(caller, query) (the drill-down behind a chart point).
  * - `parsePeriod(text, field)`: `2026-07`, `2026-Q3` or `2026` (UTC), VALIDATION_FAILED naming
  *   the field otherwise; `parseMonth`, `monthsOf`.
- * - Renderers: `renderReport`, `renderCsv`, `renderXlsx`, `renderPdf`.
+ * - Renderers: `renderReport`, `renderSectionCsv`, `renderCsvZip`, `renderXlsx`, `renderPdf`.
  */
 export { OversightService } from './service';
 export type {
@@ -26,7 +26,8 @@ export { REPORT_KINDS, REPORT_TITLES } from './report';
 export type { ColumnKind, Report, ReportColumn, ReportKind, ReportSection } from './report';
 export {
   REPORT_FORMATS,
-  renderCsv,
+  renderCsvZip,
+  renderSectionCsv,
   renderPdf,
   renderReport,
   renderXlsx,

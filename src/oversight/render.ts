@@ -1,10 +1,19 @@
 // The PDF and XLSX writers load when a report is rendered in that format, not when the server
 // starts (pdfkit brings its fonts and their decompressor).
 import type { Cell, Row, Sheet } from 'write-excel-file/node';
+import { invalid } from '../kernel';
 import type { ColumnKind, Report, ReportSection } from './report';
 import { fiatExponent } from './report';
+import { renderPdf } from './render-pdf';
 
-export const REPORT_FORMATS = ['json', 'csv', 'xlsx', 'pdf'] as const;
+export { renderPdf };
+
+/**
+ * json: the report model. csv: one section (`section` names it) as one flat CSV, one header
+ * row. csv-zip: every section as its own CSV (and report.csv with the scheme and period) in one
+ * ZIP. xlsx: a workbook with a sheet per section. pdf: the printable report.
+ */
+export const REPORT_FORMATS = ['json', 'csv', 'csv-zip', 'xlsx', 'pdf'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export interface RenderedReport {
@@ -13,8 +22,11 @@ export interface RenderedReport {
   readonly body: Buffer;
 }
 
-export function reportFilename(report: Report, format: ReportFormat): string {
-  return `${report.kind}-${report.period}.${format}`;
+export function reportFilename(report: Report, format: ReportFormat, section?: string): string {
+  const base = `${report.kind}-${report.period}`;
+  if (format === 'csv-zip') return `${base}-csv.zip`;
+  if (format === 'csv' && section) return `${base}-${section}.csv`;
+  return `${base}.${format}`;
 }
 
 // ------------------------------------------------------------------ CSV (RFC 4180)
@@ -32,31 +44,58 @@ function csvLine(fields: readonly string[]): string {
   return `${fields.map(csvField).join(',')}\r\n`;
 }
 
-/**
- * One CSV file: a `report` block (scheme, period, generation time), then one block per
- * section, each with its own header row whose first field is `section` and every row starting
- * with the section id; blocks are separated by an empty line.
- */
-export function renderCsv(report: Report): string {
-  let out = csvLine(['section', 'field', 'value']);
+/** One section as a CSV file: a header row of column keys, then its rows (RFC 4180, CRLF). */
+export function renderSectionCsv(section: ReportSection): string {
+  let out = csvLine(section.columns.map((c) => c.key));
+  for (const row of section.rows) out += csvLine(section.columns.map((c) => row[c.key] ?? ''));
+  return out;
+}
+
+/** The report's identity as a CSV of `field,value` rows: title, scheme, period and times. */
+export function renderReportInfoCsv(report: Report): string {
+  let out = csvLine(['field', 'value']);
   for (const [field, value] of [
     ['title', report.title],
+    ['kind', report.kind],
     ['scheme', report.scheme],
     ['period', report.period],
     ['from', report.from],
     ['to', report.to],
     ['generatedAt', report.generatedAt],
+    ['sections', report.sections.map((s) => s.id).join(' ')],
   ] as const) {
-    out += csvLine(['report', field, value]);
-  }
-  for (const section of report.sections) {
-    out += '\r\n';
-    out += csvLine(['section', ...section.columns.map((c) => c.key)]);
-    for (const row of section.rows) {
-      out += csvLine([section.id, ...section.columns.map((c) => row[c.key] ?? '')]);
-    }
+    out += csvLine([field, value]);
   }
   return out;
+}
+
+/** The section `id` names, or VALIDATION_FAILED naming `field` and the sections there are. */
+export function sectionOf(report: Report, id: string | undefined, field: string): ReportSection {
+  const ids = report.sections.map((s) => s.id);
+  const section = report.sections.find((s) => s.id === id);
+  if (section) return section;
+  const message =
+    id === undefined
+      ? `is required with format csv (one CSV per section); one of ${ids.join(', ')}, or format csv-zip for all`
+      : `must be one of ${ids.join(', ')}, got "${id}"`;
+  throw invalid(field, message);
+}
+
+/**
+ * Every section as its own CSV in one ZIP (each file with one header row, so any spreadsheet or
+ * CSV reader opens it as is), with report.csv naming the scheme, period and generation time.
+ */
+export async function renderCsvZip(report: Report): Promise<Buffer> {
+  const { zipSync, strToU8 } = await import('fflate');
+  // Fixed file times (the generation time): the same report gives the same bytes.
+  const mtime = new Date(report.generatedAt);
+  const files: Record<string, [Uint8Array, { mtime: Date }]> = {
+    'report.csv': [strToU8(renderReportInfoCsv(report)), { mtime }],
+  };
+  for (const section of report.sections) {
+    files[`${section.id}.csv`] = [strToU8(renderSectionCsv(section)), { mtime }];
+  }
+  return Buffer.from(zipSync(files, { level: 6 }));
 }
 
 // ------------------------------------------------------------------ XLSX
@@ -119,102 +158,14 @@ export async function renderXlsx(report: Report): Promise<Buffer> {
   return writeXlsxFile([cover, ...report.sections.map(sectionSheet)]).toBuffer();
 }
 
-// ------------------------------------------------------------------ PDF
-
-/**
- * A readable A4 landscape layout: title, scheme, period and generation time, then each section
- * as a table (numbers right-aligned), continued on new pages as needed. `compress` is passed
- * off by default: reports are a few pages, and an uncompressed file keeps its text searchable
- * (by tests and by text tools).
- */
-export async function renderPdf(
-  report: Report,
-  options: { compress?: boolean } = {},
-): Promise<Buffer> {
-  const { default: PDFDocument } = await import('pdfkit');
-  const doc = new PDFDocument({
-    size: 'A4',
-    layout: 'landscape',
-    margin: 40,
-    compress: options.compress ?? false,
-    info: {
-      Title: `${report.title} ${report.period}`,
-      Author: report.scheme,
-      Subject: report.title,
-      CreationDate: new Date(report.generatedAt),
-    },
-  });
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-
-  const left = doc.page.margins.left;
-  const width = doc.page.width - doc.page.margins.left - doc.page.margins.right;
-  const bottom = () => doc.page.height - doc.page.margins.bottom;
-
-  doc.font('Helvetica-Bold').fontSize(16).text(report.title, left, doc.page.margins.top);
-  doc.moveDown(0.3);
-  doc.font('Helvetica').fontSize(10);
-  doc.text(`Scheme: ${report.scheme}`);
-  doc.text(`Period: ${report.period} (${report.from} to ${report.to}, end exclusive)`);
-  doc.text(`Generated at: ${report.generatedAt}`);
-  doc.moveDown(0.8);
-
-  for (const section of report.sections) {
-    if (doc.y + 60 > bottom()) doc.addPage();
-    doc.font('Helvetica-Bold').fontSize(12).text(section.title, left);
-    doc.moveDown(0.3);
-    const columnWidth = width / Math.max(1, section.columns.length);
-    const drawRow = (cells: readonly string[], bold: boolean, kinds: readonly ColumnKind[]) => {
-      doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
-      const heights = cells.map((cell) => doc.heightOfString(cell, { width: columnWidth - 4 }));
-      const height = Math.max(10, ...heights) + 3;
-      if (doc.y + height > bottom()) doc.addPage();
-      const y = doc.y;
-      cells.forEach((cell, i) => {
-        const kind = kinds[i] ?? 'text';
-        doc.text(cell, left + i * columnWidth, y, {
-          width: columnWidth - 4,
-          align: kind === 'text' ? 'left' : 'right',
-          lineBreak: true,
-        });
-      });
-      doc.x = left;
-      doc.y = y + height;
-    };
-    const kinds = section.columns.map((c) => c.kind);
-    drawRow(
-      section.columns.map((c) => c.label),
-      true,
-      kinds,
-    );
-    if (section.rows.length === 0) {
-      doc.font('Helvetica-Oblique').fontSize(8).text('No data for this period.', left);
-    }
-    for (const row of section.rows) {
-      drawRow(
-        section.columns.map((c) => row[c.key] ?? ''),
-        false,
-        kinds,
-      );
-    }
-    doc.moveDown(1);
-  }
-  doc.end();
-  return done;
-}
-
 // ------------------------------------------------------------------ dispatch
 
 export async function renderReport(
   report: Report,
   format: ReportFormat,
-  options: { compressPdf?: boolean } = {},
+  options: { compressPdf?: boolean; section?: string | undefined; sectionField?: string } = {},
 ): Promise<RenderedReport> {
-  const filename = reportFilename(report, format);
+  const filename = reportFilename(report, format, options.section);
   switch (format) {
     case 'json':
       return {
@@ -222,12 +173,16 @@ export async function renderReport(
         filename,
         body: Buffer.from(JSON.stringify(report, null, 2)),
       };
-    case 'csv':
+    case 'csv': {
+      const section = sectionOf(report, options.section, options.sectionField ?? 'section');
       return {
         contentType: 'text/csv; charset=utf-8',
         filename,
-        body: Buffer.from(renderCsv(report)),
+        body: Buffer.from(renderSectionCsv(section)),
       };
+    }
+    case 'csv-zip':
+      return { contentType: 'application/zip', filename, body: await renderCsvZip(report) };
     case 'xlsx':
       return {
         contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',

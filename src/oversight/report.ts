@@ -84,6 +84,22 @@ export function fiatExponent(currency: string): number {
   }
 }
 
+const countryNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+
+/**
+ * The English name of an ISO 3166-1 alpha-2 country ("DE" → "Germany"), from the runtime's
+ * CLDR data; ZZ, the user-assigned code the reports use for an unknown country, is "Unknown".
+ */
+export function countryName(code: string): string {
+  if (code === 'ZZ') return 'Unknown';
+  try {
+    return countryNames.of(code) ?? code;
+  } catch {
+    // Not a well-formed region code: shown as it is.
+    return code;
+  }
+}
+
 /** Cells for an amount in sats: `sats` (integer) and `btc` (8 decimals). */
 export function satsCells(amount: bigint): { sats: string; btc: string } {
   return { sats: amount.toString(), btc: formatBtc(amount) };
@@ -110,6 +126,8 @@ export interface MonthAggregate extends SettlementAggregate {
 
 export interface MiningAggregate {
   readonly region: string;
+  /** The region's name in the mining registry (the code when it has none). */
+  readonly regionName?: string;
   readonly month: string;
   readonly outputs: number;
   readonly sats: bigint;
@@ -120,6 +138,7 @@ export interface MiningAggregate {
 export interface BanRow {
   readonly id: string;
   readonly region: string;
+  readonly regionName?: string;
   readonly kind: string;
   readonly from: string;
   readonly to: string;
@@ -229,9 +248,13 @@ export function buildBop(input: {
     const fiat = (exp?.fiatMinor ?? 0n) - (imp?.fiatMinor ?? 0n);
     return { currency, ...satsCells(sats), fiat: formatFiat(fiat, currency) };
   });
-  const miningByRegion = new Map<string, { outputs: number; sats: bigint }>();
+  const miningByRegion = new Map<string, { name: string; outputs: number; sats: bigint }>();
   for (const m of input.mining) {
-    const entry = miningByRegion.get(m.region) ?? { outputs: 0, sats: 0n };
+    const entry = miningByRegion.get(m.region) ?? {
+      name: m.regionName ?? m.region,
+      outputs: 0,
+      sats: 0n,
+    };
     entry.outputs += m.outputs;
     entry.sats += m.sats;
     miningByRegion.set(m.region, entry);
@@ -257,10 +280,16 @@ export function buildBop(input: {
     {
       id: 'byCountry',
       title: 'By partner country',
-      columns: [col('direction', 'Direction'), col('country', 'Partner country'), ...amountColumns],
+      columns: [
+        col('direction', 'Direction'),
+        col('country', 'Country code'),
+        col('countryName', 'Partner country'),
+        ...amountColumns,
+      ],
       rows: input.byCountry.map((r) => ({
         direction: r.direction,
         country: r.country,
+        countryName: countryName(r.country),
         ...amountCells(r),
       })),
     },
@@ -278,14 +307,20 @@ export function buildBop(input: {
       id: 'mining',
       title: 'Mining output by region (separate line, not trade)',
       columns: [
-        col('region', 'Region'),
+        col('region', 'Region code'),
+        col('regionName', 'Region'),
         col('outputs', 'Coinbase outputs', 'count'),
         col('sats', 'Output (sats)', 'sats'),
         col('btc', 'Output (BTC)', 'btc'),
       ],
       rows: [...miningByRegion.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([region, m]) => ({ region, outputs: String(m.outputs), ...satsCells(m.sats) })),
+        .map(([region, m]) => ({
+          region,
+          regionName: m.name,
+          outputs: String(m.outputs),
+          ...satsCells(m.sats),
+        })),
     },
   ];
 }
@@ -299,7 +334,8 @@ export function buildMining(input: {
       id: 'byRegionMonth',
       title: 'Output by region and month',
       columns: [
-        col('region', 'Region'),
+        col('region', 'Region code'),
+        col('regionName', 'Region'),
         col('month', 'Month'),
         col('outputs', 'Coinbase outputs', 'count'),
         col('sats', 'Output (sats)', 'sats'),
@@ -309,6 +345,7 @@ export function buildMining(input: {
       ],
       rows: input.rows.map((r) => ({
         region: r.region,
+        regionName: r.regionName ?? r.region,
         month: r.month,
         outputs: String(r.outputs),
         ...satsCells(r.sats),
@@ -320,7 +357,8 @@ export function buildMining(input: {
       id: 'bans',
       title: 'Regional bans in force during the period',
       columns: [
-        col('region', 'Region'),
+        col('region', 'Region code'),
+        col('regionName', 'Region'),
         col('kind', 'Kind'),
         col('from', 'From'),
         col('to', 'To'),
@@ -329,6 +367,7 @@ export function buildMining(input: {
       ],
       rows: input.bans.map((b) => ({
         region: b.region,
+        regionName: b.regionName ?? b.region,
         kind: b.kind,
         from: b.from,
         to: b.to,

@@ -235,8 +235,13 @@ export class OversightService {
     return requested;
   }
 
-  render(report: Report, format: ReportFormat): Promise<RenderedReport> {
-    return renderReport(report, format);
+  /** `section` names the one section a `csv` carries (VALIDATION_FAILED naming `sectionField`). */
+  render(
+    report: Report,
+    format: ReportFormat,
+    options: { section?: string | undefined; sectionField?: string } = {},
+  ): Promise<RenderedReport> {
+    return renderReport(report, format, options);
   }
 
   /** The dashboard's chart data; all time, or the period given. */

@@ -206,17 +206,20 @@ export class OversightStore {
   async mining(range: TimeRange): Promise<MiningAggregate[]> {
     const rows = await this.#rows(sql`
       select a.region_code as region, to_char(a.block_time at time zone 'UTC', 'YYYY-MM') as month,
+             coalesce(max(r.name), a.region_code) as region_name,
              count(*)::text as outputs, sum(a.value_sats)::text as sats,
              count(v.attribution_id)::text as violations,
              coalesce(sum(v.value_sats), 0)::text as violation_sats
       from mining_attributions a
       left join mining_violations v on v.attribution_id = a.id and v.status <> 'dismissed'
+      left join regions r on r.code = a.region_code
       where true
         ${range.from ? sql`and a.block_time >= ${range.from.toISOString()}::timestamptz` : sql``}
         ${range.to ? sql`and a.block_time < ${range.to.toISOString()}::timestamptz` : sql``}
       group by 1, 2 order by 1, 2`);
     return rows.map((r) => ({
       region: text(r, 'region'),
+      regionName: text(r, 'region_name'),
       month: text(r, 'month'),
       outputs: count(r, 'outputs'),
       sats: big(r, 'sats'),
@@ -229,16 +232,18 @@ export class OversightStore {
   async bans(range: TimeRange): Promise<BanRow[]> {
     const day = (d: Date) => d.toISOString().slice(0, 10);
     const rows = await this.#rows(sql`
-      select id, region_code, kind, from_date::text as from_date, to_date::text as to_date,
-             reason, lifted_at
-      from mining_bans
+      select b.id, b.region_code, coalesce(r.name, b.region_code) as region_name, b.kind,
+             b.from_date::text as from_date, b.to_date::text as to_date, b.reason, b.lifted_at
+      from mining_bans b
+      left join regions r on r.code = b.region_code
       where true
-        ${range.to ? sql`and from_date < ${day(range.to)}::date` : sql``}
-        ${range.from ? sql`and to_date >= ${day(range.from)}::date` : sql``}
-      order by region_code, from_date, id`);
+        ${range.to ? sql`and b.from_date < ${day(range.to)}::date` : sql``}
+        ${range.from ? sql`and b.to_date >= ${day(range.from)}::date` : sql``}
+      order by b.region_code, b.from_date, b.id`);
     return rows.map((r) => ({
       id: text(r, 'id'),
       region: text(r, 'region_code'),
+      regionName: text(r, 'region_name'),
       kind: text(r, 'kind'),
       from: text(r, 'from_date'),
       to: text(r, 'to_date'),

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { strFromU8, unzipSync } from 'fflate';
 import readXlsxFile from 'read-excel-file/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Download, Page } from 'playwright-core';
@@ -293,7 +294,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
     expect(pageErrors).toEqual([]);
   });
 
-  it('the supervisor previews a report, is told at the field about a bad period, and downloads CSV, XLSX and PDF', async () => {
+  it('the supervisor previews a report, is told at the field about a bad period, and downloads the CSVs (zipped), XLSX and PDF', async () => {
     const page = await t.page('sofia');
     const settlements = (await (
       await page.request.get('/v1/oversight/settlements?country=DE')
@@ -344,16 +345,19 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
       }),
     ]);
 
-    const csv = await downloaded(page, 'Download CSV');
-    expect(csv.name).toBe(`bop-${period}.csv`);
-    const csvRows = parseCsv(csv.body.toString('utf8'));
-    const header = csvRows.find((r) => r[0] === 'section' && r.includes('direction'));
-    const csvTotals = csvRows.filter((r) => r[0] === 'totals');
-    expect(header).toEqual(['section', ...totals.columns.map((c) => c.key)]);
-    expect(csvTotals).toEqual(
-      totals.rows.map((row) => ['totals', ...totals.columns.map((c) => row[c.key] ?? '')]),
+    // One CSV per section, zipped: the totals file has one header row and the totals under it.
+    const zip = await downloaded(page, 'Download CSV (ZIP)');
+    expect(zip.name).toBe(`bop-${period}-csv.zip`);
+    const files = unzipSync(new Uint8Array(zip.body));
+    expect(Object.keys(files).sort()).toEqual(
+      ['report.csv', ...json.sections.map((s) => `${s.id}.csv`)].sort(),
     );
-    await page.getByTestId('downloaded').getByText(`Downloaded bop-${period}.csv.`).waitFor();
+    const [header, ...csvTotals] = parseCsv(strFromU8(files['totals.csv']!));
+    expect(header).toEqual(totals.columns.map((c) => c.key));
+    expect(csvTotals).toEqual(
+      totals.rows.map((row) => totals.columns.map((c) => row[c.key] ?? '')),
+    );
+    await page.getByTestId('downloaded').getByText(`Downloaded bop-${period}-csv.zip.`).waitFor();
 
     const xlsx = await downloaded(page, 'Download XLSX');
     expect(xlsx.name).toBe(`bop-${period}.xlsx`);
@@ -363,6 +367,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
     expect(sheets.find((s) => s.sheet === 'report')!.data).toContainEqual(['Period', period]);
     const totalsSheet = sheets.find((s) => s.sheet === 'totals')!.data;
     expect(totalsSheet[1]).toEqual(['export', 2, 2_000_000, 0.02, 'USD', expect.any(Number)]);
+    // The partner country by name beside its code.
+    const countries = sheets.find((s) => s.sheet === 'byCountry')!.data;
+    expect(countries[0]).toContain('Partner country');
+    expect(countries[0]).toContain('Country code');
 
     const pdf = await downloaded(page, 'Download PDF');
     expect(pdf.name).toBe(`bop-${period}.pdf`);

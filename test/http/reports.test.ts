@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import readXlsxFile from 'read-excel-file/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { strFromU8, unzipSync } from 'fflate';
 import { formatBtc } from '../../src/kernel';
+import { groupDigits } from '../../src/oversight/render-pdf';
 import { startTestApp, type TestApp } from '../support/http';
 
 /**
@@ -430,24 +432,55 @@ describe('reports: /v1/reports/* and /v1/oversight/*', () => {
     );
   });
 
-  it('the same figures come back from CSV, XLSX and PDF', async () => {
+  it('the same figures come back from CSV (one section, or all zipped), XLSX and PDF', async () => {
     const json = (await get('/v1/reports/bop?period=2026-Q3', supervisor)).json<{
-      sections: Section[];
+      sections: (Section & { columns: { key: string }[] })[];
     }>();
     const byCountry = json.sections.find((s) => s.id === 'byCountry')!.rows;
 
-    const csv = await get('/v1/reports/bop?period=2026-Q3&format=csv', supervisor);
+    // One section per CSV: one header row, every row under it.
+    const csv = await get(
+      '/v1/reports/bop?period=2026-Q3&format=csv&section=byCountry',
+      supervisor,
+    );
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
-    expect(csv.headers['content-disposition']).toBe('attachment; filename="bop-2026-Q3.csv"');
-    const rows = parseCsv(csv.body);
-    expect(rows).toContainEqual(['report', 'scheme', 'Test scheme']);
-    expect(rows).toContainEqual(['report', 'period', '2026-Q3']);
-    const header = rows.find((r) => r[0] === 'section' && r.includes('country'))!;
-    const csvCountry = rows
-      .filter((r) => r[0] === 'byCountry')
-      .map((r) => Object.fromEntries(header.slice(1).map((h, i) => [h, r[i + 1] ?? ''])));
-    expect(csvCountry).toEqual(byCountry);
+    expect(csv.headers['content-disposition']).toBe(
+      'attachment; filename="bop-2026-Q3-byCountry.csv"',
+    );
+    const [header, ...rows] = parseCsv(csv.body);
+    expect(header).toEqual(
+      json.sections.find((s) => s.id === 'byCountry')!.columns.map((c) => c.key),
+    );
+    expect(rows.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])))).toEqual(
+      byCountry,
+    );
+    for (const bad of ['format=csv', 'format=csv&section=nope', 'format=pdf&section=byCountry']) {
+      const refused = await get(`/v1/reports/bop?period=2026-Q3&${bad}`, supervisor);
+      expect(refused.statusCode, bad).toBe(400);
+      expect(refused.json(), bad).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        issues: [expect.objectContaining({ field: 'section' })],
+      });
+    }
+
+    // Every section as its own CSV, zipped, with report.csv naming scheme and period.
+    const zip = await get('/v1/reports/bop?period=2026-Q3&format=csv-zip', supervisor);
+    expect(zip.statusCode).toBe(200);
+    expect(zip.headers['content-type']).toBe('application/zip');
+    expect(zip.headers['content-disposition']).toBe('attachment; filename="bop-2026-Q3-csv.zip"');
+    const files = unzipSync(new Uint8Array(zip.rawPayload));
+    expect(Object.keys(files).sort()).toEqual(
+      ['report.csv', ...json.sections.map((s) => `${s.id}.csv`)].sort(),
+    );
+    expect(strFromU8(files['byCountry.csv']!)).toBe(csv.body);
+    const info = parseCsv(strFromU8(files['report.csv']!));
+    expect(info).toContainEqual(['scheme', 'Test scheme']);
+    expect(info).toContainEqual(['period', '2026-Q3']);
+    for (const section of json.sections) {
+      const [head] = parseCsv(strFromU8(files[`${section.id}.csv`]!));
+      expect(head).toEqual(section.columns.map((c) => c.key));
+    }
 
     const xlsx = await get('/v1/reports/bop?period=2026-Q3&format=xlsx', supervisor);
     expect(xlsx.statusCode).toBe(200);
@@ -461,7 +494,8 @@ describe('reports: /v1/reports/* and /v1/oversight/*', () => {
     expect(sheet.slice(1)).toHaveLength(byCountry.length);
     sheet.slice(1).forEach((cells, i) => {
       const expected = byCountry[i]!;
-      expect(cells[at('Partner country')]).toBe(expected.country);
+      expect(cells[at('Country code')]).toBe(expected.country);
+      expect(cells[at('Partner country')]).toBe(expected.countryName);
       expect(cells[at('Settlements')]).toBe(Number(expected.count));
       // Sats are exact integers in the workbook (every amount under 21 M BTC is a safe integer).
       expect(cells[at('Amount (sats)')]).toBe(Number(expected.sats));
@@ -476,8 +510,9 @@ describe('reports: /v1/reports/* and /v1/oversight/*', () => {
     const text = pdfText(pdf.rawPayload);
     expect(text).toContain('Test scheme');
     expect(text).toContain('2026-Q3');
-    expect(text).toContain(t.clock.now().toISOString());
-    expect(text).toContain(byCountry[0]!.sats);
+    // Figures grouped by thousands, the page counted.
+    expect(text).toContain(groupDigits(byCountry[0]!.sats!));
+    expect(text).toMatch(/Page 1 of \d+/);
   });
 
   it('mining, alerts and platform activity', async () => {
@@ -495,6 +530,14 @@ describe('reports: /v1/reports/* and /v1/oversight/*', () => {
     expect(mining.sections.find((s) => s.id === 'bans')!.rows.map((b) => b.region)).toEqual([
       'north',
     ]);
+    // Region names from the mining registry beside the codes.
+    expect(mining.sections.find((s) => s.id === 'bans')!.rows[0]).toMatchObject({
+      region: 'north',
+      regionName: 'North',
+    });
+    expect(new Set(rows.map((r) => `${r.region}:${r.regionName}`))).toEqual(
+      new Set(q3.map((a) => `${a.region}:${a.region === 'north' ? 'North' : 'South'}`)),
+    );
 
     const alerts = (await get('/v1/reports/alerts?period=2026-Q3', supervisor)).json<{
       sections: Section[];

@@ -97,7 +97,7 @@ describe('block inspect', () => {
         'this is not a block at all, just some text that goes on and on for a while longer than 80 bytes',
       ),
     );
-    expect(await failure(garbage)).toMatch(/^INVALID_BLOCK: /);
+    expect(await failure(garbage)).toMatch(/^INVALID_BLOCK: .*garbage\.bin is not a block: /);
     const framed = readFileSync(path.join(blocks, 'btcd-reorg', 'blk_3A.dat'));
     const badFrame = path.join(scratch, 'blk_bad.dat');
     writeFileSync(badFrame, framed.subarray(0, 200));
@@ -107,5 +107,54 @@ describe('block inspect', () => {
     expect(await failure(path.join(scratch, 'missing.raw'))).toMatch(
       /^VALIDATION_FAILED: file: cannot read ".*missing\.raw" \(ENOENT\)$/,
     );
+  });
+});
+
+describe('block inspect on files that are not blocks', () => {
+  const notBlock = /^INVALID_BLOCK: .* is not a block: [^\n]+$/;
+
+  it('says "not a block" for a text file, an empty file and random bytes', async () => {
+    const passwd = path.join(scratch, 'passwd');
+    writeFileSync(
+      passwd,
+      Array.from(
+        { length: 40 },
+        (_, i) => `user${i}:x:${1000 + i}:${1000 + i}:User ${i},,,:/home/user${i}:/bin/bash\n`,
+      ).join(''),
+    );
+    const empty = path.join(scratch, 'empty');
+    writeFileSync(empty, '');
+    const random = path.join(scratch, 'random.bin');
+    // Fixed bytes from a linear congruential generator: reproducible "random" content.
+    let x = 12345;
+    writeFileSync(
+      random,
+      Uint8Array.from({ length: 4096 }, () => (x = (x * 1103515245 + 12345) >>> 0) >>> 24),
+    );
+    const short = path.join(scratch, 'short.txt');
+    writeFileSync(short, 'hello\n');
+    for (const file of [passwd, empty, random, short]) {
+      const message = await failure(file);
+      expect(message, file).toMatch(notBlock);
+      expect(message, file).not.toContain('truncated');
+    }
+    expect(await failure(empty)).toBe(`INVALID_BLOCK: ${empty} is not a block: the file is empty`);
+  });
+
+  it('still says "truncated" for a real block cut short, at any length past its header', async () => {
+    const raw = readFileSync(path.join(blocks, 'mainnet-413567.raw'));
+    for (const length of [81, 90, 100, 120, 140, 500, raw.length - 1]) {
+      const file = path.join(scratch, `cut-${length}.raw`);
+      writeFileSync(file, raw.subarray(0, length));
+      expect(await failure(file), `cut at ${length}`).toMatch(/^INVALID_BLOCK: truncated at byte /);
+    }
+    // And a segwit block (marker and flag before the coinbase's input count), given as hex.
+    const fixtures = JSON.parse(
+      readFileSync(path.join(blocks, 'bitcoinjs-block-fixtures.json'), 'utf8'),
+    ) as { valid: { witnessCommit?: string; hex: string }[] };
+    const hex = fixtures.valid.find((f) => f.witnessCommit !== undefined)?.hex ?? '';
+    const file = path.join(scratch, 'segwit-cut.hex');
+    writeFileSync(file, hex.slice(0, 2 * 200));
+    expect(await failure(file)).toMatch(/^INVALID_BLOCK: truncated at byte /);
   });
 });

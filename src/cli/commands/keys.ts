@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { AppError, isRole, systemCaller, ROLES } from '../../kernel';
 import { SCHEME_PARTICIPANT_ID } from '../../access';
 import type { ApiKeyView, CreatedApiKey } from '../../access';
-import { printResult } from '../io';
+import { printResult, printTable } from '../io';
 import type { CliContext } from '../program';
 import { callServer, everyServerItem } from '../server';
 
@@ -110,27 +110,31 @@ export function registerKeyCommands(program: Command, context: CliContext): void
               all.push(key);
             return all;
           });
-      if (options.json) {
-        context.io.stdout(JSON.stringify(list, null, 2));
-        return;
-      }
-      for (const key of list) {
-        context.io.stdout(
-          `${key.id}  ${key.role.padEnd(10)}  ${key.participantId.padEnd(30)}  ${key.revokedAt ? 'revoked' : 'active'}  ${key.name}`,
-        );
-      }
+      printTable(
+        context.io,
+        list,
+        [
+          { header: 'id', value: (k) => k.id },
+          { header: 'role', value: (k) => k.role },
+          { header: 'participant', value: (k) => k.participantId },
+          { header: 'state', value: (k) => (k.revokedAt ? 'revoked' : 'active') },
+          { header: 'name', value: (k) => k.name },
+        ],
+        { json: options.json ?? false, empty: 'no API keys' },
+      );
     });
 
   keys
     .command('revoke <id>')
     .description('revoke an API key')
-    .action(async (id: string) => {
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
       const server = await context.runningServer();
       if (server) await callServer(server, 'DELETE', `/v1/keys/${encodeURIComponent(id)}`);
       else
         await context.withPlatform((platform) =>
           platform.services.keys.revoke(systemCaller('cli'), id),
         );
-      context.io.stdout(`revoked ${id}`);
+      printResult(context.io, { revoked: id }, options.json ?? false);
     });
 }

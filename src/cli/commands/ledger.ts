@@ -3,7 +3,7 @@ import { Simnet, SimnetChainSource } from '../../chain';
 import { AppError, formatBtc, systemCaller } from '../../kernel';
 import { ACCOUNT_PURPOSES } from '../../ledger';
 import type { ReconcileItem, ReconcileReport } from '../../trade';
-import { printResult } from '../io';
+import { printResult, printTable, toJson } from '../io';
 import type { CliContext } from '../program';
 
 export function registerLedgerCommands(program: Command, context: CliContext): void {
@@ -75,18 +75,16 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
           options.participant ? { participantId: options.participant } : {},
         ),
       );
-      if (options.json) {
-        context.io.stdout(
-          JSON.stringify(
-            balances.map((b) => ({ ...b, balanceSats: b.balanceSats.toString() })),
-            null,
-            2,
-          ),
-        );
-        return;
-      }
-      for (const b of balances)
-        context.io.stdout(`${b.accountId.padEnd(50)} ${b.balanceSats.toString().padStart(18)}`);
+      printTable(
+        context.io,
+        balances,
+        [
+          { header: 'account', value: (b) => b.accountId },
+          { header: 'balance (sats)', value: (b) => b.balanceSats.toString(), align: 'right' },
+          { header: 'balance (BTC)', value: (b) => formatBtc(b.balanceSats), align: 'right' },
+        ],
+        { json: options.json ?? false, empty: 'no accounts' },
+      );
     });
 
   ledger
@@ -133,20 +131,23 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
           ),
         );
         if (options.json) {
-          printResult(
-            context.io,
-            { ...statement, lines: statement.lines.map((l) => ({ ...l })) },
-            true,
-          );
+          context.io.stdout(toJson(statement));
           return;
         }
-        context.io.stdout(`opening ${formatBtc(statement.openingSats)} BTC`);
-        for (const l of statement.lines) {
-          context.io.stdout(
-            `${l.at.toISOString()}  ${l.kind.padEnd(18)} ${l.reference.padEnd(32)} ${formatBtc(l.amountSats).padStart(16)}  ${formatBtc(l.balanceSats).padStart(16)}`,
-          );
-        }
-        context.io.stdout(`closing ${formatBtc(statement.closingSats)} BTC`);
+        context.io.stdout(`opening balance  ${formatBtc(statement.openingSats)} BTC`);
+        printTable(
+          context.io,
+          statement.lines,
+          [
+            { header: 'at', value: (l) => l.at.toISOString() },
+            { header: 'kind', value: (l) => l.kind },
+            { header: 'reference', value: (l) => l.reference },
+            { header: 'amount (BTC)', value: (l) => formatBtc(l.amountSats), align: 'right' },
+            { header: 'balance (BTC)', value: (l) => formatBtc(l.balanceSats), align: 'right' },
+          ],
+          { json: false, empty: 'no entries in the period' },
+        );
+        context.io.stdout(`closing balance  ${formatBtc(statement.closingSats)} BTC`);
       },
     );
 }

@@ -9,7 +9,7 @@ import {
   type ListFormat,
   type ListImportInput,
 } from '../../compliance';
-import { printResult, processIo } from '../io';
+import { printResult, printTable, processIo } from '../io';
 import type { CliContext } from '../program';
 
 function read(file: string): Uint8Array {
@@ -41,17 +41,24 @@ export function registerListsCommands(program: Command, context: CliContext): vo
           all: options.all ?? false,
         }),
       );
-      if (options.json) {
-        context.io.stdout(JSON.stringify(snapshots, null, 2));
-        return;
-      }
-      if (snapshots.length === 0)
-        context.io.stdout('no lists loaded: run `tradeclear lists import FILE --format …`');
-      for (const s of snapshots) {
-        context.io.stdout(
-          `${s.id}  ${s.listKey.padEnd(18)} ${s.active ? 'active    ' : 'superseded'}  published ${s.publicationDate ?? 'n/a       '}  ${String(s.counts.entries).padStart(6)} entries ${String(s.counts.addresses).padStart(5)} addresses  sha256 ${s.contentHash.slice(0, 12)}…  imported ${s.importedAt.toISOString()}`,
-        );
-      }
+      printTable(
+        context.io,
+        snapshots,
+        [
+          { header: 'snapshot', value: (s) => s.id },
+          { header: 'list', value: (s) => s.listKey },
+          { header: 'state', value: (s) => (s.active ? 'active' : 'superseded') },
+          { header: 'published', value: (s) => s.publicationDate ?? '-' },
+          { header: 'entries', value: (s) => String(s.counts.entries), align: 'right' },
+          { header: 'addresses', value: (s) => String(s.counts.addresses), align: 'right' },
+          { header: 'sha256', value: (s) => `${s.contentHash.slice(0, 12)}…` },
+          { header: 'imported', value: (s) => s.importedAt.toISOString() },
+        ],
+        {
+          json: options.json ?? false,
+          empty: 'no lists loaded: run `tradeclear lists import FILE --format …`',
+        },
+      );
     });
 
   lists

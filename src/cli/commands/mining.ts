@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AppError, formatBtc, systemCaller } from '../../kernel';
-import { printResult } from '../io';
+import { printResult, printTable } from '../io';
 import type { CliContext } from '../program';
 
 export function registerMiningCommands(program: Command, context: CliContext): void {
@@ -35,7 +35,8 @@ export function registerMiningCommands(program: Command, context: CliContext): v
   mining
     .command('violations')
     .description('output mined in a region under a ban (every page, newest block first)')
-    .action(async () => {
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
       const violations = await context.withPlatform(async (platform) => {
         const { everyItem } = await import('../../db');
         const all = [];
@@ -45,10 +46,20 @@ export function registerMiningCommands(program: Command, context: CliContext): v
           all.push(v);
         return all;
       });
-      for (const v of violations) {
-        context.io.stdout(
-          `${v.code}  ${v.status.padEnd(9)}  height ${v.height}  ${formatBtc(v.valueSats)} BTC  miner ${v.minerId}  site ${v.siteId}  region ${v.regionCode}  ban ${v.banId}`,
-        );
-      }
+      printTable(
+        context.io,
+        violations,
+        [
+          { header: 'code', value: (v) => v.code },
+          { header: 'status', value: (v) => v.status },
+          { header: 'height', value: (v) => String(v.height), align: 'right' },
+          { header: 'BTC', value: (v) => formatBtc(v.valueSats), align: 'right' },
+          { header: 'miner', value: (v) => v.minerId },
+          { header: 'site', value: (v) => v.siteId },
+          { header: 'region', value: (v) => v.regionCode },
+          { header: 'ban', value: (v) => v.banId },
+        ],
+        { json: options.json ?? false, empty: 'no violations' },
+      );
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AppError, formatBtc, systemCaller } from '../../kernel';
 import type { ProvenanceNode } from '../../mining';
+import { formatTable, toJson } from '../io';
 import type { CliContext } from '../program';
 
 function pathLines(node: ProvenanceNode, depth: number, out: string[]): void {
@@ -33,21 +34,22 @@ export function registerProvenanceCommands(program: Command, context: CliContext
         ),
       );
       if (options.json) {
-        context.io.stdout(
-          JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2),
-        );
+        context.io.stdout(toJson(report));
         return;
       }
       context.io.stdout(
         `${report.txid}:${report.vout}  ${formatBtc(report.valueSats)} BTC  block ${report.height} ${report.blockHash}`,
       );
       context.io.stdout(`domestically mined: ${formatBtc(report.taggedSats)} BTC`);
-      for (const entry of report.provenance) {
-        const o = entry.origin;
-        context.io.stdout(
-          `  ${formatBtc(entry.sats)} BTC  from ${o.attributionId}  miner ${o.minerId}  site ${o.siteId}  region ${o.regionCode}  block ${o.height}`,
-        );
-      }
+      const origins = formatTable(report.provenance, [
+        { header: 'BTC', value: (e) => formatBtc(e.sats), align: 'right' },
+        { header: 'attribution', value: (e) => e.origin.attributionId },
+        { header: 'miner', value: (e) => e.origin.minerId },
+        { header: 'site', value: (e) => e.origin.siteId },
+        { header: 'region', value: (e) => e.origin.regionCode },
+        { header: 'block', value: (e) => String(e.origin.height), align: 'right' },
+      ]);
+      if (report.provenance.length > 0) for (const line of origins) context.io.stdout(`  ${line}`);
       const lines: string[] = [];
       pathLines(report.path, 0, lines);
       context.io.stdout('path:');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AppError, systemCaller } from '../../kernel';
 import { PARTICIPANT_KINDS, type ParticipantKind } from '../../registry';
+import { printTable } from '../io';
 import type { CliContext } from '../program';
 
 export function registerRegistryCommands(program: Command, context: CliContext): void {
@@ -33,13 +34,17 @@ export function registerRegistryCommands(program: Command, context: CliContext):
           all.push(p);
         return all;
       });
-      if (options.json) {
-        context.io.stdout(JSON.stringify(list, null, 2));
-        return;
-      }
-      for (const p of list)
-        context.io.stdout(
-          `${p.id}  ${p.kind.padEnd(12)}  ${p.country}  ${p.lei ?? '-'.padEnd(20)}  ${p.legalName}`,
-        );
+      printTable(
+        context.io,
+        list,
+        [
+          { header: 'id', value: (p) => p.id },
+          { header: 'kind', value: (p) => p.kind },
+          { header: 'country', value: (p) => p.country },
+          { header: 'LEI', value: (p) => p.lei ?? '-' },
+          { header: 'legal name', value: (p) => p.legalName },
+        ],
+        { json: options.json ?? false, empty: 'no participants' },
+      );
     });
 }

@@ -20,26 +20,43 @@ export function registerReportCommands(program: Command, context: CliContext): v
   for (const kind of REPORT_KINDS) {
     report
       .command(kind)
-      .description(`the ${kind} report for a period, as json, csv, xlsx or pdf`)
+      .description(
+        `the ${kind} report for a period, as json, csv (one section), csv-zip, xlsx or pdf`,
+      )
       .requiredOption(
         '--period <period>',
         'a month (2026-07), a quarter (2026-Q3) or a year (2026)',
       )
       .option('--format <format>', REPORT_FORMATS.join(', '), 'json')
+      .option('--json', 'the report as JSON (the same as --format json)')
+      .option('--section <id>', 'with --format csv: the section to write (e.g. byCountry)')
       .option('--out <file>', 'write to this file (required for xlsx and pdf); default stdout')
       .option(
         '--platform <id>',
         kind === 'platform-activity' ? 'one platform only' : 'platform-activity only',
       )
       .action(
-        async (options: { period: string; format: string; out?: string; platform?: string }) => {
+        async (options: {
+          period: string;
+          format: string;
+          json?: boolean;
+          section?: string;
+          out?: string;
+          platform?: string;
+        }) => {
           // Every input is checked before anything is opened or written.
           const period = parsePeriod(options.period, '--period');
           const format = parseFormat(options.format);
+          if (options.json && format !== 'json')
+            throw invalid('--json', `cannot be combined with --format ${format}`);
           if (options.platform !== undefined && kind !== 'platform-activity') {
             throw invalid('--platform', `applies to platform-activity only, not to ${kind}`);
           }
-          if (!options.out && (format === 'xlsx' || format === 'pdf')) {
+          if (options.section === undefined && format === 'csv')
+            throw invalid('--section', 'is required with --format csv (or use --format csv-zip)');
+          if (options.section !== undefined && format !== 'csv')
+            throw invalid('--section', `applies to --format csv only, not to ${format}`);
+          if (!options.out && (format === 'xlsx' || format === 'pdf' || format === 'csv-zip')) {
             throw invalid('--out', `is required for ${format} (a binary file is not printed)`);
           }
           context.io.stderr(`computing ${kind} for ${period.label}…`);
@@ -53,7 +70,10 @@ export function registerReportCommands(program: Command, context: CliContext): v
             const sections = built.sections.map((s) => `${s.id} ${s.rows.length}`).join(', ');
             context.io.stderr(`rows: ${sections}`);
             context.io.stderr(`rendering ${format}…`);
-            return platform.services.oversight.render(built, format);
+            return platform.services.oversight.render(built, format, {
+              section: options.section,
+              sectionField: '--section',
+            });
           });
           if (!options.out) {
             context.io.stdout(file.body.toString('utf8'));

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AppError, systemCaller } from '../../kernel';
 import type { ScreeningResult } from '../../compliance';
+import { formatTable } from '../io';
 import type { CliContext } from '../program';
 import { callServer } from '../server';
 
@@ -12,11 +13,17 @@ function print(context: CliContext, result: ScreeningResult, json: boolean): voi
   context.io.stdout(
     `${result.outcome.toUpperCase()}  "${result.query}"  (lists ${result.listSnapshotIds.join(', ') || 'none loaded'})`,
   );
-  for (const m of result.matches) {
-    context.io.stdout(
-      `  ${m.score.toFixed(3)}  ${m.outcome.padEnd(6)} ${m.source.padEnd(12)} ${m.listEntryId.padEnd(14)} ${m.primaryName}${m.matchedAlias ? `  (as "${m.matchedAlias}")` : ''}  [${m.listSnapshotId}]`,
-    );
-  }
+  if (result.matches.length === 0) return;
+  const lines = formatTable(result.matches, [
+    { header: 'score', value: (m) => m.score.toFixed(3), align: 'right' },
+    { header: 'outcome', value: (m) => m.outcome },
+    { header: 'list', value: (m) => m.source },
+    { header: 'entry', value: (m) => m.listEntryId },
+    { header: 'listed name', value: (m) => m.primaryName },
+    { header: 'matched alias', value: (m) => m.matchedAlias ?? '-' },
+    { header: 'snapshot', value: (m) => m.listSnapshotId },
+  ]);
+  for (const line of lines) context.io.stdout(`  ${line}`);
 }
 
 export function registerScreenCommands(program: Command, context: CliContext): void {

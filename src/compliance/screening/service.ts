@@ -49,6 +49,19 @@ export interface RescreenSummary {
   addresses: number;
   newHits: number;
   delisted: number;
+  /** The new hits, named: which party, on what (name, owner, address) and which list entry. */
+  hits: RescreenHit[];
+}
+
+export interface RescreenHit {
+  partyId: string;
+  /** The party's first name as the registry lists it; null for an address owner it does not list. */
+  partyName: string | null;
+  subject: string;
+  source: string;
+  listEntryId: string;
+  listedName: string;
+  score: number;
 }
 
 export interface ScreeningMatch {
@@ -636,7 +649,13 @@ export class ScreeningService {
    * delisted with the reason.
    */
   async rescreen(caller: Caller, onProgress?: ImportProgress): Promise<RescreenSummary> {
-    const summary: RescreenSummary = { parties: 0, addresses: 0, newHits: 0, delisted: 0 };
+    const summary: RescreenSummary = {
+      parties: 0,
+      addresses: 0,
+      newHits: 0,
+      delisted: 0,
+      hits: [],
+    };
     const addresses = new Map<string, string[]>();
     for await (const entry of this.#parties.listAddresses()) {
       summary.addresses++;
@@ -644,11 +663,24 @@ export class ScreeningService {
       held.push(entry.address);
       addresses.set(entry.participantId, held);
     }
-    const count = (result: { newHits: number; delisted: number }) => {
-      summary.newHits += result.newHits;
+    // Read first so that progress counts against the real total: the parties, then the owners
+    // of addresses the party list does not name (each screened on its own).
+    const parties = [];
+    for await (const party of this.#parties.listParties()) parties.push(party);
+    const listed = new Set(parties.map((p) => p.id));
+    const total = parties.length + [...addresses.keys()].filter((id) => !listed.has(id)).length;
+    let done = 0;
+    const count = (
+      result: { delisted: number; hits: Omit<RescreenHit, 'partyId' | 'partyName'>[] },
+      partyId: string,
+      partyName: string | null,
+    ) => {
+      summary.newHits += result.hits.length;
       summary.delisted += result.delisted;
+      for (const hit of result.hits) summary.hits.push({ partyId, partyName, ...hit });
+      onProgress?.('rescreen', ++done, total);
     };
-    for await (const party of this.#parties.listParties()) {
+    for (const party of parties) {
       summary.parties++;
       const result = await this.#db.transaction((tx) =>
         this.#screenSubject(tx, caller, {
@@ -662,8 +694,7 @@ export class ScreeningService {
         }),
       );
       addresses.delete(party.id);
-      count(result);
-      onProgress?.('rescreen', summary.parties, 0);
+      count(result, party.id, party.names[0] ?? null);
     }
     // Addresses of owners the party list does not name: screened on their own.
     for (const [partyId, held] of addresses) {
@@ -676,7 +707,7 @@ export class ScreeningService {
           allAddresses: true,
         }),
       );
-      count(result);
+      count(result, partyId, null);
     }
     return summary;
   }
@@ -695,7 +726,7 @@ export class ScreeningService {
     tx: Orm,
     caller: Caller,
     subject: ScreeningSubject,
-  ): Promise<{ newHits: number; delisted: number }> {
+  ): Promise<{ delisted: number; hits: Omit<RescreenHit, 'partyId' | 'partyName'>[] }> {
     const lists = await this.lists(tx);
     const current = await tx
       .select()
@@ -820,7 +851,7 @@ export class ScreeningService {
       found.map((f) => `${f.subject}|${f.match.source}|${f.match.listEntryId}`),
     );
     const now = this.#clock.now();
-    let newHits = 0;
+    const hits: Omit<RescreenHit, 'partyId' | 'partyName'>[] = [];
     let delisted = 0;
     for (const f of found) {
       const m = f.match;
@@ -876,7 +907,13 @@ export class ScreeningService {
         entityId: subject.partyId,
         after: { hitId, subject: f.subject, ...m },
       });
-      newHits++;
+      hits.push({
+        subject: f.subject,
+        source: m.source,
+        listEntryId: m.listEntryId,
+        listedName: m.primaryName,
+        score: m.score,
+      });
     }
     for (const hit of current) {
       if (hit.status !== 'listed' || !inScope(hit.subject)) continue;
@@ -913,7 +950,7 @@ export class ScreeningService {
       });
       delisted++;
     }
-    return { newHits, delisted };
+    return { delisted, hits };
   }
 
   /** The party's hits that block its KYC verification and its transfers (listed, not resolved away). */

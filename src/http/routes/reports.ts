@@ -43,7 +43,7 @@ const reportSchema = z
 
 const reportFile = z
   .custom<Buffer>((value) => Buffer.isBuffer(value))
-  .describe('the report as a CSV, XLSX or PDF file');
+  .describe('the report as a CSV, ZIP of CSVs, XLSX or PDF file');
 
 const period = z
   .string()
@@ -174,12 +174,20 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
           tags: ['oversight'],
           summary: SUMMARIES[kind],
           description:
-            'format=json returns the report; csv, xlsx and pdf return a file to download ' +
-            '(Content-Disposition: attachment).',
+            'format=json returns the report; the others return a file to download ' +
+            '(Content-Disposition: attachment): csv one section (named by `section`) with one ' +
+            'header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a ' +
+            'sheet per section, pdf the printable report (page numbers, formatted figures).',
           querystring: z
             .object({
               period,
               format: z.enum(REPORT_FORMATS).default('json'),
+              section: z
+                .string()
+                .min(1)
+                .max(64)
+                .optional()
+                .describe('format=csv only: the section to download (its id, e.g. byCountry)'),
               platform: z
                 .string()
                 .min(1)
@@ -198,12 +206,18 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
         if (query.platform !== undefined && kind !== 'platform-activity') {
           throw invalid('platform', `applies to platform-activity only, not to ${kind}`);
         }
+        if (query.section !== undefined && query.format !== 'csv') {
+          throw invalid('section', `applies to format csv only, not to ${query.format}`);
+        }
         const parsed = parsePeriod(query.period, 'period');
         const report = await deps.services.oversight.report(caller, kind, parsed, {
           platformId: query.platform,
         });
         if (query.format === 'json') return reply.send(presentReport(report));
-        const file = await deps.services.oversight.render(report, query.format);
+        const file = await deps.services.oversight.render(report, query.format, {
+          section: query.section,
+          sectionField: 'section',
+        });
         return reply
           .header('content-type', file.contentType)
           .header('content-disposition', `attachment; filename="${file.filename}"`)

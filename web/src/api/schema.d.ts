@@ -4750,14 +4750,16 @@ export interface paths {
     };
     /**
      * Balance of payments of bitcoin-settled trade, by partner country and month
-     * @description format=json returns the report; csv, xlsx and pdf return a file to download (Content-Disposition: attachment).
+     * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
      */
     get: {
       parameters: {
         query: {
           /** @description a month like 2026-07, a quarter like 2026-Q3 or a year like 2026 (UTC) */
           period: string;
-          format?: 'json' | 'csv' | 'xlsx' | 'pdf';
+          format?: 'json' | 'csv' | 'csv-zip' | 'xlsx' | 'pdf';
+          /** @description format=csv only: the section to download (its id, e.g. byCountry) */
+          section?: string;
           /** @description platform-activity only: one platform (a platform sees its own only) */
           platform?: string;
         };
@@ -4840,14 +4842,16 @@ export interface paths {
     };
     /**
      * Mining output by region and month, with ban violations and bans
-     * @description format=json returns the report; csv, xlsx and pdf return a file to download (Content-Disposition: attachment).
+     * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
      */
     get: {
       parameters: {
         query: {
           /** @description a month like 2026-07, a quarter like 2026-Q3 or a year like 2026 (UTC) */
           period: string;
-          format?: 'json' | 'csv' | 'xlsx' | 'pdf';
+          format?: 'json' | 'csv' | 'csv-zip' | 'xlsx' | 'pdf';
+          /** @description format=csv only: the section to download (its id, e.g. byCountry) */
+          section?: string;
           /** @description platform-activity only: one platform (a platform sees its own only) */
           platform?: string;
         };
@@ -4930,14 +4934,16 @@ export interface paths {
     };
     /**
      * Invoices and payouts settled and companies onboarded, per platform
-     * @description format=json returns the report; csv, xlsx and pdf return a file to download (Content-Disposition: attachment).
+     * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
      */
     get: {
       parameters: {
         query: {
           /** @description a month like 2026-07, a quarter like 2026-Q3 or a year like 2026 (UTC) */
           period: string;
-          format?: 'json' | 'csv' | 'xlsx' | 'pdf';
+          format?: 'json' | 'csv' | 'csv-zip' | 'xlsx' | 'pdf';
+          /** @description format=csv only: the section to download (its id, e.g. byCountry) */
+          section?: string;
           /** @description platform-activity only: one platform (a platform sees its own only) */
           platform?: string;
         };
@@ -5020,14 +5026,16 @@ export interface paths {
     };
     /**
      * Alerts by rule and severity, cases by state and outcome
-     * @description format=json returns the report; csv, xlsx and pdf return a file to download (Content-Disposition: attachment).
+     * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
      */
     get: {
       parameters: {
         query: {
           /** @description a month like 2026-07, a quarter like 2026-Q3 or a year like 2026 (UTC) */
           period: string;
-          format?: 'json' | 'csv' | 'xlsx' | 'pdf';
+          format?: 'json' | 'csv' | 'csv-zip' | 'xlsx' | 'pdf';
+          /** @description format=csv only: the section to download (its id, e.g. byCountry) */
+          section?: string;
           /** @description platform-activity only: one platform (a platform sees its own only) */
           platform?: string;
         };

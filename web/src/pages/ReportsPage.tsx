@@ -13,7 +13,7 @@ type ReportSection = Report['sections'][number];
 /** The report kinds the server offers, read from its OpenAPI paths (`/v1/reports/{kind}`). */
 type ReportKind =
   Extract<keyof paths, `/v1/reports/${string}`> extends `/v1/reports/${infer K}` ? K : never;
-type FileFormat = 'csv' | 'xlsx' | 'pdf';
+type FileFormat = 'csv-zip' | 'xlsx' | 'pdf';
 
 // A Record over ReportKind: a kind added on the server fails the typecheck until it is named here.
 const KIND_LABELS: Record<ReportKind, string> = {
@@ -26,7 +26,9 @@ const KINDS = Object.keys(KIND_LABELS) as ReportKind[];
 const isKind = (value: string): value is ReportKind => value in KIND_LABELS;
 
 const FORMATS: { format: FileFormat; label: string }[] = [
-  { format: 'csv', label: 'Download CSV' },
+  // One CSV per section (each with its own header row), zipped; a single section's CSV is the
+  // download button of its table below.
+  { format: 'csv-zip', label: 'Download CSV (ZIP)' },
   { format: 'xlsx', label: 'Download XLSX' },
   { format: 'pdf', label: 'Download PDF' },
 ];
@@ -143,7 +145,10 @@ export function ReportsPage() {
     mutationFn: async (format: FileFormat) => {
       const chosen = period.trim();
       const response = await requestReport(kind, chosen, format);
-      const filename = filenameOf(response, `${kind}-${chosen}.${format}`);
+      const filename = filenameOf(
+        response,
+        format === 'csv-zip' ? `${kind}-${chosen}-csv.zip` : `${kind}-${chosen}.${format}`,
+      );
       saveBlob(await response.blob(), filename);
       return filename;
     },
