@@ -400,7 +400,9 @@ export class LedgerService {
       purposes: readonly AccountPurpose[];
       exceptKinds: readonly string[];
     },
-  ): Promise<{ id: string; kind: string; reference: string; participantId: string; sats: bigint }[]> {
+  ): Promise<
+    { id: string; kind: string; reference: string; participantId: string; sats: bigint }[]
+  > {
     if (filter.participantIds.length === 0) return [];
     const reversed = alias(ledgerTransactions, 'reversed');
     const except = [...filter.exceptKinds];
