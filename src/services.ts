@@ -10,7 +10,8 @@ import {
 import { KeyService, UserService } from './access';
 import { RegistryService } from './registry';
 import { MiningService } from './mining';
-import { ClearingService } from './clearing';
+import { ClearingService, SettlementWindowService } from './clearing';
+import { LocalKeySigner } from './bitcoin';
 import { createCompliance, registryPartySource, type Compliance } from './compliance';
 import { OversightService } from './oversight';
 import type { ChainSource } from './chain';
@@ -60,6 +61,8 @@ export interface Services {
   registry: RegistryService;
   mining: MiningService;
   clearing: ClearingService;
+  /** Settlement windows between platforms: the ObligationSink the market records into. */
+  settlementWindows: SettlementWindowService;
   oversight: OversightService;
   compliance: Compliance;
   ledger: LedgerService;
@@ -113,6 +116,15 @@ export function composeServices(ports: Ports): Services {
   // Regulatory clearing: lots of mined coins, their clearance through spends, and the
   // cleared-origin rule that trade's coin selection applies (its CoinOrigins port).
   const clearing = new ClearingService({ ...ports, wallets: registry });
+  // Settlement windows between platforms: bitcoin pay-ins go to addresses of the clearing's
+  // descriptor (on simnet, a fixed demo key's when none is configured).
+  const settlementWindows = new SettlementWindowService({
+    ...ports,
+    network,
+    payInDescriptor:
+      ports.config.CLEARING_PAY_IN_DESCRIPTOR ??
+      (ports.config.CHAIN === 'simnet' ? simnetClearingDescriptor() : null),
+  });
   const trade = new TradeService({
     ...ports,
     network,
@@ -129,7 +141,29 @@ export function composeServices(ports: Ports): Services {
     ...(ports.trade?.signerPassphrase ? { signerPassphrase: ports.trade.signerPassphrase } : {}),
     ...(ports.trade?.webhookPoster ? { webhookPoster: ports.trade.webhookPoster } : {}),
   });
-  return { keys, users, registry, mining, clearing, compliance, oversight, ledger, rates, trade };
+  return {
+    keys,
+    users,
+    registry,
+    mining,
+    clearing,
+    settlementWindows,
+    compliance,
+    oversight,
+    ledger,
+    rates,
+    trade,
+  };
+}
+
+/**
+ * The clearing's deposit descriptor on simnet when none is configured: a key from a fixed,
+ * published seed (simnet coins are worthless, as with the demo signer's fixed passphrase).
+ */
+function simnetClearingDescriptor(): string {
+  const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(0xc1), 'regtest');
+  const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
+  return `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
 }
 
 export function defaultPorts(partial: Omit<Ports, 'random'> & { random?: Random }): Ports {
