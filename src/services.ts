@@ -10,8 +10,7 @@ import {
 import { KeyService, UserService } from './access';
 import { RegistryService } from './registry';
 import { MiningService } from './mining';
-import { ClearingService, SettlementWindowService } from './clearing';
-import { LocalKeySigner } from './bitcoin';
+import { ClearingService, SettlementWindowService, simnetClearingDescriptor } from './clearing';
 import { createCompliance, registryPartySource, type Compliance } from './compliance';
 import { OversightService } from './oversight';
 import type { ChainSource } from './chain';
@@ -154,16 +153,6 @@ export function composeServices(ports: Ports): Services {
     rates,
     trade,
   };
-}
-
-/**
- * The clearing's deposit descriptor on simnet when none is configured: a key from a fixed,
- * published seed (simnet coins are worthless, as with the demo signer's fixed passphrase).
- */
-function simnetClearingDescriptor(): string {
-  const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(0xc1), 'regtest');
-  const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
-  return `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
 }
 
 export function defaultPorts(partial: Omit<Ports, 'random'> & { random?: Random }): Ports {

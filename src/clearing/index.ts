@@ -58,6 +58,7 @@ export {
   PAY_IN_REFUSALS,
   SETTLEMENT_WINDOW_EVENTS,
   SettlementWindowService,
+  simnetClearingDescriptor,
   WINDOW_STATUSES,
   nextCutoff,
 } from './windows';

@@ -12,6 +12,7 @@
  */
 export {
   SettlementWindowService,
+  simnetClearingDescriptor,
   type FiatPayIn,
   type ObligationInput,
   type ObligationSink,

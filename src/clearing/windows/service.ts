@@ -1,5 +1,11 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { deriveAddress, parseDescriptor, RECEIVE, type Descriptor } from '../../bitcoin';
+import {
+  deriveAddress,
+  LocalKeySigner,
+  parseDescriptor,
+  RECEIVE,
+  type Descriptor,
+} from '../../bitcoin';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
 import {
   AppError,
@@ -90,6 +96,16 @@ export interface ReconcileView {
   balances: AccountBalanceView[];
   /** Every account of the window at zero (only a settled window is expected to be). */
   balanced: boolean;
+}
+
+/**
+ * The clearing's deposit descriptor on simnet when none is configured: a key from a fixed,
+ * published seed (simnet coins are worthless, as with the demo signer's fixed passphrase).
+ */
+export function simnetClearingDescriptor(): string {
+  const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(0xc1), 'regtest');
+  const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
+  return `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
 }
 
 const checkObligation = (o: ObligationInput): void => {
