@@ -67,6 +67,7 @@ export type {
   FiatPayIn,
   ObligationInput,
   ObligationSink,
+  PayOutBatchView,
   PayInRefusalReason,
   PayInRefusalView,
   PayInView,

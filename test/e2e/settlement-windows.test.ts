@@ -302,6 +302,18 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     );
     // 6 gross obligations, 3 pay-ins and 3 pay-outs; two bitcoin transfers instead of three.
     expect(payOuts.filter((p) => p.asset === 'BTC')).toHaveLength(2);
+    // The bitcoin pay-out batch for the scheme's signer: A's pay-in in, B and C paid out.
+    const batch = await windows.payOutBatch(supervisor, first.id);
+    expect(batch.inputs.map((i) => [i.platformId, i.txid, i.valueSats])).toEqual([
+      [A, paid.getId(), 40n * M],
+    ]);
+    expect(batch.outputs.map((o) => [o.platformId, o.kind, o.valueSats]).sort()).toEqual(
+      [
+        [B, 'payOut', 30n * M],
+        [C, 'payOut', 10n * M],
+      ].sort(),
+    );
+    expect((await refusal(windows.payOutBatch(s.maker, first.id))).code).toBe('FORBIDDEN');
     const books = await windows.reconcile(supervisor, first.id);
     expect(books.balanced).toBe(true);
     expect(books.balances.length).toBeGreaterThan(0);

@@ -658,6 +658,7 @@ const READS: Record<string, ReadRule> = {
   '/v1/settlement-windows/:id/pay-ins': byId('swn', () => missing('swn')),
   '/v1/settlement-windows/:id/pay-outs': byId('swn', () => missing('swn')),
   '/v1/settlement-windows/:id/books': byId('swn', () => missing('swn')),
+  '/v1/settlement-windows/:id/pay-out-batch': byId('swn', () => missing('swn')),
   '/v1/clearing/outputs/:outpoint': {
     public: 'scheme-wide only (supervisor, auditor): no tenant reads it, so no tenant row leaks',
   },

@@ -16,6 +16,7 @@ export {
   type FiatPayIn,
   type ObligationInput,
   type ObligationSink,
+  type PayOutBatchView,
   type ReconcileView,
   type SettlementWindowDeps,
 } from './service';

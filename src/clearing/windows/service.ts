@@ -90,6 +90,23 @@ export interface FiatPayIn {
   bankReference: string;
 }
 
+/** The instruction for the one batched bitcoin transaction that pays a window out. */
+export interface PayOutBatchView {
+  windowId: string;
+  status: string;
+  /** Received bitcoin pay-ins, each at its derivation index on the clearing's descriptor. */
+  inputs: {
+    payInId: string;
+    platformId: string;
+    txid: string;
+    vout: number;
+    valueSats: bigint;
+    derivationIndex: number;
+  }[];
+  /** Pay-outs to net receivers and refunds (empty until the window settles). */
+  outputs: { payOutId: string; platformId: string; kind: 'payOut' | 'refund'; valueSats: bigint }[];
+}
+
 export interface ReconcileView {
   windowId: string;
   status: string;
@@ -471,6 +488,52 @@ export class SettlementWindowService implements ObligationSink {
       status: window.status,
       balances,
       balanced: balances.every((b) => b.balance === 0n),
+    };
+  }
+
+  /**
+   * The bitcoin pay-out batch of a settled window, as the instruction the scheme's signer signs:
+   * the window's received pay-ins as inputs (each with its derivation index on the clearing's
+   * descriptor) and every bitcoin pay-out and refund as an output. Inputs equal outputs; the
+   * network fee is the clearing's, from a coin of its own the signer adds. Scheme-wide only.
+   */
+  async payOutBatch(caller: Caller, windowId: string): Promise<PayOutBatchView> {
+    if (!seesEverything(caller))
+      throw new AppError('FORBIDDEN', 'the pay-out batch is for the supervisor and auditors');
+    const window = await this.#window(windowId);
+    const inputs = await this.#db.orm
+      .select()
+      .from(clearingPayIns)
+      .where(
+        and(
+          eq(clearingPayIns.windowId, windowId),
+          eq(clearingPayIns.asset, BTC),
+          eq(clearingPayIns.status, 'received'),
+        ),
+      )
+      .orderBy(asc(clearingPayIns.derivationIndex));
+    const outputs = await this.#db.orm
+      .select()
+      .from(clearingPayOuts)
+      .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
+      .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
+    return {
+      windowId,
+      status: window.status,
+      inputs: inputs.map((p) => ({
+        payInId: p.id,
+        platformId: p.platformId,
+        txid: p.txid ?? '',
+        vout: p.vout ?? 0,
+        valueSats: p.amountDue,
+        derivationIndex: p.derivationIndex ?? 0,
+      })),
+      outputs: outputs.map((o) => ({
+        payOutId: o.id,
+        platformId: o.platformId,
+        kind: o.kind as 'payOut' | 'refund',
+        valueSats: o.amount,
+      })),
     };
   }
 

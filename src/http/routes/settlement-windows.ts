@@ -145,6 +145,7 @@ export function registerSettlementWindowRoutes(app: TypedApp, deps: AppDeps): vo
   registerScheduleRoutes(app, deps);
   registerWindowReads(app, deps);
   registerWindowWrites(app, deps);
+  registerPayOutBatch(app, deps);
 }
 
 function registerScheduleRoutes(app: TypedApp, deps: AppDeps): void {
@@ -327,6 +328,59 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
       return {
         ...books,
         balances: books.balances.map((b) => ({ ...b, balance: b.balance.toString() })),
+      };
+    },
+  );
+}
+
+function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
+  const windows = deps.services.settlementWindows;
+  app.get(
+    '/v1/settlement-windows/:id/pay-out-batch',
+    {
+      schema: {
+        tags: ['settlement windows'],
+        summary:
+          "The bitcoin pay-out batch for the scheme's signer: received pay-ins in, pay-outs and refunds out",
+        params: idParam('swn'),
+        response: {
+          200: z
+            .object({
+              windowId: z.string(),
+              status: z.string(),
+              inputs: z.array(
+                z.object({
+                  payInId: z.string(),
+                  platformId: z.string(),
+                  txid: z.string(),
+                  vout: z.number(),
+                  valueSats: amount,
+                  derivationIndex: z.number(),
+                }),
+              ),
+              outputs: z.array(
+                z.object({
+                  payOutId: z.string(),
+                  platformId: z.string(),
+                  kind: z.enum(['payOut', 'refund']),
+                  valueSats: amount,
+                }),
+              ),
+            })
+            .meta({ id: 'SettlementPayOutBatch' }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const batch = await windows.payOutBatch(
+        callerOf(request, ['supervisor', 'auditor']),
+        request.params.id,
+      );
+      return {
+        ...batch,
+        inputs: batch.inputs.map((i) => ({ ...i, valueSats: i.valueSats.toString() })),
+        outputs: batch.outputs.map((o) => ({ ...o, valueSats: o.valueSats.toString() })),
       };
     },
   );

@@ -5640,6 +5640,89 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/settlement-windows/{id}/pay-out-batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The bitcoin pay-out batch for the scheme's signer: received pay-ins in, pay-outs and refunds out */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementPayOutBatch'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/reports/bop': {
     parameters: {
       query?: never;
@@ -11826,6 +11909,27 @@ export interface components {
         balance: string;
       }[];
     };
+    SettlementPayOutBatchInput: {
+      windowId: string;
+      status: string;
+      inputs: {
+        payInId: string;
+        platformId: string;
+        txid: string;
+        vout: number;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        derivationIndex: number;
+      }[];
+      outputs: {
+        payOutId: string;
+        platformId: string;
+        /** @enum {string} */
+        kind: 'payOut' | 'refund';
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+      }[];
+    };
     Error: {
       /** @description One of the documented error codes */
       code: string;
@@ -12783,6 +12887,27 @@ export interface components {
         asset: string;
         /** @description sats (BTC) or minor units, as a decimal string */
         balance: string;
+      }[];
+    };
+    SettlementPayOutBatch: {
+      windowId: string;
+      status: string;
+      inputs: {
+        payInId: string;
+        platformId: string;
+        txid: string;
+        vout: number;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        derivationIndex: number;
+      }[];
+      outputs: {
+        payOutId: string;
+        platformId: string;
+        /** @enum {string} */
+        kind: 'payOut' | 'refund';
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
       }[];
     };
   };
