@@ -149,6 +149,8 @@ export async function openWatcher(
     platform.services.mining.chainConsumer({ prevouts: prevoutLookupFromSource(source) }),
   );
   await watcher.registerConsumer(platform.services.clearing.chainConsumer()); // after mining's
+  // Settlement windows' bitcoin pay-ins, after clearing's.
+  await watcher.registerConsumer(platform.services.settlementWindows.chainConsumer());
   return watcher;
 }
 
@@ -188,6 +190,8 @@ export interface RuntimeOptions {
  * - `events.relay`: what modules announced through the outbox, handed to their subscribers once
  *   each (an officer's review resolution reaches trade within a second);
  * - `rates.fixing`: the day's reference-rate fixings, published at the supervisor's cut-off;
+ * - `clearing.windows`: settlement windows closed at the supervisor's cut-off, settled when every
+ *   pay-in arrived or, at the deadline, without the platforms that did not pay in;
  * - `trade.tick`: invoice expiry, payer lookups, payout batching and re-broadcast, confirmations,
  *   webhook delivery from the outbox;
  * - `simnet.mine`: simnet's block every SIMNET_BLOCK_INTERVAL_SECONDS;
@@ -218,6 +222,11 @@ export function backgroundJobs(
       name: 'rates.fixing',
       everyMs: 60_000,
       run: async () => void (await platform.services.rates.fixings?.publishDueFixings()),
+    },
+    {
+      name: 'clearing.windows',
+      everyMs: 30_000,
+      run: async () => void (await platform.services.settlementWindows.runDue()),
     },
   ];
   const extra = options.extra;

@@ -11,7 +11,7 @@ import {
 import { KeyService, UserService } from './access';
 import { RegistryService } from './registry';
 import { MiningService } from './mining';
-import { ClearingService } from './clearing';
+import { ClearingService, SettlementWindowService, simnetClearingDescriptor } from './clearing';
 import { createCompliance, registryPartySource, type Compliance } from './compliance';
 import { OversightService } from './oversight';
 import type { ChainSource } from './chain';
@@ -61,6 +61,8 @@ export interface Services {
   registry: RegistryService;
   mining: MiningService;
   clearing: ClearingService;
+  /** Settlement windows between platforms: the ObligationSink the market records into. */
+  settlementWindows: SettlementWindowService;
   oversight: OversightService;
   compliance: Compliance;
   ledger: LedgerService;
@@ -116,6 +118,15 @@ export function composeServices(ports: Ports): Services {
   // Regulatory clearing: lots of mined coins, their clearance through spends, and the
   // cleared-origin rule that trade's coin selection applies (its CoinOrigins port).
   const clearing = new ClearingService({ ...ports, wallets: registry });
+  // Settlement windows between platforms: bitcoin pay-ins go to addresses of the clearing's
+  // descriptor (on simnet, a fixed demo key's when none is configured).
+  const settlementWindows = new SettlementWindowService({
+    ...ports,
+    network,
+    payInDescriptor:
+      ports.config.CLEARING_PAY_IN_DESCRIPTOR ??
+      (ports.config.CHAIN === 'simnet' ? simnetClearingDescriptor() : null),
+  });
   const trade = new TradeService({
     ...ports,
     network,
@@ -141,6 +152,7 @@ export function composeServices(ports: Ports): Services {
     registry,
     mining,
     clearing,
+    settlementWindows,
     compliance,
     oversight,
     ledger,

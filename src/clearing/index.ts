@@ -52,3 +52,32 @@ export type {
   SettlementInstructions,
   WindowOutcome,
 } from './netting';
+
+// Settlement windows between platforms (clearing/windows).
+export {
+  PAY_IN_REFUSALS,
+  SETTLEMENT_WINDOW_EVENTS,
+  SettlementWindowService,
+  simnetClearingDescriptor,
+  WINDOW_STATUSES,
+  nextCutoff,
+} from './windows';
+export type {
+  AccountBalanceView,
+  FiatPayIn,
+  ObligationInput,
+  ObligationSink,
+  PayOutBatchView,
+  PayInRefusalReason,
+  PayInRefusalView,
+  PayInView,
+  PayOutView,
+  PositionView,
+  ReconcileView,
+  ScheduleInput,
+  ScheduleState,
+  ScheduleVersionView,
+  SettlementWindowDeps,
+  WindowStatus,
+  WindowView,
+} from './windows';

@@ -107,6 +107,10 @@ export const configSchema = z
           .array(z.enum(['kraken', 'coinbase', 'bitstamp']))
           .refine((names) => new Set(names).size === names.length, 'names a source twice'),
       ),
+    // The clearing's watch-only receive descriptor (BIP380): each net payer's bitcoin pay-in to a
+    // settlement window goes to an address of its own derived from it. Unset on simnet: a fixed
+    // demo descriptor; unset elsewhere: windows with bitcoin pay-ins due cannot close.
+    CLEARING_PAY_IN_DESCRIPTOR: z.string().min(1).max(1000).optional(),
     // The key sealing stored secrets (webhook signing secrets) with AES-256-GCM.
     SECRETS_KEY: z
       .string()

@@ -45,6 +45,14 @@ export const ERROR_CODES = {
     'The party has a sanctions screening hit that is unresolved or confirmed; it cannot be verified until resolved.',
   BAN_PERIOD_INVALID: 'A mining ban period is inverted or overlaps another.',
   LOT_NOT_QUARANTINED: 'The mined lot is not quarantined, so there is nothing to release.',
+  WINDOW_NOT_FOUND: 'No settlement window with that id.',
+  WINDOW_ALREADY_CLOSED: 'The settlement window is already closed; its positions are fixed.',
+  WINDOW_NOT_CLOSED: 'The settlement window is still open: nothing is due until it closes.',
+  WINDOW_ALREADY_SETTLED: 'The settlement window has settled; nothing more is paid into it.',
+  PAY_IN_NOT_FOUND: 'No pay-in is due from that platform in that asset for that window.',
+  PAY_IN_WRONG_AMOUNT:
+    'The pay-in is not the amount due; it was recorded as refused and does not count.',
+  PAY_IN_ALREADY_RECEIVED: 'That pay-in was already received.',
   // trade / ledger
   CONTRACT_NOT_FOUND: 'No contract with that id visible to the caller.',
   CONTRACT_NOT_ACTIVE: 'The contract is not active.',

@@ -408,6 +408,33 @@ const WRITES: Record<string, WriteRule> = {
     target: () => ({ body: { thresholdBasisPoints: null, reason: 'escalation test' } }),
   },
 
+  // ---- settlement windows
+  'PUT /v1/settlement-schedule': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'the settlement window schedule is the supervisor’s' },
+    target: () => ({
+      body: { periodMinutes: 60, payInMinutes: 30, reason: 'escalation test: hourly windows' },
+    }),
+  },
+  'POST /v1/settlement-windows/:id/close': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'closing a window early is the supervisor’s' },
+    target: () => ({ params: { id: missing('swn') } }),
+  },
+  'POST /v1/settlement-windows/:id/fiat-pay-ins': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'confirming a bank pay-in is the clearing’s (the supervisor’s)' },
+    target: (fx) => ({
+      params: { id: missing('swn') },
+      body: {
+        platformId: fx.B.platformId,
+        amount: '1000',
+        currency: 'COP',
+        bankReference: 'escalation test',
+      },
+    }),
+  },
+
   // ---- trade
   'POST /v1/contracts': {
     callers: ['platformA', 'companyA'],
@@ -540,6 +567,13 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'PUT /v1/rates/fixing-settings': 'supervisor',
   'POST /v1/clearing/lots/:id/release': { none: 'the scheme has no mined lot yet' },
   'POST /v1/clearing/rule': 'supervisor',
+  'PUT /v1/settlement-schedule': 'supervisor',
+  'POST /v1/settlement-windows/:id/close': {
+    none: 'the scheme has no settlement window yet (one opens with the first obligation)',
+  },
+  'POST /v1/settlement-windows/:id/fiat-pay-ins': {
+    none: 'the scheme has no settlement window yet (one opens with the first obligation)',
+  },
   'POST /v1/contracts': 'platformB',
   'POST /v1/contracts/:id/submit': 'platformB',
   'POST /v1/contracts/:id/approve': 'platformB',
@@ -619,6 +653,12 @@ const READS: Record<string, ReadRule> = {
   '/v1/rates/:id': { public: 'an exchange rate is market data, not a tenant’s' },
   '/v1/rates/fixings/:id': { public: 'a fixing is the reference rate the scheme publishes' },
   '/v1/clearing/lots/:id': byId('lot', () => missing('lot')),
+  '/v1/settlement-windows/:id': byId('swn', () => missing('swn')),
+  '/v1/settlement-windows/:id/positions': byId('swn', () => missing('swn')),
+  '/v1/settlement-windows/:id/pay-ins': byId('swn', () => missing('swn')),
+  '/v1/settlement-windows/:id/pay-outs': byId('swn', () => missing('swn')),
+  '/v1/settlement-windows/:id/books': byId('swn', () => missing('swn')),
+  '/v1/settlement-windows/:id/pay-out-batch': byId('swn', () => missing('swn')),
   '/v1/clearing/outputs/:outpoint': {
     public: 'scheme-wide only (supervisor, auditor): no tenant reads it, so no tenant row leaks',
   },

@@ -1,0 +1,51 @@
+/**
+ * clearing/windows: settlement windows between platforms with multilateral netting (issue 13).
+ *
+ * Public surface: `SettlementWindowService` (the `ObligationSink` other modules record into;
+ * schedule, the `clearing.windows` job's `runDue`, closing, pay-ins on-chain through
+ * `chainConsumer()` and by bank through `confirmFiatPayIn`, paged reads, `reconcile`), its views,
+ * `nextCutoff`, `SETTLEMENT_WINDOW_EVENTS`.
+ *
+ * Tables (windows/schema.ts, not exported): clearing_window_schedules, clearing_windows,
+ * clearing_obligations, clearing_positions, clearing_pay_ins, clearing_pay_in_refusals,
+ * clearing_pay_outs, clearing_window_postings.
+ */
+export {
+  SettlementWindowService,
+  simnetClearingDescriptor,
+  type FiatPayIn,
+  type ObligationInput,
+  type ObligationSink,
+  type PayOutBatchView,
+  type ReconcileView,
+  type SettlementWindowDeps,
+} from './service';
+export {
+  nextCutoff,
+  type ScheduleInput,
+  type ScheduleState,
+  type ScheduleVersionView,
+} from './schedule';
+export { PAY_IN_REFUSALS, type PayInRefusalReason } from './pay-ins';
+export type { AccountBalanceView } from './books';
+export {
+  WINDOW_STATUSES,
+  type PayInRefusalView,
+  type PayInView,
+  type PayOutView,
+  type PositionView,
+  type WindowStatus,
+  type WindowView,
+} from './views';
+
+/** The audit actions of settlement windows (entity types `settlement_window`, `pay_in`, …). */
+export const SETTLEMENT_WINDOW_EVENTS = {
+  scheduleSet: 'settlement_schedule.set',
+  closed: 'settlement_window.closed',
+  takenOut: 'settlement_window.takenOut',
+  settled: 'settlement_window.settled',
+  payInReceived: 'settlement_pay_in.received',
+  payInRefused: 'settlement_pay_in.refused',
+  payInWithdrawn: 'settlement_pay_in.withdrawn',
+  payInReorgedAfterSettlement: 'settlement_pay_in.reorgedAfterSettlement',
+} as const;

@@ -1,0 +1,252 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+// Settlement windows between platforms (issue 13). No foreign keys to other modules' tables: a
+// platform is named by its participant id, checked where an obligation enters.
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const amount = (name: string) => bigint(name, { mode: 'bigint' });
+
+/**
+ * The window schedule, versioned like the cleared-origin rule: the cut-off period (windows close
+ * at every multiple of it, counted from midnight UTC) and the pay-in deadline after the cut-off.
+ * Rows are never changed; the version in force is the latest whose `effective_from` has come.
+ */
+export const clearingWindowSchedules = pgTable(
+  'clearing_window_schedules',
+  {
+    version: integer('version').primaryKey(),
+    periodMinutes: integer('period_minutes').notNull(),
+    payInMinutes: integer('pay_in_minutes').notNull(),
+    effectiveFrom: at('effective_from').notNull(),
+    reason: text('reason').notNull(),
+    setBy: text('set_by').notNull(),
+    setByPerson: text('set_by_person').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    index('clearing_window_schedules_effective_idx').on(t.effectiveFrom, t.version),
+    check(
+      'clearing_window_schedules_period_check',
+      sql`${t.periodMinutes} between 1 and 1440 and 1440 % ${t.periodMinutes} = 0 and ${t.payInMinutes} between 1 and 1440`,
+    ),
+  ],
+);
+
+/**
+ * A settlement window: `open` (obligations accumulate), `closed` (positions fixed, pay-ins
+ * awaited until `pay_in_deadline`), `settled`. At most one window is open at a time.
+ */
+export const clearingWindows = pgTable(
+  'clearing_windows',
+  {
+    id: text('id').primaryKey(),
+    sequence: integer('sequence').notNull(),
+    status: text('status').notNull(),
+    opensAt: at('opens_at').notNull(),
+    /** The scheduled cut-off; null while no schedule is in force. */
+    closesAt: at('closes_at'),
+    closedAt: at('closed_at'),
+    payInDeadline: at('pay_in_deadline'),
+    settledAt: at('settled_at'),
+    scheduleVersion: integer('schedule_version'),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('clearing_windows_sequence_idx').on(t.sequence),
+    uniqueIndex('clearing_windows_one_open_idx')
+      .on(t.status)
+      .where(sql`${t.status} = 'open'`),
+    index('clearing_windows_page_idx').on(t.createdAt, t.id),
+    check('clearing_windows_status_check', sql`${t.status} in ('open', 'closed', 'settled')`),
+  ],
+);
+
+/**
+ * An obligation between two platforms, in the window it settles in (a take-out moves it to the
+ * next one and counts the roll). One row per (source, source id, asset): recording is idempotent.
+ */
+export const clearingObligations = pgTable(
+  'clearing_obligations',
+  {
+    id: text('id').primaryKey(),
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    fromPlatform: text('from_platform').notNull(),
+    toPlatform: text('to_platform').notNull(),
+    asset: text('asset').notNull(),
+    amount: amount('amount').notNull(),
+    at: at('at').notNull(),
+    windowId: text('window_id')
+      .notNull()
+      .references(() => clearingWindows.id),
+    firstWindowId: text('first_window_id').notNull(),
+    rolls: integer('rolls').notNull().default(0),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('clearing_obligations_source_idx').on(t.source, t.sourceId, t.asset),
+    index('clearing_obligations_window_idx').on(t.windowId),
+    check('clearing_obligations_amount_check', sql`${t.amount} > 0`),
+    check('clearing_obligations_parties_check', sql`${t.fromPlatform} <> ${t.toPlatform}`),
+    check('clearing_obligations_source_check', sql`${t.source} in ('deal', 'transfer')`),
+  ],
+);
+
+/**
+ * A platform's multilateral net position per asset in a closed window: `net_at_close` as the
+ * window closed; `net_settled` what settled (differs when another platform was taken out; null
+ * until settled); status `awaiting`, `settled` or `takenOut`.
+ */
+export const clearingPositions = pgTable(
+  'clearing_positions',
+  {
+    id: text('id').notNull(),
+    windowId: text('window_id')
+      .notNull()
+      .references(() => clearingWindows.id),
+    platformId: text('platform_id').notNull(),
+    asset: text('asset').notNull(),
+    netAtClose: amount('net_at_close').notNull(),
+    netSettled: amount('net_settled'),
+    status: text('status').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.windowId, t.platformId, t.asset] }),
+    uniqueIndex('clearing_positions_id_idx').on(t.id),
+    index('clearing_positions_page_idx').on(t.windowId, t.createdAt, t.id),
+    check(
+      'clearing_positions_status_check',
+      sql`${t.status} in ('awaiting', 'settled', 'takenOut')`,
+    ),
+  ],
+);
+
+/**
+ * What a net payer owes the clearing for a window, per asset: in bitcoin to its own deposit
+ * address (derived from the clearing's descriptor at `derivation_index`), in local currency by a
+ * bank transfer confirmed with its reference. `received` once the exact amount arrived.
+ */
+export const clearingPayIns = pgTable(
+  'clearing_pay_ins',
+  {
+    id: text('id').primaryKey(),
+    windowId: text('window_id')
+      .notNull()
+      .references(() => clearingWindows.id),
+    platformId: text('platform_id').notNull(),
+    asset: text('asset').notNull(),
+    amountDue: amount('amount_due').notNull(),
+    address: text('address'),
+    derivationIndex: integer('derivation_index'),
+    status: text('status').notNull(),
+    txid: text('txid'),
+    vout: integer('vout'),
+    blockHash: text('block_hash'),
+    bankReference: text('bank_reference'),
+    receivedAt: at('received_at'),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('clearing_pay_ins_due_idx').on(t.windowId, t.platformId, t.asset),
+    uniqueIndex('clearing_pay_ins_address_idx').on(t.address),
+    uniqueIndex('clearing_pay_ins_derivation_idx').on(t.derivationIndex),
+    index('clearing_pay_ins_block_idx').on(t.blockHash),
+    index('clearing_pay_ins_page_idx').on(t.windowId, t.createdAt, t.id),
+    check('clearing_pay_ins_amount_check', sql`${t.amountDue} > 0`),
+    check('clearing_pay_ins_status_check', sql`${t.status} in ('awaiting', 'received')`),
+    check(
+      'clearing_pay_ins_btc_address_check',
+      sql`(${t.asset} = 'BTC') = (${t.address} is not null)`,
+    ),
+  ],
+);
+
+/** A pay-in that did not count (wrong amount, unknown, after settlement), kept with its reason. */
+export const clearingPayInRefusals = pgTable(
+  'clearing_pay_in_refusals',
+  {
+    id: text('id').primaryKey(),
+    payInId: text('pay_in_id')
+      .notNull()
+      .references(() => clearingPayIns.id),
+    reason: text('reason').notNull(),
+    amount: amount('amount').notNull(),
+    txid: text('txid'),
+    vout: integer('vout'),
+    blockHash: text('block_hash'),
+    bankReference: text('bank_reference'),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    index('clearing_pay_in_refusals_pay_in_idx').on(t.payInId),
+    index('clearing_pay_in_refusals_block_idx').on(t.blockHash),
+  ],
+);
+
+/**
+ * The clearing's pay-outs of a settled window: to net receivers (`payOut`), and back to a payer
+ * whose pay-in exceeded its settled position (`refund`). The bitcoin ones are one batched
+ * transaction's outputs; the instruction is recorded here for the scheme's signer.
+ */
+export const clearingPayOuts = pgTable(
+  'clearing_pay_outs',
+  {
+    id: text('id').primaryKey(),
+    windowId: text('window_id')
+      .notNull()
+      .references(() => clearingWindows.id),
+    platformId: text('platform_id').notNull(),
+    asset: text('asset').notNull(),
+    kind: text('kind').notNull(),
+    amount: amount('amount').notNull(),
+    status: text('status').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('clearing_pay_outs_due_idx').on(t.windowId, t.platformId, t.asset, t.kind),
+    index('clearing_pay_outs_page_idx').on(t.windowId, t.createdAt, t.id),
+    check('clearing_pay_outs_amount_check', sql`${t.amount} > 0`),
+    check('clearing_pay_outs_kind_check', sql`${t.kind} in ('payOut', 'refund')`),
+  ],
+);
+
+/**
+ * The clearing's own double-entry books, per window and asset (sats or minor units): an account
+ * per platform (`platform:<id>`, debit = the platform owes the clearing) and the clearing's
+ * holding (`holding`). An obligation debits the debtor and credits the creditor; a pay-in debits
+ * the holding and credits the payer; a pay-out or refund credits the holding and debits the
+ * payee; a rolled obligation is reversed. The postings of one entry sum to zero per asset (a
+ * deferred trigger checks it at commit); after settlement every account of the window is zero.
+ */
+export const clearingWindowPostings = pgTable(
+  'clearing_window_postings',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    windowId: text('window_id')
+      .notNull()
+      .references(() => clearingWindows.id),
+    entry: text('entry').notNull(),
+    kind: text('kind').notNull(),
+    account: text('account').notNull(),
+    asset: text('asset').notNull(),
+    amount: amount('amount').notNull(),
+    at: at('at').notNull(),
+  },
+  (t) => [
+    index('clearing_window_postings_window_idx').on(t.windowId, t.account, t.asset),
+    index('clearing_window_postings_entry_idx').on(t.entry),
+    check('clearing_window_postings_nonzero', sql`${t.amount} <> 0`),
+  ],
+);

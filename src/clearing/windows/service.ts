@@ -1,0 +1,563 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import {
+  deriveAddress,
+  LocalKeySigner,
+  parseDescriptor,
+  RECEIVE,
+  type Descriptor,
+} from '../../bitcoin';
+import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
+import {
+  AppError,
+  cryptoRandom,
+  invalid,
+  newId,
+  seesEverything,
+  type Caller,
+  type Clock,
+  type NetworkName,
+  type Random,
+} from '../../kernel';
+import { BTC } from '../netting';
+import { obligationPostings, postEntry, windowBalances, type AccountBalanceView } from './books';
+import {
+  WINDOWS_CALLER,
+  closeWindow,
+  openWindow,
+  settleWindow,
+  type WindowContext,
+  type WindowRow,
+} from './lifecycle';
+import { applyArrival, payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
+import { scheduleState, setSchedule, type ScheduleInput, type ScheduleState } from './schedule';
+import {
+  clearingObligations,
+  clearingPayInRefusals,
+  clearingPayIns,
+  clearingPayOuts,
+  clearingPositions,
+  clearingWindows,
+} from './schema';
+import {
+  payInView,
+  payOutView,
+  positionView,
+  windowView,
+  type PayInView,
+  type PayOutView,
+  type PositionView,
+  type WindowView,
+} from './views';
+
+/** An obligation between two platforms, as the market and transfers report it. */
+export interface ObligationInput {
+  source: 'deal' | 'transfer';
+  sourceId: string;
+  /** The platform (participant id) that owes. */
+  from: string;
+  /** The platform owed. */
+  to: string;
+  /** 'BTC' (sats) or an ISO 4217 code (minor units). */
+  asset: string;
+  amount: bigint;
+  at: Date;
+}
+
+/**
+ * Where domestic obligations between platforms go: into the open settlement window, inside the
+ * caller's transaction. Idempotent on (source, sourceId, asset).
+ */
+export interface ObligationSink {
+  record(o: ObligationInput, tx: Orm): Promise<void>;
+}
+
+export interface SettlementWindowDeps {
+  db: Database;
+  clock: Clock;
+  random?: Random;
+  network: NetworkName;
+  /**
+   * The clearing's watch-only descriptor (a ranged receive descriptor): each net payer's BTC
+   * pay-in for a window goes to an address of its own derived from it. Null: none configured,
+   * and a window with bitcoin pay-ins due cannot close (CONFIG_INVALID).
+   */
+  payInDescriptor: string | null;
+}
+
+export interface FiatPayIn {
+  amount: bigint;
+  currency: string;
+  bankReference: string;
+}
+
+/** The instruction for the one batched bitcoin transaction that pays a window out. */
+export interface PayOutBatchView {
+  windowId: string;
+  status: string;
+  /** Received bitcoin pay-ins, each at its derivation index on the clearing's descriptor. */
+  inputs: {
+    payInId: string;
+    platformId: string;
+    txid: string;
+    vout: number;
+    valueSats: bigint;
+    derivationIndex: number;
+  }[];
+  /** Pay-outs to net receivers and refunds (empty until the window settles). */
+  outputs: { payOutId: string; platformId: string; kind: 'payOut' | 'refund'; valueSats: bigint }[];
+}
+
+export interface ReconcileView {
+  windowId: string;
+  status: string;
+  balances: AccountBalanceView[];
+  /** Every account of the window at zero (only a settled window is expected to be). */
+  balanced: boolean;
+}
+
+/**
+ * The clearing's deposit descriptor on simnet when none is configured: a key from a fixed,
+ * published seed (simnet coins are worthless, as with the demo signer's fixed passphrase).
+ */
+export function simnetClearingDescriptor(): string {
+  const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(0xc1), 'regtest');
+  const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
+  return `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
+}
+
+const checkObligation = (o: ObligationInput): void => {
+  if (o.source !== 'deal' && o.source !== 'transfer')
+    throw invalid('source', `must be deal or transfer, got "${String(o.source)}"`);
+  if (!o.sourceId || o.sourceId.length > 100)
+    throw invalid('sourceId', 'must be 1 to 100 characters');
+  if (!/^par_[0-9A-Z]{26}$/.test(o.from))
+    throw invalid('from', `must be a platform id, got "${o.from}"`);
+  if (!/^par_[0-9A-Z]{26}$/.test(o.to)) throw invalid('to', `must be a platform id, got "${o.to}"`);
+  if (o.from === o.to) throw invalid('to', 'a platform cannot owe itself');
+  if (o.asset !== BTC && !/^[A-Z]{3}$/.test(o.asset))
+    throw invalid('asset', `must be BTC or an ISO 4217 code, got "${o.asset}"`);
+  if (typeof o.amount !== 'bigint' || o.amount <= 0n)
+    throw invalid(
+      'amount',
+      `must be a positive whole number of sats or minor units, got ${String(o.amount)}`,
+    );
+  if (!(o.at instanceof Date) || Number.isNaN(o.at.getTime()))
+    throw invalid('at', 'must be a valid time');
+};
+
+/**
+ * Settlement windows between platforms with multilateral netting (issue 13): obligations
+ * accumulate in the open window (`record`, the `ObligationSink`); at the supervisor's cut-off the
+ * window closes (`runDue`, the `clearing.windows` job) into net positions and pay-ins; pay-ins
+ * arrive on-chain (`chainConsumer`) or by bank (`confirmFiatPayIn`); the window settles when all
+ * arrived, or at the deadline without those that did not pay in (payment versus payment).
+ */
+export class SettlementWindowService implements ObligationSink {
+  readonly #db: Database;
+  readonly #ctx: WindowContext;
+
+  constructor(deps: SettlementWindowDeps) {
+    this.#db = deps.db;
+    let descriptor: Descriptor | null = null;
+    if (deps.payInDescriptor) {
+      descriptor = parseDescriptor(deps.payInDescriptor, deps.network);
+      if (!deriveAddress(descriptor, RECEIVE, 0).address)
+        throw new AppError('CONFIG_INVALID', 'the clearing descriptor derives no addresses');
+    }
+    const parsed = descriptor;
+    this.#ctx = {
+      clock: deps.clock,
+      random: deps.random ?? cryptoRandom,
+      depositAddress: parsed
+        ? (index) => {
+            const address = deriveAddress(parsed, RECEIVE, index).address;
+            if (!address)
+              throw new AppError('CONFIG_INVALID', 'the clearing descriptor derives no address');
+            return address;
+          }
+        : null,
+    };
+  }
+
+  // ------------------------------------------------------------------ obligations in
+
+  /** ObligationSink: into the open window, in the caller's transaction; idempotent. */
+  async record(o: ObligationInput, tx: Orm): Promise<void> {
+    checkObligation(o);
+    const now = this.#ctx.clock.now();
+    const window = await openWindow(tx, this.#ctx, now);
+    const [inserted] = await tx
+      .insert(clearingObligations)
+      .values({
+        id: newId('obligation', now, this.#ctx.random),
+        source: o.source,
+        sourceId: o.sourceId,
+        fromPlatform: o.from,
+        toPlatform: o.to,
+        asset: o.asset,
+        amount: o.amount,
+        at: o.at,
+        windowId: window.id,
+        firstWindowId: window.id,
+        createdAt: now,
+      })
+      .onConflictDoNothing({
+        target: [
+          clearingObligations.source,
+          clearingObligations.sourceId,
+          clearingObligations.asset,
+        ],
+      })
+      .returning();
+    if (!inserted) return;
+    await postEntry(
+      tx,
+      {
+        windowId: window.id,
+        entry: `obligation:${inserted.id}`,
+        kind: 'obligation.recorded',
+        at: now,
+      },
+      obligationPostings(inserted),
+    );
+  }
+
+  // ------------------------------------------------------------------ schedule
+
+  async schedule(caller: Caller): Promise<ScheduleState> {
+    this.#requireReader(caller);
+    return scheduleState(this.#db.orm, this.#ctx.clock.now());
+  }
+
+  async setSchedule(caller: Caller, input: ScheduleInput) {
+    return this.#db.transaction(async (tx) => {
+      const version = await setSchedule(tx, caller, this.#ctx.clock, input);
+      // An open window without a cut-off (opened before any schedule) gets one now.
+      const now = this.#ctx.clock.now();
+      if (version.effectiveFrom.getTime() <= now.getTime()) {
+        const period = version.periodMinutes * 60_000;
+        await tx
+          .update(clearingWindows)
+          .set({
+            closesAt: new Date((Math.floor(now.getTime() / period) + 1) * period),
+            scheduleVersion: version.version,
+          })
+          .where(and(eq(clearingWindows.status, 'open'), sql`${clearingWindows.closesAt} is null`));
+      }
+      return version;
+    });
+  }
+
+  // ------------------------------------------------------------------ the job
+
+  /**
+   * The `clearing.windows` job: opens a window when a schedule is in force and none is open,
+   * closes the open window at its cut-off, and settles closed windows whose pay-ins all arrived
+   * or whose deadline passed. Each step in its own transaction; safe to repeat.
+   */
+  async runDue(): Promise<{ closed: string[]; settled: string[] }> {
+    const now = this.#ctx.clock.now();
+    const closed: string[] = [];
+    const settled: string[] = [];
+    const due = await this.#db.transaction(async (tx) => {
+      const schedule = (await scheduleState(tx, now)).inForce;
+      if (!schedule) return null;
+      const open = await openWindow(tx, this.#ctx, now);
+      return open.closesAt && open.closesAt.getTime() <= now.getTime() ? open.id : null;
+    });
+    if (due) {
+      try {
+        await this.#db.transaction((tx) => closeWindow(tx, this.#ctx, WINDOWS_CALLER, due));
+        closed.push(due);
+      } catch (error) {
+        // Another server (or the supervisor) closed it first: nothing to do.
+        if (!(error instanceof AppError && error.code === 'WINDOW_ALREADY_CLOSED')) throw error;
+      }
+    }
+    const waiting = await this.#db.orm
+      .select({ id: clearingWindows.id })
+      .from(clearingWindows)
+      .where(eq(clearingWindows.status, 'closed'))
+      .orderBy(asc(clearingWindows.sequence));
+    for (const { id } of waiting) {
+      if (await this.#db.transaction((tx) => settleWindow(tx, this.#ctx, id))) settled.push(id);
+    }
+    return { closed, settled };
+  }
+
+  /** The supervisor closes a window before its cut-off (audited); a closed one: 409. */
+  async closeWindow(caller: Caller, windowId: string): Promise<WindowView> {
+    if (caller.role !== 'supervisor')
+      throw new AppError('FORBIDDEN', 'only the supervisor closes a settlement window');
+    const row = await this.#db.transaction((tx) => closeWindow(tx, this.#ctx, caller, windowId));
+    return windowView(row);
+  }
+
+  // ------------------------------------------------------------------ pay-ins
+
+  /** The consumer for the chain watcher (register it after clearing's): BTC pay-ins. */
+  chainConsumer(options: { name?: string } = {}) {
+    return {
+      name: options.name ?? 'clearing.windows',
+      blockConnected: (block: PayInBlock, tx: Orm) => payInsConnected(tx, this.#ctx, block),
+      blockDisconnected: (block: PayInBlock, tx: Orm) => payInsDisconnected(tx, this.#ctx, block),
+    };
+  }
+
+  /**
+   * A fiat pay-in confirmed by the clearing's bank (the supervisor or the clearing operator; the
+   * SettlementBank adapter later). The exact amount counts; a wrong amount is recorded as a
+   * refusal (audited) and answered PAY_IN_WRONG_AMOUNT.
+   */
+  async confirmFiatPayIn(
+    caller: Caller,
+    windowId: string,
+    platformId: string,
+    payment: FiatPayIn,
+  ): Promise<PayInView> {
+    if (caller.role !== 'supervisor')
+      throw new AppError(
+        'FORBIDDEN',
+        'only the supervisor or the clearing operator confirms pay-ins',
+      );
+    if (!/^[A-Z]{3}$/.test(payment.currency) || payment.currency === BTC)
+      throw invalid('currency', `must be an ISO 4217 code, got "${payment.currency}"`);
+    if (payment.amount <= 0n) throw invalid('amount', 'must be a positive number of minor units');
+    const reference = payment.bankReference.trim();
+    if (!reference || reference.length > 140)
+      throw invalid('bankReference', 'must be 1 to 140 characters');
+    const outcome = await this.#db.transaction(async (tx) => {
+      const [window] = await tx
+        .select()
+        .from(clearingWindows)
+        .where(eq(clearingWindows.id, windowId));
+      if (!window) throw new AppError('WINDOW_NOT_FOUND', `no settlement window ${windowId}`);
+      if (window.status === 'open')
+        throw new AppError('WINDOW_NOT_CLOSED', `settlement window ${windowId} is still open`);
+      const [payIn] = await tx
+        .select()
+        .from(clearingPayIns)
+        .where(
+          and(
+            eq(clearingPayIns.windowId, windowId),
+            eq(clearingPayIns.platformId, platformId),
+            eq(clearingPayIns.asset, payment.currency),
+          ),
+        );
+      if (!payIn)
+        throw new AppError(
+          'PAY_IN_NOT_FOUND',
+          `no ${payment.currency} pay-in is due from ${platformId} in window ${windowId}`,
+        );
+      const result = await applyArrival(tx, this.#ctx, caller, payIn, {
+        amount: payment.amount,
+        bankReference: reference,
+      });
+      return { payIn, result };
+    });
+    const { result, payIn } = outcome;
+    if (!result.received)
+      throw new AppError(
+        result.reason,
+        result.reason === 'PAY_IN_WRONG_AMOUNT'
+          ? `the pay-in due is ${payIn.amountDue} ${payIn.asset} minor units, not ${payment.amount}; recorded as refused (${result.refusalId})`
+          : `pay-in refused (${result.refusalId})`,
+        { details: { refusalId: result.refusalId, amountDue: payIn.amountDue.toString() } },
+      );
+    const [row] = await this.#db.orm
+      .select()
+      .from(clearingPayIns)
+      .where(eq(clearingPayIns.id, payIn.id));
+    return payInView(row ?? payIn);
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  async listWindows(caller: Caller, page: PageRequest = {}): Promise<Page<WindowView>> {
+    this.#requireReader(caller);
+    const { after, orderBy, read, limit } = keyset(clearingWindows, page);
+    const rows = await this.#db.orm
+      .select()
+      .from(clearingWindows)
+      .where(after)
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(windowView));
+  }
+
+  async getWindow(caller: Caller, id: string): Promise<WindowView> {
+    this.#requireReader(caller);
+    return windowView(await this.#window(id));
+  }
+
+  async listPositions(
+    caller: Caller,
+    windowId: string,
+    page: PageRequest = {},
+  ): Promise<Page<PositionView>> {
+    const platform = this.#platformScope(caller);
+    await this.#window(windowId);
+    const { after, orderBy, read, limit } = keyset(clearingPositions, page);
+    const rows = await this.#db.orm
+      .select()
+      .from(clearingPositions)
+      .where(
+        and(
+          eq(clearingPositions.windowId, windowId),
+          platform ? eq(clearingPositions.platformId, platform) : undefined,
+          after,
+        ),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(positionView));
+  }
+
+  async listPayIns(
+    caller: Caller,
+    windowId: string,
+    page: PageRequest = {},
+  ): Promise<Page<PayInView>> {
+    const platform = this.#platformScope(caller);
+    await this.#window(windowId);
+    const { after, orderBy, read, limit } = keyset(clearingPayIns, page);
+    const rows = await this.#db.orm
+      .select()
+      .from(clearingPayIns)
+      .where(
+        and(
+          eq(clearingPayIns.windowId, windowId),
+          platform ? eq(clearingPayIns.platformId, platform) : undefined,
+          after,
+        ),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, async (shown) => {
+      const refusals = shown.length
+        ? await this.#db.orm
+            .select()
+            .from(clearingPayInRefusals)
+            .where(
+              sql`${clearingPayInRefusals.payInId} in (${sql.join(
+                shown.map((r) => sql`${r.id}`),
+                sql`, `,
+              )})`,
+            )
+        : [];
+      return shown.map((row) =>
+        payInView(
+          row,
+          refusals.filter((r) => r.payInId === row.id),
+        ),
+      );
+    });
+  }
+
+  async listPayOuts(
+    caller: Caller,
+    windowId: string,
+    page: PageRequest = {},
+  ): Promise<Page<PayOutView>> {
+    const platform = this.#platformScope(caller);
+    await this.#window(windowId);
+    const { after, orderBy, read, limit } = keyset(clearingPayOuts, page);
+    const rows = await this.#db.orm
+      .select()
+      .from(clearingPayOuts)
+      .where(
+        and(
+          eq(clearingPayOuts.windowId, windowId),
+          platform ? eq(clearingPayOuts.platformId, platform) : undefined,
+          after,
+        ),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(payOutView));
+  }
+
+  /** The window's books: every account's balance; a settled window must be at zero. */
+  async reconcile(caller: Caller, windowId: string): Promise<ReconcileView> {
+    if (!seesEverything(caller))
+      throw new AppError('FORBIDDEN', "the clearing's books are for the supervisor and auditors");
+    const window = await this.#window(windowId);
+    const balances = await windowBalances(this.#db.orm, windowId);
+    return {
+      windowId,
+      status: window.status,
+      balances,
+      balanced: balances.every((b) => b.balance === 0n),
+    };
+  }
+
+  /**
+   * The bitcoin pay-out batch of a settled window, as the instruction the scheme's signer signs:
+   * the window's received pay-ins as inputs (each with its derivation index on the clearing's
+   * descriptor) and every bitcoin pay-out and refund as an output. Inputs equal outputs; the
+   * network fee is the clearing's, from a coin of its own the signer adds. Scheme-wide only.
+   */
+  async payOutBatch(caller: Caller, windowId: string): Promise<PayOutBatchView> {
+    if (!seesEverything(caller))
+      throw new AppError('FORBIDDEN', 'the pay-out batch is for the supervisor and auditors');
+    const window = await this.#window(windowId);
+    const inputs = await this.#db.orm
+      .select()
+      .from(clearingPayIns)
+      .where(
+        and(
+          eq(clearingPayIns.windowId, windowId),
+          eq(clearingPayIns.asset, BTC),
+          eq(clearingPayIns.status, 'received'),
+        ),
+      )
+      .orderBy(asc(clearingPayIns.derivationIndex));
+    const outputs = await this.#db.orm
+      .select()
+      .from(clearingPayOuts)
+      .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
+      .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
+    return {
+      windowId,
+      status: window.status,
+      inputs: inputs.map((p) => ({
+        payInId: p.id,
+        platformId: p.platformId,
+        txid: p.txid ?? '',
+        vout: p.vout ?? 0,
+        valueSats: p.amountDue,
+        derivationIndex: p.derivationIndex ?? 0,
+      })),
+      outputs: outputs.map((o) => ({
+        payOutId: o.id,
+        platformId: o.platformId,
+        kind: o.kind as 'payOut' | 'refund',
+        valueSats: o.amount,
+      })),
+    };
+  }
+
+  async #window(id: string): Promise<WindowRow> {
+    const [row] = await this.#db.orm
+      .select()
+      .from(clearingWindows)
+      .where(eq(clearingWindows.id, id));
+    if (!row) throw new AppError('WINDOW_NOT_FOUND', `no settlement window ${id}`);
+    return row;
+  }
+
+  #requireReader(caller: Caller): void {
+    if (!seesEverything(caller) && caller.role !== 'platform')
+      throw new AppError(
+        'FORBIDDEN',
+        'settlement windows are for the supervisor, auditors and platforms',
+      );
+  }
+
+  /** The platform a caller is limited to (null: every platform); others 403. */
+  #platformScope(caller: Caller): string | null {
+    if (seesEverything(caller)) return null;
+    if (caller.role === 'platform') return caller.participantId;
+    throw new AppError('FORBIDDEN', 'a platform sees its own positions and instructions only');
+  }
+}

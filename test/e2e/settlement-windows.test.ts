@@ -1,0 +1,446 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAuditEvents } from '../../src/audit';
+import { LocalKeySigner } from '../../src/bitcoin';
+import {
+  SettlementWindowService,
+  type ObligationInput,
+  type PayInView,
+  type WindowView,
+} from '../../src/clearing';
+import { AppError } from '../../src/kernel';
+import { openScheme, supervisor, type Scheme } from '../support/scheme';
+import { TEST_DRIVERS } from '../support/db';
+
+/**
+ * Settlement windows end to end, on simnet and a real database with the real chain watcher (the
+ * windows' consumer after trade's, mining's and clearing's, in each block's transaction): three
+ * platforms owe each other bitcoin and pesos; the window closes at the supervisor's cut-off into
+ * net positions; the net payer of bitcoin pays in on-chain to its own deposit address, the net
+ * payers of pesos are confirmed by the bank; the window settles and the clearing's books are at
+ * zero. Then a platform fails to pay in: it is taken out, the others settle, the books are at
+ * zero, and its obligations are in the next window. Bad input: a window closed twice, pay-ins of
+ * the wrong amount (on-chain and by bank), each a refusal with a closed code that counts nothing.
+ */
+
+const M = 1_000_000n;
+
+describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
+  let s: Scheme;
+  let windows: SettlementWindowService;
+  let A = '';
+  let B = '';
+  let C = '';
+  let first: WindowView;
+  let second: WindowView;
+
+  const record = (o: Omit<ObligationInput, 'at'>) =>
+    s.db.transaction((tx) => windows.record({ ...o, at: s.clock.now() }, tx));
+
+  async function refusal(run: Promise<unknown>): Promise<AppError> {
+    const error = await run.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+
+  async function payInsOf(windowId: string): Promise<PayInView[]> {
+    return (await windows.listPayIns(supervisor, windowId, { limit: 500 })).items;
+  }
+
+  async function events(entityId: string) {
+    return (await listAuditEvents(s.db.orm, { entityId, limit: 100 })).map((e) => e.action);
+  }
+
+  beforeAll(async () => {
+    s = await openScheme({ seed: 43, driver });
+    const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(77), 'regtest');
+    const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
+    windows = new SettlementWindowService({
+      db: s.db,
+      clock: s.clock,
+      network: 'regtest',
+      payInDescriptor: `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
+    });
+    await s.watcher.registerConsumer(windows.chainConsumer()); // after clearing's
+    const platform = async (legalName: string) =>
+      (
+        await s.registry.registerParticipant(supervisor, {
+          kind: 'platform',
+          legalName,
+          country: 'CO',
+        })
+      ).id;
+    A = s.platformId;
+    B = await platform('Medellin Custodia SAS');
+    C = await platform('Cali Activos Digitales SAS');
+  }, 180_000);
+
+  afterAll(async () => {
+    await s?.db.close();
+  });
+
+  it('accumulates obligations in the open window, idempotently, until the supervisor sets a schedule', async () => {
+    s.clock.set('2026-07-01T09:10:00Z');
+    // Bitcoin: A → B 50, B → C 20, C → A 10 (millions of sats). Pesos: B → A 3, C → A 1, A → C 0.5.
+    await record({
+      source: 'deal',
+      sourceId: 'deal_1',
+      from: A,
+      to: B,
+      asset: 'BTC',
+      amount: 50n * M,
+    });
+    await record({
+      source: 'deal',
+      sourceId: 'deal_1',
+      from: B,
+      to: A,
+      asset: 'COP',
+      amount: 3n * M,
+    });
+    await record({
+      source: 'deal',
+      sourceId: 'deal_2',
+      from: B,
+      to: C,
+      asset: 'BTC',
+      amount: 20n * M,
+    });
+    await record({
+      source: 'deal',
+      sourceId: 'deal_3',
+      from: C,
+      to: A,
+      asset: 'BTC',
+      amount: 10n * M,
+    });
+    await record({
+      source: 'transfer',
+      sourceId: 'trf_1',
+      from: C,
+      to: A,
+      asset: 'COP',
+      amount: M,
+    });
+    await record({
+      source: 'transfer',
+      sourceId: 'trf_2',
+      from: A,
+      to: C,
+      asset: 'COP',
+      amount: M / 2n,
+    });
+    // Reported twice (a retry): recorded once.
+    await record({
+      source: 'deal',
+      sourceId: 'deal_1',
+      from: A,
+      to: B,
+      asset: 'BTC',
+      amount: 50n * M,
+    });
+    // Bad input is refused whole.
+    const bad = await refusal(
+      record({ source: 'deal', sourceId: 'deal_x', from: A, to: A, asset: 'BTC', amount: 1n }),
+    );
+    expect(bad.code).toBe('VALIDATION_FAILED');
+
+    const page = await windows.listWindows(supervisor);
+    expect(page.items).toHaveLength(1);
+    first = page.items[0]!;
+    expect(first.status).toBe('open');
+    expect(first.closesAt).toBeNull();
+    // Nothing closes without a schedule.
+    expect(await windows.runDue()).toEqual({ closed: [], settled: [] });
+
+    await windows.setSchedule(supervisor, {
+      periodMinutes: 60,
+      payInMinutes: 30,
+      reason: 'hourly windows, pay-in within 30 minutes (scheme rule 4.2)',
+    });
+    first = await windows.getWindow(supervisor, first.id);
+    expect(first.closesAt?.toISOString()).toBe('2026-07-01T10:00:00.000Z');
+    expect(await windows.runDue()).toEqual({ closed: [], settled: [] });
+  });
+
+  it('closes at the cut-off into net positions and one pay-in per net payer and asset', async () => {
+    s.clock.set('2026-07-01T10:00:05Z');
+    expect((await windows.runDue()).closed).toEqual([first.id]);
+    first = await windows.getWindow(supervisor, first.id);
+    expect(first.status).toBe('closed');
+    expect(first.payInDeadline?.toISOString()).toBe('2026-07-01T10:30:05.000Z');
+
+    const positions = (await windows.listPositions(supervisor, first.id)).items;
+    const net = (platform: string, asset: string) =>
+      positions.find((p) => p.platformId === platform && p.asset === asset)?.netAtClose;
+    expect([net(A, 'BTC'), net(B, 'BTC'), net(C, 'BTC')]).toEqual([-40n * M, 30n * M, 10n * M]);
+    expect([net(A, 'COP'), net(B, 'COP'), net(C, 'COP')]).toEqual([
+      (7n * M) / 2n,
+      -3n * M,
+      -M / 2n,
+    ]);
+    const payIns = await payInsOf(first.id);
+    expect(
+      payIns
+        .map((p) => [p.platformId, p.asset, p.amountDue])
+        .sort((x, y) => String(x).localeCompare(String(y))),
+    ).toEqual(
+      [
+        [A, 'BTC', 40n * M],
+        [B, 'COP', 3n * M],
+        [C, 'COP', M / 2n],
+      ].sort((x, y) => String(x).localeCompare(String(y))),
+    );
+    expect(payIns.find((p) => p.asset === 'BTC')?.address).toMatch(/^bcrt1q/);
+    // A platform officer sees its own platform's rows only; a company sees none.
+    const ownPositions = (await windows.listPositions(s.maker, first.id)).items;
+    expect(new Set(ownPositions.map((p) => p.platformId))).toEqual(new Set([A]));
+    expect((await windows.listPayIns(s.maker, first.id)).items.map((p) => p.platformId)).toEqual([
+      A,
+    ]);
+    expect((await refusal(windows.listPositions(s.company, first.id))).code).toBe('FORBIDDEN');
+    // The next window is open for what comes next.
+    const open = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open');
+    expect(open?.closesAt?.toISOString()).toBe('2026-07-01T11:00:00.000Z');
+    second = open!;
+    expect(await events(first.id)).toContain('settlement_window.closed');
+  });
+
+  it('refuses to close a window twice, with a closed code, changing nothing', async () => {
+    const again = await refusal(windows.closeWindow(supervisor, first.id));
+    expect(again.code).toBe('WINDOW_ALREADY_CLOSED');
+    expect((await windows.getWindow(supervisor, first.id)).status).toBe('closed');
+    expect((await refusal(windows.closeWindow(s.maker, second.id))).code).toBe('FORBIDDEN');
+  });
+
+  it('records pay-ins of the wrong amount as refusals that do not count', async () => {
+    const btc = (await payInsOf(first.id)).find((p) => p.asset === 'BTC')!;
+    s.clock.set('2026-07-01T10:05:00Z');
+    const short = await s.payFromMiner(btc.address!, 40n * M - 1n);
+    await s.mine(1);
+    const cop = await refusal(
+      windows.confirmFiatPayIn(supervisor, first.id, B, {
+        amount: 3n * M + 1n,
+        currency: 'COP',
+        bankReference: 'BANREP-2026-07-01-0001',
+      }),
+    );
+    expect(cop.code).toBe('PAY_IN_WRONG_AMOUNT');
+    const payIns = await payInsOf(first.id);
+    const btcNow = payIns.find((p) => p.asset === 'BTC')!;
+    expect(btcNow.status).toBe('awaiting');
+    expect(btcNow.refusals.map((r) => [r.reason, r.txid])).toEqual([
+      ['PAY_IN_WRONG_AMOUNT', short.getId()],
+    ]);
+    const copNow = payIns.find((p) => p.platformId === B)!;
+    expect(copNow.status).toBe('awaiting');
+    expect(copNow.refusals.map((r) => r.reason)).toEqual(['PAY_IN_WRONG_AMOUNT']);
+    expect(await events(btc.id)).toContain('settlement_pay_in.refused');
+    // Not for an open window, nor for a platform that owes nothing in that currency.
+    const open = await refusal(
+      windows.confirmFiatPayIn(supervisor, second.id, B, {
+        amount: 1n,
+        currency: 'COP',
+        bankReference: 'X',
+      }),
+    );
+    expect(open.code).toBe('WINDOW_NOT_CLOSED');
+    const none = await refusal(
+      windows.confirmFiatPayIn(supervisor, first.id, A, {
+        amount: 1n,
+        currency: 'COP',
+        bankReference: 'X',
+      }),
+    );
+    expect(none.code).toBe('PAY_IN_NOT_FOUND');
+    expect(
+      (
+        await refusal(
+          windows.confirmFiatPayIn(s.maker, first.id, B, {
+            amount: 3n * M,
+            currency: 'COP',
+            bankReference: 'X',
+          }),
+        )
+      ).code,
+    ).toBe('FORBIDDEN');
+  });
+
+  it('settles once every pay-in arrived (payment versus payment), with the books at zero', async () => {
+    const btc = (await payInsOf(first.id)).find((p) => p.asset === 'BTC')!;
+    await windows.confirmFiatPayIn(supervisor, first.id, B, {
+      amount: 3n * M,
+      currency: 'COP',
+      bankReference: 'BANREP-2026-07-01-0002',
+    });
+    await windows.confirmFiatPayIn(supervisor, first.id, C, {
+      amount: M / 2n,
+      currency: 'COP',
+      bankReference: 'BANREP-2026-07-01-0003',
+    });
+    expect((await windows.getWindow(supervisor, first.id)).status).toBe('closed'); // BTC awaited
+    const paid = await s.payFromMiner(btc.address!, 40n * M);
+    await s.mine(1);
+    const received = (await payInsOf(first.id)).find((p) => p.asset === 'BTC')!;
+    expect(received).toMatchObject({ status: 'received', txid: paid.getId() });
+
+    first = await windows.getWindow(supervisor, first.id);
+    expect(first.status).toBe('settled');
+    const payOuts = (await windows.listPayOuts(supervisor, first.id)).items;
+    expect(
+      payOuts
+        .map((p) => [p.platformId, p.asset, p.kind, p.amount])
+        .sort((x, y) => String(x).localeCompare(String(y))),
+    ).toEqual(
+      [
+        [B, 'BTC', 'payOut', 30n * M],
+        [C, 'BTC', 'payOut', 10n * M],
+        [A, 'COP', 'payOut', (7n * M) / 2n],
+      ].sort((x, y) => String(x).localeCompare(String(y))),
+    );
+    // 6 gross obligations, 3 pay-ins and 3 pay-outs; two bitcoin transfers instead of three.
+    expect(payOuts.filter((p) => p.asset === 'BTC')).toHaveLength(2);
+    // The bitcoin pay-out batch for the scheme's signer: A's pay-in in, B and C paid out.
+    const batch = await windows.payOutBatch(supervisor, first.id);
+    expect(batch.inputs.map((i) => [i.platformId, i.txid, i.valueSats])).toEqual([
+      [A, paid.getId(), 40n * M],
+    ]);
+    expect(batch.outputs.map((o) => [o.platformId, o.kind, o.valueSats]).sort()).toEqual(
+      [
+        [B, 'payOut', 30n * M],
+        [C, 'payOut', 10n * M],
+      ].sort(),
+    );
+    expect((await refusal(windows.payOutBatch(s.maker, first.id))).code).toBe('FORBIDDEN');
+    const books = await windows.reconcile(supervisor, first.id);
+    expect(books.balanced).toBe(true);
+    expect(books.balances.length).toBeGreaterThan(0);
+    const positions = (await windows.listPositions(supervisor, first.id)).items;
+    expect(positions.every((p) => p.status === 'settled' && p.netSettled === p.netAtClose)).toBe(
+      true,
+    );
+    expect(await events(first.id)).toEqual(
+      expect.arrayContaining(['settlement_window.closed', 'settlement_window.settled']),
+    );
+    expect(await events(received.id)).toContain('settlement_pay_in.received');
+    // A late duplicate is refused, not counted.
+    const late = await refusal(
+      windows.confirmFiatPayIn(supervisor, first.id, C, {
+        amount: M / 2n,
+        currency: 'COP',
+        bankReference: 'BANREP-2026-07-01-0004',
+      }),
+    );
+    expect(late.code).toBe('PAY_IN_ALREADY_RECEIVED');
+  });
+
+  it('takes out a platform that fails to pay in: the others settle, the books balance, its obligations roll on', async () => {
+    s.clock.set('2026-07-01T10:20:00Z');
+    // Bitcoin: A → B 40, C → B 5. Pesos: B → A 2, B → C 1.
+    await record({
+      source: 'deal',
+      sourceId: 'deal_4',
+      from: A,
+      to: B,
+      asset: 'BTC',
+      amount: 40n * M,
+    });
+    await record({
+      source: 'deal',
+      sourceId: 'deal_5',
+      from: C,
+      to: B,
+      asset: 'BTC',
+      amount: 5n * M,
+    });
+    await record({
+      source: 'deal',
+      sourceId: 'deal_4',
+      from: B,
+      to: A,
+      asset: 'COP',
+      amount: 2n * M,
+    });
+    await record({
+      source: 'transfer',
+      sourceId: 'trf_3',
+      from: B,
+      to: C,
+      asset: 'COP',
+      amount: M,
+    });
+    s.clock.set('2026-07-01T11:00:01Z');
+    expect((await windows.runDue()).closed).toEqual([second.id]);
+    const due = await payInsOf(second.id);
+    const dueOf = (platform: string, asset: string) =>
+      due.find((p) => p.platformId === platform && p.asset === asset)!;
+    expect(dueOf(A, 'BTC').amountDue).toBe(40n * M);
+    expect(dueOf(C, 'BTC').amountDue).toBe(5n * M);
+    expect(dueOf(B, 'COP').amountDue).toBe(3n * M);
+
+    // A pays on-chain, B by bank; C never pays.
+    await s.payFromMiner(dueOf(A, 'BTC').address!, 40n * M);
+    await s.mine(1);
+    await windows.confirmFiatPayIn(supervisor, second.id, B, {
+      amount: 3n * M,
+      currency: 'COP',
+      bankReference: 'BANREP-2026-07-01-0101',
+    });
+    expect((await windows.runDue()).settled).toEqual([]); // before the deadline: wait
+    s.clock.set('2026-07-01T11:30:02Z');
+    expect((await windows.runDue()).settled).toEqual([second.id]);
+
+    second = await windows.getWindow(supervisor, second.id);
+    expect(second.status).toBe('settled');
+    const positions = (await windows.listPositions(supervisor, second.id)).items;
+    const of = (platform: string, asset: string) =>
+      positions.find((p) => p.platformId === platform && p.asset === asset);
+    expect(of(C, 'BTC')?.status).toBe('takenOut');
+    expect(of(C, 'COP')?.status).toBe('takenOut');
+    // Recomputed without C: A pays B 40 in bitcoin, B pays A 2 in pesos.
+    expect(of(B, 'BTC')).toMatchObject({
+      status: 'settled',
+      netAtClose: 45n * M,
+      netSettled: 40n * M,
+    });
+    expect(of(B, 'COP')).toMatchObject({ netAtClose: -3n * M, netSettled: -2n * M });
+    const payOuts = (await windows.listPayOuts(supervisor, second.id)).items;
+    expect(
+      payOuts
+        .map((p) => [p.platformId, p.asset, p.kind, p.amount])
+        .sort((x, y) => String(x).localeCompare(String(y))),
+    ).toEqual(
+      [
+        [B, 'BTC', 'payOut', 40n * M],
+        [A, 'COP', 'payOut', 2n * M],
+        [B, 'COP', 'refund', M], // B paid in for C's peso too
+      ].sort((x, y) => String(x).localeCompare(String(y))),
+    );
+    expect((await windows.reconcile(supervisor, second.id)).balanced).toBe(true);
+    expect(await events(second.id)).toEqual(
+      expect.arrayContaining(['settlement_window.takenOut', 'settlement_window.settled']),
+    );
+
+    // C's obligations are in the next window, and net there when it closes.
+    const third = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    s.clock.set('2026-07-01T12:00:00Z');
+    expect((await windows.runDue()).closed).toEqual([third.id]);
+    const rolled = (await windows.listPositions(supervisor, third.id)).items;
+    const net = (platform: string, asset: string) =>
+      rolled.find((p) => p.platformId === platform && p.asset === asset)?.netAtClose;
+    expect([net(C, 'BTC'), net(B, 'BTC'), net(C, 'COP'), net(B, 'COP')]).toEqual([
+      -5n * M,
+      5n * M,
+      M,
+      -M,
+    ]);
+    expect(net(A, 'BTC')).toBeUndefined();
+    // Its books so far: the obligations rolled in, nothing paid yet.
+    const books = await windows.reconcile(supervisor, third.id);
+    expect(
+      books.balances.find((b) => b.account === `platform:${C}` && b.asset === 'BTC')?.balance,
+    ).toBe(5n * M);
+  });
+});

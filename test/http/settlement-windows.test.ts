@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId, SeededRandom } from '../../src/kernel';
+import { startTestApp, type TestApp, type TestKey } from '../support/http';
+import { TEST_DRIVERS } from '../support/db';
+
+/**
+ * The settlement window routes over the whole app: the supervisor sets the schedule, reads every
+ * platform's positions and pay-ins and confirms a fiat pay-in (a wrong amount is a 422 recorded
+ * as a refusal); a platform officer sees its own platform's rows only, a page at a time; a
+ * company and the auditor's writes are refused; closing a closed window is a 409.
+ */
+
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+interface Position {
+  platformId: string;
+  asset: string;
+  netAtClose: string;
+}
+interface PayIn {
+  platformId: string;
+  asset: string;
+  amountDue: string;
+  status: string;
+  address: string | null;
+  refusals: { reason: string; amount: string }[];
+}
+
+describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
+  let t: TestApp;
+  let supervisor: TestKey;
+  let officerA: TestKey;
+  let officerB: TestKey;
+  let company: TestKey;
+  let auditor: TestKey;
+  let windowId = '';
+  const random = new SeededRandom(5);
+  const [A, B, C] = [0, 1, 2].map(() => newId('participant', new Date('2026-07-01'), random));
+
+  const get = <T>(url: string, key: TestKey) =>
+    t.app.inject({ method: 'GET', url, headers: key }).then((r) => ({
+      status: r.statusCode,
+      body: r.json<T>(),
+    }));
+
+  beforeAll(async () => {
+    t = await startTestApp({ driver });
+    supervisor = await t.keyFor('supervisor', 'scheme');
+    officerA = await t.keyFor('platform', A!);
+    officerB = await t.keyFor('platform', B!);
+    company = await t.keyFor('company', newId('participant', t.clock.now(), random), A);
+    auditor = await t.keyFor('auditor', 'auditor');
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('lets the supervisor alone set the schedule', async () => {
+    const body = { periodMinutes: 60, payInMinutes: 30, reason: 'hourly windows' };
+    for (const key of [officerA, company, auditor]) {
+      const refused = await t.app.inject({
+        method: 'PUT',
+        url: '/v1/settlement-schedule',
+        headers: key,
+        payload: body,
+      });
+      expect(refused.statusCode).toBe(403);
+    }
+    const set = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/settlement-schedule',
+      headers: supervisor,
+      payload: body,
+    });
+    expect(set.statusCode).toBe(201);
+    const bad = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/settlement-schedule',
+      headers: supervisor,
+      payload: { ...body, periodMinutes: 7 },
+    });
+    expect(bad.json<{ code: string }>().code).toBe('VALIDATION_FAILED');
+    const state = await get<{ inForce: { version: number } }>('/v1/settlement-schedule', officerA);
+    expect(state.body.inForce.version).toBe(1);
+  });
+
+  it('closes a window into positions a platform sees only its own of, a page at a time', async () => {
+    const windows = t.services.settlementWindows;
+    const at = t.clock.now();
+    await t.db.transaction(async (tx) => {
+      await windows.record(
+        { source: 'deal', sourceId: 'd1', from: A!, to: B!, asset: 'BTC', amount: 70n, at },
+        tx,
+      );
+      await windows.record(
+        { source: 'deal', sourceId: 'd1', from: B!, to: A!, asset: 'COP', amount: 900n, at },
+        tx,
+      );
+      await windows.record(
+        { source: 'deal', sourceId: 'd2', from: C!, to: A!, asset: 'BTC', amount: 20n, at },
+        tx,
+      );
+      await windows.record(
+        { source: 'transfer', sourceId: 't1', from: C!, to: B!, asset: 'COP', amount: 100n, at },
+        tx,
+      );
+    });
+    const listed = await get<Page<{ id: string; status: string }>>(
+      '/v1/settlement-windows',
+      officerB,
+    );
+    expect(listed.status).toBe(200);
+    windowId = listed.body.items[0]!.id;
+    expect((await get('/v1/settlement-windows', company)).status).toBe(403);
+
+    t.clock.set('2026-07-01T10:00:00Z');
+    expect((await windows.runDue()).closed).toEqual([windowId]);
+    const again = await t.app.inject({
+      method: 'POST',
+      url: `/v1/settlement-windows/${windowId}/close`,
+      headers: supervisor,
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json<{ code: string }>().code).toBe('WINDOW_ALREADY_CLOSED');
+
+    const all = await get<Page<Position>>(
+      `/v1/settlement-windows/${windowId}/positions?limit=500`,
+      supervisor,
+    );
+    expect(all.body.items).toHaveLength(6);
+    const own = await get<Page<Position>>(
+      `/v1/settlement-windows/${windowId}/positions?limit=1`,
+      officerA,
+    );
+    expect(own.body.items).toHaveLength(1);
+    expect(own.body.nextCursor).not.toBeNull();
+    const next = await get<Page<Position>>(
+      `/v1/settlement-windows/${windowId}/positions?limit=1&cursor=${own.body.nextCursor}`,
+      officerA,
+    );
+    expect(next.body.nextCursor).toBeNull();
+    expect(
+      [...own.body.items, ...next.body.items]
+        .map((p) => [p.platformId, p.asset, p.netAtClose])
+        .sort(),
+    ).toEqual(
+      [
+        [A, 'BTC', '-50'],
+        [A, 'COP', '900'],
+      ].sort(),
+    );
+    const payIns = await get<Page<PayIn>>(`/v1/settlement-windows/${windowId}/pay-ins`, officerB);
+    expect(payIns.body.items.every((p) => p.platformId === B)).toBe(true);
+    expect((await get(`/v1/settlement-windows/${windowId}/positions`, company)).status).toBe(403);
+    expect((await get(`/v1/settlement-windows/${windowId}/books`, officerA)).status).toBe(403);
+  });
+
+  it('records a fiat pay-in of the wrong amount as a refusal (422) and counts the right one', async () => {
+    const url = `/v1/settlement-windows/${windowId}/fiat-pay-ins`;
+    const payload = { platformId: B, amount: '801', currency: 'COP', bankReference: 'REF-1' };
+    const forbidden = await t.app.inject({ method: 'POST', url, headers: officerB, payload });
+    expect(forbidden.statusCode).toBe(403);
+    const wrong = await t.app.inject({ method: 'POST', url, headers: supervisor, payload });
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.json<{ code: string }>().code).toBe('PAY_IN_WRONG_AMOUNT');
+    const right = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: supervisor,
+      payload: { ...payload, amount: '800', bankReference: 'REF-2' },
+    });
+    expect(right.statusCode).toBe(200);
+    const mine = await get<Page<PayIn>>(`/v1/settlement-windows/${windowId}/pay-ins`, officerB);
+    expect(mine.body.items.map((p) => p.platformId)).toEqual([B]);
+    const cop = mine.body.items.find((p) => p.asset === 'COP')!;
+    expect(cop.status).toBe('received');
+    expect(cop.refusals).toEqual([
+      expect.objectContaining({ reason: 'PAY_IN_WRONG_AMOUNT', amount: '801' }),
+    ]);
+    const ofA = await get<Page<PayIn>>(`/v1/settlement-windows/${windowId}/pay-ins`, officerA);
+    expect(ofA.body.items.map((p) => [p.platformId, p.asset, p.amountDue])).toEqual([
+      [A, 'BTC', '50'],
+    ]);
+    expect(ofA.body.items[0]?.address).toMatch(/^bcrt1/);
+    const books = await get<{ balanced: boolean; status: string }>(
+      `/v1/settlement-windows/${windowId}/books`,
+      auditor,
+    );
+    expect(books.body).toMatchObject({ status: 'closed', balanced: false });
+  });
+});
