@@ -11,7 +11,12 @@ import { KeyService, UserService } from './access';
 import { RegistryService } from './registry';
 import { MiningService } from './mining';
 import { ClearingService } from './clearing';
-import { createCompliance, registryPartySource, type Compliance } from './compliance';
+import {
+  createCompliance,
+  goamlFromSettings,
+  registryPartySource,
+  type Compliance,
+} from './compliance';
 import { OversightService } from './oversight';
 import type { ChainSource } from './chain';
 import {
@@ -88,7 +93,19 @@ export function composeServices(ports: Ports): Services {
     },
   });
   // Importing a list re-screens every registered company, counterparty and counterparty address.
-  const compliance = createCompliance(ports, { parties: registryPartySource(registry) });
+  const compliance = createCompliance(ports, {
+    parties: registryPartySource(registry),
+    // goAML reports name the FIU's id of the reporting entity and the scheme's country, never
+    // placeholders: both come from the deployment and the registry.
+    goaml: goamlFromSettings({
+      rentityId: ports.config.GOAML_RENTITY_ID,
+      reportingPerson: ports.config.GOAML_REPORTING_PERSON,
+      reportingEmail: ports.config.GOAML_REPORTING_EMAIL,
+      address: ports.config.GOAML_ADDRESS,
+      city: ports.config.GOAML_CITY,
+    }),
+    schemeCountry: async () => (await registry.getSchemeJurisdiction())?.country ?? null,
+  });
   // And screens every party as it is registered or changed, in the registry's transaction.
   registry.setScreener(compliance.screening);
   const oversight = new OversightService(ports);

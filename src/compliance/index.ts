@@ -65,6 +65,8 @@ export type {
   ScreeningSubject,
 } from './screening/service';
 export { CaseService, CASE_STATES, CASE_OUTCOMES } from './cases/service';
+export type { GoamlPreview } from './cases/report';
+export type { CaseSummary } from './cases/summaries';
 export type {
   CaseView,
   CaseDetail,
@@ -73,6 +75,7 @@ export type {
   CaseNote,
   AlertView,
   AlertFilter,
+  CaseListItem,
 } from './cases/service';
 export { alertSeverity, ALERT_SEVERITIES } from './cases/alerts';
 export type { AlertSeverity } from './cases/alerts';
@@ -86,7 +89,7 @@ export {
   complianceTransfers,
   travelRuleMessages as complianceTravelRuleMessages,
 } from './schema';
-export { buildGoamlStr, DEFAULT_GOAML } from './cases/goaml';
+export { buildGoamlStr, DEFAULT_GOAML, goamlFromSettings, goamlProblems } from './cases/goaml';
 export type { GoamlConfig, StrInput, StrTransaction } from './cases/goaml';
 export { compileMonitoring, evaluateMonitoring, DEFAULT_MONITORING } from './monitoring/engine';
 export type {
