@@ -270,7 +270,12 @@ describe('compliance API', () => {
       listEntryId: 'KPe.016',
       listSnapshotId: unSnapshot,
       matchedAlias: LISTED_ALIAS,
+      // The entry as the snapshot holds it: the UN's DPRK regime, the alias among its names.
+      entry: { programs: ['DPRK'], entryKind: 'organization' },
     });
+    expect(
+      (listed.body.matches as Array<{ entry: { aliases: string[] } }>)[0]?.entry.aliases ?? [],
+    ).toContain(LISTED_ALIAS);
     const clear = await call('POST', '/v1/screenings', asA, {
       name: 'Harbour Line Trading GmbH',
       type: 'organization',

@@ -10615,6 +10615,15 @@ export interface components {
       matchedAlias: string | null;
       kind: string;
       entryHash: string;
+      /** @description the list entry as the snapshot holds it (null: not stored) */
+      entry: {
+        /** @description the sanctions programmes (regimes) */
+        programs: string[];
+        countries: string[];
+        /** @enum {string} */
+        entryKind: 'person' | 'organization' | 'vessel' | 'aircraft' | 'other';
+        aliases: string[];
+      } | null;
     };
     ScreeningResultInput: {
       query: string;
@@ -11553,6 +11562,15 @@ export interface components {
       matchedAlias: string | null;
       kind: string;
       entryHash: string;
+      /** @description the list entry as the snapshot holds it (null: not stored) */
+      entry: {
+        /** @description the sanctions programmes (regimes) */
+        programs: string[];
+        countries: string[];
+        /** @enum {string} */
+        entryKind: 'person' | 'organization' | 'vessel' | 'aircraft' | 'other';
+        aliases: string[];
+      } | null;
     };
     ScreeningResult: {
       query: string;
