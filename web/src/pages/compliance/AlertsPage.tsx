@@ -10,6 +10,7 @@ import {
   ageOf,
   formatAmount,
   groupAlerts,
+  LINK_COLOR,
   SEVERITIES,
   SeverityBadge,
   severityRank,
@@ -149,6 +150,7 @@ export function AlertsPage() {
           component={Link}
           to={`/compliance/cases/${g.first.caseId}`}
           size="sm"
+          c={LINK_COLOR}
           onClick={(e) => e.stopPropagation()}
         >
           Case ({g.first.caseState})

@@ -28,7 +28,7 @@ import { CaseTimeline } from './CaseTimeline';
 import { GoamlPreview } from './GoamlPanel';
 import {
   ageOf,
-  formatAmount,
+  formatTotal,
   formatAmounts,
   groupAlerts,
   OutcomeBadge,
@@ -107,7 +107,7 @@ function Evidence({ c }: { c: CaseDetail }) {
                   </Group>
                 </Table.Td>
                 <Table.Td style={{ textAlign: 'right' }}>
-                  {g.alerts.map((a) => formatAmount(a.amount)).join(', ')}
+                  {formatTotal(g.alerts.map((a) => a.amount))}
                 </Table.Td>
                 <Table.Td>
                   {formatDateTime(g.alerts.at(-1)?.createdAt ?? g.first.createdAt)}
@@ -298,7 +298,7 @@ export function CaseDetailPage() {
         <Title order={2} size="h4" mb="xs">
           goAML report {c.state === 'closed' ? '' : 'preview'}
         </Title>
-        <GoamlPreview caseId={c.id} />
+        <GoamlPreview caseId={c.id} filed={c.state === 'closed' && c.outcome === 'reported'} />
       </Paper>
       <CaseTimeline c={c} nameOf={assigneeName} />
     </Page>

@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { ErrorState, Loading } from '../../components/States';
 import { formatDateTime } from '../../format';
+import { groupAlerts } from './shared';
 
 interface CaseFacts {
   id: string;
@@ -12,6 +13,8 @@ interface CaseFacts {
 
 interface Entry {
   at: string;
+  /** Among entries at the same instant: the opening first, then alerts, then changes. */
+  order: number;
   title: string;
   detail?: string;
 }
@@ -65,10 +68,17 @@ export function CaseTimeline({
   if (audit.error) return <ErrorState error={audit.error} />;
   const opened = audit.data.some((e) => e.action === 'case.opened');
   const entries: Entry[] = [
-    ...(opened ? [] : [{ at: c.openedAt, title: 'Case opened' }]),
-    ...c.alerts.map((a) => ({ at: a.createdAt, title: `Alert: ${a.rule}`, detail: a.message })),
+    ...(opened ? [] : [{ at: c.openedAt, order: 0, title: 'Case opened' }]),
+    // Identical alert lines once, with their count and the last time raised.
+    ...groupAlerts(c.alerts).map((g) => ({
+      at: g.alerts.at(-1)?.createdAt ?? g.first.createdAt,
+      order: 1,
+      title: `Alert${g.alerts.length > 1 ? ` ×${g.alerts.length}` : ''}: ${g.first.rule}`,
+      detail: g.first.message,
+    })),
     ...audit.data.map((e) => ({
       at: e.at,
+      order: e.action === 'case.opened' ? 0 : 2,
       title:
         e.action === 'case.opened'
           ? 'Case opened'
@@ -78,7 +88,7 @@ export function CaseTimeline({
               ) || e.action
             }`,
     })),
-  ].sort((a, b) => a.at.localeCompare(b.at));
+  ].sort((a, b) => a.at.localeCompare(b.at) || a.order - b.order);
   return (
     <section aria-label="Case timeline">
       <Title order={2} size="h4" mb="xs">

@@ -6,6 +6,7 @@ import {
   Group,
   Modal,
   SegmentedControl,
+  Select,
   Stack,
   Text,
   Textarea,
@@ -167,11 +168,13 @@ export function DecisionsPage() {
         csvName="decisions"
         onRowClick={setSelected}
         toolbar={
-          <SegmentedControl
+          <Select
             aria-label="Outcome"
             data={VIEWS.map((v) => ({ value: v.value, label: v.label }))}
             value={view}
-            onChange={(v) => setView(v as View)}
+            onChange={(v) => setView((v ?? 'attention') as View)}
+            allowDeselect={false}
+            w={190}
           />
         }
       />

@@ -10,7 +10,7 @@ import { formatAmount, TransferLink } from './shared';
  * The goAML suspicious transaction report as it would be filed now: who reports, why, the
  * transactions with both parties and their countries, what still stops filing, and the XML.
  */
-export function GoamlPreview({ caseId }: { caseId: string }) {
+export function GoamlPreview({ caseId, filed }: { caseId: string; filed: boolean }) {
   const [xmlShown, xml] = useDisclosure(false);
   const preview = useQuery({
     queryKey: ['case', caseId, 'goaml'],
@@ -22,7 +22,11 @@ export function GoamlPreview({ caseId }: { caseId: string }) {
   const p = preview.data;
   return (
     <Stack gap="sm" aria-label="goAML report preview">
-      {p.problems.length ? (
+      {filed ? (
+        <Alert color="teal" title="Filed" role="status">
+          <Text size="sm">The case was closed as reported; the report below is the one filed.</Text>
+        </Alert>
+      ) : p.problems.length ? (
         <Alert color="yellow" title="This report cannot be filed yet" role="status">
           <Stack gap={4}>
             {p.problems.map((problem) => (
@@ -102,7 +106,13 @@ export function GoamlPreview({ caseId }: { caseId: string }) {
         </Button>
       </Group>
       <Collapse expanded={xmlShown}>
-        <Code block style={{ maxHeight: 360, overflow: 'auto' }} aria-label="goAML XML">
+        <Code
+          block
+          style={{ maxHeight: 360, overflow: 'auto' }}
+          aria-label="goAML XML"
+          // Scrollable: reachable by keyboard (WCAG 2.1.1).
+          tabIndex={0}
+        >
           {p.xml}
         </Code>
       </Collapse>
