@@ -105,6 +105,19 @@ export function composeServices(ports: Ports): Services {
       city: ports.config.GOAML_CITY,
     }),
     schemeCountry: async () => (await registry.getSchemeJurisdiction())?.country ?? null,
+    registrations: async (ids) => {
+      const numbers = new Map<string, string | null>();
+      for (const id of ids) {
+        try {
+          const party = await registry.getParticipant(systemCaller('compliance'), id);
+          numbers.set(id, party.registrationNumber);
+        } catch (error) {
+          // A party the registry no longer has is reported without a number.
+          if (!(error instanceof AppError && error.code === 'PARTICIPANT_NOT_FOUND')) throw error;
+        }
+      }
+      return numbers;
+    },
   });
   // And screens every party as it is registered or changed, in the registry's transaction.
   registry.setScreener(compliance.screening);

@@ -23,6 +23,8 @@ export interface ComplianceOptions {
   goaml?: Partial<GoamlConfig>;
   /** The scheme's jurisdiction (the registry's), read when a goAML report is built. */
   schemeCountry?: () => Promise<string | null>;
+  /** Parties' registration numbers (the registry's), for the goAML report's entities. */
+  registrations?: (ids: string[]) => Promise<Map<string, string | null>>;
   parties?: PartySource;
   /** The most decisions the gate commits together (`decideCommitted`; default 64). */
   gateMaxBatch?: number;
@@ -62,6 +64,7 @@ export function createCompliance(
       ...ports,
       goaml: { ...DEFAULT_GOAML, ...options.goaml },
       schemeCountry: options.schemeCountry ?? (() => Promise.resolve(null)),
+      ...(options.registrations ? { registrations: options.registrations } : {}),
     }),
   };
 }

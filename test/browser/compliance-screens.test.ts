@@ -228,7 +228,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: compliance screens an analyst wor
       await expect.poll(() => rows.first().getByLabel('3 identical alerts').count()).toBe(1);
       const links = rows.first().getByRole('link', { name: /^Invoice / });
       expect(await links.count()).toBe(3);
-      const hrefs = await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      const hrefs: string[] = [];
+      for (const link of await links.all()) hrefs.push((await link.getAttribute('href')) ?? '');
       expect(hrefs.sort()).toEqual(company.transfers.map((id) => `/trade/invoices/${id}`).sort());
       await choose(page, 'Severity', 'high');
       await expect.poll(() => rows.count()).toBe(1);

@@ -462,6 +462,11 @@ describe('compliance API', () => {
       },
     });
     expect(String(preview.body.xml)).toContain('<rentity_id>31337</rentity_id>');
+    // The company's registration number from the registry; no internal id in its place.
+    expect(String(preview.body.xml)).toContain(
+      '<incorporation_number>PK-0001</incorporation_number>',
+    );
+    expect(String(preview.body.xml)).not.toContain('<incorporation_number>par_');
     expect(XMLValidator.validate(String(preview.body.xml))).toBe(true);
 
     // Assignees are the supervisor's staff, picked by id.

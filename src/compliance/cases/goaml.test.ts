@@ -30,7 +30,12 @@ const input = (overrides: Partial<StrInput> = {}): StrInput => ({
       fiatMinor: 951_234n,
       fiatCurrency: 'USD',
       counterpartyAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
-      company: { id: 'par_c', legalName: 'Andes Coffee SA', country: 'CO' },
+      company: {
+        id: 'par_c',
+        legalName: 'Andes Coffee SA',
+        country: 'CO',
+        registrationNumber: '900123456-7',
+      },
       counterparty: { id: 'par_b', legalName: 'Hamburg Roasters GmbH', country: 'DE' },
     },
     {
@@ -103,6 +108,12 @@ describe('goAML STR', () => {
     expect(report.transaction[1]?.t_from?.from_country).toBe('SG');
     expect(report.transaction[1]?.t_to_my_client?.to_country).toBe('CO');
     expect(report.transaction.map((t) => t.amount_local)).toEqual([9512.34, 300]);
+    // The register's number where the registry has one; never the scheme's internal id.
+    // (the second transaction's parties have none in this input).
+    expect(xml.match(/<incorporation_number>[^<]*</g)).toEqual([
+      '<incorporation_number>900123456-7<',
+    ]);
+    expect(xml).not.toContain('par_');
     // No placeholder of the old defaults survives anywhere.
     expect(xml).not.toMatch(/<rentity_id>0<|>XX<|\.invalid|Scheme office|>Capital</);
   });

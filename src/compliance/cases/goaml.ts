@@ -70,8 +70,16 @@ export interface StrTransaction {
   fiatMinor: bigint;
   fiatCurrency: string;
   counterpartyAddress: string;
-  company: { id: string; legalName: string; country: string };
-  counterparty: { id: string; legalName: string; country: string };
+  company: StrParty;
+  counterparty: StrParty;
+}
+
+export interface StrParty {
+  id: string;
+  legalName: string;
+  country: string;
+  /** The registration (incorporation) number the registry holds; omitted when it has none. */
+  registrationNumber?: string | null;
 }
 
 export interface StrInput {
@@ -90,10 +98,11 @@ function goamlDate(date: Date): string {
   return date.toISOString().slice(0, 19);
 }
 
-function entity(party: { id: string; legalName: string; country: string }) {
+function entity(party: StrParty) {
   return {
     name: party.legalName,
-    incorporation_number: party.id,
+    // The company register's number, never the scheme's internal id in its place.
+    ...(party.registrationNumber ? { incorporation_number: party.registrationNumber } : {}),
     incorporation_country_code: party.country,
   };
 }

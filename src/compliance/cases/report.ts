@@ -31,13 +31,20 @@ export interface GoamlPreview {
   transactions: StrTransaction[];
 }
 
+/** Party id → its registration number (the registry's; null or absent: none known). */
+export type RegistrationLookup = (ids: string[]) => Promise<Map<string, string | null>>;
+
 interface PartyFacts {
   company: { id: string; legalName: string; country: string };
   counterparty: { id: string; legalName: string; country: string };
 }
 
 /** Every transfer the case's evidence names, oldest first. */
-async function evidenceTransfers(orm: Orm, detail: CaseDetail): Promise<StrTransaction[]> {
+async function evidenceTransfers(
+  orm: Orm,
+  detail: CaseDetail,
+  registrations: RegistrationLookup,
+): Promise<StrTransaction[]> {
   const ids = [
     ...new Set([
       ...detail.transferIds,
@@ -51,6 +58,20 @@ async function evidenceTransfers(orm: Orm, detail: CaseDetail): Promise<StrTrans
     .innerJoin(decisions, eq(decisions.id, complianceTransfers.decisionId))
     .where(inArray(complianceTransfers.transferId, ids))
     .orderBy(asc(complianceTransfers.occurredAt), asc(complianceTransfers.transferId));
+  const numbers = await registrations([
+    ...new Set(
+      rows.flatMap(({ facts }) => {
+        const f = facts as PartyFacts;
+        return [f.company.id, f.counterparty.id];
+      }),
+    ),
+  ]);
+  const party = (p: PartyFacts['company']) => ({
+    id: p.id,
+    legalName: p.legalName,
+    country: p.country,
+    registrationNumber: numbers.get(p.id) ?? null,
+  });
   return rows.map(({ t, facts }) => {
     const f = facts as PartyFacts;
     return {
@@ -61,12 +82,8 @@ async function evidenceTransfers(orm: Orm, detail: CaseDetail): Promise<StrTrans
       fiatMinor: t.fiatMinor,
       fiatCurrency: t.fiatCurrency,
       counterpartyAddress: t.counterpartyAddress,
-      company: { id: f.company.id, legalName: f.company.legalName, country: f.company.country },
-      counterparty: {
-        id: f.counterparty.id,
-        legalName: f.counterparty.legalName,
-        country: f.counterparty.country,
-      },
+      company: party(f.company),
+      counterparty: party(f.counterparty),
     };
   });
 }
@@ -75,7 +92,11 @@ async function evidenceTransfers(orm: Orm, detail: CaseDetail): Promise<StrTrans
 export async function strInputOf(
   orm: Orm,
   detail: CaseDetail,
-  context: { submittedAt: Date; schemeCountry: string | null },
+  context: {
+    submittedAt: Date;
+    schemeCountry: string | null;
+    registrations: RegistrationLookup;
+  },
 ): Promise<StrInput> {
   return {
     caseId: detail.id,
@@ -85,7 +106,7 @@ export async function strInputOf(
       [...new Set(detail.alerts.map((a) => a.message))].join('; ') || 'reported by the supervisor',
     action: detail.notes.map((n) => n.text).join('; ') || 'case closed as reported',
     indicators: [...new Set(detail.alerts.map((a) => a.rule))],
-    transactions: await evidenceTransfers(orm, detail),
+    transactions: await evidenceTransfers(orm, detail, context.registrations),
   };
 }
 

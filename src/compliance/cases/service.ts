@@ -10,7 +10,7 @@ import { keyset, pageOf, type Database, type Page, type PageRequest } from '../.
 import { recordAudit } from '../../audit';
 import { alerts, cases, caseTransfers, complianceTransfers } from '../schema';
 import { buildGoamlStr, type GoamlConfig } from './goaml';
-import { previewOf, strInputOf, type GoamlPreview } from './report';
+import { previewOf, strInputOf, type GoamlPreview, type RegistrationLookup } from './report';
 import type { AlertSeverity } from './alerts';
 import { caseSummaries, type CaseSummary } from './summaries';
 
@@ -120,17 +120,20 @@ export class CaseService {
   readonly #clock: Clock;
   readonly #goaml: GoamlConfig;
   readonly #schemeCountry: () => Promise<string | null>;
+  readonly #registrations: RegistrationLookup;
 
   constructor(deps: {
     db: Database;
     clock: Clock;
     goaml: GoamlConfig;
     schemeCountry?: () => Promise<string | null>;
+    registrations?: RegistrationLookup;
   }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#goaml = deps.goaml;
     this.#schemeCountry = deps.schemeCountry ?? (() => Promise.resolve(null));
+    this.#registrations = deps.registrations ?? (() => Promise.resolve(new Map()));
   }
 
   /**
@@ -395,6 +398,7 @@ export class CaseService {
     return strInputOf(this.#db.orm, detail, {
       submittedAt: this.#clock.now(),
       schemeCountry: await this.#schemeCountry(),
+      registrations: this.#registrations,
     });
   }
 }

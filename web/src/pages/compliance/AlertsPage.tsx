@@ -87,7 +87,8 @@ export function AlertsPage() {
       header: 'Alert',
       value: (g) => `${g.first.rule} ${g.first.message}`,
       render: (g) => (
-        <div>
+        // Wide enough to read on a phone; the table scrolls sideways instead.
+        <div style={{ minWidth: 220 }}>
           <Text size="sm">{g.first.message}</Text>
           <Text size="xs" c="dimmed">
             {g.first.rule}
