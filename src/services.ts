@@ -12,7 +12,12 @@ import { KeyService, UserService } from './access';
 import { RegistryService } from './registry';
 import { MiningService } from './mining';
 import { ClearingService, SettlementWindowService, simnetClearingDescriptor } from './clearing';
-import { createCompliance, registryPartySource, type Compliance } from './compliance';
+import {
+  createCompliance,
+  goamlFromSettings,
+  registryPartySource,
+  type Compliance,
+} from './compliance';
 import { OversightService } from './oversight';
 import type { ChainSource } from './chain';
 import {
@@ -93,7 +98,32 @@ export function composeServices(ports: Ports): Services {
     },
   });
   // Importing a list re-screens every registered company, counterparty and counterparty address.
-  const compliance = createCompliance(ports, { parties: registryPartySource(registry) });
+  const compliance = createCompliance(ports, {
+    parties: registryPartySource(registry),
+    // goAML reports name the FIU's id of the reporting entity and the scheme's country, never
+    // placeholders: both come from the deployment and the registry.
+    goaml: goamlFromSettings({
+      rentityId: ports.config.GOAML_RENTITY_ID,
+      reportingPerson: ports.config.GOAML_REPORTING_PERSON,
+      reportingEmail: ports.config.GOAML_REPORTING_EMAIL,
+      address: ports.config.GOAML_ADDRESS,
+      city: ports.config.GOAML_CITY,
+    }),
+    schemeCountry: async () => (await registry.getSchemeJurisdiction())?.country ?? null,
+    registrations: async (ids) => {
+      const numbers = new Map<string, string | null>();
+      for (const id of ids) {
+        try {
+          const party = await registry.getParticipant(systemCaller('compliance'), id);
+          numbers.set(id, party.registrationNumber);
+        } catch (error) {
+          // A party the registry no longer has is reported without a number.
+          if (!(error instanceof AppError && error.code === 'PARTICIPANT_NOT_FOUND')) throw error;
+        }
+      }
+      return numbers;
+    },
+  });
   // And screens every party as it is registered or changed, in the registry's transaction.
   registry.setScreener(compliance.screening);
   const oversight = new OversightService(ports);

@@ -3,7 +3,16 @@ import { promisify } from 'node:util';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import { base32nopad } from '@scure/base';
-import { sqlState, UNIQUE_VIOLATION, type Database, type Orm } from '../db';
+import {
+  keyset,
+  pageOf,
+  sqlState,
+  UNIQUE_VIOLATION,
+  type Database,
+  type Orm,
+  type Page,
+  type PageRequest,
+} from '../db';
 import {
   AppError,
   cryptoRandom,
@@ -282,6 +291,26 @@ export class UserService {
         requestId,
       },
     };
+  }
+
+  /**
+   * The people of a role who can act (not disabled), newest first: whom a supervisor's case can be
+   * assigned to. Names and ids only; the caller checks who may read them.
+   */
+  async staff(
+    role: Role,
+    page: PageRequest = {},
+  ): Promise<Page<{ id: string; username: string; displayName: string }>> {
+    const { after, orderBy, read, limit } = keyset(users, page);
+    const rows = await this.#db.orm
+      .select()
+      .from(users)
+      .where(and(eq(users.role, role), isNull(users.disabledAt), after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) =>
+      shown.map((u) => ({ id: u.id, username: u.username, displayName: u.displayName })),
+    );
   }
 
   async logout(token: string): Promise<void> {

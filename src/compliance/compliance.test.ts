@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ManualClock, SeededRandom, systemCaller } from '../kernel';
 import type { Database } from '../db';
 import { verifyAuditChain } from '../audit';
@@ -103,7 +103,14 @@ describe('compliance on the shared lists', () => {
     db = await openTestDatabase();
     compliance = createCompliance(
       { db, clock, random: new SeededRandom(3) },
-      { parties: partySource },
+      {
+        parties: partySource,
+        goaml: {
+          rentityId: '4711',
+          location: { address: 'Avenida Jiménez 7-25', city: 'Bogotá' },
+        },
+        schemeCountry: () => Promise.resolve('CO'),
+      },
     );
     const ofac = await compliance.screening.importList(supervisor, {
       format: 'ofac-csv',
@@ -332,11 +339,19 @@ describe('compliance on the shared lists', () => {
     await expect(compliance.cases.exportGoaml(supervisor, id)).rejects.toMatchObject({
       code: 'CONFLICT',
     });
+    // The preview is there before filing: the alerted transfer is evidence already.
+    const early = await compliance.cases.previewGoaml(supervisor, id);
+    expect(early.problems).toEqual([]);
+    expect(early.transactions.map((t) => t.transferId)).toEqual([ids[2]]);
+    expect(XMLValidator.validate(early.xml)).toBe(true);
     await compliance.cases.update(supervisor, id, {
       state: 'investigating',
       assignee: 'officer-1',
       linkTransferIds: ids,
     });
+    expect(
+      (await compliance.cases.previewGoaml(supervisor, id)).transactions.map((t) => t.transferId),
+    ).toEqual(ids);
     await expect(
       compliance.cases.update(supervisor, id, { state: 'closed' }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
@@ -346,6 +361,11 @@ describe('compliance on the shared lists', () => {
       note: 'Three payments just under USD 10,000 within nine hours; reported to the FIU.',
     });
     const xml = await compliance.cases.exportGoaml(supervisor, id);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    // The configured entity id and the scheme's country, never a placeholder.
+    expect(xml).toContain('<rentity_id>4711</rentity_id>');
+    expect(xml).toContain('<country_code>CO</country_code>');
+    expect(xml).not.toMatch(/<rentity_id>0<|>XX<|scheme\.invalid/);
     const parsed = new XMLParser({
       isArray: (name) => name === 'transaction' || name === 'indicator',
     }).parse(xml) as {

@@ -67,6 +67,8 @@ export type {
   ScreeningSubject,
 } from './screening/service';
 export { CaseService, CASE_STATES, CASE_OUTCOMES } from './cases/service';
+export type { GoamlPreview } from './cases/report';
+export type { CaseSummary } from './cases/summaries';
 export type {
   CaseView,
   CaseDetail,
@@ -75,12 +77,13 @@ export type {
   CaseNote,
   AlertView,
   AlertFilter,
+  CaseListItem,
 } from './cases/service';
 export { alertSeverity, ALERT_SEVERITIES } from './cases/alerts';
 export type { AlertSeverity } from './cases/alerts';
 export { registryPartySource } from './registry-party-source';
 export type { RegistryPartyFacade } from './registry-party-source';
-export { buildGoamlStr, DEFAULT_GOAML } from './cases/goaml';
+export { buildGoamlStr, DEFAULT_GOAML, goamlFromSettings, goamlProblems } from './cases/goaml';
 export type { GoamlConfig, StrInput, StrTransaction } from './cases/goaml';
 export { compileMonitoring, evaluateMonitoring, DEFAULT_MONITORING } from './monitoring/engine';
 export type {

@@ -21,6 +21,10 @@ export interface ComplianceOptions {
   travelRuleThreshold?: { minor: bigint; currency: string };
   monitoring?: MonitoringConfigInput;
   goaml?: Partial<GoamlConfig>;
+  /** The scheme's jurisdiction (the registry's), read when a goAML report is built. */
+  schemeCountry?: () => Promise<string | null>;
+  /** Parties' registration numbers (the registry's), for the goAML report's entities. */
+  registrations?: (ids: string[]) => Promise<Map<string, string | null>>;
   parties?: PartySource;
   /** The most decisions the gate commits together (`decideCommitted`; default 64). */
   gateMaxBatch?: number;
@@ -56,6 +60,11 @@ export function createCompliance(
     screening,
     gate,
     decisions: new DecisionService(ports),
-    cases: new CaseService({ ...ports, goaml: { ...DEFAULT_GOAML, ...options.goaml } }),
+    cases: new CaseService({
+      ...ports,
+      goaml: { ...DEFAULT_GOAML, ...options.goaml },
+      schemeCountry: options.schemeCountry ?? (() => Promise.resolve(null)),
+      ...(options.registrations ? { registrations: options.registrations } : {}),
+    }),
   };
 }

@@ -72,6 +72,7 @@ export const STATUS_BY_CODE = {
   TRANSFER_BLOCKED: 422,
   TRAVEL_RULE_INCOMPLETE: 422,
   CASE_NOT_FOUND: 404,
+  GOAML_NOT_READY: 409,
   CHAIN_REORG_TOO_DEEP: 409,
 } as const satisfies Record<ErrorCode, number>;
 

@@ -78,6 +78,22 @@ export const configSchema = z
     // The bearer token Prometheus scrapes /metrics with; unset, /metrics answers loopback only.
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     SCHEME_NAME: z.string().min(1).default('Tradeclear demo scheme'),
+    // goAML suspicious transaction reports: the reporting entity's id at the FIU (unset: reports
+    // are previewed but not filed), the person the FIU contacts ("First Last" and an email) and
+    // the entity's business address (its country is the scheme jurisdiction in the registry).
+    GOAML_RENTITY_ID: z
+      .string()
+      .regex(/^[0-9]{1,12}$/, 'must be the numeric id the FIU issued')
+      .refine((id) => !/^0+$/.test(id), 'must be the id the FIU issued, not 0')
+      .optional(),
+    GOAML_REPORTING_PERSON: z
+      .string()
+      .regex(/^\S+(\s+\S+)+$/, 'must be a first and a last name')
+      .max(200)
+      .optional(),
+    GOAML_REPORTING_EMAIL: z.email().optional(),
+    GOAML_ADDRESS: z.string().min(1).max(200).optional(),
+    GOAML_CITY: z.string().min(1).max(100).optional(),
     CHAIN: z.enum(['simnet', 'bitcoind', 'esplora']).default('simnet'),
     NETWORK: z.enum(NETWORK_NAMES).optional(),
     BITCOIND_URL: z.url().optional(),

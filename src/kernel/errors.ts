@@ -79,6 +79,8 @@ export const ERROR_CODES = {
   TRANSFER_BLOCKED: 'The policy gate blocked the transfer; the reasons say why.',
   TRAVEL_RULE_INCOMPLETE: 'Travel Rule data is missing or invalid.',
   CASE_NOT_FOUND: 'No case with that id visible to the caller.',
+  GOAML_NOT_READY:
+    'The goAML report lacks a value the FIU needs (the reporting entity id, a linked transfer); the message names it.',
   CHAIN_REORG_TOO_DEEP:
     'The chain reorganized deeper than the blocks the watcher keeps; rescan from a height.',
 } as const;

@@ -74,6 +74,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: login, roles, layout, audit', () 
       'Invoices',
       'Payouts',
       'Settlements',
+      'Alerts',
       'Cases',
       'Decisions',
       'Screening',

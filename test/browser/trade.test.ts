@@ -328,22 +328,27 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
   it('the supervisor assigns, notes and closes a case with an outcome', async () => {
     const page = await t.page('sofia');
     await page.goto('/compliance/cases');
-    await page.getByRole('cell', { name: companyId }).first().click();
-    const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Assignee').fill('sofia');
-    await dialog.getByRole('button', { name: 'Assign' }).click();
-    await dialog.getByText('assignee sofia').waitFor();
-    await dialog
+    // The party by its name, never its id.
+    await page.getByRole('cell', { name: 'Andes Coffee SA' }).first().click();
+    await page.getByRole('heading', { name: 'Case: Andes Coffee SA' }).waitFor();
+    expect(await page.locator('main').textContent()).not.toContain(companyId);
+    // The assignee is picked among the supervisor's staff, by name.
+    await choose(page, 'Assignee', 'Sofia Supervisor');
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    const timeline = page.getByLabel('Case timeline');
+    await timeline.getByText(/assigned to Sofia Supervisor/).waitFor();
+    await page
       .getByLabel('Note or reason')
       .fill('Receipt above the contract; asked for the amended contract.');
-    await dialog.getByRole('button', { name: 'Add note' }).click();
-    await dialog.getByText('asked for the amended contract').waitFor();
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await timeline.getByText(/asked for the amended contract/).waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'supervisor-case-open');
-    await dialog.getByText('Confirmed', { exact: true }).click();
-    await dialog.getByLabel('Note or reason').fill('Amended contract received and checked.');
-    await dialog.getByRole('button', { name: 'Close case' }).click();
-    await dialog.waitFor({ state: 'hidden' });
+    await page.getByText('Confirmed', { exact: true }).click();
+    await page.getByLabel('Note or reason').fill('Amended contract received and checked.');
+    await page.getByRole('button', { name: 'Close without a report' }).click();
+    await timeline.getByText(/closed as confirmed/).waitFor();
+    await page.goto('/compliance/cases');
     await page.getByRole('cell', { name: 'closed' }).waitFor();
     expect(await page.getByRole('cell', { name: 'confirmed' }).count()).toBe(1);
     expect(await seriousAxeViolations(page)).toEqual([]);

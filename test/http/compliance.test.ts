@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HDKey } from '@scure/bip32';
 import { p2wpkh } from '@scure/btc-signer';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { latestAuditSeq } from '../../src/audit';
 import { systemCaller } from '../../src/kernel';
 import type { Ivms101Payload, TransferFacts } from '../../src/compliance';
@@ -123,7 +123,7 @@ const decide = (f: TransferFacts) =>
   t.db.transaction((tx) => t.services.compliance.gate.decide(tx, systemCaller('test'), f));
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ env: { GOAML_RENTITY_ID: '31337' } });
   supervisor = await t.keyFor('supervisor', 'scheme');
   auditor = await t.keyFor('auditor', 'scheme');
   const registry = t.services.registry;
@@ -271,7 +271,12 @@ describe('compliance API', () => {
       listEntryId: 'KPe.016',
       listSnapshotId: unSnapshot,
       matchedAlias: LISTED_ALIAS,
+      // The entry as the snapshot holds it: the UN's DPRK regime, the alias among its names.
+      entry: { programs: ['DPRK'], entryKind: 'organization' },
     });
+    expect(
+      (listed.body.matches as Array<{ entry: { aliases: string[] } }>)[0]?.entry.aliases ?? [],
+    ).toContain(LISTED_ALIAS);
     const clear = await call('POST', '/v1/screenings', asA, {
       name: 'Harbour Line Trading GmbH',
       type: 'organization',
@@ -338,6 +343,11 @@ describe('compliance API', () => {
     expect(block.outcome).toBe('block');
     blockId = block.decisionId;
 
+    // Blocked and held, without the allowed ones.
+    const attention = await call('GET', '/v1/decisions?attention=true', supervisor);
+    expect((attention.body.items as Array<{ id: string }>).map((d) => d.id).sort()).toEqual(
+      [reviewId, blockId].sort(),
+    );
     const pending = await call('GET', '/v1/decisions?pendingReview=true', supervisor);
     expect((pending.body.items as Array<{ id: string }>).map((d) => d.id)).toEqual([reviewId]);
 
@@ -434,6 +444,40 @@ describe('compliance API', () => {
     expect(cases).toHaveLength(1);
     const caseId = cases[0]?.id ?? '';
     expect(cases[0]?.state).toBe('open');
+    // Triaged by its worst alert, how many, and the value of the transfers they name (the
+    // review transfer: 512.34 USD).
+    expect(cases[0]).toMatchObject({
+      severity: 'high',
+      alertCount: 2,
+      exposure: [{ minor: '51234', currency: 'USD' }],
+    });
+
+    // The report is read before filing: the alerted transfer, the configured entity id.
+    const preview = await call('GET', `/v1/cases/${caseId}/goaml/preview`, supervisor);
+    expect(preview).toMatchObject({
+      status: 200,
+      body: {
+        problems: [],
+        reportingEntityId: '31337',
+        transactions: [{ transferId: reviewTransfer, amount: { minor: '51234', currency: 'USD' } }],
+      },
+    });
+    expect(String(preview.body.xml)).toContain('<rentity_id>31337</rentity_id>');
+    // The company's registration number from the registry; no internal id in its place.
+    expect(String(preview.body.xml)).toContain(
+      '<incorporation_number>PK-0001</incorporation_number>',
+    );
+    expect(String(preview.body.xml)).not.toContain('<incorporation_number>par_');
+    expect(XMLValidator.validate(String(preview.body.xml))).toBe(true);
+
+    // Assignees are the supervisor's staff, picked by id.
+    const staff = await call('GET', '/v1/cases/assignees', auditor);
+    const people = staff.body.items as Array<{ id: string; displayName: string }>;
+    expect(people.length).toBeGreaterThan(0);
+    for (const auth of [asA, asCompany]) {
+      expect((await call('GET', '/v1/cases/assignees', auth)).status).toBe(403);
+      expect((await call('GET', `/v1/cases/${caseId}/goaml/preview`, auth)).status).toBe(403);
+    }
 
     // Platforms and companies never learn of a case (FATF R.21, tipping-off).
     for (const auth of [asA, asCompany]) {
@@ -464,11 +508,11 @@ describe('compliance API', () => {
     });
 
     const assigned = await call('PATCH', `/v1/cases/${caseId}`, supervisor, {
-      assignee: 'officer.kim',
+      assignee: people[0]?.id,
       note: 'contract overrun from a high-risk country',
     });
     expect(assigned.body).toMatchObject({
-      assignee: 'officer.kim',
+      assignee: people[0]?.id,
       notes: [{ text: 'contract overrun from a high-risk country' }],
     });
     expect(

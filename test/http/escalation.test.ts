@@ -632,6 +632,7 @@ const READS: Record<string, ReadRule> = {
   '/v1/decisions/:id': byId('dec', (fx) => fx.decisionId),
   '/v1/cases/:id': byId('cas', () => missing('cas')),
   '/v1/cases/:id/goaml': byId('cas', () => missing('cas')),
+  '/v1/cases/:id/goaml/preview': byId('cas', () => missing('cas')),
   '/v1/trade/settings/:platformId': {
     ids: (fx) =>
       Promise.resolve({
@@ -874,6 +875,7 @@ const LIST_QUERIES: Record<string, (fx: Fixture) => string[]> = {
     `period=2026&platform=${fx.B.platformId}`,
   ],
   '/v1/wallets': (fx) => ['', `companyId=${fx.B.companyId}`],
+  '/v1/decisions': () => ['', 'attention=true'],
   '/v1/contracts': (fx) => ['', `companyId=${fx.B.companyId}`],
   '/v1/licences': (fx) => ['', `participantId=${fx.B.platformId}`],
   '/v1/mining/sites': (fx) => ['', `minerId=${fx.miners.other.id}`],

@@ -83,13 +83,16 @@ export interface BrowserApp {
  * serving web/dist, and a headless Chromium driving it. The clock is the system clock: the
  * session cookie's expiry must be in the browser's future.
  */
-export async function startBrowserApp(): Promise<BrowserApp> {
+export async function startBrowserApp(
+  options: { env?: Record<string, string> } = {},
+): Promise<BrowserApp> {
   await ensureWebBuilt();
   const db = await openTestDatabase('pglite');
   const config = loadConfig({
     LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_MINUTE: '100000',
     SCHEME_NAME: 'Browser test scheme',
+    ...options.env,
   });
   const services = composeServices({
     db,

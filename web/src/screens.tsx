@@ -11,7 +11,12 @@ import { WalletDetailPage } from './pages/registry/WalletDetailPage';
 import { WalletsPage } from './pages/registry/WalletsPage';
 import { MiningPage } from './pages/MiningPage';
 import { ReportsPage } from './pages/ReportsPage';
-import { CasesPage, DecisionsPage, ListsPage, ScreeningPage } from './pages/CompliancePages';
+import { AlertsPage } from './pages/compliance/AlertsPage';
+import { CaseDetailPage } from './pages/compliance/CaseDetailPage';
+import { CasesPage } from './pages/compliance/CasesPage';
+import { DecisionsPage } from './pages/compliance/DecisionsPage';
+import { ListsPage } from './pages/compliance/ListsPage';
+import { ScreeningPage } from './pages/compliance/ScreeningPage';
 import {
   ContractsPage,
   InvoiceDetailPage,
@@ -138,11 +143,26 @@ export const SCREENS: readonly Screen[] = [
     component: StatementsPage,
   },
   {
+    path: '/compliance/alerts',
+    label: 'Alerts',
+    roles: ['supervisor', 'auditor'],
+    section: 'Compliance',
+    component: AlertsPage,
+  },
+  {
     path: '/compliance/cases',
     label: 'Cases',
     roles: ['supervisor', 'auditor'],
     section: 'Compliance',
     component: CasesPage,
+  },
+  {
+    path: '/compliance/cases/:id',
+    label: 'Case',
+    roles: ['supervisor', 'auditor'],
+    section: 'Compliance',
+    component: CaseDetailPage,
+    nav: false,
   },
   {
     path: '/compliance/decisions',

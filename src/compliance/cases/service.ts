@@ -8,9 +8,11 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
 import { keyset, pageOf, type Database, type Page, type PageRequest } from '../../db';
 import { recordAudit } from '../../audit';
-import { alerts, cases, caseTransfers, complianceTransfers, decisions } from '../schema';
-import { buildGoamlStr, type GoamlConfig, type StrTransaction } from './goaml';
+import { alerts, cases, caseTransfers, complianceTransfers } from '../schema';
+import { buildGoamlStr, type GoamlConfig } from './goaml';
+import { previewOf, strInputOf, type GoamlPreview, type RegistrationLookup } from './report';
 import type { AlertSeverity } from './alerts';
+import { caseSummaries, type CaseSummary } from './summaries';
 
 export const CASE_STATES = ['open', 'investigating', 'closed'] as const;
 export const CASE_OUTCOMES = ['confirmed', 'falsePositive', 'reported'] as const;
@@ -35,7 +37,12 @@ export interface CaseView {
   closedAt: Date | null;
 }
 
-export interface CaseDetail extends CaseView {
+/** A case with what it is triaged by (severity, alert count, exposure). */
+export type CaseListItem = CaseView & CaseSummary;
+
+const NO_SUMMARY: CaseSummary = { severity: null, alertCount: 0, exposure: [] };
+
+export interface CaseDetail extends CaseListItem {
   alerts: Array<{
     id: string;
     kind: string;
@@ -45,6 +52,8 @@ export interface CaseDetail extends CaseView {
     message: string;
     transferId: string | null;
     decisionId: string | null;
+    /** The fiat value of the alert's transfer, as the gate valued it. */
+    amount: { minor: bigint; currency: string } | null;
     createdAt: Date;
   }>;
   transferIds: string[];
@@ -64,6 +73,8 @@ export interface AlertView {
   message: string;
   transferId: string | null;
   decisionId: string | null;
+  /** The fiat value of the alert's transfer, as the gate valued it (null: no transfer). */
+  amount: { minor: bigint; currency: string } | null;
   createdAt: Date;
 }
 
@@ -108,11 +119,21 @@ export class CaseService {
   readonly #db: Database;
   readonly #clock: Clock;
   readonly #goaml: GoamlConfig;
+  readonly #schemeCountry: () => Promise<string | null>;
+  readonly #registrations: RegistrationLookup;
 
-  constructor(deps: { db: Database; clock: Clock; goaml: GoamlConfig }) {
+  constructor(deps: {
+    db: Database;
+    clock: Clock;
+    goaml: GoamlConfig;
+    schemeCountry?: () => Promise<string | null>;
+    registrations?: RegistrationLookup;
+  }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#goaml = deps.goaml;
+    this.#schemeCountry = deps.schemeCountry ?? (() => Promise.resolve(null));
+    this.#registrations = deps.registrations ?? (() => Promise.resolve(new Map()));
   }
 
   /**
@@ -123,7 +144,7 @@ export class CaseService {
     caller: Caller,
     filter: { state?: CaseState; partyId?: string } = {},
     page: PageRequest = {},
-  ): Promise<Page<CaseView>> {
+  ): Promise<Page<CaseListItem>> {
     requireReader(caller);
     const { after, orderBy, read, limit } = keyset(
       { createdAt: cases.openedAt, id: cases.id },
@@ -141,12 +162,20 @@ export class CaseService {
       )
       .orderBy(...orderBy)
       .limit(read);
-    return pageOf(
+    const shown = await pageOf(
       rows,
       limit,
-      (shown) => shown.map(view),
+      (r) => r.map(view),
       (row) => ({ createdAt: row.openedAt, id: row.id }),
     );
+    const summaries = await caseSummaries(
+      this.#db.orm,
+      shown.items.map((c) => c.id),
+    );
+    return {
+      ...shown,
+      items: shown.items.map((c) => ({ ...c, ...(summaries.get(c.id) ?? NO_SUMMARY) })),
+    };
   }
 
   /**
@@ -161,9 +190,15 @@ export class CaseService {
     requireReader(caller);
     const { after, orderBy, read, limit } = keyset(alerts, page);
     const rows = await this.#db.orm
-      .select({ alert: alerts, caseState: cases.state })
+      .select({
+        alert: alerts,
+        caseState: cases.state,
+        fiatMinor: complianceTransfers.fiatMinor,
+        fiatCurrency: complianceTransfers.fiatCurrency,
+      })
       .from(alerts)
       .innerJoin(cases, eq(cases.id, alerts.caseId))
+      .leftJoin(complianceTransfers, eq(complianceTransfers.transferId, alerts.transferId))
       .where(
         and(
           filter.state ? eq(cases.state, filter.state) : undefined,
@@ -179,7 +214,7 @@ export class CaseService {
       rows,
       limit,
       (shown) =>
-        shown.map(({ alert, caseState }) => ({
+        shown.map(({ alert, caseState, fiatMinor, fiatCurrency }) => ({
           id: alert.id,
           partyId: alert.partyId,
           platformId: alert.platformId,
@@ -192,6 +227,10 @@ export class CaseService {
           message: alert.message,
           transferId: alert.transferId,
           decisionId: alert.decisionId,
+          amount:
+            fiatMinor !== null && fiatCurrency !== null
+              ? { minor: fiatMinor, currency: fiatCurrency }
+              : null,
           createdAt: alert.createdAt,
         })),
       ({ alert }) => alert,
@@ -203,17 +242,24 @@ export class CaseService {
     const [row] = await this.#db.orm.select().from(cases).where(eq(cases.id, id));
     if (!row) throw new AppError('CASE_NOT_FOUND', `no case ${id}`);
     const alertRows = await this.#db.orm
-      .select()
+      .select({
+        a: alerts,
+        fiatMinor: complianceTransfers.fiatMinor,
+        fiatCurrency: complianceTransfers.fiatCurrency,
+      })
       .from(alerts)
+      .leftJoin(complianceTransfers, eq(complianceTransfers.transferId, alerts.transferId))
       .where(eq(alerts.caseId, id))
-      .orderBy(asc(alerts.createdAt));
+      .orderBy(asc(alerts.createdAt), asc(alerts.id));
     const links = await this.#db.orm
       .select()
       .from(caseTransfers)
       .where(eq(caseTransfers.caseId, id));
+    const summary = (await caseSummaries(this.#db.orm, [id])).get(id) ?? NO_SUMMARY;
     return {
       ...view(row),
-      alerts: alertRows.map((a) => ({
+      ...summary,
+      alerts: alertRows.map(({ a, fiatMinor, fiatCurrency }) => ({
         id: a.id,
         kind: a.kind,
         rule: a.rule,
@@ -222,6 +268,10 @@ export class CaseService {
         message: a.message,
         transferId: a.transferId,
         decisionId: a.decisionId,
+        amount:
+          fiatMinor !== null && fiatCurrency !== null
+            ? { minor: fiatMinor, currency: fiatCurrency }
+            : null,
         createdAt: a.createdAt,
       })),
       transferIds: links.map((l) => l.transferId).sort(),
@@ -325,7 +375,7 @@ export class CaseService {
     });
   }
 
-  /** The goAML STR of a closed, reported case. */
+  /** The goAML STR of a closed, reported case, as filed with the FIU. */
   async exportGoaml(caller: Caller, id: string): Promise<string> {
     requireReader(caller);
     const detail = await this.get(caller, id);
@@ -335,43 +385,20 @@ export class CaseService {
         `only a closed case with outcome "reported" is exported as an STR; case ${id} is ${detail.state}${detail.outcome ? ` (${detail.outcome})` : ''}`,
       );
     }
-    const transfers = detail.transferIds.length
-      ? await this.#db.orm
-          .select({ t: complianceTransfers, facts: decisions.facts })
-          .from(complianceTransfers)
-          .innerJoin(decisions, eq(decisions.id, complianceTransfers.decisionId))
-          .where(inArray(complianceTransfers.transferId, detail.transferIds))
-          .orderBy(asc(complianceTransfers.occurredAt))
-      : [];
-    const transactions: StrTransaction[] = transfers.map(({ t, facts }) => {
-      const f = facts as {
-        company: { id: string; legalName: string; country: string };
-        counterparty: { id: string; legalName: string; country: string };
-      };
-      return {
-        transferId: t.transferId,
-        direction: t.direction === 'inbound' ? 'inbound' : 'outbound',
-        occurredAt: t.occurredAt,
-        amountSats: t.amountSats,
-        fiatMinor: t.fiatMinor,
-        fiatCurrency: t.fiatCurrency,
-        counterpartyAddress: t.counterpartyAddress,
-        company: { id: f.company.id, legalName: f.company.legalName, country: f.company.country },
-        counterparty: {
-          id: f.counterparty.id,
-          legalName: f.counterparty.legalName,
-          country: f.counterparty.country,
-        },
-      };
-    });
-    const indicators = [...new Set(detail.alerts.map((a) => a.rule))];
-    return buildGoamlStr(this.#goaml, {
-      caseId: id,
+    return buildGoamlStr(this.#goaml, await this.#strInput(detail));
+  }
+
+  /** The goAML STR the case would file now, with what stops it: read before filing. */
+  async previewGoaml(caller: Caller, id: string): Promise<GoamlPreview> {
+    requireReader(caller);
+    return previewOf(this.#goaml, await this.#strInput(await this.get(caller, id)));
+  }
+
+  async #strInput(detail: CaseDetail) {
+    return strInputOf(this.#db.orm, detail, {
       submittedAt: this.#clock.now(),
-      reason: detail.alerts.map((a) => a.message).join('; ') || 'reported by the supervisor',
-      action: detail.notes.map((n) => n.text).join('; ') || 'case closed as reported',
-      indicators,
-      transactions,
+      schemeCountry: await this.#schemeCountry(),
+      registrations: this.#registrations,
     });
   }
 }

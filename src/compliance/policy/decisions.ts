@@ -2,7 +2,7 @@
  * Stored gate decisions: reading them (scoped to the caller) and an officer's resolution of a
  * review. Only a `review` can be resolved: a block (a sanctions hit among them) stays a block.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
 import { keyset, pageOf, scopeTo, type Database, type Page, type PageRequest } from '../../db';
 import { recordAudit } from '../../audit';
@@ -93,7 +93,13 @@ export class DecisionService {
   /** A page of the decisions visible to the caller, newest first (keyset on decided_at, id). */
   async list(
     caller: Caller,
-    filter: { outcome?: GateOutcome; pendingReview?: boolean; transferId?: string } = {},
+    filter: {
+      outcome?: GateOutcome;
+      pendingReview?: boolean;
+      /** Only the transfers the gate stopped: blocked or held for review. */
+      attention?: boolean;
+      transferId?: string;
+    } = {},
     page: PageRequest = {},
   ): Promise<Page<DecisionView>> {
     const { after, orderBy, read, limit } = keyset(
@@ -112,6 +118,7 @@ export class DecisionService {
           filter.pendingReview
             ? and(eq(decisions.outcome, 'review'), isNull(decisions.reviewOutcome))
             : undefined,
+          filter.attention ? ne(decisions.outcome, 'allow') : undefined,
           after,
         ),
       )

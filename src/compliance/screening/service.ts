@@ -16,6 +16,7 @@ import { importAddressList } from './address-list';
 import { AddressIndex } from './address-index';
 import { importEuFsfXml } from './eu-fsf';
 import { ScreeningIndex, type NameMatch } from './name-index';
+import { matchedEntries, type MatchedEntry } from './entries';
 import { importOfacSdnCsv } from './ofac-csv';
 import { REVIEW_THRESHOLD, outcomeOf, type ScreeningOutcome } from './thresholds';
 import type { ListCounts, ListEntry, ListSnapshot, ListSource } from './types';
@@ -511,6 +512,13 @@ export class ScreeningService {
       matches,
       listSnapshotIds: lists.snapshotIds,
     };
+  }
+
+  /** The stored list entries behind matches: programmes, countries, kind, aliases. */
+  entryDetails(
+    matches: ReadonlyArray<{ listSnapshotId: string; listEntryId: string }>,
+  ): Promise<Map<string, MatchedEntry>> {
+    return matchedEntries(this.#db.orm, matches);
   }
 
   /** An address screened exactly (by its chain's canonical form) against every active list. */

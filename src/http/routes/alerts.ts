@@ -18,6 +18,10 @@ const alertSchema = z
     message: z.string(),
     transferId: z.string().nullable(),
     decisionId: z.string().nullable(),
+    amount: z
+      .object({ minor: z.string(), currency: z.string() })
+      .nullable()
+      .meta({ description: "the fiat value of the alert's transfer as the gate valued it" }),
     createdAt: z.string(),
   })
   .meta({ id: 'Alert' });
@@ -60,7 +64,13 @@ export function registerAlertRoutes(app: TypedApp, deps: AppDeps): void {
       );
       return {
         ...page,
-        items: page.items.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })),
+        items: page.items.map((a) => ({
+          ...a,
+          amount: a.amount
+            ? { minor: a.amount.minor.toString(), currency: a.amount.currency }
+            : null,
+          createdAt: a.createdAt.toISOString(),
+        })),
       };
     },
   );

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ALERT_SEVERITIES, CASE_OUTCOMES, CASE_STATES, type CaseView } from '../../compliance';
+import {
+  ALERT_SEVERITIES,
+  CASE_OUTCOMES,
+  CASE_STATES,
+  type CaseSummary,
+  type CaseView,
+  type GoamlPreview,
+} from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
@@ -18,10 +25,86 @@ const caseSchema = z
   })
   .meta({ id: 'Case' });
 
+const amountSchema = z
+  .object({
+    minor: z.string().meta({ description: 'in minor units of the currency (cents)' }),
+    currency: z.string(),
+  })
+  .meta({ id: 'FiatAmount' });
+
+/** What a case is triaged by, beside the case itself. */
+const summaryFields = {
+  severity: z.enum(ALERT_SEVERITIES).nullable().meta({
+    description: "the worst severity among the case's alerts (null: no alert)",
+  }),
+  alertCount: z.number().int(),
+  exposure: z.array(amountSchema).meta({
+    description:
+      "the value of the transfers the case's evidence names (linked and alerted), per currency",
+  }),
+};
+
+const caseListItemSchema = caseSchema.extend(summaryFields).meta({ id: 'CaseListItem' });
+
 const present = (c: CaseView) => ({
   ...c,
   openedAt: c.openedAt.toISOString(),
   closedAt: c.closedAt?.toISOString() ?? null,
+});
+
+const presentAmount = (a: { minor: bigint; currency: string }) => ({
+  minor: a.minor.toString(),
+  currency: a.currency,
+});
+
+const presentListItem = (c: CaseView & CaseSummary) => ({
+  ...present(c),
+  severity: c.severity,
+  alertCount: c.alertCount,
+  exposure: c.exposure.map(presentAmount),
+});
+
+const partySchema = z.object({ id: z.string(), legalName: z.string(), country: z.string() });
+
+const previewSchema = z
+  .object({
+    xml: z.string().meta({ description: 'the goAML STR as it would be filed now' }),
+    problems: z.array(z.string()).meta({
+      description: 'what stops filing (empty: the report can be filed)',
+    }),
+    reportingEntityId: z.string().nullable(),
+    schemeCountry: z.string().nullable(),
+    currency: z.string(),
+    reason: z.string(),
+    action: z.string(),
+    indicators: z.array(z.string()),
+    transactions: z.array(
+      z.object({
+        transferId: z.string(),
+        direction: z.enum(['inbound', 'outbound']),
+        occurredAt: z.string(),
+        amountSats: z.string(),
+        amount: amountSchema,
+        counterpartyAddress: z.string(),
+        company: partySchema,
+        counterparty: partySchema,
+      }),
+    ),
+  })
+  .meta({ id: 'GoamlPreview' });
+
+const presentPreview = (p: GoamlPreview) => ({
+  ...p,
+  transactions: p.transactions.map((t) => ({
+    transferId: t.transferId,
+    direction: t.direction,
+    occurredAt: t.occurredAt.toISOString(),
+    amountSats: t.amountSats.toString(),
+    amount: { minor: t.fiatMinor.toString(), currency: t.fiatCurrency },
+    counterpartyAddress: t.counterpartyAddress,
+    company: t.company,
+    counterparty: t.counterparty,
+  })),
 });
 
 export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
@@ -38,7 +121,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
           partyId: z.string().max(64).optional(),
           ...pageQuery,
         }),
-        response: { 200: pageSchema(caseSchema), ...commonErrors },
+        response: { 200: pageSchema(caseListItemSchema), ...commonErrors },
       },
     },
     async (request) => {
@@ -51,7 +134,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         },
         { limit: q.limit, cursor: q.cursor ?? null },
       );
-      return { ...page, items: page.items.map(present) };
+      return { ...page, items: page.items.map(presentListItem) };
     },
   );
 
@@ -64,6 +147,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         params: idParam('cas'),
         response: {
           200: caseSchema.extend({
+            ...summaryFields,
             alerts: z.array(
               z.object({
                 id: z.string(),
@@ -74,6 +158,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
                 message: z.string(),
                 transferId: z.string().nullable(),
                 decisionId: z.string().nullable(),
+                amount: amountSchema.nullable(),
                 createdAt: z.string(),
               }),
             ),
@@ -89,8 +174,12 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         request.params.id,
       );
       return {
-        ...present(detail),
-        alerts: detail.alerts.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })),
+        ...presentListItem(detail),
+        alerts: detail.alerts.map((a) => ({
+          ...a,
+          amount: a.amount ? presentAmount(a.amount) : null,
+          createdAt: a.createdAt.toISOString(),
+        })),
         transferIds: detail.transferIds,
       };
     },
@@ -149,6 +238,54 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         request.params.id,
       );
       return reply.type('application/xml; charset=utf-8').send(xml);
+    },
+  );
+
+  app.get(
+    '/v1/cases/:id/goaml/preview',
+    {
+      schema: {
+        tags: ['compliance'],
+        summary:
+          'The goAML STR the case would file now, with what stops filing (supervisor and auditor; any state of the case)',
+        params: idParam('cas'),
+        response: { 200: previewSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentPreview(
+        await deps.services.compliance.cases.previewGoaml(
+          callerOf(request, ['supervisor', 'auditor']),
+          request.params.id,
+        ),
+      ),
+  );
+
+  app.get(
+    '/v1/cases/assignees',
+    {
+      schema: {
+        tags: ['compliance'],
+        summary:
+          "The people a case may be assigned to: the supervisor's staff (supervisor and auditor)",
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({ ...pageQuery }),
+        response: {
+          200: pageSchema(
+            z
+              .object({ id: z.string(), displayName: z.string(), username: z.string() })
+              .meta({ id: 'CaseAssignee' }),
+          ),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      callerOf(request, ['supervisor', 'auditor']);
+      return deps.services.users.staff('supervisor', {
+        limit: request.query.limit,
+        cursor: request.query.cursor ?? null,
+      });
     },
   );
 }

@@ -60,6 +60,10 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
         querystring: z.object({
           outcome: z.enum(['allow', 'review', 'block']).optional(),
           pendingReview: z.enum(['true', 'false']).optional(),
+          attention: z.enum(['true', 'false']).optional().meta({
+            description:
+              'true: only the transfers that were stopped, blocked or held for review (and those a review blocked)',
+          }),
           transferId: z.string().max(100).optional(),
           ...pageQuery,
         }),
@@ -76,6 +80,7 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
           ...(q.outcome ? { outcome: q.outcome } : {}),
           ...(q.transferId ? { transferId: q.transferId } : {}),
           pendingReview: q.pendingReview === 'true',
+          attention: q.attention === 'true',
         },
         { limit: q.limit, cursor: q.cursor ?? null },
       );

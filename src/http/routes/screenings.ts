@@ -56,6 +56,15 @@ const matchSchema = z
     matchedAlias: z.string().nullable(),
     kind: z.string(),
     entryHash: z.string(),
+    entry: z
+      .object({
+        programs: z.array(z.string()).meta({ description: 'the sanctions programmes (regimes)' }),
+        countries: z.array(z.string()),
+        entryKind: z.enum(['person', 'organization', 'vessel', 'aircraft', 'other']),
+        aliases: z.array(z.string()),
+      })
+      .nullable()
+      .meta({ description: 'the list entry as the snapshot holds it (null: not stored)' }),
   })
   .meta({ id: 'ScreeningMatch' });
 
@@ -99,12 +108,22 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
           `screening is for compliance officers (platform, supervisor, auditor); the caller's role is ${caller.role}`,
         );
       const body = request.body;
-      if ('address' in body)
-        return deps.services.compliance.screening.screenAddress(caller, body.address);
-      return deps.services.compliance.screening.screenName(caller, body.name, {
-        ...(body.type ? { type: body.type } : {}),
-        ...(body.limit ? { limit: body.limit } : {}),
-      });
+      const screening = deps.services.compliance.screening;
+      const result =
+        'address' in body
+          ? await screening.screenAddress(caller, body.address)
+          : await screening.screenName(caller, body.name, {
+              ...(body.type ? { type: body.type } : {}),
+              ...(body.limit ? { limit: body.limit } : {}),
+            });
+      const entries = await screening.entryDetails(result.matches);
+      return {
+        ...result,
+        matches: result.matches.map((m) => ({
+          ...m,
+          entry: entries.get(`${m.listSnapshotId}|${m.listEntryId}`) ?? null,
+        })),
+      };
     },
   );
 

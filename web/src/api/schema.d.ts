@@ -6754,6 +6754,8 @@ export interface paths {
         query?: {
           outcome?: 'allow' | 'review' | 'block';
           pendingReview?: 'true' | 'false';
+          /** @description true: only the transfers that were stopped, blocked or held for review (and those a review blocked) */
+          attention?: 'true' | 'false';
           transferId?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
@@ -7042,7 +7044,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              items: components['schemas']['Case'][];
+              items: components['schemas']['CaseListItem'][];
               /** @description pass as `cursor` for the next page; null when this is the last */
               nextCursor: string | null;
             };
@@ -7143,6 +7145,11 @@ export interface paths {
               }[];
               openedAt: string;
               closedAt: string | null;
+              /** @description the worst severity among the case's alerts (null: no alert) */
+              severity: ('low' | 'medium' | 'high' | 'critical') | null;
+              alertCount: number;
+              /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
+              exposure: components['schemas']['FiatAmount'][];
               alerts: {
                 id: string;
                 kind: string;
@@ -7153,6 +7160,7 @@ export interface paths {
                 message: string;
                 transferId: string | null;
                 decisionId: string | null;
+                amount: components['schemas']['FiatAmount'] | null;
                 createdAt: string;
               }[];
               transferIds: string[];
@@ -7318,6 +7326,182 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/cases/{id}/goaml/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The goAML STR the case would file now, with what stops filing (supervisor and auditor; any state of the case) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['GoamlPreview'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/cases/assignees': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The people a case may be assigned to: the supervisor's staff (supervisor and auditor)
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['CaseAssignee'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
         };
       };
     };
@@ -11494,6 +11678,15 @@ export interface components {
       matchedAlias: string | null;
       kind: string;
       entryHash: string;
+      /** @description the list entry as the snapshot holds it (null: not stored) */
+      entry: {
+        /** @description the sanctions programmes (regimes) */
+        programs: string[];
+        countries: string[];
+        /** @enum {string} */
+        entryKind: 'person' | 'organization' | 'vessel' | 'aircraft' | 'other';
+        aliases: string[];
+      } | null;
     };
     ScreeningResultInput: {
       query: string;
@@ -11566,6 +11759,63 @@ export interface components {
       openedAt: string;
       closedAt: string | null;
     };
+    FiatAmountInput: {
+      /** @description in minor units of the currency (cents) */
+      minor: string;
+      currency: string;
+    };
+    CaseListItemInput: {
+      id: string;
+      partyId: string;
+      platformId: string | null;
+      /** @enum {string} */
+      state: 'open' | 'investigating' | 'closed';
+      outcome: ('confirmed' | 'falsePositive' | 'reported') | null;
+      assignee: string | null;
+      notes: {
+        at: string;
+        by: string;
+        text: string;
+      }[];
+      openedAt: string;
+      closedAt: string | null;
+      /** @description the worst severity among the case's alerts (null: no alert) */
+      severity: ('low' | 'medium' | 'high' | 'critical') | null;
+      alertCount: number;
+      /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
+      exposure: components['schemas']['FiatAmountInput'][];
+    };
+    GoamlPreviewInput: {
+      /** @description the goAML STR as it would be filed now */
+      xml: string;
+      /** @description what stops filing (empty: the report can be filed) */
+      problems: string[];
+      reportingEntityId: string | null;
+      schemeCountry: string | null;
+      currency: string;
+      reason: string;
+      action: string;
+      indicators: string[];
+      transactions: {
+        transferId: string;
+        /** @enum {string} */
+        direction: 'inbound' | 'outbound';
+        occurredAt: string;
+        amountSats: string;
+        amount: components['schemas']['FiatAmountInput'];
+        counterpartyAddress: string;
+        company: {
+          id: string;
+          legalName: string;
+          country: string;
+        };
+        counterparty: {
+          id: string;
+          legalName: string;
+          country: string;
+        };
+      }[];
+    };
     AlertInput: {
       id: string;
       partyId: string;
@@ -11581,6 +11831,11 @@ export interface components {
       message: string;
       transferId: string | null;
       decisionId: string | null;
+      /** @description the fiat value of the alert's transfer as the gate valued it */
+      amount: {
+        minor: string;
+        currency: string;
+      } | null;
       createdAt: string;
     };
     TravelRuleMessageInput: {
@@ -11937,6 +12192,11 @@ export interface components {
         /** @description sats (BTC) or minor units, as a decimal string */
         valueSats: string;
       }[];
+    };
+    CaseAssigneeInput: {
+      id: string;
+      displayName: string;
+      username: string;
     };
     Error: {
       /** @description One of the documented error codes */
@@ -12474,6 +12734,15 @@ export interface components {
       matchedAlias: string | null;
       kind: string;
       entryHash: string;
+      /** @description the list entry as the snapshot holds it (null: not stored) */
+      entry: {
+        /** @description the sanctions programmes (regimes) */
+        programs: string[];
+        countries: string[];
+        /** @enum {string} */
+        entryKind: 'person' | 'organization' | 'vessel' | 'aircraft' | 'other';
+        aliases: string[];
+      } | null;
     };
     ScreeningResult: {
       query: string;
@@ -12546,6 +12815,63 @@ export interface components {
       openedAt: string;
       closedAt: string | null;
     };
+    FiatAmount: {
+      /** @description in minor units of the currency (cents) */
+      minor: string;
+      currency: string;
+    };
+    CaseListItem: {
+      id: string;
+      partyId: string;
+      platformId: string | null;
+      /** @enum {string} */
+      state: 'open' | 'investigating' | 'closed';
+      outcome: ('confirmed' | 'falsePositive' | 'reported') | null;
+      assignee: string | null;
+      notes: {
+        at: string;
+        by: string;
+        text: string;
+      }[];
+      openedAt: string;
+      closedAt: string | null;
+      /** @description the worst severity among the case's alerts (null: no alert) */
+      severity: ('low' | 'medium' | 'high' | 'critical') | null;
+      alertCount: number;
+      /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
+      exposure: components['schemas']['FiatAmount'][];
+    };
+    GoamlPreview: {
+      /** @description the goAML STR as it would be filed now */
+      xml: string;
+      /** @description what stops filing (empty: the report can be filed) */
+      problems: string[];
+      reportingEntityId: string | null;
+      schemeCountry: string | null;
+      currency: string;
+      reason: string;
+      action: string;
+      indicators: string[];
+      transactions: {
+        transferId: string;
+        /** @enum {string} */
+        direction: 'inbound' | 'outbound';
+        occurredAt: string;
+        amountSats: string;
+        amount: components['schemas']['FiatAmount'];
+        counterpartyAddress: string;
+        company: {
+          id: string;
+          legalName: string;
+          country: string;
+        };
+        counterparty: {
+          id: string;
+          legalName: string;
+          country: string;
+        };
+      }[];
+    };
     Alert: {
       id: string;
       partyId: string;
@@ -12561,6 +12887,11 @@ export interface components {
       message: string;
       transferId: string | null;
       decisionId: string | null;
+      /** @description the fiat value of the alert's transfer as the gate valued it */
+      amount: {
+        minor: string;
+        currency: string;
+      } | null;
       createdAt: string;
     };
     TravelRuleMessage: {
@@ -12917,6 +13248,11 @@ export interface components {
         /** @description sats (BTC) or minor units, as a decimal string */
         valueSats: string;
       }[];
+    };
+    CaseAssignee: {
+      id: string;
+      displayName: string;
+      username: string;
     };
   };
   responses: never;
