@@ -188,6 +188,8 @@ export interface RuntimeOptions {
  * - `rates.fixing`: the day's reference-rate fixings, published at the supervisor's cut-off;
  * - `trade.tick`: invoice expiry, payer lookups, payout batching and re-broadcast, confirmations,
  *   webhook delivery from the outbox;
+ * - `market.tick`: the domestic market's bank confirmations, delivery broadcasts and settlements,
+ *   and the unwinding of deals past their deadline;
  * - `simnet.mine`: simnet's block every SIMNET_BLOCK_INTERVAL_SECONDS;
  * - `demo.activity`: the demo's trickle of activity (`extra`), on its own period when given one,
  *   else inside `trade.tick`.
@@ -222,6 +224,11 @@ export function backgroundJobs(
       await trade.tick();
       if (extra && !ownTimer) await extra();
     },
+  });
+  jobs.push({
+    name: 'market.tick',
+    everyMs: options.tickMs ?? 10_000,
+    run: async () => void (await platform.services.market.tick()),
   });
   const interval = platform.config.SIMNET_BLOCK_INTERVAL_SECONDS;
   const simnet = platform.simnet;

@@ -10,7 +10,12 @@ import {
 import { KeyService, UserService } from './access';
 import { RegistryService } from './registry';
 import { MiningService } from './mining';
-import { ClearingService } from './clearing';
+import {
+  ClearingService,
+  MarketService,
+  type ObligationSink,
+  type SettlementBank,
+} from './clearing';
 import { createCompliance, registryPartySource, type Compliance } from './compliance';
 import { OversightService } from './oversight';
 import type { ChainSource } from './chain';
@@ -52,6 +57,11 @@ export interface Ports {
   };
   /** The market sources the rate fixing may ask besides the manual desk (tests: recorded ones). */
   rates?: { marketSources?: readonly MarketRateSource[] };
+  /**
+   * The domestic market's ports: the bank whose confirmations `market.tick` reads (the demo's
+   * SimulatedBank), and the settlement windows' intake of inter-platform obligations.
+   */
+  market?: { bank?: SettlementBank; obligations?: ObligationSink };
 }
 
 export interface Services {
@@ -60,6 +70,7 @@ export interface Services {
   registry: RegistryService;
   mining: MiningService;
   clearing: ClearingService;
+  market: MarketService;
   oversight: OversightService;
   compliance: Compliance;
   ledger: LedgerService;
@@ -129,7 +140,33 @@ export function composeServices(ports: Ports): Services {
     ...(ports.trade?.signerPassphrase ? { signerPassphrase: ports.trade.signerPassphrase } : {}),
     ...(ports.trade?.webhookPoster ? { webhookPoster: ports.trade.webhookPoster } : {}),
   });
-  return { keys, users, registry, mining, clearing, compliance, oversight, ledger, rates, trade };
+  // The domestic market for cleared coins: escrow spends signed with the platforms' sealed keys,
+  // priced at the reference-rate fixings, the delivered coins credited in the ledger.
+  const market = new MarketService({
+    ...ports,
+    network,
+    chain: ports.trade?.chain ?? null,
+    registry,
+    contracts: trade.contracts,
+    fixings,
+    ledger,
+    signers: trade.signers,
+    bank: ports.market?.bank,
+    obligations: ports.market?.obligations,
+  });
+  return {
+    keys,
+    users,
+    registry,
+    mining,
+    clearing,
+    market,
+    compliance,
+    oversight,
+    ledger,
+    rates,
+    trade,
+  };
 }
 
 export function defaultPorts(partial: Omit<Ports, 'random'> & { random?: Random }): Ports {

@@ -34,6 +34,7 @@ import { registerEventRoutes } from './routes/events';
 import { registerParticipantRoutes } from './routes/participants';
 import { registerMiningRoutes } from './routes/mining';
 import { registerClearingRoutes } from './routes/clearing';
+import { registerMarketRoutes } from './routes/market';
 import { registerReportsRoutes } from './routes/reports';
 import { registerScreeningRoutes } from './routes/screenings';
 import { registerListRoutes } from './routes/lists';
@@ -186,6 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerParticipantRoutes(typed, deps);
   registerMiningRoutes(typed, deps);
   registerClearingRoutes(typed, deps);
+  registerMarketRoutes(typed, deps);
   registerReportsRoutes(typed, deps);
   registerScreeningRoutes(typed, deps);
   registerListRoutes(typed, deps);
