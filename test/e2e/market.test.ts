@@ -495,4 +495,86 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     expect((await refusal(market.getDeal(stranger, deal.id))).code).toBe('NOT_FOUND');
     expect((await market.listDeals(minerCaller, {})).items).toHaveLength(2);
   });
+  it('records obligations between the platforms when the importer sits at another, reversed when unwound', async () => {
+    const other = await s.registry.registerParticipant(supervisor, {
+      kind: 'platform',
+      legalName: 'Medellin Digital Custody SAS',
+      country: 'CO',
+    });
+    await s.registry.grantLicence(supervisor, {
+      participantId: other.id,
+      kind: 'vasp',
+      scope: 'custody and transfer of bitcoin for foreign-trade settlement',
+      validFrom: '2026-01-01T00:00:00Z',
+      validTo: '2029-01-01T00:00:00Z',
+    });
+    const verified = async (
+      kind: 'company' | 'counterparty',
+      legalName: string,
+      country: string,
+    ) => {
+      const party = await s.registry.registerParticipant(supervisor, {
+        kind,
+        legalName,
+        country,
+        platformId: other.id,
+      });
+      await s.registry.setKyc(supervisor, party.id, {
+        status: 'verified',
+        riskRating: 'low',
+        reviewDue: '2027-06-30',
+        beneficialOwners: [],
+        documents: [{ type: 'certificate of incorporation', number: 'REG-9', issuer: 'registry' }],
+      });
+      return party.id;
+    };
+    const importer = await verified('company', 'Medellin Textiles SA', 'CO');
+    const supplier = await verified('counterparty', 'Guangzhou Looms Ltd', 'CN');
+    const maker = caller('platform', other.id, 'key_other_maker', other.id);
+    const contract = await s.trade.contracts.create(maker, {
+      companyId: importer,
+      counterpartyId: supplier,
+      direction: 'import',
+      goodsDescription: 'Jacquard looms, 2 units',
+      hsCode: '844630',
+      incoterm: 'CIF',
+      currency: 'USD',
+      amount: '3000.00',
+      pricingMode: 'fixedBtc',
+      btcAmountSats: '5000000',
+      schedule: [{ dueDate: '2027-01-15', amount: '5000000' }],
+    });
+    await s.trade.contracts.transition(maker, contract.id, 'submit');
+    await s.trade.contracts.transition(
+      caller('platform', other.id, 'key_other_checker', other.id),
+      contract.id,
+      'approve',
+    );
+    await s.trade.contracts.transition(maker, contract.id, 'activate');
+    const bid = await market.createBid(caller('company', importer, 'key_textiles', other.id), {
+      platformId: s.platformId,
+      contractId: contract.id,
+      amountSats: 5_000_000n,
+    });
+    expect(bid.companyPlatformId).toBe(other.id);
+    const matched = await market.match(s.maker, { offerId: offer.id, bidId: bid.id });
+    expect(matched).toMatchObject({ minerPlatformId: s.platformId, importerPlatformId: other.id });
+    const legs = [
+      { from: s.platformId, to: other.id, asset: 'BTC', amount: 5_000_000n },
+      { from: other.id, to: s.platformId, asset: 'COP', amount: matched.fiatMinor },
+    ];
+    const of = (o: MarketObligation) => ({
+      from: o.from,
+      to: o.to,
+      asset: o.asset,
+      amount: o.amount,
+    });
+    expect(obligations.every((o) => o.source === 'deal' && o.sourceId === matched.id)).toBe(true);
+    expect(obligations.map(of)).toEqual(legs);
+    s.clock.advance(3601 * 1000);
+    expect((await market.tick()).unwound).toEqual([matched.id]);
+    expect(obligations.slice(2).map(of)).toEqual(
+      legs.map((l) => ({ ...l, from: l.to, to: l.from })),
+    );
+  }, 120_000);
 });
