@@ -112,8 +112,14 @@ export async function getSettings(
   platformId: string,
 ): Promise<MarketSettingsView> {
   // Every participant may read a market's terms (currency, spread, deadline): they are its price.
-  void caller;
-  return settingsView(await readSettings(ctx.db.orm, platformId));
+  // The escrow wallet's descriptor is not: its xpub would show every escrow address and balance,
+  // so only the platform itself, the supervisor and auditors see it.
+  const view = settingsView(await readSettings(ctx.db.orm, platformId));
+  const sees =
+    caller.role === 'supervisor' ||
+    caller.role === 'auditor' ||
+    (caller.role === 'platform' && caller.participantId === platformId);
+  return sees ? view : { ...view, escrowDescriptor: null };
 }
 
 /**

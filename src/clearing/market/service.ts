@@ -27,7 +27,8 @@ import { keyset, pageOf, type Page, type PageRequest } from '../../db';
 import type { Caller } from '../../kernel';
 import { checkConfirmation, parseBankConfirmations, type FiatConfirmation } from './bank';
 import { forbidden, marketContext, type MarketContext } from './context';
-import { confirmFiat, matchDeal, readDeal } from './deals';
+import { matchDeal, readDeal } from './deals';
+import { confirmFiat } from './delivery';
 import {
   createBid,
   createOffer,

@@ -2,7 +2,8 @@ import { and, eq, lt } from 'drizzle-orm';
 import { AppError } from '../../kernel';
 import { readOutput } from '../service';
 import { MARKET, type MarketContext } from './context';
-import { broadcastDelivery, confirmFiat, recordObligations, transition } from './deals';
+import { recordObligations, transition } from './deals';
+import { broadcastDelivery, confirmFiat } from './delivery';
 import { marketBids, marketDeals, marketOffers } from './schema';
 
 export interface MarketTickResult {

@@ -6,7 +6,8 @@ export interface MarketSettingsView {
   currency: string;
   spreadBasisPoints: number;
   deadlineSeconds: number;
-  escrowDescriptor: string;
+  /** Null for callers other than the platform itself, the supervisor and auditors. */
+  escrowDescriptor: string | null;
   version: number;
   updatedBy: string;
   updatedAt: Date;

@@ -30,7 +30,10 @@ const settingsSchema = z
     currency: z.string(),
     spreadBasisPoints: z.number(),
     deadlineSeconds: z.number(),
-    escrowDescriptor: z.string(),
+    escrowDescriptor: z
+      .string()
+      .nullable()
+      .meta({ description: 'the platform itself, the supervisor and auditors only' }),
     version: z.number(),
     updatedBy: z.string(),
     updatedAt: z.string(),

@@ -11476,7 +11476,8 @@ export interface components {
       currency: string;
       spreadBasisPoints: number;
       deadlineSeconds: number;
-      escrowDescriptor: string;
+      /** @description the platform itself, the supervisor and auditors only */
+      escrowDescriptor: string | null;
       version: number;
       updatedBy: string;
       updatedAt: string;
@@ -12431,7 +12432,8 @@ export interface components {
       currency: string;
       spreadBasisPoints: number;
       deadlineSeconds: number;
-      escrowDescriptor: string;
+      /** @description the platform itself, the supervisor and auditors only */
+      escrowDescriptor: string | null;
       version: number;
       updatedBy: string;
       updatedAt: string;
