@@ -281,6 +281,14 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       'ESCROW_NOT_FUNDED',
     );
 
+    // Quarantined coins paid into the escrow are no deposit (a deal must carry cleared coins).
+    const tainted = await minerPays(quarantined, offer.escrowAddress, OFFERED);
+    await s.mine(1);
+    expect((await refusal(market.recordDeposit(minerCaller, offer.id, tainted))).code).toBe(
+      'LOT_QUARANTINED',
+    );
+    expect((await market.getOffer(minerCaller, offer.id)).status).toBe('awaitingDeposit');
+
     const txid = await minerPays(cleared, offer.escrowAddress, OFFERED);
     // Seen in the mempool only: not yet a deposit.
     expect((await refusal(market.recordDeposit(minerCaller, offer.id, txid))).code).toBe(

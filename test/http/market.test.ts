@@ -60,6 +60,7 @@ describe.each(TEST_DRIVERS)('market routes (%s)', (driver) => {
     const opened = await call('PUT', '/v1/market/settings', fx.A.officer, body);
     expect(opened.status).toBe(200);
     expect(opened.body).toMatchObject({ platformId: fx.A.platformId, version: 1, currency: 'COP' });
+    expect(opened.body.escrowDescriptor).toContain('/0/*');
     // The spread may change; the escrow wallet may not.
     expect(
       (await call('PUT', '/v1/market/settings', fx.A.officer, { ...body, spreadBasisPoints: 120 }))
@@ -72,9 +73,14 @@ describe.each(TEST_DRIVERS)('market routes (%s)', (driver) => {
       }),
     ).toBe('409 CONFLICT');
     // A market's terms are public to every participant; a platform without a market is 404.
-    expect((await call('GET', `/v1/market/settings/${fx.A.platformId}`, fx.B.company)).status).toBe(
-      200,
-    );
+    const seen = await call('GET', `/v1/market/settings/${fx.A.platformId}`, fx.B.company);
+    expect(seen.status).toBe(200);
+    // …but not its escrow wallet (the xpub would show every escrow address).
+    expect(seen.body).toMatchObject({ spreadBasisPoints: 120, escrowDescriptor: null });
+    expect(
+      (await call('GET', `/v1/market/settings/${fx.A.platformId}`, fx.A.officer)).body
+        .escrowDescriptor,
+    ).toBe(opened.body.escrowDescriptor);
     expect(await outcome('GET', `/v1/market/settings/${fx.B.platformId}`, fx.A.officer)).toBe(
       '404 NOT_FOUND',
     );
