@@ -62,8 +62,10 @@ export async function setSettings(
     descriptor = descriptorToString(parseDescriptor(input.escrowDescriptor, ctx.network));
     escrowOutput(ctx, descriptor, 0);
   } catch (error) {
-    if (error instanceof AppError) throw invalid('escrowDescriptor', error.message);
-    throw error;
+    throw invalid(
+      'escrowDescriptor',
+      error instanceof AppError ? error.message : 'is not a descriptor of this network',
+    );
   }
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
