@@ -11,6 +11,7 @@ import {
   type WatcherLogger,
 } from './chain';
 import { AppError, systemClock, type Clock, type Config, type Random } from './kernel';
+import { SimulatedBank } from './clearing';
 import { FixedRateSource } from './ledger';
 import { prevoutLookupFromSource } from './mining';
 import {
@@ -35,6 +36,12 @@ export interface Platform extends Ports {
   simnet: Simnet | null;
   /** The manual rate desk trade prices with when no market source is configured (demo, tests). */
   rateDesk: FixedRateSource;
+  /**
+   * On simnet, the market's settlement bank: an in-process bank whose confirmations `market.tick`
+   * reads (the demo pays deals' fiat legs through it). Null on a real chain, where confirmations
+   * come from the bank's files (POST /v1/market/confirmations).
+   */
+  simulatedBank: SimulatedBank | null;
   close(): Promise<void>;
 }
 
@@ -92,6 +99,7 @@ export async function openPlatform(
       }
     }
     const rateDesk = new FixedRateSource('manual', clock);
+    const simulatedBank = config.CHAIN === 'simnet' ? new SimulatedBank() : null;
     const ports = defaultPorts({
       db,
       config,
@@ -102,11 +110,20 @@ export async function openPlatform(
         rateSource: rateDesk,
         signerPassphrase: () => (config.CHAIN === 'simnet' ? SIMNET_SIGNER_PASSPHRASE : null),
       },
+      ...(simulatedBank ? { market: { bank: simulatedBank } } : {}),
     });
     const services = composeServices(ports);
     // Webhook secrets written in plain text before they were encrypted at rest are sealed now.
     if (options.migrate ?? true) await services.trade.sealLegacyWebhookSecrets();
-    return { ...ports, services, chain, simnet, rateDesk, close: () => db.close() };
+    return {
+      ...ports,
+      services,
+      chain,
+      simnet,
+      rateDesk,
+      simulatedBank,
+      close: () => db.close(),
+    };
   } catch (error) {
     await db.close();
     throw error;
@@ -194,6 +211,8 @@ export interface RuntimeOptions {
  *   pay-in arrived or, at the deadline, without the platforms that did not pay in;
  * - `trade.tick`: invoice expiry, payer lookups, payout batching and re-broadcast, confirmations,
  *   webhook delivery from the outbox;
+ * - `market.tick`: the domestic market's bank confirmations, delivery broadcasts and settlements,
+ *   and the unwinding of deals past their deadline;
  * - `simnet.mine`: simnet's block every SIMNET_BLOCK_INTERVAL_SECONDS;
  * - `demo.activity`: the demo's trickle of activity (`extra`), on its own period when given one,
  *   else inside `trade.tick`.
@@ -238,6 +257,11 @@ export function backgroundJobs(
       await trade.tick();
       if (extra && !ownTimer) await extra();
     },
+  });
+  jobs.push({
+    name: 'market.tick',
+    everyMs: options.tickMs ?? 10_000,
+    run: async () => void (await platform.services.market.tick()),
   });
   const interval = platform.config.SIMNET_BLOCK_INTERVAL_SECONDS;
   const simnet = platform.simnet;

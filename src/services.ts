@@ -11,7 +11,14 @@ import {
 import { KeyService, UserService } from './access';
 import { RegistryService } from './registry';
 import { MiningService } from './mining';
-import { ClearingService, SettlementWindowService, simnetClearingDescriptor } from './clearing';
+import {
+  ClearingService,
+  MarketService,
+  SettlementWindowService,
+  simnetClearingDescriptor,
+  type ObligationSink,
+  type SettlementBank,
+} from './clearing';
 import {
   createCompliance,
   goamlFromSettings,
@@ -58,6 +65,11 @@ export interface Ports {
   };
   /** The market sources the rate fixing may ask besides the manual desk (tests: recorded ones). */
   rates?: { marketSources?: readonly MarketRateSource[] };
+  /**
+   * The domestic market's ports: the bank whose confirmations `market.tick` reads (the demo's
+   * SimulatedBank), and the settlement windows' intake of inter-platform obligations.
+   */
+  market?: { bank?: SettlementBank; obligations?: ObligationSink };
 }
 
 export interface Services {
@@ -68,6 +80,7 @@ export interface Services {
   clearing: ClearingService;
   /** Settlement windows between platforms: the ObligationSink the market records into. */
   settlementWindows: SettlementWindowService;
+  market: MarketService;
   oversight: OversightService;
   compliance: Compliance;
   ledger: LedgerService;
@@ -176,6 +189,22 @@ export function composeServices(ports: Ports): Services {
   // What modules announce reaches the modules that act on it (officers' review resolutions → trade).
   const events = new EventRelay(ports);
   for (const subscriber of trade.subscribers()) events.subscribe(subscriber);
+  // The domestic market for cleared coins: escrow spends signed with the platforms' sealed keys,
+  // priced at the reference-rate fixings, the delivered coins credited in the ledger.
+  const market = new MarketService({
+    ...ports,
+    network,
+    chain: ports.trade?.chain ?? null,
+    registry,
+    contracts: trade.contracts,
+    fixings,
+    ledger,
+    signers: trade.signers,
+    bank: ports.market?.bank,
+    // Deals between a miner and an importer at different platforms owe across platforms: the
+    // settlement windows net them.
+    obligations: ports.market?.obligations ?? settlementWindows,
+  });
   return {
     keys,
     users,
@@ -183,6 +212,7 @@ export function composeServices(ports: Ports): Services {
     mining,
     clearing,
     settlementWindows,
+    market,
     compliance,
     oversight,
     ledger,

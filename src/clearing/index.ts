@@ -11,8 +11,15 @@
  * - Netting (pure): `netPositions`, `settlementInstructions`, `bilateralTransfers`,
  *   `settleWithTakeOut`, `checkObligation`.
  *
+ * - The domestic market for cleared coins (market/): `MarketService` (settings, offers with
+ *   their escrow deposit, bids, matching, the fiat leg's confirmation with delivery versus
+ *   payment, `tick` for the job `market.tick`), the `SettlementBank` port with `SimulatedBank`
+ *   and the bank-file adapter `parseBankConfirmations`, the `ObligationSink` port, and the deal
+ *   lifecycle `DEAL_TRANSITIONS`.
+ *
  * Tables (clearing/schema.ts) are not exported: clearing_blocks, clearing_lots, clearing_outputs,
- * clearing_holdings, clearing_rule_versions.
+ * clearing_holdings, clearing_rule_versions; nor the market's (clearing/market/schema.ts):
+ * market_settings, market_offers, market_escrow_coins, market_bids, market_deals.
  */
 export {
   ClearingService,
@@ -81,3 +88,4 @@ export type {
   WindowStatus,
   WindowView,
 } from './windows';
+export * from './market';

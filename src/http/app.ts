@@ -35,6 +35,7 @@ import { registerParticipantRoutes } from './routes/participants';
 import { registerMiningRoutes } from './routes/mining';
 import { registerClearingRoutes } from './routes/clearing';
 import { registerSettlementWindowRoutes } from './routes/settlement-windows';
+import { registerMarketRoutes } from './routes/market';
 import { registerReportsRoutes } from './routes/reports';
 import { registerScreeningRoutes } from './routes/screenings';
 import { registerListRoutes } from './routes/lists';
@@ -188,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMiningRoutes(typed, deps);
   registerClearingRoutes(typed, deps);
   registerSettlementWindowRoutes(typed, deps);
+  registerMarketRoutes(typed, deps);
   registerReportsRoutes(typed, deps);
   registerScreeningRoutes(typed, deps);
   registerListRoutes(typed, deps);

@@ -53,6 +53,18 @@ export const ERROR_CODES = {
   PAY_IN_WRONG_AMOUNT:
     'The pay-in is not the amount due; it was recorded as refused and does not count.',
   PAY_IN_ALREADY_RECEIVED: 'That pay-in was already received.',
+  // clearing: the domestic market
+  LOT_QUARANTINED:
+    'The mined lot is quarantined (or its coins are not wholly cleared); it cannot be sold until the supervisor releases it.',
+  LOT_NOT_AVAILABLE:
+    'The mined lot is spent, or its coins are already offered: the offer exceeds what the miner holds cleared.',
+  IMPORT_CONTRACT_REQUIRED: 'Only a company with an active import contract bids for cleared coins.',
+  ESCROW_NOT_FUNDED:
+    "The miner has not deposited the offered coins into the market's escrow address.",
+  FIAT_AMOUNT_MISMATCH:
+    "A fiat confirmation's amount or currency differs from the deal's fiat leg; nothing was changed.",
+  DEAL_ALREADY_CONFIRMED: "The deal's fiat leg is already confirmed.",
+  DEAL_PAST_DEADLINE: "The deal's settlement deadline has passed; it is (or will be) unwound.",
   // trade / ledger
   CONTRACT_NOT_FOUND: 'No contract with that id visible to the caller.',
   CONTRACT_NOT_ACTIVE: 'The contract is not active.',

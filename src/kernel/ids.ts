@@ -43,6 +43,9 @@ export const ID_PREFIXES = {
   travelRule: 'trv',
   request: 'req',
   vasp: 'vsp',
+  offer: 'ofr',
+  bid: 'bid',
+  deal: 'del',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -119,6 +119,17 @@ const unXml = () =>
   new Uint8Array(
     readFileSync(new URL('../vectors/sanctions/un-consolidated-2026-02-27.xml', import.meta.url)),
   );
+/** A market's settings (any platform may open its market with them: one escrow wallet). */
+const MARKET_SETTINGS = {
+  currency: 'COP',
+  spreadBasisPoints: 100,
+  deadlineSeconds: 3600,
+  escrowDescriptor: (() => {
+    const signer = LocalKeySigner.fromSeed(seedOf(77), 'regtest');
+    const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
+    return `wpkh([${fingerprint}/84h/1h/7h]${signer.accountXpub("m/84'/1'/7'")}/0/*)`;
+  })(),
+};
 /** An id with the right shape that names nothing. */
 const missing = (prefix: string) => `${prefix}_01J00000000000000000000000`;
 
@@ -434,6 +445,64 @@ const WRITES: Record<string, WriteRule> = {
       },
     }),
   },
+  // ---- the domestic market (clearing)
+  'PUT /v1/market/settings': {
+    callers: ['platformA'],
+    allowed: { platformA: 'a platform sets its own market: the route names no other platform' },
+    target: () => ({ body: MARKET_SETTINGS }),
+  },
+  'POST /v1/market/offers': {
+    callers: ['miner'],
+    target: (fx) => ({
+      body: { platformId: fx.B.platformId, lotId: missing('lot'), amountSats: '1000' },
+    }),
+  },
+  'POST /v1/market/offers/:id/deposit': {
+    callers: ['miner', 'platformA'],
+    target: () => ({ params: { id: missing('ofr') }, body: { txid: 'a'.repeat(64) } }),
+  },
+  'POST /v1/market/bids': {
+    callers: ['companyA'],
+    target: async (fx) => {
+      await fx.once('market.B', () =>
+        fx.services.market.setSettings(
+          {
+            role: 'platform',
+            participantId: fx.B.platformId,
+            platformId: fx.B.platformId,
+            actorId: 'escalation.setup',
+            personId: 'escalation.setup',
+            requestId: null,
+          },
+          MARKET_SETTINGS,
+        ),
+      );
+      return {
+        body: {
+          platformId: fx.B.platformId,
+          contractId: await fx.once('contract.market', () => fx.contract('active')),
+          amountSats: '1000',
+        },
+      };
+    },
+  },
+  'POST /v1/market/deals': {
+    callers: ['platformA'],
+    target: () => ({ body: { offerId: missing('ofr'), bidId: missing('bid') } }),
+  },
+  'POST /v1/market/deals/:id/confirm': {
+    callers: ['platformA'],
+    target: () => ({
+      params: { id: missing('del') },
+      body: { amountMinor: '100', currency: 'COP', bankReference: 'BANK-1' },
+    }),
+  },
+  'POST /v1/market/confirmations': {
+    callers: ['platformA'],
+    harmless:
+      "each line naming a deal that is not the caller's market's is refused, nothing changes",
+    target: () => ({ body: { content: `${missing('del')},100,COP,BANK-1` } }),
+  },
 
   // ---- trade
   'POST /v1/contracts': {
@@ -574,6 +643,13 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/settlement-windows/:id/fiat-pay-ins': {
     none: 'the scheme has no settlement window yet (one opens with the first obligation)',
   },
+  'PUT /v1/market/settings': 'platformB',
+  'POST /v1/market/offers': { none: 'the escalation scheme follows no clearing: no mined lot' },
+  'POST /v1/market/offers/:id/deposit': { none: 'no offer without a mined lot' },
+  'POST /v1/market/bids': 'companyB',
+  'POST /v1/market/deals': { none: 'no offer without a mined lot' },
+  'POST /v1/market/deals/:id/confirm': { none: 'no deal without an offer' },
+  'POST /v1/market/confirmations': { none: 'no deal to confirm without an offer' },
   'POST /v1/contracts': 'platformB',
   'POST /v1/contracts/:id/submit': 'platformB',
   'POST /v1/contracts/:id/approve': 'platformB',
@@ -663,6 +739,12 @@ const READS: Record<string, ReadRule> = {
   '/v1/clearing/outputs/:outpoint': {
     public: 'scheme-wide only (supervisor, auditor): no tenant reads it, so no tenant row leaks',
   },
+  '/v1/market/settings/:platformId': {
+    public:
+      "a market's terms (currency, spread, deadline, escrow wallet) are the price it publishes",
+  },
+  '/v1/market/offers/:id': byId('ofr', () => missing('ofr')),
+  '/v1/market/deals/:id': byId('del', () => missing('del')),
   '/v1/provenance/:outpoint': { public: 'the provenance of a coin follows the public chain' },
   '/pay/:id': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },
   '/pay/:id/status': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },

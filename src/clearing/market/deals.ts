@@ -1,0 +1,265 @@
+import { eq } from 'drizzle-orm';
+import { recordAudit } from '../../audit';
+import type { Orm } from '../../db';
+import { AppError, formatRate, newId, satsToFiat, type Caller } from '../../kernel';
+import {
+  fixingOf,
+  forbidden,
+  isMarketOfficer,
+  notFound,
+  readSettings,
+  withSpread,
+  type MarketContext,
+} from './context';
+import { nextDealStatus, type DealAction } from './lifecycle';
+import { CONTRACT_READER } from './orders';
+import type { MarketObligation } from './ports';
+import { marketBids, marketDeals, marketOffers } from './schema';
+import { dealView, type DealView } from './views';
+
+export type DealRow = typeof marketDeals.$inferSelect;
+
+/**
+ * A platform officer of the market matches an open bid against a funded offer: a deal at today's
+ * reference rate plus the market's spread, with a deadline for the fiat leg. The coin leg is
+ * screened now (both parties and platforms licensed and verified) and again at delivery; the
+ * inter-platform obligations are recorded in the same transaction.
+ */
+export async function matchDeal(
+  ctx: MarketContext,
+  caller: Caller,
+  input: { offerId: string; bidId: string },
+): Promise<DealView> {
+  if (caller.role !== 'platform') throw forbidden('deals are matched by the market platform');
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const { offer, bid } = await lockMatchable(ctx, tx, caller, input);
+    const row = await priceDeal(ctx, tx, offer, bid, now);
+    await tx.insert(marketDeals).values(row);
+    await tx
+      .update(marketOffers)
+      .set({ availableSats: offer.availableSats - bid.amountSats, updatedAt: now })
+      .where(eq(marketOffers.id, offer.id));
+    await tx
+      .update(marketBids)
+      .set({ status: 'matched', updatedAt: now })
+      .where(eq(marketBids.id, bid.id));
+    await recordObligations(ctx, tx, row, false);
+    const view = dealView(row);
+    await recordAudit(tx, caller, ctx.clock, {
+      action: 'market_deal.matched',
+      entityType: 'market_deal',
+      entityId: row.id,
+      after: view,
+    });
+    return view;
+  });
+}
+
+/** The offer and bid, locked, when they can make a deal (else the closed refusal). */
+async function lockMatchable(
+  ctx: MarketContext,
+  tx: Orm,
+  caller: Caller,
+  input: { offerId: string; bidId: string },
+) {
+  const [offer] = await tx
+    .select()
+    .from(marketOffers)
+    .where(eq(marketOffers.id, input.offerId))
+    .for('update');
+  if (!offer || !isMarketOfficer(caller, offer.platformId)) throw notFound('offer', input.offerId);
+  const [bid] = await tx
+    .select()
+    .from(marketBids)
+    .where(eq(marketBids.id, input.bidId))
+    .for('update');
+  if (!bid || bid.platformId !== offer.platformId) throw notFound('bid', input.bidId);
+  if (offer.status === 'awaitingDeposit') {
+    throw new AppError(
+      'ESCROW_NOT_FUNDED',
+      `offer ${offer.id} waits for the miner's deposit to ${offer.escrowAddress}; a deal needs the coins in escrow`,
+    );
+  }
+  if (offer.status !== 'open' || bid.status !== 'open') {
+    throw new AppError(
+      'INVALID_STATE_TRANSITION',
+      `offer ${offer.id} is ${offer.status} and bid ${bid.id} is ${bid.status}; both must be open`,
+    );
+  }
+  if (bid.amountSats > offer.availableSats) {
+    throw new AppError(
+      'LOT_NOT_AVAILABLE',
+      `offer ${offer.id} has ${offer.availableSats} sats available; bid ${bid.id} asks ${bid.amountSats}`,
+      { details: { availableSats: offer.availableSats.toString() } },
+    );
+  }
+  const contract = await ctx.deps.contracts.get(CONTRACT_READER, bid.contractId, tx);
+  if (contract.direction !== 'import' || contract.status !== 'active') {
+    throw new AppError(
+      'IMPORT_CONTRACT_REQUIRED',
+      `contract ${contract.id} is no longer an active import contract (${contract.status})`,
+    );
+  }
+  const screening = await screenCoinLeg(ctx, tx, offer.platformId, offer.minerId, bid);
+  if (screening.length > 0)
+    throw new AppError('TRANSFER_BLOCKED', screening.join('; '), {
+      details: { reasons: screening },
+    });
+  return { offer, bid };
+}
+
+/** The deal at today's fixing of the market's currency plus its spread, with its deadline. */
+async function priceDeal(
+  ctx: MarketContext,
+  tx: Orm,
+  offer: typeof marketOffers.$inferSelect,
+  bid: typeof marketBids.$inferSelect,
+  now: Date,
+): Promise<DealRow> {
+  const settings = await readSettings(tx, offer.platformId);
+  const fixing = await fixingOf(ctx, tx, settings.currency);
+  const dealRate = withSpread(fixing.rate, settings.spreadBasisPoints);
+  const miner = await ctx.deps.registry.partyFacts(offer.minerId, tx);
+  return {
+    id: newId('deal', now, ctx.random),
+    platformId: offer.platformId,
+    offerId: offer.id,
+    bidId: bid.id,
+    minerId: offer.minerId,
+    companyId: bid.companyId,
+    contractId: bid.contractId,
+    // A miner that is a platform's client sits there; otherwise at the market's platform.
+    minerPlatformId: miner.platformId ?? offer.platformId,
+    importerPlatformId: bid.companyPlatformId,
+    amountSats: bid.amountSats,
+    currency: settings.currency,
+    fiatMinor: satsToFiat(bid.amountSats, dealRate, 'halfEven').minor,
+    fixingId: fixing.id,
+    referenceRate: formatRate(fixing.rate),
+    dealRate: formatRate(dealRate),
+    spreadBasisPoints: settings.spreadBasisPoints,
+    status: 'awaitingPayment',
+    deadline: new Date(now.getTime() + settings.deadlineSeconds * 1000),
+    bankReference: null,
+    confirmedAt: null,
+    deliveryTxid: null,
+    deliveryVout: null,
+    deliveredSats: null,
+    feeSats: null,
+    deliveryTx: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/**
+ * The coin leg's screening, at matching and again at delivery: the market platform and the
+ * importer's platform licensed, the miner licensed, the importer verified (KYB, with no
+ * unresolved sanctions hit). The reasons, or none.
+ */
+export async function screenCoinLeg(
+  ctx: MarketContext,
+  tx: Orm,
+  platformId: string,
+  minerId: string,
+  bid: { companyId: string; companyPlatformId: string },
+): Promise<string[]> {
+  const reasons: string[] = [];
+  const now = ctx.clock.now();
+  const check = async (run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      reasons.push(`${error.code}: ${error.message}`);
+    }
+  };
+  const { registry } = ctx.deps;
+  await check(() => registry.requireActiveLicence(platformId, now, tx));
+  await check(() => registry.requireActiveLicence(bid.companyPlatformId, now, tx));
+  await check(() => registry.requireActiveLicence(minerId, now, tx));
+  await check(() => registry.requireVerified(bid.companyId, tx));
+  return reasons;
+}
+
+/** BTC owed by the miner's platform to the importer's; fiat the other way (reversed on unwinding). */
+export async function recordObligations(
+  ctx: MarketContext,
+  tx: Orm,
+  deal: DealRow,
+  reverse: boolean,
+): Promise<void> {
+  const sink = ctx.deps.obligations;
+  if (!sink || deal.minerPlatformId === deal.importerPlatformId) return;
+  const at = ctx.clock.now();
+  const legs: MarketObligation[] = [
+    {
+      source: 'deal',
+      sourceId: deal.id,
+      from: deal.minerPlatformId,
+      to: deal.importerPlatformId,
+      asset: 'BTC',
+      amount: deal.amountSats,
+      at,
+    },
+    {
+      source: 'deal',
+      sourceId: deal.id,
+      from: deal.importerPlatformId,
+      to: deal.minerPlatformId,
+      asset: deal.currency,
+      amount: deal.fiatMinor,
+      at,
+    },
+  ];
+  for (const leg of legs)
+    await sink.record(reverse ? { ...leg, from: leg.to, to: leg.from } : leg, tx);
+}
+
+/** A deal visible to the caller (404 otherwise; roles that see no deals, 403). */
+export async function readDeal(orm: Orm, caller: Caller, id: string): Promise<DealRow> {
+  if (caller.role === 'auditor' || caller.role === 'supervisor') {
+    const [row] = await orm.select().from(marketDeals).where(eq(marketDeals.id, id));
+    if (!row) throw notFound('deal', id);
+    return row;
+  }
+  const [row] = await orm.select().from(marketDeals).where(eq(marketDeals.id, id));
+  const sees =
+    row &&
+    ((caller.role === 'miner' && row.minerId === caller.participantId) ||
+      (caller.role === 'company' && row.companyId === caller.participantId) ||
+      (caller.role === 'platform' &&
+        (row.platformId === caller.participantId ||
+          row.importerPlatformId === caller.participantId)));
+  if (!row || !sees) throw notFound('deal', id);
+  return row;
+}
+
+/** One audited step of the transition table on a locked deal row. */
+export async function transition(
+  ctx: MarketContext,
+  caller: Caller,
+  id: string,
+  action: DealAction,
+  patch: (row: DealRow) => DealRow = (row) => row,
+  effects?: (tx: Orm, row: DealRow) => Promise<void>,
+): Promise<DealView> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(marketDeals).where(eq(marketDeals.id, id)).for('update');
+    if (!row) throw notFound('deal', id);
+    const to = nextDealStatus(id, row.status, action);
+    const after = { ...patch(row), status: to, updatedAt: now };
+    await tx.update(marketDeals).set(after).where(eq(marketDeals.id, id));
+    if (effects) await effects(tx, row);
+    await recordAudit(tx, caller, ctx.clock, {
+      action: `market_deal.${action}`,
+      entityType: 'market_deal',
+      entityId: id,
+      before: { status: row.status },
+      after: { status: to, deliveryTxid: row.deliveryTxid },
+    });
+    return dealView(after);
+  });
+}

@@ -1,0 +1,83 @@
+import type { DerivedOutput } from '../../bitcoin';
+import type { Database, Orm } from '../../db';
+import type { Caller, Clock, CurrencyCode, NetworkName, Random } from '../../kernel';
+import type { FixingView, PostRequest } from '../../ledger';
+import type { ContractView, SignerProvider } from '../../trade';
+import type { SettlementBank } from './bank';
+
+/**
+ * An inter-platform obligation a deal creates when the miner's platform and the importer's
+ * differ: settlement windows (built elsewhere) accumulate and net them. Called inside the deal's
+ * transaction, so an obligation exists exactly when the deal (or its unwinding) commits.
+ */
+export interface MarketObligation {
+  readonly source: 'deal';
+  readonly sourceId: string;
+  /** The platform that owes. */
+  readonly from: string;
+  readonly to: string;
+  /** 'BTC' (sats) or an ISO 4217 code (minor units). */
+  readonly asset: string;
+  readonly amount: bigint;
+  readonly at: Date;
+}
+
+export interface ObligationSink {
+  record(o: MarketObligation, tx: Orm): Promise<void>;
+}
+
+/** What the market reads of the registry (RegistryService has these). */
+export interface MarketRegistry {
+  partyFacts(
+    participantId: string,
+    orm?: Orm,
+  ): Promise<{
+    kind: string;
+    legalName: string;
+    country: string;
+    kycStatus: string | null;
+    licenceStatus: string | null;
+    platformId: string | null;
+  }>;
+  requireActiveLicence(participantId: string, at?: Date, orm?: Orm): Promise<void>;
+  requireVerified(participantId: string, orm?: Orm): Promise<void>;
+  nextReceiveAddress(
+    tx: Orm,
+    companyId: string,
+    purpose: string | null,
+  ): Promise<{ readonly address: string }>;
+}
+
+/** The chain, structurally (ChainSource): the market reads deposits and broadcasts deliveries. */
+export interface MarketChain {
+  getRawTransaction(txid: string): Promise<Uint8Array>;
+  broadcast(rawTx: Uint8Array): Promise<string>;
+  estimateFeeRateSatPerKvB(targetBlocks: number): Promise<bigint | null>;
+}
+
+export interface MarketServiceDeps {
+  db: Database;
+  clock: Clock;
+  random?: Random;
+  network: NetworkName;
+  /** Null when the platform runs without a chain (CLI): deposits and deliveries are refused. */
+  chain: MarketChain | null;
+  registry: MarketRegistry;
+  /** Trade's contracts (ContractService.get): the import contract a bid is for. */
+  contracts: { get(caller: Caller, id: string, orm?: Orm): Promise<ContractView> };
+  /** The governed reference rate (ledger's FixingService.forDay). */
+  fixings: {
+    forDay(quote: CurrencyCode, date: string, orm?: Orm): Promise<FixingView | null>;
+  };
+  /** The ledger (LedgerService.post): the delivered coins become the importer's client funds. */
+  ledger: { post(tx: Orm, caller: Caller, request: PostRequest): Promise<string> };
+  /** The platforms' signers (trade's sealed keys): the market platform signs escrow spends. */
+  signers: SignerProvider;
+  /** Where fiat confirmations come from (`market.tick` reads them); none: only imports. */
+  bank?: SettlementBank | undefined;
+  /** Settlement windows' intake; absent: obligations are not recorded (single platform). */
+  obligations?: ObligationSink | undefined;
+}
+
+/** An escrow address with how to sign for it (a derivation of the platform's escrow wallet). */
+export type EscrowOutput = DerivedOutput & { readonly address: string };

@@ -1,0 +1,166 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+// The domestic market's tables (src/clearing/market). No foreign keys to other modules' tables:
+// lots, participants and contracts are referenced by id and checked in the service.
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const sats = (name: string) => bigint(name, { mode: 'bigint' });
+
+/** One market per licensed platform: its settlement currency, spread, deadline and escrow wallet. */
+export const marketSettings = pgTable(
+  'market_settings',
+  {
+    platformId: text('platform_id').primaryKey(),
+    /** The local currency of the fiat leg (ISO 4217), priced at its reference-rate fixing. */
+    currency: text('currency').notNull(),
+    /** The platform's spread over the reference rate, in basis points. */
+    spreadBasisPoints: integer('spread_basis_points').notNull(),
+    /** How long a deal waits for its fiat leg before it is unwound. */
+    deadlineSeconds: integer('deadline_seconds').notNull(),
+    /** Watch-only descriptor of the escrow wallet the platform's signer holds (receive branch). */
+    escrowDescriptor: text('escrow_descriptor').notNull(),
+    nextEscrowIndex: integer('next_escrow_index').notNull(),
+    version: integer('version').notNull(),
+    updatedBy: text('updated_by').notNull(),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    check(
+      'market_settings_spread_check',
+      sql`${t.spreadBasisPoints} between 0 and 2000 and ${t.deadlineSeconds} between 60 and 604800`,
+    ),
+  ],
+);
+
+/** A miner's offer of coins of one cleared lot, deposited into its own escrow address. */
+export const marketOffers = pgTable(
+  'market_offers',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id').notNull(),
+    minerId: text('miner_id').notNull(),
+    lotId: text('lot_id').notNull(),
+    amountSats: sats('amount_sats').notNull(),
+    /** What no live deal has taken yet. */
+    availableSats: sats('available_sats').notNull(),
+    escrowAddress: text('escrow_address').notNull(),
+    escrowIndex: integer('escrow_index').notNull(),
+    status: text('status').notNull(),
+    depositTxid: text('deposit_txid'),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('market_offers_escrow_idx').on(t.platformId, t.escrowIndex),
+    index('market_offers_lot_idx').on(t.lotId),
+    index('market_offers_page_idx').on(t.createdAt, t.id),
+    check('market_offers_status_check', sql`${t.status} in ('awaitingDeposit', 'open', 'closed')`),
+    check(
+      'market_offers_amount_check',
+      sql`${t.amountSats} > 0 and ${t.availableSats} between 0 and ${t.amountSats}`,
+    ),
+  ],
+);
+
+/** Coins in an offer's escrow address: the deposit, then the change of each delivery. */
+export const marketEscrowCoins = pgTable(
+  'market_escrow_coins',
+  {
+    txid: text('txid').notNull(),
+    vout: integer('vout').notNull(),
+    offerId: text('offer_id')
+      .notNull()
+      .references(() => marketOffers.id),
+    valueSats: sats('value_sats').notNull(),
+    spentByDeal: text('spent_by_deal'),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.txid, t.vout] }),
+    index('market_escrow_coins_offer_idx').on(t.offerId),
+    check('market_escrow_coins_value_check', sql`${t.valueSats} > 0`),
+  ],
+);
+
+/** An importer's bid for cleared coins, for one of its active import contracts. */
+export const marketBids = pgTable(
+  'market_bids',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id').notNull(),
+    companyId: text('company_id').notNull(),
+    /** The importer's own platform (custodian of its wallet); may differ from the market's. */
+    companyPlatformId: text('company_platform_id').notNull(),
+    contractId: text('contract_id').notNull(),
+    amountSats: sats('amount_sats').notNull(),
+    status: text('status').notNull(),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    index('market_bids_contract_idx').on(t.contractId),
+    index('market_bids_page_idx').on(t.createdAt, t.id),
+    check('market_bids_status_check', sql`${t.status} in ('open', 'matched', 'lapsed')`),
+    check('market_bids_amount_check', sql`${t.amountSats} > 0`),
+  ],
+);
+
+/** A match: the coin leg (escrow → importer's wallet) against the fiat leg (bank to bank). */
+export const marketDeals = pgTable(
+  'market_deals',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id').notNull(),
+    offerId: text('offer_id')
+      .notNull()
+      .references(() => marketOffers.id),
+    bidId: text('bid_id')
+      .notNull()
+      .references(() => marketBids.id),
+    minerId: text('miner_id').notNull(),
+    companyId: text('company_id').notNull(),
+    contractId: text('contract_id').notNull(),
+    minerPlatformId: text('miner_platform_id').notNull(),
+    importerPlatformId: text('importer_platform_id').notNull(),
+    amountSats: sats('amount_sats').notNull(),
+    currency: text('currency').notNull(),
+    fiatMinor: bigint('fiat_minor', { mode: 'bigint' }).notNull(),
+    fixingId: text('fixing_id').notNull(),
+    referenceRate: text('reference_rate').notNull(),
+    dealRate: text('deal_rate').notNull(),
+    spreadBasisPoints: integer('spread_basis_points').notNull(),
+    status: text('status').notNull(),
+    deadline: at('deadline').notNull(),
+    bankReference: text('bank_reference'),
+    confirmedAt: at('confirmed_at'),
+    deliveryTxid: text('delivery_txid'),
+    deliveryVout: integer('delivery_vout'),
+    deliveredSats: sats('delivered_sats'),
+    feeSats: sats('fee_sats'),
+    /** The signed delivery transaction (hex) until it is broadcast. */
+    deliveryTx: text('delivery_tx'),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('market_deals_bank_reference_idx').on(t.platformId, t.bankReference),
+    index('market_deals_status_idx').on(t.status, t.deadline),
+    index('market_deals_page_idx').on(t.createdAt, t.id),
+    check(
+      'market_deals_status_check',
+      sql`${t.status} in ('awaitingPayment', 'delivering', 'delivered', 'settled', 'held', 'unwound')`,
+    ),
+    check('market_deals_amount_check', sql`${t.amountSats} > 0 and ${t.fiatMinor} > 0`),
+  ],
+);

@@ -1,0 +1,237 @@
+/**
+ * The domestic market for cleared coins (issue 13): miners sell coins of their cleared lots to
+ * importers, for local currency, on a market a licensed platform runs.
+ *
+ * Custody and delivery versus payment. A registered miner's coins are self-custodied: the scheme
+ * knows its payout addresses, not its keys, so the platform cannot deliver coins it does not
+ * hold. An offer therefore gets its own escrow address, derived from the market platform's escrow
+ * wallet (a watch-only descriptor of a key the platform's signer holds, set with the market's
+ * settings), and the miner deposits the offered coins there before any deal can be matched. The
+ * deposit counts only once confirmed in a block clearing followed and wholly cleared (no
+ * quarantined or undetermined sats). A deal's coins are released from escrow to a fresh address of
+ * the importer's company wallet only in the transaction that records the platform's confirmation
+ * of the fiat leg (a `SettlementBank`, an imported bank file, or an officer), after the coin leg
+ * is screened again; a deal not confirmed by its deadline is unwound by `market.tick` and its
+ * sats return to the miner's offer. The delivered coin is credited to the importer's client funds
+ * in the ledger, so trade's payouts (with the cleared-origin rule) may spend it.
+ *
+ * Screening. The coin leg is checked at matching and again at delivery against the registry:
+ * both platforms' and the miner's licences active, the importer's KYB verified with no unresolved
+ * sanctions hit (parties are screened by compliance whenever registered or changed). It does not
+ * go through compliance's policy gate: that gate refuses transfers between two parties of the
+ * scheme's own country by design (the scheme settles foreign trade only), and the market's leg is
+ * domestic. A domestic-transfer kind in the policy gate is the way to route it there (docs).
+ */
+import { and, eq, or, type SQL } from 'drizzle-orm';
+import { keyset, pageOf, type Page, type PageRequest } from '../../db';
+import type { Caller } from '../../kernel';
+import { checkConfirmation, parseBankConfirmations, type FiatConfirmation } from './bank';
+import { forbidden, marketContext, type MarketContext } from './context';
+import { matchDeal, readDeal } from './deals';
+import { confirmFiat } from './delivery';
+import {
+  createBid,
+  createOffer,
+  getSettings,
+  readOffer,
+  recordDeposit,
+  setSettings,
+  type MarketSettingsInput,
+} from './orders';
+import type { MarketServiceDeps } from './ports';
+import { marketBids, marketDeals, marketOffers } from './schema';
+import { tick, type MarketTickResult } from './tick';
+import {
+  bidView,
+  dealView,
+  offerView,
+  type BidView,
+  type DealView,
+  type MarketSettingsView,
+  type OfferView,
+} from './views';
+
+export interface ImportOutcome {
+  readonly line: number;
+  readonly dealReference: string;
+  readonly bankReference: string;
+  /** `confirmed`, or the closed code of the refusal (nothing changed for that line). */
+  readonly outcome: string;
+  readonly status: string | null;
+}
+
+export class MarketService {
+  readonly #ctx: MarketContext;
+
+  constructor(deps: MarketServiceDeps) {
+    this.#ctx = marketContext(deps);
+  }
+
+  settings(caller: Caller, platformId: string): Promise<MarketSettingsView> {
+    return getSettings(this.#ctx, caller, platformId);
+  }
+
+  setSettings(caller: Caller, input: MarketSettingsInput): Promise<MarketSettingsView> {
+    return setSettings(this.#ctx, caller, input);
+  }
+
+  createOffer(
+    caller: Caller,
+    input: { platformId: string; lotId: string; amountSats: bigint | string },
+  ): Promise<OfferView> {
+    return createOffer(this.#ctx, caller, input);
+  }
+
+  recordDeposit(caller: Caller, offerId: string, txid: string): Promise<OfferView> {
+    return recordDeposit(this.#ctx, caller, offerId, txid);
+  }
+
+  async getOffer(caller: Caller, id: string): Promise<OfferView> {
+    return offerView(await readOffer(this.#ctx, this.#ctx.db.orm, caller, id));
+  }
+
+  createBid(
+    caller: Caller,
+    input: { platformId: string; contractId: string; amountSats: bigint | string },
+  ): Promise<BidView> {
+    return createBid(this.#ctx, caller, input);
+  }
+
+  match(caller: Caller, input: { offerId: string; bidId: string }): Promise<DealView> {
+    return matchDeal(this.#ctx, caller, input);
+  }
+
+  /** An officer's (or the bank adapter's) confirmation of a deal's fiat leg. */
+  confirm(
+    caller: Caller,
+    id: string,
+    input: { amountMinor: unknown; currency: unknown; bankReference: unknown },
+  ): Promise<DealView> {
+    return confirmFiat(this.#ctx, caller, checkConfirmation({ dealReference: id, ...input }));
+  }
+
+  /**
+   * A bank's confirmation file (JSON or CSV lines), each line applied on its own: a line refused
+   * (wrong amount, unknown deal, confirmed twice, past the deadline) changes nothing and is
+   * reported with its code; malformed lines are reported as issues.
+   */
+  async importConfirmations(
+    caller: Caller,
+    content: string,
+  ): Promise<{ outcomes: ImportOutcome[]; issues: { field: string; message: string }[] }> {
+    if (caller.role !== 'platform') throw forbidden('a platform imports its bank confirmations');
+    const parsed = parseBankConfirmations(content);
+    const outcomes: ImportOutcome[] = [];
+    for (const { line, confirmation } of parsed.confirmations) {
+      outcomes.push({ line, ...(await this.#apply(caller, confirmation)) });
+    }
+    return { outcomes, issues: parsed.issues };
+  }
+
+  async #apply(caller: Caller, confirmation: FiatConfirmation) {
+    const refs = {
+      dealReference: confirmation.dealReference,
+      bankReference: confirmation.bankReference,
+    };
+    try {
+      const deal = await confirmFiat(this.#ctx, caller, confirmation);
+      return { ...refs, outcome: 'confirmed', status: deal.status };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string') throw error;
+      return { ...refs, outcome: code, status: null };
+    }
+  }
+
+  async getDeal(caller: Caller, id: string): Promise<DealView> {
+    this.#seesDeals(caller);
+    return dealView(await readDeal(this.#ctx.db.orm, caller, id));
+  }
+
+  /** The periodic job `market.tick`. */
+  tick(): Promise<MarketTickResult> {
+    return tick(this.#ctx);
+  }
+
+  // ------------------------------------------------------------------ lists (newest first)
+
+  async listOffers(
+    caller: Caller,
+    filter: { status?: string | undefined },
+    page: PageRequest = {},
+  ): Promise<Page<OfferView>> {
+    let scope: SQL | undefined;
+    if (caller.role === 'miner') scope = eq(marketOffers.minerId, caller.participantId);
+    else if (caller.role === 'platform') scope = eq(marketOffers.platformId, caller.participantId);
+    else if (caller.role !== 'supervisor' && caller.role !== 'auditor')
+      throw forbidden(`a ${caller.role} does not see miners' offers`);
+    const { after, orderBy, read, limit } = keyset(marketOffers, page);
+    const rows = await this.#ctx.db.orm
+      .select()
+      .from(marketOffers)
+      .where(and(scope, filter.status ? eq(marketOffers.status, filter.status) : undefined, after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(offerView));
+  }
+
+  async listBids(
+    caller: Caller,
+    filter: { status?: string | undefined },
+    page: PageRequest = {},
+  ): Promise<Page<BidView>> {
+    let scope: SQL | undefined;
+    if (caller.role === 'company') scope = eq(marketBids.companyId, caller.participantId);
+    else if (caller.role === 'platform')
+      scope = or(
+        eq(marketBids.platformId, caller.participantId),
+        eq(marketBids.companyPlatformId, caller.participantId),
+      );
+    else if (caller.role !== 'supervisor' && caller.role !== 'auditor')
+      throw forbidden(`a ${caller.role} does not see importers' bids`);
+    const { after, orderBy, read, limit } = keyset(marketBids, page);
+    const rows = await this.#ctx.db.orm
+      .select()
+      .from(marketBids)
+      .where(and(scope, filter.status ? eq(marketBids.status, filter.status) : undefined, after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(bidView));
+  }
+
+  async listDeals(
+    caller: Caller,
+    filter: { status?: string | undefined },
+    page: PageRequest = {},
+  ): Promise<Page<DealView>> {
+    const scope = this.#seesDeals(caller);
+    const { after, orderBy, read, limit } = keyset(marketDeals, page);
+    const rows = await this.#ctx.db.orm
+      .select()
+      .from(marketDeals)
+      .where(and(scope, filter.status ? eq(marketDeals.status, filter.status) : undefined, after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(dealView));
+  }
+
+  /** The deals a caller sees: its own as miner or importer, its market's or its importers'. */
+  #seesDeals(caller: Caller): SQL | undefined {
+    switch (caller.role) {
+      case 'supervisor':
+      case 'auditor':
+        return undefined;
+      case 'miner':
+        return eq(marketDeals.minerId, caller.participantId);
+      case 'company':
+        return eq(marketDeals.companyId, caller.participantId);
+      case 'platform':
+        return or(
+          eq(marketDeals.platformId, caller.participantId),
+          eq(marketDeals.importerPlatformId, caller.participantId),
+        );
+      default:
+        throw forbidden(`a ${String(caller.role)} does not see market deals`);
+    }
+  }
+}

@@ -1,0 +1,397 @@
+import { z } from 'zod';
+import {
+  BID_STATUSES,
+  DEAL_STATUSES,
+  OFFER_STATUSES,
+  type BidView,
+  type DealView,
+  type MarketSettingsView,
+  type OfferView,
+} from '../../clearing';
+import { formatBtc } from '../../kernel';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { errorResponseSchema } from '../errors';
+import { commonErrors, idParam, pageQuery, pageSchema, satsString } from '../schemas';
+
+/**
+ * The domestic market for cleared coins: the platform's settings, miners' offers (with their
+ * escrow deposit), importers' bids, deals matched by the platform and the confirmation of their
+ * fiat leg (one at a time, or a bank's confirmation file).
+ */
+
+const sats = z.string().meta({ description: 'satoshis, as a decimal string' });
+const participantId = z.string().regex(/^par_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a participant id');
+const conflicts = { ...commonErrors, 409: errorResponseSchema, 422: errorResponseSchema };
+
+const settingsSchema = z
+  .object({
+    platformId: z.string(),
+    currency: z.string(),
+    spreadBasisPoints: z.number(),
+    deadlineSeconds: z.number(),
+    escrowDescriptor: z
+      .string()
+      .nullable()
+      .meta({ description: 'the platform itself, the supervisor and auditors only' }),
+    version: z.number(),
+    updatedBy: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'MarketSettings' });
+const presentSettings = (s: MarketSettingsView) => ({ ...s, updatedAt: s.updatedAt.toISOString() });
+
+const offerSchema = z
+  .object({
+    id: z.string(),
+    platformId: z.string(),
+    minerId: z.string(),
+    lotId: z.string(),
+    amountSats: sats,
+    amountBtc: z.string(),
+    availableSats: sats,
+    escrowAddress: z.string(),
+    status: z.enum(OFFER_STATUSES),
+    depositTxid: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'MarketOffer' });
+const presentOffer = (o: OfferView) => ({
+  ...o,
+  amountSats: o.amountSats.toString(),
+  amountBtc: formatBtc(o.amountSats),
+  availableSats: o.availableSats.toString(),
+  createdAt: o.createdAt.toISOString(),
+  updatedAt: o.updatedAt.toISOString(),
+});
+
+const bidSchema = z
+  .object({
+    id: z.string(),
+    platformId: z.string(),
+    companyId: z.string(),
+    companyPlatformId: z.string(),
+    contractId: z.string(),
+    amountSats: sats,
+    status: z.enum(BID_STATUSES),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'MarketBid' });
+const presentBid = (b: BidView) => ({
+  ...b,
+  amountSats: b.amountSats.toString(),
+  createdAt: b.createdAt.toISOString(),
+  updatedAt: b.updatedAt.toISOString(),
+});
+
+const dealSchema = z
+  .object({
+    id: z.string(),
+    platformId: z.string(),
+    offerId: z.string(),
+    bidId: z.string(),
+    minerId: z.string(),
+    companyId: z.string(),
+    contractId: z.string(),
+    minerPlatformId: z.string(),
+    importerPlatformId: z.string(),
+    amountSats: sats,
+    currency: z.string(),
+    fiatMinor: z.string().meta({ description: "the fiat leg in the currency's minor units" }),
+    fixingId: z.string(),
+    referenceRate: z.string(),
+    dealRate: z.string(),
+    spreadBasisPoints: z.number(),
+    status: z.enum(DEAL_STATUSES),
+    deadline: z.string(),
+    bankReference: z.string().nullable(),
+    confirmedAt: z.string().nullable(),
+    deliveryTxid: z.string().nullable(),
+    deliveryVout: z.number().nullable(),
+    deliveredSats: sats.nullable(),
+    feeSats: sats.nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'MarketDeal' });
+const presentDeal = (d: DealView) => ({
+  ...d,
+  amountSats: d.amountSats.toString(),
+  fiatMinor: d.fiatMinor.toString(),
+  deadline: d.deadline.toISOString(),
+  confirmedAt: d.confirmedAt?.toISOString() ?? null,
+  deliveredSats: d.deliveredSats?.toString() ?? null,
+  feeSats: d.feeSats?.toString() ?? null,
+  createdAt: d.createdAt.toISOString(),
+  updatedAt: d.updatedAt.toISOString(),
+});
+
+export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
+  const market = deps.services.market;
+  const tags = ['market'];
+
+  app.get(
+    '/v1/market/settings/:platformId',
+    {
+      schema: {
+        tags,
+        summary: "A platform's market: currency, spread over the reference rate, deadline, escrow",
+        params: z.object({ platformId: participantId }),
+        response: { 200: settingsSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentSettings(await market.settings(callerOf(request), request.params.platformId)),
+  );
+
+  app.put(
+    '/v1/market/settings',
+    {
+      schema: {
+        tags,
+        summary: "Open or change the calling platform's market (audited)",
+        body: z
+          .object({
+            currency: z.string().regex(/^[A-Z]{3}$/),
+            spreadBasisPoints: z.number().int().min(0).max(2000),
+            deadlineSeconds: z.number().int().min(60).max(604_800),
+            escrowDescriptor: z.string().min(1).max(1000),
+          })
+          .strict(),
+        response: { 200: settingsSchema, ...conflicts },
+      },
+    },
+    async (request) =>
+      presentSettings(await market.setSettings(callerOf(request, ['platform']), request.body)),
+  );
+
+  app.get(
+    '/v1/market/offers',
+    {
+      schema: {
+        tags,
+        summary: "Offers: a miner's own, a platform's market's; supervisor and auditors all",
+        querystring: z.object({ status: z.enum(OFFER_STATUSES).optional(), ...pageQuery }),
+        response: { 200: pageSchema(offerSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { status, limit, cursor } = request.query;
+      const page = await market.listOffers(
+        callerOf(request, ['supervisor', 'auditor', 'platform', 'miner']),
+        { status },
+        { limit, cursor: cursor ?? null },
+      );
+      return { ...page, items: page.items.map(presentOffer) };
+    },
+  );
+
+  app.get(
+    '/v1/market/offers/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One offer with its escrow address',
+        params: idParam('ofr'),
+        response: { 200: offerSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentOffer(
+        await market.getOffer(
+          callerOf(request, ['supervisor', 'auditor', 'platform', 'miner']),
+          request.params.id,
+        ),
+      ),
+  );
+
+  app.post(
+    '/v1/market/offers',
+    {
+      schema: {
+        tags,
+        summary: 'A miner offers coins of one of its cleared lots; the answer names the escrow',
+        body: z
+          .object({ platformId: participantId, lotId: z.string().max(40), amountSats: satsString })
+          .strict(),
+        response: { 201: offerSchema, ...conflicts },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(presentOffer(await market.createOffer(callerOf(request, ['miner']), request.body))),
+  );
+
+  app.post(
+    '/v1/market/offers/:id/deposit',
+    {
+      schema: {
+        tags,
+        summary: "Report the confirmed deposit of the offered coins into the offer's escrow",
+        params: idParam('ofr'),
+        body: z.object({ txid: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+        response: { 200: offerSchema, ...conflicts },
+      },
+    },
+    async (request) =>
+      presentOffer(
+        await market.recordDeposit(
+          callerOf(request, ['miner', 'platform']),
+          request.params.id,
+          request.body.txid,
+        ),
+      ),
+  );
+
+  app.get(
+    '/v1/market/bids',
+    {
+      schema: {
+        tags,
+        summary: "Bids: a company's own, a platform's market's and its importers'",
+        querystring: z.object({ status: z.enum(BID_STATUSES).optional(), ...pageQuery }),
+        response: { 200: pageSchema(bidSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { status, limit, cursor } = request.query;
+      const page = await market.listBids(
+        callerOf(request, ['supervisor', 'auditor', 'platform', 'company']),
+        { status },
+        { limit, cursor: cursor ?? null },
+      );
+      return { ...page, items: page.items.map(presentBid) };
+    },
+  );
+
+  app.post(
+    '/v1/market/bids',
+    {
+      schema: {
+        tags,
+        summary: 'An importer bids for cleared coins for one of its active import contracts',
+        body: z
+          .object({
+            platformId: participantId,
+            contractId: z.string().max(40),
+            amountSats: satsString,
+          })
+          .strict(),
+        response: { 201: bidSchema, ...conflicts },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(presentBid(await market.createBid(callerOf(request, ['company']), request.body))),
+  );
+
+  app.get(
+    '/v1/market/deals',
+    {
+      schema: {
+        tags,
+        summary: 'Deals the caller is party to (miner, importer, platform); supervisor all',
+        querystring: z.object({ status: z.enum(DEAL_STATUSES).optional(), ...pageQuery }),
+        response: { 200: pageSchema(dealSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { status, limit, cursor } = request.query;
+      const page = await market.listDeals(
+        callerOf(request),
+        { status },
+        {
+          limit,
+          cursor: cursor ?? null,
+        },
+      );
+      return { ...page, items: page.items.map(presentDeal) };
+    },
+  );
+
+  app.get(
+    '/v1/market/deals/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One deal with its legs',
+        params: idParam('del'),
+        response: { 200: dealSchema, ...commonErrors },
+      },
+    },
+    async (request) => presentDeal(await market.getDeal(callerOf(request), request.params.id)),
+  );
+
+  app.post(
+    '/v1/market/deals',
+    {
+      schema: {
+        tags,
+        summary: 'The market platform matches an open bid against a funded offer (a deal)',
+        body: z.object({ offerId: z.string().max(40), bidId: z.string().max(40) }).strict(),
+        response: { 201: dealSchema, ...conflicts },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(presentDeal(await market.match(callerOf(request, ['platform']), request.body))),
+  );
+
+  app.post(
+    '/v1/market/deals/:id/confirm',
+    {
+      schema: {
+        tags,
+        summary: "Confirm a deal's fiat leg: the escrowed coins go to the importer (DvP)",
+        params: idParam('del'),
+        body: z
+          .object({
+            amountMinor: z.string().regex(/^[1-9]\d{0,17}$/),
+            currency: z.string().regex(/^[A-Z]{3}$/),
+            bankReference: z.string().min(1).max(64),
+          })
+          .strict(),
+        response: { 200: dealSchema, ...conflicts },
+      },
+    },
+    async (request) =>
+      presentDeal(
+        await market.confirm(callerOf(request, ['platform']), request.params.id, request.body),
+      ),
+  );
+
+  app.post(
+    '/v1/market/confirmations',
+    {
+      schema: {
+        tags,
+        summary: "Import a bank's confirmation file (JSON or CSV lines), each line on its own",
+        body: z.object({ content: z.string().min(1).max(1_000_000) }).strict(),
+        response: {
+          200: z
+            .object({
+              outcomes: z.array(
+                z.object({
+                  line: z.number(),
+                  dealReference: z.string(),
+                  bankReference: z.string(),
+                  outcome: z.string(),
+                  status: z.string().nullable(),
+                }),
+              ),
+              issues: z.array(z.object({ field: z.string(), message: z.string() })),
+            })
+            .meta({ id: 'MarketConfirmationImport' }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) =>
+      market.importConfirmations(callerOf(request, ['platform']), request.body.content),
+  );
+}
