@@ -12,7 +12,6 @@ import {
 } from './chain';
 import { AppError, systemClock, type Clock, type Config, type Random } from './kernel';
 import { FixedRateSource } from './ledger';
-import { prevoutLookupFromSource } from './mining';
 import {
   InProcessJobRunner,
   postgresJobRunner,
@@ -145,9 +144,7 @@ export async function openWatcher(
     ...(options.logger ? { logger: options.logger } : {}),
   });
   await watcher.registerConsumer(platform.services.trade.chainConsumer());
-  await watcher.registerConsumer(
-    platform.services.mining.chainConsumer({ prevouts: prevoutLookupFromSource(source) }),
-  );
+  await watcher.registerConsumer(platform.services.mining.chainConsumer());
   await watcher.registerConsumer(platform.services.clearing.chainConsumer()); // after mining's
   return watcher;
 }

@@ -29,7 +29,7 @@ import {
   type NetworkName,
   type Random,
 } from '../kernel';
-import type { ChainBlock, ChainTransaction } from './chain';
+import type { ChainBlock, MempoolTransaction } from './chain';
 import { contractTotal, type ContractService } from './contracts';
 import { enqueueWebhook, type WebhookEvent } from './outbox';
 import { invoiceAction, LIFECYCLE_RULE, transitionInvoice } from './lifecycle';
@@ -571,7 +571,7 @@ export class InvoiceService {
 
   /** A transaction seen in the mempool (not exactly-once; idempotent by txid and vout). */
   async mempoolTransaction(
-    wtx: ChainTransaction,
+    wtx: MempoolTransaction,
     raw: Uint8Array | null,
     tipHeight: number,
   ): Promise<void> {
@@ -638,7 +638,7 @@ export class InvoiceService {
 
   async #recordPayments(
     tx: Orm,
-    transactions: readonly ChainTransaction[],
+    transactions: readonly MempoolTransaction[],
     block: { hash: string; height: number } | null,
     rbf: (txid: string) => boolean,
   ): Promise<Set<string>> {

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, isNull, notInArray, or } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { decodeWatchedBlock, type ChainSource, type ChainTip } from '../chain';
+import type { ChainSource, ChainTip } from '../chain';
 import { scopeTo, type Orm } from '../db';
 import type { Caller, NetworkName } from '../kernel';
 import {
@@ -110,7 +110,7 @@ export async function readLag(
   }[] = [];
   for (let height = Math.max(0, cursorHeight + 1); height <= through; height++) {
     const hash = await chain.getBlockHash(height);
-    const block = decodeWatchedBlock(await chain.getBlock(hash), hash, height, ports.network);
+    const block = await chain.getChainBlock(hash);
     for (const t of block.transactions) {
       for (const i of t.inputs) spent.set(outpoint(i.txid, i.vout), { height, txid: t.txid });
       for (const o of t.outputs)

@@ -6,7 +6,8 @@ import { splitBlockFile } from '../blockfile/block';
 import { BlockFileChainSource } from '../blockfile/source';
 import { BTCD_REORG, readBtcdReorgFile } from '../../../test/support/btcd-reorg';
 import type { ChainSource } from '../source';
-import { ChainWatcher, type ChainConsumer, type WatchedBlock, type WatcherProgress } from './index';
+import type { ChainBlock } from '../block';
+import { ChainWatcher, type ChainConsumer, type WatcherProgress } from './index';
 import {
   connect,
   consumerState,
@@ -119,7 +120,7 @@ describe.each(TEST_DRIVERS)('chain watcher over the btcd reorg blocks (%s)', (dr
   });
 
   it('delivers parsed blocks: heights, times, coinbase flags, prevouts and addresses', async () => {
-    const seen: WatchedBlock[] = [];
+    const seen: ChainBlock[] = [];
     const w = watcher();
     await w.registerConsumer({
       name: 'collector',
@@ -220,8 +221,8 @@ describe.each(TEST_DRIVERS)('chain watcher over the btcd reorg blocks (%s)', (dr
     source.addBlocks(readBtcdReorgFile('blk_0_to_4.dat'));
     let forked = false;
     const moving: ChainSource = withOverrides(source, {
-      getBlock: async (hash: string) => {
-        const raw = await source.getBlock(hash);
+      getChainBlock: async (hash: string) => {
+        const raw = await source.getChainBlock(hash);
         if (hash === M3 && !forked) {
           forked = true; // the fork arrives while the watcher holds block 3
           for (const file of ['blk_3A.dat', 'blk_4A.dat', 'blk_5A.dat'] as const)
