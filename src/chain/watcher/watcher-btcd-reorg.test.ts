@@ -150,7 +150,20 @@ describe.each(TEST_DRIVERS)('chain watcher over the btcd reorg blocks (%s)', (dr
     const spend = block2?.transactions[1];
     const block1Coinbase = seen[1]?.transactions[0]?.txid;
     expect(spend?.coinbase).toBe(false);
-    expect(spend?.inputs).toEqual([{ txid: block1Coinbase, vout: 0 }]);
+    // The block file source fills the input with block 1's coinbase output, as that block has it.
+    const spentOutput = seen[1]?.transactions[0]?.outputs[0];
+    expect(spentOutput).toBeDefined();
+    expect(spend?.inputs).toEqual([
+      {
+        txid: block1Coinbase,
+        vout: 0,
+        prevout: {
+          valueSats: spentOutput?.valueSats,
+          script: spentOutput?.script,
+          address: spentOutput?.address,
+        },
+      },
+    ]);
     const theirs = bitcoinjs.Block.fromBuffer(Buffer.from(await source.getBlock(M2)))
       .transactions?.[1];
     expect(spend?.outputs.map((o) => o.address)).toEqual(
