@@ -13,7 +13,8 @@ import { ClearingService } from '../src/clearing';
 import { openDatabase } from '../src/db';
 import { parseAddress } from '../src/bitcoin';
 import { ManualClock, SeededRandom, systemCaller, type Caller } from '../src/kernel';
-import { MiningService, type MiningBlock } from '../src/mining';
+import type { ChainBlock, ChainTransaction } from '../src/chain';
+import { MiningService } from '../src/mining';
 import { RegistryService } from '../src/registry';
 
 const COINBASES = 20;
@@ -68,14 +69,12 @@ await mining.registerPayoutAddress(minerCaller, site.id, { address: MINER, kind:
 
 const minerScript = parseAddress(MINER, 'regtest').scriptPubKey;
 const otherScript = parseAddress(OTHER, 'regtest').scriptPubKey;
-// Untraced coins mixed in at each hop: their values come from this lookup.
-const untraced = new Map<string, bigint>();
-const prevouts = (txid: string, vout: number) =>
-  Promise.resolve(untraced.get(`${txid}:${vout}`) ?? 0n);
-const consumers = [mining.chainConsumer({ prevouts }), clearing.chainConsumer()];
-const connect = (block: MiningBlock) =>
+// Untraced coins mixed in at each hop: the block carries their values, as every input's.
+const consumers = [mining.chainConsumer(), clearing.chainConsumer()];
+const connect = (block: Omit<ChainBlock, 'previousHash' | 'complete'>) =>
   db.transaction(async (tx) => {
-    for (const consumer of consumers) await consumer.blockConnected(block, tx);
+    for (const consumer of consumers)
+      await consumer.blockConnected({ ...block, previousHash: null, complete: true }, tx);
   });
 
 for (let i = 1; i <= COINBASES; i++) {
@@ -93,14 +92,13 @@ for (let i = 1; i <= COINBASES; i++) {
     ],
   });
 }
-const chain: MiningBlock['transactions'][number][] = [];
+const chain: ChainTransaction[] = [];
 let previous: { txid: string; vout: number; value: bigint }[] = Array.from(
   { length: COINBASES },
   (_, i) => ({ txid: hex(i + 1), vout: 0, value: SUBSIDY }),
 );
 for (let hop = 0; hop < HOPS; hop++) {
   const outside = { txid: hex(0xe000 + hop), vout: 0, value: 1_000_000n };
-  untraced.set(`${outside.txid}:0`, outside.value);
   const inputs = [...previous, outside];
   const total = inputs.reduce((sum, input) => sum + input.value, 0n);
   const out = total - 10_000n;
@@ -108,7 +106,11 @@ for (let hop = 0; hop < HOPS; hop++) {
   chain.push({
     txid,
     coinbase: false,
-    inputs: inputs.map(({ txid: t, vout }) => ({ txid: t, vout })),
+    inputs: inputs.map(({ txid: t, vout, value }) => ({
+      txid: t,
+      vout,
+      prevout: { valueSats: value, script: otherScript, address: OTHER },
+    })),
     outputs: [
       { vout: 0, valueSats: out - 50_000n, script: otherScript, address: OTHER },
       { vout: 1, valueSats: 50_000n, script: otherScript, address: OTHER },

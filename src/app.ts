@@ -13,7 +13,6 @@ import {
 import { AppError, systemClock, type Clock, type Config, type Random } from './kernel';
 import { SimulatedBank } from './clearing';
 import { FixedRateSource } from './ledger';
-import { prevoutLookupFromSource } from './mining';
 import {
   InProcessJobRunner,
   postgresJobRunner,
@@ -162,9 +161,7 @@ export async function openWatcher(
     ...(options.logger ? { logger: options.logger } : {}),
   });
   await watcher.registerConsumer(platform.services.trade.chainConsumer());
-  await watcher.registerConsumer(
-    platform.services.mining.chainConsumer({ prevouts: prevoutLookupFromSource(source) }),
-  );
+  await watcher.registerConsumer(platform.services.mining.chainConsumer());
   await watcher.registerConsumer(platform.services.clearing.chainConsumer()); // after mining's
   // Settlement windows' bitcoin pay-ins, after clearing's.
   await watcher.registerConsumer(platform.services.settlementWindows.chainConsumer());

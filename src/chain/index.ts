@@ -1,4 +1,13 @@
 export type { BlockHeaderInfo, ChainSource, ChainTip, MempoolAcceptResult } from './source';
+export type {
+  ChainBlock,
+  ChainInput,
+  ChainOutpoint,
+  ChainOutput,
+  ChainPrevout,
+  ChainTransaction,
+  MempoolTransaction,
+} from './block';
 export {
   Simnet,
   SimnetChainSource,
@@ -27,14 +36,11 @@ export type {
 } from './bitcoind';
 export { BlockFileChainSource } from './blockfile';
 export type { AddBlocksResult } from './blockfile';
-export { ChainWatcher, decodeWatchedBlock, watcherCursor } from './watcher';
+export { ChainWatcher, watcherCursor } from './watcher';
 export type {
   ChainConsumer,
   ChainWatcherOptions,
   SyncResult,
-  WatchedBlock,
-  WatchedOutput,
-  WatchedTransaction,
   WatcherEvents,
   WatcherLogger,
   WatcherProgress,

@@ -1,10 +1,12 @@
 import type { NetworkName } from '../kernel';
+import type { ChainBlock } from './block';
 
 /**
  * The one interface through which Tradeclear reaches a Bitcoin chain. Adapters: simnet (the
  * embedded chain), bitcoind (Bitcoin Core JSON-RPC), esplora (the Esplora HTTP API) and a
  * read-only block file source. Hashes and txids are hex in the usual display (reversed) byte
- * order; blocks and transactions travel as raw consensus bytes.
+ * order; blocks and transactions travel as raw consensus bytes, and decoded, with every input's
+ * previous output, as a ChainBlock (getChainBlock: what the chain watcher delivers).
  *
  * Failures are AppErrors: BLOCK_NOT_FOUND, TX_NOT_FOUND, TX_REJECTED (with the reason the node
  * gave), CHAIN_UNAVAILABLE (the source could not be reached), CHAIN_UNSUPPORTED (the source
@@ -40,6 +42,13 @@ export interface ChainSource {
   getBlockHeader(hash: string): Promise<BlockHeaderInfo>;
   /** The raw block in consensus serialization (with witness data). */
   getBlock(hash: string): Promise<Uint8Array>;
+  /**
+   * The block decoded, with the output every input spends (value and script): Bitcoin Core's
+   * getblock verbosity 3, Esplora's vin.prevout, simnet's stored transactions. Checked to be the
+   * block asked for; a source that cannot give a prevout fails (CHAIN_UNSUPPORTED) rather than
+   * answer an incomplete block.
+   */
+  getChainBlock(hash: string): Promise<ChainBlock>;
   /** A raw transaction from the mempool or the active chain. */
   getRawTransaction(txid: string): Promise<Uint8Array>;
   getMempoolTxids(): Promise<readonly string[]>;

@@ -3,7 +3,8 @@ import { listAuditEvents } from '../audit';
 import { parseAddress } from '../bitcoin';
 import type { Database } from '../db';
 import { AppError, ManualClock, SeededRandom, systemCaller, type Caller } from '../kernel';
-import { MiningService, type MiningBlock } from '../mining';
+import type { ChainBlock, ChainTransaction } from '../trade';
+import { MiningService } from '../mining';
 import { RegistryService } from '../registry';
 import { ClearingService } from './service';
 import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
@@ -40,29 +41,43 @@ const elsewhere = parseAddress(p2wpkhOf(testKey('clearing elsewhere')).address ?
 const hex = (n: number) => n.toString(16).padStart(64, '0');
 const seconds = (iso: string) => Date.parse(iso) / 1000;
 
-type Tx = MiningBlock['transactions'][number];
-const coinbase = (txid: string, value: bigint, script = minerScript): Tx => ({
-  txid,
-  coinbase: true,
-  inputs: [],
-  outputs: [{ vout: 0, valueSats: value, script, address: null }],
-});
-const spend = (txid: string, inputs: [string, number][], values: bigint[]): Tx => ({
-  txid,
-  coinbase: false,
-  inputs: inputs.map(([t, vout]) => ({ txid: t, vout })),
-  outputs: values.map((valueSats, vout) => ({
-    vout,
-    valueSats,
-    script: elsewhere.scriptPubKey,
-    address: null,
-  })),
-});
-const block = (n: number, time: string, transactions: Tx[]): MiningBlock => ({
+type Tx = ChainTransaction;
+// Every output the helpers made, so that a spend carries its inputs' previous outputs.
+const made = new Map<string, ChainTransaction['inputs'][number]['prevout']>();
+const record = (tx: Tx): Tx => {
+  for (const o of tx.outputs) made.set(`${tx.txid}:${o.vout}`, o);
+  return tx;
+};
+const coinbase = (txid: string, value: bigint, script = minerScript): Tx =>
+  record({
+    txid,
+    coinbase: true,
+    inputs: [],
+    outputs: [{ vout: 0, valueSats: value, script, address: null }],
+  });
+const spend = (txid: string, inputs: [string, number][], values: bigint[]): Tx =>
+  record({
+    txid,
+    coinbase: false,
+    inputs: inputs.map(([t, vout]) => {
+      const prevout = made.get(`${t}:${vout}`);
+      if (!prevout) throw new Error(`the test spends ${t}:${vout}, which it never made`);
+      return { txid: t, vout, prevout };
+    }),
+    outputs: values.map((valueSats, vout) => ({
+      vout,
+      valueSats,
+      script: elsewhere.scriptPubKey,
+      address: null,
+    })),
+  });
+const block = (n: number, time: string, transactions: Tx[]): ChainBlock => ({
   hash: hex(0xb000 + n),
   height: n,
+  previousHash: null,
   time: seconds(time),
   transactions,
+  complete: true,
 });
 
 describe.each(TEST_DRIVERS)('clearing lots on %s', (driver) => {
@@ -70,17 +85,14 @@ describe.each(TEST_DRIVERS)('clearing lots on %s', (driver) => {
   let services: Services;
   let minerId = '';
   let minerCaller: Caller;
-  const mining = () =>
-    services.mining.chainConsumer({
-      prevouts: () => Promise.reject(new Error('no prevout lookups here')),
-    });
+  const mining = () => services.mining.chainConsumer();
   const clearing = () => services.clearing.chainConsumer();
-  const connect = (b: MiningBlock, options: { clearing?: boolean } = {}) =>
+  const connect = (b: ChainBlock, options: { clearing?: boolean } = {}) =>
     db.transaction(async (tx) => {
       await mining().blockConnected(b, tx);
       if (options.clearing ?? true) await clearing().blockConnected(b, tx);
     });
-  const disconnect = (b: MiningBlock) =>
+  const disconnect = (b: ChainBlock) =>
     db.transaction(async (tx) => {
       await clearing().blockDisconnected(b, tx);
       await mining().blockDisconnected(b, tx);

@@ -3,6 +3,7 @@ import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { newId, systemCaller, type Clock, type Random } from '../kernel';
 import { blockAttributions, blockProvenance } from '../mining';
+import type { ChainBlock } from '../trade';
 import { clearingBlocks, clearingHoldings, clearingLots, clearingOutputs } from './schema';
 
 /**
@@ -19,23 +20,11 @@ import { clearingBlocks, clearingHoldings, clearingLots, clearingOutputs } from 
  * A disconnected block undoes exactly that: spends are unmarked and its rows go by cascade.
  */
 
-/** The chain watcher's block, structurally (clearing needs nothing else from the watcher). */
-export interface ClearingBlock {
-  readonly hash: string;
-  readonly height: number;
-  /** Header time, seconds since the epoch. */
-  readonly time: number;
-  readonly transactions: readonly {
-    readonly txid: string;
-    readonly coinbase: boolean;
-    readonly inputs: readonly { readonly txid: string; readonly vout: number }[];
-    readonly outputs: readonly {
-      readonly vout: number;
-      readonly valueSats: bigint;
-      readonly address: string | null;
-    }[];
-  }[];
-}
+/**
+ * The chain module's one block type (through trade, which clearing may import): what the chain
+ * watcher delivers, every input with the output it spends.
+ */
+export type ClearingBlock = ChainBlock;
 
 /** Whose company wallet an address is (the registry's walletAddressOwners, through `tx`). */
 export type WalletLookup = (

@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import type { ChainBlock } from '../chain';
 import { toHex } from '../bitcoin';
 import { keyset, pageOf, scopeTo, type Orm, type Page, type PageRequest } from '../db';
 import { recordAudit } from '../audit';
@@ -15,12 +16,10 @@ import {
   MINING_BAN_VIOLATION,
   VIOLATION_STATUSES,
   type AttributionView,
-  type MiningBlock,
   type MiningChainConsumer,
   type ViolationStatus,
   type ViolationView,
 } from './types';
-import type { PrevoutLookup } from './ports';
 import { forbidden, type MiningContext } from './shared';
 import { attributionView, violationView } from './views';
 import type { BanCalendar } from './bans';
@@ -48,14 +47,14 @@ export class Attribution {
    * Runs inside the watcher's cursor transaction; idempotent by block hash (a block already
    * recorded in mining_blocks is skipped); a disconnected block's rows are deleted by cascade.
    */
-  chainConsumer(options: { prevouts: PrevoutLookup; name?: string }): MiningChainConsumer {
+  chainConsumer(options: { name?: string } = {}): MiningChainConsumer {
     return {
       name: options.name ?? 'mining',
-      blockConnected: (block, tx) => this.#connect(block, tx, options.prevouts),
+      blockConnected: (block, tx) => this.#connect(block, tx),
       blockDisconnected: (block, tx) => this.#disconnect(block, tx),
     };
   }
-  async #connect(block: MiningBlock, tx: Orm, prevouts: PrevoutLookup): Promise<void> {
+  async #connect(block: ChainBlock, tx: Orm): Promise<void> {
     const blockTime = new Date(block.time * 1000);
     const inserted = await tx
       .insert(miningBlocks)
@@ -68,15 +67,12 @@ export class Attribution {
     // 1. Attribution: coinbase outputs paying registered payout addresses.
     await this.#attribute(block, tx, blockTime, now);
 
-    // 2. Provenance: spends of tagged outputs pass their tags on by the haircut rule.
-    const inBlock = new Map<string, MiningBlock['transactions'][number]>();
-    for (const transaction of block.transactions) {
-      inBlock.set(transaction.txid, transaction);
-      await traceTransaction(tx, block, transaction, inBlock, prevouts);
-    }
+    // 2. Provenance: spends of tagged outputs pass their tags on by the haircut rule (each
+    // input's value comes with the block: no chain call inside the block's transaction).
+    for (const transaction of block.transactions) await traceTransaction(tx, block, transaction);
   }
 
-  async #attribute(block: MiningBlock, tx: Orm, blockTime: Date, now: Date): Promise<void> {
+  async #attribute(block: ChainBlock, tx: Orm, blockTime: Date, now: Date): Promise<void> {
     const coinbase = block.transactions.find((t) => t.coinbase);
     if (coinbase) {
       const scripts = coinbase.outputs.map((o) => toHex(o.script));
@@ -157,7 +153,7 @@ export class Attribution {
     });
   }
 
-  async #disconnect(block: MiningBlock, tx: Orm): Promise<void> {
+  async #disconnect(block: ChainBlock, tx: Orm): Promise<void> {
     // Outputs this block's transactions spent are unspent again; everything the block added
     // (attributions with their violations, provenance outputs, tags and inputs) goes by cascade.
     await tx

@@ -7,11 +7,10 @@
  * - `MiningService`: registerSite, listSites, getSite, registerPayoutAddress, listPayoutAddresses,
  *   declareBan, liftBan, listBans, isBanned(region, at), listAttributions, listViolations,
  *   updateViolation (compliance links a violation to its alert), provenance(caller, txid, vout),
- *   statistics(caller, { currency, from, to }), and chainConsumer({ prevouts }) — the consumer to
- *   register with the chain watcher (`watcher.registerConsumer(mining.chainConsumer({ prevouts:
- *   prevoutLookupFromSource(source) }))`).
- * - Ports: `RateLookup` (the day's BTC rate; `fixedRateLookup` for tests and the demo) and
- *   `PrevoutLookup` (`prevoutLookupFromSource`).
+ *   statistics(caller, { currency, from, to }), and chainConsumer() — the consumer to register
+ *   with the chain watcher (`watcher.registerConsumer(mining.chainConsumer())`); it reads the
+ *   chain's ChainBlock, whose inputs carry the outputs they spend (no chain calls).
+ * - Ports: `RateLookup` (the day's BTC rate; `fixedRateLookup` for tests and the demo).
  * - Pure logic: `normalizeBan`, `bansInForce`, `localTime`, `firstOverlap` (ban calendar) and
  *   `haircut` (provenance of a transaction's outputs).
  * - `MINING_BAN_VIOLATION`: the code every violation record carries.
@@ -20,11 +19,10 @@
  */
 export { MiningService } from './service';
 export { MINING_BAN_VIOLATION, VIOLATION_STATUSES } from './types';
-export { fixedRateLookup, prevoutLookupFromSource } from './ports';
+export { fixedRateLookup } from './ports';
 export type {
   AttributionView,
   BanView,
-  MiningBlock,
   MiningChainConsumer,
   MiningServiceDeps,
   OutputStatistics,
@@ -39,7 +37,7 @@ export type {
   ViolationStatus,
   ViolationView,
 } from './types';
-export type { PrevoutLookup, RateLookup } from './ports';
+export type { RateLookup } from './ports';
 export {
   assertNoOverlap,
   banCovers,

@@ -5,12 +5,12 @@
  * haircut and writing its inputs and tagged outputs is one step, kept whole.
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
+import type { ChainBlock, ChainTransaction } from '../chain';
 import { type Orm } from '../db';
 import { AppError, invalid, type Caller } from '../kernel';
 import { haircut, type ProvenanceShare } from './haircut';
 import { miningAttributions, provenanceInputs, provenanceOutputs, provenanceTags } from './schema';
-import { type MiningBlock, type ProvenanceNode, type ProvenanceReport } from './types';
-import type { PrevoutLookup } from './ports';
+import { type ProvenanceNode, type ProvenanceReport } from './types';
 import { forbidden, type MiningContext } from './shared';
 
 const MAX_PATH_DEPTH = 32;
@@ -19,7 +19,7 @@ const MAX_PATH_NODES = 400;
 /** Provenance starts at an attributed coinbase output: wholly of its origin. */
 export async function tagCoinbaseOutput(
   tx: Orm,
-  block: MiningBlock,
+  block: ChainBlock,
   txid: string,
   output: { vout: number; valueSats: bigint },
   originId: string,
@@ -46,15 +46,12 @@ export async function tagCoinbaseOutput(
 
 /**
  * Passes the tags of the tagged outputs a transaction spends on to its outputs by the haircut
- * rule, inside the block's transaction. `inBlock` holds the block's transactions up to this one
- * (an input may spend an output of the same block).
+ * rule, inside the block's transaction. Every input's value is the block's (`prevout`).
  */
 export async function traceTransaction(
   tx: Orm,
-  block: MiningBlock,
-  transaction: MiningBlock['transactions'][number],
-  inBlock: ReadonlyMap<string, MiningBlock['transactions'][number]>,
-  prevouts: PrevoutLookup,
+  block: ChainBlock,
+  transaction: ChainTransaction,
 ): Promise<void> {
   if (transaction.coinbase || transaction.inputs.length === 0) return;
   const keys = transaction.inputs.map((input) => sql`(${input.txid}, ${input.vout})`);
@@ -63,21 +60,9 @@ export async function traceTransaction(
     .from(provenanceTags)
     .where(sql`(${provenanceTags.txid}, ${provenanceTags.vout}) in (${sql.join(keys, sql`, `)})`);
   if (tagRows.length === 0) return;
-  const valueRows = await tx
-    .select()
-    .from(provenanceOutputs)
-    .where(
-      sql`(${provenanceOutputs.txid}, ${provenanceOutputs.vout}) in (${sql.join(keys, sql`, `)})`,
-    );
-  const known = new Map(valueRows.map((row) => [`${row.txid}:${row.vout}`, row.valueSats]));
   const inputs: { value: bigint; tags: ProvenanceShare[] }[] = [];
   for (const input of transaction.inputs) {
-    const key = `${input.txid}:${input.vout}`;
-    let value = known.get(key);
-    if (value === undefined) {
-      const parent = inBlock.get(input.txid)?.outputs.find((o) => o.vout === input.vout);
-      value = parent ? parent.valueSats : await prevouts(input.txid, input.vout);
-    }
+    const value = input.prevout.valueSats;
     const tags = tagRows
       .filter((row) => row.txid === input.txid && row.vout === input.vout)
       .map((row) => ({ origin: row.originId, sats: row.sats }));

@@ -3,7 +3,6 @@ import { cryptoRandom, type Caller } from '../kernel';
 import { Attribution } from './attribution';
 import { BanCalendar } from './bans';
 import type { BanInput } from './calendar';
-import type { PrevoutLookup } from './ports';
 import { Provenance } from './provenance';
 import type { MiningContext } from './shared';
 import { Sites } from './sites';
@@ -120,7 +119,7 @@ export class MiningService {
    * The chain consumer: attribution of coinbase outputs (with ban violations) and the provenance
    * tracer, in one consumer so that they see blocks in one order (see attribution.ts).
    */
-  chainConsumer(options: { prevouts: PrevoutLookup; name?: string }): MiningChainConsumer {
+  chainConsumer(options: { name?: string } = {}): MiningChainConsumer {
     return this.#attribution.chainConsumer(options);
   }
 

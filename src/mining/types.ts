@@ -1,3 +1,4 @@
+import type { ChainBlock } from '../chain';
 import type { Database, Orm } from '../db';
 import type { Money, NetworkName, Clock, Random } from '../kernel';
 import type { RegistryService } from '../registry';
@@ -6,33 +7,11 @@ import type { RateLookup } from './ports';
 
 /** The code every ban violation record carries (compliance links these into alerts). */
 export const MINING_BAN_VIOLATION = 'MINING_BAN_VIOLATION';
-/**
- * The chain events the attributor consumes: the chain watcher's WatchedBlock, structurally (so
- * the mining module needs nothing from the watcher but this shape).
- */
-export interface MiningBlock {
-  readonly hash: string;
-  readonly height: number;
-  /** Header time, seconds since the epoch. */
-  readonly time: number;
-  readonly transactions: readonly {
-    readonly txid: string;
-    readonly coinbase: boolean;
-    readonly inputs: readonly { readonly txid: string; readonly vout: number }[];
-    readonly outputs: readonly {
-      readonly vout: number;
-      readonly valueSats: bigint;
-      readonly script: Uint8Array;
-      readonly address: string | null;
-    }[];
-  }[];
-}
-
-/** A chain consumer (the watcher's ChainConsumer shape). */
+/** A chain consumer (the watcher's ChainConsumer shape) of the chain module's one block type. */
 export interface MiningChainConsumer {
   readonly name: string;
-  blockConnected(block: MiningBlock, tx: Orm): Promise<void>;
-  blockDisconnected(block: MiningBlock, tx: Orm): Promise<void>;
+  blockConnected(block: ChainBlock, tx: Orm): Promise<void>;
+  blockDisconnected(block: ChainBlock, tx: Orm): Promise<void>;
 }
 
 export interface SiteView {

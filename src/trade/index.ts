@@ -91,7 +91,7 @@ export {
 export type { HostResolver, WebhookTarget, WebhookTargetPolicy } from './webhook-target';
 export { SecretBox, SIMNET_SECRETS_KEY, isSealed } from './secrets';
 export type { WebhookEvent } from './outbox';
-export type { ChainBlock, ChainOutput, ChainTransaction } from './chain';
+export type { ChainBlock, ChainOutput, ChainTransaction, MempoolTransaction } from './chain';
 export { trackWalletCoins, tradeChainConsumer } from './consumer';
 export { ADAPTER_RULE, ComplianceTransferGate } from './compliance-gate';
 export type { ComplianceRegistry } from './compliance-gate';

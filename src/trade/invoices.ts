@@ -29,7 +29,7 @@ import {
   type NetworkName,
   type Random,
 } from '../kernel';
-import type { ChainBlock, ChainTransaction } from './chain';
+import type { ChainBlock, MempoolTransaction } from './chain';
 import { contractTotal, type ContractService } from './contracts';
 import { enqueueWebhook, type WebhookEvent } from './outbox';
 import { invoiceAction, LIFECYCLE_RULE, transitionInvoice } from './lifecycle';
@@ -69,6 +69,13 @@ export interface InvoiceGateDecision extends GateDecision {
    */
   readonly lookup?: PayerLookup;
 }
+
+/** An input of a paying transaction: a block's carries the output it spends, a mempool one's not. */
+type PayingInput = {
+  readonly txid: string;
+  readonly vout: number;
+  readonly prevout?: { readonly address: string | null };
+};
 
 /** A payer lookup that failed, waiting to be tried again. */
 export interface PayerLookup {
@@ -578,7 +585,7 @@ export class InvoiceService {
 
   /** A transaction seen in the mempool (not exactly-once; idempotent by txid and vout). */
   async mempoolTransaction(
-    wtx: ChainTransaction,
+    wtx: MempoolTransaction,
     raw: Uint8Array | null,
     tipHeight: number,
   ): Promise<void> {
@@ -645,7 +652,7 @@ export class InvoiceService {
 
   async #recordPayments(
     tx: Orm,
-    transactions: readonly ChainTransaction[],
+    transactions: readonly MempoolTransaction[],
     block: { hash: string; height: number } | null,
     rbf: (txid: string) => boolean,
   ): Promise<Set<string>> {
@@ -710,6 +717,7 @@ export class InvoiceService {
       fresh.set(key, entry);
     }
     for (const payment of fresh.values()) {
+      // A block's transactions carry their inputs' previous outputs (PayingInput.prevout).
       const paying = transactions.find((t) => t.txid === payment.txid);
       await this.#gatePayment(tx, payment, paying?.inputs ?? []);
     }
@@ -730,7 +738,7 @@ export class InvoiceService {
   async #gatePayment(
     tx: Orm,
     payment: { invoiceId: string; txid: string; value: bigint },
-    inputs: readonly { txid: string; vout: number }[],
+    inputs: readonly PayingInput[],
   ): Promise<void> {
     const [row] = await tx
       .select()
@@ -755,10 +763,16 @@ export class InvoiceService {
    * cannot be looked up is a payer not screened; it is returned as unresolved (the payment is
    * then held for review), never judged as if that payer were not there.
    */
-  async #lookUpPayers(inputs: readonly { txid: string; vout: number }[]): Promise<LookupResult> {
+  async #lookUpPayers(inputs: readonly PayingInput[]): Promise<LookupResult> {
     const payers = new Set<string>();
     const unresolved: { txid: string; vout: number; why: string }[] = [];
     for (const input of inputs) {
+      // A block's input carries the output it spends: no chain call (inside the block's
+      // transaction); a mempool transaction's input is looked up.
+      if (input.prevout) {
+        if (input.prevout.address) payers.add(input.prevout.address);
+        continue;
+      }
       try {
         const address = await this.#payerAddress(input.txid, input.vout);
         if (address) payers.add(address);

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
-import { decodeWatchedBlock, type ChainSource, type ChainTip } from '../chain';
+import type { ChainSource, ChainTip } from '../chain';
 import { scopeTo, type Orm } from '../db';
 import type { Caller, NetworkName } from '../kernel';
 import type { LedgerService } from '../ledger';
@@ -103,7 +103,7 @@ export async function readLag(
   }[] = [];
   for (let height = Math.max(0, cursorHeight + 1); height <= through; height++) {
     const hash = await chain.getBlockHash(height);
-    const block = decodeWatchedBlock(await chain.getBlock(hash), hash, height, ports.network);
+    const block = await chain.getChainBlock(hash);
     for (const t of block.transactions) {
       for (const i of t.inputs) spent.set(outpoint(i.txid, i.vout), { height, txid: t.txid });
       for (const o of t.outputs)

@@ -6,7 +6,7 @@ import { ECPairFactory } from 'ecpair';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeySigner } from '../bitcoin';
-import { ChainWatcher, Simnet, SimnetChainSource, type WatchedTransaction } from '../chain';
+import { ChainWatcher, Simnet, SimnetChainSource, type MempoolTransaction } from '../chain';
 import type { Database } from '../db';
 import { FixedRateSource, LedgerService, RateService } from '../ledger';
 import { ManualClock, SeededRandom, systemCaller, type Caller } from '../kernel';
@@ -207,7 +207,7 @@ describe('invoices, external signing and webhooks on simnet', () => {
   let trade: TradeService;
   let watcher: ChainWatcher;
   let ledger: LedgerService;
-  const seen: WatchedTransaction[] = [];
+  const seen: MempoolTransaction[] = [];
   let coinIndex = 0;
 
   beforeAll(async () => {

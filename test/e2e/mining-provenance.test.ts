@@ -10,11 +10,12 @@ import {
   systemCaller,
   type Caller,
 } from '../../src/kernel';
-import { fixedRateLookup, MiningService, prevoutLookupFromSource } from '../../src/mining';
+import { fixedRateLookup, MiningService } from '../../src/mining';
 import { composeServices, type Services } from '../../src/services';
 // Test-only helpers of simnet: deterministic keys and transactions signed by @scure/btc-signer.
 import { p2wpkhOf, signedTx, testKey } from '../support/simnet';
 import { openTestDatabase } from '../support/db';
+import { guardChainCalls, type ChainGuard } from '../support/chain-guard';
 
 /** A list's one page, by height (lists are newest first). */
 async function oldestFirst<T extends { height: number }>(
@@ -54,6 +55,7 @@ let simnet: Simnet;
 let services: Services;
 let mining: MiningService;
 let watcher: ChainWatcher;
+let guard: ChainGuard;
 const supervisor: Caller = systemCaller('test');
 let minerId = '';
 let siteId = '';
@@ -75,11 +77,16 @@ beforeAll(async () => {
     rates: fixedRateLookup(parseRate('60000.00', 'USD')),
   });
   simnet = await Simnet.open({ db, clock });
-  const source = new SimnetChainSource(simnet);
-  watcher = new ChainWatcher({ source, database: db, startHeight: 1, clock });
-  await watcher.registerConsumer(
-    mining.chainConsumer({ prevouts: prevoutLookupFromSource(source) }),
-  );
+  // The watcher reaches simnet and the database through the guard: a chain call while a
+  // block's transaction is open (e.g. to look up an input's value) fails the block.
+  guard = guardChainCalls(new SimnetChainSource(simnet), db);
+  watcher = new ChainWatcher({
+    source: guard.source,
+    database: guard.database,
+    startHeight: 1,
+    clock,
+  });
+  await watcher.registerConsumer(mining.chainConsumer());
 
   const registered = await services.registry.registerParticipant(supervisor, {
     kind: 'miner',
@@ -279,6 +286,10 @@ describe('mining output attribution and provenance on simnet', () => {
       [2, hashes.b],
       [105, hashes.d],
     ]);
+    // Hop 1 mixed an untagged coin in: its value came with the block, not from a chain call
+    // made while the block's transaction was open (the guard would have failed the block).
+    expect(guard.calls.some((call) => call.method === 'getChainBlock')).toBe(true);
+    expect(guard.insideTransactions()).toEqual([]);
   }, 120_000);
 
   it('stays exact after a reorganization removes the second hop and the last in-ban block', async () => {

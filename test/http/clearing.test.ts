@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAddress } from '../../src/bitcoin';
 import { systemCaller, type Caller } from '../../src/kernel';
-import type { MiningBlock } from '../../src/mining';
+import type { ChainBlock } from '../../src/chain';
 import { TEST_DRIVERS } from '../support/db';
 import { startTestApp, type TestApp, type TestKey } from '../support/http';
 import { p2wpkhOf, testKey } from '../support/simnet';
@@ -15,9 +15,11 @@ import { p2wpkhOf, testKey } from '../support/simnet';
 const supervisor = systemCaller('http-test');
 const SUBSIDY = 5_000_000_000n;
 const hex = (n: number) => n.toString(16).padStart(64, '0');
-const coinbase = (n: number, script: Uint8Array, time: string): MiningBlock => ({
+const coinbase = (n: number, script: Uint8Array, time: string): ChainBlock => ({
   hash: hex(0xb000 + n),
   height: n,
+  previousHash: null,
+  complete: true,
   time: Date.parse(time) / 1000,
   transactions: [
     {
@@ -87,9 +89,7 @@ describe.each(TEST_DRIVERS)('clearing routes on %s', (driver) => {
       coinbase(3, a.script, '2026-07-03T00:00:00Z'),
       coinbase(4, b.script, '2026-07-04T00:00:00Z'),
     ];
-    const mining = t.services.mining.chainConsumer({
-      prevouts: () => Promise.reject(new Error('no lookups')),
-    });
+    const mining = t.services.mining.chainConsumer();
     const clearing = t.services.clearing.chainConsumer();
     for (const block of blocks)
       await t.db.transaction(async (tx) => {

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { parseBlock } from '../../src/chain/blockfile/block';
+import { parseTx } from '../../src/chain/simnet/encoding';
 
 /**
  * For tests only: a real HTTP JSON-RPC server that answers like Bitcoin Core from a file of
@@ -166,5 +168,58 @@ function materialize(result: unknown): unknown {
   ) {
     return readFileSync(path.join(VECTORS, result.$rawBlockFile)).toString('hex');
   }
+  if (result && typeof result === 'object' && '$verboseBlock' in result) {
+    const spec = result.$verboseBlock as { file?: string; hex?: string; height: number };
+    const raw = spec.file
+      ? readFileSync(path.join(VECTORS, spec.file))
+      : Buffer.from(spec.hex ?? '', 'hex');
+    return verboseBlock(new Uint8Array(raw), spec.height);
+  }
   return result;
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/**
+ * Bitcoin Core's getblock verbosity 3 (TxToUniv per transaction) for a raw block, with what the
+ * block alone determines. No input gets `prevout`: the spent outputs are not in the block, and
+ * Core leaves prevout out when it has no undo data for the block.
+ */
+function verboseBlock(raw: Uint8Array, height: number): unknown {
+  const { header, transactions } = parseBlock(raw);
+  return {
+    hash: header.hash,
+    confirmations: 1,
+    height,
+    version: header.version,
+    versionHex: (header.version >>> 0).toString(16).padStart(8, '0'),
+    merkleroot: header.merkleRoot,
+    time: header.time,
+    nonce: header.nonce,
+    bits: header.bits.toString(16).padStart(8, '0'),
+    nTx: transactions.length,
+    ...(header.previousHash ? { previousblockhash: header.previousHash } : {}),
+    size: raw.length,
+    tx: transactions.map((tx) => ({
+      txid: tx.txid,
+      vin: parseTx(tx.raw).inputs.map((input) => {
+        const witness = input.witness.length > 0 ? { txinwitness: input.witness.map(hex) } : {};
+        return tx.coinbase
+          ? { coinbase: hex(input.scriptSig), ...witness, sequence: input.sequence }
+          : {
+              txid: input.prevTxid,
+              vout: input.vout,
+              scriptSig: { hex: hex(input.scriptSig) },
+              ...witness,
+              sequence: input.sequence,
+            };
+      }),
+      vout: tx.outputs.map((output) => ({
+        value: Number(output.valueSats) / 1e8,
+        n: output.vout,
+        scriptPubKey: { hex: hex(output.script) },
+      })),
+      hex: hex(tx.raw),
+    })),
+  };
 }

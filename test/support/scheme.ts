@@ -6,14 +6,14 @@ import {
   SimnetChainSource,
   Simnet,
   type ChainSource,
-  type WatchedTransaction,
+  type MempoolTransaction,
 } from '../../src/chain';
 import type { Database } from '../../src/db';
 import { LedgerService, FixedRateSource, RateService, type AccountBalance } from '../../src/ledger';
 import { ManualClock, SeededRandom, systemCaller, type Caller, type Role } from '../../src/kernel';
 import { createCompliance, registryPartySource, type Compliance } from '../../src/compliance';
 import { RegistryService } from '../../src/registry';
-import { MiningService, prevoutLookupFromSource } from '../../src/mining';
+import { MiningService } from '../../src/mining';
 import { ClearingService } from '../../src/clearing';
 import {
   ComplianceTransferGate,
@@ -25,6 +25,7 @@ import {
 import { LocalKeySigner } from '../../src/bitcoin';
 import { testVasp } from './vasp';
 import { openTestDatabase } from './db';
+import { guardChainCalls, type ChainGuard } from './chain-guard';
 
 /**
  * The scheme the end-to-end trade tests run on: simnet and a real PGlite database, the real
@@ -114,6 +115,8 @@ export interface Scheme {
   readonly clock: ManualClock;
   readonly simnet: Simnet;
   readonly source: ChainSource;
+  /** Records the chain calls made through `source`; those inside a block transaction fail. */
+  readonly chainGuard: ChainGuard;
   /** The chain's own UTXO set (simnet's listUnspent), for reconcile. */
   readonly utxoSource: UtxoSource;
   readonly registry: RegistryService;
@@ -165,7 +168,9 @@ export async function openScheme(
   const db = options.db ?? (await openTestDatabase(options.driver));
   const clock = new ManualClock('2026-07-01T09:00:00Z');
   const simnet = await Simnet.open({ db, clock });
-  const source = new SimnetChainSource(simnet);
+  // Everything reaches simnet through the guard: a chain call inside a block's transaction fails.
+  const chainGuard = guardChainCalls(new SimnetChainSource(simnet), db);
+  const source = chainGuard.source;
   const utxoSource: UtxoSource = {
     unspent: (address) =>
       Promise.resolve(
@@ -280,14 +285,12 @@ export async function openScheme(
 
   // ---- the chain: 101 blocks so the first coinbase is mature; the watcher follows from here.
   await simnet.mine(101, miner.address);
-  const watcher = new ChainWatcher({ source, database: db, clock });
+  const watcher = new ChainWatcher({ source, database: chainGuard.database, clock });
   await watcher.registerConsumer(trade.chainConsumer());
-  await watcher.registerConsumer(
-    mining.chainConsumer({ prevouts: prevoutLookupFromSource(source) }),
-  );
+  await watcher.registerConsumer(mining.chainConsumer());
   await watcher.registerConsumer(clearing.chainConsumer());
   await watcher.syncOnce();
-  const mempool: WatchedTransaction[] = [];
+  const mempool: MempoolTransaction[] = [];
   watcher.on('mempoolTx', (t) => void mempool.push(t));
   const spent = new Set<string>();
 
@@ -296,6 +299,7 @@ export async function openScheme(
     clock,
     simnet,
     source,
+    chainGuard,
     utxoSource,
     registry,
     compliance,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { ChainConsumer, ChainSource, WatchedBlock } from '../../src/chain';
+import type { ChainConsumer, ChainSource, ChainBlock } from '../../src/chain';
 import { rowsOf, type Database, type Orm } from '../../src/db';
 
 /** Test helpers: a consumer that records what it is told, the way a real one writes. */
@@ -26,7 +26,7 @@ export async function createConsumerTables(db: Database): Promise<void> {
 export function recordingConsumer(options: { failOn?: string } = {}): ChainConsumer {
   return {
     name: 'test-recorder',
-    async blockConnected(block: WatchedBlock, tx: Orm) {
+    async blockConnected(block: ChainBlock, tx: Orm) {
       await tx.execute(
         sql`insert into test_events (kind, hash, height) values ('connect', ${block.hash}, ${block.height})`,
       );
@@ -44,7 +44,7 @@ export function recordingConsumer(options: { failOn?: string } = {}): ChainConsu
       if (block.hash === options.failOn)
         throw new Error(`simulated crash while connecting ${block.hash}`);
     },
-    async blockDisconnected(block: WatchedBlock, tx: Orm) {
+    async blockDisconnected(block: ChainBlock, tx: Orm) {
       await tx.execute(
         sql`insert into test_events (kind, hash, height) values ('disconnect', ${block.hash}, ${block.height})`,
       );
@@ -97,6 +97,7 @@ export function withOverrides(inner: ChainSource, overrides: Partial<ChainSource
     getBlockHash: (height) => inner.getBlockHash(height),
     getBlockHeader: (hash) => inner.getBlockHeader(hash),
     getBlock: (hash) => inner.getBlock(hash),
+    getChainBlock: (hash) => inner.getChainBlock(hash),
     getRawTransaction: (txid) => inner.getRawTransaction(txid),
     getMempoolTxids: () => inner.getMempoolTxids(),
     testMempoolAccept: (raw) => inner.testMempoolAccept(raw),

@@ -20,6 +20,7 @@ const TIP = '0000000000000000025aff8be8a55df8f89c77296db6198f272d6577325d4069';
 const PARENT = '00000000000000000542b54d29b12b523ff6c6474e0e86085bd3005ec6c5ce11';
 const COINBASE_TXID = '5b4aaef3f4e4625d70385ddf0bd2a0b7d7141e4c2fd36d2ff2cad37fff3deb0f';
 const SECOND_TXID = 'f1bd8c6e99baddc7b5ba7882f89a578549a669e5764801d8a0084aee9183ee11';
+const GENESIS = '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f';
 const UNKNOWN_BLOCK = '00000000000000000000000000000000000000000000000000000000deadbeef';
 const RAW_413567 = new Uint8Array(
   readFileSync(
@@ -92,6 +93,57 @@ describe('Bitcoin Core JSON-RPC adapter (recorded mainnet node at block 413567)'
     expect(block.length).toBe(999_887);
     expect(Buffer.from(block).equals(RAW_413567)).toBe(true);
     expect(parseHeader(block).hash).toBe(TIP);
+  });
+
+  it('reads a complete block with getblock verbosity 3, checked like a raw block', async () => {
+    const genesis = await source.getChainBlock(GENESIS);
+    expect(server.received.at(-1)).toBe('getblock');
+    expect(genesis).toMatchObject({ hash: GENESIS, height: 0, previousHash: null, complete: true });
+    expect(genesis.time).toBe(1231006505);
+    expect(genesis.transactions).toHaveLength(1);
+    expect(genesis.transactions[0]).toMatchObject({
+      txid: '4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b',
+      coinbase: true,
+      inputs: [],
+    });
+    // 50 BTC to a bare public key: no address form.
+    expect(genesis.transactions[0]?.outputs[0]).toMatchObject({
+      vout: 0,
+      valueSats: 5_000_000_000n,
+      address: null,
+    });
+  });
+
+  it('refuses a verbosity-3 block without prevouts (no undo data) instead of delivering it incomplete', async () => {
+    const error = await failure(source.getChainBlock(TIP));
+    expect(error.code).toBe('CHAIN_UNSUPPORTED');
+    expect(error.message).toMatch(/without the previous output of [0-9a-f]{64}:\d+/);
+    expect(error.message).toMatch(/undo data/);
+    expect(code(await failure(source.getChainBlock(UNKNOWN_BLOCK)))).toBe('BLOCK_NOT_FOUND');
+  });
+
+  it('refuses a verbosity-3 answer whose fields do not hash to the block asked for', async () => {
+    server.override('getblock', () => ({
+      result: {
+        hash: GENESIS,
+        height: 0,
+        version: 1,
+        merkleroot: '4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b',
+        time: 1231006506, // one second off
+        nonce: 2083236893,
+        bits: '1d00ffff',
+        tx: [
+          {
+            txid: '4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b',
+            hex: '00',
+            vin: [],
+          },
+        ],
+      },
+    }));
+    const error = await failure(source.getChainBlock(GENESIS));
+    expect(error.code).toBe('INVALID_BLOCK');
+    expect(error.message).toMatch(/header fields hash to another block/);
   });
 
   it('maps -5 and -8 to BLOCK_NOT_FOUND / TX_NOT_FOUND, keeping Core’s message', async () => {

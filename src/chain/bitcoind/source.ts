@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { AppError, parseBtc, type ErrorCode, type NetworkName } from '../../kernel';
 import { fromHex, toHex } from '../../bitcoin';
 import type { BlockHeaderInfo, ChainSource, ChainTip, MempoolAcceptResult } from '../source';
+import type { ChainBlock } from '../block';
 import { BitcoindRpcClient, RPC_ERROR, type BitcoindRpcOptions } from './rpc';
+import { chainBlockFromVerbose, verboseBlockSchema } from './verbose-block';
 
 /** `getblockchaininfo.chain` → our network names (Bitcoin Core chainparams: main, test, signet, regtest). */
 const CHAIN_NAMES: Readonly<Record<string, NetworkName>> = {
@@ -72,8 +74,9 @@ export interface BitcoindChainSourceOptions {
 }
 
 /**
- * ChainSource over Bitcoin Core's JSON-RPC. Needs a node with the default settings for these
- * calls (getrawtransaction of a confirmed non-wallet transaction needs -txindex).
+ * ChainSource over Bitcoin Core's JSON-RPC. Needs Bitcoin Core 23 or later (getblock verbosity
+ * 3) keeping the undo data of the blocks the watcher follows (a pruned node keeps it only for its
+ * recent blocks); getrawtransaction of a confirmed non-wallet transaction needs -txindex.
  */
 export class BitcoindChainSource implements ChainSource {
   readonly network: NetworkName;
@@ -144,6 +147,21 @@ export class BitcoindChainSource implements ChainSource {
       notFound('BLOCK_NOT_FOUND'),
     );
     return fromHex(raw, 'block');
+  }
+
+  /**
+   * One `getblock <hash> 3` (Core ≥ 23): the transactions with each input's previous output, from
+   * the node's undo data, so no -txindex and no call per input.
+   */
+  async getChainBlock(blockHash: string): Promise<ChainBlock> {
+    const id = checkHash(blockHash, 'hash');
+    const block = await this.rpc.call(
+      'getblock',
+      [id, 3],
+      verboseBlockSchema,
+      notFound('BLOCK_NOT_FOUND'),
+    );
+    return chainBlockFromVerbose(block, id, this.network);
   }
 
   async getRawTransaction(txid: string): Promise<Uint8Array> {

@@ -1,6 +1,7 @@
 import { AppError, type NetworkName } from '../../kernel';
 import { NETWORK_MAGIC } from '../../bitcoin';
 import type { BlockHeaderInfo, ChainSource, ChainTip, MempoolAcceptResult } from '../source';
+import { decodeChainBlock, type ChainBlock } from '../block';
 import {
   meetsProofOfWork,
   parseBlock,
@@ -8,6 +9,7 @@ import {
   splitBlockFile,
   workFromBits,
   type BlockHeader,
+  type TxOutput,
 } from './block';
 
 interface TreeNode {
@@ -39,6 +41,8 @@ export class BlockFileChainSource implements ChainSource {
   readonly network: NetworkName;
   readonly #magic: number;
   readonly #nodes = new Map<string, TreeNode>();
+  /** The outputs of every transaction of every block added (any branch: a txid commits to them). */
+  readonly #outputs = new Map<string, readonly TxOutput[]>();
   #active: TreeNode[] = [];
 
   constructor(network: NetworkName) {
@@ -83,6 +87,7 @@ export class BlockFileChainSource implements ChainSource {
         txids: block.transactions.map((tx) => tx.txid),
       };
       this.#nodes.set(header.hash, node);
+      for (const tx of block.transactions) this.#outputs.set(tx.txid, tx.outputs);
       added.push(header.hash);
       // Strictly more work: among chains of equal work the first one seen stays active, as in Core.
       const best = this.#active.at(-1);
@@ -152,6 +157,27 @@ export class BlockFileChainSource implements ChainSource {
 
   getBlock(hash: string): Promise<Uint8Array> {
     return Promise.resolve().then(() => this.#node(hash).raw.slice());
+  }
+
+  /**
+   * The block with its inputs' previous outputs, taken from the blocks added before it. A block
+   * spending an output the file does not hold (a file starting after the genesis block) cannot
+   * be completed: CHAIN_UNAVAILABLE naming the outpoint, never a block with a guessed input.
+   */
+  getChainBlock(hash: string): Promise<ChainBlock> {
+    return Promise.resolve().then(() => {
+      const node = this.#node(hash);
+      return decodeChainBlock(
+        node.raw,
+        { hash: node.header.hash, height: node.height },
+        this.network,
+        (txid, vout) => {
+          const output = this.#outputs.get(txid)?.[vout];
+          return output && { valueSats: output.valueSats, script: output.script };
+        },
+        'the block file source',
+      );
+    });
   }
 
   getRawTransaction(txid: string): Promise<Uint8Array> {

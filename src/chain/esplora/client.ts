@@ -64,6 +64,34 @@ export const esploraBlockSchema = z.object({
 });
 export type EsploraBlock = z.infer<typeof esploraBlockSchema>;
 
+/**
+ * GET /block/:hash/txs/:start (electrs TransactionValue, 25 a page): only what the adapter reads,
+ * each input's `prevout` (null for a coinbase input).
+ */
+export const esploraBlockTxsSchema = z.array(
+  z.object({
+    txid: hash,
+    vin: z.array(
+      z.object({
+        txid: hash,
+        vout: z.number().int().nonnegative(),
+        is_coinbase: z.boolean().optional(),
+        prevout: z
+          .object({
+            scriptpubkey: z.string().regex(/^(?:[0-9a-f]{2})*$/),
+            value: z.number().int().nonnegative(),
+          })
+          .nullable()
+          .optional(),
+      }),
+    ),
+  }),
+);
+export type EsploraBlockTxs = z.infer<typeof esploraBlockTxsSchema>;
+
+/** Transactions per page of GET /block/:hash/txs/:start (electrs CHAIN_TXS_PER_PAGE). */
+export const ESPLORA_BLOCK_TXS_PAGE = 25;
+
 /** GET /block/:hash/status. `height` and `next_best` only for blocks in the best chain. */
 export const esploraBlockStatusSchema = z.object({
   in_best_chain: z.boolean(),
@@ -179,6 +207,15 @@ export class EsploraClient {
   /** GET /block/:hash/status (answers `in_best_chain: false` for an unknown block). */
   async blockStatus(blockHash: string): Promise<EsploraBlockStatus> {
     return this.getJson(`/block/${blockHash}/status`, esploraBlockStatusSchema, 'BLOCK_NOT_FOUND');
+  }
+
+  /** GET /block/:hash/txs/:start: 25 transactions of the block from index `start`. */
+  async blockTxs(blockHash: string, start: number): Promise<EsploraBlockTxs> {
+    return this.getJson(
+      `/block/${blockHash}/txs/${start}`,
+      esploraBlockTxsSchema,
+      'BLOCK_NOT_FOUND',
+    );
   }
 
   /** GET /block/:hash/raw: the block in consensus serialization. */

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { AppError } from '../../kernel';
 import { toReversedHex } from '../../bitcoin';
 import { difficulty } from './consensus';
-import { parseTx, serializeHeader, type Tx } from './encoding';
+import { isCoinbase, parseTx, serializeHeader, type Tx } from './encoding';
 import type { BlockEntry, Simnet } from './simnet';
+import { classifyOutput, scriptToAddress } from './script';
 
 /**
  * An Esplora HTTP API over simnet: the routes, answer shapes and status codes of Blockstream's
@@ -14,6 +15,7 @@ import type { BlockEntry, Simnet } from './simnet';
  *
  * Served: GET /blocks/tip/height, /blocks/tip/hash, /block-height/:height, /block/:hash,
  * /block/:hash/status, /block/:hash/header, /block/:hash/raw, /block/:hash/txids,
+ * /block/:hash/txs[/:start] (25 a page, inputs with their prevouts),
  * /tx/:txid/hex, /tx/:txid/raw, /tx/:txid/status, /mempool/txids, /fee-estimates; POST /tx;
  * POST /txs/test (mempool's electrs: Bitcoin Core's testmempoolaccept). Not served: the
  * address and scripthash indexes, /tx/:txid (the decoded JSON form), merkle proofs, outspends.
@@ -128,6 +130,57 @@ function blockJson(simnet: Simnet, entry: BlockEntry): Record<string, unknown> {
     bits: header.bits,
     difficulty: difficulty(header.bits),
   };
+}
+
+const TXS_PER_PAGE = 25;
+
+function outputJson(simnet: Simnet, output: { value: bigint; script: Uint8Array }) {
+  const address = scriptToAddress(output.script, simnet.network);
+  return {
+    scriptpubkey: Buffer.from(output.script).toString('hex'),
+    scriptpubkey_type: classifyOutput(output.script),
+    ...(address ? { scriptpubkey_address: address } : {}),
+    value: Number(output.value),
+  };
+}
+
+/** electrs TransactionValue (the fields simnet can give: no fee for a stale branch's spends). */
+function txJson(simnet: Simnet, tx: Tx): Record<string, unknown> {
+  const coinbase = isCoinbase(tx);
+  return {
+    txid: tx.txid,
+    version: tx.version,
+    locktime: tx.lockTime,
+    vin: tx.inputs.map((input) => {
+      const prevout = coinbase ? undefined : simnet.previousOutput(input.prevTxid, input.vout);
+      return {
+        txid: input.prevTxid,
+        vout: input.vout,
+        prevout: prevout ? outputJson(simnet, prevout) : null,
+        scriptsig: Buffer.from(input.scriptSig).toString('hex'),
+        ...(input.witness.length > 0
+          ? { witness: input.witness.map((item) => Buffer.from(item).toString('hex')) }
+          : {}),
+        is_coinbase: coinbase,
+        sequence: input.sequence,
+      };
+    }),
+    vout: tx.outputs.map((output) => outputJson(simnet, output)),
+    size: tx.size,
+    weight: tx.weight,
+    status: txStatus(simnet, tx.txid),
+  };
+}
+
+/** GET /block/:hash/txs/:start as electrs: 25 from `start`, a multiple of 25 inside the block. */
+function blockTxs(simnet: Simnet, entry: BlockEntry, startText: string | undefined): Reply {
+  const start = startText === undefined ? 0 : Number(startText);
+  if (!Number.isInteger(start) || start < 0) throw new HttpError(400, 'Invalid start index');
+  if (start % TXS_PER_PAGE !== 0) {
+    throw new HttpError(400, `start index must be a multipication of ${TXS_PER_PAGE}`);
+  }
+  if (start >= entry.block.txs.length) throw new HttpError(400, 'start index out of range');
+  return json(entry.block.txs.slice(start, start + TXS_PER_PAGE).map((tx) => txJson(simnet, tx)));
 }
 
 /** Decodes a hex transaction the way bitcoind does for sendrawtransaction/testmempoolaccept. */
@@ -314,6 +367,9 @@ async function route(
       }
       if (length === 3 && third === 'raw')
         return binary(requireBlock(simnet, second, serveStale).block.raw);
+      if ((length === 3 || length === 4) && third === 'txs') {
+        return blockTxs(simnet, requireBlock(simnet, second, serveStale), segments[3]);
+      }
       if (length === 3 && third === 'txids') {
         return json(requireBlock(simnet, second, serveStale).block.txs.map((tx) => tx.txid));
       }

@@ -219,8 +219,25 @@ function scriptPubKeyJson(simnet: Simnet, script: Uint8Array): Json {
   };
 }
 
-/** TxToUniv (core_write.cpp). */
-function txJson(simnet: Simnet, tx: Tx, fee?: bigint): { [key: string]: Json | undefined } {
+/** The `prevout` of an input at verbosity 3 (TxToUniv with undo data). */
+function prevoutJson(simnet: Simnet, txid: string, vout: number): Json | undefined {
+  const spent = simnet.previousOutput(txid, vout);
+  if (!spent) return undefined;
+  return {
+    generated: spent.coinbase,
+    height: spent.height ?? undefined,
+    value: new Btc(spent.value),
+    scriptPubKey: scriptPubKeyJson(simnet, spent.script),
+  };
+}
+
+/** TxToUniv (core_write.cpp); `withPrevouts` adds each input's spent output (verbosity 3). */
+function txJson(
+  simnet: Simnet,
+  tx: Tx,
+  fee?: bigint,
+  withPrevouts = false,
+): { [key: string]: Json | undefined } {
   const coinbase = isCoinbase(tx);
   return {
     txid: tx.txid,
@@ -239,6 +256,7 @@ function txJson(simnet: Simnet, tx: Tx, fee?: bigint): { [key: string]: Json | u
         vout: input.vout,
         scriptSig: { asm: scriptToAsm(input.scriptSig), hex: toHex(input.scriptSig) },
         txinwitness: witness,
+        prevout: withPrevouts ? prevoutJson(simnet, input.prevTxid, input.vout) : undefined,
         sequence: input.sequence,
       };
     }),
@@ -399,7 +417,9 @@ const METHODS: Record<string, Method> = {
     const txs: Json[] =
       level === 1
         ? block.txs.map((tx) => tx.txid)
-        : block.txs.map((tx, i) => txJson(simnet, tx, i > 0 ? entry.fees?.[i] : undefined));
+        : block.txs.map((tx, i) =>
+            txJson(simnet, tx, i > 0 ? entry.fees?.[i] : undefined, level >= 3),
+          );
     return {
       hash: header.hash,
       confirmations: header.confirmations,

@@ -264,6 +264,25 @@ export class Simnet {
     return tx ? { tx, blockHash } : undefined;
   }
 
+  /**
+   * The output `txid:vout` as its transaction wrote it, from the mempool or any stored block
+   * (a txid commits to its outputs, so any branch's copy is that output), with the height of
+   * the block holding it (null in the mempool). Spent or not: this is how blocks are delivered
+   * with their inputs' previous outputs.
+   */
+  previousOutput(
+    txid: string,
+    vout: number,
+  ): { value: bigint; script: Uint8Array; height: number | null; coinbase: boolean } | undefined {
+    const id = txid.toLowerCase();
+    const tx = this.#findTxAnywhere(id);
+    const output = tx?.outputs[vout];
+    if (!tx || !output) return undefined;
+    const blockHash = this.#txIndex.get(id);
+    const height = blockHash ? (this.#blocks.get(blockHash)?.height ?? null) : null;
+    return { value: output.value, script: output.script, height, coinbase: isCoinbase(tx) };
+  }
+
   mempoolEntries(): MempoolEntry[] {
     return this.#mempool.ordered();
   }

@@ -1,6 +1,7 @@
 import { AppError, type NetworkName } from '../../kernel';
 import type { BlockHeaderInfo, ChainSource, ChainTip, MempoolAcceptResult } from '../source';
 import { fromReversedHex } from '../../bitcoin';
+import { decodeChainBlock, type ChainBlock } from '../block';
 import type { Simnet } from './simnet';
 
 /** The ChainSource port over an in-process simnet (same answers as its JSON-RPC server). */
@@ -45,6 +46,23 @@ export class SimnetChainSource implements ChainSource {
 
   getBlock(hash: string): Promise<Uint8Array> {
     return Promise.resolve().then(() => this.#block(hash).block.raw.slice());
+  }
+
+  /** The block with its inputs' previous outputs, from simnet's stored transactions. */
+  getChainBlock(hash: string): Promise<ChainBlock> {
+    return Promise.resolve().then(() => {
+      const entry = this.#block(hash);
+      return decodeChainBlock(
+        entry.block.raw,
+        { hash: entry.hash, height: entry.height },
+        this.network,
+        (txid, vout) => {
+          const found = this.simnet.previousOutput(txid, vout);
+          return found && { valueSats: found.value, script: found.script };
+        },
+        'simnet',
+      );
+    });
   }
 
   getRawTransaction(txid: string): Promise<Uint8Array> {

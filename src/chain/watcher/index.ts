@@ -1,5 +1,4 @@
 export { ChainWatcher, watcherCursor } from './watcher';
-export { decodeWatchedBlock } from './block';
 export type {
   ChainConsumer,
   ChainWatcherOptions,
@@ -8,5 +7,4 @@ export type {
   WatcherLogger,
   WatcherProgress,
 } from './watcher';
-export type { WatchedBlock, WatchedOutput, WatchedTransaction } from './block';
 export { chainWatcherBlocks, chainWatcherConsumers } from './schema';

@@ -6,7 +6,8 @@ import { splitBlockFile } from '../blockfile/block';
 import { BlockFileChainSource } from '../blockfile/source';
 import { BTCD_REORG, readBtcdReorgFile } from '../../../test/support/btcd-reorg';
 import type { ChainSource } from '../source';
-import { ChainWatcher, type ChainConsumer, type WatchedBlock, type WatcherProgress } from './index';
+import type { ChainBlock } from '../block';
+import { ChainWatcher, type ChainConsumer, type WatcherProgress } from './index';
 import {
   connect,
   consumerState,
@@ -119,7 +120,7 @@ describe.each(TEST_DRIVERS)('chain watcher over the btcd reorg blocks (%s)', (dr
   });
 
   it('delivers parsed blocks: heights, times, coinbase flags, prevouts and addresses', async () => {
-    const seen: WatchedBlock[] = [];
+    const seen: ChainBlock[] = [];
     const w = watcher();
     await w.registerConsumer({
       name: 'collector',
@@ -149,7 +150,20 @@ describe.each(TEST_DRIVERS)('chain watcher over the btcd reorg blocks (%s)', (dr
     const spend = block2?.transactions[1];
     const block1Coinbase = seen[1]?.transactions[0]?.txid;
     expect(spend?.coinbase).toBe(false);
-    expect(spend?.inputs).toEqual([{ txid: block1Coinbase, vout: 0 }]);
+    // The block file source fills the input with block 1's coinbase output, as that block has it.
+    const spentOutput = seen[1]?.transactions[0]?.outputs[0];
+    expect(spentOutput).toBeDefined();
+    expect(spend?.inputs).toEqual([
+      {
+        txid: block1Coinbase,
+        vout: 0,
+        prevout: {
+          valueSats: spentOutput?.valueSats,
+          script: spentOutput?.script,
+          address: spentOutput?.address,
+        },
+      },
+    ]);
     const theirs = bitcoinjs.Block.fromBuffer(Buffer.from(await source.getBlock(M2)))
       .transactions?.[1];
     expect(spend?.outputs.map((o) => o.address)).toEqual(
@@ -220,8 +234,8 @@ describe.each(TEST_DRIVERS)('chain watcher over the btcd reorg blocks (%s)', (dr
     source.addBlocks(readBtcdReorgFile('blk_0_to_4.dat'));
     let forked = false;
     const moving: ChainSource = withOverrides(source, {
-      getBlock: async (hash: string) => {
-        const raw = await source.getBlock(hash);
+      getChainBlock: async (hash: string) => {
+        const raw = await source.getChainBlock(hash);
         if (hash === M3 && !forked) {
           forked = true; // the fork arrives while the watcher holds block 3
           for (const file of ['blk_3A.dat', 'blk_4A.dat', 'blk_5A.dat'] as const)

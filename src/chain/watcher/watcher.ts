@@ -3,12 +3,7 @@ import type { Database, Orm } from '../../db';
 import { AppError, isAppError, systemClock, type Clock } from '../../kernel';
 import type { ChainSource, ChainTip } from '../source';
 import { chainWatcherBlocks, chainWatcherConsumers } from './schema';
-import {
-  decodeWatchedBlock,
-  decodeWatchedTransaction,
-  type WatchedBlock,
-  type WatchedTransaction,
-} from './block';
+import { mempoolTransaction, type ChainBlock, type MempoolTransaction } from '../block';
 
 /**
  * A consumer of chain events. Its handlers run INSIDE the database transaction that moves the
@@ -26,8 +21,8 @@ import {
 export interface ChainConsumer {
   /** Stable name: the watcher remembers where each consumer started under this name. */
   readonly name: string;
-  blockConnected?(block: WatchedBlock, tx: Orm): Promise<void>;
-  blockDisconnected?(block: WatchedBlock, tx: Orm): Promise<void>;
+  blockConnected?(block: ChainBlock, tx: Orm): Promise<void>;
+  blockDisconnected?(block: ChainBlock, tx: Orm): Promise<void>;
 }
 
 export interface WatcherProgress {
@@ -78,10 +73,10 @@ export interface SyncResult {
 
 export interface WatcherEvents {
   /** After commit, for in-process listeners that need no exactly-once guarantee. */
-  blockConnected: (block: WatchedBlock) => void;
-  blockDisconnected: (block: WatchedBlock) => void;
+  blockConnected: (block: ChainBlock) => void;
+  blockDisconnected: (block: ChainBlock) => void;
   /** A transaction seen in the source's mempool for the first time by this process. */
-  mempoolTx: (tx: WatchedTransaction) => void;
+  mempoolTx: (tx: MempoolTransaction) => void;
   /** A failed sync in start()'s loop (the loop keeps going, except for CHAIN_REORG_TOO_DEEP). */
   error: (error: unknown) => void;
 }
@@ -270,7 +265,7 @@ export class ChainWatcher {
           if (isAppError(error) && error.code === 'TX_NOT_FOUND') continue; // left the mempool meanwhile
           throw error;
         }
-        this.#emit('mempoolTx', decodeWatchedTransaction(raw, this.#source.network));
+        this.#emit('mempoolTx', mempoolTransaction(raw, this.#source.network));
         announced.push(txid);
       }
       return announced;
@@ -401,11 +396,17 @@ export class ChainWatcher {
   }
 
   /** The active block at `height`, parsed; undefined when the chain no longer reaches it. */
-  async #fetchActive(height: number): Promise<WatchedBlock | undefined> {
+  async #fetchActive(height: number): Promise<ChainBlock | undefined> {
     try {
       const hash = await this.#source.getBlockHash(height);
-      const raw = await this.#source.getBlock(hash);
-      return decodeWatchedBlock(raw, hash, height, this.#source.network);
+      const block = await this.#source.getChainBlock(hash);
+      if (block.height !== height) {
+        throw new AppError(
+          'INVALID_BLOCK',
+          `the source served block ${hash} at height ${block.height} when asked for height ${height}`,
+        );
+      }
+      return block;
     } catch (error) {
       if (isAppError(error) && error.code === 'BLOCK_NOT_FOUND') return undefined;
       throw error;
@@ -456,14 +457,17 @@ export class ChainWatcher {
     return stale.length;
   }
 
-  async #fetchStale(row: CursorRow): Promise<WatchedBlock> {
+  async #fetchStale(row: CursorRow): Promise<ChainBlock> {
     try {
-      const raw = await this.#source.getBlock(row.hash);
-      return decodeWatchedBlock(raw, row.hash, row.height, this.#source.network);
+      // Complete like a connected block, though no consumer needs more than its hash to undo it.
+      return await this.#source.getChainBlock(row.hash);
     } catch (error) {
-      if (!(isAppError(error) && error.code === 'BLOCK_NOT_FOUND')) throw error;
+      // Not served any more (pruned, or electrs's best chain only), or served without its
+      // inputs' previous outputs (undo data gone): undoing needs only the hash.
+      const code = isAppError(error) ? error.code : undefined;
+      if (code !== 'BLOCK_NOT_FOUND' && code !== 'CHAIN_UNSUPPORTED') throw error;
       this.#logger.warn(
-        'a disconnected block is no longer served by the source; consumers get its hash only',
+        'a disconnected block is no longer served whole by the source; consumers get its hash only',
         {
           watcher: this.name,
           hash: row.hash,
@@ -481,7 +485,7 @@ export class ChainWatcher {
     }
   }
 
-  async #connect(block: WatchedBlock, expectedTop: CursorRow | null, tip: ChainTip): Promise<void> {
+  async #connect(block: ChainBlock, expectedTop: CursorRow | null, tip: ChainTip): Promise<void> {
     await this.#db.transaction(async (tx) => {
       await this.#lockTop(tx, expectedTop?.hash ?? null);
       await tx.insert(chainWatcherBlocks).values({
@@ -512,7 +516,7 @@ export class ChainWatcher {
     });
   }
 
-  async #disconnect(block: WatchedBlock): Promise<void> {
+  async #disconnect(block: ChainBlock): Promise<void> {
     await this.#db.transaction(async (tx) => {
       await this.#lockTop(tx, block.hash);
       await tx
@@ -566,7 +570,7 @@ export async function watcherCursor(orm: Orm, name = 'default'): Promise<ChainTi
   return row ?? null;
 }
 
-function cursorRowOf(block: WatchedBlock): CursorRow {
+function cursorRowOf(block: ChainBlock): CursorRow {
   return {
     height: block.height,
     hash: block.hash,
