@@ -230,7 +230,7 @@ export class DemoActivity {
       .from(auditEvents)
       .where(like(auditEvents.requestId, `${ACTIVITY_REQUEST_PREFIX}%`));
     const step = found?.last ? Number(found.last) + 1 : 1;
-    const [lastRate] = await ports.services.rates.list('USD', 1);
+    const [lastRate] = (await ports.services.rates.list('USD', { limit: 1 })).items;
     const rate = lastRate ? Math.round(Number(formatRate(lastRate.rate))) : 60_000;
     ports.rateDesk.set('USD', `${rate}.00`);
     const buyers = new BuyerWallet(ports.simnet);

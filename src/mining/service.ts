@@ -59,8 +59,8 @@ export class MiningService {
     return this.#sites.registerSite(caller, input);
   }
 
-  listSites(caller: Caller, minerId?: string): Promise<SiteView[]> {
-    return this.#sites.listSites(caller, minerId);
+  listSites(caller: Caller, minerId?: string, page?: PageRequest): Promise<Page<SiteView>> {
+    return this.#sites.listSites(caller, minerId, page);
   }
 
   getSite(caller: Caller, id: string, orm?: Orm): Promise<SiteView> {
@@ -76,8 +76,12 @@ export class MiningService {
     return this.#sites.registerPayoutAddress(caller, siteId, input);
   }
 
-  listPayoutAddresses(caller: Caller, siteId?: string): Promise<PayoutAddressView[]> {
-    return this.#sites.listPayoutAddresses(caller, siteId);
+  listPayoutAddresses(
+    caller: Caller,
+    siteId?: string,
+    page?: PageRequest,
+  ): Promise<Page<PayoutAddressView>> {
+    return this.#sites.listPayoutAddresses(caller, siteId, page);
   }
 
   // ------------------------------------------------------------------ ban calendar (bans.ts)
@@ -94,8 +98,8 @@ export class MiningService {
     return this.#bans.liftBan(caller, banId, reason);
   }
 
-  listBans(regionCode?: string): Promise<BanView[]> {
-    return this.#bans.listBans(regionCode);
+  listBans(regionCode?: string, page?: PageRequest): Promise<Page<BanView>> {
+    return this.#bans.listBans(regionCode, page);
   }
 
   /** Is region R banned at time T? With the bans in force and the region's local time then. */

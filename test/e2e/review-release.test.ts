@@ -424,7 +424,7 @@ describe('a transfer in review is held, then released or blocked by an officer',
       new Date(s.clock.now().getTime() - ONE_DAY),
       new Date(s.clock.now().getTime() + ONE_DAY),
     );
-    expect(statement.lines.map((l) => l.kind)).toEqual(['invoice.settled']);
+    expect(statement.items.map((l) => l.kind)).toEqual(['invoice.settled']);
     expect(await s.ledger.trialBalance()).toBe(0n);
     expect((await s.trade.reconcile(supervisor, { utxos: s.utxoSource })).totalDifferenceSats).toBe(
       0n,

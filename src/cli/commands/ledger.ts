@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Simnet, SimnetChainSource } from '../../chain';
 import { AppError, formatBtc, systemCaller } from '../../kernel';
 import { ACCOUNT_PURPOSES } from '../../ledger';
+import { MAX_PAGE_SIZE, type PageRequest } from '../../db';
 import type { ReconcileItem, ReconcileReport } from '../../trade';
 import { printResult } from '../io';
 import type { CliContext } from '../program';
@@ -123,25 +124,32 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
             'VALIDATION_FAILED',
             `--to must be an ISO 8601 date, got "${options.to}"`,
           );
-        const statement = await context.withPlatform((platform) =>
-          platform.services.ledger.statement(
-            systemCaller('cli'),
-            options.participant,
-            purpose,
-            from,
-            to,
-          ),
-        );
+        // Every line, page after page (the totals are the period's on each page).
+        const statement = await context.withPlatform(async (platform) => {
+          const read = (page: PageRequest) =>
+            platform.services.ledger.statement(
+              systemCaller('cli'),
+              options.participant,
+              purpose,
+              from,
+              to,
+              page,
+            );
+          let page = await read({ limit: MAX_PAGE_SIZE });
+          const lines = [...page.items];
+          while (page.nextCursor) {
+            page = await read({ limit: MAX_PAGE_SIZE, cursor: page.nextCursor });
+            lines.push(...page.items);
+          }
+          return { ...page, items: lines, nextCursor: null };
+        });
         if (options.json) {
-          printResult(
-            context.io,
-            { ...statement, lines: statement.lines.map((l) => ({ ...l })) },
-            true,
-          );
+          const { items, nextCursor: _last, ...totals } = statement;
+          printResult(context.io, { ...totals, lines: items.map((l) => ({ ...l })) }, true);
           return;
         }
         context.io.stdout(`opening ${formatBtc(statement.openingSats)} BTC`);
-        for (const l of statement.lines) {
+        for (const l of statement.items) {
           context.io.stdout(
             `${l.at.toISOString()}  ${l.kind.padEnd(18)} ${l.reference.padEnd(32)} ${formatBtc(l.amountSats).padStart(16)}  ${formatBtc(l.balanceSats).padStart(16)}`,
           );
