@@ -40,6 +40,7 @@ export const miningSites = pgTable(
     index('mining_sites_miner_idx').on(t.minerId),
     index('mining_sites_miner_page_idx').on(t.minerId, t.createdAt, t.id),
     index('mining_sites_page_idx').on(t.createdAt, t.id),
+    index('mining_sites_region_page_idx').on(t.regionCode, t.createdAt, t.id),
   ],
 );
 

@@ -59,8 +59,12 @@ export class MiningService {
     return this.#sites.registerSite(caller, input);
   }
 
-  listSites(caller: Caller, minerId?: string, page?: PageRequest): Promise<Page<SiteView>> {
-    return this.#sites.listSites(caller, minerId, page);
+  listSites(
+    caller: Caller,
+    filter?: { minerId?: string | undefined; regionCode?: string | undefined },
+    page?: PageRequest,
+  ): Promise<Page<SiteView>> {
+    return this.#sites.listSites(caller, filter, page);
   }
 
   getSite(caller: Caller, id: string, orm?: Orm): Promise<SiteView> {

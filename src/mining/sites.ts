@@ -110,7 +110,7 @@ export class Sites {
   /** A page of the sites visible to the caller (a miner's own), newest first. */
   async listSites(
     caller: Caller,
-    minerId?: string,
+    filter: { minerId?: string | undefined; regionCode?: string | undefined } = {},
     page: PageRequest = {},
   ): Promise<Page<SiteView>> {
     const { after, orderBy, read, limit } = keyset(miningSites, page);
@@ -119,7 +119,8 @@ export class Sites {
       .from(miningSites)
       .where(
         and(
-          minerId ? eq(miningSites.minerId, minerId) : undefined,
+          filter.minerId ? eq(miningSites.minerId, filter.minerId) : undefined,
+          filter.regionCode ? eq(miningSites.regionCode, filter.regionCode) : undefined,
           scopeTo(caller, { participant: miningSites.minerId }),
           after,
         ),

@@ -188,16 +188,24 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['mining'],
         summary: 'Mining sites visible to the caller, newest first',
         description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
-        querystring: z.object({ minerId: text(40).optional(), ...pageQuery }),
+        querystring: z.object({
+          minerId: text(40).optional(),
+          regionCode: text(40).optional(),
+          ...pageQuery,
+        }),
         response: { 200: pageSchema(siteSchema), ...commonErrors },
       },
     },
     async (request) => {
-      const { minerId, limit, cursor } = request.query;
-      const page = await mining.listSites(callerOf(request), minerId, {
-        limit,
-        cursor: cursor ?? null,
-      });
+      const { minerId, regionCode, limit, cursor } = request.query;
+      const page = await mining.listSites(
+        callerOf(request),
+        { minerId, regionCode },
+        {
+          limit,
+          cursor: cursor ?? null,
+        },
+      );
       return { ...page, items: page.items.map(presentSite) };
     },
   );

@@ -474,13 +474,14 @@ export function ScreeningPage() {
 
 export function ListsPage() {
   const [all, setAll] = useState(false);
-  const lists = useQuery({
-    queryKey: ['listSnapshot', all],
-    queryFn: async () =>
-      unwrap(await api.GET('/v1/lists', { params: { query: all ? { all: 'true' as const } : {} } }))
-        .snapshots,
-  });
-  const rows = lists.data;
+  const lists = usePagedList(['listSnapshot', all], async (cursor) =>
+    unwrap(
+      await api.GET('/v1/lists', {
+        params: { query: { ...(all ? { all: 'true' as const } : {}), cursor } },
+      }),
+    ),
+  );
+  const rows = lists.rows;
   return (
     <Page
       title="Sanctions list snapshots"
@@ -492,7 +493,7 @@ export function ListsPage() {
         rowKey={(s) => s.id}
         loading={lists.isPending}
         error={lists.error}
-        onRetry={() => void lists.refetch()}
+        onRetry={lists.refetch}
         empty="No lists imported."
         csvName="list-snapshots"
         toolbar={
@@ -520,6 +521,7 @@ export function ListsPage() {
           },
         ]}
       />
+      <LoadMore list={lists} />
     </Page>
   );
 }

@@ -15,6 +15,7 @@ CREATE INDEX "mining_payout_addresses_miner_page_idx" ON "mining_payout_addresse
 CREATE INDEX "mining_payout_addresses_page_idx" ON "mining_payout_addresses" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "mining_sites_miner_page_idx" ON "mining_sites" USING btree ("miner_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "mining_sites_page_idx" ON "mining_sites" USING btree ("created_at","id");--> statement-breakpoint
+CREATE INDEX "mining_sites_region_page_idx" ON "mining_sites" USING btree ("region_code","created_at","id");--> statement-breakpoint
 CREATE INDEX "jurisdictions_refused_page_idx" ON "jurisdictions" USING btree ("refused","country");--> statement-breakpoint
 CREATE INDEX "vasps_page_idx" ON "vasps" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "trade_settlements_time_page_idx" ON "trade_settlements" USING btree ("created_at","id") WHERE "trade_settlements"."reversed_at" is null;--> statement-breakpoint
