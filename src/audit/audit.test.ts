@@ -57,7 +57,7 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
         },
       }),
     );
-    const [event] = await listAuditEvents(db.orm, { entityId: 'par_x', limit: 1 });
+    const [event] = (await listAuditEvents(db.orm, { entityId: 'par_x' }, { limit: 1 })).items;
     expect(event && eventHash(event.prevHash, event)).toBe(event?.hash);
     expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 1 });
   });
@@ -73,7 +73,7 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
   it('names the altered event', async () => {
     db = await openTestDatabase(driver);
     await seed(5);
-    const [third] = (await listAuditEvents(db.orm, { entityId: 'thing-2', limit: 1 })) ?? [];
+    const [third] = (await listAuditEvents(db.orm, { entityId: 'thing-2' }, { limit: 1 })).items;
     await tamper(sql`update audit_events set after = '{"n": 999}' where entity_id = 'thing-2'`);
     const result = await verifyAuditChain(db.orm);
     expect(result.ok).toBe(false);
@@ -85,7 +85,7 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
   it('names the event after a removed one', async () => {
     db = await openTestDatabase(driver);
     await seed(5);
-    const [fourth] = await listAuditEvents(db.orm, { entityId: 'thing-3', limit: 1 });
+    const [fourth] = (await listAuditEvents(db.orm, { entityId: 'thing-3' }, { limit: 1 })).items;
     await tamper(sql`delete from audit_events where entity_id = 'thing-2'`);
     const result = await verifyAuditChain(db.orm);
     expect(result.ok).toBe(false);
@@ -173,7 +173,7 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
     const ids = await db.transaction((tx) => recordAuditBatch(tx, clock, entries));
     await seed(1);
     expect(ids).toHaveLength(40);
-    const events = (await listAuditEvents(db.orm, { limit: 100 })).reverse();
+    const events = (await listAuditEvents(db.orm, {}, { limit: 100 })).items.reverse();
     expect(events.map((e) => e.entityId)).toEqual([
       'thing-0',
       'thing-1',

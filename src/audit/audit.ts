@@ -1,6 +1,6 @@
 import { asc, desc, eq, gt, like, sql, and, type SQL } from 'drizzle-orm';
 import { newId, type Caller, type Clock } from '../kernel';
-import type { Orm } from '../db';
+import { keysetOn, type Orm, type Page, type PageRequest } from '../db';
 import { auditEvents, auditHead } from './schema';
 import { eventBody, eventHash, GENESIS_HASH, toJsonValue } from './hash';
 
@@ -286,22 +286,32 @@ export interface AuditQuery {
   entityId?: string | undefined;
   action?: string | undefined;
   actor?: string | undefined;
-  /** Return events with seq below this (for paging backwards from the newest). */
-  beforeSeq?: bigint | undefined;
-  limit: number;
 }
 
-export async function listAuditEvents(orm: Orm, query: AuditQuery) {
+/**
+ * A page of audit events, newest first (keyset on seq): filtered by entity, action and actor in
+ * the query, each filter served by an index ending in seq.
+ */
+export async function listAuditEvents(
+  orm: Orm,
+  query: AuditQuery,
+  request: PageRequest = {},
+): Promise<Page<typeof auditEvents.$inferSelect>> {
   const conditions: SQL[] = [];
   if (query.entityType) conditions.push(eq(auditEvents.entityType, query.entityType));
   if (query.entityId) conditions.push(eq(auditEvents.entityId, query.entityId));
   if (query.action) conditions.push(eq(auditEvents.action, query.action));
   if (query.actor) conditions.push(eq(auditEvents.actor, query.actor));
-  if (query.beforeSeq !== undefined) conditions.push(sql`${auditEvents.seq} < ${query.beforeSeq}`);
-  return orm
+  const { after, orderBy, read, page } = keysetOn<typeof auditEvents.$inferSelect>(
+    [{ column: auditEvents.seq, kind: 'int', value: (row) => row.seq }],
+    'desc',
+    request,
+  );
+  const rows = await orm
     .select()
     .from(auditEvents)
-    .where(conditions.length ? and(...conditions) : undefined)
-    .orderBy(desc(auditEvents.seq))
-    .limit(query.limit);
+    .where(and(...conditions, after))
+    .orderBy(...orderBy)
+    .limit(read);
+  return page(rows, (shown) => [...shown]);
 }

@@ -206,7 +206,9 @@ describe.each(TEST_DRIVERS)('clearing lots on %s', (driver) => {
       quarantinedSats: SUBSIDY,
       clearedShareBasisPoints: 0,
     });
-    const events = await listAuditEvents(db.orm, { entityId: quarantined?.id ?? '', limit: 100 });
+    const events = (
+      await listAuditEvents(db.orm, { entityId: quarantined?.id ?? '' }, { limit: 100 })
+    ).items;
     expect(events.map((e) => e.action)).toEqual(['clearing_lot.quarantined']);
   });
 
@@ -279,7 +281,8 @@ describe.each(TEST_DRIVERS)('clearing lots on %s', (driver) => {
       .release(supervisor, quarantined.id, reason)
       .catch((e: unknown) => e);
     expect((again as AppError).code).toBe('LOT_NOT_QUARANTINED');
-    const events = await listAuditEvents(db.orm, { entityId: quarantined.id, limit: 100 });
+    const events = (await listAuditEvents(db.orm, { entityId: quarantined.id }, { limit: 100 }))
+      .items;
     expect(events.map((e) => e.action).sort()).toEqual([
       'clearing_lot.quarantined',
       'clearing_lot.released',
@@ -299,7 +302,7 @@ describe.each(TEST_DRIVERS)('clearing lots on %s', (driver) => {
     await expect(services.clearing.clearedShare(supervisor, hex(2), 0)).rejects.toMatchObject({
       code: 'NOT_FOUND',
     });
-    const events = await listAuditEvents(db.orm, { entityId: released.id, limit: 100 });
+    const events = (await listAuditEvents(db.orm, { entityId: released.id }, { limit: 100 })).items;
     expect(events.map((e) => e.action)).toContain('clearing_lot.withdrawn');
     // Connected again after the reorg (the same coinbase on the new branch): quarantined anew.
     await connect(b2);

@@ -133,7 +133,7 @@ describe('compliance on the shared lists', () => {
   afterAll(async () => db?.close());
 
   it('lists what is loaded; identical bytes are not imported twice', async () => {
-    const loaded = await compliance.screening.listSnapshots(supervisor);
+    const loaded = (await compliance.screening.listSnapshots(supervisor)).items;
     expect(loaded.map((s) => s.listKey).sort()).toEqual(['address-list:XBT', 'ofac-sdn', 'un']);
     expect(loaded.find((s) => s.listKey === 'un')?.publicationDate).toBe('2026-02-27');
     expect(loaded.find((s) => s.listKey === 'address-list:XBT')?.counts.addresses).toBe(435);
@@ -438,7 +438,7 @@ describe('compliance on the shared lists', () => {
     const delisted = after.find((h) => h.listEntryId === '25308');
     expect(delisted?.status).toBe('delisted');
     expect(delisted?.delistedReason).toContain('no longer on the active list');
-    const history = await compliance.screening.listSnapshots(supervisor, { all: true });
+    const history = (await compliance.screening.listSnapshots(supervisor, { all: true })).items;
     expect(
       history
         .filter((s) => s.listKey === 'ofac-sdn')
@@ -458,7 +458,7 @@ describe('compliance on the shared lists', () => {
     expect(republished.created).toBe(false);
     expect(republished.snapshot.id).toBe(first?.id);
     expect(republished.rescreen?.newHits).toBeGreaterThanOrEqual(1);
-    const active = await compliance.screening.listSnapshots(supervisor);
+    const active = (await compliance.screening.listSnapshots(supervisor)).items;
     expect(active.filter((s) => s.listKey === 'ofac-sdn').map((s) => s.id)).toEqual([first?.id]);
     const relisted = await compliance.screening.partyHits(supervisor, 'par_person1');
     expect(relisted.find((h) => h.listEntryId === '25308')?.status).toBe('listed');

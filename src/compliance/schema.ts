@@ -40,6 +40,10 @@ export const listSnapshots = pgTable(
     uniqueIndex('compliance_list_snapshots_one_active')
       .on(t.listKey)
       .where(sql`${t.active}`),
+    // GET /v1/lists, newest import first: all, the active ones, or one list slot's.
+    index('compliance_list_snapshots_page_idx').on(t.importedAt, t.id),
+    index('compliance_list_snapshots_active_page_idx').on(t.active, t.importedAt, t.id),
+    index('compliance_list_snapshots_key_page_idx').on(t.listKey, t.importedAt, t.id),
   ],
 );
 

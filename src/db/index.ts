@@ -11,7 +11,8 @@ export {
   encodeCursor,
   everyItem,
   keyset,
+  keysetOn,
   pageOf,
   pageSize,
 } from './paging';
-export type { Page, PageRequest } from './paging';
+export type { KeyColumn, KeyKind, Page, PageRequest } from './paging';

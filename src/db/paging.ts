@@ -1,4 +1,4 @@
-import { desc, sql, type SQL } from 'drizzle-orm';
+import { asc, desc, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { invalid } from '../kernel';
 
@@ -102,4 +102,107 @@ export async function* everyItem<T>(
     yield* page.items;
     cursor = page.nextCursor;
   } while (cursor);
+}
+
+/** How a key column's value is written in a cursor and read back into SQL. */
+export type KeyKind = 'time' | 'text' | 'int';
+
+/** One column of a list's sort key: the column, its kind, and the row property holding it. */
+export interface KeyColumn<R> {
+  /** A table's column, or a column of a query's own (`sql\`created_at\``). */
+  readonly column: PgColumn | SQL;
+  readonly kind: KeyKind;
+  readonly value: (row: R) => Date | string | number | bigint;
+}
+
+const KEY_VALUE: Record<KeyKind, RegExp> = {
+  time: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/,
+  text: /^[\s\S]{0,120}$/,
+  int: /^-?\d{1,19}$/,
+};
+
+function keyText(value: Date | string | number | bigint): string {
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+function keySql(value: string, kind: KeyKind): SQL {
+  if (kind === 'time') return sql`${value}::timestamptz`;
+  if (kind === 'int') return sql`${value}::bigint`;
+  return sql`${value}`;
+}
+
+/** The key values a cursor names; one not made for this list's key is a VALIDATION_FAILED. */
+function decodeKey(cursor: string, kinds: readonly KeyKind[]): string[] {
+  let values: unknown = null;
+  if (/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) {
+    try {
+      values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    } catch {
+      values = null;
+    }
+  }
+  const fits =
+    Array.isArray(values) &&
+    values.length === kinds.length &&
+    values.every((v, i) => typeof v === 'string' && KEY_VALUE[kinds[i]!].test(v));
+  if (!fits) throw invalid('cursor', 'is not a cursor this list gave (pass nextCursor unchanged)');
+  return values as string[];
+}
+
+/**
+ * Keyset pagination on any unique sort key (e.g. the audit log's seq, newest first; a wallet's
+ * addresses by branch and index; jurisdictions by country), for lists whose order is not
+ * (created_at, id). The key's columns are compared as one row value, so an index on them (after
+ * any equality filters) serves the page whatever its depth. `page` turns the rows read (`read`
+ * of them) into the page and its cursor: the last row's key values; `position` holds the
+ * cursor's key values (null on the first page), for a list that sums the rows before its page.
+ */
+export function keysetOn<R>(
+  key: readonly KeyColumn<R>[],
+  direction: 'asc' | 'desc',
+  request: PageRequest,
+): {
+  after: SQL | undefined;
+  orderBy: SQL[];
+  read: number;
+  limit: number;
+  position: string[] | null;
+  page: <S extends R, T>(
+    rows: readonly S[],
+    view: (rows: readonly S[]) => T[] | Promise<T[]>,
+  ) => Promise<Page<T>>;
+} {
+  const limit = pageSize(request);
+  let after: SQL | undefined;
+  let position: string[] | null = null;
+  if (request.cursor) {
+    const values = decodeKey(
+      request.cursor,
+      key.map((k) => k.kind),
+    );
+    const columns = sql.join(
+      key.map((k) => sql`${k.column}`),
+      sql`, `,
+    );
+    const at = sql.join(
+      values.map((v, i) => keySql(v, key[i]!.kind)),
+      sql`, `,
+    );
+    after = direction === 'desc' ? sql`(${columns}) < (${at})` : sql`(${columns}) > (${at})`;
+    position = values;
+  }
+  const orderBy = key.map((k) => (direction === 'desc' ? desc(k.column) : asc(k.column)));
+  const page = async <S extends R, T>(
+    rows: readonly S[],
+    view: (rows: readonly S[]) => T[] | Promise<T[]>,
+  ): Promise<Page<T>> => {
+    const shown = rows.slice(0, limit);
+    const last = shown.at(-1);
+    const cursor =
+      rows.length > limit && last !== undefined
+        ? Buffer.from(JSON.stringify(key.map((k) => keyText(k.value(last))))).toString('base64url')
+        : null;
+    return { items: await view(shown), nextCursor: cursor };
+  };
+  return { after, orderBy, read: limit + 1, limit, position, page };
 }

@@ -224,7 +224,7 @@ export class DemoActivity {
       throw new AppError('CONFLICT', 'the demo activity needs a seeded demo scheme');
     const last = await lastRequestIdWith(ports.db.orm, ACTIVITY_REQUEST_PREFIX);
     const step = last ? Number(last.split(':')[1]) + 1 : 1;
-    const [lastRate] = await ports.services.rates.list('USD', 1);
+    const [lastRate] = (await ports.services.rates.list('USD', { limit: 1 })).items;
     const rate = lastRate ? Math.round(Number(formatRate(lastRate.rate))) : 60_000;
     ports.rateDesk.set('USD', `${rate}.00`);
     const buyers = new BuyerWallet(ports.simnet);

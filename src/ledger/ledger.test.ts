@@ -125,7 +125,27 @@ describe.each(TEST_DRIVERS)('ledger on %s', (driver) => {
       new Date('2026-06-01T00:00:00Z'),
       new Date('2026-08-01T00:00:00Z'),
     );
-    expect(statement.lines.map((l) => l.balanceSats)).toEqual([150_000n, 0n, 150_000n]);
+    expect(statement.items.map((l) => l.balanceSats)).toEqual([150_000n, 0n, 150_000n]);
+    // A page at a time, the running balance carried across pages.
+    const first = await ledger.statement(
+      caller,
+      'co',
+      'clientFunds',
+      new Date('2026-06-01T00:00:00Z'),
+      new Date('2026-08-01T00:00:00Z'),
+      { limit: 2 },
+    );
+    expect(first.items.map((l) => l.balanceSats)).toEqual([150_000n, 0n]);
+    const second = await ledger.statement(
+      caller,
+      'co',
+      'clientFunds',
+      new Date('2026-06-01T00:00:00Z'),
+      new Date('2026-08-01T00:00:00Z'),
+      { limit: 2, cursor: first.nextCursor },
+    );
+    expect(second.items.map((l) => l.balanceSats)).toEqual([150_000n]);
+    expect(second).toMatchObject({ nextCursor: null, closingSats: 150_000n, debitsSats: 300_000n });
     expect(statement.closingSats).toBe(150_000n);
     expect(statement.debitsSats).toBe(300_000n);
     expect(statement.creditsSats).toBe(150_000n);
@@ -183,7 +203,7 @@ describe.each(TEST_DRIVERS)('ledger on %s', (driver) => {
 
   it('a failed rate lookup stores nothing and says RATE_UNAVAILABLE', async () => {
     await expect(rates.current('EUR')).rejects.toMatchObject({ code: 'RATE_UNAVAILABLE' });
-    expect((await rates.list('EUR')).length).toBe(0);
+    expect((await rates.list('EUR')).items.length).toBe(0);
   });
 });
 

@@ -4,11 +4,14 @@ import { recordAudit } from '../audit';
 import {
   RAISE_EXCEPTION,
   UNIQUE_VIOLATION,
+  keysetOn,
   scopeTo,
   sqlState,
   violatedConstraint,
   type Database,
   type Orm,
+  type Page,
+  type PageRequest,
 } from '../db';
 import {
   AppError,
@@ -72,7 +75,8 @@ export interface StatementLine {
   readonly balanceSats: bigint;
 }
 
-export interface Statement {
+/** A page of a statement's lines (`items`, by posting), with the whole period's totals. */
+export interface Statement extends Page<StatementLine> {
   readonly participantId: string;
   readonly purpose: AccountPurpose;
   readonly from: Date;
@@ -81,7 +85,6 @@ export interface Statement {
   readonly closingSats: bigint;
   readonly debitsSats: bigint;
   readonly creditsSats: bigint;
-  readonly lines: readonly StatementLine[];
 }
 
 export function accountId(participantId: string, purpose: AccountPurpose): string {
@@ -275,6 +278,7 @@ export class LedgerService {
     purpose: AccountPurpose,
     from: Date,
     to: Date,
+    page: PageRequest = {},
   ): Promise<Statement> {
     if (!(from < to)) {
       throw new AppError('VALIDATION_FAILED', 'from: must be before to');
@@ -295,13 +299,31 @@ export class LedgerService {
     if (!account) {
       throw new AppError('NOT_FOUND', `no ${purpose} account for ${participantId} visible to you`);
     }
-    const [opening] = await this.#db.orm
-      .select({ total: sql<string>`coalesce(sum(${ledgerPostings.amountSats}), 0)` })
+    // The lines a page at a time, by posting (keyset on the account's postings by id); the
+    // totals of the whole period and the balance before the page in one aggregate.
+    const key = keysetOn<{ postingId: bigint }>(
+      [{ column: ledgerPostings.id, kind: 'int', value: (row) => row.postingId }],
+      'asc',
+      page,
+    );
+    const amount = ledgerPostings.amountSats;
+    const inPeriod = sql`${ledgerTransactions.at} >= ${from.toISOString()}::timestamptz`;
+    const beforePage = key.position
+      ? sql`${inPeriod} and ${ledgerPostings.id} <= ${key.position[0]}::bigint`
+      : sql`false`;
+    const [totals] = await this.#db.orm
+      .select({
+        opening: sql<string>`coalesce(sum(${amount}) filter (where not (${inPeriod})), 0)`,
+        beforePage: sql<string>`coalesce(sum(${amount}) filter (where ${beforePage}), 0)`,
+        debits: sql<string>`coalesce(sum(${amount}) filter (where ${inPeriod} and ${amount} > 0), 0)`,
+        credits: sql<string>`coalesce(-sum(${amount}) filter (where ${inPeriod} and ${amount} < 0), 0)`,
+      })
       .from(ledgerPostings)
       .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerPostings.transactionId))
-      .where(and(eq(ledgerPostings.accountId, id), lt(ledgerTransactions.at, from)));
+      .where(and(eq(ledgerPostings.accountId, id), lt(ledgerTransactions.at, to)));
     const rows = await this.#db.orm
       .select({
+        postingId: ledgerPostings.id,
         transactionId: ledgerTransactions.id,
         at: ledgerTransactions.at,
         kind: ledgerTransactions.kind,
@@ -317,29 +339,31 @@ export class LedgerService {
           eq(ledgerPostings.accountId, id),
           gte(ledgerTransactions.at, from),
           lt(ledgerTransactions.at, to),
+          key.after,
         ),
       )
-      .orderBy(asc(ledgerPostings.id));
-    const openingSats = BigInt(opening?.total ?? '0');
-    let balance = openingSats;
-    let debits = 0n;
-    let credits = 0n;
-    const lines = rows.map((row) => {
-      balance += row.amountSats;
-      if (row.amountSats > 0n) debits += row.amountSats;
-      else credits -= row.amountSats;
-      return { ...row, balanceSats: balance };
-    });
+      .orderBy(...key.orderBy)
+      .limit(key.read);
+    const openingSats = BigInt(totals?.opening ?? '0');
+    const debits = BigInt(totals?.debits ?? '0');
+    const credits = BigInt(totals?.credits ?? '0');
+    let balance = openingSats + BigInt(totals?.beforePage ?? '0');
+    const lines = await key.page(rows, (shown) =>
+      shown.map(({ postingId: _posting, ...row }) => {
+        balance += row.amountSats;
+        return { ...row, balanceSats: balance };
+      }),
+    );
     return {
       participantId,
       purpose,
       from,
       to,
       openingSats,
-      closingSats: balance,
+      closingSats: openingSats + debits - credits,
       debitsSats: debits,
       creditsSats: credits,
-      lines,
+      ...lines,
     };
   }
 

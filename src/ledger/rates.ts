@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { and, desc, eq, inArray, lte } from 'drizzle-orm';
-import type { Database, Orm } from '../db';
+import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../db';
 import {
   AppError,
   invalid,
@@ -305,14 +305,24 @@ export class RateService {
     return new Map(rows.map((r) => [r.id, r.fixingId]));
   }
 
-  async list(quote?: string, limit = 50): Promise<StoredRate[]> {
+  /** A page of the stored rates, newest first (keyset on at, id), of one quote currency or all. */
+  async list(quote?: string, request: PageRequest = {}): Promise<Page<StoredRate>> {
+    const { after, orderBy, read, limit } = keyset(
+      { createdAt: exchangeRates.at, id: exchangeRates.id },
+      request,
+    );
     const rows = await this.#db.orm
       .select()
       .from(exchangeRates)
-      .where(and(quote ? eq(exchangeRates.quote, quote) : undefined))
-      .orderBy(desc(exchangeRates.at), desc(exchangeRates.id))
-      .limit(limit);
-    return rows.map(toStored);
+      .where(and(quote ? eq(exchangeRates.quote, quote) : undefined, after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(
+      rows,
+      limit,
+      (shown) => shown.map(toStored),
+      (row) => ({ createdAt: row.at, id: row.id }),
+    );
   }
 }
 

@@ -47,6 +47,9 @@ export const exchangeRates = pgTable(
   },
   (t) => [
     index('exchange_rates_quote_at_idx').on(t.quote, t.at),
+    // GET /v1/rates, newest first, of one quote or all.
+    index('exchange_rates_quote_page_idx').on(t.quote, t.at, t.id),
+    index('exchange_rates_page_idx').on(t.at, t.id),
     check('exchange_rates_positive', sql`${t.digits} > 0 and ${t.scale} between 0 and 12`),
   ],
 );
@@ -105,6 +108,8 @@ export const ledgerPostings = pgTable(
   (t) => [
     index('ledger_postings_transaction_idx').on(t.transactionId),
     index('ledger_postings_account_idx').on(t.accountId),
+    // A statement's lines, a page at a time by posting.
+    index('ledger_postings_account_page_idx').on(t.accountId, t.id),
     check('ledger_postings_nonzero', sql`${t.amountSats} <> 0`),
     check('ledger_postings_fiat_pair', sql`(${t.fiatMinor} is null) = (${t.fiatCurrency} is null)`),
   ],

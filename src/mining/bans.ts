@@ -1,5 +1,5 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
-import { type Orm } from '../db';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { keyset, pageOf, type Orm, type Page, type PageRequest } from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import { assertNoOverlap, bansInForce, localTime, normalizeBan, type BanInput } from './calendar';
@@ -97,13 +97,16 @@ export class BanCalendar {
     });
   }
 
-  async listBans(regionCode?: string): Promise<BanView[]> {
+  /** A page of the ban calendar (of one region), the latest declared first. */
+  async listBans(regionCode?: string, page: PageRequest = {}): Promise<Page<BanView>> {
+    const { after, orderBy, read, limit } = keyset(miningBans, page);
     const rows = await this.#ctx.db.orm
       .select()
       .from(miningBans)
-      .where(regionCode ? eq(miningBans.regionCode, regionCode) : undefined)
-      .orderBy(asc(miningBans.regionCode), asc(miningBans.fromDate));
-    return rows.map(banView);
+      .where(and(regionCode ? eq(miningBans.regionCode, regionCode) : undefined, after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(banView));
   }
 
   /** Is region R banned at time T? With the bans in force and the region's local time then. */

@@ -38,6 +38,9 @@ export const miningSites = pgTable(
     check('mining_sites_power_check', sql`${t.powerCapacityKw} > 0`),
     check('mining_sites_hashrate_check', sql`${t.declaredHashrateThs} > 0`),
     index('mining_sites_miner_idx').on(t.minerId),
+    index('mining_sites_miner_page_idx').on(t.minerId, t.createdAt, t.id),
+    index('mining_sites_page_idx').on(t.createdAt, t.id),
+    index('mining_sites_region_page_idx').on(t.regionCode, t.createdAt, t.id),
   ],
 );
 
@@ -67,6 +70,9 @@ export const miningPayoutAddresses = pgTable(
       'mining_payout_addresses_pool_check',
       sql`(${t.kind} = 'pool') = (${t.poolName} is not null)`,
     ),
+    index('mining_payout_addresses_site_page_idx').on(t.siteId, t.createdAt, t.id),
+    index('mining_payout_addresses_miner_page_idx').on(t.minerId, t.createdAt, t.id),
+    index('mining_payout_addresses_page_idx').on(t.createdAt, t.id),
   ],
 );
 
@@ -94,6 +100,8 @@ export const miningBans = pgTable(
     check('mining_bans_season_check', sql`(${t.seasonStart} is null) = (${t.seasonEnd} is null)`),
     check('mining_bans_daily_check', sql`(${t.dailyStart} is null) = (${t.dailyEnd} is null)`),
     index('mining_bans_region_idx').on(t.regionCode),
+    index('mining_bans_region_page_idx').on(t.regionCode, t.createdAt, t.id),
+    index('mining_bans_page_idx').on(t.createdAt, t.id),
   ],
 );
 

@@ -58,8 +58,12 @@ export class MiningService {
     return this.#sites.registerSite(caller, input);
   }
 
-  listSites(caller: Caller, minerId?: string): Promise<SiteView[]> {
-    return this.#sites.listSites(caller, minerId);
+  listSites(
+    caller: Caller,
+    filter?: { minerId?: string | undefined; regionCode?: string | undefined },
+    page?: PageRequest,
+  ): Promise<Page<SiteView>> {
+    return this.#sites.listSites(caller, filter, page);
   }
 
   getSite(caller: Caller, id: string, orm?: Orm): Promise<SiteView> {
@@ -75,8 +79,12 @@ export class MiningService {
     return this.#sites.registerPayoutAddress(caller, siteId, input);
   }
 
-  listPayoutAddresses(caller: Caller, siteId?: string): Promise<PayoutAddressView[]> {
-    return this.#sites.listPayoutAddresses(caller, siteId);
+  listPayoutAddresses(
+    caller: Caller,
+    siteId?: string,
+    page?: PageRequest,
+  ): Promise<Page<PayoutAddressView>> {
+    return this.#sites.listPayoutAddresses(caller, siteId, page);
   }
 
   // ------------------------------------------------------------------ ban calendar (bans.ts)
@@ -93,8 +101,8 @@ export class MiningService {
     return this.#bans.liftBan(caller, banId, reason);
   }
 
-  listBans(regionCode?: string): Promise<BanView[]> {
-    return this.#bans.listBans(regionCode);
+  listBans(regionCode?: string, page?: PageRequest): Promise<Page<BanView>> {
+    return this.#bans.listBans(regionCode, page);
   }
 
   /** Is region R banned at time T? With the bans in force and the region's local time then. */

@@ -2,9 +2,18 @@
  * `registerSite` runs a little past 60 lines: the site's field checks and its transaction, kept
  * whole when the mining service was split by concern.
  */
-import { and, asc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { parseAddress, toHex } from '../bitcoin';
-import { scopeTo, sqlState, UNIQUE_VIOLATION, type Orm } from '../db';
+import {
+  keyset,
+  pageOf,
+  scopeTo,
+  sqlState,
+  UNIQUE_VIOLATION,
+  type Orm,
+  type Page,
+  type PageRequest,
+} from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import { miningPayoutAddresses, miningSites } from './schema';
@@ -98,18 +107,27 @@ export class Sites {
     });
   }
 
-  async listSites(caller: Caller, minerId?: string): Promise<SiteView[]> {
+  /** A page of the sites visible to the caller (a miner's own), newest first. */
+  async listSites(
+    caller: Caller,
+    filter: { minerId?: string | undefined; regionCode?: string | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<SiteView>> {
+    const { after, orderBy, read, limit } = keyset(miningSites, page);
     const rows = await this.#ctx.db.orm
       .select()
       .from(miningSites)
       .where(
         and(
-          minerId ? eq(miningSites.minerId, minerId) : undefined,
+          filter.minerId ? eq(miningSites.minerId, filter.minerId) : undefined,
+          filter.regionCode ? eq(miningSites.regionCode, filter.regionCode) : undefined,
           scopeTo(caller, { participant: miningSites.minerId }),
+          after,
         ),
       )
-      .orderBy(asc(miningSites.id));
-    return rows.map(siteView);
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(siteView));
   }
 
   async getSite(caller: Caller, id: string, orm: Orm = this.#ctx.db.orm): Promise<SiteView> {
@@ -187,7 +205,13 @@ export class Sites {
     });
   }
 
-  async listPayoutAddresses(caller: Caller, siteId?: string): Promise<PayoutAddressView[]> {
+  /** A page of the payout addresses visible to the caller (a miner's own), newest first. */
+  async listPayoutAddresses(
+    caller: Caller,
+    siteId?: string,
+    page: PageRequest = {},
+  ): Promise<Page<PayoutAddressView>> {
+    const { after, orderBy, read, limit } = keyset(miningPayoutAddresses, page);
     const rows = await this.#ctx.db.orm
       .select()
       .from(miningPayoutAddresses)
@@ -195,12 +219,16 @@ export class Sites {
         and(
           siteId ? eq(miningPayoutAddresses.siteId, siteId) : undefined,
           scopeTo(caller, { participant: miningPayoutAddresses.minerId }),
+          after,
         ),
       )
-      .orderBy(asc(miningPayoutAddresses.id));
-    return rows.map(({ scriptHex: _script, ...row }) => ({
-      ...row,
-      kind: row.kind as 'pool' | 'solo',
-    }));
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) =>
+      shown.map(({ scriptHex: _script, ...row }) => ({
+        ...row,
+        kind: row.kind as 'pool' | 'solo',
+      })),
+    );
   }
 }

@@ -6,7 +6,7 @@
  *
  * Public surface:
  * - `OversightService`: report(caller, kind, period, { platformId? }), render(report, format),
- *   dashboard(caller, period?), settlements(caller, query) (the drill-down behind a chart point).
+ *   dashboard(caller, period?), settlements(caller, query, page) (the drill-down behind a chart point).
  * - `parsePeriod(text, field)`: `2026-07`, `2026-Q3` or `2026` (UTC), VALIDATION_FAILED naming
  *   the field otherwise; `parseMonth`, `monthsOf`.
  * - Renderers: `renderReport`, `renderSectionCsv`, `renderCsvZip`, `renderXlsx`, `renderPdf`.

@@ -6,7 +6,7 @@ import {
   type Clock,
   type Config,
 } from '../kernel';
-import type { Database } from '../db';
+import type { Database, Page, PageRequest } from '../db';
 import { monthsOf, parseMonth, type Period } from './period';
 import {
   buildAlerts,
@@ -86,18 +86,11 @@ export interface SettlementQuery {
   month?: string | undefined;
   direction?: 'export' | 'import' | undefined;
   platformId?: string | undefined;
-  page?: number | undefined;
-  pageSize?: number | undefined;
   sort?: SettlementSort | undefined;
   order?: 'asc' | 'desc' | undefined;
 }
 
-export interface SettlementPage {
-  items: SettlementRow[];
-  total: number;
-  page: number;
-  pageSize: number;
-}
+export type SettlementPage = Page<SettlementRow>;
 
 const forbidden = (what: string) =>
   new AppError('FORBIDDEN', `${what} are for the supervisor and auditors`);
@@ -299,13 +292,15 @@ export class OversightService {
     };
   }
 
-  /** The settlements behind a chart point: filtered, sorted, paginated. */
-  async settlements(caller: Caller, query: SettlementQuery): Promise<SettlementPage> {
+  /** The settlements behind a chart point: filtered, sorted, a page at a time. */
+  async settlements(
+    caller: Caller,
+    query: SettlementQuery,
+    page: PageRequest = {},
+  ): Promise<SettlementPage> {
     if (!seesEverything(caller)) throw forbidden('settlement drill-downs');
     const month = query.month === undefined ? null : parseMonth(query.month, 'month');
-    const page = query.page ?? 1;
-    const pageSize = query.pageSize ?? 50;
-    const result = await this.#store.listSettlements(
+    return this.#store.listSettlements(
       {
         range: { from: month?.from ?? null, to: month?.to ?? null },
         country: query.country,
@@ -313,13 +308,8 @@ export class OversightService {
         direction: query.direction,
         platformId: query.platformId,
       },
-      {
-        offset: (page - 1) * pageSize,
-        limit: pageSize,
-        sort: query.sort ?? 'settledAt',
-        order: query.order ?? 'desc',
-      },
+      { by: query.sort ?? 'settledAt', order: query.order ?? 'desc' },
+      page,
     );
-    return { items: result.rows, total: result.total, page, pageSize };
   }
 }

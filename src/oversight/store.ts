@@ -1,5 +1,12 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Database } from '../db';
+import {
+  keysetOn,
+  rowsOf,
+  type Database,
+  type KeyColumn,
+  type Page,
+  type PageRequest,
+} from '../db';
 import type {
   AlertAggregate,
   BanRow,
@@ -394,57 +401,77 @@ export class OversightStore {
     }));
   }
 
+  /**
+   * A page of the live settlements matching `filter`, by `sort` in `order` and then id (keyset
+   * on the sort value and id: the settlement's time, amount or fiat value each read through an
+   * index of trade_settlements; the partner country, computed by the join, is sorted).
+   */
   async listSettlements(
     filter: SettlementFilter,
-    page: { offset: number; limit: number; sort: SettlementSort; order: 'asc' | 'desc' },
-  ): Promise<{ rows: SettlementRow[]; total: number }> {
-    const sortColumn = {
-      settledAt: sql`created_at`,
-      amountSats: sql`amount_sats`,
-      fiatMinor: sql`fiat_minor`,
-      country: sql`country`,
-    }[page.sort];
-    const order = page.order === 'asc' ? sql`asc` : sql`desc`;
+    sort: { by: SettlementSort; order: 'asc' | 'desc' },
+    request: PageRequest,
+  ): Promise<Page<SettlementRow>> {
+    const sortKey: KeyColumn<SettlementRow> = {
+      settledAt: {
+        column: sql`created_at`,
+        kind: 'time' as const,
+        value: (r: SettlementRow) => r.settledAt,
+      },
+      amountSats: {
+        column: sql`amount_sats`,
+        kind: 'int' as const,
+        value: (r: SettlementRow) => r.amountSats,
+      },
+      fiatMinor: {
+        column: sql`fiat_minor`,
+        kind: 'int' as const,
+        value: (r: SettlementRow) => r.fiatMinor,
+      },
+      country: {
+        column: sql`country`,
+        kind: 'text' as const,
+        value: (r: SettlementRow) => r.country,
+      },
+    }[sort.by];
+    const key = keysetOn<SettlementRow>(
+      [sortKey, { column: sql`id`, kind: 'text', value: (r) => r.id }],
+      sort.order,
+      request,
+    );
     const rows = await this.#rows(sql`
       with f as (${settlementFacts(filter.range, filter.platformId ?? null)})
-      select *, count(*) over () as total from f
+      select * from f
       where true
         ${filter.country ? sql`and country = ${filter.country}` : sql``}
         ${filter.hsChapter ? sql`and hs_chapter = ${filter.hsChapter}` : sql``}
         ${filter.direction ? sql`and direction = ${filter.direction}` : sql``}
-      order by ${sortColumn} ${order}, id ${order}
-      limit ${page.limit} offset ${page.offset}`);
-    let total = 0;
-    if (rows[0]) total = count(rows[0], 'total');
-    else if (page.offset > 0) {
-      const again = await this.listSettlements(filter, { ...page, offset: 0, limit: 1 });
-      total = again.total;
-    }
-    return {
-      total,
-      rows: rows.map((r) => {
-        const settledAt = r.created_at;
-        return {
-          id: text(r, 'id'),
-          kind: text(r, 'kind'),
-          reference: text(r, 'reference'),
-          direction: direction(r),
-          platformId: text(r, 'platform_id'),
-          companyId: text(r, 'company_id'),
-          contractId: text(r, 'contract_id'),
-          counterpartyId: text(r, 'counterparty_id'),
-          country: text(r, 'country'),
-          hsCode: text(r, 'hs_code'),
-          hsChapter: text(r, 'hs_chapter'),
-          amountSats: big(r, 'amount_sats'),
-          fiatMinor: big(r, 'fiat_minor'),
-          currency: text(r, 'currency'),
-          txid: text(r, 'txid'),
-          settledAt: settledAt instanceof Date ? settledAt : new Date(text(r, 'created_at')),
-          rateId: text(r, 'rate_id'),
-          fixingId: nullableText(r, 'fixing_id'),
-        };
-      }),
-    };
+        ${key.after ? sql`and ${key.after}` : sql``}
+      order by ${sql.join(key.orderBy, sql`, `)}
+      limit ${key.read}`);
+    return key.page(rows.map(settlementRow), (shown) => [...shown]);
   }
+}
+
+function settlementRow(r: Row): SettlementRow {
+  const settledAt = r.created_at;
+  return {
+    id: text(r, 'id'),
+    kind: text(r, 'kind'),
+    reference: text(r, 'reference'),
+    direction: direction(r),
+    platformId: text(r, 'platform_id'),
+    companyId: text(r, 'company_id'),
+    contractId: text(r, 'contract_id'),
+    counterpartyId: text(r, 'counterparty_id'),
+    country: text(r, 'country'),
+    hsCode: text(r, 'hs_code'),
+    hsChapter: text(r, 'hs_chapter'),
+    amountSats: big(r, 'amount_sats'),
+    fiatMinor: big(r, 'fiat_minor'),
+    currency: text(r, 'currency'),
+    txid: text(r, 'txid'),
+    settledAt: settledAt instanceof Date ? settledAt : new Date(text(r, 'created_at')),
+    rateId: text(r, 'rate_id'),
+    fixingId: nullableText(r, 'fixing_id'),
+  };
 }

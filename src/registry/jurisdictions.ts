@@ -1,5 +1,5 @@
-import { asc, eq } from 'drizzle-orm';
-import { sqlState, UNIQUE_VIOLATION, type Orm } from '../db';
+import { and, eq } from 'drizzle-orm';
+import { keysetOn, sqlState, UNIQUE_VIOLATION, type Orm, type Page, type PageRequest } from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, parseCountry, type Caller } from '../kernel';
 import { jurisdictions, regions, schemeJurisdiction } from './schema';
@@ -87,9 +87,22 @@ export class JurisdictionRegistry {
     });
   }
 
-  async listRegions(): Promise<RegionView[]> {
-    const rows = await this.#ctx.db.orm.select().from(regions).orderBy(asc(regions.code));
-    return rows.map(({ code, name, timeZone }) => ({ code, name, timeZone }));
+  /** A page of the scheme's regions, by code (keyset on the primary key). */
+  async listRegions(page: PageRequest = {}): Promise<Page<RegionView>> {
+    const key = keysetOn<typeof regions.$inferSelect>(
+      [{ column: regions.code, kind: 'text', value: (row) => row.code }],
+      'asc',
+      page,
+    );
+    const rows = await this.#ctx.db.orm
+      .select()
+      .from(regions)
+      .where(key.after)
+      .orderBy(...key.orderBy)
+      .limit(key.read);
+    return key.page(rows, (shown) =>
+      shown.map(({ code, name, timeZone }) => ({ code, name, timeZone })),
+    );
   }
 
   async getRegion(code: string, orm: Orm = this.#ctx.db.orm): Promise<RegionView> {
@@ -157,12 +170,33 @@ export class JurisdictionRegistry {
     });
   }
 
-  async listJurisdictions(): Promise<JurisdictionView[]> {
+  /**
+   * A page of the foreign jurisdictions, by country code (keyset on the primary key); only the
+   * refused ones (or only the others) with `refused`.
+   */
+  async listJurisdictions(
+    filter: { refused?: boolean | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<JurisdictionView>> {
+    const key = keysetOn<typeof jurisdictions.$inferSelect>(
+      [{ column: jurisdictions.country, kind: 'text', value: (row) => row.country }],
+      'asc',
+      page,
+    );
     const rows = await this.#ctx.db.orm
       .select()
       .from(jurisdictions)
-      .orderBy(asc(jurisdictions.country));
-    return rows.map((r) => ({ ...r, riskLevel: r.riskLevel as RiskLevel }));
+      .where(
+        and(
+          filter.refused === undefined ? undefined : eq(jurisdictions.refused, filter.refused),
+          key.after,
+        ),
+      )
+      .orderBy(...key.orderBy)
+      .limit(key.read);
+    return key.page(rows, (shown) =>
+      shown.map((r) => ({ ...r, riskLevel: r.riskLevel as RiskLevel })),
+    );
   }
 
   /**

@@ -205,6 +205,8 @@ export const jurisdictions = pgTable(
   (t) => [
     check('jurisdictions_risk_check', sql`${t.riskLevel} in ('low', 'medium', 'high')`),
     check('jurisdictions_refused_reason', sql`not ${t.refused} or ${t.reason} is not null`),
+    // GET /v1/jurisdictions?refused=…, by country.
+    index('jurisdictions_refused_page_idx').on(t.refused, t.country),
   ],
 );
 
@@ -339,6 +341,7 @@ export const vasps = pgTable(
       'vasps_licence_status_check',
       sql`${t.licenceStatus} in ('active', 'suspended', 'revoked')`,
     ),
+    index('vasps_page_idx').on(t.createdAt, t.id),
   ],
 );
 

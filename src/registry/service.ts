@@ -235,8 +235,8 @@ export class RegistryService {
     return this.#jurisdictions.createRegion(caller, input);
   }
 
-  listRegions(): Promise<RegionView[]> {
-    return this.#jurisdictions.listRegions();
+  listRegions(page?: PageRequest): Promise<Page<RegionView>> {
+    return this.#jurisdictions.listRegions(page);
   }
 
   getRegion(code: string, orm?: Orm): Promise<RegionView> {
@@ -259,8 +259,11 @@ export class RegistryService {
     return this.#jurisdictions.setJurisdiction(caller, input);
   }
 
-  listJurisdictions(): Promise<JurisdictionView[]> {
-    return this.#jurisdictions.listJurisdictions();
+  listJurisdictions(
+    filter?: { refused?: boolean | undefined },
+    page?: PageRequest,
+  ): Promise<Page<JurisdictionView>> {
+    return this.#jurisdictions.listJurisdictions(filter, page);
   }
 
   /** True when settlement with `country` is refused at scheme level. */
@@ -332,9 +335,14 @@ export class RegistryService {
     return this.#wallets.deriveReceiveAddress(caller, walletId, purpose);
   }
 
-  /** The addresses a wallet has handed out, receive then change, each by index. */
-  listWalletAddresses(caller: Caller, walletId: string): Promise<WalletAddressView[]> {
-    return this.#wallets.listWalletAddresses(caller, walletId);
+  /** A page of the addresses a wallet has handed out, receive then change, each by index. */
+  listWalletAddresses(
+    caller: Caller,
+    walletId: string,
+    filter?: { branch?: 0 | 1 | undefined },
+    page?: PageRequest,
+  ): Promise<Page<WalletAddressView>> {
+    return this.#wallets.listWalletAddresses(caller, walletId, filter, page);
   }
 
   /** Which of `addresses` are company wallet addresses handed out, with wallet, branch and index. */
@@ -363,8 +371,8 @@ export class RegistryService {
   }
 
   /** The registry's foreign VASPs (public to every role: platforms pick one for hosted addresses). */
-  listVasps(): Promise<VaspView[]> {
-    return this.#vasps.listVasps();
+  listVasps(page?: PageRequest): Promise<Page<VaspView>> {
+    return this.#vasps.listVasps(page);
   }
 
   getVasp(id: string): Promise<VaspView> {

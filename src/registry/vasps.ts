@@ -1,5 +1,5 @@
-import { asc, eq } from 'drizzle-orm';
-import { sqlState, UNIQUE_VIOLATION } from '../db';
+import { eq } from 'drizzle-orm';
+import { keyset, pageOf, sqlState, UNIQUE_VIOLATION, type Page, type PageRequest } from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, newId, parseCountry, parseLei, type Caller } from '../kernel';
 import { vasps } from './schema';
@@ -71,12 +71,16 @@ export class VaspRegistry {
   }
 
   /** The registry's foreign VASPs (public to every role: platforms pick one for hosted addresses). */
-  async listVasps(): Promise<VaspView[]> {
+  /** A page of the registered VASPs, newest first (keyset on created_at, id). */
+  async listVasps(page: PageRequest = {}): Promise<Page<VaspView>> {
+    const { after, orderBy, read, limit } = keyset(vasps, page);
     const rows = await this.#ctx.db.orm
       .select()
       .from(vasps)
-      .orderBy(asc(vasps.name), asc(vasps.id));
-    return rows.map(vaspView);
+      .where(after)
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(vaspView));
   }
 
   async getVasp(id: string): Promise<VaspView> {

@@ -16,6 +16,7 @@ import {
 } from '../bitcoin';
 import {
   keyset,
+  keysetOn,
   pageOf,
   scopeTo,
   sqlState,
@@ -308,7 +309,12 @@ export class WalletRegistry {
   }
 
   /** The addresses a wallet has handed out, receive then change, each by index. */
-  async listWalletAddresses(caller: Caller, walletId: string): Promise<WalletAddressView[]> {
+  async listWalletAddresses(
+    caller: Caller,
+    walletId: string,
+    filter: { branch?: 0 | 1 | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<WalletAddressView>> {
     const [wallet] = await this.#ctx.db.orm
       .select()
       .from(wallets)
@@ -319,12 +325,32 @@ export class WalletRegistry {
         ),
       );
     if (!wallet) throw new AppError('NOT_FOUND', `no wallet ${walletId} visible to you`);
+    // Receive then change, each by index: the wallet's (wallet, branch, index) unique index.
+    const key = keysetOn<typeof walletAddresses.$inferSelect>(
+      [
+        { column: walletAddresses.branch, kind: 'int', value: (row) => row.branch },
+        {
+          column: walletAddresses.derivationIndex,
+          kind: 'int',
+          value: (row) => row.derivationIndex,
+        },
+      ],
+      'asc',
+      page,
+    );
     const rows = await this.#ctx.db.orm
       .select()
       .from(walletAddresses)
-      .where(eq(walletAddresses.walletId, walletId))
-      .orderBy(asc(walletAddresses.branch), asc(walletAddresses.derivationIndex));
-    return rows.map(walletAddressView);
+      .where(
+        and(
+          eq(walletAddresses.walletId, walletId),
+          filter.branch === undefined ? undefined : eq(walletAddresses.branch, filter.branch),
+          key.after,
+        ),
+      )
+      .orderBy(...key.orderBy)
+      .limit(key.read);
+    return key.page(rows, (shown) => shown.map(walletAddressView));
   }
 
   /**

@@ -652,7 +652,11 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
         (d) => d.payerAddress === minerPay.address && d.outcome === 'allow' && d.decisionId,
       ),
     ).toBe(true);
-    const events = await listAuditEvents(db.orm, { entityId: invoice.id, limit: 500 });
+    const { items: events } = await listAuditEvents(
+      db.orm,
+      { entityId: invoice.id },
+      { limit: 500 },
+    );
     expect(events.map((e) => e.action)).toEqual(
       expect.arrayContaining(['invoice.gateDecided', 'invoice.payerLookedUp', 'invoice.settled']),
     );

@@ -421,7 +421,20 @@ export const tradeSettlements = pgTable(
     reversedAt: at('reversed_at'),
     reversalLedgerTransactionId: text('reversal_ledger_transaction_id'),
   },
-  (t) => [index('trade_settlements_reference_idx').on(t.reference)],
+  (t) => [
+    index('trade_settlements_reference_idx').on(t.reference),
+    // Oversight's drill-down (GET /v1/oversight/settlements), live settlements by time, amount
+    // or fiat value, a page at a time.
+    index('trade_settlements_time_page_idx')
+      .on(t.createdAt, t.id)
+      .where(sql`${t.reversedAt} is null`),
+    index('trade_settlements_amount_page_idx')
+      .on(t.amountSats, t.id)
+      .where(sql`${t.reversedAt} is null`),
+    index('trade_settlements_fiat_page_idx')
+      .on(t.fiatMinor, t.id)
+      .where(sql`${t.reversedAt} is null`),
+  ],
 );
 
 /** The webhook outbox: written in the same transaction as the state change; a deliverer drains it. */
@@ -441,7 +454,11 @@ export const tradeWebhookOutbox = pgTable(
     lastStatus: integer('last_status'),
     lastError: text('last_error'),
   },
-  (t) => [index('trade_webhook_outbox_due_idx').on(t.deliveredAt, t.nextAttemptAt)],
+  (t) => [
+    index('trade_webhook_outbox_due_idx').on(t.deliveredAt, t.nextAttemptAt),
+    index('trade_webhook_outbox_platform_page_idx').on(t.platformId, t.createdAt, t.id),
+    index('trade_webhook_outbox_page_idx').on(t.createdAt, t.id),
+  ],
 );
 
 /** A platform's local signing key, encrypted at rest (scrypt + AES-256-GCM). */

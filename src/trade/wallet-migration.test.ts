@@ -156,7 +156,7 @@ describe.each(TEST_DRIVERS)('migration %s on %s', (driver) => {
       items: [wallet],
     } = await registry.listWallets(supervisor, { companyId });
     if (!wallet) throw new Error(`no registry wallet for ${companyId}`);
-    return { wallet, addresses: await registry.listWalletAddresses(supervisor, wallet.id) };
+    return { wallet, addresses: (await registry.listWalletAddresses(supervisor, wallet.id)).items };
   };
 
   it('drops trade’s wallet tables', async () => {

@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { and, asc, desc, eq, isNull, lte } from 'drizzle-orm';
-import { scopeTo, type Database } from '../db';
+import { and, asc, eq, isNull, lte } from 'drizzle-orm';
+import { keyset, pageOf, scopeTo, type Database, type Page, type PageRequest } from '../db';
 import { AppError, type Caller, type Clock } from '../kernel';
 import { tradeWebhookOutbox } from './schema';
 import type { SecretBox } from './secrets';
@@ -264,23 +264,27 @@ export class WebhookDeliverer {
   }
 
   /** The delivery log of the platforms the caller may see. */
-  async log(caller: Caller, limit = 100): Promise<DeliveryView[]> {
+  /** A page of the caller's platform's deliveries (all, for the supervisor), newest first. */
+  async log(caller: Caller, request: PageRequest = {}): Promise<Page<DeliveryView>> {
+    const { after, orderBy, read, limit } = keyset(tradeWebhookOutbox, request);
     const rows = await this.ports.db.orm
       .select()
       .from(tradeWebhookOutbox)
-      .where(scopeTo(caller, { platform: tradeWebhookOutbox.platformId }))
-      .orderBy(desc(tradeWebhookOutbox.createdAt), desc(tradeWebhookOutbox.id))
-      .limit(limit);
-    return rows.map((r) => ({
-      id: r.id,
-      event: r.event,
-      entityId: r.entityId,
-      attempts: r.attempts,
-      status: r.deliveredAt ? 'delivered' : r.failedAt ? 'failed' : 'pending',
-      lastStatus: r.lastStatus,
-      lastError: r.lastError,
-      createdAt: r.createdAt,
-      nextAttemptAt: r.nextAttemptAt,
-    }));
+      .where(and(scopeTo(caller, { platform: tradeWebhookOutbox.platformId }), after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) =>
+      shown.map((r) => ({
+        id: r.id,
+        event: r.event,
+        entityId: r.entityId,
+        attempts: r.attempts,
+        status: r.deliveredAt ? 'delivered' : r.failedAt ? 'failed' : 'pending',
+        lastStatus: r.lastStatus,
+        lastError: r.lastError,
+        createdAt: r.createdAt,
+        nextAttemptAt: r.nextAttemptAt,
+      })),
+    );
   }
 }

@@ -436,9 +436,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
     expect(await north.count()).toBe(15);
     await page.getByText(/^lifted /).waitFor();
     const bans = (await (await page.request.get('/v1/mining/bans')).json()) as {
-      bans: { regionCode: string; liftedAt: string | null; liftReason: string | null }[];
+      items: { regionCode: string; liftedAt: string | null; liftReason: string | null }[];
     };
-    expect(bans.bans.map((b) => [b.regionCode, b.liftReason])).toEqual(
+    expect(bans.items.map((b) => [b.regionCode, b.liftReason])).toEqual(
       expect.arrayContaining([
         ['andes-north', null],
         ['andes-south', 'Grid reinforcement commissioned'],

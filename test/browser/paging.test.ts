@@ -94,6 +94,15 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: paged tables', () => {
         from licences l, generate_series(0, ${CONTRACTS - 1}) n
         where l.id = '${licence.id}'`),
     );
+    // Superseded snapshots of a list, one a minute: more than a page of them.
+    await t.db.orm.execute(
+      sql.raw(`insert into compliance_list_snapshots (id, list_key, source, publication_date,
+          content_hash, counts, imported_at, imported_by, active)
+        select 'snp_PAGE' || lpad(n::text, 22, '0'), 'page-copy', 'ofac-sdn', null,
+          'page-copy-' || n, '{}'::jsonb,
+          timestamptz '2026-01-01T00:00:00Z' + n * interval '1 minute', 'test', false
+        from generate_series(1, ${CONTRACTS}) n`),
+    );
     await t.user({ username: 'sofia', role: 'supervisor', participantId: 'scheme' });
   }, 240_000);
   afterAll(() => t?.close());
@@ -139,5 +148,17 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: paged tables', () => {
     expect(await page.getByRole('cell', { name: 'copy 1', exact: true }).count()).toBe(0);
     await page.goto(`${t.baseUrl}/registry/licences`);
     await expect.poll(() => page.getByText('50 loaded, newest first').count()).toBe(1);
+  });
+
+  it('pages through the sanctions list snapshots', async () => {
+    const page = await t.page('sofia');
+    await page.goto(`${t.baseUrl}/compliance/lists`);
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await expect.poll(() => page.getByText('50 loaded, newest first').count()).toBe(1);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    // Every copy is in, the oldest too.
+    await page.getByLabel('Filter List snapshots').fill('page-copy');
+    await expect.poll(() => page.getByText(`${CONTRACTS} rows`, { exact: false }).count()).toBe(1);
   });
 });

@@ -46,7 +46,7 @@ describe.each(TEST_DRIVERS)('regulatory clearing on simnet (%s)', (driver) => {
   }
 
   async function originEvents(id: string) {
-    return (await listAuditEvents(s.db.orm, { entityId: id, limit: 100 }))
+    return (await listAuditEvents(s.db.orm, { entityId: id }, { limit: 100 })).items
       .filter((e) => e.action === 'payout.originNotCleared')
       .reverse(); // oldest first
   }

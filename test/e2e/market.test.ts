@@ -125,7 +125,7 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
   }
 
   async function auditActions(id: string): Promise<string[]> {
-    return (await listAuditEvents(s.db.orm, { entityId: id, limit: 100 }))
+    return (await listAuditEvents(s.db.orm, { entityId: id }, { limit: 100 })).items
       .map((e) => e.action)
       .reverse();
   }

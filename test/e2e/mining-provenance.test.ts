@@ -373,6 +373,6 @@ describe('mining output attribution and provenance on simnet', () => {
     await expect(attempt).rejects.toSatisfy(
       (error) => error instanceof AppError && error.code === 'ADDRESS_ALREADY_ASSIGNED',
     );
-    expect(await mining.listPayoutAddresses(supervisor, site.id)).toEqual([]);
+    expect((await mining.listPayoutAddresses(supervisor, site.id)).items).toEqual([]);
   }, 60_000);
 });

@@ -260,328 +260,322 @@ async function heldPayout(s: Scheme, desk: Desk) {
   return { supplierId, contract, payout, decisionId };
 }
 
-describe(
-  'a transfer in review is held, then released or blocked by an officer',
-  { timeout: 180_000 },
-  () => {
-    let scheme: Scheme | undefined;
-    let desk: Desk | undefined;
-    afterEach(async () => {
-      await desk?.app.close();
-      await scheme?.db.close();
-      desk = undefined;
-      scheme = undefined;
+describe('a transfer in review is held, then released or blocked by an officer', () => {
+  let scheme: Scheme | undefined;
+  let desk: Desk | undefined;
+  afterEach(async () => {
+    await desk?.app.close();
+    await scheme?.db.close();
+    desk = undefined;
+    scheme = undefined;
+  });
+
+  it('outbound, allowed: released when trade hears of it, approved by two officers, batched, mined, settled', async () => {
+    const s = (scheme = await openScheme());
+    const d = (desk = await openDesk(s));
+    const { supplierId, contract, payout, decisionId } = await heldPayout(s, d);
+
+    // Ten minutes later (the platform's batch window after the forced run) the officer allows it.
+    s.clock.advance(600_000);
+    const note = 'Supplier contract and shipping documents checked; pass-through explained';
+    const resolved = await d.call('POST', `/v1/decisions/${decisionId}/review`, d.officer, {
+      outcome: 'allow',
+      note,
+    });
+    expect(resolved).toMatchObject({
+      status: 200,
+      body: { id: decisionId, finalOutcome: 'allow', reviewedBy: d.officer.id, reviewNote: note },
+    });
+    // Trade hears of it through the outbox (the relay hands the announcement over once); the
+    // tick's sweep then finds nothing left to release.
+    expect((await s.trade.payouts.get(s.maker, payout.id)).status).toBe('awaitingReview');
+    expect(await d.relay.run()).toEqual({ handled: 1, failed: 0 });
+    expect((await s.trade.payouts.get(s.maker, payout.id)).status).toBe('awaitingApproval');
+    expect(await d.relay.run()).toEqual({ handled: 0, failed: 0 });
+    const release = await s.trade.tick();
+    expect(release.reviews).toEqual({ released: [], cancelled: [] });
+    expect(release.batches).toEqual([]);
+    expect(await s.trade.payouts.get(s.maker, payout.id)).toMatchObject({
+      status: 'awaitingApproval',
+      gate: { outcome: 'review', decisionId, resolution: 'allow' },
+    });
+    expect((await d.call('GET', '/v1/decisions?pendingReview=true', d.officer)).body.items).toEqual(
+      [],
+    );
+
+    // Maker-checker: the maker cannot approve; two other officers do.
+    await expect(s.trade.payouts.approve(s.maker, payout.id)).rejects.toMatchObject({
+      code: 'SELF_APPROVAL',
+    });
+    expect((await s.trade.payouts.approve(s.officerA, payout.id)).status).toBe('awaitingApproval');
+    expect((await s.trade.payouts.approve(s.officerB, payout.id)).status).toBe('awaitingPayment');
+
+    const run = await s.trade.tick();
+    expect(run.failures).toEqual([]);
+    expect(run.batches).toHaveLength(1);
+    const {
+      items: [batch],
+    } = await s.trade.payouts.listBatches(s.maker);
+    expect(batch).toMatchObject({ id: run.batches[0], payoutIds: [payout.id] });
+    // One 0.5 BTC input, the payment and change, P2WPKH: 10.5 + 68 + 2 × 31 = 140.5 → 141 vB;
+    // at 2 sat/vB the fee is 282 sats.
+    expect(batch!.feeSats).toBe(282n);
+    expect(s.simnet.mempoolTxids()).toEqual([batch!.txid]);
+    const sent = await s.trade.payouts.get(s.maker, payout.id);
+    expect(sent).toMatchObject({ status: 'inProgress', batchId: batch!.id, txid: batch!.txid });
+    // The broadcast transaction, decoded independently, pays the supplier's address.
+    const tx = bitcoinjs.Transaction.fromBuffer(await s.source.getRawTransaction(batch!.txid!));
+    const paid = tx.outs[sent.vout!]!;
+    expect(paid.value).toBe(PAYOUT_SATS);
+    expect(bitcoinjs.address.fromOutputScript(paid.script, regtest)).toBe(LAGOS.address);
+
+    await s.mine(2);
+    const done = await s.trade.payouts.get(s.maker, payout.id);
+    expect(done).toMatchObject({ status: 'completed', feeShareSats: 282n });
+    expect(done.settlementId).not.toBeNull();
+    expect(s.simnet.listUnspent(LAGOS.address).map((u) => u.value)).toEqual([PAYOUT_SATS]);
+    const balances = await s.ledger.balances(supervisor);
+    expect(balanceOf(balances, `clientFunds:${s.companyId}`)).toBe(
+      50_000_000n - PAYOUT_SATS - 282n,
+    );
+    expect(balanceOf(balances, `inTransit:${s.companyId}`)).toBe(0n);
+    expect(balanceOf(balances, `networkFees:${s.companyId}`)).toBe(282n);
+    expect(balanceOf(balances, `counterpartySettled:${supplierId}`)).toBe(PAYOUT_SATS);
+    expect(await s.ledger.trialBalance()).toBe(0n);
+    const report = await s.trade.reconcile(supervisor, { utxos: s.utxoSource });
+    expect(report.totalDifferenceSats).toBe(0n);
+    expect(report.trialBalanceSats).toBe(0n);
+    expect(await s.trade.contracts.get(s.maker, contract.id)).toMatchObject({
+      settledAmount: PAYOUT_SATS,
+      reservedAmount: 0n,
     });
 
-    it('outbound, allowed: released when trade hears of it, approved by two officers, batched, mined, settled', async () => {
-      const s = (scheme = await openScheme());
-      const d = (desk = await openDesk(s));
-      const { supplierId, contract, payout, decisionId } = await heldPayout(s, d);
+    // The audit log holds the officer's resolution and the release, and its chain verifies.
+    const reviewed = await auditTrail(d, decisionId);
+    expect(reviewed.filter((e) => e.action === 'decision.reviewed')).toEqual([
+      expect.objectContaining({
+        actor: d.officer.id,
+        actorRole: 'supervisor',
+        after: { finalOutcome: 'allow', note },
+      }),
+    ]);
+    const actions = (await auditTrail(d, payout.id)).map((e) => e.action);
+    const at = (action: string) => actions.indexOf(action);
+    expect(at('payout.created')).toBeGreaterThanOrEqual(0);
+    expect(at('payout.reviewAllowed')).toBeGreaterThan(at('payout.created'));
+    expect(at('payout.approved')).toBeGreaterThan(at('payout.reviewAllowed'));
+    expect(actions).not.toContain('payout.reviewBlocked');
+    const verified = await d.call('GET', '/v1/audit/verify', d.auditor);
+    expect(verified).toMatchObject({ status: 200, body: { ok: true } });
+  });
 
-      // Ten minutes later (the platform's batch window after the forced run) the officer allows it.
-      s.clock.advance(600_000);
-      const note = 'Supplier contract and shipping documents checked; pass-through explained';
-      const resolved = await d.call('POST', `/v1/decisions/${decisionId}/review`, d.officer, {
+  it('outbound, blocked: cancelled with its reasons, nothing broadcast, nothing posted', async () => {
+    const s = (scheme = await openScheme());
+    const d = (desk = await openDesk(s));
+    const { supplierId, contract, payout, decisionId } = await heldPayout(s, d);
+    const before = await s.ledger.balances(supervisor);
+
+    const note = 'Pass-through to a high-risk jurisdiction not explained by the company';
+    const resolved = await d.call('POST', `/v1/decisions/${decisionId}/review`, d.officer, {
+      outcome: 'block',
+      note,
+    });
+    expect(resolved).toMatchObject({
+      status: 200,
+      body: { finalOutcome: 'block', reviewedBy: d.officer.id, reviewNote: note },
+    });
+    // A resolved review is final: the officer cannot turn it round.
+    expect(
+      await d.call('POST', `/v1/decisions/${decisionId}/review`, d.officer, {
+        outcome: 'allow',
+        note: 'changed my mind after a phone call',
+      }),
+    ).toMatchObject({ status: 409, body: { code: 'INVALID_STATE_TRANSITION' } });
+
+    // Here trade's tick sweeps it up before the relay runs (a resolution it has not heard of yet);
+    // the announcement, handed over afterwards, finds the payout already cancelled.
+    s.clock.advance(600_000);
+    const cancel = await s.trade.tick();
+    expect(cancel.reviews).toEqual({ released: [], cancelled: [payout.id] });
+    expect(await d.relay.run()).toEqual({ handled: 1, failed: 0 });
+    expect(cancel.batches).toEqual([]);
+    const cancelled = await s.trade.payouts.get(s.maker, payout.id);
+    expect(cancelled).toMatchObject({
+      status: 'cancelled',
+      batchId: null,
+      txid: null,
+      settlementId: null,
+      gate: { outcome: 'review', decisionId, resolution: 'block' },
+    });
+    // The reasons stay with the payout for the company, its platform and the supervisor.
+    expect(cancelled.gate.reasons).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^MONITORING_HIT: counterparty in NG, rated high risk/),
+        expect.stringMatching(/^MONITORING_HIT: sends on 43210000 sats within 2 h/),
+      ]),
+    );
+    await expect(s.trade.payouts.approve(s.officerA, payout.id)).rejects.toMatchObject({
+      code: 'INVALID_STATE_TRANSITION',
+    });
+    expect((await s.trade.tick()).reviews).toEqual({ released: [], cancelled: [] });
+
+    // Nothing broadcast, nothing mined to the supplier, nothing posted; the reservation is freed.
+    expect(await s.trade.payouts.runBatch(s.maker, s.platformId, { force: true })).toBeNull();
+    expect((await s.trade.payouts.listBatches(s.maker)).items).toEqual([]);
+    expect(s.simnet.mempoolTxids()).toEqual([]);
+    await s.mine(1);
+    expect(s.simnet.listUnspent(LAGOS.address)).toEqual([]);
+    const after = await s.ledger.balances(supervisor);
+    expect(after).toEqual(before);
+    expect(balanceOf(after, `clientFunds:${s.companyId}`)).toBe(50_000_000n);
+    expect(balanceOf(after, `counterpartySettled:${supplierId}`)).toBe(0n);
+    const statement = await s.ledger.statement(
+      supervisor,
+      s.companyId,
+      'clientFunds',
+      new Date(s.clock.now().getTime() - ONE_DAY),
+      new Date(s.clock.now().getTime() + ONE_DAY),
+    );
+    expect(statement.items.map((l) => l.kind)).toEqual(['invoice.settled']);
+    expect(await s.ledger.trialBalance()).toBe(0n);
+    expect((await s.trade.reconcile(supervisor, { utxos: s.utxoSource })).totalDifferenceSats).toBe(
+      0n,
+    );
+    expect(await s.trade.contracts.get(s.maker, contract.id)).toMatchObject({
+      status: 'active',
+      settledAmount: 0n,
+      reservedAmount: 0n,
+      openAmount: 50_000_000n,
+    });
+
+    const reviewed = await auditTrail(d, decisionId);
+    expect(reviewed.filter((e) => e.action === 'decision.reviewed')).toEqual([
+      expect.objectContaining({ actor: d.officer.id, after: { finalOutcome: 'block', note } }),
+    ]);
+    const actions = (await auditTrail(d, payout.id)).map((e) => e.action);
+    expect(actions).toContain('payout.reviewBlocked');
+    expect(actions).not.toContain('payout.reviewAllowed');
+    expect(actions).not.toContain('payout.approved');
+    expect((await d.call('GET', '/v1/audit/verify', d.auditor)).body).toMatchObject({ ok: true });
+  });
+
+  it('inbound: a receipt in review waits at processing past its confirmations and settles once allowed', async () => {
+    const s = (scheme = await openScheme());
+    const d = (desk = await openDesk(s));
+    const { contract, invoice } = await exportInvoice(s);
+
+    const payment = await s.payFromMiner(invoice.address, OVERPAID_SATS);
+    await s.syncMempool();
+    let seen = await s.trade.invoices.get(s.company, invoice.id);
+    expect(seen).toMatchObject({
+      status: 'processing',
+      gateOutcome: 'review',
+      additionalStatus: ['paidOver'],
+    });
+    const decided = seen.gateDecisions.find((g) => g.subject === `payment:${payment.getId()}`);
+    expect(decided).toMatchObject({ outcome: 'review', resolution: null });
+    const decisionId = decided!.decisionId!;
+    const decision = await d.call('GET', `/v1/decisions/${decisionId}`, d.officer);
+    expect(decision.body).toMatchObject({
+      transferId: invoice.id,
+      direction: 'inbound',
+      outcome: 'review',
+      finalOutcome: null,
+      monitoringScore: 60,
+    });
+    const reasons = decision.body.reasons as { code: string; rule: string; outcome: string }[];
+    expect(reasons).toContainEqual(
+      expect.objectContaining({ code: 'AMOUNT_EXCEEDS_OPEN', outcome: 'review' }),
+    );
+    expect(reasons).toContainEqual(
+      expect.objectContaining({ code: 'MONITORING_HIT', rule: 'rule.contract-mismatch@1' }),
+    );
+    expect(reasons.filter((r) => r.outcome === 'block')).toEqual([]);
+
+    // Confirmed to the scheme's depth (2), and ticks run: still processing, nothing posted.
+    await s.mine(2);
+    expect((await s.trade.tick()).expired).toBe(0);
+    seen = await s.trade.invoices.get(s.company, invoice.id);
+    expect(seen).toMatchObject({
+      status: 'processing',
+      confirmedSats: OVERPAID_SATS,
+      settlementId: null,
+      gateOutcome: 'review',
+    });
+    expect(balanceOf(await s.ledger.balances(supervisor), `clientFunds:${s.companyId}`)).toBe(0n);
+
+    // The review outlasts the invoice's late-payment window (the officer is back after two days):
+    // the confirmed receipt still waits for the officer, it does not turn invalid.
+    s.clock.advance(2 * ONE_DAY);
+    await s.trade.tick();
+    seen = await s.trade.invoices.get(s.company, invoice.id);
+    expect(seen.watchUntil.getTime()).toBeLessThan(s.clock.now().getTime());
+    expect(seen).toMatchObject({ status: 'processing', settlementId: null });
+    expect(await s.trade.contracts.get(s.company, contract.id)).toMatchObject({
+      status: 'active',
+      reservedAmount: 3_000_000n,
+    });
+
+    // A platform officer cannot resolve it, and nothing changes.
+    const auditBefore = (await d.call('GET', '/v1/audit/verify', d.auditor)).body;
+    const byPlatform = await d.call(
+      'POST',
+      `/v1/decisions/${decisionId}/review`,
+      d.platformOfficer,
+      { outcome: 'allow', note: 'the platform vouches for its client' },
+    );
+    expect(byPlatform).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect((await d.call('GET', `/v1/decisions/${decisionId}`, d.officer)).body).toMatchObject({
+      finalOutcome: null,
+      reviewedBy: null,
+      reviewNote: null,
+    });
+    expect((await d.call('GET', '/v1/audit/verify', d.auditor)).body).toEqual(auditBefore);
+    await s.trade.tick();
+    expect(await s.trade.invoices.get(s.company, invoice.id)).toMatchObject({
+      status: 'processing',
+      gateOutcome: 'review',
+      settlementId: null,
+    });
+
+    // The supervisor's officer allows it: the next tick settles the invoice and posts it.
+    const note = 'Overpayment agreed with the buyer for the freight surcharge, invoice attached';
+    expect(
+      await d.call('POST', `/v1/decisions/${decisionId}/review`, d.officer, {
         outcome: 'allow',
         note,
-      });
-      expect(resolved).toMatchObject({
-        status: 200,
-        body: { id: decisionId, finalOutcome: 'allow', reviewedBy: d.officer.id, reviewNote: note },
-      });
-      // Trade hears of it through the outbox (the relay hands the announcement over once); the
-      // tick's sweep then finds nothing left to release.
-      expect((await s.trade.payouts.get(s.maker, payout.id)).status).toBe('awaitingReview');
-      expect(await d.relay.run()).toEqual({ handled: 1, failed: 0 });
-      expect((await s.trade.payouts.get(s.maker, payout.id)).status).toBe('awaitingApproval');
-      expect(await d.relay.run()).toEqual({ handled: 0, failed: 0 });
-      const release = await s.trade.tick();
-      expect(release.reviews).toEqual({ released: [], cancelled: [] });
-      expect(release.batches).toEqual([]);
-      expect(await s.trade.payouts.get(s.maker, payout.id)).toMatchObject({
-        status: 'awaitingApproval',
-        gate: { outcome: 'review', decisionId, resolution: 'allow' },
-      });
-      expect(
-        (await d.call('GET', '/v1/decisions?pendingReview=true', d.officer)).body.items,
-      ).toEqual([]);
-
-      // Maker-checker: the maker cannot approve; two other officers do.
-      await expect(s.trade.payouts.approve(s.maker, payout.id)).rejects.toMatchObject({
-        code: 'SELF_APPROVAL',
-      });
-      expect((await s.trade.payouts.approve(s.officerA, payout.id)).status).toBe(
-        'awaitingApproval',
-      );
-      expect((await s.trade.payouts.approve(s.officerB, payout.id)).status).toBe('awaitingPayment');
-
-      const run = await s.trade.tick();
-      expect(run.failures).toEqual([]);
-      expect(run.batches).toHaveLength(1);
-      const {
-        items: [batch],
-      } = await s.trade.payouts.listBatches(s.maker);
-      expect(batch).toMatchObject({ id: run.batches[0], payoutIds: [payout.id] });
-      // One 0.5 BTC input, the payment and change, P2WPKH: 10.5 + 68 + 2 × 31 = 140.5 → 141 vB;
-      // at 2 sat/vB the fee is 282 sats.
-      expect(batch!.feeSats).toBe(282n);
-      expect(s.simnet.mempoolTxids()).toEqual([batch!.txid]);
-      const sent = await s.trade.payouts.get(s.maker, payout.id);
-      expect(sent).toMatchObject({ status: 'inProgress', batchId: batch!.id, txid: batch!.txid });
-      // The broadcast transaction, decoded independently, pays the supplier's address.
-      const tx = bitcoinjs.Transaction.fromBuffer(await s.source.getRawTransaction(batch!.txid!));
-      const paid = tx.outs[sent.vout!]!;
-      expect(paid.value).toBe(PAYOUT_SATS);
-      expect(bitcoinjs.address.fromOutputScript(paid.script, regtest)).toBe(LAGOS.address);
-
-      await s.mine(2);
-      const done = await s.trade.payouts.get(s.maker, payout.id);
-      expect(done).toMatchObject({ status: 'completed', feeShareSats: 282n });
-      expect(done.settlementId).not.toBeNull();
-      expect(s.simnet.listUnspent(LAGOS.address).map((u) => u.value)).toEqual([PAYOUT_SATS]);
-      const balances = await s.ledger.balances(supervisor);
-      expect(balanceOf(balances, `clientFunds:${s.companyId}`)).toBe(
-        50_000_000n - PAYOUT_SATS - 282n,
-      );
-      expect(balanceOf(balances, `inTransit:${s.companyId}`)).toBe(0n);
-      expect(balanceOf(balances, `networkFees:${s.companyId}`)).toBe(282n);
-      expect(balanceOf(balances, `counterpartySettled:${supplierId}`)).toBe(PAYOUT_SATS);
-      expect(await s.ledger.trialBalance()).toBe(0n);
-      const report = await s.trade.reconcile(supervisor, { utxos: s.utxoSource });
-      expect(report.totalDifferenceSats).toBe(0n);
-      expect(report.trialBalanceSats).toBe(0n);
-      expect(await s.trade.contracts.get(s.maker, contract.id)).toMatchObject({
-        settledAmount: PAYOUT_SATS,
-        reservedAmount: 0n,
-      });
-
-      // The audit log holds the officer's resolution and the release, and its chain verifies.
-      const reviewed = await auditTrail(d, decisionId);
-      expect(reviewed.filter((e) => e.action === 'decision.reviewed')).toEqual([
-        expect.objectContaining({
-          actor: d.officer.id,
-          actorRole: 'supervisor',
-          after: { finalOutcome: 'allow', note },
-        }),
-      ]);
-      const actions = (await auditTrail(d, payout.id)).map((e) => e.action);
-      const at = (action: string) => actions.indexOf(action);
-      expect(at('payout.created')).toBeGreaterThanOrEqual(0);
-      expect(at('payout.reviewAllowed')).toBeGreaterThan(at('payout.created'));
-      expect(at('payout.approved')).toBeGreaterThan(at('payout.reviewAllowed'));
-      expect(actions).not.toContain('payout.reviewBlocked');
-      const verified = await d.call('GET', '/v1/audit/verify', d.auditor);
-      expect(verified).toMatchObject({ status: 200, body: { ok: true } });
+      }),
+    ).toMatchObject({ status: 200, body: { finalOutcome: 'allow', reviewNote: note } });
+    expect(await d.relay.run()).toEqual({ handled: 1, failed: 0 });
+    const settled = await s.trade.invoices.get(s.company, invoice.id);
+    expect(settled).toMatchObject({
+      status: 'settled',
+      gateOutcome: 'allow',
+      confirmedSats: OVERPAID_SATS,
+    });
+    expect(settled.settlementId).not.toBeNull();
+    expect(settled.gateDecisions.find((g) => g.decisionId === decisionId)?.resolution).toBe(
+      'allow',
+    );
+    const balances = await s.ledger.balances(supervisor);
+    expect(balanceOf(balances, `clientFunds:${s.companyId}`)).toBe(OVERPAID_SATS);
+    expect(balanceOf(balances, `counterpartySettled:${s.buyerId}`)).toBe(-OVERPAID_SATS);
+    expect(await s.ledger.trialBalance()).toBe(0n);
+    expect((await s.trade.reconcile(supervisor, { utxos: s.utxoSource })).totalDifferenceSats).toBe(
+      0n,
+    );
+    expect(await s.trade.contracts.get(s.company, contract.id)).toMatchObject({
+      status: 'settled',
+      settledAmount: 3_000_000n,
+      reservedAmount: 0n,
     });
 
-    it('outbound, blocked: cancelled with its reasons, nothing broadcast, nothing posted', async () => {
-      const s = (scheme = await openScheme());
-      const d = (desk = await openDesk(s));
-      const { supplierId, contract, payout, decisionId } = await heldPayout(s, d);
-      const before = await s.ledger.balances(supervisor);
-
-      const note = 'Pass-through to a high-risk jurisdiction not explained by the company';
-      const resolved = await d.call('POST', `/v1/decisions/${decisionId}/review`, d.officer, {
-        outcome: 'block',
-        note,
-      });
-      expect(resolved).toMatchObject({
-        status: 200,
-        body: { finalOutcome: 'block', reviewedBy: d.officer.id, reviewNote: note },
-      });
-      // A resolved review is final: the officer cannot turn it round.
-      expect(
-        await d.call('POST', `/v1/decisions/${decisionId}/review`, d.officer, {
-          outcome: 'allow',
-          note: 'changed my mind after a phone call',
-        }),
-      ).toMatchObject({ status: 409, body: { code: 'INVALID_STATE_TRANSITION' } });
-
-      // Here trade's tick sweeps it up before the relay runs (a resolution it has not heard of yet);
-      // the announcement, handed over afterwards, finds the payout already cancelled.
-      s.clock.advance(600_000);
-      const cancel = await s.trade.tick();
-      expect(cancel.reviews).toEqual({ released: [], cancelled: [payout.id] });
-      expect(await d.relay.run()).toEqual({ handled: 1, failed: 0 });
-      expect(cancel.batches).toEqual([]);
-      const cancelled = await s.trade.payouts.get(s.maker, payout.id);
-      expect(cancelled).toMatchObject({
-        status: 'cancelled',
-        batchId: null,
-        txid: null,
-        settlementId: null,
-        gate: { outcome: 'review', decisionId, resolution: 'block' },
-      });
-      // The reasons stay with the payout for the company, its platform and the supervisor.
-      expect(cancelled.gate.reasons).toEqual(
-        expect.arrayContaining([
-          expect.stringMatching(/^MONITORING_HIT: counterparty in NG, rated high risk/),
-          expect.stringMatching(/^MONITORING_HIT: sends on 43210000 sats within 2 h/),
-        ]),
-      );
-      await expect(s.trade.payouts.approve(s.officerA, payout.id)).rejects.toMatchObject({
-        code: 'INVALID_STATE_TRANSITION',
-      });
-      expect((await s.trade.tick()).reviews).toEqual({ released: [], cancelled: [] });
-
-      // Nothing broadcast, nothing mined to the supplier, nothing posted; the reservation is freed.
-      expect(await s.trade.payouts.runBatch(s.maker, s.platformId, { force: true })).toBeNull();
-      expect((await s.trade.payouts.listBatches(s.maker)).items).toEqual([]);
-      expect(s.simnet.mempoolTxids()).toEqual([]);
-      await s.mine(1);
-      expect(s.simnet.listUnspent(LAGOS.address)).toEqual([]);
-      const after = await s.ledger.balances(supervisor);
-      expect(after).toEqual(before);
-      expect(balanceOf(after, `clientFunds:${s.companyId}`)).toBe(50_000_000n);
-      expect(balanceOf(after, `counterpartySettled:${supplierId}`)).toBe(0n);
-      const statement = await s.ledger.statement(
-        supervisor,
-        s.companyId,
-        'clientFunds',
-        new Date(s.clock.now().getTime() - ONE_DAY),
-        new Date(s.clock.now().getTime() + ONE_DAY),
-      );
-      expect(statement.lines.map((l) => l.kind)).toEqual(['invoice.settled']);
-      expect(await s.ledger.trialBalance()).toBe(0n);
-      expect(
-        (await s.trade.reconcile(supervisor, { utxos: s.utxoSource })).totalDifferenceSats,
-      ).toBe(0n);
-      expect(await s.trade.contracts.get(s.maker, contract.id)).toMatchObject({
-        status: 'active',
-        settledAmount: 0n,
-        reservedAmount: 0n,
-        openAmount: 50_000_000n,
-      });
-
-      const reviewed = await auditTrail(d, decisionId);
-      expect(reviewed.filter((e) => e.action === 'decision.reviewed')).toEqual([
-        expect.objectContaining({ actor: d.officer.id, after: { finalOutcome: 'block', note } }),
-      ]);
-      const actions = (await auditTrail(d, payout.id)).map((e) => e.action);
-      expect(actions).toContain('payout.reviewBlocked');
-      expect(actions).not.toContain('payout.reviewAllowed');
-      expect(actions).not.toContain('payout.approved');
-      expect((await d.call('GET', '/v1/audit/verify', d.auditor)).body).toMatchObject({ ok: true });
-    });
-
-    it('inbound: a receipt in review waits at processing past its confirmations and settles once allowed', async () => {
-      const s = (scheme = await openScheme());
-      const d = (desk = await openDesk(s));
-      const { contract, invoice } = await exportInvoice(s);
-
-      const payment = await s.payFromMiner(invoice.address, OVERPAID_SATS);
-      await s.syncMempool();
-      let seen = await s.trade.invoices.get(s.company, invoice.id);
-      expect(seen).toMatchObject({
-        status: 'processing',
-        gateOutcome: 'review',
-        additionalStatus: ['paidOver'],
-      });
-      const decided = seen.gateDecisions.find((g) => g.subject === `payment:${payment.getId()}`);
-      expect(decided).toMatchObject({ outcome: 'review', resolution: null });
-      const decisionId = decided!.decisionId!;
-      const decision = await d.call('GET', `/v1/decisions/${decisionId}`, d.officer);
-      expect(decision.body).toMatchObject({
-        transferId: invoice.id,
-        direction: 'inbound',
-        outcome: 'review',
-        finalOutcome: null,
-        monitoringScore: 60,
-      });
-      const reasons = decision.body.reasons as { code: string; rule: string; outcome: string }[];
-      expect(reasons).toContainEqual(
-        expect.objectContaining({ code: 'AMOUNT_EXCEEDS_OPEN', outcome: 'review' }),
-      );
-      expect(reasons).toContainEqual(
-        expect.objectContaining({ code: 'MONITORING_HIT', rule: 'rule.contract-mismatch@1' }),
-      );
-      expect(reasons.filter((r) => r.outcome === 'block')).toEqual([]);
-
-      // Confirmed to the scheme's depth (2), and ticks run: still processing, nothing posted.
-      await s.mine(2);
-      expect((await s.trade.tick()).expired).toBe(0);
-      seen = await s.trade.invoices.get(s.company, invoice.id);
-      expect(seen).toMatchObject({
-        status: 'processing',
-        confirmedSats: OVERPAID_SATS,
-        settlementId: null,
-        gateOutcome: 'review',
-      });
-      expect(balanceOf(await s.ledger.balances(supervisor), `clientFunds:${s.companyId}`)).toBe(0n);
-
-      // The review outlasts the invoice's late-payment window (the officer is back after two days):
-      // the confirmed receipt still waits for the officer, it does not turn invalid.
-      s.clock.advance(2 * ONE_DAY);
-      await s.trade.tick();
-      seen = await s.trade.invoices.get(s.company, invoice.id);
-      expect(seen.watchUntil.getTime()).toBeLessThan(s.clock.now().getTime());
-      expect(seen).toMatchObject({ status: 'processing', settlementId: null });
-      expect(await s.trade.contracts.get(s.company, contract.id)).toMatchObject({
-        status: 'active',
-        reservedAmount: 3_000_000n,
-      });
-
-      // A platform officer cannot resolve it, and nothing changes.
-      const auditBefore = (await d.call('GET', '/v1/audit/verify', d.auditor)).body;
-      const byPlatform = await d.call(
-        'POST',
-        `/v1/decisions/${decisionId}/review`,
-        d.platformOfficer,
-        { outcome: 'allow', note: 'the platform vouches for its client' },
-      );
-      expect(byPlatform).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
-      expect((await d.call('GET', `/v1/decisions/${decisionId}`, d.officer)).body).toMatchObject({
-        finalOutcome: null,
-        reviewedBy: null,
-        reviewNote: null,
-      });
-      expect((await d.call('GET', '/v1/audit/verify', d.auditor)).body).toEqual(auditBefore);
-      await s.trade.tick();
-      expect(await s.trade.invoices.get(s.company, invoice.id)).toMatchObject({
-        status: 'processing',
-        gateOutcome: 'review',
-        settlementId: null,
-      });
-
-      // The supervisor's officer allows it: the next tick settles the invoice and posts it.
-      const note = 'Overpayment agreed with the buyer for the freight surcharge, invoice attached';
-      expect(
-        await d.call('POST', `/v1/decisions/${decisionId}/review`, d.officer, {
-          outcome: 'allow',
-          note,
-        }),
-      ).toMatchObject({ status: 200, body: { finalOutcome: 'allow', reviewNote: note } });
-      expect(await d.relay.run()).toEqual({ handled: 1, failed: 0 });
-      const settled = await s.trade.invoices.get(s.company, invoice.id);
-      expect(settled).toMatchObject({
-        status: 'settled',
-        gateOutcome: 'allow',
-        confirmedSats: OVERPAID_SATS,
-      });
-      expect(settled.settlementId).not.toBeNull();
-      expect(settled.gateDecisions.find((g) => g.decisionId === decisionId)?.resolution).toBe(
-        'allow',
-      );
-      const balances = await s.ledger.balances(supervisor);
-      expect(balanceOf(balances, `clientFunds:${s.companyId}`)).toBe(OVERPAID_SATS);
-      expect(balanceOf(balances, `counterpartySettled:${s.buyerId}`)).toBe(-OVERPAID_SATS);
-      expect(await s.ledger.trialBalance()).toBe(0n);
-      expect(
-        (await s.trade.reconcile(supervisor, { utxos: s.utxoSource })).totalDifferenceSats,
-      ).toBe(0n);
-      expect(await s.trade.contracts.get(s.company, contract.id)).toMatchObject({
-        status: 'settled',
-        settledAmount: 3_000_000n,
-        reservedAmount: 0n,
-      });
-
-      const actions = (await auditTrail(d, invoice.id)).map((e) => e.action);
-      expect(actions.indexOf('invoice.reviewResolved')).toBeGreaterThan(-1);
-      expect(actions.indexOf('invoice.settled')).toBeGreaterThan(
-        actions.indexOf('invoice.reviewResolved'),
-      );
-      expect(actions).not.toContain('invoice.invalid');
-      expect((await d.call('GET', '/v1/audit/verify', d.auditor)).body).toMatchObject({ ok: true });
-    });
-  },
-);
+    const actions = (await auditTrail(d, invoice.id)).map((e) => e.action);
+    expect(actions.indexOf('invoice.reviewResolved')).toBeGreaterThan(-1);
+    expect(actions.indexOf('invoice.settled')).toBeGreaterThan(
+      actions.indexOf('invoice.reviewResolved'),
+    );
+    expect(actions).not.toContain('invoice.invalid');
+    expect((await d.call('GET', '/v1/audit/verify', d.auditor)).body).toMatchObject({ ok: true });
+  });
+});

@@ -50,7 +50,9 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   }
 
   async function events(entityId: string) {
-    return (await listAuditEvents(s.db.orm, { entityId, limit: 100 })).map((e) => e.action);
+    return (await listAuditEvents(s.db.orm, { entityId }, { limit: 100 })).items.map(
+      (e) => e.action,
+    );
   }
 
   beforeAll(async () => {

@@ -248,7 +248,7 @@ describe('compliance API', () => {
     for (const auth of [supervisor, asA, asCompany]) {
       const lists = await call('GET', '/v1/lists', auth);
       expect(lists.status).toBe(200);
-      const snapshots = lists.body.snapshots as Array<Record<string, unknown>>;
+      const snapshots = lists.body.items as Array<Record<string, unknown>>;
       expect(snapshots.map((s) => s.listKey).sort()).toEqual(['address-list:XBT', 'un']);
       expect(snapshots.find((s) => s.listKey === 'un')).toMatchObject({
         id: unSnapshot,

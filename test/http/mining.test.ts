@@ -114,7 +114,10 @@ describe('mining API', () => {
       kind: 'solo',
     });
     expect(stolen).toMatchObject({ status: 409, body: { code: 'ADDRESS_ALREADY_ASSIGNED' } });
-    expect((await call('GET', '/v1/mining/payout-addresses', asB)).body).toEqual({ addresses: [] });
+    expect((await call('GET', '/v1/mining/payout-addresses', asB)).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     expect(
       (
         await call('POST', `/v1/mining/sites/${siteA}/payout-addresses`, asB, {
@@ -131,7 +134,7 @@ describe('mining API', () => {
         })
       ).body,
     ).toMatchObject({ code: 'INVALID_ADDRESS' });
-    expect((await call('GET', '/v1/mining/sites', asB)).body.sites).toHaveLength(1);
+    expect((await call('GET', '/v1/mining/sites', asB)).body.items).toHaveLength(1);
   });
 
   it('keeps a ban calendar and answers whether a region is banned at a time', async () => {
@@ -186,7 +189,7 @@ describe('mining API', () => {
       reason: 'evening peak',
     });
     expect(curtail.status).toBe(201);
-    expect((await call('GET', '/v1/mining/bans?regionCode=north', asA)).body.bans).toHaveLength(3);
+    expect((await call('GET', '/v1/mining/bans?regionCode=north', asA)).body.items).toHaveLength(3);
 
     const at = async (iso: string) =>
       (await call('GET', `/v1/mining/regions/north/ban-status?at=${encodeURIComponent(iso)}`, asA))

@@ -461,7 +461,7 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
     expect(atListed.status).toBe(409);
     expect(atListed.body).toMatchObject({ code: 'SCREENING_HIT_UNRESOLVED' });
     const vasps = await call('GET', '/v1/vasps', asPlatform);
-    expect((vasps.body as { vasps: unknown[] }).vasps.length).toBeGreaterThanOrEqual(2);
+    expect((vasps.body as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(2);
   });
 
   it('one address, one owner: a counterparty address is refused as a pool payout address, and vice versa', async () => {

@@ -53,7 +53,7 @@ describe.each(TEST_DRIVERS)('the local operator token on %s', (driver) => {
     expect(created.statusCode).toBe(201);
     const key = created.json<{ id: string; token: string; createdBy: string }>();
     expect(key.createdBy).toBe(OPERATOR_ACTOR);
-    const events = await listAuditEvents(db.orm, { entityId: key.id, limit: 10 });
+    const events = (await listAuditEvents(db.orm, { entityId: key.id }, { limit: 10 })).items;
     expect(events.map((e) => [e.action, e.actor])).toEqual([['apiKey.created', OPERATOR_ACTOR]]);
     const asKey = await app.inject({
       url: '/v1/me',

@@ -272,9 +272,19 @@ describe('registry API', () => {
     ).toBe(201);
     const list = await call('GET', '/v1/jurisdictions', asA);
     expect(list.body).toMatchObject({
+      items: [{ country: 'KP', refused: true }],
+      nextCursor: null,
+    });
+    expect((await call('GET', '/v1/jurisdictions?refused=false', asA)).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
+    expect((await call('GET', '/v1/jurisdictions/scheme', asA)).body).toMatchObject({
       scheme: { country: 'PK' },
-      regions: [{ code: 'north', timeZone: 'Asia/Karachi' }],
-      jurisdictions: [{ country: 'KP', refused: true }],
+    });
+    expect((await call('GET', '/v1/regions', asA)).body).toMatchObject({
+      items: [{ code: 'north', timeZone: 'Asia/Karachi' }],
+      nextCursor: null,
     });
     expect(await t.services.registry.isJurisdictionRefused('KP')).toBe(true);
     expect(await t.services.registry.isJurisdictionRefused('FR')).toBe(false);
@@ -310,7 +320,7 @@ describe('registry API', () => {
     expect([first.body.address, second.body.address]).toEqual([expected(0), expected(1)]);
     expect([first.body.derivationIndex, second.body.derivationIndex]).toEqual([0, 1]);
     const listed = await call('GET', `/v1/wallets/${String(wallet.body.id)}/addresses`, asA);
-    expect((listed.body.addresses as unknown[]).length).toBe(2);
+    expect((listed.body.items as unknown[]).length).toBe(2);
     expect((await call('GET', `/v1/wallets/${String(wallet.body.id)}/addresses`, asB)).status).toBe(
       404,
     );

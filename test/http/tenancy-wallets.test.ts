@@ -112,7 +112,8 @@ describe('tenancy: company wallets', () => {
   it('lists the unused receive addresses from the next index, and the used ones handed out', async () => {
     const before = await get(`/v1/wallets/${walletA1}/addresses?unused=3`, asCompanyA1);
     expect(before.body).toEqual({
-      addresses: [],
+      items: [],
+      nextCursor: null,
       unused: [0, 1, 2].map((i) => ({ derivationIndex: i, address: expected(i) })),
     });
     const handedOut = await t.app.inject({
@@ -125,7 +126,7 @@ describe('tenancy: company wallets', () => {
     expect(handedOut.json()).toMatchObject({ derivationIndex: 0, address: expected(0) });
     const after = await get(`/v1/wallets/${walletA1}/addresses?unused=2`, asCompanyA1);
     expect(after.body).toMatchObject({
-      addresses: [{ derivationIndex: 0, address: expected(0), purpose: 'first deposit' }],
+      items: [{ derivationIndex: 0, address: expected(0), purpose: 'first deposit' }],
       unused: [1, 2].map((i) => ({ derivationIndex: i, address: expected(i) })),
     });
     // Without the parameter, only the used ones.

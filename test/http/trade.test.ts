@@ -193,7 +193,7 @@ describe('trade over HTTP', () => {
     expect(noRate.statusCode).toBe(503);
     expect(noRate.json()).toMatchObject({ code: 'RATE_UNAVAILABLE' });
     expect((await get('/v1/invoices', company)).json()).toEqual({ items: [], nextCursor: null });
-    expect((await get('/v1/rates', company)).json()).toEqual({ rates: [] });
+    expect((await get('/v1/rates', company)).json()).toEqual({ items: [], nextCursor: null });
 
     expect((await put('/v1/rates/manual/USD', officerM, { rate: '60000' })).statusCode).toBe(403);
     expect((await put('/v1/rates/manual/USD', supervisor, { rate: '60000' })).statusCode).toBe(204);
@@ -232,7 +232,7 @@ describe('trade over HTTP', () => {
     // in the registry as handed out to this invoice.
     expect(invoice.address).toBe(deriveAddress(descriptor, 0, 0, 'regtest').address);
     expect((await get(`/v1/wallets/${walletId}/addresses`, company)).json()).toMatchObject({
-      addresses: [
+      items: [
         {
           address: invoice.address,
           branch: 'receive',
@@ -407,16 +407,19 @@ describe('trade over HTTP', () => {
       reconciled: true,
     });
     const log = (await get('/v1/webhooks/deliveries', officerM)).json<{
-      deliveries: { event: string; status: string }[];
+      items: { event: string; status: string }[];
     }>();
-    expect(log.deliveries.map((d) => d.event).sort()).toEqual([
+    expect(log.items.map((d) => d.event).sort()).toEqual([
       'invoice.created',
       'invoice.created',
       'payout.approved',
       'payout.cancelled',
       'payout.created',
     ]);
-    expect((await get('/v1/webhooks/deliveries', stranger)).json()).toEqual({ deliveries: [] });
+    expect((await get('/v1/webhooks/deliveries', stranger)).json()).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     const settings = await put(`/v1/trade/settings/${platformId}`, officerM, {
       webhookUrl: 'https://hooks.example.test/tradeclear',
       webhookSecret: 'whsec_0123456789abcdef',

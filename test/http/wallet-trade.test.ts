@@ -206,7 +206,8 @@ describe.each(TEST_DRIVERS)('the registry wallet supplies trade, on %s', (driver
     expect(invoice.address).toBe(receive(0));
     const addresses = await get(`/v1/wallets/${walletId}/addresses?unused=1`, company);
     expect(addresses.json()).toEqual({
-      addresses: [
+      nextCursor: null,
+      items: [
         expect.objectContaining({
           address: receive(0),
           branch: 'receive',
@@ -265,7 +266,7 @@ describe.each(TEST_DRIVERS)('the registry wallet supplies trade, on %s', (driver
     const wallet = await get(`/v1/wallets/${walletId}`, maker);
     expect(wallet.json()).toMatchObject({ nextIndex: 1, nextChangeIndex: 1 });
     const addresses = await get(`/v1/wallets/${walletId}/addresses`, maker);
-    expect(addresses.json<{ addresses: unknown[] }>().addresses).toEqual([
+    expect(addresses.json<{ items: unknown[] }>().items).toEqual([
       expect.objectContaining({ branch: 'receive', derivationIndex: 0, address: receive(0) }),
       expect.objectContaining({
         branch: 'change',
@@ -310,8 +311,8 @@ describe.each(TEST_DRIVERS)('the registry wallet supplies trade, on %s', (driver
     expect([...addresses].sort()).toEqual([...expected].sort());
     const listed = await get(`/v1/wallets/${walletId}/addresses`, maker);
     const receiveRows = listed
-      .json<{ addresses: { branch: string; derivationIndex: number; address: string }[] }>()
-      .addresses.filter((a) => a.branch === 'receive');
+      .json<{ items: { branch: string; derivationIndex: number; address: string }[] }>()
+      .items.filter((a) => a.branch === 'receive');
     expect(receiveRows.map((a) => [a.derivationIndex, a.address])).toEqual(
       Array.from({ length: 13 }, (_, i) => [i, receive(i)]),
     );

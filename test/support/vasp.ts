@@ -1,6 +1,7 @@
 import { systemCaller } from '../../src/kernel';
 import { leiCheckDigits } from '../../src/kernel';
 import type { RegistryService } from '../../src/registry';
+import { everyItem } from '../../src/db';
 
 /**
  * The id of a registered foreign VASP named `name` (registered on first use by the supervisor,
@@ -12,8 +13,9 @@ export async function testVasp(
   name: string,
   jurisdiction = 'JP',
 ): Promise<string> {
-  const known = (await registry.listVasps()).find((v) => v.name === name);
-  if (known) return known.id;
+  for await (const known of everyItem((page) => registry.listVasps(page))) {
+    if (known.name === name) return known.id;
+  }
   const letters = name.toUpperCase().replace(/[^0-9A-Z]/g, '');
   const prefix = `5493${letters}00000000000000`.slice(0, 18);
   const vasp = await registry.registerVasp(systemCaller('test'), {

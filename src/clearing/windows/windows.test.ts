@@ -146,7 +146,7 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
       (await windows.listPayIns(supervisor, windowId!)).items.find((p) => p.id === btc.id),
     ).toMatchObject({ status: 'awaiting', txid: null });
     expect(await holding()).toBe(0n);
-    const actions = (await listAuditEvents(db.orm, { entityId: btc.id, limit: 10 })).map(
+    const actions = (await listAuditEvents(db.orm, { entityId: btc.id }, { limit: 10 })).items.map(
       (e) => e.action,
     );
     expect(actions).toEqual(

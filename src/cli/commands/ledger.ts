@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Simnet, SimnetChainSource } from '../../chain';
 import { AppError, formatBtc, systemCaller } from '../../kernel';
 import { ACCOUNT_PURPOSES } from '../../ledger';
+import { MAX_PAGE_SIZE, type PageRequest } from '../../db';
 import type { ReconcileItem, ReconcileReport } from '../../trade';
 import { printResult, printTable, toJson } from '../io';
 import type { CliContext } from '../program';
@@ -121,23 +122,34 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
             'VALIDATION_FAILED',
             `--to must be an ISO 8601 date, got "${options.to}"`,
           );
-        const statement = await context.withPlatform((platform) =>
-          platform.services.ledger.statement(
-            systemCaller('cli'),
-            options.participant,
-            purpose,
-            from,
-            to,
-          ),
-        );
+        // Every line, page after page (the totals are the period's on each page).
+        const statement = await context.withPlatform(async (platform) => {
+          const read = (page: PageRequest) =>
+            platform.services.ledger.statement(
+              systemCaller('cli'),
+              options.participant,
+              purpose,
+              from,
+              to,
+              page,
+            );
+          let page = await read({ limit: MAX_PAGE_SIZE });
+          const lines = [...page.items];
+          while (page.nextCursor) {
+            page = await read({ limit: MAX_PAGE_SIZE, cursor: page.nextCursor });
+            lines.push(...page.items);
+          }
+          return { ...page, items: lines, nextCursor: null };
+        });
         if (options.json) {
-          context.io.stdout(toJson(statement));
+          const { items, nextCursor: _last, ...totals } = statement;
+          context.io.stdout(toJson({ ...totals, lines: items }));
           return;
         }
         context.io.stdout(`opening balance  ${formatBtc(statement.openingSats)} BTC`);
         printTable(
           context.io,
-          statement.lines,
+          statement.items,
           [
             { header: 'at', value: (l) => l.at.toISOString() },
             { header: 'kind', value: (l) => l.kind },

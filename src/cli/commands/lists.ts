@@ -8,7 +8,9 @@ import {
   type ImportPhase,
   type ListFormat,
   type ListImportInput,
+  type SnapshotView,
 } from '../../compliance';
+import { everyItem, type PageRequest } from '../../db';
 import { printResult, printTable, processIo } from '../io';
 import type { CliContext } from '../program';
 
@@ -36,11 +38,17 @@ export function registerListsCommands(program: Command, context: CliContext): vo
     .option('--all', 'include superseded snapshots')
     .option('--json', 'print JSON')
     .action(async (options: { all?: boolean; json?: boolean }) => {
-      const snapshots = await context.withPlatform((platform) =>
-        platform.services.compliance.screening.listSnapshots(systemCaller('cli'), {
-          all: options.all ?? false,
-        }),
-      );
+      const snapshots = await context.withPlatform(async (platform) => {
+        const all: SnapshotView[] = [];
+        const list = (page: PageRequest) =>
+          platform.services.compliance.screening.listSnapshots(
+            systemCaller('cli'),
+            { all: options.all ?? false },
+            page,
+          );
+        for await (const snapshot of everyItem(list)) all.push(snapshot);
+        return all;
+      });
       printTable(
         context.io,
         snapshots,

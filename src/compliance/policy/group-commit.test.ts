@@ -101,7 +101,9 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
         const decision = await compliance.gate.decideCommitted(supervisor, facts);
         // Answered: the decision and its audit event are there for any reader.
         const stored = await compliance.decisions.get(supervisor, decision.decisionId);
-        const [event] = await listAuditEvents(db.orm, { entityId: decision.decisionId, limit: 1 });
+        const [event] = (
+          await listAuditEvents(db.orm, { entityId: decision.decisionId }, { limit: 1 })
+        ).items;
         return { decision, stored, event };
       }),
     );
@@ -146,7 +148,7 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
     // events come before the decision's own.
     const third = decided[22];
     expect(third?.outcome).toBe('review');
-    const events = (await listAuditEvents(db.orm, { limit: 10 })).reverse();
+    const events = (await listAuditEvents(db.orm, {}, { limit: 10 })).items.reverse();
     expect(events.slice(-4).map((e) => e.action)).toEqual([
       'case.opened',
       'alert.raised',

@@ -5,7 +5,7 @@
  * every registered party and address when a new snapshot arrives.
  */
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
 import { AppError, newId, type Caller, type Clock, type Random } from '../../kernel';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
 import { canonicalJson, recordAudit } from '../../audit';
@@ -457,14 +457,38 @@ export class ScreeningService {
     return { snapshot: view, created: !existing, rescreen };
   }
 
-  async listSnapshots(caller: Caller, options: { all?: boolean } = {}): Promise<SnapshotView[]> {
+  /**
+   * A page of the list snapshots, newest import first (keyset on imported_at, id): the active
+   * ones, or all with `all`; of one list slot with `listKey`.
+   */
+  async listSnapshots(
+    caller: Caller,
+    options: { all?: boolean; listKey?: string | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<SnapshotView>> {
     void caller; // lists are public data: every authenticated role may see what is loaded
+    const { after, orderBy, read, limit } = keyset(
+      { createdAt: listSnapshots.importedAt, id: listSnapshots.id },
+      page,
+    );
     const rows = await this.#db.orm
       .select()
       .from(listSnapshots)
-      .where(options.all ? undefined : eq(listSnapshots.active, true))
-      .orderBy(asc(listSnapshots.listKey), desc(listSnapshots.importedAt));
-    return rows.map(toView);
+      .where(
+        and(
+          options.all ? undefined : eq(listSnapshots.active, true),
+          options.listKey ? eq(listSnapshots.listKey, options.listKey) : undefined,
+          after,
+        ),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(
+      rows,
+      limit,
+      (shown) => shown.map(toView),
+      (row) => ({ createdAt: row.importedAt, id: row.id }),
+    );
   }
 
   #nameMatch(lists: LoadedLists, match: NameMatch): ScreeningMatch {

@@ -2,24 +2,26 @@ import { z } from 'zod';
 import { listAuditEvents, verifyAuditChain } from '../../audit';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors } from '../schemas';
+import { commonErrors, pageQuery, pageSchema } from '../schemas';
 
-const auditEventSchema = z.object({
-  seq: z.string(),
-  id: z.string(),
-  at: z.string(),
-  actor: z.string(),
-  actorRole: z.string(),
-  participantId: z.string().nullable(),
-  action: z.string(),
-  entityType: z.string(),
-  entityId: z.string(),
-  before: z.unknown(),
-  after: z.unknown(),
-  requestId: z.string().nullable(),
-  prevHash: z.string(),
-  hash: z.string(),
-});
+const auditEventSchema = z
+  .object({
+    seq: z.string(),
+    id: z.string(),
+    at: z.string(),
+    actor: z.string(),
+    actorRole: z.string(),
+    participantId: z.string().nullable(),
+    action: z.string(),
+    entityType: z.string(),
+    entityId: z.string(),
+    before: z.unknown(),
+    after: z.unknown(),
+    requestId: z.string().nullable(),
+    prevHash: z.string(),
+    hash: z.string(),
+  })
+  .meta({ id: 'AuditEvent' });
 
 export function registerAuditRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
@@ -57,24 +59,23 @@ export function registerAuditRoutes(app: TypedApp, deps: AppDeps): void {
           entityId: z.string().max(64).optional(),
           action: z.string().max(64).optional(),
           actor: z.string().max(64).optional(),
-          beforeSeq: z
-            .string()
-            .regex(/^\d{1,18}$/)
-            .optional(),
-          limit: z.coerce.number().int().min(1).max(500).default(100),
+          ...pageQuery,
         }),
-        response: { 200: z.object({ events: z.array(auditEventSchema) }), ...commonErrors },
+        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
+        response: { 200: pageSchema(auditEventSchema), ...commonErrors },
       },
     },
     async (request) => {
       callerOf(request, ['supervisor', 'auditor']);
-      const { beforeSeq, ...rest } = request.query;
-      const rows = await listAuditEvents(deps.db.orm, {
-        ...rest,
-        beforeSeq: beforeSeq === undefined ? undefined : BigInt(beforeSeq),
-      });
+      const { limit, cursor, ...filter } = request.query;
+      const page = await listAuditEvents(deps.db.orm, filter, { limit, cursor: cursor ?? null });
       return {
-        events: rows.map((row) => ({ ...row, seq: row.seq.toString(), at: row.at.toISOString() })),
+        ...page,
+        items: page.items.map((row) => ({
+          ...row,
+          seq: row.seq.toString(),
+          at: row.at.toISOString(),
+        })),
       };
     },
   );

@@ -3,7 +3,7 @@ import { ACCOUNT_PURPOSES } from '../../ledger';
 import { RECONCILE_CATEGORIES, type ReconcileReferences } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, dateTime } from '../schemas';
+import { commonErrors, dateTime, pageQuery, pageSchema } from '../schemas';
 
 export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
   const { ledger, trade } = deps.services;
@@ -49,12 +49,15 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['ledger'],
-        summary: "A company's statement for a period",
+        summary: "A company's statement for a period: its totals, and its lines by posting",
+        description:
+          'The lines (`items`) a page at a time, each with the running balance: pass `nextCursor` as `cursor` for the next.',
         params: z.object({ participantId: z.string().min(1).max(64) }),
         querystring: z.object({
           from: dateTime,
           to: dateTime,
           purpose: z.enum(ACCOUNT_PURPOSES).default('clientFunds'),
+          ...pageQuery,
         }),
         response: {
           200: z.object({
@@ -66,7 +69,8 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
             closingSats: z.string(),
             debitsSats: z.string(),
             creditsSats: z.string(),
-            lines: z.array(
+            nextCursor: pageSchema(z.unknown()).shape.nextCursor,
+            items: z.array(
               z.object({
                 transactionId: z.string(),
                 at: z.string(),
@@ -90,6 +94,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
         request.query.purpose,
         new Date(request.query.from),
         new Date(request.query.to),
+        { limit: request.query.limit, cursor: request.query.cursor ?? null },
       );
       return {
         participantId: s.participantId,
@@ -100,7 +105,8 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
         closingSats: s.closingSats.toString(),
         debitsSats: s.debitsSats.toString(),
         creditsSats: s.creditsSats.toString(),
-        lines: s.lines.map((l) => ({
+        nextCursor: s.nextCursor,
+        items: s.items.map((l) => ({
           ...l,
           at: l.at.toISOString(),
           amountSats: l.amountSats.toString(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors } from '../schemas';
+import { commonErrors, pageQuery, pageSchema } from '../schemas';
 
 const snapshotSchema = z
   .object({
@@ -23,17 +23,27 @@ export function registerListRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['compliance'],
-        summary: 'Sanctions list snapshots (active ones, or all with ?all=true)',
-        querystring: z.object({ all: z.enum(['true', 'false']).optional() }),
-        response: { 200: z.object({ snapshots: z.array(snapshotSchema) }), ...commonErrors },
+        summary:
+          'Sanctions list snapshots, newest import first (active ones, or all with ?all=true; of one list with listKey)',
+        querystring: z.object({
+          all: z.enum(['true', 'false']).optional(),
+          listKey: z.string().min(1).max(64).optional(),
+          ...pageQuery,
+        }),
+        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
+        response: { 200: pageSchema(snapshotSchema), ...commonErrors },
       },
     },
     async (request) => {
-      const snapshots = await deps.services.compliance.screening.listSnapshots(callerOf(request), {
-        all: request.query.all === 'true',
-      });
+      const { all, listKey, limit, cursor } = request.query;
+      const page = await deps.services.compliance.screening.listSnapshots(
+        callerOf(request),
+        { all: all === 'true', listKey },
+        { limit, cursor: cursor ?? null },
+      );
       return {
-        snapshots: snapshots.map((s) => ({
+        ...page,
+        items: page.items.map((s) => ({
           ...s,
           counts: { ...s.counts },
           importedAt: s.importedAt.toISOString(),

@@ -186,14 +186,28 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['mining'],
-        summary: 'Mining sites visible to the caller',
-        querystring: z.object({ minerId: text(40).optional() }),
-        response: { 200: z.object({ sites: z.array(siteSchema) }), ...commonErrors },
+        summary: 'Mining sites visible to the caller, newest first',
+        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({
+          minerId: text(40).optional(),
+          regionCode: text(40).optional(),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(siteSchema), ...commonErrors },
       },
     },
-    async (request) => ({
-      sites: (await mining.listSites(callerOf(request), request.query.minerId)).map(presentSite),
-    }),
+    async (request) => {
+      const { minerId, regionCode, limit, cursor } = request.query;
+      const page = await mining.listSites(
+        callerOf(request),
+        { minerId, regionCode },
+        {
+          limit,
+          cursor: cursor ?? null,
+        },
+      );
+      return { ...page, items: page.items.map(presentSite) };
+    },
   );
 
   const payoutSchema = z
@@ -240,16 +254,23 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['mining'],
-        summary: 'Payout addresses visible to the caller',
-        querystring: z.object({ siteId: text(40).optional() }),
-        response: { 200: z.object({ addresses: z.array(payoutSchema) }), ...commonErrors },
+        summary: 'Payout addresses visible to the caller, newest first',
+        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({ siteId: text(40).optional(), ...pageQuery }),
+        response: { 200: pageSchema(payoutSchema), ...commonErrors },
       },
     },
-    async (request) => ({
-      addresses: (await mining.listPayoutAddresses(callerOf(request), request.query.siteId)).map(
-        (a) => ({ ...a, createdAt: a.createdAt.toISOString() }),
-      ),
-    }),
+    async (request) => {
+      const { siteId, limit, cursor } = request.query;
+      const page = await mining.listPayoutAddresses(callerOf(request), siteId, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return {
+        ...page,
+        items: page.items.map((a) => ({ ...a, createdAt: a.createdAt.toISOString() })),
+      };
+    },
   );
 
   app.post(
@@ -333,14 +354,17 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['mining'],
-        summary: 'The ban calendar',
-        querystring: z.object({ regionCode: text(40).optional() }),
-        response: { 200: z.object({ bans: z.array(banSchema) }), ...commonErrors },
+        summary: 'The ban calendar (of one region), the latest declared first',
+        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object({ regionCode: text(40).optional(), ...pageQuery }),
+        response: { 200: pageSchema(banSchema), ...commonErrors },
       },
     },
     async (request) => {
       callerOf(request);
-      return { bans: (await mining.listBans(request.query.regionCode)).map(presentBan) };
+      const { regionCode, limit, cursor } = request.query;
+      const page = await mining.listBans(regionCode, { limit, cursor: cursor ?? null });
+      return { ...page, items: page.items.map(presentBan) };
     },
   );
 

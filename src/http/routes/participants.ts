@@ -427,12 +427,16 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary: 'The foreign VASPs of the registry (a hosted counterparty address names one)',
-        response: { 200: z.object({ vasps: z.array(vaspSchema) }), ...commonErrors },
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object(pageQuery),
+        response: { 200: pageSchema(vaspSchema), ...commonErrors },
       },
     },
     async (request) => {
       const caller = callerOf(request);
-      return { vasps: await presentVasps(caller, await registry.listVasps()) };
+      const { limit, cursor } = request.query;
+      const page = await registry.listVasps({ limit, cursor: cursor ?? null });
+      return { ...page, items: await presentVasps(caller, page.items) };
     },
   );
 
@@ -583,6 +587,9 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       updatedAt: z.string(),
     })
     .meta({ id: 'Jurisdiction' });
+  const regionSchema = z
+    .object({ code: z.string(), name: z.string(), timeZone: z.string() })
+    .meta({ id: 'Region' });
 
   app.put(
     '/v1/jurisdictions/scheme',
@@ -630,14 +637,38 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
     {
       schema: {
         tags: ['registry'],
-        summary: "The scheme's jurisdiction, its regions and the foreign jurisdictions list",
+        summary:
+          'The foreign jurisdictions list, by country code (only the refused ones, or the others, with refused)',
+        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z
+          .object({ refused: z.enum(['true', 'false']).optional(), ...pageQuery })
+          .strict(),
+        response: { 200: pageSchema(jurisdictionSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      callerOf(request);
+      const { refused, limit, cursor } = request.query;
+      const page = await registry.listJurisdictions(
+        { refused: refused === undefined ? undefined : refused === 'true' },
+        { limit, cursor: cursor ?? null },
+      );
+      return {
+        ...page,
+        items: page.items.map((j) => ({ ...j, updatedAt: j.updatedAt.toISOString() })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/jurisdictions/scheme',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: "The scheme's own jurisdiction (null until the supervisor sets it)",
         response: {
           200: z.object({
             scheme: z.object({ country: z.string(), name: z.string() }).nullable(),
-            regions: z.array(
-              z.object({ code: z.string(), name: z.string(), timeZone: z.string() }),
-            ),
-            jurisdictions: z.array(jurisdictionSchema),
           }),
           ...commonErrors,
         },
@@ -645,14 +676,25 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       callerOf(request);
-      return {
-        scheme: await registry.getSchemeJurisdiction(),
-        regions: await registry.listRegions(),
-        jurisdictions: (await registry.listJurisdictions()).map((j) => ({
-          ...j,
-          updatedAt: j.updatedAt.toISOString(),
-        })),
-      };
+      return { scheme: await registry.getSchemeJurisdiction() };
+    },
+  );
+
+  app.get(
+    '/v1/regions',
+    {
+      schema: {
+        tags: ['registry'],
+        summary: "The scheme jurisdiction's regions, by code",
+        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
+        querystring: z.object(pageQuery).strict(),
+        response: { 200: pageSchema(regionSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      callerOf(request);
+      const { limit, cursor } = request.query;
+      return registry.listRegions({ limit, cursor: cursor ?? null });
     },
   );
 
@@ -768,15 +810,21 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         summary:
           'Addresses handed out (used: receive and change), and optionally the next receive addresses not yet handed out (unused)',
         params: idParam('wal'),
+        description:
+          'Receive then change, each by index, a page at a time: pass `nextCursor` as `cursor` for the next. `unused` is not paged (at most 20).',
         querystring: z.object({
           unused: z.coerce.number().int().min(0).max(20).default(0).meta({
             description:
               'how many of the next receive addresses, not yet handed out, to derive and show (0–20)',
           }),
+          branch: z
+            .enum(['receive', 'change'])
+            .optional()
+            .meta({ description: 'only the receive (BIP44 change = 0) or change (1) addresses' }),
+          ...pageQuery,
         }),
         response: {
-          200: z.object({
-            addresses: z.array(walletAddressSchema),
+          200: pageSchema(walletAddressSchema).extend({
             unused: z.array(z.object({ derivationIndex: z.number(), address: z.string() })),
           }),
           ...commonErrors,
@@ -785,7 +833,13 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request);
-      const addresses = await registry.listWalletAddresses(caller, request.params.id);
+      const { branch, limit, cursor } = request.query;
+      const page = await registry.listWalletAddresses(
+        caller,
+        request.params.id,
+        { branch: branch === undefined ? undefined : branch === 'receive' ? 0 : 1 },
+        { limit, cursor: cursor ?? null },
+      );
       const unused: { derivationIndex: number; address: string }[] = [];
       if (request.query.unused > 0) {
         // The receive branch (BIP44 change = 0) from the next index on: what the platform's own
@@ -798,7 +852,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
             unused.push({ derivationIndex: wallet.nextIndex + i, address: derived.address });
         }
       }
-      return { addresses: addresses.map(presentWalletAddress), unused };
+      return { ...page, items: page.items.map(presentWalletAddress), unused };
     },
   );
 

@@ -3,7 +3,7 @@ import { AppError, formatRate, parseRate } from '../../kernel';
 import { FixedRateSource, type StoredRate } from '../../ledger';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, idParam } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 import { registerFixingRoutes } from './fixings';
 
 const rateSchema = z
@@ -50,13 +50,16 @@ export function registerRatesRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['rates'],
         summary: 'Rates used so far (every rate used is stored with its sources)',
-        querystring: z.object({ quote: z.string().length(3).optional() }),
-        response: { 200: z.object({ rates: z.array(rateSchema) }), ...commonErrors },
+        querystring: z.object({ quote: z.string().length(3).optional(), ...pageQuery }),
+        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        response: { 200: pageSchema(rateSchema), ...commonErrors },
       },
     },
     async (request) => {
       callerOf(request);
-      return { rates: (await rates.list(request.query.quote)).map(presentRate) };
+      const { quote, limit, cursor } = request.query;
+      const page = await rates.list(quote, { limit, cursor: cursor ?? null });
+      return { ...page, items: page.items.map(presentRate) };
     },
   );
 

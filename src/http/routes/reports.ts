@@ -11,7 +11,7 @@ import {
 import { formatBtc, invalid } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors } from '../schemas';
+import { commonErrors, pageQuery, pageSchema } from '../schemas';
 
 const OVERSIGHT = ['supervisor', 'auditor'] as const;
 
@@ -252,6 +252,8 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['oversight'],
         summary: 'The settlements behind a dashboard point (filtered, sorted, paginated)',
+        description:
+          'A page at a time: pass `nextCursor` as `cursor` for the next, with the same filters and sort.',
         querystring: z
           .object({
             country: z
@@ -268,26 +270,21 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
               .optional(),
             direction: z.enum(['export', 'import']).optional(),
             platformId: z.string().min(1).max(64).optional(),
-            page: z.coerce.number().int().min(1).max(1_000_000).default(1),
-            pageSize: z.coerce.number().int().min(1).max(500).default(50),
+            ...pageQuery,
             sort: z.enum(SETTLEMENT_SORTS).default('settledAt'),
             order: z.enum(['asc', 'desc']).default('desc'),
           })
           .strict(),
-        response: {
-          200: z.object({
-            items: z.array(settlementSchema),
-            total: z.number().int(),
-            page: z.number().int(),
-            pageSize: z.number().int(),
-          }),
-          ...commonErrors,
-        },
+        response: { 200: pageSchema(settlementSchema), ...commonErrors },
       },
     },
     async (request) => {
       const caller = callerOf(request, OVERSIGHT);
-      const page = await deps.services.oversight.settlements(caller, request.query);
+      const { limit, cursor, ...query } = request.query;
+      const page = await deps.services.oversight.settlements(caller, query, {
+        limit,
+        cursor: cursor ?? null,
+      });
       return { ...page, items: page.items.map(presentSettlement) };
     },
   );

@@ -1,7 +1,21 @@
 import { z } from 'zod';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors } from '../schemas';
+import { commonErrors, pageQuery, pageSchema } from '../schemas';
+
+const deliverySchema = z
+  .object({
+    id: z.string(),
+    event: z.string(),
+    entityId: z.string(),
+    attempts: z.number(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    lastStatus: z.number().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+    nextAttemptAt: z.string(),
+  })
+  .meta({ id: 'WebhookDelivery' });
 
 /** The webhook delivery log (the outbox); the endpoint and secret are trade settings. */
 export function registerWebhooksRoutes(app: TypedApp, deps: AppDeps): void {
@@ -13,34 +27,23 @@ export function registerWebhooksRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['trade'],
         summary: 'Webhook deliveries of the caller’s platform, newest first',
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        querystring: z.object(pageQuery),
+        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
         response: {
-          200: z.object({
-            deliveries: z.array(
-              z.object({
-                id: z.string(),
-                event: z.string(),
-                entityId: z.string(),
-                attempts: z.number(),
-                status: z.enum(['pending', 'delivered', 'failed']),
-                lastStatus: z.number().nullable(),
-                lastError: z.string().nullable(),
-                createdAt: z.string(),
-                nextAttemptAt: z.string(),
-              }),
-            ),
-          }),
+          200: pageSchema(deliverySchema),
           ...commonErrors,
         },
       },
     },
     async (request) => {
-      const log = await webhooks.log(
-        callerOf(request, ['platform', 'supervisor', 'auditor']),
-        request.query.limit,
-      );
+      const { limit, cursor } = request.query;
+      const page = await webhooks.log(callerOf(request, ['platform', 'supervisor', 'auditor']), {
+        limit,
+        cursor: cursor ?? null,
+      });
       return {
-        deliveries: log.map((d) => ({
+        ...page,
+        items: page.items.map((d) => ({
           ...d,
           createdAt: d.createdAt.toISOString(),
           nextAttemptAt: d.nextAttemptAt.toISOString(),

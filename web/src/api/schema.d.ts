@@ -191,7 +191,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Audit events, newest first */
+    /**
+     * Audit events, newest first
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
@@ -199,8 +202,10 @@ export interface paths {
           entityId?: string;
           action?: string;
           actor?: string;
-          beforeSeq?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -215,22 +220,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              events: {
-                seq: string;
-                id: string;
-                at: string;
-                actor: string;
-                actorRole: string;
-                participantId: string | null;
-                action: string;
-                entityType: string;
-                entityId: string;
-                before: unknown;
-                after: unknown;
-                requestId: string | null;
-                prevHash: string;
-                hash: string;
-              }[];
+              items: components['schemas']['AuditEvent'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -1362,10 +1354,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The foreign VASPs of the registry (a hosted counterparty address names one) */
+    /**
+     * The foreign VASPs of the registry (a hosted counterparty address names one)
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -1379,7 +1379,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              vasps: components['schemas']['Vasp'][];
+              items: components['schemas']['Vasp'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -1959,7 +1961,77 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** The scheme's own jurisdiction (null until the supervisor sets it) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              scheme: {
+                country: string;
+                name: string;
+              } | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
     /** Set the scheme's own jurisdiction (supervisor) */
     put: {
       parameters: {
@@ -2142,10 +2214,19 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The scheme's jurisdiction, its regions and the foreign jurisdictions list */
+    /**
+     * The foreign jurisdictions list, by country code (only the refused ones, or the others, with refused)
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          refused?: 'true' | 'false';
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -2159,16 +2240,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              scheme: {
-                country: string;
-                name: string;
-              } | null;
-              regions: {
-                code: string;
-                name: string;
-                timeZone: string;
-              }[];
-              jurisdictions: components['schemas']['Jurisdiction'][];
+              items: components['schemas']['Jurisdiction'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -2234,7 +2308,84 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * The scheme jurisdiction's regions, by code
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['Region'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
     put?: never;
     /** Create a region of the scheme jurisdiction, with its IANA time zone (supervisor) */
     post: {
@@ -2494,12 +2645,21 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Addresses handed out (used: receive and change), and optionally the next receive addresses not yet handed out (unused) */
+    /**
+     * Addresses handed out (used: receive and change), and optionally the next receive addresses not yet handed out (unused)
+     * @description Receive then change, each by index, a page at a time: pass `nextCursor` as `cursor` for the next. `unused` is not paged (at most 20).
+     */
     get: {
       parameters: {
         query?: {
           /** @description how many of the next receive addresses, not yet handed out, to derive and show (0–20) */
           unused?: number;
+          /** @description only the receive (BIP44 change = 0) or change (1) addresses */
+          branch?: 'receive' | 'change';
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path: {
@@ -2516,7 +2676,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              addresses: components['schemas']['WalletAddress'][];
+              items: components['schemas']['WalletAddress'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
               unused: {
                 derivationIndex: number;
                 address: string;
@@ -3011,11 +3173,19 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Mining sites visible to the caller */
+    /**
+     * Mining sites visible to the caller, newest first
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           minerId?: string;
+          regionCode?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -3030,7 +3200,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              sites: components['schemas']['MiningSite'][];
+              items: components['schemas']['MiningSite'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -3266,11 +3438,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Payout addresses visible to the caller */
+    /**
+     * Payout addresses visible to the caller, newest first
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           siteId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -3285,7 +3464,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              addresses: components['schemas']['MiningPayoutAddress'][];
+              items: components['schemas']['MiningPayoutAddress'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -3351,11 +3532,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The ban calendar */
+    /**
+     * The ban calendar (of one region), the latest declared first
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           regionCode?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -3370,7 +3558,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              bans: components['schemas']['MiningBan'][];
+              items: components['schemas']['MiningBan'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -7387,7 +7577,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The settlements behind a dashboard point (filtered, sorted, paginated) */
+    /**
+     * The settlements behind a dashboard point (filtered, sorted, paginated)
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next, with the same filters and sort.
+     */
     get: {
       parameters: {
         query?: {
@@ -7396,8 +7589,10 @@ export interface paths {
           month?: string;
           direction?: 'export' | 'import';
           platformId?: string;
-          page?: number;
-          pageSize?: number;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
           sort?: 'settledAt' | 'amountSats' | 'fiatMinor' | 'country';
           order?: 'asc' | 'desc';
         };
@@ -7415,9 +7610,8 @@ export interface paths {
           content: {
             'application/json': {
               items: components['schemas']['OversightSettlement'][];
-              total: number;
-              page: number;
-              pageSize: number;
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -7865,11 +8059,19 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Sanctions list snapshots (active ones, or all with ?all=true) */
+    /**
+     * Sanctions list snapshots, newest import first (active ones, or all with ?all=true; of one list with listKey)
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           all?: 'true' | 'false';
+          listKey?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -7884,7 +8086,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              snapshots: components['schemas']['ListSnapshot'][];
+              items: components['schemas']['ListSnapshot'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -11607,11 +11811,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Rates used so far (every rate used is stored with its sources) */
+    /**
+     * Rates used so far (every rate used is stored with its sources)
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           quote?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -11626,7 +11837,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              rates: components['schemas']['ExchangeRate'][];
+              items: components['schemas']['ExchangeRate'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -11955,13 +12168,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A company's statement for a period */
+    /**
+     * A company's statement for a period: its totals, and its lines by posting
+     * @description The lines (`items`) a page at a time, each with the running balance: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query: {
           from: string;
           to: string;
           purpose?: 'clientFunds' | 'inTransit' | 'networkFees' | 'counterpartySettled';
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path: {
@@ -11986,7 +12206,9 @@ export interface paths {
               closingSats: string;
               debitsSats: string;
               creditsSats: string;
-              lines: {
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
+              items: {
                 transactionId: string;
                 at: string;
                 kind: string;
@@ -12195,11 +12417,17 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Webhook deliveries of the caller’s platform, newest first */
+    /**
+     * Webhook deliveries of the caller’s platform, newest first
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -12214,18 +12442,9 @@ export interface paths {
           };
           content: {
             'application/json': {
-              deliveries: {
-                id: string;
-                event: string;
-                entityId: string;
-                attempts: number;
-                /** @enum {string} */
-                status: 'pending' | 'delivered' | 'failed';
-                lastStatus: number | null;
-                lastError: string | null;
-                createdAt: string;
-                nextAttemptAt: string;
-              }[];
+              items: components['schemas']['WebhookDelivery'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };
@@ -12359,6 +12578,22 @@ export interface components {
       details?: {
         [key: string]: unknown;
       };
+    };
+    AuditEventInput: {
+      seq: string;
+      id: string;
+      at: string;
+      actor: string;
+      actorRole: string;
+      participantId: string | null;
+      action: string;
+      entityType: string;
+      entityId: string;
+      before: unknown;
+      after: unknown;
+      requestId: string | null;
+      prevHash: string;
+      hash: string;
     };
     ApiKeyInput: {
       id: string;
@@ -13397,6 +13632,18 @@ export interface components {
       /** @description the published fixing the rate was taken from; null: the live source */
       fixingId: string | null;
     };
+    WebhookDeliveryInput: {
+      id: string;
+      event: string;
+      entityId: string;
+      attempts: number;
+      /** @enum {string} */
+      status: 'pending' | 'delivered' | 'failed';
+      lastStatus: number | null;
+      lastError: string | null;
+      createdAt: string;
+      nextAttemptAt: string;
+    };
     VaspInput: {
       id: string;
       name: string;
@@ -13419,6 +13666,11 @@ export interface components {
       refused: boolean;
       reason: string | null;
       updatedAt: string;
+    };
+    RegionInput: {
+      code: string;
+      name: string;
+      timeZone: string;
     };
     MiningPayoutAddressInput: {
       id: string;
@@ -13500,6 +13752,22 @@ export interface components {
       details?: {
         [key: string]: unknown;
       };
+    };
+    AuditEvent: {
+      seq: string;
+      id: string;
+      at: string;
+      actor: string;
+      actorRole: string;
+      participantId: string | null;
+      action: string;
+      entityType: string;
+      entityId: string;
+      before: unknown;
+      after: unknown;
+      requestId: string | null;
+      prevHash: string;
+      hash: string;
     };
     ApiKey: {
       id: string;
@@ -14538,6 +14806,18 @@ export interface components {
       /** @description the published fixing the rate was taken from; null: the live source */
       fixingId: string | null;
     };
+    WebhookDelivery: {
+      id: string;
+      event: string;
+      entityId: string;
+      attempts: number;
+      /** @enum {string} */
+      status: 'pending' | 'delivered' | 'failed';
+      lastStatus: number | null;
+      lastError: string | null;
+      createdAt: string;
+      nextAttemptAt: string;
+    };
     Vasp: {
       id: string;
       name: string;
@@ -14560,6 +14840,11 @@ export interface components {
       refused: boolean;
       reason: string | null;
       updatedAt: string;
+    };
+    Region: {
+      code: string;
+      name: string;
+      timeZone: string;
     };
     MiningPayoutAddress: {
       id: string;

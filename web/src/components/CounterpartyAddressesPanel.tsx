@@ -18,7 +18,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../api/client';
-import { LoadMore, usePagedList } from '../api/paging';
+import { allPages, LoadMore, usePagedList } from '../api/paging';
 import type { components } from '../api/schema';
 import { formatDateTime } from '../format';
 import type { User } from '../session';
@@ -64,7 +64,10 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
   // Hosted addresses are held at a registered foreign VASP, chosen from the registry.
   const vasps = useQuery({
     queryKey: ['vasps'],
-    queryFn: async () => unwrap(await api.GET('/v1/vasps')).vasps,
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(await api.GET('/v1/vasps', { params: { query: { limit: 500, cursor } } })),
+      ),
   });
   // The statement the counterparty signs names it and the address (so a proof cannot be replayed
   // for another party); the server writes it, the counterparty signs it, the officer pastes both.

@@ -17,6 +17,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../api/client';
+import { allPages } from '../api/paging';
 import type { components, paths } from '../api/schema';
 import { formatDateTime } from '../format';
 import type { User } from '../session';
@@ -277,12 +278,19 @@ function KycForm({
 function KycHistory({ participantId }: { participantId: string }) {
   const history = useQuery({
     queryKey: ['kycHistory', participantId],
+    // Every event of the participant, page after page: none dropped behind a page's end.
     queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/audit', {
-          params: { query: { entityType: 'participant', entityId: participantId, limit: 100 } },
-        }),
-      ).events.filter((e) => e.action.startsWith('kyc.')),
+      (
+        await allPages(async (cursor) =>
+          unwrap(
+            await api.GET('/v1/audit', {
+              params: {
+                query: { entityType: 'participant', entityId: participantId, limit: 500, cursor },
+              },
+            }),
+          ),
+        )
+      ).filter((e) => e.action.startsWith('kyc.')),
   });
   const statusOf = (value: unknown) =>
     value && typeof value === 'object' && 'status' in value ? String(value.status) : '—';

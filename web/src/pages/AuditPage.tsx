@@ -23,7 +23,7 @@ import { ErrorState } from '../components/States';
 import { formatDateTime } from '../format';
 
 type AuditQuery = NonNullable<paths['/v1/audit']['get']['parameters']['query']>;
-type AuditEvent = Awaited<ReturnType<typeof fetchAudit>>['events'][number];
+type AuditEvent = Awaited<ReturnType<typeof fetchAudit>>['items'][number];
 
 async function fetchAudit(query: AuditQuery) {
   return unwrap(await api.GET('/v1/audit', { params: { query } }));
@@ -77,7 +77,7 @@ const columns: Column<AuditEvent>[] = [
 ];
 
 /**
- * The audit log. Filtering and paging are the server's (newest first, `beforeSeq` cursor);
+ * The audit log. Filtering and paging are the server's (newest first, the page's `nextCursor`);
  * the filters live in the URL so a dashboard chart can link to the rows behind it.
  */
 export function AuditPage() {
@@ -95,11 +95,11 @@ export function AuditPage() {
     const value = params.get(f);
     if (value) filters[f] = value;
   }
-  const beforeSeq = cursors[cursors.length - 1];
+  const cursor = cursors[cursors.length - 1];
   const query: AuditQuery = {
     ...filters,
     limit: Number(limit),
-    ...(beforeSeq ? { beforeSeq } : {}),
+    ...(cursor ? { cursor } : {}),
   };
   const events = useQuery({ queryKey: ['audit', query], queryFn: () => fetchAudit(query) });
   const verify = useMutation({
@@ -112,8 +112,8 @@ export function AuditPage() {
     setCursors([]);
     setParams(next);
   };
-  const rows = events.data?.events;
-  const last = rows?.[rows.length - 1];
+  const rows = events.data?.items;
+  const next = events.data?.nextCursor;
 
   return (
     <Page
@@ -214,8 +214,8 @@ export function AuditPage() {
         </Button>
         <Button
           variant="default"
-          disabled={!last || (rows?.length ?? 0) < Number(limit)}
-          onClick={() => last && setCursors((c) => [...c, last.seq])}
+          disabled={!next}
+          onClick={() => next && setCursors((c) => [...c, next])}
         >
           Older
         </Button>

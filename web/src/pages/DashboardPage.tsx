@@ -7,7 +7,6 @@ import {
   Code,
   Grid,
   Group,
-  Pagination,
   Paper,
   Select,
   Table,
@@ -17,6 +16,7 @@ import {
 } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../api/client';
+import { LoadMore, usePagedList } from '../api/paging';
 import type { components, paths } from '../api/schema';
 import { DataTable } from '../components/DataTable';
 import { EChart } from '../components/EChart';
@@ -54,20 +54,22 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
   useEffect(() => {
     panel.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }, []);
-  const [page, setPage] = useState(1);
   const [sort, setSort] = useState<NonNullable<SettlementQuery['sort']>>('settledAt');
   const [order, setOrder] = useState<'asc' | 'desc'>('desc');
-  const query: SettlementQuery = { ...drill, page, pageSize: 20, sort, order };
-  const rows = useQuery({
-    queryKey: ['settlement', query],
-    queryFn: async () => unwrap(await api.GET('/v1/oversight/settlements', { params: { query } })),
-  });
+  const query: SettlementQuery = { ...drill, limit: 20, sort, order };
+  const list = usePagedList(['settlement', query], async (cursor) =>
+    unwrap(
+      await api.GET('/v1/oversight/settlements', {
+        params: { query: { ...query, ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
+  );
+  const items = list.rows;
   const label = Object.entries(drill)
     .filter(([, v]) => v)
     .map(([k, v]) => `${k} ${String(v)}`)
     .join(', ');
   const exportCsv = () => {
-    const items = rows.data?.items ?? [];
     downloadText(
       'settlements.csv',
       toCsv(
@@ -82,7 +84,7 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
           'currency',
           'txid',
         ],
-        items.map((s) => [
+        (items ?? []).map((s) => [
           s.id,
           s.settledAt,
           s.direction,
@@ -119,24 +121,31 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
           <Button variant="default" onClick={() => setOrder(order === 'asc' ? 'desc' : 'asc')}>
             {order === 'asc' ? 'Ascending' : 'Descending'}
           </Button>
-          <Button variant="default" onClick={exportCsv} disabled={!rows.data?.items.length}>
-            Export CSV (this page)
+          <Button variant="default" onClick={exportCsv} disabled={!items?.length}>
+            Export CSV (loaded rows)
           </Button>
           <Button variant="default" onClick={onClear}>
             Close
           </Button>
         </Group>
       </Group>
-      {rows.isPending ? (
-        <Loading />
-      ) : rows.error ? (
-        <ErrorState error={rows.error} onRetry={() => void rows.refetch()} />
-      ) : !rows.data.items.length ? (
+      {list.isPending || !items ? (
+        list.error ? (
+          <ErrorState error={list.error} onRetry={list.refetch} />
+        ) : (
+          <Loading />
+        )
+      ) : list.error ? (
+        <ErrorState error={list.error} onRetry={list.refetch} />
+      ) : !items.length ? (
         <Empty>No settlements behind this point.</Empty>
       ) : (
         <>
           <Table striped>
-            <Table.Caption>Settlements ({rows.data.total})</Table.Caption>
+            <Table.Caption>
+              Settlements ({items.length}
+              {list.hasMore ? '+' : ''})
+            </Table.Caption>
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Settled</Table.Th>
@@ -149,7 +158,7 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {rows.data.items.map((s) => (
+              {items.map((s) => (
                 <Table.Tr key={s.id}>
                   <Table.Td>{formatDateTime(s.settledAt)}</Table.Td>
                   <Table.Td>{s.direction}</Table.Td>
@@ -166,21 +175,7 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
               ))}
             </Table.Tbody>
           </Table>
-          <Group justify="flex-end" mt="sm">
-            <Pagination
-              total={Math.max(1, Math.ceil(rows.data.total / rows.data.pageSize))}
-              value={page}
-              onChange={setPage}
-              getControlProps={(control) => ({
-                'aria-label':
-                  control === 'previous'
-                    ? 'Previous page of settlements'
-                    : control === 'next'
-                      ? 'Next page of settlements'
-                      : control,
-              })}
-            />
-          </Group>
+          <LoadMore list={list} />
         </>
       )}
     </Paper>

@@ -19,7 +19,7 @@ function ActivityDashboard() {
   const events = useQuery({
     queryKey: ['audit', 'dashboard'],
     queryFn: async () =>
-      unwrap(await api.GET('/v1/audit', { params: { query: { limit: RECENT } } })).events,
+      unwrap(await api.GET('/v1/audit', { params: { query: { limit: RECENT } } })).items,
   });
   const byEntity = useMemo(() => {
     const counts = new Map<string, number>();

@@ -17,6 +17,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../api/client';
+import { allPages, LoadMore, usePagedList } from '../api/paging';
 import type { components, paths } from '../api/schema';
 import { BanCalendar, monthOf } from '../components/BanCalendar';
 import { DataTable } from '../components/DataTable';
@@ -45,7 +46,10 @@ const BAN_KEY = 'ban';
 function useRegions() {
   return useQuery({
     queryKey: ['region'],
-    queryFn: async () => unwrap(await api.GET('/v1/jurisdictions')).regions,
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(await api.GET('/v1/regions', { params: { query: { limit: 500, cursor } } })),
+      ),
   });
 }
 
@@ -314,18 +318,25 @@ export function MiningPage() {
   const region = params.get('region');
   const [month, setMonth] = useState(() => params.get('month') ?? monthOf(new Date()));
   const [lifting, setLifting] = useState<Ban | null>(null);
-  const sites = useQuery({
-    queryKey: ['miningSite'],
-    queryFn: async () => unwrap(await api.GET('/v1/mining/sites')).sites,
-  });
+  // Sites a page at a time, of the region asked for (filtered on the server).
+  const sites = usePagedList(['miningSite', region], async (cursor) =>
+    unwrap(
+      await api.GET('/v1/mining/sites', {
+        params: { query: { ...(region ? { regionCode: region } : {}), cursor } },
+      }),
+    ),
+  );
+  // The calendar shows every ban of the month: all of them, page after page.
   const bans = useQuery({
     queryKey: [BAN_KEY, region],
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/mining/bans', {
-          params: { query: region ? { regionCode: region } : {} },
-        }),
-      ).bans,
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(
+          await api.GET('/v1/mining/bans', {
+            params: { query: { ...(region ? { regionCode: region } : {}), limit: 500, cursor } },
+          }),
+        ),
+      ),
   });
   const regions = useRegions();
   const banRows = bans.data;
@@ -337,7 +348,7 @@ export function MiningPage() {
       .filter((code) => !regions.data?.some((r) => r.code === code))
       .map((code) => ({ code, name: code })),
   ].filter((r) => !region || r.code === region);
-  const siteRows = region ? sites.data?.filter((s: Site) => s.regionCode === region) : sites.data;
+  const siteRows = sites.rows;
   return (
     <Page
       title="Mining"
@@ -446,7 +457,7 @@ export function MiningPage() {
             rowKey={(s) => s.id}
             loading={sites.isPending}
             error={sites.error}
-            onRetry={() => void sites.refetch()}
+            onRetry={sites.refetch}
             empty="No sites registered."
             csvName="mining-sites"
             columns={[
@@ -474,6 +485,7 @@ export function MiningPage() {
               { key: 'since', header: 'Commissioned', value: (s) => s.commissioningDate },
             ]}
           />
+          <LoadMore list={sites} />
         </div>
       </Stack>
       {supervisor && <LiftBanDialog ban={lifting} onClose={() => setLifting(null)} />}

@@ -62,7 +62,7 @@ export function CaseTimeline({
         await api.GET('/v1/audit', {
           params: { query: { entityType: 'case', entityId: c.id, limit: 500 } },
         }),
-      ).events,
+      ).items,
   });
   if (audit.isPending) return <Loading label="Reading the case history…" />;
   if (audit.error) return <ErrorState error={audit.error} />;

@@ -1,20 +1,21 @@
 import { useState } from 'react';
 import { Button, Code } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
+import { LoadMore, usePagedList } from '../../api/paging';
 import { DataTable } from '../../components/DataTable';
 import { Page } from '../../components/Page';
 import { formatDateTime } from '../../format';
 
 export function ListsPage() {
   const [all, setAll] = useState(false);
-  const lists = useQuery({
-    queryKey: ['listSnapshot', all],
-    queryFn: async () =>
-      unwrap(await api.GET('/v1/lists', { params: { query: all ? { all: 'true' as const } : {} } }))
-        .snapshots,
-  });
-  const rows = lists.data;
+  const lists = usePagedList(['listSnapshot', all], async (cursor) =>
+    unwrap(
+      await api.GET('/v1/lists', {
+        params: { query: { ...(all ? { all: 'true' as const } : {}), cursor } },
+      }),
+    ),
+  );
+  const rows = lists.rows;
   return (
     <Page
       title="Sanctions list snapshots"
@@ -26,7 +27,7 @@ export function ListsPage() {
         rowKey={(s) => s.id}
         loading={lists.isPending}
         error={lists.error}
-        onRetry={() => void lists.refetch()}
+        onRetry={lists.refetch}
         empty="No lists imported."
         csvName="list-snapshots"
         toolbar={
@@ -54,6 +55,7 @@ export function ListsPage() {
           },
         ]}
       />
+      <LoadMore list={lists} />
     </Page>
   );
 }

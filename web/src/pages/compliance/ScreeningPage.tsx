@@ -115,7 +115,8 @@ export function ScreeningPage() {
   });
   const snapshots = useQuery({
     queryKey: ['listSnapshot', 'active'],
-    queryFn: async () => unwrap(await api.GET('/v1/lists', { params: { query: {} } })).snapshots,
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/lists', { params: { query: { limit: 500 } } })).items,
   });
   const snapshotOf = (id: string) => snapshots.data?.find((s) => s.id === id);
   const result = screen.data;

@@ -7,6 +7,7 @@ import { Link, useParams } from 'react-router';
 import { Anchor, Badge, Button, Code, Group, Paper, Table, Text, TextInput } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
+import { LoadMore, usePagedList } from '../../api/paging';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
@@ -35,15 +36,24 @@ export function WalletDetailPage() {
     queryKey: ['wallet', id],
     queryFn: async () => unwrap(await api.GET('/v1/wallets/{id}', { params: { path: { id } } })),
   });
-  const addresses = useQuery({
-    queryKey: ['wallet', id, 'addresses'],
+  // The addresses handed out, a page at a time (receive then change, by index), and the next
+  // five receive addresses not yet handed out.
+  const addresses = usePagedList(['wallet', id, 'addresses'], async (cursor) =>
+    unwrap(
+      await api.GET('/v1/wallets/{id}/addresses', {
+        params: { path: { id }, query: { cursor } },
+      }),
+    ),
+  );
+  const unused = useQuery({
+    queryKey: ['wallet', id, 'addresses', 'unused'],
     enabled: wallet.isSuccess,
     queryFn: async () =>
       unwrap(
         await api.GET('/v1/wallets/{id}/addresses', {
-          params: { path: { id }, query: { unused: 5 } },
+          params: { path: { id }, query: { unused: 5, limit: 1 } },
         }),
-      ),
+      ).unused,
   });
   const derive = useMutation({
     mutationFn: async () =>
@@ -79,7 +89,7 @@ export function WalletDetailPage() {
   }
   const w = wallet.data;
   const rows: AddressRow[] = [
-    ...(addresses.data?.addresses ?? []).map((a) => ({
+    ...(addresses.rows ?? []).map((a) => ({
       branch: a.branch,
       index: a.derivationIndex,
       address: a.address,
@@ -87,7 +97,7 @@ export function WalletDetailPage() {
       purpose: a.purpose ?? '',
       usedAt: a.usedAt,
     })),
-    ...(addresses.data?.unused ?? []).map((a) => ({
+    ...(unused.data ?? []).map((a) => ({
       branch: 'receive' as const,
       index: a.derivationIndex,
       address: a.address,
@@ -195,14 +205,15 @@ export function WalletDetailPage() {
       <DataTable
         caption="Addresses"
         columns={columns}
-        rows={addresses.data ? rows : undefined}
+        rows={addresses.rows ? rows : undefined}
         rowKey={(r) => `${r.branch}/${r.index}`}
         loading={addresses.isPending}
         error={addresses.error}
-        onRetry={() => void addresses.refetch()}
+        onRetry={addresses.refetch}
         empty="No address yet."
         csvName={`wallet-${w.id}-addresses`}
       />
+      <LoadMore list={addresses} />
     </Page>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { Group, Paper, Select, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { Button, Group, Paper, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
 import type { paths } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
@@ -12,7 +12,7 @@ import { useParticipants } from './shared';
 
 type Statement =
   paths['/v1/ledger/statements/{participantId}']['get']['responses'][200]['content']['application/json'];
-type StatementLine = Statement['lines'][number];
+type StatementLine = Statement['items'][number];
 type Balance =
   paths['/v1/ledger/balances']['get']['responses'][200]['content']['application/json']['accounts'][number];
 
@@ -30,10 +30,14 @@ export function StatementsPage() {
   );
   const [from, setFrom] = useState(isoDay(new Date(Date.now() - 30 * 86_400_000)));
   const [to, setTo] = useState(isoDay(new Date(Date.now() + 86_400_000)));
-  const statement = useQuery({
+  // The period's totals come with every page; the lines a page at a time, the running balance
+  // carried across pages by the server.
+  const statement = useInfiniteQuery({
     queryKey: ['ledger', 'statement', participantId, from, to],
     enabled: participantId !== null && from !== '' && to !== '',
-    queryFn: async () =>
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last: Statement) => last.nextCursor ?? undefined,
+    queryFn: async ({ pageParam }) =>
       unwrap(
         await api.GET('/v1/ledger/statements/{participantId}', {
           params: {
@@ -41,6 +45,7 @@ export function StatementsPage() {
             query: {
               from: new Date(`${from}T00:00:00Z`).toISOString(),
               to: new Date(`${to}T00:00:00Z`).toISOString(),
+              ...(pageParam ? { cursor: pageParam } : {}),
             },
           },
         }),
@@ -85,7 +90,8 @@ export function StatementsPage() {
       render: (l) => formatBtc(l.balanceSats),
     },
   ];
-  const s = statement.data;
+  const s = statement.data?.pages[0];
+  const lines = statement.data?.pages.flatMap((p) => p.items);
   return (
     <Page
       title="Settlements"
@@ -151,11 +157,26 @@ export function StatementsPage() {
             <DataTable
               caption={`Statement of ${s.participantId}`}
               columns={lineColumns}
-              rows={s.lines}
+              rows={lines}
               rowKey={(l) => `${l.transactionId}:${l.kind}:${l.at}`}
               empty="No movements in the period."
               csvName={`statement-${s.participantId}-${from}-${to}`}
             />
+            {statement.hasNextPage && (
+              <Group justify="space-between">
+                <Text size="sm" c="dimmed">
+                  {lines?.length ?? 0} lines loaded, oldest first.
+                </Text>
+                <Button
+                  variant="default"
+                  size="xs"
+                  loading={statement.isFetchingNextPage}
+                  onClick={() => void statement.fetchNextPage()}
+                >
+                  Load more
+                </Button>
+              </Group>
+            )}
           </Stack>
         )}
       </Paper>

@@ -1,0 +1,443 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db';
+import { TEST_DRIVERS } from '../support/db';
+import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
+
+/**
+ * The lists paged last (after paging.test.ts and paging-lists.test.ts): the audit log, webhook
+ * deliveries, rates, list snapshots, VASPs, jurisdictions, regions, mining sites, payout addresses
+ * and bans, a wallet's addresses, a statement's lines and oversight's settlements. Each holds 520
+ * copies of a row (ids `<prefix>_COPY…`, in the list's order): every reader walks every page and
+ * sees each row once, in the list's order, the last page saying so; another tenant (or a role the
+ * list is not for) sees none of them; and on PostgreSQL each page is read in the same number of
+ * queries whatever its size, the list's table read through one of its indexes (EXPLAIN of the
+ * queries the request actually sent).
+ */
+const COPIES = 520;
+const BASE = "timestamptz '2026-06-01T00:00:00Z'";
+const id = (prefix: string) => `'${prefix}_COPY' || lpad(n::text, 20, '0')`;
+const at = `${BASE} + n * interval '1 second'`;
+const STATEMENT = 'from=2026-05-01T00:00:00Z&to=2026-06-02T00:00:00Z';
+
+interface ListCase {
+  readonly name: string;
+  readonly route: (t: TwoTenants) => string;
+  readonly table: string;
+  /** What the copies' key starts with. */
+  readonly copy: string;
+  /** The item's field naming it (default `id`). */
+  readonly key?: string;
+  /** The list's order, seen in the copies' keys (default: newest first, i.e. descending). */
+  readonly order?: 'asc' | 'desc';
+  readonly readers: (t: TwoTenants) => [Auth, number | null][];
+  /** Who sees none of the copies: an empty list, or the status it is refused with. */
+  readonly outsiders: (t: TwoTenants) => [Auth, number][];
+}
+
+const LISTS: ListCase[] = [
+  {
+    name: 'audit events',
+    route: () => '/v1/audit',
+    table: 'audit_events',
+    copy: 'aud_COPY',
+    readers: (t) => [
+      [t.supervisor, 500],
+      [t.auditor, null],
+    ],
+    outsiders: (t) => [
+      [t.B.officer, 403],
+      [t.B.company, 403],
+    ],
+  },
+  {
+    name: 'audit events of an action',
+    route: () => '/v1/audit?action=copy.made',
+    table: 'audit_events',
+    copy: 'aud_COPY',
+    readers: (t) => [[t.auditor, 137]],
+    outsiders: () => [],
+  },
+  {
+    name: 'webhook deliveries',
+    route: () => '/v1/webhooks/deliveries',
+    table: 'trade_webhook_outbox',
+    copy: 'whk_COPY',
+    readers: (t) => [
+      [t.B.officer, 500],
+      [t.B.officer, null],
+      [t.supervisor, 137],
+    ],
+    outsiders: (t) => [
+      [t.A.officer, 200],
+      [t.B.company, 403],
+    ],
+  },
+  {
+    name: 'rates',
+    route: () => '/v1/rates?quote=UZS',
+    table: 'exchange_rates',
+    copy: 'rat_COPY',
+    readers: (t) => [
+      [t.B.company, 500],
+      [t.supervisor, null],
+    ],
+    outsiders: () => [],
+  },
+  {
+    name: 'list snapshots',
+    route: () => '/v1/lists?all=true',
+    table: 'compliance_list_snapshots',
+    copy: 'snp_COPY',
+    readers: (t) => [
+      [t.B.company, 500],
+      [t.supervisor, 137],
+    ],
+    outsiders: () => [],
+  },
+  {
+    name: 'VASPs',
+    route: () => '/v1/vasps',
+    table: 'vasps',
+    copy: 'vsp_COPY',
+    readers: (t) => [
+      [t.B.officer, 500],
+      [t.B.company, null],
+    ],
+    outsiders: () => [],
+  },
+  {
+    name: 'jurisdictions',
+    route: () => '/v1/jurisdictions?refused=false',
+    table: 'jurisdictions',
+    copy: 'QC',
+    key: 'country',
+    order: 'asc',
+    readers: (t) => [
+      [t.B.officer, 500],
+      [t.supervisor, null],
+    ],
+    outsiders: () => [],
+  },
+  {
+    name: 'regions',
+    route: () => '/v1/regions',
+    table: 'regions',
+    copy: 'copy-',
+    key: 'code',
+    order: 'asc',
+    readers: (t) => [
+      [t.B.company, 137],
+      [t.supervisor, 500],
+    ],
+    outsiders: () => [],
+  },
+  {
+    name: 'mining sites',
+    route: () => '/v1/mining/sites',
+    table: 'mining_sites',
+    copy: 'sit_COPY',
+    readers: (t) => [
+      [t.miners.own.key, 500],
+      [t.supervisor, null],
+    ],
+    outsiders: (t) => [[t.miners.other.key, 200]],
+  },
+  {
+    name: 'payout addresses',
+    route: (t) => `/v1/mining/payout-addresses?siteId=${t.miners.own.siteId}`,
+    table: 'mining_payout_addresses',
+    copy: 'mpa_COPY',
+    readers: (t) => [
+      [t.miners.own.key, 500],
+      [t.supervisor, 137],
+    ],
+    outsiders: (t) => [[t.miners.other.key, 200]],
+  },
+  {
+    name: 'bans',
+    route: (t) => `/v1/mining/bans?regionCode=${t.regionCode}`,
+    table: 'mining_bans',
+    copy: 'ban_COPY',
+    readers: (t) => [
+      [t.miners.other.key, 500],
+      [t.supervisor, null],
+    ],
+    outsiders: () => [],
+  },
+  {
+    name: 'wallet addresses',
+    route: (t) => `/v1/wallets/${t.B.walletId}/addresses?branch=change`,
+    table: 'wallet_addresses',
+    copy: 'wad_COPY',
+    order: 'asc',
+    readers: (t) => [
+      [t.B.officer, 500],
+      [t.B.company, null],
+      [t.supervisor, 137],
+    ],
+    outsiders: (t) => [[t.A.officer, 404]],
+  },
+  {
+    name: 'statement lines',
+    route: (t) => `/v1/ledger/statements/${t.B.companyId}?${STATEMENT}`,
+    table: 'ledger_postings',
+    copy: 'ltx_COPY',
+    key: 'transactionId',
+    order: 'asc',
+    readers: (t) => [
+      [t.B.company, 500],
+      [t.B.officer, null],
+      [t.supervisor, 137],
+    ],
+    outsiders: (t) => [[t.A.officer, 404]],
+  },
+  {
+    name: 'settlements',
+    route: () => '/v1/oversight/settlements',
+    table: 'trade_settlements',
+    copy: 'stl_COPY',
+    readers: (t) => [
+      [t.supervisor, 500],
+      [t.auditor, null],
+    ],
+    outsiders: (t) => [[t.B.officer, 403]],
+  },
+];
+
+describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => {
+  let t: TwoTenants;
+  let recorded: { query: string; params: unknown[] }[] = [];
+  let recording = false;
+
+  beforeAll(async () => {
+    t = await openTwoTenants(driver, {
+      onQuery: (query, params) => {
+        if (recording) recorded.push({ query, params });
+      },
+    });
+    await seedCopies(t);
+  }, 300_000);
+  afterAll(() => t?.close());
+
+  const get = async (url: string, auth: Auth) => {
+    const response = await t.app.inject({ method: 'GET', url, headers: auth });
+    return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
+  };
+  const withQuery = (route: string, query: string) =>
+    `${route}${route.includes('?') ? '&' : '?'}${query}`;
+
+  const walk = async (route: string, auth: Auth, limit: number | null) => {
+    const items: Record<string, unknown>[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query = new URLSearchParams();
+      if (limit !== null) query.set('limit', String(limit));
+      if (cursor) query.set('cursor', cursor);
+      const page = await get(withQuery(route, query.toString()), auth);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      const got = page.body as { items: Record<string, unknown>[]; nextCursor: string | null };
+      expect(got.items.length).toBeLessThanOrEqual(limit ?? 50);
+      if (got.nextCursor) expect(got.items).toHaveLength(limit ?? 50);
+      items.push(...got.items);
+      cursor = got.nextCursor;
+      pages++;
+    } while (cursor);
+    return { items, pages };
+  };
+
+  for (const list of LISTS) {
+    it(`pages through ${list.name} past 500 rows: each row once, in order, in scope`, async () => {
+      const route = list.route(t);
+      const keyOf = (item: Record<string, unknown>) => String(item[list.key ?? 'id']);
+      for (const [auth, limit] of list.readers(t)) {
+        const { items, pages } = await walk(route, auth, limit);
+        const keys = items.map(keyOf);
+        expect(new Set(keys).size).toBe(keys.length);
+        const copies = keys.filter((k) => k.startsWith(list.copy));
+        expect(copies).toHaveLength(COPIES);
+        expect(pages).toBe(Math.ceil(items.length / (limit ?? 50)));
+        const sorted = [...copies].sort();
+        expect(copies).toEqual(list.order === 'asc' ? sorted : sorted.reverse());
+      }
+      for (const [auth, status] of list.outsiders(t)) {
+        if (status !== 200) {
+          expect((await get(route, auth)).status).toBe(status);
+          continue;
+        }
+        const { items } = await walk(route, auth, 500);
+        expect(items.map(keyOf).filter((k) => k.startsWith(list.copy))).toEqual([]);
+      }
+      // A cursor that is not one is refused.
+      const [reader] = list.readers(t)[0]!;
+      const bad = await get(withQuery(route, 'cursor=not-a-cursor'), reader);
+      expect(bad.status, list.name).toBe(400);
+      expect(bad.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    });
+  }
+
+  it("carries a statement's running balance across pages, with the period's totals on each", async () => {
+    const route = LISTS.find((l) => l.table === 'ledger_postings')!.route(t);
+    const { items } = await walk(route, t.B.company, 7);
+    const lines = items.filter((i) => String(i.transactionId).startsWith('ltx_COPY'));
+    // Each copy credits 1,000 sats, so the balance climbs by 1,000 a line, page after page.
+    const balances = lines.map((l) => BigInt(String(l.balanceSats)));
+    expect(balances.slice(1).map((b, i) => b - balances[i]!)).toEqual(
+      Array.from({ length: COPIES - 1 }, () => 1000n),
+    );
+    const first = await get(withQuery(route, 'limit=2'), t.B.company);
+    expect(first.body).toMatchObject({ debitsSats: String(COPIES * 1000), creditsSats: '0' });
+    expect(BigInt(String(first.body.closingSats))).toBe(balances.at(-1));
+  });
+
+  it.runIf(driver === 'postgres')(
+    'reads a page in as many queries whatever its size, each list through one of its indexes',
+    async () => {
+      for (const list of LISTS) {
+        const [auth] = list.readers(t)[0]!;
+        const route = list.route(t);
+        const first = await get(withQuery(route, 'limit=50'), auth);
+        const cursor = encodeURIComponent(String(first.body.nextCursor));
+        const queriesOf = async (limit: number) => {
+          recorded = [];
+          recording = true;
+          try {
+            const page = await get(withQuery(route, `limit=${limit}&cursor=${cursor}`), auth);
+            expect(page.status, JSON.stringify(page.body)).toBe(200);
+          } finally {
+            recording = false;
+          }
+          return recorded.filter((q) => /^\s*(select|with)/i.test(q.query));
+        };
+        const small = await queriesOf(2);
+        const large = await queriesOf(500);
+        expect(large.length, `${list.name}: ${large.map((q) => q.query).join('\n')}`).toBe(
+          small.length,
+        );
+        const reads = large.filter((q) => new RegExp(`from "?${list.table}"?\\s`).test(q.query));
+        expect(reads.length, list.name).toBeGreaterThan(0);
+        for (const read of reads) {
+          const plan = await t.db.transaction(async (tx) => {
+            await tx.execute(sql`set local enable_seqscan = off`);
+            return rowsOf(await tx.execute(sql.raw(`explain ${inline(read.query, read.params)}`)))
+              .map((r) => String(r['QUERY PLAN']))
+              .join('\n');
+          });
+          expect(plan, `${list.name}\n${plan}`).toMatch(
+            new RegExp(
+              `(Index (Only )?Scan( Backward)? using \\w+|Bitmap Index Scan) on ${list.table}\\b|Bitmap Index Scan on ${list.table}_`,
+            ),
+          );
+          expect(plan, plan).not.toMatch(new RegExp(`Seq Scan on ${list.table}\\b`));
+          if (process.env.SHOW_PLANS) console.log(`PLAN ${list.name}\n${plan}`);
+        }
+      }
+    },
+    300_000,
+  );
+});
+
+/** 520 copies of a row of each list, in B's scope where the list has one. */
+async function seedCopies(t: TwoTenants): Promise<void> {
+  const run = (text: string) => t.db.orm.execute(sql.raw(text));
+  const series = `from generate_series(1, ${COPIES}) n`;
+  const B = t.B;
+  const own = t.miners.own;
+  await run(`insert into audit_events (id, at, actor, actor_role, participant_id, action, entity_type,
+      entity_id, before, after, request_id, prev_hash, hash)
+    select ${id('aud')}, ${at}, 'test', 'system', null, 'copy.made', 'copy', 'copy' || n, null,
+      null, null, 'copy', 'copy' ${series}`);
+  await run(`insert into trade_webhook_outbox (id, platform_id, event, entity_id, payload, created_at,
+      attempts, next_attempt_at)
+    select ${id('whk')}, '${B.platformId}', 'invoice.created', 'inv_COPY' || n, '{}'::jsonb, ${at},
+      0, ${at} ${series}`);
+  await run(`insert into exchange_rates (id, quote, digits, scale, at, method, sources)
+    select ${id('rat')}, 'UZS', 6000000, 2, ${at}, 'copy', '[]'::jsonb ${series}`);
+  await run(`insert into compliance_list_snapshots (id, list_key, source, publication_date,
+      content_hash, counts, imported_at, imported_by, active)
+    select ${id('snp')}, 'copy', 'ofac-sdn', null, 'copy' || n, '{}'::jsonb, ${at}, 'test', false
+    ${series}`);
+  await run(`insert into vasps (id, name, other_names, lei, jurisdiction, licence_authority,
+      licence_number, licence_status, created_at, updated_at)
+    select ${id('vsp')}, 'Copy VASP ' || n, '[]'::jsonb, 'COPY' || lpad(n::text, 14, '0') || '00',
+      'JP', 'FSA', 'copy' || n, 'active', ${at}, ${at} ${series}`);
+  await run(`insert into jurisdictions (country, risk_level, refused, reason, updated_at)
+    select 'QC' || lpad(n::text, 4, '0'), 'low', false, null, ${at} ${series}`);
+  await run(`insert into regions (code, name, time_zone, created_at)
+    select 'copy-' || lpad(n::text, 4, '0'), 'Copy ' || n, 'UTC', ${at} ${series}`);
+  await copy(t, 'mining_sites', `id = '${own.siteId}'`, { id: id('sit'), created_at: at });
+  await run(`insert into mining_payout_addresses (id, miner_id, site_id, kind, pool_name, address,
+      script_hex, created_at)
+    select ${id('mpa')}, '${own.id}', '${own.siteId}', 'solo', null, 'copy' || n, 'copy' || n, ${at}
+    ${series}`);
+  await copy(t, 'mining_bans', `id = '${t.banId}'`, { id: id('ban'), created_at: at });
+  await run(`insert into wallet_addresses (id, wallet_id, company_id, platform_id, branch,
+      derivation_index, address, purpose, used_at)
+    select ${id('wad')}, '${B.walletId}', '${B.companyId}', '${B.platformId}', 1, 1000 + n,
+      'copy' || n, 'copy', ${at} ${series}`);
+  await seedLedger(t);
+  await seedSettlements(t);
+  for (const table of new Set(LISTS.map((l) => l.table))) await run(`analyze ${table}`);
+}
+
+/** 520 copies of one row of `table` (`from`), with `set` columns computed from n. */
+async function copy(t: TwoTenants, table: string, from: string, set: Record<string, string>) {
+  const columns = rowsOf(
+    await t.db.orm.execute(
+      sql`select column_name from information_schema.columns where table_name = ${table} and is_generated = 'NEVER' order by ordinal_position`,
+    ),
+  )
+    .map((c) => String(c.column_name))
+    .filter((c) => !(c in set));
+  const list = columns.map((c) => `"${c}"`).join(', ');
+  await t.db.orm.execute(
+    sql.raw(`insert into ${table} (${[...Object.keys(set), ...columns].map((c) => `"${c}"`).join(', ')})
+      select ${[...Object.values(set), list].join(', ')}
+      from (select * from ${table} where ${from} limit 1) one, generate_series(1, ${COPIES}) n`),
+  );
+}
+
+/** 520 balanced entries crediting B's company 1,000 sats each, in June 2026. */
+async function seedLedger(t: TwoTenants): Promise<void> {
+  const company = t.B.companyId;
+  await t.db.transaction(async (tx) => {
+    const run = (text: string) => tx.execute(sql.raw(text));
+    await run(`insert into ledger_accounts (id, participant_id, platform_id, purpose, created_at)
+      values ('clientFunds:${company}', '${company}', '${t.B.platformId}', 'clientFunds', now()),
+        ('networkFees:par_COPYFEES', 'par_COPYFEES', null, 'networkFees', now())
+      on conflict do nothing`);
+    await run(`insert into ledger_transactions (id, at, kind, reference, platform_id, memo)
+      select ${id('ltx')}, ${at}, 'copy', 'inv_COPY' || n, '${t.B.platformId}', ''
+      from generate_series(1, ${COPIES}) n`);
+    await run(`insert into ledger_postings (transaction_id, account_id, amount_sats)
+      select ${id('ltx')}, account, amount
+      from generate_series(1, ${COPIES}) n,
+        (values ('clientFunds:${company}', 1000), ('networkFees:par_COPYFEES', -1000)) p(account, amount)
+      order by n, amount desc`);
+  });
+}
+
+/** 520 live settlements of one of B's contracts, one second apart. */
+async function seedSettlements(t: TwoTenants): Promise<void> {
+  const contract = await t.contract('active', 'export');
+  const [rate] = rowsOf(await t.db.orm.execute(sql`select id from exchange_rates limit 1`));
+  await t.db.orm.execute(
+    sql.raw(`insert into trade_settlements (id, kind, reference, platform_id, company_id,
+        contract_id, rate_id, amount_sats, fiat_minor, currency, txid, ledger_transaction_id,
+        created_at)
+      select ${id('stl')}, 'invoice', 'inv_COPY' || n, '${t.B.platformId}', '${t.B.companyId}',
+        '${contract}', '${String(rate?.id)}', 1000 + n, 60 + n, 'EUR', lpad(to_hex(n), 64, '0'),
+        ${id('ltx')}, ${at}
+      from generate_series(1, ${COPIES}) n`),
+  );
+}
+
+/** A query with its parameters written in (for EXPLAIN, which takes no parameters here). */
+function inline(text: string, params: readonly unknown[]): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = params[Number(n) - 1];
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    return `'${String(value instanceof Date ? value.toISOString() : value).replaceAll("'", "''")}'`;
+  });
+}
