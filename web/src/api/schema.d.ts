@@ -6436,6 +6436,90 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/home': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The caller's home page: figures and short work queues of its role, within its tenancy
+     * @description Every role has one: the supervisor (today’s blocks, gate refusals, open cases by severity and age, ban violations, licences expiring), a platform officer (payouts awaiting the caller’s approval, KYC reviews due, screening hits, batches in flight), a company (invoices and payouts by state, contract balances), a miner (output by month, lots, violations), an auditor (the audit chain’s head, recent supervisor actions). Each queue holds its first few items; `total` counts them all and `href` opens the full list.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Home'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/travel-rule/inbox': {
     parameters: {
       query?: never;
@@ -10520,6 +10604,39 @@ export interface components {
       decisionId: string | null;
       createdAt: string;
     };
+    HomeInput: {
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      generatedAt: string;
+      figures: {
+        key: string;
+        label: string;
+        value: string;
+        /** @enum {string} */
+        unit: 'count' | 'sats' | 'fiat' | 'text';
+        currency: string | null;
+        attention: boolean;
+        href: string | null;
+      }[];
+      queues: {
+        key: string;
+        title: string;
+        total: number;
+        href: string;
+        empty: string;
+        items: {
+          id: string;
+          title: string;
+          detail: string;
+          at: string | null;
+          sats: string | null;
+          fiatMinor: string | null;
+          currency: string | null;
+          badge: string | null;
+          href: string;
+        }[];
+      }[];
+    };
     TravelRuleMessageInput: {
       id: string;
       transferId: string;
@@ -11390,6 +11507,39 @@ export interface components {
       transferId: string | null;
       decisionId: string | null;
       createdAt: string;
+    };
+    Home: {
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      generatedAt: string;
+      figures: {
+        key: string;
+        label: string;
+        value: string;
+        /** @enum {string} */
+        unit: 'count' | 'sats' | 'fiat' | 'text';
+        currency: string | null;
+        attention: boolean;
+        href: string | null;
+      }[];
+      queues: {
+        key: string;
+        title: string;
+        total: number;
+        href: string;
+        empty: string;
+        items: {
+          id: string;
+          title: string;
+          detail: string;
+          at: string | null;
+          sats: string | null;
+          fiatMinor: string | null;
+          currency: string | null;
+          badge: string | null;
+          href: string;
+        }[];
+      }[];
     };
     TravelRuleMessage: {
       id: string;
