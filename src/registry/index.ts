@@ -40,6 +40,7 @@
  * `parseCountry` and `parseLei`, which throw INVALID_COUNTRY and INVALID_LEI.
  */
 export { RegistryService } from './service';
+export { participantNames } from './names';
 export {
   PARTICIPANT_KINDS,
   PERSON_TYPES,

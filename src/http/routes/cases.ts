@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { ALERT_SEVERITIES, CASE_OUTCOMES, CASE_STATES, type CaseView } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
+import { nameField, namesOf } from '../names';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 const caseSchema = z
   .object({
     id: z.string(),
     partyId: z.string(),
+    partyName: nameField,
     platformId: z.string().nullable(),
     state: z.enum(CASE_STATES),
     outcome: z.enum(CASE_OUTCOMES).nullable(),
@@ -51,7 +53,14 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         },
         { limit: q.limit, cursor: q.cursor ?? null },
       );
-      return { ...page, items: page.items.map(present) };
+      const name = await namesOf(
+        deps,
+        page.items.map((c) => c.partyId),
+      );
+      return {
+        ...page,
+        items: page.items.map((c) => ({ ...present(c), partyName: name(c.partyId) })),
+      };
     },
   );
 

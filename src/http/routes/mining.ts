@@ -10,6 +10,7 @@ import {
 } from '../../mining';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
+import { nameField, namesOf } from '../names';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 /** Mining routes: sites, payout addresses, the ban calendar, attributions, violations, statistics, provenance. */
@@ -20,6 +21,7 @@ const siteSchema = z
   .object({
     id: z.string(),
     minerId: z.string(),
+    minerName: nameField,
     regionCode: z.string(),
     name: z.string(),
     gridConnection: z.string(),
@@ -191,9 +193,14 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
         response: { 200: z.object({ sites: z.array(siteSchema) }), ...commonErrors },
       },
     },
-    async (request) => ({
-      sites: (await mining.listSites(callerOf(request), request.query.minerId)).map(presentSite),
-    }),
+    async (request) => {
+      const sites = await mining.listSites(callerOf(request), request.query.minerId);
+      const name = await namesOf(
+        deps,
+        sites.map((s) => s.minerId),
+      );
+      return { sites: sites.map((s) => ({ ...presentSite(s), minerName: name(s.minerId) })) };
+    },
   );
 
   const payoutSchema = z

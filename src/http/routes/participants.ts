@@ -20,6 +20,7 @@ import {
 import type { ScreeningFlag } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
+import { nameField, namesOf } from '../names';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 /** Registry routes: participants, licences, KYC/KYB, jurisdictions and regions, wallets, counterparty addresses. */
@@ -80,6 +81,7 @@ const licenceSchema = z
   .object({
     id: z.string(),
     participantId: z.string(),
+    participantName: nameField,
     kind: z.string(),
     scope: z.string(),
     validFrom: z.string(),
@@ -487,7 +489,17 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         limit,
         cursor: cursor ?? null,
       });
-      return { ...page, items: page.items.map(presentLicence) };
+      const name = await namesOf(
+        deps,
+        page.items.map((l) => l.participantId),
+      );
+      return {
+        ...page,
+        items: page.items.map((l) => ({
+          ...presentLicence(l),
+          participantName: name(l.participantId),
+        })),
+      };
     },
   );
 

@@ -6141,6 +6141,8 @@ export interface paths {
             'application/json': {
               id: string;
               partyId: string;
+              /** @description the participant's legal name (null when the id names no participant) */
+              partyName?: string | null;
               platformId: string | null;
               /** @enum {string} */
               state: 'open' | 'investigating' | 'closed';
@@ -10126,6 +10128,8 @@ export interface components {
     LicenceInput: {
       id: string;
       participantId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      participantName?: string | null;
       kind: string;
       scope: string;
       validFrom: string;
@@ -10213,6 +10217,8 @@ export interface components {
     MiningSiteInput: {
       id: string;
       minerId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      minerName?: string | null;
       regionCode: string;
       name: string;
       gridConnection: string;
@@ -10458,8 +10464,10 @@ export interface components {
       direction: 'export' | 'import';
       platformId: string;
       companyId: string;
+      companyName: string;
       contractId: string;
       counterpartyId: string;
+      counterpartyName: string;
       country: string;
       hsCode: string;
       hsChapter: string;
@@ -10574,6 +10582,8 @@ export interface components {
     CaseInput: {
       id: string;
       partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
       platformId: string | null;
       /** @enum {string} */
       state: 'open' | 'investigating' | 'closed';
@@ -10754,8 +10764,12 @@ export interface components {
       id: string;
       platformId: string;
       companyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      companyName?: string | null;
       contractId: string;
       counterpartyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      counterpartyName?: string | null;
       /** @enum {string} */
       status: 'new' | 'processing' | 'settled' | 'expired' | 'invalid';
       additionalStatus: ('paidPartial' | 'paidOver' | 'paidLate')[];
@@ -10816,8 +10830,12 @@ export interface components {
       id: string;
       platformId: string;
       companyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      companyName?: string | null;
       contractId: string;
       counterpartyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      counterpartyName?: string | null;
       address: string;
       amountSats: string;
       amountBtc: string;
@@ -11030,6 +11048,8 @@ export interface components {
     Licence: {
       id: string;
       participantId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      participantName?: string | null;
       kind: string;
       scope: string;
       validFrom: string;
@@ -11117,6 +11137,8 @@ export interface components {
     MiningSite: {
       id: string;
       minerId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      minerName?: string | null;
       regionCode: string;
       name: string;
       gridConnection: string;
@@ -11362,8 +11384,10 @@ export interface components {
       direction: 'export' | 'import';
       platformId: string;
       companyId: string;
+      companyName: string;
       contractId: string;
       counterpartyId: string;
+      counterpartyName: string;
       country: string;
       hsCode: string;
       hsChapter: string;
@@ -11478,6 +11502,8 @@ export interface components {
     Case: {
       id: string;
       partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
       platformId: string | null;
       /** @enum {string} */
       state: 'open' | 'investigating' | 'closed';
@@ -11658,8 +11684,12 @@ export interface components {
       id: string;
       platformId: string;
       companyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      companyName?: string | null;
       contractId: string;
       counterpartyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      counterpartyName?: string | null;
       /** @enum {string} */
       status: 'new' | 'processing' | 'settled' | 'expired' | 'invalid';
       additionalStatus: ('paidPartial' | 'paidOver' | 'paidLate')[];
@@ -11720,8 +11750,12 @@ export interface components {
       id: string;
       platformId: string;
       companyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      companyName?: string | null;
       contractId: string;
       counterpartyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      counterpartyName?: string | null;
       address: string;
       amountSats: string;
       amountBtc: string;

@@ -24,6 +24,7 @@ import type { components } from '../api/schema';
 import { DataTable, type Column } from '../components/DataTable';
 import { fieldErrorOf, FormError } from '../components/FormError';
 import { Page } from '../components/Page';
+import { NameCell } from '../components/NameCell';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { formatDateTime } from '../format';
 import { useUser } from '../session';
@@ -181,7 +182,12 @@ export function CasesPage() {
   );
   const columns: Column<Case>[] = [
     { key: 'id', header: 'Case', value: (c) => c.id, render: (c) => <Code>{c.id}</Code> },
-    { key: 'party', header: 'Party', value: (c) => c.partyId },
+    {
+      key: 'party',
+      header: 'Party',
+      value: (c) => c.partyName ?? c.partyId,
+      render: (c) => <NameCell name={c.partyName} id={c.partyId} />,
+    },
     {
       key: 'state',
       header: 'State',
