@@ -72,6 +72,7 @@ const participantSchema = z
       }),
     ),
     platformId: z.string().nullable(),
+    platformName: nameField,
     createdAt: z.string(),
     screening: screeningFlagSchema,
   })
@@ -212,8 +213,13 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
     const flags = SEES_SCREENING.has(caller.role)
       ? await screening.flags(views.map((v) => v.id))
       : new Map<string, ScreeningFlag>();
+    const name = await namesOf(
+      deps,
+      views.map((v) => v.platformId),
+    );
     return views.map(({ updatedAt: _updated, ...p }) => ({
       ...p,
+      platformName: name(p.platformId),
       createdAt: p.createdAt.toISOString(),
       screening: SEES_SCREENING.has(caller.role)
         ? (flags.get(p.id) ?? { status: 'clear' as const, openHits: 0 })

@@ -10122,6 +10122,8 @@ export interface components {
         role?: string;
       }[];
       platformId: string | null;
+      /** @description the participant's legal name (null when the id names no participant) */
+      platformName?: string | null;
       createdAt: string;
       screening: components['schemas']['ScreeningFlagInput'];
     };
@@ -11042,6 +11044,8 @@ export interface components {
         role?: string;
       }[];
       platformId: string | null;
+      /** @description the participant's legal name (null when the id names no participant) */
+      platformName?: string | null;
       createdAt: string;
       screening: components['schemas']['ScreeningFlag'];
     };

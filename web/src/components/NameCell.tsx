@@ -1,4 +1,5 @@
-import { ActionIcon, CopyButton, Group, Text, Tooltip } from '@mantine/core';
+import { Link } from 'react-router';
+import { ActionIcon, Anchor, CopyButton, Group, Text, Tooltip } from '@mantine/core';
 
 /**
  * A participant (or any named row) in a table: its name, the id on hover (`title`) and a button
@@ -30,5 +31,24 @@ export function NameCell({ name, id }: { name: string | null | undefined; id: st
         )}
       </CopyButton>
     </Group>
+  );
+}
+
+/** A transfer (an invoice or a payout) as a link to its page, its id on hover. */
+export function TransferLink({ id }: { id: string }) {
+  const [path, label] = id.startsWith('inv_')
+    ? ['/trade/invoices', 'Invoice']
+    : id.startsWith('pay_')
+      ? ['/trade/payouts', 'Payout']
+      : [null, 'Transfer'];
+  const text = `${label} …${id.slice(-6)}`;
+  return path ? (
+    <Anchor component={Link} to={`${path}/${id}`} title={id} size="sm">
+      {text}
+    </Anchor>
+  ) : (
+    <Text size="sm" title={id}>
+      {text}
+    </Text>
   );
 }

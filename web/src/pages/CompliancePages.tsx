@@ -24,7 +24,7 @@ import type { components } from '../api/schema';
 import { DataTable, type Column } from '../components/DataTable';
 import { fieldErrorOf, FormError } from '../components/FormError';
 import { Page } from '../components/Page';
-import { NameCell } from '../components/NameCell';
+import { NameCell, TransferLink } from '../components/NameCell';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { formatDateTime } from '../format';
 import { useUser } from '../session';
@@ -320,7 +320,12 @@ export function DecisionsPage() {
       value: (d) => d.decidedAt,
       render: (d) => formatDateTime(d.decidedAt),
     },
-    { key: 'transfer', header: 'Transfer', value: (d) => d.transferId },
+    {
+      key: 'transfer',
+      header: 'Transfer',
+      value: (d) => d.transferId,
+      render: (d) => <TransferLink id={d.transferId} />,
+    },
     { key: 'direction', header: 'Direction', value: (d) => d.direction },
     {
       key: 'outcome',

@@ -45,9 +45,13 @@ export function ParticipantsPage() {
     {
       key: 'platform',
       header: 'Platform',
-      value: (p) => (p.platformId ? (nameOf(p.platformId) ?? p.platformId) : ''),
+      value: (p) => (p.platformId ? (p.platformName ?? nameOf(p.platformId) ?? p.platformId) : ''),
       render: (p) =>
-        p.platformId ? <NameCell name={nameOf(p.platformId)} id={p.platformId} /> : '—',
+        p.platformId ? (
+          <NameCell name={p.platformName ?? nameOf(p.platformId)} id={p.platformId} />
+        ) : (
+          '—'
+        ),
     },
     ...(user.role === 'company' || user.role === 'miner'
       ? []
