@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
 import type { paths } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
-import { NameCell } from '../../components/NameCell';
+import { NameCell, TransferLink } from '../../components/NameCell';
 import { Page } from '../../components/Page';
 import { ErrorState, Loading } from '../../components/States';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
@@ -79,7 +79,14 @@ export function StatementsPage() {
   const lineColumns: Column<StatementLine>[] = [
     { key: 'at', header: 'Date', value: (l) => l.at, render: (l) => formatDateTime(l.at) },
     { key: 'kind', header: 'Kind', value: (l) => l.kind },
-    { key: 'reference', header: 'Reference', value: (l) => l.reference },
+    {
+      key: 'reference',
+      header: 'Reference',
+      value: (l) => l.reference,
+      // A settlement's reference is the invoice or payout it settled: a link to it.
+      render: (l) =>
+        /^(inv|pay)_/.test(l.reference) ? <TransferLink id={l.reference} /> : l.reference,
+    },
     {
       key: 'amount',
       header: 'Amount',
