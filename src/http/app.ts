@@ -42,6 +42,7 @@ import { registerListRoutes } from './routes/lists';
 import { registerDecisionRoutes } from './routes/decisions';
 import { registerCaseRoutes } from './routes/cases';
 import { registerAlertRoutes } from './routes/alerts';
+import { registerHomeRoutes } from './routes/home';
 import { registerTravelRuleRoutes } from './routes/travel-rule';
 import { registerContractsRoutes } from './routes/contracts';
 import { registerInvoicesRoutes } from './routes/invoices';
@@ -196,6 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerDecisionRoutes(typed, deps);
   registerCaseRoutes(typed, deps);
   registerAlertRoutes(typed, deps);
+  registerHomeRoutes(typed, deps);
   registerTravelRuleRoutes(typed, deps);
   registerContractsRoutes(typed, deps);
   registerInvoicesRoutes(typed, deps);

@@ -106,11 +106,19 @@ export const miningBans = pgTable(
 );
 
 /** Blocks the attributor has processed (one row per connected block: the idempotency key). */
-export const miningBlocks = pgTable('mining_blocks', {
-  hash: text('hash').primaryKey(),
-  height: integer('height').notNull(),
-  time: at('time').notNull(),
-});
+export const miningBlocks = pgTable(
+  'mining_blocks',
+  {
+    hash: text('hash').primaryKey(),
+    height: integer('height').notNull(),
+    time: at('time').notNull(),
+  },
+  // The supervisor's home page counts today's blocks and reads the tip.
+  (t) => [
+    index('mining_blocks_time_idx').on(t.time),
+    index('mining_blocks_height_idx').on(t.height),
+  ],
+);
 
 /** A coinbase output paying a registered payout address: that miner's output. */
 export const miningAttributions = pgTable(

@@ -6,7 +6,8 @@
  *
  * Public surface:
  * - `OversightService`: report(caller, kind, period, { platformId? }), render(report, format),
- *   dashboard(caller, period?), settlements(caller, query, page) (the drill-down behind a chart point).
+ *   dashboard(caller, period?), settlements(caller, query, page) (the drill-down behind a chart
+ *   point), home(caller) (every role's home page: figures and work queues in its tenancy).
  * - `parsePeriod(text, field)`: `2026-07`, `2026-Q3` or `2026` (UTC), VALIDATION_FAILED naming
  *   the field otherwise; `parseMonth`, `monthsOf`.
  * - Renderers: `renderReport`, `renderSectionCsv`, `renderCsvZip`, `renderXlsx`, `renderPdf`.
@@ -20,6 +21,7 @@ export type {
   SettlementPage,
   SettlementQuery,
 } from './service';
+export type { Home, HomeFigure, HomeItem, HomeQueue } from './home';
 export { parsePeriod, parseMonth, monthsOf } from './period';
 export type { Period } from './period';
 export { REPORT_KINDS, REPORT_TITLES } from './report';

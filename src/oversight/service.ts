@@ -6,7 +6,9 @@ import {
   type Clock,
   type Config,
 } from '../kernel';
-import type { Database, Page, PageRequest } from '../db';
+import { rowsOf, type Database, type Page, type PageRequest } from '../db';
+import { itemsOf, windowAt, type Home } from './home';
+import { roleHome } from './home-roles';
 import { monthsOf, parseMonth, type Period } from './period';
 import {
   buildAlerts,
@@ -151,8 +153,10 @@ export class OversightService {
   readonly #store: OversightStore;
   readonly #clock: Clock;
   readonly #scheme: string;
+  readonly #db: Database;
 
   constructor(deps: OversightServiceDeps) {
+    this.#db = deps.db;
     this.#store = new OversightStore(deps.db);
     this.#clock = deps.clock;
     this.#scheme = deps.config.SCHEME_NAME;
@@ -238,6 +242,30 @@ export class OversightService {
   }
 
   /** The dashboard's chart data; all time, or the period given. */
+  /**
+   * The caller's home page: figures and work queues of its role, within its tenancy, in two
+   * queries (home-sql.ts). Every role has one.
+   */
+  async home(caller: Caller): Promise<Home> {
+    const now = this.#clock.now();
+    const { counts, queues, shape } = roleHome(caller, windowAt(now));
+    const row = rowsOf(await this.#db.orm.execute(counts))[0] ?? {};
+    const items = itemsOf(rowsOf(await this.#db.orm.execute(queues)));
+    return {
+      role: caller.role,
+      generatedAt: now.toISOString(),
+      figures: shape.figures(row),
+      queues: shape.queues.map((q) => ({
+        key: q.key,
+        title: q.title,
+        total: q.total(row),
+        href: q.href,
+        empty: q.empty,
+        items: items.get(q.key) ?? [],
+      })),
+    };
+  }
+
   async dashboard(caller: Caller, period: Period | null = null): Promise<Dashboard> {
     if (!seesEverything(caller)) throw forbidden('dashboards');
     const range: TimeRange = { from: period?.from ?? null, to: period?.to ?? null };

@@ -79,12 +79,15 @@ function settlementFacts(range: TimeRange, platformId: string | null): SQL {
            s.fiat_minor, s.currency, s.txid, s.created_at, s.rate_id, r.fixing_id,
            c.direction, c.hs_code, substr(c.hs_code, 1, 2) as hs_chapter, c.counterparty_id,
            coalesce(p.country, tp.country, ${UNKNOWN_COUNTRY}) as country,
+           coalesce(co.legal_name, s.company_id) as company_name,
+           coalesce(p.legal_name, tp.name, c.counterparty_id) as counterparty_name,
            to_char(s.created_at at time zone 'UTC', 'YYYY-MM') as month
     from trade_settlements s
     join trade_contracts c on c.id = s.contract_id
     left join exchange_rates r on r.id = s.rate_id
     left join participants p on p.id = c.counterparty_id
     left join trade_parties tp on tp.id = c.counterparty_id
+    left join participants co on co.id = s.company_id
     where s.reversed_at is null
       ${range.from ? sql`and s.created_at >= ${range.from.toISOString()}::timestamptz` : sql``}
       ${range.to ? sql`and s.created_at < ${range.to.toISOString()}::timestamptz` : sql``}
@@ -117,8 +120,10 @@ export interface SettlementRow {
   readonly direction: 'export' | 'import';
   readonly platformId: string;
   readonly companyId: string;
+  readonly companyName: string;
   readonly contractId: string;
   readonly counterpartyId: string;
+  readonly counterpartyName: string;
   readonly country: string;
   readonly hsCode: string;
   readonly hsChapter: string;
@@ -461,8 +466,10 @@ function settlementRow(r: Row): SettlementRow {
     direction: direction(r),
     platformId: text(r, 'platform_id'),
     companyId: text(r, 'company_id'),
+    companyName: text(r, 'company_name'),
     contractId: text(r, 'contract_id'),
     counterpartyId: text(r, 'counterparty_id'),
+    counterpartyName: text(r, 'counterparty_name'),
     country: text(r, 'country'),
     hsCode: text(r, 'hs_code'),
     hsChapter: text(r, 'hs_chapter'),

@@ -35,11 +35,13 @@
  *   registering transaction (counterparty addresses, company wallet addresses, miner payout
  *   addresses), ADDRESS_ALREADY_ASSIGNED when another owner holds the address;
  * - `getRegion(code, tx?)` → { code, name, timeZone } (mining's ban calendar uses the time zone).
+ * - `participantNames(orm, ids)` → Map of id to legal name, one query (lists name their ids).
  *
  * Country codes (ISO 3166-1 alpha-2) and LEIs (ISO 17442) are checked by the kernel's
  * `parseCountry` and `parseLei`, which throw INVALID_COUNTRY and INVALID_LEI.
  */
 export { RegistryService } from './service';
+export { participantNames } from './names';
 export {
   PARTICIPANT_KINDS,
   PERSON_TYPES,

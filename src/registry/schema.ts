@@ -112,6 +112,10 @@ export const licences = pgTable(
     // The licences list, newest first: all, a participant's (keyset on created_at, id).
     index('licences_participant_page_idx').on(t.participantId, t.createdAt, t.id),
     index('licences_page_idx').on(t.createdAt, t.id),
+    // Licences expiring soon (the supervisor's home page).
+    index('licences_expiry_idx')
+      .on(t.validTo)
+      .where(sql`${t.status} = 'active'`),
   ],
 );
 
@@ -151,6 +155,8 @@ export const kycRecords = pgTable(
   (t) => [
     check('kyc_status_check', sql`${t.status} in ('pending', 'verified', 'rejected', 'expired')`),
     check('kyc_risk_check', sql`${t.riskRating} in ('low', 'medium', 'high')`),
+    // A platform's KYC reviews coming due (its officers' home page).
+    index('kyc_records_platform_due_idx').on(t.platformId, t.reviewDue),
   ],
 );
 

@@ -359,7 +359,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
 
   it('a company registers a contract choosing a counterparty of its platform (and only those)', async () => {
     const page = await t.page('carl');
-    await page.getByRole('link', { name: 'Contracts' }).click();
+    await page
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Contracts' })
+      .click();
     await page.getByRole('button', { name: 'New contract' }).click();
     await page.getByLabel('Counterparty', { exact: true }).first().click();
     await page.getByRole('option', { name: /Hamburg Roasters/ }).waitFor();

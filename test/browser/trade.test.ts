@@ -212,7 +212,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
 
   it('the platform registers a contract for the company (field errors shown), the company invoices and the pay page shows the QR', async () => {
     const officer = await t.page('olga');
-    await officer.getByRole('link', { name: 'Contracts' }).click();
+    await officer
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Contracts' })
+      .click();
     await officer.getByRole('button', { name: 'New contract' }).click();
     await choose(officer, 'Company', /Andes Coffee/);
     await choose(officer, 'Counterparty', /Hamburg Roasters/);
@@ -236,7 +239,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
       .poll(() => officer.getByRole('alert').textContent())
       .toContain('another person must approve it');
     const checker = await t.page('otto');
-    await checker.getByRole('link', { name: 'Contracts' }).click();
+    await checker
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Contracts' })
+      .click();
     await checker.getByRole('button', { name: /^Approve contract/ }).click();
     await checker.getByRole('cell', { name: 'approved', exact: true }).waitFor();
     await officer.reload();
@@ -252,7 +258,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'company-overview');
     // The company's own contract form offers its platform's counterparties.
-    await page.getByRole('link', { name: 'Contracts' }).click();
+    await page
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Contracts' })
+      .click();
     await page.getByRole('cell', { name: 'Green coffee, 18 t' }).waitFor();
     await page.getByRole('button', { name: 'New contract' }).click();
     await page.getByLabel('Counterparty', { exact: true }).first().click();

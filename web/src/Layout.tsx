@@ -17,8 +17,18 @@ import {
 import { useDisclosure } from '@mantine/hooks';
 import { api } from './api/client';
 import { ROLE_LABELS, useUser, useSession } from './session';
-import { useLive } from './live';
+import { useLive, type LiveStatus } from './live';
 import { screensFor, type Screen } from './screens';
+
+const LIVE_BADGE: Record<LiveStatus, { label: string; color: string; title: string }> = {
+  connecting: { label: 'Connecting', color: 'gray', title: 'Connecting to live updates' },
+  live: { label: 'Live', color: 'teal', title: 'Changes in your scope appear as they happen' },
+  offline: {
+    label: 'Offline',
+    color: 'red',
+    title: 'Live updates failed; retrying. Reload to see the latest data.',
+  },
+};
 
 export function ThemeToggle() {
   const { setColorScheme } = useMantineColorScheme();
@@ -84,8 +94,14 @@ export function Layout({ children }: { children: ReactNode }) {
             <Text fw={800} size="lg">
               Tradeclear
             </Text>
-            <Badge variant="light" color={live.connected ? 'teal' : 'gray'}>
-              {live.connected ? 'Live' : 'Offline'}
+            <Badge
+              variant="light"
+              color={LIVE_BADGE[live.status].color}
+              data-testid="live-badge"
+              data-status={live.status}
+              title={LIVE_BADGE[live.status].title}
+            >
+              {LIVE_BADGE[live.status].label}
             </Badge>
           </Group>
           <Group gap="sm" wrap="nowrap">

@@ -10,12 +10,23 @@ export interface LiveEvent {
   payload: Record<string, unknown>;
 }
 
+/**
+ * `connecting` until the stream first opens (a page load is not a failure), `live` while open,
+ * `offline` after an error (the browser keeps retrying; the next open makes it `live` again).
+ */
+export type LiveStatus = 'connecting' | 'live' | 'offline';
+
 interface LiveState {
   connected: boolean;
+  status: LiveStatus;
   recent: LiveEvent[];
 }
 
-const LiveContext = createContext<LiveState>({ connected: false, recent: [] });
+const LiveContext = createContext<LiveState>({
+  connected: false,
+  status: 'connecting',
+  recent: [],
+});
 const KEEP = 50;
 
 /**
@@ -25,7 +36,11 @@ const KEEP = 50;
  */
 export function LiveProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
-  const [state, setState] = useState<LiveState>({ connected: false, recent: [] });
+  const [state, setState] = useState<LiveState>({
+    connected: false,
+    status: 'connecting',
+    recent: [],
+  });
 
   useEffect(() => {
     const source = new EventSource('/v1/events');
@@ -46,8 +61,10 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       setState((previous) => ({ ...previous, recent: [event, ...previous.recent].slice(0, KEEP) }));
     };
     source.addEventListener('audit', onEvent);
-    source.onopen = () => setState((previous) => ({ ...previous, connected: true }));
-    source.onerror = () => setState((previous) => ({ ...previous, connected: false }));
+    source.onopen = () =>
+      setState((previous) => ({ ...previous, connected: true, status: 'live' }));
+    source.onerror = () =>
+      setState((previous) => ({ ...previous, connected: false, status: 'offline' }));
     return () => source.close();
   }, [queryClient]);
 

@@ -19,6 +19,17 @@ const theme = createTheme({
   // Filled badges and buttons pick dark or light text by their background (yellow needs dark).
   autoContrast: true,
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+  components: {
+    // A badge is a state ("ACTIVE", "AWAITINGAPPROVAL"): upper case made them wider than their
+    // cells, which cut them to "AC…". Written as is, and never shrunk below its text.
+    Badge: {
+      defaultProps: { tt: 'none' },
+      styles: {
+        root: { flexShrink: 0, maxWidth: 'none', overflow: 'visible' },
+        label: { overflow: 'visible', textOverflow: 'clip' },
+      },
+    },
+  },
 });
 
 // Mantine's default dimmed grey (#868e96) is 3.3:1 on white; WCAG 2.1 AA (1.4.3) wants 4.5:1.

@@ -9,12 +9,14 @@ import {
 } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
+import { nameField, namesOf } from '../names';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 const caseSchema = z
   .object({
     id: z.string(),
     partyId: z.string(),
+    partyName: nameField,
     platformId: z.string().nullable(),
     state: z.enum(CASE_STATES),
     outcome: z.enum(CASE_OUTCOMES).nullable(),
@@ -134,7 +136,14 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         },
         { limit: q.limit, cursor: q.cursor ?? null },
       );
-      return { ...page, items: page.items.map(presentListItem) };
+      const name = await namesOf(
+        deps,
+        page.items.map((c) => c.partyId),
+      );
+      return {
+        ...page,
+        items: page.items.map((c) => ({ ...presentListItem(c), partyName: name(c.partyId) })),
+      };
     },
   );
 

@@ -5,6 +5,7 @@ import { INVOICE_STATUSES, type InvoiceView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { withFixingId, withFixingIds } from './fixings';
 import { callerOf } from '../auth';
+import { nameField, named } from '../names';
 import {
   commonErrors,
   idParam,
@@ -21,8 +22,10 @@ export const invoiceSchema = z
     id: z.string(),
     platformId: z.string(),
     companyId: z.string(),
+    companyName: nameField,
     contractId: z.string(),
     counterpartyId: z.string(),
+    counterpartyName: nameField,
     status: z.enum(INVOICE_STATUSES),
     additionalStatus: z.array(z.enum(['paidPartial', 'paidOver', 'paidLate'])),
     address: z.string(),
@@ -175,7 +178,10 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
       );
       return {
         ...page,
-        items: (await withFixingIds(deps, page.items)).map((i) => presentInvoice(caller, i)),
+        items: await named(
+          deps,
+          (await withFixingIds(deps, page.items)).map((i) => presentInvoice(caller, i)),
+        ),
       };
     },
   );
@@ -192,10 +198,13 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request);
-      return presentInvoice(
-        caller,
-        await withFixingId(deps, await invoices.get(caller, request.params.id)),
-      );
+      const [one] = await named(deps, [
+        presentInvoice(
+          caller,
+          await withFixingId(deps, await invoices.get(caller, request.params.id)),
+        ),
+      ]);
+      return one!;
     },
   );
 }

@@ -10,6 +10,7 @@ import {
 } from '../../mining';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
+import { nameField, namesOf } from '../names';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 /** Mining routes: sites, payout addresses, the ban calendar, attributions, violations, statistics, provenance. */
@@ -20,6 +21,7 @@ const siteSchema = z
   .object({
     id: z.string(),
     minerId: z.string(),
+    minerName: nameField,
     regionCode: z.string(),
     name: z.string(),
     gridConnection: z.string(),
@@ -201,12 +203,16 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
       const page = await mining.listSites(
         callerOf(request),
         { minerId, regionCode },
-        {
-          limit,
-          cursor: cursor ?? null,
-        },
+        { limit, cursor: cursor ?? null },
       );
-      return { ...page, items: page.items.map(presentSite) };
+      const name = await namesOf(
+        deps,
+        page.items.map((s) => s.minerId),
+      );
+      return {
+        ...page,
+        items: page.items.map((s) => ({ ...presentSite(s), minerName: name(s.minerId) })),
+      };
     },
   );
 

@@ -20,6 +20,7 @@ import {
 import type { ScreeningFlag } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
+import { nameField, namesOf } from '../names';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 /** Registry routes: participants, licences, KYC/KYB, jurisdictions and regions, wallets, counterparty addresses. */
@@ -71,6 +72,7 @@ const participantSchema = z
       }),
     ),
     platformId: z.string().nullable(),
+    platformName: nameField,
     createdAt: z.string(),
     screening: screeningFlagSchema,
   })
@@ -80,6 +82,7 @@ const licenceSchema = z
   .object({
     id: z.string(),
     participantId: z.string(),
+    participantName: nameField,
     kind: z.string(),
     scope: z.string(),
     validFrom: z.string(),
@@ -210,8 +213,13 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
     const flags = SEES_SCREENING.has(caller.role)
       ? await screening.flags(views.map((v) => v.id))
       : new Map<string, ScreeningFlag>();
+    const name = await namesOf(
+      deps,
+      views.map((v) => v.platformId),
+    );
     return views.map(({ updatedAt: _updated, ...p }) => ({
       ...p,
+      platformName: name(p.platformId),
       createdAt: p.createdAt.toISOString(),
       screening: SEES_SCREENING.has(caller.role)
         ? (flags.get(p.id) ?? { status: 'clear' as const, openHits: 0 })
@@ -491,7 +499,17 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         limit,
         cursor: cursor ?? null,
       });
-      return { ...page, items: page.items.map(presentLicence) };
+      const name = await namesOf(
+        deps,
+        page.items.map((l) => l.participantId),
+      );
+      return {
+        ...page,
+        items: page.items.map((l) => ({
+          ...presentLicence(l),
+          participantName: name(l.participantId),
+        })),
+      };
     },
   );
 

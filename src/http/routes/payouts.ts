@@ -5,6 +5,7 @@ import { PAYOUT_STATUSES, type BatchView, type PayoutView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { withFixingId, withFixingIds } from './fixings';
 import { callerOf, WRITERS } from '../auth';
+import { nameField, named } from '../names';
 import {
   commonErrors,
   idParam,
@@ -21,8 +22,10 @@ const payoutSchema = z
     id: z.string(),
     platformId: z.string(),
     companyId: z.string(),
+    companyName: nameField,
     contractId: z.string(),
     counterpartyId: z.string(),
+    counterpartyName: nameField,
     address: z.string(),
     amountSats: z.string(),
     amountBtc: z.string(),
@@ -207,7 +210,10 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
       });
       return {
         ...page,
-        items: (await withFixingIds(deps, page.items)).map((p) => presentPayout(caller, p)),
+        items: await named(
+          deps,
+          (await withFixingIds(deps, page.items)).map((p) => presentPayout(caller, p)),
+        ),
       };
     },
   );
@@ -224,10 +230,13 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request);
-      return presentPayout(
-        caller,
-        await withFixingId(deps, await payouts.get(caller, request.params.id)),
-      );
+      const [one] = await named(deps, [
+        presentPayout(
+          caller,
+          await withFixingId(deps, await payouts.get(caller, request.params.id)),
+        ),
+      ]);
+      return one!;
     },
   );
 

@@ -8542,6 +8542,8 @@ export interface paths {
             'application/json': {
               id: string;
               partyId: string;
+              /** @description the participant's legal name (null when the id names no participant) */
+              partyName?: string | null;
               platformId: string | null;
               /** @enum {string} */
               state: 'open' | 'investigating' | 'closed';
@@ -8962,6 +8964,90 @@ export interface paths {
               /** @description pass as `cursor` for the next page; null when this is the last */
               nextCursor: string | null;
             };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/home': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The caller's home page: figures and short work queues of its role, within its tenancy
+     * @description Every role has one: the supervisor (today’s blocks, gate refusals, open cases by severity and age, ban violations, licences expiring), a platform officer (payouts awaiting the caller’s approval, KYC reviews due, screening hits, batches in flight), a company (invoices and payouts by state, contract balances), a miner (output by month, lots, violations), an auditor (the audit chain’s head, recent supervisor actions). Each queue holds its first few items; `total` counts them all and `href` opens the full list.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Home'];
           };
         };
         /** @description Default Response */
@@ -12650,12 +12736,16 @@ export interface components {
         role?: string;
       }[];
       platformId: string | null;
+      /** @description the participant's legal name (null when the id names no participant) */
+      platformName?: string | null;
       createdAt: string;
       screening: components['schemas']['ScreeningFlagInput'];
     };
     LicenceInput: {
       id: string;
       participantId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      participantName?: string | null;
       kind: string;
       scope: string;
       validFrom: string;
@@ -12743,6 +12833,8 @@ export interface components {
     MiningSiteInput: {
       id: string;
       minerId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      minerName?: string | null;
       regionCode: string;
       name: string;
       gridConnection: string;
@@ -13133,8 +13225,10 @@ export interface components {
       direction: 'export' | 'import';
       platformId: string;
       companyId: string;
+      companyName: string;
       contractId: string;
       counterpartyId: string;
+      counterpartyName: string;
       country: string;
       hsCode: string;
       hsChapter: string;
@@ -13258,6 +13352,8 @@ export interface components {
     CaseInput: {
       id: string;
       partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
       platformId: string | null;
       /** @enum {string} */
       state: 'open' | 'investigating' | 'closed';
@@ -13279,6 +13375,8 @@ export interface components {
     CaseListItemInput: {
       id: string;
       partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
       platformId: string | null;
       /** @enum {string} */
       state: 'open' | 'investigating' | 'closed';
@@ -13349,6 +13447,39 @@ export interface components {
         currency: string;
       } | null;
       createdAt: string;
+    };
+    HomeInput: {
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      generatedAt: string;
+      figures: {
+        key: string;
+        label: string;
+        value: string;
+        /** @enum {string} */
+        unit: 'count' | 'sats' | 'fiat' | 'text';
+        currency: string | null;
+        attention: boolean;
+        href: string | null;
+      }[];
+      queues: {
+        key: string;
+        title: string;
+        total: number;
+        href: string;
+        empty: string;
+        items: {
+          id: string;
+          title: string;
+          detail: string;
+          at: string | null;
+          sats: string | null;
+          fiatMinor: string | null;
+          currency: string | null;
+          badge: string | null;
+          href: string;
+        }[];
+      }[];
     };
     TravelRuleMessageInput: {
       id: string;
@@ -13467,8 +13598,12 @@ export interface components {
       id: string;
       platformId: string;
       companyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      companyName?: string | null;
       contractId: string;
       counterpartyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      counterpartyName?: string | null;
       /** @enum {string} */
       status: 'new' | 'processing' | 'settled' | 'expired' | 'invalid';
       additionalStatus: ('paidPartial' | 'paidOver' | 'paidLate')[];
@@ -13529,8 +13664,12 @@ export interface components {
       id: string;
       platformId: string;
       companyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      companyName?: string | null;
       contractId: string;
       counterpartyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      counterpartyName?: string | null;
       address: string;
       amountSats: string;
       amountBtc: string;
@@ -13824,12 +13963,16 @@ export interface components {
         role?: string;
       }[];
       platformId: string | null;
+      /** @description the participant's legal name (null when the id names no participant) */
+      platformName?: string | null;
       createdAt: string;
       screening: components['schemas']['ScreeningFlag'];
     };
     Licence: {
       id: string;
       participantId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      participantName?: string | null;
       kind: string;
       scope: string;
       validFrom: string;
@@ -13917,6 +14060,8 @@ export interface components {
     MiningSite: {
       id: string;
       minerId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      minerName?: string | null;
       regionCode: string;
       name: string;
       gridConnection: string;
@@ -14307,8 +14452,10 @@ export interface components {
       direction: 'export' | 'import';
       platformId: string;
       companyId: string;
+      companyName: string;
       contractId: string;
       counterpartyId: string;
+      counterpartyName: string;
       country: string;
       hsCode: string;
       hsChapter: string;
@@ -14432,6 +14579,8 @@ export interface components {
     Case: {
       id: string;
       partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
       platformId: string | null;
       /** @enum {string} */
       state: 'open' | 'investigating' | 'closed';
@@ -14453,6 +14602,8 @@ export interface components {
     CaseListItem: {
       id: string;
       partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
       platformId: string | null;
       /** @enum {string} */
       state: 'open' | 'investigating' | 'closed';
@@ -14523,6 +14674,39 @@ export interface components {
         currency: string;
       } | null;
       createdAt: string;
+    };
+    Home: {
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      generatedAt: string;
+      figures: {
+        key: string;
+        label: string;
+        value: string;
+        /** @enum {string} */
+        unit: 'count' | 'sats' | 'fiat' | 'text';
+        currency: string | null;
+        attention: boolean;
+        href: string | null;
+      }[];
+      queues: {
+        key: string;
+        title: string;
+        total: number;
+        href: string;
+        empty: string;
+        items: {
+          id: string;
+          title: string;
+          detail: string;
+          at: string | null;
+          sats: string | null;
+          fiatMinor: string | null;
+          currency: string | null;
+          badge: string | null;
+          href: string;
+        }[];
+      }[];
     };
     TravelRuleMessage: {
       id: string;
@@ -14641,8 +14825,12 @@ export interface components {
       id: string;
       platformId: string;
       companyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      companyName?: string | null;
       contractId: string;
       counterpartyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      counterpartyName?: string | null;
       /** @enum {string} */
       status: 'new' | 'processing' | 'settled' | 'expired' | 'invalid';
       additionalStatus: ('paidPartial' | 'paidOver' | 'paidLate')[];
@@ -14703,8 +14891,12 @@ export interface components {
       id: string;
       platformId: string;
       companyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      companyName?: string | null;
       contractId: string;
       counterpartyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      counterpartyName?: string | null;
       address: string;
       amountSats: string;
       amountBtc: string;

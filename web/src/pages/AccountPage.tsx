@@ -1,16 +1,41 @@
 import type { ReactNode } from 'react';
 import { Badge, Paper, Table } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap } from '../api/client';
+import { NameCell } from '../components/NameCell';
 import { Page } from '../components/Page';
 import { ROLE_LABELS, useUser } from '../session';
 
 export function AccountPage() {
   const user = useUser();
+  // The names of the caller's participant and platform (the scheme's roles have neither).
+  const self = useQuery({
+    queryKey: ['participant', 'self', user.participantId],
+    enabled: user.participantId.startsWith('par_'),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/participants/{id}', { params: { path: { id: user.participantId } } }),
+      ),
+  });
   const rows: [string, ReactNode][] = [
     ['Name', user.displayName],
     ['Username', user.username],
     ['Role', ROLE_LABELS[user.role]],
-    ['Participant', <code key="p">{user.participantId}</code>],
-    ['Platform', user.platformId ? <code key="pl">{user.platformId}</code> : '—'],
+    ['Participant', <NameCell key="p" name={self.data?.legalName} id={user.participantId} />],
+    [
+      'Platform',
+      user.platformId ? (
+        <NameCell
+          key="pl"
+          name={
+            user.platformId === user.participantId ? self.data?.legalName : self.data?.platformName
+          }
+          id={user.platformId}
+        />
+      ) : (
+        '—'
+      ),
+    ],
     [
       'Second factor',
       user.totpEnabled ? (

@@ -22,6 +22,7 @@ import { DataTable } from '../components/DataTable';
 import { EChart } from '../components/EChart';
 import { WorldMap } from '../components/WorldMap';
 import { Page } from '../components/Page';
+import { NameCell } from '../components/NameCell';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { downloadText, toCsv } from '../csv';
 import { formatBtc, formatDateTime, formatFiat } from '../format';
@@ -77,6 +78,8 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
           'id',
           'settledAt',
           'direction',
+          'company',
+          'counterparty',
           'country',
           'hsCode',
           'amountSats',
@@ -88,6 +91,8 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
           s.id,
           s.settledAt,
           s.direction,
+          s.companyName,
+          s.counterpartyName,
           s.country,
           s.hsCode,
           s.amountSats,
@@ -141,40 +146,50 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
         <Empty>No settlements behind this point.</Empty>
       ) : (
         <>
-          <Table striped>
-            <Table.Caption>
-              Settlements ({items.length}
-              {list.hasMore ? '+' : ''})
-            </Table.Caption>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Settled</Table.Th>
-                <Table.Th>Direction</Table.Th>
-                <Table.Th>Country</Table.Th>
-                <Table.Th>HS code</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>BTC</Table.Th>
-                <Table.Th style={{ textAlign: 'right' }}>Fiat</Table.Th>
-                <Table.Th>Transaction</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((s) => (
-                <Table.Tr key={s.id}>
-                  <Table.Td>{formatDateTime(s.settledAt)}</Table.Td>
-                  <Table.Td>{s.direction}</Table.Td>
-                  <Table.Td>{s.country}</Table.Td>
-                  <Table.Td>{s.hsCode}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right' }}>{formatBtc(s.amountSats)}</Table.Td>
-                  <Table.Td style={{ textAlign: 'right' }}>
-                    {formatFiat(s.fiatMinor, s.currency)}
-                  </Table.Td>
-                  <Table.Td>
-                    <Code>{s.txid.slice(0, 16)}…</Code>
-                  </Table.Td>
+          <Table.ScrollContainer minWidth={0}>
+            <Table striped>
+              <Table.Caption>
+                Settlements ({items.length}
+                {list.hasMore ? '+' : ''})
+              </Table.Caption>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Settled</Table.Th>
+                  <Table.Th>Direction</Table.Th>
+                  <Table.Th>Company</Table.Th>
+                  <Table.Th>Counterparty</Table.Th>
+                  <Table.Th>Country</Table.Th>
+                  <Table.Th>HS code</Table.Th>
+                  <Table.Th style={{ textAlign: 'right' }}>BTC</Table.Th>
+                  <Table.Th style={{ textAlign: 'right' }}>Fiat</Table.Th>
+                  <Table.Th>Transaction</Table.Th>
                 </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+              </Table.Thead>
+              <Table.Tbody>
+                {items.map((s) => (
+                  <Table.Tr key={s.id}>
+                    <Table.Td>{formatDateTime(s.settledAt)}</Table.Td>
+                    <Table.Td>{s.direction}</Table.Td>
+                    <Table.Td>
+                      <NameCell name={s.companyName} id={s.companyId} />
+                    </Table.Td>
+                    <Table.Td>
+                      <NameCell name={s.counterpartyName} id={s.counterpartyId} />
+                    </Table.Td>
+                    <Table.Td>{s.country}</Table.Td>
+                    <Table.Td>{s.hsCode}</Table.Td>
+                    <Table.Td style={{ textAlign: 'right' }}>{formatBtc(s.amountSats)}</Table.Td>
+                    <Table.Td style={{ textAlign: 'right' }}>
+                      {formatFiat(s.fiatMinor, s.currency)}
+                    </Table.Td>
+                    <Table.Td>
+                      <Code>{s.txid.slice(0, 16)}…</Code>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
           <LoadMore list={list} />
         </>
       )}

@@ -23,6 +23,7 @@ import { BanCalendar, monthOf } from '../components/BanCalendar';
 import { DataTable } from '../components/DataTable';
 import { FormError } from '../components/FormError';
 import { Page } from '../components/Page';
+import { NameCell } from '../components/NameCell';
 import { ErrorState } from '../components/States';
 import { formatDateTime } from '../format';
 import { useUser } from '../session';
@@ -465,8 +466,8 @@ export function MiningPage() {
               {
                 key: 'miner',
                 header: 'Miner',
-                value: (s) => s.minerId,
-                render: (s) => <Code>{s.minerId}</Code>,
+                value: (s) => s.minerName ?? s.minerId,
+                render: (s) => <NameCell name={s.minerName} id={s.minerId} />,
               },
               { key: 'region', header: 'Region', value: (s) => s.regionCode },
               {

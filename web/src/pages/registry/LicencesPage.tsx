@@ -26,6 +26,7 @@ import { LoadMore, usePagedList } from '../../api/paging';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
+import { NameCell } from '../../components/NameCell';
 import { formatDateTime } from '../../format';
 import { useUser } from '../../session';
 import { type Licence } from './shared';
@@ -216,8 +217,8 @@ export function LicencesPage() {
     {
       key: 'participant',
       header: 'Participant',
-      value: (l) => l.participantId,
-      render: (l) => <Code>{l.participantId}</Code>,
+      value: (l) => l.participantName ?? l.participantId,
+      render: (l) => <NameCell name={l.participantName} id={l.participantId} />,
     },
     { key: 'kind', header: 'Kind', value: (l) => l.kind },
     { key: 'scope', header: 'Scope', value: (l) => l.scope },

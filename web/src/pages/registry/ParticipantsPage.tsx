@@ -15,6 +15,7 @@ import { KINDS_BY_ROLE, type Participant } from './shared';
 import { ScreeningBadge } from './ScreeningHitsPanel';
 import { RegisterParticipantForm } from './RegisterParticipantForm';
 import { ParticipantDetail } from './ParticipantDetail';
+import { NameCell } from '../../components/NameCell';
 
 export function ParticipantsPage() {
   const [kind, setKind] = useState<string | null>(null);
@@ -27,6 +28,9 @@ export function ParticipantsPage() {
   const participants = usePagedList(['participant', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/participants', { params: { query: { ...query, cursor } } })),
   );
+  // A platform is named from the rows loaded (a client company's platform is among them for the
+  // platform's officers and the supervisor); else its id stays.
+  const nameOf = (id: string) => participants.rows?.find((p) => p.id === id)?.legalName ?? null;
   const columns: Column<Participant>[] = [
     { key: 'name', header: 'Legal name', value: (p) => p.legalName },
     { key: 'kind', header: 'Kind', value: (p) => p.kind },
@@ -38,7 +42,17 @@ export function ParticipantsPage() {
     },
     { key: 'country', header: 'Country', value: (p) => p.country },
     { key: 'lei', header: 'LEI', value: (p) => p.lei ?? '' },
-    { key: 'platform', header: 'Platform', value: (p) => p.platformId ?? '' },
+    {
+      key: 'platform',
+      header: 'Platform',
+      value: (p) => (p.platformId ? (p.platformName ?? nameOf(p.platformId) ?? p.platformId) : ''),
+      render: (p) =>
+        p.platformId ? (
+          <NameCell name={p.platformName ?? nameOf(p.platformId)} id={p.platformId} />
+        ) : (
+          '—'
+        ),
+    },
     ...(user.role === 'company' || user.role === 'miner'
       ? []
       : [

@@ -20,6 +20,7 @@ import type { paths } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
+import { NameCell } from '../../components/NameCell';
 import { ErrorState } from '../../components/States';
 import { useUser, type User } from '../../session';
 import {
@@ -266,11 +267,25 @@ export function ContractsPage() {
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['contract'] }),
   });
   const columns: Column<Contract>[] = [
-    { key: 'id', header: 'Contract', value: (c) => c.id, render: (c) => <Code>{c.id}</Code> },
     { key: 'direction', header: 'Direction', value: (c) => c.direction },
-    { key: 'goods', header: 'Goods', value: (c) => c.goodsDescription },
-    { key: 'company', header: 'Company', value: (c) => nameOf(c.companyId) },
-    { key: 'counterparty', header: 'Counterparty', value: (c) => nameOf(c.counterpartyId) },
+    {
+      key: 'goods',
+      header: 'Goods',
+      value: (c) => c.goodsDescription,
+      render: (c) => <NameCell name={c.goodsDescription} id={c.id} />,
+    },
+    {
+      key: 'company',
+      header: 'Company',
+      value: (c) => nameOf(c.companyId),
+      render: (c) => <NameCell name={nameOf(c.companyId)} id={c.companyId} />,
+    },
+    {
+      key: 'counterparty',
+      header: 'Counterparty',
+      value: (c) => nameOf(c.counterpartyId),
+      render: (c) => <NameCell name={nameOf(c.counterpartyId)} id={c.counterpartyId} />,
+    },
     {
       key: 'total',
       header: 'Total',

@@ -24,6 +24,7 @@ import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
+import { NameCell } from '../../components/NameCell';
 import { Loading } from '../../components/States';
 import { PersonTypeBadge } from '../../components/TravelRule';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
@@ -172,13 +173,23 @@ export function InvoicesPage() {
       header: 'Invoice',
       value: (i) => i.id,
       render: (i) => (
-        <Anchor component={Link} to={`/trade/invoices/${i.id}`}>
-          {i.id}
+        <Anchor component={Link} to={`/trade/invoices/${i.id}`} title={i.id}>
+          {i.description || `Invoice …${i.id.slice(-6)}`}
         </Anchor>
       ),
     },
-    { key: 'company', header: 'Company', value: (i) => i.companyId },
-    { key: 'counterparty', header: 'Buyer', value: (i) => i.counterpartyId },
+    {
+      key: 'company',
+      header: 'Company',
+      value: (i) => i.companyName ?? i.companyId,
+      render: (i) => <NameCell name={i.companyName} id={i.companyId} />,
+    },
+    {
+      key: 'counterparty',
+      header: 'Buyer',
+      value: (i) => i.counterpartyName ?? i.counterpartyId,
+      render: (i) => <NameCell name={i.counterpartyName} id={i.counterpartyId} />,
+    },
     {
       key: 'amount',
       header: 'Amount',

@@ -21,6 +21,7 @@ import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
+import { NameCell } from '../../components/NameCell';
 import { ErrorState, Loading } from '../../components/States';
 import { PersonTypeBadge } from '../../components/TravelRule';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
@@ -254,13 +255,25 @@ export function PayoutsPage() {
       header: 'Payout',
       value: (p) => p.id,
       render: (p) => (
-        <Anchor component={Link} to={`/trade/payouts/${p.id}`}>
-          {p.id}
+        <Anchor component={Link} to={`/trade/payouts/${p.id}`} title={p.id}>
+          {p.memo || `Payout …${p.id.slice(-6)}`}
         </Anchor>
       ),
     },
-    { key: 'company', header: 'Company', value: (p) => nameOf(p.companyId) },
-    { key: 'counterparty', header: 'Supplier', value: (p) => nameOf(p.counterpartyId) },
+    {
+      key: 'company',
+      header: 'Company',
+      value: (p) => p.companyName ?? nameOf(p.companyId),
+      render: (p) => <NameCell name={p.companyName ?? nameOf(p.companyId)} id={p.companyId} />,
+    },
+    {
+      key: 'counterparty',
+      header: 'Supplier',
+      value: (p) => p.counterpartyName ?? nameOf(p.counterpartyId),
+      render: (p) => (
+        <NameCell name={p.counterpartyName ?? nameOf(p.counterpartyId)} id={p.counterpartyId} />
+      ),
+    },
     {
       key: 'amount',
       header: 'Amount',

@@ -4,6 +4,7 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
 import type { paths } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
+import { NameCell, TransferLink } from '../../components/NameCell';
 import { Page } from '../../components/Page';
 import { ErrorState, Loading } from '../../components/States';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
@@ -51,10 +52,27 @@ export function StatementsPage() {
         }),
       ),
   });
+  // Names for the ids: the participants the caller sees, and the platforms they name.
+  const everyone = useParticipants();
+  const nameOf = (id: string) =>
+    everyone.data?.find((p) => p.id === id)?.legalName ??
+    everyone.data?.find((p) => p.platformId === id)?.platformName ??
+    null;
   const balanceColumns: Column<Balance>[] = [
-    { key: 'participant', header: 'Participant', value: (a) => a.participantId },
+    {
+      key: 'participant',
+      header: 'Participant',
+      value: (a) => nameOf(a.participantId) ?? a.participantId,
+      render: (a) => <NameCell name={nameOf(a.participantId)} id={a.participantId} />,
+    },
     { key: 'purpose', header: 'Account', value: (a) => a.purpose },
-    { key: 'platform', header: 'Platform', value: (a) => a.platformId ?? '' },
+    {
+      key: 'platform',
+      header: 'Platform',
+      value: (a) => (a.platformId ? (nameOf(a.platformId) ?? a.platformId) : ''),
+      render: (a) =>
+        a.platformId ? <NameCell name={nameOf(a.platformId)} id={a.platformId} /> : '—',
+    },
     {
       key: 'balance',
       header: 'Balance',
@@ -66,7 +84,14 @@ export function StatementsPage() {
   const lineColumns: Column<StatementLine>[] = [
     { key: 'at', header: 'Date', value: (l) => l.at, render: (l) => formatDateTime(l.at) },
     { key: 'kind', header: 'Kind', value: (l) => l.kind },
-    { key: 'reference', header: 'Reference', value: (l) => l.reference },
+    {
+      key: 'reference',
+      header: 'Reference',
+      value: (l) => l.reference,
+      // A settlement's reference is the invoice or payout it settled: a link to it.
+      render: (l) =>
+        /^(inv|pay)_/.test(l.reference) ? <TransferLink id={l.reference} /> : l.reference,
+    },
     {
       key: 'amount',
       header: 'Amount',

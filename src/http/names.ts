@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { participantNames } from '../registry';
+import type { AppDeps } from './app';
+
+/**
+ * Participant names beside the ids of the rows a response already holds: one query for the
+ * whole page (`participantNames`), a lookup function for the presenters.
+ */
+export async function namesOf(
+  deps: AppDeps,
+  ids: Iterable<string | null | undefined>,
+): Promise<(id: string | null | undefined) => string | null> {
+  const names = await participantNames(deps.db.orm, ids);
+  return (id) => (id ? (names.get(id) ?? null) : null);
+}
+
+/** A participant's legal name shown beside its id (null: not a registered participant). */
+export const nameField = z
+  .string()
+  .nullable()
+  .optional()
+  .meta({ description: "the participant's legal name (null when the id names no participant)" });
+
+/** Rows with a company and a counterparty, named (one query for all of them). */
+export async function named<T extends { companyId: string; counterpartyId: string }>(
+  deps: AppDeps,
+  rows: readonly T[],
+): Promise<(T & { companyName: string | null; counterpartyName: string | null })[]> {
+  const name = await namesOf(
+    deps,
+    rows.flatMap((r) => [r.companyId, r.counterpartyId]),
+  );
+  return rows.map((r) => ({
+    ...r,
+    companyName: name(r.companyId),
+    counterpartyName: name(r.counterpartyId),
+  }));
+}
