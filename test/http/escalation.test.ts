@@ -623,6 +623,9 @@ const READS: Record<string, ReadRule> = {
     public: 'scheme-wide only (supervisor, auditor): no tenant reads it, so no tenant row leaks',
   },
   '/v1/provenance/:outpoint': { public: 'the provenance of a coin follows the public chain' },
+  '/v1/mining/transactions/:txid': {
+    public: 'a transaction of traced mined coins is on the public chain',
+  },
   '/pay/:id': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },
   '/pay/:id/status': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },
   '/pay/:id/qr.svg': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },
