@@ -2,7 +2,9 @@
  * Provenance of mined coins: tracing (the tags of a coinbase output, then each spend passing its
  * inputs' tags on by the haircut rule) and the query of an output's provenance and path.
  * `traceTransaction` runs past 60 lines: reading a transaction's tagged inputs, applying the
- * haircut and writing its inputs and tagged outputs is one step, kept whole.
+ * haircut and writing its inputs and tagged outputs is one step, kept whole; so does
+ * `transaction`, whose reads (outputs, inputs, the outputs spent, their tags, the origins) build
+ * one view.
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { type Orm } from '../db';

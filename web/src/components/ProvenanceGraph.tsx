@@ -94,8 +94,15 @@ export function ProvenanceGraph({
         })}
         {nodes.map((node) => {
           const note = notes(node);
-          const kind = node.coinbase ? `coinbase, block ${node.height}` : `block ${node.height}`;
-          const name = `Output ${node.vout} of transaction ${node.txid}, ${formatBtc(node.valueSats)}, ${kind}${note ? `, ${note.text}` : ''}${note?.lot ? `, lot ${note.lot}` : ''}. Open the transaction.`;
+          // The visible lines, and the accessible name that starts with them (WCAG 2.5.3).
+          const lines = [
+            `${short(node.txid)}:${node.vout}`,
+            formatBtc(node.valueSats),
+            `${node.coinbase ? `coinbase #${node.height}` : `#${node.height}`}${
+              note ? ` · ${note.text}`.slice(0, note.lot ? 16 : 28) : ''
+            }${node.truncated ? ' · path cut here' : ''}`,
+          ] as const;
+          const name = `${lines.join(' ')}${note?.lot ? ` ${note.lot}` : ''}: output ${node.vout} of transaction ${node.txid}${note ? `, ${note.text}` : ''}. Open the transaction.`;
           const open = () => void navigate(`/mining/tx/${node.txid}`);
           return (
             <g
@@ -124,15 +131,13 @@ export function ProvenanceGraph({
                 strokeWidth={node.depth === 0 ? 2 : 1}
               />
               <text x={8} y={17} fontSize={12} fontFamily="monospace" fill="#212529">
-                {short(node.txid)}:{node.vout}
+                {lines[0]}
               </text>
               <text x={8} y={34} fontSize={12} fill="#212529">
-                {formatBtc(node.valueSats)}
+                {lines[1]}
               </text>
               <text x={8} y={52} fontSize={11} fill="#495057">
-                {node.coinbase ? `coinbase #${node.height}` : `#${node.height}`}
-                {note ? ` · ${note.text}`.slice(0, note.lot ? 16 : 28) : ''}
-                {node.truncated ? ' · path cut here' : ''}
+                {lines[2]}
               </text>
               {note?.lot && (
                 <g transform={`translate(${NODE_WIDTH - 84} ${NODE_HEIGHT - 22})`}>

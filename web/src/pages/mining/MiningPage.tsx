@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { Anchor, Badge, Button, Code, Group, Stack, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Stack, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { BanCalendar, monthOf } from '../../components/BanCalendar';
@@ -10,7 +10,7 @@ import { ErrorState } from '../../components/States';
 import { formatDateTime } from '../../format';
 import { useUser } from '../../session';
 import { DeclareBanForm, LiftBanDialog, type Ban } from './BanForms';
-import { BAN_KEY, useRegions, useSites, type Site } from './shared';
+import { BAN_KEY, useMiners, useRegions, useSites, type Site } from './shared';
 
 /** Sites, the ban calendar and violations; `?region=` (from the dashboard) narrows to a region. */
 export function MiningPage() {
@@ -21,6 +21,9 @@ export function MiningPage() {
   const [month, setMonth] = useState(() => params.get('month') ?? monthOf(new Date()));
   const [lifting, setLifting] = useState<Ban | null>(null);
   const sites = useSites();
+  // Every role here sees the miners of its rows (a miner, itself).
+  const miners = useMiners(true);
+  const minerName = (id: string) => miners.data?.find((m) => m.id === id)?.legalName ?? id;
   const bans = useQuery({
     queryKey: [BAN_KEY, region],
     queryFn: async () =>
@@ -168,8 +171,8 @@ export function MiningPage() {
               {
                 key: 'miner',
                 header: 'Miner',
-                value: (s) => s.minerId,
-                render: (s) => <Code>{s.minerId}</Code>,
+                value: (s) => minerName(s.minerId),
+                render: (s) => <span title={s.minerId}>{minerName(s.minerId)}</span>,
               },
               { key: 'region', header: 'Region', value: (s) => s.regionCode },
               {

@@ -1,7 +1,6 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { Anchor, Badge, Group, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import type { paths } from '../../api/schema';
 import { LoadMore, usePagedList } from '../../api/paging';
@@ -9,7 +8,7 @@ import { DataTable, type Column } from '../../components/DataTable';
 import { Page } from '../../components/Page';
 import { formatBtc, formatDateTime } from '../../format';
 import { useUser } from '../../session';
-import { outputPath, regionLabel, TxLink, useRegions, type Violation } from './shared';
+import { outputPath, regionLabel, TxLink, useMiners, useRegions, type Violation } from './shared';
 
 type ViolationQuery = NonNullable<paths['/v1/mining/violations']['get']['parameters']['query']>;
 type Status = NonNullable<ViolationQuery['status']>;
@@ -26,18 +25,6 @@ const isStatus = (value: string): value is Status => (STATUSES as string[]).incl
 /** The day after a YYYY-MM-DD date, as the exclusive end of a UTC range. */
 const dayAfter = (date: string) =>
   new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString();
-
-/** The miners a supervisor or auditor may filter by (a miner sees its own rows only). */
-function useMiners(enabled: boolean) {
-  return useQuery({
-    queryKey: ['participant', 'miners'],
-    enabled,
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/participants', { params: { query: { kind: 'miner', limit: 500 } } }),
-      ).items,
-  });
-}
 
 /** The columns of a violations table: names with ids on hover, links to the coinbase and the site. */
 export function violationColumns(): Column<Violation>[] {

@@ -31,6 +31,18 @@ export function useSites() {
   });
 }
 
+/** The miners a supervisor or auditor may filter by (a miner sees its own rows only). */
+export function useMiners(enabled: boolean) {
+  return useQuery({
+    queryKey: ['participant', 'miners'],
+    enabled,
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/participants', { params: { query: { kind: 'miner', limit: 500 } } }),
+      ).items,
+  });
+}
+
 /** A region's name with its code, or the code alone when the name is unknown. */
 export function regionLabel(code: string, name: string | null | undefined): string {
   return name ? `${name} (${code})` : code;
