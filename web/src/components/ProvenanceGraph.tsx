@@ -99,10 +99,11 @@ export function ProvenanceGraph({
             `${short(node.txid)}:${node.vout}`,
             formatBtc(node.valueSats),
             `${node.coinbase ? `coinbase #${node.height}` : `#${node.height}`}${
-              note ? ` · ${note.text}`.slice(0, note.lot ? 16 : 28) : ''
-            }${node.truncated ? ' · path cut here' : ''}`,
+              node.truncated ? ' · path cut here' : ''
+            }`,
+            note ? note.text.slice(0, 30) : '',
           ] as const;
-          const name = `${lines.join(' ')}${note?.lot ? ` ${note.lot}` : ''}: output ${node.vout} of transaction ${node.txid}${note ? `, ${note.text}` : ''}. Open the transaction.`;
+          const name = `${lines.filter(Boolean).join(' ')}${note?.lot ? ` ${note.lot}` : ''}: output ${node.vout} of transaction ${node.txid}${note ? `, ${note.text}` : ''}. Open the transaction.`;
           const open = () => void navigate(`/mining/tx/${node.txid}`);
           return (
             <g
@@ -128,8 +129,13 @@ export function ProvenanceGraph({
               <text x={8} y={52} fontSize={11} fill="#495057">
                 {lines[2]}
               </text>
+              {lines[3] && (
+                <text x={8} y={69} fontSize={11} fill="#495057">
+                  {lines[3]}
+                </text>
+              )}
               {note?.lot && (
-                <g transform={`translate(${NODE_WIDTH - 84} ${NODE_HEIGHT - 22})`}>
+                <g transform={`translate(${NODE_WIDTH - 84} 41)`}>
                   <rect width={78} height={16} rx={8} fill={LOT_FILL[note.lot]} />
                   <text x={39} y={12} fontSize={10} fill="#ffffff" textAnchor="middle">
                     {note.lot}

@@ -30,7 +30,7 @@ export interface PlacedEdge {
 }
 
 export const NODE_WIDTH = 200;
-export const NODE_HEIGHT = 64;
+export const NODE_HEIGHT = 78;
 const COLUMN_GAP = 70;
 const ROW_GAP = 18;
 const MARGIN = 8;
