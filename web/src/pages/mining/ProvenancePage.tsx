@@ -64,7 +64,7 @@ export function ProvenancePage() {
           </SimpleGrid>
           <Group gap="xs">
             <Text size="sm">Created by</Text>
-            <TxLink txid={data.txid} label={data.txid} />
+            <TxLink txid={data.txid} />
             <Text size="sm">in block {data.height.toLocaleString()}</Text>
           </Group>
           <div>

@@ -75,7 +75,7 @@ export function TransactionPage() {
   return (
     <Page
       title="Transaction"
-      description={`${txid}: its inputs and outputs as the provenance of mined coins records them.`}
+      description={`${shortHash(txid)}: its inputs and outputs as the provenance of mined coins records them.`}
     >
       {tx.error ? (
         <ErrorState error={tx.error} onRetry={() => void tx.refetch()} />
@@ -83,6 +83,9 @@ export function TransactionPage() {
         <Loading label="Reading the transaction…" />
       ) : (
         <Stack gap="md">
+          <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>
+            {data.txid}
+          </Text>
           <Group gap="sm">
             {data.coinbase && <Badge color="yellow">coinbase</Badge>}
             <Text size="sm">
