@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../db';
 import {
@@ -167,6 +167,26 @@ export class ClearingService implements CoinOrigins {
       .orderBy(...orderBy)
       .limit(read);
     return pageOf(rows, limit, (shown) => shown.map(lotView));
+  }
+
+  /**
+   * The lots of the given attributions (coinbase outputs) visible to the caller, in no particular
+   * order: the explorer shows each origin's lot beside it. Roles that see no lots get none.
+   */
+  async lotsOfAttributions(caller: Caller, attributionIds: readonly string[]): Promise<LotView[]> {
+    if (attributionIds.length === 0) return [];
+    if (!seesEverything(caller) && caller.role !== 'miner') return [];
+    const minerId = this.#minerScope(caller, undefined);
+    const rows = await this.#db.orm
+      .select()
+      .from(clearingLots)
+      .where(
+        and(
+          inArray(clearingLots.attributionId, [...attributionIds]),
+          minerId ? eq(clearingLots.minerId, minerId) : undefined,
+        ),
+      );
+    return rows.map(lotView);
   }
 
   async getLot(caller: Caller, id: string): Promise<LotView> {

@@ -35,6 +35,7 @@ import {
   type CounterpartySpec,
   type DemoSize,
 } from './cast';
+import { sellMinedCoins } from './miner-sales';
 import { demoTravelRule } from './travel-rule';
 import { BuyerWallet, demoKey } from './wallet';
 
@@ -756,6 +757,14 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
   await replay.mine(miners, 3, HOUR_MS);
   await runBatchWhenFunded(trade, platforms[0]!.officers.maker, platforms[0]!.id);
   await replay.mine(miners, 3, HOUR_MS);
+  // Mined coins change hands (a path for the provenance explorer): miners sell to a desk, which
+  // pays a foreign buyer.
+  await sellMinedCoins(
+    ports.simnet,
+    mining,
+    miners.map((m, i) => ({ ...m, keyLabel: `miner pool ${i}` })),
+    () => replay.mine(miners, 1, HOUR_MS),
+  );
 
   // A supervisor takes the first case on: the guided tour follows it.
   const {

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt } from 'drizzle-orm';
 import type { ChainBlock } from '../chain';
 import { toHex } from '../bitcoin';
 import { keyset, pageOf, scopeTo, type Orm, type Page, type PageRequest } from '../db';
@@ -21,7 +21,8 @@ import {
   type ViolationView,
 } from './types';
 import { forbidden, type MiningContext } from './shared';
-import { attributionView, violationView } from './views';
+import { attributionView, violationView, type ViolationRecord } from './views';
+import { namesOf } from './names';
 import type { BanCalendar } from './bans';
 import { tagCoinbaseOutput, traceTransaction } from './provenance';
 
@@ -218,6 +219,10 @@ export class Attribution {
       status?: ViolationStatus | undefined;
       minerId?: string | undefined;
       regionCode?: string | undefined;
+      /** Mined at or after this time. */
+      from?: Date | undefined;
+      /** Mined before this time. */
+      to?: Date | undefined;
     } = {},
     page: PageRequest = {},
   ): Promise<Page<ViolationView>> {
@@ -233,6 +238,8 @@ export class Attribution {
           filter.status ? eq(miningViolations.status, filter.status) : undefined,
           filter.minerId ? eq(miningViolations.minerId, filter.minerId) : undefined,
           filter.regionCode ? eq(miningViolations.regionCode, filter.regionCode) : undefined,
+          filter.from ? gte(miningViolations.blockTime, filter.from) : undefined,
+          filter.to ? lt(miningViolations.blockTime, filter.to) : undefined,
           scopeTo(caller, { participant: miningViolations.minerId }),
           after,
         ),
@@ -242,9 +249,37 @@ export class Attribution {
     return pageOf(
       rows,
       limit,
-      (shown) => shown.map(violationView),
+      (shown) => this.#withNames(caller, shown.map(violationView)),
       (row) => ({ createdAt: row.blockTime, id: row.attributionId }),
     );
+  }
+
+  /** Violations with the coinbase outpoint they were mined in and the names behind their ids. */
+  async #withNames(caller: Caller, records: ViolationRecord[]): Promise<ViolationView[]> {
+    const ids = records.map((r) => r.attributionId);
+    const outpoints = new Map(
+      ids.length === 0
+        ? []
+        : (
+            await this.#ctx.db.orm
+              .select({
+                id: miningAttributions.id,
+                txid: miningAttributions.txid,
+                vout: miningAttributions.vout,
+              })
+              .from(miningAttributions)
+              .where(inArray(miningAttributions.id, ids))
+          ).map((a) => [a.id, a] as const),
+    );
+    const names = await namesOf(this.#ctx, caller, records);
+    return records.map((r) => ({
+      ...r,
+      txid: outpoints.get(r.attributionId)?.txid ?? '',
+      vout: outpoints.get(r.attributionId)?.vout ?? 0,
+      minerName: names.miner(r.minerId),
+      siteName: names.site(r.siteId),
+      regionName: names.region(r.regionCode),
+    }));
   }
 
   /** The supervisor (or compliance, with the alert it opened) moves a violation along. */
@@ -266,33 +301,35 @@ export class Attribution {
       );
     }
     const now = this.#ctx.clock.now();
-    return this.#ctx.db.transaction(async (tx) => {
-      const [row] = await tx
-        .select()
-        .from(miningViolations)
-        .where(eq(miningViolations.attributionId, attributionId))
-        .for('update');
-      if (!row)
-        throw new AppError('NOT_FOUND', `no mining violation for attribution ${attributionId}`);
-      const after = {
-        ...row,
-        status: input.status,
-        alertId: input.alertId === undefined ? row.alertId : input.alertId,
-        note: input.note === undefined ? row.note : input.note,
-        updatedAt: now,
-      };
-      await tx
-        .update(miningViolations)
-        .set(after)
-        .where(eq(miningViolations.attributionId, attributionId));
-      await recordAudit(tx, caller, this.#ctx.clock, {
-        action: `mining_violation.${input.status}`,
-        entityType: 'attribution',
-        entityId: attributionId,
-        before: violationView(row),
-        after: violationView(after),
-      });
-      return violationView(after);
-    });
+    return this.#ctx.db
+      .transaction(async (tx) => {
+        const [row] = await tx
+          .select()
+          .from(miningViolations)
+          .where(eq(miningViolations.attributionId, attributionId))
+          .for('update');
+        if (!row)
+          throw new AppError('NOT_FOUND', `no mining violation for attribution ${attributionId}`);
+        const after = {
+          ...row,
+          status: input.status,
+          alertId: input.alertId === undefined ? row.alertId : input.alertId,
+          note: input.note === undefined ? row.note : input.note,
+          updatedAt: now,
+        };
+        await tx
+          .update(miningViolations)
+          .set(after)
+          .where(eq(miningViolations.attributionId, attributionId));
+        await recordAudit(tx, caller, this.#ctx.clock, {
+          action: `mining_violation.${input.status}`,
+          entityType: 'attribution',
+          entityId: attributionId,
+          before: violationView(row),
+          after: violationView(after),
+        });
+        return violationView(after);
+      })
+      .then(async (record) => (await this.#withNames(caller, [record]))[0]!);
   }
 }

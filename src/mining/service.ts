@@ -17,6 +17,7 @@ import type {
   ProvenanceReport,
   RegisterSiteInput,
   SiteView,
+  TransactionView,
   ViolationStatus,
   ViolationView,
 } from './types';
@@ -147,6 +148,8 @@ export class MiningService {
       status?: ViolationStatus | undefined;
       minerId?: string | undefined;
       regionCode?: string | undefined;
+      from?: Date | undefined;
+      to?: Date | undefined;
     },
     page?: PageRequest,
   ): Promise<Page<ViolationView>> {
@@ -171,6 +174,11 @@ export class MiningService {
   /** The provenance of an output and its path back to the coinbases it came from. */
   provenance(caller: Caller, txid: string, vout: number): Promise<ProvenanceReport> {
     return this.#provenance.provenance(caller, txid, vout);
+  }
+
+  /** A transaction as the tracer recorded it: inputs with their origins, outputs with their shares. */
+  transaction(caller: Caller, txid: string): Promise<TransactionView> {
+    return this.#provenance.transaction(caller, txid);
   }
 
   // ------------------------------------------------------------------ statistics (statistics.ts)

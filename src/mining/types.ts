@@ -94,6 +94,13 @@ export interface ViolationView {
   note: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** The coinbase output mined under the ban (the attribution's outpoint). */
+  txid: string;
+  vout: number;
+  /** Names for the screens; null where the caller may not see the name. */
+  minerName: string | null;
+  siteName: string | null;
+  regionName: string | null;
 }
 
 export interface ProvenanceOrigin {
@@ -105,6 +112,9 @@ export interface ProvenanceOrigin {
   height: number;
   txid: string;
   vout: number;
+  minerName: string | null;
+  siteName: string | null;
+  regionName: string | null;
 }
 
 export interface ProvenanceEntry {
@@ -137,6 +147,41 @@ export interface ProvenanceReport {
   taggedSats: bigint;
   provenance: ProvenanceEntry[];
   path: ProvenanceNode;
+}
+
+/** Shares of mined origins carried by an output (attribution id and sats). */
+export type OriginShares = { originId: string; sats: bigint }[];
+
+/**
+ * A transaction as the provenance tracer recorded it: a coinbase with its attributed outputs, or
+ * a spend of traced coins with every input (and the origins each carried) and the outputs that
+ * received a share. Outputs that received none are not recorded, so are not listed.
+ */
+export interface TransactionView {
+  txid: string;
+  blockHash: string;
+  height: number;
+  blockTime: Date | null;
+  coinbase: boolean;
+  inputs: {
+    index: number;
+    prevTxid: string;
+    prevVout: number;
+    valueSats: bigint;
+    /** Whether the spent output carried mined coins (then its origins are listed). */
+    traced: boolean;
+    coinbase: boolean;
+    provenance: OriginShares;
+  }[];
+  outputs: {
+    vout: number;
+    valueSats: bigint;
+    taggedSats: bigint;
+    provenance: OriginShares;
+    spentByTxid: string | null;
+  }[];
+  /** Every origin named above, with its names. */
+  origins: ProvenanceOrigin[];
 }
 
 export interface OutputStatisticsRow {

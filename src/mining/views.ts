@@ -64,6 +64,12 @@ export function attributionView(row: typeof miningAttributions.$inferSelect): At
   return { ...row, payoutKind: row.payoutKind as 'pool' | 'solo' };
 }
 
-export function violationView(row: typeof miningViolations.$inferSelect): ViolationView {
+/** A violation as stored (what the audit log records); the lists add its outpoint and names. */
+export type ViolationRecord = Omit<
+  ViolationView,
+  'txid' | 'vout' | 'minerName' | 'siteName' | 'regionName'
+>;
+
+export function violationView(row: typeof miningViolations.$inferSelect): ViolationRecord {
   return { ...row, code: MINING_BAN_VIOLATION, status: row.status as ViolationStatus };
 }

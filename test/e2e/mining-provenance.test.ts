@@ -196,7 +196,21 @@ describe('mining output attribution and provenance on simnet', () => {
       height: 2,
       valueSats: SUBSIDY,
       status: 'open',
+      // The coinbase outpoint and the names behind the ids, for the explorer's table.
+      txid: coinbaseAt(2, minerScript).txid,
+      vout: 0,
+      minerName: 'Northern Hash LLP',
+      siteName: 'Site 1',
+      regionName: 'Northern region',
     });
+    // The date filter: mined in December only, then only in July (none).
+    const december = {
+      from: new Date('2026-12-01T00:00:00Z'),
+      to: new Date('2027-01-01T00:00:00Z'),
+    };
+    expect((await mining.listViolations(supervisor, december)).items).toHaveLength(1);
+    const july = { from: new Date('2026-07-01T00:00:00Z'), to: new Date('2026-08-01T00:00:00Z') };
+    expect((await mining.listViolations(supervisor, july)).items).toHaveLength(0);
     expect((await mining.isBanned('north', new Date('2026-12-01T00:00:00Z'))).banned).toBe(true);
     expect((await mining.isBanned('north', new Date('2026-07-01T00:00:00Z'))).banned).toBe(false);
     hashes = { a: a ?? '', b: b ?? '', hop1Block: '', hop2Block: '', d: '' };
@@ -276,6 +290,44 @@ describe('mining output attribution and provenance on simnet', () => {
         [inputsB.txid, 0, true, 2],
       ]);
     }
+    // The transaction pages: hop 2 spends hop 1's output 0 (both origins in it), and its two
+    // outputs carry the shares above; the coinbase lists its attributed output.
+    const hop2View = await mining.transaction(supervisor, tx2);
+    expect(hop2View.coinbase).toBe(false);
+    expect(hop2View.blockHash).toBe(hashes.hop2Block);
+    expect(
+      hop2View.inputs.map((i) => [i.prevTxid, i.prevVout, i.valueSats, i.traced, i.coinbase]),
+    ).toEqual([[tx1, 0, hop1Outputs[0], true, false]]);
+    expect(hop2View.inputs[0]?.provenance.map((p) => [p.originId, p.sats]).sort()).toEqual(
+      origins.map((o) => [o, 2_333_333_333n]),
+    );
+    expect(hop2View.outputs.map((o) => [o.vout, o.valueSats, o.taggedSats])).toEqual([
+      [0, hop2Outputs[0], 2n * p0],
+      [1, hop2Outputs[1], 2n * p1],
+    ]);
+    expect(hop2View.origins.map((o) => [o.attributionId, o.minerName, o.siteName])).toEqual([
+      [attributionA, 'Northern Hash LLP', 'Site 1'],
+      [attributionB, 'Northern Hash LLP', 'Site 1'],
+    ]);
+    // Hop 1 spent an untraced coinbase too: listed, not traced.
+    const hop1View = await mining.transaction(supervisor, tx1);
+    expect(hop1View.inputs.map((i) => [i.prevTxid, i.traced, i.coinbase])).toEqual([
+      [inputsA.txid, true, true],
+      [inputsB.txid, true, true],
+      [untagged.txid, false, false],
+    ]);
+    const coinbaseView = await mining.transaction(supervisor, inputsA.txid);
+    expect(coinbaseView.coinbase).toBe(true);
+    expect(coinbaseView.inputs).toEqual([]);
+    expect(coinbaseView.outputs.map((o) => [o.vout, o.taggedSats, o.spentByTxid])).toEqual([
+      [0, SUBSIDY, tx1],
+    ]);
+    await expect(mining.transaction(supervisor, untagged.txid)).rejects.toThrow(
+      /moved no traced mined coins/,
+    );
+    await expect(mining.transaction({ ...supervisor, role: 'company' }, tx2)).rejects.toThrow(
+      /provenance is for/,
+    );
     // Outputs of untraced coins carry no provenance.
     await expect(mining.provenance(supervisor, untagged.txid, 0)).rejects.toThrow(
       /carries no provenance/,

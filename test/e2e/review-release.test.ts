@@ -132,7 +132,7 @@ async function auditTrail(desk: Desk, entityId: string) {
     desk.auditor,
   );
   expect(status).toBe(200);
-  return (body.events as Json[]).reverse();
+  return (body.items as Json[]).reverse();
 }
 
 /** An export contract of 30,000.00 USD with the buyer, approved and active, and its 0.5 BTC invoice. */

@@ -746,6 +746,9 @@ const READS: Record<string, ReadRule> = {
   '/v1/market/offers/:id': byId('ofr', () => missing('ofr')),
   '/v1/market/deals/:id': byId('del', () => missing('del')),
   '/v1/provenance/:outpoint': { public: 'the provenance of a coin follows the public chain' },
+  '/v1/mining/transactions/:txid': {
+    public: 'a transaction of traced mined coins is on the public chain',
+  },
   '/pay/:id': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },
   '/pay/:id/status': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },
   '/pay/:id/qr.svg': { public: "the foreign buyer's pay page: the invoice id is the buyer's link" },

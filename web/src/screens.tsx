@@ -9,7 +9,11 @@ import { LicencesPage } from './pages/registry/LicencesPage';
 import { ParticipantsPage } from './pages/registry/ParticipantsPage';
 import { WalletDetailPage } from './pages/registry/WalletDetailPage';
 import { WalletsPage } from './pages/registry/WalletsPage';
-import { MiningPage } from './pages/MiningPage';
+import { MinerPage } from './pages/mining/MinerPage';
+import { MiningPage } from './pages/mining/MiningPage';
+import { ProvenancePage } from './pages/mining/ProvenancePage';
+import { TransactionPage } from './pages/mining/TransactionPage';
+import { ViolationsPage } from './pages/mining/ViolationsPage';
 import { ReportsPage } from './pages/ReportsPage';
 import { AlertsPage } from './pages/compliance/AlertsPage';
 import { CaseDetailPage } from './pages/compliance/CaseDetailPage';
@@ -97,6 +101,36 @@ export const SCREENS: readonly Screen[] = [
     roles: ['supervisor', 'auditor', 'miner'],
     section: 'Registry',
     component: MiningPage,
+  },
+  {
+    path: '/mining/violations',
+    label: 'Ban violations',
+    roles: ['supervisor', 'auditor'],
+    section: 'Oversight',
+    component: ViolationsPage,
+  },
+  {
+    path: '/mining/mine',
+    label: 'My mining',
+    roles: ['miner'],
+    section: 'Overview',
+    component: MinerPage,
+  },
+  {
+    path: '/mining/outputs/:outpoint',
+    label: 'Provenance',
+    roles: ['supervisor', 'auditor', 'platform'],
+    section: 'Oversight',
+    component: ProvenancePage,
+    nav: false,
+  },
+  {
+    path: '/mining/tx/:txid',
+    label: 'Transaction',
+    roles: ['supervisor', 'auditor', 'platform'],
+    section: 'Oversight',
+    component: TransactionPage,
+    nav: false,
   },
   {
     path: '/trade/contracts',

@@ -4,16 +4,16 @@ import {
   VIOLATION_STATUSES,
   type AttributionView,
   type BanView,
-  type ProvenanceNode,
   type SiteView,
   type ViolationView,
 } from '../../mining';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { nameField, namesOf } from '../names';
+import { registerExplorerRoutes } from './mining-explorer';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
-/** Mining routes: sites, payout addresses, the ban calendar, attributions, violations, statistics, provenance. */
+/** Mining routes: sites, payout addresses, the ban calendar, attributions, violations, statistics (provenance and transactions: mining-explorer.ts). */
 
 const sats = z.string().meta({ description: 'satoshis, as a decimal string' });
 
@@ -102,6 +102,11 @@ const violationSchema = z
     note: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    txid: z.string().meta({ description: 'the coinbase transaction mined under the ban' }),
+    vout: z.number(),
+    minerName: z.string().nullable(),
+    siteName: z.string().nullable(),
+    regionName: z.string().nullable(),
   })
   .meta({ id: 'MiningViolation' });
 const presentViolation = (v: ViolationView) => ({
@@ -110,40 +115,6 @@ const presentViolation = (v: ViolationView) => ({
   valueSats: v.valueSats.toString(),
   createdAt: v.createdAt.toISOString(),
   updatedAt: v.updatedAt.toISOString(),
-});
-
-interface PathJson {
-  txid: string;
-  vout: number;
-  valueSats: string;
-  blockHash: string;
-  height: number;
-  coinbase: boolean;
-  provenance: { originId: string; sats: string }[];
-  from: PathJson[];
-  truncated: boolean;
-}
-// Recursive, so it is a named component (`ProvenancePath`) that refers to itself in OpenAPI.
-const pathSchema = z
-  .object({
-    txid: z.string(),
-    vout: z.number(),
-    valueSats: sats,
-    blockHash: z.string(),
-    height: z.number(),
-    coinbase: z.boolean(),
-    provenance: z.array(z.object({ originId: z.string(), sats })),
-    get from(): z.ZodArray<typeof pathSchema> {
-      return z.array(pathSchema);
-    },
-    truncated: z.boolean(),
-  })
-  .meta({ id: 'ProvenancePath' });
-const presentPath = (node: ProvenanceNode): PathJson => ({
-  ...node,
-  valueSats: node.valueSats.toString(),
-  provenance: node.provenance.map((p) => ({ originId: p.originId, sats: p.sats.toString() })),
-  from: node.from.map(presentPath),
 });
 
 const fiat = (m: Money | null) => (m ? formatMoney(m) : null);
@@ -442,17 +413,33 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
           status: z.enum(VIOLATION_STATUSES).optional(),
           minerId: text(40).optional(),
           regionCode: text(40).optional(),
+          from: z.iso
+            .datetime({ offset: true })
+            .optional()
+            .meta({ description: 'mined at or after this time' }),
+          to: z.iso
+            .datetime({ offset: true })
+            .optional()
+            .meta({ description: 'mined before this time' }),
           ...pageQuery,
         }),
         response: { 200: pageSchema(violationSchema), ...commonErrors },
       },
     },
     async (request) => {
-      const { limit, cursor, ...filter } = request.query;
-      const page = await mining.listViolations(callerOf(request), filter, {
-        limit,
-        cursor: cursor ?? null,
-      });
+      const { limit, cursor, from, to, ...filter } = request.query;
+      const range = {
+        from: from ? new Date(from) : undefined,
+        to: to ? new Date(to) : undefined,
+      };
+      const page = await mining.listViolations(
+        callerOf(request),
+        { ...filter, ...range },
+        {
+          limit,
+          cursor: cursor ?? null,
+        },
+      );
       return { ...page, items: page.items.map(presentViolation) };
     },
   );
@@ -551,60 +538,5 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
     },
   );
 
-  app.get(
-    '/v1/provenance/:outpoint',
-    {
-      schema: {
-        tags: ['mining'],
-        summary:
-          'Provenance of an output (TXID:VOUT): origins and sats, with the path back to the coinbases',
-        params: z.object({
-          outpoint: z
-            .string()
-            .regex(
-              /^[0-9a-f]{64}:\d{1,6}$/,
-              'must be TXID:VOUT (64 lower-case hex, colon, output index)',
-            ),
-        }),
-        response: {
-          200: z.object({
-            txid: z.string(),
-            vout: z.number(),
-            valueSats: sats,
-            blockHash: z.string(),
-            height: z.number(),
-            taggedSats: sats,
-            provenance: z.array(
-              z.object({
-                origin: z.object({
-                  attributionId: z.string(),
-                  minerId: z.string(),
-                  siteId: z.string(),
-                  regionCode: z.string(),
-                  blockHash: z.string(),
-                  height: z.number(),
-                  txid: z.string(),
-                  vout: z.number(),
-                }),
-                sats,
-              }),
-            ),
-            path: pathSchema,
-          }),
-          ...commonErrors,
-        },
-      },
-    },
-    async (request) => {
-      const [txid = '', vout = '0'] = request.params.outpoint.split(':');
-      const report = await mining.provenance(callerOf(request), txid, Number(vout));
-      return {
-        ...report,
-        valueSats: report.valueSats.toString(),
-        taggedSats: report.taggedSats.toString(),
-        provenance: report.provenance.map((p) => ({ ...p, sats: p.sats.toString() })),
-        path: presentPath(report.path),
-      };
-    },
-  );
+  registerExplorerRoutes(app, deps);
 }

@@ -4012,6 +4012,10 @@ export interface paths {
           status?: 'open' | 'linked' | 'confirmed' | 'dismissed';
           minerId?: string;
           regionCode?: string;
+          /** @description mined at or after this time */
+          from?: string;
+          /** @description mined before this time */
+          to?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -4345,21 +4349,98 @@ export interface paths {
               /** @description satoshis, as a decimal string */
               taggedSats: string;
               provenance: {
-                origin: {
-                  attributionId: string;
-                  minerId: string;
-                  siteId: string;
-                  regionCode: string;
-                  blockHash: string;
-                  height: number;
-                  txid: string;
-                  vout: number;
-                };
+                origin: components['schemas']['ProvenanceOrigin'];
                 /** @description satoshis, as a decimal string */
                 sats: string;
               }[];
               path: components['schemas']['ProvenancePath'];
             };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/mining/transactions/{txid}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A transaction as the provenance tracer recorded it: inputs with the origins they carried, outputs with their shares
+     * @description A coinbase lists its attributed outputs; a spend of traced coins lists every input and the outputs that received a share of mined coins (outputs with none are not recorded). Supervisor, auditors and platforms.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          txid: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ProvenanceTransaction'];
           };
         };
         /** @description Default Response */
@@ -12830,6 +12911,81 @@ export interface components {
       } | null;
       verifiedAt: string;
     };
+    ClearingLotSummaryInput: {
+      id: string;
+      /** @enum {string} */
+      status: 'cleared' | 'quarantined' | 'released' | 'spent';
+      /** @enum {string} */
+      clearance: 'cleared' | 'quarantined' | 'released';
+      quarantineReason: ('MINED_IN_BAN' | 'SITE_NOT_REGISTERED') | null;
+    };
+    ProvenanceOriginInput: {
+      attributionId: string;
+      minerId: string;
+      siteId: string;
+      regionCode: string;
+      blockHash: string;
+      height: number;
+      txid: string;
+      vout: number;
+      minerName: string | null;
+      siteName: string | null;
+      regionName: string | null;
+      /** @description the coinbase output's clearing lot; null where none is visible */
+      lot: components['schemas']['ClearingLotSummaryInput'] | null;
+    };
+    ProvenancePathInput: {
+      txid: string;
+      vout: number;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      blockHash: string;
+      height: number;
+      coinbase: boolean;
+      provenance: {
+        originId: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+      }[];
+      from: components['schemas']['ProvenancePathInput'][];
+      truncated: boolean;
+    };
+    ProvenanceTransactionInput: {
+      txid: string;
+      blockHash: string;
+      height: number;
+      blockTime: string | null;
+      coinbase: boolean;
+      inputs: {
+        index: number;
+        prevTxid: string;
+        prevVout: number;
+        /** @description satoshis, as a decimal string */
+        valueSats: string;
+        /** @description the spent output carried mined coins */
+        traced: boolean;
+        coinbase: boolean;
+        provenance: {
+          originId: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+      }[];
+      outputs: {
+        vout: number;
+        /** @description satoshis, as a decimal string */
+        valueSats: string;
+        /** @description satoshis, as a decimal string */
+        taggedSats: string;
+        provenance: {
+          originId: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+        spentByTxid: string | null;
+      }[];
+      origins: components['schemas']['ProvenanceOriginInput'][];
+    };
     MiningSiteInput: {
       id: string;
       minerId: string;
@@ -12902,22 +13058,12 @@ export interface components {
       note: string | null;
       createdAt: string;
       updatedAt: string;
-    };
-    ProvenancePathInput: {
+      /** @description the coinbase transaction mined under the ban */
       txid: string;
       vout: number;
-      /** @description satoshis, as a decimal string */
-      valueSats: string;
-      blockHash: string;
-      height: number;
-      coinbase: boolean;
-      provenance: {
-        originId: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-      }[];
-      from: components['schemas']['ProvenancePathInput'][];
-      truncated: boolean;
+      minerName: string | null;
+      siteName: string | null;
+      regionName: string | null;
     };
     ClearingLotInput: {
       id: string;
@@ -14057,6 +14203,81 @@ export interface components {
       } | null;
       verifiedAt: string;
     };
+    ClearingLotSummary: {
+      id: string;
+      /** @enum {string} */
+      status: 'cleared' | 'quarantined' | 'released' | 'spent';
+      /** @enum {string} */
+      clearance: 'cleared' | 'quarantined' | 'released';
+      quarantineReason: ('MINED_IN_BAN' | 'SITE_NOT_REGISTERED') | null;
+    };
+    ProvenanceOrigin: {
+      attributionId: string;
+      minerId: string;
+      siteId: string;
+      regionCode: string;
+      blockHash: string;
+      height: number;
+      txid: string;
+      vout: number;
+      minerName: string | null;
+      siteName: string | null;
+      regionName: string | null;
+      /** @description the coinbase output's clearing lot; null where none is visible */
+      lot: components['schemas']['ClearingLotSummary'] | null;
+    };
+    ProvenancePath: {
+      txid: string;
+      vout: number;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      blockHash: string;
+      height: number;
+      coinbase: boolean;
+      provenance: {
+        originId: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+      }[];
+      from: components['schemas']['ProvenancePath'][];
+      truncated: boolean;
+    };
+    ProvenanceTransaction: {
+      txid: string;
+      blockHash: string;
+      height: number;
+      blockTime: string | null;
+      coinbase: boolean;
+      inputs: {
+        index: number;
+        prevTxid: string;
+        prevVout: number;
+        /** @description satoshis, as a decimal string */
+        valueSats: string;
+        /** @description the spent output carried mined coins */
+        traced: boolean;
+        coinbase: boolean;
+        provenance: {
+          originId: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+      }[];
+      outputs: {
+        vout: number;
+        /** @description satoshis, as a decimal string */
+        valueSats: string;
+        /** @description satoshis, as a decimal string */
+        taggedSats: string;
+        provenance: {
+          originId: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+        spentByTxid: string | null;
+      }[];
+      origins: components['schemas']['ProvenanceOrigin'][];
+    };
     MiningSite: {
       id: string;
       minerId: string;
@@ -14129,22 +14350,12 @@ export interface components {
       note: string | null;
       createdAt: string;
       updatedAt: string;
-    };
-    ProvenancePath: {
+      /** @description the coinbase transaction mined under the ban */
       txid: string;
       vout: number;
-      /** @description satoshis, as a decimal string */
-      valueSats: string;
-      blockHash: string;
-      height: number;
-      coinbase: boolean;
-      provenance: {
-        originId: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-      }[];
-      from: components['schemas']['ProvenancePath'][];
-      truncated: boolean;
+      minerName: string | null;
+      siteName: string | null;
+      regionName: string | null;
     };
     ClearingLot: {
       id: string;

@@ -19,6 +19,7 @@ import { api, unwrap } from '../api/client';
 import { LoadMore, usePagedList } from '../api/paging';
 import type { components, paths } from '../api/schema';
 import { DataTable } from '../components/DataTable';
+import { banShading } from '../components/banShading';
 import { EChart } from '../components/EChart';
 import { WorldMap } from '../components/WorldMap';
 import { Page } from '../components/Page';
@@ -366,12 +367,7 @@ function Charts({ data, onDrill }: { data: Dashboard; onDrill: (drill: Drill) =>
                   ? {
                       markArea: {
                         itemStyle: { color: 'rgba(250, 82, 82, 0.15)' },
-                        data: data.mining.bans
-                          .filter((b) => !b.liftedAt)
-                          .map((b) => [
-                            { name: `${b.region} ${b.kind}`, xAxis: b.from.slice(0, 7) },
-                            { xAxis: b.to.slice(0, 7) },
-                          ]),
+                        data: banShading(data.mining.bans, miningMonths),
                       },
                     }
                   : {}),

@@ -1,8 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { useSearchParams } from 'react-router';
 import {
   Alert,
-  Badge,
   Button,
   Code,
   Group,
@@ -15,21 +13,15 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, ApiError, unwrap } from '../api/client';
-import { allPages, LoadMore, usePagedList } from '../api/paging';
-import type { components, paths } from '../api/schema';
-import { BanCalendar, monthOf } from '../components/BanCalendar';
-import { DataTable } from '../components/DataTable';
-import { FormError } from '../components/FormError';
-import { Page } from '../components/Page';
-import { NameCell } from '../components/NameCell';
-import { ErrorState } from '../components/States';
-import { formatDateTime } from '../format';
-import { useUser } from '../session';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError, unwrap } from '../../api/client';
+import type { components, paths } from '../../api/schema';
+import { FormError } from '../../components/FormError';
+import { BAN_KEY } from './shared';
 
-type Site = components['schemas']['MiningSite'];
-type Ban = components['schemas']['MiningBan'];
+/** The supervisor's ban forms: declaring a ban and lifting one (used by the mining page). */
+
+export type Ban = components['schemas']['MiningBan'];
 type BanBody = paths['/v1/mining/bans']['post']['requestBody']['content']['application/json'];
 type BanKind = Ban['kind'];
 
@@ -40,22 +32,8 @@ const KINDS: { value: BanKind; label: string }[] = [
 ];
 const isKind = (value: string): value is BanKind => KINDS.some((k) => k.value === value);
 
-// Live events name the audited entity type: a ban declared or lifted elsewhere refreshes these.
-const BAN_KEY = 'ban';
-
-/** The region's code and name, for the form's picker and the calendar's rows. */
-function useRegions() {
-  return useQuery({
-    queryKey: ['region'],
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(await api.GET('/v1/regions', { params: { query: { limit: 500, cursor } } })),
-      ),
-  });
-}
-
 /** The supervisor declares a ban: POST /v1/mining/bans, the server's checks shown at each field. */
-function DeclareBanForm({
+export function DeclareBanForm({
   regions,
   onDeclared,
 }: {
@@ -253,7 +231,7 @@ function DeclareBanForm({
 }
 
 /** The supervisor lifts a ban with a reason: POST /v1/mining/bans/:id/lift. */
-function LiftBanDialog({ ban, onClose }: { ban: Ban | null; onClose: () => void }) {
+export function LiftBanDialog({ ban, onClose }: { ban: Ban | null; onClose: () => void }) {
   const queryClient = useQueryClient();
   const [reason, setReason] = useState('');
   const lift = useMutation({
@@ -308,188 +286,5 @@ function LiftBanDialog({ ban, onClose }: { ban: Ban | null; onClose: () => void 
         </form>
       )}
     </Modal>
-  );
-}
-
-/** Sites, the ban calendar and violations; `?region=` (from the dashboard) narrows to a region. */
-export function MiningPage() {
-  const user = useUser();
-  const supervisor = user.role === 'supervisor';
-  const [params] = useSearchParams();
-  const region = params.get('region');
-  const [month, setMonth] = useState(() => params.get('month') ?? monthOf(new Date()));
-  const [lifting, setLifting] = useState<Ban | null>(null);
-  // Sites a page at a time, of the region asked for (filtered on the server).
-  const sites = usePagedList(['miningSite', region], async (cursor) =>
-    unwrap(
-      await api.GET('/v1/mining/sites', {
-        params: { query: { ...(region ? { regionCode: region } : {}), cursor } },
-      }),
-    ),
-  );
-  // The calendar shows every ban of the month: all of them, page after page.
-  const bans = useQuery({
-    queryKey: [BAN_KEY, region],
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(
-          await api.GET('/v1/mining/bans', {
-            params: { query: { ...(region ? { regionCode: region } : {}), limit: 500, cursor } },
-          }),
-        ),
-      ),
-  });
-  const regions = useRegions();
-  const banRows = bans.data;
-  // The calendar's rows: every region of the scheme (or the one asked for), and any region a
-  // ban names that the list lacks.
-  const calendarRegions = [
-    ...(regions.data ?? []),
-    ...[...new Set((banRows ?? []).map((b) => b.regionCode))]
-      .filter((code) => !regions.data?.some((r) => r.code === code))
-      .map((code) => ({ code, name: code })),
-  ].filter((r) => !region || r.code === region);
-  const siteRows = sites.rows;
-  return (
-    <Page
-      title="Mining"
-      description={`Registered sites and the regional ban calendar${region ? ` for region ${region}` : ''}.${supervisor ? ' The supervisor declares and lifts bans here.' : ' Bans are declared by the supervisor.'} Tables are filtered and sorted in the browser.`}
-    >
-      <Stack gap="lg">
-        {supervisor &&
-          (regions.error ? (
-            <ErrorState error={regions.error} onRetry={() => void regions.refetch()} />
-          ) : (
-            <DeclareBanForm
-              regions={regions.data ?? []}
-              onDeclared={(ban) => setMonth(ban.fromDate.slice(0, 7))}
-            />
-          ))}
-        <div>
-          <Title order={2} size="h4" mb="xs">
-            Ban calendar
-          </Title>
-          {bans.error ? (
-            <ErrorState error={bans.error} onRetry={() => void bans.refetch()} />
-          ) : (
-            <BanCalendar
-              bans={banRows ?? []}
-              regions={calendarRegions}
-              month={month}
-              onMonthChange={setMonth}
-            />
-          )}
-        </div>
-        <div>
-          <Title order={2} size="h4" mb="xs">
-            Declared bans
-          </Title>
-          <DataTable
-            caption="Regional mining bans"
-            rows={banRows}
-            rowKey={(b) => b.id}
-            loading={bans.isPending}
-            error={bans.error}
-            onRetry={() => void bans.refetch()}
-            empty="No bans declared."
-            csvName="mining-bans"
-            columns={[
-              { key: 'region', header: 'Region', value: (b) => b.regionCode },
-              { key: 'kind', header: 'Kind', value: (b) => b.kind },
-              { key: 'from', header: 'From', value: (b) => b.fromDate },
-              { key: 'to', header: 'To', value: (b) => b.toDate },
-              {
-                key: 'window',
-                header: 'Season / hours',
-                value: (b) =>
-                  [
-                    b.season ? `${b.season.start}–${b.season.end}` : '',
-                    b.daily ? `${b.daily.start}–${b.daily.end}` : '',
-                  ]
-                    .filter(Boolean)
-                    .join(', '),
-              },
-              { key: 'reason', header: 'Reason', value: (b) => b.reason },
-              {
-                key: 'state',
-                header: 'State',
-                value: (b) => (b.liftedAt ? 'lifted' : 'in force'),
-                render: (b) =>
-                  b.liftedAt ? (
-                    <Badge color="gray" title={b.liftReason ?? undefined}>
-                      lifted {formatDateTime(b.liftedAt)}
-                    </Badge>
-                  ) : (
-                    <Badge color="red">in force</Badge>
-                  ),
-              },
-              ...(supervisor
-                ? [
-                    {
-                      key: 'actions',
-                      header: 'Actions',
-                      sortable: false,
-                      value: () => '',
-                      render: (b: Ban) =>
-                        b.liftedAt ? null : (
-                          <Button
-                            size="xs"
-                            variant="light"
-                            color="red"
-                            onClick={() => setLifting(b)}
-                            aria-label={`Lift the ${b.kind} ban on ${b.regionCode} from ${b.fromDate}`}
-                          >
-                            Lift
-                          </Button>
-                        ),
-                    },
-                  ]
-                : []),
-            ]}
-          />
-        </div>
-        <div>
-          <Title order={2} size="h4" mb="xs">
-            Sites
-          </Title>
-          <DataTable
-            caption="Mining sites"
-            rows={siteRows}
-            rowKey={(s) => s.id}
-            loading={sites.isPending}
-            error={sites.error}
-            onRetry={sites.refetch}
-            empty="No sites registered."
-            csvName="mining-sites"
-            columns={[
-              { key: 'name', header: 'Site', value: (s) => s.name },
-              {
-                key: 'miner',
-                header: 'Miner',
-                value: (s) => s.minerName ?? s.minerId,
-                render: (s) => <NameCell name={s.minerName} id={s.minerId} />,
-              },
-              { key: 'region', header: 'Region', value: (s) => s.regionCode },
-              {
-                key: 'power',
-                header: 'Power (MW)',
-                value: (s) => s.powerCapacityMw,
-                align: 'right',
-              },
-              {
-                key: 'hashrate',
-                header: 'Hashrate (TH/s)',
-                value: (s) => s.declaredHashrateThs,
-                align: 'right',
-              },
-              { key: 'pool', header: 'Pool', value: (s) => s.poolName ?? '' },
-              { key: 'since', header: 'Commissioned', value: (s) => s.commissioningDate },
-            ]}
-          />
-          <LoadMore list={sites} />
-        </div>
-      </Stack>
-      {supervisor && <LiftBanDialog ban={lifting} onClose={() => setLifting(null)} />}
-    </Page>
   );
 }

@@ -1,0 +1,220 @@
+import { useState } from 'react';
+import { Stack, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
+import { allPages, LoadMore, usePagedList } from '../../api/paging';
+import { BanCalendar, monthOf } from '../../components/BanCalendar';
+import { DataTable } from '../../components/DataTable';
+import { EChart } from '../../components/EChart';
+import { Page } from '../../components/Page';
+import { Empty, ErrorState } from '../../components/States';
+import { formatBtc, formatDateTime } from '../../format';
+import { BAN_KEY, LotChip, regionLabel, useRegions, useSites } from './shared';
+import { violationColumns } from './ViolationsPage';
+
+/** BTC for plotting only (a chart axis is a float); every figure shown as text stays exact. */
+const plotBtc = (sats: string) => Number(BigInt(sats)) / 1e8;
+
+/** The miner's output by month: a bar chart, and the same figures as a table. */
+function OutputByMonth() {
+  const stats = useQuery({
+    queryKey: ['miningStatistics'],
+    queryFn: async () => unwrap(await api.GET('/v1/mining/statistics')),
+  });
+  if (stats.error) return <ErrorState error={stats.error} onRetry={() => void stats.refetch()} />;
+  const months = stats.data?.byMonth ?? [];
+  return (
+    <Stack gap="xs">
+      {months.length > 0 ? (
+        <EChart
+          label="Bar chart of your attributed output per month in BTC; the table below lists the same figures"
+          height={260}
+          option={{
+            tooltip: { trigger: 'axis' },
+            xAxis: { type: 'category', data: months.map((m) => m.key) },
+            yAxis: { type: 'value', name: 'BTC' },
+            series: [{ name: 'BTC', type: 'bar', data: months.map((m) => plotBtc(m.sats)) }],
+          }}
+        />
+      ) : (
+        !stats.isPending && <Empty>No attributed output yet.</Empty>
+      )}
+      <DataTable
+        caption="Your output by month"
+        rows={stats.data?.byMonth}
+        rowKey={(m) => m.key}
+        loading={stats.isPending}
+        csvName="my-output-by-month"
+        columns={[
+          { key: 'month', header: 'Month', value: (m) => m.key },
+          {
+            key: 'btc',
+            header: 'Output',
+            value: (m) => m.sats,
+            render: (m) => formatBtc(m.sats),
+            align: 'right',
+          },
+          {
+            key: 'fiat',
+            header: `At the day's rate (${stats.data?.currency ?? 'USD'})`,
+            value: (m) => m.fiat ?? '',
+            render: (m) => m.fiat ?? '—',
+            align: 'right',
+          },
+        ]}
+      />
+    </Stack>
+  );
+}
+
+/**
+ * The miner's own view: output by month, its sites, the clearing lots of its coinbase outputs,
+ * the output it mined under a ban, and the ban calendar of its sites' regions.
+ */
+export function MinerPage() {
+  const sites = useSites();
+  const regions = useRegions();
+  const lots = usePagedList(['lot', 'mine'], async (cursor) =>
+    unwrap(await api.GET('/v1/clearing/lots', { params: { query: cursor ? { cursor } : {} } })),
+  );
+  const violations = usePagedList(['miningViolation', 'mine'], async (cursor) =>
+    unwrap(await api.GET('/v1/mining/violations', { params: { query: cursor ? { cursor } : {} } })),
+  );
+  const bans = useQuery({
+    queryKey: [BAN_KEY, 'mine'],
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(await api.GET('/v1/mining/bans', { params: { query: { limit: 500, cursor } } })),
+      ),
+  });
+  const latest = violations.rows?.[0]?.blockTime;
+  const [chosenMonth, setMonth] = useState<string | null>(null);
+  // The month of the latest violation (its ban in force), until the miner picks another.
+  const month = chosenMonth ?? (latest ? latest.slice(0, 7) : monthOf(new Date()));
+  const myRegions = [...new Set((sites.data ?? []).map((s) => s.regionCode))];
+  const regionName = (code: string) => regions.data?.find((r) => r.code === code)?.name;
+  const siteName = (id: string) => sites.data?.find((s) => s.id === id)?.name ?? id;
+  return (
+    <Page
+      title="My mining"
+      description="Your output by month, your sites, the clearing lots of your coinbase outputs, output mined under a ban, and the bans of your regions."
+    >
+      <Stack gap="lg">
+        <div>
+          <Title order={2} size="h4" mb="xs">
+            Output by month
+          </Title>
+          <OutputByMonth />
+        </div>
+        <div>
+          <Title order={2} size="h4" mb="xs">
+            Sites
+          </Title>
+          <DataTable
+            caption="Your mining sites"
+            rows={sites.data}
+            rowKey={(s) => s.id}
+            loading={sites.isPending}
+            error={sites.error}
+            onRetry={() => void sites.refetch()}
+            empty="No sites registered."
+            csvName="my-mining-sites"
+            columns={[
+              { key: 'name', header: 'Site', value: (s) => s.name },
+              {
+                key: 'region',
+                header: 'Region',
+                value: (s) => regionLabel(s.regionCode, regionName(s.regionCode)),
+              },
+              {
+                key: 'power',
+                header: 'Power (MW)',
+                value: (s) => s.powerCapacityMw,
+                align: 'right',
+              },
+              {
+                key: 'hashrate',
+                header: 'Hashrate (TH/s)',
+                value: (s) => s.declaredHashrateThs,
+                align: 'right',
+              },
+              { key: 'since', header: 'Commissioned', value: (s) => s.commissioningDate },
+            ]}
+          />
+        </div>
+        <div>
+          <Title order={2} size="h4" mb="xs">
+            Clearing lots
+          </Title>
+          <DataTable
+            caption="Clearing lots of your coinbase outputs"
+            rows={lots.rows}
+            rowKey={(l) => l.id}
+            loading={lots.isPending}
+            error={lots.error}
+            onRetry={lots.refetch}
+            empty="No lots yet."
+            csvName="my-lots"
+            columns={[
+              {
+                key: 'mined',
+                header: 'Mined',
+                value: (l) => l.blockTime,
+                render: (l) => formatDateTime(l.blockTime),
+              },
+              { key: 'block', header: 'Block', value: (l) => String(l.height), align: 'right' },
+              { key: 'site', header: 'Site', value: (l) => siteName(l.siteId) },
+              {
+                key: 'value',
+                header: 'Value',
+                value: (l) => l.valueSats,
+                render: (l) => formatBtc(l.valueSats),
+                align: 'right',
+              },
+              {
+                key: 'status',
+                header: 'Status',
+                value: (l) => l.status,
+                render: (l) => <LotChip lot={l} />,
+              },
+            ]}
+          />
+          <LoadMore list={lots} />
+        </div>
+        <div>
+          <Title order={2} size="h4" mb="xs">
+            Output mined under a ban
+          </Title>
+          <DataTable
+            caption="Your ban violations"
+            rows={violations.rows}
+            rowKey={(v) => v.attributionId}
+            loading={violations.isPending}
+            error={violations.error}
+            onRetry={violations.refetch}
+            empty="No output mined under a ban."
+            csvName="my-violations"
+            // A miner follows no coins (provenance is the supervisor's): no links to the chain.
+            columns={violationColumns().filter((c) => c.key !== 'provenance' && c.key !== 'block')}
+          />
+          <LoadMore list={violations} />
+        </div>
+        <div>
+          <Title order={2} size="h4" mb="xs">
+            Ban calendar of your regions
+          </Title>
+          {bans.error ? (
+            <ErrorState error={bans.error} onRetry={() => void bans.refetch()} />
+          ) : (
+            <BanCalendar
+              bans={(bans.data ?? []).filter((b) => myRegions.includes(b.regionCode))}
+              regions={myRegions.map((code) => ({ code, name: regionName(code) ?? code }))}
+              month={month}
+              onMonthChange={setMonth}
+            />
+          )}
+        </div>
+      </Stack>
+    </Page>
+  );
+}

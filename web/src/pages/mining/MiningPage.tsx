@@ -1,0 +1,202 @@
+import { useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { Anchor, Badge, Button, Group, Stack, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
+import { allPages } from '../../api/paging';
+import { BanCalendar, monthOf } from '../../components/BanCalendar';
+import { DataTable } from '../../components/DataTable';
+import { Page } from '../../components/Page';
+import { ErrorState } from '../../components/States';
+import { formatDateTime } from '../../format';
+import { useUser } from '../../session';
+import { DeclareBanForm, LiftBanDialog, type Ban } from './BanForms';
+import { BAN_KEY, useMiners, useRegions, useSites, type Site } from './shared';
+
+/** Sites, the ban calendar and violations; `?region=` (from the dashboard) narrows to a region. */
+export function MiningPage() {
+  const user = useUser();
+  const supervisor = user.role === 'supervisor';
+  const [params] = useSearchParams();
+  const region = params.get('region');
+  const [month, setMonth] = useState(() => params.get('month') ?? monthOf(new Date()));
+  const [lifting, setLifting] = useState<Ban | null>(null);
+  const sites = useSites();
+  // Every role here sees the miners of its rows (a miner, itself).
+  const miners = useMiners(true);
+  const minerName = (id: string) => miners.data?.find((m) => m.id === id)?.legalName ?? id;
+  const bans = useQuery({
+    queryKey: [BAN_KEY, region],
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(
+          await api.GET('/v1/mining/bans', {
+            params: { query: { ...(region ? { regionCode: region } : {}), limit: 500, cursor } },
+          }),
+        ),
+      ),
+  });
+  const regions = useRegions();
+  const banRows = bans.data;
+  // The calendar's rows: every region of the scheme (or the one asked for), and any region a
+  // ban names that the list lacks.
+  const calendarRegions = [
+    ...(regions.data ?? []),
+    ...[...new Set((banRows ?? []).map((b) => b.regionCode))]
+      .filter((code) => !regions.data?.some((r) => r.code === code))
+      .map((code) => ({ code, name: code })),
+  ].filter((r) => !region || r.code === region);
+  const siteRows = region ? sites.data?.filter((s: Site) => s.regionCode === region) : sites.data;
+  return (
+    <Page
+      title="Mining"
+      description={`Registered sites and the regional ban calendar${region ? ` for region ${region}` : ''}.${supervisor ? ' The supervisor declares and lifts bans here.' : ' Bans are declared by the supervisor.'} Tables are filtered and sorted in the browser.`}
+    >
+      <Stack gap="lg">
+        <Group gap="md">
+          {user.role === 'miner' ? (
+            <Anchor component={Link} to="/mining/mine">
+              My output, lots and violations
+            </Anchor>
+          ) : (
+            <Anchor component={Link} to="/mining/violations">
+              Ban violations
+            </Anchor>
+          )}
+        </Group>
+        {supervisor &&
+          (regions.error ? (
+            <ErrorState error={regions.error} onRetry={() => void regions.refetch()} />
+          ) : (
+            <DeclareBanForm
+              regions={regions.data ?? []}
+              onDeclared={(ban) => setMonth(ban.fromDate.slice(0, 7))}
+            />
+          ))}
+        <div>
+          <Title order={2} size="h4" mb="xs">
+            Ban calendar
+          </Title>
+          {bans.error ? (
+            <ErrorState error={bans.error} onRetry={() => void bans.refetch()} />
+          ) : (
+            <BanCalendar
+              bans={banRows ?? []}
+              regions={calendarRegions}
+              month={month}
+              onMonthChange={setMonth}
+            />
+          )}
+        </div>
+        <div>
+          <Title order={2} size="h4" mb="xs">
+            Declared bans
+          </Title>
+          <DataTable
+            caption="Regional mining bans"
+            rows={banRows}
+            rowKey={(b) => b.id}
+            loading={bans.isPending}
+            error={bans.error}
+            onRetry={() => void bans.refetch()}
+            empty="No bans declared."
+            csvName="mining-bans"
+            columns={[
+              { key: 'region', header: 'Region', value: (b) => b.regionCode },
+              { key: 'kind', header: 'Kind', value: (b) => b.kind },
+              { key: 'from', header: 'From', value: (b) => b.fromDate },
+              { key: 'to', header: 'To', value: (b) => b.toDate },
+              {
+                key: 'window',
+                header: 'Season / hours',
+                value: (b) =>
+                  [
+                    b.season ? `${b.season.start}–${b.season.end}` : '',
+                    b.daily ? `${b.daily.start}–${b.daily.end}` : '',
+                  ]
+                    .filter(Boolean)
+                    .join(', '),
+              },
+              { key: 'reason', header: 'Reason', value: (b) => b.reason },
+              {
+                key: 'state',
+                header: 'State',
+                value: (b) => (b.liftedAt ? 'lifted' : 'in force'),
+                render: (b) =>
+                  b.liftedAt ? (
+                    <Badge color="gray" title={b.liftReason ?? undefined}>
+                      lifted {formatDateTime(b.liftedAt)}
+                    </Badge>
+                  ) : (
+                    <Badge color="red">in force</Badge>
+                  ),
+              },
+              ...(supervisor
+                ? [
+                    {
+                      key: 'actions',
+                      header: 'Actions',
+                      sortable: false,
+                      value: () => '',
+                      render: (b: Ban) =>
+                        b.liftedAt ? null : (
+                          <Button
+                            size="xs"
+                            variant="light"
+                            color="red"
+                            onClick={() => setLifting(b)}
+                            aria-label={`Lift the ${b.kind} ban on ${b.regionCode} from ${b.fromDate}`}
+                          >
+                            Lift
+                          </Button>
+                        ),
+                    },
+                  ]
+                : []),
+            ]}
+          />
+        </div>
+        <div>
+          <Title order={2} size="h4" mb="xs">
+            Sites
+          </Title>
+          <DataTable
+            caption="Mining sites"
+            rows={siteRows}
+            rowKey={(s) => s.id}
+            loading={sites.isPending}
+            error={sites.error}
+            onRetry={() => void sites.refetch()}
+            empty="No sites registered."
+            csvName="mining-sites"
+            columns={[
+              { key: 'name', header: 'Site', value: (s) => s.name },
+              {
+                key: 'miner',
+                header: 'Miner',
+                value: (s) => minerName(s.minerId),
+                render: (s) => <span title={s.minerId}>{minerName(s.minerId)}</span>,
+              },
+              { key: 'region', header: 'Region', value: (s) => s.regionCode },
+              {
+                key: 'power',
+                header: 'Power (MW)',
+                value: (s) => s.powerCapacityMw,
+                align: 'right',
+              },
+              {
+                key: 'hashrate',
+                header: 'Hashrate (TH/s)',
+                value: (s) => s.declaredHashrateThs,
+                align: 'right',
+              },
+              { key: 'pool', header: 'Pool', value: (s) => s.poolName ?? '' },
+              { key: 'since', header: 'Commissioned', value: (s) => s.commissioningDate },
+            ]}
+          />
+        </div>
+      </Stack>
+      {supervisor && <LiftBanDialog ban={lifting} onClose={() => setLifting(null)} />}
+    </Page>
+  );
+}

@@ -1,0 +1,118 @@
+import { Badge, Text, Tooltip } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
+import { api, unwrap } from '../../api/client';
+import { allPages } from '../../api/paging';
+import type { components } from '../../api/schema';
+
+/** Pieces the mining explorer's pages share: region and site lookups, lot chips, links. */
+
+export type Site = components['schemas']['MiningSite'];
+export type Lot = components['schemas']['ClearingLot'];
+export type LotSummary = components['schemas']['ClearingLotSummary'];
+export type Origin = components['schemas']['ProvenanceOrigin'];
+export type Violation = components['schemas']['MiningViolation'];
+
+// Live events name the audited entity type: a ban declared or lifted elsewhere refreshes these.
+export const BAN_KEY = 'ban';
+
+/** The scheme's regions (code and name), for pickers and the calendar's rows. */
+export function useRegions() {
+  return useQuery({
+    queryKey: ['region'],
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(await api.GET('/v1/regions', { params: { query: { limit: 500, cursor } } })),
+      ),
+  });
+}
+
+/** The mining sites the caller sees (every page of the list, where it is paged). */
+export function useSites() {
+  return useQuery({
+    queryKey: ['miningSite'],
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(await api.GET('/v1/mining/sites', { params: { query: { limit: 500, cursor } } })),
+      ),
+  });
+}
+
+/** The miners a supervisor or auditor may filter by (a miner sees its own rows only). */
+export function useMiners(enabled: boolean) {
+  return useQuery({
+    queryKey: ['participant', 'miners'],
+    enabled,
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/participants', { params: { query: { kind: 'miner', limit: 500 } } }),
+      ).items,
+  });
+}
+
+/** A region's name with its code, or the code alone when the name is unknown. */
+export function regionLabel(code: string, name: string | null | undefined): string {
+  return name ? `${name} (${code})` : code;
+}
+
+/** `4f6c9d94…22f30d2`: enough of a hash to recognise, the whole on hover. */
+export function shortHash(hash: string): string {
+  return hash.length > 16 ? `${hash.slice(0, 8)}…${hash.slice(-7)}` : hash;
+}
+
+const LOT_COLOUR: Record<LotSummary['status'], string> = {
+  cleared: 'teal',
+  quarantined: 'red',
+  released: 'blue',
+  spent: 'gray',
+};
+
+/**
+ * A lot's status as a chip: cleared, quarantined (with why), released or spent (with the
+ * clearance its coins carried when spent).
+ */
+export function LotChip({ lot }: { lot: LotSummary | Lot | null | undefined }) {
+  if (!lot) return null;
+  const reason =
+    lot.quarantineReason === 'MINED_IN_BAN'
+      ? 'mined under a ban'
+      : lot.quarantineReason === 'SITE_NOT_REGISTERED'
+        ? 'site not registered'
+        : null;
+  const spentAs = lot.status === 'spent' ? ` (${lot.clearance})` : '';
+  const title = `Clearing lot ${lot.id}: ${lot.status}${spentAs}${reason ? `, ${reason}` : ''}`;
+  return (
+    <Tooltip label={title}>
+      <Badge
+        color={LOT_COLOUR[lot.status]}
+        variant="light"
+        data-lot-status={lot.status}
+        style={{ textTransform: 'none', maxWidth: 'none' }}
+      >
+        {lot.status}
+        {spentAs}
+      </Badge>
+    </Tooltip>
+  );
+}
+
+/** A transaction's page in the explorer. */
+export function TxLink({ txid, label }: { txid: string; label?: string }) {
+  return (
+    <Text
+      component={Link}
+      to={`/mining/tx/${txid}`}
+      size="sm"
+      ff="monospace"
+      title={txid}
+      c="blue.8"
+    >
+      {label ?? shortHash(txid)}
+    </Text>
+  );
+}
+
+/** An output's provenance graph in the explorer. */
+export function outputPath(txid: string, vout: number): string {
+  return `/mining/outputs/${txid}:${vout}`;
+}
