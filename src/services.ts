@@ -201,9 +201,10 @@ export function composeServices(ports: Ports): Services {
     ledger,
     signers: trade.signers,
     bank: ports.market?.bank,
-    // Deals between a miner and an importer at different platforms owe across platforms: the
-    // settlement windows net them.
-    obligations: ports.market?.obligations ?? settlementWindows,
+    // Not the settlement windows: a deal settles gross (its coins go from escrow to the
+    // importer's wallet, its fiat from the importer's bank account to the miner's), so booking it
+    // as an obligation between platforms too would have it paid twice.
+    obligations: ports.market?.obligations,
   });
   return {
     keys,

@@ -404,6 +404,19 @@ export class ParticipantRegistry {
     }
   }
 
+  /**
+   * Refuses a party with an unresolved sanctions hit (held for compliance review), whatever its
+   * kind: for parties that keep no KYC record (miners), where `requireVerified` does not apply.
+   */
+  async requireNotHeld(participantId: string, orm: Orm = this.#ctx.db.orm): Promise<void> {
+    if ((await this.#ctx.screener.blockingHits(orm, participantId)).length > 0) {
+      throw new AppError(
+        'KYC_NOT_VERIFIED',
+        `participant ${participantId} is held for compliance review; it cannot trade until resolved`,
+      );
+    }
+  }
+
   /** Tenancy helper for other modules: may `caller` see participant `id`? */
   async canSee(caller: Caller, id: string): Promise<boolean> {
     if (seesEverything(caller)) return true;

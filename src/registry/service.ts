@@ -134,6 +134,10 @@ export class RegistryService {
     return this.#participants.requireVerified(participantId, orm);
   }
 
+  requireNotHeld(participantId: string, orm?: Orm): Promise<void> {
+    return this.#participants.requireNotHeld(participantId, orm);
+  }
+
   /** Tenancy helper for other modules: may `caller` see participant `id`? */
   canSee(caller: Caller, id: string): Promise<boolean> {
     return this.#participants.canSee(caller, id);

@@ -596,13 +596,16 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
     });
     expect(invoice.amountSats).toBe(1_000_000n);
     await pay([{ address: invoice.address, value: invoice.amountSats }]);
-    await simnet.mine(1, minerPay.address!);
+    // First seen in the mempool, where the payer's previous output must be looked up (a block
+    // carries its inputs' previous outputs, so only a mempool sighting can fail to find one).
     faults.lookup = lookupFails;
     try {
-      await watcher.syncOnce();
+      await watcher.syncMempool();
     } finally {
       faults.lookup = false;
     }
+    await simnet.mine(1, minerPay.address!);
+    await watcher.syncOnce();
     return invoice;
   };
   const lookupHolds = (view: Pick<InvoiceView, 'gateDecisions'>) =>
@@ -664,10 +667,12 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
     expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true });
   });
 
-  it('turns a lookup-held invoice invalid when the payer found is listed', async () => {
-    const invoice = await paidInvoice(true);
+  it('turns a lookup-held invoice invalid when the payer its block names is listed', async () => {
+    // Held when first seen in the mempool (the lookup failed); the block then carries the
+    // payer's previous output, and the payer is on a list by then.
     await listAddresses([minerPay.address!]);
     try {
+      const invoice = await paidInvoice(true);
       clock.advance(61_000);
       await trade.tick();
       const refused = await trade.invoices.get(maker(), invoice.id);

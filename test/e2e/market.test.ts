@@ -343,13 +343,25 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     // A confirmation of the wrong amount is refused and changes nothing.
     const before = await auditActions(deal.id);
     const wrong = await refusal(
-      market.confirm(s.maker, deal.id, {
+      market.confirm(s.officerA, deal.id, {
         amountMinor: (FIAT - 1n).toString(),
         currency: 'COP',
         bankReference: 'WRONG-1',
       }),
     );
     expect(wrong.code).toBe('FIAT_AMOUNT_MISMATCH');
+    // The officer who matched the deal cannot release its coins on their own word.
+    expect(
+      (
+        await refusal(
+          market.confirm(s.maker, deal.id, {
+            amountMinor: FIAT.toString(),
+            currency: 'COP',
+            bankReference: 'SELF-1',
+          }),
+        )
+      ).code,
+    ).toBe('SELF_APPROVAL');
     expect((await market.getDeal(s.maker, deal.id)).status).toBe('awaitingPayment');
     expect(await auditActions(deal.id)).toEqual(before);
     expect(s.simnet.mempoolTxids()).toEqual([]);
@@ -400,7 +412,7 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     expect(
       (
         await refusal(
-          market.confirm(s.maker, deal.id, {
+          market.confirm(s.officerA, deal.id, {
             amountMinor: FIAT.toString(),
             currency: 'COP',
             bankReference: reference,
@@ -459,7 +471,7 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     );
     s.clock.advance(3601 * 1000);
     const past = await refusal(
-      market.confirm(s.maker, late.id, {
+      market.confirm(s.officerA, late.id, {
         amountMinor: late.fiatMinor.toString(),
         currency: 'COP',
         bankReference: 'LATE-1',
@@ -480,7 +492,7 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     expect(
       (
         await refusal(
-          market.confirm(s.maker, late.id, {
+          market.confirm(s.officerA, late.id, {
             amountMinor: late.fiatMinor.toString(),
             currency: 'COP',
             bankReference: 'LATE-2',

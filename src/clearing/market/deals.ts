@@ -34,7 +34,10 @@ export async function matchDeal(
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const { offer, bid } = await lockMatchable(ctx, tx, caller, input);
-    const row = await priceDeal(ctx, tx, offer, bid, now);
+    const row = {
+      ...(await priceDeal(ctx, tx, offer, bid, now)),
+      matchedByPerson: caller.personId,
+    };
     await tx.insert(marketDeals).values(row);
     await tx
       .update(marketOffers)
@@ -102,10 +105,13 @@ async function lockMatchable(
     );
   }
   const screening = await screenCoinLeg(ctx, tx, offer.platformId, offer.minerId, bid);
+  // Said without the reasons: the market platform may not be the importer's (or the miner's)
+  // platform, and a party's compliance standing is not its business (no tipping-off).
   if (screening.length > 0)
-    throw new AppError('TRANSFER_BLOCKED', screening.join('; '), {
-      details: { reasons: screening },
-    });
+    throw new AppError(
+      'TRANSFER_BLOCKED',
+      'the coin leg does not pass the scheme’s checks of its parties; the supervisor can see why',
+    );
   return { offer, bid };
 }
 
@@ -141,6 +147,7 @@ async function priceDeal(
     spreadBasisPoints: settings.spreadBasisPoints,
     status: 'awaitingPayment',
     deadline: new Date(now.getTime() + settings.deadlineSeconds * 1000),
+    matchedByPerson: null,
     bankReference: null,
     confirmedAt: null,
     deliveryTxid: null,
@@ -179,6 +186,7 @@ export async function screenCoinLeg(
   await check(() => registry.requireActiveLicence(platformId, now, tx));
   await check(() => registry.requireActiveLicence(bid.companyPlatformId, now, tx));
   await check(() => registry.requireActiveLicence(minerId, now, tx));
+  await check(() => registry.requireNotHeld(minerId, tx));
   await check(() => registry.requireVerified(bid.companyId, tx));
   return reasons;
 }

@@ -62,6 +62,12 @@ export async function confirmFiat(
   const confirmed = await ctx.db.transaction(async (tx) => {
     const [row] = await tx.select().from(marketDeals).where(eq(marketDeals.id, id)).for('update');
     if (!row) throw notFound('deal', id);
+    // Four eyes: an officer's word releases escrowed coins only if another officer matched.
+    if (caller.role === 'platform' && row.matchedByPerson === caller.personId)
+      throw new AppError(
+        'SELF_APPROVAL',
+        `the officer who matched deal ${id} cannot confirm its fiat leg, with any credential; another officer or the bank must`,
+      );
     nextDealStatus(id, row.status, 'confirmed');
     await checkConfirmable(tx, row, confirmation, now);
     const reasons = await screenCoinLeg(ctx, tx, row.platformId, row.minerId, {

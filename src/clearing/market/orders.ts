@@ -36,7 +36,7 @@ export interface MarketSettingsInput {
 }
 
 /** Deal states whose coins and contract amount are still committed. */
-export const LIVE_DEALS = ['awaitingPayment', 'delivering', 'delivered'] as const;
+export const LIVE_DEALS = ['awaitingPayment', 'delivering', 'delivered', 'held'] as const;
 
 /** A platform opens or changes its market (audited); the escrow wallet cannot change once set. */
 export async function setSettings(

@@ -41,6 +41,8 @@ export interface MarketRegistry {
   }>;
   requireActiveLicence(participantId: string, at?: Date, orm?: Orm): Promise<void>;
   requireVerified(participantId: string, orm?: Orm): Promise<void>;
+  /** Refuses a party with an unresolved sanctions hit (miners keep no KYC record). */
+  requireNotHeld(participantId: string, orm?: Orm): Promise<void>;
   nextReceiveAddress(
     tx: Orm,
     companyId: string,

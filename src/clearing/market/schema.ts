@@ -142,6 +142,8 @@ export const marketDeals = pgTable(
     spreadBasisPoints: integer('spread_basis_points').notNull(),
     status: text('status').notNull(),
     deadline: at('deadline').notNull(),
+    /** The officer (person) who matched the deal: never the one who confirms its fiat leg. */
+    matchedByPerson: text('matched_by_person'),
     bankReference: text('bank_reference'),
     confirmedAt: at('confirmed_at'),
     deliveryTxid: text('delivery_txid'),

@@ -176,6 +176,22 @@ export async function payInsDisconnected(
 ): Promise<void> {
   const now = ctx.clock.now();
   await tx.delete(clearingPayInRefusals).where(eq(clearingPayInRefusals.blockHash, block.hash));
+  // The windows first, locked (the order `applyArrival` and `settleWindow` take): a window
+  // settling at this moment either settles before (and the reorg is only audited) or after
+  // (and sees the pay-in awaiting again), never in between.
+  const windowIds = (
+    await tx
+      .selectDistinct({ id: clearingPayIns.windowId })
+      .from(clearingPayIns)
+      .where(and(eq(clearingPayIns.blockHash, block.hash), eq(clearingPayIns.status, 'received')))
+  ).map((r) => r.id);
+  if (windowIds.length > 0)
+    await tx
+      .select({ id: clearingWindows.id })
+      .from(clearingWindows)
+      .where(inArray(clearingWindows.id, windowIds))
+      .orderBy(clearingWindows.id)
+      .for('update');
   const rows = await tx
     .select({ payIn: clearingPayIns, windowStatus: clearingWindows.status })
     .from(clearingPayIns)

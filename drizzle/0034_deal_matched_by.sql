@@ -1,0 +1,1 @@
+ALTER TABLE "market_deals" ADD COLUMN "matched_by_person" text;
