@@ -70,6 +70,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: login, roles, layout, audit', () 
       'Wallets',
       'Licences',
       'Mining and bans',
+      'Ban violations',
       'Contracts',
       'Invoices',
       'Payouts',

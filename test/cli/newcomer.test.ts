@@ -101,8 +101,8 @@ describe('the README newcomer path', () => {
     const events = await fetch(`${url}/v1/audit?action=apiKey.created`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    const { events: audited } = (await events.json()) as {
-      events: { actor: string; hash: string }[];
+    const { items: audited } = (await events.json()) as {
+      items: { actor: string; hash: string }[];
     };
     expect(audited.map((e) => e.actor)).toEqual(['operator:cli']);
     const verified = await npx(port, 'audit', 'verify', '--json');

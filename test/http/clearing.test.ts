@@ -194,7 +194,7 @@ describe.each(TEST_DRIVERS)('clearing routes on %s', (driver) => {
     );
     expect(again.statusCode).toBe(409);
     const audit = await get(`/v1/audit?entityId=${quarantined.id}&limit=50`, keys.auditor);
-    const actions = audit.json<{ events: { action: string }[] }>().events.map((e) => e.action);
+    const actions = audit.json<{ items: { action: string }[] }>().items.map((e) => e.action);
     expect(actions).toContain('clearing_lot.released');
   });
 
