@@ -149,6 +149,91 @@ describe.each(TEST_DRIVERS)('the outbox relay (%s)', (driver) => {
     expect(await handled(db, 'a')).toHaveLength(20);
   });
 
+  const markOf = async (name: string) => {
+    const [row] = rowsOf(
+      await db.orm.execute(
+        sql`select below_seq::text as below from outbox_marks where subscriber = ${name}`,
+      ),
+    );
+    return row ? BigInt(String(row.below)) : null;
+  };
+  const deliveryRows = async (name: string) =>
+    rowsOf(
+      await db.orm.execute(
+        sql`select seq from outbox_deliveries where subscriber = ${name} order by seq`,
+      ),
+    ).map((r) => BigInt(String(r.seq)));
+
+  it('moves its low-water mark past handled events and prunes their delivery rows', async () => {
+    const relay = new EventRelay({ db, clock });
+    relay.subscribe(recorder('a', ['thing.done']));
+    for (let i = 0; i < 5; i += 1) await announce(`e${i}`);
+    expect(await relay.run()).toEqual({ handled: 5, failed: 0 });
+    // The first run only takes a candidate: the numbers it saw may still belong to running work.
+    expect(await markOf('a')).toBe(0n);
+    expect(await deliveryRows('a')).toHaveLength(5);
+    expect(await relay.run()).toEqual({ handled: 0, failed: 0 });
+    const mark = await markOf('a');
+    const [last] = rowsOf(
+      await db.orm.execute(sql`select max(seq)::text as seq from outbox_events`),
+    );
+    expect(mark).toBe(BigInt(String(last?.seq)) + 1n);
+    expect(await deliveryRows('a')).toEqual([]);
+    // Later events are still delivered, once.
+    await announce('after');
+    expect(await relay.run()).toEqual({ handled: 1, failed: 0 });
+    expect(await relay.run()).toEqual({ handled: 0, failed: 0 });
+    expect(await handled(db, 'a')).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'after']);
+  });
+
+  it('keeps its mark below an event that failed until it is handled', async () => {
+    let broken = true;
+    const relay = new EventRelay({ db, clock });
+    relay.subscribe(recorder('a', ['thing.done'], (e) => broken && e.key === 'bad'));
+    await announce('good');
+    await announce('bad');
+    await announce('good2');
+    expect(await relay.run()).toEqual({ handled: 2, failed: 1 });
+    await relay.run();
+    const [bad] = rowsOf(
+      await db.orm.execute(sql`select seq::text as seq from outbox_events where key = 'bad'`),
+    );
+    expect(await markOf('a')).toBe(BigInt(String(bad?.seq)));
+    broken = false;
+    clock.advance(1_000);
+    expect(await relay.run()).toEqual({ handled: 1, failed: 0 });
+    await relay.run();
+    expect(await markOf('a')).toBeGreaterThan(BigInt(String(bad?.seq)));
+    expect(await handled(db, 'a')).toEqual(['good', 'bad', 'good2']);
+  });
+
+  it.runIf(driver === 'postgres')(
+    'does not pass an event whose transaction is still running when the mark moves',
+    async () => {
+      const relay = new EventRelay({ db, clock });
+      relay.subscribe(recorder('a', ['thing.done']));
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let numbered!: () => void;
+      const tookNumber = new Promise<void>((resolve) => (numbered = resolve));
+      const slow = db.transaction(async (tx) => {
+        await publish(tx, clock, { topic: 'thing.done', key: 'slow', payload: {} });
+        numbered();
+        await held;
+      });
+      await tookNumber;
+      for (let i = 0; i < 3; i += 1) await announce(`fast${i}`);
+      // Several runs while the slow transaction is open: the mark must stay at its number.
+      for (let i = 0; i < 3; i += 1) await relay.run();
+      expect(await handled(db, 'a')).toEqual(['fast0', 'fast1', 'fast2']);
+      expect(await markOf('a')).toBe(0n);
+      release();
+      await slow;
+      expect(await relay.run()).toEqual({ handled: 1, failed: 0 });
+      expect((await handled(db, 'a')).sort()).toEqual(['fast0', 'fast1', 'fast2', 'slow']);
+    },
+  );
+
   it('refuses two subscribers under one name', () => {
     const relay = new EventRelay({ db, clock });
     relay.subscribe(recorder('a', ['thing.done']));

@@ -1,7 +1,20 @@
-import { and, asc, eq, inArray, isNull, notExists, sql } from 'drizzle-orm';
-import type { Database, Orm } from '../db';
+import {
+  and,
+  asc,
+  eq,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  min,
+  notExists,
+  sql,
+} from 'drizzle-orm';
+import { rowsOf, type Database, type Orm } from '../db';
 import type { Clock } from '../kernel';
-import { outboxDeliveries, outboxEvents } from './schema';
+import { outboxDeliveries, outboxEvents, outboxMarks } from './schema';
 
 /**
  * The outbox: modules announce what happened (a decision resolved, a payout completed) by
@@ -14,6 +27,11 @@ import { outboxDeliveries, outboxEvents } from './schema';
  * transaction that also writes that row, so the handler's writes and "handled" commit together;
  * a crash before the commit leaves the event to the next run. A handler that throws is retried
  * with backoff (1 s doubling to 5 min); the error is kept on the delivery row.
+ *
+ * So that this read does not grow with history, each subscriber keeps a low-water mark below
+ * which every event is handled (`outbox_marks`); the relay reads from the mark and prunes the
+ * delivery rows under it. The mark only passes a number once no transaction that could still
+ * commit an event with that number is running (see `#advance`).
  */
 
 export interface OutboxEvent<P = Record<string, unknown>> {
@@ -30,6 +48,9 @@ export async function publish(
   clock: Clock,
   event: { topic: string; key: string; payload: Record<string, unknown> },
 ): Promise<void> {
+  // The transaction id first, then the number: every event's transaction then has an id below
+  // the snapshot's xmax taken after its number was handed out, which the low-water mark relies on.
+  await tx.execute(sql`select pg_current_xact_id()`);
   await tx.insert(outboxEvents).values({ ...event, createdAt: clock.now() });
 }
 
@@ -75,8 +96,9 @@ export class EventRelay {
     const total: RelayRun = { handled: 0, failed: 0 };
     for (const subscriber of this.#subscribers) {
       let prepared: { value: unknown } | null = null;
+      const below = await this.#mark(subscriber);
       for (;;) {
-        const pending = await this.#pending(subscriber);
+        const pending = await this.#pending(subscriber, below);
         if (pending.length > 0 && !prepared)
           prepared = { value: subscriber.prepare ? await subscriber.prepare() : undefined };
         for (const event of pending) {
@@ -85,12 +107,96 @@ export class EventRelay {
         }
         if (pending.length < BATCH) break;
       }
+      await this.#advance(subscriber);
     }
     return total;
   }
 
+  /** The subscriber's low-water mark: every event numbered below it is handled. */
+  async #mark(subscriber: Subscriber): Promise<bigint> {
+    const [mark] = await this.#db.orm
+      .select({ belowSeq: outboxMarks.belowSeq })
+      .from(outboxMarks)
+      .where(eq(outboxMarks.subscriber, subscriber.name));
+    return mark?.belowSeq ?? 0n;
+  }
+
+  /**
+   * Moves the low-water mark in two steps, because a number handed out is not yet a committed
+   * event. Each run records a candidate: the sequence's last number, then the snapshot's xmax
+   * (publish takes its transaction id before its number, so every event numbered up to the
+   * candidate belongs to a transaction with an id below that xmax). A later run whose snapshot
+   * xmin has reached that xmax knows every such transaction has ended, so every event up to the
+   * candidate is visible or never will be; the mark moves to the first of them not yet handled
+   * (or past the candidate), and the delivery rows under it are pruned.
+   */
+  async #advance(subscriber: Subscriber): Promise<void> {
+    const orm = this.#db.orm;
+    const [mark] = await orm
+      .select()
+      .from(outboxMarks)
+      .where(eq(outboxMarks.subscriber, subscriber.name));
+    const below = mark?.belowSeq ?? 0n;
+    let next = below;
+    const { xmin } = await snapshotBounds(orm);
+    if (mark?.candidateSeq != null && mark.candidateXmax != null && xmin >= mark.candidateXmax) {
+      const [gap] = await orm
+        .select({ seq: min(outboxEvents.seq) })
+        .from(outboxEvents)
+        .where(
+          and(
+            inArray(outboxEvents.topic, [...subscriber.topics]),
+            gte(outboxEvents.seq, below),
+            lte(outboxEvents.seq, mark.candidateSeq),
+            notExists(this.#handledDelivery(subscriber)),
+          ),
+        );
+      next = gap?.seq != null ? BigInt(gap.seq) : mark.candidateSeq + 1n;
+      if (next < below) next = below;
+    }
+    const candidateSeq = await lastNumber(orm);
+    const { xmax: candidateXmax } = await snapshotBounds(orm);
+    if (mark && next === below && mark.candidateSeq === candidateSeq) return; // nothing new
+    await this.#db.transaction(async (tx) => {
+      await tx
+        .insert(outboxMarks)
+        .values({ subscriber: subscriber.name, belowSeq: next, candidateSeq, candidateXmax })
+        .onConflictDoUpdate({
+          target: outboxMarks.subscriber,
+          set: {
+            belowSeq: sql`greatest(${outboxMarks.belowSeq}, ${next})`,
+            candidateSeq,
+            candidateXmax,
+          },
+        });
+      await tx
+        .delete(outboxDeliveries)
+        .where(
+          and(
+            eq(outboxDeliveries.subscriber, subscriber.name),
+            lt(outboxDeliveries.seq, next),
+            isNotNull(outboxDeliveries.handledAt),
+          ),
+        );
+    });
+  }
+
+  /** The subscriber's handled delivery of the outer query's event. */
+  #handledDelivery(subscriber: Subscriber) {
+    return this.#db.orm
+      .select({ one: sql`1` })
+      .from(outboxDeliveries)
+      .where(
+        and(
+          eq(outboxDeliveries.subscriber, subscriber.name),
+          eq(outboxDeliveries.seq, outboxEvents.seq),
+          isNotNull(outboxDeliveries.handledAt),
+        ),
+      );
+  }
+
   /** Events of the subscriber's topics not yet handled by it and due, oldest first. */
-  async #pending(subscriber: Subscriber): Promise<OutboxEvent[]> {
+  async #pending(subscriber: Subscriber, below: bigint): Promise<OutboxEvent[]> {
     const now = this.#clock.now();
     const rows = await this.#db.orm
       .select()
@@ -98,6 +204,7 @@ export class EventRelay {
       .where(
         and(
           inArray(outboxEvents.topic, [...subscriber.topics]),
+          gte(outboxEvents.seq, below),
           notExists(
             this.#db.orm
               .select({ one: sql`1` })
@@ -142,6 +249,18 @@ export class EventRelay {
           )
           .for('update');
         if (claim?.handledAt) return 'already'; // another relay handled it meanwhile
+        if (event.seq < (await this.#markIn(tx, subscriber))) {
+          // Handled, and its delivery row pruned under the mark since this run read it.
+          await tx
+            .delete(outboxDeliveries)
+            .where(
+              and(
+                eq(outboxDeliveries.subscriber, subscriber.name),
+                eq(outboxDeliveries.seq, event.seq),
+              ),
+            );
+          return 'already';
+        }
         await subscriber.handle(event, tx, prepared);
         await tx
           .update(outboxDeliveries)
@@ -158,6 +277,14 @@ export class EventRelay {
       await this.#failed(subscriber, event, error);
       return 'failed';
     }
+  }
+
+  async #markIn(tx: Orm, subscriber: Subscriber): Promise<bigint> {
+    const [mark] = await tx
+      .select({ belowSeq: outboxMarks.belowSeq })
+      .from(outboxMarks)
+      .where(eq(outboxMarks.subscriber, subscriber.name));
+    return mark?.belowSeq ?? 0n;
   }
 
   async #failed(subscriber: Subscriber, event: OutboxEvent, error: unknown): Promise<void> {
@@ -196,4 +323,25 @@ export class EventRelay {
         );
     });
   }
+}
+
+/** The last number the event sequence handed out (0 before the first). */
+async function lastNumber(orm: Orm): Promise<bigint> {
+  const [row] = rowsOf(
+    await orm.execute(sql`select last_value::text as last, is_called from outbox_events_seq_seq`),
+  );
+  if (!row) return 0n;
+  const last = BigInt(String(row.last));
+  return row.is_called === true || row.is_called === 't' ? last : last - 1n;
+}
+
+/** The current snapshot's xmin (oldest transaction still running) and xmax (first unassigned). */
+async function snapshotBounds(orm: Orm): Promise<{ xmin: bigint; xmax: bigint }> {
+  const [row] = rowsOf(
+    await orm.execute(
+      sql`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin,
+                 pg_snapshot_xmax(pg_current_snapshot())::text as xmax`,
+    ),
+  );
+  return { xmin: BigInt(String(row?.xmin)), xmax: BigInt(String(row?.xmax)) };
 }

@@ -52,3 +52,19 @@ export const outboxDeliveries = pgTable(
       .where(sql`handled_at is null`),
   ],
 );
+
+/**
+ * Per subscriber, the low-water mark: every event numbered below `belowSeq` of the subscriber's
+ * topics is handled, so the relay reads only from there and the delivery rows below it are
+ * pruned. It advances in two steps (see `EventRelay.#advance`): a run records a candidate (the
+ * sequence's last number and the first transaction id not yet assigned); a later run, once every
+ * transaction older than that id has ended, may move the mark up to the candidate, as no event
+ * numbered at or below it can still commit.
+ */
+export const outboxMarks = pgTable('outbox_marks', {
+  subscriber: text('subscriber').primaryKey(),
+  belowSeq: bigint('below_seq', { mode: 'bigint' }).notNull(),
+  candidateSeq: bigint('candidate_seq', { mode: 'bigint' }),
+  /** `pg_snapshot_xmax` when the candidate was taken, as a number (xid8). */
+  candidateXmax: bigint('candidate_xmax', { mode: 'bigint' }),
+});
