@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { rowsOf, type Database } from '../db';
+import { noteLock, rowsOf, type Database } from '../db';
 import { ManualClock, systemCaller, type Caller } from '../kernel';
 import { eventHash, listAuditEvents, recordAudit, recordAuditBatch, verifyAuditChain } from '.';
 import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
@@ -273,5 +273,21 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
       }),
     ).rejects.toThrow('boom');
     expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 1 });
+  });
+
+  it('notes the audit head it locks, so a wallet row locked after it is refused', async () => {
+    db = await openTestDatabase(driver);
+    const clock = new ManualClock('2026-12-07T09:00:00Z');
+    await expect(
+      db.transaction(async (tx) => {
+        await recordAudit(tx, systemCaller('test'), clock, {
+          action: 'test.locked',
+          entityType: 'scratch',
+          entityId: 'x',
+        });
+        noteLock(tx, 'wallet');
+      }),
+    ).rejects.toThrow(/lock order: wallet taken after audit-head/);
+    expect(rowsOf(await db.orm.execute(sql`select 1 from audit_events`))).toHaveLength(0);
   });
 });

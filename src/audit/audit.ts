@@ -1,6 +1,6 @@
 import { asc, desc, eq, gt, like, sql, and, type SQL } from 'drizzle-orm';
 import { newId, type Caller, type Clock } from '../kernel';
-import { keysetOn, type Orm, type Page, type PageRequest } from '../db';
+import { keysetOn, noteLock, type Orm, type Page, type PageRequest } from '../db';
 import { auditEvents, auditHead } from './schema';
 import { eventBody, eventHash, GENESIS_HASH, toJsonValue } from './hash';
 
@@ -24,6 +24,7 @@ export async function recordAudit(
   clock: Clock,
   entry: AuditEntry,
 ): Promise<string> {
+  noteLock(tx, 'audit-head');
   const at = clock.now();
   const event = {
     id: newId('auditEvent', at),
@@ -84,6 +85,7 @@ export async function recordAuditBatch(
   items: ReadonlyArray<{ caller: Caller; entry: AuditEntry }>,
   alsoWith?: SQL,
 ): Promise<string[]> {
+  if (items.length > 0) noteLock(tx, 'audit-head');
   if (items.length === 0) {
     if (alsoWith) await tx.execute(sql`with ${alsoWith} select 1`);
     return [];
@@ -153,6 +155,7 @@ export async function recordAuditBatch(
  * for work that must not interleave with other writers (the caller audits later anyway).
  */
 export async function lockAuditHead(tx: Orm): Promise<void> {
+  noteLock(tx, 'audit-head');
   await tx.execute(sql`select 1 from audit_head where singleton = 1 for update`);
 }
 

@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { AppError, packagePath } from '../kernel';
 import { acquireDataDirLock } from './lock';
+import { currentOf, detached, inUnit, runUnit } from './unit-of-work';
 
 /**
  * The query builder every store uses. Both drivers (PGlite and node-postgres) give a
@@ -22,6 +23,17 @@ export interface Database {
   readonly orm: Orm;
   /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: Orm) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in the open unit of work as a savepoint (see unit-of-work.ts), or in a new
+   * transaction outside one: for a service callable on its own and inside another's change.
+   */
+  unit<T>(fn: (tx: Orm) => Promise<T>): Promise<T>;
+  /** The transaction of the unit of work this call runs in, else the pool (autocommit). */
+  current(): Orm;
+  /** True inside an open transaction of this database. */
+  inTransaction(): boolean;
+  /** Runs `fn` outside the caller's unit of work (its own transactions, not the caller's). */
+  detached<T>(fn: () => T): T;
   /** Applies the committed SQL migrations in ./drizzle (idempotent). */
   migrate(): Promise<void>;
   /** True when the database answers and every committed migration is applied. */
@@ -107,7 +119,7 @@ async function startPglite(
   return {
     kind: 'pglite',
     orm,
-    transaction: (fn) => orm.transaction((tx) => fn(tx as unknown as Orm)),
+    ...unitOfWork(orm),
     migrate: async () => {
       await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER });
     },
@@ -148,7 +160,7 @@ async function openPostgres(
   return {
     kind: 'postgres',
     orm,
-    transaction: (fn) => orm.transaction((tx) => fn(tx as unknown as Orm)),
+    ...unitOfWork(orm),
     migrate: async () => {
       const client = await pool.connect();
       try {
@@ -187,6 +199,22 @@ async function openPostgres(
       };
     },
     close: () => pool.end(),
+  };
+}
+
+/** The transaction members of a `Database` whose query builder is `orm`. */
+function unitOfWork(
+  orm: Orm,
+): Pick<Database, 'transaction' | 'unit' | 'current' | 'inTransaction' | 'detached'> {
+  const owner = {};
+  const begin = <R>(work: (tx: Orm) => Promise<R>) =>
+    orm.transaction((tx) => work(tx as unknown as Orm));
+  return {
+    transaction: (fn) => runUnit(owner, begin, fn, false),
+    unit: (fn) => runUnit(owner, begin, fn, true),
+    current: () => currentOf(owner, orm),
+    inTransaction: () => inUnit(owner),
+    detached,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   keyset,
   keysetOn,
   pageOf,
+  noteLock,
   scopeTo,
   sqlState,
   UNIQUE_VIOLATION,
@@ -192,6 +193,7 @@ export class WalletRegistry {
   /** Locks the companies' wallet rows (by company id, one order for all) until `tx` ends. */
   async lockWallets(tx: Orm, companyIds: readonly string[]): Promise<void> {
     if (companyIds.length === 0) return;
+    for (const id of companyIds) noteLock(tx, 'wallet', id);
     await tx
       .select({ id: wallets.id })
       .from(wallets)
@@ -211,6 +213,7 @@ export class WalletRegistry {
     branch: Branch,
     purpose: string | null,
   ): Promise<WalletAddressView> {
+    noteLock(tx, 'wallet', companyId);
     const [wallet] = await tx
       .select()
       .from(wallets)

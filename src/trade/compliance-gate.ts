@@ -114,7 +114,8 @@ export class ComplianceTransferGate implements TransferGate {
       };
       await recordAudit(tx, caller, this.deps.clock, {
         action: 'transfer.gateDecided',
-        entityType: facts.transferId.startsWith('inv_') ? 'invoice' : 'payout',
+        // A payment in is an invoice's, a payment out a payout's.
+        entityType: facts.direction === 'inbound' ? 'invoice' : 'payout',
         entityId: facts.transferId,
         after: {
           transferId: facts.transferId,

@@ -1,3 +1,5 @@
+import { detached } from '../../db';
+
 /**
  * Group commit: requests queue up while a batch is being written; the next batch takes the
  * queued requests (up to `maxBatch`) and they are decided and committed together — one commit
@@ -62,8 +64,9 @@ export class GroupCommit<I, P, R> {
       this.#queue.push({ item, resolve, reject });
       if (!this.#draining) {
         this.#draining = true;
-        // Let the requests made in the same turn of the event loop join the first batch.
-        setImmediate(() => void this.#drain());
+        // Let the requests made in the same turn of the event loop join the first batch. The
+        // drain serves every submitter: it must not run in this one's unit of work.
+        detached(() => setImmediate(() => void this.#drain()));
       }
     });
   }
