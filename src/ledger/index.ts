@@ -1,6 +1,7 @@
 export { LedgerService, accountId, fiatValue, translateLedgerError } from './ledger';
 export type {
   AccountBalance,
+  BalanceFilter,
   AccountRef,
   PostRequest,
   PostingInput,

@@ -23,13 +23,13 @@ import {
   type Rate,
 } from '../kernel';
 import {
-  ACCOUNT_PURPOSES,
   ledgerAccounts,
   ledgerPostings,
   ledgerSettledOutputs,
   ledgerTransactions,
   type AccountPurpose,
 } from './schema';
+import { balancePage, toPurpose, type AccountBalance, type BalanceFilter } from './balances';
 
 export interface AccountRef {
   readonly participantId: string;
@@ -56,13 +56,7 @@ export interface PostRequest {
   readonly settles?: readonly { readonly txid: string; readonly vout: number }[];
 }
 
-export interface AccountBalance {
-  readonly accountId: string;
-  readonly participantId: string;
-  readonly platformId: string | null;
-  readonly purpose: AccountPurpose;
-  readonly balanceSats: bigint;
-}
+export type { AccountBalance, BalanceFilter } from './balances';
 
 export interface StatementLine {
   readonly transactionId: string;
@@ -269,6 +263,18 @@ export class LedgerService {
       purpose: toPurpose(row.purpose),
       balanceSats: BigInt(row.balance),
     }));
+  }
+
+  /**
+   * A page of the account balances visible to the caller, by account id (what the API serves:
+   * `balances` reads them all, for reconciliation and tests).
+   */
+  balancePage(
+    caller: Caller,
+    filter: BalanceFilter = {},
+    page: PageRequest = {},
+  ): Promise<Page<AccountBalance>> {
+    return balancePage(this.#db.orm, caller, filter, page);
   }
 
   /** A participant's account statement over [from, to): opening balance, lines, closing. */
@@ -537,10 +543,4 @@ function messageOf(error: unknown): string {
     current = 'cause' in current ? current.cause : undefined;
   }
   return text;
-}
-
-function toPurpose(value: string): AccountPurpose {
-  const found = ACCOUNT_PURPOSES.find((p) => p === value);
-  if (!found) throw new AppError('INTERNAL', `unknown ledger account purpose "${value}"`);
-  return found;
 }

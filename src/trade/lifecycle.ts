@@ -101,7 +101,7 @@ export const INVOICE_STATUSES = ['new', 'processing', 'settled', 'expired', 'inv
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
 /**
- * Invoices move by evaluation of their payments (invoices.ts #evaluate computes the status the
+ * Invoices move by evaluation of their payments (invoice-settlement.ts evaluateInvoice computes the status the
  * payments and the gate decisions call for); `transitionInvoice` then makes the move, and only a
  * move in this table. `gate` marks the move that needs the gate's allow for every decision on the
  * invoice (creation and each payment, each payer address screened; a payer that could not be
@@ -181,7 +181,7 @@ export async function transitionInvoice(
   const from = row.status as InvoiceStatus;
   const action = from === to ? null : invoiceAction(from, to);
   if (action && INVOICE_TRANSITIONS[action].gate && row.gateOutcome !== 'allow') {
-    // #evaluate never asks for this; should it, the invariant holds rather than the money moving.
+    // evaluateInvoice never asks for this; should it, the invariant holds rather than the money moving.
     throw new AppError(
       'INVALID_STATE_TRANSITION',
       `invoice ${row.id} cannot settle: its gate outcome is ${row.gateOutcome}, not allow`,

@@ -7,7 +7,7 @@ import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenan
 /**
  * The lists paged last (after paging.test.ts and paging-lists.test.ts): the audit log, webhook
  * deliveries, rates, list snapshots, VASPs, jurisdictions, regions, mining sites, payout addresses
- * and bans, a wallet's addresses, a statement's lines and oversight's settlements. Each holds 520
+ * and bans, a wallet's addresses, a statement's lines, ledger balances and oversight's settlements. Each holds 520
  * copies of a row (ids `<prefix>_COPY…`, in the list's order): every reader walks every page and
  * sees each row once, in the list's order, the last page saying so; another tenant (or a role the
  * list is not for) sees none of them; and on PostgreSQL each page is read in the same number of
@@ -193,6 +193,33 @@ const LISTS: ListCase[] = [
     outsiders: (t) => [[t.A.officer, 404]],
   },
   {
+    name: 'ledger balances',
+    route: () => '/v1/ledger/balances',
+    table: 'ledger_accounts',
+    copy: 'counterpartySettled:par_COPY',
+    key: 'accountId',
+    order: 'asc',
+    readers: (t) => [
+      [t.B.officer, 500],
+      [t.supervisor, null],
+      [t.auditor, 137],
+    ],
+    outsiders: (t) => [
+      [t.A.officer, 200],
+      [t.B.company, 200],
+    ],
+  },
+  {
+    name: 'ledger balances of a purpose',
+    route: () => '/v1/ledger/balances?purpose=counterpartySettled',
+    table: 'ledger_accounts',
+    copy: 'counterpartySettled:par_COPY',
+    key: 'accountId',
+    order: 'asc',
+    readers: (t) => [[t.B.officer, 137]],
+    outsiders: () => [],
+  },
+  {
     name: 'settlements',
     route: () => '/v1/oversight/settlements',
     table: 'trade_settlements',
@@ -289,6 +316,26 @@ describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => 
     const first = await get(withQuery(route, 'limit=2'), t.B.company);
     expect(first.body).toMatchObject({ debitsSats: String(COPIES * 1000), creditsSats: '0' });
     expect(BigInt(String(first.body.closingSats))).toBe(balances.at(-1));
+  });
+
+  it('gives each account on a page its balance, summed from its postings', async () => {
+    const { items } = await walk(
+      '/v1/ledger/balances?purpose=counterpartySettled',
+      t.B.officer,
+      137,
+    );
+    const copies = items.filter((i) =>
+      String(i.accountId).startsWith('counterpartySettled:par_COPY'),
+    );
+    expect(copies.map((c) => Number(String(c.accountId).slice(-20)))).toEqual(
+      Array.from({ length: COPIES }, (_, i) => i + 1),
+    );
+    // Copy n was credited n sats by one posting: its balance is n, whichever page it is on.
+    expect(
+      copies.every((c) => c.balanceSats === String(Number(String(c.accountId).slice(-20)))),
+    ).toBe(true);
+    const other = await get('/v1/ledger/balances?purpose=nonsense', t.B.officer);
+    expect(other.status).toBe(400);
   });
 
   it.runIf(driver === 'postgres')(
@@ -415,6 +462,19 @@ async function seedLedger(t: TwoTenants): Promise<void> {
       from generate_series(1, ${COPIES}) n,
         (values ('clientFunds:${company}', 1000), ('networkFees:par_COPYFEES', -1000)) p(account, amount)
       order by n, amount desc`);
+    // 520 counterparty accounts held at B, each with one posting of n sats (a page's balances).
+    await run(`insert into ledger_accounts (id, participant_id, platform_id, purpose, created_at)
+      select 'counterpartySettled:par_COPY' || lpad(n::text, 20, '0'),
+        'par_COPY' || lpad(n::text, 20, '0'), '${t.B.platformId}', 'counterpartySettled', now()
+      from generate_series(1, ${COPIES}) n`);
+    await run(`insert into ledger_transactions (id, at, kind, reference, platform_id, memo)
+      select ${id('ltb')}, ${at}, 'copy', 'inv_COPY' || n, '${t.B.platformId}', ''
+      from generate_series(1, ${COPIES}) n`);
+    await run(`insert into ledger_postings (transaction_id, account_id, amount_sats)
+      select ${id('ltb')}, account, amount
+      from generate_series(1, ${COPIES}) n,
+        lateral (values ('counterpartySettled:par_COPY' || lpad(n::text, 20, '0'), n),
+          ('networkFees:par_COPYFEES', -n)) p(account, amount)`);
   });
 }
 

@@ -396,7 +396,10 @@ describe('trade over HTTP', () => {
   });
 
   it('serves balances, reconciliation and the webhook delivery log', async () => {
-    expect((await get('/v1/ledger/balances', company)).json()).toEqual({ accounts: [] });
+    expect((await get('/v1/ledger/balances', company)).json()).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     const report = (await get('/v1/ledger/reconciliation', supervisor)).json<{
       totalDifferenceSats: string;
       trialBalanceSats: string;

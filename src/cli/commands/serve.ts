@@ -46,26 +46,25 @@ export function registerServeCommands(program: Command, context: CliContext): vo
 
   const serveHolding = async (options: ServeOptions, config: Config, lock: DataDirLock | null) => {
     const demo = options.demo && config.CHAIN === 'simnet';
-    if (demo) {
-      // First start: migrate, then seed the demo scheme (later starts reuse the data).
-      const probe = await openPlatform(config);
-      const seeded = await isSeeded(probe.services.registry).finally(() => probe.close());
-      if (!seeded) {
-        const size = parseSize(options.size ?? 'full');
-        context.io.stdout(
-          `Seeding a demo scheme (${size}: ${SIZES[size].days} days of activity on simnet, seed ${options.seed ?? '1'})`,
-        );
-        const started = Date.now();
-        const summary = await seedDemoDatabase(config, {
-          size,
-          seed: parseSeed(options.seed ?? '1'),
-          progress: progressFor(context.io, process.stdout.isTTY === true),
-        });
-        printSummary(context.io, summary);
-        context.io.stdout(`  in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      }
+    // One opening of the database on a start with data (a second one, to probe, costs PGlite's
+    // start and the migrations check again); a first start of the demo closes it to seed.
+    let platform = await openPlatform(config, { chain: true });
+    if (demo && !(await isSeeded(platform.services.registry))) {
+      await platform.close();
+      const size = parseSize(options.size ?? 'full');
+      context.io.stdout(
+        `Seeding a demo scheme (${size}: ${SIZES[size].days} days of activity on simnet, seed ${options.seed ?? '1'})`,
+      );
+      const started = Date.now();
+      const summary = await seedDemoDatabase(config, {
+        size,
+        seed: parseSeed(options.seed ?? '1'),
+        progress: progressFor(context.io, process.stdout.isTTY === true),
+      });
+      printSummary(context.io, summary);
+      context.io.stdout(`  in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      platform = await openPlatform(config, { chain: true });
     }
-    const platform = await openPlatform(config, { chain: true });
     // The local operator channel (src/http/operator.ts): only beside an embedded database, whose
     // lock keeps the CLI from opening it.
     const operatorToken = lock ? newOperatorToken() : undefined;

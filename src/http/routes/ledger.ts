@@ -14,33 +14,40 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['ledger'],
         summary: 'Ledger account balances visible to the caller (sats; positive = debit)',
+        description:
+          'A page of accounts by account id, each with its balance: pass `nextCursor` as `cursor` for the next.',
         querystring: z.object({
           participantId: z.string().max(64).optional(),
           platformId: z.string().max(64).optional(),
+          purpose: z.enum(ACCOUNT_PURPOSES).optional(),
+          ...pageQuery,
         }),
         response: {
-          200: z.object({
-            accounts: z.array(
-              z.object({
-                accountId: z.string(),
-                participantId: z.string(),
-                platformId: z.string().nullable(),
-                purpose: z.enum(ACCOUNT_PURPOSES),
-                balanceSats: z.string(),
-              }),
-            ),
-          }),
+          200: pageSchema(
+            z.object({
+              accountId: z.string(),
+              participantId: z.string(),
+              platformId: z.string().nullable(),
+              purpose: z.enum(ACCOUNT_PURPOSES),
+              balanceSats: z.string(),
+            }),
+          ),
           ...commonErrors,
         },
       },
     },
     async (request) => {
+      const { participantId, platformId, purpose, limit, cursor } = request.query;
       const filter = {
-        ...(request.query.participantId ? { participantId: request.query.participantId } : {}),
-        ...(request.query.platformId ? { platformId: request.query.platformId } : {}),
+        ...(participantId ? { participantId } : {}),
+        ...(platformId ? { platformId } : {}),
+        ...(purpose ? { purpose } : {}),
       };
-      const accounts = await ledger.balances(callerOf(request), filter);
-      return { accounts: accounts.map((a) => ({ ...a, balanceSats: a.balanceSats.toString() })) };
+      const page = await ledger.balancePage(callerOf(request), filter, { limit, cursor });
+      return {
+        items: page.items.map((a) => ({ ...a, balanceSats: a.balanceSats.toString() })),
+        nextCursor: page.nextCursor,
+      };
     },
   );
 

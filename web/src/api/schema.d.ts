@@ -12242,12 +12242,20 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Ledger account balances visible to the caller (sats; positive = debit) */
+    /**
+     * Ledger account balances visible to the caller (sats; positive = debit)
+     * @description A page of accounts by account id, each with its balance: pass `nextCursor` as `cursor` for the next.
+     */
     get: {
       parameters: {
         query?: {
           participantId?: string;
           platformId?: string;
+          purpose?: 'clientFunds' | 'inTransit' | 'networkFees' | 'counterpartySettled';
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -12262,7 +12270,7 @@ export interface paths {
           };
           content: {
             'application/json': {
-              accounts: {
+              items: {
                 accountId: string;
                 participantId: string;
                 platformId: string | null;
@@ -12270,6 +12278,8 @@ export interface paths {
                 purpose: 'clientFunds' | 'inTransit' | 'networkFees' | 'counterpartySettled';
                 balanceSats: string;
               }[];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
             };
           };
         };

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { Button, Group, Paper, Select, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
+import { LoadMore, usePagedList } from '../../api/paging';
 import type { paths } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { NameCell, TransferLink } from '../../components/NameCell';
@@ -15,16 +16,16 @@ type Statement =
   paths['/v1/ledger/statements/{participantId}']['get']['responses'][200]['content']['application/json'];
 type StatementLine = Statement['items'][number];
 type Balance =
-  paths['/v1/ledger/balances']['get']['responses'][200]['content']['application/json']['accounts'][number];
+  paths['/v1/ledger/balances']['get']['responses'][200]['content']['application/json']['items'][number];
 
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 
 export function StatementsPage() {
   const user = useUser();
-  const balances = useQuery({
-    queryKey: ['ledger', 'balances'],
-    queryFn: async () => unwrap(await api.GET('/v1/ledger/balances')).accounts,
-  });
+  // One row per ledger account: a page at a time, by account id.
+  const balances = usePagedList(['ledger', 'balances'], async (cursor) =>
+    unwrap(await api.GET('/v1/ledger/balances', { params: { query: { cursor } } })),
+  );
   const companies = useParticipants('company', user.role !== 'company');
   const [participantId, setParticipantId] = useState<string | null>(
     user.role === 'company' ? user.participantId : null,
@@ -125,7 +126,7 @@ export function StatementsPage() {
       <DataTable
         caption="Ledger balances"
         columns={balanceColumns}
-        rows={balances.data}
+        rows={balances.rows}
         rowKey={(a) => a.accountId}
         loading={balances.isPending}
         error={balances.error}
@@ -133,6 +134,7 @@ export function StatementsPage() {
         empty="No ledger accounts yet: nothing has settled."
         csvName="ledger-balances"
       />
+      <LoadMore list={balances} />
       <Paper withBorder p="md">
         <Title order={2} size="h4" mb="sm">
           Statement

@@ -1,0 +1,182 @@
+import { recordAudit } from '../audit';
+import { fiatValue } from '../ledger';
+import {
+  AppError,
+  currency as parseCurrency,
+  fiatToSats,
+  formatRate,
+  invalid,
+  newId,
+  type Caller,
+} from '../kernel';
+import { earlierCreation, idempotencyKeyOf, isKeyRace, type IdempotencyKey } from './idempotency';
+import { invoiceEvent, invoiceView } from './invoice-views';
+import type { InvoiceDeps, InvoiceGateDecision, InvoiceInput, InvoiceView } from './invoice-types';
+import { tradeInvoices } from './schema';
+import { loadSettings } from './settings';
+
+/**
+ * An invoice the gate refused at creation is kept (invalid) and answered with TRANSFER_BLOCKED:
+ * a reference, not the reasons, since the caller may be the company (no tipping-off); officers
+ * read the reasons on the invoice and on compliance's decision. A replay answers the same.
+ */
+function refusedIfBlocked(invoice: InvoiceView): InvoiceView {
+  if (invoice.gateOutcome !== 'block') return invoice;
+  const creation = invoice.gateDecisions.find((d) => d.subject === 'creation');
+  if (creation?.outcome !== 'block') return invoice;
+  const reference = creation.decisionId ?? invoice.id;
+  throw new AppError(
+    'TRANSFER_BLOCKED',
+    `invoice ${invoice.id} was refused by the compliance checks and kept as invalid (reference ${reference})`,
+    { details: { invoiceId: invoice.id, outcome: 'block', reference } },
+  );
+}
+/**
+ * Issues an invoice; with an idempotency key, a retry of the same request answers the invoice
+ * the first one issued (`replayed`), and nothing is written again: no second address, gate
+ * decision or reservation (see idempotency.ts).
+ */
+export async function createInvoiceOnce(
+  deps: InvoiceDeps,
+  caller: Caller,
+  input: InvoiceInput,
+  idempotencyKey?: string,
+): Promise<{ invoice: InvoiceView; replayed: boolean }> {
+  if (caller.role !== 'company' && caller.role !== 'platform') {
+    throw new AppError('FORBIDDEN', 'invoices are issued by the company or its platform');
+  }
+  if (
+    input.validitySeconds !== undefined &&
+    (!Number.isInteger(input.validitySeconds) || input.validitySeconds < 60)
+  ) {
+    throw invalid(
+      'validitySeconds',
+      `must be an integer of at least 60, got ${input.validitySeconds}`,
+    );
+  }
+  const idempotency = idempotencyKeyOf(idempotencyKey, input);
+  const replay = async () => {
+    if (!idempotency) return null;
+    const id = await earlierCreation(deps.db.orm, tradeInvoices, caller, idempotency, 'invoice');
+    return id
+      ? { invoice: refusedIfBlocked(await invoiceView(deps, deps.db.orm, id)), replayed: true }
+      : null;
+  };
+  const earlier = await replay();
+  if (earlier) return earlier;
+  let created: InvoiceView;
+  try {
+    created = await issueInvoice(deps, caller, input, idempotency);
+  } catch (error) {
+    // Two requests with one key at once: the one that lost the race answers the winner's invoice.
+    const winner = isKeyRace(error, 'trade_invoices_idempotency_uq') ? await replay() : null;
+    if (winner) return winner;
+    throw error;
+  }
+  return { invoice: refusedIfBlocked(created), replayed: false };
+}
+
+async function issueInvoice(
+  deps: InvoiceDeps,
+  caller: Caller,
+  input: InvoiceInput,
+  idempotency: IdempotencyKey | null,
+): Promise<InvoiceView> {
+  return deps.db.transaction(async (tx) => {
+    const { contract, fixedBtc, contractAmount, reservation } =
+      await deps.contracts.reserveForPayment(tx, caller, input.contractId, input.amount, 'export');
+    // The rate is fixed now, for the validity window; no rate, no invoice (and nothing written).
+    const rate = await deps.rates.current(contract.currency, tx);
+    const amountSats = fixedBtc
+      ? contractAmount
+      : fiatToSats(
+          { minor: contractAmount, currency: parseCurrency(contract.currency) },
+          rate.rate,
+          'up',
+        );
+    const fiatMinor = fixedBtc ? fiatValue(amountSats, rate.rate) : contractAmount;
+    const settings = await loadSettings(tx, contract.platformId);
+    const now = deps.clock.now();
+    const id = newId('invoice', now, deps.random);
+    const inSats = (amount: bigint) =>
+      fixedBtc || amount <= 0n
+        ? amount
+        : fiatToSats(
+            { minor: amount, currency: parseCurrency(contract.currency) },
+            rate.rate,
+            'down',
+          );
+    // The company's wallet in the registry hands out its next receive address, for this invoice
+    // only: recorded there in this transaction, never handed out again. Taken before the gate
+    // decides, because the gate holds the audit head from then until commit: the wallet's lock
+    // comes first in every writer (a hand-out by hand, a payout batch's change), or two of them
+    // would wait for each other.
+    const address = await deps.wallets.nextReceiveAddress(tx, contract.companyId, `invoice ${id}`);
+    // Inbound: what can be checked before anyone pays is the parties, the contract and the
+    // Travel Rule data; the payer's addresses are screened when a payment is seen.
+    const decision = await deps.gate.decide(tx, caller, {
+      transferId: id,
+      occurredAt: now,
+      direction: 'inbound',
+      platformId: contract.platformId,
+      companyId: contract.companyId,
+      counterpartyId: contract.counterpartyId,
+      contractId: contract.id,
+      address: null,
+      amountSats,
+      fiatMinor,
+      currency: contract.currency,
+      rate: formatRate(rate.rate),
+      openAmountSats: inSats(reservation.open),
+      toleranceSats: inSats(reservation.tolerance),
+      travelRule: input.travelRule ?? null,
+    });
+    const gateDecisions: InvoiceGateDecision[] = [
+      {
+        ...decision,
+        subject: 'creation',
+        payerAddress: null,
+        at: now.toISOString(),
+        resolution: null,
+      },
+    ];
+    const expiresAt = new Date(
+      now.getTime() + (input.validitySeconds ?? settings.invoiceValiditySeconds) * 1000,
+    );
+    await tx.insert(tradeInvoices).values({
+      id,
+      platformId: contract.platformId,
+      companyId: contract.companyId,
+      contractId: contract.id,
+      counterpartyId: contract.counterpartyId,
+      address: address.address,
+      amountSats,
+      contractAmount,
+      fiatMinor,
+      currency: contract.currency,
+      rateId: rate.id,
+      status: decision.outcome === 'block' ? 'invalid' : 'new',
+      gateOutcome: decision.outcome,
+      gateDecisions,
+      travelRule: input.travelRule ?? null,
+      description: input.description ?? '',
+      idempotencyKey: idempotency?.key ?? null,
+      requestFingerprint: idempotency?.fingerprint ?? null,
+      expiresAt,
+      watchUntil: new Date(expiresAt.getTime() + settings.latePaymentWindowSeconds * 1000),
+      createdBy: caller.actorId,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const view = await invoiceView(deps, tx, id);
+    await recordAudit(tx, caller, deps.clock, {
+      action: 'invoice.created',
+      entityType: 'invoice',
+      entityId: id,
+      after: view,
+    });
+    await invoiceEvent(deps, tx, view, 'invoice.created');
+    if (decision.outcome === 'block') await invoiceEvent(deps, tx, view, 'invoice.invalid');
+    return view;
+  });
+}
