@@ -3,7 +3,7 @@
  * windows build on.
  *
  * Public surface:
- * - `ClearingService`: listLots (paged), getLot, release (supervisor), clearedShare(txid, vout),
+ * - `ClearingService`: loop (the loop report of a period), listLots (paged), getLot, release (supervisor), clearedShare(txid, vout),
  *   rule / setRule (the versioned cleared-origin rule), and chainConsumer() — register it with
  *   the chain watcher after mining's consumer. It is trade's `CoinOrigins` port (ruleAt,
  *   coinOrigins) for coin selection.
@@ -35,6 +35,18 @@ export {
 } from './service';
 export { CLEARED_ORIGIN_RULE, type RuleInput, type RuleState, type RuleVersionView } from './rule';
 export { SITE_REGISTRATION_TOLERANCE_MS, type ClearingBlock } from './follow';
+export type {
+  LoopAmount,
+  LoopCurrency,
+  LoopDealGroup,
+  LoopFixing,
+  LoopReport,
+  LoopRoute,
+  LoopStuck,
+  LoopTrace,
+  LoopWindow,
+  LoopWindowAsset,
+} from './loop';
 
 /** The audit actions clearing records (entity type `lot`, or `clearing_rule`). */
 export const CLEARING_EVENTS = {

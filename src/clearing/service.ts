@@ -20,6 +20,7 @@ import {
   type RuleState,
   type RuleVersionView,
 } from './rule';
+import { checkLoopPeriod, loopReport, type LoopReport } from './loop';
 import { clearingHoldings, clearingLots, clearingOutputs } from './schema';
 
 export const LOT_STATUSES = ['cleared', 'quarantined', 'released', 'spent'] as const;
@@ -143,6 +144,16 @@ export class ClearingService implements CoinOrigins {
   }
 
   // ------------------------------------------------------------------ lots
+
+  /**
+   * The loop of mined coins over [from, to) (supervisor and auditors): mined → cleared or
+   * quarantined → sold → netted → paid abroad, traced per deal, with what is stuck where.
+   * Seven queries at most, whatever the period holds.
+   */
+  async loop(caller: Caller, period: { from: Date; to: Date }): Promise<LoopReport> {
+    const checked = checkLoopPeriod(caller, period.from, period.to);
+    return loopReport(this.#db.orm, checked, this.#clock.now());
+  }
 
   /** Lots, newest first: the supervisor and auditors see all, a miner its own; others 403. */
   async listLots(

@@ -113,6 +113,11 @@ export const COMMANDS: readonly {
     load: async () => (await import('./commands/mining')).registerMiningCommands,
   },
   {
+    name: 'clearing',
+    description: 'regulatory clearing of mined coins: the loop report',
+    load: async () => (await import('./commands/clearing')).registerClearingCommands,
+  },
+  {
     name: 'provenance',
     description:
       'show the provenance of an output (TXID:VOUT): origins, sats and the path back to the coinbases',

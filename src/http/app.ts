@@ -34,6 +34,7 @@ import { registerEventRoutes } from './routes/events';
 import { registerParticipantRoutes } from './routes/participants';
 import { registerMiningRoutes } from './routes/mining';
 import { registerClearingRoutes } from './routes/clearing';
+import { registerClearingLoopRoutes } from './routes/clearing-loop';
 import { registerSettlementWindowRoutes } from './routes/settlement-windows';
 import { registerMarketRoutes } from './routes/market';
 import { registerReportsRoutes } from './routes/reports';
@@ -189,6 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerParticipantRoutes(typed, deps);
   registerMiningRoutes(typed, deps);
   registerClearingRoutes(typed, deps);
+  registerClearingLoopRoutes(typed, deps);
   registerSettlementWindowRoutes(typed, deps);
   registerMarketRoutes(typed, deps);
   registerReportsRoutes(typed, deps);

@@ -66,6 +66,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: login, roles, layout, audit', () 
       'Dashboard',
       'Reports',
       'Ban violations',
+      'Loop of mined coins',
       'Audit log',
       'Participants',
       'Wallets',

@@ -128,6 +128,31 @@ describe('CLI output', () => {
       expect(JSON.parse(migrated.stdout)).toEqual({ applied: true, database: 'pglite' });
     });
 
+    it('clearing loop: a headed line per stage, JSON on request, a bad period refused', async () => {
+      const loop = await cli.run('clearing', 'loop', '--from', '2026-07-01', '--to', '2026-08-01');
+      expect(loop.code, loop.stderr).toBe(0);
+      const lines = loop.stdout.trimEnd().split('\n');
+      expect(lines[0]).toBe('The loop from 2026-07-01T00:00:00.000Z to 2026-08-01T00:00:00.000Z');
+      expect(lines[1]?.split(/\s{2,}/)).toEqual(['stage', 'count', 'amount', 'detail']);
+      expect(lines.find((l) => l.startsWith('mined'))).toMatch(/^mined\s+0\s+0\.00000000 BTC/);
+      expect(loop.stdout).toContain('no deals in the period');
+      const json = await cli.run(
+        'clearing',
+        'loop',
+        '--from',
+        '2026-07-01',
+        '--to',
+        '2026-08-01',
+        '--json',
+      );
+      expect(JSON.parse(json.stdout)).toMatchObject({ mined: { lots: 0, sats: '0' }, trace: [] });
+      const bad = await cli.run('clearing', 'loop', '--from', '2026-08-01', '--to', '2026-07-01');
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('--to: must be after --from');
+      const garbled = await cli.run('clearing', 'loop', '--from', 'July', '--to', '2026-08-01');
+      expect(garbled.stderr).toContain('--from: must be a date');
+    });
+
     it('report: one section as CSV, every section zipped, --json; a csv without its section refused', async () => {
       const report = (...args: string[]) =>
         cli.run('report', 'bop', '--period', '2026-Q3', ...args);

@@ -233,4 +233,41 @@ describe.each(TEST_DRIVERS)('clearing routes on %s', (driver) => {
     const state = await get('/v1/clearing/rule', keys.supervisor);
     expect(state.json()).toMatchObject({ inForce: { version: 1 }, versions: [{ version: 1 }] });
   });
+
+  it('gives the loop report of a period to the supervisor and auditors only, refusing a bad period', async () => {
+    const url = '/v1/clearing/loop?from=2026-07-01&to=2026-09-01T00:00:00Z';
+    for (const key of [keys.supervisor, keys.auditor]) {
+      const loop = await get(url, key);
+      expect(loop.statusCode, loop.body).toBe(200);
+      // Four lots of 50 BTC from two miners; the one mined in the ban was released above.
+      expect(loop.json()).toMatchObject({
+        from: '2026-07-01T00:00:00.000Z',
+        to: '2026-09-01T00:00:00.000Z',
+        mined: { lots: 4, sats: (4n * SUBSIDY).toString(), miners: 2 },
+        clearance: {
+          cleared: { count: 3, sats: (3n * SUBSIDY).toString() },
+          quarantined: { count: 0, sats: '0' },
+          released: { count: 1, sats: SUBSIDY.toString() },
+        },
+        sold: { deals: 0, sats: '0' },
+        trace: [],
+        stuck: { quarantinedLots: 0, heldDeals: 0, items: [] },
+      });
+    }
+    // July alone: the three lots mined before the ban.
+    const july = await get('/v1/clearing/loop?from=2026-07-01&to=2026-08-01', keys.auditor);
+    expect(july.json<{ mined: { lots: number } }>().mined.lots).toBe(3);
+    for (const key of [keys.miner, keys.company, keys.platform])
+      expect((await get(url, key)).statusCode).toBe(403);
+    for (const bad of [
+      '/v1/clearing/loop?from=2026-07-01',
+      '/v1/clearing/loop?from=yesterday&to=2026-08-01',
+      '/v1/clearing/loop?from=2026-08-01&to=2026-07-01',
+      '/v1/clearing/loop?from=2020-01-01&to=2026-08-01',
+    ]) {
+      const refused = await get(bad, keys.supervisor);
+      expect(refused.statusCode, bad).toBe(400);
+      expect(refused.json<{ code: string }>().code).toBe('VALIDATION_FAILED');
+    }
+  });
 });

@@ -15,6 +15,7 @@ import { ProvenancePage } from './pages/mining/ProvenancePage';
 import { TransactionPage } from './pages/mining/TransactionPage';
 import { ViolationsPage } from './pages/mining/ViolationsPage';
 import { ReportsPage } from './pages/ReportsPage';
+import { LoopPage } from './pages/clearing/LoopPage';
 import { AlertsPage } from './pages/compliance/AlertsPage';
 import { CaseDetailPage } from './pages/compliance/CaseDetailPage';
 import { CasesPage } from './pages/compliance/CasesPage';
@@ -108,6 +109,13 @@ export const SCREENS: readonly Screen[] = [
     roles: ['supervisor', 'auditor'],
     section: 'Oversight',
     component: ViolationsPage,
+  },
+  {
+    path: '/clearing/loop',
+    label: 'Loop of mined coins',
+    roles: ['supervisor', 'auditor'],
+    section: 'Oversight',
+    component: LoopPage,
   },
   {
     path: '/mining/mine',

@@ -5012,6 +5012,95 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/clearing/loop': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The loop of mined coins over a period (supervisor, auditors): mined → cleared → sold → netted → paid abroad
+     * @description Lots by block time, deals by match time, the windows the period overlaps, and the payouts spending the coins the deals delivered; each deal traced (newest 100), and what is stuck where. `to` is exclusive.
+     */
+    get: {
+      parameters: {
+        query: {
+          /** @description a date (YYYY-MM-DD, midnight UTC) or an ISO 8601 date-time */
+          from: string;
+          /** @description a date (YYYY-MM-DD, midnight UTC) or an ISO 8601 date-time */
+          to: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ClearingLoop'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/settlement-schedule': {
     parameters: {
       query?: never;
@@ -13128,6 +13217,177 @@ export interface components {
       setBy: string;
       createdAt: string;
     };
+    LoopWindowInput: {
+      id: string;
+      sequence: number;
+      status: string;
+      opensAt: string;
+      closedAt: string | null;
+      payInDeadline: string | null;
+      settledAt: string | null;
+      assets: {
+        asset: string;
+        obligations: number;
+        dealObligations: number;
+        /** @description sats or minor units */
+        gross: string;
+        net: string;
+        unpaid: string;
+        unpaidPayIns: number;
+        paidIn: string;
+        paidOut: string;
+        takenOut: number;
+      }[];
+    };
+    LoopTraceInput: {
+      dealId: string;
+      status: string;
+      createdAt: string;
+      offerId: string;
+      lotId: string;
+      lotHeight: number | null;
+      lotClearance: string | null;
+      minerId: string;
+      companyId: string;
+      contractId: string;
+      minerPlatformId: string;
+      importerPlatformId: string;
+      /** @description satoshis, as a decimal string */
+      amountSats: string;
+      deliveredSats: string | null;
+      currency: string;
+      /** @description minor units of the currency, as a decimal string */
+      fiatMinor: string;
+      fixingId: string;
+      dealRate: string;
+      deliveryTxid: string | null;
+      deliveryVout: number | null;
+      windowIds: string[];
+      batchId: string | null;
+      spentByTxid: string | null;
+      payoutIds: string[];
+    };
+    ClearingLoopInput: {
+      from: string;
+      to: string;
+      mined: {
+        lots: number;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        miners: number;
+      };
+      clearance: {
+        cleared: {
+          count: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        };
+        quarantined: {
+          count: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        };
+        released: {
+          count: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        };
+        offers: number;
+        /** @description satoshis, as a decimal string */
+        offeredSats: string;
+      };
+      sold: {
+        deals: number;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        /** @description satoshis, as a decimal string */
+        deliveredSats: string;
+        /** @description satoshis, as a decimal string */
+        feeSats: string;
+        byStatus: {
+          status: string;
+          deals: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+        routes: {
+          minerPlatformId: string;
+          importerPlatformId: string;
+          crossPlatform: boolean;
+          deals: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+        fixings: {
+          fixingId: string;
+          quote: string | null;
+          date: string | null;
+          version: number | null;
+          referenceRate: string;
+          deals: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+        currencies: {
+          currency: string;
+          deals: number;
+          /** @description minor units of the currency, as a decimal string */
+          fiatMinor: string;
+        }[];
+      };
+      netted: {
+        windows: components['schemas']['LoopWindowInput'][];
+        totals: {
+          asset: string;
+          gross: string;
+          net: string;
+          unpaid: string;
+        }[];
+      };
+      paidAbroad: {
+        deliveredCoins: number;
+        /** @description satoshis, as a decimal string */
+        deliveredSats: string;
+        /** @description satoshis, as a decimal string */
+        spentSats: string;
+        /** @description satoshis, as a decimal string */
+        reservedSats: string;
+        /** @description satoshis, as a decimal string */
+        unspentSats: string;
+        payouts: number;
+        /** @description satoshis, as a decimal string */
+        payoutSats: string;
+        completedPayouts: number;
+        /** @description satoshis, as a decimal string */
+        completedSats: string;
+        originRefusedPayouts: number;
+        rule: {
+          version: number;
+          thresholdBasisPoints: number | null;
+        } | null;
+      };
+      trace: components['schemas']['LoopTraceInput'][];
+      traceTruncated: boolean;
+      stuck: {
+        quarantinedLots: number;
+        heldDeals: number;
+        unsettledDeals: number;
+        unpaidWindows: number;
+        items: {
+          /** @enum {string} */
+          kind: 'quarantinedLot' | 'deal';
+          id: string;
+          partyId: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          detail: string;
+          at: string;
+        }[];
+      };
+      names: {
+        [key: string]: string;
+      };
+    };
     SettlementScheduleVersionInput: {
       version: number;
       periodMinutes: number;
@@ -14419,6 +14679,177 @@ export interface components {
       reason: string;
       setBy: string;
       createdAt: string;
+    };
+    LoopWindow: {
+      id: string;
+      sequence: number;
+      status: string;
+      opensAt: string;
+      closedAt: string | null;
+      payInDeadline: string | null;
+      settledAt: string | null;
+      assets: {
+        asset: string;
+        obligations: number;
+        dealObligations: number;
+        /** @description sats or minor units */
+        gross: string;
+        net: string;
+        unpaid: string;
+        unpaidPayIns: number;
+        paidIn: string;
+        paidOut: string;
+        takenOut: number;
+      }[];
+    };
+    LoopTrace: {
+      dealId: string;
+      status: string;
+      createdAt: string;
+      offerId: string;
+      lotId: string;
+      lotHeight: number | null;
+      lotClearance: string | null;
+      minerId: string;
+      companyId: string;
+      contractId: string;
+      minerPlatformId: string;
+      importerPlatformId: string;
+      /** @description satoshis, as a decimal string */
+      amountSats: string;
+      deliveredSats: string | null;
+      currency: string;
+      /** @description minor units of the currency, as a decimal string */
+      fiatMinor: string;
+      fixingId: string;
+      dealRate: string;
+      deliveryTxid: string | null;
+      deliveryVout: number | null;
+      windowIds: string[];
+      batchId: string | null;
+      spentByTxid: string | null;
+      payoutIds: string[];
+    };
+    ClearingLoop: {
+      from: string;
+      to: string;
+      mined: {
+        lots: number;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        miners: number;
+      };
+      clearance: {
+        cleared: {
+          count: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        };
+        quarantined: {
+          count: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        };
+        released: {
+          count: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        };
+        offers: number;
+        /** @description satoshis, as a decimal string */
+        offeredSats: string;
+      };
+      sold: {
+        deals: number;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        /** @description satoshis, as a decimal string */
+        deliveredSats: string;
+        /** @description satoshis, as a decimal string */
+        feeSats: string;
+        byStatus: {
+          status: string;
+          deals: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+        routes: {
+          minerPlatformId: string;
+          importerPlatformId: string;
+          crossPlatform: boolean;
+          deals: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+        fixings: {
+          fixingId: string;
+          quote: string | null;
+          date: string | null;
+          version: number | null;
+          referenceRate: string;
+          deals: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+        }[];
+        currencies: {
+          currency: string;
+          deals: number;
+          /** @description minor units of the currency, as a decimal string */
+          fiatMinor: string;
+        }[];
+      };
+      netted: {
+        windows: components['schemas']['LoopWindow'][];
+        totals: {
+          asset: string;
+          gross: string;
+          net: string;
+          unpaid: string;
+        }[];
+      };
+      paidAbroad: {
+        deliveredCoins: number;
+        /** @description satoshis, as a decimal string */
+        deliveredSats: string;
+        /** @description satoshis, as a decimal string */
+        spentSats: string;
+        /** @description satoshis, as a decimal string */
+        reservedSats: string;
+        /** @description satoshis, as a decimal string */
+        unspentSats: string;
+        payouts: number;
+        /** @description satoshis, as a decimal string */
+        payoutSats: string;
+        completedPayouts: number;
+        /** @description satoshis, as a decimal string */
+        completedSats: string;
+        originRefusedPayouts: number;
+        rule: {
+          version: number;
+          thresholdBasisPoints: number | null;
+        } | null;
+      };
+      trace: components['schemas']['LoopTrace'][];
+      traceTruncated: boolean;
+      stuck: {
+        quarantinedLots: number;
+        heldDeals: number;
+        unsettledDeals: number;
+        unpaidWindows: number;
+        items: {
+          /** @enum {string} */
+          kind: 'quarantinedLot' | 'deal';
+          id: string;
+          partyId: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          detail: string;
+          at: string;
+        }[];
+      };
+      names: {
+        [key: string]: string;
+      };
     };
     SettlementScheduleVersion: {
       version: number;

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import type { LoopReport } from '../../clearing';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { commonErrors } from '../schemas';
+
+/** The loop report: mined → cleared → sold → netted → paid abroad over a period. */
+
+const sats = z.string().meta({ description: 'satoshis, as a decimal string' });
+const minor = z.string().meta({ description: 'minor units of the currency, as a decimal string' });
+const moment = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })])
+  .meta({ description: 'a date (YYYY-MM-DD, midnight UTC) or an ISO 8601 date-time' });
+
+const amount = z.object({ count: z.number(), sats });
+const dealGroup = { deals: z.number(), sats };
+
+const windowSchema = z
+  .object({
+    id: z.string(),
+    sequence: z.number(),
+    status: z.string(),
+    opensAt: z.string(),
+    closedAt: z.string().nullable(),
+    payInDeadline: z.string().nullable(),
+    settledAt: z.string().nullable(),
+    assets: z.array(
+      z.object({
+        asset: z.string(),
+        obligations: z.number(),
+        dealObligations: z.number(),
+        gross: z.string().meta({ description: 'sats or minor units' }),
+        net: z.string(),
+        unpaid: z.string(),
+        unpaidPayIns: z.number(),
+        paidIn: z.string(),
+        paidOut: z.string(),
+        takenOut: z.number(),
+      }),
+    ),
+  })
+  .meta({ id: 'LoopWindow' });
+
+const traceSchema = z
+  .object({
+    dealId: z.string(),
+    status: z.string(),
+    createdAt: z.string(),
+    offerId: z.string(),
+    lotId: z.string(),
+    lotHeight: z.number().nullable(),
+    lotClearance: z.string().nullable(),
+    minerId: z.string(),
+    companyId: z.string(),
+    contractId: z.string(),
+    minerPlatformId: z.string(),
+    importerPlatformId: z.string(),
+    amountSats: sats,
+    deliveredSats: sats.nullable(),
+    currency: z.string(),
+    fiatMinor: minor,
+    fixingId: z.string(),
+    dealRate: z.string(),
+    deliveryTxid: z.string().nullable(),
+    deliveryVout: z.number().nullable(),
+    windowIds: z.array(z.string()),
+    batchId: z.string().nullable(),
+    spentByTxid: z.string().nullable(),
+    payoutIds: z.array(z.string()),
+  })
+  .meta({ id: 'LoopTrace' });
+
+const loopSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    mined: z.object({ lots: z.number(), sats, miners: z.number() }),
+    clearance: z.object({
+      cleared: amount,
+      quarantined: amount,
+      released: amount,
+      offers: z.number(),
+      offeredSats: sats,
+    }),
+    sold: z.object({
+      deals: z.number(),
+      sats,
+      deliveredSats: sats,
+      feeSats: sats,
+      byStatus: z.array(z.object({ status: z.string(), ...dealGroup })),
+      routes: z.array(
+        z.object({
+          minerPlatformId: z.string(),
+          importerPlatformId: z.string(),
+          crossPlatform: z.boolean(),
+          ...dealGroup,
+        }),
+      ),
+      fixings: z.array(
+        z.object({
+          fixingId: z.string(),
+          quote: z.string().nullable(),
+          date: z.string().nullable(),
+          version: z.number().nullable(),
+          referenceRate: z.string(),
+          ...dealGroup,
+        }),
+      ),
+      currencies: z.array(z.object({ currency: z.string(), deals: z.number(), fiatMinor: minor })),
+    }),
+    netted: z.object({
+      windows: z.array(windowSchema),
+      totals: z.array(
+        z.object({ asset: z.string(), gross: z.string(), net: z.string(), unpaid: z.string() }),
+      ),
+    }),
+    paidAbroad: z.object({
+      deliveredCoins: z.number(),
+      deliveredSats: sats,
+      spentSats: sats,
+      reservedSats: sats,
+      unspentSats: sats,
+      payouts: z.number(),
+      payoutSats: sats,
+      completedPayouts: z.number(),
+      completedSats: sats,
+      originRefusedPayouts: z.number(),
+      rule: z
+        .object({ version: z.number(), thresholdBasisPoints: z.number().nullable() })
+        .nullable(),
+    }),
+    trace: z.array(traceSchema),
+    traceTruncated: z.boolean(),
+    stuck: z.object({
+      quarantinedLots: z.number(),
+      heldDeals: z.number(),
+      unsettledDeals: z.number(),
+      unpaidWindows: z.number(),
+      items: z.array(
+        z.object({
+          kind: z.enum(['quarantinedLot', 'deal']),
+          id: z.string(),
+          partyId: z.string(),
+          sats,
+          detail: z.string(),
+          at: z.string(),
+        }),
+      ),
+    }),
+    names: z.record(z.string(), z.string()),
+  })
+  .meta({ id: 'ClearingLoop' });
+
+/** Every bigint as a decimal string, every date as ISO 8601, recursively. */
+function jsonOf(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(jsonOf);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonOf(v)]));
+  return value;
+}
+
+/** The report as JSON (the API's response and the CLI's `--json`). */
+export function presentLoop(report: LoopReport): z.infer<typeof loopSchema> {
+  return jsonOf(report) as z.infer<typeof loopSchema>;
+}
+
+export type LoopJson = z.infer<typeof loopSchema>;
+
+export function registerClearingLoopRoutes(app: TypedApp, deps: AppDeps): void {
+  app.get(
+    '/v1/clearing/loop',
+    {
+      schema: {
+        tags: ['clearing'],
+        summary:
+          'The loop of mined coins over a period (supervisor, auditors): mined → cleared → sold → netted → paid abroad',
+        description:
+          'Lots by block time, deals by match time, the windows the period overlaps, and the payouts spending the coins the deals delivered; each deal traced (newest 100), and what is stuck where. `to` is exclusive.',
+        querystring: z.object({ from: moment, to: moment }),
+        response: { 200: loopSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentLoop(
+        await deps.services.clearing.loop(callerOf(request, ['supervisor', 'auditor']), {
+          from: new Date(request.query.from),
+          to: new Date(request.query.to),
+        }),
+      ),
+  );
+}
