@@ -30,7 +30,7 @@ import {
   type Random,
 } from '../kernel';
 import type { ChainBlock, MempoolTransaction } from './chain';
-import { contractTotal, type ContractService } from './contracts';
+import { contractTotal, lockContracts, type ContractService } from './contracts';
 import { enqueueWebhook, type WebhookEvent } from './outbox';
 import { invoiceAction, LIFECYCLE_RULE, transitionInvoice } from './lifecycle';
 import type { CompanyWallets, GateDecision, TransferGate } from './ports';
@@ -430,6 +430,7 @@ export class InvoiceService {
    * none of its reviews is resolved yet.
    */
   async applyReview(tx: Orm, id: string, tipHeight: number): Promise<boolean> {
+    await this.#lockContracts(tx, tradeInvoices.id, [id]);
     const [row] = await tx
       .select()
       .from(tradeInvoices)
@@ -591,6 +592,9 @@ export class InvoiceService {
   ): Promise<void> {
     const rbf = raw ? signalsReplaceability(raw) : true;
     await this.#db.transaction(async (tx) => {
+      // The contracts first: the gate audits the payers before a settlement counts (lock order).
+      const addresses = wtx.outputs.flatMap((o) => (o.address ? [o.address] : []));
+      if (addresses.length > 0) await this.#lockContracts(tx, tradeInvoices.address, addresses);
       const touched = await this.#recordPayments(tx, [wtx], null, () => rbf);
       for (const id of touched) await this.#evaluate(tx, id, tipHeight);
     });
@@ -609,6 +613,11 @@ export class InvoiceService {
             and(eq(tradeInvoices.status, 'processing'), lte(tradeInvoices.watchUntil, now)),
           ),
         );
+      await this.#lockContracts(
+        tx,
+        tradeInvoices.id,
+        due.map((d) => d.id),
+      );
       for (const { id } of due) await this.#evaluate(tx, id, tipHeight);
       return due.length;
     });
@@ -631,6 +640,15 @@ export class InvoiceService {
     for (const { txid } of pending) {
       if (await isKnown(txid)) continue;
       await this.#db.transaction(async (tx) => {
+        const paid = await tx
+          .select({ id: tradeInvoicePayments.invoiceId })
+          .from(tradeInvoicePayments)
+          .where(eq(tradeInvoicePayments.txid, txid));
+        await this.#lockContracts(
+          tx,
+          tradeInvoices.id,
+          paid.map((p) => p.id),
+        );
         const removed = await tx
           .delete(tradeInvoicePayments)
           .where(and(eq(tradeInvoicePayments.txid, txid), isNull(tradeInvoicePayments.blockHash)))
@@ -911,6 +929,7 @@ export class InvoiceService {
       const found = new Map<string, LookupResult>();
       for (const d of due) found.set(d.subject, await this.#lookUpPayers(d.lookup!.inputs));
       const moved = await this.#db.transaction(async (tx) => {
+        await this.#lockContracts(tx, tradeInvoices.id, [invoice.id]);
         const [row] = await tx
           .select()
           .from(tradeInvoices)
@@ -954,7 +973,30 @@ export class InvoiceService {
   }
 
   /** Recomputes an invoice's status from its payments at `tipHeight`, settling or un-settling. */
+  /**
+   * Locks the contracts of the invoices whose `column` (id or address) is among `values`, in id
+   * order, before anything in `tx` is audited: the lock order of every writer is contract, then
+   * wallet, then audit head (see lockContracts).
+   */
+  async #lockContracts(
+    tx: Orm,
+    column: typeof tradeInvoices.id | typeof tradeInvoices.address,
+    values: readonly string[],
+  ): Promise<void> {
+    if (values.length === 0) return;
+    const rows = await tx
+      .selectDistinct({ contractId: tradeInvoices.contractId })
+      .from(tradeInvoices)
+      .where(inArray(column, [...new Set(values)]));
+    await lockContracts(
+      tx,
+      rows.map((r) => r.contractId),
+    );
+  }
+
   async #evaluate(tx: Orm, id: string, tipHeight: number): Promise<void> {
+    // A settlement counts against the contract: taken before the invoice (and any audit of it).
+    await this.#lockContracts(tx, tradeInvoices.id, [id]);
     const [row] = await tx
       .select()
       .from(tradeInvoices)
