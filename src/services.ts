@@ -183,6 +183,7 @@ export function composeServices(ports: Ports): Services {
     gate: new ComplianceTransferGate({ gate: compliance.gate, registry, clock: ports.clock }),
     origins: clearing,
     secrets: SecretBox.fromConfig(ports.config),
+    webhookAllowLoopback: ports.config.WEBHOOK_ALLOW_LOOPBACK,
     ...(ports.trade?.signerPassphrase ? { signerPassphrase: ports.trade.signerPassphrase } : {}),
     ...(ports.trade?.webhookPoster ? { webhookPoster: ports.trade.webhookPoster } : {}),
   });

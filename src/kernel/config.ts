@@ -100,6 +100,12 @@ export const configSchema = z
     // The base of an Esplora HTTP API, with the instance's path prefix (https://host/testnet/api).
     ESPLORA_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
     SIMNET_BLOCK_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(30),
+    // Webhooks to loopback addresses (a receiver on the same host), on regtest only: for tests
+    // and development. Every other network delivers to public addresses only.
+    WEBHOOK_ALLOW_LOOPBACK: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
     // The demo's trickle of activity while serving: one action this often (0: none).
     DEMO_ACTIVITY_INTERVAL_MS: z.coerce
       .number()
@@ -168,6 +174,13 @@ export const configSchema = z
           message: `${found.why} (refused with NODE_ENV=production)`,
         });
       }
+    }
+    if (value.WEBHOOK_ALLOW_LOOPBACK && (value.NETWORK ?? 'regtest') !== 'regtest') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_ALLOW_LOOPBACK'],
+        message: 'is allowed on regtest only',
+      });
     }
     if (value.CHAIN === 'simnet' && value.NETWORK && value.NETWORK !== 'regtest') {
       ctx.addIssue({

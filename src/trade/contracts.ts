@@ -633,3 +633,20 @@ function viewOf(
     updatedAt: row.updatedAt,
   };
 }
+
+/**
+ * Locks contract rows in id order, for a transaction that may count settlements against several
+ * contracts. Every writer takes a contract before the audit head (an invoice or payout request
+ * reserves against its contract, then audits), so a transaction that settles must lock its
+ * contracts before its first audited write, or the two wait for each other.
+ */
+export async function lockContracts(tx: Orm, ids: Iterable<string>): Promise<void> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return;
+  await tx
+    .select({ id: tradeContracts.id })
+    .from(tradeContracts)
+    .where(inArray(tradeContracts.id, unique))
+    .orderBy(asc(tradeContracts.id))
+    .for('update');
+}

@@ -12,7 +12,7 @@ import {
 import type { ChainBlock, MempoolTransaction } from './chain';
 import { contractTotal } from './contracts';
 import { LIFECYCLE_RULE } from './lifecycle';
-import { evaluateInvoice } from './invoice-settlement';
+import { evaluateInvoice, lockInvoiceContracts } from './invoice-settlement';
 import {
   decisionsOf,
   lookupBackoffMs,
@@ -70,6 +70,9 @@ export async function mempoolTransaction(
 ): Promise<void> {
   const rbf = raw ? signalsReplaceability(raw) : true;
   await deps.db.transaction(async (tx) => {
+    // The contracts first: the gate audits the payers before a settlement counts (lock order).
+    const addresses = wtx.outputs.flatMap((o) => (o.address ? [o.address] : []));
+    if (addresses.length > 0) await lockInvoiceContracts(tx, tradeInvoices.address, addresses);
     const touched = await recordPayments(deps, tx, [wtx], null, () => rbf);
     for (const id of touched) await evaluateInvoice(deps, tx, id, tipHeight);
   });
@@ -88,6 +91,11 @@ export async function expireDue(deps: InvoiceDeps, tipHeight: number): Promise<n
           and(eq(tradeInvoices.status, 'processing'), lte(tradeInvoices.watchUntil, now)),
         ),
       );
+    await lockInvoiceContracts(
+      tx,
+      tradeInvoices.id,
+      due.map((d) => d.id),
+    );
     for (const { id } of due) await evaluateInvoice(deps, tx, id, tipHeight);
     return due.length;
   });
@@ -111,6 +119,15 @@ export async function dropVanishedPayments(
   for (const { txid } of pending) {
     if (await isKnown(txid)) continue;
     await deps.db.transaction(async (tx) => {
+      const paid = await tx
+        .select({ id: tradeInvoicePayments.invoiceId })
+        .from(tradeInvoicePayments)
+        .where(eq(tradeInvoicePayments.txid, txid));
+      await lockInvoiceContracts(
+        tx,
+        tradeInvoices.id,
+        paid.map((p) => p.id),
+      );
       const removed = await tx
         .delete(tradeInvoicePayments)
         .where(and(eq(tradeInvoicePayments.txid, txid), isNull(tradeInvoicePayments.blockHash)))
@@ -400,6 +417,7 @@ export async function retryLookups(
     const found = new Map<string, LookupResult>();
     for (const d of due) found.set(d.subject, await lookUpPayers(deps, d.lookup!.inputs));
     const moved = await deps.db.transaction(async (tx) => {
+      await lockInvoiceContracts(tx, tradeInvoices.id, [invoice.id]);
       const [row] = await tx
         .select()
         .from(tradeInvoices)

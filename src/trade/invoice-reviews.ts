@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { systemCaller } from '../kernel';
-import { evaluateInvoice } from './invoice-settlement';
+import { evaluateInvoice, lockInvoiceContracts } from './invoice-settlement';
 import { retryLookups } from './invoice-receipts';
 import { decisionsOf, worstOf, type InvoiceDeps, type InvoiceGateDecision } from './invoice-types';
 import { tradeInvoices } from './schema';
@@ -43,6 +43,7 @@ export async function applyInvoiceReview(
   id: string,
   tipHeight: number,
 ): Promise<boolean> {
+  await lockInvoiceContracts(tx, tradeInvoices.id, [id]);
   const [row] = await tx.select().from(tradeInvoices).where(eq(tradeInvoices.id, id)).for('update');
   if (!row) return false;
   let resolved = false;

@@ -1,13 +1,35 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { fiatValue } from '../ledger';
 import { newId, systemCaller, type Caller } from '../kernel';
+import { lockContracts } from './contracts';
 import { invoiceAction, transitionInvoice } from './lifecycle';
 import { invoiceEvent, invoicePayload, invoiceView } from './invoice-views';
 import type { InvoiceDeps, InvoiceRow, InvoiceStatus } from './invoice-types';
 import { tradeInvoicePayments, tradeInvoices, tradeSettlements } from './schema';
 import { loadSettings } from './settings';
+
+/**
+ * Locks the contracts of the invoices whose `column` (id or address) is among `values`, in id
+ * order, before anything in `tx` is audited: the lock order of every writer is contract, then
+ * wallet, then audit head (see lockContracts).
+ */
+export async function lockInvoiceContracts(
+  tx: Orm,
+  column: typeof tradeInvoices.id | typeof tradeInvoices.address,
+  values: readonly string[],
+): Promise<void> {
+  if (values.length === 0) return;
+  const rows = await tx
+    .selectDistinct({ contractId: tradeInvoices.contractId })
+    .from(tradeInvoices)
+    .where(inArray(column, [...new Set(values)]));
+  await lockContracts(
+    tx,
+    rows.map((r) => r.contractId),
+  );
+}
 
 /** Recomputes an invoice's status from its payments at `tipHeight`, settling or un-settling. */
 export async function evaluateInvoice(
@@ -16,6 +38,8 @@ export async function evaluateInvoice(
   id: string,
   tipHeight: number,
 ): Promise<void> {
+  // A settlement counts against the contract: taken before the invoice (and any audit of it).
+  await lockInvoiceContracts(tx, tradeInvoices.id, [id]);
   const [row] = await tx.select().from(tradeInvoices).where(eq(tradeInvoices.id, id)).for('update');
   if (!row) return;
   const settings = await loadSettings(tx, row.platformId);

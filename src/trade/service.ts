@@ -96,6 +96,8 @@ export interface TradePorts {
   readonly webhookPoster?: WebhookPoster;
   /** Resolves webhook hosts for the SSRF check (the system resolver by default). */
   readonly webhookResolver?: HostResolver;
+  /** Webhooks to loopback addresses (honoured on regtest only; `WEBHOOK_ALLOW_LOOPBACK`). */
+  readonly webhookAllowLoopback?: boolean;
   /** Seals webhook secrets at rest (SecretBox.fromConfig); without it none can be stored. */
   readonly secrets?: SecretBox;
   readonly webhookLogger?: DeliveryLogger;
@@ -155,6 +157,7 @@ export class TradeService {
       poster: ports.webhookPoster ?? pinnedPoster,
       // Plain http webhooks on regtest only (simnet is regtest): see WebhookTargetPolicy.
       allowPlainHttp: ports.network === 'regtest',
+      allowLoopback: ports.network === 'regtest' && ports.webhookAllowLoopback === true,
       ...(ports.webhookResolver ? { resolve: ports.webhookResolver } : {}),
       secrets: this.#secrets,
       ...(ports.webhookLogger ? { logger: ports.webhookLogger } : {}),

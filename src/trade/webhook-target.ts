@@ -143,7 +143,23 @@ export interface WebhookTargetPolicy {
    * payment events and is signed with the platform's secret, so it travels over TLS.
    */
   readonly allowPlainHttp: boolean;
+  /**
+   * Loopback addresses allowed too (regtest only, `WEBHOOK_ALLOW_LOOPBACK`): a receiver on the
+   * same host, for tests and development. Private and metadata addresses stay refused.
+   */
+  readonly allowLoopback?: boolean;
   readonly resolve: HostResolver;
+}
+
+const loopbackV4 = new BlockList();
+loopbackV4.addSubnet('127.0.0.0', 8, 'ipv4');
+
+/** Public, or loopback when the policy allows it. */
+function isAllowedAddress(address: string, policy: Pick<WebhookTargetPolicy, 'allowLoopback'>) {
+  if (isPublicAddress(address)) return true;
+  if (!policy.allowLoopback) return false;
+  const family = isIP(address);
+  return family === 4 ? loopbackV4.check(address, 'ipv4') : address === '::1';
 }
 
 /** Why a webhook URL is refused, as the platform sees it: no address, port or DNS answer. */
@@ -158,7 +174,10 @@ function refuse(message: string): AppError {
 }
 
 /** The parts of the check that need no DNS: the scheme, and a host that is an IP or localhost. */
-function checkUrlShape(raw: string, policy: Pick<WebhookTargetPolicy, 'allowPlainHttp'>): URL {
+function checkUrlShape(
+  raw: string,
+  policy: Pick<WebhookTargetPolicy, 'allowPlainHttp' | 'allowLoopback'>,
+): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -174,8 +193,9 @@ function checkUrlShape(raw: string, policy: Pick<WebhookTargetPolicy, 'allowPlai
   }
   const host = hostOf(url);
   // RFC 6761 §6.3: localhost names are loopback whatever a resolver says.
-  if (host === 'localhost' || host.endsWith('.localhost')) throw refuse(NOT_PUBLIC);
-  if (isIP(host) !== 0 && !isPublicAddress(host)) throw refuse(NOT_PUBLIC);
+  if ((host === 'localhost' || host.endsWith('.localhost')) && !policy.allowLoopback)
+    throw refuse(NOT_PUBLIC);
+  if (isIP(host) !== 0 && !isAllowedAddress(host, policy)) throw refuse(NOT_PUBLIC);
   return url;
 }
 
@@ -202,7 +222,7 @@ export async function checkWebhookUrl(raw: string, policy: WebhookTargetPolicy):
   } catch {
     return;
   }
-  if (addresses.some((a) => !isPublicAddress(a.address))) throw refuse(NOT_PUBLIC);
+  if (addresses.some((a) => !isAllowedAddress(a.address, policy))) throw refuse(NOT_PUBLIC);
 }
 
 /**
@@ -222,6 +242,6 @@ export async function resolveWebhookTarget(
   const addresses = await policy.resolve(host).catch(() => []);
   const first = addresses[0];
   if (!first) throw new Error('the webhook host does not resolve');
-  if (addresses.some((a) => !isPublicAddress(a.address))) throw refuse(NOT_PUBLIC);
+  if (addresses.some((a) => !isAllowedAddress(a.address, policy))) throw refuse(NOT_PUBLIC);
   return { url, address: first.address, family: first.family === 6 ? 6 : 4 };
 }

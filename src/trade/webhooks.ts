@@ -121,12 +121,15 @@ export class WebhookDeliverer {
       resolve?: HostResolver;
       /** Plain http endpoints allowed (regtest only; see WebhookTargetPolicy). */
       allowPlainHttp?: boolean;
+      /** Loopback endpoints allowed (regtest only; see WebhookTargetPolicy). */
+      allowLoopback?: boolean;
     },
   ) {}
 
   get #policy(): WebhookTargetPolicy {
     return {
       allowPlainHttp: this.ports.allowPlainHttp ?? false,
+      allowLoopback: this.ports.allowLoopback ?? false,
       resolve: this.ports.resolve ?? systemResolver,
     };
   }

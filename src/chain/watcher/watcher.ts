@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, lte } from 'drizzle-orm';
-import type { Database, Orm } from '../../db';
+import { sqlState, UNIQUE_VIOLATION, type Database, type Orm } from '../../db';
 import { AppError, isAppError, systemClock, type Clock } from '../../kernel';
 import type { ChainSource, ChainTip } from '../source';
 import { chainWatcherBlocks, chainWatcherConsumers } from './schema';
@@ -356,7 +356,10 @@ export class ChainWatcher {
           tip = await this.#source.getTip();
           continue;
         }
-        await this.#connect(block, null, tip);
+        if (!(await this.#connectUnlessRaced(block, null, tip))) {
+          known = undefined;
+          continue;
+        }
         known = { top: cursorRowOf(block) };
         connected++;
         continue;
@@ -375,7 +378,10 @@ export class ChainWatcher {
           continue;
         }
         if (block.previousHash === top.hash) {
-          await this.#connect(block, top, tip);
+          if (!(await this.#connectUnlessRaced(block, top, tip))) {
+            known = undefined; // another server's watcher connected it: read the cursor again
+            continue;
+          }
           known = { top: cursorRowOf(block) };
           connected++;
           continue;
@@ -485,6 +491,30 @@ export class ChainWatcher {
     }
   }
 
+  /**
+   * Connects the block; false when another watcher over the same database (another server's,
+   * e.g. one syncing at its start while the job runs elsewhere) moved the cursor first. Its
+   * transaction then rolled back whole, so nothing was delivered twice.
+   */
+  async #connectUnlessRaced(
+    block: ChainBlock,
+    expectedTop: CursorRow | null,
+    tip: ChainTip,
+  ): Promise<boolean> {
+    try {
+      await this.#connect(block, expectedTop, tip);
+      return true;
+    } catch (error) {
+      const raced = CURSOR_MOVED.has(error as object) || sqlState(error) === UNIQUE_VIOLATION;
+      if (!raced) throw error;
+      this.#logger.info('another watcher connected the block first; following its cursor', {
+        watcher: this.name,
+        height: block.height,
+      });
+      return false;
+    }
+  }
+
   async #connect(block: ChainBlock, expectedTop: CursorRow | null, tip: ChainTip): Promise<void> {
     await this.#db.transaction(async (tx) => {
       await this.#lockTop(tx, expectedTop?.hash ?? null);
@@ -547,9 +577,11 @@ export class ChainWatcher {
       .limit(1)
       .for('update');
     if ((row?.hash ?? null) !== expectedHash) {
-      throw new AppError(
-        'CONFLICT',
-        `watcher "${this.name}": its cursor moved underneath it (expected ${expectedHash ?? 'an empty cursor'}, found ${row?.hash ?? 'an empty cursor'}); is another watcher with the same name running?`,
+      throw cursorMoved(
+        new AppError(
+          'CONFLICT',
+          `watcher "${this.name}": its cursor moved underneath it (expected ${expectedHash ?? 'an empty cursor'}, found ${row?.hash ?? 'an empty cursor'}); another watcher with the same name connected or disconnected a block`,
+        ),
       );
     }
   }
@@ -568,6 +600,14 @@ export async function watcherCursor(orm: Orm, name = 'default'): Promise<ChainTi
     .orderBy(desc(chainWatcherBlocks.height))
     .limit(1);
   return row ?? null;
+}
+
+/** Errors raised because another watcher moved the cursor (a race, retried by reading it again). */
+const CURSOR_MOVED = new WeakSet<object>();
+
+function cursorMoved(error: AppError): AppError {
+  CURSOR_MOVED.add(error);
+  return error;
 }
 
 function cursorRowOf(block: ChainBlock): CursorRow {
