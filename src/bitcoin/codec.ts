@@ -20,6 +20,11 @@ import { toReversedHex } from './bytes';
  * transaction's txid covers its non-witness serialization (BIP144: version, inputs and outputs,
  * locktime), copied into one reused buffer to be hashed in one call. Everything else in
  * src/bitcoin uses @noble/hashes.
+ *
+ * Over 600 lines on purpose: the one-pass parser, ParsedTransaction and ParsedBlock share the
+ * columnar layout (the TX_* and FIELD_* offsets) and the module-level scratch buffers; split
+ * across files they would have to be exported to each other and to the package's surface
+ * (`export *` in index.ts). bench/block-parse.bench.ts measures it.
  */
 
 const SHA256 = 'sha256';

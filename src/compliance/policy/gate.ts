@@ -26,18 +26,18 @@ import { completeWindow, windowKey, type WindowFacts } from '../monitoring/windo
 import type { NameMatch } from '../screening/name-index';
 import type { LoadedLists, ScreeningService } from '../screening/service';
 import { REVIEW_THRESHOLD } from '../screening/thresholds';
-import { personNames, validateIvms101, type Ivms101Payload } from '../travel-rule/ivms101';
 import { decisions as decisionRows } from '../schema';
+import { CHECKS, runChecks, worst, type Checked } from './checks';
+import { checkFactsShape, factsRecord, monitoredTransfer } from './facts';
+import { nearestListedAddress } from './exposure';
 import { GroupCommit } from './group-commit';
 import {
   decisionWrites,
   readBatch,
   readExposure,
   rebuildExposure,
-  searchExposure,
   transferNodes,
   type DecisionWrite,
-  type ExposureEntry,
   type StoredTransfer,
   type TransferWrite,
   type TravelRuleWrite,
@@ -65,43 +65,6 @@ export interface PolicyGateDeps {
   config: GateConfig;
   /** The most decisions committed in one transaction (default 64). */
   maxBatch?: number;
-}
-
-const CHECKS = {
-  licences: 'gate.licences@1',
-  kyc: 'gate.kyc@1',
-  foreignTrade: 'gate.foreign-trade@1',
-  jurisdiction: 'gate.jurisdiction@1',
-  screening: 'gate.screening@1',
-  travelRule: 'gate.travel-rule@1',
-  contract: 'gate.contract@1',
-  monitoring: 'gate.monitoring@1',
-} as const;
-
-const SEVERITY: Record<GateOutcome, number> = { allow: 0, review: 1, block: 2 };
-
-function worst(reasons: readonly GateReason[]): GateOutcome {
-  let outcome: GateOutcome = 'allow';
-  for (const r of reasons) if (SEVERITY[r.outcome] > SEVERITY[outcome]) outcome = r.outcome;
-  return outcome;
-}
-
-/** JSON-safe copy of the facts (bigints as strings, dates as ISO). */
-function factsRecord(facts: TransferFacts): unknown {
-  return JSON.parse(
-    JSON.stringify(facts, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-  ) as unknown;
-}
-
-function checkFactsShape(facts: TransferFacts): void {
-  const bad = (field: string, message: string) =>
-    new AppError('VALIDATION_FAILED', `facts.${field}: ${message}`, {
-      issues: [{ field: `facts.${field}`, message }],
-    });
-  if (facts.transferId.trim() === '') throw bad('transferId', 'must not be empty');
-  if (facts.amountSats <= 0n) throw bad('amountSats', `must be positive, got ${facts.amountSats}`);
-  if (facts.fiatValue.minor < 0n) throw bad('fiatValue.minor', 'must not be negative');
-  if (Number.isNaN(facts.occurredAt.getTime())) throw bad('occurredAt', 'must be a valid date');
 }
 
 /** Distinct (name, type) screenings remembered per loaded list set before the memo is reset. */
@@ -142,16 +105,6 @@ type Prepared =
   | { done: false; decided: Decided[]; writes: SQL; transfers: StoredTransfer[] }
   | { done: true; decisions: PolicyDecision[] };
 
-/** The checks other than monitoring, for one transfer. */
-interface Checked {
-  reasons: GateReason[];
-  ruleVersions: string[];
-  travelRuleValid: boolean;
-  payload: Ivms101Payload | null;
-  /** The index in `reasons` of each name match an officer's clearance would drop, with its key. */
-  clearable: Map<number, string>;
-}
-
 /** The reasons without the name matches cleared for the party (`${party}|${source}|${entry}|${hash}`). */
 function withoutCleared(checked: Checked, cleared: ReadonlySet<string>): GateReason[] {
   return checked.reasons.filter((_, i) => {
@@ -159,23 +112,6 @@ function withoutCleared(checked: Checked, cleared: ReadonlySet<string>): GateRea
     return key === undefined || !cleared.has(key);
   });
 }
-
-function monitoredTransfer(facts: TransferFacts): MonitoredTransfer {
-  return {
-    transferId: facts.transferId,
-    direction: facts.direction,
-    companyId: facts.company.id,
-    counterpartyId: facts.counterparty.id,
-    counterpartyAddress: facts.counterpartyAddress.address,
-    amountSats: facts.amountSats,
-    fiatMinor: facts.fiatValue.minor,
-    fiatCurrency: facts.fiatValue.currency,
-    occurredAt: facts.occurredAt,
-  };
-}
-
-const sameNodes = (a: StoredTransfer, b: MonitoredTransfer) =>
-  transferNodes(a).join('\n') === transferNodes(b).join('\n');
 
 export class PolicyGate implements PolicyGatePort {
   readonly #clock: Clock;
@@ -303,7 +239,14 @@ export class PolicyGate implements PolicyGatePort {
     // (Awaited below; should the checks throw first, its failure is not left unhandled.)
     reading.catch(() => undefined);
     // The checks that need nothing from the database, while it answers.
-    const checks = requests.map((r) => this.#checks(r.facts, lists));
+    const checks = requests.map((r) =>
+      runChecks({
+        facts: r.facts,
+        lists,
+        travelRuleThreshold: this.#config.travelRuleThreshold,
+        screenName: (name, type) => this.#screenName(lists, name, type),
+      }),
+    );
     const factsRecords = requests.map((r) => factsRecord(r.facts));
     const read = await reading;
     // Another process loaded a list snapshot since these lists were checked: screen with it.
@@ -410,7 +353,7 @@ export class PolicyGate implements PolicyGatePort {
         exposure:
           maxHops <= 0
             ? null
-            : await this.#exposure(orm, current, nodes[k] ?? [], {
+            : await nearestListedAddress(orm, current, nodes[k] ?? [], {
                 lists,
                 maxHops,
                 entries: tableFresh ? exposure : null,
@@ -616,268 +559,6 @@ export class PolicyGate implements PolicyGatePort {
     return () => this.#observers.delete(observe);
   }
 
-  /**
-   * Licences, KYC, foreign trade, jurisdiction, screening, Travel Rule and contract checks. Needs
-   * nothing from the database, so it runs while the batch's read is under way; name matches an
-   * officer cleared are dropped afterwards (`withoutCleared`).
-   */
-  #checks(facts: TransferFacts, lists: LoadedLists): Checked {
-    const reasons: GateReason[] = [];
-    const clearable = new Map<number, string>();
-    const ruleVersions: string[] = Object.values(CHECKS);
-    const add = (
-      rule: string,
-      outcome: GateOutcome,
-      code: string,
-      message: string,
-      field?: string,
-    ) => reasons.push({ code, rule, message, outcome, ...(field ? { field } : {}) });
-
-    // Licences: the platform (and the company's own licence, when it has one) must be active.
-    if (facts.platform.licenceStatus !== 'active') {
-      add(
-        CHECKS.licences,
-        'block',
-        'LICENCE_NOT_ACTIVE',
-        `platform ${facts.platform.id} licence is ${facts.platform.licenceStatus}`,
-        'platform.licenceStatus',
-      );
-    }
-    if (facts.company.licence && facts.company.licence.status !== 'active') {
-      add(
-        CHECKS.licences,
-        'block',
-        'LICENCE_NOT_ACTIVE',
-        `company ${facts.company.id} licence ${facts.company.licence.id} is ${facts.company.licence.status}`,
-        'company.licence.status',
-      );
-    }
-    // KYC/KYB of both parties.
-    if (facts.company.kycStatus !== 'verified') {
-      add(
-        CHECKS.kyc,
-        'block',
-        'KYC_NOT_VERIFIED',
-        `company ${facts.company.id} KYB is ${facts.company.kycStatus}`,
-        'company.kycStatus',
-      );
-    }
-    if (facts.counterparty.kycStatus !== 'verified') {
-      add(
-        CHECKS.kyc,
-        'block',
-        'KYC_NOT_VERIFIED',
-        `counterparty ${facts.counterparty.id} KYC is ${facts.counterparty.kycStatus}`,
-        'counterparty.kycStatus',
-      );
-    }
-    // The scheme is for foreign trade only.
-    if (
-      facts.company.country === facts.schemeCountry &&
-      facts.counterparty.country === facts.schemeCountry
-    ) {
-      add(
-        CHECKS.foreignTrade,
-        'block',
-        'DOMESTIC_TRANSFER',
-        `both parties are in ${facts.schemeCountry}: the scheme settles foreign trade only`,
-        'counterparty.country',
-      );
-    }
-    if (facts.refusedJurisdictions.includes(facts.counterparty.country)) {
-      add(
-        CHECKS.jurisdiction,
-        'block',
-        'JURISDICTION_REFUSED',
-        `settlement with ${facts.counterparty.country} is refused at scheme level`,
-        'counterparty.country',
-      );
-    }
-
-    // Screening of names (parties and Travel Rule persons) and of the counterparty address.
-    const subjects: Array<{
-      partyId: string;
-      name: string;
-      type: 'person' | 'organization';
-      field: string;
-    }> = [
-      {
-        partyId: facts.company.id,
-        name: facts.company.legalName,
-        type: 'organization',
-        field: 'company.legalName',
-      },
-      {
-        partyId: facts.counterparty.id,
-        name: facts.counterparty.legalName,
-        type: facts.counterparty.kind,
-        field: 'counterparty.legalName',
-      },
-      ...facts.counterparty.otherNames.map((name, i) => ({
-        partyId: facts.counterparty.id,
-        name,
-        type: facts.counterparty.kind,
-        field: `counterparty.otherNames.${i}`,
-      })),
-    ];
-    let travelRuleValid = false;
-    const payload = facts.travelRule;
-    if (payload) {
-      const validation = validateIvms101(payload, facts.occurredAt);
-      travelRuleValid = validation.ok;
-      if (validation.ok) {
-        // The originator is ours on an outbound transfer, the counterparty's on an inbound one.
-        const originatorParty =
-          facts.direction === 'outbound' ? facts.company.id : facts.counterparty.id;
-        const beneficiaryParty =
-          facts.direction === 'outbound' ? facts.counterparty.id : facts.company.id;
-        // A Travel Rule person is screened as what the message says it is and, on the
-        // counterparty's side, also as what the registry says the counterparty is: a message
-        // that calls a registered sole trader a legal person must not escape the individuals.
-        const typesOf = (p: { naturalPerson?: unknown }, partyId: string) => {
-          const declared = p.naturalPerson ? 'person' : 'organization';
-          return partyId === facts.counterparty.id && facts.counterparty.kind !== declared
-            ? ([declared, facts.counterparty.kind] as const)
-            : ([declared] as const);
-        };
-        validation.payload.originator.originatorPersons.forEach((p, i) =>
-          personNames(p).forEach((name) => {
-            for (const type of typesOf(p, originatorParty))
-              subjects.push({
-                partyId: originatorParty,
-                name,
-                type,
-                field: `travelRule.originator.originatorPersons.${i}`,
-              });
-          }),
-        );
-        validation.payload.beneficiary.beneficiaryPersons.forEach((p, i) =>
-          personNames(p).forEach((name) => {
-            for (const type of typesOf(p, beneficiaryParty))
-              subjects.push({
-                partyId: beneficiaryParty,
-                name,
-                type,
-                field: `travelRule.beneficiary.beneficiaryPersons.${i}`,
-              });
-          }),
-        );
-      } else {
-        for (const issue of validation.issues) {
-          add(
-            CHECKS.travelRule,
-            'block',
-            'TRAVEL_RULE_INVALID',
-            `Travel Rule data: ${issue.field}: ${issue.message}${issue.constraint === 'schema' ? '' : ` [${issue.constraint}]`}`,
-            `travelRule.${issue.field}`,
-          );
-        }
-      }
-    }
-    const seen = new Set<string>();
-    for (const s of subjects) {
-      if (s.name.trim() === '' || seen.has(`${s.partyId}|${s.type}|${s.name}`)) continue;
-      seen.add(`${s.partyId}|${s.type}|${s.name}`);
-      for (const m of this.#screenName(lists, s.name, s.type)) {
-        const snapshotId = lists.snapshotIdByHash.get(m.contentHash) ?? '';
-        const hash = lists.entryHashes.get(`${snapshotId}|${m.listEntryId}`) ?? '';
-        // Dropped later if an officer cleared this party against this entry (`clearable`).
-        clearable.set(reasons.length, `${s.partyId}|${m.source}|${m.listEntryId}|${hash}`);
-        const listed = `${m.source} entry ${m.listEntryId} "${m.matchedAlias ?? m.primaryName}" (score ${m.score.toFixed(3)}, snapshot ${snapshotId})`;
-        if (m.outcome === 'match') {
-          add(
-            CHECKS.screening,
-            'block',
-            'SANCTIONS_NAME_MATCH',
-            `"${s.name}" matches ${listed}`,
-            s.field,
-          );
-        } else {
-          add(
-            CHECKS.screening,
-            'review',
-            'SANCTIONS_NAME_POSSIBLE',
-            `"${s.name}" resembles ${listed}; an officer must review or clear it`,
-            s.field,
-          );
-        }
-      }
-    }
-    for (const m of lists.addresses.screenAddress(facts.counterpartyAddress.address)) {
-      add(
-        CHECKS.screening,
-        'block',
-        'SANCTIONS_ADDRESS_MATCH',
-        `address ${facts.counterpartyAddress.address} is listed by ${m.source} entry ${m.listEntryId}${m.primaryName ? ` (${m.primaryName})` : ''}, snapshot ${lists.snapshotIdByHash.get(m.contentHash) ?? ''}`,
-        'counterpartyAddress.address',
-      );
-    }
-
-    // Travel Rule: IVMS101 data at or above the threshold (a transfer in another currency than
-    // the threshold's cannot be compared, so it needs the data too).
-    const threshold = this.#config.travelRuleThreshold;
-    const required =
-      facts.fiatValue.currency !== threshold.currency || facts.fiatValue.minor >= threshold.minor;
-    if (required && !payload) {
-      add(
-        CHECKS.travelRule,
-        'block',
-        'TRAVEL_RULE_MISSING',
-        `IVMS101 originator and beneficiary data is required at or above ${threshold.minor} ${threshold.currency} minor units`,
-        'travelRule',
-      );
-    }
-    if (
-      payload &&
-      travelRuleValid &&
-      facts.counterpartyAddress.ownership === 'hosted' &&
-      !payload.beneficiaryVASP?.beneficiaryVASP &&
-      facts.direction === 'outbound'
-    ) {
-      add(
-        CHECKS.travelRule,
-        'block',
-        'TRAVEL_RULE_INVALID',
-        'the counterparty address is hosted by a VASP: beneficiaryVASP is required',
-        'travelRule.beneficiaryVASP',
-      );
-    }
-    if (
-      facts.direction === 'outbound' &&
-      (facts.counterpartyAddress.ownership === 'selfHostedUnproven' ||
-        facts.counterpartyAddress.ownership === 'unknown')
-    ) {
-      add(
-        CHECKS.travelRule,
-        'block',
-        'ADDRESS_OWNERSHIP_UNPROVEN',
-        `a payment to a self-hosted address needs the counterparty's BIP322 proof of ownership of ${facts.counterpartyAddress.address} (ownership: ${facts.counterpartyAddress.ownership})`,
-        'counterpartyAddress.ownership',
-      );
-    }
-
-    // Contract: a payment happens only against a registered contract's open amount.
-    if (!facts.contract) {
-      add(
-        CHECKS.contract,
-        'block',
-        'CONTRACT_MISSING',
-        'a transfer must be made against a registered trade contract',
-        'contract',
-      );
-    } else if (facts.amountSats > facts.contract.openAmountSats + facts.contract.toleranceSats) {
-      add(
-        CHECKS.contract,
-        facts.direction === 'outbound' ? 'block' : 'review',
-        'AMOUNT_EXCEEDS_OPEN',
-        `${facts.amountSats} sats exceeds contract ${facts.contract.id}'s open amount ${facts.contract.openAmountSats} sats (+${facts.contract.toleranceSats} tolerance)`,
-        'amountSats',
-      );
-    }
-
-    return { reasons, ruleVersions, travelRuleValid, payload, clearable };
-  }
-
   #screenName(lists: LoadedLists, name: string, type: 'person' | 'organization'): NameMatch[] {
     let memo = this.#nameMemo.get(lists);
     if (!memo || memo.size >= NAME_MEMO_LIMIT) {
@@ -891,59 +572,5 @@ export class PolicyGate implements PolicyGatePort {
       memo.set(key, found);
     }
     return found;
-  }
-
-  /**
-   * The nearest sanctioned address reachable from this transfer in the scheme's transfer graph
-   * (breadth-first over transfers not blocked: one hop is one earlier transfer sharing a party or
-   * an address with what has been reached so far, starting from this transfer's company,
-   * counterparty and address). From the exposure table's entries for the transfer's nodes when
-   * it is current (`entries`), else searched for in full — also when this transfer was decided
-   * before with other parties or another address, since its own earlier row must not count.
-   * The lists name the nearest one that is listed.
-   */
-  async #exposure(
-    tx: Orm,
-    current: MonitoredTransfer,
-    nodes: readonly string[],
-    from: {
-      lists: LoadedLists;
-      maxHops: number;
-      entries: readonly ExposureEntry[] | null;
-      previous: StoredTransfer | null;
-    },
-  ): Promise<MonitoringFacts['exposure']> {
-    const { previous } = from;
-    const ownAddress = current.counterpartyAddress;
-    const mine = new Set(nodes);
-    const entries = from.entries?.filter((e) => mine.has(e.node)) ?? null;
-    // No entry for any of its nodes: nothing listed within reach (leaving out this transfer's
-    // own earlier row could only take things further away).
-    if (entries && entries.length === 0) return null;
-    let reached: Array<{ address: string; hops: number }>;
-    if (entries && !(previous && previous.outcome !== 'block' && !sameNodes(previous, current))) {
-      const nearest = new Map<string, number>();
-      for (const e of entries) {
-        if (e.address === ownAddress) continue;
-        nearest.set(e.address, Math.min(nearest.get(e.address) ?? Infinity, e.hops));
-      }
-      reached = [...nearest]
-        .map(([address, hops]) => ({ address, hops }))
-        .filter((r) => r.hops > 0 && r.hops <= from.maxHops)
-        .sort(
-          (a, b) => a.hops - b.hops || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0),
-        );
-    } else {
-      reached = await searchExposure(
-        tx,
-        { transferId: current.transferId, nodes: [...nodes] },
-        from.maxHops,
-      );
-    }
-    for (const { address, hops } of reached) {
-      const listed = from.lists.addresses.screenAddress(address)[0];
-      if (listed) return { hops, address, listEntryId: listed.listEntryId };
-    }
-    return null;
   }
 }

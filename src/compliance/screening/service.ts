@@ -2,25 +2,46 @@
  * Screening as a service: list snapshots stored in the database (every entry, with its content
  * hash), the in-memory name and address indexes built from the active snapshots (at first use,
  * and again after every import), ad-hoc screening, false-positive clearances, and re-screening of
- * every registered party and address when a new snapshot arrives.
+ * every registered party and address when a new snapshot arrives. Screening one party and
+ * reconciling its hits is `screen-party.ts`; reading and reviewing hits is `hits.ts`.
+ *
+ * Over 600 lines: list loading, importing, ad-hoc screening, clearances and re-screening share
+ * the loaded-lists cache (`#loaded`, `#loadedKey`, `#checkedAt`) that this class owns; the next
+ * seam is the clearances (`clear`, `clearedPairs`), left for a later change.
  */
 import { createHash } from 'node:crypto';
-import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { AppError, newId, type Caller, type Clock, type Random } from '../../kernel';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
 import { canonicalJson, recordAudit } from '../../audit';
-import { clearances, listEntries, listSnapshots, partyHits, type HitReview } from '../schema';
-import { raiseAlert } from '../cases/alerts';
-import type { PartyKind, PartySource } from '../policy/types';
+import { clearances, listEntries, listSnapshots } from '../schema';
+import type { PartySource } from '../policy/types';
 import { importAddressList } from './address-list';
 import { AddressIndex } from './address-index';
 import { importEuFsfXml } from './eu-fsf';
-import { ScreeningIndex, type NameMatch } from './name-index';
+import { ScreeningIndex } from './name-index';
 import { matchedEntries, type MatchedEntry } from './entries';
 import { importOfacSdnCsv } from './ofac-csv';
-import { REVIEW_THRESHOLD, outcomeOf, type ScreeningOutcome } from './thresholds';
+import { outcomeOf, type ScreeningOutcome } from './thresholds';
 import type { ListCounts, ListEntry, ListSnapshot, ListSource } from './types';
 import { importUnConsolidatedXml } from './un-xml';
+import { PartyHits, type PartyHitView, type ScreeningFlag } from './hits';
+import { nameMatchOf, PartyScreening, type ScreeningSubject } from './screen-party';
+
+export {
+  HIT_REVIEW_DECISIONS,
+  HIT_REVIEW_STATES,
+  type HitReason,
+  type HitReviewDecision,
+  type HitReviewState,
+  type PartyHitView,
+  type ScreeningFlag,
+} from './hits';
+export {
+  OWNERSHIP_RULE_BASIS_POINTS,
+  OWNERSHIP_RULE_SOURCE,
+  type ScreeningSubject,
+} from './screen-party';
 
 export const LIST_FORMATS = ['ofac-csv', 'un-xml', 'eu-fsf-xml', 'address-list'] as const;
 export type ListFormat = (typeof LIST_FORMATS)[number];
@@ -115,115 +136,6 @@ export interface ScreeningServiceDeps {
   refreshIntervalMs?: number;
 }
 
-/** The pseudo-source of a hit under OFAC's 50 % rule (ownership by listed persons). */
-export const OWNERSHIP_RULE_SOURCE = 'ofac-50-percent-rule';
-/** 50 % in basis points: listed owners holding this much or more make the entity blocked. */
-export const OWNERSHIP_RULE_BASIS_POINTS = 5_000;
-
-export const HIT_REVIEW_STATES = [
-  'open',
-  'false_positive',
-  'confirmed',
-  'blocked',
-  'released',
-] as const;
-export type HitReviewState = (typeof HIT_REVIEW_STATES)[number];
-export const HIT_REVIEW_DECISIONS = ['false_positive', 'confirmed', 'blocked', 'released'] as const;
-export type HitReviewDecision = (typeof HIT_REVIEW_DECISIONS)[number];
-/** Reviews under which a listed hit still blocks KYC verification and transfers. */
-const BLOCKING_REVIEWS: HitReviewState[] = ['open', 'confirmed', 'blocked'];
-
-/** Why a hit stands: the party's name, a beneficial owner's, the 50 % rule, or an address. */
-export type HitReason = 'name' | 'beneficial_owner' | 'ownership_50_percent' | 'address';
-
-/** What the registry asks screening to check for one party (only the parts given are screened). */
-export interface ScreeningSubject {
-  partyId: string;
-  /** The platform the party belongs to; null for platforms, miners and VASPs. */
-  platformId: string | null;
-  kind: PartyKind;
-  names?: readonly string[] | undefined;
-  /** Beneficial owners with their direct holdings in basis points. */
-  owners?: readonly { name: string; shareBasisPoints: number }[] | undefined;
-  addresses?: readonly string[] | undefined;
-  /** `addresses` are all the party's: hits on any other address are delisted. */
-  allAddresses?: boolean | undefined;
-}
-
-export interface PartyHitView {
-  id: string;
-  partyId: string;
-  platformId: string | null;
-  /** `name`, `owner:<name>`, `ownership` (50 % rule) or `address:<address>`. */
-  subject: string;
-  reason: HitReason;
-  source: string;
-  listEntryId: string;
-  snapshotId: string;
-  score: number;
-  matchedName: string | null;
-  status: 'listed' | 'delisted';
-  delistedReason: string | null;
-  review: HitReviewState;
-  reviews: HitReview[];
-  /** Whether the hit blocks KYC verification and transfers now. */
-  blocking: boolean;
-  listedAt: Date;
-}
-
-export interface ScreeningFlag {
-  status: 'clear' | 'review' | 'blocked';
-  /** Listed hits not resolved away (open, confirmed or blocked). */
-  openHits: number;
-}
-
-interface FoundHit {
-  subject: string;
-  /** A list match, or the 50 % rule's aggregate (whose source is OWNERSHIP_RULE_SOURCE). */
-  match: Omit<ScreeningMatch, 'source'> & { source: string };
-  matchedName: string | null;
-}
-
-function reasonOf(subject: string): HitReason {
-  if (subject === 'ownership') return 'ownership_50_percent';
-  if (subject.startsWith('owner:')) return 'beneficial_owner';
-  if (subject.startsWith('address:')) return 'address';
-  return 'name';
-}
-
-function hitView(row: typeof partyHits.$inferSelect): PartyHitView {
-  const review = row.review as HitReviewState;
-  const status = row.status as 'listed' | 'delisted';
-  return {
-    id: row.id,
-    partyId: row.partyId,
-    platformId: row.platformId,
-    subject: row.subject,
-    reason: reasonOf(row.subject),
-    source: row.source,
-    listEntryId: row.listEntryId,
-    snapshotId: row.snapshotId,
-    score: row.score,
-    matchedName: row.matchedName,
-    status,
-    delistedReason: row.delistedReason,
-    review,
-    reviews: row.reviews,
-    blocking: status === 'listed' && BLOCKING_REVIEWS.includes(review),
-    listedAt: row.listedAt,
-  };
-}
-
-/** Which hits a caller may see: all for the supervisor and auditor, its parties' for a platform. */
-function hitScope(caller: Caller): SQL | undefined {
-  if (caller.role === 'supervisor' || caller.role === 'auditor') return undefined;
-  if (caller.role === 'platform') return eq(partyHits.platformId, caller.participantId);
-  throw new AppError(
-    'FORBIDDEN',
-    `screening hits are for platform officers, the supervisor and the auditor; the caller is a ${caller.role}`,
-  );
-}
-
 const SCREENING_WRITERS = ['supervisor'] as const;
 
 /** Makes the list's active snapshot inactive (one active version per list); returns its id. */
@@ -296,6 +208,8 @@ export class ScreeningService {
   #loaded: Promise<LoadedLists> | undefined;
   #loadedKey = '';
   #checkedAt = 0;
+  readonly #hits: PartyHits;
+  readonly #screening: PartyScreening;
 
   constructor(deps: ScreeningServiceDeps) {
     this.#db = deps.db;
@@ -303,6 +217,8 @@ export class ScreeningService {
     this.#random = deps.random;
     this.#parties = deps.parties;
     this.#refreshIntervalMs = deps.refreshIntervalMs ?? 30_000;
+    this.#hits = new PartyHits(deps.db, deps.clock);
+    this.#screening = new PartyScreening(deps.clock, deps.random);
   }
 
   /** The composition root wires the registry's parties here once it exists. */
@@ -491,21 +407,6 @@ export class ScreeningService {
     );
   }
 
-  #nameMatch(lists: LoadedLists, match: NameMatch): ScreeningMatch {
-    const snapshotId = lists.snapshotIdByHash.get(match.contentHash) ?? '';
-    return {
-      score: match.score,
-      outcome: match.outcome,
-      source: match.source,
-      listEntryId: match.listEntryId,
-      listSnapshotId: snapshotId,
-      primaryName: match.primaryName,
-      matchedAlias: match.matchedAlias,
-      kind: match.kind,
-      entryHash: lists.entryHashes.get(`${snapshotId}|${match.listEntryId}`) ?? '',
-    };
-  }
-
   /** Names screened against every active list: best matches first. */
   async screenName(
     caller: Caller,
@@ -529,7 +430,7 @@ export class ScreeningService {
         limit: options.limit ?? 10,
         ...(options.type ? { type: options.type } : {}),
       })
-      .map((m) => this.#nameMatch(lists, m));
+      .map((m) => nameMatchOf(lists, m));
     return {
       query,
       outcome: outcomeOf(matches[0]?.score ?? 0),
@@ -714,8 +615,8 @@ export class ScreeningService {
     };
     for (const party of parties) {
       summary.parties++;
-      const result = await this.#db.transaction((tx) =>
-        this.#screenSubject(tx, caller, {
+      const result = await this.#db.transaction(async (tx) =>
+        this.#screening.screen(tx, caller, await this.lists(tx), {
           partyId: party.id,
           platformId: party.platformId ?? null,
           kind: party.kind,
@@ -730,8 +631,8 @@ export class ScreeningService {
     }
     // Addresses of owners the party list does not name: screened on their own.
     for (const [partyId, held] of addresses) {
-      const result = await this.#db.transaction((tx) =>
-        this.#screenSubject(tx, caller, {
+      const result = await this.#db.transaction(async (tx) =>
+        this.#screening.screen(tx, caller, await this.lists(tx), {
           partyId,
           platformId: null,
           kind: 'organization',
@@ -751,446 +652,31 @@ export class ScreeningService {
    * and OFAC's 50 % rule over their holdings), addresses.
    */
   async screen(tx: Orm, caller: Caller, subject: ScreeningSubject): Promise<void> {
-    await this.#screenSubject(tx, caller, subject);
-  }
-
-  async #screenSubject(
-    tx: Orm,
-    caller: Caller,
-    subject: ScreeningSubject,
-  ): Promise<{ delisted: number; hits: Omit<RescreenHit, 'partyId' | 'partyName'>[] }> {
-    const lists = await this.lists(tx);
-    const current = await tx
-      .select()
-      .from(partyHits)
-      .where(eq(partyHits.partyId, subject.partyId))
-      .for('update');
-    const resolvedAway = new Set(
-      current
-        .filter((h) => h.review === 'false_positive' || h.review === 'released')
-        .map((h) => `${h.subject}|${h.source}|${h.listEntryId}`),
-    );
-    const found: FoundHit[] = [];
-    const bestNameMatches = (
-      names: readonly string[],
-      type: PartyKind,
-    ): { m: ScreeningMatch; name: string }[] => {
-      const best = new Map<string, { m: ScreeningMatch; name: string }>();
-      for (const name of names) {
-        if (name.trim() === '') continue;
-        for (const match of lists.names.screenName(name.trim(), { limit: 5, type })) {
-          const m = this.#nameMatch(lists, match);
-          if (m.score < REVIEW_THRESHOLD) continue;
-          const key = `${m.source}|${m.listEntryId}`;
-          const prior = best.get(key);
-          if (!prior || prior.m.score < m.score) best.set(key, { m, name });
-        }
-      }
-      return [...best.values()];
-    };
-
-    if (subject.names) {
-      for (const { m, name } of bestNameMatches(subject.names, subject.kind)) {
-        found.push({ subject: 'name', match: m, matchedName: name });
-      }
-    }
-    if (subject.owners) {
-      // Beneficial owners are natural persons: screened against listed individuals.
-      const listedShares: { name: string; share: number; matches: ScreeningMatch[] }[] = [];
-      for (const owner of subject.owners) {
-        const ownerSubject = `owner:${owner.name}`;
-        const matches = bestNameMatches([owner.name], 'person');
-        for (const { m } of matches) {
-          found.push({ subject: ownerSubject, match: m, matchedName: owner.name });
-        }
-        // An owner an officer showed is not the listed person does not count towards the rule.
-        const standing = matches.filter(
-          ({ m }) => !resolvedAway.has(`${ownerSubject}|${m.source}|${m.listEntryId}`),
-        );
-        if (standing.length > 0) {
-          listedShares.push({
-            name: owner.name,
-            share: owner.shareBasisPoints,
-            matches: standing.map((s) => s.m),
-          });
-        }
-      }
-      // OFAC's 50 % rule (Revised Guidance on Entities Owned by Persons Whose Property and
-      // Interests in Property Are Blocked, 13 August 2014): an entity owned 50 % or more, directly
-      // or indirectly, individually or in the aggregate, by one or more blocked persons is itself
-      // blocked. The registry stores direct holdings, which are added up here.
-      const total = listedShares.reduce((sum, o) => sum + o.share, 0);
-      if (total >= OWNERSHIP_RULE_BASIS_POINTS) {
-        const matches = listedShares.flatMap((o) => o.matches);
-        const ids = [...new Set(matches.map((m) => `${m.source}:${m.listEntryId}`))].sort();
-        found.push({
-          subject: 'ownership',
-          match: {
-            score: total / 10_000,
-            outcome: 'match',
-            source: OWNERSHIP_RULE_SOURCE,
-            listEntryId: ids.join('+'),
-            listSnapshotId: [...new Set(matches.map((m) => m.listSnapshotId))].sort().join(','),
-            primaryName: listedShares.map((o) => o.name).join(', '),
-            matchedAlias: null,
-            kind: 'ownership',
-            entryHash: createHash('sha256')
-              .update(
-                matches
-                  .map((m) => m.entryHash)
-                  .sort()
-                  .join(','),
-              )
-              .digest('hex'),
-          },
-          matchedName: `${listedShares.map((o) => `${o.name} ${o.share / 100} %`).join(' + ')} = ${total / 100} %`,
-        });
-      }
-    }
-    for (const address of subject.addresses ?? []) {
-      for (const m of lists.addresses.screenAddress(address)) {
-        const snapshotId = lists.snapshotIdByHash.get(m.contentHash) ?? '';
-        found.push({
-          subject: `address:${address}`,
-          matchedName: null,
-          match: {
-            score: 1,
-            outcome: 'match',
-            source: m.source,
-            listEntryId: m.listEntryId,
-            listSnapshotId: snapshotId,
-            primaryName: m.primaryName,
-            matchedAlias: null,
-            kind: 'address',
-            entryHash: lists.entryHashes.get(`${snapshotId}|${m.listEntryId}`) ?? '',
-          },
-        });
-      }
-    }
-
-    // The subjects screened now: their standing hits not found again are delisted.
-    const addressSet = new Set((subject.addresses ?? []).map((a) => `address:${a}`));
-    const inScope = (s: string): boolean =>
-      (subject.names !== undefined && s === 'name') ||
-      (subject.owners !== undefined && (s === 'ownership' || s.startsWith('owner:'))) ||
-      addressSet.has(s) ||
-      (subject.allAddresses === true && s.startsWith('address:'));
-    const activeEntries = new Set<string>();
-    for (const key of lists.entryHashes.keys()) activeEntries.add(key.slice(key.indexOf('|') + 1));
-
-    const known = new Map(current.map((h) => [`${h.subject}|${h.source}|${h.listEntryId}`, h]));
-    const foundKeys = new Set(
-      found.map((f) => `${f.subject}|${f.match.source}|${f.match.listEntryId}`),
-    );
-    const now = this.#clock.now();
-    const hits: Omit<RescreenHit, 'partyId' | 'partyName'>[] = [];
-    let delisted = 0;
-    for (const f of found) {
-      const m = f.match;
-      const prior = known.get(`${f.subject}|${m.source}|${m.listEntryId}`);
-      if (prior && prior.status === 'listed') {
-        // The party may have moved to another platform's care only by re-registration; keep the
-        // review as it stands.
-        continue;
-      }
-      const values = {
-        partyId: subject.partyId,
-        subject: f.subject,
-        source: m.source,
-        listEntryId: m.listEntryId,
-        entryHash: m.entryHash,
-        snapshotId: m.listSnapshotId,
-        score: m.score,
-        matchedName: f.matchedName,
-        status: 'listed',
-        listedAt: now,
-        delistedAt: null,
-        delistedReason: null,
-        platformId: subject.platformId,
-        // Listed again after a delisting: reviewed afresh.
-        review: 'open',
-      };
-      let hitId: string;
-      if (prior) {
-        hitId = prior.id;
-        await tx.update(partyHits).set(values).where(eq(partyHits.id, prior.id));
-      } else {
-        hitId = newId('screening', now, this.#random);
-        await tx.insert(partyHits).values({ id: hitId, ...values, reviews: [] });
-      }
-      const what =
-        f.subject === 'name'
-          ? 'party'
-          : f.subject === 'ownership'
-            ? 'ownership by listed persons (OFAC 50 % rule)'
-            : f.subject;
-      const message = `${what} matches ${m.source} entry ${m.listEntryId} (${m.primaryName || m.listEntryId}) with score ${m.score.toFixed(3)} on snapshot ${m.listSnapshotId}`;
-      await raiseAlert(tx, caller, this.#clock, this.#random, {
-        partyId: subject.partyId,
-        platformId: null,
-        kind: 'screening',
-        rule: f.subject === 'ownership' ? 'screening.ownership50@1' : 'screening.listed@1',
-        score: Math.min(m.score, 1),
-        message,
-      });
-      await recordAudit(tx, caller, this.#clock, {
-        action: 'screening.listed',
-        entityType: 'party',
-        entityId: subject.partyId,
-        after: { hitId, subject: f.subject, ...m },
-      });
-      hits.push({
-        subject: f.subject,
-        source: m.source,
-        listEntryId: m.listEntryId,
-        listedName: m.primaryName,
-        score: m.score,
-      });
-    }
-    for (const hit of current) {
-      if (hit.status !== 'listed' || !inScope(hit.subject)) continue;
-      if (foundKeys.has(`${hit.subject}|${hit.source}|${hit.listEntryId}`)) continue;
-      const reason =
-        hit.subject.startsWith('owner:') &&
-        !subject.owners?.some((o) => `owner:${o.name}` === hit.subject)
-          ? `${hit.subject.slice('owner:'.length)} is no longer a beneficial owner`
-          : hit.subject === 'ownership'
-            ? 'the listed owners no longer hold 50 % or more in the aggregate'
-            : hit.subject === 'name' &&
-                activeEntries.has(hit.listEntryId) &&
-                subject.names !== undefined
-              ? `the party's names no longer match ${hit.source} entry ${hit.listEntryId} (score below ${REVIEW_THRESHOLD})`
-              : activeEntries.has(hit.listEntryId)
-                ? `entry ${hit.source} ${hit.listEntryId} changed in the active snapshot and no longer matches (score below ${REVIEW_THRESHOLD})`
-                : `entry ${hit.source} ${hit.listEntryId} is no longer on the active list (snapshots ${lists.snapshotIds.join(', ')})`;
-      await tx
-        .update(partyHits)
-        .set({ status: 'delisted', delistedAt: now, delistedReason: reason })
-        .where(eq(partyHits.id, hit.id));
-      await recordAudit(tx, caller, this.#clock, {
-        action: 'screening.delisted',
-        entityType: 'party',
-        entityId: subject.partyId,
-        before: {
-          hitId: hit.id,
-          subject: hit.subject,
-          source: hit.source,
-          listEntryId: hit.listEntryId,
-          status: 'listed',
-        },
-        after: { status: 'delisted', reason },
-      });
-      delisted++;
-    }
-    return { delisted, hits };
+    await this.#screening.screen(tx, caller, await this.lists(tx), subject);
   }
 
   /** The party's hits that block its KYC verification and its transfers (listed, not resolved away). */
-  async blockingHits(orm: Orm, partyId: string): Promise<PartyHitView[]> {
-    const rows = await orm
-      .select()
-      .from(partyHits)
-      .where(
-        and(
-          eq(partyHits.partyId, partyId),
-          eq(partyHits.status, 'listed'),
-          inArray(partyHits.review, BLOCKING_REVIEWS),
-        ),
-      )
-      .orderBy(asc(partyHits.listedAt), asc(partyHits.id));
-    return rows.map(hitView);
+  blockingHits(orm: Orm, partyId: string): Promise<PartyHitView[]> {
+    return this.#hits.blockingHits(orm, partyId);
   }
 
-  /**
-   * The screening flag of each party: `blocked` (a confirmed hit, or ownership by listed persons
-   * of 50 % or more not yet resolved), `review` (an open hit) or `clear`.
-   */
-  async flags(
-    partyIds: readonly string[],
-    orm: Orm = this.#db.orm,
-  ): Promise<Map<string, ScreeningFlag>> {
-    const flags = new Map<string, ScreeningFlag>();
-    for (const id of partyIds) flags.set(id, { status: 'clear', openHits: 0 });
-    if (partyIds.length === 0) return flags;
-    const rows = await orm
-      .select({ partyId: partyHits.partyId, subject: partyHits.subject, review: partyHits.review })
-      .from(partyHits)
-      .where(
-        and(
-          inArray(partyHits.partyId, [...new Set(partyIds)]),
-          eq(partyHits.status, 'listed'),
-          inArray(partyHits.review, BLOCKING_REVIEWS),
-        ),
-      );
-    for (const row of rows) {
-      const flag = flags.get(row.partyId) ?? { status: 'clear', openHits: 0 };
-      const blocked = row.review !== 'open' || row.subject === 'ownership' ? 'blocked' : 'review';
-      flags.set(row.partyId, {
-        status: flag.status === 'blocked' || blocked === 'blocked' ? 'blocked' : 'review',
-        openHits: flag.openHits + 1,
-      });
-    }
-    return flags;
+  /** Each party's screening flag (see `PartyHits.flags`). */
+  flags(partyIds: readonly string[], orm?: Orm): Promise<Map<string, ScreeningFlag>> {
+    return this.#hits.flags(partyIds, orm);
   }
 
-  /**
-   * A page of the hits visible to the caller, newest first (keyset on listed_at, id): the
-   * supervisor and auditor see all; a platform's officers the hits of the parties that belong to
-   * their platform. Filters are conditions of the query, so no hit hides behind newer ones.
-   */
-  async listHits(
-    caller: Caller,
-    filter: {
-      partyId?: string | undefined;
-      review?: HitReviewState | undefined;
-      status?: 'listed' | 'delisted' | undefined;
-    } = {},
-    page: PageRequest = {},
-  ): Promise<Page<PartyHitView>> {
-    const scope = hitScope(caller);
-    const { after, orderBy, read, limit } = keyset(
-      { createdAt: partyHits.listedAt, id: partyHits.id },
-      page,
-    );
-    const rows = await this.#db.orm
-      .select()
-      .from(partyHits)
-      .where(
-        and(
-          scope,
-          filter.partyId ? eq(partyHits.partyId, filter.partyId) : undefined,
-          filter.review ? eq(partyHits.review, filter.review) : undefined,
-          filter.status ? eq(partyHits.status, filter.status) : undefined,
-          after,
-        ),
-      )
-      .orderBy(...orderBy)
-      .limit(read);
-    return pageOf(
-      rows,
-      limit,
-      (shown) => shown.map(hitView),
-      (row) => ({ createdAt: row.listedAt, id: row.id }),
-    );
+  /** A page of the hits visible to the caller, newest first (see `PartyHits.listHits`). */
+  listHits(...args: Parameters<PartyHits['listHits']>): Promise<Page<PartyHitView>> {
+    return this.#hits.listHits(...args);
   }
 
-  /**
-   * Resolves a hit. First an officer of the party's platform (the supervisor for a party of no
-   * platform: a platform, miner or VASP) calls it a false positive or confirms it; a confirmed hit
-   * then goes to the supervisor, who keeps the party blocked or releases it. An exact address
-   * match is never a false positive. Every step is audited.
-   */
-  async resolveHit(
-    caller: Caller,
-    hitId: string,
-    input: { decision: HitReviewDecision; reason: string },
-  ): Promise<PartyHitView> {
-    const reason = input.reason.trim();
-    if (reason.length < 10) {
-      throw new AppError('VALIDATION_FAILED', 'reason must say why (at least 10 characters)', {
-        issues: [{ field: 'reason', message: 'must be at least 10 characters' }],
-      });
-    }
-    if (!(HIT_REVIEW_DECISIONS as readonly string[]).includes(input.decision)) {
-      throw new AppError(
-        'VALIDATION_FAILED',
-        `decision must be one of ${HIT_REVIEW_DECISIONS.join(', ')}`,
-        {
-          issues: [
-            { field: 'decision', message: `must be one of ${HIT_REVIEW_DECISIONS.join(', ')}` },
-          ],
-        },
-      );
-    }
-    return this.#db.transaction(async (tx) => {
-      const [hit] = await tx
-        .select()
-        .from(partyHits)
-        .where(and(eq(partyHits.id, hitId), hitScope(caller)))
-        .for('update');
-      if (!hit) throw new AppError('NOT_FOUND', `no screening hit ${hitId} visible to you`);
-      const firstStep = input.decision === 'false_positive' || input.decision === 'confirmed';
-      if (firstStep) {
-        const officer = hit.platformId
-          ? caller.role === 'platform' && caller.participantId === hit.platformId
-          : caller.role === 'supervisor';
-        if (!officer) {
-          throw new AppError(
-            hit.platformId && caller.role === 'supervisor'
-              ? 'INVALID_STATE_TRANSITION'
-              : 'FORBIDDEN',
-            hit.platformId
-              ? `an officer of platform ${hit.platformId} reviews this hit first`
-              : 'the supervisor reviews the hits of parties that belong to no platform',
-          );
-        }
-      } else if (caller.role !== 'supervisor') {
-        throw new AppError(
-          'FORBIDDEN',
-          'only the supervisor keeps blocked or releases a confirmed hit',
-        );
-      }
-      if (hit.status !== 'listed') {
-        throw new AppError(
-          'INVALID_STATE_TRANSITION',
-          `hit ${hitId} is delisted: nothing to resolve`,
-        );
-      }
-      const from = hit.review as HitReviewState;
-      if (firstStep ? from !== 'open' : from !== 'confirmed') {
-        throw new AppError(
-          'INVALID_STATE_TRANSITION',
-          firstStep
-            ? `hit ${hitId} is ${from}, not open; ${from === 'confirmed' ? 'the supervisor decides it now' : 'it was reviewed already'}`
-            : `hit ${hitId} is ${from}; the supervisor decides a hit the platform confirmed`,
-        );
-      }
-      if (input.decision === 'false_positive' && hit.subject.startsWith('address:')) {
-        throw new AppError(
-          'CONFLICT',
-          'an address match is exact and cannot be called a false positive; confirm it',
-        );
-      }
-      const step: HitReview = {
-        at: this.#clock.now().toISOString(),
-        actor: caller.actorId,
-        role: caller.role,
-        decision: input.decision,
-        reason,
-      };
-      const reviews = [...hit.reviews, step];
-      await tx
-        .update(partyHits)
-        .set({ review: input.decision, reviews })
-        .where(eq(partyHits.id, hit.id));
-      const after = hitView({ ...hit, review: input.decision, reviews });
-      await recordAudit(tx, caller, this.#clock, {
-        action: `screening_hit.${input.decision}`,
-        entityType: 'screening_hit',
-        entityId: hit.id,
-        before: { review: from },
-        after: { partyId: hit.partyId, subject: hit.subject, review: input.decision, reason },
-      });
-      return after;
-    });
+  /** Resolves a hit, in two steps (see `PartyHits.resolveHit`). */
+  resolveHit(...args: Parameters<PartyHits['resolveHit']>): Promise<PartyHitView> {
+    return this.#hits.resolveHit(...args);
   }
 
   /** Standing hits of a party (listed and delisted, with the delisting reason). */
-  async partyHits(caller: Caller, partyId: string) {
-    requireSupervisorOrAuditor(caller);
-    return this.#db.orm
-      .select()
-      .from(partyHits)
-      .where(eq(partyHits.partyId, partyId))
-      .orderBy(asc(partyHits.listedAt));
-  }
-}
-
-function requireSupervisorOrAuditor(caller: Caller): void {
-  if (caller.role !== 'supervisor' && caller.role !== 'auditor') {
-    throw new AppError(
-      'FORBIDDEN',
-      `screening hits are for the supervisor and auditor; the caller is a ${caller.role}`,
-    );
+  partyHits(caller: Caller, partyId: string) {
+    return this.#hits.partyHits(caller, partyId);
   }
 }
