@@ -163,7 +163,8 @@ export function DataTable<Row>({
       ) : !filtered.length ? (
         <Empty>{filter ? 'No rows match the filter.' : empty}</Empty>
       ) : (
-        <ScrollArea>
+        // Focusable, so that a keyboard scrolls a table wider than a phone's screen.
+        <ScrollArea viewportProps={{ tabIndex: 0 }}>
           <Table striped highlightOnHover={Boolean(onRowClick)} verticalSpacing="xs">
             <Table.Caption>{caption}</Table.Caption>
             <Table.Thead>
