@@ -105,6 +105,8 @@ export interface DemoSummary {
 export const DEMO_LOGINS: readonly { role: Role; username: string; password: string }[] = [
   { role: 'supervisor', username: 'supervisor', password: 'demo-supervisor-pass' },
   { role: 'platform', username: 'platform', password: 'demo-platform-pass' },
+  // A second officer of the same platform: the checker of the maker-checker approval of payouts.
+  { role: 'platform', username: 'platform2', password: 'demo-platform2-pass' },
   { role: 'company', username: 'company', password: 'demo-company-pass' },
   { role: 'miner', username: 'miner', password: 'demo-miner-pass' },
   { role: 'auditor', username: 'auditor', password: 'demo-auditor-pass' },
@@ -462,17 +464,26 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     miner: { participantId: miners[0]!.id, platformId: null, who: MINERS[0].name },
   };
   const logins: DemoLogin[] = [];
+  const loginCallers = new Map<string, Caller>();
   for (const login of DEMO_LOGINS) {
     const target = loginTargets[login.role];
-    await users.create(SUPERVISOR, {
+    const user = await users.create(SUPERVISOR, {
       username: login.username,
-      displayName: `Demo ${login.role} (${target.who})`,
+      displayName: `Demo ${login.role}${login.username === login.role ? '' : ', second officer'} (${target.who})`,
       password: login.password,
       role: login.role,
       participantId: target.participantId,
       platformId: target.platformId,
     });
     logins.push({ ...login, who: target.who });
+    loginCallers.set(login.username, {
+      role: login.role,
+      participantId: user.participantId,
+      platformId: user.platformId,
+      actorId: user.id,
+      personId: user.id,
+      requestId: null,
+    });
   }
 
   // ---------------------------------------------------------------- contracts
@@ -703,6 +714,9 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
   }
 
   const blocksPerDay = Math.round(24 / profile.blockHours);
+  // The block of the day the money-laundering patterns run in: the second when there is one (the
+  // full size mines one block a day, so the patterns run in it).
+  const patternBlock = Math.min(1, blocksPerDay - 1);
   progress.phase(`replaying ${profile.days} days of activity`, profile.days);
   for (let day = 0; day < profile.days; day++) {
     rate = Math.max(20_000, rate + random.int(-1_200, 1_250));
@@ -725,12 +739,12 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
           company.exportContracts[random.int(0, company.exportContracts.length - 1)]!;
         await payInvoice(company, contract, 2_000 + random.int(0, 40) * 500);
       }
-      if (b === 1 && day === structuringDay) {
+      if (b === patternBlock && day === structuringDay) {
         // Structuring: three receipts just under the 10,000 USD reporting line within 72 hours.
         for (let k = 0; k < 3; k++)
           await payInvoice(structurer, structurer.exportContracts[0]!, 9_400 + random.int(0, 500));
       }
-      if (b === 1 && day === passThroughDay) {
+      if (b === patternBlock && day === passThroughDay) {
         // Pass-through: a large receipt paid straight out again within two hours.
         await payInvoice(passThrough, passThrough.exportContracts[0]!, 60_000);
         await replay.mine(miners, 2, 20 * 60_000);
@@ -766,15 +780,37 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     () => replay.mine(miners, 1, HOUR_MS),
   );
 
-  // A supervisor takes the first case on: the guided tour follows it.
-  const {
-    items: [firstCase],
-  } = await compliance.cases.list(SUPERVISOR, {}, { limit: 1 });
+  // A supervisor takes the structuring case on (else the first): the guided tour follows it.
+  const ofStructurer = await compliance.cases.list(
+    SUPERVISOR,
+    { partyId: structurer.id },
+    { limit: 1 },
+  );
+  const [firstCase] =
+    ofStructurer.items.length > 0
+      ? ofStructurer.items
+      : (await compliance.cases.list(SUPERVISOR, {}, { limit: 1 })).items;
   if (firstCase) {
     await compliance.cases.update(SUPERVISOR, firstCase.id, {
       assignee: 'supervisor',
       note: 'Receipts just under the reporting threshold; requested invoices and bills of lading.',
     });
+  }
+  // The tour's maker-checker step: a payout the `platform` login made, awaiting the approval of
+  // another officer (the `platform2` login); its maker cannot approve it.
+  const tourCompany = companies[0]!;
+  const tourSupplier = tourCompany.importContracts.find(
+    (c) => c.counterparty.spec.role === 'supplier',
+  );
+  if (tourSupplier) {
+    await trade.payouts.create(loginCallers.get('platform')!, {
+      contractId: tourSupplier.id,
+      amount: '250000',
+      address: tourSupplier.address,
+      travelRule: await travelRule('outbound', tourCompany, tourSupplier.counterparty),
+      memo: 'Spare parts, second instalment (awaiting a second officer)',
+    });
+    payouts++;
   }
   progress.done();
   const decisionCounts = await compliance.decisions.counts();

@@ -62,7 +62,7 @@ export function supervisorQueues(w: HomeWindow): SQL {
     (select 'refusals' as queue, d.id, ${name('co', sql`d.company_id`)} || ' → ' || ${name('cp', sql`d.counterparty_id`)} as title,
       d.direction || ' refused by the gate' as detail, d.decided_at as at,
       null::text as sats, null::text as fiat_minor, null::text as currency, d.outcome as badge,
-      d.transfer_id as link
+      coalesce(d.transfer_id, '') || '|' || d.id as link
      from compliance_decisions d
      left join participants co on co.id = d.company_id
      left join participants cp on cp.id = d.counterparty_id
@@ -76,8 +76,7 @@ export function supervisorQueues(w: HomeWindow): SQL {
     union all
     (select 'violations', v.attribution_id, ${name('m', sql`v.miner_id`)},
       coalesce(s.name, v.site_id) || ' · ' || v.region_code || ' · block ' || v.height,
-      v.block_time, v.value_sats::text, null, null, v.status,
-      v.region_code || '|' || to_char(v.block_time at time zone 'UTC', 'YYYY-MM')
+      v.block_time, v.value_sats::text, null, null, v.status, 'all|' || v.attribution_id
      from mining_violations v left join participants m on m.id = v.miner_id
      left join mining_sites s on s.id = v.site_id
      where v.status in ('open', 'linked') order by v.block_time desc, v.attribution_id desc
@@ -138,7 +137,7 @@ export function platformQueues(caller: Caller, w: HomeWindow): SQL {
     union all
     (select 'hits', h.id, ${name('p', sql`h.party_id`)},
       h.source || ' · ' || coalesce(h.matched_name, h.subject) || ' · score ' || round(h.score::numeric)::text,
-      h.listed_at, null, null, null, h.review, h.id
+      h.listed_at, null, null, null, h.review, h.party_id
      from compliance_party_hits h left join participants p on p.id = h.party_id
      where h.platform_id = ${me} and h.status = 'listed' and h.review = 'open'
      order by h.listed_at desc, h.id desc limit ${QUEUE_LENGTH})
@@ -224,7 +223,7 @@ export function minerQueues(caller: Caller): SQL {
     union all
     (select 'violations', v.attribution_id, coalesce(s.name, v.site_id),
       v.region_code || ' · block ' || v.height, v.block_time, v.value_sats::text, null, null,
-      v.status, v.region_code || '|' || to_char(v.block_time at time zone 'UTC', 'YYYY-MM')
+      v.status, 'mine|' || v.attribution_id
      from mining_violations v left join mining_sites s on s.id = v.site_id
      where v.miner_id = ${me} order by v.block_time desc, v.attribution_id desc
      limit ${QUEUE_LENGTH})

@@ -65,32 +65,42 @@ export const json = <T>(value: unknown, fallback: T): T =>
       ? (JSON.parse(value) as T)
       : (value as T);
 
-const mining = (link: string) => {
-  const [region, month] = link.split('|');
-  return `/mining?region=${encodeURIComponent(region ?? '')}&month=${month ?? ''}`;
+/** A violation: the supervisor's opens the violations list at it, the miner's its own page. */
+const violation = (link: string) => {
+  const [scope, id] = link.split('|');
+  return scope === 'mine'
+    ? `/mining/mine?violation=${encodeURIComponent(id ?? '')}`
+    : `/mining/violations?id=${encodeURIComponent(id ?? '')}`;
 };
-const transfer = (id: string) =>
-  id.startsWith('inv_')
-    ? `/trade/invoices/${id}`
-    : id.startsWith('pay_')
-      ? `/trade/payouts/${id}`
-      : '/compliance/decisions';
+const transfer = (link: string) => {
+  const [transferId, decisionId] = link.split('|');
+  return transferId?.startsWith('inv_')
+    ? `/trade/invoices/${transferId}`
+    : transferId?.startsWith('pay_')
+      ? `/trade/payouts/${transferId}`
+      : `/compliance/decisions?id=${decisionId ?? ''}`;
+};
 
-/** Where each queue's items lead: the detail page, or the list opened at the item. */
+/**
+ * Where each queue's items lead: the item's detail page, or the list page opened at the item
+ * (`?id=` and the like: the page loads pages until the row is there, highlights it and, where
+ * the page has one, opens its detail).
+ */
 const LINKS: Record<string, (link: string) => string> = {
   refusals: transfer,
-  cases: (id) => `/compliance/cases?id=${id}`,
-  violations: mining,
+  cases: (id) => `/compliance/cases/${id}`,
+  violations: violation,
   licences: (id) => `/registry/licences?id=${id}`,
   approvals: (id) => `/trade/payouts/${id}`,
+  // KYC reviews and screening hits are the party's: its detail holds both.
   kyc: (id) => `/registry/participants?id=${id}`,
-  hits: (id) => `/compliance/screening?hit=${id}`,
+  hits: (partyId) => `/registry/participants?id=${partyId}`,
   batches: (id) => `/trade/payouts?batch=${id}`,
   invoices: (id) => `/trade/invoices/${id}`,
   payouts: (id) => `/trade/payouts/${id}`,
   contracts: (id) => `/trade/contracts?id=${id}`,
-  output: (month) => `/mining?month=${month}`,
-  lots: (id) => `/mining?lot=${id}`,
+  output: (month) => `/mining/mine?month=${month}`,
+  lots: (id) => `/mining/mine?lot=${id}`,
   actions: (id) => `/audit?entityId=${encodeURIComponent(id)}`,
 };
 

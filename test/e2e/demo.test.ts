@@ -208,6 +208,43 @@ describe('the demo scheme seeded at the small size', () => {
     for (const row of flagged) expect(row.kyc, String(row.name)).not.toBe('verified');
   });
 
+  it('raises monitoring alerts from its transfers and groups them into cases, one taken on', async () => {
+    // Alerts come from the real rules on real transfers: each names a monitored transfer.
+    const alerts = await query(sql`
+      select a.rule, a.case_id, a.transfer_id, t.transfer_id as monitored
+        from compliance_alerts a
+        left join compliance_transfers t on t.transfer_id = a.transfer_id
+       where a.kind = 'monitoring'`);
+    const rules = new Set(alerts.map((a) => String(a.rule)));
+    expect(rules).toContain('rule.structuring@1');
+    expect(rules).toContain('rule.pass-through@1');
+    for (const a of alerts) expect(a.monitored, String(a.rule)).toBe(a.transfer_id);
+    // The structuring receipts' company has a case holding its alerts, assigned to the supervisor.
+    const [taken] = await query(sql`
+      select c.id, c.state, c.assignee,
+        (select count(*)::int from compliance_alerts a
+          where a.case_id = c.id and a.rule = 'rule.structuring@1') as structuring
+        from compliance_cases c where c.assignee is not null`);
+    expect(taken).toMatchObject({ assignee: 'supervisor' });
+    expect(taken?.state).not.toBe('closed');
+    expect(Number(taken?.structuring)).toBeGreaterThan(0);
+  });
+
+  it('gives the platform two officer logins, and leaves a payout of the first for the second to approve', async () => {
+    const officers = summary.logins.filter((l) => l.role === 'platform');
+    expect(officers.map((l) => l.username)).toEqual(['platform', 'platform2']);
+    expect(new Set(officers.map((l) => l.who)).size).toBe(1);
+    const [payout] = await query(sql`
+      select p.status, u.username, u.participant_id = p.platform_id as own_platform
+        from trade_payouts p join users u on u.id = p.created_by_person
+       where u.username = 'platform'`);
+    expect(payout).toMatchObject({ status: 'awaitingApproval', own_platform: true });
+    const platformsOfOfficers = await query(
+      sql`select distinct participant_id from users where username in ('platform', 'platform2')`,
+    );
+    expect(platformsOfOfficers.length).toBe(1);
+  });
+
   it('verifies the audit chain', async () => {
     const verification = await verifyAuditChain(platform.db.orm);
     expect(verification).toMatchObject({ ok: true });

@@ -1,4 +1,4 @@
-import { useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import {
   Button,
   Group,
@@ -40,6 +40,8 @@ function compare(a: string, b: string): number {
  * A table over rows already loaded: sorting, filtering and paging happen here, in the browser
  * (say so where the endpoint cannot do them), and CSV export takes every filtered row.
  * `mode="server"` leaves order and paging to the caller (the rows are one server page).
+ * `focusKey` marks the row a link pointed at (`?id=`): the table turns to its page, scrolls it
+ * into view and highlights it (`aria-current`).
  */
 export function DataTable<Row>({
   caption,
@@ -54,6 +56,7 @@ export function DataTable<Row>({
   mode = 'client',
   toolbar,
   onRowClick,
+  focusKey,
 }: {
   caption: string;
   columns: Column<Row>[];
@@ -67,6 +70,7 @@ export function DataTable<Row>({
   mode?: 'client' | 'server';
   toolbar?: ReactNode;
   onRowClick?: (row: Row) => void;
+  focusKey?: string | null;
 }) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ key: string; direction: Direction } | null>(null);
@@ -95,6 +99,21 @@ export function DataTable<Row>({
   const current = Math.min(page, pages);
   const visible =
     mode === 'server' ? filtered : filtered.slice((current - 1) * size, current * size);
+
+  // The focused row's place among the filtered rows: the table turns to its page once.
+  const focusIndex = focusKey ? filtered.findIndex((row) => rowKey(row) === focusKey) : -1;
+  const turned = useRef<string | null>(null);
+  useEffect(() => {
+    if (!focusKey || focusIndex < 0 || turned.current === focusKey) return;
+    turned.current = focusKey;
+    if (mode === 'client') setPage(Math.floor(focusIndex / size) + 1);
+  }, [focusKey, focusIndex, mode, size]);
+  const scrolled = useRef<string | null>(null);
+  const focusRef = (element: HTMLTableRowElement | null) => {
+    if (!element || !focusKey || scrolled.current === focusKey) return;
+    scrolled.current = focusKey;
+    element.scrollIntoView({ block: 'center' });
+  };
 
   const exportCsv = () =>
     downloadText(
@@ -144,7 +163,8 @@ export function DataTable<Row>({
       ) : !filtered.length ? (
         <Empty>{filter ? 'No rows match the filter.' : empty}</Empty>
       ) : (
-        <ScrollArea>
+        // Focusable, so that a keyboard scrolls a table wider than a phone's screen.
+        <ScrollArea viewportProps={{ tabIndex: 0 }}>
           <Table striped highlightOnHover={Boolean(onRowClick)} verticalSpacing="xs">
             <Table.Caption>{caption}</Table.Caption>
             <Table.Thead>
@@ -177,20 +197,33 @@ export function DataTable<Row>({
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {visible.map((row) => (
-                <Table.Tr
-                  key={rowKey(row)}
-                  {...(onRowClick
-                    ? { onClick: () => onRowClick(row), style: { cursor: 'pointer' } }
-                    : {})}
-                >
-                  {columns.map((c) => (
-                    <Table.Td key={c.key} style={{ textAlign: c.align ?? 'left' }}>
-                      {c.render ? c.render(row) : c.value(row)}
-                    </Table.Td>
-                  ))}
-                </Table.Tr>
-              ))}
+              {visible.map((row) => {
+                const focused = Boolean(focusKey) && rowKey(row) === focusKey;
+                return (
+                  <Table.Tr
+                    key={rowKey(row)}
+                    {...(focused
+                      ? { ref: focusRef, 'aria-current': 'true' as const, 'data-focused': 'true' }
+                      : {})}
+                    {...(onRowClick ? { onClick: () => onRowClick(row) } : {})}
+                    style={{
+                      ...(onRowClick ? { cursor: 'pointer' } : {}),
+                      ...(focused
+                        ? {
+                            outline: '2px solid var(--mantine-color-blue-filled)',
+                            outlineOffset: '-2px',
+                          }
+                        : {}),
+                    }}
+                  >
+                    {columns.map((c) => (
+                      <Table.Td key={c.key} style={{ textAlign: c.align ?? 'left' }}>
+                        {c.render ? c.render(row) : c.value(row)}
+                      </Table.Td>
+                    ))}
+                  </Table.Tr>
+                );
+              })}
             </Table.Tbody>
           </Table>
         </ScrollArea>

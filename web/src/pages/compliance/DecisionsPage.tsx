@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import {
   Badge,
   Button,
@@ -14,6 +14,7 @@ import {
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { LoadMore, usePagedList } from '../../api/paging';
+import { FocusMissing, useFocusedRow } from '../../api/focus';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
@@ -96,6 +97,14 @@ export function DecisionsPage() {
   const decisions = usePagedList(['decision', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/decisions', { params: { query: { ...query, cursor } } })),
   );
+  // `?id=` (the supervisor's home: a gate refusal) opens that decision once.
+  const focus = useFocusedRow(decisions, (d) => d.id);
+  const opened = useRef<string | null>(null);
+  useEffect(() => {
+    if (!focus.row || opened.current === focus.key) return;
+    opened.current = focus.key;
+    setSelected(focus.row);
+  }, [focus.row, focus.key]);
   // Blocked before held before allowed, newest first within each (the loaded rows).
   const rows = useMemo(
     () =>
@@ -156,6 +165,7 @@ export function DecisionsPage() {
       title="Policy decisions"
       description="Every transfer's gate decision with its reasons, rule versions and list snapshots. Blocked and held transfers first; outcome filtered by the server, newest first a page at a time."
     >
+      <FocusMissing show={focus.missing} what="decision" />
       <DataTable
         caption="Decisions"
         columns={columns}
@@ -167,6 +177,7 @@ export function DecisionsPage() {
         empty={view === 'attention' ? 'No blocked or held transfers.' : 'No decisions.'}
         csvName="decisions"
         onRowClick={setSelected}
+        focusKey={focus.key}
         toolbar={
           <Select
             aria-label="Outcome"

@@ -1,8 +1,10 @@
 import { useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { Stack, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { allPages, LoadMore, usePagedList } from '../../api/paging';
+import { FocusMissing, useFocusedRow } from '../../api/focus';
 import { BanCalendar, monthOf } from '../../components/BanCalendar';
 import { DataTable } from '../../components/DataTable';
 import { EChart } from '../../components/EChart';
@@ -17,6 +19,8 @@ const plotBtc = (sats: string) => Number(BigInt(sats)) / 1e8;
 
 /** The miner's output by month: a bar chart, and the same figures as a table. */
 function OutputByMonth() {
+  // `?month=` (the miner's home: output of a month) highlights that month.
+  const [params] = useSearchParams();
   const stats = useQuery({
     queryKey: ['miningStatistics'],
     queryFn: async () => unwrap(await api.GET('/v1/mining/statistics')),
@@ -43,6 +47,7 @@ function OutputByMonth() {
         caption="Your output by month"
         rows={stats.data?.byMonth}
         rowKey={(m) => m.key}
+        focusKey={params.get('month')}
         loading={stats.isPending}
         csvName="my-output-by-month"
         columns={[
@@ -80,6 +85,9 @@ export function MinerPage() {
   const violations = usePagedList(['miningViolation', 'mine'], async (cursor) =>
     unwrap(await api.GET('/v1/mining/violations', { params: { query: cursor ? { cursor } : {} } })),
   );
+  // `?lot=` and `?violation=` (the miner's home) highlight that lot or violation.
+  const lotFocus = useFocusedRow(lots, (l) => l.id, 'lot');
+  const violationFocus = useFocusedRow(violations, (v) => v.attributionId, 'violation');
   const bans = useQuery({
     queryKey: [BAN_KEY, 'mine'],
     queryFn: () =>
@@ -146,6 +154,7 @@ export function MinerPage() {
           <Title order={2} size="h4" mb="xs">
             Clearing lots
           </Title>
+          <FocusMissing show={lotFocus.missing} what="lot" />
           <DataTable
             caption="Clearing lots of your coinbase outputs"
             rows={lots.rows}
@@ -155,6 +164,7 @@ export function MinerPage() {
             onRetry={lots.refetch}
             empty="No lots yet."
             csvName="my-lots"
+            focusKey={lotFocus.key}
             columns={[
               {
                 key: 'mined',
@@ -185,6 +195,7 @@ export function MinerPage() {
           <Title order={2} size="h4" mb="xs">
             Output mined under a ban
           </Title>
+          <FocusMissing show={violationFocus.missing} what="violation" />
           <DataTable
             caption="Your ban violations"
             rows={violations.rows}
@@ -194,6 +205,7 @@ export function MinerPage() {
             onRetry={violations.refetch}
             empty="No output mined under a ban."
             csvName="my-violations"
+            focusKey={violationFocus.key}
             // A miner follows no coins (provenance is the supervisor's): no links to the chain.
             columns={violationColumns().filter((c) => c.key !== 'provenance' && c.key !== 'block')}
           />

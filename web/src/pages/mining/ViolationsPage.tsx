@@ -4,6 +4,7 @@ import { Anchor, Badge, Group, Select, SimpleGrid, Stack, Text, TextInput } from
 import { api, unwrap } from '../../api/client';
 import type { paths } from '../../api/schema';
 import { LoadMore, usePagedList } from '../../api/paging';
+import { FocusMissing, useFocusedRow } from '../../api/focus';
 import { DataTable, type Column } from '../../components/DataTable';
 import { Page } from '../../components/Page';
 import { formatBtc, formatDateTime } from '../../format';
@@ -141,6 +142,8 @@ export function ViolationsPage() {
       }),
     ),
   );
+  // `?id=` (the supervisor's home: a violation) highlights that violation.
+  const focus = useFocusedRow(list, (v) => v.attributionId);
   const setParam = (key: string, value: string | null) => {
     const next = new URLSearchParams(params);
     if (value) next.set(key, value);
@@ -206,6 +209,7 @@ export function ViolationsPage() {
           />
         </SimpleGrid>
         <div>
+          <FocusMissing show={focus.missing} what="violation" />
           <DataTable
             caption="Ban violations"
             rows={list.rows}
@@ -215,6 +219,7 @@ export function ViolationsPage() {
             onRetry={list.refetch}
             empty="No output mined under a ban matches."
             csvName="mining-violations"
+            focusKey={focus.key}
             columns={violationColumns()}
           />
           <LoadMore list={list} />

@@ -4,6 +4,7 @@
  */
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
+import { FocusMissing, useFocusedRow } from '../../api/focus';
 import {
   Badge,
   Button,
@@ -32,8 +33,9 @@ import { useUser } from '../../session';
 import { type Licence } from './shared';
 
 const STATUS_COLOR: Record<string, string> = {
-  active: 'teal',
-  verified: 'teal',
+  // The darker shade: white text on the filled badge keeps a 4.5:1 contrast.
+  active: 'teal.9',
+  verified: 'teal.9',
   suspended: 'yellow',
   pending: 'yellow',
   revoked: 'red',
@@ -213,6 +215,8 @@ export function LicencesPage() {
   const licences = usePagedList(['licence', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/licences', { params: { query: { ...query, cursor } } })),
   );
+  // `?id=` (the supervisor's home: a licence about to expire) highlights that licence.
+  const focus = useFocusedRow(licences, (l) => l.id);
   const columns: Column<Licence>[] = [
     {
       key: 'participant',
@@ -238,6 +242,7 @@ export function LicencesPage() {
       description={`Licences of platforms and miners${status ? `, status ${status}` : ''}, newest first, a page at a time. Status is filtered by the server; the rest in the browser. ${user.role === 'supervisor' ? 'Click a licence to suspend, reinstate or revoke it with a reason.' : ''}`}
     >
       {user.role === 'supervisor' && <GrantLicenceForm />}
+      <FocusMissing show={focus.missing} what="licence" />
       <DataTable
         caption="Licences"
         columns={columns}
@@ -248,6 +253,7 @@ export function LicencesPage() {
         onRetry={() => void licences.refetch()}
         empty="No licences."
         csvName="licences"
+        focusKey={focus.key}
         {...(user.role === 'supervisor' ? { onRowClick: setSelected } : {})}
       />
       <LoadMore list={licences} />

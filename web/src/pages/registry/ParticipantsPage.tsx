@@ -2,10 +2,11 @@
  * The participants page: the list (paged), the registration form and the detail dialog.
  * ParticipantsPage runs past 60 lines (one page's JSX), kept whole.
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Button, Code, Group, Modal, Select, Text } from '@mantine/core';
 import { api, unwrap } from '../../api/client';
 import { LoadMore, usePagedList } from '../../api/paging';
+import { FocusMissing, useFocusedRow } from '../../api/focus';
 import { DataTable, type Column } from '../../components/DataTable';
 import { Page } from '../../components/Page';
 import { PersonTypeBadge } from '../../components/TravelRule';
@@ -28,6 +29,14 @@ export function ParticipantsPage() {
   const participants = usePagedList(['participant', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/participants', { params: { query: { ...query, cursor } } })),
   );
+  // `?id=` (a home page's KYC review or screening hit) opens that participant's detail once.
+  const focus = useFocusedRow(participants, (p) => p.id);
+  const opened = useRef<string | null>(null);
+  useEffect(() => {
+    if (!focus.row || opened.current === focus.key) return;
+    opened.current = focus.key;
+    setSelected(focus.row);
+  }, [focus.row, focus.key]);
   // A platform is named from the rows loaded (a client company's platform is among them for the
   // platform's officers and the supervisor); else its id stays.
   const nameOf = (id: string) => participants.rows?.find((p) => p.id === id)?.legalName ?? null;
@@ -101,6 +110,7 @@ export function ParticipantsPage() {
           <PersonTypeBadge personType={registered.personType} />
         </Group>
       )}
+      <FocusMissing show={focus.missing} what="participant" />
       <DataTable
         caption="Participants"
         columns={columns}
@@ -112,6 +122,7 @@ export function ParticipantsPage() {
         empty="No participants."
         csvName="participants"
         onRowClick={setSelected}
+        focusKey={focus.key}
         toolbar={
           <Select
             aria-label="Kind"

@@ -16,6 +16,7 @@ import {
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { LoadMore, usePagedList } from '../../api/paging';
+import { FocusMissing, useFocusedRow } from '../../api/focus';
 import type { paths } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
@@ -257,6 +258,8 @@ export function ContractsPage() {
     unwrap(await api.GET('/v1/contracts', { params: { query: { cursor } } })),
   );
   const [creating, setCreating] = useState(false);
+  // `?id=` (the company's home: a contract's open balance) highlights that contract.
+  const focus = useFocusedRow(contracts, (c) => c.id);
   // Names for the ids: the caller's visible participants (a company sees its platform's
   // counterparties); an id stays as it is where the name is not visible.
   const participants = useParticipants();
@@ -357,6 +360,7 @@ export function ContractsPage() {
     >
       {creating && <CreateContractForm onCreated={() => setCreating(false)} />}
       {transition.error && <ErrorState error={transition.error} />}
+      <FocusMissing show={focus.missing} what="contract" />
       <DataTable
         caption="Contracts"
         columns={columns}
@@ -367,6 +371,7 @@ export function ContractsPage() {
         onRetry={contracts.refetch}
         empty="No contracts yet."
         csvName="contracts"
+        focusKey={focus.key}
       />
       <LoadMore list={contracts} />
     </Page>

@@ -16,6 +16,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { LoadMore, usePagedList } from '../../api/paging';
+import { FocusMissing, useFocusedRow } from '../../api/focus';
 import { api, unwrap } from '../../api/client';
 import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
@@ -167,6 +168,8 @@ function BatchesTable() {
   const batches = usePagedList(['payoutBatch', 'list'], async (cursor) =>
     unwrap(await api.GET('/v1/payout-batches', { params: { query: { cursor } } })),
   );
+  // `?batch=` (the platform's home: a batch in flight) highlights that batch.
+  const focus = useFocusedRow(batches, (b) => b.id, 'batch');
   const run = useMutation({
     mutationFn: async () =>
       unwrap(await api.POST('/v1/payout-batches', { body: { platformId: platformOf(user) } })),
@@ -220,6 +223,7 @@ function BatchesTable() {
       </Group>
       {run.error && <ErrorState error={run.error} />}
       {run.data && !run.data.batch && <Text size="sm">No approved payouts to batch.</Text>}
+      <FocusMissing show={focus.missing} what="batch" />
       <DataTable
         caption="Payout batches"
         columns={columns}
@@ -230,6 +234,7 @@ function BatchesTable() {
         onRetry={batches.refetch}
         empty="No batches yet."
         csvName="payout-batches"
+        focusKey={focus.key}
       />
       <LoadMore list={batches} />
     </Stack>
