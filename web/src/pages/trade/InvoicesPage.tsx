@@ -351,16 +351,22 @@ export function InvoiceDetailPage() {
           </Table>
         </Paper>
         <Paper withBorder p="md">
-          <Stack align="center" gap="xs">
-            <Image
-              src={`/pay/${i.id}/qr.svg`}
-              alt={i.paymentUri}
-              w={256}
-              h={256}
-              data-testid="invoice-qr"
-            />
-            <Text size="sm">Scan with a bitcoin wallet</Text>
-          </Stack>
+          {canBePaid(i) ? (
+            <Stack align="center" gap="xs">
+              <Image
+                src={`/pay/${i.id}/qr.svg`}
+                alt={i.paymentUri}
+                w={256}
+                h={256}
+                data-testid="invoice-qr"
+              />
+              <Text size="sm">Scan with a bitcoin wallet</Text>
+            </Stack>
+          ) : (
+            <Text size="sm" c="dimmed" data-testid="invoice-no-qr">
+              No payment code: this invoice cannot be paid now (refused, expired or paid).
+            </Text>
+          )}
         </Paper>
       </SimpleGrid>
       <TravelRuleSection payload={i.travelRule} />
@@ -398,5 +404,21 @@ export function InvoiceDetailPage() {
         csvName={`payments-${i.id}`}
       />
     </Page>
+  );
+}
+
+/**
+ * Whether the buyer should pay now, as the pay page decides (its QR code answers only then):
+ * not refused by compliance, not expired, waiting for its payment or the rest of a partial one.
+ */
+function canBePaid(i: {
+  status: string;
+  additionalStatus: readonly string[];
+  gateOutcome: string;
+  expiresAt: string;
+}): boolean {
+  if (i.gateOutcome === 'block' || new Date(i.expiresAt).getTime() <= Date.now()) return false;
+  return (
+    i.status === 'new' || (i.status === 'processing' && i.additionalStatus.includes('paidPartial'))
   );
 }
