@@ -56,15 +56,30 @@ export const pageQuery = {
     .meta({ description: "the previous page's nextCursor, unchanged; absent for the first page" }),
 };
 
-/** A page of a list, newest first; `nextCursor` is null on the last page. */
+const pages = new WeakMap<z.ZodType, z.ZodType>();
+
+/**
+ * A page of a list, newest first; `nextCursor` is null on the last page. A named item makes a
+ * named page (`Alert` → `AlertPage`) in the API docs; each item has one page schema.
+ */
 export function pageSchema<T extends z.ZodType>(item: T) {
-  return z.object({
+  const known = pages.get(item);
+  if (known) return known as ReturnType<typeof newPageSchema<T>>;
+  const page = newPageSchema(item);
+  pages.set(item, page);
+  return page;
+}
+
+function newPageSchema<T extends z.ZodType>(item: T) {
+  const id = z.globalRegistry.get(item)?.id;
+  const page = z.object({
     items: z.array(item),
     nextCursor: z
       .string()
       .nullable()
       .meta({ description: 'pass as `cursor` for the next page; null when this is the last' }),
   });
+  return id ? page.meta({ id: `${id}Page`, description: `A page of ${id} items` }) : page;
 }
 
 /**

@@ -27,6 +27,7 @@ export function registerAuditRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/audit/verify',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['audit'],
         summary: 'Recompute the audit hash chain and name the first broken event',
@@ -51,6 +52,7 @@ export function registerAuditRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/audit',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['audit'],
         summary: 'Audit events, newest first',

@@ -113,6 +113,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary: 'Cases (supervisor and auditor)',
@@ -150,6 +151,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases/:id',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary: 'One case with its alerts and linked transfers',
@@ -197,6 +199,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.patch(
     '/v1/cases/:id',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['compliance'],
         summary:
@@ -235,6 +238,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases/:id/goaml',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary: 'The goAML suspicious transaction report (XML) of a closed, reported case',
@@ -253,6 +257,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases/:id/goaml/preview',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary:
@@ -273,6 +278,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases/assignees',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary:

@@ -97,6 +97,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/clearing/lots',
     {
+      config: { roles: ['supervisor', 'auditor', 'miner'] },
       schema: {
         tags: ['clearing'],
         summary: 'Lots of mined coins: the supervisor and auditors see all, a miner its own',
@@ -123,6 +124,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/clearing/lots/:id',
     {
+      config: { roles: ['supervisor', 'auditor', 'miner'] },
       schema: {
         tags: ['clearing'],
         summary: 'One lot with its origin and clearance',
@@ -142,6 +144,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/clearing/lots/:id/release',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['clearing'],
         summary: 'Release a quarantined lot (supervisor), with the reason; audited',
@@ -163,6 +166,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/clearing/outputs/:outpoint',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['clearing'],
         summary: 'The stored cleared share of a watched output (TXID:VOUT)',
@@ -196,6 +200,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/clearing/rule',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform'] },
       schema: {
         tags: ['clearing'],
         summary: 'The cleared-origin rule: the version in force and every version',
@@ -214,6 +219,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/clearing/rule',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['clearing'],
         summary:

@@ -128,6 +128,7 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/contracts',
     {
+      config: { roles: ['company', 'platform'] },
       schema: {
         tags: ['trade'],
         summary: 'Register a foreign-trade contract (draft)',
@@ -165,6 +166,7 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/contracts',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'Contracts visible to the caller',
@@ -191,6 +193,7 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/contracts/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'One contract, with its open amount',
@@ -206,6 +209,7 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
     app.post(
       `/v1/contracts/:id/${action}`,
       {
+        config: { roles: WRITERS },
         schema: {
           tags: ['trade'],
           summary:
@@ -226,6 +230,7 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/trade/settings/:platformId',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: "A platform's trade settings",
@@ -240,6 +245,7 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/trade/settings/:platformId',
     {
+      config: { roles: WRITERS },
       schema: {
         tags: ['trade'],
         summary:
@@ -307,6 +313,7 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/trade/floors',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary:
@@ -323,6 +330,7 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/trade/floors',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['trade'],
         summary:

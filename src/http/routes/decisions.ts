@@ -54,6 +54,7 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/decisions',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['compliance'],
         summary: 'Policy gate decisions visible to the caller',
@@ -91,6 +92,7 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/decisions/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['compliance'],
         summary: 'One decision with every reason',
@@ -110,6 +112,7 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/decisions/:id/review',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['compliance'],
         summary: "An officer's decision on a transfer sent to review (blocks cannot be released)",

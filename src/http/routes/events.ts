@@ -106,7 +106,7 @@ export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
         response: { ...commonErrors },
       },
       // One long request; it must not count against the per-minute budget more than once.
-      config: { rateLimit: false },
+      config: { roles: 'any', rateLimit: false },
     },
     (request, reply) => {
       const caller = callerOf(request);

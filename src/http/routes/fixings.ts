@@ -91,6 +91,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates/fixings',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'Published fixings of the reference rate, every version',
@@ -117,6 +118,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates/fixings/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'One fixing with every source’s value and whether it was used',
@@ -133,6 +135,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/rates/fixings',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['rates'],
         summary: "Publish today's fixing of a currency now (supervisor)",
@@ -163,6 +166,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/rates/fixings/:id/corrections',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['rates'],
         summary: 'Correct a fixing: a new version taken from the sources, with a reason',
@@ -186,6 +190,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates/fixing-settings',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'The fixing rule in force and the sources available',
@@ -201,6 +206,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/rates/fixing-settings',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['rates'],
         summary: 'Set the fixing rule (supervisor): a new version, audited',

@@ -112,6 +112,7 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/invoices',
     {
+      config: { roles: ['company', 'platform'] },
       schema: {
         tags: ['trade'],
         summary:
@@ -156,6 +157,7 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/invoices',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'Invoices visible to the caller',
@@ -189,6 +191,7 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/invoices/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'One invoice with its payments',

@@ -37,6 +37,7 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/keys',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary:
@@ -68,6 +69,7 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/keys',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary: 'API keys visible to the caller',
@@ -89,6 +91,7 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/keys/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary: 'One API key',
@@ -102,6 +105,7 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.delete(
     '/v1/keys/:id',
     {
+      config: { roles: WRITERS },
       schema: {
         tags: ['access'],
         summary: 'Revoke an API key',
@@ -116,6 +120,7 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/me',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary: 'Who the presented credentials belong to',

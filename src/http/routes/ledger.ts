@@ -11,6 +11,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/ledger/balances',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['ledger'],
         summary: 'Ledger account balances visible to the caller (sats; positive = debit)',
@@ -47,6 +48,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/ledger/statements/:participantId',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['ledger'],
         summary: "A company's statement for a period: its totals, and its lines by posting",
@@ -120,6 +122,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/ledger/reconciliation',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform'] },
       schema: {
         tags: ['ledger'],
         summary:

@@ -135,6 +135,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/settings/:platformId',
     {
+      config: { roles: 'any' },
       schema: {
         tags,
         summary: "A platform's market: currency, spread over the reference rate, deadline, escrow",
@@ -149,6 +150,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/market/settings',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags,
         summary: "Open or change the calling platform's market (audited)",
@@ -170,6 +172,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/offers',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform', 'miner'] },
       schema: {
         tags,
         summary: "Offers: a miner's own, a platform's market's; supervisor and auditors all",
@@ -191,6 +194,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/offers/:id',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform', 'miner'] },
       schema: {
         tags,
         summary: 'One offer with its escrow address',
@@ -210,6 +214,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/offers',
     {
+      config: { roles: ['miner'] },
       schema: {
         tags,
         summary: 'A miner offers coins of one of its cleared lots; the answer names the escrow',
@@ -228,6 +233,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/offers/:id/deposit',
     {
+      config: { roles: ['miner', 'platform'] },
       schema: {
         tags,
         summary: "Report the confirmed deposit of the offered coins into the offer's escrow",
@@ -249,6 +255,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/bids',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform', 'company'] },
       schema: {
         tags,
         summary: "Bids: a company's own, a platform's market's and its importers'",
@@ -270,6 +277,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/bids',
     {
+      config: { roles: ['company'] },
       schema: {
         tags,
         summary: 'An importer bids for cleared coins for one of its active import contracts',
@@ -292,6 +300,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/deals',
     {
+      config: { roles: 'any' },
       schema: {
         tags,
         summary: 'Deals the caller is party to (miner, importer, platform); supervisor all',
@@ -316,6 +325,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/deals/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags,
         summary: 'One deal with its legs',
@@ -329,6 +339,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/deals',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags,
         summary: 'The market platform matches an open bid against a funded offer (a deal)',
@@ -345,6 +356,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/deals/:id/confirm',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags,
         summary: "Confirm a deal's fiat leg: the escrowed coins go to the importer (DvP)",
@@ -368,6 +380,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/confirmations',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags,
         summary: "Import a bank's confirmation file (JSON or CSV lines), each line on its own",

@@ -141,6 +141,7 @@ export function registerExplorerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/provenance/:outpoint',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary:
@@ -185,6 +186,7 @@ export function registerExplorerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/transactions/:txid',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary:

@@ -126,6 +126,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/sites',
     {
+      config: { roles: ['supervisor', 'miner'] },
       schema: {
         tags: ['mining'],
         summary: 'Register a mining site (the miner, or the supervisor for a miner)',
@@ -157,6 +158,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/sites',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Mining sites visible to the caller, newest first',
@@ -202,6 +204,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/sites/:id/payout-addresses',
     {
+      config: { roles: ['supervisor', 'miner'] },
       schema: {
         tags: ['mining'],
         summary: "Register a site's pool payout address or solo coinbase address",
@@ -229,6 +232,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/payout-addresses',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Payout addresses visible to the caller, newest first',
@@ -253,6 +257,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/bans',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['mining'],
         summary:
@@ -308,6 +313,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/bans/:id/lift',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['mining'],
         summary: 'Lift a ban (supervisor)',
@@ -329,6 +335,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/bans',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'The ban calendar (of one region), the latest declared first',
@@ -348,6 +355,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/regions/:code/ban-status',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Is region R banned at time T?',
@@ -378,6 +386,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/attributions',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Coinbase outputs attributed to miners',
@@ -404,6 +413,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/violations',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Output mined in a region under a ban (MINING_BAN_VIOLATION)',
@@ -447,6 +457,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/violations/:id',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['mining'],
         summary: 'Update a violation (supervisor): link an alert, confirm or dismiss',
@@ -475,6 +486,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/statistics',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: "Output per miner, site, region and month, in BTC and in fiat at the day's rate",

@@ -239,6 +239,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/participants',
     {
+      config: { roles: ['supervisor', 'platform'] },
       schema: {
         tags: ['registry'],
         summary:
@@ -299,6 +300,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/participants',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: 'Participants visible to the caller',
@@ -326,6 +328,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/participants/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: 'One participant',
@@ -342,6 +345,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.patch(
     '/v1/participants/:id',
     {
+      config: { roles: ['supervisor', 'platform'] },
       schema: {
         tags: ['registry'],
         summary:
@@ -398,6 +402,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/vasps',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['registry'],
         summary:
@@ -432,6 +437,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/vasps',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: 'The foreign VASPs of the registry (a hosted counterparty address names one)',
@@ -451,6 +457,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/licences',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['registry'],
         summary: 'Grant a licence to a platform or miner (supervisor)',
@@ -479,6 +486,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/licences',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: 'Licences visible to the caller',
@@ -516,6 +524,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/licences/:id/status',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['registry'],
         summary: 'Suspend, reinstate, revoke or expire a licence (supervisor), with a reason',
@@ -543,6 +552,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/participants/:id/kyc',
     {
+      config: { roles: ['supervisor', 'platform'] },
       schema: {
         tags: ['registry'],
         summary: "Record a company's or counterparty's KYC/KYB (its platform)",
@@ -586,6 +596,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/participants/:id/kyc',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: 'KYC/KYB record',
@@ -612,6 +623,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/jurisdictions/scheme',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['registry'],
         summary: "Set the scheme's own jurisdiction (supervisor)",
@@ -626,6 +638,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/jurisdictions/:country',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['registry'],
         summary:
@@ -653,6 +666,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/jurisdictions',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary:
@@ -681,6 +695,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/jurisdictions/scheme',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: "The scheme's own jurisdiction (null until the supervisor sets it)",
@@ -701,6 +716,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/regions',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: "The scheme jurisdiction's regions, by code",
@@ -719,6 +735,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/regions',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['registry'],
         summary: 'Create a region of the scheme jurisdiction, with its IANA time zone (supervisor)',
@@ -738,6 +755,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/wallets',
     {
+      config: { roles: ['supervisor', 'platform'] },
       schema: {
         tags: ['registry'],
         summary:
@@ -764,6 +782,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/wallets',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: 'Wallets visible to the caller',
@@ -785,6 +804,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/wallets/:id/addresses',
     {
+      config: { roles: WRITERS },
       schema: {
         tags: ['registry'],
         summary: 'Derive and hand out the next receive address',
@@ -810,6 +830,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/wallets/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: 'One wallet visible to the caller',
@@ -823,6 +844,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/wallets/:id/addresses',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary:
@@ -877,6 +899,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/participants/:id/addresses',
     {
+      config: { roles: ['supervisor', 'platform'] },
       schema: {
         tags: ['registry'],
         summary:
@@ -923,6 +946,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/participants/:id/addresses/statement',
     {
+      config: { roles: ['supervisor', 'platform'] },
       schema: {
         tags: ['registry'],
         summary:
@@ -946,6 +970,7 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/participants/:id/addresses',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['registry'],
         summary: "A counterparty's registered addresses",

@@ -130,6 +130,7 @@ export function registerPayPageRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/pay/:id/status',
     {
+      config: { roles: 'public' },
       schema: {
         tags: ['trade'],
         summary: 'Public live status of an invoice (for the checkout)',

@@ -157,6 +157,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payouts',
     {
+      config: { roles: ['company', 'platform'] },
       schema: {
         tags: ['trade'],
         summary: 'Request a payout to the counterparty against an active import contract',
@@ -193,6 +194,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/payouts',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'Payouts visible to the caller',
@@ -221,6 +223,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/payouts/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'One payout',
@@ -243,6 +246,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payouts/:id/approve',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags: ['trade'],
         summary: "An officer's approval (maker-checker quorum)",
@@ -262,6 +266,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payouts/:id/cancel',
     {
+      config: { roles: WRITERS },
       schema: {
         tags: ['trade'],
         summary: 'Cancel a payout not yet batched',
@@ -281,6 +286,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payout-batches',
     {
+      config: { roles: ['platform', 'supervisor'] },
       schema: {
         tags: ['trade'],
         summary: "Run a batch now: the platform's approved payouts in one transaction",
@@ -301,6 +307,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/payout-batches',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'Payout batches',
@@ -321,6 +328,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/payout-batches/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'One payout batch (with its PSBT)',
@@ -334,6 +342,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payout-batches/:id/signed-psbt',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags: ['trade'],
         summary:

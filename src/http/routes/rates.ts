@@ -47,6 +47,7 @@ export function registerRatesRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'Rates used so far (every rate used is stored with its sources)',
@@ -66,6 +67,7 @@ export function registerRatesRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'One stored rate with its sources',
@@ -82,6 +84,7 @@ export function registerRatesRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/rates/manual/:quote',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['rates'],
         summary:

@@ -172,6 +172,7 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
     app.get(
       `/v1/reports/${kind}`,
       {
+        config: { roles: ROLES_BY_REPORT[kind] },
         schema: {
           tags: ['oversight'],
           summary: SUMMARIES[kind],
@@ -231,6 +232,7 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/oversight/dashboard',
     {
+      config: { roles: OVERSIGHT },
       schema: {
         tags: ['oversight'],
         summary: "The supervisor's dashboard: volumes, partners, HS chapters, mining, alerts",
@@ -251,6 +253,7 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/oversight/settlements',
     {
+      config: { roles: OVERSIGHT },
       schema: {
         tags: ['oversight'],
         summary: 'The settlements behind a dashboard point (filtered, sorted, paginated)',

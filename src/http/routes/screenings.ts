@@ -81,6 +81,7 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/screenings',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['compliance'],
         summary:
@@ -130,6 +131,7 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/screenings/clearances',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['compliance'],
         summary: 'Clear a (party, list entry) pair as a false positive, with the reason',
@@ -168,6 +170,7 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/screenings/hits',
     {
+      config: { roles: ['platform', 'supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary:
@@ -198,6 +201,7 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/screenings/hits/:id/resolution',
     {
+      config: { roles: ['platform', 'supervisor'] },
       schema: {
         tags: ['compliance'],
         summary:

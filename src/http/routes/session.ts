@@ -59,6 +59,7 @@ export function registerSessionRoutes(app: TypedApp, deps: AppDeps): void {
       },
       // Per address, whatever credentials ride along (not per API key).
       config: {
+        roles: 'public',
         rateLimit: { max: 20, timeWindow: '1 minute', keyGenerator: (request) => request.ip },
       },
     },
@@ -92,6 +93,7 @@ export function registerSessionRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/session',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary: 'The logged-in user',
@@ -112,6 +114,7 @@ export function registerSessionRoutes(app: TypedApp, deps: AppDeps): void {
   app.delete(
     '/v1/session',
     {
+      config: { roles: 'public' },
       schema: {
         tags: ['access'],
         summary: 'Log out',

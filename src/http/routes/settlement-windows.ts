@@ -157,6 +157,7 @@ function registerScheduleRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-schedule',
     {
+      config: { roles: [...READERS] },
       schema: {
         tags: ['settlement windows'],
         summary: 'The settlement window schedule: the version in force and every version',
@@ -175,6 +176,7 @@ function registerScheduleRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/settlement-schedule',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['settlement windows'],
         summary:
@@ -213,6 +215,7 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-windows',
     {
+      config: { roles: [...READERS] },
       schema: {
         tags: ['settlement windows'],
         summary: 'Settlement windows, newest first',
@@ -232,6 +235,7 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-windows/:id',
     {
+      config: { roles: [...READERS] },
       schema: {
         tags: ['settlement windows'],
         summary: 'One settlement window',
@@ -257,6 +261,7 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
     app.get(
       `/v1/settlement-windows/:id/${path}`,
       {
+        config: { roles: [...READERS] },
         schema: {
           tags: ['settlement windows'],
           summary,
@@ -300,6 +305,7 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-windows/:id/books',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['settlement windows'],
         summary:
@@ -338,6 +344,7 @@ function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-windows/:id/pay-out-batch',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['settlement windows'],
         summary:
@@ -392,6 +399,7 @@ function registerWindowWrites(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/settlement-windows/:id/close',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['settlement windows'],
         summary: 'Close a window before its cut-off (supervisor); audited. A closed one: 409',
@@ -408,6 +416,7 @@ function registerWindowWrites(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/settlement-windows/:id/fiat-pay-ins',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['settlement windows'],
         summary:

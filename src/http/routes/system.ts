@@ -5,6 +5,7 @@ export function registerSystemRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/healthz',
     {
+      config: { roles: 'public' },
       schema: {
         tags: ['system'],
         summary: 'Liveness: the process answers',
@@ -18,6 +19,7 @@ export function registerSystemRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/readyz',
     {
+      config: { roles: 'public' },
       schema: {
         tags: ['system'],
         summary: 'Readiness: the database answers and every migration is applied',

@@ -1,0 +1,14 @@
+import { writeFileSync } from 'node:fs';
+import { buildApp } from '../src/http';
+import { loadConfig, ManualClock, SeededRandom } from '../src/kernel';
+import { composeServices } from '../src/services';
+import { openTestDatabase } from '../test/support/db';
+const db = await openTestDatabase('pglite');
+const clock = new ManualClock('2026-01-01T00:00:00Z');
+const config = loadConfig({ LOG_LEVEL: 'warn', SCHEME_NAME: 'Tradeclear' });
+const services = composeServices({ db, clock, config, random: new SeededRandom(1) });
+const app = await buildApp({ db, clock, config, services, logStream: { write: () => {} } });
+const r = await app.inject({ method: 'GET', url: '/openapi.json' });
+writeFileSync('/tmp/apidocs/openapi.json', r.body);
+await app.close(); await db.close?.();
+process.exit(0);
