@@ -77,7 +77,8 @@ export const documentRoute: typeof jsonSchemaTransform = (input) => {
       description: [description, rolesSentence(roles)].filter(Boolean).join('\n\n'),
       'x-roles': rolesOf(roles),
       ...(roles === 'public' && !schema.security ? { security: [] } : {}),
-      ...(schema.response ? { response: describedResponses(schema.response) } : {}),
+      // A route without response schemas (a file, a stream) still gets a described 200.
+      response: describedResponses(schema.response ?? { 200: { type: 'null' } }),
     },
   };
 };

@@ -127,7 +127,13 @@ describe('the API documentation', () => {
     expect(document.info.description).toContain(API_GUIDE);
     const page = readFileSync(path.resolve(import.meta.dirname, '../../docs/api.md'), 'utf8');
     expect(page).toContain(API_GUIDE.trim());
-    for (const topic of ['keys create', 'tc_session', 'errors.md', 'nextCursor', 'Idempotency-Key']) {
+    for (const topic of [
+      'keys create',
+      'tc_session',
+      'errors.md',
+      'nextCursor',
+      'Idempotency-Key',
+    ]) {
       expect(API_GUIDE).toContain(topic);
     }
   });

@@ -31,14 +31,18 @@ export function registerAuditRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['audit'],
         summary: 'Recompute the audit hash chain and name the first broken event',
+        description:
+          "Walks the whole audit log and recomputes each event's hash from its predecessor. `ok: false` names the first event whose hash does not match: the log was altered from there on.",
         response: {
-          200: z.object({
-            ok: z.boolean(),
-            events: z.number().int(),
-            headHash: z.string().optional(),
-            brokenEvent: z.object({ seq: z.string(), id: z.string() }).nullable().optional(),
-            reason: z.string().optional(),
-          }),
+          200: z
+            .object({
+              ok: z.boolean(),
+              events: z.number().int(),
+              headHash: z.string().optional(),
+              brokenEvent: z.object({ seq: z.string(), id: z.string() }).nullable().optional(),
+              reason: z.string().optional(),
+            })
+            .meta({ id: 'AuditVerification' }),
           ...commonErrors,
         },
       },

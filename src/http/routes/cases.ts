@@ -155,26 +155,29 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['compliance'],
         summary: 'One case with its alerts and linked transfers',
+        description: 'One case with its alerts, notes, assignee and linked transfers.',
         params: idParam('cas'),
         response: {
-          200: caseSchema.extend({
-            ...summaryFields,
-            alerts: z.array(
-              z.object({
-                id: z.string(),
-                kind: z.string(),
-                rule: z.string(),
-                score: z.number(),
-                severity: z.enum(ALERT_SEVERITIES),
-                message: z.string(),
-                transferId: z.string().nullable(),
-                decisionId: z.string().nullable(),
-                amount: amountSchema.nullable(),
-                createdAt: z.string(),
-              }),
-            ),
-            transferIds: z.array(z.string()),
-          }),
+          200: caseSchema
+            .extend({
+              ...summaryFields,
+              alerts: z.array(
+                z.object({
+                  id: z.string(),
+                  kind: z.string(),
+                  rule: z.string(),
+                  score: z.number(),
+                  severity: z.enum(ALERT_SEVERITIES),
+                  message: z.string(),
+                  transferId: z.string().nullable(),
+                  decisionId: z.string().nullable(),
+                  amount: amountSchema.nullable(),
+                  createdAt: z.string(),
+                }),
+              ),
+              transferIds: z.array(z.string()),
+            })
+            .meta({ id: 'CaseDetail' }),
           ...commonErrors,
         },
       },
@@ -204,6 +207,8 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['compliance'],
         summary:
           'Move a case on (open → investigating → closed), assign it, add a note, link transfers',
+        description:
+          'Moves a case on (open → investigating → closed with an outcome), assigns it, adds a note or links transfers. Each change is audited.',
         params: idParam('cas'),
         body: z
           .object({
@@ -213,7 +218,16 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
             note: z.string().trim().min(1).max(4000).optional(),
             linkTransferIds: z.array(z.string().min(1).max(100)).max(500).optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                state: 'investigating',
+                assignee: 'usr_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+                note: 'requested the shipping documents from the platform',
+              },
+            ],
+          }),
         response: { 200: caseSchema, ...commonErrors },
       },
     },
@@ -242,6 +256,8 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['compliance'],
         summary: 'The goAML suspicious transaction report (XML) of a closed, reported case',
+        description:
+          'The goAML suspicious transaction report (XML) of a case closed as reported, for filing with the financial intelligence unit.',
         params: idParam('cas'),
       },
     },
@@ -262,6 +278,8 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['compliance'],
         summary:
           'The goAML STR the case would file now, with what stops filing (supervisor and auditor; any state of the case)',
+        description:
+          'The goAML report the case would file now, in any state, with what still stops filing (missing fields, open state).',
         params: idParam('cas'),
         response: { 200: previewSchema, ...commonErrors },
       },

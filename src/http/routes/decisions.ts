@@ -96,6 +96,8 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['compliance'],
         summary: 'One decision with every reason',
+        description:
+          'One compliance gate decision with every reason (rule, score, list entry) that led to it.',
         params: idParam('dec'),
         response: { 200: decisionSchema, ...commonErrors },
       },
@@ -116,13 +118,23 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['compliance'],
         summary: "An officer's decision on a transfer sent to review (blocks cannot be released)",
+        description:
+          "An officer's decision on a transfer the gate sent to review: release it or block it, with a reason. A block cannot be released afterwards.",
         params: idParam('dec'),
         body: z
           .object({
             outcome: z.enum(['allow', 'block']),
             note: z.string().trim().min(10).max(2000),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                outcome: 'allow',
+                note: 'Travel Rule data received from the VASP; counterparty verified',
+              },
+            ],
+          }),
         response: { 200: decisionSchema, ...commonErrors },
       },
     },

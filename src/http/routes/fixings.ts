@@ -122,6 +122,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['rates'],
         summary: 'One fixing with every source’s value and whether it was used',
+        description: "One daily fixing with every source's value and whether it was used.",
         params: idParam('fix'),
         response: { 200: fixingSchema, ...commonErrors },
       },
@@ -148,7 +149,8 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
             quote: currencyCode,
             date: isoDate.optional().meta({ description: "today's date (UTC), the default" }),
           })
-          .strict(),
+          .strict()
+          .meta({ examples: [{ quote: 'USD', date: '2026-01-15' }] }),
         response: {
           201: fixingSchema,
           ...commonErrors,
@@ -170,8 +172,13 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['rates'],
         summary: 'Correct a fixing: a new version taken from the sources, with a reason',
+        description:
+          'Corrects a fixing: a new version taken from the sources again, with a reason. The earlier version stays for history.',
         params: idParam('fix'),
-        body: z.object({ reason: z.string().min(10).max(500) }).strict(),
+        body: z
+          .object({ reason: z.string().min(10).max(500) })
+          .strict()
+          .meta({ examples: [{ reason: 'one source published a stale price at the cut-off' }] }),
         response: {
           201: fixingSchema,
           ...commonErrors,
@@ -194,6 +201,8 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['rates'],
         summary: 'The fixing rule in force and the sources available',
+        description:
+          'The fixing rule in force (time of day, sources, minimum number) and the sources available.',
         response: { 200: settingsSchema, ...commonErrors },
       },
     },
@@ -229,7 +238,19 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
               .nullable()
               .optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                cutoffTime: '16:00',
+                currencies: ['USD', 'EUR'],
+                sources: ['kraken', 'bitstamp', 'coinbase'],
+                minSources: 2,
+                maxDeviationBps: 200,
+                singleSource: null,
+              },
+            ],
+          }),
         response: { 200: settingsSchema, ...commonErrors, 422: errorResponseSchema },
       },
     },

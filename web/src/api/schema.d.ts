@@ -8,7 +8,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Liveness: the process answers */
+    /**
+     * Liveness: the process answers
+     * @description For load balancers and orchestrators: 200 as long as the process serves requests. It checks nothing else; use /readyz for the database.
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     get: {
       parameters: {
         query?: never;
@@ -18,16 +23,13 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'ok';
-            };
+            'application/json': components['schemas']['Health'];
           };
         };
       };
@@ -47,7 +49,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Readiness: the database answers and every migration is applied */
+    /**
+     * Readiness: the database answers and every migration is applied
+     * @description 200 when the database answers and every migration is applied; 503 with the reason otherwise, so that traffic waits until the server can serve it.
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     get: {
       parameters: {
         query?: never;
@@ -57,31 +64,22 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'ready';
-              database: string;
-            };
+            'application/json': components['schemas']['Ready'];
           };
         };
-        /** @description Default Response */
+        /** @description A dependency is not ready (`NOT_READY`, `CHAIN_UNAVAILABLE`) */
         503: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'not-ready';
-              database: string;
-              reason: string;
-            };
+            'application/json': components['schemas']['NotReady'];
           };
         };
       };
@@ -101,7 +99,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Recompute the audit hash chain and name the first broken event */
+    /**
+     * Recompute the audit hash chain and name the first broken event
+     * @description Walks the whole audit log and recomputes each event's hash from its predecessor. `ok: false` names the first event whose hash does not match: the log was altered from there on.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -111,25 +114,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              ok: boolean;
-              events: number;
-              headHash?: string;
-              brokenEvent?: {
-                seq: string;
-                id: string;
-              } | null;
-              reason?: string;
-            };
+            'application/json': components['schemas']['AuditVerification'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -138,7 +132,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -147,7 +141,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -156,7 +150,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -165,7 +159,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -194,6 +188,8 @@ export interface paths {
     /**
      * Audit events, newest first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -213,20 +209,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['AuditEvent'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['AuditEventPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -235,7 +227,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -244,7 +236,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -253,7 +245,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -262,7 +254,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -291,6 +283,8 @@ export interface paths {
     /**
      * API keys visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -306,20 +300,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ApiKey'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ApiKeyPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -328,7 +318,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -337,7 +327,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -346,7 +336,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -355,7 +345,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -367,7 +357,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create an API key for a person (the token is shown once): yourself, or, by the supervisor, a participant’s administrator, a named person of it (personId) or a new one (personName) */
+    /**
+     * Create an API key for a person (the token is shown once): yourself, or, by the supervisor, a participant’s administrator, a named person of it (personId) or a new one (personName)
+     * @description Creates an API key and answers its token once (only a hash is stored). Who may create a key for whom is fixed: anyone for themselves in their own role and participant; the supervisor also for a participant's administrator, a named person of it (`personId`) or a new person (`personName`).
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     post: {
       parameters: {
         query?: never;
@@ -377,6 +372,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "role": "company",
+           *       "participantId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "name": "ERP integration",
+           *       "personName": "Ana Souza"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
@@ -389,28 +393,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              personId: string;
-              participantId: string;
-              platformId: string | null;
-              /** @enum {string} */
-              role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
-              name: string;
-              createdAt: string;
-              createdBy: string;
-              revokedAt: string | null;
-              token: string;
-            };
+            'application/json': components['schemas']['CreatedApiKey'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -419,7 +411,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -428,7 +420,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -437,7 +429,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -446,7 +438,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -470,7 +462,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One API key */
+    /**
+     * One API key
+     * @description One API key visible to the caller (its own, or the keys its role oversees), without the token.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -482,7 +479,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -491,7 +488,7 @@ export interface paths {
             'application/json': components['schemas']['ApiKey'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -500,7 +497,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -509,7 +506,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -518,7 +515,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -527,7 +524,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -540,7 +537,12 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    /** Revoke an API key */
+    /**
+     * Revoke an API key
+     * @description Revokes an API key at once: later requests with it answer 401. Audited. The auditor reads only and cannot revoke.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     delete: {
       parameters: {
         query?: never;
@@ -552,7 +554,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -561,7 +563,7 @@ export interface paths {
             'application/json': components['schemas']['ApiKey'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -570,7 +572,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -579,7 +581,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -588,7 +590,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -597,7 +599,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -620,7 +622,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Who the presented credentials belong to */
+    /**
+     * Who the presented credentials belong to
+     * @description Who the presented credentials belong to: the person, the role, the participant and platform of the key or session. A quick way to check a key.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -630,23 +637,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
-              participantId: string;
-              platformId: string | null;
-              actorId: string;
-              personId: string;
-            };
+            'application/json': components['schemas']['Me'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -655,7 +655,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -664,7 +664,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -673,7 +673,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -682,7 +682,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -708,7 +708,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The logged-in user */
+    /**
+     * The logged-in user
+     * @description The person of the current session cookie, or 401 when there is none or it expired.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -718,18 +723,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              user: components['schemas']['User'];
-            };
+            'application/json': components['schemas']['Session'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -738,7 +741,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -747,7 +750,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -756,7 +759,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -765,7 +768,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -777,7 +780,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Log in (username, password and, when enabled, a TOTP code); sets the session cookie */
+    /**
+     * Log in (username, password and, when enabled, a TOTP code); sets the session cookie
+     * @description Logs a person in with username and password (and the 6-digit TOTP code when two-factor is enabled) and sets the `tc_session` cookie (HttpOnly, SameSite=Strict) for 12 hours. Repeated failures per address and per account are locked out for a while.
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     post: {
       parameters: {
         query?: never;
@@ -787,6 +795,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "username": "supervisor",
+           *       "password": "correct horse battery staple",
+           *       "totpCode": "123456"
+           *     }
+           */
           'application/json': {
             username: string;
             password: string;
@@ -795,19 +810,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              user: components['schemas']['User'];
-              expiresAt: string;
-            };
+            'application/json': components['schemas']['NewSession'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -816,7 +828,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -825,7 +837,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -834,7 +846,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -843,7 +855,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -854,7 +866,12 @@ export interface paths {
         };
       };
     };
-    /** Log out */
+    /**
+     * Log out
+     * @description Ends the current session (if any) and clears the session cookie.
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     delete: {
       parameters: {
         query?: never;
@@ -864,19 +881,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {boolean} */
-              ok: true;
-            };
+            'application/json': components['schemas']['LoggedOut'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -885,7 +899,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -894,7 +908,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -903,7 +917,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -912,7 +926,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -935,7 +949,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Live updates of the caller’s scope as server-sent events (text/event-stream): topic `audit` carries each new audit event’s action, entity type and id */
+    /**
+     * Live updates of the caller’s scope as server-sent events (text/event-stream): topic `audit` carries each new audit event’s action, entity type and id
+     * @description A server-sent event stream (text/event-stream) of changes in the caller's scope: topic `audit` carries each new audit event's action, entity type and id. A person may hold a few streams at once; the stream does not count against the rate limit more than once.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -945,7 +964,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -954,7 +973,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -963,7 +982,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -972,7 +991,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -981,7 +1000,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1010,6 +1029,8 @@ export interface paths {
     /**
      * Participants visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. Each page's screening flags are read in one query.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -1027,20 +1048,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Participant'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ParticipantPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1049,7 +1066,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1058,7 +1075,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1067,7 +1084,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1076,7 +1093,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1088,7 +1105,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a platform or miner (supervisor), or a company or counterparty (its platform) */
+    /**
+     * Register a platform or miner (supervisor), or a company or counterparty (its platform)
+     * @description Registers a participant: platforms and miners by the supervisor; companies and counterparties by their platform. The names are screened against the sanctions lists at once; a hit flags the party for review.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -1098,6 +1120,37 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "kind": "company",
+           *       "personType": "legal",
+           *       "legalName": "Acme Coffee Exporters Ltda",
+           *       "otherNames": [
+           *         "Acme Coffee"
+           *       ],
+           *       "country": "BR",
+           *       "registrationNumber": "12.345.678/0001-90",
+           *       "lei": null,
+           *       "addresses": [
+           *         {
+           *           "lines": [
+           *             "Rua das Flores 100"
+           *           ],
+           *           "city": "Santos",
+           *           "postalCode": "11010-000",
+           *           "country": "BR"
+           *         }
+           *       ],
+           *       "contacts": [
+           *         {
+           *           "name": "Ana Souza",
+           *           "email": "ana@acme.example",
+           *           "role": "treasurer"
+           *         }
+           *       ],
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             kind: 'platform' | 'company' | 'miner' | 'counterparty';
@@ -1128,7 +1181,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -1137,7 +1190,7 @@ export interface paths {
             'application/json': components['schemas']['Participant'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1146,7 +1199,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1155,7 +1208,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1164,7 +1217,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1173,7 +1226,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1197,7 +1250,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One participant */
+    /**
+     * One participant
+     * @description One participant visible to the caller, with its addresses, contacts and (for compliance roles) its screening flag.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -1209,7 +1267,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1218,7 +1276,7 @@ export interface paths {
             'application/json': components['schemas']['Participant'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1227,7 +1285,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1236,7 +1294,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1245,7 +1303,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1254,7 +1312,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1270,7 +1328,12 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Change a company's or counterparty's legal name or other names (its platform, or the supervisor); the new names are screened at once */
+    /**
+     * Change a company's or counterparty's legal name or other names (its platform, or the supervisor); the new names are screened at once
+     * @description Changes a company's or counterparty's legal name or other names. The new names are screened at once; the change is audited.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     patch: {
       parameters: {
         query?: never;
@@ -1282,6 +1345,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "legalName": "Acme Coffee Exporters S.A.",
+           *       "otherNames": [
+           *         "Acme Coffee",
+           *         "Acme Exporters"
+           *       ]
+           *     }
+           */
           'application/json': {
             legalName?: string;
             otherNames?: string[];
@@ -1289,7 +1361,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1298,7 +1370,7 @@ export interface paths {
             'application/json': components['schemas']['Participant'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1307,7 +1379,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1316,7 +1388,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1325,7 +1397,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1334,7 +1406,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1357,6 +1429,8 @@ export interface paths {
     /**
      * The foreign VASPs of the registry (a hosted counterparty address names one)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -1372,20 +1446,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Vasp'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['VaspPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1394,7 +1464,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1403,7 +1473,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1412,7 +1482,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1421,7 +1491,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1433,7 +1503,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a foreign VASP (supervisor): name, LEI (ISO 17442), jurisdiction and licence; screened at once like any party */
+    /**
+     * Register a foreign VASP (supervisor): name, LEI (ISO 17442), jurisdiction and licence; screened at once like any party
+     * @description Registers a foreign virtual asset service provider, so that hosted counterparty addresses can name it. It is screened at once like any party.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -1443,6 +1518,21 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "name": "Northbridge Custody GmbH",
+           *       "otherNames": [
+           *         "Northbridge"
+           *       ],
+           *       "lei": "5299000J2N45DDNE4Y28",
+           *       "jurisdiction": "DE",
+           *       "licence": {
+           *         "authority": "BaFin",
+           *         "number": "KRY-2021-0042",
+           *         "status": "active"
+           *       }
+           *     }
+           */
           'application/json': {
             name: string;
             otherNames?: string[];
@@ -1458,7 +1548,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -1467,7 +1557,7 @@ export interface paths {
             'application/json': components['schemas']['Vasp'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1476,7 +1566,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1485,7 +1575,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1494,7 +1584,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1503,7 +1593,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1530,6 +1620,8 @@ export interface paths {
     /**
      * Licences visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -1548,20 +1640,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Licence'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['LicencePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1570,7 +1658,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1579,7 +1667,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1588,7 +1676,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1597,7 +1685,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1609,7 +1697,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Grant a licence to a platform or miner (supervisor) */
+    /**
+     * Grant a licence to a platform or miner (supervisor)
+     * @description Grants a platform or miner a licence of a kind and scope, valid from a date (and optionally to one).
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -1619,6 +1712,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "participantId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "kind": "payment-platform",
+           *       "scope": "settlement of trade invoices and payouts",
+           *       "validFrom": "2026-01-01",
+           *       "validTo": "2028-12-31"
+           *     }
+           */
           'application/json': {
             participantId: string;
             kind: string;
@@ -1629,7 +1731,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -1638,7 +1740,7 @@ export interface paths {
             'application/json': components['schemas']['Licence'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1647,7 +1749,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1656,7 +1758,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1665,7 +1767,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1674,7 +1776,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1700,7 +1802,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Suspend, reinstate, revoke or expire a licence (supervisor), with a reason */
+    /**
+     * Suspend, reinstate, revoke or expire a licence (supervisor), with a reason
+     * @description Moves a licence between active, suspended, revoked and expired, with a reason kept in its history.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -1712,6 +1819,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "status": "suspended",
+           *       "reason": "annual audit report overdue"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             status: 'active' | 'suspended' | 'revoked' | 'expired';
@@ -1720,7 +1833,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1729,7 +1842,7 @@ export interface paths {
             'application/json': components['schemas']['Licence'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1738,7 +1851,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1747,7 +1860,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1756,7 +1869,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1765,7 +1878,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1789,7 +1902,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** KYC/KYB record */
+    /**
+     * KYC/KYB record
+     * @description The KYC/KYB record of a participant visible to the caller, as its platform recorded it.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -1801,7 +1919,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1810,7 +1928,7 @@ export interface paths {
             'application/json': components['schemas']['Kyc'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1819,7 +1937,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1828,7 +1946,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1837,7 +1955,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1846,7 +1964,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1857,7 +1975,12 @@ export interface paths {
         };
       };
     };
-    /** Record a company's or counterparty's KYC/KYB (its platform) */
+    /**
+     * Record a company's or counterparty's KYC/KYB (its platform)
+     * @description Records or updates a company's or counterparty's KYC/KYB: risk rating, review date, beneficial owners and documents. Verification is refused while the party has an open or confirmed screening hit.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -1869,6 +1992,29 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "status": "verified",
+           *       "riskRating": "low",
+           *       "reviewDue": "2027-06-30",
+           *       "beneficialOwners": [
+           *         {
+           *           "name": "Ana Souza",
+           *           "country": "BR",
+           *           "share": "60",
+           *           "dateOfBirth": "1980-04-12"
+           *         }
+           *       ],
+           *       "documents": [
+           *         {
+           *           "type": "company-registration",
+           *           "number": "12.345.678/0001-90",
+           *           "issuer": "JUCESP"
+           *         }
+           *       ],
+           *       "reason": null
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             status: 'pending' | 'verified' | 'rejected' | 'expired';
@@ -1891,7 +2037,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1900,7 +2046,7 @@ export interface paths {
             'application/json': components['schemas']['Kyc'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1909,7 +2055,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1918,7 +2064,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1927,7 +2073,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1936,7 +2082,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1961,7 +2107,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The scheme's own jurisdiction (null until the supervisor sets it) */
+    /**
+     * The scheme's own jurisdiction (null until the supervisor sets it)
+     * @description The scheme's own jurisdiction, or null until the supervisor sets it.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -1971,21 +2122,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              scheme: {
-                country: string;
-                name: string;
-              } | null;
-            };
+            'application/json': components['schemas']['SchemeJurisdictionSetting'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1994,7 +2140,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2003,7 +2149,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2012,7 +2158,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2021,7 +2167,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2032,7 +2178,12 @@ export interface paths {
         };
       };
     };
-    /** Set the scheme's own jurisdiction (supervisor) */
+    /**
+     * Set the scheme's own jurisdiction (supervisor)
+     * @description Sets the country the scheme itself operates in; balance-of-payments reports and cross-border checks are relative to it.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -2042,6 +2193,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "country": "SV",
+           *       "name": "El Salvador"
+           *     }
+           */
           'application/json': {
             country: string;
             name: string;
@@ -2049,19 +2206,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              country: string;
-              name: string;
-            };
+            'application/json': components['schemas']['SchemeJurisdiction'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2070,7 +2224,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2079,7 +2233,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2088,7 +2242,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2097,7 +2251,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2123,7 +2277,12 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Set a foreign country's risk level and whether settlement with it is refused (supervisor) */
+    /**
+     * Set a foreign country's risk level and whether settlement with it is refused (supervisor)
+     * @description Sets a foreign country's risk level, and whether settlement with parties there is refused. The compliance gate applies it to every later transfer.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -2135,6 +2294,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "riskLevel": "high",
+           *       "refused": false,
+           *       "reason": "FATF increased monitoring"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             riskLevel: 'low' | 'medium' | 'high';
@@ -2144,7 +2310,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -2153,7 +2319,7 @@ export interface paths {
             'application/json': components['schemas']['Jurisdiction'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2162,7 +2328,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2171,7 +2337,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2180,7 +2346,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2189,7 +2355,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2217,6 +2383,8 @@ export interface paths {
     /**
      * The foreign jurisdictions list, by country code (only the refused ones, or the others, with refused)
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2233,20 +2401,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Jurisdiction'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['JurisdictionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2255,7 +2419,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2264,7 +2428,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2273,7 +2437,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2282,7 +2446,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2311,6 +2475,8 @@ export interface paths {
     /**
      * The scheme jurisdiction's regions, by code
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2326,20 +2492,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Region'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['RegionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2348,7 +2510,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2357,7 +2519,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2366,7 +2528,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2375,7 +2537,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2387,7 +2549,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create a region of the scheme jurisdiction, with its IANA time zone (supervisor) */
+    /**
+     * Create a region of the scheme jurisdiction, with its IANA time zone (supervisor)
+     * @description Creates a region of the scheme's jurisdiction with its IANA time zone; mining sites are placed in regions, and mining bans apply per region in its local time.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -2397,6 +2564,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "code": "SV-SA",
+           *       "name": "Santa Ana",
+           *       "timeZone": "America/El_Salvador"
+           *     }
+           */
           'application/json': {
             code: string;
             name: string;
@@ -2405,20 +2579,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              code: string;
-              name: string;
-              timeZone: string;
-            };
+            'application/json': components['schemas']['NewRegion'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2427,7 +2597,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2436,7 +2606,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2445,7 +2615,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2454,7 +2624,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2481,6 +2651,8 @@ export interface paths {
     /**
      * Wallets visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2497,20 +2669,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Wallet'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['WalletPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2519,7 +2687,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2528,7 +2696,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2537,7 +2705,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2546,7 +2714,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2558,7 +2726,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a company's watch-only wallet (descriptor) (its platform): its one wallet, from which invoices take receive addresses and payouts change addresses */
+    /**
+     * Register a company's watch-only wallet (descriptor) (its platform): its one wallet, from which invoices take receive addresses and payouts change addresses
+     * @description Registers a company's watch-only wallet from an output descriptor (no private keys). Invoices take receive addresses from it, payouts take change addresses from it.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -2568,6 +2741,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "companyId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "descriptor": "wpkh([d34db33f/84h/1h/0h]tpubDC8msFGeGuwnKG9Upg7DM2b4DaRqg3CUZa5g8v2SRQ6K4NSkxUgd7HsL2XVWbVm39yBA4LAxysQAm397zwQSQoQgewGiYZqrA9DsP4zbQ1M/<0;1>/*)",
+           *       "label": "treasury"
+           *     }
+           */
           'application/json': {
             companyId: string;
             descriptor: string;
@@ -2576,7 +2756,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -2585,7 +2765,7 @@ export interface paths {
             'application/json': components['schemas']['Wallet'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2594,7 +2774,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2603,7 +2783,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2612,7 +2792,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2621,7 +2801,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2648,6 +2828,8 @@ export interface paths {
     /**
      * Addresses handed out (used: receive and change), and optionally the next receive addresses not yet handed out (unused)
      * @description Receive then change, each by index, a page at a time: pass `nextCursor` as `cursor` for the next. `unused` is not paged (at most 20).
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2669,24 +2851,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['WalletAddress'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-              unused: {
-                derivationIndex: number;
-                address: string;
-              }[];
-            };
+            'application/json': components['schemas']['WalletAddressPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2695,7 +2869,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2704,7 +2878,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2713,7 +2887,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2722,7 +2896,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2734,7 +2908,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Derive and hand out the next receive address */
+    /**
+     * Derive and hand out the next receive address
+     * @description Derives the next unused receive address of the wallet and records it as handed out, with an optional purpose.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -2746,13 +2925,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "purpose": "deposit from the Hamburg buyer"
+           *     }
+           */
           'application/json': {
             purpose?: string | null;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -2761,7 +2945,7 @@ export interface paths {
             'application/json': components['schemas']['WalletAddress'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2770,7 +2954,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2779,7 +2963,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2788,7 +2972,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2797,7 +2981,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2821,7 +3005,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One wallet visible to the caller */
+    /**
+     * One wallet visible to the caller
+     * @description One wallet visible to the caller: its descriptor and how many receive and change addresses were handed out.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -2833,7 +3022,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -2842,7 +3031,7 @@ export interface paths {
             'application/json': components['schemas']['Wallet'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2851,7 +3040,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2860,7 +3049,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2869,7 +3058,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2878,7 +3067,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2907,6 +3096,8 @@ export interface paths {
     /**
      * A counterparty's registered addresses
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2924,20 +3115,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['CounterpartyAddress'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['CounterpartyAddressPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2946,7 +3133,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2955,7 +3142,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2964,7 +3151,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2973,7 +3160,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2985,7 +3172,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a counterparty's address: hosted at a registered VASP (by id) or proven by a BIP322 signature (self-hosted); an address belongs to one owner across the registry, and is screened at once */
+    /**
+     * Register a counterparty's address: hosted at a registered VASP (by id) or proven by a BIP322 signature (self-hosted); an address belongs to one owner across the registry, and is screened at once
+     * @description Registers an address of a counterparty: hosted at a registered VASP, or self-hosted and proven by a BIP322 signature over the ownership statement. An address belongs to one owner across the registry and is screened at once.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -2997,6 +3189,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "ownership": "hosted",
+           *       "address": "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",
+           *       "vaspId": "vsp_01JD8Z6Q3M4N5P6R7S8T9V0W1Z"
+           *     }
+           */
           'application/json':
             | {
                 /** @enum {string} */
@@ -3016,7 +3215,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -3025,7 +3224,7 @@ export interface paths {
             'application/json': components['schemas']['CounterpartyAddress'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3034,7 +3233,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3043,7 +3242,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3052,7 +3251,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3061,7 +3260,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3085,7 +3284,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The ownership statement a counterparty signs (BIP322) to register a self-hosted address: names the counterparty and the address, issued today, accepted for 30 days */
+    /**
+     * The ownership statement a counterparty signs (BIP322) to register a self-hosted address: names the counterparty and the address, issued today, accepted for 30 days
+     * @description The ownership statement a counterparty signs with BIP322 to register a self-hosted address. It names the counterparty and the address, is dated today and is accepted for 30 days.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query: {
@@ -3099,19 +3303,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              message: string;
-              validUntil: string;
-            };
+            'application/json': components['schemas']['OwnershipStatement'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3120,7 +3321,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3129,7 +3330,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3138,7 +3339,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3147,7 +3348,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3176,6 +3377,8 @@ export interface paths {
     /**
      * Mining sites visible to the caller, newest first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -3193,20 +3396,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningSite'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningSitePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3215,7 +3414,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3224,7 +3423,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3233,7 +3432,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3242,7 +3441,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3254,7 +3453,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a mining site (the miner, or the supervisor for a miner) */
+    /**
+     * Register a mining site (the miner, or the supervisor for a miner)
+     * @description Registers a mining site in a region, for the calling miner (or, by the supervisor, for a miner). Ban checks use the site's region.
+     *
+     *     **Roles:** supervisor, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3264,6 +3468,17 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "regionCode": "SV-SA",
+           *       "name": "Volcano Ridge 1",
+           *       "gridConnection": "geothermal, 115 kV",
+           *       "powerCapacityMw": "12.5",
+           *       "declaredHashrateThs": "350000",
+           *       "commissioningDate": "2025-09-01",
+           *       "poolName": null
+           *     }
+           */
           'application/json': {
             minerId?: string;
             regionCode: string;
@@ -3277,7 +3492,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -3286,7 +3501,7 @@ export interface paths {
             'application/json': components['schemas']['MiningSite'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3295,7 +3510,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3304,7 +3519,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3313,7 +3528,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3322,7 +3537,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3348,7 +3563,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Register a site's pool payout address or solo coinbase address */
+    /**
+     * Register a site's pool payout address or solo coinbase address
+     * @description Registers the address where a site's pool payouts or solo coinbase outputs arrive, so that mined coins can be attributed to the site.
+     *
+     *     **Roles:** supervisor, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3360,6 +3580,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "address": "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",
+           *       "kind": "solo",
+           *       "poolName": null
+           *     }
+           */
           'application/json': {
             address: string;
             /** @enum {string} */
@@ -3369,7 +3596,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -3378,7 +3605,7 @@ export interface paths {
             'application/json': components['schemas']['MiningPayoutAddress'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3387,7 +3614,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3396,7 +3623,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3405,7 +3632,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3414,7 +3641,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3441,6 +3668,8 @@ export interface paths {
     /**
      * Payout addresses visible to the caller, newest first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -3457,20 +3686,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningPayoutAddress'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningPayoutAddressPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3479,7 +3704,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3488,7 +3713,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3497,7 +3722,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3506,7 +3731,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3535,6 +3760,8 @@ export interface paths {
     /**
      * The ban calendar (of one region), the latest declared first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -3551,20 +3778,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningBan'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningBanPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3573,7 +3796,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3582,7 +3805,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3591,7 +3814,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3600,7 +3823,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3612,7 +3835,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Declare a regional mining ban: full, seasonal or peak-hour curtailment (supervisor) */
+    /**
+     * Declare a regional mining ban: full, seasonal or peak-hour curtailment (supervisor)
+     * @description Declares a ban on mining in a region: full, seasonal, or peak-hour curtailment, from a time. Blocks mined by sites in the region while it applies count as violations.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3622,6 +3850,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "kind": "full",
+           *       "regionCode": "SV-SA",
+           *       "from": "2026-03-01",
+           *       "to": "2026-06-30",
+           *       "reason": "grid stability during the dry season"
+           *     }
+           */
           'application/json':
             | {
                 /** @enum {string} */
@@ -3656,7 +3893,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -3665,7 +3902,7 @@ export interface paths {
             'application/json': components['schemas']['MiningBan'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3674,7 +3911,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3683,7 +3920,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3692,7 +3929,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3701,7 +3938,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3727,7 +3964,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Lift a ban (supervisor) */
+    /**
+     * Lift a ban (supervisor)
+     * @description Lifts a ban from now on; violations already recorded stay.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3739,13 +3981,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "reason": "the reservoirs are full again"
+           *     }
+           */
           'application/json': {
             reason: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -3754,7 +4001,7 @@ export interface paths {
             'application/json': components['schemas']['MiningBan'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3763,7 +4010,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3772,7 +4019,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3781,7 +4028,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3790,7 +4037,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3814,7 +4061,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Is region R banned at time T? */
+    /**
+     * Is region R banned at time T?
+     * @description Whether mining in the region is banned at the given time (now by default), and by which ban.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query: {
@@ -3828,24 +4080,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              regionCode: string;
-              at: string;
-              banned: boolean;
-              timeZone: string;
-              localDate: string;
-              localTime: string;
-              bans: components['schemas']['MiningBan'][];
-            };
+            'application/json': components['schemas']['BanStatus'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3854,7 +4098,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3863,7 +4107,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3872,7 +4116,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3881,7 +4125,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3910,6 +4154,8 @@ export interface paths {
     /**
      * Coinbase outputs attributed to miners
      * @description Newest block first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -3927,20 +4173,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningAttribution'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningAttributionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3949,7 +4191,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3958,7 +4200,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3967,7 +4209,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3976,7 +4218,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4005,6 +4247,8 @@ export interface paths {
     /**
      * Output mined in a region under a ban (MINING_BAN_VIOLATION)
      * @description Newest block first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -4027,20 +4271,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningViolation'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningViolationPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4049,7 +4289,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4058,7 +4298,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4067,7 +4307,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4076,7 +4316,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4104,7 +4344,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Update a violation (supervisor): link an alert, confirm or dismiss */
+    /**
+     * Update a violation (supervisor): link an alert, confirm or dismiss
+     * @description Moves a ban violation on: link it to an alert, confirm it or dismiss it, with a note. Audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -4116,6 +4361,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "status": "confirmed",
+           *       "alertId": null,
+           *       "note": "site ran during the curtailment hours on 3 days"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             status: 'open' | 'linked' | 'confirmed' | 'dismissed';
@@ -4125,7 +4377,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4134,7 +4386,7 @@ export interface paths {
             'application/json': components['schemas']['MiningViolation'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4143,7 +4395,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4152,7 +4404,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4161,7 +4413,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4170,7 +4422,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4194,7 +4446,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Output per miner, site, region and month, in BTC and in fiat at the day's rate */
+    /**
+     * Output per miner, site, region and month, in BTC and in fiat at the day's rate
+     * @description Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing. Miners see their own.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: {
@@ -4208,58 +4465,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              currency: string;
-              rows: {
-                minerId: string;
-                siteId: string;
-                regionCode: string;
-                month: string;
-                blocks: number;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              byMiner: {
-                key: string;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              bySite: {
-                key: string;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              byRegion: {
-                key: string;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              byMonth: {
-                key: string;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              missingRateDays: string[];
-            };
+            'application/json': components['schemas']['MiningStatistics'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4268,7 +4483,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4277,7 +4492,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4286,7 +4501,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4295,7 +4510,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4321,7 +4536,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Provenance of an output (TXID:VOUT): origins and sats, with the path back to the coinbases */
+    /**
+     * Provenance of an output (TXID:VOUT): origins and sats, with the path back to the coinbases
+     * @description Traces an output back to the coinbases it comes from: each origin with its share in sats and the path of transactions between.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -4333,31 +4553,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              txid: string;
-              vout: number;
-              /** @description satoshis, as a decimal string */
-              valueSats: string;
-              blockHash: string;
-              height: number;
-              /** @description satoshis, as a decimal string */
-              taggedSats: string;
-              provenance: {
-                origin: components['schemas']['ProvenanceOrigin'];
-                /** @description satoshis, as a decimal string */
-                sats: string;
-              }[];
-              path: components['schemas']['ProvenancePath'];
-            };
+            'application/json': components['schemas']['Provenance'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4366,7 +4571,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4375,7 +4580,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4384,7 +4589,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4393,7 +4598,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4422,6 +4627,8 @@ export interface paths {
     /**
      * A transaction as the provenance tracer recorded it: inputs with the origins they carried, outputs with their shares
      * @description A coinbase lists its attributed outputs; a spend of traced coins lists every input and the outputs that received a share of mined coins (outputs with none are not recorded). Supervisor, auditors and platforms.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -4434,7 +4641,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4443,7 +4650,7 @@ export interface paths {
             'application/json': components['schemas']['ProvenanceTransaction'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4452,7 +4659,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4461,7 +4668,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4470,7 +4677,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4479,7 +4686,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4508,6 +4715,8 @@ export interface paths {
     /**
      * Lots of mined coins: the supervisor and auditors see all, a miner its own
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor, miner. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -4525,20 +4734,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ClearingLot'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ClearingLotPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4547,7 +4752,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4556,7 +4761,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4565,7 +4770,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4574,7 +4779,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4600,7 +4805,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One lot with its origin and clearance */
+    /**
+     * One lot with its origin and clearance
+     * @description One lot of mined coins with its origin (site, region, ban status at mining time) and whether it is cleared, quarantined or released.
+     *
+     *     **Roles:** supervisor, auditor, miner. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -4612,7 +4822,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4621,7 +4831,7 @@ export interface paths {
             'application/json': components['schemas']['ClearingLot'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4630,7 +4840,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4639,7 +4849,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4648,7 +4858,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4657,7 +4867,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4685,7 +4895,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Release a quarantined lot (supervisor), with the reason; audited */
+    /**
+     * Release a quarantined lot (supervisor), with the reason; audited
+     * @description Releases a quarantined lot so that it may be sold, with the reason. Audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -4697,13 +4912,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "reason": "mined before the ban took effect (block time checked)"
+           *     }
+           */
           'application/json': {
             reason: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4712,7 +4932,7 @@ export interface paths {
             'application/json': components['schemas']['ClearingLot'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4721,7 +4941,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4730,7 +4950,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4739,7 +4959,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4748,7 +4968,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -4757,7 +4977,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4781,7 +5001,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The stored cleared share of a watched output (TXID:VOUT) */
+    /**
+     * The stored cleared share of a watched output (TXID:VOUT)
+     * @description The stored cleared share of a watched output: how many of its sats come from cleared origins.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -4793,7 +5018,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4802,7 +5027,7 @@ export interface paths {
             'application/json': components['schemas']['ClearedShare'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4811,7 +5036,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4820,7 +5045,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4829,7 +5054,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4838,7 +5063,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4864,7 +5089,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The cleared-origin rule: the version in force and every version */
+    /**
+     * The cleared-origin rule: the version in force and every version
+     * @description The cleared-origin rule: the share of cleared origin an output needs before it counts as cleared, the version in force and every earlier version.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -4874,7 +5104,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4883,7 +5113,7 @@ export interface paths {
             'application/json': components['schemas']['ClearedOriginRule'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4892,7 +5122,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4901,7 +5131,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4910,7 +5140,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4919,7 +5149,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4931,7 +5161,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Set a new version of the cleared-origin rule (supervisor): the threshold, or null to turn it off, from a time */
+    /**
+     * Set a new version of the cleared-origin rule (supervisor): the threshold, or null to turn it off, from a time
+     * @description Sets a new version of the cleared-origin rule from a given time: a threshold, or null to turn the rule off. Earlier versions stay for history.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -4941,6 +5176,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "thresholdBasisPoints": 9000,
+           *       "effectiveFrom": "2026-02-01T00:00:00Z",
+           *       "reason": "at least 90 % of an output must come from cleared origins"
+           *     }
+           */
           'application/json': {
             thresholdBasisPoints: number | null;
             /** Format: date-time */
@@ -4950,7 +5192,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -4959,7 +5201,7 @@ export interface paths {
             'application/json': components['schemas']['ClearedOriginRuleVersion'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4968,7 +5210,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4977,7 +5219,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4986,7 +5228,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4995,7 +5237,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5019,7 +5261,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The settlement window schedule: the version in force and every version */
+    /**
+     * The settlement window schedule: the version in force and every version
+     * @description The settlement window schedule: the cut-off period and the pay-in deadline, the version in force and every version.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -5029,7 +5276,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5038,7 +5285,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementSchedule'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5047,7 +5294,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5056,7 +5303,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5065,7 +5312,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5074,7 +5321,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5085,7 +5332,12 @@ export interface paths {
         };
       };
     };
-    /** Set a new version of the window schedule (supervisor): the cut-off period and the pay-in deadline after it; audited */
+    /**
+     * Set a new version of the window schedule (supervisor): the cut-off period and the pay-in deadline after it; audited
+     * @description Sets a new version of the window schedule: the cut-off period and the pay-in deadline after it. Audited; earlier versions stay listed.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -5095,6 +5347,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "periodMinutes": 60,
+           *       "payInMinutes": 30,
+           *       "effectiveFrom": "2026-02-01T00:00:00Z",
+           *       "reason": "hourly windows once volumes grew"
+           *     }
+           */
           'application/json': {
             periodMinutes: number;
             payInMinutes: number;
@@ -5105,7 +5365,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -5114,7 +5374,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementScheduleVersion'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5123,7 +5383,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5132,7 +5392,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5141,7 +5401,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5150,7 +5410,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5175,7 +5435,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Settlement windows, newest first */
+    /**
+     * Settlement windows, newest first
+     * @description Settlement windows, newest first, with their state and totals.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: {
@@ -5190,20 +5455,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['SettlementWindow'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['SettlementWindowPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5212,7 +5473,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5221,7 +5482,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5230,7 +5491,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5239,7 +5500,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5265,7 +5526,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One settlement window */
+    /**
+     * One settlement window
+     * @description One settlement window with its state, cut-off, deadline and totals.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -5277,7 +5543,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5286,7 +5552,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementWindow'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5295,7 +5561,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5304,7 +5570,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5313,7 +5579,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5322,7 +5588,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5351,6 +5617,8 @@ export interface paths {
     /**
      * Each platform's multilateral net position per asset
      * @description A platform officer sees its own platform’s rows only.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -5368,20 +5636,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['SettlementPosition'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['SettlementPositionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5390,7 +5654,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5399,7 +5663,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5408,7 +5672,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5417,7 +5681,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5446,6 +5710,8 @@ export interface paths {
     /**
      * Pay-ins due from net payers, with what arrived and what was refused
      * @description A platform officer sees its own platform’s rows only.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -5463,20 +5729,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['SettlementPayIn'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['SettlementPayInPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5485,7 +5747,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5494,7 +5756,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5503,7 +5765,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5512,7 +5774,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5541,6 +5803,8 @@ export interface paths {
     /**
      * Pay-outs to net receivers and refunds, as instructed at settlement
      * @description A platform officer sees its own platform’s rows only.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -5558,20 +5822,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['SettlementPayOut'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['SettlementPayOutPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5580,7 +5840,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5589,7 +5849,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5598,7 +5858,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5607,7 +5867,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5633,7 +5893,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The clearing's books for the window: every account's balance (all zero once settled) */
+    /**
+     * The clearing's books for the window: every account's balance (all zero once settled)
+     * @description The clearing's books for the window: every account's balance. Once the window is settled they are all zero.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -5645,7 +5910,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5654,7 +5919,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementBooks'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5663,7 +5928,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5672,7 +5937,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5681,7 +5946,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5690,7 +5955,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5718,7 +5983,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Close a window before its cut-off (supervisor); audited. A closed one: 409 */
+    /**
+     * Close a window before its cut-off (supervisor); audited. A closed one: 409
+     * @description Closes an open window before its cut-off, so that its net positions are computed now. A window already closed answers 409.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -5730,7 +6000,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5739,7 +6009,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementWindow'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5748,7 +6018,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5757,7 +6027,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5766,7 +6036,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5775,7 +6045,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -5784,7 +6054,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5810,7 +6080,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Confirm a platform's fiat pay-in from the bank (supervisor): the exact amount due counts; another amount is recorded as refused (422) */
+    /**
+     * Confirm a platform's fiat pay-in from the bank (supervisor): the exact amount due counts; another amount is recorded as refused (422)
+     * @description Confirms a platform's fiat pay-in for the window as the bank reported it. Only the exact amount due counts; another amount is recorded as refused (422).
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -5822,6 +6097,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "amount": "1250000",
+           *       "currency": "USD",
+           *       "bankReference": "BCR-2026-000731"
+           *     }
+           */
           'application/json': {
             platformId: string;
             amount: string;
@@ -5831,7 +6114,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5840,7 +6123,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementPayIn'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5849,7 +6132,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5858,7 +6141,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5867,7 +6150,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5876,7 +6159,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -5885,7 +6168,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -5894,7 +6177,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5918,7 +6201,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The bitcoin pay-out batch for the scheme's signer: received pay-ins in, pay-outs and refunds out */
+    /**
+     * The bitcoin pay-out batch for the scheme's signer: received pay-ins in, pay-outs and refunds out
+     * @description The bitcoin pay-out batch for the scheme's signer: the received pay-ins it spends and the pay-outs and refunds it makes.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -5930,7 +6218,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5939,7 +6227,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementPayOutBatch'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5948,7 +6236,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5957,7 +6245,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5966,7 +6254,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5975,7 +6263,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6001,7 +6289,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A platform's market: currency, spread over the reference rate, deadline, escrow */
+    /**
+     * A platform's market: currency, spread over the reference rate, deadline, escrow
+     * @description A platform's coin market: its fiat currency, spread over the reference rate, payment deadline and escrow settings. 404 when the platform runs no market.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -6013,7 +6306,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6022,7 +6315,7 @@ export interface paths {
             'application/json': components['schemas']['MarketSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6031,7 +6324,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6040,7 +6333,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6049,7 +6342,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6058,7 +6351,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6085,7 +6378,12 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Open or change the calling platform's market (audited) */
+    /**
+     * Open or change the calling platform's market (audited)
+     * @description Opens the calling platform's market or changes its settings. Audited.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -6095,6 +6393,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "currency": "USD",
+           *       "spreadBasisPoints": 150,
+           *       "deadlineSeconds": 86400,
+           *       "escrowDescriptor": "wpkh([d34db33f/84h/1h/1h]tpubDC8msFGeGuwnKG9Upg7DM2b4DaRqg3CUZa5g8v2SRQ6K4NSkxUgd7HsL2XVWbVm39yBA4LAxysQAm397zwQSQoQgewGiYZqrA9DsP4zbQ1M/<0;1>/*)"
+           *     }
+           */
           'application/json': {
             currency: string;
             spreadBasisPoints: number;
@@ -6104,7 +6410,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6113,7 +6419,7 @@ export interface paths {
             'application/json': components['schemas']['MarketSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6122,7 +6428,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6131,7 +6437,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6140,7 +6446,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6149,7 +6455,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6158,7 +6464,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6167,7 +6473,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6192,7 +6498,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Offers: a miner's own, a platform's market's; supervisor and auditors all */
+    /**
+     * Offers: a miner's own, a platform's market's; supervisor and auditors all
+     * @description Coin offers, newest first: a miner's own, a platform's market's; the supervisor and auditor see all.
+     *
+     *     **Roles:** supervisor, auditor, platform, miner. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: {
@@ -6208,20 +6519,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MarketOffer'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MarketOfferPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6230,7 +6537,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6239,7 +6546,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6248,7 +6555,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6257,7 +6564,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6269,7 +6576,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** A miner offers coins of one of its cleared lots; the answer names the escrow */
+    /**
+     * A miner offers coins of one of its cleared lots; the answer names the escrow
+     * @description A miner offers coins of one of its cleared lots for sale at the market's price. The answer names the escrow address to deposit them to.
+     *
+     *     **Roles:** miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -6279,6 +6591,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "lotId": "lot_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "amountSats": "25000000"
+           *     }
+           */
           'application/json': {
             platformId: string;
             lotId: string;
@@ -6287,7 +6606,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -6296,7 +6615,7 @@ export interface paths {
             'application/json': components['schemas']['MarketOffer'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6305,7 +6624,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6314,7 +6633,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6323,7 +6642,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6332,7 +6651,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6341,7 +6660,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6350,7 +6669,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6374,7 +6693,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One offer with its escrow address */
+    /**
+     * One offer with its escrow address
+     * @description One offer with its escrow address and state.
+     *
+     *     **Roles:** supervisor, auditor, platform, miner. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -6386,7 +6710,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6395,7 +6719,7 @@ export interface paths {
             'application/json': components['schemas']['MarketOffer'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6404,7 +6728,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6413,7 +6737,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6422,7 +6746,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6431,7 +6755,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6459,7 +6783,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Report the confirmed deposit of the offered coins into the offer's escrow */
+    /**
+     * Report the confirmed deposit of the offered coins into the offer's escrow
+     * @description Reports the confirmed deposit of the offered coins into the offer's escrow (the outpoint); the offer becomes funded once the deposit is checked.
+     *
+     *     **Roles:** miner, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -6471,13 +6800,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "txid": "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b"
+           *     }
+           */
           'application/json': {
             txid: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6486,7 +6820,7 @@ export interface paths {
             'application/json': components['schemas']['MarketOffer'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6495,7 +6829,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6504,7 +6838,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6513,7 +6847,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6522,7 +6856,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6531,7 +6865,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6540,7 +6874,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6564,7 +6898,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Bids: a company's own, a platform's market's and its importers' */
+    /**
+     * Bids: a company's own, a platform's market's and its importers'
+     * @description Bids for coins, newest first: a company's own, a platform's market's and its importers'.
+     *
+     *     **Roles:** supervisor, auditor, platform, company. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: {
@@ -6580,20 +6919,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MarketBid'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MarketBidPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6602,7 +6937,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6611,7 +6946,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6620,7 +6955,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6629,7 +6964,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6641,7 +6976,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** An importer bids for cleared coins for one of its active import contracts */
+    /**
+     * An importer bids for cleared coins for one of its active import contracts
+     * @description An importer bids for cleared coins to pay one of its active import contracts.
+     *
+     *     **Roles:** company. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -6651,6 +6991,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "contractId": "ctr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "amountSats": "20000000"
+           *     }
+           */
           'application/json': {
             platformId: string;
             contractId: string;
@@ -6659,7 +7006,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -6668,7 +7015,7 @@ export interface paths {
             'application/json': components['schemas']['MarketBid'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6677,7 +7024,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6686,7 +7033,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6695,7 +7042,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6704,7 +7051,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6713,7 +7060,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6722,7 +7069,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6746,7 +7093,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Deals the caller is party to (miner, importer, platform); supervisor all */
+    /**
+     * Deals the caller is party to (miner, importer, platform); supervisor all
+     * @description Deals the caller is party to (miner, importer, platform); the supervisor and auditor see all.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: {
@@ -6762,20 +7114,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MarketDeal'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MarketDealPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6784,7 +7132,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6793,7 +7141,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6802,7 +7150,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6811,7 +7159,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6823,7 +7171,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** The market platform matches an open bid against a funded offer (a deal) */
+    /**
+     * The market platform matches an open bid against a funded offer (a deal)
+     * @description The market platform matches an open bid against a funded offer; the escrowed coins stay held until the deal's fiat leg is confirmed.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -6833,6 +7186,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "offerId": "ofr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "bidId": "bid_01JD8Z6Q3M4N5P6R7S8T9V0W1X"
+           *     }
+           */
           'application/json': {
             offerId: string;
             bidId: string;
@@ -6840,7 +7199,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -6849,7 +7208,7 @@ export interface paths {
             'application/json': components['schemas']['MarketDeal'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6858,7 +7217,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6867,7 +7226,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6876,7 +7235,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6885,7 +7244,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6894,7 +7253,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6903,7 +7262,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6927,7 +7286,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One deal with its legs */
+    /**
+     * One deal with its legs
+     * @description One deal with its coin and fiat legs.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -6939,7 +7303,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6948,7 +7312,7 @@ export interface paths {
             'application/json': components['schemas']['MarketDeal'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6957,7 +7321,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6966,7 +7330,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6975,7 +7339,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6984,7 +7348,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7012,7 +7376,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Confirm a deal's fiat leg: the escrowed coins go to the importer (DvP) */
+    /**
+     * Confirm a deal's fiat leg: the escrowed coins go to the importer (DvP)
+     * @description Confirms the deal's fiat leg as paid: the escrowed coins go to the importer (delivery versus payment). The officer who matched the deal cannot confirm it.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -7024,6 +7393,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "amountMinor": "1937500",
+           *       "currency": "USD",
+           *       "bankReference": "BCR-2026-000812"
+           *     }
+           */
           'application/json': {
             amountMinor: string;
             currency: string;
@@ -7032,7 +7408,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7041,7 +7417,7 @@ export interface paths {
             'application/json': components['schemas']['MarketDeal'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7050,7 +7426,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7059,7 +7435,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7068,7 +7444,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7077,7 +7453,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -7086,7 +7462,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -7095,7 +7471,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7121,7 +7497,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Import a bank's confirmation file (JSON or CSV lines), each line on its own */
+    /**
+     * Import a bank's confirmation file (JSON or CSV lines), each line on its own
+     * @description Imports a bank's confirmation file (JSON or CSV lines); each line confirms one deal's fiat leg on its own, and the answer says for each whether it applied.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -7131,13 +7512,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "content": "{\"dealId\":\"del_01JD8Z6Q3M4N5P6R7S8T9V0W1X\",\"amountMinor\":\"1937500\",\"currency\":\"USD\",\"bankReference\":\"BCR-2026-000812\"}"
+           *     }
+           */
           'application/json': {
             content: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7146,7 +7532,7 @@ export interface paths {
             'application/json': components['schemas']['MarketConfirmationImport'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7155,7 +7541,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7164,7 +7550,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7173,7 +7559,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7182,7 +7568,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7209,6 +7595,8 @@ export interface paths {
     /**
      * Balance of payments of bitcoin-settled trade, by partner country and month
      * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7227,16 +7615,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Report'] | unknown;
+            'application/json': components['schemas']['ReportOrFile'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7245,7 +7633,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7254,7 +7642,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7263,7 +7651,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7272,7 +7660,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7301,6 +7689,8 @@ export interface paths {
     /**
      * Mining output by region and month, with ban violations and bans
      * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7319,16 +7709,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Report'] | unknown;
+            'application/json': components['schemas']['ReportOrFile'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7337,7 +7727,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7346,7 +7736,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7355,7 +7745,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7364,7 +7754,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7393,6 +7783,8 @@ export interface paths {
     /**
      * Invoices and payouts settled and companies onboarded, per platform
      * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7411,16 +7803,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Report'] | unknown;
+            'application/json': components['schemas']['ReportOrFile'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7429,7 +7821,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7438,7 +7830,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7447,7 +7839,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7456,7 +7848,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7485,6 +7877,8 @@ export interface paths {
     /**
      * Alerts by rule and severity, cases by state and outcome
      * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7503,16 +7897,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Report'] | unknown;
+            'application/json': components['schemas']['ReportOrFile'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7521,7 +7915,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7530,7 +7924,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7539,7 +7933,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7548,7 +7942,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7574,7 +7968,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The supervisor's dashboard: volumes, partners, HS chapters, mining, alerts */
+    /**
+     * The supervisor's dashboard: volumes, partners, HS chapters, mining, alerts
+     * @description The supervisor's dashboard: trade volumes by partner country and HS chapter, mining output, open alerts and cases.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: {
@@ -7587,7 +7986,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7596,7 +7995,7 @@ export interface paths {
             'application/json': components['schemas']['OversightDashboard'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7605,7 +8004,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7614,7 +8013,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7623,7 +8022,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7632,7 +8031,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7661,6 +8060,8 @@ export interface paths {
     /**
      * The settlements behind a dashboard point (filtered, sorted, paginated)
      * @description A page at a time: pass `nextCursor` as `cursor` for the next, with the same filters and sort.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7683,20 +8084,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['OversightSettlement'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['OversightSettlementPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7705,7 +8102,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7714,7 +8111,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7723,7 +8120,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7732,7 +8129,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7760,7 +8157,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Screen a name or an address against the active sanctions lists (compliance officers: platform, supervisor, auditor) */
+    /**
+     * Screen a name or an address against the active sanctions lists (compliance officers: platform, supervisor, auditor)
+     * @description Screens a name or an address against the active sanctions lists and answers the best matches with scores, the list entry and the matched alias. Compliance officers only (platform, supervisor, auditor); other roles are refused.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     post: {
       parameters: {
         query?: never;
@@ -7770,6 +8172,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "name": "Acme Coffee Exporters",
+           *       "type": "organization",
+           *       "limit": 5
+           *     }
+           */
           'application/json':
             | {
                 name: string;
@@ -7783,7 +8192,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7792,7 +8201,7 @@ export interface paths {
             'application/json': components['schemas']['ScreeningResult'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7801,7 +8210,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7810,7 +8219,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7819,7 +8228,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7828,7 +8237,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7854,7 +8263,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Clear a (party, list entry) pair as a false positive, with the reason */
+    /**
+     * Clear a (party, list entry) pair as a false positive, with the reason
+     * @description Clears a (party, list entry) pair as a false positive, with the reason, so that later screenings of the party do not raise it again. Audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -7864,6 +8278,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "partyId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "source": "ofac-sdn",
+           *       "listEntryId": "36123",
+           *       "reason": "different company: other country and registration number"
+           *     }
+           */
           'application/json': {
             partyId: string;
             /** @enum {string} */
@@ -7874,25 +8296,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              partyId: string;
-              source: string;
-              listEntryId: string;
-              entryHash: string;
-              reason: string;
-              clearedBy: string;
-              clearedAt: string;
-            };
+            'application/json': components['schemas']['ScreeningClearance'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7901,7 +8314,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7910,7 +8323,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7919,7 +8332,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7928,7 +8341,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7955,6 +8368,8 @@ export interface paths {
     /**
      * Screening hits on parties (platform officers: their own parties'; supervisor and auditor: all)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7974,20 +8389,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ScreeningHit'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ScreeningHitPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7996,7 +8407,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8005,7 +8416,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8014,7 +8425,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8023,7 +8434,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8051,7 +8462,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Resolve a screening hit: first an officer of the party's platform (false_positive or confirmed), then the supervisor for a confirmed hit (blocked or released) */
+    /**
+     * Resolve a screening hit: first an officer of the party's platform (false_positive or confirmed), then the supervisor for a confirmed hit (blocked or released)
+     * @description Resolves a screening hit in two steps: an officer of the party's platform marks it a false positive or confirmed; the supervisor then blocks or releases a confirmed hit.
+     *
+     *     **Roles:** platform, supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -8063,6 +8479,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "decision": "false_positive",
+           *       "reason": "date of birth and nationality differ from the listed person"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             decision: 'false_positive' | 'confirmed' | 'blocked' | 'released';
@@ -8071,7 +8493,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8080,7 +8502,7 @@ export interface paths {
             'application/json': components['schemas']['ScreeningHit'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8089,7 +8511,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8098,7 +8520,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8107,7 +8529,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8116,7 +8538,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8143,6 +8565,8 @@ export interface paths {
     /**
      * Sanctions list snapshots, newest import first (active ones, or all with ?all=true; of one list with listKey)
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -8160,20 +8584,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ListSnapshot'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ListSnapshotPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8182,7 +8602,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8191,7 +8611,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8200,7 +8620,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8209,7 +8629,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8238,6 +8658,8 @@ export interface paths {
     /**
      * Policy gate decisions visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -8258,20 +8680,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Decision'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['DecisionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8280,7 +8698,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8289,7 +8707,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8298,7 +8716,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8307,7 +8725,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8333,7 +8751,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One decision with every reason */
+    /**
+     * One decision with every reason
+     * @description One compliance gate decision with every reason (rule, score, list entry) that led to it.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -8345,7 +8768,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8354,7 +8777,7 @@ export interface paths {
             'application/json': components['schemas']['Decision'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8363,7 +8786,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8372,7 +8795,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8381,7 +8804,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8390,7 +8813,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8418,7 +8841,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** An officer's decision on a transfer sent to review (blocks cannot be released) */
+    /**
+     * An officer's decision on a transfer sent to review (blocks cannot be released)
+     * @description An officer's decision on a transfer the gate sent to review: release it or block it, with a reason. A block cannot be released afterwards.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -8430,6 +8858,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "outcome": "allow",
+           *       "note": "Travel Rule data received from the VASP; counterparty verified"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             outcome: 'allow' | 'block';
@@ -8438,7 +8872,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8447,7 +8881,7 @@ export interface paths {
             'application/json': components['schemas']['Decision'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8456,7 +8890,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8465,7 +8899,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8474,7 +8908,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8483,7 +8917,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8510,6 +8944,8 @@ export interface paths {
     /**
      * Cases (supervisor and auditor)
      * @description Newest opened first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -8527,20 +8963,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['CaseListItem'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['CaseListItemPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8549,7 +8981,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8558,7 +8990,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8567,7 +8999,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8576,7 +9008,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8602,7 +9034,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One case with its alerts and linked transfers */
+    /**
+     * One case with its alerts and linked transfers
+     * @description One case with its alerts, notes, assignee and linked transfers.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -8614,52 +9051,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              partyId: string;
-              /** @description the participant's legal name (null when the id names no participant) */
-              partyName?: string | null;
-              platformId: string | null;
-              /** @enum {string} */
-              state: 'open' | 'investigating' | 'closed';
-              outcome: ('confirmed' | 'falsePositive' | 'reported') | null;
-              assignee: string | null;
-              notes: {
-                at: string;
-                by: string;
-                text: string;
-              }[];
-              openedAt: string;
-              closedAt: string | null;
-              /** @description the worst severity among the case's alerts (null: no alert) */
-              severity: ('low' | 'medium' | 'high' | 'critical') | null;
-              alertCount: number;
-              /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
-              exposure: components['schemas']['FiatAmount'][];
-              alerts: {
-                id: string;
-                kind: string;
-                rule: string;
-                score: number;
-                /** @enum {string} */
-                severity: 'low' | 'medium' | 'high' | 'critical';
-                message: string;
-                transferId: string | null;
-                decisionId: string | null;
-                amount: components['schemas']['FiatAmount'] | null;
-                createdAt: string;
-              }[];
-              transferIds: string[];
-            };
+            'application/json': components['schemas']['CaseDetail'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8668,7 +9069,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8677,7 +9078,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8686,7 +9087,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8695,7 +9096,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8711,7 +9112,12 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Move a case on (open → investigating → closed), assign it, add a note, link transfers */
+    /**
+     * Move a case on (open → investigating → closed), assign it, add a note, link transfers
+     * @description Moves a case on (open → investigating → closed with an outcome), assigns it, adds a note or links transfers. Each change is audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     patch: {
       parameters: {
         query?: never;
@@ -8723,6 +9129,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "state": "investigating",
+           *       "assignee": "usr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "note": "requested the shipping documents from the platform"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             state?: 'open' | 'investigating' | 'closed';
@@ -8735,7 +9148,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8744,7 +9157,7 @@ export interface paths {
             'application/json': components['schemas']['Case'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8753,7 +9166,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8762,7 +9175,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8771,7 +9184,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8780,7 +9193,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8800,7 +9213,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The goAML suspicious transaction report (XML) of a closed, reported case */
+    /**
+     * The goAML suspicious transaction report (XML) of a closed, reported case
+     * @description The goAML suspicious transaction report (XML) of a case closed as reported, for filing with the financial intelligence unit.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -8812,7 +9230,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8836,7 +9254,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The goAML STR the case would file now, with what stops filing (supervisor and auditor; any state of the case) */
+    /**
+     * The goAML STR the case would file now, with what stops filing (supervisor and auditor; any state of the case)
+     * @description The goAML report the case would file now, in any state, with what still stops filing (missing fields, open state).
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -8848,7 +9271,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8857,7 +9280,7 @@ export interface paths {
             'application/json': components['schemas']['GoamlPreview'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8866,7 +9289,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8875,7 +9298,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8884,7 +9307,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8893,7 +9316,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8922,6 +9345,8 @@ export interface paths {
     /**
      * The people a case may be assigned to: the supervisor's staff (supervisor and auditor)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -8937,20 +9362,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['CaseAssignee'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['CaseAssigneePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8959,7 +9380,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8968,7 +9389,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8977,7 +9398,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8986,7 +9407,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9015,6 +9436,8 @@ export interface paths {
     /**
      * Monitoring and screening alerts, newest first (supervisor and auditor): filter by the state of their case, rule, severity, party
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -9034,20 +9457,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Alert'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['AlertPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9056,7 +9475,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9065,7 +9484,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9074,7 +9493,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9083,7 +9502,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9112,6 +9531,8 @@ export interface paths {
     /**
      * The caller's home page: figures and short work queues of its role, within its tenancy
      * @description Every role has one: the supervisor (today’s blocks, gate refusals, open cases by severity and age, ban violations, licences expiring), a platform officer (payouts awaiting the caller’s approval, KYC reviews due, screening hits, batches in flight), a company (invoices and payouts by state, contract balances), a miner (output by month, lots, violations), an auditor (the audit chain’s head, recent supervisor actions). Each queue holds its first few items; `total` counts them all and `href` opens the full list.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -9122,7 +9543,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9131,7 +9552,7 @@ export interface paths {
             'application/json': components['schemas']['Home'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9140,7 +9561,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9149,7 +9570,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9158,7 +9579,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9167,7 +9588,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9196,6 +9617,8 @@ export interface paths {
     /**
      * IVMS101 Travel Rule data other platforms of the scheme sent to the calling beneficiary platform (the supervisor and auditor see all)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -9211,20 +9634,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['TravelRuleMessage'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['TravelRuleMessagePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9233,7 +9652,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9242,7 +9661,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9251,7 +9670,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9260,7 +9679,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9289,6 +9708,8 @@ export interface paths {
     /**
      * Contracts visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -9307,20 +9728,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Contract'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ContractPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9329,7 +9746,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9338,7 +9755,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9347,7 +9764,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9356,7 +9773,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9368,7 +9785,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a foreign-trade contract (draft) */
+    /**
+     * Register a foreign-trade contract (draft)
+     * @description Registers a foreign-trade contract as a draft: direction, counterparty, goods (HS code), incoterm, amount and currency. Invoices and payouts are made against it once active.
+     *
+     *     **Roles:** company, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9378,6 +9800,29 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "counterpartyId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Z",
+           *       "direction": "export",
+           *       "goodsDescription": "green coffee beans, 20 t",
+           *       "hsCode": "090111",
+           *       "incoterm": "FOB",
+           *       "currency": "USD",
+           *       "amount": "84000.00",
+           *       "pricingMode": "fiat",
+           *       "schedule": [
+           *         {
+           *           "dueDate": "2026-03-31",
+           *           "amount": "42000.00"
+           *         },
+           *         {
+           *           "dueDate": "2026-06-30",
+           *           "amount": "42000.00"
+           *         }
+           *       ],
+           *       "customsDeclarationRef": null
+           *     }
+           */
           'application/json': {
             companyId?: string;
             counterpartyId: string;
@@ -9402,7 +9847,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -9411,7 +9856,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9420,7 +9865,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9429,7 +9874,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9438,7 +9883,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9447,7 +9892,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9471,7 +9916,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One contract, with its open amount */
+    /**
+     * One contract, with its open amount
+     * @description One contract with its state, history and the amount still open for invoices or payouts.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -9483,7 +9933,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9492,7 +9942,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9501,7 +9951,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9510,7 +9960,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9519,7 +9969,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9528,7 +9978,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9556,7 +10006,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Submit a contract */
+    /**
+     * Submit a contract
+     * @description Submits a draft contract for approval (draft → submitted); the compliance gate screens it.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9568,7 +10023,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9577,7 +10032,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9586,7 +10041,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9595,7 +10050,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9604,7 +10059,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9613,7 +10068,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9639,7 +10094,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Approve a contract (its platform; the supervisor above the scheme's threshold) */
+    /**
+     * Approve a contract (its platform; the supervisor above the scheme's threshold)
+     * @description Approves a submitted contract (submitted → approved): a person who neither created nor submitted it (four eyes). Above the scheme's threshold the supervisor approves as well.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9651,7 +10111,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9660,7 +10120,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9669,7 +10129,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9678,7 +10138,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9687,7 +10147,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9696,7 +10156,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9722,7 +10182,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Activate a contract */
+    /**
+     * Activate a contract
+     * @description Activates an approved contract (approved → active), above the threshold only after the supervisor's approval. Invoices (export) or payouts (import) can then be made against it.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9734,7 +10199,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9743,7 +10208,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9752,7 +10217,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9761,7 +10226,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9770,7 +10235,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9779,7 +10244,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9805,7 +10270,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Cancel a contract */
+    /**
+     * Cancel a contract
+     * @description Cancels a draft, submitted, approved or active contract; an active one only while no payment is in flight or settled (dispute it instead).
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9817,7 +10287,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9826,7 +10296,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9835,7 +10305,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9844,7 +10314,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9853,7 +10323,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9862,7 +10332,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9888,7 +10358,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Dispute a contract */
+    /**
+     * Dispute a contract
+     * @description Marks an active contract as disputed (active → disputed).
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9900,7 +10375,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9909,7 +10384,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9918,7 +10393,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9927,7 +10402,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9936,7 +10411,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9945,7 +10420,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9971,7 +10446,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Resume a contract */
+    /**
+     * Resume a contract
+     * @description Resumes a disputed contract (disputed → active).
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9983,7 +10463,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9992,7 +10472,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10001,7 +10481,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10010,7 +10490,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10019,7 +10499,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10028,7 +10508,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10052,7 +10532,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A platform's trade settings */
+    /**
+     * A platform's trade settings
+     * @description A platform's trade settings: confirmations required, approval quorum, batching, fees and webhook.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -10064,7 +10549,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10073,7 +10558,7 @@ export interface paths {
             'application/json': components['schemas']['TradeSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10082,7 +10567,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10091,7 +10576,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10100,7 +10585,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10109,7 +10594,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10120,7 +10605,12 @@ export interface paths {
         };
       };
     };
-    /** Change a platform's trade settings (confirmations, quorum, batching, fees, webhook) */
+    /**
+     * Change a platform's trade settings (confirmations, quorum, batching, fees, webhook)
+     * @description Changes a platform's trade settings. None may go below the scheme's floors. Audited.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -10132,6 +10622,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "confirmations": 2,
+           *       "approvalsAbove": 2,
+           *       "approvalsBelow": 1,
+           *       "quorumThresholdSats": "10000000",
+           *       "batchWindowSeconds": 600
+           *     }
+           */
           'application/json': {
             confirmations?: 0 | 1 | 2 | 6;
             invoiceValiditySeconds?: number;
@@ -10154,7 +10653,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10163,7 +10662,7 @@ export interface paths {
             'application/json': components['schemas']['TradeSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10172,7 +10671,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10181,7 +10680,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10190,7 +10689,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10199,7 +10698,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10224,7 +10723,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The scheme's floors under every platform's trade settings (minimum approvals, maximum quorum threshold, minimum confirmations) */
+    /**
+     * The scheme's floors under every platform's trade settings (minimum approvals, maximum quorum threshold, minimum confirmations)
+     * @description The scheme's floors under every platform's trade settings: minimum approvals, maximum quorum threshold, minimum confirmations.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -10234,7 +10738,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10243,7 +10747,7 @@ export interface paths {
             'application/json': components['schemas']['TradeSettingsFloors'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10252,7 +10756,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10261,7 +10765,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10270,7 +10774,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10279,7 +10783,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10290,7 +10794,12 @@ export interface paths {
         };
       };
     };
-    /** Change the scheme's floors (the supervisor only): platforms cannot set their settings below them */
+    /**
+     * Change the scheme's floors (the supervisor only): platforms cannot set their settings below them
+     * @description Changes the scheme's floors; platforms cannot set their trade settings below them.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -10300,6 +10809,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "minApprovalsAbove": 2,
+           *       "minApprovalsBelow": 1,
+           *       "maxQuorumThresholdSats": "100000000",
+           *       "minConfirmations": 1
+           *     }
+           */
           'application/json': {
             minApprovalsAbove?: number;
             minApprovalsBelow?: number;
@@ -10309,7 +10826,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10318,7 +10835,7 @@ export interface paths {
             'application/json': components['schemas']['TradeSettingsFloors'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10327,7 +10844,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10336,7 +10853,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10345,7 +10862,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10354,7 +10871,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10382,6 +10899,8 @@ export interface paths {
     /**
      * Invoices visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -10399,20 +10918,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Invoice'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['InvoicePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10421,7 +10936,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10430,7 +10945,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10439,7 +10954,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10448,7 +10963,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10460,7 +10975,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Issue an invoice against an active export contract (RATE_UNAVAILABLE when no rate) */
+    /**
+     * Issue an invoice against an active export contract (RATE_UNAVAILABLE when no rate)
+     * @description Issues an invoice against an active export contract: a receive address of the company's wallet and the amount in sats at the current rate (RATE_UNAVAILABLE without one). Takes an Idempotency-Key.
+     *
+     *     **Roles:** company, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -10473,21 +10993,29 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "contractId": "ctr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "amount": "42000.00",
+           *       "description": "first instalment, B/L HLCU1234567",
+           *       "validitySeconds": 3600
+           *     }
+           */
           'application/json': {
             contractId: string;
             /** @description sats for a fixedBtc contract, else a decimal in the contract currency */
             amount: string;
             description?: string;
             validitySeconds?: number;
-            /** @description IVMS101 originator and beneficiary (Travel Rule) */
+            /** @description The originator and beneficiary (Travel Rule): an IVMS101 payload (Ivms101Payload); the compliance gate checks it against IVMS101 (structure and constraints C1–C12), and one that fails does not count as Travel Rule data */
             travelRule?: {
               [key: string]: unknown;
-            };
+            } & components['schemas']['Ivms101Payload'];
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10496,7 +11024,7 @@ export interface paths {
             'application/json': components['schemas']['Invoice'];
           };
         };
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -10505,7 +11033,7 @@ export interface paths {
             'application/json': components['schemas']['Invoice'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10514,7 +11042,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10523,7 +11051,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10532,7 +11060,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10541,7 +11069,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10565,7 +11093,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One invoice with its payments */
+    /**
+     * One invoice with its payments
+     * @description One invoice with its payments and settlement state.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -10577,7 +11110,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10586,7 +11119,7 @@ export interface paths {
             'application/json': components['schemas']['Invoice'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10595,7 +11128,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10604,7 +11137,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10613,7 +11146,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10622,7 +11155,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10651,6 +11184,8 @@ export interface paths {
     /**
      * Payouts visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -10674,20 +11209,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Payout'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['PayoutPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10696,7 +11227,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10705,7 +11236,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10714,7 +11245,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10723,7 +11254,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10735,7 +11266,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Request a payout to the counterparty against an active import contract */
+    /**
+     * Request a payout to the counterparty against an active import contract
+     * @description Requests a payout to the counterparty against an active import contract. The compliance gate decides at once; an allowed payout waits for its officers' approvals. Takes an Idempotency-Key.
+     *
+     *     **Roles:** company, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -10748,20 +11284,28 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "contractId": "ctr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "amount": "15000.00",
+           *       "address": "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",
+           *       "memo": "machine parts, invoice 2026-117"
+           *     }
+           */
           'application/json': {
             contractId: string;
             amount: string;
             address: string;
             memo?: string;
-            /** @description IVMS101 originator and beneficiary (Travel Rule) */
+            /** @description The originator and beneficiary (Travel Rule): an IVMS101 payload (Ivms101Payload); the compliance gate checks it against IVMS101 (structure and constraints C1–C12), and one that fails does not count as Travel Rule data */
             travelRule?: {
               [key: string]: unknown;
-            };
+            } & components['schemas']['Ivms101Payload'];
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10770,7 +11314,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -10779,7 +11323,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10788,7 +11332,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10797,7 +11341,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10806,7 +11350,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10815,7 +11359,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10839,7 +11383,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One payout */
+    /**
+     * One payout
+     * @description One payout with its gate decision, approvals and batch.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -10851,7 +11400,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10860,7 +11409,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10869,7 +11418,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10878,7 +11427,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10887,7 +11436,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10896,7 +11445,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10924,7 +11473,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** An officer's approval (maker-checker quorum) */
+    /**
+     * An officer's approval (maker-checker quorum)
+     * @description An officer approves a payout (maker-checker): once the platform's quorum is reached it joins the next batch.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -10936,7 +11490,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10945,7 +11499,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10954,7 +11508,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10963,7 +11517,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10972,7 +11526,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10981,7 +11535,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11007,7 +11561,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Cancel a payout not yet batched */
+    /**
+     * Cancel a payout not yet batched
+     * @description Cancels a payout that is not yet in a batch.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -11019,7 +11578,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11028,7 +11587,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11037,7 +11596,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11046,7 +11605,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11055,7 +11614,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11064,7 +11623,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11091,6 +11650,8 @@ export interface paths {
     /**
      * Payout batches
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -11106,20 +11667,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['PayoutBatch'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['PayoutBatchPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11128,7 +11685,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11137,7 +11694,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11146,7 +11703,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11155,7 +11712,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11167,7 +11724,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Run a batch now: the platform's approved payouts in one transaction */
+    /**
+     * Run a batch now: the platform's approved payouts in one transaction
+     * @description Builds a batch now from the platform's approved payouts: one transaction (a PSBT) for its signer.
+     *
+     *     **Roles:** platform, supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -11177,24 +11739,27 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y"
+           *     }
+           */
           'application/json': {
             platformId: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              batch: components['schemas']['PayoutBatch'] | null;
-            };
+            'application/json': components['schemas']['PayoutBatchRun'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11203,7 +11768,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11212,7 +11777,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11221,7 +11786,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11230,7 +11795,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11254,7 +11819,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One payout batch (with its PSBT) */
+    /**
+     * One payout batch (with its PSBT)
+     * @description One payout batch with its payouts and its PSBT.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -11266,7 +11836,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11275,7 +11845,7 @@ export interface paths {
             'application/json': components['schemas']['PayoutBatch'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11284,7 +11854,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11293,7 +11863,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11302,7 +11872,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11311,7 +11881,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11339,7 +11909,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** An external signer returns the batch's signed PSBT; it is checked, stored, then broadcast */
+    /**
+     * An external signer returns the batch's signed PSBT; it is checked, stored, then broadcast
+     * @description An external signer returns the batch's signed PSBT: it is checked against the batch, stored, then broadcast.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -11351,6 +11926,11 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "psbt": "cHNidP8BAHECAAAAAbiWoY6cYdZ2qiRE9S0Y7cWlNC3kvaDsvw2OXDaOgGCIAAAAAAD+////AmCFAQAAAAAAFgAU0HQpJxBqR8tD8jJRqZJpkXHpGtUQJwAAAAAAABYAFKBAV8C6NCU6pXuhk4dDb6aZwgcvAAAAAAABAR+ghgEAAAAAABYAFNB0KScQakfLQ/IyUamSaZFx6RrVAAAA"
+           *     }
+           */
           'application/json': {
             /** @description base64 */
             psbt: string;
@@ -11358,7 +11938,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11367,7 +11947,7 @@ export interface paths {
             'application/json': components['schemas']['PayoutBatch'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11376,7 +11956,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11385,7 +11965,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11394,7 +11974,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11403,7 +11983,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11430,6 +12010,8 @@ export interface paths {
     /**
      * Published fixings of the reference rate, every version
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -11447,20 +12029,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['RateFixing'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['RateFixingPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11469,7 +12047,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11478,7 +12056,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11487,7 +12065,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11496,7 +12074,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11511,6 +12089,8 @@ export interface paths {
     /**
      * Publish today's fixing of a currency now (supervisor)
      * @description The median of the configured sources after rejecting outliers. 409 FIXING_ALREADY_PUBLISHED when it exists; 422 FIXING_SOURCES_INSUFFICIENT (the attempt audited, no fixing written) when too few sources gave a usable quote.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
     post: {
       parameters: {
@@ -11521,6 +12101,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "quote": "USD",
+           *       "date": "2026-01-15"
+           *     }
+           */
           'application/json': {
             quote: string;
             /** @description today's date (UTC), the default */
@@ -11529,7 +12115,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -11538,7 +12124,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixing'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11547,7 +12133,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11556,7 +12142,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11565,7 +12151,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11574,7 +12160,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -11583,7 +12169,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -11592,7 +12178,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11616,7 +12202,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One fixing with every source’s value and whether it was used */
+    /**
+     * One fixing with every source’s value and whether it was used
+     * @description One daily fixing with every source's value and whether it was used.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -11628,7 +12219,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11637,7 +12228,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixing'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11646,7 +12237,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11655,7 +12246,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11664,7 +12255,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11673,7 +12264,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11701,7 +12292,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Correct a fixing: a new version taken from the sources, with a reason */
+    /**
+     * Correct a fixing: a new version taken from the sources, with a reason
+     * @description Corrects a fixing: a new version taken from the sources again, with a reason. The earlier version stays for history.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -11713,13 +12309,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "reason": "one source published a stale price at the cut-off"
+           *     }
+           */
           'application/json': {
             reason: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -11728,7 +12329,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixing'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11737,7 +12338,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11746,7 +12347,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11755,7 +12356,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11764,7 +12365,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -11773,7 +12374,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -11782,7 +12383,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11806,7 +12407,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The fixing rule in force and the sources available */
+    /**
+     * The fixing rule in force and the sources available
+     * @description The fixing rule in force (time of day, sources, minimum number) and the sources available.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -11816,7 +12422,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11825,7 +12431,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixingSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11834,7 +12440,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11843,7 +12449,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11852,7 +12458,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11861,7 +12467,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11875,6 +12481,8 @@ export interface paths {
     /**
      * Set the fixing rule (supervisor): a new version, audited
      * @description A rule of one usable source (minSources 1) needs `singleSource` with a reason, else 422 FIXING_SINGLE_SOURCE_NOT_EXPLICIT.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
     put: {
       parameters: {
@@ -11885,6 +12493,23 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "cutoffTime": "16:00",
+           *       "currencies": [
+           *         "USD",
+           *         "EUR"
+           *       ],
+           *       "sources": [
+           *         "kraken",
+           *         "bitstamp",
+           *         "coinbase"
+           *       ],
+           *       "minSources": 2,
+           *       "maxDeviationBps": 200,
+           *       "singleSource": null
+           *     }
+           */
           'application/json': {
             /** @description the daily cut-off, UTC */
             cutoffTime: string;
@@ -11899,7 +12524,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11908,7 +12533,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixingSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11917,7 +12542,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11926,7 +12551,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11935,7 +12560,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11944,7 +12569,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -11953,7 +12578,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11981,6 +12606,8 @@ export interface paths {
     /**
      * Rates used so far (every rate used is stored with its sources)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -11997,20 +12624,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ExchangeRate'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ExchangeRatePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12019,7 +12642,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12028,7 +12651,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12037,7 +12660,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12046,7 +12669,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12072,7 +12695,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One stored rate with its sources */
+    /**
+     * One stored rate with its sources
+     * @description One stored rate with its sources.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -12084,7 +12712,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -12093,7 +12721,7 @@ export interface paths {
             'application/json': components['schemas']['ExchangeRate'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12102,7 +12730,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12111,7 +12739,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12120,7 +12748,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12129,7 +12757,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12156,7 +12784,12 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Set (or clear, with null) the manual desk's rate, for demos and simnet (supervisor) */
+    /**
+     * Set (or clear, with null) the manual desk's rate, for demos and simnet (supervisor)
+     * @description Sets (or clears, with null) the manual desk's rate for a quote currency. Meant for demos and simnet.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -12168,20 +12801,25 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "rate": "97250.00"
+           *     }
+           */
           'application/json': {
             rate: string | null;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success, with no body */
         204: {
           headers: {
             [name: string]: unknown;
           };
           content?: never;
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12190,7 +12828,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12199,7 +12837,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12208,7 +12846,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12217,7 +12855,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12242,7 +12880,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Ledger account balances visible to the caller (sats; positive = debit) */
+    /**
+     * Ledger account balances visible to the caller (sats; positive = debit)
+     * @description Ledger account balances visible to the caller, in sats (positive = debit).
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: {
@@ -12255,25 +12898,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              accounts: {
-                accountId: string;
-                participantId: string;
-                platformId: string | null;
-                /** @enum {string} */
-                purpose: 'clientFunds' | 'inTransit' | 'networkFees' | 'counterpartySettled';
-                balanceSats: string;
-              }[];
-            };
+            'application/json': components['schemas']['LedgerBalances'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12282,7 +12916,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12291,7 +12925,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12300,7 +12934,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12309,7 +12943,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12338,6 +12972,8 @@ export interface paths {
     /**
      * A company's statement for a period: its totals, and its lines by posting
      * @description The lines (`items`) a page at a time, each with the running balance: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -12358,37 +12994,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              participantId: string;
-              purpose: string;
-              from: string;
-              to: string;
-              openingSats: string;
-              closingSats: string;
-              debitsSats: string;
-              creditsSats: string;
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-              items: {
-                transactionId: string;
-                at: string;
-                kind: string;
-                reference: string;
-                amountSats: string;
-                fiatMinor: string | null;
-                fiatCurrency: string | null;
-                balanceSats: string;
-              }[];
-            };
+            'application/json': components['schemas']['LedgerStatement'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12397,7 +13012,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12406,7 +13021,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12415,7 +13030,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12424,7 +13039,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12453,6 +13068,8 @@ export interface paths {
     /**
      * Ledger balances against the wallets' unspent coins, each company's difference explained by category
      * @description Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. `reconciled` is true when nothing is unexplained and the trial balance is zero. A platform sees its own companies.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -12463,66 +13080,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              view: 'chain' | 'tracked';
-              tipHeight: number | null;
-              cursorHeight: number | null;
-              lines: {
-                companyId: string;
-                platformId: string;
-                clientFundsSats: string;
-                inTransitSats: string;
-                ledgerSats: string;
-                trackedSats: string;
-                chainSats: string | null;
-                differenceSats: string;
-                explainedSats: string;
-                unexplainedSats: string;
-                explained: boolean;
-                items: {
-                  /** @enum {string} */
-                  category:
-                    | 'reviewHeldReceipt'
-                    | 'blockedReceipt'
-                    | 'unsettledConfirmation'
-                    | 'unconfirmedSettlement'
-                    | 'inTransitBatch'
-                    | 'watcherLag'
-                    | 'unexplained';
-                  sats: string;
-                  note: string;
-                  references: {
-                    invoiceId?: string;
-                    decisionId?: string;
-                    batchId?: string;
-                    payoutIds?: string[];
-                    txid?: string;
-                    outpoints?: string[];
-                    height?: number;
-                    confirmations?: number;
-                    requiredConfirmations?: number;
-                    ledgerTransactionIds?: string[];
-                  };
-                }[];
-              }[];
-              totalDifferenceSats: string;
-              unexplainedSats: string;
-              byCategory: {
-                [key: string]: string;
-              };
-              trialBalanceSats: string;
-              reconciled: boolean;
-            };
+            'application/json': components['schemas']['LedgerReconciliation'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12531,7 +13098,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12540,7 +13107,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12549,7 +13116,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12558,7 +13125,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12587,6 +13154,8 @@ export interface paths {
     /**
      * Webhook deliveries of the caller’s platform, newest first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -12602,20 +13171,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['WebhookDelivery'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['WebhookDeliveryPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12624,7 +13189,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12633,7 +13198,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12642,7 +13207,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12651,7 +13216,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12677,7 +13242,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Public live status of an invoice (for the checkout) */
+    /**
+     * Public live status of an invoice (for the checkout)
+     * @description The live status of an invoice for its public checkout page: no credentials, and only what the payer needs (amount, address, state).
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     get: {
       parameters: {
         query?: never;
@@ -12689,34 +13259,13 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              status: string;
-              additionalStatus: string[];
-              /** @description false when the invoice cannot be paid (address and URI then empty) */
-              payable: boolean;
-              /** @description whether the buyer should pay now: payable, not expired, waiting for its payment or the rest of it */
-              canPay: boolean;
-              amountBtc: string;
-              amountSats: string;
-              /** @description still to pay, in BTC */
-              dueBtc: string;
-              dueSats: string;
-              address: string;
-              paymentUri: string;
-              fiat: string;
-              expiresAt: string;
-              /** @description seconds until expiry by the server's clock */
-              secondsLeft: number;
-              seenSats: string;
-              confirmedSats: string;
-            };
+            'application/json': components['schemas']['CheckoutStatus'];
           };
         };
       };
@@ -12744,6 +13293,662 @@ export interface components {
       }[];
       details?: {
         [key: string]: unknown;
+      };
+    };
+    /** @description An IVMS101 (interVASP Messaging Standard, 2020) payload: originator, beneficiary, the originating and beneficiary VASPs */
+    Ivms101PayloadInput: {
+      originator: {
+        originatorPersons: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        }[];
+        accountNumber?: string[];
+      };
+      beneficiary: {
+        beneficiaryPersons: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        }[];
+        accountNumber?: string[];
+      };
+      originatingVASP: {
+        originatingVASP: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        };
+      };
+      beneficiaryVASP?: {
+        beneficiaryVASP?: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        };
+      };
+      transferPath?: {
+        transferPath: {
+          intermediaryVASP: {
+            naturalPerson?: {
+              name: {
+                nameIdentifier: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+                localNameIdentifier?: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+                phoneticNameIdentifier?: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+              }[];
+              geographicAddress?: {
+                /** @enum {string} */
+                addressType: 'HOME' | 'BIZZ' | 'GEOG';
+                department?: string;
+                subDepartment?: string;
+                streetName?: string;
+                buildingNumber?: string;
+                buildingName?: string;
+                floor?: string;
+                postBox?: string;
+                room?: string;
+                postcode?: string;
+                townName: string;
+                townLocationName?: string;
+                districtName?: string;
+                countrySubDivision?: string;
+                addressLine?: string[];
+                country: string;
+              }[];
+              nationalIdentification?: {
+                nationalIdentifier: string;
+                /** @enum {string} */
+                nationalIdentifierType:
+                  | 'ARNU'
+                  | 'CCPT'
+                  | 'RAID'
+                  | 'DRLC'
+                  | 'FIIN'
+                  | 'TXID'
+                  | 'SOCS'
+                  | 'IDCD'
+                  | 'LEIX'
+                  | 'MISC';
+                countryOfIssue?: string;
+                registrationAuthority?: string;
+              };
+              customerIdentification?: string;
+              dateAndPlaceOfBirth?: {
+                /** Format: date */
+                dateOfBirth: string;
+                placeOfBirth: string;
+              };
+              countryOfResidence?: string;
+            };
+            legalPerson?: {
+              name: {
+                nameIdentifier: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+                localNameIdentifier?: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+                phoneticNameIdentifier?: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+              };
+              geographicAddress?: {
+                /** @enum {string} */
+                addressType: 'HOME' | 'BIZZ' | 'GEOG';
+                department?: string;
+                subDepartment?: string;
+                streetName?: string;
+                buildingNumber?: string;
+                buildingName?: string;
+                floor?: string;
+                postBox?: string;
+                room?: string;
+                postcode?: string;
+                townName: string;
+                townLocationName?: string;
+                districtName?: string;
+                countrySubDivision?: string;
+                addressLine?: string[];
+                country: string;
+              }[];
+              customerNumber?: string;
+              nationalIdentification?: {
+                nationalIdentifier: string;
+                /** @enum {string} */
+                nationalIdentifierType:
+                  | 'ARNU'
+                  | 'CCPT'
+                  | 'RAID'
+                  | 'DRLC'
+                  | 'FIIN'
+                  | 'TXID'
+                  | 'SOCS'
+                  | 'IDCD'
+                  | 'LEIX'
+                  | 'MISC';
+                countryOfIssue?: string;
+                registrationAuthority?: string;
+              };
+              countryOfRegistration?: string;
+            };
+          };
+          sequence: number;
+        }[];
+      };
+      payloadMetadata?: {
+        transliterationMethod?: (
+          | 'arab'
+          | 'aran'
+          | 'armn'
+          | 'cyrs'
+          | 'deva'
+          | 'geor'
+          | 'grek'
+          | 'hani'
+          | 'hebr'
+          | 'kali'
+          | 'kana'
+          | 'kore'
+          | 'thai'
+          | 'othr'
+        )[];
       };
     };
     AuditEventInput: {
@@ -12783,44 +13988,6 @@ export interface components {
       participantId: string;
       platformId: string | null;
       totpEnabled: boolean;
-    };
-    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
-    ScreeningFlagInput: {
-      /**
-       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
-       * @enum {string}
-       */
-      status: 'clear' | 'review' | 'blocked';
-      openHits: number;
-    } | null;
-    ParticipantInput: {
-      id: string;
-      /** @enum {string} */
-      kind: 'platform' | 'company' | 'miner' | 'counterparty';
-      /** @enum {string} */
-      personType: 'legal' | 'natural';
-      legalName: string;
-      otherNames: string[];
-      country: string;
-      registrationNumber: string | null;
-      lei: string | null;
-      addresses: {
-        lines: string[];
-        city: string;
-        postalCode?: string;
-        country: string;
-      }[];
-      contacts: {
-        name: string;
-        email?: string;
-        phone?: string;
-        role?: string;
-      }[];
-      platformId: string | null;
-      /** @description the participant's legal name (null when the id names no participant) */
-      platformName?: string | null;
-      createdAt: string;
-      screening: components['schemas']['ScreeningFlagInput'];
     };
     LicenceInput: {
       id: string;
@@ -12910,6 +14077,44 @@ export interface components {
         addressType: string;
       } | null;
       verifiedAt: string;
+    };
+    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
+    ScreeningFlagInput: {
+      /**
+       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
+       * @enum {string}
+       */
+      status: 'clear' | 'review' | 'blocked';
+      openHits: number;
+    } | null;
+    ParticipantInput: {
+      id: string;
+      /** @enum {string} */
+      kind: 'platform' | 'company' | 'miner' | 'counterparty';
+      /** @enum {string} */
+      personType: 'legal' | 'natural';
+      legalName: string;
+      otherNames: string[];
+      country: string;
+      registrationNumber: string | null;
+      lei: string | null;
+      addresses: {
+        lines: string[];
+        city: string;
+        postalCode?: string;
+        country: string;
+      }[];
+      contacts: {
+        name: string;
+        email?: string;
+        phone?: string;
+        role?: string;
+      }[];
+      platformId: string | null;
+      /** @description the participant's legal name (null when the id names no participant) */
+      platformName?: string | null;
+      createdAt: string;
+      screening: components['schemas']['ScreeningFlagInput'];
     };
     ClearingLotSummaryInput: {
       id: string;
@@ -13389,6 +14594,7 @@ export interface components {
       /** @description the published fixing that rate came from; null: the live source */
       fixingId: string | null;
     };
+    ReportOrFileInput: components['schemas']['ReportInput'] | unknown;
     ScreeningHitInput: {
       id: string;
       partyId: string;
@@ -13801,10 +15007,11 @@ export interface components {
         signalsRbf: boolean;
         late: boolean;
       }[];
-      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
-      travelRule: {
-        [key: string]: unknown;
-      } | null;
+      travelRule:
+        | ({
+            [key: string]: unknown;
+          } & components['schemas']['Ivms101Payload'])
+        | null;
     };
     PayoutInput: {
       id: string;
@@ -13880,10 +15087,11 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       settlementId: string | null;
-      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
-      travelRule: {
-        [key: string]: unknown;
-      } | null;
+      travelRule:
+        | ({
+            [key: string]: unknown;
+          } & components['schemas']['Ivms101Payload'])
+        | null;
     };
     PayoutBatchInput: {
       id: string;
@@ -13929,6 +15137,81 @@ export interface components {
       createdAt: string;
       nextAttemptAt: string;
     };
+    HealthInput: {
+      /** @constant */
+      status: 'ok';
+    };
+    ReadyInput: {
+      /** @constant */
+      status: 'ready';
+      database: string;
+    };
+    NotReadyInput: {
+      /** @constant */
+      status: 'not-ready';
+      database: string;
+      reason: string;
+    };
+    AuditVerificationInput: {
+      ok: boolean;
+      events: number;
+      headHash?: string;
+      brokenEvent?: {
+        seq: string;
+        id: string;
+      } | null;
+      reason?: string;
+    };
+    /** @description A page of AuditEvent items */
+    AuditEventPageInput: {
+      items: components['schemas']['AuditEventInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CreatedApiKeyInput: {
+      id: string;
+      personId: string;
+      participantId: string;
+      platformId: string | null;
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      name: string;
+      createdAt: string;
+      createdBy: string;
+      revokedAt: string | null;
+      token: string;
+    };
+    /** @description A page of ApiKey items */
+    ApiKeyPageInput: {
+      items: components['schemas']['ApiKeyInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    MeInput: {
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      participantId: string;
+      platformId: string | null;
+      actorId: string;
+      personId: string;
+    };
+    NewSessionInput: {
+      user: components['schemas']['UserInput'];
+      expiresAt: string;
+    };
+    SessionInput: {
+      user: components['schemas']['UserInput'];
+    };
+    LoggedOutInput: {
+      /** @constant */
+      ok: true;
+    };
+    /** @description A page of Participant items */
+    ParticipantPageInput: {
+      items: components['schemas']['ParticipantInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     VaspInput: {
       id: string;
       name: string;
@@ -13944,6 +15227,18 @@ export interface components {
       createdAt: string;
       screening: components['schemas']['ScreeningFlagInput'];
     };
+    /** @description A page of Vasp items */
+    VaspPageInput: {
+      items: components['schemas']['VaspInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Licence items */
+    LicencePageInput: {
+      items: components['schemas']['LicenceInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     JurisdictionInput: {
       country: string;
       /** @enum {string} */
@@ -13957,6 +15252,64 @@ export interface components {
       name: string;
       timeZone: string;
     };
+    SchemeJurisdictionInput: {
+      country: string;
+      name: string;
+    };
+    /** @description A page of Jurisdiction items */
+    JurisdictionPageInput: {
+      items: components['schemas']['JurisdictionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    SchemeJurisdictionSettingInput: {
+      scheme: {
+        country: string;
+        name: string;
+      } | null;
+    };
+    /** @description A page of Region items */
+    RegionPageInput: {
+      items: components['schemas']['RegionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    NewRegionInput: {
+      code: string;
+      name: string;
+      timeZone: string;
+    };
+    /** @description A page of Wallet items */
+    WalletPageInput: {
+      items: components['schemas']['WalletInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    WalletAddressPageInput: {
+      items: components['schemas']['WalletAddressInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      unused: {
+        derivationIndex: number;
+        address: string;
+      }[];
+    };
+    OwnershipStatementInput: {
+      message: string;
+      validUntil: string;
+    };
+    /** @description A page of CounterpartyAddress items */
+    CounterpartyAddressPageInput: {
+      items: components['schemas']['CounterpartyAddressInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningSite items */
+    MiningSitePageInput: {
+      items: components['schemas']['MiningSiteInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MiningPayoutAddressInput: {
       id: string;
       minerId: string;
@@ -13967,6 +15320,104 @@ export interface components {
       address: string;
       createdAt: string;
     };
+    /** @description A page of MiningPayoutAddress items */
+    MiningPayoutAddressPageInput: {
+      items: components['schemas']['MiningPayoutAddressInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningBan items */
+    MiningBanPageInput: {
+      items: components['schemas']['MiningBanInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    BanStatusInput: {
+      regionCode: string;
+      at: string;
+      banned: boolean;
+      timeZone: string;
+      localDate: string;
+      localTime: string;
+      bans: components['schemas']['MiningBanInput'][];
+    };
+    /** @description A page of MiningAttribution items */
+    MiningAttributionPageInput: {
+      items: components['schemas']['MiningAttributionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningViolation items */
+    MiningViolationPageInput: {
+      items: components['schemas']['MiningViolationInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    MiningStatisticsInput: {
+      currency: string;
+      rows: {
+        minerId: string;
+        siteId: string;
+        regionCode: string;
+        month: string;
+        blocks: number;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byMiner: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      bySite: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byRegion: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byMonth: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      missingRateDays: string[];
+    };
+    ProvenanceInput: {
+      txid: string;
+      vout: number;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      blockHash: string;
+      height: number;
+      /** @description satoshis, as a decimal string */
+      taggedSats: string;
+      provenance: {
+        origin: components['schemas']['ProvenanceOriginInput'];
+        /** @description satoshis, as a decimal string */
+        sats: string;
+      }[];
+      path: components['schemas']['ProvenancePathInput'];
+    };
+    /** @description A page of ClearingLot items */
+    ClearingLotPageInput: {
+      items: components['schemas']['ClearingLotInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     ClearedOriginRuleInput: {
       inForce: components['schemas']['ClearedOriginRuleVersionInput'] | null;
       versions: components['schemas']['ClearedOriginRuleVersionInput'][];
@@ -13974,6 +15425,30 @@ export interface components {
     SettlementScheduleInput: {
       inForce: components['schemas']['SettlementScheduleVersionInput'] | null;
       versions: components['schemas']['SettlementScheduleVersionInput'][];
+    };
+    /** @description A page of SettlementWindow items */
+    SettlementWindowPageInput: {
+      items: components['schemas']['SettlementWindowInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPosition items */
+    SettlementPositionPageInput: {
+      items: components['schemas']['SettlementPositionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPayIn items */
+    SettlementPayInPageInput: {
+      items: components['schemas']['SettlementPayInInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPayOut items */
+    SettlementPayOutPageInput: {
+      items: components['schemas']['SettlementPayOutInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     SettlementBooksInput: {
       windowId: string;
@@ -14007,6 +15482,24 @@ export interface components {
         valueSats: string;
       }[];
     };
+    /** @description A page of MarketOffer items */
+    MarketOfferPageInput: {
+      items: components['schemas']['MarketOfferInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketBid items */
+    MarketBidPageInput: {
+      items: components['schemas']['MarketBidInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketDeal items */
+    MarketDealPageInput: {
+      items: components['schemas']['MarketDealInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MarketConfirmationImportInput: {
       outcomes: {
         line: number;
@@ -14020,10 +15513,255 @@ export interface components {
         message: string;
       }[];
     };
+    /** @description A page of OversightSettlement items */
+    OversightSettlementPageInput: {
+      items: components['schemas']['OversightSettlementInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    ScreeningClearanceInput: {
+      id: string;
+      partyId: string;
+      source: string;
+      listEntryId: string;
+      entryHash: string;
+      reason: string;
+      clearedBy: string;
+      clearedAt: string;
+    };
+    /** @description A page of ScreeningHit items */
+    ScreeningHitPageInput: {
+      items: components['schemas']['ScreeningHitInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of ListSnapshot items */
+    ListSnapshotPageInput: {
+      items: components['schemas']['ListSnapshotInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Decision items */
+    DecisionPageInput: {
+      items: components['schemas']['DecisionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of CaseListItem items */
+    CaseListItemPageInput: {
+      items: components['schemas']['CaseListItemInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CaseDetailInput: {
+      id: string;
+      partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
+      platformId: string | null;
+      /** @enum {string} */
+      state: 'open' | 'investigating' | 'closed';
+      outcome: ('confirmed' | 'falsePositive' | 'reported') | null;
+      assignee: string | null;
+      notes: {
+        at: string;
+        by: string;
+        text: string;
+      }[];
+      openedAt: string;
+      closedAt: string | null;
+      /** @description the worst severity among the case's alerts (null: no alert) */
+      severity: ('low' | 'medium' | 'high' | 'critical') | null;
+      alertCount: number;
+      /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
+      exposure: components['schemas']['FiatAmountInput'][];
+      alerts: {
+        id: string;
+        kind: string;
+        rule: string;
+        score: number;
+        /** @enum {string} */
+        severity: 'low' | 'medium' | 'high' | 'critical';
+        message: string;
+        transferId: string | null;
+        decisionId: string | null;
+        amount: components['schemas']['FiatAmountInput'] | null;
+        createdAt: string;
+      }[];
+      transferIds: string[];
+    };
     CaseAssigneeInput: {
       id: string;
       displayName: string;
       username: string;
+    };
+    /** @description A page of CaseAssignee items */
+    CaseAssigneePageInput: {
+      items: components['schemas']['CaseAssigneeInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Alert items */
+    AlertPageInput: {
+      items: components['schemas']['AlertInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of TravelRuleMessage items */
+    TravelRuleMessagePageInput: {
+      items: components['schemas']['TravelRuleMessageInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Contract items */
+    ContractPageInput: {
+      items: components['schemas']['ContractInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Invoice items */
+    InvoicePageInput: {
+      items: components['schemas']['InvoiceInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Payout items */
+    PayoutPageInput: {
+      items: components['schemas']['PayoutInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    PayoutBatchRunInput: {
+      batch: components['schemas']['PayoutBatchInput'] | null;
+    };
+    /** @description A page of PayoutBatch items */
+    PayoutBatchPageInput: {
+      items: components['schemas']['PayoutBatchInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of RateFixing items */
+    RateFixingPageInput: {
+      items: components['schemas']['RateFixingInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of ExchangeRate items */
+    ExchangeRatePageInput: {
+      items: components['schemas']['ExchangeRateInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    LedgerBalancesInput: {
+      accounts: {
+        accountId: string;
+        participantId: string;
+        platformId: string | null;
+        /** @enum {string} */
+        purpose: 'clientFunds' | 'inTransit' | 'networkFees' | 'counterpartySettled';
+        balanceSats: string;
+      }[];
+    };
+    LedgerStatementInput: {
+      participantId: string;
+      purpose: string;
+      from: string;
+      to: string;
+      openingSats: string;
+      closingSats: string;
+      debitsSats: string;
+      creditsSats: string;
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      items: {
+        transactionId: string;
+        at: string;
+        kind: string;
+        reference: string;
+        amountSats: string;
+        fiatMinor: string | null;
+        fiatCurrency: string | null;
+        balanceSats: string;
+      }[];
+    };
+    LedgerReconciliationInput: {
+      /** @enum {string} */
+      view: 'chain' | 'tracked';
+      tipHeight: number | null;
+      cursorHeight: number | null;
+      lines: {
+        companyId: string;
+        platformId: string;
+        clientFundsSats: string;
+        inTransitSats: string;
+        ledgerSats: string;
+        trackedSats: string;
+        chainSats: string | null;
+        differenceSats: string;
+        explainedSats: string;
+        unexplainedSats: string;
+        explained: boolean;
+        items: {
+          /** @enum {string} */
+          category:
+            | 'reviewHeldReceipt'
+            | 'blockedReceipt'
+            | 'unsettledConfirmation'
+            | 'unconfirmedSettlement'
+            | 'inTransitBatch'
+            | 'watcherLag'
+            | 'unexplained';
+          sats: string;
+          note: string;
+          references: {
+            invoiceId?: string;
+            decisionId?: string;
+            batchId?: string;
+            payoutIds?: string[];
+            txid?: string;
+            outpoints?: string[];
+            height?: number;
+            confirmations?: number;
+            requiredConfirmations?: number;
+            ledgerTransactionIds?: string[];
+          };
+        }[];
+      }[];
+      totalDifferenceSats: string;
+      unexplainedSats: string;
+      byCategory: {
+        [key: string]: string;
+      };
+      trialBalanceSats: string;
+      reconciled: boolean;
+    };
+    /** @description A page of WebhookDelivery items */
+    WebhookDeliveryPageInput: {
+      items: components['schemas']['WebhookDeliveryInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CheckoutStatusInput: {
+      id: string;
+      status: string;
+      additionalStatus: string[];
+      /** @description false when the invoice cannot be paid (address and URI then empty) */
+      payable: boolean;
+      /** @description whether the buyer should pay now: payable, not expired, waiting for its payment or the rest of it */
+      canPay: boolean;
+      amountBtc: string;
+      amountSats: string;
+      /** @description still to pay, in BTC */
+      dueBtc: string;
+      dueSats: string;
+      address: string;
+      paymentUri: string;
+      fiat: string;
+      expiresAt: string;
+      /** @description seconds until expiry by the server's clock */
+      secondsLeft: number;
+      seenSats: string;
+      confirmedSats: string;
     };
     Error: {
       /** @description One of the documented error codes */
@@ -14036,6 +15774,662 @@ export interface components {
       }[];
       details?: {
         [key: string]: unknown;
+      };
+    };
+    /** @description An IVMS101 (interVASP Messaging Standard, 2020) payload: originator, beneficiary, the originating and beneficiary VASPs */
+    Ivms101Payload: {
+      originator: {
+        originatorPersons: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        }[];
+        accountNumber?: string[];
+      };
+      beneficiary: {
+        beneficiaryPersons: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        }[];
+        accountNumber?: string[];
+      };
+      originatingVASP: {
+        originatingVASP: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        };
+      };
+      beneficiaryVASP?: {
+        beneficiaryVASP?: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        };
+      };
+      transferPath?: {
+        transferPath: {
+          intermediaryVASP: {
+            naturalPerson?: {
+              name: {
+                nameIdentifier: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+                localNameIdentifier?: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+                phoneticNameIdentifier?: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+              }[];
+              geographicAddress?: {
+                /** @enum {string} */
+                addressType: 'HOME' | 'BIZZ' | 'GEOG';
+                department?: string;
+                subDepartment?: string;
+                streetName?: string;
+                buildingNumber?: string;
+                buildingName?: string;
+                floor?: string;
+                postBox?: string;
+                room?: string;
+                postcode?: string;
+                townName: string;
+                townLocationName?: string;
+                districtName?: string;
+                countrySubDivision?: string;
+                addressLine?: string[];
+                country: string;
+              }[];
+              nationalIdentification?: {
+                nationalIdentifier: string;
+                /** @enum {string} */
+                nationalIdentifierType:
+                  | 'ARNU'
+                  | 'CCPT'
+                  | 'RAID'
+                  | 'DRLC'
+                  | 'FIIN'
+                  | 'TXID'
+                  | 'SOCS'
+                  | 'IDCD'
+                  | 'LEIX'
+                  | 'MISC';
+                countryOfIssue?: string;
+                registrationAuthority?: string;
+              };
+              customerIdentification?: string;
+              dateAndPlaceOfBirth?: {
+                /** Format: date */
+                dateOfBirth: string;
+                placeOfBirth: string;
+              };
+              countryOfResidence?: string;
+            };
+            legalPerson?: {
+              name: {
+                nameIdentifier: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+                localNameIdentifier?: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+                phoneticNameIdentifier?: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+              };
+              geographicAddress?: {
+                /** @enum {string} */
+                addressType: 'HOME' | 'BIZZ' | 'GEOG';
+                department?: string;
+                subDepartment?: string;
+                streetName?: string;
+                buildingNumber?: string;
+                buildingName?: string;
+                floor?: string;
+                postBox?: string;
+                room?: string;
+                postcode?: string;
+                townName: string;
+                townLocationName?: string;
+                districtName?: string;
+                countrySubDivision?: string;
+                addressLine?: string[];
+                country: string;
+              }[];
+              customerNumber?: string;
+              nationalIdentification?: {
+                nationalIdentifier: string;
+                /** @enum {string} */
+                nationalIdentifierType:
+                  | 'ARNU'
+                  | 'CCPT'
+                  | 'RAID'
+                  | 'DRLC'
+                  | 'FIIN'
+                  | 'TXID'
+                  | 'SOCS'
+                  | 'IDCD'
+                  | 'LEIX'
+                  | 'MISC';
+                countryOfIssue?: string;
+                registrationAuthority?: string;
+              };
+              countryOfRegistration?: string;
+            };
+          };
+          sequence: number;
+        }[];
+      };
+      payloadMetadata?: {
+        transliterationMethod?: (
+          | 'arab'
+          | 'aran'
+          | 'armn'
+          | 'cyrs'
+          | 'deva'
+          | 'geor'
+          | 'grek'
+          | 'hani'
+          | 'hebr'
+          | 'kali'
+          | 'kana'
+          | 'kore'
+          | 'thai'
+          | 'othr'
+        )[];
       };
     };
     AuditEvent: {
@@ -14075,44 +16469,6 @@ export interface components {
       participantId: string;
       platformId: string | null;
       totpEnabled: boolean;
-    };
-    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
-    ScreeningFlag: {
-      /**
-       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
-       * @enum {string}
-       */
-      status: 'clear' | 'review' | 'blocked';
-      openHits: number;
-    } | null;
-    Participant: {
-      id: string;
-      /** @enum {string} */
-      kind: 'platform' | 'company' | 'miner' | 'counterparty';
-      /** @enum {string} */
-      personType: 'legal' | 'natural';
-      legalName: string;
-      otherNames: string[];
-      country: string;
-      registrationNumber: string | null;
-      lei: string | null;
-      addresses: {
-        lines: string[];
-        city: string;
-        postalCode?: string;
-        country: string;
-      }[];
-      contacts: {
-        name: string;
-        email?: string;
-        phone?: string;
-        role?: string;
-      }[];
-      platformId: string | null;
-      /** @description the participant's legal name (null when the id names no participant) */
-      platformName?: string | null;
-      createdAt: string;
-      screening: components['schemas']['ScreeningFlag'];
     };
     Licence: {
       id: string;
@@ -14202,6 +16558,44 @@ export interface components {
         addressType: string;
       } | null;
       verifiedAt: string;
+    };
+    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
+    ScreeningFlag: {
+      /**
+       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
+       * @enum {string}
+       */
+      status: 'clear' | 'review' | 'blocked';
+      openHits: number;
+    } | null;
+    Participant: {
+      id: string;
+      /** @enum {string} */
+      kind: 'platform' | 'company' | 'miner' | 'counterparty';
+      /** @enum {string} */
+      personType: 'legal' | 'natural';
+      legalName: string;
+      otherNames: string[];
+      country: string;
+      registrationNumber: string | null;
+      lei: string | null;
+      addresses: {
+        lines: string[];
+        city: string;
+        postalCode?: string;
+        country: string;
+      }[];
+      contacts: {
+        name: string;
+        email?: string;
+        phone?: string;
+        role?: string;
+      }[];
+      platformId: string | null;
+      /** @description the participant's legal name (null when the id names no participant) */
+      platformName?: string | null;
+      createdAt: string;
+      screening: components['schemas']['ScreeningFlag'];
     };
     ClearingLotSummary: {
       id: string;
@@ -14681,6 +17075,7 @@ export interface components {
       /** @description the published fixing that rate came from; null: the live source */
       fixingId: string | null;
     };
+    ReportOrFile: components['schemas']['Report'] | unknown;
     ScreeningHit: {
       id: string;
       partyId: string;
@@ -15093,10 +17488,11 @@ export interface components {
         signalsRbf: boolean;
         late: boolean;
       }[];
-      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
-      travelRule: {
-        [key: string]: unknown;
-      } | null;
+      travelRule:
+        | ({
+            [key: string]: unknown;
+          } & components['schemas']['Ivms101Payload'])
+        | null;
     };
     Payout: {
       id: string;
@@ -15172,10 +17568,11 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       settlementId: string | null;
-      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
-      travelRule: {
-        [key: string]: unknown;
-      } | null;
+      travelRule:
+        | ({
+            [key: string]: unknown;
+          } & components['schemas']['Ivms101Payload'])
+        | null;
     };
     PayoutBatch: {
       id: string;
@@ -15221,6 +17618,81 @@ export interface components {
       createdAt: string;
       nextAttemptAt: string;
     };
+    Health: {
+      /** @constant */
+      status: 'ok';
+    };
+    Ready: {
+      /** @constant */
+      status: 'ready';
+      database: string;
+    };
+    NotReady: {
+      /** @constant */
+      status: 'not-ready';
+      database: string;
+      reason: string;
+    };
+    AuditVerification: {
+      ok: boolean;
+      events: number;
+      headHash?: string;
+      brokenEvent?: {
+        seq: string;
+        id: string;
+      } | null;
+      reason?: string;
+    };
+    /** @description A page of AuditEvent items */
+    AuditEventPage: {
+      items: components['schemas']['AuditEvent'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CreatedApiKey: {
+      id: string;
+      personId: string;
+      participantId: string;
+      platformId: string | null;
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      name: string;
+      createdAt: string;
+      createdBy: string;
+      revokedAt: string | null;
+      token: string;
+    };
+    /** @description A page of ApiKey items */
+    ApiKeyPage: {
+      items: components['schemas']['ApiKey'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    Me: {
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      participantId: string;
+      platformId: string | null;
+      actorId: string;
+      personId: string;
+    };
+    NewSession: {
+      user: components['schemas']['User'];
+      expiresAt: string;
+    };
+    Session: {
+      user: components['schemas']['User'];
+    };
+    LoggedOut: {
+      /** @constant */
+      ok: true;
+    };
+    /** @description A page of Participant items */
+    ParticipantPage: {
+      items: components['schemas']['Participant'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     Vasp: {
       id: string;
       name: string;
@@ -15236,6 +17708,18 @@ export interface components {
       createdAt: string;
       screening: components['schemas']['ScreeningFlag'];
     };
+    /** @description A page of Vasp items */
+    VaspPage: {
+      items: components['schemas']['Vasp'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Licence items */
+    LicencePage: {
+      items: components['schemas']['Licence'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     Jurisdiction: {
       country: string;
       /** @enum {string} */
@@ -15249,6 +17733,64 @@ export interface components {
       name: string;
       timeZone: string;
     };
+    SchemeJurisdiction: {
+      country: string;
+      name: string;
+    };
+    /** @description A page of Jurisdiction items */
+    JurisdictionPage: {
+      items: components['schemas']['Jurisdiction'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    SchemeJurisdictionSetting: {
+      scheme: {
+        country: string;
+        name: string;
+      } | null;
+    };
+    /** @description A page of Region items */
+    RegionPage: {
+      items: components['schemas']['Region'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    NewRegion: {
+      code: string;
+      name: string;
+      timeZone: string;
+    };
+    /** @description A page of Wallet items */
+    WalletPage: {
+      items: components['schemas']['Wallet'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    WalletAddressPage: {
+      items: components['schemas']['WalletAddress'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      unused: {
+        derivationIndex: number;
+        address: string;
+      }[];
+    };
+    OwnershipStatement: {
+      message: string;
+      validUntil: string;
+    };
+    /** @description A page of CounterpartyAddress items */
+    CounterpartyAddressPage: {
+      items: components['schemas']['CounterpartyAddress'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningSite items */
+    MiningSitePage: {
+      items: components['schemas']['MiningSite'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MiningPayoutAddress: {
       id: string;
       minerId: string;
@@ -15259,6 +17801,104 @@ export interface components {
       address: string;
       createdAt: string;
     };
+    /** @description A page of MiningPayoutAddress items */
+    MiningPayoutAddressPage: {
+      items: components['schemas']['MiningPayoutAddress'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningBan items */
+    MiningBanPage: {
+      items: components['schemas']['MiningBan'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    BanStatus: {
+      regionCode: string;
+      at: string;
+      banned: boolean;
+      timeZone: string;
+      localDate: string;
+      localTime: string;
+      bans: components['schemas']['MiningBan'][];
+    };
+    /** @description A page of MiningAttribution items */
+    MiningAttributionPage: {
+      items: components['schemas']['MiningAttribution'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningViolation items */
+    MiningViolationPage: {
+      items: components['schemas']['MiningViolation'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    MiningStatistics: {
+      currency: string;
+      rows: {
+        minerId: string;
+        siteId: string;
+        regionCode: string;
+        month: string;
+        blocks: number;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byMiner: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      bySite: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byRegion: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byMonth: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      missingRateDays: string[];
+    };
+    Provenance: {
+      txid: string;
+      vout: number;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      blockHash: string;
+      height: number;
+      /** @description satoshis, as a decimal string */
+      taggedSats: string;
+      provenance: {
+        origin: components['schemas']['ProvenanceOrigin'];
+        /** @description satoshis, as a decimal string */
+        sats: string;
+      }[];
+      path: components['schemas']['ProvenancePath'];
+    };
+    /** @description A page of ClearingLot items */
+    ClearingLotPage: {
+      items: components['schemas']['ClearingLot'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     ClearedOriginRule: {
       inForce: components['schemas']['ClearedOriginRuleVersion'] | null;
       versions: components['schemas']['ClearedOriginRuleVersion'][];
@@ -15266,6 +17906,30 @@ export interface components {
     SettlementSchedule: {
       inForce: components['schemas']['SettlementScheduleVersion'] | null;
       versions: components['schemas']['SettlementScheduleVersion'][];
+    };
+    /** @description A page of SettlementWindow items */
+    SettlementWindowPage: {
+      items: components['schemas']['SettlementWindow'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPosition items */
+    SettlementPositionPage: {
+      items: components['schemas']['SettlementPosition'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPayIn items */
+    SettlementPayInPage: {
+      items: components['schemas']['SettlementPayIn'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPayOut items */
+    SettlementPayOutPage: {
+      items: components['schemas']['SettlementPayOut'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     SettlementBooks: {
       windowId: string;
@@ -15299,6 +17963,24 @@ export interface components {
         valueSats: string;
       }[];
     };
+    /** @description A page of MarketOffer items */
+    MarketOfferPage: {
+      items: components['schemas']['MarketOffer'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketBid items */
+    MarketBidPage: {
+      items: components['schemas']['MarketBid'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketDeal items */
+    MarketDealPage: {
+      items: components['schemas']['MarketDeal'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MarketConfirmationImport: {
       outcomes: {
         line: number;
@@ -15312,10 +17994,255 @@ export interface components {
         message: string;
       }[];
     };
+    /** @description A page of OversightSettlement items */
+    OversightSettlementPage: {
+      items: components['schemas']['OversightSettlement'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    ScreeningClearance: {
+      id: string;
+      partyId: string;
+      source: string;
+      listEntryId: string;
+      entryHash: string;
+      reason: string;
+      clearedBy: string;
+      clearedAt: string;
+    };
+    /** @description A page of ScreeningHit items */
+    ScreeningHitPage: {
+      items: components['schemas']['ScreeningHit'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of ListSnapshot items */
+    ListSnapshotPage: {
+      items: components['schemas']['ListSnapshot'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Decision items */
+    DecisionPage: {
+      items: components['schemas']['Decision'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of CaseListItem items */
+    CaseListItemPage: {
+      items: components['schemas']['CaseListItem'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CaseDetail: {
+      id: string;
+      partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
+      platformId: string | null;
+      /** @enum {string} */
+      state: 'open' | 'investigating' | 'closed';
+      outcome: ('confirmed' | 'falsePositive' | 'reported') | null;
+      assignee: string | null;
+      notes: {
+        at: string;
+        by: string;
+        text: string;
+      }[];
+      openedAt: string;
+      closedAt: string | null;
+      /** @description the worst severity among the case's alerts (null: no alert) */
+      severity: ('low' | 'medium' | 'high' | 'critical') | null;
+      alertCount: number;
+      /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
+      exposure: components['schemas']['FiatAmount'][];
+      alerts: {
+        id: string;
+        kind: string;
+        rule: string;
+        score: number;
+        /** @enum {string} */
+        severity: 'low' | 'medium' | 'high' | 'critical';
+        message: string;
+        transferId: string | null;
+        decisionId: string | null;
+        amount: components['schemas']['FiatAmount'] | null;
+        createdAt: string;
+      }[];
+      transferIds: string[];
+    };
     CaseAssignee: {
       id: string;
       displayName: string;
       username: string;
+    };
+    /** @description A page of CaseAssignee items */
+    CaseAssigneePage: {
+      items: components['schemas']['CaseAssignee'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Alert items */
+    AlertPage: {
+      items: components['schemas']['Alert'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of TravelRuleMessage items */
+    TravelRuleMessagePage: {
+      items: components['schemas']['TravelRuleMessage'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Contract items */
+    ContractPage: {
+      items: components['schemas']['Contract'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Invoice items */
+    InvoicePage: {
+      items: components['schemas']['Invoice'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Payout items */
+    PayoutPage: {
+      items: components['schemas']['Payout'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    PayoutBatchRun: {
+      batch: components['schemas']['PayoutBatch'] | null;
+    };
+    /** @description A page of PayoutBatch items */
+    PayoutBatchPage: {
+      items: components['schemas']['PayoutBatch'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of RateFixing items */
+    RateFixingPage: {
+      items: components['schemas']['RateFixing'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of ExchangeRate items */
+    ExchangeRatePage: {
+      items: components['schemas']['ExchangeRate'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    LedgerBalances: {
+      accounts: {
+        accountId: string;
+        participantId: string;
+        platformId: string | null;
+        /** @enum {string} */
+        purpose: 'clientFunds' | 'inTransit' | 'networkFees' | 'counterpartySettled';
+        balanceSats: string;
+      }[];
+    };
+    LedgerStatement: {
+      participantId: string;
+      purpose: string;
+      from: string;
+      to: string;
+      openingSats: string;
+      closingSats: string;
+      debitsSats: string;
+      creditsSats: string;
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      items: {
+        transactionId: string;
+        at: string;
+        kind: string;
+        reference: string;
+        amountSats: string;
+        fiatMinor: string | null;
+        fiatCurrency: string | null;
+        balanceSats: string;
+      }[];
+    };
+    LedgerReconciliation: {
+      /** @enum {string} */
+      view: 'chain' | 'tracked';
+      tipHeight: number | null;
+      cursorHeight: number | null;
+      lines: {
+        companyId: string;
+        platformId: string;
+        clientFundsSats: string;
+        inTransitSats: string;
+        ledgerSats: string;
+        trackedSats: string;
+        chainSats: string | null;
+        differenceSats: string;
+        explainedSats: string;
+        unexplainedSats: string;
+        explained: boolean;
+        items: {
+          /** @enum {string} */
+          category:
+            | 'reviewHeldReceipt'
+            | 'blockedReceipt'
+            | 'unsettledConfirmation'
+            | 'unconfirmedSettlement'
+            | 'inTransitBatch'
+            | 'watcherLag'
+            | 'unexplained';
+          sats: string;
+          note: string;
+          references: {
+            invoiceId?: string;
+            decisionId?: string;
+            batchId?: string;
+            payoutIds?: string[];
+            txid?: string;
+            outpoints?: string[];
+            height?: number;
+            confirmations?: number;
+            requiredConfirmations?: number;
+            ledgerTransactionIds?: string[];
+          };
+        }[];
+      }[];
+      totalDifferenceSats: string;
+      unexplainedSats: string;
+      byCategory: {
+        [key: string]: string;
+      };
+      trialBalanceSats: string;
+      reconciled: boolean;
+    };
+    /** @description A page of WebhookDelivery items */
+    WebhookDeliveryPage: {
+      items: components['schemas']['WebhookDelivery'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CheckoutStatus: {
+      id: string;
+      status: string;
+      additionalStatus: string[];
+      /** @description false when the invoice cannot be paid (address and URI then empty) */
+      payable: boolean;
+      /** @description whether the buyer should pay now: payable, not expired, waiting for its payment or the rest of it */
+      canPay: boolean;
+      amountBtc: string;
+      amountSats: string;
+      /** @description still to pay, in BTC */
+      dueBtc: string;
+      dueSats: string;
+      address: string;
+      paymentUri: string;
+      fiat: string;
+      expiresAt: string;
+      /** @description seconds until expiry by the server's clock */
+      secondsLeft: number;
+      seenSats: string;
+      confirmedSats: string;
     };
   };
   responses: never;
