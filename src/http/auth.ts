@@ -128,10 +128,11 @@ export function guardRoute(request: FastifyRequest): void {
 
 function assertDeclared(request: FastifyRequest, roles: readonly Role[]): void {
   const declared = request.routeOptions.config.roles;
+  const listed: readonly Role[] | null = typeof declared === 'object' ? declared : null;
   const same =
-    Array.isArray(declared) &&
-    declared.length === new Set(roles).size &&
-    declared.every((role) => roles.includes(role));
+    listed !== null &&
+    listed.length === new Set(roles).size &&
+    listed.every((role) => roles.includes(role));
   if (!same) {
     throw new Error(
       `${request.method} ${request.routeOptions.url ?? request.url} guards ${roles.join(', ')} ` +

@@ -80,7 +80,6 @@ const text = (max: number) => z.string().max(max);
 
 export function registerLicenceRoutes(app: TypedApp, deps: AppDeps): void {
   const registry = deps.services.registry;
-  const screening = deps.services.compliance.screening;
 
   app.post(
     '/v1/licences',
