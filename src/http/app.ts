@@ -12,7 +12,6 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
-  jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
@@ -21,7 +20,9 @@ import {
 import { AppError, newId, publicDevelopmentSecrets, type Clock, type Config } from '../kernel';
 import type { Database } from '../db';
 import type { Services } from '../services';
-import { authenticate } from './auth';
+import { authenticate, guardRoute } from './auth';
+import { API_GUIDE } from './api-guide';
+import { documentRoute } from './openapi';
 import { errorHandler } from './errors';
 import { BODY_LIMIT_BYTES, registerInputChecks } from './input';
 import { FailureLimiter } from './limits';
@@ -167,7 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       info: {
         title: 'Tradeclear API',
         version: '0.1.0',
-        description: `${deps.config.SCHEME_NAME}: settlement of cross-border trade in bitcoin under supervision.`,
+        description: `${deps.config.SCHEME_NAME}: settlement of cross-border trade in bitcoin under supervision.\n\n${API_GUIDE}`,
       },
       components: {
         securitySchemes: {
@@ -176,10 +177,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: documentRoute,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // Each route's declared roles (config.roles), enforced before its handler runs.
+  app.addHook('preHandler', async (request) => guardRoute(request));
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   registerSystemRoutes(typed, deps);
@@ -227,18 +231,31 @@ function warnAboutDevelopmentSecrets(app: FastifyInstance, config: Config): void
   }
 }
 
-const routeTables = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+/** A route as registered: method, URL pattern and its (zod) schemas. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  schema?: { body?: unknown };
+}
+
+const routeTables = new WeakMap<FastifyInstance, RegisteredRoute[]>();
 
 /** Every route the app registered (method and URL pattern), hidden ones included. */
-export function registeredRoutes(app: FastifyInstance): readonly { method: string; url: string }[] {
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
   return routeTables.get(app) ?? [];
 }
 
 /** Records each route as it is added, so checks over "every route" cover routes added later. */
 function trackRoutes(app: FastifyInstance): void {
-  const table: { method: string; url: string }[] = [];
+  const table: RegisteredRoute[] = [];
   routeTables.set(app, table);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) table.push({ method, url: route.url });
+    const schema = route.schema as RegisteredRoute['schema'];
+    for (const method of [route.method].flat()) table.push({ method, url: route.url, schema });
+    // A documented route states who may call it (config.roles: roles, 'any' or 'public').
+    const documented = route.schema !== undefined && !(route.schema as { hide?: boolean }).hide;
+    if (documented && route.config?.roles === undefined) {
+      throw new Error(`${String(route.method)} ${route.url} declares no config.roles`);
+    }
   });
 }

@@ -3,9 +3,19 @@ import { AppError, type Caller, type Role } from '../kernel';
 import type { Services } from '../services';
 import { authenticateOperator, isOperatorToken } from './operator';
 
+/**
+ * Who may call a route, declared once in its options (`config: { roles }`): the roles listed,
+ * `any` authenticated caller, or anyone (`public`). The app enforces it before the handler runs
+ * (guardRoute) and the API docs state it (openapi.ts), so what the docs say is what is enforced.
+ */
+export type RouteRoles = readonly Role[] | 'any' | 'public';
+
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
+  }
+  interface FastifyContextConfig {
+    roles?: RouteRoles;
   }
 }
 
@@ -87,8 +97,13 @@ function refuseCrossSite(request: FastifyRequest): void {
   }
 }
 
-/** The caller of an authenticated route; refuses anonymous requests and roles not listed. */
+/**
+ * The caller of an authenticated route; refuses anonymous requests and roles not listed. Roles
+ * passed here must be the ones the route declares (`config.roles`): a handler that guards other
+ * roles than the documented ones is a programming error, not a refusal.
+ */
 export function callerOf(request: FastifyRequest, roles?: readonly Role[]): Caller {
+  if (roles) assertDeclared(request, roles);
   const caller = request.caller;
   if (!caller)
     throw new AppError(
@@ -102,6 +117,28 @@ export function callerOf(request: FastifyRequest, roles?: readonly Role[]): Call
     );
   }
   return caller;
+}
+
+/** Enforces the route's declared roles (a preHandler of every route): see RouteRoles. */
+export function guardRoute(request: FastifyRequest): void {
+  const roles = request.routeOptions.config.roles;
+  if (roles === undefined || roles === 'public') return;
+  callerOf(request, roles === 'any' ? undefined : roles);
+}
+
+function assertDeclared(request: FastifyRequest, roles: readonly Role[]): void {
+  const declared = request.routeOptions.config.roles;
+  const listed: readonly Role[] | null = typeof declared === 'object' ? declared : null;
+  const same =
+    listed !== null &&
+    listed.length === new Set(roles).size &&
+    listed.every((role) => roles.includes(role));
+  if (!same) {
+    throw new Error(
+      `${request.method} ${request.routeOptions.url ?? request.url} guards ${roles.join(', ')} ` +
+        `but declares ${String(declared)} in config.roles`,
+    );
+  }
 }
 
 /** Roles that may change state (the auditor reads only). */

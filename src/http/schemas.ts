@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db';
+import { ivms101Schema } from '../compliance';
 import { MAX_MONEY } from '../kernel';
 import { errorResponseSchema } from './errors';
 
@@ -56,15 +57,30 @@ export const pageQuery = {
     .meta({ description: "the previous page's nextCursor, unchanged; absent for the first page" }),
 };
 
-/** A page of a list, newest first; `nextCursor` is null on the last page. */
+const pages = new WeakMap<z.ZodType, z.ZodType>();
+
+/**
+ * A page of a list, newest first; `nextCursor` is null on the last page. A named item makes a
+ * named page (`Alert` → `AlertPage`) in the API docs; each item has one page schema.
+ */
 export function pageSchema<T extends z.ZodType>(item: T) {
-  return z.object({
+  const known = pages.get(item);
+  if (known) return known as ReturnType<typeof newPageSchema<T>>;
+  const page = newPageSchema(item);
+  pages.set(item, page);
+  return page;
+}
+
+function newPageSchema<T extends z.ZodType>(item: T) {
+  const id = z.globalRegistry.get(item)?.id;
+  const page = z.object({
     items: z.array(item),
     nextCursor: z
       .string()
       .nullable()
       .meta({ description: 'pass as `cursor` for the next page; null when this is the last' }),
   });
+  return id ? page.meta({ id: `${id}Page`, description: `A page of ${id} items` }) : page;
 }
 
 /**
@@ -78,3 +94,22 @@ export const idempotencyHeaders = z.object({
       'A unique key per request (e.g. a UUID, 1–255 printable characters). Retries with the same key and body return the first response and create nothing; the same key with another body is refused (422 IDEMPOTENCY_KEY_REUSED).',
   }),
 });
+
+/** The IVMS101 payload as a named schema of the API docs (what `travelRule` refers to). */
+export const IVMS101_COMPONENT = ivms101Schema.meta({
+  id: 'Ivms101Payload',
+  description:
+    'An IVMS101 (interVASP Messaging Standard, 2020) payload: originator, beneficiary, the originating and beneficiary VASPs',
+});
+
+/**
+ * A Travel Rule payload. The API takes any JSON object and stores it as sent; the compliance gate
+ * checks it against IVMS101 (structure and constraints C1–C12), and one that fails does not count
+ * as Travel Rule data. The docs show the IVMS101 schema it should satisfy.
+ */
+export function travelRuleObject(description: string) {
+  return z.record(z.string(), z.unknown()).meta({
+    allOf: [{ $ref: '#/components/schemas/Ivms101Payload' }],
+    description: `${description}: an IVMS101 payload (Ivms101Payload); the compliance gate checks it against IVMS101 (structure and constraints C1–C12), and one that fails does not count as Travel Rule data`,
+  });
+}

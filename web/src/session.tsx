@@ -10,7 +10,7 @@ interface SessionState {
   user: User | null;
   loading: boolean;
   error: Error | null;
-  setUser(user: User | null): void;
+  setUser: (user: User | null) => void;
 }
 
 const SessionContext = createContext<SessionState | null>(null);

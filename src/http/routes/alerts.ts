@@ -30,6 +30,7 @@ export function registerAlertRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/alerts',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary:

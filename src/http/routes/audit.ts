@@ -27,17 +27,22 @@ export function registerAuditRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/audit/verify',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['audit'],
         summary: 'Recompute the audit hash chain and name the first broken event',
+        description:
+          "Walks the whole audit log and recomputes each event's hash from its predecessor. `ok: false` names the first event whose hash does not match: the log was altered from there on.",
         response: {
-          200: z.object({
-            ok: z.boolean(),
-            events: z.number().int(),
-            headHash: z.string().optional(),
-            brokenEvent: z.object({ seq: z.string(), id: z.string() }).nullable().optional(),
-            reason: z.string().optional(),
-          }),
+          200: z
+            .object({
+              ok: z.boolean(),
+              events: z.number().int(),
+              headHash: z.string().optional(),
+              brokenEvent: z.object({ seq: z.string(), id: z.string() }).nullable().optional(),
+              reason: z.string().optional(),
+            })
+            .meta({ id: 'AuditVerification' }),
           ...commonErrors,
         },
       },
@@ -51,6 +56,7 @@ export function registerAuditRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/audit',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['audit'],
         summary: 'Audit events, newest first',

@@ -113,6 +113,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary: 'Cases (supervisor and auditor)',
@@ -150,29 +151,33 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases/:id',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary: 'One case with its alerts and linked transfers',
+        description: 'One case with its alerts, notes, assignee and linked transfers.',
         params: idParam('cas'),
         response: {
-          200: caseSchema.extend({
-            ...summaryFields,
-            alerts: z.array(
-              z.object({
-                id: z.string(),
-                kind: z.string(),
-                rule: z.string(),
-                score: z.number(),
-                severity: z.enum(ALERT_SEVERITIES),
-                message: z.string(),
-                transferId: z.string().nullable(),
-                decisionId: z.string().nullable(),
-                amount: amountSchema.nullable(),
-                createdAt: z.string(),
-              }),
-            ),
-            transferIds: z.array(z.string()),
-          }),
+          200: caseSchema
+            .extend({
+              ...summaryFields,
+              alerts: z.array(
+                z.object({
+                  id: z.string(),
+                  kind: z.string(),
+                  rule: z.string(),
+                  score: z.number(),
+                  severity: z.enum(ALERT_SEVERITIES),
+                  message: z.string(),
+                  transferId: z.string().nullable(),
+                  decisionId: z.string().nullable(),
+                  amount: amountSchema.nullable(),
+                  createdAt: z.string(),
+                }),
+              ),
+              transferIds: z.array(z.string()),
+            })
+            .meta({ id: 'CaseDetail' }),
           ...commonErrors,
         },
       },
@@ -197,10 +202,13 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.patch(
     '/v1/cases/:id',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['compliance'],
         summary:
           'Move a case on (open → investigating → closed), assign it, add a note, link transfers',
+        description:
+          'Moves a case on (open → investigating → closed with an outcome), assigns it, adds a note or links transfers. Each change is audited.',
         params: idParam('cas'),
         body: z
           .object({
@@ -210,7 +218,16 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
             note: z.string().trim().min(1).max(4000).optional(),
             linkTransferIds: z.array(z.string().min(1).max(100)).max(500).optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                state: 'investigating',
+                assignee: 'usr_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+                note: 'requested the shipping documents from the platform',
+              },
+            ],
+          }),
         response: { 200: caseSchema, ...commonErrors },
       },
     },
@@ -235,9 +252,12 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases/:id/goaml',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary: 'The goAML suspicious transaction report (XML) of a closed, reported case',
+        description:
+          'The goAML suspicious transaction report (XML) of a case closed as reported, for filing with the financial intelligence unit.',
         params: idParam('cas'),
       },
     },
@@ -253,10 +273,13 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases/:id/goaml/preview',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary:
           'The goAML STR the case would file now, with what stops filing (supervisor and auditor; any state of the case)',
+        description:
+          'The goAML report the case would file now, in any state, with what still stops filing (missing fields, open state).',
         params: idParam('cas'),
         response: { 200: previewSchema, ...commonErrors },
       },
@@ -273,6 +296,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/cases/assignees',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary:

@@ -172,6 +172,7 @@ export function registerClearingLoopRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/clearing/loop',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['clearing'],
         summary:

@@ -97,6 +97,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/clearing/lots',
     {
+      config: { roles: ['supervisor', 'auditor', 'miner'] },
       schema: {
         tags: ['clearing'],
         summary: 'Lots of mined coins: the supervisor and auditors see all, a miner its own',
@@ -123,9 +124,12 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/clearing/lots/:id',
     {
+      config: { roles: ['supervisor', 'auditor', 'miner'] },
       schema: {
         tags: ['clearing'],
         summary: 'One lot with its origin and clearance',
+        description:
+          'One lot of mined coins with its origin (site, region, ban status at mining time) and whether it is cleared, quarantined or released.',
         params: idParam('lot'),
         response: { 200: lotSchema, ...commonErrors },
       },
@@ -142,11 +146,18 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/clearing/lots/:id/release',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['clearing'],
         summary: 'Release a quarantined lot (supervisor), with the reason; audited',
+        description: 'Releases a quarantined lot so that it may be sold, with the reason. Audited.',
         params: idParam('lot'),
-        body: z.object({ reason: z.string().trim().min(10).max(2000) }).strict(),
+        body: z
+          .object({ reason: z.string().trim().min(10).max(2000) })
+          .strict()
+          .meta({
+            examples: [{ reason: 'mined before the ban took effect (block time checked)' }],
+          }),
         response: { 200: lotSchema, ...commonErrors, 409: errorResponseSchema },
       },
     },
@@ -163,9 +174,12 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/clearing/outputs/:outpoint',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['clearing'],
         summary: 'The stored cleared share of a watched output (TXID:VOUT)',
+        description:
+          'The stored cleared share of a watched output: how many of its sats come from cleared origins.',
         params: z.object({
           outpoint: z
             .string()
@@ -196,9 +210,12 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/clearing/rule',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform'] },
       schema: {
         tags: ['clearing'],
         summary: 'The cleared-origin rule: the version in force and every version',
+        description:
+          'The cleared-origin rule: the share of cleared origin an output needs before it counts as cleared, the version in force and every earlier version.',
         response: { 200: ruleSchema, ...commonErrors },
       },
     },
@@ -214,17 +231,29 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/clearing/rule',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['clearing'],
         summary:
           'Set a new version of the cleared-origin rule (supervisor): the threshold, or null to turn it off, from a time',
+        description:
+          'Sets a new version of the cleared-origin rule from a given time: a threshold, or null to turn the rule off. Earlier versions stay for history.',
         body: z
           .object({
             thresholdBasisPoints: z.number().int().min(0).max(10_000).nullable(),
             effectiveFrom: dateTime.optional(),
             reason: z.string().trim().min(1).max(2000),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                thresholdBasisPoints: 9000,
+                effectiveFrom: '2026-02-01T00:00:00Z',
+                reason: 'at least 90 % of an output must come from cleared origins',
+              },
+            ],
+          }),
         response: { 201: ruleVersionSchema, ...commonErrors },
       },
     },

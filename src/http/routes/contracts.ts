@@ -122,15 +122,33 @@ const platformParam = z.object({
     .regex(/^[A-Za-z0-9_-]+$/),
 });
 
+const CONTRACT_ACTIONS = ['submit', 'approve', 'activate', 'cancel', 'dispute', 'resume'] as const;
+
+const ACTION_DESCRIPTIONS: Record<(typeof CONTRACT_ACTIONS)[number], string> = {
+  submit:
+    'Submits a draft contract for approval (draft → submitted); the compliance gate screens it.',
+  approve:
+    "Approves a submitted contract (submitted → approved): a person who neither created nor submitted it (four eyes). Above the scheme's threshold the supervisor approves as well.",
+  activate:
+    "Activates an approved contract (approved → active), above the threshold only after the supervisor's approval. Invoices (export) or payouts (import) can then be made against it.",
+  cancel:
+    'Cancels a draft, submitted, approved or active contract; an active one only while no payment is in flight or settled (dispute it instead).',
+  dispute: 'Marks an active contract as disputed (active → disputed).',
+  resume: 'Resumes a disputed contract (disputed → active).',
+};
+
 export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   const trade = deps.services.trade;
 
   app.post(
     '/v1/contracts',
     {
+      config: { roles: ['company', 'platform'] },
       schema: {
         tags: ['trade'],
         summary: 'Register a foreign-trade contract (draft)',
+        description:
+          'Registers a foreign-trade contract as a draft: direction, counterparty, goods (HS code), incoterm, amount and currency. Invoices and payouts are made against it once active.',
         body: z
           .object({
             companyId: z.string().min(1).max(64).optional(),
@@ -149,7 +167,26 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
               .max(120),
             customsDeclarationRef: z.string().max(100).nullable().optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                counterpartyId: 'par_01JD8Z6Q3M4N5P6R7S8T9V0W1Z',
+                direction: 'export',
+                goodsDescription: 'green coffee beans, 20 t',
+                hsCode: '090111',
+                incoterm: 'FOB',
+                currency: 'USD',
+                amount: '84000.00',
+                pricingMode: 'fiat',
+                schedule: [
+                  { dueDate: '2026-03-31', amount: '42000.00' },
+                  { dueDate: '2026-06-30', amount: '42000.00' },
+                ],
+                customsDeclarationRef: null,
+              },
+            ],
+          }),
         response: { 201: contractSchema, ...commonErrors },
       },
     },
@@ -165,6 +202,7 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/contracts',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'Contracts visible to the caller',
@@ -191,9 +229,12 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/contracts/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'One contract, with its open amount',
+        description:
+          'One contract with its state, history and the amount still open for invoices or payouts.',
         params: idParam('ctr'),
         response: { 200: contractSchema, ...commonErrors },
       },
@@ -202,16 +243,18 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
       presentContract(await trade.contracts.get(callerOf(request), request.params.id)),
   );
 
-  for (const action of ['submit', 'approve', 'activate', 'cancel', 'dispute', 'resume'] as const) {
+  for (const action of CONTRACT_ACTIONS) {
     app.post(
       `/v1/contracts/:id/${action}`,
       {
+        config: { roles: WRITERS },
         schema: {
           tags: ['trade'],
           summary:
             action === 'approve'
               ? "Approve a contract (its platform; the supervisor above the scheme's threshold)"
               : `${action[0]!.toUpperCase()}${action.slice(1)} a contract`,
+          description: ACTION_DESCRIPTIONS[action],
           params: idParam('ctr'),
           response: { 200: contractSchema, ...commonErrors },
         },
@@ -226,9 +269,12 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/trade/settings/:platformId',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: "A platform's trade settings",
+        description:
+          "A platform's trade settings: confirmations required, approval quorum, batching, fees and webhook.",
         params: platformParam,
         response: { 200: settingsSchema, ...commonErrors },
       },
@@ -240,10 +286,13 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/trade/settings/:platformId',
     {
+      config: { roles: WRITERS },
       schema: {
         tags: ['trade'],
         summary:
           "Change a platform's trade settings (confirmations, quorum, batching, fees, webhook)",
+        description:
+          "Changes a platform's trade settings. None may go below the scheme's floors. Audited.",
         params: platformParam,
         body: z
           .object({
@@ -265,7 +314,18 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
             webhookUrl: z.url().nullable().optional(),
             webhookSecret: z.string().min(16).max(200).nullable().optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                confirmations: 2,
+                approvalsAbove: 2,
+                approvalsBelow: 1,
+                quorumThresholdSats: '10000000',
+                batchWindowSeconds: 600,
+              },
+            ],
+          }),
         response: { 200: settingsSchema, ...commonErrors },
       },
     },
@@ -307,10 +367,13 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/trade/floors',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary:
           "The scheme's floors under every platform's trade settings (minimum approvals, maximum quorum threshold, minimum confirmations)",
+        description:
+          "The scheme's floors under every platform's trade settings: minimum approvals, maximum quorum threshold, minimum confirmations.",
         response: { 200: floorsSchema, ...commonErrors },
       },
     },
@@ -323,10 +386,13 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/trade/floors',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['trade'],
         summary:
           "Change the scheme's floors (the supervisor only): platforms cannot set their settings below them",
+        description:
+          "Changes the scheme's floors; platforms cannot set their trade settings below them.",
         body: z
           .object({
             minApprovalsAbove: z.number().int().min(1).max(20).optional(),
@@ -336,7 +402,17 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
               .union([z.literal(0), z.literal(1), z.literal(2), z.literal(6)])
               .optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                minApprovalsAbove: 2,
+                minApprovalsBelow: 1,
+                maxQuorumThresholdSats: '100000000',
+                minConfirmations: 1,
+              },
+            ],
+          }),
         response: { 200: floorsSchema, ...commonErrors },
       },
     },

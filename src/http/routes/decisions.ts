@@ -54,6 +54,7 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/decisions',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['compliance'],
         summary: 'Policy gate decisions visible to the caller',
@@ -91,9 +92,12 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/decisions/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['compliance'],
         summary: 'One decision with every reason',
+        description:
+          'One compliance gate decision with every reason (rule, score, list entry) that led to it.',
         params: idParam('dec'),
         response: { 200: decisionSchema, ...commonErrors },
       },
@@ -110,16 +114,27 @@ export function registerDecisionRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/decisions/:id/review',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['compliance'],
         summary: "An officer's decision on a transfer sent to review (blocks cannot be released)",
+        description:
+          "An officer's decision on a transfer the gate sent to review: release it or block it, with a reason. A block cannot be released afterwards.",
         params: idParam('dec'),
         body: z
           .object({
             outcome: z.enum(['allow', 'block']),
             note: z.string().trim().min(10).max(2000),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                outcome: 'allow',
+                note: 'Travel Rule data received from the VASP; counterparty verified',
+              },
+            ],
+          }),
         response: { 200: decisionSchema, ...commonErrors },
       },
     },

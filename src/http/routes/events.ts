@@ -103,10 +103,12 @@ export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
         tags: ['events'],
         summary:
           'Live updates of the caller’s scope as server-sent events (text/event-stream): topic `audit` carries each new audit event’s action, entity type and id',
+        description:
+          "A server-sent event stream (text/event-stream) of changes in the caller's scope: topic `audit` carries each new audit event's action, entity type and id. A person may hold a few streams at once; the stream does not count against the rate limit more than once.",
         response: { ...commonErrors },
       },
       // One long request; it must not count against the per-minute budget more than once.
-      config: { rateLimit: false },
+      config: { roles: 'any', rateLimit: false },
     },
     (request, reply) => {
       const caller = callerOf(request);

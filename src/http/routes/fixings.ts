@@ -91,6 +91,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates/fixings',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'Published fixings of the reference rate, every version',
@@ -117,9 +118,11 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates/fixings/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'One fixing with every source’s value and whether it was used',
+        description: "One daily fixing with every source's value and whether it was used.",
         params: idParam('fix'),
         response: { 200: fixingSchema, ...commonErrors },
       },
@@ -133,6 +136,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/rates/fixings',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['rates'],
         summary: "Publish today's fixing of a currency now (supervisor)",
@@ -145,7 +149,8 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
             quote: currencyCode,
             date: isoDate.optional().meta({ description: "today's date (UTC), the default" }),
           })
-          .strict(),
+          .strict()
+          .meta({ examples: [{ quote: 'USD', date: '2026-01-15' }] }),
         response: {
           201: fixingSchema,
           ...commonErrors,
@@ -163,11 +168,17 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/rates/fixings/:id/corrections',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['rates'],
         summary: 'Correct a fixing: a new version taken from the sources, with a reason',
+        description:
+          'Corrects a fixing: a new version taken from the sources again, with a reason. The earlier version stays for history.',
         params: idParam('fix'),
-        body: z.object({ reason: z.string().min(10).max(500) }).strict(),
+        body: z
+          .object({ reason: z.string().min(10).max(500) })
+          .strict()
+          .meta({ examples: [{ reason: 'one source published a stale price at the cut-off' }] }),
         response: {
           201: fixingSchema,
           ...commonErrors,
@@ -186,9 +197,12 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates/fixing-settings',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'The fixing rule in force and the sources available',
+        description:
+          'The fixing rule in force (time of day, sources, minimum number) and the sources available.',
         response: { 200: settingsSchema, ...commonErrors },
       },
     },
@@ -201,6 +215,7 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/rates/fixing-settings',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['rates'],
         summary: 'Set the fixing rule (supervisor): a new version, audited',
@@ -223,7 +238,19 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
               .nullable()
               .optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                cutoffTime: '16:00',
+                currencies: ['USD', 'EUR'],
+                sources: ['kraken', 'bitstamp', 'coinbase'],
+                minSources: 2,
+                maxDeviationBps: 200,
+                singleSource: null,
+              },
+            ],
+          }),
         response: { 200: settingsSchema, ...commonErrors, 422: errorResponseSchema },
       },
     },

@@ -48,6 +48,7 @@ export function registerHomeRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/home',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['oversight'],
         summary:

@@ -13,6 +13,7 @@ import {
   pageQuery,
   pageSchema,
   idempotencyHeaders,
+  travelRuleObject,
 } from '../schemas';
 
 /** Invoices (export side): BTCPay-like statuses, a fresh address, BIP21 URI and QR per invoice. */
@@ -77,10 +78,7 @@ export const invoiceSchema = z
         late: z.boolean(),
       }),
     ),
-    travelRule: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .meta({ description: 'the IVMS101 (Travel Rule) data supplied with it, or null' }),
+    travelRule: travelRuleObject('the Travel Rule data supplied with it').nullable(),
   })
   .meta({ id: 'Invoice' });
 
@@ -112,10 +110,13 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/invoices',
     {
+      config: { roles: ['company', 'platform'] },
       schema: {
         tags: ['trade'],
         summary:
           'Issue an invoice against an active export contract (RATE_UNAVAILABLE when no rate)',
+        description:
+          "Issues an invoice against an active export contract: a receive address of the company's wallet and the amount in sats at the current rate (RATE_UNAVAILABLE without one). Takes an Idempotency-Key.",
         body: z
           .object({
             contractId: z.string().regex(/^ctr_[0-9A-HJKMNP-TV-Z]{26}$/),
@@ -129,12 +130,19 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
               .min(60)
               .max(7 * 86_400)
               .optional(),
-            travelRule: z
-              .record(z.string(), z.unknown())
-              .optional()
-              .meta({ description: 'IVMS101 originator and beneficiary (Travel Rule)' }),
+            travelRule: travelRuleObject('The originator and beneficiary (Travel Rule)').optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                contractId: 'ctr_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+                amount: '42000.00',
+                description: 'first instalment, B/L HLCU1234567',
+                validitySeconds: 3600,
+              },
+            ],
+          }),
         headers: idempotencyHeaders,
         response: { 200: invoiceSchema, 201: invoiceSchema, ...commonErrors },
       },
@@ -156,6 +164,7 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/invoices',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'Invoices visible to the caller',
@@ -189,9 +198,11 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/invoices/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'One invoice with its payments',
+        description: 'One invoice with its payments and settlement state.',
         params: idParam('inv'),
         response: { 200: invoiceSchema, ...commonErrors },
       },

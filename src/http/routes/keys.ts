@@ -37,10 +37,13 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/keys',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary:
           'Create an API key for a person (the token is shown once): yourself, or, by the supervisor, a participant’s administrator, a named person of it (personId) or a new one (personName)',
+        description:
+          "Creates an API key and answers its token once (only a hash is stored). Who may create a key for whom is fixed: anyone for themselves in their own role and participant; the supervisor also for a participant's administrator, a named person of it (`personId`) or a new person (`personName`).",
         body: z
           .object({
             role: z.enum(ROLES),
@@ -53,8 +56,22 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
               .optional(),
             personName: z.string().trim().min(1).max(200).optional(),
           })
-          .strict(),
-        response: { 201: keySchema.extend({ token: z.string() }), ...commonErrors },
+          .strict()
+          .meta({
+            examples: [
+              {
+                role: 'company',
+                participantId: 'par_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+                platformId: 'par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y',
+                name: 'ERP integration',
+                personName: 'Ana Souza',
+              },
+            ],
+          }),
+        response: {
+          201: keySchema.extend({ token: z.string() }).meta({ id: 'CreatedApiKey' }),
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => {
@@ -68,6 +85,7 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/keys',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary: 'API keys visible to the caller',
@@ -89,9 +107,12 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/keys/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary: 'One API key',
+        description:
+          'One API key visible to the caller (its own, or the keys its role oversees), without the token.',
         params: idParam('key'),
         response: { 200: keySchema, ...commonErrors },
       },
@@ -102,9 +123,12 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.delete(
     '/v1/keys/:id',
     {
+      config: { roles: WRITERS },
       schema: {
         tags: ['access'],
         summary: 'Revoke an API key',
+        description:
+          'Revokes an API key at once: later requests with it answer 401. Audited. The auditor reads only and cannot revoke.',
         params: idParam('key'),
         response: { 200: keySchema, ...commonErrors },
       },
@@ -116,17 +140,22 @@ export function registerKeyRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/me',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary: 'Who the presented credentials belong to',
+        description:
+          'Who the presented credentials belong to: the person, the role, the participant and platform of the key or session. A quick way to check a key.',
         response: {
-          200: z.object({
-            role: z.enum(ROLES),
-            participantId: z.string(),
-            platformId: z.string().nullable(),
-            actorId: z.string(),
-            personId: z.string(),
-          }),
+          200: z
+            .object({
+              role: z.enum(ROLES),
+              participantId: z.string(),
+              platformId: z.string().nullable(),
+              actorId: z.string(),
+              personId: z.string(),
+            })
+            .meta({ id: 'Me' }),
           ...commonErrors,
         },
       },

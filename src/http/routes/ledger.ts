@@ -11,6 +11,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/ledger/balances',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['ledger'],
         summary: 'Ledger account balances visible to the caller (sats; positive = debit)',
@@ -24,13 +25,15 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
         }),
         response: {
           200: pageSchema(
-            z.object({
-              accountId: z.string(),
-              participantId: z.string(),
-              platformId: z.string().nullable(),
-              purpose: z.enum(ACCOUNT_PURPOSES),
-              balanceSats: z.string(),
-            }),
+            z
+              .object({
+                accountId: z.string(),
+                participantId: z.string(),
+                platformId: z.string().nullable(),
+                purpose: z.enum(ACCOUNT_PURPOSES),
+                balanceSats: z.string(),
+              })
+              .meta({ id: 'LedgerBalance' }),
           ),
           ...commonErrors,
         },
@@ -54,6 +57,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/ledger/statements/:participantId',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['ledger'],
         summary: "A company's statement for a period: its totals, and its lines by posting",
@@ -67,29 +71,31 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
           ...pageQuery,
         }),
         response: {
-          200: z.object({
-            participantId: z.string(),
-            purpose: z.string(),
-            from: z.string(),
-            to: z.string(),
-            openingSats: z.string(),
-            closingSats: z.string(),
-            debitsSats: z.string(),
-            creditsSats: z.string(),
-            nextCursor: pageSchema(z.unknown()).shape.nextCursor,
-            items: z.array(
-              z.object({
-                transactionId: z.string(),
-                at: z.string(),
-                kind: z.string(),
-                reference: z.string(),
-                amountSats: z.string(),
-                fiatMinor: z.string().nullable(),
-                fiatCurrency: z.string().nullable(),
-                balanceSats: z.string(),
-              }),
-            ),
-          }),
+          200: z
+            .object({
+              participantId: z.string(),
+              purpose: z.string(),
+              from: z.string(),
+              to: z.string(),
+              openingSats: z.string(),
+              closingSats: z.string(),
+              debitsSats: z.string(),
+              creditsSats: z.string(),
+              nextCursor: pageSchema(z.unknown()).shape.nextCursor,
+              items: z.array(
+                z.object({
+                  transactionId: z.string(),
+                  at: z.string(),
+                  kind: z.string(),
+                  reference: z.string(),
+                  amountSats: z.string(),
+                  fiatMinor: z.string().nullable(),
+                  fiatCurrency: z.string().nullable(),
+                  balanceSats: z.string(),
+                }),
+              ),
+            })
+            .meta({ id: 'LedgerStatement' }),
           ...commonErrors,
         },
       },
@@ -127,6 +133,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/ledger/reconciliation',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform'] },
       schema: {
         tags: ['ledger'],
         summary:
@@ -134,50 +141,52 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
         description:
           'Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. `reconciled` is true when nothing is unexplained and the trial balance is zero. A platform sees its own companies.',
         response: {
-          200: z.object({
-            view: z.enum(['chain', 'tracked']),
-            tipHeight: z.number().int().nullable(),
-            cursorHeight: z.number().int().nullable(),
-            lines: z.array(
-              z.object({
-                companyId: z.string(),
-                platformId: z.string(),
-                clientFundsSats: z.string(),
-                inTransitSats: z.string(),
-                ledgerSats: z.string(),
-                trackedSats: z.string(),
-                chainSats: z.string().nullable(),
-                differenceSats: z.string(),
-                explainedSats: z.string(),
-                unexplainedSats: z.string(),
-                explained: z.boolean(),
-                items: z.array(
-                  z.object({
-                    category: z.enum(RECONCILE_CATEGORIES),
-                    sats: z.string(),
-                    note: z.string(),
-                    references: z.object({
-                      invoiceId: z.string().optional(),
-                      decisionId: z.string().optional(),
-                      batchId: z.string().optional(),
-                      payoutIds: z.array(z.string()).optional(),
-                      txid: z.string().optional(),
-                      outpoints: z.array(z.string()).optional(),
-                      height: z.number().int().optional(),
-                      confirmations: z.number().int().optional(),
-                      requiredConfirmations: z.number().int().optional(),
-                      ledgerTransactionIds: z.array(z.string()).optional(),
+          200: z
+            .object({
+              view: z.enum(['chain', 'tracked']),
+              tipHeight: z.number().int().nullable(),
+              cursorHeight: z.number().int().nullable(),
+              lines: z.array(
+                z.object({
+                  companyId: z.string(),
+                  platformId: z.string(),
+                  clientFundsSats: z.string(),
+                  inTransitSats: z.string(),
+                  ledgerSats: z.string(),
+                  trackedSats: z.string(),
+                  chainSats: z.string().nullable(),
+                  differenceSats: z.string(),
+                  explainedSats: z.string(),
+                  unexplainedSats: z.string(),
+                  explained: z.boolean(),
+                  items: z.array(
+                    z.object({
+                      category: z.enum(RECONCILE_CATEGORIES),
+                      sats: z.string(),
+                      note: z.string(),
+                      references: z.object({
+                        invoiceId: z.string().optional(),
+                        decisionId: z.string().optional(),
+                        batchId: z.string().optional(),
+                        payoutIds: z.array(z.string()).optional(),
+                        txid: z.string().optional(),
+                        outpoints: z.array(z.string()).optional(),
+                        height: z.number().int().optional(),
+                        confirmations: z.number().int().optional(),
+                        requiredConfirmations: z.number().int().optional(),
+                        ledgerTransactionIds: z.array(z.string()).optional(),
+                      }),
                     }),
-                  }),
-                ),
-              }),
-            ),
-            totalDifferenceSats: z.string(),
-            unexplainedSats: z.string(),
-            byCategory: z.record(z.enum(RECONCILE_CATEGORIES), z.string()),
-            trialBalanceSats: z.string(),
-            reconciled: z.boolean(),
-          }),
+                  ),
+                }),
+              ),
+              totalDifferenceSats: z.string(),
+              unexplainedSats: z.string(),
+              byCategory: z.record(z.enum(RECONCILE_CATEGORIES), z.string()),
+              trialBalanceSats: z.string(),
+              reconciled: z.boolean(),
+            })
+            .meta({ id: 'LedgerReconciliation' }),
           ...commonErrors,
         },
       },

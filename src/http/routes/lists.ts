@@ -21,6 +21,7 @@ export function registerListRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/lists',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['compliance'],
         summary:

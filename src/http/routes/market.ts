@@ -135,9 +135,12 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/settings/:platformId',
     {
+      config: { roles: 'any' },
       schema: {
         tags,
         summary: "A platform's market: currency, spread over the reference rate, deadline, escrow",
+        description:
+          "A platform's coin market: its fiat currency, spread over the reference rate, payment deadline and escrow settings. 404 when the platform runs no market.",
         params: z.object({ platformId: participantId }),
         response: { 200: settingsSchema, ...commonErrors },
       },
@@ -149,9 +152,11 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/market/settings',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags,
         summary: "Open or change the calling platform's market (audited)",
+        description: "Opens the calling platform's market or changes its settings. Audited.",
         body: z
           .object({
             currency: z.string().regex(/^[A-Z]{3}$/),
@@ -159,7 +164,18 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
             deadlineSeconds: z.number().int().min(60).max(604_800),
             escrowDescriptor: z.string().min(1).max(1000),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                currency: 'USD',
+                spreadBasisPoints: 150,
+                deadlineSeconds: 86400,
+                escrowDescriptor:
+                  'wpkh([d34db33f/84h/1h/1h]tpubDC8msFGeGuwnKG9Upg7DM2b4DaRqg3CUZa5g8v2SRQ6K4NSkxUgd7HsL2XVWbVm39yBA4LAxysQAm397zwQSQoQgewGiYZqrA9DsP4zbQ1M/<0;1>/*)',
+              },
+            ],
+          }),
         response: { 200: settingsSchema, ...conflicts },
       },
     },
@@ -170,9 +186,12 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/offers',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform', 'miner'] },
       schema: {
         tags,
         summary: "Offers: a miner's own, a platform's market's; supervisor and auditors all",
+        description:
+          "Coin offers, newest first: a miner's own, a platform's market's; the supervisor and auditor see all.",
         querystring: z.object({ status: z.enum(OFFER_STATUSES).optional(), ...pageQuery }),
         response: { 200: pageSchema(offerSchema), ...commonErrors },
       },
@@ -191,9 +210,11 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/offers/:id',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform', 'miner'] },
       schema: {
         tags,
         summary: 'One offer with its escrow address',
+        description: 'One offer with its escrow address and state.',
         params: idParam('ofr'),
         response: { 200: offerSchema, ...commonErrors },
       },
@@ -210,12 +231,24 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/offers',
     {
+      config: { roles: ['miner'] },
       schema: {
         tags,
         summary: 'A miner offers coins of one of its cleared lots; the answer names the escrow',
+        description:
+          "A miner offers coins of one of its cleared lots for sale at the market's price. The answer names the escrow address to deposit them to.",
         body: z
           .object({ platformId: participantId, lotId: z.string().max(40), amountSats: satsString })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                platformId: 'par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y',
+                lotId: 'lot_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+                amountSats: '25000000',
+              },
+            ],
+          }),
         response: { 201: offerSchema, ...conflicts },
       },
     },
@@ -228,11 +261,21 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/offers/:id/deposit',
     {
+      config: { roles: ['miner', 'platform'] },
       schema: {
         tags,
         summary: "Report the confirmed deposit of the offered coins into the offer's escrow",
+        description:
+          "Reports the confirmed deposit of the offered coins into the offer's escrow (the outpoint); the offer becomes funded once the deposit is checked.",
         params: idParam('ofr'),
-        body: z.object({ txid: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+        body: z
+          .object({ txid: z.string().regex(/^[0-9a-f]{64}$/) })
+          .strict()
+          .meta({
+            examples: [
+              { txid: '4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b' },
+            ],
+          }),
         response: { 200: offerSchema, ...conflicts },
       },
     },
@@ -249,9 +292,12 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/bids',
     {
+      config: { roles: ['supervisor', 'auditor', 'platform', 'company'] },
       schema: {
         tags,
         summary: "Bids: a company's own, a platform's market's and its importers'",
+        description:
+          "Bids for coins, newest first: a company's own, a platform's market's and its importers'.",
         querystring: z.object({ status: z.enum(BID_STATUSES).optional(), ...pageQuery }),
         response: { 200: pageSchema(bidSchema), ...commonErrors },
       },
@@ -270,16 +316,28 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/bids',
     {
+      config: { roles: ['company'] },
       schema: {
         tags,
         summary: 'An importer bids for cleared coins for one of its active import contracts',
+        description:
+          'An importer bids for cleared coins to pay one of its active import contracts.',
         body: z
           .object({
             platformId: participantId,
             contractId: z.string().max(40),
             amountSats: satsString,
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                platformId: 'par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y',
+                contractId: 'ctr_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+                amountSats: '20000000',
+              },
+            ],
+          }),
         response: { 201: bidSchema, ...conflicts },
       },
     },
@@ -292,9 +350,12 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/deals',
     {
+      config: { roles: 'any' },
       schema: {
         tags,
         summary: 'Deals the caller is party to (miner, importer, platform); supervisor all',
+        description:
+          'Deals the caller is party to (miner, importer, platform); the supervisor and auditor see all.',
         querystring: z.object({ status: z.enum(DEAL_STATUSES).optional(), ...pageQuery }),
         response: { 200: pageSchema(dealSchema), ...commonErrors },
       },
@@ -316,9 +377,11 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/market/deals/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags,
         summary: 'One deal with its legs',
+        description: 'One deal with its coin and fiat legs.',
         params: idParam('del'),
         response: { 200: dealSchema, ...commonErrors },
       },
@@ -329,10 +392,23 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/deals',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags,
         summary: 'The market platform matches an open bid against a funded offer (a deal)',
-        body: z.object({ offerId: z.string().max(40), bidId: z.string().max(40) }).strict(),
+        description:
+          "The market platform matches an open bid against a funded offer; the escrowed coins stay held until the deal's fiat leg is confirmed.",
+        body: z
+          .object({ offerId: z.string().max(40), bidId: z.string().max(40) })
+          .strict()
+          .meta({
+            examples: [
+              {
+                offerId: 'ofr_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+                bidId: 'bid_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+              },
+            ],
+          }),
         response: { 201: dealSchema, ...conflicts },
       },
     },
@@ -345,9 +421,12 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/deals/:id/confirm',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags,
         summary: "Confirm a deal's fiat leg: the escrowed coins go to the importer (DvP)",
+        description:
+          "Confirms the deal's fiat leg as paid: the escrowed coins go to the importer (delivery versus payment). The officer who matched the deal cannot confirm it.",
         params: idParam('del'),
         body: z
           .object({
@@ -355,7 +434,12 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
             currency: z.string().regex(/^[A-Z]{3}$/),
             bankReference: z.string().min(1).max(64),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              { amountMinor: '1937500', currency: 'USD', bankReference: 'BCR-2026-000812' },
+            ],
+          }),
         response: { 200: dealSchema, ...conflicts },
       },
     },
@@ -368,10 +452,23 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/market/confirmations',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags,
         summary: "Import a bank's confirmation file (JSON or CSV lines), each line on its own",
-        body: z.object({ content: z.string().min(1).max(1_000_000) }).strict(),
+        description:
+          "Imports a bank's confirmation file (JSON or CSV lines); each line confirms one deal's fiat leg on its own, and the answer says for each whether it applied.",
+        body: z
+          .object({ content: z.string().min(1).max(1_000_000) })
+          .strict()
+          .meta({
+            examples: [
+              {
+                content:
+                  '{"dealId":"del_01JD8Z6Q3M4N5P6R7S8T9V0W1X","amountMinor":"1937500","currency":"USD","bankReference":"BCR-2026-000812"}',
+              },
+            ],
+          }),
         response: {
           200: z
             .object({

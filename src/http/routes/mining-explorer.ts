@@ -141,22 +141,27 @@ export function registerExplorerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/provenance/:outpoint',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary:
           'Provenance of an output (TXID:VOUT): origins and sats, with the path back to the coinbases',
+        description:
+          'Traces an output back to the coinbases it comes from: each origin with its share in sats and the path of transactions between.',
         params: outpointParam,
         response: {
-          200: z.object({
-            txid: z.string(),
-            vout: z.number(),
-            valueSats: sats,
-            blockHash: z.string(),
-            height: z.number(),
-            taggedSats: sats,
-            provenance: z.array(z.object({ origin: originSchema, sats })),
-            path: pathSchema,
-          }),
+          200: z
+            .object({
+              txid: z.string(),
+              vout: z.number(),
+              valueSats: sats,
+              blockHash: z.string(),
+              height: z.number(),
+              taggedSats: sats,
+              provenance: z.array(z.object({ origin: originSchema, sats })),
+              path: pathSchema,
+            })
+            .meta({ id: 'Provenance' }),
           ...commonErrors,
         },
       },
@@ -185,6 +190,7 @@ export function registerExplorerRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/transactions/:txid',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary:

@@ -126,9 +126,12 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/sites',
     {
+      config: { roles: ['supervisor', 'miner'] },
       schema: {
         tags: ['mining'],
         summary: 'Register a mining site (the miner, or the supervisor for a miner)',
+        description:
+          "Registers a mining site in a region, for the calling miner (or, by the supervisor, for a miner). Ban checks use the site's region.",
         body: z
           .object({
             minerId: text(40).optional(),
@@ -140,7 +143,20 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
             commissioningDate: text(10),
             poolName: text(100).nullable().optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                regionCode: 'SV-SA',
+                name: 'Volcano Ridge 1',
+                gridConnection: 'geothermal, 115 kV',
+                powerCapacityMw: '12.5',
+                declaredHashrateThs: '350000',
+                commissioningDate: '2025-09-01',
+                poolName: null,
+              },
+            ],
+          }),
         response: { 201: siteSchema, ...commonErrors },
       },
     },
@@ -157,6 +173,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/sites',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Mining sites visible to the caller, newest first',
@@ -202,9 +219,12 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/sites/:id/payout-addresses',
     {
+      config: { roles: ['supervisor', 'miner'] },
       schema: {
         tags: ['mining'],
         summary: "Register a site's pool payout address or solo coinbase address",
+        description:
+          "Registers the address where a site's pool payouts or solo coinbase outputs arrive, so that mined coins can be attributed to the site.",
         params: idParam('sit'),
         body: z
           .object({
@@ -212,7 +232,16 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
             kind: z.enum(['pool', 'solo']),
             poolName: text(100).nullable().optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                address: 'tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx',
+                kind: 'solo',
+                poolName: null,
+              },
+            ],
+          }),
         response: { 201: payoutSchema, ...commonErrors },
       },
     },
@@ -229,6 +258,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/payout-addresses',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Payout addresses visible to the caller, newest first',
@@ -253,45 +283,60 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/bans',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['mining'],
         summary:
           'Declare a regional mining ban: full, seasonal or peak-hour curtailment (supervisor)',
-        body: z.discriminatedUnion('kind', [
-          z
-            .object({
-              kind: z.literal('full'),
-              regionCode: text(40),
-              from: text(10),
-              to: text(10),
-              reason: text(500),
-            })
-            .strict(),
-          z
-            .object({
-              kind: z.literal('seasonal'),
-              regionCode: text(40),
-              seasonStart: text(5),
-              seasonEnd: text(5),
-              startYear: z.number().int(),
-              endYear: z.number().int(),
-              reason: text(500),
-            })
-            .strict(),
-          z
-            .object({
-              kind: z.literal('curtailment'),
-              regionCode: text(40),
-              from: text(10),
-              to: text(10),
-              dailyStart: text(5),
-              dailyEnd: text(5),
-              seasonStart: text(5).optional(),
-              seasonEnd: text(5).optional(),
-              reason: text(500),
-            })
-            .strict(),
-        ]),
+        description:
+          'Declares a ban on mining in a region: full, seasonal, or peak-hour curtailment, from a time. Blocks mined by sites in the region while it applies count as violations.',
+        body: z
+          .discriminatedUnion('kind', [
+            z
+              .object({
+                kind: z.literal('full'),
+                regionCode: text(40),
+                from: text(10),
+                to: text(10),
+                reason: text(500),
+              })
+              .strict(),
+            z
+              .object({
+                kind: z.literal('seasonal'),
+                regionCode: text(40),
+                seasonStart: text(5),
+                seasonEnd: text(5),
+                startYear: z.number().int(),
+                endYear: z.number().int(),
+                reason: text(500),
+              })
+              .strict(),
+            z
+              .object({
+                kind: z.literal('curtailment'),
+                regionCode: text(40),
+                from: text(10),
+                to: text(10),
+                dailyStart: text(5),
+                dailyEnd: text(5),
+                seasonStart: text(5).optional(),
+                seasonEnd: text(5).optional(),
+                reason: text(500),
+              })
+              .strict(),
+          ])
+          .meta({
+            examples: [
+              {
+                kind: 'full',
+                regionCode: 'SV-SA',
+                from: '2026-03-01',
+                to: '2026-06-30',
+                reason: 'grid stability during the dry season',
+              },
+            ],
+          }),
         response: { 201: banSchema, ...commonErrors },
       },
     },
@@ -308,11 +353,16 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/bans/:id/lift',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['mining'],
         summary: 'Lift a ban (supervisor)',
+        description: 'Lifts a ban from now on; violations already recorded stay.',
         params: idParam('ban'),
-        body: z.object({ reason: text(500) }).strict(),
+        body: z
+          .object({ reason: text(500) })
+          .strict()
+          .meta({ examples: [{ reason: 'the reservoirs are full again' }] }),
         response: { 200: banSchema, ...commonErrors },
       },
     },
@@ -329,6 +379,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/bans',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'The ban calendar (of one region), the latest declared first',
@@ -348,21 +399,26 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/regions/:code/ban-status',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Is region R banned at time T?',
+        description:
+          'Whether mining in the region is banned at the given time (now by default), and by which ban.',
         params: z.object({ code: text(40) }),
         querystring: z.object({ at: z.iso.datetime({ offset: true }) }),
         response: {
-          200: z.object({
-            regionCode: z.string(),
-            at: z.string(),
-            banned: z.boolean(),
-            timeZone: z.string(),
-            localDate: z.string(),
-            localTime: z.string(),
-            bans: z.array(banSchema),
-          }),
+          200: z
+            .object({
+              regionCode: z.string(),
+              at: z.string(),
+              banned: z.boolean(),
+              timeZone: z.string(),
+              localDate: z.string(),
+              localTime: z.string(),
+              bans: z.array(banSchema),
+            })
+            .meta({ id: 'BanStatus' }),
           ...commonErrors,
         },
       },
@@ -378,6 +434,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/attributions',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Coinbase outputs attributed to miners',
@@ -404,6 +461,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/violations',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: 'Output mined in a region under a ban (MINING_BAN_VIOLATION)',
@@ -447,9 +505,12 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/mining/violations/:id',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['mining'],
         summary: 'Update a violation (supervisor): link an alert, confirm or dismiss',
+        description:
+          'Moves a ban violation on: link it to an alert, confirm it or dismiss it, with a note. Audited.',
         params: idParam('att'),
         body: z
           .object({
@@ -457,7 +518,16 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
             alertId: text(40).nullable().optional(),
             note: text(2000).nullable().optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                status: 'confirmed',
+                alertId: null,
+                note: 'site ran during the curtailment hours on 3 days',
+              },
+            ],
+          }),
         response: { 200: violationSchema, ...commonErrors },
       },
     },
@@ -475,35 +545,40 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/mining/statistics',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['mining'],
         summary: "Output per miner, site, region and month, in BTC and in fiat at the day's rate",
+        description:
+          "Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing. Miners see their own.",
         querystring: z.object({
           currency: text(3).default('USD'),
           from: z.iso.datetime({ offset: true }).optional(),
           to: z.iso.datetime({ offset: true }).optional(),
         }),
         response: {
-          200: z.object({
-            currency: z.string(),
-            rows: z.array(
-              z.object({
-                minerId: z.string(),
-                siteId: z.string(),
-                regionCode: z.string(),
-                month: z.string(),
-                blocks: z.number(),
-                sats,
-                btc: z.string(),
-                fiat: z.string().nullable(),
-              }),
-            ),
-            byMiner: z.array(totals),
-            bySite: z.array(totals),
-            byRegion: z.array(totals),
-            byMonth: z.array(totals),
-            missingRateDays: z.array(z.string()),
-          }),
+          200: z
+            .object({
+              currency: z.string(),
+              rows: z.array(
+                z.object({
+                  minerId: z.string(),
+                  siteId: z.string(),
+                  regionCode: z.string(),
+                  month: z.string(),
+                  blocks: z.number(),
+                  sats,
+                  btc: z.string(),
+                  fiat: z.string().nullable(),
+                }),
+              ),
+              byMiner: z.array(totals),
+              bySite: z.array(totals),
+              byRegion: z.array(totals),
+              byMonth: z.array(totals),
+              missingRateDays: z.array(z.string()),
+            })
+            .meta({ id: 'MiningStatistics' }),
           ...commonErrors,
         },
       },

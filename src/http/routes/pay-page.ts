@@ -130,36 +130,41 @@ export function registerPayPageRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/pay/:id/status',
     {
+      config: { roles: 'public' },
       schema: {
         tags: ['trade'],
         summary: 'Public live status of an invoice (for the checkout)',
+        description:
+          'The live status of an invoice for its public checkout page: no credentials, and only what the payer needs (amount, address, state).',
         params,
         response: {
-          200: z.object({
-            id: z.string(),
-            status: z.string(),
-            additionalStatus: z.array(z.string()),
-            payable: z.boolean().meta({
-              description: 'false when the invoice cannot be paid (address and URI then empty)',
-            }),
-            canPay: z.boolean().meta({
-              description:
-                'whether the buyer should pay now: payable, not expired, waiting for its payment or the rest of it',
-            }),
-            amountBtc: z.string(),
-            amountSats: z.string(),
-            dueBtc: z.string().meta({ description: 'still to pay, in BTC' }),
-            dueSats: z.string(),
-            address: z.string(),
-            paymentUri: z.string(),
-            fiat: z.string(),
-            expiresAt: z.string(),
-            secondsLeft: z
-              .number()
-              .meta({ description: "seconds until expiry by the server's clock" }),
-            seenSats: z.string(),
-            confirmedSats: z.string(),
-          }),
+          200: z
+            .object({
+              id: z.string(),
+              status: z.string(),
+              additionalStatus: z.array(z.string()),
+              payable: z.boolean().meta({
+                description: 'false when the invoice cannot be paid (address and URI then empty)',
+              }),
+              canPay: z.boolean().meta({
+                description:
+                  'whether the buyer should pay now: payable, not expired, waiting for its payment or the rest of it',
+              }),
+              amountBtc: z.string(),
+              amountSats: z.string(),
+              dueBtc: z.string().meta({ description: 'still to pay, in BTC' }),
+              dueSats: z.string(),
+              address: z.string(),
+              paymentUri: z.string(),
+              fiat: z.string(),
+              expiresAt: z.string(),
+              secondsLeft: z
+                .number()
+                .meta({ description: "seconds until expiry by the server's clock" }),
+              seenSats: z.string(),
+              confirmedSats: z.string(),
+            })
+            .meta({ id: 'CheckoutStatus' }),
         },
       },
     },

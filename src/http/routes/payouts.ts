@@ -13,6 +13,7 @@ import {
   pageQuery,
   pageSchema,
   idempotencyHeaders,
+  travelRuleObject,
 } from '../schemas';
 
 /** Payouts (import side): maker-checker approvals, batches, external signing. */
@@ -80,10 +81,7 @@ const payoutSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     settlementId: z.string().nullable(),
-    travelRule: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .meta({ description: 'the IVMS101 (Travel Rule) data supplied with it, or null' }),
+    travelRule: travelRuleObject('the Travel Rule data supplied with it').nullable(),
   })
   .meta({ id: 'Payout' });
 
@@ -157,21 +155,31 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payouts',
     {
+      config: { roles: ['company', 'platform'] },
       schema: {
         tags: ['trade'],
         summary: 'Request a payout to the counterparty against an active import contract',
+        description:
+          "Requests a payout to the counterparty against an active import contract. The compliance gate decides at once; an allowed payout waits for its officers' approvals. Takes an Idempotency-Key.",
         body: z
           .object({
             contractId: z.string().regex(/^ctr_[0-9A-HJKMNP-TV-Z]{26}$/),
             amount: z.string().max(40),
             address: z.string().min(14).max(100),
             memo: z.string().max(500).optional(),
-            travelRule: z
-              .record(z.string(), z.unknown())
-              .optional()
-              .meta({ description: 'IVMS101 originator and beneficiary (Travel Rule)' }),
+            travelRule: travelRuleObject('The originator and beneficiary (Travel Rule)').optional(),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                contractId: 'ctr_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+                amount: '15000.00',
+                address: 'tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx',
+                memo: 'machine parts, invoice 2026-117',
+              },
+            ],
+          }),
         headers: idempotencyHeaders,
         response: { 200: payoutSchema, 201: payoutSchema, ...commonErrors },
       },
@@ -193,6 +201,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/payouts',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'Payouts visible to the caller',
@@ -221,9 +230,11 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/payouts/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'One payout',
+        description: 'One payout with its gate decision, approvals and batch.',
         params: idParam('pay'),
         response: { 200: payoutSchema, ...commonErrors },
       },
@@ -243,9 +254,12 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payouts/:id/approve',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags: ['trade'],
         summary: "An officer's approval (maker-checker quorum)",
+        description:
+          "An officer approves a payout (maker-checker): once the platform's quorum is reached it joins the next batch.",
         params: idParam('pay'),
         response: { 200: payoutSchema, ...commonErrors },
       },
@@ -262,9 +276,11 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payouts/:id/cancel',
     {
+      config: { roles: WRITERS },
       schema: {
         tags: ['trade'],
         summary: 'Cancel a payout not yet batched',
+        description: 'Cancels a payout that is not yet in a batch.',
         params: idParam('pay'),
         response: { 200: payoutSchema, ...commonErrors },
       },
@@ -281,11 +297,20 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payout-batches',
     {
+      config: { roles: ['platform', 'supervisor'] },
       schema: {
         tags: ['trade'],
         summary: "Run a batch now: the platform's approved payouts in one transaction",
-        body: z.object({ platformId: z.string().min(1).max(64) }).strict(),
-        response: { 200: z.object({ batch: batchSchema.nullable() }), ...commonErrors },
+        description:
+          "Builds a batch now from the platform's approved payouts: one transaction (a PSBT) for its signer.",
+        body: z
+          .object({ platformId: z.string().min(1).max(64) })
+          .strict()
+          .meta({ examples: [{ platformId: 'par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y' }] }),
+        response: {
+          200: z.object({ batch: batchSchema.nullable() }).meta({ id: 'PayoutBatchRun' }),
+          ...commonErrors,
+        },
       },
     },
     async (request) => {
@@ -301,6 +326,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/payout-batches',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'Payout batches',
@@ -321,9 +347,11 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/payout-batches/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['trade'],
         summary: 'One payout batch (with its PSBT)',
+        description: 'One payout batch with its payouts and its PSBT.',
         params: idParam('bat'),
         response: { 200: batchSchema, ...commonErrors },
       },
@@ -334,14 +362,24 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/payout-batches/:id/signed-psbt',
     {
+      config: { roles: ['platform'] },
       schema: {
         tags: ['trade'],
         summary:
           "An external signer returns the batch's signed PSBT; it is checked, stored, then broadcast",
+        description:
+          "An external signer returns the batch's signed PSBT: it is checked against the batch, stored, then broadcast.",
         params: idParam('bat'),
         body: z
           .object({ psbt: z.string().min(1).max(1_000_000).meta({ description: 'base64' }) })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                psbt: 'cHNidP8BAHECAAAAAbiWoY6cYdZ2qiRE9S0Y7cWlNC3kvaDsvw2OXDaOgGCIAAAAAAD+////AmCFAQAAAAAAFgAU0HQpJxBqR8tD8jJRqZJpkXHpGtUQJwAAAAAAABYAFKBAV8C6NCU6pXuhk4dDb6aZwgcvAAAAAAABAR+ghgEAAAAAABYAFNB0KScQakfLQ/IyUamSaZFx6RrVAAAA',
+              },
+            ],
+          }),
         response: { 200: batchSchema, ...commonErrors },
       },
     },

@@ -47,6 +47,7 @@ export function registerRatesRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'Rates used so far (every rate used is stored with its sources)',
@@ -66,9 +67,11 @@ export function registerRatesRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/rates/:id',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['rates'],
         summary: 'One stored rate with its sources',
+        description: 'One stored rate with its sources.',
         params: idParam('rat'),
         response: { 200: rateSchema, ...commonErrors },
       },
@@ -82,12 +85,18 @@ export function registerRatesRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/rates/manual/:quote',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['rates'],
         summary:
           "Set (or clear, with null) the manual desk's rate, for demos and simnet (supervisor)",
+        description:
+          "Sets (or clears, with null) the manual desk's rate for a quote currency. Meant for demos and simnet.",
         params: z.object({ quote: z.string().length(3) }),
-        body: z.object({ rate: z.string().max(40).nullable() }).strict(),
+        body: z
+          .object({ rate: z.string().max(40).nullable() })
+          .strict()
+          .meta({ examples: [{ rate: '97250.00' }] }),
         response: { 204: z.null(), ...commonErrors },
       },
     },

@@ -167,11 +167,15 @@ const SUMMARIES: Record<ReportKind, string> = {
   alerts: 'Alerts by rule and severity, cases by state and outcome',
 };
 
+/** What a report route answers: the report (format=json) or a file to download. */
+const reportOrFile = z.union([reportSchema, reportFile]).meta({ id: 'ReportOrFile' });
+
 export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
   for (const kind of REPORT_KINDS) {
     app.get(
       `/v1/reports/${kind}`,
       {
+        config: { roles: ROLES_BY_REPORT[kind] },
         schema: {
           tags: ['oversight'],
           summary: SUMMARIES[kind],
@@ -199,7 +203,7 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
             })
             .strict(),
           // 200 is the Report (format=json) or a file; fastify sends a Buffer as is, unserialized.
-          response: { 200: z.union([reportSchema, reportFile]), ...commonErrors },
+          response: { 200: reportOrFile, ...commonErrors },
         },
       },
       async (request, reply) => {
@@ -231,9 +235,12 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/oversight/dashboard',
     {
+      config: { roles: OVERSIGHT },
       schema: {
         tags: ['oversight'],
         summary: "The supervisor's dashboard: volumes, partners, HS chapters, mining, alerts",
+        description:
+          "The supervisor's dashboard: trade volumes by partner country and HS chapter, mining output, open alerts and cases.",
         querystring: z.object({ period: period.optional() }).strict(),
         response: { 200: dashboardSchema, ...commonErrors },
       },
@@ -251,6 +258,7 @@ export function registerReportsRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/oversight/settlements',
     {
+      config: { roles: OVERSIGHT },
       schema: {
         tags: ['oversight'],
         summary: 'The settlements behind a dashboard point (filtered, sorted, paginated)',

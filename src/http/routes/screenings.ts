@@ -81,20 +81,25 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/screenings',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['compliance'],
         summary:
           'Screen a name or an address against the active sanctions lists (compliance officers: platform, supervisor, auditor)',
-        body: z.union([
-          z
-            .object({
-              name: z.string().trim().min(1).max(300),
-              type: z.enum(['person', 'organization']).optional(),
-              limit: z.number().int().min(1).max(50).optional(),
-            })
-            .strict(),
-          z.object({ address: z.string().trim().min(14).max(120) }).strict(),
-        ]),
+        description:
+          'Screens a name or an address against the active sanctions lists and answers the best matches with scores, the list entry and the matched alias. Compliance officers only (platform, supervisor, auditor); other roles are refused.',
+        body: z
+          .union([
+            z
+              .object({
+                name: z.string().trim().min(1).max(300),
+                type: z.enum(['person', 'organization']).optional(),
+                limit: z.number().int().min(1).max(50).optional(),
+              })
+              .strict(),
+            z.object({ address: z.string().trim().min(14).max(120) }).strict(),
+          ])
+          .meta({ examples: [{ name: 'Acme Coffee Exporters', type: 'organization', limit: 5 }] }),
         response: { 200: resultSchema, ...commonErrors },
       },
     },
@@ -130,9 +135,12 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/screenings/clearances',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['compliance'],
         summary: 'Clear a (party, list entry) pair as a false positive, with the reason',
+        description:
+          'Clears a (party, list entry) pair as a false positive, with the reason, so that later screenings of the party do not raise it again. Audited.',
         body: z
           .object({
             partyId: z.string().min(1).max(64),
@@ -140,18 +148,30 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
             listEntryId: z.string().min(1).max(100),
             reason: z.string().trim().min(10).max(2000),
           })
-          .strict(),
-        response: {
-          201: z.object({
-            id: z.string(),
-            partyId: z.string(),
-            source: z.string(),
-            listEntryId: z.string(),
-            entryHash: z.string(),
-            reason: z.string(),
-            clearedBy: z.string(),
-            clearedAt: z.string(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                partyId: 'par_01JD8Z6Q3M4N5P6R7S8T9V0W1X',
+                source: 'ofac-sdn',
+                listEntryId: '36123',
+                reason: 'different company: other country and registration number',
+              },
+            ],
           }),
+        response: {
+          201: z
+            .object({
+              id: z.string(),
+              partyId: z.string(),
+              source: z.string(),
+              listEntryId: z.string(),
+              entryHash: z.string(),
+              reason: z.string(),
+              clearedBy: z.string(),
+              clearedAt: z.string(),
+            })
+            .meta({ id: 'ScreeningClearance' }),
           ...commonErrors,
         },
       },
@@ -168,6 +188,7 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/screenings/hits',
     {
+      config: { roles: ['platform', 'supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary:
@@ -198,17 +219,28 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/screenings/hits/:id/resolution',
     {
+      config: { roles: ['platform', 'supervisor'] },
       schema: {
         tags: ['compliance'],
         summary:
           "Resolve a screening hit: first an officer of the party's platform (false_positive or confirmed), then the supervisor for a confirmed hit (blocked or released)",
+        description:
+          "Resolves a screening hit in two steps: an officer of the party's platform marks it a false positive or confirmed; the supervisor then blocks or releases a confirmed hit.",
         params: idParam('scr'),
         body: z
           .object({
             decision: z.enum(HIT_REVIEW_DECISIONS),
             reason: z.string().max(2000),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                decision: 'false_positive',
+                reason: 'date of birth and nationality differ from the listed person',
+              },
+            ],
+          }),
         response: { 200: hitSchema, ...commonErrors },
       },
     },

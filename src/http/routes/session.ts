@@ -44,6 +44,8 @@ export function registerSessionRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['access'],
         summary:
           'Log in (username, password and, when enabled, a TOTP code); sets the session cookie',
+        description:
+          'Logs a person in with username and password (and the 6-digit TOTP code when two-factor is enabled) and sets the `tc_session` cookie (HttpOnly, SameSite=Strict) for 12 hours. Repeated failures per address and per account are locked out for a while.',
         security: [],
         body: z
           .object({
@@ -54,11 +56,24 @@ export function registerSessionRoutes(app: TypedApp, deps: AppDeps): void {
               .regex(/^\d{6}$/, 'must be 6 digits')
               .optional(),
           })
-          .strict(),
-        response: { 200: z.object({ user: userSchema, expiresAt: z.string() }), ...commonErrors },
+          .strict()
+          .meta({
+            examples: [
+              {
+                username: 'supervisor',
+                password: 'correct horse battery staple',
+                totpCode: '123456',
+              },
+            ],
+          }),
+        response: {
+          200: z.object({ user: userSchema, expiresAt: z.string() }).meta({ id: 'NewSession' }),
+          ...commonErrors,
+        },
       },
       // Per address, whatever credentials ride along (not per API key).
       config: {
+        roles: 'public',
         rateLimit: { max: 20, timeWindow: '1 minute', keyGenerator: (request) => request.ip },
       },
     },
@@ -92,10 +107,13 @@ export function registerSessionRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/session',
     {
+      config: { roles: 'any' },
       schema: {
         tags: ['access'],
         summary: 'The logged-in user',
-        response: { 200: z.object({ user: userSchema }), ...commonErrors },
+        description:
+          'The person of the current session cookie, or 401 when there is none or it expired.',
+        response: { 200: z.object({ user: userSchema }).meta({ id: 'Session' }), ...commonErrors },
       },
     },
     async (request) => {
@@ -112,10 +130,15 @@ export function registerSessionRoutes(app: TypedApp, deps: AppDeps): void {
   app.delete(
     '/v1/session',
     {
+      config: { roles: 'public' },
       schema: {
         tags: ['access'],
         summary: 'Log out',
-        response: { 200: z.object({ ok: z.literal(true) }), ...commonErrors },
+        description: 'Ends the current session (if any) and clears the session cookie.',
+        response: {
+          200: z.object({ ok: z.literal(true) }).meta({ id: 'LoggedOut' }),
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => {

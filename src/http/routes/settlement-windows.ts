@@ -157,9 +157,12 @@ function registerScheduleRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-schedule',
     {
+      config: { roles: [...READERS] },
       schema: {
         tags: ['settlement windows'],
         summary: 'The settlement window schedule: the version in force and every version',
+        description:
+          'The settlement window schedule: the cut-off period and the pay-in deadline, the version in force and every version.',
         response: { 200: stateSchema, ...commonErrors },
       },
     },
@@ -175,10 +178,13 @@ function registerScheduleRoutes(app: TypedApp, deps: AppDeps): void {
   app.put(
     '/v1/settlement-schedule',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['settlement windows'],
         summary:
           'Set a new version of the window schedule (supervisor): the cut-off period and the pay-in deadline after it; audited',
+        description:
+          'Sets a new version of the window schedule: the cut-off period and the pay-in deadline after it. Audited; earlier versions stay listed.',
         body: z
           .object({
             periodMinutes: z.number().int().min(1).max(1440),
@@ -186,7 +192,17 @@ function registerScheduleRoutes(app: TypedApp, deps: AppDeps): void {
             effectiveFrom: dateTime.optional(),
             reason: z.string().trim().min(1).max(2000),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                periodMinutes: 60,
+                payInMinutes: 30,
+                effectiveFrom: '2026-02-01T00:00:00Z',
+                reason: 'hourly windows once volumes grew',
+              },
+            ],
+          }),
         response: { 201: scheduleVersionSchema, ...commonErrors },
       },
     },
@@ -213,9 +229,11 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-windows',
     {
+      config: { roles: [...READERS] },
       schema: {
         tags: ['settlement windows'],
         summary: 'Settlement windows, newest first',
+        description: 'Settlement windows, newest first, with their state and totals.',
         querystring: z.object({ ...pageQuery }),
         response: { 200: pageSchema(windowSchema), ...commonErrors },
       },
@@ -232,9 +250,11 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-windows/:id',
     {
+      config: { roles: [...READERS] },
       schema: {
         tags: ['settlement windows'],
         summary: 'One settlement window',
+        description: 'One settlement window with its state, cut-off, deadline and totals.',
         params: idParam('swn'),
         response: { 200: windowSchema, ...commonErrors },
       },
@@ -257,6 +277,7 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
     app.get(
       `/v1/settlement-windows/:id/${path}`,
       {
+        config: { roles: [...READERS] },
         schema: {
           tags: ['settlement windows'],
           summary,
@@ -300,10 +321,13 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-windows/:id/books',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['settlement windows'],
         summary:
           "The clearing's books for the window: every account's balance (all zero once settled)",
+        description:
+          "The clearing's books for the window: every account's balance. Once the window is settled they are all zero.",
         params: idParam('swn'),
         response: {
           200: z
@@ -338,10 +362,13 @@ function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/settlement-windows/:id/pay-out-batch',
     {
+      config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['settlement windows'],
         summary:
           "The bitcoin pay-out batch for the scheme's signer: received pay-ins in, pay-outs and refunds out",
+        description:
+          "The bitcoin pay-out batch for the scheme's signer: the received pay-ins it spends and the pay-outs and refunds it makes.",
         params: idParam('swn'),
         response: {
           200: z
@@ -392,9 +419,12 @@ function registerWindowWrites(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/settlement-windows/:id/close',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['settlement windows'],
         summary: 'Close a window before its cut-off (supervisor); audited. A closed one: 409',
+        description:
+          'Closes an open window before its cut-off, so that its net positions are computed now. A window already closed answers 409.',
         params: idParam('swn'),
         response: { 200: windowSchema, ...commonErrors, 409: errorResponseSchema },
       },
@@ -408,10 +438,13 @@ function registerWindowWrites(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/settlement-windows/:id/fiat-pay-ins',
     {
+      config: { roles: ['supervisor'] },
       schema: {
         tags: ['settlement windows'],
         summary:
           "Confirm a platform's fiat pay-in from the bank (supervisor): the exact amount due counts; another amount is recorded as refused (422)",
+        description:
+          "Confirms a platform's fiat pay-in for the window as the bank reported it. Only the exact amount due counts; another amount is recorded as refused (422).",
         params: idParam('swn'),
         body: z
           .object({
@@ -420,7 +453,17 @@ function registerWindowWrites(app: TypedApp, deps: AppDeps): void {
             currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code'),
             bankReference: z.string().trim().min(1).max(140),
           })
-          .strict(),
+          .strict()
+          .meta({
+            examples: [
+              {
+                platformId: 'par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y',
+                amount: '1250000',
+                currency: 'USD',
+                bankReference: 'BCR-2026-000731',
+              },
+            ],
+          }),
         response: {
           200: payInSchema,
           ...commonErrors,

@@ -20,6 +20,7 @@ export function registerTravelRuleRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/travel-rule/inbox',
     {
+      config: { roles: ['platform', 'supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
         summary:

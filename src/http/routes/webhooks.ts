@@ -24,6 +24,7 @@ export function registerWebhooksRoutes(app: TypedApp, deps: AppDeps): void {
   app.get(
     '/v1/webhooks/deliveries',
     {
+      config: { roles: ['platform', 'supervisor', 'auditor'] },
       schema: {
         tags: ['trade'],
         summary: 'Webhook deliveries of the caller’s platform, newest first',

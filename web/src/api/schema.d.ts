@@ -8,7 +8,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Liveness: the process answers */
+    /**
+     * Liveness: the process answers
+     * @description For load balancers and orchestrators: 200 as long as the process serves requests. It checks nothing else; use /readyz for the database.
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     get: {
       parameters: {
         query?: never;
@@ -18,16 +23,13 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'ok';
-            };
+            'application/json': components['schemas']['Health'];
           };
         };
       };
@@ -47,7 +49,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Readiness: the database answers and every migration is applied */
+    /**
+     * Readiness: the database answers and every migration is applied
+     * @description 200 when the database answers and every migration is applied; 503 with the reason otherwise, so that traffic waits until the server can serve it.
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     get: {
       parameters: {
         query?: never;
@@ -57,31 +64,22 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'ready';
-              database: string;
-            };
+            'application/json': components['schemas']['Ready'];
           };
         };
-        /** @description Default Response */
+        /** @description A dependency is not ready (`NOT_READY`, `CHAIN_UNAVAILABLE`) */
         503: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              status: 'not-ready';
-              database: string;
-              reason: string;
-            };
+            'application/json': components['schemas']['NotReady'];
           };
         };
       };
@@ -101,7 +99,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Recompute the audit hash chain and name the first broken event */
+    /**
+     * Recompute the audit hash chain and name the first broken event
+     * @description Walks the whole audit log and recomputes each event's hash from its predecessor. `ok: false` names the first event whose hash does not match: the log was altered from there on.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -111,25 +114,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              ok: boolean;
-              events: number;
-              headHash?: string;
-              brokenEvent?: {
-                seq: string;
-                id: string;
-              } | null;
-              reason?: string;
-            };
+            'application/json': components['schemas']['AuditVerification'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -138,7 +132,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -147,7 +141,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -156,7 +150,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -165,7 +159,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -194,6 +188,8 @@ export interface paths {
     /**
      * Audit events, newest first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -213,20 +209,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['AuditEvent'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['AuditEventPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -235,7 +227,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -244,7 +236,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -253,7 +245,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -262,7 +254,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -291,6 +283,8 @@ export interface paths {
     /**
      * API keys visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -306,20 +300,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ApiKey'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ApiKeyPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -328,7 +318,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -337,7 +327,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -346,7 +336,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -355,7 +345,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -367,7 +357,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create an API key for a person (the token is shown once): yourself, or, by the supervisor, a participant’s administrator, a named person of it (personId) or a new one (personName) */
+    /**
+     * Create an API key for a person (the token is shown once): yourself, or, by the supervisor, a participant’s administrator, a named person of it (personId) or a new one (personName)
+     * @description Creates an API key and answers its token once (only a hash is stored). Who may create a key for whom is fixed: anyone for themselves in their own role and participant; the supervisor also for a participant's administrator, a named person of it (`personId`) or a new person (`personName`).
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     post: {
       parameters: {
         query?: never;
@@ -377,6 +372,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "role": "company",
+           *       "participantId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "name": "ERP integration",
+           *       "personName": "Ana Souza"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
@@ -389,28 +393,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              personId: string;
-              participantId: string;
-              platformId: string | null;
-              /** @enum {string} */
-              role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
-              name: string;
-              createdAt: string;
-              createdBy: string;
-              revokedAt: string | null;
-              token: string;
-            };
+            'application/json': components['schemas']['CreatedApiKey'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -419,7 +411,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -428,7 +420,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -437,7 +429,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -446,7 +438,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -470,7 +462,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One API key */
+    /**
+     * One API key
+     * @description One API key visible to the caller (its own, or the keys its role oversees), without the token.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -482,7 +479,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -491,7 +488,7 @@ export interface paths {
             'application/json': components['schemas']['ApiKey'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -500,7 +497,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -509,7 +506,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -518,7 +515,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -527,7 +524,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -540,7 +537,12 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    /** Revoke an API key */
+    /**
+     * Revoke an API key
+     * @description Revokes an API key at once: later requests with it answer 401. Audited. The auditor reads only and cannot revoke.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     delete: {
       parameters: {
         query?: never;
@@ -552,7 +554,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -561,7 +563,7 @@ export interface paths {
             'application/json': components['schemas']['ApiKey'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -570,7 +572,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -579,7 +581,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -588,7 +590,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -597,7 +599,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -620,7 +622,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Who the presented credentials belong to */
+    /**
+     * Who the presented credentials belong to
+     * @description Who the presented credentials belong to: the person, the role, the participant and platform of the key or session. A quick way to check a key.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -630,23 +637,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
-              participantId: string;
-              platformId: string | null;
-              actorId: string;
-              personId: string;
-            };
+            'application/json': components['schemas']['Me'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -655,7 +655,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -664,7 +664,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -673,7 +673,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -682,7 +682,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -708,7 +708,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The logged-in user */
+    /**
+     * The logged-in user
+     * @description The person of the current session cookie, or 401 when there is none or it expired.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -718,18 +723,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              user: components['schemas']['User'];
-            };
+            'application/json': components['schemas']['Session'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -738,7 +741,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -747,7 +750,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -756,7 +759,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -765,7 +768,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -777,7 +780,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Log in (username, password and, when enabled, a TOTP code); sets the session cookie */
+    /**
+     * Log in (username, password and, when enabled, a TOTP code); sets the session cookie
+     * @description Logs a person in with username and password (and the 6-digit TOTP code when two-factor is enabled) and sets the `tc_session` cookie (HttpOnly, SameSite=Strict) for 12 hours. Repeated failures per address and per account are locked out for a while.
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     post: {
       parameters: {
         query?: never;
@@ -787,6 +795,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "username": "supervisor",
+           *       "password": "correct horse battery staple",
+           *       "totpCode": "123456"
+           *     }
+           */
           'application/json': {
             username: string;
             password: string;
@@ -795,19 +810,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              user: components['schemas']['User'];
-              expiresAt: string;
-            };
+            'application/json': components['schemas']['NewSession'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -816,7 +828,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -825,7 +837,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -834,7 +846,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -843,7 +855,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -854,7 +866,12 @@ export interface paths {
         };
       };
     };
-    /** Log out */
+    /**
+     * Log out
+     * @description Ends the current session (if any) and clears the session cookie.
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     delete: {
       parameters: {
         query?: never;
@@ -864,19 +881,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {boolean} */
-              ok: true;
-            };
+            'application/json': components['schemas']['LoggedOut'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -885,7 +899,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -894,7 +908,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -903,7 +917,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -912,7 +926,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -935,7 +949,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Live updates of the caller’s scope as server-sent events (text/event-stream): topic `audit` carries each new audit event’s action, entity type and id */
+    /**
+     * Live updates of the caller’s scope as server-sent events (text/event-stream): topic `audit` carries each new audit event’s action, entity type and id
+     * @description A server-sent event stream (text/event-stream) of changes in the caller's scope: topic `audit` carries each new audit event's action, entity type and id. A person may hold a few streams at once; the stream does not count against the rate limit more than once.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -945,7 +964,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -954,7 +973,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -963,7 +982,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -972,7 +991,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -981,7 +1000,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1010,6 +1029,8 @@ export interface paths {
     /**
      * Participants visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. Each page's screening flags are read in one query.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -1027,20 +1048,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Participant'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ParticipantPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1049,7 +1066,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1058,7 +1075,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1067,7 +1084,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1076,7 +1093,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1088,7 +1105,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a platform or miner (supervisor), or a company or counterparty (its platform) */
+    /**
+     * Register a platform or miner (supervisor), or a company or counterparty (its platform)
+     * @description Registers a participant: platforms and miners by the supervisor; companies and counterparties by their platform. The names are screened against the sanctions lists at once; a hit flags the party for review.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -1098,6 +1120,37 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "kind": "company",
+           *       "personType": "legal",
+           *       "legalName": "Acme Coffee Exporters Ltda",
+           *       "otherNames": [
+           *         "Acme Coffee"
+           *       ],
+           *       "country": "BR",
+           *       "registrationNumber": "12.345.678/0001-90",
+           *       "lei": null,
+           *       "addresses": [
+           *         {
+           *           "lines": [
+           *             "Rua das Flores 100"
+           *           ],
+           *           "city": "Santos",
+           *           "postalCode": "11010-000",
+           *           "country": "BR"
+           *         }
+           *       ],
+           *       "contacts": [
+           *         {
+           *           "name": "Ana Souza",
+           *           "email": "ana@acme.example",
+           *           "role": "treasurer"
+           *         }
+           *       ],
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             kind: 'platform' | 'company' | 'miner' | 'counterparty';
@@ -1128,7 +1181,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -1137,7 +1190,7 @@ export interface paths {
             'application/json': components['schemas']['Participant'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1146,7 +1199,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1155,7 +1208,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1164,7 +1217,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1173,7 +1226,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1197,7 +1250,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One participant */
+    /**
+     * One participant
+     * @description One participant visible to the caller, with its addresses, contacts and (for compliance roles) its screening flag.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -1209,7 +1267,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1218,7 +1276,7 @@ export interface paths {
             'application/json': components['schemas']['Participant'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1227,7 +1285,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1236,7 +1294,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1245,7 +1303,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1254,7 +1312,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1270,7 +1328,12 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Change a company's or counterparty's legal name or other names (its platform, or the supervisor); the new names are screened at once */
+    /**
+     * Change a company's or counterparty's legal name or other names (its platform, or the supervisor); the new names are screened at once
+     * @description Changes a company's or counterparty's legal name or other names. The new names are screened at once; the change is audited.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     patch: {
       parameters: {
         query?: never;
@@ -1282,6 +1345,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "legalName": "Acme Coffee Exporters S.A.",
+           *       "otherNames": [
+           *         "Acme Coffee",
+           *         "Acme Exporters"
+           *       ]
+           *     }
+           */
           'application/json': {
             legalName?: string;
             otherNames?: string[];
@@ -1289,7 +1361,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1298,7 +1370,7 @@ export interface paths {
             'application/json': components['schemas']['Participant'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1307,7 +1379,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1316,7 +1388,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1325,7 +1397,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1334,7 +1406,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1357,6 +1429,8 @@ export interface paths {
     /**
      * The foreign VASPs of the registry (a hosted counterparty address names one)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -1372,20 +1446,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Vasp'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['VaspPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1394,7 +1464,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1403,7 +1473,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1412,7 +1482,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1421,7 +1491,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1433,7 +1503,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a foreign VASP (supervisor): name, LEI (ISO 17442), jurisdiction and licence; screened at once like any party */
+    /**
+     * Register a foreign VASP (supervisor): name, LEI (ISO 17442), jurisdiction and licence; screened at once like any party
+     * @description Registers a foreign virtual asset service provider, so that hosted counterparty addresses can name it. It is screened at once like any party.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -1443,6 +1518,21 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "name": "Northbridge Custody GmbH",
+           *       "otherNames": [
+           *         "Northbridge"
+           *       ],
+           *       "lei": "5299000J2N45DDNE4Y28",
+           *       "jurisdiction": "DE",
+           *       "licence": {
+           *         "authority": "BaFin",
+           *         "number": "KRY-2021-0042",
+           *         "status": "active"
+           *       }
+           *     }
+           */
           'application/json': {
             name: string;
             otherNames?: string[];
@@ -1458,7 +1548,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -1467,7 +1557,7 @@ export interface paths {
             'application/json': components['schemas']['Vasp'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1476,7 +1566,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1485,7 +1575,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1494,7 +1584,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1503,7 +1593,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1530,6 +1620,8 @@ export interface paths {
     /**
      * Licences visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -1548,20 +1640,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Licence'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['LicencePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1570,7 +1658,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1579,7 +1667,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1588,7 +1676,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1597,7 +1685,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1609,7 +1697,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Grant a licence to a platform or miner (supervisor) */
+    /**
+     * Grant a licence to a platform or miner (supervisor)
+     * @description Grants a platform or miner a licence of a kind and scope, valid from a date (and optionally to one).
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -1619,6 +1712,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "participantId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "kind": "payment-platform",
+           *       "scope": "settlement of trade invoices and payouts",
+           *       "validFrom": "2026-01-01",
+           *       "validTo": "2028-12-31"
+           *     }
+           */
           'application/json': {
             participantId: string;
             kind: string;
@@ -1629,7 +1731,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -1638,7 +1740,7 @@ export interface paths {
             'application/json': components['schemas']['Licence'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1647,7 +1749,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1656,7 +1758,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1665,7 +1767,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1674,7 +1776,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1700,7 +1802,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Suspend, reinstate, revoke or expire a licence (supervisor), with a reason */
+    /**
+     * Suspend, reinstate, revoke or expire a licence (supervisor), with a reason
+     * @description Moves a licence between active, suspended, revoked and expired, with a reason kept in its history.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -1712,6 +1819,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "status": "suspended",
+           *       "reason": "annual audit report overdue"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             status: 'active' | 'suspended' | 'revoked' | 'expired';
@@ -1720,7 +1833,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1729,7 +1842,7 @@ export interface paths {
             'application/json': components['schemas']['Licence'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1738,7 +1851,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1747,7 +1860,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1756,7 +1869,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1765,7 +1878,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1789,7 +1902,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** KYC/KYB record */
+    /**
+     * KYC/KYB record
+     * @description The KYC/KYB record of a participant visible to the caller, as its platform recorded it.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -1801,7 +1919,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1810,7 +1928,7 @@ export interface paths {
             'application/json': components['schemas']['Kyc'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1819,7 +1937,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1828,7 +1946,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1837,7 +1955,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1846,7 +1964,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1857,7 +1975,12 @@ export interface paths {
         };
       };
     };
-    /** Record a company's or counterparty's KYC/KYB (its platform) */
+    /**
+     * Record a company's or counterparty's KYC/KYB (its platform)
+     * @description Records or updates a company's or counterparty's KYC/KYB: risk rating, review date, beneficial owners and documents. Verification is refused while the party has an open or confirmed screening hit.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -1869,6 +1992,29 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "status": "verified",
+           *       "riskRating": "low",
+           *       "reviewDue": "2027-06-30",
+           *       "beneficialOwners": [
+           *         {
+           *           "name": "Ana Souza",
+           *           "country": "BR",
+           *           "share": "60",
+           *           "dateOfBirth": "1980-04-12"
+           *         }
+           *       ],
+           *       "documents": [
+           *         {
+           *           "type": "company-registration",
+           *           "number": "12.345.678/0001-90",
+           *           "issuer": "JUCESP"
+           *         }
+           *       ],
+           *       "reason": null
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             status: 'pending' | 'verified' | 'rejected' | 'expired';
@@ -1891,7 +2037,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -1900,7 +2046,7 @@ export interface paths {
             'application/json': components['schemas']['Kyc'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1909,7 +2055,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -1918,7 +2064,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -1927,7 +2073,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -1936,7 +2082,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -1961,7 +2107,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The scheme's own jurisdiction (null until the supervisor sets it) */
+    /**
+     * The scheme's own jurisdiction (null until the supervisor sets it)
+     * @description The scheme's own jurisdiction, or null until the supervisor sets it.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -1971,21 +2122,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              scheme: {
-                country: string;
-                name: string;
-              } | null;
-            };
+            'application/json': components['schemas']['SchemeJurisdictionSetting'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -1994,7 +2140,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2003,7 +2149,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2012,7 +2158,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2021,7 +2167,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2032,7 +2178,12 @@ export interface paths {
         };
       };
     };
-    /** Set the scheme's own jurisdiction (supervisor) */
+    /**
+     * Set the scheme's own jurisdiction (supervisor)
+     * @description Sets the country the scheme itself operates in; balance-of-payments reports and cross-border checks are relative to it.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -2042,6 +2193,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "country": "SV",
+           *       "name": "El Salvador"
+           *     }
+           */
           'application/json': {
             country: string;
             name: string;
@@ -2049,19 +2206,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              country: string;
-              name: string;
-            };
+            'application/json': components['schemas']['SchemeJurisdiction'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2070,7 +2224,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2079,7 +2233,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2088,7 +2242,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2097,7 +2251,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2123,7 +2277,12 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Set a foreign country's risk level and whether settlement with it is refused (supervisor) */
+    /**
+     * Set a foreign country's risk level and whether settlement with it is refused (supervisor)
+     * @description Sets a foreign country's risk level, and whether settlement with parties there is refused. The compliance gate applies it to every later transfer.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -2135,6 +2294,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "riskLevel": "high",
+           *       "refused": false,
+           *       "reason": "FATF increased monitoring"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             riskLevel: 'low' | 'medium' | 'high';
@@ -2144,7 +2310,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -2153,7 +2319,7 @@ export interface paths {
             'application/json': components['schemas']['Jurisdiction'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2162,7 +2328,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2171,7 +2337,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2180,7 +2346,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2189,7 +2355,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2217,6 +2383,8 @@ export interface paths {
     /**
      * The foreign jurisdictions list, by country code (only the refused ones, or the others, with refused)
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2233,20 +2401,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Jurisdiction'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['JurisdictionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2255,7 +2419,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2264,7 +2428,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2273,7 +2437,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2282,7 +2446,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2311,6 +2475,8 @@ export interface paths {
     /**
      * The scheme jurisdiction's regions, by code
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2326,20 +2492,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Region'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['RegionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2348,7 +2510,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2357,7 +2519,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2366,7 +2528,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2375,7 +2537,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2387,7 +2549,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create a region of the scheme jurisdiction, with its IANA time zone (supervisor) */
+    /**
+     * Create a region of the scheme jurisdiction, with its IANA time zone (supervisor)
+     * @description Creates a region of the scheme's jurisdiction with its IANA time zone; mining sites are placed in regions, and mining bans apply per region in its local time.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -2397,6 +2564,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "code": "SV-SA",
+           *       "name": "Santa Ana",
+           *       "timeZone": "America/El_Salvador"
+           *     }
+           */
           'application/json': {
             code: string;
             name: string;
@@ -2405,20 +2579,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              code: string;
-              name: string;
-              timeZone: string;
-            };
+            'application/json': components['schemas']['NewRegion'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2427,7 +2597,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2436,7 +2606,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2445,7 +2615,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2454,7 +2624,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2481,6 +2651,8 @@ export interface paths {
     /**
      * Wallets visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2497,20 +2669,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Wallet'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['WalletPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2519,7 +2687,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2528,7 +2696,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2537,7 +2705,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2546,7 +2714,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2558,7 +2726,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a company's watch-only wallet (descriptor) (its platform): its one wallet, from which invoices take receive addresses and payouts change addresses */
+    /**
+     * Register a company's watch-only wallet (descriptor) (its platform): its one wallet, from which invoices take receive addresses and payouts change addresses
+     * @description Registers a company's watch-only wallet from an output descriptor (no private keys). Invoices take receive addresses from it, payouts take change addresses from it.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -2568,6 +2741,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "companyId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "descriptor": "wpkh([d34db33f/84h/1h/0h]tpubDC8msFGeGuwnKG9Upg7DM2b4DaRqg3CUZa5g8v2SRQ6K4NSkxUgd7HsL2XVWbVm39yBA4LAxysQAm397zwQSQoQgewGiYZqrA9DsP4zbQ1M/<0;1>/*)",
+           *       "label": "treasury"
+           *     }
+           */
           'application/json': {
             companyId: string;
             descriptor: string;
@@ -2576,7 +2756,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -2585,7 +2765,7 @@ export interface paths {
             'application/json': components['schemas']['Wallet'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2594,7 +2774,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2603,7 +2783,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2612,7 +2792,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2621,7 +2801,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2648,6 +2828,8 @@ export interface paths {
     /**
      * Addresses handed out (used: receive and change), and optionally the next receive addresses not yet handed out (unused)
      * @description Receive then change, each by index, a page at a time: pass `nextCursor` as `cursor` for the next. `unused` is not paged (at most 20).
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2669,24 +2851,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['WalletAddress'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-              unused: {
-                derivationIndex: number;
-                address: string;
-              }[];
-            };
+            'application/json': components['schemas']['WalletAddressPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2695,7 +2869,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2704,7 +2878,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2713,7 +2887,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2722,7 +2896,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2734,7 +2908,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Derive and hand out the next receive address */
+    /**
+     * Derive and hand out the next receive address
+     * @description Derives the next unused receive address of the wallet and records it as handed out, with an optional purpose.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -2746,13 +2925,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "purpose": "deposit from the Hamburg buyer"
+           *     }
+           */
           'application/json': {
             purpose?: string | null;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -2761,7 +2945,7 @@ export interface paths {
             'application/json': components['schemas']['WalletAddress'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2770,7 +2954,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2779,7 +2963,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2788,7 +2972,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2797,7 +2981,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2821,7 +3005,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One wallet visible to the caller */
+    /**
+     * One wallet visible to the caller
+     * @description One wallet visible to the caller: its descriptor and how many receive and change addresses were handed out.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -2833,7 +3022,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -2842,7 +3031,7 @@ export interface paths {
             'application/json': components['schemas']['Wallet'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2851,7 +3040,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2860,7 +3049,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2869,7 +3058,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2878,7 +3067,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2907,6 +3096,8 @@ export interface paths {
     /**
      * A counterparty's registered addresses
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -2924,20 +3115,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['CounterpartyAddress'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['CounterpartyAddressPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -2946,7 +3133,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -2955,7 +3142,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -2964,7 +3151,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -2973,7 +3160,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -2985,7 +3172,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a counterparty's address: hosted at a registered VASP (by id) or proven by a BIP322 signature (self-hosted); an address belongs to one owner across the registry, and is screened at once */
+    /**
+     * Register a counterparty's address: hosted at a registered VASP (by id) or proven by a BIP322 signature (self-hosted); an address belongs to one owner across the registry, and is screened at once
+     * @description Registers an address of a counterparty: hosted at a registered VASP, or self-hosted and proven by a BIP322 signature over the ownership statement. An address belongs to one owner across the registry and is screened at once.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -2997,6 +3189,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "ownership": "hosted",
+           *       "address": "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",
+           *       "vaspId": "vsp_01JD8Z6Q3M4N5P6R7S8T9V0W1Z"
+           *     }
+           */
           'application/json':
             | {
                 /** @enum {string} */
@@ -3016,7 +3215,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -3025,7 +3224,7 @@ export interface paths {
             'application/json': components['schemas']['CounterpartyAddress'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3034,7 +3233,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3043,7 +3242,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3052,7 +3251,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3061,7 +3260,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3085,7 +3284,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The ownership statement a counterparty signs (BIP322) to register a self-hosted address: names the counterparty and the address, issued today, accepted for 30 days */
+    /**
+     * The ownership statement a counterparty signs (BIP322) to register a self-hosted address: names the counterparty and the address, issued today, accepted for 30 days
+     * @description The ownership statement a counterparty signs with BIP322 to register a self-hosted address. It names the counterparty and the address, is dated today and is accepted for 30 days.
+     *
+     *     **Roles:** supervisor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query: {
@@ -3099,19 +3303,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              message: string;
-              validUntil: string;
-            };
+            'application/json': components['schemas']['OwnershipStatement'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3120,7 +3321,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3129,7 +3330,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3138,7 +3339,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3147,7 +3348,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3176,6 +3377,8 @@ export interface paths {
     /**
      * Mining sites visible to the caller, newest first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -3193,20 +3396,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningSite'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningSitePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3215,7 +3414,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3224,7 +3423,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3233,7 +3432,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3242,7 +3441,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3254,7 +3453,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a mining site (the miner, or the supervisor for a miner) */
+    /**
+     * Register a mining site (the miner, or the supervisor for a miner)
+     * @description Registers a mining site in a region, for the calling miner (or, by the supervisor, for a miner). Ban checks use the site's region.
+     *
+     *     **Roles:** supervisor, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3264,6 +3468,17 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "regionCode": "SV-SA",
+           *       "name": "Volcano Ridge 1",
+           *       "gridConnection": "geothermal, 115 kV",
+           *       "powerCapacityMw": "12.5",
+           *       "declaredHashrateThs": "350000",
+           *       "commissioningDate": "2025-09-01",
+           *       "poolName": null
+           *     }
+           */
           'application/json': {
             minerId?: string;
             regionCode: string;
@@ -3277,7 +3492,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -3286,7 +3501,7 @@ export interface paths {
             'application/json': components['schemas']['MiningSite'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3295,7 +3510,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3304,7 +3519,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3313,7 +3528,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3322,7 +3537,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3348,7 +3563,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Register a site's pool payout address or solo coinbase address */
+    /**
+     * Register a site's pool payout address or solo coinbase address
+     * @description Registers the address where a site's pool payouts or solo coinbase outputs arrive, so that mined coins can be attributed to the site.
+     *
+     *     **Roles:** supervisor, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3360,6 +3580,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "address": "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",
+           *       "kind": "solo",
+           *       "poolName": null
+           *     }
+           */
           'application/json': {
             address: string;
             /** @enum {string} */
@@ -3369,7 +3596,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -3378,7 +3605,7 @@ export interface paths {
             'application/json': components['schemas']['MiningPayoutAddress'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3387,7 +3614,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3396,7 +3623,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3405,7 +3632,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3414,7 +3641,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3441,6 +3668,8 @@ export interface paths {
     /**
      * Payout addresses visible to the caller, newest first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -3457,20 +3686,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningPayoutAddress'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningPayoutAddressPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3479,7 +3704,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3488,7 +3713,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3497,7 +3722,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3506,7 +3731,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3535,6 +3760,8 @@ export interface paths {
     /**
      * The ban calendar (of one region), the latest declared first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -3551,20 +3778,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningBan'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningBanPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3573,7 +3796,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3582,7 +3805,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3591,7 +3814,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3600,7 +3823,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3612,7 +3835,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Declare a regional mining ban: full, seasonal or peak-hour curtailment (supervisor) */
+    /**
+     * Declare a regional mining ban: full, seasonal or peak-hour curtailment (supervisor)
+     * @description Declares a ban on mining in a region: full, seasonal, or peak-hour curtailment, from a time. Blocks mined by sites in the region while it applies count as violations.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3622,6 +3850,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "kind": "full",
+           *       "regionCode": "SV-SA",
+           *       "from": "2026-03-01",
+           *       "to": "2026-06-30",
+           *       "reason": "grid stability during the dry season"
+           *     }
+           */
           'application/json':
             | {
                 /** @enum {string} */
@@ -3656,7 +3893,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -3665,7 +3902,7 @@ export interface paths {
             'application/json': components['schemas']['MiningBan'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3674,7 +3911,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3683,7 +3920,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3692,7 +3929,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3701,7 +3938,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3727,7 +3964,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Lift a ban (supervisor) */
+    /**
+     * Lift a ban (supervisor)
+     * @description Lifts a ban from now on; violations already recorded stay.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -3739,13 +3981,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "reason": "the reservoirs are full again"
+           *     }
+           */
           'application/json': {
             reason: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -3754,7 +4001,7 @@ export interface paths {
             'application/json': components['schemas']['MiningBan'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3763,7 +4010,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3772,7 +4019,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3781,7 +4028,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3790,7 +4037,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3814,7 +4061,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Is region R banned at time T? */
+    /**
+     * Is region R banned at time T?
+     * @description Whether mining in the region is banned at the given time (now by default), and by which ban.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query: {
@@ -3828,24 +4080,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              regionCode: string;
-              at: string;
-              banned: boolean;
-              timeZone: string;
-              localDate: string;
-              localTime: string;
-              bans: components['schemas']['MiningBan'][];
-            };
+            'application/json': components['schemas']['BanStatus'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3854,7 +4098,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3863,7 +4107,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3872,7 +4116,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3881,7 +4125,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -3910,6 +4154,8 @@ export interface paths {
     /**
      * Coinbase outputs attributed to miners
      * @description Newest block first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -3927,20 +4173,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningAttribution'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningAttributionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -3949,7 +4191,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -3958,7 +4200,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -3967,7 +4209,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -3976,7 +4218,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4005,6 +4247,8 @@ export interface paths {
     /**
      * Output mined in a region under a ban (MINING_BAN_VIOLATION)
      * @description Newest block first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -4027,20 +4271,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MiningViolation'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MiningViolationPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4049,7 +4289,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4058,7 +4298,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4067,7 +4307,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4076,7 +4316,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4104,7 +4344,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Update a violation (supervisor): link an alert, confirm or dismiss */
+    /**
+     * Update a violation (supervisor): link an alert, confirm or dismiss
+     * @description Moves a ban violation on: link it to an alert, confirm it or dismiss it, with a note. Audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -4116,6 +4361,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "status": "confirmed",
+           *       "alertId": null,
+           *       "note": "site ran during the curtailment hours on 3 days"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             status: 'open' | 'linked' | 'confirmed' | 'dismissed';
@@ -4125,7 +4377,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4134,7 +4386,7 @@ export interface paths {
             'application/json': components['schemas']['MiningViolation'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4143,7 +4395,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4152,7 +4404,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4161,7 +4413,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4170,7 +4422,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4194,7 +4446,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Output per miner, site, region and month, in BTC and in fiat at the day's rate */
+    /**
+     * Output per miner, site, region and month, in BTC and in fiat at the day's rate
+     * @description Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing. Miners see their own.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: {
@@ -4208,58 +4465,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              currency: string;
-              rows: {
-                minerId: string;
-                siteId: string;
-                regionCode: string;
-                month: string;
-                blocks: number;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              byMiner: {
-                key: string;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              bySite: {
-                key: string;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              byRegion: {
-                key: string;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              byMonth: {
-                key: string;
-                /** @description satoshis, as a decimal string */
-                sats: string;
-                btc: string;
-                fiat: string | null;
-              }[];
-              missingRateDays: string[];
-            };
+            'application/json': components['schemas']['MiningStatistics'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4268,7 +4483,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4277,7 +4492,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4286,7 +4501,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4295,7 +4510,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4321,7 +4536,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Provenance of an output (TXID:VOUT): origins and sats, with the path back to the coinbases */
+    /**
+     * Provenance of an output (TXID:VOUT): origins and sats, with the path back to the coinbases
+     * @description Traces an output back to the coinbases it comes from: each origin with its share in sats and the path of transactions between.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -4333,31 +4553,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              txid: string;
-              vout: number;
-              /** @description satoshis, as a decimal string */
-              valueSats: string;
-              blockHash: string;
-              height: number;
-              /** @description satoshis, as a decimal string */
-              taggedSats: string;
-              provenance: {
-                origin: components['schemas']['ProvenanceOrigin'];
-                /** @description satoshis, as a decimal string */
-                sats: string;
-              }[];
-              path: components['schemas']['ProvenancePath'];
-            };
+            'application/json': components['schemas']['Provenance'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4366,7 +4571,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4375,7 +4580,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4384,7 +4589,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4393,7 +4598,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4422,6 +4627,8 @@ export interface paths {
     /**
      * A transaction as the provenance tracer recorded it: inputs with the origins they carried, outputs with their shares
      * @description A coinbase lists its attributed outputs; a spend of traced coins lists every input and the outputs that received a share of mined coins (outputs with none are not recorded). Supervisor, auditors and platforms.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -4434,7 +4641,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4443,7 +4650,7 @@ export interface paths {
             'application/json': components['schemas']['ProvenanceTransaction'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4452,7 +4659,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4461,7 +4668,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4470,7 +4677,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4479,7 +4686,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4508,6 +4715,8 @@ export interface paths {
     /**
      * Lots of mined coins: the supervisor and auditors see all, a miner its own
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor, miner. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -4525,20 +4734,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ClearingLot'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ClearingLotPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4547,7 +4752,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4556,7 +4761,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4565,7 +4770,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4574,7 +4779,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4600,7 +4805,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One lot with its origin and clearance */
+    /**
+     * One lot with its origin and clearance
+     * @description One lot of mined coins with its origin (site, region, ban status at mining time) and whether it is cleared, quarantined or released.
+     *
+     *     **Roles:** supervisor, auditor, miner. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -4612,7 +4822,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4621,7 +4831,7 @@ export interface paths {
             'application/json': components['schemas']['ClearingLot'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4630,7 +4840,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4639,7 +4849,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4648,7 +4858,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4657,7 +4867,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4685,7 +4895,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Release a quarantined lot (supervisor), with the reason; audited */
+    /**
+     * Release a quarantined lot (supervisor), with the reason; audited
+     * @description Releases a quarantined lot so that it may be sold, with the reason. Audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -4697,13 +4912,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "reason": "mined before the ban took effect (block time checked)"
+           *     }
+           */
           'application/json': {
             reason: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4712,7 +4932,7 @@ export interface paths {
             'application/json': components['schemas']['ClearingLot'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4721,7 +4941,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4730,7 +4950,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4739,7 +4959,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4748,7 +4968,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -4757,7 +4977,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4781,7 +5001,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The stored cleared share of a watched output (TXID:VOUT) */
+    /**
+     * The stored cleared share of a watched output (TXID:VOUT)
+     * @description The stored cleared share of a watched output: how many of its sats come from cleared origins.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -4793,7 +5018,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4802,7 +5027,7 @@ export interface paths {
             'application/json': components['schemas']['ClearedShare'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4811,7 +5036,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4820,7 +5045,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4829,7 +5054,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4838,7 +5063,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4864,7 +5089,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The cleared-origin rule: the version in force and every version */
+    /**
+     * The cleared-origin rule: the version in force and every version
+     * @description The cleared-origin rule: the share of cleared origin an output needs before it counts as cleared, the version in force and every earlier version.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -4874,7 +5104,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -4883,7 +5113,7 @@ export interface paths {
             'application/json': components['schemas']['ClearedOriginRule'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4892,7 +5122,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4901,7 +5131,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4910,7 +5140,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4919,7 +5149,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -4931,7 +5161,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Set a new version of the cleared-origin rule (supervisor): the threshold, or null to turn it off, from a time */
+    /**
+     * Set a new version of the cleared-origin rule (supervisor): the threshold, or null to turn it off, from a time
+     * @description Sets a new version of the cleared-origin rule from a given time: a threshold, or null to turn the rule off. Earlier versions stay for history.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -4941,6 +5176,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "thresholdBasisPoints": 9000,
+           *       "effectiveFrom": "2026-02-01T00:00:00Z",
+           *       "reason": "at least 90 % of an output must come from cleared origins"
+           *     }
+           */
           'application/json': {
             thresholdBasisPoints: number | null;
             /** Format: date-time */
@@ -4950,7 +5192,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -4959,7 +5201,7 @@ export interface paths {
             'application/json': components['schemas']['ClearedOriginRuleVersion'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -4968,7 +5210,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -4977,7 +5219,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -4986,7 +5228,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -4995,7 +5237,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5022,6 +5264,8 @@ export interface paths {
     /**
      * The loop of mined coins over a period (supervisor, auditors): mined → cleared → sold → netted → paid abroad
      * @description Lots by block time, deals by match time, the windows the period overlaps, and the payouts spending the coins the deals delivered; each deal traced (newest 100), and what is stuck where. `to` is exclusive.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -5037,7 +5281,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5046,7 +5290,7 @@ export interface paths {
             'application/json': components['schemas']['ClearingLoop'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5055,7 +5299,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5064,7 +5308,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5073,7 +5317,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5082,7 +5326,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5108,7 +5352,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The settlement window schedule: the version in force and every version */
+    /**
+     * The settlement window schedule: the version in force and every version
+     * @description The settlement window schedule: the cut-off period and the pay-in deadline, the version in force and every version.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -5118,7 +5367,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5127,7 +5376,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementSchedule'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5136,7 +5385,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5145,7 +5394,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5154,7 +5403,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5163,7 +5412,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5174,7 +5423,12 @@ export interface paths {
         };
       };
     };
-    /** Set a new version of the window schedule (supervisor): the cut-off period and the pay-in deadline after it; audited */
+    /**
+     * Set a new version of the window schedule (supervisor): the cut-off period and the pay-in deadline after it; audited
+     * @description Sets a new version of the window schedule: the cut-off period and the pay-in deadline after it. Audited; earlier versions stay listed.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -5184,6 +5438,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "periodMinutes": 60,
+           *       "payInMinutes": 30,
+           *       "effectiveFrom": "2026-02-01T00:00:00Z",
+           *       "reason": "hourly windows once volumes grew"
+           *     }
+           */
           'application/json': {
             periodMinutes: number;
             payInMinutes: number;
@@ -5194,7 +5456,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -5203,7 +5465,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementScheduleVersion'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5212,7 +5474,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5221,7 +5483,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5230,7 +5492,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5239,7 +5501,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5264,7 +5526,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Settlement windows, newest first */
+    /**
+     * Settlement windows, newest first
+     * @description Settlement windows, newest first, with their state and totals.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: {
@@ -5279,20 +5546,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['SettlementWindow'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['SettlementWindowPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5301,7 +5564,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5310,7 +5573,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5319,7 +5582,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5328,7 +5591,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5354,7 +5617,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One settlement window */
+    /**
+     * One settlement window
+     * @description One settlement window with its state, cut-off, deadline and totals.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -5366,7 +5634,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5375,7 +5643,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementWindow'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5384,7 +5652,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5393,7 +5661,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5402,7 +5670,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5411,7 +5679,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5440,6 +5708,8 @@ export interface paths {
     /**
      * Each platform's multilateral net position per asset
      * @description A platform officer sees its own platform’s rows only.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -5457,20 +5727,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['SettlementPosition'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['SettlementPositionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5479,7 +5745,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5488,7 +5754,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5497,7 +5763,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5506,7 +5772,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5535,6 +5801,8 @@ export interface paths {
     /**
      * Pay-ins due from net payers, with what arrived and what was refused
      * @description A platform officer sees its own platform’s rows only.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -5552,20 +5820,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['SettlementPayIn'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['SettlementPayInPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5574,7 +5838,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5583,7 +5847,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5592,7 +5856,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5601,7 +5865,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5630,6 +5894,8 @@ export interface paths {
     /**
      * Pay-outs to net receivers and refunds, as instructed at settlement
      * @description A platform officer sees its own platform’s rows only.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -5647,20 +5913,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['SettlementPayOut'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['SettlementPayOutPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5669,7 +5931,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5678,7 +5940,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5687,7 +5949,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5696,7 +5958,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5722,7 +5984,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The clearing's books for the window: every account's balance (all zero once settled) */
+    /**
+     * The clearing's books for the window: every account's balance (all zero once settled)
+     * @description The clearing's books for the window: every account's balance. Once the window is settled they are all zero.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -5734,7 +6001,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5743,7 +6010,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementBooks'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5752,7 +6019,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5761,7 +6028,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5770,7 +6037,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5779,7 +6046,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5807,7 +6074,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Close a window before its cut-off (supervisor); audited. A closed one: 409 */
+    /**
+     * Close a window before its cut-off (supervisor); audited. A closed one: 409
+     * @description Closes an open window before its cut-off, so that its net positions are computed now. A window already closed answers 409.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -5819,7 +6091,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5828,7 +6100,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementWindow'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5837,7 +6109,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5846,7 +6118,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5855,7 +6127,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5864,7 +6136,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -5873,7 +6145,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -5899,7 +6171,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Confirm a platform's fiat pay-in from the bank (supervisor): the exact amount due counts; another amount is recorded as refused (422) */
+    /**
+     * Confirm a platform's fiat pay-in from the bank (supervisor): the exact amount due counts; another amount is recorded as refused (422)
+     * @description Confirms a platform's fiat pay-in for the window as the bank reported it. Only the exact amount due counts; another amount is recorded as refused (422).
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -5911,6 +6188,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "amount": "1250000",
+           *       "currency": "USD",
+           *       "bankReference": "BCR-2026-000731"
+           *     }
+           */
           'application/json': {
             platformId: string;
             amount: string;
@@ -5920,7 +6205,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -5929,7 +6214,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementPayIn'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -5938,7 +6223,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -5947,7 +6232,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -5956,7 +6241,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -5965,7 +6250,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -5974,7 +6259,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -5983,7 +6268,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6007,7 +6292,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The bitcoin pay-out batch for the scheme's signer: received pay-ins in, pay-outs and refunds out */
+    /**
+     * The bitcoin pay-out batch for the scheme's signer: received pay-ins in, pay-outs and refunds out
+     * @description The bitcoin pay-out batch for the scheme's signer: the received pay-ins it spends and the pay-outs and refunds it makes.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -6019,7 +6309,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6028,7 +6318,7 @@ export interface paths {
             'application/json': components['schemas']['SettlementPayOutBatch'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6037,7 +6327,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6046,7 +6336,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6055,7 +6345,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6064,7 +6354,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6090,7 +6380,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A platform's market: currency, spread over the reference rate, deadline, escrow */
+    /**
+     * A platform's market: currency, spread over the reference rate, deadline, escrow
+     * @description A platform's coin market: its fiat currency, spread over the reference rate, payment deadline and escrow settings. 404 when the platform runs no market.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -6102,7 +6397,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6111,7 +6406,7 @@ export interface paths {
             'application/json': components['schemas']['MarketSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6120,7 +6415,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6129,7 +6424,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6138,7 +6433,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6147,7 +6442,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6174,7 +6469,12 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Open or change the calling platform's market (audited) */
+    /**
+     * Open or change the calling platform's market (audited)
+     * @description Opens the calling platform's market or changes its settings. Audited.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -6184,6 +6484,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "currency": "USD",
+           *       "spreadBasisPoints": 150,
+           *       "deadlineSeconds": 86400,
+           *       "escrowDescriptor": "wpkh([d34db33f/84h/1h/1h]tpubDC8msFGeGuwnKG9Upg7DM2b4DaRqg3CUZa5g8v2SRQ6K4NSkxUgd7HsL2XVWbVm39yBA4LAxysQAm397zwQSQoQgewGiYZqrA9DsP4zbQ1M/<0;1>/*)"
+           *     }
+           */
           'application/json': {
             currency: string;
             spreadBasisPoints: number;
@@ -6193,7 +6501,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6202,7 +6510,7 @@ export interface paths {
             'application/json': components['schemas']['MarketSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6211,7 +6519,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6220,7 +6528,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6229,7 +6537,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6238,7 +6546,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6247,7 +6555,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6256,7 +6564,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6281,7 +6589,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Offers: a miner's own, a platform's market's; supervisor and auditors all */
+    /**
+     * Offers: a miner's own, a platform's market's; supervisor and auditors all
+     * @description Coin offers, newest first: a miner's own, a platform's market's; the supervisor and auditor see all.
+     *
+     *     **Roles:** supervisor, auditor, platform, miner. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: {
@@ -6297,20 +6610,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MarketOffer'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MarketOfferPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6319,7 +6628,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6328,7 +6637,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6337,7 +6646,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6346,7 +6655,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6358,7 +6667,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** A miner offers coins of one of its cleared lots; the answer names the escrow */
+    /**
+     * A miner offers coins of one of its cleared lots; the answer names the escrow
+     * @description A miner offers coins of one of its cleared lots for sale at the market's price. The answer names the escrow address to deposit them to.
+     *
+     *     **Roles:** miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -6368,6 +6682,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "lotId": "lot_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "amountSats": "25000000"
+           *     }
+           */
           'application/json': {
             platformId: string;
             lotId: string;
@@ -6376,7 +6697,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -6385,7 +6706,7 @@ export interface paths {
             'application/json': components['schemas']['MarketOffer'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6394,7 +6715,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6403,7 +6724,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6412,7 +6733,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6421,7 +6742,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6430,7 +6751,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6439,7 +6760,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6463,7 +6784,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One offer with its escrow address */
+    /**
+     * One offer with its escrow address
+     * @description One offer with its escrow address and state.
+     *
+     *     **Roles:** supervisor, auditor, platform, miner. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -6475,7 +6801,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6484,7 +6810,7 @@ export interface paths {
             'application/json': components['schemas']['MarketOffer'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6493,7 +6819,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6502,7 +6828,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6511,7 +6837,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6520,7 +6846,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6548,7 +6874,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Report the confirmed deposit of the offered coins into the offer's escrow */
+    /**
+     * Report the confirmed deposit of the offered coins into the offer's escrow
+     * @description Reports the confirmed deposit of the offered coins into the offer's escrow (the outpoint); the offer becomes funded once the deposit is checked.
+     *
+     *     **Roles:** miner, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -6560,13 +6891,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "txid": "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b"
+           *     }
+           */
           'application/json': {
             txid: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -6575,7 +6911,7 @@ export interface paths {
             'application/json': components['schemas']['MarketOffer'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6584,7 +6920,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6593,7 +6929,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6602,7 +6938,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6611,7 +6947,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6620,7 +6956,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6629,7 +6965,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6653,7 +6989,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Bids: a company's own, a platform's market's and its importers' */
+    /**
+     * Bids: a company's own, a platform's market's and its importers'
+     * @description Bids for coins, newest first: a company's own, a platform's market's and its importers'.
+     *
+     *     **Roles:** supervisor, auditor, platform, company. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: {
@@ -6669,20 +7010,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MarketBid'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MarketBidPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6691,7 +7028,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6700,7 +7037,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6709,7 +7046,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6718,7 +7055,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6730,7 +7067,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** An importer bids for cleared coins for one of its active import contracts */
+    /**
+     * An importer bids for cleared coins for one of its active import contracts
+     * @description An importer bids for cleared coins to pay one of its active import contracts.
+     *
+     *     **Roles:** company. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -6740,6 +7082,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y",
+           *       "contractId": "ctr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "amountSats": "20000000"
+           *     }
+           */
           'application/json': {
             platformId: string;
             contractId: string;
@@ -6748,7 +7097,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -6757,7 +7106,7 @@ export interface paths {
             'application/json': components['schemas']['MarketBid'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6766,7 +7115,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6775,7 +7124,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6784,7 +7133,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6793,7 +7142,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6802,7 +7151,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6811,7 +7160,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6835,7 +7184,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Deals the caller is party to (miner, importer, platform); supervisor all */
+    /**
+     * Deals the caller is party to (miner, importer, platform); supervisor all
+     * @description Deals the caller is party to (miner, importer, platform); the supervisor and auditor see all.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: {
@@ -6851,20 +7205,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['MarketDeal'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['MarketDealPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6873,7 +7223,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6882,7 +7232,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6891,7 +7241,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6900,7 +7250,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -6912,7 +7262,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** The market platform matches an open bid against a funded offer (a deal) */
+    /**
+     * The market platform matches an open bid against a funded offer (a deal)
+     * @description The market platform matches an open bid against a funded offer; the escrowed coins stay held until the deal's fiat leg is confirmed.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -6922,6 +7277,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "offerId": "ofr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "bidId": "bid_01JD8Z6Q3M4N5P6R7S8T9V0W1X"
+           *     }
+           */
           'application/json': {
             offerId: string;
             bidId: string;
@@ -6929,7 +7290,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -6938,7 +7299,7 @@ export interface paths {
             'application/json': components['schemas']['MarketDeal'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -6947,7 +7308,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -6956,7 +7317,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -6965,7 +7326,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -6974,7 +7335,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -6983,7 +7344,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -6992,7 +7353,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7016,7 +7377,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One deal with its legs */
+    /**
+     * One deal with its legs
+     * @description One deal with its coin and fiat legs.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -7028,7 +7394,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7037,7 +7403,7 @@ export interface paths {
             'application/json': components['schemas']['MarketDeal'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7046,7 +7412,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7055,7 +7421,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7064,7 +7430,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7073,7 +7439,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7101,7 +7467,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Confirm a deal's fiat leg: the escrowed coins go to the importer (DvP) */
+    /**
+     * Confirm a deal's fiat leg: the escrowed coins go to the importer (DvP)
+     * @description Confirms the deal's fiat leg as paid: the escrowed coins go to the importer (delivery versus payment). The officer who matched the deal cannot confirm it.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -7113,6 +7484,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "amountMinor": "1937500",
+           *       "currency": "USD",
+           *       "bankReference": "BCR-2026-000812"
+           *     }
+           */
           'application/json': {
             amountMinor: string;
             currency: string;
@@ -7121,7 +7499,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7130,7 +7508,7 @@ export interface paths {
             'application/json': components['schemas']['MarketDeal'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7139,7 +7517,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7148,7 +7526,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7157,7 +7535,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7166,7 +7544,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -7175,7 +7553,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -7184,7 +7562,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7210,7 +7588,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Import a bank's confirmation file (JSON or CSV lines), each line on its own */
+    /**
+     * Import a bank's confirmation file (JSON or CSV lines), each line on its own
+     * @description Imports a bank's confirmation file (JSON or CSV lines); each line confirms one deal's fiat leg on its own, and the answer says for each whether it applied.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -7220,13 +7603,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "content": "{\"dealId\":\"del_01JD8Z6Q3M4N5P6R7S8T9V0W1X\",\"amountMinor\":\"1937500\",\"currency\":\"USD\",\"bankReference\":\"BCR-2026-000812\"}"
+           *     }
+           */
           'application/json': {
             content: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7235,7 +7623,7 @@ export interface paths {
             'application/json': components['schemas']['MarketConfirmationImport'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7244,7 +7632,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7253,7 +7641,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7262,7 +7650,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7271,7 +7659,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7298,6 +7686,8 @@ export interface paths {
     /**
      * Balance of payments of bitcoin-settled trade, by partner country and month
      * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7316,16 +7706,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Report'] | unknown;
+            'application/json': components['schemas']['ReportOrFile'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7334,7 +7724,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7343,7 +7733,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7352,7 +7742,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7361,7 +7751,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7390,6 +7780,8 @@ export interface paths {
     /**
      * Mining output by region and month, with ban violations and bans
      * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7408,16 +7800,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Report'] | unknown;
+            'application/json': components['schemas']['ReportOrFile'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7426,7 +7818,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7435,7 +7827,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7444,7 +7836,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7453,7 +7845,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7482,6 +7874,8 @@ export interface paths {
     /**
      * Invoices and payouts settled and companies onboarded, per platform
      * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7500,16 +7894,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Report'] | unknown;
+            'application/json': components['schemas']['ReportOrFile'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7518,7 +7912,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7527,7 +7921,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7536,7 +7930,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7545,7 +7939,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7574,6 +7968,8 @@ export interface paths {
     /**
      * Alerts by rule and severity, cases by state and outcome
      * @description format=json returns the report; the others return a file to download (Content-Disposition: attachment): csv one section (named by `section`) with one header row, csv-zip every section as its own CSV in a ZIP, xlsx a workbook with a sheet per section, pdf the printable report (page numbers, formatted figures).
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7592,16 +7988,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Report'] | unknown;
+            'application/json': components['schemas']['ReportOrFile'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7610,7 +8006,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7619,7 +8015,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7628,7 +8024,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7637,7 +8033,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7663,7 +8059,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The supervisor's dashboard: volumes, partners, HS chapters, mining, alerts */
+    /**
+     * The supervisor's dashboard: volumes, partners, HS chapters, mining, alerts
+     * @description The supervisor's dashboard: trade volumes by partner country and HS chapter, mining output, open alerts and cases.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: {
@@ -7676,7 +8077,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7685,7 +8086,7 @@ export interface paths {
             'application/json': components['schemas']['OversightDashboard'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7694,7 +8095,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7703,7 +8104,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7712,7 +8113,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7721,7 +8122,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7750,6 +8151,8 @@ export interface paths {
     /**
      * The settlements behind a dashboard point (filtered, sorted, paginated)
      * @description A page at a time: pass `nextCursor` as `cursor` for the next, with the same filters and sort.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -7772,20 +8175,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['OversightSettlement'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['OversightSettlementPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7794,7 +8193,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7803,7 +8202,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7812,7 +8211,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7821,7 +8220,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7849,7 +8248,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Screen a name or an address against the active sanctions lists (compliance officers: platform, supervisor, auditor) */
+    /**
+     * Screen a name or an address against the active sanctions lists (compliance officers: platform, supervisor, auditor)
+     * @description Screens a name or an address against the active sanctions lists and answers the best matches with scores, the list entry and the matched alias. Compliance officers only (platform, supervisor, auditor); other roles are refused.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     post: {
       parameters: {
         query?: never;
@@ -7859,6 +8263,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "name": "Acme Coffee Exporters",
+           *       "type": "organization",
+           *       "limit": 5
+           *     }
+           */
           'application/json':
             | {
                 name: string;
@@ -7872,7 +8283,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -7881,7 +8292,7 @@ export interface paths {
             'application/json': components['schemas']['ScreeningResult'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7890,7 +8301,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7899,7 +8310,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -7908,7 +8319,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -7917,7 +8328,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -7943,7 +8354,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Clear a (party, list entry) pair as a false positive, with the reason */
+    /**
+     * Clear a (party, list entry) pair as a false positive, with the reason
+     * @description Clears a (party, list entry) pair as a false positive, with the reason, so that later screenings of the party do not raise it again. Audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -7953,6 +8369,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "partyId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "source": "ofac-sdn",
+           *       "listEntryId": "36123",
+           *       "reason": "different company: other country and registration number"
+           *     }
+           */
           'application/json': {
             partyId: string;
             /** @enum {string} */
@@ -7963,25 +8387,16 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              partyId: string;
-              source: string;
-              listEntryId: string;
-              entryHash: string;
-              reason: string;
-              clearedBy: string;
-              clearedAt: string;
-            };
+            'application/json': components['schemas']['ScreeningClearance'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -7990,7 +8405,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -7999,7 +8414,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8008,7 +8423,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8017,7 +8432,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8044,6 +8459,8 @@ export interface paths {
     /**
      * Screening hits on parties (platform officers: their own parties'; supervisor and auditor: all)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -8063,20 +8480,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ScreeningHit'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ScreeningHitPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8085,7 +8498,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8094,7 +8507,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8103,7 +8516,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8112,7 +8525,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8140,7 +8553,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Resolve a screening hit: first an officer of the party's platform (false_positive or confirmed), then the supervisor for a confirmed hit (blocked or released) */
+    /**
+     * Resolve a screening hit: first an officer of the party's platform (false_positive or confirmed), then the supervisor for a confirmed hit (blocked or released)
+     * @description Resolves a screening hit in two steps: an officer of the party's platform marks it a false positive or confirmed; the supervisor then blocks or releases a confirmed hit.
+     *
+     *     **Roles:** platform, supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -8152,6 +8570,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "decision": "false_positive",
+           *       "reason": "date of birth and nationality differ from the listed person"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             decision: 'false_positive' | 'confirmed' | 'blocked' | 'released';
@@ -8160,7 +8584,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8169,7 +8593,7 @@ export interface paths {
             'application/json': components['schemas']['ScreeningHit'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8178,7 +8602,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8187,7 +8611,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8196,7 +8620,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8205,7 +8629,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8232,6 +8656,8 @@ export interface paths {
     /**
      * Sanctions list snapshots, newest import first (active ones, or all with ?all=true; of one list with listKey)
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -8249,20 +8675,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ListSnapshot'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ListSnapshotPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8271,7 +8693,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8280,7 +8702,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8289,7 +8711,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8298,7 +8720,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8327,6 +8749,8 @@ export interface paths {
     /**
      * Policy gate decisions visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -8347,20 +8771,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Decision'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['DecisionPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8369,7 +8789,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8378,7 +8798,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8387,7 +8807,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8396,7 +8816,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8422,7 +8842,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One decision with every reason */
+    /**
+     * One decision with every reason
+     * @description One compliance gate decision with every reason (rule, score, list entry) that led to it.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -8434,7 +8859,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8443,7 +8868,7 @@ export interface paths {
             'application/json': components['schemas']['Decision'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8452,7 +8877,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8461,7 +8886,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8470,7 +8895,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8479,7 +8904,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8507,7 +8932,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** An officer's decision on a transfer sent to review (blocks cannot be released) */
+    /**
+     * An officer's decision on a transfer sent to review (blocks cannot be released)
+     * @description An officer's decision on a transfer the gate sent to review: release it or block it, with a reason. A block cannot be released afterwards.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -8519,6 +8949,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "outcome": "allow",
+           *       "note": "Travel Rule data received from the VASP; counterparty verified"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             outcome: 'allow' | 'block';
@@ -8527,7 +8963,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8536,7 +8972,7 @@ export interface paths {
             'application/json': components['schemas']['Decision'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8545,7 +8981,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8554,7 +8990,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8563,7 +8999,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8572,7 +9008,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8599,6 +9035,8 @@ export interface paths {
     /**
      * Cases (supervisor and auditor)
      * @description Newest opened first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -8616,20 +9054,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['CaseListItem'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['CaseListItemPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8638,7 +9072,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8647,7 +9081,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8656,7 +9090,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8665,7 +9099,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8691,7 +9125,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One case with its alerts and linked transfers */
+    /**
+     * One case with its alerts and linked transfers
+     * @description One case with its alerts, notes, assignee and linked transfers.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -8703,52 +9142,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              partyId: string;
-              /** @description the participant's legal name (null when the id names no participant) */
-              partyName?: string | null;
-              platformId: string | null;
-              /** @enum {string} */
-              state: 'open' | 'investigating' | 'closed';
-              outcome: ('confirmed' | 'falsePositive' | 'reported') | null;
-              assignee: string | null;
-              notes: {
-                at: string;
-                by: string;
-                text: string;
-              }[];
-              openedAt: string;
-              closedAt: string | null;
-              /** @description the worst severity among the case's alerts (null: no alert) */
-              severity: ('low' | 'medium' | 'high' | 'critical') | null;
-              alertCount: number;
-              /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
-              exposure: components['schemas']['FiatAmount'][];
-              alerts: {
-                id: string;
-                kind: string;
-                rule: string;
-                score: number;
-                /** @enum {string} */
-                severity: 'low' | 'medium' | 'high' | 'critical';
-                message: string;
-                transferId: string | null;
-                decisionId: string | null;
-                amount: components['schemas']['FiatAmount'] | null;
-                createdAt: string;
-              }[];
-              transferIds: string[];
-            };
+            'application/json': components['schemas']['CaseDetail'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8757,7 +9160,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8766,7 +9169,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8775,7 +9178,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8784,7 +9187,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8800,7 +9203,12 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Move a case on (open → investigating → closed), assign it, add a note, link transfers */
+    /**
+     * Move a case on (open → investigating → closed), assign it, add a note, link transfers
+     * @description Moves a case on (open → investigating → closed with an outcome), assigns it, adds a note or links transfers. Each change is audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     patch: {
       parameters: {
         query?: never;
@@ -8812,6 +9220,13 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "state": "investigating",
+           *       "assignee": "usr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "note": "requested the shipping documents from the platform"
+           *     }
+           */
           'application/json': {
             /** @enum {string} */
             state?: 'open' | 'investigating' | 'closed';
@@ -8824,7 +9239,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8833,7 +9248,7 @@ export interface paths {
             'application/json': components['schemas']['Case'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8842,7 +9257,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8851,7 +9266,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8860,7 +9275,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8869,7 +9284,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -8889,7 +9304,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The goAML suspicious transaction report (XML) of a closed, reported case */
+    /**
+     * The goAML suspicious transaction report (XML) of a closed, reported case
+     * @description The goAML suspicious transaction report (XML) of a case closed as reported, for filing with the financial intelligence unit.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -8901,7 +9321,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8925,7 +9345,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The goAML STR the case would file now, with what stops filing (supervisor and auditor; any state of the case) */
+    /**
+     * The goAML STR the case would file now, with what stops filing (supervisor and auditor; any state of the case)
+     * @description The goAML report the case would file now, in any state, with what still stops filing (missing fields, open state).
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
     get: {
       parameters: {
         query?: never;
@@ -8937,7 +9362,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -8946,7 +9371,7 @@ export interface paths {
             'application/json': components['schemas']['GoamlPreview'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8955,7 +9380,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -8964,7 +9389,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -8973,7 +9398,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -8982,7 +9407,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9011,6 +9436,8 @@ export interface paths {
     /**
      * The people a case may be assigned to: the supervisor's staff (supervisor and auditor)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -9026,20 +9453,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['CaseAssignee'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['CaseAssigneePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9048,7 +9471,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9057,7 +9480,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9066,7 +9489,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9075,7 +9498,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9104,6 +9527,8 @@ export interface paths {
     /**
      * Monitoring and screening alerts, newest first (supervisor and auditor): filter by the state of their case, rule, severity, party
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -9123,20 +9548,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Alert'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['AlertPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9145,7 +9566,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9154,7 +9575,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9163,7 +9584,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9172,7 +9593,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9201,6 +9622,8 @@ export interface paths {
     /**
      * The caller's home page: figures and short work queues of its role, within its tenancy
      * @description Every role has one: the supervisor (today’s blocks, gate refusals, open cases by severity and age, ban violations, licences expiring), a platform officer (payouts awaiting the caller’s approval, KYC reviews due, screening hits, batches in flight), a company (invoices and payouts by state, contract balances), a miner (output by month, lots, violations), an auditor (the audit chain’s head, recent supervisor actions). Each queue holds its first few items; `total` counts them all and `href` opens the full list.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -9211,7 +9634,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9220,7 +9643,7 @@ export interface paths {
             'application/json': components['schemas']['Home'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9229,7 +9652,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9238,7 +9661,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9247,7 +9670,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9256,7 +9679,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9285,6 +9708,8 @@ export interface paths {
     /**
      * IVMS101 Travel Rule data other platforms of the scheme sent to the calling beneficiary platform (the supervisor and auditor see all)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -9300,20 +9725,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['TravelRuleMessage'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['TravelRuleMessagePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9322,7 +9743,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9331,7 +9752,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9340,7 +9761,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9349,7 +9770,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9378,6 +9799,8 @@ export interface paths {
     /**
      * Contracts visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -9396,20 +9819,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Contract'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ContractPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9418,7 +9837,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9427,7 +9846,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9436,7 +9855,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9445,7 +9864,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9457,7 +9876,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Register a foreign-trade contract (draft) */
+    /**
+     * Register a foreign-trade contract (draft)
+     * @description Registers a foreign-trade contract as a draft: direction, counterparty, goods (HS code), incoterm, amount and currency. Invoices and payouts are made against it once active.
+     *
+     *     **Roles:** company, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9467,6 +9891,29 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "counterpartyId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Z",
+           *       "direction": "export",
+           *       "goodsDescription": "green coffee beans, 20 t",
+           *       "hsCode": "090111",
+           *       "incoterm": "FOB",
+           *       "currency": "USD",
+           *       "amount": "84000.00",
+           *       "pricingMode": "fiat",
+           *       "schedule": [
+           *         {
+           *           "dueDate": "2026-03-31",
+           *           "amount": "42000.00"
+           *         },
+           *         {
+           *           "dueDate": "2026-06-30",
+           *           "amount": "42000.00"
+           *         }
+           *       ],
+           *       "customsDeclarationRef": null
+           *     }
+           */
           'application/json': {
             companyId?: string;
             counterpartyId: string;
@@ -9491,7 +9938,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -9500,7 +9947,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9509,7 +9956,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9518,7 +9965,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9527,7 +9974,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9536,7 +9983,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9560,7 +10007,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One contract, with its open amount */
+    /**
+     * One contract, with its open amount
+     * @description One contract with its state, history and the amount still open for invoices or payouts.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -9572,7 +10024,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9581,7 +10033,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9590,7 +10042,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9599,7 +10051,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9608,7 +10060,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9617,7 +10069,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9645,7 +10097,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Submit a contract */
+    /**
+     * Submit a contract
+     * @description Submits a draft contract for approval (draft → submitted); the compliance gate screens it.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9657,7 +10114,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9666,7 +10123,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9675,7 +10132,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9684,7 +10141,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9693,7 +10150,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9702,7 +10159,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9728,7 +10185,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Approve a contract (its platform; the supervisor above the scheme's threshold) */
+    /**
+     * Approve a contract (its platform; the supervisor above the scheme's threshold)
+     * @description Approves a submitted contract (submitted → approved): a person who neither created nor submitted it (four eyes). Above the scheme's threshold the supervisor approves as well.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9740,7 +10202,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9749,7 +10211,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9758,7 +10220,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9767,7 +10229,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9776,7 +10238,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9785,7 +10247,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9811,7 +10273,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Activate a contract */
+    /**
+     * Activate a contract
+     * @description Activates an approved contract (approved → active), above the threshold only after the supervisor's approval. Invoices (export) or payouts (import) can then be made against it.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9823,7 +10290,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9832,7 +10299,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9841,7 +10308,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9850,7 +10317,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9859,7 +10326,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9868,7 +10335,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9894,7 +10361,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Cancel a contract */
+    /**
+     * Cancel a contract
+     * @description Cancels a draft, submitted, approved or active contract; an active one only while no payment is in flight or settled (dispute it instead).
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9906,7 +10378,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9915,7 +10387,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9924,7 +10396,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -9933,7 +10405,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -9942,7 +10414,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -9951,7 +10423,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -9977,7 +10449,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Dispute a contract */
+    /**
+     * Dispute a contract
+     * @description Marks an active contract as disputed (active → disputed).
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -9989,7 +10466,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -9998,7 +10475,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10007,7 +10484,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10016,7 +10493,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10025,7 +10502,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10034,7 +10511,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10060,7 +10537,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Resume a contract */
+    /**
+     * Resume a contract
+     * @description Resumes a disputed contract (disputed → active).
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -10072,7 +10554,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10081,7 +10563,7 @@ export interface paths {
             'application/json': components['schemas']['Contract'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10090,7 +10572,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10099,7 +10581,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10108,7 +10590,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10117,7 +10599,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10141,7 +10623,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A platform's trade settings */
+    /**
+     * A platform's trade settings
+     * @description A platform's trade settings: confirmations required, approval quorum, batching, fees and webhook.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -10153,7 +10640,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10162,7 +10649,7 @@ export interface paths {
             'application/json': components['schemas']['TradeSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10171,7 +10658,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10180,7 +10667,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10189,7 +10676,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10198,7 +10685,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10209,7 +10696,12 @@ export interface paths {
         };
       };
     };
-    /** Change a platform's trade settings (confirmations, quorum, batching, fees, webhook) */
+    /**
+     * Change a platform's trade settings (confirmations, quorum, batching, fees, webhook)
+     * @description Changes a platform's trade settings. None may go below the scheme's floors. Audited.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -10221,6 +10713,15 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "confirmations": 2,
+           *       "approvalsAbove": 2,
+           *       "approvalsBelow": 1,
+           *       "quorumThresholdSats": "10000000",
+           *       "batchWindowSeconds": 600
+           *     }
+           */
           'application/json': {
             confirmations?: 0 | 1 | 2 | 6;
             invoiceValiditySeconds?: number;
@@ -10243,7 +10744,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10252,7 +10753,7 @@ export interface paths {
             'application/json': components['schemas']['TradeSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10261,7 +10762,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10270,7 +10771,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10279,7 +10780,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10288,7 +10789,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10313,7 +10814,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The scheme's floors under every platform's trade settings (minimum approvals, maximum quorum threshold, minimum confirmations) */
+    /**
+     * The scheme's floors under every platform's trade settings (minimum approvals, maximum quorum threshold, minimum confirmations)
+     * @description The scheme's floors under every platform's trade settings: minimum approvals, maximum quorum threshold, minimum confirmations.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -10323,7 +10829,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10332,7 +10838,7 @@ export interface paths {
             'application/json': components['schemas']['TradeSettingsFloors'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10341,7 +10847,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10350,7 +10856,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10359,7 +10865,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10368,7 +10874,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10379,7 +10885,12 @@ export interface paths {
         };
       };
     };
-    /** Change the scheme's floors (the supervisor only): platforms cannot set their settings below them */
+    /**
+     * Change the scheme's floors (the supervisor only): platforms cannot set their settings below them
+     * @description Changes the scheme's floors; platforms cannot set their trade settings below them.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -10389,6 +10900,14 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "minApprovalsAbove": 2,
+           *       "minApprovalsBelow": 1,
+           *       "maxQuorumThresholdSats": "100000000",
+           *       "minConfirmations": 1
+           *     }
+           */
           'application/json': {
             minApprovalsAbove?: number;
             minApprovalsBelow?: number;
@@ -10398,7 +10917,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10407,7 +10926,7 @@ export interface paths {
             'application/json': components['schemas']['TradeSettingsFloors'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10416,7 +10935,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10425,7 +10944,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10434,7 +10953,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10443,7 +10962,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10471,6 +10990,8 @@ export interface paths {
     /**
      * Invoices visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -10488,20 +11009,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Invoice'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['InvoicePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10510,7 +11027,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10519,7 +11036,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10528,7 +11045,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10537,7 +11054,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10549,7 +11066,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Issue an invoice against an active export contract (RATE_UNAVAILABLE when no rate) */
+    /**
+     * Issue an invoice against an active export contract (RATE_UNAVAILABLE when no rate)
+     * @description Issues an invoice against an active export contract: a receive address of the company's wallet and the amount in sats at the current rate (RATE_UNAVAILABLE without one). Takes an Idempotency-Key.
+     *
+     *     **Roles:** company, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -10562,21 +11084,29 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "contractId": "ctr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "amount": "42000.00",
+           *       "description": "first instalment, B/L HLCU1234567",
+           *       "validitySeconds": 3600
+           *     }
+           */
           'application/json': {
             contractId: string;
             /** @description sats for a fixedBtc contract, else a decimal in the contract currency */
             amount: string;
             description?: string;
             validitySeconds?: number;
-            /** @description IVMS101 originator and beneficiary (Travel Rule) */
+            /** @description The originator and beneficiary (Travel Rule): an IVMS101 payload (Ivms101Payload); the compliance gate checks it against IVMS101 (structure and constraints C1–C12), and one that fails does not count as Travel Rule data */
             travelRule?: {
               [key: string]: unknown;
-            };
+            } & components['schemas']['Ivms101Payload'];
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10585,7 +11115,7 @@ export interface paths {
             'application/json': components['schemas']['Invoice'];
           };
         };
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -10594,7 +11124,7 @@ export interface paths {
             'application/json': components['schemas']['Invoice'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10603,7 +11133,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10612,7 +11142,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10621,7 +11151,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10630,7 +11160,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10654,7 +11184,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One invoice with its payments */
+    /**
+     * One invoice with its payments
+     * @description One invoice with its payments and settlement state.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -10666,7 +11201,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10675,7 +11210,7 @@ export interface paths {
             'application/json': components['schemas']['Invoice'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10684,7 +11219,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10693,7 +11228,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10702,7 +11237,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10711,7 +11246,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10740,6 +11275,8 @@ export interface paths {
     /**
      * Payouts visible to the caller
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -10763,20 +11300,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['Payout'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['PayoutPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10785,7 +11318,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10794,7 +11327,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10803,7 +11336,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10812,7 +11345,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10824,7 +11357,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Request a payout to the counterparty against an active import contract */
+    /**
+     * Request a payout to the counterparty against an active import contract
+     * @description Requests a payout to the counterparty against an active import contract. The compliance gate decides at once; an allowed payout waits for its officers' approvals. Takes an Idempotency-Key.
+     *
+     *     **Roles:** company, platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -10837,20 +11375,28 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "contractId": "ctr_01JD8Z6Q3M4N5P6R7S8T9V0W1X",
+           *       "amount": "15000.00",
+           *       "address": "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",
+           *       "memo": "machine parts, invoice 2026-117"
+           *     }
+           */
           'application/json': {
             contractId: string;
             amount: string;
             address: string;
             memo?: string;
-            /** @description IVMS101 originator and beneficiary (Travel Rule) */
+            /** @description The originator and beneficiary (Travel Rule): an IVMS101 payload (Ivms101Payload); the compliance gate checks it against IVMS101 (structure and constraints C1–C12), and one that fails does not count as Travel Rule data */
             travelRule?: {
               [key: string]: unknown;
-            };
+            } & components['schemas']['Ivms101Payload'];
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10859,7 +11405,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -10868,7 +11414,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10877,7 +11423,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10886,7 +11432,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10895,7 +11441,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10904,7 +11450,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -10928,7 +11474,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One payout */
+    /**
+     * One payout
+     * @description One payout with its gate decision, approvals and batch.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -10940,7 +11491,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -10949,7 +11500,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -10958,7 +11509,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -10967,7 +11518,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -10976,7 +11527,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -10985,7 +11536,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11013,7 +11564,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** An officer's approval (maker-checker quorum) */
+    /**
+     * An officer's approval (maker-checker quorum)
+     * @description An officer approves a payout (maker-checker): once the platform's quorum is reached it joins the next batch.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -11025,7 +11581,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11034,7 +11590,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11043,7 +11599,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11052,7 +11608,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11061,7 +11617,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11070,7 +11626,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11096,7 +11652,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Cancel a payout not yet batched */
+    /**
+     * Cancel a payout not yet batched
+     * @description Cancels a payout that is not yet in a batch.
+     *
+     *     **Roles:** supervisor, platform, company, miner. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -11108,7 +11669,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11117,7 +11678,7 @@ export interface paths {
             'application/json': components['schemas']['Payout'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11126,7 +11687,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11135,7 +11696,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11144,7 +11705,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11153,7 +11714,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11180,6 +11741,8 @@ export interface paths {
     /**
      * Payout batches
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -11195,20 +11758,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['PayoutBatch'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['PayoutBatchPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11217,7 +11776,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11226,7 +11785,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11235,7 +11794,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11244,7 +11803,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11256,7 +11815,12 @@ export interface paths {
       };
     };
     put?: never;
-    /** Run a batch now: the platform's approved payouts in one transaction */
+    /**
+     * Run a batch now: the platform's approved payouts in one transaction
+     * @description Builds a batch now from the platform's approved payouts: one transaction (a PSBT) for its signer.
+     *
+     *     **Roles:** platform, supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -11266,24 +11830,27 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "platformId": "par_01JD8Z6Q3M4N5P6R7S8T9V0W1Y"
+           *     }
+           */
           'application/json': {
             platformId: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              batch: components['schemas']['PayoutBatch'] | null;
-            };
+            'application/json': components['schemas']['PayoutBatchRun'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11292,7 +11859,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11301,7 +11868,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11310,7 +11877,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11319,7 +11886,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11343,7 +11910,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One payout batch (with its PSBT) */
+    /**
+     * One payout batch (with its PSBT)
+     * @description One payout batch with its payouts and its PSBT.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -11355,7 +11927,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11364,7 +11936,7 @@ export interface paths {
             'application/json': components['schemas']['PayoutBatch'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11373,7 +11945,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11382,7 +11954,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11391,7 +11963,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11400,7 +11972,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11428,7 +12000,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** An external signer returns the batch's signed PSBT; it is checked, stored, then broadcast */
+    /**
+     * An external signer returns the batch's signed PSBT; it is checked, stored, then broadcast
+     * @description An external signer returns the batch's signed PSBT: it is checked against the batch, stored, then broadcast.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -11440,6 +12017,11 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "psbt": "cHNidP8BAHECAAAAAbiWoY6cYdZ2qiRE9S0Y7cWlNC3kvaDsvw2OXDaOgGCIAAAAAAD+////AmCFAQAAAAAAFgAU0HQpJxBqR8tD8jJRqZJpkXHpGtUQJwAAAAAAABYAFKBAV8C6NCU6pXuhk4dDb6aZwgcvAAAAAAABAR+ghgEAAAAAABYAFNB0KScQakfLQ/IyUamSaZFx6RrVAAAA"
+           *     }
+           */
           'application/json': {
             /** @description base64 */
             psbt: string;
@@ -11447,7 +12029,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11456,7 +12038,7 @@ export interface paths {
             'application/json': components['schemas']['PayoutBatch'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11465,7 +12047,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11474,7 +12056,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11483,7 +12065,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11492,7 +12074,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11519,6 +12101,8 @@ export interface paths {
     /**
      * Published fixings of the reference rate, every version
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -11536,20 +12120,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['RateFixing'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['RateFixingPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11558,7 +12138,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11567,7 +12147,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11576,7 +12156,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11585,7 +12165,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11600,6 +12180,8 @@ export interface paths {
     /**
      * Publish today's fixing of a currency now (supervisor)
      * @description The median of the configured sources after rejecting outliers. 409 FIXING_ALREADY_PUBLISHED when it exists; 422 FIXING_SOURCES_INSUFFICIENT (the attempt audited, no fixing written) when too few sources gave a usable quote.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
     post: {
       parameters: {
@@ -11610,6 +12192,12 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "quote": "USD",
+           *       "date": "2026-01-15"
+           *     }
+           */
           'application/json': {
             quote: string;
             /** @description today's date (UTC), the default */
@@ -11618,7 +12206,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -11627,7 +12215,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixing'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11636,7 +12224,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11645,7 +12233,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11654,7 +12242,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11663,7 +12251,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -11672,7 +12260,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -11681,7 +12269,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11705,7 +12293,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One fixing with every source’s value and whether it was used */
+    /**
+     * One fixing with every source’s value and whether it was used
+     * @description One daily fixing with every source's value and whether it was used.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -11717,7 +12310,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11726,7 +12319,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixing'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11735,7 +12328,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11744,7 +12337,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11753,7 +12346,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11762,7 +12355,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11790,7 +12383,12 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Correct a fixing: a new version taken from the sources, with a reason */
+    /**
+     * Correct a fixing: a new version taken from the sources, with a reason
+     * @description Corrects a fixing: a new version taken from the sources again, with a reason. The earlier version stays for history.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     post: {
       parameters: {
         query?: never;
@@ -11802,13 +12400,18 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "reason": "one source published a stale price at the cut-off"
+           *     }
+           */
           'application/json': {
             reason: string;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Created: the body is the new resource */
         201: {
           headers: {
             [name: string]: unknown;
@@ -11817,7 +12420,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixing'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11826,7 +12429,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11835,7 +12438,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11844,7 +12447,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11853,7 +12456,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
         409: {
           headers: {
             [name: string]: unknown;
@@ -11862,7 +12465,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -11871,7 +12474,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11895,7 +12498,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The fixing rule in force and the sources available */
+    /**
+     * The fixing rule in force and the sources available
+     * @description The fixing rule in force (time of day, sources, minimum number) and the sources available.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -11905,7 +12513,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11914,7 +12522,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixingSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -11923,7 +12531,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -11932,7 +12540,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -11941,7 +12549,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -11950,7 +12558,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -11964,6 +12572,8 @@ export interface paths {
     /**
      * Set the fixing rule (supervisor): a new version, audited
      * @description A rule of one usable source (minSources 1) needs `singleSource` with a reason, else 422 FIXING_SINGLE_SOURCE_NOT_EXPLICIT.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
     put: {
       parameters: {
@@ -11974,6 +12584,23 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "cutoffTime": "16:00",
+           *       "currencies": [
+           *         "USD",
+           *         "EUR"
+           *       ],
+           *       "sources": [
+           *         "kraken",
+           *         "bitstamp",
+           *         "coinbase"
+           *       ],
+           *       "minSources": 2,
+           *       "maxDeviationBps": 200,
+           *       "singleSource": null
+           *     }
+           */
           'application/json': {
             /** @description the daily cut-off, UTC */
             cutoffTime: string;
@@ -11988,7 +12615,7 @@ export interface paths {
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -11997,7 +12624,7 @@ export interface paths {
             'application/json': components['schemas']['RateFixingSettings'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12006,7 +12633,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12015,7 +12642,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12024,7 +12651,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12033,7 +12660,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
           headers: {
             [name: string]: unknown;
@@ -12042,7 +12669,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12070,6 +12697,8 @@ export interface paths {
     /**
      * Rates used so far (every rate used is stored with its sources)
      * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -12086,20 +12715,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['ExchangeRate'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['ExchangeRatePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12108,7 +12733,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12117,7 +12742,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12126,7 +12751,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12135,7 +12760,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12161,7 +12786,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One stored rate with its sources */
+    /**
+     * One stored rate with its sources
+     * @description One stored rate with its sources.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
     get: {
       parameters: {
         query?: never;
@@ -12173,7 +12803,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
@@ -12182,7 +12812,7 @@ export interface paths {
             'application/json': components['schemas']['ExchangeRate'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12191,7 +12821,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12200,7 +12830,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12209,7 +12839,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12218,7 +12848,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12245,7 +12875,12 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Set (or clear, with null) the manual desk's rate, for demos and simnet (supervisor) */
+    /**
+     * Set (or clear, with null) the manual desk's rate, for demos and simnet (supervisor)
+     * @description Sets (or clears, with null) the manual desk's rate for a quote currency. Meant for demos and simnet.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
     put: {
       parameters: {
         query?: never;
@@ -12257,20 +12892,25 @@ export interface paths {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "rate": "97250.00"
+           *     }
+           */
           'application/json': {
             rate: string | null;
           };
         };
       };
       responses: {
-        /** @description Default Response */
+        /** @description Success, with no body */
         204: {
           headers: {
             [name: string]: unknown;
           };
           content?: never;
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12279,7 +12919,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12288,7 +12928,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12297,7 +12937,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12306,7 +12946,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12334,6 +12974,8 @@ export interface paths {
     /**
      * Ledger account balances visible to the caller (sats; positive = debit)
      * @description A page of accounts by account id, each with its balance: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -12352,27 +12994,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: {
-                accountId: string;
-                participantId: string;
-                platformId: string | null;
-                /** @enum {string} */
-                purpose: 'clientFunds' | 'inTransit' | 'networkFees' | 'counterpartySettled';
-                balanceSats: string;
-              }[];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['LedgerBalancePage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12381,7 +13012,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12390,7 +13021,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12399,7 +13030,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12408,7 +13039,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12437,6 +13068,8 @@ export interface paths {
     /**
      * A company's statement for a period: its totals, and its lines by posting
      * @description The lines (`items`) a page at a time, each with the running balance: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
@@ -12457,37 +13090,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              participantId: string;
-              purpose: string;
-              from: string;
-              to: string;
-              openingSats: string;
-              closingSats: string;
-              debitsSats: string;
-              creditsSats: string;
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-              items: {
-                transactionId: string;
-                at: string;
-                kind: string;
-                reference: string;
-                amountSats: string;
-                fiatMinor: string | null;
-                fiatCurrency: string | null;
-                balanceSats: string;
-              }[];
-            };
+            'application/json': components['schemas']['LedgerStatement'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12496,7 +13108,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12505,7 +13117,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12514,7 +13126,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12523,7 +13135,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12552,6 +13164,8 @@ export interface paths {
     /**
      * Ledger balances against the wallets' unspent coins, each company's difference explained by category
      * @description Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. `reconciled` is true when nothing is unexplained and the trial balance is zero. A platform sees its own companies.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -12562,66 +13176,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              /** @enum {string} */
-              view: 'chain' | 'tracked';
-              tipHeight: number | null;
-              cursorHeight: number | null;
-              lines: {
-                companyId: string;
-                platformId: string;
-                clientFundsSats: string;
-                inTransitSats: string;
-                ledgerSats: string;
-                trackedSats: string;
-                chainSats: string | null;
-                differenceSats: string;
-                explainedSats: string;
-                unexplainedSats: string;
-                explained: boolean;
-                items: {
-                  /** @enum {string} */
-                  category:
-                    | 'reviewHeldReceipt'
-                    | 'blockedReceipt'
-                    | 'unsettledConfirmation'
-                    | 'unconfirmedSettlement'
-                    | 'inTransitBatch'
-                    | 'watcherLag'
-                    | 'unexplained';
-                  sats: string;
-                  note: string;
-                  references: {
-                    invoiceId?: string;
-                    decisionId?: string;
-                    batchId?: string;
-                    payoutIds?: string[];
-                    txid?: string;
-                    outpoints?: string[];
-                    height?: number;
-                    confirmations?: number;
-                    requiredConfirmations?: number;
-                    ledgerTransactionIds?: string[];
-                  };
-                }[];
-              }[];
-              totalDifferenceSats: string;
-              unexplainedSats: string;
-              byCategory: {
-                [key: string]: string;
-              };
-              trialBalanceSats: string;
-              reconciled: boolean;
-            };
+            'application/json': components['schemas']['LedgerReconciliation'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12630,7 +13194,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12639,7 +13203,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12648,7 +13212,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12657,7 +13221,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12686,6 +13250,8 @@ export interface paths {
     /**
      * Webhook deliveries of the caller’s platform, newest first
      * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
@@ -12701,20 +13267,16 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              items: components['schemas']['WebhookDelivery'][];
-              /** @description pass as `cursor` for the next page; null when this is the last */
-              nextCursor: string | null;
-            };
+            'application/json': components['schemas']['WebhookDeliveryPage'];
           };
         };
-        /** @description Default Response */
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
         400: {
           headers: {
             [name: string]: unknown;
@@ -12723,7 +13285,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
         401: {
           headers: {
             [name: string]: unknown;
@@ -12732,7 +13294,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
         403: {
           headers: {
             [name: string]: unknown;
@@ -12741,7 +13303,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
           headers: {
             [name: string]: unknown;
@@ -12750,7 +13312,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description Default Response */
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
         429: {
           headers: {
             [name: string]: unknown;
@@ -12776,7 +13338,12 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Public live status of an invoice (for the checkout) */
+    /**
+     * Public live status of an invoice (for the checkout)
+     * @description The live status of an invoice for its public checkout page: no credentials, and only what the payer needs (amount, address, state).
+     *
+     *     **Roles:** none; this endpoint needs no API key or session.
+     */
     get: {
       parameters: {
         query?: never;
@@ -12788,34 +13355,13 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Default Response */
+        /** @description Success: the body is the result */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
-            'application/json': {
-              id: string;
-              status: string;
-              additionalStatus: string[];
-              /** @description false when the invoice cannot be paid (address and URI then empty) */
-              payable: boolean;
-              /** @description whether the buyer should pay now: payable, not expired, waiting for its payment or the rest of it */
-              canPay: boolean;
-              amountBtc: string;
-              amountSats: string;
-              /** @description still to pay, in BTC */
-              dueBtc: string;
-              dueSats: string;
-              address: string;
-              paymentUri: string;
-              fiat: string;
-              expiresAt: string;
-              /** @description seconds until expiry by the server's clock */
-              secondsLeft: number;
-              seenSats: string;
-              confirmedSats: string;
-            };
+            'application/json': components['schemas']['CheckoutStatus'];
           };
         };
       };
@@ -12843,6 +13389,662 @@ export interface components {
       }[];
       details?: {
         [key: string]: unknown;
+      };
+    };
+    /** @description An IVMS101 (interVASP Messaging Standard, 2020) payload: originator, beneficiary, the originating and beneficiary VASPs */
+    Ivms101PayloadInput: {
+      originator: {
+        originatorPersons: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        }[];
+        accountNumber?: string[];
+      };
+      beneficiary: {
+        beneficiaryPersons: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        }[];
+        accountNumber?: string[];
+      };
+      originatingVASP: {
+        originatingVASP: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        };
+      };
+      beneficiaryVASP?: {
+        beneficiaryVASP?: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        };
+      };
+      transferPath?: {
+        transferPath: {
+          intermediaryVASP: {
+            naturalPerson?: {
+              name: {
+                nameIdentifier: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+                localNameIdentifier?: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+                phoneticNameIdentifier?: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+              }[];
+              geographicAddress?: {
+                /** @enum {string} */
+                addressType: 'HOME' | 'BIZZ' | 'GEOG';
+                department?: string;
+                subDepartment?: string;
+                streetName?: string;
+                buildingNumber?: string;
+                buildingName?: string;
+                floor?: string;
+                postBox?: string;
+                room?: string;
+                postcode?: string;
+                townName: string;
+                townLocationName?: string;
+                districtName?: string;
+                countrySubDivision?: string;
+                addressLine?: string[];
+                country: string;
+              }[];
+              nationalIdentification?: {
+                nationalIdentifier: string;
+                /** @enum {string} */
+                nationalIdentifierType:
+                  | 'ARNU'
+                  | 'CCPT'
+                  | 'RAID'
+                  | 'DRLC'
+                  | 'FIIN'
+                  | 'TXID'
+                  | 'SOCS'
+                  | 'IDCD'
+                  | 'LEIX'
+                  | 'MISC';
+                countryOfIssue?: string;
+                registrationAuthority?: string;
+              };
+              customerIdentification?: string;
+              dateAndPlaceOfBirth?: {
+                /** Format: date */
+                dateOfBirth: string;
+                placeOfBirth: string;
+              };
+              countryOfResidence?: string;
+            };
+            legalPerson?: {
+              name: {
+                nameIdentifier: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+                localNameIdentifier?: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+                phoneticNameIdentifier?: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+              };
+              geographicAddress?: {
+                /** @enum {string} */
+                addressType: 'HOME' | 'BIZZ' | 'GEOG';
+                department?: string;
+                subDepartment?: string;
+                streetName?: string;
+                buildingNumber?: string;
+                buildingName?: string;
+                floor?: string;
+                postBox?: string;
+                room?: string;
+                postcode?: string;
+                townName: string;
+                townLocationName?: string;
+                districtName?: string;
+                countrySubDivision?: string;
+                addressLine?: string[];
+                country: string;
+              }[];
+              customerNumber?: string;
+              nationalIdentification?: {
+                nationalIdentifier: string;
+                /** @enum {string} */
+                nationalIdentifierType:
+                  | 'ARNU'
+                  | 'CCPT'
+                  | 'RAID'
+                  | 'DRLC'
+                  | 'FIIN'
+                  | 'TXID'
+                  | 'SOCS'
+                  | 'IDCD'
+                  | 'LEIX'
+                  | 'MISC';
+                countryOfIssue?: string;
+                registrationAuthority?: string;
+              };
+              countryOfRegistration?: string;
+            };
+          };
+          sequence: number;
+        }[];
+      };
+      payloadMetadata?: {
+        transliterationMethod?: (
+          | 'arab'
+          | 'aran'
+          | 'armn'
+          | 'cyrs'
+          | 'deva'
+          | 'geor'
+          | 'grek'
+          | 'hani'
+          | 'hebr'
+          | 'kali'
+          | 'kana'
+          | 'kore'
+          | 'thai'
+          | 'othr'
+        )[];
       };
     };
     AuditEventInput: {
@@ -12882,44 +14084,6 @@ export interface components {
       participantId: string;
       platformId: string | null;
       totpEnabled: boolean;
-    };
-    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
-    ScreeningFlagInput: {
-      /**
-       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
-       * @enum {string}
-       */
-      status: 'clear' | 'review' | 'blocked';
-      openHits: number;
-    } | null;
-    ParticipantInput: {
-      id: string;
-      /** @enum {string} */
-      kind: 'platform' | 'company' | 'miner' | 'counterparty';
-      /** @enum {string} */
-      personType: 'legal' | 'natural';
-      legalName: string;
-      otherNames: string[];
-      country: string;
-      registrationNumber: string | null;
-      lei: string | null;
-      addresses: {
-        lines: string[];
-        city: string;
-        postalCode?: string;
-        country: string;
-      }[];
-      contacts: {
-        name: string;
-        email?: string;
-        phone?: string;
-        role?: string;
-      }[];
-      platformId: string | null;
-      /** @description the participant's legal name (null when the id names no participant) */
-      platformName?: string | null;
-      createdAt: string;
-      screening: components['schemas']['ScreeningFlagInput'];
     };
     LicenceInput: {
       id: string;
@@ -13009,6 +14173,44 @@ export interface components {
         addressType: string;
       } | null;
       verifiedAt: string;
+    };
+    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
+    ScreeningFlagInput: {
+      /**
+       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
+       * @enum {string}
+       */
+      status: 'clear' | 'review' | 'blocked';
+      openHits: number;
+    } | null;
+    ParticipantInput: {
+      id: string;
+      /** @enum {string} */
+      kind: 'platform' | 'company' | 'miner' | 'counterparty';
+      /** @enum {string} */
+      personType: 'legal' | 'natural';
+      legalName: string;
+      otherNames: string[];
+      country: string;
+      registrationNumber: string | null;
+      lei: string | null;
+      addresses: {
+        lines: string[];
+        city: string;
+        postalCode?: string;
+        country: string;
+      }[];
+      contacts: {
+        name: string;
+        email?: string;
+        phone?: string;
+        role?: string;
+      }[];
+      platformId: string | null;
+      /** @description the participant's legal name (null when the id names no participant) */
+      platformName?: string | null;
+      createdAt: string;
+      screening: components['schemas']['ScreeningFlagInput'];
     };
     ClearingLotSummaryInput: {
       id: string;
@@ -13659,6 +14861,7 @@ export interface components {
       /** @description the published fixing that rate came from; null: the live source */
       fixingId: string | null;
     };
+    ReportOrFileInput: components['schemas']['ReportInput'] | unknown;
     ScreeningHitInput: {
       id: string;
       partyId: string;
@@ -14071,10 +15274,11 @@ export interface components {
         signalsRbf: boolean;
         late: boolean;
       }[];
-      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
-      travelRule: {
-        [key: string]: unknown;
-      } | null;
+      travelRule:
+        | ({
+            [key: string]: unknown;
+          } & components['schemas']['Ivms101Payload'])
+        | null;
     };
     PayoutInput: {
       id: string;
@@ -14150,10 +15354,11 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       settlementId: string | null;
-      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
-      travelRule: {
-        [key: string]: unknown;
-      } | null;
+      travelRule:
+        | ({
+            [key: string]: unknown;
+          } & components['schemas']['Ivms101Payload'])
+        | null;
     };
     PayoutBatchInput: {
       id: string;
@@ -14199,6 +15404,81 @@ export interface components {
       createdAt: string;
       nextAttemptAt: string;
     };
+    HealthInput: {
+      /** @constant */
+      status: 'ok';
+    };
+    ReadyInput: {
+      /** @constant */
+      status: 'ready';
+      database: string;
+    };
+    NotReadyInput: {
+      /** @constant */
+      status: 'not-ready';
+      database: string;
+      reason: string;
+    };
+    AuditVerificationInput: {
+      ok: boolean;
+      events: number;
+      headHash?: string;
+      brokenEvent?: {
+        seq: string;
+        id: string;
+      } | null;
+      reason?: string;
+    };
+    /** @description A page of AuditEvent items */
+    AuditEventPageInput: {
+      items: components['schemas']['AuditEventInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CreatedApiKeyInput: {
+      id: string;
+      personId: string;
+      participantId: string;
+      platformId: string | null;
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      name: string;
+      createdAt: string;
+      createdBy: string;
+      revokedAt: string | null;
+      token: string;
+    };
+    /** @description A page of ApiKey items */
+    ApiKeyPageInput: {
+      items: components['schemas']['ApiKeyInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    MeInput: {
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      participantId: string;
+      platformId: string | null;
+      actorId: string;
+      personId: string;
+    };
+    NewSessionInput: {
+      user: components['schemas']['UserInput'];
+      expiresAt: string;
+    };
+    SessionInput: {
+      user: components['schemas']['UserInput'];
+    };
+    LoggedOutInput: {
+      /** @constant */
+      ok: true;
+    };
+    /** @description A page of Participant items */
+    ParticipantPageInput: {
+      items: components['schemas']['ParticipantInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     VaspInput: {
       id: string;
       name: string;
@@ -14214,6 +15494,18 @@ export interface components {
       createdAt: string;
       screening: components['schemas']['ScreeningFlagInput'];
     };
+    /** @description A page of Vasp items */
+    VaspPageInput: {
+      items: components['schemas']['VaspInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Licence items */
+    LicencePageInput: {
+      items: components['schemas']['LicenceInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     JurisdictionInput: {
       country: string;
       /** @enum {string} */
@@ -14227,6 +15519,64 @@ export interface components {
       name: string;
       timeZone: string;
     };
+    SchemeJurisdictionInput: {
+      country: string;
+      name: string;
+    };
+    /** @description A page of Jurisdiction items */
+    JurisdictionPageInput: {
+      items: components['schemas']['JurisdictionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    SchemeJurisdictionSettingInput: {
+      scheme: {
+        country: string;
+        name: string;
+      } | null;
+    };
+    /** @description A page of Region items */
+    RegionPageInput: {
+      items: components['schemas']['RegionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    NewRegionInput: {
+      code: string;
+      name: string;
+      timeZone: string;
+    };
+    /** @description A page of Wallet items */
+    WalletPageInput: {
+      items: components['schemas']['WalletInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    WalletAddressPageInput: {
+      items: components['schemas']['WalletAddressInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      unused: {
+        derivationIndex: number;
+        address: string;
+      }[];
+    };
+    OwnershipStatementInput: {
+      message: string;
+      validUntil: string;
+    };
+    /** @description A page of CounterpartyAddress items */
+    CounterpartyAddressPageInput: {
+      items: components['schemas']['CounterpartyAddressInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningSite items */
+    MiningSitePageInput: {
+      items: components['schemas']['MiningSiteInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MiningPayoutAddressInput: {
       id: string;
       minerId: string;
@@ -14237,6 +15587,104 @@ export interface components {
       address: string;
       createdAt: string;
     };
+    /** @description A page of MiningPayoutAddress items */
+    MiningPayoutAddressPageInput: {
+      items: components['schemas']['MiningPayoutAddressInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningBan items */
+    MiningBanPageInput: {
+      items: components['schemas']['MiningBanInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    BanStatusInput: {
+      regionCode: string;
+      at: string;
+      banned: boolean;
+      timeZone: string;
+      localDate: string;
+      localTime: string;
+      bans: components['schemas']['MiningBanInput'][];
+    };
+    /** @description A page of MiningAttribution items */
+    MiningAttributionPageInput: {
+      items: components['schemas']['MiningAttributionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningViolation items */
+    MiningViolationPageInput: {
+      items: components['schemas']['MiningViolationInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    MiningStatisticsInput: {
+      currency: string;
+      rows: {
+        minerId: string;
+        siteId: string;
+        regionCode: string;
+        month: string;
+        blocks: number;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byMiner: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      bySite: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byRegion: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byMonth: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      missingRateDays: string[];
+    };
+    ProvenanceInput: {
+      txid: string;
+      vout: number;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      blockHash: string;
+      height: number;
+      /** @description satoshis, as a decimal string */
+      taggedSats: string;
+      provenance: {
+        origin: components['schemas']['ProvenanceOriginInput'];
+        /** @description satoshis, as a decimal string */
+        sats: string;
+      }[];
+      path: components['schemas']['ProvenancePathInput'];
+    };
+    /** @description A page of ClearingLot items */
+    ClearingLotPageInput: {
+      items: components['schemas']['ClearingLotInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     ClearedOriginRuleInput: {
       inForce: components['schemas']['ClearedOriginRuleVersionInput'] | null;
       versions: components['schemas']['ClearedOriginRuleVersionInput'][];
@@ -14244,6 +15692,30 @@ export interface components {
     SettlementScheduleInput: {
       inForce: components['schemas']['SettlementScheduleVersionInput'] | null;
       versions: components['schemas']['SettlementScheduleVersionInput'][];
+    };
+    /** @description A page of SettlementWindow items */
+    SettlementWindowPageInput: {
+      items: components['schemas']['SettlementWindowInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPosition items */
+    SettlementPositionPageInput: {
+      items: components['schemas']['SettlementPositionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPayIn items */
+    SettlementPayInPageInput: {
+      items: components['schemas']['SettlementPayInInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPayOut items */
+    SettlementPayOutPageInput: {
+      items: components['schemas']['SettlementPayOutInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     SettlementBooksInput: {
       windowId: string;
@@ -14277,6 +15749,24 @@ export interface components {
         valueSats: string;
       }[];
     };
+    /** @description A page of MarketOffer items */
+    MarketOfferPageInput: {
+      items: components['schemas']['MarketOfferInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketBid items */
+    MarketBidPageInput: {
+      items: components['schemas']['MarketBidInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketDeal items */
+    MarketDealPageInput: {
+      items: components['schemas']['MarketDealInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MarketConfirmationImportInput: {
       outcomes: {
         line: number;
@@ -14290,10 +15780,259 @@ export interface components {
         message: string;
       }[];
     };
+    /** @description A page of OversightSettlement items */
+    OversightSettlementPageInput: {
+      items: components['schemas']['OversightSettlementInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    ScreeningClearanceInput: {
+      id: string;
+      partyId: string;
+      source: string;
+      listEntryId: string;
+      entryHash: string;
+      reason: string;
+      clearedBy: string;
+      clearedAt: string;
+    };
+    /** @description A page of ScreeningHit items */
+    ScreeningHitPageInput: {
+      items: components['schemas']['ScreeningHitInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of ListSnapshot items */
+    ListSnapshotPageInput: {
+      items: components['schemas']['ListSnapshotInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Decision items */
+    DecisionPageInput: {
+      items: components['schemas']['DecisionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of CaseListItem items */
+    CaseListItemPageInput: {
+      items: components['schemas']['CaseListItemInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CaseDetailInput: {
+      id: string;
+      partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
+      platformId: string | null;
+      /** @enum {string} */
+      state: 'open' | 'investigating' | 'closed';
+      outcome: ('confirmed' | 'falsePositive' | 'reported') | null;
+      assignee: string | null;
+      notes: {
+        at: string;
+        by: string;
+        text: string;
+      }[];
+      openedAt: string;
+      closedAt: string | null;
+      /** @description the worst severity among the case's alerts (null: no alert) */
+      severity: ('low' | 'medium' | 'high' | 'critical') | null;
+      alertCount: number;
+      /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
+      exposure: components['schemas']['FiatAmountInput'][];
+      alerts: {
+        id: string;
+        kind: string;
+        rule: string;
+        score: number;
+        /** @enum {string} */
+        severity: 'low' | 'medium' | 'high' | 'critical';
+        message: string;
+        transferId: string | null;
+        decisionId: string | null;
+        amount: components['schemas']['FiatAmountInput'] | null;
+        createdAt: string;
+      }[];
+      transferIds: string[];
+    };
     CaseAssigneeInput: {
       id: string;
       displayName: string;
       username: string;
+    };
+    /** @description A page of CaseAssignee items */
+    CaseAssigneePageInput: {
+      items: components['schemas']['CaseAssigneeInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Alert items */
+    AlertPageInput: {
+      items: components['schemas']['AlertInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of TravelRuleMessage items */
+    TravelRuleMessagePageInput: {
+      items: components['schemas']['TravelRuleMessageInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Contract items */
+    ContractPageInput: {
+      items: components['schemas']['ContractInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Invoice items */
+    InvoicePageInput: {
+      items: components['schemas']['InvoiceInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Payout items */
+    PayoutPageInput: {
+      items: components['schemas']['PayoutInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    PayoutBatchRunInput: {
+      batch: components['schemas']['PayoutBatchInput'] | null;
+    };
+    /** @description A page of PayoutBatch items */
+    PayoutBatchPageInput: {
+      items: components['schemas']['PayoutBatchInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of RateFixing items */
+    RateFixingPageInput: {
+      items: components['schemas']['RateFixingInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of ExchangeRate items */
+    ExchangeRatePageInput: {
+      items: components['schemas']['ExchangeRateInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    LedgerBalanceInput: {
+      accountId: string;
+      participantId: string;
+      platformId: string | null;
+      /** @enum {string} */
+      purpose: 'clientFunds' | 'inTransit' | 'networkFees' | 'counterpartySettled';
+      balanceSats: string;
+    };
+    /** @description A page of LedgerBalance items */
+    LedgerBalancePageInput: {
+      items: components['schemas']['LedgerBalanceInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    LedgerStatementInput: {
+      participantId: string;
+      purpose: string;
+      from: string;
+      to: string;
+      openingSats: string;
+      closingSats: string;
+      debitsSats: string;
+      creditsSats: string;
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      items: {
+        transactionId: string;
+        at: string;
+        kind: string;
+        reference: string;
+        amountSats: string;
+        fiatMinor: string | null;
+        fiatCurrency: string | null;
+        balanceSats: string;
+      }[];
+    };
+    LedgerReconciliationInput: {
+      /** @enum {string} */
+      view: 'chain' | 'tracked';
+      tipHeight: number | null;
+      cursorHeight: number | null;
+      lines: {
+        companyId: string;
+        platformId: string;
+        clientFundsSats: string;
+        inTransitSats: string;
+        ledgerSats: string;
+        trackedSats: string;
+        chainSats: string | null;
+        differenceSats: string;
+        explainedSats: string;
+        unexplainedSats: string;
+        explained: boolean;
+        items: {
+          /** @enum {string} */
+          category:
+            | 'reviewHeldReceipt'
+            | 'blockedReceipt'
+            | 'unsettledConfirmation'
+            | 'unconfirmedSettlement'
+            | 'inTransitBatch'
+            | 'watcherLag'
+            | 'unexplained';
+          sats: string;
+          note: string;
+          references: {
+            invoiceId?: string;
+            decisionId?: string;
+            batchId?: string;
+            payoutIds?: string[];
+            txid?: string;
+            outpoints?: string[];
+            height?: number;
+            confirmations?: number;
+            requiredConfirmations?: number;
+            ledgerTransactionIds?: string[];
+          };
+        }[];
+      }[];
+      totalDifferenceSats: string;
+      unexplainedSats: string;
+      byCategory: {
+        [key: string]: string;
+      };
+      trialBalanceSats: string;
+      reconciled: boolean;
+    };
+    /** @description A page of WebhookDelivery items */
+    WebhookDeliveryPageInput: {
+      items: components['schemas']['WebhookDeliveryInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CheckoutStatusInput: {
+      id: string;
+      status: string;
+      additionalStatus: string[];
+      /** @description false when the invoice cannot be paid (address and URI then empty) */
+      payable: boolean;
+      /** @description whether the buyer should pay now: payable, not expired, waiting for its payment or the rest of it */
+      canPay: boolean;
+      amountBtc: string;
+      amountSats: string;
+      /** @description still to pay, in BTC */
+      dueBtc: string;
+      dueSats: string;
+      address: string;
+      paymentUri: string;
+      fiat: string;
+      expiresAt: string;
+      /** @description seconds until expiry by the server's clock */
+      secondsLeft: number;
+      seenSats: string;
+      confirmedSats: string;
     };
     Error: {
       /** @description One of the documented error codes */
@@ -14306,6 +16045,662 @@ export interface components {
       }[];
       details?: {
         [key: string]: unknown;
+      };
+    };
+    /** @description An IVMS101 (interVASP Messaging Standard, 2020) payload: originator, beneficiary, the originating and beneficiary VASPs */
+    Ivms101Payload: {
+      originator: {
+        originatorPersons: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        }[];
+        accountNumber?: string[];
+      };
+      beneficiary: {
+        beneficiaryPersons: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        }[];
+        accountNumber?: string[];
+      };
+      originatingVASP: {
+        originatingVASP: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        };
+      };
+      beneficiaryVASP?: {
+        beneficiaryVASP?: {
+          naturalPerson?: {
+            name: {
+              nameIdentifier: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              localNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+              phoneticNameIdentifier?: {
+                primaryIdentifier: string;
+                secondaryIdentifier?: string;
+                /** @enum {string} */
+                nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+              }[];
+            }[];
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            customerIdentification?: string;
+            dateAndPlaceOfBirth?: {
+              /** Format: date */
+              dateOfBirth: string;
+              placeOfBirth: string;
+            };
+            countryOfResidence?: string;
+          };
+          legalPerson?: {
+            name: {
+              nameIdentifier: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              localNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+              phoneticNameIdentifier?: {
+                legalPersonName: string;
+                /** @enum {string} */
+                legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+              }[];
+            };
+            geographicAddress?: {
+              /** @enum {string} */
+              addressType: 'HOME' | 'BIZZ' | 'GEOG';
+              department?: string;
+              subDepartment?: string;
+              streetName?: string;
+              buildingNumber?: string;
+              buildingName?: string;
+              floor?: string;
+              postBox?: string;
+              room?: string;
+              postcode?: string;
+              townName: string;
+              townLocationName?: string;
+              districtName?: string;
+              countrySubDivision?: string;
+              addressLine?: string[];
+              country: string;
+            }[];
+            customerNumber?: string;
+            nationalIdentification?: {
+              nationalIdentifier: string;
+              /** @enum {string} */
+              nationalIdentifierType:
+                | 'ARNU'
+                | 'CCPT'
+                | 'RAID'
+                | 'DRLC'
+                | 'FIIN'
+                | 'TXID'
+                | 'SOCS'
+                | 'IDCD'
+                | 'LEIX'
+                | 'MISC';
+              countryOfIssue?: string;
+              registrationAuthority?: string;
+            };
+            countryOfRegistration?: string;
+          };
+        };
+      };
+      transferPath?: {
+        transferPath: {
+          intermediaryVASP: {
+            naturalPerson?: {
+              name: {
+                nameIdentifier: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+                localNameIdentifier?: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+                phoneticNameIdentifier?: {
+                  primaryIdentifier: string;
+                  secondaryIdentifier?: string;
+                  /** @enum {string} */
+                  nameIdentifierType: 'ALIA' | 'BIRT' | 'MAID' | 'LEGL' | 'MISC';
+                }[];
+              }[];
+              geographicAddress?: {
+                /** @enum {string} */
+                addressType: 'HOME' | 'BIZZ' | 'GEOG';
+                department?: string;
+                subDepartment?: string;
+                streetName?: string;
+                buildingNumber?: string;
+                buildingName?: string;
+                floor?: string;
+                postBox?: string;
+                room?: string;
+                postcode?: string;
+                townName: string;
+                townLocationName?: string;
+                districtName?: string;
+                countrySubDivision?: string;
+                addressLine?: string[];
+                country: string;
+              }[];
+              nationalIdentification?: {
+                nationalIdentifier: string;
+                /** @enum {string} */
+                nationalIdentifierType:
+                  | 'ARNU'
+                  | 'CCPT'
+                  | 'RAID'
+                  | 'DRLC'
+                  | 'FIIN'
+                  | 'TXID'
+                  | 'SOCS'
+                  | 'IDCD'
+                  | 'LEIX'
+                  | 'MISC';
+                countryOfIssue?: string;
+                registrationAuthority?: string;
+              };
+              customerIdentification?: string;
+              dateAndPlaceOfBirth?: {
+                /** Format: date */
+                dateOfBirth: string;
+                placeOfBirth: string;
+              };
+              countryOfResidence?: string;
+            };
+            legalPerson?: {
+              name: {
+                nameIdentifier: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+                localNameIdentifier?: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+                phoneticNameIdentifier?: {
+                  legalPersonName: string;
+                  /** @enum {string} */
+                  legalPersonNameIdentifierType: 'LEGL' | 'SHRT' | 'TRAD';
+                }[];
+              };
+              geographicAddress?: {
+                /** @enum {string} */
+                addressType: 'HOME' | 'BIZZ' | 'GEOG';
+                department?: string;
+                subDepartment?: string;
+                streetName?: string;
+                buildingNumber?: string;
+                buildingName?: string;
+                floor?: string;
+                postBox?: string;
+                room?: string;
+                postcode?: string;
+                townName: string;
+                townLocationName?: string;
+                districtName?: string;
+                countrySubDivision?: string;
+                addressLine?: string[];
+                country: string;
+              }[];
+              customerNumber?: string;
+              nationalIdentification?: {
+                nationalIdentifier: string;
+                /** @enum {string} */
+                nationalIdentifierType:
+                  | 'ARNU'
+                  | 'CCPT'
+                  | 'RAID'
+                  | 'DRLC'
+                  | 'FIIN'
+                  | 'TXID'
+                  | 'SOCS'
+                  | 'IDCD'
+                  | 'LEIX'
+                  | 'MISC';
+                countryOfIssue?: string;
+                registrationAuthority?: string;
+              };
+              countryOfRegistration?: string;
+            };
+          };
+          sequence: number;
+        }[];
+      };
+      payloadMetadata?: {
+        transliterationMethod?: (
+          | 'arab'
+          | 'aran'
+          | 'armn'
+          | 'cyrs'
+          | 'deva'
+          | 'geor'
+          | 'grek'
+          | 'hani'
+          | 'hebr'
+          | 'kali'
+          | 'kana'
+          | 'kore'
+          | 'thai'
+          | 'othr'
+        )[];
       };
     };
     AuditEvent: {
@@ -14345,44 +16740,6 @@ export interface components {
       participantId: string;
       platformId: string | null;
       totpEnabled: boolean;
-    };
-    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
-    ScreeningFlag: {
-      /**
-       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
-       * @enum {string}
-       */
-      status: 'clear' | 'review' | 'blocked';
-      openHits: number;
-    } | null;
-    Participant: {
-      id: string;
-      /** @enum {string} */
-      kind: 'platform' | 'company' | 'miner' | 'counterparty';
-      /** @enum {string} */
-      personType: 'legal' | 'natural';
-      legalName: string;
-      otherNames: string[];
-      country: string;
-      registrationNumber: string | null;
-      lei: string | null;
-      addresses: {
-        lines: string[];
-        city: string;
-        postalCode?: string;
-        country: string;
-      }[];
-      contacts: {
-        name: string;
-        email?: string;
-        phone?: string;
-        role?: string;
-      }[];
-      platformId: string | null;
-      /** @description the participant's legal name (null when the id names no participant) */
-      platformName?: string | null;
-      createdAt: string;
-      screening: components['schemas']['ScreeningFlag'];
     };
     Licence: {
       id: string;
@@ -14472,6 +16829,44 @@ export interface components {
         addressType: string;
       } | null;
       verifiedAt: string;
+    };
+    /** @description the party's screening flag, for platform officers, the supervisor and the auditor; null for other roles */
+    ScreeningFlag: {
+      /**
+       * @description `review`: an open sanctions screening hit; `blocked`: a confirmed hit, or ownership by listed persons of 50 % or more (OFAC 50 % rule); both block KYC verification until resolved (GET /v1/screenings/hits?partyId=…)
+       * @enum {string}
+       */
+      status: 'clear' | 'review' | 'blocked';
+      openHits: number;
+    } | null;
+    Participant: {
+      id: string;
+      /** @enum {string} */
+      kind: 'platform' | 'company' | 'miner' | 'counterparty';
+      /** @enum {string} */
+      personType: 'legal' | 'natural';
+      legalName: string;
+      otherNames: string[];
+      country: string;
+      registrationNumber: string | null;
+      lei: string | null;
+      addresses: {
+        lines: string[];
+        city: string;
+        postalCode?: string;
+        country: string;
+      }[];
+      contacts: {
+        name: string;
+        email?: string;
+        phone?: string;
+        role?: string;
+      }[];
+      platformId: string | null;
+      /** @description the participant's legal name (null when the id names no participant) */
+      platformName?: string | null;
+      createdAt: string;
+      screening: components['schemas']['ScreeningFlag'];
     };
     ClearingLotSummary: {
       id: string;
@@ -15122,6 +17517,7 @@ export interface components {
       /** @description the published fixing that rate came from; null: the live source */
       fixingId: string | null;
     };
+    ReportOrFile: components['schemas']['Report'] | unknown;
     ScreeningHit: {
       id: string;
       partyId: string;
@@ -15534,10 +17930,11 @@ export interface components {
         signalsRbf: boolean;
         late: boolean;
       }[];
-      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
-      travelRule: {
-        [key: string]: unknown;
-      } | null;
+      travelRule:
+        | ({
+            [key: string]: unknown;
+          } & components['schemas']['Ivms101Payload'])
+        | null;
     };
     Payout: {
       id: string;
@@ -15613,10 +18010,11 @@ export interface components {
       createdAt: string;
       updatedAt: string;
       settlementId: string | null;
-      /** @description the IVMS101 (Travel Rule) data supplied with it, or null */
-      travelRule: {
-        [key: string]: unknown;
-      } | null;
+      travelRule:
+        | ({
+            [key: string]: unknown;
+          } & components['schemas']['Ivms101Payload'])
+        | null;
     };
     PayoutBatch: {
       id: string;
@@ -15662,6 +18060,81 @@ export interface components {
       createdAt: string;
       nextAttemptAt: string;
     };
+    Health: {
+      /** @constant */
+      status: 'ok';
+    };
+    Ready: {
+      /** @constant */
+      status: 'ready';
+      database: string;
+    };
+    NotReady: {
+      /** @constant */
+      status: 'not-ready';
+      database: string;
+      reason: string;
+    };
+    AuditVerification: {
+      ok: boolean;
+      events: number;
+      headHash?: string;
+      brokenEvent?: {
+        seq: string;
+        id: string;
+      } | null;
+      reason?: string;
+    };
+    /** @description A page of AuditEvent items */
+    AuditEventPage: {
+      items: components['schemas']['AuditEvent'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CreatedApiKey: {
+      id: string;
+      personId: string;
+      participantId: string;
+      platformId: string | null;
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      name: string;
+      createdAt: string;
+      createdBy: string;
+      revokedAt: string | null;
+      token: string;
+    };
+    /** @description A page of ApiKey items */
+    ApiKeyPage: {
+      items: components['schemas']['ApiKey'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    Me: {
+      /** @enum {string} */
+      role: 'supervisor' | 'platform' | 'company' | 'miner' | 'auditor';
+      participantId: string;
+      platformId: string | null;
+      actorId: string;
+      personId: string;
+    };
+    NewSession: {
+      user: components['schemas']['User'];
+      expiresAt: string;
+    };
+    Session: {
+      user: components['schemas']['User'];
+    };
+    LoggedOut: {
+      /** @constant */
+      ok: true;
+    };
+    /** @description A page of Participant items */
+    ParticipantPage: {
+      items: components['schemas']['Participant'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     Vasp: {
       id: string;
       name: string;
@@ -15677,6 +18150,18 @@ export interface components {
       createdAt: string;
       screening: components['schemas']['ScreeningFlag'];
     };
+    /** @description A page of Vasp items */
+    VaspPage: {
+      items: components['schemas']['Vasp'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Licence items */
+    LicencePage: {
+      items: components['schemas']['Licence'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     Jurisdiction: {
       country: string;
       /** @enum {string} */
@@ -15690,6 +18175,64 @@ export interface components {
       name: string;
       timeZone: string;
     };
+    SchemeJurisdiction: {
+      country: string;
+      name: string;
+    };
+    /** @description A page of Jurisdiction items */
+    JurisdictionPage: {
+      items: components['schemas']['Jurisdiction'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    SchemeJurisdictionSetting: {
+      scheme: {
+        country: string;
+        name: string;
+      } | null;
+    };
+    /** @description A page of Region items */
+    RegionPage: {
+      items: components['schemas']['Region'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    NewRegion: {
+      code: string;
+      name: string;
+      timeZone: string;
+    };
+    /** @description A page of Wallet items */
+    WalletPage: {
+      items: components['schemas']['Wallet'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    WalletAddressPage: {
+      items: components['schemas']['WalletAddress'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      unused: {
+        derivationIndex: number;
+        address: string;
+      }[];
+    };
+    OwnershipStatement: {
+      message: string;
+      validUntil: string;
+    };
+    /** @description A page of CounterpartyAddress items */
+    CounterpartyAddressPage: {
+      items: components['schemas']['CounterpartyAddress'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningSite items */
+    MiningSitePage: {
+      items: components['schemas']['MiningSite'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MiningPayoutAddress: {
       id: string;
       minerId: string;
@@ -15700,6 +18243,104 @@ export interface components {
       address: string;
       createdAt: string;
     };
+    /** @description A page of MiningPayoutAddress items */
+    MiningPayoutAddressPage: {
+      items: components['schemas']['MiningPayoutAddress'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningBan items */
+    MiningBanPage: {
+      items: components['schemas']['MiningBan'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    BanStatus: {
+      regionCode: string;
+      at: string;
+      banned: boolean;
+      timeZone: string;
+      localDate: string;
+      localTime: string;
+      bans: components['schemas']['MiningBan'][];
+    };
+    /** @description A page of MiningAttribution items */
+    MiningAttributionPage: {
+      items: components['schemas']['MiningAttribution'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MiningViolation items */
+    MiningViolationPage: {
+      items: components['schemas']['MiningViolation'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    MiningStatistics: {
+      currency: string;
+      rows: {
+        minerId: string;
+        siteId: string;
+        regionCode: string;
+        month: string;
+        blocks: number;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byMiner: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      bySite: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byRegion: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      byMonth: {
+        key: string;
+        /** @description satoshis, as a decimal string */
+        sats: string;
+        btc: string;
+        fiat: string | null;
+      }[];
+      missingRateDays: string[];
+    };
+    Provenance: {
+      txid: string;
+      vout: number;
+      /** @description satoshis, as a decimal string */
+      valueSats: string;
+      blockHash: string;
+      height: number;
+      /** @description satoshis, as a decimal string */
+      taggedSats: string;
+      provenance: {
+        origin: components['schemas']['ProvenanceOrigin'];
+        /** @description satoshis, as a decimal string */
+        sats: string;
+      }[];
+      path: components['schemas']['ProvenancePath'];
+    };
+    /** @description A page of ClearingLot items */
+    ClearingLotPage: {
+      items: components['schemas']['ClearingLot'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     ClearedOriginRule: {
       inForce: components['schemas']['ClearedOriginRuleVersion'] | null;
       versions: components['schemas']['ClearedOriginRuleVersion'][];
@@ -15707,6 +18348,30 @@ export interface components {
     SettlementSchedule: {
       inForce: components['schemas']['SettlementScheduleVersion'] | null;
       versions: components['schemas']['SettlementScheduleVersion'][];
+    };
+    /** @description A page of SettlementWindow items */
+    SettlementWindowPage: {
+      items: components['schemas']['SettlementWindow'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPosition items */
+    SettlementPositionPage: {
+      items: components['schemas']['SettlementPosition'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPayIn items */
+    SettlementPayInPage: {
+      items: components['schemas']['SettlementPayIn'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementPayOut items */
+    SettlementPayOutPage: {
+      items: components['schemas']['SettlementPayOut'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     SettlementBooks: {
       windowId: string;
@@ -15740,6 +18405,24 @@ export interface components {
         valueSats: string;
       }[];
     };
+    /** @description A page of MarketOffer items */
+    MarketOfferPage: {
+      items: components['schemas']['MarketOffer'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketBid items */
+    MarketBidPage: {
+      items: components['schemas']['MarketBid'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketDeal items */
+    MarketDealPage: {
+      items: components['schemas']['MarketDeal'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MarketConfirmationImport: {
       outcomes: {
         line: number;
@@ -15753,10 +18436,259 @@ export interface components {
         message: string;
       }[];
     };
+    /** @description A page of OversightSettlement items */
+    OversightSettlementPage: {
+      items: components['schemas']['OversightSettlement'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    ScreeningClearance: {
+      id: string;
+      partyId: string;
+      source: string;
+      listEntryId: string;
+      entryHash: string;
+      reason: string;
+      clearedBy: string;
+      clearedAt: string;
+    };
+    /** @description A page of ScreeningHit items */
+    ScreeningHitPage: {
+      items: components['schemas']['ScreeningHit'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of ListSnapshot items */
+    ListSnapshotPage: {
+      items: components['schemas']['ListSnapshot'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Decision items */
+    DecisionPage: {
+      items: components['schemas']['Decision'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of CaseListItem items */
+    CaseListItemPage: {
+      items: components['schemas']['CaseListItem'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CaseDetail: {
+      id: string;
+      partyId: string;
+      /** @description the participant's legal name (null when the id names no participant) */
+      partyName?: string | null;
+      platformId: string | null;
+      /** @enum {string} */
+      state: 'open' | 'investigating' | 'closed';
+      outcome: ('confirmed' | 'falsePositive' | 'reported') | null;
+      assignee: string | null;
+      notes: {
+        at: string;
+        by: string;
+        text: string;
+      }[];
+      openedAt: string;
+      closedAt: string | null;
+      /** @description the worst severity among the case's alerts (null: no alert) */
+      severity: ('low' | 'medium' | 'high' | 'critical') | null;
+      alertCount: number;
+      /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
+      exposure: components['schemas']['FiatAmount'][];
+      alerts: {
+        id: string;
+        kind: string;
+        rule: string;
+        score: number;
+        /** @enum {string} */
+        severity: 'low' | 'medium' | 'high' | 'critical';
+        message: string;
+        transferId: string | null;
+        decisionId: string | null;
+        amount: components['schemas']['FiatAmount'] | null;
+        createdAt: string;
+      }[];
+      transferIds: string[];
+    };
     CaseAssignee: {
       id: string;
       displayName: string;
       username: string;
+    };
+    /** @description A page of CaseAssignee items */
+    CaseAssigneePage: {
+      items: components['schemas']['CaseAssignee'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Alert items */
+    AlertPage: {
+      items: components['schemas']['Alert'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of TravelRuleMessage items */
+    TravelRuleMessagePage: {
+      items: components['schemas']['TravelRuleMessage'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Contract items */
+    ContractPage: {
+      items: components['schemas']['Contract'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Invoice items */
+    InvoicePage: {
+      items: components['schemas']['Invoice'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of Payout items */
+    PayoutPage: {
+      items: components['schemas']['Payout'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    PayoutBatchRun: {
+      batch: components['schemas']['PayoutBatch'] | null;
+    };
+    /** @description A page of PayoutBatch items */
+    PayoutBatchPage: {
+      items: components['schemas']['PayoutBatch'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of RateFixing items */
+    RateFixingPage: {
+      items: components['schemas']['RateFixing'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of ExchangeRate items */
+    ExchangeRatePage: {
+      items: components['schemas']['ExchangeRate'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    LedgerBalance: {
+      accountId: string;
+      participantId: string;
+      platformId: string | null;
+      /** @enum {string} */
+      purpose: 'clientFunds' | 'inTransit' | 'networkFees' | 'counterpartySettled';
+      balanceSats: string;
+    };
+    /** @description A page of LedgerBalance items */
+    LedgerBalancePage: {
+      items: components['schemas']['LedgerBalance'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    LedgerStatement: {
+      participantId: string;
+      purpose: string;
+      from: string;
+      to: string;
+      openingSats: string;
+      closingSats: string;
+      debitsSats: string;
+      creditsSats: string;
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      items: {
+        transactionId: string;
+        at: string;
+        kind: string;
+        reference: string;
+        amountSats: string;
+        fiatMinor: string | null;
+        fiatCurrency: string | null;
+        balanceSats: string;
+      }[];
+    };
+    LedgerReconciliation: {
+      /** @enum {string} */
+      view: 'chain' | 'tracked';
+      tipHeight: number | null;
+      cursorHeight: number | null;
+      lines: {
+        companyId: string;
+        platformId: string;
+        clientFundsSats: string;
+        inTransitSats: string;
+        ledgerSats: string;
+        trackedSats: string;
+        chainSats: string | null;
+        differenceSats: string;
+        explainedSats: string;
+        unexplainedSats: string;
+        explained: boolean;
+        items: {
+          /** @enum {string} */
+          category:
+            | 'reviewHeldReceipt'
+            | 'blockedReceipt'
+            | 'unsettledConfirmation'
+            | 'unconfirmedSettlement'
+            | 'inTransitBatch'
+            | 'watcherLag'
+            | 'unexplained';
+          sats: string;
+          note: string;
+          references: {
+            invoiceId?: string;
+            decisionId?: string;
+            batchId?: string;
+            payoutIds?: string[];
+            txid?: string;
+            outpoints?: string[];
+            height?: number;
+            confirmations?: number;
+            requiredConfirmations?: number;
+            ledgerTransactionIds?: string[];
+          };
+        }[];
+      }[];
+      totalDifferenceSats: string;
+      unexplainedSats: string;
+      byCategory: {
+        [key: string]: string;
+      };
+      trialBalanceSats: string;
+      reconciled: boolean;
+    };
+    /** @description A page of WebhookDelivery items */
+    WebhookDeliveryPage: {
+      items: components['schemas']['WebhookDelivery'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    CheckoutStatus: {
+      id: string;
+      status: string;
+      additionalStatus: string[];
+      /** @description false when the invoice cannot be paid (address and URI then empty) */
+      payable: boolean;
+      /** @description whether the buyer should pay now: payable, not expired, waiting for its payment or the rest of it */
+      canPay: boolean;
+      amountBtc: string;
+      amountSats: string;
+      /** @description still to pay, in BTC */
+      dueBtc: string;
+      dueSats: string;
+      address: string;
+      paymentUri: string;
+      fiat: string;
+      expiresAt: string;
+      /** @description seconds until expiry by the server's clock */
+      secondsLeft: number;
+      seenSats: string;
+      confirmedSats: string;
     };
   };
   responses: never;

@@ -8,7 +8,6 @@ import {
   Paper,
   SegmentedControl,
   Select,
-  SimpleGrid,
   Stack,
   Table,
   Text,
@@ -121,7 +120,7 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
             { value: 'self_hosted', label: 'Self-hosted (BIP322 proof)' },
           ]}
           value={ownership}
-          onChange={(v) => setOwnership(v as 'hosted' | 'self_hosted')}
+          onChange={(v) => setOwnership(v)}
         />
         <TextInput
           label="Counterparty address"

@@ -117,7 +117,7 @@ function KycForm({
             label="KYC status"
             data={['pending', 'verified', 'rejected', 'expired']}
             value={status}
-            onChange={(v) => v && setStatus(v as KycBody['status'])}
+            onChange={(v) => v && setStatus(v)}
             allowDeselect={false}
             error={fieldErrorOf(error, 'status')}
           />
@@ -125,7 +125,7 @@ function KycForm({
             label="Risk rating"
             data={['low', 'medium', 'high']}
             value={riskRating}
-            onChange={(v) => v && setRisk(v as KycBody['riskRating'])}
+            onChange={(v) => v && setRisk(v)}
             allowDeselect={false}
             error={fieldErrorOf(error, 'riskRating')}
           />
@@ -295,8 +295,11 @@ function KycHistory({ participantId }: { participantId: string }) {
   const statusOf = (value: unknown) =>
     value && typeof value === 'object' && 'status' in value ? String(value.status) : '—';
   const reasonOf = (value: unknown) =>
-    value && typeof value === 'object' && 'statusReason' in value && value.statusReason
-      ? String(value.statusReason)
+    value &&
+    typeof value === 'object' &&
+    'statusReason' in value &&
+    typeof value.statusReason === 'string'
+      ? value.statusReason
       : '';
   return (
     <Stack gap="xs">

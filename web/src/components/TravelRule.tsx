@@ -467,7 +467,7 @@ function PersonFields({
             label={`${legend}: person type`}
             description="A sole trader is a natural person: the gate screens the name against listed individuals."
             value={value.personType}
-            onChange={(v) => onChange(withPersonType(value, v as PersonType))}
+            onChange={(v) => onChange(withPersonType(value, v))}
           >
             <Group mt={4}>
               <Radio value="legal" label={PERSON_TYPE_LABELS.legal} />
@@ -502,9 +502,7 @@ function PersonFields({
             label={`${legend}: identifier type`}
             data={types.map((t) => ({ value: t.value, label: t.label }))}
             value={value.identifierType}
-            onChange={(v) =>
-              v && onChange({ ...value, identifierType: v as NationalIdentifierType })
-            }
+            onChange={(v) => v && onChange({ ...value, identifierType: v })}
             allowDeselect={false}
             error={errors[`${prefix}.identifierType`]}
           />

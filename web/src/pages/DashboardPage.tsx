@@ -120,7 +120,7 @@ function SettlementRows({ drill, onClear }: { drill: Drill; onClear: () => void 
               { value: 'country', label: 'Country' },
             ]}
             value={sort}
-            onChange={(v) => v && setSort(v as typeof sort)}
+            onChange={(v) => v && setSort(v)}
             allowDeselect={false}
             w={160}
           />

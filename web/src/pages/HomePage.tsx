@@ -202,11 +202,11 @@ function LiveFeed() {
           {live.recent.slice(0, 10).map((event, index) => (
             <Timeline.Item
               key={`${event.at}-${index}`}
-              title={String(event.payload.action ?? event.topic)}
+              title={textOf(event.payload.action) || event.topic}
             >
               <Text size="xs">
-                {String(event.payload.entityType ?? '')}{' '}
-                <Code>{String(event.payload.entityId ?? '')}</Code> · {formatDateTime(event.at)}
+                {textOf(event.payload.entityType)} <Code>{textOf(event.payload.entityId)}</Code> ·{' '}
+                {formatDateTime(event.at)}
               </Text>
             </Timeline.Item>
           ))}
@@ -232,4 +232,9 @@ export function HomePage() {
       <LiveFeed />
     </Page>
   );
+}
+
+/** A live event's payload field as text: strings and numbers as they are, anything else blank. */
+function textOf(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }

@@ -68,7 +68,7 @@ function CreateKeyForm() {
             label="Role"
             data={roles.map((r) => ({ value: r, label: ROLE_LABELS[r] }))}
             value={role}
-            onChange={(v) => v && setRole(v as Role)}
+            onChange={(v) => v && setRole(v)}
             allowDeselect={false}
             error={error?.fieldError('role')}
           />

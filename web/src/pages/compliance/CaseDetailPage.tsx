@@ -205,7 +205,7 @@ function CaseWork({ c, preview }: { c: CaseDetail; preview: { problems: string[]
               { value: 'confirmed', label: 'Confirmed' },
             ]}
             value={outcome}
-            onChange={(v) => setOutcome(v as Outcome)}
+            onChange={(v) => setOutcome(v)}
           />
           <Button
             variant="outline"

@@ -67,7 +67,7 @@ function ReviewForm({ decision, onDone }: { decision: Decision; onDone: () => vo
             { value: 'block', label: 'Block' },
           ]}
           value={outcome}
-          onChange={(v) => setOutcome(v as 'allow' | 'block')}
+          onChange={(v) => setOutcome(v)}
         />
         <Textarea
           label="Reason"
@@ -183,7 +183,7 @@ export function DecisionsPage() {
             aria-label="Outcome"
             data={VIEWS.map((v) => ({ value: v.value, label: v.label }))}
             value={view}
-            onChange={(v) => setView((v ?? 'attention') as View)}
+            onChange={(v) => setView(v ?? 'attention')}
             allowDeselect={false}
             w={190}
           />

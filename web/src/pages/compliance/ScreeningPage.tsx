@@ -141,7 +141,7 @@ export function ScreeningPage() {
                 { value: 'address', label: 'Address' },
               ]}
               value={mode}
-              onChange={(v) => setMode(v as 'name' | 'address')}
+              onChange={(v) => setMode(v)}
             />
             <TextInput
               aria-label={mode === 'name' ? 'Name' : 'Address'}

@@ -164,7 +164,7 @@ function ChangeStatus({ licence, onDone }: { licence: Licence; onDone: () => voi
           label="New status"
           data={['active', 'suspended', 'revoked', 'expired']}
           value={status}
-          onChange={(v) => v && setStatus(v as Licence['status'])}
+          onChange={(v) => v && setStatus(v)}
           allowDeselect={false}
           error={fieldErrorOf(change.error, 'status')}
         />

@@ -139,7 +139,7 @@ export function RegisterParticipantForm({
               label="Participant kind"
               data={kinds}
               value={kind}
-              onChange={(v) => v && setKind(v as ParticipantKind)}
+              onChange={(v) => v && setKind(v)}
               allowDeselect={false}
               error={fieldErrorOf(error, 'kind')}
             />
@@ -160,7 +160,7 @@ export function RegisterParticipantForm({
               label="Person type"
               description={PERSON_TYPE_HELP}
               value={personType}
-              onChange={(v) => setPersonType(v as PersonType)}
+              onChange={(v) => setPersonType(v)}
               error={fieldErrorOf(error, 'personType')}
             >
               <Group mt={4}>

@@ -2,7 +2,6 @@ import { useState, type FormEvent } from 'react';
 import {
   Badge,
   Button,
-  Code,
   Group,
   Paper,
   SegmentedControl,
@@ -146,7 +145,7 @@ function CreateContractForm({ onCreated }: { onCreated: () => void }) {
                 { value: 'import', label: 'Import (we pay the supplier)' },
               ]}
               value={direction}
-              onChange={(v) => v && setDirection(v as 'export' | 'import')}
+              onChange={(v) => v && setDirection(v)}
               allowDeselect={false}
             />
             <TextInput
@@ -166,7 +165,7 @@ function CreateContractForm({ onCreated }: { onCreated: () => void }) {
               label="Incoterm"
               data={INCOTERMS}
               value={incoterm}
-              onChange={(v) => v && setIncoterm(v as Incoterm)}
+              onChange={(v) => v && setIncoterm(v)}
               allowDeselect={false}
             />
             <TextInput
@@ -198,7 +197,7 @@ function CreateContractForm({ onCreated }: { onCreated: () => void }) {
                 { value: 'fixedBtc', label: 'Fixed BTC amount' },
               ]}
               value={pricingMode}
-              onChange={(v) => setPricingMode(v as 'fiat' | 'fixedBtc')}
+              onChange={(v) => setPricingMode(v)}
             />
             {pricingMode === 'fixedBtc' && (
               <TextInput
