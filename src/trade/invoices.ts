@@ -333,10 +333,10 @@ export class InvoiceService {
       );
       // Inbound: what can be checked before anyone pays is the parties, the contract and the
       // Travel Rule data; the payer's addresses are screened when a payment is seen.
-      const decision = await this.#gate.decide(tx, caller, {
+      const facts = {
         transferId: id,
         occurredAt: now,
-        direction: 'inbound',
+        direction: 'inbound' as const,
         platformId: contract.platformId,
         companyId: contract.companyId,
         counterpartyId: contract.counterpartyId,
@@ -349,7 +349,12 @@ export class InvoiceService {
         openAmountSats: inSats(reservation.open),
         toleranceSats: inSats(reservation.tolerance),
         travelRule: input.travelRule ?? null,
-      });
+      };
+      // What the caller can mend is refused before anything is written (the reservation and the
+      // address hand-out roll back with the transaction); anything else is decided and recorded.
+      const refusal = await this.#gate.refusalBeforeCreation(tx, caller, facts);
+      if (refusal) throw refusal;
+      const decision = await this.#gate.decide(tx, caller, facts);
       const gateDecisions: InvoiceGateDecision[] = [
         {
           ...decision,

@@ -7,6 +7,8 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import {
   AppError,
+  formatMoneyForPeople,
+  money,
   newId,
   seesEverything,
   type Caller,
@@ -46,6 +48,7 @@ import type {
   GateOutcome,
   GateReason,
   PolicyDecision,
+  InputIssues,
   PolicyGatePort,
   TransferFacts,
 } from './types';
@@ -77,6 +80,18 @@ const CHECKS = {
   contract: 'gate.contract@1',
   monitoring: 'gate.monitoring@1',
 } as const;
+
+/**
+ * The block reasons a caller mends by changing the request or the registry, not a screening
+ * outcome: a transfer whose only reasons are these is refused before it is created.
+ */
+export const INPUT_REASON_CODES: ReadonlySet<string> = new Set([
+  'TRAVEL_RULE_MISSING',
+  'TRAVEL_RULE_INVALID',
+  'KYC_NOT_VERIFIED',
+  'ADDRESS_OWNERSHIP_UNPROVEN',
+  'AMOUNT_EXCEEDS_OPEN',
+]);
 
 const SEVERITY: Record<GateOutcome, number> = { allow: 0, review: 1, block: 2 };
 
@@ -223,6 +238,24 @@ export class PolicyGate implements PolicyGatePort {
     const [decided] = await this.#commit({ tx }, prepared);
     if (!decided) throw new Error('the gate decided nothing');
     return decided;
+  }
+
+  /**
+   * What the caller can mend before a transfer is created, found without deciding or writing
+   * anything: the block reasons of the checks that need no history (`INPUT_REASON_CODES`:
+   * Travel Rule data missing or invalid, a party not verified, an address whose ownership is not
+   * proven, an amount above the contract's open amount). Empty when there is none, or when the
+   * same checks found anything else (a sanctions match on a name or the address, a refused
+   * jurisdiction, a licence): such a transfer is decided, and its decision recorded, as ever.
+   */
+  async inputIssues(tx: Orm, caller: Caller, facts: TransferFacts): Promise<InputIssues> {
+    this.#admit(caller, facts);
+    const lists = await this.#screening.lists(tx);
+    const { reasons } = this.#checks(facts, lists);
+    const raised = reasons.filter((r) => r.outcome !== 'allow');
+    const threshold = this.#config.travelRuleThreshold;
+    const mendable = raised.every((r) => r.outcome === 'block' && INPUT_REASON_CODES.has(r.code));
+    return { reasons: mendable ? raised : [], travelRuleThreshold: threshold };
   }
 
   /**
@@ -823,7 +856,7 @@ export class PolicyGate implements PolicyGatePort {
         CHECKS.travelRule,
         'block',
         'TRAVEL_RULE_MISSING',
-        `IVMS101 originator and beneficiary data is required at or above ${threshold.minor} ${threshold.currency} minor units`,
+        `IVMS101 originator and beneficiary data is required at or above ${formatMoneyForPeople(money(threshold.minor, threshold.currency))}`,
         'travelRule',
       );
     }
