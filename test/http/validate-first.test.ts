@@ -155,7 +155,7 @@ describe.each(TEST_DRIVERS)('validate before creating, on %s', (driver) => {
       payload: { rate: '60000' },
     });
     expect(rate.statusCode).toBe(204);
-  });
+  }, 300_000);
   afterAll(async () => t?.close());
 
   it('refuses a payout without the Travel Rule data it needs, with the threshold in USD, and creates nothing', async () => {
