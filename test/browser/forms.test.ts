@@ -200,6 +200,6 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the payout form', () => {
       await page.waitForURL(`**/registry/participants?participant=${lapsedId}`);
       await page.getByRole('dialog', { name: 'Nagoya Tools KK' }).waitFor();
       await clean(page);
-    });
+    }, 240_000);
   }
 });
