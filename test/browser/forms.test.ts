@@ -171,7 +171,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the payout form', () => {
       await clean(page);
 
       // Without the Travel Rule data: refused in USD terms, and nothing is created.
-      await page.getByText(/^Attach Travel Rule data/).click();
+      await page.getByRole('switch', { name: /Attach Travel Rule data/ }).uncheck();
       await page.getByRole('button', { name: 'Request payout' }).click();
       const alert = page.getByTestId('form-error');
       await expect.poll(() => alert.textContent()).toContain('USD 1,000.00');
@@ -181,7 +181,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the payout form', () => {
       await screenshot(page, `payout-form-travel-rule-${viewport.name}`);
 
       // The retry: the old alert goes, the payout is created.
-      await page.getByText(/^Attach Travel Rule data/).click();
+      await page.getByRole('switch', { name: /Attach Travel Rule data/ }).check();
       await page.getByRole('button', { name: 'Request payout' }).click();
       await page.getByTestId('payout-created').waitFor();
       expect(await page.getByTestId('form-error').count()).toBe(0);
