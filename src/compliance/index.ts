@@ -12,6 +12,7 @@ export type {
   GateReason,
   PolicyDecision,
   PolicyGatePort,
+  InputIssues,
   PartySource,
 } from './policy/types';
 export { emptyPartySource } from './policy/types';
@@ -33,7 +34,7 @@ export type {
 } from './travel-rule/ivms101';
 export { createCompliance } from './service';
 export type { Compliance, ComplianceOptions } from './service';
-export { PolicyGate } from './policy/gate';
+export { PolicyGate, INPUT_REASON_CODES } from './policy/gate';
 export type { GateConfig } from './policy/gate';
 export { DECISION_RESOLVED, DecisionService } from './policy/decisions';
 export type { DecisionResolved } from './policy/decisions';

@@ -6,6 +6,7 @@ import {
   formatBtc,
   formatBtcCompact,
   formatMoney,
+  formatMoneyForPeople,
   MAX_MONEY,
   parseBtc,
   parseMoney,
@@ -68,6 +69,13 @@ describe('fiat money', () => {
     expect(parseMoney('1.005', 'KWD').minor).toBe(1005n);
     expect(formatMoney(parseMoney('1.005', 'KWD'))).toBe('1.005');
     expect(formatMoney({ minor: 5n, currency: parseMoney('0', 'USD').currency })).toBe('0.05');
+  });
+
+  it('formats money for people with its code, its decimals and grouped thousands', () => {
+    expect(formatMoneyForPeople(parseMoney('1000', 'USD'))).toBe('USD 1,000.00');
+    expect(formatMoneyForPeople(parseMoney('150000', 'JPY'))).toBe('JPY 150,000');
+    expect(formatMoneyForPeople(parseMoney('1250.5', 'KWD'))).toBe('KWD 1,250.500');
+    expect(formatMoneyForPeople(parseMoney('-0.05', 'USD'))).toBe('USD -0.05');
   });
 
   it('refuses more decimals than the currency has, and unknown currencies', () => {

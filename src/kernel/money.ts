@@ -176,6 +176,18 @@ export function formatMoney(value: Money): string {
   return formatDecimal(value.minor, currencyExponent(value.currency));
 }
 
+/**
+ * Money for people to read: the currency code, then the amount with its currency's decimals and
+ * its thousands grouped, "USD 1,000.00" (JPY "JPY 150,000", KWD "KWD 1,250.500").
+ */
+export function formatMoneyForPeople(value: Money): string {
+  const plain = formatMoney(value);
+  const [whole = '', fraction] = plain.replace(/^-/, '').split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const sign = plain.startsWith('-') ? '-' : '';
+  return `${value.currency} ${sign}${grouped}${fraction === undefined ? '' : `.${fraction}`}`;
+}
+
 export function addMoney(a: Money, b: Money): Money {
   if (a.currency !== b.currency) {
     throw new AppError('VALIDATION_FAILED', `cannot add ${a.currency} to ${b.currency}`);

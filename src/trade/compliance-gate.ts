@@ -3,6 +3,7 @@ import type { PolicyGatePort, TransferFacts as ComplianceFacts } from '../compli
 import type { Orm } from '../db';
 import type { SchemeFacts } from '../registry';
 import { AppError, type Caller, type Clock } from '../kernel';
+import { inputRefusal, type PartyNames } from './input-refusal';
 import type { GateDecision, TransferFacts, TransferGate } from './ports';
 
 /** The registry reads the adapter needs (RegistryService has them). */
@@ -74,7 +75,14 @@ export class ComplianceTransferGate implements TransferGate {
     }
   }
 
-  async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision> {
+  /**
+   * The facts the policy gate is given, with the parties' names; or, when it cannot be given
+   * them (an unregistered party, no scheme jurisdiction), the adapter's own refusals.
+   */
+  async #gather(
+    tx: Orm,
+    facts: TransferFacts,
+  ): Promise<{ refusals: string[] } | { input: ComplianceFacts; names: PartyNames }> {
     const { registry } = this.deps;
     const refusals: string[] = [];
     const { scheme, jurisdictions: ratings } = await registry.schemeFacts(tx);
@@ -106,26 +114,7 @@ export class ComplianceTransferGate implements TransferGate {
       );
     }
     if (!scheme || !platform || !company || !counterparty || refusals.length > 0) {
-      const decision: GateDecision = {
-        outcome: 'block',
-        reasons: refusals,
-        decidedBy: ADAPTER_RULE,
-        decisionId: null,
-      };
-      await recordAudit(tx, caller, this.deps.clock, {
-        action: 'transfer.gateDecided',
-        // A payment in is an invoice's, a payment out a payout's.
-        entityType: facts.direction === 'inbound' ? 'invoice' : 'payout',
-        entityId: facts.transferId,
-        after: {
-          transferId: facts.transferId,
-          direction: facts.direction,
-          contractId: facts.contractId,
-          amountSats: facts.amountSats.toString(),
-          decision,
-        },
-      });
-      return decision;
+      return { refusals };
     }
     const address = facts.address ? await registry.counterpartyAddress(facts.address, tx) : null;
     const risk = ratings.find((j) => j.country === counterparty.country)?.riskLevel ?? 'low';
@@ -175,6 +164,52 @@ export class ComplianceTransferGate implements TransferGate {
       },
       travelRule: (facts.travelRule ?? null) as ComplianceFacts['travelRule'],
     };
+    return {
+      input,
+      names: {
+        company: { id: facts.companyId, name: company.legalName },
+        counterparty: { id: facts.counterpartyId, name: counterparty.legalName },
+      },
+    };
+  }
+
+  async refusalBeforeCreation(
+    tx: Orm,
+    caller: Caller,
+    facts: TransferFacts,
+  ): Promise<AppError | null> {
+    const gathered = await this.#gather(tx, facts);
+    // The adapter's own refusals are decided (and audited) by `decide`.
+    if ('refusals' in gathered) return null;
+    const found = await this.deps.gate.inputIssues(tx, caller, gathered.input);
+    return inputRefusal(found, gathered.names);
+  }
+
+  async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision> {
+    const gathered = await this.#gather(tx, facts);
+    if ('refusals' in gathered) {
+      const decision: GateDecision = {
+        outcome: 'block',
+        reasons: gathered.refusals,
+        decidedBy: ADAPTER_RULE,
+        decisionId: null,
+      };
+      await recordAudit(tx, caller, this.deps.clock, {
+        action: 'transfer.gateDecided',
+        // A payment in is an invoice's, a payment out a payout's.
+        entityType: facts.direction === 'inbound' ? 'invoice' : 'payout',
+        entityId: facts.transferId,
+        after: {
+          transferId: facts.transferId,
+          direction: facts.direction,
+          contractId: facts.contractId,
+          amountSats: facts.amountSats.toString(),
+          decision,
+        },
+      });
+      return decision;
+    }
+    const { input } = gathered;
     const decision = await this.deps.gate.decide(tx, caller, input);
     return {
       outcome: decision.outcome,

@@ -308,17 +308,9 @@ export class ContractService {
       if (rule.gate) {
         const company = await this.#directory.company(row.companyId, tx);
         const counterparty = await this.#directory.counterparty(row.counterpartyId, tx);
-        if (!company?.verified)
-          throw new AppError(
-            'KYC_NOT_VERIFIED',
-            `company ${row.companyId} has not passed KYB verification`,
-          );
-        if (!counterparty?.verified) {
-          throw new AppError(
-            'KYC_NOT_VERIFIED',
-            `counterparty ${row.counterpartyId} has not passed verification`,
-          );
-        }
+        if (!company?.verified) throw notVerified('company', row.companyId, company?.name);
+        if (!counterparty?.verified)
+          throw notVerified('counterparty', row.counterpartyId, counterparty?.name);
       }
       if (action === 'approve') {
         const scheme = await loadSettings(tx, SCHEME_SETTINGS_ID);
@@ -649,4 +641,18 @@ export async function lockContracts(tx: Orm, ids: Iterable<string>): Promise<voi
     .where(inArray(tradeContracts.id, unique))
     .orderBy(asc(tradeContracts.id))
     .for('update');
+}
+
+/** A party of the contract not verified: named, with its id for the screen that verifies it. */
+function notVerified(
+  party: 'company' | 'counterparty',
+  participantId: string,
+  name: string | undefined,
+): AppError {
+  const check = party === 'company' ? 'KYB' : 'KYC';
+  return new AppError(
+    'KYC_NOT_VERIFIED',
+    `${party} ${name ?? participantId} has not passed ${check} verification`,
+    { details: { party, participantId, participantName: name ?? participantId } },
+  );
 }

@@ -114,10 +114,10 @@ async function issueInvoice(
     const address = await deps.wallets.nextReceiveAddress(tx, contract.companyId, `invoice ${id}`);
     // Inbound: what can be checked before anyone pays is the parties, the contract and the
     // Travel Rule data; the payer's addresses are screened when a payment is seen.
-    const decision = await deps.gate.decide(tx, caller, {
+    const facts = {
       transferId: id,
       occurredAt: now,
-      direction: 'inbound',
+      direction: 'inbound' as const,
       platformId: contract.platformId,
       companyId: contract.companyId,
       counterpartyId: contract.counterpartyId,
@@ -130,7 +130,12 @@ async function issueInvoice(
       openAmountSats: inSats(reservation.open),
       toleranceSats: inSats(reservation.tolerance),
       travelRule: input.travelRule ?? null,
-    });
+    };
+    // What the caller can mend is refused before anything is written (the reservation and the
+    // address hand-out roll back with the transaction); anything else is decided and recorded.
+    const refusal = await deps.gate.refusalBeforeCreation(tx, caller, facts);
+    if (refusal) throw refusal;
+    const decision = await deps.gate.decide(tx, caller, facts);
     const gateDecisions: InvoiceGateDecision[] = [
       {
         ...decision,

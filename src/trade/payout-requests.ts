@@ -15,6 +15,7 @@ import {
   type Caller,
 } from '../kernel';
 import { transitionPayout, type GateCheck } from './lifecycle';
+import type { TransferFacts } from './ports';
 import { enqueueWebhook } from './outbox';
 import { heldError, type PayoutContext } from './payout-context';
 import {
@@ -134,7 +135,7 @@ async function requestPayout(
       );
     }
     const fiatMinor = fixedBtc ? fiatValue(amountSats, rate.rate) : contractAmount;
-    const decision = await gate.decide(tx, caller, {
+    const facts: TransferFacts = {
       transferId: id,
       occurredAt: now,
       rate: formatRate(rate.rate),
@@ -150,7 +151,12 @@ async function requestPayout(
       amountSats,
       fiatMinor,
       currency: contract.currency,
-    });
+    };
+    // What the caller can mend is refused before anything is written (the reservation rolls
+    // back with the transaction); anything else is decided, and recorded, as ever.
+    const refusal = await gate.refusalBeforeCreation(tx, caller, facts);
+    if (refusal) throw refusal;
+    const decision = await gate.decide(tx, caller, facts);
     const settings = await loadSettings(tx, contract.platformId);
     await tx.insert(tradePayouts).values({
       id,

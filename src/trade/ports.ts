@@ -1,6 +1,6 @@
 import type { Branch, DerivedOutput } from '../bitcoin';
 import type { Orm } from '../db';
-import type { Caller } from '../kernel';
+import type { AppError, Caller } from '../kernel';
 
 /** What trade needs to know about a company (from the registry). */
 export interface CompanyFacts {
@@ -116,6 +116,12 @@ export interface TransferGate {
    * (compliance's decisions review flow).
    */
   resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null>;
+  /**
+   * The refusal to answer instead of creating the transfer, when all that stands in its way is
+   * what the caller can mend (Travel Rule data, a party's verification, the address, the amount):
+   * nothing is decided nor written. Null otherwise: the transfer is decided, and recorded, as ever.
+   */
+  refusalBeforeCreation(tx: Orm, caller: Caller, facts: TransferFacts): Promise<AppError | null>;
 }
 
 /** A coin's stored clearance (clearing's cleared lots, followed through spends). */

@@ -377,8 +377,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
     await page.goto('/trade/payouts');
     await choose(page, 'Import contract', /roasting drums/);
     // 0.05 BTC at 60,000 USD/BTC is 3,000 USD: above the Travel Rule threshold (1,000 USD).
-    await page.getByLabel('Amount', { exact: true }).fill('5000000');
-    await page.getByLabel('Supplier address').fill(SUPPLIER_ADDRESS);
+    await page.getByLabel('Amount', { exact: true }).fill('0.05');
+    await page.getByRole('combobox', { name: 'Supplier address' }).fill(SUPPLIER_ADDRESS);
     await page.getByRole('switch', { name: /Attach Travel Rule data/ }).check();
     // The beneficiary comes from the registry as a natural person, its name split in two.
     expect(

@@ -395,8 +395,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     await page.goto('/trade/payouts');
     await choose(page, 'Import contract', /Coffee roaster/);
     // 0.05 BTC at 60,000 USD/BTC is 3,000 USD: above the Travel Rule threshold (1,000 USD).
-    await page.getByLabel('Amount', { exact: true }).fill('5000000');
-    await page.getByLabel('Supplier address').fill(SUPPLIER_ADDRESS);
+    await page.getByLabel('Amount', { exact: true }).fill('0.05');
+    await page.getByRole('combobox', { name: 'Supplier address' }).fill(SUPPLIER_ADDRESS);
     await page.getByRole('switch', { name: /Attach Travel Rule data/ }).check();
     // Both parties come from the registry; the company's platform record is not visible to it.
     expect(await page.getByLabel('Originator: legal name').inputValue()).toBe('Andes Coffee SA');

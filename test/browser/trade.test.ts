@@ -314,8 +314,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     const maker = await t.page('olga');
     await maker.goto('/trade/payouts');
     await choose(maker, 'Import contract', /Roasting machine/);
-    await maker.getByLabel('Amount', { exact: true }).fill('1000000');
-    await maker.getByLabel('Supplier address').fill(SUPPLIER_ADDRESS);
+    // A fixed-BTC contract: the amount in BTC (1,000,000 sats).
+    await maker.getByLabel('Amount', { exact: true }).fill('0.01');
+    await maker.getByRole('combobox', { name: 'Supplier address' }).fill(SUPPLIER_ADDRESS);
     await maker.getByRole('button', { name: 'Request payout' }).click();
     await maker.getByRole('cell', { name: 'awaitingApproval' }).waitFor();
     await maker.getByRole('button', { name: /^Approve payout/ }).click();

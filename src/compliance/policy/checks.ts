@@ -4,6 +4,7 @@
  * need nothing from the database, so they run while a batch's read is under way; name matches
  * an officer cleared are dropped afterwards (`Checked.clearable`).
  */
+import { formatMoneyForPeople, money } from '../../kernel';
 import type { NameMatch } from '../screening/name-index';
 import type { LoadedLists } from '../screening/service';
 import {
@@ -310,7 +311,7 @@ export const travelRuleCheck: GateCheck = {
         this.id,
         'block',
         'TRAVEL_RULE_MISSING',
-        `IVMS101 originator and beneficiary data is required at or above ${threshold.minor} ${threshold.currency} minor units`,
+        `IVMS101 originator and beneficiary data is required at or above ${formatMoneyForPeople(money(threshold.minor, threshold.currency))}`,
         'travelRule',
       );
     }

@@ -46,6 +46,7 @@ import type {
   GateOutcome,
   GateReason,
   PolicyDecision,
+  InputIssues,
   PolicyGatePort,
   TransferFacts,
 } from './types';
@@ -66,6 +67,18 @@ export interface PolicyGateDeps {
   /** The most decisions committed in one transaction (default 64). */
   maxBatch?: number;
 }
+
+/**
+ * The block reasons a caller mends by changing the request or the registry: a transfer that has
+ * any of them is refused before it is created (`inputIssues`).
+ */
+export const INPUT_REASON_CODES: ReadonlySet<string> = new Set([
+  'TRAVEL_RULE_MISSING',
+  'TRAVEL_RULE_INVALID',
+  'KYC_NOT_VERIFIED',
+  'ADDRESS_OWNERSHIP_UNPROVEN',
+  'AMOUNT_EXCEEDS_OPEN',
+]);
 
 /** Distinct (name, type) screenings remembered per loaded list set before the memo is reset. */
 const NAME_MEMO_LIMIT = 20_000;
@@ -159,6 +172,29 @@ export class PolicyGate implements PolicyGatePort {
     const [decided] = await this.#commit({ tx }, prepared);
     if (!decided) throw new Error('the gate decided nothing');
     return decided;
+  }
+
+  /**
+   * What the caller can mend before a transfer is created, found without deciding or writing
+   * anything: the block reasons of `INPUT_REASON_CODES` (Travel Rule data missing or invalid, a
+   * party not verified, an address whose ownership is not proven, an amount above the contract's
+   * open amount). The answer depends on those reasons only, never on screening: a transfer that
+   * also matches a list is refused for its input alike, so a refusal tells the caller nothing
+   * about a list (no screening oracle). Once mended, it is decided, and its decision recorded,
+   * as ever.
+   */
+  async inputIssues(tx: Orm, caller: Caller, facts: TransferFacts): Promise<InputIssues> {
+    this.#admit(caller, facts);
+    const lists = await this.#screening.lists(tx);
+    const threshold = this.#config.travelRuleThreshold;
+    const { reasons } = runChecks({
+      facts,
+      lists,
+      travelRuleThreshold: threshold,
+      screenName: (name, type) => this.#screenName(lists, name, type),
+    });
+    const mendable = reasons.filter((r) => r.outcome === 'block' && INPUT_REASON_CODES.has(r.code));
+    return { reasons: mendable, travelRuleThreshold: threshold };
   }
 
   /**

@@ -102,6 +102,17 @@ export interface PolicyGatePort {
   decideCommitted(caller: Caller, facts: TransferFacts): Promise<PolicyDecision>;
   /** Allow or block as decided, or a review's resolution (null while it waits); through `tx`. */
   resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null>;
+  /**
+   * The reasons the caller can mend before the transfer is created (decides nothing, writes
+   * nothing); empty when there are none or when anything else must be decided and recorded.
+   */
+  inputIssues(tx: Orm, caller: Caller, facts: TransferFacts): Promise<InputIssues>;
+}
+
+/** What `inputIssues` found, with the Travel Rule threshold to say what it is. */
+export interface InputIssues {
+  reasons: GateReason[];
+  travelRuleThreshold: { minor: bigint; currency: string };
 }
 
 /** Registered parties and addresses, for re-screening when a new list snapshot arrives (registry provides it). */

@@ -12,6 +12,8 @@ export interface ApiErrorBody {
   message: string;
   requestId: string;
   issues?: { field: string; message: string }[];
+  /** What the error is about, by code (e.g. the party to verify, the Travel Rule threshold). */
+  details?: Record<string, unknown>;
 }
 
 export class ApiError extends Error {
@@ -37,6 +39,7 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
       message: body.message ?? `request failed with ${result.response.status}`,
       requestId: body.requestId ?? '',
       ...(body.issues ? { issues: body.issues } : {}),
+      ...(body.details ? { details: body.details } : {}),
     });
   }
   return result.data;

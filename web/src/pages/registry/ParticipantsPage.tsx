@@ -3,7 +3,9 @@
  * ParticipantsPage runs past 60 lines (one page's JSX), kept whole.
  */
 import { useEffect, useRef, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { Button, Code, Group, Modal, Select, Text } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { LoadMore, usePagedList } from '../../api/paging';
 import { FocusMissing, useFocusedRow } from '../../api/focus';
@@ -20,7 +22,15 @@ import { NameCell } from '../../components/NameCell';
 
 export function ParticipantsPage() {
   const [kind, setKind] = useState<string | null>(null);
-  const [selected, setSelected] = useState<Participant | null>(null);
+  const [chosen, setChosen] = useState<Participant | null>(null);
+  // `?participant=par_…` opens that participant (a form's error links here to what fixes it).
+  const [params, setParams] = useSearchParams();
+  const linked = useLinkedParticipant(params.get('participant'));
+  const selected = chosen ?? linked ?? null;
+  const setSelected = (p: Participant | null) => {
+    setChosen(p);
+    if (!p && params.has('participant')) setParams({}, { replace: true });
+  };
   const user = useUser();
   const mayRegister = (KINDS_BY_ROLE[user.role] ?? []).length > 0;
   const [registering, setRegistering] = useState(false);
@@ -147,4 +157,15 @@ export function ParticipantsPage() {
       </Modal>
     </Page>
   );
+}
+
+/** The participant a link names, read on its own (it may be on no loaded page). */
+function useLinkedParticipant(id: string | null): Participant | undefined {
+  const one = useQuery({
+    queryKey: ['participant', 'one', id],
+    enabled: id !== null,
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/participants/{id}', { params: { path: { id: id ?? '' } } })),
+  });
+  return id === null ? undefined : one.data;
 }

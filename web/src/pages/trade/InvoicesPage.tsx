@@ -31,6 +31,7 @@ import { formatBtc, formatDateTime, formatFiat } from '../../format';
 import { useUser } from '../../session';
 import {
   contractAmount,
+  contractLabel,
   Copyable,
   Fact,
   NotAvailableDetail,
@@ -41,6 +42,7 @@ import {
   useActiveContracts,
   useParticipants,
 } from './shared';
+import { AmountField, useContractAmount } from './AmountField';
 import {
   TravelRuleAttachmentFields,
   TravelRuleSection,
@@ -56,11 +58,13 @@ function CreateInvoiceForm() {
   const exportable = (contracts.data ?? []).filter(
     (c) => c.direction === 'export' && c.status === 'active',
   );
+  const participants = useParticipants();
   const [contractId, setContractId] = useState<string | null>(null);
-  const [amount, setAmount] = useState('');
+  const [problems, setProblems] = useState<Record<string, string>>({});
   const [description, setDescription] = useState('');
   const [validityMinutes, setValidityMinutes] = useState<number | string>(15);
   const contract = exportable.find((c) => c.id === contractId);
+  const amount = useContractAmount(contract);
   const travelRule = useTravelRuleAttachment({ user, direction: 'inbound', contract });
   const create = useMutation({
     mutationFn: async () =>
@@ -68,7 +72,7 @@ function CreateInvoiceForm() {
         await api.POST('/v1/invoices', {
           body: {
             contractId: contractId ?? '',
-            amount,
+            amount: amount.apiAmount() ?? '',
             ...(description ? { description } : {}),
             validitySeconds: Math.round(Number(validityMinutes) * 60),
             ...travelRule.body(),
@@ -76,7 +80,7 @@ function CreateInvoiceForm() {
         }),
       ),
     onSuccess: () => {
-      setAmount('');
+      amount.reset();
       setDescription('');
       void queryClient.invalidateQueries({ queryKey: ['invoice'] });
       void queryClient.invalidateQueries({ queryKey: ['contract'] });
@@ -90,7 +94,15 @@ function CreateInvoiceForm() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (travelRule.validate()) create.mutate();
+          // The old alerts go; what can be checked here shows at its field.
+          create.reset();
+          const found: Record<string, string> = {};
+          if (!contract) found.contractId = 'pick the export contract';
+          const amountProblem = amount.problem();
+          if (amountProblem) found.amount = amountProblem;
+          setProblems(found);
+          const travelRuleOk = travelRule.validate();
+          if (Object.keys(found).length === 0 && travelRuleOk) create.mutate();
         }}
         noValidate
       >
@@ -98,26 +110,24 @@ function CreateInvoiceForm() {
           <SimpleGrid cols={{ base: 1, md: 5 }}>
             <Select
               label="Export contract"
-              description="Active export contracts"
+              description="The buyer, the goods and what is open"
+              placeholder="Pick a contract"
+              searchable
               data={exportable.map((c) => ({
                 value: c.id,
-                label: `${c.goodsDescription} · open ${contractAmount(c, c.openAmount)}`,
+                label: contractLabel(c, participants.data),
               }))}
               value={contractId}
               onChange={(id) => {
                 setContractId(id);
-                travelRule.prefill(exportable.find((c) => c.id === id));
+                travelRule.attachFor(exportable.find((c) => c.id === id));
               }}
-              error={fieldErrorOf(create.error, 'contractId')}
+              error={problems.contractId ?? fieldErrorOf(create.error, 'contractId')}
             />
-            <TextInput
-              label="Amount"
-              description={
-                contract?.unit === 'BTC' ? 'In sats' : `In ${contract?.currency ?? 'the currency'}`
-              }
-              value={amount}
-              onChange={(e) => setAmount(e.currentTarget.value)}
-              error={fieldErrorOf(create.error, 'amount')}
+            <AmountField
+              amount={amount}
+              contract={contract}
+              error={problems.amount ?? fieldErrorOf(create.error, 'amount')}
             />
             <TextInput
               label="Description"

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import {
   Anchor,
+  Autocomplete,
   Button,
   Code,
   Group,
@@ -28,7 +29,7 @@ import { PersonTypeBadge } from '../../components/TravelRule';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
 import { useUser } from '../../session';
 import {
-  contractAmount,
+  contractLabel,
   Copyable,
   Fact,
   NotAvailableDetail,
@@ -39,6 +40,7 @@ import {
   useActiveContracts,
   useParticipants,
 } from './shared';
+import { AmountField, useContractAmount } from './AmountField';
 import {
   TravelRuleAttachmentFields,
   TravelRuleSection,
@@ -52,14 +54,16 @@ function CreatePayoutForm() {
   const user = useUser();
   const queryClient = useQueryClient();
   const contracts = useActiveContracts();
+  const participants = useParticipants();
   const importable = (contracts.data ?? []).filter(
     (c) => c.direction === 'import' && c.status === 'active',
   );
   const [contractId, setContractId] = useState<string | null>(null);
-  const [amount, setAmount] = useState('');
   const [address, setAddress] = useState('');
   const [memo, setMemo] = useState('');
+  const [problems, setProblems] = useState<Record<string, string>>({});
   const contract = importable.find((c) => c.id === contractId);
+  const amount = useContractAmount(contract);
   const travelRule = useTravelRuleAttachment({ user, direction: 'outbound', contract, address });
   const create = useMutation({
     mutationFn: async () =>
@@ -67,23 +71,34 @@ function CreatePayoutForm() {
         await api.POST('/v1/payouts', {
           body: {
             contractId: contractId ?? '',
-            amount,
-            address,
+            amount: amount.apiAmount() ?? '',
+            address: address.trim(),
             ...(memo ? { memo } : {}),
             ...travelRule.body(),
           },
         }),
       ),
     onSuccess: () => {
-      setAmount('');
+      amount.reset();
       setMemo('');
       void queryClient.invalidateQueries({ queryKey: ['payout'] });
       void queryClient.invalidateQueries({ queryKey: ['contract'] });
     },
-    // A payout the gate blocks is kept, cancelled, with its reasons: show it in the list too.
-    onError: () => void queryClient.invalidateQueries({ queryKey: ['payout'] }),
   });
   const registered = (travelRule.counterpartyAddresses.data ?? []).map((a) => a.address);
+  /** Checks what can be checked here; the old alerts go, the new problems show at their fields. */
+  const submit = () => {
+    create.reset();
+    const found: Record<string, string> = {};
+    if (!contract) found.contractId = 'pick the import contract';
+    const amountProblem = amount.problem();
+    if (amountProblem) found.amount = amountProblem;
+    if (!address.trim()) found.address = "pick or paste the supplier's address";
+    setProblems(found);
+    const travelRuleOk = travelRule.validate();
+    if (Object.keys(found).length === 0 && travelRuleOk) create.mutate();
+  };
+  const errorAt = (field: string) => problems[field] ?? fieldErrorOf(create.error, field);
   return (
     <Paper withBorder p="md">
       <Title order={2} size="h4" mb="sm">
@@ -92,60 +107,59 @@ function CreatePayoutForm() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (travelRule.validate()) create.mutate();
+          submit();
         }}
         noValidate
       >
         <Stack gap="sm">
-          <SimpleGrid cols={{ base: 1, md: 5 }}>
+          <SimpleGrid cols={{ base: 1, md: 2 }}>
             <Select
               label="Import contract"
+              description="The supplier, the goods and what is open"
+              placeholder="Pick a contract"
+              searchable
               data={importable.map((c) => ({
                 value: c.id,
-                label: `${c.goodsDescription} · open ${contractAmount(c, c.openAmount)}`,
+                label: contractLabel(c, participants.data),
               }))}
               value={contractId}
               onChange={(id) => {
                 setContractId(id);
-                travelRule.prefill(importable.find((c) => c.id === id));
+                setAddress('');
+                travelRule.attachFor(importable.find((c) => c.id === id));
               }}
-              error={fieldErrorOf(create.error, 'contractId')}
+              error={errorAt('contractId')}
             />
-            <TextInput
-              label="Amount"
-              description={contract?.unit === 'BTC' || !contract ? 'In sats' : contract.currency}
-              value={amount}
-              onChange={(e) => setAmount(e.currentTarget.value)}
-              error={fieldErrorOf(create.error, 'amount')}
-            />
-            <TextInput
+            <AmountField amount={amount} contract={contract} error={errorAt('amount')} />
+            <Autocomplete
               label="Supplier address"
               description={
                 registered.length
-                  ? `Registered: ${registered.join(', ')}`
+                  ? 'Pick a registered address of the supplier, or paste one'
                   : 'A registered address of the supplier'
               }
+              data={registered}
               value={address}
-              onChange={(e) => setAddress(e.currentTarget.value)}
-              error={fieldErrorOf(create.error, 'address')}
+              onChange={setAddress}
+              error={errorAt('address')}
             />
             <TextInput
               label="Memo"
               value={memo}
               onChange={(e) => setMemo(e.currentTarget.value)}
-              error={fieldErrorOf(create.error, 'memo')}
+              error={errorAt('memo')}
             />
-            <Group align="flex-end">
-              <Button type="submit" loading={create.isPending}>
-                Request payout
-              </Button>
-            </Group>
           </SimpleGrid>
           <TravelRuleAttachmentFields
             attachment={travelRule}
             label="Attach Travel Rule data (the company is the originator, the supplier the beneficiary)"
             beneficiaryVaspDescription="Required when the supplier's address is hosted by a VASP"
           />
+          <Group>
+            <Button type="submit" loading={create.isPending}>
+              Request payout
+            </Button>
+          </Group>
         </Stack>
       </form>
       <FormError error={create.error} />

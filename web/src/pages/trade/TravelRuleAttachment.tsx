@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Paper, Switch, Title } from '@mantine/core';
 import {
   emptyTravelRule,
@@ -32,24 +32,45 @@ export function useTravelRuleAttachment(input: {
     input.user,
     input.contract?.counterpartyId,
   );
-  const prefill = (chosen = input.contract) =>
-    setValue(
-      prefillTravelRule({
-        direction: input.direction,
-        contract: chosen,
-        participants: participants.data,
-        counterpartyAddresses: counterpartyAddresses.data,
-        ...(input.address === undefined ? {} : { address: input.address }),
-      }),
-    );
+  // Filled from the registry until the user edits a field: what arrives later (the
+  // counterparty's addresses, the address picked) fills in too.
+  const [filling, setFilling] = useState(false);
+  const registryValue = (chosen = input.contract) =>
+    prefillTravelRule({
+      direction: input.direction,
+      contract: chosen,
+      participants: participants.data,
+      counterpartyAddresses: counterpartyAddresses.data,
+      ...(input.address === undefined ? {} : { address: input.address }),
+    });
+  const prefill = (chosen = input.contract) => {
+    setValue(registryValue(chosen));
+    setFilling(true);
+  };
+  const { contract, address } = input;
+  useEffect(() => {
+    if (filling) setValue(registryValue(contract));
+    // Refilled when these arrive or change (registryValue reads them).
+  }, [filling, contract?.id, participants.data, counterpartyAddresses.data, address]);
   return {
     direction: input.direction,
     attached,
     setAttached,
     value,
-    setValue,
+    /** The user's edit: the registry no longer fills the form. */
+    setValue: (next: TravelRuleForm) => {
+      setFilling(false);
+      setValue(next);
+    },
     errors,
     prefill,
+    /** A contract was picked: attach its data, filled from the registry. */
+    attachFor(chosen: Contract | undefined) {
+      setAttached(chosen !== undefined);
+      setErrors({});
+      prefill(chosen);
+    },
+    clearErrors: () => setErrors({}),
     counterpartyAddresses,
     /** Checks the form if attached, shows its errors, and says whether it may be sent. */
     validate(): boolean {

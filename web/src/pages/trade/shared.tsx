@@ -106,6 +106,15 @@ export function contractAmount(c: Contract, minor: string): string {
   return c.unit === 'BTC' ? formatBtc(minor) : formatFiat(minor, c.currency);
 }
 
+/**
+ * A contract as a picker shows it: the counterparty by name, the goods, what is open, and the
+ * end of its id (two contracts with one counterparty and the same goods stay apart).
+ */
+export function contractLabel(c: Contract, participants: readonly Participant[] | undefined) {
+  const name = participants?.find((p) => p.id === c.counterpartyId)?.legalName ?? c.counterpartyId;
+  return `${name} · ${c.goodsDescription} · open ${contractAmount(c, c.openAmount)} of ${contractAmount(c, c.totalAmount)} · …${c.id.slice(-6)}`;
+}
+
 export const canWrite = (user: User) => user.role !== 'auditor' && user.role !== 'miner';
 
 /** Who the platform officer acts for: its own id is the platform's. */

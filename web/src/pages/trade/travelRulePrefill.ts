@@ -60,7 +60,12 @@ export function prefillTravelRule(input: {
   const company = find(contract.companyId);
   const counterparty = find(contract.counterpartyId);
   const platform = find(contract.platformId);
-  const ours: VaspForm = { name: platform?.legalName ?? '', lei: platform?.lei ?? '' };
+  // The platform is the company's VASP: its own officers see its record; a company sees its
+  // platform's name on its own record.
+  const ours: VaspForm = {
+    name: platform?.legalName ?? company?.platformName ?? '',
+    lei: platform?.lei ?? '',
+  };
   const hosted = input.counterpartyAddresses?.filter((a) => a.ownership === 'hosted') ?? [];
   if (input.direction === 'outbound') {
     const paid = hosted.find((a) => a.address === input.address?.trim());

@@ -1,0 +1,86 @@
+import type { GateReason, InputIssues } from '../compliance';
+import { AppError, formatMoneyForPeople, money } from '../kernel';
+
+/**
+ * The refusal a transfer gets, before it is created, when all that stands in its way is what the
+ * caller can mend (see the policy gate's `inputIssues`): one closed code for the most pressing
+ * reason, its message naming the party by name, and every such reason in `details.inputIssues`
+ * for forms. None is a screening outcome, so the company may read them (compliance's disclosure
+ * rule rewrites only errors that carry one).
+ */
+
+export interface PartyNames {
+  company: { id: string; name: string };
+  counterparty: { id: string; name: string };
+}
+
+/** The most pressing first: a party to verify, the address, the amount, then the Travel Rule data. */
+const PRIORITY = [
+  'KYC_NOT_VERIFIED',
+  'ADDRESS_OWNERSHIP_UNPROVEN',
+  'AMOUNT_EXCEEDS_OPEN',
+  'TRAVEL_RULE_MISSING',
+  'TRAVEL_RULE_INVALID',
+];
+
+export function inputRefusal(found: InputIssues, parties: PartyNames): AppError | null {
+  const reasons = [...found.reasons].sort(
+    (a, b) => PRIORITY.indexOf(a.code) - PRIORITY.indexOf(b.code),
+  );
+  const first = reasons[0];
+  if (!first) return null;
+  const threshold = money(found.travelRuleThreshold.minor, found.travelRuleThreshold.currency);
+  const details = {
+    inputIssues: reasons.map((r) => ({ code: r.code, message: r.message, field: r.field ?? null })),
+    travelRuleThreshold: {
+      minor: threshold.minor.toString(),
+      currency: threshold.currency,
+      formatted: formatMoneyForPeople(threshold),
+    },
+  };
+  switch (first.code) {
+    case 'KYC_NOT_VERIFIED':
+      return unverified(first, parties, details);
+    case 'ADDRESS_OWNERSHIP_UNPROVEN':
+      return new AppError('VALIDATION_FAILED', `address: ${first.message}`, {
+        issues: [{ field: 'address', message: first.message }],
+        details,
+      });
+    case 'AMOUNT_EXCEEDS_OPEN':
+      return new AppError('AMOUNT_EXCEEDS_OPEN', first.message, { details });
+    default:
+      return new AppError(
+        'TRAVEL_RULE_INCOMPLETE',
+        first.code === 'TRAVEL_RULE_MISSING'
+          ? `Travel Rule data (originator, beneficiary and their VASPs) is required at or above ${details.travelRuleThreshold.formatted}; attach it and send again`
+          : `the Travel Rule data is not complete: ${reasons
+              .filter((r) => r.code === 'TRAVEL_RULE_INVALID')
+              .map((r) => r.message.replace(/^Travel Rule data: /, ''))
+              .join('; ')}`,
+        { details },
+      );
+  }
+}
+
+function unverified(
+  reason: GateReason,
+  parties: PartyNames,
+  details: Record<string, unknown>,
+): AppError {
+  const side = reason.field?.startsWith('company') ? 'company' : 'counterparty';
+  const party = parties[side];
+  const status = /is (\w+)$/.exec(reason.message)?.[1] ?? 'not verified';
+  return new AppError(
+    'KYC_NOT_VERIFIED',
+    `${side} ${party.name} has not passed ${side === 'company' ? 'KYB' : 'KYC'} verification (${status}); it must be verified in the registry first`,
+    {
+      details: {
+        ...details,
+        party: side,
+        participantId: party.id,
+        participantName: party.name,
+        kycStatus: status,
+      },
+    },
+  );
+}
