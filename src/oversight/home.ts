@@ -92,6 +92,7 @@ const LINKS: Record<string, (link: string) => string> = {
   output: (month) => `/mining?month=${month}`,
   lots: (id) => `/mining?lot=${id}`,
   actions: (id) => `/audit?entityId=${encodeURIComponent(id)}`,
+  held: (id) => `/clearing/market?deal=${id}`,
 };
 
 export function itemsOf(rows: Row[]): Map<string, HomeItem[]> {

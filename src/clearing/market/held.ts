@@ -3,7 +3,7 @@ import { recordAudit } from '../../audit';
 import { fromHex } from '../../bitcoin';
 import type { Orm } from '../../db';
 import { AppError, invalid, type Caller } from '../../kernel';
-import { MARKET, forbidden, notFound, readSettings, type MarketContext } from './context';
+import { MARKET, forbidden, notFound, type MarketContext } from './context';
 import { screenCoinLeg, type DealRow } from './deals';
 import { broadcastDelivery, signDelivery } from './delivery';
 import { minerReturnAddress, spendEscrow } from './escrow';
@@ -23,6 +23,15 @@ import { dealView, offerView, type DealView, type OfferView } from './views';
  *   miner), the importer's bid lapses (its contract amount is free again), and the fiat leg is
  *   returned to the importer through the bank (`returnPayment`, else by the platform: audited).
  */
+
+async function lotOf(ctx: MarketContext, offerId: string): Promise<string> {
+  const [offer] = await ctx.db.orm
+    .select({ lotId: marketOffers.lotId })
+    .from(marketOffers)
+    .where(eq(marketOffers.id, offerId));
+  if (!offer) throw new AppError('INTERNAL', `no offer ${offerId}`);
+  return offer.lotId;
+}
 
 function supervisorReason(caller: Caller, reason: string): string {
   if (caller.role !== 'supervisor') throw forbidden('only the supervisor decides on a held deal');
@@ -85,11 +94,17 @@ export async function refundDeal(
 ): Promise<DealView> {
   const why = supervisorReason(caller, reason);
   const estimate = (await ctx.deps.chain?.estimateFeeRateSatPerKvB(6).catch(() => null)) ?? null;
+  const [deal] = await ctx.db.orm.select().from(marketDeals).where(eq(marketDeals.id, id));
+  if (!deal) throw notFound('deal', id);
+  nextDealStatus(id, deal.status, 'refunded');
+  // Screened before the transaction (the screening reads its lists on its own connection).
+  const address = await minerReturnAddress(ctx, ctx.db.orm, caller, {
+    lotId: await lotOf(ctx, deal.offerId),
+    minerId: deal.minerId,
+  });
   const refunded = await ctx.db.transaction(async (tx) => {
     const row = await lockDeal(tx, id);
     const to = nextDealStatus(id, row.status, 'refunded');
-    const [offer] = await tx.select().from(marketOffers).where(eq(marketOffers.id, row.offerId));
-    if (!offer) throw new AppError('INTERNAL', `deal ${id} has no offer`);
     const spend = await spendEscrow(
       ctx,
       tx,
@@ -98,7 +113,7 @@ export async function refundDeal(
         platformId: row.platformId,
         spentBy: row.id,
         amountSats: row.amountSats,
-        to: (orm) => minerReturnAddress(ctx, orm, caller, offer),
+        to: () => Promise.resolve(address),
       },
       estimate,
     );
@@ -224,6 +239,8 @@ export async function withdrawOffer(
   if (caller.role !== 'miner') throw forbidden('the miner withdraws its own offer');
   const offer = await readOffer(ctx, ctx.db.orm, caller, id);
   const estimate = (await ctx.deps.chain?.estimateFeeRateSatPerKvB(6).catch(() => null)) ?? null;
+  const address =
+    offer.status === 'open' ? await minerReturnAddress(ctx, ctx.db.orm, caller, offer) : null;
   const withdrawn = await ctx.db.transaction(async (tx) => {
     const [row] = await tx
       .select()
@@ -246,7 +263,8 @@ export async function withdrawOffer(
       );
     let spend = null;
     if (row.status === 'open') {
-      await readSettings(tx, row.platformId);
+      if (!address) throw new AppError('CONFLICT', `offer ${id} was funded meanwhile; try again`);
+      const to = address;
       spend = await spendEscrow(
         ctx,
         tx,
@@ -255,7 +273,7 @@ export async function withdrawOffer(
           platformId: row.platformId,
           spentBy: row.id,
           amountSats: 'all',
-          to: (orm) => minerReturnAddress(ctx, orm, caller, row),
+          to: () => Promise.resolve(to),
         },
         estimate,
       );
