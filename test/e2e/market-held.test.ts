@@ -9,19 +9,15 @@ import {
   type LotView,
   type OfferView,
 } from '../../src/clearing';
-import type { Orm } from '../../src/db';
 import { AppError, SeededRandom, type Caller } from '../../src/kernel';
 import type { SignerProvider } from '../../src/trade';
 import { FixedRateSource, FixingService } from '../../src/ledger';
 import {
   caller,
   openScheme,
-  outboundTravelRule,
   regtest,
   regtestKey,
   supervisor,
-  SUPPLIER,
-  supplierAddress,
   type Scheme,
 } from '../support/scheme';
 import { TEST_DRIVERS } from '../support/db';
