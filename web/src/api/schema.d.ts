@@ -6196,7 +6196,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: 'awaitingDeposit' | 'open' | 'closed';
+          status?: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -6750,7 +6750,14 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: 'awaitingPayment' | 'delivering' | 'delivered' | 'settled' | 'held' | 'unwound';
+          status?:
+            | 'awaitingPayment'
+            | 'delivering'
+            | 'delivered'
+            | 'settled'
+            | 'held'
+            | 'unwound'
+            | 'refunded';
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -7112,7 +7119,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/market/confirmations': {
+  '/v1/market/deals/{id}/release': {
     parameters: {
       query?: never;
       header?: never;
@@ -7120,6 +7127,396 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
+    put?: never;
+    /** Release a held deal (supervisor): its checks run again and, only if they pass, the delivery goes */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketDeal'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/market/deals/{id}/refund': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Refund a held deal (supervisor): its escrowed coins to the miner's screened address, the fiat leg returned */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketDeal'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/market/offers/{id}/withdraw': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Withdraw an offer no live deal holds: its escrow goes back to the miner's address */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketOffer'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/market/confirmations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'pending' | 'applied' | 'refused';
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: components['schemas']['MarketBankConfirmation'][];
+              /** @description pass as `cursor` for the next page; null when this is the last */
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
     put?: never;
     /** Import a bank's confirmation file (JSON or CSV lines), each line on its own */
     post: {
@@ -13214,8 +13611,10 @@ export interface components {
       availableSats: string;
       escrowAddress: string;
       /** @enum {string} */
-      status: 'awaitingDeposit' | 'open' | 'closed';
+      status: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
       depositTxid: string | null;
+      /** @description the escrow's return to the miner when the offer was withdrawn */
+      withdrawalTxid: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -13252,7 +13651,14 @@ export interface components {
       dealRate: string;
       spreadBasisPoints: number;
       /** @enum {string} */
-      status: 'awaitingPayment' | 'delivering' | 'delivered' | 'settled' | 'held' | 'unwound';
+      status:
+        | 'awaitingPayment'
+        | 'delivering'
+        | 'delivered'
+        | 'settled'
+        | 'held'
+        | 'unwound'
+        | 'refunded';
       deadline: string;
       bankReference: string | null;
       confirmedAt: string | null;
@@ -13260,8 +13666,31 @@ export interface components {
       deliveryVout: number | null;
       deliveredSats: string | null;
       feeSats: string | null;
+      /** @description for a held deal: awaitingPayment (its screening at confirmation) or delivering (the network refused its delivery) */
+      heldFrom: string | null;
+      refundAddress: string | null;
+      refundTxid: string | null;
+      /** @description the bank's reference of the fiat leg's return on a refund */
+      fiatReturnReference: string | null;
       createdAt: string;
       updatedAt: string;
+    };
+    MarketBankConfirmationInput: {
+      id: string;
+      bank: string;
+      bankReference: string;
+      dealReference: string;
+      amountMinor: string;
+      currency: string;
+      /** @enum {string} */
+      status: 'pending' | 'applied' | 'refused';
+      /** @description `confirmed`, or the refusal's code */
+      outcome: string | null;
+      attempts: number;
+      lastError: string | null;
+      nextAttemptAt: string;
+      receivedAt: string;
+      consumedAt: string | null;
     };
     ReportInput: {
       /** @enum {string} */
@@ -14506,8 +14935,10 @@ export interface components {
       availableSats: string;
       escrowAddress: string;
       /** @enum {string} */
-      status: 'awaitingDeposit' | 'open' | 'closed';
+      status: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
       depositTxid: string | null;
+      /** @description the escrow's return to the miner when the offer was withdrawn */
+      withdrawalTxid: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -14544,7 +14975,14 @@ export interface components {
       dealRate: string;
       spreadBasisPoints: number;
       /** @enum {string} */
-      status: 'awaitingPayment' | 'delivering' | 'delivered' | 'settled' | 'held' | 'unwound';
+      status:
+        | 'awaitingPayment'
+        | 'delivering'
+        | 'delivered'
+        | 'settled'
+        | 'held'
+        | 'unwound'
+        | 'refunded';
       deadline: string;
       bankReference: string | null;
       confirmedAt: string | null;
@@ -14552,8 +14990,31 @@ export interface components {
       deliveryVout: number | null;
       deliveredSats: string | null;
       feeSats: string | null;
+      /** @description for a held deal: awaitingPayment (its screening at confirmation) or delivering (the network refused its delivery) */
+      heldFrom: string | null;
+      refundAddress: string | null;
+      refundTxid: string | null;
+      /** @description the bank's reference of the fiat leg's return on a refund */
+      fiatReturnReference: string | null;
       createdAt: string;
       updatedAt: string;
+    };
+    MarketBankConfirmation: {
+      id: string;
+      bank: string;
+      bankReference: string;
+      dealReference: string;
+      amountMinor: string;
+      currency: string;
+      /** @enum {string} */
+      status: 'pending' | 'applied' | 'refused';
+      /** @description `confirmed`, or the refusal's code */
+      outcome: string | null;
+      attempts: number;
+      lastError: string | null;
+      nextAttemptAt: string;
+      receivedAt: string;
+      consumedAt: string | null;
     };
     Report: {
       /** @enum {string} */
