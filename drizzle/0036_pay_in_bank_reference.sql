@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "clearing_pay_ins_bank_reference_idx" ON "clearing_pay_ins" USING btree ("bank_reference") WHERE "clearing_pay_ins"."bank_reference" is not null;
