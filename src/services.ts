@@ -202,6 +202,8 @@ export function composeServices(ports: Ports): Services {
     ledger,
     signers: trade.signers,
     bank: ports.market?.bank,
+    // The miner's address is screened afresh before escrowed coins go back to it.
+    addressScreening: compliance.screening,
     // Not the settlement windows: a deal settles gross (its coins go from escrow to the
     // importer's wallet, its fiat from the importer's bank account to the miner's), so booking it
     // as an obligation between platforms too would have it paid twice.

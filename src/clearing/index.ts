@@ -19,7 +19,8 @@
  *
  * Tables (clearing/schema.ts) are not exported: clearing_blocks, clearing_lots, clearing_outputs,
  * clearing_holdings, clearing_rule_versions; nor the market's (clearing/market/schema.ts):
- * market_settings, market_offers, market_escrow_coins, market_bids, market_deals.
+ * market_settings, market_offers, market_escrow_coins, market_bids, market_deals,
+ * market_bank_inbox.
  */
 export {
   ClearingService,

@@ -111,6 +111,7 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
         noteLock(tx, 'wallet', 'company-a');
         noteLock(tx, 'audit-head');
         noteLock(tx, 'wallet', 'company-b');
+        await write(tx, 'never');
       }),
     ).rejects.toThrow(/lock order/);
     expect(await ids()).toEqual(['ordered']);
@@ -118,6 +119,8 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
     await db.transaction(async (tx) => {
       noteLock(tx, 'audit-head');
       noteLock(db.orm, 'wallet');
+      await write(tx, 'inherited');
     });
+    expect(await ids()).toEqual(['inherited', 'ordered']);
   });
 });

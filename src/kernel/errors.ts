@@ -53,6 +53,11 @@ export const ERROR_CODES = {
   PAY_IN_WRONG_AMOUNT:
     'The pay-in is not the amount due; it was recorded as refused and does not count.',
   PAY_IN_ALREADY_RECEIVED: 'That pay-in was already received.',
+  PAY_IN_NOT_CLEARED:
+    'The coins paid in are not wholly cleared (quarantined or undetermined sats); they do not count.',
+  BANK_REFERENCE_REUSED:
+    'That bank reference already confirmed another payment; a bank reference counts once.',
+  DEPOSIT_NOT_FROM_LOT: "The escrow deposit does not spend the offered lot's coins.",
   // clearing: the domestic market
   LOT_QUARANTINED:
     'The mined lot is quarantined (or its coins are not wholly cleared); it cannot be sold until the supervisor releases it.',

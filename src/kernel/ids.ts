@@ -46,6 +46,7 @@ export const ID_PREFIXES = {
   offer: 'ofr',
   bid: 'bid',
   deal: 'del',
+  bankConfirmation: 'bkc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -60,6 +60,7 @@ const supervisor: Shape = {
     figure('refusals.today', 'Gate refusals today', row.refusals_today, '/compliance/decisions'),
     figure('violations.today', 'Ban violations today', row.violations_today, '/mining'),
     figure('violations.open', 'Ban violations unresolved', row.violations_open, '/mining'),
+    figure('deals.held', 'Market deals held for a decision', row.deals_held, '/clearing/market'),
     figure(
       'licences.expiring',
       'Licences expiring in 30 days',
@@ -82,6 +83,13 @@ const supervisor: Shape = {
       total: (r) => int(r.refusals),
       href: '/compliance/decisions',
       empty: 'The gate has refused nothing.',
+    },
+    {
+      key: 'held',
+      title: 'Market deals held, oldest first',
+      total: (r) => int(r.deals_held),
+      href: '/clearing/market',
+      empty: 'No market deal is held.',
     },
     {
       key: 'violations',

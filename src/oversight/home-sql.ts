@@ -47,6 +47,7 @@ export function supervisorCounts(w: HomeWindow): SQL {
     (select count(*) from licences where status = 'active'
       and valid_to >= ${at(w.now)} and valid_to < ${at(w.horizon)}) as licences_expiring,
     (select count(*) from compliance_cases where state <> 'closed') as cases_open,
+    (select count(*) from market_deals where status = 'held') as deals_held,
     (select coalesce(json_agg(json_build_object('severity', severity, 'age', age, 'n', n)), '[]'::json)
       from (select severity, age, count(*) as n from (
         select ${CASE_SEVERITY} as severity,
@@ -87,6 +88,15 @@ export function supervisorQueues(w: HomeWindow): SQL {
      from licences l left join participants p on p.id = l.participant_id
      where l.status = 'active' and l.valid_to >= ${at(w.now)} and l.valid_to < ${at(w.horizon)}
      order by l.valid_to, l.id limit ${QUEUE_LENGTH})
+    union all
+    (select 'held', d.id, ${name('m', sql`d.miner_id`)} || ' → ' || ${name('co', sql`d.company_id`)},
+      case d.held_from when 'delivering' then 'the network refused the delivery'
+        else 'the coin leg failed its checks at confirmation' end,
+      d.updated_at, d.amount_sats::text, d.fiat_minor::text, d.currency, d.held_from, d.id
+     from market_deals d
+     left join participants m on m.id = d.miner_id
+     left join participants co on co.id = d.company_id
+     where d.status = 'held' order by d.updated_at, d.id limit ${QUEUE_LENGTH})
   ) q`;
 }
 

@@ -102,6 +102,7 @@ const LINKS: Record<string, (link: string) => string> = {
   output: (month) => `/mining/mine?month=${month}`,
   lots: (id) => `/mining/mine?lot=${id}`,
   actions: (id) => `/audit?entityId=${encodeURIComponent(id)}`,
+  held: (id) => `/clearing/market?deal=${id}`,
 };
 
 export function itemsOf(rows: Row[]): Map<string, HomeItem[]> {

@@ -277,6 +277,18 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       currency: 'COP',
       bankReference: 'BANREP-2026-07-01-0002',
     });
+    // One bank transfer pays in once: its reference again is refused, nothing counted.
+    expect(
+      (
+        await refusal(
+          windows.confirmFiatPayIn(supervisor, first.id, C, {
+            amount: M / 2n,
+            currency: 'COP',
+            bankReference: 'BANREP-2026-07-01-0002',
+          }),
+        )
+      ).code,
+    ).toBe('BANK_REFERENCE_REUSED');
     await windows.confirmFiatPayIn(supervisor, first.id, C, {
       amount: M / 2n,
       currency: 'COP',

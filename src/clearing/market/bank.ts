@@ -27,6 +27,11 @@ export interface SettlementBank {
   readonly name: string;
   /** Confirmations received since the last call (each is handed out once). */
   confirmations(): Promise<FiatConfirmation[]>;
+  /**
+   * Returns a deal's fiat leg to the importer (a refund of a held deal): the bank's reference.
+   * A bank that takes no such order leaves the return to the platform (the refund's audit names it).
+   */
+  returnPayment?(order: FiatTransfer): Promise<string>;
 }
 
 /** A payment instruction to the simulated bank (what the importer's own banking would send). */
@@ -95,6 +100,15 @@ export class SimulatedBank implements SettlementBank {
 
   confirmations(): Promise<FiatConfirmation[]> {
     return Promise.resolve(this.#pending.splice(0));
+  }
+
+  /** A return of a payment (no confirmation is queued: it confirms no deal). */
+  returnPayment(order: FiatTransfer): Promise<string> {
+    return Promise.resolve().then(() => {
+      const reference = this.transfer(order);
+      this.#pending.pop();
+      return reference;
+    });
   }
 }
 

@@ -155,6 +155,11 @@ async function priceDeal(
     deliveredSats: null,
     feeSats: null,
     deliveryTx: null,
+    heldFrom: null,
+    refundAddress: null,
+    refundTxid: null,
+    refundTx: null,
+    fiatReturnReference: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -252,6 +257,7 @@ export async function transition(
   action: DealAction,
   patch: (row: DealRow) => DealRow = (row) => row,
   effects?: (tx: Orm, row: DealRow) => Promise<void>,
+  detail: Record<string, unknown> = {},
 ): Promise<DealView> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
@@ -266,7 +272,7 @@ export async function transition(
       entityType: 'market_deal',
       entityId: id,
       before: { status: row.status },
-      after: { status: to, deliveryTxid: row.deliveryTxid },
+      after: { status: to, deliveryTxid: after.deliveryTxid ?? row.deliveryTxid, ...detail },
     });
     return dealView(after);
   });

@@ -1,43 +1,24 @@
-import { and, asc, eq, isNull, ne } from 'drizzle-orm';
+import { and, eq, ne } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
-import {
-  createPsbt,
-  extractTransaction,
-  finalizePsbt,
-  fromHex,
-  toHex,
-  type PsbtInputSpec,
-  type PsbtOutputSpec,
-} from '../../bitcoin';
+import { fromHex } from '../../bitcoin';
 import type { Orm } from '../../db';
-import { AppError, sats, type Caller } from '../../kernel';
+import { AppError, type Caller } from '../../kernel';
 import type { FiatConfirmation } from './bank';
-import {
-  escrowOutput,
-  forbidden,
-  isMarketOfficer,
-  notFound,
-  readSettings,
-  type MarketContext,
-} from './context';
+import { MARKET, forbidden, isMarketOfficer, notFound, type MarketContext } from './context';
 import { readDeal, screenCoinLeg, transition, type DealRow } from './deals';
+import { spendEscrow, undoEscrowSpend } from './escrow';
 import { nextDealStatus } from './lifecycle';
-import type { EscrowOutput } from './ports';
-import { marketDeals, marketEscrowCoins, marketOffers } from './schema';
+import { marketDeals } from './schema';
 import { dealView, type DealView } from './views';
 
-/** P2WPKH sizes (BIP141 vbytes): overhead, one input, one output. */
-const TX_OVERHEAD_VBYTES = 11n;
-const INPUT_VBYTES = 68n;
-const OUTPUT_VBYTES = 31n;
-/** Bitcoin Core's dust threshold for a P2WPKH output at its default relay fee. */
-const DUST_SATS = 546n;
-const DEFAULT_FEE_SAT_PER_KVB = 2_000n;
-const MIN_FEE_SAT_PER_KVB = 1_000n;
-const MAX_FEE_SAT_PER_KVB = 100_000n;
-
 type Paid = { bankReference: string; confirmedAt: Date };
-type EscrowCoin = typeof marketEscrowCoins.$inferSelect;
+
+export interface ConfirmOptions {
+  /** When the bank's confirmation was received (held against the deadline; default: now). */
+  readonly receivedAt?: Date;
+  /** Runs in the confirmation's transaction (the bank inbox marks its row consumed). */
+  readonly consume?: (tx: Orm) => Promise<void>;
+}
 
 /**
  * The platform confirms the fiat leg (from its bank: SettlementBank, an imported file, or an
@@ -50,6 +31,7 @@ export async function confirmFiat(
   ctx: MarketContext,
   caller: Caller,
   confirmation: FiatConfirmation,
+  options: ConfirmOptions = {},
 ): Promise<DealView> {
   const id = confirmation.dealReference;
   const deal = await readDeal(ctx.db.orm, caller, id);
@@ -69,14 +51,18 @@ export async function confirmFiat(
         `the officer who matched deal ${id} cannot confirm its fiat leg, with any credential; another officer or the bank must`,
       );
     nextDealStatus(id, row.status, 'confirmed');
-    await checkConfirmable(tx, row, confirmation, now);
+    await checkConfirmable(tx, row, confirmation, options.receivedAt ?? now);
     const reasons = await screenCoinLeg(ctx, tx, row.platformId, row.minerId, {
       companyId: row.companyId,
       companyPlatformId: row.importerPlatformId,
     });
     const paid = { bankReference: confirmation.bankReference, confirmedAt: now };
-    if (reasons.length > 0) return hold(ctx, tx, caller, row, paid, reasons);
-    return deliver(ctx, tx, caller, row, paid, estimate);
+    const after =
+      reasons.length > 0
+        ? await hold(ctx, tx, caller, row, paid, reasons)
+        : await deliver(ctx, tx, caller, row, paid, estimate);
+    if (options.consume) await options.consume(tx);
+    return after;
   });
   if (confirmed.status !== 'delivering') return dealView(confirmed);
   return broadcastDelivery(ctx, caller, confirmed);
@@ -114,13 +100,16 @@ async function checkConfirmable(
     );
   if (reused) {
     throw new AppError(
-      'CONFLICT',
+      'BANK_REFERENCE_REUSED',
       `bank reference ${confirmation.bankReference} already confirmed deal ${reused.id}`,
     );
   }
 }
 
-/** Signs the delivery, credits the importer in the ledger and moves the deal on (audited). */
+/**
+ * Signs the delivery and moves the deal on (audited). The importer is credited only once the
+ * network accepts the delivery (`broadcastDelivery`), not here.
+ */
 async function deliver(
   ctx: MarketContext,
   tx: Orm,
@@ -129,37 +118,10 @@ async function deliver(
   paid: Paid,
   estimate: bigint | null,
 ): Promise<DealRow> {
-  const delivery = await buildDelivery(ctx, tx, row, estimate);
+  const delivery = await signDelivery(ctx, tx, row, estimate);
   const to = nextDealStatus(row.id, row.status, 'confirmed');
   const after: DealRow = { ...row, ...paid, ...delivery, status: to, updatedAt: paid.confirmedAt };
   await tx.update(marketDeals).set(after).where(eq(marketDeals.id, row.id));
-  // The delivered coin is the importer's client funds (trade's payouts spend only credited coins).
-  await ctx.deps.ledger.post(tx, caller, {
-    kind: 'market.delivery',
-    reference: row.id,
-    platformId: row.importerPlatformId,
-    rate: null,
-    memo: `cleared coins bought on the market of ${row.platformId}`,
-    postings: [
-      {
-        account: {
-          participantId: row.companyId,
-          purpose: 'clientFunds',
-          platformId: row.importerPlatformId,
-        },
-        amountSats: delivery.deliveredSats,
-      },
-      {
-        account: {
-          participantId: row.minerId,
-          purpose: 'counterpartySettled',
-          platformId: row.importerPlatformId,
-        },
-        amountSats: -delivery.deliveredSats,
-      },
-    ],
-    settles: [{ txid: delivery.deliveryTxid, vout: 0 }],
-  });
   await recordAudit(tx, caller, ctx.clock, {
     action: 'market_deal.confirmed',
     entityType: 'market_deal',
@@ -178,6 +140,77 @@ async function deliver(
   return after;
 }
 
+/** The deal's coins from escrow to a fresh receive address of the importer's wallet, signed. */
+export async function signDelivery(
+  ctx: MarketContext,
+  tx: Orm,
+  deal: DealRow,
+  estimate: bigint | null,
+) {
+  const spend = await spendEscrow(
+    ctx,
+    tx,
+    {
+      offerId: deal.offerId,
+      platformId: deal.platformId,
+      spentBy: deal.id,
+      amountSats: deal.amountSats,
+      to: async (orm) =>
+        (
+          await ctx.deps.registry.nextReceiveAddress(
+            orm,
+            deal.companyId,
+            `cleared coins bought in market deal ${deal.id}`,
+          )
+        ).address,
+    },
+    estimate,
+  );
+  return {
+    deliveryTxid: spend.txid,
+    deliveryVout: 0,
+    deliveredSats: spend.paidSats,
+    feeSats: spend.feeSats,
+    deliveryTx: spend.raw,
+  };
+}
+
+/** The delivered coin becomes the importer's client funds (trade's payouts spend only those). */
+async function creditImporter(
+  ctx: MarketContext,
+  tx: Orm,
+  caller: Caller,
+  row: DealRow,
+): Promise<void> {
+  if (row.deliveryTxid === null || row.deliveredSats === null) return;
+  await ctx.deps.ledger.post(tx, caller, {
+    kind: 'market.delivery',
+    reference: row.id,
+    platformId: row.importerPlatformId,
+    rate: null,
+    memo: `cleared coins bought on the market of ${row.platformId}`,
+    postings: [
+      {
+        account: {
+          participantId: row.companyId,
+          purpose: 'clientFunds',
+          platformId: row.importerPlatformId,
+        },
+        amountSats: row.deliveredSats,
+      },
+      {
+        account: {
+          participantId: row.minerId,
+          purpose: 'counterpartySettled',
+          platformId: row.importerPlatformId,
+        },
+        amountSats: -row.deliveredSats,
+      },
+    ],
+    settles: [{ txid: row.deliveryTxid, vout: 0 }],
+  });
+}
+
 async function hold(
   ctx: MarketContext,
   tx: Orm,
@@ -189,6 +222,7 @@ async function hold(
   const after: DealRow = {
     ...row,
     ...paid,
+    heldFrom: row.status,
     status: nextDealStatus(row.id, row.status, 'held'),
     updatedAt: paid.confirmedAt,
   };
@@ -204,136 +238,11 @@ async function hold(
 }
 
 /**
- * The delivery transaction, signed by the market platform's key: every unspent escrow coin of the
- * offer in, the deal's sats less the network fee to a fresh receive address of the importer's
- * wallet (output 0), the rest back to the offer's escrow address (output 1). The importer bears
- * the fee. The offer is locked first, so two deliveries from one escrow take turns.
+ * Sends a signed delivery. Accepted: the deal is `delivered` and the importer credited, in one
+ * transaction (audited). Refused for good (a typed rejection, TX_REJECTED, of a transaction the
+ * chain does not already know): the deal is `held` for the supervisor, its escrow coins free
+ * again, and the tick stops sending it. Unreachable chain: left `delivering` for the next tick.
  */
-async function buildDelivery(ctx: MarketContext, tx: Orm, deal: DealRow, estimate: bigint | null) {
-  const [offer] = await tx
-    .select()
-    .from(marketOffers)
-    .where(eq(marketOffers.id, deal.offerId))
-    .for('update');
-  if (!offer) throw new AppError('INTERNAL', `deal ${deal.id} has no offer`);
-  const coins = await tx
-    .select()
-    .from(marketEscrowCoins)
-    .where(and(eq(marketEscrowCoins.offerId, offer.id), isNull(marketEscrowCoins.spentByDeal)))
-    .orderBy(asc(marketEscrowCoins.createdAt), asc(marketEscrowCoins.txid))
-    .for('update');
-  const settings = await readSettings(tx, deal.platformId);
-  const escrow = escrowOutput(ctx, settings.escrowDescriptor, offer.escrowIndex);
-  const total = coins.reduce((sum, c) => sum + c.valueSats, 0n);
-  const fee = feeFor(coins.length, estimate);
-  let change = total - deal.amountSats;
-  if (change < 0n || deal.amountSats - fee < DUST_SATS) {
-    throw new AppError(
-      'ESCROW_NOT_FUNDED',
-      `the escrow of offer ${offer.id} holds ${total} sats; deal ${deal.id} needs ${deal.amountSats}`,
-    );
-  }
-  // Change too small to be worth an output goes to the fee.
-  const extraFee = change > 0n && change < DUST_SATS ? change : 0n;
-  if (extraFee > 0n) change = 0n;
-  const importer = await ctx.deps.registry.nextReceiveAddress(
-    tx,
-    deal.companyId,
-    `cleared coins bought in market deal ${deal.id}`,
-  );
-  const delivered = deal.amountSats - fee;
-  const outputs: PsbtOutputSpec[] = [{ address: importer.address, amount: sats(delivered) }];
-  if (change > 0n) outputs.push({ address: escrow.address, amount: sats(change) });
-  const signed = await signDelivery(ctx, tx, deal.platformId, escrow, coins, outputs);
-  await recordEscrowSpend(
-    ctx,
-    tx,
-    deal.id,
-    offer.id,
-    coins,
-    change > 0n ? signed.txid : null,
-    change,
-  );
-  return {
-    deliveryTxid: signed.txid,
-    deliveryVout: 0,
-    deliveredSats: delivered,
-    feeSats: fee + extraFee,
-    deliveryTx: toHex(signed.raw),
-  };
-}
-
-/** The network fee of a delivery from `inputs` escrow coins, at the chain's estimate (clamped). */
-function feeFor(inputs: number, estimate: bigint | null): bigint {
-  const rate = estimate ?? DEFAULT_FEE_SAT_PER_KVB;
-  const feeRate =
-    rate < MIN_FEE_SAT_PER_KVB
-      ? MIN_FEE_SAT_PER_KVB
-      : rate > MAX_FEE_SAT_PER_KVB
-        ? MAX_FEE_SAT_PER_KVB
-        : rate;
-  const vsize = TX_OVERHEAD_VBYTES + INPUT_VBYTES * BigInt(inputs) + OUTPUT_VBYTES * 2n;
-  return (vsize * feeRate + 999n) / 1000n;
-}
-
-async function signDelivery(
-  ctx: MarketContext,
-  tx: Orm,
-  platformId: string,
-  escrow: EscrowOutput,
-  coins: readonly EscrowCoin[],
-  outputs: readonly PsbtOutputSpec[],
-) {
-  const inputs: PsbtInputSpec[] = coins.map((c) => ({
-    txid: c.txid,
-    vout: c.vout,
-    value: sats(c.valueSats),
-    scriptPubKey: escrow.scriptPubKey,
-    derivations: escrow.keys.map((k) => ({
-      pubkey: k.pubkey,
-      fingerprint: k.fingerprint,
-      path: k.path,
-    })),
-  }));
-  const signer = await ctx.deps.signers.signerFor(tx, platformId);
-  if (!signer) {
-    throw new AppError(
-      'CONFIG_INVALID',
-      `platform ${platformId} has no local signer for its escrow wallet here`,
-    );
-  }
-  const psbt = createPsbt({ network: ctx.network, inputs, outputs });
-  return extractTransaction(finalizePsbt(await signer.signPsbt(psbt)));
-}
-
-/** The escrow coins spent by the deal, and its change (output 1) as the offer's next coin. */
-async function recordEscrowSpend(
-  ctx: MarketContext,
-  tx: Orm,
-  dealId: string,
-  offerId: string,
-  coins: readonly EscrowCoin[],
-  changeTxid: string | null,
-  change: bigint,
-): Promise<void> {
-  for (const c of coins) {
-    await tx
-      .update(marketEscrowCoins)
-      .set({ spentByDeal: dealId })
-      .where(and(eq(marketEscrowCoins.txid, c.txid), eq(marketEscrowCoins.vout, c.vout)));
-  }
-  if (changeTxid === null) return;
-  await tx.insert(marketEscrowCoins).values({
-    txid: changeTxid,
-    vout: 1,
-    offerId,
-    valueSats: change,
-    spentByDeal: null,
-    createdAt: ctx.clock.now(),
-  });
-}
-
-/** Sends a signed delivery; on success the deal is `delivered` (audited). */
 export async function broadcastDelivery(
   ctx: MarketContext,
   caller: Caller,
@@ -343,9 +252,47 @@ export async function broadcastDelivery(
   if (!chain || !deal.deliveryTx) return dealView(deal);
   try {
     await chain.broadcast(fromHex(deal.deliveryTx));
-  } catch {
-    // Left `delivering` (the confirmation is committed): market.tick broadcasts it again.
-    return dealView(deal);
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'TX_REJECTED') return dealView(deal);
+    // Already in the chain or mempool (sent before a crash): accepted after all.
+    const known = deal.deliveryTxid
+      ? await chain.getRawTransaction(deal.deliveryTxid).then(
+          () => true,
+          () => false,
+        )
+      : false;
+    if (!known) return rejectDelivery(ctx, deal, error.message);
   }
-  return transition(ctx, caller, deal.id, 'broadcast', (row) => ({ ...row, deliveryTx: null }));
+  return transition(
+    ctx,
+    caller,
+    deal.id,
+    'broadcast',
+    (row) => ({ ...row, deliveryTx: null }),
+    (tx, row) => creditImporter(ctx, tx, caller, row),
+  );
+}
+
+/** A delivery the network refused for good: held for the supervisor, its coins free again. */
+function rejectDelivery(ctx: MarketContext, deal: DealRow, reason: string): Promise<DealView> {
+  const rejectedTxid = deal.deliveryTxid;
+  return transition(
+    ctx,
+    MARKET,
+    deal.id,
+    'rejected',
+    (row) => ({
+      ...row,
+      heldFrom: row.status,
+      deliveryTx: null,
+      deliveryTxid: null,
+      deliveryVout: null,
+      deliveredSats: null,
+      feeSats: null,
+    }),
+    async (tx) => {
+      if (rejectedTxid) await undoEscrowSpend(tx, deal.id, rejectedTxid);
+    },
+    { rejectedTxid, reason, alert: 'supervisor' },
+  );
 }

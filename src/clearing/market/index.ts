@@ -28,4 +28,10 @@ export type {
 } from './ports';
 export type { MarketSettingsInput } from './orders';
 export type { MarketTickResult } from './tick';
-export type { BidView, DealView, MarketSettingsView, OfferView } from './views';
+export type {
+  BankConfirmationView,
+  BidView,
+  DealView,
+  MarketSettingsView,
+  OfferView,
+} from './views';

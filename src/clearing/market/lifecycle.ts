@@ -8,7 +8,9 @@ import { AppError } from '../../kernel';
  *
  * awaitingPayment ─confirmed→ delivering ─broadcast→ delivered ─settled→ settled
  *        │                 (the coin leg is signed       (sent)          (confirmed, watched)
- *        ├─held→ held       in the confirmation's transaction)
+ *        ├─held→ held ←rejected─┘ (the network refused the delivery for good)
+ *        │         ├─released→ delivering (the supervisor, once the checks pass again)
+ *        │         └─refunded→ refunded (the supervisor: coins back to the miner, fiat returned)
  *        └─unwound→ unwound (deadline passed without the fiat leg: the coins return to the offer)
  */
 export const DEAL_STATUSES = [
@@ -18,6 +20,7 @@ export const DEAL_STATUSES = [
   'settled',
   'held',
   'unwound',
+  'refunded',
 ] as const;
 export type DealStatus = (typeof DEAL_STATUSES)[number];
 
@@ -35,12 +38,18 @@ export const DEAL_TRANSITIONS = {
   broadcast: { from: ['delivering'], to: 'delivered' },
   /** The delivery is confirmed in a block the watcher followed (the importer's coin is watched). */
   settled: { from: ['delivered'], to: 'settled' },
+  /** The network refused the signed delivery for good (a typed rejection): the supervisor decides. */
+  rejected: { from: ['delivering'], to: 'held' },
+  /** The supervisor releases a held deal: the checks that held it pass again, the delivery goes. */
+  released: { from: ['held'], to: 'delivering' },
+  /** The supervisor refunds a held deal: escrowed coins to the miner, the fiat leg returned. */
+  refunded: { from: ['held'], to: 'refunded' },
   /** The deadline passed without the fiat leg: the escrowed coins return to the miner's offer. */
   unwound: { from: ['awaitingPayment'], to: 'unwound' },
 } as const satisfies Record<string, DealTransition>;
 export type DealAction = keyof typeof DEAL_TRANSITIONS;
 
-export const OFFER_STATUSES = ['awaitingDeposit', 'open', 'closed'] as const;
+export const OFFER_STATUSES = ['awaitingDeposit', 'open', 'closed', 'withdrawn'] as const;
 export type OfferStatus = (typeof OFFER_STATUSES)[number];
 export const BID_STATUSES = ['open', 'matched', 'lapsed'] as const;
 export type BidStatus = (typeof BID_STATUSES)[number];
@@ -49,7 +58,10 @@ export type BidStatus = (typeof BID_STATUSES)[number];
 export function nextDealStatus(id: string, from: string, action: DealAction): DealStatus {
   const rule: DealTransition = DEAL_TRANSITIONS[action];
   if ((rule.from as readonly string[]).includes(from)) return rule.to;
-  if (action === 'confirmed' && ['delivering', 'delivered', 'settled', 'held'].includes(from)) {
+  if (
+    action === 'confirmed' &&
+    ['delivering', 'delivered', 'settled', 'held', 'refunded'].includes(from)
+  ) {
     throw new AppError('DEAL_ALREADY_CONFIRMED', `deal ${id}'s fiat leg is already confirmed`, {
       details: { status: from },
     });

@@ -11,6 +11,7 @@ import {
   systemCaller,
   type Caller,
 } from '../../kernel';
+import { blockProvenance } from '../../mining';
 import { clearingLots } from '../schema';
 import { readOutput } from '../service';
 import {
@@ -188,6 +189,8 @@ export async function createOffer(
       escrowIndex: index,
       status: 'awaitingDeposit',
       depositTxid: null,
+      withdrawalTxid: null,
+      withdrawalTx: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -246,6 +249,7 @@ export async function recordDeposit(
       );
     }
     let total = 0n;
+    let fromLot = 0n;
     for (const output of paid) {
       const stored = await readOutput(tx, txid, output.vout);
       if (!stored) {
@@ -261,11 +265,19 @@ export async function recordDeposit(
         );
       }
       total += output.value;
+      fromLot += await satsOfLot(tx, row.lotId, stored.blockHash, txid, output.vout);
     }
     if (total < row.amountSats) {
       throw new AppError(
         'ESCROW_NOT_FUNDED',
         `transaction ${txid} pays ${total} sats to the offer's escrow address ${row.escrowAddress}; the offer needs ${row.amountSats}`,
+      );
+    }
+    if (fromLot < row.amountSats) {
+      throw new AppError(
+        'DEPOSIT_NOT_FROM_LOT',
+        `transaction ${txid} pays ${fromLot} sats of lot ${row.lotId} into the escrow; the offer sells ${row.amountSats} sats of that lot, not other coins`,
+        { details: { fromLotSats: fromLot.toString() } },
       );
     }
     for (const output of paid) {
@@ -293,6 +305,27 @@ export async function recordDeposit(
     });
     return view;
   });
+}
+
+/**
+ * The sats of an output that come from `lotId`'s coinbase output, by mining's provenance (the
+ * tags the block's tracing wrote for it: the lot's attribution is their origin).
+ */
+async function satsOfLot(
+  tx: Orm,
+  lotId: string,
+  blockHash: string,
+  txid: string,
+  vout: number,
+): Promise<bigint> {
+  const [lot] = await tx
+    .select({ attributionId: clearingLots.attributionId })
+    .from(clearingLots)
+    .where(eq(clearingLots.id, lotId));
+  if (!lot) return 0n;
+  return (await blockProvenance(tx, blockHash))
+    .filter((t) => t.txid === txid && t.vout === vout && t.originId === lot.attributionId)
+    .reduce((sum, t) => sum + t.sats, 0n);
 }
 
 /** An offer visible to the caller: its miner, its market's officers, supervisor and auditors. */

@@ -77,6 +77,12 @@ export interface MarketServiceDeps {
   signers: SignerProvider;
   /** Where fiat confirmations come from (`market.tick` reads them); none: only imports. */
   bank?: SettlementBank | undefined;
+  /**
+   * Address screening (compliance's ScreeningService.screenAddress): the miner's address is
+   * screened afresh before escrowed coins go back to it. Absent: such returns are refused.
+   */
+  addressScreening?:
+    { screenAddress(caller: Caller, address: string): Promise<{ outcome: string }> } | undefined;
   /** Settlement windows' intake; absent: obligations are not recorded (single platform). */
   obligations?: ObligationSink | undefined;
 }

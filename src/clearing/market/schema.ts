@@ -58,6 +58,9 @@ export const marketOffers = pgTable(
     escrowIndex: integer('escrow_index').notNull(),
     status: text('status').notNull(),
     depositTxid: text('deposit_txid'),
+    /** The return of the escrowed coins to the miner when the offer is withdrawn (until sent). */
+    withdrawalTxid: text('withdrawal_txid'),
+    withdrawalTx: text('withdrawal_tx'),
     createdAt: at('created_at').notNull(),
     updatedAt: at('updated_at').notNull(),
   },
@@ -65,7 +68,10 @@ export const marketOffers = pgTable(
     uniqueIndex('market_offers_escrow_idx').on(t.platformId, t.escrowIndex),
     index('market_offers_lot_idx').on(t.lotId),
     index('market_offers_page_idx').on(t.createdAt, t.id),
-    check('market_offers_status_check', sql`${t.status} in ('awaitingDeposit', 'open', 'closed')`),
+    check(
+      'market_offers_status_check',
+      sql`${t.status} in ('awaitingDeposit', 'open', 'closed', 'withdrawn')`,
+    ),
     check(
       'market_offers_amount_check',
       sql`${t.amountSats} > 0 and ${t.availableSats} between 0 and ${t.amountSats}`,
@@ -152,6 +158,14 @@ export const marketDeals = pgTable(
     feeSats: sats('fee_sats'),
     /** The signed delivery transaction (hex) until it is broadcast. */
     deliveryTx: text('delivery_tx'),
+    /** The state a `held` deal was held from (its release goes back to that path). */
+    heldFrom: text('held_from'),
+    /** A refund of a held deal: the escrowed coins back to the miner's address (tx until sent). */
+    refundAddress: text('refund_address'),
+    refundTxid: text('refund_txid'),
+    refundTx: text('refund_tx'),
+    /** The bank's reference of the fiat leg's return to the importer (refund), once made. */
+    fiatReturnReference: text('fiat_return_reference'),
     createdAt: at('created_at').notNull(),
     updatedAt: at('updated_at').notNull(),
   },
@@ -161,8 +175,43 @@ export const marketDeals = pgTable(
     index('market_deals_page_idx').on(t.createdAt, t.id),
     check(
       'market_deals_status_check',
-      sql`${t.status} in ('awaitingPayment', 'delivering', 'delivered', 'settled', 'held', 'unwound')`,
+      sql`${t.status} in ('awaitingPayment', 'delivering', 'delivered', 'settled', 'held', 'unwound', 'refunded')`,
     ),
     check('market_deals_amount_check', sql`${t.amountSats} > 0 and ${t.fiatMinor} > 0`),
+  ],
+);
+
+/**
+ * The bank's confirmations as received (the SettlementBank hands each out once): stored on
+ * receipt, unique by the bank's reference, applied each on its own and marked consumed only on a
+ * final outcome (applied, or refused with a closed code); a failure to apply (signer or chain
+ * down, a database error) is retried with backoff and shown with its last error.
+ */
+export const marketBankInbox = pgTable(
+  'market_bank_inbox',
+  {
+    id: text('id').primaryKey(),
+    bank: text('bank').notNull(),
+    bankReference: text('bank_reference').notNull(),
+    dealReference: text('deal_reference').notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    currency: text('currency').notNull(),
+    /** pending (to apply), applied, refused (a final refusal: `outcome` is its code). */
+    status: text('status').notNull(),
+    outcome: text('outcome'),
+    attempts: integer('attempts').notNull(),
+    lastError: text('last_error'),
+    nextAttemptAt: at('next_attempt_at').notNull(),
+    /** When it was received (the confirmation's time against the deal's deadline). */
+    createdAt: at('received_at').notNull(),
+    consumedAt: at('consumed_at'),
+  },
+  (t) => [
+    uniqueIndex('market_bank_inbox_reference_idx').on(t.bank, t.bankReference),
+    index('market_bank_inbox_pending_idx').on(t.status, t.nextAttemptAt),
+    index('market_bank_inbox_deal_idx').on(t.dealReference),
+    index('market_bank_inbox_page_idx').on(t.createdAt, t.id),
+    check('market_bank_inbox_status_check', sql`${t.status} in ('pending', 'applied', 'refused')`),
+    check('market_bank_inbox_amount_check', sql`${t.amountMinor} > 0`),
   ],
 );

@@ -22,13 +22,14 @@
  * scheme's own country by design (the scheme settles foreign trade only), and the market's leg is
  * domestic. A domestic-transfer kind in the policy gate is the way to route it there (docs).
  */
-import { and, eq, or, type SQL } from 'drizzle-orm';
+import { and, eq, exists, or, type SQL } from 'drizzle-orm';
 import { keyset, pageOf, type Page, type PageRequest } from '../../db';
 import type { Caller } from '../../kernel';
 import { checkConfirmation, parseBankConfirmations, type FiatConfirmation } from './bank';
 import { forbidden, marketContext, type MarketContext } from './context';
 import { matchDeal, readDeal } from './deals';
 import { confirmFiat } from './delivery';
+import { refundDeal, releaseDeal, withdrawOffer } from './held';
 import {
   createBid,
   createOffer,
@@ -39,11 +40,13 @@ import {
   type MarketSettingsInput,
 } from './orders';
 import type { MarketServiceDeps } from './ports';
-import { marketBids, marketDeals, marketOffers } from './schema';
+import { marketBankInbox, marketBids, marketDeals, marketOffers } from './schema';
 import { tick, type MarketTickResult } from './tick';
 import {
+  bankConfirmationView,
   bidView,
   dealView,
+  type BankConfirmationView,
   offerView,
   type BidView,
   type DealView,
@@ -141,6 +144,59 @@ export class MarketService {
       if (typeof code !== 'string') throw error;
       return { ...refs, outcome: code, status: null };
     }
+  }
+
+  /** The supervisor releases a held deal (its checks re-run first: fail closed). */
+  release(caller: Caller, id: string, reason: string): Promise<DealView> {
+    return releaseDeal(this.#ctx, caller, id, reason);
+  }
+
+  /** The supervisor refunds a held deal: escrowed coins to the miner, the fiat leg returned. */
+  refund(caller: Caller, id: string, reason: string): Promise<DealView> {
+    return refundDeal(this.#ctx, caller, id, reason);
+  }
+
+  /** The miner withdraws an offer no live deal holds; its escrow goes back to the miner. */
+  withdrawOffer(caller: Caller, id: string): Promise<OfferView> {
+    return withdrawOffer(this.#ctx, caller, id);
+  }
+
+  /**
+   * The bank's confirmations as received (the inbox): pending ones with their attempts and last
+   * error, and how each ended. The market's officers see their platform's bank, the supervisor
+   * and auditors every one.
+   */
+  async listBankConfirmations(
+    caller: Caller,
+    filter: { status?: string | undefined },
+    page: PageRequest = {},
+  ): Promise<Page<BankConfirmationView>> {
+    if (caller.role !== 'supervisor' && caller.role !== 'auditor' && caller.role !== 'platform')
+      throw forbidden(`a ${caller.role} does not see the bank's confirmations`);
+    const scope =
+      caller.role === 'platform'
+        ? exists(
+            this.#ctx.db.orm
+              .select({ id: marketDeals.id })
+              .from(marketDeals)
+              .where(
+                and(
+                  eq(marketDeals.id, marketBankInbox.dealReference),
+                  eq(marketDeals.platformId, caller.participantId),
+                ),
+              ),
+          )
+        : undefined;
+    const { after, orderBy, read, limit } = keyset(marketBankInbox, page);
+    const rows = await this.#ctx.db.orm
+      .select()
+      .from(marketBankInbox)
+      .where(
+        and(scope, filter.status ? eq(marketBankInbox.status, filter.status) : undefined, after),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(bankConfirmationView));
   }
 
   async getDeal(caller: Caller, id: string): Promise<DealView> {

@@ -1,16 +1,21 @@
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, lte, notExists } from 'drizzle-orm';
 import { AppError } from '../../kernel';
 import { readOutput } from '../service';
 import { MARKET, type MarketContext } from './context';
 import { recordObligations, transition } from './deals';
-import { broadcastDelivery, confirmFiat } from './delivery';
-import { marketBids, marketDeals, marketOffers } from './schema';
+import { broadcastDelivery } from './delivery';
+import { pendingReturns, sendReturns, sendWithdrawal } from './held';
+import { applyDue, receive } from './inbox';
+import { marketBankInbox, marketBids, marketDeals, marketOffers } from './schema';
 
 export interface MarketTickResult {
-  /** Bank confirmations applied, and those refused with their code. */
+  /** Bank confirmations applied, those refused with their code, those to retry with the error. */
   readonly confirmed: string[];
   readonly refused: { dealReference: string; bankReference: string; code: string }[];
+  readonly retrying: { dealReference: string; bankReference: string; error: string }[];
   readonly broadcast: string[];
+  /** Deliveries the network refused for good: their deals are held for the supervisor. */
+  readonly rejected: string[];
   readonly settled: string[];
   readonly unwound: string[];
 }
@@ -25,31 +30,36 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
   const result: MarketTickResult = {
     confirmed: [],
     refused: [],
+    retrying: [],
     broadcast: [],
+    rejected: [],
     settled: [],
     unwound: [],
   };
-  for (const confirmation of (await ctx.deps.bank?.confirmations()) ?? []) {
-    try {
-      await confirmFiat(ctx, MARKET, confirmation);
-      result.confirmed.push(confirmation.dealReference);
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      result.refused.push({
-        dealReference: confirmation.dealReference,
-        bankReference: confirmation.bankReference,
-        code: error.code,
-      });
-    }
+  const bank = ctx.deps.bank;
+  // Stored before anything is applied: the bank hands each confirmation out once.
+  if (bank) await receive(ctx, bank.name, await bank.confirmations());
+  for (const outcome of await applyDue(ctx)) {
+    const refs = {
+      dealReference: outcome.row.dealReference,
+      bankReference: outcome.row.bankReference,
+    };
+    if (outcome.kind === 'applied') result.confirmed.push(refs.dealReference);
+    else if (outcome.kind === 'refused') result.refused.push({ ...refs, code: outcome.code });
+    else result.retrying.push({ ...refs, error: outcome.error });
   }
   const { orm } = ctx.db;
   for (const deal of await orm
     .select()
     .from(marketDeals)
     .where(eq(marketDeals.status, 'delivering'))) {
-    if ((await broadcastDelivery(ctx, MARKET, deal)).status === 'delivered')
-      result.broadcast.push(deal.id);
+    const status = (await broadcastDelivery(ctx, MARKET, deal)).status;
+    if (status === 'delivered') result.broadcast.push(deal.id);
+    if (status === 'held') result.rejected.push(deal.id);
   }
+  const returns = await pendingReturns(ctx);
+  for (const deal of returns.deals) await sendReturns(ctx, deal);
+  for (const offer of returns.offers) await sendWithdrawal(ctx, offer);
   for (const deal of await orm
     .select()
     .from(marketDeals)
@@ -65,7 +75,25 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
   for (const deal of await orm
     .select()
     .from(marketDeals)
-    .where(and(eq(marketDeals.status, 'awaitingPayment'), lt(marketDeals.deadline, now)))) {
+    .where(
+      and(
+        eq(marketDeals.status, 'awaitingPayment'),
+        lt(marketDeals.deadline, now),
+        // A confirmation received in time but not applied yet (retrying) keeps its deal.
+        notExists(
+          orm
+            .select({ id: marketBankInbox.id })
+            .from(marketBankInbox)
+            .where(
+              and(
+                eq(marketBankInbox.dealReference, marketDeals.id),
+                eq(marketBankInbox.status, 'pending'),
+                lte(marketBankInbox.createdAt, marketDeals.deadline),
+              ),
+            ),
+        ),
+      ),
+    )) {
     await unwind(ctx, deal.id);
     result.unwound.push(deal.id);
   }

@@ -1,5 +1,11 @@
 import type { BidStatus, DealStatus, OfferStatus } from './lifecycle';
-import type { marketBids, marketDeals, marketOffers, marketSettings } from './schema';
+import type {
+  marketBankInbox,
+  marketBids,
+  marketDeals,
+  marketOffers,
+  marketSettings,
+} from './schema';
 
 export interface MarketSettingsView {
   platformId: string;
@@ -23,6 +29,8 @@ export interface OfferView {
   escrowAddress: string;
   status: OfferStatus;
   depositTxid: string | null;
+  /** The escrow's return to the miner when the offer was withdrawn. */
+  withdrawalTxid: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -64,6 +72,11 @@ export interface DealView {
   deliveryVout: number | null;
   deliveredSats: bigint | null;
   feeSats: bigint | null;
+  /** The state a held deal was held from (`awaitingPayment`: screening; `delivering`: rejected). */
+  heldFrom: string | null;
+  refundAddress: string | null;
+  refundTxid: string | null;
+  fiatReturnReference: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -82,7 +95,7 @@ export function settingsView(row: typeof marketSettings.$inferSelect): MarketSet
 }
 
 export function offerView(row: typeof marketOffers.$inferSelect): OfferView {
-  const { escrowIndex: _index, ...rest } = row;
+  const { escrowIndex: _index, withdrawalTx: _tx, ...rest } = row;
   return { ...rest, status: row.status as OfferStatus };
 }
 
@@ -91,6 +104,30 @@ export function bidView(row: typeof marketBids.$inferSelect): BidView {
 }
 
 export function dealView(row: typeof marketDeals.$inferSelect): DealView {
-  const { deliveryTx: _tx, ...rest } = row;
+  const { deliveryTx: _tx, refundTx: _refund, ...rest } = row;
   return { ...rest, status: row.status as DealStatus };
+}
+
+export interface BankConfirmationView {
+  id: string;
+  bank: string;
+  bankReference: string;
+  dealReference: string;
+  amountMinor: bigint;
+  currency: string;
+  /** pending (to apply; retried with backoff), applied, refused (`outcome` is the code). */
+  status: string;
+  outcome: string | null;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date;
+  receivedAt: Date;
+  consumedAt: Date | null;
+}
+
+export function bankConfirmationView(
+  row: typeof marketBankInbox.$inferSelect,
+): BankConfirmationView {
+  const { createdAt, ...rest } = row;
+  return { ...rest, receivedAt: createdAt };
 }

@@ -162,6 +162,10 @@ export const clearingPayIns = pgTable(
     uniqueIndex('clearing_pay_ins_due_idx').on(t.windowId, t.platformId, t.asset),
     uniqueIndex('clearing_pay_ins_address_idx').on(t.address),
     uniqueIndex('clearing_pay_ins_derivation_idx').on(t.derivationIndex),
+    /** A bank transfer pays in once, whatever the window. */
+    uniqueIndex('clearing_pay_ins_bank_reference_idx')
+      .on(t.bankReference)
+      .where(sql`${t.bankReference} is not null`),
     index('clearing_pay_ins_block_idx').on(t.blockHash),
     index('clearing_pay_ins_page_idx').on(t.windowId, t.createdAt, t.id),
     check('clearing_pay_ins_amount_check', sql`${t.amountDue} > 0`),

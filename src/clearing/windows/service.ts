@@ -349,6 +349,17 @@ export class SettlementWindowService implements ObligationSink {
           'PAY_IN_NOT_FOUND',
           `no ${payment.currency} pay-in is due from ${platformId} in window ${windowId}`,
         );
+      // A bank reference counts once, across every window (also a unique index).
+      const [reused] = await tx
+        .select({ id: clearingPayIns.id, windowId: clearingPayIns.windowId })
+        .from(clearingPayIns)
+        .where(eq(clearingPayIns.bankReference, reference));
+      if (reused)
+        throw new AppError(
+          'BANK_REFERENCE_REUSED',
+          `bank reference ${reference} already paid in ${reused.id} (window ${reused.windowId})`,
+          { details: { payInId: reused.id } },
+        );
       const result = await applyArrival(tx, this.#ctx, caller, payIn, {
         amount: payment.amount,
         bankReference: reference,

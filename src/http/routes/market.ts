@@ -3,6 +3,7 @@ import {
   BID_STATUSES,
   DEAL_STATUSES,
   OFFER_STATUSES,
+  type BankConfirmationView,
   type BidView,
   type DealView,
   type MarketSettingsView,
@@ -53,6 +54,10 @@ const offerSchema = z
     escrowAddress: z.string(),
     status: z.enum(OFFER_STATUSES),
     depositTxid: z.string().nullable(),
+    withdrawalTxid: z
+      .string()
+      .nullable()
+      .meta({ description: "the escrow's return to the miner when the offer was withdrawn" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -112,6 +117,16 @@ const dealSchema = z
     deliveryVout: z.number().nullable(),
     deliveredSats: sats.nullable(),
     feeSats: sats.nullable(),
+    heldFrom: z.string().nullable().meta({
+      description:
+        'for a held deal: awaitingPayment (its screening at confirmation) or delivering (the network refused its delivery)',
+    }),
+    refundAddress: z.string().nullable(),
+    refundTxid: z.string().nullable(),
+    fiatReturnReference: z
+      .string()
+      .nullable()
+      .meta({ description: "the bank's reference of the fiat leg's return on a refund" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -127,6 +142,39 @@ const presentDeal = (d: DealView) => ({
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),
 });
+
+const BANK_CONFIRMATION_STATUSES = ['pending', 'applied', 'refused'] as const;
+const bankConfirmationSchema = z
+  .object({
+    id: z.string(),
+    bank: z.string(),
+    bankReference: z.string(),
+    dealReference: z.string(),
+    amountMinor: z.string(),
+    currency: z.string(),
+    status: z.enum(BANK_CONFIRMATION_STATUSES),
+    outcome: z.string().nullable().meta({ description: "`confirmed`, or the refusal's code" }),
+    attempts: z.number(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: z.string(),
+    receivedAt: z.string(),
+    consumedAt: z.string().nullable(),
+  })
+  .meta({ id: 'MarketBankConfirmation' });
+const presentBankConfirmation = (c: BankConfirmationView) => ({
+  ...c,
+  status: c.status as (typeof BANK_CONFIRMATION_STATUSES)[number],
+  amountMinor: c.amountMinor.toString(),
+  nextAttemptAt: c.nextAttemptAt.toISOString(),
+  receivedAt: c.receivedAt.toISOString(),
+  consumedAt: c.consumedAt?.toISOString() ?? null,
+});
+const decisionBody = z
+  .object({ reason: z.string().min(3).max(500) })
+  .strict()
+  .meta({
+    examples: [{ reason: 'Screening hit on the importer cleared by the compliance officer' }],
+  });
 
 export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   const market = deps.services.market;
@@ -447,6 +495,102 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
       presentDeal(
         await market.confirm(callerOf(request, ['platform']), request.params.id, request.body),
       ),
+  );
+
+  app.post(
+    '/v1/market/deals/:id/release',
+    {
+      config: { roles: ['supervisor'] },
+      schema: {
+        tags,
+        summary:
+          'Release a held deal (supervisor): its checks run again and, only if they pass, the delivery goes',
+        description:
+          'Moves a held deal back to delivery: the coin leg is screened again and the delivery signed and sent only if every check passes; otherwise TRANSFER_BLOCKED and nothing changes. The reason is audited.',
+        params: idParam('del'),
+        body: decisionBody,
+        response: { 200: dealSchema, ...conflicts },
+      },
+    },
+    async (request) =>
+      presentDeal(
+        await market.release(
+          callerOf(request, ['supervisor']),
+          request.params.id,
+          request.body.reason,
+        ),
+      ),
+  );
+
+  app.post(
+    '/v1/market/deals/:id/refund',
+    {
+      config: { roles: ['supervisor'] },
+      schema: {
+        tags,
+        summary:
+          "Refund a held deal (supervisor): its escrowed coins to the miner's screened address, the fiat leg returned",
+        description:
+          "Ends a held deal as refunded: the escrowed coins go back to the address the miner's lot was mined to, screened afresh, and the importer's fiat is returned through the settlement bank. The bid lapses; the reason is audited.",
+        params: idParam('del'),
+        body: decisionBody,
+        response: { 200: dealSchema, ...conflicts },
+      },
+    },
+    async (request) =>
+      presentDeal(
+        await market.refund(
+          callerOf(request, ['supervisor']),
+          request.params.id,
+          request.body.reason,
+        ),
+      ),
+  );
+
+  app.post(
+    '/v1/market/offers/:id/withdraw',
+    {
+      config: { roles: ['miner'] },
+      schema: {
+        tags,
+        summary:
+          "Withdraw an offer no live deal holds: its escrow goes back to the miner's address",
+        description:
+          "Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn.",
+        params: idParam('ofr'),
+        response: { 200: offerSchema, ...conflicts },
+      },
+    },
+    async (request) =>
+      presentOffer(await market.withdrawOffer(callerOf(request, ['miner']), request.params.id)),
+  );
+
+  app.get(
+    '/v1/market/confirmations',
+    {
+      config: { roles: ['platform', 'supervisor', 'auditor'] },
+      schema: {
+        tags,
+        summary:
+          "The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused",
+        description:
+          "The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown.",
+        querystring: z.object({
+          status: z.enum(BANK_CONFIRMATION_STATUSES).optional(),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(bankConfirmationSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { status, limit, cursor } = request.query;
+      const page = await market.listBankConfirmations(
+        callerOf(request, ['platform', 'supervisor', 'auditor']),
+        { status },
+        { limit, cursor: cursor ?? null },
+      );
+      return { ...page, items: page.items.map(presentBankConfirmation) };
+    },
   );
 
   app.post(

@@ -6598,7 +6598,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: 'awaitingDeposit' | 'open' | 'closed';
+          status?: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -7193,7 +7193,14 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: 'awaitingPayment' | 'delivering' | 'delivered' | 'settled' | 'held' | 'unwound';
+          status?:
+            | 'awaitingPayment'
+            | 'delivering'
+            | 'delivered'
+            | 'settled'
+            | 'held'
+            | 'unwound'
+            | 'refunded';
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -7579,7 +7586,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/market/confirmations': {
+  '/v1/market/deals/{id}/release': {
     parameters: {
       query?: never;
       header?: never;
@@ -7587,6 +7594,422 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
+    put?: never;
+    /**
+     * Release a held deal (supervisor): its checks run again and, only if they pass, the delivery goes
+     * @description Moves a held deal back to delivery: the coin leg is screened again and the delivery signed and sent only if every check passes; otherwise TRANSFER_BLOCKED and nothing changes. The reason is audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "reason": "Screening hit on the importer cleared by the compliance officer"
+           *     }
+           */
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketDeal'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/market/deals/{id}/refund': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Refund a held deal (supervisor): its escrowed coins to the miner's screened address, the fiat leg returned
+     * @description Ends a held deal as refunded: the escrowed coins go back to the address the miner's lot was mined to, screened afresh, and the importer's fiat is returned through the settlement bank. The bid lapses; the reason is audited.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "reason": "Screening hit on the importer cleared by the compliance officer"
+           *     }
+           */
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketDeal'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/market/offers/{id}/withdraw': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Withdraw an offer no live deal holds: its escrow goes back to the miner's address
+     * @description Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn.
+     *
+     *     **Roles:** miner. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketOffer'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/market/confirmations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused
+     * @description The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown.
+     *
+     *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          status?: 'pending' | 'applied' | 'refused';
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketBankConfirmationPage'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
     put?: never;
     /**
      * Import a bank's confirmation file (JSON or CSV lines), each line on its own
@@ -14686,8 +15109,10 @@ export interface components {
       availableSats: string;
       escrowAddress: string;
       /** @enum {string} */
-      status: 'awaitingDeposit' | 'open' | 'closed';
+      status: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
       depositTxid: string | null;
+      /** @description the escrow's return to the miner when the offer was withdrawn */
+      withdrawalTxid: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -14724,7 +15149,14 @@ export interface components {
       dealRate: string;
       spreadBasisPoints: number;
       /** @enum {string} */
-      status: 'awaitingPayment' | 'delivering' | 'delivered' | 'settled' | 'held' | 'unwound';
+      status:
+        | 'awaitingPayment'
+        | 'delivering'
+        | 'delivered'
+        | 'settled'
+        | 'held'
+        | 'unwound'
+        | 'refunded';
       deadline: string;
       bankReference: string | null;
       confirmedAt: string | null;
@@ -14732,8 +15164,31 @@ export interface components {
       deliveryVout: number | null;
       deliveredSats: string | null;
       feeSats: string | null;
+      /** @description for a held deal: awaitingPayment (its screening at confirmation) or delivering (the network refused its delivery) */
+      heldFrom: string | null;
+      refundAddress: string | null;
+      refundTxid: string | null;
+      /** @description the bank's reference of the fiat leg's return on a refund */
+      fiatReturnReference: string | null;
       createdAt: string;
       updatedAt: string;
+    };
+    MarketBankConfirmationInput: {
+      id: string;
+      bank: string;
+      bankReference: string;
+      dealReference: string;
+      amountMinor: string;
+      currency: string;
+      /** @enum {string} */
+      status: 'pending' | 'applied' | 'refused';
+      /** @description `confirmed`, or the refusal's code */
+      outcome: string | null;
+      attempts: number;
+      lastError: string | null;
+      nextAttemptAt: string;
+      receivedAt: string;
+      consumedAt: string | null;
     };
     ReportInput: {
       /** @enum {string} */
@@ -15764,6 +16219,12 @@ export interface components {
     /** @description A page of MarketDeal items */
     MarketDealPageInput: {
       items: components['schemas']['MarketDealInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketBankConfirmation items */
+    MarketBankConfirmationPageInput: {
+      items: components['schemas']['MarketBankConfirmationInput'][];
       /** @description pass as `cursor` for the next page; null when this is the last */
       nextCursor: string | null;
     };
@@ -17342,8 +17803,10 @@ export interface components {
       availableSats: string;
       escrowAddress: string;
       /** @enum {string} */
-      status: 'awaitingDeposit' | 'open' | 'closed';
+      status: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
       depositTxid: string | null;
+      /** @description the escrow's return to the miner when the offer was withdrawn */
+      withdrawalTxid: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -17380,7 +17843,14 @@ export interface components {
       dealRate: string;
       spreadBasisPoints: number;
       /** @enum {string} */
-      status: 'awaitingPayment' | 'delivering' | 'delivered' | 'settled' | 'held' | 'unwound';
+      status:
+        | 'awaitingPayment'
+        | 'delivering'
+        | 'delivered'
+        | 'settled'
+        | 'held'
+        | 'unwound'
+        | 'refunded';
       deadline: string;
       bankReference: string | null;
       confirmedAt: string | null;
@@ -17388,8 +17858,31 @@ export interface components {
       deliveryVout: number | null;
       deliveredSats: string | null;
       feeSats: string | null;
+      /** @description for a held deal: awaitingPayment (its screening at confirmation) or delivering (the network refused its delivery) */
+      heldFrom: string | null;
+      refundAddress: string | null;
+      refundTxid: string | null;
+      /** @description the bank's reference of the fiat leg's return on a refund */
+      fiatReturnReference: string | null;
       createdAt: string;
       updatedAt: string;
+    };
+    MarketBankConfirmation: {
+      id: string;
+      bank: string;
+      bankReference: string;
+      dealReference: string;
+      amountMinor: string;
+      currency: string;
+      /** @enum {string} */
+      status: 'pending' | 'applied' | 'refused';
+      /** @description `confirmed`, or the refusal's code */
+      outcome: string | null;
+      attempts: number;
+      lastError: string | null;
+      nextAttemptAt: string;
+      receivedAt: string;
+      consumedAt: string | null;
     };
     Report: {
       /** @enum {string} */
@@ -18420,6 +18913,12 @@ export interface components {
     /** @description A page of MarketDeal items */
     MarketDealPage: {
       items: components['schemas']['MarketDeal'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketBankConfirmation items */
+    MarketBankConfirmationPage: {
+      items: components['schemas']['MarketBankConfirmation'][];
       /** @description pass as `cursor` for the next page; null when this is the last */
       nextCursor: string | null;
     };

@@ -1,0 +1,162 @@
+import { and, asc, eq, lte } from 'drizzle-orm';
+import { recordAudit } from '../../audit';
+import { AppError, newId } from '../../kernel';
+import type { FiatConfirmation } from './bank';
+import { MARKET, type MarketContext } from './context';
+import { confirmFiat } from './delivery';
+import { marketBankInbox } from './schema';
+
+/**
+ * The bank's confirmations go through an inbox: the SettlementBank hands each out once, so each is
+ * stored first (unique by bank and bank reference: a repeat is ignored), then applied on its own.
+ * A deal confirmed by it and the row marked `applied` commit in one transaction; a closed refusal
+ * of the confirmation itself (wrong amount, unknown deal, confirmed twice…) marks it `refused` with
+ * its code. Anything else (the signer or the chain unavailable, a database error) leaves it
+ * `pending` with the error and its next attempt after a backoff: nothing is lost, nothing applied
+ * twice.
+ */
+
+/** Refusals that are the confirmation's own final outcome (retrying cannot change them). */
+const FINAL_REFUSALS = new Set([
+  'VALIDATION_FAILED',
+  'NOT_FOUND',
+  'FORBIDDEN',
+  'FIAT_AMOUNT_MISMATCH',
+  'DEAL_ALREADY_CONFIRMED',
+  'DEAL_PAST_DEADLINE',
+  'BANK_REFERENCE_REUSED',
+  'INVALID_STATE_TRANSITION',
+  'SELF_APPROVAL',
+]);
+const FIRST_BACKOFF_MS = 30_000;
+const MAX_BACKOFF_MS = 60 * 60_000;
+
+export type InboxRow = typeof marketBankInbox.$inferSelect;
+
+/** The delay before attempt `attempts + 1`: 30 s doubling, at most an hour. */
+export function backoffMs(attempts: number): number {
+  return Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(attempts - 1, 0), MAX_BACKOFF_MS);
+}
+
+/** Stores what the bank handed out (before anything is applied). */
+export async function receive(
+  ctx: MarketContext,
+  bank: string,
+  confirmations: readonly FiatConfirmation[],
+): Promise<void> {
+  if (confirmations.length === 0) return;
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    for (const c of confirmations) {
+      await tx
+        .insert(marketBankInbox)
+        .values({
+          id: newId('bankConfirmation', now, ctx.random),
+          bank,
+          bankReference: c.bankReference,
+          dealReference: c.dealReference,
+          amountMinor: c.amountMinor,
+          currency: c.currency,
+          status: 'pending',
+          outcome: null,
+          attempts: 0,
+          lastError: null,
+          nextAttemptAt: now,
+          createdAt: now,
+          consumedAt: null,
+        })
+        .onConflictDoNothing({ target: [marketBankInbox.bank, marketBankInbox.bankReference] });
+    }
+  });
+}
+
+export type InboxOutcome =
+  | { readonly kind: 'applied'; readonly row: InboxRow }
+  | { readonly kind: 'refused'; readonly row: InboxRow; readonly code: string }
+  | { readonly kind: 'retrying'; readonly row: InboxRow; readonly error: string };
+
+/** Applies every pending confirmation whose attempt is due, each on its own. */
+export async function applyDue(ctx: MarketContext): Promise<InboxOutcome[]> {
+  const due = await ctx.db.orm
+    .select()
+    .from(marketBankInbox)
+    .where(
+      and(
+        eq(marketBankInbox.status, 'pending'),
+        lte(marketBankInbox.nextAttemptAt, ctx.clock.now()),
+      ),
+    )
+    .orderBy(asc(marketBankInbox.createdAt), asc(marketBankInbox.id));
+  const outcomes: InboxOutcome[] = [];
+  for (const row of due) outcomes.push(await applyOne(ctx, row));
+  return outcomes;
+}
+
+async function applyOne(ctx: MarketContext, row: InboxRow): Promise<InboxOutcome> {
+  const confirmation = {
+    dealReference: row.dealReference,
+    amountMinor: row.amountMinor,
+    currency: row.currency,
+    bankReference: row.bankReference,
+  };
+  try {
+    await confirmFiat(ctx, MARKET, confirmation, {
+      receivedAt: row.createdAt,
+      consume: async (tx) => {
+        const consumed = await tx
+          .update(marketBankInbox)
+          .set({ status: 'applied', outcome: 'confirmed', consumedAt: ctx.clock.now() })
+          .where(and(eq(marketBankInbox.id, row.id), eq(marketBankInbox.status, 'pending')))
+          .returning({ id: marketBankInbox.id });
+        // Another tick applied it meanwhile: this transaction must not apply it a second time.
+        if (consumed.length === 0)
+          throw new AppError('CONFLICT', `bank confirmation ${row.id} was applied meanwhile`);
+      },
+    });
+    return { kind: 'applied', row };
+  } catch (error) {
+    if (error instanceof AppError && FINAL_REFUSALS.has(error.code)) {
+      await settle(ctx, row, 'refused', error.code);
+      return { kind: 'refused', row, code: error.code };
+    }
+    const message =
+      error instanceof AppError ? `${error.code}: ${error.message}` : 'unexpected error';
+    await retryLater(ctx, row, message);
+    return { kind: 'retrying', row, error: message };
+  }
+}
+
+async function settle(ctx: MarketContext, row: InboxRow, status: 'refused', code: string) {
+  await ctx.db.transaction(async (tx) => {
+    await tx
+      .update(marketBankInbox)
+      .set({ status, outcome: code, consumedAt: ctx.clock.now() })
+      .where(and(eq(marketBankInbox.id, row.id), eq(marketBankInbox.status, 'pending')));
+    await recordAudit(tx, MARKET, ctx.clock, {
+      action: 'market_bank_confirmation.refused',
+      entityType: 'market_bank_confirmation',
+      entityId: row.id,
+      after: { dealReference: row.dealReference, bankReference: row.bankReference, code },
+    });
+  });
+}
+
+async function retryLater(ctx: MarketContext, row: InboxRow, message: string) {
+  const attempts = row.attempts + 1;
+  await ctx.db.transaction(async (tx) => {
+    await tx
+      .update(marketBankInbox)
+      .set({
+        attempts,
+        lastError: message.slice(0, 500),
+        nextAttemptAt: new Date(ctx.clock.now().getTime() + backoffMs(attempts)),
+      })
+      .where(and(eq(marketBankInbox.id, row.id), eq(marketBankInbox.status, 'pending')));
+    await recordAudit(tx, MARKET, ctx.clock, {
+      action: 'market_bank_confirmation.failed',
+      entityType: 'market_bank_confirmation',
+      entityId: row.id,
+      after: { dealReference: row.dealReference, attempts, error: message.slice(0, 500) },
+    });
+  });
+}

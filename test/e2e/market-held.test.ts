@@ -1,0 +1,400 @@
+import * as bitcoinjs from 'bitcoinjs-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAuditEvents } from '../../src/audit';
+import { LocalKeySigner } from '../../src/bitcoin';
+import {
+  MarketService,
+  SimulatedBank,
+  type DealView,
+  type LotView,
+  type OfferView,
+} from '../../src/clearing';
+import { AppError, SeededRandom, type Caller } from '../../src/kernel';
+import type { SignerProvider } from '../../src/trade';
+import { FixedRateSource, FixingService } from '../../src/ledger';
+import {
+  caller,
+  openScheme,
+  regtest,
+  regtestKey,
+  supervisor,
+  type Scheme,
+} from '../support/scheme';
+import { TEST_DRIVERS } from '../support/db';
+
+/**
+ * The market's ways out and its reliability, end to end on simnet (the real watcher, trade,
+ * ledger, compliance's address screening and the simulated bank): a bank confirmation whose
+ * application fails once (the signer unavailable) is kept in the inbox and applied on the next
+ * due tick, once; a deal held by its screening is released by the supervisor only when the checks
+ * pass again; a delivery the network refuses for good holds its deal (nothing credited) and the
+ * supervisor refunds it (coins back to the miner's address, the fiat leg returned); a deposit of
+ * another lot's coins is refused; an offer no deal holds is withdrawn to the miner.
+ */
+
+const COIN = 100_000_000n;
+const OFFERED = COIN;
+const BOUGHT = 10_000_000n;
+const COP_PER_BTC = '250000000';
+const ESCROW_SEED = new Uint8Array(32).fill(42);
+const minerKey = regtestKey(22);
+
+function escrowDescriptor(): string {
+  const signer = LocalKeySigner.fromSeed(ESCROW_SEED, 'regtest');
+  const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
+  return `wpkh([${fingerprint}/84h/1h/7h]${signer.accountXpub("m/84'/1'/7'")}/0/*)`;
+}
+
+async function refusal(run: Promise<unknown>): Promise<AppError> {
+  const error = await run.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
+}
+
+describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)", (driver) => {
+  let s: Scheme;
+  let market: MarketService;
+  let bank: SimulatedBank;
+  let minerId = '';
+  let minerCaller: Caller;
+  let lots: LotView[] = [];
+  let contractId = '';
+  let offer: OfferView;
+  /** The signer is unavailable for this many more requests (then the platform's own). */
+  let signerDown = 0;
+  /** The chain refuses this many more broadcasts for good (a typed rejection). */
+  let refuseBroadcasts = 0;
+
+  async function lotAt(height: number): Promise<LotView> {
+    const page = await s.clearing.listLots(supervisor, {}, { limit: 500 });
+    const lot = page.items.find((l) => l.height === height);
+    if (!lot) throw new Error(`no lot at height ${height}`);
+    return lot;
+  }
+
+  async function minerPays(lot: LotView, address: string, value: bigint): Promise<string> {
+    const psbt = new bitcoinjs.Psbt({ network: regtest });
+    psbt.addInput({
+      hash: lot.txid,
+      index: lot.vout,
+      witnessUtxo: { script: minerKey.output, value: lot.valueSats },
+    });
+    psbt.addOutput({ address, value });
+    psbt.addOutput({ address: minerKey.address, value: lot.valueSats - value - 2_000n });
+    psbt.signAllInputs(minerKey.key);
+    psbt.finalizeAllInputs();
+    const tx = psbt.extractTransaction();
+    await s.source.broadcast(tx.toBuffer());
+    return tx.getId();
+  }
+
+  async function auditActions(id: string): Promise<string[]> {
+    return (await listAuditEvents(s.db.orm, { entityId: id }, { limit: 100 })).items
+      .map((e) => e.action)
+      .reverse();
+  }
+
+  async function dealFor(amount: bigint): Promise<DealView> {
+    const bid = await market.createBid(s.company, {
+      platformId: s.platformId,
+      contractId,
+      amountSats: amount,
+    });
+    return market.match(s.maker, { offerId: offer.id, bidId: bid.id });
+  }
+
+  function pay(deal: DealView): string {
+    return bank.transfer({
+      from: s.companyId,
+      to: minerId,
+      amountMinor: deal.fiatMinor,
+      currency: 'COP',
+      dealReference: deal.id,
+    });
+  }
+
+  const outputsOf = async (txid: string) =>
+    bitcoinjs.Transaction.fromBuffer(await s.source.getRawTransaction(txid)).outs.map((o) => ({
+      address: bitcoinjs.address.fromOutputScript(o.script, regtest),
+      value: BigInt(o.value),
+    }));
+
+  beforeAll(async () => {
+    s = await openScheme({ seed: 43, driver });
+    const desk = new FixedRateSource('desk', s.clock, { COP: COP_PER_BTC, USD: '60000' });
+    const fixings = new FixingService({
+      db: s.db,
+      clock: s.clock,
+      random: new SeededRandom(7),
+      sources: [desk],
+    });
+    await fixings.setSettings(supervisor, {
+      cutoffTime: '16:00',
+      currencies: ['COP'],
+      sources: ['desk'],
+      minSources: 1,
+      maxDeviationBps: 200,
+      singleSource: { reason: 'test scheme: the manual desk is the only source' },
+    });
+    bank = new SimulatedBank();
+    const signers: SignerProvider = {
+      signerFor: (tx, platformId) => {
+        if (signerDown > 0) {
+          signerDown -= 1;
+          return Promise.resolve(null);
+        }
+        return s.trade.signers.signerFor(tx, platformId);
+      },
+    };
+    const chain = {
+      getRawTransaction: (txid: string) => s.source.getRawTransaction(txid),
+      estimateFeeRateSatPerKvB: (n: number) => s.source.estimateFeeRateSatPerKvB(n),
+      broadcast: (raw: Uint8Array) => {
+        if (refuseBroadcasts > 0) {
+          refuseBroadcasts -= 1;
+          return Promise.reject(
+            new AppError('TX_REJECTED', 'refused: non-mandatory-script-verify-flag'),
+          );
+        }
+        return s.source.broadcast(raw);
+      },
+    };
+    market = new MarketService({
+      db: s.db,
+      clock: s.clock,
+      network: 'regtest',
+      chain,
+      registry: s.registry,
+      contracts: s.trade.contracts,
+      fixings,
+      ledger: s.ledger,
+      signers,
+      bank,
+      addressScreening: s.compliance.screening,
+    });
+    const miner = await s.registry.registerParticipant(supervisor, {
+      kind: 'miner',
+      legalName: 'Cauca Hash SAS',
+      country: 'CO',
+    });
+    minerId = miner.id;
+    minerCaller = caller('miner', minerId, 'key_miner_2', null);
+    await s.registry.grantLicence(supervisor, {
+      participantId: minerId,
+      kind: 'mining',
+      scope: 'industrial mining',
+      validFrom: '2026-01-01T00:00:00Z',
+      validTo: '2030-01-01T00:00:00Z',
+    });
+    await s.registry.createRegion(supervisor, {
+      code: 'south',
+      name: 'Southern region',
+      timeZone: 'America/Bogota',
+    });
+    const site = await s.mining.registerSite(minerCaller, {
+      regionCode: 'south',
+      name: 'Hydro site 2',
+      gridConnection: '34.5 kV feeder',
+      powerCapacityMw: '8',
+      declaredHashrateThs: '200000',
+      commissioningDate: '2026-01-15',
+    });
+    await s.mining.registerPayoutAddress(minerCaller, site.id, {
+      address: minerKey.address,
+      kind: 'solo',
+    });
+    // ---- two cleared lots of the miner, mature.
+    const start = s.simnet.height;
+    await s.simnet.mine(2, minerKey.address);
+    s.clock.set('2026-12-01T15:00:00Z');
+    await s.mine(100);
+    lots = [await lotAt(start + 1), await lotAt(start + 2)];
+    expect(lots.map((l) => l.status)).toEqual(['cleared', 'cleared']);
+    await fixings.publish(supervisor, { quote: 'COP' });
+    await market.setSettings(s.maker, {
+      currency: 'COP',
+      spreadBasisPoints: 100,
+      deadlineSeconds: 3600,
+      escrowDescriptor: escrowDescriptor(),
+    });
+    const contract = await s.trade.contracts.create(s.maker, {
+      companyId: s.companyId,
+      counterpartyId: s.supplierId,
+      direction: 'import',
+      goodsDescription: 'Coffee roasting machine, 120 kg batch',
+      hsCode: '841981',
+      incoterm: 'CIF',
+      currency: 'USD',
+      amount: '30000.00',
+      pricingMode: 'fixedBtc',
+      btcAmountSats: '50000000',
+      schedule: [{ dueDate: '2027-01-15', amount: '50000000' }],
+    });
+    await s.trade.contracts.transition(s.maker, contract.id, 'submit');
+    await s.trade.contracts.transition(s.officerA, contract.id, 'approve');
+    await s.trade.contracts.transition(s.maker, contract.id, 'activate');
+    contractId = contract.id;
+    bank.deposit(s.companyId, 100_000_000_000n, 'COP');
+  }, 300_000);
+
+  afterAll(async () => {
+    await s?.db.close();
+  });
+
+  it("refuses a deposit of another lot's coins, and takes the offered lot's", async () => {
+    offer = await market.createOffer(minerCaller, {
+      platformId: s.platformId,
+      lotId: lots[0]!.id,
+      amountSats: OFFERED,
+    });
+    const other = await minerPays(lots[1]!, offer.escrowAddress, OFFERED);
+    await s.mine(1);
+    const wrong = await refusal(market.recordDeposit(minerCaller, offer.id, other));
+    expect(wrong.code).toBe('DEPOSIT_NOT_FROM_LOT');
+    expect((await market.getOffer(minerCaller, offer.id)).status).toBe('awaitingDeposit');
+    expect(await auditActions(offer.id)).toEqual(['market_offer.created']);
+    const txid = await minerPays(lots[0]!, offer.escrowAddress, OFFERED);
+    await s.mine(1);
+    offer = await market.recordDeposit(minerCaller, offer.id, txid);
+    expect(offer.status).toBe('open');
+  }, 120_000);
+
+  it('keeps a bank confirmation whose application failed and applies it once, on the next due tick', async () => {
+    const deal = await dealFor(BOUGHT);
+    const reference = pay(deal);
+    signerDown = 1;
+    const first = await market.tick();
+    expect(first.confirmed).toEqual([]);
+    expect(first.retrying).toEqual([
+      expect.objectContaining({ dealReference: deal.id, bankReference: reference }),
+    ]);
+    expect(first.retrying[0]!.error).toContain('CONFIG_INVALID');
+    expect((await market.getDeal(s.maker, deal.id)).status).toBe('awaitingPayment');
+    const [pending] = (await market.listBankConfirmations(supervisor, { status: 'pending' })).items;
+    expect(pending).toMatchObject({ bankReference: reference, attempts: 1, status: 'pending' });
+    expect(pending!.lastError).toContain('signer');
+    // Not due yet (backoff): the next tick leaves it.
+    expect((await market.tick()).retrying).toEqual([]);
+    s.clock.advance(31_000);
+    const second = await market.tick();
+    expect(second.confirmed).toEqual([deal.id]);
+    expect((await market.getDeal(s.maker, deal.id)).status).toBe('delivered');
+    // Applied once: a later tick has nothing; the row is consumed.
+    s.clock.advance(3_600_000);
+    expect(await market.tick()).toMatchObject({ confirmed: [], retrying: [], refused: [] });
+    const [applied] = (await market.listBankConfirmations(s.maker, {})).items;
+    expect(applied).toMatchObject({ status: 'applied', outcome: 'confirmed', attempts: 1 });
+    expect(await auditActions(deal.id)).toEqual([
+      'market_deal.matched',
+      'market_deal.confirmed',
+      'market_deal.broadcast',
+    ]);
+    await s.mine(1);
+    expect((await market.tick()).settled).toEqual([deal.id]);
+  }, 120_000);
+
+  it('releases a held deal only when the checks that held it pass again', async () => {
+    const deal = await dealFor(BOUGHT);
+    await s.registry.setKyc(supervisor, s.companyId, {
+      status: 'pending',
+      riskRating: 'low',
+      reviewDue: '2027-06-30',
+      beneficialOwners: [],
+      documents: [{ type: 'certificate of incorporation', number: 'REG-1', issuer: 'registry' }],
+    });
+    pay(deal);
+    expect((await market.tick()).confirmed).toEqual([deal.id]);
+    expect(await market.getDeal(supervisor, deal.id)).toMatchObject({
+      status: 'held',
+      heldFrom: 'awaitingPayment',
+      deliveryTxid: null,
+    });
+    const reason = 'the importer is verified again';
+    expect((await refusal(market.release(s.officerA, deal.id, reason))).code).toBe('FORBIDDEN');
+    const blocked = await refusal(market.release(supervisor, deal.id, reason));
+    expect(blocked.code).toBe('TRANSFER_BLOCKED');
+    expect((await market.getDeal(supervisor, deal.id)).status).toBe('held');
+    await s.registry.setKyc(supervisor, s.companyId, {
+      status: 'verified',
+      riskRating: 'low',
+      reviewDue: '2027-06-30',
+      beneficialOwners: [],
+      documents: [{ type: 'certificate of incorporation', number: 'REG-1', issuer: 'registry' }],
+    });
+    const released = await market.release(supervisor, deal.id, reason);
+    expect(released).toMatchObject({ status: 'delivered', heldFrom: null });
+    expect(s.simnet.mempoolTxids()).toContain(released.deliveryTxid);
+    expect(await auditActions(deal.id)).toEqual([
+      'market_deal.matched',
+      'market_deal.held',
+      'market_deal.released',
+      'market_deal.broadcast',
+    ]);
+    expect((await refusal(market.release(supervisor, deal.id, reason))).code).toBe(
+      'INVALID_STATE_TRANSITION',
+    );
+    await s.mine(1);
+    await market.tick();
+  }, 120_000);
+
+  it('holds a deal whose delivery the network refuses for good, and refunds it to the miner', async () => {
+    const deal = await dealFor(BOUGHT);
+    pay(deal);
+    refuseBroadcasts = 1;
+    const ticked = await market.tick();
+    expect(ticked.confirmed).toEqual([deal.id]);
+    const held = await market.getDeal(supervisor, deal.id);
+    expect(held).toMatchObject({ status: 'held', heldFrom: 'delivering', deliveredSats: null });
+    // Not retried by later ticks, nothing credited.
+    expect((await market.tick()).broadcast).toEqual([]);
+    expect(await auditActions(deal.id)).toEqual([
+      'market_deal.matched',
+      'market_deal.confirmed',
+      'market_deal.rejected',
+    ]);
+    const minerCop = bank.balance(minerId, 'COP');
+    const companyCop = bank.balance(s.companyId, 'COP');
+    expect((await refusal(market.refund(s.maker, deal.id, 'coins back'))).code).toBe('FORBIDDEN');
+    const refunded = await market.refund(supervisor, deal.id, 'the delivery cannot be sent');
+    expect(refunded).toMatchObject({ status: 'refunded', refundAddress: minerKey.address });
+    expect(refunded.fiatReturnReference).toMatch(/^SIMBANK-/);
+    expect(s.simnet.mempoolTxids()).toContain(refunded.refundTxid);
+    const [toMiner] = await outputsOf(refunded.refundTxid!);
+    expect(toMiner!.address).toBe(minerKey.address);
+    expect(toMiner!.value).toBeLessThan(BOUGHT);
+    expect(toMiner!.value).toBeGreaterThan(BOUGHT - 10_000n);
+    expect(bank.balance(minerId, 'COP')).toBe(minerCop - deal.fiatMinor);
+    expect(bank.balance(s.companyId, 'COP')).toBe(companyCop + deal.fiatMinor);
+    expect(await auditActions(deal.id)).toEqual([
+      'market_deal.matched',
+      'market_deal.confirmed',
+      'market_deal.rejected',
+      'market_deal.refunded',
+      'market_deal.fiatReturned',
+    ]);
+    await s.mine(1);
+  }, 120_000);
+
+  it('withdraws an offer no live deal holds, returning its escrow to the miner', async () => {
+    const live = await dealFor(BOUGHT);
+    expect((await refusal(market.withdrawOffer(minerCaller, offer.id))).code).toBe(
+      'INVALID_STATE_TRANSITION',
+    );
+    s.clock.advance(3_601_000);
+    expect((await market.tick()).unwound).toEqual([live.id]);
+    expect((await refusal(market.withdrawOffer(s.maker, offer.id))).code).toBe('FORBIDDEN');
+    const withdrawn = await market.withdrawOffer(minerCaller, offer.id);
+    expect(withdrawn).toMatchObject({ status: 'withdrawn', availableSats: 0n });
+    expect(s.simnet.mempoolTxids()).toContain(withdrawn.withdrawalTxid);
+    const outs = await outputsOf(withdrawn.withdrawalTxid!);
+    expect(outs.map((o) => o.address)).toEqual([minerKey.address]);
+    // What escrow still held: the offer less two deliveries and one refund (each its own fee).
+    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 3n * BOUGHT - 10_000n);
+    expect((await refusal(market.withdrawOffer(minerCaller, offer.id))).code).toBe(
+      'INVALID_STATE_TRANSITION',
+    );
+  }, 120_000);
+});
