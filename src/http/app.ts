@@ -183,7 +183,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // Each route's declared roles (config.roles), enforced before its handler runs.
-  app.addHook('preHandler', async (request) => guardRoute(request));
+  app.addHook('preHandler', (request, _reply, done) => {
+    try {
+      guardRoute(request);
+    } catch (error) {
+      done(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    done();
+  });
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   registerSystemRoutes(typed, deps);
@@ -250,7 +258,7 @@ function trackRoutes(app: FastifyInstance): void {
   const table: RegisteredRoute[] = [];
   routeTables.set(app, table);
   app.addHook('onRoute', (route) => {
-    const schema = route.schema as RegisteredRoute['schema'];
+    const schema = route.schema;
     for (const method of [route.method].flat()) table.push({ method, url: route.url, schema });
     // A documented route states who may call it (config.roles: roles, 'any' or 'public').
     const documented = route.schema !== undefined && !(route.schema as { hide?: boolean }).hide;

@@ -30,7 +30,6 @@ import { PersonTypeBadge } from '../../components/TravelRule';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
 import { useUser } from '../../session';
 import {
-  contractAmount,
   contractLabel,
   Copyable,
   Fact,
