@@ -18,3 +18,18 @@ describe('DEMO_ACTIVITY_INTERVAL_MS', () => {
       );
   });
 });
+
+describe('WEBHOOK_ALLOW_LOOPBACK', () => {
+  it('is taken on regtest outside production', () => {
+    expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'true' }).WEBHOOK_ALLOW_LOOPBACK).toBe(true);
+  });
+
+  it('is refused off regtest and with NODE_ENV=production', () => {
+    expect(() => loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'true', NETWORK: 'mainnet' })).toThrow(
+      /WEBHOOK_ALLOW_LOOPBACK/,
+    );
+    expect(() => loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'true', NODE_ENV: 'production' })).toThrow(
+      /WEBHOOK_ALLOW_LOOPBACK/,
+    );
+  });
+});

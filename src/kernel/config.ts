@@ -175,11 +175,15 @@ export const configSchema = z
         });
       }
     }
-    if (value.WEBHOOK_ALLOW_LOOPBACK && (value.NETWORK ?? 'regtest') !== 'regtest') {
+    if (
+      value.WEBHOOK_ALLOW_LOOPBACK &&
+      ((value.NETWORK ?? 'regtest') !== 'regtest' || value.NODE_ENV === 'production')
+    ) {
+      // A webhook to the server's own machine reaches its local services: for tests only.
       ctx.addIssue({
         code: 'custom',
         path: ['WEBHOOK_ALLOW_LOOPBACK'],
-        message: 'is allowed on regtest only',
+        message: 'is allowed on regtest only, and never with NODE_ENV=production',
       });
     }
     if (value.CHAIN === 'simnet' && value.NETWORK && value.NETWORK !== 'regtest') {

@@ -31,7 +31,11 @@ export function inputRefusal(found: InputIssues, parties: PartyNames): AppError 
   if (!first) return null;
   const threshold = money(found.travelRuleThreshold.minor, found.travelRuleThreshold.currency);
   const details = {
-    inputIssues: reasons.map((r) => ({ code: r.code, message: r.message, field: r.field ?? null })),
+    inputIssues: reasons.map((r) => ({
+      code: r.code,
+      message: r.code === 'KYC_NOT_VERIFIED' ? kycMessage(r, parties) : r.message,
+      field: r.field ?? null,
+    })),
     travelRuleThreshold: {
       minor: threshold.minor.toString(),
       currency: threshold.currency,
@@ -67,12 +71,12 @@ function unverified(
   parties: PartyNames,
   details: Record<string, unknown>,
 ): AppError {
-  const side = reason.field?.startsWith('company') ? 'company' : 'counterparty';
+  const side = sideOf(reason);
   const party = parties[side];
-  const status = /is (\w+)$/.exec(reason.message)?.[1] ?? 'not verified';
+  const status = shownStatus(reason);
   return new AppError(
     'KYC_NOT_VERIFIED',
-    `${side} ${party.name} has not passed ${side === 'company' ? 'KYB' : 'KYC'} verification (${status}); it must be verified in the registry first`,
+    `${kycMessage(reason, parties)}; it must be verified in the registry first`,
     {
       details: {
         ...details,
@@ -83,4 +87,23 @@ function unverified(
       },
     },
   );
+}
+
+function sideOf(reason: GateReason): 'company' | 'counterparty' {
+  return reason.field?.startsWith('company') ? 'company' : 'counterparty';
+}
+
+/**
+ * The verification status the refused caller is told: pending or expired (what it mends by
+ * sending documents), anything else only as "not verified". A rejection can follow a screening
+ * hit, and the screened party's side learns nothing of its screening.
+ */
+function shownStatus(reason: GateReason): string {
+  const status = /is (\w+)$/.exec(reason.message)?.[1];
+  return status === 'pending' || status === 'expired' ? status : 'not verified';
+}
+
+function kycMessage(reason: GateReason, parties: PartyNames): string {
+  const side = sideOf(reason);
+  return `${side} ${parties[side].name} has not passed ${side === 'company' ? 'KYB' : 'KYC'} verification (${shownStatus(reason)})`;
 }

@@ -405,6 +405,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
       'Osaka Machinery KK',
     );
     expect(await page.getByLabel('Beneficiary: town').inputValue()).toBe('Osaka');
+    // The originating VASP is the company's own platform, named on the company's record.
+    expect(await page.getByLabel('Originating VASP: name').inputValue()).not.toBe('');
+    // A required field left empty is caught in the form, before anything is sent.
+    await page.getByLabel('Originating VASP: name').fill('');
     await page.getByRole('button', { name: 'Request payout' }).click();
     await expect.poll(() => fieldError(page)).toContain("the originator's VASP is required");
     expect(await seriousAxeViolations(page)).toEqual([]);

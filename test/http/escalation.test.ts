@@ -497,6 +497,26 @@ const WRITES: Record<string, WriteRule> = {
       body: { amountMinor: '100', currency: 'COP', bankReference: 'BANK-1' },
     }),
   },
+  'POST /v1/market/deals/:id/release': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'releasing a held deal is the supervisor’s' },
+    target: () => ({
+      params: { id: missing('del') },
+      body: { reason: 'escalation test: a release' },
+    }),
+  },
+  'POST /v1/market/deals/:id/refund': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'refunding a held deal is the supervisor’s' },
+    target: () => ({
+      params: { id: missing('del') },
+      body: { reason: 'escalation test: a refund' },
+    }),
+  },
+  'POST /v1/market/offers/:id/withdraw': {
+    callers: ['miner'],
+    target: () => ({ params: { id: missing('ofr') } }),
+  },
   'POST /v1/market/confirmations': {
     callers: ['platformA'],
     harmless:
@@ -650,6 +670,9 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/market/deals': { none: 'no offer without a mined lot' },
   'POST /v1/market/deals/:id/confirm': { none: 'no deal without an offer' },
   'POST /v1/market/confirmations': { none: 'no deal to confirm without an offer' },
+  'POST /v1/market/deals/:id/release': { none: 'no deal without an offer' },
+  'POST /v1/market/deals/:id/refund': { none: 'no deal without an offer' },
+  'POST /v1/market/offers/:id/withdraw': { none: 'no offer without a mined lot' },
   'POST /v1/contracts': 'platformB',
   'POST /v1/contracts/:id/submit': 'platformB',
   'POST /v1/contracts/:id/approve': 'platformB',

@@ -30,6 +30,9 @@ export interface SettlementBank {
   /**
    * Returns a deal's fiat leg to the importer (a refund of a held deal): the bank's reference.
    * A bank that takes no such order leaves the return to the platform (the refund's audit names it).
+   * Idempotent on `dealReference`: the market may send one return again (a crash before it stored
+   * the reference, a refund and a tick racing), and the bank must answer with the first return's
+   * reference, not pay twice.
    */
   returnPayment?(order: FiatTransfer): Promise<string>;
 }
@@ -52,6 +55,8 @@ export class SimulatedBank implements SettlementBank {
   readonly name: string;
   readonly #balances = new Map<string, bigint>();
   readonly #pending: FiatConfirmation[] = [];
+  /** Returns made, by deal: a return asked for again answers the first one's reference. */
+  readonly #returns = new Map<string, Promise<string>>();
   #sequence = 0;
 
   constructor(name = 'simulated-bank') {
@@ -102,13 +107,22 @@ export class SimulatedBank implements SettlementBank {
     return Promise.resolve(this.#pending.splice(0));
   }
 
-  /** A return of a payment (no confirmation is queued: it confirms no deal). */
+  /**
+   * A return of a payment (no confirmation is queued: it confirms no deal), once per deal: asked
+   * again, it answers the first return's reference.
+   */
   returnPayment(order: FiatTransfer): Promise<string> {
-    return Promise.resolve().then(() => {
+    const made = this.#returns.get(order.dealReference);
+    if (made) return made;
+    const returned = Promise.resolve().then(() => {
       const reference = this.transfer(order);
       this.#pending.pop();
       return reference;
     });
+    // A refused return (the miner's account short) may be asked for again.
+    returned.catch(() => this.#returns.delete(order.dealReference));
+    this.#returns.set(order.dealReference, returned);
+    return returned;
   }
 }
 

@@ -4,7 +4,7 @@ import { fromHex } from '../../bitcoin';
 import type { Orm } from '../../db';
 import { AppError, invalid, type Caller } from '../../kernel';
 import { MARKET, forbidden, notFound, type MarketContext } from './context';
-import { screenCoinLeg, type DealRow } from './deals';
+import { recordObligations, screenCoinLeg, type DealRow } from './deals';
 import { broadcastDelivery, signDelivery } from './delivery';
 import { minerReturnAddress, spendEscrow } from './escrow';
 import { nextDealStatus } from './lifecycle';
@@ -130,6 +130,8 @@ export async function refundDeal(
       .update(marketBids)
       .set({ status: 'lapsed', updatedAt: ctx.clock.now() })
       .where(eq(marketBids.id, row.bidId));
+    // Its obligations between platforms are reversed, as an unwound deal's are.
+    await recordObligations(ctx, tx, row, true);
     await recordAudit(tx, caller, ctx.clock, {
       action: 'market_deal.refunded',
       entityType: 'market_deal',

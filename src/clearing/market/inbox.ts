@@ -128,10 +128,13 @@ async function applyOne(ctx: MarketContext, row: InboxRow): Promise<InboxOutcome
 
 async function settle(ctx: MarketContext, row: InboxRow, status: 'refused', code: string) {
   await ctx.db.transaction(async (tx) => {
-    await tx
+    const settled = await tx
       .update(marketBankInbox)
       .set({ status, outcome: code, consumedAt: ctx.clock.now() })
-      .where(and(eq(marketBankInbox.id, row.id), eq(marketBankInbox.status, 'pending')));
+      .where(and(eq(marketBankInbox.id, row.id), eq(marketBankInbox.status, 'pending')))
+      .returning({ id: marketBankInbox.id });
+    // Another tick applied it meanwhile (the refusal was its "already confirmed"): nothing to say.
+    if (settled.length === 0) return;
     await recordAudit(tx, MARKET, ctx.clock, {
       action: 'market_bank_confirmation.refused',
       entityType: 'market_bank_confirmation',
