@@ -64,9 +64,13 @@ export function useTravelRuleAttachment(input: {
     },
     errors,
     prefill,
-    /** A contract was picked: attach its data, filled from the registry. */
+    /**
+     * A contract was picked: its data filled from the registry, and attached for a payout (the
+     * registry knows both parties and the VASPs). An invoice's originator is the foreign buyer,
+     * whose identifiers and VASP the registry may not hold: attached only when the user asks.
+     */
     attachFor(chosen: Contract | undefined) {
-      setAttached(chosen !== undefined);
+      setAttached(chosen !== undefined && input.direction === 'outbound');
       setErrors({});
       prefill(chosen);
     },
