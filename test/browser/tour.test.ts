@@ -150,7 +150,12 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
       const errors = watchErrors(page);
       // Which request failed, when one does.
       page.on('response', (response) => {
-        if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
+        // A party with no KYC record yet (why it is on a KYC queue) answers 404 there: the
+        // detail shows "not recorded", not an error.
+        const noKycYet =
+          response.status() === 404 && /\/v1\/participants\/[^/]+\/kyc$/.test(response.url());
+        if (response.status() >= 400 && !noKycYet)
+          errors.push(`${response.status()} ${response.url()}`);
       });
       const home = await json<Home>(page, '/v1/home');
       for (const queue of home.queues) {
@@ -188,7 +193,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
         }
         landed.push(`${login.username}:${queue.key}`);
       }
-      expect(errors, login.username).toEqual([]);
+      // A failed request is listed above with its address; the console's line for it adds nothing.
+      expect(
+        errors.filter((e) => !e.startsWith('Failed to load resource')),
+        login.username,
+      ).toEqual([]);
     }
     // The demo leaves work on the queues the tour shows.
     for (const expected of [
