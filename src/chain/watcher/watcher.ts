@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, lte } from 'drizzle-orm';
-import { sqlState, UNIQUE_VIOLATION, violatedConstraint, type Database, type Orm } from '../../db';
+import { sqlState, UNIQUE_VIOLATION, type Database, type Orm } from '../../db';
 import { AppError, isAppError, systemClock, type Clock } from '../../kernel';
 import type { ChainSource, ChainTip } from '../source';
 import { chainWatcherBlocks, chainWatcherConsumers } from './schema';
@@ -505,11 +505,7 @@ export class ChainWatcher {
       await this.#connect(block, expectedTop, tip);
       return true;
     } catch (error) {
-      // Only the watcher's own rows tell of a race; a consumer's unique violation is its error.
-      const raced =
-        CURSOR_MOVED.has(error as object) ||
-        (sqlState(error) === UNIQUE_VIOLATION &&
-          (violatedConstraint(error) ?? '').startsWith('chain_watcher_'));
+      const raced = CURSOR_MOVED.has(error as object) || sqlState(error) === UNIQUE_VIOLATION;
       if (!raced) throw error;
       this.#logger.info('another watcher connected the block first; following its cursor', {
         watcher: this.name,
