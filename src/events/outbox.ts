@@ -112,9 +112,9 @@ export class EventRelay {
     return total;
   }
 
-  /** The subscriber's low-water mark: every event numbered below it is handled. */
-  async #mark(subscriber: Subscriber): Promise<bigint> {
-    const [mark] = await this.#db.orm
+  /** The subscriber's low-water mark, read through `orm`: every event below it is handled. */
+  async #mark(subscriber: Subscriber, orm: Orm = this.#db.orm): Promise<bigint> {
+    const [mark] = await orm
       .select({ belowSeq: outboxMarks.belowSeq })
       .from(outboxMarks)
       .where(eq(outboxMarks.subscriber, subscriber.name));
@@ -249,7 +249,7 @@ export class EventRelay {
           )
           .for('update');
         if (claim?.handledAt) return 'already'; // another relay handled it meanwhile
-        if (event.seq < (await this.#markIn(tx, subscriber))) {
+        if (event.seq < (await this.#mark(subscriber, tx))) {
           // Handled, and its delivery row pruned under the mark since this run read it.
           await tx
             .delete(outboxDeliveries)
@@ -277,14 +277,6 @@ export class EventRelay {
       await this.#failed(subscriber, event, error);
       return 'failed';
     }
-  }
-
-  async #markIn(tx: Orm, subscriber: Subscriber): Promise<bigint> {
-    const [mark] = await tx
-      .select({ belowSeq: outboxMarks.belowSeq })
-      .from(outboxMarks)
-      .where(eq(outboxMarks.subscriber, subscriber.name));
-    return mark?.belowSeq ?? 0n;
   }
 
   async #failed(subscriber: Subscriber, event: OutboxEvent, error: unknown): Promise<void> {
