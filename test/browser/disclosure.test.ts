@@ -203,7 +203,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: no tipping-off', () => {
       'payoutId',
     );
     refusedInvoiceId = await refused(
-      () => trade.invoices.create(company, { contractId: listedExport, amount: '2000000' }),
+      () => trade.invoices.create(company, { contractId: listedExport, amount: '500000' }),
       'invoiceId',
     );
 
