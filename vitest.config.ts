@@ -8,10 +8,11 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',
-    // Most test files wait on PostgreSQL, Chromium or a child process rather than compute, so run
-    // more files at once than there are cores (Vitest's default is one fewer than the cores, which
-    // is a single file at a time on a two-core machine). TEST_WORKERS overrides.
-    maxWorkers: Number(process.env.TEST_WORKERS) || availableParallelism() + 1,
+    // One test file per core (Vitest's default is one fewer than the cores: a single file at a
+    // time on a two-core machine, with the core left idle while that file waits on PostgreSQL,
+    // Chromium or a child process). With more files than cores, CPU-bound files timed out.
+    // TEST_WORKERS overrides.
+    maxWorkers: Number(process.env.TEST_WORKERS) || availableParallelism(),
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: jsonOut ? ['default', 'json'] : ['default'],

@@ -123,4 +123,25 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
     });
     expect(await ids()).toEqual(['inherited', 'ordered']);
   });
+
+  it('refuses a contract row locked after a wallet row or the audit head', async () => {
+    for (const first of ['wallet', 'audit-head'] as const) {
+      await expect(
+        db.transaction((tx) => {
+          noteLock(tx, first, 'x');
+          noteLock(tx, 'contract', 'ctr_1');
+          return Promise.resolve();
+        }),
+      ).rejects.toThrow(`lock order: contract taken after ${first}`);
+    }
+    // Contracts first (several, in any order among themselves), then a wallet, then the head.
+    await db.transaction(async (tx) => {
+      noteLock(tx, 'contract', 'ctr_2');
+      noteLock(tx, 'contract', 'ctr_1');
+      noteLock(tx, 'wallet', 'company-a');
+      noteLock(tx, 'audit-head');
+      await write(tx, 'contract-first');
+    });
+    expect(await ids()).toContain('contract-first');
+  });
 });

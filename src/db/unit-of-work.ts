@@ -11,8 +11,8 @@ import type { Orm } from './database';
  *   own writes) or, outside one, opens a transaction: for a service that must be atomic on its
  *   own and also callable from inside another's change;
  * - the order in which rows every writer locks are taken is checked in one place (`noteLock`):
- *   a wallet row before the audit head, never after (two writers taking them in opposite orders
- *   deadlock each other).
+ *   a contract row, then a wallet row, then the audit head, never the other way (two writers
+ *   taking them in opposite orders deadlock each other).
  *
  * `db.transaction` itself always opens a transaction of its own, as before: work started inside
  * a unit without being awaited by it (a timer, an event listener, a background flush) inherits
@@ -21,7 +21,7 @@ import type { Orm } from './database';
  */
 
 /** Rows locked for the rest of a transaction, in the one order every writer takes them. */
-export const LOCK_ORDER = ['wallet', 'audit-head'] as const;
+export const LOCK_ORDER = ['contract', 'wallet', 'audit-head'] as const;
 export type LockName = (typeof LOCK_ORDER)[number];
 
 interface Unit {

@@ -20,7 +20,7 @@ import {
 import { AppError, newId, publicDevelopmentSecrets, type Clock, type Config } from '../kernel';
 import type { Database } from '../db';
 import type { Services } from '../services';
-import { authenticate, guardRoute } from './auth';
+import { API_PREFIX, authenticate, guardRoute } from './auth';
 import { API_GUIDE } from './api-guide';
 import { documentRoute } from './openapi';
 import { errorHandler } from './errors';
@@ -100,6 +100,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.decorateRequest('caller', null);
+  // Each route's declared roles (config.roles), enforced before its input is validated.
+  app.addHook('preValidation', (request, _reply, done) => {
+    try {
+      guardRoute(request);
+    } catch (error) {
+      done(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    done();
+  });
   registerInputChecks(app);
   trackRoutes(app);
   warnAboutDevelopmentSecrets(app, deps.config);
@@ -182,17 +192,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Each route's declared roles (config.roles), enforced before its handler runs.
-  app.addHook('preHandler', (request, _reply, done) => {
-    try {
-      guardRoute(request);
-    } catch (error) {
-      done(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    done();
-  });
-
   const typed = app.withTypeProvider<ZodTypeProvider>();
   registerSystemRoutes(typed, deps);
   registerAuditRoutes(typed, deps);
@@ -261,8 +260,9 @@ function trackRoutes(app: FastifyInstance): void {
     const schema = route.schema;
     for (const method of [route.method].flat()) table.push({ method, url: route.url, schema });
     // A documented route states who may call it (config.roles: roles, 'any' or 'public').
+    // So does every API route, documented or hidden: the guard refuses one that does not.
     const documented = route.schema !== undefined && !(route.schema as { hide?: boolean }).hide;
-    if (documented && route.config?.roles === undefined) {
+    if ((documented || route.url.startsWith(API_PREFIX)) && route.config?.roles === undefined) {
       throw new Error(`${String(route.method)} ${route.url} declares no config.roles`);
     }
   });

@@ -119,10 +119,25 @@ export function callerOf(request: FastifyRequest, roles?: readonly Role[]): Call
   return caller;
 }
 
-/** Enforces the route's declared roles (a preHandler of every route): see RouteRoles. */
+/** The API's own routes: each must declare its roles (`config.roles`); see apiRouteDeclaresRoles. */
+export const API_PREFIX = '/v1/';
+
+/**
+ * Enforces the route's declared roles, before the body is validated (a preValidation hook of
+ * every route), so an anonymous or wrong-role caller learns nothing of the route's input. Fails
+ * closed: an API route that declares no roles is refused (registration refuses such a route too;
+ * this covers one added in a way that hook does not see). Routes outside the API (the web app's
+ * files, the API docs) declare none and are public.
+ */
 export function guardRoute(request: FastifyRequest): void {
   const roles = request.routeOptions.config.roles;
-  if (roles === undefined || roles === 'public') return;
+  if (roles === undefined) {
+    const url = request.routeOptions.url ?? request.url;
+    if (url.startsWith(API_PREFIX))
+      throw new AppError('FORBIDDEN', 'this endpoint declares no roles and is refused to everyone');
+    return;
+  }
+  if (roles === 'public') return;
   callerOf(request, roles === 'any' ? undefined : roles);
 }
 

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import {
   keyset,
+  noteLock,
   pageOf,
   scopeTo,
   type Database,
@@ -492,6 +493,7 @@ export class ContractService {
       )
       .for('update');
     if (!row) throw new AppError('CONTRACT_NOT_FOUND', `no contract ${id} visible to you`);
+    noteLock(tx, 'contract', id);
     return row;
   }
 
@@ -641,6 +643,7 @@ export async function lockContracts(tx: Orm, ids: Iterable<string>): Promise<voi
     .where(inArray(tradeContracts.id, unique))
     .orderBy(asc(tradeContracts.id))
     .for('update');
+  for (const id of unique) noteLock(tx, 'contract', id);
 }
 
 /** A party of the contract not verified: named, with its id for the screen that verifies it. */

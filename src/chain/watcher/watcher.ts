@@ -505,7 +505,13 @@ export class ChainWatcher {
       await this.#connect(block, expectedTop, tip);
       return true;
     } catch (error) {
-      const raced = CURSOR_MOVED.has(error as object) || sqlState(error) === UNIQUE_VIOLATION;
+      // A unique violation is a race only if the cursor has in fact moved: another watcher's
+      // row for this height. One raised by a consumer's own rows, with the cursor where it was,
+      // is an error of that consumer (thrown, so it is logged and retried with backoff, not
+      // taken for a race and retried at once, forever).
+      const raced =
+        CURSOR_MOVED.has(error as object) ||
+        (sqlState(error) === UNIQUE_VIOLATION && (await this.#cursorMovedFrom(expectedTop)));
       if (!raced) throw error;
       this.#logger.info('another watcher connected the block first; following its cursor', {
         watcher: this.name,
@@ -513,6 +519,12 @@ export class ChainWatcher {
       });
       return false;
     }
+  }
+
+  /** Whether the committed cursor is no longer `expectedTop` (another watcher moved it). */
+  async #cursorMovedFrom(expectedTop: CursorRow | null): Promise<boolean> {
+    const now = await watcherCursor(this.#db.orm, this.name);
+    return (now?.hash ?? null) !== (expectedTop?.hash ?? null);
   }
 
   async #connect(block: ChainBlock, expectedTop: CursorRow | null, tip: ChainTip): Promise<void> {

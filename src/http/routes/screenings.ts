@@ -77,11 +77,14 @@ const resultSchema = z
   })
   .meta({ id: 'ScreeningResult' });
 
+/** Who may screen: the compliance officers, who may read screening detail (disclosureFor). */
+const SCREENERS = ['platform', 'supervisor', 'auditor'] as const;
+
 export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
   app.post(
     '/v1/screenings',
     {
-      config: { roles: 'any' },
+      config: { roles: SCREENERS },
       schema: {
         tags: ['compliance'],
         summary:
@@ -104,9 +107,9 @@ export function registerScreeningRoutes(app: TypedApp, deps: AppDeps): void {
       },
     },
     async (request) => {
-      const caller = callerOf(request);
+      const caller = callerOf(request, SCREENERS);
       // A party must not probe the lists for the spelling that passes (no tipping-off): only
-      // those who may read compliance detail screen.
+      // those who may read compliance detail screen (the roles above; kept as a second check).
       if (disclosureFor(caller) !== 'detail')
         throw new AppError(
           'FORBIDDEN',
