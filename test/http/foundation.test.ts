@@ -3,6 +3,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../../src/db';
 import { systemCaller } from '../../src/kernel';
+import { buildApp } from '../../src/http';
 import { startTestApp, type TestApp } from '../support/http';
 
 describe('HTTP foundation', () => {
@@ -60,6 +61,47 @@ describe('HTTP foundation', () => {
     });
     expect(unknown.statusCode).toBe(401);
     expect(unknown.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('checks the caller before the input: a refused caller learns nothing of the body it sent', async () => {
+    const malformed = { bogus: 'x'.repeat(5) };
+    const anonymous = await t.app.inject({
+      method: 'POST',
+      url: '/v1/screenings',
+      payload: malformed,
+    });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
+    // A company may not screen (no probing of the lists): refused for its role, not its body.
+    const { authorization } = await t.keyFor('company', 'par_company_body', 'par_platform_body');
+    const company = await t.app.inject({
+      method: 'POST',
+      url: '/v1/screenings',
+      headers: { authorization },
+      payload: malformed,
+    });
+    expect(company.statusCode).toBe(403);
+    expect(company.json()).toMatchObject({ code: 'FORBIDDEN' });
+    expect(company.body).not.toContain('bogus');
+  });
+
+  it('refuses to register an API route that declares no roles', async () => {
+    const app = await buildApp({
+      db: t.db,
+      clock: t.clock,
+      config: t.config,
+      services: t.services,
+      logStream: { write: () => undefined },
+    });
+    try {
+      expect(() => app.get('/v1/undeclared', { schema: { hide: true } }, () => 'x')).toThrow(
+        /GET \/v1\/undeclared declares no config.roles/,
+      );
+      // Outside the API (the web app's files, the docs) a route declares none and is public.
+      expect(() => app.get('/undeclared-page', () => 'x')).not.toThrow();
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses a revoked key', async () => {
