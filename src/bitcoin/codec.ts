@@ -1,3 +1,12 @@
+/**
+ * Over 600 lines on purpose: this is one hot-path codec, measured by bench/block-parse.bench.ts
+ * (CPU time and heap per parse, against bitcoinjs-lib and @scure/btc-signer). The one-pass
+ * parser, ParsedTransaction and ParsedBlock share the columnar layout (the TX_* and FIELD_*
+ * offsets) and the module-level scratch buffers, and parseTransactions is one long loop that
+ * reads a block in a single pass with its running state in locals; split across files, the layout
+ * and the scratch buffers would become exports shared between them. Change it only with the
+ * benchmark run before and after.
+ */
 import { hash as nodeHash } from 'node:crypto';
 import { AppError } from '../kernel';
 import { classifyScript, SCRIPT_TYPES, type ScriptType } from './script';
@@ -20,11 +29,6 @@ import { toReversedHex } from './bytes';
  * transaction's txid covers its non-witness serialization (BIP144: version, inputs and outputs,
  * locktime), copied into one reused buffer to be hashed in one call. Everything else in
  * src/bitcoin uses @noble/hashes.
- *
- * Over 600 lines on purpose: the one-pass parser, ParsedTransaction and ParsedBlock share the
- * columnar layout (the TX_* and FIELD_* offsets) and the module-level scratch buffers; split
- * across files they would have to be exported to each other and to the package's surface
- * (`export *` in index.ts). bench/block-parse.bench.ts measures it.
  */
 
 const SHA256 = 'sha256';

@@ -216,10 +216,39 @@ describe('the demo scheme seeded at the small size', () => {
         left join compliance_transfers t on t.transfer_id = a.transfer_id
        where a.kind = 'monitoring'`);
     const rules = new Set(alerts.map((a) => String(a.rule)));
-    // The structuring pattern trips its rule; the seeded pass-through pattern does not trip
-    // rule.pass-through yet (why is still to be found), so only structuring is asserted.
+    // The structuring and pass-through patterns each trip their rule.
     expect(rules).toContain('rule.structuring@1');
+    expect(rules).toContain('rule.pass-through@1');
     for (const a of alerts) expect(a.monitored, String(a.rule)).toBe(a.transfer_id);
+    // Every pass-through alert names a payout sending on at least 80 % of what its company
+    // received in the two hours before it (the rule's definition; receipts at the payout's own
+    // instant are left out, as the gate could not have seen those made after it).
+    const passThrough = await query(sql`
+      select p.status, t.direction, t.amount_sats::text as sent,
+        (select coalesce(sum(r.amount_sats), 0)::text from compliance_transfers r
+          where r.company_id = t.company_id and r.direction = 'inbound'
+            and r.occurred_at >= t.occurred_at - interval '2 hours'
+            and r.occurred_at < t.occurred_at) as received,
+        (select array_agg(o.rule order by o.rule) from compliance_alerts o
+          where o.transfer_id = a.transfer_id) as rules
+        from compliance_alerts a
+        join compliance_transfers t on t.transfer_id = a.transfer_id
+        join trade_payouts p on p.id = a.transfer_id
+       where a.kind = 'monitoring' and a.rule = 'rule.pass-through@1'`);
+    for (const row of passThrough) {
+      expect(row.direction).toBe('outbound');
+      expect(BigInt(String(row.sent)) * 100n).toBeGreaterThanOrEqual(
+        BigInt(String(row.received)) * 80n,
+      );
+    }
+    // The seeded pattern: a large receipt sent straight on in a round sum (its second alert), the
+    // payout held for a compliance officer; a real flow, not a stored alert row.
+    const seeded = passThrough.filter((row) => row.status === 'awaitingReview');
+    expect(seeded.length).toBeGreaterThan(0);
+    for (const row of seeded) {
+      expect(BigInt(String(row.received))).toBeGreaterThan(0n);
+      expect(row.rules).toEqual(['rule.pass-through@1', 'rule.round-amount@1']);
+    }
     // The structuring receipts' company has a case holding its alerts, assigned to the supervisor.
     const [taken] = await query(sql`
       select c.id, c.state, c.assignee,

@@ -4,5 +4,5 @@ export { SimnetChainSource } from './source';
 export type { MempoolEntry } from './mempool';
 export { REGTEST, blockSubsidy, regtestGenesis } from './consensus';
 export { addressToScript, scriptToAddress } from './script';
-export { startSimnetRpcServer, RPC_ERRORS, descriptorChecksum } from './rpc';
+export { startSimnetRpcServer, RPC_ERRORS } from './rpc';
 export type { SimnetRpcServer, SimnetRpcServerOptions } from './rpc';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
-import { fromHex, toReversedHex } from '../../bitcoin';
+import { descriptorChecksum, fromHex, toReversedHex } from '../../bitcoin';
 import { Simnet, type Utxo } from './simnet';
-import { descriptorChecksum, startSimnetRpcServer, type SimnetRpcServer } from './rpc';
+import { startSimnetRpcServer, type SimnetRpcServer } from './rpc';
 import { headerHash } from './encoding';
 import { p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
 import { openTestDatabase } from '../../../test/support/db';

@@ -1,4 +1,5 @@
-export { ChainWatcher, watcherCursor } from './watcher';
+export { ChainWatcher } from './watcher';
+export { watcherCursor } from './cursor';
 export type {
   ChainConsumer,
   ChainWatcherOptions,
@@ -6,5 +7,5 @@ export type {
   WatcherEvents,
   WatcherLogger,
   WatcherProgress,
-} from './watcher';
+} from './types';
 export { chainWatcherBlocks, chainWatcherConsumers } from './schema';

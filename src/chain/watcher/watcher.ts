@@ -1,94 +1,32 @@
-import { and, desc, eq, gte, lte } from 'drizzle-orm';
-import { sqlState, UNIQUE_VIOLATION, type Database, type Orm } from '../../db';
+import type { Database } from '../../db';
 import { AppError, isAppError, systemClock, type Clock } from '../../kernel';
 import type { ChainSource, ChainTip } from '../source';
-import { chainWatcherBlocks, chainWatcherConsumers } from './schema';
-import { mempoolTransaction, type ChainBlock, type MempoolTransaction } from '../block';
-
-/**
- * A consumer of chain events. Its handlers run INSIDE the database transaction that moves the
- * watcher's cursor, with that transaction's `tx`: whatever the consumer writes through `tx`
- * commits together with the cursor or not at all. Hence exactly-once delivery across restarts:
- *
- * - a crash (or a thrown error) before the commit rolls back the consumer's writes and the
- *   cursor together; the next sync delivers the same block again;
- * - after the commit the cursor names the block, so no later sync delivers it again.
- *
- * A handler that throws aborts the block for every consumer; the watcher retries it on the next
- * sync. Handlers must not write outside `tx` (another connection, a message bus) if they rely on
- * this guarantee; those side effects should be driven from rows written through `tx`.
- */
-export interface ChainConsumer {
-  /** Stable name: the watcher remembers where each consumer started under this name. */
-  readonly name: string;
-  blockConnected?(block: ChainBlock, tx: Orm): Promise<void>;
-  blockDisconnected?(block: ChainBlock, tx: Orm): Promise<void>;
-}
-
-export interface WatcherProgress {
-  readonly height: number;
-  readonly hash: string;
-  readonly tipHeight: number;
-}
-
-export interface WatcherLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+import { mempoolTransaction, type ChainBlock } from '../block';
+import {
+  appendBlock,
+  cursorRowOf,
+  isCursorRace,
+  lockTop,
+  pruneCursor,
+  readCursorRows,
+  readTop,
+  recordConsumer,
+  resetCursor,
+  truncateCursor,
+  type CursorRow,
+} from './cursor';
+import type {
+  ChainConsumer,
+  ChainWatcherOptions,
+  SyncResult,
+  WatcherEvents,
+  WatcherLogger,
+  WatcherProgress,
+} from './types';
 
 const silentLogger: WatcherLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
-export interface ChainWatcherOptions {
-  readonly source: ChainSource;
-  readonly database: Database;
-  /** Cursor name, so that several watchers (e.g. one per network) can share a database. */
-  readonly name?: string;
-  /**
-   * The first height to connect when the cursor is empty (a fresh database). Default: the tip
-   * at the first sync, i.e. the watcher does not replay history unless asked to.
-   */
-  readonly startHeight?: number;
-  /**
-   * How many connected blocks the cursor keeps (default 144, one day). A reorganization deeper
-   * than this is refused with CHAIN_REORG_TOO_DEEP. Bitcoin Core keeps undo data for far more.
-   */
-  readonly window?: number;
-  /** Poll interval of start() in ms (default 5000). */
-  readonly pollIntervalMs?: number;
-  /** Upper bound of the retry backoff while the source is unreachable, in ms (default 300000). */
-  readonly maxBackoffMs?: number;
-  readonly clock?: Clock;
-  readonly logger?: WatcherLogger;
-  /** Called after every connected block, for catch-up progress bars. */
-  readonly onProgress?: (progress: WatcherProgress) => void;
-}
-
-export interface SyncResult {
-  readonly connected: number;
-  readonly disconnected: number;
-  /** The cursor after the sync, or null when nothing has been connected yet. */
-  readonly cursor: ChainTip | null;
-}
-
-export interface WatcherEvents {
-  /** After commit, for in-process listeners that need no exactly-once guarantee. */
-  blockConnected: (block: ChainBlock) => void;
-  blockDisconnected: (block: ChainBlock) => void;
-  /** A transaction seen in the source's mempool for the first time by this process. */
-  mempoolTx: (tx: MempoolTransaction) => void;
-  /** A failed sync in start()'s loop (the loop keeps going, except for CHAIN_REORG_TOO_DEEP). */
-  error: (error: unknown) => void;
-}
-
 type Listeners = { [K in keyof WatcherEvents]: Set<WatcherEvents[K]> };
-
-interface CursorRow {
-  readonly height: number;
-  readonly hash: string;
-  readonly previousHash: string | null;
-  readonly time: number;
-}
 
 /**
  * Follows the active chain of a ChainSource, block by block, and tells consumers about every
@@ -184,35 +122,14 @@ export class ChainWatcher {
       );
     }
     const startHeight = await this.#exclusively(() =>
-      this.#db.transaction(async (tx) => {
-        const top = await this.#top(tx);
-        await tx
-          .insert(chainWatcherConsumers)
-          .values({
-            watcher: this.name,
-            consumer: consumer.name,
-            startHeight: top?.height ?? -1,
-            registeredAt: this.#clock.now(),
-          })
-          .onConflictDoNothing();
-        const [row] = await tx
-          .select({ startHeight: chainWatcherConsumers.startHeight })
-          .from(chainWatcherConsumers)
-          .where(
-            and(
-              eq(chainWatcherConsumers.watcher, this.name),
-              eq(chainWatcherConsumers.consumer, consumer.name),
-            ),
-          );
-        return row?.startHeight ?? -1;
-      }),
+      this.#db.transaction((tx) => recordConsumer(tx, this.name, consumer.name, this.#clock.now())),
     );
     this.#consumers.push({ consumer, startHeight });
   }
 
   /** The newest block the watcher has connected (committed), or null. */
   async cursor(): Promise<ChainTip | null> {
-    const top = await this.#top(this.#db.orm);
+    const top = await readTop(this.#db.orm, this.name);
     return top ? { height: top.height, hash: top.hash } : null;
   }
 
@@ -235,13 +152,7 @@ export class ChainWatcher {
       );
     }
     return this.#exclusively(async () => {
-      await this.#db.transaction(async (tx) => {
-        await tx.delete(chainWatcherBlocks).where(eq(chainWatcherBlocks.watcher, this.name));
-        await tx
-          .update(chainWatcherConsumers)
-          .set({ startHeight: -1 })
-          .where(eq(chainWatcherConsumers.watcher, this.name));
-      });
+      await this.#db.transaction((tx) => resetCursor(tx, this.name));
       for (const entry of this.#consumers) entry.startHeight = -1;
       this.#startHeight = height;
       this.#logger.warn('rescanning the chain', { watcher: this.name, fromHeight: height });
@@ -329,16 +240,6 @@ export class ChainWatcher {
     return run;
   }
 
-  async #top(orm: Orm): Promise<CursorRow | undefined> {
-    const [row] = await orm
-      .select()
-      .from(chainWatcherBlocks)
-      .where(eq(chainWatcherBlocks.watcher, this.name))
-      .orderBy(desc(chainWatcherBlocks.height))
-      .limit(1);
-    return row;
-  }
-
   async #sync(): Promise<SyncResult> {
     let connected = 0;
     let disconnected = 0;
@@ -346,7 +247,7 @@ export class ChainWatcher {
     // The cursor's newest row, kept in memory while this sync extends it; re-read after a rewind.
     let known: { top: CursorRow | undefined } | undefined;
     for (;;) {
-      known ??= { top: await this.#top(this.#db.orm) };
+      known ??= { top: await readTop(this.#db.orm, this.name) };
       const { top } = known;
       if (!top) {
         const start = this.#startHeight ?? tip.height;
@@ -434,11 +335,7 @@ export class ChainWatcher {
    * is on the active chain: that reorganization is deeper than the window.
    */
   async #rewind(): Promise<number> {
-    const rows = await this.#db.orm
-      .select()
-      .from(chainWatcherBlocks)
-      .where(eq(chainWatcherBlocks.watcher, this.name))
-      .orderBy(desc(chainWatcherBlocks.height));
+    const rows = await readCursorRows(this.#db.orm, this.name);
     const stale: CursorRow[] = [];
     let forkFound = false;
     for (const row of rows) {
@@ -505,14 +402,8 @@ export class ChainWatcher {
       await this.#connect(block, expectedTop, tip);
       return true;
     } catch (error) {
-      // A unique violation is a race only if the cursor has in fact moved: another watcher's
-      // row for this height. One raised by a consumer's own rows, with the cursor where it was,
-      // is an error of that consumer (thrown, so it is logged and retried with backoff, not
-      // taken for a race and retried at once, forever).
-      const raced =
-        CURSOR_MOVED.has(error as object) ||
-        (sqlState(error) === UNIQUE_VIOLATION && (await this.#cursorMovedFrom(expectedTop)));
-      if (!raced) throw error;
+      // A unique violation is a race only if the cursor has in fact moved (see isCursorRace).
+      if (!(await isCursorRace(error, () => this.#cursorMovedFrom(expectedTop)))) throw error;
       this.#logger.info('another watcher connected the block first; following its cursor', {
         watcher: this.name,
         height: block.height,
@@ -523,32 +414,18 @@ export class ChainWatcher {
 
   /** Whether the committed cursor is no longer `expectedTop` (another watcher moved it). */
   async #cursorMovedFrom(expectedTop: CursorRow | null): Promise<boolean> {
-    const now = await watcherCursor(this.#db.orm, this.name);
+    const now = await readTop(this.#db.orm, this.name);
     return (now?.hash ?? null) !== (expectedTop?.hash ?? null);
   }
 
   async #connect(block: ChainBlock, expectedTop: CursorRow | null, tip: ChainTip): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      await this.#lockTop(tx, expectedTop?.hash ?? null);
-      await tx.insert(chainWatcherBlocks).values({
-        watcher: this.name,
-        height: block.height,
-        hash: block.hash,
-        previousHash: block.previousHash,
-        time: block.time,
-        connectedAt: this.#clock.now(),
-      });
+      await lockTop(tx, this.name, expectedTop?.hash ?? null);
+      await appendBlock(tx, this.name, block, this.#clock.now());
       for (const { consumer, startHeight } of this.#consumers) {
         if (block.height > startHeight) await consumer.blockConnected?.(block, tx);
       }
-      await tx
-        .delete(chainWatcherBlocks)
-        .where(
-          and(
-            eq(chainWatcherBlocks.watcher, this.name),
-            lte(chainWatcherBlocks.height, block.height - this.#window),
-          ),
-        );
+      await pruneCursor(tx, this.name, block.height - this.#window);
     });
     this.#emit('blockConnected', block);
     this.#onProgress?.({
@@ -560,75 +437,14 @@ export class ChainWatcher {
 
   async #disconnect(block: ChainBlock): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      await this.#lockTop(tx, block.hash);
-      await tx
-        .delete(chainWatcherBlocks)
-        .where(
-          and(
-            eq(chainWatcherBlocks.watcher, this.name),
-            gte(chainWatcherBlocks.height, block.height),
-          ),
-        );
+      await lockTop(tx, this.name, block.hash);
+      await truncateCursor(tx, this.name, block.height);
       for (const { consumer, startHeight } of [...this.#consumers].reverse()) {
         if (block.height > startHeight) await consumer.blockDisconnected?.(block, tx);
       }
     });
     this.#emit('blockDisconnected', block);
   }
-
-  /**
-   * Locks the cursor's newest row and checks it is the one this sync read: a second watcher
-   * instance over the same database (a misconfiguration) then fails instead of double-delivering.
-   */
-  async #lockTop(tx: Orm, expectedHash: string | null): Promise<void> {
-    const [row] = await tx
-      .select({ hash: chainWatcherBlocks.hash })
-      .from(chainWatcherBlocks)
-      .where(eq(chainWatcherBlocks.watcher, this.name))
-      .orderBy(desc(chainWatcherBlocks.height))
-      .limit(1)
-      .for('update');
-    if ((row?.hash ?? null) !== expectedHash) {
-      throw cursorMoved(
-        new AppError(
-          'CONFLICT',
-          `watcher "${this.name}": its cursor moved underneath it (expected ${expectedHash ?? 'an empty cursor'}, found ${row?.hash ?? 'an empty cursor'}); another watcher with the same name connected or disconnected a block`,
-        ),
-      );
-    }
-  }
-}
-
-/**
- * The newest block a watcher has connected (committed), read from the database alone: what every
- * consumer of the watcher `name` has processed. For readers without a watcher of their own (trade's
- * reconciliation tells coins in blocks above it from unexplained ones).
- */
-export async function watcherCursor(orm: Orm, name = 'default'): Promise<ChainTip | null> {
-  const [row] = await orm
-    .select({ height: chainWatcherBlocks.height, hash: chainWatcherBlocks.hash })
-    .from(chainWatcherBlocks)
-    .where(eq(chainWatcherBlocks.watcher, name))
-    .orderBy(desc(chainWatcherBlocks.height))
-    .limit(1);
-  return row ?? null;
-}
-
-/** Errors raised because another watcher moved the cursor (a race, retried by reading it again). */
-const CURSOR_MOVED = new WeakSet<object>();
-
-function cursorMoved(error: AppError): AppError {
-  CURSOR_MOVED.add(error);
-  return error;
-}
-
-function cursorRowOf(block: ChainBlock): CursorRow {
-  return {
-    height: block.height,
-    hash: block.hash,
-    previousHash: block.previousHash,
-    time: block.time,
-  };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
