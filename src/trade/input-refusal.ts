@@ -7,6 +7,8 @@ import { AppError, formatMoneyForPeople, money } from '../kernel';
  * reason, its message naming the party by name, and every such reason in `details.inputIssues`
  * for forms. None is a screening outcome, so the company may read them (compliance's disclosure
  * rule rewrites only errors that carry one).
+ *
+ * And the refusal a transfer gets when the gate blocked it at creation (`refusedIfBlocked`).
  */
 
 export interface PartyNames {
@@ -107,3 +109,26 @@ function kycMessage(reason: GateReason, parties: PartyNames): string {
   const side = sideOf(reason);
   return `${side} ${parties[side].name} has not passed ${side === 'company' ? 'KYB' : 'KYC'} verification (${shownStatus(reason)})`;
 }
+
+/**
+ * A transfer the gate refused at creation is kept (an invoice as invalid, a payout as cancelled)
+ * and answered with TRANSFER_BLOCKED: a reference, not the reasons, since the caller may be the
+ * company (no tipping-off); officers read the reasons on the transfer and on compliance's
+ * decision. A replay answers the same. `blocked` is the creation's decision when it blocked,
+ * otherwise null, and the transfer is answered as it is.
+ */
+export function refusedIfBlocked<T extends { readonly id: string }>(
+  kind: 'invoice' | 'payout',
+  transfer: T,
+  blocked: { readonly decisionId: string | null } | null,
+): T {
+  if (!blocked) return transfer;
+  const reference = blocked.decisionId ?? transfer.id;
+  throw new AppError(
+    'TRANSFER_BLOCKED',
+    `${kind} ${transfer.id} was refused by the compliance checks and kept as ${KEPT_AS[kind]} (reference ${reference})`,
+    { details: { [`${kind}Id`]: transfer.id, outcome: 'block', reference } },
+  );
+}
+
+const KEPT_AS = { invoice: 'invalid', payout: 'cancelled' } as const;

@@ -10,27 +10,23 @@ import {
   type Caller,
 } from '../kernel';
 import { earlierCreation, idempotencyKeyOf, isKeyRace, type IdempotencyKey } from './idempotency';
+import { refusedIfBlocked } from './input-refusal';
 import { invoiceEvent, invoiceView } from './invoice-views';
 import type { InvoiceDeps, InvoiceGateDecision, InvoiceInput, InvoiceView } from './invoice-types';
 import { tradeInvoices } from './schema';
 import { loadSettings } from './settings';
 
-/**
- * An invoice the gate refused at creation is kept (invalid) and answered with TRANSFER_BLOCKED:
- * a reference, not the reasons, since the caller may be the company (no tipping-off); officers
- * read the reasons on the invoice and on compliance's decision. A replay answers the same.
- */
-function refusedIfBlocked(invoice: InvoiceView): InvoiceView {
-  if (invoice.gateOutcome !== 'block') return invoice;
+/** An invoice's creation decision when it blocked (see `refusedIfBlocked`), else null. */
+function blockedCreation(invoice: InvoiceView): InvoiceGateDecision | null {
+  if (invoice.gateOutcome !== 'block') return null;
   const creation = invoice.gateDecisions.find((d) => d.subject === 'creation');
-  if (creation?.outcome !== 'block') return invoice;
-  const reference = creation.decisionId ?? invoice.id;
-  throw new AppError(
-    'TRANSFER_BLOCKED',
-    `invoice ${invoice.id} was refused by the compliance checks and kept as invalid (reference ${reference})`,
-    { details: { invoiceId: invoice.id, outcome: 'block', reference } },
-  );
+  return creation?.outcome === 'block' ? creation : null;
 }
+
+/** TRANSFER_BLOCKED for an invoice the gate refused at creation (kept as invalid). */
+const refusedIfInvalid = (invoice: InvoiceView): InvoiceView =>
+  refusedIfBlocked('invoice', invoice, blockedCreation(invoice));
+
 /**
  * Issues an invoice; with an idempotency key, a retry of the same request answers the invoice
  * the first one issued (`replayed`), and nothing is written again: no second address, gate
@@ -59,7 +55,7 @@ export async function createInvoiceOnce(
     if (!idempotency) return null;
     const id = await earlierCreation(deps.db.orm, tradeInvoices, caller, idempotency, 'invoice');
     return id
-      ? { invoice: refusedIfBlocked(await invoiceView(deps, deps.db.orm, id)), replayed: true }
+      ? { invoice: refusedIfInvalid(await invoiceView(deps, deps.db.orm, id)), replayed: true }
       : null;
   };
   const earlier = await replay();
@@ -73,7 +69,7 @@ export async function createInvoiceOnce(
     if (winner) return winner;
     throw error;
   }
-  return { invoice: refusedIfBlocked(created), replayed: false };
+  return { invoice: refusedIfInvalid(created), replayed: false };
 }
 
 async function issueInvoice(

@@ -16,6 +16,7 @@ import {
 } from '../kernel';
 import { transitionPayout, type GateCheck } from './lifecycle';
 import type { TransferFacts } from './ports';
+import { refusedIfBlocked } from './input-refusal';
 import { enqueueWebhook } from './outbox';
 import { heldError, type PayoutContext } from './payout-context';
 import {
@@ -42,20 +43,9 @@ export const DUST_LIMIT_SATS: Readonly<Record<AddressType, bigint>> = {
 };
 
 /** Requests: a payout asked for, reviewed, approved by distinct people, or cancelled. */
-/**
- * A payout the gate refused at request is kept (cancelled) and answered with TRANSFER_BLOCKED: a
- * reference, not the reasons, since the caller may be the company (no tipping-off); officers read
- * the reasons on the payout and on compliance's decision. A replay answers the same.
- */
-function refusedIfBlocked(payout: PayoutView): PayoutView {
-  if (payout.gate.outcome !== 'block') return payout;
-  const reference = payout.gate.decisionId ?? payout.id;
-  throw new AppError(
-    'TRANSFER_BLOCKED',
-    `payout ${payout.id} was refused by the compliance checks and kept as cancelled (reference ${reference})`,
-    { details: { payoutId: payout.id, outcome: 'block', reference } },
-  );
-}
+/** TRANSFER_BLOCKED for a payout the gate refused at request (kept as cancelled). */
+const refusedIfCancelled = (payout: PayoutView): PayoutView =>
+  refusedIfBlocked('payout', payout, payout.gate.outcome === 'block' ? payout.gate : null);
 
 /**
  * Requests a payout; with an idempotency key, a retry of the same request answers the payout the
@@ -76,7 +66,7 @@ export async function createPayout(
   const replay = async () => {
     if (!idempotency) return null;
     const id = await earlierCreation(db.orm, tradePayouts, caller, idempotency, 'payout');
-    return id ? { payout: refusedIfBlocked(await payoutView(db.orm, id)), replayed: true } : null;
+    return id ? { payout: refusedIfCancelled(await payoutView(db.orm, id)), replayed: true } : null;
   };
   const earlier = await replay();
   if (earlier) return earlier;
@@ -89,7 +79,7 @@ export async function createPayout(
     if (winner) return winner;
     throw error;
   }
-  return { payout: refusedIfBlocked(created), replayed: false };
+  return { payout: refusedIfCancelled(created), replayed: false };
 }
 
 async function requestPayout(

@@ -3,53 +3,41 @@
  * review or block with every reason, and stores the decision with its inputs (and an audit
  * event) in the caller's transaction. There is no option to skip a check: a sanctions hit always
  * blocks, whatever monitoring or an officer would say.
+ *
+ * Here the gate reads a batch's facts and orchestrates; the checks are rule objects
+ * (checks.ts), a batch's decisions are made in memory by batch.ts and recorded by record.ts.
  */
-import { eq, sql, type SQL } from 'drizzle-orm';
-import {
-  AppError,
-  newId,
-  seesEverything,
-  type Caller,
-  type Clock,
-  type Random,
-} from '../../kernel';
+import { eq } from 'drizzle-orm';
+import { AppError, seesEverything, type Caller, type Clock, type Random } from '../../kernel';
 import type { Database, Orm } from '../../db';
-import { lockAuditHead, recordAuditBatch, type AuditEntry } from '../../audit';
-import { raiseAlert } from '../cases/alerts';
-import {
-  evaluateMonitoring,
-  type MonitoringConfig,
-  type MonitoringResult,
-} from '../monitoring/engine';
-import type { MonitoredTransfer, MonitoringFacts } from '../monitoring/rules';
-import { completeWindow, windowKey, type WindowFacts } from '../monitoring/windows';
+import type { MonitoringConfig } from '../monitoring/engine';
 import type { NameMatch } from '../screening/name-index';
 import type { LoadedLists, ScreeningService } from '../screening/service';
 import { REVIEW_THRESHOLD } from '../screening/thresholds';
 import { decisions as decisionRows } from '../schema';
-import { CHECKS, runChecks, worst, type Checked } from './checks';
+import { runChecks } from './checks';
 import { checkFactsShape, factsRecord, monitoredTransfer } from './facts';
-import { nearestListedAddress } from './exposure';
 import { GroupCommit } from './group-commit';
 import {
-  decisionWrites,
+  decideBatch,
+  inTransaction,
+  ormOf,
+  type BatchFacts,
+  type Place,
+  type Prepared,
+  type Request,
+} from './batch';
+import { recordBatch } from './record';
+import {
   readBatch,
   readExposure,
   rebuildExposure,
   transferNodes,
-  type DecisionWrite,
+  type BatchRead,
+  type ExposureEntry,
   type StoredTransfer,
-  type TransferWrite,
-  type TravelRuleWrite,
 } from './store';
-import type {
-  GateOutcome,
-  GateReason,
-  PolicyDecision,
-  InputIssues,
-  PolicyGatePort,
-  TransferFacts,
-} from './types';
+import type { InputIssues, PolicyDecision, PolicyGatePort, TransferFacts } from './types';
 
 export interface GateConfig {
   /** Travel Rule threshold (FATF R.16): data is required at or above it; 0 means always. */
@@ -83,48 +71,14 @@ export const INPUT_REASON_CODES: ReadonlySet<string> = new Set([
 /** Distinct (name, type) screenings remembered per loaded list set before the memo is reset. */
 const NAME_MEMO_LIMIT = 20_000;
 
-/** A decision asked for. */
-interface Request {
-  caller: Caller;
-  facts: TransferFacts;
-}
+/** The batch before, still committing: its prepared rows, and whether it committed. */
+type Before = { prepared: Prepared; committed: Promise<boolean> };
 
-/**
- * Where a batch is decided: in the caller's transaction, or (group commit) statement by
- * statement, the batch's rows and audit events written — and committed — by one statement, and
- * anything needing several statements in a transaction of its own.
- */
-type Place = { tx: Orm } | { db: Database };
-const ormOf = (place: Place): Orm => ('tx' in place ? place.tx : place.db.orm);
-/** Runs `fn` in the caller's transaction, or in a new one. */
-const inTransaction = <T>(place: Place, fn: (tx: Orm) => Promise<T>): Promise<T> =>
-  'tx' in place ? fn(place.tx) : place.db.transaction(fn);
-
-/** A request decided, its rows to write. */
-interface Decided {
-  request: Request;
-  decision: PolicyDecision;
-  monitoring: MonitoringResult;
-  row: DecisionWrite;
-  transferRow: TransferWrite;
-  travelRule: TravelRuleWrite | null;
-}
-
-/**
- * A batch decided and not written yet (with its monitoring rows, `transfers`, for the next batch
- * to count), or decided and written already (one request at a time).
- */
-type Prepared =
-  | { done: false; decided: Decided[]; writes: SQL; transfers: StoredTransfer[] }
-  | { done: true; decisions: PolicyDecision[] };
-
-/** The reasons without the name matches cleared for the party (`${party}|${source}|${entry}|${hash}`). */
-function withoutCleared(checked: Checked, cleared: ReadonlySet<string>): GateReason[] {
-  return checked.reasons.filter((_, i) => {
-    const key = checked.clearable.get(i);
-    return key === undefined || !cleared.has(key);
-  });
-}
+/** A batch's facts as read and checked, before exposure and the batch's own transfers. */
+type ReadBatch = Pick<
+  BatchFacts,
+  'lists' | 'monitoring' | 'transfers' | 'nodes' | 'checks' | 'factsRecords'
+> & { read: BatchRead; pending: readonly StoredTransfer[] };
 
 export class PolicyGate implements PolicyGatePort {
   readonly #clock: Clock;
@@ -256,10 +210,54 @@ export class PolicyGate implements PolicyGatePort {
   async #prepare(
     place: Place,
     requests: readonly Request[],
-    before: { prepared: Prepared; committed: Promise<boolean> } | null,
+    before: Before | null,
     listsRefreshed = false,
   ): Promise<Prepared> {
     const orm = ormOf(place);
+    const batch = await this.#read(orm, requests, before, listsRefreshed);
+    const { lists, read, pending } = batch;
+    // Another process loaded a list snapshot since these lists were checked: screen with it.
+    const listsKey = lists.snapshotIds.join(',');
+    if (listsKey !== read.activeListsKey && !listsRefreshed) {
+      return this.#prepare(place, requests, before, true);
+    }
+    const exposure = await this.#exposure(place, batch, listsKey, before);
+    // Near a listed address (or without a current table) exposure is read or searched for in the
+    // database, which must then hold every transfer before: the batch before must have committed.
+    const maxHops = this.#config.monitoring.exposureHops;
+    const nearListed = maxHops > 0 && (!exposure.fresh || exposure.entries.length > 0);
+    if (nearListed && before) await before.committed;
+    // The batch's transfers not stored yet, and the rows they replace, by transfer id: added to
+    // the windows of the later requests of the same company.
+    const unstored = new Map<string, StoredTransfer>(read.previous);
+    for (const t of pending) unstored.set(t.transferId, t);
+    if (requests.length > 1) {
+      const candidates = new Set([...batch.transfers, ...pending].map((t) => t.counterpartyId));
+      const oneByOne =
+        nearListed || [...unstored.values()].some((p) => !candidates.has(p.counterpartyId));
+      if (oneByOne) return this.#oneByOne(place, requests, before);
+    }
+    return decideBatch({
+      ...batch,
+      orm,
+      clock: this.#clock,
+      random: this.#random,
+      requests,
+      exposure: exposure.fresh ? exposure.entries : null,
+      unstored,
+    });
+  }
+
+  /**
+   * The batch's one read (list snapshot key, clearances, held parties, windows, exposure
+   * entries), and the checks that need nothing from the database, run while it answers.
+   */
+  async #read(
+    orm: Orm,
+    requests: readonly Request[],
+    before: Before | null,
+    listsRefreshed: boolean,
+  ): Promise<ReadBatch> {
     const lists = await this.#screening.lists(orm, { refresh: listsRefreshed });
     const transfers = requests.map((r) => monitoredTransfer(r.facts));
     const nodes = transfers.map((t) => transferNodes(t));
@@ -289,21 +287,27 @@ export class PolicyGate implements PolicyGatePort {
     );
     const factsRecords = requests.map((r) => factsRecord(r.facts));
     const read = await reading;
-    // Another process loaded a list snapshot since these lists were checked: screen with it.
-    const listsKey = lists.snapshotIds.join(',');
-    if (listsKey !== read.activeListsKey && !listsRefreshed) {
-      return this.#prepare(place, requests, before, true);
-    }
+    return { lists, monitoring, transfers, nodes, checks, factsRecords, read, pending };
+  }
 
-    // Exposure comes from the table when it was built for the lists this process screens with
-    // (rebuilt here when the active lists changed); otherwise it is searched for in full.
-    const maxHops = monitoring.exposureHops;
-    let exposure = read.exposure;
-    let tableFresh =
+  /**
+   * Exposure comes from the table when it was built for the lists this process screens with
+   * (rebuilt here when the active lists changed); otherwise (`fresh` false) it is searched for
+   * in full.
+   */
+  async #exposure(
+    place: Place,
+    batch: ReadBatch,
+    listsKey: string,
+    before: Before | null,
+  ): Promise<{ entries: ExposureEntry[]; fresh: boolean }> {
+    const { read, lists } = batch;
+    const maxHops = this.#config.monitoring.exposureHops;
+    const fresh =
       read.exposureState !== null &&
       read.exposureState.listsKey === listsKey &&
       read.exposureState.maxHops >= maxHops;
-    if (maxHops > 0 && !tableFresh && listsKey === read.activeListsKey) {
+    if (maxHops > 0 && !fresh && listsKey === read.activeListsKey) {
       if (before) await before.committed;
       await inTransaction(place, (tx) =>
         rebuildExposure(
@@ -314,278 +318,43 @@ export class PolicyGate implements PolicyGatePort {
           this.#clock.now(),
         ),
       );
-      exposure = await readExposure(orm, [...new Set(nodes.flat())]);
-      tableFresh = true;
+      const entries = await readExposure(ormOf(place), [...new Set(batch.nodes.flat())]);
+      return { entries, fresh: true };
     }
-    // Near a listed address (or without a current table) exposure is read or searched for in the
-    // database, which must then hold every transfer before: the batch before must have committed.
-    const nearListed = maxHops > 0 && (!tableFresh || exposure.length > 0);
-    if (nearListed && before) await before.committed;
-    // The batch's transfers not stored yet, and the rows they replace, by transfer id: added to
-    // the windows of the later requests of the same company.
-    const unstored = new Map<string, StoredTransfer>(read.previous);
-    for (const t of pending) unstored.set(t.transferId, t);
-    if (requests.length > 1) {
-      const candidates = new Set([...transfers, ...pending].map((t) => t.counterpartyId));
-      const oneByOne =
-        nearListed || [...unstored.values()].some((p) => !candidates.has(p.counterpartyId));
-      if (oneByOne) {
-        if (before) await before.committed;
-        // All in one transaction, so that the batch still commits whole or not at all.
-        const decisions = await inTransaction(place, async (tx) => {
-          const decided: PolicyDecision[] = [];
-          for (const request of requests) {
-            const one = await this.#prepare({ tx }, [request], null);
-            decided.push(...(await this.#commit({ tx }, one)));
-          }
-          return decided;
-        });
-        return { done: true, decisions };
-      }
-    }
-    const decided: Decided[] = [];
-    for (const [k, request] of requests.entries()) {
-      const { facts } = request;
-      const current = transfers[k] as MonitoredTransfer;
-      const checked = checks[k] as Checked;
-      const reasons = withoutCleared(checked, read.cleared);
-      const { ruleVersions } = checked;
-      const add = (
-        rule: string,
-        outcome: GateOutcome,
-        code: string,
-        message: string,
-        field?: string,
-      ) => reasons.push({ code, rule, message, outcome, ...(field ? { field } : {}) });
-      // A party with a screening hit not resolved away (from onboarding or a list import) is
-      // held: an open hit until its platform reviews it, a confirmed one until the supervisor
-      // releases it; ownership of 50 % or more by listed persons blocks as if listed (OFAC).
-      for (const [side, party] of [
-        ['company', facts.company.id],
-        ['counterparty', facts.counterparty.id],
-      ] as const) {
-        for (const hit of read.held.get(party) ?? []) {
-          add(
-            CHECKS.screening,
-            'block',
-            hit.subject === 'ownership' ? 'SANCTIONS_OWNERSHIP_50' : 'SCREENING_HIT_UNRESOLVED',
-            `${side} ${party} has screening hit ${hit.hitId} (${hit.subject === 'ownership' ? 'owned 50 % or more by listed persons' : hit.subject.replace(/:.*$/, '')}), ${hit.review}`,
-            `${side}.id`,
-          );
-        }
-      }
-
-      const earlier = [...unstored.values()].filter(
-        (t) => t.companyId === current.companyId && t.transferId !== current.transferId,
-      );
-      const windows = new Map<string, WindowFacts>();
-      for (const [j, spec] of monitoring.windows.entries()) {
-        const stored = read.windows[k]?.[j];
-        if (!stored) throw new Error(`no stored window ${j} for request ${k}`);
-        windows.set(windowKey(spec), completeWindow(spec, current, stored, earlier));
-      }
-      const monitoringFacts: MonitoringFacts = {
-        transfer: current,
-        counterpartyCountry: facts.counterparty.country,
-        countryRiskLevel: facts.counterparty.countryRiskLevel,
-        contract: facts.contract,
-        windows,
-        exposure:
-          maxHops <= 0
-            ? null
-            : await nearestListedAddress(orm, current, nodes[k] ?? [], {
-                lists,
-                maxHops,
-                entries: tableFresh ? exposure : null,
-                previous: unstored.get(current.transferId) ?? null,
-              }),
-      };
-      const result = evaluateMonitoring(monitoring, monitoringFacts);
-      ruleVersions.push(...result.ruleVersions);
-      const hits = result.results.filter((r) => r.outcome === 'hit');
-      for (const hit of hits) {
-        add(
-          hit.rule,
-          result.outcome === 'allow' ? 'allow' : result.outcome,
-          'MONITORING_HIT',
-          `${hit.reason} (score ${hit.score})`,
-        );
-      }
-      if (result.outcome !== 'allow') {
-        add(
-          CHECKS.monitoring,
-          result.outcome,
-          'MONITORING_SCORE',
-          `monitoring score ${result.score} ≥ ${result.outcome === 'block' ? monitoring.blockAt : monitoring.reviewAt}`,
-        );
-      }
-
-      const outcome = worst(reasons);
-      const now = this.#clock.now();
-      const decisionId = newId('decision', now, this.#random);
-      const row = {
-        id: decisionId,
-        transferId: facts.transferId,
-        platformId: facts.platform.id,
-        companyId: facts.company.id,
-        counterpartyId: facts.counterparty.id,
-        direction: facts.direction,
-        outcome,
-        reviewOutcome: null,
-        reviewedBy: null,
-        reviewedAt: null,
-        reviewNote: null,
-        reasons,
-        listSnapshotIds: lists.snapshotIds,
-        ruleVersions,
-        monitoringScore: result.score,
-        facts: factsRecords[k],
-        decidedAt: now,
-      };
-      const transferRow = {
-        transferId: facts.transferId,
-        decisionId,
-        platformId: facts.platform.id,
-        companyId: facts.company.id,
-        counterpartyId: facts.counterparty.id,
-        counterpartyAddress: facts.counterpartyAddress.address,
-        direction: facts.direction,
-        amountSats: facts.amountSats,
-        fiatMinor: facts.fiatValue.minor,
-        fiatCurrency: facts.fiatValue.currency,
-        occurredAt: facts.occurredAt,
-        outcome,
-      };
-      // Between two platforms of the scheme the IVMS101 data travels through Tradeclear.
-      const toPlatform = facts.counterpartyAddress.schemePlatformId;
-      const travelRule =
-        checked.payload &&
-        checked.travelRuleValid &&
-        toPlatform &&
-        facts.direction === 'outbound' &&
-        outcome !== 'block'
-          ? {
-              id: newId('travelRule', now, this.#random),
-              transferId: facts.transferId,
-              decisionId,
-              fromPlatformId: facts.platform.id,
-              toPlatformId: toPlatform,
-              payload: checked.payload,
-              createdAt: now,
-            }
-          : null;
-      unstored.set(current.transferId, { ...current, outcome });
-      decided.push({
-        request,
-        decision: {
-          decisionId,
-          transferId: facts.transferId,
-          outcome,
-          reasons,
-          listSnapshotIds: lists.snapshotIds,
-          ruleVersions,
-          monitoringScore: result.score,
-        },
-        monitoring: result,
-        row,
-        transferRow,
-        travelRule,
-      });
-    }
-
-    // The batch's rows: its decisions, Travel Rule messages and monitoring rows (a transfer
-    // decided twice in the batch keeps its last row, as if decided one after the other).
-    const latest = new Map(decided.map((d) => [d.transferRow.transferId, d.transferRow]));
-    const writes = decisionWrites({
-      decisions: decided.map((d) => d.row),
-      transfers: [...latest.values()],
-      travelRules: decided.flatMap((d) => (d.travelRule ? [d.travelRule] : [])),
-    });
-    return {
-      done: false,
-      decided,
-      writes,
-      transfers: [...latest.values()].map((t) => ({
-        ...t,
-        direction: t.direction === 'inbound' ? 'inbound' : 'outbound',
-      })),
-    };
+    return { entries: read.exposure, fresh };
   }
 
   /**
-   * Writes a prepared batch: outside a caller's transaction, one statement writes the rows and
-   * appends the audit events (committing them) — or, when monitoring raises alerts, one
-   * transaction.
+   * The batch decided and written one request at a time, each reading after the one before
+   * wrote: all in one transaction, so that the batch still commits whole or not at all.
+   */
+  async #oneByOne(
+    place: Place,
+    requests: readonly Request[],
+    before: Before | null,
+  ): Promise<Prepared> {
+    if (before) await before.committed;
+    const decisions = await inTransaction(place, async (tx) => {
+      const decided: PolicyDecision[] = [];
+      for (const request of requests) {
+        const one = await this.#prepare({ tx }, [request], null);
+        decided.push(...(await this.#commit({ tx }, one)));
+      }
+      return decided;
+    });
+    return { done: true, decisions };
+  }
+
+  /**
+   * Writes a prepared batch (record.ts) and tells the observers of its decisions; a batch
+   * decided one request at a time was written, and observed, already.
    */
   async #commit(place: Place, prepared: Prepared): Promise<PolicyDecision[]> {
     if (prepared.done) return prepared.decisions;
-    const { decided, writes } = prepared;
-    const orm = ormOf(place);
-    // The audit events, each decision's alert events before its own, in order. Without alerts
-    // one statement writes the rows and appends the events (committing them, outside a caller's
-    // transaction); monitoring alerts (into a case) are raised after the rows they point to are
-    // written, in one transaction with them. Either way the rows are written while the audit
-    // head lock is held (taken by the statement's audit part, whose AFTER triggers fire at its
-    // end, or beforehand): the exposure table's trigger relies on writers being serialized.
-    const entries = (d: (typeof decided)[number], alertEntries: AuditEntry[]) =>
-      [
-        ...alertEntries,
-        {
-          action: 'decision.made',
-          entityType: 'decision',
-          entityId: d.decision.decisionId,
-          after: {
-            transferId: d.request.facts.transferId,
-            outcome: d.decision.outcome,
-            reasons: d.decision.reasons,
-            listSnapshotIds: d.decision.listSnapshotIds,
-            ruleVersions: d.decision.ruleVersions,
-          },
-        },
-      ].map((entry) => ({ caller: d.request.caller, entry }));
-    if (!decided.some((d) => d.monitoring.outcome !== 'allow')) {
-      await recordAuditBatch(
-        orm,
-        this.#clock,
-        decided.flatMap((d) => entries(d, [])),
-        writes,
-      );
-    } else {
-      await inTransaction(place, async (tx) => {
-        // Transfers are written under the audit head lock (the exposure trigger relies on it).
-        await lockAuditHead(tx);
-        await tx.execute(sql`with ${writes} select 1`);
-        const audits: Array<{ caller: Caller; entry: AuditEntry }> = [];
-        for (const d of decided) {
-          const { caller, facts } = d.request;
-          const alertEntries: AuditEntry[] = [];
-          if (d.monitoring.outcome !== 'allow') {
-            for (const hit of d.monitoring.results.filter((r) => r.outcome === 'hit')) {
-              await raiseAlert(
-                tx,
-                caller,
-                this.#clock,
-                this.#random,
-                {
-                  partyId: facts.company.id,
-                  platformId: facts.platform.id,
-                  kind: 'monitoring',
-                  rule: hit.rule,
-                  score: hit.score,
-                  message: hit.reason,
-                  transferId: facts.transferId,
-                  decisionId: d.decision.decisionId,
-                },
-                alertEntries,
-              );
-            }
-          }
-          audits.push(...entries(d, alertEntries));
-        }
-        await recordAuditBatch(tx, this.#clock, audits);
-      });
-    }
-    const decisions = decided.map((d) => d.decision);
+    const decisions = await recordBatch(place, prepared, {
+      clock: this.#clock,
+      random: this.#random,
+    });
     for (const observe of this.#observers) for (const decision of decisions) observe(decision);
     return decisions;
   }

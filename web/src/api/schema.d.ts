@@ -6982,6 +6982,112 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/market/offers/{id}/withdraw': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Withdraw an offer no live deal holds: its escrow goes back to the miner's address
+     * @description Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn.
+     *
+     *     **Roles:** miner. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketOffer'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/market/bids': {
     parameters: {
       query?: never;
@@ -7747,112 +7853,6 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['MarketDeal'];
-          };
-        };
-        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/market/offers/{id}/withdraw': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Withdraw an offer no live deal holds: its escrow goes back to the miner's address
-     * @description Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn.
-     *
-     *     **Roles:** miner. Other roles get 403 `FORBIDDEN`.
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Success: the body is the result */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['MarketOffer'];
           };
         };
         /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
@@ -14635,6 +14635,27 @@ export interface components {
       createdAt: string;
       screening: components['schemas']['ScreeningFlagInput'];
     };
+    MiningBanInput: {
+      id: string;
+      regionCode: string;
+      /** @enum {string} */
+      kind: 'full' | 'seasonal' | 'curtailment';
+      fromDate: string;
+      toDate: string;
+      season: {
+        start: string;
+        end: string;
+      } | null;
+      daily: {
+        start: string;
+        end: string;
+      } | null;
+      reason: string;
+      description: string;
+      createdAt: string;
+      liftedAt: string | null;
+      liftReason: string | null;
+    };
     ClearingLotSummaryInput: {
       id: string;
       /** @enum {string} */
@@ -14723,27 +14744,6 @@ export interface components {
       commissioningDate: string;
       poolName: string | null;
       createdAt: string;
-    };
-    MiningBanInput: {
-      id: string;
-      regionCode: string;
-      /** @enum {string} */
-      kind: 'full' | 'seasonal' | 'curtailment';
-      fromDate: string;
-      toDate: string;
-      season: {
-        start: string;
-        end: string;
-      } | null;
-      daily: {
-        start: string;
-        end: string;
-      } | null;
-      reason: string;
-      description: string;
-      createdAt: string;
-      liftedAt: string | null;
-      liftReason: string | null;
     };
     MiningAttributionInput: {
       id: string;
@@ -15086,36 +15086,6 @@ export interface components {
       status: string;
       createdAt: string;
     };
-    MarketSettingsInput: {
-      platformId: string;
-      currency: string;
-      spreadBasisPoints: number;
-      deadlineSeconds: number;
-      /** @description the platform itself, the supervisor and auditors only */
-      escrowDescriptor: string | null;
-      version: number;
-      updatedBy: string;
-      updatedAt: string;
-    };
-    MarketOfferInput: {
-      id: string;
-      platformId: string;
-      minerId: string;
-      lotId: string;
-      /** @description satoshis, as a decimal string */
-      amountSats: string;
-      amountBtc: string;
-      /** @description satoshis, as a decimal string */
-      availableSats: string;
-      escrowAddress: string;
-      /** @enum {string} */
-      status: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
-      depositTxid: string | null;
-      /** @description the escrow's return to the miner when the offer was withdrawn */
-      withdrawalTxid: string | null;
-      createdAt: string;
-      updatedAt: string;
-    };
     MarketBidInput: {
       id: string;
       platformId: string;
@@ -15128,6 +15098,23 @@ export interface components {
       status: 'open' | 'matched' | 'lapsed';
       createdAt: string;
       updatedAt: string;
+    };
+    MarketBankConfirmationInput: {
+      id: string;
+      bank: string;
+      bankReference: string;
+      dealReference: string;
+      amountMinor: string;
+      currency: string;
+      /** @enum {string} */
+      status: 'pending' | 'applied' | 'refused';
+      /** @description `confirmed`, or the refusal's code */
+      outcome: string | null;
+      attempts: number;
+      lastError: string | null;
+      nextAttemptAt: string;
+      receivedAt: string;
+      consumedAt: string | null;
     };
     MarketDealInput: {
       id: string;
@@ -15173,22 +15160,35 @@ export interface components {
       createdAt: string;
       updatedAt: string;
     };
-    MarketBankConfirmationInput: {
+    MarketOfferInput: {
       id: string;
-      bank: string;
-      bankReference: string;
-      dealReference: string;
-      amountMinor: string;
-      currency: string;
+      platformId: string;
+      minerId: string;
+      lotId: string;
+      /** @description satoshis, as a decimal string */
+      amountSats: string;
+      amountBtc: string;
+      /** @description satoshis, as a decimal string */
+      availableSats: string;
+      escrowAddress: string;
       /** @enum {string} */
-      status: 'pending' | 'applied' | 'refused';
-      /** @description `confirmed`, or the refusal's code */
-      outcome: string | null;
-      attempts: number;
-      lastError: string | null;
-      nextAttemptAt: string;
-      receivedAt: string;
-      consumedAt: string | null;
+      status: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
+      depositTxid: string | null;
+      /** @description the escrow's return to the miner when the offer was withdrawn */
+      withdrawalTxid: string | null;
+      createdAt: string;
+      updatedAt: string;
+    };
+    MarketSettingsInput: {
+      platformId: string;
+      currency: string;
+      spreadBasisPoints: number;
+      deadlineSeconds: number;
+      /** @description the platform itself, the supervisor and auditors only */
+      escrowDescriptor: string | null;
+      version: number;
+      updatedBy: string;
+      updatedAt: string;
     };
     ReportInput: {
       /** @enum {string} */
@@ -17329,6 +17329,27 @@ export interface components {
       createdAt: string;
       screening: components['schemas']['ScreeningFlag'];
     };
+    MiningBan: {
+      id: string;
+      regionCode: string;
+      /** @enum {string} */
+      kind: 'full' | 'seasonal' | 'curtailment';
+      fromDate: string;
+      toDate: string;
+      season: {
+        start: string;
+        end: string;
+      } | null;
+      daily: {
+        start: string;
+        end: string;
+      } | null;
+      reason: string;
+      description: string;
+      createdAt: string;
+      liftedAt: string | null;
+      liftReason: string | null;
+    };
     ClearingLotSummary: {
       id: string;
       /** @enum {string} */
@@ -17417,27 +17438,6 @@ export interface components {
       commissioningDate: string;
       poolName: string | null;
       createdAt: string;
-    };
-    MiningBan: {
-      id: string;
-      regionCode: string;
-      /** @enum {string} */
-      kind: 'full' | 'seasonal' | 'curtailment';
-      fromDate: string;
-      toDate: string;
-      season: {
-        start: string;
-        end: string;
-      } | null;
-      daily: {
-        start: string;
-        end: string;
-      } | null;
-      reason: string;
-      description: string;
-      createdAt: string;
-      liftedAt: string | null;
-      liftReason: string | null;
     };
     MiningAttribution: {
       id: string;
@@ -17780,36 +17780,6 @@ export interface components {
       status: string;
       createdAt: string;
     };
-    MarketSettings: {
-      platformId: string;
-      currency: string;
-      spreadBasisPoints: number;
-      deadlineSeconds: number;
-      /** @description the platform itself, the supervisor and auditors only */
-      escrowDescriptor: string | null;
-      version: number;
-      updatedBy: string;
-      updatedAt: string;
-    };
-    MarketOffer: {
-      id: string;
-      platformId: string;
-      minerId: string;
-      lotId: string;
-      /** @description satoshis, as a decimal string */
-      amountSats: string;
-      amountBtc: string;
-      /** @description satoshis, as a decimal string */
-      availableSats: string;
-      escrowAddress: string;
-      /** @enum {string} */
-      status: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
-      depositTxid: string | null;
-      /** @description the escrow's return to the miner when the offer was withdrawn */
-      withdrawalTxid: string | null;
-      createdAt: string;
-      updatedAt: string;
-    };
     MarketBid: {
       id: string;
       platformId: string;
@@ -17822,6 +17792,23 @@ export interface components {
       status: 'open' | 'matched' | 'lapsed';
       createdAt: string;
       updatedAt: string;
+    };
+    MarketBankConfirmation: {
+      id: string;
+      bank: string;
+      bankReference: string;
+      dealReference: string;
+      amountMinor: string;
+      currency: string;
+      /** @enum {string} */
+      status: 'pending' | 'applied' | 'refused';
+      /** @description `confirmed`, or the refusal's code */
+      outcome: string | null;
+      attempts: number;
+      lastError: string | null;
+      nextAttemptAt: string;
+      receivedAt: string;
+      consumedAt: string | null;
     };
     MarketDeal: {
       id: string;
@@ -17867,22 +17854,35 @@ export interface components {
       createdAt: string;
       updatedAt: string;
     };
-    MarketBankConfirmation: {
+    MarketOffer: {
       id: string;
-      bank: string;
-      bankReference: string;
-      dealReference: string;
-      amountMinor: string;
-      currency: string;
+      platformId: string;
+      minerId: string;
+      lotId: string;
+      /** @description satoshis, as a decimal string */
+      amountSats: string;
+      amountBtc: string;
+      /** @description satoshis, as a decimal string */
+      availableSats: string;
+      escrowAddress: string;
       /** @enum {string} */
-      status: 'pending' | 'applied' | 'refused';
-      /** @description `confirmed`, or the refusal's code */
-      outcome: string | null;
-      attempts: number;
-      lastError: string | null;
-      nextAttemptAt: string;
-      receivedAt: string;
-      consumedAt: string | null;
+      status: 'awaitingDeposit' | 'open' | 'closed' | 'withdrawn';
+      depositTxid: string | null;
+      /** @description the escrow's return to the miner when the offer was withdrawn */
+      withdrawalTxid: string | null;
+      createdAt: string;
+      updatedAt: string;
+    };
+    MarketSettings: {
+      platformId: string;
+      currency: string;
+      spreadBasisPoints: number;
+      deadlineSeconds: number;
+      /** @description the platform itself, the supervisor and auditors only */
+      escrowDescriptor: string | null;
+      version: number;
+      updatedBy: string;
+      updatedAt: string;
     };
     Report: {
       /** @enum {string} */

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { BankConfirmationView } from '../../clearing';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { commonErrors, pageQuery, pageSchema } from '../schemas';
+import { tags } from './market-schemas';
+
+/** The bank's confirmations of deals' fiat legs: the market's inbox, and a confirmation file imported. */
+
+const BANK_CONFIRMATION_STATUSES = ['pending', 'applied', 'refused'] as const;
+const bankConfirmationSchema = z
+  .object({
+    id: z.string(),
+    bank: z.string(),
+    bankReference: z.string(),
+    dealReference: z.string(),
+    amountMinor: z.string(),
+    currency: z.string(),
+    status: z.enum(BANK_CONFIRMATION_STATUSES),
+    outcome: z.string().nullable().meta({ description: "`confirmed`, or the refusal's code" }),
+    attempts: z.number(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: z.string(),
+    receivedAt: z.string(),
+    consumedAt: z.string().nullable(),
+  })
+  .meta({ id: 'MarketBankConfirmation' });
+const presentBankConfirmation = (c: BankConfirmationView) => ({
+  ...c,
+  status: c.status as (typeof BANK_CONFIRMATION_STATUSES)[number],
+  amountMinor: c.amountMinor.toString(),
+  nextAttemptAt: c.nextAttemptAt.toISOString(),
+  receivedAt: c.receivedAt.toISOString(),
+  consumedAt: c.consumedAt?.toISOString() ?? null,
+});
+
+export function registerConfirmationRoutes(app: TypedApp, deps: AppDeps): void {
+  const market = deps.services.market;
+
+  app.get(
+    '/v1/market/confirmations',
+    {
+      config: { roles: ['platform', 'supervisor', 'auditor'] },
+      schema: {
+        tags,
+        summary:
+          "The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused",
+        description:
+          "The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown.",
+        querystring: z.object({
+          status: z.enum(BANK_CONFIRMATION_STATUSES).optional(),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(bankConfirmationSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { status, limit, cursor } = request.query;
+      const page = await market.listBankConfirmations(
+        callerOf(request, ['platform', 'supervisor', 'auditor']),
+        { status },
+        { limit, cursor: cursor ?? null },
+      );
+      return { ...page, items: page.items.map(presentBankConfirmation) };
+    },
+  );
+
+  app.post(
+    '/v1/market/confirmations',
+    {
+      config: { roles: ['platform'] },
+      schema: {
+        tags,
+        summary: "Import a bank's confirmation file (JSON or CSV lines), each line on its own",
+        description:
+          "Imports a bank's confirmation file (JSON or CSV lines); each line confirms one deal's fiat leg on its own, and the answer says for each whether it applied.",
+        body: z
+          .object({ content: z.string().min(1).max(1_000_000) })
+          .strict()
+          .meta({
+            examples: [
+              {
+                content:
+                  '{"dealId":"del_01JD8Z6Q3M4N5P6R7S8T9V0W1X","amountMinor":"1937500","currency":"USD","bankReference":"BCR-2026-000812"}',
+              },
+            ],
+          }),
+        response: {
+          200: z
+            .object({
+              outcomes: z.array(
+                z.object({
+                  line: z.number(),
+                  dealReference: z.string(),
+                  bankReference: z.string(),
+                  outcome: z.string(),
+                  status: z.string().nullable(),
+                }),
+              ),
+              issues: z.array(z.object({ field: z.string(), message: z.string() })),
+            })
+            .meta({ id: 'MarketConfirmationImport' }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) =>
+      market.importConfirmations(callerOf(request, ['platform']), request.body.content),
+  );
+}
