@@ -117,6 +117,12 @@ const dealSchema = z
     deliveryVout: z.number().nullable(),
     deliveredSats: sats.nullable(),
     feeSats: sats.nullable(),
+    deliveryAttempts: z.number().meta({
+      description:
+        'sends of the delivery the network refused for a reason that can pass (inputs not seen yet, fee too low); retried with backoff',
+    }),
+    deliveryLastError: z.string().nullable(),
+    deliveryNextAttemptAt: z.string().nullable(),
     heldFrom: z.string().nullable().meta({
       description:
         'for a held deal: awaitingPayment (its screening at confirmation) or delivering (the network refused its delivery)',
@@ -127,6 +133,13 @@ const dealSchema = z
       .string()
       .nullable()
       .meta({ description: "the bank's reference of the fiat leg's return on a refund" }),
+    pendingDecision: z
+      .object({ action: z.enum(['release', 'refund']), proposedAt: z.string() })
+      .nullable()
+      .meta({
+        description:
+          "a held deal's release or refund one supervisor proposed, awaiting a second supervisor (another person)",
+      }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -139,6 +152,10 @@ const presentDeal = (d: DealView) => ({
   confirmedAt: d.confirmedAt?.toISOString() ?? null,
   deliveredSats: d.deliveredSats?.toString() ?? null,
   feeSats: d.feeSats?.toString() ?? null,
+  deliveryNextAttemptAt: d.deliveryNextAttemptAt?.toISOString() ?? null,
+  pendingDecision: d.pendingDecision
+    ? { action: d.pendingDecision.action, proposedAt: d.pendingDecision.proposedAt.toISOString() }
+    : null,
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),
 });
@@ -504,9 +521,9 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags,
         summary:
-          'Release a held deal (supervisor): its checks run again and, only if they pass, the delivery goes',
+          'Propose or approve the release of a held deal (two supervisors): its checks run again and, only if they pass, the delivery goes',
         description:
-          'Moves a held deal back to delivery: the coin leg is screened again and the delivery signed and sent only if every check passes; otherwise TRANSFER_BLOCKED and nothing changes. The reason is audited.',
+          "Four eyes: the first supervisor's call records the release as pending (the deal's `pendingDecision`; nothing runs yet); a second supervisor, another person whatever credential, carries it out: the coin leg is screened again and the delivery signed and sent only if every check passes; otherwise TRANSFER_BLOCKED (without saying which check) and the deal stays held with the release pending. The same person approving their own proposal is SELF_APPROVAL (403). Both reasons are audited.",
         params: idParam('del'),
         body: decisionBody,
         response: { 200: dealSchema, ...conflicts },
@@ -529,9 +546,9 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags,
         summary:
-          "Refund a held deal (supervisor): its escrowed coins to the miner's screened address, the fiat leg returned",
+          "Propose or approve the refund of a held deal (two supervisors): its escrowed coins to the miner's screened address, the fiat leg returned",
         description:
-          "Ends a held deal as refunded: the escrowed coins go back to the address the miner's lot was mined to, screened afresh, and the importer's fiat is returned through the settlement bank. The bid lapses; the reason is audited.",
+          "Four eyes: the first supervisor's call records the refund as pending (the deal's `pendingDecision`; nothing is screened or sent yet); a second supervisor, another person whatever credential, carries it out: the escrowed coins go back to the address the miner's lot was mined to, screened afresh, and the importer's fiat is returned through the settlement bank; the bid lapses. The same person approving their own proposal is SELF_APPROVAL (403). Both reasons are audited.",
         params: idParam('del'),
         body: decisionBody,
         response: { 200: dealSchema, ...conflicts },
@@ -556,7 +573,7 @@ export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
         summary:
           "Withdraw an offer no live deal holds: its escrow goes back to the miner's address",
         description:
-          "Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn.",
+          "Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn. An unfunded offer whose deposit is already on-chain (the lot's coins paid into its escrow in a block the scheme followed) but not reported is refused with DEPOSIT_NOT_RECORDED (409), so that the coins are not stranded in escrow: report the deposit first, then withdraw, and the escrow is returned through the same screened path (or ask the market platform for a refund if the deposit cannot be recorded).",
         params: idParam('ofr'),
         response: { 200: offerSchema, ...conflicts },
       },
