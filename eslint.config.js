@@ -128,7 +128,18 @@ export default tseslint.config(
             },
             {
               from: 'clearing',
-              allow: ['kernel', 'db', 'bitcoin', 'audit', 'registry', 'mining', 'ledger', 'trade'],
+              allow: [
+                'kernel',
+                'db',
+                'jobs',
+                'bitcoin',
+                'chain',
+                'audit',
+                'registry',
+                'mining',
+                'ledger',
+                'trade',
+              ],
             },
             {
               from: 'oversight',

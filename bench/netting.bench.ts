@@ -24,6 +24,7 @@ import {
 import { openDatabase } from '../src/db';
 import { LocalKeySigner } from '../src/bitcoin';
 import { ManualClock, SeededRandom, newId, systemCaller } from '../src/kernel';
+import { schemeConfirmationDepth } from '../src/trade';
 
 const PLATFORMS = 20;
 const DEALS = 5_000; // two obligations each: 10,000
@@ -152,6 +153,8 @@ const windows = new SettlementWindowService({
   random,
   network: 'regtest',
   payInDescriptor: `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/0/*)`,
+  confirmationDepth: schemeConfirmationDepth,
+  addressScreening: null,
 });
 const supervisor = systemCaller('bench');
 await windows.setSchedule(supervisor, { periodMinutes: 60, payInMinutes: 30, reason: 'bench' });

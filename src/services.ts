@@ -41,6 +41,7 @@ import {
   RegistryPartyDirectory,
   SecretBox,
   TradeService,
+  schemeConfirmationDepth,
   type WebhookPoster,
 } from './trade';
 
@@ -169,6 +170,10 @@ export function composeServices(ports: Ports): Services {
     payInDescriptor:
       ports.config.CLEARING_PAY_IN_DESCRIPTOR ??
       (ports.config.CHAIN === 'simnet' ? simnetClearingDescriptor() : null),
+    // A bitcoin pay-in counts at the scheme's confirmation depth, once the addresses paying it
+    // pass the same address screening as the coins returned to miners.
+    confirmationDepth: schemeConfirmationDepth,
+    addressScreening: compliance.screening,
   });
   const trade = new TradeService({
     ...ports,

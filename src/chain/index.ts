@@ -1,4 +1,6 @@
 export type { BlockHeaderInfo, ChainSource, ChainTip, MempoolAcceptResult } from './source';
+export { broadcastRejection } from './rejection';
+export type { BroadcastRejection, RejectionKind } from './rejection';
 export type {
   ChainBlock,
   ChainInput,

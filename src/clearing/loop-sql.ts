@@ -90,8 +90,8 @@ export function windowFigures(p: LoopPeriod): SQL {
       (select count(*)::int ${sql.raw(of('clearing_obligations', 'o'))} and o.source = 'deal') as deal_obligations,
       (select ${total('greatest(x.net_at_close, 0)')} ${sql.raw(of('clearing_positions', 'x'))}) as net,
       (select count(*)::int ${sql.raw(of('clearing_positions', 'x'))} and x.status = 'takenOut') as taken_out,
-      (select count(*)::int ${sql.raw(of('clearing_pay_ins', 'i'))} and i.status = 'awaiting') as unpaid_pay_ins,
-      (select ${total('i.amount_due')} ${sql.raw(of('clearing_pay_ins', 'i'))} and i.status = 'awaiting') as unpaid,
+      (select count(*)::int ${sql.raw(of('clearing_pay_ins', 'i'))} and i.status <> 'received') as unpaid_pay_ins,
+      (select ${total('i.amount_due')} ${sql.raw(of('clearing_pay_ins', 'i'))} and i.status <> 'received') as unpaid,
       (select ${total('i.amount_due')} ${sql.raw(of('clearing_pay_ins', 'i'))} and i.status = 'received') as paid_in,
       (select ${total('po.amount')} ${sql.raw(of('clearing_pay_outs', 'po'))} and po.kind = 'payOut') as paid_out
     from clearing_windows w
@@ -139,7 +139,10 @@ export function paidAbroad(p: LoopPeriod, now: Date): SQL {
         as rule_version`;
 }
 
-/** What is stuck: the period's quarantined lots and its deals not settled nor unwound. */
+/**
+ * What is stuck: the period's quarantined lots, its deals not settled nor unwound, and the
+ * bitcoin pay-ins held by address screening (they count for nothing until the supervisor acts).
+ */
 export function stuckItems(p: LoopPeriod, limit: number): SQL {
   return sql`(select 'quarantinedLot' as kind, l.id, l.miner_id as party_id,
       l.value_sats::text as sats, l.quarantine_reason as detail, l.block_time as at
@@ -150,5 +153,10 @@ export function stuckItems(p: LoopPeriod, limit: number): SQL {
       d.status as detail, d.created_at as at
       from market_deals d where ${within('d.created_at', p)}
         and d.status in ('held', 'awaitingPayment', 'delivering', 'delivered')
-      order by d.created_at desc, d.id desc limit ${limit})`;
+      order by d.created_at desc, d.id desc limit ${limit})
+    union all
+    (select 'heldPayIn' as kind, i.id, i.platform_id as party_id, i.amount_due::text as sats,
+      'held by address screening (window ' || i.window_id || ')' as detail, i.created_at as at
+      from clearing_pay_ins i where ${within('i.created_at', p)} and i.status = 'held'
+      order by i.created_at desc, i.id desc limit ${limit})`;
 }

@@ -108,11 +108,14 @@ export interface LoopTrace {
 }
 
 export interface LoopStuck {
-  kind: 'quarantinedLot' | 'deal';
+  /** `heldPayIn`: a window's bitcoin pay-in whose paying addresses did not pass screening. */
+  kind: 'quarantinedLot' | 'deal' | 'heldPayIn';
+  /** The lot, the deal, or the pay-in. */
   id: string;
+  /** The miner, the importer, or the paying platform. */
   partyId: string;
   sats: bigint;
-  /** The lot's quarantine reason, or the deal's status. */
+  /** The lot's quarantine reason, the deal's status, or the held pay-in's window. */
   detail: string;
   at: Date;
 }
@@ -413,7 +416,7 @@ function traceOf(row: Row): LoopTrace {
 
 function stuckOf(row: Row): LoopStuck {
   return {
-    kind: row.kind === 'deal' ? 'deal' : 'quarantinedLot',
+    kind: row.kind === 'deal' || row.kind === 'heldPayIn' ? row.kind : 'quarantinedLot',
     id: str(row.id),
     partyId: str(row.party_id),
     sats: big(row.sats),

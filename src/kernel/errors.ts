@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   BANK_REFERENCE_REUSED:
     'That bank reference already confirmed another payment; a bank reference counts once.',
   DEPOSIT_NOT_FROM_LOT: "The escrow deposit does not spend the offered lot's coins.",
+  DEPOSIT_NOT_RECORDED:
+    "The offer's escrow deposit is on-chain but not reported: report it, then withdraw to have it returned to the miner's screened address.",
   // clearing: the domestic market
   LOT_QUARANTINED:
     'The mined lot is quarantined (or its coins are not wholly cleared); it cannot be sold until the supervisor releases it.',

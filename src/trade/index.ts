@@ -68,6 +68,7 @@ export {
   SCHEME_SETTINGS_ID,
   clampFeeRate,
   requiredApprovals,
+  schemeConfirmationDepth,
 } from './settings';
 export type { FloorsPatch, SettingsFloors, SettingsPatch, TradeSettings } from './settings';
 export { SealedKeySignerProvider, openSeed, sealSeed } from './signer';

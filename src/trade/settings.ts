@@ -183,6 +183,15 @@ export async function updateFloors(
   });
 }
 
+/**
+ * The confirmations the scheme itself waits for before coins paid to it count (the clearing's
+ * settlement-window pay-ins): the scheme's settings row lifted to the floors, as every
+ * platform's is, and never fewer than one (a pay-in is never counted from the mempool).
+ */
+export async function schemeConfirmationDepth(orm: Orm): Promise<number> {
+  return Math.max(1, (await loadSettings(orm, SCHEME_SETTINGS_ID)).confirmations);
+}
+
 /** A platform's settings as they take effect: its row (or the defaults), lifted to the floors. */
 export async function loadSettings(orm: Orm, platformId: string): Promise<TradeSettings> {
   return applyFloors(await loadStoredSettings(orm, platformId), await loadFloors(orm));

@@ -14,6 +14,7 @@ import {
 import { stageLines } from '../../src/cli/commands/clearing';
 import { SeededRandom, type AppError, type Caller } from '../../src/kernel';
 import { FixedRateSource, FixingService } from '../../src/ledger';
+import { schemeConfirmationDepth } from '../../src/trade';
 import { TEST_DRIVERS, openTestDatabase } from '../support/db';
 import {
   caller,
@@ -209,6 +210,8 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       clock: s.clock,
       network: 'regtest',
       payInDescriptor: `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
+      confirmationDepth: schemeConfirmationDepth,
+      addressScreening: s.compliance.screening,
     });
     await s.watcher.registerConsumer(windows.chainConsumer());
     // A market whose deals between platforms are netted in the settlement windows.
@@ -311,11 +314,19 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
     expect(btc).toMatchObject({ platformId: B, amountDue: BOUGHT - TRANSFER });
     await s.payFromMiner(btc.address!, btc.amountDue);
     await s.mine(1);
-    await windows.confirmFiatPayIn(supervisor, window.id, s.platformId, {
+    const fiat = {
       amount: deal.fiatMinor,
       currency: 'COP',
       bankReference: 'BANREP-2026-12-01-0001',
-    });
+    };
+    // Four eyes: recorded by one person, counted when another confirms it.
+    await windows.confirmFiatPayIn(supervisor, window.id, s.platformId, fiat);
+    await windows.confirmFiatPayIn(
+      caller('supervisor', 'system', 'key_supervisor_b', null),
+      window.id,
+      s.platformId,
+      fiat,
+    );
     window = await windows.getWindow(supervisor, window.id);
     expect(window.status).toBe('settled');
   }, 120_000);

@@ -35,9 +35,13 @@ import { TEST_DRIVERS } from '../support/db';
 const COIN = 100_000_000n;
 const OFFERED = COIN;
 const BOUGHT = 10_000_000n;
+const SMALL = 1_000_000n;
 const COP_PER_BTC = '250000000';
 const ESCROW_SEED = new Uint8Array(32).fill(42);
 const minerKey = regtestKey(22);
+/** A second supervisor (another person), and the first one's other credential. */
+const supervisorB = caller('supervisor', 'system', 'key_supervisor_b', null);
+const supervisorOtherKey: Caller = { ...supervisor, actorId: 'key_supervisor_a_2' };
 
 function escrowDescriptor(): string {
   const signer = LocalKeySigner.fromSeed(ESCROW_SEED, 'regtest');
@@ -67,6 +71,8 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
   let signerDown = 0;
   /** The chain refuses this many more broadcasts for good (a typed rejection). */
   let refuseBroadcasts = 0;
+  /** The chain is unreachable for this many more broadcasts. */
+  let chainDown = 0;
 
   async function lotAt(height: number): Promise<LotView> {
     const page = await s.clearing.listLots(supervisor, {}, { limit: 500 });
@@ -153,10 +159,19 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       getRawTransaction: (txid: string) => s.source.getRawTransaction(txid),
       estimateFeeRateSatPerKvB: (n: number) => s.source.estimateFeeRateSatPerKvB(n),
       broadcast: (raw: Uint8Array) => {
+        if (chainDown > 0) {
+          chainDown -= 1;
+          return Promise.reject(new AppError('CHAIN_UNAVAILABLE', 'the node is down'));
+        }
         if (refuseBroadcasts > 0) {
           refuseBroadcasts -= 1;
+          // As Bitcoin Core answers a script failure (RPC_VERIFY_REJECTED with its reason).
+          const rpcMessage =
+            'mandatory-script-verify-flag-failed (Signature must be zero for failed CHECK(MULTI)SIG operation)';
           return Promise.reject(
-            new AppError('TX_REJECTED', 'refused: non-mandatory-script-verify-flag'),
+            new AppError('TX_REJECTED', `refused: ${rpcMessage}`, {
+              details: { method: 'sendrawtransaction', rpcCode: -26, rpcMessage },
+            }),
           );
         }
         return s.source.broadcast(raw);
@@ -208,11 +223,11 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     });
     // ---- two cleared lots of the miner, mature.
     const start = s.simnet.height;
-    await s.simnet.mine(2, minerKey.address);
+    await s.simnet.mine(3, minerKey.address);
     s.clock.set('2026-12-01T15:00:00Z');
     await s.mine(100);
-    lots = [await lotAt(start + 1), await lotAt(start + 2)];
-    expect(lots.map((l) => l.status)).toEqual(['cleared', 'cleared']);
+    lots = [await lotAt(start + 1), await lotAt(start + 2), await lotAt(start + 3)];
+    expect(lots.map((l) => l.status)).toEqual(['cleared', 'cleared', 'cleared']);
     await fixings.publish(supervisor, { quote: 'COP' });
     await market.setSettings(s.maker, {
       currency: 'COP',
@@ -314,9 +329,27 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     });
     const reason = 'the importer is verified again';
     expect((await refusal(market.release(s.officerA, deal.id, reason))).code).toBe('FORBIDDEN');
-    const blocked = await refusal(market.release(supervisor, deal.id, reason));
+    // Four eyes: the first supervisor only proposes; nothing runs.
+    const proposed = await market.release(supervisor, deal.id, reason);
+    expect(proposed).toMatchObject({
+      status: 'held',
+      pendingDecision: { action: 'release' },
+      deliveryTxid: null,
+    });
+    // The same person, with another credential, is refused, and told nothing of the checks.
+    const self = await refusal(market.release(supervisorOtherKey, deal.id, reason));
+    expect(self.code).toBe('SELF_APPROVAL');
+    expect(self.details).toBeUndefined();
+    expect(self.message).not.toMatch(/kyc|verif|screen|sanction|check/i);
+    // Another person approves: the checks run again, and still fail (without saying which).
+    const blocked = await refusal(market.release(supervisorB, deal.id, reason));
     expect(blocked.code).toBe('TRANSFER_BLOCKED');
-    expect((await market.getDeal(supervisor, deal.id)).status).toBe('held');
+    expect(blocked.details).toBeUndefined();
+    expect(blocked.message).not.toMatch(/kyc|verif/i);
+    expect(await market.getDeal(supervisor, deal.id)).toMatchObject({
+      status: 'held',
+      pendingDecision: { action: 'release' },
+    });
     await s.registry.setKyc(supervisor, s.companyId, {
       status: 'verified',
       riskRating: 'low',
@@ -324,15 +357,23 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       beneficialOwners: [],
       documents: [{ type: 'certificate of incorporation', number: 'REG-1', issuer: 'registry' }],
     });
-    const released = await market.release(supervisor, deal.id, reason);
-    expect(released).toMatchObject({ status: 'delivered', heldFrom: null });
+    const released = await market.release(supervisorB, deal.id, reason);
+    expect(released).toMatchObject({ status: 'delivered', heldFrom: null, pendingDecision: null });
     expect(s.simnet.mempoolTxids()).toContain(released.deliveryTxid);
     expect(await auditActions(deal.id)).toEqual([
       'market_deal.matched',
       'market_deal.held',
+      'market_deal.decisionProposed',
       'market_deal.released',
       'market_deal.broadcast',
     ]);
+    const [audited] = (
+      await listAuditEvents(s.db.orm, { entityId: deal.id, action: 'market_deal.released' })
+    ).items;
+    expect(audited?.after).toMatchObject({
+      proposedBy: supervisor.personId,
+      approvedBy: supervisorB.personId,
+    });
     expect((await refusal(market.release(supervisor, deal.id, reason))).code).toBe(
       'INVALID_STATE_TRANSITION',
     );
@@ -358,7 +399,24 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     const minerCop = bank.balance(minerId, 'COP');
     const companyCop = bank.balance(s.companyId, 'COP');
     expect((await refusal(market.refund(s.maker, deal.id, 'coins back'))).code).toBe('FORBIDDEN');
-    const refunded = await market.refund(supervisor, deal.id, 'the delivery cannot be sent');
+    // One person with two credentials at the same moment: one proposal, one refusal, no refund.
+    const both = await Promise.allSettled([
+      market.refund(supervisor, deal.id, 'the delivery cannot be sent'),
+      market.refund(supervisorOtherKey, deal.id, 'the delivery cannot be sent'),
+    ]);
+    expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const [selfRefusal] = both.flatMap((r): unknown[] =>
+      r.status === 'rejected' ? [r.reason] : [],
+    );
+    expect(selfRefusal).toBeInstanceOf(AppError);
+    expect((selfRefusal as AppError).code).toBe('SELF_APPROVAL');
+    expect(await market.getDeal(supervisor, deal.id)).toMatchObject({
+      status: 'held',
+      pendingDecision: { action: 'refund' },
+      refundTxid: null,
+    });
+    expect(bank.balance(s.companyId, 'COP')).toBe(companyCop);
+    const refunded = await market.refund(supervisorB, deal.id, 'the delivery cannot be sent');
     expect(refunded).toMatchObject({ status: 'refunded', refundAddress: minerKey.address });
     expect(refunded.fiatReturnReference).toMatch(/^SIMBANK-/);
     expect(s.simnet.mempoolTxids()).toContain(refunded.refundTxid);
@@ -372,10 +430,53 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       'market_deal.matched',
       'market_deal.confirmed',
       'market_deal.rejected',
+      'market_deal.decisionProposed',
       'market_deal.refunded',
       'market_deal.fiatReturned',
     ]);
     await s.mine(1);
+  }, 120_000);
+
+  it('sends deliveries in the order they were signed, and retries one whose input the network has not seen yet', async () => {
+    const earlier = await dealFor(SMALL);
+    s.clock.advance(1_000);
+    const later = await dealFor(SMALL);
+    // The later deal is confirmed first, while the chain is down: its delivery is signed first
+    // (spending the escrow's coin), and not sent.
+    chainDown = 2;
+    pay(later);
+    expect((await market.tick()).confirmed).toEqual([later.id]);
+    expect(await market.getDeal(supervisor, later.id)).toMatchObject({
+      status: 'delivering',
+      deliveryAttempts: 0,
+    });
+    // The earlier deal's delivery spends the later one's change, which the network has not
+    // seen: refused for a passing reason, it waits for its next attempt; the later one goes.
+    pay(earlier);
+    const ticked = await market.tick();
+    expect(ticked).toMatchObject({ confirmed: [earlier.id], broadcast: [later.id], rejected: [] });
+    const waiting = await market.getDeal(supervisor, earlier.id);
+    expect(waiting).toMatchObject({ status: 'delivering', deliveryAttempts: 1 });
+    expect(waiting.deliveryLastError).toMatch(/^missingInputs/);
+    expect(waiting.deliveryNextAttemptAt!.getTime()).toBeGreaterThan(s.clock.now().getTime());
+    // Not before its backoff; then sent, in order.
+    expect((await market.tick()).broadcast).toEqual([]);
+    s.clock.advance(61_000);
+    expect((await market.tick()).broadcast).toEqual([earlier.id]);
+    expect(s.simnet.mempoolTxids()).toEqual(
+      expect.arrayContaining([
+        waiting.deliveryTxid,
+        (await market.getDeal(s.maker, later.id)).deliveryTxid,
+      ]),
+    );
+    expect(await auditActions(earlier.id)).toEqual([
+      'market_deal.matched',
+      'market_deal.confirmed',
+      'market_deal.deliveryRetrying',
+      'market_deal.broadcast',
+    ]);
+    await s.mine(1);
+    expect((await market.tick()).settled.sort()).toEqual([earlier.id, later.id].sort());
   }, 120_000);
 
   it('withdraws an offer no live deal holds, returning its escrow to the miner', async () => {
@@ -391,10 +492,32 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     expect(s.simnet.mempoolTxids()).toContain(withdrawn.withdrawalTxid);
     const outs = await outputsOf(withdrawn.withdrawalTxid!);
     expect(outs.map((o) => o.address)).toEqual([minerKey.address]);
-    // What escrow still held: the offer less two deliveries and one refund (each its own fee).
-    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 3n * BOUGHT - 10_000n);
+    // What escrow still held: the offer less four deliveries and one refund (each its own fee).
+    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 3n * BOUGHT - 2n * SMALL - 10_000n);
     expect((await refusal(market.withdrawOffer(minerCaller, offer.id))).code).toBe(
       'INVALID_STATE_TRANSITION',
     );
+  }, 120_000);
+  it('refuses to withdraw an unfunded offer whose deposit is on-chain but not reported, so its coins are not stranded', async () => {
+    const unfunded = await market.createOffer(minerCaller, {
+      platformId: s.platformId,
+      lotId: lots[2]!.id,
+      amountSats: OFFERED,
+    });
+    const txid = await minerPays(lots[2]!, unfunded.escrowAddress, OFFERED);
+    await s.mine(1);
+    const refused = await refusal(market.withdrawOffer(minerCaller, unfunded.id));
+    expect(refused.code).toBe('DEPOSIT_NOT_RECORDED');
+    expect(refused.details).toEqual({ depositTxid: txid });
+    expect(refused.message).toContain('report it');
+    expect((await market.getOffer(minerCaller, unfunded.id)).status).toBe('awaitingDeposit');
+    expect(await auditActions(unfunded.id)).toEqual(['market_offer.created']);
+    // Reported, it is withdrawn through the screened return: the coins go back to the miner.
+    await market.recordDeposit(minerCaller, unfunded.id, txid);
+    const withdrawn = await market.withdrawOffer(minerCaller, unfunded.id);
+    expect(withdrawn.status).toBe('withdrawn');
+    const outs = await outputsOf(withdrawn.withdrawalTxid!);
+    expect(outs.map((o) => o.address)).toEqual([minerKey.address]);
+    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 10_000n);
   }, 120_000);
 });

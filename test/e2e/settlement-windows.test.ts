@@ -3,12 +3,14 @@ import { listAuditEvents } from '../../src/audit';
 import { LocalKeySigner } from '../../src/bitcoin';
 import {
   SettlementWindowService,
+  type FiatPayIn,
   type ObligationInput,
   type PayInView,
   type WindowView,
 } from '../../src/clearing';
 import { AppError } from '../../src/kernel';
-import { openScheme, supervisor, type Scheme } from '../support/scheme';
+import { schemeConfirmationDepth } from '../../src/trade';
+import { caller, openScheme, supervisor, type Scheme } from '../support/scheme';
 import { TEST_DRIVERS } from '../support/db';
 
 /**
@@ -23,6 +25,7 @@ import { TEST_DRIVERS } from '../support/db';
  */
 
 const M = 1_000_000n;
+const supervisorB = caller('supervisor', 'system', 'key_supervisor_b', null);
 
 describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   let s: Scheme;
@@ -35,6 +38,13 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
 
   const record = (o: Omit<ObligationInput, 'at'>) =>
     s.db.transaction((tx) => windows.record({ ...o, at: s.clock.now() }, tx));
+
+  /** A fiat pay-in recorded by the supervisor and confirmed by a second person (four eyes). */
+  async function bankPaysIn(windowId: string, platformId: string, payment: FiatPayIn) {
+    const recorded = await windows.confirmFiatPayIn(supervisor, windowId, platformId, payment);
+    expect(recorded.status).toBe('awaiting');
+    return windows.confirmFiatPayIn(supervisorB, windowId, platformId, payment);
+  }
 
   async function refusal(run: Promise<unknown>): Promise<AppError> {
     const error = await run.then(
@@ -64,6 +74,8 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       clock: s.clock,
       network: 'regtest',
       payInDescriptor: `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
+      confirmationDepth: schemeConfirmationDepth,
+      addressScreening: s.compliance.screening,
     });
     await s.watcher.registerConsumer(windows.chainConsumer()); // after clearing's
     const platform = async (legalName: string) =>
@@ -272,7 +284,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
 
   it('settles once every pay-in arrived (payment versus payment), with the books at zero', async () => {
     const btc = (await payInsOf(first.id)).find((p) => p.asset === 'BTC')!;
-    await windows.confirmFiatPayIn(supervisor, first.id, B, {
+    await bankPaysIn(first.id, B, {
       amount: 3n * M,
       currency: 'COP',
       bankReference: 'BANREP-2026-07-01-0002',
@@ -289,7 +301,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
         )
       ).code,
     ).toBe('BANK_REFERENCE_REUSED');
-    await windows.confirmFiatPayIn(supervisor, first.id, C, {
+    await bankPaysIn(first.id, C, {
       amount: M / 2n,
       currency: 'COP',
       bankReference: 'BANREP-2026-07-01-0003',
@@ -397,7 +409,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     // A pays on-chain, B by bank; C never pays.
     await s.payFromMiner(dueOf(A, 'BTC').address!, 40n * M);
     await s.mine(1);
-    await windows.confirmFiatPayIn(supervisor, second.id, B, {
+    await bankPaysIn(second.id, B, {
       amount: 3n * M,
       currency: 'COP',
       bankReference: 'BANREP-2026-07-01-0101',

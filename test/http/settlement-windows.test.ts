@@ -31,6 +31,9 @@ interface PayIn {
 describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
   let t: TestApp;
   let supervisor: TestKey;
+  /** The supervisor's person with another key, and a second supervisor (another person). */
+  let supervisorSamePerson: TestKey;
+  let supervisorB: TestKey;
   let officerA: TestKey;
   let officerB: TestKey;
   let company: TestKey;
@@ -48,6 +51,10 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
   beforeAll(async () => {
     t = await startTestApp({ driver });
     supervisor = await t.keyFor('supervisor', 'scheme');
+    supervisorSamePerson = await t.keyFor('supervisor', 'scheme', null, {
+      samePersonAs: supervisor,
+    });
+    supervisorB = await t.keyFor('supervisor', 'scheme');
     officerA = await t.keyFor('platform', A!);
     officerB = await t.keyFor('platform', B!);
     company = await t.keyFor('company', newId('participant', t.clock.now(), random), A);
@@ -166,13 +173,28 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
     const wrong = await t.app.inject({ method: 'POST', url, headers: supervisor, payload });
     expect(wrong.statusCode).toBe(422);
     expect(wrong.json<{ code: string }>().code).toBe('PAY_IN_WRONG_AMOUNT');
-    const right = await t.app.inject({
+    // Four eyes by person: recorded by one, refused to the same person's other key, counted
+    // when another person confirms the same transfer.
+    const right = { ...payload, amount: '800', bankReference: 'REF-2' };
+    const recorded = await t.app.inject({
       method: 'POST',
       url,
       headers: supervisor,
-      payload: { ...payload, amount: '800', bankReference: 'REF-2' },
+      payload: right,
     });
-    expect(right.statusCode).toBe(200);
+    expect(recorded.statusCode).toBe(200);
+    expect(recorded.json()).toMatchObject({
+      status: 'awaiting',
+      pendingConfirmation: { amount: '800', bankReference: 'REF-2' },
+    });
+    const sameKey = { authorization: supervisorSamePerson.authorization };
+    const self = await t.app.inject({ method: 'POST', url, headers: sameKey, payload: right });
+    expect(self.statusCode).toBe(403);
+    expect(self.json<{ code: string }>().code).toBe('SELF_APPROVAL');
+    const other = { authorization: supervisorB.authorization };
+    const confirmed = await t.app.inject({ method: 'POST', url, headers: other, payload: right });
+    expect(confirmed.statusCode).toBe(200);
+    expect(confirmed.json()).toMatchObject({ status: 'received', pendingConfirmation: null });
     const mine = await get<Page<PayIn>>(`/v1/settlement-windows/${windowId}/pay-ins`, officerB);
     expect(mine.body.items.map((p) => p.platformId)).toEqual([B]);
     const cop = mine.body.items.find((p) => p.asset === 'COP')!;

@@ -103,6 +103,8 @@ export class SimnetChainSource implements ChainSource {
         txid: result.txid,
         reason: result.rejectReason,
         rejectDetails: result.rejectDetails,
+        // How Core's RPC would code it (-25, -26, -27): what `broadcastRejection` reads first.
+        rejectKind: result.rejectKind,
       },
     });
   }

@@ -24,7 +24,12 @@ export interface MarketContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly network: NetworkName;
+  /** The period of `market.tick`, from which a delivery's retries back off. */
+  readonly tickMs: number;
 }
+
+/** `market.tick`'s period when the server does not say (src/app.ts's default). */
+const DEFAULT_TICK_MS = 10_000;
 
 export function marketContext(deps: MarketServiceDeps): MarketContext {
   return {
@@ -33,6 +38,7 @@ export function marketContext(deps: MarketServiceDeps): MarketContext {
     clock: deps.clock,
     random: deps.random ?? cryptoRandom,
     network: deps.network,
+    tickMs: deps.tickMs ?? DEFAULT_TICK_MS,
   };
 }
 

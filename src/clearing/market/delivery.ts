@@ -1,7 +1,9 @@
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import { fromHex } from '../../bitcoin';
-import type { Orm } from '../../db';
+import { broadcastRejection, type BroadcastRejection } from '../../chain';
+import { backoffMs } from '../../jobs';
+import { rowsOf, type Orm } from '../../db';
 import { AppError, type Caller } from '../../kernel';
 import type { FiatConfirmation } from './bank';
 import { MARKET, forbidden, isMarketOfficer, notFound, type MarketContext } from './context';
@@ -12,6 +14,9 @@ import { marketDeals } from './schema';
 import { dealView, type DealView } from './views';
 
 type Paid = { bankReference: string; confirmedAt: Date };
+
+/** The longest wait between two sends of a delivery refused for a passing reason. */
+const RETRY_CAP_MS = 60 * 60_000;
 
 export interface ConfirmOptions {
   /** When the bank's confirmation was received (held against the deadline; default: now). */
@@ -166,12 +171,20 @@ export async function signDelivery(
     },
     estimate,
   );
+  // Its place in the broadcast order: it may spend the change of a delivery signed before it.
+  const [order] = rowsOf(
+    await tx.execute(sql`select nextval('market_delivery_order')::text as next`),
+  );
   return {
     deliveryTxid: spend.txid,
     deliveryVout: 0,
     deliveredSats: spend.paidSats,
     feeSats: spend.feeSats,
     deliveryTx: spend.raw,
+    deliveryOrder: BigInt(typeof order?.next === 'string' ? order.next : '0'),
+    deliveryAttempts: 0,
+    deliveryLastError: null,
+    deliveryNextAttemptAt: null,
   };
 }
 
@@ -238,10 +251,14 @@ async function hold(
 }
 
 /**
- * Sends a signed delivery. Accepted: the deal is `delivered` and the importer credited, in one
- * transaction (audited). Refused for good (a typed rejection, TX_REJECTED, of a transaction the
- * chain does not already know): the deal is `held` for the supervisor, its escrow coins free
- * again, and the tick stops sending it. Unreachable chain: left `delivering` for the next tick.
+ * Sends a signed delivery, classified by the chain's typed rejection (`broadcastRejection`).
+ * Accepted, or already known to the network: the deal is `delivered` and the importer credited,
+ * in one transaction (audited). Refused for a reason that can pass later (its inputs not seen
+ * yet, a fee below what the mempool takes now, not final yet): left `delivering`, sent again
+ * after the job queue's backoff (`retryDelivery`). Refused for good (consensus or script
+ * failure, a double-spend) of a transaction the chain does not already know: the deal is `held`
+ * for the supervisor, its escrow coins free again, and the tick stops sending it. Unreachable
+ * chain: left `delivering` for the next tick.
  */
 export async function broadcastDelivery(
   ctx: MarketContext,
@@ -253,15 +270,20 @@ export async function broadcastDelivery(
   try {
     await chain.broadcast(fromHex(deal.deliveryTx));
   } catch (error) {
-    if (!(error instanceof AppError) || error.code !== 'TX_REJECTED') return dealView(deal);
+    const rejection = broadcastRejection(error);
+    if (!rejection) return dealView(deal);
+    if (rejection.retryable) return retryDelivery(ctx, deal, rejection);
     // Already in the chain or mempool (sent before a crash): accepted after all.
-    const known = deal.deliveryTxid
-      ? await chain.getRawTransaction(deal.deliveryTxid).then(
-          () => true,
-          () => false,
-        )
-      : false;
-    if (!known) return rejectDelivery(ctx, deal, error.message);
+    const known =
+      rejection.kind === 'alreadyKnown' ||
+      (deal.deliveryTxid
+        ? await chain.getRawTransaction(deal.deliveryTxid).then(
+            () => true,
+            () => false,
+          )
+        : false);
+    if (!known)
+      return rejectDelivery(ctx, deal, error instanceof Error ? error.message : rejection.kind);
   }
   return transition(
     ctx,
@@ -295,4 +317,46 @@ function rejectDelivery(ctx: MarketContext, deal: DealRow, reason: string): Prom
     },
     { rejectedTxid, reason, alert: 'supervisor' },
   );
+}
+
+/**
+ * A delivery refused for a reason that can pass later: it stays `delivering`, with the attempt,
+ * the reason and the next attempt after the job queue's backoff (`backoffMs`, doubling from the
+ * tick's period up to an hour, jittered) recorded and audited.
+ */
+async function retryDelivery(
+  ctx: MarketContext,
+  deal: DealRow,
+  rejection: BroadcastRejection,
+): Promise<DealView> {
+  const attempts = deal.deliveryAttempts + 1;
+  const jitter = () => (ctx.random.bytes(1)[0] ?? 0) / 256;
+  const delay = backoffMs(ctx.tickMs, attempts, RETRY_CAP_MS, jitter);
+  const patch = {
+    deliveryAttempts: attempts,
+    deliveryLastError: `${rejection.kind}: ${rejection.reason ?? 'no reason given'}`.slice(0, 500),
+    deliveryNextAttemptAt: new Date(ctx.clock.now().getTime() + delay),
+  };
+  const [row] = await ctx.db.transaction(async (tx) => {
+    const updated = await tx
+      .update(marketDeals)
+      .set(patch)
+      .where(and(eq(marketDeals.id, deal.id), eq(marketDeals.status, 'delivering')))
+      .returning();
+    if (updated.length > 0)
+      await recordAudit(tx, MARKET, ctx.clock, {
+        action: 'market_deal.deliveryRetrying',
+        entityType: 'market_deal',
+        entityId: deal.id,
+        after: {
+          deliveryTxid: deal.deliveryTxid,
+          attempts,
+          kind: rejection.kind,
+          reason: rejection.reason,
+          nextAttemptAt: patch.deliveryNextAttemptAt.toISOString(),
+        },
+      });
+    return updated;
+  });
+  return dealView(row ?? { ...deal, ...patch });
 }

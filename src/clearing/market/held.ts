@@ -1,19 +1,30 @@
 import { and, eq, inArray, isNotNull, isNull, or } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
-import { fromHex } from '../../bitcoin';
+import { fromHex, parseTransaction, toHex } from '../../bitcoin';
 import type { Orm } from '../../db';
 import { AppError, invalid, type Caller } from '../../kernel';
-import { MARKET, forbidden, notFound, type MarketContext } from './context';
+import {
+  MARKET,
+  escrowOutput,
+  forbidden,
+  notFound,
+  readSettings,
+  type MarketContext,
+} from './context';
 import { recordObligations, screenCoinLeg, type DealRow } from './deals';
 import { broadcastDelivery, signDelivery } from './delivery';
 import { minerReturnAddress, spendEscrow } from './escrow';
+import { NO_PENDING_DECISION, decidedBy, proposeOrApprove } from './four-eyes';
 import { nextDealStatus } from './lifecycle';
 import { LIVE_DEALS, readOffer } from './orders';
+import { clearingLots } from '../schema';
 import { marketBids, marketDeals, marketOffers } from './schema';
 import { dealView, offerView, type DealView, type OfferView } from './views';
 
 /**
- * The supervisor's way out of `held`, and the miner's withdrawal of an unmatched offer.
+ * The supervisor's way out of `held`, and the miner's withdrawal of an unmatched offer. Each way
+ * out takes two supervisors, different persons (four eyes, `proposeOrApprove`): the first one's
+ * call records the decision as pending; the second one's carries it out as below.
  *
  * - release: the checks that held the deal run again (the coin leg's screening; a delivery the
  *   network refused is signed afresh and sent again, and refused again it is held again), and
@@ -57,18 +68,20 @@ export async function releaseDeal(
   const released = await ctx.db.transaction(async (tx) => {
     const row = await lockDeal(tx, id);
     const to = nextDealStatus(id, row.status, 'released');
+    const proposed = await proposeOrApprove(ctx, tx, caller, row, 'release', why);
+    if (proposed) return { done: false, row: proposed };
     const reasons = await screenCoinLeg(ctx, tx, row.platformId, row.minerId, {
       companyId: row.companyId,
       companyPlatformId: row.importerPlatformId,
     });
+    // Which check failed is the screening's record (and the held audit's), not this answer's.
     if (reasons.length > 0)
-      throw new AppError('TRANSFER_BLOCKED', `deal ${id} still fails its checks; it stays held`, {
-        details: { reasons },
-      });
+      throw new AppError('TRANSFER_BLOCKED', `deal ${id} still fails its checks; it stays held`);
     const delivery = await signDelivery(ctx, tx, row, estimate);
     const after: DealRow = {
       ...row,
       ...delivery,
+      ...NO_PENDING_DECISION,
       status: to,
       heldFrom: null,
       updatedAt: ctx.clock.now(),
@@ -79,11 +92,17 @@ export async function releaseDeal(
       entityType: 'market_deal',
       entityId: id,
       before: { status: row.status, heldFrom: row.heldFrom },
-      after: { status: to, reason: why, deliveryTxid: delivery.deliveryTxid },
+      after: {
+        status: to,
+        reason: why,
+        deliveryTxid: delivery.deliveryTxid,
+        ...decidedBy(row, caller),
+      },
     });
-    return after;
+    return { done: true, row: after };
   });
-  return broadcastDelivery(ctx, caller, released);
+  if (!released.done) return dealView(released.row);
+  return broadcastDelivery(ctx, caller, released.row);
 }
 
 export async function refundDeal(
@@ -94,9 +113,15 @@ export async function refundDeal(
 ): Promise<DealView> {
   const why = supervisorReason(caller, reason);
   const estimate = (await ctx.deps.chain?.estimateFeeRateSatPerKvB(6).catch(() => null)) ?? null;
+  // The first supervisor's call only proposes: nothing is screened or sent for it.
+  const proposed = await ctx.db.transaction(async (tx) => {
+    const row = await lockDeal(tx, id);
+    nextDealStatus(id, row.status, 'refunded');
+    return proposeOrApprove(ctx, tx, caller, row, 'refund', why);
+  });
+  if (proposed) return dealView(proposed);
   const [deal] = await ctx.db.orm.select().from(marketDeals).where(eq(marketDeals.id, id));
   if (!deal) throw notFound('deal', id);
-  nextDealStatus(id, deal.status, 'refunded');
   // Screened before the transaction (the screening reads its lists on its own connection).
   const address = await minerReturnAddress(ctx, ctx.db.orm, caller, {
     lotId: await lotOf(ctx, deal.offerId),
@@ -105,6 +130,9 @@ export async function refundDeal(
   const refunded = await ctx.db.transaction(async (tx) => {
     const row = await lockDeal(tx, id);
     const to = nextDealStatus(id, row.status, 'refunded');
+    // Approved again under the lock: the proposal may have changed since.
+    const changed = await proposeOrApprove(ctx, tx, caller, row, 'refund', why);
+    if (changed) return changed;
     const spend = await spendEscrow(
       ctx,
       tx,
@@ -119,6 +147,7 @@ export async function refundDeal(
     );
     const after: DealRow = {
       ...row,
+      ...NO_PENDING_DECISION,
       status: to,
       refundAddress: spend.address,
       refundTxid: spend.txid,
@@ -140,6 +169,7 @@ export async function refundDeal(
       after: {
         status: to,
         reason: why,
+        ...decidedBy(row, caller),
         refundTxid: spend.txid,
         refundAddress: spend.address,
         refundSats: spend.paidSats.toString(),
@@ -155,6 +185,7 @@ export async function refundDeal(
     });
     return after;
   });
+  if (refunded.status !== 'refunded') return dealView(refunded);
   return dealView(await sendReturns(ctx, refunded));
 }
 
@@ -230,8 +261,53 @@ export async function pendingReturns(ctx: MarketContext) {
 }
 
 /**
+ * The lot's coins as the chain watcher last saw them: the transaction that spent the lot's output
+ * in a block the scheme followed (null: unspent there).
+ */
+async function lotSpentBy(tx: Orm, lotId: string): Promise<string | null> {
+  const [lot] = await tx
+    .select({ spentByTxid: clearingLots.spentByTxid })
+    .from(clearingLots)
+    .where(eq(clearingLots.id, lotId));
+  return lot?.spentByTxid ?? null;
+}
+
+/**
+ * An unfunded offer's deposit that is on-chain though not reported: the lot's coins were spent,
+ * in a followed block, by a transaction paying the offer's escrow address. Withdrawing such an
+ * offer would strand those coins in escrow, so it is refused (DEPOSIT_NOT_RECORDED): the miner
+ * reports the deposit, then withdraws, and the escrow goes back through the screened return.
+ */
+async function refuseUnrecordedDeposit(
+  ctx: MarketContext,
+  offer: typeof marketOffers.$inferSelect,
+): Promise<string | null> {
+  const spentBy = await lotSpentBy(ctx.db.orm, offer.lotId);
+  const chain = ctx.deps.chain;
+  if (!spentBy) return null;
+  if (!chain) throw new AppError('CHAIN_UNAVAILABLE', 'the market runs without a chain here');
+  const escrow = escrowOutput(
+    ctx,
+    (await readSettings(ctx.db.orm, offer.platformId)).escrowDescriptor,
+    offer.escrowIndex,
+  );
+  const pays = parseTransaction(await chain.getRawTransaction(spentBy)).outputs.some(
+    (o) => toHex(o.scriptPubKey) === toHex(escrow.scriptPubKey),
+  );
+  if (pays)
+    throw new AppError(
+      'DEPOSIT_NOT_RECORDED',
+      `transaction ${spentBy} deposited the lot's coins into offer ${offer.id}'s escrow, but the deposit is not reported: report it (POST /v1/market/offers/${offer.id}/deposit), then withdraw the offer to have the escrow returned to your screened address; if the deposit cannot be recorded, ask the market platform for a refund`,
+      { details: { depositTxid: spentBy } },
+    );
+  return spentBy;
+}
+
+/**
  * The miner withdraws an offer no live deal holds: whatever its escrow still holds goes back to
- * the miner's address (screened afresh, as a refund), and the offer is `withdrawn` (audited).
+ * the miner's address (screened afresh, as a refund), and the offer is `withdrawn` (audited). An
+ * unfunded offer whose deposit is on-chain but not reported is refused (DEPOSIT_NOT_RECORDED):
+ * its coins would stay in escrow.
  */
 export async function withdrawOffer(
   ctx: MarketContext,
@@ -243,6 +319,12 @@ export async function withdrawOffer(
   const estimate = (await ctx.deps.chain?.estimateFeeRateSatPerKvB(6).catch(() => null)) ?? null;
   const address =
     offer.status === 'open' ? await minerReturnAddress(ctx, ctx.db.orm, caller, offer) : null;
+  const [stored] = await ctx.db.orm
+    .select()
+    .from(marketOffers)
+    .where(eq(marketOffers.id, offer.id));
+  const lotSpent =
+    stored?.status === 'awaitingDeposit' ? await refuseUnrecordedDeposit(ctx, stored) : null;
   const withdrawn = await ctx.db.transaction(async (tx) => {
     const [row] = await tx
       .select()
@@ -254,6 +336,9 @@ export async function withdrawOffer(
         'INVALID_STATE_TRANSITION',
         `offer ${id} is ${row?.status ?? 'gone'}; only an open or unfunded offer is withdrawn`,
       );
+    // The lot's coins moved since they were looked at (a block came in): look again.
+    if (row.status === 'awaitingDeposit' && (await lotSpentBy(tx, row.lotId)) !== lotSpent)
+      throw new AppError('CONFLICT', `offer ${id}'s lot was spent meanwhile; try again`);
     const [live] = await tx
       .select({ id: marketDeals.id })
       .from(marketDeals)

@@ -83,6 +83,8 @@ export interface MarketServiceDeps {
    */
   addressScreening?:
     { screenAddress(caller: Caller, address: string): Promise<{ outcome: string }> } | undefined;
+  /** The period of the `market.tick` job (default 10 s): retried deliveries back off from it. */
+  tickMs?: number | undefined;
   /** Settlement windows' intake; absent: obligations are not recorded (single platform). */
   obligations?: ObligationSink | undefined;
 }

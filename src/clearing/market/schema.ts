@@ -4,6 +4,7 @@ import {
   check,
   index,
   integer,
+  pgSequence,
   pgTable,
   primaryKey,
   text,
@@ -122,6 +123,12 @@ export const marketBids = pgTable(
   ],
 );
 
+/**
+ * The order deliveries are signed in: a delivery may spend the change of one signed before it
+ * (an offer's escrow is one chain of coins), so they are broadcast in this order.
+ */
+export const marketDeliveryOrder = pgSequence('market_delivery_order');
+
 /** A match: the coin leg (escrow → importer's wallet) against the fiat leg (bank to bank). */
 export const marketDeals = pgTable(
   'market_deals',
@@ -158,6 +165,15 @@ export const marketDeals = pgTable(
     feeSats: sats('fee_sats'),
     /** The signed delivery transaction (hex) until it is broadcast. */
     deliveryTx: text('delivery_tx'),
+    /** When the delivery was signed, from `market_delivery_order`: the broadcast order. */
+    deliveryOrder: bigint('delivery_order', { mode: 'bigint' }),
+    /**
+     * Sends the network refused for a reason that can pass later (inputs not seen yet, fee below
+     * the mempool's): how many, the last reason, and when to send again (the job's backoff).
+     */
+    deliveryAttempts: integer('delivery_attempts').notNull().default(0),
+    deliveryLastError: text('delivery_last_error'),
+    deliveryNextAttemptAt: at('delivery_next_attempt_at'),
     /** The state a `held` deal was held from (its release goes back to that path). */
     heldFrom: text('held_from'),
     /** A refund of a held deal: the escrowed coins back to the miner's address (tx until sent). */
@@ -166,18 +182,31 @@ export const marketDeals = pgTable(
     refundTx: text('refund_tx'),
     /** The bank's reference of the fiat leg's return to the importer (refund), once made. */
     fiatReturnReference: text('fiat_return_reference'),
+    /**
+     * Four eyes on a held deal: the decision one supervisor proposed (`release` or `refund`), by
+     * which person, why and when; a different person's same decision carries it out.
+     */
+    pendingDecision: text('pending_decision'),
+    pendingDecisionByPerson: text('pending_decision_by_person'),
+    pendingDecisionReason: text('pending_decision_reason'),
+    pendingDecisionAt: at('pending_decision_at'),
     createdAt: at('created_at').notNull(),
     updatedAt: at('updated_at').notNull(),
   },
   (t) => [
     uniqueIndex('market_deals_bank_reference_idx').on(t.platformId, t.bankReference),
     index('market_deals_status_idx').on(t.status, t.deadline),
+    index('market_deals_delivery_order_idx').on(t.status, t.deliveryOrder),
     index('market_deals_page_idx').on(t.createdAt, t.id),
     check(
       'market_deals_status_check',
       sql`${t.status} in ('awaitingPayment', 'delivering', 'delivered', 'settled', 'held', 'unwound', 'refunded')`,
     ),
     check('market_deals_amount_check', sql`${t.amountSats} > 0 and ${t.fiatMinor} > 0`),
+    check(
+      'market_deals_pending_decision_check',
+      sql`${t.pendingDecision} is null or (${t.pendingDecision} in ('release', 'refund') and ${t.pendingDecisionByPerson} is not null)`,
+    ),
   ],
 );
 

@@ -1,4 +1,4 @@
-import { and, eq, lt, lte, notExists } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, lte, notExists, or } from 'drizzle-orm';
 import { AppError } from '../../kernel';
 import { readOutput } from '../service';
 import { MARKET, type MarketContext } from './context';
@@ -16,6 +16,8 @@ export interface MarketTickResult {
   readonly broadcast: string[];
   /** Deliveries the network refused for good: their deals are held for the supervisor. */
   readonly rejected: string[];
+  /** Deliveries the network refused for a passing reason: sent again after a backoff. */
+  readonly deliveriesRetrying: string[];
   readonly settled: string[];
   readonly unwound: string[];
 }
@@ -33,6 +35,7 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     retrying: [],
     broadcast: [],
     rejected: [],
+    deliveriesRetrying: [],
     settled: [],
     unwound: [],
   };
@@ -49,13 +52,26 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     else result.retrying.push({ ...refs, error: outcome.error });
   }
   const { orm } = ctx.db;
+  // In the order they were signed (a delivery may spend the change of an earlier one); one the
+  // network refused for a passing reason waits for its next attempt.
   for (const deal of await orm
     .select()
     .from(marketDeals)
-    .where(eq(marketDeals.status, 'delivering'))) {
-    const status = (await broadcastDelivery(ctx, MARKET, deal)).status;
-    if (status === 'delivered') result.broadcast.push(deal.id);
-    if (status === 'held') result.rejected.push(deal.id);
+    .where(
+      and(
+        eq(marketDeals.status, 'delivering'),
+        or(
+          isNull(marketDeals.deliveryNextAttemptAt),
+          lte(marketDeals.deliveryNextAttemptAt, ctx.clock.now()),
+        ),
+      ),
+    )
+    .orderBy(asc(marketDeals.deliveryOrder), asc(marketDeals.id))) {
+    const after = await broadcastDelivery(ctx, MARKET, deal);
+    if (after.status === 'delivered') result.broadcast.push(deal.id);
+    if (after.status === 'held') result.rejected.push(deal.id);
+    if (after.status === 'delivering' && after.deliveryAttempts > deal.deliveryAttempts)
+      result.deliveriesRetrying.push(deal.id);
   }
   const returns = await pendingReturns(ctx);
   for (const deal of returns.deals) await sendReturns(ctx, deal);

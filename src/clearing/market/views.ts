@@ -72,11 +72,20 @@ export interface DealView {
   deliveryVout: number | null;
   deliveredSats: bigint | null;
   feeSats: bigint | null;
+  /** Sends the network refused for a passing reason, the last one, and the next attempt. */
+  deliveryAttempts: number;
+  deliveryLastError: string | null;
+  deliveryNextAttemptAt: Date | null;
   /** The state a held deal was held from (`awaitingPayment`: screening; `delivering`: rejected). */
   heldFrom: string | null;
   refundAddress: string | null;
   refundTxid: string | null;
   fiatReturnReference: string | null;
+  /**
+   * A held deal's decision one supervisor proposed, awaiting a second person's (four eyes). Who
+   * proposed it and why are in the audit log, for the supervisor.
+   */
+  pendingDecision: { action: 'release' | 'refund'; proposedAt: Date } | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -104,8 +113,24 @@ export function bidView(row: typeof marketBids.$inferSelect): BidView {
 }
 
 export function dealView(row: typeof marketDeals.$inferSelect): DealView {
-  const { deliveryTx: _tx, refundTx: _refund, ...rest } = row;
-  return { ...rest, status: row.status as DealStatus };
+  const {
+    deliveryTx: _tx,
+    deliveryOrder: _order,
+    refundTx: _refund,
+    pendingDecision,
+    pendingDecisionByPerson: _by,
+    pendingDecisionReason: _reason,
+    pendingDecisionAt,
+    ...rest
+  } = row;
+  return {
+    ...rest,
+    status: row.status as DealStatus,
+    pendingDecision:
+      (pendingDecision === 'release' || pendingDecision === 'refund') && pendingDecisionAt
+        ? { action: pendingDecision, proposedAt: pendingDecisionAt }
+        : null,
+  };
 }
 
 export interface BankConfirmationView {

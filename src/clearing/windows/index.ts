@@ -13,7 +13,6 @@
 export {
   SettlementWindowService,
   simnetClearingDescriptor,
-  type FiatPayIn,
   type ObligationInput,
   type ObligationSink,
   type PayOutBatchView,
@@ -27,6 +26,8 @@ export {
   type ScheduleVersionView,
 } from './schedule';
 export { PAY_IN_REFUSALS, type PayInRefusalReason } from './pay-ins';
+export type { PayerScreening } from './lifecycle';
+export type { FiatPayIn } from './fiat';
 export type { AccountBalanceView } from './books';
 export {
   WINDOW_STATUSES,
@@ -44,6 +45,10 @@ export const SETTLEMENT_WINDOW_EVENTS = {
   closed: 'settlement_window.closed',
   takenOut: 'settlement_window.takenOut',
   settled: 'settlement_window.settled',
+  payInSeen: 'settlement_pay_in.seen',
+  payInHeld: 'settlement_pay_in.held',
+  payInRecorded: 'settlement_pay_in.recorded',
+  payInConfirmed: 'settlement_pay_in.confirmed',
   payInReceived: 'settlement_pay_in.received',
   payInRefused: 'settlement_pay_in.refused',
   payInWithdrawn: 'settlement_pay_in.withdrawn',

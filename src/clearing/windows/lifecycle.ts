@@ -19,12 +19,24 @@ import {
   clearingWindows,
 } from './schema';
 
+/** Address screening (compliance's ScreeningService.screenAddress), in the caller's transaction. */
+export interface PayerScreening {
+  screenAddress(caller: Caller, address: string, orm?: Orm): Promise<{ outcome: string }>;
+}
+
 /** What the window steps need: the clock, ids, and the clearing's deposit address at an index. */
 export interface WindowContext {
   readonly clock: Clock;
   readonly random: Random;
   /** The clearing's BTC deposit address at a derivation index; null when none is configured. */
   readonly depositAddress: ((index: number) => string) | null;
+  /**
+   * The confirmations a bitcoin pay-in needs before it counts: the scheme's own (trade's
+   * settings for the scheme, lifted to the supervisor's floors), at least one.
+   */
+  readonly confirmationDepth: (orm: Orm) => Promise<number>;
+  /** Screens the addresses paying a bitcoin pay-in; null: none wired, every one is held. */
+  readonly screening: PayerScreening | null;
 }
 
 export type WindowRow = typeof clearingWindows.$inferSelect;

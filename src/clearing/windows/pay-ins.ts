@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, gt, inArray, lte, ne } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import { newId, type Caller } from '../../kernel';
@@ -27,8 +27,11 @@ export interface Arrival {
 /** The chain watcher's block, structurally (what pay-in detection reads). */
 export interface PayInBlock {
   readonly hash: string;
+  readonly height: number;
   readonly transactions: readonly {
     readonly txid: string;
+    /** Each input with the output it spends (null address: a script without an address form). */
+    readonly inputs: readonly { readonly prevout: { readonly address: string | null } }[];
     readonly outputs: readonly {
       readonly vout: number;
       readonly valueSats: bigint;
@@ -37,22 +40,28 @@ export interface PayInBlock {
   }[];
 }
 
+const detailOf = (payIn: PayInRow, arrival: Arrival) => ({
+  windowId: payIn.windowId,
+  platformId: payIn.platformId,
+  asset: payIn.asset,
+  amountDue: payIn.amountDue.toString(),
+  amount: arrival.amount.toString(),
+  txid: arrival.txid ?? null,
+  vout: arrival.vout ?? null,
+  bankReference: arrival.bankReference ?? null,
+});
+
 /**
- * Judges one arrival against the pay-in it was made for, inside the caller's transaction: the
- * exact amount, once, into a window not settled yet, is received (the clearing's holding debited,
- * the payer credited, audited) and the window settles if it was the last one awaited; anything
- * else is recorded as a refusal with its closed reason (audited) and does not count.
+ * Why an arrival cannot count against its pay-in (null: it can), with the window and the pay-in
+ * locked in that order (the order `settleWindow` and a reorg take). `counting`: the pay-in's own
+ * arrival coming to count (a bitcoin pay-in that was confirming), not another one.
  */
-export async function applyArrival(
+async function refusalOf(
   tx: Orm,
-  ctx: WindowContext,
-  caller: Caller,
   payIn: PayInRow,
   arrival: Arrival,
-): Promise<
-  { received: true } | { received: false; reason: PayInRefusalReason; refusalId: string }
-> {
-  const now = ctx.clock.now();
+  counting = false,
+): Promise<PayInRefusalReason | null> {
   const [window] = await tx
     .select({ status: clearingWindows.status })
     .from(clearingWindows)
@@ -63,45 +72,55 @@ export async function applyArrival(
     .from(clearingPayIns)
     .where(eq(clearingPayIns.id, payIn.id))
     .for('update');
-  const reason: PayInRefusalReason | null =
-    current?.status === 'received'
-      ? 'PAY_IN_ALREADY_RECEIVED'
-      : window?.status === 'settled'
-        ? 'WINDOW_ALREADY_SETTLED'
-        : arrival.amount !== payIn.amountDue
-          ? 'PAY_IN_WRONG_AMOUNT'
-          : null;
-  const detail = {
-    windowId: payIn.windowId,
-    platformId: payIn.platformId,
-    asset: payIn.asset,
-    amountDue: payIn.amountDue.toString(),
-    amount: arrival.amount.toString(),
+  const taken = current?.status === 'received' || (!counting && current?.status !== 'awaiting');
+  return taken
+    ? 'PAY_IN_ALREADY_RECEIVED'
+    : window?.status === 'settled'
+      ? 'WINDOW_ALREADY_SETTLED'
+      : arrival.amount !== payIn.amountDue
+        ? 'PAY_IN_WRONG_AMOUNT'
+        : null;
+}
+
+/** Records an arrival that does not count, with its closed reason (audited). */
+async function refuse(
+  tx: Orm,
+  ctx: WindowContext,
+  caller: Caller,
+  payIn: PayInRow,
+  arrival: Arrival,
+  reason: PayInRefusalReason,
+): Promise<string> {
+  const refusalId = newId('payInRefusal', ctx.clock.now(), ctx.random);
+  await tx.insert(clearingPayInRefusals).values({
+    id: refusalId,
+    payInId: payIn.id,
+    reason,
+    amount: arrival.amount,
     txid: arrival.txid ?? null,
     vout: arrival.vout ?? null,
+    blockHash: arrival.blockHash ?? null,
     bankReference: arrival.bankReference ?? null,
-  };
-  if (reason) {
-    const refusalId = newId('payInRefusal', now, ctx.random);
-    await tx.insert(clearingPayInRefusals).values({
-      id: refusalId,
-      payInId: payIn.id,
-      reason,
-      amount: arrival.amount,
-      txid: arrival.txid ?? null,
-      vout: arrival.vout ?? null,
-      blockHash: arrival.blockHash ?? null,
-      bankReference: arrival.bankReference ?? null,
-      createdAt: now,
-    });
-    await recordAudit(tx, caller, ctx.clock, {
-      action: 'settlement_pay_in.refused',
-      entityType: 'pay_in',
-      entityId: payIn.id,
-      after: { ...detail, reason, refusalId },
-    });
-    return { received: false, reason, refusalId };
-  }
+    createdAt: ctx.clock.now(),
+  });
+  await recordAudit(tx, caller, ctx.clock, {
+    action: 'settlement_pay_in.refused',
+    entityType: 'pay_in',
+    entityId: payIn.id,
+    after: { ...detailOf(payIn, arrival), reason, refusalId },
+  });
+  return refusalId;
+}
+
+/** The exact amount counts: the clearing's holding debited, the payer credited (audited). */
+async function receive(
+  tx: Orm,
+  ctx: WindowContext,
+  caller: Caller,
+  payIn: PayInRow,
+  arrival: Arrival,
+): Promise<void> {
+  const now = ctx.clock.now();
   await tx
     .update(clearingPayIns)
     .set({
@@ -125,21 +144,69 @@ export async function applyArrival(
     action: 'settlement_pay_in.received',
     entityType: 'pay_in',
     entityId: payIn.id,
-    before: { status: 'awaiting' },
-    after: { ...detail, status: 'received' },
+    before: { status: payIn.status },
+    after: { ...detailOf(payIn, arrival), status: 'received' },
   });
   await settleWindow(tx, ctx, payIn.windowId);
+}
+
+/**
+ * Judges one arrival against the pay-in it was made for, inside the caller's transaction: the
+ * exact amount, once, into a window not settled yet, is received (the clearing's holding debited,
+ * the payer credited, audited) and the window settles if it was the last one awaited; anything
+ * else is recorded as a refusal with its closed reason (audited) and does not count.
+ */
+export async function applyArrival(
+  tx: Orm,
+  ctx: WindowContext,
+  caller: Caller,
+  payIn: PayInRow,
+  arrival: Arrival,
+): Promise<
+  { received: true } | { received: false; reason: PayInRefusalReason; refusalId: string }
+> {
+  const reason = await refusalOf(tx, payIn, arrival);
+  if (reason)
+    return {
+      received: false,
+      reason,
+      refusalId: await refuse(tx, ctx, caller, payIn, arrival, reason),
+    };
+  await receive(tx, ctx, caller, payIn, arrival);
   return { received: true };
 }
 
-/** Bitcoin pay-ins in a connected block: every output paying a pay-in's deposit address. */
+/**
+ * Bitcoin pay-ins in a connected block. An output paying a pay-in's deposit address with the
+ * exact amount makes the pay-in `confirming` (its paying addresses kept); any other is refused at
+ * once. Then every confirming pay-in that has reached the scheme's confirmation depth at this
+ * block is judged: its paying addresses screened (each must be clear; an input without an address
+ * cannot be screened), and it counts, or it is `held` (audited; it does not count, and its
+ * platform is taken out at the deadline unless it pays in otherwise).
+ */
 export async function payInsConnected(
   tx: Orm,
   ctx: WindowContext,
   block: PayInBlock,
 ): Promise<void> {
+  await arrivalsIn(tx, ctx, block);
+  const confirming = await tx
+    .select()
+    .from(clearingPayIns)
+    .where(
+      and(eq(clearingPayIns.status, 'confirming'), lte(clearingPayIns.blockHeight, block.height)),
+    )
+    .orderBy(clearingPayIns.id);
+  if (confirming.length === 0) return;
+  const depth = Math.max(1, await ctx.confirmationDepth(tx));
+  for (const payIn of confirming)
+    if (block.height - (payIn.blockHeight ?? block.height) + 1 >= depth)
+      await judgeConfirmed(tx, ctx, payIn, depth);
+}
+
+async function arrivalsIn(tx: Orm, ctx: WindowContext, block: PayInBlock): Promise<void> {
   const outputs = block.transactions.flatMap((t) =>
-    t.outputs.flatMap((o) => (o.address ? [{ txid: t.txid, ...o, address: o.address }] : [])),
+    t.outputs.flatMap((o) => (o.address ? [{ tx: t, ...o, address: o.address }] : [])),
   );
   if (outputs.length === 0) return;
   const addresses = [...new Set(outputs.map((o) => o.address))];
@@ -151,85 +218,204 @@ export async function payInsConnected(
       .where(inArray(clearingPayIns.address, addresses.slice(i, i + 500)));
     for (const row of rows) if (row.address) due.set(row.address, row);
   }
-  if (due.size === 0) return;
   for (const output of outputs) {
     const payIn = due.get(output.address);
     if (!payIn) continue;
-    await applyArrival(tx, ctx, WINDOWS_CALLER, payIn, {
+    const arrival = {
       amount: output.valueSats,
-      txid: output.txid,
+      txid: output.tx.txid,
       vout: output.vout,
       blockHash: block.hash,
+    };
+    const reason = await refusalOf(tx, payIn, arrival);
+    if (reason) {
+      await refuse(tx, ctx, WINDOWS_CALLER, payIn, arrival, reason);
+      continue;
+    }
+    const payers = output.tx.inputs.map((i) => i.prevout.address);
+    await tx
+      .update(clearingPayIns)
+      .set({
+        status: 'confirming',
+        txid: arrival.txid,
+        vout: arrival.vout,
+        blockHash: block.hash,
+        blockHeight: block.height,
+        payers,
+      })
+      .where(eq(clearingPayIns.id, payIn.id));
+    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+      action: 'settlement_pay_in.seen',
+      entityType: 'pay_in',
+      entityId: payIn.id,
+      before: { status: 'awaiting' },
+      after: { ...detailOf(payIn, arrival), status: 'confirming', height: block.height },
     });
   }
 }
 
+/** A confirming pay-in at the scheme's depth: screened, then counted or held. */
+async function judgeConfirmed(
+  tx: Orm,
+  ctx: WindowContext,
+  payIn: PayInRow,
+  depth: number,
+): Promise<void> {
+  const arrival = {
+    amount: payIn.amountDue,
+    txid: payIn.txid ?? '',
+    vout: payIn.vout ?? 0,
+    blockHash: payIn.blockHash ?? '',
+  };
+  const reason = await refusalOf(tx, payIn, arrival, true);
+  if (reason) {
+    // The window settled meanwhile (at its deadline, without this platform): it stays a record.
+    await tx
+      .update(clearingPayIns)
+      .set({ status: 'awaiting', txid: null, vout: null, blockHash: null, blockHeight: null })
+      .where(eq(clearingPayIns.id, payIn.id));
+    await refuse(tx, ctx, WINDOWS_CALLER, payIn, arrival, reason);
+    return;
+  }
+  if (await payersClear(tx, ctx, payIn.payers ?? [])) {
+    await receive(tx, ctx, WINDOWS_CALLER, payIn, arrival);
+    return;
+  }
+  await tx.update(clearingPayIns).set({ status: 'held' }).where(eq(clearingPayIns.id, payIn.id));
+  // The supervisor's record: which addresses paid, not which list entry matched (that is the
+  // screening's own record), so nothing of the screening reaches the platform through it.
+  await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    action: 'settlement_pay_in.held',
+    entityType: 'pay_in',
+    entityId: payIn.id,
+    before: { status: 'confirming' },
+    after: {
+      ...detailOf(payIn, arrival),
+      status: 'held',
+      reason: 'the paying addresses did not pass address screening',
+      payers: payIn.payers ?? [],
+      confirmations: depth,
+    },
+  });
+}
+
+/** Every paying address screened clear (fail closed: no screening, or an input without one). */
+async function payersClear(
+  tx: Orm,
+  ctx: WindowContext,
+  payers: readonly (string | null)[],
+): Promise<boolean> {
+  if (!ctx.screening || payers.length === 0) return false;
+  for (const address of new Set(payers)) {
+    if (address === null) return false;
+    const result = await ctx.screening.screenAddress(WINDOWS_CALLER, address, tx);
+    if (result.outcome !== 'clear') return false;
+  }
+  return true;
+}
+
 /**
- * A disconnected block takes its pay-ins back: a received pay-in of a window not settled yet
- * awaits again (its ledger entry reversed, audited); its refusals go. A pay-in of a window that
- * already settled is not undone here: the event is audited for the clearing operator.
+ * A disconnected block takes its pay-ins back: one received, confirming or held in it of a window
+ * not settled yet awaits again (a received one's ledger entry reversed; audited), and a received
+ * one that no longer has the scheme's depth at the new tip confirms again; its refusals go. A
+ * pay-in of a window that already settled is not undone here: the event is audited for the
+ * clearing operator.
  */
 export async function payInsDisconnected(
   tx: Orm,
   ctx: WindowContext,
-  block: { readonly hash: string },
+  block: { readonly hash: string; readonly height: number },
 ): Promise<void> {
-  const now = ctx.clock.now();
   await tx.delete(clearingPayInRefusals).where(eq(clearingPayInRefusals.blockHash, block.hash));
+  const depth = Math.max(1, await ctx.confirmationDepth(tx));
+  const inBlock = and(
+    eq(clearingPayIns.blockHash, block.hash),
+    inArray(clearingPayIns.status, ['received', 'confirming', 'held']),
+  );
+  // Received below the depth the new tip (height − 1) gives: counted too early now.
+  const shallow = and(
+    ne(clearingPayIns.blockHash, block.hash),
+    eq(clearingPayIns.status, 'received'),
+    gt(clearingPayIns.blockHeight, block.height - depth),
+  );
   // The windows first, locked (the order `applyArrival` and `settleWindow` take): a window
   // settling at this moment either settles before (and the reorg is only audited) or after
   // (and sees the pay-in awaiting again), never in between.
-  const windowIds = (
-    await tx
-      .selectDistinct({ id: clearingPayIns.windowId })
+  for (const where of [inBlock, shallow]) {
+    const windowIds = (
+      await tx.selectDistinct({ id: clearingPayIns.windowId }).from(clearingPayIns).where(where)
+    ).map((r) => r.id);
+    if (windowIds.length > 0)
+      await tx
+        .select({ id: clearingWindows.id })
+        .from(clearingWindows)
+        .where(inArray(clearingWindows.id, windowIds))
+        .orderBy(clearingWindows.id)
+        .for('update');
+    const rows = await tx
+      .select({ payIn: clearingPayIns, windowStatus: clearingWindows.status })
       .from(clearingPayIns)
-      .where(and(eq(clearingPayIns.blockHash, block.hash), eq(clearingPayIns.status, 'received')))
-  ).map((r) => r.id);
-  if (windowIds.length > 0)
-    await tx
-      .select({ id: clearingWindows.id })
-      .from(clearingWindows)
-      .where(inArray(clearingWindows.id, windowIds))
-      .orderBy(clearingWindows.id)
-      .for('update');
-  const rows = await tx
-    .select({ payIn: clearingPayIns, windowStatus: clearingWindows.status })
-    .from(clearingPayIns)
-    .innerJoin(clearingWindows, eq(clearingWindows.id, clearingPayIns.windowId))
-    .where(and(eq(clearingPayIns.blockHash, block.hash), eq(clearingPayIns.status, 'received')));
-  for (const { payIn, windowStatus } of rows) {
-    if (windowStatus === 'settled') {
-      await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
-        action: 'settlement_pay_in.reorgedAfterSettlement',
-        entityType: 'pay_in',
-        entityId: payIn.id,
-        after: { blockHash: block.hash, txid: payIn.txid, windowId: payIn.windowId },
-      });
-      continue;
-    }
-    await tx
-      .update(clearingPayIns)
-      .set({ status: 'awaiting', txid: null, vout: null, blockHash: null, receivedAt: null })
-      .where(eq(clearingPayIns.id, payIn.id));
+      .innerJoin(clearingWindows, eq(clearingWindows.id, clearingPayIns.windowId))
+      .where(where);
+    for (const { payIn, windowStatus } of rows)
+      await takeBack(tx, ctx, payIn, windowStatus, block.hash, where === inBlock);
+  }
+}
+
+async function takeBack(
+  tx: Orm,
+  ctx: WindowContext,
+  payIn: PayInRow,
+  windowStatus: string,
+  blockHash: string,
+  inBlock: boolean,
+): Promise<void> {
+  if (windowStatus === 'settled') {
+    if (payIn.status !== 'received') return;
+    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+      action: 'settlement_pay_in.reorgedAfterSettlement',
+      entityType: 'pay_in',
+      entityId: payIn.id,
+      after: { blockHash, txid: payIn.txid, windowId: payIn.windowId },
+    });
+    return;
+  }
+  const status = inBlock ? 'awaiting' : 'confirming';
+  await tx
+    .update(clearingPayIns)
+    .set(
+      inBlock
+        ? {
+            status,
+            txid: null,
+            vout: null,
+            blockHash: null,
+            blockHeight: null,
+            payers: null,
+            receivedAt: null,
+          }
+        : { status, receivedAt: null },
+    )
+    .where(eq(clearingPayIns.id, payIn.id));
+  if (payIn.status === 'received')
     await postEntry(
       tx,
       {
         windowId: payIn.windowId,
-        entry: `pay-in-withdrawn:${payIn.id}:${block.hash}`,
+        entry: `pay-in-withdrawn:${payIn.id}:${blockHash}`,
         kind: 'payIn.withdrawn',
-        at: now,
+        at: ctx.clock.now(),
       },
       [
         { account: HOLDING, asset: payIn.asset, amount: -payIn.amountDue },
         { account: platformAccount(payIn.platformId), asset: payIn.asset, amount: payIn.amountDue },
       ],
     );
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
-      action: 'settlement_pay_in.withdrawn',
-      entityType: 'pay_in',
-      entityId: payIn.id,
-      before: { status: 'received', txid: payIn.txid },
-      after: { status: 'awaiting', blockHash: block.hash },
-    });
-  }
+  await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    action: 'settlement_pay_in.withdrawn',
+    entityType: 'pay_in',
+    entityId: payIn.id,
+    before: { status: payIn.status, txid: payIn.txid },
+    after: { status, blockHash },
+  });
 }

@@ -5,6 +5,7 @@ import {
   check,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -136,7 +137,10 @@ export const clearingPositions = pgTable(
 /**
  * What a net payer owes the clearing for a window, per asset: in bitcoin to its own deposit
  * address (derived from the clearing's descriptor at `derivation_index`), in local currency by a
- * bank transfer confirmed with its reference. `received` once the exact amount arrived.
+ * bank transfer confirmed with its reference. Status: `awaiting`; `confirming` (bitcoin: the exact
+ * amount is in block `block_hash` at `block_height`, not yet at the scheme's confirmation depth);
+ * `held` (its paying addresses did not pass address screening: it does not count); `received`
+ * once the exact amount counts.
  */
 export const clearingPayIns = pgTable(
   'clearing_pay_ins',
@@ -154,7 +158,19 @@ export const clearingPayIns = pgTable(
     txid: text('txid'),
     vout: integer('vout'),
     blockHash: text('block_hash'),
+    /** The height of `block_hash` (its depth is counted from it). */
+    blockHeight: integer('block_height'),
+    /** The paying transaction's input addresses (null: an input without one), as screened. */
+    payers: jsonb('payers').$type<(string | null)[]>(),
     bankReference: text('bank_reference'),
+    /**
+     * Four eyes on a fiat pay-in: the bank transfer one person recorded (amount, reference, who,
+     * when), counted only when a different person confirms the same transfer.
+     */
+    recordedAmount: amount('recorded_amount'),
+    recordedReference: text('recorded_reference'),
+    recordedByPerson: text('recorded_by_person'),
+    recordedAt: at('recorded_at'),
     receivedAt: at('received_at'),
     createdAt: at('created_at').notNull(),
   },
@@ -167,9 +183,13 @@ export const clearingPayIns = pgTable(
       .on(t.bankReference)
       .where(sql`${t.bankReference} is not null`),
     index('clearing_pay_ins_block_idx').on(t.blockHash),
+    index('clearing_pay_ins_recorded_reference_idx').on(t.recordedReference),
     index('clearing_pay_ins_page_idx').on(t.windowId, t.createdAt, t.id),
     check('clearing_pay_ins_amount_check', sql`${t.amountDue} > 0`),
-    check('clearing_pay_ins_status_check', sql`${t.status} in ('awaiting', 'received')`),
+    check(
+      'clearing_pay_ins_status_check',
+      sql`${t.status} in ('awaiting', 'confirming', 'held', 'received')`,
+    ),
     check(
       'clearing_pay_ins_btc_address_check',
       sql`(${t.asset} = 'BTC') = (${t.address} is not null)`,

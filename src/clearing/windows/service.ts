@@ -25,10 +25,12 @@ import {
   closeWindow,
   openWindow,
   settleWindow,
+  type PayerScreening,
   type WindowContext,
   type WindowRow,
 } from './lifecycle';
-import { applyArrival, payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
+import { confirmFiat, type FiatPayIn } from './fiat';
+import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
 import { scheduleState, setSchedule, type ScheduleInput, type ScheduleState } from './schedule';
 import {
   clearingObligations,
@@ -82,12 +84,16 @@ export interface SettlementWindowDeps {
    * and a window with bitcoin pay-ins due cannot close (CONFIG_INVALID).
    */
   payInDescriptor: string | null;
-}
-
-export interface FiatPayIn {
-  amount: bigint;
-  currency: string;
-  bankReference: string;
+  /**
+   * The confirmations a bitcoin pay-in needs before it counts, read in the block's transaction:
+   * the scheme's (trade's `schemeConfirmationDepth`, the scheme's settings lifted to the floors).
+   */
+  confirmationDepth: (orm: Orm) => Promise<number>;
+  /**
+   * Address screening (compliance's ScreeningService.screenAddress): the addresses paying a
+   * bitcoin pay-in are screened before it counts. Null: none wired, and every one is held.
+   */
+  addressScreening: PayerScreening | null;
 }
 
 /** The instruction for the one batched bitcoin transaction that pays a window out. */
@@ -176,6 +182,8 @@ export class SettlementWindowService implements ObligationSink {
             return address;
           }
         : null,
+      confirmationDepth: deps.confirmationDepth,
+      screening: deps.addressScreening,
     };
   }
 
@@ -305,9 +313,11 @@ export class SettlementWindowService implements ObligationSink {
   }
 
   /**
-   * A fiat pay-in confirmed by the clearing's bank (the supervisor or the clearing operator; the
-   * SettlementBank adapter later). The exact amount counts; a wrong amount is recorded as a
-   * refusal (audited) and answered PAY_IN_WRONG_AMOUNT.
+   * A fiat pay-in as the clearing's bank reported it (the supervisor or the clearing operator),
+   * with four eyes by person (`confirmFiat`): the first person's word is recorded and returned
+   * with `pendingConfirmation`; a different person confirming the same transfer makes it count;
+   * the same person again is SELF_APPROVAL. A wrong amount is recorded as a refusal (audited)
+   * and answered PAY_IN_WRONG_AMOUNT.
    */
   async confirmFiatPayIn(
     caller: Caller,
@@ -315,65 +325,21 @@ export class SettlementWindowService implements ObligationSink {
     platformId: string,
     payment: FiatPayIn,
   ): Promise<PayInView> {
-    if (caller.role !== 'supervisor')
+    const outcome = await confirmFiat(
+      this.#db,
+      this.#ctx,
+      caller,
+      { windowId, platformId },
+      payment,
+    );
+    const { payIn } = outcome;
+    if (outcome.kind === 'refused')
       throw new AppError(
-        'FORBIDDEN',
-        'only the supervisor or the clearing operator confirms pay-ins',
-      );
-    if (!/^[A-Z]{3}$/.test(payment.currency) || payment.currency === BTC)
-      throw invalid('currency', `must be an ISO 4217 code, got "${payment.currency}"`);
-    if (payment.amount <= 0n) throw invalid('amount', 'must be a positive number of minor units');
-    const reference = payment.bankReference.trim();
-    if (!reference || reference.length > 140)
-      throw invalid('bankReference', 'must be 1 to 140 characters');
-    const outcome = await this.#db.transaction(async (tx) => {
-      const [window] = await tx
-        .select()
-        .from(clearingWindows)
-        .where(eq(clearingWindows.id, windowId));
-      if (!window) throw new AppError('WINDOW_NOT_FOUND', `no settlement window ${windowId}`);
-      if (window.status === 'open')
-        throw new AppError('WINDOW_NOT_CLOSED', `settlement window ${windowId} is still open`);
-      const [payIn] = await tx
-        .select()
-        .from(clearingPayIns)
-        .where(
-          and(
-            eq(clearingPayIns.windowId, windowId),
-            eq(clearingPayIns.platformId, platformId),
-            eq(clearingPayIns.asset, payment.currency),
-          ),
-        );
-      if (!payIn)
-        throw new AppError(
-          'PAY_IN_NOT_FOUND',
-          `no ${payment.currency} pay-in is due from ${platformId} in window ${windowId}`,
-        );
-      // A bank reference counts once, across every window (also a unique index).
-      const [reused] = await tx
-        .select({ id: clearingPayIns.id, windowId: clearingPayIns.windowId })
-        .from(clearingPayIns)
-        .where(eq(clearingPayIns.bankReference, reference));
-      if (reused)
-        throw new AppError(
-          'BANK_REFERENCE_REUSED',
-          `bank reference ${reference} already paid in ${reused.id} (window ${reused.windowId})`,
-          { details: { payInId: reused.id } },
-        );
-      const result = await applyArrival(tx, this.#ctx, caller, payIn, {
-        amount: payment.amount,
-        bankReference: reference,
-      });
-      return { payIn, result };
-    });
-    const { result, payIn } = outcome;
-    if (!result.received)
-      throw new AppError(
-        result.reason,
-        result.reason === 'PAY_IN_WRONG_AMOUNT'
-          ? `the pay-in due is ${payIn.amountDue} ${payIn.asset} minor units, not ${payment.amount}; recorded as refused (${result.refusalId})`
-          : `pay-in refused (${result.refusalId})`,
-        { details: { refusalId: result.refusalId, amountDue: payIn.amountDue.toString() } },
+        outcome.reason,
+        outcome.reason === 'PAY_IN_WRONG_AMOUNT'
+          ? `the pay-in due is ${payIn.amountDue} ${payIn.asset} minor units, not ${payment.amount}; recorded as refused (${outcome.refusalId})`
+          : `pay-in refused (${outcome.refusalId})`,
+        { details: { refusalId: outcome.refusalId, amountDue: payIn.amountDue.toString() } },
       );
     const [row] = await this.#db.orm
       .select()

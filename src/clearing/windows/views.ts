@@ -53,10 +53,19 @@ export interface PayInView {
   amountDue: bigint;
   /** The clearing's deposit address for this window and platform (bitcoin pay-ins). */
   address: string | null;
-  status: 'awaiting' | 'received';
+  /**
+   * `confirming`: the exact amount is in a block, short of the scheme's confirmation depth;
+   * `held`: it did not pass address screening and does not count (the supervisor decides).
+   */
+  status: 'awaiting' | 'confirming' | 'held' | 'received';
   txid: string | null;
   vout: number | null;
   bankReference: string | null;
+  /**
+   * A fiat pay-in one person recorded, awaiting a different person's confirmation of the same
+   * transfer before it counts (four eyes; who recorded it is in the audit log).
+   */
+  pendingConfirmation: { amount: bigint; bankReference: string; recordedAt: Date } | null;
   receivedAt: Date | null;
   refusals: PayInRefusalView[];
   createdAt: Date;
@@ -86,9 +95,23 @@ export function payInView(
   row: typeof clearingPayIns.$inferSelect,
   refusals: readonly (typeof clearingPayInRefusals.$inferSelect)[] = [],
 ): PayInView {
-  const { derivationIndex: _index, blockHash: _block, ...rest } = row;
+  const {
+    derivationIndex: _index,
+    blockHash: _block,
+    blockHeight: _height,
+    payers: _payers,
+    recordedAmount,
+    recordedReference,
+    recordedByPerson: _by,
+    recordedAt,
+    ...rest
+  } = row;
   return {
     ...rest,
+    pendingConfirmation:
+      recordedAmount !== null && recordedReference !== null && recordedAt !== null
+        ? { amount: recordedAmount, bankReference: recordedReference, recordedAt }
+        : null,
     status: row.status as PayInView['status'],
     refusals: refusals.map((r) => ({
       id: r.id,

@@ -3,9 +3,11 @@ import { listAuditEvents } from '../../audit';
 import { LocalKeySigner } from '../../bitcoin';
 import type { Database } from '../../db';
 import { AppError, ManualClock, SeededRandom, newId, systemCaller } from '../../kernel';
+import { schemeConfirmationDepth } from '../../trade';
 import { nextCutoff } from './schedule';
 import { SettlementWindowService, type ObligationInput } from './service';
 import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
+import { addressScreening } from '../../../test/support/address-screening';
 
 /**
  * Settlement windows on a real database, with hand-made blocks fed to the windows' chain
@@ -77,6 +79,8 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
       random,
       network: 'regtest',
       payInDescriptor: DESCRIPTOR,
+      confirmationDepth: schemeConfirmationDepth,
+      addressScreening: addressScreening({ db, clock, random }),
     });
   });
 
@@ -127,8 +131,13 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
     const consumer = windows.chainConsumer();
     const block = {
       hash: hex(0xb1),
+      height: 200,
       transactions: [
-        { txid: hex(0x71), outputs: [{ vout: 0, valueSats: 1_000n, address: btc.address }] },
+        {
+          txid: hex(0x71),
+          inputs: [{ prevout: { address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080' } }],
+          outputs: [{ vout: 0, valueSats: 1_000n, address: btc.address }],
+        },
       ],
     };
     await db.transaction((tx) => consumer.blockConnected(block, tx));
@@ -155,11 +164,9 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
 
     // Found again in the block that replaces it; the fiat leg then settles the window.
     await db.transaction((tx) => consumer.blockConnected({ ...block, hash: hex(0xb2) }, tx));
-    await windows.confirmFiatPayIn(supervisor, windowId!, B, {
-      amount: 5_000n,
-      currency: 'COP',
-      bankReference: 'REF-9',
-    });
+    const fiat = { amount: 5_000n, currency: 'COP', bankReference: 'REF-9' };
+    await windows.confirmFiatPayIn(supervisor, windowId!, B, fiat);
+    await windows.confirmFiatPayIn(systemCaller('second-supervisor'), windowId!, B, fiat);
     expect((await windows.getWindow(supervisor, windowId!)).status).toBe('settled');
     expect((await windows.reconcile(supervisor, windowId!)).balanced).toBe(true);
   });

@@ -446,8 +446,11 @@ export class ScreeningService {
     return matchedEntries(this.#db.orm, matches);
   }
 
-  /** An address screened exactly (by its chain's canonical form) against every active list. */
-  async screenAddress(caller: Caller, address: string): Promise<ScreeningResult> {
+  /**
+   * An address screened exactly (by its chain's canonical form) against every active list;
+   * `orm`: the caller's transaction, when the lists may have to be read inside one.
+   */
+  async screenAddress(caller: Caller, address: string, orm?: Orm): Promise<ScreeningResult> {
     void caller;
     const query = address.trim();
     if (!/^[A-Za-z0-9]{14,120}$/.test(query)) {
@@ -456,7 +459,7 @@ export class ScreeningService {
         `address must be 14–120 letters and digits, got "${query.slice(0, 40)}"`,
       );
     }
-    const lists = await this.lists();
+    const lists = await this.lists(orm);
     const matches = lists.addresses.screenAddress(query).map((m): ScreeningMatch => {
       const snapshotId = lists.snapshotIdByHash.get(m.contentHash) ?? '';
       return {

@@ -138,7 +138,10 @@ const loopSchema = z
       unpaidWindows: z.number(),
       items: z.array(
         z.object({
-          kind: z.enum(['quarantinedLot', 'deal']),
+          kind: z.enum(['quarantinedLot', 'deal', 'heldPayIn']).meta({
+            description:
+              'heldPayIn: a settlement window bitcoin pay-in held by address screening (the party is the paying platform)',
+          }),
           id: z.string(),
           partyId: z.string(),
           sats,

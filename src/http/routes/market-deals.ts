@@ -36,6 +36,12 @@ const dealSchema = z
     deliveryVout: z.number().nullable(),
     deliveredSats: sats.nullable(),
     feeSats: sats.nullable(),
+    deliveryAttempts: z.number().meta({
+      description:
+        'sends of the delivery the network refused for a reason that can pass (inputs not seen yet, fee too low); retried with backoff',
+    }),
+    deliveryLastError: z.string().nullable(),
+    deliveryNextAttemptAt: z.string().nullable(),
     heldFrom: z.string().nullable().meta({
       description:
         'for a held deal: awaitingPayment (its screening at confirmation) or delivering (the network refused its delivery)',
@@ -46,6 +52,13 @@ const dealSchema = z
       .string()
       .nullable()
       .meta({ description: "the bank's reference of the fiat leg's return on a refund" }),
+    pendingDecision: z
+      .object({ action: z.enum(['release', 'refund']), proposedAt: z.string() })
+      .nullable()
+      .meta({
+        description:
+          "a held deal's release or refund one supervisor proposed, awaiting a second supervisor (another person)",
+      }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -58,6 +71,10 @@ const presentDeal = (d: DealView) => ({
   confirmedAt: d.confirmedAt?.toISOString() ?? null,
   deliveredSats: d.deliveredSats?.toString() ?? null,
   feeSats: d.feeSats?.toString() ?? null,
+  deliveryNextAttemptAt: d.deliveryNextAttemptAt?.toISOString() ?? null,
+  pendingDecision: d.pendingDecision
+    ? { action: d.pendingDecision.action, proposedAt: d.pendingDecision.proposedAt.toISOString() }
+    : null,
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),
 });
@@ -181,9 +198,9 @@ export function registerDealRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags,
         summary:
-          'Release a held deal (supervisor): its checks run again and, only if they pass, the delivery goes',
+          'Propose or approve the release of a held deal (two supervisors): its checks run again and, only if they pass, the delivery goes',
         description:
-          'Moves a held deal back to delivery: the coin leg is screened again and the delivery signed and sent only if every check passes; otherwise TRANSFER_BLOCKED and nothing changes. The reason is audited.',
+          "Four eyes: the first supervisor's call records the release as pending (the deal's `pendingDecision`; nothing runs yet); a second supervisor, another person whatever credential, carries it out: the coin leg is screened again and the delivery signed and sent only if every check passes; otherwise TRANSFER_BLOCKED (without saying which check) and the deal stays held with the release pending. The same person approving their own proposal is SELF_APPROVAL (403). Both reasons are audited.",
         params: idParam('del'),
         body: decisionBody,
         response: { 200: dealSchema, ...conflicts },
@@ -206,9 +223,9 @@ export function registerDealRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags,
         summary:
-          "Refund a held deal (supervisor): its escrowed coins to the miner's screened address, the fiat leg returned",
+          "Propose or approve the refund of a held deal (two supervisors): its escrowed coins to the miner's screened address, the fiat leg returned",
         description:
-          "Ends a held deal as refunded: the escrowed coins go back to the address the miner's lot was mined to, screened afresh, and the importer's fiat is returned through the settlement bank. The bid lapses; the reason is audited.",
+          "Four eyes: the first supervisor's call records the refund as pending (the deal's `pendingDecision`; nothing is screened or sent yet); a second supervisor, another person whatever credential, carries it out: the escrowed coins go back to the address the miner's lot was mined to, screened afresh, and the importer's fiat is returned through the settlement bank; the bid lapses. The same person approving their own proposal is SELF_APPROVAL (403). Both reasons are audited.",
         params: idParam('del'),
         body: decisionBody,
         response: { 200: dealSchema, ...conflicts },

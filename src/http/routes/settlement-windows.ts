@@ -91,10 +91,20 @@ const payInSchema = z
     asset: z.string(),
     amountDue: amount,
     address: z.string().nullable(),
-    status: z.enum(['awaiting', 'received']),
+    status: z.enum(['awaiting', 'confirming', 'held', 'received']).meta({
+      description:
+        "confirming: the exact amount is in a block short of the scheme's confirmation depth; held: the paying addresses did not pass address screening, and it does not count",
+    }),
     txid: z.string().nullable(),
     vout: z.number().nullable(),
     bankReference: z.string().nullable(),
+    pendingConfirmation: z
+      .object({ amount, bankReference: z.string(), recordedAt: z.string() })
+      .nullable()
+      .meta({
+        description:
+          'a fiat pay-in one person recorded, counted only when a different person confirms the same transfer (four eyes)',
+      }),
     receivedAt: z.string().nullable(),
     refusals: z.array(
       z.object({
@@ -113,6 +123,13 @@ const payInSchema = z
 const presentPayIn = (p: PayInView) => ({
   ...p,
   amountDue: p.amountDue.toString(),
+  pendingConfirmation: p.pendingConfirmation
+    ? {
+        amount: p.pendingConfirmation.amount.toString(),
+        bankReference: p.pendingConfirmation.bankReference,
+        recordedAt: p.pendingConfirmation.recordedAt.toISOString(),
+      }
+    : null,
   receivedAt: iso(p.receivedAt),
   createdAt: p.createdAt.toISOString(),
   refusals: p.refusals.map((r) => ({
@@ -442,9 +459,9 @@ function registerWindowWrites(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['settlement windows'],
         summary:
-          "Confirm a platform's fiat pay-in from the bank (supervisor): the exact amount due counts; another amount is recorded as refused (422)",
+          "Record or confirm a platform's fiat pay-in from the bank (two persons): the exact amount due counts once a second person confirms it; another amount is recorded as refused (422)",
         description:
-          "Confirms a platform's fiat pay-in for the window as the bank reported it. Only the exact amount due counts; another amount is recorded as refused (422).",
+          "Four eyes: the first person's call records the bank transfer (the pay-in's `pendingConfirmation`; it does not count yet); a different person confirming the same transfer (amount and bank reference) makes it count. The same person confirming their own record, with any credential, is SELF_APPROVAL (403); another transfer than the one recorded replaces the record, to be confirmed by another person. Only the exact amount due counts; another amount is recorded as refused at once (422).",
         params: idParam('swn'),
         body: z
           .object({

@@ -6172,8 +6172,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Confirm a platform's fiat pay-in from the bank (supervisor): the exact amount due counts; another amount is recorded as refused (422)
-     * @description Confirms a platform's fiat pay-in for the window as the bank reported it. Only the exact amount due counts; another amount is recorded as refused (422).
+     * Record or confirm a platform's fiat pay-in from the bank (two persons): the exact amount due counts once a second person confirms it; another amount is recorded as refused (422)
+     * @description Four eyes: the first person's call records the bank transfer (the pay-in's `pendingConfirmation`; it does not count yet); a different person confirming the same transfer (amount and bank reference) makes it count. The same person confirming their own record, with any credential, is SELF_APPROVAL (403); another transfer than the one recorded replaces the record, to be confirmed by another person. Only the exact amount due counts; another amount is recorded as refused at once (422).
      *
      *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
@@ -6993,7 +6993,7 @@ export interface paths {
     put?: never;
     /**
      * Withdraw an offer no live deal holds: its escrow goes back to the miner's address
-     * @description Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn.
+     * @description Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn. An unfunded offer whose deposit is already on-chain (the lot's coins paid into its escrow in a block the scheme followed) but not reported is refused with DEPOSIT_NOT_RECORDED (409), so that the coins are not stranded in escrow: report the deposit first, then withdraw, and the escrow is returned through the same screened path (or ask the market platform for a refund if the deposit cannot be recorded).
      *
      *     **Roles:** miner. Other roles get 403 `FORBIDDEN`.
      */
@@ -7702,8 +7702,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Release a held deal (supervisor): its checks run again and, only if they pass, the delivery goes
-     * @description Moves a held deal back to delivery: the coin leg is screened again and the delivery signed and sent only if every check passes; otherwise TRANSFER_BLOCKED and nothing changes. The reason is audited.
+     * Propose or approve the release of a held deal (two supervisors): its checks run again and, only if they pass, the delivery goes
+     * @description Four eyes: the first supervisor's call records the release as pending (the deal's `pendingDecision`; nothing runs yet); a second supervisor, another person whatever credential, carries it out: the coin leg is screened again and the delivery signed and sent only if every check passes; otherwise TRANSFER_BLOCKED (without saying which check) and the deal stays held with the release pending. The same person approving their own proposal is SELF_APPROVAL (403). Both reasons are audited.
      *
      *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
@@ -7819,8 +7819,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Refund a held deal (supervisor): its escrowed coins to the miner's screened address, the fiat leg returned
-     * @description Ends a held deal as refunded: the escrowed coins go back to the address the miner's lot was mined to, screened afresh, and the importer's fiat is returned through the settlement bank. The bid lapses; the reason is audited.
+     * Propose or approve the refund of a held deal (two supervisors): its escrowed coins to the miner's screened address, the fiat leg returned
+     * @description Four eyes: the first supervisor's call records the refund as pending (the deal's `pendingDecision`; nothing is screened or sent yet); a second supervisor, another person whatever credential, carries it out: the escrowed coins go back to the address the miner's lot was mined to, screened afresh, and the importer's fiat is returned through the settlement bank; the bid lapses. The same person approving their own proposal is SELF_APPROVAL (403). Both reasons are audited.
      *
      *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
@@ -8675,7 +8675,7 @@ export interface paths {
      * Screen a name or an address against the active sanctions lists (compliance officers: platform, supervisor, auditor)
      * @description Screens a name or an address against the active sanctions lists and answers the best matches with scores, the list entry and the matched alias. Compliance officers only (platform, supervisor, auditor); other roles are refused.
      *
-     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     post: {
       parameters: {
@@ -14999,8 +14999,11 @@ export interface components {
         unsettledDeals: number;
         unpaidWindows: number;
         items: {
-          /** @enum {string} */
-          kind: 'quarantinedLot' | 'deal';
+          /**
+           * @description heldPayIn: a settlement window bitcoin pay-in held by address screening (the party is the paying platform)
+           * @enum {string}
+           */
+          kind: 'quarantinedLot' | 'deal' | 'heldPayIn';
           id: string;
           partyId: string;
           /** @description satoshis, as a decimal string */
@@ -15055,11 +15058,21 @@ export interface components {
       /** @description sats (BTC) or minor units, as a decimal string */
       amountDue: string;
       address: string | null;
-      /** @enum {string} */
-      status: 'awaiting' | 'received';
+      /**
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: the paying addresses did not pass address screening, and it does not count
+       * @enum {string}
+       */
+      status: 'awaiting' | 'confirming' | 'held' | 'received';
       txid: string | null;
       vout: number | null;
       bankReference: string | null;
+      /** @description a fiat pay-in one person recorded, counted only when a different person confirms the same transfer (four eyes) */
+      pendingConfirmation: {
+        /** @description sats (BTC) or minor units, as a decimal string */
+        amount: string;
+        bankReference: string;
+        recordedAt: string;
+      } | null;
       receivedAt: string | null;
       refusals: {
         id: string;
@@ -15151,12 +15164,22 @@ export interface components {
       deliveryVout: number | null;
       deliveredSats: string | null;
       feeSats: string | null;
+      /** @description sends of the delivery the network refused for a reason that can pass (inputs not seen yet, fee too low); retried with backoff */
+      deliveryAttempts: number;
+      deliveryLastError: string | null;
+      deliveryNextAttemptAt: string | null;
       /** @description for a held deal: awaitingPayment (its screening at confirmation) or delivering (the network refused its delivery) */
       heldFrom: string | null;
       refundAddress: string | null;
       refundTxid: string | null;
       /** @description the bank's reference of the fiat leg's return on a refund */
       fiatReturnReference: string | null;
+      /** @description a held deal's release or refund one supervisor proposed, awaiting a second supervisor (another person) */
+      pendingDecision: {
+        /** @enum {string} */
+        action: 'release' | 'refund';
+        proposedAt: string;
+      } | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -17693,8 +17716,11 @@ export interface components {
         unsettledDeals: number;
         unpaidWindows: number;
         items: {
-          /** @enum {string} */
-          kind: 'quarantinedLot' | 'deal';
+          /**
+           * @description heldPayIn: a settlement window bitcoin pay-in held by address screening (the party is the paying platform)
+           * @enum {string}
+           */
+          kind: 'quarantinedLot' | 'deal' | 'heldPayIn';
           id: string;
           partyId: string;
           /** @description satoshis, as a decimal string */
@@ -17749,11 +17775,21 @@ export interface components {
       /** @description sats (BTC) or minor units, as a decimal string */
       amountDue: string;
       address: string | null;
-      /** @enum {string} */
-      status: 'awaiting' | 'received';
+      /**
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: the paying addresses did not pass address screening, and it does not count
+       * @enum {string}
+       */
+      status: 'awaiting' | 'confirming' | 'held' | 'received';
       txid: string | null;
       vout: number | null;
       bankReference: string | null;
+      /** @description a fiat pay-in one person recorded, counted only when a different person confirms the same transfer (four eyes) */
+      pendingConfirmation: {
+        /** @description sats (BTC) or minor units, as a decimal string */
+        amount: string;
+        bankReference: string;
+        recordedAt: string;
+      } | null;
       receivedAt: string | null;
       refusals: {
         id: string;
@@ -17845,12 +17881,22 @@ export interface components {
       deliveryVout: number | null;
       deliveredSats: string | null;
       feeSats: string | null;
+      /** @description sends of the delivery the network refused for a reason that can pass (inputs not seen yet, fee too low); retried with backoff */
+      deliveryAttempts: number;
+      deliveryLastError: string | null;
+      deliveryNextAttemptAt: string | null;
       /** @description for a held deal: awaitingPayment (its screening at confirmation) or delivering (the network refused its delivery) */
       heldFrom: string | null;
       refundAddress: string | null;
       refundTxid: string | null;
       /** @description the bank's reference of the fiat leg's return on a refund */
       fiatReturnReference: string | null;
+      /** @description a held deal's release or refund one supervisor proposed, awaiting a second supervisor (another person) */
+      pendingDecision: {
+        /** @enum {string} */
+        action: 'release' | 'refund';
+        proposedAt: string;
+      } | null;
       createdAt: string;
       updatedAt: string;
     };

@@ -211,13 +211,19 @@ const WINDOW_COLUMNS: Column<WindowRow>[] = [
   },
 ];
 
+const STUCK_KINDS: Record<Stuck['kind'], string> = {
+  deal: 'Deal',
+  quarantinedLot: 'Quarantined lot',
+  heldPayIn: 'Held pay-in',
+};
+
 function stuckColumns(names: Record<string, string>): Column<Stuck>[] {
   return [
-    { key: 'kind', header: 'What', value: (s) => (s.kind === 'deal' ? 'Deal' : 'Quarantined lot') },
+    { key: 'kind', header: 'What', value: (s) => STUCK_KINDS[s.kind] },
     { key: 'detail', header: 'Why', value: (s) => s.detail },
     {
       key: 'party',
-      header: 'Miner or importer',
+      header: 'Miner, importer or platform',
       value: (s) => names[s.partyId] ?? s.partyId,
       render: (s) => <NameCell name={names[s.partyId]} id={s.partyId} />,
     },

@@ -1,0 +1,268 @@
+import * as bitcoinjs from 'bitcoinjs-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAuditEvents } from '../../src/audit';
+import { LocalKeySigner } from '../../src/bitcoin';
+import { SettlementWindowService, type PayInView, type WindowView } from '../../src/clearing';
+import { AppError, type Caller } from '../../src/kernel';
+import { schemeConfirmationDepth } from '../../src/trade';
+import { TEST_DRIVERS } from '../support/db';
+import {
+  caller,
+  openScheme,
+  regtest,
+  regtestKey,
+  supervisor,
+  type Scheme,
+} from '../support/scheme';
+
+/**
+ * Settlement-window pay-ins as the clearing counts them (issue 13), on simnet with the real
+ * watcher and compliance's address screening: a bitcoin pay-in counts only at the scheme's
+ * confirmation depth (the supervisor's floor raised to 2 here), and only once the addresses
+ * paying it pass address screening; one paid from a listed address is held and does not count,
+ * and the platform sees only that it is held. A reorganization takes a pay-in back: out of its
+ * block it awaits again, below the depth it confirms again.
+ */
+
+const M = 1_000_000n;
+const listed = regtestKey(31);
+/** A second supervisor (another person), and the first one's other credential. */
+const supervisorB = caller('supervisor', 'system', 'key_supervisor_b', null);
+const supervisorOtherKey: Caller = { ...supervisor, actorId: 'key_supervisor_a_2' };
+
+describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
+  let s: Scheme;
+  let windows: SettlementWindowService;
+  let B = '';
+  let hour = 10;
+
+  /**
+   * The open window closed at its cut-off, with `sats` owed by the scheme's platform to B and
+   * `pesos` owed by B to the scheme's platform.
+   */
+  async function closedWindow(sats: bigint, pesos = 0n): Promise<WindowView> {
+    const owed: { from: string; to: string; asset: string; amount: bigint }[] = [];
+    if (sats > 0n) owed.push({ from: s.platformId, to: B, asset: 'BTC', amount: sats });
+    if (pesos > 0n) owed.push({ from: B, to: s.platformId, asset: 'COP', amount: pesos });
+    for (const o of owed)
+      await s.db.transaction((tx) =>
+        windows.record(
+          { source: 'transfer', sourceId: `trf_${hour}_${o.asset}`, ...o, at: s.clock.now() },
+          tx,
+        ),
+      );
+    s.clock.set(`2026-07-01T${String(hour).padStart(2, '0')}:00:01Z`);
+    hour += 1;
+    const [closed] = (await windows.runDue()).closed;
+    return windows.getWindow(supervisor, closed!);
+  }
+
+  async function payInOf(windowId: string, as = supervisor, asset = 'BTC'): Promise<PayInView> {
+    const payIn = (await windows.listPayIns(as, windowId)).items.find((p) => p.asset === asset);
+    return payIn!;
+  }
+
+  async function refusal(run: Promise<unknown>): Promise<AppError> {
+    const error = await run.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+
+  const actions = async (id: string) =>
+    (await listAuditEvents(s.db.orm, { entityId: id }, { limit: 100 })).items
+      .map((e) => e.action)
+      .reverse();
+
+  const holding = async (windowId: string) =>
+    (await windows.reconcile(supervisor, windowId)).balances.find(
+      (b) => b.account === 'holding' && b.asset === 'BTC',
+    )?.balance ?? 0n;
+
+  beforeAll(async () => {
+    s = await openScheme({ seed: 47, driver });
+    const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(78), 'regtest');
+    const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
+    windows = new SettlementWindowService({
+      db: s.db,
+      clock: s.clock,
+      network: 'regtest',
+      payInDescriptor: `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
+      confirmationDepth: schemeConfirmationDepth,
+      addressScreening: s.compliance.screening,
+    });
+    await s.watcher.registerConsumer(windows.chainConsumer());
+    B = (
+      await s.registry.registerParticipant(supervisor, {
+        kind: 'platform',
+        legalName: 'Medellin Custodia SAS',
+        country: 'CO',
+      })
+    ).id;
+    s.clock.set('2026-07-01T09:10:00Z');
+    await windows.setSchedule(supervisor, {
+      periodMinutes: 60,
+      payInMinutes: 30,
+      reason: 'hourly windows, pay-in within 30 minutes',
+    });
+    // The scheme's confirmation depth: the supervisor's floor, 2 (trade's default is 1).
+    await s.trade.updateFloors(supervisor, { minConfirmations: 2 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await s?.db.close();
+  });
+
+  it("counts a bitcoin pay-in only at the scheme's confirmation depth", async () => {
+    const window = await closedWindow(10n * M);
+    const due = await payInOf(window.id);
+    const paid = await s.payFromMiner(due.address!, due.amountDue);
+    await s.mine(1);
+    expect(await payInOf(window.id)).toMatchObject({ status: 'confirming', txid: paid.getId() });
+    expect(await holding(window.id)).toBe(0n);
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('closed');
+    await s.mine(1);
+    expect(await payInOf(window.id)).toMatchObject({ status: 'received', txid: paid.getId() });
+    expect(await holding(window.id)).toBe(0n); // paid out again: the window settled
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('settled');
+    expect(await actions(due.id)).toEqual(['settlement_pay_in.seen', 'settlement_pay_in.received']);
+  }, 120_000);
+
+  it('holds a pay-in from a listed address: it does not count, and the platform learns only that it is held', async () => {
+    // A wallet funded by the miner, whose address a sanctions list then names.
+    const funding = await s.payFromMiner(listed.address, 20n * M);
+    await s.mine(1);
+    await s.compliance.screening.importList(supervisor, {
+      format: 'address-list',
+      asset: 'XBT',
+      bytes: new TextEncoder().encode(`# test list\n${listed.address}\n`),
+    });
+    const window = await closedWindow(10n * M);
+    const due = await payInOf(window.id);
+    expect(due.amountDue).toBe(10n * M);
+    const psbt = new bitcoinjs.Psbt({ network: regtest });
+    psbt.addInput({
+      hash: funding.getId(),
+      index: 0,
+      witnessUtxo: { script: listed.output, value: 20n * M },
+    });
+    psbt.addOutput({ address: due.address!, value: 10n * M });
+    psbt.addOutput({ address: listed.address, value: 10n * M - 2_000n });
+    psbt.signAllInputs(listed.key);
+    psbt.finalizeAllInputs();
+    await s.source.broadcast(psbt.extractTransaction().toBuffer());
+    await s.mine(1);
+    expect((await payInOf(window.id)).status).toBe('confirming');
+    await s.mine(1);
+    const held = await payInOf(window.id);
+    expect(held.status).toBe('held');
+    expect(await holding(window.id)).toBe(0n);
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('closed');
+    expect(await actions(due.id)).toEqual(['settlement_pay_in.seen', 'settlement_pay_in.held']);
+    // The platform's own view says held, and nothing of the screening.
+    const own = await payInOf(window.id, s.maker);
+    expect(own.status).toBe('held');
+    const text = JSON.stringify(own, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}` : v));
+    expect(text).not.toContain(listed.address);
+    expect(text).not.toMatch(/match|list|screen/i);
+    // The supervisor's loop report shows it as stuck, with the window unpaid.
+    const loop = await s.clearing.loop(supervisor, {
+      from: new Date('2026-07-01T00:00:00Z'),
+      to: new Date('2026-07-02T00:00:00Z'),
+    });
+    expect(loop.stuck.items).toContainEqual(
+      expect.objectContaining({ kind: 'heldPayIn', id: due.id, partyId: s.platformId }),
+    );
+    expect(loop.netted.windows.find((w) => w.id === window.id)).toBeDefined();
+    expect(loop.stuck.unpaidWindows).toBeGreaterThan(0);
+    // At the deadline the platform is taken out, as if it had not paid in.
+    s.clock.set(new Date(window.payInDeadline!.getTime() + 1_000).toISOString());
+    expect((await windows.runDue()).settled).toEqual([window.id]);
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('settled');
+    const positions = (await windows.listPositions(supervisor, window.id)).items;
+    expect(positions.find((p) => p.platformId === s.platformId)?.status).toBe('takenOut');
+    expect((await windows.reconcile(supervisor, window.id)).balanced).toBe(true);
+  }, 120_000);
+
+  it('takes a pay-in back when a reorganization takes its block or its depth away', async () => {
+    // The held window's take-out rolled 10 M sats into this one: 20 M due. B owes pesos too,
+    // so the window stays open while the bitcoin pay-in comes and goes.
+    const window = await closedWindow(10n * M, 5n * M);
+    const due = await payInOf(window.id);
+    expect(due.amountDue).toBe(20n * M);
+    const paid = await s.payFromMiner(due.address!, due.amountDue);
+    await s.mine(2);
+    expect((await payInOf(window.id)).status).toBe('received');
+    expect(await holding(window.id)).toBe(20n * M);
+    // Counted at 2 confirmations; the second block goes: 1 confirmation, confirming again.
+    await s.simnet.invalidateBlock(s.simnet.tip().hash);
+    await s.watcher.syncOnce();
+    expect(await payInOf(window.id)).toMatchObject({ status: 'confirming', txid: paid.getId() });
+    expect(await holding(window.id)).toBe(0n);
+    // Its own block goes too: it awaits again.
+    await s.simnet.invalidateBlock(s.simnet.tip().hash);
+    await s.watcher.syncOnce();
+    expect(await payInOf(window.id)).toMatchObject({ status: 'awaiting', txid: null });
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('closed');
+    // The transaction is back in the mempool; the new branch confirms it twice: counted once.
+    await s.mine(2);
+    expect(await payInOf(window.id)).toMatchObject({ status: 'received', txid: paid.getId() });
+    expect(await holding(window.id)).toBe(20n * M);
+    const fiat = { amount: 5n * M, currency: 'COP', bankReference: 'BANREP-2026-07-01-0501' };
+    await windows.confirmFiatPayIn(supervisor, window.id, B, fiat);
+    await windows.confirmFiatPayIn(supervisorB, window.id, B, fiat);
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('settled');
+    expect((await windows.reconcile(supervisor, window.id)).balanced).toBe(true);
+    expect(await actions(due.id)).toEqual([
+      'settlement_pay_in.seen',
+      'settlement_pay_in.received',
+      'settlement_pay_in.withdrawn',
+      'settlement_pay_in.withdrawn',
+      'settlement_pay_in.seen',
+      'settlement_pay_in.received',
+    ]);
+  }, 120_000);
+  it('counts a fiat pay-in only when a second person confirms the transfer one person recorded', async () => {
+    const window = await closedWindow(0n, 7n * M);
+    const due = await payInOf(window.id, supervisor, 'COP');
+    const transfer = { amount: 7n * M, currency: 'COP', bankReference: 'BANREP-0601' };
+    const recorded = await windows.confirmFiatPayIn(supervisor, window.id, B, transfer);
+    expect(recorded).toMatchObject({
+      status: 'awaiting',
+      pendingConfirmation: { amount: 7n * M, bankReference: 'BANREP-0601' },
+      bankReference: null,
+    });
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('closed');
+    // The same person, with another credential: refused, nothing counted.
+    const self = await refusal(
+      windows.confirmFiatPayIn(supervisorOtherKey, window.id, B, transfer),
+    );
+    expect(self.code).toBe('SELF_APPROVAL');
+    // Another person reports another transfer: it replaces the record, counting nothing.
+    const other = { ...transfer, bankReference: 'BANREP-0602' };
+    expect(await windows.confirmFiatPayIn(supervisorB, window.id, B, other)).toMatchObject({
+      status: 'awaiting',
+      pendingConfirmation: { bankReference: 'BANREP-0602' },
+    });
+    expect((await refusal(windows.confirmFiatPayIn(supervisorB, window.id, B, other))).code).toBe(
+      'SELF_APPROVAL',
+    );
+    // The first person confirms that one: it counts, and the window settles.
+    const received = await windows.confirmFiatPayIn(supervisorOtherKey, window.id, B, other);
+    expect(received).toMatchObject({
+      status: 'received',
+      bankReference: 'BANREP-0602',
+      pendingConfirmation: null,
+    });
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('settled');
+    expect((await windows.reconcile(supervisor, window.id)).balanced).toBe(true);
+    expect(await actions(due.id)).toEqual([
+      'settlement_pay_in.recorded',
+      'settlement_pay_in.recorded',
+      'settlement_pay_in.received',
+      'settlement_pay_in.confirmed',
+    ]);
+  }, 120_000);
+});
