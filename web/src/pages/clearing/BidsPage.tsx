@@ -26,7 +26,14 @@ type Bid = components['schemas']['MarketBid'];
 function BidForm() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const platforms = usePlatforms();
+  const names = useNames();
+  const licensed = usePlatforms();
+  // A company sees no licences: its own platform's market is offered by name or as such.
+  const own = user.platformId;
+  const platforms =
+    own && !licensed.some((p) => p.value === own)
+      ? [...licensed, { value: own, label: names[own] ?? 'Your platform' }]
+      : licensed;
   const contracts = useActiveContracts();
   const participants = useParticipants();
   const imports = (contracts.data ?? []).filter(

@@ -6,6 +6,7 @@ import {
   Paper,
   Select,
   SimpleGrid,
+  Stack,
   Text,
   TextInput,
   Title,
@@ -68,11 +69,17 @@ export function MarketTerms({ platformId }: { platformId: string | null }) {
   );
 }
 
-function PostOfferForm() {
+/**
+ * The miner's offer. A miner sees only its own licences and participants, so the markets it can
+ * pick are those it already sells on (its offers' platforms) and any licensed platform the API
+ * shows it; another market is entered by its platform's id.
+ */
+function PostOfferForm({ markets }: { markets: { value: string; label: string }[] }) {
   const queryClient = useQueryClient();
-  const platforms = usePlatforms();
   const lots = useSellableLots();
-  const [platformId, setPlatformId] = useState<string | null>(null);
+  const [picked, setPicked] = useState<string | null>(null);
+  const [otherMarket, setOtherMarket] = useState('');
+  const platformId = otherMarket.trim() || picked;
   const [lotId, setLotId] = useState<string | null>(null);
   const [amount, setAmount] = useState('');
   const [problems, setProblems] = useState<Record<string, string>>({});
@@ -91,7 +98,7 @@ function PostOfferForm() {
   const submit = () => {
     post.reset();
     const found: Record<string, string> = {};
-    if (!platformId) found.platformId = 'pick the market';
+    if (!platformId) found.platformId = "pick the market, or enter its platform's id";
     if (!lotId) found.lotId = 'pick the lot';
     let sats: bigint | null = null;
     try {
@@ -116,14 +123,27 @@ function PostOfferForm() {
         }}
       >
         <SimpleGrid cols={{ base: 1, md: 4 }}>
-          <Select
-            label="Market"
-            placeholder="Pick a platform"
-            data={platforms}
-            value={platformId}
-            onChange={setPlatformId}
-            error={problems.platformId ?? fieldErrorOf(post.error, 'platformId')}
-          />
+          <Stack gap={4}>
+            <Select
+              label="Market"
+              placeholder={markets.length ? 'Pick a platform' : 'None known yet'}
+              data={markets}
+              value={picked}
+              onChange={setPicked}
+              disabled={otherMarket.trim() !== ''}
+              error={otherMarket.trim() ? undefined : problems.platformId}
+            />
+            <TextInput
+              label="Or another market's platform id"
+              placeholder="par_…"
+              value={otherMarket}
+              onChange={(e) => setOtherMarket(e.currentTarget.value)}
+              error={
+                (otherMarket.trim() ? problems.platformId : undefined) ??
+                fieldErrorOf(post.error, 'platformId')
+              }
+            />
+          </Stack>
           <Select
             label="Lot"
             placeholder={lots.data?.length === 0 ? 'No cleared lot' : 'Pick a lot'}
@@ -199,6 +219,13 @@ export function OffersPage() {
   const offers = usePagedList(['market', 'offers'], async (cursor) =>
     unwrap(await api.GET('/v1/market/offers', { params: { query: { cursor } } })),
   );
+  const licensed = usePlatforms();
+  const markets = [
+    ...licensed,
+    ...[...new Set((offers.rows ?? []).map((o) => o.platformId))]
+      .filter((id) => !licensed.some((p) => p.value === id))
+      .map((id) => ({ value: id, label: names[id] ?? id })),
+  ];
   const columns: Column<Offer>[] = [
     {
       key: 'offer',
@@ -269,7 +296,7 @@ export function OffersPage() {
       title="Offers of mined coins"
       description="A miner offers coins of a cleared lot on a platform's market and deposits them into the offer's escrow; the platform matches importers' bids against funded offers. Withdrawing returns what the escrow holds to the miner. Newest first, a page at a time."
     >
-      {user.role === 'miner' && <PostOfferForm />}
+      {user.role === 'miner' && <PostOfferForm markets={markets} />}
       <DataTable
         caption="Offers"
         columns={columns}
