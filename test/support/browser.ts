@@ -13,7 +13,7 @@ import {
   type Config,
   type Role,
 } from '../../src/kernel';
-import { composeServices, type Services } from '../../src/services';
+import { composeServices, type Ports, type Services } from '../../src/services';
 import { openTestDatabase } from './db';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -84,7 +84,11 @@ export interface BrowserApp {
  * session cookie's expiry must be in the browser's future.
  */
 export async function startBrowserApp(
-  options: { env?: Record<string, string> } = {},
+  options: {
+    env?: Record<string, string>;
+    /** Trade's ports over the test database (a chain, the signer's passphrase), when a test needs them. */
+    trade?: (db: Database) => Promise<NonNullable<Ports['trade']>>;
+  } = {},
 ): Promise<BrowserApp> {
   await ensureWebBuilt();
   const db = await openTestDatabase('pglite');
@@ -99,6 +103,7 @@ export async function startBrowserApp(
     clock: systemClock,
     config,
     random: new SeededRandom(11),
+    ...(options.trade ? { trade: await options.trade(db) } : {}),
   });
   const app = await buildApp({
     db,

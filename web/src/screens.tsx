@@ -16,6 +16,15 @@ import { TransactionPage } from './pages/mining/TransactionPage';
 import { ViolationsPage } from './pages/mining/ViolationsPage';
 import { ReportsPage } from './pages/ReportsPage';
 import { LoopPage } from './pages/clearing/LoopPage';
+import { BidsPage } from './pages/clearing/BidsPage';
+import { DealsPage } from './pages/clearing/DealsPage';
+import { FixingsPage } from './pages/clearing/FixingsPage';
+import { HeldDealsPage } from './pages/clearing/HeldDealsPage';
+import { LotDetailPage } from './pages/clearing/LotDetailPage';
+import { LotsPage } from './pages/clearing/LotsPage';
+import { OffersPage } from './pages/clearing/OffersPage';
+import { SettlementWindowPage } from './pages/clearing/SettlementWindowPage';
+import { SettlementWindowsPage } from './pages/clearing/SettlementWindowsPage';
 import { AlertsPage } from './pages/compliance/AlertsPage';
 import { CaseDetailPage } from './pages/compliance/CaseDetailPage';
 import { CasesPage } from './pages/compliance/CasesPage';
@@ -36,7 +45,7 @@ export interface Screen {
   label: string;
   /** Roles that see this screen in the navigation and may open it. */
   roles: readonly Role[];
-  section: 'Overview' | 'Registry' | 'Trade' | 'Compliance' | 'Oversight' | 'Account';
+  section: 'Overview' | 'Registry' | 'Trade' | 'Clearing' | 'Compliance' | 'Oversight' | 'Account';
   component: ComponentType;
   /** False for a detail page reached from a list (not offered in the navigation). */
   nav?: boolean;
@@ -183,6 +192,72 @@ export const SCREENS: readonly Screen[] = [
     roles: TRADERS,
     section: 'Trade',
     component: StatementsPage,
+  },
+  // Clearing of mined coins: each screen's roles are its API routes' `config.roles`.
+  {
+    path: '/clearing/lots',
+    label: 'Lots of mined coins',
+    roles: ['supervisor', 'auditor', 'miner'],
+    section: 'Clearing',
+    component: LotsPage,
+  },
+  {
+    path: '/clearing/lots/:id',
+    label: 'Lot',
+    roles: ['supervisor', 'auditor', 'miner'],
+    section: 'Clearing',
+    component: LotDetailPage,
+    nav: false,
+  },
+  {
+    path: '/clearing/offers',
+    label: 'Offers',
+    roles: ['supervisor', 'auditor', 'platform', 'miner'],
+    section: 'Clearing',
+    component: OffersPage,
+  },
+  {
+    path: '/clearing/bids',
+    label: 'Bids',
+    roles: ['supervisor', 'auditor', 'platform', 'company'],
+    section: 'Clearing',
+    component: BidsPage,
+  },
+  {
+    path: '/clearing/deals',
+    label: 'Deals',
+    roles: ALL,
+    section: 'Clearing',
+    component: DealsPage,
+  },
+  {
+    path: '/clearing/held-deals',
+    label: 'Held deals',
+    roles: ['supervisor', 'auditor'],
+    section: 'Clearing',
+    component: HeldDealsPage,
+  },
+  {
+    path: '/clearing/windows',
+    label: 'Settlement windows',
+    roles: ['supervisor', 'auditor', 'platform'],
+    section: 'Clearing',
+    component: SettlementWindowsPage,
+  },
+  {
+    path: '/clearing/windows/:id',
+    label: 'Settlement window',
+    roles: ['supervisor', 'auditor', 'platform'],
+    section: 'Clearing',
+    component: SettlementWindowPage,
+    nav: false,
+  },
+  {
+    path: '/clearing/fixings',
+    label: 'Reference rate',
+    roles: ALL,
+    section: 'Clearing',
+    component: FixingsPage,
   },
   {
     path: '/compliance/alerts',

@@ -1,0 +1,314 @@
+import { useState } from 'react';
+import {
+  Button,
+  Code,
+  Group,
+  Paper,
+  Select,
+  SimpleGrid,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
+import { allPages, LoadMore, usePagedList } from '../../api/paging';
+import type { components } from '../../api/schema';
+import { DataTable, type Column } from '../../components/DataTable';
+import { fieldErrorOf, FormError } from '../../components/FormError';
+import { NameCell } from '../../components/NameCell';
+import { Page } from '../../components/Page';
+import { StatusChip } from '../../components/StatusChip';
+import { formatBtc, formatDateTime } from '../../format';
+import { useUser } from '../../session';
+import { parseBtc } from '../../../../src/kernel/money';
+import { shortId, useNames, usePlatforms } from './shared';
+
+type Offer = components['schemas']['MarketOffer'];
+
+/** The miner's lots that may be sold: cleared, or released by the supervisor; not spent. */
+function useSellableLots() {
+  return useQuery({
+    queryKey: ['clearing', 'lots', 'sellable'],
+    queryFn: async () => {
+      const read = (status: 'cleared' | 'released') =>
+        allPages(async (cursor) =>
+          unwrap(
+            await api.GET('/v1/clearing/lots', {
+              params: { query: { status, limit: 500, cursor } },
+            }),
+          ),
+        );
+      return [...(await read('cleared')), ...(await read('released'))];
+    },
+  });
+}
+
+/** The market's terms, as every participant may read them (404: the platform runs no market). */
+export function MarketTerms({ platformId }: { platformId: string | null }) {
+  const terms = useQuery({
+    queryKey: ['market', 'settings', platformId],
+    enabled: platformId !== null,
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/market/settings/{platformId}', {
+          params: { path: { platformId: platformId ?? '' } },
+        }),
+      ),
+  });
+  if (!platformId) return null;
+  if (terms.isPending) return <Text size="sm">Reading the market’s terms…</Text>;
+  if (terms.error) return <Text size="sm">{terms.error.message}</Text>;
+  const t = terms.data;
+  return (
+    <Text size="sm" data-testid="market-terms">
+      Priced in {t.currency} at the reference rate plus {t.spreadBasisPoints} basis points; the fiat
+      leg is due within {Math.round(t.deadlineSeconds / 60)} minutes of a match.
+    </Text>
+  );
+}
+
+/**
+ * The miner's offer. A miner sees only its own licences and participants, so the markets it can
+ * pick are those it already sells on (its offers' platforms) and any licensed platform the API
+ * shows it; another market is entered by its platform's id.
+ */
+function PostOfferForm({ markets }: { markets: { value: string; label: string }[] }) {
+  const queryClient = useQueryClient();
+  const lots = useSellableLots();
+  const [picked, setPicked] = useState<string | null>(null);
+  const [otherMarket, setOtherMarket] = useState('');
+  const platformId = otherMarket.trim() || picked;
+  const [lotId, setLotId] = useState<string | null>(null);
+  const [amount, setAmount] = useState('');
+  const [problems, setProblems] = useState<Record<string, string>>({});
+  const post = useMutation({
+    mutationFn: async (amountSats: string) =>
+      unwrap(
+        await api.POST('/v1/market/offers', {
+          body: { platformId: platformId ?? '', lotId: lotId ?? '', amountSats },
+        }),
+      ),
+    onSuccess: () => {
+      setAmount('');
+      void queryClient.invalidateQueries({ queryKey: ['market', 'offers'] });
+    },
+  });
+  const submit = () => {
+    post.reset();
+    const found: Record<string, string> = {};
+    if (!platformId) found.platformId = "pick the market, or enter its platform's id";
+    if (!lotId) found.lotId = 'pick the lot';
+    let sats: bigint | null = null;
+    try {
+      sats = parseBtc(amount);
+      if (sats <= 0n) found.amountSats = 'must be greater than zero';
+    } catch (e) {
+      found.amountSats = e instanceof Error ? e.message.replace(/^amount: /, '') : String(e);
+    }
+    setProblems(found);
+    if (Object.keys(found).length === 0 && sats !== null) post.mutate(sats.toString());
+  };
+  return (
+    <Paper withBorder p="md">
+      <Title order={2} size="h4" mb="sm">
+        Offer coins of a lot
+      </Title>
+      <form
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit();
+        }}
+      >
+        <SimpleGrid cols={{ base: 1, md: 4 }}>
+          <Stack gap={4}>
+            <Select
+              label="Market"
+              placeholder={markets.length ? 'Pick a platform' : 'None known yet'}
+              data={markets}
+              value={picked}
+              onChange={setPicked}
+              disabled={otherMarket.trim() !== ''}
+              error={otherMarket.trim() ? undefined : problems.platformId}
+            />
+            <TextInput
+              label="Or another market's platform id"
+              placeholder="par_…"
+              value={otherMarket}
+              onChange={(e) => setOtherMarket(e.currentTarget.value)}
+              error={
+                (otherMarket.trim() ? problems.platformId : undefined) ??
+                fieldErrorOf(post.error, 'platformId')
+              }
+            />
+          </Stack>
+          <Select
+            label="Lot"
+            placeholder={lots.data?.length === 0 ? 'No cleared lot' : 'Pick a lot'}
+            data={(lots.data ?? []).map((l) => ({
+              value: l.id,
+              label: `Block ${l.height} · ${formatBtc(l.valueSats)} · ${l.clearance} · …${l.id.slice(-6)}`,
+            }))}
+            value={lotId}
+            onChange={setLotId}
+            error={problems.lotId ?? fieldErrorOf(post.error, 'lotId')}
+          />
+          <TextInput
+            label="Amount"
+            description="In BTC, e.g. 0.5"
+            inputMode="decimal"
+            value={amount}
+            onChange={(e) => setAmount(e.currentTarget.value)}
+            error={problems.amountSats ?? fieldErrorOf(post.error, 'amountSats')}
+          />
+          <Group align="flex-end">
+            <Button type="submit" loading={post.isPending}>
+              Post offer
+            </Button>
+          </Group>
+        </SimpleGrid>
+      </form>
+      <MarketTerms platformId={platformId} />
+      <FormError error={post.error} />
+      {post.data && (
+        <Text mt="sm" data-testid="offer-posted">
+          Offer of {formatBtc(post.data.amountSats)} posted. Deposit the coins to its escrow address{' '}
+          <Code>{post.data.escrowAddress}</Code>; it opens for matching once the deposit is
+          confirmed.
+        </Text>
+      )}
+    </Paper>
+  );
+}
+
+function WithdrawButton({ offer }: { offer: Offer }) {
+  const queryClient = useQueryClient();
+  const withdraw = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/market/offers/{id}/withdraw', { params: { path: { id: offer.id } } }),
+      ),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['market', 'offers'] }),
+  });
+  return (
+    <>
+      <Button
+        size="compact-sm"
+        variant="light"
+        loading={withdraw.isPending}
+        onClick={() => withdraw.mutate()}
+        aria-label={`Withdraw ${shortId('offer', offer.id)}`}
+      >
+        Withdraw
+      </Button>
+      {withdraw.error && (
+        <Text size="xs" c="red.9" role="alert">
+          {withdraw.error.message}
+        </Text>
+      )}
+    </>
+  );
+}
+
+/** Offers of mined coins: a miner's own (it posts and withdraws them), a market's, or all. */
+export function OffersPage() {
+  const user = useUser();
+  const names = useNames();
+  const offers = usePagedList(['market', 'offers'], async (cursor) =>
+    unwrap(await api.GET('/v1/market/offers', { params: { query: { cursor } } })),
+  );
+  const licensed = usePlatforms();
+  const markets = [
+    ...licensed,
+    ...[...new Set((offers.rows ?? []).map((o) => o.platformId))]
+      .filter((id) => !licensed.some((p) => p.value === id))
+      .map((id) => ({ value: id, label: names[id] ?? id })),
+  ];
+  const columns: Column<Offer>[] = [
+    {
+      key: 'offer',
+      header: 'Offer',
+      value: (o) => o.id,
+      render: (o) => <span title={o.id}>{shortId('Offer', o.id)}</span>,
+    },
+    {
+      key: 'market',
+      header: 'Market',
+      value: (o) => names[o.platformId] ?? o.platformId,
+      render: (o) => <NameCell name={names[o.platformId]} id={o.platformId} />,
+    },
+    ...(user.role === 'miner'
+      ? []
+      : [
+          {
+            key: 'miner',
+            header: 'Miner',
+            value: (o: Offer) => names[o.minerId] ?? o.minerId,
+            render: (o: Offer) => <NameCell name={names[o.minerId]} id={o.minerId} />,
+          },
+        ]),
+    {
+      key: 'amount',
+      header: 'Offered',
+      value: (o) => o.amountSats,
+      render: (o) => formatBtc(o.amountSats),
+      align: 'right',
+    },
+    {
+      key: 'available',
+      header: 'Available',
+      value: (o) => o.availableSats,
+      render: (o) => formatBtc(o.availableSats),
+      align: 'right',
+    },
+    {
+      key: 'status',
+      header: 'Status',
+      value: (o) => o.status,
+      render: (o) => <StatusChip status={o.status} />,
+    },
+    {
+      key: 'escrow',
+      header: 'Escrow address',
+      value: (o) => o.escrowAddress,
+      render: (o) => <Code style={{ wordBreak: 'break-all' }}>{o.escrowAddress}</Code>,
+    },
+    {
+      key: 'created',
+      header: 'Posted',
+      value: (o) => o.createdAt,
+      render: (o) => formatDateTime(o.createdAt),
+    },
+  ];
+  if (user.role === 'miner')
+    columns.push({
+      key: 'action',
+      header: 'Action',
+      value: () => '',
+      sortable: false,
+      render: (o) =>
+        o.status === 'open' || o.status === 'awaitingDeposit' ? <WithdrawButton offer={o} /> : null,
+    });
+  return (
+    <Page
+      title="Offers of mined coins"
+      description="A miner offers coins of a cleared lot on a platform's market and deposits them into the offer's escrow; the platform matches importers' bids against funded offers. Withdrawing returns what the escrow holds to the miner. Newest first, a page at a time."
+    >
+      {user.role === 'miner' && <PostOfferForm markets={markets} />}
+      <DataTable
+        caption="Offers"
+        columns={columns}
+        rows={offers.rows}
+        rowKey={(o) => o.id}
+        loading={offers.isPending}
+        error={offers.error}
+        onRetry={offers.refetch}
+        empty="No offers yet."
+        csvName="offers"
+      />
+      <LoadMore list={offers} />
+    </Page>
+  );
+}
