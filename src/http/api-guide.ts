@@ -25,8 +25,9 @@ or \`Origin\`) and send JSON; there is no CSRF token to fetch. Bearer keys are n
 ### Roles
 
 Each operation names the roles it admits in its description ("Roles: …") and in \`x-roles\`;
-another role gets 403 \`FORBIDDEN\`. Within its role, a participant reaches its own records
-only.
+another role gets 403 \`FORBIDDEN\` (and an anonymous caller 401) before its request body is
+read, so a refusal says nothing about the input. Within its role, a participant reaches its own
+records only.
 
 ### Errors
 
