@@ -132,8 +132,9 @@ export const API_PREFIX = '/v1/';
 export function guardRoute(request: FastifyRequest): void {
   const roles = request.routeOptions.config.roles;
   if (roles === undefined) {
-    const url = request.routeOptions.url ?? request.url;
-    if (url.startsWith(API_PREFIX))
+    // No route matched (the not-found handler): answered 404 whoever asks, with nothing to guard.
+    const url = request.routeOptions.url;
+    if (url !== undefined && url.startsWith(API_PREFIX))
       throw new AppError('FORBIDDEN', 'this endpoint declares no roles and is refused to everyone');
     return;
   }

@@ -1,10 +1,20 @@
 import { recordAudit } from '../audit';
 import type { PolicyGatePort, TransferFacts as ComplianceFacts } from '../compliance';
-import type { Orm } from '../db';
+import type { Database, Orm } from '../db';
 import type { SchemeFacts } from '../registry';
 import { AppError, type Caller, type Clock } from '../kernel';
 import { inputRefusal, type PartyNames } from './input-refusal';
 import type { GateDecision, TransferFacts, TransferGate } from './ports';
+
+/**
+ * Input refusals of transfers that something else would also have stopped, by the error thrown:
+ * the refusal rolls the creation back, and `recordRefusedAttempt` records the attempt afterwards.
+ */
+const ATTEMPTS_TO_RECORD = new WeakMap<AppError, Record<string, unknown> & AttemptKeys>();
+interface AttemptKeys {
+  transferId: string;
+  direction: 'inbound' | 'outbound';
+}
 
 /** The registry reads the adapter needs (RegistryService has them). */
 export interface ComplianceRegistry {
@@ -182,7 +192,37 @@ export class ComplianceTransferGate implements TransferGate {
     // The adapter's own refusals are decided (and audited) by `decide`.
     if ('refusals' in gathered) return null;
     const found = await this.deps.gate.inputIssues(tx, caller, gathered.input);
-    return inputRefusal(found, gathered.names);
+    const refusal = inputRefusal(found, gathered.names);
+    if (refusal && found.stoppedBy.length > 0) {
+      ATTEMPTS_TO_RECORD.set(refusal, {
+        transferId: facts.transferId,
+        direction: facts.direction,
+        contractId: facts.contractId,
+        companyId: facts.companyId,
+        counterpartyId: facts.counterpartyId,
+        address: facts.address,
+        amountSats: facts.amountSats.toString(),
+        refusedFor: refusal.code,
+        stoppedBy: found.stoppedBy,
+      });
+    }
+    return refusal;
+  }
+
+  async recordRefusedAttempt(db: Database, caller: Caller, error: unknown): Promise<void> {
+    const attempt = error instanceof AppError ? ATTEMPTS_TO_RECORD.get(error) : undefined;
+    if (!attempt) return;
+    ATTEMPTS_TO_RECORD.delete(error as AppError);
+    // Inside a caller's own transaction (which the refusal rolls back) it could not stay written.
+    if (db.inTransaction()) return;
+    await db.transaction((tx) =>
+      recordAudit(tx, caller, this.deps.clock, {
+        action: 'transfer.attemptRefused',
+        entityType: attempt.direction === 'inbound' ? 'invoice' : 'payout',
+        entityId: attempt.transferId,
+        after: attempt,
+      }),
+    );
   }
 
   async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision> {

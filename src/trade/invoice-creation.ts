@@ -67,6 +67,7 @@ export async function createInvoiceOnce(
     // Two requests with one key at once: the one that lost the race answers the winner's invoice.
     const winner = isKeyRace(error, 'trade_invoices_idempotency_uq') ? await replay() : null;
     if (winner) return winner;
+    await deps.gate.recordRefusedAttempt(deps.db, caller, error);
     throw error;
   }
   return { invoice: refusedIfInvalid(created), replayed: false };

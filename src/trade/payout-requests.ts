@@ -77,6 +77,7 @@ export async function createPayout(
     // Two requests with one key at once: the one that lost the race answers the winner's payout.
     const winner = isKeyRace(error, 'trade_payouts_idempotency_uq') ? await replay() : null;
     if (winner) return winner;
+    await ctx.ports.gate.recordRefusedAttempt(db, caller, error);
     throw error;
   }
   return { payout: refusedIfCancelled(created), replayed: false };

@@ -1,5 +1,5 @@
 import type { Branch, DerivedOutput } from '../bitcoin';
-import type { Orm } from '../db';
+import type { Database, Orm } from '../db';
 import type { AppError, Caller } from '../kernel';
 
 /** What trade needs to know about a company (from the registry). */
@@ -122,6 +122,13 @@ export interface TransferGate {
    * nothing is decided nor written. Null otherwise: the transfer is decided, and recorded, as ever.
    */
   refusalBeforeCreation(tx: Orm, caller: Caller, facts: TransferFacts): Promise<AppError | null>;
+  /**
+   * After the creation's transaction rolled back on `error`: when it was an input refusal of a
+   * transfer that something else (a list match, a refused jurisdiction) would also have stopped,
+   * records the attempt in the audit log, in a transaction of its own, for the supervisor. The
+   * one refused is answered the same either way. Does nothing for any other error.
+   */
+  recordRefusedAttempt(db: Database, caller: Caller, error: unknown): Promise<void>;
 }
 
 /** A coin's stored clearance (clearing's cleared lots, followed through spends). */

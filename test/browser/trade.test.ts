@@ -308,7 +308,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     await expect.poll(() => buyer.getByTestId('countdown').textContent()).not.toBe(first);
     expect(await seriousAxeViolations(buyer)).toEqual([]);
     await screenshot(buyer, 'pay-page');
-  });
+  }, 180_000);
 
   it('two officers take a payout through maker-checker: the maker cannot approve, the second officer can', async () => {
     const maker = await t.page('olga');

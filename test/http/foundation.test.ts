@@ -85,6 +85,19 @@ describe('HTTP foundation', () => {
     expect(company.body).not.toContain('bogus');
   });
 
+  it('answers an unknown API path 404 whoever asks (no route, nothing to guard)', async () => {
+    const anonymous = await t.app.inject({ method: 'GET', url: '/v1/no-such-thing' });
+    expect(anonymous.statusCode).toBe(404);
+    const { authorization } = await t.keyFor('company', 'par_company_404', 'par_platform_404');
+    const company = await t.app.inject({
+      method: 'POST',
+      url: '/v1/no-such-thing',
+      headers: { authorization },
+      payload: {},
+    });
+    expect(company.statusCode).toBe(404);
+  });
+
   it('refuses to register an API route that declares no roles', async () => {
     const app = await buildApp({
       db: t.db,

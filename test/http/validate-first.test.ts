@@ -226,7 +226,7 @@ describe.each(TEST_DRIVERS)('validate before creating, on %s', (driver) => {
     expect(handedOut.items).toEqual([]);
   });
 
-  it('decides and records an attempt to pay a listed party even when its input is incomplete', async () => {
+  it('refuses a listed party for its input alike, records the attempt for the supervisor, and decides it once mended', async () => {
     // The UN list arrives after the contracts (an onboarding screen would stop them earlier).
     await t.services.compliance.screening.importList(systemCaller('test'), {
       format: 'un-xml',
@@ -236,34 +236,56 @@ describe.each(TEST_DRIVERS)('validate before creating, on %s', (driver) => {
         ),
       ),
     });
-    // An unlisted supplier without Travel Rule data: refused for that, and nothing is created.
-    const incomplete = await post('/v1/payouts', company, {
-      contractId: contracts.supplier,
-      amount: '2000.00',
-      address: SUPPLIER_ADDRESS,
-    });
-    expect(incomplete.statusCode).toBe(422);
-    expect(incomplete.json()).toMatchObject({
-      code: 'TRAVEL_RULE_INCOMPLETE',
-      details: { inputIssues: [{ code: 'TRAVEL_RULE_MISSING' }] },
-    });
+    // No Travel Rule data: refused for that, exactly as an unlisted party is, so the refusal
+    // says nothing about the lists (no screening oracle), and nothing is created.
+    const refusalOf = async (contractId: string, address: string) => {
+      const refused = await post('/v1/payouts', company, {
+        contractId,
+        amount: '2000.00',
+        address,
+      });
+      expect(refused.statusCode).toBe(422);
+      const body = refused.json<{ code: string; details: { inputIssues: { code: string }[] } }>();
+      return { code: body.code, issues: body.details.inputIssues.map((i) => i.code) };
+    };
+    const listed = await refusalOf(contracts.listed, LISTED_ADDRESS);
+    expect(listed).toEqual({ code: 'TRAVEL_RULE_INCOMPLETE', issues: ['TRAVEL_RULE_MISSING'] });
+    expect(await refusalOf(contracts.supplier, SUPPLIER_ADDRESS)).toEqual(listed);
     expect(await payouts()).toEqual([]);
-    // The listed party, equally incomplete: the attempt is decided and recorded (a refusal for
-    // its input would have left no trace of it), and the company learns only that it is blocked.
+    // The supervisor's record keeps the listed party's attempt (and only that one), with what
+    // would have stopped it; the company cannot read the audit log.
+    const attempts = await get<{ items: { entityType: string; after: Record<string, unknown> }[] }>(
+      '/v1/audit?action=transfer.attemptRefused',
+      supervisor,
+    );
+    expect(attempts.items).toHaveLength(1);
+    expect(attempts.items[0]).toMatchObject({
+      entityType: 'payout',
+      after: {
+        contractId: contracts.listed,
+        address: LISTED_ADDRESS,
+        refusedFor: 'TRAVEL_RULE_INCOMPLETE',
+      },
+    });
+    expect(attempts.items[0]!.after.stoppedBy).toEqual(
+      expect.arrayContaining([expect.stringMatching(/SANCTION/)]),
+    );
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/v1/audit', headers: company })).statusCode,
+    ).toBe(403);
+    // Mended (below the Travel Rule threshold): the name match is what counts, and it is recorded.
     const blocked = await post('/v1/payouts', company, {
       contractId: contracts.listed,
-      amount: '2000.00',
+      amount: '500.00',
       address: LISTED_ADDRESS,
     });
     expect(blocked.statusCode).toBe(422);
-    const body = blocked.json<{ code: string; message: string; details: { payoutId: string } }>();
-    expect(body.code).toBe('TRANSFER_BLOCKED');
-    expect(JSON.stringify(body)).not.toMatch(/SANCTION|TRAVEL_RULE|list|Ryonha/i);
-    expect(await get(`/v1/payouts/${body.details.payoutId}`, officer)).toMatchObject({
+    expect(blocked.json()).toMatchObject({ code: 'TRANSFER_BLOCKED' });
+    const payoutId = blocked.json<{ details: { payoutId: string } }>().details.payoutId;
+    expect(await get(`/v1/payouts/${payoutId}`, officer)).toMatchObject({
       status: 'cancelled',
       gate: { outcome: 'block' },
     });
-    expect(await payouts()).toHaveLength(1);
   });
 
   it('creates the payout once the request is mended', async () => {

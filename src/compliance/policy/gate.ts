@@ -132,11 +132,11 @@ export class PolicyGate implements PolicyGatePort {
    * What the caller can mend before a transfer is created, found without deciding or writing
    * anything: the block reasons of `INPUT_REASON_CODES` (Travel Rule data missing or invalid, a
    * party not verified, an address whose ownership is not proven, an amount above the contract's
-   * open amount). A transfer that anything else would stop (a list match, a refused
-   * jurisdiction, a monitoring rule, an alert to review) has none here: it is decided, and its
-   * decision recorded, as ever, so an attempt to pay a listed party is never left unrecorded for
-   * want of its Travel Rule data. That tells the caller no more than sending the data would (the
-   * same closed refusal, no reasons), and every such attempt is on the supervisor's record.
+   * open amount). The reasons depend on those checks only, never on screening: a transfer that
+   * also matches a list is refused for its input alike, so a refusal tells the caller nothing
+   * about a list (no screening oracle). What else would stop it (a list match, a refused
+   * jurisdiction) is answered apart, in `stoppedBy`, for the record of the attempt the caller's
+   * service keeps (never shown to the one refused).
    */
   async inputIssues(tx: Orm, caller: Caller, facts: TransferFacts): Promise<InputIssues> {
     this.#admit(caller, facts);
@@ -149,10 +149,10 @@ export class PolicyGate implements PolicyGatePort {
       screenName: (name, type) => this.#screenName(lists, name, type),
     });
     const mendable = reasons.filter((r) => r.outcome === 'block' && INPUT_REASON_CODES.has(r.code));
-    const stoppedOtherwise = reasons.some(
-      (r) => r.outcome !== 'allow' && !INPUT_REASON_CODES.has(r.code),
-    );
-    return { reasons: stoppedOtherwise ? [] : mendable, travelRuleThreshold: threshold };
+    const stoppedBy = reasons
+      .filter((r) => r.outcome !== 'allow' && !INPUT_REASON_CODES.has(r.code))
+      .map((r) => r.code);
+    return { reasons: mendable, travelRuleThreshold: threshold, stoppedBy };
   }
 
   /**

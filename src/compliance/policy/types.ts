@@ -104,7 +104,7 @@ export interface PolicyGatePort {
   resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null>;
   /**
    * The reasons the caller can mend before the transfer is created (decides nothing, writes
-   * nothing); empty when there are none or when anything else must be decided and recorded.
+   * nothing), and what else would stop it (for the record of an attempt refused for its input).
    */
   inputIssues(tx: Orm, caller: Caller, facts: TransferFacts): Promise<InputIssues>;
 }
@@ -113,6 +113,11 @@ export interface PolicyGatePort {
 export interface InputIssues {
   reasons: GateReason[];
   travelRuleThreshold: { minor: bigint; currency: string };
+  /**
+   * The codes of what else would stop the transfer (a list match, a refused jurisdiction): for
+   * the supervisor's record of an attempt refused for its input, never shown to the caller.
+   */
+  stoppedBy: string[];
 }
 
 /** Registered parties and addresses, for re-screening when a new list snapshot arrives (registry provides it). */
