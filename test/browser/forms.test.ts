@@ -197,9 +197,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the payout form', () => {
       await clean(page);
       await screenshot(page, `payout-form-unverified-${viewport.name}`);
       await page.getByRole('link', { name: 'Open Nagoya Tools KK in the registry' }).click();
-      await page.waitForURL(`**/registry/participants?participant=${lapsedId}`);
+      await page.waitForURL(`**/registry/participants?id=${lapsedId}`);
       await page.getByRole('dialog', { name: 'Nagoya Tools KK' }).waitFor();
       await clean(page);
+      // Links of the old form (`?participant=`) are redirected to `?id=` and open the same party.
+      await page.goto(`/registry/participants?participant=${lapsedId}`);
+      await page.waitForURL(`**/registry/participants?id=${lapsedId}`);
+      await page.getByRole('dialog', { name: 'Nagoya Tools KK' }).waitFor();
     }, 240_000);
   }
 });
