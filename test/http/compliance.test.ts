@@ -583,4 +583,15 @@ describe('compliance API', () => {
     ).toBe(1);
     expect((await call('GET', '/v1/travel-rule/inbox', asCompany)).status).toBe(403);
   });
+
+  it("tells the forms the gate's Travel Rule threshold (FATF R.16), whoever makes transfers", async () => {
+    for (const auth of [asCompany, asA, supervisor, auditor]) {
+      expect(await call('GET', '/v1/travel-rule/threshold', auth)).toMatchObject({
+        status: 200,
+        body: { minor: '100000', currency: 'USD', formatted: 'USD 1,000.00' },
+      });
+    }
+    const anonymous = await t.app.inject({ method: 'GET', url: '/v1/travel-rule/threshold' });
+    expect(anonymous.statusCode).toBe(401);
+  });
 });

@@ -64,7 +64,13 @@ function CreatePayoutForm() {
   const [problems, setProblems] = useState<Record<string, string>>({});
   const contract = importable.find((c) => c.id === contractId);
   const amount = useContractAmount(contract);
-  const travelRule = useTravelRuleAttachment({ user, direction: 'outbound', contract, address });
+  const travelRule = useTravelRuleAttachment({
+    user,
+    direction: 'outbound',
+    contract,
+    address,
+    fiatValue: amount.fiatValue,
+  });
   const create = useMutation({
     mutationFn: async () =>
       unwrap(
