@@ -790,9 +790,11 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     ofStructurer.items.length > 0
       ? ofStructurer.items
       : (await compliance.cases.list(SUPERVISOR, {}, { limit: 1 })).items;
-  if (firstCase) {
-    await compliance.cases.update(SUPERVISOR, firstCase.id, {
-      assignee: 'supervisor',
+  // Assigned to a person, the `supervisor` login's user, who writes the note.
+  const supervisorLogin = loginCallers.get('supervisor');
+  if (firstCase && supervisorLogin) {
+    await compliance.cases.update(supervisorLogin, firstCase.id, {
+      assignee: supervisorLogin.personId,
       note: 'Receipts just under the reporting threshold; requested invoices and bills of lading.',
     });
   }

@@ -244,7 +244,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
         '/v1/cases?limit=500',
       );
       const taken = cases.items.find((c) => c.id === structuring!.caseId);
-      expect(taken?.assignee, 'the structuring case is taken on').toBe('supervisor');
+      // Taken on by a person of the supervisor's staff (the `supervisor` login), named on the case.
+      const staff = await json<{ items: { id: string; username: string; displayName: string }[] }>(
+        page,
+        '/v1/cases/assignees?limit=500',
+      );
+      const assignee = staff.items.find((p) => p.id === taken?.assignee);
+      expect(assignee?.username, 'the structuring case is taken on').toBe('supervisor');
       await page.goto('/compliance/cases');
       await firstRow(page, 'Cases').waitFor();
       await page.goto(`/compliance/cases/${taken!.id}`);
@@ -255,6 +261,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
         .waitFor();
       await page.getByRole('heading', { name: /goAML report/ }).waitFor();
       await page.getByLabel('goAML report preview').waitFor();
+      await page.getByText(assignee!.displayName).first().waitFor();
       await check(page, viewport, 'case-goaml');
 
       // 3. The gate's refusals, each with its reason; the suspended licence.

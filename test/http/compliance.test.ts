@@ -502,6 +502,17 @@ describe('compliance API', () => {
     expect(skip.body).toMatchObject({ code: 'INVALID_STATE_TRANSITION' });
     const unknownField = await call('PATCH', `/v1/cases/${caseId}`, supervisor, { colour: 'red' });
     expect(unknownField.status).toBe(400);
+    // Assigned to a person by id, not to a role or login name typed by hand.
+    for (const assignee of ['supervisor', 'Sofia Supervisor', 'usr_nobody']) {
+      const byHand = await call('PATCH', `/v1/cases/${caseId}`, supervisor, {
+        assignee,
+        note: 'must not be kept',
+      });
+      expect(byHand, assignee).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED', issues: [{ field: 'assignee' }] },
+      });
+    }
     expect((await call('GET', `/v1/cases/${caseId}`, supervisor)).body).toEqual(before);
     expect((await call('GET', `/v1/cases/${caseId}/goaml`, supervisor)).body).toMatchObject({
       code: 'CONFLICT',
