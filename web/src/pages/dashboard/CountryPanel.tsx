@@ -28,6 +28,7 @@ export function CountryPanel({
       title="By partner country"
       hint="Settled volume by the partner’s country. Click a country on the map or a row of the table for the settlements behind it."
       span={12}
+      testId="country-panel"
     >
       {countries.length ? (
         <Grid>
