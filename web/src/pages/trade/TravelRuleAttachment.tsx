@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Alert, Paper, Switch, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
@@ -49,34 +49,28 @@ export function useTravelRuleAttachment(input: {
     fiatValue: input.fiatValue,
     threshold: threshold.data,
   });
-  const [chosen, setAttached] = useState(false);
-  const attached = chosen || required;
-  const [value, setValue] = useState<TravelRuleForm>(emptyTravelRule);
+  const [switchedOn, setAttached] = useState(false);
+  const attached = switchedOn || required;
   const [errors, setErrors] = useState<Record<string, string>>({});
   const counterpartyAddresses = useCounterpartyAddresses(
     input.user,
     input.contract?.counterpartyId,
   );
   // Filled from the registry until the user edits a field: what arrives later (the
-  // counterparty's addresses, the address picked) fills in too.
+  // counterparty's addresses, the address picked) fills in too, as the value is derived from
+  // them on every render. Once edited, the user's value stands.
   const [filling, setFilling] = useState(false);
-  const registryValue = (chosen = input.contract) =>
-    prefillTravelRule({
-      direction: input.direction,
-      contract: chosen,
-      participants: participants.data,
-      counterpartyAddresses: counterpartyAddresses.data,
-      ...(input.address === undefined ? {} : { address: input.address }),
-    });
-  const prefill = (chosen = input.contract) => {
-    setValue(registryValue(chosen));
-    setFilling(true);
-  };
-  const { contract, address } = input;
-  useEffect(() => {
-    if (filling) setValue(registryValue(contract));
-    // Refilled when these arrive or change (registryValue reads them).
-  }, [filling, contract?.id, participants.data, counterpartyAddresses.data, address]);
+  const [edited, setEdited] = useState<TravelRuleForm>(emptyTravelRule);
+  const value = filling
+    ? prefillTravelRule({
+        direction: input.direction,
+        contract: input.contract,
+        participants: participants.data,
+        counterpartyAddresses: counterpartyAddresses.data,
+        ...(input.address === undefined ? {} : { address: input.address }),
+      })
+    : edited;
+  const prefill = () => setFilling(true);
   return {
     direction: input.direction,
     attached,
@@ -90,7 +84,7 @@ export function useTravelRuleAttachment(input: {
     /** The user's edit: the registry no longer fills the form. */
     setValue: (next: TravelRuleForm) => {
       setFilling(false);
-      setValue(next);
+      setEdited(next);
     },
     errors,
     prefill,
@@ -102,7 +96,7 @@ export function useTravelRuleAttachment(input: {
     attachFor(chosen: Contract | undefined) {
       setAttached(chosen !== undefined && input.direction === 'outbound');
       setErrors({});
-      prefill(chosen);
+      prefill();
     },
     clearErrors: () => setErrors({}),
     counterpartyAddresses,
