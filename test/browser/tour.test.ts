@@ -347,7 +347,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
       await preview
         .getByRole('heading', { name: new RegExp(`^Balance of payments.*, ${year}$`) })
         .waitFor();
-      await preview.getByText(/Republic of Arandu/).first().waitFor();
+      await preview
+        .getByText(/Republic of Arandu/)
+        .first()
+        .waitFor();
       // The sections hold rows of figures: a partner country by name, amounts formatted.
       const figures = await preview.locator('tbody tr').allInnerTexts();
       expect(figures.length, 'report rows').toBeGreaterThan(2);

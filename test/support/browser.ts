@@ -182,7 +182,11 @@ export async function login(page: Page, username: string, password = PASSWORD): 
  * the option it finds ("France (FR)"). The options open outside a dialog, so they are looked for
  * in the whole page.
  */
-export async function pickCountry(scope: Page | Locator, label: string, code: string): Promise<void> {
+export async function pickCountry(
+  scope: Page | Locator,
+  label: string,
+  code: string,
+): Promise<void> {
   const page = 'page' in scope ? scope.page() : scope;
   const input = scope.getByLabel(label, { exact: true }).first();
   await input.click();

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ISO_3166_1_ALPHA_2 } from '../../src/kernel';
-import {
-  COUNTRY_OPTIONS,
-  countryName,
-  searchCountries,
-} from '../../web/src/components/countries';
+import { COUNTRY_OPTIONS, countryName, searchCountries } from '../../web/src/components/countries';
 
 const codes = (search: string) => searchCountries(COUNTRY_OPTIONS, search).map((o) => o.value);
 

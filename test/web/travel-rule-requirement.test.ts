@@ -14,9 +14,9 @@ describe('the payout and invoice forms: Travel Rule data required before sending
   });
 
   it('at any amount when the contract is in another currency than the threshold', () => {
-    expect(
-      travelRuleRequirement({ contractCurrency: 'EUR', fiatValue: null, threshold }),
-    ).toBe(true);
+    expect(travelRuleRequirement({ contractCurrency: 'EUR', fiatValue: null, threshold })).toBe(
+      true,
+    );
   });
 
   it('says nothing while it cannot tell (no threshold, contract or amount yet)', () => {

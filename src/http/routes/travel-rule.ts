@@ -37,7 +37,7 @@ export function registerTravelRuleRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['compliance'],
         summary: 'The Travel Rule threshold: IVMS101 data is required at or above it (FATF R.16)',
         description:
-          'The value at or above which an invoice or payout must carry IVMS101 originator and beneficiary data (FATF Recommendation 16). A transfer in another currency than the threshold\'s needs the data at any amount. Forms read it to ask for the data before sending; the policy gate decides all the same.',
+          "The value at or above which an invoice or payout must carry IVMS101 originator and beneficiary data (FATF Recommendation 16). A transfer in another currency than the threshold's needs the data at any amount. Forms read it to ask for the data before sending; the policy gate decides all the same.",
         response: { 200: thresholdSchema, ...commonErrors },
       },
     },

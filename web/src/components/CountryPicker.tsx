@@ -1,4 +1,9 @@
-import { Select, type ComboboxItem, type ComboboxParsedItem, type SelectProps } from '@mantine/core';
+import {
+  Select,
+  type ComboboxItem,
+  type ComboboxParsedItem,
+  type SelectProps,
+} from '@mantine/core';
 import { COUNTRY_OPTIONS, searchCountries } from './countries';
 
 const DATA: ComboboxItem[] = COUNTRY_OPTIONS.map((o) => ({ ...o }));

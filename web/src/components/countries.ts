@@ -44,12 +44,7 @@ const ALIASES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Lower case without accents: "Aland" finds Åland, "cote" Côte d'Ivoire. */
-const fold = (text: string) =>
-  text
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .trim();
+const fold = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().trim();
 
 /**
  * How well a country answers a search (lower is better), or null for no match: its code or a
@@ -69,7 +64,10 @@ export function countryRank(code: string, search: string): number | null {
 }
 
 /** The countries a search finds, best first (by name among equals). */
-export function searchCountries<T extends { value: string }>(options: readonly T[], search: string): T[] {
+export function searchCountries<T extends { value: string }>(
+  options: readonly T[],
+  search: string,
+): T[] {
   return options
     .map((option) => ({ option, rank: countryRank(option.value, search) }))
     .filter((r): r is { option: T; rank: number } => r.rank !== null)

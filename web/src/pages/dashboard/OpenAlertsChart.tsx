@@ -30,7 +30,9 @@ export function OpenAlertsChart({ data }: { data: Dashboard }) {
               {
                 name: 'Cases',
                 type: 'bar',
-                data: severities.map((s) => casesBySeverity.find((r) => r.severity === s)?.count ?? 0),
+                data: severities.map(
+                  (s) => casesBySeverity.find((r) => r.severity === s)?.count ?? 0,
+                ),
               },
             ],
           }}
