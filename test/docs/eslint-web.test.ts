@@ -16,9 +16,11 @@ describe('ESLint over the web app', () => {
     const config = (await eslint.calculateConfigForFile('web/src/App.tsx')) as {
       rules: Record<string, unknown>;
     };
+    // A rule's severity, however ESLint normalized it (2 or "error", alone or in an array).
     const severity = (rule: string) => {
-      const entry = config.rules[rule];
-      return Array.isArray(entry) ? entry[0] : entry;
+      const entry: unknown = config.rules[rule];
+      const level: unknown = Array.isArray(entry) ? entry[0] : entry;
+      return level === 'error' ? ERROR : level;
     };
     for (const rule of [
       'react-hooks/rules-of-hooks',
