@@ -133,7 +133,12 @@ export function TravelRuleAttachmentFields({
   return (
     <>
       {required && threshold && (
-        <Alert color="blue" title="Travel Rule data required" data-testid="travel-rule-required">
+        <Alert
+          color="blue"
+          role="note"
+          title="Travel Rule data required"
+          data-testid="travel-rule-required"
+        >
           {threshold.currency === attachment.currency
             ? `The amount reaches the scheme's Travel Rule threshold of ${threshold.formatted}: the originator, the beneficiary and their VASPs go with the payment (FATF Recommendation 16).`
             : `The contract is in ${attachment.currency ?? 'another currency'}, the scheme's Travel Rule threshold in ${threshold.currency}: the data goes with every payment (FATF Recommendation 16).`}
