@@ -217,6 +217,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the payout form', () => {
       expect(await payoutCount()).toBe(before + 1);
 
       // The lapsed supplier: named, with a link to its record in the registry.
+      const alert = page.getByTestId('form-error');
       await choose(page, 'Import contract', /^Nagoya Tools KK · Roasting machines/);
       await page.getByLabel('Amount', { exact: true }).fill('500.00');
       await page.getByRole('combobox', { name: 'Supplier address' }).fill(SUPPLIER_ADDRESS);
