@@ -84,7 +84,7 @@ function SetJurisdictionForm() {
               label="Risk level"
               data={RISK_LEVELS.map((r) => ({ ...r }))}
               value={riskLevel}
-              onChange={(v) => v && setRiskLevel(v as RiskLevel)}
+              onChange={(v) => v && setRiskLevel(v)}
               allowDeselect={false}
               error={fieldErrorOf(save.error, 'riskLevel')}
             />
