@@ -396,16 +396,19 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
     ).toBe(true);
     expect(await page.getByLabel('Beneficiary: last name').inputValue()).toBe('Moreau');
     expect(await page.getByLabel('Beneficiary: first names').inputValue()).toBe('Camille');
-    expect(await page.getByLabel('Beneficiary: country of residence').inputValue()).toBe(
-      'France (FR)',
-    );
+    expect(
+      await page
+        .getByLabel('Beneficiary: country of residence', { exact: true })
+        .first()
+        .inputValue(),
+    ).toBe('France (FR)');
     expect(await page.getByLabel('Beneficiary: town').inputValue()).toBe('Lyon');
     expect(await page.getByLabel('Originator: legal name').inputValue()).toBe('Andes Coffee SA');
     await page.getByLabel('Beneficiary: passport number').fill('12AB34567');
     // The issuing country is picked from the ISO 3166-1 list: a code that is none is not offered.
-    await page.getByLabel('Beneficiary: issuing country').fill('ZZ');
+    await page.getByLabel('Beneficiary: issuing country', { exact: true }).first().fill('ZZ');
     await page.getByText('No country by that name or code').waitFor();
-    await page.getByLabel('Beneficiary: issuing country').press('Escape');
+    await page.getByLabel('Beneficiary: issuing country', { exact: true }).first().press('Escape');
     await page.getByLabel('Beneficiary: date of birth').fill('2099-03-09');
     await page.getByLabel('Beneficiary: place of birth').fill('Lyon');
     await page.getByLabel('Originating VASP: name').fill('Andes Exchange');
