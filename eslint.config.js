@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from 'eslint-plugin-boundaries';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 /**
  * Module boundaries (see docs/architecture.md): every folder under src/ is a module whose only public
@@ -58,6 +59,17 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The web app: the Rules of Hooks and the React Compiler's checks of the Rules of React
+    // (eslint-plugin-react-hooks' recommended set). exhaustive-deps is an error, not the preset's
+    // warning: a stale dependency is a bug, and `eslint .` fails only on errors.
+    files: ['web/src/**/*.{ts,tsx}'],
+    plugins: reactHooks.configs.flat.recommended.plugins,
+    rules: {
+      ...reactHooks.configs.flat.recommended.rules,
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
   {

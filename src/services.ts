@@ -124,6 +124,8 @@ export function composeServices(ports: Ports): Services {
       city: ports.config.GOAML_CITY,
     }),
     schemeCountry: async () => (await registry.getSchemeJurisdiction())?.country ?? null,
+    // A case is assigned to a person of the supervisor's staff (GET /v1/cases/assignees).
+    assignees: (id) => users.isStaff('supervisor', id),
     registrations: async (ids) => {
       const numbers = new Map<string, string | null>();
       for (const id of ids) {

@@ -313,6 +313,16 @@ export class UserService {
     );
   }
 
+  /** Whether an id names a person of a role who can act (not disabled): one of `staff(role)`. */
+  async isStaff(role: Role, id: string): Promise<boolean> {
+    const [found] = await this.#db.orm
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.id, id), eq(users.role, role), isNull(users.disabledAt)))
+      .limit(1);
+    return found !== undefined;
+  }
+
   async logout(token: string): Promise<void> {
     await this.#db.orm.delete(sessions).where(eq(sessions.tokenHash, hashToken(token)));
   }

@@ -110,6 +110,7 @@ describe('compliance on the shared lists', () => {
           location: { address: 'Avenida Jiménez 7-25', city: 'Bogotá' },
         },
         schemeCountry: () => Promise.resolve('CO'),
+        assignees: (id) => Promise.resolve(id === 'usr_officer1'),
       },
     );
     const ofac = await compliance.screening.importList(supervisor, {
@@ -344,11 +345,26 @@ describe('compliance on the shared lists', () => {
     expect(early.problems).toEqual([]);
     expect(early.transactions.map((t) => t.transferId)).toEqual([ids[2]]);
     expect(XMLValidator.validate(early.xml)).toBe(true);
+    // A case goes to a person of the supervisor's staff, by id: a login name or a role typed by
+    // hand is refused, and nothing of the change is kept.
+    await expect(
+      compliance.cases.update(supervisor, id, {
+        state: 'investigating',
+        assignee: 'supervisor',
+        note: 'must not be kept',
+      }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ field: 'assignee' }] });
+    expect(await compliance.cases.get(supervisor, id)).toMatchObject({
+      state: 'open',
+      assignee: null,
+      notes: [],
+    });
     await compliance.cases.update(supervisor, id, {
       state: 'investigating',
-      assignee: 'officer-1',
+      assignee: 'usr_officer1',
       linkTransferIds: ids,
     });
+    expect((await compliance.cases.get(supervisor, id)).assignee).toBe('usr_officer1');
     expect(
       (await compliance.cases.previewGoaml(supervisor, id)).transactions.map((t) => t.transferId),
     ).toEqual(ids);

@@ -205,6 +205,7 @@ export const cases = pgTable(
     platformId: text('platform_id'),
     state: text('state').notNull(),
     outcome: text('outcome'),
+    /** The person working the case: a user id of the supervisor's staff (checked on assignment). */
     assignee: text('assignee'),
     notes: jsonb('notes').notNull(),
     openedAt: at('opened_at').notNull(),

@@ -25,6 +25,11 @@ export interface ComplianceOptions {
   schemeCountry?: () => Promise<string | null>;
   /** Parties' registration numbers (the registry's), for the goAML report's entities. */
   registrations?: (ids: string[]) => Promise<Map<string, string | null>>;
+  /**
+   * Whether an id names one of the supervisor's staff who can act (access's users): the people a
+   * case may be assigned to. Without it no case can be assigned.
+   */
+  assignees?: (id: string) => Promise<boolean>;
   parties?: PartySource;
   /** The most decisions the gate commits together (`decideCommitted`; default 64). */
   gateMaxBatch?: number;
@@ -65,6 +70,7 @@ export function createCompliance(
       goaml: { ...DEFAULT_GOAML, ...options.goaml },
       schemeCountry: options.schemeCountry ?? (() => Promise.resolve(null)),
       ...(options.registrations ? { registrations: options.registrations } : {}),
+      ...(options.assignees ? { isAssignable: options.assignees } : {}),
     }),
   };
 }

@@ -9,3 +9,4 @@ export * from './paths';
 export * from './collections';
 export * from './countries';
 export * from './lei';
+export * from './travel-rule';

@@ -69,7 +69,7 @@ export const json = <T>(value: unknown, fallback: T): T =>
 const violation = (link: string) => {
   const [scope, id] = link.split('|');
   return scope === 'mine'
-    ? `/mining/mine?violation=${encodeURIComponent(id ?? '')}`
+    ? `/mining/mine?id=${encodeURIComponent(id ?? '')}`
     : `/mining/violations?id=${encodeURIComponent(id ?? '')}`;
 };
 const transfer = (link: string) => {
@@ -95,12 +95,12 @@ const LINKS: Record<string, (link: string) => string> = {
   // KYC reviews and screening hits are the party's: its detail holds both.
   kyc: (id) => `/registry/participants?id=${id}`,
   hits: (partyId) => `/registry/participants?id=${partyId}`,
-  batches: (id) => `/trade/payouts?batch=${id}`,
+  batches: (id) => `/trade/payouts?id=${id}`,
   invoices: (id) => `/trade/invoices/${id}`,
   payouts: (id) => `/trade/payouts/${id}`,
   contracts: (id) => `/trade/contracts?id=${id}`,
   output: (month) => `/mining/mine?month=${month}`,
-  lots: (id) => `/mining/mine?lot=${id}`,
+  lots: (id) => `/mining/mine?id=${id}`,
   actions: (id) => `/audit?entityId=${encodeURIComponent(id)}`,
   held: (id) => `/clearing/market?deal=${id}`,
 };

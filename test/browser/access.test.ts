@@ -88,6 +88,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: login, roles, layout, audit', () 
       'Decisions',
       'Screening',
       'Sanctions lists',
+      'Jurisdictions',
       'API keys',
       'My account',
     ]);

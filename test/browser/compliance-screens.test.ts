@@ -305,4 +305,42 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: compliance screens an analyst wor
       await page.close();
     }, 180_000);
   }
+
+  it('sets a jurisdiction, the country picked by a name people use, and lists it by name', async () => {
+    const page = await t.page('sofia');
+    await page.goto('/compliance/jurisdictions');
+    await page.getByRole('heading', { name: 'Jurisdictions', level: 1 }).waitFor();
+    // The scheme's own jurisdiction, named.
+    await page.getByText(/The scheme operates in .* \(Colombia\)/).waitFor();
+    const form = page.getByRole('form', { name: 'Set a jurisdiction' });
+    // No country: said at the field, nothing sent.
+    await form.getByRole('button', { name: 'Save jurisdiction' }).click();
+    await expect.poll(() => form.getByText('pick the country').count()).toBe(1);
+    // "north korea" is no word of the ISO short name, a name people use: it finds KP.
+    const country = form.getByLabel('Country', { exact: true });
+    await country.click();
+    await country.fill('north korea');
+    await page
+      .getByRole('option', { name: "Korea (Democratic People's Republic of) (KP)" })
+      .click();
+    await form.getByLabel('Reason').fill('UN Security Council sanctions');
+    await form.getByRole('checkbox', { name: /Refuse settlement/ }).check();
+    await form.getByRole('button', { name: 'Save jurisdiction' }).click();
+    await page.getByTestId('jurisdiction-saved').waitFor();
+    const row = page
+      .getByRole('table', { name: 'Foreign jurisdictions' })
+      .getByRole('row')
+      .filter({ hasText: "Korea (Democratic People's Republic of)" });
+    await expect.poll(() => row.textContent()).toMatch(/high\s*refused\s*UN Security Council/);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'compliance-jurisdictions');
+    // Sent as its ISO code, and the gate's to apply.
+    const refused = (await (await page.request.get('/v1/jurisdictions?refused=true')).json()) as {
+      items: { country: string; riskLevel: string; refused: boolean }[];
+    };
+    expect(refused.items).toContainEqual(
+      expect.objectContaining({ country: 'KP', riskLevel: 'high', refused: true }),
+    );
+    await page.close();
+  });
 });

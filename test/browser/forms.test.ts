@@ -28,6 +28,14 @@ async function choose(page: Page, label: string, option: string | RegExp): Promi
   await page.getByRole('option', { name: option }).first().click();
 }
 
+/** The error shown under the input labelled `label` (Mantine links it by aria-describedby). */
+async function fieldErrorAt(page: Page, label: string): Promise<string> {
+  const input = page.getByLabel(label, { exact: true }).first();
+  const described = (await input.getAttribute('aria-describedby')) ?? '';
+  const id = described.split(/\s+/).find((part) => part.endsWith('-error'));
+  return id ? ((await page.locator(`[id="${id}"]`).textContent()) ?? '') : '';
+}
+
 /** axe clean, and nothing wider than the viewport. */
 async function clean(page: Page): Promise<void> {
   expect(await seriousAxeViolations(page)).toEqual([]);
@@ -170,24 +178,46 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the payout form', () => {
       );
       await clean(page);
 
-      // Without the Travel Rule data: refused in USD terms, and nothing is created.
-      await page.getByRole('switch', { name: /Attach Travel Rule data/ }).uncheck();
+      // 2,000 USD reaches the Travel Rule threshold: the form says so before anything is sent,
+      // and the data cannot be left out (the section is on, its switch disabled).
+      const attach = page.getByRole('switch', { name: /Attach Travel Rule data/ });
+      const required = page.getByTestId('travel-rule-required');
+      await expect.poll(() => required.textContent()).toContain('USD 1,000.00');
+      expect(await required.textContent()).not.toContain('minor units');
+      expect(await attach.isChecked()).toBe(true);
+      expect(await attach.isDisabled()).toBe(true);
+      // Below the threshold it is optional again; in BTC, converted at the rate shown, the same.
+      const amount = page.getByLabel('Amount', { exact: true });
+      await amount.fill('999.99');
+      await expect.poll(() => required.count()).toBe(0);
+      expect(await attach.isDisabled()).toBe(false);
+      const unit = (name: string) =>
+        page.getByLabel('Amount unit').locator('label', { hasText: new RegExp(`^${name}$`) });
+      await unit('BTC').click();
+      await amount.fill('0.02');
+      await required.waitFor();
+      await unit('USD').click();
+      await amount.fill('2000.00');
+      await required.waitFor();
+
+      // A required field left empty is found in the browser: nothing is sent, nothing created.
+      await page.getByLabel('Originating VASP: name').fill('');
       await page.getByRole('button', { name: 'Request payout' }).click();
-      const alert = page.getByTestId('form-error');
-      await expect.poll(() => alert.textContent()).toContain('USD 1,000.00');
-      expect(await alert.textContent()).not.toContain('minor units');
+      await expect.poll(() => fieldErrorAt(page, 'Originating VASP: name')).not.toBe('');
+      expect(await page.getByTestId('form-error').count()).toBe(0);
       expect(await payoutCount()).toBe(before);
       await clean(page);
       await screenshot(page, `payout-form-travel-rule-${viewport.name}`);
 
-      // The retry: the old alert goes, the payout is created.
-      await page.getByRole('switch', { name: /Attach Travel Rule data/ }).check();
+      // Mended: the payout is created.
+      await page.getByLabel('Originating VASP: name').fill('Andes Exchange');
       await page.getByRole('button', { name: 'Request payout' }).click();
       await page.getByTestId('payout-created').waitFor();
       expect(await page.getByTestId('form-error').count()).toBe(0);
       expect(await payoutCount()).toBe(before + 1);
 
       // The lapsed supplier: named, with a link to its record in the registry.
+      const alert = page.getByTestId('form-error');
       await choose(page, 'Import contract', /^Nagoya Tools KK · Roasting machines/);
       await page.getByLabel('Amount', { exact: true }).fill('500.00');
       await page.getByRole('combobox', { name: 'Supplier address' }).fill(SUPPLIER_ADDRESS);
@@ -197,9 +227,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the payout form', () => {
       await clean(page);
       await screenshot(page, `payout-form-unverified-${viewport.name}`);
       await page.getByRole('link', { name: 'Open Nagoya Tools KK in the registry' }).click();
-      await page.waitForURL(`**/registry/participants?participant=${lapsedId}`);
+      await page.waitForURL(`**/registry/participants?id=${lapsedId}`);
       await page.getByRole('dialog', { name: 'Nagoya Tools KK' }).waitFor();
       await clean(page);
+      // Links of the old form (`?participant=`) are redirected to `?id=` and open the same party.
+      await page.goto(`/registry/participants?participant=${lapsedId}`);
+      await page.waitForURL(`**/registry/participants?id=${lapsedId}`);
+      await page.getByRole('dialog', { name: 'Nagoya Tools KK' }).waitFor();
     }, 240_000);
   }
 });

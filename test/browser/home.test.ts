@@ -330,7 +330,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: home pages and names in tables', 
       if (username === 'sofia') {
         // The settlement drill-down names the company and the counterparty.
         await page.goto('/dashboard');
-        await page.getByRole('cell', { name: 'DE', exact: true }).click();
+        await page.getByRole('cell', { name: 'Germany', exact: true }).click();
         const drill = page.getByTestId('drilldown');
         await drill.getByText(names.company).first().waitFor();
         await drill.getByText(names.buyer).first().waitFor();

@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import {
   CHROMIUM_AVAILABLE,
   NO_CHROMIUM_MESSAGE,
+  pickCountry,
   screenshot,
   seriousAxeViolations,
   startBrowserApp,
@@ -272,17 +273,26 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
     await form.getByText(/screening compares the name with listed individuals/).waitFor();
     // A company first, as before: a legal person.
     await form.getByLabel('Legal name').fill('Soieries du Rhône SARL');
-    await form.getByLabel('Country', { exact: true }).fill('FR');
+    // The country is searched for by name among the ISO 3166-1 countries, and sent as its code.
+    const country = form.getByLabel('Country', { exact: true });
+    await country.click();
+    await country.fill('fran');
+    await page.getByRole('option', { name: 'France (FR)' }).click();
+    expect(await country.inputValue()).toBe('France (FR)');
     await form.getByRole('button', { name: 'Register participant' }).click();
     await page
       .getByTestId('participant-registered')
       .getByText('legal person', { exact: true })
       .waitFor();
+    const all = (await (await page.request.get('/v1/participants?limit=500')).json()) as {
+      items: { legalName: string; country: string }[];
+    };
+    expect(all.items.find((p) => p.legalName === 'Soieries du Rhône SARL')?.country).toBe('FR');
 
     await page.getByRole('button', { name: 'Register a participant' }).click();
     await form.getByRole('radio', { name: 'Natural person (sole trader)' }).check();
     await form.getByLabel('First names').fill('Camille');
-    await form.getByLabel('Country of residence').fill('FR');
+    await pickCountry(form, 'Country of residence', 'FR');
     await form.getByRole('button', { name: 'Register participant' }).click();
     await expect.poll(() => errorAt(page, 'Last name')).toBe('the last name is required');
     expect(await seriousAxeViolations(page)).toEqual([]);
@@ -386,11 +396,19 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
     ).toBe(true);
     expect(await page.getByLabel('Beneficiary: last name').inputValue()).toBe('Moreau');
     expect(await page.getByLabel('Beneficiary: first names').inputValue()).toBe('Camille');
-    expect(await page.getByLabel('Beneficiary: country of residence').inputValue()).toBe('FR');
+    expect(
+      await page
+        .getByLabel('Beneficiary: country of residence', { exact: true })
+        .first()
+        .inputValue(),
+    ).toBe('France (FR)');
     expect(await page.getByLabel('Beneficiary: town').inputValue()).toBe('Lyon');
     expect(await page.getByLabel('Originator: legal name').inputValue()).toBe('Andes Coffee SA');
     await page.getByLabel('Beneficiary: passport number').fill('12AB34567');
-    await page.getByLabel('Beneficiary: issuing country').fill('ZZ');
+    // The issuing country is picked from the ISO 3166-1 list: a code that is none is not offered.
+    await page.getByLabel('Beneficiary: issuing country', { exact: true }).first().fill('ZZ');
+    await page.getByText('No country by that name or code').waitFor();
+    await page.getByLabel('Beneficiary: issuing country', { exact: true }).first().press('Escape');
     await page.getByLabel('Beneficiary: date of birth').fill('2099-03-09');
     await page.getByLabel('Beneficiary: place of birth').fill('Lyon');
     await page.getByLabel('Originating VASP: name').fill('Andes Exchange');
@@ -398,14 +416,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: a natural-person counterparty', (
     await page.getByRole('button', { name: 'Request payout' }).click();
     // The gate's own checks, made in the browser: nothing is sent.
     await expect
-      .poll(() => errorAt(page, 'Beneficiary: issuing country'))
-      .toContain('IVMS101 C3 ValidCountryCode');
-    expect(await errorAt(page, 'Beneficiary: date of birth')).toContain('IVMS101 C2 DateInPast');
+      .poll(() => errorAt(page, 'Beneficiary: date of birth'))
+      .toContain('IVMS101 C2 DateInPast');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'company-payout-natural-person-form');
     expect((await t.services.trade.payouts.list(systemCaller('check'))).items).toEqual([]);
 
-    await page.getByLabel('Beneficiary: issuing country').fill('FR');
+    await pickCountry(page, 'Beneficiary: issuing country', 'FR');
     await page.getByLabel('Beneficiary: date of birth').fill('1984-03-09');
     await page.getByRole('button', { name: 'Request payout' }).click();
     await page.getByTestId('payout-created').getByRole('link').click();

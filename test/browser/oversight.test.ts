@@ -246,10 +246,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: world map, reports, ban calendar'
     await page.getByRole('link', { name: 'Dashboard' }).click();
     const map = page.locator('[aria-label^="World map of settled BTC by partner country"]');
     await map.locator('svg path').first().waitFor();
-    // The table beside the map is the accessible alternative: the same country and amount.
-    await page.getByRole('cell', { name: 'DE', exact: true }).waitFor();
+    // The table beside the map is the accessible alternative: the same country, by name, and
+    // amount.
+    await page.getByRole('cell', { name: 'Germany', exact: true }).waitFor();
     expect(await page.getByRole('cell', { name: '0.01500000' }).count()).toBeGreaterThan(0);
-    await page.getByRole('cell', { name: 'SG', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'Singapore', exact: true }).waitFor();
     // Singapore is not drawn at 1:110m: the map says so under it instead of dropping it.
     expect(await page.getByTestId('not-on-map').textContent()).toContain('SG (0.00500000 BTC)');
 

@@ -7,6 +7,7 @@ import { address as bitcoinAddress, networks, payments } from 'bitcoinjs-lib';
 import {
   CHROMIUM_AVAILABLE,
   NO_CHROMIUM_MESSAGE,
+  pickCountry,
   screenshot,
   seriousAxeViolations,
   startBrowserApp,
@@ -282,7 +283,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     await choose(page, 'Risk rating', 'medium');
     await dialog.getByRole('button', { name: 'Add a beneficial owner' }).click();
     await dialog.getByLabel('Owner 1: name').fill('María Fernanda Ortiz');
-    await dialog.getByLabel('Owner 1: country').fill('EC');
+    await pickCountry(dialog, 'Owner 1: country', 'EC');
     await dialog.getByLabel('Owner 1: share %').fill('20');
     await dialog.getByRole('button', { name: 'Add a document' }).click();
     await dialog.getByLabel('Document 1: type').fill('certificate of incorporation');

@@ -3,7 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpApp, openPlatform, type Platform } from '../../src/app';
 import { seedDemoDatabase } from '../../src/cli/commands/demo';
@@ -126,11 +132,21 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
    * Axe finds nothing serious; on the desktop the README's screenshot is written, its height
    * capped (a long list's tail adds bytes, not information).
    */
-  async function check(page: Page, viewport: Viewport, shot: string): Promise<void> {
+  async function check(
+    page: Page,
+    viewport: Viewport,
+    shot: string,
+    /** The part of the page the screenshot shows (a panel), else the page from its top. */
+    part?: Locator,
+  ): Promise<void> {
     expect(await seriousAxeViolations(page), `${shot} (${viewport.name})`).toEqual([]);
     if (viewport.name !== 'desktop') return;
-    const height = await page.evaluate<number>('document.documentElement.scrollHeight');
     mkdirSync(SCREENSHOTS, { recursive: true });
+    if (part) {
+      await part.screenshot({ path: path.join(SCREENSHOTS, `tour-${shot}.png`) });
+      return;
+    }
+    const height = await page.evaluate<number>('document.documentElement.scrollHeight');
     await page.screenshot({
       path: path.join(SCREENSHOTS, `tour-${shot}.png`),
       fullPage: true,
@@ -227,6 +243,28 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
         .first()
         .waitFor();
       await check(page, viewport, 'supervisor-dashboard');
+      // The map: partner countries coloured by their settled volume; beside it the same
+      // countries by name with their BTC (the map's accessible alternative).
+      const byCountry = page.getByRole('table', { name: 'Settled volume by partner country' });
+      await byCountry.locator('tbody tr').first().waitFor();
+      const countryRows = await byCountry.locator('tbody tr').allInnerTexts();
+      expect(countryRows.length, 'partner countries').toBeGreaterThan(1);
+      for (const row of countryRows) {
+        // A name ("Germany"), not a bare code, and its amount in BTC.
+        expect(row).toMatch(/^[^\t]*[a-z]{3}/);
+        expect(row).toMatch(/\d\.\d{8}/);
+      }
+      const fills = await page
+        .locator('[aria-label^="World map of settled BTC by partner country"] svg path')
+        .evaluateAll((paths: { getAttribute(name: string): string | null }[]) =>
+          paths.map((p) => (p.getAttribute('fill') ?? '').replace(/\s/g, '').toLowerCase()),
+        );
+      const noData = ['#dee2e6', 'rgb(222,226,230)', '', 'none', 'transparent', '#fff', '#ffffff'];
+      expect(
+        fills.filter((f) => !noData.includes(f)).length,
+        'countries coloured on the map',
+      ).toBeGreaterThan(0);
+      await check(page, viewport, 'supervisor-dashboard-map', page.getByTestId('country-panel'));
 
       // 2. Alerts, raised by the monitoring rules on the replayed transfers, and their cases.
       const alerts = await json<{ items: { rule: string; caseId: string }[] }>(
@@ -244,7 +282,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
         '/v1/cases?limit=500',
       );
       const taken = cases.items.find((c) => c.id === structuring!.caseId);
-      expect(taken?.assignee, 'the structuring case is taken on').toBe('supervisor');
+      // Taken on by a person of the supervisor's staff (the `supervisor` login), named on the case.
+      const staff = await json<{ items: { id: string; username: string; displayName: string }[] }>(
+        page,
+        '/v1/cases/assignees?limit=500',
+      );
+      const assignee = staff.items.find((p) => p.id === taken?.assignee);
+      expect(assignee?.username, 'the structuring case is taken on').toBe('supervisor');
       await page.goto('/compliance/cases');
       await firstRow(page, 'Cases').waitFor();
       await page.goto(`/compliance/cases/${taken!.id}`);
@@ -255,6 +299,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
         .waitFor();
       await page.getByRole('heading', { name: /goAML report/ }).waitFor();
       await page.getByLabel('goAML report preview').waitFor();
+      await page.locator('main').getByText(assignee!.displayName).first().waitFor();
       await check(page, viewport, 'case-goaml');
 
       // 3. The gate's refusals, each with its reason; the suspended licence.
@@ -274,19 +319,41 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
         '/v1/mining/violations?limit=1',
       );
       await page.goto(`/mining?month=${violations.items[0]!.blockTime.slice(0, 7)}`);
-      await page
-        .getByTestId('ban-calendar')
-        .locator('td[data-banned]')
-        .first()
-        .waitFor({ state: 'attached' });
+      const calendar = page.getByTestId('ban-calendar');
+      await calendar.locator('td[data-banned]').first().waitFor({ state: 'attached' });
+      // Every region by name and code; a banned day says which ban and why.
+      const regionNames = await calendar.locator('tr[data-region] th').allInnerTexts();
+      expect(regionNames.length, 'regions in the calendar').toBeGreaterThan(1);
+      for (const name of regionNames) expect(name).toMatch(/^\S.* \([a-z0-9-]+\)$/);
+      const banned = calendar.locator('td[data-banned]').first();
+      expect(await banned.getAttribute('title')).toMatch(/(full|seasonal) ban|curtailment/);
+      expect(await calendar.locator('caption').innerText()).toMatch(
+        /^Mining bans in force in [A-Z][a-z]+ \d{4}/,
+      );
       await check(page, viewport, 'mining-ban-calendar');
       await page.goto('/mining/violations');
       await firstRow(page, 'Ban violations').waitFor();
       await page.goto('/oversight/reports');
       await heading(page, 'Reports');
-      await page.getByLabel('Period').fill(String(new Date().getUTCFullYear()));
+      // The year of the latest settlement: the balance of payments has figures then.
+      const latest = await json<{ items: { settledAt: string }[] }>(
+        page,
+        '/v1/oversight/settlements?limit=1&sort=settledAt&order=desc',
+      );
+      const year = latest.items[0]!.settledAt.slice(0, 4);
+      await page.getByLabel('Period').fill(year);
       await page.getByRole('button', { name: 'Show report' }).click();
-      await page.getByTestId('report-preview').getByRole('heading').first().waitFor();
+      const preview = page.getByTestId('report-preview');
+      await preview
+        .getByRole('heading', { name: new RegExp(`^Balance of payments.*, ${year}$`) })
+        .waitFor();
+      // The scheme the report is for, named in its header.
+      const { scheme } = await json<{ scheme: string }>(page, `/v1/reports/bop?period=${year}`);
+      await preview.getByText(scheme).first().waitFor();
+      // The sections hold rows of figures: a partner country by name, amounts formatted.
+      const figures = await preview.locator('tbody tr').allInnerTexts();
+      expect(figures.length, 'report rows').toBeGreaterThan(2);
+      expect(figures.join('\n')).toMatch(/\d\.\d{8}/);
       await check(page, viewport, 'reports-preview');
       expect(errors).toEqual([]);
     }, 600_000);

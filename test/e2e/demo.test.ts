@@ -249,13 +249,15 @@ describe('the demo scheme seeded at the small size', () => {
       expect(BigInt(String(row.received))).toBeGreaterThan(0n);
       expect(row.rules).toEqual(['rule.pass-through@1', 'rule.round-amount@1']);
     }
-    // The structuring receipts' company has a case holding its alerts, assigned to the supervisor.
+    // The structuring receipts' company has a case holding its alerts, assigned to a person:
+    // the `supervisor` login's user, by id.
     const [taken] = await query(sql`
-      select c.id, c.state, c.assignee,
+      select c.id, c.state, u.username, u.role,
         (select count(*)::int from compliance_alerts a
           where a.case_id = c.id and a.rule = 'rule.structuring@1') as structuring
-        from compliance_cases c where c.assignee is not null`);
-    expect(taken).toMatchObject({ assignee: 'supervisor' });
+        from compliance_cases c left join users u on u.id = c.assignee
+       where c.assignee is not null`);
+    expect(taken).toMatchObject({ username: 'supervisor', role: 'supervisor' });
     expect(taken?.state).not.toBe('closed');
     expect(Number(taken?.structuring)).toBeGreaterThan(0);
   });

@@ -502,6 +502,17 @@ describe('compliance API', () => {
     expect(skip.body).toMatchObject({ code: 'INVALID_STATE_TRANSITION' });
     const unknownField = await call('PATCH', `/v1/cases/${caseId}`, supervisor, { colour: 'red' });
     expect(unknownField.status).toBe(400);
+    // Assigned to a person by id, not to a role or login name typed by hand.
+    for (const assignee of ['supervisor', 'Sofia Supervisor', 'usr_nobody']) {
+      const byHand = await call('PATCH', `/v1/cases/${caseId}`, supervisor, {
+        assignee,
+        note: 'must not be kept',
+      });
+      expect(byHand, assignee).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED', issues: [{ field: 'assignee' }] },
+      });
+    }
     expect((await call('GET', `/v1/cases/${caseId}`, supervisor)).body).toEqual(before);
     expect((await call('GET', `/v1/cases/${caseId}/goaml`, supervisor)).body).toMatchObject({
       code: 'CONFLICT',
@@ -582,5 +593,16 @@ describe('compliance API', () => {
       ((await call('GET', '/v1/travel-rule/inbox', supervisor)).body.items as unknown[]).length,
     ).toBe(1);
     expect((await call('GET', '/v1/travel-rule/inbox', asCompany)).status).toBe(403);
+  });
+
+  it("tells the forms the gate's Travel Rule threshold (FATF R.16), whoever makes transfers", async () => {
+    for (const auth of [asCompany, asA, supervisor, auditor]) {
+      expect(await call('GET', '/v1/travel-rule/threshold', auth)).toMatchObject({
+        status: 200,
+        body: { minor: '100000', currency: 'USD', formatted: 'USD 1,000.00' },
+      });
+    }
+    const anonymous = await t.app.inject({ method: 'GET', url: '/v1/travel-rule/threshold' });
+    expect(anonymous.statusCode).toBe(401);
   });
 });

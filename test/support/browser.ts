@@ -1,7 +1,13 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 import axe from 'axe-core';
 import type { Database } from '../../src/db';
 import { buildApp } from '../../src/http';
@@ -174,6 +180,26 @@ export async function login(page: Page, username: string, password = PASSWORD): 
   await page.locator('input[autocomplete="current-password"]').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByTestId('current-user').waitFor();
+}
+
+/**
+ * Picks a country in a country picker (a searchable list of names): types the ISO code and takes
+ * the option it finds ("France (FR)"). The options open outside a dialog, so they are looked for
+ * in the whole page.
+ */
+export async function pickCountry(
+  scope: Page | Locator,
+  label: string,
+  code: string,
+): Promise<void> {
+  const page = 'page' in scope ? scope.page() : scope;
+  const input = scope.getByLabel(label, { exact: true }).first();
+  await input.click();
+  await input.fill(code);
+  await page
+    .getByRole('option', { name: new RegExp(`\\(${code}\\)$`) })
+    .first()
+    .click();
 }
 
 /** Saves a full-page screenshot under test-results/screenshots/ (gitignored). */

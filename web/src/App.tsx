@@ -1,4 +1,4 @@
-import { Route, Routes } from 'react-router';
+import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { Center } from '@mantine/core';
 import { SessionProvider, useSession } from './session';
 import { LiveProvider } from './live';
@@ -7,9 +7,14 @@ import { SCREENS } from './screens';
 import { LoginPage } from './pages/LoginPage';
 import { NotAvailablePage, NotFoundPage } from './pages/NotAvailablePage';
 import { ErrorState, Loading } from './components/States';
+import { legacyFocusRedirect } from './api/focus';
 
 function Guarded({ screen }: { screen: (typeof SCREENS)[number] }) {
   const { user } = useSession();
+  const location = useLocation();
+  // An old link (`?participant=`, `?batch=`, …) goes to the same item under `?id=`.
+  const current = legacyFocusRedirect(location.pathname, location.search);
+  if (current) return <Navigate to={current} replace />;
   if (!user || !screen.roles.includes(user.role)) return <NotAvailablePage screen={screen.label} />;
   const Component = screen.component;
   return <Component />;

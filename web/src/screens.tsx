@@ -29,6 +29,7 @@ import { AlertsPage } from './pages/compliance/AlertsPage';
 import { CaseDetailPage } from './pages/compliance/CaseDetailPage';
 import { CasesPage } from './pages/compliance/CasesPage';
 import { DecisionsPage } from './pages/compliance/DecisionsPage';
+import { JurisdictionsPage } from './pages/compliance/JurisdictionsPage';
 import { ListsPage } from './pages/compliance/ListsPage';
 import { ScreeningPage } from './pages/compliance/ScreeningPage';
 import {
@@ -301,6 +302,13 @@ export const SCREENS: readonly Screen[] = [
     roles: ['supervisor', 'auditor', 'platform'],
     section: 'Compliance',
     component: ListsPage,
+  },
+  {
+    path: '/compliance/jurisdictions',
+    label: 'Jurisdictions',
+    roles: ['supervisor', 'auditor'],
+    section: 'Compliance',
+    component: JurisdictionsPage,
   },
   {
     path: '/audit',

@@ -115,12 +115,16 @@ function requireReader(caller: Caller): void {
   }
 }
 
+/** Whether an id names a person a case may be assigned to (the supervisor's staff, able to act). */
+export type AssigneeCheck = (id: string) => Promise<boolean>;
+
 export class CaseService {
   readonly #db: Database;
   readonly #clock: Clock;
   readonly #goaml: GoamlConfig;
   readonly #schemeCountry: () => Promise<string | null>;
   readonly #registrations: RegistrationLookup;
+  readonly #isAssignable: AssigneeCheck;
 
   constructor(deps: {
     db: Database;
@@ -128,12 +132,15 @@ export class CaseService {
     goaml: GoamlConfig;
     schemeCountry?: () => Promise<string | null>;
     registrations?: RegistrationLookup;
+    /** Whether an id names a person a case may be assigned to; without it, nobody may be. */
+    isAssignable?: AssigneeCheck;
   }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#goaml = deps.goaml;
     this.#schemeCountry = deps.schemeCountry ?? (() => Promise.resolve(null));
     this.#registrations = deps.registrations ?? (() => Promise.resolve(new Map()));
+    this.#isAssignable = deps.isAssignable ?? (() => Promise.resolve(false));
   }
 
   /**
@@ -294,6 +301,15 @@ export class CaseService {
       throw new AppError(
         'FORBIDDEN',
         `only the supervisor works cases; the caller is a ${caller.role}`,
+      );
+    }
+    // A case is assigned to a person of the supervisor's staff, by id: not to a role or a login
+    // name typed by hand. Asked before the case is locked (the staff are another module's).
+    if (typeof change.assignee === 'string' && !(await this.#isAssignable(change.assignee))) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `assignee: "${change.assignee}" is not a person of the supervisor's staff; pick one from GET /v1/cases/assignees`,
+        { issues: [{ field: 'assignee', message: "is not a person of the supervisor's staff" }] },
       );
     }
     return this.#db.transaction(async (tx) => {

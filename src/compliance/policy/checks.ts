@@ -4,7 +4,7 @@
  * need nothing from the database, so they run while a batch's read is under way; name matches
  * an officer cleared are dropped afterwards (`Checked.clearable`).
  */
-import { formatMoneyForPeople, money } from '../../kernel';
+import { formatMoneyForPeople, money, travelRuleRequired } from '../../kernel';
 import type { NameMatch } from '../screening/name-index';
 import type { LoadedLists } from '../screening/service';
 import {
@@ -304,8 +304,7 @@ export const travelRuleCheck: GateCheck = {
   id: CHECKS.travelRule,
   run({ facts, validation, travelRuleThreshold: threshold }, reasons) {
     const payload = facts.travelRule;
-    const required =
-      facts.fiatValue.currency !== threshold.currency || facts.fiatValue.minor >= threshold.minor;
+    const required = travelRuleRequired(facts.fiatValue, threshold);
     if (required && !payload) {
       reasons.add(
         this.id,

@@ -93,6 +93,14 @@ export class PolicyGate implements PolicyGatePort {
    */
   readonly #nameMemo = new WeakMap<LoadedLists, Map<string, NameMatch[]>>();
 
+  /**
+   * The Travel Rule threshold the gate applies (FATF R.16): forms read it to show the data as
+   * required before sending; the gate decides with it all the same.
+   */
+  get travelRuleThreshold(): { readonly minor: bigint; readonly currency: string } {
+    return this.#config.travelRuleThreshold;
+  }
+
   constructor(deps: PolicyGateDeps) {
     this.#clock = deps.clock;
     this.#random = deps.random;

@@ -70,7 +70,7 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     scheme.miners.map((m, i) => ({ ...m, keyLabel: `miner pool ${i}` })),
     () => replay.mine(1, HOUR_MS),
   );
-  await setUpTour(ports, scheme, flows, callers.get('platform')!);
+  await setUpTour(ports, scheme, flows, callers.get('platform')!, callers.get('supervisor'));
   progress.done();
   const decisionCounts = await compliance.decisions.counts();
   return {
@@ -102,6 +102,7 @@ async function setUpTour(
   scheme: Scheme,
   flows: TradeFlows,
   platformLogin: Caller,
+  supervisorLogin: Caller | undefined,
 ): Promise<void> {
   const { compliance } = ports.services;
   const ofStructurer = await compliance.cases.list(
@@ -113,9 +114,10 @@ async function setUpTour(
     ofStructurer.items.length > 0
       ? ofStructurer.items
       : (await compliance.cases.list(SUPERVISOR, {}, { limit: 1 })).items;
-  if (firstCase) {
-    await compliance.cases.update(SUPERVISOR, firstCase.id, {
-      assignee: 'supervisor',
+  // Assigned to a person, the `supervisor` login's user, who writes the note.
+  if (firstCase && supervisorLogin) {
+    await compliance.cases.update(supervisorLogin, firstCase.id, {
+      assignee: supervisorLogin.personId,
       note: 'Receipts just under the reporting threshold; requested invoices and bills of lading.',
     });
   }

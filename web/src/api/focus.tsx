@@ -2,21 +2,25 @@ import { useEffect, useRef } from 'react';
 import { useSearchParams } from 'react-router';
 import { Alert } from '@mantine/core';
 import type { usePagedList } from './paging';
+import { FOCUS_PARAM } from './focusLinks';
+
+export { FOCUS_PARAM, legacyFocusRedirect } from './focusLinks';
 
 type PagedList<T> = ReturnType<typeof usePagedList<T>>;
 
 /**
- * The row a link asked for with `?<param>=<key>` (a home page's queue item, say): the list's
- * next pages are loaded until the row is there or the list ends. `row` is the row once loaded;
- * `missing` is true when every page was read without it.
+ * The row a link asked for with `?id=<key>`: the list's next pages are loaded until the row is
+ * there or the list ends. `row` is the row once loaded; `missing` is true when every page was
+ * read without it. With `prefix`, only an id of that entity counts (a page with two lists).
  */
 export function useFocusedRow<T>(
   list: PagedList<T>,
   rowKey: (row: T) => string,
-  param = 'id',
+  prefix?: string,
 ): { key: string | null; row: T | undefined; missing: boolean } {
   const [params] = useSearchParams();
-  const key = params.get(param);
+  const asked = params.get(FOCUS_PARAM);
+  const key = asked && (prefix === undefined || asked.startsWith(prefix)) ? asked : null;
   const rows = list.rows;
   const row = key ? rows?.find((r) => rowKey(r) === key) : undefined;
   const wanted = Boolean(key) && rows !== undefined && row === undefined;

@@ -31,6 +31,8 @@ export function usePagedList<T>(
     hasMore: query.hasNextPage,
     loadingMore: query.isFetchingNextPage,
     loadMore: () => void query.fetchNextPage(),
+    /** When the rows were read (ms since the epoch; 0 before): what their ages are measured from. */
+    loadedAt: query.dataUpdatedAt,
   };
 }
 

@@ -10121,6 +10121,92 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/travel-rule/threshold': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The Travel Rule threshold: IVMS101 data is required at or above it (FATF R.16)
+     * @description The value at or above which an invoice or payout must carry IVMS101 originator and beneficiary data (FATF Recommendation 16). A transfer in another currency than the threshold's needs the data at any amount. Forms read it to ask for the data before sending; the policy gate decides all the same.
+     *
+     *     **Roles:** supervisor, platform, company, auditor. Other roles get 403 `FORBIDDEN`.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TravelRuleThreshold'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/travel-rule/inbox': {
     parameters: {
       query?: never;
@@ -15589,6 +15675,14 @@ export interface components {
       };
       createdAt: string;
     };
+    TravelRuleThresholdInput: {
+      /** @description in minor units of the currency (cents); "0": always */
+      minor: string;
+      /** @description ISO 4217 */
+      currency: string;
+      /** @description for people, e.g. "USD 1,000.00" */
+      formatted: string;
+    };
     ContractInput: {
       id: string;
       platformId: string;
@@ -18305,6 +18399,14 @@ export interface components {
         [key: string]: unknown;
       };
       createdAt: string;
+    };
+    TravelRuleThreshold: {
+      /** @description in minor units of the currency (cents); "0": always */
+      minor: string;
+      /** @description ISO 4217 */
+      currency: string;
+      /** @description for people, e.g. "USD 1,000.00" */
+      formatted: string;
     };
     Contract: {
       id: string;

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useMemo, useRef, useState, type ReactNode } from 'react';
 import {
   Button,
   Group,
@@ -74,7 +74,13 @@ export function DataTable<Row>({
 }) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ key: string; direction: Direction } | null>(null);
-  const [page, setPage] = useState(1);
+  // The page the user turned to, and the focused row it was turned with: a newly focused row's
+  // page is shown until the user turns the page again (derived, not copied by an effect).
+  const [chosenPage, setChosenPage] = useState<{ page: number; focusKey: string | null }>({
+    page: 1,
+    focusKey: null,
+  });
+  const setPage = (page: number) => setChosenPage({ page, focusKey: focusKey ?? null });
   const [pageSize, setPageSize] = useState('25');
 
   const filtered = useMemo(() => {
@@ -96,18 +102,16 @@ export function DataTable<Row>({
 
   const size = Number(pageSize);
   const pages = Math.max(1, Math.ceil(filtered.length / size));
+  // The focused row's place among the filtered rows: the table shows its page, once.
+  const focusIndex = focusKey ? filtered.findIndex((row) => rowKey(row) === focusKey) : -1;
+  const page =
+    mode === 'client' && focusKey && focusIndex >= 0 && chosenPage.focusKey !== focusKey
+      ? Math.floor(focusIndex / size) + 1
+      : chosenPage.page;
   const current = Math.min(page, pages);
   const visible =
     mode === 'server' ? filtered : filtered.slice((current - 1) * size, current * size);
 
-  // The focused row's place among the filtered rows: the table turns to its page once.
-  const focusIndex = focusKey ? filtered.findIndex((row) => rowKey(row) === focusKey) : -1;
-  const turned = useRef<string | null>(null);
-  useEffect(() => {
-    if (!focusKey || focusIndex < 0 || turned.current === focusKey) return;
-    turned.current = focusKey;
-    if (mode === 'client') setPage(Math.floor(focusIndex / size) + 1);
-  }, [focusKey, focusIndex, mode, size]);
   const scrolled = useRef<string | null>(null);
   const focusRef = (element: HTMLTableRowElement | null) => {
     if (!element || !focusKey || scrolled.current === focusKey) return;

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import { useComputedColorScheme } from '@mantine/core';
 import * as echarts from 'echarts';
 
@@ -12,8 +12,12 @@ export default function EChartCanvas({ option, height = 320, label, onClick }: E
   const element = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
   const scheme = useComputedColorScheme('light');
+  // The chart's click listener is registered once per chart; it calls the latest handler, kept
+  // here after each render (a ref is not written during render).
   const clickHandler = useRef(onClick);
-  clickHandler.current = onClick;
+  useLayoutEffect(() => {
+    clickHandler.current = onClick;
+  });
 
   useEffect(() => {
     if (!element.current) return;

@@ -45,7 +45,7 @@ export function knownError(error: ApiError): KnownError | null {
         title: `${name} is not verified`,
         message: `${name} has not passed ${company ? 'KYB' : 'KYC'} verification${details.kycStatus ? ` (${text(details.kycStatus)})` : ''}. A payment needs both parties verified.`,
         fix: (
-          <Anchor component={Link} to={`/registry/participants?participant=${id}`}>
+          <Anchor component={Link} to={`/registry/participants?id=${id}`}>
             Open {name} in the registry
           </Anchor>
         ),

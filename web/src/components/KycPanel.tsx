@@ -21,6 +21,7 @@ import { allPages } from '../api/paging';
 import type { components, paths } from '../api/schema';
 import { formatDateTime } from '../format';
 import type { User } from '../session';
+import { CountryPicker } from './CountryPicker';
 import { fieldErrorOf, FormError } from './FormError';
 import { ErrorState, Loading } from './States';
 
@@ -148,12 +149,11 @@ function KycForm({
                   onChange={(e) => setOwner(i, { name: e.currentTarget.value })}
                   error={fieldErrorOf(error, `beneficialOwners.${i}.name`)}
                 />
-                <TextInput
+                <CountryPicker
                   label={`Owner ${i + 1}: country`}
-                  w={110}
-                  maxLength={2}
+                  w={220}
                   value={o.country}
-                  onChange={(e) => setOwner(i, { country: e.currentTarget.value })}
+                  onChange={(country) => setOwner(i, { country })}
                   error={fieldErrorOf(error, `beneficialOwners.${i}.country`)}
                 />
                 <TextInput

@@ -10,6 +10,7 @@ import {
   TextInput,
 } from '@mantine/core';
 import type { components } from '../api/schema';
+import { CountryPicker } from './CountryPicker';
 import type { NationalIdentifierType } from './ivms101';
 
 /**
@@ -199,10 +200,20 @@ function PersonFields({
   /** The counterparty's side: a legal or a natural person (a company's side is always legal). */
   choosePersonType: boolean;
 }) {
-  const field = (key: Exclude<keyof PersonForm, 'personType' | 'identifierType'>) => ({
+  const field = (
+    key: Exclude<
+      keyof PersonForm,
+      'personType' | 'identifierType' | 'country' | 'identifierCountry' | 'addressCountry'
+    >,
+  ) => ({
     value: value[key],
     onChange: (e: { currentTarget: { value: string } }) =>
       onChange({ ...value, [key]: e.currentTarget.value }),
+    error: errors[`${prefix}.${key}`],
+  });
+  const countryField = (key: 'country' | 'identifierCountry' | 'addressCountry') => ({
+    value: value[key],
+    onChange: (code: string) => onChange({ ...value, [key]: code }),
     error: errors[`${prefix}.${key}`],
   });
   const natural = value.personType === 'natural';
@@ -247,11 +258,9 @@ function PersonFields({
           ) : (
             <TextInput label={`${legend}: legal name`} {...field('name')} />
           )}
-          <TextInput
+          <CountryPicker
             label={natural ? `${legend}: country of residence` : `${legend}: country`}
-            description="ISO 3166-1, e.g. DE"
-            maxLength={2}
-            {...field('country')}
+            {...countryField('country')}
           />
           <Select
             label={`${legend}: identifier type`}
@@ -267,11 +276,10 @@ function PersonFields({
             {...field('identifier')}
           />
           {natural && value.identifierType !== 'LEIX' && (
-            <TextInput
+            <CountryPicker
               label={`${legend}: issuing country`}
-              description="Of the identifier, optional (ISO 3166-1)"
-              maxLength={2}
-              {...field('identifierCountry')}
+              description="Of the identifier, optional"
+              {...countryField('identifierCountry')}
             />
           )}
           {(natural ? value.identifierType === 'RAID' : value.identifierType !== 'LEIX') && (
@@ -309,13 +317,12 @@ function PersonFields({
           <TextInput label={`${legend}: building number`} {...field('buildingNumber')} />
           <TextInput label={`${legend}: postcode`} {...field('postcode')} />
           <TextInput label={`${legend}: town`} {...field('town')} />
-          <TextInput
+          <CountryPicker
             label={`${legend}: address country`}
             description={
               natural ? 'If not the country of residence' : 'If not the country of registration'
             }
-            maxLength={2}
-            {...field('addressCountry')}
+            {...countryField('addressCountry')}
           />
         </SimpleGrid>
       </Stack>

@@ -51,8 +51,10 @@ export function AlertsPage() {
   const alerts = usePagedList(['alert', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/alerts', { params: { query: { ...query, cursor } } })),
   );
+  // Ages are measured from when the alerts were read (the live feed reloads them as they change),
+  // not from a clock read during render.
+  const now = alerts.loadedAt;
   const groups = useMemo(() => {
-    const now = Date.now();
     const limit = age ? AGES[age.replace('older-', '')] : undefined;
     const floor = typeof minimum === 'number' ? BigInt(Math.round(minimum * 100)) : null;
     return groupAlerts(alerts.rows ?? [])
@@ -68,7 +70,7 @@ export function AlertsPage() {
           severityRank(a.first.severity) - severityRank(b.first.severity) ||
           newest(b).localeCompare(newest(a)),
       );
-  }, [alerts.rows, age, minimum]);
+  }, [alerts.rows, age, minimum, now]);
   const columns: Column<AlertGroup<Alert>>[] = [
     {
       key: 'severity',

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import {
   Badge,
   Button,
@@ -91,20 +91,21 @@ export function DecisionsPage() {
   const user = useUser();
   const nameOf = useNames();
   const [view, setView] = useState<View>('attention');
-  const [selected, setSelected] = useState<Decision | null>(null);
+  const [chosen, setChosen] = useState<Decision | null>(null);
   const query =
     view === 'attention' ? { attention: 'true' as const } : view === 'all' ? {} : { outcome: view };
   const decisions = usePagedList(['decision', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/decisions', { params: { query: { ...query, cursor } } })),
   );
-  // `?id=` (the supervisor's home: a gate refusal) opens that decision once.
+  // `?id=` (the supervisor's home: a gate refusal) opens that decision, until it is closed.
   const focus = useFocusedRow(decisions, (d) => d.id);
-  const opened = useRef<string | null>(null);
-  useEffect(() => {
-    if (!focus.row || opened.current === focus.key) return;
-    opened.current = focus.key;
-    setSelected(focus.row);
-  }, [focus.row, focus.key]);
+  const [closedKey, setClosedKey] = useState<string | null>(null);
+  const linked = focus.row && focus.key !== closedKey ? focus.row : null;
+  const selected = chosen ?? linked;
+  const setSelected = (decision: Decision | null) => {
+    setChosen(decision);
+    if (!decision) setClosedKey(focus.key);
+  };
   // Blocked before held before allowed, newest first within each (the loaded rows).
   const rows = useMemo(
     () =>

@@ -85,9 +85,9 @@ export function MinerPage() {
   const violations = usePagedList(['miningViolation', 'mine'], async (cursor) =>
     unwrap(await api.GET('/v1/mining/violations', { params: { query: cursor ? { cursor } : {} } })),
   );
-  // `?lot=` and `?violation=` (the miner's home) highlight that lot or violation.
-  const lotFocus = useFocusedRow(lots, (l) => l.id, 'lot');
-  const violationFocus = useFocusedRow(violations, (v) => v.attributionId, 'violation');
+  // `?id=lot_…` or `?id=att_…` (the miner's home) highlights that lot or violation.
+  const lotFocus = useFocusedRow(lots, (l) => l.id, 'lot_');
+  const violationFocus = useFocusedRow(violations, (v) => v.attributionId, 'att_');
   const bans = useQuery({
     queryKey: [BAN_KEY, 'mine'],
     queryFn: () =>

@@ -2,13 +2,13 @@
  * The participants page: the list (paged), the registration form and the detail dialog.
  * ParticipantsPage runs past 60 lines (one page's JSX), kept whole.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { Button, Code, Group, Modal, Select, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { LoadMore, usePagedList } from '../../api/paging';
-import { FocusMissing, useFocusedRow } from '../../api/focus';
+import { FOCUS_PARAM, FocusMissing, useFocusedRow } from '../../api/focus';
 import { DataTable, type Column } from '../../components/DataTable';
 import { Page } from '../../components/Page';
 import { PersonTypeBadge } from '../../components/TravelRule';
@@ -23,13 +23,14 @@ import { NameCell } from '../../components/NameCell';
 export function ParticipantsPage() {
   const [kind, setKind] = useState<string | null>(null);
   const [chosen, setChosen] = useState<Participant | null>(null);
-  // `?participant=par_…` opens that participant (a form's error links here to what fixes it).
+  // `?id=par_…` (a home page's KYC review or screening hit, a form's error linking to what fixes
+  // it) opens that participant, read on its own: it may be on no loaded page.
   const [params, setParams] = useSearchParams();
-  const linked = useLinkedParticipant(params.get('participant'));
+  const linked = useLinkedParticipant(params.get(FOCUS_PARAM));
   const selected = chosen ?? linked ?? null;
   const setSelected = (p: Participant | null) => {
     setChosen(p);
-    if (!p && params.has('participant')) setParams({}, { replace: true });
+    if (!p && params.has(FOCUS_PARAM)) setParams({}, { replace: true });
   };
   const user = useUser();
   const mayRegister = (KINDS_BY_ROLE[user.role] ?? []).length > 0;
@@ -39,14 +40,8 @@ export function ParticipantsPage() {
   const participants = usePagedList(['participant', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/participants', { params: { query: { ...query, cursor } } })),
   );
-  // `?id=` (a home page's KYC review or screening hit) opens that participant's detail once.
+  // The linked row is highlighted in the list too, once its page is loaded.
   const focus = useFocusedRow(participants, (p) => p.id);
-  const opened = useRef<string | null>(null);
-  useEffect(() => {
-    if (!focus.row || opened.current === focus.key) return;
-    opened.current = focus.key;
-    setSelected(focus.row);
-  }, [focus.row, focus.key]);
   // A platform is named from the rows loaded (a client company's platform is among them for the
   // platform's officers and the supervisor); else its id stays.
   const nameOf = (id: string) => participants.rows?.find((p) => p.id === id)?.legalName ?? null;

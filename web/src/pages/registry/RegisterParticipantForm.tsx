@@ -16,6 +16,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
+import { CountryPicker } from '../../components/CountryPicker';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { PERSON_TYPE_LABELS } from '../../components/TravelRule';
 import { useUser } from '../../session';
@@ -204,12 +205,10 @@ export function RegisterParticipantForm({
               onChange={set('otherNames')}
               error={fieldErrorOf(error, 'otherNames.0')}
             />
-            <TextInput
+            <CountryPicker
               label={natural ? 'Country of residence' : 'Country'}
-              description="ISO 3166-1, e.g. DE"
-              maxLength={2}
               value={form.country}
-              onChange={set('country')}
+              onChange={(country) => setForm((f) => ({ ...f, country }))}
               error={fieldErrorOf(error, 'country')}
             />
             <TextInput
@@ -247,12 +246,11 @@ export function RegisterParticipantForm({
               onChange={set('city')}
               error={fieldErrorOf(error, 'addresses.0.city')}
             />
-            <TextInput
+            <CountryPicker
               label="Address country"
               description="If not the country above"
-              maxLength={2}
               value={form.addressCountry}
-              onChange={set('addressCountry')}
+              onChange={(addressCountry) => setForm((f) => ({ ...f, addressCountry }))}
               error={fieldErrorOf(error, 'addresses.0.country')}
             />
           </SimpleGrid>

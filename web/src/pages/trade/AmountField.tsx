@@ -93,6 +93,8 @@ export function useContractAmount(contract: Contract | undefined) {
     error,
     apiAmount,
     problem,
+    /** The amount in the contract's currency, typed or converted (null: not known yet). */
+    fiatValue: parsed && !error ? parsed.fiat : null,
     rateText: rate.data?.text ?? null,
     reset: () => setText(''),
   };

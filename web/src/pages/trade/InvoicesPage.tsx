@@ -64,7 +64,12 @@ function CreateInvoiceForm() {
   const [validityMinutes, setValidityMinutes] = useState<number | string>(15);
   const contract = exportable.find((c) => c.id === contractId);
   const amount = useContractAmount(contract);
-  const travelRule = useTravelRuleAttachment({ user, direction: 'inbound', contract });
+  const travelRule = useTravelRuleAttachment({
+    user,
+    direction: 'inbound',
+    contract,
+    fiatValue: amount.fiatValue,
+  });
   const create = useMutation({
     mutationFn: async () =>
       unwrap(

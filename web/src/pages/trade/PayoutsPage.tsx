@@ -64,7 +64,13 @@ function CreatePayoutForm() {
   const [problems, setProblems] = useState<Record<string, string>>({});
   const contract = importable.find((c) => c.id === contractId);
   const amount = useContractAmount(contract);
-  const travelRule = useTravelRuleAttachment({ user, direction: 'outbound', contract, address });
+  const travelRule = useTravelRuleAttachment({
+    user,
+    direction: 'outbound',
+    contract,
+    address,
+    fiatValue: amount.fiatValue,
+  });
   const create = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -182,8 +188,8 @@ function BatchesTable() {
   const batches = usePagedList(['payoutBatch', 'list'], async (cursor) =>
     unwrap(await api.GET('/v1/payout-batches', { params: { query: { cursor } } })),
   );
-  // `?batch=` (the platform's home: a batch in flight) highlights that batch.
-  const focus = useFocusedRow(batches, (b) => b.id, 'batch');
+  // `?id=bat_…` (the platform's home: a batch in flight) highlights that batch.
+  const focus = useFocusedRow(batches, (b) => b.id, 'bat_');
   const run = useMutation({
     mutationFn: async () =>
       unwrap(await api.POST('/v1/payout-batches', { body: { platformId: platformOf(user) } })),

@@ -30,8 +30,9 @@ export function StatementsPage() {
   const [participantId, setParticipantId] = useState<string | null>(
     user.role === 'company' ? user.participantId : null,
   );
-  const [from, setFrom] = useState(isoDay(new Date(Date.now() - 30 * 86_400_000)));
-  const [to, setTo] = useState(isoDay(new Date(Date.now() + 86_400_000)));
+  // The last 30 days by default, the clock read once, when the page opens.
+  const [from, setFrom] = useState(() => isoDay(new Date(Date.now() - 30 * 86_400_000)));
+  const [to, setTo] = useState(() => isoDay(new Date(Date.now() + 86_400_000)));
   // The period's totals come with every page; the lines a page at a time, the running balance
   // carried across pages by the server.
   const statement = useInfiniteQuery({

@@ -1,5 +1,7 @@
-import { useEffect, useState } from 'react';
-import { Paper, Switch, Title } from '@mantine/core';
+import { useState } from 'react';
+import { Alert, Paper, Switch, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
 import {
   emptyTravelRule,
   toIvms101,
@@ -11,6 +13,19 @@ import {
 import type { User } from '../../session';
 import { useParticipants, type Contract } from './shared';
 import { prefillTravelRule, useCounterpartyAddresses } from './travelRulePrefill';
+import { travelRuleRequirement, type TravelRuleThreshold } from './travelRuleRequirement';
+
+/** The scheme's Travel Rule threshold (it changes with the deployment, not while one runs). */
+function useTravelRuleThreshold() {
+  return useQuery({
+    queryKey: ['travelRule', 'threshold'],
+    staleTime: Infinity,
+    queryFn: async (): Promise<TravelRuleThreshold> => {
+      const t = unwrap(await api.GET('/v1/travel-rule/threshold'));
+      return { minor: BigInt(t.minor), currency: t.currency, formatted: t.formatted };
+    },
+  });
+}
 
 /**
  * The optional Travel Rule data of an invoice (inbound: the foreign buyer is the originator) or
@@ -23,44 +38,53 @@ export function useTravelRuleAttachment(input: {
   contract: Contract | undefined;
   /** For a payout: the address being paid (see prefillTravelRule). */
   address?: string;
+  /** The amount in the contract's currency, as typed or converted (null: not known yet). */
+  fiatValue: { minor: bigint; currency: string } | null;
 }) {
   const participants = useParticipants();
-  const [attached, setAttached] = useState(false);
-  const [value, setValue] = useState<TravelRuleForm>(emptyTravelRule);
+  const threshold = useTravelRuleThreshold();
+  // At or above the threshold the data goes with the transfer: the section is on, and stays on.
+  const required = travelRuleRequirement({
+    contractCurrency: input.contract?.currency,
+    fiatValue: input.fiatValue,
+    threshold: threshold.data,
+  });
+  const [switchedOn, setAttached] = useState(false);
+  const attached = switchedOn || required;
   const [errors, setErrors] = useState<Record<string, string>>({});
   const counterpartyAddresses = useCounterpartyAddresses(
     input.user,
     input.contract?.counterpartyId,
   );
   // Filled from the registry until the user edits a field: what arrives later (the
-  // counterparty's addresses, the address picked) fills in too.
+  // counterparty's addresses, the address picked) fills in too, as the value is derived from
+  // them on every render. Once edited, the user's value stands.
   const [filling, setFilling] = useState(false);
-  const registryValue = (chosen = input.contract) =>
-    prefillTravelRule({
-      direction: input.direction,
-      contract: chosen,
-      participants: participants.data,
-      counterpartyAddresses: counterpartyAddresses.data,
-      ...(input.address === undefined ? {} : { address: input.address }),
-    });
-  const prefill = (chosen = input.contract) => {
-    setValue(registryValue(chosen));
-    setFilling(true);
-  };
-  const { contract, address } = input;
-  useEffect(() => {
-    if (filling) setValue(registryValue(contract));
-    // Refilled when these arrive or change (registryValue reads them).
-  }, [filling, contract?.id, participants.data, counterpartyAddresses.data, address]);
+  const [edited, setEdited] = useState<TravelRuleForm>(emptyTravelRule);
+  const value = filling
+    ? prefillTravelRule({
+        direction: input.direction,
+        contract: input.contract,
+        participants: participants.data,
+        counterpartyAddresses: counterpartyAddresses.data,
+        ...(input.address === undefined ? {} : { address: input.address }),
+      })
+    : edited;
+  const prefill = () => setFilling(true);
   return {
     direction: input.direction,
     attached,
     setAttached,
+    /** The amount reaches the threshold: the data cannot be left out. */
+    required,
+    threshold: threshold.data,
+    /** The contract's currency, the one the amount is compared in. */
+    currency: input.contract?.currency,
     value,
     /** The user's edit: the registry no longer fills the form. */
     setValue: (next: TravelRuleForm) => {
       setFilling(false);
-      setValue(next);
+      setEdited(next);
     },
     errors,
     prefill,
@@ -72,7 +96,7 @@ export function useTravelRuleAttachment(input: {
     attachFor(chosen: Contract | undefined) {
       setAttached(chosen !== undefined && input.direction === 'outbound');
       setErrors({});
-      prefill(chosen);
+      prefill();
     },
     clearErrors: () => setErrors({}),
     counterpartyAddresses,
@@ -101,16 +125,29 @@ export function TravelRuleAttachmentFields({
   label: string;
   beneficiaryVaspDescription: string;
 }) {
-  const { attached, value } = attachment;
+  const { attached, value, required, threshold } = attachment;
   // The counterparty is the originator of an invoice's payment and the beneficiary of a payout;
   // the company's side is the other one, pre-filled when the switch is first turned on.
   const counterpartySide = attachment.direction === 'inbound' ? 'originator' : 'beneficiary';
   const companySide = attachment.direction === 'inbound' ? 'beneficiary' : 'originator';
   return (
     <>
+      {required && threshold && (
+        <Alert
+          color="blue"
+          role="note"
+          title="Travel Rule data required"
+          data-testid="travel-rule-required"
+        >
+          {threshold.currency === attachment.currency
+            ? `The amount reaches the scheme's Travel Rule threshold of ${threshold.formatted}: the originator, the beneficiary and their VASPs go with the payment (FATF Recommendation 16).`
+            : `The contract is in ${attachment.currency ?? 'another currency'}, the scheme's Travel Rule threshold in ${threshold.currency}: the data goes with every payment (FATF Recommendation 16).`}
+        </Alert>
+      )}
       <Switch
-        label={label}
+        label={required ? `${label}: required` : label}
         checked={attached}
+        disabled={required}
         onChange={(e) => {
           const on = e.currentTarget.checked;
           attachment.setAttached(on);
