@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import { base32nopad } from '@scure/base';
-import { AppError, systemCaller, type Caller } from '../kernel';
+import { AppError, OPERATOR_ACTOR, systemCaller, type Caller } from '../kernel';
 
 /**
  * The local operator: the CLI on the server's own machine, while the server holds the embedded
@@ -12,7 +12,7 @@ import { AppError, systemCaller, type Caller } from '../kernel';
  * only over the loopback interface, never through a proxy.
  */
 export const OPERATOR_TOKEN_PREFIX = 'tco_';
-export const OPERATOR_ACTOR = 'operator:cli';
+export { OPERATOR_ACTOR };
 
 export function newOperatorToken(): string {
   return `${OPERATOR_TOKEN_PREFIX}${base32nopad.encode(randomBytes(32)).toLowerCase()}`;

@@ -47,3 +47,15 @@ export function systemCaller(actorId = 'system', requestId: string | null = null
 export function seesEverything(caller: Caller): boolean {
   return caller.role === 'supervisor' || caller.role === 'auditor';
 }
+
+/** The local operator channel (the CLI on the server's own machine), recorded as this actor. */
+export const OPERATOR_ACTOR = 'operator:cli';
+
+/**
+ * Whether the caller may be one of the two persons of a four-eyes decision that moves money: not
+ * the operator channel, which stands for whoever holds the server's machine, not a named person
+ * (with it, one supervisor could propose with their login and approve with the token).
+ */
+export function countsAsPerson(caller: Caller): boolean {
+  return caller.personId !== OPERATOR_ACTOR;
+}

@@ -336,6 +336,12 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
       participantId: 'scheme',
     });
     await t.user({
+      username: 'sven',
+      displayName: 'Sven Second Supervisor',
+      role: 'supervisor',
+      participantId: 'scheme',
+    });
+    await t.user({
       username: 'mira',
       displayName: 'Mira Miner',
       role: 'miner',
@@ -474,15 +480,14 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
     await accessible(page, 'clearing-deals-importer');
   });
 
-  it('the supervisor releases one held deal and refunds the other, and sees the API’s answer', async () => {
-    const page = await t.page('sofia');
-    await page.getByRole('link', { name: 'Held deals' }).click();
-    const rows = page.getByRole('table', { name: 'Held deals' }).locator('tbody tr');
+  it('two supervisors release one held deal and refund the other, each seeing the API’s answer', async () => {
+    const first = await t.page('sofia');
+    const second = await t.page('sven');
+    for (const page of [first, second])
+      await page.getByRole('link', { name: 'Held deals' }).click();
+    const rows = second.getByRole('table', { name: 'Held deals' }).locator('tbody tr');
     await expect.poll(() => rows.count()).toBe(2);
-    for (const [deal, decision] of [
-      [deals[1]!, 'Release'],
-      [deals[2]!, 'Refund'],
-    ] as const) {
+    const decide = async (page: typeof first, deal: { id: string }, decision: string) => {
       await page.getByRole('button', { name: `${decision} deal …${deal.id.slice(-6)}` }).click();
       await page.getByLabel('Reason').fill(`${decision}: the importer's KYB is verified again`);
       const answer = await answerOf(page, `/v1/market/deals/${deal.id}/`, () =>
@@ -494,7 +499,21 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
       expect((await t.services.market.getDeal(supervisor, deal.id)).status).toBe(
         answer.body.status,
       );
+      return shown;
+    };
+    for (const [deal, decision] of [
+      [deals[1]!, 'Release'],
+      [deals[2]!, 'Refund'],
+    ] as const) {
+      // Four eyes: the first supervisor's decision is a proposal, and the page says so.
+      const proposed = await decide(first, deal, decision);
+      expect(await proposed.getAttribute('data-status')).toBe('held');
+      expect(await proposed.getAttribute('data-pending')).toBe(decision.toLowerCase());
+      expect(await proposed.textContent()).toContain('another supervisor');
+      await second.reload();
+      await decide(second, deal, decision);
     }
+    const page = second;
     expect(await page.getByTestId('decision-answer').getAttribute('data-status')).toBe('refunded');
     await expect.poll(() => rows.count()).toBe(0);
     await page.getByText('No deal is held.').waitFor();
@@ -517,28 +536,40 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
 
     // The pay-in is picked once (picking the chosen option again would clear it).
     await choose(page, 'Pay-in due', /Bogota Digital Custody SAS/);
-    const pay = async (amount: string, reference: string) => {
-      await page.getByLabel('Amount received').fill(amount);
-      await page.getByLabel('Bank reference').fill(reference);
-      return answerOf(page, '/fiat-pay-ins', () =>
-        page.getByRole('button', { name: 'Confirm pay-in' }).click(),
+    const pay = async (on: typeof page, amount: string, reference: string) => {
+      await on.getByLabel('Amount received').fill(amount);
+      await on.getByLabel('Bank reference').fill(reference);
+      return answerOf(on, '/fiat-pay-ins', () =>
+        on.getByRole('button', { name: 'Confirm pay-in' }).click(),
       );
     };
-    const wrong = await pay('12500000.01', 'BANREP-0001');
+    const wrong = await pay(page, '12500000.01', 'BANREP-0001');
     expect(wrong).toMatchObject({ status: 422, body: { code: 'PAY_IN_WRONG_AMOUNT' } });
     await page
       .getByRole('alert')
       .filter({ hasText: wrong.body.message ?? '' })
       .waitFor();
-    const right = await pay('12500000.00', 'BANREP-0002');
-    expect(right.status).toBe(200);
-    await page.getByTestId('pay-in-confirmed').waitFor();
-    const payIns = page.getByRole('table', { name: 'Pay-ins' }).locator('tbody tr');
+    // Four eyes: the first supervisor's report is recorded, and says it does not count yet.
+    const recorded = await pay(page, '12500000.00', 'BANREP-0002');
+    expect(recorded).toMatchObject({ status: 200, body: { status: 'awaiting' } });
+    expect(await page.getByTestId('pay-in-recorded').textContent()).toContain(
+      'counts once another person confirms',
+    );
+    // A second supervisor, another person, confirms the same transfer: it counts.
+    const second = await t.page('sven');
+    await second.getByRole('link', { name: 'Settlement windows' }).click();
+    await second.getByRole('link', { name: 'Window 1' }).click();
+    await second.getByRole('heading', { name: 'Settlement window 1' }).waitFor();
+    await choose(second, 'Pay-in due', /Bogota Digital Custody SAS/);
+    const confirmed = await pay(second, '12500000.00', 'BANREP-0002');
+    expect(confirmed).toMatchObject({ status: 200, body: { status: 'received' } });
+    await second.getByTestId('pay-in-confirmed').waitFor();
+    const payIns = second.getByRole('table', { name: 'Pay-ins' }).locator('tbody tr');
     const copRow = payIns.filter({ hasText: 'BANREP-0002' });
     await expect
       .poll(() => copRow.locator('[data-status]').getAttribute('data-status'))
       .toBe('received');
     expect(await copRow.textContent()).toContain(`PAY_IN_WRONG_AMOUNT: ${cop(COP_TO_Q + 1n)}`);
-    await accessible(page, 'clearing-settlement-window');
+    await accessible(second, 'clearing-settlement-window');
   });
 });

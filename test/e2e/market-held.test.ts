@@ -9,7 +9,13 @@ import {
   type LotView,
   type OfferView,
 } from '../../src/clearing';
-import { AppError, SeededRandom, type Caller } from '../../src/kernel';
+import {
+  AppError,
+  OPERATOR_ACTOR,
+  SeededRandom,
+  systemCaller,
+  type Caller,
+} from '../../src/kernel';
 import type { SignerProvider } from '../../src/trade';
 import { FixedRateSource, FixingService } from '../../src/ledger';
 import {
@@ -336,11 +342,27 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       pendingDecision: { action: 'release' },
       deliveryTxid: null,
     });
+    // Only those who oversee the market see the proposal; the deal's parties learn the outcome.
+    for (const party of [minerCaller, s.company]) {
+      expect(await market.getDeal(party, deal.id)).toMatchObject({
+        status: 'held',
+        pendingDecision: null,
+      });
+      const listed = await market.listDeals(party, {});
+      expect(listed.items.find((d) => d.id === deal.id)?.pendingDecision).toBeNull();
+    }
+    expect((await market.getDeal(supervisorB, deal.id)).pendingDecision).toMatchObject({
+      action: 'release',
+    });
     // The same person, with another credential, is refused, and told nothing of the checks.
     const self = await refusal(market.release(supervisorOtherKey, deal.id, reason));
     expect(self.code).toBe('SELF_APPROVAL');
     expect(self.details).toBeUndefined();
     expect(self.message).not.toMatch(/kyc|verif|screen|sanction|check/i);
+    // The operator channel (the server's machine, not a named person) is not a second person.
+    expect(
+      (await refusal(market.release(systemCaller(OPERATOR_ACTOR), deal.id, reason))).code,
+    ).toBe('FORBIDDEN');
     // Another person approves: the checks run again, and still fail (without saying which).
     const blocked = await refusal(market.release(supervisorB, deal.id, reason));
     expect(blocked.code).toBe('TRANSFER_BLOCKED');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../src/audit';
 import { LocalKeySigner } from '../../src/bitcoin';
 import { SettlementWindowService, type PayInView, type WindowView } from '../../src/clearing';
-import { AppError, type Caller } from '../../src/kernel';
+import { AppError, OPERATOR_ACTOR, systemCaller, type Caller } from '../../src/kernel';
 import { schemeConfirmationDepth } from '../../src/trade';
 import { TEST_DRIVERS } from '../support/db';
 import {
@@ -240,6 +240,11 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
       windows.confirmFiatPayIn(supervisorOtherKey, window.id, B, transfer),
     );
     expect(self.code).toBe('SELF_APPROVAL');
+    // Nor may the operator channel confirm it: it stands for the server's machine, not a person.
+    const operator = await refusal(
+      windows.confirmFiatPayIn(systemCaller(OPERATOR_ACTOR), window.id, B, transfer),
+    );
+    expect(operator.code).toBe('FORBIDDEN');
     // Another person reports another transfer: it replaces the record, counting nothing.
     const other = { ...transfer, bankReference: 'BANREP-0602' };
     expect(await windows.confirmFiatPayIn(supervisorB, window.id, B, other)).toMatchObject({

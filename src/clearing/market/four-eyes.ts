@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
-import { AppError, type Caller } from '../../kernel';
+import { AppError, countsAsPerson, type Caller } from '../../kernel';
 import type { MarketContext } from './context';
 import type { DealRow } from './deals';
 import { marketDeals } from './schema';
@@ -33,6 +33,11 @@ export async function proposeOrApprove(
   action: HeldDecision,
   reason: string,
 ): Promise<DealRow | null> {
+  if (!countsAsPerson(caller))
+    throw new AppError(
+      'FORBIDDEN',
+      `to ${action} a held deal takes two named supervisors; the operator channel is not one`,
+    );
   if (row.pendingDecision === action && row.pendingDecisionByPerson !== null) {
     if (row.pendingDecisionByPerson === caller.personId)
       throw new AppError(

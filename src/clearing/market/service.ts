@@ -45,7 +45,7 @@ import { tick, type MarketTickResult } from './tick';
 import {
   bankConfirmationView,
   bidView,
-  dealView,
+  dealViewFor,
   type BankConfirmationView,
   offerView,
   type BidView,
@@ -201,7 +201,7 @@ export class MarketService {
 
   async getDeal(caller: Caller, id: string): Promise<DealView> {
     this.#seesDeals(caller);
-    return dealView(await readDeal(this.#ctx.db.orm, caller, id));
+    return dealViewFor(caller, await readDeal(this.#ctx.db.orm, caller, id));
   }
 
   /** The periodic job `market.tick`. */
@@ -268,7 +268,7 @@ export class MarketService {
       .where(and(scope, filter.status ? eq(marketDeals.status, filter.status) : undefined, after))
       .orderBy(...orderBy)
       .limit(read);
-    return pageOf(rows, limit, (shown) => shown.map(dealView));
+    return pageOf(rows, limit, (shown) => shown.map((row) => dealViewFor(caller, row)));
   }
 
   /** The deals a caller sees: its own as miner or importer, its market's or its importers'. */

@@ -1,3 +1,4 @@
+import { seesEverything, type Caller } from '../../kernel';
 import type { BidStatus, DealStatus, OfferStatus } from './lifecycle';
 import type {
   marketBankInbox,
@@ -131,6 +132,16 @@ export function dealView(row: typeof marketDeals.$inferSelect): DealView {
         ? { action: pendingDecision, proposedAt: pendingDecisionAt }
         : null,
   };
+}
+
+/**
+ * A deal as `caller` may read it: a held deal's pending release or refund (one supervisor's
+ * proposal awaiting a second) only to those who oversee the market, not to its miner, importer
+ * or platform before it is decided.
+ */
+export function dealViewFor(caller: Caller, row: typeof marketDeals.$inferSelect): DealView {
+  const view = dealView(row);
+  return seesEverything(caller) ? view : { ...view, pendingDecision: null };
 }
 
 export interface BankConfirmationView {

@@ -1,7 +1,7 @@
 import { and, eq, ne, or } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import type { Database, Orm } from '../../db';
-import { AppError, invalid, type Caller } from '../../kernel';
+import { AppError, countsAsPerson, invalid, type Caller } from '../../kernel';
 import { BTC } from '../netting';
 import type { WindowContext } from './lifecycle';
 import { applyArrival, type PayInRefusalReason } from './pay-ins';
@@ -135,6 +135,11 @@ export async function confirmFiat(
       payIn.recordedByPerson !== null &&
       payIn.recordedAmount === payment.amount &&
       payIn.recordedReference === reference;
+    if (!countsAsPerson(caller))
+      throw new AppError(
+        'FORBIDDEN',
+        'a fiat pay-in is recorded and confirmed by two named persons; the operator channel is not one',
+      );
     if (same && payIn.recordedByPerson === caller.personId)
       throw new AppError(
         'SELF_APPROVAL',

@@ -108,12 +108,23 @@ export function FiatPayInForm({
         </SimpleGrid>
       </form>
       <FormError error={confirm.error} />
-      {confirm.data && (
-        <Text mt="sm" data-testid="pay-in-confirmed">
-          {fiat(confirm.data.amountDue, confirm.data.asset)} received from{' '}
-          {names[confirm.data.platformId] ?? confirm.data.platformId}.
-        </Text>
-      )}
+      {confirm.data &&
+        (confirm.data.status === 'received' ? (
+          <Text mt="sm" data-testid="pay-in-confirmed">
+            {fiat(confirm.data.amountDue, confirm.data.asset)} received from{' '}
+            {names[confirm.data.platformId] ?? confirm.data.platformId}.
+          </Text>
+        ) : confirm.data.pendingConfirmation ? (
+          <Text mt="sm" data-testid="pay-in-recorded">
+            Recorded: {fiat(confirm.data.pendingConfirmation.amount, confirm.data.asset)} from{' '}
+            {names[confirm.data.platformId] ?? confirm.data.platformId}. It counts once another
+            person confirms the same transfer.
+          </Text>
+        ) : (
+          <Text mt="sm" data-testid="pay-in-not-counted">
+            Not counted: the pay-in is {confirm.data.status}.
+          </Text>
+        ))}
     </Paper>
   );
 }

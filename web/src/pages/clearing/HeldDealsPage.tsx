@@ -41,10 +41,13 @@ function Answer({ deal, decision }: { deal: Deal; decision: Decision }) {
       title={
         done
           ? `${shortId('Deal', deal.id)} is now ${statusWords(deal.status)}`
-          : `${shortId('Deal', deal.id)} is ${statusWords(deal.status)}: the ${decision} is not complete`
+          : deal.pendingDecision?.action === decision
+            ? `${shortId('Deal', deal.id)}: the ${decision} is proposed; another supervisor (a different person) must approve it`
+            : `${shortId('Deal', deal.id)} is ${statusWords(deal.status)}: the ${decision} is not complete`
       }
       data-testid="decision-answer"
       data-status={deal.status}
+      data-pending={deal.pendingDecision?.action ?? ''}
     >
       <Stack gap={4}>
         <Group gap="xs">
