@@ -272,8 +272,9 @@ export async function broadcastDelivery(
   } catch (error) {
     const rejection = broadcastRejection(error);
     if (!rejection) return dealView(deal);
-    if (rejection.retryable) return retryDelivery(ctx, deal, rejection);
-    // Already in the chain or mempool (sent before a crash): accepted after all.
+    // Already in the chain or mempool (sent before a crash): accepted after all. Asked first,
+    // whatever the refusal: a delivery already confirmed is refused for "missing inputs" too (its
+    // inputs are spent, by itself), and must not be retried as one whose inputs are not seen yet.
     const known =
       rejection.kind === 'alreadyKnown' ||
       (deal.deliveryTxid
@@ -282,6 +283,7 @@ export async function broadcastDelivery(
             () => false,
           )
         : false);
+    if (!known && rejection.retryable) return retryDelivery(ctx, deal, rejection);
     if (!known)
       return rejectDelivery(ctx, deal, error instanceof Error ? error.message : rejection.kind);
   }

@@ -93,7 +93,7 @@ const payInSchema = z
     address: z.string().nullable(),
     status: z.enum(['awaiting', 'confirming', 'held', 'received']).meta({
       description:
-        "confirming: the exact amount is in a block short of the scheme's confirmation depth; held: the paying addresses did not pass address screening, and it does not count",
+        "confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform)",
     }),
     txid: z.string().nullable(),
     vout: z.number().nullable(),

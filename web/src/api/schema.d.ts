@@ -15145,7 +15145,7 @@ export interface components {
       amountDue: string;
       address: string | null;
       /**
-       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: the paying addresses did not pass address screening, and it does not count
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform)
        * @enum {string}
        */
       status: 'awaiting' | 'confirming' | 'held' | 'received';
@@ -17870,7 +17870,7 @@ export interface components {
       amountDue: string;
       address: string | null;
       /**
-       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: the paying addresses did not pass address screening, and it does not count
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform)
        * @enum {string}
        */
       status: 'awaiting' | 'confirming' | 'held' | 'received';
