@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 // The PDF and XLSX writers load when a report is rendered in that format, not when the server
 // starts (pdfkit brings its fonts and their decompressor).
 import type { Cell, Row, Sheet } from 'write-excel-file/node';
@@ -31,30 +32,37 @@ export function reportFilename(report: Report, format: ReportFormat, section?: s
 
 // ------------------------------------------------------------------ CSV (RFC 4180)
 
-/** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
-function csvField(value: string): string {
-  // A leading =, +, - or @ would make a spreadsheet evaluate the cell as a formula (OWASP
-  // "CSV injection"); text cells that start so are prefixed with an apostrophe. Numbers are
-  // left alone so that negative nets stay numbers.
-  const safe = /^[=+\-@]/.test(value) && !/^-?\d+(\.\d+)?$/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+/**
+ * A leading =, +, - or @ would make a spreadsheet evaluate the cell as a formula (OWASP "CSV
+ * injection"); text cells that start so are prefixed with an apostrophe. Numbers are left alone
+ * so that negative nets stay numbers.
+ */
+function defused(value: string): string {
+  return /^[=+\-@]/.test(value) && !/^-?\d+(\.\d+)?$/.test(value) ? `'${value}` : value;
 }
 
-function csvLine(fields: readonly string[]): string {
-  return `${fields.map(csvField).join(',')}\r\n`;
+/**
+ * RFC 4180 through csv-stringify: CRLF between records, a field with a comma, a quote or any
+ * line break quoted (csv-stringify quotes only the record delimiter itself unless told), quotes
+ * doubled.
+ */
+function csv(rows: readonly (readonly string[])[]): string {
+  return stringify(
+    rows.map((row) => row.map(defused)),
+    { record_delimiter: 'windows', quoted_match: /[\r\n]/ },
+  );
 }
 
 /** One section as a CSV file: a header row of column keys, then its rows (RFC 4180, CRLF). */
 export function renderSectionCsv(section: ReportSection): string {
-  let out = csvLine(section.columns.map((c) => c.key));
-  for (const row of section.rows) out += csvLine(section.columns.map((c) => row[c.key] ?? ''));
-  return out;
+  const keys = section.columns.map((c) => c.key);
+  return csv([keys, ...section.rows.map((row) => keys.map((key) => row[key] ?? ''))]);
 }
 
 /** The report's identity as a CSV of `field,value` rows: title, scheme, period and times. */
 export function renderReportInfoCsv(report: Report): string {
-  let out = csvLine(['field', 'value']);
-  for (const [field, value] of [
+  return csv([
+    ['field', 'value'],
     ['title', report.title],
     ['kind', report.kind],
     ['scheme', report.scheme],
@@ -63,10 +71,7 @@ export function renderReportInfoCsv(report: Report): string {
     ['to', report.to],
     ['generatedAt', report.generatedAt],
     ['sections', report.sections.map((s) => s.id).join(' ')],
-  ] as const) {
-    out += csvLine([field, value]);
-  }
-  return out;
+  ]);
 }
 
 /** The section `id` names, or VALIDATION_FAILED naming `field` and the sections there are. */

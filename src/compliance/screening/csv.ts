@@ -1,7 +1,11 @@
+import { CsvError, parse } from 'csv-parse/sync';
+
 /**
- * A small RFC 4180 CSV reader: fields separated by commas, records by CRLF (a bare LF is accepted
- * too), fields optionally enclosed in double quotes, a double quote inside a quoted field written
- * twice. Quoted fields may contain commas and line breaks (OFAC's remarks do contain commas).
+ * RFC 4180 CSV through csv-parse: fields separated by commas, records by CRLF (a bare LF is
+ * accepted too), fields optionally enclosed in double quotes, a double quote inside a quoted
+ * field written twice. Quoted fields may contain commas and line breaks (OFAC's remarks do
+ * contain commas). Strict about quotes: a quote inside an unquoted field, anything but a
+ * separator or a line break after a closing quote, and a quote never closed are refused.
  *
  * Returns each record with the 1-based line number it starts on, so that an importer can say
  * where a bad record is.
@@ -22,77 +26,27 @@ export class CsvSyntaxError extends Error {
 }
 
 export function parseCsv(text: string): CsvRecord[] {
-  const records: CsvRecord[] = [];
-  let fields: string[] = [];
-  let field = '';
-  let line = 1;
-  let recordLine = 1;
-  let i = 0;
-  const n = text.length;
-  let atFieldStart = true;
-
-  const endRecord = (): void => {
-    fields.push(field);
-    // A blank line is not a record.
-    if (!(fields.length === 1 && fields[0] === '')) records.push({ line: recordLine, fields });
-    fields = [];
-    field = '';
-    atFieldStart = true;
-  };
-
-  while (i < n) {
-    const ch = text.charCodeAt(i);
-    if (atFieldStart && ch === 0x22 /* " */) {
-      // Quoted field: read up to the closing quote.
-      i++;
-      const startLine = line;
-      for (;;) {
-        const close = text.indexOf('"', i);
-        if (close < 0) throw new CsvSyntaxError(startLine, 'a quoted field is never closed');
-        const chunk = text.slice(i, close);
-        field += chunk;
-        for (let k = chunk.indexOf('\n'); k >= 0; k = chunk.indexOf('\n', k + 1)) line++;
-        if (text.charCodeAt(close + 1) === 0x22) {
-          field += '"';
-          i = close + 2;
-          continue;
-        }
-        i = close + 1;
-        break;
-      }
-      // After the closing quote only a separator, a line break or the end may follow.
-      const next = text.charCodeAt(i);
-      if (i < n && next !== 0x2c && next !== 0x0d && next !== 0x0a) {
-        throw new CsvSyntaxError(line, `unexpected character "${text[i]}" after a closing quote`);
-      }
-      atFieldStart = false;
-      continue;
+  let rows: string[][];
+  try {
+    rows = parse(text, {
+      relax_column_count: true,
+      // Both, whatever the first line ends with (csv-parse would otherwise take the first one's).
+      record_delimiter: ['\r\n', '\n'],
+    });
+  } catch (error) {
+    if (error instanceof CsvError) {
+      const line = (error as CsvError & { lines?: number }).lines ?? 1;
+      throw new CsvSyntaxError(line, error.message);
     }
-    atFieldStart = false;
-    if (ch === 0x2c /* , */) {
-      fields.push(field);
-      field = '';
-      atFieldStart = true;
-      i++;
-    } else if (ch === 0x0d || ch === 0x0a) {
-      endRecord();
-      i += ch === 0x0d && text.charCodeAt(i + 1) === 0x0a ? 2 : 1;
-      line++;
-      recordLine = line;
-    } else if (ch === 0x22) {
-      throw new CsvSyntaxError(line, 'a double quote inside an unquoted field');
-    } else {
-      // Plain run of characters up to the next separator, line break or quote.
-      let end = i + 1;
-      while (end < n) {
-        const c = text.charCodeAt(end);
-        if (c === 0x2c || c === 0x0d || c === 0x0a || c === 0x22) break;
-        end++;
-      }
-      field += text.slice(i, end);
-      i = end;
-    }
+    throw error;
   }
-  if (!atFieldStart || field !== '' || fields.length > 0) endRecord();
+  // Each record starts one line after the previous one ends: its delimiter, and the line breaks
+  // its quoted fields hold. A blank line is not a record.
+  const records: CsvRecord[] = [];
+  let line = 1;
+  for (const fields of rows) {
+    if (!(fields.length === 1 && fields[0] === '')) records.push({ line, fields });
+    line += 1 + fields.reduce((sum, field) => sum + (field.match(/\r\n|\n|\r/g)?.length ?? 0), 0);
+  }
   return records;
 }
