@@ -196,35 +196,7 @@ export async function openScheme(
     legalName: PLATFORM_NAME,
     country: 'CO',
   });
-  await registry.grantLicence(supervisor, {
-    participantId: platform.id,
-    kind: 'vasp',
-    scope: 'custody and transfer of bitcoin for foreign-trade settlement',
-    validFrom: new Date(clock.now().getTime() - 86_400_000).toISOString(),
-    validTo: new Date(clock.now().getTime() + 3 * 365 * 86_400_000).toISOString(),
-  });
-  const register = async (kind: 'company' | 'counterparty', legalName: string, country: string) => {
-    const p = await registry.registerParticipant(supervisor, {
-      kind,
-      legalName,
-      country,
-      platformId: platform.id,
-    });
-    await registry.setKyc(supervisor, p.id, {
-      status: 'verified',
-      riskRating: 'low',
-      reviewDue: '2027-06-30',
-      beneficialOwners: [],
-      documents: [
-        {
-          type: 'certificate of incorporation',
-          number: `REG-${p.id.slice(-6)}`,
-          issuer: 'registry',
-        },
-      ],
-    });
-    return p.id;
-  };
+  const register = await licensedPlatform(registry, supervisor, clock, platform.id);
   const registerCounterparty = async (
     legalName: string,
     country: string,
@@ -353,5 +325,43 @@ export async function openScheme(
       await source.broadcast(tx.toBuffer());
       return tx;
     },
+  };
+}
+
+/**
+ * Licenses `platformId` for three years from a day before `clock`'s now, and answers a function
+ * that registers a KYC-verified company or counterparty under it (its id).
+ */
+export async function licensedPlatform(
+  registry: RegistryService,
+  by: Caller,
+  clock: ManualClock,
+  platformId: string,
+): Promise<
+  (kind: 'company' | 'counterparty', legalName: string, country: string) => Promise<string>
+> {
+  await registry.grantLicence(by, {
+    participantId: platformId,
+    kind: 'vasp',
+    scope: 'custody and transfer of bitcoin for foreign-trade settlement',
+    validFrom: new Date(clock.now().getTime() - 86_400_000).toISOString(),
+    validTo: new Date(clock.now().getTime() + 3 * 365 * 86_400_000).toISOString(),
+  });
+  return async (kind, legalName, country) => {
+    const p = await registry.registerParticipant(by, { kind, legalName, country, platformId });
+    await registry.setKyc(by, p.id, {
+      status: 'verified',
+      riskRating: 'low',
+      reviewDue: '2027-06-30',
+      beneficialOwners: [],
+      documents: [
+        {
+          type: 'certificate of incorporation',
+          number: `REG-${p.id.slice(-6)}`,
+          issuer: 'registry',
+        },
+      ],
+    });
+    return p.id;
   };
 }

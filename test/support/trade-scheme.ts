@@ -1,5 +1,6 @@
 import { systemCaller, type Caller, type ManualClock } from '../../src/kernel';
 import type { RegistryService } from '../../src/registry';
+import { licensedPlatform } from './scheme';
 
 /**
  * The parties of trade's own tests (src/trade/*.test.ts): a French exporter and its Brazilian
@@ -55,35 +56,7 @@ export async function registerScheme(
     legalName: 'Paris Custody SAS',
     country: 'FR',
   });
-  await registry.grantLicence(supervisor, {
-    participantId: platform.id,
-    kind: 'vasp',
-    scope: 'custody and transfer of bitcoin for foreign-trade settlement',
-    validFrom: new Date(clock.now().getTime() - 86_400_000).toISOString(),
-    validTo: new Date(clock.now().getTime() + 3 * 365 * 86_400_000).toISOString(),
-  });
-  const register = async (kind: 'company' | 'counterparty', legalName: string, country: string) => {
-    const p = await registry.registerParticipant(supervisor, {
-      kind,
-      legalName,
-      country,
-      platformId: platform.id,
-    });
-    await registry.setKyc(supervisor, p.id, {
-      status: 'verified',
-      riskRating: 'low',
-      reviewDue: '2027-06-30',
-      beneficialOwners: [],
-      documents: [
-        {
-          type: 'certificate of incorporation',
-          number: `REG-${p.id.slice(-6)}`,
-          issuer: 'registry',
-        },
-      ],
-    });
-    return p.id;
-  };
+  const register = await licensedPlatform(registry, supervisor, clock, platform.id);
   const companyId = await register('company', COMPANY_NAME, 'FR');
   const buyerId = await register('counterparty', BUYER_NAME, 'BR');
   const officer = (actorId: string): Caller => ({
