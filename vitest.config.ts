@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',
+    // The migrated database templates, made once per run (test/support/db.ts).
+    globalSetup: ['test/support/global-setup.ts'],
     // One test file per core: Vitest's default (one fewer than the cores) runs a single file at a
     // time on a two-core machine. Measured there, the whole suite is bound by the cores: two files
     // at once finished as many files per minute as four. TEST_WORKERS overrides. The timeouts are
