@@ -1,11 +1,4 @@
-import {
-  AppError,
-  formatBtcCompact,
-  isAppError,
-  parseBtc,
-  type NetworkName,
-  type Sats,
-} from '../kernel';
+import { AppError, formatBtcCompact, isAppError, parseBtc, type NetworkName } from '../kernel';
 import { parseAddress, type AddressType } from './address';
 import { abbreviate } from './bytes';
 
@@ -18,7 +11,7 @@ import { abbreviate } from './bytes';
 
 export interface PaymentRequest {
   readonly address: string;
-  readonly amount?: Sats;
+  readonly amount?: bigint;
   readonly label?: string;
   readonly message?: string;
 }
@@ -94,7 +87,7 @@ export function parsePaymentUri(uri: string, network: NetworkName): ParsedPaymen
       error,
     );
   }
-  let amount: Sats | undefined;
+  let amount: bigint | undefined;
   let label: string | undefined;
   let message: string | undefined;
   const otherParams: Record<string, string> = {};

@@ -1,4 +1,4 @@
-import { AppError, sats, type Sats } from '../kernel';
+import { AppError, sats } from '../kernel';
 import { scriptType } from './script';
 
 /**
@@ -91,7 +91,7 @@ export function estimateSize(
 }
 
 /** Fee in sats for `vsize` at an integer rate in sat/kvB, rounded up. */
-export function feeForVsize(vsize: number, feeRateSatPerKvB: bigint): Sats {
+export function feeForVsize(vsize: number, feeRateSatPerKvB: bigint): bigint {
   if (feeRateSatPerKvB < 0n)
     throw new AppError(
       'VALIDATION_FAILED',

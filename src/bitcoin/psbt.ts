@@ -1,6 +1,6 @@
 import { Transaction } from '@scure/btc-signer';
 import { HDKey } from '@scure/bip32';
-import { AppError, sats, type NetworkName, type Sats } from '../kernel';
+import { AppError, sats, type NetworkName } from '../kernel';
 import { parseAddress } from './address';
 import { BIP32_VERSIONS } from './networks';
 import { fromReversedHex, toHex } from './bytes';
@@ -23,7 +23,7 @@ export interface PsbtInputSpec {
   /** Display hex txid of the coin being spent. */
   readonly txid: string;
   readonly vout: number;
-  readonly value: Sats;
+  readonly value: bigint;
   readonly scriptPubKey: Uint8Array;
   /** Required for P2WSH. */
   readonly witnessScript?: Uint8Array;
@@ -38,7 +38,7 @@ export type PsbtOutputSpec = (
   | { readonly address: string; readonly script?: undefined }
   | { readonly script: Uint8Array; readonly address?: undefined }
 ) & {
-  readonly amount: Sats;
+  readonly amount: bigint;
   /** For change outputs: lets a signer recognise the output as its own. */
   readonly derivations?: readonly KeyDerivation[];
 };
@@ -257,7 +257,7 @@ export interface ExtractedTransaction {
   readonly txid: string;
   readonly weight: number;
   readonly vsize: number;
-  readonly fee: Sats;
+  readonly fee: bigint;
 }
 
 /** Extracts the network transaction from a finalized PSBT (BIP174 Transaction Extractor). */
@@ -272,12 +272,12 @@ export interface PsbtSummary {
   readonly inputs: readonly {
     txid: string;
     vout: number;
-    value: Sats;
+    value: bigint;
     type: ScriptType;
     signed: boolean;
   }[];
-  readonly outputs: readonly { script: string; type: ScriptType; amount: Sats }[];
-  readonly fee: Sats;
+  readonly outputs: readonly { script: string; type: ScriptType; amount: bigint }[];
+  readonly fee: bigint;
   readonly final: boolean;
 }
 

@@ -50,7 +50,6 @@ export const ID_PREFIXES = {
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
-export type Id<K extends IdKind> = string & { readonly __id: K };
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -58,7 +57,7 @@ export function newId<K extends IdKind>(
   kind: K,
   now: Date = new Date(),
   random: Random = cryptoRandom,
-): Id<K> {
+): string {
   let time = now.getTime();
   let timePart = '';
   for (let i = 0; i < 10; i++) {
@@ -68,21 +67,21 @@ export function newId<K extends IdKind>(
   const bytes = random.bytes(16);
   let randomPart = '';
   for (let i = 0; i < 16; i++) randomPart += CROCKFORD[(bytes[i] ?? 0) % 32];
-  return `${ID_PREFIXES[kind]}_${timePart}${randomPart}` as Id<K>;
+  return `${ID_PREFIXES[kind]}_${timePart}${randomPart}`;
 }
 
 const ID_BODY = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** Checks that `value` is an id of the given kind; throws VALIDATION_FAILED naming `field`. */
-export function parseId<K extends IdKind>(kind: K, value: string, field = 'id'): Id<K> {
+export function parseId<K extends IdKind>(kind: K, value: string, field = 'id'): string {
   const prefix = ID_PREFIXES[kind];
   if (!value.startsWith(`${prefix}_`) || !ID_BODY.test(value.slice(prefix.length + 1))) {
     throw invalid(field, `must be a ${kind} id like "${prefix}_01J…", got "${value}"`);
   }
-  return value as Id<K>;
+  return value;
 }
 
-export function isId<K extends IdKind>(kind: K, value: string): value is Id<K> {
+export function isId<K extends IdKind>(kind: K, value: string): boolean {
   const prefix = ID_PREFIXES[kind];
   return value.startsWith(`${prefix}_`) && ID_BODY.test(value.slice(prefix.length + 1));
 }

@@ -3,17 +3,17 @@ import { AppError, invalid } from './errors';
 /**
  * Money. Bitcoin amounts are bigint satoshis; fiat amounts are bigint minor units with their
  * ISO 4217 currency; exchange rates are exact decimals. Nothing here is ever a float.
+ *
+ * Amounts are plain `bigint`s with the unit in the name (`valueSats`, `amountMinor`,
+ * `feeRateSatPerKvB`), everywhere: a brand on sats used in a few signatures and not in the rest
+ * gave no guarantee, only the look of one. `sats()` is the check where an amount enters.
  */
-
-declare const satsBrand: unique symbol;
-/** An amount of bitcoin in satoshis (1 BTC = 100,000,000 sats). */
-export type Sats = bigint & { readonly [satsBrand]: true };
 
 export const SATS_PER_BTC = 100_000_000n;
 /** The 21 million BTC supply cap in sats: no valid amount exceeds it. */
 export const MAX_MONEY = 21_000_000n * SATS_PER_BTC;
 
-export function sats(value: bigint | number | string, field = 'amount'): Sats {
+export function sats(value: bigint | number | string, field = 'amount'): bigint {
   let parsed: bigint;
   if (typeof value === 'bigint') parsed = value;
   else if (typeof value === 'number') {
@@ -37,7 +37,7 @@ export function sats(value: bigint | number | string, field = 'amount'): Sats {
   if (parsed < 0n || parsed > MAX_MONEY) {
     throw invalid(field, `must be between 0 and ${MAX_MONEY} sats, got ${parsed}`);
   }
-  return parsed as Sats;
+  return parsed;
 }
 
 const BTC_PATTERN = /^(\d{1,8})(?:\.(\d{1,8}))?$/;
@@ -46,7 +46,7 @@ const BTC_PATTERN = /^(\d{1,8})(?:\.(\d{1,8}))?$/;
  * Parses a BTC amount such as "0.00012345". More than 8 decimals is refused, never rounded
  * (BIP21: "the number of decimal places must not exceed 8").
  */
-export function parseBtc(text: string, field = 'amount'): Sats {
+export function parseBtc(text: string, field = 'amount'): bigint {
   const match = BTC_PATTERN.exec(text.trim());
   if (!match) {
     if (/^\d+\.\d{9,}$/.test(text.trim())) {
@@ -264,7 +264,7 @@ export function satsToFiat(amount: bigint, rate: Rate, rounding: Rounding): Mone
 }
 
 /** Sats needed for a fiat amount at the rate, rounded as told. */
-export function fiatToSats(value: Money, rate: Rate, rounding: Rounding): Sats {
+export function fiatToSats(value: Money, rate: Rate, rounding: Rounding): bigint {
   if (value.currency !== rate.quote) {
     throw new AppError(
       'VALIDATION_FAILED',
