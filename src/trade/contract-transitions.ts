@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import type { Database, Orm } from '../db';
-import { AppError, invalid, type Caller, type Clock } from '../kernel';
+import { AppError, countsAsPerson, invalid, type Caller, type Clock } from '../kernel';
 import { assertTransition, CONTRACT_TRANSITIONS, type ContractAction } from './lifecycle';
 import type { PartyDirectory } from './ports';
 import { tradeContracts } from './schema';
@@ -34,6 +34,7 @@ export async function transitionContract(
   if (!Object.hasOwn(CONTRACT_TRANSITIONS, action))
     throw invalid('action', `unknown contract action "${action}"`);
   const rule = CONTRACT_TRANSITIONS[action];
+  refuseUnnamed(caller, action);
   return ports.db.transaction(async (tx) => {
     const row = await lockContract(tx, caller, id);
     const before = await contractView(tx, caller, id);
@@ -66,6 +67,20 @@ export async function transitionContract(
     });
     return after;
   });
+}
+
+/**
+ * The steps four eyes counts a person at: the submitter (who may not approve) and every approval,
+ * the platform's and the supervisor's. The operator channel stands for whoever holds the server's
+ * machine, not a named person (kernel `countsAsPerson`): it takes none of them, before anything
+ * of the contract is read or said.
+ */
+function refuseUnnamed(caller: Caller, action: ContractAction): void {
+  if ((action === 'submit' || action === 'approve') && !countsAsPerson(caller))
+    throw new AppError(
+      'FORBIDDEN',
+      `to ${action} a contract takes a named person (four eyes); the operator channel is not one`,
+    );
 }
 
 /** The supervisor grants the approval a contract above the scheme's threshold awaits. */

@@ -11,6 +11,7 @@ import {
 } from '../db';
 import {
   AppError,
+  countsAsPerson,
   invalid,
   newId,
   parseMoney,
@@ -73,6 +74,13 @@ export class ContractService {
   }
 
   async create(caller: Caller, input: ContractInput): Promise<ContractView> {
+    // The creator is one of four eyes' persons (never its approver): a named person, never the
+    // operator channel (kernel `countsAsPerson`).
+    if (!countsAsPerson(caller))
+      throw new AppError(
+        'FORBIDDEN',
+        'a contract is registered by a named person (four eyes); the operator channel is not one',
+      );
     const terms = checkContractInput(caller, input);
     const { companyId } = terms;
     return this.#db.transaction(async (tx) => {

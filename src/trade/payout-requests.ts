@@ -6,6 +6,7 @@ import { parseAddress, type AddressType } from '../bitcoin';
 import { fiatValue } from '../ledger';
 import {
   AppError,
+  countsAsPerson,
   currency as parseCurrency,
   fiatToSats,
   formatRate,
@@ -58,6 +59,12 @@ export async function createPayout(
   input: PayoutInput,
   idempotencyKey?: string,
 ): Promise<{ payout: PayoutView; replayed: boolean }> {
+  // The maker is one of maker-checker's two persons: a named person, never the operator channel.
+  if (!countsAsPerson(caller))
+    throw new AppError(
+      'FORBIDDEN',
+      'a payout is requested by a named person (maker-checker); the operator channel is not one',
+    );
   if (caller.role !== 'company' && caller.role !== 'platform') {
     throw new AppError('FORBIDDEN', 'payouts are requested by the company or its platform');
   }
@@ -250,7 +257,8 @@ export async function applyPayoutReview(
 
 /**
  * An officer's approval (maker-checker). People are counted, not credentials: the maker
- * (`createdByPerson`) never approves, through any credential; each person approves once. The
+ * (`createdByPerson`) never approves, through any credential; each person approves once; the
+ * operator channel is no person and approves nothing. The
  * gate is decided again first: a payout that no longer passes is held, and the officer told so.
  */
 export async function approvePayout(
@@ -258,6 +266,13 @@ export async function approvePayout(
   caller: Caller,
   id: string,
 ): Promise<PayoutView> {
+  // The checker is a named person, never the operator channel (kernel `countsAsPerson`): refused
+  // before anything of the payout is read or said.
+  if (!countsAsPerson(caller))
+    throw new AppError(
+      'FORBIDDEN',
+      'a payout is approved by named officers (maker-checker); the operator channel is not one',
+    );
   const { db, clock } = ctx.ports;
   const outcome = await db.transaction(async (tx) => {
     const row = await ctx.lock(tx, caller, id);

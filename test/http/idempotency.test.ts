@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditChain } from '../../src/audit';
 import { rowsOf } from '../../src/db';
 import { TEST_DRIVERS } from '../support/db';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
@@ -8,7 +9,8 @@ import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenan
  * Idempotency-Key on the creating POSTs of invoices and payouts: a retry answers what the first
  * request created and writes nothing (no second row, gate decision, address or reservation); the
  * key with another body is refused and writes nothing; two requests racing with one key create
- * one row; keys are per company.
+ * one row; keys are per company; creations at once each get their one decision, none without its
+ * row, and the audit chain verifies.
  */
 describe.each(TEST_DRIVERS)('idempotent invoice and payout creation on %s', (driver) => {
   let t: TwoTenants;
@@ -112,6 +114,42 @@ describe.each(TEST_DRIVERS)('idempotent invoice and payout creation on %s', (dri
     expect(await decisionsFor(payout.id)).toBe(1);
     const other = await post('/v1/payouts', t.B.officer, { ...body, amount: '100001' }, 'payout-7');
     expect(other.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  it('gives each of many creations at once its one decision, and no decision without its row', async () => {
+    const invoices = Array.from({ length: 8 }, (_, i) =>
+      post(
+        '/v1/invoices',
+        t.B.company,
+        { contractId: exportContract, amount: `3${i}.00` },
+        `burst-${i}`,
+      ),
+    );
+    const unkeyed = Array.from({ length: 4 }, (_, i) =>
+      post('/v1/invoices', t.B.company, { contractId: exportContract, amount: `4${i}.00` }),
+    );
+    const payouts = Array.from({ length: 4 }, (_, i) =>
+      post(
+        '/v1/payouts',
+        t.B.officer,
+        { contractId: importContract, amount: `${20_000 + i}`, address: t.B.supplierAddress },
+        `burst-payout-${i}`,
+      ),
+    );
+    const answers = await Promise.all([...invoices, ...unkeyed, ...payouts]);
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 201));
+    const ids = answers.map((a) => a.json<{ id: string }>().id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(await decisionsFor(id), id).toBe(1);
+    // Every decision of the scheme is a row's: none is left for a transfer never created.
+    const orphans = rowsOf(
+      await t.db.orm.execute(sql`
+        select d.transfer_id from compliance_decisions d
+        where not exists (select 1 from trade_invoices i where i.id = d.transfer_id)
+          and not exists (select 1 from trade_payouts p where p.id = d.transfer_id)`),
+    );
+    expect(orphans).toEqual([]);
+    expect(await verifyAuditChain(t.db.orm)).toMatchObject({ ok: true });
   });
 
   it('creates one invoice when two requests with one key race', async () => {

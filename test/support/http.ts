@@ -50,6 +50,8 @@ export async function startTestApp(
     env?: Record<string, string>;
     /** Market sources the rate fixing may ask beside the manual desk (recorded ones). */
     marketSources?: (clock: ManualClock) => readonly MarketRateSource[];
+    /** The local operator channel's token (the CLI's), accepted from loopback. */
+    operatorToken?: string;
   } = {},
 ): Promise<TestApp> {
   const db = await openTestDatabase(options.driver ?? 'pglite');
@@ -75,6 +77,7 @@ export async function startTestApp(
     config,
     services,
     logStream: { write: (line) => void logs.push(line) },
+    ...(options.operatorToken ? { operatorToken: options.operatorToken } : {}),
   });
   return {
     app,
