@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { participantNames } from '../registry';
 import type { AppDeps } from './app';
+import { withFixingIds } from './routes/fixings';
 
 /**
  * Participant names beside the ids of the rows a response already holds: one query for the
@@ -35,4 +36,15 @@ export async function named<T extends { companyId: string; counterpartyId: strin
     companyName: name(r.companyId),
     counterpartyName: name(r.counterpartyId),
   }));
+}
+
+/**
+ * Invoices or payouts as a response: each view with the fixing its rate came from and its
+ * parties' names, in two queries whatever the number of views (lists and single reads alike).
+ */
+export async function presentTransfers<
+  T extends { readonly rateId: string },
+  V extends { companyId: string; counterpartyId: string },
+>(deps: AppDeps, views: readonly T[], present: (view: T & { fixingId: string | null }) => V) {
+  return named(deps, (await withFixingIds(deps, views)).map(present));
 }

@@ -3,9 +3,9 @@ import { COMPLIANCE_STATUSES, discloseGate } from '../../compliance';
 import type { Caller } from '../../kernel';
 import { INVOICE_STATUSES, type InvoiceView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
-import { withFixingId, withFixingIds } from './fixings';
+import { withFixingId } from './fixings';
 import { callerOf } from '../auth';
-import { nameField, named } from '../names';
+import { nameField, presentTransfers } from '../names';
 import {
   commonErrors,
   idParam,
@@ -187,10 +187,7 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
       );
       return {
         ...page,
-        items: await named(
-          deps,
-          (await withFixingIds(deps, page.items)).map((i) => presentInvoice(caller, i)),
-        ),
+        items: await presentTransfers(deps, page.items, (i) => presentInvoice(caller, i)),
       };
     },
   );
@@ -209,12 +206,8 @@ export function registerInvoicesRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request);
-      const [one] = await named(deps, [
-        presentInvoice(
-          caller,
-          await withFixingId(deps, await invoices.get(caller, request.params.id)),
-        ),
-      ]);
+      const invoice = await invoices.get(caller, request.params.id);
+      const [one] = await presentTransfers(deps, [invoice], (i) => presentInvoice(caller, i));
       return one!;
     },
   );

@@ -3,9 +3,9 @@ import { COMPLIANCE_STATUSES, discloseGate } from '../../compliance';
 import { AppError, type Caller } from '../../kernel';
 import { PAYOUT_STATUSES, type BatchView, type PayoutView } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
-import { withFixingId, withFixingIds } from './fixings';
+import { withFixingId } from './fixings';
 import { callerOf, WRITERS } from '../auth';
-import { nameField, named } from '../names';
+import { nameField, presentTransfers } from '../names';
 import {
   commonErrors,
   idParam,
@@ -219,10 +219,7 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
       });
       return {
         ...page,
-        items: await named(
-          deps,
-          (await withFixingIds(deps, page.items)).map((p) => presentPayout(caller, p)),
-        ),
+        items: await presentTransfers(deps, page.items, (p) => presentPayout(caller, p)),
       };
     },
   );
@@ -241,12 +238,8 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       const caller = callerOf(request);
-      const [one] = await named(deps, [
-        presentPayout(
-          caller,
-          await withFixingId(deps, await payouts.get(caller, request.params.id)),
-        ),
-      ]);
+      const payout = await payouts.get(caller, request.params.id);
+      const [one] = await presentTransfers(deps, [payout], (p) => presentPayout(caller, p));
       return one!;
     },
   );
