@@ -3,6 +3,6 @@ import { defineConfig } from 'drizzle-kit';
 // Every module keeps its tables in src/<module>/schema.ts (or a sub-folder's schema.ts).
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./src/*/schema.ts', './src/*/*/schema.ts'],
+  schema: ['./src/*/schema.ts', './src/*/*/schema.ts', './src/*/read-models.ts'],
   out: './drizzle',
 });
