@@ -51,7 +51,8 @@ async function readModels(): Promise<Map<string, { module: string; view: PgView 
     const file = path.join(SRC, name, 'read-models.ts');
     if (!existsSync(file)) continue;
     for (const value of await exportsOf(file))
-      if (is(value, PgView)) published.set(getViewConfig(value).name, { module: name, view: value });
+      if (is(value, PgView))
+        published.set(getViewConfig(value).name, { module: name, view: value });
   }
   return published;
 }
