@@ -164,6 +164,7 @@ export default tseslint.config(
                 'ledger',
                 'trade',
                 'compliance',
+                'clearing',
               ],
             },
             { from: 'demo', allow: modules },

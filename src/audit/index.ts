@@ -10,3 +10,5 @@ export {
 } from './audit';
 export type { AuditEntry, AuditVerification, AuditQuery } from './audit';
 export { canonicalJson, eventHash, GENESIS_HASH } from './hash';
+// Published read models: views other modules' SQL reads instead of this module's tables.
+export { auditEventFacts, auditHeadFacts } from './read-models';

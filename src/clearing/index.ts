@@ -102,3 +102,5 @@ export type {
   WindowView,
 } from './windows';
 export * from './market';
+// Published read models: views other modules' SQL reads instead of this module's tables.
+export { clearingDealFacts, clearingLotFacts } from './read-models';

@@ -1,11 +1,13 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { ledgerFixingFacts } from '../ledger';
+import { tradeCoinFacts, tradePayoutFacts } from '../trade';
 
 /**
  * The statements behind the loop report (loop.ts): six, whatever the period holds. Clearing's
- * own tables (lots, the market's, the windows') are read with the ledger's fixings, trade's
- * company coins, batches and payouts, and the registry's participants for names. Those other
- * modules' tables are named as the committed migrations name them, and only read (as
- * oversight's reports read them).
+ * own tables (lots, the market's, the windows') are read with the read models other modules
+ * publish: the ledger's fixings, trade's company coins and payouts (views declared in their
+ * read-models.ts, exported from their index.ts), never their tables
+ * (test/docs/read-models.test.ts).
  */
 
 /** The period, as bound parameters: [from, to). */
@@ -45,7 +47,7 @@ export function dealGroups(p: LoopPeriod): SQL {
       f.version as fixing_version,
       count(*)::int as deals, ${total('d.amount_sats')} as sats, ${total('d.fiat_minor')} as fiat_minor,
       ${total('d.delivered_sats')} as delivered_sats, ${total('d.fee_sats')} as fee_sats
-    from market_deals d left join rate_fixings f on f.id = d.fixing_id
+    from market_deals d left join ${ledgerFixingFacts} f on f.id = d.fixing_id
     where ${within('d.created_at', p)}
     group by d.status, d.currency, d.miner_platform_id, d.importer_platform_id, d.fixing_id,
       d.reference_rate, f.quote, f.date, f.version
@@ -65,12 +67,12 @@ export function dealTrace(p: LoopPeriod, limit: number): SQL {
       u.spent_by_txid, u.reserved_by_batch as batch_id,
       (select string_agg(distinct ob.window_id, ',') from clearing_obligations ob
         where ob.source = 'deal' and ob.source_id = d.id) as window_ids,
-      (select string_agg(po.id, ',' order by po.id) from trade_payouts po
+      (select string_agg(po.id, ',' order by po.id) from ${tradePayoutFacts} po
         where u.reserved_by_batch is not null and po.batch_id = u.reserved_by_batch) as payout_ids
     from market_deals d
     join market_offers o on o.id = d.offer_id
     left join clearing_lots l on l.id = o.lot_id
-    left join trade_wallet_utxos u on u.txid = d.delivery_txid and u.vout = d.delivery_vout
+    left join ${tradeCoinFacts} u on u.txid = d.delivery_txid and u.vout = d.delivery_vout
     where ${within('d.created_at', p)}
     order by d.created_at desc, d.id desc
     limit ${limit}`;
@@ -113,10 +115,10 @@ export function paidAbroad(p: LoopPeriod, now: Date): SQL {
       from market_deals d where ${within('d.created_at', p)} and d.delivery_txid is not null
         and d.status in ('delivered', 'settled')
     ), coins as (
-      select u.value_sats, u.reserved_by_batch, u.spent_by_txid from trade_wallet_utxos u
+      select u.value_sats, u.reserved_by_batch, u.spent_by_txid from ${tradeCoinFacts} u
       join delivered x on x.txid = u.txid and x.vout = u.vout
     ), payouts as (
-      select distinct po.id, po.status, po.amount_sats from trade_payouts po
+      select distinct po.id, po.status, po.amount_sats from ${tradePayoutFacts} po
       join coins c on c.reserved_by_batch is not null and po.batch_id = c.reserved_by_batch
     )
     select (select count(*)::int from delivered) as delivered_coins,
@@ -129,7 +131,7 @@ export function paidAbroad(p: LoopPeriod, now: Date): SQL {
       (select ${total('amount_sats')} from payouts) as payout_sats,
       (select count(*)::int from payouts where status = 'completed') as completed_payouts,
       (select ${total('amount_sats')} from payouts where status = 'completed') as completed_sats,
-      (select count(*)::int from trade_payouts po where po.origin_refusal is not null
+      (select count(*)::int from ${tradePayoutFacts} po where po.origin_refused
         and po.status = 'awaitingPayment') as origin_refused_payouts,
       (select r.threshold_basis_points from clearing_rule_versions r
         where r.effective_from <= ${at(now)} order by r.effective_from desc, r.version desc limit 1)

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Orm } from '../db';
 import { AppError, invalid, seesEverything, type Caller } from '../kernel';
+import { registryParticipantFacts } from '../registry';
 import {
   dealGroups,
   dealTrace,
@@ -439,7 +440,7 @@ async function namesOf(orm: Orm, ids: string[]): Promise<Record<string, string>>
   if (ids.length === 0) return {};
   const rows = rowsOf(
     await orm.execute(
-      sql`select id, legal_name from participants where id in (${sql.join(
+      sql`select id, legal_name from ${registryParticipantFacts} where id in (${sql.join(
         ids.map((id) => sql`${id}`),
         sql`, `,
       )})`,

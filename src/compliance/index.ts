@@ -115,3 +115,10 @@ export type {
   GateVerdict,
   ErrorForDisclosure,
 } from './disclosure';
+// Published read models: views other modules' SQL reads instead of this module's tables.
+export {
+  complianceAlertFacts,
+  complianceCaseFacts,
+  complianceDecisionFacts,
+  complianceHitFacts,
+} from './read-models';

@@ -28,3 +28,5 @@ export type { JsonTransport, MarketQuote, MarketRateSource, Venue } from './mark
 export type { RateLogger, RateObservation, RateSource, SourceReport, StoredRate } from './rates';
 export { ACCOUNT_PURPOSES } from './schema';
 export type { AccountPurpose } from './schema';
+// Published read models: views other modules' SQL reads instead of this module's tables.
+export { ledgerFixingFacts, ledgerRateFacts } from './read-models';

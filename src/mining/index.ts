@@ -54,5 +54,11 @@ export { haircut } from './haircut';
 export { blockAttributions, blockProvenance } from './reads';
 export type { BlockAttribution, BlockProvenanceTag } from './reads';
 export type { HaircutInput, ProvenanceShare } from './haircut';
-// Mining's tables are its own: no other module reads them through this index (oversight reads
-// some by raw SQL, docs/architecture.md Known gaps 1).
+// Published read models: views other modules' SQL reads instead of this module's tables.
+export {
+  miningBanFacts,
+  miningBlockFacts,
+  miningOutputFacts,
+  miningSiteNames,
+  miningViolationFacts,
+} from './read-models';

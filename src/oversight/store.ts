@@ -7,6 +7,11 @@ import {
   type Page,
   type PageRequest,
 } from '../db';
+import { complianceAlertFacts, complianceCaseFacts } from '../compliance';
+import { ledgerRateFacts } from '../ledger';
+import { miningBanFacts, miningOutputFacts, miningViolationFacts } from '../mining';
+import { registryLicenceFacts, registryParticipantFacts, registryRegionNames } from '../registry';
+import { tradeSettlementFacts } from '../trade';
 import type {
   AlertAggregate,
   BanRow,
@@ -22,9 +27,10 @@ import type {
  * The SQL behind the reports. Every sum is computed by PostgreSQL over bigint columns (the
  * result is `numeric`, read as text and parsed to bigint), so no amount passes through a float.
  *
- * The tables read belong to other modules (trade, registry, mining, compliance); this store only
- * reads them. Tables are named in the SQL because trade and compliance do not export their
- * drizzle tables from their index.ts yet; the names are those of the committed migrations.
+ * Other modules' data is read only through the read models they publish (views declared in
+ * their read-models.ts and exported from their index.ts: trade's settlements, the registry's
+ * participants, licences and regions, mining's output, violations and bans, compliance's alerts
+ * and cases, the ledger's rates); never their tables (test/docs/read-models.test.ts).
  */
 
 type Row = Record<string, unknown>;
@@ -69,38 +75,32 @@ export interface TimeRange {
 export const UNKNOWN_COUNTRY = 'ZZ';
 
 /**
- * Live settlements (a settlement reversed by a reorg is not counted) with what the report
- * groups by: the contract's direction and HS code, and the counterparty's country (from the
- * registry, else trade's own party directory).
+ * Live settlements (trade's read model leaves out a settlement reversed by a reorg) with what
+ * the report groups by: the contract's direction and HS code, and the counterparty's country
+ * and the names from the registry.
  */
 function settlementFacts(range: TimeRange, platformId: string | null): SQL {
   return sql`
     select s.id, s.kind, s.reference, s.platform_id, s.company_id, s.contract_id, s.amount_sats,
            s.fiat_minor, s.currency, s.txid, s.created_at, s.rate_id, r.fixing_id,
-           c.direction, c.hs_code, substr(c.hs_code, 1, 2) as hs_chapter, c.counterparty_id,
-           coalesce(p.country, tp.country, ${UNKNOWN_COUNTRY}) as country,
+           s.direction, s.hs_code, substr(s.hs_code, 1, 2) as hs_chapter, s.counterparty_id,
+           coalesce(p.country, ${UNKNOWN_COUNTRY}) as country,
            coalesce(co.legal_name, s.company_id) as company_name,
-           coalesce(p.legal_name, tp.name, c.counterparty_id) as counterparty_name,
+           coalesce(p.legal_name, s.counterparty_id) as counterparty_name,
            to_char(s.created_at at time zone 'UTC', 'YYYY-MM') as month
-    from trade_settlements s
-    join trade_contracts c on c.id = s.contract_id
-    left join exchange_rates r on r.id = s.rate_id
-    left join participants p on p.id = c.counterparty_id
-    left join trade_parties tp on tp.id = c.counterparty_id
-    left join participants co on co.id = s.company_id
-    where s.reversed_at is null
+    from ${tradeSettlementFacts} s
+    left join ${ledgerRateFacts} r on r.id = s.rate_id
+    left join ${registryParticipantFacts} p on p.id = s.counterparty_id
+    left join ${registryParticipantFacts} co on co.id = s.company_id
+    where true
       ${range.from ? sql`and s.created_at >= ${range.from.toISOString()}::timestamptz` : sql``}
       ${range.to ? sql`and s.created_at < ${range.to.toISOString()}::timestamptz` : sql``}
       ${platformId === null ? sql`` : sql`and s.platform_id = ${platformId}`}`;
 }
 
-/** Alert severity, by oversight's bands: a sanctions-screening hit is high; a monitoring alert
- * by its rule score (the default rules score 10–80; review starts at 50): ≥ 60 high, ≥ 30
- * medium, else low. */
-const SEVERITY = sql`case when a.kind = 'screening' then 'high'
-  when a.score >= 60 then 'high' when a.score >= 30 then 'medium' else 'low' end`;
-const SEVERITY_RANK = sql`case when a.kind = 'screening' or a.score >= 60 then 3
-  when a.score >= 30 then 2 else 1 end`;
+/** Alert severities from worst to least, as compliance stores them (`alertSeverity`). */
+const SEVERITY_RANK = sql`case a.severity when 'critical' then 4 when 'high' then 3
+  when 'medium' then 2 else 1 end`;
 
 export interface SettlementFilter {
   readonly range: TimeRange;
@@ -222,9 +222,9 @@ export class OversightStore {
              count(*)::text as outputs, sum(a.value_sats)::text as sats,
              count(v.attribution_id)::text as violations,
              coalesce(sum(v.value_sats), 0)::text as violation_sats
-      from mining_attributions a
-      left join mining_violations v on v.attribution_id = a.id and v.status <> 'dismissed'
-      left join regions r on r.code = a.region_code
+      from ${miningOutputFacts} a
+      left join ${miningViolationFacts} v on v.attribution_id = a.id and v.status <> 'dismissed'
+      left join ${registryRegionNames} r on r.code = a.region_code
       where true
         ${range.from ? sql`and a.block_time >= ${range.from.toISOString()}::timestamptz` : sql``}
         ${range.to ? sql`and a.block_time < ${range.to.toISOString()}::timestamptz` : sql``}
@@ -246,8 +246,8 @@ export class OversightStore {
     const rows = await this.#rows(sql`
       select b.id, b.region_code, coalesce(r.name, b.region_code) as region_name, b.kind,
              b.from_date::text as from_date, b.to_date::text as to_date, b.reason, b.lifted_at
-      from mining_bans b
-      left join regions r on r.code = b.region_code
+      from ${miningBanFacts} b
+      left join ${registryRegionNames} r on r.code = b.region_code
       where true
         ${range.to ? sql`and b.from_date < ${day(range.to)}::date` : sql``}
         ${range.from ? sql`and b.to_date >= ${day(range.from)}::date` : sql``}
@@ -270,12 +270,11 @@ export class OversightStore {
   ): Promise<PlatformSettlementAggregate[]> {
     const rows = await this.#rows(sql`
       with f as (${settlementFacts(range, platformId)})
-      select f.platform_id, coalesce(p.legal_name, tp.name, f.platform_id) as platform_name,
+      select f.platform_id, coalesce(p.legal_name, f.platform_id) as platform_name,
              f.kind, f.currency, count(*)::text as n,
              sum(f.amount_sats)::text as sats, sum(f.fiat_minor)::text as fiat
       from f
-      left join participants p on p.id = f.platform_id
-      left join trade_parties tp on tp.id = f.platform_id
+      left join ${registryParticipantFacts} p on p.id = f.platform_id
       group by 1, 2, 3, 4 order by 1, 3, 4`);
     return rows.map((r) => {
       const kind = text(r, 'kind');
@@ -300,8 +299,8 @@ export class OversightStore {
       select pl.id, pl.legal_name,
         count(c.id) filter (where c.created_at >= ${from}::timestamptz and c.created_at < ${to}::timestamptz)::text as onboarded,
         count(c.id) filter (where c.created_at < ${to}::timestamptz)::text as total
-      from participants pl
-      left join participants c on c.platform_id = pl.id and c.kind = 'company'
+      from ${registryParticipantFacts} pl
+      left join ${registryParticipantFacts} c on c.platform_id = pl.id and c.kind = 'company'
       where pl.kind = 'platform' ${platformId === null ? sql`` : sql`and pl.id = ${platformId}`}
       group by pl.id, pl.legal_name order by pl.id`);
     return rows.map((r) => ({
@@ -314,16 +313,16 @@ export class OversightStore {
 
   async platformExists(platformId: string): Promise<boolean> {
     const rows = await this.#rows(sql`
-      select 1 from participants where id = ${platformId} and kind = 'platform'
-      union all select 1 from trade_settlements where platform_id = ${platformId}
+      select 1 from ${registryParticipantFacts} where id = ${platformId} and kind = 'platform'
+      union all select 1 from ${tradeSettlementFacts} where platform_id = ${platformId}
       limit 1`);
     return rows.length > 0;
   }
 
   async alerts(range: TimeRange): Promise<AlertAggregate[]> {
     const rows = await this.#rows(sql`
-      select a.rule, a.kind, ${SEVERITY} as severity, count(*)::text as n
-      from compliance_alerts a
+      select a.rule, a.kind, a.severity, count(*)::text as n
+      from ${complianceAlertFacts} a
       where true
         ${range.from ? sql`and a.created_at >= ${range.from.toISOString()}::timestamptz` : sql``}
         ${range.to ? sql`and a.created_at < ${range.to.toISOString()}::timestamptz` : sql``}
@@ -339,7 +338,7 @@ export class OversightStore {
   async cases(range: TimeRange): Promise<CaseAggregate[]> {
     const rows = await this.#rows(sql`
       select state, outcome, count(*)::text as n
-      from compliance_cases
+      from ${complianceCaseFacts}
       where true
         ${range.from ? sql`and opened_at >= ${range.from.toISOString()}::timestamptz` : sql``}
         ${range.to ? sql`and opened_at < ${range.to.toISOString()}::timestamptz` : sql``}
@@ -357,13 +356,13 @@ export class OversightStore {
     cases: Array<{ severity: string; count: number }>;
   }> {
     const alertRows = await this.#rows(sql`
-      select ${SEVERITY} as severity, count(*)::text as n
-      from compliance_alerts a join compliance_cases c on c.id = a.case_id
+      select a.severity, count(*)::text as n
+      from ${complianceAlertFacts} a join ${complianceCaseFacts} c on c.id = a.case_id
       where c.state <> 'closed' group by 1 order by 1`);
     const caseRows = await this.#rows(sql`
-      select case max(${SEVERITY_RANK}) when 3 then 'high' when 2 then 'medium' else 'low' end
-               as severity, c.id
-      from compliance_cases c join compliance_alerts a on a.case_id = c.id
+      select case max(${SEVERITY_RANK}) when 4 then 'critical' when 3 then 'high'
+               when 2 then 'medium' else 'low' end as severity, c.id
+      from ${complianceCaseFacts} c join ${complianceAlertFacts} a on a.case_id = c.id
       where c.state <> 'closed' group by c.id`);
     const casesBySeverity = new Map<string, number>();
     for (const r of caseRows) {
@@ -388,7 +387,7 @@ export class OversightStore {
     const rows = await this.#rows(sql`
       with latest as (
         select distinct on (participant_id) participant_id, status, valid_to
-        from licences order by participant_id, valid_from desc, created_at desc
+        from ${registryLicenceFacts} order by participant_id, valid_from desc, created_at desc
       )
       select p.kind,
              case when l.participant_id is null then 'none'
@@ -396,7 +395,7 @@ export class OversightStore {
                        and l.valid_to <= ${now.toISOString()}::timestamptz then 'expired'
                   else l.status end as status,
              count(*)::text as n
-      from participants p left join latest l on l.participant_id = p.id
+      from ${registryParticipantFacts} p left join latest l on l.participant_id = p.id
       where p.kind in ('platform', 'miner')
       group by 1, 2 order by 1, 2`);
     return rows.map((r) => ({
@@ -409,7 +408,8 @@ export class OversightStore {
   /**
    * A page of the live settlements matching `filter`, by `sort` in `order` and then id (keyset
    * on the sort value and id: the settlement's time, amount or fiat value each read through an
-   * index of trade_settlements; the partner country, computed by the join, is sorted).
+   * index under trade's settlement read model; the partner country, computed by the join, is
+   * sorted).
    */
   async listSettlements(
     filter: SettlementFilter,

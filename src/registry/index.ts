@@ -84,3 +84,10 @@ export type {
 } from './types';
 export { formatBasisPoints } from './validate';
 export type { BeneficialOwner, Contact, KycDocument, PostalAddress } from './schema';
+// Published read models: views other modules' SQL reads instead of this module's tables.
+export {
+  registryKycFacts,
+  registryLicenceFacts,
+  registryParticipantFacts,
+  registryRegionNames,
+} from './read-models';

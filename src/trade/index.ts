@@ -96,3 +96,13 @@ export type { ChainBlock, ChainOutput, ChainTransaction, MempoolTransaction } fr
 export { trackWalletCoins, tradeChainConsumer } from './consumer';
 export { ADAPTER_RULE, ComplianceTransferGate } from './compliance-gate';
 export type { ComplianceRegistry } from './compliance-gate';
+// Published read models: views other modules' SQL reads instead of this module's tables.
+export {
+  tradeBatchFacts,
+  tradeCoinFacts,
+  tradeContractFacts,
+  tradeInvoiceFacts,
+  tradePayoutApprovalFacts,
+  tradePayoutFacts,
+  tradeSettlementFacts,
+} from './read-models';

@@ -547,7 +547,7 @@ describe('reports: /v1/reports/* and /v1/oversight/*', () => {
     ).toEqual([
       'rule.contract-mismatch@1:high:1',
       'rule.structuring@1:low:1',
-      'screening.name:high:1',
+      'screening.name:critical:1',
     ]);
     expect(alerts.sections[1]!.rows.map((r) => `${r.state}:${r.outcome}:${r.count}`)).toEqual([
       'closed:falsePositive:1',

@@ -1,0 +1,26 @@
+CREATE VIEW "public"."audit_event_facts" AS (select "seq", "id", "at", "actor", "actor_role", "action", "entity_type", "entity_id" from "audit_events");--> statement-breakpoint
+CREATE VIEW "public"."audit_head_facts" AS (select "count", "last_hash", "last_id" from "audit_head");--> statement-breakpoint
+CREATE VIEW "public"."clearing_deal_facts" AS (select "id", "miner_id", "company_id", "status", "held_from", "amount_sats", "fiat_minor", "currency", "updated_at" from "market_deals");--> statement-breakpoint
+CREATE VIEW "public"."clearing_lot_facts" AS (select "id", "miner_id", "site_id", "region_code", "height", "vout", "block_time", "value_sats", "clearance", "created_at" from "clearing_lots");--> statement-breakpoint
+CREATE VIEW "public"."compliance_alert_facts" AS (select "id", "case_id", "kind", "rule", "severity", "created_at" from "compliance_alerts");--> statement-breakpoint
+CREATE VIEW "public"."compliance_case_facts" AS (select "id", "party_id", "state", "outcome", "opened_at" from "compliance_cases");--> statement-breakpoint
+CREATE VIEW "public"."compliance_decision_facts" AS (select "id", "transfer_id", "platform_id", "company_id", "counterparty_id", "direction", "outcome", "decided_at" from "compliance_decisions");--> statement-breakpoint
+CREATE VIEW "public"."compliance_hit_facts" AS (select "id", "party_id", "platform_id", "subject", "source", "matched_name", "score", "status", "review", "listed_at" from "compliance_party_hits");--> statement-breakpoint
+CREATE VIEW "public"."ledger_fixing_facts" AS (select "id", "quote", "date", "version" from "rate_fixings");--> statement-breakpoint
+CREATE VIEW "public"."ledger_rate_facts" AS (select "id", "fixing_id" from "exchange_rates");--> statement-breakpoint
+CREATE VIEW "public"."mining_ban_facts" AS (select "id", "region_code", "kind", "from_date", "to_date", "reason", "lifted_at" from "mining_bans");--> statement-breakpoint
+CREATE VIEW "public"."mining_block_facts" AS (select "height", "time" from "mining_blocks");--> statement-breakpoint
+CREATE VIEW "public"."mining_output_facts" AS (select "id", "miner_id", "region_code", "block_time", "value_sats" from "mining_attributions");--> statement-breakpoint
+CREATE VIEW "public"."mining_site_names" AS (select "id", "name" from "mining_sites");--> statement-breakpoint
+CREATE VIEW "public"."mining_violation_facts" AS (select "attribution_id", "miner_id", "site_id", "region_code", "height", "block_time", "value_sats", "status" from "mining_violations");--> statement-breakpoint
+CREATE VIEW "public"."registry_kyc_facts" AS (select "participant_id", "platform_id", "status", "risk_rating", "review_due", "updated_at" from "kyc_records");--> statement-breakpoint
+CREATE VIEW "public"."registry_licence_facts" AS (select "id", "participant_id", "kind", "status", "valid_from", "valid_to", "created_at" from "licences");--> statement-breakpoint
+CREATE VIEW "public"."registry_participant_facts" AS (select "id", "kind", "legal_name", "country", "platform_id", "created_at" from "participants");--> statement-breakpoint
+CREATE VIEW "public"."registry_region_names" AS (select "code", "name" from "regions");--> statement-breakpoint
+CREATE VIEW "public"."trade_batch_facts" AS (select "id", "platform_id", "status", "fee_sats", "vsize", "created_at" from "trade_batches");--> statement-breakpoint
+CREATE VIEW "public"."trade_coin_facts" AS (select "txid", "vout", "value_sats", "reserved_by_batch", "spent_by_txid" from "trade_wallet_utxos");--> statement-breakpoint
+CREATE VIEW "public"."trade_contract_facts" AS (select "id", "company_id", "counterparty_id", "status", "direction", "goods_description", "currency", "amount_minor", "settled_amount", "updated_at" from "trade_contracts");--> statement-breakpoint
+CREATE VIEW "public"."trade_invoice_facts" AS (select "id", "company_id", "counterparty_id", "status", "description", "amount_sats", "fiat_minor", "currency", "expires_at", "created_at" from "trade_invoices");--> statement-breakpoint
+CREATE VIEW "public"."trade_payout_approval_facts" AS (select "payout_id", "person_id" from "trade_payout_approvals");--> statement-breakpoint
+CREATE VIEW "public"."trade_payout_facts" AS (select "id", "platform_id", "company_id", "counterparty_id", "status", "required_approvals", "created_by", "created_by_person", "batch_id", "amount_sats", "fiat_minor", "currency", "memo", "origin_refusal" is not null as "origin_refused", "created_at" from "trade_payouts");--> statement-breakpoint
+CREATE VIEW "public"."trade_settlement_facts" AS (select "trade_settlements"."id", "trade_settlements"."kind", "trade_settlements"."reference", "trade_settlements"."platform_id", "trade_settlements"."company_id", "trade_settlements"."contract_id", "trade_settlements"."rate_id", "trade_settlements"."amount_sats", "trade_settlements"."fiat_minor", "trade_settlements"."currency", "trade_settlements"."txid", "trade_settlements"."created_at", "trade_contracts"."direction", "trade_contracts"."hs_code", "trade_contracts"."counterparty_id" from "trade_settlements" inner join "trade_contracts" on "trade_contracts"."id" = "trade_settlements"."contract_id" where "trade_settlements"."reversed_at" is null);
