@@ -1,13 +1,14 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { ledgerFixingFacts } from '../ledger';
-import { tradeCoinFacts, tradePayoutFacts } from '../trade';
+import { registryParticipantFacts } from '../registry';
+import { tradeCoinFacts, tradePayoutFacts, tradeSettlementFacts } from '../trade';
 
 /**
- * The statements behind the loop report (loop.ts): six, whatever the period holds. Clearing's
+ * The statements behind the loop report (loop.ts): eight, whatever the period holds. Clearing's
  * own tables (lots, the market's, the windows') are read with the read models other modules
- * publish: the ledger's fixings, trade's company coins and payouts (views declared in their
- * read-models.ts, exported from their index.ts), never their tables
- * (test/docs/read-models.test.ts).
+ * publish: the ledger's fixings, trade's company coins, payouts and settlements, the registry's
+ * participants (views declared in their read-models.ts, exported from their index.ts), never
+ * their tables (test/docs/read-models.test.ts).
  */
 
 /** The period, as bound parameters: [from, to). */
@@ -161,4 +162,47 @@ export function stuckItems(p: LoopPeriod, limit: number): SQL {
       'held by address screening (window ' || i.window_id || ')' as detail, i.created_at as at
       from clearing_pay_ins i where ${within('i.created_at', p)} and i.status = 'held'
       order by i.created_at desc, i.id desc limit ${limit})`;
+}
+
+/** The period's mined lots by month (UTC) and region, by clearance. */
+export function minedByMonthRegion(p: LoopPeriod): SQL {
+  const by = (clearance: string, as: string) =>
+    sql`count(*) filter (where l.clearance = ${clearance})::int as ${sql.raw(`${as}_lots`)},
+      coalesce(sum(l.value_sats) filter (where l.clearance = ${clearance}), 0)::text as ${sql.raw(`${as}_sats`)}`;
+  return sql`select to_char(l.block_time at time zone 'UTC', 'YYYY-MM') as month, l.region_code,
+      count(*)::int as lots, ${total('l.value_sats')} as sats,
+      ${by('cleared', 'cleared')}, ${by('quarantined', 'quarantined')}, ${by('released', 'released')}
+    from clearing_lots l where ${within('l.block_time', p)}
+    group by 1, 2 order by 1, 2`;
+}
+
+/**
+ * The payouts to foreign suppliers settled in the period, by the supplier's country and the
+ * contract's HS chapter, with the cleared share of the coins that paid them: each batch's inputs
+ * (the company coins its transaction spent) are looked up in `clearing_outputs`, and a payout
+ * carries its batch's cleared share pro rata (rounded down; a coin clearing never followed
+ * counts as not cleared).
+ */
+export function paidAbroadByPartner(p: LoopPeriod): SQL {
+  return sql`with paid as (
+      select s.reference as payout_id, s.amount_sats, s.txid, s.hs_code, s.counterparty_id
+      from ${tradeSettlementFacts} s
+      where s.kind = 'payout' and ${within('s.created_at', p)}
+    ), funding as (
+      select u.spent_by_txid as txid, sum(u.value_sats) as input_sats,
+        sum(coalesce(o.cleared_sats, 0)) as cleared_sats
+      from ${tradeCoinFacts} u
+      left join clearing_outputs o on o.txid = u.txid and o.vout = u.vout
+      where u.spent_by_txid in (select txid from paid)
+      group by u.spent_by_txid
+    )
+    select pt.country, left(paid.hs_code, 2) as hs_chapter, count(*)::int as payouts,
+      ${total('paid.amount_sats')} as sats,
+      coalesce(sum(case when f.input_sats > 0
+        then div(paid.amount_sats * f.cleared_sats, f.input_sats) else 0 end), 0)::text
+        as cleared_sats
+    from paid
+    join ${registryParticipantFacts} pt on pt.id = paid.counterparty_id
+    left join funding f on f.txid = paid.txid
+    group by 1, 2 order by 1, 2`;
 }

@@ -7,7 +7,9 @@ import {
   dealTrace,
   LOOP_LIST_LIMIT,
   lotsSummary,
+  minedByMonthRegion,
   paidAbroad,
+  paidAbroadByPartner,
   stuckItems,
   windowFigures,
   type LoopPeriod,
@@ -19,8 +21,10 @@ import {
  * at which fixing, between which platforms) → netted (the settlement windows the period
  * overlaps: gross obligations against net positions) → paid abroad (the importers' payouts in
  * the batches that spend the coins those deals delivered, under the cleared-origin rule), with
- * each deal traced through the stages and what is stuck where. Built in seven queries whatever
- * the period holds (loop-sql.ts, and one for the participants' names).
+ * each deal traced through the stages and what is stuck where; the mined lots also by month and
+ * region, and every payout abroad settled in the period by partner country and HS chapter with
+ * the cleared share of the coins that paid it. Built in nine queries whatever the period holds
+ * (loop-sql.ts, and one for the participants' names).
  */
 
 type Row = Record<string, unknown>;
@@ -121,10 +125,35 @@ export interface LoopStuck {
   at: Date;
 }
 
+/** Mined lots of one month (UTC, `YYYY-MM`) and region, by clearance. */
+export interface LoopMinedGroup {
+  month: string;
+  regionCode: string;
+  lots: number;
+  sats: bigint;
+  cleared: LoopAmount;
+  quarantined: LoopAmount;
+  released: LoopAmount;
+}
+
+/** Payouts abroad settled in the period to suppliers of one country under one HS chapter. */
+export interface LoopPartnerGroup {
+  /** The supplier's country (ISO 3166-1 alpha-2). */
+  country: string;
+  /** The contract's HS chapter: the first two digits of its HS code. */
+  hsChapter: string;
+  payouts: number;
+  sats: bigint;
+  /** Of `sats`, paid with coins of cleared (or released) mined lots, pro rata per batch. */
+  clearedSats: bigint;
+  /** `clearedSats` ÷ `sats` in basis points (0 when nothing was paid). */
+  clearedShareBasisPoints: number;
+}
+
 export interface LoopReport {
   from: Date;
   to: Date;
-  mined: { lots: number; sats: bigint; miners: number };
+  mined: { lots: number; sats: bigint; miners: number; byMonthRegion: LoopMinedGroup[] };
   clearance: {
     cleared: LoopAmount;
     quarantined: LoopAmount;
@@ -158,6 +187,17 @@ export interface LoopReport {
     completedSats: bigint;
     originRefusedPayouts: number;
     rule: { version: number; thresholdBasisPoints: number | null } | null;
+    /**
+     * Every payout abroad settled in the period (whatever its coins' origin), by partner country
+     * and HS chapter, with the cleared share of what paid it; `settled` sums them.
+     */
+    byPartner: LoopPartnerGroup[];
+    settled: {
+      payouts: number;
+      sats: bigint;
+      clearedSats: bigint;
+      clearedShareBasisPoints: number;
+    };
   };
   trace: LoopTrace[];
   traceTruncated: boolean;
@@ -204,17 +244,24 @@ export async function loopReport(orm: Orm, period: LoopPeriod, now: Date): Promi
   const traced = await run(dealTrace(period, LOOP_LIST_LIMIT + 1));
   const windows = windowsOf(await run(windowFigures(period)));
   const [paid = {}] = await run(paidAbroad(period, now));
+  const byMonthRegion = (await run(minedByMonthRegion(period))).map(minedGroupOf);
+  const byPartner = (await run(paidAbroadByPartner(period))).map(partnerGroupOf);
   const stuck = (await run(stuckItems(period, LOOP_LIST_LIMIT))).map(stuckOf);
   const trace = traced.slice(0, LOOP_LIST_LIMIT).map(traceOf);
   const sold = soldOf(groups);
   const report: LoopReport = {
     from: period.from,
     to: period.to,
-    mined: { lots: num(lots.lots), sats: big(lots.sats), miners: num(lots.miners) },
+    mined: {
+      lots: num(lots.lots),
+      sats: big(lots.sats),
+      miners: num(lots.miners),
+      byMonthRegion,
+    },
     clearance: clearanceOf(lots),
     sold,
     netted: { windows, totals: nettedTotals(windows) },
-    paidAbroad: paidOf(paid),
+    paidAbroad: { ...paidOf(paid), byPartner, settled: settledOf(byPartner) },
     trace,
     traceTruncated: traced.length > LOOP_LIST_LIMIT,
     stuck: {
@@ -232,11 +279,51 @@ export async function loopReport(orm: Orm, period: LoopPeriod, now: Date): Promi
   return report;
 }
 
+const amountOf = (row: Row, as: string): LoopAmount => ({
+  count: num(row[`${as}_lots`]),
+  sats: big(row[`${as}_sats`]),
+});
+
+const minedGroupOf = (row: Row): LoopMinedGroup => ({
+  month: str(row.month),
+  regionCode: str(row.region_code),
+  lots: num(row.lots),
+  sats: big(row.sats),
+  cleared: amountOf(row, 'cleared'),
+  quarantined: amountOf(row, 'quarantined'),
+  released: amountOf(row, 'released'),
+});
+
+/** `part` ÷ `whole` in basis points, rounded down (0 for an empty whole). */
+const basisPoints = (part: bigint, whole: bigint): number =>
+  whole > 0n ? Number((part * 10_000n) / whole) : 0;
+
+function partnerGroupOf(row: Row): LoopPartnerGroup {
+  const sats = big(row.sats);
+  const clearedSats = big(row.cleared_sats);
+  return {
+    country: str(row.country),
+    hsChapter: str(row.hs_chapter),
+    payouts: num(row.payouts),
+    sats,
+    clearedSats,
+    clearedShareBasisPoints: basisPoints(clearedSats, sats),
+  };
+}
+
+function settledOf(groups: readonly LoopPartnerGroup[]): LoopReport['paidAbroad']['settled'] {
+  const sats = groups.reduce((n, g) => n + g.sats, 0n);
+  const clearedSats = groups.reduce((n, g) => n + g.clearedSats, 0n);
+  return {
+    payouts: groups.reduce((n, g) => n + g.payouts, 0),
+    sats,
+    clearedSats,
+    clearedShareBasisPoints: basisPoints(clearedSats, sats),
+  };
+}
+
 function clearanceOf(row: Row): LoopReport['clearance'] {
-  const amount = (as: string): LoopAmount => ({
-    count: num(row[`${as}_lots`]),
-    sats: big(row[`${as}_sats`]),
-  });
+  const amount = (as: string): LoopAmount => amountOf(row, as);
   return {
     cleared: amount('cleared'),
     quarantined: amount('quarantined'),
@@ -360,7 +447,7 @@ function nettedTotals(windows: LoopWindow[]): LoopReport['netted']['totals'] {
   return [...totals.values()].sort((a, b) => a.asset.localeCompare(b.asset));
 }
 
-function paidOf(row: Row): LoopReport['paidAbroad'] {
+function paidOf(row: Row): Omit<LoopReport['paidAbroad'], 'byPartner' | 'settled'> {
   const version = row.rule_version;
   return {
     deliveredCoins: num(row.delivered_coins),

@@ -147,6 +147,8 @@ describe('read models: no SQL reads another module’s table', () => {
       ['loop windowFigures', loopSql.windowFigures(period)],
       ['loop paidAbroad', loopSql.paidAbroad(period, now)],
       ['loop stuckItems', loopSql.stuckItems(period, 10)],
+      ['loop minedByMonthRegion', loopSql.minedByMonthRegion(period)],
+      ['loop paidAbroadByPartner', loopSql.paidAbroadByPartner(period)],
     ];
     // Every statement builder of loop-sql.ts is rendered above.
     const builders = Object.entries(loopSql).filter(([, v]) => typeof v === 'function');

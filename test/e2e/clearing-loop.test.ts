@@ -367,11 +367,29 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
     });
 
     it('gives what was mined and its clearance as the lots’ own values', () => {
-      expect(report.mined).toEqual({
+      expect(report.mined).toMatchObject({
         lots: 2,
         sats: cleared.valueSats + quarantined.valueSats,
         miners: 1,
       });
+      // By month (of each lot's block) and region (of its site), by clearance.
+      const month = (lot: LotView) => lot.blockTime.toISOString().slice(0, 7);
+      const group = (lot: LotView, clearance: 'cleared' | 'quarantined') => ({
+        month: month(lot),
+        regionCode: lot.regionCode,
+        lots: 1,
+        sats: lot.valueSats,
+        cleared: { count: 0, sats: 0n },
+        quarantined: { count: 0, sats: 0n },
+        released: { count: 0, sats: 0n },
+        [clearance]: { count: 1, sats: lot.valueSats },
+      });
+      expect(month(cleared)).not.toBe(month(quarantined));
+      expect(report.mined.byMonthRegion).toEqual(
+        [group(cleared, 'cleared'), group(quarantined, 'quarantined')].sort((a, b) =>
+          a.month.localeCompare(b.month),
+        ),
+      );
       expect(report.clearance).toEqual({
         cleared: { count: 1, sats: cleared.valueSats },
         quarantined: { count: 1, sats: quarantined.valueSats },
@@ -452,6 +470,21 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       });
     });
 
+    it('gives every payout abroad by partner country and HS chapter, with its cleared share', () => {
+      // The batch spent only the delivered coin, wholly from the cleared lot (the rule at 100 %
+      // let it through), so the whole payout counts as paid with cleared coins.
+      const paid = {
+        payouts: 1,
+        sats: PAYOUT,
+        clearedSats: PAYOUT,
+        clearedShareBasisPoints: 10_000,
+      };
+      expect(report.paidAbroad.byPartner).toEqual([
+        { country: SUPPLIER.country, hsChapter: '84', ...paid },
+      ]);
+      expect(report.paidAbroad.settled).toEqual(paid);
+    });
+
     it('traces the deal from its lot through its window to the payout', () => {
       expect(report.trace).toEqual([
         expect.objectContaining({
@@ -489,8 +522,8 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       ]);
     });
 
-    it('costs seven queries, and prints one headed line per stage', () => {
-      expect(used).toBe(7);
+    it('costs nine queries, and prints one headed line per stage', () => {
+      expect(used).toBe(9);
       const lines = stageLines(report);
       expect(lines.map((l) => l.stage)).toEqual([
         'mined',

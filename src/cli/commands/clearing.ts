@@ -89,10 +89,43 @@ function traceColumns(r: LoopReport): TableColumn<LoopReport['trace'][number]>[]
   ];
 }
 
+const percent = (basisPoints: number) => `${(basisPoints / 100).toFixed(2)} %`;
+
+const MINED_COLUMNS: readonly TableColumn<LoopReport['mined']['byMonthRegion'][number]>[] = [
+  { header: 'month', value: (g) => g.month },
+  { header: 'region', value: (g) => g.regionCode },
+  { header: 'lots', value: (g) => String(g.lots), align: 'right' },
+  { header: 'mined BTC', value: (g) => btc(g.sats), align: 'right' },
+  { header: 'cleared', value: (g) => btc(g.cleared.sats), align: 'right' },
+  { header: 'quarantined', value: (g) => btc(g.quarantined.sats), align: 'right' },
+  { header: 'released', value: (g) => btc(g.released.sats), align: 'right' },
+];
+
+const PARTNER_COLUMNS: readonly TableColumn<LoopReport['paidAbroad']['byPartner'][number]>[] = [
+  { header: 'country', value: (g) => g.country },
+  { header: 'HS chapter', value: (g) => g.hsChapter },
+  { header: 'payouts', value: (g) => String(g.payouts), align: 'right' },
+  { header: 'paid BTC', value: (g) => btc(g.sats), align: 'right' },
+  { header: 'cleared share', value: (g) => percent(g.clearedShareBasisPoints), align: 'right' },
+];
+
 export function printLoop(io: Pick<CliIo, 'stdout'>, r: LoopReport): void {
   io.stdout(`The loop from ${r.from.toISOString()} to ${r.to.toISOString()}`);
   for (const l of formatTable(stageLines(r), STAGE_COLUMNS)) io.stdout(l);
   io.stdout('');
+  if (r.mined.byMonthRegion.length > 0) {
+    io.stdout('Mined by month and region');
+    for (const l of formatTable(r.mined.byMonthRegion, MINED_COLUMNS)) io.stdout(l);
+    io.stdout('');
+  }
+  const settled = r.paidAbroad.settled;
+  if (settled.payouts > 0) {
+    io.stdout(
+      `Paid abroad by partner country and HS chapter (${percent(settled.clearedShareBasisPoints)} with cleared coins)`,
+    );
+    for (const l of formatTable(r.paidAbroad.byPartner, PARTNER_COLUMNS)) io.stdout(l);
+    io.stdout('');
+  }
   if (r.trace.length === 0) io.stdout('no deals in the period');
   else for (const l of formatTable(r.trace, traceColumns(r))) io.stdout(l);
   if (r.traceTruncated) io.stdout(`(the newest ${r.trace.length} deals; --json for the figures)`);

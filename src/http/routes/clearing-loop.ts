@@ -14,6 +14,14 @@ const moment = z
 
 const amount = z.object({ count: z.number(), sats });
 const dealGroup = { deals: z.number(), sats };
+const partnerFigures = {
+  payouts: z.number(),
+  sats,
+  clearedSats: sats.meta({
+    description: 'of sats, paid with coins of cleared or released mined lots (pro rata per batch)',
+  }),
+  clearedShareBasisPoints: z.number(),
+};
 
 const windowSchema = z
   .object({
@@ -74,7 +82,22 @@ const loopSchema = z
   .object({
     from: z.string(),
     to: z.string(),
-    mined: z.object({ lots: z.number(), sats, miners: z.number() }),
+    mined: z.object({
+      lots: z.number(),
+      sats,
+      miners: z.number(),
+      byMonthRegion: z.array(
+        z.object({
+          month: z.string().meta({ description: 'YYYY-MM (UTC) of the blocks' }),
+          regionCode: z.string(),
+          lots: z.number(),
+          sats,
+          cleared: amount,
+          quarantined: amount,
+          released: amount,
+        }),
+      ),
+    }),
     clearance: z.object({
       cleared: amount,
       quarantined: amount,
@@ -128,6 +151,14 @@ const loopSchema = z
       rule: z
         .object({ version: z.number(), thresholdBasisPoints: z.number().nullable() })
         .nullable(),
+      byPartner: z.array(
+        z.object({
+          country: z.string().meta({ description: "the supplier's country (ISO 3166-1 alpha-2)" }),
+          hsChapter: z.string().meta({ description: "the contract's HS chapter (two digits)" }),
+          ...partnerFigures,
+        }),
+      ),
+      settled: z.object(partnerFigures),
     }),
     trace: z.array(traceSchema),
     traceTruncated: z.boolean(),
@@ -181,7 +212,7 @@ export function registerClearingLoopRoutes(app: TypedApp, deps: AppDeps): void {
         summary:
           'The loop of mined coins over a period (supervisor, auditors): mined → cleared → sold → netted → paid abroad',
         description:
-          'Lots by block time, deals by match time, the windows the period overlaps, and the payouts spending the coins the deals delivered; each deal traced (newest 100), and what is stuck where. `to` is exclusive.',
+          'Lots by block time (also by month and region), deals by match time, the windows the period overlaps, the payouts spending the coins the deals delivered, and every payout abroad settled in the period by partner country and HS chapter with the cleared share of its coins; each deal traced (newest 100), and what is stuck where. `to` is exclusive.',
         querystring: z.object({ from: moment, to: moment }),
         response: { 200: loopSchema, ...commonErrors },
       },

@@ -5263,7 +5263,7 @@ export interface paths {
     };
     /**
      * The loop of mined coins over a period (supervisor, auditors): mined → cleared → sold → netted → paid abroad
-     * @description Lots by block time, deals by match time, the windows the period overlaps, and the payouts spending the coins the deals delivered; each deal traced (newest 100), and what is stuck where. `to` is exclusive.
+     * @description Lots by block time (also by month and region), deals by match time, the windows the period overlaps, the payouts spending the coins the deals delivered, and every payout abroad settled in the period by partner country and HS chapter with the cleared share of its coins; each deal traced (newest 100), and what is stuck where. `to` is exclusive.
      *
      *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
@@ -14594,6 +14594,48 @@ export interface components {
       platformId: string | null;
       totpEnabled: boolean;
     };
+    RateFixingInput: {
+      id: string;
+      quote: string;
+      /** @description the cut-off date (UTC) */
+      date: string;
+      /** @description 1, then one more for each correction */
+      version: number;
+      /** @description price of 1 BTC in the quote currency, exact decimal */
+      rate: string;
+      method: string;
+      sources: {
+        name: string;
+        rate: string | null;
+        used: boolean;
+        /** @description why not used: no quote, failed, or an outlier */
+        reason?: string;
+        deviationBps?: number;
+        at?: string;
+      }[];
+      settingsVersion: number;
+      minSources: number;
+      maxDeviationBps: number;
+      publishedBy: string;
+      publishedAt: string;
+      supersedes: string | null;
+      reason: string | null;
+      supersededBy: string | null;
+    };
+    RateFixingSettingsInput: {
+      /** @description 0 until the supervisor first sets the rule */
+      version: number;
+      cutoffTime: string;
+      currencies: string[];
+      sources: string[];
+      minSources: number;
+      maxDeviationBps: number;
+      singleSourceReason: string | null;
+      setBy: string | null;
+      setAt: string | null;
+      /** @description the sources this deployment can ask (the manual desk among them) */
+      available: string[];
+    };
     LicenceInput: {
       id: string;
       participantId: string;
@@ -14986,6 +15028,29 @@ export interface components {
         /** @description satoshis, as a decimal string */
         sats: string;
         miners: number;
+        byMonthRegion: {
+          /** @description YYYY-MM (UTC) of the blocks */
+          month: string;
+          regionCode: string;
+          lots: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          cleared: {
+            count: number;
+            /** @description satoshis, as a decimal string */
+            sats: string;
+          };
+          quarantined: {
+            count: number;
+            /** @description satoshis, as a decimal string */
+            sats: string;
+          };
+          released: {
+            count: number;
+            /** @description satoshis, as a decimal string */
+            sats: string;
+          };
+        }[];
       };
       clearance: {
         cleared: {
@@ -15076,6 +15141,26 @@ export interface components {
           version: number;
           thresholdBasisPoints: number | null;
         } | null;
+        byPartner: {
+          /** @description the supplier's country (ISO 3166-1 alpha-2) */
+          country: string;
+          /** @description the contract's HS chapter (two digits) */
+          hsChapter: string;
+          payouts: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          /** @description of sats, paid with coins of cleared or released mined lots (pro rata per batch) */
+          clearedSats: string;
+          clearedShareBasisPoints: number;
+        }[];
+        settled: {
+          payouts: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          /** @description of sats, paid with coins of cleared or released mined lots (pro rata per batch) */
+          clearedSats: string;
+          clearedShareBasisPoints: number;
+        };
       };
       trace: components['schemas']['LoopTraceInput'][];
       traceTruncated: boolean;
@@ -15742,48 +15827,6 @@ export interface components {
       minApprovalsBelow: number;
       maxQuorumThresholdSats: string;
       minConfirmations: 0 | 1 | 2 | 6;
-    };
-    RateFixingInput: {
-      id: string;
-      quote: string;
-      /** @description the cut-off date (UTC) */
-      date: string;
-      /** @description 1, then one more for each correction */
-      version: number;
-      /** @description price of 1 BTC in the quote currency, exact decimal */
-      rate: string;
-      method: string;
-      sources: {
-        name: string;
-        rate: string | null;
-        used: boolean;
-        /** @description why not used: no quote, failed, or an outlier */
-        reason?: string;
-        deviationBps?: number;
-        at?: string;
-      }[];
-      settingsVersion: number;
-      minSources: number;
-      maxDeviationBps: number;
-      publishedBy: string;
-      publishedAt: string;
-      supersedes: string | null;
-      reason: string | null;
-      supersededBy: string | null;
-    };
-    RateFixingSettingsInput: {
-      /** @description 0 until the supervisor first sets the rule */
-      version: number;
-      cutoffTime: string;
-      currencies: string[];
-      sources: string[];
-      minSources: number;
-      maxDeviationBps: number;
-      singleSourceReason: string | null;
-      setBy: string | null;
-      setAt: string | null;
-      /** @description the sources this deployment can ask (the manual desk among them) */
-      available: string[];
     };
     InvoiceInput: {
       id: string;
@@ -17319,6 +17362,48 @@ export interface components {
       platformId: string | null;
       totpEnabled: boolean;
     };
+    RateFixing: {
+      id: string;
+      quote: string;
+      /** @description the cut-off date (UTC) */
+      date: string;
+      /** @description 1, then one more for each correction */
+      version: number;
+      /** @description price of 1 BTC in the quote currency, exact decimal */
+      rate: string;
+      method: string;
+      sources: {
+        name: string;
+        rate: string | null;
+        used: boolean;
+        /** @description why not used: no quote, failed, or an outlier */
+        reason?: string;
+        deviationBps?: number;
+        at?: string;
+      }[];
+      settingsVersion: number;
+      minSources: number;
+      maxDeviationBps: number;
+      publishedBy: string;
+      publishedAt: string;
+      supersedes: string | null;
+      reason: string | null;
+      supersededBy: string | null;
+    };
+    RateFixingSettings: {
+      /** @description 0 until the supervisor first sets the rule */
+      version: number;
+      cutoffTime: string;
+      currencies: string[];
+      sources: string[];
+      minSources: number;
+      maxDeviationBps: number;
+      singleSourceReason: string | null;
+      setBy: string | null;
+      setAt: string | null;
+      /** @description the sources this deployment can ask (the manual desk among them) */
+      available: string[];
+    };
     Licence: {
       id: string;
       participantId: string;
@@ -17711,6 +17796,29 @@ export interface components {
         /** @description satoshis, as a decimal string */
         sats: string;
         miners: number;
+        byMonthRegion: {
+          /** @description YYYY-MM (UTC) of the blocks */
+          month: string;
+          regionCode: string;
+          lots: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          cleared: {
+            count: number;
+            /** @description satoshis, as a decimal string */
+            sats: string;
+          };
+          quarantined: {
+            count: number;
+            /** @description satoshis, as a decimal string */
+            sats: string;
+          };
+          released: {
+            count: number;
+            /** @description satoshis, as a decimal string */
+            sats: string;
+          };
+        }[];
       };
       clearance: {
         cleared: {
@@ -17801,6 +17909,26 @@ export interface components {
           version: number;
           thresholdBasisPoints: number | null;
         } | null;
+        byPartner: {
+          /** @description the supplier's country (ISO 3166-1 alpha-2) */
+          country: string;
+          /** @description the contract's HS chapter (two digits) */
+          hsChapter: string;
+          payouts: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          /** @description of sats, paid with coins of cleared or released mined lots (pro rata per batch) */
+          clearedSats: string;
+          clearedShareBasisPoints: number;
+        }[];
+        settled: {
+          payouts: number;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          /** @description of sats, paid with coins of cleared or released mined lots (pro rata per batch) */
+          clearedSats: string;
+          clearedShareBasisPoints: number;
+        };
       };
       trace: components['schemas']['LoopTrace'][];
       traceTruncated: boolean;
@@ -18467,48 +18595,6 @@ export interface components {
       minApprovalsBelow: number;
       maxQuorumThresholdSats: string;
       minConfirmations: 0 | 1 | 2 | 6;
-    };
-    RateFixing: {
-      id: string;
-      quote: string;
-      /** @description the cut-off date (UTC) */
-      date: string;
-      /** @description 1, then one more for each correction */
-      version: number;
-      /** @description price of 1 BTC in the quote currency, exact decimal */
-      rate: string;
-      method: string;
-      sources: {
-        name: string;
-        rate: string | null;
-        used: boolean;
-        /** @description why not used: no quote, failed, or an outlier */
-        reason?: string;
-        deviationBps?: number;
-        at?: string;
-      }[];
-      settingsVersion: number;
-      minSources: number;
-      maxDeviationBps: number;
-      publishedBy: string;
-      publishedAt: string;
-      supersedes: string | null;
-      reason: string | null;
-      supersededBy: string | null;
-    };
-    RateFixingSettings: {
-      /** @description 0 until the supervisor first sets the rule */
-      version: number;
-      cutoffTime: string;
-      currencies: string[];
-      sources: string[];
-      minSources: number;
-      maxDeviationBps: number;
-      singleSourceReason: string | null;
-      setBy: string | null;
-      setAt: string | null;
-      /** @description the sources this deployment can ask (the manual desk among them) */
-      available: string[];
     };
     Invoice: {
       id: string;

@@ -13,6 +13,8 @@ type Loop = components['schemas']['ClearingLoop'];
 type Trace = components['schemas']['LoopTrace'];
 type Window = components['schemas']['LoopWindow'];
 type Stuck = Loop['stuck']['items'][number];
+type MinedGroup = Loop['mined']['byMonthRegion'][number];
+type PartnerGroup = Loop['paidAbroad']['byPartner'][number];
 
 interface Stage {
   stage: string;
@@ -211,6 +213,41 @@ const WINDOW_COLUMNS: Column<WindowRow>[] = [
   },
 ];
 
+const btcColumn = <T,>(key: string, header: string, sats: (row: T) => string): Column<T> => ({
+  key,
+  header,
+  value: sats,
+  render: (row) => formatBtc(sats(row)),
+  align: 'right',
+});
+
+const MINED_COLUMNS: Column<MinedGroup>[] = [
+  { key: 'month', header: 'Month', value: (g) => g.month },
+  { key: 'region', header: 'Region', value: (g) => g.regionCode },
+  { key: 'lots', header: 'Lots', value: (g) => String(g.lots), align: 'right' },
+  btcColumn('sats', 'Mined', (g) => g.sats),
+  btcColumn('cleared', 'Cleared', (g) => g.cleared.sats),
+  btcColumn('quarantined', 'Quarantined', (g) => g.quarantined.sats),
+  btcColumn('released', 'Released', (g) => g.released.sats),
+];
+
+/** Basis points as a percentage with two decimals: 9950 → "99.50 %". */
+const percent = (basisPoints: number) => `${(basisPoints / 100).toFixed(2)} %`;
+
+const PARTNER_COLUMNS: Column<PartnerGroup>[] = [
+  { key: 'country', header: 'Partner country', value: (g) => g.country },
+  { key: 'hs', header: 'HS chapter', value: (g) => g.hsChapter },
+  { key: 'payouts', header: 'Payouts', value: (g) => String(g.payouts), align: 'right' },
+  btcColumn('sats', 'Paid', (g) => g.sats),
+  {
+    key: 'share',
+    header: 'Cleared share',
+    value: (g) => String(g.clearedShareBasisPoints),
+    render: (g) => percent(g.clearedShareBasisPoints),
+    align: 'right',
+  },
+];
+
 const STUCK_KINDS: Record<Stuck['kind'], string> = {
   deal: 'Deal',
   quarantinedLot: 'Quarantined lot',
@@ -248,6 +285,32 @@ function LoopBody({ report }: { report: Loop }) {
         rowKey={(r) => r.stage}
         columns={STAGE_COLUMNS}
         csvName="loop-stages"
+      />
+      <Title order={2} size="h4">
+        Mined by month and region
+      </Title>
+      <DataTable
+        caption="Mined by month and region"
+        rows={report.mined.byMonthRegion}
+        rowKey={(g) => `${g.month}:${g.regionCode}`}
+        columns={MINED_COLUMNS}
+        empty="Nothing mined in the period."
+        csvName="loop-mined"
+      />
+      <Title order={2} size="h4">
+        Paid abroad by partner country and HS chapter
+      </Title>
+      <Text size="sm" data-testid="loop-cleared-share">
+        {report.paidAbroad.settled.payouts} payout(s) abroad settled,{' '}
+        {percent(report.paidAbroad.settled.clearedShareBasisPoints)} paid with cleared coins.
+      </Text>
+      <DataTable
+        caption="Paid abroad by partner country and HS chapter"
+        rows={report.paidAbroad.byPartner}
+        rowKey={(g) => `${g.country}:${g.hsChapter}`}
+        columns={PARTNER_COLUMNS}
+        empty="No payout abroad settled in the period."
+        csvName="loop-paid-abroad"
       />
       <Title order={2} size="h4">
         Deals traced from lot to payout
