@@ -116,6 +116,10 @@ export const tradeWalletUtxos = pgTable(
   (t) => [
     primaryKey({ columns: [t.txid, t.vout] }),
     index('trade_wallet_utxos_company_idx').on(t.companyId),
+    // The coins a transaction spent (the loop report's cleared share of a payout's batch).
+    index('trade_wallet_utxos_spent_by_idx')
+      .on(t.spentByTxid)
+      .where(sql`${t.spentByTxid} is not null`),
     check('trade_wallet_utxos_value', sql`${t.valueSats} > 0`),
   ],
 );

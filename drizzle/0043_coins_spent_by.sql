@@ -1,0 +1,1 @@
+CREATE INDEX "trade_wallet_utxos_spent_by_idx" ON "trade_wallet_utxos" USING btree ("spent_by_txid") WHERE "trade_wallet_utxos"."spent_by_txid" is not null;
