@@ -9,6 +9,7 @@ import {
   type LotView,
   type OfferView,
 } from '../../src/clearing';
+import { backoffMs, MAX_ATTEMPTS } from '../../src/clearing/market/inbox';
 import {
   AppError,
   OPERATOR_ACTOR,
@@ -315,6 +316,47 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     ]);
     await s.mine(1);
     expect((await market.tick()).settled).toEqual([deal.id]);
+  }, 120_000);
+
+  it('gives a bank confirmation up after five failed attempts, lists it as failed, and lets its deal unwind', async () => {
+    const deal = await dealFor(BOUGHT);
+    const reference = pay(deal);
+    signerDown = MAX_ATTEMPTS;
+    for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const tick = await market.tick();
+      expect(tick.retrying.map((r) => r.bankReference)).toEqual([reference]);
+      expect(tick.bankFailed).toEqual([]);
+      s.clock.advance(backoffMs(attempt) + 1_000);
+    }
+    const last = await market.tick();
+    expect(last.retrying).toEqual([]);
+    expect(last.bankFailed).toEqual([
+      expect.objectContaining({ dealReference: deal.id, bankReference: reference }),
+    ]);
+    // Listed as failed to the supervisor and to the market's platform, with its last error.
+    for (const reader of [supervisor, s.maker]) {
+      const [failed] = (await market.listBankConfirmations(reader, { status: 'failed' })).items;
+      expect(failed).toMatchObject({
+        bankReference: reference,
+        status: 'failed',
+        outcome: 'ATTEMPTS_EXHAUSTED',
+        attempts: MAX_ATTEMPTS,
+      });
+      expect(failed!.lastError).toContain('signer');
+    }
+    // No longer retried, however long one waits; the deal no longer waits for it.
+    s.clock.advance(3_601_000);
+    const later = await market.tick();
+    expect(later).toMatchObject({ confirmed: [], retrying: [], bankFailed: [] });
+    expect(later.unwound).toEqual([deal.id]);
+    const [abandoned] = (
+      await listAuditEvents(
+        s.db.orm,
+        { action: 'market_bank_confirmation.abandoned' },
+        { limit: 10 },
+      )
+    ).items;
+    expect(abandoned?.after).toMatchObject({ bankReference: reference, attempts: MAX_ATTEMPTS });
   }, 120_000);
 
   it('releases a held deal only when the checks that held it pass again', async () => {
