@@ -164,6 +164,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     };
     const chain = {
       getRawTransaction: (txid: string) => s.source.getRawTransaction(txid),
+      getMempoolTxids: () => s.source.getMempoolTxids(),
       estimateFeeRateSatPerKvB: (n: number) => s.source.estimateFeeRateSatPerKvB(n),
       broadcast: (raw: Uint8Array) => {
         if (chainDown > 0) {
@@ -562,17 +563,24 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       'INVALID_STATE_TRANSITION',
     );
   }, 120_000);
-  it('refuses to withdraw an unfunded offer whose deposit is on-chain but not reported, so its coins are not stranded', async () => {
+  it('refuses to withdraw an unfunded offer whose deposit is on-chain or in the mempool but not reported, so its coins are not stranded', async () => {
     const unfunded = await market.createOffer(minerCaller, {
       platformId: s.platformId,
       lotId: lots[2]!.id,
       amountSats: OFFERED,
     });
     const txid = await minerPays(lots[2]!, unfunded.escrowAddress, OFFERED);
+    // Seen only in the mempool (not mined yet), the deposit is found there: refused too.
+    expect(s.simnet.mempoolTxids()).toContain(txid);
+    const unmined = await refusal(market.withdrawOffer(minerCaller, unfunded.id));
+    expect(unmined.code).toBe('DEPOSIT_NOT_RECORDED');
+    expect(unmined.details).toEqual({ depositTxid: txid, confirmed: false });
+    expect(unmined.message).toContain('once it is mined');
+    expect((await market.getOffer(minerCaller, unfunded.id)).status).toBe('awaitingDeposit');
     await s.mine(1);
     const refused = await refusal(market.withdrawOffer(minerCaller, unfunded.id));
     expect(refused.code).toBe('DEPOSIT_NOT_RECORDED');
-    expect(refused.details).toEqual({ depositTxid: txid });
+    expect(refused.details).toEqual({ depositTxid: txid, confirmed: true });
     expect(refused.message).toContain('report it');
     expect((await market.getOffer(minerCaller, unfunded.id)).status).toBe('awaitingDeposit');
     expect(await auditActions(unfunded.id)).toEqual(['market_offer.created']);

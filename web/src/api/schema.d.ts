@@ -7198,7 +7198,7 @@ export interface paths {
     put?: never;
     /**
      * Withdraw an offer no live deal holds: its escrow goes back to the miner's address
-     * @description Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn. An unfunded offer whose deposit is already on-chain (the lot's coins paid into its escrow in a block the scheme followed) but not reported is refused with DEPOSIT_NOT_RECORDED (409), so that the coins are not stranded in escrow: report the deposit first, then withdraw, and the escrow is returned through the same screened path (or ask the market platform for a refund if the deposit cannot be recorded).
+     * @description Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn. An unfunded offer whose deposit is already on-chain (the lot's coins paid into its escrow in a block the scheme followed) or in the mempool (a transaction paying its escrow address, not mined yet; `details.confirmed` false) but not reported is refused with DEPOSIT_NOT_RECORDED (409), so that the coins are not stranded in escrow: report the deposit first (once mined), then withdraw, and the escrow is returned through the same screened path (or ask the market platform for a refund if the deposit cannot be recorded).
      *
      *     **Roles:** miner. Other roles get 403 `FORBIDDEN`.
      */
@@ -8139,15 +8139,15 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused
-     * @description The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown.
+     * The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused, failed (given up after five attempts)
+     * @description The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown. After five failed attempts on errors that are not the confirmation's own it is `failed` (outcome ATTEMPTS_EXHAUSTED): no longer retried, so its deal unwinds at its deadline and the bank's money is to be returned; list `status=failed` to see them.
      *
      *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
         query?: {
-          status?: 'pending' | 'applied' | 'refused';
+          status?: 'pending' | 'applied' | 'refused' | 'failed';
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -15441,7 +15441,7 @@ export interface components {
       amountMinor: string;
       currency: string;
       /** @enum {string} */
-      status: 'pending' | 'applied' | 'refused';
+      status: 'pending' | 'applied' | 'refused' | 'failed';
       /** @description `confirmed`, or the refusal's code */
       outcome: string | null;
       attempts: number;
@@ -18202,7 +18202,7 @@ export interface components {
       amountMinor: string;
       currency: string;
       /** @enum {string} */
-      status: 'pending' | 'applied' | 'refused';
+      status: 'pending' | 'applied' | 'refused' | 'failed';
       /** @description `confirmed`, or the refusal's code */
       outcome: string | null;
       attempts: number;
