@@ -328,7 +328,9 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     });
     const audited = JSON.stringify(
       (await listAuditEvents(s.db.orm, { entityId: due.id }, { limit: 10 })).items,
+      (_k, v: unknown) => (typeof v === 'bigint' ? `${v}` : v),
     );
+    expect(audited).toContain('settlement_pay_in.recorded');
     expect(audited).not.toContain('BANREP-0601');
     expect((await windows.getWindow(supervisor, window.id)).status).toBe('closed');
     // The same person, with another credential: refused, nothing counted.
