@@ -243,7 +243,10 @@ export const marketBankInbox = pgTable(
     index('market_bank_inbox_pending_idx').on(t.status, t.nextAttemptAt),
     index('market_bank_inbox_deal_idx').on(t.dealReference),
     index('market_bank_inbox_page_idx').on(t.createdAt, t.id),
-    check('market_bank_inbox_status_check', sql`${t.status} in ('pending', 'applied', 'refused', 'failed')`),
+    check(
+      'market_bank_inbox_status_check',
+      sql`${t.status} in ('pending', 'applied', 'refused', 'failed')`,
+    ),
     check('market_bank_inbox_amount_check', sql`${t.amountMinor} > 0`),
   ],
 );
