@@ -75,7 +75,9 @@ export type {
 
 // Settlement windows between platforms (clearing/windows).
 export {
+  HELD_PAY_IN_RULE,
   PAY_IN_REFUSALS,
+  PAY_IN_STATUSES,
   SETTLEMENT_WINDOW_EVENTS,
   SettlementWindowService,
   simnetClearingDescriptor,
@@ -85,6 +87,9 @@ export {
 export type {
   AccountBalanceView,
   FiatPayIn,
+  HeldDecision,
+  ObligationView,
+  PayInDecisionView,
   ObligationInput,
   ObligationSink,
   PayOutBatchView,

@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   PAY_IN_WRONG_AMOUNT:
     'The pay-in is not the amount due; it was recorded as refused and does not count.',
   PAY_IN_ALREADY_RECEIVED: 'That pay-in was already received.',
+  PAY_IN_NOT_HELD:
+    'Only a held pay-in is accepted or rejected; this one is not held (its status is in the details).',
   PAY_IN_NOT_CLEARED:
     'The coins paid in are not wholly cleared (quarantined or undetermined sats); they do not count.',
   BANK_REFERENCE_REUSED:

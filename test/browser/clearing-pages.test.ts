@@ -530,6 +530,15 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
     await btcRow.waitFor();
     expect(await btcRow.textContent()).toContain(btc(TO_Q + TO_P)); // gross
     expect(await btcRow.textContent()).toContain(btc(TO_Q - TO_P)); // net
+    // Each obligation, a page at a time (three here: no further page to load).
+    const obligations = page.getByRole('table', { name: 'Obligations', exact: true });
+    for (const i of [0, 1, 2])
+      await obligations
+        .locator('tbody tr')
+        .filter({ hasText: `trf_browser_${i}` })
+        .waitFor();
+    expect(await obligations.locator('tbody tr').count()).toBe(3);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
     const positions = page.getByRole('table', { name: 'Net positions' });
     for (const amount of [btc(-(TO_Q - TO_P)), btc(TO_Q - TO_P), cop(-COP_TO_Q), cop(COP_TO_Q)])
       await positions.getByText(amount, { exact: true }).waitFor();
@@ -561,6 +570,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
     await second.getByRole('link', { name: 'Window 1' }).click();
     await second.getByRole('heading', { name: 'Settlement window 1' }).waitFor();
     await choose(second, 'Pay-in due', /Bogota Digital Custody SAS/);
+    // The second person sees that a transfer was recorded, not what to type.
+    const pending = await second.getByTestId('pay-in-pending').textContent();
+    expect(pending).toContain('A transfer was recorded');
+    expect(pending).not.toContain('BANREP-0002');
+    expect(pending).not.toContain('12,500,000');
     const confirmed = await pay(second, '12500000.00', 'BANREP-0002');
     expect(confirmed).toMatchObject({ status: 200, body: { status: 'received' } });
     await second.getByTestId('pay-in-confirmed').waitFor();

@@ -9,6 +9,7 @@ import {
   type LotView,
   type OfferView,
 } from '../../src/clearing';
+import { backoffMs, MAX_ATTEMPTS } from '../../src/clearing/market/inbox';
 import {
   AppError,
   OPERATOR_ACTOR,
@@ -163,6 +164,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     };
     const chain = {
       getRawTransaction: (txid: string) => s.source.getRawTransaction(txid),
+      getMempoolTxids: () => s.source.getMempoolTxids(),
       estimateFeeRateSatPerKvB: (n: number) => s.source.estimateFeeRateSatPerKvB(n),
       broadcast: (raw: Uint8Array) => {
         if (chainDown > 0) {
@@ -315,6 +317,47 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     ]);
     await s.mine(1);
     expect((await market.tick()).settled).toEqual([deal.id]);
+  }, 120_000);
+
+  it('gives a bank confirmation up after five failed attempts, lists it as failed, and lets its deal unwind', async () => {
+    const deal = await dealFor(BOUGHT);
+    const reference = pay(deal);
+    signerDown = MAX_ATTEMPTS;
+    for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const tick = await market.tick();
+      expect(tick.retrying.map((r) => r.bankReference)).toEqual([reference]);
+      expect(tick.bankFailed).toEqual([]);
+      s.clock.advance(backoffMs(attempt) + 1_000);
+    }
+    const last = await market.tick();
+    expect(last.retrying).toEqual([]);
+    expect(last.bankFailed).toEqual([
+      expect.objectContaining({ dealReference: deal.id, bankReference: reference }),
+    ]);
+    // Listed as failed to the supervisor and to the market's platform, with its last error.
+    for (const reader of [supervisor, s.maker]) {
+      const [failed] = (await market.listBankConfirmations(reader, { status: 'failed' })).items;
+      expect(failed).toMatchObject({
+        bankReference: reference,
+        status: 'failed',
+        outcome: 'ATTEMPTS_EXHAUSTED',
+        attempts: MAX_ATTEMPTS,
+      });
+      expect(failed!.lastError).toContain('signer');
+    }
+    // No longer retried, however long one waits; the deal no longer waits for it.
+    s.clock.advance(3_601_000);
+    const later = await market.tick();
+    expect(later).toMatchObject({ confirmed: [], retrying: [], bankFailed: [] });
+    expect(later.unwound).toEqual([deal.id]);
+    const [abandoned] = (
+      await listAuditEvents(
+        s.db.orm,
+        { action: 'market_bank_confirmation.abandoned' },
+        { limit: 10 },
+      )
+    ).items;
+    expect(abandoned?.after).toMatchObject({ bankReference: reference, attempts: MAX_ATTEMPTS });
   }, 120_000);
 
   it('releases a held deal only when the checks that held it pass again', async () => {
@@ -520,17 +563,24 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       'INVALID_STATE_TRANSITION',
     );
   }, 120_000);
-  it('refuses to withdraw an unfunded offer whose deposit is on-chain but not reported, so its coins are not stranded', async () => {
+  it('refuses to withdraw an unfunded offer whose deposit is on-chain or in the mempool but not reported, so its coins are not stranded', async () => {
     const unfunded = await market.createOffer(minerCaller, {
       platformId: s.platformId,
       lotId: lots[2]!.id,
       amountSats: OFFERED,
     });
     const txid = await minerPays(lots[2]!, unfunded.escrowAddress, OFFERED);
+    // Seen only in the mempool (not mined yet), the deposit is found there: refused too.
+    expect(s.simnet.mempoolTxids()).toContain(txid);
+    const unmined = await refusal(market.withdrawOffer(minerCaller, unfunded.id));
+    expect(unmined.code).toBe('DEPOSIT_NOT_RECORDED');
+    expect(unmined.details).toEqual({ depositTxid: txid, confirmed: false });
+    expect(unmined.message).toContain('once it is mined');
+    expect((await market.getOffer(minerCaller, unfunded.id)).status).toBe('awaitingDeposit');
     await s.mine(1);
     const refused = await refusal(market.withdrawOffer(minerCaller, unfunded.id));
     expect(refused.code).toBe('DEPOSIT_NOT_RECORDED');
-    expect(refused.details).toEqual({ depositTxid: txid });
+    expect(refused.details).toEqual({ depositTxid: txid, confirmed: true });
     expect(refused.message).toContain('report it');
     expect((await market.getOffer(minerCaller, unfunded.id)).status).toBe('awaitingDeposit');
     expect(await auditActions(unfunded.id)).toEqual(['market_offer.created']);

@@ -2,7 +2,12 @@ import * as bitcoinjs from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../src/audit';
 import { LocalKeySigner } from '../../src/bitcoin';
-import { SettlementWindowService, type PayInView, type WindowView } from '../../src/clearing';
+import {
+  HELD_PAY_IN_RULE,
+  SettlementWindowService,
+  type PayInView,
+  type WindowView,
+} from '../../src/clearing';
 import { AppError, OPERATOR_ACTOR, systemCaller, type Caller } from '../../src/kernel';
 import { schemeConfirmationDepth } from '../../src/trade';
 import { TEST_DRIVERS } from '../support/db';
@@ -161,12 +166,53 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     expect(await holding(window.id)).toBe(0n);
     expect((await windows.getWindow(supervisor, window.id)).status).toBe('closed');
     expect(await actions(due.id)).toEqual(['settlement_pay_in.seen', 'settlement_pay_in.held']);
+    // In the same transaction a screening alert (critical) went into the paying platform's case,
+    // naming the listed address, for the supervisor's usual alerts list.
+    const alerts = (
+      await s.compliance.cases.alerts(supervisor, { partyId: s.platformId }, { limit: 500 })
+    ).items.filter((a) => a.rule === HELD_PAY_IN_RULE);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ kind: 'screening', severity: 'critical' });
+    expect(alerts[0]!.message).toContain(due.id);
+    expect(alerts[0]!.message).toContain(listed.address);
+    const heldEvent = (await listAuditEvents(s.db.orm, { entityId: due.id }, { limit: 10 }))
+      .items[0]!;
+    expect(heldEvent.after).toMatchObject({ alertId: alerts[0]!.id, caseId: alerts[0]!.caseId });
     // The platform's own view says held, and nothing of the screening.
     const own = await payInOf(window.id, s.maker);
     expect(own.status).toBe('held');
     const text = JSON.stringify(own, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}` : v));
     expect(text).not.toContain(listed.address);
     expect(text).not.toMatch(/match|list|screen/i);
+    // Only the supervisor decides it, and only a held pay-in is decided.
+    const reason = 'reviewed: the listed wallet is the payer, returned under the sanctions rules';
+    expect(
+      (
+        await refusal(
+          windows.decideHeldPayIn(s.maker, window.id, due.id, { decision: 'accept', reason }),
+        )
+      ).code,
+    ).toBe('FORBIDDEN');
+    expect(
+      (
+        await refusal(
+          windows.decideHeldPayIn(systemCaller(OPERATOR_ACTOR), window.id, due.id, {
+            decision: 'accept',
+            reason,
+          }),
+        )
+      ).code,
+    ).toBe('FORBIDDEN');
+    expect(
+      (
+        await refusal(
+          windows.decideHeldPayIn(supervisor, window.id, due.id, {
+            decision: 'accept',
+            reason: 'ok',
+          }),
+        )
+      ).code,
+    ).toBe('VALIDATION_FAILED');
     // The supervisor's loop report shows it as stuck, with the window unpaid.
     const loop = await s.clearing.loop(supervisor, {
       from: new Date('2026-07-01T00:00:00Z'),
@@ -184,6 +230,36 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     const positions = (await windows.listPositions(supervisor, window.id)).items;
     expect(positions.find((p) => p.platformId === s.platformId)?.status).toBe('takenOut');
     expect((await windows.reconcile(supervisor, window.id)).balanced).toBe(true);
+    // Settled without it, it can no longer count: the supervisor rejects it, to be returned.
+    const late = await refusal(
+      windows.decideHeldPayIn(supervisor, window.id, due.id, { decision: 'accept', reason }),
+    );
+    expect(late.code).toBe('WINDOW_ALREADY_SETTLED');
+    const rejected = await windows.decideHeldPayIn(supervisor, window.id, due.id, {
+      decision: 'reject',
+      reason,
+    });
+    expect(rejected).toMatchObject({
+      status: 'rejected',
+      decision: { decision: 'reject', reason, decidedBy: supervisor.personId },
+    });
+    expect(
+      (
+        await refusal(
+          windows.decideHeldPayIn(supervisorB, window.id, due.id, { decision: 'reject', reason }),
+        )
+      ).code,
+    ).toBe('PAY_IN_NOT_HELD');
+    expect(await actions(due.id)).toEqual([
+      'settlement_pay_in.seen',
+      'settlement_pay_in.held',
+      'settlement_pay_in.rejected',
+    ]);
+    expect(await holding(window.id)).toBe(0n);
+    expect((await windows.reconcile(supervisor, window.id)).balanced).toBe(true);
+    // The platform sees the status, not the supervisor's reason.
+    const ownRejected = await payInOf(window.id, s.maker);
+    expect(ownRejected).toMatchObject({ status: 'rejected', decision: null });
   }, 120_000);
 
   it('takes a pay-in back when a reorganization takes its block or its depth away', async () => {
@@ -234,6 +310,28 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
       pendingConfirmation: { amount: 7n * M, bankReference: 'BANREP-0601' },
       bankReference: null,
     });
+    // The second person sees that a record exists, by whom and when, but not what to type: the
+    // amount and the reference come from the bank, not from the first person's record (nor
+    // from the audit log, which keeps a digest until the confirmation).
+    const seen = await payInOf(window.id, supervisorB, 'COP');
+    expect(seen.pendingConfirmation).toEqual({
+      recordedAt: recorded.pendingConfirmation!.recordedAt,
+      recordedBy: supervisor.personId,
+      amount: null,
+      bankReference: null,
+    });
+    const officerB = caller('platform', B, 'key_officer_b', B);
+    expect((await payInOf(window.id, officerB, 'COP')).pendingConfirmation).toMatchObject({
+      recordedBy: null,
+      amount: null,
+      bankReference: null,
+    });
+    const audited = JSON.stringify(
+      (await listAuditEvents(s.db.orm, { entityId: due.id }, { limit: 10 })).items,
+      (_k, v: unknown) => (typeof v === 'bigint' ? `${v}` : v),
+    );
+    expect(audited).toContain('settlement_pay_in.recorded');
+    expect(audited).not.toContain('BANREP-0601');
     expect((await windows.getWindow(supervisor, window.id)).status).toBe('closed');
     // The same person, with another credential: refused, nothing counted.
     const self = await refusal(
@@ -249,7 +347,12 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     const other = { ...transfer, bankReference: 'BANREP-0602' };
     expect(await windows.confirmFiatPayIn(supervisorB, window.id, B, other)).toMatchObject({
       status: 'awaiting',
-      pendingConfirmation: { bankReference: 'BANREP-0602' },
+      pendingConfirmation: { bankReference: 'BANREP-0602', recordedBy: supervisorB.personId },
+    });
+    expect((await payInOf(window.id, supervisor, 'COP')).pendingConfirmation).toMatchObject({
+      recordedBy: supervisorB.personId,
+      amount: null,
+      bankReference: null,
     });
     expect((await refusal(windows.confirmFiatPayIn(supervisorB, window.id, B, other))).code).toBe(
       'SELF_APPROVAL',
@@ -269,5 +372,50 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
       'settlement_pay_in.received',
       'settlement_pay_in.confirmed',
     ]);
+  }, 120_000);
+
+  it('counts a held pay-in the supervisor accepts, with the reason, audited', async () => {
+    // The listed wallet's change (from the held test's transaction) pays this window's pay-in.
+    const window = await closedWindow(3n * M);
+    const due = await payInOf(window.id);
+    const funding = (
+      await listAuditEvents(s.db.orm, { action: 'settlement_pay_in.rejected' }, { limit: 1 })
+    ).items[0]!.after as { txid: string };
+    const psbt = new bitcoinjs.Psbt({ network: regtest });
+    psbt.addInput({
+      hash: funding.txid,
+      index: 1,
+      witnessUtxo: { script: listed.output, value: 10n * M - 2_000n },
+    });
+    psbt.addOutput({ address: due.address!, value: 3n * M });
+    psbt.addOutput({ address: listed.address, value: 7n * M - 4_000n });
+    psbt.signAllInputs(listed.key);
+    psbt.finalizeAllInputs();
+    await s.source.broadcast(psbt.extractTransaction().toBuffer());
+    await s.mine(2);
+    expect((await payInOf(window.id)).status).toBe('held');
+    expect(await holding(window.id)).toBe(0n);
+    const reason = 'the analytics provider attributes the address to a delisted namesake';
+    const accepted = await windows.decideHeldPayIn(supervisorB, window.id, due.id, {
+      decision: 'accept',
+      reason,
+    });
+    expect(accepted).toMatchObject({
+      status: 'received',
+      decision: { decision: 'accept', reason, decidedBy: supervisorB.personId },
+    });
+    // It counted: the window settled with it and its books are at zero.
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('settled');
+    expect((await windows.reconcile(supervisor, window.id)).balanced).toBe(true);
+    expect((await windows.payOutBatch(supervisor, window.id)).inputs.map((i) => i.payInId)).toEqual(
+      [due.id],
+    );
+    expect(await actions(due.id)).toEqual([
+      'settlement_pay_in.seen',
+      'settlement_pay_in.held',
+      'settlement_pay_in.accepted',
+      'settlement_pay_in.received',
+    ]);
+    expect((await payInOf(window.id, s.maker)).decision).toBeNull();
   }, 120_000);
 });

@@ -431,6 +431,14 @@ const WRITES: Record<string, WriteRule> = {
     allowed: { supervisor: 'closing a window early is the supervisor’s' },
     target: () => ({ params: { id: missing('swn') } }),
   },
+  'POST /v1/settlement-windows/:id/pay-ins/:payInId/decision': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'deciding a held pay-in is the supervisor’s' },
+    target: () => ({
+      params: { id: missing('swn'), payInId: missing('pin') },
+      body: { decision: 'reject', reason: 'escalation test: a decision' },
+    }),
+  },
   'POST /v1/settlement-windows/:id/fiat-pay-ins': {
     callers: SUPERVISOR_ONLY,
     allowed: { supervisor: 'confirming a bank pay-in is the clearing’s (the supervisor’s)' },
@@ -662,6 +670,9 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/settlement-windows/:id/fiat-pay-ins': {
     none: 'the scheme has no settlement window yet (one opens with the first obligation)',
   },
+  'POST /v1/settlement-windows/:id/pay-ins/:payInId/decision': {
+    none: 'the scheme has no settlement window, so no held pay-in',
+  },
   'PUT /v1/market/settings': 'platformB',
   'POST /v1/market/offers': { none: 'the escalation scheme follows no clearing: no mined lot' },
   'POST /v1/market/offers/:id/deposit': { none: 'no offer without a mined lot' },
@@ -753,6 +764,7 @@ const READS: Record<string, ReadRule> = {
   '/v1/rates/fixings/:id': { public: 'a fixing is the reference rate the scheme publishes' },
   '/v1/clearing/lots/:id': byId('lot', () => missing('lot')),
   '/v1/settlement-windows/:id': byId('swn', () => missing('swn')),
+  '/v1/settlement-windows/:id/obligations': byId('swn', () => missing('swn')),
   '/v1/settlement-windows/:id/positions': byId('swn', () => missing('swn')),
   '/v1/settlement-windows/:id/pay-ins': byId('swn', () => missing('swn')),
   '/v1/settlement-windows/:id/pay-outs': byId('swn', () => missing('swn')),

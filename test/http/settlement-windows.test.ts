@@ -187,6 +187,29 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
       status: 'awaiting',
       pendingConfirmation: { amount: '800', bankReference: 'REF-2' },
     });
+    // The second person must type the transfer from the bank: the list shows them that a
+    // record exists, by whom and when, not its amount or reference; the recorder still sees them.
+    const pending = async (key: TestKey) =>
+      (
+        await get<Page<PayIn & { pendingConfirmation: Record<string, unknown> | null }>>(
+          `/v1/settlement-windows/${windowId}/pay-ins`,
+          key,
+        )
+      ).body.items.find((p) => p.asset === 'COP')?.pendingConfirmation;
+    const toSecond = await pending(supervisorB);
+    expect(toSecond).toMatchObject({ amount: null, bankReference: null });
+    expect(toSecond?.recordedBy).toEqual(expect.any(String));
+    expect(toSecond?.recordedAt).toEqual(expect.any(String));
+    expect(await pending(auditor)).toMatchObject({ amount: null, bankReference: null });
+    expect(await pending(officerB)).toMatchObject({
+      recordedBy: null,
+      amount: null,
+      bankReference: null,
+    });
+    expect(await pending(supervisorSamePerson)).toMatchObject({
+      amount: '800',
+      bankReference: 'REF-2',
+    });
     const sameKey = { authorization: supervisorSamePerson.authorization };
     const self = await t.app.inject({ method: 'POST', url, headers: sameKey, payload: right });
     expect(self.statusCode).toBe(403);
@@ -212,5 +235,83 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
       auditor,
     );
     expect(books.body).toMatchObject({ status: 'closed', balanced: false });
+  });
+
+  it('lists the obligations of a window, a page at a time, a platform only those it is party to', async () => {
+    const url = `/v1/settlement-windows/${windowId}/obligations`;
+    interface Obligation {
+      sourceId: string;
+      fromPlatform: string;
+      toPlatform: string;
+      asset: string;
+      amount: string;
+    }
+    const all = await get<Page<Obligation>>(`${url}?limit=500`, auditor);
+    expect(all.status).toBe(200);
+    expect(
+      all.body.items
+        .map((o) => [o.sourceId, o.fromPlatform, o.toPlatform, o.asset, o.amount])
+        .sort(),
+    ).toEqual(
+      [
+        ['d1', A, B, 'BTC', '70'],
+        ['d1', B, A, 'COP', '900'],
+        ['d2', C, A, 'BTC', '20'],
+        ['t1', C, B, 'COP', '100'],
+      ].sort(),
+    );
+    // Officer A is party to three of them: two pages of two, then of one.
+    const first = await get<Page<Obligation>>(`${url}?limit=2`, officerA);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.nextCursor).not.toBeNull();
+    const second = await get<Page<Obligation>>(
+      `${url}?limit=2&cursor=${first.body.nextCursor}`,
+      officerA,
+    );
+    expect(second.body.nextCursor).toBeNull();
+    const ofA = [...first.body.items, ...second.body.items];
+    expect(ofA).toHaveLength(3);
+    expect(ofA.every((o) => o.fromPlatform === A || o.toPlatform === A)).toBe(true);
+    expect((await get(url, company)).status).toBe(403);
+    expect((await get(`${url}?limit=501`, supervisor)).status).toBe(400);
+    const missing = `/v1/settlement-windows/swn_${'0'.repeat(26)}/obligations`;
+    expect((await get<{ code: string }>(missing, supervisor)).body.code).toBe('WINDOW_NOT_FOUND');
+  });
+
+  it('lets the supervisor alone decide a pay-in, and only a held one', async () => {
+    const payIns = await get<Page<PayIn & { id: string; decision: unknown }>>(
+      `/v1/settlement-windows/${windowId}/pay-ins`,
+      supervisor,
+    );
+    const btc = payIns.body.items.find((p) => p.asset === 'BTC')!;
+    expect(btc).toMatchObject({ status: 'awaiting', decision: null });
+    const url = `/v1/settlement-windows/${windowId}/pay-ins/${btc.id}/decision`;
+    const payload = { decision: 'accept', reason: 'reviewed and cleared by the supervisor' };
+    for (const key of [officerA, auditor, company]) {
+      const refused = await t.app.inject({ method: 'POST', url, headers: key, payload });
+      expect(refused.statusCode).toBe(403);
+    }
+    const short = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: supervisor,
+      payload: { ...payload, reason: 'fine' },
+    });
+    expect(short.statusCode).toBe(400);
+    const notHeld = await t.app.inject({ method: 'POST', url, headers: supervisor, payload });
+    expect(notHeld.statusCode).toBe(409);
+    expect(notHeld.json()).toMatchObject({
+      code: 'PAY_IN_NOT_HELD',
+      details: { status: 'awaiting' },
+    });
+    const elsewhere = await t.app.inject({
+      method: 'POST',
+      url: `/v1/settlement-windows/${windowId}/pay-ins/pin_${'0'.repeat(26)}/decision`,
+      headers: supervisor,
+      payload,
+    });
+    expect(elsewhere.json<{ code: string }>().code).toBe('PAY_IN_NOT_FOUND');
+    const after = await get<Page<PayIn>>(`/v1/settlement-windows/${windowId}/pay-ins`, officerA);
+    expect(after.body.items[0]?.status).toBe('awaiting');
   });
 });

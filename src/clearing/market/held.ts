@@ -273,10 +273,39 @@ async function lotSpentBy(tx: Orm, lotId: string): Promise<string | null> {
 }
 
 /**
+ * The most mempool transactions read to find an unconfirmed deposit. The chain port has no
+ * "which transaction spends this outpoint" lookup (Bitcoin Core's gettxspendingprevout, Esplora's
+ * outspend), so the mempool is read transaction by transaction; past this many the check is not
+ * made (a busy mainnet mempool), and only deposits in followed blocks are found.
+ */
+export const MEMPOOL_DEPOSIT_SCAN_LIMIT = 5_000;
+
+/**
+ * A transaction in the mempool paying the offer's escrow address (each offer has its own), or
+ * null: none, no mempool to read, or too many transactions to read them all.
+ */
+async function mempoolDeposit(
+  chain: NonNullable<MarketContext['deps']['chain']>,
+  escrowScript: string,
+): Promise<string | null> {
+  if (!chain.getMempoolTxids) return null;
+  const txids = await chain.getMempoolTxids();
+  if (txids.length > MEMPOOL_DEPOSIT_SCAN_LIMIT) return null;
+  for (const txid of txids) {
+    // Gone from the mempool meanwhile (mined or replaced): the block check covers a mined one.
+    const raw = await chain.getRawTransaction(txid).catch(() => null);
+    if (raw && parseTransaction(raw).outputs.some((o) => toHex(o.scriptPubKey) === escrowScript))
+      return txid;
+  }
+  return null;
+}
+
+/**
  * An unfunded offer's deposit that is on-chain though not reported: the lot's coins were spent,
- * in a followed block, by a transaction paying the offer's escrow address. Withdrawing such an
- * offer would strand those coins in escrow, so it is refused (DEPOSIT_NOT_RECORDED): the miner
- * reports the deposit, then withdraws, and the escrow goes back through the screened return.
+ * in a followed block, by a transaction paying the offer's escrow address, or a transaction in the
+ * mempool pays that address (not mined yet). Withdrawing such an offer would strand those coins
+ * in escrow, so it is refused (DEPOSIT_NOT_RECORDED): the miner reports the deposit (once mined),
+ * then withdraws, and the escrow goes back through the screened return.
  */
 async function refuseUnrecordedDeposit(
   ctx: MarketContext,
@@ -284,21 +313,35 @@ async function refuseUnrecordedDeposit(
 ): Promise<string | null> {
   const spentBy = await lotSpentBy(ctx.db.orm, offer.lotId);
   const chain = ctx.deps.chain;
-  if (!spentBy) return null;
-  if (!chain) throw new AppError('CHAIN_UNAVAILABLE', 'the market runs without a chain here');
-  const escrow = escrowOutput(
-    ctx,
-    (await readSettings(ctx.db.orm, offer.platformId)).escrowDescriptor,
-    offer.escrowIndex,
+  if (!chain) {
+    if (!spentBy) return null;
+    throw new AppError('CHAIN_UNAVAILABLE', 'the market runs without a chain here');
+  }
+  const escrow = toHex(
+    escrowOutput(
+      ctx,
+      (await readSettings(ctx.db.orm, offer.platformId)).escrowDescriptor,
+      offer.escrowIndex,
+    ).scriptPubKey,
   );
+  if (!spentBy) {
+    const pending = await mempoolDeposit(chain, escrow);
+    if (pending)
+      throw new AppError(
+        'DEPOSIT_NOT_RECORDED',
+        `transaction ${pending}, not yet mined, pays offer ${offer.id}'s escrow: once it is mined, report it (POST /v1/market/offers/${offer.id}/deposit), then withdraw the offer to have the escrow returned to your screened address`,
+        { details: { depositTxid: pending, confirmed: false } },
+      );
+    return null;
+  }
   const pays = parseTransaction(await chain.getRawTransaction(spentBy)).outputs.some(
-    (o) => toHex(o.scriptPubKey) === toHex(escrow.scriptPubKey),
+    (o) => toHex(o.scriptPubKey) === escrow,
   );
   if (pays)
     throw new AppError(
       'DEPOSIT_NOT_RECORDED',
       `transaction ${spentBy} deposited the lot's coins into offer ${offer.id}'s escrow, but the deposit is not reported: report it (POST /v1/market/offers/${offer.id}/deposit), then withdraw the offer to have the escrow returned to your screened address; if the deposit cannot be recorded, ask the market platform for a refund`,
-      { details: { depositTxid: spentBy } },
+      { details: { depositTxid: spentBy, confirmed: true } },
     );
   return spentBy;
 }

@@ -13,7 +13,10 @@ import { marketBankInbox } from './schema';
  * of the confirmation itself (wrong amount, unknown deal, confirmed twice…) marks it `refused` with
  * its code. Anything else (the signer or the chain unavailable, a database error) leaves it
  * `pending` with the error and its next attempt after a backoff: nothing is lost, nothing applied
- * twice.
+ * twice. After `MAX_ATTEMPTS` such failures it is `failed` (audited
+ * `market_bank_confirmation.abandoned`): no longer retried, listed with that status to the market's
+ * platform and the supervisor (`listBankConfirmations`), and no longer keeping its deal from
+ * unwinding at its deadline, so that the bank's money is returned rather than left in limbo.
  */
 
 /** Refusals that are the confirmation's own final outcome (retrying cannot change them). */
@@ -29,6 +32,8 @@ const FINAL_REFUSALS = new Set([
   'SELF_APPROVAL',
 ]);
 const FIRST_BACKOFF_MS = 30_000;
+/** Attempts before a confirmation that keeps failing is given up (`failed`): 30 s, 1, 2, 4 min. */
+export const MAX_ATTEMPTS = 5;
 const MAX_BACKOFF_MS = 60 * 60_000;
 
 export type InboxRow = typeof marketBankInbox.$inferSelect;
@@ -73,7 +78,8 @@ export async function receive(
 export type InboxOutcome =
   | { readonly kind: 'applied'; readonly row: InboxRow }
   | { readonly kind: 'refused'; readonly row: InboxRow; readonly code: string }
-  | { readonly kind: 'retrying'; readonly row: InboxRow; readonly error: string };
+  | { readonly kind: 'retrying'; readonly row: InboxRow; readonly error: string }
+  | { readonly kind: 'failed'; readonly row: InboxRow; readonly error: string };
 
 /** Applies every pending confirmation whose attempt is due, each on its own. */
 export async function applyDue(ctx: MarketContext): Promise<InboxOutcome[]> {
@@ -121,8 +127,8 @@ async function applyOne(ctx: MarketContext, row: InboxRow): Promise<InboxOutcome
     }
     const message =
       error instanceof AppError ? `${error.code}: ${error.message}` : 'unexpected error';
-    await retryLater(ctx, row, message);
-    return { kind: 'retrying', row, error: message };
+    const failed = await retryLater(ctx, row, message);
+    return { kind: failed ? 'failed' : 'retrying', row, error: message };
   }
 }
 
@@ -144,22 +150,38 @@ async function settle(ctx: MarketContext, row: InboxRow, status: 'refused', code
   });
 }
 
-async function retryLater(ctx: MarketContext, row: InboxRow, message: string) {
+/** Counts a failed attempt: the next after a backoff, or `failed` at the last (true). */
+async function retryLater(ctx: MarketContext, row: InboxRow, message: string): Promise<boolean> {
   const attempts = row.attempts + 1;
-  await ctx.db.transaction(async (tx) => {
-    await tx
+  const exhausted = attempts >= MAX_ATTEMPTS;
+  const error = message.slice(0, 500);
+  return ctx.db.transaction(async (tx) => {
+    const updated = await tx
       .update(marketBankInbox)
       .set({
         attempts,
-        lastError: message.slice(0, 500),
+        lastError: error,
         nextAttemptAt: new Date(ctx.clock.now().getTime() + backoffMs(attempts)),
+        ...(exhausted
+          ? { status: 'failed', outcome: 'ATTEMPTS_EXHAUSTED', consumedAt: ctx.clock.now() }
+          : {}),
       })
-      .where(and(eq(marketBankInbox.id, row.id), eq(marketBankInbox.status, 'pending')));
+      .where(and(eq(marketBankInbox.id, row.id), eq(marketBankInbox.status, 'pending')))
+      .returning({ id: marketBankInbox.id });
+    // Another tick applied or settled it meanwhile: its outcome is that tick's.
+    if (updated.length === 0) return false;
     await recordAudit(tx, MARKET, ctx.clock, {
-      action: 'market_bank_confirmation.failed',
+      action: exhausted ? 'market_bank_confirmation.abandoned' : 'market_bank_confirmation.failed',
       entityType: 'market_bank_confirmation',
       entityId: row.id,
-      after: { dealReference: row.dealReference, attempts, error: message.slice(0, 500) },
+      after: {
+        dealReference: row.dealReference,
+        bankReference: row.bankReference,
+        attempts,
+        error,
+        ...(exhausted ? { status: 'failed', maxAttempts: MAX_ATTEMPTS } : {}),
+      },
     });
+    return exhausted;
   });
 }

@@ -53,6 +53,11 @@ export interface MarketRegistry {
 /** The chain, structurally (ChainSource): the market reads deposits and broadcasts deliveries. */
 export interface MarketChain {
   getRawTransaction(txid: string): Promise<Uint8Array>;
+  /**
+   * The mempool's transactions (ChainSource), read when an unfunded offer is withdrawn to find a
+   * deposit not yet mined; without it only deposits in followed blocks are found.
+   */
+  getMempoolTxids?(): Promise<readonly string[]>;
   broadcast(rawTx: Uint8Array): Promise<string>;
   estimateFeeRateSatPerKvB(targetBlocks: number): Promise<bigint | null>;
 }

@@ -225,7 +225,10 @@ export const marketBankInbox = pgTable(
     dealReference: text('deal_reference').notNull(),
     amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
     currency: text('currency').notNull(),
-    /** pending (to apply), applied, refused (a final refusal: `outcome` is its code). */
+    /**
+     * pending (to apply), applied, refused (a final refusal: `outcome` is its code), failed (its
+     * attempts ran out on errors that are not the confirmation's own: `last_error` says the last).
+     */
     status: text('status').notNull(),
     outcome: text('outcome'),
     attempts: integer('attempts').notNull(),
@@ -240,7 +243,10 @@ export const marketBankInbox = pgTable(
     index('market_bank_inbox_pending_idx').on(t.status, t.nextAttemptAt),
     index('market_bank_inbox_deal_idx').on(t.dealReference),
     index('market_bank_inbox_page_idx').on(t.createdAt, t.id),
-    check('market_bank_inbox_status_check', sql`${t.status} in ('pending', 'applied', 'refused')`),
+    check(
+      'market_bank_inbox_status_check',
+      sql`${t.status} in ('pending', 'applied', 'refused', 'failed')`,
+    ),
     check('market_bank_inbox_amount_check', sql`${t.amountMinor} > 0`),
   ],
 );

@@ -13,6 +13,8 @@ export interface MarketTickResult {
   readonly confirmed: string[];
   readonly refused: { dealReference: string; bankReference: string; code: string }[];
   readonly retrying: { dealReference: string; bankReference: string; error: string }[];
+  /** Bank confirmations given up after their last attempt (listed as `failed`). */
+  readonly bankFailed: { dealReference: string; bankReference: string; error: string }[];
   readonly broadcast: string[];
   /** Deliveries the network refused for good: their deals are held for the supervisor. */
   readonly rejected: string[];
@@ -33,6 +35,7 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     confirmed: [],
     refused: [],
     retrying: [],
+    bankFailed: [],
     broadcast: [],
     rejected: [],
     deliveriesRetrying: [],
@@ -49,6 +52,7 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     };
     if (outcome.kind === 'applied') result.confirmed.push(refs.dealReference);
     else if (outcome.kind === 'refused') result.refused.push({ ...refs, code: outcome.code });
+    else if (outcome.kind === 'failed') result.bankFailed.push({ ...refs, error: outcome.error });
     else result.retrying.push({ ...refs, error: outcome.error });
   }
   const { orm } = ctx.db;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { and, eq, ne, or } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import type { Database, Orm } from '../../db';
@@ -159,13 +160,24 @@ export async function confirmFiat(
       entityType: 'pay_in',
       entityId: payIn.id,
       after: {
+        amount: payment.amount.toString(),
         bankReference: reference,
+        recorded: recordedDigest(payIn.id, payment.amount, reference),
         recordedBy: payIn.recordedByPerson,
         confirmedBy: caller.personId,
       },
     });
     return { kind: 'received', payIn };
   });
+}
+
+/**
+ * The recorded transfer as the audit log keeps it until a second person confirms it: a digest of
+ * the amount and reference (bound to the pay-in), not the values, so that the confirmer cannot
+ * copy them from the audit log either; the confirmation's event names the reference in full.
+ */
+export function recordedDigest(payInId: string, amount: bigint, reference: string): string {
+  return createHash('sha256').update(`${payInId}\n${amount}\n${reference}`).digest('hex');
 }
 
 async function record(
@@ -188,16 +200,17 @@ async function record(
     entityType: 'pay_in',
     entityId: payIn.id,
     before: {
-      recordedReference: payIn.recordedReference,
-      recordedAmount: payIn.recordedAmount?.toString() ?? null,
+      recorded:
+        payIn.recordedAmount !== null && payIn.recordedReference !== null
+          ? recordedDigest(payIn.id, payIn.recordedAmount, payIn.recordedReference)
+          : null,
       recordedBy: payIn.recordedByPerson,
     },
     after: {
       windowId: payIn.windowId,
       platformId: payIn.platformId,
       asset: payIn.asset,
-      amount: payment.amount.toString(),
-      bankReference: reference,
+      recorded: recordedDigest(payIn.id, payment.amount, reference),
       recordedBy: caller.personId,
     },
   });

@@ -3,7 +3,8 @@
  *
  * Public surface: `SettlementWindowService` (the `ObligationSink` other modules record into;
  * schedule, the `clearing.windows` job's `runDue`, closing, pay-ins on-chain through
- * `chainConsumer()` and by bank through `confirmFiatPayIn`, paged reads, `reconcile`), its views,
+ * `chainConsumer()` and by bank through `confirmFiatPayIn`, the supervisor's decision on a held
+ * pay-in `decideHeldPayIn`, paged reads (obligations, positions, pay-ins, pay-outs), `reconcile`), its views,
  * `nextCutoff`, `SETTLEMENT_WINDOW_EVENTS`.
  *
  * Tables (windows/schema.ts, not exported): clearing_window_schedules, clearing_windows,
@@ -25,13 +26,23 @@ export {
   type ScheduleState,
   type ScheduleVersionView,
 } from './schedule';
-export { PAY_IN_REFUSALS, type PayInRefusalReason } from './pay-ins';
+export {
+  HELD_PAY_IN_RULE,
+  PAY_IN_REFUSALS,
+  type HeldDecision,
+  type PayInRefusalReason,
+} from './pay-ins';
 export type { PayerScreening } from './lifecycle';
 export type { FiatPayIn } from './fiat';
 export type { AccountBalanceView } from './books';
 export {
+  PAY_IN_STATUSES,
   WINDOW_STATUSES,
+  type ObligationView,
+  type PayInDecisionView,
   type PayInRefusalView,
+  type PayInStatus,
+  type PendingConfirmation,
   type PayInView,
   type PayOutView,
   type PositionView,
@@ -51,6 +62,8 @@ export const SETTLEMENT_WINDOW_EVENTS = {
   payInConfirmed: 'settlement_pay_in.confirmed',
   payInReceived: 'settlement_pay_in.received',
   payInRefused: 'settlement_pay_in.refused',
+  payInAccepted: 'settlement_pay_in.accepted',
+  payInRejected: 'settlement_pay_in.rejected',
   payInWithdrawn: 'settlement_pay_in.withdrawn',
   payInReorgedAfterSettlement: 'settlement_pay_in.reorgedAfterSettlement',
 } as const;

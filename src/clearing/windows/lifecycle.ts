@@ -19,9 +19,18 @@ import {
   clearingWindows,
 } from './schema';
 
-/** Address screening (compliance's ScreeningService.screenAddress), in the caller's transaction. */
+/**
+ * Address screening (compliance's ScreeningService), in the caller's transaction: the addresses
+ * paying a bitcoin pay-in are screened, and a pay-in held for them raises a screening alert into
+ * the paying platform's case (`raiseAddressAlert`), for the supervisor.
+ */
 export interface PayerScreening {
   screenAddress(caller: Caller, address: string, orm?: Orm): Promise<{ outcome: string }>;
+  raiseAddressAlert(
+    tx: Orm,
+    caller: Caller,
+    input: { partyId: string; platformId: string | null; rule: string; message: string },
+  ): Promise<{ alertId: string; caseId: string }>;
 }
 
 /** What the window steps need: the clock, ids, and the clearing's deposit address at an index. */

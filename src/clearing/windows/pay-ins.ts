@@ -1,7 +1,7 @@
 import { and, eq, gt, inArray, lte, ne } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
-import { newId, type Caller } from '../../kernel';
+import { AppError, newId, type Caller } from '../../kernel';
 import { HOLDING, platformAccount, postEntry } from './books';
 import { WINDOWS_CALLER, settleWindow, type WindowContext } from './lifecycle';
 import { clearingPayInRefusals, clearingPayIns, clearingWindows } from './schema';
@@ -277,11 +277,29 @@ async function judgeConfirmed(
     await refuse(tx, ctx, WINDOWS_CALLER, payIn, arrival, reason);
     return;
   }
-  if (await payersClear(tx, ctx, payIn.payers ?? [])) {
+  const failed = await payersFailing(tx, ctx, payIn.payers ?? []);
+  if (failed.length === 0) {
     await receive(tx, ctx, WINDOWS_CALLER, payIn, arrival);
     return;
   }
   await tx.update(clearingPayIns).set({ status: 'held' }).where(eq(clearingPayIns.id, payIn.id));
+  // The supervisor's alert, in this transaction: which addresses failed and how (the list entry
+  // is the screening's own record). Alerts and cases are the supervisor's and auditors' only, so
+  // nothing of the screening reaches the platform through them (no tipping-off).
+  const alert = ctx.screening
+    ? await ctx.screening.raiseAddressAlert(tx, WINDOWS_CALLER, {
+        partyId: payIn.platformId,
+        platformId: payIn.platformId,
+        rule: HELD_PAY_IN_RULE,
+        message: `Settlement pay-in ${payIn.id} (window ${payIn.windowId}, ${payIn.amountDue} sats, transaction ${payIn.txid ?? '?'}) is held: ${failed
+          .map((f) =>
+            f.address === null
+              ? 'an input without an address (cannot be screened)'
+              : `${f.address} (${f.outcome})`,
+          )
+          .join(', ')}. Decide it: accept (it counts) or reject (returned to the payer).`,
+      })
+    : null;
   // The supervisor's record: which addresses paid, not which list entry matched (that is the
   // screening's own record), so nothing of the screening reaches the platform through it.
   await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
@@ -292,26 +310,136 @@ async function judgeConfirmed(
     after: {
       ...detailOf(payIn, arrival),
       status: 'held',
-      reason: 'the paying addresses did not pass address screening',
+      reason: ctx.screening
+        ? 'the paying addresses did not pass address screening'
+        : 'no address screening is wired: the paying addresses cannot be screened',
       payers: payIn.payers ?? [],
+      failed,
       confirmations: depth,
+      alertId: alert?.alertId ?? null,
+      caseId: alert?.caseId ?? null,
     },
   });
 }
 
-/** Every paying address screened clear (fail closed: no screening, or an input without one). */
-async function payersClear(
+/** The rule a held pay-in's alert names (alerts' rules are versioned ids). */
+export const HELD_PAY_IN_RULE = 'clearing.pay-in-held@1';
+
+/**
+ * The paying addresses that did not screen clear (fail closed: with no screening every one
+ * fails; an input without an address cannot be screened). Empty: every one is clear.
+ */
+async function payersFailing(
   tx: Orm,
   ctx: WindowContext,
   payers: readonly (string | null)[],
-): Promise<boolean> {
-  if (!ctx.screening || payers.length === 0) return false;
+): Promise<{ address: string | null; outcome: string }[]> {
+  if (payers.length === 0) return [{ address: null, outcome: 'none' }];
+  const failed: { address: string | null; outcome: string }[] = [];
   for (const address of new Set(payers)) {
-    if (address === null) return false;
+    if (address === null || !ctx.screening) {
+      failed.push({ address, outcome: address === null ? 'unscreenable' : 'unscreened' });
+      continue;
+    }
     const result = await ctx.screening.screenAddress(WINDOWS_CALLER, address, tx);
-    if (result.outcome !== 'clear') return false;
+    if (result.outcome !== 'clear') failed.push({ address, outcome: result.outcome });
   }
-  return true;
+  return failed;
+}
+
+export interface HeldDecision {
+  decision: 'accept' | 'reject';
+  reason: string;
+}
+
+/**
+ * The supervisor's decision on a held bitcoin pay-in, in the caller's transaction (the window,
+ * then the pay-in locked, as arrivals lock them): `accept` makes it count as received (the books
+ * as for any pay-in; the window settles if it was the last awaited), `reject` makes it count
+ * nothing and records it to be returned to the payer (status `rejected`). Both are audited with
+ * the reason and the person. Only a held pay-in is decided (PAY_IN_NOT_HELD), and an accepted one
+ * only while its window is not settled (WINDOW_ALREADY_SETTLED: reject it, to return it).
+ */
+export async function decideHeld(
+  tx: Orm,
+  ctx: WindowContext,
+  caller: Caller,
+  target: { windowId: string; payInId: string },
+  input: HeldDecision,
+): Promise<PayInRow> {
+  const [window] = await tx
+    .select({ status: clearingWindows.status })
+    .from(clearingWindows)
+    .where(eq(clearingWindows.id, target.windowId))
+    .for('update');
+  if (!window) throw new AppError('WINDOW_NOT_FOUND', `no settlement window ${target.windowId}`);
+  const [payIn] = await tx
+    .select()
+    .from(clearingPayIns)
+    .where(and(eq(clearingPayIns.id, target.payInId), eq(clearingPayIns.windowId, target.windowId)))
+    .for('update');
+  if (!payIn)
+    throw new AppError(
+      'PAY_IN_NOT_FOUND',
+      `no pay-in ${target.payInId} in settlement window ${target.windowId}`,
+    );
+  if (payIn.status !== 'held')
+    throw new AppError(
+      'PAY_IN_NOT_HELD',
+      `pay-in ${payIn.id} is ${payIn.status}; only a held pay-in is accepted or rejected`,
+      { details: { status: payIn.status } },
+    );
+  if (input.decision === 'accept' && window.status === 'settled')
+    throw new AppError(
+      'WINDOW_ALREADY_SETTLED',
+      `settlement window ${payIn.windowId} settled without this pay-in; it can no longer count: reject it to have it returned to the payer`,
+    );
+  const now = ctx.clock.now();
+  const decided = {
+    decision: input.decision,
+    decisionReason: input.reason,
+    decidedByPerson: caller.personId,
+    decidedAt: now,
+  };
+  await tx.update(clearingPayIns).set(decided).where(eq(clearingPayIns.id, payIn.id));
+  const detail = {
+    windowId: payIn.windowId,
+    platformId: payIn.platformId,
+    asset: payIn.asset,
+    amount: payIn.amountDue.toString(),
+    txid: payIn.txid,
+    vout: payIn.vout,
+    reason: input.reason,
+    decidedBy: caller.personId,
+  };
+  if (input.decision === 'reject') {
+    await tx
+      .update(clearingPayIns)
+      .set({ status: 'rejected' })
+      .where(eq(clearingPayIns.id, payIn.id));
+    await recordAudit(tx, caller, ctx.clock, {
+      action: 'settlement_pay_in.rejected',
+      entityType: 'pay_in',
+      entityId: payIn.id,
+      before: { status: 'held' },
+      after: { ...detail, status: 'rejected', toReturn: true },
+    });
+    return { ...payIn, ...decided, status: 'rejected' };
+  }
+  await recordAudit(tx, caller, ctx.clock, {
+    action: 'settlement_pay_in.accepted',
+    entityType: 'pay_in',
+    entityId: payIn.id,
+    before: { status: 'held' },
+    after: { ...detail, status: 'received' },
+  });
+  await receive(tx, ctx, caller, payIn, {
+    amount: payIn.amountDue,
+    txid: payIn.txid ?? '',
+    vout: payIn.vout ?? 0,
+    blockHash: payIn.blockHash ?? '',
+  });
+  return { ...payIn, ...decided, status: 'received' };
 }
 
 /**
@@ -330,7 +458,8 @@ export async function payInsDisconnected(
   const depth = Math.max(1, await ctx.confirmationDepth(tx));
   const inBlock = and(
     eq(clearingPayIns.blockHash, block.hash),
-    inArray(clearingPayIns.status, ['received', 'confirming', 'held']),
+    // A decided one too: the transaction the decision was about is no longer in the chain.
+    inArray(clearingPayIns.status, ['received', 'confirming', 'held', 'rejected']),
   );
   // Received below the depth the new tip (height − 1) gives: counted too early now.
   const shallow = and(
@@ -393,6 +522,10 @@ async function takeBack(
             blockHeight: null,
             payers: null,
             receivedAt: null,
+            decision: null,
+            decisionReason: null,
+            decidedByPerson: null,
+            decidedAt: null,
           }
         : { status, receivedAt: null },
     )

@@ -98,6 +98,8 @@ export const clearingObligations = pgTable(
   (t) => [
     uniqueIndex('clearing_obligations_source_idx').on(t.source, t.sourceId, t.asset),
     index('clearing_obligations_window_idx').on(t.windowId),
+    /** A window's obligations a page at a time, newest first (keyset on created_at, id). */
+    index('clearing_obligations_page_idx').on(t.windowId, t.createdAt, t.id),
     check('clearing_obligations_amount_check', sql`${t.amount} > 0`),
     check('clearing_obligations_parties_check', sql`${t.fromPlatform} <> ${t.toPlatform}`),
     check('clearing_obligations_source_check', sql`${t.source} in ('deal', 'transfer')`),
@@ -139,8 +141,10 @@ export const clearingPositions = pgTable(
  * address (derived from the clearing's descriptor at `derivation_index`), in local currency by a
  * bank transfer confirmed with its reference. Status: `awaiting`; `confirming` (bitcoin: the exact
  * amount is in block `block_hash` at `block_height`, not yet at the scheme's confirmation depth);
- * `held` (its paying addresses did not pass address screening: it does not count); `received`
- * once the exact amount counts.
+ * `held` (its paying addresses did not pass address screening: it does not count, and the
+ * supervisor decides); `received` once the exact amount counts (a held one the supervisor
+ * accepted too); `rejected` (a held one the supervisor rejected: it counts nothing and its coins
+ * are to be returned to the payer).
  */
 export const clearingPayIns = pgTable(
   'clearing_pay_ins',
@@ -172,6 +176,11 @@ export const clearingPayIns = pgTable(
     recordedByPerson: text('recorded_by_person'),
     recordedAt: at('recorded_at'),
     receivedAt: at('received_at'),
+    /** The supervisor's decision on a held pay-in: accept or reject, why, by whom, when. */
+    decision: text('decision'),
+    decisionReason: text('decision_reason'),
+    decidedByPerson: text('decided_by_person'),
+    decidedAt: at('decided_at'),
     createdAt: at('created_at').notNull(),
   },
   (t) => [
@@ -188,7 +197,11 @@ export const clearingPayIns = pgTable(
     check('clearing_pay_ins_amount_check', sql`${t.amountDue} > 0`),
     check(
       'clearing_pay_ins_status_check',
-      sql`${t.status} in ('awaiting', 'confirming', 'held', 'received')`,
+      sql`${t.status} in ('awaiting', 'confirming', 'held', 'received', 'rejected')`,
+    ),
+    check(
+      'clearing_pay_ins_decision_check',
+      sql`${t.decision} is null or ${t.decision} in ('accept', 'reject')`,
     ),
     check(
       'clearing_pay_ins_btc_address_check',

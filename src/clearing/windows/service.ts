@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, or, sql } from 'drizzle-orm';
 import {
   deriveAddress,
   LocalKeySigner,
@@ -9,6 +9,7 @@ import {
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
 import {
   AppError,
+  countsAsPerson,
   cryptoRandom,
   invalid,
   newId,
@@ -30,7 +31,13 @@ import {
   type WindowRow,
 } from './lifecycle';
 import { confirmFiat, type FiatPayIn } from './fiat';
-import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
+import {
+  decideHeld,
+  payInsConnected,
+  payInsDisconnected,
+  type HeldDecision,
+  type PayInBlock,
+} from './pay-ins';
 import { scheduleState, setSchedule, type ScheduleInput, type ScheduleState } from './schedule';
 import {
   clearingObligations,
@@ -41,10 +48,12 @@ import {
   clearingWindows,
 } from './schema';
 import {
+  obligationView,
   payInView,
   payOutView,
   positionView,
   windowView,
+  type ObligationView,
   type PayInView,
   type PayOutView,
   type PositionView,
@@ -345,7 +354,46 @@ export class SettlementWindowService implements ObligationSink {
       .select()
       .from(clearingPayIns)
       .where(eq(clearingPayIns.id, payIn.id));
-    return payInView(row ?? payIn);
+    return payInView(row ?? payIn, [], caller);
+  }
+
+  /**
+   * The supervisor's decision on a held bitcoin pay-in (`decideHeld`): accept (it counts, as
+   * received) or reject (it counts nothing and is to be returned to the payer), with a reason of
+   * at least 10 characters, by a named person (not the operator channel); audited.
+   */
+  async decideHeldPayIn(
+    caller: Caller,
+    windowId: string,
+    payInId: string,
+    input: HeldDecision,
+  ): Promise<PayInView> {
+    if (caller.role !== 'supervisor')
+      throw new AppError('FORBIDDEN', 'only the supervisor decides a held pay-in');
+    if (!countsAsPerson(caller))
+      throw new AppError(
+        'FORBIDDEN',
+        'a held pay-in is decided by a named person; the operator channel is not one',
+      );
+    if (input.decision !== 'accept' && input.decision !== 'reject')
+      throw invalid('decision', `must be accept or reject, got "${String(input.decision)}"`);
+    const reason = input.reason.trim();
+    if (reason.length < 10 || reason.length > 2000)
+      throw invalid('reason', 'must say why, in 10 to 2000 characters');
+    const row = await this.#db.transaction((tx) =>
+      decideHeld(
+        tx,
+        this.#ctx,
+        caller,
+        { windowId, payInId },
+        { decision: input.decision, reason },
+      ),
+    );
+    const [stored] = await this.#db.orm
+      .select()
+      .from(clearingPayIns)
+      .where(eq(clearingPayIns.id, row.id));
+    return payInView(stored ?? row, [], caller);
   }
 
   // ------------------------------------------------------------------ reads
@@ -426,9 +474,43 @@ export class SettlementWindowService implements ObligationSink {
         payInView(
           row,
           refusals.filter((r) => r.payInId === row.id),
+          caller,
         ),
       );
     });
+  }
+
+  /**
+   * The obligations settling in a window, newest first, a page at a time (keyset on
+   * (window, created_at, id), the `clearing_obligations_page_idx` index): the supervisor and
+   * auditors see every one, a platform only those it owes or is owed.
+   */
+  async listObligations(
+    caller: Caller,
+    windowId: string,
+    page: PageRequest = {},
+  ): Promise<Page<ObligationView>> {
+    const platform = this.#platformScope(caller);
+    await this.#window(windowId);
+    const { after, orderBy, read, limit } = keyset(clearingObligations, page);
+    const rows = await this.#db.orm
+      .select()
+      .from(clearingObligations)
+      .where(
+        and(
+          eq(clearingObligations.windowId, windowId),
+          platform
+            ? or(
+                eq(clearingObligations.fromPlatform, platform),
+                eq(clearingObligations.toPlatform, platform),
+              )
+            : undefined,
+          after,
+        ),
+      )
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOf(rows, limit, (shown) => shown.map(obligationView));
   }
 
   async listPayOuts(

@@ -1,4 +1,6 @@
+import { seesEverything, type Caller } from '../../kernel';
 import type {
+  clearingObligations,
   clearingPayInRefusals,
   clearingPayIns,
   clearingPayOuts,
@@ -55,19 +57,65 @@ export interface PayInView {
   address: string | null;
   /**
    * `confirming`: the exact amount is in a block, short of the scheme's confirmation depth;
-   * `held`: it did not pass address screening and does not count (the supervisor decides).
+   * `held`: it did not pass address screening and does not count (the supervisor decides);
+   * `rejected`: held, and the supervisor rejected it: it counts nothing and is to be returned.
    */
-  status: 'awaiting' | 'confirming' | 'held' | 'received';
+  status: PayInStatus;
   txid: string | null;
   vout: number | null;
   bankReference: string | null;
   /**
    * A fiat pay-in one person recorded, awaiting a different person's confirmation of the same
-   * transfer before it counts (four eyes; who recorded it is in the audit log).
+   * transfer before it counts (four eyes). That a record exists, when, and (to the supervisor and
+   * auditors) who made it is shown to every reader; the amount and bank reference only to the
+   * person who recorded them, so that the confirmer types them from the bank independently
+   * rather than copying them.
    */
-  pendingConfirmation: { amount: bigint; bankReference: string; recordedAt: Date } | null;
+  pendingConfirmation: PendingConfirmation | null;
+  /**
+   * The supervisor's decision on a held pay-in, with its reason (supervisor and auditors only:
+   * a platform sees the status alone, never why its pay-in was held).
+   */
+  decision: PayInDecisionView | null;
   receivedAt: Date | null;
   refusals: PayInRefusalView[];
+  createdAt: Date;
+}
+
+export const PAY_IN_STATUSES = ['awaiting', 'confirming', 'held', 'received', 'rejected'] as const;
+export type PayInStatus = (typeof PAY_IN_STATUSES)[number];
+
+export interface PendingConfirmation {
+  recordedAt: Date;
+  /** The person who recorded it (null to a platform). */
+  recordedBy: string | null;
+  /** The recorded amount and reference: null to everyone but the person who recorded them. */
+  amount: bigint | null;
+  bankReference: string | null;
+}
+
+export interface PayInDecisionView {
+  decision: 'accept' | 'reject';
+  reason: string;
+  decidedBy: string;
+  decidedAt: Date;
+}
+
+/** An obligation between two platforms in the window it settles in. */
+export interface ObligationView {
+  id: string;
+  windowId: string;
+  source: 'deal' | 'transfer';
+  sourceId: string;
+  /** The platform that owes, and the one owed. */
+  fromPlatform: string;
+  toPlatform: string;
+  asset: string;
+  amount: bigint;
+  at: Date;
+  /** The window it was first recorded in, and how often it rolled on (a take-out). */
+  firstWindowId: string;
+  rolls: number;
   createdAt: Date;
 }
 
@@ -91,9 +139,15 @@ export function positionView(row: typeof clearingPositions.$inferSelect): Positi
   return { ...row, status: row.status as PositionView['status'] };
 }
 
+/**
+ * A pay-in as `viewer` may see it: the recorded amount and reference of a fiat pay-in awaiting
+ * its second person only to the person who recorded them; the supervisor's decision on a held
+ * one only to the supervisor and auditors.
+ */
 export function payInView(
   row: typeof clearingPayIns.$inferSelect,
-  refusals: readonly (typeof clearingPayInRefusals.$inferSelect)[] = [],
+  refusals: readonly (typeof clearingPayInRefusals.$inferSelect)[],
+  viewer: Caller,
 ): PayInView {
   const {
     derivationIndex: _index,
@@ -102,17 +156,36 @@ export function payInView(
     payers: _payers,
     recordedAmount,
     recordedReference,
-    recordedByPerson: _by,
+    recordedByPerson,
     recordedAt,
+    decision,
+    decisionReason,
+    decidedByPerson,
+    decidedAt,
     ...rest
   } = row;
+  const recorder = recordedByPerson !== null && recordedByPerson === viewer.personId;
+  const everything = seesEverything(viewer);
   return {
     ...rest,
     pendingConfirmation:
       recordedAmount !== null && recordedReference !== null && recordedAt !== null
-        ? { amount: recordedAmount, bankReference: recordedReference, recordedAt }
+        ? {
+            recordedAt,
+            recordedBy: everything ? recordedByPerson : null,
+            amount: recorder ? recordedAmount : null,
+            bankReference: recorder ? recordedReference : null,
+          }
         : null,
-    status: row.status as PayInView['status'],
+    decision:
+      everything &&
+      (decision === 'accept' || decision === 'reject') &&
+      decisionReason !== null &&
+      decidedByPerson !== null &&
+      decidedAt !== null
+        ? { decision, reason: decisionReason, decidedBy: decidedByPerson, decidedAt }
+        : null,
+    status: row.status as PayInStatus,
     refusals: refusals.map((r) => ({
       id: r.id,
       reason: r.reason,
@@ -127,4 +200,8 @@ export function payInView(
 
 export function payOutView(row: typeof clearingPayOuts.$inferSelect): PayOutView {
   return { ...row, kind: row.kind as PayOutView['kind'] };
+}
+
+export function obligationView(row: typeof clearingObligations.$inferSelect): ObligationView {
+  return { ...row, source: row.source as ObligationView['source'] };
 }

@@ -6,6 +6,7 @@ import { AppError, ManualClock, SeededRandom, newId, systemCaller } from '../../
 import { schemeConfirmationDepth } from '../../trade';
 import { nextCutoff } from './schedule';
 import { SettlementWindowService, type ObligationInput } from './service';
+import { HELD_PAY_IN_RULE } from './pay-ins';
 import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
 import { addressScreening } from '../../../test/support/address-screening';
 
@@ -169,5 +170,54 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
     await windows.confirmFiatPayIn(systemCaller('second-supervisor'), windowId!, B, fiat);
     expect((await windows.getWindow(supervisor, windowId!)).status).toBe('settled');
     expect((await windows.reconcile(supervisor, windowId!)).balanced).toBe(true);
+  });
+
+  it('holds a pay-in that cannot be screened, raises an alert, and forgets a rejection its block takes away', async () => {
+    await record({ sourceId: 'deal_2', amount: 2_000n });
+    clock.set('2026-07-01T11:00:00Z');
+    const [windowId] = (await windows.runDue()).closed;
+    const btc = (await windows.listPayIns(supervisor, windowId!)).items.find(
+      (p) => p.asset === 'BTC',
+    )!;
+    const consumer = windows.chainConsumer();
+    // An input without an address form: it cannot be screened, so the pay-in is held.
+    const block = {
+      hash: hex(0xc1),
+      height: 300,
+      transactions: [
+        {
+          txid: hex(0x81),
+          inputs: [{ prevout: { address: null } }],
+          outputs: [{ vout: 0, valueSats: 2_000n, address: btc.address }],
+        },
+      ],
+    };
+    await db.transaction((tx) => consumer.blockConnected(block, tx));
+    expect(
+      (await windows.listPayIns(supervisor, windowId!)).items.find((p) => p.id === btc.id),
+    ).toMatchObject({ status: 'held', decision: null });
+    // The alert, raised in the block's transaction (read through the audit log: clearing may
+    // not import compliance).
+    const [held] = (
+      await listAuditEvents(db.orm, { entityId: btc.id, action: 'settlement_pay_in.held' }, {})
+    ).items;
+    const { alertId } = held!.after as { alertId: string };
+    const [raised] = (await listAuditEvents(db.orm, { entityId: alertId }, {})).items;
+    expect(raised).toMatchObject({
+      action: 'alert.raised',
+      after: { rule: HELD_PAY_IN_RULE, kind: 'screening', partyId: A, platformId: A },
+    });
+    expect((raised!.after as { message: string }).message).toContain('cannot be screened');
+
+    const rejected = await windows.decideHeldPayIn(supervisor, windowId!, btc.id, {
+      decision: 'reject',
+      reason: 'the payer cannot be screened; return it',
+    });
+    expect(rejected).toMatchObject({ status: 'rejected', decision: { decision: 'reject' } });
+    // The block goes: the rejection was about a transaction no longer in the chain.
+    await db.transaction((tx) => consumer.blockDisconnected(block, tx));
+    expect(
+      (await windows.listPayIns(supervisor, windowId!)).items.find((p) => p.id === btc.id),
+    ).toMatchObject({ status: 'awaiting', txid: null, decision: null });
   });
 });

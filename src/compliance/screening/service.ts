@@ -26,6 +26,7 @@ import { outcomeOf, type ScreeningOutcome } from './thresholds';
 import type { ListCounts, ListEntry, ListSnapshot, ListSource } from './types';
 import { importUnConsolidatedXml } from './un-xml';
 import { PartyHits, type PartyHitView, type ScreeningFlag } from './hits';
+import { raiseAlert } from '../cases/alerts';
 import { nameMatchOf, PartyScreening, type ScreeningSubject } from './screen-party';
 
 export {
@@ -444,6 +445,24 @@ export class ScreeningService {
     matches: ReadonlyArray<{ listSnapshotId: string; listEntryId: string }>,
   ): Promise<Map<string, MatchedEntry>> {
     return matchedEntries(this.#db.orm, matches);
+  }
+
+  /**
+   * A screening alert raised for another module, in its transaction (a payment it holds because
+   * the addresses paying it did not pass `screenAddress`): into the party's open case, as every
+   * alert, for the supervisor's alerts list. Kind `screening`, so `critical`.
+   */
+  async raiseAddressAlert(
+    tx: Orm,
+    caller: Caller,
+    input: { partyId: string; platformId: string | null; rule: string; message: string },
+  ): Promise<{ alertId: string; caseId: string }> {
+    const raised = await raiseAlert(tx, caller, this.#clock, this.#random, {
+      ...input,
+      kind: 'screening',
+      score: 1,
+    });
+    return { alertId: raised.alertId, caseId: raised.caseId };
   }
 
   /**

@@ -7,7 +7,7 @@ import { tags } from './market-schemas';
 
 /** The bank's confirmations of deals' fiat legs: the market's inbox, and a confirmation file imported. */
 
-const BANK_CONFIRMATION_STATUSES = ['pending', 'applied', 'refused'] as const;
+const BANK_CONFIRMATION_STATUSES = ['pending', 'applied', 'refused', 'failed'] as const;
 const bankConfirmationSchema = z
   .object({
     id: z.string(),
@@ -44,9 +44,9 @@ export function registerConfirmationRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags,
         summary:
-          "The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused",
+          "The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused, failed (given up after five attempts)",
         description:
-          "The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown.",
+          "The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown. After five failed attempts on errors that are not the confirmation's own it is `failed` (outcome ATTEMPTS_EXHAUSTED): no longer retried, so its deal unwinds at its deadline and the bank's money is to be returned; list `status=failed` to see them.",
         querystring: z.object({
           status: z.enum(BANK_CONFIRMATION_STATUSES).optional(),
           ...pageQuery,

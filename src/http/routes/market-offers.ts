@@ -155,7 +155,7 @@ export function registerOfferRoutes(app: TypedApp, deps: AppDeps): void {
         summary:
           "Withdraw an offer no live deal holds: its escrow goes back to the miner's address",
         description:
-          "Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn. An unfunded offer whose deposit is already on-chain (the lot's coins paid into its escrow in a block the scheme followed) but not reported is refused with DEPOSIT_NOT_RECORDED (409), so that the coins are not stranded in escrow: report the deposit first, then withdraw, and the escrow is returned through the same screened path (or ask the market platform for a refund if the deposit cannot be recorded).",
+          "Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn. An unfunded offer whose deposit is already on-chain (the lot's coins paid into its escrow in a block the scheme followed) or in the mempool (a transaction paying its escrow address, not mined yet; `details.confirmed` false) but not reported is refused with DEPOSIT_NOT_RECORDED (409), so that the coins are not stranded in escrow: report the deposit first (once mined), then withdraw, and the escrow is returned through the same screened path (or ask the market platform for a refund if the deposit cannot be recorded).",
         params: idParam('ofr'),
         response: { 200: offerSchema, ...conflicts },
       },

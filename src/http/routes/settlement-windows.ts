@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import {
   PAY_IN_REFUSALS,
+  PAY_IN_STATUSES,
   WINDOW_STATUSES,
+  type ObligationView,
   type PayInView,
   type PayOutView,
   type PositionView,
@@ -91,19 +93,44 @@ const payInSchema = z
     asset: z.string(),
     amountDue: amount,
     address: z.string().nullable(),
-    status: z.enum(['awaiting', 'confirming', 'held', 'received']).meta({
+    status: z.enum(PAY_IN_STATUSES).meta({
       description:
-        "confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform)",
+        "confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer",
     }),
     txid: z.string().nullable(),
     vout: z.number().nullable(),
     bankReference: z.string().nullable(),
     pendingConfirmation: z
-      .object({ amount, bankReference: z.string(), recordedAt: z.string() })
+      .object({
+        recordedAt: z.string(),
+        recordedBy: z
+          .string()
+          .nullable()
+          .meta({ description: 'the person who recorded it (null to a platform)' }),
+        amount: amount
+          .nullable()
+          .meta({ description: 'the recorded amount: null to everyone but its recorder' }),
+        bankReference: z
+          .string()
+          .nullable()
+          .meta({ description: 'the recorded reference: null to everyone but its recorder' }),
+      })
       .nullable()
       .meta({
         description:
-          'a fiat pay-in one person recorded, counted only when a different person confirms the same transfer (four eyes)',
+          'a fiat pay-in one person recorded, counted only when a different person confirms the same transfer (four eyes); the second person types the amount and reference from the bank, so they are shown only to the person who recorded them',
+      }),
+    decision: z
+      .object({
+        decision: z.enum(['accept', 'reject']),
+        reason: z.string(),
+        decidedBy: z.string(),
+        decidedAt: z.string(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "the supervisor's decision on a held pay-in (supervisor and auditors only; null to a platform)",
       }),
     receivedAt: z.string().nullable(),
     refusals: z.array(
@@ -125,11 +152,13 @@ const presentPayIn = (p: PayInView) => ({
   amountDue: p.amountDue.toString(),
   pendingConfirmation: p.pendingConfirmation
     ? {
-        amount: p.pendingConfirmation.amount.toString(),
-        bankReference: p.pendingConfirmation.bankReference,
         recordedAt: p.pendingConfirmation.recordedAt.toISOString(),
+        recordedBy: p.pendingConfirmation.recordedBy,
+        amount: p.pendingConfirmation.amount?.toString() ?? null,
+        bankReference: p.pendingConfirmation.bankReference,
       }
     : null,
+  decision: p.decision ? { ...p.decision, decidedAt: p.decision.decidedAt.toISOString() } : null,
   receivedAt: iso(p.receivedAt),
   createdAt: p.createdAt.toISOString(),
   refusals: p.refusals.map((r) => ({
@@ -138,6 +167,29 @@ const presentPayIn = (p: PayInView) => ({
     amount: r.amount.toString(),
     createdAt: r.createdAt.toISOString(),
   })),
+});
+
+const obligationSchema = z
+  .object({
+    id: z.string(),
+    windowId: z.string(),
+    source: z.enum(['deal', 'transfer']),
+    sourceId: z.string(),
+    fromPlatform: z.string().meta({ description: 'the platform that owes' }),
+    toPlatform: z.string().meta({ description: 'the platform owed' }),
+    asset: z.string(),
+    amount,
+    at: z.string(),
+    firstWindowId: z.string(),
+    rolls: z.number().meta({ description: 'how often a take-out rolled it to a later window' }),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'SettlementObligation' });
+const presentObligation = (o: ObligationView) => ({
+  ...o,
+  amount: o.amount.toString(),
+  at: o.at.toISOString(),
+  createdAt: o.createdAt.toISOString(),
 });
 
 const payOutSchema = z
@@ -283,6 +335,7 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
   const list = <T, R>(
     path: string,
     summary: string,
+    description: string,
     item: z.ZodType<R>,
     read: (
       caller: ReturnType<typeof callerOf>,
@@ -298,7 +351,7 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
         schema: {
           tags: ['settlement windows'],
           summary,
-          description: 'A platform officer sees its own platform’s rows only.',
+          description,
           params: idParam('swn'),
           querystring: z.object({ ...pageQuery }),
           response: { 200: pageSchema(item), ...commonErrors },
@@ -313,9 +366,20 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
         return { ...result, items: result.items.map(present) };
       },
     );
+  const OWN_ROWS =
+    'Newest first, a page at a time (pass `nextCursor` as `cursor`). A platform officer sees its own platform’s rows only.';
+  list(
+    'obligations',
+    'The obligations between platforms settling in the window',
+    'The obligations between platforms settling in the window (one a take-out rolled here says so in `rolls`), newest first, a page at a time (pass `nextCursor` as `cursor`). The supervisor and auditors see every one; a platform officer only those its platform owes or is owed.',
+    obligationSchema,
+    (c, id, p) => windows.listObligations(c, id, p),
+    presentObligation,
+  );
   list(
     'positions',
     "Each platform's multilateral net position per asset",
+    OWN_ROWS,
     positionSchema,
     (c, id, p) => windows.listPositions(c, id, p),
     presentPosition,
@@ -323,6 +387,7 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
   list(
     'pay-ins',
     'Pay-ins due from net payers, with what arrived and what was refused',
+    OWN_ROWS,
     payInSchema,
     (c, id, p) => windows.listPayIns(c, id, p),
     presentPayIn,
@@ -330,6 +395,7 @@ function registerWindowReads(app: TypedApp, deps: AppDeps): void {
   list(
     'pay-outs',
     'Pay-outs to net receivers and refunds, as instructed at settlement',
+    OWN_ROWS,
     payOutSchema,
     (c, id, p) => windows.listPayOuts(c, id, p),
     presentPayOut,
@@ -504,5 +570,47 @@ function registerWindowWrites(app: TypedApp, deps: AppDeps): void {
         ),
       );
     },
+  );
+
+  app.post(
+    '/v1/settlement-windows/:id/pay-ins/:payInId/decision',
+    {
+      config: { roles: ['supervisor'] },
+      schema: {
+        tags: ['settlement windows'],
+        summary:
+          'Decide a held bitcoin pay-in (supervisor): accept (it counts, as received) or reject (it counts nothing and is to be returned to the payer); audited',
+        description:
+          'A bitcoin pay-in is held when the addresses paying it did not pass address screening or cannot be screened; it counts nothing and raised a screening alert. A named person of the supervisor decides it, with a reason: `accept` makes it count as received (the window settles if it was the last awaited), `reject` records it to be returned to the payer. Only a held pay-in is decided (PAY_IN_NOT_HELD, 409); once its window settled without it, it can only be rejected (WINDOW_ALREADY_SETTLED, 409). The platform sees the new status, never the reason.',
+        params: idParam('swn').extend({
+          payInId: z.string().regex(/^pin_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id like pin_01J…'),
+        }),
+        body: z
+          .object({
+            decision: z.enum(['accept', 'reject']),
+            reason: z.string().trim().min(10).max(2000),
+          })
+          .strict()
+          .meta({
+            examples: [
+              {
+                decision: 'accept',
+                reason:
+                  'the match is a namesake address reused after the listing; cleared with the analytics provider',
+              },
+            ],
+          }),
+        response: { 200: payInSchema, ...commonErrors, 409: errorResponseSchema },
+      },
+    },
+    async (request) =>
+      presentPayIn(
+        await windows.decideHeldPayIn(
+          callerOf(request, ['supervisor']),
+          request.params.id,
+          request.params.payInId,
+          request.body,
+        ),
+      ),
   );
 }

@@ -5698,6 +5698,99 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/settlement-windows/{id}/obligations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The obligations between platforms settling in the window
+     * @description The obligations between platforms settling in the window (one a take-out rolled here says so in `rolls`), newest first, a page at a time (pass `nextCursor` as `cursor`). The supervisor and auditors see every one; a platform officer only those its platform owes or is owed.
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementObligationPage'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/settlement-windows/{id}/positions': {
     parameters: {
       query?: never;
@@ -5707,7 +5800,7 @@ export interface paths {
     };
     /**
      * Each platform's multilateral net position per asset
-     * @description A platform officer sees its own platform’s rows only.
+     * @description Newest first, a page at a time (pass `nextCursor` as `cursor`). A platform officer sees its own platform’s rows only.
      *
      *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
@@ -5800,7 +5893,7 @@ export interface paths {
     };
     /**
      * Pay-ins due from net payers, with what arrived and what was refused
-     * @description A platform officer sees its own platform’s rows only.
+     * @description Newest first, a page at a time (pass `nextCursor` as `cursor`). A platform officer sees its own platform’s rows only.
      *
      *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
@@ -5893,7 +5986,7 @@ export interface paths {
     };
     /**
      * Pay-outs to net receivers and refunds, as instructed at settlement
-     * @description A platform officer sees its own platform’s rows only.
+     * @description Newest first, a page at a time (pass `nextCursor` as `cursor`). A platform officer sees its own platform’s rows only.
      *
      *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
@@ -6261,6 +6354,118 @@ export interface paths {
         };
         /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
         422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/settlement-windows/{id}/pay-ins/{payInId}/decision': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Decide a held bitcoin pay-in (supervisor): accept (it counts, as received) or reject (it counts nothing and is to be returned to the payer); audited
+     * @description A bitcoin pay-in is held when the addresses paying it did not pass address screening or cannot be screened; it counts nothing and raised a screening alert. A named person of the supervisor decides it, with a reason: `accept` makes it count as received (the window settles if it was the last awaited), `reject` records it to be returned to the payer. Only a held pay-in is decided (PAY_IN_NOT_HELD, 409); once its window settled without it, it can only be rejected (WINDOW_ALREADY_SETTLED, 409). The platform sees the new status, never the reason.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          payInId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "decision": "accept",
+           *       "reason": "the match is a namesake address reused after the listing; cleared with the analytics provider"
+           *     }
+           */
+          'application/json': {
+            /** @enum {string} */
+            decision: 'accept' | 'reject';
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementPayIn'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
+        409: {
           headers: {
             [name: string]: unknown;
           };
@@ -6993,7 +7198,7 @@ export interface paths {
     put?: never;
     /**
      * Withdraw an offer no live deal holds: its escrow goes back to the miner's address
-     * @description Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn. An unfunded offer whose deposit is already on-chain (the lot's coins paid into its escrow in a block the scheme followed) but not reported is refused with DEPOSIT_NOT_RECORDED (409), so that the coins are not stranded in escrow: report the deposit first, then withdraw, and the escrow is returned through the same screened path (or ask the market platform for a refund if the deposit cannot be recorded).
+     * @description Withdraws the miner's own offer while no live deal holds it: what the escrow holds goes back to the address its lot was mined to, screened afresh, and the offer becomes withdrawn. An unfunded offer whose deposit is already on-chain (the lot's coins paid into its escrow in a block the scheme followed) or in the mempool (a transaction paying its escrow address, not mined yet; `details.confirmed` false) but not reported is refused with DEPOSIT_NOT_RECORDED (409), so that the coins are not stranded in escrow: report the deposit first (once mined), then withdraw, and the escrow is returned through the same screened path (or ask the market platform for a refund if the deposit cannot be recorded).
      *
      *     **Roles:** miner. Other roles get 403 `FORBIDDEN`.
      */
@@ -7934,15 +8139,15 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused
-     * @description The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown.
+     * The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused, failed (given up after five attempts)
+     * @description The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown. After five failed attempts on errors that are not the confirmation's own it is `failed` (outcome ATTEMPTS_EXHAUSTED): no longer retried, so its deal unwinds at its deadline and the bank's money is to be returned; list `status=failed` to see them.
      *
      *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
         query?: {
-          status?: 'pending' | 'applied' | 'refused';
+          status?: 'pending' | 'applied' | 'refused' | 'failed';
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -15230,19 +15435,30 @@ export interface components {
       amountDue: string;
       address: string | null;
       /**
-       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform)
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer
        * @enum {string}
        */
-      status: 'awaiting' | 'confirming' | 'held' | 'received';
+      status: 'awaiting' | 'confirming' | 'held' | 'received' | 'rejected';
       txid: string | null;
       vout: number | null;
       bankReference: string | null;
-      /** @description a fiat pay-in one person recorded, counted only when a different person confirms the same transfer (four eyes) */
+      /** @description a fiat pay-in one person recorded, counted only when a different person confirms the same transfer (four eyes); the second person types the amount and reference from the bank, so they are shown only to the person who recorded them */
       pendingConfirmation: {
-        /** @description sats (BTC) or minor units, as a decimal string */
-        amount: string;
-        bankReference: string;
         recordedAt: string;
+        /** @description the person who recorded it (null to a platform) */
+        recordedBy: string | null;
+        /** @description the recorded amount: null to everyone but its recorder */
+        amount: string | null;
+        /** @description the recorded reference: null to everyone but its recorder */
+        bankReference: string | null;
+      } | null;
+      /** @description the supervisor's decision on a held pay-in (supervisor and auditors only; null to a platform) */
+      decision: {
+        /** @enum {string} */
+        decision: 'accept' | 'reject';
+        reason: string;
+        decidedBy: string;
+        decidedAt: string;
       } | null;
       receivedAt: string | null;
       refusals: {
@@ -15256,6 +15472,25 @@ export interface components {
         bankReference: string | null;
         createdAt: string;
       }[];
+      createdAt: string;
+    };
+    SettlementObligationInput: {
+      id: string;
+      windowId: string;
+      /** @enum {string} */
+      source: 'deal' | 'transfer';
+      sourceId: string;
+      /** @description the platform that owes */
+      fromPlatform: string;
+      /** @description the platform owed */
+      toPlatform: string;
+      asset: string;
+      /** @description sats (BTC) or minor units, as a decimal string */
+      amount: string;
+      at: string;
+      firstWindowId: string;
+      /** @description how often a take-out rolled it to a later window */
+      rolls: number;
       createdAt: string;
     };
     SettlementPayOutInput: {
@@ -15291,7 +15526,7 @@ export interface components {
       amountMinor: string;
       currency: string;
       /** @enum {string} */
-      status: 'pending' | 'applied' | 'refused';
+      status: 'pending' | 'applied' | 'refused' | 'failed';
       /** @description `confirmed`, or the refusal's code */
       outcome: string | null;
       attempts: number;
@@ -16311,6 +16546,12 @@ export interface components {
     /** @description A page of SettlementWindow items */
     SettlementWindowPageInput: {
       items: components['schemas']['SettlementWindowInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementObligation items */
+    SettlementObligationPageInput: {
+      items: components['schemas']['SettlementObligationInput'][];
       /** @description pass as `cursor` for the next page; null when this is the last */
       nextCursor: string | null;
     };
@@ -17998,19 +18239,30 @@ export interface components {
       amountDue: string;
       address: string | null;
       /**
-       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform)
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer
        * @enum {string}
        */
-      status: 'awaiting' | 'confirming' | 'held' | 'received';
+      status: 'awaiting' | 'confirming' | 'held' | 'received' | 'rejected';
       txid: string | null;
       vout: number | null;
       bankReference: string | null;
-      /** @description a fiat pay-in one person recorded, counted only when a different person confirms the same transfer (four eyes) */
+      /** @description a fiat pay-in one person recorded, counted only when a different person confirms the same transfer (four eyes); the second person types the amount and reference from the bank, so they are shown only to the person who recorded them */
       pendingConfirmation: {
-        /** @description sats (BTC) or minor units, as a decimal string */
-        amount: string;
-        bankReference: string;
         recordedAt: string;
+        /** @description the person who recorded it (null to a platform) */
+        recordedBy: string | null;
+        /** @description the recorded amount: null to everyone but its recorder */
+        amount: string | null;
+        /** @description the recorded reference: null to everyone but its recorder */
+        bankReference: string | null;
+      } | null;
+      /** @description the supervisor's decision on a held pay-in (supervisor and auditors only; null to a platform) */
+      decision: {
+        /** @enum {string} */
+        decision: 'accept' | 'reject';
+        reason: string;
+        decidedBy: string;
+        decidedAt: string;
       } | null;
       receivedAt: string | null;
       refusals: {
@@ -18024,6 +18276,25 @@ export interface components {
         bankReference: string | null;
         createdAt: string;
       }[];
+      createdAt: string;
+    };
+    SettlementObligation: {
+      id: string;
+      windowId: string;
+      /** @enum {string} */
+      source: 'deal' | 'transfer';
+      sourceId: string;
+      /** @description the platform that owes */
+      fromPlatform: string;
+      /** @description the platform owed */
+      toPlatform: string;
+      asset: string;
+      /** @description sats (BTC) or minor units, as a decimal string */
+      amount: string;
+      at: string;
+      firstWindowId: string;
+      /** @description how often a take-out rolled it to a later window */
+      rolls: number;
       createdAt: string;
     };
     SettlementPayOut: {
@@ -18059,7 +18330,7 @@ export interface components {
       amountMinor: string;
       currency: string;
       /** @enum {string} */
-      status: 'pending' | 'applied' | 'refused';
+      status: 'pending' | 'applied' | 'refused' | 'failed';
       /** @description `confirmed`, or the refusal's code */
       outcome: string | null;
       attempts: number;
@@ -19079,6 +19350,12 @@ export interface components {
     /** @description A page of SettlementWindow items */
     SettlementWindowPage: {
       items: components['schemas']['SettlementWindow'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of SettlementObligation items */
+    SettlementObligationPage: {
+      items: components['schemas']['SettlementObligation'][];
       /** @description pass as `cursor` for the next page; null when this is the last */
       nextCursor: string | null;
     };

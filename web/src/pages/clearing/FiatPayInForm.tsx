@@ -5,13 +5,16 @@ import { api, unwrap } from '../../api/client';
 import type { components } from '../../api/schema';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { parseMoney } from '../../../../src/kernel/money';
+import { formatDateTime } from '../../format';
 import { fiat } from './shared';
 
 type PayIn = components['schemas']['SettlementPayIn'];
 
 /**
  * The supervisor confirms a platform's fiat pay-in as the bank reported it. Only the exact amount
- * due counts: another is recorded as refused and the API says so, in its words.
+ * due counts: another is recorded as refused and the API says so, in its words. Four eyes: a
+ * transfer another person recorded shows who and when, never its amount or reference, which the
+ * second person types from the bank.
  */
 export function FiatPayInForm({
   windowId,
@@ -107,6 +110,16 @@ export function FiatPayInForm({
           </Group>
         </SimpleGrid>
       </form>
+      {payIn?.pendingConfirmation && !payIn.pendingConfirmation.bankReference && (
+        <Text mt="sm" size="sm" data-testid="pay-in-pending">
+          A transfer was recorded {formatDateTime(payIn.pendingConfirmation.recordedAt)}
+          {payIn.pendingConfirmation.recordedBy
+            ? ` by ${payIn.pendingConfirmation.recordedBy}`
+            : ''}
+          . To confirm it, type its amount and bank reference as the bank's statement shows them:
+          the recorded ones are not shown, so that the second check is your own.
+        </Text>
+      )}
       <FormError error={confirm.error} />
       {confirm.data &&
         (confirm.data.status === 'received' ? (
@@ -116,9 +129,12 @@ export function FiatPayInForm({
           </Text>
         ) : confirm.data.pendingConfirmation ? (
           <Text mt="sm" data-testid="pay-in-recorded">
-            Recorded: {fiat(confirm.data.pendingConfirmation.amount, confirm.data.asset)} from{' '}
-            {names[confirm.data.platformId] ?? confirm.data.platformId}. It counts once another
-            person confirms the same transfer.
+            Recorded:{' '}
+            {confirm.data.pendingConfirmation.amount
+              ? fiat(confirm.data.pendingConfirmation.amount, confirm.data.asset)
+              : 'a transfer'}{' '}
+            from {names[confirm.data.platformId] ?? confirm.data.platformId}. It counts once another
+            person confirms the same transfer, typing its amount and reference from the bank.
           </Text>
         ) : (
           <Text mt="sm" data-testid="pay-in-not-counted">

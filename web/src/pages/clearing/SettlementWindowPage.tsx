@@ -1,11 +1,24 @@
 import { Link, useParams } from 'react-router';
-import { Anchor, Button, Code, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import {
+  Anchor,
+  Button,
+  Code,
+  Group,
+  Paper,
+  SegmentedControl,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
-import { allPages } from '../../api/paging';
+import { allPages, LoadMore, usePagedList } from '../../api/paging';
 import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
-import { FormError } from '../../components/FormError';
+import { fieldErrorOf, FormError } from '../../components/FormError';
 import { NameCell } from '../../components/NameCell';
 import { Page } from '../../components/Page';
 import { StatusChip } from '../../components/StatusChip';
@@ -20,6 +33,7 @@ type Window = components['schemas']['SettlementWindow'];
 type Position = components['schemas']['SettlementPosition'];
 type PayIn = components['schemas']['SettlementPayIn'];
 type PayOut = components['schemas']['SettlementPayOut'];
+type Obligation = components['schemas']['SettlementObligation'];
 type Netting = components['schemas']['LoopWindow']['assets'][number];
 
 const party = (names: Record<string, string>) => ({
@@ -99,6 +113,141 @@ function useWindowList<T>(
 const pageOf = (id: string, cursor: string | undefined) => ({
   params: { path: { id }, query: { limit: 500, cursor } },
 });
+
+/**
+ * The window's obligations, a page at a time (the supervisor and auditors see every one, a
+ * platform those it owes or is owed).
+ */
+function Obligations({ window, names }: { window: Window; names: Record<string, string> }) {
+  const list = usePagedList(['settlement', 'window', window.id, 'obligations'], async (cursor) =>
+    unwrap(
+      await api.GET('/v1/settlement-windows/{id}/obligations', {
+        params: { path: { id: window.id }, query: { cursor } },
+      }),
+    ),
+  );
+  const platform = (key: 'fromPlatform' | 'toPlatform', header: string) => ({
+    key,
+    header,
+    value: (o: Obligation) => names[o[key]] ?? o[key],
+    render: (o: Obligation) => <NameCell name={names[o[key]]} id={o[key]} />,
+  });
+  return (
+    <>
+      <DataTable
+        caption="Obligations"
+        columns={[
+          platform('fromPlatform', 'Owed by'),
+          platform('toPlatform', 'Owed to'),
+          {
+            key: 'amount',
+            header: 'Amount',
+            value: (o: Obligation) => o.amount,
+            render: (o: Obligation) => assetAmount(o.amount, o.asset),
+            align: 'right',
+          },
+          {
+            key: 'source',
+            header: 'From',
+            value: (o: Obligation) => `${o.source} ${o.sourceId}`,
+            render: (o: Obligation) => (
+              <Text size="sm">
+                {o.source} <Code>{o.sourceId}</Code>
+              </Text>
+            ),
+          },
+          { key: 'at', header: 'At', value: (o: Obligation) => formatDateTime(o.at) },
+          {
+            key: 'rolls',
+            header: 'Rolled',
+            value: (o: Obligation) => String(o.rolls),
+            align: 'right',
+          },
+        ]}
+        rows={list.rows}
+        rowKey={(o) => o.id}
+        loading={list.isPending}
+        error={list.error}
+        onRetry={list.refetch}
+        empty="No obligation in this window."
+        csvName={`obligations-${window.sequence}`}
+      />
+      <LoadMore list={list} />
+    </>
+  );
+}
+
+/**
+ * The supervisor's decision on a held bitcoin pay-in: accept (it counts) or reject (returned to
+ * the payer), with a reason. Why it was held is in the compliance alert it raised.
+ */
+function HeldPayInDecision({
+  windowId,
+  payIn,
+  names,
+}: {
+  windowId: string;
+  payIn: PayIn;
+  names: Record<string, string>;
+}) {
+  const queryClient = useQueryClient();
+  const [decision, setDecision] = useState<'accept' | 'reject'>('reject');
+  const [reason, setReason] = useState('');
+  const decide = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/settlement-windows/{id}/pay-ins/{payInId}/decision', {
+          params: { path: { id: windowId, payInId: payIn.id } },
+          body: { decision, reason: reason.trim() },
+        }),
+      ),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: ['settlement'] }),
+  });
+  return (
+    <Paper withBorder p="md" data-testid={`held-${payIn.id}`}>
+      <Title order={3} size="h5" mb="xs">
+        Held pay-in of {names[payIn.platformId] ?? payIn.platformId}:{' '}
+        {assetAmount(payIn.amountDue, payIn.asset)}
+      </Title>
+      <Text size="sm" mb="sm">
+        Its paying addresses did not pass address screening (see the alerts). Accept it to count it
+        as received, or reject it to have it returned to the payer.
+      </Text>
+      <form
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          decide.mutate();
+        }}
+      >
+        <Stack gap="xs">
+          <SegmentedControl
+            aria-label="Decision"
+            value={decision}
+            onChange={(v) => setDecision(v === 'accept' ? 'accept' : 'reject')}
+            data={[
+              { value: 'reject', label: 'Reject (return it)' },
+              { value: 'accept', label: 'Accept (it counts)' },
+            ]}
+          />
+          <Textarea
+            label="Reason"
+            description="At least 10 characters; audited."
+            value={reason}
+            onChange={(e) => setReason(e.currentTarget.value)}
+            error={fieldErrorOf(decide.error, 'reason')}
+          />
+          <Group>
+            <Button type="submit" loading={decide.isPending}>
+              Record the decision
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+      <FormError error={decide.error} />
+    </Paper>
+  );
+}
 
 function CloseWindow({ id }: { id: string }) {
   const queryClient = useQueryClient();
@@ -187,6 +336,10 @@ export function SettlementWindowPage() {
         </>
       )}
       <Title order={2} size="h4">
+        Obligations
+      </Title>
+      <Obligations window={w} names={names} />
+      <Title order={2} size="h4">
         Net positions
       </Title>
       <Text size="sm">Negative: the platform pays in; positive: the clearing pays it out.</Text>
@@ -257,6 +410,23 @@ export function SettlementWindowPage() {
             ),
           },
           {
+            key: 'pending',
+            header: 'Recorded',
+            value: (p: PayIn) => p.pendingConfirmation?.recordedAt ?? '',
+            render: (p: PayIn) =>
+              p.pendingConfirmation ? (
+                <Text size="xs">
+                  {formatDateTime(p.pendingConfirmation.recordedAt)}
+                  {p.pendingConfirmation.recordedBy
+                    ? ` by ${p.pendingConfirmation.recordedBy}`
+                    : ''}
+                  , awaiting a second person
+                </Text>
+              ) : (
+                '—'
+              ),
+          },
+          {
             key: 'refusals',
             header: 'Refused',
             value: (p: PayIn) => p.refusals.map((r) => `${r.reason} ${r.amount}`).join('; '),
@@ -277,6 +447,10 @@ export function SettlementWindowPage() {
         empty={w.status === 'open' ? 'Due at the cut-off.' : 'No pay-in was due.'}
         csvName={`pay-ins-${w.sequence}`}
       />
+      {user.role === 'supervisor' &&
+        payIns.data
+          ?.filter((p) => p.status === 'held')
+          .map((p) => <HeldPayInDecision key={p.id} windowId={w.id} payIn={p} names={names} />)}
       <Title order={2} size="h4">
         Pay-outs
       </Title>
