@@ -211,6 +211,9 @@ export function composeServices(ports: Ports): Services {
     bank: ports.market?.bank,
     // The miner's address is screened afresh before escrowed coins go back to it.
     addressScreening: compliance.screening,
+    // The coin leg (escrow to the importer's wallet) is decided by the policy gate's domestic
+    // rule set at matching and at delivery.
+    gate: compliance.gate,
     // Not the settlement windows: a deal settles gross (its coins go from escrow to the
     // importer's wallet, its fiat from the importer's bank account to the miner's), so booking it
     // as an obligation between platforms too would have it paid twice.

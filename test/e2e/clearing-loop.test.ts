@@ -226,6 +226,7 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       ledger: s.ledger,
       signers: s.trade.signers,
       bank,
+      gate: s.compliance.gate,
       obligations: windows,
     });
     await registerMiner();

@@ -195,6 +195,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       signers,
       bank,
       addressScreening: s.compliance.screening,
+      gate: s.compliance.gate,
     });
     const miner = await s.registry.registerParticipant(supervisor, {
       kind: 'miner',

@@ -160,6 +160,7 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       ledger: s.ledger,
       signers: s.trade.signers,
       bank,
+      gate: s.compliance.gate,
       obligations: {
         record: (o: MarketObligation, _tx: Orm) => Promise.resolve(void obligations.push(o)),
       },

@@ -11,6 +11,7 @@ import {
   withSpread,
   type MarketContext,
 } from './context';
+import { decideCoinLeg } from './gate';
 import { nextDealStatus, type DealAction } from './lifecycle';
 import { CONTRACT_READER } from './orders';
 import type { MarketObligation } from './ports';
@@ -22,8 +23,8 @@ export type DealRow = typeof marketDeals.$inferSelect;
 /**
  * A platform officer of the market matches an open bid against a funded offer: a deal at today's
  * reference rate plus the market's spread, with a deadline for the fiat leg. The coin leg is
- * screened now (both parties and platforms licensed and verified) and again at delivery; the
- * inter-platform obligations are recorded in the same transaction.
+ * decided by compliance's policy gate now and again at delivery (gate.ts); the inter-platform
+ * obligations are recorded in the same transaction.
  */
 export async function matchDeal(
   ctx: MarketContext,
@@ -32,12 +33,16 @@ export async function matchDeal(
 ): Promise<DealView> {
   if (caller.role !== 'platform') throw forbidden('deals are matched by the market platform');
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
+  const matched = await ctx.db.transaction(async (tx) => {
     const { offer, bid } = await lockMatchable(ctx, tx, caller, input);
     const row = {
       ...(await priceDeal(ctx, tx, offer, bid, now)),
       matchedByPerson: caller.personId,
     };
+    // The coin leg through the policy gate (its domestic rule set). A refusal commits the
+    // decision (and its audit event) and nothing of the deal.
+    const decision = await decideCoinLeg(ctx, tx, caller, row, null);
+    if (!decision.allowed) return null;
     await tx.insert(marketDeals).values(row);
     await tx
       .update(marketOffers)
@@ -53,10 +58,23 @@ export async function matchDeal(
       action: 'market_deal.matched',
       entityType: 'market_deal',
       entityId: row.id,
-      after: view,
+      after: { ...view, decisionId: decision.decisionId },
     });
     return view;
   });
+  // Said without the reasons: the market platform may not be the importer's (or the miner's)
+  // platform, and a party's compliance standing is not its business (no tipping-off). The
+  // decision, with every reason, is the supervisor's to read.
+  if (!matched) throw coinLegBlocked();
+  return matched;
+}
+
+/** The refusal of a coin leg the gate did not allow: it names no check and no party. */
+export function coinLegBlocked(): AppError {
+  return new AppError(
+    'TRANSFER_BLOCKED',
+    'the coin leg does not pass the scheme’s checks of its parties; the supervisor can see why',
+  );
 }
 
 /** The offer and bid, locked, when they can make a deal (else the closed refusal). */
@@ -104,14 +122,6 @@ async function lockMatchable(
       `contract ${contract.id} is no longer an active import contract (${contract.status})`,
     );
   }
-  const screening = await screenCoinLeg(ctx, tx, offer.platformId, offer.minerId, bid);
-  // Said without the reasons: the market platform may not be the importer's (or the miner's)
-  // platform, and a party's compliance standing is not its business (no tipping-off).
-  if (screening.length > 0)
-    throw new AppError(
-      'TRANSFER_BLOCKED',
-      'the coin leg does not pass the scheme’s checks of its parties; the supervisor can see why',
-    );
   return { offer, bid };
 }
 
@@ -171,37 +181,6 @@ async function priceDeal(
     createdAt: now,
     updatedAt: now,
   };
-}
-
-/**
- * The coin leg's screening, at matching and again at delivery: the market platform and the
- * importer's platform licensed, the miner licensed, the importer verified (KYB, with no
- * unresolved sanctions hit). The reasons, or none.
- */
-export async function screenCoinLeg(
-  ctx: MarketContext,
-  tx: Orm,
-  platformId: string,
-  minerId: string,
-  bid: { companyId: string; companyPlatformId: string },
-): Promise<string[]> {
-  const reasons: string[] = [];
-  const now = ctx.clock.now();
-  const check = async (run: () => Promise<void>) => {
-    try {
-      await run();
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      reasons.push(`${error.code}: ${error.message}`);
-    }
-  };
-  const { registry } = ctx.deps;
-  await check(() => registry.requireActiveLicence(platformId, now, tx));
-  await check(() => registry.requireActiveLicence(bid.companyPlatformId, now, tx));
-  await check(() => registry.requireActiveLicence(minerId, now, tx));
-  await check(() => registry.requireNotHeld(minerId, tx));
-  await check(() => registry.requireVerified(bid.companyId, tx));
-  return reasons;
 }
 
 /** BTC owed by the miner's platform to the importer's; fiat the other way (reversed on unwinding). */

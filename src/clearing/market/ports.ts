@@ -2,6 +2,7 @@ import type { DerivedOutput } from '../../bitcoin';
 import type { Database, Orm } from '../../db';
 import type { Caller, Clock, CurrencyCode, NetworkName, Random } from '../../kernel';
 import type { FixingView, PostRequest } from '../../ledger';
+import type { PolicyGatePort } from '../../compliance';
 import type { ContractView, SignerProvider } from '../../trade';
 import type { SettlementBank } from './bank';
 
@@ -33,11 +34,20 @@ export interface MarketRegistry {
     orm?: Orm,
   ): Promise<{
     kind: string;
+    /** `natural` for a person (screened as one). */
+    personType: string;
     legalName: string;
+    otherNames: string[];
     country: string;
+    lei: string | null;
     kycStatus: string | null;
     licenceStatus: string | null;
     platformId: string | null;
+  }>;
+  /** The scheme's jurisdiction and the countries' ratings, read at decision time through `orm`. */
+  schemeFacts(orm?: Orm): Promise<{
+    scheme: { country: string } | null;
+    jurisdictions: { country: string; riskLevel: string; refused: boolean }[];
   }>;
   requireActiveLicence(participantId: string, at?: Date, orm?: Orm): Promise<void>;
   requireVerified(participantId: string, orm?: Orm): Promise<void>;
@@ -85,6 +95,11 @@ export interface MarketServiceDeps {
     { screenAddress(caller: Caller, address: string): Promise<{ outcome: string }> } | undefined;
   /** The period of the `market.tick` job (default 10 s): retried deliveries back off from it. */
   tickMs?: number | undefined;
+  /**
+   * Compliance's policy gate: it decides the coin leg (its domestic rule set) at matching and at
+   * delivery, recording each decision. Absent: every coin leg is refused (fail closed).
+   */
+  gate?: Pick<PolicyGatePort, 'decide'> | undefined;
   /** Settlement windows' intake; absent: obligations are not recorded (single platform). */
   obligations?: ObligationSink | undefined;
 }
