@@ -578,6 +578,31 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       amountSats: 5_000_000n,
     });
     expect(bid.companyPlatformId).toBe(other.id);
+    // The policy gate decides the coin leg: an importer no longer verified is refused, saying
+    // nothing of why (its platform is not the market's), the decision kept, nothing else written.
+    const available = (await market.getOffer(s.maker, offer.id)).availableSats;
+    const kyb = (status: 'pending' | 'verified') =>
+      s.registry.setKyc(supervisor, importer, {
+        status,
+        riskRating: 'low',
+        reviewDue: '2027-06-30',
+        beneficialOwners: [],
+        documents: [{ type: 'certificate of incorporation', number: 'REG-9', issuer: 'registry' }],
+      });
+    await kyb('pending');
+    const blocked = await refusal(market.match(s.maker, { offerId: offer.id, bidId: bid.id }));
+    expect(blocked.code).toBe('TRANSFER_BLOCKED');
+    expect(blocked.details).toBeUndefined();
+    expect(blocked.message).not.toMatch(/kyc|kyb|verif|licen|sanction|screen/i);
+    const [decision] = (
+      await s.compliance.decisions.list(supervisor, { outcome: 'block' })
+    ).items.filter((d) => d.companyId === importer);
+    expect(decision).toMatchObject({ counterpartyId: minerId, platformId: s.platformId });
+    expect(decision!.reasons.map((r) => r.code)).toEqual(['KYC_NOT_VERIFIED']);
+    expect(decision!.ruleVersions).toContain('gate.domestic@1');
+    expect((await market.getOffer(s.maker, offer.id)).availableSats).toBe(available);
+    expect(obligations).toEqual([]);
+    await kyb('verified');
     const matched = await market.match(s.maker, { offerId: offer.id, bidId: bid.id });
     expect(matched).toMatchObject({ minerPlatformId: s.platformId, importerPlatformId: other.id });
     const legs = [
