@@ -214,10 +214,11 @@ export function composeServices(ports: Ports): Services {
     // The coin leg (escrow to the importer's wallet) is decided by the policy gate's domestic
     // rule set at matching and at delivery.
     gate: compliance.gate,
-    // Not the settlement windows: a deal settles gross (its coins go from escrow to the
-    // importer's wallet, its fiat from the importer's bank account to the miner's), so booking it
-    // as an obligation between platforms too would have it paid twice.
-    obligations: ports.market?.obligations,
+    // The settlement windows: a deal's coins go gross from escrow to the importer's wallet, and
+    // between two platforms its fiat leg, paid by the importer to its own platform, is owed by
+    // that platform to the miner's (one obligation in local currency, netted in the window), so
+    // nothing is paid twice.
+    obligations: ports.market?.obligations ?? settlementWindows,
   });
   return {
     keys,

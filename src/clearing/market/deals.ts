@@ -23,8 +23,7 @@ export type DealRow = typeof marketDeals.$inferSelect;
 /**
  * A platform officer of the market matches an open bid against a funded offer: a deal at today's
  * reference rate plus the market's spread, with a deadline for the fiat leg. The coin leg is
- * decided by compliance's policy gate now and again at delivery (gate.ts); the inter-platform
- * obligations are recorded in the same transaction.
+ * decided by compliance's policy gate now and again at delivery (gate.ts).
  */
 export async function matchDeal(
   ctx: MarketContext,
@@ -52,7 +51,6 @@ export async function matchDeal(
       .update(marketBids)
       .set({ status: 'matched', updatedAt: now })
       .where(eq(marketBids.id, bid.id));
-    await recordObligations(ctx, tx, row, false);
     const view = dealView(row);
     await recordAudit(tx, caller, ctx.clock, {
       action: 'market_deal.matched',
@@ -183,7 +181,24 @@ async function priceDeal(
   };
 }
 
-/** BTC owed by the miner's platform to the importer's; fiat the other way (reversed on unwinding). */
+/**
+ * Whom the importer pays the deal's fiat leg: the miner, when both sit at one platform; else the
+ * importer's own platform, which then owes the miner's platform that amount (`recordObligations`).
+ * The coins move gross on-chain either way (delivery versus payment), so nothing is paid twice.
+ */
+export function fiatPayee(
+  deal: Pick<DealRow, 'minerId' | 'minerPlatformId' | 'importerPlatformId'>,
+): string {
+  return deal.minerPlatformId === deal.importerPlatformId ? deal.minerId : deal.importerPlatformId;
+}
+
+/**
+ * The fiat leg between two platforms: once the importer's payment to its own platform is
+ * confirmed, that platform owes the miner's the deal's amount in local currency, netted in the
+ * settlement window (the miner's platform pays the miner). No bitcoin obligation: the coins went
+ * gross from escrow. A refund of the held deal reverses it under its own source id (the windows'
+ * record is idempotent on source, id and asset).
+ */
 export async function recordObligations(
   ctx: MarketContext,
   tx: Orm,
@@ -192,29 +207,16 @@ export async function recordObligations(
 ): Promise<void> {
   const sink = ctx.deps.obligations;
   if (!sink || deal.minerPlatformId === deal.importerPlatformId) return;
-  const at = ctx.clock.now();
-  const legs: MarketObligation[] = [
-    {
-      source: 'deal',
-      sourceId: deal.id,
-      from: deal.minerPlatformId,
-      to: deal.importerPlatformId,
-      asset: 'BTC',
-      amount: deal.amountSats,
-      at,
-    },
-    {
-      source: 'deal',
-      sourceId: deal.id,
-      from: deal.importerPlatformId,
-      to: deal.minerPlatformId,
-      asset: deal.currency,
-      amount: deal.fiatMinor,
-      at,
-    },
-  ];
-  for (const leg of legs)
-    await sink.record(reverse ? { ...leg, from: leg.to, to: leg.from } : leg, tx);
+  const owed: MarketObligation = {
+    source: 'deal',
+    sourceId: reverse ? `${deal.id}:refund` : deal.id,
+    from: reverse ? deal.minerPlatformId : deal.importerPlatformId,
+    to: reverse ? deal.importerPlatformId : deal.minerPlatformId,
+    asset: deal.currency,
+    amount: deal.fiatMinor,
+    at: ctx.clock.now(),
+  };
+  await sink.record(owed, tx);
 }
 
 /** A deal visible to the caller (404 otherwise; roles that see no deals, 403). */

@@ -11,7 +11,7 @@ import {
   readSettings,
   type MarketContext,
 } from './context';
-import { recordObligations, type DealRow } from './deals';
+import { fiatPayee, recordObligations, type DealRow } from './deals';
 import { broadcastDelivery, deliveryAddress, signDelivery } from './delivery';
 import { decideCoinLeg } from './gate';
 import { minerReturnAddress, spendEscrow } from './escrow';
@@ -160,7 +160,7 @@ export async function refundDeal(
       .update(marketBids)
       .set({ status: 'lapsed', updatedAt: ctx.clock.now() })
       .where(eq(marketBids.id, row.bidId));
-    // Its obligations between platforms are reversed, as an unwound deal's are.
+    // The fiat leg's obligation between platforms (recorded when it was confirmed) is reversed.
     await recordObligations(ctx, tx, row, true);
     await recordAudit(tx, caller, ctx.clock, {
       action: 'market_deal.refunded',
@@ -204,7 +204,8 @@ export async function sendReturns(ctx: MarketContext, deal: DealRow): Promise<De
   if (!row.fiatReturnReference && bank?.returnPayment) {
     const reference = await bank
       .returnPayment({
-        from: row.minerId,
+        // Whoever was paid returns it: the miner, or the importer's platform between two.
+        from: fiatPayee(row),
         to: row.companyId,
         amountMinor: row.fiatMinor,
         currency: row.currency,

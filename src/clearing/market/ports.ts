@@ -8,8 +8,10 @@ import type { SettlementBank } from './bank';
 
 /**
  * An inter-platform obligation a deal creates when the miner's platform and the importer's
- * differ: settlement windows (built elsewhere) accumulate and net them. Called inside the deal's
- * transaction, so an obligation exists exactly when the deal (or its unwinding) commits.
+ * differ: the fiat leg the importer paid its own platform, owed to the miner's platform (in the
+ * deal's currency), recorded when the fiat leg is confirmed and reversed when the held deal is
+ * refunded. Settlement windows accumulate and net them. Called inside the deal's transaction, so
+ * an obligation exists exactly when the confirmation (or the refund) commits.
  */
 export interface MarketObligation {
   readonly source: 'deal';
@@ -100,7 +102,7 @@ export interface MarketServiceDeps {
    * delivery, recording each decision. Absent: every coin leg is refused (fail closed).
    */
   gate?: Pick<PolicyGatePort, 'decide'> | undefined;
-  /** Settlement windows' intake; absent: obligations are not recorded (single platform). */
+  /** Settlement windows' intake (the server wires them); absent: obligations are not recorded. */
   obligations?: ObligationSink | undefined;
 }
 
