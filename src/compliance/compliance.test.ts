@@ -388,10 +388,13 @@ describe('compliance on the shared lists', () => {
       companyPlatform: { id: 'par_platform2', legalName: 'Pacific VASP', licenceStatus: 'active' },
     } as const;
     const data = travelRule('Cauca Hash SAS', 'Nordwind Import Ltd');
-    const atMatch = await decide(
-      domestic({ ...between, destinationAddress: null }, { travelRule: data }),
-    );
-    const atDelivery = await decide(domestic(between, { travelRule: data }));
+    // Another importer: the decisions above would make monitoring's velocity rules ask a review.
+    const fresh = {
+      travelRule: data,
+      company: { ...facts(clock).company, id: 'par_importer2', legalName: 'Nordwind Import Ltd' },
+    };
+    const atMatch = await decide(domestic({ ...between, destinationAddress: null }, fresh));
+    const atDelivery = await decide(domestic(between, fresh));
     expect([atMatch.outcome, atDelivery.outcome]).toEqual(['allow', 'allow']);
     const sent = await db.orm
       .select()
