@@ -151,6 +151,7 @@ export default tseslint.config(
                 'mining',
                 'ledger',
                 'trade',
+                'compliance',
               ],
             },
             {

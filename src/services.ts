@@ -211,10 +211,14 @@ export function composeServices(ports: Ports): Services {
     bank: ports.market?.bank,
     // The miner's address is screened afresh before escrowed coins go back to it.
     addressScreening: compliance.screening,
-    // Not the settlement windows: a deal settles gross (its coins go from escrow to the
-    // importer's wallet, its fiat from the importer's bank account to the miner's), so booking it
-    // as an obligation between platforms too would have it paid twice.
-    obligations: ports.market?.obligations,
+    // The coin leg (escrow to the importer's wallet) is decided by the policy gate's domestic
+    // rule set at matching and at delivery.
+    gate: compliance.gate,
+    // The settlement windows: a deal's coins go gross from escrow to the importer's wallet, and
+    // between two platforms its fiat leg, paid by the importer to its own platform, is owed by
+    // that platform to the miner's (one obligation in local currency, netted in the window), so
+    // nothing is paid twice.
+    obligations: ports.market?.obligations ?? settlementWindows,
   });
   return {
     keys,

@@ -5,13 +5,15 @@
  * raises a case that exports a goAML STR, and a new snapshot re-screens registered parties.
  */
 import { readFileSync } from 'node:fs';
+import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ManualClock, SeededRandom, systemCaller } from '../kernel';
 import type { Database } from '../db';
 import { verifyAuditChain } from '../audit';
 import { createCompliance, type Compliance } from './service';
-import type { PartySource, TransferFacts } from './policy/types';
+import type { DomesticLeg, PartySource, TransferFacts } from './policy/types';
+import { travelRuleMessages } from './schema';
 import type { Ivms101Payload } from './travel-rule/ivms101';
 import { legalPersonsPayload } from './travel-rule/builders';
 import { REVIEW_THRESHOLD } from './screening/thresholds';
@@ -277,6 +279,130 @@ describe('compliance on the shared lists', () => {
       }),
     );
     expect(small.outcome).toBe('allow');
+  });
+
+  it("decides the domestic market's coin leg by its own rule set: parties, licences, lot, both addresses, Travel Rule between platforms", async () => {
+    const decide = (f: TransferFacts) =>
+      db.transaction((tx) => compliance.gate.decide(tx, supervisor, f));
+    const codes = async (f: TransferFacts) =>
+      (await decide(f)).reasons
+        .filter((r) => r.outcome === 'block')
+        .map((r) => [r.code, r.field ?? null]);
+    // An address may be listed by more than one entry: one reason each.
+    const distinct = (found: (string | null)[][]) => [
+      ...new Map(found.map((f) => [f.join('|'), f])).values(),
+    ];
+    const leg: DomesticLeg = {
+      counterpartyLicenceStatus: 'active',
+      counterpartyPlatform: {
+        id: 'par_platform1',
+        legalName: 'Andes VASP',
+        licenceStatus: 'active',
+      },
+      companyPlatform: { id: 'par_platform1', legalName: 'Andes VASP', licenceStatus: 'active' },
+      destinationAddress: CLEAN_XBT,
+      lotCleared: true,
+      lotId: 'lot_1',
+    };
+    // A licensed miner (no KYC record) sells to an importer of the scheme's own country.
+    const domestic = (over: Partial<DomesticLeg> = {}, rest: Partial<TransferFacts> = {}) => {
+      const base = facts(clock);
+      return facts(clock, {
+        direction: 'inbound',
+        // An importer of its own (monitoring's windows are the company's).
+        company: { ...base.company, id: 'par_importer1', legalName: 'Nordwind Import Ltd' },
+        counterparty: {
+          ...base.counterparty,
+          id: 'par_miner1',
+          legalName: 'Cauca Hash SAS',
+          country: 'XA',
+          kycStatus: 'none',
+        },
+        travelRule: null,
+        domestic: { ...leg, ...over },
+        ...rest,
+      });
+    };
+    const allowed = await decide(domestic());
+    expect(allowed.outcome).toBe('allow');
+    expect(allowed.ruleVersions).toContain('gate.domestic@1');
+    expect(allowed.ruleVersions).not.toContain('gate.foreign-trade@1');
+    // The same parties as a foreign-trade transfer are refused as domestic.
+    expect(await codes(domestic({}, { domestic: null }))).toContainEqual([
+      'DOMESTIC_TRANSFER',
+      'counterparty.country',
+    ]);
+    expect(await codes(domestic({ counterpartyLicenceStatus: 'suspended' }))).toEqual([
+      ['KYC_NOT_VERIFIED', 'counterparty.kycStatus'],
+      ['LICENCE_NOT_ACTIVE', 'domestic.counterpartyLicenceStatus'],
+    ]);
+    expect(
+      await codes(
+        domestic({
+          companyPlatform: {
+            id: 'par_platform2',
+            legalName: 'Pacific VASP',
+            licenceStatus: 'revoked',
+          },
+        }),
+      ),
+    ).toEqual([
+      ['LICENCE_NOT_ACTIVE', 'domestic.companyPlatform.licenceStatus'],
+      // Between two platforms above the threshold, the Travel Rule data is required.
+      ['TRAVEL_RULE_MISSING', 'travelRule'],
+    ]);
+    expect(await codes(domestic({ lotCleared: false }))).toEqual([
+      ['LOT_NOT_CLEARED', 'domestic.lotCleared'],
+    ]);
+    expect(distinct(await codes(domestic({ destinationAddress: SANCTIONED_XBT })))).toEqual([
+      ['SANCTIONS_ADDRESS_MATCH', 'domestic.destinationAddress'],
+    ]);
+    expect(
+      distinct(
+        await codes(
+          domestic(
+            {},
+            { counterpartyAddress: { address: SANCTIONED_XBT, asset: 'XBT', ownership: 'hosted' } },
+          ),
+        ),
+      ),
+    ).toEqual([['SANCTIONS_ADDRESS_MATCH', 'counterpartyAddress.address']]);
+    expect(
+      await codes(
+        domestic(
+          {},
+          {
+            company: {
+              ...facts(clock).company,
+              id: 'par_importer1',
+              legalName: 'Nordwind Import Ltd',
+              kycStatus: 'pending',
+            },
+          },
+        ),
+      ),
+    ).toEqual([['KYC_NOT_VERIFIED', 'company.kycStatus']]);
+    // Between two platforms with the data: allowed, and the data sent from the miner's platform
+    // to the importer's with the delivery (a destination), not with the match.
+    const between = {
+      companyPlatform: { id: 'par_platform2', legalName: 'Pacific VASP', licenceStatus: 'active' },
+    } as const;
+    const data = travelRule('Cauca Hash SAS', 'Nordwind Import Ltd');
+    // Another importer: the decisions above would make monitoring's velocity rules ask a review.
+    const fresh = {
+      travelRule: data,
+      company: { ...facts(clock).company, id: 'par_importer2', legalName: 'Nordwind Import Ltd' },
+    };
+    const atMatch = await decide(domestic({ ...between, destinationAddress: null }, fresh));
+    const atDelivery = await decide(domestic(between, fresh));
+    expect([atMatch.outcome, atDelivery.outcome]).toEqual(['allow', 'allow']);
+    const sent = await db.orm
+      .select()
+      .from(travelRuleMessages)
+      .where(inArray(travelRuleMessages.transferId, [atMatch.transferId, atDelivery.transferId]));
+    expect(sent.map((m) => [m.transferId, m.fromPlatformId, m.toPlatformId])).toEqual([
+      [atDelivery.transferId, 'par_platform1', 'par_platform2'],
+    ]);
   });
 
   it('a sanctioned counterparty name blocks; a reviewer clearance of that (party, entry) pair is reused', async () => {

@@ -14,6 +14,7 @@ export type {
   PolicyGatePort,
   InputIssues,
   PartySource,
+  DomesticLeg,
 } from './policy/types';
 export { emptyPartySource } from './policy/types';
 export {

@@ -4,6 +4,7 @@ import { LocalKeySigner } from '../../src/bitcoin';
 import {
   MarketService,
   SettlementWindowService,
+  fiatPayee,
   SimulatedBank,
   type DealView,
   type LoopReport,
@@ -34,8 +35,9 @@ import {
  * quarantined lot); it offers coins of the cleared lot on the market of platform B and deposits
  * them into escrow; an importer of platform A bids for its import contract; B matches them at the
  * reference-rate fixing, the bank confirms the fiat leg, the coins are delivered to the
- * importer's wallet; the deal's obligations between the platforms (and a transfer the other way)
- * are netted in a settlement window that closes, is paid in and settles; the importer's payout to
+ * importer's wallet (gross, on-chain); the fiat leg the importer paid its own platform A, owed by A
+ * to the miner's platform B, and a bitcoin transfer from A to B are netted in a settlement window
+ * that closes, is paid in and settles; the importer's payout to
  * its foreign supplier spends the delivered coin under the cleared-origin rule. The loop report
  * of the period then gives each stage's figures as the flows' own amounts, traces the deal from
  * its lot to its window and payout, names the quarantined lot as stuck, and costs a constant
@@ -45,7 +47,7 @@ import {
 const COIN = 100_000_000n;
 const OFFERED = COIN;
 const BOUGHT = 40_000_000n;
-const TRANSFER = 15_000_000n; // a transfer of 0.15 BTC from A to B, netted with the deal
+const TRANSFER = 15_000_000n; // a transfer of 0.15 BTC from A to B, in the deal's window
 const PAYOUT = 10_000_000n;
 const COP_PER_BTC = '250000000';
 const SPREAD = 150;
@@ -226,6 +228,7 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       ledger: s.ledger,
       signers: s.trade.signers,
       bank,
+      gate: s.compliance.gate,
       obligations: windows,
     });
     await registerMiner();
@@ -270,9 +273,11 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
     deal = await market.match(bOfficer, { offerId: offer.id, bidId: bid.id });
     expect(deal).toMatchObject({ minerPlatformId: B, importerPlatformId: s.platformId });
     bank.deposit(s.companyId, 20_000_000_000n, 'COP');
+    // The importer pays its own platform (A), which then owes the miner's platform (B).
+    expect(fiatPayee(deal)).toBe(s.platformId);
     bank.transfer({
       from: s.companyId,
-      to: minerId,
+      to: fiatPayee(deal),
       amountMinor: deal.fiatMinor,
       currency: 'COP',
       dealReference: deal.id,
@@ -285,7 +290,8 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
   }, 180_000);
 
   it('nets the platforms’ obligations in a settlement window that closes and settles', async () => {
-    // A transfer of bitcoin the other way, in the same window: netted against the deal's.
+    // A transfer of bitcoin from A to B, in the same window as the deal's fiat leg (the deal's
+    // coins went gross on-chain: no bitcoin obligation of its own).
     await s.db.transaction((tx) =>
       windows.record(
         {
@@ -311,7 +317,7 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
     window = await windows.getWindow(supervisor, closed[0]!);
     const payIns = (await windows.listPayIns(supervisor, window.id)).items;
     const btc = payIns.find((p) => p.asset === 'BTC')!;
-    expect(btc).toMatchObject({ platformId: B, amountDue: BOUGHT - TRANSFER });
+    expect(btc).toMatchObject({ platformId: s.platformId, amountDue: TRANSFER });
     await s.payFromMiner(btc.address!, btc.amountDue);
     await s.mine(1);
     const fiat = {
@@ -435,13 +441,13 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       expect(netted.status).toBe('settled');
       const asset = (name: string) => netted.assets.find((a) => a.asset === name);
       expect(asset('BTC')).toMatchObject({
-        obligations: 2,
-        dealObligations: 1,
-        gross: BOUGHT + TRANSFER,
-        net: BOUGHT - TRANSFER,
+        obligations: 1,
+        dealObligations: 0,
+        gross: TRANSFER,
+        net: TRANSFER,
         unpaid: 0n,
-        paidIn: BOUGHT - TRANSFER,
-        paidOut: BOUGHT - TRANSFER,
+        paidIn: TRANSFER,
+        paidOut: TRANSFER,
       });
       expect(asset('COP')).toMatchObject({
         obligations: 1,
@@ -451,7 +457,7 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
         paidIn: deal.fiatMinor,
       });
       expect(report.netted.totals).toEqual([
-        { asset: 'BTC', gross: BOUGHT + TRANSFER, net: BOUGHT - TRANSFER, unpaid: 0n },
+        { asset: 'BTC', gross: TRANSFER, net: TRANSFER, unpaid: 0n },
         { asset: 'COP', gross: deal.fiatMinor, net: deal.fiatMinor, unpaid: 0n },
       ]);
     });
@@ -539,9 +545,7 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
         'paid abroad',
         'stuck',
       ]);
-      expect(lines.find((l) => l.stage === 'netted BTC')?.amount).toBe(
-        `${BOUGHT + TRANSFER} gross`,
-      );
+      expect(lines.find((l) => l.stage === 'netted BTC')?.amount).toBe(`${TRANSFER} gross`);
     });
 
     it('is for the supervisor and auditors only, over a sound period', async () => {

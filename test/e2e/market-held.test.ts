@@ -17,6 +17,7 @@ import {
   systemCaller,
   type Caller,
 } from '../../src/kernel';
+import { MISSING_INPUT_ATTEMPTS } from '../../src/clearing/market/delivery';
 import type { SignerProvider } from '../../src/trade';
 import { FixedRateSource, FixingService } from '../../src/ledger';
 import {
@@ -80,6 +81,8 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
   let refuseBroadcasts = 0;
   /** The chain is unreachable for this many more broadcasts. */
   let chainDown = 0;
+  /** The chain refuses this many more broadcasts for a missing input (as Core answers, -25). */
+  let inputMissing = 0;
 
   async function lotAt(height: number): Promise<LotView> {
     const page = await s.clearing.listLots(supervisor, {}, { limit: 500 });
@@ -171,6 +174,18 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
           chainDown -= 1;
           return Promise.reject(new AppError('CHAIN_UNAVAILABLE', 'the node is down'));
         }
+        if (inputMissing > 0) {
+          inputMissing -= 1;
+          return Promise.reject(
+            new AppError('TX_REJECTED', 'refused: bad-txns-inputs-missingorspent', {
+              details: {
+                method: 'sendrawtransaction',
+                rpcCode: -25,
+                rpcMessage: 'bad-txns-inputs-missingorspent',
+              },
+            }),
+          );
+        }
         if (refuseBroadcasts > 0) {
           refuseBroadcasts -= 1;
           // As Bitcoin Core answers a script failure (RPC_VERIFY_REJECTED with its reason).
@@ -197,6 +212,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       signers,
       bank,
       addressScreening: s.compliance.screening,
+      gate: s.compliance.gate,
     });
     const miner = await s.registry.registerParticipant(supervisor, {
       kind: 'miner',
@@ -376,6 +392,42 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       heldFrom: 'awaitingPayment',
       deliveryTxid: null,
     });
+    // The policy gate decided the coin leg at matching (allowed) and at delivery (blocked for
+    // the importer's KYB), by its domestic rule set, each decision recorded and audited.
+    const decisions = async () =>
+      (await s.compliance.decisions.list(supervisor, { transferId: deal.id })).items.reverse();
+    const [atMatch, atDelivery] = await decisions();
+    expect(atMatch).toMatchObject({
+      outcome: 'allow',
+      companyId: s.companyId,
+      counterpartyId: minerId,
+      platformId: s.platformId,
+    });
+    expect(atMatch!.ruleVersions).toContain('gate.domestic@1');
+    expect(atMatch!.ruleVersions).not.toContain('gate.foreign-trade@1');
+    expect(atDelivery!.outcome).toBe('block');
+    expect(atDelivery!.reasons).toEqual([
+      expect.objectContaining({
+        code: 'KYC_NOT_VERIFIED',
+        rule: 'gate.kyc@1',
+        field: 'company.kycStatus',
+      }),
+    ]);
+    const decisionAudits = (
+      await listAuditEvents(s.db.orm, { action: 'decision.made' }, { limit: 500 })
+    ).items.filter((e) => (e.after as { transferId?: string }).transferId === deal.id);
+    expect(decisionAudits.map((e) => e.entityId).sort()).toEqual(
+      [atMatch!.id, atDelivery!.id].sort(),
+    );
+    const [heldAudit] = (
+      await listAuditEvents(s.db.orm, { entityId: deal.id, action: 'market_deal.held' })
+    ).items;
+    expect(heldAudit?.after).toMatchObject({ decisionId: atDelivery!.id });
+    // Neither the miner nor the importer reads why: the miner is no party of the decision, the
+    // importer's own view of it is the outcome alone (the HTTP layer's disclosure).
+    expect((await s.compliance.decisions.list(minerCaller, { transferId: deal.id })).items).toEqual(
+      [],
+    );
     const reason = 'the importer is verified again';
     expect((await refusal(market.release(s.officerA, deal.id, reason))).code).toBe('FORBIDDEN');
     // Four eyes: the first supervisor only proposes; nothing runs.
@@ -411,6 +463,8 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     expect(blocked.code).toBe('TRANSFER_BLOCKED');
     expect(blocked.details).toBeUndefined();
     expect(blocked.message).not.toMatch(/kyc|verif/i);
+    // The refused release's decision is kept, though nothing else of it is.
+    expect((await decisions()).map((d) => d.outcome)).toEqual(['allow', 'block', 'block']);
     expect(await market.getDeal(supervisor, deal.id)).toMatchObject({
       status: 'held',
       pendingDecision: { action: 'release' },
@@ -544,6 +598,53 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     expect((await market.tick()).settled.sort()).toEqual([earlier.id, later.id].sort());
   }, 120_000);
 
+  it('holds a deal whose escrow input stays missing after the capped attempts, backing off between them', async () => {
+    const deal = await dealFor(SMALL);
+    pay(deal);
+    inputMissing = MISSING_INPUT_ATTEMPTS;
+    expect((await market.tick()).confirmed).toEqual([deal.id]);
+    const waits: number[] = [];
+    for (let attempt = 1; attempt < MISSING_INPUT_ATTEMPTS; attempt += 1) {
+      const waiting = await market.getDeal(supervisor, deal.id);
+      expect(waiting).toMatchObject({ status: 'delivering', deliveryAttempts: attempt });
+      expect(waiting.deliveryLastError).toMatch(/^missingInputs/);
+      const next = waiting.deliveryNextAttemptAt!.getTime();
+      waits.push(next - s.clock.now().getTime());
+      // Not before its next attempt.
+      expect((await market.tick()).deliveriesRetrying).toEqual([]);
+      s.clock.set(new Date(next));
+      const ticked = await market.tick();
+      if (attempt < MISSING_INPUT_ATTEMPTS - 1)
+        expect(ticked.deliveriesRetrying).toEqual([deal.id]);
+      else expect(ticked.rejected).toEqual([deal.id]);
+    }
+    // Each wait longer than the one before (backoff doubling from the tick's period).
+    for (const [i, wait] of waits.entries()) if (i > 0) expect(wait).toBeGreaterThan(waits[i - 1]!);
+    const held = await market.getDeal(supervisor, deal.id);
+    expect(held).toMatchObject({ status: 'held', heldFrom: 'delivering', deliveryTxid: null });
+    expect(held.deliveryLastError).toMatch(/escrow input is still missing after 8 attempts/);
+    const [rejected] = (
+      await listAuditEvents(s.db.orm, { entityId: deal.id, action: 'market_deal.rejected' })
+    ).items;
+    expect(rejected?.after).toMatchObject({
+      status: 'held',
+      kind: 'missingInputs',
+      attempts: MISSING_INPUT_ATTEMPTS,
+      alert: 'supervisor',
+    });
+    // Not sent again by later ticks; the supervisors release it (the input is there now).
+    expect((await market.tick()).broadcast).toEqual([]);
+    await market.release(supervisor, deal.id, 'the escrow input is confirmed again');
+    const released = await market.release(
+      supervisorB,
+      deal.id,
+      'the escrow input is confirmed again',
+    );
+    expect(released.status).toBe('delivered');
+    await s.mine(1);
+    expect((await market.tick()).settled).toEqual([deal.id]);
+  }, 120_000);
+
   it('withdraws an offer no live deal holds, returning its escrow to the miner', async () => {
     const live = await dealFor(BOUGHT);
     expect((await refusal(market.withdrawOffer(minerCaller, offer.id))).code).toBe(
@@ -557,8 +658,8 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     expect(s.simnet.mempoolTxids()).toContain(withdrawn.withdrawalTxid);
     const outs = await outputsOf(withdrawn.withdrawalTxid!);
     expect(outs.map((o) => o.address)).toEqual([minerKey.address]);
-    // What escrow still held: the offer less four deliveries and one refund (each its own fee).
-    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 3n * BOUGHT - 2n * SMALL - 10_000n);
+    // What escrow still held: the offer less five deliveries and one refund (each its own fee).
+    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 3n * BOUGHT - 3n * SMALL - 12_000n);
     expect((await refusal(market.withdrawOffer(minerCaller, offer.id))).code).toBe(
       'INVALID_STATE_TRANSITION',
     );

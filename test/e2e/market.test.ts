@@ -4,6 +4,7 @@ import { listAuditEvents } from '../../src/audit';
 import { LocalKeySigner } from '../../src/bitcoin';
 import {
   MarketService,
+  fiatPayee,
   SimulatedBank,
   type DealView,
   type LotView,
@@ -160,6 +161,7 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       ledger: s.ledger,
       signers: s.trade.signers,
       bank,
+      gate: s.compliance.gate,
       obligations: {
         record: (o: MarketObligation, _tx: Orm) => Promise.resolve(void obligations.push(o)),
       },
@@ -515,7 +517,7 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     expect((await refusal(market.getDeal(stranger, deal.id))).code).toBe('NOT_FOUND');
     expect((await market.listDeals(minerCaller, {})).items).toHaveLength(2);
   });
-  it('records obligations between the platforms when the importer sits at another, reversed when unwound', async () => {
+  it('owes the fiat leg between the platforms when the importer sits at another: one obligation, once paid', async () => {
     const other = await s.registry.registerParticipant(supervisor, {
       kind: 'platform',
       legalName: 'Medellin Digital Custody SAS',
@@ -577,24 +579,80 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       amountSats: 5_000_000n,
     });
     expect(bid.companyPlatformId).toBe(other.id);
+    // The policy gate decides the coin leg: an importer no longer verified is refused, saying
+    // nothing of why (its platform is not the market's), the decision kept, nothing else written.
+    const available = (await market.getOffer(s.maker, offer.id)).availableSats;
+    const kyb = (status: 'pending' | 'verified') =>
+      s.registry.setKyc(supervisor, importer, {
+        status,
+        riskRating: 'low',
+        reviewDue: '2027-06-30',
+        beneficialOwners: [],
+        documents: [{ type: 'certificate of incorporation', number: 'REG-9', issuer: 'registry' }],
+      });
+    await kyb('pending');
+    const blocked = await refusal(market.match(s.maker, { offerId: offer.id, bidId: bid.id }));
+    expect(blocked.code).toBe('TRANSFER_BLOCKED');
+    expect(blocked.details).toBeUndefined();
+    expect(blocked.message).not.toMatch(/kyc|kyb|verif|licen|sanction|screen/i);
+    const [decision] = (
+      await s.compliance.decisions.list(supervisor, { outcome: 'block' })
+    ).items.filter((d) => d.companyId === importer);
+    expect(decision).toMatchObject({ counterpartyId: minerId, platformId: s.platformId });
+    expect(decision!.reasons.map((r) => r.code)).toEqual(['KYC_NOT_VERIFIED']);
+    expect(decision!.ruleVersions).toContain('gate.domestic@1');
+    expect((await market.getOffer(s.maker, offer.id)).availableSats).toBe(available);
+    expect(obligations).toEqual([]);
+    await kyb('verified');
     const matched = await market.match(s.maker, { offerId: offer.id, bidId: bid.id });
     expect(matched).toMatchObject({ minerPlatformId: s.platformId, importerPlatformId: other.id });
-    const legs = [
-      { from: s.platformId, to: other.id, asset: 'BTC', amount: 5_000_000n },
-      { from: other.id, to: s.platformId, asset: 'COP', amount: matched.fiatMinor },
-    ];
+    // Nothing is owed before the fiat leg is paid.
+    expect(obligations).toEqual([]);
+    // The importer pays its own platform, which then owes the miner's platform the amount in
+    // local currency; the coins go gross from escrow to the importer's wallet.
+    expect(fiatPayee(matched)).toBe(other.id);
+    // The importer's watch-only wallet at its platform, which the delivery pays.
+    const wallet = LocalKeySigner.fromSeed(new Uint8Array(32).fill(61), 'regtest');
+    await s.registry.registerWallet(maker, {
+      companyId: importer,
+      descriptor: `wpkh([${wallet.fingerprint.toString(16).padStart(8, '0')}/84h/1h/0h]${wallet.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
+    });
+    bank.deposit(importer, 10_000_000_000n, 'COP');
+    const minerCop = bank.balance(minerId, 'COP');
+    bank.transfer({
+      from: importer,
+      to: fiatPayee(matched),
+      amountMinor: matched.fiatMinor,
+      currency: 'COP',
+      dealReference: matched.id,
+    });
+    expect(bank.balance(other.id, 'COP')).toBe(matched.fiatMinor);
+    expect((await market.tick()).confirmed).toEqual([matched.id]);
+    const delivered = await market.getDeal(supervisor, matched.id);
+    expect(delivered.status).toBe('delivered');
     const of = (o: MarketObligation) => ({
+      source: o.source,
+      sourceId: o.sourceId,
       from: o.from,
       to: o.to,
       asset: o.asset,
       amount: o.amount,
     });
-    expect(obligations.every((o) => o.source === 'deal' && o.sourceId === matched.id)).toBe(true);
-    expect(obligations.map(of)).toEqual(legs);
-    s.clock.advance(3601 * 1000);
-    expect((await market.tick()).unwound).toEqual([matched.id]);
-    expect(obligations.slice(2).map(of)).toEqual(
-      legs.map((l) => ({ ...l, from: l.to, to: l.from })),
-    );
+    // One obligation, fiat, from the importer's platform to the miner's: no bitcoin one.
+    expect(obligations.map(of)).toEqual([
+      {
+        source: 'deal',
+        sourceId: matched.id,
+        from: other.id,
+        to: s.platformId,
+        asset: 'COP',
+        amount: matched.fiatMinor,
+      },
+    ]);
+    // Not paid twice: the miner's own account saw nothing of it (its platform is paid in the
+    // window), and the coins went once, on-chain.
+    expect(bank.balance(minerId, 'COP')).toBe(minerCop);
+    await s.mine(1);
+    expect((await market.tick()).settled).toEqual([matched.id]);
   }, 120_000);
 });

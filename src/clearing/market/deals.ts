@@ -11,6 +11,7 @@ import {
   withSpread,
   type MarketContext,
 } from './context';
+import { decideCoinLeg } from './gate';
 import { nextDealStatus, type DealAction } from './lifecycle';
 import { CONTRACT_READER } from './orders';
 import type { MarketObligation } from './ports';
@@ -22,8 +23,7 @@ export type DealRow = typeof marketDeals.$inferSelect;
 /**
  * A platform officer of the market matches an open bid against a funded offer: a deal at today's
  * reference rate plus the market's spread, with a deadline for the fiat leg. The coin leg is
- * screened now (both parties and platforms licensed and verified) and again at delivery; the
- * inter-platform obligations are recorded in the same transaction.
+ * decided by compliance's policy gate now and again at delivery (gate.ts).
  */
 export async function matchDeal(
   ctx: MarketContext,
@@ -32,12 +32,16 @@ export async function matchDeal(
 ): Promise<DealView> {
   if (caller.role !== 'platform') throw forbidden('deals are matched by the market platform');
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
+  const matched = await ctx.db.transaction(async (tx) => {
     const { offer, bid } = await lockMatchable(ctx, tx, caller, input);
     const row = {
       ...(await priceDeal(ctx, tx, offer, bid, now)),
       matchedByPerson: caller.personId,
     };
+    // The coin leg through the policy gate (its domestic rule set). A refusal commits the
+    // decision (and its audit event) and nothing of the deal.
+    const decision = await decideCoinLeg(ctx, tx, caller, row, null);
+    if (!decision.allowed) return null;
     await tx.insert(marketDeals).values(row);
     await tx
       .update(marketOffers)
@@ -47,16 +51,28 @@ export async function matchDeal(
       .update(marketBids)
       .set({ status: 'matched', updatedAt: now })
       .where(eq(marketBids.id, bid.id));
-    await recordObligations(ctx, tx, row, false);
     const view = dealView(row);
     await recordAudit(tx, caller, ctx.clock, {
       action: 'market_deal.matched',
       entityType: 'market_deal',
       entityId: row.id,
-      after: view,
+      after: { ...view, decisionId: decision.decisionId },
     });
     return view;
   });
+  // Said without the reasons: the market platform may not be the importer's (or the miner's)
+  // platform, and a party's compliance standing is not its business (no tipping-off). The
+  // decision, with every reason, is the supervisor's to read.
+  if (!matched) throw coinLegBlocked();
+  return matched;
+}
+
+/** The refusal of a coin leg the gate did not allow: it names no check and no party. */
+export function coinLegBlocked(): AppError {
+  return new AppError(
+    'TRANSFER_BLOCKED',
+    'the coin leg does not pass the scheme’s checks of its parties; the supervisor can see why',
+  );
 }
 
 /** The offer and bid, locked, when they can make a deal (else the closed refusal). */
@@ -104,14 +120,6 @@ async function lockMatchable(
       `contract ${contract.id} is no longer an active import contract (${contract.status})`,
     );
   }
-  const screening = await screenCoinLeg(ctx, tx, offer.platformId, offer.minerId, bid);
-  // Said without the reasons: the market platform may not be the importer's (or the miner's)
-  // platform, and a party's compliance standing is not its business (no tipping-off).
-  if (screening.length > 0)
-    throw new AppError(
-      'TRANSFER_BLOCKED',
-      'the coin leg does not pass the scheme’s checks of its parties; the supervisor can see why',
-    );
   return { offer, bid };
 }
 
@@ -174,37 +182,23 @@ async function priceDeal(
 }
 
 /**
- * The coin leg's screening, at matching and again at delivery: the market platform and the
- * importer's platform licensed, the miner licensed, the importer verified (KYB, with no
- * unresolved sanctions hit). The reasons, or none.
+ * Whom the importer pays the deal's fiat leg: the miner, when both sit at one platform; else the
+ * importer's own platform, which then owes the miner's platform that amount (`recordObligations`).
+ * The coins move gross on-chain either way (delivery versus payment), so nothing is paid twice.
  */
-export async function screenCoinLeg(
-  ctx: MarketContext,
-  tx: Orm,
-  platformId: string,
-  minerId: string,
-  bid: { companyId: string; companyPlatformId: string },
-): Promise<string[]> {
-  const reasons: string[] = [];
-  const now = ctx.clock.now();
-  const check = async (run: () => Promise<void>) => {
-    try {
-      await run();
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      reasons.push(`${error.code}: ${error.message}`);
-    }
-  };
-  const { registry } = ctx.deps;
-  await check(() => registry.requireActiveLicence(platformId, now, tx));
-  await check(() => registry.requireActiveLicence(bid.companyPlatformId, now, tx));
-  await check(() => registry.requireActiveLicence(minerId, now, tx));
-  await check(() => registry.requireNotHeld(minerId, tx));
-  await check(() => registry.requireVerified(bid.companyId, tx));
-  return reasons;
+export function fiatPayee(
+  deal: Pick<DealRow, 'minerId' | 'minerPlatformId' | 'importerPlatformId'>,
+): string {
+  return deal.minerPlatformId === deal.importerPlatformId ? deal.minerId : deal.importerPlatformId;
 }
 
-/** BTC owed by the miner's platform to the importer's; fiat the other way (reversed on unwinding). */
+/**
+ * The fiat leg between two platforms: once the importer's payment to its own platform is
+ * confirmed, that platform owes the miner's the deal's amount in local currency, netted in the
+ * settlement window (the miner's platform pays the miner). No bitcoin obligation: the coins went
+ * gross from escrow. A refund of the held deal reverses it under its own source id (the windows'
+ * record is idempotent on source, id and asset).
+ */
 export async function recordObligations(
   ctx: MarketContext,
   tx: Orm,
@@ -213,29 +207,16 @@ export async function recordObligations(
 ): Promise<void> {
   const sink = ctx.deps.obligations;
   if (!sink || deal.minerPlatformId === deal.importerPlatformId) return;
-  const at = ctx.clock.now();
-  const legs: MarketObligation[] = [
-    {
-      source: 'deal',
-      sourceId: deal.id,
-      from: deal.minerPlatformId,
-      to: deal.importerPlatformId,
-      asset: 'BTC',
-      amount: deal.amountSats,
-      at,
-    },
-    {
-      source: 'deal',
-      sourceId: deal.id,
-      from: deal.importerPlatformId,
-      to: deal.minerPlatformId,
-      asset: deal.currency,
-      amount: deal.fiatMinor,
-      at,
-    },
-  ];
-  for (const leg of legs)
-    await sink.record(reverse ? { ...leg, from: leg.to, to: leg.from } : leg, tx);
+  const owed: MarketObligation = {
+    source: 'deal',
+    sourceId: reverse ? `${deal.id}:refund` : deal.id,
+    from: reverse ? deal.minerPlatformId : deal.importerPlatformId,
+    to: reverse ? deal.importerPlatformId : deal.minerPlatformId,
+    asset: deal.currency,
+    amount: deal.fiatMinor,
+    at: ctx.clock.now(),
+  };
+  await sink.record(owed, tx);
 }
 
 /** A deal visible to the caller (404 otherwise; roles that see no deals, 403). */

@@ -7,8 +7,9 @@ import { rowsOf, type Orm } from '../../db';
 import { AppError, type Caller } from '../../kernel';
 import type { FiatConfirmation } from './bank';
 import { MARKET, forbidden, isMarketOfficer, notFound, type MarketContext } from './context';
-import { readDeal, screenCoinLeg, transition, type DealRow } from './deals';
+import { readDeal, recordObligations, transition, type DealRow } from './deals';
 import { spendEscrow, undoEscrowSpend } from './escrow';
+import { decideCoinLeg, type CoinLegDecision } from './gate';
 import { nextDealStatus } from './lifecycle';
 import { marketDeals } from './schema';
 import { dealView, type DealView } from './views';
@@ -17,6 +18,13 @@ type Paid = { bankReference: string; confirmedAt: Date };
 
 /** The longest wait between two sends of a delivery refused for a passing reason. */
 const RETRY_CAP_MS = 60 * 60_000;
+
+/**
+ * The sends of a delivery whose input the network does not have (`missingInputs`) before its
+ * deal is held: at the tick's 10 s doubling, about 40 minutes. An input that a delivery signed
+ * before it will create (its change) appears within that; one spent elsewhere never will.
+ */
+export const MISSING_INPUT_ATTEMPTS = 8;
 
 export interface ConfirmOptions {
   /** When the bank's confirmation was received (held against the deadline; default: now). */
@@ -28,7 +36,7 @@ export interface ConfirmOptions {
 /**
  * The platform confirms the fiat leg (from its bank: SettlementBank, an imported file, or an
  * officer): the amount and currency must be the deal's, before its deadline, once. In the same
- * transaction the coin leg is screened again and, when allowed, the delivery from escrow to the
+ * transaction the coin leg is decided again by the policy gate and, when allowed, the delivery from escrow to the
  * importer's wallet is signed and the coins credited to the importer's client funds; it is
  * broadcast right after (or by `market.tick` if the chain is unreachable).
  */
@@ -57,15 +65,15 @@ export async function confirmFiat(
       );
     nextDealStatus(id, row.status, 'confirmed');
     await checkConfirmable(tx, row, confirmation, options.receivedAt ?? now);
-    const reasons = await screenCoinLeg(ctx, tx, row.platformId, row.minerId, {
-      companyId: row.companyId,
-      companyPlatformId: row.importerPlatformId,
-    });
+    // The coin leg through the policy gate again, with the address the coins would go to.
+    const destination = await deliveryAddress(ctx, tx, row);
+    const decision = await decideCoinLeg(ctx, tx, caller, row, destination);
     const paid = { bankReference: confirmation.bankReference, confirmedAt: now };
-    const after =
-      reasons.length > 0
-        ? await hold(ctx, tx, caller, row, paid, reasons)
-        : await deliver(ctx, tx, caller, row, paid, estimate);
+    const after = decision.allowed
+      ? await deliver(ctx, tx, caller, row, paid, estimate, destination)
+      : await hold(ctx, tx, caller, row, paid, decision);
+    // Paid (delivered or held): between two platforms, the importer's now owes the miner's.
+    await recordObligations(ctx, tx, row, false);
     if (options.consume) await options.consume(tx);
     return after;
   });
@@ -122,8 +130,9 @@ async function deliver(
   row: DealRow,
   paid: Paid,
   estimate: bigint | null,
+  destination: string,
 ): Promise<DealRow> {
-  const delivery = await signDelivery(ctx, tx, row, estimate);
+  const delivery = await signDelivery(ctx, tx, row, estimate, destination);
   const to = nextDealStatus(row.id, row.status, 'confirmed');
   const after: DealRow = { ...row, ...paid, ...delivery, status: to, updatedAt: paid.confirmedAt };
   await tx.update(marketDeals).set(after).where(eq(marketDeals.id, row.id));
@@ -145,12 +154,23 @@ async function deliver(
   return after;
 }
 
-/** The deal's coins from escrow to a fresh receive address of the importer's wallet, signed. */
+/** A fresh receive address of the importer's wallet, for the deal's delivery (screened by the gate). */
+export async function deliveryAddress(ctx: MarketContext, tx: Orm, deal: DealRow): Promise<string> {
+  const handed = await ctx.deps.registry.nextReceiveAddress(
+    tx,
+    deal.companyId,
+    `cleared coins bought in market deal ${deal.id}`,
+  );
+  return handed.address;
+}
+
+/** The deal's coins from escrow to `destination` (the importer's wallet), signed. */
 export async function signDelivery(
   ctx: MarketContext,
   tx: Orm,
   deal: DealRow,
   estimate: bigint | null,
+  destination: string,
 ) {
   const spend = await spendEscrow(
     ctx,
@@ -160,14 +180,7 @@ export async function signDelivery(
       platformId: deal.platformId,
       spentBy: deal.id,
       amountSats: deal.amountSats,
-      to: async (orm) =>
-        (
-          await ctx.deps.registry.nextReceiveAddress(
-            orm,
-            deal.companyId,
-            `cleared coins bought in market deal ${deal.id}`,
-          )
-        ).address,
+      to: () => Promise.resolve(destination),
     },
     estimate,
   );
@@ -230,7 +243,7 @@ async function hold(
   caller: Caller,
   row: DealRow,
   paid: Paid,
-  reasons: string[],
+  decision: CoinLegDecision,
 ): Promise<DealRow> {
   const after: DealRow = {
     ...row,
@@ -245,7 +258,12 @@ async function hold(
     entityType: 'market_deal',
     entityId: row.id,
     before: { status: row.status },
-    after: { status: after.status, bankReference: paid.bankReference, reasons },
+    after: {
+      status: after.status,
+      bankReference: paid.bankReference,
+      decisionId: decision.decisionId,
+      reasons: decision.reasons,
+    },
   });
   return after;
 }
@@ -297,8 +315,16 @@ export async function broadcastDelivery(
   );
 }
 
-/** A delivery the network refused for good: held for the supervisor, its coins free again. */
-function rejectDelivery(ctx: MarketContext, deal: DealRow, reason: string): Promise<DealView> {
+/**
+ * A delivery the network refused for good: held for the supervisor, its coins free again. The
+ * reason stays on the deal (`deliveryLastError`) and in the audit event, for the supervisor.
+ */
+function rejectDelivery(
+  ctx: MarketContext,
+  deal: DealRow,
+  reason: string,
+  detail: Record<string, unknown> = {},
+): Promise<DealView> {
   const rejectedTxid = deal.deliveryTxid;
   return transition(
     ctx,
@@ -308,6 +334,8 @@ function rejectDelivery(ctx: MarketContext, deal: DealRow, reason: string): Prom
     (row) => ({
       ...row,
       heldFrom: row.status,
+      deliveryLastError: reason.slice(0, 500),
+      deliveryNextAttemptAt: null,
       deliveryTx: null,
       deliveryTxid: null,
       deliveryVout: null,
@@ -317,7 +345,7 @@ function rejectDelivery(ctx: MarketContext, deal: DealRow, reason: string): Prom
     async (tx) => {
       if (rejectedTxid) await undoEscrowSpend(tx, deal.id, rejectedTxid);
     },
-    { rejectedTxid, reason, alert: 'supervisor' },
+    { rejectedTxid, reason, alert: 'supervisor', ...detail },
   );
 }
 
@@ -332,6 +360,16 @@ async function retryDelivery(
   rejection: BroadcastRejection,
 ): Promise<DealView> {
   const attempts = deal.deliveryAttempts + 1;
+  // An escrow input still missing after the capped attempts was spent elsewhere (or never
+  // will appear): retrying it forever would hide it. The supervisor decides (release or refund).
+  if (rejection.kind === 'missingInputs' && attempts >= MISSING_INPUT_ATTEMPTS) {
+    return rejectDelivery(
+      ctx,
+      { ...deal, deliveryAttempts: attempts },
+      `missingInputs: the delivery's escrow input is still missing after ${attempts} attempts (spent elsewhere?); held for the supervisor`,
+      { attempts, kind: rejection.kind },
+    );
+  }
   const jitter = () => (ctx.random.bytes(1)[0] ?? 0) / 256;
   const delay = backoffMs(ctx.tickMs, attempts, RETRY_CAP_MS, jitter);
   const patch = {

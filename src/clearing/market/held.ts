@@ -11,8 +11,9 @@ import {
   readSettings,
   type MarketContext,
 } from './context';
-import { recordObligations, screenCoinLeg, type DealRow } from './deals';
-import { broadcastDelivery, signDelivery } from './delivery';
+import { fiatPayee, recordObligations, type DealRow } from './deals';
+import { broadcastDelivery, deliveryAddress, signDelivery } from './delivery';
+import { decideCoinLeg } from './gate';
 import { minerReturnAddress, spendEscrow } from './escrow';
 import { NO_PENDING_DECISION, decidedBy, proposeOrApprove } from './four-eyes';
 import { nextDealStatus } from './lifecycle';
@@ -26,10 +27,10 @@ import { dealView, offerView, type DealView, type OfferView } from './views';
  * out takes two supervisors, different persons (four eyes, `proposeOrApprove`): the first one's
  * call records the decision as pending; the second one's carries it out as below.
  *
- * - release: the checks that held the deal run again (the coin leg's screening; a delivery the
- *   network refused is signed afresh and sent again, and refused again it is held again), and
- *   only if they pass does it go back on its path (`delivering`). Fail closed: TRANSFER_BLOCKED
- *   and nothing changes.
+ * - release: the checks that held the deal run again (the policy gate decides the coin leg
+ *   afresh, the decision recorded; a delivery the network refused is signed afresh and sent
+ *   again, and refused again it is held again), and only if they pass does it go back on its
+ *   path (`delivering`). Fail closed: TRANSFER_BLOCKED and nothing changes but the decision.
  * - refund: the deal's escrowed coins go back to the miner's address (screened afresh with the
  *   miner), the importer's bid lapses (its contract amount is free again), and the fiat leg is
  *   returned to the importer through the bank (`returnPayment`, else by the platform: audited).
@@ -70,14 +71,11 @@ export async function releaseDeal(
     const to = nextDealStatus(id, row.status, 'released');
     const proposed = await proposeOrApprove(ctx, tx, caller, row, 'release', why);
     if (proposed) return { done: false, row: proposed };
-    const reasons = await screenCoinLeg(ctx, tx, row.platformId, row.minerId, {
-      companyId: row.companyId,
-      companyPlatformId: row.importerPlatformId,
-    });
-    // Which check failed is the screening's record (and the held audit's), not this answer's.
-    if (reasons.length > 0)
-      throw new AppError('TRANSFER_BLOCKED', `deal ${id} still fails its checks; it stays held`);
-    const delivery = await signDelivery(ctx, tx, row, estimate);
+    // The coin leg through the policy gate again; a refusal commits its decision, nothing else.
+    const destination = await deliveryAddress(ctx, tx, row);
+    const decision = await decideCoinLeg(ctx, tx, caller, row, destination);
+    if (!decision.allowed) return { done: 'blocked' as const, row };
+    const delivery = await signDelivery(ctx, tx, row, estimate, destination);
     const after: DealRow = {
       ...row,
       ...delivery,
@@ -101,6 +99,9 @@ export async function releaseDeal(
     });
     return { done: true, row: after };
   });
+  // Which check failed is the gate's decision (the supervisor reads it), not this answer's.
+  if (released.done === 'blocked')
+    throw new AppError('TRANSFER_BLOCKED', `deal ${id} still fails its checks; it stays held`);
   if (!released.done) return dealView(released.row);
   return broadcastDelivery(ctx, caller, released.row);
 }
@@ -159,7 +160,7 @@ export async function refundDeal(
       .update(marketBids)
       .set({ status: 'lapsed', updatedAt: ctx.clock.now() })
       .where(eq(marketBids.id, row.bidId));
-    // Its obligations between platforms are reversed, as an unwound deal's are.
+    // The fiat leg's obligation between platforms (recorded when it was confirmed) is reversed.
     await recordObligations(ctx, tx, row, true);
     await recordAudit(tx, caller, ctx.clock, {
       action: 'market_deal.refunded',
@@ -203,7 +204,8 @@ export async function sendReturns(ctx: MarketContext, deal: DealRow): Promise<De
   if (!row.fiatReturnReference && bank?.returnPayment) {
     const reference = await bank
       .returnPayment({
-        from: row.minerId,
+        // Whoever was paid returns it: the miner, or the importer's platform between two.
+        from: fiatPayee(row),
         to: row.companyId,
         amountMinor: row.fiatMinor,
         currency: row.currency,

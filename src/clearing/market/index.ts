@@ -1,4 +1,5 @@
 export { MarketService, type ImportOutcome } from './service';
+export { fiatPayee } from './deals';
 export {
   SimulatedBank,
   checkConfirmation,

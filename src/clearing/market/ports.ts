@@ -2,13 +2,16 @@ import type { DerivedOutput } from '../../bitcoin';
 import type { Database, Orm } from '../../db';
 import type { Caller, Clock, CurrencyCode, NetworkName, Random } from '../../kernel';
 import type { FixingView, PostRequest } from '../../ledger';
+import type { PolicyGatePort } from '../../compliance';
 import type { ContractView, SignerProvider } from '../../trade';
 import type { SettlementBank } from './bank';
 
 /**
  * An inter-platform obligation a deal creates when the miner's platform and the importer's
- * differ: settlement windows (built elsewhere) accumulate and net them. Called inside the deal's
- * transaction, so an obligation exists exactly when the deal (or its unwinding) commits.
+ * differ: the fiat leg the importer paid its own platform, owed to the miner's platform (in the
+ * deal's currency), recorded when the fiat leg is confirmed and reversed when the held deal is
+ * refunded. Settlement windows accumulate and net them. Called inside the deal's transaction, so
+ * an obligation exists exactly when the confirmation (or the refund) commits.
  */
 export interface MarketObligation {
   readonly source: 'deal';
@@ -33,11 +36,20 @@ export interface MarketRegistry {
     orm?: Orm,
   ): Promise<{
     kind: string;
+    /** `natural` for a person (screened as one). */
+    personType: string;
     legalName: string;
+    otherNames: string[];
     country: string;
+    lei: string | null;
     kycStatus: string | null;
     licenceStatus: string | null;
     platformId: string | null;
+  }>;
+  /** The scheme's jurisdiction and the countries' ratings, read at decision time through `orm`. */
+  schemeFacts(orm?: Orm): Promise<{
+    scheme: { country: string } | null;
+    jurisdictions: { country: string; riskLevel: string; refused: boolean }[];
   }>;
   requireActiveLicence(participantId: string, at?: Date, orm?: Orm): Promise<void>;
   requireVerified(participantId: string, orm?: Orm): Promise<void>;
@@ -90,7 +102,12 @@ export interface MarketServiceDeps {
     { screenAddress(caller: Caller, address: string): Promise<{ outcome: string }> } | undefined;
   /** The period of the `market.tick` job (default 10 s): retried deliveries back off from it. */
   tickMs?: number | undefined;
-  /** Settlement windows' intake; absent: obligations are not recorded (single platform). */
+  /**
+   * Compliance's policy gate: it decides the coin leg (its domestic rule set) at matching and at
+   * delivery, recording each decision. Absent: every coin leg is refused (fail closed).
+   */
+  gate?: Pick<PolicyGatePort, 'decide'> | undefined;
+  /** Settlement windows' intake (the server wires them); absent: obligations are not recorded. */
   obligations?: ObligationSink | undefined;
 }
 

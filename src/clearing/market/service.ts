@@ -11,16 +11,15 @@
  * quarantined or undetermined sats). A deal's coins are released from escrow to a fresh address of
  * the importer's company wallet only in the transaction that records the platform's confirmation
  * of the fiat leg (a `SettlementBank`, an imported bank file, or an officer), after the coin leg
- * is screened again; a deal not confirmed by its deadline is unwound by `market.tick` and its
+ * is decided again; a deal not confirmed by its deadline is unwound by `market.tick` and its
  * sats return to the miner's offer. The delivered coin is credited to the importer's client funds
  * in the ledger, so trade's payouts (with the cleared-origin rule) may spend it.
  *
- * Screening. The coin leg is checked at matching and again at delivery against the registry:
- * both platforms' and the miner's licences active, the importer's KYB verified with no unresolved
- * sanctions hit (parties are screened by compliance whenever registered or changed). It does not
- * go through compliance's policy gate: that gate refuses transfers between two parties of the
- * scheme's own country by design (the scheme settles foreign trade only), and the market's leg is
- * domestic. A domestic-transfer kind in the policy gate is the way to route it there (docs).
+ * Screening. The coin leg is decided by compliance's policy gate, by its domestic rule set
+ * (`gate.domestic@1` in place of the foreign-trade check that refuses two parties of the scheme's
+ * own country), at matching, at delivery and at a held deal's release, each decision recorded
+ * (gate.ts). Between two platforms the importer pays the fiat leg to its own platform, which owes
+ * the miner's platform that amount in the settlement windows (`fiatPayee`, `recordObligations`).
  */
 import { and, eq, exists, or, type SQL } from 'drizzle-orm';
 import { keyset, pageOf, type Page, type PageRequest } from '../../db';

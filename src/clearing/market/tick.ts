@@ -2,7 +2,7 @@ import { and, asc, eq, isNull, lt, lte, notExists, or } from 'drizzle-orm';
 import { AppError } from '../../kernel';
 import { readOutput } from '../service';
 import { MARKET, type MarketContext } from './context';
-import { recordObligations, transition } from './deals';
+import { transition } from './deals';
 import { broadcastDelivery } from './delivery';
 import { pendingReturns, sendReturns, sendWithdrawal } from './held';
 import { applyDue, receive } from './inbox';
@@ -143,7 +143,7 @@ async function unwind(ctx: MarketContext, id: string): Promise<void> {
         .update(marketBids)
         .set({ status: 'lapsed', updatedAt: ctx.clock.now() })
         .where(eq(marketBids.id, row.bidId));
-      await recordObligations(ctx, tx, row, true);
+      // No obligation to reverse: one arises only with the fiat leg's confirmation.
     },
   );
 }

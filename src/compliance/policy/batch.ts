@@ -280,20 +280,25 @@ function decisionRows(
     occurredAt: facts.occurredAt,
     outcome,
   };
-  // Between two platforms of the scheme the IVMS101 data travels through Tradeclear.
-  const toPlatform = facts.counterpartyAddress.schemePlatformId;
+  // Between two platforms of the scheme the IVMS101 data travels through Tradeclear: on a
+  // payout to an address another platform hosts, or on the domestic market's delivery from the
+  // miner's platform to the importer's (sent with the delivery, not with the match before it).
+  const leg = facts.domestic;
+  const route = leg
+    ? leg.destinationAddress && leg.counterpartyPlatform.id !== leg.companyPlatform.id
+      ? { from: leg.counterpartyPlatform.id, to: leg.companyPlatform.id }
+      : null
+    : facts.counterpartyAddress.schemePlatformId && facts.direction === 'outbound'
+      ? { from: facts.platform.id, to: facts.counterpartyAddress.schemePlatformId }
+      : null;
   const travelRule =
-    checked.payload &&
-    checked.travelRuleValid &&
-    toPlatform &&
-    facts.direction === 'outbound' &&
-    outcome !== 'block'
+    checked.payload && checked.travelRuleValid && route && outcome !== 'block'
       ? {
           id: newId('travelRule', now, batch.random),
           transferId: facts.transferId,
           decisionId,
-          fromPlatformId: facts.platform.id,
-          toPlatformId: toPlatform,
+          fromPlatformId: route.from,
+          toPlatformId: route.to,
           payload: checked.payload,
           createdAt: now,
         }

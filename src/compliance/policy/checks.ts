@@ -24,6 +24,7 @@ export const CHECKS = {
   travelRule: 'gate.travel-rule@1',
   contract: 'gate.contract@1',
   monitoring: 'gate.monitoring@1',
+  domestic: 'gate.domestic@1',
 } as const;
 
 /** The checks other than monitoring, for one transfer. */
@@ -107,23 +108,29 @@ export const kycCheck: GateCheck = {
         'company.kycStatus',
       );
     }
-    if (facts.counterparty.kycStatus !== 'verified') {
+    // A miner selling on the domestic market keeps no KYC record: the supervisor identified and
+    // verified it when licensing it, so an active mining licence stands for it.
+    const licensedMiner =
+      facts.domestic?.counterpartyLicenceStatus === 'active' &&
+      facts.counterparty.kycStatus === 'none';
+    if (facts.counterparty.kycStatus !== 'verified' && !licensedMiner) {
       reasons.add(
         this.id,
         'block',
         'KYC_NOT_VERIFIED',
-        `counterparty ${facts.counterparty.id} KYC is ${facts.counterparty.kycStatus}`,
+        `counterparty ${facts.counterparty.id} KYC is ${facts.counterparty.kycStatus}${facts.domestic ? ' and it holds no active licence' : ''}`,
         'counterparty.kycStatus',
       );
     }
   },
 };
 
-/** The scheme is for foreign trade only. */
+/** The scheme is for foreign trade only (its domestic market's coin leg has its own rule set). */
 export const foreignTradeCheck: GateCheck = {
   id: CHECKS.foreignTrade,
   run({ facts }, reasons) {
     if (
+      !facts.domestic &&
       facts.company.country === facts.schemeCountry &&
       facts.counterparty.country === facts.schemeCountry
     ) {
@@ -376,6 +383,88 @@ export function worst(reasons: readonly GateReason[]): GateOutcome {
   return outcome;
 }
 
+/**
+ * The domestic market's coin leg (cleared coins a licensed miner sells to an importer, both in the
+ * scheme's country): the other platforms' and the miner's licences active, the lot cleared, the
+ * destination screened (the escrow is screened as the counterparty address), and, between two
+ * platforms at or above the threshold, the Travel Rule data that one sends the other (FATF R.16:
+ * the miner's platform is the originating VASP, the importer's the beneficiary's).
+ */
+export const domesticCheck: GateCheck = {
+  id: CHECKS.domestic,
+  run({ facts, lists, validation, travelRuleThreshold: threshold }, reasons) {
+    const leg = facts.domestic;
+    if (!leg) return;
+    const platforms = [
+      ['domestic.counterpartyPlatform', leg.counterpartyPlatform],
+      ['domestic.companyPlatform', leg.companyPlatform],
+    ] as const;
+    for (const [field, platform] of platforms) {
+      if (platform.licenceStatus !== 'active' && platform.id !== facts.platform.id) {
+        reasons.add(
+          this.id,
+          'block',
+          'LICENCE_NOT_ACTIVE',
+          `platform ${platform.id} licence is ${platform.licenceStatus}`,
+          `${field}.licenceStatus`,
+        );
+      }
+    }
+    if (leg.counterpartyLicenceStatus !== 'active') {
+      reasons.add(
+        this.id,
+        'block',
+        'LICENCE_NOT_ACTIVE',
+        `miner ${facts.counterparty.id} licence is ${leg.counterpartyLicenceStatus ?? 'absent'}`,
+        'domestic.counterpartyLicenceStatus',
+      );
+    }
+    if (!leg.lotCleared) {
+      reasons.add(
+        this.id,
+        'block',
+        'LOT_NOT_CLEARED',
+        `lot ${leg.lotId} is not cleared: its coins are not sold`,
+        'domestic.lotCleared',
+      );
+    }
+    if (leg.destinationAddress) {
+      for (const m of lists.addresses.screenAddress(leg.destinationAddress)) {
+        reasons.add(
+          this.id,
+          'block',
+          'SANCTIONS_ADDRESS_MATCH',
+          `address ${leg.destinationAddress} is listed by ${m.source} entry ${m.listEntryId}${m.primaryName ? ` (${m.primaryName})` : ''}, snapshot ${lists.snapshotIdByHash.get(m.contentHash) ?? ''}`,
+          'domestic.destinationAddress',
+        );
+      }
+    }
+    if (!facts.contract) {
+      reasons.add(
+        this.id,
+        'block',
+        'CONTRACT_MISSING',
+        'coins are bought on the market against a registered import contract',
+        'contract',
+      );
+    }
+    const betweenPlatforms = leg.counterpartyPlatform.id !== leg.companyPlatform.id;
+    if (
+      betweenPlatforms &&
+      travelRuleRequired(facts.fiatValue, threshold) &&
+      !(facts.travelRule && validation?.ok)
+    ) {
+      reasons.add(
+        this.id,
+        'block',
+        'TRAVEL_RULE_MISSING',
+        `IVMS101 originator and beneficiary data is required between platforms ${leg.counterpartyPlatform.id} and ${leg.companyPlatform.id} at or above ${formatMoneyForPeople(money(threshold.minor, threshold.currency))}`,
+        'travelRule',
+      );
+    }
+  },
+};
+
 /** The checks in the order their reasons are listed. */
 export const GATE_CHECKS: readonly GateCheck[] = [
   licencesCheck,
@@ -388,15 +477,32 @@ export const GATE_CHECKS: readonly GateCheck[] = [
   contractCheck,
 ];
 
-/** Runs every check on one transfer. */
+/**
+ * The domestic rule set, in the order its reasons are listed: the foreign-trade check does not
+ * apply, the contract's open amount is the market's (bids are held within it) and the Travel Rule
+ * is the domestic check's (between two platforms of the scheme).
+ */
+export const DOMESTIC_CHECKS: readonly GateCheck[] = [
+  licencesCheck,
+  kycCheck,
+  jurisdictionCheck,
+  travelRuleDataCheck,
+  screeningCheck,
+  domesticCheck,
+];
+
+/** Runs every check of the transfer's rule set (foreign or domestic) on one transfer. */
 export function runChecks(input: Omit<CheckInput, 'validation'>): Checked {
   const payload = input.facts.travelRule;
   const validation = payload ? validateIvms101(payload, input.facts.occurredAt) : null;
   const reasons = new Reasons();
-  for (const check of GATE_CHECKS) check.run({ ...input, validation }, reasons);
+  const checks = input.facts.domestic ? DOMESTIC_CHECKS : GATE_CHECKS;
+  for (const check of checks) check.run({ ...input, validation }, reasons);
   return {
     reasons: reasons.list,
-    ruleVersions: Object.values(CHECKS),
+    ruleVersions: input.facts.domestic
+      ? [...new Set([...checks.map((c) => c.id), CHECKS.monitoring])]
+      : Object.values(CHECKS).filter((id) => id !== CHECKS.domestic),
     travelRuleValid: validation?.ok ?? false,
     payload: payload ?? null,
     clearable: reasons.clearable,

@@ -61,6 +61,33 @@ export interface TransferFacts {
   contract: { id: string; openAmountSats: bigint; toleranceSats: bigint } | null;
   /** IVMS101 originator/beneficiary data, or null when none was supplied. */
   travelRule: Ivms101Payload | null;
+  /**
+   * Present on a domestic transfer: the coin leg of a deal on the scheme's domestic market, cleared
+   * coins sold by a licensed miner (the counterparty, in the scheme's country) to the company (the
+   * importer; direction inbound), from the escrow address the market platform holds
+   * (`counterpartyAddress`, hosted by it). Such a transfer is judged by the domestic rule set
+   * (`gate.domestic@1` in place of the foreign-trade, contract and cross-border Travel Rule checks).
+   */
+  domestic?: DomesticLeg | null;
+}
+
+/** What a domestic transfer adds to the facts (see `TransferFacts.domestic`). */
+export interface DomesticLeg {
+  /**
+   * The miner's mining licence: a miner keeps no KYC record, it was identified and verified by
+   * the supervisor when licensed (null when it holds none).
+   */
+  counterpartyLicenceStatus: LicenceStatus | null;
+  /** The platform the miner is a client of (the market's when it is no platform's client). */
+  counterpartyPlatform: { id: string; legalName: string; licenceStatus: LicenceStatus };
+  /** The importer's platform (`platform` is the market's). */
+  companyPlatform: { id: string; legalName: string; licenceStatus: LicenceStatus };
+  /** The company wallet's address the coins go to; null before it is handed out (at matching). */
+  destinationAddress: string | null;
+  /** The lot the coins were mined in is cleared or released (not quarantined). */
+  lotCleared: boolean;
+  /** The lot, for the record. */
+  lotId: string;
 }
 
 export type GateOutcome = 'allow' | 'review' | 'block';
