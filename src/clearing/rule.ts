@@ -62,8 +62,19 @@ export async function ruleAt(orm: Orm, at: Date): Promise<RuleVersionView | null
 
 /** The version in force now and a page of every version, newest first (scheduled ones included). */
 export async function ruleState(orm: Orm, now: Date, page: PageRequest = {}): Promise<RuleState> {
-  const { after, orderBy, read, page: pageOfRows } = keysetOn(
-    [{ column: clearingRuleVersions.version, kind: 'int', value: (r: { version: number }) => r.version }],
+  const {
+    after,
+    orderBy,
+    read,
+    page: pageOfRows,
+  } = keysetOn(
+    [
+      {
+        column: clearingRuleVersions.version,
+        kind: 'int',
+        value: (r: { version: number }) => r.version,
+      },
+    ],
     'desc',
     page,
   );

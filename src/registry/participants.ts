@@ -319,7 +319,9 @@ export class ParticipantRegistry {
           filter.platformId ? eq(participants.platformId, filter.platformId) : undefined,
           // `like` on lower(legal_name), read through participants_name_prefix_idx; the
           // search's own wildcards are escaped, so `q` is only ever a prefix.
-          filter.q ? sql`lower(${participants.legalName}) like ${prefixPattern(filter.q)}` : undefined,
+          filter.q
+            ? sql`lower(${participants.legalName}) like ${prefixPattern(filter.q)}`
+            : undefined,
           visible,
           after,
         ),

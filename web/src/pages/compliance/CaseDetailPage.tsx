@@ -52,9 +52,7 @@ type Change = {
 /** The case's alerts a page at a time, newest first (`alerts` holds the loaded ones, oldest first). */
 function useCaseAlerts(id: string) {
   const list = usePagedList(['case', id, 'alerts'], async (cursor) =>
-    unwrap(
-      await api.GET('/v1/cases/{id}/alerts', { params: { path: { id }, query: { cursor } } }),
-    ),
+    unwrap(await api.GET('/v1/cases/{id}/alerts', { params: { path: { id }, query: { cursor } } })),
   );
   const alerts = useMemo(() => [...(list.rows ?? [])].reverse(), [list.rows]);
   return { list, alerts };
@@ -269,8 +267,7 @@ export function CaseDetailPage() {
   const { list, alerts } = useCaseAlerts(id);
   const detail = useQuery({
     queryKey: ['case', id],
-    queryFn: async () =>
-      unwrap(await api.GET('/v1/cases/{id}', { params: { path: { id } } })),
+    queryFn: async () => unwrap(await api.GET('/v1/cases/{id}', { params: { path: { id } } })),
   });
   const preview = useQuery({
     queryKey: ['case', id, 'goaml'],
