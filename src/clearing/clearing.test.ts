@@ -403,7 +403,7 @@ describe('the cleared-origin rule versions', () => {
     expect(await services.clearing.ruleAt(db.orm, new Date('2026-07-01T00:00:00Z'))).toBeNull();
     const state = await services.clearing.rule(supervisor);
     expect(state.inForce?.version).toBe(1);
-    expect(state.versions.map((v) => v.version)).toEqual([2, 1]);
+    expect(state.items.map((v) => v.version)).toEqual([2, 1]);
   });
 
   it('refuses a time in the past, a threshold out of range and anyone but the supervisor', async () => {
@@ -425,6 +425,6 @@ describe('the cleared-origin rule versions', () => {
     await expect(
       services.clearing.setRule(auditor, { thresholdBasisPoints: 1, reason: 'not mine to set' }),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    expect((await services.clearing.rule(supervisor)).versions).toHaveLength(2);
+    expect((await services.clearing.rule(supervisor)).items).toHaveLength(2);
   });
 });

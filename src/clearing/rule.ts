@@ -1,6 +1,6 @@
 import { desc, lte, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit';
-import type { Orm } from '../db';
+import { keysetOn, type Orm, type Page, type PageRequest } from '../db';
 import { AppError, invalid, type Caller, type Clock } from '../kernel';
 import { clearingRuleVersions } from './schema';
 
@@ -26,11 +26,9 @@ export interface RuleVersionView {
   createdAt: Date;
 }
 
-export interface RuleState {
+export interface RuleState extends Page<RuleVersionView> {
   /** The version in force now (null: never set, so off). */
   inForce: RuleVersionView | null;
-  /** Every version, newest first (scheduled ones included). */
-  versions: RuleVersionView[];
 }
 
 export interface RuleInput {
@@ -62,12 +60,32 @@ export async function ruleAt(orm: Orm, at: Date): Promise<RuleVersionView | null
   return row ? view(row) : null;
 }
 
-export async function ruleState(orm: Orm, now: Date): Promise<RuleState> {
+/** The version in force now and a page of every version, newest first (scheduled ones included). */
+export async function ruleState(orm: Orm, now: Date, page: PageRequest = {}): Promise<RuleState> {
+  const {
+    after,
+    orderBy,
+    read,
+    page: pageOfRows,
+  } = keysetOn(
+    [
+      {
+        column: clearingRuleVersions.version,
+        kind: 'int',
+        value: (r: { version: number }) => r.version,
+      },
+    ],
+    'desc',
+    page,
+  );
   const rows = await orm
     .select()
     .from(clearingRuleVersions)
-    .orderBy(desc(clearingRuleVersions.version));
-  return { inForce: await ruleAt(orm, now), versions: rows.map(view) };
+    .where(after)
+    .orderBy(...orderBy)
+    .limit(read);
+  const versions = await pageOfRows(rows, (shown) => shown.map(view));
+  return { inForce: await ruleAt(orm, now), ...versions };
 }
 
 /** Appends a version (supervisor only), audited; versions already stored never change. */

@@ -329,13 +329,13 @@ export class ClearingService implements CoinOrigins {
       : null;
   }
 
-  async rule(caller: Caller): Promise<RuleState> {
+  async rule(caller: Caller, page: PageRequest = {}): Promise<RuleState> {
     if (!seesEverything(caller) && caller.role !== 'platform')
       throw new AppError(
         'FORBIDDEN',
         'the cleared-origin rule is for the supervisor, auditors and platforms',
       );
-    return ruleState(this.#db.orm, this.#clock.now());
+    return ruleState(this.#db.orm, this.#clock.now(), page);
   }
 
   async setRule(caller: Caller, input: RuleInput): Promise<RuleVersionView> {

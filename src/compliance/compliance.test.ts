@@ -462,7 +462,9 @@ describe('compliance on the shared lists', () => {
     expect(open?.state).toBe('open');
     const id = open?.id ?? '';
     const detail = await compliance.cases.get(supervisor, id);
-    expect(detail.alerts.map((a) => a.rule)).toContain('rule.structuring@1');
+    const caseAlerts = await compliance.cases.alerts(supervisor, { caseId: id });
+    expect(caseAlerts.items.map((a) => a.rule)).toContain('rule.structuring@1');
+    expect(detail.alertCount).toBe(caseAlerts.items.length);
     await expect(compliance.cases.exportGoaml(supervisor, id)).rejects.toMatchObject({
       code: 'CONFLICT',
     });

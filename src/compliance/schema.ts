@@ -255,7 +255,8 @@ export const alerts = pgTable(
     createdAt: at('created_at').notNull(),
   },
   (t) => [
-    index('compliance_alerts_case_idx').on(t.caseId),
+    // A case's alerts, newest first (keyset on created_at, id); also the case's alert summary.
+    index('compliance_alerts_case_page_idx').on(t.caseId, t.createdAt, t.id),
     // The alerts list, newest first: all, by party, by severity (keyset on created_at, id).
     index('compliance_alerts_page_idx').on(t.createdAt, t.id),
     index('compliance_alerts_party_page_idx').on(t.partyId, t.createdAt, t.id),

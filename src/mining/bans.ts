@@ -1,8 +1,14 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { keyset, pageOf, type Orm, type Page, type PageRequest } from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller } from '../kernel';
-import { assertNoOverlap, bansInForce, localTime, normalizeBan, type BanInput } from './calendar';
+import {
+  assertNoOverlap,
+  localTime,
+  normalizeBan,
+  type BanInput,
+  type LocalTime,
+} from './calendar';
 import { miningBans } from './schema';
 import { type BanView } from './types';
 import { forbidden, type MiningContext } from './shared';
@@ -109,33 +115,72 @@ export class BanCalendar {
     return pageOf(rows, limit, (shown) => shown.map(banView));
   }
 
-  /** Is region R banned at time T? With the bans in force and the region's local time then. */
+  /**
+   * Is region R banned at time T? With a page of the bans in force (the latest declared first)
+   * and the region's local time then. Whether a ban covers the local date and time is a
+   * condition of the query (`covers`, the same test as `banCovers`), so the page is read through
+   * the region's (created_at, id) index and `banned` is one more query, never the rows read.
+   */
   async isBanned(
     regionCode: string,
     at: Date,
     orm: Orm = this.#ctx.db.orm,
+    page: PageRequest = {},
   ): Promise<{
     banned: boolean;
     bans: BanView[];
+    nextCursor: string | null;
     regionCode: string;
     timeZone: string;
     localDate: string;
     localTime: string;
   }> {
     const region = await this.#ctx.registry.getRegion(regionCode, orm);
+    const local = localTime(at, region.timeZone);
+    const inForce = and(
+      eq(miningBans.regionCode, regionCode),
+      isNull(miningBans.liftedAt),
+      covers(local),
+    );
+    const { after, orderBy, read, limit } = keyset(miningBans, page);
     const rows = await orm
       .select()
       .from(miningBans)
-      .where(and(eq(miningBans.regionCode, regionCode), isNull(miningBans.liftedAt)));
-    const inForce = bansInForce(rows.map(banView), at, region.timeZone);
-    const local = localTime(at, region.timeZone);
+      .where(and(inForce, after))
+      .orderBy(...orderBy)
+      .limit(read);
+    const shown = await pageOf(rows, limit, (r) => r.map(banView));
+    const banned =
+      shown.items.length > 0 ||
+      (page.cursor
+        ? (await orm.select({ id: miningBans.id }).from(miningBans).where(inForce).limit(1))
+            .length > 0
+        : false);
     return {
-      banned: inForce.length > 0,
-      bans: inForce,
+      banned,
+      bans: shown.items,
+      nextCursor: shown.nextCursor,
       regionCode,
       timeZone: region.timeZone,
       localDate: local.date,
       localTime: local.time,
     };
   }
+}
+
+/**
+ * `banCovers` as a condition on a ban's row: the local date inside its dates, the month-day
+ * inside its season (which may wrap the new year), the time inside its daily hours (which may
+ * wrap midnight). `MM-DD` and `HH:MM` strings compare as text in the same order as in time.
+ */
+function covers(local: LocalTime): SQL {
+  const monthDay = local.date.slice(5);
+  const b = miningBans;
+  return sql`${b.fromDate} <= ${local.date}::date and ${local.date}::date <= ${b.toDate}
+    and (${b.seasonStart} is null
+      or (${b.seasonStart} <= ${b.seasonEnd} and ${b.seasonStart} <= ${monthDay} and ${monthDay} <= ${b.seasonEnd})
+      or (${b.seasonStart} > ${b.seasonEnd} and (${monthDay} >= ${b.seasonStart} or ${monthDay} <= ${b.seasonEnd})))
+    and (${b.dailyStart} is null
+      or (${b.dailyStart} < ${b.dailyEnd} and ${b.dailyStart} <= ${local.time} and ${local.time} < ${b.dailyEnd})
+      or (${b.dailyStart} >= ${b.dailyEnd} and (${local.time} >= ${b.dailyStart} or ${local.time} < ${b.dailyEnd})))`;
 }

@@ -106,20 +106,22 @@ export class MiningService {
     return this.#bans.listBans(regionCode, page);
   }
 
-  /** Is region R banned at time T? With the bans in force and the region's local time then. */
+  /** Is region R banned at time T? With a page of the bans in force and the region's local time then. */
   isBanned(
     regionCode: string,
     at: Date,
     orm?: Orm,
+    page?: PageRequest,
   ): Promise<{
     banned: boolean;
     bans: BanView[];
+    nextCursor: string | null;
     regionCode: string;
     timeZone: string;
     localDate: string;
     localTime: string;
   }> {
-    return this.#bans.isBanned(regionCode, at, orm);
+    return this.#bans.isBanned(regionCode, at, orm, page);
   }
 
   // ------------------------------------------------------------------ attribution (attribution.ts)

@@ -280,7 +280,12 @@ export class ParticipantRegistry {
    */
   async listParticipants(
     caller: Caller,
-    filter: { kind?: ParticipantKind | undefined; platformId?: string | undefined } = {},
+    filter: {
+      kind?: ParticipantKind | undefined;
+      platformId?: string | undefined;
+      /** A prefix of the legal name, whatever its case (pickers' search). */
+      q?: string | undefined;
+    } = {},
     page: PageRequest = {},
   ): Promise<Page<ParticipantView>> {
     const own = scopeTo(caller, {
@@ -312,6 +317,11 @@ export class ParticipantRegistry {
         and(
           filter.kind ? eq(participants.kind, filter.kind) : undefined,
           filter.platformId ? eq(participants.platformId, filter.platformId) : undefined,
+          // `like` on lower(legal_name), read through participants_name_prefix_idx; the
+          // search's own wildcards are escaped, so `q` is only ever a prefix.
+          filter.q
+            ? sql`lower(${participants.legalName}) like ${prefixPattern(filter.q)}`
+            : undefined,
           visible,
           after,
         ),
@@ -438,4 +448,9 @@ export class ParticipantRegistry {
       .limit(limit);
     return rows.map(participantView);
   }
+}
+
+/** A `like` pattern matching the lower-cased text's prefix, its own `%`, `_` and `\` escaped. */
+function prefixPattern(text: string): string {
+  return `${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

@@ -68,6 +68,8 @@ export const participants = pgTable(
     index('participants_platform_page_idx').on(t.platformId, t.createdAt, t.id),
     index('participants_kind_page_idx').on(t.kind, t.createdAt, t.id),
     index('participants_page_idx').on(t.createdAt, t.id),
+    // Pickers' search: a prefix of the legal name, whatever its case (`?q=`).
+    index('participants_name_prefix_idx').on(sql`lower(${t.legalName}) text_pattern_ops`),
     uniqueIndex('participants_lei_kind_idx').on(t.lei, t.kind),
   ],
 );

@@ -218,7 +218,12 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
       .click();
     await officer.getByRole('button', { name: 'New contract' }).click();
     await choose(officer, 'Company', /Andes Coffee/);
-    await choose(officer, 'Counterparty', /Hamburg Roasters/);
+    // The picker searches the registry by the name's prefix (one page of matches).
+    await officer.getByLabel('Counterparty', { exact: true }).first().fill('hamb');
+    await officer
+      .getByRole('option', { name: /Hamburg Roasters/ })
+      .first()
+      .click();
     await officer.getByLabel('Goods').fill('Green coffee, 18 t');
     await officer.getByLabel('HS code').fill('0901');
     await officer.getByLabel('Amount', { exact: true }).fill('30000.00');
@@ -342,6 +347,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     await page.getByRole('cell', { name: 'Andes Coffee SA' }).first().click();
     await page.getByRole('heading', { name: 'Case: Andes Coffee SA' }).waitFor();
     expect(await page.locator('main').textContent()).not.toContain(companyId);
+    // The alerts come a page at a time from their own route; the view carries their count.
+    await page.getByText(/^Alerts of the case \(\d+\)$/).waitFor();
     // The assignee is picked among the supervisor's staff, by name.
     await choose(page, 'Assignee', 'Sofia Supervisor');
     await page.getByRole('button', { name: 'Assign', exact: true }).click();

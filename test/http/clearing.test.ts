@@ -216,7 +216,7 @@ describe.each(TEST_DRIVERS)('clearing routes on %s', (driver) => {
 
   it('keeps the rule off until the supervisor sets a version', async () => {
     const initial = await get('/v1/clearing/rule', keys.platform);
-    expect(initial.json()).toEqual({ inForce: null, versions: [] });
+    expect(initial.json()).toEqual({ inForce: null, items: [], nextCursor: null });
     const body = { thresholdBasisPoints: 9_000, reason: 'cleared origin for supplier payouts' };
     expect((await post('/v1/clearing/rule', keys.auditor, body)).statusCode).toBe(403);
     expect(
@@ -231,7 +231,11 @@ describe.each(TEST_DRIVERS)('clearing routes on %s', (driver) => {
       thresholdBasisPoints: 9_000,
     });
     const state = await get('/v1/clearing/rule', keys.supervisor);
-    expect(state.json()).toMatchObject({ inForce: { version: 1 }, versions: [{ version: 1 }] });
+    expect(state.json()).toMatchObject({
+      inForce: { version: 1 },
+      items: [{ version: 1 }],
+      nextCursor: null,
+    });
   });
 
   it('gives the loop report of a period to the supervisor and auditors only, refusing a bad period', async () => {

@@ -2,12 +2,15 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db';
 import { TEST_DRIVERS } from '../support/db';
+import { expectIndexRead, planOf, walkList, withQuery } from '../support/paging';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
 
 /**
  * The lists paged last (after paging.test.ts and paging-lists.test.ts): the audit log, webhook
  * deliveries, rates, list snapshots, VASPs, jurisdictions, regions, mining sites, payout addresses
- * and bans, a wallet's addresses, a statement's lines, ledger balances and oversight's settlements. Each holds 520
+ * and bans, a wallet's addresses, a statement's lines, ledger balances, oversight's settlements,
+ * the cleared-origin rule's versions, a case's alerts, a region's bans in force and a picker's
+ * search of participants. Each holds 520
  * copies of a row (ids `<prefix>_COPY…`, in the list's order): every reader walks every page and
  * sees each row once, in the list's order, the last page saying so; another tenant (or a role the
  * list is not for) sees none of them; and on PostgreSQL each page is read in the same number of
@@ -19,6 +22,9 @@ const BASE = "timestamptz '2026-06-01T00:00:00Z'";
 const id = (prefix: string) => `'${prefix}_COPY' || lpad(n::text, 20, '0')`;
 const at = `${BASE} + n * interval '1 second'`;
 const STATEMENT = 'from=2026-05-01T00:00:00Z&to=2026-06-02T00:00:00Z';
+/** The case whose alerts are copied, and a time inside the fixture's ban (2027-01-01 to 02-01). */
+const CASE_ID = 'cas_01KZZZZZZZZZZZZZZZZZZZZZZZ';
+const IN_BAN = encodeURIComponent('2027-01-15T12:00:00Z');
 
 interface ListCase {
   readonly name: string;
@@ -230,6 +236,58 @@ const LISTS: ListCase[] = [
     ],
     outsiders: (t) => [[t.B.officer, 403]],
   },
+  {
+    name: "the cleared-origin rule's versions",
+    route: () => '/v1/clearing/rule',
+    table: 'clearing_rule_versions',
+    // Versions 100001 to 100520: as many digits each, so their text sorts as their number.
+    copy: '100',
+    key: 'version',
+    readers: (t) => [
+      [t.supervisor, 500],
+      [t.B.officer, null],
+      [t.auditor, 137],
+    ],
+    outsiders: (t) => [[t.B.company, 403]],
+  },
+  {
+    name: "a case's alerts",
+    route: () => `/v1/cases/${CASE_ID}/alerts`,
+    table: 'compliance_alerts',
+    copy: 'alr_COPY',
+    readers: (t) => [
+      [t.supervisor, 500],
+      [t.auditor, null],
+    ],
+    outsiders: (t) => [
+      [t.B.officer, 403],
+      [t.B.company, 403],
+    ],
+  },
+  {
+    name: "a region's bans in force",
+    route: (t) => `/v1/mining/regions/${t.regionCode}/ban-status?at=${IN_BAN}`,
+    table: 'mining_bans',
+    copy: 'ban_COPY',
+    readers: (t) => [
+      [t.miners.other.key, 500],
+      [t.supervisor, null],
+      [t.B.company, 137],
+    ],
+    outsiders: () => [],
+  },
+  {
+    name: "a picker's search of participants",
+    route: () => '/v1/participants?q=copy%20PARTY',
+    table: 'participants',
+    copy: 'par_COPY',
+    readers: (t) => [
+      [t.B.officer, 500],
+      [t.supervisor, null],
+      [t.B.company, 137],
+    ],
+    outsiders: (t) => [[t.A.officer, 200]],
+  },
 ];
 
 describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => {
@@ -251,28 +309,8 @@ describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => 
     const response = await t.app.inject({ method: 'GET', url, headers: auth });
     return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
   };
-  const withQuery = (route: string, query: string) =>
-    `${route}${route.includes('?') ? '&' : '?'}${query}`;
-
-  const walk = async (route: string, auth: Auth, limit: number | null) => {
-    const items: Record<string, unknown>[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const query = new URLSearchParams();
-      if (limit !== null) query.set('limit', String(limit));
-      if (cursor) query.set('cursor', cursor);
-      const page = await get(withQuery(route, query.toString()), auth);
-      expect(page.status, JSON.stringify(page.body)).toBe(200);
-      const got = page.body as { items: Record<string, unknown>[]; nextCursor: string | null };
-      expect(got.items.length).toBeLessThanOrEqual(limit ?? 50);
-      if (got.nextCursor) expect(got.items).toHaveLength(limit ?? 50);
-      items.push(...got.items);
-      cursor = got.nextCursor;
-      pages++;
-    } while (cursor);
-    return { items, pages };
-  };
+  const walk = (route: string, auth: Auth, limit: number | null) =>
+    walkList(t.app, route, auth, limit);
 
   for (const list of LISTS) {
     it(`pages through ${list.name} past 500 rows: each row once, in order, in scope`, async () => {
@@ -338,6 +376,44 @@ describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => 
     expect(other.status).toBe(400);
   });
 
+  it("answers a region's ban status from SQL, the bans in force paged", async () => {
+    const route = (at: string) =>
+      `/v1/mining/regions/${t.regionCode}/ban-status?at=${encodeURIComponent(at)}&limit=2`;
+    const inside = (await get(route('2027-01-15T12:00:00Z'), t.B.company)).body;
+    expect(inside).toMatchObject({ banned: true, localDate: '2027-01-15' });
+    expect(inside.items).toHaveLength(2);
+    // Past the ban's last local day nothing is in force, though 521 bans of the region exist.
+    const after = (await get(route('2027-02-02T12:00:00Z'), t.B.company)).body;
+    expect(after).toMatchObject({ banned: false, items: [], nextCursor: null });
+    // A later page still says the region is banned.
+    const second = (
+      await get(`${route('2027-01-15T12:00:00Z')}&cursor=${String(inside.nextCursor)}`, t.B.company)
+    ).body;
+    expect(second).toMatchObject({ banned: true });
+  });
+
+  it('finds participants by a prefix of the name, whatever its case, and nothing else', async () => {
+    const { items } = await walk('/v1/participants?q=copy%20party%2012', t.B.officer, 500);
+    // "Copy Party 12", "Copy Party 120" to "Copy Party 129": not "Not A Copy Party 12".
+    expect(items.map((i) => i.legalName).sort()).toEqual(
+      ['12', ...Array.from({ length: 10 }, (_, i) => `12${i}`)]
+        .map((n) => `Copy Party ${n}`)
+        .sort(),
+    );
+    // The search's own wildcards match only themselves.
+    expect((await walk('/v1/participants?q=copy%25', t.B.officer, 500)).items).toEqual([]);
+    expect((await walk('/v1/participants?q=_opy', t.B.officer, 500)).items).toEqual([]);
+  });
+
+  it("gives a case's alert count in its view and its alerts on their own route", async () => {
+    const view = await get(`/v1/cases/${CASE_ID}`, t.auditor);
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({ alertCount: COPIES });
+    expect(view.body).not.toHaveProperty('alerts');
+    const missing = await get('/v1/cases/cas_01KZZZZZZZZZZZZZZZZZZZZZZY/alerts', t.auditor);
+    expect(missing.status).toBe(404);
+  });
+
   it.runIf(driver === 'postgres')(
     'reads a page in as many queries whatever its size, each list through one of its indexes',
     async () => {
@@ -364,21 +440,8 @@ describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => 
         );
         const reads = large.filter((q) => new RegExp(`from "?${list.table}"?\\s`).test(q.query));
         expect(reads.length, list.name).toBeGreaterThan(0);
-        for (const read of reads) {
-          const plan = await t.db.transaction(async (tx) => {
-            await tx.execute(sql`set local enable_seqscan = off`);
-            return rowsOf(await tx.execute(sql.raw(`explain ${inline(read.query, read.params)}`)))
-              .map((r) => String(r['QUERY PLAN']))
-              .join('\n');
-          });
-          expect(plan, `${list.name}\n${plan}`).toMatch(
-            new RegExp(
-              `(Index (Only )?Scan( Backward)? using \\w+|Bitmap Index Scan) on ${list.table}\\b|Bitmap Index Scan on ${list.table}_`,
-            ),
-          );
-          expect(plan, plan).not.toMatch(new RegExp(`Seq Scan on ${list.table}\\b`));
-          if (process.env.SHOW_PLANS) console.log(`PLAN ${list.name}\n${plan}`);
-        }
+        for (const read of reads)
+          expectIndexRead(await planOf(t.db, read.query, read.params), list.table, list.name);
       }
     },
     300_000,
@@ -425,6 +488,31 @@ async function seedCopies(t: TwoTenants): Promise<void> {
       'copy' || n, 'copy', ${at} ${series}`);
   await seedLedger(t);
   await seedSettlements(t);
+  // The rule off in every copied version, so nothing else in the scheme changes.
+  await run(`insert into clearing_rule_versions (version, threshold_basis_points, effective_from,
+      reason, set_by, set_by_person, created_at)
+    select 100000 + n, null, ${at}, 'copy', 'test', 'test', ${at} ${series}`);
+  await run(`insert into compliance_cases (id, party_id, platform_id, state, outcome, assignee,
+      notes, opened_at, closed_at)
+    values ('${CASE_ID}', 'par_COPYSUSPECT', '${B.platformId}', 'open', null, null, '[]'::jsonb,
+      ${BASE}, null)`);
+  await run(`insert into compliance_alerts (id, party_id, platform_id, case_id, kind, rule, score,
+      message, transfer_id, decision_id, created_at)
+    select ${id('alr')}, 'par_COPYSUSPECT', '${B.platformId}', '${CASE_ID}', 'monitoring',
+      'rule.velocity@1', 10, 'copy ' || n, null, null, ${at} ${series}`);
+  // Counterparties of B named "Copy Party n", and as many named otherwise the search must skip.
+  await copy(t, 'participants', `id = '${B.supplierId}'`, {
+    id: id('par'),
+    legal_name: `'Copy Party ' || n`,
+    lei: 'null',
+    created_at: at,
+  });
+  await copy(t, 'participants', `id = '${B.supplierId}'`, {
+    id: id('par_OTHER'),
+    legal_name: `'Not A Copy Party ' || n`,
+    lei: 'null',
+    created_at: at,
+  });
   for (const table of new Set(LISTS.map((l) => l.table))) await run(`analyze ${table}`);
 }
 
@@ -491,13 +579,4 @@ async function seedSettlements(t: TwoTenants): Promise<void> {
         ${id('ltx')}, ${at}
       from generate_series(1, ${COPIES}) n`),
   );
-}
-
-/** A query with its parameters written in (for EXPLAIN, which takes no parameters here). */
-function inline(text: string, params: readonly unknown[]): string {
-  return text.replace(/\$(\d+)/g, (_, n: string) => {
-    const value = params[Number(n) - 1];
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    return `'${String(value instanceof Date ? value.toISOString() : value).replaceAll("'", "''")}'`;
-  });
 }

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyset, rowsOf, scopeTo } from '../../src/db';
 import { TEST_DRIVERS } from '../support/db';
+import { planOf } from '../support/paging';
 import { tradeInvoices, tradePayouts } from '../../src/trade/schema';
 import type { Caller, Role } from '../../src/kernel';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
@@ -205,12 +206,7 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
           .toSQL();
         // A few hundred rows fit in a handful of pages, where a scan is cheaper: with scans
         // priced out, the plan shows whether the index serves the filter and the order itself.
-        const plan = await t.db.transaction(async (tx) => {
-          await tx.execute(sql`set local enable_seqscan = off`);
-          return rowsOf(await tx.execute(sql`explain ${sql.raw(inline(query.sql, query.params))}`))
-            .map((r) => String(r['QUERY PLAN']))
-            .join('\n');
-        });
+        const plan = await planOf(t.db, query.sql, query.params);
         // Which of the table's page indexes depends on how the rows spread over companies (here
         // all copies are one company's, so the global one serves as well); any serves the order.
         expect(plan, plan).toMatch(
@@ -225,12 +221,3 @@ describe.each(TEST_DRIVERS)('paged invoice and payout lists on %s', (driver) => 
     },
   );
 });
-
-/** A query with its parameters written in (for EXPLAIN, which takes no parameters here). */
-function inline(text: string, params: readonly unknown[]): string {
-  return text.replace(/\$(\d+)/g, (_, n: string) => {
-    const value = params[Number(n) - 1];
-    if (typeof value === 'number') return String(value);
-    return `'${String(value instanceof Date ? value.toISOString() : value).replaceAll("'", "''")}'`;
-  });
-}

@@ -16,7 +16,7 @@ import {
   type StrInput,
   type StrTransaction,
 } from './goaml';
-import type { CaseDetail } from './service';
+import type { CaseDossier } from './service';
 
 export interface GoamlPreview {
   xml: string;
@@ -42,7 +42,7 @@ interface PartyFacts {
 /** Every transfer the case's evidence names, oldest first. */
 async function evidenceTransfers(
   orm: Orm,
-  detail: CaseDetail,
+  detail: CaseDossier,
   registrations: RegistrationLookup,
 ): Promise<StrTransaction[]> {
   const ids = [
@@ -91,7 +91,7 @@ async function evidenceTransfers(
 /** The STR's input for a case: evidence, reason (alert messages, each once), action (notes). */
 export async function strInputOf(
   orm: Orm,
-  detail: CaseDetail,
+  detail: CaseDossier,
   context: {
     submittedAt: Date;
     schemeCountry: string | null;

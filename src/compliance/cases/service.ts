@@ -42,7 +42,13 @@ export type CaseListItem = CaseView & CaseSummary;
 
 const NO_SUMMARY: CaseSummary = { severity: null, alertCount: 0, exposure: [] };
 
+/** A case with its linked transfers; its alerts are a list of their own (`alerts({ caseId })`). */
 export interface CaseDetail extends CaseListItem {
+  transferIds: string[];
+}
+
+/** A case with every alert it holds: the evidence of a goAML report, read for one document. */
+export interface CaseDossier extends CaseDetail {
   alerts: Array<{
     id: string;
     kind: string;
@@ -56,7 +62,6 @@ export interface CaseDetail extends CaseListItem {
     amount: { minor: bigint; currency: string } | null;
     createdAt: Date;
   }>;
-  transferIds: string[];
 }
 
 /** An alert with the state of the case it sits in (an alert is open while its case is). */
@@ -84,6 +89,8 @@ export interface AlertFilter {
   rule?: string;
   severity?: AlertSeverity;
   partyId?: string;
+  /** The case the alerts sit in. */
+  caseId?: string;
 }
 
 const NEXT: Record<CaseState, readonly CaseState[]> = {
@@ -212,6 +219,7 @@ export class CaseService {
           filter.rule ? eq(alerts.rule, filter.rule) : undefined,
           filter.severity ? eq(alerts.severity, filter.severity) : undefined,
           filter.partyId ? eq(alerts.partyId, filter.partyId) : undefined,
+          filter.caseId ? eq(alerts.caseId, filter.caseId) : undefined,
           after,
         ),
       )
@@ -244,10 +252,30 @@ export class CaseService {
     );
   }
 
+  /** A page of one case's alerts, newest first (CASE_NOT_FOUND for no such case). */
+  async caseAlerts(caller: Caller, id: string, page: PageRequest = {}): Promise<Page<AlertView>> {
+    requireReader(caller);
+    const [row] = await this.#db.orm.select({ id: cases.id }).from(cases).where(eq(cases.id, id));
+    if (!row) throw new AppError('CASE_NOT_FOUND', `no case ${id}`);
+    return this.alerts(caller, { caseId: id }, page);
+  }
+
+  /** One case with what it is triaged by and its linked transfers (its alerts: `alerts`). */
   async get(caller: Caller, id: string): Promise<CaseDetail> {
     requireReader(caller);
     const [row] = await this.#db.orm.select().from(cases).where(eq(cases.id, id));
     if (!row) throw new AppError('CASE_NOT_FOUND', `no case ${id}`);
+    const links = await this.#db.orm
+      .select()
+      .from(caseTransfers)
+      .where(eq(caseTransfers.caseId, id));
+    const summary = (await caseSummaries(this.#db.orm, [id])).get(id) ?? NO_SUMMARY;
+    return { ...view(row), ...summary, transferIds: links.map((l) => l.transferId).sort() };
+  }
+
+  /** A case with every alert, oldest first: what a goAML report is built from. */
+  async #dossier(caller: Caller, id: string): Promise<CaseDossier> {
+    const detail = await this.get(caller, id);
     const alertRows = await this.#db.orm
       .select({
         a: alerts,
@@ -258,14 +286,8 @@ export class CaseService {
       .leftJoin(complianceTransfers, eq(complianceTransfers.transferId, alerts.transferId))
       .where(eq(alerts.caseId, id))
       .orderBy(asc(alerts.createdAt), asc(alerts.id));
-    const links = await this.#db.orm
-      .select()
-      .from(caseTransfers)
-      .where(eq(caseTransfers.caseId, id));
-    const summary = (await caseSummaries(this.#db.orm, [id])).get(id) ?? NO_SUMMARY;
     return {
-      ...view(row),
-      ...summary,
+      ...detail,
       alerts: alertRows.map(({ a, fiatMinor, fiatCurrency }) => ({
         id: a.id,
         kind: a.kind,
@@ -281,7 +303,6 @@ export class CaseService {
             : null,
         createdAt: a.createdAt,
       })),
-      transferIds: links.map((l) => l.transferId).sort(),
     };
   }
 
@@ -394,7 +415,7 @@ export class CaseService {
   /** The goAML STR of a closed, reported case, as filed with the FIU. */
   async exportGoaml(caller: Caller, id: string): Promise<string> {
     requireReader(caller);
-    const detail = await this.get(caller, id);
+    const detail = await this.#dossier(caller, id);
     if (detail.state !== 'closed' || detail.outcome !== 'reported') {
       throw new AppError(
         'CONFLICT',
@@ -407,10 +428,10 @@ export class CaseService {
   /** The goAML STR the case would file now, with what stops it: read before filing. */
   async previewGoaml(caller: Caller, id: string): Promise<GoamlPreview> {
     requireReader(caller);
-    return previewOf(this.#goaml, await this.#strInput(await this.get(caller, id)));
+    return previewOf(this.#goaml, await this.#strInput(await this.#dossier(caller, id)));
   }
 
-  async #strInput(detail: CaseDetail) {
+  async #strInput(detail: CaseDossier) {
     return strInputOf(this.#db.orm, detail, {
       submittedAt: this.#clock.now(),
       schemeCountry: await this.#schemeCountry(),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ALERT_SEVERITIES, CASE_STATES } from '../../compliance';
+import { ALERT_SEVERITIES, CASE_STATES, type AlertView } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, pageQuery, pageSchema } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 
 const alertSchema = z
   .object({
@@ -63,16 +63,39 @@ export function registerAlertRoutes(app: TypedApp, deps: AppDeps): void {
         },
         { limit: q.limit, cursor: q.cursor ?? null },
       );
-      return {
-        ...page,
-        items: page.items.map((a) => ({
-          ...a,
-          amount: a.amount
-            ? { minor: a.amount.minor.toString(), currency: a.amount.currency }
-            : null,
-          createdAt: a.createdAt.toISOString(),
-        })),
-      };
+      return { ...page, items: page.items.map(presentAlert) };
     },
   );
+
+  app.get(
+    '/v1/cases/:id/alerts',
+    {
+      config: { roles: ['supervisor', 'auditor'] },
+      schema: {
+        tags: ['compliance'],
+        summary: "A case's alerts, newest first (supervisor and auditor)",
+        description:
+          "The alerts a case holds, a page at a time (the case's view carries their count): pass `nextCursor` as `cursor` for the next.",
+        params: idParam('cas'),
+        querystring: z.object(pageQuery).strict(),
+        response: { 200: pageSchema(alertSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const page = await deps.services.compliance.cases.caseAlerts(
+        callerOf(request, ['supervisor', 'auditor']),
+        request.params.id,
+        { limit: request.query.limit, cursor: request.query.cursor ?? null },
+      );
+      return { ...page, items: page.items.map(presentAlert) };
+    },
+  );
+}
+
+function presentAlert(a: AlertView) {
+  return {
+    ...a,
+    amount: a.amount ? { minor: a.amount.minor.toString(), currency: a.amount.currency } : null,
+    createdAt: a.createdAt.toISOString(),
+  };
 }

@@ -154,27 +154,14 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
       config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
-        summary: 'One case with its alerts and linked transfers',
-        description: 'One case with its alerts, notes, assignee and linked transfers.',
+        summary: 'One case with its alert count and linked transfers',
+        description:
+          'One case with its notes, assignee, linked transfers and what it is triaged by (worst severity, alert count, exposure); its alerts are paged at `/v1/cases/{id}/alerts`.',
         params: idParam('cas'),
         response: {
           200: caseSchema
             .extend({
               ...summaryFields,
-              alerts: z.array(
-                z.object({
-                  id: z.string(),
-                  kind: z.string(),
-                  rule: z.string(),
-                  score: z.number(),
-                  severity: z.enum(ALERT_SEVERITIES),
-                  message: z.string(),
-                  transferId: z.string().nullable(),
-                  decisionId: z.string().nullable(),
-                  amount: amountSchema.nullable(),
-                  createdAt: z.string(),
-                }),
-              ),
               transferIds: z.array(z.string()),
             })
             .meta({ id: 'CaseDetail' }),
@@ -187,15 +174,7 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         callerOf(request, ['supervisor', 'auditor']),
         request.params.id,
       );
-      return {
-        ...presentListItem(detail),
-        alerts: detail.alerts.map((a) => ({
-          ...a,
-          amount: a.amount ? presentAmount(a.amount) : null,
-          createdAt: a.createdAt.toISOString(),
-        })),
-        transferIds: detail.transferIds,
-      };
+      return { ...presentListItem(detail), transferIds: detail.transferIds };
     },
   );
 

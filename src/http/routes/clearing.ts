@@ -204,7 +204,11 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
   );
 
   const ruleSchema = z
-    .object({ inForce: ruleVersionSchema.nullable(), versions: z.array(ruleVersionSchema) })
+    .object({
+      inForce: ruleVersionSchema.nullable(),
+      items: z.array(ruleVersionSchema),
+      nextCursor: z.string().nullable(),
+    })
     .meta({ id: 'ClearedOriginRule' });
 
   app.get(
@@ -213,17 +217,23 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
       config: { roles: ['supervisor', 'auditor', 'platform'] },
       schema: {
         tags: ['clearing'],
-        summary: 'The cleared-origin rule: the version in force and every version',
+        summary: 'The cleared-origin rule: the version in force and a page of every version',
         description:
-          'The cleared-origin rule: the share of cleared origin an output needs before it counts as cleared, the version in force and every earlier version.',
+          'The cleared-origin rule: the share of cleared origin an output needs before it counts as cleared, the version in force, and a page of every version, newest first (`nextCursor` for the next).',
+        querystring: z.object(pageQuery),
         response: { 200: ruleSchema, ...commonErrors },
       },
     },
     async (request) => {
-      const state = await clearing.rule(callerOf(request, ['supervisor', 'auditor', 'platform']));
+      const { limit, cursor } = request.query;
+      const state = await clearing.rule(callerOf(request, ['supervisor', 'auditor', 'platform']), {
+        limit,
+        cursor: cursor ?? null,
+      });
       return {
         inForce: state.inForce ? presentVersion(state.inForce) : null,
-        versions: state.versions.map(presentVersion),
+        items: state.items.map(presentVersion),
+        nextCursor: state.nextCursor,
       };
     },
   );

@@ -157,9 +157,9 @@ export function registerBanRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['mining'],
         summary: 'Is region R banned at time T?',
         description:
-          'Whether mining in the region is banned at the given time (now by default), and by which ban.',
+          'Whether mining in the region is banned at the given time, and a page of the bans in force then (the latest declared first; `nextCursor` for the next).',
         params: z.object({ code: text(40) }),
-        querystring: z.object({ at: z.iso.datetime({ offset: true }) }),
+        querystring: z.object({ at: z.iso.datetime({ offset: true }), ...pageQuery }),
         response: {
           200: z
             .object({
@@ -169,7 +169,8 @@ export function registerBanRoutes(app: TypedApp, deps: AppDeps): void {
               timeZone: z.string(),
               localDate: z.string(),
               localTime: z.string(),
-              bans: z.array(banSchema),
+              items: z.array(banSchema),
+              nextCursor: z.string().nullable(),
             })
             .meta({ id: 'BanStatus' }),
           ...commonErrors,
@@ -178,9 +179,13 @@ export function registerBanRoutes(app: TypedApp, deps: AppDeps): void {
     },
     async (request) => {
       callerOf(request);
+      const { limit, cursor } = request.query;
       const at = new Date(request.query.at);
-      const status = await mining.isBanned(request.params.code, at);
-      return { ...status, at: at.toISOString(), bans: status.bans.map(presentBan) };
+      const { bans, ...status } = await mining.isBanned(request.params.code, at, undefined, {
+        limit,
+        cursor: cursor ?? null,
+      });
+      return { ...status, at: at.toISOString(), items: bans.map(presentBan) };
     },
   );
 }

@@ -196,10 +196,13 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['registry'],
         summary: 'Participants visible to the caller',
         description:
-          "Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. Each page's screening flags are read in one query.",
+          "Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the participants whose legal name starts with it (pickers search rather than read every page). Each page's screening flags are read in one query.",
         querystring: z.object({
           kind: z.enum(PARTICIPANT_KINDS).optional(),
           platformId: text(40).optional(),
+          q: text(100)
+            .optional()
+            .describe("a prefix of the legal name, whatever its case: a picker's search"),
           ...pageQuery,
         }),
         response: { 200: pageSchema(participantSchema), ...commonErrors },

@@ -4063,7 +4063,7 @@ export interface paths {
     };
     /**
      * Is region R banned at time T?
-     * @description Whether mining in the region is banned at the given time (now by default), and by which ban.
+     * @description Whether mining in the region is banned at the given time, and a page of the bans in force then (the latest declared first; `nextCursor` for the next).
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -4071,6 +4071,10 @@ export interface paths {
       parameters: {
         query: {
           at: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path: {
@@ -5090,14 +5094,19 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The cleared-origin rule: the version in force and every version
-     * @description The cleared-origin rule: the share of cleared origin an output needs before it counts as cleared, the version in force and every earlier version.
+     * The cleared-origin rule: the version in force and a page of every version
+     * @description The cleared-origin rule: the share of cleared origin an output needs before it counts as cleared, the version in force, and a page of every version, newest first (`nextCursor` for the next).
      *
      *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -9754,8 +9763,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * One case with its alerts and linked transfers
-     * @description One case with its alerts, notes, assignee and linked transfers.
+     * One case with its alert count and linked transfers
+     * @description One case with its notes, assignee, linked transfers and what it is triaged by (worst severity, alert count, exposure); its alerts are paged at `/v1/cases/{id}/alerts`.
      *
      *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
@@ -10172,6 +10181,99 @@ export interface paths {
         };
         header?: never;
         path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['AlertPage'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/cases/{id}/alerts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A case's alerts, newest first (supervisor and auditor)
+     * @description The alerts a case holds, a page at a time (the case's view carries their count): pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
         cookie?: never;
       };
       requestBody?: never;
@@ -16456,7 +16558,8 @@ export interface components {
       timeZone: string;
       localDate: string;
       localTime: string;
-      bans: components['schemas']['MiningBanInput'][];
+      items: components['schemas']['MiningBanInput'][];
+      nextCursor: string | null;
     };
     /** @description A page of MiningAttribution items */
     MiningAttributionPageInput: {
@@ -16537,7 +16640,8 @@ export interface components {
     };
     ClearedOriginRuleInput: {
       inForce: components['schemas']['ClearedOriginRuleVersionInput'] | null;
-      versions: components['schemas']['ClearedOriginRuleVersionInput'][];
+      items: components['schemas']['ClearedOriginRuleVersionInput'][];
+      nextCursor: string | null;
     };
     SettlementScheduleInput: {
       inForce: components['schemas']['SettlementScheduleVersionInput'] | null;
@@ -16704,19 +16808,6 @@ export interface components {
       alertCount: number;
       /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
       exposure: components['schemas']['FiatAmountInput'][];
-      alerts: {
-        id: string;
-        kind: string;
-        rule: string;
-        score: number;
-        /** @enum {string} */
-        severity: 'low' | 'medium' | 'high' | 'critical';
-        message: string;
-        transferId: string | null;
-        decisionId: string | null;
-        amount: components['schemas']['FiatAmountInput'] | null;
-        createdAt: string;
-      }[];
       transferIds: string[];
     };
     CaseAssigneeInput: {
@@ -19260,7 +19351,8 @@ export interface components {
       timeZone: string;
       localDate: string;
       localTime: string;
-      bans: components['schemas']['MiningBan'][];
+      items: components['schemas']['MiningBan'][];
+      nextCursor: string | null;
     };
     /** @description A page of MiningAttribution items */
     MiningAttributionPage: {
@@ -19341,7 +19433,8 @@ export interface components {
     };
     ClearedOriginRule: {
       inForce: components['schemas']['ClearedOriginRuleVersion'] | null;
-      versions: components['schemas']['ClearedOriginRuleVersion'][];
+      items: components['schemas']['ClearedOriginRuleVersion'][];
+      nextCursor: string | null;
     };
     SettlementSchedule: {
       inForce: components['schemas']['SettlementScheduleVersion'] | null;
@@ -19508,19 +19601,6 @@ export interface components {
       alertCount: number;
       /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
       exposure: components['schemas']['FiatAmount'][];
-      alerts: {
-        id: string;
-        kind: string;
-        rule: string;
-        score: number;
-        /** @enum {string} */
-        severity: 'low' | 'medium' | 'high' | 'critical';
-        message: string;
-        transferId: string | null;
-        decisionId: string | null;
-        amount: components['schemas']['FiatAmount'] | null;
-        createdAt: string;
-      }[];
       transferIds: string[];
     };
     CaseAssignee: {

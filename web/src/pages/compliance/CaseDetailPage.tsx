@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import {
   Anchor,
   Badge,
@@ -17,6 +17,7 @@ import {
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../../api/client';
+import { LoadMore, usePagedList } from '../../api/paging';
 import type { components } from '../../api/schema';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
@@ -37,21 +38,8 @@ import {
   useNames,
 } from './shared';
 
-type CaseDetail = components['schemas']['Case'] & {
-  severity: components['schemas']['CaseListItem']['severity'];
-  alertCount: number;
-  exposure: components['schemas']['FiatAmount'][];
-  alerts: Array<{
-    id: string;
-    rule: string;
-    message: string;
-    severity: components['schemas']['Alert']['severity'];
-    transferId: string | null;
-    amount: components['schemas']['FiatAmount'] | null;
-    createdAt: string;
-  }>;
-  transferIds: string[];
-};
+type CaseDetail = components['schemas']['CaseDetail'];
+type CaseAlert = components['schemas']['Alert'];
 type Outcome = NonNullable<CaseDetail['outcome']>;
 type Change = {
   state?: CaseDetail['state'];
@@ -61,10 +49,27 @@ type Change = {
   linkTransferIds?: string[];
 };
 
+/** The case's alerts a page at a time, newest first (`alerts` holds the loaded ones, oldest first). */
+function useCaseAlerts(id: string) {
+  const list = usePagedList(['case', id, 'alerts'], async (cursor) =>
+    unwrap(await api.GET('/v1/cases/{id}/alerts', { params: { path: { id }, query: { cursor } } })),
+  );
+  const alerts = useMemo(() => [...(list.rows ?? [])].reverse(), [list.rows]);
+  return { list, alerts };
+}
+
 /** The alerts and transfers the case holds: identical alert lines once, with a count. */
-function Evidence({ c }: { c: CaseDetail }) {
-  const groups = groupAlerts(c.alerts);
-  const alerted = new Set(c.alerts.flatMap((a) => (a.transferId ? [a.transferId] : [])));
+function Evidence({
+  c,
+  alerts,
+  list,
+}: {
+  c: CaseDetail;
+  alerts: CaseAlert[];
+  list: ReturnType<typeof useCaseAlerts>['list'];
+}) {
+  const groups = groupAlerts(alerts);
+  const alerted = new Set(alerts.flatMap((a) => (a.transferId ? [a.transferId] : [])));
   const linkedOnly = c.transferIds.filter((id) => !alerted.has(id));
   return (
     <Stack gap="xs">
@@ -73,7 +78,10 @@ function Evidence({ c }: { c: CaseDetail }) {
       </Title>
       <Table.ScrollContainer minWidth={600}>
         <Table>
-          <Table.Caption>Alerts of the case ({c.alerts.length})</Table.Caption>
+          <Table.Caption>
+            Alerts of the case ({alerts.length < c.alertCount ? `${alerts.length} of ` : ''}
+            {c.alertCount})
+          </Table.Caption>
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Severity</Table.Th>
@@ -117,6 +125,8 @@ function Evidence({ c }: { c: CaseDetail }) {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
+      <LoadMore list={list} />
+      {list.error && <ErrorState error={list.error} />}
       {linkedOnly.length > 0 && (
         <Group gap={6}>
           <Text size="sm">Linked transfers:</Text>
@@ -130,7 +140,15 @@ function Evidence({ c }: { c: CaseDetail }) {
 }
 
 /** The supervisor's work on an open case: assign, note, close, or file the goAML report. */
-function CaseWork({ c, preview }: { c: CaseDetail; preview: { problems: string[] } | undefined }) {
+function CaseWork({
+  c,
+  alerts,
+  preview,
+}: {
+  c: CaseDetail;
+  alerts: CaseAlert[];
+  preview: { problems: string[] } | undefined;
+}) {
   const queryClient = useQueryClient();
   const { people } = useAssignees();
   const [assignee, setAssignee] = useState<string | null>(c.assignee);
@@ -150,7 +168,8 @@ function CaseWork({ c, preview }: { c: CaseDetail; preview: { problems: string[]
   // A case is closed from investigating: an open case is taken up first.
   const close = (last: Change): Change[] =>
     c.state === 'open' ? [{ state: 'investigating' }, last] : [last];
-  const evidence = [...new Set(c.alerts.flatMap((a) => (a.transferId ? [a.transferId] : [])))];
+  // The loaded alerts' transfers; the report names every alert's transfer whether linked or not.
+  const evidence = [...new Set(alerts.flatMap((a) => (a.transferId ? [a.transferId] : [])))];
   const canFile = preview !== undefined && preview.problems.length === 0;
   return (
     <Paper withBorder p="sm">
@@ -245,10 +264,10 @@ export function CaseDetailPage() {
   const user = useUser();
   const nameOf = useNames();
   const { nameOf: assigneeName } = useAssignees();
+  const { list, alerts } = useCaseAlerts(id);
   const detail = useQuery({
     queryKey: ['case', id],
-    queryFn: async () =>
-      unwrap(await api.GET('/v1/cases/{id}', { params: { path: { id } } })) as CaseDetail,
+    queryFn: async () => unwrap(await api.GET('/v1/cases/{id}', { params: { path: { id } } })),
   });
   const preview = useQuery({
     queryKey: ['case', id, 'goaml'],
@@ -285,9 +304,9 @@ export function CaseDetailPage() {
         <Fact label="Assignee" value={assigneeName(c.assignee)} />
         <Fact label="Alerts" value={String(c.alertCount)} />
       </SimpleGrid>
-      <Evidence c={c} />
+      <Evidence c={c} alerts={alerts} list={list} />
       {user.role === 'supervisor' && c.state !== 'closed' && (
-        <CaseWork c={c} preview={preview.data} />
+        <CaseWork c={c} alerts={alerts} preview={preview.data} />
       )}
       {c.state === 'closed' && c.outcome === 'reported' && (
         <Anchor href={`/v1/cases/${c.id}/goaml`} download={`goaml-${c.id}.xml`}>
@@ -300,7 +319,7 @@ export function CaseDetailPage() {
         </Title>
         <GoamlPreview caseId={c.id} filed={c.state === 'closed' && c.outcome === 'reported'} />
       </Paper>
-      <CaseTimeline c={c} nameOf={assigneeName} />
+      <CaseTimeline c={{ ...c, alerts }} nameOf={assigneeName} />
     </Page>
   );
 }

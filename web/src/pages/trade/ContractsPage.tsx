@@ -12,7 +12,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { LoadMore, usePagedList } from '../../api/paging';
 import { FocusMissing, useFocusedRow } from '../../api/focus';
@@ -21,16 +21,10 @@ import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
 import { NameCell } from '../../components/NameCell';
+import { ParticipantPicker } from '../../components/ParticipantPicker';
 import { ErrorState } from '../../components/States';
 import { useUser, type User } from '../../session';
-import {
-  canWrite,
-  contractAmount,
-  StatusBadge,
-  useParticipants,
-  type Contract,
-  type Participant,
-} from './shared';
+import { canWrite, contractAmount, StatusBadge, useParticipants, type Contract } from './shared';
 
 type ContractBody = NonNullable<
   paths['/v1/contracts']['post']['requestBody']
@@ -57,8 +51,16 @@ function CreateContractForm({ onCreated }: { onCreated: () => void }) {
   const user = useUser();
   const queryClient = useQueryClient();
   const officer = user.role === 'platform';
-  const counterparties = useParticipants('counterparty');
-  const companies = useParticipants('company', officer);
+  // Whether any counterparty is visible at all: one row is enough to know.
+  const counterparties = useQuery({
+    queryKey: ['participant', 'any', 'counterparty'],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/participants', {
+          params: { query: { kind: 'counterparty', limit: 1 } },
+        }),
+      ).items,
+  });
   const [companyId, setCompanyId] = useState<string | null>(null);
   const [counterpartyId, setCounterpartyId] = useState<string | null>(null);
   const [direction, setDirection] = useState<'export' | 'import'>('export');
@@ -100,8 +102,6 @@ function CreateContractForm({ onCreated }: { onCreated: () => void }) {
     event.preventDefault();
     create.mutate();
   };
-  const options = (rows: Participant[] | undefined) =>
-    (rows ?? []).map((p) => ({ value: p.id, label: `${p.legalName} (${p.country})` }));
   return (
     <Paper withBorder p="md">
       <Title order={2} size="h4" mb="sm">
@@ -118,22 +118,20 @@ function CreateContractForm({ onCreated }: { onCreated: () => void }) {
         <Stack gap="sm">
           <SimpleGrid cols={{ base: 1, md: 3 }}>
             {officer && (
-              <Select
+              <ParticipantPicker
                 label="Company"
-                searchable
-                data={options(companies.data)}
+                kind="company"
                 value={companyId}
                 onChange={setCompanyId}
                 error={fieldErrorOf(error, 'companyId')}
               />
             )}
-            <Select
+            <ParticipantPicker
               label="Counterparty"
               description={
                 officer ? undefined : 'The foreign buyers and suppliers your platform registered'
               }
-              searchable
-              data={options(counterparties.data)}
+              kind="counterparty"
               value={counterpartyId}
               onChange={setCounterpartyId}
               error={fieldErrorOf(error, 'counterpartyId')}
