@@ -15,7 +15,7 @@ interface Miner {
   keyLabel: string;
 }
 
-interface SpendableCoin {
+export interface SpendableCoin {
   txid: string;
   vout: number;
   value: bigint;
@@ -84,6 +84,26 @@ async function saleCoins(
   return [...underBan.slice(0, 1), ...rest]
     .slice(0, count)
     .map((u) => ({ txid: u.txid, vout: u.vout, value: u.value }));
+}
+
+/**
+ * A payment from coins of one key (a miner's pool): `value` to `address`, the rest less the fee
+ * back to the key's script. Returns the txid once simnet accepted it.
+ */
+export async function payFromCoins(
+  simnet: Simnet,
+  secret: Uint8Array,
+  script: Uint8Array,
+  coins: readonly SpendableCoin[],
+  address: string,
+  value: bigint,
+): Promise<string> {
+  const total = coins.reduce((sum, c) => sum + c.value, 0n);
+  if (total < value + SALE_FEE) throw new Error(`the coins hold ${total} sats, short of ${value}`);
+  return send(simnet, secret, script, coins, [
+    { script: simnet.scriptForAddress(address), value },
+    { script, value: total - value - SALE_FEE },
+  ]);
 }
 
 async function send(

@@ -47,6 +47,14 @@ interface Payout {
   approvals: { actorId: string }[];
 }
 
+interface Deal {
+  id: string;
+  status: string;
+  currency: string;
+  minerPlatformId: string;
+  importerPlatformId: string;
+}
+
 /** Errors the page reports: uncaught exceptions and console errors. */
 function watchErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -446,6 +454,62 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the guided tour on the demo schem
         await page.getByRole('button', { name: 'Verify chain' }).click();
         await page.getByTestId('verify-result').waitFor();
         await check(page, viewport, 'supervisor-audit-verified');
+      },
+      600_000,
+    );
+
+    // A flow whose logic the viewport does not change: the phone layout is walked by steps 1–4.
+    it.skipIf(viewport.name !== 'desktop')(
+      `step 7: the loop of mined coins, from the lot to the importer (${viewport.name})`,
+      async () => {
+        const page = await open('supervisor', viewport);
+        const errors = watchErrors(page);
+        // The seeded deal: a miner's cleared coins sold on the first platform's market to an
+        // importer of the second, at the day's fixing, delivered against the bank's payment.
+        const deals = await json<{ items: Deal[] }>(page, '/v1/market/deals?limit=500');
+        expect(deals.items.map((d) => d.status)).toEqual(['settled']);
+        const deal = deals.items[0]!;
+        expect(deal.minerPlatformId).not.toBe(deal.importerPlatformId);
+        await page.goto('/clearing/loop');
+        await heading(page, 'The loop of mined coins');
+        const stages = page.getByRole('table', { name: 'Stages of the loop' });
+        const stage = (name: RegExp) => stages.locator('tbody tr').filter({ hasText: name });
+        await stage(/^Sold/).waitFor();
+        // Each stage's count: cells in order stage, count, amount, detail.
+        const count = async (name: RegExp) =>
+          Number(await stage(name).locator('td').nth(1).innerText());
+        expect(await count(/^Mined/)).toBeGreaterThan(0);
+        expect(await count(/^Cleared/)).toBeGreaterThan(0);
+        expect(await count(/^Quarantined/)).toBeGreaterThan(0);
+        expect(await count(/^Released/)).toBe(1);
+        expect(await count(/^Offered on a market/)).toBe(1);
+        expect(await count(/^Sold/)).toBe(1);
+        expect(await stage(/^Sold/).innerText()).toContain('1 to an importer at another platform');
+        expect(await count(new RegExp(`^Paid for in ${deal.currency}`))).toBe(1);
+        expect(await count(/^Delivered/)).toBe(1);
+        // The deal traced from its lot, settled; the windows the period overlaps are listed.
+        const traced = page.getByRole('table', { name: 'Deals traced' }).locator('tbody tr');
+        await expect.poll(() => traced.count()).toBe(1);
+        expect(await traced.first().innerText()).toContain('settled');
+        await firstRow(page, 'Settlement windows').waitFor();
+        await check(page, viewport, 'clearing-loop');
+        // The deals page: the same deal, settled.
+        await page.goto('/clearing/deals');
+        await heading(page, 'Deals of mined coins');
+        expect(await firstRow(page, 'Deals').innerText()).toContain('settled');
+        // The lot mined inside the ban, quarantined and released by the supervisor with a reason.
+        const released = await json<{ items: { id: string; releaseReason: string }[] }>(
+          page,
+          '/v1/clearing/lots?status=released&limit=500',
+        );
+        expect(released.items.length).toBe(1);
+        const lot = released.items[0]!;
+        await page.goto(`/clearing/lots/${lot.id}`);
+        await heading(page, `Lot ${lot.id}`);
+        expect(await page.getByTestId('release-reason').innerText()).toBe(lot.releaseReason);
+        await page.getByText('mined inside a ban', { exact: false }).first().waitFor();
+        await check(page, viewport, 'clearing-lot-released');
+        expect(errors).toEqual([]);
       },
       600_000,
     );

@@ -140,6 +140,7 @@ beforeAll(async () => {
         watcher: await openWatcher(platform),
         rateDesk: platform.rateDesk,
         signerPassphrase: SIMNET_SIGNER_PASSPHRASE,
+        bank: platform.simulatedBank!,
         services: platform.services,
       },
       {

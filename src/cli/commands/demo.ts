@@ -106,6 +106,8 @@ async function seedWith(
   options: { size: DemoSize; seed: number; progress: DemoProgress },
 ): Promise<DemoSummary> {
   const watcher = await openWatcher(platform);
+  const bank = platform.simulatedBank;
+  if (!bank) throw new AppError('CONFIG_INVALID', 'the demo runs on simnet only (CHAIN=simnet)');
   return seedDemo(
     {
       db: platform.db,
@@ -114,6 +116,7 @@ async function seedWith(
       watcher,
       rateDesk: platform.rateDesk,
       signerPassphrase: SIMNET_SIGNER_PASSPHRASE,
+      bank,
       services: platform.services,
     },
     {

@@ -8,6 +8,7 @@ import { replayDays, structurerOf } from './days';
 import { TradeFlows } from './flows';
 import { importSanctionsLists } from './lists';
 import { createLogins } from './logins';
+import { seedClearingLoop } from './loop';
 import { Replay } from './replay';
 import { registerScheme } from './scheme';
 import {
@@ -70,6 +71,9 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     scheme.miners.map((m, i) => ({ ...m, keyLabel: `miner pool ${i}` })),
     () => replay.mine(1, HOUR_MS),
   );
+  // The loop of mined coins: sold on a market between two platforms at the day's fixing,
+  // delivered against payment; a lot quarantined for the ban released; windows scheduled.
+  const loop = await seedClearingLoop({ ports, scheme, replay, progress });
   await setUpTour(ports, scheme, flows, callers.get('platform')!, callers.get('supervisor'));
   progress.done();
   const decisionCounts = await compliance.decisions.counts();
@@ -89,6 +93,8 @@ export async function seedDemo(ports: DemoPorts, options: DemoOptions): Promise<
     blockedTransfers: decisionCounts.blocked,
     gateDecisions: decisionCounts.total,
     licenceSuspended: days.suspended,
+    marketDeal: loop.dealId,
+    releasedLot: loop.releasedLotId,
     logins,
   };
 }

@@ -1,10 +1,16 @@
 import type { LocalKeySigner } from '../../bitcoin';
 import type { ChainWatcher, Simnet } from '../../chain';
 import type { UserService } from '../../access';
+import type {
+  ClearingService,
+  MarketService,
+  SettlementWindowService,
+  SimulatedBank,
+} from '../../clearing';
 import type { Compliance } from '../../compliance';
 import type { Database } from '../../db';
 import { systemCaller, type Caller, type ManualClock, type Role } from '../../kernel';
-import type { FixedRateSource, LedgerService } from '../../ledger';
+import type { FixedRateSource, LedgerService, RateService } from '../../ledger';
 import type { MiningService } from '../../mining';
 import type { RegistryService } from '../../registry';
 import type { TradeService } from '../../trade';
@@ -18,6 +24,8 @@ export interface DemoPorts {
   readonly watcher: ChainWatcher;
   readonly rateDesk: FixedRateSource;
   readonly signerPassphrase: string;
+  /** The market's simulated bank: the importers' fiat payments to miners go through it. */
+  readonly bank: SimulatedBank;
   readonly services: {
     readonly users: UserService;
     readonly registry: RegistryService;
@@ -25,6 +33,10 @@ export interface DemoPorts {
     readonly compliance: Compliance;
     readonly trade: TradeService;
     readonly ledger: LedgerService;
+    readonly rates: RateService;
+    readonly clearing: ClearingService;
+    readonly market: MarketService;
+    readonly settlementWindows: SettlementWindowService;
   };
 }
 
@@ -66,6 +78,10 @@ export interface DemoSummary {
   readonly blockedTransfers: number;
   readonly gateDecisions: number;
   readonly licenceSuspended: string | null;
+  /** The market deal of the clearing loop (delivered against payment between two platforms). */
+  readonly marketDeal: string;
+  /** The lot quarantined for the ban that the supervisor released. */
+  readonly releasedLot: string;
   readonly logins: readonly DemoLogin[];
 }
 
