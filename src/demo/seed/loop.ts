@@ -1,5 +1,5 @@
-import { AppError, type Caller } from '../../kernel';
-import type { DealView, LotView } from '../../clearing';
+import { AppError, systemCaller, type Caller } from '../../kernel';
+import { fiatPayee, type DealView, type LotView } from '../../clearing';
 import { payFromCoins } from '../miner-sales';
 import { demoKey } from '../wallet';
 import type { Replay } from './replay';
@@ -120,12 +120,14 @@ export async function seedClearingLoop(seeding: LoopSeeding): Promise<LoopSeeded
   const deal = await matchAtFixing(ports, marketPlatform, importer, offer.id);
   progress.update(3, 'deal matched at the fixing');
 
-  // The importer's bank pays the miner's; the market confirms the fiat leg and delivers.
+  // The importer pays the fiat leg to its own platform (a deal between two platforms: that
+  // platform then owes the market's, netted in the settlement window); the market confirms the
+  // payment and delivers.
   const bank = ports.bank;
   bank.deposit(importer.id, deal.fiatMinor, CURRENCY);
   bank.transfer({
     from: importer.id,
-    to: miner.id,
+    to: fiatPayee(deal),
     amountMinor: deal.fiatMinor,
     currency: CURRENCY,
     dealReference: deal.id,
@@ -140,9 +142,36 @@ export async function seedClearingLoop(seeding: LoopSeeding): Promise<LoopSeeded
 
   // A lot quarantined for the ban, released by the supervisor after review.
   const released = await releaseQuarantined(ports, miner);
-  await settlementWindows.runDue();
-  progress.update(5, 'quarantined lot released');
+  await replay.mine(1, HOUR_MS);
+  const { closed } = await settlementWindows.runDue();
+  await payInFiat(ports, closed);
+  progress.update(5, 'quarantined lot released, settlement window paid in');
   return { dealId: deal.id, releasedLotId: released };
+}
+
+/** A second supervisor: a fiat pay-in counts once two persons confirmed it (four eyes). */
+const SECOND_SUPERVISOR = systemCaller('demo.seed.second-supervisor');
+
+/**
+ * The net payers' fiat pay-ins of the windows the seed closed, as the central bank's statement
+ * shows them: recorded by one supervisor, confirmed by another with the same amount and
+ * reference, so the windows settle.
+ */
+async function payInFiat(ports: DemoPorts, windowIds: readonly string[]): Promise<void> {
+  const windows = ports.services.settlementWindows;
+  for (const windowId of windowIds) {
+    const { items } = await windows.listPayIns(SUPERVISOR, windowId, { limit: 500 });
+    for (const payIn of items) {
+      if (payIn.asset === 'BTC' || payIn.status !== 'awaiting') continue;
+      const payment = {
+        amount: payIn.amountDue,
+        currency: payIn.asset,
+        bankReference: `DEMO-${windowId.slice(-8)}-${payIn.platformId.slice(-6)}`,
+      };
+      await windows.confirmFiatPayIn(SUPERVISOR, windowId, payIn.platformId, payment);
+      await windows.confirmFiatPayIn(SECOND_SUPERVISOR, windowId, payIn.platformId, payment);
+    }
+  }
 }
 
 /** The first miner (after the `miner` login's) with a cleared lot whose coinbase has matured. */
