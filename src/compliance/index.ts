@@ -41,6 +41,7 @@ export type { DecisionResolved } from './policy/decisions';
 export type { DecisionView, TravelRuleMessageView } from './policy/decisions';
 export {
   ScreeningService,
+  LIST_ACTIVATED,
   LIST_FORMATS,
   parseListImport,
   listKeyOf,
@@ -50,6 +51,7 @@ export {
   OWNERSHIP_RULE_SOURCE,
 } from './screening/service';
 export type {
+  ListActivated,
   ListFormat,
   ListImportInput,
   ImportPhase,
