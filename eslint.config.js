@@ -114,7 +114,7 @@ export default tseslint.config(
             { from: 'chain', allow: ['kernel', 'db', 'bitcoin'] },
             { from: 'access', allow: ['kernel', 'db', 'audit'] },
             { from: 'audit', allow: ['kernel', 'db'] },
-            { from: 'registry', allow: ['kernel', 'db', 'bitcoin', 'audit'] },
+            { from: 'registry', allow: ['kernel', 'db', 'bitcoin', 'audit', 'events'] },
             {
               from: 'mining',
               allow: ['kernel', 'db', 'bitcoin', 'chain', 'audit', 'registry', 'ledger'],

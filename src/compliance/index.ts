@@ -42,6 +42,7 @@ export type { DecisionResolved } from './policy/decisions';
 export type { DecisionView, TravelRuleMessageView } from './policy/decisions';
 export {
   ScreeningService,
+  LIST_ACTIVATED,
   LIST_FORMATS,
   parseListImport,
   listKeyOf,
@@ -51,6 +52,7 @@ export {
   OWNERSHIP_RULE_SOURCE,
 } from './screening/service';
 export type {
+  ListActivated,
   ListFormat,
   ListImportInput,
   ImportPhase,

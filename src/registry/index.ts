@@ -41,6 +41,8 @@
  * `parseCountry` and `parseLei`, which throw INVALID_COUNTRY and INVALID_LEI.
  */
 export { RegistryService } from './service';
+export { LICENCE_CHANGED } from './licences';
+export type { LicenceChanged } from './licences';
 export { participantNames } from './names';
 export {
   PARTICIPANT_KINDS,

@@ -1,12 +1,30 @@
 import { and, asc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import { keyset, pageOf, scopeTo, type Orm, type Page, type PageRequest } from '../db';
 import { recordAudit } from '../audit';
+import { publish } from '../events';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import { licenceEvents, licences } from './schema';
 import { optionalText, parseInstant, requireText } from './validate';
 import { type GrantLicenceInput, type LicenceStatus, type LicenceView } from './types';
 import { type RegistryContext, forbidden } from './shared';
 import type { ParticipantRegistry } from './participants';
+
+/**
+ * Announced when a licence is granted or changes status (suspended, reinstated, revoked,
+ * expired), in the transaction of the change. Payload `LicenceChanged`. A licence that lapses by
+ * passing its `validTo` changes no row and is not announced: readers check validity at the time
+ * they act (`requireActiveLicence`).
+ */
+export const LICENCE_CHANGED = 'registry.licence.changed';
+
+export interface LicenceChanged {
+  licenceId: string;
+  participantId: string;
+  /** null when granted. */
+  fromStatus: LicenceStatus | null;
+  toStatus: LicenceStatus;
+  reason: string | null;
+}
 
 /** Licences of platforms and miners: granting, status changes with their history, and the active-licence check. */
 export class LicenceRegistry {
@@ -65,6 +83,18 @@ export class LicenceRegistry {
         entityId: id,
         after: view,
       });
+      const changed: LicenceChanged = {
+        licenceId: id,
+        participantId: participant.id,
+        fromStatus: null,
+        toStatus: 'active',
+        reason: 'granted',
+      };
+      await publish(tx, this.#ctx.clock, {
+        topic: LICENCE_CHANGED,
+        key: id,
+        payload: { ...changed },
+      });
       return view;
     });
   }
@@ -119,6 +149,18 @@ export class LicenceRegistry {
         entityId: id,
         before,
         after,
+      });
+      const changed: LicenceChanged = {
+        licenceId: id,
+        participantId: row.participantId,
+        fromStatus: row.status as LicenceStatus,
+        toStatus: to,
+        reason: why,
+      };
+      await publish(tx, this.#ctx.clock, {
+        topic: LICENCE_CHANGED,
+        key: id,
+        payload: { ...changed },
       });
       return after;
     });

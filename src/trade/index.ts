@@ -91,7 +91,8 @@ export {
 } from './webhook-target';
 export type { HostResolver, WebhookTarget, WebhookTargetPolicy } from './webhook-target';
 export { SecretBox, SIMNET_SECRETS_KEY, isSealed } from './secrets';
-export type { WebhookEvent } from './outbox';
+export { INVOICE_CHANGED, PAYMENT_SETTLED, PAYOUT_CHANGED } from './outbox';
+export type { PaymentSettled, TradeEntityChanged, WebhookEvent } from './outbox';
 export type { ChainBlock, ChainOutput, ChainTransaction, MempoolTransaction } from './chain';
 export { trackWalletCoins, tradeChainConsumer } from './consumer';
 export { ADAPTER_RULE, ComplianceTransferGate } from './compliance-gate';

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { buildPaymentUri } from '../bitcoin';
 import { keyset, pageOf, scopeTo, type Orm, type Page, type PageRequest } from '../db';
 import { AppError, formatBtc, groupBy, sats, type Caller } from '../kernel';
-import { enqueueWebhook, type WebhookEvent } from './outbox';
+import { announce, type WebhookEvent } from './outbox';
 import { tradeInvoicePayments, tradeInvoices } from './schema';
 import {
   decisionsOf,
@@ -116,7 +116,7 @@ export async function invoiceEvent(
   event: WebhookEvent,
 ): Promise<void> {
   const ports = { clock: deps.clock, random: deps.random };
-  await enqueueWebhook(tx, ports, view.platformId, event, view.id, invoicePayload(deps, view));
+  await announce(tx, ports, view.platformId, event, view.id, invoicePayload(deps, view));
 }
 
 /** An invoice's webhook payload. */

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { AppError, type Caller, type Clock, type Random } from '../kernel';
-import { enqueueWebhook, type WebhookEvent } from './outbox';
+import { announce, type WebhookEvent } from './outbox';
 import { tradeInvoices, tradePayouts } from './schema';
 
 /**
@@ -201,7 +201,7 @@ export async function transitionInvoice(
   });
   const event = INVOICE_EVENTS[action];
   if (event) {
-    await enqueueWebhook(tx, ports, row.platformId, event, row.id, await ports.payload(tx, row.id));
+    await announce(tx, ports, row.platformId, event, row.id, await ports.payload(tx, row.id));
   }
   return action;
 }
@@ -368,6 +368,6 @@ async function write(
   });
   const event = PAYOUT_EVENTS[action];
   if (event) {
-    await enqueueWebhook(tx, ports, row.platformId, event, row.id, await ports.payload(tx, row.id));
+    await announce(tx, ports, row.platformId, event, row.id, await ports.payload(tx, row.id));
   }
 }

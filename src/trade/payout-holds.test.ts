@@ -155,7 +155,9 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
         expect(await inTransit(otherCompanyId)).toBe(0n);
         expect(await ledger.trialBalance()).toBe(0n);
         expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true });
-        // The platform's webhook, and the platform and supervisor see it held with its reasons.
+        // The platform's webhook (announced in the outbox, queued by trade's subscriber), and the
+        // platform and supervisor see it held with its reasons.
+        await trade.webhooks.drain();
         const events = await db.orm
           .select({ event: tradeWebhookOutbox.event })
           .from(tradeWebhookOutbox)

@@ -18,7 +18,7 @@ import {
 import { transitionPayout, type GateCheck } from './lifecycle';
 import type { TransferFacts } from './ports';
 import { refusedIfBlocked } from './input-refusal';
-import { enqueueWebhook } from './outbox';
+import { announce } from './outbox';
 import { heldError, type PayoutContext } from './payout-context';
 import {
   gateView,
@@ -195,9 +195,9 @@ async function requestPayout(
       after: view,
     });
     const payload = await payoutPayload(tx, id);
-    await enqueueWebhook(tx, ctx.ports, view.platformId, 'payout.created', id, payload);
+    await announce(tx, ctx.ports, view.platformId, 'payout.created', id, payload);
     if (decision.outcome === 'block')
-      await enqueueWebhook(tx, ctx.ports, view.platformId, 'payout.cancelled', id, payload);
+      await announce(tx, ctx.ports, view.platformId, 'payout.cancelled', id, payload);
     return view;
   });
 }

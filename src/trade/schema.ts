@@ -441,7 +441,10 @@ export const tradeSettlements = pgTable(
   ],
 );
 
-/** The webhook outbox: written in the same transaction as the state change; a deliverer drains it. */
+/**
+ * The webhook delivery queue: one row per announced invoice or payout change, written by trade's
+ * `trade.webhooks` outbox subscriber in the relay's delivery transaction; the deliverer drains it.
+ */
 export const tradeWebhookOutbox = pgTable(
   'trade_webhook_outbox',
   {

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf, type Database } from '../db';
 import { AppError, loadConfig, ManualClock, SeededRandom } from '../kernel';
-import { enqueueWebhook } from './outbox';
+import { announce } from './outbox';
 import { tradeSettings } from './schema';
 import { isSealed, SecretBox, SIMNET_SECRETS_KEY } from './secrets';
 import {
@@ -107,6 +107,7 @@ describe.each(TEST_DRIVERS)('webhook secrets at rest on %s', (driver) => {
     new WebhookDeliverer({
       db,
       clock,
+      random,
       secrets,
       logger: { error: (details, message) => logged.push({ details, message }) },
       // hooks.example.test stands for a public endpoint: no DNS in tests.
@@ -133,7 +134,9 @@ describe.each(TEST_DRIVERS)('webhook secrets at rest on %s', (driver) => {
       ),
     );
   const enqueue = (platformId: string) =>
-    enqueueWebhook(db.orm, { clock, random }, platformId, 'invoice.created', 'inv_1', { n: 1 });
+    db.transaction((tx) =>
+      announce(tx, { clock }, platformId, 'invoice.created', 'inv_1', { n: 1 }),
+    );
   /** The HMAC a receiver computes from the plain secret (as the README documents it). */
   const expectedSignature = (
     secret: string,

@@ -154,6 +154,7 @@ export class TradeService {
     this.webhooks = new WebhookDeliverer({
       db: ports.db,
       clock: ports.clock,
+      random: ports.random,
       poster: ports.webhookPoster ?? pinnedPoster,
       // Plain http webhooks on regtest only (simnet is regtest): see WebhookTargetPolicy.
       allowPlainHttp: ports.network === 'regtest',
@@ -168,21 +169,21 @@ export class TradeService {
   /**
    * What trade hears through the outbox: an officer's resolution of a review is carried to the
    * payout or invoice it was made on at once, in the delivery's transaction (the tick's sweep
-   * remains for any not heard).
+   * remains for any not heard); trade's own invoice and payout announcements become webhook
+   * deliveries (`trade.webhooks`).
    */
-  subscribers(): Subscriber<number>[] {
-    return [
-      {
-        name: 'trade.reviews',
-        topics: [DECISION_RESOLVED],
-        prepare: async () => (this.#ports.chain ? (await this.#ports.chain.getTip()).height : 0),
-        handle: async (event, tx, tip) => {
-          const { transferId } = event.payload as unknown as DecisionResolved;
-          if ((await this.payouts.applyReview(tx, transferId)) === null)
-            await this.invoices.applyReview(tx, transferId, tip);
-        },
+  subscribers(): (Subscriber<number> | Subscriber<undefined>)[] {
+    const reviews: Subscriber<number> = {
+      name: 'trade.reviews',
+      topics: [DECISION_RESOLVED],
+      prepare: async () => (this.#ports.chain ? (await this.#ports.chain.getTip()).height : 0),
+      handle: async (event, tx, tip) => {
+        const { transferId } = event.payload as unknown as DecisionResolved;
+        if ((await this.payouts.applyReview(tx, transferId)) === null)
+          await this.invoices.applyReview(tx, transferId, tip);
       },
-    ];
+    };
+    return [reviews, this.webhooks.subscriber()];
   }
 
   chainConsumer() {

@@ -5,7 +5,8 @@ import { ECPairFactory } from 'ecpair';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalKeySigner } from '../bitcoin';
 import { ChainWatcher, Simnet, SimnetChainSource, type MempoolTransaction } from '../chain';
-import type { Database } from '../db';
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Database } from '../db';
 import { FixedRateSource, LedgerService, RateService } from '../ledger';
 import { ManualClock, SeededRandom, systemCaller, type Caller } from '../kernel';
 import { createCompliance, registryPartySource, type Compliance } from '../compliance';
@@ -15,6 +16,7 @@ import { RegistryPartyDirectory } from './directory';
 import { TradeService } from './service';
 import { SecretBox } from './secrets';
 import { SIGNATURE_HEADER } from './webhooks';
+import { PAYMENT_SETTLED } from './outbox';
 import { testVasp } from '../../test/support/vasp';
 import { openTestDatabase } from '../../test/support/db';
 import { INBOUND, OUTBOUND, registerScheme } from '../../test/support/trade-scheme';
@@ -439,5 +441,17 @@ describe('invoices, external signing and webhooks on simnet', () => {
     const events = deliveries.map((x) => (JSON.parse(x.body) as { type: string }).type);
     expect(events).toContain('invoice.settled');
     expect(events).toContain('payout.completed');
+    // Each settlement and completion was also announced as trade.payment.settled, once.
+    const settled = rowsOf(
+      await db.orm.execute(
+        sql`select payload->>'kind' as kind, key from outbox_events
+            where topic = ${PAYMENT_SETTLED} order by seq`,
+      ),
+    ).map((r) => `${String(r.kind)} ${String(r.key)}`);
+    const paid = (await trade.webhooks.log(officer, { limit: 500 })).items
+      .filter((d) => d.event === 'invoice.settled' || d.event === 'payout.completed')
+      .map((d) => `${d.event.split('.')[0]!} ${d.entityId}`);
+    expect(settled.length).toBeGreaterThan(1);
+    expect([...settled].sort()).toEqual([...paid].sort());
   });
 });

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf, type Database } from '../db';
 import { AppError, ManualClock, SeededRandom } from '../kernel';
-import { enqueueWebhook } from './outbox';
+import { announce } from './outbox';
 import { SecretBox } from './secrets';
 import { saveSettings } from './settings';
 import {
@@ -164,6 +164,7 @@ describe.each(TEST_DRIVERS)('webhook delivery re-checks the URL on %s', (driver)
     new WebhookDeliverer({
       db,
       clock,
+      random,
       secrets: box,
       resolve: (host) =>
         host === 'hooks.example.com'
@@ -193,7 +194,9 @@ describe.each(TEST_DRIVERS)('webhook delivery re-checks the URL on %s', (driver)
       ),
     );
   const enqueue = (platformId: string) =>
-    enqueueWebhook(db.orm, { clock, random }, platformId, 'invoice.created', 'inv_1', { n: 1 });
+    db.transaction((tx) =>
+      announce(tx, { clock }, platformId, 'invoice.created', 'inv_1', { n: 1 }),
+    );
 
   beforeAll(async () => {
     db = await openTestDatabase(driver);

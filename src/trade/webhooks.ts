@@ -4,7 +4,9 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { and, asc, eq, isNull, lte } from 'drizzle-orm';
 import { keyset, pageOf, scopeTo, type Database, type Page, type PageRequest } from '../db';
-import { AppError, type Caller, type Clock } from '../kernel';
+import { EventRelay } from '../events';
+import { AppError, type Caller, type Clock, type Random } from '../kernel';
+import { webhookSubscriber } from './outbox';
 import { tradeWebhookOutbox } from './schema';
 import type { SecretBox } from './secrets';
 import { loadSettings, openWebhookSecret } from './settings';
@@ -107,12 +109,20 @@ const stderrLogger: DeliveryLogger = {
   error: (details, message) => console.error(message, details),
 };
 
-/** Drains the outbox: POSTs due events to their platform's endpoint, with retries and a log. */
+/**
+ * Delivers webhooks: `drain` first lets trade's `trade.webhooks` subscriber turn the invoice and
+ * payout events announced in the outbox into rows of the delivery queue (`trade_webhook_outbox`),
+ * then POSTs due rows to their platform's endpoint, with retries and a log.
+ */
 export class WebhookDeliverer {
+  readonly #feed: EventRelay;
+
   constructor(
     readonly ports: {
       db: Database;
       clock: Clock;
+      /** For delivery ids. */
+      random: Random;
       poster: WebhookPoster;
       /** Opens the platforms' sealed webhook secrets. */
       secrets: SecretBox;
@@ -124,7 +134,19 @@ export class WebhookDeliverer {
       /** Loopback endpoints allowed (regtest only; see WebhookTargetPolicy). */
       allowLoopback?: boolean;
     },
-  ) {}
+  ) {
+    // Its own relay with only the webhook subscriber, so the tick delivers what was announced
+    // without waiting for the server's `events.relay` job; the server's relay carries the same
+    // subscriber (`TradeService.subscribers()`), and a second relay on one subscriber is safe:
+    // each event is handled once, whichever relay claims it first.
+    this.#feed = new EventRelay({ db: ports.db, clock: ports.clock });
+    this.#feed.subscribe(webhookSubscriber(ports.random));
+  }
+
+  /** The subscriber that fills the delivery queue from the outbox. */
+  subscriber() {
+    return webhookSubscriber(this.ports.random);
+  }
 
   get #policy(): WebhookTargetPolicy {
     return {
@@ -143,6 +165,7 @@ export class WebhookDeliverer {
   }
 
   async drain(limit = 100): Promise<{ delivered: number; failed: number; pending: number }> {
+    await this.#feed.run();
     const { db, clock, poster, secrets } = this.ports;
     const now = clock.now();
     const due = await db.orm

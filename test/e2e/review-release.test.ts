@@ -112,7 +112,10 @@ async function openDesk(scheme: Scheme) {
   };
   // Trade hears of resolutions through the outbox, as the server's `events.relay` job hands them.
   const relay = new EventRelay({ db: scheme.db, clock: scheme.clock });
-  for (const subscriber of scheme.trade.subscribers()) relay.subscribe(subscriber);
+  // Only the reviews subscriber: the counts below are the resolutions it carried (the webhook
+  // subscriber's queueing is tested in test/events/announcements.test.ts).
+  for (const subscriber of scheme.trade.subscribers())
+    if (subscriber.name === 'trade.reviews') relay.subscribe(subscriber);
   return {
     app,
     call,

@@ -290,6 +290,16 @@ describe.runIf(process.env.TEST_DATABASE_URL)('three servers on one PostgreSQL (
     // ---- quiescence: every paid invoice settled, every approved payout completed, every batch
     // done, every webhook delivered, the watcher at the tip.
     const pending = async () => ({
+      // Announced invoice and payout changes not yet queued by the `trade.webhooks` subscriber.
+      announced: await count(
+        `select count(*) n from outbox_events e
+          where e.topic in ('trade.invoice.changed', 'trade.payout.changed')
+            and e.seq >= coalesce((select below_seq from outbox_marks
+                                    where subscriber = 'trade.webhooks'), 0)
+            and not exists (select 1 from outbox_deliveries d
+                             where d.subscriber = 'trade.webhooks' and d.seq = e.seq
+                               and d.handled_at is not null)`,
+      ),
       webhooks: await count(
         'select count(*) n from trade_webhook_outbox where delivered_at is null and failed_at is null',
       ),
@@ -370,6 +380,12 @@ describe.runIf(process.env.TEST_DATABASE_URL)('three servers on one PostgreSQL (
     );
     const keys = events.map((e) => `${e.event} ${e.entity_id}`);
     expect(keys.length - new Set(keys).size).toBe(0);
+    // One queued delivery per announced change: the subscriber handled each event exactly once.
+    expect(events.length).toBe(
+      await count(
+        "select count(*) n from outbox_events where topic in ('trade.invoice.changed', 'trade.payout.changed')",
+      ),
+    );
     expect(
       await count('select count(*) n from trade_webhook_outbox where delivered_at is null'),
     ).toBe(0);

@@ -409,6 +409,9 @@ describe('trade over HTTP', () => {
       trialBalanceSats: '0',
       reconciled: true,
     });
+    // What trade announced reaches the delivery queue through the outbox, as the server's
+    // `events.relay` job hands it to the `trade.webhooks` subscriber.
+    await t.services.events.run();
     const log = (await get('/v1/webhooks/deliveries', officerM)).json<{
       items: { event: string; status: string }[];
     }>();

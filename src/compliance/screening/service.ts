@@ -14,6 +14,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { AppError, newId, type Caller, type Clock, type Random } from '../../kernel';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
 import { canonicalJson, recordAudit } from '../../audit';
+import { publish } from '../../events';
 import { clearances, listEntries, listSnapshots } from '../schema';
 import type { PartySource } from '../policy/types';
 import { importAddressList } from './address-list';
@@ -138,6 +139,41 @@ export interface ScreeningServiceDeps {
 }
 
 const SCREENING_WRITERS = ['supervisor'] as const;
+
+/**
+ * Announced when a list snapshot becomes its list's active version (a new file imported, or an
+ * older version's bytes republished), in the transaction that activates it. Payload
+ * `ListActivated`. The re-screen of parties that follows is still the import's own work (after
+ * the commit); the event tells others which version now decides.
+ */
+export const LIST_ACTIVATED = 'compliance.list.activated';
+
+export interface ListActivated {
+  snapshotId: string;
+  listKey: string;
+  source: string;
+  /** The snapshot it replaced as the list's active version, if any. */
+  previousSnapshotId: string | null;
+  /** Whether it was an older version made active again (`list.reactivated`). */
+  reactivated: boolean;
+}
+
+async function announceActivated(
+  tx: Orm,
+  clock: Clock,
+  snapshot: { id: string; listKey: string; source: string },
+  previous: string | null,
+  reactivated: boolean,
+): Promise<void> {
+  const payload: ListActivated = {
+    snapshotId: snapshot.id,
+    listKey: snapshot.listKey,
+    source: snapshot.source,
+    previousSnapshotId: previous,
+    reactivated,
+  };
+  await publish(tx, clock, { topic: LIST_ACTIVATED, key: snapshot.id, payload: { ...payload } });
+}
 
 /** Makes the list's active snapshot inactive (one active version per list); returns its id. */
 async function supersedeActiveSnapshot(tx: Orm, listKey: string): Promise<string | null> {
@@ -333,6 +369,7 @@ export class ScreeningService {
           before: previous ? { activeSnapshotId: previous } : undefined,
           after: { activeSnapshotId: existing.id },
         });
+        await announceActivated(tx, this.#clock, existing, previous, true);
         return toView({ ...existing, active: true });
       }
       const row = {
@@ -367,6 +404,7 @@ export class ScreeningService {
         before: previous ? { activeSnapshotId: previous } : undefined,
         after: row,
       });
+      await announceActivated(tx, this.#clock, row, previous, false);
       return toView(row);
     });
     this.#checkedAt = 0; // rebuild at once
