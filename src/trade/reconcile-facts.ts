@@ -14,6 +14,9 @@ import { tradeBatches, tradeInvoicePayments, tradeInvoices, tradePayouts } from 
 
 /** The ledger kinds trade posts to a company's clientFunds and inTransit (and their reversals). */
 const TRADE_KINDS = [
+  // The market's delivery of bought coins to an importer's wallet: explained by the coin it
+  // credits, as an invoice payment is.
+  'market.delivery',
   'invoice.settled',
   'payout.signed',
   'payout.feeBumped',

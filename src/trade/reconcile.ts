@@ -69,6 +69,8 @@ export async function reconcile(
     );
   const trackedByOutpoint = new Map(trackedRows.map((r) => [outpoint(r.txid, r.vout), r]));
   const payments = await loadPayments(ledger, orm, caller);
+  // Coins the market delivered to an importer's wallet, credited to its client funds.
+  const delivered = await ledger.settledBy(orm, 'market.delivery', trackedRows);
   const { payouts, batches, batchByTxid } = await loadBatches(orm, caller);
 
   const companies = new Map<string, string>();
@@ -153,7 +155,7 @@ export async function reconcile(
         if (!payment.credited) items.push(receiptItem(payment, r, cursorHeight, required));
       } else if (changeOf) {
         bucket(changeOf.id).change.push(r);
-      } else {
+      } else if (!delivered.has(op)) {
         items.push({
           category: 'unexplained',
           sats: r.valueSats,
