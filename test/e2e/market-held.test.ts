@@ -378,6 +378,8 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
 
   it('releases a held deal only when the checks that held it pass again', async () => {
     const deal = await dealFor(BOUGHT);
+    // A second later, so the decisions at matching and at delivery list in that order.
+    s.clock.advance(1_000);
     await s.registry.setKyc(supervisor, s.companyId, {
       status: 'pending',
       riskRating: 'low',

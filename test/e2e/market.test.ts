@@ -517,7 +517,7 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     expect((await refusal(market.getDeal(stranger, deal.id))).code).toBe('NOT_FOUND');
     expect((await market.listDeals(minerCaller, {})).items).toHaveLength(2);
   });
-  it('owes the fiat leg between the platforms when the importer sits at another: one obligation, once paid', async () => {
+  it('owes the fiat leg between the platforms when the importer sits at another: one obligation, once settled', async () => {
     const other = await s.registry.registerParticipant(supervisor, {
       kind: 'platform',
       legalName: 'Medellin Digital Custody SAS',
@@ -638,7 +638,11 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       asset: o.asset,
       amount: o.amount,
     });
-    // One obligation, fiat, from the importer's platform to the miner's: no bitcoin one.
+    // Nothing is owed until the coins arrived: a deal held at delivery never owes anything.
+    expect(obligations).toEqual([]);
+    await s.mine(1);
+    expect((await market.tick()).settled).toEqual([matched.id]);
+    // Settled: one obligation, fiat, from the importer's platform to the miner's; no bitcoin one.
     expect(obligations.map(of)).toEqual([
       {
         source: 'deal',
@@ -652,7 +656,5 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     // Not paid twice: the miner's own account saw nothing of it (its platform is paid in the
     // window), and the coins went once, on-chain.
     expect(bank.balance(minerId, 'COP')).toBe(minerCop);
-    await s.mine(1);
-    expect((await market.tick()).settled).toEqual([matched.id]);
   }, 120_000);
 });

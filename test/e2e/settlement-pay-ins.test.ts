@@ -374,7 +374,7 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     ]);
   }, 120_000);
 
-  it('counts a held pay-in the supervisor accepts, with the reason, audited', async () => {
+  it('counts a held pay-in two supervisors accept (four eyes), with the reason, audited', async () => {
     // The listed wallet's change (from the held test's transaction) pays this window's pay-in.
     const window = await closedWindow(3n * M);
     const due = await payInOf(window.id);
@@ -396,6 +396,18 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     expect((await payInOf(window.id)).status).toBe('held');
     expect(await holding(window.id)).toBe(0n);
     const reason = 'the analytics provider attributes the address to a delisted namesake';
+    // Four eyes: one supervisor's accept is a proposal; the pay-in stays held, counting nothing.
+    const proposed = await windows.decideHeldPayIn(supervisor, window.id, due.id, {
+      decision: 'accept',
+      reason,
+    });
+    expect(proposed.status).toBe('held');
+    expect(await holding(window.id)).toBe(0n);
+    expect((await windows.getWindow(supervisor, window.id)).status).toBe('closed');
+    const again = await refusal(
+      windows.decideHeldPayIn(supervisor, window.id, due.id, { decision: 'accept', reason }),
+    );
+    expect(again.code).toBe('SELF_APPROVAL');
     const accepted = await windows.decideHeldPayIn(supervisorB, window.id, due.id, {
       decision: 'accept',
       reason,
@@ -413,6 +425,7 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     expect(await actions(due.id)).toEqual([
       'settlement_pay_in.seen',
       'settlement_pay_in.held',
+      'settlement_pay_in.acceptProposed',
       'settlement_pay_in.accepted',
       'settlement_pay_in.received',
     ]);

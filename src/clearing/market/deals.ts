@@ -193,25 +193,19 @@ export function fiatPayee(
 }
 
 /**
- * The fiat leg between two platforms: once the importer's payment to its own platform is
- * confirmed, that platform owes the miner's the deal's amount in local currency, netted in the
- * settlement window (the miner's platform pays the miner). No bitcoin obligation: the coins went
- * gross from escrow. A refund of the held deal reverses it under its own source id (the windows'
- * record is idempotent on source, id and asset).
+ * The fiat leg between two platforms: once the deal settled (its coins arrived), the importer's
+ * platform, which the importer paid, owes the miner's the deal's amount in local currency,
+ * netted in the settlement window (the miner's platform pays the miner). No bitcoin obligation:
+ * the coins went gross from escrow. A deal held or refunded never settled, so it owes nothing.
  */
-export async function recordObligations(
-  ctx: MarketContext,
-  tx: Orm,
-  deal: DealRow,
-  reverse: boolean,
-): Promise<void> {
+export async function recordObligations(ctx: MarketContext, tx: Orm, deal: DealRow): Promise<void> {
   const sink = ctx.deps.obligations;
   if (!sink || deal.minerPlatformId === deal.importerPlatformId) return;
   const owed: MarketObligation = {
     source: 'deal',
-    sourceId: reverse ? `${deal.id}:refund` : deal.id,
-    from: reverse ? deal.minerPlatformId : deal.importerPlatformId,
-    to: reverse ? deal.importerPlatformId : deal.minerPlatformId,
+    sourceId: deal.id,
+    from: deal.importerPlatformId,
+    to: deal.minerPlatformId,
     asset: deal.currency,
     amount: deal.fiatMinor,
     at: ctx.clock.now(),

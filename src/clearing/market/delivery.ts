@@ -7,7 +7,7 @@ import { rowsOf, type Orm } from '../../db';
 import { AppError, type Caller } from '../../kernel';
 import type { FiatConfirmation } from './bank';
 import { MARKET, forbidden, isMarketOfficer, notFound, type MarketContext } from './context';
-import { readDeal, recordObligations, transition, type DealRow } from './deals';
+import { readDeal, transition, type DealRow } from './deals';
 import { spendEscrow, undoEscrowSpend } from './escrow';
 import { decideCoinLeg, type CoinLegDecision } from './gate';
 import { nextDealStatus } from './lifecycle';
@@ -72,8 +72,6 @@ export async function confirmFiat(
     const after = decision.allowed
       ? await deliver(ctx, tx, caller, row, paid, estimate, destination)
       : await hold(ctx, tx, caller, row, paid, decision);
-    // Paid (delivered or held): between two platforms, the importer's now owes the miner's.
-    await recordObligations(ctx, tx, row, false);
     if (options.consume) await options.consume(tx);
     return after;
   });

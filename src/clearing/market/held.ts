@@ -11,7 +11,7 @@ import {
   readSettings,
   type MarketContext,
 } from './context';
-import { fiatPayee, recordObligations, type DealRow } from './deals';
+import { fiatPayee, type DealRow } from './deals';
 import { broadcastDelivery, deliveryAddress, signDelivery } from './delivery';
 import { decideCoinLeg } from './gate';
 import { minerReturnAddress, spendEscrow } from './escrow';
@@ -160,8 +160,6 @@ export async function refundDeal(
       .update(marketBids)
       .set({ status: 'lapsed', updatedAt: ctx.clock.now() })
       .where(eq(marketBids.id, row.bidId));
-    // The fiat leg's obligation between platforms (recorded when it was confirmed) is reversed.
-    await recordObligations(ctx, tx, row, true);
     await recordAudit(tx, caller, ctx.clock, {
       action: 'market_deal.refunded',
       entityType: 'market_deal',
@@ -174,9 +172,9 @@ export async function refundDeal(
         refundTxid: spend.txid,
         refundAddress: spend.address,
         refundSats: spend.paidSats.toString(),
-        // The fiat leg to unwind: the importer's payment back from the miner's account.
+        // The fiat leg to unwind: the importer's payment back from whoever it was paid to.
         fiatReturn: {
-          from: row.minerId,
+          from: fiatPayee(row),
           to: row.companyId,
           amountMinor: row.fiatMinor.toString(),
           currency: row.currency,

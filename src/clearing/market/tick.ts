@@ -2,7 +2,7 @@ import { and, asc, eq, isNull, lt, lte, notExists, or } from 'drizzle-orm';
 import { AppError } from '../../kernel';
 import { readOutput } from '../service';
 import { MARKET, type MarketContext } from './context';
-import { transition } from './deals';
+import { recordObligations, transition } from './deals';
 import { broadcastDelivery } from './delivery';
 import { pendingReturns, sendReturns, sendWithdrawal } from './held';
 import { applyDue, receive } from './inbox';
@@ -87,7 +87,11 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     if (deal.deliveryTxid === null || deal.deliveryVout === null) continue;
     // The importer's coin is watched once its block is followed: clearing stored its clearance.
     if (await readOutput(orm, deal.deliveryTxid, deal.deliveryVout)) {
-      await transition(ctx, MARKET, deal.id, 'settled');
+      // Settled: between two platforms the importer's platform, paid the fiat leg, now owes the
+      // miner's. Only a deal whose coins arrived owes anything (a held or refunded one never does).
+      await transition(ctx, MARKET, deal.id, 'settled', undefined, (tx, row) =>
+        recordObligations(ctx, tx, row),
+      );
       result.settled.push(deal.id);
     }
   }

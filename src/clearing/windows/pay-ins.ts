@@ -354,7 +354,9 @@ export interface HeldDecision {
 
 /**
  * The supervisor's decision on a held bitcoin pay-in, in the caller's transaction (the window,
- * then the pay-in locked, as arrivals lock them): `accept` makes it count as received (the books
+ * then the pay-in locked, as arrivals lock them): `accept` by two persons (the first proposes,
+ * audited `settlement_pay_in.acceptProposed`; the same person again is SELF_APPROVAL) makes it
+ * count as received (the books
  * as for any pay-in; the window settles if it was the last awaited), `reject` makes it count
  * nothing and records it to be returned to the payer (status `rejected`). Both are audited with
  * the reason and the person. Only a held pay-in is decided (PAY_IN_NOT_HELD), and an accepted one
@@ -395,6 +397,16 @@ export async function decideHeld(
       `settlement window ${payIn.windowId} settled without this pay-in; it can no longer count: reject it to have it returned to the payer`,
     );
   const now = ctx.clock.now();
+  // Four eyes on accepting: coins a screening held count only when two persons say so. The
+  // first person's accept is a proposal (the pay-in stays held); another person's accept makes
+  // it count. Rejecting counts nothing, so one person's word does.
+  const proposedBy =
+    payIn.decision === 'accept' && payIn.decidedByPerson !== null ? payIn.decidedByPerson : null;
+  if (input.decision === 'accept' && proposedBy === caller.personId)
+    throw new AppError(
+      'SELF_APPROVAL',
+      `you proposed to accept pay-in ${payIn.id}; another supervisor (a different person, with any credential) must approve it`,
+    );
   const decided = {
     decision: input.decision,
     decisionReason: input.reason,
@@ -402,6 +414,22 @@ export async function decideHeld(
     decidedAt: now,
   };
   await tx.update(clearingPayIns).set(decided).where(eq(clearingPayIns.id, payIn.id));
+  if (input.decision === 'accept' && proposedBy === null) {
+    await recordAudit(tx, caller, ctx.clock, {
+      action: 'settlement_pay_in.acceptProposed',
+      entityType: 'pay_in',
+      entityId: payIn.id,
+      before: { status: 'held' },
+      after: {
+        windowId: payIn.windowId,
+        platformId: payIn.platformId,
+        reason: input.reason,
+        proposedBy: caller.personId,
+        status: 'held',
+      },
+    });
+    return { ...payIn, ...decided };
+  }
   const detail = {
     windowId: payIn.windowId,
     platformId: payIn.platformId,
@@ -411,6 +439,7 @@ export async function decideHeld(
     vout: payIn.vout,
     reason: input.reason,
     decidedBy: caller.personId,
+    ...(input.decision === 'accept' ? { proposedBy } : {}),
   };
   if (input.decision === 'reject') {
     await tx

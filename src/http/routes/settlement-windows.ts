@@ -581,7 +581,7 @@ function registerWindowWrites(app: TypedApp, deps: AppDeps): void {
         summary:
           'Decide a held bitcoin pay-in (supervisor): accept (it counts, as received) or reject (it counts nothing and is to be returned to the payer); audited',
         description:
-          'A bitcoin pay-in is held when the addresses paying it did not pass address screening or cannot be screened; it counts nothing and raised a screening alert. A named person of the supervisor decides it, with a reason: `accept` makes it count as received (the window settles if it was the last awaited), `reject` records it to be returned to the payer. Only a held pay-in is decided (PAY_IN_NOT_HELD, 409); once its window settled without it, it can only be rejected (WINDOW_ALREADY_SETTLED, 409). The platform sees the new status, never the reason.',
+          'A bitcoin pay-in is held when the addresses paying it did not pass address screening or cannot be screened; it counts nothing and raised a screening alert. Named persons of the supervisor decide it, with a reason: `accept` takes two (the first proposes and the pay-in stays held; a second person accepting makes it count as received, and the window settles if it was the last awaited; the same person again is SELF_APPROVAL), `reject` (one person) records it to be returned to the payer. Only a held pay-in is decided (PAY_IN_NOT_HELD, 409); once its window settled without it, it can only be rejected (WINDOW_ALREADY_SETTLED, 409). The platform sees the new status, never the reason.',
         params: idParam('swn').extend({
           payInId: z.string().regex(/^pin_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id like pin_01J…'),
         }),
