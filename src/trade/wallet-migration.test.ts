@@ -59,6 +59,10 @@ describe.each(TEST_DRIVERS)('migration %s on %s', (driver) => {
     // that 0022 creates the real one and 0023 fills it from the addresses handed out.
     await db.orm.execute(sql`create table address_owners (address text primary key,
       owner_id text not null, role text not null, created_at timestamptz not null)`);
+    // Likewise the outbox (0029), where today's registry announces a licence it grants.
+    await db.orm.execute(sql`create table outbox_events (seq bigserial primary key,
+      topic text not null, key text not null, payload jsonb not null,
+      created_at timestamptz not null)`);
     registry = new RegistryService({ db, clock, random: new SeededRandom(5), network: 'regtest' });
     platformId = (
       await registry.registerParticipant(supervisor, {
@@ -147,6 +151,7 @@ describe.each(TEST_DRIVERS)('migration %s on %s', (driver) => {
                 '2026-07-01T09:00:00Z', now())`);
     });
     await db.orm.execute(sql`drop table address_owners`);
+    await db.orm.execute(sql`drop table outbox_events`);
     await db.migrate();
   }, 120_000);
   afterAll(async () => close?.());
