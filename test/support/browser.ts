@@ -31,6 +31,18 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_AVAILABLE = existsSync(CHROMIUM_PATH);
 export const NO_CHROMIUM_MESSAGE = `browser tests skipped: no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`;
 
+/**
+ * The database behind the browser tests' server: PostgreSQL when the run has one. The embedded
+ * database runs its queries in the test's own thread, so every query the server answers blocks
+ * the event loop that also serves the pages Chromium is loading; a PostgreSQL server answers from
+ * its own process. What a page shows does not depend on the driver (the storage tests run on
+ * both); BROWSER_TEST_DRIVER=pglite forces the embedded one.
+ */
+const BROWSER_DRIVER: 'pglite' | 'postgres' =
+  process.env.BROWSER_TEST_DRIVER === 'pglite' || !process.env.TEST_DATABASE_URL
+    ? 'pglite'
+    : 'postgres';
+
 /** The password every seeded browser-test user has. */
 export const PASSWORD = 'correct horse battery staple';
 
@@ -97,7 +109,7 @@ export async function startBrowserApp(
   } = {},
 ): Promise<BrowserApp> {
   await ensureWebBuilt();
-  const db = await openTestDatabase('pglite');
+  const db = await openTestDatabase(BROWSER_DRIVER);
   const config = loadConfig({
     LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_MINUTE: '100000',
