@@ -205,7 +205,8 @@ export interface RuntimeOptions {
  *   each (an officer's review resolution reaches trade within a second);
  * - `rates.fixing`: the day's reference-rate fixings, published at the supervisor's cut-off;
  * - `clearing.windows`: settlement windows closed at the supervisor's cut-off, settled when every
- *   pay-in arrived or, at the deadline, without the platforms that did not pay in;
+ *   pay-in arrived or, at the deadline, without the platforms that did not pay in, and a settled
+ *   window's bitcoin pay-outs signed (one stored transaction per window) and broadcast;
  * - `trade.tick`: invoice expiry, payer lookups, payout batching and re-broadcast, confirmations,
  *   webhook delivery from the outbox;
  * - `market.tick`: the domestic market's bank confirmations, delivery broadcasts and settlements,

@@ -16,6 +16,7 @@ import {
   MarketService,
   SettlementWindowService,
   simnetClearingDescriptor,
+  clearingSigner,
   type ObligationSink,
   type SettlementBank,
 } from './clearing';
@@ -166,12 +167,17 @@ export function composeServices(ports: Ports): Services {
   const clearing = new ClearingService({ ...ports, wallets: registry });
   // Settlement windows between platforms: bitcoin pay-ins go to addresses of the clearing's
   // descriptor (on simnet, a fixed demo key's when none is configured).
+  // The clearing signs the pay-out of a settled window with the private side of that descriptor:
+  // CLEARING_SIGNING_KEY, or on simnet with no descriptor configured the same demo key.
+  const clearingDemo = !ports.config.CLEARING_PAY_IN_DESCRIPTOR && ports.config.CHAIN === 'simnet';
   const settlementWindows = new SettlementWindowService({
     ...ports,
     network,
     payInDescriptor:
-      ports.config.CLEARING_PAY_IN_DESCRIPTOR ??
-      (ports.config.CHAIN === 'simnet' ? simnetClearingDescriptor() : null),
+      ports.config.CLEARING_PAY_IN_DESCRIPTOR ?? (clearingDemo ? simnetClearingDescriptor() : null),
+    signer: clearingSigner(ports.config.CLEARING_SIGNING_KEY ?? null, clearingDemo, network),
+    chain: ports.trade?.chain ?? null,
+    licences: registry,
     // A bitcoin pay-in counts at the scheme's confirmation depth, once the addresses paying it
     // pass the same address screening as the coins returned to miners.
     confirmationDepth: schemeConfirmationDepth,

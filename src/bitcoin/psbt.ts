@@ -197,6 +197,21 @@ export class LocalKeySigner implements Signer {
     return new LocalKeySigner(HDKey.fromMasterSeed(seed, BIP32_VERSIONS[network]));
   }
 
+  /** From a BIP32 extended private key (xprv/tprv) of `network`. */
+  static fromExtendedKey(extendedKey: string, network: NetworkName): LocalKeySigner {
+    let master: HDKey;
+    try {
+      master = HDKey.fromExtendedKey(extendedKey.trim(), BIP32_VERSIONS[network]);
+    } catch (error) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `the signing key is not a BIP32 extended private key of ${network}`,
+        { cause: error },
+      );
+    }
+    return new LocalKeySigner(master);
+  }
+
   /** The account xpub at `path` (e.g. "m/84'/1'/0'"), for a watch-only descriptor. */
   accountXpub(path: string): string {
     return this.#master.derive(path).publicExtendedKey;

@@ -133,6 +133,11 @@ export const configSchema = z
     // settlement window goes to an address of its own derived from it. Unset on simnet: a fixed
     // demo descriptor; unset elsewhere: windows with bitcoin pay-ins due cannot close.
     CLEARING_PAY_IN_DESCRIPTOR: z.string().min(1).max(1000).optional(),
+    // The clearing's signing key: the BIP32 extended private key (xprv/tprv) whose account xpub
+    // CLEARING_PAY_IN_DESCRIPTOR names, with which the bitcoin pay-out of a settled window is
+    // signed. Unset on simnet (no descriptor configured): the fixed demo key; unset elsewhere:
+    // bitcoin pay-outs are instructed, never signed.
+    CLEARING_SIGNING_KEY: z.string().min(1).max(200).optional(),
     // The key sealing stored secrets (webhook signing secrets) with AES-256-GCM.
     SECRETS_KEY: z
       .string()

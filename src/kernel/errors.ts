@@ -57,6 +57,8 @@ export const ERROR_CODES = {
     'Only a held pay-in is accepted or rejected; this one is not held (its status is in the details).',
   PAY_IN_NOT_CLEARED:
     'The coins paid in are not wholly cleared (quarantined or undetermined sats); they do not count.',
+  SETTLEMENT_ADDRESS_MISSING:
+    'The platform has registered no settlement address: its bitcoin pay-out is held until it registers one.',
   BANK_REFERENCE_REUSED:
     'That bank reference already confirmed another payment; a bank reference counts once.',
   DEPOSIT_NOT_FROM_LOT: "The escrow deposit does not spend the offered lot's coins.",

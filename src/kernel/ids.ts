@@ -24,6 +24,7 @@ export const ID_PREFIXES = {
   payIn: 'pin',
   payInRefusal: 'prf',
   payOut: 'pot',
+  settlementAddress: 'sad',
   contract: 'ctr',
   invoice: 'inv',
   payout: 'pay',

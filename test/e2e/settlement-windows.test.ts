@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../src/audit';
-import { LocalKeySigner } from '../../src/bitcoin';
+import { addressFromScript, LocalKeySigner, parseTransaction } from '../../src/bitcoin';
 import {
   SettlementWindowService,
   type FiatPayIn,
@@ -10,7 +10,7 @@ import {
 } from '../../src/clearing';
 import { AppError } from '../../src/kernel';
 import { schemeConfirmationDepth } from '../../src/trade';
-import { caller, openScheme, supervisor, type Scheme } from '../support/scheme';
+import { caller, openScheme, regtestKey, supervisor, type Scheme } from '../support/scheme';
 import { TEST_DRIVERS } from '../support/db';
 
 /**
@@ -22,10 +22,18 @@ import { TEST_DRIVERS } from '../support/db';
  * zero. Then a platform fails to pay in: it is taken out, the others settle, the books are at
  * zero, and its obligations are in the next window. Bad input: a window closed twice, pay-ins of
  * the wrong amount (on-chain and by bank), each a refusal with a closed code that counts nothing.
+ * The settled window pays its net receivers on-chain: at the settlement addresses their officers
+ * registered (a listed one refused), in one transaction signed by the clearing's key, stored
+ * before it is sent (a restart sends the same one), held while a receiver has no address, and
+ * followed into a block and out of it by a reorganization.
  */
 
 const M = 1_000_000n;
 const supervisorB = caller('supervisor', 'system', 'key_supervisor_b', null);
+/** The platforms' settlement addresses, and one a sanctions list names. */
+const addressOfB = regtestKey(31).address;
+const addressOfC = regtestKey(32).address;
+const listedAddress = regtestKey(33).address;
 
 describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   let s: Scheme;
@@ -35,6 +43,10 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   let C = '';
   let first: WindowView;
   let second: WindowView;
+  let officerOfB = supervisor;
+  let officerOfC = supervisor;
+  /** The same service without a chain: it signs and stores, and cannot send (a crash before the broadcast). */
+  let offline: SettlementWindowService;
 
   const record = (o: Omit<ObligationInput, 'at'>) =>
     s.db.transaction((tx) => windows.record({ ...o, at: s.clock.now() }, tx));
@@ -69,14 +81,18 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     s = await openScheme({ seed: 43, driver });
     const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(77), 'regtest');
     const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
-    windows = new SettlementWindowService({
+    const deps = {
       db: s.db,
       clock: s.clock,
-      network: 'regtest',
+      network: 'regtest' as const,
       payInDescriptor: `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
       confirmationDepth: schemeConfirmationDepth,
       addressScreening: s.compliance.screening,
-    });
+      signer,
+      licences: s.registry,
+    };
+    windows = new SettlementWindowService({ ...deps, chain: s.source });
+    offline = new SettlementWindowService({ ...deps, chain: null });
     await s.watcher.registerConsumer(windows.chainConsumer()); // after clearing's
     const platform = async (legalName: string) =>
       (
@@ -89,6 +105,16 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     A = s.platformId;
     B = await platform('Medellin Custodia SAS');
     C = await platform('Cali Activos Digitales SAS');
+    for (const id of [B, C])
+      await s.registry.grantLicence(supervisor, {
+        participantId: id,
+        kind: 'vasp',
+        scope: 'custody and transfer of bitcoin between platforms',
+        validFrom: new Date(s.clock.now().getTime() - 86_400_000).toISOString(),
+        validTo: new Date(s.clock.now().getTime() + 365 * 86_400_000).toISOString(),
+      });
+    officerOfB = caller('platform', B, 'key_officer_of_b', B);
+    officerOfC = caller('platform', C, 'key_officer_of_c', C);
   }, 180_000);
 
   afterAll(async () => {
@@ -167,7 +193,13 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(first.status).toBe('open');
     expect(first.closesAt).toBeNull();
     // Nothing closes without a schedule.
-    expect(await windows.runDue()).toEqual({ closed: [], settled: [] });
+    expect(await windows.runDue()).toEqual({
+      closed: [],
+      settled: [],
+      signed: [],
+      broadcast: [],
+      held: [],
+    });
 
     await windows.setSchedule(supervisor, {
       periodMinutes: 60,
@@ -176,7 +208,13 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     });
     first = await windows.getWindow(supervisor, first.id);
     expect(first.closesAt?.toISOString()).toBe('2026-07-01T10:00:00.000Z');
-    expect(await windows.runDue()).toEqual({ closed: [], settled: [] });
+    expect(await windows.runDue()).toEqual({
+      closed: [],
+      settled: [],
+      signed: [],
+      broadcast: [],
+      held: [],
+    });
   });
 
   it('closes at the cut-off into net positions and one pay-in per net payer and asset', async () => {
@@ -307,6 +345,11 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       bankReference: 'BANREP-2026-07-01-0003',
     });
     expect((await windows.getWindow(supervisor, first.id)).status).toBe('closed'); // BTC awaited
+    // B's officer registers where the clearing pays B; C registers nothing yet.
+    const registered = await windows.registerSettlementAddress(officerOfB, {
+      address: addressOfB,
+    });
+    expect(registered).toMatchObject({ platformId: B, address: addressOfB, current: true });
     const paid = await s.payFromMiner(btc.address!, 40n * M);
     await s.mine(1);
     const received = (await payInsOf(first.id)).find((p) => p.asset === 'BTC')!;
@@ -360,6 +403,121 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       }),
     );
     expect(late.code).toBe('PAY_IN_ALREADY_RECEIVED');
+  });
+
+  it('holds the pay-outs while a receiver has no settlement address, and refuses a listed one', async () => {
+    // C has no address: its pay-out is held with its code, and nothing is signed for the window.
+    expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
+    const held = (await windows.listPayOuts(supervisor, first.id)).items.find(
+      (p) => p.platformId === C,
+    )!;
+    expect(held).toMatchObject({ status: 'held', heldCode: 'SETTLEMENT_ADDRESS_MISSING' });
+    expect(await events(held.id)).toEqual(['settlement_pay_out.held']);
+    expect((await windows.payOutBatch(supervisor, first.id)).transaction).toBeNull();
+    // Held once: the next run records nothing new.
+    await offline.runDue();
+    expect(await events(held.id)).toEqual(['settlement_pay_out.held']);
+
+    // A listed address is refused with the closed code, naming no list entry; nothing stored.
+    await s.compliance.screening.importList(supervisor, {
+      format: 'address-list',
+      asset: 'XBT',
+      bytes: new TextEncoder().encode(`# test list\n${listedAddress}\n`),
+    });
+    const listed = await refusal(
+      windows.registerSettlementAddress(officerOfC, { address: listedAddress }),
+    );
+    expect(listed.code).toBe('TRANSFER_BLOCKED');
+    expect(listed.message).not.toMatch(/list|entry|sanction/i);
+    expect((await windows.listSettlementAddresses(officerOfC, C)).items).toEqual([]);
+    expect(await events(C)).toContain('settlement_address.refused');
+    // An address of another network, and a caller who is not the platform's officer.
+    const mainnet = await refusal(
+      windows.registerSettlementAddress(officerOfC, {
+        address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4',
+      }),
+    );
+    expect(mainnet.code).toBe('INVALID_ADDRESS');
+    expect(
+      (await refusal(windows.registerSettlementAddress(supervisor, { address: addressOfC }))).code,
+    ).toBe('FORBIDDEN');
+    // Replaceable: the newest counts, the history stays; another platform cannot read it.
+    await windows.registerSettlementAddress(officerOfC, { address: regtestKey(34).address });
+    await windows.registerSettlementAddress(officerOfC, { address: addressOfC });
+    const history = (await windows.listSettlementAddresses(supervisor, C)).items;
+    expect(history.map((a) => [a.address, a.current])).toEqual([
+      [addressOfC, true],
+      [regtestKey(34).address, false],
+    ]);
+    expect((await refusal(windows.listSettlementAddresses(officerOfB, C))).code).toBe(
+      'PARTICIPANT_NOT_FOUND',
+    );
+    expect((await windows.listSettlementAddresses(s.maker, A)).items).toEqual([]);
+  });
+
+  it('pays the net receivers in one signed transaction, stored before it is sent and sent once', async () => {
+    // Signed and stored, but the chain cannot be reached (a crash before the broadcast) …
+    expect(await offline.runDue()).toMatchObject({ signed: [first.id], broadcast: [] });
+    const stored = (await windows.payOutBatch(supervisor, first.id)).transaction!;
+    expect(stored.status).toBe('signed');
+    // … a second run signs nothing new, and the restarted server sends the same transaction.
+    expect(await offline.runDue()).toMatchObject({ signed: [], broadcast: [] });
+    expect(await windows.runDue()).toMatchObject({ signed: [], broadcast: [first.id] });
+    expect(await windows.runDue()).toMatchObject({ signed: [], broadcast: [] });
+    const batch = await windows.payOutBatch(supervisor, first.id);
+    expect(batch.transaction).toMatchObject({ txid: stored.txid, status: 'broadcast' });
+    expect((await events(first.id)).filter((e) => e === 'settlement_pay_out.signed')).toHaveLength(
+      1,
+    );
+
+    await s.mine(1);
+    const confirmed = await windows.payOutBatch(supervisor, first.id);
+    expect(confirmed.transaction).toMatchObject({ txid: stored.txid, status: 'confirmed' });
+    // Read back from the chain: A's pay-in in, exactly B's and C's net amounts out, at their
+    // registered addresses, less each one's pro rata share of the fee; nothing else.
+    const onChain = parseTransaction(await s.source.getRawTransaction(stored.txid));
+    expect(onChain.inputs.map((i) => i.prevTxid)).toEqual([batch.inputs[0]!.txid]);
+    const received = new Map(
+      onChain.outputs.map((o) => [addressFromScript(o.scriptPubKey, 'regtest'), o.value]),
+    );
+    const out = (platform: string) => confirmed.outputs.find((o) => o.platformId === platform)!;
+    expect(out(B)).toMatchObject({ address: addressOfB, valueSats: 30n * M, status: 'confirmed' });
+    expect(out(C)).toMatchObject({ address: addressOfC, valueSats: 10n * M, status: 'confirmed' });
+    expect(received).toEqual(
+      new Map([
+        [addressOfB, 30n * M - out(B).feeSats!],
+        [addressOfC, 10n * M - out(C).feeSats!],
+      ]),
+    );
+    const fee = 40n * M - [...received.values()].reduce((a, v) => a + v, 0n);
+    expect(fee).toBe(stored.feeSats);
+    expect(out(B).feeSats! + out(C).feeSats!).toBe(fee);
+    // Pro rata: B's share is three times C's (to the sat of rounding).
+    expect(out(B).feeSats! - 3n * out(C).feeSats!).toBeLessThanOrEqual(3n);
+    // The books: every account at zero, the fee posted through its account.
+    const books = await windows.reconcile(supervisor, first.id);
+    expect(books.balanced).toBe(true);
+    expect(books.balances.some((b) => b.account === 'network-fee')).toBe(true);
+
+    // A reorganization takes the confirmation back; the next block confirms it again.
+    await s.simnet.invalidateBlock(s.simnet.tip().hash);
+    await s.watcher.syncOnce();
+    expect((await windows.payOutBatch(supervisor, first.id)).transaction?.status).toBe('broadcast');
+    await s.mine(1);
+    expect((await windows.payOutBatch(supervisor, first.id)).transaction).toMatchObject({
+      txid: stored.txid,
+      status: 'confirmed',
+    });
+    // (The clock stands still here, so the events are compared as a set with their counts.)
+    expect(
+      (await events(first.id)).filter((e) => e.startsWith('settlement_pay_out.')).sort(),
+    ).toEqual([
+      'settlement_pay_out.broadcast',
+      'settlement_pay_out.confirmed',
+      'settlement_pay_out.confirmed',
+      'settlement_pay_out.signed',
+      'settlement_pay_out.unconfirmed',
+    ]);
   });
 
   it('takes out a platform that fails to pay in: the others settle, the books balance, its obligations roll on', async () => {

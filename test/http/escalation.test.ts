@@ -439,6 +439,14 @@ const WRITES: Record<string, WriteRule> = {
       body: { decision: 'reject', reason: 'escalation test: a decision' },
     }),
   },
+  'PUT /v1/settlement-address': {
+    callers: ['platformA'],
+    allowed: {
+      platformA:
+        'a platform registers its own settlement address: the route names no other platform',
+    },
+    target: () => ({ body: { address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080' } }),
+  },
   'POST /v1/settlement-windows/:id/fiat-pay-ins': {
     callers: SUPERVISOR_ONLY,
     allowed: { supervisor: 'confirming a bank pay-in is the clearing’s (the supervisor’s)' },
@@ -673,6 +681,7 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/settlement-windows/:id/pay-ins/:payInId/decision': {
     none: 'the scheme has no settlement window, so no held pay-in',
   },
+  'PUT /v1/settlement-address': 'platformB',
   'PUT /v1/market/settings': 'platformB',
   'POST /v1/market/offers': { none: 'the escalation scheme follows no clearing: no mined lot' },
   'POST /v1/market/offers/:id/deposit': { none: 'no offer without a mined lot' },
@@ -771,6 +780,13 @@ const READS: Record<string, ReadRule> = {
   '/v1/settlement-windows/:id/pay-outs': byId('swn', () => missing('swn')),
   '/v1/settlement-windows/:id/books': byId('swn', () => missing('swn')),
   '/v1/settlement-windows/:id/pay-out-batch': byId('swn', () => missing('swn')),
+  '/v1/settlement-addresses/:platformId': {
+    ids: (fx) =>
+      Promise.resolve({
+        foreign: { platformId: fx.B.platformId },
+        missing: { platformId: missing('par') },
+      }),
+  },
   '/v1/clearing/outputs/:outpoint': {
     public: 'scheme-wide only (supervisor, auditor): no tenant reads it, so no tenant row leaks',
   },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId, SeededRandom } from '../../src/kernel';
+import { newId, SeededRandom, systemCaller } from '../../src/kernel';
+import { regtestKey } from '../support/scheme';
 import { startTestApp, type TestApp, type TestKey } from '../support/http';
 import { TEST_DRIVERS } from '../support/db';
 
@@ -7,7 +8,9 @@ import { TEST_DRIVERS } from '../support/db';
  * The settlement window routes over the whole app: the supervisor sets the schedule, reads every
  * platform's positions and pay-ins and confirms a fiat pay-in (a wrong amount is a 422 recorded
  * as a refusal); a platform officer sees its own platform's rows only, a page at a time; a
- * company and the auditor's writes are refused; closing a closed window is a 409.
+ * company and the auditor's writes are refused; closing a closed window is a 409. A licensed
+ * platform's officer registers its settlement address (a listed one is refused, 422, naming no
+ * list entry); readers see it, another platform does not; the pay-out batch names its transaction.
  */
 
 interface Page<T> {
@@ -313,5 +316,85 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
     expect(elsewhere.json<{ code: string }>().code).toBe('PAY_IN_NOT_FOUND');
     const after = await get<Page<PayIn>>(`/v1/settlement-windows/${windowId}/pay-ins`, officerA);
     expect(after.body.items[0]?.status).toBe('awaiting');
+  });
+
+  it('lets a licensed platform officer register its settlement address, screened; another platform cannot read it', async () => {
+    const registry = t.services.registry;
+    const by = systemCaller('supervisor-test');
+    const platform = async (legalName: string) =>
+      (await registry.registerParticipant(by, { kind: 'platform', legalName, country: 'CO' })).id;
+    const P = await platform('Bogota Liquidacion SAS');
+    const Q = await platform('Pereira Custodia SAS');
+    await registry.grantLicence(by, {
+      participantId: P,
+      kind: 'vasp',
+      scope: 'custody and transfer of bitcoin between platforms',
+      validFrom: new Date(t.clock.now().getTime() - 86_400_000).toISOString(),
+      validTo: new Date(t.clock.now().getTime() + 365 * 86_400_000).toISOString(),
+    });
+    const officerP = await t.keyFor('platform', P);
+    const officerQ = await t.keyFor('platform', Q);
+    const put = (key: TestKey, address: string) =>
+      t.app.inject({
+        method: 'PUT',
+        url: '/v1/settlement-address',
+        headers: key,
+        payload: { address },
+      });
+    const first = regtestKey(41).address;
+    const registered = await put(officerP, first);
+    expect(registered.statusCode).toBe(200);
+    expect(registered.json()).toMatchObject({ platformId: P, address: first, current: true });
+    // Only a licensed platform's officer.
+    expect((await put(officerQ, regtestKey(42).address)).json()).toMatchObject({
+      code: 'LICENCE_NOT_ACTIVE',
+    });
+    for (const key of [supervisor, auditor, company])
+      expect((await put(key, regtestKey(42).address)).statusCode).toBe(403);
+    expect(
+      (await put(officerP, 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4')).json(),
+    ).toMatchObject({ code: 'INVALID_ADDRESS' });
+    // A listed address: the closed code, nothing of the list.
+    const listed = regtestKey(43).address;
+    await t.services.compliance.screening.importList(by, {
+      format: 'address-list',
+      asset: 'XBT',
+      bytes: new TextEncoder().encode(`# test list\n${listed}\n`),
+    });
+    const refused = await put(officerP, listed);
+    expect(refused.statusCode).toBe(422);
+    const body = refused.json<{ code: string; message: string }>();
+    expect(body.code).toBe('TRANSFER_BLOCKED');
+    expect(JSON.stringify(body)).not.toMatch(/test list|entry|sanction/i);
+    // Replaced: the newest counts, the history stays.
+    const second = regtestKey(44).address;
+    expect((await put(officerP, second)).statusCode).toBe(200);
+    for (const key of [supervisor, auditor, officerP]) {
+      const read = await get<Page<{ address: string; current: boolean }>>(
+        `/v1/settlement-addresses/${P}`,
+        key,
+      );
+      expect(read.status).toBe(200);
+      expect(read.body.items.map((a) => [a.address, a.current])).toEqual([
+        [second, true],
+        [first, false],
+      ]);
+    }
+    // Another platform reads it as one that does not exist; a company not at all.
+    const foreign = await get<{ code: string }>(`/v1/settlement-addresses/${P}`, officerQ);
+    const missing = await get<{ code: string }>(
+      `/v1/settlement-addresses/par_${'0'.repeat(26)}`,
+      officerQ,
+    );
+    expect([foreign.status, foreign.body.code]).toEqual([404, 'PARTICIPANT_NOT_FOUND']);
+    expect([missing.status, missing.body.code]).toEqual([foreign.status, foreign.body.code]);
+    expect((await get(`/v1/settlement-addresses/${P}`, company)).status).toBe(403);
+    // The pay-out batch of a window not paid out yet names no transaction.
+    const batch = await get<{ transaction: unknown; outputs: unknown[] }>(
+      `/v1/settlement-windows/${windowId}/pay-out-batch`,
+      auditor,
+    );
+    expect(batch.status).toBe(200);
+    expect(batch.body.transaction).toBeNull();
   });
 });

@@ -5,18 +5,24 @@
  * schedule, the `clearing.windows` job's `runDue`, closing, pay-ins on-chain through
  * `chainConsumer()` and by bank through `confirmFiatPayIn`, the supervisor's decision on a held
  * pay-in `decideHeldPayIn`, paged reads (obligations, positions, pay-ins, pay-outs), `reconcile`), its views,
- * `nextCutoff`, `SETTLEMENT_WINDOW_EVENTS`.
+ * `nextCutoff`, `SETTLEMENT_WINDOW_EVENTS`; platforms' settlement addresses
+ * (`registerSettlementAddress`, `listSettlementAddresses`) and the signed, broadcast pay-out
+ * transaction of a settled window (`runDue` → `runPayOuts`, `SETTLEMENT_PAY_OUT_EVENTS`).
  *
  * Tables (windows/schema.ts, not exported): clearing_window_schedules, clearing_windows,
  * clearing_obligations, clearing_positions, clearing_pay_ins, clearing_pay_in_refusals,
- * clearing_pay_outs, clearing_window_postings.
+ * clearing_pay_outs, clearing_window_postings, clearing_pay_out_transactions,
+ * clearing_settlement_addresses.
  */
 export {
   SettlementWindowService,
   simnetClearingDescriptor,
+  simnetClearingSigner,
+  clearingSigner,
   type ObligationInput,
   type ObligationSink,
   type PayOutBatchView,
+  type PayOutTransactionView,
   type ReconcileView,
   type SettlementWindowDeps,
 } from './service';
@@ -35,6 +41,8 @@ export {
 export type { PayerScreening } from './lifecycle';
 export type { FiatPayIn } from './fiat';
 export type { AccountBalanceView } from './books';
+export { NETWORK_FEE, SETTLEMENT_PAY_OUT_EVENTS, feeShares, type PayOutRun } from './pay-outs';
+export type { LicenceCheck } from './settlement-addresses';
 export {
   PAY_IN_STATUSES,
   WINDOW_STATUSES,
@@ -45,6 +53,7 @@ export {
   type PendingConfirmation,
   type PayInView,
   type PayOutView,
+  type SettlementAddressView,
   type PositionView,
   type WindowStatus,
   type WindowView,
@@ -66,4 +75,6 @@ export const SETTLEMENT_WINDOW_EVENTS = {
   payInRejected: 'settlement_pay_in.rejected',
   payInWithdrawn: 'settlement_pay_in.withdrawn',
   payInReorgedAfterSettlement: 'settlement_pay_in.reorgedAfterSettlement',
+  settlementAddressRegistered: 'settlement_address.registered',
+  settlementAddressRefused: 'settlement_address.refused',
 } as const;

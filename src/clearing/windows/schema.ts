@@ -248,7 +248,18 @@ export const clearingPayOuts = pgTable(
     asset: text('asset').notNull(),
     kind: text('kind').notNull(),
     amount: amount('amount').notNull(),
+    /**
+     * `instructed` (fiat: for the bank; bitcoin: not in a transaction yet), `held` (bitcoin: the
+     * platform has no settlement address, `held_code`), `signed`, `broadcast`, `confirmed`.
+     */
     status: text('status').notNull(),
+    heldCode: text('held_code'),
+    /** Bitcoin: the settlement address paid, the output, its share of the fee and what it got. */
+    address: text('address'),
+    txid: text('txid'),
+    vout: integer('vout'),
+    feeSats: amount('fee_sats'),
+    paidSats: amount('paid_sats'),
     createdAt: at('created_at').notNull(),
   },
   (t) => [
@@ -286,4 +297,61 @@ export const clearingWindowPostings = pgTable(
     index('clearing_window_postings_entry_idx').on(t.entry),
     check('clearing_window_postings_nonzero', sql`${t.amount} <> 0`),
   ],
+);
+
+/**
+ * The one signed bitcoin transaction paying a window out (its received pay-ins in, its bitcoin
+ * pay-outs and refunds out), stored before it is first broadcast: a retry or a restart sends
+ * these same bytes, and the primary key on the window keeps a second one from being signed.
+ * Status: `signed` (not accepted by the network yet), `broadcast`, `confirmed` (in block
+ * `block_hash`; a reorg takes it back to `broadcast`), `rejected` (refused for good).
+ */
+export const clearingPayOutTransactions = pgTable(
+  'clearing_pay_out_transactions',
+  {
+    windowId: text('window_id')
+      .primaryKey()
+      .references(() => clearingWindows.id),
+    txid: text('txid').notNull(),
+    raw: text('raw').notNull(),
+    feeSats: amount('fee_sats').notNull(),
+    feeRateSatPerKvB: amount('fee_rate_sat_per_kvb').notNull(),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    nextAttemptAt: at('next_attempt_at'),
+    blockHash: text('block_hash'),
+    blockHeight: integer('block_height'),
+    signedAt: at('signed_at').notNull(),
+    broadcastAt: at('broadcast_at'),
+    confirmedAt: at('confirmed_at'),
+  },
+  (t) => [
+    uniqueIndex('clearing_pay_out_transactions_txid_idx').on(t.txid),
+    index('clearing_pay_out_transactions_status_idx').on(t.status),
+    index('clearing_pay_out_transactions_block_idx').on(t.blockHash),
+    check(
+      'clearing_pay_out_transactions_status_check',
+      sql`${t.status} in ('signed', 'broadcast', 'confirmed', 'rejected')`,
+    ),
+  ],
+);
+
+/**
+ * The bitcoin address the clearing pays a platform at, registered by its officer (validated for
+ * the scheme's network, screened against the sanctions address lists). Rows are never changed:
+ * the newest of a platform counts, the earlier ones are its history.
+ */
+export const clearingSettlementAddresses = pgTable(
+  'clearing_settlement_addresses',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id').notNull(),
+    network: text('network').notNull(),
+    address: text('address').notNull(),
+    registeredBy: text('registered_by').notNull(),
+    registeredByPerson: text('registered_by_person'),
+    createdAt: at('created_at').notNull(),
+  },
+  (t) => [index('clearing_settlement_addresses_platform_idx').on(t.platformId, t.createdAt, t.id)],
 );

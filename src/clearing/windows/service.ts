@@ -5,7 +5,9 @@ import {
   parseDescriptor,
   RECEIVE,
   type Descriptor,
+  type Signer,
 } from '../../bitcoin';
+import type { ChainSource } from '../../chain';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
 import {
   AppError,
@@ -38,11 +40,24 @@ import {
   type HeldDecision,
   type PayInBlock,
 } from './pay-ins';
+import {
+  payOutsConnected,
+  payOutsDisconnected,
+  runPayOuts,
+  type PayOutDeps,
+  type PayOutTransactionRow,
+} from './pay-outs';
+import {
+  listSettlementAddresses,
+  registerSettlementAddress,
+  type LicenceCheck,
+} from './settlement-addresses';
 import { scheduleState, setSchedule, type ScheduleInput, type ScheduleState } from './schedule';
 import {
   clearingObligations,
   clearingPayInRefusals,
   clearingPayIns,
+  clearingPayOutTransactions,
   clearingPayOuts,
   clearingPositions,
   clearingWindows,
@@ -57,6 +72,7 @@ import {
   type PayInView,
   type PayOutView,
   type PositionView,
+  type SettlementAddressView,
   type WindowView,
 } from './views';
 
@@ -103,7 +119,48 @@ export interface SettlementWindowDeps {
    * bitcoin pay-in are screened before it counts. Null: none wired, and every one is held.
    */
   addressScreening: PayerScreening | null;
+  /**
+   * The clearing's signer: the private side of the pay-in descriptor (on simnet the demo key,
+   * elsewhere CLEARING_SIGNING_KEY). Null: bitcoin pay-outs stay instructed, unsigned.
+   */
+  signer?: Signer | null;
+  /** The chain pay-out transactions are broadcast to. Null: stored, not sent. */
+  chain?: ChainSource | null;
+  /** The registry's active-licence check for platforms registering a settlement address. */
+  licences?: LicenceCheck | null;
 }
+
+/** A window's stored pay-out transaction, as the supervisor and auditors read it. */
+export interface PayOutTransactionView {
+  txid: string;
+  /** `signed` (stored, not accepted by the network yet), `broadcast`, `confirmed`, `rejected`. */
+  status: string;
+  feeSats: bigint;
+  feeRateSatPerKvB: bigint;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  blockHash: string | null;
+  blockHeight: number | null;
+  signedAt: Date;
+  broadcastAt: Date | null;
+  confirmedAt: Date | null;
+}
+
+const transactionView = (row: PayOutTransactionRow): PayOutTransactionView => ({
+  txid: row.txid,
+  status: row.status,
+  feeSats: row.feeSats,
+  feeRateSatPerKvB: row.feeRateSatPerKvB,
+  attempts: row.attempts,
+  lastError: row.lastError,
+  nextAttemptAt: row.nextAttemptAt,
+  blockHash: row.blockHash,
+  blockHeight: row.blockHeight,
+  signedAt: row.signedAt,
+  broadcastAt: row.broadcastAt,
+  confirmedAt: row.confirmedAt,
+});
 
 /** The instruction for the one batched bitcoin transaction that pays a window out. */
 export interface PayOutBatchView {
@@ -119,7 +176,20 @@ export interface PayOutBatchView {
     derivationIndex: number;
   }[];
   /** Pay-outs to net receivers and refunds (empty until the window settles). */
-  outputs: { payOutId: string; platformId: string; kind: 'payOut' | 'refund'; valueSats: bigint }[];
+  outputs: {
+    payOutId: string;
+    platformId: string;
+    kind: 'payOut' | 'refund';
+    valueSats: bigint;
+    status: string;
+    heldCode: string | null;
+    address: string | null;
+    vout: number | null;
+    feeSats: bigint | null;
+    paidSats: bigint | null;
+  }[];
+  /** The signed transaction stored for the window (null until it is built). */
+  transaction: PayOutTransactionView | null;
 }
 
 export interface ReconcileView {
@@ -131,11 +201,32 @@ export interface ReconcileView {
 }
 
 /**
+ * The clearing's signer on simnet when no descriptor is configured: the private side of
+ * `simnetClearingDescriptor`, from the same fixed, published seed.
+ */
+export function simnetClearingSigner(): LocalKeySigner {
+  return LocalKeySigner.fromSeed(new Uint8Array(32).fill(0xc1), 'regtest');
+}
+
+/**
+ * The clearing's signer: from its extended private key (CLEARING_SIGNING_KEY), else on simnet
+ * the demo key (`demo`), else none (bitcoin pay-outs stay instructed).
+ */
+export function clearingSigner(
+  extendedKey: string | null,
+  demo: boolean,
+  network: NetworkName,
+): LocalKeySigner | null {
+  if (extendedKey) return LocalKeySigner.fromExtendedKey(extendedKey, network);
+  return demo ? simnetClearingSigner() : null;
+}
+
+/**
  * The clearing's deposit descriptor on simnet when none is configured: a key from a fixed,
  * published seed (simnet coins are worthless, as with the demo signer's fixed passphrase).
  */
 export function simnetClearingDescriptor(): string {
-  const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(0xc1), 'regtest');
+  const signer = simnetClearingSigner();
   const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
   return `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
 }
@@ -170,6 +261,9 @@ const checkObligation = (o: ObligationInput): void => {
 export class SettlementWindowService implements ObligationSink {
   readonly #db: Database;
   readonly #ctx: WindowContext;
+  readonly #payOuts: PayOutDeps;
+  readonly #network: NetworkName;
+  readonly #licences: LicenceCheck | null;
 
   constructor(deps: SettlementWindowDeps) {
     this.#db = deps.db;
@@ -193,6 +287,16 @@ export class SettlementWindowService implements ObligationSink {
         : null,
       confirmationDepth: deps.confirmationDepth,
       screening: deps.addressScreening,
+    };
+    this.#network = deps.network;
+    this.#licences = deps.licences ?? null;
+    this.#payOuts = {
+      db: deps.db,
+      ctx: this.#ctx,
+      network: deps.network,
+      descriptor: parsed,
+      signer: deps.signer ?? null,
+      chain: deps.chain ?? null,
     };
   }
 
@@ -270,9 +374,17 @@ export class SettlementWindowService implements ObligationSink {
   /**
    * The `clearing.windows` job: opens a window when a schedule is in force and none is open,
    * closes the open window at its cut-off, and settles closed windows whose pay-ins all arrived
-   * or whose deadline passed. Each step in its own transaction; safe to repeat.
+   * or whose deadline passed, then pays settled windows out on-chain (`runPayOuts`: one signed
+   * transaction per window, stored before it is broadcast). Each step in its own transaction;
+   * safe to repeat.
    */
-  async runDue(): Promise<{ closed: string[]; settled: string[] }> {
+  async runDue(): Promise<{
+    closed: string[];
+    settled: string[];
+    signed: string[];
+    broadcast: string[];
+    held: string[];
+  }> {
     const now = this.#ctx.clock.now();
     const closed: string[] = [];
     const settled: string[] = [];
@@ -299,7 +411,8 @@ export class SettlementWindowService implements ObligationSink {
     for (const { id } of waiting) {
       if (await this.#db.transaction((tx) => settleWindow(tx, this.#ctx, id))) settled.push(id);
     }
-    return { closed, settled };
+    const paid = await runPayOuts(this.#payOuts);
+    return { closed, settled, ...paid };
   }
 
   /** The supervisor closes a window before its cut-off (audited); a closed one: 409. */
@@ -316,8 +429,14 @@ export class SettlementWindowService implements ObligationSink {
   chainConsumer(options: { name?: string } = {}) {
     return {
       name: options.name ?? 'clearing.windows',
-      blockConnected: (block: PayInBlock, tx: Orm) => payInsConnected(tx, this.#ctx, block),
-      blockDisconnected: (block: PayInBlock, tx: Orm) => payInsDisconnected(tx, this.#ctx, block),
+      blockConnected: async (block: PayInBlock, tx: Orm) => {
+        await payInsConnected(tx, this.#ctx, block);
+        await payOutsConnected(tx, this.#ctx, block);
+      },
+      blockDisconnected: async (block: PayInBlock, tx: Orm) => {
+        await payOutsDisconnected(tx, this.#ctx, block);
+        await payInsDisconnected(tx, this.#ctx, block);
+      },
     };
   }
 
@@ -550,11 +669,40 @@ export class SettlementWindowService implements ObligationSink {
     };
   }
 
+  // ------------------------------------------------------------------ settlement addresses
+
   /**
-   * The bitcoin pay-out batch of a settled window, as the instruction the scheme's signer signs:
-   * the window's received pay-ins as inputs (each with its derivation index on the clearing's
-   * descriptor) and every bitcoin pay-out and refund as an output. Inputs equal outputs; the
-   * network fee is the clearing's, from a coin of its own the signer adds. Scheme-wide only.
+   * A licensed platform's officer registers the bitcoin address the clearing pays it at
+   * (validated for the network, screened, audited; the newest counts, history kept).
+   */
+  async registerSettlementAddress(
+    caller: Caller,
+    input: { address: string },
+  ): Promise<SettlementAddressView> {
+    return registerSettlementAddress(
+      this.#db,
+      this.#ctx,
+      { network: this.#network, licences: this.#licences },
+      caller,
+      input,
+    );
+  }
+
+  /** A platform's settlement addresses, newest (the one paid) first; its own, or any for readers. */
+  async listSettlementAddresses(
+    caller: Caller,
+    platformId: string,
+    page: PageRequest = {},
+  ): Promise<Page<SettlementAddressView>> {
+    return listSettlementAddresses(this.#db, caller, platformId, page);
+  }
+
+  /**
+   * The bitcoin pay-out batch of a settled window: the window's received pay-ins as inputs (each
+   * with its derivation index on the clearing's descriptor), every bitcoin pay-out and refund as
+   * an output (with the settlement address paid, its share of the network fee and what it
+   * received), and the signed transaction stored for it (txid, status), null until it is built.
+   * The outputs bear the network fee pro rata. Scheme-wide only.
    */
   async payOutBatch(caller: Caller, windowId: string): Promise<PayOutBatchView> {
     if (!seesEverything(caller))
@@ -576,9 +724,14 @@ export class SettlementWindowService implements ObligationSink {
       .from(clearingPayOuts)
       .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
       .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
+    const [stored] = await this.#db.orm
+      .select()
+      .from(clearingPayOutTransactions)
+      .where(eq(clearingPayOutTransactions.windowId, windowId));
     return {
       windowId,
       status: window.status,
+      transaction: stored ? transactionView(stored) : null,
       inputs: inputs.map((p) => ({
         payInId: p.id,
         platformId: p.platformId,
@@ -592,6 +745,12 @@ export class SettlementWindowService implements ObligationSink {
         platformId: o.platformId,
         kind: o.kind as 'payOut' | 'refund',
         valueSats: o.amount,
+        status: o.status,
+        heldCode: o.heldCode,
+        address: o.address,
+        vout: o.vout,
+        feeSats: o.feeSats,
+        paidSats: o.paidSats,
       })),
     };
   }

@@ -126,8 +126,30 @@ export interface PayOutView {
   asset: string;
   kind: 'payOut' | 'refund';
   amount: bigint;
-  /** `instructed`: recorded for the scheme's signer (bitcoin: one batched transaction). */
+  /**
+   * `instructed` (fiat: for the bank; bitcoin: not in a transaction yet), `held` (bitcoin: no
+   * settlement address registered, `heldCode`), `signed`, `broadcast`, `confirmed`.
+   */
   status: string;
+  heldCode: string | null;
+  /** Bitcoin: the settlement address paid, the transaction and output, the fee share borne. */
+  address: string | null;
+  txid: string | null;
+  vout: number | null;
+  feeSats: bigint | null;
+  /** What reached the address: the amount less its share of the network fee. */
+  paidSats: bigint | null;
+  createdAt: Date;
+}
+
+export interface SettlementAddressView {
+  id: string;
+  platformId: string;
+  network: string;
+  address: string;
+  /** The newest of the platform's addresses: the one the clearing pays. */
+  current: boolean;
+  registeredBy: string;
   createdAt: Date;
 }
 

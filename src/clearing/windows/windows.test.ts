@@ -7,6 +7,7 @@ import { schemeConfirmationDepth } from '../../trade';
 import { nextCutoff } from './schedule';
 import { SettlementWindowService, type ObligationInput } from './service';
 import { HELD_PAY_IN_RULE } from './pay-ins';
+import { feeShares } from './pay-outs';
 import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
 import { addressScreening } from '../../../test/support/address-screening';
 
@@ -34,6 +35,29 @@ describe('the cut-off', () => {
     expect(nextCutoff(new Date('2026-07-01T23:50:00Z'), 1440).toISOString()).toBe(
       '2026-07-02T00:00:00.000Z',
     );
+  });
+});
+
+describe('the network fee of a pay-out transaction', () => {
+  it('is borne by the outputs pro rata, the rounding remainder on the largest, to the sat', () => {
+    expect(feeShares([30_000_000n, 10_000_000n], 282n)).toEqual([212n, 70n]);
+    expect(feeShares([5n, 5n, 5n], 10n)).toEqual([4n, 3n, 3n]);
+    expect(feeShares([1_000n], 141n)).toEqual([141n]);
+    for (const [amounts, fee] of [
+      [[7n, 11n, 13n, 1_000_003n], 997n],
+      [[546n, 546n], 1n],
+      [[2n ** 40n, 3n], 12_345n],
+    ] as const) {
+      const shares = feeShares(amounts, fee);
+      expect(shares.reduce((a, b) => a + b, 0n)).toBe(fee);
+      const total = amounts.reduce((a, b) => a + b, 0n);
+      shares.forEach((share, i) =>
+        expect(
+          share >= (fee * amounts[i]!) / total &&
+            share <= (fee * amounts[i]!) / total + BigInt(amounts.length),
+        ).toBe(true),
+      );
+    }
   });
 });
 

@@ -6509,8 +6509,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The bitcoin pay-out batch for the scheme's signer: received pay-ins in, pay-outs and refunds out
-     * @description The bitcoin pay-out batch for the scheme's signer: the received pay-ins it spends and the pay-outs and refunds it makes.
+     * The bitcoin pay-out batch of a window: received pay-ins in, pay-outs and refunds out, and its signed transaction (txid, status)
+     * @description The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast, confirmed or rejected; null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one.
      *
      *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
@@ -6532,6 +6532,205 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['SettlementPayOutBatch'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/settlement-address': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Register the bitcoin address the clearing pays the caller's platform at (its officer); the newest counts
+     * @description A licensed platform's officer registers the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at. It must be an address of the scheme's network, and it is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry. Registering again replaces it (the newest counts; earlier ones stay listed). Audited.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "address": "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+           *     }
+           */
+          'application/json': {
+            address: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementAddress'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/settlement-addresses/{platformId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A platform's settlement addresses, newest (the one paid) first
+     * @description A platform's settlement addresses, newest first: the first (`current`) is the one the clearing pays, the rest its history. The supervisor and auditors read any platform's; a platform officer its own (another platform's answers 404, as one that does not exist). A page at a time (pass `nextCursor` as `cursor`).
+     *
+     *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          platformId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementAddressPage'];
           };
         };
         /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
@@ -15606,7 +15805,28 @@ export interface components {
       kind: 'payOut' | 'refund';
       /** @description sats (BTC) or minor units, as a decimal string */
       amount: string;
+      /** @description instructed (fiat: for the bank; bitcoin: not in a transaction yet), held (bitcoin: the platform registered no settlement address, see heldCode), signed, broadcast, confirmed */
       status: string;
+      /** @description why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING */
+      heldCode: string | null;
+      /** @description bitcoin: the settlement address paid */
+      address: string | null;
+      txid: string | null;
+      vout: number | null;
+      /** @description bitcoin: its share of the network fee (outputs bear it pro rata) */
+      feeSats: string | null;
+      /** @description bitcoin: what reached the address, the amount less its fee share */
+      paidSats: string | null;
+      createdAt: string;
+    };
+    SettlementAddressInput: {
+      id: string;
+      platformId: string;
+      network: string;
+      address: string;
+      /** @description the newest of the platform: the address the clearing pays */
+      current: boolean;
+      registeredBy: string;
       createdAt: string;
     };
     MarketBidInput: {
@@ -16709,7 +16929,37 @@ export interface components {
         kind: 'payOut' | 'refund';
         /** @description sats (BTC) or minor units, as a decimal string */
         valueSats: string;
+        status: string;
+        heldCode: string | null;
+        address: string | null;
+        vout: number | null;
+        feeSats: string | null;
+        paidSats: string | null;
       }[];
+      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
+      transaction: {
+        txid: string;
+        /** @enum {string} */
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected';
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeSats: string;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeRateSatPerKvB: string;
+        attempts: number;
+        lastError: string | null;
+        nextAttemptAt: string | null;
+        blockHash: string | null;
+        blockHeight: number | null;
+        signedAt: string;
+        broadcastAt: string | null;
+        confirmedAt: string | null;
+      } | null;
+    };
+    /** @description A page of SettlementAddress items */
+    SettlementAddressPageInput: {
+      items: components['schemas']['SettlementAddressInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     /** @description A page of MarketOffer items */
     MarketOfferPageInput: {
@@ -18399,7 +18649,28 @@ export interface components {
       kind: 'payOut' | 'refund';
       /** @description sats (BTC) or minor units, as a decimal string */
       amount: string;
+      /** @description instructed (fiat: for the bank; bitcoin: not in a transaction yet), held (bitcoin: the platform registered no settlement address, see heldCode), signed, broadcast, confirmed */
       status: string;
+      /** @description why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING */
+      heldCode: string | null;
+      /** @description bitcoin: the settlement address paid */
+      address: string | null;
+      txid: string | null;
+      vout: number | null;
+      /** @description bitcoin: its share of the network fee (outputs bear it pro rata) */
+      feeSats: string | null;
+      /** @description bitcoin: what reached the address, the amount less its fee share */
+      paidSats: string | null;
+      createdAt: string;
+    };
+    SettlementAddress: {
+      id: string;
+      platformId: string;
+      network: string;
+      address: string;
+      /** @description the newest of the platform: the address the clearing pays */
+      current: boolean;
+      registeredBy: string;
       createdAt: string;
     };
     MarketBid: {
@@ -19502,7 +19773,37 @@ export interface components {
         kind: 'payOut' | 'refund';
         /** @description sats (BTC) or minor units, as a decimal string */
         valueSats: string;
+        status: string;
+        heldCode: string | null;
+        address: string | null;
+        vout: number | null;
+        feeSats: string | null;
+        paidSats: string | null;
       }[];
+      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
+      transaction: {
+        txid: string;
+        /** @enum {string} */
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected';
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeSats: string;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeRateSatPerKvB: string;
+        attempts: number;
+        lastError: string | null;
+        nextAttemptAt: string | null;
+        blockHash: string | null;
+        blockHeight: number | null;
+        signedAt: string;
+        broadcastAt: string | null;
+        confirmedAt: string | null;
+      } | null;
+    };
+    /** @description A page of SettlementAddress items */
+    SettlementAddressPage: {
+      items: components['schemas']['SettlementAddress'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     /** @description A page of MarketOffer items */
     MarketOfferPage: {

@@ -1,0 +1,574 @@
+import { and, asc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import { recordAudit } from '../../audit';
+import {
+  createPsbt,
+  deriveAddress,
+  estimateSize,
+  extractTransaction,
+  feeForVsize,
+  finalizePsbt,
+  fromHex,
+  parseAddress,
+  RECEIVE,
+  spendTypeOf,
+  toHex,
+  type Descriptor,
+  type PsbtInputSpec,
+  type Signer,
+} from '../../bitcoin';
+import { broadcastRejection, type BroadcastRejection, type ChainSource } from '../../chain';
+import type { Database, Orm } from '../../db';
+import { backoffMs } from '../../jobs';
+import { AppError, sats, type NetworkName } from '../../kernel';
+import { BTC } from '../netting';
+import { platformAccount, postEntry } from './books';
+import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
+import type { PayInBlock } from './pay-ins';
+import { currentSettlementAddresses } from './settlement-addresses';
+import {
+  clearingPayIns,
+  clearingPayOutTransactions,
+  clearingPayOuts,
+  clearingWindows,
+} from './schema';
+
+/**
+ * The bitcoin pay-out of a settled window (issue 13): ONE transaction spending the window's
+ * received pay-ins to every bitcoin pay-out and refund, at the platforms' registered settlement
+ * addresses, signed by the clearing's signer (the private side of CLEARING_PAY_IN_DESCRIPTOR),
+ * stored before it is first broadcast, then broadcast by the `clearing.windows` job until the
+ * network has it, and followed into a block by the windows' chain consumer.
+ *
+ * The network fee is borne by the outputs pro rata to their amounts (the clearing holds no coin of
+ * its own to pay it from): each output's share is floor(fee · amount / total), the rounding
+ * remainder on the largest output. In the window's books the fee is posted to the `network-fee`
+ * account at signing: paid to the network out of the receivers' pay-outs (each receiver's
+ * account credited its share, `network-fee` debited) and charged to them under this rule (each
+ * receiver debited its share, `network-fee` credited), so every account stays at zero.
+ */
+
+/** The clearing's account for the network fee of its pay-out transactions. */
+export const NETWORK_FEE = 'network-fee';
+/** Bitcoin Core's dust threshold for a P2WPKH output at its default relay fee. */
+const DUST_SATS = 546n;
+/** Fee rate bounds (sat/kvB) around the chain's estimate, and the default when it has none. */
+const DEFAULT_FEE_SAT_PER_KVB = 2_000n;
+const MIN_FEE_SAT_PER_KVB = 1_000n;
+const MAX_FEE_SAT_PER_KVB = 100_000n;
+/** The job's period (app.ts), from which a retried broadcast's backoff doubles up to an hour. */
+const JOB_PERIOD_MS = 30_000;
+const RETRY_CAP_MS = 60 * 60_000;
+const CHUNK = 500;
+
+export const SETTLEMENT_PAY_OUT_EVENTS = {
+  held: 'settlement_pay_out.held',
+  signed: 'settlement_pay_out.signed',
+  broadcast: 'settlement_pay_out.broadcast',
+  broadcastRetrying: 'settlement_pay_out.broadcastRetrying',
+  rejected: 'settlement_pay_out.rejected',
+  confirmed: 'settlement_pay_out.confirmed',
+  unconfirmed: 'settlement_pay_out.unconfirmed',
+} as const;
+
+export interface PayOutDeps {
+  readonly db: Database;
+  readonly ctx: WindowContext;
+  readonly network: NetworkName;
+  readonly descriptor: Descriptor | null;
+  readonly signer: Signer | null;
+  readonly chain: ChainSource | null;
+}
+
+export type PayOutTransactionRow = typeof clearingPayOutTransactions.$inferSelect;
+type PayOutRow = typeof clearingPayOuts.$inferSelect;
+
+export interface PayOutRun {
+  /** Windows whose pay-out transaction was signed and stored in this run. */
+  signed: string[];
+  /** Windows whose pay-out transaction the network accepted in this run. */
+  broadcast: string[];
+  /** Windows whose bitcoin pay-outs wait for a settlement address (SETTLEMENT_ADDRESS_MISSING). */
+  held: string[];
+}
+
+/**
+ * The job's pay-out step, safe to repeat after a crash at any point: builds and stores the
+ * transaction of each settled window that has bitcoin pay-outs and none yet (one per window,
+ * the stored row is the key), then sends every stored transaction the network has not accepted.
+ */
+export async function runPayOuts(deps: PayOutDeps): Promise<PayOutRun> {
+  const run: PayOutRun = { signed: [], broadcast: [], held: [] };
+  const waiting = await deps.db.orm
+    .selectDistinct({ windowId: clearingPayOuts.windowId })
+    .from(clearingPayOuts)
+    .where(
+      and(eq(clearingPayOuts.asset, BTC), inArray(clearingPayOuts.status, ['instructed', 'held'])),
+    )
+    .orderBy(asc(clearingPayOuts.windowId));
+  if (waiting.length > 0) {
+    // Asked before any transaction opens: no network call inside one.
+    const feeRate = clampFeeRate(
+      deps.chain ? await deps.chain.estimateFeeRateSatPerKvB(6).catch(() => null) : null,
+    );
+    for (const { windowId } of waiting) {
+      const outcome = await buildPayOut(deps, windowId, feeRate);
+      if (outcome === 'signed') run.signed.push(windowId);
+      if (outcome === 'held') run.held.push(windowId);
+    }
+  }
+  const now = deps.ctx.clock.now();
+  const unsent = await deps.db.orm
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(
+      and(
+        eq(clearingPayOutTransactions.status, 'signed'),
+        or(
+          isNull(clearingPayOutTransactions.nextAttemptAt),
+          lte(clearingPayOutTransactions.nextAttemptAt, now),
+        ),
+      ),
+    )
+    .orderBy(asc(clearingPayOutTransactions.signedAt));
+  for (const row of unsent) {
+    if ((await broadcastPayOut(deps, row)) === 'broadcast') run.broadcast.push(row.windowId);
+  }
+  return run;
+}
+
+function clampFeeRate(estimate: bigint | null): bigint {
+  const rate = estimate ?? DEFAULT_FEE_SAT_PER_KVB;
+  return rate < MIN_FEE_SAT_PER_KVB
+    ? MIN_FEE_SAT_PER_KVB
+    : rate > MAX_FEE_SAT_PER_KVB
+      ? MAX_FEE_SAT_PER_KVB
+      : rate;
+}
+
+/**
+ * Builds, signs and stores a settled window's pay-out transaction, in one database transaction
+ * under the window's lock: a second run finds the stored row and signs nothing. When a receiver
+ * has no settlement address, nothing is built: its pay-out is `held` (SETTLEMENT_ADDRESS_MISSING,
+ * audited once) and the others wait with it, so that the window still pays out in one transaction
+ * once the address is registered.
+ */
+async function buildPayOut(
+  deps: PayOutDeps,
+  windowId: string,
+  feeRate: bigint,
+): Promise<'signed' | 'held' | null> {
+  return deps.db.transaction(async (tx) => {
+    const [window] = await tx
+      .select()
+      .from(clearingWindows)
+      .where(eq(clearingWindows.id, windowId))
+      .for('update');
+    if (!window || window.status !== 'settled') return null;
+    const [stored] = await tx
+      .select({ windowId: clearingPayOutTransactions.windowId })
+      .from(clearingPayOutTransactions)
+      .where(eq(clearingPayOutTransactions.windowId, windowId));
+    if (stored) return null;
+    const payOuts = await tx
+      .select()
+      .from(clearingPayOuts)
+      .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
+      .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
+    if (payOuts.length === 0) return null;
+    const addresses = await currentSettlementAddresses(
+      tx,
+      payOuts.map((p) => p.platformId),
+    );
+    const missing = payOuts.filter((p) => !addresses.has(p.platformId));
+    if (missing.length > 0) {
+      await holdPayOuts(tx, deps.ctx, missing);
+      return 'held';
+    }
+    if (!deps.signer || !deps.descriptor) return null;
+    const signed = await signPayOut(deps, tx, windowId, payOuts, addresses, feeRate);
+    return signed ? 'signed' : null;
+  });
+}
+
+async function holdPayOuts(tx: Orm, ctx: WindowContext, missing: readonly PayOutRow[]) {
+  for (const p of missing) {
+    if (p.status === 'held') continue;
+    await tx
+      .update(clearingPayOuts)
+      .set({ status: 'held', heldCode: 'SETTLEMENT_ADDRESS_MISSING' })
+      .where(eq(clearingPayOuts.id, p.id));
+    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.held,
+      entityType: 'pay_out',
+      entityId: p.id,
+      before: { status: p.status },
+      after: {
+        status: 'held',
+        code: 'SETTLEMENT_ADDRESS_MISSING',
+        windowId: p.windowId,
+        platformId: p.platformId,
+        kind: p.kind,
+        amount: p.amount.toString(),
+      },
+    });
+  }
+}
+
+async function signPayOut(
+  deps: PayOutDeps,
+  tx: Orm,
+  windowId: string,
+  payOuts: readonly PayOutRow[],
+  addresses: ReadonlyMap<string, string>,
+  feeRate: bigint,
+): Promise<boolean> {
+  const { descriptor, signer } = deps;
+  if (!descriptor || !signer) return false;
+  const payIns = await tx
+    .select()
+    .from(clearingPayIns)
+    .where(
+      and(
+        eq(clearingPayIns.windowId, windowId),
+        eq(clearingPayIns.asset, BTC),
+        eq(clearingPayIns.status, 'received'),
+      ),
+    )
+    .orderBy(asc(clearingPayIns.derivationIndex));
+  const inputs: PsbtInputSpec[] = payIns.map((p) => {
+    if (p.txid === null || p.vout === null || p.derivationIndex === null)
+      throw new AppError('INTERNAL', `received pay-in ${p.id} has no outpoint or derivation`);
+    const derived = deriveAddress(descriptor, RECEIVE, p.derivationIndex);
+    return {
+      txid: p.txid,
+      vout: p.vout,
+      value: sats(p.amountDue),
+      scriptPubKey: derived.scriptPubKey,
+      ...(derived.witnessScript ? { witnessScript: derived.witnessScript } : {}),
+      ...(derived.tapInternalKey ? { tapInternalKey: derived.tapInternalKey } : {}),
+      derivations: derived.keys.map((k) => ({
+        pubkey: k.pubkey,
+        fingerprint: k.fingerprint,
+        path: k.path,
+      })),
+    };
+  });
+  const inTotal = payIns.reduce((sum, p) => sum + p.amountDue, 0n);
+  const outTotal = payOuts.reduce((sum, p) => sum + p.amount, 0n);
+  // The books settled the window at zero: what came in is what goes out, to the sat.
+  if (inputs.length === 0 || inTotal !== outTotal)
+    throw new AppError(
+      'LEDGER_UNBALANCED',
+      `settlement window ${windowId} received ${inTotal} sats but pays out ${outTotal}`,
+    );
+  const scripts = payOuts.map((p) => {
+    const address = addresses.get(p.platformId) ?? '';
+    return { address, script: parseAddress(address, deps.network).scriptPubKey };
+  });
+  const size = estimateSize(
+    inputs.map((i) => spendTypeOf(i.scriptPubKey, i.witnessScript)),
+    scripts.map((s) => s.script),
+  );
+  const fee = feeForVsize(size.vsize, feeRate);
+  const shares = feeShares(
+    payOuts.map((p) => p.amount),
+    fee,
+  );
+  const outputs = payOuts.map((p, i) => {
+    const share = shares[i] ?? 0n;
+    const paid = p.amount - share;
+    if (paid < DUST_SATS)
+      throw new AppError(
+        'CONFLICT',
+        `pay-out ${p.id} of ${p.amount} sats is below the dust limit once its fee share of ${share} sats is taken`,
+      );
+    return { payOut: p, address: scripts[i]?.address ?? '', share, paid, vout: i };
+  });
+  const psbt = createPsbt({
+    network: deps.network,
+    inputs,
+    outputs: outputs.map((o) => ({ address: o.address, amount: sats(o.paid) })),
+  });
+  const signed = extractTransaction(finalizePsbt(await signer.signPsbt(psbt)));
+  const now = deps.ctx.clock.now();
+  await tx.insert(clearingPayOutTransactions).values({
+    windowId,
+    txid: signed.txid,
+    raw: toHex(signed.raw),
+    feeSats: signed.fee,
+    feeRateSatPerKvB: feeRate,
+    status: 'signed',
+    signedAt: now,
+  });
+  for (const o of outputs) {
+    await tx
+      .update(clearingPayOuts)
+      .set({
+        status: 'signed',
+        heldCode: null,
+        address: o.address,
+        txid: signed.txid,
+        vout: o.vout,
+        feeSats: o.share,
+        paidSats: o.paid,
+      })
+      .where(eq(clearingPayOuts.id, o.payOut.id));
+  }
+  await postEntry(
+    tx,
+    { windowId, entry: `pay-out-fee:${windowId}`, kind: 'payOut.networkFee', at: now },
+    outputs.flatMap((o) => [
+      // Paid to the network out of the receiver's pay-out …
+      { account: NETWORK_FEE, asset: BTC, amount: o.share },
+      { account: platformAccount(o.payOut.platformId), asset: BTC, amount: -o.share },
+      // … and charged to the receiver: the outputs bear the fee pro rata.
+      { account: platformAccount(o.payOut.platformId), asset: BTC, amount: o.share },
+      { account: NETWORK_FEE, asset: BTC, amount: -o.share },
+    ]),
+  );
+  await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    action: SETTLEMENT_PAY_OUT_EVENTS.signed,
+    entityType: 'settlement_window',
+    entityId: windowId,
+    after: {
+      txid: signed.txid,
+      feeSats: signed.fee.toString(),
+      feeRateSatPerKvB: feeRate.toString(),
+      inputs: payIns.map((p) => ({ payInId: p.id, txid: p.txid, vout: p.vout })),
+      outputs: outputs.map((o) => ({
+        payOutId: o.payOut.id,
+        platformId: o.payOut.platformId,
+        kind: o.payOut.kind,
+        address: o.address,
+        vout: o.vout,
+        amount: o.payOut.amount.toString(),
+        feeSats: o.share.toString(),
+        paidSats: o.paid.toString(),
+      })),
+    },
+  });
+  return true;
+}
+
+/** Each amount's share of `fee`, pro rata (floored), the remainder on the largest amount. */
+export function feeShares(amounts: readonly bigint[], fee: bigint): bigint[] {
+  const total = amounts.reduce((sum, a) => sum + a, 0n);
+  if (total <= 0n) return amounts.map(() => 0n);
+  const shares = amounts.map((a) => (fee * a) / total);
+  const remainder = fee - shares.reduce((sum, s) => sum + s, 0n);
+  let largest = 0;
+  amounts.forEach((a, i) => {
+    if (a > (amounts[largest] ?? 0n)) largest = i;
+  });
+  shares[largest] = (shares[largest] ?? 0n) + remainder;
+  return shares;
+}
+
+/**
+ * Sends a stored pay-out transaction (the same bytes every time), classified by the chain's
+ * typed rejection as the market's deliveries are: accepted, or already known to the network
+ * (sent before a crash, or already mined), makes it `broadcast`; refused for a passing reason
+ * (inputs not seen yet, fee too low now, not final) leaves it `signed` with its next attempt after
+ * a backoff; refused for good (consensus, script, double-spend) makes it `rejected`, audited for
+ * the supervisor and no longer sent. An unreachable chain leaves it for the next run.
+ */
+async function broadcastPayOut(
+  deps: PayOutDeps,
+  row: PayOutTransactionRow,
+): Promise<'broadcast' | 'retrying' | 'rejected' | null> {
+  const chain = deps.chain;
+  if (!chain) return null;
+  try {
+    await chain.broadcast(fromHex(row.raw));
+  } catch (error) {
+    const rejection = broadcastRejection(error);
+    if (!rejection) return null;
+    const known =
+      rejection.kind === 'alreadyKnown' ||
+      (await chain.getRawTransaction(row.txid).then(
+        () => true,
+        () => false,
+      ));
+    if (!known && rejection.retryable) {
+      await retryPayOut(deps, row, rejection);
+      return 'retrying';
+    }
+    if (!known) {
+      await rejectPayOut(deps, row, error instanceof Error ? error.message : rejection.kind);
+      return 'rejected';
+    }
+  }
+  return deps.db.transaction(async (tx) => {
+    const now = deps.ctx.clock.now();
+    const updated = await tx
+      .update(clearingPayOutTransactions)
+      .set({ status: 'broadcast', broadcastAt: now, nextAttemptAt: null })
+      .where(
+        and(
+          eq(clearingPayOutTransactions.windowId, row.windowId),
+          eq(clearingPayOutTransactions.status, 'signed'),
+        ),
+      )
+      .returning();
+    if (updated.length === 0) return null;
+    await tx
+      .update(clearingPayOuts)
+      .set({ status: 'broadcast' })
+      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.status, 'signed')));
+    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: 'signed' },
+      after: { status: 'broadcast', txid: row.txid, attempts: row.attempts + 1 },
+    });
+    return 'broadcast' as const;
+  });
+}
+
+async function retryPayOut(
+  deps: PayOutDeps,
+  row: PayOutTransactionRow,
+  rejection: BroadcastRejection,
+): Promise<void> {
+  const attempts = row.attempts + 1;
+  const jitter = () => (deps.ctx.random.bytes(1)[0] ?? 0) / 256;
+  const nextAttemptAt = new Date(
+    deps.ctx.clock.now().getTime() + backoffMs(JOB_PERIOD_MS, attempts, RETRY_CAP_MS, jitter),
+  );
+  const lastError = `${rejection.kind}: ${rejection.reason ?? 'no reason given'}`.slice(0, 500);
+  await deps.db.transaction(async (tx) => {
+    const updated = await tx
+      .update(clearingPayOutTransactions)
+      .set({ attempts, lastError, nextAttemptAt })
+      .where(
+        and(
+          eq(clearingPayOutTransactions.windowId, row.windowId),
+          eq(clearingPayOutTransactions.status, 'signed'),
+        ),
+      )
+      .returning();
+    if (updated.length === 0) return;
+    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.broadcastRetrying,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      after: {
+        txid: row.txid,
+        attempts,
+        kind: rejection.kind,
+        reason: rejection.reason,
+        nextAttemptAt: nextAttemptAt.toISOString(),
+      },
+    });
+  });
+}
+
+async function rejectPayOut(
+  deps: PayOutDeps,
+  row: PayOutTransactionRow,
+  reason: string,
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const updated = await tx
+      .update(clearingPayOutTransactions)
+      .set({
+        status: 'rejected',
+        attempts: row.attempts + 1,
+        lastError: reason.slice(0, 500),
+        nextAttemptAt: null,
+      })
+      .where(
+        and(
+          eq(clearingPayOutTransactions.windowId, row.windowId),
+          eq(clearingPayOutTransactions.status, 'signed'),
+        ),
+      )
+      .returning();
+    if (updated.length === 0) return;
+    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.rejected,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: 'signed' },
+      after: {
+        status: 'rejected',
+        txid: row.txid,
+        reason: reason.slice(0, 500),
+        alert: 'supervisor',
+      },
+    });
+  });
+}
+
+/** In the block's transaction: a stored pay-out transaction in the block is `confirmed`. */
+export async function payOutsConnected(
+  tx: Orm,
+  ctx: WindowContext,
+  block: PayInBlock,
+): Promise<void> {
+  const txids = block.transactions.map((t) => t.txid);
+  for (let i = 0; i < txids.length; i += CHUNK) {
+    const found = await tx
+      .select()
+      .from(clearingPayOutTransactions)
+      .where(
+        and(
+          inArray(clearingPayOutTransactions.txid, txids.slice(i, i + CHUNK)),
+          inArray(clearingPayOutTransactions.status, ['signed', 'broadcast', 'rejected']),
+        ),
+      );
+    for (const row of found) {
+      await tx
+        .update(clearingPayOutTransactions)
+        .set({
+          status: 'confirmed',
+          blockHash: block.hash,
+          blockHeight: block.height,
+          confirmedAt: ctx.clock.now(),
+          nextAttemptAt: null,
+        })
+        .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+      await tx
+        .update(clearingPayOuts)
+        .set({ status: 'confirmed' })
+        .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
+      await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+        action: SETTLEMENT_PAY_OUT_EVENTS.confirmed,
+        entityType: 'settlement_window',
+        entityId: row.windowId,
+        before: { status: row.status },
+        after: { status: 'confirmed', txid: row.txid, blockHash: block.hash, height: block.height },
+      });
+    }
+  }
+}
+
+/** In the block's transaction: a pay-out confirmed in a disconnected block is `broadcast` again. */
+export async function payOutsDisconnected(
+  tx: Orm,
+  ctx: WindowContext,
+  block: PayInBlock,
+): Promise<void> {
+  const found = await tx
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(eq(clearingPayOutTransactions.blockHash, block.hash));
+  for (const row of found) {
+    await tx
+      .update(clearingPayOutTransactions)
+      .set({ status: 'broadcast', blockHash: null, blockHeight: null, confirmedAt: null })
+      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+    await tx
+      .update(clearingPayOuts)
+      .set({ status: 'broadcast' })
+      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
+    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.unconfirmed,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: 'confirmed', blockHash: block.hash },
+      after: { status: 'broadcast', txid: row.txid },
+    });
+  }
+}
