@@ -131,12 +131,9 @@ const payInSchema = z
         reason: z.string(),
         decidedBy: z.string(),
         decidedAt: z.string(),
-        caseId: z
-          .string()
-          .nullable()
-          .meta({
-            description: 'the compliance case of the held alert, where the decision is noted',
-          }),
+        caseId: z.string().nullable().meta({
+          description: 'the compliance case of the held alert, where the decision is noted',
+        }),
       })
       .nullable()
       .meta({
