@@ -366,4 +366,55 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
     expect(recordedDigest(due.id, 7_000n, 'REF-32', after.recordedSalt)).not.toBe(digest);
     expect((await windows.getWindow(supervisor, windowId!)).status).toBe('settled');
   });
+  it('takes out at the deadline a platform whose reopened due is not paid again', async () => {
+    await record({ sourceId: 'deal_4', amount: 3_000n });
+    clock.set('2026-07-01T13:00:00Z');
+    const [windowId] = (await windows.runDue()).closed;
+    const first = (await windows.listPayIns(supervisor, windowId!)).items[0]!;
+    const consumer = windows.chainConsumer();
+    await db.transaction((tx) =>
+      consumer.blockConnected(
+        {
+          hash: hex(0xd1),
+          height: 400,
+          transactions: [
+            {
+              txid: hex(0x91),
+              inputs: [{ prevout: { address: null } }],
+              outputs: [{ vout: 0, valueSats: 3_000n, address: first.address }],
+            },
+          ],
+        },
+        tx,
+      ),
+    );
+    await windows.decideHeldPayIn(supervisor, windowId!, first.id, {
+      decision: 'reject',
+      reason: 'the payer cannot be screened; return it',
+    });
+    const second = (await windows.listPayIns(supervisor, windowId!)).items.find(
+      (p) => p.attempt === 2,
+    )!;
+    expect(second.status).toBe('awaiting');
+    // Not due yet: the reopened attempt is awaited until the deadline.
+    clock.set('2026-07-01T13:20:00Z');
+    expect((await windows.runDue()).settled).toEqual([]);
+    clock.set('2026-07-01T13:30:01Z');
+    expect((await windows.runDue()).settled).toEqual([windowId]);
+    const positions = (await windows.listPositions(supervisor, windowId!)).items;
+    expect(positions.find((p) => p.platformId === A)?.status).toBe('takenOut');
+    const [takenOut] = (
+      await listAuditEvents(
+        db.orm,
+        { entityId: windowId!, action: 'settlement_window.takenOut' },
+        {},
+      )
+    ).items;
+    expect(takenOut!.after).toMatchObject({
+      platformId: A,
+      missingPayIns: [{ asset: 'BTC', amount: '3000' }],
+    });
+    expect((await windows.reconcile(supervisor, windowId!)).balanced).toBe(true);
+    expect((await windows.payOutBatch(supervisor, windowId!)).inputs).toEqual([]);
+  });
 });
