@@ -75,7 +75,9 @@ export type {
 
 // Settlement windows between platforms (clearing/windows).
 export {
+  FROZEN_PAY_IN_RULE,
   HELD_PAY_IN_RULE,
+  HELD_REASONS,
   PAY_IN_REFUSALS,
   PAY_IN_STATUSES,
   NETWORK_FEE,
@@ -93,8 +95,10 @@ export type {
   AccountBalanceView,
   FiatPayIn,
   HeldDecision,
+  HeldReason,
   ObligationView,
   PayInDecisionView,
+  PayInHoldView,
   ObligationInput,
   ObligationSink,
   PayOutBatchView,

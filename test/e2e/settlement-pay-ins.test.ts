@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../src/audit';
 import { LocalKeySigner } from '../../src/bitcoin';
 import {
+  FROZEN_PAY_IN_RULE,
   HELD_PAY_IN_RULE,
   SettlementWindowService,
   type PayInView,
@@ -177,10 +178,20 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     expect(alerts[0]!.message).toContain(listed.address);
     const heldEvent = (await listAuditEvents(s.db.orm, { entityId: due.id }, { limit: 10 }))
       .items[0]!;
-    expect(heldEvent.after).toMatchObject({ alertId: alerts[0]!.id, caseId: alerts[0]!.caseId });
+    expect(heldEvent.after).toMatchObject({
+      alertId: alerts[0]!.id,
+      caseId: alerts[0]!.caseId,
+      heldReason: 'listMatch',
+    });
+    // The supervisor sees why: a list match, with the alert and its case.
+    expect(held.hold).toEqual({
+      reason: 'listMatch',
+      alertId: alerts[0]!.id,
+      caseId: alerts[0]!.caseId,
+    });
     // The platform's own view says held, and nothing of the screening.
     const own = await payInOf(window.id, s.maker);
-    expect(own.status).toBe('held');
+    expect(own).toMatchObject({ status: 'held', hold: null });
     const text = JSON.stringify(own, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}` : v));
     expect(text).not.toContain(listed.address);
     expect(text).not.toMatch(/match|list|screen/i);
@@ -230,7 +241,8 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     const positions = (await windows.listPositions(supervisor, window.id)).items;
     expect(positions.find((p) => p.platformId === s.platformId)?.status).toBe('takenOut');
     expect((await windows.reconcile(supervisor, window.id)).balanced).toBe(true);
-    // Settled without it, it can no longer count: the supervisor rejects it, to be returned.
+    // Settled without it, it can no longer count: the supervisor rejects it, and as a listed
+    // address paid it, its coins are frozen (to be reported), not returned.
     const late = await refusal(
       windows.decideHeldPayIn(supervisor, window.id, due.id, { decision: 'accept', reason }),
     );
@@ -239,10 +251,36 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
       decision: 'reject',
       reason,
     });
+    const caseId = alerts[0]!.caseId;
     expect(rejected).toMatchObject({
-      status: 'rejected',
-      decision: { decision: 'reject', reason, decidedBy: supervisor.personId },
+      status: 'frozen',
+      decision: { decision: 'reject', reason, decidedBy: supervisor.personId, caseId },
     });
+    // A critical alert for the report, in the same case; the decision noted on the case.
+    const frozenAlerts = (
+      await s.compliance.cases.alerts(supervisor, { partyId: s.platformId }, { limit: 500 })
+    ).items.filter((a) => a.rule === FROZEN_PAY_IN_RULE);
+    expect(frozenAlerts).toHaveLength(1);
+    expect(frozenAlerts[0]).toMatchObject({ kind: 'screening', severity: 'critical', caseId });
+    expect(frozenAlerts[0]!.message).toContain(due.id);
+    const noted = (await s.compliance.cases.get(supervisor, caseId)).notes.at(-1);
+    expect(noted?.text).toContain(due.id);
+    expect(noted?.text).toContain('frozen (a sanctions list match)');
+    const frozenEvent = (
+      await listAuditEvents(
+        s.db.orm,
+        { entityId: due.id, action: 'settlement_pay_in.frozen' },
+        { limit: 1 },
+      )
+    ).items[0]!;
+    expect(frozenEvent.after).toMatchObject({
+      toReturn: false,
+      caseId,
+      caseNoted: true,
+      frozenAlertId: frozenAlerts[0]!.id,
+    });
+    // Settled already: the due is not reopened.
+    expect((await windows.listPayIns(supervisor, window.id)).items).toHaveLength(1);
     expect(
       (
         await refusal(
@@ -253,13 +291,18 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     expect(await actions(due.id)).toEqual([
       'settlement_pay_in.seen',
       'settlement_pay_in.held',
-      'settlement_pay_in.rejected',
+      'settlement_pay_in.frozen',
     ]);
     expect(await holding(window.id)).toBe(0n);
     expect((await windows.reconcile(supervisor, window.id)).balanced).toBe(true);
-    // The platform sees the status, not the supervisor's reason.
-    const ownRejected = await payInOf(window.id, s.maker);
-    expect(ownRejected).toMatchObject({ status: 'rejected', decision: null });
+    // The platform learns the closed outcome, not the supervisor's reason nor the list entry.
+    const ownFrozen = await payInOf(window.id, s.maker);
+    expect(ownFrozen).toMatchObject({ status: 'frozen', decision: null, hold: null });
+    const ownText = JSON.stringify(ownFrozen, (_k, v: unknown) =>
+      typeof v === 'bigint' ? `${v}` : v,
+    );
+    expect(ownText).not.toContain(listed.address);
+    expect(ownText).not.toMatch(/match|list|screen|cas_|alr_/i);
   }, 120_000);
 
   it('takes a pay-in back when a reorganization takes its block or its depth away', async () => {
@@ -379,7 +422,7 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     const window = await closedWindow(3n * M);
     const due = await payInOf(window.id);
     const funding = (
-      await listAuditEvents(s.db.orm, { action: 'settlement_pay_in.rejected' }, { limit: 1 })
+      await listAuditEvents(s.db.orm, { action: 'settlement_pay_in.frozen' }, { limit: 1 })
     ).items[0]!.after as { txid: string };
     const psbt = new bitcoinjs.Psbt({ network: regtest });
     psbt.addInput({
@@ -430,5 +473,14 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
       'settlement_pay_in.received',
     ]);
     expect((await payInOf(window.id, s.maker)).decision).toBeNull();
+    // Both steps are noted on the held alert's case, which the decision names.
+    const caseId = accepted.decision!.caseId!;
+    expect(accepted.hold).toMatchObject({ reason: 'listMatch', caseId });
+    const notes = (await s.compliance.cases.get(supervisor, caseId)).notes
+      .map((n) => n.text)
+      .filter((t) => t.includes(due.id));
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toContain('proposed to accept');
+    expect(notes[1]).toContain(`accepted with ${supervisor.personId}`);
   }, 120_000);
 });

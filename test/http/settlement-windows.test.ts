@@ -397,4 +397,82 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
     expect(batch.status).toBe(200);
     expect(batch.body.transaction).toBeNull();
   });
+
+  it('shows the supervisor why a pay-in was held and its case, returns or freezes it on reject, and reopens the due', async () => {
+    interface Held extends PayIn {
+      id: string;
+      attempt: number;
+      hold: { reason: string; alertId: string | null; caseId: string | null } | null;
+      decision: { decision: string; caseId: string | null } | null;
+    }
+    const windows = t.services.settlementWindows;
+    const url = `/v1/settlement-windows/${windowId}/pay-ins`;
+    const dueOf = async (key: TestKey, attempt: number) =>
+      (await get<Page<Held>>(url, key)).body.items.find(
+        (p) => p.asset === 'BTC' && p.attempt === attempt,
+      )!;
+    const pay = (payer: string | null, address: string, n: number) =>
+      t.db.transaction((tx) =>
+        windows.chainConsumer().blockConnected(
+          {
+            hash: n.toString(16).padStart(64, '0'),
+            height: 1_000 + n,
+            transactions: [
+              {
+                txid: (n + 0x100).toString(16).padStart(64, '0'),
+                inputs: [{ prevout: { address: payer } }],
+                outputs: [{ vout: 0, valueSats: 50n, address }],
+              },
+            ],
+          },
+          tx,
+        ),
+      );
+    const decide = (id: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: `${url}/${id}/decision`,
+        headers: supervisor,
+        payload: { decision: 'reject', reason: 'rejected after the review of the payer' },
+      });
+
+    // An input without an address cannot be screened: held, returned on reject.
+    const first = await dueOf(supervisor, 1);
+    await pay(null, first.address!, 1);
+    const held = await dueOf(supervisor, 1);
+    expect(held).toMatchObject({ status: 'held', hold: { reason: 'unscreenable' } });
+    expect(held.hold?.caseId).toMatch(/^cas_/);
+    expect(held.hold?.alertId).toMatch(/^alr_/);
+    expect(await dueOf(officerA, 1)).toMatchObject({ status: 'held', hold: null });
+    const returned = await decide(first.id);
+    expect(returned.statusCode).toBe(200);
+    expect(returned.json()).toMatchObject({
+      status: 'rejected',
+      decision: { decision: 'reject', caseId: held.hold!.caseId },
+    });
+
+    // Reopened at a fresh address; paid from a listed address, it is held and frozen on reject.
+    const second = await dueOf(officerA, 2);
+    expect(second).toMatchObject({ status: 'awaiting', amountDue: '50' });
+    expect(second.address).not.toBe(first.address);
+    const listed = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
+    await t.services.compliance.screening.importList(systemCaller('list-import'), {
+      format: 'address-list',
+      asset: 'XBT',
+      bytes: new TextEncoder().encode(`# test list\n${listed}\n`),
+    });
+    await pay(listed, second.address!, 2);
+    expect((await dueOf(supervisor, 2)).hold?.reason).toBe('listMatch');
+    const frozen = await decide(second.id);
+    expect(frozen.json()).toMatchObject({ status: 'frozen', decision: { decision: 'reject' } });
+    // The platform learns the closed outcomes and where to pay again, nothing of the screening.
+    const own = (await get<Page<Held>>(url, officerA)).body.items;
+    expect(own.map((p) => [p.attempt, p.status]).sort()).toEqual([
+      [1, 'rejected'],
+      [2, 'frozen'],
+      [3, 'awaiting'],
+    ]);
+    expect(own.every((p) => p.hold === null && p.decision === null)).toBe(true);
+    expect(JSON.stringify(own)).not.toContain(listed);
+  });
 });

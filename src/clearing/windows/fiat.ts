@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
-import { and, eq, ne, or } from 'drizzle-orm';
+import { createHmac } from 'node:crypto';
+import { and, desc, eq, ne, or } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import type { Database, Orm } from '../../db';
+import { toHex } from '../../bitcoin';
 import { AppError, countsAsPerson, invalid, type Caller } from '../../kernel';
 import { BTC } from '../netting';
 import type { WindowContext } from './lifecycle';
@@ -32,6 +33,7 @@ const NOT_RECORDED = {
   recordedReference: null,
   recordedByPerson: null,
   recordedAt: null,
+  recordedSalt: null,
 } as const;
 
 function checkPayment(caller: Caller, payment: FiatPayIn): string {
@@ -69,7 +71,9 @@ async function lockPayIn(
         eq(clearingPayIns.platformId, platformId),
         eq(clearingPayIns.asset, currency),
       ),
-    );
+    )
+    .orderBy(desc(clearingPayIns.attempt))
+    .limit(1);
   if (!payIn)
     throw new AppError(
       'PAY_IN_NOT_FOUND',
@@ -162,7 +166,13 @@ export async function confirmFiat(
       after: {
         amount: payment.amount.toString(),
         bankReference: reference,
-        recorded: recordedDigest(payIn.id, payment.amount, reference),
+        // The recording's key, named now that the values are in this event: an auditor
+        // recomputes the `recorded` digest of the `settlement_pay_in.recorded` event from them.
+        recorded:
+          payIn.recordedSalt !== null
+            ? recordedDigest(payIn.id, payment.amount, reference, payIn.recordedSalt)
+            : null,
+        recordedSalt: payIn.recordedSalt,
         recordedBy: payIn.recordedByPerson,
         confirmedBy: caller.personId,
       },
@@ -172,12 +182,27 @@ export async function confirmFiat(
 }
 
 /**
- * The recorded transfer as the audit log keeps it until a second person confirms it: a digest of
- * the amount and reference (bound to the pay-in), not the values, so that the confirmer cannot
- * copy them from the audit log either; the confirmation's event names the reference in full.
+ * The recorded transfer as the audit log keeps it until a second person confirms it: not the
+ * values, so that the confirmer cannot copy them from the audit log, but an HMAC-SHA256 (RFC
+ * 2104) of the amount and reference (bound to the pay-in) under a 256-bit key drawn at random
+ * for this recording and kept in the pay-in's row only. A plain hash could be inverted offline:
+ * the amount is the known amount due, and a bank reference is short and patterned, so a reader
+ * of the audit log (supervisors, auditors) could try every reference. A per-recording random
+ * key rather than an HMAC under a server secret: the confirmation's event names the amount, the
+ * reference and this key, so an auditor verifies afterwards from the audit log alone (a server
+ * secret would have to be given to auditors, or kept and rotated for every past digest), and it
+ * works on every chain without a setting to configure. A record replaced by another transfer
+ * keeps its key unnamed: it counted nothing and its values are never revealed.
  */
-export function recordedDigest(payInId: string, amount: bigint, reference: string): string {
-  return createHash('sha256').update(`${payInId}\n${amount}\n${reference}`).digest('hex');
+export function recordedDigest(
+  payInId: string,
+  amount: bigint,
+  reference: string,
+  saltHex: string,
+): string {
+  return createHmac('sha256', Buffer.from(saltHex, 'hex'))
+    .update(`${payInId}\n${amount}\n${reference}`)
+    .digest('hex');
 }
 
 async function record(
@@ -193,6 +218,7 @@ async function record(
     recordedReference: reference,
     recordedByPerson: caller.personId,
     recordedAt: ctx.clock.now(),
+    recordedSalt: toHex(ctx.random.bytes(32)),
   };
   await tx.update(clearingPayIns).set(recorded).where(eq(clearingPayIns.id, payIn.id));
   await recordAudit(tx, caller, ctx.clock, {
@@ -201,8 +227,15 @@ async function record(
     entityId: payIn.id,
     before: {
       recorded:
-        payIn.recordedAmount !== null && payIn.recordedReference !== null
-          ? recordedDigest(payIn.id, payIn.recordedAmount, payIn.recordedReference)
+        payIn.recordedAmount !== null &&
+        payIn.recordedReference !== null &&
+        payIn.recordedSalt !== null
+          ? recordedDigest(
+              payIn.id,
+              payIn.recordedAmount,
+              payIn.recordedReference,
+              payIn.recordedSalt,
+            )
           : null,
       recordedBy: payIn.recordedByPerson,
     },
@@ -210,7 +243,7 @@ async function record(
       windowId: payIn.windowId,
       platformId: payIn.platformId,
       asset: payIn.asset,
-      recorded: recordedDigest(payIn.id, payment.amount, reference),
+      recorded: recordedDigest(payIn.id, payment.amount, reference, recorded.recordedSalt),
       recordedBy: caller.personId,
     },
   });

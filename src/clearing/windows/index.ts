@@ -33,9 +33,12 @@ export {
   type ScheduleVersionView,
 } from './schedule';
 export {
+  FROZEN_PAY_IN_RULE,
   HELD_PAY_IN_RULE,
+  HELD_REASONS,
   PAY_IN_REFUSALS,
   type HeldDecision,
+  type HeldReason,
   type PayInRefusalReason,
 } from './pay-ins';
 export type { PayerScreening } from './lifecycle';
@@ -48,6 +51,7 @@ export {
   WINDOW_STATUSES,
   type ObligationView,
   type PayInDecisionView,
+  type PayInHoldView,
   type PayInRefusalView,
   type PayInStatus,
   type PendingConfirmation,
@@ -71,8 +75,12 @@ export const SETTLEMENT_WINDOW_EVENTS = {
   payInConfirmed: 'settlement_pay_in.confirmed',
   payInReceived: 'settlement_pay_in.received',
   payInRefused: 'settlement_pay_in.refused',
+  payInAcceptProposed: 'settlement_pay_in.acceptProposed',
   payInAccepted: 'settlement_pay_in.accepted',
   payInRejected: 'settlement_pay_in.rejected',
+  payInFrozen: 'settlement_pay_in.frozen',
+  payInReopened: 'settlement_pay_in.reopened',
+  payInReorgedAfterDecision: 'settlement_pay_in.reorgedAfterDecision',
   payInWithdrawn: 'settlement_pay_in.withdrawn',
   payInReorgedAfterSettlement: 'settlement_pay_in.reorgedAfterSettlement',
   settlementAddressRegistered: 'settlement_address.registered',

@@ -21,8 +21,9 @@ import {
 
 /**
  * Address screening (compliance's ScreeningService), in the caller's transaction: the addresses
- * paying a bitcoin pay-in are screened, and a pay-in held for them raises a screening alert into
- * the paying platform's case (`raiseAddressAlert`), for the supervisor.
+ * paying a bitcoin pay-in are screened, a pay-in held for them raises a screening alert into
+ * the paying platform's case (`raiseAddressAlert`), for the supervisor, and the supervisor's
+ * decision on it is noted on that case (`noteAddressCase`).
  */
 export interface PayerScreening {
   screenAddress(caller: Caller, address: string, orm?: Orm): Promise<{ outcome: string }>;
@@ -31,6 +32,12 @@ export interface PayerScreening {
     caller: Caller,
     input: { partyId: string; platformId: string | null; rule: string; message: string },
   ): Promise<{ alertId: string; caseId: string }>;
+  /** A decision on what an alert was raised for, noted on its case (false: the case is closed). */
+  noteAddressCase(
+    tx: Orm,
+    caller: Caller,
+    input: { caseId: string; note: string },
+  ): Promise<{ noted: boolean }>;
 }
 
 /** What the window steps need: the clock, ids, and the clearing's deposit address at an index. */
@@ -244,7 +251,13 @@ export async function settleWindow(
     .select()
     .from(clearingPayIns)
     .where(eq(clearingPayIns.windowId, windowId));
-  const missing = payIns.filter((p) => p.status !== 'received');
+  // Each due's latest attempt: a rejected or frozen one reopened at a fresh address is not awaited.
+  const latest = new Map<string, (typeof payIns)[number]>();
+  for (const p of payIns) {
+    const key = `${p.platformId}\n${p.asset}`;
+    if ((latest.get(key)?.attempt ?? 0) < p.attempt) latest.set(key, p);
+  }
+  const missing = [...latest.values()].filter((p) => p.status !== 'received');
   const deadline = window.payInDeadline ?? now;
   if (missing.length > 0 && now.getTime() < deadline.getTime()) return false;
   const paid = new Map<string, Map<string, bigint>>();

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, lte, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lte, ne, sql } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, newId, type Caller } from '../../kernel';
@@ -282,7 +282,9 @@ async function judgeConfirmed(
     await receive(tx, ctx, WINDOWS_CALLER, payIn, arrival);
     return;
   }
-  await tx.update(clearingPayIns).set({ status: 'held' }).where(eq(clearingPayIns.id, payIn.id));
+  const heldReason: HeldReason = failed.some((f) => f.outcome === 'match')
+    ? 'listMatch'
+    : 'unscreenable';
   // The supervisor's alert, in this transaction: which addresses failed and how (the list entry
   // is the screening's own record). Alerts and cases are the supervisor's and auditors' only, so
   // nothing of the screening reaches the platform through them (no tipping-off).
@@ -297,9 +299,22 @@ async function judgeConfirmed(
               ? 'an input without an address (cannot be screened)'
               : `${f.address} (${f.outcome})`,
           )
-          .join(', ')}. Decide it: accept (it counts) or reject (returned to the payer).`,
+          .join(', ')}. Decide it: accept (it counts) or reject (${
+          heldReason === 'listMatch'
+            ? 'a listed address paid it: its coins are frozen and reported, never returned'
+            : 'returned to the payer'
+        }).`,
       })
     : null;
+  await tx
+    .update(clearingPayIns)
+    .set({
+      status: 'held',
+      heldReason,
+      alertId: alert?.alertId ?? null,
+      caseId: alert?.caseId ?? null,
+    })
+    .where(eq(clearingPayIns.id, payIn.id));
   // The supervisor's record: which addresses paid, not which list entry matched (that is the
   // screening's own record), so nothing of the screening reaches the platform through it.
   await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
@@ -310,6 +325,7 @@ async function judgeConfirmed(
     after: {
       ...detailOf(payIn, arrival),
       status: 'held',
+      heldReason,
       reason: ctx.screening
         ? 'the paying addresses did not pass address screening'
         : 'no address screening is wired: the paying addresses cannot be screened',
@@ -324,6 +340,18 @@ async function judgeConfirmed(
 
 /** The rule a held pay-in's alert names (alerts' rules are versioned ids). */
 export const HELD_PAY_IN_RULE = 'clearing.pay-in-held@1';
+/** The rule of the alert a frozen pay-in raises: coins from a listed address, to be reported. */
+export const FROZEN_PAY_IN_RULE = 'clearing.pay-in-frozen@1';
+
+/**
+ * Why a pay-in is held. `listMatch`: a paying address is on a sanctions list; its coins may not
+ * be returned to the listed payer (they are frozen and reported: UN Security Council resolution
+ * 1373 and FATF Recommendation 6, freezing without delay). `unscreenable`: an address could not
+ * be screened (no address form, none wired, or refused by the screening); nothing is known
+ * against the payer, so a rejected one is returned.
+ */
+export const HELD_REASONS = ['listMatch', 'unscreenable'] as const;
+export type HeldReason = (typeof HELD_REASONS)[number];
 
 /**
  * The paying addresses that did not screen clear (fail closed: with no screening every one
@@ -341,7 +369,15 @@ async function payersFailing(
       failed.push({ address, outcome: address === null ? 'unscreenable' : 'unscreened' });
       continue;
     }
-    const result = await ctx.screening.screenAddress(WINDOWS_CALLER, address, tx);
+    // An address the screening refuses to read (INVALID_ADDRESS, thrown before any query) could
+    // not be screened; any other failure fails the block's transaction, to be retried.
+    const result = await ctx.screening
+      .screenAddress(WINDOWS_CALLER, address, tx)
+      .catch((error: unknown) => {
+        if (error instanceof AppError && error.code === 'INVALID_ADDRESS')
+          return { outcome: 'unscreenable' };
+        throw error;
+      });
     if (result.outcome !== 'clear') failed.push({ address, outcome: result.outcome });
   }
   return failed;
@@ -356,11 +392,15 @@ export interface HeldDecision {
  * The supervisor's decision on a held bitcoin pay-in, in the caller's transaction (the window,
  * then the pay-in locked, as arrivals lock them): `accept` by two persons (the first proposes,
  * audited `settlement_pay_in.acceptProposed`; the same person again is SELF_APPROVAL) makes it
- * count as received (the books
- * as for any pay-in; the window settles if it was the last awaited), `reject` makes it count
- * nothing and records it to be returned to the payer (status `rejected`). Both are audited with
- * the reason and the person. Only a held pay-in is decided (PAY_IN_NOT_HELD), and an accepted one
- * only while its window is not settled (WINDOW_ALREADY_SETTLED: reject it, to return it).
+ * count as received (the books as for any pay-in; the window settles if it was the last
+ * awaited). `reject` makes it count nothing: held for an address that could not be screened, it
+ * is recorded to be returned to the payer (status `rejected`); held for a sanctions list match,
+ * its coins are frozen and reported, never returned (status `frozen`, and a critical alert into
+ * the platform's case for the report). A reject before the pay-in deadline opens the due's next
+ * attempt at a fresh deposit address, so that the platform can still pay in cleanly. Every step
+ * is audited with the reason and the person, and noted on the held alert's case. Only a held
+ * pay-in is decided (PAY_IN_NOT_HELD), and an accepted one only while its window is not settled
+ * (WINDOW_ALREADY_SETTLED: reject it).
  */
 export async function decideHeld(
   tx: Orm,
@@ -370,7 +410,7 @@ export async function decideHeld(
   input: HeldDecision,
 ): Promise<PayInRow> {
   const [window] = await tx
-    .select({ status: clearingWindows.status })
+    .select({ status: clearingWindows.status, payInDeadline: clearingWindows.payInDeadline })
     .from(clearingWindows)
     .where(eq(clearingWindows.id, target.windowId))
     .for('update');
@@ -394,7 +434,7 @@ export async function decideHeld(
   if (input.decision === 'accept' && window.status === 'settled')
     throw new AppError(
       'WINDOW_ALREADY_SETTLED',
-      `settlement window ${payIn.windowId} settled without this pay-in; it can no longer count: reject it to have it returned to the payer`,
+      `settlement window ${payIn.windowId} settled without this pay-in; it can no longer count: reject it`,
     );
   const now = ctx.clock.now();
   // Four eyes on accepting: coins a screening held count only when two persons say so. The
@@ -414,6 +454,18 @@ export async function decideHeld(
     decidedAt: now,
   };
   await tx.update(clearingPayIns).set(decided).where(eq(clearingPayIns.id, payIn.id));
+  // A held pay-in from before its reason was recorded counts as a list match: freezing coins
+  // that could have been returned is undone by hand; returning listed coins is not.
+  const frozen = input.decision === 'reject' && payIn.heldReason !== 'unscreenable';
+  const step =
+    input.decision === 'accept'
+      ? proposedBy === null
+        ? 'proposed to accept (it counts once another person accepts)'
+        : `accepted with ${proposedBy} (it counts)`
+      : frozen
+        ? 'rejected: frozen (a sanctions list match), to be reported, never returned'
+        : 'rejected: to be returned to the payer';
+  const caseNoted = await noteOnCase(tx, ctx, caller, payIn, `${step}. Reason: ${input.reason}`);
   if (input.decision === 'accept' && proposedBy === null) {
     await recordAudit(tx, caller, ctx.clock, {
       action: 'settlement_pay_in.acceptProposed',
@@ -426,6 +478,8 @@ export async function decideHeld(
         reason: input.reason,
         proposedBy: caller.personId,
         status: 'held',
+        caseId: payIn.caseId,
+        caseNoted,
       },
     });
     return { ...payIn, ...decided };
@@ -439,21 +493,39 @@ export async function decideHeld(
     vout: payIn.vout,
     reason: input.reason,
     decidedBy: caller.personId,
+    heldReason: payIn.heldReason,
+    alertId: payIn.alertId,
+    caseId: payIn.caseId,
+    caseNoted,
     ...(input.decision === 'accept' ? { proposedBy } : {}),
   };
   if (input.decision === 'reject') {
-    await tx
-      .update(clearingPayIns)
-      .set({ status: 'rejected' })
-      .where(eq(clearingPayIns.id, payIn.id));
+    const status = frozen ? 'frozen' : 'rejected';
+    await tx.update(clearingPayIns).set({ status }).where(eq(clearingPayIns.id, payIn.id));
+    // The supervisor's report of the frozen coins starts from a critical alert in the platform's
+    // case (compliance's cases export the goAML report); like the held alert, the supervisor's
+    // and auditors' only.
+    const alert =
+      frozen && ctx.screening
+        ? await ctx.screening.raiseAddressAlert(tx, caller, {
+            partyId: payIn.platformId,
+            platformId: payIn.platformId,
+            rule: FROZEN_PAY_IN_RULE,
+            message: `Settlement pay-in ${payIn.id} (window ${payIn.windowId}, ${payIn.amountDue} sats, transaction ${payIn.txid ?? '?'}, output ${payIn.vout ?? '?'}) was paid from a listed address and is frozen: its coins are not returned. Report it (held alert ${payIn.alertId ?? 'none'}).`,
+          })
+        : null;
     await recordAudit(tx, caller, ctx.clock, {
-      action: 'settlement_pay_in.rejected',
+      action: frozen ? 'settlement_pay_in.frozen' : 'settlement_pay_in.rejected',
       entityType: 'pay_in',
       entityId: payIn.id,
       before: { status: 'held' },
-      after: { ...detail, status: 'rejected', toReturn: true },
+      after: frozen
+        ? { ...detail, status, toReturn: false, frozenAlertId: alert?.alertId ?? null }
+        : { ...detail, status, toReturn: true },
     });
-    return { ...payIn, ...decided, status: 'rejected' };
+    if (window.status === 'closed' && window.payInDeadline && now < window.payInDeadline)
+      await reopen(tx, ctx, caller, payIn);
+    return { ...payIn, ...decided, status };
   }
   await recordAudit(tx, caller, ctx.clock, {
     action: 'settlement_pay_in.accepted',
@@ -471,12 +543,94 @@ export async function decideHeld(
   return { ...payIn, ...decided, status: 'received' };
 }
 
+/** The decision noted on the held alert's case (false: no case, or it is closed). */
+async function noteOnCase(
+  tx: Orm,
+  ctx: WindowContext,
+  caller: Caller,
+  payIn: PayInRow,
+  text: string,
+): Promise<boolean> {
+  if (!ctx.screening || payIn.caseId === null) return false;
+  const { noted } = await ctx.screening.noteAddressCase(tx, caller, {
+    caseId: payIn.caseId,
+    note: `Settlement pay-in ${payIn.id} (window ${payIn.windowId}, alert ${payIn.alertId ?? 'none'}): ${text}`,
+  });
+  return noted;
+}
+
+/**
+ * The due's next attempt after a rejected or frozen one: the same window, platform, asset and
+ * amount at a fresh deposit address (the next derivation index on the clearing's descriptor, as
+ * at the close), awaiting; the decided attempt stays as recorded. Audited on the new pay-in.
+ */
+async function reopen(tx: Orm, ctx: WindowContext, caller: Caller, payIn: PayInRow) {
+  if (!ctx.depositAddress)
+    throw new AppError(
+      'CONFIG_INVALID',
+      "no clearing descriptor is configured for the clearing's deposit addresses",
+    );
+  // One writer at a time takes the next derivation index (as a window's close does).
+  await tx.execute(sql`lock table clearing_pay_ins in share row exclusive mode`);
+  const [top] = await tx
+    .select({ index: sql<number>`coalesce(max(${clearingPayIns.derivationIndex}), -1)` })
+    .from(clearingPayIns);
+  const index = Number(top?.index ?? -1) + 1;
+  const now = ctx.clock.now();
+  const row = {
+    id: newId('payIn', now, ctx.random),
+    windowId: payIn.windowId,
+    platformId: payIn.platformId,
+    asset: payIn.asset,
+    amountDue: payIn.amountDue,
+    attempt: payIn.attempt + 1,
+    address: ctx.depositAddress(index),
+    derivationIndex: index,
+    status: 'awaiting',
+    createdAt: now,
+  };
+  await tx.insert(clearingPayIns).values(row);
+  await recordAudit(tx, caller, ctx.clock, {
+    action: 'settlement_pay_in.reopened',
+    entityType: 'pay_in',
+    entityId: row.id,
+    after: {
+      windowId: row.windowId,
+      platformId: row.platformId,
+      asset: row.asset,
+      amountDue: row.amountDue.toString(),
+      attempt: row.attempt,
+      address: row.address,
+      previousPayInId: payIn.id,
+      status: 'awaiting',
+    },
+  });
+}
+
+/** Whether a later attempt of the same due exists (the pay-in was rejected or frozen, then reopened). */
+async function superseded(tx: Orm, payIn: PayInRow): Promise<boolean> {
+  const [later] = await tx
+    .select({ id: clearingPayIns.id })
+    .from(clearingPayIns)
+    .where(
+      and(
+        eq(clearingPayIns.windowId, payIn.windowId),
+        eq(clearingPayIns.platformId, payIn.platformId),
+        eq(clearingPayIns.asset, payIn.asset),
+        gt(clearingPayIns.attempt, payIn.attempt),
+      ),
+    )
+    .orderBy(desc(clearingPayIns.attempt))
+    .limit(1);
+  return later !== undefined;
+}
+
 /**
  * A disconnected block takes its pay-ins back: one received, confirming or held in it of a window
  * not settled yet awaits again (a received one's ledger entry reversed; audited), and a received
  * one that no longer has the scheme's depth at the new tip confirms again; its refusals go. A
- * pay-in of a window that already settled is not undone here: the event is audited for the
- * clearing operator.
+ * pay-in of a window that already settled is not undone here, nor a rejected or frozen one whose
+ * due was reopened: the event is audited for the clearing operator.
  */
 export async function payInsDisconnected(
   tx: Orm,
@@ -488,7 +642,7 @@ export async function payInsDisconnected(
   const inBlock = and(
     eq(clearingPayIns.blockHash, block.hash),
     // A decided one too: the transaction the decision was about is no longer in the chain.
-    inArray(clearingPayIns.status, ['received', 'confirming', 'held', 'rejected']),
+    inArray(clearingPayIns.status, ['received', 'confirming', 'held', 'rejected', 'frozen']),
   );
   // Received below the depth the new tip (height − 1) gives: counted too early now.
   const shallow = and(
@@ -538,6 +692,17 @@ async function takeBack(
     });
     return;
   }
+  if ((payIn.status === 'rejected' || payIn.status === 'frozen') && (await superseded(tx, payIn))) {
+    // Its due was reopened at a fresh address: the decision stays a record of what was paid
+    // and decided, and the attempt does not await again beside the open one.
+    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+      action: 'settlement_pay_in.reorgedAfterDecision',
+      entityType: 'pay_in',
+      entityId: payIn.id,
+      after: { blockHash, txid: payIn.txid, windowId: payIn.windowId, status: payIn.status },
+    });
+    return;
+  }
   const status = inBlock ? 'awaiting' : 'confirming';
   await tx
     .update(clearingPayIns)
@@ -555,6 +720,9 @@ async function takeBack(
             decisionReason: null,
             decidedByPerson: null,
             decidedAt: null,
+            heldReason: null,
+            alertId: null,
+            caseId: null,
           }
         : { status, receivedAt: null },
     )

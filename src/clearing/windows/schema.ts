@@ -144,7 +144,10 @@ export const clearingPositions = pgTable(
  * `held` (its paying addresses did not pass address screening: it does not count, and the
  * supervisor decides); `received` once the exact amount counts (a held one the supervisor
  * accepted too); `rejected` (a held one the supervisor rejected: it counts nothing and its coins
- * are to be returned to the payer).
+ * are to be returned to the payer); `frozen` (a held one paid from a listed address, rejected:
+ * it counts nothing and its coins are frozen and reported, never returned). A rejected or frozen
+ * bitcoin pay-in before the deadline opens the next `attempt` of the same due (a row of its own,
+ * at a fresh deposit address); the decided one stays recorded.
  */
 export const clearingPayIns = pgTable(
   'clearing_pay_ins',
@@ -156,6 +159,8 @@ export const clearingPayIns = pgTable(
     platformId: text('platform_id').notNull(),
     asset: text('asset').notNull(),
     amountDue: amount('amount_due').notNull(),
+    /** 1 for the pay-in due at the close; n + 1 when attempt n was rejected or frozen. */
+    attempt: integer('attempt').notNull().default(1),
     address: text('address'),
     derivationIndex: integer('derivation_index'),
     status: text('status').notNull(),
@@ -175,16 +180,29 @@ export const clearingPayIns = pgTable(
     recordedReference: text('recorded_reference'),
     recordedByPerson: text('recorded_by_person'),
     recordedAt: at('recorded_at'),
+    /**
+     * The recording's random key (hex): the audit log keeps an HMAC of the recorded amount and
+     * reference under it, and names it only in the confirmation's event.
+     */
+    recordedSalt: text('recorded_salt'),
     receivedAt: at('received_at'),
     /** The supervisor's decision on a held pay-in: accept or reject, why, by whom, when. */
     decision: text('decision'),
     decisionReason: text('decision_reason'),
     decidedByPerson: text('decided_by_person'),
     decidedAt: at('decided_at'),
+    /**
+     * Why a pay-in is held: `listMatch` (a paying address is on a sanctions list: its coins are
+     * frozen and reported if rejected) or `unscreenable` (an address that could not be screened:
+     * returned if rejected). With the screening alert it raised and that alert's case.
+     */
+    heldReason: text('held_reason'),
+    alertId: text('alert_id'),
+    caseId: text('case_id'),
     createdAt: at('created_at').notNull(),
   },
   (t) => [
-    uniqueIndex('clearing_pay_ins_due_idx').on(t.windowId, t.platformId, t.asset),
+    uniqueIndex('clearing_pay_ins_due_idx').on(t.windowId, t.platformId, t.asset, t.attempt),
     uniqueIndex('clearing_pay_ins_address_idx').on(t.address),
     uniqueIndex('clearing_pay_ins_derivation_idx').on(t.derivationIndex),
     /** A bank transfer pays in once, whatever the window. */
@@ -197,8 +215,13 @@ export const clearingPayIns = pgTable(
     check('clearing_pay_ins_amount_check', sql`${t.amountDue} > 0`),
     check(
       'clearing_pay_ins_status_check',
-      sql`${t.status} in ('awaiting', 'confirming', 'held', 'received', 'rejected')`,
+      sql`${t.status} in ('awaiting', 'confirming', 'held', 'received', 'rejected', 'frozen')`,
     ),
+    check(
+      'clearing_pay_ins_held_reason_check',
+      sql`${t.heldReason} is null or ${t.heldReason} in ('listMatch', 'unscreenable')`,
+    ),
+    check('clearing_pay_ins_attempt_check', sql`${t.attempt} >= 1`),
     check(
       'clearing_pay_ins_decision_check',
       sql`${t.decision} is null or ${t.decision} in ('accept', 'reject')`,

@@ -1,4 +1,5 @@
 import { seesEverything, type Caller } from '../../kernel';
+import type { HeldReason } from './pay-ins';
 import type {
   clearingObligations,
   clearingPayInRefusals,
@@ -58,9 +59,13 @@ export interface PayInView {
   /**
    * `confirming`: the exact amount is in a block, short of the scheme's confirmation depth;
    * `held`: it did not pass address screening and does not count (the supervisor decides);
-   * `rejected`: held, and the supervisor rejected it: it counts nothing and is to be returned.
+   * `rejected`: held, and the supervisor rejected it: it counts nothing and is to be returned;
+   * `frozen`: held for a sanctions list match and rejected: it counts nothing, and its coins are
+   * frozen and reported, never returned.
    */
   status: PayInStatus;
+  /** 1 at the close; the next attempt of the same due after a rejected or frozen one. */
+  attempt: number;
   txid: string | null;
   vout: number | null;
   bankReference: string | null;
@@ -77,12 +82,24 @@ export interface PayInView {
    * a platform sees the status alone, never why its pay-in was held).
    */
   decision: PayInDecisionView | null;
+  /**
+   * Why it was held and the screening alert and case it raised (supervisor and auditors only:
+   * the platform learns the status alone, never the list entry nor the reason).
+   */
+  hold: PayInHoldView | null;
   receivedAt: Date | null;
   refusals: PayInRefusalView[];
   createdAt: Date;
 }
 
-export const PAY_IN_STATUSES = ['awaiting', 'confirming', 'held', 'received', 'rejected'] as const;
+export const PAY_IN_STATUSES = [
+  'awaiting',
+  'confirming',
+  'held',
+  'received',
+  'rejected',
+  'frozen',
+] as const;
 export type PayInStatus = (typeof PAY_IN_STATUSES)[number];
 
 export interface PendingConfirmation {
@@ -99,6 +116,14 @@ export interface PayInDecisionView {
   reason: string;
   decidedBy: string;
   decidedAt: Date;
+  /** The compliance case the held alert sits in, where the decision is noted. */
+  caseId: string | null;
+}
+
+export interface PayInHoldView {
+  reason: HeldReason;
+  alertId: string | null;
+  caseId: string | null;
 }
 
 /** An obligation between two platforms in the window it settles in. */
@@ -184,6 +209,10 @@ export function payInView(
     decisionReason,
     decidedByPerson,
     decidedAt,
+    recordedSalt: _salt,
+    heldReason,
+    alertId,
+    caseId,
     ...rest
   } = row;
   const recorder = recordedByPerson !== null && recordedByPerson === viewer.personId;
@@ -205,7 +234,11 @@ export function payInView(
       decisionReason !== null &&
       decidedByPerson !== null &&
       decidedAt !== null
-        ? { decision, reason: decisionReason, decidedBy: decidedByPerson, decidedAt }
+        ? { decision, reason: decisionReason, decidedBy: decidedByPerson, decidedAt, caseId }
+        : null,
+    hold:
+      everything && (heldReason === 'listMatch' || heldReason === 'unscreenable')
+        ? { reason: heldReason, alertId, caseId }
         : null,
     status: row.status as PayInStatus,
     refusals: refusals.map((r) => ({

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../audit';
 import { LocalKeySigner } from '../../bitcoin';
@@ -7,6 +8,7 @@ import { schemeConfirmationDepth } from '../../trade';
 import { nextCutoff } from './schedule';
 import { SettlementWindowService, type ObligationInput } from './service';
 import { HELD_PAY_IN_RULE } from './pay-ins';
+import { recordedDigest } from './fiat';
 import { feeShares } from './pay-outs';
 import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
 import { addressScreening } from '../../../test/support/address-screening';
@@ -35,29 +37,6 @@ describe('the cut-off', () => {
     expect(nextCutoff(new Date('2026-07-01T23:50:00Z'), 1440).toISOString()).toBe(
       '2026-07-02T00:00:00.000Z',
     );
-  });
-});
-
-describe('the network fee of a pay-out transaction', () => {
-  it('is borne by the outputs pro rata, the rounding remainder on the largest, to the sat', () => {
-    expect(feeShares([30_000_000n, 10_000_000n], 282n)).toEqual([212n, 70n]);
-    expect(feeShares([5n, 5n, 5n], 10n)).toEqual([4n, 3n, 3n]);
-    expect(feeShares([1_000n], 141n)).toEqual([141n]);
-    for (const [amounts, fee] of [
-      [[7n, 11n, 13n, 1_000_003n], 997n],
-      [[546n, 546n], 1n],
-      [[2n ** 40n, 3n], 12_345n],
-    ] as const) {
-      const shares = feeShares(amounts, fee);
-      expect(shares.reduce((a, b) => a + b, 0n)).toBe(fee);
-      const total = amounts.reduce((a, b) => a + b, 0n);
-      shares.forEach((share, i) =>
-        expect(
-          share >= (fee * amounts[i]!) / total &&
-            share <= (fee * amounts[i]!) / total + BigInt(amounts.length),
-        ).toBe(true),
-      );
-    }
   });
 });
 
@@ -196,7 +175,7 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
     expect((await windows.reconcile(supervisor, windowId!)).balanced).toBe(true);
   });
 
-  it('holds a pay-in that cannot be screened, raises an alert, and forgets a rejection its block takes away', async () => {
+  it('holds a pay-in that cannot be screened, raises an alert, rejects it to be returned and counts a clean second payment', async () => {
     await record({ sourceId: 'deal_2', amount: 2_000n });
     clock.set('2026-07-01T11:00:00Z');
     const [windowId] = (await windows.runDue()).closed;
@@ -233,15 +212,233 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
     });
     expect((raised!.after as { message: string }).message).toContain('cannot be screened');
 
+    // Held because an address could not be screened (not a list match): the hold says so, with
+    // the alert and its case, to the supervisor; the platform sees none of it.
+    const { caseId } = held!.after as { caseId: string };
+    expect(caseId).toMatch(/^cas_/);
+    expect(held!.after).toMatchObject({ heldReason: 'unscreenable' });
+    const heldView = (await windows.listPayIns(supervisor, windowId!)).items.find(
+      (p) => p.id === btc.id,
+    );
+    expect(heldView?.hold).toEqual({ reason: 'unscreenable', alertId, caseId });
+    const officerA = { ...systemCaller('officer-a'), role: 'platform' as const, participantId: A };
+    expect((await windows.listPayIns(officerA, windowId!)).items[0]).toMatchObject({
+      status: 'held',
+      hold: null,
+      decision: null,
+    });
+
     const rejected = await windows.decideHeldPayIn(supervisor, windowId!, btc.id, {
       decision: 'reject',
       reason: 'the payer cannot be screened; return it',
     });
-    expect(rejected).toMatchObject({ status: 'rejected', decision: { decision: 'reject' } });
-    // The block goes: the rejection was about a transaction no longer in the chain.
+    // Rejected to be returned (not frozen: no list named the payer), the decision showing the
+    // case it was noted on.
+    expect(rejected).toMatchObject({
+      status: 'rejected',
+      decision: { decision: 'reject', caseId },
+      hold: { reason: 'unscreenable', caseId },
+    });
+    const [decided] = (
+      await listAuditEvents(db.orm, { entityId: btc.id, action: 'settlement_pay_in.rejected' }, {})
+    ).items;
+    expect(decided!.after).toMatchObject({ toReturn: true, caseId, caseNoted: true });
+    const [noted] = (
+      await listAuditEvents(db.orm, { entityId: caseId, action: 'case.updated' }, {})
+    ).items;
+    const notes = (noted!.after as { notes: { text: string; by: string }[] }).notes;
+    expect(notes.at(-1)?.text).toContain(`Settlement pay-in ${btc.id}`);
+    expect(notes.at(-1)?.text).toContain('rejected: to be returned to the payer');
+    expect(notes.at(-1)?.text).toContain('the payer cannot be screened; return it');
+
+    // Before the deadline the due reopens: a second attempt at a fresh deposit address.
+    const dues = (await windows.listPayIns(supervisor, windowId!)).items;
+    expect(dues).toHaveLength(2);
+    const second = dues.find((p) => p.id !== btc.id)!;
+    expect(second).toMatchObject({
+      platformId: A,
+      asset: 'BTC',
+      amountDue: 2_000n,
+      attempt: 2,
+      status: 'awaiting',
+      hold: null,
+    });
+    expect(second.address).toMatch(/^bcrt1/);
+    expect(second.address).not.toBe(btc.address);
+    expect((await listAuditEvents(db.orm, { entityId: second.id }, {})).items[0]).toMatchObject({
+      action: 'settlement_pay_in.reopened',
+      after: { previousPayInId: btc.id, attempt: 2 },
+    });
+    // The platform sees both: the rejected one (status only) and where to pay again.
+    expect(
+      (await windows.listPayIns(officerA, windowId!)).items.map((p) => [p.attempt, p.status]),
+    ).toEqual(
+      expect.arrayContaining([
+        [1, 'rejected'],
+        [2, 'awaiting'],
+      ]),
+    );
+    expect((await windows.getWindow(supervisor, windowId!)).status).toBe('closed');
+
+    // The rejected payment's block goes: the decision stays recorded beside the reopened due.
     await db.transaction((tx) => consumer.blockDisconnected(block, tx));
     expect(
       (await windows.listPayIns(supervisor, windowId!)).items.find((p) => p.id === btc.id),
-    ).toMatchObject({ status: 'awaiting', txid: null, decision: null });
+    ).toMatchObject({ status: 'rejected', txid: hex(0x81), decision: { decision: 'reject' } });
+    expect(
+      (await listAuditEvents(db.orm, { entityId: btc.id }, {})).items.map((e) => e.action)[0],
+    ).toBe('settlement_pay_in.reorgedAfterDecision');
+
+    // A clean payment to the old address does not count; one to the new address does, and the
+    // window settles with it (payment versus payment, nobody taken out).
+    await db.transaction((tx) =>
+      consumer.blockConnected(
+        {
+          hash: hex(0xc2),
+          height: 301,
+          transactions: [
+            {
+              txid: hex(0x82),
+              inputs: [{ prevout: { address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080' } }],
+              outputs: [
+                { vout: 0, valueSats: 2_000n, address: btc.address },
+                { vout: 1, valueSats: 2_000n, address: second.address },
+              ],
+            },
+          ],
+        },
+        tx,
+      ),
+    );
+    const after = (await windows.listPayIns(supervisor, windowId!)).items;
+    expect(after.find((p) => p.id === btc.id)).toMatchObject({
+      status: 'rejected',
+      refusals: [expect.objectContaining({ reason: 'PAY_IN_ALREADY_RECEIVED', vout: 0 })],
+    });
+    expect(after.find((p) => p.id === second.id)).toMatchObject({
+      status: 'received',
+      txid: hex(0x82),
+      vout: 1,
+    });
+    expect((await windows.getWindow(supervisor, windowId!)).status).toBe('settled');
+    expect((await windows.listPositions(supervisor, windowId!)).items.map((p) => p.status)).toEqual(
+      ['settled', 'settled'],
+    );
+    expect((await windows.reconcile(supervisor, windowId!)).balanced).toBe(true);
+    expect((await windows.payOutBatch(supervisor, windowId!)).inputs).toEqual([
+      expect.objectContaining({ payInId: second.id, valueSats: 2_000n }),
+    ]);
+  });
+
+  it('keeps a fiat recording in the audit log as an HMAC under a random key named only at its confirmation', async () => {
+    await record({ sourceId: 'deal_3', from: B, to: A, asset: 'COP', amount: 7_000n });
+    clock.set('2026-07-01T12:00:00Z');
+    const [windowId] = (await windows.runDue()).closed;
+    const due = (await windows.listPayIns(supervisor, windowId!)).items[0]!;
+    const transfer = { amount: 7_000n, currency: 'COP', bankReference: 'REF-31' };
+    await windows.confirmFiatPayIn(supervisor, windowId!, B, transfer);
+    const [recorded] = (
+      await listAuditEvents(db.orm, { entityId: due.id, action: 'settlement_pay_in.recorded' }, {})
+    ).items;
+    const digest = (recorded!.after as { recorded: string }).recorded;
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    // Not the plain digest a reader could recompute by trying references against the amount due.
+    const plain = createHash('sha256').update(`${due.id}\n7000\nREF-31`).digest('hex');
+    expect(digest).not.toBe(plain);
+    const before = JSON.stringify(
+      (await listAuditEvents(db.orm, { entityId: due.id }, {})).items,
+      (_k, v: unknown) => (typeof v === 'bigint' ? `${v}` : v),
+    );
+    expect(before).not.toContain('REF-31');
+    expect(before).not.toContain('recordedSalt');
+    // Nor does any view name the key.
+    const seen = (await windows.listPayIns(supervisor, windowId!)).items[0]!;
+    expect(Object.keys(seen)).not.toContain('recordedSalt');
+    // Confirmed by another person: the event names the values and the key, and the auditor
+    // recomputes the recorded digest from them.
+    await windows.confirmFiatPayIn(systemCaller('second-supervisor'), windowId!, B, transfer);
+    const [confirmed] = (
+      await listAuditEvents(db.orm, { entityId: due.id, action: 'settlement_pay_in.confirmed' }, {})
+    ).items;
+    const after = confirmed!.after as { recorded: string; recordedSalt: string };
+    expect(after.recordedSalt).toMatch(/^[0-9a-f]{64}$/);
+    expect(after.recorded).toBe(digest);
+    expect(recordedDigest(due.id, 7_000n, 'REF-31', after.recordedSalt)).toBe(digest);
+    expect(recordedDigest(due.id, 7_000n, 'REF-32', after.recordedSalt)).not.toBe(digest);
+    expect((await windows.getWindow(supervisor, windowId!)).status).toBe('settled');
+  });
+  it('takes out at the deadline a platform whose reopened due is not paid again', async () => {
+    await record({ sourceId: 'deal_4', amount: 3_000n });
+    clock.set('2026-07-01T13:00:00Z');
+    const [windowId] = (await windows.runDue()).closed;
+    const first = (await windows.listPayIns(supervisor, windowId!)).items[0]!;
+    const consumer = windows.chainConsumer();
+    await db.transaction((tx) =>
+      consumer.blockConnected(
+        {
+          hash: hex(0xd1),
+          height: 400,
+          transactions: [
+            {
+              txid: hex(0x91),
+              inputs: [{ prevout: { address: null } }],
+              outputs: [{ vout: 0, valueSats: 3_000n, address: first.address }],
+            },
+          ],
+        },
+        tx,
+      ),
+    );
+    await windows.decideHeldPayIn(supervisor, windowId!, first.id, {
+      decision: 'reject',
+      reason: 'the payer cannot be screened; return it',
+    });
+    const second = (await windows.listPayIns(supervisor, windowId!)).items.find(
+      (p) => p.attempt === 2,
+    )!;
+    expect(second.status).toBe('awaiting');
+    // Not due yet: the reopened attempt is awaited until the deadline.
+    clock.set('2026-07-01T13:20:00Z');
+    expect((await windows.runDue()).settled).toEqual([]);
+    clock.set('2026-07-01T13:30:01Z');
+    expect((await windows.runDue()).settled).toEqual([windowId]);
+    const positions = (await windows.listPositions(supervisor, windowId!)).items;
+    expect(positions.find((p) => p.platformId === A)?.status).toBe('takenOut');
+    const [takenOut] = (
+      await listAuditEvents(
+        db.orm,
+        { entityId: windowId!, action: 'settlement_window.takenOut' },
+        {},
+      )
+    ).items;
+    expect(takenOut!.after).toMatchObject({
+      platformId: A,
+      missingPayIns: [{ asset: 'BTC', amount: '3000' }],
+    });
+    expect((await windows.reconcile(supervisor, windowId!)).balanced).toBe(true);
+    expect((await windows.payOutBatch(supervisor, windowId!)).inputs).toEqual([]);
+  });
+});
+
+describe('the network fee of a pay-out transaction', () => {
+  it('is borne by the outputs pro rata, the rounding remainder on the largest, to the sat', () => {
+    expect(feeShares([30_000_000n, 10_000_000n], 282n)).toEqual([212n, 70n]);
+    expect(feeShares([5n, 5n, 5n], 10n)).toEqual([4n, 3n, 3n]);
+    expect(feeShares([1_000n], 141n)).toEqual([141n]);
+    for (const [amounts, fee] of [
+      [[7n, 11n, 13n, 1_000_003n], 997n],
+      [[546n, 546n], 1n],
+      [[2n ** 40n, 3n], 12_345n],
+    ] as const) {
+      const shares = feeShares(amounts, fee);
+      expect(shares.reduce((a, b) => a + b, 0n)).toBe(fee);
+      const total = amounts.reduce((a, b) => a + b, 0n);
+      shares.forEach((share, i) =>
+        expect(
+          share >= (fee * amounts[i]!) / total &&
+            share <= (fee * amounts[i]!) / total + BigInt(amounts.length),
+        ).toBe(true),
+      );
+    }
   });
 });

@@ -107,3 +107,31 @@ export async function raiseAlert(
   await audit({ action: 'alert.raised', entityType: 'alert', entityId: alertId, after: alert });
   return { alertId, caseId, caseCreated };
 }
+
+/**
+ * A note added to a case inside the caller's transaction (another module's decision on what the
+ * case's alert was raised for), audited `case.updated` as a note added through `CaseService`.
+ * A closed case is not reopened nor written to: `noted` is false, and the caller keeps the
+ * decision in its own audit event.
+ */
+export async function noteCase(
+  tx: Orm,
+  caller: Caller,
+  clock: Clock,
+  caseId: string,
+  text: string,
+): Promise<{ noted: boolean }> {
+  const [row] = await tx.select().from(cases).where(eq(cases.id, caseId)).for('update');
+  if (!row || row.state === 'closed') return { noted: false };
+  const before = row.notes as { at: string; by: string; text: string }[];
+  const notes = [...before, { at: clock.now().toISOString(), by: caller.actorId, text }];
+  await tx.update(cases).set({ notes }).where(eq(cases.id, caseId));
+  await recordAudit(tx, caller, clock, {
+    action: 'case.updated',
+    entityType: 'case',
+    entityId: caseId,
+    before: { notes: before },
+    after: { notes, linkedTransfers: [] },
+  });
+  return { noted: true };
+}

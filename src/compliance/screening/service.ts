@@ -27,7 +27,7 @@ import { outcomeOf, type ScreeningOutcome } from './thresholds';
 import type { ListCounts, ListEntry, ListSnapshot, ListSource } from './types';
 import { importUnConsolidatedXml } from './un-xml';
 import { PartyHits, type PartyHitView, type ScreeningFlag } from './hits';
-import { raiseAlert } from '../cases/alerts';
+import { noteCase, raiseAlert } from '../cases/alerts';
 import { nameMatchOf, PartyScreening, type ScreeningSubject } from './screen-party';
 
 export {
@@ -501,6 +501,19 @@ export class ScreeningService {
       score: 1,
     });
     return { alertId: raised.alertId, caseId: raised.caseId };
+  }
+
+  /**
+   * Another module's decision on what a screening alert was raised for (a held payment
+   * accepted, returned or frozen), noted on the alert's case in its transaction (`noteCase`):
+   * not noted when the case is closed.
+   */
+  noteAddressCase(
+    tx: Orm,
+    caller: Caller,
+    input: { caseId: string; note: string },
+  ): Promise<{ noted: boolean }> {
+    return noteCase(tx, caller, this.#clock, input.caseId, input.note);
   }
 
   /**

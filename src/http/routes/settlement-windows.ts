@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  HELD_REASONS,
   PAY_IN_REFUSALS,
   PAY_IN_STATUSES,
   WINDOW_STATUSES,
@@ -96,7 +97,11 @@ const payInSchema = z
     address: z.string().nullable(),
     status: z.enum(PAY_IN_STATUSES).meta({
       description:
-        "confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer",
+        "confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer; frozen: the supervisor rejected it after review and its coins are frozen, not returned. After a rejected or frozen pay-in the due is reopened as its next attempt at a fresh address, while the pay-in deadline has not passed",
+    }),
+    attempt: z.number().meta({
+      description:
+        'the attempt of this due: 1 at the close, one more each time a rejected or frozen pay-in reopened it at a fresh deposit address',
     }),
     txid: z.string().nullable(),
     vout: z.number().nullable(),
@@ -127,11 +132,28 @@ const payInSchema = z
         reason: z.string(),
         decidedBy: z.string(),
         decidedAt: z.string(),
+        caseId: z.string().nullable().meta({
+          description: 'the compliance case of the held alert, where the decision is noted',
+        }),
       })
       .nullable()
       .meta({
         description:
           "the supervisor's decision on a held pay-in (supervisor and auditors only; null to a platform)",
+      }),
+    hold: z
+      .object({
+        reason: z.enum(HELD_REASONS).meta({
+          description:
+            'listMatch: a paying address is on a sanctions list (rejected, its coins are frozen and reported); unscreenable: an address could not be screened (rejected, it is returned)',
+        }),
+        alertId: z.string().nullable(),
+        caseId: z.string().nullable(),
+      })
+      .nullable()
+      .meta({
+        description:
+          'why the pay-in was held, with the screening alert it raised and its case (supervisor and auditors only; null to a platform)',
       }),
     receivedAt: z.string().nullable(),
     refusals: z.array(
@@ -720,9 +742,9 @@ function registerWindowWrites(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['settlement windows'],
         summary:
-          'Decide a held bitcoin pay-in (supervisor): accept (it counts, as received) or reject (it counts nothing and is to be returned to the payer); audited',
+          'Decide a held bitcoin pay-in (supervisor): accept (it counts, as received) or reject (it counts nothing: returned to the payer, or frozen after a sanctions list match); audited and noted on the case',
         description:
-          'A bitcoin pay-in is held when the addresses paying it did not pass address screening or cannot be screened; it counts nothing and raised a screening alert. Named persons of the supervisor decide it, with a reason: `accept` takes two (the first proposes and the pay-in stays held; a second person accepting makes it count as received, and the window settles if it was the last awaited; the same person again is SELF_APPROVAL), `reject` (one person) records it to be returned to the payer. Only a held pay-in is decided (PAY_IN_NOT_HELD, 409); once its window settled without it, it can only be rejected (WINDOW_ALREADY_SETTLED, 409). The platform sees the new status, never the reason.',
+          'A bitcoin pay-in is held when the addresses paying it did not pass address screening or cannot be screened; it counts nothing and raised a screening alert. Named persons of the supervisor decide it, with a reason: `accept` takes two (the first proposes and the pay-in stays held; a second person accepting makes it count as received, and the window settles if it was the last awaited; the same person again is SELF_APPROVAL), `reject` (one person) counts nothing: held because an address could not be screened, it is recorded to be returned to the payer (`rejected`); held for a sanctions list match, its coins are frozen and reported, never returned (`frozen`, with a critical alert for the report). Before the pay-in deadline a reject reopens the due as its next attempt at a fresh deposit address, so that the platform can pay in again. Each decision is noted on the case of the held alert (`decision.caseId`). Only a held pay-in is decided (PAY_IN_NOT_HELD, 409); once its window settled without it, it can only be rejected (WINDOW_ALREADY_SETTLED, 409). The platform sees the new status, never the reason.',
         params: idParam('swn').extend({
           payInId: z.string().regex(/^pin_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id like pin_01J…'),
         }),

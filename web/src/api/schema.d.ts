@@ -6399,8 +6399,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Decide a held bitcoin pay-in (supervisor): accept (it counts, as received) or reject (it counts nothing and is to be returned to the payer); audited
-     * @description A bitcoin pay-in is held when the addresses paying it did not pass address screening or cannot be screened; it counts nothing and raised a screening alert. Named persons of the supervisor decide it, with a reason: `accept` takes two (the first proposes and the pay-in stays held; a second person accepting makes it count as received, and the window settles if it was the last awaited; the same person again is SELF_APPROVAL), `reject` (one person) records it to be returned to the payer. Only a held pay-in is decided (PAY_IN_NOT_HELD, 409); once its window settled without it, it can only be rejected (WINDOW_ALREADY_SETTLED, 409). The platform sees the new status, never the reason.
+     * Decide a held bitcoin pay-in (supervisor): accept (it counts, as received) or reject (it counts nothing: returned to the payer, or frozen after a sanctions list match); audited and noted on the case
+     * @description A bitcoin pay-in is held when the addresses paying it did not pass address screening or cannot be screened; it counts nothing and raised a screening alert. Named persons of the supervisor decide it, with a reason: `accept` takes two (the first proposes and the pay-in stays held; a second person accepting makes it count as received, and the window settles if it was the last awaited; the same person again is SELF_APPROVAL), `reject` (one person) counts nothing: held because an address could not be screened, it is recorded to be returned to the payer (`rejected`); held for a sanctions list match, its coins are frozen and reported, never returned (`frozen`, with a critical alert for the report). Before the pay-in deadline a reject reopens the due as its next attempt at a fresh deposit address, so that the platform can pay in again. Each decision is noted on the case of the held alert (`decision.caseId`). Only a held pay-in is decided (PAY_IN_NOT_HELD, 409); once its window settled without it, it can only be rejected (WINDOW_ALREADY_SETTLED, 409). The platform sees the new status, never the reason.
      *
      *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
@@ -15738,10 +15738,12 @@ export interface components {
       amountDue: string;
       address: string | null;
       /**
-       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer; frozen: the supervisor rejected it after review and its coins are frozen, not returned. After a rejected or frozen pay-in the due is reopened as its next attempt at a fresh address, while the pay-in deadline has not passed
        * @enum {string}
        */
-      status: 'awaiting' | 'confirming' | 'held' | 'received' | 'rejected';
+      status: 'awaiting' | 'confirming' | 'held' | 'received' | 'rejected' | 'frozen';
+      /** @description the attempt of this due: 1 at the close, one more each time a rejected or frozen pay-in reopened it at a fresh deposit address */
+      attempt: number;
       txid: string | null;
       vout: number | null;
       bankReference: string | null;
@@ -15762,6 +15764,18 @@ export interface components {
         reason: string;
         decidedBy: string;
         decidedAt: string;
+        /** @description the compliance case of the held alert, where the decision is noted */
+        caseId: string | null;
+      } | null;
+      /** @description why the pay-in was held, with the screening alert it raised and its case (supervisor and auditors only; null to a platform) */
+      hold: {
+        /**
+         * @description listMatch: a paying address is on a sanctions list (rejected, its coins are frozen and reported); unscreenable: an address could not be screened (rejected, it is returned)
+         * @enum {string}
+         */
+        reason: 'listMatch' | 'unscreenable';
+        alertId: string | null;
+        caseId: string | null;
       } | null;
       receivedAt: string | null;
       refusals: {
@@ -18582,10 +18596,12 @@ export interface components {
       amountDue: string;
       address: string | null;
       /**
-       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer; frozen: the supervisor rejected it after review and its coins are frozen, not returned. After a rejected or frozen pay-in the due is reopened as its next attempt at a fresh address, while the pay-in deadline has not passed
        * @enum {string}
        */
-      status: 'awaiting' | 'confirming' | 'held' | 'received' | 'rejected';
+      status: 'awaiting' | 'confirming' | 'held' | 'received' | 'rejected' | 'frozen';
+      /** @description the attempt of this due: 1 at the close, one more each time a rejected or frozen pay-in reopened it at a fresh deposit address */
+      attempt: number;
       txid: string | null;
       vout: number | null;
       bankReference: string | null;
@@ -18606,6 +18622,18 @@ export interface components {
         reason: string;
         decidedBy: string;
         decidedAt: string;
+        /** @description the compliance case of the held alert, where the decision is noted */
+        caseId: string | null;
+      } | null;
+      /** @description why the pay-in was held, with the screening alert it raised and its case (supervisor and auditors only; null to a platform) */
+      hold: {
+        /**
+         * @description listMatch: a paying address is on a sanctions list (rejected, its coins are frozen and reported); unscreenable: an address could not be screened (rejected, it is returned)
+         * @enum {string}
+         */
+        reason: 'listMatch' | 'unscreenable';
+        alertId: string | null;
+        caseId: string | null;
       } | null;
       receivedAt: string | null;
       refusals: {

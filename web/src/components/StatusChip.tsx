@@ -18,6 +18,7 @@ const COLOR: Record<string, string> = {
   critical: 'red',
   dismissed: 'gray',
   expired: 'gray',
+  frozen: 'red',
   held: 'orange',
   high: 'red',
   inProgress: 'indigo',

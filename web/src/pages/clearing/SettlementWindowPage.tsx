@@ -179,7 +179,8 @@ function Obligations({ window, names }: { window: Window; names: Record<string, 
 
 /**
  * The supervisor's decision on a held bitcoin pay-in: accept (it counts) or reject (returned to
- * the payer), with a reason. Why it was held is in the compliance alert it raised.
+ * the payer, or frozen when a listed address paid it), with a reason. The details of the
+ * screening are in the compliance alert it raised, whose case the decision is noted on.
  */
 function HeldPayInDecision({
   windowId,
@@ -193,6 +194,7 @@ function HeldPayInDecision({
   const queryClient = useQueryClient();
   const [decision, setDecision] = useState<'accept' | 'reject'>('reject');
   const [reason, setReason] = useState('');
+  const listMatch = payIn.hold?.reason === 'listMatch';
   const decide = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -210,8 +212,11 @@ function HeldPayInDecision({
         {assetAmount(payIn.amountDue, payIn.asset)}
       </Title>
       <Text size="sm" mb="sm">
-        Its paying addresses did not pass address screening (see the alerts). Accept it to count it
-        as received, or reject it to have it returned to the payer.
+        {listMatch
+          ? 'A paying address is on a sanctions list. Accept it to count it as received, or reject it to freeze its coins for the report (never returned).'
+          : 'A paying address could not be screened. Accept it to count it as received, or reject it to have it returned to the payer.'}{' '}
+        A reject before the deadline reopens the pay-in at a fresh address.
+        {payIn.hold?.caseId ? ` The decision is noted on case ${payIn.hold.caseId}.` : ''}
       </Text>
       <form
         noValidate
@@ -226,7 +231,7 @@ function HeldPayInDecision({
             value={decision}
             onChange={(v) => setDecision(v === 'accept' ? 'accept' : 'reject')}
             data={[
-              { value: 'reject', label: 'Reject (return it)' },
+              { value: 'reject', label: listMatch ? 'Reject (freeze it)' : 'Reject (return it)' },
               { value: 'accept', label: 'Accept (it counts)' },
             ]}
           />
