@@ -9,7 +9,7 @@ import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenan
  * The lists paged last (after paging.test.ts and paging-lists.test.ts): the audit log, webhook
  * deliveries, rates, list snapshots, VASPs, jurisdictions, regions, mining sites, payout addresses
  * and bans, a wallet's addresses, a statement's lines, ledger balances, oversight's settlements,
- * the cleared-origin rule's versions, a case's alerts, a region's bans in force and a picker's
+ * the cleared-origin rule's versions, a case's alerts and linked transfers, a region's bans in force and a picker's
  * search of participants. Each holds 520
  * copies of a row (ids `<prefix>_COPY…`, in the list's order): every reader walks every page and
  * sees each row once, in the list's order, the last page saying so; another tenant (or a role the
@@ -268,6 +268,22 @@ const LISTS: ListCase[] = [
     ],
   },
   {
+    name: "a case's linked transfers",
+    route: () => `/v1/cases/${CASE_ID}/transfers`,
+    table: 'compliance_case_transfers',
+    copy: 'trf_COPY',
+    key: 'transferId',
+    order: 'asc',
+    readers: (t) => [
+      [t.auditor, 500],
+      [t.supervisor, 137],
+    ],
+    outsiders: (t) => [
+      [t.B.officer, 403],
+      [t.B.company, 403],
+    ],
+  },
+  {
     name: "a region's bans in force",
     route: (t) => `/v1/mining/regions/${t.regionCode}/ban-status?at=${IN_BAN}`,
     table: 'mining_bans',
@@ -408,11 +424,14 @@ describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => 
     expect((await walk('/v1/participants?q=_opy', t.B.officer, 500)).items).toEqual([]);
   });
 
-  it("gives a case's alert count in its view and its alerts on their own route", async () => {
+  it("gives a case's alert and transfer counts in its view, both lists on their own routes", async () => {
     const view = await get(`/v1/cases/${CASE_ID}`, t.auditor);
     expect(view.status).toBe(200);
-    expect(view.body).toMatchObject({ alertCount: COPIES });
+    expect(view.body).toMatchObject({ alertCount: COPIES, transferCount: COPIES });
     expect(view.body).not.toHaveProperty('alerts');
+    expect(view.body).not.toHaveProperty('transferIds');
+    const noCase = await get('/v1/cases/cas_01KZZZZZZZZZZZZZZZZZZZZZZY/transfers', t.auditor);
+    expect(noCase.status).toBe(404);
     const missing = await get('/v1/cases/cas_01KZZZZZZZZZZZZZZZZZZZZZZY/alerts', t.auditor);
     expect(missing.status).toBe(404);
   });
@@ -504,6 +523,14 @@ async function seedCopies(t: TwoTenants): Promise<void> {
       message, transfer_id, decision_id, created_at)
     select ${id('alr')}, 'par_COPYSUSPECT', '${B.platformId}', '${CASE_ID}', 'monitoring',
       'rule.velocity@1', 10, 'copy ' || n, null, null, ${at} ${series}`);
+  // 520 transfers linked to the case (the view carries their count, the route pages them).
+  await run(`insert into compliance_transfers (transfer_id, decision_id, platform_id, company_id,
+      counterparty_id, counterparty_address, direction, amount_sats, fiat_minor, fiat_currency,
+      occurred_at, outcome)
+    select ${id('trf')}, 'dec_COPY' || n, '${B.platformId}', '${B.companyId}', 'par_COPYSUSPECT',
+      'copy' || n, 'inbound', 1000, 60, 'EUR', ${at}, 'allow' ${series}`);
+  await run(`insert into compliance_case_transfers (case_id, transfer_id)
+    select '${CASE_ID}', ${id('trf')} ${series}`);
   // Counterparties of B named "Copy Party n", and as many named otherwise the search must skip.
   await copy(t, 'participants', `id = '${B.supplierId}'`, {
     id: id('par'),

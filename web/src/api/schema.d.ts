@@ -9765,8 +9765,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * One case with its alert count and linked transfers
-     * @description One case with its notes, assignee, linked transfers and what it is triaged by (worst severity, alert count, exposure); its alerts are paged at `/v1/cases/{id}/alerts`.
+     * One case with its alert count and linked transfer count
+     * @description One case with its notes, assignee, how many transfers are linked and what it is triaged by (worst severity, alert count, exposure); its alerts are paged at `/v1/cases/{id}/alerts`, its linked transfers at `/v1/cases/{id}/transfers`.
      *
      *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
@@ -9934,6 +9934,99 @@ export interface paths {
         };
       };
     };
+    trace?: never;
+  };
+  '/v1/cases/{id}/transfers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The transfers linked to a case, by transfer id (supervisor and auditor)
+     * @description The transfers linked to a case, a page at a time by transfer id (the case's view carries their count): pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['CaseTransferPage'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/v1/cases/{id}/goaml': {
@@ -16810,7 +16903,16 @@ export interface components {
       alertCount: number;
       /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
       exposure: components['schemas']['FiatAmountInput'][];
-      transferIds: string[];
+      transferCount: number;
+    };
+    CaseTransferInput: {
+      transferId: string;
+    };
+    /** @description A page of CaseTransfer items */
+    CaseTransferPageInput: {
+      items: components['schemas']['CaseTransferInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     CaseAssigneeInput: {
       id: string;
@@ -19603,7 +19705,16 @@ export interface components {
       alertCount: number;
       /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
       exposure: components['schemas']['FiatAmount'][];
-      transferIds: string[];
+      transferCount: number;
+    };
+    CaseTransfer: {
+      transferId: string;
+    };
+    /** @description A page of CaseTransfer items */
+    CaseTransferPage: {
+      items: components['schemas']['CaseTransfer'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     CaseAssignee: {
       id: string;
