@@ -424,6 +424,31 @@ describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => 
     expect((await walk('/v1/participants?q=_opy', t.B.officer, 500)).items).toEqual([]);
   });
 
+  it("looks names up by ids inside the caller's scope only, at most a page of ids", async () => {
+    const copies = [1, 2, 3].map((n) => `par_COPY${String(n).padStart(20, '0')}`);
+    const ids = [...copies, t.A.companyId, t.A.supplierId, t.B.bareCompanyId, t.B.companyId];
+    const names = async (auth: Auth) => {
+      const page = await get(`/v1/participants?limit=500&ids=${ids.join(',')}`, auth);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      expect(page.body.nextCursor).toBeNull();
+      return (page.body.items as { id: string; legalName: string }[]).map((p) => p.id).sort();
+    };
+    // B's officer: its platform's participants only, never A's, though their ids were asked.
+    expect(await names(t.B.officer)).toEqual([...copies, t.B.bareCompanyId, t.B.companyId].sort());
+    // B's company: itself and its platform's counterparties, not the platform's other company.
+    expect(await names(t.B.company)).toEqual([...copies, t.B.companyId].sort());
+    // A's officer learns nothing of B's copies; the supervisor sees all it asked for.
+    expect(await names(t.A.officer)).toEqual([t.A.companyId, t.A.supplierId].sort());
+    expect(await names(t.supervisor)).toEqual([...ids].sort());
+    // More than a page of ids, or something that is no participant id, is refused.
+    const many = Array.from(
+      { length: 501 },
+      (_, n) => `par_COPY${String(n + 1).padStart(20, '0')}`,
+    );
+    expect((await get(`/v1/participants?ids=${many.join(',')}`, t.supervisor)).status).toBe(400);
+    expect((await get("/v1/participants?ids=par_A,x'or'1", t.supervisor)).status).toBe(400);
+  });
+
   it("gives a case's alert and transfer counts in its view, both lists on their own routes", async () => {
     const view = await get(`/v1/cases/${CASE_ID}`, t.auditor);
     expect(view.status).toBe(200);

@@ -1028,7 +1028,7 @@ export interface paths {
     };
     /**
      * Participants visible to the caller
-     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the participants whose legal name starts with it (pickers search rather than read every page). Each page's screening flags are read in one query.
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the participants whose legal name starts with it (pickers search rather than read every page); `ids` keeps the listed ones the caller may see (name lookups). Each page's screening flags are read in one query.
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -1039,6 +1039,8 @@ export interface paths {
           platformId?: string;
           /** @description a prefix of the legal name, whatever its case: a picker's search */
           q?: string;
+          /** @description participant ids separated by commas (at most 500): a name lookup; ids the caller may not see are left out */
+          ids?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */

@@ -272,13 +272,13 @@ function CaseWork({
 export function CaseDetailPage() {
   const { id = '' } = useParams();
   const user = useUser();
-  const nameOf = useNames();
   const { nameOf: assigneeName } = useAssignees();
   const { list, alerts } = useCaseAlerts(id);
   const detail = useQuery({
     queryKey: ['case', id],
     queryFn: async () => unwrap(await api.GET('/v1/cases/{id}', { params: { path: { id } } })),
   });
+  const nameOf = useNames([detail.data?.partyId]);
   const preview = useQuery({
     queryKey: ['case', id, 'goaml'],
     queryFn: async () =>
