@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db';
+import { currency, formatMoney, money, satsToFiat } from '../../src/kernel';
 import { TEST_DRIVERS } from '../support/db';
 import { expectIndexRead, planOf, walkList, withQuery } from '../support/paging';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
@@ -9,7 +10,7 @@ import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenan
  * The lists paged last (after paging.test.ts and paging-lists.test.ts): the audit log, webhook
  * deliveries, rates, list snapshots, VASPs, jurisdictions, regions, mining sites, payout addresses
  * and bans, a wallet's addresses, a statement's lines, ledger balances, oversight's settlements,
- * the cleared-origin rule's versions, a case's alerts and linked transfers, a region's bans in force and a picker's
+ * the cleared-origin rule's versions, mining statistics' rows, a case's alerts and linked transfers, a region's bans in force and a picker's
  * search of participants. Each holds 520
  * copies of a row (ids `<prefix>_COPY…`, in the list's order): every reader walks every page and
  * sees each row once, in the list's order, the last page saying so; another tenant (or a role the
@@ -284,6 +285,23 @@ const LISTS: ListCase[] = [
     ],
   },
   {
+    name: 'mining statistics rows',
+    route: () => '/v1/mining/statistics?currency=CHF',
+    table: 'mining_attributions',
+    copy: 'sit_COPY',
+    key: 'siteId',
+    order: 'asc',
+    readers: (t) => [
+      [t.miners.own.key, 500],
+      [t.supervisor, 137],
+      [t.auditor, null],
+    ],
+    outsiders: (t) => [
+      [t.miners.other.key, 200],
+      [t.B.company, 403],
+    ],
+  },
+  {
     name: "a region's bans in force",
     route: (t) => `/v1/mining/regions/${t.regionCode}/ban-status?at=${IN_BAN}`,
     table: 'mining_bans',
@@ -449,6 +467,42 @@ describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => 
     expect((await get("/v1/participants?ids=par_A,x'or'1", t.supervisor)).status).toBe(400);
   });
 
+  it("totals the output in SQL, each output at its day's fixing, rounded half-even one by one", async () => {
+    const route = '/v1/mining/statistics?currency=CHF&limit=2';
+    const rate = { digits: 5000050n, scale: 2, quote: currency('CHF') };
+    const june = Array.from({ length: COPIES }, (_, n) => BigInt(n + 1));
+    const juneSats = june.reduce((a, b) => a + b);
+    const juneFiat = june.reduce((sum, sats) => sum + satsToFiat(sats, rate, 'halfEven').minor, 0n);
+    // Rounding each output apart is not rounding the month's sum, so the two are told apart.
+    expect(juneFiat).not.toBe(satsToFiat(juneSats, rate, 'halfEven').minor);
+    const totals = {
+      byMonth: [
+        { key: '2026-06', sats: String(juneSats), fiat: formatMoney(money(juneFiat, 'CHF')) },
+        { key: '2026-07', sats: '7', fiat: null },
+      ],
+      byMiner: [{ key: t.miners.own.id, sats: String(juneSats + 7n), fiat: null }],
+      missingRateDays: ['2026-07-15'],
+    };
+    const first = await get(route, t.miners.own.key);
+    expect(first.body).toMatchObject({ currency: 'CHF', ...totals });
+    // Every page carries the totals of every row the filters keep, not only its own.
+    const next = await get(`${route}&cursor=${String(first.body.nextCursor)}`, t.miners.own.key);
+    expect(next.body).toMatchObject(totals);
+    // Output 2 is 2 sats: 0.0010000100 CHF, 0.00 at half-even.
+    expect(first.body.items).toEqual([
+      expect.objectContaining({ siteId: `sit_COPY${'1'.padStart(20, '0')}`, blocks: 1, sats: '1' }),
+      expect.objectContaining({ siteId: `sit_COPY${'2'.padStart(20, '0')}`, fiat: '0.00' }),
+    ]);
+    // The filters are conditions of the queries: a region without output has no rows, no totals.
+    const none = await get('/v1/mining/statistics?currency=CHF&regionCode=nowhere', t.supervisor);
+    expect(none.body).toMatchObject({
+      items: [],
+      nextCursor: null,
+      byMonth: [],
+      missingRateDays: [],
+    });
+  });
+
   it("gives a case's alert and transfer counts in its view, both lists on their own routes", async () => {
     const view = await get(`/v1/cases/${CASE_ID}`, t.auditor);
     expect(view.status).toBe(200);
@@ -548,6 +602,7 @@ async function seedCopies(t: TwoTenants): Promise<void> {
       message, transfer_id, decision_id, created_at)
     select ${id('alr')}, 'par_COPYSUSPECT', '${B.platformId}', '${CASE_ID}', 'monitoring',
       'rule.velocity@1', 10, 'copy ' || n, null, null, ${at} ${series}`);
+  await seedMining(t);
   // 520 transfers linked to the case (the view carries their count, the route pages them).
   await run(`insert into compliance_transfers (transfer_id, decision_id, platform_id, company_id,
       counterparty_id, counterparty_address, direction, amount_sats, fiat_minor, fiat_currency,
@@ -570,6 +625,34 @@ async function seedCopies(t: TwoTenants): Promise<void> {
     created_at: at,
   });
   for (const table of new Set(LISTS.map((l) => l.table))) await run(`analyze ${table}`);
+}
+
+/**
+ * 520 outputs of the own miner on 2026-06-01, output n of n sats at a site of its own (520 rows
+ * of the statistics), and one in July on a day without a CHF rate. The day's CHF fixing was
+ * corrected: version 2 (50,000.50 CHF per BTC) is in force; a rate stored after the July day
+ * must not value it.
+ */
+async function seedMining(t: TwoTenants): Promise<void> {
+  const run = (text: string) => t.db.orm.execute(sql.raw(text));
+  const miner = t.miners.own.id;
+  await run(`insert into mining_blocks (hash, height, time)
+    select 'copy' || n, 900000 + n, ${at} from generate_series(1, ${COPIES}) n
+    union all select 'copylate', 999999, timestamptz '2026-07-15T12:00:00Z'`);
+  await run(`insert into mining_attributions (id, block_hash, height, block_time, txid, vout,
+      value_sats, address, miner_id, site_id, region_code, payout_kind, pool_name)
+    select ${id('att')}, 'copy' || n, 900000 + n, ${at}, 'copy' || n, 0, n, 'copy', '${miner}',
+      ${id('sit')}, '${t.regionCode}', 'solo', null from generate_series(1, ${COPIES}) n
+    union all select 'att_COPYLATE', 'copylate', 999999, timestamptz '2026-07-15T12:00:00Z',
+      'copylate', 0, 7, 'copy', '${miner}', 'sit_LATE', '${t.regionCode}', 'solo', null`);
+  await run(`insert into rate_fixings (id, quote, date, version, digits, scale, method, sources,
+      settings_version, min_sources, max_deviation_bps, published_by, supersedes, reason, created_at)
+    values ('fix_COPY1', 'CHF', '2026-06-01', 1, 1, 0, 'copy', '[]'::jsonb, 1, 1, 200, 'test',
+        null, null, ${BASE}),
+      ('fix_COPY2', 'CHF', '2026-06-01', 2, 5000050, 2, 'copy', '[]'::jsonb, 1, 1, 200, 'test',
+        'fix_COPY1', 'a copied correction', ${BASE})`);
+  await run(`insert into exchange_rates (id, quote, digits, scale, at, method, sources)
+    values ('rat_COPYCHF', 'CHF', 1, 0, timestamptz '2026-07-16T00:00:00Z', 'copy', '[]'::jsonb)`);
 }
 
 /** 520 copies of one row of `table` (`from`), with `set` columns computed from n. */

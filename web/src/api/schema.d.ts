@@ -4456,7 +4456,7 @@ export interface paths {
     };
     /**
      * Output per miner, site, region and month, in BTC and in fiat at the day's rate
-     * @description Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing. Miners see their own.
+     * @description Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing (before it is published, the latest rate stored by the day's end), a page of rows at a time (oldest month first: pass `nextCursor` as `cursor` for the next), with the totals per miner, site, region and month of every row the filters keep on each page. Miners see their own.
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -4466,6 +4466,12 @@ export interface paths {
           currency?: string;
           from?: string;
           to?: string;
+          minerId?: string;
+          regionCode?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -16672,7 +16678,7 @@ export interface components {
     };
     MiningStatisticsInput: {
       currency: string;
-      rows: {
+      items: {
         minerId: string;
         siteId: string;
         regionCode: string;
@@ -16683,6 +16689,7 @@ export interface components {
         btc: string;
         fiat: string | null;
       }[];
+      nextCursor: string | null;
       byMiner: {
         key: string;
         /** @description satoshis, as a decimal string */
@@ -19474,7 +19481,7 @@ export interface components {
     };
     MiningStatistics: {
       currency: string;
-      rows: {
+      items: {
         minerId: string;
         siteId: string;
         regionCode: string;
@@ -19485,6 +19492,7 @@ export interface components {
         btc: string;
         fiat: string | null;
       }[];
+      nextCursor: string | null;
       byMiner: {
         key: string;
         /** @description satoshis, as a decimal string */
