@@ -492,7 +492,20 @@ describe('compliance on the shared lists', () => {
       assignee: 'usr_officer1',
       linkTransferIds: ids,
     });
-    expect((await compliance.cases.get(supervisor, id)).assignee).toBe('usr_officer1');
+    expect(await compliance.cases.get(supervisor, id)).toMatchObject({
+      assignee: 'usr_officer1',
+      transferCount: ids.length,
+    });
+    // The linked transfers are a list of their own, a page at a time, by transfer id.
+    const firstLinks = await compliance.cases.caseTransfers(supervisor, id, { limit: 2 });
+    const restLinks = await compliance.cases.caseTransfers(supervisor, id, {
+      limit: 2,
+      cursor: firstLinks.nextCursor,
+    });
+    expect([...firstLinks.items, ...restLinks.items].map((l) => l.transferId)).toEqual(
+      [...ids].sort(),
+    );
+    expect(restLinks.nextCursor).toBeNull();
     expect(
       (await compliance.cases.previewGoaml(supervisor, id)).transactions.map((t) => t.transferId),
     ).toEqual(ids);

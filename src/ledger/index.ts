@@ -29,4 +29,9 @@ export type { RateLogger, RateObservation, RateSource, SourceReport, StoredRate 
 export { ACCOUNT_PURPOSES } from './schema';
 export type { AccountPurpose } from './schema';
 // Published read models: views other modules' SQL reads instead of this module's tables.
-export { ledgerFixingFacts, ledgerRateFacts } from './read-models';
+export {
+  ledgerFixingFacts,
+  ledgerFixingRates,
+  ledgerRateFacts,
+  ledgerRateValues,
+} from './read-models';

@@ -23,3 +23,35 @@ export const ledgerFixingFacts = pgView('ledger_fixing_facts').as((qb) =>
     })
     .from(rateFixings),
 );
+
+/**
+ * Each published fixing's rate (every version; the latest of a currency and date is in force):
+ * what mining's statistics value each output at, in SQL.
+ */
+export const ledgerFixingRates = pgView('ledger_fixing_rates').as((qb) =>
+  qb
+    .select({
+      quote: rateFixings.quote,
+      date: rateFixings.date,
+      version: rateFixings.version,
+      digits: rateFixings.digits,
+      scale: rateFixings.scale,
+    })
+    .from(rateFixings),
+);
+
+/**
+ * Each stored rate's value and time: before a day's fixing is published, a day is valued at the
+ * latest rate stored by its end (as `RateService.onDay`), in SQL.
+ */
+export const ledgerRateValues = pgView('ledger_rate_values').as((qb) =>
+  qb
+    .select({
+      id: exchangeRates.id,
+      quote: exchangeRates.quote,
+      at: exchangeRates.at,
+      digits: exchangeRates.digits,
+      scale: exchangeRates.scale,
+    })
+    .from(exchangeRates),
+);

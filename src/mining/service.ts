@@ -6,7 +6,7 @@ import type { BanInput } from './calendar';
 import { Provenance } from './provenance';
 import type { MiningContext } from './shared';
 import { Sites } from './sites';
-import { Statistics } from './statistics';
+import { Statistics, type StatisticsFilter } from './statistics';
 import type {
   AttributionView,
   BanView,
@@ -185,11 +185,15 @@ export class MiningService {
 
   // ------------------------------------------------------------------ statistics (statistics.ts)
 
-  /** Output per miner, site, region and month (UTC), in sats and in `currency` at each day's rate. */
+  /**
+   * A page of the output per miner, site, region and month (UTC), in sats and in `currency` at
+   * each day's rate, with the totals per miner, site, region and month.
+   */
   statistics(
     caller: Caller,
-    options: { currency: string; from?: Date | undefined; to?: Date | undefined },
+    filter: StatisticsFilter,
+    page: PageRequest = {},
   ): Promise<OutputStatistics> {
-    return this.#statistics.statistics(caller, options);
+    return this.#statistics.statistics(caller, filter, page);
   }
 }

@@ -196,14 +196,16 @@ export interface OutputStatisticsRow {
   fiat: Money | null;
 }
 
+/** A page of the rows, with the totals of every row the filter keeps (not only the page's). */
 export interface OutputStatistics {
   currency: string;
-  rows: OutputStatisticsRow[];
+  items: OutputStatisticsRow[];
+  nextCursor: string | null;
   byMiner: { minerId: string; sats: bigint; fiat: Money | null }[];
   bySite: { siteId: string; sats: bigint; fiat: Money | null }[];
   byRegion: { regionCode: string; sats: bigint; fiat: Money | null }[];
   byMonth: { month: string; sats: bigint; fiat: Money | null }[];
-  /** Days for which the rate lookup had no rate. */
+  /** Days with no rate: no fixing published and no rate stored by the day's end. */
   missingRateDays: string[];
 }
 

@@ -285,6 +285,8 @@ export class ParticipantRegistry {
       platformId?: string | undefined;
       /** A prefix of the legal name, whatever its case (pickers' search). */
       q?: string | undefined;
+      /** Only these participants (at most a page of them): name lookups, read by primary key. */
+      ids?: readonly string[] | undefined;
     } = {},
     page: PageRequest = {},
   ): Promise<Page<ParticipantView>> {
@@ -322,6 +324,9 @@ export class ParticipantRegistry {
           filter.q
             ? sql`lower(${participants.legalName}) like ${prefixPattern(filter.q)}`
             : undefined,
+          // A lookup by ids stays inside the caller's scope (`visible`): an id the caller may not
+          // see is simply not answered, so a name is never learned by guessing its id.
+          filter.ids ? inArray(participants.id, [...filter.ids]) : undefined,
           visible,
           after,
         ),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { ChainWatcher, Simnet, SimnetChainSource, type SimnetUtxo } from '../../src/chain';
 import type { Database } from '../../src/db';
 import {
@@ -387,7 +388,11 @@ describe('mining output attribution and provenance on simnet', () => {
       [104, SUBSIDY + 5_000n],
     ]);
 
-    // Statistics: July 2026, December 2026, April 2027, at 60,000.00 USD per BTC.
+    // Statistics: July 2026, December 2026, April 2027, at 60,000.00 USD per BTC (no fixing is
+    // published, so each day is valued at the latest rate stored by its end, this one).
+    await db.orm
+      .execute(sql`insert into exchange_rates (id, quote, digits, scale, at, method, sources)
+      values ('rat_MININGSTATISTICS', 'USD', 6000000, 2, '2026-01-01T00:00:00Z', 'manual', '[]'::jsonb)`);
     const stats = await mining.statistics(supervisor, { currency: 'USD' });
     expect(stats.byMonth.map((m) => [m.month, m.sats, m.fiat?.minor])).toEqual([
       ['2026-07', SUBSIDY, 300_000_000n], // 50 BTC × 60,000.00 = 3,000,000.00 USD

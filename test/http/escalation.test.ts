@@ -750,6 +750,7 @@ const READS: Record<string, ReadRule> = {
   '/v1/decisions/:id': byId('dec', (fx) => fx.decisionId),
   '/v1/cases/:id': byId('cas', () => missing('cas')),
   '/v1/cases/:id/alerts': byId('cas', () => missing('cas')),
+  '/v1/cases/:id/transfers': byId('cas', () => missing('cas')),
   '/v1/cases/:id/goaml': byId('cas', () => missing('cas')),
   '/v1/cases/:id/goaml/preview': byId('cas', () => missing('cas')),
   '/v1/trade/settings/:platformId': {

@@ -215,7 +215,7 @@ describe('mining API', () => {
     expect((await call('GET', '/v1/mining/attributions', asA)).body).toEqual(empty);
     expect((await call('GET', '/v1/mining/violations', supervisor)).body).toEqual(empty);
     const stats = await call('GET', '/v1/mining/statistics?currency=USD', supervisor);
-    expect(stats.body).toMatchObject({ currency: 'USD', rows: [] });
+    expect(stats.body).toMatchObject({ currency: 'USD', items: [], nextCursor: null });
     const platform = await t.keyFor('platform', minerA, minerA);
     expect((await call('GET', '/v1/mining/statistics', platform)).status).toBe(403);
     expect((await call('GET', `/v1/provenance/${'ab'.repeat(32)}:0`, supervisor)).status).toBe(404);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db';
+import { currency, formatMoney, money, satsToFiat } from '../../src/kernel';
 import { TEST_DRIVERS } from '../support/db';
 import { expectIndexRead, planOf, walkList, withQuery } from '../support/paging';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
@@ -9,7 +10,7 @@ import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenan
  * The lists paged last (after paging.test.ts and paging-lists.test.ts): the audit log, webhook
  * deliveries, rates, list snapshots, VASPs, jurisdictions, regions, mining sites, payout addresses
  * and bans, a wallet's addresses, a statement's lines, ledger balances, oversight's settlements,
- * the cleared-origin rule's versions, a case's alerts, a region's bans in force and a picker's
+ * the cleared-origin rule's versions, mining statistics' rows, a case's alerts and linked transfers, a region's bans in force and a picker's
  * search of participants. Each holds 520
  * copies of a row (ids `<prefix>_COPY…`, in the list's order): every reader walks every page and
  * sees each row once, in the list's order, the last page saying so; another tenant (or a role the
@@ -268,6 +269,39 @@ const LISTS: ListCase[] = [
     ],
   },
   {
+    name: "a case's linked transfers",
+    route: () => `/v1/cases/${CASE_ID}/transfers`,
+    table: 'compliance_case_transfers',
+    copy: 'trf_COPY',
+    key: 'transferId',
+    order: 'asc',
+    readers: (t) => [
+      [t.auditor, 500],
+      [t.supervisor, 137],
+    ],
+    outsiders: (t) => [
+      [t.B.officer, 403],
+      [t.B.company, 403],
+    ],
+  },
+  {
+    name: 'mining statistics rows',
+    route: () => '/v1/mining/statistics?currency=CHF',
+    table: 'mining_attributions',
+    copy: 'sit_COPY',
+    key: 'siteId',
+    order: 'asc',
+    readers: (t) => [
+      [t.miners.own.key, 500],
+      [t.supervisor, 137],
+      [t.auditor, null],
+    ],
+    outsiders: (t) => [
+      [t.miners.other.key, 200],
+      [t.B.company, 403],
+    ],
+  },
+  {
     name: "a region's bans in force",
     route: (t) => `/v1/mining/regions/${t.regionCode}/ban-status?at=${IN_BAN}`,
     table: 'mining_bans',
@@ -408,11 +442,75 @@ describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => 
     expect((await walk('/v1/participants?q=_opy', t.B.officer, 500)).items).toEqual([]);
   });
 
-  it("gives a case's alert count in its view and its alerts on their own route", async () => {
+  it("looks names up by ids inside the caller's scope only, at most a page of ids", async () => {
+    const copies = [1, 2, 3].map((n) => `par_COPY${String(n).padStart(20, '0')}`);
+    const ids = [...copies, t.A.companyId, t.A.supplierId, t.B.bareCompanyId, t.B.companyId];
+    const names = async (auth: Auth) => {
+      const page = await get(`/v1/participants?limit=500&ids=${ids.join(',')}`, auth);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      expect(page.body.nextCursor).toBeNull();
+      return (page.body.items as { id: string; legalName: string }[]).map((p) => p.id).sort();
+    };
+    // B's officer: its platform's participants only, never A's, though their ids were asked.
+    expect(await names(t.B.officer)).toEqual([...copies, t.B.bareCompanyId, t.B.companyId].sort());
+    // B's company: itself and its platform's counterparties, not the platform's other company.
+    expect(await names(t.B.company)).toEqual([...copies, t.B.companyId].sort());
+    // A's officer learns nothing of B's copies; the supervisor sees all it asked for.
+    expect(await names(t.A.officer)).toEqual([t.A.companyId, t.A.supplierId].sort());
+    expect(await names(t.supervisor)).toEqual([...ids].sort());
+    // More than a page of ids, or something that is no participant id, is refused.
+    const many = Array.from(
+      { length: 501 },
+      (_, n) => `par_COPY${String(n + 1).padStart(20, '0')}`,
+    );
+    expect((await get(`/v1/participants?ids=${many.join(',')}`, t.supervisor)).status).toBe(400);
+    expect((await get("/v1/participants?ids=par_A,x'or'1", t.supervisor)).status).toBe(400);
+  });
+
+  it("totals the output in SQL, each output at its day's fixing, rounded half-even one by one", async () => {
+    const route = '/v1/mining/statistics?currency=CHF&limit=2';
+    const rate = { digits: 5000050n, scale: 2, quote: currency('CHF') };
+    const june = Array.from({ length: COPIES }, (_, n) => BigInt(n + 1));
+    const juneSats = june.reduce((a, b) => a + b);
+    const juneFiat = june.reduce((sum, sats) => sum + satsToFiat(sats, rate, 'halfEven').minor, 0n);
+    // Rounding each output apart is not rounding the month's sum, so the two are told apart.
+    expect(juneFiat).not.toBe(satsToFiat(juneSats, rate, 'halfEven').minor);
+    const totals = {
+      byMonth: [
+        { key: '2026-06', sats: String(juneSats), fiat: formatMoney(money(juneFiat, 'CHF')) },
+        { key: '2026-07', sats: '7', fiat: null },
+      ],
+      byMiner: [{ key: t.miners.own.id, sats: String(juneSats + 7n), fiat: null }],
+      missingRateDays: ['2026-07-15'],
+    };
+    const first = await get(route, t.miners.own.key);
+    expect(first.body).toMatchObject({ currency: 'CHF', ...totals });
+    // Every page carries the totals of every row the filters keep, not only its own.
+    const next = await get(`${route}&cursor=${String(first.body.nextCursor)}`, t.miners.own.key);
+    expect(next.body).toMatchObject(totals);
+    // Output 2 is 2 sats: 0.0010000100 CHF, 0.00 at half-even.
+    expect(first.body.items).toEqual([
+      expect.objectContaining({ siteId: `sit_COPY${'1'.padStart(20, '0')}`, blocks: 1, sats: '1' }),
+      expect.objectContaining({ siteId: `sit_COPY${'2'.padStart(20, '0')}`, fiat: '0.00' }),
+    ]);
+    // The filters are conditions of the queries: a region without output has no rows, no totals.
+    const none = await get('/v1/mining/statistics?currency=CHF&regionCode=nowhere', t.supervisor);
+    expect(none.body).toMatchObject({
+      items: [],
+      nextCursor: null,
+      byMonth: [],
+      missingRateDays: [],
+    });
+  });
+
+  it("gives a case's alert and transfer counts in its view, both lists on their own routes", async () => {
     const view = await get(`/v1/cases/${CASE_ID}`, t.auditor);
     expect(view.status).toBe(200);
-    expect(view.body).toMatchObject({ alertCount: COPIES });
+    expect(view.body).toMatchObject({ alertCount: COPIES, transferCount: COPIES });
     expect(view.body).not.toHaveProperty('alerts');
+    expect(view.body).not.toHaveProperty('transferIds');
+    const noCase = await get('/v1/cases/cas_01KZZZZZZZZZZZZZZZZZZZZZZY/transfers', t.auditor);
+    expect(noCase.status).toBe(404);
     const missing = await get('/v1/cases/cas_01KZZZZZZZZZZZZZZZZZZZZZZY/alerts', t.auditor);
     expect(missing.status).toBe(404);
   });
@@ -504,6 +602,15 @@ async function seedCopies(t: TwoTenants): Promise<void> {
       message, transfer_id, decision_id, created_at)
     select ${id('alr')}, 'par_COPYSUSPECT', '${B.platformId}', '${CASE_ID}', 'monitoring',
       'rule.velocity@1', 10, 'copy ' || n, null, null, ${at} ${series}`);
+  await seedMining(t);
+  // 520 transfers linked to the case (the view carries their count, the route pages them).
+  await run(`insert into compliance_transfers (transfer_id, decision_id, platform_id, company_id,
+      counterparty_id, counterparty_address, direction, amount_sats, fiat_minor, fiat_currency,
+      occurred_at, outcome)
+    select ${id('trf')}, 'dec_COPY' || n, '${B.platformId}', '${B.companyId}', 'par_COPYSUSPECT',
+      'copy' || n, 'inbound', 1000, 60, 'EUR', ${at}, 'allow' ${series}`);
+  await run(`insert into compliance_case_transfers (case_id, transfer_id)
+    select '${CASE_ID}', ${id('trf')} ${series}`);
   // Counterparties of B named "Copy Party n", and as many named otherwise the search must skip.
   await copy(t, 'participants', `id = '${B.supplierId}'`, {
     id: id('par'),
@@ -518,6 +625,34 @@ async function seedCopies(t: TwoTenants): Promise<void> {
     created_at: at,
   });
   for (const table of new Set(LISTS.map((l) => l.table))) await run(`analyze ${table}`);
+}
+
+/**
+ * 520 outputs of the own miner on 2026-06-01, output n of n sats at a site of its own (520 rows
+ * of the statistics), and one in July on a day without a CHF rate. The day's CHF fixing was
+ * corrected: version 2 (50,000.50 CHF per BTC) is in force; a rate stored after the July day
+ * must not value it.
+ */
+async function seedMining(t: TwoTenants): Promise<void> {
+  const run = (text: string) => t.db.orm.execute(sql.raw(text));
+  const miner = t.miners.own.id;
+  await run(`insert into mining_blocks (hash, height, time)
+    select 'copy' || n, 900000 + n, ${at} from generate_series(1, ${COPIES}) n
+    union all select 'copylate', 999999, timestamptz '2026-07-15T12:00:00Z'`);
+  await run(`insert into mining_attributions (id, block_hash, height, block_time, txid, vout,
+      value_sats, address, miner_id, site_id, region_code, payout_kind, pool_name)
+    select ${id('att')}, 'copy' || n, 900000 + n, ${at}, 'copy' || n, 0, n, 'copy', '${miner}',
+      ${id('sit')}, '${t.regionCode}', 'solo', null from generate_series(1, ${COPIES}) n
+    union all select 'att_COPYLATE', 'copylate', 999999, timestamptz '2026-07-15T12:00:00Z',
+      'copylate', 0, 7, 'copy', '${miner}', 'sit_LATE', '${t.regionCode}', 'solo', null`);
+  await run(`insert into rate_fixings (id, quote, date, version, digits, scale, method, sources,
+      settings_version, min_sources, max_deviation_bps, published_by, supersedes, reason, created_at)
+    values ('fix_COPY1', 'CHF', '2026-06-01', 1, 1, 0, 'copy', '[]'::jsonb, 1, 1, 200, 'test',
+        null, null, ${BASE}),
+      ('fix_COPY2', 'CHF', '2026-06-01', 2, 5000050, 2, 'copy', '[]'::jsonb, 1, 1, 200, 'test',
+        'fix_COPY1', 'a copied correction', ${BASE})`);
+  await run(`insert into exchange_rates (id, quote, digits, scale, at, method, sources)
+    values ('rat_COPYCHF', 'CHF', 1, 0, timestamptz '2026-07-16T00:00:00Z', 'copy', '[]'::jsonb)`);
 }
 
 /** 520 copies of one row of `table` (`from`), with `set` columns computed from n. */

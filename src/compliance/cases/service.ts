@@ -4,9 +4,9 @@
  * reported case exports as a goAML STR. Cases are for the supervisor (and the auditor reads
  * them): a party must never learn it is under investigation (FATF R.21, tipping-off).
  */
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
-import { keyset, pageOf, type Database, type Page, type PageRequest } from '../../db';
+import { keyset, keysetOn, pageOf, type Database, type Page, type PageRequest } from '../../db';
 import { recordAudit } from '../../audit';
 import { alerts, cases, caseTransfers, complianceTransfers } from '../schema';
 import { buildGoamlStr, type GoamlConfig } from './goaml';
@@ -42,13 +42,17 @@ export type CaseListItem = CaseView & CaseSummary;
 
 const NO_SUMMARY: CaseSummary = { severity: null, alertCount: 0, exposure: [] };
 
-/** A case with its linked transfers; its alerts are a list of their own (`alerts({ caseId })`). */
+/**
+ * A case with how many transfers are linked to it; its alerts and its linked transfers are lists
+ * of their own (`alerts({ caseId })`, `caseTransfers`).
+ */
 export interface CaseDetail extends CaseListItem {
-  transferIds: string[];
+  transferCount: number;
 }
 
-/** A case with every alert it holds: the evidence of a goAML report, read for one document. */
+/** A case with every alert and linked transfer: the evidence of a goAML report, one document. */
 export interface CaseDossier extends CaseDetail {
+  transferIds: string[];
   alerts: Array<{
     id: string;
     kind: string;
@@ -260,22 +264,58 @@ export class CaseService {
     return this.alerts(caller, { caseId: id }, page);
   }
 
-  /** One case with what it is triaged by and its linked transfers (its alerts: `alerts`). */
+  /**
+   * A page of the transfers linked to a case, by transfer id ascending (keyset on the links'
+   * primary key (case_id, transfer_id)); CASE_NOT_FOUND for no such case.
+   */
+  async caseTransfers(
+    caller: Caller,
+    id: string,
+    page: PageRequest = {},
+  ): Promise<Page<{ transferId: string }>> {
+    requireReader(caller);
+    const [row] = await this.#db.orm.select({ id: cases.id }).from(cases).where(eq(cases.id, id));
+    if (!row) throw new AppError('CASE_NOT_FOUND', `no case ${id}`);
+    const {
+      after,
+      orderBy,
+      read,
+      page: pageOfRows,
+    } = keysetOn<{ transferId: string }>(
+      [{ column: caseTransfers.transferId, kind: 'text', value: (r) => r.transferId }],
+      'asc',
+      page,
+    );
+    const rows = await this.#db.orm
+      .select({ transferId: caseTransfers.transferId })
+      .from(caseTransfers)
+      .where(and(eq(caseTransfers.caseId, id), after))
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageOfRows(rows, (shown) => shown.map((r) => ({ transferId: r.transferId })));
+  }
+
+  /** One case with what it is triaged by and how many transfers it links (both lists: own routes). */
   async get(caller: Caller, id: string): Promise<CaseDetail> {
     requireReader(caller);
     const [row] = await this.#db.orm.select().from(cases).where(eq(cases.id, id));
     if (!row) throw new AppError('CASE_NOT_FOUND', `no case ${id}`);
-    const links = await this.#db.orm
-      .select()
+    const [links] = await this.#db.orm
+      .select({ count: sql<number>`count(*)::int` })
       .from(caseTransfers)
       .where(eq(caseTransfers.caseId, id));
     const summary = (await caseSummaries(this.#db.orm, [id])).get(id) ?? NO_SUMMARY;
-    return { ...view(row), ...summary, transferIds: links.map((l) => l.transferId).sort() };
+    return { ...view(row), ...summary, transferCount: Number(links?.count ?? 0) };
   }
 
-  /** A case with every alert, oldest first: what a goAML report is built from. */
+  /** A case with every alert and linked transfer, oldest first: what a goAML report is built from. */
   async #dossier(caller: Caller, id: string): Promise<CaseDossier> {
     const detail = await this.get(caller, id);
+    const links = await this.#db.orm
+      .select({ transferId: caseTransfers.transferId })
+      .from(caseTransfers)
+      .where(eq(caseTransfers.caseId, id))
+      .orderBy(asc(caseTransfers.transferId));
     const alertRows = await this.#db.orm
       .select({
         a: alerts,
@@ -288,6 +328,7 @@ export class CaseService {
       .orderBy(asc(alerts.createdAt), asc(alerts.id));
     return {
       ...detail,
+      transferIds: links.map((l) => l.transferId),
       alerts: alertRows.map(({ a, fiatMinor, fiatCurrency }) => ({
         id: a.id,
         kind: a.kind,

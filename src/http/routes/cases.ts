@@ -154,15 +154,15 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
       config: { roles: ['supervisor', 'auditor'] },
       schema: {
         tags: ['compliance'],
-        summary: 'One case with its alert count and linked transfers',
+        summary: 'One case with its alert count and linked transfer count',
         description:
-          'One case with its notes, assignee, linked transfers and what it is triaged by (worst severity, alert count, exposure); its alerts are paged at `/v1/cases/{id}/alerts`.',
+          'One case with its notes, assignee, how many transfers are linked and what it is triaged by (worst severity, alert count, exposure); its alerts are paged at `/v1/cases/{id}/alerts`, its linked transfers at `/v1/cases/{id}/transfers`.',
         params: idParam('cas'),
         response: {
           200: caseSchema
             .extend({
               ...summaryFields,
-              transferIds: z.array(z.string()),
+              transferCount: z.number().int(),
             })
             .meta({ id: 'CaseDetail' }),
           ...commonErrors,
@@ -174,8 +174,33 @@ export function registerCaseRoutes(app: TypedApp, deps: AppDeps): void {
         callerOf(request, ['supervisor', 'auditor']),
         request.params.id,
       );
-      return { ...presentListItem(detail), transferIds: detail.transferIds };
+      return { ...presentListItem(detail), transferCount: detail.transferCount };
     },
+  );
+
+  app.get(
+    '/v1/cases/:id/transfers',
+    {
+      config: { roles: ['supervisor', 'auditor'] },
+      schema: {
+        tags: ['compliance'],
+        summary: 'The transfers linked to a case, by transfer id (supervisor and auditor)',
+        description:
+          "The transfers linked to a case, a page at a time by transfer id (the case's view carries their count): pass `nextCursor` as `cursor` for the next.",
+        params: idParam('cas'),
+        querystring: z.object(pageQuery).strict(),
+        response: {
+          200: pageSchema(z.object({ transferId: z.string() }).meta({ id: 'CaseTransfer' })),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) =>
+      deps.services.compliance.cases.caseTransfers(
+        callerOf(request, ['supervisor', 'auditor']),
+        request.params.id,
+        { limit: request.query.limit, cursor: request.query.cursor ?? null },
+      ),
   );
 
   app.patch(

@@ -200,17 +200,20 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['mining'],
         summary: "Output per miner, site, region and month, in BTC and in fiat at the day's rate",
         description:
-          "Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing. Miners see their own.",
+          "Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing (before it is published, the latest rate stored by the day's end), a page of rows at a time (oldest month first: pass `nextCursor` as `cursor` for the next), with the totals per miner, site, region and month of every row the filters keep on each page. Miners see their own.",
         querystring: z.object({
           currency: text(3).default('USD'),
           from: z.iso.datetime({ offset: true }).optional(),
           to: z.iso.datetime({ offset: true }).optional(),
+          minerId: text(40).optional(),
+          regionCode: text(40).optional(),
+          ...pageQuery,
         }),
         response: {
           200: z
             .object({
               currency: z.string(),
-              rows: z.array(
+              items: z.array(
                 z.object({
                   minerId: z.string(),
                   siteId: z.string(),
@@ -222,6 +225,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
                   fiat: z.string().nullable(),
                 }),
               ),
+              nextCursor: z.string().nullable(),
               byMiner: z.array(totals),
               bySite: z.array(totals),
               byRegion: z.array(totals),
@@ -234,12 +238,18 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
       },
     },
     async (request) => {
-      const { currency, from, to } = request.query;
-      const stats = await mining.statistics(callerOf(request), {
-        currency,
-        from: from ? new Date(from) : undefined,
-        to: to ? new Date(to) : undefined,
-      });
+      const { currency, from, to, minerId, regionCode, limit, cursor } = request.query;
+      const stats = await mining.statistics(
+        callerOf(request),
+        {
+          currency,
+          from: from ? new Date(from) : undefined,
+          to: to ? new Date(to) : undefined,
+          minerId,
+          regionCode,
+        },
+        { limit, cursor: cursor ?? null },
+      );
       const total = (key: string, entry: { sats: bigint; fiat: Money | null }) => ({
         key,
         sats: entry.sats.toString(),
@@ -248,12 +258,13 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
       });
       return {
         currency: stats.currency,
-        rows: stats.rows.map((r) => ({
+        items: stats.items.map((r) => ({
           ...r,
           sats: r.sats.toString(),
           btc: formatBtc(r.sats),
           fiat: fiat(r.fiat),
         })),
+        nextCursor: stats.nextCursor,
         byMiner: stats.byMiner.map((e) => total(e.minerId, e)),
         bySite: stats.bySite.map((e) => total(e.siteId, e)),
         byRegion: stats.byRegion.map((e) => total(e.regionCode, e)),

@@ -11,10 +11,14 @@ import type { ScreeningFlag } from '../../compliance';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { nameField, namesOf } from '../names';
+import { MAX_PAGE_SIZE } from '../../db';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 import { registerJurisdictionRoutes } from './jurisdictions';
 import { registerLicenceRoutes } from './licences';
 import { registerWalletRoutes } from './wallets';
+
+/** A participant id in a name lookup (`ids`): its prefix, then at most 60 letters, digits or _. */
+const PARTICIPANT_ID = /^par_[A-Za-z0-9_]{1,60}$/;
 
 /**
  * Registry routes: participants and foreign VASPs here; licences and KYC/KYB (licences.ts),
@@ -196,13 +200,31 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['registry'],
         summary: 'Participants visible to the caller',
         description:
-          "Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the participants whose legal name starts with it (pickers search rather than read every page). Each page's screening flags are read in one query.",
+          "Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the participants whose legal name starts with it (pickers search rather than read every page); `ids` keeps the listed ones the caller may see (name lookups). Each page's screening flags are read in one query.",
         querystring: z.object({
           kind: z.enum(PARTICIPANT_KINDS).optional(),
           platformId: text(40).optional(),
           q: text(100)
             .optional()
             .describe("a prefix of the legal name, whatever its case: a picker's search"),
+          ids: z
+            .string()
+            .max(MAX_PAGE_SIZE * 65)
+            .transform((value, context) => {
+              const ids = [...new Set(value.split(','))];
+              if (ids.length > MAX_PAGE_SIZE || ids.some((id) => !PARTICIPANT_ID.test(id))) {
+                context.addIssue({
+                  code: 'custom',
+                  message: `must be at most ${MAX_PAGE_SIZE} participant ids (par_…), separated by commas`,
+                });
+                return z.NEVER;
+              }
+              return ids;
+            })
+            .optional()
+            .describe(
+              'participant ids separated by commas (at most 500): a name lookup; ids the caller may not see are left out',
+            ),
           ...pageQuery,
         }),
         response: { 200: pageSchema(participantSchema), ...commonErrors },

@@ -1028,7 +1028,7 @@ export interface paths {
     };
     /**
      * Participants visible to the caller
-     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the participants whose legal name starts with it (pickers search rather than read every page). Each page's screening flags are read in one query.
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the participants whose legal name starts with it (pickers search rather than read every page); `ids` keeps the listed ones the caller may see (name lookups). Each page's screening flags are read in one query.
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -1039,6 +1039,8 @@ export interface paths {
           platformId?: string;
           /** @description a prefix of the legal name, whatever its case: a picker's search */
           q?: string;
+          /** @description participant ids separated by commas (at most 500): a name lookup; ids the caller may not see are left out */
+          ids?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -4454,7 +4456,7 @@ export interface paths {
     };
     /**
      * Output per miner, site, region and month, in BTC and in fiat at the day's rate
-     * @description Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing. Miners see their own.
+     * @description Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing (before it is published, the latest rate stored by the day's end), a page of rows at a time (oldest month first: pass `nextCursor` as `cursor` for the next), with the totals per miner, site, region and month of every row the filters keep on each page. Miners see their own.
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -4464,6 +4466,12 @@ export interface paths {
           currency?: string;
           from?: string;
           to?: string;
+          minerId?: string;
+          regionCode?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -9964,8 +9972,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * One case with its alert count and linked transfers
-     * @description One case with its notes, assignee, linked transfers and what it is triaged by (worst severity, alert count, exposure); its alerts are paged at `/v1/cases/{id}/alerts`.
+     * One case with its alert count and linked transfer count
+     * @description One case with its notes, assignee, how many transfers are linked and what it is triaged by (worst severity, alert count, exposure); its alerts are paged at `/v1/cases/{id}/alerts`, its linked transfers at `/v1/cases/{id}/transfers`.
      *
      *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
@@ -10133,6 +10141,99 @@ export interface paths {
         };
       };
     };
+    trace?: never;
+  };
+  '/v1/cases/{id}/transfers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The transfers linked to a case, by transfer id (supervisor and auditor)
+     * @description The transfers linked to a case, a page at a time by transfer id (the case's view carries their count): pass `nextCursor` as `cursor` for the next.
+     *
+     *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['CaseTransferPage'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/v1/cases/{id}/goaml': {
@@ -16811,7 +16912,7 @@ export interface components {
     };
     MiningStatisticsInput: {
       currency: string;
-      rows: {
+      items: {
         minerId: string;
         siteId: string;
         regionCode: string;
@@ -16822,6 +16923,7 @@ export interface components {
         btc: string;
         fiat: string | null;
       }[];
+      nextCursor: string | null;
       byMiner: {
         key: string;
         /** @description satoshis, as a decimal string */
@@ -17074,7 +17176,16 @@ export interface components {
       alertCount: number;
       /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
       exposure: components['schemas']['FiatAmountInput'][];
-      transferIds: string[];
+      transferCount: number;
+    };
+    CaseTransferInput: {
+      transferId: string;
+    };
+    /** @description A page of CaseTransfer items */
+    CaseTransferPageInput: {
+      items: components['schemas']['CaseTransferInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     CaseAssigneeInput: {
       id: string;
@@ -19669,7 +19780,7 @@ export interface components {
     };
     MiningStatistics: {
       currency: string;
-      rows: {
+      items: {
         minerId: string;
         siteId: string;
         regionCode: string;
@@ -19680,6 +19791,7 @@ export interface components {
         btc: string;
         fiat: string | null;
       }[];
+      nextCursor: string | null;
       byMiner: {
         key: string;
         /** @description satoshis, as a decimal string */
@@ -19932,7 +20044,16 @@ export interface components {
       alertCount: number;
       /** @description the value of the transfers the case's evidence names (linked and alerted), per currency */
       exposure: components['schemas']['FiatAmount'][];
-      transferIds: string[];
+      transferCount: number;
+    };
+    CaseTransfer: {
+      transferId: string;
+    };
+    /** @description A page of CaseTransfer items */
+    CaseTransferPage: {
+      items: components['schemas']['CaseTransfer'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
     };
     CaseAssignee: {
       id: string;

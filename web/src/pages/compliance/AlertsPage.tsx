@@ -39,7 +39,6 @@ const newest = (group: AlertGroup<Alert>) =>
 
 export function AlertsPage() {
   const navigate = useNavigate();
-  const nameOf = useNames();
   const [severity, setSeverity] = useState<string | null>(null);
   const [state, setState] = useState<string | null>('open');
   const [age, setAge] = useState<string | null>(null);
@@ -51,6 +50,7 @@ export function AlertsPage() {
   const alerts = usePagedList(['alert', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/alerts', { params: { query: { ...query, cursor } } })),
   );
+  const nameOf = useNames((alerts.rows ?? []).map((a) => a.partyId));
   // Ages are measured from when the alerts were read (the live feed reloads them as they change),
   // not from a clock read during render.
   const now = alerts.loadedAt;

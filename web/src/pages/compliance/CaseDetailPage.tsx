@@ -70,7 +70,15 @@ function Evidence({
 }) {
   const groups = groupAlerts(alerts);
   const alerted = new Set(alerts.flatMap((a) => (a.transferId ? [a.transferId] : [])));
-  const linkedOnly = c.transferIds.filter((id) => !alerted.has(id));
+  // The linked transfers a page at a time, like the alerts (the view carries their count).
+  const links = usePagedList(['case', c.id, 'transfers'], async (cursor) =>
+    unwrap(
+      await api.GET('/v1/cases/{id}/transfers', {
+        params: { path: { id: c.id }, query: { cursor } },
+      }),
+    ),
+  );
+  const linkedOnly = (links.rows ?? []).map((l) => l.transferId).filter((id) => !alerted.has(id));
   return (
     <Stack gap="xs">
       <Title order={2} size="h4">
@@ -129,12 +137,14 @@ function Evidence({
       {list.error && <ErrorState error={list.error} />}
       {linkedOnly.length > 0 && (
         <Group gap={6}>
-          <Text size="sm">Linked transfers:</Text>
+          <Text size="sm">Linked transfers ({c.transferCount}):</Text>
           {linkedOnly.map((id) => (
             <TransferLink key={id} id={id} />
           ))}
         </Group>
       )}
+      <LoadMore list={links} />
+      {links.error && <ErrorState error={links.error} />}
     </Stack>
   );
 }
@@ -262,13 +272,13 @@ function CaseWork({
 export function CaseDetailPage() {
   const { id = '' } = useParams();
   const user = useUser();
-  const nameOf = useNames();
   const { nameOf: assigneeName } = useAssignees();
   const { list, alerts } = useCaseAlerts(id);
   const detail = useQuery({
     queryKey: ['case', id],
     queryFn: async () => unwrap(await api.GET('/v1/cases/{id}', { params: { path: { id } } })),
   });
+  const nameOf = useNames([detail.data?.partyId]);
   const preview = useQuery({
     queryKey: ['case', id, 'goaml'],
     queryFn: async () =>

@@ -36,13 +36,13 @@ type CaseState = CaseListItem['state'];
 
 export function CasesPage() {
   const navigate = useNavigate();
-  const nameOf = useNames();
   const { nameOf: assigneeName } = useAssignees();
   const [state, setState] = useState<string | null>(null);
   const query = state ? { state: state as CaseState } : {};
   const cases = usePagedList(['case', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/cases', { params: { query: { ...query, cursor } } })),
   );
+  const nameOf = useNames((cases.rows ?? []).map((c) => c.partyId));
   const columns: Column<CaseListItem>[] = [
     {
       key: 'party',

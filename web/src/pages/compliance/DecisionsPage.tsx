@@ -89,7 +89,6 @@ function ReviewForm({ decision, onDone }: { decision: Decision; onDone: () => vo
 
 export function DecisionsPage() {
   const user = useUser();
-  const nameOf = useNames();
   const [view, setView] = useState<View>('attention');
   const [chosen, setChosen] = useState<Decision | null>(null);
   const query =
@@ -97,6 +96,7 @@ export function DecisionsPage() {
   const decisions = usePagedList(['decision', 'list', query], async (cursor) =>
     unwrap(await api.GET('/v1/decisions', { params: { query: { ...query, cursor } } })),
   );
+  const nameOf = useNames((decisions.rows ?? []).flatMap((d) => [d.companyId, d.counterpartyId]));
   // `?id=` (the supervisor's home: a gate refusal) opens that decision, until it is closed.
   const focus = useFocusedRow(decisions, (d) => d.id);
   const [closedKey, setClosedKey] = useState<string | null>(null);

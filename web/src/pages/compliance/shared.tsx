@@ -1,8 +1,6 @@
 import { Anchor, Badge } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api, unwrap } from '../../api/client';
-import { allPages } from '../../api/paging';
+import { useParticipantNamesOf } from '../../api/names';
 import type { components } from '../../api/schema';
 import { formatFiat } from '../../format';
 
@@ -114,17 +112,9 @@ export function TransferLink({ id }: { id: string }) {
   );
 }
 
-/** The participants the supervisor sees, by id: names instead of `par_` ids. */
-export function useNames() {
-  const participants = useQuery({
-    queryKey: ['participant', 'names'],
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(await api.GET('/v1/participants', { params: { query: { limit: 500, cursor } } })),
-      ),
-    staleTime: 60_000,
-  });
-  return (id: string) => participants.data?.find((p) => p.id === id)?.legalName ?? id;
+/** The names of the participants `ids` names (the rows shown): names instead of `par_` ids. */
+export function useNames(ids: readonly (string | null | undefined)[]) {
+  return useParticipantNamesOf(ids);
 }
 
 /** Identical alert lines (same party, rule and message) as one group with a count. */

@@ -30,12 +30,12 @@ export function WalletDetailPage() {
   const { id = '' } = useParams();
   const user = useUser();
   const queryClient = useQueryClient();
-  const nameOf = useParticipantNames();
   const [purpose, setPurpose] = useState('');
   const wallet = useQuery({
     queryKey: ['wallet', id],
     queryFn: async () => unwrap(await api.GET('/v1/wallets/{id}', { params: { path: { id } } })),
   });
+  const nameOf = useParticipantNames([wallet.data?.companyId, wallet.data?.platformId]);
   // The addresses handed out, a page at a time (receive then change, by index), and the next
   // five receive addresses not yet handed out.
   const addresses = usePagedList(['wallet', id, 'addresses'], async (cursor) =>

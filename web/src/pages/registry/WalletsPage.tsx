@@ -138,10 +138,10 @@ function RegisterWalletForm() {
 
 export function WalletsPage() {
   const user = useUser();
-  const nameOf = useParticipantNames();
   const wallets = usePagedList(['wallet', 'list'], async (cursor) =>
     unwrap(await api.GET('/v1/wallets', { params: { query: { cursor } } })),
   );
+  const nameOf = useParticipantNames((wallets.rows ?? []).map((w) => w.companyId));
   const columns: Column<Wallet>[] = [
     {
       key: 'id',

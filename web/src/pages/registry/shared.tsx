@@ -1,6 +1,6 @@
-import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { allPages } from '../../api/paging';
+import { useParticipantNamesOf } from '../../api/names';
 import type { components } from '../../api/schema';
 
 /** What the registry pages share: the API types, who registers which kind, participant lookups. */
@@ -26,10 +26,7 @@ export function everyParticipant(query: { kind?: Participant['kind'] }) {
   );
 }
 
-export function useParticipantNames() {
-  const participants = useQuery({
-    queryKey: ['participant', {}],
-    queryFn: () => everyParticipant({}),
-  });
-  return (id: string) => participants.data?.find((p) => p.id === id)?.legalName ?? id;
+/** The names of the participants `ids` names (the rows shown), looked up by id. */
+export function useParticipantNames(ids: readonly (string | null | undefined)[]) {
+  return useParticipantNamesOf(ids);
 }

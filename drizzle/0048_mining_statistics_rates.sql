@@ -1,0 +1,2 @@
+CREATE VIEW "public"."ledger_fixing_rates" AS (select "quote", "date", "version", "digits", "scale" from "rate_fixings");--> statement-breakpoint
+CREATE VIEW "public"."ledger_rate_values" AS (select "id", "quote", "at", "digits", "scale" from "exchange_rates");
