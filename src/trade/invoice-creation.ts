@@ -108,7 +108,7 @@ async function issueInvoice(
     // decides, because the gate holds the audit head from then until commit: the wallet's lock
     // comes first in every writer (a hand-out by hand, a payout batch's change), or two of them
     // would wait for each other.
-    const address = await deps.wallets.nextReceiveAddress(tx, contract.companyId, `invoice ${id}`);
+    const address = await deps.wallets.nextReceiveAddress(contract.companyId, `invoice ${id}`);
     // Inbound: what can be checked before anyone pays is the parties, the contract and the
     // Travel Rule data; the payer's addresses are screened when a payment is seen.
     const facts = {

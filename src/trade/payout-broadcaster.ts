@@ -365,9 +365,8 @@ async function changeOwner(
 ): Promise<string | null> {
   const script = tx.getOutput(index).script;
   if (!script) return null;
-  const owners = await ctx.ports.wallets.walletAddressOwners(
-    [addressFromScript(script, ctx.ports.network)],
-    ctx.ports.db.orm,
-  );
+  const owners = await ctx.ports.wallets.walletAddressOwners([
+    addressFromScript(script, ctx.ports.network),
+  ]);
   return [...owners.values()][0]?.companyId ?? null;
 }

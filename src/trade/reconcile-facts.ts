@@ -120,10 +120,9 @@ export async function readLag(
           });
     }
   }
-  const owners = await ports.wallets.walletAddressOwners(
-    [...new Set(outputs.map((o) => o.address))],
-    ports.orm,
-  );
+  const owners = await ports.wallets.walletAddressOwners([
+    ...new Set(outputs.map((o) => o.address)),
+  ]);
   for (const o of outputs)
     if (owners.has(o.address))
       created.set(o.op, { valueSats: o.valueSats, height: o.height, txid: o.txid });

@@ -118,7 +118,7 @@ export async function reconcile(
     if (sources.utxos) {
       chainSats = 0n;
       const onChain = new Map<string, { valueSats: bigint; height?: number; txid: string }>();
-      for (const address of await ports.wallets.walletAddressesOf(companyId, orm))
+      for (const address of await ports.wallets.walletAddressesOf(companyId))
         for (const u of await sources.utxos.unspent(address)) {
           onChain.set(outpoint(u.txid, u.vout), {
             valueSats: u.valueSats,
