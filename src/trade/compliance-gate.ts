@@ -256,7 +256,7 @@ export class ComplianceTransferGate implements TransferGate {
   }
 
   /** The officer's resolution of a decision the gate sent to review (compliance answers it). */
-  resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null> {
-    return this.deps.gate.resolution(tx, decisionId);
+  resolution(decisionId: string): Promise<'allow' | 'block' | null> {
+    return this.deps.gate.resolution(decisionId);
   }
 }

@@ -112,9 +112,9 @@ export interface TransferGate {
   decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision>;
   /**
    * An officer's resolution of a `review` decision: allow or block, or null while it waits
-   * (compliance's decisions review flow).
+   * (compliance's decisions review flow), read in the caller's unit of work.
    */
-  resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null>;
+  resolution(decisionId: string): Promise<'allow' | 'block' | null>;
   /**
    * The refusal to answer instead of creating the transfer, when all that stands in its way is
    * what the caller can mend (Travel Rule data, a party's verification, the address, the amount):
