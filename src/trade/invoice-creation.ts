@@ -83,7 +83,7 @@ async function issueInvoice(
     const { contract, fixedBtc, contractAmount, reservation } =
       await deps.contracts.reserveForPayment(tx, caller, input.contractId, input.amount, 'export');
     // The rate is fixed now, for the validity window; no rate, no invoice (and nothing written).
-    const rate = await deps.rates.current(contract.currency, tx);
+    const rate = await deps.rates.current(contract.currency);
     const amountSats = fixedBtc
       ? contractAmount
       : fiatToSats(

@@ -28,7 +28,7 @@ type CoinRow = typeof tradeWalletUtxos.$inferSelect;
  */
 async function creditedOnly(ctx: PayoutContext, tx: Orm, coins: CoinRow[]): Promise<CoinRow[]> {
   if (coins.length === 0) return coins;
-  const settled = await ctx.ports.ledger.settledAmong(tx, coins);
+  const settled = await ctx.ports.ledger.settledAmong(coins);
   const txids = [...new Set(coins.map((c) => c.txid))];
   const change = await tx
     .select({ txid: tradeBatches.txid, confirmedTxid: tradeBatches.confirmedTxid })

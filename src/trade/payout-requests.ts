@@ -107,7 +107,7 @@ async function requestPayout(
       input.amount,
       'import',
     );
-    const rate = await rates.current(contract.currency, tx);
+    const rate = await rates.current(contract.currency);
     const inSats = (amount: bigint) =>
       fixedBtc || amount <= 0n
         ? amount
