@@ -26,11 +26,8 @@ import { clearingBlocks, clearingHoldings, clearingLots, clearingOutputs } from 
  */
 export type ClearingBlock = ChainBlock;
 
-/** Whose company wallet an address is (the registry's walletAddressOwners, through `tx`). */
-export type WalletLookup = (
-  addresses: readonly string[],
-  tx: Orm,
-) => Promise<ReadonlyMap<string, unknown>>;
+/** Whose company wallet an address is (the registry's walletAddressOwners, in the caller's unit). */
+export type WalletLookup = (addresses: readonly string[]) => Promise<ReadonlyMap<string, unknown>>;
 
 /**
  * A block's time may run up to two hours ahead of the clock that registered the site (consensus
@@ -145,7 +142,7 @@ export async function connectBlock(
     clearances.set(key, c);
   }
   // Company wallet coins are watched whatever they carry (nothing mined: a cleared share of 0).
-  const owners = await deps.wallets([...new Set(addresses.values())], tx);
+  const owners = await deps.wallets([...new Set(addresses.values())]);
   for (const [key, address] of addresses) {
     if (owners.has(address) && !clearances.has(key)) clearances.set(key, empty());
   }

@@ -123,7 +123,7 @@ export class ClearingService implements CoinOrigins {
     this.#db = deps.db;
     this.#clock = deps.clock;
     this.#random = deps.random ?? cryptoRandom;
-    this.#wallets = (addresses, tx) => deps.wallets.walletAddressOwners(addresses, tx);
+    this.#wallets = (addresses) => deps.wallets.walletAddressOwners(addresses);
   }
 
   /**

@@ -9,7 +9,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { AppError, packagePath } from '../kernel';
 import { acquireDataDirLock } from './lock';
-import { currentOf, detached, inUnit, runUnit } from './unit-of-work';
+import { currentOf, detached, inUnit, runUnit, unitOf } from './unit-of-work';
 
 /**
  * The query builder every store uses. Both drivers (PGlite and node-postgres) give a
@@ -30,6 +30,12 @@ export interface Database {
   unit<T>(fn: (tx: Orm) => Promise<T>): Promise<T>;
   /** The transaction of the unit of work this call runs in, else the pool (autocommit). */
   current(): Orm;
+  /**
+   * The open unit's transaction, for work that must run inside one (it locks rows until the
+   * transaction ends, or its writes must commit with the caller's); outside a unit it throws,
+   * naming `what`, instead of running on the pool where its locks would end with its statement.
+   */
+  currentUnit(what: string): Orm;
   /** True inside an open transaction of this database. */
   inTransaction(): boolean;
   /** Runs `fn` outside the caller's unit of work (its own transactions, not the caller's). */
@@ -205,7 +211,10 @@ async function openPostgres(
 /** The transaction members of a `Database` whose query builder is `orm`. */
 function unitOfWork(
   orm: Orm,
-): Pick<Database, 'transaction' | 'unit' | 'current' | 'inTransaction' | 'detached'> {
+): Pick<
+  Database,
+  'transaction' | 'unit' | 'current' | 'currentUnit' | 'inTransaction' | 'detached'
+> {
   const owner = {};
   const begin = <R>(work: (tx: Orm) => Promise<R>) =>
     orm.transaction((tx) => work(tx as unknown as Orm));
@@ -213,6 +222,7 @@ function unitOfWork(
     transaction: (fn) => runUnit(owner, begin, fn, false),
     unit: (fn) => runUnit(owner, begin, fn, true),
     current: () => currentOf(owner, orm),
+    currentUnit: (what) => unitOf(owner, what),
     inTransaction: () => inUnit(owner),
     detached,
   };

@@ -2,6 +2,11 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noteLock, rowsOf, type Database, type Orm } from '.';
 import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
+import { ManualClock } from '../kernel';
+// The service joining its caller's unit here is the registry's, as other modules call it (db
+// itself imports no module; only this test does).
+// eslint-disable-next-line boundaries/element-types -- a test, never shipped
+import { RegistryService } from '../registry';
 
 describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
   let db: Database;
@@ -143,5 +148,79 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
       await write(tx, 'contract-first');
     });
     expect(await ids()).toContain('contract-first');
+  });
+
+  describe("a service that joins its caller's unit (the registry)", () => {
+    const clock = new ManualClock('2026-07-01T00:00:00Z');
+    const registry = () => new RegistryService({ db, clock, network: 'regtest' });
+    /** Fails instead of hanging when the read waits for the transaction it runs in. */
+    const promptly = <T>(work: Promise<T>): Promise<T> =>
+      Promise.race([
+        work,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('the read waited for its own transaction')), 10_000),
+        ),
+      ]);
+
+    it("reads inside another module's transaction without waiting for it, seeing its writes", async () => {
+      const reads = registry();
+      await expect(
+        db.transaction(async (tx) => {
+          // Another module's uncommitted writes to rows the registry reads.
+          await tx.execute(
+            sql`insert into regions (code, name, time_zone, created_at) values ('uow-north', 'North', 'Europe/Berlin', now())`,
+          );
+          await tx.execute(
+            sql`insert into jurisdictions (country, risk_level, refused, reason, updated_at) values ('KP', 'high', true, 'listed', now())`,
+          );
+          // On PGlite a read through the pool would wait forever for this transaction; on
+          // PostgreSQL it would not see the rows above.
+          expect(await promptly(reads.getRegion('uow-north'))).toEqual({
+            code: 'uow-north',
+            name: 'North',
+            timeZone: 'Europe/Berlin',
+          });
+          expect(await promptly(reads.isJurisdictionRefused('KP'))).toBe(true);
+          expect((await promptly(reads.schemeFacts())).jurisdictions).toEqual([
+            { country: 'KP', riskLevel: 'high', refused: true },
+          ]);
+          expect((await promptly(reads.listJurisdictions())).items.map((j) => j.country)).toEqual([
+            'KP',
+          ]);
+          // A joined savepoint reads the same, and a lock is taken in the unit it runs in.
+          await db.unit(async () => {
+            expect((await promptly(reads.lockRegion('uow-north'))).name).toBe('North');
+          });
+          throw new Error('the change failed');
+        }),
+      ).rejects.toThrow('the change failed');
+      // Rolled back with the transaction: what it read was never committed.
+      await expect(reads.getRegion('uow-north')).rejects.toThrow('no region "uow-north"');
+      expect(await reads.isJurisdictionRefused('KP')).toBe(false);
+    });
+
+    it('refuses a lock or a hand-out outside a transaction instead of taking the pool', async () => {
+      const reads = registry();
+      await db.orm.execute(
+        sql`insert into regions (code, name, time_zone, created_at) values ('uow-south', 'South', 'UTC', now())`,
+      );
+      // A lock taken on the pool would end with its own statement: it would serialize nothing.
+      await expect(reads.lockRegion('uow-south')).rejects.toThrow(
+        /^lockRegion must be called inside a transaction/,
+      );
+      await expect(reads.lockWallets(['par_01J00000000000000000000000'])).rejects.toThrow(
+        /^lockWallets must be called inside a transaction/,
+      );
+      await expect(reads.nextReceiveAddress('par_01J00000000000000000000000')).rejects.toThrow(
+        /^nextReceiveAddress must be called inside a transaction/,
+      );
+      await expect(
+        reads.claimAddress({ address: 'bcrt1qexample', ownerId: 'par_x', role: 'payout_address' }),
+      ).rejects.toThrow(/^claimAddress must be called inside a transaction/);
+      expect(await ids()).toEqual([]); // nothing written
+      // Inside one the same lock is taken, and a read outside any unit goes to the pool.
+      await db.transaction(() => reads.lockRegion('uow-south'));
+      expect((await reads.getRegion('uow-south')).name).toBe('South');
+    });
   });
 });

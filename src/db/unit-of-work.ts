@@ -78,6 +78,22 @@ export function currentOf(owner: object, orm: Orm): Orm {
   return ambient(owner)?.tx ?? orm;
 }
 
+/**
+ * The open unit's transaction for this database; outside one, an error naming `what`: a lock
+ * taken on the pool would end with its own statement, and writes would not commit with the
+ * caller's, so such work is refused rather than run there.
+ */
+export function unitOf(owner: object, what: string): Orm {
+  const unit = ambient(owner);
+  if (!unit) {
+    throw new Error(
+      `${what} must be called inside a transaction (db.transaction or db.unit): ` +
+        'its locks and writes hold only until the transaction that took them ends',
+    );
+  }
+  return unit.tx;
+}
+
 export function inUnit(owner: object): boolean {
   return ambient(owner) !== undefined;
 }

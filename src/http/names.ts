@@ -11,7 +11,7 @@ export async function namesOf(
   deps: AppDeps,
   ids: Iterable<string | null | undefined>,
 ): Promise<(id: string | null | undefined) => string | null> {
-  const names = await participantNames(deps.db.orm, ids);
+  const names = await participantNames(deps.db, ids);
   return (id) => (id ? (names.get(id) ?? null) : null);
 }
 

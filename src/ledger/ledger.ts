@@ -232,9 +232,9 @@ export class LedgerService {
   async balances(
     caller: Caller,
     filter: { participantId?: string; platformId?: string } = {},
-    orm: Orm = this.#db.orm,
   ): Promise<AccountBalance[]> {
-    const rows = await orm
+    const rows = await this.#db
+      .current()
       .select({
         accountId: ledgerAccounts.id,
         participantId: ledgerAccounts.participantId,
@@ -274,7 +274,7 @@ export class LedgerService {
     filter: BalanceFilter = {},
     page: PageRequest = {},
   ): Promise<Page<AccountBalance>> {
-    return balancePage(this.#db.orm, caller, filter, page);
+    return balancePage(this.#db.current(), caller, filter, page);
   }
 
   /** A participant's account statement over [from, to): opening balance, lines, closing. */
@@ -290,7 +290,8 @@ export class LedgerService {
       throw new AppError('VALIDATION_FAILED', 'from: must be before to');
     }
     const id = accountId(participantId, purpose);
-    const [account] = await this.#db.orm
+    const [account] = await this.#db
+      .current()
       .select()
       .from(ledgerAccounts)
       .where(
@@ -317,7 +318,8 @@ export class LedgerService {
     const beforePage = key.position
       ? sql`${inPeriod} and ${ledgerPostings.id} <= ${key.position[0]}::bigint`
       : sql`false`;
-    const [totals] = await this.#db.orm
+    const [totals] = await this.#db
+      .current()
       .select({
         opening: sql<string>`coalesce(sum(${amount}) filter (where not (${inPeriod})), 0)`,
         beforePage: sql<string>`coalesce(sum(${amount}) filter (where ${beforePage}), 0)`,
@@ -327,7 +329,8 @@ export class LedgerService {
       .from(ledgerPostings)
       .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerPostings.transactionId))
       .where(and(eq(ledgerPostings.accountId, id), lt(ledgerTransactions.at, to)));
-    const rows = await this.#db.orm
+    const rows = await this.#db
+      .current()
       .select({
         postingId: ledgerPostings.id,
         transactionId: ledgerTransactions.id,
@@ -377,12 +380,10 @@ export class LedgerService {
    * Of `outpoints`, those a live settlement credited ("txid:vout"): on-chain coins that are client
    * funds in the ledger. A reorg's reversal releases them (no longer credited).
    */
-  async settledAmong(
-    orm: Orm,
-    outpoints: readonly { txid: string; vout: number }[],
-  ): Promise<Set<string>> {
+  async settledAmong(outpoints: readonly { txid: string; vout: number }[]): Promise<Set<string>> {
     if (outpoints.length === 0) return new Set();
-    const rows = await orm
+    const rows = await this.#db
+      .current()
       .select({ txid: ledgerSettledOutputs.txid, vout: ledgerSettledOutputs.vout })
       .from(ledgerSettledOutputs)
       .where(
@@ -399,12 +400,12 @@ export class LedgerService {
    * an `invoice.settled` entry credited as client funds and no reversal released since.
    */
   async settledBy(
-    orm: Orm,
     kind: string,
     outpoints: readonly { txid: string; vout: number }[],
   ): Promise<Set<string>> {
     if (outpoints.length === 0) return new Set();
-    const rows = await orm
+    const rows = await this.#db
+      .current()
       .select({ txid: ledgerSettledOutputs.txid, vout: ledgerSettledOutputs.vout })
       .from(ledgerSettledOutputs)
       .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerSettledOutputs.transactionId))
@@ -423,20 +424,18 @@ export class LedgerService {
    * the reversed entry's kind) is none of `exceptKinds`, summed per entry and participant: what
    * a module that posts `exceptKinds` did not post there.
    */
-  async entriesExcept(
-    orm: Orm,
-    filter: {
-      participantIds: readonly string[];
-      purposes: readonly AccountPurpose[];
-      exceptKinds: readonly string[];
-    },
-  ): Promise<
+  async entriesExcept(filter: {
+    participantIds: readonly string[];
+    purposes: readonly AccountPurpose[];
+    exceptKinds: readonly string[];
+  }): Promise<
     { id: string; kind: string; reference: string; participantId: string; sats: bigint }[]
   > {
     if (filter.participantIds.length === 0) return [];
     const reversed = alias(ledgerTransactions, 'reversed');
     const except = [...filter.exceptKinds];
-    const rows = await orm
+    const rows = await this.#db
+      .current()
       .select({
         id: ledgerTransactions.id,
         kind: ledgerTransactions.kind,
@@ -466,8 +465,9 @@ export class LedgerService {
   }
 
   /** Sum of all postings (must be zero: the trial balance). */
-  async trialBalance(orm: Orm = this.#db.orm): Promise<bigint> {
-    const [row] = await orm
+  async trialBalance(): Promise<bigint> {
+    const [row] = await this.#db
+      .current()
       .select({ total: sql<string>`coalesce(sum(${ledgerPostings.amountSats}), 0)` })
       .from(ledgerPostings);
     return BigInt(row?.total ?? '0');

@@ -221,10 +221,12 @@ export class RateService {
   }
 
   /**
-   * The current rate, stored (inside `tx` when given): the latest version of today's published
-   * fixing (UTC date) when there is one, else the live source's. Throws RATE_UNAVAILABLE.
+   * The current rate, stored in the caller's unit of work (autocommit outside one): the latest
+   * version of today's published fixing (UTC date) when there is one, else the live source's.
+   * Throws RATE_UNAVAILABLE.
    */
-  async current(quote: string, tx: Orm = this.#db.orm): Promise<StoredRate> {
+  async current(quote: string): Promise<StoredRate> {
+    const tx = this.#db.current();
     const code = currency(quote, 'currency');
     const now = this.#clock.now();
     const fixing = await this.fixings?.forDay(code, now.toISOString().slice(0, 10), tx);
@@ -279,7 +281,8 @@ export class RateService {
       throw invalid('date', `is not a calendar date: "${date}"`);
     const fixing = await this.fixings?.forDay(code, date);
     if (fixing) return fixing.rate;
-    const [row] = await this.#db.orm
+    const [row] = await this.#db
+      .current()
       .select()
       .from(exchangeRates)
       .where(and(eq(exchangeRates.quote, code), lte(exchangeRates.at, endOfDay)))
@@ -288,8 +291,12 @@ export class RateService {
     return row ? { digits: row.digits, scale: row.scale, quote: code } : null;
   }
 
-  async get(id: string, orm: Orm = this.#db.orm): Promise<StoredRate> {
-    const [row] = await orm.select().from(exchangeRates).where(eq(exchangeRates.id, id));
+  async get(id: string): Promise<StoredRate> {
+    const [row] = await this.#db
+      .current()
+      .select()
+      .from(exchangeRates)
+      .where(eq(exchangeRates.id, id));
     if (!row) throw new AppError('NOT_FOUND', `no exchange rate ${id}`);
     return toStored(row);
   }
@@ -298,7 +305,8 @@ export class RateService {
   async fixingIdsOf(rateIds: readonly string[]): Promise<Map<string, string | null>> {
     const ids = [...new Set(rateIds)];
     if (ids.length === 0) return new Map();
-    const rows = await this.#db.orm
+    const rows = await this.#db
+      .current()
       .select({ id: exchangeRates.id, fixingId: exchangeRates.fixingId })
       .from(exchangeRates)
       .where(inArray(exchangeRates.id, ids));
@@ -311,7 +319,8 @@ export class RateService {
       { createdAt: exchangeRates.at, id: exchangeRates.id },
       request,
     );
-    const rows = await this.#db.orm
+    const rows = await this.#db
+      .current()
       .select()
       .from(exchangeRates)
       .where(and(quote ? eq(exchangeRates.quote, quote) : undefined, after))

@@ -36,7 +36,7 @@ export class BanCalendar {
     const now = this.#ctx.clock.now();
     return this.#ctx.db.transaction(async (tx) => {
       // Serializes ban declarations per region, so two overlapping bans cannot both pass the check.
-      await this.#ctx.registry.lockRegion(regionCode, tx);
+      await this.#ctx.registry.lockRegion(regionCode);
       const existing = await tx
         .select()
         .from(miningBans)
@@ -135,7 +135,7 @@ export class BanCalendar {
     localDate: string;
     localTime: string;
   }> {
-    const region = await this.#ctx.registry.getRegion(regionCode, orm);
+    const region = await this.#ctx.registry.getRegion(regionCode);
     const local = localTime(at, region.timeZone);
     const inForce = and(
       eq(miningBans.regionCode, regionCode),

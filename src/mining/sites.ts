@@ -77,11 +77,11 @@ export class Sites {
     const poolName = input.poolName?.trim() || null;
     const now = this.#ctx.clock.now();
     return this.#ctx.db.transaction(async (tx) => {
-      const miner = await this.#ctx.registry.getParticipant(caller, minerId, tx);
+      const miner = await this.#ctx.registry.getParticipant(caller, minerId);
       if (miner.kind !== 'miner')
         throw invalid('minerId', `sites belong to miners, not to a ${miner.kind}`);
-      await this.#ctx.registry.requireActiveLicence(minerId, now, tx);
-      await this.#ctx.registry.getRegion(input.regionCode, tx);
+      await this.#ctx.registry.requireActiveLicence(minerId, now);
+      await this.#ctx.registry.getRegion(input.regionCode);
       const row = {
         id: newId('site', now, this.#ctx.random),
         minerId,
@@ -162,9 +162,9 @@ export class Sites {
     const now = this.#ctx.clock.now();
     return this.#ctx.db.transaction(async (tx) => {
       const site = await this.getSite(caller, siteId, tx);
-      await this.#ctx.registry.requireActiveLicence(site.minerId, now, tx);
+      await this.#ctx.registry.requireActiveLicence(site.minerId, now);
       // One address, one owner across the registry: not a counterparty's or a company's address.
-      await this.#ctx.registry.claimAddress(tx, {
+      await this.#ctx.registry.claimAddress({
         address: parsed.canonical,
         ownerId: site.minerId,
         role: 'payout_address',
@@ -197,7 +197,7 @@ export class Sites {
         entityId: site.id,
         after: view,
       });
-      await this.#ctx.registry.screenOwnedAddress(tx, caller, {
+      await this.#ctx.registry.screenOwnedAddress(caller, {
         ownerId: site.minerId,
         address: parsed.canonical,
       });

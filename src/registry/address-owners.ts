@@ -1,5 +1,4 @@
 import { asc, eq } from 'drizzle-orm';
-import { type Orm } from '../db';
 import { AppError, type Caller } from '../kernel';
 import { addressOwners } from './schema';
 import { type AddressRole } from './types';
@@ -20,10 +19,12 @@ export class AddressOwnerRegistry {
   }
 
   /** Every address registered to an owner (counterparty, company wallet, miner payout), for re-screening. */
-  async registeredAddresses(
-    orm: Orm = this.#ctx.db.orm,
-  ): Promise<{ address: string; ownerId: string; role: AddressRole }[]> {
-    const rows = await orm.select().from(addressOwners).orderBy(asc(addressOwners.address));
+  async registeredAddresses(): Promise<{ address: string; ownerId: string; role: AddressRole }[]> {
+    const rows = await this.#ctx.db
+      .current()
+      .select()
+      .from(addressOwners)
+      .orderBy(asc(addressOwners.address));
     return rows.map((r) => ({
       address: r.address,
       ownerId: r.ownerId,
@@ -33,13 +34,13 @@ export class AddressOwnerRegistry {
 
   /**
    * Screens an address registered to an owner outside the registry (a miner's payout address),
-   * inside the caller's transaction: a hit is stored on the owner.
+   * inside the caller's unit of work (refused outside one): a hit is stored on the owner.
    */
   async screenOwnedAddress(
-    tx: Orm,
     caller: Caller,
     input: { ownerId: string; address: string },
   ): Promise<void> {
+    const tx = this.#ctx.db.currentUnit('screenOwnedAddress');
     await this.#ctx.screener.screen(tx, caller, {
       partyId: input.ownerId,
       platformId: null,
@@ -50,14 +51,17 @@ export class AddressOwnerRegistry {
 
   /**
    * One address, one owner across the registry: claims `address` for `ownerId` inside the
-   * caller's transaction (a counterparty address, a company wallet address handed out, a miner's
+   * caller's unit of work, refused outside one (a counterparty address, a company wallet address handed out, a miner's
    * payout address). ADDRESS_ALREADY_ASSIGNED, naming `field`, when another owner holds it; the
    * same owner claiming it again is accepted. The caller's own table keeps its unique index too.
    */
-  async claimAddress(
-    tx: Orm,
-    input: { address: string; ownerId: string; role: AddressRole; field?: string | undefined },
-  ): Promise<void> {
+  async claimAddress(input: {
+    address: string;
+    ownerId: string;
+    role: AddressRole;
+    field?: string | undefined;
+  }): Promise<void> {
+    const tx = this.#ctx.db.currentUnit('claimAddress');
     const inserted = await tx
       .insert(addressOwners)
       .values({

@@ -5,15 +5,7 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { parseAddress, verifyBip322Simple } from '../bitcoin';
-import {
-  keyset,
-  pageOf,
-  sqlState,
-  UNIQUE_VIOLATION,
-  type Orm,
-  type Page,
-  type PageRequest,
-} from '../db';
+import { keyset, pageOf, sqlState, UNIQUE_VIOLATION, type Page, type PageRequest } from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import { OWNERSHIP_STATEMENT_VALID_DAYS, ownershipStatement, statementProblem } from './ownership';
@@ -131,7 +123,7 @@ export class CounterpartyAddressRegistry {
       throw invalid('ownership', 'must be "hosted" or "self_hosted"');
     }
     return this.#ctx.db.transaction(async (tx) => {
-      const counterparty = await this.#participants.getParticipant(caller, counterpartyId, tx);
+      const counterparty = await this.#participants.getParticipant(caller, counterpartyId);
       if (counterparty.kind !== 'counterparty') {
         throw invalid(
           'counterpartyId',
@@ -156,7 +148,7 @@ export class CounterpartyAddressRegistry {
           );
         }
       }
-      await this.#addressOwners.claimAddress(tx, {
+      await this.#addressOwners.claimAddress({
         address: parsed.canonical,
         ownerId: counterpartyId,
         role: 'counterparty_address',
@@ -216,7 +208,8 @@ export class CounterpartyAddressRegistry {
   ): Promise<Page<CounterpartyAddressView>> {
     await this.#participants.getParticipant(caller, counterpartyId);
     const { after, orderBy, read, limit } = keyset(counterpartyAddresses, page);
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(counterpartyAddresses)
       .where(and(eq(counterpartyAddresses.counterpartyId, counterpartyId), after))
@@ -226,17 +219,15 @@ export class CounterpartyAddressRegistry {
   }
 
   /** The registration of a counterparty address (who it belongs to and how ownership was shown), or null. */
-  async counterpartyAddress(
-    address: string,
-    orm: Orm = this.#ctx.db.orm,
-  ): Promise<CounterpartyAddressView | null> {
+  async counterpartyAddress(address: string): Promise<CounterpartyAddressView | null> {
     let canonical: string;
     try {
       canonical = parseAddress(address, this.#ctx.network).canonical;
     } catch {
       return null;
     }
-    const [row] = await orm
+    const [row] = await this.#ctx.db
+      .current()
       .select()
       .from(counterpartyAddresses)
       .where(eq(counterpartyAddresses.address, canonical));

@@ -2,26 +2,28 @@
  * registry/: participants (platforms, companies, miners, foreign counterparties), licences,
  * KYC/KYB, jurisdictions and regions, company wallets and counterparty addresses.
  *
- * The read facade other modules (trade, compliance, mining) use is `RegistryService`:
+ * The read facade other modules (trade, compliance, mining) use is `RegistryService`. No method
+ * takes a transaction handle: each joins the caller's unit of work (`db.current()`), else runs on
+ * the pool; those that lock rows or write into the caller's change refuse to run outside a unit.
  *
  * - `getParticipant(caller, id)` → ParticipantView, scoped to the caller (PARTICIPANT_NOT_FOUND
  *   when the caller may not see it);
- * - `requireActiveLicence(participantId, at?, tx?)` throws LICENCE_NOT_ACTIVE unless the platform
+ * - `requireActiveLicence(participantId, at?)` throws LICENCE_NOT_ACTIVE unless the platform
  *   or miner holds a licence that is active and within its validity at `at`;
- * - `partyFacts(participantId, tx?)` → { id, kind, legalName, otherNames, country, lei,
+ * - `partyFacts(participantId)` → { id, kind, legalName, otherNames, country, lei,
  *   kycStatus, riskRating, platformId, licenceStatus } (KYC fields for companies and
  *   counterparties, licence status for platforms and miners);
- * - `requireVerified(participantId, tx?)` throws KYC_NOT_VERIFIED unless verified and not past review;
+ * - `requireVerified(participantId)` throws KYC_NOT_VERIFIED unless verified and not past review;
  * - company wallets (one per company, registered once by its platform; the only wallet store:
  *   trade's invoices and payouts take their addresses here):
- *   `nextReceiveAddress(tx, companyId, purpose?)` / `nextChangeAddress(tx, companyId, purpose?)`
+ *   `nextReceiveAddress(companyId, purpose?)` / `nextChangeAddress(companyId, purpose?)`
  *   derive the company's next receive (BIP44 change = 0) or change (= 1) address and record it as
  *   handed out, inside the caller's transaction (never handed out again; CONFLICT without a
- *   wallet); `walletAddressOwners(addresses, tx?)` → address → { walletId, companyId, platformId,
- *   branch, index }; `walletAddressDerivation(address, tx?)` → scripts and key paths to sign a
- *   coin; `walletAddressesOf(companyId, tx?)`;
- * - `counterpartyAddress(address, tx?)` → the registration and its ownership proof, or null;
- * - `isJurisdictionRefused(country, tx?)` / `requireJurisdictionAllowed(country, tx?)`
+ *   wallet); `walletAddressOwners(addresses)` → address → { walletId, companyId, platformId,
+ *   branch, index }; `walletAddressDerivation(address)` → scripts and key paths to sign a
+ *   coin; `walletAddressesOf(companyId)`;
+ * - `counterpartyAddress(address)` → the registration and its ownership proof, or null;
+ * - `isJurisdictionRefused(country)` / `requireJurisdictionAllowed(country)`
  *   (JURISDICTION_REFUSED);
  * - `listParties()` → PartyFacts of every company and counterparty;
  * - screening from onboarding: registering a participant or VASP, changing names
@@ -31,11 +33,12 @@
  *   `registeredAddresses()` feed re-screening after a list import;
  * - foreign VASPs (`registerVasp`, `listVasps`, `getVasp`): a hosted counterparty address names
  *   one by id;
- * - one address, one owner: `claimAddress(tx, { address, ownerId, role, field? })` inside the
+ * - one address, one owner: `claimAddress({ address, ownerId, role, field? })` inside the
  *   registering transaction (counterparty addresses, company wallet addresses, miner payout
  *   addresses), ADDRESS_ALREADY_ASSIGNED when another owner holds the address;
- * - `getRegion(code, tx?)` → { code, name, timeZone } (mining's ban calendar uses the time zone).
- * - `participantNames(orm, ids)` → Map of id to legal name, one query (lists name their ids).
+ * - `getRegion(code)` → { code, name, timeZone } (mining's ban calendar uses the time zone);
+ *   `lockRegion(code)` the same, its row locked until the caller's transaction ends;
+ * - `participantNames(db, ids)` → Map of id to legal name, one query (lists name their ids).
  *
  * Country codes (ISO 3166-1 alpha-2) and LEIs (ISO 17442) are checked by the kernel's
  * `parseCountry` and `parseLei`, which throw INVALID_COUNTRY and INVALID_LEI.

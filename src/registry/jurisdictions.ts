@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { keysetOn, sqlState, UNIQUE_VIOLATION, type Orm, type Page, type PageRequest } from '../db';
+import { keysetOn, sqlState, UNIQUE_VIOLATION, type Page, type PageRequest } from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, parseCountry, type Caller } from '../kernel';
 import { jurisdictions, regions, schemeJurisdiction } from './schema';
@@ -51,7 +51,7 @@ export class JurisdictionRegistry {
   }
 
   async getSchemeJurisdiction(): Promise<{ country: string; name: string } | null> {
-    const [row] = await this.#ctx.db.orm.select().from(schemeJurisdiction);
+    const [row] = await this.#ctx.db.current().select().from(schemeJurisdiction);
     return row ? { country: row.country, name: row.name } : null;
   }
 
@@ -94,7 +94,8 @@ export class JurisdictionRegistry {
       'asc',
       page,
     );
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(regions)
       .where(key.after)
@@ -105,17 +106,19 @@ export class JurisdictionRegistry {
     );
   }
 
-  async getRegion(code: string, orm: Orm = this.#ctx.db.orm): Promise<RegionView> {
-    const [row] = await orm.select().from(regions).where(eq(regions.code, code));
+  async getRegion(code: string): Promise<RegionView> {
+    const [row] = await this.#ctx.db.current().select().from(regions).where(eq(regions.code, code));
     if (!row) throw new AppError('NOT_FOUND', `no region "${code}"`);
     return { code: row.code, name: row.name, timeZone: row.timeZone };
   }
 
   /**
-   * The region, its row locked until `tx` ends: another module's declarations about one region
-   * (mining's bans) serialize on it, so two overlapping declarations cannot both pass a check.
+   * The region, its row locked until the caller's unit of work ends (refused outside one):
+   * another module's declarations about one region (mining's bans) serialize on it, so two
+   * overlapping declarations cannot both pass a check.
    */
-  async lockRegion(code: string, tx: Orm): Promise<RegionView> {
+  async lockRegion(code: string): Promise<RegionView> {
+    const tx = this.#ctx.db.currentUnit('lockRegion');
     const [row] = await tx.select().from(regions).where(eq(regions.code, code)).for('update');
     if (!row) throw new AppError('NOT_FOUND', `no region "${code}"`);
     return { code: row.code, name: row.name, timeZone: row.timeZone };
@@ -183,7 +186,8 @@ export class JurisdictionRegistry {
       'asc',
       page,
     );
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(jurisdictions)
       .where(
@@ -200,10 +204,12 @@ export class JurisdictionRegistry {
   }
 
   /**
-   * The scheme's jurisdiction and every country's rating, read through `orm` so a caller inside a
-   * transaction (the transfer gate, at decision time) sees them without a second connection.
+   * The scheme's jurisdiction and every country's rating, read in the caller's unit of work so a
+   * caller inside a transaction (the transfer gate, at decision time) sees them without a second
+   * connection.
    */
-  async schemeFacts(orm: Orm = this.#ctx.db.orm): Promise<SchemeFacts> {
+  async schemeFacts(): Promise<SchemeFacts> {
+    const orm = this.#ctx.db.current();
     const [scheme] = await orm
       .select({ country: schemeJurisdiction.country, name: schemeJurisdiction.name })
       .from(schemeJurisdiction);
@@ -218,16 +224,24 @@ export class JurisdictionRegistry {
   }
 
   /** True when settlement with `country` is refused at scheme level. */
-  async isJurisdictionRefused(country: string, orm: Orm = this.#ctx.db.orm): Promise<boolean> {
+  async isJurisdictionRefused(country: string): Promise<boolean> {
     const code = parseCountry(country);
-    const [row] = await orm.select().from(jurisdictions).where(eq(jurisdictions.country, code));
+    const [row] = await this.#ctx.db
+      .current()
+      .select()
+      .from(jurisdictions)
+      .where(eq(jurisdictions.country, code));
     return row?.refused ?? false;
   }
 
   /** Throws JURISDICTION_REFUSED naming the reason when settlement with `country` is refused. */
-  async requireJurisdictionAllowed(country: string, orm: Orm = this.#ctx.db.orm): Promise<void> {
+  async requireJurisdictionAllowed(country: string): Promise<void> {
     const code = parseCountry(country);
-    const [row] = await orm.select().from(jurisdictions).where(eq(jurisdictions.country, code));
+    const [row] = await this.#ctx.db
+      .current()
+      .select()
+      .from(jurisdictions)
+      .where(eq(jurisdictions.country, code));
     if (row?.refused) {
       throw new AppError(
         'JURISDICTION_REFUSED',

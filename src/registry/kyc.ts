@@ -80,7 +80,7 @@ export class KycRegistry {
     }
     const reason = optionalText(input.reason, 'reason');
     return this.#ctx.db.transaction(async (tx) => {
-      const participant = await this.#participants.getParticipant(caller, participantId, tx);
+      const participant = await this.#participants.getParticipant(caller, participantId);
       if (participant.kind !== 'company' && participant.kind !== 'counterparty') {
         throw invalid(
           'participantId',
@@ -131,7 +131,8 @@ export class KycRegistry {
 
   async getKyc(caller: Caller, participantId: string): Promise<KycView> {
     await this.#participants.getParticipant(caller, participantId);
-    const [row] = await this.#ctx.db.orm
+    const [row] = await this.#ctx.db
+      .current()
       .select()
       .from(kycRecords)
       .where(eq(kycRecords.participantId, participantId));

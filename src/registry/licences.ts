@@ -47,7 +47,7 @@ export class LicenceRegistry {
     const kind = requireText(input.kind, 'kind', 100);
     const scope = requireText(input.scope, 'scope', 500);
     return this.#ctx.db.transaction(async (tx) => {
-      const participant = await this.#participants.getParticipant(caller, input.participantId, tx);
+      const participant = await this.#participants.getParticipant(caller, input.participantId);
       if (participant.kind !== 'platform' && participant.kind !== 'miner') {
         throw invalid(
           'participantId',
@@ -187,7 +187,8 @@ export class LicenceRegistry {
           : filter.status
             ? eq(licences.status, filter.status)
             : undefined;
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(licences)
       .where(
@@ -200,12 +201,12 @@ export class LicenceRegistry {
       )
       .orderBy(...orderBy)
       .limit(read);
-    return pageOf(rows, limit, (shown) => licenceDetails(this.#ctx.db.orm, shown, now));
+    return pageOf(rows, limit, (shown) => licenceDetails(this.#ctx.db.current(), shown, now));
   }
 
   async getLicence(caller: Caller, id: string): Promise<LicenceView> {
     const [view] = await licenceViews(
-      this.#ctx.db.orm,
+      this.#ctx.db.current(),
       and(eq(licences.id, id), scopeTo(caller, { participant: licences.participantId })),
       this.#ctx.clock.now(),
     );
@@ -220,9 +221,8 @@ export class LicenceRegistry {
   async requireActiveLicence(
     participantId: string,
     at: Date = this.#ctx.clock.now(),
-    orm: Orm = this.#ctx.db.orm,
   ): Promise<void> {
-    await checkActiveLicence(orm, participantId, at);
+    await checkActiveLicence(this.#ctx.db.current(), participantId, at);
   }
 }
 

@@ -11,7 +11,6 @@ import {
   scopeTo,
   sqlState,
   UNIQUE_VIOLATION,
-  type Orm,
   type Page,
   type PageRequest,
 } from '../db';
@@ -176,7 +175,7 @@ export class ParticipantRegistry {
     );
     const now = this.#ctx.clock.now();
     return this.#ctx.db.transaction(async (tx) => {
-      const before = await this.getParticipant(caller, id, tx);
+      const before = await this.getParticipant(caller, id);
       if (caller.role === 'platform' && before.platformId !== caller.participantId) {
         throw forbidden('a platform changes the names of its own companies and counterparties');
       }
@@ -217,7 +216,8 @@ export class ParticipantRegistry {
    * natural person as a person), with its beneficial owners when it has a KYB record, and every
    * registered foreign VASP.
    */
-  async screeningParties(orm: Orm = this.#ctx.db.orm): Promise<ScreeningPartyFacts[]> {
+  async screeningParties(): Promise<ScreeningPartyFacts[]> {
+    const orm = this.#ctx.db.current();
     const rows = await orm.select().from(participants).orderBy(asc(participants.id));
     const kyc = await orm
       .select({ participantId: kycRecords.participantId, owners: kycRecords.beneficialOwners })
@@ -251,13 +251,10 @@ export class ParticipantRegistry {
   }
 
   /** One participant, if the caller may see it (else PARTICIPANT_NOT_FOUND). */
-  async getParticipant(
-    caller: Caller,
-    id: string,
-    orm: Orm = this.#ctx.db.orm,
-  ): Promise<ParticipantView> {
+  async getParticipant(caller: Caller, id: string): Promise<ParticipantView> {
     if (!PARTICIPANT_ID.test(id)) throw notFound(id);
-    const [row] = await orm
+    const [row] = await this.#ctx.db
+      .current()
       .select()
       .from(participants)
       .where(
@@ -297,7 +294,8 @@ export class ParticipantRegistry {
     let visible = own;
     if (caller.role === 'company') {
       const company = alias(participants, 'caller_company');
-      const platformOfCaller = this.#ctx.db.orm
+      const platformOfCaller = this.#ctx.db
+        .current()
         .select({ platformId: company.platformId })
         .from(company)
         .where(and(eq(company.id, caller.participantId), eq(company.kind, 'company')));
@@ -312,7 +310,8 @@ export class ParticipantRegistry {
     // Newest first (keyset on created_at, id); the scope is a condition of every page's query,
     // and a cursor only says where the previous page ended.
     const { after, orderBy, read, limit } = keyset(participants, page);
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(participants)
       .where(
@@ -338,12 +337,13 @@ export class ParticipantRegistry {
 
   /** Every party (companies and counterparties) with its facts, for re-screening after a list update. */
   async listParties(): Promise<PartyFacts[]> {
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(participants)
       .where(sql`${participants.kind} in ('company', 'counterparty')`)
       .orderBy(asc(participants.id));
-    const kyc = await this.#ctx.db.orm.select().from(kycRecords);
+    const kyc = await this.#ctx.db.current().select().from(kycRecords);
     const byId = new Map(kyc.map((k) => [k.participantId, k]));
     const now = this.#ctx.clock.now();
     return rows.map((row) => {
@@ -364,8 +364,9 @@ export class ParticipantRegistry {
     });
   }
 
-  async partyFacts(participantId: string, orm: Orm = this.#ctx.db.orm): Promise<PartyFacts> {
-    const participant = await this.getParticipant(systemCaller(), participantId, orm);
+  async partyFacts(participantId: string): Promise<PartyFacts> {
+    const orm = this.#ctx.db.current();
+    const participant = await this.getParticipant(systemCaller(), participantId);
     const now = this.#ctx.clock.now();
     let kycStatus: KycStatus | null = null;
     let riskRating: RiskLevel | null = null;
@@ -402,8 +403,8 @@ export class ParticipantRegistry {
    * and has no open or confirmed screening hit (one found by a list import after it was verified
    * included).
    */
-  async requireVerified(participantId: string, orm: Orm = this.#ctx.db.orm): Promise<void> {
-    const facts = await this.partyFacts(participantId, orm);
+  async requireVerified(participantId: string): Promise<void> {
+    const facts = await this.partyFacts(participantId);
     if (facts.kycStatus !== 'verified') {
       throw new AppError(
         'KYC_NOT_VERIFIED',
@@ -411,7 +412,7 @@ export class ParticipantRegistry {
       );
     }
     // Said without the hit: the caller may be the company itself (no tipping-off).
-    if ((await this.#ctx.screener.blockingHits(orm, participantId)).length > 0) {
+    if ((await this.#ctx.screener.blockingHits(this.#ctx.db.current(), participantId)).length > 0) {
       throw new AppError(
         'KYC_NOT_VERIFIED',
         `${facts.kind} ${participantId} is held for compliance review; only verified parties can trade`,
@@ -423,8 +424,8 @@ export class ParticipantRegistry {
    * Refuses a party with an unresolved sanctions hit (held for compliance review), whatever its
    * kind: for parties that keep no KYC record (miners), where `requireVerified` does not apply.
    */
-  async requireNotHeld(participantId: string, orm: Orm = this.#ctx.db.orm): Promise<void> {
-    if ((await this.#ctx.screener.blockingHits(orm, participantId)).length > 0) {
+  async requireNotHeld(participantId: string): Promise<void> {
+    if ((await this.#ctx.screener.blockingHits(this.#ctx.db.current(), participantId)).length > 0) {
       throw new AppError(
         'KYC_NOT_VERIFIED',
         `participant ${participantId} is held for compliance review; it cannot trade until resolved`,
@@ -445,7 +446,8 @@ export class ParticipantRegistry {
 
   /** The most recent participants first, for dashboards (scoped). */
   async recentParticipants(caller: Caller, limit = 20): Promise<ParticipantView[]> {
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(participants)
       .where(scopeTo(caller, { participant: participants.id, platform: participants.platformId }))

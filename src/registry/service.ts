@@ -1,5 +1,5 @@
 import type { DerivedOutput } from '../bitcoin';
-import type { Orm, Page, PageRequest } from '../db';
+import type { Page, PageRequest } from '../db';
 import { cryptoRandom, type Caller, type NetworkName } from '../kernel';
 import { AddressOwnerRegistry } from './address-owners';
 import { CounterpartyAddressRegistry } from './counterparty-addresses';
@@ -41,6 +41,10 @@ import { WalletRegistry } from './wallets';
  * The registry: participants, licences, KYC/KYB, jurisdictions and regions, company wallets and
  * counterparty addresses. Every change writes its audit event in the same transaction; every
  * read is scoped to the caller (a row the caller may not see is reported as not found).
+ * No method takes a transaction handle: each reads and writes in the caller's unit of work
+ * (`db.current()`) when there is one, else on the pool; the methods that lock rows or write
+ * into the caller's change (`nextReceiveAddress`, `nextChangeAddress`, `lockWallets`,
+ * `lockRegion`, `claimAddress`, `screenOwnedAddress`) refuse to run outside a unit.
  *
  * This class is the registry's one public service and only delegates: each part's work is in
  * the file named after it (participants.ts, licences.ts, kyc.ts, jurisdictions.ts, wallets.ts,
@@ -102,13 +106,13 @@ export class RegistryService {
   }
 
   /** Every party screening re-screens after a list import (participants and foreign VASPs). */
-  screeningParties(orm?: Orm): Promise<ScreeningPartyFacts[]> {
-    return this.#participants.screeningParties(orm);
+  screeningParties(): Promise<ScreeningPartyFacts[]> {
+    return this.#participants.screeningParties();
   }
 
   /** One participant, if the caller may see it (else PARTICIPANT_NOT_FOUND). */
-  getParticipant(caller: Caller, id: string, orm?: Orm): Promise<ParticipantView> {
-    return this.#participants.getParticipant(caller, id, orm);
+  getParticipant(caller: Caller, id: string): Promise<ParticipantView> {
+    return this.#participants.getParticipant(caller, id);
   }
 
   /** The participants the caller may see (a company also its platform's counterparties), paged. */
@@ -125,17 +129,17 @@ export class RegistryService {
     return this.#participants.listParties();
   }
 
-  partyFacts(participantId: string, orm?: Orm): Promise<PartyFacts> {
-    return this.#participants.partyFacts(participantId, orm);
+  partyFacts(participantId: string): Promise<PartyFacts> {
+    return this.#participants.partyFacts(participantId);
   }
 
   /** Throws KYC_NOT_VERIFIED unless verified, not past review, and with no blocking screening hit. */
-  requireVerified(participantId: string, orm?: Orm): Promise<void> {
-    return this.#participants.requireVerified(participantId, orm);
+  requireVerified(participantId: string): Promise<void> {
+    return this.#participants.requireVerified(participantId);
   }
 
-  requireNotHeld(participantId: string, orm?: Orm): Promise<void> {
-    return this.#participants.requireNotHeld(participantId, orm);
+  requireNotHeld(participantId: string): Promise<void> {
+    return this.#participants.requireNotHeld(participantId);
   }
 
   /** Tenancy helper for other modules: may `caller` see participant `id`? */
@@ -151,27 +155,29 @@ export class RegistryService {
   // ------------------------------------------------------------------ address owners (address-owners.ts)
 
   /** Every address registered to an owner (counterparty, company wallet, miner payout), for re-screening. */
-  registeredAddresses(
-    orm?: Orm,
-  ): Promise<{ address: string; ownerId: string; role: AddressRole }[]> {
-    return this.#addressOwners.registeredAddresses(orm);
+  registeredAddresses(): Promise<{ address: string; ownerId: string; role: AddressRole }[]> {
+    return this.#addressOwners.registeredAddresses();
   }
 
-  /** Screens an address registered outside the registry (a miner's payout address) in `tx`. */
-  screenOwnedAddress(
-    tx: Orm,
-    caller: Caller,
-    input: { ownerId: string; address: string },
-  ): Promise<void> {
-    return this.#addressOwners.screenOwnedAddress(tx, caller, input);
+  /**
+   * Screens an address registered outside the registry (a miner's payout address) in the
+   * caller's unit of work (refused outside one).
+   */
+  screenOwnedAddress(caller: Caller, input: { ownerId: string; address: string }): Promise<void> {
+    return this.#addressOwners.screenOwnedAddress(caller, input);
   }
 
-  /** One address, one owner: ADDRESS_ALREADY_ASSIGNED when another owner holds `address`. */
-  claimAddress(
-    tx: Orm,
-    input: { address: string; ownerId: string; role: AddressRole; field?: string | undefined },
-  ): Promise<void> {
-    return this.#addressOwners.claimAddress(tx, input);
+  /**
+   * One address, one owner: ADDRESS_ALREADY_ASSIGNED when another owner holds `address`. In the
+   * caller's unit of work (refused outside one).
+   */
+  claimAddress(input: {
+    address: string;
+    ownerId: string;
+    role: AddressRole;
+    field?: string | undefined;
+  }): Promise<void> {
+    return this.#addressOwners.claimAddress(input);
   }
 
   // ------------------------------------------------------------------ licences (licences.ts)
@@ -204,8 +210,8 @@ export class RegistryService {
   }
 
   /** Throws LICENCE_NOT_ACTIVE unless the participant holds a licence active and valid at `at`. */
-  requireActiveLicence(participantId: string, at?: Date, orm?: Orm): Promise<void> {
-    return this.#licences.requireActiveLicence(participantId, at, orm);
+  requireActiveLicence(participantId: string, at?: Date): Promise<void> {
+    return this.#licences.requireActiveLicence(participantId, at);
   }
 
   // ------------------------------------------------------------------ KYC / KYB (kyc.ts)
@@ -231,8 +237,8 @@ export class RegistryService {
     return this.#jurisdictions.getSchemeJurisdiction();
   }
 
-  schemeFacts(orm?: Orm): Promise<SchemeFacts> {
-    return this.#jurisdictions.schemeFacts(orm);
+  schemeFacts(): Promise<SchemeFacts> {
+    return this.#jurisdictions.schemeFacts();
   }
 
   createRegion(caller: Caller, input: RegionView): Promise<RegionView> {
@@ -243,12 +249,13 @@ export class RegistryService {
     return this.#jurisdictions.listRegions(page);
   }
 
-  getRegion(code: string, orm?: Orm): Promise<RegionView> {
-    return this.#jurisdictions.getRegion(code, orm);
+  getRegion(code: string): Promise<RegionView> {
+    return this.#jurisdictions.getRegion(code);
   }
 
-  lockRegion(code: string, tx: Orm): Promise<RegionView> {
-    return this.#jurisdictions.lockRegion(code, tx);
+  /** The region, its row locked until the caller's unit of work ends (refused outside one). */
+  lockRegion(code: string): Promise<RegionView> {
+    return this.#jurisdictions.lockRegion(code);
   }
 
   setJurisdiction(
@@ -271,13 +278,13 @@ export class RegistryService {
   }
 
   /** True when settlement with `country` is refused at scheme level. */
-  isJurisdictionRefused(country: string, orm?: Orm): Promise<boolean> {
-    return this.#jurisdictions.isJurisdictionRefused(country, orm);
+  isJurisdictionRefused(country: string): Promise<boolean> {
+    return this.#jurisdictions.isJurisdictionRefused(country);
   }
 
   /** Throws JURISDICTION_REFUSED naming the reason when settlement with `country` is refused. */
-  requireJurisdictionAllowed(country: string, orm?: Orm): Promise<void> {
-    return this.#jurisdictions.requireJurisdictionAllowed(country, orm);
+  requireJurisdictionAllowed(country: string): Promise<void> {
+    return this.#jurisdictions.requireJurisdictionAllowed(country);
   }
 
   // ------------------------------------------------------------------ wallets (wallets.ts)
@@ -305,29 +312,25 @@ export class RegistryService {
   }
 
   /**
-   * The company's next receive address, recorded as handed out inside the caller's transaction
-   * `tx`, under the wallet row's lock (taken before the audit head; see wallets.ts).
+   * The company's next receive address, recorded as handed out inside the caller's unit of work
+   * (refused outside one), under the wallet row's lock (taken before the audit head; see
+   * wallets.ts).
    */
-  nextReceiveAddress(
-    tx: Orm,
-    companyId: string,
-    purpose?: string | null,
-  ): Promise<WalletAddressView> {
-    return this.#wallets.nextReceiveAddress(tx, companyId, purpose);
+  nextReceiveAddress(companyId: string, purpose?: string | null): Promise<WalletAddressView> {
+    return this.#wallets.nextReceiveAddress(companyId, purpose);
   }
 
   /** The company's next change address, like `nextReceiveAddress` (a payout batch's change). */
-  nextChangeAddress(
-    tx: Orm,
-    companyId: string,
-    purpose?: string | null,
-  ): Promise<WalletAddressView> {
-    return this.#wallets.nextChangeAddress(tx, companyId, purpose);
+  nextChangeAddress(companyId: string, purpose?: string | null): Promise<WalletAddressView> {
+    return this.#wallets.nextChangeAddress(companyId, purpose);
   }
 
-  /** Locks the companies' wallet rows (by company id, one order for all) until `tx` ends. */
-  lockWallets(tx: Orm, companyIds: readonly string[]): Promise<void> {
-    return this.#wallets.lockWallets(tx, companyIds);
+  /**
+   * Locks the companies' wallet rows (by company id, one order for all) until the caller's unit
+   * of work ends (refused outside one).
+   */
+  lockWallets(companyIds: readonly string[]): Promise<void> {
+    return this.#wallets.lockWallets(companyIds);
   }
 
   /** For the HTTP API: hands out the next receive address of a company, as its own transaction. */
@@ -350,21 +353,18 @@ export class RegistryService {
   }
 
   /** Which of `addresses` are company wallet addresses handed out, with wallet, branch and index. */
-  walletAddressOwners(
-    addresses: readonly string[],
-    orm?: Orm,
-  ): Promise<Map<string, WalletAddressOwner>> {
-    return this.#wallets.walletAddressOwners(addresses, orm);
+  walletAddressOwners(addresses: readonly string[]): Promise<Map<string, WalletAddressOwner>> {
+    return this.#wallets.walletAddressOwners(addresses);
   }
 
   /** The scripts and key paths of a handed-out wallet address, to sign for a coin on it. */
-  walletAddressDerivation(address: string, orm?: Orm): Promise<DerivedOutput> {
-    return this.#wallets.walletAddressDerivation(address, orm);
+  walletAddressDerivation(address: string): Promise<DerivedOutput> {
+    return this.#wallets.walletAddressDerivation(address);
   }
 
   /** Every address a company's wallet has handed out (receive and change), for reconciliation. */
-  walletAddressesOf(companyId: string, orm?: Orm): Promise<string[]> {
-    return this.#wallets.walletAddressesOf(companyId, orm);
+  walletAddressesOf(companyId: string): Promise<string[]> {
+    return this.#wallets.walletAddressesOf(companyId);
   }
 
   // ------------------------------------------------------------------ foreign VASPs (vasps.ts)
@@ -412,7 +412,7 @@ export class RegistryService {
   }
 
   /** The registration of a counterparty address (who it belongs to and how ownership was shown), or null. */
-  counterpartyAddress(address: string, orm?: Orm): Promise<CounterpartyAddressView | null> {
-    return this.#counterpartyAddresses.counterpartyAddress(address, orm);
+  counterpartyAddress(address: string): Promise<CounterpartyAddressView | null> {
+    return this.#counterpartyAddresses.counterpartyAddress(address);
   }
 }

@@ -74,7 +74,8 @@ export class VaspRegistry {
   /** A page of the registered VASPs, newest first (keyset on created_at, id). */
   async listVasps(page: PageRequest = {}): Promise<Page<VaspView>> {
     const { after, orderBy, read, limit } = keyset(vasps, page);
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(vasps)
       .where(after)
@@ -85,7 +86,7 @@ export class VaspRegistry {
 
   async getVasp(id: string): Promise<VaspView> {
     const [row] = VASP_ID.test(id)
-      ? await this.#ctx.db.orm.select().from(vasps).where(eq(vasps.id, id))
+      ? await this.#ctx.db.current().select().from(vasps).where(eq(vasps.id, id))
       : [];
     if (!row) throw new AppError('NOT_FOUND', `no VASP ${id}`);
     return vaspView(row);

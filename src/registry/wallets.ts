@@ -90,7 +90,7 @@ export class WalletRegistry {
     }
     const now = this.#ctx.clock.now();
     return this.#ctx.db.transaction(async (tx) => {
-      const company = await this.#participants.getParticipant(caller, input.companyId, tx);
+      const company = await this.#participants.getParticipant(caller, input.companyId);
       if (company.kind !== 'company')
         throw invalid(
           'companyId',
@@ -134,7 +134,8 @@ export class WalletRegistry {
     page: PageRequest = {},
   ): Promise<Page<WalletView>> {
     const { after, orderBy, read, limit } = keyset(wallets, page);
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(wallets)
       .where(
@@ -151,7 +152,8 @@ export class WalletRegistry {
 
   /** One wallet the caller may see; another's is not found, exactly like one that does not exist. */
   async getWallet(caller: Caller, id: string): Promise<WalletView> {
-    const [row] = await this.#ctx.db.orm
+    const [row] = await this.#ctx.db
+      .current()
       .select()
       .from(wallets)
       .where(
@@ -166,32 +168,39 @@ export class WalletRegistry {
 
   /**
    * Derives the company's next receive address (BIP44 receive branch, next unused index), records
-   * it as used, and returns it, inside the caller's transaction `tx`: the address is handed out
-   * exactly when the caller's own write (an invoice) commits, and never again. The wallet row is
-   * locked so that two concurrent invoices never get the same address.
+   * it as used, and returns it, inside the caller's unit of work (refused outside one): the
+   * address is handed out exactly when the caller's own write (an invoice) commits, and never
+   * again. The wallet row is locked so that two concurrent invoices never get the same address.
    */
   async nextReceiveAddress(
-    tx: Orm,
     companyId: string,
     purpose: string | null = null,
   ): Promise<WalletAddressView> {
-    return this.#handOut(tx, companyId, RECEIVE, purpose);
+    return this.#handOut(
+      this.#ctx.db.currentUnit('nextReceiveAddress'),
+      companyId,
+      RECEIVE,
+      purpose,
+    );
   }
 
   /**
    * The company's next change address (BIP44 change branch), recorded as used inside the caller's
-   * transaction `tx` (a payout batch), under the same lock and rules as receive addresses.
+   * unit of work (a payout batch), under the same lock and rules as receive addresses.
    */
   async nextChangeAddress(
-    tx: Orm,
     companyId: string,
     purpose: string | null = null,
   ): Promise<WalletAddressView> {
-    return this.#handOut(tx, companyId, CHANGE, purpose);
+    return this.#handOut(this.#ctx.db.currentUnit('nextChangeAddress'), companyId, CHANGE, purpose);
   }
 
-  /** Locks the companies' wallet rows (by company id, one order for all) until `tx` ends. */
-  async lockWallets(tx: Orm, companyIds: readonly string[]): Promise<void> {
+  /**
+   * Locks the companies' wallet rows (by company id, one order for all) until the caller's unit
+   * of work ends (refused outside one).
+   */
+  async lockWallets(companyIds: readonly string[]): Promise<void> {
+    const tx = this.#ctx.db.currentUnit('lockWallets');
     if (companyIds.length === 0) return;
     for (const id of companyIds) noteLock(tx, 'wallet', id);
     await tx
@@ -253,7 +262,7 @@ export class WalletRegistry {
       usedAt: this.#ctx.clock.now(),
     };
     // One address, one owner: an address another owner registered is never handed out to a company.
-    await this.#addressOwners.claimAddress(tx, {
+    await this.#addressOwners.claimAddress({
       address: derived.address,
       ownerId: companyId,
       role: 'company_wallet',
@@ -297,7 +306,6 @@ export class WalletRegistry {
       if (!wallet) throw new AppError('NOT_FOUND', `no wallet ${walletId} visible to you`);
       await checkActiveLicence(tx, wallet.platformId, this.#ctx.clock.now());
       const address = await this.nextReceiveAddress(
-        tx,
         wallet.companyId,
         optionalText(purpose, 'purpose', 200),
       );
@@ -318,7 +326,8 @@ export class WalletRegistry {
     filter: { branch?: 0 | 1 | undefined } = {},
     page: PageRequest = {},
   ): Promise<Page<WalletAddressView>> {
-    const [wallet] = await this.#ctx.db.orm
+    const [wallet] = await this.#ctx.db
+      .current()
       .select()
       .from(wallets)
       .where(
@@ -341,7 +350,8 @@ export class WalletRegistry {
       'asc',
       page,
     );
-    const rows = await this.#ctx.db.orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(walletAddresses)
       .where(
@@ -362,10 +372,10 @@ export class WalletRegistry {
    */
   async walletAddressOwners(
     addresses: readonly string[],
-    orm: Orm = this.#ctx.db.orm,
   ): Promise<Map<string, WalletAddressOwner>> {
     if (addresses.length === 0) return new Map();
-    const rows = await orm
+    const rows = await this.#ctx.db
+      .current()
       .select()
       .from(walletAddresses)
       .where(inArray(walletAddresses.address, [...addresses]));
@@ -377,11 +387,9 @@ export class WalletRegistry {
    * branch and index), for building and signing a PSBT that spends from it. NOT_FOUND when the
    * address is no company wallet's.
    */
-  async walletAddressDerivation(
-    address: string,
-    orm: Orm = this.#ctx.db.orm,
-  ): Promise<DerivedOutput> {
-    const [row] = await orm
+  async walletAddressDerivation(address: string): Promise<DerivedOutput> {
+    const [row] = await this.#ctx.db
+      .current()
       .select({
         walletId: wallets.id,
         network: wallets.network,
@@ -409,8 +417,9 @@ export class WalletRegistry {
   }
 
   /** Every address a company's wallet has handed out (receive and change), for reconciliation. */
-  async walletAddressesOf(companyId: string, orm: Orm = this.#ctx.db.orm): Promise<string[]> {
-    const rows = await orm
+  async walletAddressesOf(companyId: string): Promise<string[]> {
+    const rows = await this.#ctx.db
+      .current()
       .select({ address: walletAddresses.address })
       .from(walletAddresses)
       .where(eq(walletAddresses.companyId, companyId))

@@ -18,10 +18,7 @@ interface AttemptKeys {
 
 /** The registry reads the adapter needs (RegistryService has them). */
 export interface ComplianceRegistry {
-  partyFacts(
-    participantId: string,
-    orm?: Orm,
-  ): Promise<{
+  partyFacts(participantId: string): Promise<{
     kind: string;
     /** `natural` for a counterparty that is a sole trader: screened as a person. */
     personType: string;
@@ -34,10 +31,9 @@ export interface ComplianceRegistry {
   }>;
   counterpartyAddress(
     address: string,
-    orm?: Orm,
   ): Promise<{ ownership: string; proof: unknown; platformId: string } | null>;
-  /** The scheme's jurisdiction and the countries' ratings, read at decision time through `orm`. */
-  schemeFacts(orm?: Orm): Promise<SchemeFacts>;
+  /** The scheme's jurisdiction and the countries' ratings, read at decision time in the caller's unit. */
+  schemeFacts(): Promise<SchemeFacts>;
 }
 
 const KYC = ['verified', 'pending', 'rejected', 'expired'] as const;
@@ -72,9 +68,9 @@ export class ComplianceTransferGate implements TransferGate {
     },
   ) {}
 
-  async #party(id: string, tx: Orm) {
+  async #party(id: string) {
     try {
-      return await this.deps.registry.partyFacts(id, tx);
+      return await this.deps.registry.partyFacts(id);
     } catch (error) {
       if (
         error instanceof AppError &&
@@ -95,15 +91,15 @@ export class ComplianceTransferGate implements TransferGate {
   ): Promise<{ refusals: string[] } | { input: ComplianceFacts; names: PartyNames }> {
     const { registry } = this.deps;
     const refusals: string[] = [];
-    const { scheme, jurisdictions: ratings } = await registry.schemeFacts(tx);
+    const { scheme, jurisdictions: ratings } = await registry.schemeFacts();
     if (!scheme) {
       refusals.push(
         'SCHEME_JURISDICTION_NOT_SET: the scheme jurisdiction is not configured; the supervisor must set it in the registry before any transfer can be screened',
       );
     }
-    const platform = await this.#party(facts.platformId, tx);
-    const company = await this.#party(facts.companyId, tx);
-    const counterparty = await this.#party(facts.counterpartyId, tx);
+    const platform = await this.#party(facts.platformId);
+    const company = await this.#party(facts.companyId);
+    const counterparty = await this.#party(facts.counterpartyId);
     if (platform?.kind !== 'platform') {
       refusals.push(
         `PARTICIPANT_NOT_REGISTERED: platform ${facts.platformId} is not a registered platform of the scheme`,
@@ -126,7 +122,7 @@ export class ComplianceTransferGate implements TransferGate {
     if (!scheme || !platform || !company || !counterparty || refusals.length > 0) {
       return { refusals };
     }
-    const address = facts.address ? await registry.counterpartyAddress(facts.address, tx) : null;
+    const address = facts.address ? await registry.counterpartyAddress(facts.address) : null;
     const risk = ratings.find((j) => j.country === counterparty.country)?.riskLevel ?? 'low';
     const input: ComplianceFacts = {
       transferId: facts.transferId,
@@ -260,7 +256,7 @@ export class ComplianceTransferGate implements TransferGate {
   }
 
   /** The officer's resolution of a decision the gate sent to review (compliance answers it). */
-  resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null> {
-    return this.deps.gate.resolution(tx, decisionId);
+  resolution(decisionId: string): Promise<'allow' | 'block' | null> {
+    return this.deps.gate.resolution(decisionId);
   }
 }

@@ -27,7 +27,7 @@ export async function trackWalletCoins(
       o.address ? [{ txid: t.txid, vout: o.vout, value: o.valueSats, address: o.address }] : [],
     ),
   );
-  const owners = await wallets.walletAddressOwners([...new Set(outputs.map((o) => o.address))], tx);
+  const owners = await wallets.walletAddressOwners([...new Set(outputs.map((o) => o.address))]);
   for (const output of outputs) {
     const owner = owners.get(output.address);
     if (!owner || output.value <= 0n) continue;

@@ -53,10 +53,7 @@ export class LocalPartyDirectory implements PartyDirectory {
 
 /** The registry's read facade, as far as trade uses it (RegistryService.partyFacts). */
 export interface RegistryFacts {
-  partyFacts(
-    participantId: string,
-    orm?: Orm,
-  ): Promise<{
+  partyFacts(participantId: string): Promise<{
     id: string;
     kind: string;
     legalName: string;
@@ -70,9 +67,10 @@ export interface RegistryFacts {
 export class RegistryPartyDirectory implements PartyDirectory {
   constructor(readonly registry: RegistryFacts) {}
 
-  async #facts(id: string, tx: Orm) {
+  /** Read in the caller's unit of work (the registry joins it): no handle is passed. */
+  async #facts(id: string) {
     try {
-      return await this.registry.partyFacts(id, tx);
+      return await this.registry.partyFacts(id);
     } catch (error) {
       if (
         error instanceof AppError &&
@@ -83,8 +81,8 @@ export class RegistryPartyDirectory implements PartyDirectory {
     }
   }
 
-  async company(id: string, tx: Orm): Promise<CompanyFacts | null> {
-    const facts = await this.#facts(id, tx);
+  async company(id: string): Promise<CompanyFacts | null> {
+    const facts = await this.#facts(id);
     if (!facts || facts.kind !== 'company' || !facts.platformId) return null;
     return {
       id,
@@ -95,8 +93,8 @@ export class RegistryPartyDirectory implements PartyDirectory {
     };
   }
 
-  async counterparty(id: string, tx: Orm): Promise<CounterpartyFacts | null> {
-    const facts = await this.#facts(id, tx);
+  async counterparty(id: string): Promise<CounterpartyFacts | null> {
+    const facts = await this.#facts(id);
     if (!facts || facts.kind !== 'counterparty') return null;
     return {
       id,

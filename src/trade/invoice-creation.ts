@@ -83,7 +83,7 @@ async function issueInvoice(
     const { contract, fixedBtc, contractAmount, reservation } =
       await deps.contracts.reserveForPayment(tx, caller, input.contractId, input.amount, 'export');
     // The rate is fixed now, for the validity window; no rate, no invoice (and nothing written).
-    const rate = await deps.rates.current(contract.currency, tx);
+    const rate = await deps.rates.current(contract.currency);
     const amountSats = fixedBtc
       ? contractAmount
       : fiatToSats(
@@ -108,7 +108,7 @@ async function issueInvoice(
     // decides, because the gate holds the audit head from then until commit: the wallet's lock
     // comes first in every writer (a hand-out by hand, a payout batch's change), or two of them
     // would wait for each other.
-    const address = await deps.wallets.nextReceiveAddress(tx, contract.companyId, `invoice ${id}`);
+    const address = await deps.wallets.nextReceiveAddress(contract.companyId, `invoice ${id}`);
     // Inbound: what can be checked before anyone pays is the parties, the contract and the
     // Travel Rule data; the payer's addresses are screened when a payment is seen.
     const facts = {

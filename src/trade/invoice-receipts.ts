@@ -294,7 +294,7 @@ async function decidePayers(
   payment: { txid: string; value: bigint },
   payers: readonly (string | null)[],
 ): Promise<InvoiceGateDecision[]> {
-  const rate = await deps.rates.get(row.rateId, tx);
+  const rate = await deps.rates.get(row.rateId);
   const caller = systemCaller('trade.invoices');
   const now = deps.clock.now();
   // The contract's open amount (what is not settled yet; this invoice's share included) and

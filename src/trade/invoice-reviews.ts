@@ -50,7 +50,7 @@ export async function applyInvoiceReview(
   const decisions: InvoiceGateDecision[] = [];
   for (const d of decisionsOf(row.gateDecisions)) {
     if (d.outcome === 'review' && d.resolution === null && d.decisionId) {
-      const resolution = await deps.gate.resolution(tx, d.decisionId);
+      const resolution = await deps.gate.resolution(d.decisionId);
       if (resolution) {
         resolved = true;
         decisions.push({ ...d, resolution });

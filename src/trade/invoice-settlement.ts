@@ -128,7 +128,7 @@ async function settleInvoice(
   row: InvoiceRow,
   counted: readonly (typeof tradeInvoicePayments.$inferSelect)[],
 ): Promise<string> {
-  const rate = await deps.rates.get(row.rateId, tx);
+  const rate = await deps.rates.get(row.rateId);
   const received = counted.reduce((s, p) => s + p.valueSats, 0n);
   const ledgerId = await deps.ledger.post(tx, caller, {
     kind: 'invoice.settled',

@@ -28,7 +28,7 @@ type CoinRow = typeof tradeWalletUtxos.$inferSelect;
  */
 async function creditedOnly(ctx: PayoutContext, tx: Orm, coins: CoinRow[]): Promise<CoinRow[]> {
   if (coins.length === 0) return coins;
-  const settled = await ctx.ports.ledger.settledAmong(tx, coins);
+  const settled = await ctx.ports.ledger.settledAmong(coins);
   const txids = [...new Set(coins.map((c) => c.txid))];
   const change = await tx
     .select({ txid: tradeBatches.txid, confirmedTxid: tradeBatches.confirmedTxid })
@@ -100,7 +100,7 @@ export async function runBatch(
     );
     // The wallets the change goes back to, locked before the gate records its decisions (which
     // takes the audit head): the one lock order of every writer, wallet row then audit head.
-    await wallets.lockWallets(tx, [...new Set(waiting.map((p) => p.companyId))].sort());
+    await wallets.lockWallets([...new Set(waiting.map((p) => p.companyId))].sort());
     // The gate again, at batching: a payout that no longer passes is held, not batched.
     const { failed, passed } = await ctx.checkBatch(tx, caller, waiting, 'batching');
     for (const p of waiting) {
@@ -211,7 +211,7 @@ export async function runBatch(
       for (const chosen of selection.inputs) {
         const coin = coins.find((c) => `${c.txid}:${c.vout}` === chosen.id);
         if (!coin) throw new AppError('INTERNAL', `selected coin ${chosen.id} vanished`);
-        const derived = await wallets.walletAddressDerivation(coin.address, tx);
+        const derived = await wallets.walletAddressDerivation(coin.address);
         inputs.push({
           txid: coin.txid,
           vout: coin.vout,
@@ -231,7 +231,7 @@ export async function runBatch(
       }
       if (selection.change !== undefined) {
         // Change goes back to the company's own wallet: the next address of its change branch.
-        const change = await wallets.nextChangeAddress(tx, companyId, `change of batch ${id}`);
+        const change = await wallets.nextChangeAddress(companyId, `change of batch ${id}`);
         outputs.push({ address: change.address, amount: sats(selection.change) });
       }
     }

@@ -91,7 +91,7 @@ export async function acceptSignedPsbt(
       const check = passed.get(p.id);
       if (!check)
         throw new AppError('INTERNAL', `payout ${p.id} joined batch ${batchId} unchecked`);
-      const rate = await rates.get(p.rateId, tx);
+      const rate = await rates.get(p.rateId);
       const outgoing = p.amountSats + p.feeShareSats;
       await ledger.post(tx, caller, {
         kind: 'payout.signed',
@@ -319,7 +319,7 @@ async function bump(
         .update(tradePayouts)
         .set({ feeShareSats: payer.feeShareSats + add, updatedAt: now })
         .where(eq(tradePayouts.id, payer.id));
-      const rate = await rates.get(payer.rateId, tx);
+      const rate = await rates.get(payer.rateId);
       await ledger.post(tx, systemCaller('trade.rbf'), {
         kind: 'payout.feeBumped',
         reference: payer.id,
@@ -365,9 +365,8 @@ async function changeOwner(
 ): Promise<string | null> {
   const script = tx.getOutput(index).script;
   if (!script) return null;
-  const owners = await ctx.ports.wallets.walletAddressOwners(
-    [addressFromScript(script, ctx.ports.network)],
-    ctx.ports.db.orm,
-  );
+  const owners = await ctx.ports.wallets.walletAddressOwners([
+    addressFromScript(script, ctx.ports.network),
+  ]);
   return [...owners.values()][0]?.companyId ?? null;
 }

@@ -130,7 +130,7 @@ async function complete(ctx: PayoutContext, tx: Orm, batch: BatchRow): Promise<v
   const txid = batch.confirmedTxid ?? batch.txid ?? '';
   for (const p of payouts) {
     if (p.status !== 'inProgress') continue;
-    const rate = await rates.get(p.rateId, tx);
+    const rate = await rates.get(p.rateId);
     const ledgerId = await ledger.post(tx, caller, {
       kind: 'payout.completed',
       reference: p.id,

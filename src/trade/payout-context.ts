@@ -94,7 +94,7 @@ export class PayoutContext {
             decisionId: null,
           };
         }
-        const rate = await rates.get(row.rateId, sp);
+        const rate = await rates.get(row.rateId);
         const fixedBtc = standing.contract.pricingMode === 'fixedBtc';
         const inSats = (amount: bigint) =>
           fixedBtc || amount <= 0n
@@ -212,7 +212,7 @@ export class PayoutContext {
       .for('update');
     for (const p of payouts) {
       if (p.status === 'inProgress') {
-        const rate = await rates.get(p.rateId, tx);
+        const rate = await rates.get(p.rateId);
         const outgoing = p.amountSats + p.feeShareSats;
         await ledger.post(tx, caller, {
           kind: 'payout.released',

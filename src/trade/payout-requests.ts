@@ -107,7 +107,7 @@ async function requestPayout(
       input.amount,
       'import',
     );
-    const rate = await rates.current(contract.currency, tx);
+    const rate = await rates.current(contract.currency);
     const inSats = (amount: bigint) =>
       fixedBtc || amount <= 0n
         ? amount
@@ -238,7 +238,7 @@ export async function applyPayoutReview(
   if (row?.status !== 'awaitingReview') return null;
   const gateDecision = gateView(row.gateDecision);
   const resolution = gateDecision.decisionId
-    ? await ctx.ports.gate.resolution(tx, gateDecision.decisionId)
+    ? await ctx.ports.gate.resolution(gateDecision.decisionId)
     : null;
   if (resolution === null) return null;
   await transitionPayout(

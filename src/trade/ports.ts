@@ -38,34 +38,33 @@ export interface WalletAddressFacts {
 
 /**
  * The CompanyWallets port: the registry's company wallets (RegistryService), the one store of
- * wallets, as trade uses them. Invoices take receive addresses and payout batches change
- * addresses inside their own transaction (an address is handed out when, and only if, that
- * transaction commits, and never again); the chain consumer asks whose an address is; a payout
- * signs a coin with its address's derivation.
+ * wallets, as trade uses them. Every method joins the caller's unit of work (no handle is
+ * passed). Invoices take receive addresses and payout batches change addresses inside their own
+ * transaction (an address is handed out when, and only if, that transaction commits, and never
+ * again; outside a transaction they are refused); the chain consumer asks whose an address is; a
+ * payout signs a coin with its address's derivation.
  */
 export interface CompanyWallets {
   nextReceiveAddress(
-    tx: Orm,
     companyId: string,
     purpose: string | null,
   ): Promise<{ readonly address: string }>;
   nextChangeAddress(
-    tx: Orm,
     companyId: string,
     purpose: string | null,
   ): Promise<{ readonly address: string }>;
   /**
-   * Locks the companies' wallet rows until `tx` ends, in one order (by company id): a writer that
-   * will take addresses after an audited write (a payout batch's change, after the gate) takes
-   * them first, so that every writer locks a wallet before the audit head.
+   * Locks the companies' wallet rows until the caller's transaction ends, in one order (by
+   * company id): a writer that will take addresses after an audited write (a payout batch's
+   * change, after the gate) takes them first, so that every writer locks a wallet before the
+   * audit head.
    */
-  lockWallets(tx: Orm, companyIds: readonly string[]): Promise<void>;
+  lockWallets(companyIds: readonly string[]): Promise<void>;
   walletAddressOwners(
     addresses: readonly string[],
-    orm?: Orm,
   ): Promise<ReadonlyMap<string, WalletAddressFacts>>;
-  walletAddressDerivation(address: string, orm?: Orm): Promise<DerivedOutput>;
-  walletAddressesOf(companyId: string, orm?: Orm): Promise<readonly string[]>;
+  walletAddressDerivation(address: string): Promise<DerivedOutput>;
+  walletAddressesOf(companyId: string): Promise<readonly string[]>;
 }
 
 /** The facts of one transfer, for the policy gate (compliance's TransferFacts, as trade knows them). */
@@ -113,9 +112,9 @@ export interface TransferGate {
   decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision>;
   /**
    * An officer's resolution of a `review` decision: allow or block, or null while it waits
-   * (compliance's decisions review flow).
+   * (compliance's decisions review flow), read in the caller's unit of work.
    */
-  resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null>;
+  resolution(decisionId: string): Promise<'allow' | 'block' | null>;
   /**
    * The refusal to answer instead of creating the transfer, when all that stands in its way is
    * what the caller can mend (Travel Rule data, a party's verification, the address, the amount):

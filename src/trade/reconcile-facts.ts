@@ -120,10 +120,9 @@ export async function readLag(
           });
     }
   }
-  const owners = await ports.wallets.walletAddressOwners(
-    [...new Set(outputs.map((o) => o.address))],
-    ports.orm,
-  );
+  const owners = await ports.wallets.walletAddressOwners([
+    ...new Set(outputs.map((o) => o.address)),
+  ]);
   for (const o of outputs)
     if (owners.has(o.address))
       created.set(o.op, { valueSats: o.valueSats, height: o.height, txid: o.txid });
@@ -156,7 +155,7 @@ export async function loadPayments(
     .where(
       scopeTo(caller, { participant: tradeInvoices.companyId, platform: tradeInvoices.platformId }),
     );
-  const credited = await ledger.settledBy(orm, 'invoice.settled', rows);
+  const credited = await ledger.settledBy('invoice.settled', rows);
   return new Map(
     rows.map((r) => {
       const op = outpoint(r.txid, r.vout);
@@ -251,7 +250,7 @@ export async function loadUnknownEntries(
   orm: Orm,
   companyIds: readonly string[],
 ): Promise<{ id: string; kind: string; reference: string; companyId: string; sats: bigint }[]> {
-  const entries = await ledger.entriesExcept(orm, {
+  const entries = await ledger.entriesExcept({
     participantIds: companyIds,
     purposes: ['clientFunds', 'inTransit'],
     exceptKinds: TRADE_KINDS,

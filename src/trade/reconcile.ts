@@ -46,7 +46,7 @@ export async function reconcile(
     string,
     { platformId: string; clientFunds: bigint; inTransit: bigint }
   >();
-  for (const b of await ledger.balances(caller, {}, orm)) {
+  for (const b of await ledger.balances(caller, {})) {
     if (b.purpose !== 'clientFunds' && b.purpose !== 'inTransit') continue;
     const entry = ledgerByCompany.get(b.participantId) ?? {
       platformId: b.platformId ?? '',
@@ -70,7 +70,7 @@ export async function reconcile(
   const trackedByOutpoint = new Map(trackedRows.map((r) => [outpoint(r.txid, r.vout), r]));
   const payments = await loadPayments(ledger, orm, caller);
   // Coins the market delivered to an importer's wallet, credited to its client funds.
-  const delivered = await ledger.settledBy(orm, 'market.delivery', trackedRows);
+  const delivered = await ledger.settledBy('market.delivery', trackedRows);
   const { payouts, batches, batchByTxid } = await loadBatches(orm, caller);
 
   const companies = new Map<string, string>();
@@ -118,7 +118,7 @@ export async function reconcile(
     if (sources.utxos) {
       chainSats = 0n;
       const onChain = new Map<string, { valueSats: bigint; height?: number; txid: string }>();
-      for (const address of await ports.wallets.walletAddressesOf(companyId, orm))
+      for (const address of await ports.wallets.walletAddressesOf(companyId))
         for (const u of await sources.utxos.unspent(address)) {
           onChain.set(outpoint(u.txid, u.vout), {
             valueSats: u.valueSats,
@@ -263,7 +263,7 @@ export async function reconcile(
   >;
   for (const l of lines) for (const i of l.items) byCategory[i.category] += i.sats;
   const abs = (n: bigint) => (n < 0n ? -n : n);
-  const trialBalanceSats = await ledger.trialBalance(orm);
+  const trialBalanceSats = await ledger.trialBalance();
   return {
     view: sources.utxos ? 'chain' : 'tracked',
     tipHeight: tip?.height ?? null,

@@ -216,11 +216,11 @@ describe.each(TEST_DRIVERS)('migration %s on %s', (driver) => {
       },
     ]);
     // Nothing is handed out twice: the next addresses come after trade's.
-    await db.transaction(async (tx) => {
-      expect((await registry.nextReceiveAddress(tx, companies.only, 'next')).address).toBe(
+    await db.transaction(async () => {
+      expect((await registry.nextReceiveAddress(companies.only, 'next')).address).toBe(
         address(tradeOnly, 0, 2),
       );
-      expect((await registry.nextChangeAddress(tx, companies.only, 'next')).address).toBe(
+      expect((await registry.nextChangeAddress(companies.only, 'next')).address).toBe(
         address(tradeOnly, 1, 1),
       );
     });

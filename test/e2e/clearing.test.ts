@@ -138,8 +138,8 @@ describe.each(TEST_DRIVERS)('regulatory clearing on simnet (%s)', (driver) => {
   }, 120_000);
 
   it('follows the quarantined coins to the importer that bought them', async () => {
-    const address = await s.db.transaction((tx) =>
-      s.registry.nextReceiveAddress(tx, s.companyId, 'mined coins bought from Andes Hash'),
+    const address = await s.db.transaction(() =>
+      s.registry.nextReceiveAddress(s.companyId, 'mined coins bought from Andes Hash'),
     );
     const psbt = new bitcoinjs.Psbt({ network: regtest });
     psbt.addInput({

@@ -213,9 +213,7 @@ export async function openPayoutControls(driver: 'pglite' | 'postgres') {
     [otherCompanyId, 4],
   ] as const) {
     for (let i = 0; i < coins; i++) {
-      const { address } = await db.transaction((tx) =>
-        registry.nextReceiveAddress(tx, owner, 'funding'),
-      );
+      const { address } = await db.transaction(() => registry.nextReceiveAddress(owner, 'funding'));
       await pay([{ address, value: 10_000_000n }]);
     }
   }

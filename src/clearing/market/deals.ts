@@ -134,7 +134,7 @@ async function priceDeal(
   const settings = await readSettings(tx, offer.platformId);
   const fixing = await fixingOf(ctx, tx, settings.currency);
   const dealRate = withSpread(fixing.rate, settings.spreadBasisPoints);
-  const miner = await ctx.deps.registry.partyFacts(offer.minerId, tx);
+  const miner = await ctx.deps.registry.partyFacts(offer.minerId);
   return {
     id: newId('deal', now, ctx.random),
     platformId: offer.platformId,

@@ -155,7 +155,6 @@ async function deliver(
 /** A fresh receive address of the importer's wallet, for the deal's delivery (screened by the gate). */
 export async function deliveryAddress(ctx: MarketContext, tx: Orm, deal: DealRow): Promise<string> {
   const handed = await ctx.deps.registry.nextReceiveAddress(
-    tx,
     deal.companyId,
     `cleared coins bought in market deal ${deal.id}`,
   );

@@ -215,7 +215,7 @@ export async function minerReturnAddress(
   if ((await screen.screenAddress(caller, address)).outcome !== 'clear')
     throw blocked('compliance holds it');
   try {
-    await ctx.deps.registry.requireNotHeld(offer.minerId, tx);
+    await ctx.deps.registry.requireNotHeld(offer.minerId);
   } catch (error) {
     if (error instanceof AppError) throw blocked('compliance holds it');
     throw error;

@@ -107,7 +107,7 @@ async function gatherFacts(
   const refusals: string[] = [];
   const party = async (id: string) => {
     try {
-      return await registry.partyFacts(id, tx);
+      return await registry.partyFacts(id);
     } catch (error) {
       if (
         error instanceof AppError &&
@@ -117,7 +117,7 @@ async function gatherFacts(
       throw error;
     }
   };
-  const { scheme, jurisdictions } = await registry.schemeFacts(tx);
+  const { scheme, jurisdictions } = await registry.schemeFacts();
   if (!scheme)
     refusals.push(
       'SCHEME_JURISDICTION_NOT_SET: the scheme jurisdiction is not configured; the supervisor sets it before any transfer is screened',

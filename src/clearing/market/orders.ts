@@ -70,7 +70,7 @@ export async function setSettings(
   }
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    await ctx.deps.registry.requireActiveLicence(platformId, now, tx);
+    await ctx.deps.registry.requireActiveLicence(platformId, now);
     const [before] = await tx
       .select()
       .from(marketSettings)
@@ -170,8 +170,8 @@ export async function createOffer(
         { details: { availableSats: available.toString() } },
       );
     }
-    await ctx.deps.registry.requireActiveLicence(caller.participantId, now, tx);
-    await ctx.deps.registry.requireActiveLicence(input.platformId, now, tx);
+    await ctx.deps.registry.requireActiveLicence(caller.participantId, now);
+    await ctx.deps.registry.requireActiveLicence(input.platformId, now);
     const settings = await readSettings(tx, input.platformId, true);
     const index = settings.nextEscrowIndex;
     await tx
@@ -368,7 +368,7 @@ export async function createBid(
         `contract ${contract.id} is ${contract.direction}, ${contract.status}; a bid needs an active import contract of the company`,
       );
     }
-    await ctx.deps.registry.requireVerified(caller.participantId, tx);
+    await ctx.deps.registry.requireVerified(caller.participantId);
     // One bid at a time per contract: the open amount is read and reserved under this lock.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`market:${contract.id}`}))`);
     const open =
@@ -387,7 +387,7 @@ export async function createBid(
         { details: { openSats: open.toString(), committedSats: committed.toString() } },
       );
     }
-    const company = await ctx.deps.registry.partyFacts(caller.participantId, tx);
+    const company = await ctx.deps.registry.partyFacts(caller.participantId);
     const row = {
       id: newId('bid', now, ctx.random),
       platformId: input.platformId,

@@ -31,10 +31,7 @@ export interface ObligationSink {
 
 /** What the market reads of the registry (RegistryService has these). */
 export interface MarketRegistry {
-  partyFacts(
-    participantId: string,
-    orm?: Orm,
-  ): Promise<{
+  partyFacts(participantId: string): Promise<{
     kind: string;
     /** `natural` for a person (screened as one). */
     personType: string;
@@ -46,17 +43,17 @@ export interface MarketRegistry {
     licenceStatus: string | null;
     platformId: string | null;
   }>;
-  /** The scheme's jurisdiction and the countries' ratings, read at decision time through `orm`. */
-  schemeFacts(orm?: Orm): Promise<{
+  /** The scheme's jurisdiction and the countries' ratings, read at decision time in the caller's unit. */
+  schemeFacts(): Promise<{
     scheme: { country: string } | null;
     jurisdictions: { country: string; riskLevel: string; refused: boolean }[];
   }>;
-  requireActiveLicence(participantId: string, at?: Date, orm?: Orm): Promise<void>;
-  requireVerified(participantId: string, orm?: Orm): Promise<void>;
+  requireActiveLicence(participantId: string, at?: Date): Promise<void>;
+  requireVerified(participantId: string): Promise<void>;
   /** Refuses a party with an unresolved sanctions hit (miners keep no KYC record). */
-  requireNotHeld(participantId: string, orm?: Orm): Promise<void>;
+  requireNotHeld(participantId: string): Promise<void>;
+  /** In the caller's transaction (refused outside one). */
   nextReceiveAddress(
-    tx: Orm,
     companyId: string,
     purpose: string | null,
   ): Promise<{ readonly address: string }>;

@@ -46,8 +46,11 @@ export interface GateConfig {
 }
 
 export interface PolicyGateDeps {
-  /** For decisions committed by the gate itself (`decideCommitted`). */
-  db?: Database;
+  /**
+   * For decisions committed by the gate itself (`decideCommitted`), and the reads that join the
+   * caller's unit of work (`resolution`).
+   */
+  db: Database;
   clock: Clock;
   random: Random;
   screening: ScreeningService;
@@ -81,11 +84,12 @@ type ReadBatch = Pick<
 > & { read: BatchRead; pending: readonly StoredTransfer[] };
 
 export class PolicyGate implements PolicyGatePort {
+  readonly #db: Database;
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #screening: ScreeningService;
   readonly #config: GateConfig;
-  readonly #committer: GroupCommit<Request, Prepared, PolicyDecision> | null;
+  readonly #committer: GroupCommit<Request, Prepared, PolicyDecision>;
   /**
    * Name screening is a pure function of the loaded lists, and the same party names come back
    * transfer after transfer: the results are memoized per loaded list set (a new snapshot loads a
@@ -107,15 +111,14 @@ export class PolicyGate implements PolicyGatePort {
     this.#screening = deps.screening;
     this.#config = deps.config;
     const db = deps.db;
-    this.#committer = db
-      ? new GroupCommit<Request, Prepared, PolicyDecision>(
-          {
-            prepare: (requests, before) => this.#prepare({ db }, requests, before),
-            commit: (prepared) => this.#commit({ db }, prepared),
-          },
-          deps.maxBatch ?? 64,
-        )
-      : null;
+    this.#db = db;
+    this.#committer = new GroupCommit<Request, Prepared, PolicyDecision>(
+      {
+        prepare: (requests, before) => this.#prepare({ db }, requests, before),
+        commit: (prepared) => this.#commit({ db }, prepared),
+      },
+      deps.maxBatch ?? 64,
+    );
   }
 
   readonly #observers = new Set<(decision: PolicyDecision) => void>();
@@ -165,10 +168,12 @@ export class PolicyGate implements PolicyGatePort {
 
   /**
    * How a decision stands for the transfer it was made on: allow or block as decided, or, for
-   * one sent to review, the officer's resolution (null while it waits). Read through `tx`.
+   * one sent to review, the officer's resolution (null while it waits). Read in the caller's
+   * unit of work when there is one (the payout or invoice it resolves is locked there).
    */
-  async resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null> {
-    const [row] = await tx
+  async resolution(decisionId: string): Promise<'allow' | 'block' | null> {
+    const [row] = await this.#db
+      .current()
       .select({ outcome: decisionRows.outcome, reviewOutcome: decisionRows.reviewOutcome })
       .from(decisionRows)
       .where(eq(decisionRows.id, decisionId));
@@ -186,9 +191,6 @@ export class PolicyGate implements PolicyGatePort {
    * embedded database it would wait for itself): use `decide` there.
    */
   async decideCommitted(caller: Caller, facts: TransferFacts): Promise<PolicyDecision> {
-    if (!this.#committer) {
-      throw new Error('the policy gate was built without a database: use decide(tx, …)');
-    }
     this.#admit(caller, facts);
     return this.#committer.submit({ caller, facts });
   }

@@ -127,8 +127,11 @@ export interface PolicyGatePort {
    * transaction per decision. Not from inside a transaction.
    */
   decideCommitted(caller: Caller, facts: TransferFacts): Promise<PolicyDecision>;
-  /** Allow or block as decided, or a review's resolution (null while it waits); through `tx`. */
-  resolution(tx: Orm, decisionId: string): Promise<'allow' | 'block' | null>;
+  /**
+   * Allow or block as decided, or a review's resolution (null while it waits); read in the
+   * caller's unit of work when there is one.
+   */
+  resolution(decisionId: string): Promise<'allow' | 'block' | null>;
   /**
    * The reasons the caller can mend before the transfer is created (decides nothing, writes
    * nothing), and what else would stop it (for the record of an attempt refused for its input).
