@@ -335,7 +335,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     expect((await market.tick()).settled).toEqual([deal.id]);
   }, 120_000);
 
-  it('gives a bank confirmation up after five failed attempts, lists it as failed, and lets its deal unwind', async () => {
+  it('gives a bank confirmation up after five failed attempts, holds its deal for the supervisors, and applies it once requeued', async () => {
     const deal = await dealFor(BOUGHT);
     const reference = pay(deal);
     signerDown = MAX_ATTEMPTS;
@@ -351,6 +351,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       expect.objectContaining({ dealReference: deal.id, bankReference: reference }),
     ]);
     // Listed as failed to the supervisor and to the market's platform, with its last error.
+    let failedId = '';
     for (const reader of [supervisor, s.maker]) {
       const [failed] = (await market.listBankConfirmations(reader, { status: 'failed' })).items;
       expect(failed).toMatchObject({
@@ -360,12 +361,24 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
         attempts: MAX_ATTEMPTS,
       });
       expect(failed!.lastError).toContain('signer');
+      failedId = failed!.id;
     }
-    // No longer retried, however long one waits; the deal no longer waits for it.
+    // The importer paid: the deal is held for the supervisors (their queue of held deals), with
+    // the alert audited, and is not unwound at its deadline however long one waits.
+    expect(await market.getDeal(supervisor, deal.id)).toMatchObject({
+      status: 'held',
+      heldFrom: 'awaitingPayment',
+      bankReference: null,
+    });
+    const [held] = (
+      await listAuditEvents(s.db.orm, { action: 'market_deal.confirmationFailed' }, { limit: 10 })
+    ).items;
+    expect(held).toMatchObject({ entityId: deal.id });
+    expect(held?.after).toMatchObject({ bankConfirmationId: failedId, alert: 'supervisor' });
     s.clock.advance(3_601_000);
     const later = await market.tick();
-    expect(later).toMatchObject({ confirmed: [], retrying: [], bankFailed: [] });
-    expect(later.unwound).toEqual([deal.id]);
+    expect(later).toMatchObject({ confirmed: [], retrying: [], bankFailed: [], unwound: [] });
+    expect((await market.getDeal(supervisor, deal.id)).status).toBe('held');
     const [abandoned] = (
       await listAuditEvents(
         s.db.orm,
@@ -373,7 +386,41 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
         { limit: 10 },
       )
     ).items;
-    expect(abandoned?.after).toMatchObject({ bankReference: reference, attempts: MAX_ATTEMPTS });
+    expect(abandoned?.after).toMatchObject({
+      bankReference: reference,
+      attempts: MAX_ATTEMPTS,
+      dealHeld: true,
+    });
+    // No fiat leg is recorded to deliver against: the supervisors cannot release it.
+    expect((await refusal(market.release(supervisor, deal.id, 'deliver it'))).code).toBe(
+      'INVALID_STATE_TRANSITION',
+    );
+    // Requeued by the market's officer (a company cannot): pending again, the deal awaits it.
+    expect((await refusal(market.requeueBankConfirmation(s.company, failedId))).code).toBe(
+      'FORBIDDEN',
+    );
+    const requeued = await market.requeueBankConfirmation(s.maker, failedId);
+    expect(requeued).toMatchObject({ status: 'pending', attempts: 0, outcome: null });
+    expect((await market.getDeal(supervisor, deal.id)).status).toBe('awaitingPayment');
+    // Queued twice is refused with a closed code, nothing changed.
+    expect((await refusal(market.requeueBankConfirmation(supervisor, failedId))).code).toBe(
+      'INVALID_STATE_TRANSITION',
+    );
+    // The tick applies it as any other, past the deadline (received in time), and delivers.
+    const applied = await market.tick();
+    expect(applied.confirmed).toEqual([deal.id]);
+    expect(applied.unwound).toEqual([]);
+    expect((await market.getDeal(supervisor, deal.id)).status).toBe('delivered');
+    expect(await auditActions(deal.id)).toEqual([
+      'market_deal.matched',
+      'market_deal.confirmationFailed',
+      'market_deal.requeued',
+      'market_deal.confirmed',
+      'market_deal.broadcast',
+    ]);
+    expect(await auditActions(failedId)).toContain('market_bank_confirmation.requeued');
+    await s.mine(1);
+    expect((await market.tick()).settled).toEqual([deal.id]);
   }, 120_000);
 
   it('releases a held deal only when the checks that held it pass again', async () => {
@@ -661,7 +708,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     const outs = await outputsOf(withdrawn.withdrawalTxid!);
     expect(outs.map((o) => o.address)).toEqual([minerKey.address]);
     // What escrow still held: the offer less five deliveries and one refund (each its own fee).
-    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 3n * BOUGHT - 3n * SMALL - 12_000n);
+    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 4n * BOUGHT - 3n * SMALL - 14_000n);
     expect((await refusal(market.withdrawOffer(minerCaller, offer.id))).code).toBe(
       'INVALID_STATE_TRANSITION',
     );

@@ -11,7 +11,7 @@ import {
   readSettings,
   type MarketContext,
 } from './context';
-import { fiatPayee, type DealRow } from './deals';
+import { fiatPayee, heldForConfirmation, type DealRow } from './deals';
 import { broadcastDelivery, deliveryAddress, signDelivery } from './delivery';
 import { decideCoinLeg } from './gate';
 import { minerReturnAddress, spendEscrow } from './escrow';
@@ -69,6 +69,13 @@ export async function releaseDeal(
   const released = await ctx.db.transaction(async (tx) => {
     const row = await lockDeal(tx, id);
     const to = nextDealStatus(id, row.status, 'released');
+    // No fiat leg is recorded to deliver against: its confirmation is requeued, or it is refunded.
+    if (heldForConfirmation(row))
+      throw new AppError(
+        'INVALID_STATE_TRANSITION',
+        `deal ${id} is held for its bank confirmation given up: requeue the confirmation (POST /v1/market/confirmations/{id}/requeue) or refund the deal`,
+        { details: { status: row.status, heldFrom: row.heldFrom } },
+      );
     const proposed = await proposeOrApprove(ctx, tx, caller, row, 'release', why);
     if (proposed) return { done: false, row: proposed };
     // The coin leg through the policy gate again; a refusal commits its decision, nothing else.

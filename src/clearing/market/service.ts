@@ -40,6 +40,7 @@ import {
 } from './orders';
 import type { MarketServiceDeps } from './ports';
 import { marketBankInbox, marketBids, marketDeals, marketOffers } from './schema';
+import { requeue } from './inbox';
 import { tick, type MarketTickResult } from './tick';
 import {
   bankConfirmationView,
@@ -196,6 +197,14 @@ export class MarketService {
       .orderBy(...orderBy)
       .limit(read);
     return pageOf(rows, limit, (shown) => shown.map(bankConfirmationView));
+  }
+
+  /**
+   * Queues a failed bank confirmation again (an officer of the market, or a supervisor): the
+   * tick applies it as any other, and its deal, held for it, awaits it again.
+   */
+  async requeueBankConfirmation(caller: Caller, id: string): Promise<BankConfirmationView> {
+    return bankConfirmationView(await requeue(this.#ctx, caller, id));
   }
 
   async getDeal(caller: Caller, id: string): Promise<DealView> {
