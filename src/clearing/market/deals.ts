@@ -42,7 +42,13 @@ export async function matchDeal(
     // The coin leg through the policy gate (its domestic rule set). A refusal commits the
     // decision (and its audit event) and nothing of the deal.
     const decision = await decideCoinLeg(ctx, tx, caller, row, null);
-    if (!decision.allowed) return null;
+    if (!decision.allowed) {
+      // No deal is stored, so no transfer happens: monitoring must not count it (the decision
+      // stays, for the supervisor, and a review for its officer).
+      if (decision.decisionId)
+        await ctx.deps.gate?.voidTransfer(tx, caller, row.id, 'match refused: no deal stored');
+      return null;
+    }
     await tx.insert(marketDeals).values(row);
     await tx
       .update(marketOffers)
@@ -177,6 +183,8 @@ async function priceDeal(
     pendingDecisionByPerson: null,
     pendingDecisionReason: null,
     pendingDecisionAt: null,
+    coinLegReviewId: null,
+    coinLegReviewOutcome: null,
     createdAt: now,
     updatedAt: now,
   };

@@ -23,6 +23,8 @@
  */
 import { and, eq, exists, or, type SQL } from 'drizzle-orm';
 import { keyset, pageOf, type Page, type PageRequest } from '../../db';
+import { DECISION_RESOLVED, type DecisionResolved } from '../../compliance';
+import type { Subscriber } from '../../events';
 import type { Caller } from '../../kernel';
 import { checkConfirmation, parseBankConfirmations, type FiatConfirmation } from './bank';
 import { forbidden, marketContext, type MarketContext } from './context';
@@ -41,6 +43,7 @@ import {
 import type { MarketServiceDeps } from './ports';
 import { marketBankInbox, marketBids, marketDeals, marketOffers } from './schema';
 import { requeue } from './inbox';
+import { applyCoinLegReview } from './reviews';
 import { tick, type MarketTickResult } from './tick';
 import {
   bankConfirmationView,
@@ -210,6 +213,26 @@ export class MarketService {
   async getDeal(caller: Caller, id: string): Promise<DealView> {
     this.#seesDeals(caller);
     return dealViewFor(caller, await readDeal(this.#ctx.db.orm, caller, id));
+  }
+
+  /**
+   * What the market hears through the outbox: an officer's resolution of a deal's coin-leg
+   * review moves the deal at once, in the delivery's transaction (reviews.ts).
+   */
+  subscribers(): Subscriber<bigint | null>[] {
+    const ctx = this.#ctx;
+    return [
+      {
+        name: 'clearing.market.reviews',
+        topics: [DECISION_RESOLVED],
+        // Outside the delivery's transaction: the fee rate a delivery is signed at.
+        prepare: async () =>
+          (await ctx.deps.chain?.estimateFeeRateSatPerKvB(6).catch(() => null)) ?? null,
+        handle: async (event, tx, estimate) => {
+          await applyCoinLegReview(ctx, tx, event.payload as unknown as DecisionResolved, estimate);
+        },
+      },
+    ];
   }
 
   /** The periodic job `market.tick`. */

@@ -6,6 +6,7 @@ import { holdForFailedConfirmation, recordObligations, transition } from './deal
 import { broadcastDelivery } from './delivery';
 import { pendingReturns, sendReturns, sendWithdrawal } from './held';
 import { applyDue, receive } from './inbox';
+import { refundBlockedReviews } from './reviews';
 import { marketBankInbox, marketBids, marketDeals, marketOffers } from './schema';
 
 export interface MarketTickResult {
@@ -24,6 +25,8 @@ export interface MarketTickResult {
   readonly unwound: string[];
   /** Deals past their deadline held (not unwound) for a bank confirmation given up. */
   readonly held: string[];
+  /** Held deals refunded because an officer blocked their coin leg on review. */
+  readonly refunded: string[];
 }
 
 /**
@@ -44,6 +47,7 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     settled: [],
     unwound: [],
     held: [],
+    refunded: [],
   };
   const bank = ctx.deps.bank;
   // Stored before anything is applied: the bank hands each confirmation out once.
@@ -80,6 +84,8 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     if (after.status === 'delivering' && after.deliveryAttempts > deal.deliveryAttempts)
       result.deliveriesRetrying.push(deal.id);
   }
+  // Coin legs blocked on review: refunded by the refund's path (screened outside a transaction).
+  result.refunded.push(...(await refundBlockedReviews(ctx)));
   const returns = await pendingReturns(ctx);
   for (const deal of returns.deals) await sendReturns(ctx, deal);
   for (const offer of returns.offers) await sendWithdrawal(ctx, offer);
@@ -173,7 +179,9 @@ async function unwind(ctx: MarketContext, id: string): Promise<void> {
         .update(marketBids)
         .set({ status: 'lapsed', updatedAt: ctx.clock.now() })
         .where(eq(marketBids.id, row.bidId));
-      // No obligation to reverse: one arises only with the fiat leg's confirmation.
+      // No obligation to reverse: one arises only with the fiat leg's confirmation. No coins
+      // moved: monitoring must not count the coin leg allowed at matching.
+      await ctx.deps.gate?.voidTransfer(tx, MARKET, row.id, 'deal unwound: no coins moved');
     },
   );
 }
