@@ -16419,6 +16419,18 @@ export interface components {
             [key: string]: unknown;
           } & components['schemas']['Ivms101Payload'])
         | null;
+      /** @description the last refusal of the payout at batching because the coins it would spend are not cleared in origin (ORIGIN_NOT_CLEARED); it stays queued and is batched once cleared coins cover it */
+      originRefusal: {
+        /** @constant */
+        code: 'ORIGIN_NOT_CLEARED';
+        /** @description the cleared-origin rule version */
+        rule: string | null;
+        /** @description what it means and what to do, in plain words */
+        reason: string;
+        /** @description the batcher's own message (which coins were refused): for the platform, the supervisor and auditors; null for the company */
+        detail: string | null;
+        at: string;
+      } | null;
     };
     PayoutBatchInput: {
       id: string;
@@ -19212,6 +19224,18 @@ export interface components {
             [key: string]: unknown;
           } & components['schemas']['Ivms101Payload'])
         | null;
+      /** @description the last refusal of the payout at batching because the coins it would spend are not cleared in origin (ORIGIN_NOT_CLEARED); it stays queued and is batched once cleared coins cover it */
+      originRefusal: {
+        /** @constant */
+        code: 'ORIGIN_NOT_CLEARED';
+        /** @description the cleared-origin rule version */
+        rule: string | null;
+        /** @description what it means and what to do, in plain words */
+        reason: string;
+        /** @description the batcher's own message (which coins were refused): for the platform, the supervisor and auditors; null for the company */
+        detail: string | null;
+        at: string;
+      } | null;
     };
     PayoutBatch: {
       id: string;
