@@ -22,9 +22,8 @@
  * the miner's platform that amount in the settlement windows (`fiatPayee`, `recordObligations`).
  */
 import { and, eq, exists, or, type SQL } from 'drizzle-orm';
-import { keyset, pageOf, type Page, type PageRequest } from '../../db';
+import { keyset, pageOf, type Orm, type Page, type PageRequest } from '../../db';
 import { DECISION_RESOLVED, type DecisionResolved } from '../../compliance';
-import type { Subscriber } from '../../events';
 import type { Caller } from '../../kernel';
 import { checkConfirmation, parseBankConfirmations, type FiatConfirmation } from './bank';
 import { forbidden, marketContext, type MarketContext } from './context';
@@ -56,6 +55,21 @@ import {
   type MarketSettingsView,
   type OfferView,
 } from './views';
+
+/**
+ * A subscriber of the event outbox, structurally (the events module's `Subscriber`: clearing
+ * does not import it, services.ts registers it).
+ */
+export interface MarketSubscriber {
+  readonly name: string;
+  readonly topics: readonly string[];
+  prepare(): Promise<bigint | null>;
+  handle(
+    event: { payload: Record<string, unknown> },
+    tx: Orm,
+    prepared: bigint | null,
+  ): Promise<void>;
+}
 
 export interface ImportOutcome {
   readonly line: number;
@@ -219,7 +233,7 @@ export class MarketService {
    * What the market hears through the outbox: an officer's resolution of a deal's coin-leg
    * review moves the deal at once, in the delivery's transaction (reviews.ts).
    */
-  subscribers(): Subscriber<bigint | null>[] {
+  subscribers(): MarketSubscriber[] {
     const ctx = this.#ctx;
     return [
       {
