@@ -226,6 +226,8 @@ export function composeServices(ports: Ports): Services {
     // nothing is paid twice.
     obligations: ports.market?.obligations ?? settlementWindows,
   });
+  // An officer's resolution of a deal's coin-leg review moves the deal at once.
+  for (const subscriber of market.subscribers()) events.subscribe(subscriber);
   return {
     keys,
     users,

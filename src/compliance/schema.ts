@@ -188,6 +188,12 @@ export const complianceTransfers = pgTable(
     fiatCurrency: text('fiat_currency').notNull(),
     occurredAt: at('occurred_at').notNull(),
     outcome: text('outcome').notNull(),
+    /**
+     * Set when the transfer never happened after all (a market match refused after its decision,
+     * a deal unwound): monitoring's windows leave a void transfer out. Its decision stays.
+     */
+    voidedAt: at('voided_at'),
+    voidReason: text('void_reason'),
   },
   (t) => [
     index('compliance_transfers_company_idx').on(t.companyId, t.occurredAt),

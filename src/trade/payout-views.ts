@@ -56,6 +56,32 @@ export interface PayoutView {
   readonly hold: GateCheck | null;
   /** The IVMS101 (Travel Rule) data supplied with the payout, or null. */
   readonly travelRule: unknown;
+  /**
+   * The last refusal at batching by the cleared-origin rule (`ORIGIN_NOT_CLEARED`): its rule
+   * version, the batcher's own message (it may name the coins and lots: for officers, not the
+   * company) and when; null when none.
+   */
+  readonly originRefusal: OriginRefusalView | null;
+}
+
+export interface OriginRefusalView {
+  readonly code: 'ORIGIN_NOT_CLEARED';
+  readonly rule: string | null;
+  readonly message: string;
+  readonly at: Date;
+}
+
+/** The stored refusal (payout-batcher's `recordOriginRefusal`), read defensively. */
+export function originRefusalView(stored: unknown): OriginRefusalView | null {
+  if (!stored || typeof stored !== 'object') return null;
+  const r = stored as { rule?: unknown; reason?: unknown; at?: unknown };
+  const at = typeof r.at === 'string' ? new Date(r.at) : null;
+  return {
+    code: 'ORIGIN_NOT_CLEARED',
+    rule: typeof r.rule === 'string' ? r.rule : null,
+    message: typeof r.reason === 'string' ? r.reason : '',
+    at: at && !Number.isNaN(at.getTime()) ? at : new Date(0),
+  };
 }
 
 export interface PayoutGateView extends GateDecision {
@@ -186,6 +212,7 @@ function viewOf(
     gate: gateView(row.gateDecision),
     hold: holdView(row.hold),
     travelRule: row.travelRule ?? null,
+    originRefusal: originRefusalView(row.originRefusal),
   };
 }
 

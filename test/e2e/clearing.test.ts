@@ -249,6 +249,12 @@ describe.each(TEST_DRIVERS)('regulatory clearing on simnet (%s)', (driver) => {
     ]);
     const waiting = await s.trade.payouts.get(s.maker, payoutId);
     expect(waiting.status).toBe('awaitingPayment');
+    // The payout's view carries the last refusal by origin (the API words it for the company).
+    expect(waiting.originRefusal).toMatchObject({
+      code: 'ORIGIN_NOT_CLEARED',
+      rule: 'clearing.cleared-origin@1#v1',
+    });
+    expect(waiting.originRefusal!.message).toContain('clearing.cleared-origin@1#v1');
     expect(waiting.batchId).toBeNull();
     expect(s.simnet.mempoolTxids()).toEqual([]);
   }, 120_000);

@@ -5,6 +5,7 @@ import { LocalKeySigner } from '../../src/bitcoin';
 import {
   MarketService,
   SimulatedBank,
+  type MarketServiceDeps,
   type DealView,
   type LotView,
   type OfferView,
@@ -29,6 +30,9 @@ import {
   type Scheme,
 } from '../support/scheme';
 import { TEST_DRIVERS } from '../support/db';
+import { createCompliance, registryPartySource } from '../../src/compliance';
+import { readBatch } from '../../src/compliance/policy/store';
+import { EventRelay } from '../../src/events';
 
 /**
  * The market's ways out and its reliability, end to end on simnet (the real watcher, trade,
@@ -69,6 +73,7 @@ async function refusal(run: Promise<unknown>): Promise<AppError> {
 describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)", (driver) => {
   let s: Scheme;
   let market: MarketService;
+  let marketDeps: MarketServiceDeps;
   let bank: SimulatedBank;
   let minerId = '';
   let minerCaller: Caller;
@@ -200,7 +205,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
         return s.source.broadcast(raw);
       },
     };
-    market = new MarketService({
+    marketDeps = {
       db: s.db,
       clock: s.clock,
       network: 'regtest',
@@ -213,7 +218,8 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       bank,
       addressScreening: s.compliance.screening,
       gate: s.compliance.gate,
-    });
+    };
+    market = new MarketService(marketDeps);
     const miner = await s.registry.registerParticipant(supervisor, {
       kind: 'miner',
       legalName: 'Cauca Hash SAS',
@@ -335,7 +341,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     expect((await market.tick()).settled).toEqual([deal.id]);
   }, 120_000);
 
-  it('gives a bank confirmation up after five failed attempts, lists it as failed, and lets its deal unwind', async () => {
+  it('gives a bank confirmation up after five failed attempts, holds its deal for the supervisors, and applies it once requeued', async () => {
     const deal = await dealFor(BOUGHT);
     const reference = pay(deal);
     signerDown = MAX_ATTEMPTS;
@@ -351,6 +357,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       expect.objectContaining({ dealReference: deal.id, bankReference: reference }),
     ]);
     // Listed as failed to the supervisor and to the market's platform, with its last error.
+    let failedId = '';
     for (const reader of [supervisor, s.maker]) {
       const [failed] = (await market.listBankConfirmations(reader, { status: 'failed' })).items;
       expect(failed).toMatchObject({
@@ -360,12 +367,24 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
         attempts: MAX_ATTEMPTS,
       });
       expect(failed!.lastError).toContain('signer');
+      failedId = failed!.id;
     }
-    // No longer retried, however long one waits; the deal no longer waits for it.
+    // The importer paid: the deal is held for the supervisors (their queue of held deals), with
+    // the alert audited, and is not unwound at its deadline however long one waits.
+    expect(await market.getDeal(supervisor, deal.id)).toMatchObject({
+      status: 'held',
+      heldFrom: 'awaitingPayment',
+      bankReference: null,
+    });
+    const [held] = (
+      await listAuditEvents(s.db.orm, { action: 'market_deal.confirmationFailed' }, { limit: 10 })
+    ).items;
+    expect(held).toMatchObject({ entityId: deal.id });
+    expect(held?.after).toMatchObject({ bankConfirmationId: failedId, alert: 'supervisor' });
     s.clock.advance(3_601_000);
     const later = await market.tick();
-    expect(later).toMatchObject({ confirmed: [], retrying: [], bankFailed: [] });
-    expect(later.unwound).toEqual([deal.id]);
+    expect(later).toMatchObject({ confirmed: [], retrying: [], bankFailed: [], unwound: [] });
+    expect((await market.getDeal(supervisor, deal.id)).status).toBe('held');
     const [abandoned] = (
       await listAuditEvents(
         s.db.orm,
@@ -373,7 +392,163 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
         { limit: 10 },
       )
     ).items;
-    expect(abandoned?.after).toMatchObject({ bankReference: reference, attempts: MAX_ATTEMPTS });
+    expect(abandoned?.after).toMatchObject({
+      bankReference: reference,
+      attempts: MAX_ATTEMPTS,
+      dealHeld: true,
+    });
+    // No fiat leg is recorded to deliver against: the supervisors cannot release it.
+    expect((await refusal(market.release(supervisor, deal.id, 'deliver it'))).code).toBe(
+      'INVALID_STATE_TRANSITION',
+    );
+    // Requeued by the market's officer (a company cannot): pending again, the deal awaits it.
+    expect((await refusal(market.requeueBankConfirmation(s.company, failedId))).code).toBe(
+      'FORBIDDEN',
+    );
+    const requeued = await market.requeueBankConfirmation(s.maker, failedId);
+    expect(requeued).toMatchObject({ status: 'pending', attempts: 0, outcome: null });
+    expect((await market.getDeal(supervisor, deal.id)).status).toBe('awaitingPayment');
+    // Queued twice is refused with a closed code, nothing changed.
+    expect((await refusal(market.requeueBankConfirmation(supervisor, failedId))).code).toBe(
+      'INVALID_STATE_TRANSITION',
+    );
+    // The tick applies it as any other, past the deadline (received in time), and delivers.
+    const applied = await market.tick();
+    expect(applied.confirmed).toEqual([deal.id]);
+    expect(applied.unwound).toEqual([]);
+    expect((await market.getDeal(supervisor, deal.id)).status).toBe('delivered');
+    expect(await auditActions(deal.id)).toEqual([
+      'market_deal.matched',
+      'market_deal.confirmationFailed',
+      'market_deal.requeued',
+      'market_deal.confirmed',
+      'market_deal.broadcast',
+    ]);
+    expect(await auditActions(failedId)).toContain('market_bank_confirmation.requeued');
+    await s.mine(1);
+    expect((await market.tick()).settled).toEqual([deal.id]);
+  }, 120_000);
+
+  it("moves a deal at once when an officer resolves its coin leg's review, and counts in monitoring only the transfers that happened", async () => {
+    // A gate whose monitoring sends a high-risk counterparty to review (the rule alone reaches
+    // `reviewAt`): the same rules as the scheme's, configured stricter.
+    const strict = createCompliance(
+      { db: s.db, clock: s.clock, random: new SeededRandom(91) },
+      {
+        parties: registryPartySource(s.registry),
+        monitoring: {
+          reviewAt: 30,
+          blockAt: 1000,
+          rules: [
+            { rule: 'rule.high-risk-jurisdiction@1', config: { levels: ['high'], score: 30 } },
+          ],
+        },
+      },
+    );
+    const reviewing = new MarketService({ ...marketDeps, gate: strict.gate });
+    const relay = new EventRelay({ db: s.db, clock: s.clock });
+    for (const subscriber of reviewing.subscribers()) relay.subscribe(subscriber);
+    // Monitoring's window over the importer's transfers (what its rules count).
+    const counted = async () => {
+      const [window] = (
+        await readBatch(s.db.orm, {
+          items: [
+            {
+              transferId: 'probe',
+              direction: 'inbound',
+              companyId: s.companyId,
+              counterpartyId: minerId,
+              counterpartyAddress: '',
+              amountSats: 1n,
+              fiatMinor: 1n,
+              fiatCurrency: 'COP',
+              occurredAt: s.clock.now(),
+            },
+          ],
+          specs: [{ hours: 24 * 366 }],
+          parties: [],
+          nodes: [],
+        })
+      ).windows[0]!;
+      return window!.count;
+    };
+    const before = await counted();
+    const allowed = await dealFor(BOUGHT);
+    const blocked = await dealFor(SMALL);
+    await s.registry.setJurisdiction(supervisor, {
+      country: 'CO',
+      riskLevel: 'high',
+      refused: false,
+    });
+    try {
+      // A match sent to review is refused and no deal stored: its decision stays for the
+      // officer, but monitoring does not count a transfer that never happened.
+      const bid = await market.createBid(s.company, {
+        platformId: s.platformId,
+        contractId,
+        amountSats: SMALL,
+      });
+      expect(
+        (await refusal(reviewing.match(s.maker, { offerId: offer.id, bidId: bid.id }))).code,
+      ).toBe('TRANSFER_BLOCKED');
+      // Paid: the coin leg goes to review at delivery, and both deals are held for it.
+      pay(allowed);
+      pay(blocked);
+      expect((await reviewing.tick()).confirmed.sort()).toEqual([allowed.id, blocked.id].sort());
+      const review = async (id: string) => {
+        const [decision] = (await strict.decisions.list(supervisor, { transferId: id })).items;
+        expect(decision).toMatchObject({ outcome: 'review', finalOutcome: null });
+        return decision!.id;
+      };
+      for (const deal of [allowed, blocked])
+        expect(await market.getDeal(supervisor, deal.id)).toMatchObject({
+          status: 'held',
+          heldFrom: 'awaitingPayment',
+        });
+      // Allowed on review: the deal is delivering at once (no supervisor's release), sent by the tick.
+      await strict.decisions.resolveReview(supervisor, await review(allowed.id), {
+        outcome: 'allow',
+        note: 'the miner is known to the scheme; risk accepted',
+      });
+      expect((await relay.run()).handled).toBeGreaterThan(0);
+      expect(await market.getDeal(supervisor, allowed.id)).toMatchObject({
+        status: 'delivering',
+        heldFrom: null,
+      });
+      expect((await market.tick()).broadcast).toEqual([allowed.id]);
+      // Blocked on review: refunded by the refund's path (coins back to the miner, bid lapsed).
+      await strict.decisions.resolveReview(supervisor, await review(blocked.id), {
+        outcome: 'block',
+        note: 'the miner could not explain the source of funds',
+      });
+      await relay.run();
+      const refunding = await market.tick();
+      expect(refunding.refunded).toEqual([blocked.id]);
+      const refunded = await market.getDeal(supervisor, blocked.id);
+      expect(refunded.status).toBe('refunded');
+      // The deal's sats to the miner (the rest of the escrow stays there, as change).
+      expect((await outputsOf(refunded.refundTxid!))[0]!.address).toBe(minerKey.address);
+      expect(await auditActions(blocked.id)).toEqual([
+        'market_deal.matched',
+        'market_deal.held',
+        'market_deal.reviewBlocked',
+        'compliance_transfer.voided',
+        'market_deal.refunded',
+        'market_deal.fiatReturned',
+      ]);
+      // Heard once: a second run changes nothing.
+      expect((await market.tick()).refunded).toEqual([]);
+    } finally {
+      await s.registry.setJurisdiction(supervisor, {
+        country: 'CO',
+        riskLevel: 'low',
+        refused: false,
+      });
+    }
+    // Counted: the delivered deal alone; not the refused match, nor the refunded deal.
+    expect(await counted()).toBe(before + 1);
+    await s.mine(1);
+    expect((await market.tick()).settled).toEqual([allowed.id]);
   }, 120_000);
 
   it('releases a held deal only when the checks that held it pass again', async () => {
@@ -552,6 +727,8 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       'market_deal.confirmed',
       'market_deal.rejected',
       'market_deal.decisionProposed',
+      // No coins reached the importer: monitoring no longer counts the coin leg.
+      'compliance_transfer.voided',
       'market_deal.refunded',
       'market_deal.fiatReturned',
     ]);
@@ -661,7 +838,7 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     const outs = await outputsOf(withdrawn.withdrawalTxid!);
     expect(outs.map((o) => o.address)).toEqual([minerKey.address]);
     // What escrow still held: the offer less five deliveries and one refund (each its own fee).
-    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 3n * BOUGHT - 3n * SMALL - 12_000n);
+    expect(outs[0]!.value).toBeGreaterThan(OFFERED - 5n * BOUGHT - 4n * SMALL - 16_000n);
     expect((await refusal(market.withdrawOffer(minerCaller, offer.id))).code).toBe(
       'INVALID_STATE_TRANSITION',
     );

@@ -26,6 +26,7 @@ import {
   type Scheme,
 } from '../support/scheme';
 import { TEST_DRIVERS } from '../support/db';
+import { readBatch } from '../../src/compliance/policy/store';
 
 /**
  * The domestic market end to end, on simnet with the real watcher (trade, mining and clearing
@@ -471,7 +472,32 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     expect((await market.getOffer(minerCaller, offer.id)).availableSats).toBe(
       OFFERED - BOUGHT - PAYOUT,
     );
+    // Monitoring's window over the importer's transfers counts the coin leg allowed at matching…
+    const counted = async () => {
+      const [window] = (
+        await readBatch(s.db.orm, {
+          items: [
+            {
+              transferId: 'probe',
+              direction: 'inbound',
+              companyId: s.companyId,
+              counterpartyId: late.minerId,
+              counterpartyAddress: '',
+              amountSats: 1n,
+              fiatMinor: 1n,
+              fiatCurrency: 'COP',
+              occurredAt: s.clock.now(),
+            },
+          ],
+          specs: [{ hours: 24 * 366 }],
+          parties: [],
+          nodes: [],
+        })
+      ).windows[0]!;
+      return window!.count;
+    };
     s.clock.advance(3601 * 1000);
+    const countedMatched = await counted();
     const past = await refusal(
       market.confirm(s.officerA, late.id, {
         amountMinor: late.fiatMinor.toString(),
@@ -489,7 +515,13 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     expect((await market.listBids(s.company, { status: 'lapsed' })).items.map((b) => b.id)).toEqual(
       [bid.id],
     );
-    expect(await auditActions(late.id)).toEqual(['market_deal.matched', 'market_deal.unwound']);
+    expect(await auditActions(late.id)).toEqual([
+      'market_deal.matched',
+      'compliance_transfer.voided',
+      'market_deal.unwound',
+    ]);
+    // …until it is unwound: no coins moved, so monitoring no longer counts it.
+    expect(await counted()).toBe(countedMatched - 1);
     // A confirmation arriving after the unwinding is refused too; a second tick does nothing.
     expect(
       (

@@ -532,6 +532,11 @@ const WRITES: Record<string, WriteRule> = {
     callers: ['miner'],
     target: () => ({ params: { id: missing('ofr') } }),
   },
+  'POST /v1/market/confirmations/:id/requeue': {
+    callers: ['platformA', 'supervisor'],
+    allowed: { supervisor: 'requeuing a failed bank confirmation is also the supervisor’s' },
+    target: () => ({ params: { id: missing('bkc') } }),
+  },
   'POST /v1/market/confirmations': {
     callers: ['platformA'],
     harmless:
@@ -689,6 +694,7 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/market/deals': { none: 'no offer without a mined lot' },
   'POST /v1/market/deals/:id/confirm': { none: 'no deal without an offer' },
   'POST /v1/market/confirmations': { none: 'no deal to confirm without an offer' },
+  'POST /v1/market/confirmations/:id/requeue': { none: 'no bank confirmation without a deal' },
   'POST /v1/market/deals/:id/release': { none: 'no deal without an offer' },
   'POST /v1/market/deals/:id/refund': { none: 'no deal without an offer' },
   'POST /v1/market/offers/:id/withdraw': { none: 'no offer without a mined lot' },

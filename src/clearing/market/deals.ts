@@ -3,6 +3,7 @@ import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, formatRate, newId, satsToFiat, type Caller } from '../../kernel';
 import {
+  MARKET,
   fixingOf,
   forbidden,
   isMarketOfficer,
@@ -41,7 +42,13 @@ export async function matchDeal(
     // The coin leg through the policy gate (its domestic rule set). A refusal commits the
     // decision (and its audit event) and nothing of the deal.
     const decision = await decideCoinLeg(ctx, tx, caller, row, null);
-    if (!decision.allowed) return null;
+    if (!decision.allowed) {
+      // No deal is stored, so no transfer happens: monitoring must not count it (the decision
+      // stays, for the supervisor, and a review for its officer).
+      if (decision.decisionId)
+        await ctx.deps.gate?.voidTransfer(tx, caller, row.id, 'match refused: no deal stored');
+      return null;
+    }
     await tx.insert(marketDeals).values(row);
     await tx
       .update(marketOffers)
@@ -176,6 +183,8 @@ async function priceDeal(
     pendingDecisionByPerson: null,
     pendingDecisionReason: null,
     pendingDecisionAt: null,
+    coinLegReviewId: null,
+    coinLegReviewOutcome: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -211,6 +220,57 @@ export async function recordObligations(ctx: MarketContext, tx: Orm, deal: DealR
     at: ctx.clock.now(),
   };
   await sink.record(owed, tx);
+}
+
+/**
+ * A deal held because the bank's confirmation of its fiat leg was given up (`failed` in the
+ * inbox): held from `awaitingPayment` with no fiat leg recorded. Its confirmation is requeued
+ * (back to `awaitingPayment`, applied by the tick) or the supervisors refund it; it is never
+ * released (no fiat leg was recorded to deliver against).
+ */
+export function heldForConfirmation(
+  row: Pick<DealRow, 'status' | 'heldFrom' | 'bankReference'>,
+): boolean {
+  return row.status === 'held' && row.heldFrom === 'awaitingPayment' && row.bankReference === null;
+}
+
+/**
+ * Holds a deal whose bank confirmation was given up, in `tx` (the confirmation's own): the
+ * importer paid, so the deal must not unwind at its deadline; it joins the supervisors' queue of
+ * held deals (the alert), audited `market_deal.confirmationFailed`. Only a deal still awaiting
+ * its fiat leg, for a confirmation received by its deadline; false otherwise (nothing changes).
+ */
+export async function holdForFailedConfirmation(
+  ctx: MarketContext,
+  tx: Orm,
+  confirmation: { id: string; dealReference: string; bankReference: string; receivedAt: Date },
+): Promise<boolean> {
+  const [row] = await tx
+    .select()
+    .from(marketDeals)
+    .where(eq(marketDeals.id, confirmation.dealReference))
+    .for('update');
+  if (row?.status !== 'awaitingPayment') return false;
+  if (confirmation.receivedAt.getTime() > row.deadline.getTime()) return false;
+  const to = nextDealStatus(row.id, row.status, 'confirmationFailed');
+  await tx
+    .update(marketDeals)
+    .set({ status: to, heldFrom: row.status, updatedAt: ctx.clock.now() })
+    .where(eq(marketDeals.id, row.id));
+  await recordAudit(tx, MARKET, ctx.clock, {
+    action: 'market_deal.confirmationFailed',
+    entityType: 'market_deal',
+    entityId: row.id,
+    before: { status: row.status },
+    after: {
+      status: to,
+      heldFrom: row.status,
+      bankConfirmationId: confirmation.id,
+      bankReference: confirmation.bankReference,
+      alert: 'supervisor',
+    },
+  });
+  return true;
 }
 
 /** A deal visible to the caller (404 otherwise; roles that see no deals, 403). */

@@ -245,6 +245,9 @@ async function hold(
   const after: DealRow = {
     ...row,
     ...paid,
+    // Sent to review: the officer's resolution moves the deal (reviews.ts).
+    coinLegReviewId: decision.review ? decision.decisionId : null,
+    coinLegReviewOutcome: null,
     heldFrom: row.status,
     status: nextDealStatus(row.id, row.status, 'held'),
     updatedAt: paid.confirmedAt,
@@ -259,6 +262,7 @@ async function hold(
       status: after.status,
       bankReference: paid.bankReference,
       decisionId: decision.decisionId,
+      review: decision.review,
       reasons: decision.reasons,
     },
   });

@@ -30,6 +30,8 @@ export const MARKET_GATE_RULE = 'clearing.market.coinLeg@1';
 export interface CoinLegDecision {
   /** allow, or not (block, or review: the coins do not move until the checks pass). */
   readonly allowed: boolean;
+  /** Sent to review: an officer's resolution (`compliance.decision.resolved`) moves the deal. */
+  readonly review: boolean;
   /** The gate's decision id; null when the market refused before asking it. */
   readonly decisionId: string | null;
   /** `CODE: message` of each reason (for the audit log, never for the miner or importer). */
@@ -86,11 +88,12 @@ export async function decideCoinLeg(
       entityId: deal.id,
       after: { rule: MARKET_GATE_RULE, offerId: deal.offerId, reasons: refusals },
     });
-    return { allowed: false, decisionId: null, reasons: refusals };
+    return { allowed: false, review: false, decisionId: null, reasons: refusals };
   }
   const decision = await gate.decide(tx, caller, gathered.facts);
   return {
     allowed: decision.outcome === 'allow',
+    review: decision.outcome === 'review',
     decisionId: decision.decisionId,
     reasons: decision.reasons.map((r) => `${r.code}: ${r.message}`),
   };

@@ -11,7 +11,7 @@ import {
   readSettings,
   type MarketContext,
 } from './context';
-import { fiatPayee, type DealRow } from './deals';
+import { fiatPayee, heldForConfirmation, type DealRow } from './deals';
 import { broadcastDelivery, deliveryAddress, signDelivery } from './delivery';
 import { decideCoinLeg } from './gate';
 import { minerReturnAddress, spendEscrow } from './escrow';
@@ -69,12 +69,27 @@ export async function releaseDeal(
   const released = await ctx.db.transaction(async (tx) => {
     const row = await lockDeal(tx, id);
     const to = nextDealStatus(id, row.status, 'released');
+    // No fiat leg is recorded to deliver against: its confirmation is requeued, or it is refunded.
+    if (heldForConfirmation(row))
+      throw new AppError(
+        'INVALID_STATE_TRANSITION',
+        `deal ${id} is held for its bank confirmation given up: requeue the confirmation (POST /v1/market/confirmations/{id}/requeue) or refund the deal`,
+        { details: { status: row.status, heldFrom: row.heldFrom } },
+      );
     const proposed = await proposeOrApprove(ctx, tx, caller, row, 'release', why);
     if (proposed) return { done: false, row: proposed };
     // The coin leg through the policy gate again; a refusal commits its decision, nothing else.
     const destination = await deliveryAddress(ctx, tx, row);
     const decision = await decideCoinLeg(ctx, tx, caller, row, destination);
-    if (!decision.allowed) return { done: 'blocked' as const, row };
+    if (!decision.allowed) {
+      // Sent to review: the officer's resolution moves the deal (reviews.ts).
+      if (decision.review)
+        await tx
+          .update(marketDeals)
+          .set({ coinLegReviewId: decision.decisionId, coinLegReviewOutcome: null })
+          .where(eq(marketDeals.id, id));
+      return { done: 'blocked' as const, row };
+    }
     const delivery = await signDelivery(ctx, tx, row, estimate, destination);
     const after: DealRow = {
       ...row,
@@ -82,6 +97,8 @@ export async function releaseDeal(
       ...NO_PENDING_DECISION,
       status: to,
       heldFrom: null,
+      coinLegReviewId: null,
+      coinLegReviewOutcome: null,
       updatedAt: ctx.clock.now(),
     };
     await tx.update(marketDeals).set(after).where(eq(marketDeals.id, id));
@@ -121,6 +138,28 @@ export async function refundDeal(
     return proposeOrApprove(ctx, tx, caller, row, 'refund', why);
   });
   if (proposed) return dealView(proposed);
+  return carryOutRefund(ctx, caller, id, estimate, {
+    approve: (tx, row) => proposeOrApprove(ctx, tx, caller, row, 'refund', why),
+    detail: (row) => ({ reason: why, ...decidedBy(row, caller) }),
+  });
+}
+
+/**
+ * A held deal's refund carried out: the escrowed coins to the miner's address (screened afresh,
+ * before the transaction), the bid lapsed, the coin leg voided for monitoring (nothing reached
+ * the importer), the fiat leg's return sent. `approve` runs under the deal's lock and returns the
+ * row as it stands when the refund must not run (it changed meanwhile), null to go on.
+ */
+export async function carryOutRefund(
+  ctx: MarketContext,
+  caller: Caller,
+  id: string,
+  estimate: bigint | null,
+  how: {
+    approve: (tx: Orm, row: DealRow) => Promise<DealRow | null>;
+    detail: (row: DealRow) => Record<string, unknown>;
+  },
+): Promise<DealView> {
   const [deal] = await ctx.db.orm.select().from(marketDeals).where(eq(marketDeals.id, id));
   if (!deal) throw notFound('deal', id);
   // Screened before the transaction (the screening reads its lists on its own connection).
@@ -132,7 +171,7 @@ export async function refundDeal(
     const row = await lockDeal(tx, id);
     const to = nextDealStatus(id, row.status, 'refunded');
     // Approved again under the lock: the proposal may have changed since.
-    const changed = await proposeOrApprove(ctx, tx, caller, row, 'refund', why);
+    const changed = await how.approve(tx, row);
     if (changed) return changed;
     const spend = await spendEscrow(
       ctx,
@@ -160,6 +199,8 @@ export async function refundDeal(
       .update(marketBids)
       .set({ status: 'lapsed', updatedAt: ctx.clock.now() })
       .where(eq(marketBids.id, row.bidId));
+    // The coin leg never reached the importer: monitoring must not count it.
+    await ctx.deps.gate?.voidTransfer(tx, caller, row.id, 'deal refunded: no coins delivered');
     await recordAudit(tx, caller, ctx.clock, {
       action: 'market_deal.refunded',
       entityType: 'market_deal',
@@ -167,8 +208,7 @@ export async function refundDeal(
       before: { status: row.status, heldFrom: row.heldFrom },
       after: {
         status: to,
-        reason: why,
-        ...decidedBy(row, caller),
+        ...how.detail(row),
         refundTxid: spend.txid,
         refundAddress: spend.address,
         refundSats: spend.paidSats.toString(),

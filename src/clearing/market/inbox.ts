@@ -1,10 +1,13 @@
 import { and, asc, eq, lte } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
-import { AppError, newId } from '../../kernel';
+import { AppError, newId, type Caller } from '../../kernel';
 import type { FiatConfirmation } from './bank';
-import { MARKET, type MarketContext } from './context';
+import { MARKET, isMarketOfficer, notFound, type MarketContext } from './context';
+import { heldForConfirmation, holdForFailedConfirmation } from './deals';
+import { NO_PENDING_DECISION } from './four-eyes';
+import { nextDealStatus } from './lifecycle';
 import { confirmFiat } from './delivery';
-import { marketBankInbox } from './schema';
+import { marketBankInbox, marketDeals } from './schema';
 
 /**
  * The bank's confirmations go through an inbox: the SettlementBank hands each out once, so each is
@@ -15,8 +18,10 @@ import { marketBankInbox } from './schema';
  * `pending` with the error and its next attempt after a backoff: nothing is lost, nothing applied
  * twice. After `MAX_ATTEMPTS` such failures it is `failed` (audited
  * `market_bank_confirmation.abandoned`): no longer retried, listed with that status to the market's
- * platform and the supervisor (`listBankConfirmations`), and no longer keeping its deal from
- * unwinding at its deadline, so that the bank's money is returned rather than left in limbo.
+ * platform and the supervisor (`listBankConfirmations`); its deal, still awaiting its fiat leg,
+ * is held for the supervisors (`market_deal.confirmationFailed`) instead of unwinding at its
+ * deadline. An officer of the market or a supervisor requeues it (`requeue`): pending again with
+ * fresh attempts, its deal back to `awaitingPayment`, and the tick applies it as any other.
  */
 
 /** Refusals that are the confirmation's own final outcome (retrying cannot change them). */
@@ -170,6 +175,16 @@ async function retryLater(ctx: MarketContext, row: InboxRow, message: string): P
       .returning({ id: marketBankInbox.id });
     // Another tick applied or settled it meanwhile: its outcome is that tick's.
     if (updated.length === 0) return false;
+    // Given up: the importer paid, so its deal is held for the supervisors (their queue is the
+    // alert) instead of unwinding at its deadline; requeuing the confirmation resumes it.
+    const held = exhausted
+      ? await holdForFailedConfirmation(ctx, tx, {
+          id: row.id,
+          dealReference: row.dealReference,
+          bankReference: row.bankReference,
+          receivedAt: row.createdAt,
+        })
+      : false;
     await recordAudit(tx, MARKET, ctx.clock, {
       action: exhausted ? 'market_bank_confirmation.abandoned' : 'market_bank_confirmation.failed',
       entityType: 'market_bank_confirmation',
@@ -179,9 +194,77 @@ async function retryLater(ctx: MarketContext, row: InboxRow, message: string): P
         bankReference: row.bankReference,
         attempts,
         error,
-        ...(exhausted ? { status: 'failed', maxAttempts: MAX_ATTEMPTS } : {}),
+        ...(exhausted
+          ? { status: 'failed', maxAttempts: MAX_ATTEMPTS, dealHeld: held, alert: 'supervisor' }
+          : {}),
       },
     });
     return exhausted;
+  });
+}
+
+/**
+ * Queues a `failed` confirmation again (an officer of the market's platform, or a supervisor):
+ * pending with fresh attempts, due now; a deal held for it goes back to `awaitingPayment` (its
+ * deadline still held against the time of receipt), and the tick applies it as any other.
+ * Audited; anything but a failed confirmation is INVALID_STATE_TRANSITION.
+ */
+export async function requeue(ctx: MarketContext, caller: Caller, id: string): Promise<InboxRow> {
+  if (caller.role !== 'platform' && caller.role !== 'supervisor')
+    throw new AppError(
+      'FORBIDDEN',
+      'the market platform or the supervisor requeues a confirmation',
+    );
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(marketBankInbox)
+      .where(eq(marketBankInbox.id, id))
+      .for('update');
+    const [deal] = row
+      ? await tx.select().from(marketDeals).where(eq(marketDeals.id, row.dealReference))
+      : [];
+    const sees =
+      caller.role === 'supervisor' ||
+      (deal !== undefined && isMarketOfficer(caller, deal.platformId));
+    if (!row || !sees) throw notFound('bank confirmation', id);
+    if (row.status !== 'failed')
+      throw new AppError(
+        'INVALID_STATE_TRANSITION',
+        `bank confirmation ${id} is ${row.status}; only a failed one is queued again`,
+        { details: { status: row.status } },
+      );
+    const now = ctx.clock.now();
+    const after: InboxRow = {
+      ...row,
+      status: 'pending',
+      outcome: null,
+      attempts: 0,
+      nextAttemptAt: now,
+      consumedAt: null,
+    };
+    await tx.update(marketBankInbox).set(after).where(eq(marketBankInbox.id, id));
+    await recordAudit(tx, caller, ctx.clock, {
+      action: 'market_bank_confirmation.requeued',
+      entityType: 'market_bank_confirmation',
+      entityId: id,
+      before: { status: row.status, attempts: row.attempts, lastError: row.lastError },
+      after: { status: 'pending', dealReference: row.dealReference },
+    });
+    if (deal && heldForConfirmation(deal)) {
+      const to = nextDealStatus(deal.id, deal.status, 'requeued');
+      await tx
+        .update(marketDeals)
+        .set({ ...NO_PENDING_DECISION, status: to, heldFrom: null, updatedAt: now })
+        .where(eq(marketDeals.id, deal.id));
+      await recordAudit(tx, caller, ctx.clock, {
+        action: 'market_deal.requeued',
+        entityType: 'market_deal',
+        entityId: deal.id,
+        before: { status: deal.status, heldFrom: deal.heldFrom },
+        after: { status: to, bankConfirmationId: id },
+      });
+    }
+    return after;
   });
 }

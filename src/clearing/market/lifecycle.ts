@@ -11,6 +11,7 @@ import { AppError } from '../../kernel';
  *        ├─held→ held ←rejected─┘ (the network refused the delivery for good)
  *        │         ├─released→ delivering (the supervisor, once the checks pass again)
  *        │         └─refunded→ refunded (the supervisor: coins back to the miner, fiat returned)
+ *        ├─confirmationFailed→ held (the bank's confirmation given up) ─requeued→ awaitingPayment
  *        └─unwound→ unwound (deadline passed without the fiat leg: the coins return to the offer)
  */
 export const DEAL_STATUSES = [
@@ -46,6 +47,13 @@ export const DEAL_TRANSITIONS = {
   refunded: { from: ['held'], to: 'refunded' },
   /** The deadline passed without the fiat leg: the escrowed coins return to the miner's offer. */
   unwound: { from: ['awaitingPayment'], to: 'unwound' },
+  /**
+   * The bank's confirmation of the fiat leg was given up after its attempts (`failed`): the
+   * importer paid, so the deal is held for the supervisors rather than unwound at its deadline.
+   */
+  confirmationFailed: { from: ['awaitingPayment'], to: 'held' },
+  /** That confirmation is queued again (officer or supervisor): the tick applies it as any other. */
+  requeued: { from: ['held'], to: 'awaitingPayment' },
 } as const satisfies Record<string, DealTransition>;
 export type DealAction = keyof typeof DEAL_TRANSITIONS;
 

@@ -101,9 +101,11 @@ export interface MarketServiceDeps {
   tickMs?: number | undefined;
   /**
    * Compliance's policy gate: it decides the coin leg (its domestic rule set) at matching and at
-   * delivery, recording each decision. Absent: every coin leg is refused (fail closed).
+   * delivery, recording each decision. Absent: every coin leg is refused (fail closed). A coin
+   * leg that then never moves (a match refused, a deal unwound or refunded) is voided, so that
+   * monitoring does not count it.
    */
-  gate?: Pick<PolicyGatePort, 'decide'> | undefined;
+  gate?: Pick<PolicyGatePort, 'decide' | 'voidTransfer'> | undefined;
   /** Settlement windows' intake (the server wires them); absent: obligations are not recorded. */
   obligations?: ObligationSink | undefined;
 }

@@ -190,6 +190,13 @@ export const marketDeals = pgTable(
     pendingDecisionByPerson: text('pending_decision_by_person'),
     pendingDecisionReason: text('pending_decision_reason'),
     pendingDecisionAt: at('pending_decision_at'),
+    /**
+     * A deal held because the policy gate sent its coin leg to review: that decision's id, and
+     * the officer's resolution once heard (`compliance.decision.resolved`): allow delivers it,
+     * block refunds it (the tick carries the refund out).
+     */
+    coinLegReviewId: text('coin_leg_review_id'),
+    coinLegReviewOutcome: text('coin_leg_review_outcome'),
     createdAt: at('created_at').notNull(),
     updatedAt: at('updated_at').notNull(),
   },
@@ -203,6 +210,11 @@ export const marketDeals = pgTable(
       sql`${t.status} in ('awaitingPayment', 'delivering', 'delivered', 'settled', 'held', 'unwound', 'refunded')`,
     ),
     check('market_deals_amount_check', sql`${t.amountSats} > 0 and ${t.fiatMinor} > 0`),
+    index('market_deals_coin_leg_review_idx').on(t.coinLegReviewId),
+    check(
+      'market_deals_coin_leg_review_check',
+      sql`${t.coinLegReviewOutcome} is null or (${t.coinLegReviewOutcome} in ('allow', 'block') and ${t.coinLegReviewId} is not null)`,
+    ),
     check(
       'market_deals_pending_decision_check',
       sql`${t.pendingDecision} is null or (${t.pendingDecision} in ('release', 'refund') and ${t.pendingDecisionByPerson} is not null)`,

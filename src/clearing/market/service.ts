@@ -22,7 +22,8 @@
  * the miner's platform that amount in the settlement windows (`fiatPayee`, `recordObligations`).
  */
 import { and, eq, exists, or, type SQL } from 'drizzle-orm';
-import { keyset, pageOf, type Page, type PageRequest } from '../../db';
+import { keyset, pageOf, type Orm, type Page, type PageRequest } from '../../db';
+import { DECISION_RESOLVED, type DecisionResolved } from '../../compliance';
 import type { Caller } from '../../kernel';
 import { checkConfirmation, parseBankConfirmations, type FiatConfirmation } from './bank';
 import { forbidden, marketContext, type MarketContext } from './context';
@@ -40,6 +41,8 @@ import {
 } from './orders';
 import type { MarketServiceDeps } from './ports';
 import { marketBankInbox, marketBids, marketDeals, marketOffers } from './schema';
+import { requeue } from './inbox';
+import { applyCoinLegReview } from './reviews';
 import { tick, type MarketTickResult } from './tick';
 import {
   bankConfirmationView,
@@ -52,6 +55,21 @@ import {
   type MarketSettingsView,
   type OfferView,
 } from './views';
+
+/**
+ * A subscriber of the event outbox, structurally (the events module's `Subscriber`: clearing
+ * does not import it, services.ts registers it).
+ */
+export interface MarketSubscriber {
+  readonly name: string;
+  readonly topics: readonly string[];
+  prepare(): Promise<bigint | null>;
+  handle(
+    event: { payload: Record<string, unknown> },
+    tx: Orm,
+    prepared: bigint | null,
+  ): Promise<void>;
+}
 
 export interface ImportOutcome {
   readonly line: number;
@@ -198,9 +216,37 @@ export class MarketService {
     return pageOf(rows, limit, (shown) => shown.map(bankConfirmationView));
   }
 
+  /**
+   * Queues a failed bank confirmation again (an officer of the market, or a supervisor): the
+   * tick applies it as any other, and its deal, held for it, awaits it again.
+   */
+  async requeueBankConfirmation(caller: Caller, id: string): Promise<BankConfirmationView> {
+    return bankConfirmationView(await requeue(this.#ctx, caller, id));
+  }
+
   async getDeal(caller: Caller, id: string): Promise<DealView> {
     this.#seesDeals(caller);
     return dealViewFor(caller, await readDeal(this.#ctx.db.orm, caller, id));
+  }
+
+  /**
+   * What the market hears through the outbox: an officer's resolution of a deal's coin-leg
+   * review moves the deal at once, in the delivery's transaction (reviews.ts).
+   */
+  subscribers(): MarketSubscriber[] {
+    const ctx = this.#ctx;
+    return [
+      {
+        name: 'clearing.market.reviews',
+        topics: [DECISION_RESOLVED],
+        // Outside the delivery's transaction: the fee rate a delivery is signed at.
+        prepare: async () =>
+          (await ctx.deps.chain?.estimateFeeRateSatPerKvB(6).catch(() => null)) ?? null,
+        handle: async (event, tx, estimate) => {
+          await applyCoinLegReview(ctx, tx, event.payload as unknown as DecisionResolved, estimate);
+        },
+      },
+    ];
   }
 
   /** The periodic job `market.tick`. */

@@ -1,11 +1,12 @@
-import { and, asc, eq, isNull, lt, lte, notExists, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, notExists, or } from 'drizzle-orm';
 import { AppError } from '../../kernel';
 import { readOutput } from '../service';
 import { MARKET, type MarketContext } from './context';
-import { recordObligations, transition } from './deals';
+import { holdForFailedConfirmation, recordObligations, transition } from './deals';
 import { broadcastDelivery } from './delivery';
 import { pendingReturns, sendReturns, sendWithdrawal } from './held';
 import { applyDue, receive } from './inbox';
+import { refundBlockedReviews } from './reviews';
 import { marketBankInbox, marketBids, marketDeals, marketOffers } from './schema';
 
 export interface MarketTickResult {
@@ -22,6 +23,10 @@ export interface MarketTickResult {
   readonly deliveriesRetrying: string[];
   readonly settled: string[];
   readonly unwound: string[];
+  /** Deals past their deadline held (not unwound) for a bank confirmation given up. */
+  readonly held: string[];
+  /** Held deals refunded because an officer blocked their coin leg on review. */
+  readonly refunded: string[];
 }
 
 /**
@@ -41,6 +46,8 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     deliveriesRetrying: [],
     settled: [],
     unwound: [],
+    held: [],
+    refunded: [],
   };
   const bank = ctx.deps.bank;
   // Stored before anything is applied: the bank hands each confirmation out once.
@@ -77,6 +84,8 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     if (after.status === 'delivering' && after.deliveryAttempts > deal.deliveryAttempts)
       result.deliveriesRetrying.push(deal.id);
   }
+  // Coin legs blocked on review: refunded by the refund's path (screened outside a transaction).
+  result.refunded.push(...(await refundBlockedReviews(ctx)));
   const returns = await pendingReturns(ctx);
   for (const deal of returns.deals) await sendReturns(ctx, deal);
   for (const offer of returns.offers) await sendWithdrawal(ctx, offer);
@@ -103,7 +112,8 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
       and(
         eq(marketDeals.status, 'awaitingPayment'),
         lt(marketDeals.deadline, now),
-        // A confirmation received in time but not applied yet (retrying) keeps its deal.
+        // A confirmation received in time but not applied yet (retrying) keeps its deal; one
+        // given up (failed) holds it for the supervisors instead (below).
         notExists(
           orm
             .select({ id: marketBankInbox.id })
@@ -111,7 +121,7 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
             .where(
               and(
                 eq(marketBankInbox.dealReference, marketDeals.id),
-                eq(marketBankInbox.status, 'pending'),
+                inArray(marketBankInbox.status, ['pending', 'failed']),
                 lte(marketBankInbox.createdAt, marketDeals.deadline),
               ),
             ),
@@ -120,6 +130,28 @@ export async function tick(ctx: MarketContext): Promise<MarketTickResult> {
     )) {
     await unwind(ctx, deal.id);
     result.unwound.push(deal.id);
+  }
+  // A confirmation given up is held when it fails; one failed while its deal was not awaiting
+  // payment (and the deal back since) is caught here, at the deadline, rather than unwound.
+  for (const failed of await orm
+    .select({
+      id: marketBankInbox.id,
+      dealReference: marketBankInbox.dealReference,
+      bankReference: marketBankInbox.bankReference,
+      receivedAt: marketBankInbox.createdAt,
+    })
+    .from(marketBankInbox)
+    .innerJoin(marketDeals, eq(marketDeals.id, marketBankInbox.dealReference))
+    .where(
+      and(
+        eq(marketBankInbox.status, 'failed'),
+        eq(marketDeals.status, 'awaitingPayment'),
+        lt(marketDeals.deadline, now),
+        lte(marketBankInbox.createdAt, marketDeals.deadline),
+      ),
+    )) {
+    if (await ctx.db.transaction((tx) => holdForFailedConfirmation(ctx, tx, failed)))
+      result.held.push(failed.dealReference);
   }
   return result;
 }
@@ -147,7 +179,9 @@ async function unwind(ctx: MarketContext, id: string): Promise<void> {
         .update(marketBids)
         .set({ status: 'lapsed', updatedAt: ctx.clock.now() })
         .where(eq(marketBids.id, row.bidId));
-      // No obligation to reverse: one arises only with the fiat leg's confirmation.
+      // No obligation to reverse: one arises only with the fiat leg's confirmation. No coins
+      // moved: monitoring must not count the coin leg allowed at matching.
+      await ctx.deps.gate?.voidTransfer(tx, MARKET, row.id, 'deal unwound: no coins moved');
     },
   );
 }

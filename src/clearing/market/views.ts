@@ -122,6 +122,8 @@ export function dealView(row: typeof marketDeals.$inferSelect): DealView {
     pendingDecisionByPerson: _by,
     pendingDecisionReason: _reason,
     pendingDecisionAt,
+    coinLegReviewId: _review,
+    coinLegReviewOutcome: _reviewOutcome,
     ...rest
   } = row;
   return {

@@ -7,14 +7,15 @@
  * Here the gate reads a batch's facts and orchestrates; the checks are rule objects
  * (checks.ts), a batch's decisions are made in memory by batch.ts and recorded by record.ts.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
+import { recordAudit } from '../../audit';
 import { AppError, seesEverything, type Caller, type Clock, type Random } from '../../kernel';
 import type { Database, Orm } from '../../db';
 import type { MonitoringConfig } from '../monitoring/engine';
 import type { NameMatch } from '../screening/name-index';
 import type { LoadedLists, ScreeningService } from '../screening/service';
 import { REVIEW_THRESHOLD } from '../screening/thresholds';
-import { decisions as decisionRows } from '../schema';
+import { complianceTransfers, decisions as decisionRows } from '../schema';
 import { runChecks } from './checks';
 import { checkFactsShape, factsRecord, monitoredTransfer } from './facts';
 import { GroupCommit } from './group-commit';
@@ -180,6 +181,33 @@ export class PolicyGate implements PolicyGatePort {
     if (!row) return null;
     if (row.outcome !== 'review') return row.outcome === 'allow' ? 'allow' : 'block';
     return row.reviewOutcome === 'allow' ? 'allow' : row.reviewOutcome === 'block' ? 'block' : null;
+  }
+
+  async voidTransfer(
+    tx: Orm,
+    caller: Caller,
+    transferId: string,
+    reason: string,
+  ): Promise<boolean> {
+    const now = this.#clock.now();
+    const [voided] = await tx
+      .update(complianceTransfers)
+      .set({ voidedAt: now, voidReason: reason.slice(0, 500) })
+      .where(
+        and(eq(complianceTransfers.transferId, transferId), isNull(complianceTransfers.voidedAt)),
+      )
+      .returning({
+        decisionId: complianceTransfers.decisionId,
+        outcome: complianceTransfers.outcome,
+      });
+    if (!voided) return false;
+    await recordAudit(tx, caller, this.#clock, {
+      action: 'compliance_transfer.voided',
+      entityType: 'compliance_transfer',
+      entityId: transferId,
+      after: { decisionId: voided.decisionId, outcome: voided.outcome, reason },
+    });
+    return true;
   }
 
   /**

@@ -158,6 +158,8 @@ export async function readBatch(
                 and t.occurred_at >= i.earliest
                 and t.occurred_at <= i.occurred_at
                 and t.transfer_id not in (select jsonb_array_elements_text(${json(excluded)}))
+                -- A void transfer never happened (its decision stays, for the record).
+                and t.voided_at is null
               -- (offset 0 keeps the planner from copying the flags into every aggregate)
               offset 0
             ) x
@@ -413,7 +415,7 @@ export function decisionWrites(batch: {
         counterparty_address = excluded.counterparty_address, direction = excluded.direction,
         amount_sats = excluded.amount_sats, fiat_minor = excluded.fiat_minor,
         fiat_currency = excluded.fiat_currency, occurred_at = excluded.occurred_at,
-        outcome = excluded.outcome)`,
+        outcome = excluded.outcome, voided_at = null, void_reason = null)`,
   ];
   if (batch.travelRules.length > 0) {
     const rows = batch.travelRules.map((m) => ({ ...m, createdAt: m.createdAt.toISOString() }));

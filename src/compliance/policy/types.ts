@@ -137,6 +137,12 @@ export interface PolicyGatePort {
    * nothing), and what else would stop it (for the record of an attempt refused for its input).
    */
   inputIssues(tx: Orm, caller: Caller, facts: TransferFacts): Promise<InputIssues>;
+  /**
+   * Marks a decided transfer void, through `tx`: it never happened (refused after its decision,
+   * or undone before anything moved), so monitoring's windows leave it out; its decisions stay.
+   * Audited (`compliance_transfer.voided`); false when there is no such transfer or it is void.
+   */
+  voidTransfer(tx: Orm, caller: Caller, transferId: string, reason: string): Promise<boolean>;
 }
 
 /** What `inputIssues` found, with the Travel Rule threshold to say what it is. */

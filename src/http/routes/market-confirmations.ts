@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { BankConfirmationView } from '../../clearing';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors, pageQuery, pageSchema } from '../schemas';
-import { tags } from './market-schemas';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
+import { conflicts, tags } from './market-schemas';
 
 /** The bank's confirmations of deals' fiat legs: the market's inbox, and a confirmation file imported. */
 
@@ -46,7 +46,7 @@ export function registerConfirmationRoutes(app: TypedApp, deps: AppDeps): void {
         summary:
           "The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused, failed (given up after five attempts)",
         description:
-          "The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown. After five failed attempts on errors that are not the confirmation's own it is `failed` (outcome ATTEMPTS_EXHAUSTED): no longer retried, so its deal unwinds at its deadline and the bank's money is to be returned; list `status=failed` to see them.",
+          "The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown. After five failed attempts on errors that are not the confirmation's own it is `failed` (outcome ATTEMPTS_EXHAUSTED): no longer retried, and its deal, still awaiting its fiat leg, is held for the supervisors instead of unwinding at its deadline; list `status=failed` to see them, and requeue one (`POST /v1/market/confirmations/{id}/requeue`).",
         querystring: z.object({
           status: z.enum(BANK_CONFIRMATION_STATUSES).optional(),
           ...pageQuery,
@@ -63,6 +63,29 @@ export function registerConfirmationRoutes(app: TypedApp, deps: AppDeps): void {
       );
       return { ...page, items: page.items.map(presentBankConfirmation) };
     },
+  );
+
+  app.post(
+    '/v1/market/confirmations/:id/requeue',
+    {
+      config: { roles: ['platform', 'supervisor'] },
+      schema: {
+        tags,
+        summary:
+          'Queue a failed bank confirmation again: the tick applies it as any other, and its held deal awaits it again',
+        description:
+          "A confirmation given up after five failed attempts (`failed`) is queued again by an officer of the market's platform or a supervisor: pending with fresh attempts, due at once, and a deal held for it goes back to awaitingPayment (its deadline still held against the time the bank's confirmation was received). Audited. A confirmation that is not failed is INVALID_STATE_TRANSITION (409).",
+        params: idParam('bkc'),
+        response: { 200: bankConfirmationSchema, ...conflicts },
+      },
+    },
+    async (request) =>
+      presentBankConfirmation(
+        await market.requeueBankConfirmation(
+          callerOf(request, ['platform', 'supervisor']),
+          request.params.id,
+        ),
+      ),
   );
 
   app.post(

@@ -82,8 +82,28 @@ const payoutSchema = z
     updatedAt: z.string(),
     settlementId: z.string().nullable(),
     travelRule: travelRuleObject('the Travel Rule data supplied with it').nullable(),
+    originRefusal: z
+      .object({
+        code: z.literal('ORIGIN_NOT_CLEARED'),
+        rule: z.string().nullable().meta({ description: 'the cleared-origin rule version' }),
+        reason: z.string().meta({ description: 'what it means and what to do, in plain words' }),
+        detail: z.string().nullable().meta({
+          description:
+            "the batcher's own message (which coins were refused): for the platform, the supervisor and auditors; null for the company",
+        }),
+        at: z.string(),
+      })
+      .nullable()
+      .meta({
+        description:
+          'the last refusal of the payout at batching because the coins it would spend are not cleared in origin (ORIGIN_NOT_CLEARED); it stays queued and is batched once cleared coins cover it',
+      }),
   })
   .meta({ id: 'Payout' });
+
+/** What a company reads of a refusal by origin: the code and this, never the coins' details. */
+export const ORIGIN_REFUSAL_REASON =
+  'The wallet has not enough coins of cleared origin to pay this payout: coins still in quarantine or of undetermined origin cannot be spent. It stays queued and is paid once cleared coins cover it; ask your platform for details.';
 
 const batchSchema = z
   .object({
@@ -134,6 +154,16 @@ function presentPayout(
         })()
       : null,
     travelRule: jsonObject(p.travelRule),
+    originRefusal: p.originRefusal
+      ? {
+          code: p.originRefusal.code,
+          rule: p.originRefusal.rule,
+          reason: ORIGIN_REFUSAL_REASON,
+          // The coins and lots the batcher named are the platform's wallet's, not the company's.
+          detail: caller.role === 'company' ? null : p.originRefusal.message,
+          at: p.originRefusal.at.toISOString(),
+        }
+      : null,
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
   };

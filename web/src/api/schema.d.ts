@@ -8358,7 +8358,7 @@ export interface paths {
     };
     /**
      * The bank's confirmations as received: pending ones (retried with backoff, with their last error), applied, refused, failed (given up after five attempts)
-     * @description The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown. After five failed attempts on errors that are not the confirmation's own it is `failed` (outcome ATTEMPTS_EXHAUSTED): no longer retried, so its deal unwinds at its deadline and the bank's money is to be returned; list `status=failed` to see them.
+     * @description The bank's confirmations of fiat legs as the market received them (its inbox), newest first: each is applied on its own, and a pending one is retried with backoff with its last error shown. After five failed attempts on errors that are not the confirmation's own it is `failed` (outcome ATTEMPTS_EXHAUSTED): no longer retried, and its deal, still awaiting its fiat leg, is held for the supervisors instead of unwinding at its deadline; list `status=failed` to see them, and requeue one (`POST /v1/market/confirmations/{id}/requeue`).
      *
      *     **Roles:** platform, supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
@@ -8498,6 +8498,112 @@ export interface paths {
         };
         /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/market/confirmations/{id}/requeue': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Queue a failed bank confirmation again: the tick applies it as any other, and its held deal awaits it again
+     * @description A confirmation given up after five failed attempts (`failed`) is queued again by an officer of the market's platform or a supervisor: pending with fresh attempts, due at once, and a deal held for it goes back to awaitingPayment (its deadline still held against the time the bank's confirmation was received). Audited. A confirmation that is not failed is INVALID_STATE_TRANSITION (409).
+     *
+     *     **Roles:** platform, supervisor. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketBankConfirmation'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
           headers: {
             [name: string]: unknown;
           };
@@ -16648,6 +16754,18 @@ export interface components {
             [key: string]: unknown;
           } & components['schemas']['Ivms101Payload'])
         | null;
+      /** @description the last refusal of the payout at batching because the coins it would spend are not cleared in origin (ORIGIN_NOT_CLEARED); it stays queued and is batched once cleared coins cover it */
+      originRefusal: {
+        /** @constant */
+        code: 'ORIGIN_NOT_CLEARED';
+        /** @description the cleared-origin rule version */
+        rule: string | null;
+        /** @description what it means and what to do, in plain words */
+        reason: string;
+        /** @description the batcher's own message (which coins were refused): for the platform, the supervisor and auditors; null for the company */
+        detail: string | null;
+        at: string;
+      } | null;
     };
     PayoutBatchInput: {
       id: string;
@@ -19516,6 +19634,18 @@ export interface components {
             [key: string]: unknown;
           } & components['schemas']['Ivms101Payload'])
         | null;
+      /** @description the last refusal of the payout at batching because the coins it would spend are not cleared in origin (ORIGIN_NOT_CLEARED); it stays queued and is batched once cleared coins cover it */
+      originRefusal: {
+        /** @constant */
+        code: 'ORIGIN_NOT_CLEARED';
+        /** @description the cleared-origin rule version */
+        rule: string | null;
+        /** @description what it means and what to do, in plain words */
+        reason: string;
+        /** @description the batcher's own message (which coins were refused): for the platform, the supervisor and auditors; null for the company */
+        detail: string | null;
+        at: string;
+      } | null;
     };
     PayoutBatch: {
       id: string;

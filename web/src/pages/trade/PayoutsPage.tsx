@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import {
   Anchor,
   Autocomplete,
+  Badge,
   Button,
   Code,
   Group,
@@ -310,7 +311,16 @@ export function PayoutsPage() {
       key: 'status',
       header: 'Status',
       value: (p) => p.status,
-      render: (p) => <StatusBadge status={p.status} />,
+      render: (p) => (
+        <Group gap={4}>
+          <StatusBadge status={p.status} />
+          {p.originRefusal && (
+            <Badge color="orange" variant="light" title={p.originRefusal.reason}>
+              origin not cleared
+            </Badge>
+          )}
+        </Group>
+      ),
     },
     {
       key: 'compliance',
@@ -436,6 +446,27 @@ export function PayoutDetailPage() {
             <Fact label="Compliance">
               <ComplianceVerdict verdict={p.gate} />
             </Fact>
+            {p.originRefusal && (
+              <Fact label="Cleared origin">
+                <Stack gap={4} data-testid="origin-refusal">
+                  <Group gap="xs">
+                    <Badge color="orange" variant="light">
+                      {p.originRefusal.code}
+                    </Badge>
+                    <Text size="sm" c="dimmed">
+                      {formatDateTime(p.originRefusal.at)}
+                      {p.originRefusal.rule ? ` · ${p.originRefusal.rule}` : ''}
+                    </Text>
+                  </Group>
+                  <Text size="sm">{p.originRefusal.reason}</Text>
+                  {p.originRefusal.detail && (
+                    <Text size="sm" c="dimmed">
+                      {p.originRefusal.detail}
+                    </Text>
+                  )}
+                </Stack>
+              </Fact>
+            )}
           </Table.Tbody>
         </Table>
       </Paper>
