@@ -59,6 +59,8 @@ export const ERROR_CODES = {
     'The coins paid in are not wholly cleared (quarantined or undetermined sats); they do not count.',
   SETTLEMENT_ADDRESS_MISSING:
     'The platform has registered no settlement address: its bitcoin pay-out is held until it registers one.',
+  PAY_OUT_BELOW_DUST:
+    'The bitcoin pay-out is too small to pay once its share of the network fee is taken: it is held for the supervisor.',
   BANK_REFERENCE_REUSED:
     'That bank reference already confirmed another payment; a bank reference counts once.',
   DEPOSIT_NOT_FROM_LOT: "The escrow deposit does not spend the offered lot's coins.",

@@ -295,9 +295,10 @@ describe.each(TEST_DRIVERS)('settlement-window pay-ins (%s)', (driver) => {
     ]);
     expect(await holding(window.id)).toBe(0n);
     expect((await windows.reconcile(supervisor, window.id)).balanced).toBe(true);
-    // The platform learns the closed outcome, not the supervisor's reason nor the list entry.
+    // The platform learns the closed outcome, not the supervisor's reason nor the list entry:
+    // to it a frozen pay-in reads as rejected, like one returned (no tipping off).
     const ownFrozen = await payInOf(window.id, s.maker);
-    expect(ownFrozen).toMatchObject({ status: 'frozen', decision: null, hold: null });
+    expect(ownFrozen).toMatchObject({ status: 'rejected', decision: null, hold: null });
     const ownText = JSON.stringify(ownFrozen, (_k, v: unknown) =>
       typeof v === 'bigint' ? `${v}` : v,
     );

@@ -441,9 +441,35 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(
       (await refusal(windows.registerSettlementAddress(supervisor, { address: addressOfC }))).code,
     ).toBe('FORBIDDEN');
-    // Replaceable: the newest counts, the history stays; another platform cannot read it.
+    // Screened again at signing: an address listed after it was registered holds the pay-out
+    // for the supervisor (TRANSFER_BLOCKED, nothing signed), until the platform replaces it.
     await windows.registerSettlementAddress(officerOfC, { address: regtestKey(34).address });
+    await s.compliance.screening.importList(supervisor, {
+      format: 'address-list',
+      asset: 'XBT',
+      bytes: new TextEncoder().encode(`# test list\n${listedAddress}\n${regtestKey(34).address}\n`),
+    });
+    expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
+    const blocked = (await windows.listPayOuts(supervisor, first.id)).items.find(
+      (p) => p.platformId === C,
+    )!;
+    expect(blocked).toMatchObject({ status: 'held', heldCode: 'TRANSFER_BLOCKED' });
+    expect((await windows.payOutBatch(supervisor, first.id)).transaction).toBeNull();
+    const heldAgain = (await listAuditEvents(s.db.orm, { entityId: held.id }, { limit: 10 })).items;
+    expect(heldAgain.map((e) => (e.after as { code?: string } | null)?.code).sort()).toEqual([
+      'SETTLEMENT_ADDRESS_MISSING',
+      'TRANSFER_BLOCKED',
+    ]);
+    // Replaceable: the newest counts, the history stays; another platform cannot read it.
     await windows.registerSettlementAddress(officerOfC, { address: addressOfC });
+    // Paid only while licensed: B's suspended licence holds the window's pay-out until reinstated.
+    const [licenceOfB] = (await s.registry.listLicences(supervisor, { participantId: B })).items;
+    await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'suspended', 'inspection');
+    expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
+    expect(
+      (await windows.listPayOuts(supervisor, first.id)).items.find((p) => p.platformId === B),
+    ).toMatchObject({ status: 'held', heldCode: 'LICENCE_NOT_ACTIVE' });
+    await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'active', null);
     const history = (await windows.listSettlementAddresses(supervisor, C)).items;
     expect(history.map((a) => [a.address, a.current])).toEqual([
       [addressOfC, true],

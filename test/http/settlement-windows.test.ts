@@ -469,7 +469,7 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
     const own = (await get<Page<Held>>(url, officerA)).body.items;
     expect(own.map((p) => [p.attempt, p.status]).sort()).toEqual([
       [1, 'rejected'],
-      [2, 'frozen'],
+      [2, 'rejected'], // frozen, as the supervisor sees it: the platform is not told
       [3, 'awaiting'],
     ]);
     expect(own.every((p) => p.hold === null && p.decision === null)).toBe(true);

@@ -24,7 +24,7 @@ import { BTC } from '../netting';
 import { platformAccount, postEntry } from './books';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
 import type { PayInBlock } from './pay-ins';
-import { currentSettlementAddresses } from './settlement-addresses';
+import { currentSettlementAddresses, type LicenceCheck } from './settlement-addresses';
 import {
   clearingPayIns,
   clearingPayOutTransactions,
@@ -77,6 +77,8 @@ export interface PayOutDeps {
   readonly descriptor: Descriptor | null;
   readonly signer: Signer | null;
   readonly chain: ChainSource | null;
+  /** The registry's licence check; null: none wired, and nothing is paid (fail closed). */
+  readonly licences: LicenceCheck | null;
 }
 
 export type PayOutTransactionRow = typeof clearingPayOutTransactions.$inferSelect;
@@ -110,12 +112,29 @@ export async function runPayOuts(deps: PayOutDeps): Promise<PayOutRun> {
     const feeRate = clampFeeRate(
       deps.chain ? await deps.chain.estimateFeeRateSatPerKvB(6).catch(() => null) : null,
     );
+    // One window that cannot be built (its books unbalanced, say) does not keep the others
+    // from paying out: the rest are built, then the first failure fails the run for the job's log.
+    let failure: unknown = null;
     for (const { windowId } of waiting) {
-      const outcome = await buildPayOut(deps, windowId, feeRate);
-      if (outcome === 'signed') run.signed.push(windowId);
-      if (outcome === 'held') run.held.push(windowId);
+      try {
+        const outcome = await buildPayOut(deps, windowId, feeRate);
+        if (outcome === 'signed') run.signed.push(windowId);
+        if (outcome === 'held') run.held.push(windowId);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== null) {
+      await sendStored(deps, run);
+      throw failure;
     }
   }
+  await sendStored(deps, run);
+  return run;
+}
+
+/** Sends every stored transaction the network has not accepted and whose retry time has come. */
+async function sendStored(deps: PayOutDeps, run: PayOutRun): Promise<void> {
   const now = deps.ctx.clock.now();
   const unsent = await deps.db.orm
     .select()
@@ -133,7 +152,6 @@ export async function runPayOuts(deps: PayOutDeps): Promise<PayOutRun> {
   for (const row of unsent) {
     if ((await broadcastPayOut(deps, row)) === 'broadcast') run.broadcast.push(row.windowId);
   }
-  return run;
 }
 
 function clampFeeRate(estimate: bigint | null): bigint {
@@ -181,34 +199,105 @@ async function buildPayOut(
     );
     const missing = payOuts.filter((p) => !addresses.has(p.platformId));
     if (missing.length > 0) {
-      await holdPayOuts(tx, deps.ctx, missing);
+      await holdPayOuts(tx, deps.ctx, missing, 'SETTLEMENT_ADDRESS_MISSING');
+      return 'held';
+    }
+    // Screened again now, not only when registered: a list that names the address since then
+    // stops the pay-out, and an address that cannot be screened is not paid (fail closed).
+    const unclear = await unclearAddresses(tx, deps.ctx, addresses);
+    const blocked = payOuts.filter((p) => unclear.has(p.platformId));
+    if (blocked.length > 0) {
+      await holdPayOuts(tx, deps.ctx, blocked, 'TRANSFER_BLOCKED');
+      return 'held';
+    }
+    // A receiver paid only while licensed: a suspended or expired licence holds its pay-out.
+    const unlicensed = await unlicensedPlatforms(deps, tx, payOuts);
+    if (unlicensed.length > 0) {
+      await holdPayOuts(tx, deps.ctx, unlicensed, 'LICENCE_NOT_ACTIVE');
       return 'held';
     }
     if (!deps.signer || !deps.descriptor) return null;
     const signed = await signPayOut(deps, tx, windowId, payOuts, addresses, feeRate);
-    return signed ? 'signed' : null;
+    if (signed === true) return 'signed';
+    if (signed === false) return null;
+    await holdPayOuts(tx, deps.ctx, signed.belowDust, 'PAY_OUT_BELOW_DUST');
+    return 'held';
   });
 }
 
-async function holdPayOuts(tx: Orm, ctx: WindowContext, missing: readonly PayOutRow[]) {
-  for (const p of missing) {
-    if (p.status === 'held') continue;
+type HeldCode =
+  'SETTLEMENT_ADDRESS_MISSING' | 'TRANSFER_BLOCKED' | 'LICENCE_NOT_ACTIVE' | 'PAY_OUT_BELOW_DUST';
+
+/** The pay-outs whose platform holds no active licence now (all of them when none is wired). */
+async function unlicensedPlatforms(
+  deps: PayOutDeps,
+  tx: Orm,
+  payOuts: readonly PayOutRow[],
+): Promise<PayOutRow[]> {
+  const { licences } = deps;
+  if (!licences) return [...payOuts];
+  const now = deps.ctx.clock.now();
+  const out: PayOutRow[] = [];
+  for (const p of payOuts) {
+    const active = await licences.requireActiveLicence(p.platformId, now, tx).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof AppError) return false;
+        throw error;
+      },
+    );
+    if (!active) out.push(p);
+  }
+  return out;
+}
+
+/** The platforms whose current settlement address does not screen clear now. */
+async function unclearAddresses(
+  tx: Orm,
+  ctx: WindowContext,
+  addresses: ReadonlyMap<string, string>,
+): Promise<Set<string>> {
+  const unclear = new Set<string>();
+  for (const [platformId, address] of addresses) {
+    const screened = ctx.screening
+      ? await ctx.screening.screenAddress(WINDOWS_CALLER, address, tx)
+      : null;
+    if (!screened || screened.outcome !== 'clear') unclear.add(platformId);
+  }
+  return unclear;
+}
+
+/**
+ * Holds pay-outs with the reason they wait, audited once per reason: a receiver without an
+ * address waits for the platform; an address that no longer screens clear, or a pay-out below the
+ * dust limit, waits for the supervisor (`alert`). The job looks at held pay-outs on every run, so
+ * a registered or replaced address lets the window pay out.
+ */
+async function holdPayOuts(
+  tx: Orm,
+  ctx: WindowContext,
+  held: readonly PayOutRow[],
+  code: HeldCode,
+) {
+  for (const p of held) {
+    if (p.status === 'held' && p.heldCode === code) continue;
     await tx
       .update(clearingPayOuts)
-      .set({ status: 'held', heldCode: 'SETTLEMENT_ADDRESS_MISSING' })
+      .set({ status: 'held', heldCode: code })
       .where(eq(clearingPayOuts.id, p.id));
     await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
       action: SETTLEMENT_PAY_OUT_EVENTS.held,
       entityType: 'pay_out',
       entityId: p.id,
-      before: { status: p.status },
+      before: { status: p.status, code: p.heldCode },
       after: {
         status: 'held',
-        code: 'SETTLEMENT_ADDRESS_MISSING',
+        code,
         windowId: p.windowId,
         platformId: p.platformId,
         kind: p.kind,
         amount: p.amount.toString(),
+        ...(code === 'SETTLEMENT_ADDRESS_MISSING' ? {} : { alert: 'supervisor' }),
       },
     });
   }
@@ -221,7 +310,7 @@ async function signPayOut(
   payOuts: readonly PayOutRow[],
   addresses: ReadonlyMap<string, string>,
   feeRate: bigint,
-): Promise<boolean> {
+): Promise<boolean | { belowDust: PayOutRow[] }> {
   const { descriptor, signer } = deps;
   if (!descriptor || !signer) return false;
   const payIns = await tx
@@ -276,14 +365,18 @@ async function signPayOut(
   );
   const outputs = payOuts.map((p, i) => {
     const share = shares[i] ?? 0n;
-    const paid = p.amount - share;
-    if (paid < DUST_SATS)
-      throw new AppError(
-        'CONFLICT',
-        `pay-out ${p.id} of ${p.amount} sats is below the dust limit once its fee share of ${share} sats is taken`,
-      );
-    return { payOut: p, address: scripts[i]?.address ?? '', share, paid, vout: i };
+    return {
+      payOut: p,
+      address: scripts[i]?.address ?? '',
+      share,
+      paid: p.amount - share,
+      vout: i,
+    };
   });
+  // An output the network would refuse as dust: nothing is signed, the window waits for the
+  // supervisor (the pay-outs of one window go in one transaction or not at all).
+  const belowDust = outputs.filter((o) => o.paid < DUST_SATS).map((o) => o.payOut);
+  if (belowDust.length > 0) return { belowDust };
   const psbt = createPsbt({
     network: deps.network,
     inputs,

@@ -297,6 +297,7 @@ export class SettlementWindowService implements ObligationSink {
       descriptor: parsed,
       signer: deps.signer ?? null,
       chain: deps.chain ?? null,
+      licences: deps.licences ?? null,
     };
   }
 

@@ -240,7 +240,9 @@ export function payInView(
       everything && (heldReason === 'listMatch' || heldReason === 'unscreenable')
         ? { reason: heldReason, alertId, caseId }
         : null,
-    status: row.status as PayInStatus,
+    // A frozen pay-in is a list match: its platform sees it rejected, like a pay-in returned, and
+    // learns neither the match nor the report (no tipping off).
+    status: (!everything && row.status === 'frozen' ? 'rejected' : row.status) as PayInStatus,
     refusals: refusals.map((r) => ({
       id: r.id,
       reason: r.reason,
