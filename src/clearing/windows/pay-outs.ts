@@ -114,14 +114,14 @@ export async function runPayOuts(deps: PayOutDeps): Promise<PayOutRun> {
     );
     // One window that cannot be built (its books unbalanced, say) does not keep the others
     // from paying out: the rest are built, then the first failure fails the run for the job's log.
-    let failure: unknown = null;
+    let failure: Error | null = null;
     for (const { windowId } of waiting) {
       try {
         const outcome = await buildPayOut(deps, windowId, feeRate);
         if (outcome === 'signed') run.signed.push(windowId);
         if (outcome === 'held') run.held.push(windowId);
       } catch (error) {
-        failure ??= error;
+        failure ??= error instanceof Error ? error : new Error(String(error));
       }
     }
     if (failure !== null) {
