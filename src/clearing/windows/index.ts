@@ -33,14 +33,13 @@ export {
   type ScheduleVersionView,
 } from './schedule';
 export {
-  FROZEN_PAY_IN_RULE,
   HELD_PAY_IN_RULE,
   HELD_REASONS,
   PAY_IN_REFUSALS,
-  type HeldDecision,
   type HeldReason,
   type PayInRefusalReason,
 } from './pay-ins';
+export { FROZEN_PAY_IN_RULE, type HeldDecision } from './held-pay-ins';
 export type { PayerScreening } from './lifecycle';
 export type { FiatPayIn } from './fiat';
 export type { AccountBalanceView } from './books';

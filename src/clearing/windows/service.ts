@@ -33,13 +33,8 @@ import {
   type WindowRow,
 } from './lifecycle';
 import { confirmFiat, type FiatPayIn } from './fiat';
-import {
-  decideHeld,
-  payInsConnected,
-  payInsDisconnected,
-  type HeldDecision,
-  type PayInBlock,
-} from './pay-ins';
+import { decideHeld, type HeldDecision } from './held-pay-ins';
+import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
 import {
   payOutsConnected,
   payOutsDisconnected,
