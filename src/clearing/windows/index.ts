@@ -14,18 +14,10 @@
  * clearing_pay_outs, clearing_window_postings, clearing_pay_out_transactions,
  * clearing_settlement_addresses.
  */
-export {
-  SettlementWindowService,
-  simnetClearingDescriptor,
-  simnetClearingSigner,
-  clearingSigner,
-  type ObligationInput,
-  type ObligationSink,
-  type PayOutBatchView,
-  type PayOutTransactionView,
-  type ReconcileView,
-  type SettlementWindowDeps,
-} from './service';
+export { SettlementWindowService, type ReconcileView, type SettlementWindowDeps } from './service';
+export { simnetClearingDescriptor, simnetClearingSigner, clearingSigner } from './clearing-keys';
+export type { ObligationInput, ObligationSink } from './obligations';
+export type { PayOutBatchView, PayOutTransactionView } from './pay-out-batch';
 export {
   nextCutoff,
   type ScheduleInput,
@@ -33,14 +25,13 @@ export {
   type ScheduleVersionView,
 } from './schedule';
 export {
-  FROZEN_PAY_IN_RULE,
   HELD_PAY_IN_RULE,
   HELD_REASONS,
   PAY_IN_REFUSALS,
-  type HeldDecision,
   type HeldReason,
   type PayInRefusalReason,
 } from './pay-ins';
+export { FROZEN_PAY_IN_RULE, type HeldDecision } from './held-pay-ins';
 export type { PayerScreening } from './lifecycle';
 export type { FiatPayIn } from './fiat';
 export type { AccountBalanceView } from './books';

@@ -1,7 +1,6 @@
 import { and, asc, eq, or, sql } from 'drizzle-orm';
 import {
   deriveAddress,
-  LocalKeySigner,
   parseDescriptor,
   RECEIVE,
   type Descriptor,
@@ -14,15 +13,13 @@ import {
   countsAsPerson,
   cryptoRandom,
   invalid,
-  newId,
   seesEverything,
   type Caller,
   type Clock,
   type NetworkName,
   type Random,
 } from '../../kernel';
-import { BTC } from '../netting';
-import { obligationPostings, postEntry, windowBalances, type AccountBalanceView } from './books';
+import { windowBalances, type AccountBalanceView } from './books';
 import {
   WINDOWS_CALLER,
   closeWindow,
@@ -33,20 +30,11 @@ import {
   type WindowRow,
 } from './lifecycle';
 import { confirmFiat, type FiatPayIn } from './fiat';
-import {
-  decideHeld,
-  payInsConnected,
-  payInsDisconnected,
-  type HeldDecision,
-  type PayInBlock,
-} from './pay-ins';
-import {
-  payOutsConnected,
-  payOutsDisconnected,
-  runPayOuts,
-  type PayOutDeps,
-  type PayOutTransactionRow,
-} from './pay-outs';
+import { recordObligation, type ObligationInput, type ObligationSink } from './obligations';
+import { payOutBatch, type PayOutBatchView } from './pay-out-batch';
+import { decideHeld, type HeldDecision } from './held-pay-ins';
+import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
+import { payOutsConnected, payOutsDisconnected, runPayOuts, type PayOutDeps } from './pay-outs';
 import {
   listSettlementAddresses,
   registerSettlementAddress,
@@ -57,7 +45,6 @@ import {
   clearingObligations,
   clearingPayInRefusals,
   clearingPayIns,
-  clearingPayOutTransactions,
   clearingPayOuts,
   clearingPositions,
   clearingWindows,
@@ -75,28 +62,6 @@ import {
   type SettlementAddressView,
   type WindowView,
 } from './views';
-
-/** An obligation between two platforms, as the market and transfers report it. */
-export interface ObligationInput {
-  source: 'deal' | 'transfer';
-  sourceId: string;
-  /** The platform (participant id) that owes. */
-  from: string;
-  /** The platform owed. */
-  to: string;
-  /** 'BTC' (sats) or an ISO 4217 code (minor units). */
-  asset: string;
-  amount: bigint;
-  at: Date;
-}
-
-/**
- * Where domestic obligations between platforms go: into the open settlement window, inside the
- * caller's transaction. Idempotent on (source, sourceId, asset).
- */
-export interface ObligationSink {
-  record(o: ObligationInput, tx: Orm): Promise<void>;
-}
 
 export interface SettlementWindowDeps {
   db: Database;
@@ -130,68 +95,6 @@ export interface SettlementWindowDeps {
   licences?: LicenceCheck | null;
 }
 
-/** A window's stored pay-out transaction, as the supervisor and auditors read it. */
-export interface PayOutTransactionView {
-  txid: string;
-  /** `signed` (stored, not accepted by the network yet), `broadcast`, `confirmed`, `rejected`. */
-  status: string;
-  feeSats: bigint;
-  feeRateSatPerKvB: bigint;
-  attempts: number;
-  lastError: string | null;
-  nextAttemptAt: Date | null;
-  blockHash: string | null;
-  blockHeight: number | null;
-  signedAt: Date;
-  broadcastAt: Date | null;
-  confirmedAt: Date | null;
-}
-
-const transactionView = (row: PayOutTransactionRow): PayOutTransactionView => ({
-  txid: row.txid,
-  status: row.status,
-  feeSats: row.feeSats,
-  feeRateSatPerKvB: row.feeRateSatPerKvB,
-  attempts: row.attempts,
-  lastError: row.lastError,
-  nextAttemptAt: row.nextAttemptAt,
-  blockHash: row.blockHash,
-  blockHeight: row.blockHeight,
-  signedAt: row.signedAt,
-  broadcastAt: row.broadcastAt,
-  confirmedAt: row.confirmedAt,
-});
-
-/** The instruction for the one batched bitcoin transaction that pays a window out. */
-export interface PayOutBatchView {
-  windowId: string;
-  status: string;
-  /** Received bitcoin pay-ins, each at its derivation index on the clearing's descriptor. */
-  inputs: {
-    payInId: string;
-    platformId: string;
-    txid: string;
-    vout: number;
-    valueSats: bigint;
-    derivationIndex: number;
-  }[];
-  /** Pay-outs to net receivers and refunds (empty until the window settles). */
-  outputs: {
-    payOutId: string;
-    platformId: string;
-    kind: 'payOut' | 'refund';
-    valueSats: bigint;
-    status: string;
-    heldCode: string | null;
-    address: string | null;
-    vout: number | null;
-    feeSats: bigint | null;
-    paidSats: bigint | null;
-  }[];
-  /** The signed transaction stored for the window (null until it is built). */
-  transaction: PayOutTransactionView | null;
-}
-
 export interface ReconcileView {
   windowId: string;
   status: string;
@@ -199,57 +102,6 @@ export interface ReconcileView {
   /** Every account of the window at zero (only a settled window is expected to be). */
   balanced: boolean;
 }
-
-/**
- * The clearing's signer on simnet when no descriptor is configured: the private side of
- * `simnetClearingDescriptor`, from the same fixed, published seed.
- */
-export function simnetClearingSigner(): LocalKeySigner {
-  return LocalKeySigner.fromSeed(new Uint8Array(32).fill(0xc1), 'regtest');
-}
-
-/**
- * The clearing's signer: from its extended private key (CLEARING_SIGNING_KEY), else on simnet
- * the demo key (`demo`), else none (bitcoin pay-outs stay instructed).
- */
-export function clearingSigner(
-  extendedKey: string | null,
-  demo: boolean,
-  network: NetworkName,
-): LocalKeySigner | null {
-  if (extendedKey) return LocalKeySigner.fromExtendedKey(extendedKey, network);
-  return demo ? simnetClearingSigner() : null;
-}
-
-/**
- * The clearing's deposit descriptor on simnet when none is configured: a key from a fixed,
- * published seed (simnet coins are worthless, as with the demo signer's fixed passphrase).
- */
-export function simnetClearingDescriptor(): string {
-  const signer = simnetClearingSigner();
-  const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
-  return `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`;
-}
-
-const checkObligation = (o: ObligationInput): void => {
-  if (o.source !== 'deal' && o.source !== 'transfer')
-    throw invalid('source', `must be deal or transfer, got "${String(o.source)}"`);
-  if (!o.sourceId || o.sourceId.length > 100)
-    throw invalid('sourceId', 'must be 1 to 100 characters');
-  if (!/^par_[0-9A-Z]{26}$/.test(o.from))
-    throw invalid('from', `must be a platform id, got "${o.from}"`);
-  if (!/^par_[0-9A-Z]{26}$/.test(o.to)) throw invalid('to', `must be a platform id, got "${o.to}"`);
-  if (o.from === o.to) throw invalid('to', 'a platform cannot owe itself');
-  if (o.asset !== BTC && !/^[A-Z]{3}$/.test(o.asset))
-    throw invalid('asset', `must be BTC or an ISO 4217 code, got "${o.asset}"`);
-  if (typeof o.amount !== 'bigint' || o.amount <= 0n)
-    throw invalid(
-      'amount',
-      `must be a positive whole number of sats or minor units, got ${String(o.amount)}`,
-    );
-  if (!(o.at instanceof Date) || Number.isNaN(o.at.getTime()))
-    throw invalid('at', 'must be a valid time');
-};
 
 /**
  * Settlement windows between platforms with multilateral netting (issue 13): obligations
@@ -305,43 +157,7 @@ export class SettlementWindowService implements ObligationSink {
 
   /** ObligationSink: into the open window, in the caller's transaction; idempotent. */
   async record(o: ObligationInput, tx: Orm): Promise<void> {
-    checkObligation(o);
-    const now = this.#ctx.clock.now();
-    const window = await openWindow(tx, this.#ctx, now);
-    const [inserted] = await tx
-      .insert(clearingObligations)
-      .values({
-        id: newId('obligation', now, this.#ctx.random),
-        source: o.source,
-        sourceId: o.sourceId,
-        fromPlatform: o.from,
-        toPlatform: o.to,
-        asset: o.asset,
-        amount: o.amount,
-        at: o.at,
-        windowId: window.id,
-        firstWindowId: window.id,
-        createdAt: now,
-      })
-      .onConflictDoNothing({
-        target: [
-          clearingObligations.source,
-          clearingObligations.sourceId,
-          clearingObligations.asset,
-        ],
-      })
-      .returning();
-    if (!inserted) return;
-    await postEntry(
-      tx,
-      {
-        windowId: window.id,
-        entry: `obligation:${inserted.id}`,
-        kind: 'obligation.recorded',
-        at: now,
-      },
-      obligationPostings(inserted),
-    );
+    await recordObligation(tx, this.#ctx, o);
   }
 
   // ------------------------------------------------------------------ schedule
@@ -709,51 +525,7 @@ export class SettlementWindowService implements ObligationSink {
     if (!seesEverything(caller))
       throw new AppError('FORBIDDEN', 'the pay-out batch is for the supervisor and auditors');
     const window = await this.#window(windowId);
-    const inputs = await this.#db.orm
-      .select()
-      .from(clearingPayIns)
-      .where(
-        and(
-          eq(clearingPayIns.windowId, windowId),
-          eq(clearingPayIns.asset, BTC),
-          eq(clearingPayIns.status, 'received'),
-        ),
-      )
-      .orderBy(asc(clearingPayIns.derivationIndex));
-    const outputs = await this.#db.orm
-      .select()
-      .from(clearingPayOuts)
-      .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
-      .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
-    const [stored] = await this.#db.orm
-      .select()
-      .from(clearingPayOutTransactions)
-      .where(eq(clearingPayOutTransactions.windowId, windowId));
-    return {
-      windowId,
-      status: window.status,
-      transaction: stored ? transactionView(stored) : null,
-      inputs: inputs.map((p) => ({
-        payInId: p.id,
-        platformId: p.platformId,
-        txid: p.txid ?? '',
-        vout: p.vout ?? 0,
-        valueSats: p.amountDue,
-        derivationIndex: p.derivationIndex ?? 0,
-      })),
-      outputs: outputs.map((o) => ({
-        payOutId: o.id,
-        platformId: o.platformId,
-        kind: o.kind as 'payOut' | 'refund',
-        valueSats: o.amount,
-        status: o.status,
-        heldCode: o.heldCode,
-        address: o.address,
-        vout: o.vout,
-        feeSats: o.feeSats,
-        paidSats: o.paidSats,
-      })),
-    };
+    return payOutBatch(this.#db.orm, window, windowId);
   }
 
   async #window(id: string): Promise<WindowRow> {

@@ -1,0 +1,121 @@
+import { and, asc, eq } from 'drizzle-orm';
+import type { Orm } from '../../db';
+import { BTC } from '../netting';
+import type { WindowRow } from './lifecycle';
+import type { PayOutTransactionRow } from './pay-outs';
+import { clearingPayIns, clearingPayOutTransactions, clearingPayOuts } from './schema';
+
+/** A window's stored pay-out transaction, as the supervisor and auditors read it. */
+export interface PayOutTransactionView {
+  txid: string;
+  /** `signed` (stored, not accepted by the network yet), `broadcast`, `confirmed`, `rejected`. */
+  status: string;
+  feeSats: bigint;
+  feeRateSatPerKvB: bigint;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  blockHash: string | null;
+  blockHeight: number | null;
+  signedAt: Date;
+  broadcastAt: Date | null;
+  confirmedAt: Date | null;
+}
+
+const transactionView = (row: PayOutTransactionRow): PayOutTransactionView => ({
+  txid: row.txid,
+  status: row.status,
+  feeSats: row.feeSats,
+  feeRateSatPerKvB: row.feeRateSatPerKvB,
+  attempts: row.attempts,
+  lastError: row.lastError,
+  nextAttemptAt: row.nextAttemptAt,
+  blockHash: row.blockHash,
+  blockHeight: row.blockHeight,
+  signedAt: row.signedAt,
+  broadcastAt: row.broadcastAt,
+  confirmedAt: row.confirmedAt,
+});
+
+/** The instruction for the one batched bitcoin transaction that pays a window out. */
+export interface PayOutBatchView {
+  windowId: string;
+  status: string;
+  /** Received bitcoin pay-ins, each at its derivation index on the clearing's descriptor. */
+  inputs: {
+    payInId: string;
+    platformId: string;
+    txid: string;
+    vout: number;
+    valueSats: bigint;
+    derivationIndex: number;
+  }[];
+  /** Pay-outs to net receivers and refunds (empty until the window settles). */
+  outputs: {
+    payOutId: string;
+    platformId: string;
+    kind: 'payOut' | 'refund';
+    valueSats: bigint;
+    status: string;
+    heldCode: string | null;
+    address: string | null;
+    vout: number | null;
+    feeSats: bigint | null;
+    paidSats: bigint | null;
+  }[];
+  /** The signed transaction stored for the window (null until it is built). */
+  transaction: PayOutTransactionView | null;
+}
+
+/** The pay-out batch of a window (the service checks the caller and reads the window). */
+export async function payOutBatch(
+  orm: Orm,
+  window: WindowRow,
+  windowId: string,
+): Promise<PayOutBatchView> {
+  const inputs = await orm
+    .select()
+    .from(clearingPayIns)
+    .where(
+      and(
+        eq(clearingPayIns.windowId, windowId),
+        eq(clearingPayIns.asset, BTC),
+        eq(clearingPayIns.status, 'received'),
+      ),
+    )
+    .orderBy(asc(clearingPayIns.derivationIndex));
+  const outputs = await orm
+    .select()
+    .from(clearingPayOuts)
+    .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
+    .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
+  const [stored] = await orm
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(eq(clearingPayOutTransactions.windowId, windowId));
+  return {
+    windowId,
+    status: window.status,
+    transaction: stored ? transactionView(stored) : null,
+    inputs: inputs.map((p) => ({
+      payInId: p.id,
+      platformId: p.platformId,
+      txid: p.txid ?? '',
+      vout: p.vout ?? 0,
+      valueSats: p.amountDue,
+      derivationIndex: p.derivationIndex ?? 0,
+    })),
+    outputs: outputs.map((o) => ({
+      payOutId: o.id,
+      platformId: o.platformId,
+      kind: o.kind as 'payOut' | 'refund',
+      valueSats: o.amount,
+      status: o.status,
+      heldCode: o.heldCode,
+      address: o.address,
+      vout: o.vout,
+      feeSats: o.feeSats,
+      paidSats: o.paidSats,
+    })),
+  };
+}

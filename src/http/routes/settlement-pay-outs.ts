@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import type { AppDeps, TypedApp } from '../app';
+import { callerOf } from '../auth';
+import { errorResponseSchema } from '../errors';
+import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
+import {
+  amount,
+  iso,
+  READERS,
+  settlementAddressSchema,
+  presentAddress,
+} from './settlement-windows-schemas';
+
+/**
+ * Settlement pay-outs: a window's bitcoin pay-out batch (supervisor and auditors), and the
+ * settlement addresses the clearing pays platforms at. Registered by settlement-windows.ts.
+ */
+
+export function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
+  const windows = deps.services.settlementWindows;
+  app.get(
+    '/v1/settlement-windows/:id/pay-out-batch',
+    {
+      config: { roles: ['supervisor', 'auditor'] },
+      schema: {
+        tags: ['settlement windows'],
+        summary:
+          'The bitcoin pay-out batch of a window: received pay-ins in, pay-outs and refunds out, and its signed transaction (txid, status)',
+        description:
+          "The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast, confirmed or rejected; null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one.",
+        params: idParam('swn'),
+        response: {
+          200: z
+            .object({
+              windowId: z.string(),
+              status: z.string(),
+              inputs: z.array(
+                z.object({
+                  payInId: z.string(),
+                  platformId: z.string(),
+                  txid: z.string(),
+                  vout: z.number(),
+                  valueSats: amount,
+                  derivationIndex: z.number(),
+                }),
+              ),
+              outputs: z.array(
+                z.object({
+                  payOutId: z.string(),
+                  platformId: z.string(),
+                  kind: z.enum(['payOut', 'refund']),
+                  valueSats: amount,
+                  status: z.string(),
+                  heldCode: z.string().nullable(),
+                  address: z.string().nullable(),
+                  vout: z.number().nullable(),
+                  feeSats: amount.nullable(),
+                  paidSats: amount.nullable(),
+                }),
+              ),
+              transaction: z
+                .object({
+                  txid: z.string(),
+                  status: z.enum(['signed', 'broadcast', 'confirmed', 'rejected']),
+                  feeSats: amount,
+                  feeRateSatPerKvB: amount,
+                  attempts: z.number(),
+                  lastError: z.string().nullable(),
+                  nextAttemptAt: z.string().nullable(),
+                  blockHash: z.string().nullable(),
+                  blockHeight: z.number().nullable(),
+                  signedAt: z.string(),
+                  broadcastAt: z.string().nullable(),
+                  confirmedAt: z.string().nullable(),
+                })
+                .nullable()
+                .meta({
+                  description:
+                    'the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built',
+                }),
+            })
+            .meta({ id: 'SettlementPayOutBatch' }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const batch = await windows.payOutBatch(
+        callerOf(request, ['supervisor', 'auditor']),
+        request.params.id,
+      );
+      const t = batch.transaction;
+      return {
+        ...batch,
+        inputs: batch.inputs.map((i) => ({ ...i, valueSats: i.valueSats.toString() })),
+        outputs: batch.outputs.map((o) => ({
+          ...o,
+          valueSats: o.valueSats.toString(),
+          feeSats: o.feeSats?.toString() ?? null,
+          paidSats: o.paidSats?.toString() ?? null,
+        })),
+        transaction: t
+          ? {
+              ...t,
+              status: t.status as 'signed' | 'broadcast' | 'confirmed' | 'rejected',
+              feeSats: t.feeSats.toString(),
+              feeRateSatPerKvB: t.feeRateSatPerKvB.toString(),
+              nextAttemptAt: iso(t.nextAttemptAt),
+              signedAt: t.signedAt.toISOString(),
+              broadcastAt: iso(t.broadcastAt),
+              confirmedAt: iso(t.confirmedAt),
+            }
+          : null,
+      };
+    },
+  );
+}
+
+export function registerSettlementAddresses(app: TypedApp, deps: AppDeps): void {
+  const windows = deps.services.settlementWindows;
+  app.put(
+    '/v1/settlement-address',
+    {
+      config: { roles: ['platform'] },
+      schema: {
+        tags: ['settlement windows'],
+        summary:
+          "Register the bitcoin address the clearing pays the caller's platform at (its officer); the newest counts",
+        description:
+          "A licensed platform's officer registers the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at. It must be an address of the scheme's network, and it is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry. Registering again replaces it (the newest counts; earlier ones stay listed). Audited.",
+        body: z
+          .object({ address: z.string().trim().min(14).max(120) })
+          .strict()
+          .meta({ examples: [{ address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080' }] }),
+        response: {
+          200: settlementAddressSchema,
+          ...commonErrors,
+          422: errorResponseSchema,
+        },
+      },
+    },
+    async (request) =>
+      presentAddress(
+        await windows.registerSettlementAddress(callerOf(request, ['platform']), {
+          address: request.body.address,
+        }),
+      ),
+  );
+  app.get(
+    '/v1/settlement-addresses/:platformId',
+    {
+      config: { roles: [...READERS] },
+      schema: {
+        tags: ['settlement windows'],
+        summary: "A platform's settlement addresses, newest (the one paid) first",
+        description:
+          "A platform's settlement addresses, newest first: the first (`current`) is the one the clearing pays, the rest its history. The supervisor and auditors read any platform's; a platform officer its own (another platform's answers 404, as one that does not exist). A page at a time (pass `nextCursor` as `cursor`).",
+        params: z.object({
+          platformId: z
+            .string()
+            .regex(/^par_[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id like par_01J…'),
+        }),
+        querystring: z.object({ ...pageQuery }),
+        response: { 200: pageSchema(settlementAddressSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const result = await windows.listSettlementAddresses(
+        callerOf(request, [...READERS]),
+        request.params.platformId,
+        { limit: request.query.limit, cursor: request.query.cursor ?? null },
+      );
+      return { ...result, items: result.items.map(presentAddress) };
+    },
+  );
+}
