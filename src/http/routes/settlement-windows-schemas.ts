@@ -94,7 +94,7 @@ export const payInSchema = z
     address: z.string().nullable(),
     status: z.enum(PAY_IN_STATUSES).meta({
       description:
-        "confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer; frozen: the supervisor rejected it after review and its coins are frozen, not returned. After a rejected or frozen pay-in the due is reopened as its next attempt at a fresh address, while the pay-in deadline has not passed",
+        "confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer; frozen: the supervisor rejected it after review and its coins are frozen, not returned (shown to the supervisor and auditors; its platform sees it as rejected). After a rejected or frozen pay-in the due is reopened as its next attempt at a fresh address, while the pay-in deadline has not passed",
     }),
     attempt: z.number().meta({
       description:
@@ -227,7 +227,10 @@ export const payOutSchema = z
     heldCode: z
       .string()
       .nullable()
-      .meta({ description: 'why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING' }),
+      .meta({
+        description:
+          'why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING (for the platform), or for the supervisor TRANSFER_BLOCKED (its address screens clear no more), LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST',
+      }),
     address: z.string().nullable().meta({ description: 'bitcoin: the settlement address paid' }),
     txid: z.string().nullable(),
     vout: z.number().nullable(),

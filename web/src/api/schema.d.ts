@@ -6518,7 +6518,7 @@ export interface paths {
     };
     /**
      * The bitcoin pay-out batch of a window: received pay-ins in, pay-outs and refunds out, and its signed transaction (txid, status)
-     * @description The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast, confirmed or rejected; null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one.
+     * @description The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast, confirmed or rejected; null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one; so does, at signing, an address that no longer screens clear (TRANSFER_BLOCKED), a receiver whose licence is not active (LICENCE_NOT_ACTIVE) or an output below the dust limit once its fee share is taken (PAY_OUT_BELOW_DUST).
      *
      *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
@@ -15945,7 +15945,7 @@ export interface components {
       amountDue: string;
       address: string | null;
       /**
-       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer; frozen: the supervisor rejected it after review and its coins are frozen, not returned. After a rejected or frozen pay-in the due is reopened as its next attempt at a fresh address, while the pay-in deadline has not passed
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer; frozen: the supervisor rejected it after review and its coins are frozen, not returned (shown to the supervisor and auditors; its platform sees it as rejected). After a rejected or frozen pay-in the due is reopened as its next attempt at a fresh address, while the pay-in deadline has not passed
        * @enum {string}
        */
       status: 'awaiting' | 'confirming' | 'held' | 'received' | 'rejected' | 'frozen';
@@ -16028,7 +16028,7 @@ export interface components {
       amount: string;
       /** @description instructed (fiat: for the bank; bitcoin: not in a transaction yet), held (bitcoin: the platform registered no settlement address, see heldCode), signed, broadcast, confirmed */
       status: string;
-      /** @description why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING */
+      /** @description why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING (for the platform), or for the supervisor TRANSFER_BLOCKED (its address screens clear no more), LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST */
       heldCode: string | null;
       /** @description bitcoin: the settlement address paid */
       address: string | null;
@@ -18825,7 +18825,7 @@ export interface components {
       amountDue: string;
       address: string | null;
       /**
-       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer; frozen: the supervisor rejected it after review and its coins are frozen, not returned. After a rejected or frozen pay-in the due is reopened as its next attempt at a fresh address, while the pay-in deadline has not passed
+       * @description confirming: the exact amount is in a block short of the scheme's confirmation depth; held: held for the supervisor's review, and it does not count meanwhile (why is not said to the platform); rejected: the supervisor rejected it after review: it counts nothing and is to be returned to the payer; frozen: the supervisor rejected it after review and its coins are frozen, not returned (shown to the supervisor and auditors; its platform sees it as rejected). After a rejected or frozen pay-in the due is reopened as its next attempt at a fresh address, while the pay-in deadline has not passed
        * @enum {string}
        */
       status: 'awaiting' | 'confirming' | 'held' | 'received' | 'rejected' | 'frozen';
@@ -18908,7 +18908,7 @@ export interface components {
       amount: string;
       /** @description instructed (fiat: for the bank; bitcoin: not in a transaction yet), held (bitcoin: the platform registered no settlement address, see heldCode), signed, broadcast, confirmed */
       status: string;
-      /** @description why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING */
+      /** @description why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING (for the platform), or for the supervisor TRANSFER_BLOCKED (its address screens clear no more), LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST */
       heldCode: string | null;
       /** @description bitcoin: the settlement address paid */
       address: string | null;
