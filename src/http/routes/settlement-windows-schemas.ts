@@ -224,13 +224,10 @@ export const payOutSchema = z
       description:
         'instructed (fiat: for the bank; bitcoin: not in a transaction yet), held (bitcoin: the platform registered no settlement address, see heldCode), signed, broadcast, confirmed',
     }),
-    heldCode: z
-      .string()
-      .nullable()
-      .meta({
-        description:
-          'why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING (for the platform), or for the supervisor TRANSFER_BLOCKED (its address screens clear no more), LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST',
-      }),
+    heldCode: z.string().nullable().meta({
+      description:
+        'why a held pay-out waits: SETTLEMENT_ADDRESS_MISSING (for the platform), or for the supervisor TRANSFER_BLOCKED (its address screens clear no more), LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST',
+    }),
     address: z.string().nullable().meta({ description: 'bitcoin: the settlement address paid' }),
     txid: z.string().nullable(),
     vout: z.number().nullable(),
