@@ -67,13 +67,9 @@ export interface PayOutBatchView {
   transaction: PayOutTransactionView | null;
 }
 
-/** The pay-out batch of a window (the service checks the caller and reads the window). */
-export async function payOutBatch(
-  orm: Orm,
-  window: WindowRow,
-  windowId: string,
-): Promise<PayOutBatchView> {
-  const inputs = await orm
+/** A window's received bitcoin pay-ins, by derivation index: what its pay-out transaction spends. */
+export function receivedBtcPayIns(orm: Orm, windowId: string) {
+  return orm
     .select()
     .from(clearingPayIns)
     .where(
@@ -84,6 +80,15 @@ export async function payOutBatch(
       ),
     )
     .orderBy(asc(clearingPayIns.derivationIndex));
+}
+
+/** The pay-out batch of a window (the service checks the caller and reads the window). */
+export async function payOutBatch(
+  orm: Orm,
+  window: WindowRow,
+  windowId: string,
+): Promise<PayOutBatchView> {
+  const inputs = await receivedBtcPayIns(orm, windowId);
   const outputs = await orm
     .select()
     .from(clearingPayOuts)

@@ -24,13 +24,13 @@ import { BTC } from '../netting';
 import { platformAccount, postEntry } from './books';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
 import type { PayInBlock } from './pay-ins';
-import { currentSettlementAddresses, type LicenceCheck } from './settlement-addresses';
 import {
-  clearingPayIns,
-  clearingPayOutTransactions,
-  clearingPayOuts,
-  clearingWindows,
-} from './schema';
+  currentSettlementAddresses,
+  screensClear,
+  type LicenceCheck,
+} from './settlement-addresses';
+import { receivedBtcPayIns } from './pay-out-batch';
+import { clearingPayOutTransactions, clearingPayOuts, clearingWindows } from './schema';
 
 /**
  * The bitcoin pay-out of a settled window (issue 13): ONE transaction spending the window's
@@ -258,12 +258,8 @@ async function unclearAddresses(
   addresses: ReadonlyMap<string, string>,
 ): Promise<Set<string>> {
   const unclear = new Set<string>();
-  for (const [platformId, address] of addresses) {
-    const screened = ctx.screening
-      ? await ctx.screening.screenAddress(WINDOWS_CALLER, address, tx)
-      : null;
-    if (!screened || screened.outcome !== 'clear') unclear.add(platformId);
-  }
+  for (const [platformId, address] of addresses)
+    if (!(await screensClear(ctx, WINDOWS_CALLER, address, tx))) unclear.add(platformId);
   return unclear;
 }
 
@@ -313,17 +309,7 @@ async function signPayOut(
 ): Promise<boolean | { belowDust: PayOutRow[] }> {
   const { descriptor, signer } = deps;
   if (!descriptor || !signer) return false;
-  const payIns = await tx
-    .select()
-    .from(clearingPayIns)
-    .where(
-      and(
-        eq(clearingPayIns.windowId, windowId),
-        eq(clearingPayIns.asset, BTC),
-        eq(clearingPayIns.status, 'received'),
-      ),
-    )
-    .orderBy(asc(clearingPayIns.derivationIndex));
+  const payIns = await receivedBtcPayIns(tx, windowId);
   const inputs: PsbtInputSpec[] = payIns.map((p) => {
     if (p.txid === null || p.vout === null || p.derivationIndex === null)
       throw new AppError('INTERNAL', `received pay-in ${p.id} has no outpoint or derivation`);
@@ -493,16 +479,11 @@ async function broadcastPayOut(
   }
   return deps.db.transaction(async (tx) => {
     const now = deps.ctx.clock.now();
-    const updated = await tx
-      .update(clearingPayOutTransactions)
-      .set({ status: 'broadcast', broadcastAt: now, nextAttemptAt: null })
-      .where(
-        and(
-          eq(clearingPayOutTransactions.windowId, row.windowId),
-          eq(clearingPayOutTransactions.status, 'signed'),
-        ),
-      )
-      .returning();
+    const updated = await whileSigned(tx, row.windowId, {
+      status: 'broadcast',
+      broadcastAt: now,
+      nextAttemptAt: null,
+    });
     if (updated.length === 0) return null;
     await tx
       .update(clearingPayOuts)
@@ -519,6 +500,20 @@ async function broadcastPayOut(
   });
 }
 
+/** Updates a window's stored transaction only while it is `signed` (another run may have moved it). */
+function whileSigned(tx: Orm, windowId: string, set: Partial<PayOutTransactionRow>) {
+  return tx
+    .update(clearingPayOutTransactions)
+    .set(set)
+    .where(
+      and(
+        eq(clearingPayOutTransactions.windowId, windowId),
+        eq(clearingPayOutTransactions.status, 'signed'),
+      ),
+    )
+    .returning();
+}
+
 async function retryPayOut(
   deps: PayOutDeps,
   row: PayOutTransactionRow,
@@ -531,16 +526,7 @@ async function retryPayOut(
   );
   const lastError = `${rejection.kind}: ${rejection.reason ?? 'no reason given'}`.slice(0, 500);
   await deps.db.transaction(async (tx) => {
-    const updated = await tx
-      .update(clearingPayOutTransactions)
-      .set({ attempts, lastError, nextAttemptAt })
-      .where(
-        and(
-          eq(clearingPayOutTransactions.windowId, row.windowId),
-          eq(clearingPayOutTransactions.status, 'signed'),
-        ),
-      )
-      .returning();
+    const updated = await whileSigned(tx, row.windowId, { attempts, lastError, nextAttemptAt });
     if (updated.length === 0) return;
     await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
       action: SETTLEMENT_PAY_OUT_EVENTS.broadcastRetrying,
@@ -563,21 +549,12 @@ async function rejectPayOut(
   reason: string,
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    const updated = await tx
-      .update(clearingPayOutTransactions)
-      .set({
-        status: 'rejected',
-        attempts: row.attempts + 1,
-        lastError: reason.slice(0, 500),
-        nextAttemptAt: null,
-      })
-      .where(
-        and(
-          eq(clearingPayOutTransactions.windowId, row.windowId),
-          eq(clearingPayOutTransactions.status, 'signed'),
-        ),
-      )
-      .returning();
+    const updated = await whileSigned(tx, row.windowId, {
+      status: 'rejected',
+      attempts: row.attempts + 1,
+      lastError: reason.slice(0, 500),
+      nextAttemptAt: null,
+    });
     if (updated.length === 0) return;
     await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
       action: SETTLEMENT_PAY_OUT_EVENTS.rejected,

@@ -14,6 +14,20 @@ export interface LicenceCheck {
 
 type AddressRow = typeof clearingSettlementAddresses.$inferSelect;
 
+/**
+ * Whether an address the clearing pays screens clear now. Fail closed: an address that cannot be
+ * screened (no screening wired) is not paid. At registration and again at signing.
+ */
+export async function screensClear(
+  ctx: WindowContext,
+  caller: Caller,
+  address: string,
+  tx: Orm,
+): Promise<boolean> {
+  const screened = ctx.screening ? await ctx.screening.screenAddress(caller, address, tx) : null;
+  return screened?.outcome === 'clear';
+}
+
 const view = (row: AddressRow, current: boolean): SettlementAddressView => ({
   id: row.id,
   platformId: row.platformId,
@@ -50,9 +64,7 @@ export async function registerSettlementAddress(
     if (!deps.licences)
       throw new AppError('CONFIG_INVALID', 'no licence check is wired for settlement addresses');
     await deps.licences.requireActiveLicence(platformId, now, tx);
-    // Fail closed: an address that cannot be screened is not paid.
-    const screened = ctx.screening ? await ctx.screening.screenAddress(caller, address, tx) : null;
-    if (!screened || screened.outcome !== 'clear') return { refused: true as const };
+    if (!(await screensClear(ctx, caller, address, tx))) return { refused: true as const };
     const [previous] = await tx
       .select()
       .from(clearingSettlementAddresses)
