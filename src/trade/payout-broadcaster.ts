@@ -1,8 +1,9 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { Transaction } from '@scure/btc-signer';
 import { recordAudit } from '../audit';
 import { addressFromScript, extractTransaction, finalizePsbt } from '../bitcoin';
-import { scopeTo } from '../db';
+import { broadcastRejection, type ChainSource } from '../chain';
+import { scopeTo, type Orm } from '../db';
 import { AppError, systemCaller, type Caller } from '../kernel';
 import { assertTransition, BATCH_TRANSITIONS, transitionPayout, type GateCheck } from './lifecycle';
 import { heldError, type PayoutContext } from './payout-context';
@@ -145,13 +146,22 @@ export async function broadcast(ctx: PayoutContext, batchId: string): Promise<vo
   if (!batch?.rawTx || !batch.txid || (batch.status !== 'signed' && batch.status !== 'broadcast'))
     return;
   const caller = systemCaller('trade.broadcaster');
+  const txid = batch.txid;
   const replaced = Array.isArray(batch.replacedTxids) ? batch.replacedTxids.length : 0;
+  // The attempt is recorded (committed) BEFORE the send: a process killed after sending and
+  // before recording the outcome leaves a count above 0, so the next try asks the chain first
+  // and never abandons a transaction that is already out.
+  const countAttempt = (tx: Orm) =>
+    tx
+      .update(tradeBatches)
+      .set({ broadcastAttempts: sql`${tradeBatches.broadcastAttempts} + 1` })
+      .where(eq(tradeBatches.id, batchId));
   if (batch.status === 'signed' && batch.broadcastHeight === null && replaced === 0) {
-    // A broadcast that got through before a crash (no status written) is out already: known to
-    // the chain, it is past stopping. Asked outside the transaction (the chain may share the db).
+    // Known to the chain, it is past stopping. Asked outside the transaction (the chain may
+    // share the db).
     const out =
       batch.broadcastAttempts > 0 &&
-      (await chain.getRawTransaction(batch.txid).then(
+      (await chain.getRawTransaction(txid).then(
         () => true,
         () => false,
       ));
@@ -161,57 +171,76 @@ export async function broadcast(ctx: PayoutContext, batchId: string): Promise<vo
         .from(tradeBatches)
         .where(eq(tradeBatches.id, batchId))
         .for('update');
-      if (locked?.status !== 'signed') return locked?.status === 'abandoned';
+      if (locked?.status !== 'signed' || locked.txid !== txid) return true; // moved on meanwhile
       const payouts = await tx
         .select()
         .from(tradePayouts)
         .where(eq(tradePayouts.batchId, batchId))
         .for('update');
       const { failed } = await ctx.checkBatch(tx, caller, payouts, 'broadcast');
-      if (failed.size === 0) return false;
-      if (out) {
+      if (failed.size > 0 && !out) {
+        await ctx.abandonBatch(tx, caller, locked, failed);
+        return true;
+      }
+      if (failed.size > 0) {
         await recordAudit(tx, caller, clock, {
           action: 'batch.checkFailedAfterBroadcast',
           entityType: 'batch',
           entityId: batchId,
-          after: { txid: batch.txid, failed: [...failed.keys()] },
+          after: { txid, failed: [...failed.keys()] },
         });
-        return false;
       }
-      await ctx.abandonBatch(tx, caller, locked, failed);
-      return true;
+      await countAttempt(tx);
+      return false;
     });
     if (stopped) return;
+  } else {
+    await db.transaction(countAttempt);
   }
-  let error: string | null = null;
-  try {
-    await chain.broadcast(new Uint8Array(Buffer.from(batch.rawTx, 'hex')));
-  } catch (caught) {
-    const message = caught instanceof Error ? caught.message : 'unknown error';
-    // "Already known / already in the chain" means an earlier broadcast got through.
-    if (!/already/.test(message)) error = message;
-  }
+  const error = await send(chain, batch.rawTx);
   const tip = await chain.getTip();
   await db.transaction(async (tx) => {
+    // Read again under the lock: the watcher may have seen the transaction in a block (and
+    // recorded its announcement) or a fee bump replaced it while the send was under way.
+    const [locked] = await tx
+      .select()
+      .from(tradeBatches)
+      .where(eq(tradeBatches.id, batchId))
+      .for('update');
+    if (!locked || locked.txid !== txid) return;
+    const announced = error === null && locked.status === 'signed';
     await tx
       .update(tradeBatches)
       .set({
-        status: error === null && batch.status === 'signed' ? 'broadcast' : batch.status,
-        broadcastHeight: batch.broadcastHeight ?? (error === null ? tip.height : null),
-        broadcastAttempts: batch.broadcastAttempts + 1,
+        status: announced ? 'broadcast' : locked.status,
+        broadcastHeight: locked.broadcastHeight ?? (error === null ? tip.height : null),
         lastBroadcastError: error,
         updatedAt: clock.now(),
       })
       .where(eq(tradeBatches.id, batchId));
-    if (error === null && batch.status === 'signed') {
+    if (announced) {
       await recordAudit(tx, caller, clock, {
         action: 'batch.broadcast',
         entityType: 'batch',
         entityId: batchId,
-        after: { txid: batch.txid, height: tip.height },
+        after: { txid, height: tip.height },
       });
     }
   });
+}
+
+/**
+ * Sends a signed transaction; null when the network has it (sent now, or by an earlier try:
+ * the typed `alreadyKnown` rejection), else why it was not taken.
+ */
+async function send(chain: ChainSource, rawTx: string): Promise<string | null> {
+  try {
+    await chain.broadcast(new Uint8Array(Buffer.from(rawTx, 'hex')));
+    return null;
+  } catch (caught) {
+    if (broadcastRejection(caught)?.kind === 'alreadyKnown') return null;
+    return caught instanceof Error ? caught.message : 'unknown error';
+  }
 }
 
 /** After a restart: re-broadcast every signed batch that has not confirmed. Builds nothing new. */

@@ -33,9 +33,19 @@ export async function blockConnected(
     ];
     const found = candidates.find((t) => t !== null && txids.includes(t));
     if (!found) continue;
+    if (batch.status === 'signed' && batch.broadcastHeight === null && found === batch.txid) {
+      // Sent, but the sender died before recording it: the block is the proof it went out.
+      await recordAudit(tx, systemCaller('trade.payouts'), clock, {
+        action: 'batch.broadcast',
+        entityType: 'batch',
+        entityId: batch.id,
+        after: { txid: found, height: block.height, seenIn: block.hash },
+      });
+    }
     await tx
       .update(tradeBatches)
       .set({
+        broadcastHeight: batch.broadcastHeight ?? block.height,
         confirmedBlockHash: block.hash,
         confirmedHeight: block.height,
         confirmedTxid: found,

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../audit';
+import { listAuditEvents, verifyAuditChain } from '../audit';
 import type { AppError } from '../kernel';
 import type { GateStep } from './lifecycle';
 import { tradeWebhookOutbox } from './schema';
@@ -192,4 +192,63 @@ describe.each(TEST_DRIVERS)('controls at every step of a payout on %s', (driver)
       });
     }
   }
+
+  // A process that sent a batch and stopped before it recorded the send (a kill, or a pause
+  // while another server goes on): the announcement is recorded once, by whoever learns of it
+  // first, and a transaction that is out is never abandoned.
+  const sentThenStopped = async () => {
+    const { trade, faults, simnet, maker, approve, request, platformId, signAndSubmit } = s;
+    const address = await s.supplierAddress();
+    const payout = await request(address);
+    await approve(payout.id);
+    const batch = (await trade.payouts.runBatch(maker(), platformId, { force: true }))!;
+    let resume!: () => void;
+    faults.stallAfterSend = new Promise<void>((r) => (resume = r));
+    const submitted = signAndSubmit(batch.id);
+    while (simnet.mempoolTxids().length === 0) await new Promise((r) => setTimeout(r, 5));
+    faults.stallAfterSend = null;
+    const [txid] = simnet.mempoolTxids();
+    expect((await trade.payouts.getBatch(maker(), batch.id)).status).toBe('signed');
+    return { payout, batchId: batch.id, address, txid: txid!, submitted, resume };
+  };
+  const audited = async (batchId: string, action: string) =>
+    (await listAuditEvents(s.db.orm, { entityId: batchId, action })).items.length;
+  const announcements = (batchId: string) => audited(batchId, 'batch.broadcast');
+
+  it('records a send the sender did not, when the block shows it, and once', async () => {
+    const { trade, simnet, watcher, maker, minerPay, ledger } = s;
+    const { payout, batchId, txid, submitted, resume } = await sentThenStopped();
+    await simnet.mine(1, minerPay.address!);
+    await watcher.syncOnce();
+    expect(await trade.payouts.getBatch(maker(), batchId)).toMatchObject({
+      status: 'completed',
+      txid,
+    });
+    expect(await announcements(batchId)).toBe(1);
+    // The stopped sender goes on: it finds the batch moved on and changes nothing.
+    resume();
+    await submitted;
+    expect((await trade.payouts.getBatch(maker(), batchId)).status).toBe('completed');
+    expect(await announcements(batchId)).toBe(1);
+    expect((await trade.payouts.get(maker(), payout.id)).status).toBe('completed');
+    expect(await ledger.trialBalance()).toBe(0n);
+    expect(await verifyAuditChain(s.db.orm)).toMatchObject({ ok: true });
+  });
+
+  it('never abandons a batch that is out, though a check fails after the send', async () => {
+    const { trade, simnet, watcher, maker, minerPay, ledger, listAddresses } = s;
+    const { payout, batchId, address, txid } = await sentThenStopped();
+    // The sender is gone (its call never returns); the address is listed; a restart resumes.
+    await listAddresses([address]);
+    expect(await trade.payouts.resume()).toContain(batchId);
+    const after = await trade.payouts.getBatch(maker(), batchId);
+    expect(after).toMatchObject({ status: 'broadcast', txid });
+    expect(await announcements(batchId)).toBe(1);
+    expect(await audited(batchId, 'batch.checkFailedAfterBroadcast')).toBe(1);
+    await simnet.mine(1, minerPay.address!);
+    await watcher.syncOnce();
+    expect((await trade.payouts.get(maker(), payout.id)).status).toBe('completed');
+    expect(await ledger.trialBalance()).toBe(0n);
+    await listAddresses(['12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h']);
+  });
 });

@@ -34,14 +34,29 @@ export const OTHER_OUTBOUND = outbound(OTHER_COMPANY_NAME, OTHER_SUPPLIER_NAME);
 
 /**
  * A chain source that can fail on demand: a node that refuses broadcasts (the batch stays signed,
- * to be broadcast again later) or cannot look transactions up (a payer's previous output).
+ * to be broadcast again later) or cannot look transactions up (a payer's previous output). With
+ * `stallAfterSend` the broadcast reaches the node and then its caller waits until the promise
+ * given resolves: a process stopped (or killed, if it never resolves) between sending a
+ * transaction and recording that it did.
  */
 function faultyChain(real: SimnetChainSource) {
-  const faults = { broadcast: false, lookup: false };
+  const faults: { broadcast: boolean; lookup: boolean; stallAfterSend: Promise<void> | null } = {
+    broadcast: false,
+    lookup: false,
+    stallAfterSend: null,
+  };
   const source = new Proxy(real, {
     get(target, property) {
       if (property === 'broadcast' && faults.broadcast)
         return () => Promise.reject(new Error('connection refused'));
+      if (property === 'broadcast' && faults.stallAfterSend) {
+        const stall = faults.stallAfterSend;
+        return async (raw: Uint8Array) => {
+          const txid = await target.broadcast(raw);
+          await stall;
+          return txid;
+        };
+      }
       if (property === 'getRawTransaction' && faults.lookup)
         return () =>
           Promise.reject(new AppError('CHAIN_UNAVAILABLE', 'the node did not answer the lookup'));
