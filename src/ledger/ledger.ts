@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { recordAudit } from '../audit';
 import {
@@ -228,11 +228,20 @@ export class LedgerService {
     return id;
   }
 
-  /** Balances of the accounts the caller may see, optionally of one participant or platform. */
+  /**
+   * Balances of the accounts the caller may see, optionally of one participant or platform, or
+   * of some participants' accounts of some purposes (reconciliation's page of companies).
+   */
   async balances(
     caller: Caller,
-    filter: { participantId?: string; platformId?: string } = {},
+    filter: {
+      participantId?: string;
+      platformId?: string;
+      participantIds?: readonly string[];
+      purposes?: readonly AccountPurpose[];
+    } = {},
   ): Promise<AccountBalance[]> {
+    if (filter.participantIds?.length === 0 || filter.purposes?.length === 0) return [];
     const rows = await this.#db
       .current()
       .select({
@@ -252,6 +261,10 @@ export class LedgerService {
           }),
           filter.participantId ? eq(ledgerAccounts.participantId, filter.participantId) : undefined,
           filter.platformId ? eq(ledgerAccounts.platformId, filter.platformId) : undefined,
+          filter.participantIds
+            ? inArray(ledgerAccounts.participantId, [...filter.participantIds])
+            : undefined,
+          filter.purposes ? inArray(ledgerAccounts.purpose, [...filter.purposes]) : undefined,
         ),
       )
       .groupBy(ledgerAccounts.id)
@@ -263,6 +276,35 @@ export class LedgerService {
       purpose: toPurpose(row.purpose),
       balanceSats: BigInt(row.balance),
     }));
+  }
+
+  /**
+   * The next `limit` distinct holders (participant ids, ascending) after `after` of accounts of
+   * the given purposes the caller sees, through the accounts' (participant, purpose) index: a
+   * page of the companies reconciliation covers, however deep.
+   */
+  async accountHolders(
+    caller: Caller,
+    filter: { purposes: readonly AccountPurpose[]; after: string | null; limit: number },
+  ): Promise<string[]> {
+    if (filter.purposes.length === 0) return [];
+    const rows = await this.#db
+      .current()
+      .selectDistinct({ participantId: ledgerAccounts.participantId })
+      .from(ledgerAccounts)
+      .where(
+        and(
+          inArray(ledgerAccounts.purpose, [...filter.purposes]),
+          scopeTo(caller, {
+            participant: ledgerAccounts.participantId,
+            platform: ledgerAccounts.platformId,
+          }),
+          filter.after === null ? undefined : gt(ledgerAccounts.participantId, filter.after),
+        ),
+      )
+      .orderBy(asc(ledgerAccounts.participantId))
+      .limit(filter.limit);
+    return rows.map((r) => r.participantId);
   }
 
   /**

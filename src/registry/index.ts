@@ -21,7 +21,7 @@
  *   handed out, inside the caller's transaction (never handed out again; CONFLICT without a
  *   wallet); `walletAddressOwners(addresses)` → address → { walletId, companyId, platformId,
  *   branch, index }; `walletAddressDerivation(address)` → scripts and key paths to sign a
- *   coin; `walletAddressesOf(companyId)`;
+ *   coin; `walletAddressesOfCompanies(companyIds)` → company → addresses;
  * - `counterpartyAddress(address)` → the registration and its ownership proof, or null;
  * - `isJurisdictionRefused(country)` / `requireJurisdictionAllowed(country)`
  *   (JURISDICTION_REFUSED);

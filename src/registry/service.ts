@@ -362,9 +362,9 @@ export class RegistryService {
     return this.#wallets.walletAddressDerivation(address);
   }
 
-  /** Every address a company's wallet has handed out (receive and change), for reconciliation. */
-  walletAddressesOf(companyId: string): Promise<string[]> {
-    return this.#wallets.walletAddressesOf(companyId);
+  /** Every address the companies' wallets have handed out, per company, for reconciliation. */
+  walletAddressesOfCompanies(companyIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.#wallets.walletAddressesOfCompanies(companyIds);
   }
 
   // ------------------------------------------------------------------ foreign VASPs (vasps.ts)

@@ -416,14 +416,24 @@ export class WalletRegistry {
     return derived;
   }
 
-  /** Every address a company's wallet has handed out (receive and change), for reconciliation. */
-  async walletAddressesOf(companyId: string): Promise<string[]> {
+  /**
+   * Every address the companies' wallets have handed out (receive and change), per company, in
+   * one query through the addresses' company index (reconciliation's page of companies).
+   */
+  async walletAddressesOfCompanies(companyIds: readonly string[]): Promise<Map<string, string[]>> {
+    const byCompany = new Map<string, string[]>(companyIds.map((id) => [id, []]));
+    if (companyIds.length === 0) return byCompany;
     const rows = await this.#ctx.db
       .current()
-      .select({ address: walletAddresses.address })
+      .select({ companyId: walletAddresses.companyId, address: walletAddresses.address })
       .from(walletAddresses)
-      .where(eq(walletAddresses.companyId, companyId))
-      .orderBy(asc(walletAddresses.branch), asc(walletAddresses.derivationIndex));
-    return rows.map((r) => r.address);
+      .where(inArray(walletAddresses.companyId, [...new Set(companyIds)]))
+      .orderBy(
+        asc(walletAddresses.companyId),
+        asc(walletAddresses.branch),
+        asc(walletAddresses.derivationIndex),
+      );
+    for (const r of rows) byCompany.get(r.companyId)?.push(r.address);
+    return byCompany;
   }
 }

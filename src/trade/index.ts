@@ -7,6 +7,7 @@ export type {
   ReconcileItem,
   ReconcileLine,
   ReconcileReferences,
+  ReconcilePage,
   ReconcileReport,
   ReconcileSources,
   UtxoSource,

@@ -64,7 +64,10 @@ export interface CompanyWallets {
     addresses: readonly string[],
   ): Promise<ReadonlyMap<string, WalletAddressFacts>>;
   walletAddressDerivation(address: string): Promise<DerivedOutput>;
-  walletAddressesOf(companyId: string): Promise<readonly string[]>;
+  /** Every address each company's wallet handed out, in one read (absent: none). */
+  walletAddressesOfCompanies(
+    companyIds: readonly string[],
+  ): Promise<ReadonlyMap<string, readonly string[]>>;
 }
 
 /** The facts of one transfer, for the policy gate (compliance's TransferFacts, as trade knows them). */

@@ -1,11 +1,16 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { ChainSource, ChainTip } from '../chain';
-import { scopeTo, type Orm } from '../db';
+import { keysetOn, scopeTo, type Orm, type Page, type PageRequest } from '../db';
 import type { Caller, NetworkName } from '../kernel';
 import type { LedgerService } from '../ledger';
 import type { CompanyWallets } from './ports';
-import type { tradeWalletUtxos } from './schema';
-import { tradeBatches, tradeInvoicePayments, tradeInvoices, tradePayouts } from './schema';
+import {
+  tradeBatches,
+  tradeInvoicePayments,
+  tradeInvoices,
+  tradePayouts,
+  tradeWalletUtxos,
+} from './schema';
 
 /*
  * What reconcile reads: trade's coins, payments and batches, the ledger entries trade did not
@@ -80,6 +85,56 @@ export interface ReconcilePorts {
   readonly network: NetworkName;
 }
 
+/** The ledger purposes a reconciliation compares with the wallet's coins. */
+export const WALLET_PURPOSES = ['clientFunds', 'inTransit'] as const;
+
+/**
+ * A page of the companies a reconciliation covers, by id: those with a clientFunds or inTransit
+ * account and those with a tracked coin. Each is read as the next `limit + 1` distinct ids after
+ * the cursor (the ledger through its accounts' (participant, purpose) index, trade's coins through
+ * their company index) and the two merged, so that a page costs the same whatever its depth and
+ * however many coins a company has. Participant ids are ASCII (`par_` and a ULID), which the
+ * database and the merge here order alike.
+ */
+export async function companyPage(
+  ledger: LedgerService,
+  orm: Orm,
+  caller: Caller,
+  request: PageRequest,
+): Promise<Page<string>> {
+  const coinsKey = keysetOn<{ id: string }>(
+    [{ column: tradeWalletUtxos.companyId, kind: 'text', value: (r) => r.id }],
+    'asc',
+    request,
+  );
+  const holders = await ledger.accountHolders(caller, {
+    purposes: WALLET_PURPOSES,
+    after: coinsKey.position?.[0] ?? null,
+    limit: coinsKey.read,
+  });
+  const coins = await orm
+    .selectDistinct({ id: tradeWalletUtxos.companyId })
+    .from(tradeWalletUtxos)
+    .where(
+      and(
+        scopeTo(caller, {
+          participant: tradeWalletUtxos.companyId,
+          platform: tradeWalletUtxos.platformId,
+        }),
+        coinsKey.after,
+      ),
+    )
+    .orderBy(...coinsKey.orderBy)
+    .limit(coinsKey.read);
+  const ids = [...new Set([...holders, ...coins.map((c) => c.id)])]
+    .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))
+    .slice(0, coinsKey.read);
+  return coinsKey.page(
+    ids.map((id) => ({ id })),
+    (shown) => shown.map((r) => r.id),
+  );
+}
+
 export const outpoint = (txid: string, vout: number) => `${txid}:${vout}`;
 /** False when the cursor's block left the active chain (a reorg the watcher has not processed). */
 export async function onActiveChain(chain: ChainSource, cursor: ChainTip | null): Promise<boolean> {
@@ -129,12 +184,17 @@ export async function readLag(
   return { created, spent, through, tip: tipHeight };
 }
 
-/** Every invoice payment visible to the caller, with whether a live settlement credited it. */
+/**
+ * The payments of the companies' invoices visible to the caller (through the invoices' company
+ * index), with whether a live settlement credited each.
+ */
 export async function loadPayments(
   ledger: LedgerService,
   orm: Orm,
   caller: Caller,
+  companyIds: readonly string[],
 ): Promise<Map<string, Payment>> {
+  if (companyIds.length === 0) return new Map();
   const rows = await orm
     .select({
       txid: tradeInvoicePayments.txid,
@@ -153,7 +213,13 @@ export async function loadPayments(
     .from(tradeInvoicePayments)
     .innerJoin(tradeInvoices, eq(tradeInvoices.id, tradeInvoicePayments.invoiceId))
     .where(
-      scopeTo(caller, { participant: tradeInvoices.companyId, platform: tradeInvoices.platformId }),
+      and(
+        inArray(tradeInvoices.companyId, [...companyIds]),
+        scopeTo(caller, {
+          participant: tradeInvoices.companyId,
+          platform: tradeInvoices.platformId,
+        }),
+      ),
     );
   const credited = await ledger.settledBy('invoice.settled', rows);
   return new Map(
@@ -182,24 +248,34 @@ export async function loadPayments(
   );
 }
 
-/** The payouts in batches visible to the caller, their batches, and each batch by its txids. */
-export async function loadBatches(orm: Orm, caller: Caller) {
-  const payoutRows = await orm
-    .select({
-      id: tradePayouts.id,
-      companyId: tradePayouts.companyId,
-      status: tradePayouts.status,
-      amountSats: tradePayouts.amountSats,
-      feeShareSats: tradePayouts.feeShareSats,
-      batchId: tradePayouts.batchId,
-    })
-    .from(tradePayouts)
-    .where(
-      and(
-        isNotNull(tradePayouts.batchId),
-        scopeTo(caller, { participant: tradePayouts.companyId, platform: tradePayouts.platformId }),
-      ),
-    );
+/**
+ * The companies' payouts in batches visible to the caller (through the payouts' company index),
+ * their batches, and each batch by its txids.
+ */
+export async function loadBatches(orm: Orm, caller: Caller, companyIds: readonly string[]) {
+  const payoutRows =
+    companyIds.length === 0
+      ? []
+      : await orm
+          .select({
+            id: tradePayouts.id,
+            companyId: tradePayouts.companyId,
+            status: tradePayouts.status,
+            amountSats: tradePayouts.amountSats,
+            feeShareSats: tradePayouts.feeShareSats,
+            batchId: tradePayouts.batchId,
+          })
+          .from(tradePayouts)
+          .where(
+            and(
+              inArray(tradePayouts.companyId, [...companyIds]),
+              isNotNull(tradePayouts.batchId),
+              scopeTo(caller, {
+                participant: tradePayouts.companyId,
+                platform: tradePayouts.platformId,
+              }),
+            ),
+          );
   const payouts: PayoutFacts[] = payoutRows.map((p) => ({
     id: p.id,
     companyId: p.companyId,

@@ -72,23 +72,42 @@ export interface ReconcileLine {
   readonly explained: boolean;
 }
 
-export interface ReconcileReport {
+/** What a reconciliation compared with, and when. */
+export interface ReconcileView {
   /** `chain`: compared with the chain's own UTXO set; `tracked`: with the coins trade tracked. */
   readonly view: 'chain' | 'tracked';
   /** The chain's tip when a chain source was at hand. */
   readonly tipHeight: number | null;
   /** The watcher's cursor: the newest block trade has processed. */
   readonly cursorHeight: number | null;
-  readonly lines: readonly ReconcileLine[];
+}
+
+/** The totals of some lines (a page's, or the whole report's). */
+export interface ReconcileTotals {
   /** Σ |difference| over the lines. */
   readonly totalDifferenceSats: bigint;
   /** Σ |unexplained item| over the lines. */
   readonly unexplainedSats: bigint;
   /** Σ over the explained items by category. */
   readonly byCategory: Readonly<Record<ReconcileCategory, bigint>>;
+  /** The whole ledger's trial balance (every posting), whatever the lines. */
   readonly trialBalanceSats: bigint;
-  /** Every difference explained and the trial balance zero. */
+  /** Every difference of the lines explained and the trial balance zero. */
   readonly reconciled: boolean;
+}
+
+/** Every company's line (what the CLI prints and judges), with the totals over all of them. */
+export interface ReconcileReport extends ReconcileView, ReconcileTotals {
+  readonly lines: readonly ReconcileLine[];
+}
+
+/**
+ * A page of the lines by company id, with the totals over the page's lines (the trial balance is
+ * the whole ledger's): the report is reconciled when every page is.
+ */
+export interface ReconcilePage extends ReconcileView, ReconcileTotals {
+  readonly items: readonly ReconcileLine[];
+  readonly nextCursor: string | null;
 }
 
 /** The chain's own view of unspent outputs (simnet's listUnspent, Core's scantxoutset). */

@@ -1,13 +1,18 @@
-import { watcherCursor } from '../chain';
-import { scopeTo } from '../db';
-import { seesEverything, type Caller } from '../kernel';
+import { and, inArray } from 'drizzle-orm';
+import { watcherCursor, type ChainTip } from '../chain';
+import { MAX_PAGE_SIZE, scopeTo, type PageRequest } from '../db';
+import type { Caller } from '../kernel';
 import {
+  companyPage,
   loadBatches,
   loadPayments,
   loadUnknownEntries,
   onActiveChain,
   outpoint,
   readLag,
+  WALLET_PURPOSES,
+  type LagEvidence,
+  type PayoutFacts,
   type ReconcilePorts,
   type Tracked,
 } from './reconcile-facts';
@@ -17,36 +22,139 @@ import {
   type ReconcileCategory,
   type ReconcileItem,
   type ReconcileLine,
+  type ReconcilePage,
   type ReconcileReport,
   type ReconcileSources,
+  type ReconcileTotals,
+  type ReconcileView,
+  type UtxoSource,
 } from './reconcile-types';
 import { tradeWalletUtxos } from './schema';
-import { loadSettings } from './settings';
+import { loadSettingsOf } from './settings';
 
 export { MAX_LAG_BLOCKS, type ReconcilePorts } from './reconcile-facts';
+
+/** What every page of one reconciliation shares: the chain's view and the blocks above the cursor. */
+interface Comparison extends ReconcileView {
+  readonly utxos: UtxoSource | null;
+  readonly cursorHeight: number | null;
+  readonly lag: LagEvidence | null;
+}
+
+async function comparisonOf(ports: ReconcilePorts, sources: ReconcileSources): Promise<Comparison> {
+  const chain = sources.chain === undefined ? ports.chain : sources.chain;
+  const cursor: ChainTip | null =
+    sources.cursor === undefined ? await watcherCursor(ports.orm) : sources.cursor;
+  const cursorHeight = cursor?.height ?? -1;
+  const tip = chain ? await chain.getTip() : null;
+  // The chain's own view, and the blocks above the cursor that explain part of it.
+  const lag =
+    sources.utxos &&
+    chain &&
+    tip &&
+    tip.height > cursorHeight &&
+    (await onActiveChain(chain, cursor))
+      ? await readLag(ports, chain, cursorHeight, tip.height)
+      : null;
+  return {
+    view: sources.utxos ? 'chain' : 'tracked',
+    tipHeight: tip?.height ?? null,
+    cursorHeight: cursor?.height ?? null,
+    utxos: sources.utxos ?? null,
+    lag,
+  };
+}
 
 /**
  * Ledger against chain, per company: clientFunds + inTransit against the wallet's unspent coins,
  * the difference explained item by item (docs/architecture.md, "Reconciliation"). Compared with
  * the chain's own UTXO set when `sources.utxos` is given, else with the coins trade tracked.
+ * Every company's line, page after page, with the totals over all of them (the CLI's report).
  */
 export async function reconcile(
   ports: ReconcilePorts,
   caller: Caller,
   sources: ReconcileSources,
 ): Promise<ReconcileReport> {
+  const comparison = await comparisonOf(ports, sources);
+  const lines: ReconcileLine[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await companyPage(ports.ledger, ports.orm, caller, {
+      limit: MAX_PAGE_SIZE,
+      cursor,
+    });
+    lines.push(...(await linesOf(ports, caller, comparison, page.items)));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return {
+    ...viewOf(comparison),
+    lines,
+    ...totalsOf(lines, await ports.ledger.trialBalance()),
+  };
+}
+
+/**
+ * A page of the reconciliation's lines, by company id (what the API serves): the page's
+ * companies read by keyset, and every fact about them in a fixed number of queries whatever the
+ * page's size. The totals are the page's lines' (the trial balance the whole ledger's).
+ */
+export async function reconcilePage(
+  ports: ReconcilePorts,
+  caller: Caller,
+  sources: ReconcileSources,
+  request: PageRequest,
+): Promise<ReconcilePage> {
+  const page = await companyPage(ports.ledger, ports.orm, caller, request);
+  const comparison = await comparisonOf(ports, sources);
+  const items = await linesOf(ports, caller, comparison, page.items);
+  return {
+    ...viewOf(comparison),
+    items,
+    nextCursor: page.nextCursor,
+    ...totalsOf(items, await ports.ledger.trialBalance()),
+  };
+}
+
+const viewOf = (c: Comparison): ReconcileView => ({
+  view: c.view,
+  tipHeight: c.tipHeight,
+  cursorHeight: c.cursorHeight,
+});
+
+/** Groups rows by a key, in their order. */
+function groupBy<T>(rows: Iterable<T>, key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const group = groups.get(k);
+    if (group) group.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
+}
+
+/** The lines of the given companies (ids ascending), each read in bulk for all of them. */
+async function linesOf(
+  ports: ReconcilePorts,
+  caller: Caller,
+  comparison: Comparison,
+  companyIds: readonly string[],
+): Promise<ReconcileLine[]> {
+  if (companyIds.length === 0) return [];
   const { orm, ledger } = ports;
-  const chain = sources.chain === undefined ? ports.chain : sources.chain;
-  const cursor = sources.cursor === undefined ? await watcherCursor(orm) : sources.cursor;
-  const cursorHeight = cursor?.height ?? -1;
-  const tip = chain ? await chain.getTip() : null;
+  const { utxos, lag } = comparison;
+  const cursorHeight = comparison.cursorHeight ?? -1;
 
   // ---- the ledger: clientFunds and inTransit per company.
   const ledgerByCompany = new Map<
     string,
     { platformId: string; clientFunds: bigint; inTransit: bigint }
   >();
-  for (const b of await ledger.balances(caller, {})) {
+  for (const b of await ledger.balances(caller, {
+    participantIds: companyIds,
+    purposes: WALLET_PURPOSES,
+  })) {
     if (b.purpose !== 'clientFunds' && b.purpose !== 'inTransit') continue;
     const entry = ledgerByCompany.get(b.participantId) ?? {
       platformId: b.platformId ?? '',
@@ -62,64 +170,57 @@ export async function reconcile(
     .select()
     .from(tradeWalletUtxos)
     .where(
-      scopeTo(caller, {
-        participant: tradeWalletUtxos.companyId,
-        platform: tradeWalletUtxos.platformId,
-      }),
+      and(
+        inArray(tradeWalletUtxos.companyId, [...companyIds]),
+        scopeTo(caller, {
+          participant: tradeWalletUtxos.companyId,
+          platform: tradeWalletUtxos.platformId,
+        }),
+      ),
     );
   const trackedByOutpoint = new Map(trackedRows.map((r) => [outpoint(r.txid, r.vout), r]));
-  const payments = await loadPayments(ledger, orm, caller);
+  const trackedOf = groupBy(trackedRows, (r) => r.companyId);
+  const payments = await loadPayments(ledger, orm, caller, companyIds);
+  const paymentsOf = groupBy(payments.values(), (p) => p.invoice.companyId);
   // Coins the market delivered to an importer's wallet, credited to its client funds.
   const delivered = await ledger.settledBy('market.delivery', trackedRows);
-  const { payouts, batches, batchByTxid } = await loadBatches(orm, caller);
+  const { payouts, batches, batchByTxid } = await loadBatches(orm, caller, companyIds);
+  const payoutsOf = groupBy<PayoutFacts>(payouts, (p) => p.companyId);
 
   const companies = new Map<string, string>();
   for (const [id, e] of ledgerByCompany) companies.set(id, e.platformId);
   for (const t of trackedRows) companies.set(t.companyId, t.platformId);
-  const visible = [...companies]
-    .filter(
-      ([companyId, platformId]) =>
-        seesEverything(caller) ||
-        caller.participantId === platformId ||
-        caller.participantId === companyId,
-    )
-    .sort(([a], [b]) => a.localeCompare(b));
+  const visible = companyIds
+    .filter((id) => companies.has(id))
+    .map((id) => [id, companies.get(id) ?? ''] as const);
   const unknownEntries = await loadUnknownEntries(
     ledger,
     orm,
     visible.map(([id]) => id),
   );
-  const confirmationsOf = new Map<string, number>();
-  for (const platformId of new Set(visible.map(([, p]) => p)))
-    confirmationsOf.set(platformId, (await loadSettings(orm, platformId)).confirmations);
-
-  // ---- the chain's own view, and the blocks above the cursor that explain part of it.
-  const lag =
-    sources.utxos &&
-    chain &&
-    tip &&
-    tip.height > cursorHeight &&
-    (await onActiveChain(chain, cursor))
-      ? await readLag(ports, chain, cursorHeight, tip.height)
-      : null;
+  const unknownOf = groupBy(unknownEntries, (e) => e.companyId);
+  const settingsOf = await loadSettingsOf(orm, [...new Set(visible.map(([, p]) => p))]);
+  const addressesOf = utxos
+    ? await ports.wallets.walletAddressesOfCompanies(visible.map(([id]) => id))
+    : new Map<string, readonly string[]>();
 
   const lines: ReconcileLine[] = [];
   for (const [companyId, platformId] of visible) {
     const items: ReconcileItem[] = [];
-    const rows = trackedRows.filter((r) => r.companyId === companyId);
+    const rows = trackedOf.get(companyId) ?? [];
     const unspent = new Map(
       rows.filter((r) => r.spentByTxid === null).map((r) => [outpoint(r.txid, r.vout), r]),
     );
     const trackedSats = [...unspent.values()].reduce((s, r) => s + r.valueSats, 0n);
-    const required = confirmationsOf.get(platformId) ?? 0;
+    const required = settingsOf.get(platformId)?.confirmations ?? 0;
 
     // The chain's UTXO set against the tracked coins: what the watcher has not processed yet.
     let chainSats: bigint | null = null;
-    if (sources.utxos) {
+    if (utxos) {
       chainSats = 0n;
       const onChain = new Map<string, { valueSats: bigint; height?: number; txid: string }>();
-      for (const address of await ports.wallets.walletAddressesOf(companyId))
-        for (const u of await sources.utxos.unspent(address)) {
+      for (const address of addressesOf.get(companyId) ?? [])
+        for (const u of await utxos.unspent(address)) {
           onChain.set(outpoint(u.txid, u.vout), {
             valueSats: u.valueSats,
             txid: u.txid,
@@ -175,9 +276,8 @@ export async function reconcile(
           });
       }
     }
-    for (const p of payments.values()) {
-      if (p.invoice.companyId !== companyId || !p.credited || trackedByOutpoint.has(p.outpoint))
-        continue;
+    for (const p of paymentsOf.get(companyId) ?? []) {
+      if (!p.credited || trackedByOutpoint.has(p.outpoint)) continue;
       items.push(
         p.blockHeight === null
           ? {
@@ -198,17 +298,15 @@ export async function reconcile(
             },
       );
     }
-    const batchIds = new Set([
-      ...buckets.keys(),
-      ...payouts.filter((p) => p.companyId === companyId).map((p) => p.batchId),
-    ]);
+    const own = payoutsOf.get(companyId) ?? [];
+    const batchIds = new Set([...buckets.keys(), ...own.map((p) => p.batchId)]);
     for (const batchId of [...batchIds].sort()) {
       const batch = batches.get(batchId);
       if (!batch) continue;
       items.push(
         ...batchItems(
           batch,
-          payouts.filter((p) => p.companyId === companyId && p.batchId === batchId),
+          own.filter((p) => p.batchId === batchId),
           buckets.get(batchId) ?? { spent: [], change: [] },
           rows.filter((r) => r.reservedByBatch === batchId && r.spentByTxid === null),
           cursorHeight,
@@ -222,7 +320,7 @@ export async function reconcile(
     const ledgerSats = balance.clientFunds + balance.inTransit;
     const differenceSats = (chainSats ?? trackedSats) - ledgerSats;
     const remainder = differenceSats - items.reduce((s, i) => s + i.sats, 0n);
-    const strangers = unknownEntries.filter((e) => e.companyId === companyId);
+    const strangers = unknownOf.get(companyId) ?? [];
     if (remainder !== 0n || strangers.length > 0) {
       items.push({
         category: 'unexplained',
@@ -257,18 +355,18 @@ export async function reconcile(
     });
   }
 
+  return lines;
+}
+
+/** The totals over some lines, and the verdict: every difference explained, the trial balance zero. */
+function totalsOf(lines: readonly ReconcileLine[], trialBalanceSats: bigint): ReconcileTotals {
   const byCategory = Object.fromEntries(RECONCILE_CATEGORIES.map((c) => [c, 0n])) as Record<
     ReconcileCategory,
     bigint
   >;
   for (const l of lines) for (const i of l.items) byCategory[i.category] += i.sats;
   const abs = (n: bigint) => (n < 0n ? -n : n);
-  const trialBalanceSats = await ledger.trialBalance();
   return {
-    view: sources.utxos ? 'chain' : 'tracked',
-    tipHeight: tip?.height ?? null,
-    cursorHeight: cursor?.height ?? null,
-    lines,
     totalDifferenceSats: lines.reduce((s, l) => s + abs(l.differenceSats), 0n),
     unexplainedSats: lines.reduce(
       (s, l) =>

@@ -3,7 +3,7 @@ import { Transaction } from '@scure/btc-signer';
 import { recordAudit } from '../audit';
 import { addressFromScript } from '../bitcoin';
 import type { ChainSource } from '../chain';
-import type { Database } from '../db';
+import type { Database, PageRequest } from '../db';
 import { DECISION_RESOLVED, type DecisionResolved } from '../compliance';
 import type { Subscriber } from '../events';
 import type { LedgerService, RateService } from '../ledger';
@@ -20,8 +20,8 @@ import { ContractService } from './contracts';
 import { InvoiceService } from './invoices';
 import { PayoutService } from './payouts';
 import type { CoinOrigins, CompanyWallets, PartyDirectory, TransferGate } from './ports';
-import { reconcile } from './reconcile';
-import type { ReconcileReport, ReconcileSources } from './reconcile-types';
+import { reconcile, reconcilePage, type ReconcilePorts } from './reconcile';
+import type { ReconcilePage, ReconcileReport, ReconcileSources } from './reconcile-types';
 import {
   loadFloors,
   loadSettings,
@@ -246,17 +246,29 @@ export class TradeService {
    * UTXO set when `sources.utxos` is given, else with the coins the chain consumer tracked.
    */
   async reconcile(caller: Caller, sources: ReconcileSources = {}): Promise<ReconcileReport> {
-    return reconcile(
-      {
-        orm: this.#ports.db.orm,
-        ledger: this.#ports.ledger,
-        wallets: this.wallets,
-        chain: this.#ports.chain,
-        network: this.#ports.network,
-      },
-      caller,
-      sources,
-    );
+    return reconcile(this.#reconcilePorts(), caller, sources);
+  }
+
+  /**
+   * A page of the reconciliation's lines by company id (what the API serves), with the totals
+   * over the page's lines: the report is reconciled when every page is.
+   */
+  async reconcilePage(
+    caller: Caller,
+    page: PageRequest = {},
+    sources: ReconcileSources = {},
+  ): Promise<ReconcilePage> {
+    return reconcilePage(this.#reconcilePorts(), caller, sources, page);
+  }
+
+  #reconcilePorts(): ReconcilePorts {
+    return {
+      orm: this.#ports.db.orm,
+      ledger: this.#ports.ledger,
+      wallets: this.wallets,
+      chain: this.#ports.chain,
+      network: this.#ports.network,
+    };
   }
 
   /**

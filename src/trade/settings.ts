@@ -1,4 +1,4 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import type { Database, Orm } from '../db';
 import { AppError, invalid, systemCaller, type Caller, type Clock } from '../kernel';
@@ -197,12 +197,32 @@ export async function loadSettings(orm: Orm, platformId: string): Promise<TradeS
   return applyFloors(await loadStoredSettings(orm, platformId), await loadFloors(orm));
 }
 
+/** The settings of several platforms, in two queries (theirs and the floors). */
+export async function loadSettingsOf(
+  orm: Orm,
+  platformIds: readonly string[],
+): Promise<Map<string, TradeSettings>> {
+  if (platformIds.length === 0) return new Map();
+  const rows = await orm
+    .select()
+    .from(tradeSettings)
+    .where(inArray(tradeSettings.platformId, [...new Set(platformIds)]));
+  const floors = await loadFloors(orm);
+  const stored = new Map(rows.map((r) => [r.platformId, storedSettings(r)]));
+  return new Map(
+    platformIds.map((id) => [id, applyFloors(stored.get(id) ?? DEFAULT_SETTINGS, floors)]),
+  );
+}
+
 async function loadStoredSettings(orm: Orm, platformId: string): Promise<TradeSettings> {
   const [row] = await orm
     .select()
     .from(tradeSettings)
     .where(eq(tradeSettings.platformId, platformId));
-  if (!row) return DEFAULT_SETTINGS;
+  return row ? storedSettings(row) : DEFAULT_SETTINGS;
+}
+
+function storedSettings(row: typeof tradeSettings.$inferSelect): TradeSettings {
   const thresholds: Record<string, bigint> = {};
   if (row.supervisorThresholds && typeof row.supervisorThresholds === 'object') {
     for (const [k, v] of Object.entries(row.supervisorThresholds as Record<string, unknown>)) {

@@ -296,7 +296,7 @@ describe.each(TEST_DRIVERS)('ledger reconcile explains every difference (%s)', (
       expect(response.statusCode).toBe(200);
       return response.json<{
         reconciled: boolean;
-        lines: {
+        items: {
           companyId: string;
           differenceSats: string;
           items: { category: string; sats: string; references: Record<string, unknown> }[];
@@ -305,8 +305,8 @@ describe.each(TEST_DRIVERS)('ledger reconcile explains every difference (%s)', (
     };
     const bySupervisor = await get(await key('supervisor', 'scheme'));
     expect(bySupervisor.reconciled).toBe(true);
-    expect(bySupervisor.lines.map((l) => l.companyId)).toEqual([s.companyId]);
-    expect(bySupervisor.lines[0]!.items).toMatchObject([
+    expect(bySupervisor.items.map((l) => l.companyId)).toEqual([s.companyId]);
+    expect(bySupervisor.items[0]!.items).toMatchObject([
       {
         category: 'reviewHeldReceipt',
         sats: OVERPAID_SATS.toString(),
@@ -315,10 +315,10 @@ describe.each(TEST_DRIVERS)('ledger reconcile explains every difference (%s)', (
       { category: 'unsettledConfirmation', sats: '10000000' },
       { category: 'inTransitBatch', sats: '0', references: { batchId: batch.id } },
     ]);
-    expect((await get(await key('platform', s.platformId))).lines.map((l) => l.companyId)).toEqual([
+    expect((await get(await key('platform', s.platformId))).items.map((l) => l.companyId)).toEqual([
       s.companyId,
     ]);
-    expect((await get(await key('platform', other.id))).lines).toEqual([]);
+    expect((await get(await key('platform', other.id))).items).toEqual([]);
     await app.close();
 
     // ---- the CLI over the same database: a table, the explanations, exit 0.

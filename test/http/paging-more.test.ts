@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db';
-import { currency, formatMoney, money, satsToFiat } from '../../src/kernel';
+import { currency, formatMoney, money, satsToFiat, systemCaller } from '../../src/kernel';
 import { TEST_DRIVERS } from '../support/db';
 import { expectIndexRead, planOf, walkList, withQuery } from '../support/paging';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
@@ -26,6 +26,11 @@ const STATEMENT = 'from=2026-05-01T00:00:00Z&to=2026-06-02T00:00:00Z';
 /** The case whose alerts are copied, and a time inside the fixture's ban (2027-01-01 to 02-01). */
 const CASE_ID = 'cas_01KZZZZZZZZZZZZZZZZZZZZZZZ';
 const IN_BAN = encodeURIComponent('2027-01-15T12:00:00Z');
+/** The companies of the reconciliation's copies: `par_RCN` and n in 20 digits. */
+const RCN = 'par_RCN';
+/** The cursor of a reconciliation page ending at company n of the copies. */
+const cursorAfter = (n: number) =>
+  Buffer.from(JSON.stringify([`${RCN}${String(n).padStart(20, '0')}`])).toString('base64url');
 
 interface ListCase {
   readonly name: string;
@@ -314,6 +319,24 @@ const LISTS: ListCase[] = [
     outsiders: () => [],
   },
   {
+    // Companies with a clientFunds account, a tracked coin, or both (seedReconciliation).
+    name: 'reconciliation lines',
+    route: () => '/v1/ledger/reconciliation',
+    table: 'ledger_accounts',
+    copy: RCN,
+    key: 'companyId',
+    order: 'asc',
+    readers: (t) => [
+      [t.supervisor, 500],
+      [t.auditor, null],
+      [t.B.officer, 137],
+    ],
+    outsiders: (t) => [
+      [t.A.officer, 200],
+      [t.B.company, 403],
+    ],
+  },
+  {
     name: "a picker's search of participants",
     route: () => '/v1/participants?q=copy%20PARTY',
     table: 'participants',
@@ -515,6 +538,71 @@ describe.each(TEST_DRIVERS)('more paged lists past 500 rows on %s', (driver) => 
     expect(missing.status).toBe(404);
   });
 
+  it("gives each company's reconciliation line once, its totals the page's, the CLI's report all", async () => {
+    const expected = (n: number) => BigInt(n % 3 === 0 ? 9 * n : n % 3 === 1 ? -n : 10 * n);
+    const nOf = (companyId: string) => Number(companyId.slice(-20));
+    const { items } = await walk('/v1/ledger/reconciliation', t.B.officer, 137);
+    const lines = items.filter((i) => String(i.companyId).startsWith(RCN));
+    expect(lines.map((l) => nOf(String(l.companyId)))).toEqual(
+      Array.from({ length: COPIES }, (_, i) => i + 1),
+    );
+    for (const l of lines)
+      expect(BigInt(String(l.differenceSats)), String(l.companyId)).toBe(
+        expected(nOf(String(l.companyId))),
+      );
+    // A page's totals are over its own lines; the trial balance is the whole ledger's.
+    const page = await get(
+      `/v1/ledger/reconciliation?limit=7&cursor=${cursorAfter(4)}`,
+      t.supervisor,
+    );
+    expect(page.status).toBe(200);
+    const shown = page.body.items as { companyId: string; differenceSats: string }[];
+    expect(shown.map((l) => nOf(l.companyId))).toEqual([5, 6, 7, 8, 9, 10, 11]);
+    const abs = (n: bigint) => (n < 0n ? -n : n);
+    expect(page.body).toMatchObject({
+      totalDifferenceSats: String(shown.reduce((s, l) => s + abs(BigInt(l.differenceSats)), 0n)),
+      trialBalanceSats: '0',
+      reconciled: false,
+    });
+    // The service's whole report walks every page: every company once, totals over all.
+    const report = await t.services.trade.reconcile(systemCaller('test'));
+    const all = report.lines.filter((l) => l.companyId.startsWith(RCN));
+    expect(all.map((l) => l.differenceSats)).toEqual(
+      Array.from({ length: COPIES }, (_, i) => expected(i + 1)),
+    );
+    expect(new Set(report.lines.map((l) => l.companyId)).size).toBe(report.lines.length);
+    expect(report.totalDifferenceSats).toBe(
+      report.lines.reduce((s, l) => s + abs(l.differenceSats), 0n),
+    );
+    expect(report.reconciled).toBe(false);
+  });
+
+  it.runIf(driver === 'postgres')(
+    "reads a reconciliation page's companies and their coins through their indexes",
+    async () => {
+      const route = `/v1/ledger/reconciliation?limit=500&cursor=${cursorAfter(3)}`;
+      for (const auth of [t.supervisor, t.B.officer]) {
+        recorded = [];
+        recording = true;
+        try {
+          expect((await get(route, auth)).status).toBe(200);
+        } finally {
+          recording = false;
+        }
+        const tables = ['ledger_accounts', 'trade_wallet_utxos', 'trade_invoices', 'trade_payouts'];
+        for (const table of tables) {
+          const reads = recorded.filter((q) =>
+            new RegExp(`(from|join) "?${table}"?\\s`).test(q.query),
+          );
+          expect(reads.length, table).toBeGreaterThan(0);
+          for (const read of reads)
+            expectIndexRead(await planOf(t.db, read.query, read.params), table);
+        }
+      }
+    },
+    120_000,
+  );
+
   it.runIf(driver === 'postgres')(
     'reads a page in as many queries whatever its size, each list through one of its indexes',
     async () => {
@@ -624,7 +712,9 @@ async function seedCopies(t: TwoTenants): Promise<void> {
     lei: 'null',
     created_at: at,
   });
-  for (const table of new Set(LISTS.map((l) => l.table))) await run(`analyze ${table}`);
+  await seedReconciliation(t);
+  for (const table of new Set([...LISTS.map((l) => l.table), 'trade_wallet_utxos']))
+    await run(`analyze ${table}`);
 }
 
 /**
@@ -702,6 +792,36 @@ async function seedLedger(t: TwoTenants): Promise<void> {
       from generate_series(1, ${COPIES}) n,
         lateral (values ('counterpartySettled:par_COPY' || lpad(n::text, 20, '0'), n),
           ('networkFees:par_COPYFEES', -n)) p(account, amount)`);
+  });
+}
+
+/**
+ * 520 companies of B's platform for the reconciliation: company n holds n sats of client funds
+ * in the ledger (n % 3 = 0 or 1; a balanced entry against a fee account) and a tracked coin of
+ * 10·n sats (n % 3 = 0 or 2), so each is a line, with a difference of 9n, −n or 10n sats.
+ */
+async function seedReconciliation(t: TwoTenants): Promise<void> {
+  const company = `'${RCN}' || lpad(n::text, 20, '0')`;
+  const platform = `'${t.B.platformId}'`;
+  await t.db.transaction(async (tx) => {
+    const run = (text: string) => tx.execute(sql.raw(text));
+    const ledgerSide = `from generate_series(1, ${COPIES}) n where n % 3 <> 2`;
+    await run(`insert into ledger_accounts (id, participant_id, platform_id, purpose, created_at)
+      select 'clientFunds:' || ${company}, ${company}, ${platform}, 'clientFunds', now()
+      ${ledgerSide}`);
+    await run(`insert into ledger_transactions (id, at, kind, reference, platform_id, memo)
+      select ${id('ltr')}, ${at}, 'copy', 'rcn' || n, ${platform}, '' ${ledgerSide}`);
+    await run(`insert into ledger_postings (transaction_id, account_id, amount_sats)
+      select ${id('ltr')}, account, amount
+      from generate_series(1, ${COPIES}) n,
+        lateral (values ('clientFunds:' || ${company}, n), ('networkFees:par_COPYFEES', -n))
+          p(account, amount)
+      where n % 3 <> 2`);
+    await run(`insert into trade_wallet_utxos (txid, vout, company_id, platform_id, address,
+        value_sats, block_hash, block_height)
+      select 'dd' || lpad(to_hex(n), 62, '0'), 0, ${company}, ${platform}, 'rcn' || n, 10 * n,
+        repeat('0', 64), 1
+      from generate_series(1, ${COPIES}) n where n % 3 <> 1`);
   });
 }
 

@@ -139,14 +139,16 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
         summary:
           "Ledger balances against the wallets' unspent coins, each company's difference explained by category",
         description:
-          'Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. `reconciled` is true when nothing is unexplained and the trial balance is zero. A platform sees its own companies.',
+          'A page of lines (`items`) by company id, pass `nextCursor` as `cursor` for the next. Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. The totals (totalDifferenceSats, unexplainedSats, byCategory) are over the page lines; trialBalanceSats is the whole ledger trial balance. `reconciled` is true when nothing on the page is unexplained and the trial balance is zero: the report is reconciled when every page is. A platform sees its own companies.',
+        querystring: z.object({ ...pageQuery }),
         response: {
           200: z
             .object({
               view: z.enum(['chain', 'tracked']),
               tipHeight: z.number().int().nullable(),
               cursorHeight: z.number().int().nullable(),
-              lines: z.array(
+              nextCursor: pageSchema(z.unknown()).shape.nextCursor,
+              items: z.array(
                 z.object({
                   companyId: z.string(),
                   platformId: z.string(),
@@ -192,15 +194,17 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
       },
     },
     async (request) => {
-      const report = await trade.reconcile(
+      const report = await trade.reconcilePage(
         callerOf(request, ['supervisor', 'auditor', 'platform']),
+        { limit: request.query.limit, cursor: request.query.cursor ?? null },
       );
       const text = (n: bigint) => n.toString();
       return {
         view: report.view,
         tipHeight: report.tipHeight,
         cursorHeight: report.cursorHeight,
-        lines: report.lines.map((l) => ({
+        nextCursor: report.nextCursor,
+        items: report.items.map((l) => ({
           companyId: l.companyId,
           platformId: l.platformId,
           clientFundsSats: text(l.clientFundsSats),

@@ -14387,13 +14387,18 @@ export interface paths {
     };
     /**
      * Ledger balances against the wallets' unspent coins, each company's difference explained by category
-     * @description Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. `reconciled` is true when nothing is unexplained and the trial balance is zero. A platform sees its own companies.
+     * @description A page of lines (`items`) by company id, pass `nextCursor` as `cursor` for the next. Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. The totals (totalDifferenceSats, unexplainedSats, byCategory) are over the page lines; trialBalanceSats is the whole ledger trial balance. `reconciled` is true when nothing on the page is unexplained and the trial balance is zero: the report is reconciled when every page is. A platform sees its own companies.
      *
      *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -17408,7 +17413,9 @@ export interface components {
       view: 'chain' | 'tracked';
       tipHeight: number | null;
       cursorHeight: number | null;
-      lines: {
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      items: {
         companyId: string;
         platformId: string;
         clientFundsSats: string;
@@ -20288,7 +20295,9 @@ export interface components {
       view: 'chain' | 'tracked';
       tipHeight: number | null;
       cursorHeight: number | null;
-      lines: {
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+      items: {
         companyId: string;
         platformId: string;
         clientFundsSats: string;
