@@ -26,10 +26,10 @@ type Bid = components['schemas']['MarketBid'];
 function BidForm() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const names = useNames();
   const licensed = usePlatforms();
   // A company sees no licences: its own platform's market is offered by name or as such.
   const own = user.platformId;
+  const names = useNames([own]);
   const platforms =
     own && !licensed.some((p) => p.value === own)
       ? [...licensed, { value: own, label: names[own] ?? 'Your platform' }]
@@ -130,10 +130,10 @@ function BidForm() {
 /** Importers' bids: a company's own, a market's and its importers', or all. */
 export function BidsPage() {
   const user = useUser();
-  const names = useNames();
   const bids = usePagedList(['market', 'bids'], async (cursor) =>
     unwrap(await api.GET('/v1/market/bids', { params: { query: { cursor } } })),
   );
+  const names = useNames((bids.rows ?? []).flatMap((b) => [b.platformId, b.companyId]));
   const columns: Column<Bid>[] = [
     {
       key: 'bid',

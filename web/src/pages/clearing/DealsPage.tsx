@@ -23,6 +23,10 @@ const STATUSES: DealStatus[] = [
   'refunded',
 ];
 
+/** The parties of the deals shown, whose names their columns show. */
+export const dealParties = (deals: readonly Deal[] | undefined) =>
+  (deals ?? []).flatMap((d) => [d.minerId, d.companyId]);
+
 /** A deal's columns: its parties, its two legs (coins and fiat at the deal rate), its state. */
 export function dealColumns(names: Record<string, string>): Column<Deal>[] {
   return [
@@ -99,7 +103,6 @@ export function dealColumns(names: Record<string, string>): Column<Deal>[] {
 
 /** Deals the caller is party to (miner, importer, platform); the supervisor and auditors all. */
 export function DealsPage() {
-  const names = useNames();
   const [status, setStatus] = useState<DealStatus | null>(null);
   const deals = usePagedList(['market', 'deals', status], async (cursor) =>
     unwrap(
@@ -108,6 +111,7 @@ export function DealsPage() {
       }),
     ),
   );
+  const names = useNames(dealParties(deals.rows));
   return (
     <Page
       title="Deals of mined coins"

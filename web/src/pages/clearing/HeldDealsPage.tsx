@@ -8,7 +8,7 @@ import { Page } from '../../components/Page';
 import { StatusChip, statusWords } from '../../components/StatusChip';
 import { formatBtc } from '../../format';
 import { useUser } from '../../session';
-import { dealColumns, type Deal } from './DealsPage';
+import { dealColumns, dealParties, type Deal } from './DealsPage';
 import { ReasonForm, shortId, useNames } from './shared';
 
 type Decision = 'release' | 'refund';
@@ -115,11 +115,11 @@ function DecisionPanel({
  */
 export function HeldDealsPage() {
   const user = useUser();
-  const names = useNames();
   const [open, setOpen] = useState<{ deal: Deal; decision: Decision } | null>(null);
   const held = usePagedList(['market', 'deals', 'held'], async (cursor) =>
     unwrap(await api.GET('/v1/market/deals', { params: { query: { status: 'held', cursor } } })),
   );
+  const names = useNames(dealParties(held.rows));
   const columns: Column<Deal>[] = dealColumns(names).filter((c) => c.key !== 'deadline');
   if (user.role === 'supervisor')
     columns.push({

@@ -57,12 +57,12 @@ function ReleaseLot({ id }: { id: string }) {
 export function LotDetailPage() {
   const { id = '' } = useParams();
   const user = useUser();
-  const names = useNames();
   const lot = useQuery({
     queryKey: ['clearing', 'lot', id],
     queryFn: async () =>
       unwrap(await api.GET('/v1/clearing/lots/{id}', { params: { path: { id } } })),
   });
+  const names = useNames([lot.data?.minerId]);
   if (lot.isPending) return <Loading label="Loading the lot…" />;
   if (lot.error)
     return (

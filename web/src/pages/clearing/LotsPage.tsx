@@ -75,7 +75,6 @@ function lotColumns(names: Record<string, string>, showMiner: boolean): Column<L
  */
 export function LotsPage() {
   const user = useUser();
-  const names = useNames();
   const [status, setStatus] = useState<LotStatus | null>(null);
   const lots = usePagedList(['clearing', 'lots', status], async (cursor) =>
     unwrap(
@@ -84,6 +83,7 @@ export function LotsPage() {
       }),
     ),
   );
+  const names = useNames((lots.rows ?? []).map((l) => l.minerId));
   return (
     <Page
       title={user.role === 'miner' ? 'My lots of mined coins' : 'Lots of mined coins'}

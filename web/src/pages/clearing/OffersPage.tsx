@@ -215,10 +215,10 @@ function WithdrawButton({ offer }: { offer: Offer }) {
 /** Offers of mined coins: a miner's own (it posts and withdraws them), a market's, or all. */
 export function OffersPage() {
   const user = useUser();
-  const names = useNames();
   const offers = usePagedList(['market', 'offers'], async (cursor) =>
     unwrap(await api.GET('/v1/market/offers', { params: { query: { cursor } } })),
   );
+  const names = useNames((offers.rows ?? []).flatMap((o) => [o.platformId, o.minerId]));
   const licensed = usePlatforms();
   const markets = [
     ...licensed,

@@ -118,7 +118,7 @@ const pageOf = (id: string, cursor: string | undefined) => ({
  * The window's obligations, a page at a time (the supervisor and auditors see every one, a
  * platform those it owes or is owed).
  */
-function Obligations({ window, names }: { window: Window; names: Record<string, string> }) {
+function Obligations({ window }: { window: Window }) {
   const list = usePagedList(['settlement', 'window', window.id, 'obligations'], async (cursor) =>
     unwrap(
       await api.GET('/v1/settlement-windows/{id}/obligations', {
@@ -126,6 +126,7 @@ function Obligations({ window, names }: { window: Window; names: Record<string, 
       }),
     ),
   );
+  const names = useNames((list.rows ?? []).flatMap((o) => [o.fromPlatform, o.toPlatform]));
   const platform = (key: 'fromPlatform' | 'toPlatform', header: string) => ({
     key,
     header,
@@ -275,7 +276,6 @@ function CloseWindow({ id }: { id: string }) {
 export function SettlementWindowPage() {
   const { id = '' } = useParams();
   const user = useUser();
-  const names = useNames();
   const window = useQuery({
     queryKey: ['settlement', 'window', id],
     queryFn: async () =>
@@ -289,6 +289,11 @@ export function SettlementWindowPage() {
   );
   const payOuts = useWindowList(id, 'pay-outs', async (cursor) =>
     unwrap(await api.GET('/v1/settlement-windows/{id}/pay-outs', pageOf(id, cursor))),
+  );
+  const names = useNames(
+    [...(positions.data ?? []), ...(payIns.data ?? []), ...(payOuts.data ?? [])].map(
+      (r) => r.platformId,
+    ),
   );
   if (window.isPending) return <Loading label="Loading the window…" />;
   if (window.error)
@@ -343,7 +348,7 @@ export function SettlementWindowPage() {
       <Title order={2} size="h4">
         Obligations
       </Title>
-      <Obligations window={w} names={names} />
+      <Obligations window={w} />
       <Title order={2} size="h4">
         Net positions
       </Title>

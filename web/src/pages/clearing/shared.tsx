@@ -2,10 +2,10 @@ import { useState, type ReactNode } from 'react';
 import { Button, Group, Paper, Stack, Text, Textarea } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
+import { useParticipantNamesOf } from '../../api/names';
 import { allPages } from '../../api/paging';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { formatBtc } from '../../format';
-import { useParticipants } from '../trade/shared';
 import { formatMoneyForPeople, money } from '../../../../src/kernel/money';
 
 /**
@@ -50,12 +50,16 @@ export function useLicensed() {
   });
 }
 
-/** Names by id: licensed platforms and miners, and the participants the caller may list. */
-export function useNames(): Record<string, string> {
+/**
+ * Names by id of the participants `ids` names (what the page shows): licensed platforms and
+ * miners from the licence register, and the others looked up by id (`/v1/participants?ids=`)
+ * among those the caller may list, never by reading every page of participants.
+ */
+export function useNames(ids: readonly (string | null | undefined)[]): Record<string, string> {
   const licensed = useLicensed();
-  const participants = useParticipants();
+  const nameOf = useParticipantNamesOf(ids);
   const names: Record<string, string> = {};
-  for (const p of participants.data ?? []) names[p.id] = p.legalName;
+  for (const id of ids) if (id && nameOf(id) !== id) names[id] = nameOf(id);
   for (const l of licensed.data ?? [])
     if (l.participantName) names[l.participantId] = l.participantName;
   return names;
