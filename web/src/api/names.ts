@@ -1,5 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, unwrap } from './client';
+import type { components } from './schema';
 
 /**
  * Ids per name lookup: a page may hold 500, but 500 ids make a URL longer than a server's
@@ -7,20 +8,24 @@ import { api, unwrap } from './client';
  */
 const IDS_PER_LOOKUP = 100;
 
+type ParticipantFound = components['schemas']['Participant'];
+
 /**
- * The legal names of the participants `ids` names (those the caller may see), read by id
- * (`/v1/participants?ids=`), never by reading every page of participants: the lookup grows with
- * the rows shown, not with the registry. An id the caller may not see stays an id.
+ * The participants `ids` names (those the caller may see), read by id (`/v1/participants?ids=`),
+ * never by reading every page of participants: the lookup grows with the rows shown, not with
+ * the registry. Undefined until they are read; an id the caller may not see is left out.
  */
-export function useParticipantNamesOf(ids: readonly (string | null | undefined)[]) {
+export function useParticipantsOf(
+  ids: readonly (string | null | undefined)[],
+): ParticipantFound[] | undefined {
   const wanted = [
     ...new Set(ids.filter((id): id is string => !!id && id.startsWith('par_'))),
   ].sort();
-  const names = useQuery({
-    queryKey: ['participant', 'names', wanted],
+  const found = useQuery({
+    queryKey: ['participant', 'ids', wanted],
     enabled: wanted.length > 0,
     queryFn: async () => {
-      const found = new Map<string, string>();
+      const found: ParticipantFound[] = [];
       for (let start = 0; start < wanted.length; start += IDS_PER_LOOKUP) {
         const chunk = wanted.slice(start, start + IDS_PER_LOOKUP);
         const page = unwrap(
@@ -28,13 +33,23 @@ export function useParticipantNamesOf(ids: readonly (string | null | undefined)[
             params: { query: { ids: chunk.join(','), limit: chunk.length } },
           }),
         );
-        for (const p of page.items) found.set(p.id, p.legalName);
+        found.push(...page.items);
       }
       return found;
     },
     staleTime: 60_000,
-    // Loading the next page of rows keeps the names already known on screen meanwhile.
+    // Loading the next page of rows keeps the participants already known on screen meanwhile.
     placeholderData: keepPreviousData,
   });
-  return (id: string) => names.data?.get(id) ?? id;
+  return found.data;
+}
+
+/**
+ * The legal names of the participants `ids` names (useParticipantsOf): an id the caller may not
+ * see stays an id.
+ */
+export function useParticipantNamesOf(ids: readonly (string | null | undefined)[]) {
+  const found = useParticipantsOf(ids);
+  const names = new Map((found ?? []).map((p) => [p.id, p.legalName]));
+  return (id: string) => names.get(id) ?? id;
 }

@@ -12,7 +12,8 @@ import { StatusChip } from '../../components/StatusChip';
 import { formatBtc, formatDateTime } from '../../format';
 import { useUser } from '../../session';
 import { parseBtc } from '../../../../src/kernel/money';
-import { contractLabel, useActiveContracts, useParticipants } from '../trade/shared';
+import { useParticipantsOf } from '../../api/names';
+import { contractLabel, useActiveContracts } from '../trade/shared';
 import { MarketTerms } from './OffersPage';
 import { shortId, useNames, usePlatforms } from './shared';
 
@@ -35,7 +36,9 @@ function BidForm() {
       ? [...licensed, { value: own, label: names[own] ?? 'Your platform' }]
       : licensed;
   const contracts = useActiveContracts();
-  const participants = useParticipants();
+  const participants = useParticipantsOf(
+    (contracts.data ?? []).filter((c) => c.direction === 'import').map((c) => c.counterpartyId),
+  );
   const imports = (contracts.data ?? []).filter(
     (c) => c.direction === 'import' && c.status === 'active',
   );
@@ -95,7 +98,7 @@ function BidForm() {
             label="Import contract"
             placeholder={imports.length ? 'Pick a contract' : 'No active import contract'}
             searchable
-            data={imports.map((c) => ({ value: c.id, label: contractLabel(c, participants.data) }))}
+            data={imports.map((c) => ({ value: c.id, label: contractLabel(c, participants) }))}
             value={contractId}
             onChange={setContractId}
             error={problems.contractId ?? fieldErrorOf(bid.error, 'contractId')}

@@ -14,6 +14,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
+import { useParticipantNamesOf } from '../../api/names';
 import { LoadMore, usePagedList } from '../../api/paging';
 import { FocusMissing, useFocusedRow } from '../../api/focus';
 import type { paths } from '../../api/schema';
@@ -24,7 +25,7 @@ import { NameCell } from '../../components/NameCell';
 import { ParticipantPicker } from '../../components/ParticipantPicker';
 import { ErrorState } from '../../components/States';
 import { useUser, type User } from '../../session';
-import { canWrite, contractAmount, StatusBadge, useParticipants, type Contract } from './shared';
+import { canWrite, contractAmount, StatusBadge, type Contract } from './shared';
 
 type ContractBody = NonNullable<
   paths['/v1/contracts']['post']['requestBody']
@@ -257,10 +258,11 @@ export function ContractsPage() {
   const [creating, setCreating] = useState(false);
   // `?id=` (the company's home: a contract's open balance) highlights that contract.
   const focus = useFocusedRow(contracts, (c) => c.id);
-  // Names for the ids: the caller's visible participants (a company sees its platform's
-  // counterparties); an id stays as it is where the name is not visible.
-  const participants = useParticipants();
-  const nameOf = (id: string) => participants.data?.find((p) => p.id === id)?.legalName ?? id;
+  // Names for the ids the page shows, looked up by id among the caller's visible participants (a
+  // company sees its platform's counterparties); an id stays as it is where the name is not visible.
+  const nameOf = useParticipantNamesOf(
+    (contracts.rows ?? []).flatMap((c) => [c.companyId, c.counterpartyId]),
+  );
   const transition = useMutation({
     mutationFn: async ({ id, action }: { id: string; action: ContractAction }) =>
       unwrap(await api.POST(`/v1/contracts/{id}/${action}`, { params: { path: { id } } })),

@@ -20,6 +20,7 @@ import {
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { LoadMore, usePagedList } from '../../api/paging';
 import { api, unwrap } from '../../api/client';
+import { useParticipantsOf } from '../../api/names';
 import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
@@ -39,7 +40,6 @@ import {
   VerdictBadge,
   worstVerdict,
   useActiveContracts,
-  useParticipants,
 } from './shared';
 import { AmountField, useContractAmount } from './AmountField';
 import {
@@ -57,7 +57,8 @@ function CreateInvoiceForm() {
   const exportable = (contracts.data ?? []).filter(
     (c) => c.direction === 'export' && c.status === 'active',
   );
-  const participants = useParticipants();
+  // The counterparties the contract picker names, looked up by id.
+  const participants = useParticipantsOf(exportable.map((c) => c.counterpartyId));
   const [contractId, setContractId] = useState<string | null>(null);
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [description, setDescription] = useState('');
@@ -119,7 +120,7 @@ function CreateInvoiceForm() {
               searchable
               data={exportable.map((c) => ({
                 value: c.id,
-                label: contractLabel(c, participants.data),
+                label: contractLabel(c, participants),
               }))}
               value={contractId}
               onChange={(id) => {
@@ -277,7 +278,7 @@ export function InvoiceDetailPage() {
     queryKey: ['invoice', id],
     queryFn: async () => unwrap(await api.GET('/v1/invoices/{id}', { params: { path: { id } } })),
   });
-  const participants = useParticipants();
+  const participants = useParticipantsOf([invoice.data?.counterpartyId]);
   if (invoice.isPending) return <Loading />;
   if (invoice.error)
     // Another company's invoice, or none: the server answers 404 for both, and so do we.
@@ -294,7 +295,7 @@ export function InvoiceDetailPage() {
       />
     );
   const i = invoice.data;
-  const buyer = participants.data?.find((p) => p.id === i.counterpartyId);
+  const buyer = participants?.find((p) => p.id === i.counterpartyId);
   return (
     <Page
       title={`Invoice ${i.id}`}

@@ -20,6 +20,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { LoadMore, usePagedList } from '../../api/paging';
 import { FocusMissing, useFocusedRow } from '../../api/focus';
 import { api, unwrap } from '../../api/client';
+import { useParticipantNamesOf, useParticipantsOf } from '../../api/names';
 import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
@@ -39,7 +40,6 @@ import {
   ComplianceVerdict,
   VerdictBadge,
   useActiveContracts,
-  useParticipants,
 } from './shared';
 import { AmountField, useContractAmount } from './AmountField';
 import {
@@ -55,10 +55,11 @@ function CreatePayoutForm() {
   const user = useUser();
   const queryClient = useQueryClient();
   const contracts = useActiveContracts();
-  const participants = useParticipants();
   const importable = (contracts.data ?? []).filter(
     (c) => c.direction === 'import' && c.status === 'active',
   );
+  // The counterparties the contract picker names, looked up by id.
+  const participants = useParticipantsOf(importable.map((c) => c.counterpartyId));
   const [contractId, setContractId] = useState<string | null>(null);
   const [address, setAddress] = useState('');
   const [memo, setMemo] = useState('');
@@ -127,7 +128,7 @@ function CreatePayoutForm() {
               searchable
               data={importable.map((c) => ({
                 value: c.id,
-                label: contractLabel(c, participants.data),
+                label: contractLabel(c, participants),
               }))}
               value={contractId}
               onChange={(id) => {
@@ -273,8 +274,9 @@ export function PayoutsPage() {
       unwrap(await api.POST('/v1/payouts/{id}/approve', { params: { path: { id } } })),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['payout'] }),
   });
-  const participants = useParticipants();
-  const nameOf = (id: string) => participants.data?.find((p) => p.id === id)?.legalName ?? id;
+  const nameOf = useParticipantNamesOf(
+    (payouts.rows ?? []).flatMap((p) => [p.companyId, p.counterpartyId]),
+  );
   const columns: Column<Payout>[] = [
     {
       key: 'id',
@@ -390,8 +392,8 @@ export function PayoutDetailPage() {
     queryKey: ['payout', id],
     queryFn: async () => unwrap(await api.GET('/v1/payouts/{id}', { params: { path: { id } } })),
   });
-  const participants = useParticipants();
-  const nameOf = (pid: string) => participants.data?.find((p) => p.id === pid)?.legalName ?? pid;
+  const participants = useParticipantsOf([payout.data?.companyId, payout.data?.counterpartyId]);
+  const nameOf = (pid: string) => participants?.find((p) => p.id === pid)?.legalName ?? pid;
   if (payout.isPending) return <Loading />;
   if (payout.error)
     return (
@@ -407,7 +409,7 @@ export function PayoutDetailPage() {
       />
     );
   const p = payout.data;
-  const supplier = participants.data?.find((x) => x.id === p.counterpartyId);
+  const supplier = participants?.find((x) => x.id === p.counterpartyId);
   return (
     <Page title={`Payout ${p.id}`} description={p.memo || undefined}>
       <Paper withBorder p="md">

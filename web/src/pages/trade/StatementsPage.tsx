@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Button, Group, Paper, Select, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
+import { useParticipantsOf } from '../../api/names';
 import { LoadMore, usePagedList } from '../../api/paging';
 import type { paths } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
@@ -54,11 +55,14 @@ export function StatementsPage() {
         }),
       ),
   });
-  // Names for the ids: the participants the caller sees, and the platforms they name.
-  const everyone = useParticipants();
+  // Names for the ids the page shows, looked up by id among the participants the caller sees,
+  // and the platforms they name.
+  const shown = useParticipantsOf(
+    (balances.rows ?? []).flatMap((a) => [a.participantId, a.platformId]),
+  );
   const nameOf = (id: string) =>
-    everyone.data?.find((p) => p.id === id)?.legalName ??
-    everyone.data?.find((p) => p.platformId === id)?.platformName ??
+    shown?.find((p) => p.id === id)?.legalName ??
+    shown?.find((p) => p.platformId === id)?.platformName ??
     null;
   const balanceColumns: Column<Balance>[] = [
     {

@@ -11,7 +11,8 @@ import {
   type TravelRuleForm,
 } from '../../components/TravelRule';
 import type { User } from '../../session';
-import { useParticipants, type Contract } from './shared';
+import { useParticipantsOf } from '../../api/names';
+import type { Contract } from './shared';
 import { prefillTravelRule, useCounterpartyAddresses } from './travelRulePrefill';
 import { travelRuleRequirement, type TravelRuleThreshold } from './travelRuleRequirement';
 
@@ -41,7 +42,11 @@ export function useTravelRuleAttachment(input: {
   /** The amount in the contract's currency, as typed or converted (null: not known yet). */
   fiatValue: { minor: bigint; currency: string } | null;
 }) {
-  const participants = useParticipants();
+  // The contract's company and counterparty, looked up by id (what the prefill reads).
+  const participants = useParticipantsOf([
+    input.contract?.companyId,
+    input.contract?.counterpartyId,
+  ]);
   const threshold = useTravelRuleThreshold();
   // At or above the threshold the data goes with the transfer: the section is on, and stays on.
   const required = travelRuleRequirement({
@@ -65,7 +70,7 @@ export function useTravelRuleAttachment(input: {
     ? prefillTravelRule({
         direction: input.direction,
         contract: input.contract,
-        participants: participants.data,
+        participants,
         counterpartyAddresses: counterpartyAddresses.data,
         ...(input.address === undefined ? {} : { address: input.address }),
       })
