@@ -309,7 +309,7 @@ export class LedgerService {
 
   /**
    * A page of the account balances visible to the caller, by account id (what the API serves:
-   * `balances` reads them all, for reconciliation and tests).
+   * `balances` reads those of given participants, for reconciliation, or all, for tests).
    */
   balancePage(
     caller: Caller,
