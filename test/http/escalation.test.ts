@@ -482,13 +482,13 @@ const WRITES: Record<string, WriteRule> = {
     // B's statement, signed: its owner (B's checker) succeeds with it.
     target: async (fx) => ({ body: await settlementProposal(fx, fx.B.checker) }),
   },
-  'POST /v1/settlement-addresses/:id/approve': {
+  'POST /v1/settlement-address/:id/approve': {
     callers: ['platformA'],
     target: async (fx) => ({
       params: { id: await fx.once('settlementAddress', () => pendingSettlementAddress(fx, fx.B)) },
     }),
   },
-  'POST /v1/settlement-addresses/:id/reject': {
+  'POST /v1/settlement-address/:id/reject': {
     callers: ['platformA', 'supervisor'],
     allowed: { supervisor: SCHEME_WIDE },
     target: async (fx) => ({
@@ -736,8 +736,8 @@ const OWNERS: Record<string, Owner | { none: string }> = {
     none: 'the scheme has no settlement window, so no held pay-in',
   },
   'PUT /v1/settlement-address': 'platformB',
-  'POST /v1/settlement-addresses/:id/approve': 'platformB',
-  'POST /v1/settlement-addresses/:id/reject': 'platformB',
+  'POST /v1/settlement-address/:id/approve': 'platformB',
+  'POST /v1/settlement-address/:id/reject': 'platformB',
   'PUT /v1/market/settings': 'platformB',
   'POST /v1/market/offers': { none: 'the escalation scheme follows no clearing: no mined lot' },
   'POST /v1/market/offers/:id/deposit': { none: 'no offer without a mined lot' },
@@ -1044,7 +1044,7 @@ const ESCALATIONS: Record<string, Escalation> = {
     caller: 'platformA',
     request: async (fx) => ({
       method: 'POST',
-      url: `/v1/settlement-addresses/${await pendingSettlementAddress(fx, fx.A)}/approve`,
+      url: `/v1/settlement-address/${await pendingSettlementAddress(fx, fx.A)}/approve`,
     }),
   },
   'the maker approves its own payout': {

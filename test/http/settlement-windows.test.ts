@@ -361,7 +361,7 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
     const decide = (key: TestKey, id: string, decision: 'approve' | 'reject') =>
       t.app.inject({
         method: 'POST',
-        url: `/v1/settlement-addresses/${id}/${decision}`,
+        url: `/v1/settlement-address/${id}/${decision}`,
         headers: key,
         ...(decision === 'reject' ? { payload: { reason: 'not our treasury' } } : {}),
       });

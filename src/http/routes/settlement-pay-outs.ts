@@ -160,7 +160,7 @@ export function registerSettlementAddresses(app: TypedApp, deps: AppDeps): void 
         summary:
           "Propose the bitcoin address the clearing pays the caller's platform at, with a BIP322 proof of control; paid once another officer approves it",
         description:
-          "An officer of a licensed platform proposes the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at (four eyes: it is `proposed`, and paid only once a different person of the platform approves it with POST /v1/settlement-addresses/{id}/approve; until then the active address, or none, stays the one paid). It must be an address of the scheme's network, proven controlled by the platform: `signature` is a BIP322 simple signature (base64) by the address of `message`, the statement of GET /v1/settlement-address/statement for this platform and address, dated recently (otherwise OWNERSHIP_PROOF_INVALID, 422, nothing written). It is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry, and raises an alert for the supervisor. A pending proposal of the platform is superseded by the new one. Audited.",
+          "An officer of a licensed platform proposes the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at (four eyes: it is `proposed`, and paid only once a different person of the platform approves it with POST /v1/settlement-address/{id}/approve; until then the active address, or none, stays the one paid). It must be an address of the scheme's network, proven controlled by the platform: `signature` is a BIP322 simple signature (base64) by the address of `message`, the statement of GET /v1/settlement-address/statement for this platform and address, dated recently (otherwise OWNERSHIP_PROOF_INVALID, 422, nothing written). It is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry, and raises an alert for the supervisor. A pending proposal of the platform is superseded by the new one. Audited.",
         body: z
           .object({
             address: z.string().trim().min(14).max(120),
@@ -192,7 +192,7 @@ export function registerSettlementAddresses(app: TypedApp, deps: AppDeps): void 
       ),
   );
   app.post(
-    '/v1/settlement-addresses/:id/approve',
+    '/v1/settlement-address/:id/approve',
     {
       config: { roles: ['platform'] },
       schema: {
@@ -211,7 +211,7 @@ export function registerSettlementAddresses(app: TypedApp, deps: AppDeps): void 
       ),
   );
   app.post(
-    '/v1/settlement-addresses/:id/reject',
+    '/v1/settlement-address/:id/reject',
     {
       config: { roles: ['platform', 'supervisor'] },
       schema: {

@@ -6695,7 +6695,7 @@ export interface paths {
     get?: never;
     /**
      * Propose the bitcoin address the clearing pays the caller's platform at, with a BIP322 proof of control; paid once another officer approves it
-     * @description An officer of a licensed platform proposes the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at (four eyes: it is `proposed`, and paid only once a different person of the platform approves it with POST /v1/settlement-addresses/{id}/approve; until then the active address, or none, stays the one paid). It must be an address of the scheme's network, proven controlled by the platform: `signature` is a BIP322 simple signature (base64) by the address of `message`, the statement of GET /v1/settlement-address/statement for this platform and address, dated recently (otherwise OWNERSHIP_PROOF_INVALID, 422, nothing written). It is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry, and raises an alert for the supervisor. A pending proposal of the platform is superseded by the new one. Audited.
+     * @description An officer of a licensed platform proposes the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at (four eyes: it is `proposed`, and paid only once a different person of the platform approves it with POST /v1/settlement-address/{id}/approve; until then the active address, or none, stays the one paid). It must be an address of the scheme's network, proven controlled by the platform: `signature` is a BIP322 simple signature (base64) by the address of `message`, the statement of GET /v1/settlement-address/statement for this platform and address, dated recently (otherwise OWNERSHIP_PROOF_INVALID, 422, nothing written). It is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry, and raises an alert for the supervisor. A pending proposal of the platform is superseded by the new one. Audited.
      *
      *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
      */
@@ -6795,7 +6795,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/settlement-addresses/{id}/approve': {
+  '/v1/settlement-address/{id}/approve': {
     parameters: {
       query?: never;
       header?: never;
@@ -6892,7 +6892,7 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/settlement-addresses/{id}/reject': {
+  '/v1/settlement-address/{id}/reject': {
     parameters: {
       query?: never;
       header?: never;
