@@ -144,7 +144,7 @@ export function registerSettlementAddresses(app: TypedApp, deps: AppDeps): void 
         },
       },
     },
-    async (request) => {
+    (request) => {
       const statement = windows.settlementAddressStatement(callerOf(request, ['platform']), {
         address: request.query.address,
       });

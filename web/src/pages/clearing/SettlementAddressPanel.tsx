@@ -126,7 +126,11 @@ function ProposeForm() {
               Sign this statement with the address’s key (a BIP322 simple signature), before{' '}
               {formatDateTime(statement.data.validUntil)}:
             </Text>
-            <Code block data-testid="settlement-address-statement">
+            <Code
+              block
+              data-testid="settlement-address-statement"
+              style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}
+            >
               {statement.data.message}
             </Code>
             <Textarea
