@@ -258,11 +258,9 @@ export const settlementAddressSchema = z
       description:
         'four eyes: proposed by one officer, active once another person of the platform approved it, superseded by a later proposal while pending, or rejected',
     }),
-    current: z
-      .boolean()
-      .meta({
-        description: 'the newest active address of the platform: the one the clearing pays',
-      }),
+    current: z.boolean().meta({
+      description: 'the newest active address of the platform: the one the clearing pays',
+    }),
     registeredBy: z.string().meta({ description: 'the officer who proposed it' }),
     decidedBy: z
       .string()
