@@ -10,7 +10,7 @@ import {
   type BrowserApp,
 } from '../support/browser';
 import { caller, PASSPHRASE, regtest, regtestKey } from '../support/scheme';
-import { LocalKeySigner } from '../../src/bitcoin';
+import { LocalKeySigner, signBip322Simple } from '../../src/bitcoin';
 import { ChainWatcher, Simnet, SimnetChainSource } from '../../src/chain';
 import type { DealView, LotView } from '../../src/clearing';
 import {
@@ -35,6 +35,9 @@ const COP_TO_Q = 1_250_000_000n; // …and COP 12,500,000.00 from P to Q
 const southKey = regtestKey(22);
 const northKey = regtestKey(23);
 const elsewhere = regtestKey(7).address;
+/** P's settlement addresses: one proposed by its maker, one by the officer in the browser. */
+const proposedKey = regtestKey(24);
+const nextKey = regtestKey(25);
 const PLATFORM_SEED = new Uint8Array(32).fill(42);
 
 /** Sats as the web app prints them in an English locale: "0.25000000 BTC". */
@@ -50,6 +53,15 @@ function descriptorOf(seed: Uint8Array, account: number, chains: string): string
   const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
   return `wpkh([${fingerprint}/84h/1h/${account}h]${signer.accountXpub(`m/84'/1'/${account}'`)}/${chains})`;
 }
+
+/** The BIP322 simple signature of `message` by regtest key `key`'s address. */
+const bip322 = (key: ReturnType<typeof regtestKey>, message: string) =>
+  signBip322Simple({
+    address: key.address,
+    message,
+    privateKey: key.key.privateKey!,
+    network: 'regtest',
+  });
 
 /** Picks an option of a Mantine Select by its label and the option's text. */
 async function choose(page: Page, label: string, option: string | RegExp): Promise<void> {
@@ -328,6 +340,16 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
     // The first lot's coins went into the offer's escrow: the lots as they now stand.
     lots = await Promise.all(lots.map((l) => clearing.getLot(supervisor, l.id)));
     await window();
+    // P's maker proposes a settlement address (proven by its BIP322 signature): pending until
+    // another officer of P approves it.
+    const { message } = settlementWindows.settlementAddressStatement(officer, {
+      address: proposedKey.address,
+    });
+    await settlementWindows.proposeSettlementAddress(officer, {
+      address: proposedKey.address,
+      message,
+      signature: bip322(proposedKey, message),
+    });
 
     await t.user({
       username: 'sofia',
@@ -346,6 +368,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
       displayName: 'Mira Miner',
       role: 'miner',
       participantId: minerId,
+    });
+    await t.user({
+      username: 'pia',
+      displayName: 'Pia Platform Officer',
+      role: 'platform',
+      participantId: P,
+      platformId: P,
     });
     await t.user({
       username: 'ivan',
@@ -585,5 +614,68 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
       .toBe('received');
     expect(await copRow.textContent()).toContain(`PAY_IN_WRONG_AMOUNT: ${cop(COP_TO_Q + 1n)}`);
     await accessible(second, 'clearing-settlement-window');
+  });
+
+  it('a second platform officer approves the settlement address another proposed, then proposes one with its BIP322 proof', async () => {
+    const page = await t.page('pia');
+    await page.getByRole('link', { name: 'Settlement windows' }).click();
+    const panel = page.getByTestId('settlement-address');
+    const pending = panel.getByTestId('settlement-address-pending');
+    await pending.waitFor();
+    expect(await panel.getByTestId('settlement-address-active').textContent()).toContain(
+      'No settlement address is active',
+    );
+    expect(await pending.textContent()).toContain(proposedKey.address);
+    expect(await pending.textContent()).toContain('browser-test:maker');
+    // Four eyes: Pia is another person than the maker, so her approval makes it the one paid.
+    const approved = await answerOf(page, '/approve', () =>
+      page.getByRole('button', { name: 'Approve address' }).click(),
+    );
+    expect(approved).toMatchObject({ status: 200, body: { status: 'active' } });
+    await expect
+      .poll(() => panel.getByTestId('settlement-address-active').textContent())
+      .toContain(proposedKey.address);
+    expect(await pending.count()).toBe(0);
+
+    // Pia proposes a replacement: the server's statement, signed with the address's key.
+    await page.getByLabel('New settlement address').fill(nextKey.address);
+    await page.getByRole('button', { name: 'Get the statement to sign' }).click();
+    const message = (await page.getByTestId('settlement-address-statement').textContent())!;
+    expect(message).toBe(
+      `Tradeclear settlement address: platform ${P} controls ${nextKey.address} and receives the clearing's pay-outs at it. Issued ${new Date().toISOString().slice(0, 10)}.`,
+    );
+    const put = async () => {
+      const [response]: [Response, void] = await Promise.all([
+        page.waitForResponse(
+          (r) => r.url().endsWith('/v1/settlement-address') && r.request().method() === 'PUT',
+        ),
+        page.getByRole('button', { name: 'Propose address' }).click(),
+      ]);
+      return {
+        status: response.status(),
+        body: (await response.json()) as {
+          code?: string;
+          status?: string;
+          issues?: { message: string }[];
+        },
+      };
+    };
+    // Signed by another key: refused in the API's words, nothing proposed.
+    await page.getByLabel('Signature (base64)').fill(bip322(proposedKey, message));
+    const refused = await put();
+    expect(refused).toMatchObject({ status: 422, body: { code: 'OWNERSHIP_PROOF_INVALID' } });
+    await page.getByText(refused.body.issues![0]!.message).waitFor();
+    await page.getByLabel('Signature (base64)').fill(bip322(nextKey, message));
+    expect(await put()).toMatchObject({ status: 200, body: { status: 'proposed' } });
+    await pending.waitFor();
+    expect(await pending.textContent()).toContain(nextKey.address);
+    expect(await pending.textContent()).toContain('proposed');
+    // Her own proposal: she may withdraw it, not approve it; the approved one is still paid.
+    expect(await pending.getByRole('button', { name: 'Approve address' }).count()).toBe(0);
+    await pending.getByRole('button', { name: 'Withdraw proposal' }).waitFor();
+    expect(await panel.getByTestId('settlement-address-active').textContent()).toContain(
+      proposedKey.address,
+    );
+    await accessible(page, 'clearing-settlement-address');
   });
 });

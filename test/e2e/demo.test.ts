@@ -330,6 +330,25 @@ describe('the demo scheme seeded at the small size', () => {
     const windows = (await settlementWindows.listWindows(supervisor, { limit: 500 })).items;
     expect(windows.some((w) => w.status === 'open')).toBe(true);
     expect(windows.some((w) => w.status !== 'open')).toBe(true);
+    // The clearing pays the loop's two platforms at settlement addresses taken on four eyes
+    // (proposed by one officer, approved by another); the `platform` login's platform also has
+    // a replacement pending, for a second officer in the web app.
+    const taken = await query(sql`
+      select platform_id, status, registered_by_person <> decided_by_person as four_eyes
+        from clearing_settlement_addresses where status = 'active'`);
+    expect(taken.length).toBe(2);
+    expect(taken.every((r) => r.four_eyes === true)).toBe(true);
+    const [ownPlatform] = await query(
+      sql`select participant_id from users where username = 'platform'`,
+    );
+    const own = await settlementWindows.listSettlementAddresses(
+      supervisor,
+      String(ownPlatform?.participant_id),
+    );
+    expect(own.items.map((a) => [a.status, a.current])).toEqual([
+      ['proposed', false],
+      ['active', true],
+    ]);
   });
 
   it('reports each stage of the loop through GET /v1/clearing/loop', async () => {

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../src/audit';
-import { addressFromScript, LocalKeySigner, parseTransaction } from '../../src/bitcoin';
+import {
+  addressFromScript,
+  LocalKeySigner,
+  parseTransaction,
+  signBip322Simple,
+} from '../../src/bitcoin';
 import {
   SettlementWindowService,
   type FiatPayIn,
@@ -8,7 +13,7 @@ import {
   type PayInView,
   type WindowView,
 } from '../../src/clearing';
-import { AppError } from '../../src/kernel';
+import { AppError, type Caller } from '../../src/kernel';
 import { schemeConfirmationDepth } from '../../src/trade';
 import { caller, openScheme, regtestKey, supervisor, type Scheme } from '../support/scheme';
 import { TEST_DRIVERS } from '../support/db';
@@ -23,7 +28,8 @@ import { TEST_DRIVERS } from '../support/db';
  * zero, and its obligations are in the next window. Bad input: a window closed twice, pay-ins of
  * the wrong amount (on-chain and by bank), each a refusal with a closed code that counts nothing.
  * The settled window pays its net receivers on-chain: at the settlement addresses their officers
- * registered (a listed one refused), in one transaction signed by the clearing's key, stored
+ * registered (four eyes: proposed by one officer with a BIP322 proof of control, paid once
+ * another approves it; a listed one refused), in one transaction signed by the clearing's key, stored
  * before it is sent (a restart sends the same one), held while a receiver has no address, and
  * followed into a block and out of it by a reorganization.
  */
@@ -45,6 +51,9 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   let second: WindowView;
   let officerOfB = supervisor;
   let officerOfC = supervisor;
+  /** A second person of each platform: the four eyes of a settlement address. */
+  let checkerOfB = supervisor;
+  let checkerOfC = supervisor;
   /** The same service without a chain: it signs and stores, and cannot send (a crash before the broadcast). */
   let offline: SettlementWindowService;
 
@@ -65,6 +74,25 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     );
     expect(error).toBeInstanceOf(AppError);
     return error as AppError;
+  }
+
+  /** `officer` proposes the address of regtest key `fill`, proven by its BIP322 signature. */
+  async function propose(officer: Caller, fill: number) {
+    const { address, key } = regtestKey(fill);
+    const { message } = windows.settlementAddressStatement(officer, { address });
+    const signature = signBip322Simple({
+      address,
+      message,
+      privateKey: key.privateKey!,
+      network: 'regtest',
+    });
+    return windows.proposeSettlementAddress(officer, { address, message, signature });
+  }
+
+  /** Proposed by `officer`, approved by `checker` (another person of the platform). */
+  async function registerAddress(officer: Caller, checker: Caller, fill: number) {
+    const proposed = await propose(officer, fill);
+    return windows.approveSettlementAddress(checker, proposed.id);
   }
 
   async function payInsOf(windowId: string): Promise<PayInView[]> {
@@ -115,6 +143,8 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       });
     officerOfB = caller('platform', B, 'key_officer_of_b', B);
     officerOfC = caller('platform', C, 'key_officer_of_c', C);
+    checkerOfB = caller('platform', B, 'key_checker_of_b', B);
+    checkerOfC = caller('platform', C, 'key_checker_of_c', C);
   }, 180_000);
 
   afterAll(async () => {
@@ -345,11 +375,14 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       bankReference: 'BANREP-2026-07-01-0003',
     });
     expect((await windows.getWindow(supervisor, first.id)).status).toBe('closed'); // BTC awaited
-    // B's officer registers where the clearing pays B; C registers nothing yet.
-    const registered = await windows.registerSettlementAddress(officerOfB, {
+    // B's officer proposes where the clearing pays B, B's checker approves; C registers nothing yet.
+    const registered = await registerAddress(officerOfB, checkerOfB, 31);
+    expect(registered).toMatchObject({
+      platformId: B,
       address: addressOfB,
+      status: 'active',
+      current: true,
     });
-    expect(registered).toMatchObject({ platformId: B, address: addressOfB, current: true });
     const paid = await s.payFromMiner(btc.address!, 40n * M);
     await s.mine(1);
     const received = (await payInsOf(first.id)).find((p) => p.asset === 'BTC')!;
@@ -417,6 +450,16 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     // Held once: the next run records nothing new.
     await offline.runDue();
     expect(await events(held.id)).toEqual(['settlement_pay_out.held']);
+    // A proposal alone pays nothing (four eyes): still held, still missing, until approved.
+    const pending = await propose(officerOfC, 32);
+    expect(pending).toMatchObject({ status: 'proposed', current: false });
+    expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
+    expect(await events(held.id)).toEqual(['settlement_pay_out.held']);
+    // Its proposer cannot approve it; the checker rejects it (it was not the treasury's).
+    expect((await refusal(windows.approveSettlementAddress(officerOfC, pending.id))).code).toBe(
+      'SELF_APPROVAL',
+    );
+    await windows.rejectSettlementAddress(checkerOfC, pending.id, { reason: 'not our treasury' });
 
     // A listed address is refused with the closed code, naming no list entry; nothing stored.
     await s.compliance.screening.importList(supervisor, {
@@ -424,26 +467,40 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       asset: 'XBT',
       bytes: new TextEncoder().encode(`# test list\n${listedAddress}\n`),
     });
-    const listed = await refusal(
-      windows.registerSettlementAddress(officerOfC, { address: listedAddress }),
-    );
+    const listed = await refusal(propose(officerOfC, 33));
     expect(listed.code).toBe('TRANSFER_BLOCKED');
     expect(listed.message).not.toMatch(/list|entry|sanction/i);
-    expect((await windows.listSettlementAddresses(officerOfC, C)).items).toEqual([]);
+    expect(
+      (await windows.listSettlementAddresses(officerOfC, C)).items.map((a) => a.status),
+    ).toEqual(['rejected']);
     expect(await events(C)).toContain('settlement_address.refused');
     // An address of another network, and a caller who is not the platform's officer.
     const mainnet = await refusal(
-      windows.registerSettlementAddress(officerOfC, {
+      windows.proposeSettlementAddress(officerOfC, {
         address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4',
+        message: 'Hello World',
+        signature: 'AkcwRAIgZ',
       }),
     );
     expect(mainnet.code).toBe('INVALID_ADDRESS');
-    expect(
-      (await refusal(windows.registerSettlementAddress(supervisor, { address: addressOfC }))).code,
-    ).toBe('FORBIDDEN');
+    expect((await refusal(propose(supervisor, 32))).code).toBe('FORBIDDEN');
+    // The proof is of the address's own key: a signature by another key is refused.
+    const wrongKey = await refusal(
+      windows.proposeSettlementAddress(officerOfC, {
+        address: addressOfC,
+        message: windows.settlementAddressStatement(officerOfC, { address: addressOfC }).message,
+        signature: signBip322Simple({
+          address: regtestKey(35).address,
+          message: windows.settlementAddressStatement(officerOfC, { address: addressOfC }).message,
+          privateKey: regtestKey(35).key.privateKey!,
+          network: 'regtest',
+        }),
+      }),
+    );
+    expect(wrongKey.code).toBe('OWNERSHIP_PROOF_INVALID');
     // Screened again at signing: an address listed after it was registered holds the pay-out
     // for the supervisor (TRANSFER_BLOCKED, nothing signed), until the platform replaces it.
-    await windows.registerSettlementAddress(officerOfC, { address: regtestKey(34).address });
+    await registerAddress(officerOfC, checkerOfC, 34);
     await s.compliance.screening.importList(supervisor, {
       format: 'address-list',
       asset: 'XBT',
@@ -460,8 +517,11 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       'SETTLEMENT_ADDRESS_MISSING',
       'TRANSFER_BLOCKED',
     ]);
-    // Replaceable: the newest counts, the history stays; another platform cannot read it.
-    await windows.registerSettlementAddress(officerOfC, { address: addressOfC });
+    // Replaceable, on four eyes: proposed, the listed one stays the one paid (still held) …
+    const replacement = await propose(officerOfC, 32);
+    expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
+    // … until another officer approves it: the newest active counts, the history stays.
+    await windows.approveSettlementAddress(checkerOfC, replacement.id);
     // Paid only while licensed: B's suspended licence holds the window's pay-out until reinstated.
     const [licenceOfB] = (await s.registry.listLicences(supervisor, { participantId: B })).items;
     await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'suspended', 'inspection');
@@ -471,9 +531,10 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     ).toMatchObject({ status: 'held', heldCode: 'LICENCE_NOT_ACTIVE' });
     await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'active', null);
     const history = (await windows.listSettlementAddresses(supervisor, C)).items;
-    expect(history.map((a) => [a.address, a.current])).toEqual([
-      [addressOfC, true],
-      [regtestKey(34).address, false],
+    expect(history.map((a) => [a.address, a.status, a.current])).toEqual([
+      [addressOfC, 'active', true],
+      [regtestKey(34).address, 'active', false],
+      [addressOfC, 'rejected', false],
     ]);
     expect((await refusal(windows.listSettlementAddresses(officerOfB, C))).code).toBe(
       'PARTICIPANT_NOT_FOUND',

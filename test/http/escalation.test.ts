@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { LocalKeySigner } from '../../src/bitcoin';
+import { LocalKeySigner, signBip322Simple } from '../../src/bitcoin';
 import { rowsOf } from '../../src/db';
 import { leiCheckDigits, systemCaller } from '../../src/kernel';
 import {
@@ -13,6 +13,7 @@ import {
   type TwoTenants,
 } from '../support/two-tenants';
 import { testVasp } from '../support/vasp';
+import { regtestKey } from '../support/scheme';
 
 /**
  * The tenancy and escalation suite (issue 11): every role × every write route of the app × a
@@ -131,6 +132,39 @@ const MARKET_SETTINGS = {
 };
 /** An id with the right shape that names nothing. */
 const missing = (prefix: string) => `${prefix}_01J00000000000000000000000`;
+
+let settlementKeySeed = 180;
+/**
+ * A settlement address proposal body for `officer`'s platform: a fresh key's address and the
+ * statement the server gives that officer, signed (BIP322) with that key.
+ */
+async function settlementProposal(fx: TwoTenants, officer: Auth) {
+  const key = regtestKey(settlementKeySeed++);
+  const statement = await fx.app.inject({
+    method: 'GET',
+    url: `/v1/settlement-address/statement?address=${key.address}`,
+    headers: { authorization: officer.authorization },
+  });
+  const { message } = statement.json<{ message: string }>();
+  const signature = signBip322Simple({
+    address: key.address,
+    message,
+    privateKey: key.key.privateKey!,
+    network: 'regtest',
+  });
+  return { address: key.address, message, signature };
+}
+
+/** A pending settlement address of `tenant`, proposed by its officer (its checker may approve it). */
+async function pendingSettlementAddress(fx: TwoTenants, tenant: Tenant): Promise<string> {
+  const proposed = await fx.app.inject({
+    method: 'PUT',
+    url: '/v1/settlement-address',
+    headers: { authorization: tenant.officer.authorization },
+    payload: await settlementProposal(fx, tenant.officer),
+  });
+  return proposed.json<{ id: string }>().id;
+}
 
 const contractAction = (
   from: 'draft' | 'submitted' | 'approved' | 'active' | 'disputed',
@@ -443,9 +477,24 @@ const WRITES: Record<string, WriteRule> = {
     callers: ['platformA'],
     allowed: {
       platformA:
-        'a platform registers its own settlement address: the route names no other platform',
+        'a platform proposes its own settlement address: the route names no other platform',
     },
-    target: () => ({ body: { address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080' } }),
+    // B's statement, signed: its owner (B's checker) succeeds with it.
+    target: async (fx) => ({ body: await settlementProposal(fx, fx.B.checker) }),
+  },
+  'POST /v1/settlement-address/:id/approve': {
+    callers: ['platformA'],
+    target: async (fx) => ({
+      params: { id: await fx.once('settlementAddress', () => pendingSettlementAddress(fx, fx.B)) },
+    }),
+  },
+  'POST /v1/settlement-address/:id/reject': {
+    callers: ['platformA', 'supervisor'],
+    allowed: { supervisor: SCHEME_WIDE },
+    target: async (fx) => ({
+      params: { id: await fx.once('settlementAddress', () => pendingSettlementAddress(fx, fx.B)) },
+      body: { reason: 'escalation test: a rejection' },
+    }),
   },
   'POST /v1/settlement-windows/:id/fiat-pay-ins': {
     callers: SUPERVISOR_ONLY,
@@ -687,6 +736,8 @@ const OWNERS: Record<string, Owner | { none: string }> = {
     none: 'the scheme has no settlement window, so no held pay-in',
   },
   'PUT /v1/settlement-address': 'platformB',
+  'POST /v1/settlement-address/:id/approve': 'platformB',
+  'POST /v1/settlement-address/:id/reject': 'platformB',
   'PUT /v1/market/settings': 'platformB',
   'POST /v1/market/offers': { none: 'the escalation scheme follows no clearing: no mined lot' },
   'POST /v1/market/offers/:id/deposit': { none: 'no offer without a mined lot' },
@@ -989,6 +1040,13 @@ const ESCALATIONS: Record<string, Escalation> = {
       url: `/v1/contracts/${await fx.contract('submitted', 'import', fx.A)}/approve`,
     }),
   },
+  'the proposer approves its own settlement address (four eyes)': {
+    caller: 'platformA',
+    request: async (fx) => ({
+      method: 'POST',
+      url: `/v1/settlement-address/${await pendingSettlementAddress(fx, fx.A)}/approve`,
+    }),
+  },
   'the maker approves its own payout': {
     caller: 'platformA',
     request: async (fx) => {
@@ -1022,6 +1080,7 @@ const LIST_QUERIES: Record<string, (fx: Fixture) => string[]> = {
   '/v1/contracts': (fx) => ['', `companyId=${fx.B.companyId}`],
   '/v1/licences': (fx) => ['', `participantId=${fx.B.platformId}`],
   '/v1/mining/sites': (fx) => ['', `minerId=${fx.miners.other.id}`],
+  '/v1/settlement-address/statement': () => [`address=${regtestKey(179).address}`],
   '/v1/mining/payout-addresses': (fx) => ['', `siteId=${fx.miners.other.siteId}`],
   '/v1/mining/attributions': (fx) => ['', `minerId=${fx.miners.other.id}`],
 };

@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { signBip322Simple } from '../../src/bitcoin';
+import { SETTLEMENT_ADDRESS_REFUSED_RULE } from '../../src/clearing';
+import { rowsOf } from '../../src/db';
 import { newId, SeededRandom, systemCaller } from '../../src/kernel';
 import { regtestKey } from '../support/scheme';
 import { startTestApp, type TestApp, type TestKey } from '../support/http';
@@ -318,7 +322,7 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
     expect(after.body.items[0]?.status).toBe('awaiting');
   });
 
-  it('lets a licensed platform officer register its settlement address, screened; another platform cannot read it', async () => {
+  it('takes a settlement address on four eyes and a BIP322 proof of control; a listed one is refused and alerted; another platform cannot read it', async () => {
     const registry = t.services.registry;
     const by = systemCaller('supervisor-test');
     const platform = async (legalName: string) =>
@@ -333,53 +337,196 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
       validTo: new Date(t.clock.now().getTime() + 365 * 86_400_000).toISOString(),
     });
     const officerP = await t.keyFor('platform', P);
+    const officerPOtherKey = await t.keyFor('platform', P, null, { samePersonAs: officerP });
+    const checkerP = await t.keyFor('platform', P);
     const officerQ = await t.keyFor('platform', Q);
-    const put = (key: TestKey, address: string) =>
-      t.app.inject({
-        method: 'PUT',
-        url: '/v1/settlement-address',
-        headers: key,
-        payload: { address },
+    /** The server's statement for `key`'s platform and the address of regtest key `fill`, signed. */
+    const proof = async (key: TestKey, fill: number, signWith = fill) => {
+      const { address } = regtestKey(fill);
+      const statement = await get<{ message: string; platformId: string; validUntil: string }>(
+        `/v1/settlement-address/statement?address=${address}`,
+        key,
+      );
+      expect(statement.status).toBe(200);
+      const signature = signBip322Simple({
+        address: regtestKey(signWith).address,
+        message: statement.body.message,
+        privateKey: regtestKey(signWith).key.privateKey!,
+        network: 'regtest',
       });
-    const first = regtestKey(41).address;
-    const registered = await put(officerP, first);
-    expect(registered.statusCode).toBe(200);
-    expect(registered.json()).toMatchObject({ platformId: P, address: first, current: true });
-    // Only a licensed platform's officer.
-    expect((await put(officerQ, regtestKey(42).address)).json()).toMatchObject({
-      code: 'LICENCE_NOT_ACTIVE',
+      return { address, message: statement.body.message, signature };
+    };
+    const put = (key: TestKey, body: object) =>
+      t.app.inject({ method: 'PUT', url: '/v1/settlement-address', headers: key, payload: body });
+    const decide = (key: TestKey, id: string, decision: 'approve' | 'reject') =>
+      t.app.inject({
+        method: 'POST',
+        url: `/v1/settlement-address/${id}/${decision}`,
+        headers: key,
+        ...(decision === 'reject' ? { payload: { reason: 'not our treasury' } } : {}),
+      });
+    const listOf = async (key: TestKey) =>
+      (
+        await get<Page<{ id: string; address: string; status: string; current: boolean }>>(
+          `/v1/settlement-addresses/${P}`,
+          key,
+        )
+      ).body.items.map((a) => [a.address, a.status, a.current]);
+    const alertsOf = async (partyId: string) =>
+      (
+        await get<Page<{ rule: string; kind: string; message: string }>>(
+          `/v1/alerts?partyId=${partyId}`,
+          supervisor,
+        )
+      ).body.items;
+    const rows = async () =>
+      rowsOf(
+        await t.db.orm.execute(
+          sql`select count(*)::int as n from clearing_settlement_addresses where platform_id = ${P}`,
+        ),
+      )[0] as { n: number };
+
+    // The statement names the platform, the address and the server's day.
+    const first = await proof(officerP, 41);
+    expect(first.message).toBe(
+      `Tradeclear settlement address: platform ${P} controls ${first.address} and receives the clearing's pay-outs at it. Issued 2026-07-01.`,
+    );
+    // Proof of control: a signature by another key, over another platform's statement, over
+    // another text or garbage is refused with the closed code, nothing written.
+    const wrongKey = await proof(officerP, 41, 49);
+    const ofQ = await proof(officerQ, 41);
+    for (const bad of [
+      wrongKey,
+      ofQ,
+      { ...first, message: first.message.replace('2026-07-01', '2026-06-01') },
+      { ...first, message: 'Hello World' },
+      { ...first, signature: 'AkcwRAIgZ' },
+    ]) {
+      const refused = await put(officerP, bad);
+      expect([refused.statusCode, refused.json<{ code: string }>().code]).toEqual([
+        422,
+        'OWNERSHIP_PROOF_INVALID',
+      ]);
+    }
+    expect((await rows()).n).toBe(0);
+
+    // Proposed by one officer: pending, not paid (no current one yet).
+    const proposed = await put(officerP, first);
+    expect(proposed.statusCode).toBe(200);
+    const firstId = proposed.json<{ id: string }>().id;
+    expect(proposed.json()).toMatchObject({
+      platformId: P,
+      address: first.address,
+      status: 'proposed',
+      current: false,
+      decidedBy: null,
     });
+    expect(await listOf(officerP)).toEqual([[first.address, 'proposed', false]]);
+    // Four eyes: the proposer cannot approve, with any of their keys; another platform cannot.
+    for (const key of [officerP, officerPOtherKey]) {
+      const self = await decide(key, firstId, 'approve');
+      expect([self.statusCode, self.json<{ code: string }>().code]).toEqual([403, 'SELF_APPROVAL']);
+    }
+    const foreignApproval = await decide(officerQ, firstId, 'approve');
+    expect([foreignApproval.statusCode, foreignApproval.json<{ code: string }>().code]).toEqual([
+      404,
+      'SETTLEMENT_ADDRESS_NOT_FOUND',
+    ]);
     for (const key of [supervisor, auditor, company])
-      expect((await put(key, regtestKey(42).address)).statusCode).toBe(403);
+      expect((await decide(key, firstId, 'approve')).statusCode).toBe(403);
+    // A different person of the platform approves: now it is the one paid.
+    const approved = await decide(checkerP, firstId, 'approve');
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json()).toMatchObject({
+      status: 'active',
+      current: true,
+      decidedBy: checkerP.id,
+    });
+    expect((await decide(checkerP, firstId, 'approve')).json()).toMatchObject({
+      code: 'INVALID_STATE_TRANSITION',
+    });
+
+    // Only a licensed platform's officer proposes.
+    expect((await put(officerQ, ofQ)).json()).toMatchObject({ code: 'LICENCE_NOT_ACTIVE' });
+    for (const key of [supervisor, auditor, company])
+      expect((await put(key, first)).statusCode).toBe(403);
     expect(
-      (await put(officerP, 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4')).json(),
+      (
+        await put(officerP, {
+          ...first,
+          address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4',
+        })
+      ).json(),
     ).toMatchObject({ code: 'INVALID_ADDRESS' });
-    // A listed address: the closed code, nothing of the list.
-    const listed = regtestKey(43).address;
+
+    // A listed address: the closed code, nothing of the list, and an alert for the supervisor.
+    const listed = await proof(officerP, 43);
     await t.services.compliance.screening.importList(by, {
       format: 'address-list',
       asset: 'XBT',
-      bytes: new TextEncoder().encode(`# test list\n${listed}\n`),
+      bytes: new TextEncoder().encode(`# test list\n${listed.address}\n`),
     });
+    const alertsBefore = await alertsOf(P);
     const refused = await put(officerP, listed);
     expect(refused.statusCode).toBe(422);
     const body = refused.json<{ code: string; message: string }>();
     expect(body.code).toBe('TRANSFER_BLOCKED');
-    expect(JSON.stringify(body)).not.toMatch(/test list|entry|sanction/i);
-    // Replaced: the newest counts, the history stays.
-    const second = regtestKey(44).address;
-    expect((await put(officerP, second)).statusCode).toBe(200);
+    expect(JSON.stringify(body)).not.toMatch(/test list|entry|sanction|alert/i);
+    const alertsAfter = await alertsOf(P);
+    expect(alertsAfter.length).toBe(alertsBefore.length + 1);
+    expect(alertsAfter[0]).toMatchObject({
+      rule: SETTLEMENT_ADDRESS_REFUSED_RULE,
+      kind: 'screening',
+    });
+    expect(alertsAfter[0]!.message).toContain(listed.address);
+    expect((await get(`/v1/alerts`, officerP)).status).toBe(403);
+    expect(await listOf(officerP)).toEqual([[first.address, 'active', true]]);
+
+    // A replacement: proposed, then superseded by a second proposal, which a second officer
+    // rejects; the approved one stays the one paid throughout.
+    const second = await proof(officerP, 44);
+    const secondId = (await put(officerP, second)).json<{ id: string }>().id;
+    const third = await proof(checkerP, 45);
+    const thirdId = (await put(checkerP, third)).json<{ id: string }>().id;
+    expect(await listOf(officerP)).toEqual([
+      [third.address, 'proposed', false],
+      [second.address, 'superseded', false],
+      [first.address, 'active', true],
+    ]);
+    expect((await decide(officerP, secondId, 'approve')).json()).toMatchObject({
+      code: 'INVALID_STATE_TRANSITION',
+    });
+    expect((await decide(officerQ, thirdId, 'reject')).statusCode).toBe(404);
+    const rejected = await decide(officerP, thirdId, 'reject');
+    expect(rejected.json()).toMatchObject({ status: 'rejected', current: false });
+    // The checker proposes again; the first officer approves (roles swap, still four eyes).
+    const fourth = await proof(checkerP, 46);
+    const fourthId = (await put(checkerP, fourth)).json<{ id: string }>().id;
+    expect((await decide(officerPOtherKey, fourthId, 'approve')).statusCode).toBe(200);
     for (const key of [supervisor, auditor, officerP]) {
-      const read = await get<Page<{ address: string; current: boolean }>>(
-        `/v1/settlement-addresses/${P}`,
-        key,
-      );
-      expect(read.status).toBe(200);
-      expect(read.body.items.map((a) => [a.address, a.current])).toEqual([
-        [second, true],
-        [first, false],
+      expect(await listOf(key)).toEqual([
+        [fourth.address, 'active', true],
+        [third.address, 'rejected', false],
+        [second.address, 'superseded', false],
+        [first.address, 'active', false],
       ]);
     }
+    const actions = rowsOf(
+      await t.db.orm.execute(
+        sql`select action from audit_events where entity_id = ${P} and action like 'settlement_address.%' order by seq`,
+      ),
+    ).map((r) => (r as { action: string }).action);
+    expect(actions).toEqual([
+      'settlement_address.proposed',
+      'settlement_address.approved',
+      'settlement_address.refused',
+      'settlement_address.proposed',
+      'settlement_address.superseded',
+      'settlement_address.proposed',
+      'settlement_address.rejected',
+      'settlement_address.proposed',
+      'settlement_address.approved',
+    ]);
     // Another platform reads it as one that does not exist; a company not at all.
     const foreign = await get<{ code: string }>(`/v1/settlement-addresses/${P}`, officerQ);
     const missing = await get<{ code: string }>(

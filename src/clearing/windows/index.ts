@@ -6,7 +6,8 @@
  * `chainConsumer()` and by bank through `confirmFiatPayIn`, the supervisor's decision on a held
  * pay-in `decideHeldPayIn`, paged reads (obligations, positions, pay-ins, pay-outs), `reconcile`), its views,
  * `nextCutoff`, `SETTLEMENT_WINDOW_EVENTS`; platforms' settlement addresses
- * (`registerSettlementAddress`, `listSettlementAddresses`) and the signed, broadcast pay-out
+ * (four eyes: `proposeSettlementAddress` with a BIP322 proof, `approveSettlementAddress`,
+ * `rejectSettlementAddress`, `listSettlementAddresses`) and the signed, broadcast pay-out
  * transaction of a settled window (`runDue` → `runPayOuts`, `SETTLEMENT_PAY_OUT_EVENTS`).
  *
  * Tables (windows/schema.ts, not exported): clearing_window_schedules, clearing_windows,
@@ -36,7 +37,11 @@ export type { PayerScreening } from './lifecycle';
 export type { FiatPayIn } from './fiat';
 export type { AccountBalanceView } from './books';
 export { NETWORK_FEE, SETTLEMENT_PAY_OUT_EVENTS, feeShares, type PayOutRun } from './pay-outs';
-export type { LicenceCheck } from './settlement-addresses';
+export { SETTLEMENT_ADDRESS_REFUSED_RULE, type LicenceCheck } from './settlement-addresses';
+export {
+  settlementAddressStatement,
+  SETTLEMENT_STATEMENT_VALID_DAYS,
+} from './settlement-address-statement';
 export {
   PAY_IN_STATUSES,
   WINDOW_STATUSES,
@@ -74,6 +79,9 @@ export const SETTLEMENT_WINDOW_EVENTS = {
   payInReorgedAfterDecision: 'settlement_pay_in.reorgedAfterDecision',
   payInWithdrawn: 'settlement_pay_in.withdrawn',
   payInReorgedAfterSettlement: 'settlement_pay_in.reorgedAfterSettlement',
-  settlementAddressRegistered: 'settlement_address.registered',
+  settlementAddressProposed: 'settlement_address.proposed',
+  settlementAddressSuperseded: 'settlement_address.superseded',
+  settlementAddressApproved: 'settlement_address.approved',
+  settlementAddressRejected: 'settlement_address.rejected',
   settlementAddressRefused: 'settlement_address.refused',
 } as const;

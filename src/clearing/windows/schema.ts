@@ -375,6 +375,26 @@ export const clearingSettlementAddresses = pgTable(
     registeredBy: text('registered_by').notNull(),
     registeredByPerson: text('registered_by_person'),
     createdAt: at('created_at').notNull(),
+    /**
+     * Four eyes: `proposed` by one officer of the platform, `active` once another person of the
+     * platform approved it (the newest active one is paid), `superseded` by a later proposal
+     * while pending, or `rejected`. Every row is written with its status; the default is only
+     * for the rows registered before four eyes, which were in force.
+     */
+    status: text('status').notNull().default('active'),
+    /** The BIP322 proof of control: the signed statement and its simple signature. */
+    proofMessage: text('proof_message'),
+    proofSignature: text('proof_signature'),
+    /** Who approved or rejected it (credential and person), and when. */
+    decidedBy: text('decided_by'),
+    decidedByPerson: text('decided_by_person'),
+    decidedAt: at('decided_at'),
   },
-  (t) => [index('clearing_settlement_addresses_platform_idx').on(t.platformId, t.createdAt, t.id)],
+  (t) => [
+    index('clearing_settlement_addresses_platform_idx').on(t.platformId, t.createdAt, t.id),
+    // At most one pending proposal per platform.
+    uniqueIndex('clearing_settlement_addresses_one_proposed')
+      .on(t.platformId)
+      .where(sql`${t.status} = 'proposed'`),
+  ],
 );

@@ -36,8 +36,11 @@ import { decideHeld, type HeldDecision } from './held-pay-ins';
 import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
 import { payOutsConnected, payOutsDisconnected, runPayOuts, type PayOutDeps } from './pay-outs';
 import {
+  approveSettlementAddress,
   listSettlementAddresses,
-  registerSettlementAddress,
+  proposeSettlementAddress,
+  rejectSettlementAddress,
+  settlementAddressStatementFor,
   type LicenceCheck,
 } from './settlement-addresses';
 import { scheduleState, setSchedule, type ScheduleInput, type ScheduleState } from './schedule';
@@ -489,20 +492,43 @@ export class SettlementWindowService implements ObligationSink {
   // ------------------------------------------------------------------ settlement addresses
 
   /**
-   * A licensed platform's officer registers the bitcoin address the clearing pays it at
-   * (validated for the network, screened, audited; the newest counts, history kept).
+   * The statement a platform signs (BIP322) to prove it controls an address it proposes, dated
+   * by the server (settlement-address-statement.ts).
    */
-  async registerSettlementAddress(
+  settlementAddressStatement(caller: Caller, input: { address: string }) {
+    return settlementAddressStatementFor(this.#ctx, { network: this.#network }, caller, input);
+  }
+
+  /**
+   * One officer of a licensed platform proposes the bitcoin address the clearing pays it at,
+   * with a BIP322 proof of control (validated for the network, proven, screened, audited); it
+   * is paid only once another person of the platform approves it.
+   */
+  async proposeSettlementAddress(
     caller: Caller,
-    input: { address: string },
+    input: { address: string; message: string; signature: string },
   ): Promise<SettlementAddressView> {
-    return registerSettlementAddress(
+    return proposeSettlementAddress(
       this.#db,
       this.#ctx,
       { network: this.#network, licences: this.#licences },
       caller,
       input,
     );
+  }
+
+  /** Another person of the platform approves its pending proposal (four eyes): then it is paid. */
+  async approveSettlementAddress(caller: Caller, id: string): Promise<SettlementAddressView> {
+    return approveSettlementAddress(this.#db, this.#ctx, { licences: this.#licences }, caller, id);
+  }
+
+  /** A pending proposal rejected (an officer of the platform, or the supervisor). */
+  async rejectSettlementAddress(
+    caller: Caller,
+    id: string,
+    input: { reason: string },
+  ): Promise<SettlementAddressView> {
+    return rejectSettlementAddress(this.#db, this.#ctx, caller, id, input);
   }
 
   /** A platform's settlement addresses, newest (the one paid) first; its own, or any for readers. */

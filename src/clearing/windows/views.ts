@@ -167,14 +167,25 @@ export interface PayOutView {
   createdAt: Date;
 }
 
+/**
+ * Four eyes: proposed by one officer, active once another person of the platform approved it,
+ * superseded by a later proposal while pending, or rejected.
+ */
+export type SettlementAddressStatus = 'proposed' | 'active' | 'superseded' | 'rejected';
+
 export interface SettlementAddressView {
   id: string;
   platformId: string;
   network: string;
   address: string;
-  /** The newest of the platform's addresses: the one the clearing pays. */
+  status: SettlementAddressStatus;
+  /** The newest of the platform's active addresses: the one the clearing pays. */
   current: boolean;
+  /** The officer (credential) who proposed it. */
   registeredBy: string;
+  /** Who approved, rejected or superseded it, and when; null while pending. */
+  decidedBy: string | null;
+  decidedAt: Date | null;
   createdAt: Date;
 }
 

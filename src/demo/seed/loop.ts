@@ -3,6 +3,7 @@ import { fiatPayee, type DealView, type LotView } from '../../clearing';
 import { payFromCoins } from '../miner-sales';
 import { demoKey } from '../wallet';
 import type { Replay } from './replay';
+import { seedSettlementAddresses } from './settlement-addresses';
 import {
   HOUR_MS,
   SUPERVISOR,
@@ -17,7 +18,8 @@ import {
 /**
  * The loop of domestically mined coins, seeded at the end of the replay (issue 13): the
  * supervisor fixes the reference rate from the manual desk (the single-source flag, with its
- * reason) and sets a settlement window schedule; a registered miner offers coins of a cleared lot
+ * reason) and sets a settlement window schedule; the two platforms register where the clearing
+ * pays them (settlement addresses, four eyes); a registered miner offers coins of a cleared lot
  * on the market the first platform runs and deposits them into escrow; an importer of the second
  * platform bids for its import contract; the market's officer matches them at the day's fixing;
  * the importer's bank pays the miner (the simulated bank), the coins are delivered to the
@@ -87,7 +89,9 @@ export async function seedClearingLoop(seeding: LoopSeeding): Promise<LoopSeeded
     reason: 'demo scheme: hourly settlement windows, pay-in within 30 minutes',
   });
   await settlementWindows.runDue();
-  progress.update(1, 'settlement window schedule');
+  // Where the clearing pays the two platforms of the loop (four eyes, proven by BIP322).
+  await seedSettlementAddresses(ports, [marketPlatform, importerPlatform]);
+  progress.update(1, 'settlement window schedule and settlement addresses');
 
   // The miner (not the `miner` login's, whose sold coins the explorer shows) offers coins of a
   // cleared, mature lot and deposits them into the market's escrow.

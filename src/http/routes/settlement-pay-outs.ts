@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { errorResponseSchema } from '../errors';
+import { SETTLEMENT_STATEMENT_VALID_DAYS } from '../../clearing';
 import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
 import {
   amount,
@@ -118,6 +119,38 @@ export function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
 
 export function registerSettlementAddresses(app: TypedApp, deps: AppDeps): void {
   const windows = deps.services.settlementWindows;
+  app.get(
+    '/v1/settlement-address/statement',
+    {
+      config: { roles: ['platform'] },
+      schema: {
+        tags: ['settlement windows'],
+        summary:
+          'The statement a platform signs (BIP322) to prove it controls a settlement address it proposes, dated today',
+        description: `The exact message the caller's platform signs with the key of \`address\` (a BIP322 simple signature) before proposing it as its settlement address: \`Tradeclear settlement address: platform <platformId> controls <address> and receives the clearing's pay-outs at it. Issued <YYYY-MM-DD>.\` (one line; the address in its canonical form; the issue date a UTC day, today by the server's clock). A proposal accepts it while it is at most ${SETTLEMENT_STATEMENT_VALID_DAYS} days old (\`validUntil\`). An address of another network is INVALID_ADDRESS.`,
+        querystring: z
+          .object({ address: z.string().trim().min(14).max(120) })
+          .meta({ examples: [{ address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080' }] }),
+        response: {
+          200: z
+            .object({
+              platformId: z.string(),
+              address: z.string(),
+              message: z.string(),
+              validUntil: z.string(),
+            })
+            .meta({ id: 'SettlementAddressStatement' }),
+          ...commonErrors,
+        },
+      },
+    },
+    (request) => {
+      const statement = windows.settlementAddressStatement(callerOf(request, ['platform']), {
+        address: request.query.address,
+      });
+      return { ...statement, validUntil: statement.validUntil.toISOString() };
+    },
+  );
   app.put(
     '/v1/settlement-address',
     {
@@ -125,13 +158,27 @@ export function registerSettlementAddresses(app: TypedApp, deps: AppDeps): void 
       schema: {
         tags: ['settlement windows'],
         summary:
-          "Register the bitcoin address the clearing pays the caller's platform at (its officer); the newest counts",
+          "Propose the bitcoin address the clearing pays the caller's platform at, with a BIP322 proof of control; paid once another officer approves it",
         description:
-          "A licensed platform's officer registers the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at. It must be an address of the scheme's network, and it is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry. Registering again replaces it (the newest counts; earlier ones stay listed). Audited.",
+          "An officer of a licensed platform proposes the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at (four eyes: it is `proposed`, and paid only once a different person of the platform approves it with POST /v1/settlement-address/{id}/approve; until then the active address, or none, stays the one paid). It must be an address of the scheme's network, proven controlled by the platform: `signature` is a BIP322 simple signature (base64) by the address of `message`, the statement of GET /v1/settlement-address/statement for this platform and address, dated recently (otherwise OWNERSHIP_PROOF_INVALID, 422, nothing written). It is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry, and raises an alert for the supervisor. A pending proposal of the platform is superseded by the new one. Audited.",
         body: z
-          .object({ address: z.string().trim().min(14).max(120) })
+          .object({
+            address: z.string().trim().min(14).max(120),
+            message: z.string().min(1).max(400),
+            signature: z.string().trim().min(1).max(2000),
+          })
           .strict()
-          .meta({ examples: [{ address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080' }] }),
+          .meta({
+            examples: [
+              {
+                address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+                message:
+                  "Tradeclear settlement address: platform par_01J2Z3X4Y5W6V7T8S9R0QPNMKH controls bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 and receives the clearing's pay-outs at it. Issued 2026-07-01.",
+                signature:
+                  'AkcwRAIgIR5zi9kwVrEnwuNPFgXaNKeIVn5UPhhRnMMtM/i6e/wCIEphpNAlpDwS5LpQSI4pM6HEkDcfkGuVoU0LKPDbwQZOASECeb5mfvncu6xVoGKVzocLBwKb/NstzijZWfKBWxb4F5g=',
+              },
+            ],
+          }),
         response: {
           200: settlementAddressSchema,
           ...commonErrors,
@@ -141,9 +188,52 @@ export function registerSettlementAddresses(app: TypedApp, deps: AppDeps): void 
     },
     async (request) =>
       presentAddress(
-        await windows.registerSettlementAddress(callerOf(request, ['platform']), {
-          address: request.body.address,
-        }),
+        await windows.proposeSettlementAddress(callerOf(request, ['platform']), request.body),
+      ),
+  );
+  app.post(
+    '/v1/settlement-address/:id/approve',
+    {
+      config: { roles: ['platform'] },
+      schema: {
+        tags: ['settlement windows'],
+        summary:
+          "Approve the platform's pending settlement address (four eyes: another person than its proposer)",
+        description:
+          "A second officer of the platform approves its pending settlement address proposal: from then on the clearing pays the platform there. People are counted, not credentials: the officer who proposed it cannot approve it with any of their keys (SELF_APPROVAL, 403). The licence and the sanctions screening are checked again (a listed address is TRANSFER_BLOCKED, 422, and alerted). A proposal no longer pending is INVALID_STATE_TRANSITION (409); another platform's answers SETTLEMENT_ADDRESS_NOT_FOUND (404). Audited.",
+        params: idParam('sad'),
+        response: { 200: settlementAddressSchema, ...commonErrors, 422: errorResponseSchema },
+      },
+    },
+    async (request) =>
+      presentAddress(
+        await windows.approveSettlementAddress(callerOf(request, ['platform']), request.params.id),
+      ),
+  );
+  app.post(
+    '/v1/settlement-address/:id/reject',
+    {
+      config: { roles: ['platform', 'supervisor'] },
+      schema: {
+        tags: ['settlement windows'],
+        summary: "Reject the platform's pending settlement address proposal",
+        description:
+          "An officer of the platform (its proposer too, withdrawing it) or the supervisor rejects a pending settlement address proposal, with a reason: the active address, or none, stays the one paid. A proposal no longer pending is INVALID_STATE_TRANSITION (409); another platform's answers SETTLEMENT_ADDRESS_NOT_FOUND (404). Audited.",
+        params: idParam('sad'),
+        body: z
+          .object({ reason: z.string().trim().min(1).max(2000) })
+          .strict()
+          .meta({ examples: [{ reason: 'not an address of our treasury' }] }),
+        response: { 200: settlementAddressSchema, ...commonErrors },
+      },
+    },
+    async (request) =>
+      presentAddress(
+        await windows.rejectSettlementAddress(
+          callerOf(request, ['platform', 'supervisor']),
+          request.params.id,
+          { reason: request.body.reason },
+        ),
       ),
   );
   app.get(
@@ -152,9 +242,10 @@ export function registerSettlementAddresses(app: TypedApp, deps: AppDeps): void 
       config: { roles: [...READERS] },
       schema: {
         tags: ['settlement windows'],
-        summary: "A platform's settlement addresses, newest (the one paid) first",
+        summary:
+          "A platform's settlement addresses, newest first: the one paid (`current`), a pending proposal, the history",
         description:
-          "A platform's settlement addresses, newest first: the first (`current`) is the one the clearing pays, the rest its history. The supervisor and auditors read any platform's; a platform officer its own (another platform's answers 404, as one that does not exist). A page at a time (pass `nextCursor` as `cursor`).",
+          "A platform's settlement addresses, newest first, each with its `status` (four eyes): `current` marks the newest active one, the one the clearing pays; a `proposed` one is pending a second officer's approval and is not paid; the rest are its history (superseded, rejected, earlier active ones). The supervisor and auditors read any platform's; a platform officer its own (another platform's answers 404, as one that does not exist). A page at a time (pass `nextCursor` as `cursor`).",
         params: z.object({
           platformId: z
             .string()

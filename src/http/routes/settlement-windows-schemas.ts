@@ -254,14 +254,24 @@ export const settlementAddressSchema = z
     platformId: z.string(),
     network: z.string(),
     address: z.string(),
-    current: z
-      .boolean()
-      .meta({ description: 'the newest of the platform: the address the clearing pays' }),
-    registeredBy: z.string(),
+    status: z.enum(['proposed', 'active', 'superseded', 'rejected']).meta({
+      description:
+        'four eyes: proposed by one officer, active once another person of the platform approved it, superseded by a later proposal while pending, or rejected',
+    }),
+    current: z.boolean().meta({
+      description: 'the newest active address of the platform: the one the clearing pays',
+    }),
+    registeredBy: z.string().meta({ description: 'the officer who proposed it' }),
+    decidedBy: z
+      .string()
+      .nullable()
+      .meta({ description: 'who approved, rejected or superseded it; null while pending' }),
+    decidedAt: z.string().nullable(),
     createdAt: z.string(),
   })
   .meta({ id: 'SettlementAddress' });
 export const presentAddress = (a: SettlementAddressView) => ({
   ...a,
+  decidedAt: iso(a.decidedAt),
   createdAt: a.createdAt.toISOString(),
 });

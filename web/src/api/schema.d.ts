@@ -6597,6 +6597,94 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/settlement-address/statement': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The statement a platform signs (BIP322) to prove it controls a settlement address it proposes, dated today
+     * @description The exact message the caller's platform signs with the key of `address` (a BIP322 simple signature) before proposing it as its settlement address: `Tradeclear settlement address: platform <platformId> controls <address> and receives the clearing's pay-outs at it. Issued <YYYY-MM-DD>.` (one line; the address in its canonical form; the issue date a UTC day, today by the server's clock). A proposal accepts it while it is at most 7 days old (`validUntil`). An address of another network is INVALID_ADDRESS.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
+    get: {
+      parameters: {
+        query: {
+          address: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementAddressStatement'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/settlement-address': {
     parameters: {
       query?: never;
@@ -6606,8 +6694,8 @@ export interface paths {
     };
     get?: never;
     /**
-     * Register the bitcoin address the clearing pays the caller's platform at (its officer); the newest counts
-     * @description A licensed platform's officer registers the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at. It must be an address of the scheme's network, and it is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry. Registering again replaces it (the newest counts; earlier ones stay listed). Audited.
+     * Propose the bitcoin address the clearing pays the caller's platform at, with a BIP322 proof of control; paid once another officer approves it
+     * @description An officer of a licensed platform proposes the bitcoin address the clearing pays the platform's net receipts and refunds of settlement windows at (four eyes: it is `proposed`, and paid only once a different person of the platform approves it with POST /v1/settlement-address/{id}/approve; until then the active address, or none, stays the one paid). It must be an address of the scheme's network, proven controlled by the platform: `signature` is a BIP322 simple signature (base64) by the address of `message`, the statement of GET /v1/settlement-address/statement for this platform and address, dated recently (otherwise OWNERSHIP_PROOF_INVALID, 422, nothing written). It is screened against the sanctions address lists: an address that does not pass is refused with TRANSFER_BLOCKED (422), saying nothing of the list entry, and raises an alert for the supervisor. A pending proposal of the platform is superseded by the new one. Audited.
      *
      *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
      */
@@ -6622,11 +6710,15 @@ export interface paths {
         content: {
           /**
            * @example {
-           *       "address": "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+           *       "address": "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080",
+           *       "message": "Tradeclear settlement address: platform par_01J2Z3X4Y5W6V7T8S9R0QPNMKH controls bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080 and receives the clearing's pay-outs at it. Issued 2026-07-01.",
+           *       "signature": "AkcwRAIgIR5zi9kwVrEnwuNPFgXaNKeIVn5UPhhRnMMtM/i6e/wCIEphpNAlpDwS5LpQSI4pM6HEkDcfkGuVoU0LKPDbwQZOASECeb5mfvncu6xVoGKVzocLBwKb/NstzijZWfKBWxb4F5g="
            *     }
            */
           'application/json': {
             address: string;
+            message: string;
+            signature: string;
           };
         };
       };
@@ -6703,6 +6795,202 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/settlement-address/{id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve the platform's pending settlement address (four eyes: another person than its proposer)
+     * @description A second officer of the platform approves its pending settlement address proposal: from then on the clearing pays the platform there. People are counted, not credentials: the officer who proposed it cannot approve it with any of their keys (SELF_APPROVAL, 403). The licence and the sanctions screening are checked again (a listed address is TRANSFER_BLOCKED, 422, and alerted). A proposal no longer pending is INVALID_STATE_TRANSITION (409); another platform's answers SETTLEMENT_ADDRESS_NOT_FOUND (404). Audited.
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementAddress'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/settlement-address/{id}/reject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reject the platform's pending settlement address proposal
+     * @description An officer of the platform (its proposer too, withdrawing it) or the supervisor rejects a pending settlement address proposal, with a reason: the active address, or none, stays the one paid. A proposal no longer pending is INVALID_STATE_TRANSITION (409); another platform's answers SETTLEMENT_ADDRESS_NOT_FOUND (404). Audited.
+     *
+     *     **Roles:** platform, supervisor. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "reason": "not an address of our treasury"
+           *     }
+           */
+          'application/json': {
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementAddress'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/settlement-addresses/{platformId}': {
     parameters: {
       query?: never;
@@ -6711,8 +6999,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * A platform's settlement addresses, newest (the one paid) first
-     * @description A platform's settlement addresses, newest first: the first (`current`) is the one the clearing pays, the rest its history. The supervisor and auditors read any platform's; a platform officer its own (another platform's answers 404, as one that does not exist). A page at a time (pass `nextCursor` as `cursor`).
+     * A platform's settlement addresses, newest first: the one paid (`current`), a pending proposal, the history
+     * @description A platform's settlement addresses, newest first, each with its `status` (four eyes): `current` marks the newest active one, the one the clearing pays; a `proposed` one is pending a second officer's approval and is not paid; the rest are its history (superseded, rejected, earlier active ones). The supervisor and auditors read any platform's; a platform officer its own (another platform's answers 404, as one that does not exist). A page at a time (pass `nextCursor` as `cursor`).
      *
      *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
@@ -16050,9 +16338,18 @@ export interface components {
       platformId: string;
       network: string;
       address: string;
-      /** @description the newest of the platform: the address the clearing pays */
+      /**
+       * @description four eyes: proposed by one officer, active once another person of the platform approved it, superseded by a later proposal while pending, or rejected
+       * @enum {string}
+       */
+      status: 'proposed' | 'active' | 'superseded' | 'rejected';
+      /** @description the newest active address of the platform: the one the clearing pays */
       current: boolean;
+      /** @description the officer who proposed it */
       registeredBy: string;
+      /** @description who approved, rejected or superseded it; null while pending */
+      decidedBy: string | null;
+      decidedAt: string | null;
       createdAt: string;
     };
     MarketBidInput: {
@@ -17193,6 +17490,12 @@ export interface components {
         broadcastAt: string | null;
         confirmedAt: string | null;
       } | null;
+    };
+    SettlementAddressStatementInput: {
+      platformId: string;
+      address: string;
+      message: string;
+      validUntil: string;
     };
     /** @description A page of SettlementAddress items */
     SettlementAddressPageInput: {
@@ -18932,9 +19235,18 @@ export interface components {
       platformId: string;
       network: string;
       address: string;
-      /** @description the newest of the platform: the address the clearing pays */
+      /**
+       * @description four eyes: proposed by one officer, active once another person of the platform approved it, superseded by a later proposal while pending, or rejected
+       * @enum {string}
+       */
+      status: 'proposed' | 'active' | 'superseded' | 'rejected';
+      /** @description the newest active address of the platform: the one the clearing pays */
       current: boolean;
+      /** @description the officer who proposed it */
       registeredBy: string;
+      /** @description who approved, rejected or superseded it; null while pending */
+      decidedBy: string | null;
+      decidedAt: string | null;
       createdAt: string;
     };
     MarketBid: {
@@ -20075,6 +20387,12 @@ export interface components {
         broadcastAt: string | null;
         confirmedAt: string | null;
       } | null;
+    };
+    SettlementAddressStatement: {
+      platformId: string;
+      address: string;
+      message: string;
+      validUntil: string;
     };
     /** @description A page of SettlementAddress items */
     SettlementAddressPage: {

@@ -8,6 +8,8 @@ import { DataTable, type Column } from '../../components/DataTable';
 import { Page } from '../../components/Page';
 import { StatusChip } from '../../components/StatusChip';
 import { formatDateTime } from '../../format';
+import { useUser } from '../../session';
+import { SettlementAddressPanel } from './SettlementAddressPanel';
 
 type Window = components['schemas']['SettlementWindow'];
 
@@ -72,9 +74,11 @@ function Schedule() {
 /**
  * Settlement windows between platforms: obligations accumulate in the open window; at its
  * cut-off each platform's multilateral net position is computed, net payers pay in and the
- * clearing pays net receivers. A platform officer sees its own platform's rows in each window.
+ * clearing pays net receivers. A platform officer sees its own platform's rows in each window,
+ * and its platform's settlement address (active, pending, proposed on four eyes).
  */
 export function SettlementWindowsPage() {
+  const user = useUser();
   const windows = usePagedList(['settlement', 'windows'], async (cursor) =>
     unwrap(await api.GET('/v1/settlement-windows', { params: { query: { cursor } } })),
   );
@@ -84,6 +88,7 @@ export function SettlementWindowsPage() {
       description="Domestic obligations between platforms, netted per window: at the cut-off each platform's net position in bitcoin and in each currency; net payers pay in, then the clearing pays net receivers. Newest first, a page at a time."
     >
       <Schedule />
+      {user.role === 'platform' && <SettlementAddressPanel />}
       <DataTable
         caption="Settlement windows"
         columns={COLUMNS}
