@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../src/audit';
 import { addressFromScript, LocalKeySigner, parseTransaction } from '../../src/bitcoin';
@@ -43,6 +44,9 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   let C = '';
   let first: WindowView;
   let second: WindowView;
+  let third: WindowView;
+  let fourth: WindowView;
+  let fifth: WindowView;
   let officerOfB = supervisor;
   let officerOfC = supervisor;
   /** The same service without a chain: it signs and stores, and cannot send (a crash before the broadcast). */
@@ -634,7 +638,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     );
 
     // C's obligations are in the next window, and net there when it closes.
-    const third = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    third = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
     s.clock.set('2026-07-01T12:00:00Z');
     expect((await windows.runDue()).closed).toEqual([third.id]);
     const rolled = (await windows.listPositions(supervisor, third.id)).items;
@@ -652,5 +656,97 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(
       books.balances.find((b) => b.account === `platform:${C}` && b.asset === 'BTC')?.balance,
     ).toBe(5n * M);
+  });
+  it('holds a window with an output below dust after its fee share, and builds the others past one that cannot be built', async () => {
+    // The third window settles: C pays in its bitcoin, B its pesos.
+    const due = await payInsOf(third.id);
+    await bankPaysIn(third.id, B, {
+      amount: M,
+      currency: 'COP',
+      bankReference: 'BANREP-2026-07-01-0201',
+    });
+    await s.payFromMiner(
+      due.find((p) => p.platformId === C && p.asset === 'BTC')!.address!,
+      5n * M,
+    );
+    await s.mine(1);
+    expect((await windows.getWindow(supervisor, third.id)).status).toBe('settled');
+    // Its books no longer balance (B's pay-out a sat above what came in): it cannot be built.
+    await s.db.orm.execute(
+      sql`update clearing_pay_outs set amount = amount + 1 where window_id = ${third.id} and asset = 'BTC'`,
+    );
+    // The fourth: A owes B 10 million sats and C 500, below the dust limit after C's fee share.
+    s.clock.set('2026-07-01T12:10:00Z');
+    await record({
+      source: 'deal',
+      sourceId: 'deal_6',
+      from: A,
+      to: B,
+      asset: 'BTC',
+      amount: 10n * M,
+    });
+    await record({
+      source: 'deal',
+      sourceId: 'deal_7',
+      from: A,
+      to: C,
+      asset: 'BTC',
+      amount: 500n,
+    });
+    fourth = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    await windows.closeWindow(supervisor, fourth.id);
+    // The fifth: A owes B 2 million sats.
+    await record({
+      source: 'deal',
+      sourceId: 'deal_8',
+      from: A,
+      to: B,
+      asset: 'BTC',
+      amount: 2n * M,
+    });
+    fifth = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    await windows.closeWindow(supervisor, fifth.id);
+    const dueOfA = async (windowId: string) =>
+      (await payInsOf(windowId)).find((p) => p.platformId === A && p.asset === 'BTC')!;
+    await s.payFromMiner((await dueOfA(fourth.id)).address!, 10n * M + 500n);
+    await s.payFromMiner((await dueOfA(fifth.id)).address!, 2n * M);
+    await s.mine(1);
+    expect((await windows.getWindow(supervisor, fourth.id)).status).toBe('settled');
+    expect((await windows.getWindow(supervisor, fifth.id)).status).toBe('settled');
+
+    // One run: the third fails (its error fails the run, for the job's log) and builds nothing;
+    // the fourth is held for the supervisor (C's output would be dust), nothing signed; the
+    // fifth is signed and sent all the same.
+    expect((await refusal(windows.runDue())).code).toBe('LEDGER_UNBALANCED');
+    expect((await windows.payOutBatch(supervisor, third.id)).transaction).toBeNull();
+    const held = await windows.payOutBatch(supervisor, fourth.id);
+    expect(held.transaction).toBeNull();
+    const dust = held.outputs.find((o) => o.platformId === C)!;
+    expect(dust).toMatchObject({ status: 'held', heldCode: 'PAY_OUT_BELOW_DUST' });
+    expect(held.outputs.find((o) => o.platformId === B)).toMatchObject({ status: 'instructed' });
+    const heldEvents = (await listAuditEvents(s.db.orm, { entityId: dust.payOutId }, { limit: 10 }))
+      .items;
+    expect(heldEvents.map((e) => [e.action, e.after])).toEqual([
+      [
+        'settlement_pay_out.held',
+        expect.objectContaining({ code: 'PAY_OUT_BELOW_DUST', alert: 'supervisor', amount: '500' }),
+      ],
+    ]);
+    expect((await windows.payOutBatch(supervisor, fifth.id)).transaction).toMatchObject({
+      status: 'broadcast',
+    });
+
+    // Repaired, the third is built and sent; the fourth stays held, its hold audited once.
+    await s.db.orm.execute(
+      sql`update clearing_pay_outs set amount = amount - 1 where window_id = ${third.id} and asset = 'BTC'`,
+    );
+    expect(await windows.runDue()).toMatchObject({
+      signed: [third.id],
+      broadcast: [third.id],
+      held: [fourth.id],
+    });
+    expect((await windows.payOutBatch(supervisor, third.id)).transaction?.status).toBe('broadcast');
+    expect(await events(dust.payOutId)).toEqual(['settlement_pay_out.held']);
+    expect((await windows.payOutBatch(supervisor, fourth.id)).transaction).toBeNull();
   });
 });
