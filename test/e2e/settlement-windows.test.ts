@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../src/audit';
 import { addressFromScript, LocalKeySigner, parseTransaction } from '../../src/bitcoin';
+import { Simnet, SimnetChainSource } from '../../src/chain';
 import {
   SettlementWindowService,
   type FiatPayIn,
@@ -51,6 +52,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   let officerOfC = supervisor;
   /** The same service without a chain: it signs and stores, and cannot send (a crash before the broadcast). */
   let offline: SettlementWindowService;
+  let deps: ConstructorParameters<typeof SettlementWindowService>[0];
 
   const record = (o: Omit<ObligationInput, 'at'>) =>
     s.db.transaction((tx) => windows.record({ ...o, at: s.clock.now() }, tx));
@@ -85,7 +87,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     s = await openScheme({ seed: 43, driver });
     const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(77), 'regtest');
     const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
-    const deps = {
+    deps = {
       db: s.db,
       clock: s.clock,
       network: 'regtest' as const,
@@ -202,6 +204,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       settled: [],
       signed: [],
       broadcast: [],
+      resent: [],
       held: [],
     });
 
@@ -217,6 +220,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       settled: [],
       signed: [],
       broadcast: [],
+      resent: [],
       held: [],
     });
   });
@@ -748,5 +752,74 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect((await windows.payOutBatch(supervisor, third.id)).transaction?.status).toBe('broadcast');
     expect(await events(dust.payOutId)).toEqual(['settlement_pay_out.held']);
     expect((await windows.payOutBatch(supervisor, fourth.id)).transaction).toBeNull();
+  });
+  it('completes a pay-out at the scheme confirmation depth, undoes it in a reorganization, and sends it again while no block has it', async () => {
+    // The scheme waits for two confirmations (its floor): pay-outs too.
+    await s.trade.updateFloors(supervisor, { minConfirmations: 2 });
+    const tx = async (windowId: string) =>
+      (await windows.payOutBatch(supervisor, windowId)).transaction!;
+    const { txid } = await tx(fifth.id);
+    // In the node's mempool: sent again on every run, the node has it, nothing is recorded.
+    const before = await events(fifth.id);
+    expect(await windows.runDue()).toMatchObject({ signed: [], broadcast: [], resent: [] });
+    expect(await events(fifth.id)).toEqual(before);
+
+    await s.mine(1);
+    const height = s.simnet.tip().height;
+    const block = s.simnet.tip().hash;
+    expect(await tx(fifth.id)).toMatchObject({
+      txid,
+      status: 'broadcast',
+      blockHash: block,
+      blockHeight: height,
+    });
+    expect((await windows.payOutBatch(supervisor, fifth.id)).outputs.map((o) => o.status)).toEqual([
+      'broadcast',
+    ]);
+    await s.mine(1);
+    expect(await tx(fifth.id)).toMatchObject({ status: 'confirmed', blockHash: block });
+    expect((await windows.payOutBatch(supervisor, fifth.id)).outputs.map((o) => o.status)).toEqual([
+      'confirmed',
+    ]);
+    // The block above it taken away: a confirmation short, it waits in its block.
+    await s.simnet.invalidateBlock(s.simnet.tip().hash);
+    await s.watcher.syncOnce();
+    expect(await tx(fifth.id)).toMatchObject({ status: 'broadcast', blockHash: block });
+    await s.mine(1);
+    expect(await tx(fifth.id)).toMatchObject({ status: 'confirmed', blockHash: block });
+    // Its own block taken away: out of every block, back in the node's mempool.
+    await s.simnet.invalidateBlock(block);
+    await s.watcher.syncOnce();
+    expect(await tx(fifth.id)).toMatchObject({ status: 'broadcast', blockHash: null });
+    expect(await windows.runDue()).toMatchObject({ resent: [] });
+
+    // A node that lost it (restarted without its mempool): the job sends the same bytes again.
+    await s.db.orm.execute(sql`delete from simnet_mempool`);
+    const restarted = await Simnet.open({ db: s.db, clock: s.clock });
+    expect(restarted.mempoolTxids()).not.toContain(txid);
+    const onRestarted = new SettlementWindowService({
+      ...deps,
+      chain: new SimnetChainSource(restarted),
+    });
+    const third_ = await tx(third.id);
+    expect(await onRestarted.runDue()).toMatchObject({
+      signed: [],
+      broadcast: [],
+      resent: [fifth.id, third.id],
+    });
+    expect(restarted.mempoolTxids()).toEqual(expect.arrayContaining([txid, third_.txid]));
+    expect(await onRestarted.runDue()).toMatchObject({ resent: [] });
+    expect((await events(fifth.id)).filter((e) => e === 'settlement_pay_out.resent')).toHaveLength(
+      1,
+    );
+    expect((await events(fifth.id)).filter((e) => e === 'settlement_pay_out.signed')).toHaveLength(
+      1,
+    );
+    expect((await tx(fifth.id)).txid).toBe(txid);
+
+    await s.mine(2);
+    expect(await tx(fifth.id)).toMatchObject({ txid, status: 'confirmed' });
+    expect(await tx(third.id)).toMatchObject({ txid: third_.txid, status: 'confirmed' });
+    await s.trade.updateFloors(supervisor, { minConfirmations: 1 });
   });
 });

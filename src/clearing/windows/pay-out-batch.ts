@@ -8,7 +8,10 @@ import { clearingPayIns, clearingPayOutTransactions, clearingPayOuts } from './s
 /** A window's stored pay-out transaction, as the supervisor and auditors read it. */
 export interface PayOutTransactionView {
   txid: string;
-  /** `signed` (stored, not accepted by the network yet), `broadcast`, `confirmed`, `rejected`. */
+  /**
+   * `signed` (stored, not accepted by the network yet), `broadcast` (in no block, or in
+   * `blockHash` short of the scheme's confirmation depth), `confirmed` (at that depth), `rejected`.
+   */
   status: string;
   feeSats: bigint;
   feeRateSatPerKvB: bigint;

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import {
   createPsbt,
@@ -7,7 +7,6 @@ import {
   extractTransaction,
   feeForVsize,
   finalizePsbt,
-  fromHex,
   parseAddress,
   RECEIVE,
   spendTypeOf,
@@ -16,14 +15,18 @@ import {
   type PsbtInputSpec,
   type Signer,
 } from '../../bitcoin';
-import { broadcastRejection, type BroadcastRejection, type ChainSource } from '../../chain';
-import type { Database, Orm } from '../../db';
-import { backoffMs } from '../../jobs';
+import type { Orm } from '../../db';
 import { AppError, sats, type NetworkName } from '../../kernel';
 import { BTC } from '../netting';
 import { platformAccount, postEntry } from './books';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
-import type { PayInBlock } from './pay-ins';
+import {
+  SETTLEMENT_PAY_OUT_EVENTS,
+  sendStored,
+  type PayOutTransactionRow,
+  type SendDeps,
+  type SendRun,
+} from './pay-out-broadcast';
 import {
   currentSettlementAddresses,
   screensClear,
@@ -32,12 +35,13 @@ import {
 import { receivedBtcPayIns } from './pay-out-batch';
 import { clearingPayOutTransactions, clearingPayOuts, clearingWindows } from './schema';
 
+export { SETTLEMENT_PAY_OUT_EVENTS, type PayOutTransactionRow };
+
 /**
  * The bitcoin pay-out of a settled window (issue 13): ONE transaction spending the window's
  * received pay-ins to every bitcoin pay-out and refund, at the platforms' registered settlement
  * addresses, signed by the clearing's signer (the private side of CLEARING_PAY_IN_DESCRIPTOR),
- * stored before it is first broadcast, then broadcast by the `clearing.windows` job until the
- * network has it, and followed into a block by the windows' chain consumer.
+ * stored before it is first broadcast, then sent and followed into blocks (pay-out-broadcast.ts).
  *
  * The network fee is borne by the outputs pro rata to their amounts (the clearing holds no coin of
  * its own to pay it from): each output's share is floor(fee · amount / total), the rounding
@@ -55,40 +59,20 @@ const DUST_SATS = 546n;
 const DEFAULT_FEE_SAT_PER_KVB = 2_000n;
 const MIN_FEE_SAT_PER_KVB = 1_000n;
 const MAX_FEE_SAT_PER_KVB = 100_000n;
-/** The job's period (app.ts), from which a retried broadcast's backoff doubles up to an hour. */
-const JOB_PERIOD_MS = 30_000;
-const RETRY_CAP_MS = 60 * 60_000;
-const CHUNK = 500;
 
-export const SETTLEMENT_PAY_OUT_EVENTS = {
-  held: 'settlement_pay_out.held',
-  signed: 'settlement_pay_out.signed',
-  broadcast: 'settlement_pay_out.broadcast',
-  broadcastRetrying: 'settlement_pay_out.broadcastRetrying',
-  rejected: 'settlement_pay_out.rejected',
-  confirmed: 'settlement_pay_out.confirmed',
-  unconfirmed: 'settlement_pay_out.unconfirmed',
-} as const;
-
-export interface PayOutDeps {
-  readonly db: Database;
-  readonly ctx: WindowContext;
+export interface PayOutDeps extends SendDeps {
   readonly network: NetworkName;
   readonly descriptor: Descriptor | null;
   readonly signer: Signer | null;
-  readonly chain: ChainSource | null;
   /** The registry's licence check; null: none wired, and nothing is paid (fail closed). */
   readonly licences: LicenceCheck | null;
 }
 
-export type PayOutTransactionRow = typeof clearingPayOutTransactions.$inferSelect;
 type PayOutRow = typeof clearingPayOuts.$inferSelect;
 
-export interface PayOutRun {
+export interface PayOutRun extends SendRun {
   /** Windows whose pay-out transaction was signed and stored in this run. */
   signed: string[];
-  /** Windows whose pay-out transaction the network accepted in this run. */
-  broadcast: string[];
   /** Windows whose bitcoin pay-outs wait for a settlement address (SETTLEMENT_ADDRESS_MISSING). */
   held: string[];
 }
@@ -99,7 +83,7 @@ export interface PayOutRun {
  * the stored row is the key), then sends every stored transaction the network has not accepted.
  */
 export async function runPayOuts(deps: PayOutDeps): Promise<PayOutRun> {
-  const run: PayOutRun = { signed: [], broadcast: [], held: [] };
+  const run: PayOutRun = { signed: [], broadcast: [], resent: [], held: [] };
   const waiting = await deps.db.orm
     .selectDistinct({ windowId: clearingPayOuts.windowId })
     .from(clearingPayOuts)
@@ -131,27 +115,6 @@ export async function runPayOuts(deps: PayOutDeps): Promise<PayOutRun> {
   }
   await sendStored(deps, run);
   return run;
-}
-
-/** Sends every stored transaction the network has not accepted and whose retry time has come. */
-async function sendStored(deps: PayOutDeps, run: PayOutRun): Promise<void> {
-  const now = deps.ctx.clock.now();
-  const unsent = await deps.db.orm
-    .select()
-    .from(clearingPayOutTransactions)
-    .where(
-      and(
-        eq(clearingPayOutTransactions.status, 'signed'),
-        or(
-          isNull(clearingPayOutTransactions.nextAttemptAt),
-          lte(clearingPayOutTransactions.nextAttemptAt, now),
-        ),
-      ),
-    )
-    .orderBy(asc(clearingPayOutTransactions.signedAt));
-  for (const row of unsent) {
-    if ((await broadcastPayOut(deps, row)) === 'broadcast') run.broadcast.push(row.windowId);
-  }
 }
 
 function clampFeeRate(estimate: bigint | null): bigint {
@@ -441,204 +404,4 @@ export function feeShares(amounts: readonly bigint[], fee: bigint): bigint[] {
   });
   shares[largest] = (shares[largest] ?? 0n) + remainder;
   return shares;
-}
-
-/**
- * Sends a stored pay-out transaction (the same bytes every time), classified by the chain's
- * typed rejection as the market's deliveries are: accepted, or already known to the network
- * (sent before a crash, or already mined), makes it `broadcast`; refused for a passing reason
- * (inputs not seen yet, fee too low now, not final) leaves it `signed` with its next attempt after
- * a backoff; refused for good (consensus, script, double-spend) makes it `rejected`, audited for
- * the supervisor and no longer sent. An unreachable chain leaves it for the next run.
- */
-async function broadcastPayOut(
-  deps: PayOutDeps,
-  row: PayOutTransactionRow,
-): Promise<'broadcast' | 'retrying' | 'rejected' | null> {
-  const chain = deps.chain;
-  if (!chain) return null;
-  try {
-    await chain.broadcast(fromHex(row.raw));
-  } catch (error) {
-    const rejection = broadcastRejection(error);
-    if (!rejection) return null;
-    const known =
-      rejection.kind === 'alreadyKnown' ||
-      (await chain.getRawTransaction(row.txid).then(
-        () => true,
-        () => false,
-      ));
-    if (!known && rejection.retryable) {
-      await retryPayOut(deps, row, rejection);
-      return 'retrying';
-    }
-    if (!known) {
-      await rejectPayOut(deps, row, error instanceof Error ? error.message : rejection.kind);
-      return 'rejected';
-    }
-  }
-  return deps.db.transaction(async (tx) => {
-    const now = deps.ctx.clock.now();
-    const updated = await whileSigned(tx, row.windowId, {
-      status: 'broadcast',
-      broadcastAt: now,
-      nextAttemptAt: null,
-    });
-    if (updated.length === 0) return null;
-    await tx
-      .update(clearingPayOuts)
-      .set({ status: 'broadcast' })
-      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.status, 'signed')));
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      before: { status: 'signed' },
-      after: { status: 'broadcast', txid: row.txid, attempts: row.attempts + 1 },
-    });
-    return 'broadcast' as const;
-  });
-}
-
-/** Updates a window's stored transaction only while it is `signed` (another run may have moved it). */
-function whileSigned(tx: Orm, windowId: string, set: Partial<PayOutTransactionRow>) {
-  return tx
-    .update(clearingPayOutTransactions)
-    .set(set)
-    .where(
-      and(
-        eq(clearingPayOutTransactions.windowId, windowId),
-        eq(clearingPayOutTransactions.status, 'signed'),
-      ),
-    )
-    .returning();
-}
-
-async function retryPayOut(
-  deps: PayOutDeps,
-  row: PayOutTransactionRow,
-  rejection: BroadcastRejection,
-): Promise<void> {
-  const attempts = row.attempts + 1;
-  const jitter = () => (deps.ctx.random.bytes(1)[0] ?? 0) / 256;
-  const nextAttemptAt = new Date(
-    deps.ctx.clock.now().getTime() + backoffMs(JOB_PERIOD_MS, attempts, RETRY_CAP_MS, jitter),
-  );
-  const lastError = `${rejection.kind}: ${rejection.reason ?? 'no reason given'}`.slice(0, 500);
-  await deps.db.transaction(async (tx) => {
-    const updated = await whileSigned(tx, row.windowId, { attempts, lastError, nextAttemptAt });
-    if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.broadcastRetrying,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      after: {
-        txid: row.txid,
-        attempts,
-        kind: rejection.kind,
-        reason: rejection.reason,
-        nextAttemptAt: nextAttemptAt.toISOString(),
-      },
-    });
-  });
-}
-
-async function rejectPayOut(
-  deps: PayOutDeps,
-  row: PayOutTransactionRow,
-  reason: string,
-): Promise<void> {
-  await deps.db.transaction(async (tx) => {
-    const updated = await whileSigned(tx, row.windowId, {
-      status: 'rejected',
-      attempts: row.attempts + 1,
-      lastError: reason.slice(0, 500),
-      nextAttemptAt: null,
-    });
-    if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.rejected,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      before: { status: 'signed' },
-      after: {
-        status: 'rejected',
-        txid: row.txid,
-        reason: reason.slice(0, 500),
-        alert: 'supervisor',
-      },
-    });
-  });
-}
-
-/** In the block's transaction: a stored pay-out transaction in the block is `confirmed`. */
-export async function payOutsConnected(
-  tx: Orm,
-  ctx: WindowContext,
-  block: PayInBlock,
-): Promise<void> {
-  const txids = block.transactions.map((t) => t.txid);
-  for (let i = 0; i < txids.length; i += CHUNK) {
-    const found = await tx
-      .select()
-      .from(clearingPayOutTransactions)
-      .where(
-        and(
-          inArray(clearingPayOutTransactions.txid, txids.slice(i, i + CHUNK)),
-          inArray(clearingPayOutTransactions.status, ['signed', 'broadcast', 'rejected']),
-        ),
-      );
-    for (const row of found) {
-      await tx
-        .update(clearingPayOutTransactions)
-        .set({
-          status: 'confirmed',
-          blockHash: block.hash,
-          blockHeight: block.height,
-          confirmedAt: ctx.clock.now(),
-          nextAttemptAt: null,
-        })
-        .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-      await tx
-        .update(clearingPayOuts)
-        .set({ status: 'confirmed' })
-        .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-      await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
-        action: SETTLEMENT_PAY_OUT_EVENTS.confirmed,
-        entityType: 'settlement_window',
-        entityId: row.windowId,
-        before: { status: row.status },
-        after: { status: 'confirmed', txid: row.txid, blockHash: block.hash, height: block.height },
-      });
-    }
-  }
-}
-
-/** In the block's transaction: a pay-out confirmed in a disconnected block is `broadcast` again. */
-export async function payOutsDisconnected(
-  tx: Orm,
-  ctx: WindowContext,
-  block: PayInBlock,
-): Promise<void> {
-  const found = await tx
-    .select()
-    .from(clearingPayOutTransactions)
-    .where(eq(clearingPayOutTransactions.blockHash, block.hash));
-  for (const row of found) {
-    await tx
-      .update(clearingPayOutTransactions)
-      .set({ status: 'broadcast', blockHash: null, blockHeight: null, confirmedAt: null })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-    await tx
-      .update(clearingPayOuts)
-      .set({ status: 'broadcast' })
-      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.unconfirmed,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      before: { status: 'confirmed', blockHash: block.hash },
-      after: { status: 'broadcast', txid: row.txid },
-    });
-  }
 }

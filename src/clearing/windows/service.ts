@@ -34,7 +34,8 @@ import { recordObligation, type ObligationInput, type ObligationSink } from './o
 import { payOutBatch, type PayOutBatchView } from './pay-out-batch';
 import { decideHeld, type HeldDecision } from './held-pay-ins';
 import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
-import { payOutsConnected, payOutsDisconnected, runPayOuts, type PayOutDeps } from './pay-outs';
+import { payOutsConnected, payOutsDisconnected } from './pay-out-broadcast';
+import { runPayOuts, type PayOutDeps } from './pay-outs';
 import {
   listSettlementAddresses,
   registerSettlementAddress,
@@ -200,6 +201,7 @@ export class SettlementWindowService implements ObligationSink {
     settled: string[];
     signed: string[];
     broadcast: string[];
+    resent: string[];
     held: string[];
   }> {
     const now = this.#ctx.clock.now();
