@@ -1,16 +1,27 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../src/audit';
-import { addressFromScript, LocalKeySigner, parseTransaction } from '../../src/bitcoin';
+import {
+  addressFromScript,
+  createPsbt,
+  deriveAddress,
+  extractTransaction,
+  finalizePsbt,
+  LocalKeySigner,
+  parseDescriptor,
+  parseTransaction,
+  RECEIVE,
+} from '../../src/bitcoin';
 import { Simnet, SimnetChainSource } from '../../src/chain';
 import {
+  MISSING_INPUT_ATTEMPTS,
   SettlementWindowService,
   type FiatPayIn,
   type ObligationInput,
   type PayInView,
   type WindowView,
 } from '../../src/clearing';
-import { AppError } from '../../src/kernel';
+import { AppError, sats } from '../../src/kernel';
 import { schemeConfirmationDepth } from '../../src/trade';
 import { caller, openScheme, regtestKey, supervisor, type Scheme } from '../support/scheme';
 import { TEST_DRIVERS } from '../support/db';
@@ -821,5 +832,96 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(await tx(fifth.id)).toMatchObject({ txid, status: 'confirmed' });
     expect(await tx(third.id)).toMatchObject({ txid: third_.txid, status: 'confirmed' });
     await s.trade.updateFloors(supervisor, { minConfirmations: 1 });
+  });
+  it('holds a pay-out transaction whose pay-in outpoint stays missing after its bounded attempts, signing nothing again', async () => {
+    s.clock.set('2026-07-01T12:20:00Z');
+    await record({ source: 'deal', sourceId: 'deal_9', from: A, to: B, asset: 'BTC', amount: M });
+    const sixth = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    await windows.closeWindow(supervisor, sixth.id);
+    const payIn = (await payInsOf(sixth.id)).find((p) => p.platformId === A)!;
+    await s.payFromMiner(payIn.address!, M);
+    await s.mine(1);
+    expect(await offline.runDue()).toMatchObject({ signed: [sixth.id], broadcast: [] });
+    const batch = await windows.payOutBatch(supervisor, sixth.id);
+    const { txid } = batch.transaction!;
+    // Before it is sent, the pay-in's outpoint is spent by another transaction (one the
+    // clearing's key signed elsewhere), mined: the stored transaction's input is missing for good.
+    const input = batch.inputs[0]!;
+    const derived = deriveAddress(
+      parseDescriptor(deps.payInDescriptor!, 'regtest'),
+      RECEIVE,
+      input.derivationIndex,
+    );
+    const conflict = extractTransaction(
+      finalizePsbt(
+        await deps.signer!.signPsbt(
+          createPsbt({
+            network: 'regtest',
+            inputs: [
+              {
+                txid: input.txid,
+                vout: input.vout,
+                value: sats(input.valueSats),
+                scriptPubKey: derived.scriptPubKey,
+                derivations: derived.keys.map((k) => ({
+                  pubkey: k.pubkey,
+                  fingerprint: k.fingerprint,
+                  path: k.path,
+                })),
+              },
+            ],
+            outputs: [{ address: regtestKey(40).address, amount: sats(input.valueSats - 5_000n) }],
+          }),
+        ),
+      ),
+    );
+    await s.source.broadcast(conflict.raw);
+    await s.mine(1);
+
+    // Each send is refused (missing inputs): counted, the error recorded, retried after a backoff…
+    expect(await windows.runDue()).toMatchObject({ broadcast: [], resent: [] });
+    expect((await windows.payOutBatch(supervisor, sixth.id)).transaction).toMatchObject({
+      txid,
+      status: 'signed',
+      attempts: 1,
+    });
+    expect((await windows.payOutBatch(supervisor, sixth.id)).transaction?.lastError).toMatch(
+      /^missingInputs/,
+    );
+    for (let attempt = 2; attempt <= MISSING_INPUT_ATTEMPTS; attempt++) {
+      s.clock.set(new Date(s.clock.now().getTime() + 61 * 60_000).toISOString());
+      await windows.runDue();
+      expect((await windows.payOutBatch(supervisor, sixth.id)).transaction?.attempts).toBe(attempt);
+    }
+    // … until the last allowed attempt: held for the supervisor with its closed code, audited once.
+    const held = (await windows.payOutBatch(supervisor, sixth.id)).transaction!;
+    expect(held).toMatchObject({
+      txid,
+      status: 'held',
+      heldCode: 'PAY_IN_OUTPOINT_MISSING',
+      nextAttemptAt: null,
+    });
+    expect(held.lastError).toMatch(/^missingInputs/);
+    s.clock.set(new Date(s.clock.now().getTime() + 3 * 3_600_000).toISOString());
+    await windows.runDue();
+    expect((await windows.payOutBatch(supervisor, sixth.id)).transaction).toMatchObject({
+      txid,
+      status: 'held',
+      attempts: MISSING_INPUT_ATTEMPTS,
+    });
+    const audit = (await listAuditEvents(s.db.orm, { entityId: sixth.id }, { limit: 100 })).items;
+    const heldEvents = audit.filter((e) => e.action === 'settlement_pay_out.transactionHeld');
+    expect(heldEvents.map((e) => e.after)).toEqual([
+      expect.objectContaining({
+        code: 'PAY_IN_OUTPOINT_MISSING',
+        alert: 'supervisor',
+        attempts: MISSING_INPUT_ATTEMPTS,
+      }),
+    ]);
+    expect(audit.filter((e) => e.action === 'settlement_pay_out.broadcastRetrying')).toHaveLength(
+      MISSING_INPUT_ATTEMPTS - 1,
+    );
+    // Never signed twice.
+    expect(audit.filter((e) => e.action === 'settlement_pay_out.signed')).toHaveLength(1);
   });
 });

@@ -36,6 +36,7 @@ export type { PayerScreening } from './lifecycle';
 export type { FiatPayIn } from './fiat';
 export type { AccountBalanceView } from './books';
 export { NETWORK_FEE, SETTLEMENT_PAY_OUT_EVENTS, feeShares, type PayOutRun } from './pay-outs';
+export { MISSING_INPUT_ATTEMPTS, PAY_IN_OUTPOINT_MISSING } from './pay-out-broadcast';
 export type { LicenceCheck } from './settlement-addresses';
 export {
   PAY_IN_STATUSES,

@@ -18,6 +18,7 @@ import { clearingPayOutTransactions, clearingPayOuts } from './schema';
 
 export const SETTLEMENT_PAY_OUT_EVENTS = {
   held: 'settlement_pay_out.held',
+  transactionHeld: 'settlement_pay_out.transactionHeld',
   signed: 'settlement_pay_out.signed',
   broadcast: 'settlement_pay_out.broadcast',
   broadcastRetrying: 'settlement_pay_out.broadcastRetrying',
@@ -31,6 +32,15 @@ export const SETTLEMENT_PAY_OUT_EVENTS = {
 const JOB_PERIOD_MS = 30_000;
 const RETRY_CAP_MS = 60 * 60_000;
 const CHUNK = 500;
+/**
+ * How many sends refused for a missing input (an outpoint of a pay-in it spends, not in the
+ * node's UTXO set nor its mempool) before the transaction is held for the supervisor: from the
+ * job's period the backoff doubles to its hour's cap, so the eighth refusal comes some two hours
+ * after the first, long after a passing reorganization or a lagging node would have healed.
+ */
+export const MISSING_INPUT_ATTEMPTS = 8;
+/** The closed reason a transaction whose inputs stayed missing is held with. */
+export const PAY_IN_OUTPOINT_MISSING = 'PAY_IN_OUTPOINT_MISSING';
 
 export type PayOutTransactionRow = typeof clearingPayOutTransactions.$inferSelect;
 
@@ -195,6 +205,10 @@ async function retryPayOut(
     deps.ctx.clock.now().getTime() + backoffMs(JOB_PERIOD_MS, attempts, RETRY_CAP_MS, jitter),
   );
   const lastError = `${rejection.kind}: ${rejection.reason ?? 'no reason given'}`.slice(0, 500);
+  if (rejection.kind === 'missingInputs' && attempts >= MISSING_INPUT_ATTEMPTS) {
+    await holdTransaction(deps, row, attempts, lastError);
+    return;
+  }
   await deps.db.transaction(async (tx) => {
     const updated = await whileAsRead(tx, row, { attempts, lastError, nextAttemptAt });
     if (updated.length === 0) return;
@@ -209,6 +223,44 @@ async function retryPayOut(
         kind: rejection.kind,
         reason: rejection.reason,
         nextAttemptAt: nextAttemptAt.toISOString(),
+      },
+    });
+  });
+}
+
+/**
+ * A transaction whose inputs the network reported missing on every one of its bounded attempts
+ * is `held` (PAY_IN_OUTPOINT_MISSING), no longer sent, for the supervisor (audited with an alert);
+ * nothing is signed again for the window. Should it be mined after all, the chain consumer
+ * follows it as any other.
+ */
+async function holdTransaction(
+  deps: SendDeps,
+  row: PayOutTransactionRow,
+  attempts: number,
+  lastError: string,
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const updated = await whileAsRead(tx, row, {
+      status: 'held',
+      heldCode: PAY_IN_OUTPOINT_MISSING,
+      attempts,
+      lastError,
+      nextAttemptAt: null,
+    });
+    if (updated.length === 0) return;
+    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: row.status, attempts: row.attempts },
+      after: {
+        status: 'held',
+        code: PAY_IN_OUTPOINT_MISSING,
+        txid: row.txid,
+        attempts,
+        lastError,
+        alert: 'supervisor',
       },
     });
   });
@@ -261,7 +313,7 @@ export async function payOutsConnected(
       .where(
         and(
           inArray(clearingPayOutTransactions.txid, txids.slice(i, i + CHUNK)),
-          inArray(clearingPayOutTransactions.status, ['signed', 'broadcast', 'rejected']),
+          inArray(clearingPayOutTransactions.status, ['signed', 'broadcast', 'rejected', 'held']),
         ),
       );
     for (const row of found) {
@@ -272,6 +324,7 @@ export async function payOutsConnected(
           blockHash: block.hash,
           blockHeight: block.height,
           broadcastAt: row.broadcastAt ?? ctx.clock.now(),
+          heldCode: null,
           nextAttemptAt: null,
         })
         .where(eq(clearingPayOutTransactions.windowId, row.windowId));

@@ -6518,7 +6518,7 @@ export interface paths {
     };
     /**
      * The bitcoin pay-out batch of a window: received pay-ins in, pay-outs and refunds out, and its signed transaction (txid, status)
-     * @description The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast, confirmed or rejected; null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one; so does, at signing, an address that no longer screens clear (TRANSFER_BLOCKED), a receiver whose licence is not active (LICENCE_NOT_ACTIVE) or an output below the dust limit once its fee share is taken (PAY_OUT_BELOW_DUST).
+     * @description The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast (in no block, or in one short of the scheme confirmation depth), confirmed (at that depth), rejected (refused for good: the supervisor may rebuild it) or held (heldCode PAY_IN_OUTPOINT_MISSING: an input it spends stayed missing on every bounded attempt; not sent any more); null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one; so does, at signing, an address that no longer screens clear (TRANSFER_BLOCKED), a receiver whose licence is not active (LICENCE_NOT_ACTIVE) or an output below the dust limit once its fee share is taken (PAY_OUT_BELOW_DUST).
      *
      *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
@@ -17174,7 +17174,11 @@ export interface components {
       transaction: {
         txid: string;
         /** @enum {string} */
-        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected';
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt) */
+        heldCode: string | null;
+        /** @description the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first */
+        replacedTxids: string[];
         /** @description sats (BTC) or minor units, as a decimal string */
         feeSats: string;
         /** @description sats (BTC) or minor units, as a decimal string */
@@ -20054,7 +20058,11 @@ export interface components {
       transaction: {
         txid: string;
         /** @enum {string} */
-        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected';
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt) */
+        heldCode: string | null;
+        /** @description the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first */
+        replacedTxids: string[];
         /** @description sats (BTC) or minor units, as a decimal string */
         feeSats: string;
         /** @description sats (BTC) or minor units, as a decimal string */
