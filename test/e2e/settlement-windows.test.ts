@@ -94,6 +94,39 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     );
   }
 
+  /** A transaction the clearing's key signed elsewhere, spending a pay-in's outpoint (no RBF). */
+  async function spendElsewhere(input: {
+    txid: string;
+    vout: number;
+    valueSats: bigint;
+    derivationIndex: number;
+  }) {
+    const derived = deriveAddress(
+      parseDescriptor(deps.payInDescriptor!, 'regtest'),
+      RECEIVE,
+      input.derivationIndex,
+    );
+    const psbt = createPsbt({
+      network: 'regtest',
+      inputs: [
+        {
+          txid: input.txid,
+          vout: input.vout,
+          value: sats(input.valueSats),
+          scriptPubKey: derived.scriptPubKey,
+          sequence: 0xffffffff,
+          derivations: derived.keys.map((k) => ({
+            pubkey: k.pubkey,
+            fingerprint: k.fingerprint,
+            path: k.path,
+          })),
+        },
+      ],
+      outputs: [{ address: regtestKey(40).address, amount: sats(input.valueSats - 5_000n) }],
+    });
+    return extractTransaction(finalizePsbt(await deps.signer!.signPsbt(psbt)));
+  }
+
   beforeAll(async () => {
     s = await openScheme({ seed: 43, driver });
     const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(77), 'regtest');
@@ -846,35 +879,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     const { txid } = batch.transaction!;
     // Before it is sent, the pay-in's outpoint is spent by another transaction (one the
     // clearing's key signed elsewhere), mined: the stored transaction's input is missing for good.
-    const input = batch.inputs[0]!;
-    const derived = deriveAddress(
-      parseDescriptor(deps.payInDescriptor!, 'regtest'),
-      RECEIVE,
-      input.derivationIndex,
-    );
-    const conflict = extractTransaction(
-      finalizePsbt(
-        await deps.signer!.signPsbt(
-          createPsbt({
-            network: 'regtest',
-            inputs: [
-              {
-                txid: input.txid,
-                vout: input.vout,
-                value: sats(input.valueSats),
-                scriptPubKey: derived.scriptPubKey,
-                derivations: derived.keys.map((k) => ({
-                  pubkey: k.pubkey,
-                  fingerprint: k.fingerprint,
-                  path: k.path,
-                })),
-              },
-            ],
-            outputs: [{ address: regtestKey(40).address, amount: sats(input.valueSats - 5_000n) }],
-          }),
-        ),
-      ),
-    );
+    const conflict = await spendElsewhere(batch.inputs[0]!);
     await s.source.broadcast(conflict.raw);
     await s.mine(1);
 
@@ -923,5 +928,92 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     );
     // Never signed twice.
     expect(audit.filter((e) => e.action === 'settlement_pay_out.signed')).toHaveLength(1);
+  });
+  it('rebuilds a pay-out transaction the network rejected for good, as at signing, on the supervisor word only', async () => {
+    const sixth = (await windows.listWindows(supervisor, { limit: 100 })).items.find(
+      (w) => w.status === 'settled' && w.id > fifth.id,
+    )!;
+    // Only a rejected transaction is rebuilt: held, confirmed or none answer 409; only the supervisor.
+    for (const id of [sixth.id, fifth.id]) {
+      const refused = await refusal(windows.rebuildPayOut(supervisor, id));
+      expect(refused).toMatchObject({ code: 'PAY_OUT_NOT_REJECTED' });
+    }
+    expect((await refusal(windows.rebuildPayOut(s.maker, sixth.id))).code).toBe('FORBIDDEN');
+
+    // The seventh window pays B; before its transaction is sent, the pay-in's outpoint is spent
+    // by another transaction in the node's mempool (no replacement signalled): refused for good.
+    await record({ source: 'deal', sourceId: 'deal_10', from: A, to: B, asset: 'BTC', amount: M });
+    const seventh = (await windows.listWindows(supervisor, { limit: 100 })).items.find(
+      (w) => w.status === 'open',
+    )!;
+    await windows.closeWindow(supervisor, seventh.id);
+    const payIn = (await payInsOf(seventh.id)).find((p) => p.platformId === A)!;
+    await s.payFromMiner(payIn.address!, M);
+    await s.mine(1);
+    expect(await offline.runDue()).toMatchObject({ signed: [seventh.id] });
+    const batch = await windows.payOutBatch(supervisor, seventh.id);
+    const old = batch.transaction!.txid;
+    await s.source.broadcast((await spendElsewhere(batch.inputs[0]!)).raw);
+    await windows.runDue();
+    const rejected = (await windows.payOutBatch(supervisor, seventh.id)).transaction!;
+    expect(rejected).toMatchObject({ txid: old, status: 'rejected' });
+    expect(rejected.lastError).toMatch(/txn-mempool-conflict/);
+
+    // Checked again as at signing: B's licence suspended refuses the rebuild, nothing written.
+    const [licenceOfB] = (await s.registry.listLicences(supervisor, { participantId: B })).items;
+    await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'suspended', 'inspection');
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'LICENCE_NOT_ACTIVE',
+    );
+    await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'active', null);
+    expect((await windows.payOutBatch(supervisor, seventh.id)).transaction).toMatchObject({
+      txid: old,
+      status: 'rejected',
+      replacedTxids: [],
+    });
+    // B registers a new address: rebuilt to it, stored (signed) before it is sent, both txids audited.
+    const newAddressOfB = regtestKey(41).address;
+    await windows.registerSettlementAddress(officerOfB, { address: newAddressOfB });
+    const rebuilt = await windows.rebuildPayOut(supervisor, seventh.id);
+    expect(rebuilt.transaction).toMatchObject({ status: 'signed', replacedTxids: [old] });
+    const txid = rebuilt.transaction!.txid;
+    expect(txid).not.toBe(old);
+    expect(rebuilt.outputs).toEqual([
+      expect.objectContaining({ platformId: B, address: newAddressOfB, status: 'signed' }),
+    ]);
+    const audit = (await listAuditEvents(s.db.orm, { entityId: seventh.id }, { limit: 100 })).items;
+    expect(
+      audit
+        .filter((e) => e.action === 'settlement_pay_out.rebuilt')
+        .map((e) => [e.actor, e.before, e.after]),
+    ).toEqual([
+      [
+        supervisor.actorId,
+        expect.objectContaining({ status: 'rejected', txid: old }),
+        expect.objectContaining({ txid, replacedTxid: old }),
+      ],
+    ]);
+    // A second rebuild of what is now signed: 409.
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'PAY_OUT_NOT_REJECTED',
+    );
+    // The job sends the new one; from the same pay-ins, the double spend still refuses it.
+    await windows.runDue();
+    expect((await windows.payOutBatch(supervisor, seventh.id)).transaction).toMatchObject({
+      txid,
+      status: 'rejected',
+      replacedTxids: [old],
+    });
+    // Rebuilt again with nothing changed (the same address and fee rate), it would be the same
+    // transaction the network just refused: refused, nothing written.
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'PAY_OUT_REBUILD_UNCHANGED',
+    );
+    expect((await windows.payOutBatch(supervisor, seventh.id)).transaction).toMatchObject({
+      txid,
+      status: 'rejected',
+      replacedTxids: [old],
+    });
+    expect((await windows.reconcile(supervisor, seventh.id)).balanced).toBe(true);
   });
 });

@@ -20,6 +20,7 @@ export const SETTLEMENT_PAY_OUT_EVENTS = {
   held: 'settlement_pay_out.held',
   transactionHeld: 'settlement_pay_out.transactionHeld',
   signed: 'settlement_pay_out.signed',
+  rebuilt: 'settlement_pay_out.rebuilt',
   broadcast: 'settlement_pay_out.broadcast',
   broadcastRetrying: 'settlement_pay_out.broadcastRetrying',
   resent: 'settlement_pay_out.resent',

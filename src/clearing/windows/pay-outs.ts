@@ -16,7 +16,7 @@ import {
   type Signer,
 } from '../../bitcoin';
 import type { Orm } from '../../db';
-import { AppError, sats, type NetworkName } from '../../kernel';
+import { AppError, sats, type Caller, type NetworkName } from '../../kernel';
 import { BTC } from '../netting';
 import { platformAccount, postEntry } from './books';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
@@ -68,7 +68,7 @@ export interface PayOutDeps extends SendDeps {
   readonly licences: LicenceCheck | null;
 }
 
-type PayOutRow = typeof clearingPayOuts.$inferSelect;
+export type PayOutRow = typeof clearingPayOuts.$inferSelect;
 
 export interface PayOutRun extends SendRun {
   /** Windows whose pay-out transaction was signed and stored in this run. */
@@ -117,7 +117,7 @@ export async function runPayOuts(deps: PayOutDeps): Promise<PayOutRun> {
   return run;
 }
 
-function clampFeeRate(estimate: bigint | null): bigint {
+export function clampFeeRate(estimate: bigint | null): bigint {
   const rate = estimate ?? DEFAULT_FEE_SAT_PER_KVB;
   return rate < MIN_FEE_SAT_PER_KVB
     ? MIN_FEE_SAT_PER_KVB
@@ -156,29 +156,12 @@ async function buildPayOut(
       .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
       .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
     if (payOuts.length === 0) return null;
-    const addresses = await currentSettlementAddresses(
-      tx,
-      payOuts.map((p) => p.platformId),
-    );
-    const missing = payOuts.filter((p) => !addresses.has(p.platformId));
-    if (missing.length > 0) {
-      await holdPayOuts(tx, deps.ctx, missing, 'SETTLEMENT_ADDRESS_MISSING');
+    const checked = await checkReceivers(deps, tx, payOuts);
+    if ('code' in checked) {
+      await holdPayOuts(tx, deps.ctx, checked.held, checked.code);
       return 'held';
     }
-    // Screened again now, not only when registered: a list that names the address since then
-    // stops the pay-out, and an address that cannot be screened is not paid (fail closed).
-    const unclear = await unclearAddresses(tx, deps.ctx, addresses);
-    const blocked = payOuts.filter((p) => unclear.has(p.platformId));
-    if (blocked.length > 0) {
-      await holdPayOuts(tx, deps.ctx, blocked, 'TRANSFER_BLOCKED');
-      return 'held';
-    }
-    // A receiver paid only while licensed: a suspended or expired licence holds its pay-out.
-    const unlicensed = await unlicensedPlatforms(deps, tx, payOuts);
-    if (unlicensed.length > 0) {
-      await holdPayOuts(tx, deps.ctx, unlicensed, 'LICENCE_NOT_ACTIVE');
-      return 'held';
-    }
+    const { addresses } = checked;
     if (!deps.signer || !deps.descriptor) return null;
     const signed = await signPayOut(deps, tx, windowId, payOuts, addresses, feeRate);
     if (signed === true) return 'signed';
@@ -188,8 +171,32 @@ async function buildPayOut(
   });
 }
 
-type HeldCode =
+export type HeldCode =
   'SETTLEMENT_ADDRESS_MISSING' | 'TRANSFER_BLOCKED' | 'LICENCE_NOT_ACTIVE' | 'PAY_OUT_BELOW_DUST';
+
+/**
+ * The receivers' checks at signing: each has a settlement address, screened again now (a list
+ * that names it since it was registered stops the pay-out, and an address that cannot be screened
+ * is not paid: fail closed), and holds an active licence. The first that fails names its code.
+ */
+export async function checkReceivers(
+  deps: PayOutDeps,
+  tx: Orm,
+  payOuts: readonly PayOutRow[],
+): Promise<{ addresses: Map<string, string> } | { held: PayOutRow[]; code: HeldCode }> {
+  const addresses = await currentSettlementAddresses(
+    tx,
+    payOuts.map((p) => p.platformId),
+  );
+  const missing = payOuts.filter((p) => !addresses.has(p.platformId));
+  if (missing.length > 0) return { held: missing, code: 'SETTLEMENT_ADDRESS_MISSING' };
+  const unclear = await unclearAddresses(tx, deps.ctx, addresses);
+  const blocked = payOuts.filter((p) => unclear.has(p.platformId));
+  if (blocked.length > 0) return { held: blocked, code: 'TRANSFER_BLOCKED' };
+  const unlicensed = await unlicensedPlatforms(deps, tx, payOuts);
+  if (unlicensed.length > 0) return { held: unlicensed, code: 'LICENCE_NOT_ACTIVE' };
+  return { addresses };
+}
 
 /** The pay-outs whose platform holds no active licence now (all of them when none is wired). */
 async function unlicensedPlatforms(
@@ -262,13 +269,19 @@ async function holdPayOuts(
   }
 }
 
-async function signPayOut(
+/**
+ * Signs the window's transaction and stores it with its pay-outs, fee entry and audit. With
+ * `replacing` (the supervisor's rebuild of a rejected one), the window's row is replaced, the old
+ * txid kept in `replacedTxids`, audited `rebuilt` by the caller with the old and new txids.
+ */
+export async function signPayOut(
   deps: PayOutDeps,
   tx: Orm,
   windowId: string,
   payOuts: readonly PayOutRow[],
   addresses: ReadonlyMap<string, string>,
   feeRate: bigint,
+  replacing: { row: PayOutTransactionRow; caller: Caller } | null = null,
 ): Promise<boolean | { belowDust: PayOutRow[] }> {
   const { descriptor, signer } = deps;
   if (!descriptor || !signer) return false;
@@ -333,7 +346,7 @@ async function signPayOut(
   });
   const signed = extractTransaction(finalizePsbt(await signer.signPsbt(psbt)));
   const now = deps.ctx.clock.now();
-  await tx.insert(clearingPayOutTransactions).values({
+  const stored = {
     windowId,
     txid: signed.txid,
     raw: toHex(signed.raw),
@@ -341,7 +354,36 @@ async function signPayOut(
     feeRateSatPerKvB: feeRate,
     status: 'signed',
     signedAt: now,
-  });
+  };
+  if (replacing) {
+    if (signed.txid === replacing.row.txid)
+      throw new AppError(
+        'PAY_OUT_REBUILD_UNCHANGED',
+        `the rebuilt pay-out transaction of settlement window ${windowId} is ${signed.txid} again, the one rejected: register a new settlement address or wait for another fee rate`,
+      );
+    await tx
+      .update(clearingPayOutTransactions)
+      .set({
+        ...stored,
+        attempts: 0,
+        lastError: null,
+        nextAttemptAt: null,
+        heldCode: null,
+        blockHash: null,
+        blockHeight: null,
+        broadcastAt: null,
+        confirmedAt: null,
+        replacedTxids: [...replacing.row.replacedTxids, replacing.row.txid],
+      })
+      .where(
+        and(
+          eq(clearingPayOutTransactions.windowId, windowId),
+          eq(clearingPayOutTransactions.status, 'rejected'),
+        ),
+      );
+  } else {
+    await tx.insert(clearingPayOutTransactions).values(stored);
+  }
   for (const o of outputs) {
     await tx
       .update(clearingPayOuts)
@@ -358,7 +400,12 @@ async function signPayOut(
   }
   await postEntry(
     tx,
-    { windowId, entry: `pay-out-fee:${windowId}`, kind: 'payOut.networkFee', at: now },
+    {
+      windowId,
+      entry: replacing ? `pay-out-fee:${windowId}:${signed.txid}` : `pay-out-fee:${windowId}`,
+      kind: 'payOut.networkFee',
+      at: now,
+    },
     outputs.flatMap((o) => [
       // Paid to the network out of the receiver's pay-out …
       { account: NETWORK_FEE, asset: BTC, amount: o.share },
@@ -368,12 +415,22 @@ async function signPayOut(
       { account: NETWORK_FEE, asset: BTC, amount: -o.share },
     ]),
   );
-  await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
-    action: SETTLEMENT_PAY_OUT_EVENTS.signed,
+  await recordAudit(tx, replacing?.caller ?? WINDOWS_CALLER, deps.ctx.clock, {
+    action: replacing ? SETTLEMENT_PAY_OUT_EVENTS.rebuilt : SETTLEMENT_PAY_OUT_EVENTS.signed,
     entityType: 'settlement_window',
     entityId: windowId,
+    ...(replacing
+      ? {
+          before: {
+            status: 'rejected',
+            txid: replacing.row.txid,
+            reason: replacing.row.lastError,
+          },
+        }
+      : {}),
     after: {
       txid: signed.txid,
+      ...(replacing ? { replacedTxid: replacing.row.txid } : {}),
       feeSats: signed.fee.toString(),
       feeRateSatPerKvB: feeRate.toString(),
       inputs: payIns.map((p) => ({ payInId: p.id, txid: p.txid, vout: p.vout })),

@@ -36,6 +36,7 @@ import { decideHeld, type HeldDecision } from './held-pay-ins';
 import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
 import { payOutsConnected, payOutsDisconnected } from './pay-out-broadcast';
 import { runPayOuts, type PayOutDeps } from './pay-outs';
+import { rebuildPayOut } from './pay-out-rebuild';
 import {
   listSettlementAddresses,
   registerSettlementAddress,
@@ -528,6 +529,16 @@ export class SettlementWindowService implements ObligationSink {
       throw new AppError('FORBIDDEN', 'the pay-out batch is for the supervisor and auditors');
     const window = await this.#window(windowId);
     return payOutBatch(this.#db.orm, window, windowId);
+  }
+
+  /**
+   * The supervisor rebuilds a window's pay-out transaction the network rejected for good: a new
+   * one from the same pay-ins, checked and signed as at signing, stored in place of the rejected
+   * one before the job sends it, audited with both txids (`rebuildPayOut`). Returns the batch.
+   */
+  async rebuildPayOut(caller: Caller, windowId: string): Promise<PayOutBatchView> {
+    await rebuildPayOut(this.#payOuts, caller, windowId);
+    return payOutBatch(this.#db.orm, await this.#window(windowId), windowId);
   }
 
   async #window(id: string): Promise<WindowRow> {

@@ -6597,6 +6597,112 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/settlement-windows/{id}/pay-out/rebuild': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rebuild a pay-out transaction the network rejected for good (supervisor); audited with the old and new txids. In any other state: 409
+     * @description For a settled window whose pay-out transaction the network rejected for good (status rejected), builds and signs a new one from the same received pay-ins to the same pay-outs, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing is written). The new transaction replaces the rejected one in the window (whose txid is kept in replacedTxids), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids. A transaction in any other state answers 409 PAY_OUT_NOT_REJECTED; one that would come out the same as the rejected one (same addresses and fee rate) answers 409 PAY_OUT_REBUILD_UNCHANGED.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementPayOutBatch'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/settlement-address': {
     parameters: {
       query?: never;
@@ -16050,6 +16156,55 @@ export interface components {
       registeredBy: string;
       createdAt: string;
     };
+    SettlementPayOutBatchInput: {
+      windowId: string;
+      status: string;
+      inputs: {
+        payInId: string;
+        platformId: string;
+        txid: string;
+        vout: number;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        derivationIndex: number;
+      }[];
+      outputs: {
+        payOutId: string;
+        platformId: string;
+        /** @enum {string} */
+        kind: 'payOut' | 'refund';
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        status: string;
+        heldCode: string | null;
+        address: string | null;
+        vout: number | null;
+        feeSats: string | null;
+        paidSats: string | null;
+      }[];
+      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
+      transaction: {
+        txid: string;
+        /** @enum {string} */
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt) */
+        heldCode: string | null;
+        /** @description the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first */
+        replacedTxids: string[];
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeSats: string;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeRateSatPerKvB: string;
+        attempts: number;
+        lastError: string | null;
+        nextAttemptAt: string | null;
+        blockHash: string | null;
+        blockHeight: number | null;
+        signedAt: string;
+        broadcastAt: string | null;
+        confirmedAt: string | null;
+      } | null;
+    };
     MarketBidInput: {
       id: string;
       platformId: string;
@@ -17143,55 +17298,6 @@ export interface components {
         /** @description sats (BTC) or minor units, as a decimal string */
         balance: string;
       }[];
-    };
-    SettlementPayOutBatchInput: {
-      windowId: string;
-      status: string;
-      inputs: {
-        payInId: string;
-        platformId: string;
-        txid: string;
-        vout: number;
-        /** @description sats (BTC) or minor units, as a decimal string */
-        valueSats: string;
-        derivationIndex: number;
-      }[];
-      outputs: {
-        payOutId: string;
-        platformId: string;
-        /** @enum {string} */
-        kind: 'payOut' | 'refund';
-        /** @description sats (BTC) or minor units, as a decimal string */
-        valueSats: string;
-        status: string;
-        heldCode: string | null;
-        address: string | null;
-        vout: number | null;
-        feeSats: string | null;
-        paidSats: string | null;
-      }[];
-      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
-      transaction: {
-        txid: string;
-        /** @enum {string} */
-        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
-        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt) */
-        heldCode: string | null;
-        /** @description the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first */
-        replacedTxids: string[];
-        /** @description sats (BTC) or minor units, as a decimal string */
-        feeSats: string;
-        /** @description sats (BTC) or minor units, as a decimal string */
-        feeRateSatPerKvB: string;
-        attempts: number;
-        lastError: string | null;
-        nextAttemptAt: string | null;
-        blockHash: string | null;
-        blockHeight: number | null;
-        signedAt: string;
-        broadcastAt: string | null;
-        confirmedAt: string | null;
-      } | null;
     };
     /** @description A page of SettlementAddress items */
     SettlementAddressPageInput: {
@@ -18934,6 +19040,55 @@ export interface components {
       registeredBy: string;
       createdAt: string;
     };
+    SettlementPayOutBatch: {
+      windowId: string;
+      status: string;
+      inputs: {
+        payInId: string;
+        platformId: string;
+        txid: string;
+        vout: number;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        derivationIndex: number;
+      }[];
+      outputs: {
+        payOutId: string;
+        platformId: string;
+        /** @enum {string} */
+        kind: 'payOut' | 'refund';
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        status: string;
+        heldCode: string | null;
+        address: string | null;
+        vout: number | null;
+        feeSats: string | null;
+        paidSats: string | null;
+      }[];
+      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
+      transaction: {
+        txid: string;
+        /** @enum {string} */
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt) */
+        heldCode: string | null;
+        /** @description the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first */
+        replacedTxids: string[];
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeSats: string;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeRateSatPerKvB: string;
+        attempts: number;
+        lastError: string | null;
+        nextAttemptAt: string | null;
+        blockHash: string | null;
+        blockHeight: number | null;
+        signedAt: string;
+        broadcastAt: string | null;
+        confirmedAt: string | null;
+      } | null;
+    };
     MarketBid: {
       id: string;
       platformId: string;
@@ -20027,55 +20182,6 @@ export interface components {
         /** @description sats (BTC) or minor units, as a decimal string */
         balance: string;
       }[];
-    };
-    SettlementPayOutBatch: {
-      windowId: string;
-      status: string;
-      inputs: {
-        payInId: string;
-        platformId: string;
-        txid: string;
-        vout: number;
-        /** @description sats (BTC) or minor units, as a decimal string */
-        valueSats: string;
-        derivationIndex: number;
-      }[];
-      outputs: {
-        payOutId: string;
-        platformId: string;
-        /** @enum {string} */
-        kind: 'payOut' | 'refund';
-        /** @description sats (BTC) or minor units, as a decimal string */
-        valueSats: string;
-        status: string;
-        heldCode: string | null;
-        address: string | null;
-        vout: number | null;
-        feeSats: string | null;
-        paidSats: string | null;
-      }[];
-      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
-      transaction: {
-        txid: string;
-        /** @enum {string} */
-        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
-        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt) */
-        heldCode: string | null;
-        /** @description the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first */
-        replacedTxids: string[];
-        /** @description sats (BTC) or minor units, as a decimal string */
-        feeSats: string;
-        /** @description sats (BTC) or minor units, as a decimal string */
-        feeRateSatPerKvB: string;
-        attempts: number;
-        lastError: string | null;
-        nextAttemptAt: string | null;
-        blockHash: string | null;
-        blockHeight: number | null;
-        signedAt: string;
-        broadcastAt: string | null;
-        confirmedAt: string | null;
-      } | null;
     };
     /** @description A page of SettlementAddress items */
     SettlementAddressPage: {
