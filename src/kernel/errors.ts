@@ -61,6 +61,10 @@ export const ERROR_CODES = {
     'The platform has registered no settlement address: its bitcoin pay-out is held until it registers one.',
   PAY_OUT_BELOW_DUST:
     'The bitcoin pay-out is too small to pay once its share of the network fee is taken: it is held for the supervisor.',
+  PAY_OUT_NOT_REJECTED:
+    "Only a settlement window's pay-out transaction the network rejected for good is rebuilt; this one is not rejected (its status is in the details).",
+  PAY_OUT_REBUILD_UNCHANGED:
+    'The rebuilt pay-out transaction would be the one the network rejected (the same addresses and fee rate): nothing was signed.',
   BANK_REFERENCE_REUSED:
     'That bank reference already confirmed another payment; a bank reference counts once.',
   DEPOSIT_NOT_FROM_LOT: "The escrow deposit does not spend the offered lot's coins.",

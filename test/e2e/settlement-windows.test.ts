@@ -1,19 +1,28 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../src/audit';
 import {
   addressFromScript,
+  createPsbt,
+  deriveAddress,
+  extractTransaction,
+  finalizePsbt,
   LocalKeySigner,
+  parseDescriptor,
   parseTransaction,
+  RECEIVE,
   signBip322Simple,
 } from '../../src/bitcoin';
+import { Simnet, SimnetChainSource } from '../../src/chain';
 import {
+  MISSING_INPUT_ATTEMPTS,
   SettlementWindowService,
   type FiatPayIn,
   type ObligationInput,
   type PayInView,
   type WindowView,
 } from '../../src/clearing';
-import { AppError, type Caller } from '../../src/kernel';
+import { AppError, sats, type Caller } from '../../src/kernel';
 import { schemeConfirmationDepth } from '../../src/trade';
 import { caller, openScheme, regtestKey, supervisor, type Scheme } from '../support/scheme';
 import { TEST_DRIVERS } from '../support/db';
@@ -49,6 +58,9 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   let C = '';
   let first: WindowView;
   let second: WindowView;
+  let third: WindowView;
+  let fourth: WindowView;
+  let fifth: WindowView;
   let officerOfB = supervisor;
   let officerOfC = supervisor;
   /** A second person of each platform: the four eyes of a settlement address. */
@@ -56,6 +68,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   let checkerOfC = supervisor;
   /** The same service without a chain: it signs and stores, and cannot send (a crash before the broadcast). */
   let offline: SettlementWindowService;
+  let deps: ConstructorParameters<typeof SettlementWindowService>[0];
 
   const record = (o: Omit<ObligationInput, 'at'>) =>
     s.db.transaction((tx) => windows.record({ ...o, at: s.clock.now() }, tx));
@@ -105,11 +118,44 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     );
   }
 
+  /** A transaction the clearing's key signed elsewhere, spending a pay-in's outpoint (no RBF). */
+  async function spendElsewhere(input: {
+    txid: string;
+    vout: number;
+    valueSats: bigint;
+    derivationIndex: number;
+  }) {
+    const derived = deriveAddress(
+      parseDescriptor(deps.payInDescriptor!, 'regtest'),
+      RECEIVE,
+      input.derivationIndex,
+    );
+    const psbt = createPsbt({
+      network: 'regtest',
+      inputs: [
+        {
+          txid: input.txid,
+          vout: input.vout,
+          value: sats(input.valueSats),
+          scriptPubKey: derived.scriptPubKey,
+          sequence: 0xffffffff,
+          derivations: derived.keys.map((k) => ({
+            pubkey: k.pubkey,
+            fingerprint: k.fingerprint,
+            path: k.path,
+          })),
+        },
+      ],
+      outputs: [{ address: regtestKey(40).address, amount: sats(input.valueSats - 5_000n) }],
+    });
+    return extractTransaction(finalizePsbt(await deps.signer!.signPsbt(psbt)));
+  }
+
   beforeAll(async () => {
     s = await openScheme({ seed: 43, driver });
     const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(77), 'regtest');
     const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
-    const deps = {
+    deps = {
       db: s.db,
       clock: s.clock,
       network: 'regtest' as const,
@@ -228,6 +274,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       settled: [],
       signed: [],
       broadcast: [],
+      resent: [],
       held: [],
     });
 
@@ -243,6 +290,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       settled: [],
       signed: [],
       broadcast: [],
+      resent: [],
       held: [],
     });
   });
@@ -695,7 +743,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     );
 
     // C's obligations are in the next window, and net there when it closes.
-    const third = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    third = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
     s.clock.set('2026-07-01T12:00:00Z');
     expect((await windows.runDue()).closed).toEqual([third.id]);
     const rolled = (await windows.listPositions(supervisor, third.id)).items;
@@ -713,5 +761,316 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(
       books.balances.find((b) => b.account === `platform:${C}` && b.asset === 'BTC')?.balance,
     ).toBe(5n * M);
+  });
+  it('holds a window with an output below dust after its fee share, and builds the others past one that cannot be built', async () => {
+    // The third window settles: C pays in its bitcoin, B its pesos.
+    const due = await payInsOf(third.id);
+    await bankPaysIn(third.id, B, {
+      amount: M,
+      currency: 'COP',
+      bankReference: 'BANREP-2026-07-01-0201',
+    });
+    await s.payFromMiner(
+      due.find((p) => p.platformId === C && p.asset === 'BTC')!.address!,
+      5n * M,
+    );
+    await s.mine(1);
+    expect((await windows.getWindow(supervisor, third.id)).status).toBe('settled');
+    // Its books no longer balance (B's pay-out a sat above what came in): it cannot be built.
+    await s.db.orm.execute(
+      sql`update clearing_pay_outs set amount = amount + 1 where window_id = ${third.id} and asset = 'BTC'`,
+    );
+    // The fourth: A owes B 10 million sats and C 500, below the dust limit after C's fee share.
+    s.clock.set('2026-07-01T12:10:00Z');
+    await record({
+      source: 'deal',
+      sourceId: 'deal_6',
+      from: A,
+      to: B,
+      asset: 'BTC',
+      amount: 10n * M,
+    });
+    await record({
+      source: 'deal',
+      sourceId: 'deal_7',
+      from: A,
+      to: C,
+      asset: 'BTC',
+      amount: 500n,
+    });
+    fourth = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    await windows.closeWindow(supervisor, fourth.id);
+    // The fifth: A owes B 2 million sats.
+    await record({
+      source: 'deal',
+      sourceId: 'deal_8',
+      from: A,
+      to: B,
+      asset: 'BTC',
+      amount: 2n * M,
+    });
+    fifth = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    await windows.closeWindow(supervisor, fifth.id);
+    const dueOfA = async (windowId: string) =>
+      (await payInsOf(windowId)).find((p) => p.platformId === A && p.asset === 'BTC')!;
+    await s.payFromMiner((await dueOfA(fourth.id)).address!, 10n * M + 500n);
+    await s.payFromMiner((await dueOfA(fifth.id)).address!, 2n * M);
+    await s.mine(1);
+    expect((await windows.getWindow(supervisor, fourth.id)).status).toBe('settled');
+    expect((await windows.getWindow(supervisor, fifth.id)).status).toBe('settled');
+
+    // One run: the third fails (its error fails the run, for the job's log) and builds nothing;
+    // the fourth is held for the supervisor (C's output would be dust), nothing signed; the
+    // fifth is signed and sent all the same.
+    expect((await refusal(windows.runDue())).code).toBe('LEDGER_UNBALANCED');
+    expect((await windows.payOutBatch(supervisor, third.id)).transaction).toBeNull();
+    const held = await windows.payOutBatch(supervisor, fourth.id);
+    expect(held.transaction).toBeNull();
+    const dust = held.outputs.find((o) => o.platformId === C)!;
+    expect(dust).toMatchObject({ status: 'held', heldCode: 'PAY_OUT_BELOW_DUST' });
+    expect(held.outputs.find((o) => o.platformId === B)).toMatchObject({ status: 'instructed' });
+    const heldEvents = (await listAuditEvents(s.db.orm, { entityId: dust.payOutId }, { limit: 10 }))
+      .items;
+    expect(heldEvents.map((e) => [e.action, e.after])).toEqual([
+      [
+        'settlement_pay_out.held',
+        expect.objectContaining({ code: 'PAY_OUT_BELOW_DUST', alert: 'supervisor', amount: '500' }),
+      ],
+    ]);
+    expect((await windows.payOutBatch(supervisor, fifth.id)).transaction).toMatchObject({
+      status: 'broadcast',
+    });
+
+    // Repaired, the third is built and sent; the fourth stays held, its hold audited once.
+    await s.db.orm.execute(
+      sql`update clearing_pay_outs set amount = amount - 1 where window_id = ${third.id} and asset = 'BTC'`,
+    );
+    expect(await windows.runDue()).toMatchObject({
+      signed: [third.id],
+      broadcast: [third.id],
+      held: [fourth.id],
+    });
+    expect((await windows.payOutBatch(supervisor, third.id)).transaction?.status).toBe('broadcast');
+    expect(await events(dust.payOutId)).toEqual(['settlement_pay_out.held']);
+    expect((await windows.payOutBatch(supervisor, fourth.id)).transaction).toBeNull();
+  });
+  it('completes a pay-out at the scheme confirmation depth, undoes it in a reorganization, and sends it again while no block has it', async () => {
+    // The scheme waits for two confirmations (its floor): pay-outs too.
+    await s.trade.updateFloors(supervisor, { minConfirmations: 2 });
+    const tx = async (windowId: string) =>
+      (await windows.payOutBatch(supervisor, windowId)).transaction!;
+    const { txid } = await tx(fifth.id);
+    // In the node's mempool: sent again on every run, the node has it, nothing is recorded.
+    const before = await events(fifth.id);
+    expect(await windows.runDue()).toMatchObject({ signed: [], broadcast: [], resent: [] });
+    expect(await events(fifth.id)).toEqual(before);
+
+    await s.mine(1);
+    const height = s.simnet.tip().height;
+    const block = s.simnet.tip().hash;
+    expect(await tx(fifth.id)).toMatchObject({
+      txid,
+      status: 'broadcast',
+      blockHash: block,
+      blockHeight: height,
+    });
+    expect((await windows.payOutBatch(supervisor, fifth.id)).outputs.map((o) => o.status)).toEqual([
+      'broadcast',
+    ]);
+    await s.mine(1);
+    expect(await tx(fifth.id)).toMatchObject({ status: 'confirmed', blockHash: block });
+    expect((await windows.payOutBatch(supervisor, fifth.id)).outputs.map((o) => o.status)).toEqual([
+      'confirmed',
+    ]);
+    // The block above it taken away: a confirmation short, it waits in its block.
+    await s.simnet.invalidateBlock(s.simnet.tip().hash);
+    await s.watcher.syncOnce();
+    expect(await tx(fifth.id)).toMatchObject({ status: 'broadcast', blockHash: block });
+    await s.mine(1);
+    expect(await tx(fifth.id)).toMatchObject({ status: 'confirmed', blockHash: block });
+    // Its own block taken away: out of every block, back in the node's mempool.
+    await s.simnet.invalidateBlock(block);
+    await s.watcher.syncOnce();
+    expect(await tx(fifth.id)).toMatchObject({ status: 'broadcast', blockHash: null });
+    expect(await windows.runDue()).toMatchObject({ resent: [] });
+
+    // A node that lost it (restarted without its mempool): the job sends the same bytes again.
+    await s.db.orm.execute(sql`delete from simnet_mempool`);
+    const restarted = await Simnet.open({ db: s.db, clock: s.clock });
+    expect(restarted.mempoolTxids()).not.toContain(txid);
+    const onRestarted = new SettlementWindowService({
+      ...deps,
+      chain: new SimnetChainSource(restarted),
+    });
+    const third_ = await tx(third.id);
+    expect(await onRestarted.runDue()).toMatchObject({
+      signed: [],
+      broadcast: [],
+      resent: [fifth.id, third.id],
+    });
+    expect(restarted.mempoolTxids()).toEqual(expect.arrayContaining([txid, third_.txid]));
+    expect(await onRestarted.runDue()).toMatchObject({ resent: [] });
+    expect((await events(fifth.id)).filter((e) => e === 'settlement_pay_out.resent')).toHaveLength(
+      1,
+    );
+    expect((await events(fifth.id)).filter((e) => e === 'settlement_pay_out.signed')).toHaveLength(
+      1,
+    );
+    expect((await tx(fifth.id)).txid).toBe(txid);
+
+    await s.mine(2);
+    expect(await tx(fifth.id)).toMatchObject({ txid, status: 'confirmed' });
+    expect(await tx(third.id)).toMatchObject({ txid: third_.txid, status: 'confirmed' });
+    await s.trade.updateFloors(supervisor, { minConfirmations: 1 });
+  });
+  it('holds a pay-out transaction whose pay-in outpoint stays missing after its bounded attempts, signing nothing again', async () => {
+    s.clock.set('2026-07-01T12:20:00Z');
+    await record({ source: 'deal', sourceId: 'deal_9', from: A, to: B, asset: 'BTC', amount: M });
+    const sixth = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    await windows.closeWindow(supervisor, sixth.id);
+    const payIn = (await payInsOf(sixth.id)).find((p) => p.platformId === A)!;
+    await s.payFromMiner(payIn.address!, M);
+    await s.mine(1);
+    expect(await offline.runDue()).toMatchObject({ signed: [sixth.id], broadcast: [] });
+    const batch = await windows.payOutBatch(supervisor, sixth.id);
+    const { txid } = batch.transaction!;
+    // Before it is sent, the pay-in's outpoint is spent by another transaction (one the
+    // clearing's key signed elsewhere), mined: the stored transaction's input is missing for good.
+    const conflict = await spendElsewhere(batch.inputs[0]!);
+    await s.source.broadcast(conflict.raw);
+    await s.mine(1);
+
+    // Each send is refused (missing inputs): counted, the error recorded, retried after a backoff…
+    expect(await windows.runDue()).toMatchObject({ broadcast: [], resent: [] });
+    expect((await windows.payOutBatch(supervisor, sixth.id)).transaction).toMatchObject({
+      txid,
+      status: 'signed',
+      attempts: 1,
+    });
+    expect((await windows.payOutBatch(supervisor, sixth.id)).transaction?.lastError).toMatch(
+      /^missingInputs/,
+    );
+    for (let attempt = 2; attempt <= MISSING_INPUT_ATTEMPTS; attempt++) {
+      s.clock.set(new Date(s.clock.now().getTime() + 61 * 60_000).toISOString());
+      await windows.runDue();
+      expect((await windows.payOutBatch(supervisor, sixth.id)).transaction?.attempts).toBe(attempt);
+    }
+    // … until the last allowed attempt: held for the supervisor with its closed code, audited once.
+    const held = (await windows.payOutBatch(supervisor, sixth.id)).transaction!;
+    expect(held).toMatchObject({
+      txid,
+      status: 'held',
+      heldCode: 'PAY_IN_OUTPOINT_MISSING',
+      nextAttemptAt: null,
+    });
+    expect(held.lastError).toMatch(/^missingInputs/);
+    s.clock.set(new Date(s.clock.now().getTime() + 3 * 3_600_000).toISOString());
+    await windows.runDue();
+    expect((await windows.payOutBatch(supervisor, sixth.id)).transaction).toMatchObject({
+      txid,
+      status: 'held',
+      attempts: MISSING_INPUT_ATTEMPTS,
+    });
+    const audit = (await listAuditEvents(s.db.orm, { entityId: sixth.id }, { limit: 100 })).items;
+    const heldEvents = audit.filter((e) => e.action === 'settlement_pay_out.transactionHeld');
+    expect(heldEvents.map((e) => e.after)).toEqual([
+      expect.objectContaining({
+        code: 'PAY_IN_OUTPOINT_MISSING',
+        alert: 'supervisor',
+        attempts: MISSING_INPUT_ATTEMPTS,
+      }),
+    ]);
+    expect(audit.filter((e) => e.action === 'settlement_pay_out.broadcastRetrying')).toHaveLength(
+      MISSING_INPUT_ATTEMPTS - 1,
+    );
+    // Never signed twice.
+    expect(audit.filter((e) => e.action === 'settlement_pay_out.signed')).toHaveLength(1);
+  });
+  it('rebuilds a pay-out transaction the network rejected for good, as at signing, on the supervisor word only', async () => {
+    const sixth = (await windows.listWindows(supervisor, { limit: 100 })).items.find(
+      (w) => w.status === 'settled' && w.id > fifth.id,
+    )!;
+    // Only a rejected transaction is rebuilt: held, confirmed or none answer 409; only the supervisor.
+    for (const id of [sixth.id, fifth.id]) {
+      const refused = await refusal(windows.rebuildPayOut(supervisor, id));
+      expect(refused).toMatchObject({ code: 'PAY_OUT_NOT_REJECTED' });
+    }
+    expect((await refusal(windows.rebuildPayOut(s.maker, sixth.id))).code).toBe('FORBIDDEN');
+
+    // The seventh window pays B; before its transaction is sent, the pay-in's outpoint is spent
+    // by another transaction in the node's mempool (no replacement signalled): refused for good.
+    await record({ source: 'deal', sourceId: 'deal_10', from: A, to: B, asset: 'BTC', amount: M });
+    const seventh = (await windows.listWindows(supervisor, { limit: 100 })).items.find(
+      (w) => w.status === 'open',
+    )!;
+    await windows.closeWindow(supervisor, seventh.id);
+    const payIn = (await payInsOf(seventh.id)).find((p) => p.platformId === A)!;
+    await s.payFromMiner(payIn.address!, M);
+    await s.mine(1);
+    expect(await offline.runDue()).toMatchObject({ signed: [seventh.id] });
+    const batch = await windows.payOutBatch(supervisor, seventh.id);
+    const old = batch.transaction!.txid;
+    await s.source.broadcast((await spendElsewhere(batch.inputs[0]!)).raw);
+    await windows.runDue();
+    const rejected = (await windows.payOutBatch(supervisor, seventh.id)).transaction!;
+    expect(rejected).toMatchObject({ txid: old, status: 'rejected' });
+    expect(rejected.lastError).toMatch(/txn-mempool-conflict/);
+
+    // Checked again as at signing: B's licence suspended refuses the rebuild, nothing written.
+    const [licenceOfB] = (await s.registry.listLicences(supervisor, { participantId: B })).items;
+    await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'suspended', 'inspection');
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'LICENCE_NOT_ACTIVE',
+    );
+    await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'active', null);
+    expect((await windows.payOutBatch(supervisor, seventh.id)).transaction).toMatchObject({
+      txid: old,
+      status: 'rejected',
+      replacedTxids: [],
+    });
+    // B registers a new address: rebuilt to it, stored (signed) before it is sent, both txids audited.
+    const newAddressOfB = regtestKey(41).address;
+    await registerAddress(officerOfB, checkerOfB, 41);
+    const rebuilt = await windows.rebuildPayOut(supervisor, seventh.id);
+    expect(rebuilt.transaction).toMatchObject({ status: 'signed', replacedTxids: [old] });
+    const txid = rebuilt.transaction!.txid;
+    expect(txid).not.toBe(old);
+    expect(rebuilt.outputs).toEqual([
+      expect.objectContaining({ platformId: B, address: newAddressOfB, status: 'signed' }),
+    ]);
+    const audit = (await listAuditEvents(s.db.orm, { entityId: seventh.id }, { limit: 100 })).items;
+    expect(
+      audit
+        .filter((e) => e.action === 'settlement_pay_out.rebuilt')
+        .map((e) => [e.actor, e.before, e.after]),
+    ).toEqual([
+      [
+        supervisor.actorId,
+        expect.objectContaining({ status: 'rejected', txid: old }),
+        expect.objectContaining({ txid, replacedTxid: old }),
+      ],
+    ]);
+    // A second rebuild of what is now signed: 409.
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'PAY_OUT_NOT_REJECTED',
+    );
+    // The job sends the new one; from the same pay-ins, the double spend still refuses it.
+    await windows.runDue();
+    expect((await windows.payOutBatch(supervisor, seventh.id)).transaction).toMatchObject({
+      txid,
+      status: 'rejected',
+      replacedTxids: [old],
+    });
+    // Rebuilt again with nothing changed (the same address and fee rate), it would be the same
+    // transaction the network just refused: refused, nothing written.
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'PAY_OUT_REBUILD_UNCHANGED',
+    );
+    expect((await windows.payOutBatch(supervisor, seventh.id)).transaction).toMatchObject({
+      txid,
+      status: 'rejected',
+      replacedTxids: [old],
+    });
+    expect((await windows.reconcile(supervisor, seventh.id)).balanced).toBe(true);
   });
 });

@@ -465,6 +465,11 @@ const WRITES: Record<string, WriteRule> = {
     allowed: { supervisor: 'closing a window early is the supervisor’s' },
     target: () => ({ params: { id: missing('swn') } }),
   },
+  'POST /v1/settlement-windows/:id/pay-out/rebuild': {
+    callers: SUPERVISOR_ONLY,
+    allowed: { supervisor: 'rebuilding a rejected pay-out transaction is the supervisor’s' },
+    target: () => ({ params: { id: missing('swn') } }),
+  },
   'POST /v1/settlement-windows/:id/pay-ins/:payInId/decision': {
     callers: SUPERVISOR_ONLY,
     allowed: { supervisor: 'deciding a held pay-in is the supervisor’s' },
@@ -731,6 +736,9 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   },
   'POST /v1/settlement-windows/:id/fiat-pay-ins': {
     none: 'the scheme has no settlement window yet (one opens with the first obligation)',
+  },
+  'POST /v1/settlement-windows/:id/pay-out/rebuild': {
+    none: 'the scheme has no settlement window, so no rejected pay-out transaction',
   },
   'POST /v1/settlement-windows/:id/pay-ins/:payInId/decision': {
     none: 'the scheme has no settlement window, so no held pay-in',

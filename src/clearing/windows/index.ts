@@ -42,6 +42,7 @@ export {
   settlementAddressStatement,
   SETTLEMENT_STATEMENT_VALID_DAYS,
 } from './settlement-address-statement';
+export { MISSING_INPUT_ATTEMPTS, PAY_IN_OUTPOINT_MISSING } from './pay-out-broadcast';
 export {
   PAY_IN_STATUSES,
   WINDOW_STATUSES,

@@ -8,8 +8,16 @@ import { clearingPayIns, clearingPayOutTransactions, clearingPayOuts } from './s
 /** A window's stored pay-out transaction, as the supervisor and auditors read it. */
 export interface PayOutTransactionView {
   txid: string;
-  /** `signed` (stored, not accepted by the network yet), `broadcast`, `confirmed`, `rejected`. */
+  /**
+   * `signed` (stored, not accepted by the network yet), `broadcast` (in no block, or in
+   * `blockHash` short of the scheme's confirmation depth), `confirmed` (at that depth), `rejected`,
+   * `held` (not sent any more, for the supervisor: `heldCode`).
+   */
   status: string;
+  /** Why a held transaction is not sent: PAY_IN_OUTPOINT_MISSING. */
+  heldCode: string | null;
+  /** The rejected transactions of the window this one replaced, oldest first. */
+  replacedTxids: string[];
   feeSats: bigint;
   feeRateSatPerKvB: bigint;
   attempts: number;
@@ -25,6 +33,8 @@ export interface PayOutTransactionView {
 const transactionView = (row: PayOutTransactionRow): PayOutTransactionView => ({
   txid: row.txid,
   status: row.status,
+  heldCode: row.heldCode,
+  replacedTxids: row.replacedTxids,
   feeSats: row.feeSats,
   feeRateSatPerKvB: row.feeRateSatPerKvB,
   attempts: row.attempts,

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import {
   createPsbt,
@@ -7,7 +7,6 @@ import {
   extractTransaction,
   feeForVsize,
   finalizePsbt,
-  fromHex,
   parseAddress,
   RECEIVE,
   spendTypeOf,
@@ -16,14 +15,18 @@ import {
   type PsbtInputSpec,
   type Signer,
 } from '../../bitcoin';
-import { broadcastRejection, type BroadcastRejection, type ChainSource } from '../../chain';
-import type { Database, Orm } from '../../db';
-import { backoffMs } from '../../jobs';
-import { AppError, sats, type NetworkName } from '../../kernel';
+import type { Orm } from '../../db';
+import { AppError, sats, type Caller, type NetworkName } from '../../kernel';
 import { BTC } from '../netting';
 import { platformAccount, postEntry } from './books';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
-import type { PayInBlock } from './pay-ins';
+import {
+  SETTLEMENT_PAY_OUT_EVENTS,
+  sendStored,
+  type PayOutTransactionRow,
+  type SendDeps,
+  type SendRun,
+} from './pay-out-broadcast';
 import {
   currentSettlementAddresses,
   screensClear,
@@ -32,12 +35,13 @@ import {
 import { receivedBtcPayIns } from './pay-out-batch';
 import { clearingPayOutTransactions, clearingPayOuts, clearingWindows } from './schema';
 
+export { SETTLEMENT_PAY_OUT_EVENTS, type PayOutTransactionRow };
+
 /**
  * The bitcoin pay-out of a settled window (issue 13): ONE transaction spending the window's
  * received pay-ins to every bitcoin pay-out and refund, at the platforms' registered settlement
  * addresses, signed by the clearing's signer (the private side of CLEARING_PAY_IN_DESCRIPTOR),
- * stored before it is first broadcast, then broadcast by the `clearing.windows` job until the
- * network has it, and followed into a block by the windows' chain consumer.
+ * stored before it is first broadcast, then sent and followed into blocks (pay-out-broadcast.ts).
  *
  * The network fee is borne by the outputs pro rata to their amounts (the clearing holds no coin of
  * its own to pay it from): each output's share is floor(fee · amount / total), the rounding
@@ -55,40 +59,20 @@ const DUST_SATS = 546n;
 const DEFAULT_FEE_SAT_PER_KVB = 2_000n;
 const MIN_FEE_SAT_PER_KVB = 1_000n;
 const MAX_FEE_SAT_PER_KVB = 100_000n;
-/** The job's period (app.ts), from which a retried broadcast's backoff doubles up to an hour. */
-const JOB_PERIOD_MS = 30_000;
-const RETRY_CAP_MS = 60 * 60_000;
-const CHUNK = 500;
 
-export const SETTLEMENT_PAY_OUT_EVENTS = {
-  held: 'settlement_pay_out.held',
-  signed: 'settlement_pay_out.signed',
-  broadcast: 'settlement_pay_out.broadcast',
-  broadcastRetrying: 'settlement_pay_out.broadcastRetrying',
-  rejected: 'settlement_pay_out.rejected',
-  confirmed: 'settlement_pay_out.confirmed',
-  unconfirmed: 'settlement_pay_out.unconfirmed',
-} as const;
-
-export interface PayOutDeps {
-  readonly db: Database;
-  readonly ctx: WindowContext;
+export interface PayOutDeps extends SendDeps {
   readonly network: NetworkName;
   readonly descriptor: Descriptor | null;
   readonly signer: Signer | null;
-  readonly chain: ChainSource | null;
   /** The registry's licence check; null: none wired, and nothing is paid (fail closed). */
   readonly licences: LicenceCheck | null;
 }
 
-export type PayOutTransactionRow = typeof clearingPayOutTransactions.$inferSelect;
-type PayOutRow = typeof clearingPayOuts.$inferSelect;
+export type PayOutRow = typeof clearingPayOuts.$inferSelect;
 
-export interface PayOutRun {
+export interface PayOutRun extends SendRun {
   /** Windows whose pay-out transaction was signed and stored in this run. */
   signed: string[];
-  /** Windows whose pay-out transaction the network accepted in this run. */
-  broadcast: string[];
   /** Windows whose bitcoin pay-outs wait for a settlement address (SETTLEMENT_ADDRESS_MISSING). */
   held: string[];
 }
@@ -99,7 +83,7 @@ export interface PayOutRun {
  * the stored row is the key), then sends every stored transaction the network has not accepted.
  */
 export async function runPayOuts(deps: PayOutDeps): Promise<PayOutRun> {
-  const run: PayOutRun = { signed: [], broadcast: [], held: [] };
+  const run: PayOutRun = { signed: [], broadcast: [], resent: [], held: [] };
   const waiting = await deps.db.orm
     .selectDistinct({ windowId: clearingPayOuts.windowId })
     .from(clearingPayOuts)
@@ -133,28 +117,7 @@ export async function runPayOuts(deps: PayOutDeps): Promise<PayOutRun> {
   return run;
 }
 
-/** Sends every stored transaction the network has not accepted and whose retry time has come. */
-async function sendStored(deps: PayOutDeps, run: PayOutRun): Promise<void> {
-  const now = deps.ctx.clock.now();
-  const unsent = await deps.db.orm
-    .select()
-    .from(clearingPayOutTransactions)
-    .where(
-      and(
-        eq(clearingPayOutTransactions.status, 'signed'),
-        or(
-          isNull(clearingPayOutTransactions.nextAttemptAt),
-          lte(clearingPayOutTransactions.nextAttemptAt, now),
-        ),
-      ),
-    )
-    .orderBy(asc(clearingPayOutTransactions.signedAt));
-  for (const row of unsent) {
-    if ((await broadcastPayOut(deps, row)) === 'broadcast') run.broadcast.push(row.windowId);
-  }
-}
-
-function clampFeeRate(estimate: bigint | null): bigint {
+export function clampFeeRate(estimate: bigint | null): bigint {
   const rate = estimate ?? DEFAULT_FEE_SAT_PER_KVB;
   return rate < MIN_FEE_SAT_PER_KVB
     ? MIN_FEE_SAT_PER_KVB
@@ -193,29 +156,12 @@ async function buildPayOut(
       .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
       .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
     if (payOuts.length === 0) return null;
-    const addresses = await currentSettlementAddresses(
-      tx,
-      payOuts.map((p) => p.platformId),
-    );
-    const missing = payOuts.filter((p) => !addresses.has(p.platformId));
-    if (missing.length > 0) {
-      await holdPayOuts(tx, deps.ctx, missing, 'SETTLEMENT_ADDRESS_MISSING');
+    const checked = await checkReceivers(deps, tx, payOuts);
+    if ('code' in checked) {
+      await holdPayOuts(tx, deps.ctx, checked.held, checked.code);
       return 'held';
     }
-    // Screened again now, not only when registered: a list that names the address since then
-    // stops the pay-out, and an address that cannot be screened is not paid (fail closed).
-    const unclear = await unclearAddresses(tx, deps.ctx, addresses);
-    const blocked = payOuts.filter((p) => unclear.has(p.platformId));
-    if (blocked.length > 0) {
-      await holdPayOuts(tx, deps.ctx, blocked, 'TRANSFER_BLOCKED');
-      return 'held';
-    }
-    // A receiver paid only while licensed: a suspended or expired licence holds its pay-out.
-    const unlicensed = await unlicensedPlatforms(deps, tx, payOuts);
-    if (unlicensed.length > 0) {
-      await holdPayOuts(tx, deps.ctx, unlicensed, 'LICENCE_NOT_ACTIVE');
-      return 'held';
-    }
+    const { addresses } = checked;
     if (!deps.signer || !deps.descriptor) return null;
     const signed = await signPayOut(deps, tx, windowId, payOuts, addresses, feeRate);
     if (signed === true) return 'signed';
@@ -225,8 +171,32 @@ async function buildPayOut(
   });
 }
 
-type HeldCode =
+export type HeldCode =
   'SETTLEMENT_ADDRESS_MISSING' | 'TRANSFER_BLOCKED' | 'LICENCE_NOT_ACTIVE' | 'PAY_OUT_BELOW_DUST';
+
+/**
+ * The receivers' checks at signing: each has a settlement address, screened again now (a list
+ * that names it since it was registered stops the pay-out, and an address that cannot be screened
+ * is not paid: fail closed), and holds an active licence. The first that fails names its code.
+ */
+export async function checkReceivers(
+  deps: PayOutDeps,
+  tx: Orm,
+  payOuts: readonly PayOutRow[],
+): Promise<{ addresses: Map<string, string> } | { held: PayOutRow[]; code: HeldCode }> {
+  const addresses = await currentSettlementAddresses(
+    tx,
+    payOuts.map((p) => p.platformId),
+  );
+  const missing = payOuts.filter((p) => !addresses.has(p.platformId));
+  if (missing.length > 0) return { held: missing, code: 'SETTLEMENT_ADDRESS_MISSING' };
+  const unclear = await unclearAddresses(tx, deps.ctx, addresses);
+  const blocked = payOuts.filter((p) => unclear.has(p.platformId));
+  if (blocked.length > 0) return { held: blocked, code: 'TRANSFER_BLOCKED' };
+  const unlicensed = await unlicensedPlatforms(deps, tx, payOuts);
+  if (unlicensed.length > 0) return { held: unlicensed, code: 'LICENCE_NOT_ACTIVE' };
+  return { addresses };
+}
 
 /** The pay-outs whose platform holds no active licence now (all of them when none is wired). */
 async function unlicensedPlatforms(
@@ -299,13 +269,19 @@ async function holdPayOuts(
   }
 }
 
-async function signPayOut(
+/**
+ * Signs the window's transaction and stores it with its pay-outs, fee entry and audit. With
+ * `replacing` (the supervisor's rebuild of a rejected one), the window's row is replaced, the old
+ * txid kept in `replacedTxids`, audited `rebuilt` by the caller with the old and new txids.
+ */
+export async function signPayOut(
   deps: PayOutDeps,
   tx: Orm,
   windowId: string,
   payOuts: readonly PayOutRow[],
   addresses: ReadonlyMap<string, string>,
   feeRate: bigint,
+  replacing: { row: PayOutTransactionRow; caller: Caller } | null = null,
 ): Promise<boolean | { belowDust: PayOutRow[] }> {
   const { descriptor, signer } = deps;
   if (!descriptor || !signer) return false;
@@ -370,7 +346,7 @@ async function signPayOut(
   });
   const signed = extractTransaction(finalizePsbt(await signer.signPsbt(psbt)));
   const now = deps.ctx.clock.now();
-  await tx.insert(clearingPayOutTransactions).values({
+  const stored = {
     windowId,
     txid: signed.txid,
     raw: toHex(signed.raw),
@@ -378,7 +354,36 @@ async function signPayOut(
     feeRateSatPerKvB: feeRate,
     status: 'signed',
     signedAt: now,
-  });
+  };
+  if (replacing) {
+    if (signed.txid === replacing.row.txid)
+      throw new AppError(
+        'PAY_OUT_REBUILD_UNCHANGED',
+        `the rebuilt pay-out transaction of settlement window ${windowId} is ${signed.txid} again, the one rejected: register a new settlement address or wait for another fee rate`,
+      );
+    await tx
+      .update(clearingPayOutTransactions)
+      .set({
+        ...stored,
+        attempts: 0,
+        lastError: null,
+        nextAttemptAt: null,
+        heldCode: null,
+        blockHash: null,
+        blockHeight: null,
+        broadcastAt: null,
+        confirmedAt: null,
+        replacedTxids: [...replacing.row.replacedTxids, replacing.row.txid],
+      })
+      .where(
+        and(
+          eq(clearingPayOutTransactions.windowId, windowId),
+          eq(clearingPayOutTransactions.status, 'rejected'),
+        ),
+      );
+  } else {
+    await tx.insert(clearingPayOutTransactions).values(stored);
+  }
   for (const o of outputs) {
     await tx
       .update(clearingPayOuts)
@@ -395,7 +400,12 @@ async function signPayOut(
   }
   await postEntry(
     tx,
-    { windowId, entry: `pay-out-fee:${windowId}`, kind: 'payOut.networkFee', at: now },
+    {
+      windowId,
+      entry: replacing ? `pay-out-fee:${windowId}:${signed.txid}` : `pay-out-fee:${windowId}`,
+      kind: 'payOut.networkFee',
+      at: now,
+    },
     outputs.flatMap((o) => [
       // Paid to the network out of the receiver's pay-out …
       { account: NETWORK_FEE, asset: BTC, amount: o.share },
@@ -405,12 +415,22 @@ async function signPayOut(
       { account: NETWORK_FEE, asset: BTC, amount: -o.share },
     ]),
   );
-  await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
-    action: SETTLEMENT_PAY_OUT_EVENTS.signed,
+  await recordAudit(tx, replacing?.caller ?? WINDOWS_CALLER, deps.ctx.clock, {
+    action: replacing ? SETTLEMENT_PAY_OUT_EVENTS.rebuilt : SETTLEMENT_PAY_OUT_EVENTS.signed,
     entityType: 'settlement_window',
     entityId: windowId,
+    ...(replacing
+      ? {
+          before: {
+            status: 'rejected',
+            txid: replacing.row.txid,
+            reason: replacing.row.lastError,
+          },
+        }
+      : {}),
     after: {
       txid: signed.txid,
+      ...(replacing ? { replacedTxid: replacing.row.txid } : {}),
       feeSats: signed.fee.toString(),
       feeRateSatPerKvB: feeRate.toString(),
       inputs: payIns.map((p) => ({ payInId: p.id, txid: p.txid, vout: p.vout })),
@@ -441,204 +461,4 @@ export function feeShares(amounts: readonly bigint[], fee: bigint): bigint[] {
   });
   shares[largest] = (shares[largest] ?? 0n) + remainder;
   return shares;
-}
-
-/**
- * Sends a stored pay-out transaction (the same bytes every time), classified by the chain's
- * typed rejection as the market's deliveries are: accepted, or already known to the network
- * (sent before a crash, or already mined), makes it `broadcast`; refused for a passing reason
- * (inputs not seen yet, fee too low now, not final) leaves it `signed` with its next attempt after
- * a backoff; refused for good (consensus, script, double-spend) makes it `rejected`, audited for
- * the supervisor and no longer sent. An unreachable chain leaves it for the next run.
- */
-async function broadcastPayOut(
-  deps: PayOutDeps,
-  row: PayOutTransactionRow,
-): Promise<'broadcast' | 'retrying' | 'rejected' | null> {
-  const chain = deps.chain;
-  if (!chain) return null;
-  try {
-    await chain.broadcast(fromHex(row.raw));
-  } catch (error) {
-    const rejection = broadcastRejection(error);
-    if (!rejection) return null;
-    const known =
-      rejection.kind === 'alreadyKnown' ||
-      (await chain.getRawTransaction(row.txid).then(
-        () => true,
-        () => false,
-      ));
-    if (!known && rejection.retryable) {
-      await retryPayOut(deps, row, rejection);
-      return 'retrying';
-    }
-    if (!known) {
-      await rejectPayOut(deps, row, error instanceof Error ? error.message : rejection.kind);
-      return 'rejected';
-    }
-  }
-  return deps.db.transaction(async (tx) => {
-    const now = deps.ctx.clock.now();
-    const updated = await whileSigned(tx, row.windowId, {
-      status: 'broadcast',
-      broadcastAt: now,
-      nextAttemptAt: null,
-    });
-    if (updated.length === 0) return null;
-    await tx
-      .update(clearingPayOuts)
-      .set({ status: 'broadcast' })
-      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.status, 'signed')));
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      before: { status: 'signed' },
-      after: { status: 'broadcast', txid: row.txid, attempts: row.attempts + 1 },
-    });
-    return 'broadcast' as const;
-  });
-}
-
-/** Updates a window's stored transaction only while it is `signed` (another run may have moved it). */
-function whileSigned(tx: Orm, windowId: string, set: Partial<PayOutTransactionRow>) {
-  return tx
-    .update(clearingPayOutTransactions)
-    .set(set)
-    .where(
-      and(
-        eq(clearingPayOutTransactions.windowId, windowId),
-        eq(clearingPayOutTransactions.status, 'signed'),
-      ),
-    )
-    .returning();
-}
-
-async function retryPayOut(
-  deps: PayOutDeps,
-  row: PayOutTransactionRow,
-  rejection: BroadcastRejection,
-): Promise<void> {
-  const attempts = row.attempts + 1;
-  const jitter = () => (deps.ctx.random.bytes(1)[0] ?? 0) / 256;
-  const nextAttemptAt = new Date(
-    deps.ctx.clock.now().getTime() + backoffMs(JOB_PERIOD_MS, attempts, RETRY_CAP_MS, jitter),
-  );
-  const lastError = `${rejection.kind}: ${rejection.reason ?? 'no reason given'}`.slice(0, 500);
-  await deps.db.transaction(async (tx) => {
-    const updated = await whileSigned(tx, row.windowId, { attempts, lastError, nextAttemptAt });
-    if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.broadcastRetrying,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      after: {
-        txid: row.txid,
-        attempts,
-        kind: rejection.kind,
-        reason: rejection.reason,
-        nextAttemptAt: nextAttemptAt.toISOString(),
-      },
-    });
-  });
-}
-
-async function rejectPayOut(
-  deps: PayOutDeps,
-  row: PayOutTransactionRow,
-  reason: string,
-): Promise<void> {
-  await deps.db.transaction(async (tx) => {
-    const updated = await whileSigned(tx, row.windowId, {
-      status: 'rejected',
-      attempts: row.attempts + 1,
-      lastError: reason.slice(0, 500),
-      nextAttemptAt: null,
-    });
-    if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.rejected,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      before: { status: 'signed' },
-      after: {
-        status: 'rejected',
-        txid: row.txid,
-        reason: reason.slice(0, 500),
-        alert: 'supervisor',
-      },
-    });
-  });
-}
-
-/** In the block's transaction: a stored pay-out transaction in the block is `confirmed`. */
-export async function payOutsConnected(
-  tx: Orm,
-  ctx: WindowContext,
-  block: PayInBlock,
-): Promise<void> {
-  const txids = block.transactions.map((t) => t.txid);
-  for (let i = 0; i < txids.length; i += CHUNK) {
-    const found = await tx
-      .select()
-      .from(clearingPayOutTransactions)
-      .where(
-        and(
-          inArray(clearingPayOutTransactions.txid, txids.slice(i, i + CHUNK)),
-          inArray(clearingPayOutTransactions.status, ['signed', 'broadcast', 'rejected']),
-        ),
-      );
-    for (const row of found) {
-      await tx
-        .update(clearingPayOutTransactions)
-        .set({
-          status: 'confirmed',
-          blockHash: block.hash,
-          blockHeight: block.height,
-          confirmedAt: ctx.clock.now(),
-          nextAttemptAt: null,
-        })
-        .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-      await tx
-        .update(clearingPayOuts)
-        .set({ status: 'confirmed' })
-        .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-      await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
-        action: SETTLEMENT_PAY_OUT_EVENTS.confirmed,
-        entityType: 'settlement_window',
-        entityId: row.windowId,
-        before: { status: row.status },
-        after: { status: 'confirmed', txid: row.txid, blockHash: block.hash, height: block.height },
-      });
-    }
-  }
-}
-
-/** In the block's transaction: a pay-out confirmed in a disconnected block is `broadcast` again. */
-export async function payOutsDisconnected(
-  tx: Orm,
-  ctx: WindowContext,
-  block: PayInBlock,
-): Promise<void> {
-  const found = await tx
-    .select()
-    .from(clearingPayOutTransactions)
-    .where(eq(clearingPayOutTransactions.blockHash, block.hash));
-  for (const row of found) {
-    await tx
-      .update(clearingPayOutTransactions)
-      .set({ status: 'broadcast', blockHash: null, blockHeight: null, confirmedAt: null })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-    await tx
-      .update(clearingPayOuts)
-      .set({ status: 'broadcast' })
-      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.unconfirmed,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      before: { status: 'confirmed', blockHash: block.hash },
-      after: { status: 'broadcast', txid: row.txid },
-    });
-  }
 }

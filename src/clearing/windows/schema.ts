@@ -326,8 +326,10 @@ export const clearingWindowPostings = pgTable(
  * The one signed bitcoin transaction paying a window out (its received pay-ins in, its bitcoin
  * pay-outs and refunds out), stored before it is first broadcast: a retry or a restart sends
  * these same bytes, and the primary key on the window keeps a second one from being signed.
- * Status: `signed` (not accepted by the network yet), `broadcast`, `confirmed` (in block
- * `block_hash`; a reorg takes it back to `broadcast`), `rejected` (refused for good).
+ * Status: `signed` (not accepted by the network yet), `broadcast` (in no block, or in block
+ * `block_hash` short of the scheme's confirmation depth), `confirmed` (at that depth; a reorg
+ * takes it back to `broadcast`), `rejected` (refused for good: the supervisor may have it rebuilt,
+ * the new one replacing it in this row), `held` (its attempts spent, `held_code`: not sent again).
  */
 export const clearingPayOutTransactions = pgTable(
   'clearing_pay_out_transactions',
@@ -343,6 +345,13 @@ export const clearingPayOutTransactions = pgTable(
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     nextAttemptAt: at('next_attempt_at'),
+    /**
+     * Why a `held` transaction is no longer sent, for the supervisor: PAY_IN_OUTPOINT_MISSING (the
+     * network reported an input it spends missing on every one of the bounded attempts).
+     */
+    heldCode: text('held_code'),
+    /** The txids of the rejected transactions of the window this one replaced (oldest first). */
+    replacedTxids: jsonb('replaced_txids').$type<string[]>().notNull().default([]),
     blockHash: text('block_hash'),
     blockHeight: integer('block_height'),
     signedAt: at('signed_at').notNull(),
@@ -355,7 +364,7 @@ export const clearingPayOutTransactions = pgTable(
     index('clearing_pay_out_transactions_block_idx').on(t.blockHash),
     check(
       'clearing_pay_out_transactions_status_check',
-      sql`${t.status} in ('signed', 'broadcast', 'confirmed', 'rejected')`,
+      sql`${t.status} in ('signed', 'broadcast', 'confirmed', 'rejected', 'held')`,
     ),
   ],
 );

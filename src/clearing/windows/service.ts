@@ -34,7 +34,9 @@ import { recordObligation, type ObligationInput, type ObligationSink } from './o
 import { payOutBatch, type PayOutBatchView } from './pay-out-batch';
 import { decideHeld, type HeldDecision } from './held-pay-ins';
 import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
-import { payOutsConnected, payOutsDisconnected, runPayOuts, type PayOutDeps } from './pay-outs';
+import { payOutsConnected, payOutsDisconnected } from './pay-out-broadcast';
+import { runPayOuts, type PayOutDeps } from './pay-outs';
+import { rebuildPayOut } from './pay-out-rebuild';
 import {
   approveSettlementAddress,
   listSettlementAddresses,
@@ -203,6 +205,7 @@ export class SettlementWindowService implements ObligationSink {
     settled: string[];
     signed: string[];
     broadcast: string[];
+    resent: string[];
     held: string[];
   }> {
     const now = this.#ctx.clock.now();
@@ -552,6 +555,16 @@ export class SettlementWindowService implements ObligationSink {
       throw new AppError('FORBIDDEN', 'the pay-out batch is for the supervisor and auditors');
     const window = await this.#window(windowId);
     return payOutBatch(this.#db.orm, window, windowId);
+  }
+
+  /**
+   * The supervisor rebuilds a window's pay-out transaction the network rejected for good: a new
+   * one from the same pay-ins, checked and signed as at signing, stored in place of the rejected
+   * one before the job sends it, audited with both txids (`rebuildPayOut`). Returns the batch.
+   */
+  async rebuildPayOut(caller: Caller, windowId: string): Promise<PayOutBatchView> {
+    await rebuildPayOut(this.#payOuts, caller, windowId);
+    return payOutBatch(this.#db.orm, await this.#window(windowId), windowId);
   }
 
   async #window(id: string): Promise<WindowRow> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PayOutBatchView } from '../../clearing';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { errorResponseSchema } from '../errors';
@@ -17,6 +18,91 @@ import {
  * settlement addresses the clearing pays platforms at. Registered by settlement-windows.ts.
  */
 
+const payOutBatchSchema = z
+  .object({
+    windowId: z.string(),
+    status: z.string(),
+    inputs: z.array(
+      z.object({
+        payInId: z.string(),
+        platformId: z.string(),
+        txid: z.string(),
+        vout: z.number(),
+        valueSats: amount,
+        derivationIndex: z.number(),
+      }),
+    ),
+    outputs: z.array(
+      z.object({
+        payOutId: z.string(),
+        platformId: z.string(),
+        kind: z.enum(['payOut', 'refund']),
+        valueSats: amount,
+        status: z.string(),
+        heldCode: z.string().nullable(),
+        address: z.string().nullable(),
+        vout: z.number().nullable(),
+        feeSats: amount.nullable(),
+        paidSats: amount.nullable(),
+      }),
+    ),
+    transaction: z
+      .object({
+        txid: z.string(),
+        status: z.enum(['signed', 'broadcast', 'confirmed', 'rejected', 'held']),
+        heldCode: z.string().nullable().meta({
+          description:
+            'why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt)',
+        }),
+        replacedTxids: z.array(z.string()).meta({
+          description:
+            'the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first',
+        }),
+        feeSats: amount,
+        feeRateSatPerKvB: amount,
+        attempts: z.number(),
+        lastError: z.string().nullable(),
+        nextAttemptAt: z.string().nullable(),
+        blockHash: z.string().nullable(),
+        blockHeight: z.number().nullable(),
+        signedAt: z.string(),
+        broadcastAt: z.string().nullable(),
+        confirmedAt: z.string().nullable(),
+      })
+      .nullable()
+      .meta({
+        description:
+          'the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built',
+      }),
+  })
+  .meta({ id: 'SettlementPayOutBatch' });
+
+function presentBatch(batch: PayOutBatchView) {
+  const t = batch.transaction;
+  return {
+    ...batch,
+    inputs: batch.inputs.map((i) => ({ ...i, valueSats: i.valueSats.toString() })),
+    outputs: batch.outputs.map((o) => ({
+      ...o,
+      valueSats: o.valueSats.toString(),
+      feeSats: o.feeSats?.toString() ?? null,
+      paidSats: o.paidSats?.toString() ?? null,
+    })),
+    transaction: t
+      ? {
+          ...t,
+          status: t.status as 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held',
+          feeSats: t.feeSats.toString(),
+          feeRateSatPerKvB: t.feeRateSatPerKvB.toString(),
+          nextAttemptAt: iso(t.nextAttemptAt),
+          signedAt: t.signedAt.toISOString(),
+          broadcastAt: iso(t.broadcastAt),
+          confirmedAt: iso(t.confirmedAt),
+        }
+      : null,
+  };
+}
+
 export function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
   const windows = deps.services.settlementWindows;
   app.get(
@@ -28,92 +114,42 @@ export function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
         summary:
           'The bitcoin pay-out batch of a window: received pay-ins in, pay-outs and refunds out, and its signed transaction (txid, status)',
         description:
-          "The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast, confirmed or rejected; null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one; so does, at signing, an address that no longer screens clear (TRANSFER_BLOCKED), a receiver whose licence is not active (LICENCE_NOT_ACTIVE) or an output below the dust limit once its fee share is taken (PAY_OUT_BELOW_DUST).",
+          "The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast (in no block, or in one short of the scheme confirmation depth), confirmed (at that depth), rejected (refused for good: the supervisor may rebuild it) or held (heldCode PAY_IN_OUTPOINT_MISSING: an input it spends stayed missing on every bounded attempt; not sent any more); null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one; so does, at signing, an address that no longer screens clear (TRANSFER_BLOCKED), a receiver whose licence is not active (LICENCE_NOT_ACTIVE) or an output below the dust limit once its fee share is taken (PAY_OUT_BELOW_DUST).",
         params: idParam('swn'),
         response: {
-          200: z
-            .object({
-              windowId: z.string(),
-              status: z.string(),
-              inputs: z.array(
-                z.object({
-                  payInId: z.string(),
-                  platformId: z.string(),
-                  txid: z.string(),
-                  vout: z.number(),
-                  valueSats: amount,
-                  derivationIndex: z.number(),
-                }),
-              ),
-              outputs: z.array(
-                z.object({
-                  payOutId: z.string(),
-                  platformId: z.string(),
-                  kind: z.enum(['payOut', 'refund']),
-                  valueSats: amount,
-                  status: z.string(),
-                  heldCode: z.string().nullable(),
-                  address: z.string().nullable(),
-                  vout: z.number().nullable(),
-                  feeSats: amount.nullable(),
-                  paidSats: amount.nullable(),
-                }),
-              ),
-              transaction: z
-                .object({
-                  txid: z.string(),
-                  status: z.enum(['signed', 'broadcast', 'confirmed', 'rejected']),
-                  feeSats: amount,
-                  feeRateSatPerKvB: amount,
-                  attempts: z.number(),
-                  lastError: z.string().nullable(),
-                  nextAttemptAt: z.string().nullable(),
-                  blockHash: z.string().nullable(),
-                  blockHeight: z.number().nullable(),
-                  signedAt: z.string(),
-                  broadcastAt: z.string().nullable(),
-                  confirmedAt: z.string().nullable(),
-                })
-                .nullable()
-                .meta({
-                  description:
-                    'the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built',
-                }),
-            })
-            .meta({ id: 'SettlementPayOutBatch' }),
+          200: payOutBatchSchema,
           ...commonErrors,
         },
       },
     },
-    async (request) => {
-      const batch = await windows.payOutBatch(
-        callerOf(request, ['supervisor', 'auditor']),
-        request.params.id,
-      );
-      const t = batch.transaction;
-      return {
-        ...batch,
-        inputs: batch.inputs.map((i) => ({ ...i, valueSats: i.valueSats.toString() })),
-        outputs: batch.outputs.map((o) => ({
-          ...o,
-          valueSats: o.valueSats.toString(),
-          feeSats: o.feeSats?.toString() ?? null,
-          paidSats: o.paidSats?.toString() ?? null,
-        })),
-        transaction: t
-          ? {
-              ...t,
-              status: t.status as 'signed' | 'broadcast' | 'confirmed' | 'rejected',
-              feeSats: t.feeSats.toString(),
-              feeRateSatPerKvB: t.feeRateSatPerKvB.toString(),
-              nextAttemptAt: iso(t.nextAttemptAt),
-              signedAt: t.signedAt.toISOString(),
-              broadcastAt: iso(t.broadcastAt),
-              confirmedAt: iso(t.confirmedAt),
-            }
-          : null,
-      };
+    async (request) =>
+      presentBatch(
+        await windows.payOutBatch(callerOf(request, ['supervisor', 'auditor']), request.params.id),
+      ),
+  );
+  app.post(
+    '/v1/settlement-windows/:id/pay-out/rebuild',
+    {
+      config: { roles: ['supervisor'] },
+      schema: {
+        tags: ['settlement windows'],
+        summary:
+          'Rebuild a pay-out transaction the network rejected for good (supervisor); audited with the old and new txids. In any other state: 409',
+        description:
+          'For a settled window whose pay-out transaction the network rejected for good (status rejected), builds and signs a new one from the same received pay-ins to the same pay-outs, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing is written). The new transaction replaces the rejected one in the window (whose txid is kept in replacedTxids), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids. A transaction in any other state answers 409 PAY_OUT_NOT_REJECTED; one that would come out the same as the rejected one (same addresses and fee rate) answers 409 PAY_OUT_REBUILD_UNCHANGED.',
+        params: idParam('swn'),
+        response: {
+          200: payOutBatchSchema,
+          ...commonErrors,
+          409: errorResponseSchema,
+          422: errorResponseSchema,
+        },
+      },
     },
+    async (request) =>
+      presentBatch(
+        await windows.rebuildPayOut(callerOf(request, ['supervisor']), request.params.id),
+      ),
   );
 }
 

@@ -6518,7 +6518,7 @@ export interface paths {
     };
     /**
      * The bitcoin pay-out batch of a window: received pay-ins in, pay-outs and refunds out, and its signed transaction (txid, status)
-     * @description The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast, confirmed or rejected; null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one; so does, at signing, an address that no longer screens clear (TRANSFER_BLOCKED), a receiver whose licence is not active (LICENCE_NOT_ACTIVE) or an output below the dust limit once its fee share is taken (PAY_OUT_BELOW_DUST).
+     * @description The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast (in no block, or in one short of the scheme confirmation depth), confirmed (at that depth), rejected (refused for good: the supervisor may rebuild it) or held (heldCode PAY_IN_OUTPOINT_MISSING: an input it spends stayed missing on every bounded attempt; not sent any more); null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one; so does, at signing, an address that no longer screens clear (TRANSFER_BLOCKED), a receiver whose licence is not active (LICENCE_NOT_ACTIVE) or an output below the dust limit once its fee share is taken (PAY_OUT_BELOW_DUST).
      *
      *     **Roles:** supervisor, auditor. Other roles get 403 `FORBIDDEN`.
      */
@@ -6591,6 +6591,112 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/settlement-windows/{id}/pay-out/rebuild': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rebuild a pay-out transaction the network rejected for good (supervisor); audited with the old and new txids. In any other state: 409
+     * @description For a settled window whose pay-out transaction the network rejected for good (status rejected), builds and signs a new one from the same received pay-ins to the same pay-outs, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing is written). The new transaction replaces the rejected one in the window (whose txid is kept in replacedTxids), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids. A transaction in any other state answers 409 PAY_OUT_NOT_REJECTED; one that would come out the same as the rejected one (same addresses and fee rate) answers 409 PAY_OUT_REBUILD_UNCHANGED.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementPayOutBatch'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -16352,6 +16458,55 @@ export interface components {
       decidedAt: string | null;
       createdAt: string;
     };
+    SettlementPayOutBatchInput: {
+      windowId: string;
+      status: string;
+      inputs: {
+        payInId: string;
+        platformId: string;
+        txid: string;
+        vout: number;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        derivationIndex: number;
+      }[];
+      outputs: {
+        payOutId: string;
+        platformId: string;
+        /** @enum {string} */
+        kind: 'payOut' | 'refund';
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        status: string;
+        heldCode: string | null;
+        address: string | null;
+        vout: number | null;
+        feeSats: string | null;
+        paidSats: string | null;
+      }[];
+      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
+      transaction: {
+        txid: string;
+        /** @enum {string} */
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt) */
+        heldCode: string | null;
+        /** @description the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first */
+        replacedTxids: string[];
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeSats: string;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeRateSatPerKvB: string;
+        attempts: number;
+        lastError: string | null;
+        nextAttemptAt: string | null;
+        blockHash: string | null;
+        blockHeight: number | null;
+        signedAt: string;
+        broadcastAt: string | null;
+        confirmedAt: string | null;
+      } | null;
+    };
     MarketBidInput: {
       id: string;
       platformId: string;
@@ -17445,51 +17600,6 @@ export interface components {
         /** @description sats (BTC) or minor units, as a decimal string */
         balance: string;
       }[];
-    };
-    SettlementPayOutBatchInput: {
-      windowId: string;
-      status: string;
-      inputs: {
-        payInId: string;
-        platformId: string;
-        txid: string;
-        vout: number;
-        /** @description sats (BTC) or minor units, as a decimal string */
-        valueSats: string;
-        derivationIndex: number;
-      }[];
-      outputs: {
-        payOutId: string;
-        platformId: string;
-        /** @enum {string} */
-        kind: 'payOut' | 'refund';
-        /** @description sats (BTC) or minor units, as a decimal string */
-        valueSats: string;
-        status: string;
-        heldCode: string | null;
-        address: string | null;
-        vout: number | null;
-        feeSats: string | null;
-        paidSats: string | null;
-      }[];
-      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
-      transaction: {
-        txid: string;
-        /** @enum {string} */
-        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected';
-        /** @description sats (BTC) or minor units, as a decimal string */
-        feeSats: string;
-        /** @description sats (BTC) or minor units, as a decimal string */
-        feeRateSatPerKvB: string;
-        attempts: number;
-        lastError: string | null;
-        nextAttemptAt: string | null;
-        blockHash: string | null;
-        blockHeight: number | null;
-        signedAt: string;
-        broadcastAt: string | null;
-        confirmedAt: string | null;
-      } | null;
     };
     SettlementAddressStatementInput: {
       platformId: string;
@@ -19249,6 +19359,55 @@ export interface components {
       decidedAt: string | null;
       createdAt: string;
     };
+    SettlementPayOutBatch: {
+      windowId: string;
+      status: string;
+      inputs: {
+        payInId: string;
+        platformId: string;
+        txid: string;
+        vout: number;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        derivationIndex: number;
+      }[];
+      outputs: {
+        payOutId: string;
+        platformId: string;
+        /** @enum {string} */
+        kind: 'payOut' | 'refund';
+        /** @description sats (BTC) or minor units, as a decimal string */
+        valueSats: string;
+        status: string;
+        heldCode: string | null;
+        address: string | null;
+        vout: number | null;
+        feeSats: string | null;
+        paidSats: string | null;
+      }[];
+      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
+      transaction: {
+        txid: string;
+        /** @enum {string} */
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt) */
+        heldCode: string | null;
+        /** @description the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first */
+        replacedTxids: string[];
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeSats: string;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeRateSatPerKvB: string;
+        attempts: number;
+        lastError: string | null;
+        nextAttemptAt: string | null;
+        blockHash: string | null;
+        blockHeight: number | null;
+        signedAt: string;
+        broadcastAt: string | null;
+        confirmedAt: string | null;
+      } | null;
+    };
     MarketBid: {
       id: string;
       platformId: string;
@@ -20342,51 +20501,6 @@ export interface components {
         /** @description sats (BTC) or minor units, as a decimal string */
         balance: string;
       }[];
-    };
-    SettlementPayOutBatch: {
-      windowId: string;
-      status: string;
-      inputs: {
-        payInId: string;
-        platformId: string;
-        txid: string;
-        vout: number;
-        /** @description sats (BTC) or minor units, as a decimal string */
-        valueSats: string;
-        derivationIndex: number;
-      }[];
-      outputs: {
-        payOutId: string;
-        platformId: string;
-        /** @enum {string} */
-        kind: 'payOut' | 'refund';
-        /** @description sats (BTC) or minor units, as a decimal string */
-        valueSats: string;
-        status: string;
-        heldCode: string | null;
-        address: string | null;
-        vout: number | null;
-        feeSats: string | null;
-        paidSats: string | null;
-      }[];
-      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
-      transaction: {
-        txid: string;
-        /** @enum {string} */
-        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected';
-        /** @description sats (BTC) or minor units, as a decimal string */
-        feeSats: string;
-        /** @description sats (BTC) or minor units, as a decimal string */
-        feeRateSatPerKvB: string;
-        attempts: number;
-        lastError: string | null;
-        nextAttemptAt: string | null;
-        blockHash: string | null;
-        blockHeight: number | null;
-        signedAt: string;
-        broadcastAt: string | null;
-        confirmedAt: string | null;
-      } | null;
     };
     SettlementAddressStatement: {
       platformId: string;

@@ -1,0 +1,442 @@
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, ne, or } from 'drizzle-orm';
+import { recordAudit } from '../../audit';
+import { fromHex } from '../../bitcoin';
+import { broadcastRejection, type BroadcastRejection, type ChainSource } from '../../chain';
+import type { Database, Orm } from '../../db';
+import { backoffMs } from '../../jobs';
+import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
+import type { PayInBlock } from './pay-ins';
+import { clearingPayOutTransactions, clearingPayOuts } from './schema';
+
+/**
+ * A settled window's stored pay-out transaction after it is signed (issue 13): sent by the
+ * `clearing.windows` job until the network has it, sent again while it is out of every block (a
+ * reorganization took its block away, or a mempool dropped it), and followed into a block by the
+ * windows' chain consumer, where it is `confirmed` only at the scheme's confirmation depth (the
+ * depth pay-ins count at) and undone when a reorganization takes that depth or its block away.
+ */
+
+export const SETTLEMENT_PAY_OUT_EVENTS = {
+  held: 'settlement_pay_out.held',
+  transactionHeld: 'settlement_pay_out.transactionHeld',
+  signed: 'settlement_pay_out.signed',
+  rebuilt: 'settlement_pay_out.rebuilt',
+  broadcast: 'settlement_pay_out.broadcast',
+  broadcastRetrying: 'settlement_pay_out.broadcastRetrying',
+  resent: 'settlement_pay_out.resent',
+  rejected: 'settlement_pay_out.rejected',
+  confirmed: 'settlement_pay_out.confirmed',
+  unconfirmed: 'settlement_pay_out.unconfirmed',
+} as const;
+
+/** The job's period (app.ts), from which a retried broadcast's backoff doubles up to an hour. */
+const JOB_PERIOD_MS = 30_000;
+const RETRY_CAP_MS = 60 * 60_000;
+const CHUNK = 500;
+/**
+ * How many sends refused for a missing input (an outpoint of a pay-in it spends, not in the
+ * node's UTXO set nor its mempool) before the transaction is held for the supervisor: from the
+ * job's period the backoff doubles to its hour's cap, so the eighth refusal comes some two hours
+ * after the first, long after a passing reorganization or a lagging node would have healed.
+ */
+export const MISSING_INPUT_ATTEMPTS = 8;
+/** The closed reason a transaction whose inputs stayed missing is held with. */
+export const PAY_IN_OUTPOINT_MISSING = 'PAY_IN_OUTPOINT_MISSING';
+
+export type PayOutTransactionRow = typeof clearingPayOutTransactions.$inferSelect;
+
+export interface SendDeps {
+  readonly db: Database;
+  readonly ctx: WindowContext;
+  readonly chain: ChainSource | null;
+}
+
+export interface SendRun {
+  /** Windows whose pay-out transaction the network accepted for the first time in this run. */
+  broadcast: string[];
+  /** Windows whose broadcast transaction, out of every block, was sent again in this run. */
+  resent: string[];
+}
+
+/** `accepted`: the network took it now; `known`: it had it already (in its mempool, or mined). */
+type Outcome = 'accepted' | 'known' | 'retrying' | 'rejected' | null;
+
+/**
+ * Sends every stored transaction whose (next) attempt is due: the `signed` ones the network has
+ * not accepted yet, and the `broadcast` ones in no block (a reorganization took their block away,
+ * or a mempool evicted them: sending the same bytes again is harmless, a node that has them says
+ * so).
+ */
+export async function sendStored(deps: SendDeps, run: SendRun): Promise<void> {
+  const now = deps.ctx.clock.now();
+  const due = await deps.db.orm
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(
+      and(
+        or(
+          eq(clearingPayOutTransactions.status, 'signed'),
+          and(
+            eq(clearingPayOutTransactions.status, 'broadcast'),
+            isNull(clearingPayOutTransactions.blockHash),
+          ),
+        ),
+        or(
+          isNull(clearingPayOutTransactions.nextAttemptAt),
+          lte(clearingPayOutTransactions.nextAttemptAt, now),
+        ),
+      ),
+    )
+    .orderBy(asc(clearingPayOutTransactions.signedAt));
+  for (const row of due) {
+    const outcome = await send(deps, row);
+    if (outcome !== 'accepted' && outcome !== 'known') continue;
+    if (row.status === 'signed') {
+      if (await markBroadcast(deps, row)) run.broadcast.push(row.windowId);
+    } else if (outcome === 'accepted' || row.lastError !== null || row.nextAttemptAt !== null) {
+      if ((await markResent(deps, row)) && outcome === 'accepted') run.resent.push(row.windowId);
+    }
+  }
+}
+
+/**
+ * Sends a stored transaction (the same bytes every time), classified by the chain's typed
+ * rejection as the market's deliveries are: accepted, or already known to the network (sent
+ * before, in its mempool, or mined), is `accepted`; refused for a passing reason (inputs not seen
+ * yet, fee too low now, not final) keeps its status with the error and the next attempt after a
+ * backoff; refused for good (consensus, script, double-spend) makes it `rejected`, audited for the
+ * supervisor and no longer sent. An unreachable chain says nothing: it is left for the next run.
+ */
+async function send(deps: SendDeps, row: PayOutTransactionRow): Promise<Outcome> {
+  const chain = deps.chain;
+  if (!chain) return null;
+  const has = () =>
+    chain.getRawTransaction(row.txid).then(
+      () => true,
+      () => false,
+    );
+  // Sent before: a node that still has it (a node accepts its own mempool's transaction again
+  // without a word) is left alone; one that lost it is sent the same bytes.
+  if (row.status === 'broadcast' && (await has())) return 'known';
+  try {
+    await chain.broadcast(fromHex(row.raw));
+    return 'accepted';
+  } catch (error) {
+    const rejection = broadcastRejection(error);
+    if (!rejection) return null;
+    if (rejection.kind === 'alreadyKnown') return 'known';
+    // A node may word "I have it" as a refusal it does not type as such: asked before giving up.
+    if (await has()) return 'known';
+    if (rejection.retryable) {
+      await retryPayOut(deps, row, rejection);
+      return 'retrying';
+    }
+    await rejectPayOut(deps, row, error instanceof Error ? error.message : rejection.kind);
+    return 'rejected';
+  }
+}
+
+/** Updates a window's stored transaction only while it is still as read (another run may have moved it). */
+function whileAsRead(tx: Orm, row: PayOutTransactionRow, set: Partial<PayOutTransactionRow>) {
+  return tx
+    .update(clearingPayOutTransactions)
+    .set(set)
+    .where(
+      and(
+        eq(clearingPayOutTransactions.windowId, row.windowId),
+        eq(clearingPayOutTransactions.txid, row.txid),
+        eq(clearingPayOutTransactions.status, row.status),
+        row.status === 'broadcast' ? isNull(clearingPayOutTransactions.blockHash) : undefined,
+      ),
+    )
+    .returning();
+}
+
+async function markBroadcast(deps: SendDeps, row: PayOutTransactionRow): Promise<boolean> {
+  return deps.db.transaction(async (tx) => {
+    const now = deps.ctx.clock.now();
+    const updated = await whileAsRead(tx, row, {
+      status: 'broadcast',
+      broadcastAt: now,
+      nextAttemptAt: null,
+    });
+    if (updated.length === 0) return false;
+    await tx
+      .update(clearingPayOuts)
+      .set({ status: 'broadcast' })
+      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.status, 'signed')));
+    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: 'signed' },
+      after: { status: 'broadcast', txid: row.txid, attempts: row.attempts + 1 },
+    });
+    return true;
+  });
+}
+
+/**
+ * A broadcast transaction out of every block, sent again: audited when the network took it anew
+ * (it had lost it) or after failed attempts; a node that still has it, every run, records nothing.
+ */
+async function markResent(deps: SendDeps, row: PayOutTransactionRow): Promise<boolean> {
+  return deps.db.transaction(async (tx) => {
+    const updated = await whileAsRead(tx, row, { nextAttemptAt: null, lastError: null });
+    if (updated.length === 0) return false;
+    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.resent,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: 'broadcast', attempts: row.attempts, lastError: row.lastError },
+      after: { status: 'broadcast', txid: row.txid },
+    });
+    return true;
+  });
+}
+
+async function retryPayOut(
+  deps: SendDeps,
+  row: PayOutTransactionRow,
+  rejection: BroadcastRejection,
+): Promise<void> {
+  const attempts = row.attempts + 1;
+  const jitter = () => (deps.ctx.random.bytes(1)[0] ?? 0) / 256;
+  const nextAttemptAt = new Date(
+    deps.ctx.clock.now().getTime() + backoffMs(JOB_PERIOD_MS, attempts, RETRY_CAP_MS, jitter),
+  );
+  const lastError = `${rejection.kind}: ${rejection.reason ?? 'no reason given'}`.slice(0, 500);
+  if (rejection.kind === 'missingInputs' && attempts >= MISSING_INPUT_ATTEMPTS) {
+    await holdTransaction(deps, row, attempts, lastError);
+    return;
+  }
+  await deps.db.transaction(async (tx) => {
+    const updated = await whileAsRead(tx, row, { attempts, lastError, nextAttemptAt });
+    if (updated.length === 0) return;
+    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.broadcastRetrying,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      after: {
+        status: row.status,
+        txid: row.txid,
+        attempts,
+        kind: rejection.kind,
+        reason: rejection.reason,
+        nextAttemptAt: nextAttemptAt.toISOString(),
+      },
+    });
+  });
+}
+
+/**
+ * A transaction whose inputs the network reported missing on every one of its bounded attempts
+ * is `held` (PAY_IN_OUTPOINT_MISSING), no longer sent, for the supervisor (audited with an alert);
+ * nothing is signed again for the window. Should it be mined after all, the chain consumer
+ * follows it as any other.
+ */
+async function holdTransaction(
+  deps: SendDeps,
+  row: PayOutTransactionRow,
+  attempts: number,
+  lastError: string,
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const updated = await whileAsRead(tx, row, {
+      status: 'held',
+      heldCode: PAY_IN_OUTPOINT_MISSING,
+      attempts,
+      lastError,
+      nextAttemptAt: null,
+    });
+    if (updated.length === 0) return;
+    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: row.status, attempts: row.attempts },
+      after: {
+        status: 'held',
+        code: PAY_IN_OUTPOINT_MISSING,
+        txid: row.txid,
+        attempts,
+        lastError,
+        alert: 'supervisor',
+      },
+    });
+  });
+}
+
+async function rejectPayOut(
+  deps: SendDeps,
+  row: PayOutTransactionRow,
+  reason: string,
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const updated = await whileAsRead(tx, row, {
+      status: 'rejected',
+      attempts: row.attempts + 1,
+      lastError: reason.slice(0, 500),
+      nextAttemptAt: null,
+    });
+    if (updated.length === 0) return;
+    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.rejected,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: row.status },
+      after: {
+        status: 'rejected',
+        txid: row.txid,
+        reason: reason.slice(0, 500),
+        alert: 'supervisor',
+      },
+    });
+  });
+}
+
+/**
+ * In the block's transaction: a stored pay-out transaction in the block is out (`broadcast`, in
+ * that block: the block proves it went out even if its sending was never recorded), and every
+ * one in a block that has reached the scheme's confirmation depth at this block is `confirmed`,
+ * its pay-outs with it.
+ */
+export async function payOutsConnected(
+  tx: Orm,
+  ctx: WindowContext,
+  block: PayInBlock,
+): Promise<void> {
+  const txids = block.transactions.map((t) => t.txid);
+  for (let i = 0; i < txids.length; i += CHUNK) {
+    const found = await tx
+      .select()
+      .from(clearingPayOutTransactions)
+      .where(
+        and(
+          inArray(clearingPayOutTransactions.txid, txids.slice(i, i + CHUNK)),
+          inArray(clearingPayOutTransactions.status, ['signed', 'broadcast', 'rejected', 'held']),
+        ),
+      );
+    for (const row of found) {
+      await tx
+        .update(clearingPayOutTransactions)
+        .set({
+          status: 'broadcast',
+          blockHash: block.hash,
+          blockHeight: block.height,
+          broadcastAt: row.broadcastAt ?? ctx.clock.now(),
+          heldCode: null,
+          nextAttemptAt: null,
+        })
+        .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+      await tx
+        .update(clearingPayOuts)
+        .set({ status: 'broadcast' })
+        .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
+      if (row.status !== 'broadcast')
+        await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+          action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
+          entityType: 'settlement_window',
+          entityId: row.windowId,
+          before: { status: row.status },
+          after: { status: 'broadcast', txid: row.txid, seenIn: block.hash, height: block.height },
+        });
+    }
+  }
+  const depth = Math.max(1, await ctx.confirmationDepth(tx));
+  const deep = await tx
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(
+      and(
+        eq(clearingPayOutTransactions.status, 'broadcast'),
+        isNotNull(clearingPayOutTransactions.blockHash),
+        lte(clearingPayOutTransactions.blockHeight, block.height - depth + 1),
+      ),
+    );
+  for (const row of deep) {
+    await tx
+      .update(clearingPayOutTransactions)
+      .set({ status: 'confirmed', confirmedAt: ctx.clock.now() })
+      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+    await tx
+      .update(clearingPayOuts)
+      .set({ status: 'confirmed' })
+      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
+    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.confirmed,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: 'broadcast' },
+      after: {
+        status: 'confirmed',
+        txid: row.txid,
+        blockHash: row.blockHash,
+        height: row.blockHeight,
+        confirmations: block.height - (row.blockHeight ?? block.height) + 1,
+      },
+    });
+  }
+}
+
+/**
+ * In the block's transaction: a pay-out transaction in the disconnected block is out of every
+ * block again (`broadcast`, sent again by the job while no block has it), and a confirmed one
+ * below the scheme's depth at the new tip (the block's parent) is `broadcast` in its block until
+ * the depth is reached again; its pay-outs with it, audited `unconfirmed`.
+ */
+export async function payOutsDisconnected(
+  tx: Orm,
+  ctx: WindowContext,
+  block: PayInBlock,
+): Promise<void> {
+  const inBlock = await tx
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(eq(clearingPayOutTransactions.blockHash, block.hash));
+  for (const row of inBlock) {
+    await tx
+      .update(clearingPayOutTransactions)
+      .set({ status: 'broadcast', blockHash: null, blockHeight: null, confirmedAt: null })
+      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+    await unconfirmed(tx, ctx, row, block, 'its block was disconnected');
+  }
+  const depth = Math.max(1, await ctx.confirmationDepth(tx));
+  const shallow = await tx
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(
+      and(
+        eq(clearingPayOutTransactions.status, 'confirmed'),
+        ne(clearingPayOutTransactions.blockHash, block.hash),
+        gt(clearingPayOutTransactions.blockHeight, block.height - depth),
+      ),
+    );
+  for (const row of shallow) {
+    await tx
+      .update(clearingPayOutTransactions)
+      .set({ status: 'broadcast', confirmedAt: null })
+      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+    await unconfirmed(tx, ctx, row, block, 'below the confirmation depth');
+  }
+}
+
+async function unconfirmed(
+  tx: Orm,
+  ctx: WindowContext,
+  row: PayOutTransactionRow,
+  block: PayInBlock,
+  why: string,
+): Promise<void> {
+  await tx
+    .update(clearingPayOuts)
+    .set({ status: 'broadcast' })
+    .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
+  await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    action: SETTLEMENT_PAY_OUT_EVENTS.unconfirmed,
+    entityType: 'settlement_window',
+    entityId: row.windowId,
+    before: { status: row.status, blockHash: row.blockHash, height: row.blockHeight },
+    after: { status: 'broadcast', txid: row.txid, disconnected: block.hash, why },
+  });
+}
