@@ -86,7 +86,7 @@ export interface MarketServiceDeps {
     forDay(quote: CurrencyCode, date: string): Promise<FixingView | null>;
   };
   /** The ledger (LedgerService.post): the delivered coins become the importer's client funds. */
-  ledger: { post(tx: Orm, caller: Caller, request: PostRequest): Promise<string> };
+  ledger: { post(caller: Caller, request: PostRequest): Promise<string> };
   /** The platforms' signers (trade's sealed keys): the market platform signs escrow spends. */
   signers: SignerProvider;
   /** Where fiat confirmations come from (`market.tick` reads them); none: only imports. */
