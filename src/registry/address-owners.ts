@@ -40,6 +40,7 @@ export class AddressOwnerRegistry {
     caller: Caller,
     input: { ownerId: string; address: string },
   ): Promise<void> {
+    // Refused here, by name, whichever screener is wired (the screener joins the same unit).
     this.#ctx.db.currentUnit('screenOwnedAddress');
     await this.#ctx.screener.screen(caller, {
       partyId: input.ownerId,
