@@ -7,7 +7,7 @@ import { cryptoRandom, currency, ManualClock, systemCaller } from '../kernel';
 // (db itself imports no module; only this test does).
 /* eslint-disable boundaries/element-types -- a test, never shipped */
 import { RegistryService } from '../registry';
-import { FixingService } from '../ledger';
+import { FixingService, LedgerService } from '../ledger';
 import { ContractService, LocalPartyDirectory, RegistryPartyDirectory } from '../trade';
 import { MiningService } from '../mining';
 import { emptyPartySource, ScreeningService } from '../compliance';
@@ -347,6 +347,51 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
         },
       );
       await expect(mining.getSite(supervisor, 'sit_uow')).rejects.toThrow('no mining site');
+    });
+
+    it("the ledger's post writes into the caller's change, and only inside one", async () => {
+      const ledger = new LedgerService({ db, clock, random: cryptoRandom });
+      const entry = (reference: string) => ({
+        kind: 'test.entry',
+        reference,
+        platformId: PLATFORM,
+        rate: null,
+        postings: [
+          {
+            account: {
+              participantId: COMPANY,
+              purpose: 'clientFunds' as const,
+              platformId: PLATFORM,
+            },
+            amountSats: 1_000n,
+          },
+          {
+            account: {
+              participantId: MINER,
+              purpose: 'counterpartySettled' as const,
+              platformId: PLATFORM,
+            },
+            amountSats: -1_000n,
+          },
+        ],
+      });
+      const references = async (orm: Orm) =>
+        rowsOf(await orm.execute(sql`select reference from ledger_transactions`)).map((r) =>
+          String(r.reference),
+        );
+      await uncommitted(
+        () => Promise.resolve(),
+        async () => {
+          await promptly(ledger.post(supervisor, entry('in-the-unit')));
+          expect(await references(db.current())).toEqual(['in-the-unit']);
+        },
+      );
+      // Rolled back with the change it was posted in.
+      expect(await references(db.orm)).toEqual([]);
+      await expect(ledger.post(supervisor, entry('alone'))).rejects.toThrow(
+        /^post must be called inside a transaction/,
+      );
+      expect(await references(db.orm)).toEqual([]);
     });
 
     it("the registry's screening port (compliance's screen and blockingHits)", async () => {
