@@ -1,8 +1,8 @@
-import { desc, lte, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit';
 import { keysetOn, type Orm, type Page, type PageRequest } from '../db';
 import { AppError, invalid, type Caller, type Clock } from '../kernel';
 import { clearingRuleVersions } from './schema';
+import { effectiveFromOf, nextVersion, versionInForce } from './versions';
 
 /**
  * The cleared-origin rule: payouts to foreign suppliers are funded only by coins whose cleared
@@ -50,13 +50,9 @@ function view(row: typeof clearingRuleVersions.$inferSelect): RuleVersionView {
   };
 }
 
+/** The version in force at `at` (see `versionInForce`), or null: never set, so off. */
 export async function ruleAt(orm: Orm, at: Date): Promise<RuleVersionView | null> {
-  const [row] = await orm
-    .select()
-    .from(clearingRuleVersions)
-    .where(lte(clearingRuleVersions.effectiveFrom, at))
-    .orderBy(desc(clearingRuleVersions.effectiveFrom), desc(clearingRuleVersions.version))
-    .limit(1);
+  const row = await versionInForce(orm, clearingRuleVersions, at);
   return row ? view(row) : null;
 }
 
@@ -106,19 +102,9 @@ export async function setRule(
   const reason = input.reason.trim();
   if (!reason) throw invalid('reason', 'must not be empty');
   const now = clock.now();
-  const effectiveFrom = input.effectiveFrom ?? now;
-  if (Number.isNaN(effectiveFrom.getTime())) throw invalid('effectiveFrom', 'must be a valid time');
-  if (effectiveFrom.getTime() < now.getTime())
-    throw invalid('effectiveFrom', 'must not be in the past: decisions already taken stand');
-  // One writer at a time picks the next version number.
-  await tx.execute(sql`lock table clearing_rule_versions in share row exclusive mode`);
-  const [last] = await tx
-    .select({ version: clearingRuleVersions.version })
-    .from(clearingRuleVersions)
-    .orderBy(desc(clearingRuleVersions.version))
-    .limit(1);
+  const effectiveFrom = effectiveFromOf(input.effectiveFrom, now, 'decisions already taken');
   const row = {
-    version: (last?.version ?? 0) + 1,
+    version: await nextVersion(tx, clearingRuleVersions),
     thresholdBasisPoints: threshold,
     effectiveFrom,
     reason,

@@ -2,11 +2,16 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noteLock, rowsOf, type Database, type Orm } from '.';
 import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
-import { ManualClock } from '../kernel';
-// The service joining its caller's unit here is the registry's, as other modules call it (db
-// itself imports no module; only this test does).
-// eslint-disable-next-line boundaries/element-types -- a test, never shipped
+import { cryptoRandom, currency, ManualClock, systemCaller } from '../kernel';
+// The services joining their caller's unit here are the modules' own, as other modules call them
+// (db itself imports no module; only this test does).
+/* eslint-disable boundaries/element-types -- a test, never shipped */
 import { RegistryService } from '../registry';
+import { FixingService, LedgerService } from '../ledger';
+import { ContractService, LocalPartyDirectory, RegistryPartyDirectory } from '../trade';
+import { MiningService } from '../mining';
+import { emptyPartySource, ScreeningService } from '../compliance';
+/* eslint-enable boundaries/element-types */
 
 describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
   let db: Database;
@@ -221,6 +226,210 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
       // Inside one the same lock is taken, and a read outside any unit goes to the pool.
       await db.transaction(() => reads.lockRegion('uow-south'));
       expect((await reads.getRegion('uow-south')).name).toBe('South');
+    });
+  });
+
+  describe('services that read in the unit they are called in', () => {
+    const clock = new ManualClock('2026-07-01T12:00:00Z');
+    const supervisor = systemCaller('uow-test');
+    /** Registry participant ids (the registry finds only well-formed ones). */
+    const id = (suffix: string) => `par_01J${'0'.repeat(21)}${suffix}`;
+    const [PLATFORM, COMPANY, MINER] = [id('P1'), id('C1'), id('M1')] as const;
+    const registry = () => new RegistryService({ db, clock, network: 'regtest' });
+    const promptly = <T>(work: Promise<T>): Promise<T> =>
+      Promise.race([
+        work,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('the read waited for its own transaction')), 10_000),
+        ),
+      ]);
+    /**
+     * Runs `fn` inside a transaction after `writes` (another module's uncommitted rows), then
+     * rolls it back. On PGlite a read through the pool would wait forever for this transaction;
+     * on PostgreSQL it would not see the rows.
+     */
+    const uncommitted = async (writes: (tx: Orm) => Promise<unknown>, fn: () => Promise<void>) => {
+      await expect(
+        db.transaction(async (tx) => {
+          await writes(tx);
+          await fn();
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+    };
+
+    /** A registry participant (another module's row). */
+    const participant = (tx: Orm, id: string, kind: string, platformId: string | null) =>
+      tx.execute(
+        sql`insert into participants (id, kind, legal_name, other_names, country, addresses, contacts, platform_id, created_at, updated_at) values (${id}, ${kind}, ${`${id} Ltd`}, '[]'::jsonb, 'DE', '[]'::jsonb, '[]'::jsonb, ${platformId}, now(), now())`,
+      );
+
+    it("the ledger's fixings: forDay, get, settings and list", async () => {
+      const fixings = new FixingService({ db, clock, random: cryptoRandom, sources: [] });
+      await uncommitted(
+        async (tx) => {
+          await tx.execute(
+            sql`insert into rate_fixings (id, quote, date, version, digits, scale, method, sources, settings_version, min_sources, max_deviation_bps, published_by, created_at) values ('fix_uow', 'EUR', '2026-07-01', 1, 6000000, 2, 'median', '[]'::jsonb, 3, 2, 200, 'sup', now())`,
+          );
+          await tx.execute(
+            sql`insert into rate_fixing_settings (version, cutoff_time, currencies, sources, min_sources, max_deviation_bps, set_by, set_at) values (3, '16:00', '["EUR"]'::jsonb, '["a","b"]'::jsonb, 2, 200, 'sup', now())`,
+          );
+        },
+        async () => {
+          expect((await promptly(fixings.forDay(currency('EUR'), '2026-07-01')))?.id).toBe(
+            'fix_uow',
+          );
+          expect((await promptly(fixings.get('fix_uow'))).rate.digits).toBe(6_000_000n);
+          expect((await promptly(fixings.settings())).version).toBe(3);
+          expect((await promptly(fixings.list({}))).items.map((f) => f.id)).toEqual(['fix_uow']);
+        },
+      );
+      expect(await fixings.forDay(currency('EUR'), '2026-07-01')).toBeNull();
+    });
+
+    it("trade's contracts (get) and party directories", async () => {
+      const local = new LocalPartyDirectory(db);
+      const contracts = new ContractService({
+        db,
+        clock,
+        random: cryptoRandom,
+        directory: local,
+      });
+      const reg = registry();
+      await uncommitted(
+        async (tx) => {
+          await tx.execute(
+            sql`insert into trade_contracts (id, platform_id, company_id, counterparty_id, direction, goods_description, hs_code, incoterm, currency, amount_minor, pricing_mode, status, supervisor_approval, created_by, created_by_person, created_at, updated_at) values ('ctr_uow', ${PLATFORM}, 'par_c', 'par_x', 'import', 'copper', '740311', 'FOB', 'EUR', 100000, 'fiat', 'draft', 'notRequired', 'usr', 'per', now(), now())`,
+          );
+          await participant(tx, PLATFORM, 'platform', null);
+          await participant(tx, COMPANY, 'company', PLATFORM);
+        },
+        async () => {
+          expect((await promptly(contracts.get(supervisor, 'ctr_uow'))).status).toBe('draft');
+          await local.upsert({
+            id: 'par_c',
+            kind: 'company',
+            platformId: PLATFORM,
+            name: 'Local Ltd',
+            country: 'DE',
+            verified: true,
+          });
+          expect((await promptly(local.company('par_c')))?.name).toBe('Local Ltd');
+          expect(await promptly(local.counterparty('par_c'))).toBeNull();
+          const registryDirectory = new RegistryPartyDirectory(reg);
+          expect((await promptly(registryDirectory.company(COMPANY)))?.name).toBe(`${COMPANY} Ltd`);
+        },
+      );
+      await expect(contracts.get(supervisor, 'ctr_uow')).rejects.toThrow();
+      expect(await local.company('par_c')).toBeNull();
+    });
+
+    it("mining's sites and bans (getSite, isBanned)", async () => {
+      const mining = new MiningService({ db, clock, network: 'regtest', registry: registry() });
+      await uncommitted(
+        async (tx) => {
+          await participant(tx, MINER, 'miner', null);
+          await tx.execute(
+            sql`insert into regions (code, name, time_zone, created_at) values ('uow-east', 'East', 'UTC', now())`,
+          );
+          await tx.execute(
+            sql`insert into mining_sites (id, miner_id, region_code, name, grid_connection, power_capacity_kw, declared_hashrate_ths, commissioning_date, created_at, updated_at) values ('sit_uow', ${MINER}, 'uow-east', 'Dam', 'grid', 1000, 500, '2026-01-01', now(), now())`,
+          );
+          await tx.execute(
+            sql`insert into mining_bans (id, region_code, kind, from_date, to_date, reason, created_at) values ('ban_uow', 'uow-east', 'full', '2026-06-01', '2026-08-01', 'drought', now())`,
+          );
+        },
+        async () => {
+          expect((await promptly(mining.getSite(supervisor, 'sit_uow'))).name).toBe('Dam');
+          const status = await promptly(mining.isBanned('uow-east', clock.now()));
+          expect(status.banned).toBe(true);
+          expect(status.bans.map((b) => b.id)).toEqual(['ban_uow']);
+        },
+      );
+      await expect(mining.getSite(supervisor, 'sit_uow')).rejects.toThrow('no mining site');
+    });
+
+    it("the ledger's post writes into the caller's change, and only inside one", async () => {
+      const ledger = new LedgerService({ db, clock, random: cryptoRandom });
+      const entry = (reference: string) => ({
+        kind: 'test.entry',
+        reference,
+        platformId: PLATFORM,
+        rate: null,
+        postings: [
+          {
+            account: {
+              participantId: COMPANY,
+              purpose: 'clientFunds' as const,
+              platformId: PLATFORM,
+            },
+            amountSats: 1_000n,
+          },
+          {
+            account: {
+              participantId: MINER,
+              purpose: 'counterpartySettled' as const,
+              platformId: PLATFORM,
+            },
+            amountSats: -1_000n,
+          },
+        ],
+      });
+      const references = async (orm: Orm) =>
+        rowsOf(await orm.execute(sql`select reference from ledger_transactions`)).map((r) =>
+          String(r.reference),
+        );
+      await uncommitted(
+        () => Promise.resolve(),
+        async () => {
+          await promptly(ledger.post(supervisor, entry('in-the-unit')));
+          expect(await references(db.current())).toEqual(['in-the-unit']);
+        },
+      );
+      // Rolled back with the change it was posted in.
+      expect(await references(db.orm)).toEqual([]);
+      await expect(ledger.post(supervisor, entry('alone'))).rejects.toThrow(
+        /^post must be called inside a transaction/,
+      );
+      expect(await references(db.orm)).toEqual([]);
+    });
+
+    it("the registry's screening port (compliance's screen and blockingHits)", async () => {
+      const reg = registry();
+      const screening = new ScreeningService({
+        db,
+        clock,
+        random: cryptoRandom,
+        parties: emptyPartySource,
+      });
+      reg.setScreener(screening);
+      await uncommitted(
+        (tx) =>
+          tx.execute(
+            sql`insert into compliance_party_hits (id, party_id, subject, source, list_entry_id, entry_hash, snapshot_id, score, status, listed_at) values ('hit_uow', 'par_held', 'name', 'OFAC', 'e1', 'h1', 'snap', 0.97, 'listed', now())`,
+          ),
+        async () => {
+          // Through the registry's port: the uncommitted hit holds the party.
+          await expect(promptly(reg.requireNotHeld('par_held'))).rejects.toThrow(
+            'held for compliance review',
+          );
+          // Screening the party's names again against no lists delists the hit, in this unit.
+          await promptly(
+            screening.screen(supervisor, {
+              partyId: 'par_held',
+              platformId: null,
+              kind: 'organization',
+              names: ['Held Ltd'],
+            }),
+          );
+          expect(await promptly(screening.blockingHits('par_held'))).toEqual([]);
+          await promptly(reg.requireNotHeld('par_held'));
+        },
+      );
+      // A screening stores hits with the change that caused them: refused outside a unit.
+      await expect(
+        screening.screen(supervisor, { partyId: 'par_held', platformId: null, kind: 'person' }),
+      ).rejects.toThrow(/^screen must be called inside a transaction/);
     });
   });
 });

@@ -6,7 +6,6 @@ import {
   sqlState,
   UNIQUE_VIOLATION,
   type Database,
-  type Orm,
   type Page,
   type PageRequest,
 } from '../db';
@@ -108,8 +107,9 @@ export class FixingService {
     return [...this.#sources.keys()];
   }
 
-  async settings(orm: Orm = this.#db.orm): Promise<FixingSettings> {
-    return loadFixingSettings(orm, this.available);
+  /** The rule in force, read in the caller's unit of work (autocommit outside one). */
+  async settings(): Promise<FixingSettings> {
+    return loadFixingSettings(this.#db.current(), this.available);
   }
 
   /** Stores a new version of the rule (supervisor), audited. */
@@ -313,13 +313,13 @@ export class FixingService {
     return result;
   }
 
-  /** The latest version of the fixing of `quote` on `date`, or null (reads through `orm`). */
-  async forDay(
-    quote: CurrencyCode,
-    date: string,
-    orm: Orm = this.#db.orm,
-  ): Promise<FixingView | null> {
-    const [row] = await orm
+  /**
+   * The latest version of the fixing of `quote` on `date`, or null, read in the caller's unit of
+   * work (autocommit outside one).
+   */
+  async forDay(quote: CurrencyCode, date: string): Promise<FixingView | null> {
+    const [row] = await this.#db
+      .current()
       .select()
       .from(rateFixings)
       .where(and(eq(rateFixings.quote, quote), eq(rateFixings.date, date)))
@@ -328,7 +328,9 @@ export class FixingService {
     return row ? toView(row, null) : null;
   }
 
-  async get(id: string, orm: Orm = this.#db.orm): Promise<FixingView> {
+  /** One fixing version, read in the caller's unit of work (autocommit outside one). */
+  async get(id: string): Promise<FixingView> {
+    const orm = this.#db.current();
     const [row] = await orm.select().from(rateFixings).where(eq(rateFixings.id, id));
     if (!row) throw new AppError('FIXING_NOT_FOUND', `no fixing ${id}`);
     const [next] = await orm
@@ -347,7 +349,8 @@ export class FixingService {
       throw invalid('date', `must be YYYY-MM-DD, got "${filter.date}"`);
     }
     const { after, orderBy, read, limit } = keyset(rateFixings, page);
-    const rows = await this.#db.orm
+    const orm = this.#db.current();
+    const rows = await orm
       .select()
       .from(rateFixings)
       .where(
@@ -364,7 +367,7 @@ export class FixingService {
       const next =
         ids.length === 0
           ? []
-          : await this.#db.orm
+          : await orm
               .select({ id: rateFixings.id, supersedes: rateFixings.supersedes })
               .from(rateFixings)
               .where(inArray(rateFixings.supersedes, ids));

@@ -35,8 +35,8 @@ describe.each(TEST_DRIVERS)('ledger on %s', (driver) => {
   it('posts a balanced entry with the fiat value at the settlement rate beside each posting', async () => {
     const rate = await rates.current('USD');
     expect(rate.sources).toEqual([{ name: 'fixed', rate: '60000', used: true }]);
-    const id = await db.transaction((tx) =>
-      ledger.post(tx, caller, {
+    const id = await db.transaction(() =>
+      ledger.post(caller, {
         kind: 'invoice.settled',
         reference: 'inv_test',
         platformId: 'plat',
@@ -70,8 +70,8 @@ describe.each(TEST_DRIVERS)('ledger on %s', (driver) => {
 
     // The same output cannot be settled twice while the first settlement stands…
     await expect(
-      db.transaction((tx) =>
-        ledger.post(tx, caller, {
+      db.transaction(() =>
+        ledger.post(caller, {
           kind: 'invoice.settled',
           reference: 'inv_other',
           platformId: 'plat',
@@ -97,8 +97,8 @@ describe.each(TEST_DRIVERS)('ledger on %s', (driver) => {
       db.transaction((tx) => ledger.reverse(tx, caller, id, 'reorg again')),
     ).rejects.toMatchObject({ code: 'CONFLICT' });
     expect((await ledger.balances(caller, { participantId: 'co' }))[0]?.balanceSats).toBe(0n);
-    await db.transaction((tx) =>
-      ledger.post(tx, caller, {
+    await db.transaction(() =>
+      ledger.post(caller, {
         kind: 'invoice.settled',
         reference: 'inv_test',
         platformId: 'plat',
@@ -180,8 +180,8 @@ describe.each(TEST_DRIVERS)('ledger on %s', (driver) => {
     );
     expect(refused).toMatch(/append-only/);
     await expect(
-      db.transaction((tx) =>
-        ledger.post(tx, caller, {
+      db.transaction(() =>
+        ledger.post(caller, {
           kind: 'bad',
           reference: 'x',
           platformId: null,

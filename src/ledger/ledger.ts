@@ -110,7 +110,12 @@ export class LedgerService {
     this.#random = ports.random;
   }
 
-  async post(tx: Orm, caller: Caller, request: PostRequest): Promise<string> {
+  /**
+   * Posts a balanced entry in the caller's unit of work, so that it commits with the state
+   * change it records; refused outside one (it would commit on its own).
+   */
+  async post(caller: Caller, request: PostRequest): Promise<string> {
+    const tx = this.#db.currentUnit('post');
     if (request.postings.length < 2) {
       throw new AppError('LEDGER_UNBALANCED', 'a ledger entry needs at least two postings');
     }

@@ -229,7 +229,7 @@ export class RateService {
     const tx = this.#db.current();
     const code = currency(quote, 'currency');
     const now = this.#clock.now();
-    const fixing = await this.fixings?.forDay(code, now.toISOString().slice(0, 10), tx);
+    const fixing = await this.fixings?.forDay(code, now.toISOString().slice(0, 10));
     if (fixing) return this.#store(tx, fromFixing(fixing), fixing.id);
     let observation: RateObservation | null;
     try {

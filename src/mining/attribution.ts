@@ -109,7 +109,7 @@ export class Attribution {
         if (output.valueSats > 0n) {
           await tagCoinbaseOutput(tx, block, coinbase.txid, output, attribution.id);
         }
-        const ban = await this.#bans.isBanned(site.regionCode, blockTime, tx);
+        const ban = await this.#bans.isBanned(site.regionCode, blockTime);
         const first = ban.bans[0];
         if (first) await this.#recordViolation(tx, attribution, first.id, now);
       }

@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
-import { keyset, pageOf, type Orm, type Page, type PageRequest } from '../db';
+import { keyset, pageOf, type Page, type PageRequest } from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import {
@@ -120,11 +120,11 @@ export class BanCalendar {
    * and the region's local time then. Whether a ban covers the local date and time is a
    * condition of the query (`covers`, the same test as `banCovers`), so the page is read through
    * the region's (created_at, id) index and `banned` is one more query, never the rows read.
+   * Read in the caller's unit of work (autocommit outside one).
    */
   async isBanned(
     regionCode: string,
     at: Date,
-    orm: Orm = this.#ctx.db.orm,
     page: PageRequest = {},
   ): Promise<{
     banned: boolean;
@@ -135,6 +135,7 @@ export class BanCalendar {
     localDate: string;
     localTime: string;
   }> {
+    const orm = this.#ctx.db.current();
     const region = await this.#ctx.registry.getRegion(regionCode);
     const local = localTime(at, region.timeZone);
     const inForce = and(

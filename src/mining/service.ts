@@ -1,4 +1,4 @@
-import type { Orm, Page, PageRequest } from '../db';
+import type { Page, PageRequest } from '../db';
 import { cryptoRandom, type Caller } from '../kernel';
 import { Attribution } from './attribution';
 import { BanCalendar } from './bans';
@@ -67,8 +67,8 @@ export class MiningService {
     return this.#sites.listSites(caller, filter, page);
   }
 
-  getSite(caller: Caller, id: string, orm?: Orm): Promise<SiteView> {
-    return this.#sites.getSite(caller, id, orm);
+  getSite(caller: Caller, id: string): Promise<SiteView> {
+    return this.#sites.getSite(caller, id);
   }
 
   /** A site's pool or solo payout address; one address, one owner (ADDRESS_ALREADY_ASSIGNED). */
@@ -110,7 +110,6 @@ export class MiningService {
   isBanned(
     regionCode: string,
     at: Date,
-    orm?: Orm,
     page?: PageRequest,
   ): Promise<{
     banned: boolean;
@@ -121,7 +120,7 @@ export class MiningService {
     localDate: string;
     localTime: string;
   }> {
-    return this.#bans.isBanned(regionCode, at, orm, page);
+    return this.#bans.isBanned(regionCode, at, page);
   }
 
   // ------------------------------------------------------------------ attribution (attribution.ts)

@@ -10,7 +10,6 @@ import {
   scopeTo,
   sqlState,
   UNIQUE_VIOLATION,
-  type Orm,
   type Page,
   type PageRequest,
 } from '../db';
@@ -130,8 +129,10 @@ export class Sites {
     return pageOf(rows, limit, (shown) => shown.map(siteView));
   }
 
-  async getSite(caller: Caller, id: string, orm: Orm = this.#ctx.db.orm): Promise<SiteView> {
-    const [row] = await orm
+  /** The site as the caller may see it, read in the caller's unit of work (if any). */
+  async getSite(caller: Caller, id: string): Promise<SiteView> {
+    const [row] = await this.#ctx.db
+      .current()
       .select()
       .from(miningSites)
       .where(and(eq(miningSites.id, id), scopeTo(caller, { participant: miningSites.minerId })));
@@ -161,7 +162,7 @@ export class Sites {
       throw invalid('poolName', 'must be absent for a solo coinbase address');
     const now = this.#ctx.clock.now();
     return this.#ctx.db.transaction(async (tx) => {
-      const site = await this.getSite(caller, siteId, tx);
+      const site = await this.getSite(caller, siteId);
       await this.#ctx.registry.requireActiveLicence(site.minerId, now);
       // One address, one owner across the registry: not a counterparty's or a company's address.
       await this.#ctx.registry.claimAddress({

@@ -40,8 +40,9 @@ export class AddressOwnerRegistry {
     caller: Caller,
     input: { ownerId: string; address: string },
   ): Promise<void> {
-    const tx = this.#ctx.db.currentUnit('screenOwnedAddress');
-    await this.#ctx.screener.screen(tx, caller, {
+    // Refused here, by name, whichever screener is wired (the screener joins the same unit).
+    this.#ctx.db.currentUnit('screenOwnedAddress');
+    await this.#ctx.screener.screen(caller, {
       partyId: input.ownerId,
       platformId: null,
       kind: 'organization',

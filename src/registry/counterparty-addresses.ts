@@ -139,7 +139,7 @@ export class CounterpartyAddressRegistry {
         if (vasp.licenceStatus !== 'active') {
           throw invalid('vaspId', `VASP ${vaspId}'s licence is ${vasp.licenceStatus}`);
         }
-        const hits = await this.#ctx.screener.blockingHits(tx, vasp.id);
+        const hits = await this.#ctx.screener.blockingHits(vasp.id);
         if (hits.length > 0) {
           throw new AppError(
             'SCREENING_HIT_UNRESOLVED',
@@ -187,7 +187,7 @@ export class CounterpartyAddressRegistry {
         entityId: counterpartyId,
         after: view,
       });
-      await this.#ctx.screener.screen(tx, caller, {
+      await this.#ctx.screener.screen(caller, {
         partyId: counterpartyId,
         platformId,
         kind: counterparty.personType === 'natural' ? 'person' : 'organization',

@@ -4,7 +4,6 @@
  * one flow, kept whole when the registry was split by concern.
  */
 import { eq } from 'drizzle-orm';
-import { type Orm } from '../db';
 import { recordAudit } from '../audit';
 import { AppError, invalid, parseCountry, type Caller } from '../kernel';
 import { kycRecords, type BeneficialOwner } from './schema';
@@ -118,13 +117,13 @@ export class KycRegistry {
       });
       // The beneficial owners are screened with the record (each owner's name, and OFAC's 50 %
       // rule over their holdings); a party with a standing hit is not verified.
-      await this.#ctx.screener.screen(tx, caller, {
+      await this.#ctx.screener.screen(caller, {
         partyId: participantId,
         platformId: participant.platformId,
         kind: participant.personType === 'natural' ? 'person' : 'organization',
         owners: owners.map((o) => ({ name: o.name, shareBasisPoints: o.shareBasisPoints })),
       });
-      if (input.status === 'verified') await this.#requireNoBlockingHits(tx, participantId);
+      if (input.status === 'verified') await this.#requireNoBlockingHits(participantId);
       return after;
     });
   }
@@ -141,8 +140,8 @@ export class KycRegistry {
     return kycView(row, this.#ctx.clock.now());
   }
 
-  async #requireNoBlockingHits(orm: Orm, participantId: string): Promise<void> {
-    const hits = await this.#ctx.screener.blockingHits(orm, participantId);
+  async #requireNoBlockingHits(participantId: string): Promise<void> {
+    const hits = await this.#ctx.screener.blockingHits(participantId);
     if (hits.length === 0) return;
     const subjects = [...new Set(hits.map((h) => h.subject.replace(/:.*$/, '')))].join(', ');
     throw new AppError(

@@ -142,7 +142,7 @@ export class ParticipantRegistry {
         after: view,
       });
       // Screened from onboarding: a hit is stored on the party now, not found at its first invoice.
-      await this.#ctx.screener.screen(tx, caller, {
+      await this.#ctx.screener.screen(caller, {
         partyId: view.id,
         platformId: view.platformId,
         kind: view.personType === 'natural' ? 'person' : 'organization',
@@ -201,7 +201,7 @@ export class ParticipantRegistry {
         before: { legalName: before.legalName, otherNames: before.otherNames },
         after: { legalName: after.legalName, otherNames: after.otherNames },
       });
-      await this.#ctx.screener.screen(tx, caller, {
+      await this.#ctx.screener.screen(caller, {
         partyId: id,
         platformId: after.platformId,
         kind: after.personType === 'natural' ? 'person' : 'organization',
@@ -412,7 +412,7 @@ export class ParticipantRegistry {
       );
     }
     // Said without the hit: the caller may be the company itself (no tipping-off).
-    if ((await this.#ctx.screener.blockingHits(this.#ctx.db.current(), participantId)).length > 0) {
+    if ((await this.#ctx.screener.blockingHits(participantId)).length > 0) {
       throw new AppError(
         'KYC_NOT_VERIFIED',
         `${facts.kind} ${participantId} is held for compliance review; only verified parties can trade`,
@@ -425,7 +425,7 @@ export class ParticipantRegistry {
    * kind: for parties that keep no KYC record (miners), where `requireVerified` does not apply.
    */
   async requireNotHeld(participantId: string): Promise<void> {
-    if ((await this.#ctx.screener.blockingHits(this.#ctx.db.current(), participantId)).length > 0) {
+    if ((await this.#ctx.screener.blockingHits(participantId)).length > 0) {
       throw new AppError(
         'KYC_NOT_VERIFIED',
         `participant ${participantId} is held for compliance review; it cannot trade until resolved`,

@@ -1,5 +1,5 @@
 import type { Branch } from '../bitcoin';
-import type { Database, Orm } from '../db';
+import type { Database } from '../db';
 import type { Caller, Clock, NetworkName, Random } from '../kernel';
 import type { BeneficialOwner, Contact, KycDocument, PostalAddress } from './schema';
 
@@ -217,13 +217,14 @@ export interface PartyScreeningSubject {
 }
 
 /**
- * The screening port: screens a party inside the registry's transaction (its hits are stored with
- * the change that caused them) and tells which hits block verification. Compliance's
- * ScreeningService implements it; the composition root wires it (`setScreener`).
+ * The screening port: screens a party inside the registry's unit of work (its hits are stored
+ * with the change that caused them; refused outside one) and tells which hits block verification
+ * (read in the caller's unit). No handle is passed: both join the caller's unit of work.
+ * Compliance's ScreeningService implements it; the composition root wires it (`setScreener`).
  */
 export interface PartyScreener {
-  screen(tx: Orm, caller: Caller, subject: PartyScreeningSubject): Promise<void>;
-  blockingHits(orm: Orm, partyId: string): Promise<ReadonlyArray<{ id: string; subject: string }>>;
+  screen(caller: Caller, subject: PartyScreeningSubject): Promise<void>;
+  blockingHits(partyId: string): Promise<ReadonlyArray<{ id: string; subject: string }>>;
 }
 
 export const ADDRESS_ROLES = ['counterparty_address', 'company_wallet', 'payout_address'] as const;

@@ -60,7 +60,7 @@ export class VaspRegistry {
         entityId: row.id,
         after: view,
       });
-      await this.#ctx.screener.screen(tx, caller, {
+      await this.#ctx.screener.screen(caller, {
         partyId: row.id,
         platformId: null,
         kind: 'organization',

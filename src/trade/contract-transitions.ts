@@ -130,8 +130,8 @@ async function patchFor(
   const patch: ContractPatch = { status: rule.to, updatedAt: ports.clock.now() };
   if (action === 'submit') patch.submittedByPerson = caller.personId;
   if (rule.gate) {
-    const company = await ports.directory.company(row.companyId, tx);
-    const counterparty = await ports.directory.counterparty(row.counterpartyId, tx);
+    const company = await ports.directory.company(row.companyId);
+    const counterparty = await ports.directory.counterparty(row.counterpartyId);
     if (!company?.verified) throw notVerified('company', row.companyId, company?.name);
     if (!counterparty?.verified)
       throw notVerified('counterparty', row.counterpartyId, counterparty?.name);

@@ -84,11 +84,11 @@ export class ContractService {
     const terms = checkContractInput(caller, input);
     const { companyId } = terms;
     return this.#db.transaction(async (tx) => {
-      const company = await this.#directory.company(companyId, tx);
+      const company = await this.#directory.company(companyId);
       if (!company || (caller.role === 'platform' && company.platformId !== caller.participantId)) {
         throw new AppError('PARTICIPANT_NOT_FOUND', `no company ${companyId} visible to you`);
       }
-      const counterparty = await this.#directory.counterparty(input.counterpartyId, tx);
+      const counterparty = await this.#directory.counterparty(input.counterpartyId);
       // A counterparty belongs to the platform that registered it (and vouches for its KYB):
       // another platform's counterparty is not visible to this company.
       if (!counterparty || counterparty.platformId !== company.platformId)
@@ -133,8 +133,9 @@ export class ContractService {
     });
   }
 
-  async get(caller: Caller, id: string, orm: Orm = this.#db.orm): Promise<ContractView> {
-    return contractView(orm, caller, id);
+  /** The contract as the caller may see it, read in the caller's unit of work (if any). */
+  async get(caller: Caller, id: string): Promise<ContractView> {
+    return contractView(this.#db.current(), caller, id);
   }
 
   /** A page of the contracts visible to the caller, newest first (keyset on created_at, id). */

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Orm } from '../db';
+import type { Database } from '../db';
 import { AppError } from '../kernel';
 import type { CompanyFacts, CounterpartyFacts, PartyDirectory } from './ports';
 import { tradeParties } from './schema';
@@ -9,8 +9,15 @@ import { tradeParties } from './schema';
  * read facade is being wired in. Same port, so swapping it is one line in services.ts.
  */
 export class LocalPartyDirectory implements PartyDirectory {
-  async company(id: string, tx: Orm): Promise<CompanyFacts | null> {
-    const [row] = await tx.select().from(tradeParties).where(eq(tradeParties.id, id));
+  /** Reads and writes in the caller's unit of work (autocommit outside one). */
+  constructor(readonly db: Database) {}
+
+  async company(id: string): Promise<CompanyFacts | null> {
+    const [row] = await this.db
+      .current()
+      .select()
+      .from(tradeParties)
+      .where(eq(tradeParties.id, id));
     if (!row || row.kind !== 'company' || !row.platformId) return null;
     return {
       id: row.id,
@@ -21,8 +28,12 @@ export class LocalPartyDirectory implements PartyDirectory {
     };
   }
 
-  async counterparty(id: string, tx: Orm): Promise<CounterpartyFacts | null> {
-    const [row] = await tx.select().from(tradeParties).where(eq(tradeParties.id, id));
+  async counterparty(id: string): Promise<CounterpartyFacts | null> {
+    const [row] = await this.db
+      .current()
+      .select()
+      .from(tradeParties)
+      .where(eq(tradeParties.id, id));
     if (!row || row.kind !== 'counterparty') return null;
     return {
       id: row.id,
@@ -33,18 +44,16 @@ export class LocalPartyDirectory implements PartyDirectory {
     };
   }
 
-  async upsert(
-    tx: Orm,
-    party: {
-      id: string;
-      kind: 'company' | 'counterparty';
-      platformId: string | null;
-      name: string;
-      country: string;
-      verified: boolean;
-    },
-  ): Promise<void> {
-    await tx
+  async upsert(party: {
+    id: string;
+    kind: 'company' | 'counterparty';
+    platformId: string | null;
+    name: string;
+    country: string;
+    verified: boolean;
+  }): Promise<void> {
+    await this.db
+      .current()
       .insert(tradeParties)
       .values(party)
       .onConflictDoUpdate({ target: tradeParties.id, set: party });
@@ -110,17 +119,17 @@ export class RegistryPartyDirectory implements PartyDirectory {
 export class ChainedPartyDirectory implements PartyDirectory {
   constructor(readonly directories: readonly PartyDirectory[]) {}
 
-  async company(id: string, tx: Orm): Promise<CompanyFacts | null> {
+  async company(id: string): Promise<CompanyFacts | null> {
     for (const d of this.directories) {
-      const found = await d.company(id, tx);
+      const found = await d.company(id);
       if (found) return found;
     }
     return null;
   }
 
-  async counterparty(id: string, tx: Orm): Promise<CounterpartyFacts | null> {
+  async counterparty(id: string): Promise<CounterpartyFacts | null> {
     for (const d of this.directories) {
-      const found = await d.counterparty(id, tx);
+      const found = await d.counterparty(id);
       if (found) return found;
     }
     return null;

@@ -130,7 +130,7 @@ async function settleInvoice(
 ): Promise<string> {
   const rate = await deps.rates.get(row.rateId);
   const received = counted.reduce((s, p) => s + p.valueSats, 0n);
-  const ledgerId = await deps.ledger.post(tx, caller, {
+  const ledgerId = await deps.ledger.post(caller, {
     kind: 'invoice.settled',
     reference: row.id,
     platformId: row.platformId,

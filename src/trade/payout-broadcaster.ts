@@ -94,7 +94,7 @@ export async function acceptSignedPsbt(
         throw new AppError('INTERNAL', `payout ${p.id} joined batch ${batchId} unchecked`);
       const rate = await rates.get(p.rateId);
       const outgoing = p.amountSats + p.feeShareSats;
-      await ledger.post(tx, caller, {
+      await ledger.post(caller, {
         kind: 'payout.signed',
         reference: p.id,
         platformId: p.platformId,
@@ -349,7 +349,7 @@ async function bump(
         .set({ feeShareSats: payer.feeShareSats + add, updatedAt: now })
         .where(eq(tradePayouts.id, payer.id));
       const rate = await rates.get(payer.rateId);
-      await ledger.post(tx, systemCaller('trade.rbf'), {
+      await ledger.post(systemCaller('trade.rbf'), {
         kind: 'payout.feeBumped',
         reference: payer.id,
         platformId: payer.platformId,

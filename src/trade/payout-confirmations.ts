@@ -141,7 +141,7 @@ async function complete(ctx: PayoutContext, tx: Orm, batch: BatchRow): Promise<v
   for (const p of payouts) {
     if (p.status !== 'inProgress') continue;
     const rate = await rates.get(p.rateId);
-    const ledgerId = await ledger.post(tx, caller, {
+    const ledgerId = await ledger.post(caller, {
       kind: 'payout.completed',
       reference: p.id,
       platformId: p.platformId,

@@ -214,7 +214,7 @@ export class PayoutContext {
       if (p.status === 'inProgress') {
         const rate = await rates.get(p.rateId);
         const outgoing = p.amountSats + p.feeShareSats;
-        await ledger.post(tx, caller, {
+        await ledger.post(caller, {
           kind: 'payout.released',
           reference: p.id,
           platformId: p.platformId,

@@ -21,10 +21,13 @@ export interface CounterpartyFacts {
   readonly verified: boolean;
 }
 
-/** The PartyDirectory port: the registry's read facade, as trade uses it. */
+/**
+ * The PartyDirectory port: the registry's read facade, as trade uses it. Read in the caller's
+ * unit of work (no handle is passed).
+ */
 export interface PartyDirectory {
-  company(id: string, tx: Orm): Promise<CompanyFacts | null>;
-  counterparty(id: string, tx: Orm): Promise<CounterpartyFacts | null>;
+  company(id: string): Promise<CompanyFacts | null>;
+  counterparty(id: string): Promise<CounterpartyFacts | null>;
 }
 
 /** A company wallet address handed out, as trade needs to know it: whose, and where it derives. */

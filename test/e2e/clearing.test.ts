@@ -158,8 +158,8 @@ describe.each(TEST_DRIVERS)('regulatory clearing on simnet (%s)', (driver) => {
     // The sale settles as the domestic market would settle it (delivery against the fiat leg):
     // the coin is credited to the importer's client funds, so a payout may spend it by the
     // ledger's rules; only its origin is left to refuse it.
-    await s.db.transaction((tx) =>
-      s.ledger.post(tx, supervisor, {
+    await s.db.transaction(() =>
+      s.ledger.post(supervisor, {
         kind: 'test.market-sale',
         reference: `${companyCoin.txid}:0`,
         platformId: s.platformId,

@@ -326,9 +326,9 @@ const descriptorOf = (signer: LocalKeySigner) =>
  */
 async function creditFunding(db: Database, ledger: LedgerService, supplierId: string) {
   const coins = await db.orm.select().from(tradeWalletUtxos);
-  await db.transaction(async (tx) => {
+  await db.transaction(async () => {
     for (const coin of coins)
-      await ledger.post(tx, systemCaller('test.funding'), {
+      await ledger.post(systemCaller('test.funding'), {
         kind: 'test.funding',
         reference: `${coin.txid}:${coin.vout}`,
         platformId: coin.platformId,

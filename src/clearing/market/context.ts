@@ -75,15 +75,17 @@ export function escrowOutput(ctx: MarketContext, descriptor: string, index: numb
   return { ...derived, address: derived.address };
 }
 
-/** Today's governed reference rate of `code` (the ledger's fixing), or RATE_UNAVAILABLE. */
+/**
+ * Today's governed reference rate of `code` (the ledger's fixing, read in the caller's unit of
+ * work), or RATE_UNAVAILABLE.
+ */
 export async function fixingOf(
   ctx: MarketContext,
-  tx: Orm,
   code: string,
 ): Promise<FixingView & { quote: CurrencyCode }> {
   const quote = currency(code);
   const date = ctx.clock.now().toISOString().slice(0, 10);
-  const fixing = await ctx.deps.fixings.forDay(quote, date, tx);
+  const fixing = await ctx.deps.fixings.forDay(quote, date);
   if (!fixing) {
     throw new AppError(
       'RATE_UNAVAILABLE',

@@ -120,7 +120,7 @@ async function lockMatchable(
       { details: { availableSats: offer.availableSats.toString() } },
     );
   }
-  const contract = await ctx.deps.contracts.get(CONTRACT_READER, bid.contractId, tx);
+  const contract = await ctx.deps.contracts.get(CONTRACT_READER, bid.contractId);
   if (contract.direction !== 'import' || contract.status !== 'active') {
     throw new AppError(
       'IMPORT_CONTRACT_REQUIRED',
@@ -139,7 +139,7 @@ async function priceDeal(
   now: Date,
 ): Promise<DealRow> {
   const settings = await readSettings(tx, offer.platformId);
-  const fixing = await fixingOf(ctx, tx, settings.currency);
+  const fixing = await fixingOf(ctx, settings.currency);
   const dealRate = withSpread(fixing.rate, settings.spreadBasisPoints);
   const miner = await ctx.deps.registry.partyFacts(offer.minerId);
   return {

@@ -206,7 +206,7 @@ async function creditImporter(
   row: DealRow,
 ): Promise<void> {
   if (row.deliveryTxid === null || row.deliveredSats === null) return;
-  await ctx.deps.ledger.post(tx, caller, {
+  await ctx.deps.ledger.post(caller, {
     kind: 'market.delivery',
     reference: row.id,
     platformId: row.importerPlatformId,

@@ -360,7 +360,7 @@ export async function createBid(
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     await readSettings(tx, input.platformId);
-    const contract = await ctx.deps.contracts.get(caller, input.contractId, tx);
+    const contract = await ctx.deps.contracts.get(caller, input.contractId);
     if (contract.companyId !== caller.participantId) throw notFound('contract', input.contractId);
     if (contract.direction !== 'import' || contract.status !== 'active') {
       throw new AppError(
@@ -376,7 +376,7 @@ export async function createBid(
         ? contract.openAmount
         : fiatToSats(
             { minor: contract.openAmount, currency: currency(contract.currency) },
-            (await fixingOf(ctx, tx, contract.currency)).rate,
+            (await fixingOf(ctx, contract.currency)).rate,
             'down',
           );
     const committed = await committedOn(tx, contract.id);

@@ -79,14 +79,14 @@ export interface MarketServiceDeps {
   /** Null when the platform runs without a chain (CLI): deposits and deliveries are refused. */
   chain: MarketChain | null;
   registry: MarketRegistry;
-  /** Trade's contracts (ContractService.get): the import contract a bid is for. */
-  contracts: { get(caller: Caller, id: string, orm?: Orm): Promise<ContractView> };
-  /** The governed reference rate (ledger's FixingService.forDay). */
+  /** Trade's contracts (ContractService.get, in the caller's unit): the contract a bid is for. */
+  contracts: { get(caller: Caller, id: string): Promise<ContractView> };
+  /** The governed reference rate (ledger's FixingService.forDay, read in the caller's unit). */
   fixings: {
-    forDay(quote: CurrencyCode, date: string, orm?: Orm): Promise<FixingView | null>;
+    forDay(quote: CurrencyCode, date: string): Promise<FixingView | null>;
   };
   /** The ledger (LedgerService.post): the delivered coins become the importer's client funds. */
-  ledger: { post(tx: Orm, caller: Caller, request: PostRequest): Promise<string> };
+  ledger: { post(caller: Caller, request: PostRequest): Promise<string> };
   /** The platforms' signers (trade's sealed keys): the market platform signs escrow spends. */
   signers: SignerProvider;
   /** Where fiat confirmations come from (`market.tick` reads them); none: only imports. */

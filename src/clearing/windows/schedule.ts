@@ -1,7 +1,8 @@
-import { desc, lte, sql } from 'drizzle-orm';
+import { desc } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, invalid, type Caller, type Clock } from '../../kernel';
+import { effectiveFromOf, nextVersion, versionInForce } from '../versions';
 import { clearingWindowSchedules } from './schema';
 
 /**
@@ -52,13 +53,9 @@ function view(row: typeof clearingWindowSchedules.$inferSelect): ScheduleVersion
   };
 }
 
+/** The version in force at `at` (see `versionInForce`), or null: never set. */
 export async function scheduleAt(orm: Orm, at: Date): Promise<ScheduleVersionView | null> {
-  const [row] = await orm
-    .select()
-    .from(clearingWindowSchedules)
-    .where(lte(clearingWindowSchedules.effectiveFrom, at))
-    .orderBy(desc(clearingWindowSchedules.effectiveFrom), desc(clearingWindowSchedules.version))
-    .limit(1);
+  const row = await versionInForce(orm, clearingWindowSchedules, at);
   return row ? view(row) : null;
 }
 
@@ -95,18 +92,9 @@ export async function setSchedule(
   const reason = input.reason.trim();
   if (!reason) throw invalid('reason', 'must not be empty');
   const now = clock.now();
-  const effectiveFrom = input.effectiveFrom ?? now;
-  if (Number.isNaN(effectiveFrom.getTime())) throw invalid('effectiveFrom', 'must be a valid time');
-  if (effectiveFrom.getTime() < now.getTime())
-    throw invalid('effectiveFrom', 'must not be in the past: windows already scheduled stand');
-  await tx.execute(sql`lock table clearing_window_schedules in share row exclusive mode`);
-  const [last] = await tx
-    .select({ version: clearingWindowSchedules.version })
-    .from(clearingWindowSchedules)
-    .orderBy(desc(clearingWindowSchedules.version))
-    .limit(1);
+  const effectiveFrom = effectiveFromOf(input.effectiveFrom, now, 'windows already scheduled');
   const row = {
-    version: (last?.version ?? 0) + 1,
+    version: await nextVersion(tx, clearingWindowSchedules),
     periodMinutes: input.periodMinutes,
     payInMinutes: input.payInMinutes,
     effectiveFrom,

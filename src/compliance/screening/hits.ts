@@ -102,8 +102,9 @@ export class PartyHits {
   }
 
   /** The party's hits that block its KYC verification and its transfers (listed, not resolved away). */
-  async blockingHits(orm: Orm, partyId: string): Promise<PartyHitView[]> {
-    const rows = await orm
+  async blockingHits(partyId: string): Promise<PartyHitView[]> {
+    const rows = await this.#db
+      .current()
       .select()
       .from(partyHits)
       .where(

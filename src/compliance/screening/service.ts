@@ -719,18 +719,23 @@ export class ScreeningService {
   }
 
   /**
-   * Screens one party inside the caller's transaction (the registry's, when a party is registered
-   * or its names, beneficial owners or addresses change), and stores what it finds as hits on the
-   * party. Only the subjects given are screened and reconciled: names, owners (each owner's name,
-   * and OFAC's 50 % rule over their holdings), addresses.
+   * Screens one party inside the caller's unit of work (the registry's, when a party is
+   * registered or its names, beneficial owners or addresses change; refused outside one), and
+   * stores what it finds as hits on the party. Only the subjects given are screened and
+   * reconciled: names, owners (each owner's name, and OFAC's 50 % rule over their holdings),
+   * addresses.
    */
-  async screen(tx: Orm, caller: Caller, subject: ScreeningSubject): Promise<void> {
+  async screen(caller: Caller, subject: ScreeningSubject): Promise<void> {
+    const tx = this.#db.currentUnit('screen');
     await this.#screening.screen(tx, caller, await this.lists(tx), subject);
   }
 
-  /** The party's hits that block its KYC verification and its transfers (listed, not resolved away). */
-  blockingHits(orm: Orm, partyId: string): Promise<PartyHitView[]> {
-    return this.#hits.blockingHits(orm, partyId);
+  /**
+   * The party's hits that block its KYC verification and its transfers (listed, not resolved
+   * away), read in the caller's unit of work (autocommit outside one).
+   */
+  blockingHits(partyId: string): Promise<PartyHitView[]> {
+    return this.#hits.blockingHits(partyId);
   }
 
   /** Each party's screening flag (see `PartyHits.flags`). */

@@ -181,7 +181,7 @@ export function registerBanRoutes(app: TypedApp, deps: AppDeps): void {
       callerOf(request);
       const { limit, cursor } = request.query;
       const at = new Date(request.query.at);
-      const { bans, ...status } = await mining.isBanned(request.params.code, at, undefined, {
+      const { bans, ...status } = await mining.isBanned(request.params.code, at, {
         limit,
         cursor: cursor ?? null,
       });
