@@ -295,7 +295,7 @@ describe.each(TEST_DRIVERS)('ledger reconcile explains every difference (%s)', (
       });
       expect(response.statusCode).toBe(200);
       return response.json<{
-        reconciled: boolean;
+        pageReconciled: boolean;
         items: {
           companyId: string;
           differenceSats: string;
@@ -304,7 +304,7 @@ describe.each(TEST_DRIVERS)('ledger reconcile explains every difference (%s)', (
       }>();
     };
     const bySupervisor = await get(await key('supervisor', 'scheme'));
-    expect(bySupervisor.reconciled).toBe(true);
+    expect(bySupervisor.pageReconciled).toBe(true);
     expect(bySupervisor.items.map((l) => l.companyId)).toEqual([s.companyId]);
     expect(bySupervisor.items[0]!.items).toMatchObject([
       {

@@ -407,7 +407,7 @@ describe('trade over HTTP', () => {
     expect(report).toMatchObject({
       totalDifferenceSats: '0',
       trialBalanceSats: '0',
-      reconciled: true,
+      pageReconciled: true,
     });
     // What trade announced reaches the delivery queue through the outbox, as the server's
     // `events.relay` job hands it to the `trade.webhooks` subscriber.

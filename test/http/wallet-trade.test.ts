@@ -285,7 +285,7 @@ describe.each(TEST_DRIVERS)('the registry wallet supplies trade, on %s', (driver
     );
     expect(coins).toEqual([{ address: change(0), company_id: companyId }]);
     const reconciliation = await get('/v1/ledger/reconciliation', supervisor);
-    expect(reconciliation.json()).toMatchObject({ totalDifferenceSats: '0', reconciled: true });
+    expect(reconciliation.json()).toMatchObject({ totalDifferenceSats: '0', pageReconciled: true });
   });
 
   it('gives invoices issued at the same time distinct addresses, each handed out once', async () => {

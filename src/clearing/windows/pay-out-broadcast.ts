@@ -158,6 +158,8 @@ async function markBroadcast(deps: SendDeps, row: PayOutTransactionRow): Promise
     const updated = await whileAsRead(tx, row, {
       status: 'broadcast',
       broadcastAt: now,
+      attempts: 0,
+      lastError: null,
       nextAttemptAt: null,
     });
     if (updated.length === 0) return false;
@@ -182,7 +184,11 @@ async function markBroadcast(deps: SendDeps, row: PayOutTransactionRow): Promise
  */
 async function markResent(deps: SendDeps, row: PayOutTransactionRow): Promise<boolean> {
   return deps.db.transaction(async (tx) => {
-    const updated = await whileAsRead(tx, row, { nextAttemptAt: null, lastError: null });
+    const updated = await whileAsRead(tx, row, {
+      attempts: 0,
+      nextAttemptAt: null,
+      lastError: null,
+    });
     if (updated.length === 0) return false;
     await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
       action: SETTLEMENT_PAY_OUT_EVENTS.resent,
@@ -200,7 +206,11 @@ async function retryPayOut(
   row: PayOutTransactionRow,
   rejection: BroadcastRejection,
 ): Promise<void> {
-  const attempts = row.attempts + 1;
+  // Consecutive refusals of one kind: a refusal of another kind (a fee too low, then inputs
+  // missing after a reorg) starts the count again, so only inputs missing on every attempt hold
+  // the transaction. Accepted by the network, the count is cleared (markBroadcast, markResent).
+  const sameKind = row.lastError?.startsWith(`${rejection.kind}:`) ?? false;
+  const attempts = sameKind ? row.attempts + 1 : 1;
   const jitter = () => (deps.ctx.random.bytes(1)[0] ?? 0) / 256;
   const nextAttemptAt = new Date(
     deps.ctx.clock.now().getTime() + backoffMs(JOB_PERIOD_MS, attempts, RETRY_CAP_MS, jitter),

@@ -50,10 +50,12 @@ export async function rebuildPayOut(
       .where(eq(clearingWindows.id, windowId))
       .for('update');
     if (!window) throw new AppError('WINDOW_NOT_FOUND', `no settlement window ${windowId}`);
+    // Locked: the chain consumer may be moving the row (the rejected transaction mined after all).
     const [stored] = await tx
       .select()
       .from(clearingPayOutTransactions)
-      .where(eq(clearingPayOutTransactions.windowId, windowId));
+      .where(eq(clearingPayOutTransactions.windowId, windowId))
+      .for('update');
     if (stored?.status !== 'rejected')
       throw new AppError(
         'PAY_OUT_NOT_REJECTED',

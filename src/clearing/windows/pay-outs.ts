@@ -361,7 +361,7 @@ export async function signPayOut(
         'PAY_OUT_REBUILD_UNCHANGED',
         `the rebuilt pay-out transaction of settlement window ${windowId} is ${signed.txid} again, the one rejected: register a new settlement address or wait for another fee rate`,
       );
-    await tx
+    const replaced = await tx
       .update(clearingPayOutTransactions)
       .set({
         ...stored,
@@ -378,8 +378,16 @@ export async function signPayOut(
       .where(
         and(
           eq(clearingPayOutTransactions.windowId, windowId),
+          eq(clearingPayOutTransactions.txid, replacing.row.txid),
           eq(clearingPayOutTransactions.status, 'rejected'),
         ),
+      )
+      .returning({ txid: clearingPayOutTransactions.txid });
+    // Moved since it was read: nothing of the rebuild may be written (the caller rolls back).
+    if (replaced.length === 0)
+      throw new AppError(
+        'PAY_OUT_NOT_REJECTED',
+        `the pay-out transaction of settlement window ${windowId} changed while it was rebuilt; only a rejected one is rebuilt`,
       );
   } else {
     await tx.insert(clearingPayOutTransactions).values(stored);

@@ -139,7 +139,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
         summary:
           "Ledger balances against the wallets' unspent coins, each company's difference explained by category",
         description:
-          'A page of lines (`items`) by company id, pass `nextCursor` as `cursor` for the next. Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. The totals (totalDifferenceSats, unexplainedSats, byCategory) are over the page lines; trialBalanceSats is the whole ledger trial balance. `reconciled` is true when nothing on the page is unexplained and the trial balance is zero: the report is reconciled when every page is. A platform sees its own companies.',
+          'A page of lines (`items`) by company id, pass `nextCursor` as `cursor` for the next. Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. The totals (totalDifferenceSats, unexplainedSats, byCategory) are over the page lines; trialBalanceSats is the whole ledger trial balance. `pageReconciled` is true when nothing on this page is unexplained and the trial balance is zero; it says nothing of the other pages: the ledger is reconciled only when every page is (the CLI `ledger reconcile` walks them all and exits non-zero otherwise). A platform sees its own companies.',
         querystring: z.object({ ...pageQuery }),
         response: {
           200: z
@@ -186,7 +186,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
               unexplainedSats: z.string(),
               byCategory: z.record(z.enum(RECONCILE_CATEGORIES), z.string()),
               trialBalanceSats: z.string(),
-              reconciled: z.boolean(),
+              pageReconciled: z.boolean(),
             })
             .meta({ id: 'LedgerReconciliation' }),
           ...commonErrors,
@@ -229,7 +229,7 @@ export function registerLedgerRoutes(app: TypedApp, deps: AppDeps): void {
           Object.entries(report.byCategory).map(([k, v]) => [k, text(v)]),
         ) as Record<(typeof RECONCILE_CATEGORIES)[number], string>,
         trialBalanceSats: text(report.trialBalanceSats),
-        reconciled: report.reconciled,
+        pageReconciled: report.reconciled,
       };
     },
   );

@@ -14781,7 +14781,7 @@ export interface paths {
     };
     /**
      * Ledger balances against the wallets' unspent coins, each company's difference explained by category
-     * @description A page of lines (`items`) by company id, pass `nextCursor` as `cursor` for the next. Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. The totals (totalDifferenceSats, unexplainedSats, byCategory) are over the page lines; trialBalanceSats is the whole ledger trial balance. `reconciled` is true when nothing on the page is unexplained and the trial balance is zero: the report is reconciled when every page is. A platform sees its own companies.
+     * @description A page of lines (`items`) by company id, pass `nextCursor` as `cursor` for the next. Per company: clientFunds + inTransit against the unspent coins the chain watcher tracked, and the difference (coins − ledger) item by item: reviewHeldReceipt, blockedReceipt, unsettledConfirmation, unconfirmedSettlement, inTransitBatch, watcherLag, or unexplained. The totals (totalDifferenceSats, unexplainedSats, byCategory) are over the page lines; trialBalanceSats is the whole ledger trial balance. `pageReconciled` is true when nothing on this page is unexplained and the trial balance is zero; it says nothing of the other pages: the ledger is reconciled only when every page is (the CLI `ledger reconcile` walks them all and exits non-zero otherwise). A platform sees its own companies.
      *
      *     **Roles:** supervisor, auditor, platform. Other roles get 403 `FORBIDDEN`.
      */
@@ -17872,7 +17872,7 @@ export interface components {
         [key: string]: string;
       };
       trialBalanceSats: string;
-      reconciled: boolean;
+      pageReconciled: boolean;
     };
     /** @description A page of WebhookDelivery items */
     WebhookDeliveryPageInput: {
@@ -20773,7 +20773,7 @@ export interface components {
         [key: string]: string;
       };
       trialBalanceSats: string;
-      reconciled: boolean;
+      pageReconciled: boolean;
     };
     /** @description A page of WebhookDelivery items */
     WebhookDeliveryPage: {
