@@ -2,7 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpApp, openPlatform, type Platform } from '../../src/app';
 import { seedDemoDatabase } from '../../src/cli/commands/demo';
@@ -38,6 +44,18 @@ function watchErrors(page: Page): string[] {
 }
 
 /** The text of every cell of a table, for "no raw ids where a name exists". */
+/**
+ * Follows a link to another transaction's page and waits until that transaction is the one shown:
+ * every transaction page has inputs and outputs, and the page being left stays on screen while
+ * the next one loads, so counting right after the click may count the old one.
+ */
+async function followTx(page: Page, link: Locator): Promise<void> {
+  const txid = (await link.getAttribute('href'))?.split('/').pop();
+  if (!txid) throw new Error('the transaction link has no txid');
+  await link.click();
+  await page.getByText(txid, { exact: true }).waitFor();
+}
+
 async function cellTexts(page: Page, caption: string): Promise<string[]> {
   const table = page.getByRole('table', { name: caption });
   return table.locator('tbody td').allInnerTexts();
@@ -154,7 +172,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the mining explorer on the demo s
       await page.getByRole('heading', { name: 'Transaction', level: 1 }).waitFor();
       await page.getByText('coinbase', { exact: true }).first().waitFor();
       const coinbaseOutput = page.getByTestId('tx-output').first();
-      await coinbaseOutput.locator('a[href^="/mining/tx/"]').click();
+      await followTx(page, coinbaseOutput.locator('a[href^="/mining/tx/"]'));
 
       // The sale: the miner's coinbases in, the desk's output and the change out.
       await expect.poll(() => page.getByTestId('tx-input').count()).toBeGreaterThan(0);
@@ -164,7 +182,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: the mining explorer on the demo s
       expect(await page.getByTestId('tx-output').count()).toBe(2);
       expect(await seriousAxeViolations(page)).toEqual([]);
       await screenshot(page, `mining-transaction-sale-${viewport.name}`);
-      await page.getByTestId('tx-output').first().locator('a[href^="/mining/tx/"]').click();
+      await followTx(page, page.getByTestId('tx-output').first().locator('a[href^="/mining/tx/"]'));
 
       // The desk's payment to the foreign buyer: two bought coins in.
       await expect.poll(() => page.getByTestId('tx-input').count()).toBe(2);
