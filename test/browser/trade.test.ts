@@ -26,13 +26,16 @@ async function choose(page: Page, label: string, option: string | RegExp): Promi
 
 // Trade journeys in a real Chromium against the real server: a company registers a contract
 // and invoices its buyer, who opens the public pay page; two officers take a payout through
-// maker-checker; the supervisor closes a case; a company cannot reach others' data by URL.
+// maker-checker; the supervisor closes a case; a company cannot reach others' data by URL; an
+// officer finds a company's statement by typing part of its name.
 // Here the platform officer registers the contract for the company, and the company invoices on
 // it (a company registering its own contract with its platform's counterparty is in
 // registry.test.ts).
 describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', () => {
   let t: BrowserApp;
   let companyId: string;
+  let buyerId: string;
+  let platformId: string;
   let invoiceId = '';
 
   beforeAll(async () => {
@@ -87,6 +90,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
       vaspId: await testVasp(registry, 'JP Licensed Exchange'),
     });
     companyId = company.id;
+    buyerId = buyer.id;
+    platformId = platform.id;
     const officer: Caller = {
       role: 'platform',
       participantId: platform.id,
@@ -408,5 +413,60 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     await page.getByTestId('statement-empty').waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'company-settlements');
+  });
+
+  it('an officer picks the company of a statement by typing part of its name: one page of matches, never every page', async () => {
+    // A receipt settled to Andes Coffee's client funds, so its statement has a line.
+    await t.db.transaction(() =>
+      t.services.ledger.post(systemCaller('browser-test'), {
+        kind: 'test.receipt',
+        reference: 'browser-test:receipt-1',
+        platformId,
+        rate: null,
+        postings: [
+          {
+            account: { participantId: companyId, purpose: 'clientFunds', platformId },
+            amountSats: 150_000n,
+          },
+          {
+            account: { participantId: buyerId, purpose: 'counterpartySettled', platformId },
+            amountSats: -150_000n,
+          },
+        ],
+      }),
+    );
+    const page = await t.page('olga');
+    const lookups: URL[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/v1/participants') lookups.push(url);
+    });
+    await page.goto('/trade/settlements');
+    await page.getByRole('heading', { name: 'Settlements' }).waitFor();
+    await page.getByText('Choose a company.').waitFor();
+    await page.getByLabel('Company', { exact: true }).first().fill('andes');
+    // The server offers the companies whose name starts with what was typed: not Quito Cacao,
+    // not the platform Andes Exchange.
+    await expect
+      .poll(() => page.getByRole('option').allTextContents())
+      .toEqual(['Andes Coffee SA (CO)']);
+    expect(
+      lookups.some(
+        (url) =>
+          url.searchParams.get('q') === 'andes' && url.searchParams.get('kind') === 'company',
+      ),
+    ).toBe(true);
+    await page.getByRole('option', { name: 'Andes Coffee SA (CO)' }).click();
+    const totals = page.getByTestId('statement-totals');
+    await expect.poll(() => totals.textContent()).toContain('Closing 0.00150000 BTC');
+    expect(await totals.textContent()).toContain('Debits 0.00150000 BTC');
+    await page.getByRole('cell', { name: 'browser-test:receipt-1' }).waitFor();
+    // No participant lookup walked the registry page after page or asked for more than a page.
+    for (const url of lookups) {
+      expect(url.searchParams.get('cursor')).toBeNull();
+      expect(Number(url.searchParams.get('limit'))).toBeLessThanOrEqual(100);
+    }
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'platform-statement-company-search');
   });
 });

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Button, Group, Paper, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
 import { useParticipantsOf } from '../../api/names';
@@ -8,10 +8,10 @@ import type { paths } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { NameCell, TransferLink } from '../../components/NameCell';
 import { Page } from '../../components/Page';
+import { ParticipantPicker } from '../../components/ParticipantPicker';
 import { ErrorState, Loading } from '../../components/States';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
 import { useUser } from '../../session';
-import { useParticipants } from './shared';
 
 type Statement =
   paths['/v1/ledger/statements/{participantId}']['get']['responses'][200]['content']['application/json'];
@@ -27,7 +27,6 @@ export function StatementsPage() {
   const balances = usePagedList(['ledger', 'balances'], async (cursor) =>
     unwrap(await api.GET('/v1/ledger/balances', { params: { query: { cursor } } })),
   );
-  const companies = useParticipants('company', user.role !== 'company');
   const [participantId, setParticipantId] = useState<string | null>(
     user.role === 'company' ? user.participantId : null,
   );
@@ -146,10 +145,11 @@ export function StatementsPage() {
         </Title>
         <Group align="flex-end" mb="sm">
           {user.role !== 'company' && (
-            <Select
+            // Searches the companies the caller sees by the name's prefix (one page of matches),
+            // never every page of them.
+            <ParticipantPicker
               label="Company"
-              searchable
-              data={(companies.data ?? []).map((p) => ({ value: p.id, label: p.legalName }))}
+              kind="company"
               value={participantId}
               onChange={setParticipantId}
             />

@@ -2,14 +2,13 @@ import type { ReactNode } from 'react';
 import { Badge, Button, Code, CopyButton, Group, List, Stack, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
-import { allPages } from '../../api/paging';
 import type { components } from '../../api/schema';
 import { Page } from '../../components/Page';
 import { ErrorState } from '../../components/States';
 import { formatBtc, formatFiat } from '../../format';
 import type { User } from '../../session';
 
-/** What the trade pages share: status badges, amounts, the participant and contract queries. */
+/** What the trade pages share: status badges, amounts, the active-contracts query. */
 
 export type Contract = components['schemas']['Contract'];
 export type Participant = components['schemas']['Participant'];
@@ -119,24 +118,6 @@ export const canWrite = (user: User) => user.role !== 'auditor' && user.role !==
 
 /** Who the platform officer acts for: its own id is the platform's. */
 export const platformOf = (user: User) => user.platformId ?? user.participantId;
-
-/** The participants the caller may see, of one kind or all (a company: itself and its platform's counterparties). */
-export function useParticipants(kind?: Participant['kind'], enabled = true) {
-  const query = kind ? { kind } : {};
-  return useQuery({
-    queryKey: ['participant', query],
-    enabled,
-    // Every page: forms pick from these and tables name ids with them.
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(
-          await api.GET('/v1/participants', {
-            params: { query: { ...query, limit: 500, cursor } },
-          }),
-        ),
-      ),
-  });
-}
 
 /**
  * The caller's active contracts, every page of them: what the invoice and payout forms pick from
