@@ -73,6 +73,8 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   let deps: ConstructorParameters<typeof SettlementWindowService>[0];
   /** The window whose rejected pay-out transaction the supervisor rebuilt, and the one replaced. */
   let rebuiltWindow = '';
+  /** The window whose pay-out transaction is held for missing inputs. */
+  let heldWindow = '';
   let replacedRaw = '';
 
   const record = (o: Omit<ObligationInput, 'at'>) =>
@@ -942,6 +944,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     s.clock.set('2026-07-01T12:20:00Z');
     await record({ source: 'deal', sourceId: 'deal_9', from: A, to: B, asset: 'BTC', amount: M });
     const sixth = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    heldWindow = sixth.id;
     await windows.closeWindow(supervisor, sixth.id);
     const payIn = (await payInsOf(sixth.id)).find((p) => p.platformId === A)!;
     await s.payFromMiner(payIn.address!, M);
@@ -1011,9 +1014,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(audit.filter((e) => e.action === 'settlement_pay_out.signed')).toHaveLength(1);
   });
   it('resumes a transaction held for missing inputs on the supervisor word, when rebuilt it would be the same', async () => {
-    const sixth = (await windows.listWindows(supervisor, { limit: 100 })).items.find(
-      (w) => w.status === 'settled' && w.id > fifth.id,
-    )!;
+    const sixth = await windows.getWindow(supervisor, heldWindow);
     const held = (await windows.payOutBatch(supervisor, sixth.id)).transaction!;
     expect(held).toMatchObject({ status: 'held', heldCode: 'PAY_IN_OUTPOINT_MISSING' });
     // A confirmed one is not rebuilt (409); only the supervisor rebuilds.
@@ -1062,7 +1063,6 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     });
   });
   it('rebuilds a pay-out transaction the network rejected for good, as at signing, on the supervisor word only', async () => {
-
     // The seventh window pays B; before its transaction is sent, the pay-in's outpoint is spent
     // by another transaction in the node's mempool (no replacement signalled): refused for good.
     await record({ source: 'deal', sourceId: 'deal_10', from: A, to: B, asset: 'BTC', amount: M });

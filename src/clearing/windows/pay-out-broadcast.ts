@@ -245,9 +245,9 @@ async function retryPayOut(
 
 /**
  * A transaction whose inputs the network reported missing on every one of its bounded attempts
- * is `held` (PAY_IN_OUTPOINT_MISSING), no longer sent, for the supervisor (audited with an alert);
- * nothing is signed again for the window. Should it be mined after all, the chain consumer
- * follows it as any other.
+ * is `held` (PAY_IN_OUTPOINT_MISSING), no longer sent, for the supervisor (audited with an alert),
+ * who may rebuild it or send it again (pay-out-rebuild.ts). Should it be mined after all, the
+ * chain consumer follows it as any other.
  */
 async function holdTransaction(
   deps: SendDeps,

@@ -90,7 +90,10 @@ export async function rebuildPayOut(
         caller,
       });
       if (signed === false)
-        throw new AppError('CONFIG_INVALID', 'no clearing signer is configured: nothing was signed');
+        throw new AppError(
+          'CONFIG_INVALID',
+          'no clearing signer is configured: nothing was signed',
+        );
       if (signed === 'unchanged') {
         if (stored.status === 'held') return resume(deps, tx, stored, caller);
         throw new AppError(
@@ -122,8 +125,7 @@ export async function rebuildPayOut(
 
 /** A rejected transaction, or one held because its inputs stayed missing. */
 const rebuildable = (row: PayOutTransactionRow) =>
-  row.status === 'rejected' ||
-  (row.status === 'held' && row.heldCode === PAY_IN_OUTPOINT_MISSING);
+  row.status === 'rejected' || (row.status === 'held' && row.heldCode === PAY_IN_OUTPOINT_MISSING);
 
 /** A rebuild refused because a receiver's address no longer screens clear (recorded after the rollback). */
 class Blocked extends Error {

@@ -165,7 +165,7 @@ async function buildPayOut(
     if (!deps.signer || !deps.descriptor) return null;
     const signed = await signPayOut(deps, tx, windowId, payOuts, addresses, feeRate);
     if (signed === true) return 'signed';
-    if (signed === false) return null;
+    if (signed === false || signed === 'unchanged') return null;
     await holdPayOuts(tx, deps.ctx, signed.belowDust, 'PAY_OUT_BELOW_DUST');
     return 'held';
   });
