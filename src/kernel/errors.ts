@@ -62,9 +62,9 @@ export const ERROR_CODES = {
   PAY_OUT_BELOW_DUST:
     'The bitcoin pay-out is too small to pay once its share of the network fee is taken: it is held for the supervisor.',
   PAY_OUT_NOT_REJECTED:
-    "Only a settlement window's pay-out transaction the network rejected for good is rebuilt; this one is not rejected (its status is in the details).",
+    "Only a settlement window's pay-out transaction the network rejected for good, or one held because its inputs stayed missing (PAY_IN_OUTPOINT_MISSING), is rebuilt; this one is neither (its status and held code are in the details).",
   PAY_OUT_REBUILD_UNCHANGED:
-    'The rebuilt pay-out transaction would be the one the network rejected (the same addresses and fee rate): nothing was signed.',
+    'The rebuilt pay-out transaction would be the rejected one again (the same addresses and fee rate): nothing was signed.',
   BANK_REFERENCE_REUSED:
     'That bank reference already confirmed another payment; a bank reference counts once.',
   DEPOSIT_NOT_FROM_LOT: "The escrow deposit does not spend the offered lot's coins.",

@@ -7,6 +7,7 @@ import {
   deriveAddress,
   extractTransaction,
   finalizePsbt,
+  fromHex,
   LocalKeySigner,
   parseDescriptor,
   parseTransaction,
@@ -22,6 +23,7 @@ import {
   type PayInView,
   type WindowView,
 } from '../../src/clearing';
+import { rowsOf } from '../../src/db';
 import { AppError, sats, type Caller } from '../../src/kernel';
 import { schemeConfirmationDepth } from '../../src/trade';
 import { caller, openScheme, regtestKey, supervisor, type Scheme } from '../support/scheme';
@@ -69,6 +71,11 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   /** The same service without a chain: it signs and stores, and cannot send (a crash before the broadcast). */
   let offline: SettlementWindowService;
   let deps: ConstructorParameters<typeof SettlementWindowService>[0];
+  /** The window whose rejected pay-out transaction the supervisor rebuilt, and the one replaced. */
+  let rebuiltWindow = '';
+  /** The window whose pay-out transaction is held for missing inputs. */
+  let heldWindow = '';
+  let replacedRaw = '';
 
   const record = (o: Omit<ObligationInput, 'at'>) =>
     s.db.transaction((tx) => windows.record({ ...o, at: s.clock.now() }, tx));
@@ -597,7 +604,17 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(stored.status).toBe('signed');
     // … a second run signs nothing new, and the restarted server sends the same transaction.
     expect(await offline.runDue()).toMatchObject({ signed: [], broadcast: [] });
+    // (Had earlier sends been refused for missing inputs, one short of the hold, the acceptance
+    // clears the count: only consecutive refusals hold a transaction.)
+    await s.db.orm.execute(
+      sql`update clearing_pay_out_transactions set attempts = ${MISSING_INPUT_ATTEMPTS - 1}, last_error = 'missingInputs: missing-inputs' where window_id = ${first.id}`,
+    );
     expect(await windows.runDue()).toMatchObject({ signed: [], broadcast: [first.id] });
+    expect((await windows.payOutBatch(supervisor, first.id)).transaction).toMatchObject({
+      status: 'broadcast',
+      attempts: 0,
+      lastError: null,
+    });
     expect(await windows.runDue()).toMatchObject({ signed: [], broadcast: [] });
     const batch = await windows.payOutBatch(supervisor, first.id);
     expect(batch.transaction).toMatchObject({ txid: stored.txid, status: 'broadcast' });
@@ -927,6 +944,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     s.clock.set('2026-07-01T12:20:00Z');
     await record({ source: 'deal', sourceId: 'deal_9', from: A, to: B, asset: 'BTC', amount: M });
     const sixth = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    heldWindow = sixth.id;
     await windows.closeWindow(supervisor, sixth.id);
     const payIn = (await payInsOf(sixth.id)).find((p) => p.platformId === A)!;
     await s.payFromMiner(payIn.address!, M);
@@ -950,11 +968,20 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect((await windows.payOutBatch(supervisor, sixth.id)).transaction?.lastError).toMatch(
       /^missingInputs/,
     );
-    for (let attempt = 2; attempt <= MISSING_INPUT_ATTEMPTS; attempt++) {
+    const refusedAgain = async (attempt: number) => {
       s.clock.set(new Date(s.clock.now().getTime() + 61 * 60_000).toISOString());
       await windows.runDue();
       expect((await windows.payOutBatch(supervisor, sixth.id)).transaction?.attempts).toBe(attempt);
-    }
+    };
+    for (let attempt = 2; attempt < MISSING_INPUT_ATTEMPTS; attempt++) await refusedAgain(attempt);
+    // Consecutive refusals only: one of another kind in between (a fee too low, recorded as the
+    // job records it) starts the count again, so the next missing input is the first.
+    await s.db.orm.execute(
+      sql`update clearing_pay_out_transactions set attempts = 1, last_error = 'feeTooLow: min relay fee not met' where window_id = ${sixth.id}`,
+    );
+    await refusedAgain(1);
+    expect((await windows.payOutBatch(supervisor, sixth.id)).transaction?.status).toBe('signed');
+    for (let attempt = 2; attempt <= MISSING_INPUT_ATTEMPTS; attempt++) await refusedAgain(attempt);
     // … until the last allowed attempt: held for the supervisor with its closed code, audited once.
     const held = (await windows.payOutBatch(supervisor, sixth.id)).transaction!;
     expect(held).toMatchObject({
@@ -981,22 +1008,61 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       }),
     ]);
     expect(audit.filter((e) => e.action === 'settlement_pay_out.broadcastRetrying')).toHaveLength(
-      MISSING_INPUT_ATTEMPTS - 1,
+      2 * (MISSING_INPUT_ATTEMPTS - 1),
     );
     // Never signed twice.
     expect(audit.filter((e) => e.action === 'settlement_pay_out.signed')).toHaveLength(1);
   });
-  it('rebuilds a pay-out transaction the network rejected for good, as at signing, on the supervisor word only', async () => {
-    const sixth = (await windows.listWindows(supervisor, { limit: 100 })).items.find(
-      (w) => w.status === 'settled' && w.id > fifth.id,
-    )!;
-    // Only a rejected transaction is rebuilt: held, confirmed or none answer 409; only the supervisor.
-    for (const id of [sixth.id, fifth.id]) {
-      const refused = await refusal(windows.rebuildPayOut(supervisor, id));
-      expect(refused).toMatchObject({ code: 'PAY_OUT_NOT_REJECTED' });
-    }
+  it('resumes a transaction held for missing inputs on the supervisor word, when rebuilt it would be the same', async () => {
+    const sixth = await windows.getWindow(supervisor, heldWindow);
+    const held = (await windows.payOutBatch(supervisor, sixth.id)).transaction!;
+    expect(held).toMatchObject({ status: 'held', heldCode: 'PAY_IN_OUTPOINT_MISSING' });
+    // A confirmed one is not rebuilt (409); only the supervisor rebuilds.
+    expect((await refusal(windows.rebuildPayOut(supervisor, fifth.id))).code).toBe(
+      'PAY_OUT_NOT_REJECTED',
+    );
     expect((await refusal(windows.rebuildPayOut(s.maker, sixth.id))).code).toBe('FORBIDDEN');
-
+    // Rebuilt at the fee rate and addresses of its signing, it is the same transaction: put
+    // back to `signed`, its attempts cleared, audited as the supervisor's resume; no new fee entry.
+    const resumed = await offline.rebuildPayOut(supervisor, sixth.id);
+    expect(resumed.transaction).toMatchObject({
+      txid: held.txid,
+      status: 'signed',
+      heldCode: null,
+      attempts: 0,
+      lastError: null,
+      nextAttemptAt: null,
+      replacedTxids: [],
+    });
+    const audit = (await listAuditEvents(s.db.orm, { entityId: sixth.id }, { limit: 100 })).items;
+    expect(
+      audit
+        .filter((e) => e.action === 'settlement_pay_out.resumed')
+        .map((e) => [e.actor, e.before, e.after]),
+    ).toEqual([
+      [
+        supervisor.actorId,
+        expect.objectContaining({ status: 'held', code: 'PAY_IN_OUTPOINT_MISSING' }),
+        expect.objectContaining({ status: 'signed', txid: held.txid }),
+      ],
+    ]);
+    expect(audit.filter((e) => e.action === 'settlement_pay_out.rebuilt')).toEqual([]);
+    const feeEntries = rowsOf(
+      await s.db.orm.execute(
+        sql`select distinct entry from clearing_window_postings where window_id = ${sixth.id} and kind = 'payOut.networkFee'`,
+      ),
+    );
+    expect(feeEntries).toHaveLength(1);
+    expect((await windows.reconcile(supervisor, sixth.id)).balanced).toBe(true);
+    // The job sends it again; its input still missing, the count starts from one, not past the hold.
+    await windows.runDue();
+    expect((await windows.payOutBatch(supervisor, sixth.id)).transaction).toMatchObject({
+      txid: held.txid,
+      status: 'signed',
+      attempts: 1,
+    });
+  });
+  it('rebuilds a pay-out transaction the network rejected for good, as at signing, on the supervisor word only', async () => {
     // The seventh window pays B; before its transaction is sent, the pay-in's outpoint is spent
     // by another transaction in the node's mempool (no replacement signalled): refused for good.
     await record({ source: 'deal', sourceId: 'deal_10', from: A, to: B, asset: 'BTC', amount: M });
@@ -1023,11 +1089,44 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       'LICENCE_NOT_ACTIVE',
     );
     await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'active', null);
+    // B's address listed since: refused (TRANSFER_BLOCKED), nothing rebuilt, but the refusal is
+    // audited with an alert for the supervisor, as the hold at signing is.
+    await s.compliance.screening.importList(supervisor, {
+      format: 'address-list',
+      asset: 'XBT',
+      bytes: new TextEncoder().encode(
+        `# test list\n${listedAddress}\n${regtestKey(34).address}\n${addressOfB}\n`,
+      ),
+    });
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'TRANSFER_BLOCKED',
+    );
+    const refusedAudit = (
+      await listAuditEvents(s.db.orm, { entityId: seventh.id }, { limit: 100 })
+    ).items.filter((e) => e.action === 'settlement_pay_out.rebuildRefused');
+    expect(refusedAudit.map((e) => [e.actor, e.after])).toEqual([
+      [
+        supervisor.actorId,
+        expect.objectContaining({
+          code: 'TRANSFER_BLOCKED',
+          alert: 'supervisor',
+          payOuts: [expect.objectContaining({ platformId: B })],
+        }),
+      ],
+    ]);
     expect((await windows.payOutBatch(supervisor, seventh.id)).transaction).toMatchObject({
       txid: old,
       status: 'rejected',
       replacedTxids: [],
     });
+    rebuiltWindow = seventh.id;
+    replacedRaw = String(
+      rowsOf(
+        await s.db.orm.execute(
+          sql`select raw from clearing_pay_out_transactions where window_id = ${seventh.id}`,
+        ),
+      )[0]?.raw,
+    );
     // B registers a new address: rebuilt to it, stored (signed) before it is sent, both txids audited.
     const newAddressOfB = regtestKey(41).address;
     await registerAddress(officerOfB, checkerOfB, 41);
@@ -1072,5 +1171,50 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       replacedTxids: [old],
     });
     expect((await windows.reconcile(supervisor, seventh.id)).balanced).toBe(true);
+  });
+  it('holds the rebuilt transaction for the supervisor when the one it replaced is mined after all', async () => {
+    const { txid, replacedTxids } = (await windows.payOutBatch(supervisor, rebuiltWindow))
+      .transaction!;
+    const [old] = replacedTxids;
+    // A miner that had the replaced transaction mines it (not the conflict in the node's mempool).
+    const [block] = await s.simnet.mineOn(s.simnet.tip().hash, 1, regtestKey(40).address, {
+      txs: [fromHex(replacedRaw)],
+    });
+    await s.watcher.syncOnce();
+    expect(s.simnet.transaction(old!)?.blockHash).toBe(block);
+    // Fail closed: the stored one (which can never be mined now) is held with its closed code,
+    // audited with the mined txid and its block, an alert for the supervisor.
+    expect((await windows.payOutBatch(supervisor, rebuiltWindow)).transaction).toMatchObject({
+      txid,
+      status: 'held',
+      heldCode: 'REPLACED_TRANSACTION_MINED',
+      replacedTxids: [old],
+      nextAttemptAt: null,
+    });
+    const heldEvents = async () =>
+      (await listAuditEvents(s.db.orm, { entityId: rebuiltWindow }, { limit: 100 })).items.filter(
+        (e) => e.action === 'settlement_pay_out.transactionHeld',
+      );
+    expect((await heldEvents()).map((e) => e.after)).toEqual([
+      expect.objectContaining({
+        code: 'REPLACED_TRANSACTION_MINED',
+        txid,
+        minedTxid: old,
+        blockHash: block,
+        alert: 'supervisor',
+      }),
+    ]);
+    // Not sent, not rebuilt (by hand, for the supervisor), and held once.
+    expect((await refusal(windows.rebuildPayOut(supervisor, rebuiltWindow))).code).toBe(
+      'PAY_OUT_NOT_REJECTED',
+    );
+    await windows.runDue();
+    await s.mine(1);
+    expect((await windows.payOutBatch(supervisor, rebuiltWindow)).transaction).toMatchObject({
+      txid,
+      status: 'held',
+      heldCode: 'REPLACED_TRANSACTION_MINED',
+    });
+    expect(await heldEvents()).toHaveLength(1);
   });
 });

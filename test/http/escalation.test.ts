@@ -467,7 +467,9 @@ const WRITES: Record<string, WriteRule> = {
   },
   'POST /v1/settlement-windows/:id/pay-out/rebuild': {
     callers: SUPERVISOR_ONLY,
-    allowed: { supervisor: 'rebuilding a rejected pay-out transaction is the supervisor’s' },
+    allowed: {
+      supervisor: 'rebuilding a rejected or held pay-out transaction is the supervisor’s',
+    },
     target: () => ({ params: { id: missing('swn') } }),
   },
   'POST /v1/settlement-windows/:id/pay-ins/:payInId/decision': {
@@ -738,7 +740,7 @@ const OWNERS: Record<string, Owner | { none: string }> = {
     none: 'the scheme has no settlement window yet (one opens with the first obligation)',
   },
   'POST /v1/settlement-windows/:id/pay-out/rebuild': {
-    none: 'the scheme has no settlement window, so no rejected pay-out transaction',
+    none: 'the scheme has no settlement window, so no rejected or held pay-out transaction',
   },
   'POST /v1/settlement-windows/:id/pay-ins/:payInId/decision': {
     none: 'the scheme has no settlement window, so no held pay-in',

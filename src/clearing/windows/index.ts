@@ -42,7 +42,11 @@ export {
   settlementAddressStatement,
   SETTLEMENT_STATEMENT_VALID_DAYS,
 } from './settlement-address-statement';
-export { MISSING_INPUT_ATTEMPTS, PAY_IN_OUTPOINT_MISSING } from './pay-out-broadcast';
+export {
+  MISSING_INPUT_ATTEMPTS,
+  PAY_IN_OUTPOINT_MISSING,
+  REPLACED_TRANSACTION_MINED,
+} from './pay-out-broadcast';
 export {
   PAY_IN_STATUSES,
   WINDOW_STATUSES,

@@ -14,9 +14,9 @@ export interface PayOutTransactionView {
    * `held` (not sent any more, for the supervisor: `heldCode`).
    */
   status: string;
-  /** Why a held transaction is not sent: PAY_IN_OUTPOINT_MISSING. */
+  /** Why a held transaction is not sent: PAY_IN_OUTPOINT_MISSING, REPLACED_TRANSACTION_MINED. */
   heldCode: string | null;
-  /** The rejected transactions of the window this one replaced, oldest first. */
+  /** The rejected or held transactions of the window this one replaced, oldest first. */
   replacedTxids: string[];
   feeSats: bigint;
   feeRateSatPerKvB: bigint;

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, ne, or } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import { recordAudit } from '../../audit';
 import { fromHex } from '../../bitcoin';
 import { broadcastRejection, type BroadcastRejection, type ChainSource } from '../../chain';
@@ -21,6 +21,8 @@ export const SETTLEMENT_PAY_OUT_EVENTS = {
   transactionHeld: 'settlement_pay_out.transactionHeld',
   signed: 'settlement_pay_out.signed',
   rebuilt: 'settlement_pay_out.rebuilt',
+  resumed: 'settlement_pay_out.resumed',
+  rebuildRefused: 'settlement_pay_out.rebuildRefused',
   broadcast: 'settlement_pay_out.broadcast',
   broadcastRetrying: 'settlement_pay_out.broadcastRetrying',
   resent: 'settlement_pay_out.resent',
@@ -42,6 +44,8 @@ const CHUNK = 500;
 export const MISSING_INPUT_ATTEMPTS = 8;
 /** The closed reason a transaction whose inputs stayed missing is held with. */
 export const PAY_IN_OUTPOINT_MISSING = 'PAY_IN_OUTPOINT_MISSING';
+/** The closed reason a transaction is held with when one it replaced was mined after all. */
+export const REPLACED_TRANSACTION_MINED = 'REPLACED_TRANSACTION_MINED';
 
 export type PayOutTransactionRow = typeof clearingPayOutTransactions.$inferSelect;
 
@@ -241,9 +245,9 @@ async function retryPayOut(
 
 /**
  * A transaction whose inputs the network reported missing on every one of its bounded attempts
- * is `held` (PAY_IN_OUTPOINT_MISSING), no longer sent, for the supervisor (audited with an alert);
- * nothing is signed again for the window. Should it be mined after all, the chain consumer
- * follows it as any other.
+ * is `held` (PAY_IN_OUTPOINT_MISSING), no longer sent, for the supervisor (audited with an alert),
+ * who may rebuild it or send it again (pay-out-rebuild.ts). Should it be mined after all, the
+ * chain consumer follows it as any other.
  */
 async function holdTransaction(
   deps: SendDeps,
@@ -307,9 +311,9 @@ async function rejectPayOut(
 
 /**
  * In the block's transaction: a stored pay-out transaction in the block is out (`broadcast`, in
- * that block: the block proves it went out even if its sending was never recorded), and every
- * one in a block that has reached the scheme's confirmation depth at this block is `confirmed`,
- * its pay-outs with it.
+ * that block: the block proves it went out even if its sending was never recorded), one a
+ * transaction in the block had replaced is held (`replacedMined`), and every one in a block that
+ * has reached the scheme's confirmation depth at this block is `confirmed`, its pay-outs with it.
  */
 export async function payOutsConnected(
   tx: Orm,
@@ -352,6 +356,7 @@ export async function payOutsConnected(
           after: { status: 'broadcast', txid: row.txid, seenIn: block.hash, height: block.height },
         });
     }
+    await replacedMined(tx, ctx, block, txids.slice(i, i + CHUNK));
   }
   const depth = Math.max(1, await ctx.confirmationDepth(tx));
   const deep = await tx
@@ -384,6 +389,60 @@ export async function payOutsConnected(
         blockHash: row.blockHash,
         height: row.blockHeight,
         confirmations: block.height - (row.blockHeight ?? block.height) + 1,
+      },
+    });
+  }
+}
+
+/**
+ * A transaction the supervisor's rebuild replaced (in `replacedTxids`), mined after all: it spends
+ * the pay-ins the stored one spends, which can then never be mined, and it paid what it paid (to
+ * the addresses of its signing). Fail closed: the stored transaction is `held`
+ * (REPLACED_TRANSACTION_MINED), no longer sent and not rebuilt, audited with the mined txid and
+ * its block for the supervisor (alert), once; its pay-outs are left naming the stored one.
+ */
+async function replacedMined(
+  tx: Orm,
+  ctx: WindowContext,
+  block: PayInBlock,
+  txids: readonly string[],
+): Promise<void> {
+  if (txids.length === 0) return;
+  const found = await tx
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(
+      sql`${clearingPayOutTransactions.replacedTxids} ?| array(select jsonb_array_elements_text(${JSON.stringify(txids)}::jsonb))`,
+    );
+  for (const row of found) {
+    if (row.status === 'held' && row.heldCode === REPLACED_TRANSACTION_MINED) continue;
+    const mined = row.replacedTxids.find((t) => txids.includes(t)) ?? '';
+    const lastError = `replaced transaction ${mined} mined in block ${block.hash} at height ${block.height}`;
+    await tx
+      .update(clearingPayOutTransactions)
+      .set({
+        status: 'held',
+        heldCode: REPLACED_TRANSACTION_MINED,
+        lastError,
+        nextAttemptAt: null,
+        blockHash: null,
+        blockHeight: null,
+        confirmedAt: null,
+      })
+      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
+      entityType: 'settlement_window',
+      entityId: row.windowId,
+      before: { status: row.status, txid: row.txid, code: row.heldCode },
+      after: {
+        status: 'held',
+        code: REPLACED_TRANSACTION_MINED,
+        txid: row.txid,
+        minedTxid: mined,
+        blockHash: block.hash,
+        height: block.height,
+        alert: 'supervisor',
       },
     });
   }

@@ -1,6 +1,13 @@
 import { and, asc, eq } from 'drizzle-orm';
+import { recordAudit } from '../../audit';
+import type { Orm } from '../../db';
 import { AppError, type Caller } from '../../kernel';
 import { BTC } from '../netting';
+import {
+  PAY_IN_OUTPOINT_MISSING,
+  SETTLEMENT_PAY_OUT_EVENTS,
+  type PayOutTransactionRow,
+} from './pay-out-broadcast';
 import {
   checkReceivers,
   clampFeeRate,
@@ -20,15 +27,20 @@ const REFUSALS: Record<HeldCode, string> = {
 };
 
 /**
- * The supervisor's rebuild of a window's pay-out transaction the network rejected for good: a new
- * one spending the same received pay-ins to the same pay-outs, built and signed as at signing
- * (the settlement addresses current now, screened again, the receivers' licences active, the
- * chain's fee rate now), stored in the window's row in place of the rejected one (its txid kept
- * in `replacedTxids`) before the job sends it, audited `settlement_pay_out.rebuilt` by the caller
- * with the old and new txids. All in one transaction under the window's lock: only a `rejected`
- * transaction is rebuilt (PAY_OUT_NOT_REJECTED otherwise); a receiver failing a check refuses the
- * rebuild with that check's code and writes nothing, as does a transaction that would come out
- * the same as the rejected one (PAY_OUT_REBUILD_UNCHANGED). No signer: CONFIG_INVALID.
+ * The supervisor's rebuild of a window's pay-out transaction the network rejected for good, or
+ * held because its inputs stayed missing (PAY_IN_OUTPOINT_MISSING): a new one spending the same
+ * received pay-ins to the same pay-outs, built and signed as at signing (the settlement addresses
+ * current now, screened again, the receivers' licences active, the chain's fee rate now), stored
+ * in the window's row in place of the old one (its txid kept in `replacedTxids`) before the job
+ * sends it, audited `settlement_pay_out.rebuilt` by the caller with the old and new txids. All in
+ * one transaction under the window's lock: only a `rejected` or such a `held` transaction is
+ * rebuilt (PAY_OUT_NOT_REJECTED otherwise, a transaction held because one it replaced was mined
+ * included); a receiver failing a check refuses the rebuild with that check's code and writes
+ * nothing, but an address that no longer screens clear (TRANSFER_BLOCKED) is audited for the
+ * supervisor (`rebuildRefused`, alert) in a transaction of its own. A transaction that would come
+ * out the same as the stored one is, when rejected, refused (PAY_OUT_REBUILD_UNCHANGED); when
+ * held, put back to `signed` with its attempts cleared for the job to send again (audited
+ * `resumed` by the caller; no second fee entry). No signer: CONFIG_INVALID.
  */
 export async function rebuildPayOut(
   deps: PayOutDeps,
@@ -43,39 +55,127 @@ export async function rebuildPayOut(
   const feeRate = clampFeeRate(
     deps.chain ? await deps.chain.estimateFeeRateSatPerKvB(6).catch(() => null) : null,
   );
-  await deps.db.transaction(async (tx) => {
-    const [window] = await tx
-      .select({ id: clearingWindows.id })
-      .from(clearingWindows)
-      .where(eq(clearingWindows.id, windowId))
-      .for('update');
-    if (!window) throw new AppError('WINDOW_NOT_FOUND', `no settlement window ${windowId}`);
-    // Locked: the chain consumer may be moving the row (the rejected transaction mined after all).
-    const [stored] = await tx
-      .select()
-      .from(clearingPayOutTransactions)
-      .where(eq(clearingPayOutTransactions.windowId, windowId))
-      .for('update');
-    if (stored?.status !== 'rejected')
-      throw new AppError(
-        'PAY_OUT_NOT_REJECTED',
-        `the pay-out transaction of settlement window ${windowId} is ${stored?.status ?? 'not built'}; only a rejected one is rebuilt`,
-        { details: { status: stored?.status ?? null } },
-      );
-    const payOuts = await tx
-      .select()
-      .from(clearingPayOuts)
-      .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
-      .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
-    const checked = await checkReceivers(deps, tx, payOuts);
-    if ('code' in checked) throw refusal(windowId, checked.code, checked.held);
-    const signed = await signPayOut(deps, tx, windowId, payOuts, checked.addresses, feeRate, {
-      row: stored,
-      caller,
+  try {
+    await deps.db.transaction(async (tx) => {
+      const [window] = await tx
+        .select({ id: clearingWindows.id })
+        .from(clearingWindows)
+        .where(eq(clearingWindows.id, windowId))
+        .for('update');
+      if (!window) throw new AppError('WINDOW_NOT_FOUND', `no settlement window ${windowId}`);
+      // Locked: the chain consumer may be moving the row (the old transaction mined after all).
+      const [stored] = await tx
+        .select()
+        .from(clearingPayOutTransactions)
+        .where(eq(clearingPayOutTransactions.windowId, windowId))
+        .for('update');
+      if (!stored || !rebuildable(stored))
+        throw new AppError(
+          'PAY_OUT_NOT_REJECTED',
+          `the pay-out transaction of settlement window ${windowId} is ${stored?.status ?? 'not built'}${stored?.heldCode ? ` (${stored.heldCode})` : ''}; only a rejected one, or one held for missing inputs, is rebuilt`,
+          { details: { status: stored?.status ?? null, heldCode: stored?.heldCode ?? null } },
+        );
+      const payOuts = await tx
+        .select()
+        .from(clearingPayOuts)
+        .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
+        .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
+      const checked = await checkReceivers(deps, tx, payOuts);
+      if ('code' in checked) {
+        if (checked.code === 'TRANSFER_BLOCKED') throw new Blocked(stored, checked.held);
+        throw refusal(windowId, checked.code, checked.held);
+      }
+      const signed = await signPayOut(deps, tx, windowId, payOuts, checked.addresses, feeRate, {
+        row: stored,
+        caller,
+      });
+      if (signed === false)
+        throw new AppError(
+          'CONFIG_INVALID',
+          'no clearing signer is configured: nothing was signed',
+        );
+      if (signed === 'unchanged') {
+        if (stored.status === 'held') return resume(deps, tx, stored, caller);
+        throw new AppError(
+          'PAY_OUT_REBUILD_UNCHANGED',
+          `the rebuilt pay-out transaction of settlement window ${windowId} is ${stored.txid} again, the one rejected: register a new settlement address or wait for another fee rate`,
+        );
+      }
+      if (signed !== true) throw refusal(windowId, 'PAY_OUT_BELOW_DUST', signed.belowDust);
     });
-    if (signed === false)
-      throw new AppError('CONFIG_INVALID', 'no clearing signer is configured: nothing was signed');
-    if (signed !== true) throw refusal(windowId, 'PAY_OUT_BELOW_DUST', signed.belowDust);
+  } catch (error) {
+    if (!(error instanceof Blocked)) throw error;
+    // Rolled back: the refusal is recorded in a transaction of its own, then answered.
+    await deps.db.transaction((tx) =>
+      recordAudit(tx, caller, deps.ctx.clock, {
+        action: SETTLEMENT_PAY_OUT_EVENTS.rebuildRefused,
+        entityType: 'settlement_window',
+        entityId: windowId,
+        before: { status: error.stored.status, txid: error.stored.txid },
+        after: {
+          code: 'TRANSFER_BLOCKED',
+          payOuts: error.held.map((p) => ({ payOutId: p.id, platformId: p.platformId })),
+          alert: 'supervisor',
+        },
+      }),
+    );
+    throw refusal(windowId, 'TRANSFER_BLOCKED', error.held);
+  }
+}
+
+/** A rejected transaction, or one held because its inputs stayed missing. */
+const rebuildable = (row: PayOutTransactionRow) =>
+  row.status === 'rejected' || (row.status === 'held' && row.heldCode === PAY_IN_OUTPOINT_MISSING);
+
+/** A rebuild refused because a receiver's address no longer screens clear (recorded after the rollback). */
+class Blocked extends Error {
+  constructor(
+    readonly stored: PayOutTransactionRow,
+    readonly held: PayOutRow[],
+  ) {
+    super('a receiver address does not screen clear');
+  }
+}
+
+/**
+ * A held transaction the rebuild would sign again unchanged: the supervisor's word to send it
+ * again, `signed` with its attempts cleared (the job sends it on its next run), audited `resumed`.
+ * Its pay-outs and fee entry stay as they are.
+ */
+async function resume(
+  deps: PayOutDeps,
+  tx: Orm,
+  stored: PayOutTransactionRow,
+  caller: Caller,
+): Promise<void> {
+  const resumed = await tx
+    .update(clearingPayOutTransactions)
+    .set({ status: 'signed', heldCode: null, attempts: 0, lastError: null, nextAttemptAt: null })
+    .where(
+      and(
+        eq(clearingPayOutTransactions.windowId, stored.windowId),
+        eq(clearingPayOutTransactions.txid, stored.txid),
+        eq(clearingPayOutTransactions.status, 'held'),
+      ),
+    )
+    .returning({ txid: clearingPayOutTransactions.txid });
+  if (resumed.length === 0)
+    throw new AppError(
+      'PAY_OUT_NOT_REJECTED',
+      `the pay-out transaction of settlement window ${stored.windowId} changed while it was rebuilt; only a rejected or held one is rebuilt`,
+    );
+  await recordAudit(tx, caller, deps.ctx.clock, {
+    action: SETTLEMENT_PAY_OUT_EVENTS.resumed,
+    entityType: 'settlement_window',
+    entityId: stored.windowId,
+    before: {
+      status: 'held',
+      code: stored.heldCode,
+      txid: stored.txid,
+      attempts: stored.attempts,
+      reason: stored.lastError,
+    },
+    after: { status: 'signed', txid: stored.txid, attempts: 0 },
   });
 }
 

@@ -165,7 +165,7 @@ async function buildPayOut(
     if (!deps.signer || !deps.descriptor) return null;
     const signed = await signPayOut(deps, tx, windowId, payOuts, addresses, feeRate);
     if (signed === true) return 'signed';
-    if (signed === false) return null;
+    if (signed === false || signed === 'unchanged') return null;
     await holdPayOuts(tx, deps.ctx, signed.belowDust, 'PAY_OUT_BELOW_DUST');
     return 'held';
   });
@@ -271,8 +271,9 @@ async function holdPayOuts(
 
 /**
  * Signs the window's transaction and stores it with its pay-outs, fee entry and audit. With
- * `replacing` (the supervisor's rebuild of a rejected one), the window's row is replaced, the old
- * txid kept in `replacedTxids`, audited `rebuilt` by the caller with the old and new txids.
+ * `replacing` (the supervisor's rebuild of a rejected or held one), the window's row is replaced,
+ * the old txid kept in `replacedTxids`, audited `rebuilt` by the caller with the old and new
+ * txids; a transaction that comes out the same as the stored one writes nothing (`unchanged`).
  */
 export async function signPayOut(
   deps: PayOutDeps,
@@ -282,7 +283,7 @@ export async function signPayOut(
   addresses: ReadonlyMap<string, string>,
   feeRate: bigint,
   replacing: { row: PayOutTransactionRow; caller: Caller } | null = null,
-): Promise<boolean | { belowDust: PayOutRow[] }> {
+): Promise<boolean | 'unchanged' | { belowDust: PayOutRow[] }> {
   const { descriptor, signer } = deps;
   if (!descriptor || !signer) return false;
   const payIns = await receivedBtcPayIns(tx, windowId);
@@ -356,11 +357,7 @@ export async function signPayOut(
     signedAt: now,
   };
   if (replacing) {
-    if (signed.txid === replacing.row.txid)
-      throw new AppError(
-        'PAY_OUT_REBUILD_UNCHANGED',
-        `the rebuilt pay-out transaction of settlement window ${windowId} is ${signed.txid} again, the one rejected: register a new settlement address or wait for another fee rate`,
-      );
+    if (signed.txid === replacing.row.txid) return 'unchanged';
     const replaced = await tx
       .update(clearingPayOutTransactions)
       .set({
@@ -379,7 +376,7 @@ export async function signPayOut(
         and(
           eq(clearingPayOutTransactions.windowId, windowId),
           eq(clearingPayOutTransactions.txid, replacing.row.txid),
-          eq(clearingPayOutTransactions.status, 'rejected'),
+          eq(clearingPayOutTransactions.status, replacing.row.status),
         ),
       )
       .returning({ txid: clearingPayOutTransactions.txid });
@@ -387,7 +384,7 @@ export async function signPayOut(
     if (replaced.length === 0)
       throw new AppError(
         'PAY_OUT_NOT_REJECTED',
-        `the pay-out transaction of settlement window ${windowId} changed while it was rebuilt; only a rejected one is rebuilt`,
+        `the pay-out transaction of settlement window ${windowId} changed while it was rebuilt; only a rejected or held one is rebuilt`,
       );
   } else {
     await tx.insert(clearingPayOutTransactions).values(stored);
@@ -430,9 +427,10 @@ export async function signPayOut(
     ...(replacing
       ? {
           before: {
-            status: 'rejected',
+            status: replacing.row.status,
             txid: replacing.row.txid,
             reason: replacing.row.lastError,
+            ...(replacing.row.heldCode ? { code: replacing.row.heldCode } : {}),
           },
         }
       : {}),

@@ -329,7 +329,8 @@ export const clearingWindowPostings = pgTable(
  * Status: `signed` (not accepted by the network yet), `broadcast` (in no block, or in block
  * `block_hash` short of the scheme's confirmation depth), `confirmed` (at that depth; a reorg
  * takes it back to `broadcast`), `rejected` (refused for good: the supervisor may have it rebuilt,
- * the new one replacing it in this row), `held` (its attempts spent, `held_code`: not sent again).
+ * the new one replacing it in this row), `held` (`held_code`: not sent again unless the supervisor
+ * rebuilds or resumes it).
  */
 export const clearingPayOutTransactions = pgTable(
   'clearing_pay_out_transactions',
@@ -347,10 +348,11 @@ export const clearingPayOutTransactions = pgTable(
     nextAttemptAt: at('next_attempt_at'),
     /**
      * Why a `held` transaction is no longer sent, for the supervisor: PAY_IN_OUTPOINT_MISSING (the
-     * network reported an input it spends missing on every one of the bounded attempts).
+     * network reported an input it spends missing on every one of the bounded attempts) or
+     * REPLACED_TRANSACTION_MINED (a transaction it replaced, in `replaced_txids`, was mined).
      */
     heldCode: text('held_code'),
-    /** The txids of the rejected transactions of the window this one replaced (oldest first). */
+    /** The txids of the rejected or held transactions of the window this one replaced (oldest first). */
     replacedTxids: jsonb('replaced_txids').$type<string[]>().notNull().default([]),
     blockHash: text('block_hash'),
     blockHeight: integer('block_height'),

@@ -558,9 +558,10 @@ export class SettlementWindowService implements ObligationSink {
   }
 
   /**
-   * The supervisor rebuilds a window's pay-out transaction the network rejected for good: a new
-   * one from the same pay-ins, checked and signed as at signing, stored in place of the rejected
-   * one before the job sends it, audited with both txids (`rebuildPayOut`). Returns the batch.
+   * The supervisor rebuilds a window's pay-out transaction the network rejected for good, or held
+   * for missing inputs: a new one from the same pay-ins, checked and signed as at signing, stored
+   * in place of the old one before the job sends it, audited with both txids; a held one that
+   * comes out the same is sent again (`rebuildPayOut`). Returns the batch.
    */
   async rebuildPayOut(caller: Caller, windowId: string): Promise<PayOutBatchView> {
     await rebuildPayOut(this.#payOuts, caller, windowId);

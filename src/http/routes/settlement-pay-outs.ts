@@ -52,11 +52,11 @@ const payOutBatchSchema = z
         status: z.enum(['signed', 'broadcast', 'confirmed', 'rejected', 'held']),
         heldCode: z.string().nullable().meta({
           description:
-            'why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt)',
+            'why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all: for the supervisor, by hand)',
         }),
         replacedTxids: z.array(z.string()).meta({
           description:
-            'the rejected transactions of the window this one replaced (rebuilt by the supervisor), oldest first',
+            'the rejected or held transactions of the window this one replaced (rebuilt by the supervisor), oldest first; still followed on the chain',
         }),
         feeSats: amount,
         feeRateSatPerKvB: amount,
@@ -114,7 +114,7 @@ export function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
         summary:
           'The bitcoin pay-out batch of a window: received pay-ins in, pay-outs and refunds out, and its signed transaction (txid, status)',
         description:
-          "The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast (in no block, or in one short of the scheme confirmation depth), confirmed (at that depth), rejected (refused for good: the supervisor may rebuild it) or held (heldCode PAY_IN_OUTPOINT_MISSING: an input it spends stayed missing on every bounded attempt; not sent any more); null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one; so does, at signing, an address that no longer screens clear (TRANSFER_BLOCKED), a receiver whose licence is not active (LICENCE_NOT_ACTIVE) or an output below the dust limit once its fee share is taken (PAY_OUT_BELOW_DUST).",
+          "The bitcoin pay-out batch of a settled window: the received pay-ins it spends, the pay-outs and refunds it makes (each to the platform's registered settlement address, with its share of the network fee: the outputs bear it pro rata), and `transaction`, the one transaction the clearing signed and stored for it before broadcasting it (txid; status signed, broadcast (in no block, or in one short of the scheme confirmation depth), confirmed (at that depth), rejected (refused for good: the supervisor may rebuild it) or held (not sent any more: heldCode PAY_IN_OUTPOINT_MISSING, an input it spends stayed missing on every bounded attempt, the supervisor may rebuild it; or REPLACED_TRANSACTION_MINED, a transaction it replaced was mined after all); null until built). A receiver with no settlement address holds the whole batch (its pay-out `held`, heldCode SETTLEMENT_ADDRESS_MISSING) until it registers one; so does, at signing, an address that no longer screens clear (TRANSFER_BLOCKED), a receiver whose licence is not active (LICENCE_NOT_ACTIVE) or an output below the dust limit once its fee share is taken (PAY_OUT_BELOW_DUST).",
         params: idParam('swn'),
         response: {
           200: payOutBatchSchema,
@@ -134,9 +134,9 @@ export function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['settlement windows'],
         summary:
-          'Rebuild a pay-out transaction the network rejected for good (supervisor); audited with the old and new txids. In any other state: 409',
+          'Rebuild a pay-out transaction the network rejected for good, or held for missing inputs (supervisor); audited with the old and new txids. In any other state: 409',
         description:
-          'For a settled window whose pay-out transaction the network rejected for good (status rejected), builds and signs a new one from the same received pay-ins to the same pay-outs, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing is written). The new transaction replaces the rejected one in the window (whose txid is kept in replacedTxids), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids. A transaction in any other state answers 409 PAY_OUT_NOT_REJECTED; one that would come out the same as the rejected one (same addresses and fee rate) answers 409 PAY_OUT_REBUILD_UNCHANGED.',
+          'For a settled window whose pay-out transaction the network rejected for good (status rejected) or that is held because an input it spends stayed missing (status held, heldCode PAY_IN_OUTPOINT_MISSING), builds and signs a new one from the same received pay-ins to the same pay-outs, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing is written, except that a TRANSFER_BLOCKED refusal is audited with an alert for the supervisor). The new transaction replaces the old one in the window (whose txid is kept in replacedTxids and still followed on the chain: should it be mined after all, the window transaction is held, REPLACED_TRANSACTION_MINED), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids. A held transaction that would come out the same (same addresses and fee rate) is put back to signed with its attempts cleared, for the job to send again, audited as resumed by the supervisor. A transaction in any other state (held for another reason included) answers 409 PAY_OUT_NOT_REJECTED; a rejected one that would come out the same answers 409 PAY_OUT_REBUILD_UNCHANGED.',
         params: idParam('swn'),
         response: {
           200: payOutBatchSchema,
