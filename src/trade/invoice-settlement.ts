@@ -193,7 +193,6 @@ async function unsettleInvoice(
     );
   if (!settlement) return;
   const reversal = await deps.ledger.reverse(
-    tx,
     caller,
     settlement.ledgerTransactionId,
     `invoice ${row.id}: payment left the chain (reorg)`,

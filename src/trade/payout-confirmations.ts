@@ -97,7 +97,6 @@ export async function blockDisconnected(
           .where(and(eq(tradeSettlements.reference, p.id), isNull(tradeSettlements.reversedAt)));
         if (settlement) {
           const reversal = await ledger.reverse(
-            tx,
             caller,
             settlement.ledgerTransactionId,
             `payout ${p.id}: batch transaction left the chain (reorg)`,
