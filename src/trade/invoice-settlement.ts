@@ -1,5 +1,4 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { fiatValue } from '../ledger';
 import { newId, systemCaller, type Caller } from '../kernel';
@@ -110,7 +109,7 @@ export async function evaluateInvoice(
     { before, after },
   );
   if (!action && seen !== row.seenSats) {
-    await recordAudit(tx, caller, deps.clock, {
+    await deps.audit.record(caller, {
       action: 'invoice.paymentReceived',
       entityType: 'invoice',
       entityId: id,
