@@ -1,5 +1,4 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, ne, or } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import { fromHex } from '../../bitcoin';
 import { broadcastRejection, type BroadcastRejection, type ChainSource } from '../../chain';
 import type { Database, Orm } from '../../db';
@@ -167,7 +166,7 @@ async function markBroadcast(deps: SendDeps, row: PayOutTransactionRow): Promise
       .update(clearingPayOuts)
       .set({ status: 'broadcast' })
       .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.status, 'signed')));
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -190,7 +189,7 @@ async function markResent(deps: SendDeps, row: PayOutTransactionRow): Promise<bo
       lastError: null,
     });
     if (updated.length === 0) return false;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.resent,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -223,7 +222,7 @@ async function retryPayOut(
   await deps.db.transaction(async (tx) => {
     const updated = await whileAsRead(tx, row, { attempts, lastError, nextAttemptAt });
     if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.broadcastRetrying,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -260,7 +259,7 @@ async function holdTransaction(
       nextAttemptAt: null,
     });
     if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -290,7 +289,7 @@ async function rejectPayOut(
       nextAttemptAt: null,
     });
     if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.rejected,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -344,7 +343,7 @@ export async function payOutsConnected(
         .set({ status: 'broadcast' })
         .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
       if (row.status !== 'broadcast')
-        await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+        await ctx.audit.record(WINDOWS_CALLER, {
           action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
           entityType: 'settlement_window',
           entityId: row.windowId,
@@ -373,7 +372,7 @@ export async function payOutsConnected(
       .update(clearingPayOuts)
       .set({ status: 'confirmed' })
       .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    await ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.confirmed,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -442,7 +441,7 @@ async function unconfirmed(
     .update(clearingPayOuts)
     .set({ status: 'broadcast' })
     .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-  await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+  await ctx.audit.record(WINDOWS_CALLER, {
     action: SETTLEMENT_PAY_OUT_EVENTS.unconfirmed,
     entityType: 'settlement_window',
     entityId: row.windowId,
