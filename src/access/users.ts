@@ -247,14 +247,16 @@ export class UserService {
       await tx
         .insert(sessions)
         .values({ id, tokenHash: hashToken(token), userId: row.id, createdAt: now, expiresAt });
-      await this.#audit.record({
+      await this.#audit.record(
+        {
           role: user.role,
           participantId: user.participantId,
           platformId: user.platformId,
           actorId: user.id,
           personId: user.id,
           requestId: null,
-        }, { action: 'session.opened', entityType: 'session', entityId: id },
+        },
+        { action: 'session.opened', entityType: 'session', entityId: id },
       );
     });
     return { token, user, expiresAt };

@@ -1,6 +1,5 @@
 export {
   lockAuditHead,
-  recordAudit,
   recordAuditBatch,
   verifyAuditChain,
   listAuditEvents,

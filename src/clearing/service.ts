@@ -142,7 +142,8 @@ export class ClearingService implements CoinOrigins {
           random: this.#random,
           wallets: this.#wallets,
         }),
-      blockDisconnected: (block, tx) => disconnectBlock(tx, block, { clock: this.#clock, audit: this.#audit }),
+      blockDisconnected: (block, tx) =>
+        disconnectBlock(tx, block, { clock: this.#clock, audit: this.#audit }),
     };
   }
 
@@ -342,7 +343,9 @@ export class ClearingService implements CoinOrigins {
   }
 
   async setRule(caller: Caller, input: RuleInput): Promise<RuleVersionView> {
-    return this.#db.transaction((tx) => setRule(tx, caller, { clock: this.#clock, audit: this.#audit }, input));
+    return this.#db.transaction((tx) =>
+      setRule(tx, caller, { clock: this.#clock, audit: this.#audit }, input),
+    );
   }
 }
 

@@ -404,9 +404,11 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
         after: { n: 1 },
       });
       const events = async (orm: Orm) =>
-        rowsOf(await orm.execute(sql`select entity_id from audit_events where entity_type = 'test' order by seq`)).map((r) =>
-          String(r.entity_id),
-        );
+        rowsOf(
+          await orm.execute(
+            sql`select entity_id from audit_events where entity_type = 'test' order by seq`,
+          ),
+        ).map((r) => String(r.entity_id));
       const head = async () =>
         rowsOf(await db.orm.execute(sql`select count from audit_head where singleton = 1`)).map(
           (r) => String(r.count),

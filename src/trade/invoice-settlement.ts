@@ -97,6 +97,7 @@ export async function evaluateInvoice(
   const action = await transitionInvoice(
     {
       clock: deps.clock,
+      audit: deps.audit,
       random: deps.random,
       payload: async (orm, invoiceId) =>
         invoicePayload(deps, await invoiceView(deps, orm, invoiceId)),

@@ -59,7 +59,8 @@ export class InvoiceService {
     this.#deps = {
       ...ports,
       audit: new AuditLog(ports),
-      payerAddress: ports.payerAddress ?? (() => Promise.resolve(null)) };
+      payerAddress: ports.payerAddress ?? (() => Promise.resolve(null)),
+    };
   }
 
   async create(

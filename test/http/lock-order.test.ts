@@ -43,12 +43,15 @@ describe.runIf(process.env.TEST_DATABASE_URL)('lock order on PostgreSQL', () => 
     const probe = await t.db
       .transaction(async (tx) => {
         await tx.execute(sql`set local lock_timeout = '3s'`);
-        await new AuditLog({ db: t.db, clock: systemClock }).record(systemCaller('test.lock-order'), {
-          action: 'test.probe',
-          entityType: 'test',
-          entityId: 'probe',
-          after: {},
-        });
+        await new AuditLog({ db: t.db, clock: systemClock }).record(
+          systemCaller('test.lock-order'),
+          {
+            action: 'test.probe',
+            entityType: 'test',
+            entityId: 'probe',
+            after: {},
+          },
+        );
       })
       .then(
         () => 'appended',

@@ -518,7 +518,13 @@ export class ScreeningService {
     caller: Caller,
     input: { caseId: string; note: string },
   ): Promise<{ noted: boolean }> {
-    return noteCase(tx, caller, { clock: this.#clock, audit: this.#audit }, input.caseId, input.note);
+    return noteCase(
+      tx,
+      caller,
+      { clock: this.#clock, audit: this.#audit },
+      input.caseId,
+      input.note,
+    );
   }
 
   /**
