@@ -24,23 +24,28 @@ export class AuditLog {
   }
 
   /** Appends one event in the caller's transaction; refused outside one. */
-  record(caller: Caller, entry: AuditEntry): Promise<string> {
-    return recordAudit(this.#db.currentUnit('recordAudit'), caller, this.#clock, entry);
+  async record(caller: Caller, entry: AuditEntry): Promise<string> {
+    return await recordAudit(this.#db.currentUnit('recordAudit'), caller, this.#clock, entry);
   }
 
   /**
    * Appends several events (each by its own caller) in one statement, in the caller's
    * transaction; `alsoWith` as `recordAuditBatch`'s. Refused outside a transaction.
    */
-  recordBatch(
+  async recordBatch(
     items: ReadonlyArray<{ caller: Caller; entry: AuditEntry }>,
     alsoWith?: SQL,
   ): Promise<string[]> {
-    return recordAuditBatch(this.#db.currentUnit('recordAuditBatch'), this.#clock, items, alsoWith);
+    return await recordAuditBatch(
+      this.#db.currentUnit('recordAuditBatch'),
+      this.#clock,
+      items,
+      alsoWith,
+    );
   }
 
   /** Takes the chain's head row lock for the rest of the caller's transaction (`lockAuditHead`). */
-  lockHead(): Promise<void> {
-    return lockAuditHead(this.#db.currentUnit('lockAuditHead'));
+  async lockHead(): Promise<void> {
+    return await lockAuditHead(this.#db.currentUnit('lockAuditHead'));
   }
 }
