@@ -193,7 +193,12 @@ export function composeServices(ports: Ports): Services {
     wallets: registry,
     // Every payout and invoice passes compliance's policy gate, with the facts (and the scheme's
     // jurisdiction, read at decision time) from the registry: there is no gate that allows.
-    gate: new ComplianceTransferGate({ gate: compliance.gate, registry, clock: ports.clock }),
+    gate: new ComplianceTransferGate({
+      db: ports.db,
+      gate: compliance.gate,
+      registry,
+      clock: ports.clock,
+    }),
     origins: clearing,
     secrets: SecretBox.fromConfig(ports.config),
     webhookAllowLoopback: ports.config.WEBHOOK_ALLOW_LOOPBACK,

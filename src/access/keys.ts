@@ -13,7 +13,7 @@ import {
   type Random,
   type Role,
 } from '../kernel';
-import { recordAudit } from '../audit';
+import { AuditLog } from '../audit';
 import { apiKeys, users } from './schema';
 import { insertPerson } from './users';
 
@@ -165,12 +165,14 @@ function toView(row: typeof apiKeys.$inferSelect): ApiKeyView {
 export class KeyService {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
   readonly #random: Random;
   readonly #participants: ParticipantLookup;
 
   constructor(deps: KeyServiceDeps) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#audit = new AuditLog(deps);
     this.#random = deps.random ?? cryptoRandom;
     this.#participants = deps.participants;
   }
@@ -309,7 +311,7 @@ export class KeyService {
         revokedAt: null,
       };
       await tx.insert(apiKeys).values(row);
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: 'apiKey.created',
         entityType: 'apiKey',
         entityId: id,
@@ -406,7 +408,7 @@ export class KeyService {
         .update(apiKeys)
         .set({ revokedAt: now })
         .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: 'apiKey.revoked',
         entityType: 'apiKey',
         entityId: id,

@@ -23,7 +23,7 @@ import {
   type Random,
   type Role,
 } from '../kernel';
-import { recordAudit } from '../audit';
+import { AuditLog } from '../audit';
 import { sessions, users } from './schema';
 
 const scryptAsync = promisify(scrypt) as (
@@ -127,11 +127,13 @@ export async function insertPerson(
 export class UserService {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
   readonly #random: Random;
 
   constructor(deps: { db: Database; clock: Clock; random?: Random }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#audit = new AuditLog(deps);
     this.#random = deps.random ?? cryptoRandom;
   }
 
@@ -177,7 +179,7 @@ export class UserService {
     try {
       await this.#db.transaction(async (tx) => {
         await tx.insert(users).values(row);
-        await recordAudit(tx, caller, this.#clock, {
+        await this.#audit.record(caller, {
           action: 'user.created',
           entityType: 'user',
           entityId: row.id,
@@ -245,8 +247,7 @@ export class UserService {
       await tx
         .insert(sessions)
         .values({ id, tokenHash: hashToken(token), userId: row.id, createdAt: now, expiresAt });
-      await recordAudit(
-        tx,
+      await this.#audit.record(
         {
           role: user.role,
           participantId: user.participantId,
@@ -255,7 +256,6 @@ export class UserService {
           personId: user.id,
           requestId: null,
         },
-        this.#clock,
         { action: 'session.opened', entityType: 'session', entityId: id },
       );
     });

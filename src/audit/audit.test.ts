@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { noteLock, rowsOf, type Database } from '../db';
 import { ManualClock, systemCaller, type Caller } from '../kernel';
-import { eventHash, listAuditEvents, recordAudit, recordAuditBatch, verifyAuditChain } from '.';
+import { eventHash, listAuditEvents, recordAuditBatch, verifyAuditChain } from '.';
+import { recordAudit } from './audit';
 import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 
 describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {

@@ -17,6 +17,8 @@ export interface AuditEntry {
  * Appends one event to the audit chain. Call it inside the same transaction as the change it
  * records, so the change and its audit event commit together or not at all. The head row is
  * locked for the rest of the transaction, which serializes appends and keeps the chain linear.
+ * Not exported from the module: services record through `AuditLog` (log.ts), which runs this in
+ * the caller's unit of work instead of taking a transaction handle, and refuses outside one.
  */
 export async function recordAudit(
   tx: Orm,

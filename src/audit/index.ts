@@ -1,6 +1,5 @@
 export {
   lockAuditHead,
-  recordAudit,
   recordAuditBatch,
   verifyAuditChain,
   listAuditEvents,
@@ -8,6 +7,7 @@ export {
   auditEventsAfter,
   lastRequestIdWith,
 } from './audit';
+export { AuditLog } from './log';
 export type { AuditEntry, AuditVerification, AuditQuery } from './audit';
 export { canonicalJson, eventHash, GENESIS_HASH } from './hash';
 // Published read models: views other modules' SQL reads instead of this module's tables.

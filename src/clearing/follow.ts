@@ -1,5 +1,5 @@
 import { eq, inArray, sql } from 'drizzle-orm';
-import { recordAudit } from '../audit';
+import type { AuditLog } from '../audit';
 import type { Orm } from '../db';
 import { newId, systemCaller, type Clock, type Random } from '../kernel';
 import { blockAttributions, blockProvenance } from '../mining';
@@ -48,7 +48,7 @@ function chunks<T>(items: readonly T[]): T[][] {
 export async function connectBlock(
   tx: Orm,
   block: ClearingBlock,
-  deps: { clock: Clock; random: Random; wallets: WalletLookup },
+  deps: { clock: Clock; audit: AuditLog; random: Random; wallets: WalletLookup },
 ): Promise<void> {
   const inserted = await tx
     .insert(clearingBlocks)
@@ -188,7 +188,7 @@ export async function connectBlock(
   // Quarantines are on record (the supervisor releases them, audited); cleared lots are not
   // audited one by one (they are the normal case, and every block has them).
   for (const lot of quarantinedLots) {
-    await recordAudit(tx, CLEARING, deps.clock, {
+    await deps.audit.record(CLEARING, {
       action: 'clearing_lot.quarantined',
       entityType: 'lot',
       entityId: lot.id,
@@ -200,7 +200,7 @@ export async function connectBlock(
 export async function disconnectBlock(
   tx: Orm,
   block: { hash: string; height: number },
-  deps: { clock: Clock },
+  deps: { clock: Clock; audit: AuditLog },
 ): Promise<void> {
   const now = deps.clock.now();
   // What this block spent is unspent again; a lot goes back to its clearance.
@@ -225,7 +225,7 @@ export async function disconnectBlock(
   await tx.delete(clearingBlocks).where(eq(clearingBlocks.hash, block.hash));
   for (const lot of removed) {
     if (lot.clearance === 'cleared') continue;
-    await recordAudit(tx, CLEARING, deps.clock, {
+    await deps.audit.record(CLEARING, {
       action: 'clearing_lot.withdrawn',
       entityType: 'lot',
       entityId: lot.id,

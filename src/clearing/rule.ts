@@ -1,4 +1,4 @@
-import { recordAudit } from '../audit';
+import type { AuditLog } from '../audit';
 import { keysetOn, type Orm, type Page, type PageRequest } from '../db';
 import { AppError, invalid, type Caller, type Clock } from '../kernel';
 import { clearingRuleVersions } from './schema';
@@ -88,7 +88,7 @@ export async function ruleState(orm: Orm, now: Date, page: PageRequest = {}): Pr
 export async function setRule(
   tx: Orm,
   caller: Caller,
-  clock: Clock,
+  { clock, audit }: { clock: Clock; audit: AuditLog },
   input: RuleInput,
 ): Promise<RuleVersionView> {
   if (caller.role !== 'supervisor')
@@ -114,7 +114,7 @@ export async function setRule(
   };
   await tx.insert(clearingRuleVersions).values(row);
   const result = view(row);
-  await recordAudit(tx, caller, clock, {
+  await audit.record(caller, {
     action: 'clearing_rule.set',
     entityType: 'clearing_rule',
     entityId: result.id,

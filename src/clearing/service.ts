@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { recordAudit } from '../audit';
+import { AuditLog } from '../audit';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../db';
 import {
   AppError,
@@ -116,12 +116,14 @@ function shareView(row: typeof clearingOutputs.$inferSelect): ClearedShareView {
 export class ClearingService implements CoinOrigins {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
   readonly #random: Random;
   readonly #wallets: WalletLookup;
 
   constructor(deps: ClearingServiceDeps) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#audit = new AuditLog(deps);
     this.#random = deps.random ?? cryptoRandom;
     this.#wallets = (addresses) => deps.wallets.walletAddressOwners(addresses);
   }
@@ -136,10 +138,12 @@ export class ClearingService implements CoinOrigins {
       blockConnected: (block, tx) =>
         connectBlock(tx, block, {
           clock: this.#clock,
+          audit: this.#audit,
           random: this.#random,
           wallets: this.#wallets,
         }),
-      blockDisconnected: (block, tx) => disconnectBlock(tx, block, { clock: this.#clock }),
+      blockDisconnected: (block, tx) =>
+        disconnectBlock(tx, block, { clock: this.#clock, audit: this.#audit }),
     };
   }
 
@@ -262,7 +266,7 @@ export class ClearingService implements CoinOrigins {
         where h.lot_id = ${id} and o.txid = h.txid and o.vout = h.vout`);
       await tx.delete(clearingHoldings).where(eq(clearingHoldings.lotId, id));
       const view = lotView(after);
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: 'clearing_lot.released',
         entityType: 'lot',
         entityId: id,
@@ -339,7 +343,9 @@ export class ClearingService implements CoinOrigins {
   }
 
   async setRule(caller: Caller, input: RuleInput): Promise<RuleVersionView> {
-    return this.#db.transaction((tx) => setRule(tx, caller, this.#clock, input));
+    return this.#db.transaction((tx) =>
+      setRule(tx, caller, { clock: this.#clock, audit: this.#audit }, input),
+    );
   }
 }
 

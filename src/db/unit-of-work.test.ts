@@ -6,6 +6,7 @@ import { cryptoRandom, currency, ManualClock, systemCaller } from '../kernel';
 // The services joining their caller's unit here are the modules' own, as other modules call them
 // (db itself imports no module; only this test does).
 /* eslint-disable boundaries/element-types -- a test, never shipped */
+import { AuditLog } from '../audit';
 import { RegistryService } from '../registry';
 import { FixingService, LedgerService } from '../ledger';
 import { ContractService, LocalPartyDirectory, RegistryPartyDirectory } from '../trade';
@@ -392,6 +393,64 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
         /^post must be called inside a transaction/,
       );
       expect(await references(db.orm)).toEqual([]);
+    });
+
+    it("the audit writer appends into the caller's change, and only inside one", async () => {
+      const audit = new AuditLog({ db, clock });
+      const entry = (entityId: string) => ({
+        action: 'test.changed',
+        entityType: 'test',
+        entityId,
+        after: { n: 1 },
+      });
+      const events = async (orm: Orm) =>
+        rowsOf(
+          await orm.execute(
+            sql`select entity_id from audit_events where entity_type = 'test' order by seq`,
+          ),
+        ).map((r) => String(r.entity_id));
+      const head = async () =>
+        rowsOf(await db.orm.execute(sql`select count from audit_head where singleton = 1`)).map(
+          (r) => String(r.count),
+        );
+      const before = await head();
+      await uncommitted(
+        (tx) => write(tx, 'the-change'),
+        async () => {
+          await promptly(audit.record(supervisor, entry('in-the-unit')));
+          // A joined savepoint appends to the same transaction, after the first event.
+          await db.unit(() => audit.recordBatch([{ caller: supervisor, entry: entry('batched') }]));
+          expect(await events(db.current())).toEqual(['in-the-unit', 'batched']);
+          expect(await ids(db.current())).toEqual(['the-change']);
+        },
+      );
+      // Rolled back with the change it records: neither the events nor the head moved.
+      expect(await events(db.orm)).toEqual([]);
+      expect(await head()).toEqual(before);
+      // Outside a transaction an event would commit on its own: refused, nothing written.
+      await expect(audit.record(supervisor, entry('alone'))).rejects.toThrow(
+        /^recordAudit must be called inside a transaction/,
+      );
+      await expect(
+        audit.recordBatch([{ caller: supervisor, entry: entry('alone') }]),
+      ).rejects.toThrow(/^recordAuditBatch must be called inside a transaction/);
+      await expect(audit.lockHead()).rejects.toThrow(
+        /^lockAuditHead must be called inside a transaction/,
+      );
+      expect(await events(db.orm)).toEqual([]);
+      // Committed with its change, and the head taken after a wallet row, in the one order.
+      await db.transaction(async (tx) => {
+        noteLock(tx, 'wallet', COMPANY);
+        await write(tx, 'committed');
+        await audit.record(supervisor, entry('committed'));
+      });
+      expect(await events(db.orm)).toEqual(['committed']);
+      await expect(
+        db.transaction(async () => {
+          await audit.lockHead();
+          noteLock(db.current(), 'wallet', COMPANY);
+        }),
+      ).rejects.toThrow(/lock order: wallet taken after audit-head/);
     });
 
     it("the registry's screening port (compliance's screen and blockingHits)", async () => {

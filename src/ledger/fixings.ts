@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import { recordAudit } from '../audit';
+import { AuditLog } from '../audit';
 import {
   keyset,
   pageOf,
@@ -82,6 +82,7 @@ function isDate(value: string): boolean {
 export class FixingService {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
   readonly #random: Random;
   readonly #sources: ReadonlyMap<string, MarketRateSource>;
   /** The job's last refused attempt per `QUOTE:date`, in this process. */
@@ -95,6 +96,7 @@ export class FixingService {
   }) {
     this.#db = ports.db;
     this.#clock = ports.clock;
+    this.#audit = new AuditLog(ports);
     this.#random = ports.random;
     this.#sources = new Map(ports.sources.map((s) => [s.name, s]));
     if (this.#sources.size !== ports.sources.length) {
@@ -134,7 +136,7 @@ export class FixingService {
         throw error;
       }
       const after: FixingSettings = { version, ...checked, setBy: caller.actorId, setAt };
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: 'rates.fixingSettings.changed',
         entityType: 'rateFixingSettings',
         entityId: String(version),
@@ -200,8 +202,8 @@ export class FixingService {
     const outcome = fixQuotes(await this.#ask(settings, code), settings);
     const key = `${code}:${date}`;
     if (!outcome.ok) {
-      await this.#db.transaction((tx) =>
-        recordAudit(tx, caller, this.#clock, {
+      await this.#db.transaction(() =>
+        this.#audit.record(caller, {
           action: 'rates.fixing.refused',
           entityType: 'rateFixing',
           entityId: key,
@@ -245,7 +247,7 @@ export class FixingService {
       await this.#db.transaction(async (tx) => {
         await tx.insert(rateFixings).values(row);
         const view = toView(row as typeof rateFixings.$inferSelect, null);
-        await recordAudit(tx, caller, this.#clock, {
+        await this.#audit.record(caller, {
           action: correction ? 'rates.fixing.corrected' : 'rates.fixing.published',
           entityType: 'rateFixing',
           entityId: row.id,

@@ -92,9 +92,9 @@ describe.each(TEST_DRIVERS)('ledger on %s', (driver) => {
     ).rejects.toMatchObject({ code: 'ALREADY_SETTLED' });
 
     // …but once it is reversed (a reorg), it can be settled again, and only once more.
-    await db.transaction((tx) => ledger.reverse(tx, caller, id, 'reorg'));
+    await db.transaction(() => ledger.reverse(caller, id, 'reorg'));
     await expect(
-      db.transaction((tx) => ledger.reverse(tx, caller, id, 'reorg again')),
+      db.transaction(() => ledger.reverse(caller, id, 'reorg again')),
     ).rejects.toMatchObject({ code: 'CONFLICT' });
     expect((await ledger.balances(caller, { participantId: 'co' }))[0]?.balanceSats).toBe(0n);
     await db.transaction(() =>

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { recordAudit } from '../audit';
+import { AuditLog } from '../audit';
 import {
   RAISE_EXCEPTION,
   UNIQUE_VIOLATION,
@@ -102,11 +102,13 @@ export function fiatValue(amountSats: bigint, rate: Rate): bigint {
 export class LedgerService {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
   readonly #random: Random;
 
   constructor(ports: { db: Database; clock: Clock; random: Random }) {
     this.#db = ports.db;
     this.#clock = ports.clock;
+    this.#audit = new AuditLog(ports);
     this.#random = ports.random;
   }
 
@@ -160,7 +162,7 @@ export class LedgerService {
       );
     }
     await this.#checkNow(tx);
-    await recordAudit(tx, caller, this.#clock, {
+    await this.#audit.record(caller, {
       action: 'ledger.posted',
       entityType: 'ledgerTransaction',
       entityId: id,
@@ -179,9 +181,11 @@ export class LedgerService {
 
   /**
    * Undoes an entry (a reorg took its payment away): posts the negated postings and releases the
-   * outputs it settled. Each entry is reversed at most once (unique `reverses`).
+   * outputs it settled. Each entry is reversed at most once (unique `reverses`). In the caller's
+   * unit of work, as `post`; refused outside one.
    */
-  async reverse(tx: Orm, caller: Caller, transactionId: string, memo: string): Promise<string> {
+  async reverse(caller: Caller, transactionId: string, memo: string): Promise<string> {
+    const tx = this.#db.currentUnit('reverse');
     const [original] = await tx
       .select()
       .from(ledgerTransactions)
@@ -224,7 +228,7 @@ export class LedgerService {
         ),
       );
     await this.#checkNow(tx);
-    await recordAudit(tx, caller, this.#clock, {
+    await this.#audit.record(caller, {
       action: 'ledger.reversed',
       entityType: 'ledgerTransaction',
       entityId: id,

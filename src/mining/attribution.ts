@@ -2,7 +2,6 @@ import { and, eq, gte, inArray, lt } from 'drizzle-orm';
 import type { ChainBlock } from '../chain';
 import { toHex } from '../bitcoin';
 import { keyset, pageOf, scopeTo, type Orm, type Page, type PageRequest } from '../db';
-import { recordAudit } from '../audit';
 import { AppError, invalid, newId, systemCaller, type Caller } from '../kernel';
 import {
   miningAttributions,
@@ -140,7 +139,7 @@ export class Attribution {
       createdAt: now,
       updatedAt: now,
     });
-    await recordAudit(tx, systemCaller('mining-attributor'), this.#ctx.clock, {
+    await this.#ctx.audit.record(systemCaller('mining-attributor'), {
       action: 'mining_violation.detected',
       entityType: 'attribution',
       entityId: attribution.id,
@@ -167,7 +166,7 @@ export class Attribution {
       .returning({ attributionId: miningViolations.attributionId });
     await tx.delete(miningBlocks).where(eq(miningBlocks.hash, block.hash));
     for (const violation of removed) {
-      await recordAudit(tx, systemCaller('mining-attributor'), this.#ctx.clock, {
+      await this.#ctx.audit.record(systemCaller('mining-attributor'), {
         action: 'mining_violation.withdrawn',
         entityType: 'attribution',
         entityId: violation.attributionId,
@@ -321,7 +320,7 @@ export class Attribution {
           .update(miningViolations)
           .set(after)
           .where(eq(miningViolations.attributionId, attributionId));
-        await recordAudit(tx, caller, this.#ctx.clock, {
+        await this.#ctx.audit.record(caller, {
           action: `mining_violation.${input.status}`,
           entityType: 'attribution',
           entityId: attributionId,

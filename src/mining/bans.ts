@@ -1,6 +1,5 @@
 import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { keyset, pageOf, type Page, type PageRequest } from '../db';
-import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import {
   assertNoOverlap,
@@ -62,7 +61,7 @@ export class BanCalendar {
       };
       await tx.insert(miningBans).values(row);
       const view = banView(row);
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'mining_ban.declared',
         entityType: 'ban',
         entityId: row.id,
@@ -92,7 +91,7 @@ export class BanCalendar {
         .set({ liftedAt: now, liftReason: why })
         .where(eq(miningBans.id, banId));
       const after = banView({ ...row, liftedAt: now, liftReason: why });
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'mining_ban.lifted',
         entityType: 'ban',
         entityId: banId,

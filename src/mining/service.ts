@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit';
 import type { Page, PageRequest } from '../db';
 import { cryptoRandom, type Caller } from '../kernel';
 import { Attribution } from './attribution';
@@ -45,6 +46,7 @@ export class MiningService {
       network: deps.network,
       registry: deps.registry,
       rates: deps.rates,
+      audit: new AuditLog(deps),
     };
     this.#sites = new Sites(ctx);
     this.#bans = new BanCalendar(ctx);

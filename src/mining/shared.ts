@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit';
 import type { Database } from '../db';
 import { AppError, type Clock, type NetworkName, type Random } from '../kernel';
 import type { RegistryService } from '../registry';
@@ -11,6 +12,8 @@ export interface MiningContext {
   readonly network: NetworkName;
   readonly registry: RegistryService;
   readonly rates: RateLookup | undefined;
+  /** The audit chain's writer, in the caller's unit of work. */
+  readonly audit: AuditLog;
 }
 
 export function forbidden(message: string): AppError {

@@ -13,7 +13,6 @@ import {
   type Page,
   type PageRequest,
 } from '../db';
-import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import { miningPayoutAddresses, miningSites } from './schema';
 import { type PayoutAddressView, type RegisterSiteInput, type SiteView } from './types';
@@ -96,7 +95,7 @@ export class Sites {
       };
       await tx.insert(miningSites).values(row);
       const view = siteView(row);
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'mining_site.registered',
         entityType: 'site',
         entityId: row.id,
@@ -192,7 +191,7 @@ export class Sites {
         throw error;
       }
       const view: PayoutAddressView = { ...row, kind: input.kind };
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'mining_payout_address.registered',
         entityType: 'site',
         entityId: site.id,

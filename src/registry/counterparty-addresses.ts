@@ -6,7 +6,6 @@
 import { and, eq } from 'drizzle-orm';
 import { parseAddress, verifyBip322Simple } from '../bitcoin';
 import { keyset, pageOf, sqlState, UNIQUE_VIOLATION, type Page, type PageRequest } from '../db';
-import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import { OWNERSHIP_STATEMENT_VALID_DAYS, ownershipStatement, statementProblem } from './ownership';
 import { counterpartyAddresses, vasps } from './schema';
@@ -181,7 +180,7 @@ export class CounterpartyAddressRegistry {
         throw error;
       }
       const view = counterpartyAddressView(row);
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'counterparty_address.registered',
         entityType: 'participant',
         entityId: counterpartyId,

@@ -1,6 +1,5 @@
 import { and, eq } from 'drizzle-orm';
 import { keysetOn, sqlState, UNIQUE_VIOLATION, type Page, type PageRequest } from '../db';
-import { recordAudit } from '../audit';
 import { AppError, invalid, parseCountry, type Caller } from '../kernel';
 import { jurisdictions, regions, schemeJurisdiction } from './schema';
 import { optionalText, parseTimeZone, requireText } from './validate';
@@ -39,7 +38,7 @@ export class JurisdictionRegistry {
           set: { country, name, updatedAt: now },
         });
       const after = { country, name };
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'scheme.jurisdiction_set',
         entityType: 'scheme',
         entityId: 'scheme',
@@ -77,7 +76,7 @@ export class JurisdictionRegistry {
           throw new AppError('CONFLICT', `region "${region.code}" already exists`);
         throw error;
       }
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'region.created',
         entityType: 'region',
         entityId: region.code,
@@ -162,7 +161,7 @@ export class JurisdictionRegistry {
         .insert(jurisdictions)
         .values(values)
         .onConflictDoUpdate({ target: jurisdictions.country, set: values });
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: input.refused ? 'jurisdiction.refused' : 'jurisdiction.set',
         entityType: 'jurisdiction',
         entityId: country,

@@ -4,7 +4,6 @@
  * one flow, kept whole when the registry was split by concern.
  */
 import { eq } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import { AppError, invalid, parseCountry, type Caller } from '../kernel';
 import { kycRecords, type BeneficialOwner } from './schema';
 import { optionalText, parseDate, parsePercentBasisPoints, requireText } from './validate';
@@ -108,7 +107,7 @@ export class KycRegistry {
         await tx.update(kycRecords).set(values).where(eq(kycRecords.participantId, participantId));
       else await tx.insert(kycRecords).values(values);
       const after = kycView(values, now);
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: `kyc.${input.status}`,
         entityType: 'participant',
         entityId: participantId,

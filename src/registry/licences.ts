@@ -1,6 +1,5 @@
 import { and, asc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import { keyset, pageOf, scopeTo, type Orm, type Page, type PageRequest } from '../db';
-import { recordAudit } from '../audit';
 import { publish } from '../events';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import { licenceEvents, licences } from './schema';
@@ -77,7 +76,7 @@ export class LicenceRegistry {
         actor: caller.actorId,
       });
       const view = await licenceOf(tx, id, now);
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'licence.granted',
         entityType: 'licence',
         entityId: id,
@@ -143,7 +142,7 @@ export class LicenceRegistry {
       });
       const after = await licenceOf(tx, id, now);
       const verb = to === 'active' ? 'reinstated' : to;
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: `licence.${verb}`,
         entityType: 'licence',
         entityId: id,

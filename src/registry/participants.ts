@@ -14,7 +14,6 @@ import {
   type Page,
   type PageRequest,
 } from '../db';
-import { recordAudit } from '../audit';
 import {
   AppError,
   invalid,
@@ -135,7 +134,7 @@ export class ParticipantRegistry {
         throw error;
       }
       const view = participantView(row);
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: `${kind}.registered`,
         entityType: 'participant',
         entityId: view.id,
@@ -194,7 +193,7 @@ export class ParticipantRegistry {
         otherNames: otherNames ?? before.otherNames,
         updatedAt: now,
       };
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: `${before.kind}.names_changed`,
         entityType: 'participant',
         entityId: id,

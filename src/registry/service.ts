@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit';
 import type { DerivedOutput } from '../bitcoin';
 import type { Page, PageRequest } from '../db';
 import { cryptoRandom, type Caller, type NetworkName } from '../kernel';
@@ -69,6 +70,7 @@ export class RegistryService {
       clock: deps.clock,
       random: deps.random ?? cryptoRandom,
       network: deps.network,
+      audit: new AuditLog(deps),
       screener: deps.screener ?? unscreened,
     };
     this.#participants = new ParticipantRegistry(this.#ctx);

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit';
 import type { Database } from '../db';
 import { AppError, type Clock, type NetworkName, type Random } from '../kernel';
 import type { PartyScreener } from './types';
@@ -11,6 +12,8 @@ export interface RegistryContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly network: NetworkName;
+  /** The audit chain's writer, in the caller's unit of work. */
+  readonly audit: AuditLog;
   screener: PartyScreener;
 }
 

@@ -1,6 +1,5 @@
 import { eq } from 'drizzle-orm';
 import { keyset, pageOf, sqlState, UNIQUE_VIOLATION, type Page, type PageRequest } from '../db';
-import { recordAudit } from '../audit';
 import { AppError, invalid, newId, parseCountry, parseLei, type Caller } from '../kernel';
 import { vasps } from './schema';
 import { requireText } from './validate';
@@ -54,7 +53,7 @@ export class VaspRegistry {
         throw error;
       }
       const view = vaspView(row);
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'vasp.registered',
         entityType: 'vasp',
         entityId: row.id,

@@ -26,7 +26,6 @@ import {
   type Page,
   type PageRequest,
 } from '../db';
-import { recordAudit } from '../audit';
 import { AppError, invalid, newId, type Caller, type NetworkName } from '../kernel';
 import { walletAddresses, wallets } from './schema';
 import { optionalText } from './validate';
@@ -117,7 +116,7 @@ export class WalletRegistry {
         throw error;
       }
       const view = walletView(row);
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'wallet.registered',
         entityType: 'wallet',
         entityId: row.id,
@@ -309,7 +308,7 @@ export class WalletRegistry {
         wallet.companyId,
         optionalText(purpose, 'purpose', 200),
       );
-      await recordAudit(tx, caller, this.#ctx.clock, {
+      await this.#ctx.audit.record(caller, {
         action: 'wallet.address_derived',
         entityType: 'wallet',
         entityId: walletId,

@@ -1,4 +1,4 @@
-import { recordAudit } from '../audit';
+import { AuditLog } from '../audit';
 import type { PolicyGatePort, TransferFacts as ComplianceFacts } from '../compliance';
 import type { Database, Orm } from '../db';
 import type { SchemeFacts } from '../registry';
@@ -60,13 +60,19 @@ function oneOf<T extends string>(values: readonly T[], value: string | null, oth
  * are the policy gate's to judge.
  */
 export class ComplianceTransferGate implements TransferGate {
+  readonly #audit: AuditLog;
+
   constructor(
     readonly deps: {
+      /** The database whose unit of work the gate's audit events join. */
+      db: Database;
       gate: PolicyGatePort;
       registry: ComplianceRegistry;
       clock: Clock;
     },
-  ) {}
+  ) {
+    this.#audit = new AuditLog(deps);
+  }
 
   async #party(id: string) {
     try {
@@ -211,8 +217,8 @@ export class ComplianceTransferGate implements TransferGate {
     ATTEMPTS_TO_RECORD.delete(error as AppError);
     // Inside a caller's own transaction (which the refusal rolls back) it could not stay written.
     if (db.inTransaction()) return;
-    await db.transaction((tx) =>
-      recordAudit(tx, caller, this.deps.clock, {
+    await db.transaction(() =>
+      this.#audit.record(caller, {
         action: 'transfer.attemptRefused',
         entityType: attempt.direction === 'inbound' ? 'invoice' : 'payout',
         entityId: attempt.transferId,
@@ -230,7 +236,7 @@ export class ComplianceTransferGate implements TransferGate {
         decidedBy: ADAPTER_RULE,
         decisionId: null,
       };
-      await recordAudit(tx, caller, this.deps.clock, {
+      await this.#audit.record(caller, {
         action: 'transfer.gateDecided',
         // A payment in is an invoice's, a payment out a payout's.
         entityType: facts.direction === 'inbound' ? 'invoice' : 'payout',

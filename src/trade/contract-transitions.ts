@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { recordAudit } from '../audit';
+import type { AuditLog } from '../audit';
 import type { Database, Orm } from '../db';
 import { AppError, countsAsPerson, invalid, type Caller, type Clock } from '../kernel';
 import { assertTransition, CONTRACT_TRANSITIONS, type ContractAction } from './lifecycle';
@@ -18,6 +18,8 @@ import { contractView, lockContract, reservedOf } from './contract-views';
 export interface TransitionPorts {
   readonly db: Database;
   readonly clock: Clock;
+  /** The audit chain's writer, in the caller's unit of work. */
+  readonly audit: AuditLog;
   readonly directory: PartyDirectory;
 }
 
@@ -40,7 +42,7 @@ export async function transitionContract(
     const before = await contractView(tx, caller, id);
     // The supervisor's own approval of a contract above the scheme threshold.
     if (action === 'approve' && caller.role === 'supervisor') {
-      return supervisorApproval(tx, ports.clock, caller, row, before);
+      return supervisorApproval(tx, ports, caller, row, before);
     }
     authorize(caller, row, action);
     assertTransition(`contract ${id}`, rule, action, row.status);
@@ -58,7 +60,7 @@ export async function transitionContract(
     const patch = await patchFor(tx, ports, caller, row, action, rule);
     await tx.update(tradeContracts).set(patch).where(eq(tradeContracts.id, id));
     const after = await contractView(tx, caller, id);
-    await recordAudit(tx, caller, ports.clock, {
+    await ports.audit.record(caller, {
       action: `contract.${rule.to}`,
       entityType: 'contract',
       entityId: id,
@@ -86,7 +88,7 @@ function refuseUnnamed(caller: Caller, action: ContractAction): void {
 /** The supervisor grants the approval a contract above the scheme's threshold awaits. */
 async function supervisorApproval(
   tx: Orm,
-  clock: Clock,
+  { clock, audit }: { clock: Clock; audit: AuditLog },
   caller: Caller,
   row: ContractRow,
   before: ContractView,
@@ -103,7 +105,7 @@ async function supervisorApproval(
     .set({ supervisorApproval: 'granted', updatedAt: clock.now() })
     .where(eq(tradeContracts.id, id));
   const after = await contractView(tx, caller, id);
-  await recordAudit(tx, caller, clock, {
+  await audit.record(caller, {
     action: 'contract.supervisorApproved',
     entityType: 'contract',
     entityId: id,

@@ -1,5 +1,5 @@
+import { AuditLog } from '../audit';
 import { and, eq } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import {
   keyset,
   pageOf,
@@ -63,11 +63,13 @@ export { lockContracts } from './contract-views';
 export class ContractService {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
   readonly #random: Random;
   readonly #directory: PartyDirectory;
 
   constructor(ports: { db: Database; clock: Clock; random: Random; directory: PartyDirectory }) {
     this.#db = ports.db;
+    this.#audit = new AuditLog(ports);
     this.#clock = ports.clock;
     this.#random = ports.random;
     this.#directory = ports.directory;
@@ -123,7 +125,7 @@ export class ContractService {
         .insert(tradeContractInstalments)
         .values(terms.schedule.map((s) => ({ contractId: id, ...s })));
       const view = await contractView(tx, caller, id);
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: 'contract.created',
         entityType: 'contract',
         entityId: id,
@@ -166,7 +168,12 @@ export class ContractService {
 
   /** Moves a contract along draft → submitted → approved → active → settled / cancelled / disputed. */
   async transition(caller: Caller, id: string, action: ContractAction): Promise<ContractView> {
-    const ports = { db: this.#db, clock: this.#clock, directory: this.#directory };
+    const ports = {
+      db: this.#db,
+      clock: this.#clock,
+      audit: this.#audit,
+      directory: this.#directory,
+    };
     return transitionContract(ports, caller, id, action);
   }
 
@@ -277,7 +284,7 @@ export class ContractService {
       .set({ settledAmount: settled < 0n ? 0n : settled, status, updatedAt: this.#clock.now() })
       .where(eq(tradeContracts.id, contractId));
     if (status !== row.status) {
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: `contract.${status}`,
         entityType: 'contract',
         entityId: contractId,

@@ -1,4 +1,3 @@
-import { recordAudit } from '../audit';
 import { fiatValue } from '../ledger';
 import {
   AppError,
@@ -171,7 +170,7 @@ async function issueInvoice(
       updatedAt: now,
     });
     const view = await invoiceView(deps, tx, id);
-    await recordAudit(tx, caller, deps.clock, {
+    await deps.audit.record(caller, {
       action: 'invoice.created',
       entityType: 'invoice',
       entityId: id,

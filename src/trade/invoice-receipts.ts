@@ -1,5 +1,4 @@
 import { and, eq, inArray, isNull, lte, or } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { fiatValue } from '../ledger';
 import {
@@ -133,7 +132,7 @@ export async function dropVanishedPayments(
         .where(and(eq(tradeInvoicePayments.txid, txid), isNull(tradeInvoicePayments.blockHash)))
         .returning({ invoiceId: tradeInvoicePayments.invoiceId });
       for (const id of new Set(removed.map((r) => r.invoiceId))) {
-        await recordAudit(tx, systemCaller('trade.invoices'), deps.clock, {
+        await deps.audit.record(systemCaller('trade.invoices'), {
           action: 'invoice.paymentVanished',
           entityType: 'invoice',
           entityId: id,
@@ -385,7 +384,7 @@ async function writeDecisions(
     .set({ gateDecisions: decisions, gateOutcome, updatedAt: deps.clock.now() })
     .where(eq(tradeInvoices.id, row.id));
   if (gateOutcome !== row.gateOutcome) {
-    await recordAudit(tx, systemCaller('trade.invoices'), deps.clock, {
+    await deps.audit.record(systemCaller('trade.invoices'), {
       action,
       entityType: 'invoice',
       entityId: row.id,

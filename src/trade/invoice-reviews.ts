@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { systemCaller } from '../kernel';
 import { evaluateInvoice, lockInvoiceContracts } from './invoice-settlement';
@@ -65,7 +64,7 @@ export async function applyInvoiceReview(
     .update(tradeInvoices)
     .set({ gateDecisions: decisions, gateOutcome, updatedAt: deps.clock.now() })
     .where(eq(tradeInvoices.id, id));
-  await recordAudit(tx, systemCaller('trade.reviews'), deps.clock, {
+  await deps.audit.record(systemCaller('trade.reviews'), {
     action: 'invoice.reviewResolved',
     entityType: 'invoice',
     entityId: id,

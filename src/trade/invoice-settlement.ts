@@ -1,5 +1,4 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { fiatValue } from '../ledger';
 import { newId, systemCaller, type Caller } from '../kernel';
@@ -98,6 +97,7 @@ export async function evaluateInvoice(
   const action = await transitionInvoice(
     {
       clock: deps.clock,
+      audit: deps.audit,
       random: deps.random,
       payload: async (orm, invoiceId) =>
         invoicePayload(deps, await invoiceView(deps, orm, invoiceId)),
@@ -110,7 +110,7 @@ export async function evaluateInvoice(
     { before, after },
   );
   if (!action && seen !== row.seenSats) {
-    await recordAudit(tx, caller, deps.clock, {
+    await deps.audit.record(caller, {
       action: 'invoice.paymentReceived',
       entityType: 'invoice',
       entityId: id,
@@ -193,7 +193,6 @@ async function unsettleInvoice(
     );
   if (!settlement) return;
   const reversal = await deps.ledger.reverse(
-    tx,
     caller,
     settlement.ledgerTransactionId,
     `invoice ${row.id}: payment left the chain (reorg)`,

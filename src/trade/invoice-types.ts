@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit';
 import { Transaction } from '@scure/btc-signer';
 import type { Database } from '../db';
 import type { LedgerService, RateService } from '../ledger';
@@ -150,6 +151,8 @@ export function signalsReplaceability(raw: Uint8Array): boolean {
 export interface InvoiceDeps {
   readonly db: Database;
   readonly clock: Clock;
+  /** The audit chain's writer, in the caller's unit of work. */
+  readonly audit: AuditLog;
   readonly random: Random;
   readonly network: NetworkName;
   readonly contracts: ContractService;

@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit';
 import type { Database, Orm, Page, PageRequest } from '../db';
 import type { LedgerService, RateService } from '../ledger';
 import type { Caller, Clock, NetworkName, Random } from '../kernel';
@@ -55,7 +56,11 @@ export class InvoiceService {
      */
     payerAddress?: (txid: string, vout: number) => Promise<string | null>;
   }) {
-    this.#deps = { ...ports, payerAddress: ports.payerAddress ?? (() => Promise.resolve(null)) };
+    this.#deps = {
+      ...ports,
+      audit: new AuditLog(ports),
+      payerAddress: ports.payerAddress ?? (() => Promise.resolve(null)),
+    };
   }
 
   async create(

@@ -1,5 +1,5 @@
+import type { AuditLog } from '../audit';
 import { eq } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { AppError, type Caller, type Clock, type Random } from '../kernel';
 import { announce, type WebhookEvent } from './outbox';
@@ -157,6 +157,8 @@ type InvoiceRow = typeof tradeInvoices.$inferSelect;
 
 export interface InvoiceTransitionPorts {
   readonly clock: Clock;
+  /** The audit chain's writer, in the caller's unit of work. */
+  readonly audit: AuditLog;
   readonly random: Random;
   /** The webhook payload of an invoice (read after the row is written). */
   readonly payload: (tx: Orm, id: string) => Promise<Record<string, unknown>>;
@@ -192,7 +194,7 @@ export async function transitionInvoice(
     .set({ ...patch, status: action ? to : from, updatedAt: ports.clock.now() })
     .where(eq(tradeInvoices.id, row.id));
   if (!action) return null;
-  await recordAudit(tx, caller, ports.clock, {
+  await ports.audit.record(caller, {
     action: `invoice.${to}`,
     entityType: 'invoice',
     entityId: row.id,
@@ -269,6 +271,8 @@ type PayoutRow = typeof tradePayouts.$inferSelect;
 
 export interface PayoutTransitionPorts {
   readonly clock: Clock;
+  /** The audit chain's writer, in the caller's unit of work. */
+  readonly audit: AuditLog;
   readonly random: Random;
   /** Decides again at a gated step (the gate, or a failure to reach it, held closed). */
   readonly check: (tx: Orm, caller: Caller, row: PayoutRow, step: GateStep) => Promise<GateCheck>;
@@ -359,7 +363,7 @@ async function write(
     .update(tradePayouts)
     .set({ ...patch, status: to, updatedAt: now })
     .where(eq(tradePayouts.id, row.id));
-  await recordAudit(tx, caller, ports.clock, {
+  await ports.audit.record(caller, {
     action: `payout.${action}`,
     entityType: 'payout',
     entityId: row.id,

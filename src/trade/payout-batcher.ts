@@ -1,5 +1,4 @@
 import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import { createPsbt, parseAddress, type PsbtInputSpec, type PsbtOutputSpec } from '../bitcoin';
 import { AppError, newId, sats, systemCaller, type Caller } from '../kernel';
 import type { Orm } from '../db';
@@ -259,7 +258,7 @@ export async function runBatch(
         audit: { batchId: id, vout: i },
       });
     }
-    await recordAudit(tx, caller, clock, {
+    await ctx.audit.record(caller, {
       action: 'batch.built',
       entityType: 'batch',
       entityId: id,
@@ -366,7 +365,7 @@ async function recordOriginRefusal(
       .update(tradePayouts)
       .set({ originRefusal: { ...refusal, at: at.toISOString() }, updatedAt: at })
       .where(eq(tradePayouts.id, p.id));
-    await recordAudit(tx, caller, clock, {
+    await ctx.audit.record(caller, {
       action: 'payout.originNotCleared',
       entityType: 'payout',
       entityId: p.id,

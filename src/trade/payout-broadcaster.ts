@@ -1,6 +1,5 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { Transaction } from '@scure/btc-signer';
-import { recordAudit } from '../audit';
 import { addressFromScript, extractTransaction, finalizePsbt } from '../bitcoin';
 import { broadcastRejection, type ChainSource } from '../chain';
 import { scopeTo, type Orm } from '../db';
@@ -120,7 +119,7 @@ export async function acceptSignedPsbt(
         audit: { txid: extracted.txid },
       });
     }
-    await recordAudit(tx, caller, clock, {
+    await ctx.audit.record(caller, {
       action: 'batch.signed',
       entityType: 'batch',
       entityId: batchId,
@@ -183,7 +182,7 @@ export async function broadcast(ctx: PayoutContext, batchId: string): Promise<vo
         return true;
       }
       if (failed.size > 0) {
-        await recordAudit(tx, caller, clock, {
+        await ctx.audit.record(caller, {
           action: 'batch.checkFailedAfterBroadcast',
           entityType: 'batch',
           entityId: batchId,
@@ -219,7 +218,7 @@ export async function broadcast(ctx: PayoutContext, batchId: string): Promise<vo
       })
       .where(eq(tradeBatches.id, batchId));
     if (announced) {
-      await recordAudit(tx, caller, clock, {
+      await ctx.audit.record(caller, {
         action: 'batch.broadcast',
         entityType: 'batch',
         entityId: batchId,
@@ -375,7 +374,7 @@ async function bump(
         ],
       });
     }
-    await recordAudit(tx, systemCaller('trade.rbf'), clock, {
+    await ctx.audit.record(systemCaller('trade.rbf'), {
       action: 'batch.feeBumped',
       entityType: 'batch',
       entityId: batch.id,

@@ -1,5 +1,4 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import type { Orm } from '../db';
 import { newId, systemCaller } from '../kernel';
 import type { ChainBlock } from './chain';
@@ -35,7 +34,7 @@ export async function blockConnected(
     if (!found) continue;
     if (batch.status === 'signed' && batch.broadcastHeight === null && found === batch.txid) {
       // Sent, but the sender died before recording it: the block is the proof it went out.
-      await recordAudit(tx, systemCaller('trade.payouts'), clock, {
+      await ctx.audit.record(systemCaller('trade.payouts'), {
         action: 'batch.broadcast',
         entityType: 'batch',
         entityId: batch.id,
@@ -53,7 +52,7 @@ export async function blockConnected(
         updatedAt: clock.now(),
       })
       .where(eq(tradeBatches.id, batch.id));
-    await recordAudit(tx, systemCaller('trade.payouts'), clock, {
+    await ctx.audit.record(systemCaller('trade.payouts'), {
       action: 'batch.confirmed',
       entityType: 'batch',
       entityId: batch.id,
@@ -97,7 +96,6 @@ export async function blockDisconnected(
           .where(and(eq(tradeSettlements.reference, p.id), isNull(tradeSettlements.reversedAt)));
         if (settlement) {
           const reversal = await ledger.reverse(
-            tx,
             caller,
             settlement.ledgerTransactionId,
             `payout ${p.id}: batch transaction left the chain (reorg)`,
@@ -123,7 +121,7 @@ export async function blockDisconnected(
         updatedAt: clock.now(),
       })
       .where(eq(tradeBatches.id, batch.id));
-    await recordAudit(tx, caller, clock, {
+    await ctx.audit.record(caller, {
       action: 'batch.unconfirmed',
       entityType: 'batch',
       entityId: batch.id,

@@ -1,5 +1,5 @@
+import { AuditLog } from '../audit';
 import { and, eq } from 'drizzle-orm';
-import { recordAudit } from '../audit';
 import type { ChainSource } from '../chain';
 import { scopeTo, type Database, type Orm } from '../db';
 import type { LedgerService, RateService } from '../ledger';
@@ -51,10 +51,14 @@ export interface PayoutPorts {
  */
 export class PayoutContext {
   readonly transitions: PayoutTransitionPorts;
+  /** The audit chain's writer, in the caller's unit of work. */
+  readonly audit: AuditLog;
 
   constructor(readonly ports: PayoutPorts) {
+    this.audit = new AuditLog(ports);
     this.transitions = {
       clock: ports.clock,
+      audit: this.audit,
       random: ports.random,
       check: (tx, caller, row, step) => this.check(tx, caller, row, step),
       payload: payoutPayload,
@@ -257,7 +261,7 @@ export class PayoutContext {
       .update(tradeBatches)
       .set({ status: 'abandoned', updatedAt: clock.now() })
       .where(eq(tradeBatches.id, batch.id));
-    await recordAudit(tx, caller, clock, {
+    await this.audit.record(caller, {
       action: 'batch.abandoned',
       entityType: 'batch',
       entityId: batch.id,

@@ -1,7 +1,6 @@
 import { earlierCreation, idempotencyKeyOf, isKeyRace, type IdempotencyKey } from './idempotency';
 import { eq } from 'drizzle-orm';
 import type { Orm } from '../db';
-import { recordAudit } from '../audit';
 import { parseAddress, type AddressType } from '../bitcoin';
 import { fiatValue } from '../ledger';
 import {
@@ -188,7 +187,7 @@ async function requestPayout(
       updatedAt: now,
     });
     const view = await payoutView(tx, id);
-    await recordAudit(tx, caller, clock, {
+    await ctx.audit.record(caller, {
       action: 'payout.created',
       entityType: 'payout',
       entityId: id,

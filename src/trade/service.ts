@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { Transaction } from '@scure/btc-signer';
-import { recordAudit } from '../audit';
+import { AuditLog } from '../audit';
 import { addressFromScript } from '../bitcoin';
 import type { ChainSource } from '../chain';
 import type { Database, PageRequest } from '../db';
@@ -115,9 +115,11 @@ export class TradeService {
   readonly webhooks: WebhookDeliverer;
   readonly #ports: TradePorts;
   readonly #secrets: SecretBox;
+  readonly #audit: AuditLog;
 
   constructor(ports: TradePorts) {
     this.#ports = ports;
+    this.#audit = new AuditLog(ports);
     this.#secrets =
       ports.secrets ?? SecretBox.withoutKey('no secrets key was given to the trade service');
     this.directory = ports.directory;
@@ -214,7 +216,7 @@ export class TradeService {
         this.#ports.clock.now(),
         this.#secrets,
       );
-      await recordAudit(tx, caller, this.#ports.clock, {
+      await this.#audit.record(caller, {
         action: 'trade.settingsChanged',
         entityType: 'platform',
         entityId: platformId,

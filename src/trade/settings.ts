@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNotNull } from 'drizzle-orm';
-import { recordAudit } from '../audit';
+import { AuditLog } from '../audit';
 import type { Database, Orm } from '../db';
 import { AppError, invalid, systemCaller, type Caller, type Clock } from '../kernel';
 import { tradeFloors, tradeSettings } from './schema';
@@ -163,6 +163,7 @@ export async function updateFloors(
   if (caller.role !== 'supervisor') {
     throw new AppError('FORBIDDEN', "only the supervisor sets the scheme's floors");
   }
+  const audit = new AuditLog({ db, clock });
   return db.transaction(async (tx) => {
     const before = await loadFloors(tx);
     const after: SettingsFloors = { ...before, ...patch };
@@ -172,7 +173,7 @@ export async function updateFloors(
       .insert(tradeFloors)
       .values(row)
       .onConflictDoUpdate({ target: tradeFloors.id, set: row });
-    await recordAudit(tx, caller, clock, {
+    await audit.record(caller, {
       action: 'trade.floorsChanged',
       entityType: 'scheme',
       entityId: SCHEME_SETTINGS_ID,
@@ -385,6 +386,7 @@ export async function sealLegacyWebhookSecrets(
       row.webhookSecret !== null && !isSealed(row.webhookSecret),
   );
   if (!secrets.hasKey) return { sealed: 0, plain: legacy.length };
+  const audit = new AuditLog({ db, clock });
   let sealed = 0;
   for (const row of legacy) {
     const value = secrets.seal(row.webhookSecret, webhookSecretContext(row.platformId));
@@ -400,7 +402,7 @@ export async function sealLegacyWebhookSecrets(
         )
         .returning({ platformId: tradeSettings.platformId });
       if (updated.length === 0) return false; // changed meanwhile: nothing to seal
-      await recordAudit(tx, systemCaller('trade.secrets'), clock, {
+      await audit.record(systemCaller('trade.secrets'), {
         action: 'trade.webhookSecretSealed',
         entityType: 'platform',
         entityId: row.platformId,

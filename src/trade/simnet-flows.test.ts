@@ -71,7 +71,7 @@ describe('invoices, external signing and webhooks on simnet', () => {
       { db, clock, random },
       { parties: registryPartySource(registry) },
     );
-    gate = new ComplianceTransferGate({ gate: compliance.gate, registry, clock });
+    gate = new ComplianceTransferGate({ db, gate: compliance.gate, registry, clock });
     const scheme = await registerScheme(registry, clock);
     ({ platformId, companyId, buyerId } = scheme);
     company = scheme.company;

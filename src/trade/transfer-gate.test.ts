@@ -33,7 +33,7 @@ describe('every transfer passes the policy gate (no way around screening)', () =
       { db, clock, random },
       { parties: registryPartySource(registry) },
     );
-    gate = new ComplianceTransferGate({ gate: compliance.gate, registry, clock });
+    gate = new ComplianceTransferGate({ db, gate: compliance.gate, registry, clock });
     const ledger = new LedgerService({ db, clock, random });
     const rates = new RateService({
       db,

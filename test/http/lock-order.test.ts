@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordAudit } from '../../src/audit';
+import { AuditLog } from '../../src/audit';
 import { systemCaller, systemClock } from '../../src/kernel';
 import { openTwoTenants, type TwoTenants } from '../support/two-tenants';
 
@@ -43,12 +43,15 @@ describe.runIf(process.env.TEST_DATABASE_URL)('lock order on PostgreSQL', () => 
     const probe = await t.db
       .transaction(async (tx) => {
         await tx.execute(sql`set local lock_timeout = '3s'`);
-        await recordAudit(tx, systemCaller('test.lock-order'), systemClock, {
-          action: 'test.probe',
-          entityType: 'test',
-          entityId: 'probe',
-          after: {},
-        });
+        await new AuditLog({ db: t.db, clock: systemClock }).record(
+          systemCaller('test.lock-order'),
+          {
+            action: 'test.probe',
+            entityType: 'test',
+            entityId: 'probe',
+            after: {},
+          },
+        );
       })
       .then(
         () => 'appended',

@@ -541,6 +541,7 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
 
   it('the gate holds a transfer with a party whose hit stands (fail closed), the 50 % rule as if listed', async () => {
     const gate = new ComplianceTransferGate({
+      db: t.db,
       gate: t.services.compliance.gate,
       registry: t.services.registry,
       clock: t.clock,

@@ -137,6 +137,7 @@ describe('screening of natural persons', () => {
 
   it('the trade gate blocks a payment to the listed individual', async () => {
     const gate = new ComplianceTransferGate({
+      db: t.db,
       gate: t.services.compliance.gate,
       registry: t.services.registry,
       clock: t.clock,
@@ -165,6 +166,7 @@ describe('screening of natural persons', () => {
   });
   it('screens a Travel Rule legal person as an individual too when the registry says the counterparty is one', async () => {
     const gate = new ComplianceTransferGate({
+      db: t.db,
       gate: t.services.compliance.gate,
       registry: t.services.registry,
       clock: t.clock,

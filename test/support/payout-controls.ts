@@ -164,7 +164,7 @@ export async function openPayoutControls(driver: 'pglite' | 'postgres') {
     { db, clock, random },
     { parties: registryPartySource(registry) },
   );
-  const gate = new ComplianceTransferGate({ gate: compliance.gate, registry, clock });
+  const gate = new ComplianceTransferGate({ db, gate: compliance.gate, registry, clock });
   const trade = new TradeService({
     db,
     clock,

@@ -185,7 +185,7 @@ export async function openScheme(
     { db, clock, random },
     { parties: registryPartySource(registry) },
   );
-  const gate = new ComplianceTransferGate({ gate: compliance.gate, registry, clock });
+  const gate = new ComplianceTransferGate({ db, gate: compliance.gate, registry, clock });
   const mining = new MiningService({ db, clock, random, network: 'regtest', registry });
   const clearing = new ClearingService({ db, clock, random, wallets: registry });
 

@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { AuditLog } from '../../audit';
 import { deriveAddress, parseDescriptor, RECEIVE } from '../../bitcoin';
 import type { Database, Orm } from '../../db';
 import {
@@ -22,6 +23,8 @@ export interface MarketContext {
   readonly deps: MarketServiceDeps;
   readonly db: Database;
   readonly clock: Clock;
+  /** The audit chain's writer, in the caller's unit of work. */
+  readonly audit: AuditLog;
   readonly random: Random;
   readonly network: NetworkName;
   /** The period of `market.tick`, from which a delivery's retries back off. */
@@ -36,6 +39,7 @@ export function marketContext(deps: MarketServiceDeps): MarketContext {
     deps,
     db: deps.db,
     clock: deps.clock,
+    audit: new AuditLog(deps),
     random: deps.random ?? cryptoRandom,
     network: deps.network,
     tickMs: deps.tickMs ?? DEFAULT_TICK_MS,

@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, formatRate, newId, satsToFiat, type Caller } from '../../kernel';
 import {
@@ -59,7 +58,7 @@ export async function matchDeal(
       .set({ status: 'matched', updatedAt: now })
       .where(eq(marketBids.id, bid.id));
     const view = dealView(row);
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_deal.matched',
       entityType: 'market_deal',
       entityId: row.id,
@@ -257,7 +256,7 @@ export async function holdForFailedConfirmation(
     .update(marketDeals)
     .set({ status: to, heldFrom: row.status, updatedAt: ctx.clock.now() })
     .where(eq(marketDeals.id, row.id));
-  await recordAudit(tx, MARKET, ctx.clock, {
+  await ctx.audit.record(MARKET, {
     action: 'market_deal.confirmationFailed',
     entityType: 'market_deal',
     entityId: row.id,
@@ -310,7 +309,7 @@ export async function transition(
     const after = { ...patch(row), status: to, updatedAt: now };
     await tx.update(marketDeals).set(after).where(eq(marketDeals.id, id));
     if (effects) await effects(tx, row);
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: `market_deal.${action}`,
       entityType: 'market_deal',
       entityId: id,

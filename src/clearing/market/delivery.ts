@@ -1,5 +1,4 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import { fromHex } from '../../bitcoin';
 import { broadcastRejection, type BroadcastRejection } from '../../chain';
 import { backoffMs } from '../../jobs';
@@ -134,7 +133,7 @@ async function deliver(
   const to = nextDealStatus(row.id, row.status, 'confirmed');
   const after: DealRow = { ...row, ...paid, ...delivery, status: to, updatedAt: paid.confirmedAt };
   await tx.update(marketDeals).set(after).where(eq(marketDeals.id, row.id));
-  await recordAudit(tx, caller, ctx.clock, {
+  await ctx.audit.record(caller, {
     action: 'market_deal.confirmed',
     entityType: 'market_deal',
     entityId: row.id,
@@ -253,7 +252,7 @@ async function hold(
     updatedAt: paid.confirmedAt,
   };
   await tx.update(marketDeals).set(after).where(eq(marketDeals.id, row.id));
-  await recordAudit(tx, caller, ctx.clock, {
+  await ctx.audit.record(caller, {
     action: 'market_deal.held',
     entityType: 'market_deal',
     entityId: row.id,
@@ -385,7 +384,7 @@ async function retryDelivery(
       .where(and(eq(marketDeals.id, deal.id), eq(marketDeals.status, 'delivering')))
       .returning();
     if (updated.length > 0)
-      await recordAudit(tx, MARKET, ctx.clock, {
+      await ctx.audit.record(MARKET, {
         action: 'market_deal.deliveryRetrying',
         entityType: 'market_deal',
         entityId: deal.id,

@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, countsAsPerson, type Caller } from '../../kernel';
 import type { MarketContext } from './context';
@@ -54,7 +53,7 @@ export async function proposeOrApprove(
     pendingDecisionAt: now,
   };
   await tx.update(marketDeals).set(pending).where(eq(marketDeals.id, row.id));
-  await recordAudit(tx, caller, ctx.clock, {
+  await ctx.audit.record(caller, {
     action: 'market_deal.decisionProposed',
     entityType: 'market_deal',
     entityId: row.id,

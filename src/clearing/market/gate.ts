@@ -9,7 +9,6 @@
  * fails throws, and nothing moves.
  */
 import { eq } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import {
   legalPersonsPayload,
   type DomesticLeg,
@@ -82,7 +81,7 @@ export async function decideCoinLeg(
     );
   }
   if (!gate || 'refusals' in gathered) {
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_deal.coinLegRefused',
       entityType: 'market_deal',
       entityId: deal.id,

@@ -1,5 +1,4 @@
 import { and, eq, inArray, isNotNull, isNull, or } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import { fromHex, parseTransaction, toHex } from '../../bitcoin';
 import type { Orm } from '../../db';
 import { AppError, invalid, type Caller } from '../../kernel';
@@ -102,7 +101,7 @@ export async function releaseDeal(
       updatedAt: ctx.clock.now(),
     };
     await tx.update(marketDeals).set(after).where(eq(marketDeals.id, id));
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_deal.released',
       entityType: 'market_deal',
       entityId: id,
@@ -201,7 +200,7 @@ export async function carryOutRefund(
       .where(eq(marketBids.id, row.bidId));
     // The coin leg never reached the importer: monitoring must not count it.
     await ctx.deps.gate?.voidTransfer(tx, caller, row.id, 'deal refunded: no coins delivered');
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_deal.refunded',
       entityType: 'market_deal',
       entityId: id,
@@ -256,7 +255,7 @@ export async function sendReturns(ctx: MarketContext, deal: DealRow): Promise<De
           .update(marketDeals)
           .set({ fiatReturnReference: reference })
           .where(eq(marketDeals.id, row.id));
-        await recordAudit(tx, MARKET, ctx.clock, {
+        await ctx.audit.record(MARKET, {
           action: 'market_deal.fiatReturned',
           entityType: 'market_deal',
           entityId: row.id,
@@ -457,7 +456,7 @@ export async function withdrawOffer(
       updatedAt: ctx.clock.now(),
     };
     await tx.update(marketOffers).set(after).where(eq(marketOffers.id, row.id));
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_offer.withdrawn',
       entityType: 'market_offer',
       entityId: row.id,

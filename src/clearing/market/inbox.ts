@@ -1,5 +1,4 @@
 import { and, asc, eq, lte } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import { AppError, newId, type Caller } from '../../kernel';
 import type { FiatConfirmation } from './bank';
 import { MARKET, isMarketOfficer, notFound, type MarketContext } from './context';
@@ -146,7 +145,7 @@ async function settle(ctx: MarketContext, row: InboxRow, status: 'refused', code
       .returning({ id: marketBankInbox.id });
     // Another tick applied it meanwhile (the refusal was its "already confirmed"): nothing to say.
     if (settled.length === 0) return;
-    await recordAudit(tx, MARKET, ctx.clock, {
+    await ctx.audit.record(MARKET, {
       action: 'market_bank_confirmation.refused',
       entityType: 'market_bank_confirmation',
       entityId: row.id,
@@ -185,7 +184,7 @@ async function retryLater(ctx: MarketContext, row: InboxRow, message: string): P
           receivedAt: row.createdAt,
         })
       : false;
-    await recordAudit(tx, MARKET, ctx.clock, {
+    await ctx.audit.record(MARKET, {
       action: exhausted ? 'market_bank_confirmation.abandoned' : 'market_bank_confirmation.failed',
       entityType: 'market_bank_confirmation',
       entityId: row.id,
@@ -244,7 +243,7 @@ export async function requeue(ctx: MarketContext, caller: Caller, id: string): P
       consumedAt: null,
     };
     await tx.update(marketBankInbox).set(after).where(eq(marketBankInbox.id, id));
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_bank_confirmation.requeued',
       entityType: 'market_bank_confirmation',
       entityId: id,
@@ -257,7 +256,7 @@ export async function requeue(ctx: MarketContext, caller: Caller, id: string): P
         .update(marketDeals)
         .set({ ...NO_PENDING_DECISION, status: to, heldFrom: null, updatedAt: now })
         .where(eq(marketDeals.id, deal.id));
-      await recordAudit(tx, caller, ctx.clock, {
+      await ctx.audit.record(caller, {
         action: 'market_deal.requeued',
         entityType: 'market_deal',
         entityId: deal.id,

@@ -1,5 +1,4 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import { descriptorToString, parseDescriptor, parseTransaction, toHex } from '../../bitcoin';
 import type { Orm } from '../../db';
 import {
@@ -98,7 +97,7 @@ export async function setSettings(
       await tx.update(marketSettings).set(row).where(eq(marketSettings.platformId, platformId));
     else await tx.insert(marketSettings).values(row);
     const view = settingsView(row);
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_settings.set',
       entityType: 'market',
       entityId: platformId,
@@ -196,7 +195,7 @@ export async function createOffer(
     };
     await tx.insert(marketOffers).values(row);
     const view = offerView(row);
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_offer.created',
       entityType: 'market_offer',
       entityId: row.id,
@@ -296,7 +295,7 @@ export async function recordDeposit(
     const after = { ...row, status: 'open', depositTxid: txid, updatedAt: now };
     await tx.update(marketOffers).set(after).where(eq(marketOffers.id, row.id));
     const view = offerView(after);
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_offer.funded',
       entityType: 'market_offer',
       entityId: row.id,
@@ -401,7 +400,7 @@ export async function createBid(
     };
     await tx.insert(marketBids).values(row);
     const view = bidView(row);
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'market_bid.created',
       entityType: 'market_bid',
       entityId: row.id,

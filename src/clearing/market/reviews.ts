@@ -19,7 +19,6 @@
  * already moved on) changes nothing.
  */
 import { and, eq, isNotNull } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import type { DecisionResolved } from '../../compliance';
 import { AppError } from '../../kernel';
@@ -55,7 +54,7 @@ export async function applyCoinLegReview(
       .update(marketDeals)
       .set({ coinLegReviewOutcome: 'block', ...NO_PENDING_DECISION, updatedAt: now })
       .where(eq(marketDeals.id, row.id));
-    await recordAudit(tx, MARKET, ctx.clock, {
+    await ctx.audit.record(MARKET, {
       action: 'market_deal.reviewBlocked',
       entityType: 'market_deal',
       entityId: row.id,
@@ -76,7 +75,7 @@ export async function applyCoinLegReview(
     updatedAt: now,
   };
   await tx.update(marketDeals).set(after).where(eq(marketDeals.id, row.id));
-  await recordAudit(tx, MARKET, ctx.clock, {
+  await ctx.audit.record(MARKET, {
     action: 'market_deal.released',
     entityType: 'market_deal',
     entityId: row.id,

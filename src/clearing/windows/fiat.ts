@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { and, desc, eq, ne, or } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import type { Database, Orm } from '../../db';
 import { toHex } from '../../bitcoin';
 import { AppError, countsAsPerson, invalid, type Caller } from '../../kernel';
@@ -159,7 +158,7 @@ export async function confirmFiat(
     const result = await applyArrival(tx, ctx, caller, payIn, arrival);
     if (!result.received) return { kind: 'refused', payIn, ...result };
     await tx.update(clearingPayIns).set(NOT_RECORDED).where(eq(clearingPayIns.id, payIn.id));
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'settlement_pay_in.confirmed',
       entityType: 'pay_in',
       entityId: payIn.id,
@@ -221,7 +220,7 @@ async function record(
     recordedSalt: toHex(ctx.random.bytes(32)),
   };
   await tx.update(clearingPayIns).set(recorded).where(eq(clearingPayIns.id, payIn.id));
-  await recordAudit(tx, caller, ctx.clock, {
+  await ctx.audit.record(caller, {
     action: 'settlement_pay_in.recorded',
     entityType: 'pay_in',
     entityId: payIn.id,

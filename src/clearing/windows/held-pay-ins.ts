@@ -1,5 +1,4 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, newId, type Caller } from '../../kernel';
 import type { WindowContext } from './lifecycle';
@@ -98,7 +97,7 @@ export async function decideHeld(
         : 'rejected: to be returned to the payer';
   const caseNoted = await noteOnCase(tx, ctx, caller, payIn, `${step}. Reason: ${input.reason}`);
   if (input.decision === 'accept' && proposedBy === null) {
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'settlement_pay_in.acceptProposed',
       entityType: 'pay_in',
       entityId: payIn.id,
@@ -145,7 +144,7 @@ export async function decideHeld(
             message: `Settlement pay-in ${payIn.id} (window ${payIn.windowId}, ${payIn.amountDue} sats, transaction ${payIn.txid ?? '?'}, output ${payIn.vout ?? '?'}) was paid from a listed address and is frozen: its coins are not returned. Report it (held alert ${payIn.alertId ?? 'none'}).`,
           })
         : null;
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: frozen ? 'settlement_pay_in.frozen' : 'settlement_pay_in.rejected',
       entityType: 'pay_in',
       entityId: payIn.id,
@@ -158,7 +157,7 @@ export async function decideHeld(
       await reopen(tx, ctx, caller, payIn);
     return { ...payIn, ...decided, status };
   }
-  await recordAudit(tx, caller, ctx.clock, {
+  await ctx.audit.record(caller, {
     action: 'settlement_pay_in.accepted',
     entityType: 'pay_in',
     entityId: payIn.id,
@@ -221,7 +220,7 @@ async function reopen(tx: Orm, ctx: WindowContext, caller: Caller, payIn: PayInR
     createdAt: now,
   };
   await tx.insert(clearingPayIns).values(row);
-  await recordAudit(tx, caller, ctx.clock, {
+  await ctx.audit.record(caller, {
     action: 'settlement_pay_in.reopened',
     entityType: 'pay_in',
     entityId: row.id,

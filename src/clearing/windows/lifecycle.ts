@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
+import type { AuditLog } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, newId, systemCaller, type Caller, type Clock, type Random } from '../../kernel';
 import {
@@ -43,6 +43,8 @@ export interface PayerScreening {
 /** What the window steps need: the clock, ids, and the clearing's deposit address at an index. */
 export interface WindowContext {
   readonly clock: Clock;
+  /** The audit chain's writer, in the caller's unit of work. */
+  readonly audit: AuditLog;
   readonly random: Random;
   /** The clearing's BTC deposit address at a derivation index; null when none is configured. */
   readonly depositAddress: ((index: number) => string) | null;
@@ -168,7 +170,7 @@ export async function closeWindow(
   const payInRows = await payInsDue(tx, ctx, windowId, payIns, now);
   if (payInRows.length > 0) await tx.insert(clearingPayIns).values(payInRows);
   const next = await openWindow(tx, ctx, now);
-  await recordAudit(tx, caller, ctx.clock, {
+  await ctx.audit.record(caller, {
     action: 'settlement_window.closed',
     entityType: 'settlement_window',
     entityId: windowId,
@@ -289,7 +291,7 @@ export async function settleWindow(
       'LEDGER_UNBALANCED',
       `settlement window ${windowId} does not reconcile: ${unbalanced.map((b) => `${b.account} ${b.asset} ${b.balance}`).join(', ')}`,
     );
-  await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+  await ctx.audit.record(WINDOWS_CALLER, {
     action: 'settlement_window.settled',
     entityType: 'settlement_window',
     entityId: windowId,
@@ -350,7 +352,7 @@ async function takeOut(
       .where(inArray(clearingObligations.id, part));
   }
   for (const platformId of takenOut) {
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    await ctx.audit.record(WINDOWS_CALLER, {
       action: 'settlement_window.takenOut',
       entityType: 'settlement_window',
       entityId: window.id,

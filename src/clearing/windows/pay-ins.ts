@@ -1,5 +1,4 @@
 import { and, desc, eq, gt, inArray, lte, ne } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, newId, type Caller } from '../../kernel';
 import { HOLDING, platformAccount, postEntry } from './books';
@@ -103,7 +102,7 @@ async function refuse(
     bankReference: arrival.bankReference ?? null,
     createdAt: ctx.clock.now(),
   });
-  await recordAudit(tx, caller, ctx.clock, {
+  await ctx.audit.record(caller, {
     action: 'settlement_pay_in.refused',
     entityType: 'pay_in',
     entityId: payIn.id,
@@ -140,7 +139,7 @@ export async function receive(
       { account: platformAccount(payIn.platformId), asset: payIn.asset, amount: -arrival.amount },
     ],
   );
-  await recordAudit(tx, caller, ctx.clock, {
+  await ctx.audit.record(caller, {
     action: 'settlement_pay_in.received',
     entityType: 'pay_in',
     entityId: payIn.id,
@@ -244,7 +243,7 @@ async function arrivalsIn(tx: Orm, ctx: WindowContext, block: PayInBlock): Promi
         payers,
       })
       .where(eq(clearingPayIns.id, payIn.id));
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    await ctx.audit.record(WINDOWS_CALLER, {
       action: 'settlement_pay_in.seen',
       entityType: 'pay_in',
       entityId: payIn.id,
@@ -317,7 +316,7 @@ async function judgeConfirmed(
     .where(eq(clearingPayIns.id, payIn.id));
   // The supervisor's record: which addresses paid, not which list entry matched (that is the
   // screening's own record), so nothing of the screening reaches the platform through it.
-  await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+  await ctx.audit.record(WINDOWS_CALLER, {
     action: 'settlement_pay_in.held',
     entityType: 'pay_in',
     entityId: payIn.id,
@@ -458,7 +457,7 @@ async function takeBack(
 ): Promise<void> {
   if (windowStatus === 'settled') {
     if (payIn.status !== 'received') return;
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    await ctx.audit.record(WINDOWS_CALLER, {
       action: 'settlement_pay_in.reorgedAfterSettlement',
       entityType: 'pay_in',
       entityId: payIn.id,
@@ -469,7 +468,7 @@ async function takeBack(
   if ((payIn.status === 'rejected' || payIn.status === 'frozen') && (await superseded(tx, payIn))) {
     // Its due was reopened at a fresh address: the decision stays a record of what was paid
     // and decided, and the attempt does not await again beside the open one.
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    await ctx.audit.record(WINDOWS_CALLER, {
       action: 'settlement_pay_in.reorgedAfterDecision',
       entityType: 'pay_in',
       entityId: payIn.id,
@@ -515,7 +514,7 @@ async function takeBack(
         { account: platformAccount(payIn.platformId), asset: payIn.asset, amount: payIn.amountDue },
       ],
     );
-  await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+  await ctx.audit.record(WINDOWS_CALLER, {
     action: 'settlement_pay_in.withdrawn',
     entityType: 'pay_in',
     entityId: payIn.id,

@@ -1,5 +1,4 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import { fromHex } from '../../bitcoin';
 import { broadcastRejection, type BroadcastRejection, type ChainSource } from '../../chain';
 import type { Database, Orm } from '../../db';
@@ -171,7 +170,7 @@ async function markBroadcast(deps: SendDeps, row: PayOutTransactionRow): Promise
       .update(clearingPayOuts)
       .set({ status: 'broadcast' })
       .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.status, 'signed')));
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -194,7 +193,7 @@ async function markResent(deps: SendDeps, row: PayOutTransactionRow): Promise<bo
       lastError: null,
     });
     if (updated.length === 0) return false;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.resent,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -227,7 +226,7 @@ async function retryPayOut(
   await deps.db.transaction(async (tx) => {
     const updated = await whileAsRead(tx, row, { attempts, lastError, nextAttemptAt });
     if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.broadcastRetrying,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -264,7 +263,7 @@ async function holdTransaction(
       nextAttemptAt: null,
     });
     if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -294,7 +293,7 @@ async function rejectPayOut(
       nextAttemptAt: null,
     });
     if (updated.length === 0) return;
-    await recordAudit(tx, WINDOWS_CALLER, deps.ctx.clock, {
+    await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.rejected,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -348,7 +347,7 @@ export async function payOutsConnected(
         .set({ status: 'broadcast' })
         .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
       if (row.status !== 'broadcast')
-        await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+        await ctx.audit.record(WINDOWS_CALLER, {
           action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
           entityType: 'settlement_window',
           entityId: row.windowId,
@@ -378,7 +377,7 @@ export async function payOutsConnected(
       .update(clearingPayOuts)
       .set({ status: 'confirmed' })
       .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    await ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.confirmed,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -430,7 +429,7 @@ async function replacedMined(
         confirmedAt: null,
       })
       .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    await ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
       entityType: 'settlement_window',
       entityId: row.windowId,
@@ -501,7 +500,7 @@ async function unconfirmed(
     .update(clearingPayOuts)
     .set({ status: 'broadcast' })
     .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-  await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+  await ctx.audit.record(WINDOWS_CALLER, {
     action: SETTLEMENT_PAY_OUT_EVENTS.unconfirmed,
     entityType: 'settlement_window',
     entityId: row.windowId,

@@ -1,5 +1,4 @@
 import { and, asc, eq } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, type Caller } from '../../kernel';
 import { BTC } from '../netting';
@@ -106,8 +105,8 @@ export async function rebuildPayOut(
   } catch (error) {
     if (!(error instanceof Blocked)) throw error;
     // Rolled back: the refusal is recorded in a transaction of its own, then answered.
-    await deps.db.transaction((tx) =>
-      recordAudit(tx, caller, deps.ctx.clock, {
+    await deps.db.transaction(() =>
+      deps.ctx.audit.record(caller, {
         action: SETTLEMENT_PAY_OUT_EVENTS.rebuildRefused,
         entityType: 'settlement_window',
         entityId: windowId,
@@ -164,7 +163,7 @@ async function resume(
       'PAY_OUT_NOT_REJECTED',
       `the pay-out transaction of settlement window ${stored.windowId} changed while it was rebuilt; only a rejected or held one is rebuilt`,
     );
-  await recordAudit(tx, caller, deps.ctx.clock, {
+  await deps.ctx.audit.record(caller, {
     action: SETTLEMENT_PAY_OUT_EVENTS.resumed,
     entityType: 'settlement_window',
     entityId: stored.windowId,

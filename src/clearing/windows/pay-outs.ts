@@ -1,5 +1,4 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import {
   createPsbt,
   deriveAddress,
@@ -251,7 +250,7 @@ async function holdPayOuts(
       .update(clearingPayOuts)
       .set({ status: 'held', heldCode: code })
       .where(eq(clearingPayOuts.id, p.id));
-    await recordAudit(tx, WINDOWS_CALLER, ctx.clock, {
+    await ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.held,
       entityType: 'pay_out',
       entityId: p.id,
@@ -420,7 +419,7 @@ export async function signPayOut(
       { account: NETWORK_FEE, asset: BTC, amount: -o.share },
     ]),
   );
-  await recordAudit(tx, replacing?.caller ?? WINDOWS_CALLER, deps.ctx.clock, {
+  await deps.ctx.audit.record(replacing?.caller ?? WINDOWS_CALLER, {
     action: replacing ? SETTLEMENT_PAY_OUT_EVENTS.rebuilt : SETTLEMENT_PAY_OUT_EVENTS.signed,
     entityType: 'settlement_window',
     entityId: windowId,

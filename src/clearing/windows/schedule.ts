@@ -1,5 +1,5 @@
 import { desc } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
+import type { AuditLog } from '../../audit';
 import type { Orm } from '../../db';
 import { AppError, invalid, type Caller, type Clock } from '../../kernel';
 import { effectiveFromOf, nextVersion, versionInForce } from '../versions';
@@ -83,7 +83,7 @@ function checkInput(input: ScheduleInput): void {
 export async function setSchedule(
   tx: Orm,
   caller: Caller,
-  clock: Clock,
+  { clock, audit }: { clock: Clock; audit: AuditLog },
   input: ScheduleInput,
 ): Promise<ScheduleVersionView> {
   if (caller.role !== 'supervisor')
@@ -105,7 +105,7 @@ export async function setSchedule(
   };
   await tx.insert(clearingWindowSchedules).values(row);
   const result = view(row);
-  await recordAudit(tx, caller, clock, {
+  await audit.record(caller, {
     action: 'settlement_schedule.set',
     entityType: 'settlement_schedule',
     entityId: `v${result.version}`,

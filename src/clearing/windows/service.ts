@@ -1,4 +1,5 @@
 import { and, asc, eq, or, sql } from 'drizzle-orm';
+import { AuditLog } from '../../audit';
 import {
   deriveAddress,
   parseDescriptor,
@@ -133,6 +134,7 @@ export class SettlementWindowService implements ObligationSink {
     const parsed = descriptor;
     this.#ctx = {
       clock: deps.clock,
+      audit: new AuditLog(deps),
       random: deps.random ?? cryptoRandom,
       depositAddress: parsed
         ? (index) => {
@@ -174,7 +176,7 @@ export class SettlementWindowService implements ObligationSink {
 
   async setSchedule(caller: Caller, input: ScheduleInput) {
     return this.#db.transaction(async (tx) => {
-      const version = await setSchedule(tx, caller, this.#ctx.clock, input);
+      const version = await setSchedule(tx, caller, this.#ctx, input);
       // An open window without a cut-off (opened before any schedule) gets one now.
       const now = this.#ctx.clock.now();
       if (version.effectiveFrom.getTime() <= now.getTime()) {

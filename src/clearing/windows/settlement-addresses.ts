@@ -1,5 +1,4 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
 import { parseAddress, verifyBip322Simple } from '../../bitcoin';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
 import {
@@ -88,7 +87,7 @@ async function refuseUnclear(
           message: `Settlement address ${refused.address} of platform ${refused.platformId} was refused at ${refused.step} by ${caller.actorId} (${caller.personId}): screening outcome ${refused.outcome}. A platform naming a listed address as the one it is paid at: review the platform.`,
         })
       : null;
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'settlement_address.refused',
       entityType: 'participant',
       entityId: refused.platformId,
@@ -191,7 +190,7 @@ export async function proposeSettlementAddress(
       )
       .returning();
     for (const old of superseded)
-      await recordAudit(tx, caller, ctx.clock, {
+      await ctx.audit.record(caller, {
         action: 'settlement_address.superseded',
         entityType: 'participant',
         entityId: platformId,
@@ -215,7 +214,7 @@ export async function proposeSettlementAddress(
     };
     await tx.insert(clearingSettlementAddresses).values(row);
     const active = await activeRow(tx, platformId);
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'settlement_address.proposed',
       entityType: 'participant',
       entityId: platformId,
@@ -332,7 +331,7 @@ export async function approveSettlementAddress(
       })
       .where(eq(clearingSettlementAddresses.id, id))
       .returning();
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'settlement_address.approved',
       entityType: 'participant',
       entityId: row.platformId,
@@ -380,7 +379,7 @@ export async function rejectSettlementAddress(
       })
       .where(eq(clearingSettlementAddresses.id, id))
       .returning();
-    await recordAudit(tx, caller, ctx.clock, {
+    await ctx.audit.record(caller, {
       action: 'settlement_address.rejected',
       entityType: 'participant',
       entityId: pending.platformId,

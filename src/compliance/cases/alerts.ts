@@ -9,7 +9,7 @@
 import { and, eq, ne } from 'drizzle-orm';
 import { newId, type Caller, type Clock, type Random } from '../../kernel';
 import type { Orm } from '../../db';
-import { recordAudit, type AuditEntry } from '../../audit';
+import type { AuditEntry, AuditLog } from '../../audit';
 import { alerts, cases, caseTransfers } from '../schema';
 
 export const ALERT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
@@ -52,11 +52,12 @@ export async function raiseAlert(
   clock: Clock,
   random: Random,
   input: AlertInput,
-  deferAudit?: AuditEntry[],
+  /** The audit writer (in the caller's unit of work), or a list the caller appends in its batch. */
+  audits: AuditLog | AuditEntry[],
 ): Promise<{ alertId: string; caseId: string; caseCreated: boolean }> {
   const audit = async (entry: AuditEntry): Promise<void> => {
-    if (deferAudit) deferAudit.push(entry);
-    else await recordAudit(tx, caller, clock, entry);
+    if (Array.isArray(audits)) audits.push(entry);
+    else await audits.record(caller, entry);
   };
   const now = clock.now();
   const [open] = await tx
@@ -117,7 +118,7 @@ export async function raiseAlert(
 export async function noteCase(
   tx: Orm,
   caller: Caller,
-  clock: Clock,
+  { clock, audit }: { clock: Clock; audit: AuditLog },
   caseId: string,
   text: string,
 ): Promise<{ noted: boolean }> {
@@ -126,7 +127,7 @@ export async function noteCase(
   const before = row.notes as { at: string; by: string; text: string }[];
   const notes = [...before, { at: clock.now().toISOString(), by: caller.actorId, text }];
   await tx.update(cases).set({ notes }).where(eq(cases.id, caseId));
-  await recordAudit(tx, caller, clock, {
+  await audit.record(caller, {
     action: 'case.updated',
     entityType: 'case',
     entityId: caseId,

@@ -7,7 +7,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
 import { keyset, keysetOn, pageOf, type Database, type Page, type PageRequest } from '../../db';
-import { recordAudit } from '../../audit';
+import { AuditLog } from '../../audit';
 import { alerts, cases, caseTransfers, complianceTransfers } from '../schema';
 import { buildGoamlStr, type GoamlConfig } from './goaml';
 import { previewOf, strInputOf, type GoamlPreview, type RegistrationLookup } from './report';
@@ -132,6 +132,7 @@ export type AssigneeCheck = (id: string) => Promise<boolean>;
 export class CaseService {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
   readonly #goaml: GoamlConfig;
   readonly #schemeCountry: () => Promise<string | null>;
   readonly #registrations: RegistrationLookup;
@@ -148,6 +149,7 @@ export class CaseService {
   }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#audit = new AuditLog(deps);
     this.#goaml = deps.goaml;
     this.#schemeCountry = deps.schemeCountry ?? (() => Promise.resolve(null));
     this.#registrations = deps.registrations ?? (() => Promise.resolve(new Map()));
@@ -442,7 +444,7 @@ export class CaseService {
           closedAt: next.closedAt,
         })
         .where(eq(cases.id, id));
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: next.state !== before.state ? `case.${next.state}` : 'case.updated',
         entityType: 'case',
         entityId: id,

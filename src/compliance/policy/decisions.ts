@@ -5,7 +5,7 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
 import { keyset, pageOf, scopeTo, type Database, type Page, type PageRequest } from '../../db';
-import { recordAudit } from '../../audit';
+import { AuditLog } from '../../audit';
 import { publish } from '../../events';
 import { decisions, travelRuleMessages } from '../schema';
 import type { Ivms101Payload } from '../travel-rule/ivms101';
@@ -80,10 +80,12 @@ export interface DecisionResolved {
 export class DecisionService {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
 
   constructor(deps: { db: Database; clock: Clock }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#audit = new AuditLog(deps);
   }
 
   #scope(caller: Caller) {
@@ -197,7 +199,7 @@ export class DecisionService {
         .where(eq(decisions.id, id))
         .returning();
       if (!updated) throw new AppError('NOT_FOUND', `no decision ${id}`);
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: 'decision.reviewed',
         entityType: 'decision',
         entityId: id,

@@ -8,7 +8,7 @@
  * (checks.ts), a batch's decisions are made in memory by batch.ts and recorded by record.ts.
  */
 import { and, eq, isNull } from 'drizzle-orm';
-import { recordAudit } from '../../audit';
+import { AuditLog } from '../../audit';
 import { AppError, seesEverything, type Caller, type Clock, type Random } from '../../kernel';
 import type { Database, Orm } from '../../db';
 import type { MonitoringConfig } from '../monitoring/engine';
@@ -87,6 +87,7 @@ type ReadBatch = Pick<
 export class PolicyGate implements PolicyGatePort {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
   readonly #random: Random;
   readonly #screening: ScreeningService;
   readonly #config: GateConfig;
@@ -113,6 +114,7 @@ export class PolicyGate implements PolicyGatePort {
     this.#config = deps.config;
     const db = deps.db;
     this.#db = db;
+    this.#audit = new AuditLog(deps);
     this.#committer = new GroupCommit<Request, Prepared, PolicyDecision>(
       {
         prepare: (requests, before) => this.#prepare({ db }, requests, before),
@@ -201,7 +203,7 @@ export class PolicyGate implements PolicyGatePort {
         outcome: complianceTransfers.outcome,
       });
     if (!voided) return false;
-    await recordAudit(tx, caller, this.#clock, {
+    await this.#audit.record(caller, {
       action: 'compliance_transfer.voided',
       entityType: 'compliance_transfer',
       entityId: transferId,

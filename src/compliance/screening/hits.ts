@@ -6,7 +6,7 @@
 import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
-import { recordAudit } from '../../audit';
+import { AuditLog } from '../../audit';
 import { partyHits, type HitReview } from '../schema';
 
 export const HIT_REVIEW_STATES = [
@@ -95,10 +95,12 @@ function hitScope(caller: Caller): SQL | undefined {
 export class PartyHits {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
 
   constructor(db: Database, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
+    this.#audit = new AuditLog({ db, clock });
   }
 
   /** The party's hits that block its KYC verification and its transfers (listed, not resolved away). */
@@ -281,7 +283,7 @@ export class PartyHits {
         .set({ review: input.decision, reviews })
         .where(eq(partyHits.id, hit.id));
       const after = hitView({ ...hit, review: input.decision, reviews });
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: `screening_hit.${input.decision}`,
         entityType: 'screening_hit',
         entityId: hit.id,

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { newId, type Caller, type Clock, type Random } from '../../kernel';
 import type { Orm } from '../../db';
-import { recordAudit } from '../../audit';
+import type { AuditLog } from '../../audit';
 import { partyHits } from '../schema';
 import { raiseAlert } from '../cases/alerts';
 import type { PartyKind } from '../policy/types';
@@ -186,6 +186,7 @@ export class PartyScreening {
   constructor(
     private readonly clock: Clock,
     private readonly random: Random,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
@@ -281,15 +282,22 @@ export class PartyScreening {
           ? 'ownership by listed persons (OFAC 50 % rule)'
           : f.subject;
     const message = `${what} matches ${m.source} entry ${m.listEntryId} (${m.primaryName || m.listEntryId}) with score ${m.score.toFixed(3)} on snapshot ${m.listSnapshotId}`;
-    await raiseAlert(tx, caller, this.clock, this.random, {
-      partyId: subject.partyId,
-      platformId: null,
-      kind: 'screening',
-      rule: f.subject === 'ownership' ? 'screening.ownership50@1' : 'screening.listed@1',
-      score: Math.min(m.score, 1),
-      message,
-    });
-    await recordAudit(tx, caller, this.clock, {
+    await raiseAlert(
+      tx,
+      caller,
+      this.clock,
+      this.random,
+      {
+        partyId: subject.partyId,
+        platformId: null,
+        kind: 'screening',
+        rule: f.subject === 'ownership' ? 'screening.ownership50@1' : 'screening.listed@1',
+        score: Math.min(m.score, 1),
+        message,
+      },
+      this.audit,
+    );
+    await this.audit.record(caller, {
       action: 'screening.listed',
       entityType: 'party',
       entityId: subject.partyId,
@@ -313,7 +321,7 @@ export class PartyScreening {
       .update(partyHits)
       .set({ status: 'delisted', delistedAt: now, delistedReason: reason })
       .where(eq(partyHits.id, hit.id));
-    await recordAudit(tx, caller, this.clock, {
+    await this.audit.record(caller, {
       action: 'screening.delisted',
       entityType: 'party',
       entityId: subject.partyId,

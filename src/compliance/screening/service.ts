@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { AppError, newId, type Caller, type Clock, type Random } from '../../kernel';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
-import { canonicalJson, recordAudit } from '../../audit';
+import { AuditLog, canonicalJson } from '../../audit';
 import { publish } from '../../events';
 import { clearances, listEntries, listSnapshots } from '../schema';
 import type { PartySource } from '../policy/types';
@@ -239,6 +239,7 @@ function requireSupervisor(caller: Caller, what: string): void {
 export class ScreeningService {
   readonly #db: Database;
   readonly #clock: Clock;
+  readonly #audit: AuditLog;
   readonly #random: Random;
   #parties: PartySource;
   readonly #refreshIntervalMs: number;
@@ -251,11 +252,12 @@ export class ScreeningService {
   constructor(deps: ScreeningServiceDeps) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#audit = new AuditLog(deps);
     this.#random = deps.random;
     this.#parties = deps.parties;
     this.#refreshIntervalMs = deps.refreshIntervalMs ?? 30_000;
     this.#hits = new PartyHits(deps.db, deps.clock);
-    this.#screening = new PartyScreening(deps.clock, deps.random);
+    this.#screening = new PartyScreening(deps.clock, deps.random, this.#audit);
   }
 
   /** The composition root wires the registry's parties here once it exists. */
@@ -362,7 +364,7 @@ export class ScreeningService {
           .update(listSnapshots)
           .set({ active: true })
           .where(eq(listSnapshots.id, existing.id));
-        await recordAudit(tx, caller, this.#clock, {
+        await this.#audit.record(caller, {
           action: 'list.reactivated',
           entityType: 'listSnapshot',
           entityId: existing.id,
@@ -397,7 +399,7 @@ export class ScreeningService {
         );
         onProgress?.('store', Math.min(i + batch, parsed.entries.length), parsed.entries.length);
       }
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: 'list.imported',
         entityType: 'listSnapshot',
         entityId: id,
@@ -495,11 +497,14 @@ export class ScreeningService {
     caller: Caller,
     input: { partyId: string; platformId: string | null; rule: string; message: string },
   ): Promise<{ alertId: string; caseId: string }> {
-    const raised = await raiseAlert(tx, caller, this.#clock, this.#random, {
-      ...input,
-      kind: 'screening',
-      score: 1,
-    });
+    const raised = await raiseAlert(
+      tx,
+      caller,
+      this.#clock,
+      this.#random,
+      { ...input, kind: 'screening', score: 1 },
+      this.#audit,
+    );
     return { alertId: raised.alertId, caseId: raised.caseId };
   }
 
@@ -513,7 +518,13 @@ export class ScreeningService {
     caller: Caller,
     input: { caseId: string; note: string },
   ): Promise<{ noted: boolean }> {
-    return noteCase(tx, caller, this.#clock, input.caseId, input.note);
+    return noteCase(
+      tx,
+      caller,
+      { clock: this.#clock, audit: this.#audit },
+      input.caseId,
+      input.note,
+    );
   }
 
   /**
@@ -623,7 +634,7 @@ export class ScreeningService {
           `the pair (${input.partyId}, ${input.source} ${input.listEntryId}) is already cleared for this version of the entry`,
         );
       }
-      await recordAudit(tx, caller, this.#clock, {
+      await this.#audit.record(caller, {
         action: 'screening.cleared',
         entityType: 'clearance',
         entityId: row.id,
