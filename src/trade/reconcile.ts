@@ -1,7 +1,7 @@
 import { and, inArray } from 'drizzle-orm';
 import { watcherCursor, type ChainTip } from '../chain';
 import { MAX_PAGE_SIZE, scopeTo, type PageRequest } from '../db';
-import type { Caller } from '../kernel';
+import { groupBy, type Caller } from '../kernel';
 import {
   companyPage,
   loadBatches,
@@ -122,18 +122,6 @@ const viewOf = (c: Comparison): ReconcileView => ({
   cursorHeight: c.cursorHeight,
 });
 
-/** Groups rows by a key, in their order. */
-function groupBy<T>(rows: Iterable<T>, key: (row: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const group = groups.get(k);
-    if (group) group.push(row);
-    else groups.set(k, [row]);
-  }
-  return groups;
-}
-
 /** The lines of the given companies (ids ascending), each read in bulk for all of them. */
 async function linesOf(
   ports: ReconcilePorts,
@@ -185,7 +173,7 @@ async function linesOf(
   // Coins the market delivered to an importer's wallet, credited to its client funds.
   const delivered = await ledger.settledBy('market.delivery', trackedRows);
   const { payouts, batches, batchByTxid } = await loadBatches(orm, caller, companyIds);
-  const payoutsOf = groupBy<PayoutFacts>(payouts, (p) => p.companyId);
+  const payoutsOf = groupBy<PayoutFacts, string>(payouts, (p) => p.companyId);
 
   const companies = new Map<string, string>();
   for (const [id, e] of ledgerByCompany) companies.set(id, e.platformId);
