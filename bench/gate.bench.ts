@@ -17,11 +17,16 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Database } from '../src/db';
-import { ManualClock, SeededRandom, newId, systemCaller } from '../src/kernel';
+import {
+  ManualClock,
+  SeededRandom,
+  newId,
+  systemCaller,
+  type Ivms101Payload,
+} from '../src/kernel';
 import {
   createCompliance,
   legalPersonsPayload,
-  type Ivms101Payload,
   type TransferFacts,
 } from '../src/compliance';
 import { decisions } from '../src/compliance/schema';

@@ -3,6 +3,9 @@
  * (in another script and with typos) with the right entry, unlisted names stay below review, a
  * transfer to a sanctioned XBT address is blocked whatever else is true, a structuring pattern
  * raises a case that exports a goAML STR, and a new snapshot re-screens registered parties.
+ *
+ * Over 600 lines: every test here reads the same lists, imported once in `beforeAll` (the
+ * official files, the slowest part of the file); split in two, each file would import them again.
  */
 import { readFileSync } from 'node:fs';
 import { inArray } from 'drizzle-orm';
@@ -14,7 +17,7 @@ import { verifyAuditChain } from '../audit';
 import { createCompliance, type Compliance } from './service';
 import type { DomesticLeg, PartySource, TransferFacts } from './policy/types';
 import { travelRuleMessages } from './schema';
-import type { Ivms101Payload } from './travel-rule/ivms101';
+import type { Ivms101Payload } from '../kernel';
 import { legalPersonsPayload } from './travel-rule/builders';
 import { REVIEW_THRESHOLD } from './screening/thresholds';
 import { openTestDatabase } from '../../test/support/db';

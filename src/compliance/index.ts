@@ -17,22 +17,6 @@ export type {
   DomesticLeg,
 } from './policy/types';
 export { emptyPartySource } from './policy/types';
-export {
-  ivms101Schema,
-  validateIvms101,
-  personNames,
-  NATURAL_PERSON_NAME_TYPES,
-  LEGAL_PERSON_NAME_TYPES,
-  NATIONAL_IDENTIFIER_TYPES,
-  ADDRESS_TYPES,
-} from './travel-rule/ivms101';
-export type {
-  Ivms101Payload,
-  Ivms101Person,
-  Ivms101Issue,
-  Ivms101Validation,
-  Ivms101Constraint,
-} from './travel-rule/ivms101';
 export { createCompliance } from './service';
 export type { Compliance, ComplianceOptions } from './service';
 export { PolicyGate, INPUT_REASON_CODES } from './policy/gate';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db';
-import { ivms101Schema } from '../compliance';
+import { ivms101Schema } from '../kernel';
 import { MAX_MONEY } from '../kernel';
 import { errorResponseSchema } from './errors';
 

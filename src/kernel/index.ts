@@ -10,3 +10,4 @@ export * from './collections';
 export * from './countries';
 export * from './lei';
 export * from './travel-rule';
+export * from './ivms101';

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
@@ -10,13 +9,8 @@ import {
   startBrowserApp,
   type BrowserApp,
 } from '../support/browser';
-import { validateIvms101 as gateValidate } from '../../src/compliance';
 import { systemCaller, type Caller } from '../../src/kernel';
 import { FixedRateSource } from '../../src/ledger';
-import {
-  validateIvms101 as browserValidate,
-  type Ivms101Payload,
-} from '../../web/src/components/ivms101';
 import { testVasp } from '../support/vasp';
 
 if (!CHROMIUM_AVAILABLE) console.warn(NO_CHROMIUM_MESSAGE);
@@ -43,147 +37,6 @@ async function settled(page: Page): Promise<void> {
   // Evaluated as a string: this file is compiled for Node, without the DOM's types.
   await expect.poll(() => page.evaluate<number>('document.getAnimations().length')).toBe(0);
 }
-
-interface Vectors {
-  valid: Array<{ name: string; payload: unknown }>;
-  invalid: Array<{ name: string; constraint: string; field: string; payload: unknown }>;
-}
-const vectors = JSON.parse(
-  readFileSync(new URL('../vectors/ivms101/payloads.json', import.meta.url), 'utf8'),
-) as Vectors;
-
-// The Travel Rule forms check a payload in the browser before sending it; they must find what
-// the gate finds. The forms build no transfer path (C12) and only IVMS101's own codes, so the
-// vectors about those are the gate's alone.
-describe('the browser’s IVMS101 checks find what the gate finds', () => {
-  const today = new Date('2026-07-01T00:00:00Z');
-  const inScope = (payload: unknown) =>
-    !JSON.stringify(payload).includes('"transferPath"') &&
-    !JSON.stringify(payload).includes('"MISX"');
-  const both = (payload: unknown) => {
-    const gate = gateValidate(payload, today);
-    return {
-      gate: gate.issues.map((i) => ({
-        field: i.field,
-        constraint: i.constraint,
-        message: i.message,
-      })),
-      browser: browserValidate(payload as Ivms101Payload, today).map((i) => ({
-        field: i.field,
-        constraint: i.constraint,
-        message: i.message,
-      })),
-    };
-  };
-
-  it('accepts the valid vectors and refuses each invalid one at the same field, for the same constraint', () => {
-    const valid = vectors.valid.filter((v) => inScope(v.payload));
-    const invalid = vectors.invalid.filter(
-      (v) => inScope(v.payload) && /^C([1-9]|1[01])$/.test(v.constraint),
-    );
-    // C1–C11, each from its hand-written vector.
-    expect(invalid.map((v) => v.constraint).sort()).toEqual(
-      ['C1', 'C10', 'C11', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C9'].sort(),
-    );
-    for (const v of valid) expect(both(v.payload), v.name).toEqual({ gate: [], browser: [] });
-    for (const v of invalid) {
-      const { gate, browser } = both(v.payload);
-      expect(
-        gate.map((i) => [i.constraint, i.field]),
-        v.name,
-      ).toEqual([[v.constraint, v.field]]);
-      expect(browser, v.name).toEqual(gate);
-    }
-  });
-
-  it('finds the same issues in a natural person as the form builds one', () => {
-    const sole = (naturalPerson: Record<string, unknown>) => ({
-      originator: {
-        originatorPersons: [
-          {
-            legalPerson: {
-              name: {
-                nameIdentifier: [
-                  { legalPersonName: 'Andes Coffee SA', legalPersonNameIdentifierType: 'LEGL' },
-                ],
-              },
-              customerNumber: 'prt_company',
-              countryOfRegistration: 'CO',
-            },
-          },
-        ],
-      },
-      beneficiary: { beneficiaryPersons: [{ naturalPerson }] },
-      originatingVASP: {
-        originatingVASP: {
-          legalPerson: {
-            name: {
-              nameIdentifier: [
-                { legalPersonName: 'Andes Exchange', legalPersonNameIdentifierType: 'LEGL' },
-              ],
-            },
-          },
-        },
-      },
-    });
-    const name = (primaryIdentifier: string, secondaryIdentifier = 'Camille') => [
-      { nameIdentifier: [{ primaryIdentifier, secondaryIdentifier, nameIdentifierType: 'LEGL' }] },
-    ];
-    const cases: Array<[string, Record<string, unknown>, string[]]> = [
-      ['complete', { name: name('Moreau'), countryOfResidence: 'FR' }, []],
-      ['a last name of 101 characters', { name: name('M'.repeat(101)) }, ['schema']],
-      [
-        'an identifier of 36 characters',
-        {
-          name: name('Moreau'),
-          nationalIdentification: {
-            nationalIdentifier: '1'.repeat(36),
-            nationalIdentifierType: 'CCPT',
-          },
-        },
-        ['schema'],
-      ],
-      [
-        '30 February',
-        {
-          name: name('Moreau'),
-          dateAndPlaceOfBirth: { dateOfBirth: '1984-02-30', placeOfBirth: 'Lyon' },
-        },
-        ['schema'],
-      ],
-      ['residence UK', { name: name('Moreau'), countryOfResidence: 'UK' }, ['C3']],
-      [
-        'issued by ZZ, a register code RA12 and a bad LEI',
-        {
-          name: name('Moreau'),
-          nationalIdentification: {
-            nationalIdentifier: 'HWUPKR0MPOU8FGXBT395',
-            nationalIdentifierType: 'LEIX',
-            countryOfIssue: 'ZZ',
-            registrationAuthority: 'RA12',
-          },
-        },
-        ['C3', 'C10', 'C11'],
-      ],
-      [
-        'born today',
-        {
-          name: name('Moreau'),
-          dateAndPlaceOfBirth: { dateOfBirth: '2026-07-01', placeOfBirth: 'Lyon' },
-        },
-        ['C2'],
-      ],
-    ];
-    for (const [label, naturalPerson, constraints] of cases) {
-      const { gate, browser } = both(sole(naturalPerson));
-      expect(
-        gate.map((i) => i.constraint),
-        label,
-      ).toEqual(constraints);
-      expect(browser, label).toEqual(gate);
-    }
-  });
-});
 
 // A platform officer registers a foreign sole trader as a natural person from the participants
 // page, and the company's payout to it carries an IVMS101 naturalPerson (last name, first names,

@@ -4,8 +4,8 @@ import { HDKey } from '@scure/bip32';
 import { p2wpkh } from '@scure/btc-signer';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { latestAuditSeq } from '../../src/audit';
-import { systemCaller } from '../../src/kernel';
-import type { Ivms101Payload, TransferFacts } from '../../src/compliance';
+import { systemCaller, type Ivms101Payload } from '../../src/kernel';
+import type { TransferFacts } from '../../src/compliance';
 import { startTestApp, type TestApp } from '../support/http';
 import { testVasp } from '../support/vasp';
 

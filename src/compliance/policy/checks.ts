@@ -12,7 +12,7 @@ import {
   validateIvms101,
   type Ivms101Payload,
   type Ivms101Validation,
-} from '../travel-rule/ivms101';
+} from '../../kernel';
 import type { GateOutcome, GateReason, TransferFacts } from './types';
 
 export const CHECKS = {

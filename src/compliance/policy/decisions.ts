@@ -8,7 +8,7 @@ import { keyset, pageOf, scopeTo, type Database, type Page, type PageRequest } f
 import { AuditLog } from '../../audit';
 import { publish } from '../../events';
 import { decisions, travelRuleMessages } from '../schema';
-import type { Ivms101Payload } from '../travel-rule/ivms101';
+import type { Ivms101Payload } from '../../kernel';
 import type { GateOutcome, GateReason } from './types';
 
 /** IVMS101 data one platform of the scheme sent another through Tradeclear (FATF R.16). */

@@ -4,7 +4,7 @@
  */
 import type { Caller } from '../../kernel';
 import type { Orm } from '../../db';
-import type { Ivms101Payload } from '../travel-rule/ivms101';
+import type { Ivms101Payload } from '../../kernel';
 
 export type TransferDirection = 'inbound' | 'outbound';
 export type LicenceStatus = 'active' | 'pending' | 'suspended' | 'revoked' | 'expired';

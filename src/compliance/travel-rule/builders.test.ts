@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { legalPersonsPayload } from './builders';
-import { validateIvms101 } from './ivms101';
+import { validateIvms101 } from '../../kernel';
 
 describe('IVMS101 payload between two legal persons', () => {
   it('satisfies the IVMS101 structure and constraints C1–C12', () => {

@@ -1,4 +1,4 @@
-import type { Ivms101Payload } from './ivms101';
+import type { Ivms101Payload } from '../../kernel';
 
 export interface LegalPersonsTransfer {
   /** The originating company's legal name (nameIdentifierType LEGL). */

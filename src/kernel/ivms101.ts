@@ -7,7 +7,8 @@
  * elements are checked afterwards so that every failure names the constraint and the field.
  */
 import { z } from 'zod';
-import { isCountryCode, isValidLei } from '../../kernel';
+import { isCountryCode } from './countries';
+import { isValidLei } from './lei';
 
 /** 5.2.2 NaturalPersonNameTypeCode */
 export const NATURAL_PERSON_NAME_TYPES = ['ALIA', 'BIRT', 'MAID', 'LEGL', 'MISC'] as const;
