@@ -1,18 +1,6 @@
-CREATE TABLE "simnet_blocks" (
-	"hash" text PRIMARY KEY NOT NULL,
-	"height" integer NOT NULL,
-	"prev_hash" text,
-	"raw" "bytea" NOT NULL,
-	"active" boolean DEFAULT false NOT NULL,
-	"status" text NOT NULL,
-	"seq" bigserial NOT NULL
-);
---> statement-breakpoint
-CREATE TABLE "simnet_mempool" (
-	"txid" text PRIMARY KEY NOT NULL,
-	"raw" "bytea" NOT NULL,
-	"time" integer NOT NULL,
-	"seq" bigserial NOT NULL
-);
---> statement-breakpoint
-CREATE INDEX "simnet_blocks_height_idx" ON "simnet_blocks" USING btree ("height");
+-- Simnet's tables (simnet_blocks, simnet_mempool) moved to simnet's own migration set
+-- (drizzle-simnet/), applied only where simnet runs, by its store when it opens. This migration
+-- once created them here; it is kept, doing nothing, so that the numbering and the journal stay
+-- as every database recorded them. A database that ran it before keeps the tables, which
+-- simnet's first migration adopts (CREATE TABLE IF NOT EXISTS); a new one never gets them from
+-- this set.

@@ -17,6 +17,7 @@ export {
   REGTEST as SIMNET_REGTEST,
   startSimnetRpcServer,
   RPC_ERRORS as BITCOIN_CORE_RPC_ERRORS,
+  SIMNET_MIGRATIONS,
 } from './simnet';
 export type {
   AcceptResult,

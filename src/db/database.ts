@@ -40,8 +40,11 @@ export interface Database {
   inTransaction(): boolean;
   /** Runs `fn` outside the caller's unit of work (its own transactions, not the caller's). */
   detached<T>(fn: () => T): T;
-  /** Applies the committed SQL migrations in ./drizzle (idempotent). */
-  migrate(): Promise<void>;
+  /**
+   * Applies the committed SQL migrations in ./drizzle (idempotent), or those of another set
+   * (simnet's, applied by its store where simnet runs), recorded in that set's own table.
+   */
+  migrate(set?: MigrationSet): Promise<void>;
   /** True when the database answers and every committed migration is applied. */
   ready(): Promise<{ reachable: boolean; migrationsApplied: boolean }>;
   close(): Promise<void>;
@@ -57,6 +60,27 @@ export interface Database {
 }
 
 export const MIGRATIONS_FOLDER = packagePath('drizzle');
+
+/**
+ * A set of drizzle migrations with its own record of what ran: a folder (its SQL files and
+ * meta/_journal.json) and a table in the `drizzle` schema. The platform's set is ./drizzle,
+ * recorded in `__drizzle_migrations`; a module whose tables exist only where it runs keeps a
+ * set of its own (simnet's: `SIMNET_MIGRATIONS` in the chain module).
+ */
+export interface MigrationSet {
+  readonly folder: string;
+  readonly table: string;
+}
+
+const PLATFORM_MIGRATIONS: MigrationSet = {
+  folder: MIGRATIONS_FOLDER,
+  table: '__drizzle_migrations',
+};
+
+/** drizzle's migrator configuration for a set. */
+function migratorConfig(set: MigrationSet) {
+  return { migrationsFolder: set.folder, migrationsTable: set.table, migrationsSchema: 'drizzle' };
+}
 /** Serializes migrations when several servers start at once against one PostgreSQL. */
 const MIGRATION_LOCK_KEY = 7_233_001;
 
@@ -126,8 +150,8 @@ async function startPglite(
     kind: 'pglite',
     orm,
     ...unitOfWork(orm),
-    migrate: async () => {
-      await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER });
+    migrate: async (set = PLATFORM_MIGRATIONS) => {
+      await migratePglite(drizzlePglite(client), migratorConfig(set));
     },
     ready: () => readiness(orm),
     holdExclusive: () => Promise.resolve(() => Promise.resolve()),
@@ -167,11 +191,11 @@ async function openPostgres(
     kind: 'postgres',
     orm,
     ...unitOfWork(orm),
-    migrate: async () => {
+    migrate: async (set = PLATFORM_MIGRATIONS) => {
       const client = await pool.connect();
       try {
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-        await migratePg(drizzlePg(client), { migrationsFolder: MIGRATIONS_FOLDER });
+        await migratePg(drizzlePg(client), migratorConfig(set));
       } finally {
         await client
           .query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
@@ -236,10 +260,16 @@ async function readiness(orm: Orm): Promise<{ reachable: boolean; migrationsAppl
   }
   try {
     const { readMigrationFiles } = await import('drizzle-orm/migrator');
+    // What drizzle's migrator goes by: a migration ran when its journal time is recorded (the
+    // hash of its SQL is not compared, so a migration whose SQL was rewritten since, as 0004
+    // was when simnet's tables left this set, still counts as applied).
     const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
-    const result = await orm.execute(sql`select hash from drizzle.__drizzle_migrations`);
-    const applied = new Set(rowsOf(result).map((row) => String(row.hash)));
-    return { reachable: true, migrationsApplied: expected.every((m) => applied.has(m.hash)) };
+    const result = await orm.execute(sql`select created_at from drizzle.__drizzle_migrations`);
+    const applied = new Set(rowsOf(result).map((row) => Number(row.created_at)));
+    return {
+      reachable: true,
+      migrationsApplied: expected.every((m) => applied.has(m.folderMillis)),
+    };
   } catch {
     return { reachable: true, migrationsApplied: false };
   }

@@ -1,5 +1,5 @@
 export { openDatabase, rowsOf, MIGRATIONS_FOLDER } from './database';
-export type { Database, DatabaseOptions, Orm } from './database';
+export type { Database, DatabaseOptions, MigrationSet, Orm } from './database';
 export { scopeTo } from './scope';
 export { LOCK_ORDER, detached, noteLock } from './unit-of-work';
 export type { LockName } from './unit-of-work';

@@ -9,7 +9,7 @@ import { cryptoRandom, currency, ManualClock, systemCaller } from '../kernel';
 import { AuditLog } from '../audit';
 import { RegistryService } from '../registry';
 import { FixingService, LedgerService } from '../ledger';
-import { ContractService, LocalPartyDirectory, RegistryPartyDirectory } from '../trade';
+import { ContractService, RegistryPartyDirectory } from '../trade';
 import { MiningService } from '../mining';
 import { emptyPartySource, ScreeningService } from '../compliance';
 /* eslint-enable boundaries/element-types */
@@ -288,15 +288,10 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
       expect(await fixings.forDay(currency('EUR'), '2026-07-01')).toBeNull();
     });
 
-    it("trade's contracts (get) and party directories", async () => {
-      const local = new LocalPartyDirectory(db);
-      const contracts = new ContractService({
-        db,
-        clock,
-        random: cryptoRandom,
-        directory: local,
-      });
-      const reg = registry();
+    it("trade's contracts (get) and its party directory", async () => {
+      const directory = new RegistryPartyDirectory(registry());
+      const contracts = new ContractService({ db, clock, random: cryptoRandom, directory });
+      const COUNTERPARTY = id('X1');
       await uncommitted(
         async (tx) => {
           await tx.execute(
@@ -304,25 +299,30 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
           );
           await participant(tx, PLATFORM, 'platform', null);
           await participant(tx, COMPANY, 'company', PLATFORM);
+          await participant(tx, COUNTERPARTY, 'counterparty', PLATFORM);
         },
         async () => {
           expect((await promptly(contracts.get(supervisor, 'ctr_uow'))).status).toBe('draft');
-          await local.upsert({
-            id: 'par_c',
-            kind: 'company',
+          expect(await promptly(directory.company(COMPANY))).toEqual({
+            id: COMPANY,
             platformId: PLATFORM,
-            name: 'Local Ltd',
+            name: `${COMPANY} Ltd`,
             country: 'DE',
-            verified: true,
+            verified: false,
           });
-          expect((await promptly(local.company('par_c')))?.name).toBe('Local Ltd');
-          expect(await promptly(local.counterparty('par_c'))).toBeNull();
-          const registryDirectory = new RegistryPartyDirectory(reg);
-          expect((await promptly(registryDirectory.company(COMPANY)))?.name).toBe(`${COMPANY} Ltd`);
+          expect((await promptly(directory.counterparty(COUNTERPARTY)))?.name).toBe(
+            `${COUNTERPARTY} Ltd`,
+          );
+          // Each kind where it belongs: a counterparty is no company, nor a company a counterparty.
+          expect(await promptly(directory.company(COUNTERPARTY))).toBeNull();
+          expect(await promptly(directory.counterparty(COMPANY))).toBeNull();
+          // A platform is neither, and an unknown id is no party (not an error).
+          expect(await promptly(directory.company(PLATFORM))).toBeNull();
+          expect(await promptly(directory.company(id('Z9')))).toBeNull();
         },
       );
       await expect(contracts.get(supervisor, 'ctr_uow')).rejects.toThrow();
-      expect(await local.company('par_c')).toBeNull();
+      expect(await directory.company(COMPANY)).toBeNull();
     });
 
     it("mining's sites and bans (getSite, isBanned)", async () => {

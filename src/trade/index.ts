@@ -48,7 +48,7 @@ export {
 } from './lifecycle';
 export type { GateCheck, GateStep, PayoutAction, BatchAction } from './lifecycle';
 export type { BatchView, PayoutGateView, PayoutInput, PayoutStatus, PayoutView } from './payouts';
-export { ChainedPartyDirectory, LocalPartyDirectory, RegistryPartyDirectory } from './directory';
+export { RegistryPartyDirectory } from './directory';
 export type { RegistryFacts } from './directory';
 export type {
   CoinOrigin,

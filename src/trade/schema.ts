@@ -81,19 +81,6 @@ export const tradeFloors = pgTable(
 );
 
 /**
- * The parties trade deals with, as the trade module knows them (until the registry's read
- * facade is wired in, src/trade/directory.ts keeps them here).
- */
-export const tradeParties = pgTable('trade_parties', {
-  id: text('id').primaryKey(),
-  kind: text('kind').notNull(), // company | counterparty
-  platformId: text('platform_id'),
-  name: text('name').notNull(),
-  country: text('country').notNull(),
-  verified: boolean('verified').notNull(),
-});
-
-/**
  * Confirmed coins of company wallets (the registry's wallets: outputs to the addresses they have
  * handed out), maintained by the chain consumer (undone on reorgs); a payout batch reserves the
  * coins it spends.

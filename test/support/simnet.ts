@@ -2,7 +2,7 @@ import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { p2ms, p2pkh, p2tr, p2wpkh, p2wsh, Transaction } from '@scure/btc-signer';
 import { sql } from 'drizzle-orm';
-import type { Simnet, SimnetUtxo as Utxo } from '../../src/chain';
+import { SIMNET_MIGRATIONS, type Simnet, type SimnetUtxo as Utxo } from '../../src/chain';
 import type { Database } from '../../src/db';
 
 /**
@@ -91,8 +91,12 @@ export function signedTx(
   return tx;
 }
 
-/** Clears simnet's tables so a test starts from an empty chain. */
+/**
+ * Clears simnet's tables so a test starts from an empty chain (creating them first: a test
+ * database has the platform's migrations only, simnet's set is applied when simnet opens).
+ */
 export async function resetSimnet(db: Database): Promise<void> {
+  await db.migrate(SIMNET_MIGRATIONS);
   await db.orm.execute(sql`delete from simnet_mempool`);
   await db.orm.execute(sql`delete from simnet_blocks`);
 }

@@ -55,8 +55,12 @@ export class SimnetPersistence {
     });
   }
 
-  /** Rebuilds the chain and the mempool from storage, or stores the regtest genesis when empty. */
+  /**
+   * Opens the storage (simnet's migration set), then rebuilds the chain and the mempool from it,
+   * or stores the regtest genesis when empty.
+   */
   async load(chain: ChainState, mempool: Mempool, reaccept: Reaccept): Promise<void> {
+    await this.#store.open();
     const stored = await this.#store.loadBlocks();
     if (stored.length === 0) {
       const entry = chain.addBlock(regtestGenesis(), 'valid');

@@ -1,6 +1,18 @@
 import { asc, eq, inArray } from 'drizzle-orm';
-import type { Database } from '../../db';
-import { simnetBlocks, simnetMempool } from '../schema';
+import type { Database, MigrationSet } from '../../db';
+import { packagePath } from '../../kernel';
+import { simnetBlocks, simnetMempool } from './tables';
+
+/**
+ * Simnet's own migration set (drizzle-simnet/, from ./tables.ts by drizzle-simnet.config.ts),
+ * recorded in `drizzle.__simnet_migrations`: applied by the store when simnet opens, so only a
+ * database simnet runs on has its tables. Its first migration adopts the tables a database got
+ * from the platform's 0004_simnet before they moved here.
+ */
+export const SIMNET_MIGRATIONS: MigrationSet = {
+  folder: packagePath('drizzle-simnet'),
+  table: '__simnet_migrations',
+};
 
 export type BlockStatus = 'valid' | 'unchecked' | 'invalid';
 
@@ -39,6 +51,11 @@ export class SimnetStore {
 
   constructor(db: Database) {
     this.#db = db;
+  }
+
+  /** Applies simnet's migration set (idempotent): what opening simnet's storage does first. */
+  async open(): Promise<void> {
+    await this.#db.migrate(SIMNET_MIGRATIONS);
   }
 
   async loadBlocks(): Promise<StoredBlock[]> {
