@@ -17,18 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Database } from '../src/db';
-import {
-  ManualClock,
-  SeededRandom,
-  newId,
-  systemCaller,
-  type Ivms101Payload,
-} from '../src/kernel';
-import {
-  createCompliance,
-  legalPersonsPayload,
-  type TransferFacts,
-} from '../src/compliance';
+import { ManualClock, SeededRandom, newId, systemCaller, type Ivms101Payload } from '../src/kernel';
+import { createCompliance, legalPersonsPayload, type TransferFacts } from '../src/compliance';
 import { decisions } from '../src/compliance/schema';
 import { verifyAuditChain } from '../src/audit';
 import { openTestDatabase } from '../test/support/db';
