@@ -1,5 +1,6 @@
 // Over 600 lines on purpose: every service that joins the unit of work is checked here, side by
-// side, so that the one contract (reads in the caller's unit, refuses outside one) is read in one place.
+// side, so that the one contract (it reads in the caller's unit and refuses outside one) is read
+// in one place.
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noteLock, rowsOf, type Database, type Orm } from '.';
