@@ -5,7 +5,7 @@
  * Reference measured in the same run: a bare insert of the decision row in a transaction of its
  * own, so the ratio shows what screening, Travel Rule validation, monitoring facts, the audit
  * event and the rest cost on top of the unavoidable durable write. Two ways of deciding:
- * - `decide(tx)`: in the caller's transaction, one transaction per decision (how trade calls the
+ * - `decide()`: in the caller's transaction, one transaction per decision (how trade calls the
  *   gate, writing its own rows in the same transaction);
  * - `decideCommitted()`: group commit — the decisions asked for meanwhile are made and committed
  *   together, each caller answered once its decision and audit event are committed; measured
@@ -168,8 +168,8 @@ async function bench(driver: 'pglite' | 'postgres'): Promise<void> {
         }),
       ),
     );
-    const inTransaction = await run('gate decide(tx), tx each', (i) =>
-      db.transaction((tx) => compliance.gate.decide(tx, supervisor, facts(i, clock))),
+    const inTransaction = await run('gate decide(), tx each', (i) =>
+      db.transaction(() => compliance.gate.decide(supervisor, facts(i, clock))),
     );
     const grouped = await run('gate decideCommitted()', (i) =>
       compliance.gate.decideCommitted(supervisor, facts(N + i, clock)),
@@ -181,12 +181,12 @@ async function bench(driver: 'pglite' | 'postgres'): Promise<void> {
     );
     const ratio = (r: { perSecond: number; p99: number }) =>
       `${(r.perSecond / reference.perSecond).toFixed(2)}× the bare insert's rate, p99 ${(r.p99 / Math.max(reference.p99, 0.001)).toFixed(1)}× its p99`;
-    console.log(`  ratio, decide(tx):                  ${ratio(inTransaction)}`);
+    console.log(`  ratio, decide():                    ${ratio(inTransaction)}`);
     console.log(`  ratio, decideCommitted():           ${ratio(grouped)}`);
     console.log(
       `  ratio, decideCommitted(), ${String(4 * CONCURRENCY).padEnd(2)} callers: ${ratio(manyCallers)}`,
     );
-    // Decisions 0…N−1 went through decide(tx), N…3N−1 through decideCommitted().
+    // Decisions 0…N−1 went through decide(), N…3N−1 through decideCommitted().
     const [stored] = rowsOf(
       await db.orm.execute(sql`
         select count(*) as n,

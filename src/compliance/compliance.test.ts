@@ -199,9 +199,7 @@ describe('compliance on the shared lists', () => {
   });
 
   it('allows a clean foreign-trade transfer and records its inputs', async () => {
-    const decision = await db.transaction((tx) =>
-      compliance.gate.decide(tx, supervisor, facts(clock)),
-    );
+    const decision = await db.transaction(() => compliance.gate.decide(supervisor, facts(clock)));
     expect(decision.reasons.filter((r) => r.outcome !== 'allow')).toEqual([]);
     expect(decision.outcome).toBe('allow');
     expect(decision.listSnapshotIds).toHaveLength(3);
@@ -211,9 +209,8 @@ describe('compliance on the shared lists', () => {
   });
 
   it('blocks a transfer to a sanctioned XBT address whatever else is true, and no officer can release it', async () => {
-    const decision = await db.transaction((tx) =>
+    const decision = await db.transaction(() =>
       compliance.gate.decide(
-        tx,
         supervisor,
         facts(clock, {
           counterpartyAddress: { address: SANCTIONED_XBT, asset: 'XBT', ownership: 'hosted' },
@@ -234,7 +231,7 @@ describe('compliance on the shared lists', () => {
 
   it('says which check failed: domestic, refused jurisdiction, KYC, Travel Rule field, self-hosted without proof', async () => {
     const decide = (f: TransferFacts) =>
-      db.transaction((tx) => compliance.gate.decide(tx, supervisor, f));
+      db.transaction(() => compliance.gate.decide(supervisor, f));
     const codes = async (f: TransferFacts) =>
       (await decide(f)).reasons
         .filter((r) => r.outcome === 'block')
@@ -286,7 +283,7 @@ describe('compliance on the shared lists', () => {
 
   it("decides the domestic market's coin leg by its own rule set: parties, licences, lot, both addresses, Travel Rule between platforms", async () => {
     const decide = (f: TransferFacts) =>
-      db.transaction((tx) => compliance.gate.decide(tx, supervisor, f));
+      db.transaction(() => compliance.gate.decide(supervisor, f));
     const codes = async (f: TransferFacts) =>
       (await decide(f)).reasons
         .filter((r) => r.outcome === 'block')
@@ -416,8 +413,8 @@ describe('compliance on the shared lists', () => {
         travelRule: null,
         fiatValue: { minor: 50_000n, currency: 'USD', rate: '63415.60' },
       });
-    const first = await db.transaction((tx) =>
-      compliance.gate.decide(tx, supervisor, named('par_namesake')),
+    const first = await db.transaction(() =>
+      compliance.gate.decide(supervisor, named('par_namesake')),
     );
     expect(first.outcome).toBe('block');
     expect(first.reasons.find((r) => r.code === 'SANCTIONS_NAME_MATCH')?.message).toContain(
@@ -429,13 +426,13 @@ describe('compliance on the shared lists', () => {
       listEntryId: '25308',
       reason: 'different person: born 1991 in Chengdu, passport checked against the listing',
     });
-    const second = await db.transaction((tx) =>
-      compliance.gate.decide(tx, supervisor, named('par_namesake')),
+    const second = await db.transaction(() =>
+      compliance.gate.decide(supervisor, named('par_namesake')),
     );
     expect(second.reasons.filter((r) => r.rule === 'gate.screening@1')).toEqual([]);
     // The clearance belongs to that party only.
-    const other = await db.transaction((tx) =>
-      compliance.gate.decide(tx, supervisor, named('par_other')),
+    const other = await db.transaction(() =>
+      compliance.gate.decide(supervisor, named('par_other')),
     );
     expect(other.outcome).toBe('block');
   });
@@ -453,7 +450,7 @@ describe('compliance on the shared lists', () => {
       clock.advance(3 * 3_600_000);
       const f = facts(clock, { company, fiatValue: { minor, currency: 'USD', rate: '63415.60' } });
       ids.push(f.transferId);
-      const d = await db.transaction((tx) => compliance.gate.decide(tx, supervisor, f));
+      const d = await db.transaction(() => compliance.gate.decide(supervisor, f));
       outcomes.push(d.outcome);
       if (d.outcome !== 'allow')
         expect(d.reasons.map((r) => r.rule)).toContain('rule.structuring@1');

@@ -1,3 +1,6 @@
+// Over 600 lines on purpose: every service that joins the unit of work is checked here, side by
+// side, so that the one contract (it reads in the caller's unit and refuses outside one) is read
+// in one place.
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noteLock, rowsOf, type Database, type Orm } from '.';
@@ -9,9 +12,14 @@ import { cryptoRandom, currency, ManualClock, systemCaller } from '../kernel';
 import { AuditLog } from '../audit';
 import { RegistryService } from '../registry';
 import { FixingService, LedgerService } from '../ledger';
-import { ContractService, RegistryPartyDirectory } from '../trade';
+import { ComplianceTransferGate, ContractService, RegistryPartyDirectory } from '../trade';
 import { MiningService } from '../mining';
-import { emptyPartySource, ScreeningService } from '../compliance';
+import {
+  createCompliance,
+  emptyPartySource,
+  ScreeningService,
+  type TransferFacts,
+} from '../compliance';
 /* eslint-enable boundaries/element-types */
 
 describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
@@ -32,6 +40,14 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
   const service = (id: string) => db.unit((tx) => write(tx, id));
   /** A service that reads through whatever unit it runs in. */
   const reader = () => ids(db.current());
+  /** Fails instead of hanging when the read waits for the transaction it runs in. */
+  const promptly = <T>(work: Promise<T>): Promise<T> =>
+    Promise.race([
+      work,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the read waited for its own transaction')), 10_000),
+      ),
+    ]);
 
   it("joins the caller's unit instead of waiting for a second transaction", async () => {
     // On the embedded database's one connection a second transaction would wait forever.
@@ -159,14 +175,6 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
   describe("a service that joins its caller's unit (the registry)", () => {
     const clock = new ManualClock('2026-07-01T00:00:00Z');
     const registry = () => new RegistryService({ db, clock, network: 'regtest' });
-    /** Fails instead of hanging when the read waits for the transaction it runs in. */
-    const promptly = <T>(work: Promise<T>): Promise<T> =>
-      Promise.race([
-        work,
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('the read waited for its own transaction')), 10_000),
-        ),
-      ]);
 
     it("reads inside another module's transaction without waiting for it, seeing its writes", async () => {
       const reads = registry();
@@ -237,13 +245,6 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
     const id = (suffix: string) => `par_01J${'0'.repeat(21)}${suffix}`;
     const [PLATFORM, COMPANY, MINER] = [id('P1'), id('C1'), id('M1')] as const;
     const registry = () => new RegistryService({ db, clock, network: 'regtest' });
-    const promptly = <T>(work: Promise<T>): Promise<T> =>
-      Promise.race([
-        work,
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('the read waited for its own transaction')), 10_000),
-        ),
-      ]);
     /**
      * Runs `fn` inside a transaction after `writes` (another module's uncommitted rows), then
      * rolls it back. On PGlite a read through the pool would wait forever for this transaction;
@@ -489,6 +490,144 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
       await expect(
         screening.screen(supervisor, { partyId: 'par_held', platformId: null, kind: 'person' }),
       ).rejects.toThrow(/^screen must be called inside a transaction/);
+    });
+
+    /** A party's open screening hit (compliance's row): it holds the party. */
+    const hit = (tx: Orm, partyId: string) =>
+      tx.execute(
+        sql`insert into compliance_party_hits (id, party_id, subject, source, list_entry_id, entry_hash, snapshot_id, score, status, listed_at) values (${`hit_${partyId}`}, ${partyId}, 'name', 'OFAC', 'e1', 'h1', 'snap', 0.97, 'listed', now())`,
+      );
+    const transfer = (transferId: string, companyId: string): TransferFacts => ({
+      transferId,
+      direction: 'outbound',
+      occurredAt: clock.now(),
+      amountSats: 100_000n,
+      fiatValue: { minor: 50_000n, currency: 'USD', rate: '50000' },
+      platform: { id: PLATFORM, licenceStatus: 'active' },
+      company: { id: companyId, legalName: 'Uow Ltd', country: 'XA', kycStatus: 'verified' },
+      counterparty: {
+        ...{ id: id('X1'), legalName: 'Other GmbH', otherNames: [], country: 'DE' },
+        ...{ kind: 'organization', kycStatus: 'verified', countryRiskLevel: 'low' },
+      },
+      counterpartyAddress: {
+        address: 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4',
+        asset: 'XBT',
+        ownership: 'hosted',
+      },
+      schemeCountry: 'XA',
+      refusedJurisdictions: [],
+      contract: { id: 'ctr_uow', openAmountSats: 1_000_000n, toleranceSats: 0n },
+      travelRule: null,
+    });
+    const transferRows = async (orm: Orm) =>
+      rowsOf(
+        await orm.execute(sql`select transfer_id, voided_at is not null as void
+          from compliance_transfers order by transfer_id`),
+      ).map((r) => `${String(r.transfer_id)}${r.void ? ' (void)' : ''}`);
+
+    it("the policy gate decides, voids and reads in the caller's change, deciding only inside one", async () => {
+      const { gate, screening } = createCompliance({ db, clock, random: cryptoRandom });
+      const HELD = id('H1');
+      await uncommitted(
+        async (tx) => {
+          await hit(tx, HELD);
+          await tx.execute(
+            sql`insert into compliance_list_snapshots (id, list_key, source, content_hash, counts, imported_at, imported_by, active) values ('lst_uow', 'ofac-sdn', 'ofac-sdn', 'h-uow', '{}'::jsonb, now(), 'sup', true)`,
+          );
+        },
+        async () => {
+          // The uncommitted hit holds the company, and the uncommitted snapshot is screened with.
+          const held = await promptly(gate.decide(supervisor, transfer('pay_uow1', HELD)));
+          expect(held.outcome).toBe('block');
+          expect(held.reasons.map((r) => r.code)).toContain('SCREENING_HIT_UNRESOLVED');
+          expect(held.listSnapshotIds).toEqual(['lst_uow']);
+          // As a savepoint of the unit (how a payout's later check decides), the same.
+          const again = await db.unit(() => gate.decide(supervisor, transfer('pay_uow2', HELD)));
+          expect(again.listSnapshotIds).toEqual(['lst_uow']);
+          expect((await promptly(screening.lists())).snapshotIds).toEqual(['lst_uow']);
+          expect((await promptly(screening.flags([HELD, COMPANY]))).get(HELD)?.status).toBe(
+            'review',
+          );
+          const issues = await promptly(gate.inputIssues(supervisor, transfer('pay_uow3', HELD)));
+          expect(issues.reasons).toEqual([]); // read its lists in the unit, without waiting
+          // The transfer the gate wrote in this unit, voided in it.
+          expect(await promptly(gate.voidTransfer(supervisor, 'pay_uow1', 'never made'))).toBe(
+            true,
+          );
+          expect(await transferRows(db.current())).toEqual(['pay_uow1 (void)', 'pay_uow2']);
+        },
+      );
+      // Rolled back with the change it decided; read outside a unit, on the pool.
+      expect(await transferRows(db.orm)).toEqual([]);
+      expect((await screening.flags([HELD])).get(HELD)?.status).toBe('clear');
+      expect((await screening.lists({ refresh: true })).snapshotIds).toEqual([]);
+      expect((await gate.inputIssues(supervisor, transfer('pay_uow4', HELD))).reasons).toEqual([]);
+      // A decision or a void committed on its own could outlive the transfer: refused.
+      await expect(gate.decide(supervisor, transfer('pay_uow5', COMPANY))).rejects.toThrow(
+        /^PolicyGate.decide must be called inside a transaction/,
+      );
+      await expect(gate.voidTransfer(supervisor, 'pay_uow1', 'x')).rejects.toThrow(
+        /^PolicyGate.voidTransfer must be called inside a transaction/,
+      );
+      expect(await transferRows(db.orm)).toEqual([]);
+    });
+
+    it("trade's transfer gate reads the registry in the caller's change, deciding only inside one", async () => {
+      const { gate } = createCompliance({ db, clock, random: cryptoRandom });
+      const transferGate = new ComplianceTransferGate({ db, gate, registry: registry(), clock });
+      const COUNTERPARTY = id('X1');
+      const facts = {
+        ...{ transferId: 'pay_uow1', occurredAt: clock.now(), direction: 'outbound' as const },
+        ...{ platformId: PLATFORM, companyId: COMPANY, counterpartyId: COUNTERPARTY },
+        ...{ contractId: 'ctr_uow', address: null, amountSats: 1_000n, fiatMinor: 50n },
+        ...{ currency: 'EUR', rate: '50000', openAmountSats: 1_000n, toleranceSats: 0n },
+        travelRule: null,
+      };
+      await uncommitted(
+        async (tx) => {
+          await participant(tx, PLATFORM, 'platform', null);
+          await participant(tx, COMPANY, 'company', PLATFORM);
+          await participant(tx, COUNTERPARTY, 'counterparty', PLATFORM);
+        },
+        async () => {
+          // Only the scheme's jurisdiction is missing: the uncommitted parties were found.
+          const decided = await promptly(transferGate.decide(supervisor, facts));
+          expect(decided).toMatchObject({ outcome: 'block', decisionId: null });
+          expect(decided.reasons).toEqual([expect.stringMatching(/^SCHEME_JURISDICTION_NOT_SET/)]);
+          expect(await promptly(transferGate.refusalBeforeCreation(supervisor, facts))).toBeNull();
+        },
+      );
+      // Refused outside a transaction before anything is read or written.
+      await expect(transferGate.decide(supervisor, facts)).rejects.toThrow(
+        /^TransferGate.decide must be called inside a transaction/,
+      );
+    });
+
+    it("compliance's alert ports raise and note in the caller's change, and only inside one", async () => {
+      const { screening } = createCompliance({ db, clock, random: cryptoRandom });
+      const alert = { partyId: PLATFORM, platformId: PLATFORM, rule: 'uow@1', message: 'held' };
+      const caseRows = async (orm: Orm) =>
+        rowsOf(await orm.execute(sql`select notes from compliance_cases`)).length;
+      await uncommitted(
+        (tx) => participant(tx, PLATFORM, 'platform', null),
+        async () => {
+          const raised = await promptly(screening.raiseAddressAlert(supervisor, alert));
+          // The case raised in this unit, uncommitted, is noted in it.
+          const note = { caseId: raised.caseId, note: 'accepted' };
+          expect(await promptly(screening.noteAddressCase(supervisor, note))).toEqual({
+            noted: true,
+          });
+          expect(await caseRows(db.current())).toBe(1);
+        },
+      );
+      expect(await caseRows(db.orm)).toBe(0);
+      await expect(screening.raiseAddressAlert(supervisor, alert)).rejects.toThrow(
+        /^raiseAddressAlert must be called inside a transaction/,
+      );
+      await expect(
+        screening.noteAddressCase(supervisor, { caseId: 'cas_x', note: 'x' }),
+      ).rejects.toThrow(/^noteAddressCase must be called inside a transaction/);
+      expect(await caseRows(db.orm)).toBe(0);
     });
   });
 });

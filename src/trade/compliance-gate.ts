@@ -1,6 +1,6 @@
 import { AuditLog } from '../audit';
 import type { PolicyGatePort, TransferFacts as ComplianceFacts } from '../compliance';
-import type { Database, Orm } from '../db';
+import type { Database } from '../db';
 import type { SchemeFacts } from '../registry';
 import { AppError, type Caller, type Clock } from '../kernel';
 import { inputRefusal, type PartyNames } from './input-refusal';
@@ -92,7 +92,6 @@ export class ComplianceTransferGate implements TransferGate {
    * them (an unregistered party, no scheme jurisdiction), the adapter's own refusals.
    */
   async #gather(
-    tx: Orm,
     facts: TransferFacts,
   ): Promise<{ refusals: string[] } | { input: ComplianceFacts; names: PartyNames }> {
     const { registry } = this.deps;
@@ -185,15 +184,11 @@ export class ComplianceTransferGate implements TransferGate {
     };
   }
 
-  async refusalBeforeCreation(
-    tx: Orm,
-    caller: Caller,
-    facts: TransferFacts,
-  ): Promise<AppError | null> {
-    const gathered = await this.#gather(tx, facts);
+  async refusalBeforeCreation(caller: Caller, facts: TransferFacts): Promise<AppError | null> {
+    const gathered = await this.#gather(facts);
     // The adapter's own refusals are decided (and audited) by `decide`.
     if ('refusals' in gathered) return null;
-    const found = await this.deps.gate.inputIssues(tx, caller, gathered.input);
+    const found = await this.deps.gate.inputIssues(caller, gathered.input);
     const refusal = inputRefusal(found, gathered.names);
     if (refusal && found.stoppedBy.length > 0) {
       ATTEMPTS_TO_RECORD.set(refusal, {
@@ -227,8 +222,13 @@ export class ComplianceTransferGate implements TransferGate {
     );
   }
 
-  async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision> {
-    const gathered = await this.#gather(tx, facts);
+  /**
+   * Decides in the caller's unit of work: refused outside a transaction (before anything is
+   * read), as the decision and its audit events must commit with the transfer they decide.
+   */
+  async decide(caller: Caller, facts: TransferFacts): Promise<GateDecision> {
+    this.deps.db.currentUnit('TransferGate.decide');
+    const gathered = await this.#gather(facts);
     if ('refusals' in gathered) {
       const decision: GateDecision = {
         outcome: 'block',
@@ -252,7 +252,7 @@ export class ComplianceTransferGate implements TransferGate {
       return decision;
     }
     const { input } = gathered;
-    const decision = await this.deps.gate.decide(tx, caller, input);
+    const decision = await this.deps.gate.decide(caller, input);
     return {
       outcome: decision.outcome,
       reasons: decision.reasons.map((r) => `${r.code}: ${r.message}`),

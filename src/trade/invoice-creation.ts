@@ -129,9 +129,9 @@ async function issueInvoice(
     };
     // What the caller can mend is refused before anything is written (the reservation and the
     // address hand-out roll back with the transaction); anything else is decided and recorded.
-    const refusal = await deps.gate.refusalBeforeCreation(tx, caller, facts);
+    const refusal = await deps.gate.refusalBeforeCreation(caller, facts);
     if (refusal) throw refusal;
-    const decision = await deps.gate.decide(tx, caller, facts);
+    const decision = await deps.gate.decide(caller, facts);
     const gateDecisions: InvoiceGateDecision[] = [
       {
         ...decision,

@@ -312,7 +312,7 @@ async function decidePayers(
       : fiatToSats({ minor: amount, currency: parseCurrency(row.currency) }, rate.rate, 'down');
   const decisions: InvoiceGateDecision[] = [];
   for (const payer of payers) {
-    const decision = await deps.gate.decide(tx, caller, {
+    const decision = await deps.gate.decide(caller, {
       transferId: row.id,
       occurredAt: now,
       direction: 'inbound',

@@ -274,8 +274,11 @@ export interface PayoutTransitionPorts {
   /** The audit chain's writer, in the caller's unit of work. */
   readonly audit: AuditLog;
   readonly random: Random;
-  /** Decides again at a gated step (the gate, or a failure to reach it, held closed). */
-  readonly check: (tx: Orm, caller: Caller, row: PayoutRow, step: GateStep) => Promise<GateCheck>;
+  /**
+   * Decides again at a gated step (the gate, or a failure to reach it, held closed), in the
+   * caller's unit of work (the payout is locked there).
+   */
+  readonly check: (caller: Caller, row: PayoutRow, step: GateStep) => Promise<GateCheck>;
   /** The webhook payload of a payout (its view). */
   readonly payload: (tx: Orm, id: string) => Promise<Record<string, unknown>>;
 }
@@ -314,7 +317,7 @@ export async function transitionPayout(
   assertTransition(`payout ${row.id}`, rule, action, row.status);
   const step = PAYOUT_GATE_STEP[action];
   let check: GateCheck | null = change.checked ?? null;
-  if (rule.gate && step && !check) check = await ports.check(tx, caller, row, step);
+  if (rule.gate && step && !check) check = await ports.check(caller, row, step);
   if (check && check.outcome !== 'allow') {
     await hold(ports, tx, caller, row, check);
     return { action: 'held', check };

@@ -101,7 +101,7 @@ export async function runBatch(
     // takes the audit head): the one lock order of every writer, wallet row then audit head.
     await wallets.lockWallets([...new Set(waiting.map((p) => p.companyId))].sort());
     // The gate again, at batching: a payout that no longer passes is held, not batched.
-    const { failed, passed } = await ctx.checkBatch(tx, caller, waiting, 'batching');
+    const { failed, passed } = await ctx.checkBatch(caller, waiting, 'batching');
     for (const p of waiting) {
       const check = failed.get(p.id);
       if (check) await hold(ctx.transitions, tx, caller, p, check);
@@ -289,7 +289,7 @@ export async function runBatch(
       .for('update');
     if (!batch) return null;
     const payouts = await tx.select().from(tradePayouts).where(eq(tradePayouts.batchId, batchId));
-    const { failed, passed } = await ctx.checkBatch(tx, signerCaller, payouts, 'signing');
+    const { failed, passed } = await ctx.checkBatch(signerCaller, payouts, 'signing');
     if (failed.size > 0) {
       await ctx.abandonBatch(tx, signerCaller, batch, failed);
       return null;

@@ -67,7 +67,7 @@ export async function acceptSignedPsbt(
       .for('update');
     let passed = checked;
     if (!passed) {
-      const result = await ctx.checkBatch(tx, caller, payouts, 'signing');
+      const result = await ctx.checkBatch(caller, payouts, 'signing');
       if (result.failed.size > 0) {
         await ctx.abandonBatch(tx, caller, batch, result.failed);
         return [...result.failed][0] ?? null;
@@ -176,7 +176,7 @@ export async function broadcast(ctx: PayoutContext, batchId: string): Promise<vo
         .from(tradePayouts)
         .where(eq(tradePayouts.batchId, batchId))
         .for('update');
-      const { failed } = await ctx.checkBatch(tx, caller, payouts, 'broadcast');
+      const { failed } = await ctx.checkBatch(caller, payouts, 'broadcast');
       if (failed.size > 0 && !out) {
         await ctx.abandonBatch(tx, caller, locked, failed);
         return true;

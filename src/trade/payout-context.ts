@@ -60,7 +60,7 @@ export class PayoutContext {
       clock: ports.clock,
       audit: this.audit,
       random: ports.random,
-      check: (tx, caller, row, step) => this.check(tx, caller, row, step),
+      check: (caller, row, step) => this.check(caller, row, step),
       payload: payoutPayload,
     };
   }
@@ -77,15 +77,18 @@ export class PayoutContext {
    * payout's rate, address and Travel Rule data; the policy gate reads licences, KYC/KYB,
    * jurisdictions and the current list snapshots itself. Fail closed: when the checks cannot run
    * (a lookup, screening or list failure), the answer is `review`, never `allow`. The decision is
-   * recorded by compliance under the payout's id.
+   * recorded by compliance under the payout's id. Runs in the caller's unit of work (the payout
+   * is locked there), as a savepoint of it (`db.unit`): a check that fails half-way rolls back
+   * only its own writes and leaves the transaction usable for the hold. Refused outside a
+   * transaction (an error, not a review: nothing could be held there).
    */
-  async check(tx: Orm, caller: Caller, row: PayoutRow, step: GateStep): Promise<GateCheck> {
-    const { clock, contracts, rates, gate } = this.ports;
+  async check(caller: Caller, row: PayoutRow, step: GateStep): Promise<GateCheck> {
+    const { db, clock, contracts, rates, gate } = this.ports;
+    db.currentUnit('PayoutContext.check');
     const now = clock.now();
     const base = { step, at: now.toISOString() };
     try {
-      // A savepoint: a check that fails half-way leaves the transaction usable for the hold.
-      return await tx.transaction(async (sp) => {
+      return await db.unit(async (sp) => {
         const standing = await contracts.standing(sp, row.contractId, row.contractAmount);
         if (standing.contract.status !== 'active') {
           return {
@@ -108,7 +111,7 @@ export class PayoutContext {
                 rate.rate,
                 'down',
               );
-        const decision = await gate.decide(sp, caller, {
+        const decision = await gate.decide(caller, {
           transferId: row.id,
           occurredAt: now,
           direction: 'outbound',
@@ -179,10 +182,10 @@ export class PayoutContext {
 
   /**
    * Checks every payout of a batch at a step. Returns the failed checks by payout id (empty when
-   * all passed) and the passing ones (to be kept with the transition they guard).
+   * all passed) and the passing ones (to be kept with the transition they guard), in the caller's
+   * unit of work.
    */
   async checkBatch(
-    tx: Orm,
     caller: Caller,
     payouts: readonly PayoutRow[],
     step: GateStep,
@@ -190,7 +193,7 @@ export class PayoutContext {
     const failed = new Map<string, GateCheck>();
     const passed = new Map<string, GateCheck>();
     for (const p of payouts) {
-      const check = await this.check(tx, caller, p, step);
+      const check = await this.check(caller, p, step);
       (check.outcome === 'allow' ? passed : failed).set(p.id, check);
     }
     return { failed, passed };

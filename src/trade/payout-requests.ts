@@ -151,9 +151,9 @@ async function requestPayout(
     };
     // What the caller can mend is refused before anything is written (the reservation rolls
     // back with the transaction); anything else is decided, and recorded, as ever.
-    const refusal = await gate.refusalBeforeCreation(tx, caller, facts);
+    const refusal = await gate.refusalBeforeCreation(caller, facts);
     if (refusal) throw refusal;
-    const decision = await gate.decide(tx, caller, facts);
+    const decision = await gate.decide(caller, facts);
     const settings = await loadSettings(tx, contract.platformId);
     await tx.insert(tradePayouts).values({
       id,
@@ -301,7 +301,7 @@ export async function approvePayout(
         `${caller.personId} has already approved payout ${id} (each person counts once, whatever the credential)`,
       );
     }
-    const check = await ctx.check(tx, caller, row, 'approval');
+    const check = await ctx.check(caller, row, 'approval');
     if (check.outcome !== 'allow') {
       await transitionPayout(ctx.transitions, tx, caller, row, 'approved', { checked: check });
       return { held: check };

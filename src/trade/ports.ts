@@ -113,9 +113,13 @@ export interface GateDecision {
   readonly decisionId: string | null;
 }
 
-/** The TransferGate port: compliance's PolicyGate.decide, as trade calls it. */
+/**
+ * The TransferGate port: compliance's PolicyGate.decide, as trade calls it. It joins the caller's
+ * unit of work (no handle is passed): the decision and its audit events commit with the transfer
+ * it decides, and `decide` is refused outside a transaction.
+ */
 export interface TransferGate {
-  decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<GateDecision>;
+  decide(caller: Caller, facts: TransferFacts): Promise<GateDecision>;
   /**
    * An officer's resolution of a `review` decision: allow or block, or null while it waits
    * (compliance's decisions review flow), read in the caller's unit of work.
@@ -125,8 +129,9 @@ export interface TransferGate {
    * The refusal to answer instead of creating the transfer, when all that stands in its way is
    * what the caller can mend (Travel Rule data, a party's verification, the address, the amount):
    * nothing is decided nor written. Null otherwise: the transfer is decided, and recorded, as ever.
+   * Read in the caller's unit of work.
    */
-  refusalBeforeCreation(tx: Orm, caller: Caller, facts: TransferFacts): Promise<AppError | null>;
+  refusalBeforeCreation(caller: Caller, facts: TransferFacts): Promise<AppError | null>;
   /**
    * After the creation's transaction rolled back on `error`: when it was an input refusal of a
    * transfer that something else (a list match, a refused jurisdiction) would also have stopped,

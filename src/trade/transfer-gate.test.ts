@@ -92,7 +92,7 @@ describe('every transfer passes the policy gate (no way around screening)', () =
   });
   afterAll(async () => db.close());
 
-  const facts = (over: Partial<Parameters<ComplianceTransferGate['decide']>[2]> = {}) => ({
+  const facts = (over: Partial<Parameters<ComplianceTransferGate['decide']>[1]> = {}) => ({
     transferId: `pay_test_${random.int(0, 1_000_000)}`,
     occurredAt: clock.now(),
     direction: 'outbound' as const,
@@ -141,9 +141,8 @@ describe('every transfer passes the policy gate (no way around screening)', () =
   });
 
   it('blocks a counterparty that is not a registered participant', async () => {
-    const decision = await db.transaction((tx) =>
+    const decision = await db.transaction(() =>
       gate.decide(
-        tx,
         scheme.officer('key_officer'),
         facts({ counterpartyId: 'par_01J00000000000000000000000' }),
       ),
@@ -159,12 +158,10 @@ describe('every transfer passes the policy gate (no way around screening)', () =
   });
 
   it('blocks a sanctioned XBT address whatever else is true', async () => {
-    const clean = await db.transaction((tx) =>
-      gate.decide(tx, scheme.officer('key_officer'), facts()),
-    );
+    const clean = await db.transaction(() => gate.decide(scheme.officer('key_officer'), facts()));
     expect(clean.outcome).toBe('allow');
-    const listed = await db.transaction((tx) =>
-      gate.decide(tx, scheme.officer('key_officer'), facts({ address: SANCTIONED_XBT })),
+    const listed = await db.transaction(() =>
+      gate.decide(scheme.officer('key_officer'), facts({ address: SANCTIONED_XBT })),
     );
     expect(listed.outcome).toBe('block');
     expect(
@@ -173,9 +170,8 @@ describe('every transfer passes the policy gate (no way around screening)', () =
       ),
     ).toBe(true);
     // An inbound payment from that address (its input) is blocked too: the invoice turns invalid.
-    const inbound = await db.transaction((tx) =>
+    const inbound = await db.transaction(() =>
       gate.decide(
-        tx,
         systemCaller('trade.invoices'),
         facts({ direction: 'inbound', address: SANCTIONED_XBT, travelRule: INBOUND }),
       ),

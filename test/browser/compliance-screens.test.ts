@@ -132,7 +132,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: compliance screens an analyst wor
       ...overrides,
     });
     const decide = (f: TransferFacts) =>
-      t.db.transaction((tx) => compliance.gate.decide(tx, supervisor, f));
+      t.db.transaction(() => compliance.gate.decide(supervisor, f));
     for (const company of companies) {
       // Three identical overruns from the same buyer: three identical alert lines per rule.
       for (let i = 0; i < 3; i++) {

@@ -174,8 +174,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
         },
       },
     });
-    await t.db.transaction((tx) =>
-      t.services.compliance.gate.decide(tx, officer, {
+    await t.db.transaction(() =>
+      t.services.compliance.gate.decide(officer, {
         transferId: 'browser-transfer-1',
         direction: 'inbound',
         occurredAt: new Date(),

@@ -120,7 +120,7 @@ function facts(overrides: Partial<TransferFacts> = {}): TransferFacts {
   };
 }
 const decide = (f: TransferFacts) =>
-  t.db.transaction((tx) => t.services.compliance.gate.decide(tx, systemCaller('test'), f));
+  t.db.transaction(() => t.services.compliance.gate.decide(systemCaller('test'), f));
 
 beforeAll(async () => {
   t = await startTestApp({ env: { GOAML_RENTITY_ID: '31337' } });

@@ -547,8 +547,8 @@ describe.each(TEST_DRIVERS)('screening from onboarding, on %s', (driver) => {
       clock: t.clock,
     });
     const decide = (transferId: string, counterpartyId: string) =>
-      t.db.transaction((tx) =>
-        gate.decide(tx, platform, {
+      t.db.transaction(() =>
+        gate.decide(platform, {
           transferId,
           occurredAt: t.clock.now(),
           direction: 'outbound',

@@ -142,8 +142,8 @@ describe('screening of natural persons', () => {
       registry: t.services.registry,
       clock: t.clock,
     });
-    const decision = await t.db.transaction((tx) =>
-      gate.decide(tx, platform, {
+    const decision = await t.db.transaction(() =>
+      gate.decide(platform, {
         transferId: 'pay_persontest0001',
         occurredAt: t.clock.now(),
         direction: 'outbound',
@@ -179,8 +179,8 @@ describe('screening of natural persons', () => {
       },
     });
     const payout = (transferId: string, beneficiary: string) =>
-      t.db.transaction((tx) =>
-        gate.decide(tx, platform, {
+      t.db.transaction(() =>
+        gate.decide(platform, {
           transferId,
           occurredAt: t.clock.now(),
           direction: 'outbound',

@@ -40,12 +40,12 @@ export async function matchDeal(
     };
     // The coin leg through the policy gate (its domestic rule set). A refusal commits the
     // decision (and its audit event) and nothing of the deal.
-    const decision = await decideCoinLeg(ctx, tx, caller, row, null);
+    const decision = await decideCoinLeg(ctx, caller, row, null);
     if (!decision.allowed) {
       // No deal is stored, so no transfer happens: monitoring must not count it (the decision
       // stays, for the supervisor, and a review for its officer).
       if (decision.decisionId)
-        await ctx.deps.gate?.voidTransfer(tx, caller, row.id, 'match refused: no deal stored');
+        await ctx.deps.gate?.voidTransfer(caller, row.id, 'match refused: no deal stored');
       return null;
     }
     await tx.insert(marketDeals).values(row);

@@ -66,7 +66,7 @@ export async function confirmFiat(
     await checkConfirmable(tx, row, confirmation, options.receivedAt ?? now);
     // The coin leg through the policy gate again, with the address the coins would go to.
     const destination = await deliveryAddress(ctx, tx, row);
-    const decision = await decideCoinLeg(ctx, tx, caller, row, destination);
+    const decision = await decideCoinLeg(ctx, caller, row, destination);
     const paid = { bankReference: confirmation.bankReference, confirmedAt: now };
     const after = decision.allowed
       ? await deliver(ctx, tx, caller, row, paid, estimate, destination)

@@ -62,16 +62,17 @@ function oneOf<T extends string>(values: readonly T[], value: string | null, oth
 }
 
 /**
- * Decides the coin leg through the policy gate, in `tx`. `destinationAddress` is the importer's
- * wallet address the delivery pays (null at matching, before one is handed out).
+ * Decides the coin leg through the policy gate, in the caller's unit of work (refused outside a
+ * transaction: the decision commits with the deal it decides). `destinationAddress` is the
+ * importer's wallet address the delivery pays (null at matching, before one is handed out).
  */
 export async function decideCoinLeg(
   ctx: MarketContext,
-  tx: Orm,
   caller: Caller,
   deal: CoinLeg,
   destinationAddress: string | null,
 ): Promise<CoinLegDecision> {
+  const tx = ctx.db.currentUnit('decideCoinLeg');
   const gathered = await gatherFacts(ctx, tx, deal, destinationAddress);
   const gate = ctx.deps.gate;
   const refusals = 'refusals' in gathered ? gathered.refusals : [];
@@ -89,7 +90,7 @@ export async function decideCoinLeg(
     });
     return { allowed: false, review: false, decisionId: null, reasons: refusals };
   }
-  const decision = await gate.decide(tx, caller, gathered.facts);
+  const decision = await gate.decide(caller, gathered.facts);
   return {
     allowed: decision.outcome === 'allow',
     review: decision.outcome === 'review',

@@ -79,7 +79,7 @@ export async function releaseDeal(
     if (proposed) return { done: false, row: proposed };
     // The coin leg through the policy gate again; a refusal commits its decision, nothing else.
     const destination = await deliveryAddress(ctx, tx, row);
-    const decision = await decideCoinLeg(ctx, tx, caller, row, destination);
+    const decision = await decideCoinLeg(ctx, caller, row, destination);
     if (!decision.allowed) {
       // Sent to review: the officer's resolution moves the deal (reviews.ts).
       if (decision.review)
@@ -199,7 +199,7 @@ export async function carryOutRefund(
       .set({ status: 'lapsed', updatedAt: ctx.clock.now() })
       .where(eq(marketBids.id, row.bidId));
     // The coin leg never reached the importer: monitoring must not count it.
-    await ctx.deps.gate?.voidTransfer(tx, caller, row.id, 'deal refunded: no coins delivered');
+    await ctx.deps.gate?.voidTransfer(caller, row.id, 'deal refunded: no coins delivered');
     await ctx.audit.record(caller, {
       action: 'market_deal.refunded',
       entityType: 'market_deal',

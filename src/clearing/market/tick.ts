@@ -181,7 +181,7 @@ async function unwind(ctx: MarketContext, id: string): Promise<void> {
         .where(eq(marketBids.id, row.bidId));
       // No obligation to reverse: one arises only with the fiat leg's confirmation. No coins
       // moved: monitoring must not count the coin leg allowed at matching.
-      await ctx.deps.gate?.voidTransfer(tx, MARKET, row.id, 'deal unwound: no coins moved');
+      await ctx.deps.gate?.voidTransfer(MARKET, row.id, 'deal unwound: no coins moved');
     },
   );
 }

@@ -137,7 +137,7 @@ export async function decideHeld(
     // and auditors' only.
     const alert =
       frozen && ctx.screening
-        ? await ctx.screening.raiseAddressAlert(tx, caller, {
+        ? await ctx.screening.raiseAddressAlert(caller, {
             partyId: payIn.platformId,
             platformId: payIn.platformId,
             rule: FROZEN_PAY_IN_RULE,
@@ -182,7 +182,7 @@ async function noteOnCase(
   text: string,
 ): Promise<boolean> {
   if (!ctx.screening || payIn.caseId === null) return false;
-  const { noted } = await ctx.screening.noteAddressCase(tx, caller, {
+  const { noted } = await ctx.screening.noteAddressCase(caller, {
     caseId: payIn.caseId,
     note: `Settlement pay-in ${payIn.id} (window ${payIn.windowId}, alert ${payIn.alertId ?? 'none'}): ${text}`,
   });

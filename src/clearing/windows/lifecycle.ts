@@ -20,21 +20,20 @@ import {
 } from './schema';
 
 /**
- * Address screening (compliance's ScreeningService), in the caller's transaction: the addresses
+ * Address screening (compliance's ScreeningService), in the caller's unit of work (no handle is
+ * passed; the alert and the note are refused outside a transaction): the addresses
  * paying a bitcoin pay-in are screened, a pay-in held for them raises a screening alert into
  * the paying platform's case (`raiseAddressAlert`), for the supervisor, and the supervisor's
  * decision on it is noted on that case (`noteAddressCase`).
  */
 export interface PayerScreening {
-  screenAddress(caller: Caller, address: string, orm?: Orm): Promise<{ outcome: string }>;
+  screenAddress(caller: Caller, address: string): Promise<{ outcome: string }>;
   raiseAddressAlert(
-    tx: Orm,
     caller: Caller,
     input: { partyId: string; platformId: string | null; rule: string; message: string },
   ): Promise<{ alertId: string; caseId: string }>;
   /** A decision on what an alert was raised for, noted on its case (false: the case is closed). */
   noteAddressCase(
-    tx: Orm,
     caller: Caller,
     input: { caseId: string; note: string },
   ): Promise<{ noted: boolean }>;

@@ -288,7 +288,7 @@ async function judgeConfirmed(
   // is the screening's own record). Alerts and cases are the supervisor's and auditors' only, so
   // nothing of the screening reaches the platform through them (no tipping-off).
   const alert = ctx.screening
-    ? await ctx.screening.raiseAddressAlert(tx, WINDOWS_CALLER, {
+    ? await ctx.screening.raiseAddressAlert(WINDOWS_CALLER, {
         partyId: payIn.platformId,
         platformId: payIn.platformId,
         rule: HELD_PAY_IN_RULE,
@@ -369,7 +369,7 @@ async function payersFailing(
     // An address the screening refuses to read (INVALID_ADDRESS, thrown before any query) could
     // not be screened; any other failure fails the block's transaction, to be retried.
     const result = await ctx.screening
-      .screenAddress(WINDOWS_CALLER, address, tx)
+      .screenAddress(WINDOWS_CALLER, address)
       .catch((error: unknown) => {
         if (error instanceof AppError && error.code === 'INVALID_ADDRESS')
           return { outcome: 'unscreenable' };

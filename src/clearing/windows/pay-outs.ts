@@ -228,7 +228,7 @@ async function unclearAddresses(
 ): Promise<Set<string>> {
   const unclear = new Set<string>();
   for (const [platformId, address] of addresses)
-    if (!(await screensClear(ctx, WINDOWS_CALLER, address, tx))) unclear.add(platformId);
+    if (!(await screensClear(ctx, WINDOWS_CALLER, address))) unclear.add(platformId);
   return unclear;
 }
 

@@ -23,15 +23,15 @@ type AddressRow = typeof clearingSettlementAddresses.$inferSelect;
 
 /**
  * Whether an address the clearing pays screens clear now. Fail closed: an address that cannot be
- * screened (no screening wired) is not paid. At registration and again at signing.
+ * screened (no screening wired) is not paid. At registration and again at signing, in the
+ * caller's unit of work.
  */
 export async function screensClear(
   ctx: WindowContext,
   caller: Caller,
   address: string,
-  tx: Orm,
 ): Promise<boolean> {
-  return (await screenOutcome(ctx, caller, address, tx)) === 'clear';
+  return (await screenOutcome(ctx, caller, address)) === 'clear';
 }
 
 const view = (row: AddressRow, current: boolean): SettlementAddressView => ({
@@ -78,9 +78,9 @@ async function refuseUnclear(
   caller: Caller,
   refused: { platformId: string; address: string; outcome: string; step: string },
 ): Promise<never> {
-  await db.transaction(async (tx) => {
+  await db.transaction(async () => {
     const alert = ctx.screening
-      ? await ctx.screening.raiseAddressAlert(tx, caller, {
+      ? await ctx.screening.raiseAddressAlert(caller, {
           partyId: refused.platformId,
           platformId: refused.platformId,
           rule: SETTLEMENT_ADDRESS_REFUSED_RULE,
@@ -160,7 +160,7 @@ export async function proposeSettlementAddress(
     if (!deps.licences)
       throw new AppError('CONFIG_INVALID', 'no licence check is wired for settlement addresses');
     await deps.licences.requireActiveLicence(platformId, now, tx);
-    const screened = await screenOutcome(ctx, caller, address, tx);
+    const screened = await screenOutcome(ctx, caller, address);
     if (screened !== 'clear') return { refused: screened };
     await lockPlatform(tx, platformId);
     const [previous] = await tx
@@ -239,13 +239,9 @@ export async function proposeSettlementAddress(
   return view(outcome.row, false);
 }
 
-async function screenOutcome(
-  ctx: WindowContext,
-  caller: Caller,
-  address: string,
-  tx: Orm,
-): Promise<string> {
-  const screened = ctx.screening ? await ctx.screening.screenAddress(caller, address, tx) : null;
+/** The address screened in the caller's unit of work (the lists are read there). */
+async function screenOutcome(ctx: WindowContext, caller: Caller, address: string): Promise<string> {
+  const screened = ctx.screening ? await ctx.screening.screenAddress(caller, address) : null;
   return screened?.outcome ?? 'unscreenable';
 }
 
@@ -318,7 +314,7 @@ export async function approveSettlementAddress(
     if (!deps.licences)
       throw new AppError('CONFIG_INVALID', 'no licence check is wired for settlement addresses');
     await deps.licences.requireActiveLicence(row.platformId, now, tx);
-    const screened = await screenOutcome(ctx, caller, row.address, tx);
+    const screened = await screenOutcome(ctx, caller, row.address);
     if (screened !== 'clear') return { refused: screened, row };
     const before = await activeRow(tx, row.platformId);
     const [approved] = await tx

@@ -61,7 +61,7 @@ describe('sanctioned-address exposure in the transfer graph', () => {
   const clock = new ManualClock('2026-07-01T09:00:00Z');
   const supervisor = systemCaller('test');
   const decide = (facts: TransferFacts) =>
-    db.transaction((tx) => compliance.gate.decide(tx, supervisor, facts));
+    db.transaction(() => compliance.gate.decide(supervisor, facts));
 
   beforeAll(async () => {
     db = await openTestDatabase();
@@ -243,7 +243,7 @@ describe.each(TEST_DRIVERS)('the exposure table on %s', (driver) => {
                       2,
                     );
                     const nearest = listed ? reached.find((r) => LISTED.includes(r.address)) : null;
-                    const made = await compliance.gate.decide(tx, supervisor, facts);
+                    const made = await compliance.gate.decide(supervisor, facts);
                     const message = exposureReason(made)?.message;
                     if (nearest) {
                       expect(message).toContain(`sanctioned address ${nearest.address} (`);

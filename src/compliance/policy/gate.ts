@@ -131,11 +131,14 @@ export class PolicyGate implements PolicyGatePort {
   }
 
   /**
-   * Decides inside the caller's transaction: the decision, its monitoring row and its audit
-   * events commit (or roll back) with whatever else the caller writes there.
+   * Decides inside the caller's unit of work (`db.transaction` or `db.unit`): the decision, its
+   * monitoring row and its audit events commit (or roll back) with whatever else the caller
+   * writes there. Refused outside a transaction: a decision committed on its own could outlive
+   * the transfer it decides (use `decideCommitted` there).
    */
-  async decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<PolicyDecision> {
+  async decide(caller: Caller, facts: TransferFacts): Promise<PolicyDecision> {
     this.#admit(caller, facts);
+    const tx = this.#db.currentUnit('PolicyGate.decide');
     const prepared = await this.#prepare({ tx }, [{ caller, facts }], null);
     const [decided] = await this.#commit({ tx }, prepared);
     if (!decided) throw new Error('the gate decided nothing');
@@ -150,11 +153,12 @@ export class PolicyGate implements PolicyGatePort {
    * also matches a list is refused for its input alike, so a refusal tells the caller nothing
    * about a list (no screening oracle). What else would stop it (a list match, a refused
    * jurisdiction) is answered apart, in `stoppedBy`, for the record of the attempt the caller's
-   * service keeps (never shown to the one refused).
+   * service keeps (never shown to the one refused). The lists are read in the caller's unit of
+   * work when there is one.
    */
-  async inputIssues(tx: Orm, caller: Caller, facts: TransferFacts): Promise<InputIssues> {
+  async inputIssues(caller: Caller, facts: TransferFacts): Promise<InputIssues> {
     this.#admit(caller, facts);
-    const lists = await this.#screening.lists(tx);
+    const lists = await this.#screening.lists();
     const threshold = this.#config.travelRuleThreshold;
     const { reasons } = runChecks({
       facts,
@@ -185,12 +189,9 @@ export class PolicyGate implements PolicyGatePort {
     return row.reviewOutcome === 'allow' ? 'allow' : row.reviewOutcome === 'block' ? 'block' : null;
   }
 
-  async voidTransfer(
-    tx: Orm,
-    caller: Caller,
-    transferId: string,
-    reason: string,
-  ): Promise<boolean> {
+  /** Marks a decided transfer void in the caller's unit of work; refused outside one. */
+  async voidTransfer(caller: Caller, transferId: string, reason: string): Promise<boolean> {
+    const tx = this.#db.currentUnit('PolicyGate.voidTransfer');
     const now = this.#clock.now();
     const [voided] = await tx
       .update(complianceTransfers)
@@ -298,7 +299,9 @@ export class PolicyGate implements PolicyGatePort {
     before: Before | null,
     listsRefreshed: boolean,
   ): Promise<ReadBatch> {
-    const lists = await this.#screening.lists(orm, { refresh: listsRefreshed });
+    // `orm` is the unit's transaction (or, for a batch of the group commit, the pool), which is
+    // where the lists read themselves too (`db.current()`).
+    const lists = await this.#screening.lists({ refresh: listsRefreshed });
     const transfers = requests.map((r) => monitoredTransfer(r.facts));
     const nodes = transfers.map((t) => transferNodes(t));
     const parties = [

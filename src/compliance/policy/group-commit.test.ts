@@ -163,7 +163,7 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
     await open();
     const oneByOne: PolicyDecision[] = [];
     for (const facts of requests) {
-      oneByOne.push(await db.transaction((tx) => compliance.gate.decide(tx, supervisor, facts)));
+      oneByOne.push(await db.transaction(() => compliance.gate.decide(supervisor, facts)));
     }
     expect(oneByOne.map((d) => [d.outcome, d.monitoringScore, d.reasons])).toEqual(
       decided.map((d) => [d.outcome, d.monitoringScore, d.reasons]),
@@ -327,8 +327,8 @@ describe.each(TEST_DRIVERS)('the gate’s group commit on %s', (driver) => {
       bytes: readVector('ofac-crypto-2024-09/sanctioned_addresses_XBT.txt'),
     });
     const committed = await compliance.gate.decideCommitted(supervisor, toListed());
-    const inTransaction = await db.transaction((tx) =>
-      compliance.gate.decide(tx, supervisor, toListed()),
+    const inTransaction = await db.transaction(() =>
+      compliance.gate.decide(supervisor, toListed()),
     );
     for (const decision of [committed, inTransaction]) {
       expect(decision.outcome).toBe('block');

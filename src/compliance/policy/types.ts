@@ -3,7 +3,6 @@
  * (trade, for payouts and incoming payments) gathers these plain facts and passes them in.
  */
 import type { Caller } from '../../kernel';
-import type { Orm } from '../../db';
 import type { Ivms101Payload } from '../../kernel';
 
 export type TransferDirection = 'inbound' | 'outbound';
@@ -119,8 +118,11 @@ export interface PolicyDecision {
 
 /** The gate's port, as another module sees it. */
 export interface PolicyGatePort {
-  /** Decides inside the caller's transaction (the decision commits or rolls back with it). */
-  decide(tx: Orm, caller: Caller, facts: TransferFacts): Promise<PolicyDecision>;
+  /**
+   * Decides inside the caller's unit of work (the decision commits or rolls back with it); no
+   * handle is passed, and outside a transaction it is refused.
+   */
+  decide(caller: Caller, facts: TransferFacts): Promise<PolicyDecision>;
   /**
    * Decides and commits the decision with its audit event before answering, together with the
    * other decisions asked for meanwhile (group commit): many times the throughput of one
@@ -135,14 +137,15 @@ export interface PolicyGatePort {
   /**
    * The reasons the caller can mend before the transfer is created (decides nothing, writes
    * nothing), and what else would stop it (for the record of an attempt refused for its input).
+   * Read in the caller's unit of work when there is one.
    */
-  inputIssues(tx: Orm, caller: Caller, facts: TransferFacts): Promise<InputIssues>;
+  inputIssues(caller: Caller, facts: TransferFacts): Promise<InputIssues>;
   /**
-   * Marks a decided transfer void, through `tx`: it never happened (refused after its decision,
-   * or undone before anything moved), so monitoring's windows leave it out; its decisions stay.
-   * Audited (`compliance_transfer.voided`); false when there is no such transfer or it is void.
+   * Marks a decided transfer void, in the caller's unit of work (refused outside one): it never
+   * happened (refused after its decision, or undone before anything moved), so monitoring's
+   * windows leave it out; its decisions stay. Audited (`compliance_transfer.voided`); false when there is no such transfer or it is void.
    */
-  voidTransfer(tx: Orm, caller: Caller, transferId: string, reason: string): Promise<boolean>;
+  voidTransfer(caller: Caller, transferId: string, reason: string): Promise<boolean>;
 }
 
 /** What `inputIssues` found, with the Travel Rule threshold to say what it is. */

@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
 import { AppError, type Caller, type Clock } from '../../kernel';
-import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
+import { keyset, pageOf, type Database, type Page, type PageRequest } from '../../db';
 import { AuditLog } from '../../audit';
 import { partyHits, type HitReview } from '../schema';
 
@@ -124,14 +124,12 @@ export class PartyHits {
    * The screening flag of each party: `blocked` (a confirmed hit, or ownership by listed persons
    * of 50 % or more not yet resolved), `review` (an open hit) or `clear`.
    */
-  async flags(
-    partyIds: readonly string[],
-    orm: Orm = this.#db.orm,
-  ): Promise<Map<string, ScreeningFlag>> {
+  async flags(partyIds: readonly string[]): Promise<Map<string, ScreeningFlag>> {
     const flags = new Map<string, ScreeningFlag>();
     for (const id of partyIds) flags.set(id, { status: 'clear', openHits: 0 });
     if (partyIds.length === 0) return flags;
-    const rows = await orm
+    const rows = await this.#db
+      .current()
       .select({ partyId: partyHits.partyId, subject: partyHits.subject, review: partyHits.review })
       .from(partyHits)
       .where(

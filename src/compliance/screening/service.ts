@@ -266,16 +266,18 @@ export class ScreeningService {
   }
 
   /**
-   * The active lists in memory; rebuilt when the set of active snapshots changed. Inside a
-   * transaction pass its handle: PGlite has one connection, so a query outside it would wait.
-   * `refresh`: check the active snapshots now (the caller saw that they changed).
+   * The active lists in memory; rebuilt when the set of active snapshots changed. Read in the
+   * caller's unit of work when there is one (`db.current()`: on PGlite's one connection a query
+   * outside it would wait for it), else on the pool. `refresh`: check the active snapshots now
+   * (the caller saw that they changed).
    */
-  async lists(orm?: Orm, options: { refresh?: boolean } = {}): Promise<LoadedLists> {
+  async lists(options: { refresh?: boolean } = {}): Promise<LoadedLists> {
     const now = this.#clock.now().getTime();
     const fresh = now - this.#checkedAt < this.#refreshIntervalMs && !options.refresh;
     if (this.#loaded && fresh) return this.#loaded;
     this.#checkedAt = now;
-    const active = await (orm ?? this.#db.orm)
+    const orm = this.#db.current();
+    const active = await orm
       .select({ id: listSnapshots.id })
       .from(listSnapshots)
       .where(eq(listSnapshots.active, true))
@@ -284,7 +286,7 @@ export class ScreeningService {
     if (!this.#loaded || key !== this.#loadedKey) {
       this.#loadedKey = key;
       this.#loaded = this.#load(
-        orm ?? this.#db.orm,
+        orm,
         active.map((r) => r.id),
       );
       this.#loaded.catch(() => {
@@ -488,17 +490,17 @@ export class ScreeningService {
   }
 
   /**
-   * A screening alert raised for another module, in its transaction (a payment it holds because
+   * A screening alert raised for another module, in its unit of work (a payment it holds because
    * the addresses paying it did not pass `screenAddress`): into the party's open case, as every
-   * alert, for the supervisor's alerts list. Kind `screening`, so `critical`.
+   * alert, for the supervisor's alerts list. Kind `screening`, so `critical`. Refused outside a
+   * transaction: the alert must commit with the hold it explains.
    */
   async raiseAddressAlert(
-    tx: Orm,
     caller: Caller,
     input: { partyId: string; platformId: string | null; rule: string; message: string },
   ): Promise<{ alertId: string; caseId: string }> {
     const raised = await raiseAlert(
-      tx,
+      this.#db.currentUnit('raiseAddressAlert'),
       caller,
       this.#clock,
       this.#random,
@@ -510,16 +512,15 @@ export class ScreeningService {
 
   /**
    * Another module's decision on what a screening alert was raised for (a held payment
-   * accepted, returned or frozen), noted on the alert's case in its transaction (`noteCase`):
-   * not noted when the case is closed.
+   * accepted, returned or frozen), noted on the alert's case in its unit of work (`noteCase`;
+   * refused outside a transaction): not noted when the case is closed.
    */
-  noteAddressCase(
-    tx: Orm,
+  async noteAddressCase(
     caller: Caller,
     input: { caseId: string; note: string },
   ): Promise<{ noted: boolean }> {
-    return noteCase(
-      tx,
+    return await noteCase(
+      this.#db.currentUnit('noteAddressCase'),
       caller,
       { clock: this.#clock, audit: this.#audit },
       input.caseId,
@@ -528,10 +529,10 @@ export class ScreeningService {
   }
 
   /**
-   * An address screened exactly (by its chain's canonical form) against every active list;
-   * `orm`: the caller's transaction, when the lists may have to be read inside one.
+   * An address screened exactly (by its chain's canonical form) against every active list, the
+   * lists read in the caller's unit of work when there is one.
    */
-  async screenAddress(caller: Caller, address: string, orm?: Orm): Promise<ScreeningResult> {
+  async screenAddress(caller: Caller, address: string): Promise<ScreeningResult> {
     void caller;
     const query = address.trim();
     if (!/^[A-Za-z0-9]{14,120}$/.test(query)) {
@@ -540,7 +541,7 @@ export class ScreeningService {
         `address must be 14–120 letters and digits, got "${query.slice(0, 40)}"`,
       );
     }
-    const lists = await this.lists(orm);
+    const lists = await this.lists();
     const matches = lists.addresses.screenAddress(query).map((m): ScreeningMatch => {
       const snapshotId = lists.snapshotIdByHash.get(m.contentHash) ?? '';
       return {
@@ -700,7 +701,7 @@ export class ScreeningService {
     for (const party of parties) {
       summary.parties++;
       const result = await this.#db.transaction(async (tx) =>
-        this.#screening.screen(tx, caller, await this.lists(tx), {
+        this.#screening.screen(tx, caller, await this.lists(), {
           partyId: party.id,
           platformId: party.platformId ?? null,
           kind: party.kind,
@@ -716,7 +717,7 @@ export class ScreeningService {
     // Addresses of owners the party list does not name: screened on their own.
     for (const [partyId, held] of addresses) {
       const result = await this.#db.transaction(async (tx) =>
-        this.#screening.screen(tx, caller, await this.lists(tx), {
+        this.#screening.screen(tx, caller, await this.lists(), {
           partyId,
           platformId: null,
           kind: 'organization',
@@ -738,7 +739,7 @@ export class ScreeningService {
    */
   async screen(caller: Caller, subject: ScreeningSubject): Promise<void> {
     const tx = this.#db.currentUnit('screen');
-    await this.#screening.screen(tx, caller, await this.lists(tx), subject);
+    await this.#screening.screen(tx, caller, await this.lists(), subject);
   }
 
   /**
@@ -749,9 +750,12 @@ export class ScreeningService {
     return this.#hits.blockingHits(partyId);
   }
 
-  /** Each party's screening flag (see `PartyHits.flags`). */
-  flags(partyIds: readonly string[], orm?: Orm): Promise<Map<string, ScreeningFlag>> {
-    return this.#hits.flags(partyIds, orm);
+  /**
+   * Each party's screening flag (see `PartyHits.flags`), read in the caller's unit of work
+   * (autocommit outside one).
+   */
+  flags(partyIds: readonly string[]): Promise<Map<string, ScreeningFlag>> {
+    return this.#hits.flags(partyIds);
   }
 
   /** A page of the hits visible to the caller, newest first (see `PartyHits.listHits`). */
