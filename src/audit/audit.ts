@@ -180,16 +180,6 @@ export async function latestAuditSeq(orm: Orm): Promise<bigint> {
   return newest?.seq ?? 0n;
 }
 
-/** Up to `limit` events after `seq`, oldest first: a reader following the log. */
-export async function auditEventsAfter(orm: Orm, seq: bigint, limit: number) {
-  return orm
-    .select()
-    .from(auditEvents)
-    .where(gt(auditEvents.seq, seq))
-    .orderBy(asc(auditEvents.seq))
-    .limit(limit);
-}
-
 /** The request id of the newest event whose request id starts with `prefix`, if any. */
 export async function lastRequestIdWith(orm: Orm, prefix: string): Promise<string | null> {
   const [row] = await orm

@@ -4,7 +4,6 @@ export {
   verifyAuditChain,
   listAuditEvents,
   latestAuditSeq,
-  auditEventsAfter,
   lastRequestIdWith,
 } from './audit';
 export { AuditLog } from './log';
