@@ -114,7 +114,7 @@ export default tseslint.config(
             { from: 'bitcoin', allow: ['kernel'] },
             { from: 'chain', allow: ['kernel', 'db', 'bitcoin'] },
             { from: 'access', allow: ['kernel', 'db', 'audit'] },
-            { from: 'audit', allow: ['kernel', 'db'] },
+            { from: 'audit', allow: ['kernel', 'db', 'events'] },
             { from: 'registry', allow: ['kernel', 'db', 'bitcoin', 'audit', 'events'] },
             {
               from: 'mining',

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { noteLock, rowsOf, type Database } from '../db';
 import { ManualClock, systemCaller, type Caller } from '../kernel';
-import { eventHash, listAuditEvents, recordAuditBatch, verifyAuditChain } from '.';
+import { ENTITY_CHANGED, eventHash, listAuditEvents, recordAuditBatch, verifyAuditChain } from '.';
 import { recordAudit } from './audit';
 import { openTestDatabase, TEST_DRIVERS } from '../../test/support/db';
 
@@ -212,6 +212,89 @@ describe.each(TEST_DRIVERS)('audit chain on %s', (driver) => {
       ),
     );
     expect(await verifyAuditChain(db.orm)).toMatchObject({ ok: true, events: 24 });
+    // Their announcements are numbered under the head's lock: in the chain's (commit) order.
+    expect((await announced()).map((e) => e.auditId)).toEqual(
+      rowsOf(await db.orm.execute(sql`select id from audit_events order by seq`)).map((r) => r.id),
+    );
+  });
+
+  /** The `entity.changed` payloads in the outbox, by number. */
+  const announced = async () =>
+    rowsOf(
+      await db.orm.execute(
+        sql`select key, payload from outbox_events where topic = ${ENTITY_CHANGED} order by seq`,
+      ),
+    ).map((r): Record<string, unknown> => ({ key: r.key, ...(r.payload as object) }));
+
+  it('announces every event as entity.changed in its statement, with who may be told of it', async () => {
+    db = await openTestDatabase(driver);
+    const clock = new ManualClock('2026-07-01T00:00:00Z');
+    const company: Caller = {
+      role: 'company',
+      participantId: 'cmp_a',
+      platformId: 'plt_n',
+      actorId: 'key_1',
+      personId: 'usr_1',
+      requestId: 'req_1',
+    };
+    const platform: Caller = { ...company, role: 'platform', participantId: 'plt_n' };
+    const single = await db.transaction((tx) =>
+      recordAudit(tx, company, clock, {
+        action: 'invoice.created',
+        entityType: 'invoice',
+        entityId: 'inv_1',
+        after: { secret: 'never announced' },
+      }),
+    );
+    const batch = await db.transaction((tx) =>
+      recordAuditBatch(tx, clock, [
+        {
+          caller: platform,
+          entry: { action: 'kyc.set', entityType: 'participant', entityId: 'cmp_a' },
+        },
+        { caller: systemCaller(), entry: { action: 'x.y', entityType: 'x', entityId: 'x_1' } },
+      ]),
+    );
+    await expect(
+      db.transaction(async (tx) => {
+        await recordAudit(tx, company, clock, { action: 'x.y', entityType: 'x', entityId: 'gone' });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const base = { actorRole: 'company', participantId: 'cmp_a', platformId: 'plt_n' };
+    expect(await announced()).toEqual([
+      {
+        key: 'inv_1',
+        auditId: single,
+        action: 'invoice.created',
+        entityType: 'invoice',
+        entityId: 'inv_1',
+        ...base,
+      },
+      // A platform's own event is scoped by the platform itself.
+      {
+        key: 'cmp_a',
+        auditId: batch[0],
+        action: 'kyc.set',
+        entityType: 'participant',
+        entityId: 'cmp_a',
+        ...base,
+        actorRole: 'platform',
+        participantId: 'plt_n',
+        platformId: null,
+      },
+      // The system's is nobody's: supervisor and auditor only.
+      {
+        key: 'x_1',
+        auditId: batch[1],
+        action: 'x.y',
+        entityType: 'x',
+        entityId: 'x_1',
+        actorRole: 'supervisor',
+        participantId: null,
+        platformId: null,
+      },
+    ]);
   });
 
   it('runs the caller’s writes given as common table expressions in the same statement', async () => {

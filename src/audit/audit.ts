@@ -2,6 +2,8 @@ import { asc, desc, eq, gt, like, sql, and, type SQL } from 'drizzle-orm';
 import { newId, type Caller, type Clock } from '../kernel';
 import { keysetOn, noteLock, type Orm, type Page, type PageRequest } from '../db';
 import { auditEvents, auditHead } from './schema';
+import { publishWith } from '../events';
+import { entityChanged } from './changed';
 import { eventBody, eventHash, GENESIS_HASH, toJsonValue } from './hash';
 
 export interface AuditEntry {
@@ -42,9 +44,10 @@ export async function recordAudit(
     requestId: caller.requestId,
   };
   // One statement, one round trip: lock the head row, hash (PostgreSQL's built-in sha256 over
-  // the same `prevHash + "\n" + canonical body` that `eventHash` computes), insert the event and
-  // advance the head. The head row stays locked until the caller's transaction ends, which keeps
-  // the chain linear; callers append last so that the lock is held briefly.
+  // the same `prevHash + "\n" + canonical body` that `eventHash` computes), insert the event,
+  // announce it (`entity.changed`, numbered under the head's lock) and advance the head. The head
+  // row stays locked until the caller's transaction ends, which keeps the chain linear; callers
+  // append last so that the lock is held briefly.
   const body = eventBody(event);
   await tx.execute(sql`
     with prev as (
@@ -61,7 +64,7 @@ export async function recordAudit(
         encode(sha256(convert_to(prev.last_hash || E'\n' || ${body}, 'UTF8')), 'hex')
       from prev
       returning id, hash
-    )
+    ), announced as (${publishWith(sql`inserted`, [entityChanged(caller, event)])})
     update audit_head
        set count = audit_head.count + 1, last_hash = inserted.hash, last_id = inserted.id
       from inserted
@@ -79,7 +82,9 @@ export async function recordAudit(
  * `alsoWith`: data-modifying common table expressions of the caller (`name as (insert …)`,
  * comma-separated) run by the same statement, so that a batch of changes and their audit events
  * are written in one round trip. They must not use the names `audit_input`, `audit_prev`,
- * `audit_chain` or `audit_inserted`.
+ * `audit_chain`, `audit_inserted` or `audit_announced`.
+ *
+ * Each event is announced as `entity.changed` in the same statement, numbered in chain order.
  */
 export async function recordAuditBatch(
   tx: Orm,
@@ -99,6 +104,7 @@ export async function recordAuditBatch(
     const id = newId('auditEvent', at);
     return {
       id,
+      changed: entityChanged(caller, { id, at, ...entry }),
       body: eventBody({
         id,
         at,
@@ -141,7 +147,10 @@ export async function recordAuditBatch(
         join audit_chain p on p.ord = i.ord - 1
        order by i.ord
       returning id
-    )
+    ), audit_announced as (${publishWith(
+      sql`audit_inserted`,
+      events.map((e) => e.changed),
+    )})
     update audit_head
        set count = audit_head.count + (select count(*) from audit_inserted),
            last_hash = (select hash from audit_chain order by ord desc limit 1),
@@ -169,16 +178,6 @@ export async function latestAuditSeq(orm: Orm): Promise<bigint> {
     .orderBy(desc(auditEvents.seq))
     .limit(1);
   return newest?.seq ?? 0n;
-}
-
-/** Up to `limit` events after `seq`, oldest first: a reader following the log. */
-export async function auditEventsAfter(orm: Orm, seq: bigint, limit: number) {
-  return orm
-    .select()
-    .from(auditEvents)
-    .where(gt(auditEvents.seq, seq))
-    .orderBy(asc(auditEvents.seq))
-    .limit(limit);
 }
 
 /** The request id of the newest event whose request id starts with `prefix`, if any. */

@@ -11,6 +11,7 @@ import {
   min,
   notExists,
   sql,
+  type SQL,
 } from 'drizzle-orm';
 import { rowsOf, type Database, type Orm } from '../db';
 import type { Clock } from '../kernel';
@@ -52,6 +53,31 @@ export async function publish(
   // the snapshot's xmax taken after its number was handed out, which the low-water mark relies on.
   await tx.execute(sql`select pg_current_xact_id()`);
   await tx.insert(outboxEvents).values({ ...event, createdAt: clock.now() });
+}
+
+/**
+ * `publish` for a writer that makes its change in one statement (the audit log): the body of a
+ * data-modifying common table expression of that statement (`name as (${publishWith(…)})`)
+ * writing `events`, numbered in the order given. `written` names a table expression of the same
+ * statement whose rows exist only once the change is written (an `insert … returning`): the
+ * events are numbered after it has a row, so, as `publish` ensures, the transaction id is taken
+ * before the numbers.
+ */
+export function publishWith(
+  written: SQL,
+  events: ReadonlyArray<{
+    topic: string;
+    key: string;
+    payload: Record<string, unknown>;
+    createdAt: Date;
+  }>,
+): SQL {
+  const rows = events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() }));
+  return sql`insert into outbox_events (topic, key, payload, created_at)
+    select e->>'topic', e->>'key', e->'payload', (e->>'createdAt')::timestamptz
+      from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as x(e, ord)
+     where exists (select 1 from ${written})
+     order by x.ord`;
 }
 
 export interface Subscriber<C = unknown> {

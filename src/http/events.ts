@@ -2,9 +2,9 @@ import { mayNotice, withoutDetail } from '../compliance';
 import { seesEverything, type Caller } from '../kernel';
 
 /**
- * Live updates for the web app. An in-process publish/subscribe bus (one machine; more than one
- * needs a shared bus, see docs/architecture.md), carried to browsers as server-sent events by
- * `GET /v1/events`.
+ * Live updates for the web app. An in-process publish/subscribe bus per server, fed from the
+ * shared outbox (src/http/routes/events.ts reads it, so every server hears every server's
+ * changes), carried to that server's browsers as server-sent events by `GET /v1/events`.
  */
 export interface LiveEvent {
   /** What changed, coarse: `audit`, `invoice`, `payout`, `alert`… */

@@ -52,9 +52,14 @@ export async function startTestApp(
     marketSources?: (clock: ManualClock) => readonly MarketRateSource[];
     /** The local operator channel's token (the CLI's), accepted from loopback. */
     operatorToken?: string;
+    /**
+     * Another app's database: this app is a second server on it (its own services, jobs and
+     * live feed); closing this app leaves the database open for its owner to close.
+     */
+    db?: Database;
   } = {},
 ): Promise<TestApp> {
-  const db = await openTestDatabase(options.driver ?? 'pglite');
+  const db = options.db ?? (await openTestDatabase(options.driver ?? 'pglite'));
   const clock = new ManualClock('2026-07-01T09:00:00Z');
   const config = loadConfig({
     LOG_LEVEL: 'info',
@@ -108,7 +113,7 @@ export async function startTestApp(
     },
     close: async () => {
       await app.close();
-      await db.close();
+      if (!options.db) await db.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { auditEventsAfter, latestAuditSeq } from '../../audit';
+import { ENTITY_CHANGED } from '../../audit';
+import { eventsAfter, latestEventSeq } from '../../events';
 import { AppError } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
@@ -8,13 +9,15 @@ import { commonErrors } from '../schemas';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The in-process bus whose events `GET /v1/events` streams to browsers. */
+    /** The in-process bus whose events `GET /v1/events` streams to this server's browsers. */
     events: EventBus;
   }
 }
 
-/** How often the audit table is polled for new events while someone listens. */
-export const AUDIT_POLL_MS = 1000;
+/** How often the outbox is read for new events while someone listens to this server. */
+export const FEED_POLL_MS = 1000;
+/** Events read per poll; more wait for the next one. */
+const FEED_BATCH = 500;
 /**
  * Live streams one person may hold open at once (issue 11: 2,000 from one key were accepted).
  * A few browser tabs and a script; every credential of the person counts together.
@@ -28,11 +31,16 @@ function writeEvent(raw: ServerResponse, event: LiveEvent): void {
   raw.write(`event: ${event.topic}\ndata: ${JSON.stringify(event)}\n\n`);
 }
 
+/** A string field of an outbox payload, or null. */
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
 /**
- * `GET /v1/events`: server-sent events of the caller's scope. Until the services publish on the
- * bus themselves, the audit log is the source: every state change writes an audit event, so
- * polling it (only while someone listens) tells each browser what changed, as topic `audit`
- * with the entity type and id, which the web app uses to refetch what it shows.
+ * `GET /v1/events`: server-sent events of the caller's scope, read from the outbox. Every audited
+ * change is announced there as `entity.changed` (the audit log writes it in the change's
+ * transaction), and while someone listens each server reads the new ones by number once a second
+ * and streams each as topic `audit` with its action, entity type and id, which the web app uses to
+ * refetch what it shows. Every server reads the shared table, so a change made through any of them
+ * reaches the browsers of all; none is told by another.
  */
 export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
   const bus = new EventBus(() => deps.clock.now());
@@ -50,26 +58,27 @@ export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
     try {
       if (lastSeq === null) {
         // Start from the newest event: a new listener wants what happens from now on.
-        lastSeq = await latestAuditSeq(deps.db.orm);
+        lastSeq = await latestEventSeq(deps.db.orm, ENTITY_CHANGED);
         return;
       }
-      const rows = await auditEventsAfter(deps.db.orm, lastSeq, 500);
-      for (const row of rows) {
-        lastSeq = row.seq;
+      const events = await eventsAfter(deps.db.orm, ENTITY_CHANGED, lastSeq, FEED_BATCH);
+      for (const event of events) {
+        lastSeq = event.seq;
+        const p = event.payload;
         bus.publish(
           'audit',
           {
-            seq: row.seq.toString(),
-            action: row.action,
-            entityType: row.entityType,
-            entityId: row.entityId,
-            actorRole: row.actorRole,
+            seq: event.seq.toString(),
+            action: text(p.action),
+            entityType: text(p.entityType),
+            entityId: text(p.entityId),
+            actorRole: text(p.actorRole),
           },
-          { participantId: row.participantId },
+          { participantId: text(p.participantId), platformId: text(p.platformId) },
         );
       }
     } catch (error) {
-      app.log.warn({ err: error }, 'live events: polling the audit log failed');
+      app.log.warn({ err: error }, 'live events: reading the outbox failed');
     } finally {
       polling = false;
     }
@@ -78,7 +87,7 @@ export function registerEventRoutes(app: TypedApp, deps: AppDeps): EventBus {
   function startPolling(): void {
     if (timer) return;
     void poll();
-    timer = setInterval(() => void poll(), AUDIT_POLL_MS);
+    timer = setInterval(() => void poll(), FEED_POLL_MS);
     timer.unref();
   }
 
