@@ -9,6 +9,7 @@ export type { DataDirLock, LockHolder } from './lock';
 export {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
+  MAX_SEARCH_LENGTH,
   decodeCursor,
   encodeCursor,
   everyItem,
@@ -16,5 +17,6 @@ export {
   keysetOn,
   pageOf,
   pageSize,
+  startsWith,
 } from './paging';
 export type { KeyColumn, KeyKind, Page, PageRequest } from './paging';

@@ -23,6 +23,22 @@ export interface Page<T> {
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
+/** The longest search (`q`) a list takes: a picker's search is a prefix, never a document. */
+export const MAX_SEARCH_LENGTH = 100;
+
+/**
+ * The condition "the lower-cased `column` starts with `text`", whatever its case: `like` on
+ * `lower(column)`, which an index on `lower(column) text_pattern_ops` reads as one range. The
+ * search's own `%`, `_` and `\` are escaped, so it is only ever a prefix. Longer than
+ * MAX_SEARCH_LENGTH, or empty, is a VALIDATION_FAILED (the HTTP schema checks it too).
+ */
+export function startsWith(column: PgColumn, text: string): SQL {
+  if (text.length === 0 || text.length > MAX_SEARCH_LENGTH) {
+    throw invalid('q', `must be 1 to ${MAX_SEARCH_LENGTH} characters`);
+  }
+  const pattern = `${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql`lower(${column}) like ${pattern}`;
+}
 
 interface Position {
   readonly createdAt: Date;

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db';
-import { ivms101Schema } from '../kernel';
-import { MAX_MONEY } from '../kernel';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_SEARCH_LENGTH } from '../db';
+import { ivms101Schema, MAX_MONEY } from '../kernel';
 import { errorResponseSchema } from './errors';
 
 /** Error responses every authenticated route can give, for the OpenAPI document. */
@@ -42,6 +41,16 @@ export const satsString = z
   });
 
 /** The query of a paged list: `limit` rows (default 50, at most 500) after `cursor`. */
+/**
+ * A list's search (`q`): what a picker typed, 1 to MAX_SEARCH_LENGTH characters; the list keeps
+ * the rows whose name (or description) starts with it, whatever its case.
+ */
+export const searchQuery = z
+  .string()
+  .min(1, 'must not be empty (leave q out to list everything)')
+  .max(MAX_SEARCH_LENGTH, `must be at most ${MAX_SEARCH_LENGTH} characters`)
+  .optional();
+
 export const pageQuery = {
   limit: z.coerce
     .number()

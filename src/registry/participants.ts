@@ -10,6 +10,7 @@ import {
   pageOf,
   scopeTo,
   sqlState,
+  startsWith,
   UNIQUE_VIOLATION,
   type Page,
   type PageRequest,
@@ -319,9 +320,7 @@ export class ParticipantRegistry {
           filter.platformId ? eq(participants.platformId, filter.platformId) : undefined,
           // `like` on lower(legal_name), read through participants_name_prefix_idx; the
           // search's own wildcards are escaped, so `q` is only ever a prefix.
-          filter.q
-            ? sql`lower(${participants.legalName}) like ${prefixPattern(filter.q)}`
-            : undefined,
+          filter.q ? startsWith(participants.legalName, filter.q) : undefined,
           // A lookup by ids stays inside the caller's scope (`visible`): an id the caller may not
           // see is simply not answered, so a name is never learned by guessing its id.
           filter.ids ? inArray(participants.id, [...filter.ids]) : undefined,
@@ -454,9 +453,4 @@ export class ParticipantRegistry {
       .limit(limit);
     return rows.map(participantView);
   }
-}
-
-/** A `like` pattern matching the lower-cased text's prefix, its own `%`, `_` and `\` escaped. */
-function prefixPattern(text: string): string {
-  return `${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

@@ -350,6 +350,8 @@ export const vasps = pgTable(
       sql`${t.licenceStatus} in ('active', 'suspended', 'revoked')`,
     ),
     index('vasps_page_idx').on(t.createdAt, t.id),
+    // A picker's search: a prefix of the name, whatever its case (`startsWith`).
+    index('vasps_name_prefix_idx').on(sql`lower(${t.name}) text_pattern_ops`),
   ],
 );
 

@@ -377,8 +377,8 @@ export class RegistryService {
   }
 
   /** The registry's foreign VASPs (public to every role: platforms pick one for hosted addresses). */
-  listVasps(page?: PageRequest): Promise<Page<VaspView>> {
-    return this.#vasps.listVasps(page);
+  listVasps(filter?: { q?: string }, page?: PageRequest): Promise<Page<VaspView>> {
+    return this.#vasps.listVasps(filter, page);
   }
 
   getVasp(id: string): Promise<VaspView> {

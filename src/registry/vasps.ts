@@ -1,5 +1,13 @@
-import { eq } from 'drizzle-orm';
-import { keyset, pageOf, sqlState, UNIQUE_VIOLATION, type Page, type PageRequest } from '../db';
+import { and, eq } from 'drizzle-orm';
+import {
+  keyset,
+  pageOf,
+  sqlState,
+  startsWith,
+  UNIQUE_VIOLATION,
+  type Page,
+  type PageRequest,
+} from '../db';
 import { AppError, invalid, newId, parseCountry, parseLei, type Caller } from '../kernel';
 import { vasps } from './schema';
 import { requireText } from './validate';
@@ -69,15 +77,17 @@ export class VaspRegistry {
     });
   }
 
-  /** The registry's foreign VASPs (public to every role: platforms pick one for hosted addresses). */
-  /** A page of the registered VASPs, newest first (keyset on created_at, id). */
-  async listVasps(page: PageRequest = {}): Promise<Page<VaspView>> {
+  /**
+   * A page of the registered VASPs, newest first (keyset on created_at, id); `q` keeps those whose
+   * name starts with it, whatever its case (a picker's search, through vasps_name_prefix_idx).
+   */
+  async listVasps(filter: { q?: string } = {}, page: PageRequest = {}): Promise<Page<VaspView>> {
     const { after, orderBy, read, limit } = keyset(vasps, page);
     const rows = await this.#ctx.db
       .current()
       .select()
       .from(vasps)
-      .where(after)
+      .where(and(filter.q ? startsWith(vasps.name, filter.q) : undefined, after))
       .orderBy(...orderBy)
       .limit(read);
     return pageOf(rows, limit, (shown) => shown.map(vaspView));

@@ -4,6 +4,7 @@ import {
   keyset,
   pageOf,
   scopeTo,
+  startsWith,
   type Database,
   type Orm,
   type Page,
@@ -140,10 +141,20 @@ export class ContractService {
     return contractView(this.#db.current(), caller, id);
   }
 
-  /** A page of the contracts visible to the caller, newest first (keyset on created_at, id). */
+  /**
+   * A page of the contracts visible to the caller, newest first (keyset on created_at, id).
+   * `q` keeps those whose goods description starts with it, whatever its case (a picker's
+   * search, through trade_contracts_goods_prefix_idx); a status is read through the reader's
+   * `(owner, status, created_at, id)` index, so the active few are found behind many settled.
+   */
   async list(
     caller: Caller,
-    filter: { status?: ContractStatus; companyId?: string } = {},
+    filter: {
+      status?: ContractStatus;
+      companyId?: string;
+      direction?: Direction;
+      q?: string;
+    } = {},
     page: PageRequest = {},
   ): Promise<Page<ContractView>> {
     const { after, orderBy, read, limit } = keyset(tradeContracts, page);
@@ -158,6 +169,8 @@ export class ContractService {
           }),
           filter.status ? eq(tradeContracts.status, filter.status) : undefined,
           filter.companyId ? eq(tradeContracts.companyId, filter.companyId) : undefined,
+          filter.direction ? eq(tradeContracts.direction, filter.direction) : undefined,
+          filter.q ? startsWith(tradeContracts.goodsDescription, filter.q) : undefined,
           after,
         ),
       )

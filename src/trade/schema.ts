@@ -147,6 +147,13 @@ export const tradeContracts = pgTable(
     index('trade_contracts_company_idx').on(t.companyId, t.createdAt, t.id),
     index('trade_contracts_platform_idx').on(t.platformId, t.createdAt, t.id),
     index('trade_contracts_page_idx').on(t.createdAt, t.id),
+    // A status's pages (the pickers' active contracts), per reader.
+    index('trade_contracts_company_status_idx').on(t.companyId, t.status, t.createdAt, t.id),
+    index('trade_contracts_platform_status_idx').on(t.platformId, t.status, t.createdAt, t.id),
+    // A picker's search: a prefix of the goods description, whatever its case (`startsWith`).
+    index('trade_contracts_goods_prefix_idx').on(
+      sql`lower(${t.goodsDescription}) text_pattern_ops`,
+    ),
     check('trade_contracts_hs_code', sql`${t.hsCode} ~ '^[0-9]{6}$'`),
     check('trade_contracts_direction', sql`${t.direction} in ('export', 'import')`),
     check(

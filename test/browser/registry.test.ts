@@ -74,6 +74,34 @@ async function choose(page: Page, label: string, option: string | RegExp): Promi
   await page.getByRole('option', { name: option }).first().click();
 }
 
+/**
+ * The requests a page sends to `path` from now on: a picker's searches, to check that each asks
+ * for one page of matches (`q`, no cursor) rather than walking the list.
+ */
+function requestsTo(page: Page, path: string): URL[] {
+  const seen: URL[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname === path) seen.push(url);
+  });
+  return seen;
+}
+
+/** Every search asked for one page (no cursor, at most a picker's page) and one asked for `q`. */
+async function expectOnePageSearches(seen: URL[], query: Record<string, string>): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        seen.some((url) => Object.entries(query).every(([k, v]) => url.searchParams.get(k) === v)),
+      { message: seen.map(String).join('\n') },
+    )
+    .toBe(true);
+  for (const url of seen) {
+    expect(url.searchParams.get('cursor')).toBeNull();
+    expect(Number(url.searchParams.get('limit'))).toBeLessThanOrEqual(100);
+  }
+}
+
 async function fieldError(page: Page): Promise<string | null> {
   return page.locator('[id$="-error"]').first().textContent();
 }
@@ -81,7 +109,9 @@ async function fieldError(page: Page): Promise<string | null> {
 // Registry and Travel Rule journeys in a real Chromium against the real server: wallets from a
 // descriptor with field errors, KYC/KYB with beneficial owners, counterparty addresses with their
 // ownership proof, a company naming its platform's counterparty on a contract, a payout carrying
-// IVMS101 data, and a company kept out of another company's wallet.
+// IVMS101 data, a company kept out of another company's wallet, and the pickers searching one
+// page at a time. The file runs past 600 lines: its journeys share one seeded server and browser,
+// which a split would start twice.
 describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () => {
   let t: BrowserApp;
   const ids = { companyA: '', companyB: '', hamburg: '', osaka: '', walletB: '' };
@@ -245,7 +275,15 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     const page = await t.page('olga');
     await page.getByRole('link', { name: 'Wallets' }).click();
     await page.getByRole('heading', { name: 'Wallets' }).waitFor();
-    await choose(page, 'Company', /Andes Coffee/);
+    // The company is searched by the start of its name, one page of companies: not the platform
+    // Andes Exchange, not Quito Cacao.
+    const searches = requestsTo(page, '/v1/participants');
+    await page.getByLabel('Company', { exact: true }).first().fill('andes');
+    await expect
+      .poll(() => page.getByRole('option').allTextContents())
+      .toEqual(['Andes Coffee SA (CO)']);
+    await page.getByRole('option', { name: 'Andes Coffee SA (CO)' }).click();
+    await expectOnePageSearches(searches, { q: 'andes', kind: 'company' });
     const descriptor = page.getByLabel('Descriptor or xpub');
     await descriptor.fill(`${DESCRIPTOR}#aaaaaaaa`);
     await page.getByRole('button', { name: 'Register wallet' }).click();
@@ -330,7 +368,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     await table.getByRole('cell', { name: SUPPLIER_ADDRESS }).waitFor();
     await table.getByText('VASP-hosted').waitFor();
     await table.getByText('JP Licensed Exchange').waitFor();
+    // A hosted address's VASP is searched by the start of its name, one page of VASPs.
+    const vaspSearches = requestsTo(page, '/v1/vasps');
     await dialog.getByRole('button', { name: 'Register an address' }).click();
+    await dialog.getByLabel('VASP', { exact: true }).fill('jp lic');
+    await expectOnePageSearches(vaspSearches, { q: 'jp lic' });
+    await expect.poll(() => page.getByRole('option').allTextContents()).toHaveLength(1);
+    await page.getByRole('option', { name: /^JP Licensed Exchange \(JP, LEI / }).waitFor();
     await dialog.getByText('Self-hosted (BIP322 proof)').click();
     await dialog.getByLabel('Counterparty address').fill(SELF_HOSTED);
     await dialog.getByRole('button', { name: 'Get the statement' }).click();
@@ -393,8 +437,19 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
 
   it('a payout with Travel Rule data shows it on the payout’s detail', async () => {
     const page = await t.page('carl');
+    const contractSearches = requestsTo(page, '/v1/contracts');
     await page.goto('/trade/payouts');
-    await choose(page, 'Import contract', /Coffee roaster/);
+    // The active import contracts are searched by the start of the goods, one page of them.
+    await page.getByLabel('Import contract', { exact: true }).first().fill('coffee ro');
+    await expectOnePageSearches(contractSearches, {
+      q: 'coffee ro',
+      status: 'active',
+      direction: 'import',
+    });
+    await page
+      .getByRole('option', { name: /Coffee roaster/ })
+      .first()
+      .click();
     // 0.05 BTC at 60,000 USD/BTC is 3,000 USD: above the Travel Rule threshold (1,000 USD).
     await page.getByLabel('Amount', { exact: true }).fill('0.05');
     await page.getByRole('combobox', { name: 'Supplier address' }).fill(SUPPLIER_ADDRESS);
@@ -523,5 +578,32 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: registry, KYC, Travel Rule', () =
     await screenshot(page, 'company-other-wallet-not-available');
     expect((await page.request.get(`/v1/wallets/${ids.walletB}`)).status()).toBe(404);
     expect((await page.request.get(`/v1/wallets/${ids.walletB}/addresses`)).status()).toBe(404);
+  });
+
+  it('the supervisor registers a counterparty for a platform searched by the start of its name', async () => {
+    const page = await t.page('sofia');
+    await page.goto('/registry/participants');
+    await page.getByRole('button', { name: 'Register a participant' }).click();
+    const form = page.getByRole('form', { name: 'Register a participant' });
+    const searches = requestsTo(page, '/v1/participants');
+    await form.getByLabel('Platform', { exact: true }).fill('pac');
+    await expectOnePageSearches(searches, { q: 'pac', kind: 'platform' });
+    // Not Andes Exchange, not a company or counterparty whose name starts so.
+    await expect
+      .poll(() => page.getByRole('option').allTextContents())
+      .toEqual(['Pacific Exchange (CO)']);
+    await page.getByRole('option', { name: 'Pacific Exchange (CO)' }).click();
+    await form.getByLabel('Legal name').fill('Callao Importers SAC');
+    await pickCountry(form, 'Country', 'PE');
+    await form.getByRole('button', { name: 'Register participant' }).click();
+    await page.getByTestId('participant-registered').waitFor();
+    const found = (await (
+      await page.request.get('/v1/participants?q=callao%20importers')
+    ).json()) as { items: { platformId: string | null }[] };
+    const platforms = (await (
+      await page.request.get('/v1/participants?kind=platform&q=pacific')
+    ).json()) as { items: { id: string }[] };
+    expect(found.items.map((p) => p.platformId)).toEqual([platforms.items[0]?.id]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ export async function testVasp(
   name: string,
   jurisdiction = 'JP',
 ): Promise<string> {
-  for await (const known of everyItem((page) => registry.listVasps(page))) {
+  for await (const known of everyItem((page) => registry.listVasps({ q: name }, page))) {
     if (known.name === name) return known.id;
   }
   const letters = name.toUpperCase().replace(/[^0-9A-Z]/g, '');

@@ -10,7 +10,7 @@ import {
 } from '../../trade';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf, WRITERS } from '../auth';
-import { commonErrors, idParam, pageQuery, pageSchema, satsString } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema, satsString, searchQuery } from '../schemas';
 
 /** Trade contracts (draft → submitted → approved → active → settled / cancelled / disputed) and trade settings. */
 
@@ -209,15 +209,25 @@ export function registerContractsRoutes(app: TypedApp, deps: AppDeps): void {
         querystring: z.object({
           status: z.enum(CONTRACT_STATUSES).optional(),
           companyId: z.string().max(64).optional(),
+          direction: z.enum(['export', 'import']).optional(),
+          q: searchQuery.describe(
+            "a prefix of the goods description, whatever its case: a picker's search",
+          ),
           ...pageQuery,
         }),
-        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        description:
+          'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the contracts whose goods description starts with it (pickers search rather than read every page).',
         response: { 200: pageSchema(contractSchema), ...commonErrors },
       },
     },
     async (request) => {
-      const { status, companyId, limit, cursor } = request.query;
-      const filter = { ...(status ? { status } : {}), ...(companyId ? { companyId } : {}) };
+      const { status, companyId, direction, q, limit, cursor } = request.query;
+      const filter = {
+        ...(status ? { status } : {}),
+        ...(companyId ? { companyId } : {}),
+        ...(direction ? { direction } : {}),
+        ...(q ? { q } : {}),
+      };
       const page = await trade.contracts.list(callerOf(request), filter, {
         limit,
         cursor: cursor ?? null,

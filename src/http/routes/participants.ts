@@ -12,7 +12,7 @@ import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { nameField, namesOf } from '../names';
 import { MAX_PAGE_SIZE } from '../../db';
-import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
+import { commonErrors, idParam, pageQuery, pageSchema, searchQuery } from '../schemas';
 import { registerJurisdictionRoutes } from './jurisdictions';
 import { registerLicenceRoutes } from './licences';
 import { registerWalletRoutes } from './wallets';
@@ -382,15 +382,19 @@ export function registerParticipantRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary: 'The foreign VASPs of the registry (a hosted counterparty address names one)',
-        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
-        querystring: z.object(pageQuery),
+        description:
+          'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the VASPs whose name starts with it (pickers search rather than read every page).',
+        querystring: z.object({
+          q: searchQuery.describe("a prefix of the name, whatever its case: a picker's search"),
+          ...pageQuery,
+        }),
         response: { 200: pageSchema(vaspSchema), ...commonErrors },
       },
     },
     async (request) => {
       const caller = callerOf(request);
-      const { limit, cursor } = request.query;
-      const page = await registry.listVasps({ limit, cursor: cursor ?? null });
+      const { q, limit, cursor } = request.query;
+      const page = await registry.listVasps(q ? { q } : {}, { limit, cursor: cursor ?? null });
       return { ...page, items: await presentVasps(caller, page.items) };
     },
   );

@@ -37,8 +37,10 @@ export function usePagedList<T>(
 }
 
 /**
- * Every item of a paged API list, page after page of the largest size: for pickers and name
- * lookups that need the whole list (tables read a page at a time with `usePagedList`).
+ * Every item of a paged API list, page after page of the largest size: only for a list bounded
+ * by nature (one party's rows, the scheme's regions; say why where it is used). A picker over a
+ * list that grows with use searches it (`SearchPicker`), and tables read a page at a time
+ * (`usePagedList`).
  */
 export async function allPages<T>(
   fetchPage: (cursor: string | undefined) => Promise<ApiPage<T>>,

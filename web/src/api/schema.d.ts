@@ -1432,13 +1432,15 @@ export interface paths {
     };
     /**
      * The foreign VASPs of the registry (a hosted counterparty address names one)
-     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the VASPs whose name starts with it (pickers search rather than read every page).
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
     get: {
       parameters: {
         query?: {
+          /** @description a prefix of the name, whatever its case: a picker's search */
+          q?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -11416,7 +11418,7 @@ export interface paths {
     };
     /**
      * Contracts visible to the caller
-     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the contracts whose goods description starts with it (pickers search rather than read every page).
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -11426,6 +11428,9 @@ export interface paths {
           status?:
             'draft' | 'submitted' | 'approved' | 'active' | 'settled' | 'cancelled' | 'disputed';
           companyId?: string;
+          direction?: 'export' | 'import';
+          /** @description a prefix of the goods description, whatever its case: a picker's search */
+          q?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */

@@ -7,7 +7,6 @@ import {
   Group,
   Paper,
   SegmentedControl,
-  Select,
   Stack,
   Table,
   Text,
@@ -15,13 +14,14 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../api/client';
-import { allPages, LoadMore, usePagedList } from '../api/paging';
+import { LoadMore, usePagedList } from '../api/paging';
 import type { components } from '../api/schema';
 import { formatDateTime } from '../format';
 import type { User } from '../session';
 import { errorAt, fieldErrorOf, FormError } from './FormError';
+import { PICKER_PAGE, SearchPicker } from './SearchPicker';
 import { ErrorState, Loading } from './States';
 
 type Participant = components['schemas']['Participant'];
@@ -60,14 +60,6 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
   const [ownership, setOwnership] = useState<'hosted' | 'self_hosted'>('hosted');
   const [address, setAddress] = useState('');
   const [vaspId, setVaspId] = useState<string | null>(null);
-  // Hosted addresses are held at a registered foreign VASP, chosen from the registry.
-  const vasps = useQuery({
-    queryKey: ['vasps'],
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(await api.GET('/v1/vasps', { params: { query: { limit: 500, cursor } } })),
-      ),
-  });
   // The statement the counterparty signs names it and the address (so a proof cannot be replayed
   // for another party); the server writes it, the counterparty signs it, the officer pastes both.
   const [message, setMessage] = useState('');
@@ -135,17 +127,26 @@ function RegisterAddressForm({ counterparty }: { counterparty: Participant }) {
           }
         />
         {ownership === 'hosted' ? (
-          <Select
+          // Hosted addresses are held at a registered foreign VASP, searched in the registry.
+          <SearchPicker
             label="VASP"
             description="The registered foreign VASP (exchange or custodian) that holds the address for the counterparty"
-            placeholder={vasps.data?.length === 0 ? 'No VASP registered yet' : 'Choose a VASP'}
-            data={(vasps.data ?? []).map((v) => ({
-              value: v.id,
-              label: `${v.name} (${v.jurisdiction}, LEI ${v.lei})${v.screening && v.screening.status !== 'clear' ? ` · screening ${v.screening.status}` : ''}`,
-            }))}
+            placeholder="Type the start of its name"
+            queryKey={['vasps']}
+            search={async (q) =>
+              unwrap(
+                await api.GET('/v1/vasps', {
+                  params: { query: { ...(q ? { q } : {}), limit: PICKER_PAGE } },
+                }),
+              ).items
+            }
+            idOf={(v) => v.id}
+            labelOf={(v) =>
+              `${v.name} (${v.jurisdiction}, LEI ${v.lei})${v.screening && v.screening.status !== 'clear' ? ` · screening ${v.screening.status}` : ''}`
+            }
             value={vaspId}
             onChange={setVaspId}
-            searchable
+            nothingFound="No registered VASP's name starts with that"
             error={errorAt(error, 'vaspId', ['SCREENING_HIT_UNRESOLVED'])}
           />
         ) : (

@@ -278,7 +278,8 @@ function KycForm({
 function KycHistory({ participantId }: { participantId: string }) {
   const history = useQuery({
     queryKey: ['kycHistory', participantId],
-    // Every event of the participant, page after page: none dropped behind a page's end.
+    // Every event of the participant, page after page: none dropped behind a page's end. Bounded
+    // by nature (one participant's record changes), and not a picker.
     queryFn: async () =>
       (
         await allPages(async (cursor) =>

@@ -12,8 +12,7 @@ import { StatusChip } from '../../components/StatusChip';
 import { formatBtc, formatDateTime } from '../../format';
 import { useUser } from '../../session';
 import { parseBtc } from '../../../../src/kernel/money';
-import { useParticipantsOf } from '../../api/names';
-import { contractLabel, useActiveContracts } from '../trade/shared';
+import { ContractPicker } from '../trade/shared';
 import { MarketTerms } from './OffersPage';
 import { shortId, useNames, usePlatforms } from './shared';
 
@@ -35,13 +34,6 @@ function BidForm() {
     own && !licensed.some((p) => p.value === own)
       ? [...licensed, { value: own, label: names[own] ?? 'Your platform' }]
       : licensed;
-  const contracts = useActiveContracts();
-  const participants = useParticipantsOf(
-    (contracts.data ?? []).filter((c) => c.direction === 'import').map((c) => c.counterpartyId),
-  );
-  const imports = (contracts.data ?? []).filter(
-    (c) => c.direction === 'import' && c.status === 'active',
-  );
   const [platformId, setPlatformId] = useState<string | null>(user.platformId);
   const [contractId, setContractId] = useState<string | null>(null);
   const [amount, setAmount] = useState('');
@@ -94,13 +86,12 @@ function BidForm() {
             onChange={setPlatformId}
             error={problems.platformId ?? fieldErrorOf(bid.error, 'platformId')}
           />
-          <Select
+          <ContractPicker
             label="Import contract"
-            placeholder={imports.length ? 'Pick a contract' : 'No active import contract'}
-            searchable
-            data={imports.map((c) => ({ value: c.id, label: contractLabel(c, participants) }))}
+            placeholder="Type the start of the goods"
+            direction="import"
             value={contractId}
-            onChange={setContractId}
+            onChange={(picked) => setContractId(picked?.id ?? null)}
             error={problems.contractId ?? fieldErrorOf(bid.error, 'contractId')}
           />
           <TextInput

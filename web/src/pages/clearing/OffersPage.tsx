@@ -27,7 +27,10 @@ import { shortId, useNames, usePlatforms } from './shared';
 
 type Offer = components['schemas']['MarketOffer'];
 
-/** The miner's lots that may be sold: cleared, or released by the supervisor; not spent. */
+/**
+ * The miner's lots that may be sold: cleared, or released by the supervisor; not spent. Still
+ * every page, growing with the miner's blocks (docs/architecture.md, Known gaps 9).
+ */
 function useSellableLots() {
   return useQuery({
     queryKey: ['clearing', 'lots', 'sellable'],

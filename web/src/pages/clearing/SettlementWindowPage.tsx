@@ -101,7 +101,10 @@ function NettingResult({ window }: { window: Window }) {
   );
 }
 
-/** Every row of one of the window's lists (a window has one row per platform and asset). */
+/**
+ * Every row of one of the window's lists: bounded by nature (a window has one row per platform
+ * and asset), so read whole.
+ */
 function useWindowList<T>(
   id: string,
   list: string,

@@ -38,7 +38,8 @@ export const shortId = (label: string, id: string) => `${label} …${id.slice(-6
 
 /**
  * Names of licensed participants (platforms and miners) by id, from the licence register every
- * role may read: miners and companies cannot list participants, but may name a market.
+ * role may read: miners and companies cannot list participants, but may name a market. Still
+ * every page, growing with the licensed platforms and miners (docs/architecture.md, Known gaps 9).
  */
 export function useLicensed() {
   return useQuery({

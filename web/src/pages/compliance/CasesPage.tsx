@@ -17,7 +17,10 @@ import {
   type CaseListItem,
 } from './shared';
 
-/** The supervisor's staff a case can be assigned to, and their names by id. */
+/**
+ * The supervisor's staff a case can be assigned to, and their names by id: every page, as the
+ * list is bounded by nature (the people of one authority, not anything that grows with use).
+ */
 export function useAssignees() {
   const staff = useQuery({
     queryKey: ['case', 'assignees'],

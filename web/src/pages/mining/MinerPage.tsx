@@ -88,6 +88,7 @@ export function MinerPage() {
   // `?id=lot_…` or `?id=att_…` (the miner's home) highlights that lot or violation.
   const lotFocus = useFocusedRow(lots, (l) => l.id, 'lot_');
   const violationFocus = useFocusedRow(violations, (v) => v.attributionId, 'att_');
+  // Every ban of the miner's regions, every page: still growing with time (Known gaps 9).
   const bans = useQuery({
     queryKey: [BAN_KEY, 'mine'],
     queryFn: () =>

@@ -25,6 +25,7 @@ export function MiningPage() {
   // Every role here sees the miners of its rows (a miner, itself).
   const miners = useMiners(true);
   const minerName = (id: string) => miners.data?.find((m) => m.id === id)?.legalName ?? id;
+  // Every ban (not the month's), every page: still growing with time (Known gaps 9).
   const bans = useQuery({
     queryKey: [BAN_KEY, region],
     queryFn: () =>

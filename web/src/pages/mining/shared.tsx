@@ -16,7 +16,10 @@ export type Violation = components['schemas']['MiningViolation'];
 // Live events name the audited entity type: a ban declared or lifted elsewhere refreshes these.
 export const BAN_KEY = 'ban';
 
-/** The scheme's regions (code and name), for pickers and the calendar's rows. */
+/**
+ * The scheme's regions (code and name), for pickers and the calendar's rows: every page, as the
+ * list is bounded by nature (the scheme's regions, set by the supervisor, not grown by use).
+ */
 export function useRegions() {
   return useQuery({
     queryKey: ['region'],
@@ -27,7 +30,10 @@ export function useRegions() {
   });
 }
 
-/** The mining sites the caller sees (every page of the list, where it is paged). */
+/**
+ * The mining sites the caller sees, every page: still growing with the registered sites
+ * (docs/architecture.md, Known gaps 9).
+ */
 export function useSites() {
   return useQuery({
     queryKey: ['miningSite'],

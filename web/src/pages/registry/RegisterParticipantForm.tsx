@@ -14,19 +14,14 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { CountryPicker } from '../../components/CountryPicker';
 import { fieldErrorOf, FormError } from '../../components/FormError';
+import { ParticipantPicker } from '../../components/ParticipantPicker';
 import { PERSON_TYPE_LABELS } from '../../components/TravelRule';
 import { useUser } from '../../session';
-import {
-  everyParticipant,
-  KINDS_BY_ROLE,
-  type Participant,
-  type ParticipantKind,
-  type PersonType,
-} from './shared';
+import { KINDS_BY_ROLE, type Participant, type ParticipantKind, type PersonType } from './shared';
 
 const PERSON_TYPE_HELP =
   'A sole trader is a natural person: screening compares the name with listed individuals, not companies.';
@@ -65,11 +60,6 @@ export function RegisterParticipantForm({
   const [lastNameMissing, setLastNameMissing] = useState(false);
   const needsPlatform =
     user.role === 'supervisor' && (kind === 'company' || kind === 'counterparty');
-  const platforms = useQuery({
-    queryKey: ['participant', { kind: 'platform' }],
-    enabled: needsPlatform,
-    queryFn: () => everyParticipant({ kind: 'platform' }),
-  });
   const natural = kind === 'counterparty' && personType === 'natural';
   const register = useMutation({
     mutationFn: async () => {
@@ -145,11 +135,11 @@ export function RegisterParticipantForm({
               error={fieldErrorOf(error, 'kind')}
             />
             {needsPlatform && (
-              <Select
+              <ParticipantPicker
                 label="Platform"
                 description="The licensed platform that carries its payments"
-                searchable
-                data={(platforms.data ?? []).map((p) => ({ value: p.id, label: p.legalName }))}
+                placeholder="Type the start of its name"
+                kind="platform"
                 value={platformId}
                 onChange={setPlatformId}
                 error={fieldErrorOf(error, 'platformId')}

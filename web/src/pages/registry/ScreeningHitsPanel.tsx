@@ -60,7 +60,7 @@ export function ScreeningHitsPanel({ participant }: { participant: Participant }
     null,
   );
   const [reason, setReason] = useState('');
-  // The hits still on their lists, every page of them (a party has few).
+  // The hits still on their lists, every page of them: bounded by nature (one party's hits).
   const hits = useQuery({
     queryKey: ['screeningHits', participant.id],
     queryFn: () =>

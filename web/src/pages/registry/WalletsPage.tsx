@@ -16,15 +16,16 @@ import {
   Textarea,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { LoadMore, usePagedList } from '../../api/paging';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { Page } from '../../components/Page';
+import { ParticipantPicker } from '../../components/ParticipantPicker';
 import { formatDateTime } from '../../format';
 import { useUser } from '../../session';
-import { everyParticipant, useParticipantNames, type Wallet } from './shared';
+import { useParticipantNames, type Wallet } from './shared';
 
 const SCRIPT_TYPES = [
   { value: 'wpkh', label: 'Native segwit, BIP84 (wpkh)' },
@@ -43,10 +44,6 @@ function descriptorOf(input: string, scriptType: string): string {
 function RegisterWalletForm() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const companies = useQuery({
-    queryKey: ['participant', { kind: 'company' }],
-    queryFn: () => everyParticipant({ kind: 'company' }),
-  });
   const [companyId, setCompanyId] = useState<string | null>(null);
   const [descriptor, setDescriptor] = useState('');
   const [scriptType, setScriptType] = useState('wpkh');
@@ -83,13 +80,10 @@ function RegisterWalletForm() {
       >
         <Stack gap="sm">
           <SimpleGrid cols={{ base: 1, md: 3 }}>
-            <Select
+            <ParticipantPicker
               label="Company"
-              searchable
-              data={(companies.data ?? []).map((p) => ({
-                value: p.id,
-                label: `${p.legalName} (${p.country})`,
-              }))}
+              placeholder="Type the start of its name"
+              kind="company"
               value={companyId}
               onChange={setCompanyId}
               error={fieldErrorOf(error, 'companyId')}

@@ -1,5 +1,3 @@
-import { api, unwrap } from '../../api/client';
-import { allPages } from '../../api/paging';
 import { useParticipantNamesOf } from '../../api/names';
 import type { components } from '../../api/schema';
 
@@ -16,15 +14,6 @@ export const KINDS_BY_ROLE: Partial<Record<string, ParticipantKind[]>> = {
   supervisor: ['platform', 'miner', 'company', 'counterparty'],
   platform: ['company', 'counterparty'],
 };
-
-/** Every participant the caller may see (of a kind), every page: for pickers and names. */
-export function everyParticipant(query: { kind?: Participant['kind'] }) {
-  return allPages(async (cursor) =>
-    unwrap(
-      await api.GET('/v1/participants', { params: { query: { ...query, limit: 500, cursor } } }),
-    ),
-  );
-}
 
 /** The names of the participants `ids` names (the rows shown), looked up by id. */
 export function useParticipantNames(ids: readonly (string | null | undefined)[]) {

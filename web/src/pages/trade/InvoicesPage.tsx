@@ -9,7 +9,6 @@ import {
   Image,
   NumberInput,
   Paper,
-  Select,
   SimpleGrid,
   Stack,
   Table,
@@ -31,7 +30,7 @@ import { PersonTypeBadge } from '../../components/TravelRule';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
 import { useUser } from '../../session';
 import {
-  contractLabel,
+  ContractPicker,
   Copyable,
   Fact,
   NotAvailableDetail,
@@ -39,7 +38,7 @@ import {
   ComplianceVerdict,
   VerdictBadge,
   worstVerdict,
-  useActiveContracts,
+  type Contract,
 } from './shared';
 import { AmountField, useContractAmount } from './AmountField';
 import {
@@ -53,17 +52,11 @@ type Invoice = components['schemas']['Invoice'];
 function CreateInvoiceForm() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const contracts = useActiveContracts();
-  const exportable = (contracts.data ?? []).filter(
-    (c) => c.direction === 'export' && c.status === 'active',
-  );
-  // The counterparties the contract picker names, looked up by id.
-  const participants = useParticipantsOf(exportable.map((c) => c.counterpartyId));
-  const [contractId, setContractId] = useState<string | null>(null);
+  const [contract, setContract] = useState<Contract | undefined>();
+  const contractId = contract?.id ?? null;
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [description, setDescription] = useState('');
   const [validityMinutes, setValidityMinutes] = useState<number | string>(15);
-  const contract = exportable.find((c) => c.id === contractId);
   const amount = useContractAmount(contract);
   const travelRule = useTravelRuleAttachment({
     user,
@@ -113,19 +106,15 @@ function CreateInvoiceForm() {
       >
         <Stack gap="sm">
           <SimpleGrid cols={{ base: 1, md: 5 }}>
-            <Select
+            <ContractPicker
               label="Export contract"
               description="The buyer, the goods and what is open"
-              placeholder="Pick a contract"
-              searchable
-              data={exportable.map((c) => ({
-                value: c.id,
-                label: contractLabel(c, participants),
-              }))}
+              placeholder="Type the start of the goods"
+              direction="export"
               value={contractId}
-              onChange={(id) => {
-                setContractId(id);
-                travelRule.attachFor(exportable.find((c) => c.id === id));
+              onChange={(picked) => {
+                setContract(picked ?? undefined);
+                travelRule.attachFor(picked ?? undefined);
               }}
               error={problems.contractId ?? fieldErrorOf(create.error, 'contractId')}
             />

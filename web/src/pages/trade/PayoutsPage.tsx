@@ -8,7 +8,6 @@ import {
   Code,
   Group,
   Paper,
-  Select,
   SimpleGrid,
   Stack,
   Table,
@@ -31,7 +30,7 @@ import { PersonTypeBadge } from '../../components/TravelRule';
 import { formatBtc, formatDateTime, formatFiat } from '../../format';
 import { useUser } from '../../session';
 import {
-  contractLabel,
+  ContractPicker,
   Copyable,
   Fact,
   NotAvailableDetail,
@@ -39,7 +38,7 @@ import {
   StatusBadge,
   ComplianceVerdict,
   VerdictBadge,
-  useActiveContracts,
+  type Contract,
 } from './shared';
 import { AmountField, useContractAmount } from './AmountField';
 import {
@@ -54,17 +53,11 @@ type Batch = components['schemas']['PayoutBatch'];
 function CreatePayoutForm() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const contracts = useActiveContracts();
-  const importable = (contracts.data ?? []).filter(
-    (c) => c.direction === 'import' && c.status === 'active',
-  );
-  // The counterparties the contract picker names, looked up by id.
-  const participants = useParticipantsOf(importable.map((c) => c.counterpartyId));
-  const [contractId, setContractId] = useState<string | null>(null);
+  const [contract, setContract] = useState<Contract | undefined>();
+  const contractId = contract?.id ?? null;
   const [address, setAddress] = useState('');
   const [memo, setMemo] = useState('');
   const [problems, setProblems] = useState<Record<string, string>>({});
-  const contract = importable.find((c) => c.id === contractId);
   const amount = useContractAmount(contract);
   const travelRule = useTravelRuleAttachment({
     user,
@@ -121,20 +114,16 @@ function CreatePayoutForm() {
       >
         <Stack gap="sm">
           <SimpleGrid cols={{ base: 1, md: 2 }}>
-            <Select
+            <ContractPicker
               label="Import contract"
               description="The supplier, the goods and what is open"
-              placeholder="Pick a contract"
-              searchable
-              data={importable.map((c) => ({
-                value: c.id,
-                label: contractLabel(c, participants),
-              }))}
+              placeholder="Type the start of the goods"
+              direction="import"
               value={contractId}
-              onChange={(id) => {
-                setContractId(id);
+              onChange={(picked) => {
+                setContract(picked ?? undefined);
                 setAddress('');
-                travelRule.attachFor(importable.find((c) => c.id === id));
+                travelRule.attachFor(picked ?? undefined);
               }}
               error={errorAt('contractId')}
             />

@@ -1,14 +1,14 @@
 import type { ReactNode } from 'react';
 import { Badge, Button, Code, CopyButton, Group, List, Stack, Table, Text } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
 import { api, ApiError, unwrap } from '../../api/client';
 import type { components } from '../../api/schema';
 import { Page } from '../../components/Page';
+import { PICKER_PAGE, SearchPicker, type SearchPickerProps } from '../../components/SearchPicker';
 import { ErrorState } from '../../components/States';
 import { formatBtc, formatFiat } from '../../format';
 import type { User } from '../../session';
 
-/** What the trade pages share: status badges, amounts, the active-contracts query. */
+/** What the trade pages share: status badges, amounts, the active-contract picker. */
 
 export type Contract = components['schemas']['Contract'];
 export type Participant = components['schemas']['Participant'];
@@ -119,28 +119,52 @@ export const canWrite = (user: User) => user.role !== 'auditor' && user.role !==
 /** Who the platform officer acts for: its own id is the platform's. */
 export const platformOf = (user: User) => user.platformId ?? user.participantId;
 
+type Picked = { contract: Contract; label: string };
+
 /**
- * The caller's active contracts, every page of them: what the invoice and payout forms pick from
- * (the contracts table itself reads a page at a time).
+ * The caller's active contracts of one direction, searched on the server (`?q=`, a prefix of the
+ * goods description) a page at a time: what the invoice, payout and bid forms pick from, so the
+ * picker does not grow with the contracts. Each page's counterparties are named by id.
  */
-export function useActiveContracts() {
-  return useQuery({
-    queryKey: ['contract', 'active'],
-    queryFn: async () => {
-      const all: Contract[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = unwrap(
+export function ContractPicker({
+  direction,
+  onChange,
+  ...props
+}: {
+  direction: Contract['direction'];
+  onChange: (contract: Contract | null) => void;
+} & Omit<
+  SearchPickerProps<Picked>,
+  'queryKey' | 'search' | 'idOf' | 'labelOf' | 'onChange' | 'nothingFound'
+>) {
+  return (
+    <SearchPicker
+      {...props}
+      queryKey={['contract', 'active', direction]}
+      search={async (q) => {
+        const contracts = unwrap(
           await api.GET('/v1/contracts', {
-            params: { query: { status: 'active', limit: 500, cursor } },
+            params: {
+              query: { status: 'active', direction, ...(q ? { q } : {}), limit: PICKER_PAGE },
+            },
           }),
-        );
-        all.push(...page.items);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      return all;
-    },
-  });
+        ).items;
+        const ids = [...new Set(contracts.map((c) => c.counterpartyId))];
+        const named = ids.length
+          ? unwrap(
+              await api.GET('/v1/participants', {
+                params: { query: { ids: ids.join(','), limit: ids.length } },
+              }),
+            ).items
+          : [];
+        return contracts.map((c) => ({ contract: c, label: contractLabel(c, named) }));
+      }}
+      idOf={(p) => p.contract.id}
+      labelOf={(p) => p.label}
+      onChange={(_, picked) => onChange(picked?.contract ?? null)}
+      nothingFound={`No active ${direction} contract's goods start with that`}
+    />
+  );
 }
 
 export function Fact({ label, children }: { label: string; children: ReactNode }) {

@@ -23,7 +23,8 @@ export function useCounterpartyAddresses(user: User, counterpartyId: string | un
     queryKey: ['counterpartyAddress', counterpartyId],
     enabled:
       counterpartyId !== undefined && (user.role === 'platform' || user.role === 'supervisor'),
-    // Every page: the form picks the payee's address from them.
+    // Every page: the form picks the payee's address from them. Bounded by nature (one
+    // counterparty's registered addresses, not every counterparty's).
     queryFn: () =>
       allPages(async (cursor) =>
         unwrap(
