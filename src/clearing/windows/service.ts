@@ -35,7 +35,7 @@ import { recordObligation, type ObligationInput, type ObligationSink } from './o
 import { payOutBatch, type PayOutBatchView } from './pay-out-batch';
 import { decideHeld, type HeldDecision } from './held-pay-ins';
 import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
-import { payOutsConnected, payOutsDisconnected } from './pay-out-broadcast';
+import { payOutsConnected, payOutsDisconnected } from './pay-out-follow';
 import { runPayOuts, type PayOutDeps } from './pay-outs';
 import { rebuildPayOut } from './pay-out-rebuild';
 import {
