@@ -25,6 +25,8 @@ export const SETTLEMENT_PAY_OUT_EVENTS = {
   rebuilt: 'settlement_pay_out.rebuilt',
   resumed: 'settlement_pay_out.resumed',
   rebuildRefused: 'settlement_pay_out.rebuildRefused',
+  adopted: 'settlement_pay_out.adopted',
+  adoptRefused: 'settlement_pay_out.adoptRefused',
   broadcast: 'settlement_pay_out.broadcast',
   broadcastRetrying: 'settlement_pay_out.broadcastRetrying',
   resent: 'settlement_pay_out.resent',

@@ -50,6 +50,9 @@ export async function payOutsConnected(
           broadcastAt: row.broadcastAt ?? ctx.clock.now(),
           heldCode: null,
           nextAttemptAt: null,
+          minedTxid: null,
+          minedBlockHash: null,
+          minedBlockHeight: null,
         })
         .where(eq(clearingPayOutTransactions.windowId, row.windowId));
       await tx
@@ -107,8 +110,10 @@ export async function payOutsConnected(
  * A transaction the supervisor's rebuild replaced (in `replacedTxids`), mined after all: it spends
  * the pay-ins the stored one spends, which can then never be mined, and it paid what it paid (to
  * the addresses of its signing). Fail closed: the stored transaction is `held`
- * (REPLACED_TRANSACTION_MINED), no longer sent and not rebuilt, audited with the mined txid and
- * its block for the supervisor (alert), once; its pay-outs are left naming the stored one.
+ * (REPLACED_TRANSACTION_MINED), no longer sent and not rebuilt, the mined txid and its block kept
+ * (`minedTxid`, `minedBlockHash`), audited with them for the supervisor (alert), once; its
+ * pay-outs are left naming the stored one until the supervisor adopts the mined one
+ * (pay-out-adopt.ts). Mined again after a reorganization, its new block is recorded.
  */
 async function replacedMined(
   tx: Orm,
@@ -124,8 +129,9 @@ async function replacedMined(
       sql`${clearingPayOutTransactions.replacedTxids} ?| array(select jsonb_array_elements_text(${JSON.stringify(txids)}::jsonb))`,
     );
   for (const row of found) {
-    if (row.status === 'held' && row.heldCode === REPLACED_TRANSACTION_MINED) continue;
     const mined = row.replacedTxids.find((t) => txids.includes(t)) ?? '';
+    const already = row.status === 'held' && row.heldCode === REPLACED_TRANSACTION_MINED;
+    if (already && row.minedTxid === mined && row.minedBlockHash === block.hash) continue;
     const lastError = `replaced transaction ${mined} mined in block ${block.hash} at height ${block.height}`;
     await tx
       .update(clearingPayOutTransactions)
@@ -137,8 +143,12 @@ async function replacedMined(
         blockHash: null,
         blockHeight: null,
         confirmedAt: null,
+        minedTxid: mined,
+        minedBlockHash: block.hash,
+        minedBlockHeight: block.height,
       })
       .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+    if (already && row.minedTxid === mined) continue;
     await ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
       entityType: 'settlement_window',
@@ -161,7 +171,9 @@ async function replacedMined(
  * In the block's transaction: a pay-out transaction in the disconnected block is out of every
  * block again (`broadcast`, sent again by the job while no block has it), and a confirmed one
  * below the scheme's depth at the new tip (the block's parent) is `broadcast` in its block until
- * the depth is reached again; its pay-outs with it, audited `unconfirmed`.
+ * the depth is reached again; its pay-outs with it, audited `unconfirmed`. A transaction held
+ * because a replaced one was mined in that block stays held, that block forgotten (`minedBlockHash`
+ * null: adopted now, the mined one would be sent again and followed into its next block).
  */
 export async function payOutsDisconnected(
   tx: Orm,
@@ -179,6 +191,10 @@ export async function payOutsDisconnected(
       .where(eq(clearingPayOutTransactions.windowId, row.windowId));
     await unconfirmed(tx, ctx, row, block, 'its block was disconnected');
   }
+  await tx
+    .update(clearingPayOutTransactions)
+    .set({ minedBlockHash: null, minedBlockHeight: null })
+    .where(eq(clearingPayOutTransactions.minedBlockHash, block.hash));
   const depth = Math.max(1, await ctx.confirmationDepth(tx));
   const shallow = await tx
     .select()
