@@ -264,7 +264,7 @@ async function adopt(
       nextAttemptAt: null,
       blockHash: inBlock?.hash ?? null,
       blockHeight: inBlock?.height ?? null,
-      broadcastAt: stored.broadcastAt ?? now,
+      broadcastAt: now,
       confirmedAt: null,
       replacedTxids: [...stored.replacedTxids.filter((t) => t !== mined.txid), stored.txid],
       minedTxid: null,
