@@ -92,10 +92,14 @@ export async function adoptMinedPayOut(
         .from(clearingPayOutTransactions)
         .where(eq(clearingPayOutTransactions.windowId, windowId))
         .for('update');
-      if (heldForMined(windowId, stored) !== minedTxid)
+      // Its block moved meanwhile (the chain consumer followed a reorganization): asked again.
+      if (
+        heldForMined(windowId, stored) !== minedTxid ||
+        stored!.minedBlockHash !== read!.minedBlockHash
+      )
         throw new AppError(
           'PAY_OUT_NOT_HELD_FOR_MINED',
-          `the pay-out transaction of settlement window ${windowId} changed while the mined one was adopted`,
+          `the pay-out transaction of settlement window ${windowId} changed while the mined one was adopted: try again`,
         );
       const payOuts = await tx
         .select()
