@@ -1,5 +1,6 @@
 export type { BlockHeaderInfo, ChainSource, ChainTip, MempoolAcceptResult } from './source';
 export { broadcastRejection } from './rejection';
+export { chainHasTransaction } from './presence';
 export type { BroadcastRejection, RejectionKind } from './rejection';
 export type {
   ChainBlock,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import type { Database } from '../db';
 import { AppError, ManualClock } from '../kernel';
+import { chainHasTransaction } from './presence';
 import { broadcastRejection } from './rejection';
 import { Simnet, type Utxo } from './simnet/simnet';
 import { SimnetChainSource } from './simnet/source';
@@ -95,6 +96,21 @@ describe("simnet's refusals", () => {
       retryable: false,
       reason: 'txn-mempool-conflict',
     });
+  });
+
+  test('the chain has a transaction it holds, not one it never saw; an unreachable chain as the caller asks', async () => {
+    const sent = pay(coins[0]!, 1_000n);
+    expect(await chainHasTransaction(source, sent.id)).toBe(false);
+    expect(await chainHasTransaction(source, sent.id, true)).toBe(false);
+    await source.broadcast(sent.extract());
+    expect(await chainHasTransaction(source, sent.id)).toBe(true);
+    // An unreachable chain is not an answer: each caller says which way it fails closed.
+    const unreachable = {
+      getRawTransaction: () =>
+        Promise.reject(new AppError('CHAIN_UNAVAILABLE', 'cannot reach the node')),
+    };
+    expect(await chainHasTransaction(unreachable, sent.id)).toBe(false);
+    expect(await chainHasTransaction(unreachable, sent.id, true)).toBe(true);
   });
 
   test('a script failure is final', async () => {

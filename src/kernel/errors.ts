@@ -65,6 +65,10 @@ export const ERROR_CODES = {
     "Only a settlement window's pay-out transaction the network rejected for good, or one held because its inputs stayed missing (PAY_IN_OUTPOINT_MISSING), is rebuilt; this one is neither (its status and held code are in the details).",
   PAY_OUT_REBUILD_UNCHANGED:
     'The rebuilt pay-out transaction would be the rejected one again (the same addresses and fee rate): nothing was signed.',
+  PAY_OUT_NOT_HELD_FOR_MINED:
+    "Only a settlement window's pay-out transaction held because a transaction it replaced was mined after all (REPLACED_TRANSACTION_MINED) has a mined transaction to adopt; this one is not (its status and held code are in the details).",
+  MINED_TRANSACTION_MISMATCH:
+    "The mined transaction does not pay the settlement window's receivers as its pay-outs say (inputs, amounts or addresses differ, listed in the details): it was not adopted and the window stays held.",
   BANK_REFERENCE_REUSED:
     'That bank reference already confirmed another payment; a bank reference counts once.',
   DEPOSIT_NOT_FROM_LOT: "The escrow deposit does not spend the offered lot's coins.",

@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { Transaction } from '@scure/btc-signer';
 import { addressFromScript, extractTransaction, finalizePsbt } from '../bitcoin';
-import { broadcastRejection, type ChainSource } from '../chain';
+import { broadcastRejection, chainHasTransaction, type ChainSource } from '../chain';
 import { scopeTo, type Orm } from '../db';
 import { AppError, systemCaller, type Caller } from '../kernel';
 import { assertTransition, BATCH_TRANSITIONS, transitionPayout, type GateCheck } from './lifecycle';
@@ -158,12 +158,7 @@ export async function broadcast(ctx: PayoutContext, batchId: string): Promise<vo
   if (batch.status === 'signed' && batch.broadcastHeight === null && replaced === 0) {
     // Known to the chain, it is past stopping. Asked outside the transaction (the chain may
     // share the db).
-    const out =
-      batch.broadcastAttempts > 0 &&
-      (await chain.getRawTransaction(txid).then(
-        () => true,
-        () => false,
-      ));
+    const out = batch.broadcastAttempts > 0 && (await chainHasTransaction(chain, txid));
     const stopped = await db.transaction(async (tx) => {
       const [locked] = await tx
         .select()

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { Transaction } from '@scure/btc-signer';
 import { AuditLog } from '../audit';
 import { addressFromScript } from '../bitcoin';
-import type { ChainSource } from '../chain';
+import { chainHasTransaction, type ChainSource } from '../chain';
 import type { Database, PageRequest } from '../db';
 import { DECISION_RESOLVED, type DecisionResolved } from '../compliance';
 import type { Subscriber } from '../events';
@@ -296,11 +296,8 @@ export class TradeService {
     let bumped: string[] = [];
     if (chain) {
       await this.invoices.dropVanishedPayments(
-        (txid) =>
-          chain.getRawTransaction(txid).then(
-            () => true,
-            (error: unknown) => !(error instanceof AppError && error.code === 'TX_NOT_FOUND'),
-          ),
+        // Unsure (the chain unreachable): still there, nothing dropped on a hiccup.
+        (txid) => chainHasTransaction(chain, txid, true),
         tip,
       );
       await this.payouts.resume();

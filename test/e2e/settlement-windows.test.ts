@@ -76,6 +76,8 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
   /** The window whose pay-out transaction is held for missing inputs. */
   let heldWindow = '';
   let replacedRaw = '';
+  /** The transaction the clearing's key signed elsewhere, mined, spending the held window's pay-in. */
+  let conflictTxid = '';
 
   const record = (o: Omit<ObligationInput, 'at'>) =>
     s.db.transaction((tx) => windows.record({ ...o, at: s.clock.now() }, tx));
@@ -117,6 +119,51 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
 
   async function payInsOf(windowId: string): Promise<PayInView[]> {
     return (await windows.listPayIns(supervisor, windowId, { limit: 500 })).items;
+  }
+
+  /**
+   * A window's fee entries in its books: the network fee they show (the live entries' debits of
+   * `network-fee`, the reversed ones netted out), and each entry with how often it was reversed.
+   */
+  async function feeBooks(windowId: string) {
+    const rows = rowsOf(
+      await s.db.orm.execute(
+        sql`select entry, kind, amount::text as amount from clearing_window_postings where window_id = ${windowId} and account = 'network-fee' and kind like 'payOut.networkFee%' order by id`,
+      ),
+    ) as { entry: string; kind: string; amount: string }[];
+    const shown = rows.reduce(
+      (sum, r) =>
+        sum +
+        (r.kind === 'payOut.networkFee'
+          ? BigInt(r.amount) > 0n
+            ? BigInt(r.amount)
+            : 0n
+          : BigInt(r.amount) < 0n
+            ? BigInt(r.amount)
+            : 0n),
+      0n,
+    );
+    const entries = [
+      ...new Set(rows.filter((r) => r.kind === 'payOut.networkFee').map((r) => r.entry)),
+    ];
+    const reversals = rows.filter((r) => r.kind !== 'payOut.networkFee').map((r) => r.entry);
+    return {
+      shown,
+      entries: entries.map((entry) => ({
+        entry,
+        // Two network-fee postings per output: a reversal posts each once.
+        reversed:
+          reversals.filter((e) => e === `reversal:${entry}`).length /
+          rows.filter((r) => r.entry === entry).length,
+      })),
+    };
+  }
+
+  /** Every account of the window at zero (the books balance account by account). */
+  async function booksAtZero(windowId: string) {
+    const { balances, balanced } = await windows.reconcile(supervisor, windowId);
+    expect(balances.filter((b) => b.balance !== 0n)).toEqual([]);
+    expect(balanced).toBe(true);
   }
 
   async function events(entityId: string) {
@@ -955,6 +1002,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     // Before it is sent, the pay-in's outpoint is spent by another transaction (one the
     // clearing's key signed elsewhere), mined: the stored transaction's input is missing for good.
     const conflict = await spendElsewhere(batch.inputs[0]!);
+    conflictTxid = conflict.txid;
     await s.source.broadcast(conflict.raw);
     await s.mine(1);
 
@@ -1089,6 +1137,11 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       'LICENCE_NOT_ACTIVE',
     );
     await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'active', null);
+    const feeSigned = await feeBooks(seventh.id);
+    expect(feeSigned).toEqual({
+      shown: rejected.feeSats,
+      entries: [{ entry: `pay-out-fee:${seventh.id}`, reversed: 0 }],
+    });
     // B's address listed since: refused (TRANSFER_BLOCKED), nothing rebuilt, but the refusal is
     // audited with an alert for the supervisor, as the hold at signing is.
     await s.compliance.screening.importList(supervisor, {
@@ -1104,6 +1157,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     const refusedAudit = (
       await listAuditEvents(s.db.orm, { entityId: seventh.id }, { limit: 100 })
     ).items.filter((e) => e.action === 'settlement_pay_out.rebuildRefused');
+    // Every refusal audited with its code, the licence's too (newest first).
     expect(refusedAudit.map((e) => [e.actor, e.after])).toEqual([
       [
         supervisor.actorId,
@@ -1113,7 +1167,17 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
           payOuts: [expect.objectContaining({ platformId: B })],
         }),
       ],
+      [
+        supervisor.actorId,
+        expect.objectContaining({
+          code: 'LICENCE_NOT_ACTIVE',
+          alert: 'supervisor',
+          payOuts: [expect.objectContaining({ platformId: B })],
+        }),
+      ],
     ]);
+    // Refused, nothing of the rebuild written: the fee entry as it was.
+    expect(await feeBooks(seventh.id)).toEqual(feeSigned);
     expect((await windows.payOutBatch(supervisor, seventh.id)).transaction).toMatchObject({
       txid: old,
       status: 'rejected',
@@ -1149,10 +1213,22 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
         expect.objectContaining({ txid, replacedTxid: old }),
       ],
     ]);
-    // A second rebuild of what is now signed: 409.
+    // The rejected one's fee entry reversed, the rebuilt one's posted: the books show its fee
+    // only, and balance account by account.
+    const feeRebuilt = {
+      shown: rebuilt.transaction!.feeSats,
+      entries: [
+        { entry: `pay-out-fee:${seventh.id}`, reversed: 1 },
+        { entry: `pay-out-fee:${seventh.id}:${txid}`, reversed: 0 },
+      ],
+    };
+    expect(await feeBooks(seventh.id)).toEqual(feeRebuilt);
+    await booksAtZero(seventh.id);
+    // A second rebuild of what is now signed: 409, and the old fee is not reversed again.
     expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
       'PAY_OUT_NOT_REJECTED',
     );
+    expect(await feeBooks(seventh.id)).toEqual(feeRebuilt);
     // The job sends the new one; from the same pay-ins, the double spend still refuses it.
     await windows.runDue();
     expect((await windows.payOutBatch(supervisor, seventh.id)).transaction).toMatchObject({
@@ -1170,7 +1246,13 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       status: 'rejected',
       replacedTxids: [old],
     });
-    expect((await windows.reconcile(supervisor, seventh.id)).balanced).toBe(true);
+    // Audited too, without an alert; the fee entries as they were.
+    const [unchanged] = (
+      await listAuditEvents(s.db.orm, { entityId: seventh.id }, { limit: 100 })
+    ).items.filter((e) => e.action === 'settlement_pay_out.rebuildRefused');
+    expect(unchanged?.after).toEqual({ code: 'PAY_OUT_REBUILD_UNCHANGED', payOuts: [] });
+    expect(await feeBooks(seventh.id)).toEqual(feeRebuilt);
+    await booksAtZero(seventh.id);
   });
   it('holds the rebuilt transaction for the supervisor when the one it replaced is mined after all', async () => {
     const { txid, replacedTxids } = (await windows.payOutBatch(supervisor, rebuiltWindow))
@@ -1190,6 +1272,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       heldCode: 'REPLACED_TRANSACTION_MINED',
       replacedTxids: [old],
       nextAttemptAt: null,
+      mined: { txid: old, blockHash: block, blockHeight: s.simnet.tip().height },
     });
     const heldEvents = async () =>
       (await listAuditEvents(s.db.orm, { entityId: rebuiltWindow }, { limit: 100 })).items.filter(
@@ -1216,5 +1299,162 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       heldCode: 'REPLACED_TRANSACTION_MINED',
     });
     expect(await heldEvents()).toHaveLength(1);
+  });
+  it('refuses to adopt a mined transaction that does not pay the window receivers, writing nothing but the audited refusal', async () => {
+    // The held window's pay-in was spent by a transaction the clearing's key signed elsewhere,
+    // mined: made to look like one its rebuild replaced, it pays an address no platform approved.
+    const [saved] = rowsOf(
+      await s.db.orm.execute(
+        sql`select status, held_code, replaced_txids::text as replaced from clearing_pay_out_transactions where window_id = ${heldWindow}`,
+      ),
+    );
+    await s.db.orm.execute(
+      sql`update clearing_pay_out_transactions set status = 'held', held_code = 'REPLACED_TRANSACTION_MINED', replaced_txids = ${JSON.stringify([conflictTxid])}::jsonb, mined_txid = ${conflictTxid} where window_id = ${heldWindow}`,
+    );
+    const before = await windows.payOutBatch(supervisor, heldWindow);
+    expect(before.transaction?.mined).toEqual({
+      txid: conflictTxid,
+      blockHash: null,
+      blockHeight: null,
+    });
+    const fees = await feeBooks(heldWindow);
+    const error = await refusal(windows.adoptMinedPayOut(supervisor, heldWindow));
+    expect(error.code).toBe('MINED_TRANSACTION_MISMATCH');
+    expect(error.message).toContain(regtestKey(40).address);
+    expect(await windows.payOutBatch(supervisor, heldWindow)).toEqual(before);
+    expect(await feeBooks(heldWindow)).toEqual(fees);
+    const audit = (await listAuditEvents(s.db.orm, { entityId: heldWindow }, { limit: 100 })).items;
+    expect(
+      audit
+        .filter((e) => e.action.startsWith('settlement_pay_out.adopt'))
+        .map((e) => [e.action, e.actor, e.after]),
+    ).toEqual([
+      [
+        'settlement_pay_out.adoptRefused',
+        supervisor.actorId,
+        expect.objectContaining({
+          code: 'MINED_TRANSACTION_MISMATCH',
+          minedTxid: conflictTxid,
+          alert: 'supervisor',
+        }),
+      ],
+    ]);
+    // Only the supervisor adopts; a transaction not held for a mined one has nothing to adopt.
+    expect((await refusal(windows.adoptMinedPayOut(s.maker, heldWindow))).code).toBe('FORBIDDEN');
+    expect((await refusal(windows.adoptMinedPayOut(supervisor, fifth.id))).code).toBe(
+      'PAY_OUT_NOT_HELD_FOR_MINED',
+    );
+    await s.db.orm.execute(
+      sql`update clearing_pay_out_transactions set status = ${String(saved!.status)}, held_code = ${(saved!.held_code as string | null) ?? null}, replaced_txids = ${String(saved!.replaced)}::jsonb, mined_txid = null where window_id = ${heldWindow}`,
+    );
+  });
+  it('adopts the replaced transaction mined after all as the window pay-out, on the supervisor word, and follows it as any other', async () => {
+    const held = (await windows.payOutBatch(supervisor, rebuiltWindow)).transaction!;
+    const old = held.mined!.txid;
+    const block = held.mined!.blockHash!;
+    const heldEvents = async () =>
+      (await events(rebuiltWindow)).filter((e) => e === 'settlement_pay_out.transactionHeld');
+    // A reorganization takes the mined one's block away: still held, its block forgotten; mined
+    // again, its new block is recorded (held once).
+    await s.simnet.invalidateBlock(block);
+    await s.watcher.syncOnce();
+    expect((await windows.payOutBatch(supervisor, rebuiltWindow)).transaction).toMatchObject({
+      status: 'held',
+      heldCode: 'REPLACED_TRANSACTION_MINED',
+      mined: { txid: old, blockHash: null, blockHeight: null },
+    });
+    await s.mine(1);
+    const again = s.simnet.transaction(old)?.blockHash;
+    expect(again).toBe(s.simnet.tip().hash);
+    expect((await windows.payOutBatch(supervisor, rebuiltWindow)).transaction).toMatchObject({
+      status: 'held',
+      mined: { txid: old, blockHash: again, blockHeight: s.simnet.tip().height },
+    });
+    expect(await heldEvents()).toHaveLength(1);
+
+    // Adopted: the window's transaction is the mined one, in its block; the held one replaced.
+    const adopted = await windows.adoptMinedPayOut(supervisor, rebuiltWindow);
+    expect(adopted.transaction).toMatchObject({
+      txid: old,
+      status: 'broadcast',
+      heldCode: null,
+      blockHash: again,
+      replacedTxids: [held.txid],
+      mined: null,
+      attempts: 0,
+      lastError: null,
+    });
+    // The pay-out names the mined transaction's output: the address of that signing, its fee share.
+    const [out] = adopted.outputs;
+    expect(out).toMatchObject({ platformId: B, address: addressOfB, status: 'broadcast', vout: 0 });
+    expect(out!.feeSats).toBe(adopted.transaction!.feeSats);
+    expect(out!.paidSats! + out!.feeSats!).toBe(out!.valueSats);
+    expect(
+      parseTransaction(await s.source.getRawTransaction(old)).outputs.map((o) => [
+        addressFromScript(o.scriptPubKey, 'regtest'),
+        o.value,
+      ]),
+    ).toEqual([[addressOfB, out!.paidSats]]);
+    const audit = (await listAuditEvents(s.db.orm, { entityId: rebuiltWindow }, { limit: 100 }))
+      .items;
+    expect(
+      audit
+        .filter((e) => e.action === 'settlement_pay_out.adopted')
+        .map((e) => [e.actor, e.before, e.after]),
+    ).toEqual([
+      [
+        supervisor.actorId,
+        expect.objectContaining({
+          status: 'held',
+          code: 'REPLACED_TRANSACTION_MINED',
+          txid: held.txid,
+        }),
+        expect.objectContaining({ txid: old, replacedTxid: held.txid, blockHash: again }),
+      ],
+    ]);
+    // The books: the replaced one's fee entry reversed, the mined one's posted (each reversal
+    // once): only the fee of the transaction on the chain is shown, every account at zero.
+    expect(await feeBooks(rebuiltWindow)).toEqual({
+      shown: adopted.transaction!.feeSats,
+      entries: [
+        { entry: `pay-out-fee:${rebuiltWindow}`, reversed: 1 },
+        { entry: `pay-out-fee:${rebuiltWindow}:${held.txid}`, reversed: 1 },
+        { entry: `pay-out-fee:${rebuiltWindow}:${old}`, reversed: 0 },
+      ],
+    });
+    await booksAtZero(rebuiltWindow);
+    // Adopted once: nothing is held any more.
+    expect((await refusal(windows.adoptMinedPayOut(supervisor, rebuiltWindow))).code).toBe(
+      'PAY_OUT_NOT_HELD_FOR_MINED',
+    );
+    // Confirmed at the scheme's depth as usual.
+    await s.mine(1);
+    const confirmed = await windows.payOutBatch(supervisor, rebuiltWindow);
+    expect(confirmed.transaction).toMatchObject({
+      txid: old,
+      status: 'confirmed',
+      blockHash: again,
+    });
+    expect(confirmed.outputs.map((o) => o.status)).toEqual(['confirmed']);
+
+    // A reorganization takes it away: out of every block, followed as any other (back in the
+    // node's mempool, then into its next block).
+    await s.simnet.invalidateBlock(again!);
+    await s.watcher.syncOnce();
+    expect((await windows.payOutBatch(supervisor, rebuiltWindow)).transaction).toMatchObject({
+      txid: old,
+      status: 'broadcast',
+      blockHash: null,
+    });
+    await windows.runDue();
+    await s.mine(1);
+    expect((await windows.payOutBatch(supervisor, rebuiltWindow)).transaction).toMatchObject({
+      txid: old,
+      status: 'confirmed',
+      blockHash: s.simnet.tip().hash,
+    });
+    expect(await heldEvents()).toHaveLength(1);
+    expect(await feeBooks(rebuiltWindow)).toMatchObject({ shown: adopted.transaction!.feeSats });
+    await booksAtZero(rebuiltWindow);
   });
 });

@@ -472,6 +472,13 @@ const WRITES: Record<string, WriteRule> = {
     },
     target: () => ({ params: { id: missing('swn') } }),
   },
+  'POST /v1/settlement-windows/:id/pay-out/adopt-mined': {
+    callers: SUPERVISOR_ONLY,
+    allowed: {
+      supervisor: 'adopting a replaced pay-out transaction mined after all is the supervisor’s',
+    },
+    target: () => ({ params: { id: missing('swn') } }),
+  },
   'POST /v1/settlement-windows/:id/pay-ins/:payInId/decision': {
     callers: SUPERVISOR_ONLY,
     allowed: { supervisor: 'deciding a held pay-in is the supervisor’s' },
@@ -741,6 +748,9 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   },
   'POST /v1/settlement-windows/:id/pay-out/rebuild': {
     none: 'the scheme has no settlement window, so no rejected or held pay-out transaction',
+  },
+  'POST /v1/settlement-windows/:id/pay-out/adopt-mined': {
+    none: 'the scheme has no settlement window, so no held pay-out transaction',
   },
   'POST /v1/settlement-windows/:id/pay-ins/:payInId/decision': {
     none: 'the scheme has no settlement window, so no held pay-in',

@@ -543,6 +543,20 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
     );
     expect(batch.status).toBe(200);
     expect(batch.body.transaction).toBeNull();
+    // Nor is there a mined transaction to adopt: 409 with the state; the supervisor's route only.
+    const adopt = (key: TestKey) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/v1/settlement-windows/${windowId}/pay-out/adopt-mined`,
+        headers: key,
+      });
+    const notHeld = await adopt(supervisor);
+    expect([notHeld.statusCode, notHeld.json<{ code: string }>().code]).toEqual([
+      409,
+      'PAY_OUT_NOT_HELD_FOR_MINED',
+    ]);
+    expect(notHeld.json<{ details: unknown }>().details).toEqual({ status: null, heldCode: null });
+    expect((await adopt(auditor)).statusCode).toBe(403);
   });
 
   it('shows the supervisor why a pay-in was held and its case, returns or freezes it on reject, and reopens the due', async () => {

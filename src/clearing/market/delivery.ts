@@ -1,6 +1,6 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import { fromHex } from '../../bitcoin';
-import { broadcastRejection, type BroadcastRejection } from '../../chain';
+import { broadcastRejection, chainHasTransaction, type BroadcastRejection } from '../../chain';
 import { backoffMs } from '../../jobs';
 import { rowsOf, type Orm } from '../../db';
 import { AppError, type Caller } from '../../kernel';
@@ -295,12 +295,7 @@ export async function broadcastDelivery(
     // inputs are spent, by itself), and must not be retried as one whose inputs are not seen yet.
     const known =
       rejection.kind === 'alreadyKnown' ||
-      (deal.deliveryTxid
-        ? await chain.getRawTransaction(deal.deliveryTxid).then(
-            () => true,
-            () => false,
-          )
-        : false);
+      (deal.deliveryTxid ? await chainHasTransaction(chain, deal.deliveryTxid) : false);
     if (!known && rejection.retryable) return retryDelivery(ctx, deal, rejection);
     if (!known)
       return rejectDelivery(ctx, deal, error instanceof Error ? error.message : rejection.kind);

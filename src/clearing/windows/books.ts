@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Orm } from '../../db';
 import { AppError } from '../../kernel';
 import { clearingWindowPostings } from './schema';
@@ -43,6 +43,53 @@ export async function postEntry(
     .filter((p) => p.amount !== 0n)
     .map((p) => ({ ...entry, account: p.account, asset: p.asset, amount: p.amount }));
   if (rows.length > 0) await tx.insert(clearingWindowPostings).values(rows);
+}
+
+/** The kind of the entries reversing entries of `kind`. */
+export const reversalKind = (kind: string) => `${kind}.reversed`;
+
+/**
+ * Reverses, each exactly once, the window's entries of `kind` not reversed yet: each by an entry
+ * `reversal:<entry>` (kind `<kind>.reversed`) posting its postings negated, at `at`. Nothing is
+ * deleted, and an entry already reversed is left alone, so a retry reverses nothing twice (call
+ * it under the window's lock). Returns the entries reversed.
+ */
+export async function reverseEntries(
+  tx: Orm,
+  windowId: string,
+  kind: string,
+  at: Date,
+): Promise<string[]> {
+  const rows = await tx
+    .select({
+      entry: clearingWindowPostings.entry,
+      kind: clearingWindowPostings.kind,
+      account: clearingWindowPostings.account,
+      asset: clearingWindowPostings.asset,
+      amount: clearingWindowPostings.amount,
+    })
+    .from(clearingWindowPostings)
+    .where(
+      and(
+        eq(clearingWindowPostings.windowId, windowId),
+        inArray(clearingWindowPostings.kind, [kind, reversalKind(kind)]),
+      ),
+    )
+    .orderBy(asc(clearingWindowPostings.id));
+  const reversed = new Set(
+    rows.filter((r) => r.kind !== kind).map((r) => r.entry.replace(/^reversal:/, '')),
+  );
+  const live = new Map<string, BookPosting[]>();
+  for (const r of rows)
+    if (r.kind === kind && !reversed.has(r.entry))
+      live.set(r.entry, [...(live.get(r.entry) ?? []), r]);
+  for (const [entry, postings] of live)
+    await postEntry(
+      tx,
+      { windowId, entry: `reversal:${entry}`, kind: reversalKind(kind), at },
+      postings.map((p) => ({ account: p.account, asset: p.asset, amount: -p.amount })),
+    );
+  return [...live.keys()];
 }
 
 /** The obligation's entry: the debtor owes the clearing, the clearing owes the creditor. */

@@ -18,6 +18,11 @@ export interface PayOutTransactionView {
   heldCode: string | null;
   /** The rejected or held transactions of the window this one replaced, oldest first. */
   replacedTxids: string[];
+  /**
+   * Held REPLACED_TRANSACTION_MINED: the replaced transaction mined after all, the one the
+   * supervisor may adopt, and its block (null while a reorganization has taken it away).
+   */
+  mined: { txid: string; blockHash: string | null; blockHeight: number | null } | null;
   feeSats: bigint;
   feeRateSatPerKvB: bigint;
   attempts: number;
@@ -35,6 +40,9 @@ const transactionView = (row: PayOutTransactionRow): PayOutTransactionView => ({
   status: row.status,
   heldCode: row.heldCode,
   replacedTxids: row.replacedTxids,
+  mined: row.minedTxid
+    ? { txid: row.minedTxid, blockHash: row.minedBlockHash, blockHeight: row.minedBlockHeight }
+    : null,
   feeSats: row.feeSats,
   feeRateSatPerKvB: row.feeRateSatPerKvB,
   attempts: row.attempts,

@@ -1,18 +1,21 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lte, or } from 'drizzle-orm';
 import { fromHex } from '../../bitcoin';
-import { broadcastRejection, type BroadcastRejection, type ChainSource } from '../../chain';
+import {
+  broadcastRejection,
+  chainHasTransaction,
+  type BroadcastRejection,
+  type ChainSource,
+} from '../../chain';
 import type { Database, Orm } from '../../db';
 import { backoffMs } from '../../jobs';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
-import type { PayInBlock } from './pay-ins';
 import { clearingPayOutTransactions, clearingPayOuts } from './schema';
 
 /**
  * A settled window's stored pay-out transaction after it is signed (issue 13): sent by the
  * `clearing.windows` job until the network has it, sent again while it is out of every block (a
- * reorganization took its block away, or a mempool dropped it), and followed into a block by the
- * windows' chain consumer, where it is `confirmed` only at the scheme's confirmation depth (the
- * depth pay-ins count at) and undone when a reorganization takes that depth or its block away.
+ * reorganization took its block away, or a mempool dropped it); the windows' chain consumer
+ * follows it into blocks (pay-out-follow.ts).
  */
 
 export const SETTLEMENT_PAY_OUT_EVENTS = {
@@ -22,6 +25,8 @@ export const SETTLEMENT_PAY_OUT_EVENTS = {
   rebuilt: 'settlement_pay_out.rebuilt',
   resumed: 'settlement_pay_out.resumed',
   rebuildRefused: 'settlement_pay_out.rebuildRefused',
+  adopted: 'settlement_pay_out.adopted',
+  adoptRefused: 'settlement_pay_out.adoptRefused',
   broadcast: 'settlement_pay_out.broadcast',
   broadcastRetrying: 'settlement_pay_out.broadcastRetrying',
   resent: 'settlement_pay_out.resent',
@@ -33,7 +38,6 @@ export const SETTLEMENT_PAY_OUT_EVENTS = {
 /** The job's period (app.ts), from which a retried broadcast's backoff doubles up to an hour. */
 const JOB_PERIOD_MS = 30_000;
 const RETRY_CAP_MS = 60 * 60_000;
-const CHUNK = 500;
 /**
  * How many sends refused for a missing input (an outpoint of a pay-in it spends, not in the
  * node's UTXO set nor its mempool) before the transaction is held for the supervisor: from the
@@ -113,11 +117,7 @@ export async function sendStored(deps: SendDeps, run: SendRun): Promise<void> {
 async function send(deps: SendDeps, row: PayOutTransactionRow): Promise<Outcome> {
   const chain = deps.chain;
   if (!chain) return null;
-  const has = () =>
-    chain.getRawTransaction(row.txid).then(
-      () => true,
-      () => false,
-    );
+  const has = () => chainHasTransaction(chain, row.txid);
   // Sent before: a node that still has it (a node accepts its own mempool's transaction again
   // without a word) is left alone; one that lost it is sent the same bytes.
   if (row.status === 'broadcast' && (await has())) return 'known';
@@ -305,206 +305,5 @@ async function rejectPayOut(
         alert: 'supervisor',
       },
     });
-  });
-}
-
-/**
- * In the block's transaction: a stored pay-out transaction in the block is out (`broadcast`, in
- * that block: the block proves it went out even if its sending was never recorded), one a
- * transaction in the block had replaced is held (`replacedMined`), and every one in a block that
- * has reached the scheme's confirmation depth at this block is `confirmed`, its pay-outs with it.
- */
-export async function payOutsConnected(
-  tx: Orm,
-  ctx: WindowContext,
-  block: PayInBlock,
-): Promise<void> {
-  const txids = block.transactions.map((t) => t.txid);
-  for (let i = 0; i < txids.length; i += CHUNK) {
-    const found = await tx
-      .select()
-      .from(clearingPayOutTransactions)
-      .where(
-        and(
-          inArray(clearingPayOutTransactions.txid, txids.slice(i, i + CHUNK)),
-          inArray(clearingPayOutTransactions.status, ['signed', 'broadcast', 'rejected', 'held']),
-        ),
-      );
-    for (const row of found) {
-      await tx
-        .update(clearingPayOutTransactions)
-        .set({
-          status: 'broadcast',
-          blockHash: block.hash,
-          blockHeight: block.height,
-          broadcastAt: row.broadcastAt ?? ctx.clock.now(),
-          heldCode: null,
-          nextAttemptAt: null,
-        })
-        .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-      await tx
-        .update(clearingPayOuts)
-        .set({ status: 'broadcast' })
-        .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-      if (row.status !== 'broadcast')
-        await ctx.audit.record(WINDOWS_CALLER, {
-          action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
-          entityType: 'settlement_window',
-          entityId: row.windowId,
-          before: { status: row.status },
-          after: { status: 'broadcast', txid: row.txid, seenIn: block.hash, height: block.height },
-        });
-    }
-    await replacedMined(tx, ctx, block, txids.slice(i, i + CHUNK));
-  }
-  const depth = Math.max(1, await ctx.confirmationDepth(tx));
-  const deep = await tx
-    .select()
-    .from(clearingPayOutTransactions)
-    .where(
-      and(
-        eq(clearingPayOutTransactions.status, 'broadcast'),
-        isNotNull(clearingPayOutTransactions.blockHash),
-        lte(clearingPayOutTransactions.blockHeight, block.height - depth + 1),
-      ),
-    );
-  for (const row of deep) {
-    await tx
-      .update(clearingPayOutTransactions)
-      .set({ status: 'confirmed', confirmedAt: ctx.clock.now() })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-    await tx
-      .update(clearingPayOuts)
-      .set({ status: 'confirmed' })
-      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-    await ctx.audit.record(WINDOWS_CALLER, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.confirmed,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      before: { status: 'broadcast' },
-      after: {
-        status: 'confirmed',
-        txid: row.txid,
-        blockHash: row.blockHash,
-        height: row.blockHeight,
-        confirmations: block.height - (row.blockHeight ?? block.height) + 1,
-      },
-    });
-  }
-}
-
-/**
- * A transaction the supervisor's rebuild replaced (in `replacedTxids`), mined after all: it spends
- * the pay-ins the stored one spends, which can then never be mined, and it paid what it paid (to
- * the addresses of its signing). Fail closed: the stored transaction is `held`
- * (REPLACED_TRANSACTION_MINED), no longer sent and not rebuilt, audited with the mined txid and
- * its block for the supervisor (alert), once; its pay-outs are left naming the stored one.
- */
-async function replacedMined(
-  tx: Orm,
-  ctx: WindowContext,
-  block: PayInBlock,
-  txids: readonly string[],
-): Promise<void> {
-  if (txids.length === 0) return;
-  const found = await tx
-    .select()
-    .from(clearingPayOutTransactions)
-    .where(
-      sql`${clearingPayOutTransactions.replacedTxids} ?| array(select jsonb_array_elements_text(${JSON.stringify(txids)}::jsonb))`,
-    );
-  for (const row of found) {
-    if (row.status === 'held' && row.heldCode === REPLACED_TRANSACTION_MINED) continue;
-    const mined = row.replacedTxids.find((t) => txids.includes(t)) ?? '';
-    const lastError = `replaced transaction ${mined} mined in block ${block.hash} at height ${block.height}`;
-    await tx
-      .update(clearingPayOutTransactions)
-      .set({
-        status: 'held',
-        heldCode: REPLACED_TRANSACTION_MINED,
-        lastError,
-        nextAttemptAt: null,
-        blockHash: null,
-        blockHeight: null,
-        confirmedAt: null,
-      })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-    await ctx.audit.record(WINDOWS_CALLER, {
-      action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
-      entityType: 'settlement_window',
-      entityId: row.windowId,
-      before: { status: row.status, txid: row.txid, code: row.heldCode },
-      after: {
-        status: 'held',
-        code: REPLACED_TRANSACTION_MINED,
-        txid: row.txid,
-        minedTxid: mined,
-        blockHash: block.hash,
-        height: block.height,
-        alert: 'supervisor',
-      },
-    });
-  }
-}
-
-/**
- * In the block's transaction: a pay-out transaction in the disconnected block is out of every
- * block again (`broadcast`, sent again by the job while no block has it), and a confirmed one
- * below the scheme's depth at the new tip (the block's parent) is `broadcast` in its block until
- * the depth is reached again; its pay-outs with it, audited `unconfirmed`.
- */
-export async function payOutsDisconnected(
-  tx: Orm,
-  ctx: WindowContext,
-  block: PayInBlock,
-): Promise<void> {
-  const inBlock = await tx
-    .select()
-    .from(clearingPayOutTransactions)
-    .where(eq(clearingPayOutTransactions.blockHash, block.hash));
-  for (const row of inBlock) {
-    await tx
-      .update(clearingPayOutTransactions)
-      .set({ status: 'broadcast', blockHash: null, blockHeight: null, confirmedAt: null })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-    await unconfirmed(tx, ctx, row, block, 'its block was disconnected');
-  }
-  const depth = Math.max(1, await ctx.confirmationDepth(tx));
-  const shallow = await tx
-    .select()
-    .from(clearingPayOutTransactions)
-    .where(
-      and(
-        eq(clearingPayOutTransactions.status, 'confirmed'),
-        ne(clearingPayOutTransactions.blockHash, block.hash),
-        gt(clearingPayOutTransactions.blockHeight, block.height - depth),
-      ),
-    );
-  for (const row of shallow) {
-    await tx
-      .update(clearingPayOutTransactions)
-      .set({ status: 'broadcast', confirmedAt: null })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-    await unconfirmed(tx, ctx, row, block, 'below the confirmation depth');
-  }
-}
-
-async function unconfirmed(
-  tx: Orm,
-  ctx: WindowContext,
-  row: PayOutTransactionRow,
-  block: PayInBlock,
-  why: string,
-): Promise<void> {
-  await tx
-    .update(clearingPayOuts)
-    .set({ status: 'broadcast' })
-    .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
-  await ctx.audit.record(WINDOWS_CALLER, {
-    action: SETTLEMENT_PAY_OUT_EVENTS.unconfirmed,
-    entityType: 'settlement_window',
-    entityId: row.windowId,
-    before: { status: row.status, blockHash: row.blockHash, height: row.blockHeight },
-    after: { status: 'broadcast', txid: row.txid, disconnected: block.hash, why },
   });
 }

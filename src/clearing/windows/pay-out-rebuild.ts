@@ -35,11 +35,12 @@ const REFUSALS: Record<HeldCode, string> = {
  * one transaction under the window's lock: only a `rejected` or such a `held` transaction is
  * rebuilt (PAY_OUT_NOT_REJECTED otherwise, a transaction held because one it replaced was mined
  * included); a receiver failing a check refuses the rebuild with that check's code and writes
- * nothing, but an address that no longer screens clear (TRANSFER_BLOCKED) is audited for the
- * supervisor (`rebuildRefused`, alert) in a transaction of its own. A transaction that would come
- * out the same as the stored one is, when rejected, refused (PAY_OUT_REBUILD_UNCHANGED); when
- * held, put back to `signed` with its attempts cleared for the job to send again (audited
- * `resumed` by the caller; no second fee entry). No signer: CONFIG_INVALID.
+ * nothing of it. A transaction that would come out the same as the stored one is, when rejected,
+ * refused (PAY_OUT_REBUILD_UNCHANGED); when held, put back to `signed` with its attempts cleared
+ * for the job to send again (audited `resumed` by the caller; no second fee entry). Every refusal
+ * is audited (`rebuildRefused` with its code, by the caller, in a transaction of its own; an
+ * alert for the supervisor but for a missing address or an unchanged transaction). The rebuilt
+ * one's fee entry takes the place of the old one's, which is reversed. No signer: CONFIG_INVALID.
  */
 export async function rebuildPayOut(
   deps: PayOutDeps,
@@ -80,10 +81,7 @@ export async function rebuildPayOut(
         .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
         .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
       const checked = await checkReceivers(deps, tx, payOuts);
-      if ('code' in checked) {
-        if (checked.code === 'TRANSFER_BLOCKED') throw new Blocked(stored, checked.held);
-        throw refusal(windowId, checked.code, checked.held);
-      }
+      if ('code' in checked) throw new Refused(stored, checked.code, checked.held);
       const signed = await signPayOut(deps, tx, windowId, payOuts, checked.addresses, feeRate, {
         row: stored,
         caller,
@@ -95,30 +93,35 @@ export async function rebuildPayOut(
         );
       if (signed === 'unchanged') {
         if (stored.status === 'held') return resume(deps, tx, stored, caller);
-        throw new AppError(
-          'PAY_OUT_REBUILD_UNCHANGED',
-          `the rebuilt pay-out transaction of settlement window ${windowId} is ${stored.txid} again, the one rejected: register a new settlement address or wait for another fee rate`,
-        );
+        throw new Refused(stored, 'PAY_OUT_REBUILD_UNCHANGED', []);
       }
-      if (signed !== true) throw refusal(windowId, 'PAY_OUT_BELOW_DUST', signed.belowDust);
+      if (signed !== true) throw new Refused(stored, 'PAY_OUT_BELOW_DUST', signed.belowDust);
     });
   } catch (error) {
-    if (!(error instanceof Blocked)) throw error;
-    // Rolled back: the refusal is recorded in a transaction of its own, then answered.
+    if (!(error instanceof Refused)) throw error;
+    // Rolled back: the refusal is recorded in a transaction of its own, then answered. One the
+    // supervisor has to look into (all but a missing address or an unchanged one) is an alert.
+    const { code, held, stored } = error;
     await deps.db.transaction(() =>
       deps.ctx.audit.record(caller, {
         action: SETTLEMENT_PAY_OUT_EVENTS.rebuildRefused,
         entityType: 'settlement_window',
         entityId: windowId,
-        before: { status: error.stored.status, txid: error.stored.txid },
+        before: { status: stored.status, txid: stored.txid },
         after: {
-          code: 'TRANSFER_BLOCKED',
-          payOuts: error.held.map((p) => ({ payOutId: p.id, platformId: p.platformId })),
-          alert: 'supervisor',
+          code,
+          payOuts: held.map((p) => ({ payOutId: p.id, platformId: p.platformId })),
+          ...(code === 'SETTLEMENT_ADDRESS_MISSING' || code === 'PAY_OUT_REBUILD_UNCHANGED'
+            ? {}
+            : { alert: 'supervisor' }),
         },
       }),
     );
-    throw refusal(windowId, 'TRANSFER_BLOCKED', error.held);
+    if (code !== 'PAY_OUT_REBUILD_UNCHANGED') throw refusal(windowId, code, held);
+    throw new AppError(
+      'PAY_OUT_REBUILD_UNCHANGED',
+      `the rebuilt pay-out transaction of settlement window ${windowId} is ${stored.txid} again, the one rejected: register a new settlement address or wait for another fee rate`,
+    );
   }
 }
 
@@ -126,13 +129,14 @@ export async function rebuildPayOut(
 const rebuildable = (row: PayOutTransactionRow) =>
   row.status === 'rejected' || (row.status === 'held' && row.heldCode === PAY_IN_OUTPOINT_MISSING);
 
-/** A rebuild refused because a receiver's address no longer screens clear (recorded after the rollback). */
-class Blocked extends Error {
+/** A rebuild refused with its code (recorded after the rollback, then answered). */
+class Refused extends Error {
   constructor(
     readonly stored: PayOutTransactionRow,
-    readonly held: PayOutRow[],
+    readonly code: HeldCode | 'PAY_OUT_REBUILD_UNCHANGED',
+    readonly held: readonly PayOutRow[],
   ) {
-    super('a receiver address does not screen clear');
+    super(`the rebuild is refused: ${code}`);
   }
 }
 

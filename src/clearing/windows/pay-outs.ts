@@ -17,7 +17,6 @@ import {
 import type { Orm } from '../../db';
 import { AppError, sats, type Caller, type NetworkName } from '../../kernel';
 import { BTC } from '../netting';
-import { platformAccount, postEntry } from './books';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
 import {
   SETTLEMENT_PAY_OUT_EVENTS,
@@ -32,9 +31,11 @@ import {
   type LicenceCheck,
 } from './settlement-addresses';
 import { receivedBtcPayIns } from './pay-out-batch';
+import { feeShares, postFeeEntry } from './pay-out-fees';
 import { clearingPayOutTransactions, clearingPayOuts, clearingWindows } from './schema';
 
 export { SETTLEMENT_PAY_OUT_EVENTS, type PayOutTransactionRow };
+export { NETWORK_FEE, feeShares } from './pay-out-fees';
 
 /**
  * The bitcoin pay-out of a settled window (issue 13): ONE transaction spending the window's
@@ -44,14 +45,10 @@ export { SETTLEMENT_PAY_OUT_EVENTS, type PayOutTransactionRow };
  *
  * The network fee is borne by the outputs pro rata to their amounts (the clearing holds no coin of
  * its own to pay it from): each output's share is floor(fee · amount / total), the rounding
- * remainder on the largest output. In the window's books the fee is posted to the `network-fee`
- * account at signing: paid to the network out of the receivers' pay-outs (each receiver's
- * account credited its share, `network-fee` debited) and charged to them under this rule (each
- * receiver debited its share, `network-fee` credited), so every account stays at zero.
+ * remainder on the largest output; in the window's books it goes through the `network-fee`
+ * account at signing (pay-out-fees.ts).
  */
 
-/** The clearing's account for the network fee of its pay-out transactions. */
-export const NETWORK_FEE = 'network-fee';
 /** Bitcoin Core's dust threshold for a P2WPKH output at its default relay fee. */
 const DUST_SATS = 546n;
 /** Fee rate bounds (sat/kvB) around the chain's estimate, and the default when it has none. */
@@ -402,22 +399,13 @@ export async function signPayOut(
       })
       .where(eq(clearingPayOuts.id, o.payOut.id));
   }
-  await postEntry(
+  // A rebuild reverses the replaced transaction's fee entry: the books show the fee of this one.
+  const feeReversed = await postFeeEntry(
     tx,
-    {
-      windowId,
-      entry: replacing ? `pay-out-fee:${windowId}:${signed.txid}` : `pay-out-fee:${windowId}`,
-      kind: 'payOut.networkFee',
-      at: now,
-    },
-    outputs.flatMap((o) => [
-      // Paid to the network out of the receiver's pay-out …
-      { account: NETWORK_FEE, asset: BTC, amount: o.share },
-      { account: platformAccount(o.payOut.platformId), asset: BTC, amount: -o.share },
-      // … and charged to the receiver: the outputs bear the fee pro rata.
-      { account: platformAccount(o.payOut.platformId), asset: BTC, amount: o.share },
-      { account: NETWORK_FEE, asset: BTC, amount: -o.share },
-    ]),
+    windowId,
+    signed.txid,
+    outputs.map((o) => ({ platformId: o.payOut.platformId, share: o.share })),
+    now,
   );
   await deps.ctx.audit.record(replacing?.caller ?? WINDOWS_CALLER, {
     action: replacing ? SETTLEMENT_PAY_OUT_EVENTS.rebuilt : SETTLEMENT_PAY_OUT_EVENTS.signed,
@@ -435,7 +423,7 @@ export async function signPayOut(
       : {}),
     after: {
       txid: signed.txid,
-      ...(replacing ? { replacedTxid: replacing.row.txid } : {}),
+      ...(replacing ? { replacedTxid: replacing.row.txid, feeReversed } : {}),
       feeSats: signed.fee.toString(),
       feeRateSatPerKvB: feeRate.toString(),
       inputs: payIns.map((p) => ({ payInId: p.id, txid: p.txid, vout: p.vout })),
@@ -452,18 +440,4 @@ export async function signPayOut(
     },
   });
   return true;
-}
-
-/** Each amount's share of `fee`, pro rata (floored), the remainder on the largest amount. */
-export function feeShares(amounts: readonly bigint[], fee: bigint): bigint[] {
-  const total = amounts.reduce((sum, a) => sum + a, 0n);
-  if (total <= 0n) return amounts.map(() => 0n);
-  const shares = amounts.map((a) => (fee * a) / total);
-  const remainder = fee - shares.reduce((sum, s) => sum + s, 0n);
-  let largest = 0;
-  amounts.forEach((a, i) => {
-    if (a > (amounts[largest] ?? 0n)) largest = i;
-  });
-  shares[largest] = (shares[largest] ?? 0n) + remainder;
-  return shares;
 }

@@ -354,6 +354,14 @@ export const clearingPayOutTransactions = pgTable(
     heldCode: text('held_code'),
     /** The txids of the rejected or held transactions of the window this one replaced (oldest first). */
     replacedTxids: jsonb('replaced_txids').$type<string[]>().notNull().default([]),
+    /**
+     * Held REPLACED_TRANSACTION_MINED: the replaced transaction that was mined (one of
+     * `replaced_txids`) and its block (null while a reorganization has taken that block away),
+     * for the supervisor to adopt as the window's pay-out.
+     */
+    minedTxid: text('mined_txid'),
+    minedBlockHash: text('mined_block_hash'),
+    minedBlockHeight: integer('mined_block_height'),
     blockHash: text('block_hash'),
     blockHeight: integer('block_height'),
     signedAt: at('signed_at').notNull(),

@@ -35,9 +35,10 @@ import { recordObligation, type ObligationInput, type ObligationSink } from './o
 import { payOutBatch, type PayOutBatchView } from './pay-out-batch';
 import { decideHeld, type HeldDecision } from './held-pay-ins';
 import { payInsConnected, payInsDisconnected, type PayInBlock } from './pay-ins';
-import { payOutsConnected, payOutsDisconnected } from './pay-out-broadcast';
+import { payOutsConnected, payOutsDisconnected } from './pay-out-follow';
 import { runPayOuts, type PayOutDeps } from './pay-outs';
 import { rebuildPayOut } from './pay-out-rebuild';
+import { adoptMinedPayOut } from './pay-out-adopt';
 import {
   approveSettlementAddress,
   listSettlementAddresses,
@@ -559,14 +560,15 @@ export class SettlementWindowService implements ObligationSink {
     return payOutBatch(this.#db.orm, window, windowId);
   }
 
-  /**
-   * The supervisor rebuilds a window's pay-out transaction the network rejected for good, or held
-   * for missing inputs: a new one from the same pay-ins, checked and signed as at signing, stored
-   * in place of the old one before the job sends it, audited with both txids; a held one that
-   * comes out the same is sent again (`rebuildPayOut`). Returns the batch.
-   */
+  /** The supervisor rebuilds a rejected or held pay-out transaction (`rebuildPayOut`). */
   async rebuildPayOut(caller: Caller, windowId: string): Promise<PayOutBatchView> {
     await rebuildPayOut(this.#payOuts, caller, windowId);
+    return payOutBatch(this.#db.orm, await this.#window(windowId), windowId);
+  }
+
+  /** The supervisor adopts a replaced transaction mined after all (`adoptMinedPayOut`). */
+  async adoptMinedPayOut(caller: Caller, windowId: string): Promise<PayOutBatchView> {
+    await adoptMinedPayOut(this.#payOuts, caller, windowId);
     return payOutBatch(this.#db.orm, await this.#window(windowId), windowId);
   }
 

@@ -287,6 +287,22 @@ async function pendingProposal(tx: Orm, caller: Caller, id: string): Promise<Add
   return row!;
 }
 
+/** A pending proposal (locked by `pendingProposal`) decided: its status, who decided it and when. */
+async function decide(
+  tx: Orm,
+  caller: Caller,
+  id: string,
+  status: 'active' | 'rejected',
+  at: Date,
+): Promise<AddressRow> {
+  const [decided] = await tx
+    .update(clearingSettlementAddresses)
+    .set({ status, decidedBy: caller.actorId, decidedByPerson: caller.personId, decidedAt: at })
+    .where(eq(clearingSettlementAddresses.id, id))
+    .returning();
+  return decided!;
+}
+
 /**
  * Another officer of the platform approves its pending proposal (four eyes): people are counted,
  * not credentials, so the proposer cannot approve it with any of their keys (SELF_APPROVAL), nor
@@ -317,16 +333,7 @@ export async function approveSettlementAddress(
     const screened = await screenOutcome(ctx, caller, row.address);
     if (screened !== 'clear') return { refused: screened, row };
     const before = await activeRow(tx, row.platformId);
-    const [approved] = await tx
-      .update(clearingSettlementAddresses)
-      .set({
-        status: 'active',
-        decidedBy: caller.actorId,
-        decidedByPerson: caller.personId,
-        decidedAt: now,
-      })
-      .where(eq(clearingSettlementAddresses.id, id))
-      .returning();
+    const approved = await decide(tx, caller, id, 'active', now);
     await ctx.audit.record(caller, {
       action: 'settlement_address.approved',
       entityType: 'participant',
@@ -334,7 +341,7 @@ export async function approveSettlementAddress(
       before: before ? { id: before.id, address: before.address } : null,
       after: { id, address: row.address, network: row.network, proposedBy: row.registeredBy },
     });
-    return { refused: null, row: approved! };
+    return { refused: null, row: approved };
   });
   if (outcome.refused !== null)
     return refuseUnclear(db, ctx, caller, {
@@ -364,17 +371,7 @@ export async function rejectSettlementAddress(
     );
   const row = await db.transaction(async (tx) => {
     const pending = await pendingProposal(tx, caller, id);
-    const now = ctx.clock.now();
-    const [rejected] = await tx
-      .update(clearingSettlementAddresses)
-      .set({
-        status: 'rejected',
-        decidedBy: caller.actorId,
-        decidedByPerson: caller.personId,
-        decidedAt: now,
-      })
-      .where(eq(clearingSettlementAddresses.id, id))
-      .returning();
+    const rejected = await decide(tx, caller, id, 'rejected', ctx.clock.now());
     await ctx.audit.record(caller, {
       action: 'settlement_address.rejected',
       entityType: 'participant',
@@ -382,7 +379,7 @@ export async function rejectSettlementAddress(
       before: { id, address: pending.address, status: 'proposed' },
       after: { id, status: 'rejected', reason: input.reason },
     });
-    return rejected!;
+    return rejected;
   });
   return view(row, false);
 }

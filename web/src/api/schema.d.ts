@@ -6610,7 +6610,113 @@ export interface paths {
     put?: never;
     /**
      * Rebuild a pay-out transaction the network rejected for good, or held for missing inputs (supervisor); audited with the old and new txids. In any other state: 409
-     * @description For a settled window whose pay-out transaction the network rejected for good (status rejected) or that is held because an input it spends stayed missing (status held, heldCode PAY_IN_OUTPOINT_MISSING), builds and signs a new one from the same received pay-ins to the same pay-outs, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing is written, except that a TRANSFER_BLOCKED refusal is audited with an alert for the supervisor). The new transaction replaces the old one in the window (whose txid is kept in replacedTxids and still followed on the chain: should it be mined after all, the window transaction is held, REPLACED_TRANSACTION_MINED), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids. A held transaction that would come out the same (same addresses and fee rate) is put back to signed with its attempts cleared, for the job to send again, audited as resumed by the supervisor. A transaction in any other state (held for another reason included) answers 409 PAY_OUT_NOT_REJECTED; a rejected one that would come out the same answers 409 PAY_OUT_REBUILD_UNCHANGED.
+     * @description For a settled window whose pay-out transaction the network rejected for good (status rejected) or that is held because an input it spends stayed missing (status held, heldCode PAY_IN_OUTPOINT_MISSING), builds and signs a new one from the same received pay-ins to the same pay-outs, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing of the rebuild is written). Every refusal, PAY_OUT_REBUILD_UNCHANGED included, is audited with its code (with an alert for the supervisor but for a missing address or an unchanged transaction). The new transaction replaces the old one in the window (whose txid is kept in replacedTxids and still followed on the chain: should it be mined after all, the window transaction is held, REPLACED_TRANSACTION_MINED, and the supervisor may adopt the mined one), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids; the fee entry of the old one in the window books is reversed (once) and that of the new one posted. A held transaction that would come out the same (same addresses and fee rate) is put back to signed with its attempts cleared, for the job to send again, audited as resumed by the supervisor. A transaction in any other state (held for another reason included) answers 409 PAY_OUT_NOT_REJECTED; a rejected one that would come out the same answers 409 PAY_OUT_REBUILD_UNCHANGED.
+     *
+     *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SettlementPayOutBatch'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict with the resource's current state (`CONFLICT` or a more specific code) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Refused by a rule of the scheme (the code says which, e.g. `IDEMPOTENCY_KEY_REUSED`) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/settlement-windows/{id}/pay-out/adopt-mined': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Adopt the replaced pay-out transaction mined after all as the window pay-out (supervisor), when it pays the window receivers; audited. In any other state: 409
+     * @description For a settled window whose pay-out transaction is held because a transaction it replaced was mined after all (status held, heldCode REPLACED_TRANSACTION_MINED, the mined one in `mined`), adopts the mined one as the window's pay-out when it pays the window's receivers: it spends exactly the window's received pay-ins and, output by output in the order of signing, pays each pay-out its amount less its pro-rata share of the fee it paid, at an address the receiving platform had approved as its settlement address. Otherwise 422 MINED_TRANSACTION_MISMATCH (the problems in the details), nothing adopted, the refusal audited with an alert for the supervisor. Adopted, the window's transaction is the mined one (broadcast in its block, confirmed at the scheme's confirmation depth as usual; should a reorganization take it away, the clearing job sends it again and it is followed as any other), the held one joins replacedTxids (still followed: mined after a reorganization, it holds the window again), the pay-outs name the mined txid with its outputs and fee shares, the held one's fee entry is reversed and the mined one's posted, audited with both txids. In any other state: 409 PAY_OUT_NOT_HELD_FOR_MINED.
      *
      *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
@@ -16494,10 +16600,16 @@ export interface components {
         txid: string;
         /** @enum {string} */
         status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
-        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all: for the supervisor, by hand) */
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all, named in `mined`: the supervisor may adopt it) */
         heldCode: string | null;
         /** @description the rejected or held transactions of the window this one replaced (rebuilt by the supervisor), oldest first; still followed on the chain */
         replacedTxids: string[];
+        /** @description held REPLACED_TRANSACTION_MINED: the replaced transaction mined after all (the one POST .../pay-out/adopt-mined adopts) and its block, null while a reorganization has taken that block away; null otherwise */
+        mined: {
+          txid: string;
+          blockHash: string | null;
+          blockHeight: number | null;
+        } | null;
         /** @description sats (BTC) or minor units, as a decimal string */
         feeSats: string;
         /** @description sats (BTC) or minor units, as a decimal string */
@@ -19395,10 +19507,16 @@ export interface components {
         txid: string;
         /** @enum {string} */
         status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
-        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all: for the supervisor, by hand) */
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all, named in `mined`: the supervisor may adopt it) */
         heldCode: string | null;
         /** @description the rejected or held transactions of the window this one replaced (rebuilt by the supervisor), oldest first; still followed on the chain */
         replacedTxids: string[];
+        /** @description held REPLACED_TRANSACTION_MINED: the replaced transaction mined after all (the one POST .../pay-out/adopt-mined adopts) and its block, null while a reorganization has taken that block away; null otherwise */
+        mined: {
+          txid: string;
+          blockHash: string | null;
+          blockHeight: number | null;
+        } | null;
         /** @description sats (BTC) or minor units, as a decimal string */
         feeSats: string;
         /** @description sats (BTC) or minor units, as a decimal string */
