@@ -47,6 +47,7 @@ import {
   type LicenceCheck,
 } from './settlement-addresses';
 import { scheduleState, setSchedule, type ScheduleInput, type ScheduleState } from './schedule';
+import { windowRate, type WindowValuationPort } from './valuation';
 import {
   clearingObligations,
   clearingPayInRefusals,
@@ -99,6 +100,11 @@ export interface SettlementWindowDeps {
   chain?: ChainSource | null;
   /** The registry's active-licence check for platforms registering a settlement address. */
   licences?: LicenceCheck | null;
+  /**
+   * The reference rate the nets are valued at when a window closes (the ledger's fixing rule
+   * and `RateService.valuationOn`). Absent: windows close without a valuation, saying so.
+   */
+  valuation?: WindowValuationPort | null;
 }
 
 export interface ReconcileView {
@@ -146,6 +152,7 @@ export class SettlementWindowService implements ObligationSink {
         : null,
       confirmationDepth: deps.confirmationDepth,
       screening: deps.addressScreening,
+      valuationRate: (date) => windowRate(deps.db, deps.valuation ?? null, date),
     };
     this.#network = deps.network;
     this.#licences = deps.licences ?? null;
