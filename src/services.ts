@@ -222,6 +222,7 @@ export function composeServices(ports: Ports): Services {
     chain: ports.trade?.chain ?? null,
     registry,
     contracts: trade.contracts,
+    rates,
     fixings,
     ledger,
     signers: trade.signers,

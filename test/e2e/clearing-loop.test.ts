@@ -14,7 +14,7 @@ import {
 } from '../../src/clearing';
 import { stageLines } from '../../src/cli/commands/clearing';
 import { SeededRandom, type AppError, type Caller } from '../../src/kernel';
-import { FixedRateSource, FixingService } from '../../src/ledger';
+import { FixedRateSource, FixingService, RateService } from '../../src/ledger';
 import { schemeConfirmationDepth } from '../../src/trade';
 import { TEST_DRIVERS, openTestDatabase } from '../support/db';
 import {
@@ -225,6 +225,14 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       registry: s.registry,
       contracts: s.trade.contracts,
       fixings,
+      // Deals are valued as invoices are: the day's fixing, else the desk's live rate.
+      rates: new RateService({
+        db: s.db,
+        clock: s.clock,
+        random: new SeededRandom(8),
+        source: desk,
+        fixings,
+      }),
       ledger: s.ledger,
       signers: s.trade.signers,
       bank,

@@ -16092,6 +16092,14 @@ export interface components {
       closedAt: string | null;
       payInDeadline: string | null;
       settledAt: string | null;
+      /** @description the rate the nets were valued at when the window closed */
+      valuation: {
+        currency: string | null;
+        rate: string | null;
+        /** @description null: the live source's rate, before the cut-off day's fixing */
+        fixingId: string | null;
+        unavailableReason: string | null;
+      } | null;
       assets: {
         asset: string;
         obligations: number;
@@ -16099,6 +16107,8 @@ export interface components {
         /** @description sats or minor units */
         gross: string;
         net: string;
+        /** @description net in the window's valuation currency, minor units (null: none) */
+        netValueMinor: string | null;
         unpaid: string;
         unpaidPayIns: number;
         paidIn: string;
@@ -16125,7 +16135,7 @@ export interface components {
       currency: string;
       /** @description minor units of the currency, as a decimal string */
       fiatMinor: string;
-      fixingId: string;
+      fixingId: string | null;
       dealRate: string;
       deliveryTxid: string | null;
       deliveryVout: number | null;
@@ -16209,7 +16219,8 @@ export interface components {
           sats: string;
         }[];
         fixings: {
-          fixingId: string;
+          /** @description null: deals valued at the live source's rate, before the day's fixing */
+          fixingId: string | null;
           quote: string | null;
           date: string | null;
           version: number | null;
@@ -16297,6 +16308,14 @@ export interface components {
           at: string;
         }[];
       };
+      /** @description every published fixing the deals and windows were valued at */
+      fixings: {
+        fixingId: string;
+        quote: string;
+        date: string;
+        version: number;
+        usedBy: ('deals' | 'windows')[];
+      }[];
       names: {
         [key: string]: string;
       };
@@ -16310,6 +16329,17 @@ export interface components {
       setBy: string;
       createdAt: string;
     };
+    /** @description the rate the net positions were valued at when the window closed; null while open (and for windows closed before valuation existed) */
+    SettlementWindowValuationInput: {
+      currency: string | null;
+      /** @description local currency per BTC, decimal */
+      rate: string | null;
+      rateId: string | null;
+      /** @description the reference-rate fixing of the cut-off day the rate was taken from; null: the live source's (no fixing published yet) */
+      fixingId: string | null;
+      /** @description why the window has no valuation (no currency, no fixing and no live rate); it netted in its assets all the same */
+      unavailableReason: string | null;
+    } | null;
     SettlementWindowInput: {
       id: string;
       sequence: number;
@@ -16321,6 +16351,7 @@ export interface components {
       payInDeadline: string | null;
       settledAt: string | null;
       scheduleVersion: number | null;
+      valuation: components['schemas']['SettlementWindowValuationInput'];
       createdAt: string;
     };
     SettlementPositionInput: {
@@ -16331,6 +16362,8 @@ export interface components {
       /** @description sats (BTC) or minor units, as a decimal string */
       netAtClose: string;
       netSettled: string | null;
+      /** @description netAtClose in the window's valuation currency, minor units: a bitcoin net at the window's rate (half-even; the largest net takes the rounding residue, so an asset's values sum to zero), a net in that currency as it is; null without a valuation or for another currency */
+      valueMinor: string | null;
       /** @enum {string} */
       status: 'awaiting' | 'settled' | 'takenOut';
       createdAt: string;
@@ -16552,7 +16585,10 @@ export interface components {
       currency: string;
       /** @description the fiat leg in the currency's minor units */
       fiatMinor: string;
-      fixingId: string;
+      /** @description the stored rate the deal was valued at (null for deals matched before it was kept) */
+      rateId: string | null;
+      /** @description the day's reference-rate fixing the deal was valued at; null: the live source's rate, before the day's fixing was published */
+      fixingId: string | null;
       referenceRate: string;
       dealRate: string;
       spreadBasisPoints: number;
@@ -18993,6 +19029,14 @@ export interface components {
       closedAt: string | null;
       payInDeadline: string | null;
       settledAt: string | null;
+      /** @description the rate the nets were valued at when the window closed */
+      valuation: {
+        currency: string | null;
+        rate: string | null;
+        /** @description null: the live source's rate, before the cut-off day's fixing */
+        fixingId: string | null;
+        unavailableReason: string | null;
+      } | null;
       assets: {
         asset: string;
         obligations: number;
@@ -19000,6 +19044,8 @@ export interface components {
         /** @description sats or minor units */
         gross: string;
         net: string;
+        /** @description net in the window's valuation currency, minor units (null: none) */
+        netValueMinor: string | null;
         unpaid: string;
         unpaidPayIns: number;
         paidIn: string;
@@ -19026,7 +19072,7 @@ export interface components {
       currency: string;
       /** @description minor units of the currency, as a decimal string */
       fiatMinor: string;
-      fixingId: string;
+      fixingId: string | null;
       dealRate: string;
       deliveryTxid: string | null;
       deliveryVout: number | null;
@@ -19110,7 +19156,8 @@ export interface components {
           sats: string;
         }[];
         fixings: {
-          fixingId: string;
+          /** @description null: deals valued at the live source's rate, before the day's fixing */
+          fixingId: string | null;
           quote: string | null;
           date: string | null;
           version: number | null;
@@ -19198,6 +19245,14 @@ export interface components {
           at: string;
         }[];
       };
+      /** @description every published fixing the deals and windows were valued at */
+      fixings: {
+        fixingId: string;
+        quote: string;
+        date: string;
+        version: number;
+        usedBy: ('deals' | 'windows')[];
+      }[];
       names: {
         [key: string]: string;
       };
@@ -19211,6 +19266,17 @@ export interface components {
       setBy: string;
       createdAt: string;
     };
+    /** @description the rate the net positions were valued at when the window closed; null while open (and for windows closed before valuation existed) */
+    SettlementWindowValuation: {
+      currency: string | null;
+      /** @description local currency per BTC, decimal */
+      rate: string | null;
+      rateId: string | null;
+      /** @description the reference-rate fixing of the cut-off day the rate was taken from; null: the live source's (no fixing published yet) */
+      fixingId: string | null;
+      /** @description why the window has no valuation (no currency, no fixing and no live rate); it netted in its assets all the same */
+      unavailableReason: string | null;
+    } | null;
     SettlementWindow: {
       id: string;
       sequence: number;
@@ -19222,6 +19288,7 @@ export interface components {
       payInDeadline: string | null;
       settledAt: string | null;
       scheduleVersion: number | null;
+      valuation: components['schemas']['SettlementWindowValuation'];
       createdAt: string;
     };
     SettlementPosition: {
@@ -19232,6 +19299,8 @@ export interface components {
       /** @description sats (BTC) or minor units, as a decimal string */
       netAtClose: string;
       netSettled: string | null;
+      /** @description netAtClose in the window's valuation currency, minor units: a bitcoin net at the window's rate (half-even; the largest net takes the rounding residue, so an asset's values sum to zero), a net in that currency as it is; null without a valuation or for another currency */
+      valueMinor: string | null;
       /** @enum {string} */
       status: 'awaiting' | 'settled' | 'takenOut';
       createdAt: string;
@@ -19453,7 +19522,10 @@ export interface components {
       currency: string;
       /** @description the fiat leg in the currency's minor units */
       fiatMinor: string;
-      fixingId: string;
+      /** @description the stored rate the deal was valued at (null for deals matched before it was kept) */
+      rateId: string | null;
+      /** @description the day's reference-rate fixing the deal was valued at; null: the live source's rate, before the day's fixing was published */
+      fixingId: string | null;
       referenceRate: string;
       dealRate: string;
       spreadBasisPoints: number;
