@@ -25,7 +25,8 @@ const dealSchema = z
     currency: z.string(),
     fiatMinor: z.string().meta({ description: "the fiat leg in the currency's minor units" }),
     rateId: z.string().nullable().meta({
-      description: 'the stored rate the deal was valued at (null for deals matched before it was kept)',
+      description:
+        'the stored rate the deal was valued at (null for deals matched before it was kept)',
     }),
     fixingId: z.string().nullable().meta({
       description:
