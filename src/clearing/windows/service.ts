@@ -100,10 +100,7 @@ export interface SettlementWindowDeps {
   chain?: ChainSource | null;
   /** The registry's active-licence check for platforms registering a settlement address. */
   licences?: LicenceCheck | null;
-  /**
-   * The reference rate the nets are valued at when a window closes (the ledger's fixing rule
-   * and `RateService.valuationOn`). Absent: windows close without a valuation, saying so.
-   */
+  /** The reference rate nets are valued at on closing; absent: no valuation, saying why. */
   valuation?: WindowValuationPort | null;
 }
 
