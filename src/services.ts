@@ -182,6 +182,12 @@ export function composeServices(ports: Ports): Services {
     // pass the same address screening as the coins returned to miners.
     confirmationDepth: schemeConfirmationDepth,
     addressScreening: compliance.screening,
+    // Net positions are valued at the cut-off day's reference rate in the scheme's currency
+    // (the first the fixing rule fixes), by the helper invoices and payouts are priced with.
+    valuation: {
+      currency: async () => (await fixings.settings()).currencies[0] ?? null,
+      rateOn: (quote, date) => rates.valuationOn(quote, date),
+    },
   });
   const trade = new TradeService({
     ...ports,
@@ -216,6 +222,7 @@ export function composeServices(ports: Ports): Services {
     chain: ports.trade?.chain ?? null,
     registry,
     contracts: trade.contracts,
+    rates,
     fixings,
     ledger,
     signers: trade.signers,

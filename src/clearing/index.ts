@@ -96,6 +96,7 @@ export {
   clearingSigner,
   WINDOW_STATUSES,
   nextCutoff,
+  valueNets,
 } from './windows';
 export type {
   AccountBalanceView,
@@ -123,6 +124,8 @@ export type {
   ScheduleVersionView,
   SettlementWindowDeps,
   WindowStatus,
+  WindowValuationPort,
+  WindowValuationView,
   WindowView,
 } from './windows';
 export * from './market';

@@ -81,17 +81,24 @@ export function dealTrace(p: LoopPeriod, limit: number): SQL {
 
 /**
  * The windows the period overlaps, per asset: the obligations settling in each (gross), the sum
- * of the net payers' positions at close (net), what is still unpaid and what was paid out.
+ * of the net payers' positions at close (net) and its value at the window's rate (when every
+ * position of the asset has one), what is still unpaid and what was paid out; and the window's
+ * valuation with the fixing it used.
  */
 export function windowFigures(p: LoopPeriod): SQL {
   const of = (table: string, alias: string) =>
     `from ${table} ${alias} where ${alias}.window_id = w.id and ${alias}.asset = a.asset`;
   return sql`select w.id, w.sequence, w.status, w.opens_at, w.closed_at, w.pay_in_deadline,
-      w.settled_at, a.asset,
+      w.settled_at, a.asset, w.valuation_currency, w.valuation_rate, w.valuation_fixing_id,
+      w.valuation_reason, f.quote as fixing_quote, f.date as fixing_date,
+      f.version as fixing_version,
       (select count(*)::int ${sql.raw(of('clearing_obligations', 'o'))}) as obligations,
       (select ${total('o.amount')} ${sql.raw(of('clearing_obligations', 'o'))}) as gross,
       (select count(*)::int ${sql.raw(of('clearing_obligations', 'o'))} and o.source = 'deal') as deal_obligations,
       (select ${total('greatest(x.net_at_close, 0)')} ${sql.raw(of('clearing_positions', 'x'))}) as net,
+      (select case when count(*) > 0 and count(x.value_minor) = count(*)
+        then sum(greatest(x.value_minor, 0))::text end
+        ${sql.raw(of('clearing_positions', 'x'))}) as net_value_minor,
       (select count(*)::int ${sql.raw(of('clearing_positions', 'x'))} and x.status = 'takenOut') as taken_out,
       (select count(*)::int ${sql.raw(of('clearing_pay_ins', 'i'))} and i.status <> 'received') as unpaid_pay_ins,
       (select ${total('i.amount_due')} ${sql.raw(of('clearing_pay_ins', 'i'))} and i.status <> 'received') as unpaid,
@@ -102,6 +109,7 @@ export function windowFigures(p: LoopPeriod): SQL {
       select o.asset from clearing_obligations o where o.window_id = w.id
       union select x.asset from clearing_positions x where x.window_id = w.id
     ) a on true
+    left join ${ledgerFixingFacts} f on f.id = w.valuation_fixing_id
     where w.opens_at < ${at(p.to)} and (w.closed_at is null or w.closed_at >= ${at(p.from)})
     order by w.sequence, a.asset`;
 }

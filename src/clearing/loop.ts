@@ -47,7 +47,8 @@ export interface LoopRoute extends LoopDealGroup {
 }
 
 export interface LoopFixing extends LoopDealGroup {
-  fixingId: string;
+  /** Null: deals valued at the live source's rate, before the day's fixing was published. */
+  fixingId: string | null;
   quote: string | null;
   date: string | null;
   version: number | null;
@@ -67,6 +68,8 @@ export interface LoopWindowAsset {
   dealObligations: number;
   gross: bigint;
   net: bigint;
+  /** `net` in the window's valuation currency (minor units); null without a valuation. */
+  netValueMinor: bigint | null;
   unpaid: bigint;
   unpaidPayIns: number;
   paidIn: bigint;
@@ -82,7 +85,25 @@ export interface LoopWindow {
   closedAt: Date | null;
   payInDeadline: Date | null;
   settledAt: Date | null;
+  /** The rate its nets were valued at when it closed (null while open or before valuation). */
+  valuation: {
+    currency: string | null;
+    rate: string | null;
+    /** Null: the live source's rate, before the cut-off day's fixing was published. */
+    fixingId: string | null;
+    /** Why there is no rate (the window netted in its assets all the same). */
+    unavailableReason: string | null;
+  } | null;
   assets: LoopWindowAsset[];
+}
+
+/** A published fixing the report's valuations used: by the period's deals, by its windows. */
+export interface LoopFixingUsed {
+  fixingId: string;
+  quote: string;
+  date: string;
+  version: number;
+  usedBy: ('deals' | 'windows')[];
 }
 
 export interface LoopTrace {
@@ -102,7 +123,7 @@ export interface LoopTrace {
   deliveredSats: bigint | null;
   currency: string;
   fiatMinor: bigint;
-  fixingId: string;
+  fixingId: string | null;
   dealRate: string;
   deliveryTxid: string | null;
   deliveryVout: number | null;
@@ -208,6 +229,8 @@ export interface LoopReport {
     unpaidWindows: number;
     items: LoopStuck[];
   };
+  /** Every published fixing the deals and the windows of the report were valued at. */
+  fixings: LoopFixingUsed[];
   /** Legal names of every participant the report names. */
   names: Record<string, string>;
 }
@@ -235,6 +258,7 @@ const str = (v: unknown): string => {
 const date = (v: unknown): Date => (v instanceof Date ? v : new Date(str(v)));
 const maybeDate = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
 const list = (v: unknown): string[] => (v ? str(v).split(',').filter(Boolean) : []);
+const maybe = (v: unknown): string | null => (v === null || v === undefined ? null : str(v));
 
 /** The loop report for [from, to): see the module comment. */
 export async function loopReport(orm: Orm, period: LoopPeriod, now: Date): Promise<LoopReport> {
@@ -242,7 +266,8 @@ export async function loopReport(orm: Orm, period: LoopPeriod, now: Date): Promi
   const [lots = {}] = await run(lotsSummary(period));
   const groups = await run(dealGroups(period));
   const traced = await run(dealTrace(period, LOOP_LIST_LIMIT + 1));
-  const windows = windowsOf(await run(windowFigures(period)));
+  const windowRows = await run(windowFigures(period));
+  const windows = windowsOf(windowRows);
   const [paid = {}] = await run(paidAbroad(period, now));
   const byMonthRegion = (await run(minedByMonthRegion(period))).map(minedGroupOf);
   const byPartner = (await run(paidAbroadByPartner(period))).map(partnerGroupOf);
@@ -273,6 +298,7 @@ export async function loopReport(orm: Orm, period: LoopPeriod, now: Date): Promi
       unpaidWindows: windows.filter((w) => w.assets.some((a) => a.unpaidPayIns > 0)).length,
       items: stuck,
     },
+    fixings: fixingsUsed(groups, windowRows),
     names: {},
   };
   report.names = await namesOf(orm, participantIds(report));
@@ -357,10 +383,10 @@ function soldOf(rows: Row[]): LoopReport['sold'] {
     const status = str(row.status);
     const from = str(row.miner_platform_id);
     const to = str(row.importer_platform_id);
-    const fixingId = str(row.fixing_id);
+    const fixing = maybe(row.fixing_id) ?? `live ${str(row.reference_rate)}`;
     tally(byStatus, status, () => ({ status, deals: 0, sats: 0n }), row);
     tally(routes, `${from}>${to}`, () => route(from, to), row);
-    tally(fixings, fixingId, () => fixingOf(row), row);
+    tally(fixings, fixing, () => fixingOf(row), row);
     const currency = currencies.get(str(row.currency)) ?? {
       currency: str(row.currency),
       deals: 0,
@@ -394,7 +420,7 @@ const route = (from: string, to: string): LoopRoute => ({
 });
 
 const fixingOf = (row: Row): LoopFixing => ({
-  fixingId: str(row.fixing_id),
+  fixingId: maybe(row.fixing_id),
   quote: row.fixing_quote === null ? null : str(row.fixing_quote),
   date: row.fixing_date === null ? null : str(row.fixing_date),
   version: row.fixing_version === null ? null : num(row.fixing_version),
@@ -415,6 +441,15 @@ function windowsOf(rows: Row[]): LoopWindow[] {
       closedAt: maybeDate(row.closed_at),
       payInDeadline: maybeDate(row.pay_in_deadline),
       settledAt: maybeDate(row.settled_at),
+      valuation:
+        row.valuation_rate === null && row.valuation_reason === null
+          ? null
+          : {
+              currency: maybe(row.valuation_currency),
+              rate: maybe(row.valuation_rate),
+              fixingId: maybe(row.valuation_fixing_id),
+              unavailableReason: maybe(row.valuation_reason),
+            },
       assets: [],
     };
     windows.set(id, window);
@@ -425,6 +460,7 @@ function windowsOf(rows: Row[]): LoopWindow[] {
       dealObligations: num(row.deal_obligations),
       gross: big(row.gross),
       net: big(row.net),
+      netValueMinor: row.net_value_minor === null ? null : big(row.net_value_minor),
       unpaid: big(row.unpaid),
       unpaidPayIns: num(row.unpaid_pay_ins),
       paidIn: big(row.paid_in),
@@ -433,6 +469,30 @@ function windowsOf(rows: Row[]): LoopWindow[] {
     });
   }
   return [...windows.values()];
+}
+
+/** The published fixings behind the deals' groups and the windows' valuations, by id. */
+function fixingsUsed(groups: Row[], windowRows: Row[]): LoopFixingUsed[] {
+  const used = new Map<string, LoopFixingUsed>();
+  const add = (row: Row, id: unknown, by: 'deals' | 'windows') => {
+    const fixingId = maybe(id);
+    // A fixing the ledger's read model does not name (none: a live rate) is not listed.
+    if (fixingId === null || row.fixing_quote === null || row.fixing_quote === undefined) return;
+    const entry = used.get(fixingId) ?? {
+      fixingId,
+      quote: str(row.fixing_quote),
+      date: str(row.fixing_date),
+      version: num(row.fixing_version),
+      usedBy: [],
+    };
+    if (!entry.usedBy.includes(by)) entry.usedBy.push(by);
+    used.set(fixingId, entry);
+  };
+  for (const row of groups) add(row, row.fixing_id, 'deals');
+  for (const row of windowRows) add(row, row.valuation_fixing_id, 'windows');
+  return [...used.values()].sort((a, b) =>
+    a.date === b.date ? a.quote.localeCompare(b.quote) : a.date.localeCompare(b.date),
+  );
 }
 
 function nettedTotals(windows: LoopWindow[]): LoopReport['netted']['totals'] {
@@ -491,7 +551,7 @@ function traceOf(row: Row): LoopTrace {
     deliveredSats: row.delivered_sats === null ? null : big(row.delivered_sats),
     currency: str(row.currency),
     fiatMinor: big(row.fiat_minor),
-    fixingId: str(row.fixing_id),
+    fixingId: maybe(row.fixing_id),
     dealRate: str(row.deal_rate),
     deliveryTxid: row.delivery_txid === null ? null : str(row.delivery_txid),
     deliveryVout: row.delivery_vout === null ? null : num(row.delivery_vout),

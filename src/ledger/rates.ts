@@ -226,10 +226,21 @@ export class RateService {
    * Throws RATE_UNAVAILABLE.
    */
   async current(quote: string): Promise<StoredRate> {
+    return this.valuationOn(quote, this.#clock.now().toISOString().slice(0, 10));
+  }
+
+  /**
+   * The rate to value at on `date` (YYYY-MM-DD, UTC), stored in the caller's unit of work as
+   * `current` does: the latest version of that day's published fixing when there is one, else
+   * the live source's rate as it stands now (`current` is this for today). The settlement
+   * windows value their nets with it at the cut-off day. Throws RATE_UNAVAILABLE.
+   */
+  async valuationOn(quote: string, date: string): Promise<StoredRate> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
+      throw invalid('date', `must be YYYY-MM-DD, got "${date}"`);
     const tx = this.#db.current();
     const code = currency(quote, 'currency');
-    const now = this.#clock.now();
-    const fixing = await this.fixings?.forDay(code, now.toISOString().slice(0, 10));
+    const fixing = await this.fixings?.forDay(code, date);
     if (fixing) return this.#store(tx, fromFixing(fixing), fixing.id);
     let observation: RateObservation | null;
     try {

@@ -13,8 +13,8 @@ import {
   type WindowView,
 } from '../../src/clearing';
 import { stageLines } from '../../src/cli/commands/clearing';
-import { SeededRandom, type AppError, type Caller } from '../../src/kernel';
-import { FixedRateSource, FixingService } from '../../src/ledger';
+import { parseRate, satsToFiat, SeededRandom, type AppError, type Caller } from '../../src/kernel';
+import { FixedRateSource, FixingService, RateService } from '../../src/ledger';
 import { schemeConfirmationDepth } from '../../src/trade';
 import { TEST_DRIVERS, openTestDatabase } from '../support/db';
 import {
@@ -205,6 +205,13 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       maxDeviationBps: 200,
       singleSource: { reason: 'test scheme: the manual desk is the only source' },
     });
+    const rates = new RateService({
+      db: s.db,
+      clock: s.clock,
+      random: new SeededRandom(8),
+      source: desk,
+      fixings,
+    });
     const signer = LocalKeySigner.fromSeed(new Uint8Array(32).fill(77), 'regtest');
     const fingerprint = signer.fingerprint.toString(16).padStart(8, '0');
     windows = new SettlementWindowService({
@@ -214,6 +221,11 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       payInDescriptor: `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
       confirmationDepth: schemeConfirmationDepth,
       addressScreening: s.compliance.screening,
+      // The nets valued at the cut-off day's fixing (else the desk's live rate) in COP.
+      valuation: {
+        currency: async () => (await fixings.settings()).currencies[0] ?? null,
+        rateOn: (quote, date) => rates.valuationOn(quote, date),
+      },
     });
     await s.watcher.registerConsumer(windows.chainConsumer());
     // A market whose deals between platforms are netted in the settlement windows.
@@ -225,6 +237,8 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       registry: s.registry,
       contracts: s.trade.contracts,
       fixings,
+      // Deals are valued as invoices are: the day's fixing, else the desk's live rate.
+      rates,
       ledger: s.ledger,
       signers: s.trade.signers,
       bank,
@@ -456,6 +470,19 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
         net: deal.fiatMinor,
         paidIn: deal.fiatMinor,
       });
+      // Valued at close at the day's fixing, which the report lists with the deal's.
+      expect(netted.valuation).toEqual({
+        currency: 'COP',
+        rate: COP_PER_BTC,
+        fixingId,
+        unavailableReason: null,
+      });
+      const copPerBtc = parseRate(COP_PER_BTC, 'COP');
+      expect(asset('BTC')?.netValueMinor).toBe(satsToFiat(TRANSFER, copPerBtc, 'halfEven').minor);
+      expect(asset('COP')?.netValueMinor).toBe(deal.fiatMinor);
+      expect(report.fixings).toEqual([
+        { fixingId, quote: 'COP', date: '2026-12-01', version: 1, usedBy: ['deals', 'windows'] },
+      ]);
       expect(report.netted.totals).toEqual([
         { asset: 'BTC', gross: TRANSFER, net: TRANSFER, unpaid: 0n },
         { asset: 'COP', gross: deal.fiatMinor, net: deal.fiatMinor, unpaid: 0n },

@@ -310,7 +310,8 @@ describe('the demo scheme seeded at the small size', () => {
     expect(deal.status).toBe('settled');
     expect(deal.minerPlatformId).not.toBe(deal.importerPlatformId);
     expect(deal.bankReference).not.toBeNull();
-    const fixing = await rates.fixings!.get(deal.fixingId);
+    expect(deal.fixingId).not.toBeNull();
+    const fixing = await rates.fixings!.get(deal.fixingId!);
     expect(fixing.quote).toBe(deal.currency);
     expect(deal.referenceRate).toBe(formatRate(fixing.rate));
     const offer = await market.getOffer(supervisor, deal.offerId);

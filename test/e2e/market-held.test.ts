@@ -20,7 +20,7 @@ import {
 } from '../../src/kernel';
 import { MISSING_INPUT_ATTEMPTS } from '../../src/clearing/market/delivery';
 import type { SignerProvider } from '../../src/trade';
-import { FixedRateSource, FixingService } from '../../src/ledger';
+import { FixedRateSource, FixingService, RateService } from '../../src/ledger';
 import {
   caller,
   openScheme,
@@ -213,6 +213,14 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       registry: s.registry,
       contracts: s.trade.contracts,
       fixings,
+      // Deals are valued as invoices are: the day's fixing, else the desk's live rate.
+      rates: new RateService({
+        db: s.db,
+        clock: s.clock,
+        random: new SeededRandom(6),
+        source: desk,
+        fixings,
+      }),
       ledger: s.ledger,
       signers,
       bank,

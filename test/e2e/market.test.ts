@@ -12,8 +12,8 @@ import {
   type OfferView,
 } from '../../src/clearing';
 import type { Orm } from '../../src/db';
-import { AppError, SeededRandom, type Caller } from '../../src/kernel';
-import { FixedRateSource, FixingService } from '../../src/ledger';
+import { AppError, formatRate, SeededRandom, type Caller } from '../../src/kernel';
+import { FixedRateSource, FixingService, RateService } from '../../src/ledger';
 import {
   caller,
   openScheme,
@@ -78,6 +78,8 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
   let contractId = '';
   let offer: OfferView;
   let deal: DealView;
+  let rates: RateService;
+  let fixingId = '';
 
   async function lotAt(height: number): Promise<LotView> {
     const page = await s.clearing.listLots(supervisor, {}, { limit: 500 });
@@ -151,6 +153,13 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       singleSource: { reason: 'test scheme: the manual desk is the only source' },
     });
     bank = new SimulatedBank();
+    rates = new RateService({
+      db: s.db,
+      clock: s.clock,
+      random: new SeededRandom(6),
+      source: desk,
+      fixings,
+    });
     market = new MarketService({
       db: s.db,
       clock: s.clock,
@@ -159,6 +168,8 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       registry: s.registry,
       contracts: s.trade.contracts,
       fixings,
+      // Deals are valued as invoices are: the day's fixing, else the desk's live rate.
+      rates,
       ledger: s.ledger,
       signers: s.trade.signers,
       bank,
@@ -217,7 +228,7 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     quarantined = await lotAt(start + 2);
     expect(cleared.status).toBe('cleared');
     expect(quarantined.status).toBe('quarantined');
-    await fixings.publish(supervisor, { quote: 'COP' });
+    fixingId = (await fixings.publish(supervisor, { quote: 'COP' })).id;
     // ---- the platform opens its market; the importer has an active import contract of 0.5 BTC.
     await market.setSettings(s.maker, {
       currency: 'COP',
@@ -313,7 +324,11 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       minerId,
       companyId: s.companyId,
     });
-    expect(deal.fixingId).toMatch(/^fix_/);
+    // Valued through the ledger's helper invoices use: the stored rate names the day's fixing.
+    expect(deal.fixingId).toBe(fixingId);
+    const stored = await rates.get(deal.rateId!);
+    expect(stored).toMatchObject({ fixingId, method: expect.stringContaining(fixingId) as string });
+    expect(formatRate(stored.rate)).toBe(deal.referenceRate);
     expect((await market.getOffer(minerCaller, offer.id)).availableSats).toBe(OFFERED - BOUGHT);
     // Miner and importer sit at the same platform: no inter-platform obligation.
     expect(obligations).toEqual([]);

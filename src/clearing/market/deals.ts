@@ -3,7 +3,6 @@ import type { Orm } from '../../db';
 import { AppError, formatRate, newId, satsToFiat, type Caller } from '../../kernel';
 import {
   MARKET,
-  fixingOf,
   forbidden,
   isMarketOfficer,
   notFound,
@@ -129,7 +128,10 @@ async function lockMatchable(
   return { offer, bid };
 }
 
-/** The deal at today's fixing of the market's currency plus its spread, with its deadline. */
+/**
+ * The deal at today's reference rate of the market's currency (the fixing, else the live source
+ * before the cut-off) plus its spread, with its deadline.
+ */
 async function priceDeal(
   ctx: MarketContext,
   tx: Orm,
@@ -138,8 +140,10 @@ async function priceDeal(
   now: Date,
 ): Promise<DealRow> {
   const settings = await readSettings(tx, offer.platformId);
-  const fixing = await fixingOf(ctx, settings.currency);
-  const dealRate = withSpread(fixing.rate, settings.spreadBasisPoints);
+  // Valued as invoices and payouts are (the same ledger helper, the rate stored with its sources):
+  // today's published fixing of the market's currency, else the live source's before the cut-off.
+  const reference = await ctx.deps.rates.current(settings.currency);
+  const dealRate = withSpread(reference.rate, settings.spreadBasisPoints);
   const miner = await ctx.deps.registry.partyFacts(offer.minerId);
   return {
     id: newId('deal', now, ctx.random),
@@ -155,8 +159,9 @@ async function priceDeal(
     amountSats: bid.amountSats,
     currency: settings.currency,
     fiatMinor: satsToFiat(bid.amountSats, dealRate, 'halfEven').minor,
-    fixingId: fixing.id,
-    referenceRate: formatRate(fixing.rate),
+    rateId: reference.id,
+    fixingId: reference.fixingId,
+    referenceRate: formatRate(reference.rate),
     dealRate: formatRate(dealRate),
     spreadBasisPoints: settings.spreadBasisPoints,
     status: 'awaitingPayment',

@@ -1,7 +1,7 @@
 import type { DerivedOutput } from '../../bitcoin';
 import type { Database, Orm } from '../../db';
 import type { Caller, Clock, CurrencyCode, NetworkName, Random } from '../../kernel';
-import type { FixingView, PostRequest } from '../../ledger';
+import type { FixingView, PostRequest, StoredRate } from '../../ledger';
 import type { PolicyGatePort } from '../../compliance';
 import type { ContractView, SignerProvider } from '../../trade';
 import type { SettlementBank } from './bank';
@@ -81,7 +81,13 @@ export interface MarketServiceDeps {
   registry: MarketRegistry;
   /** Trade's contracts (ContractService.get, in the caller's unit): the contract a bid is for. */
   contracts: { get(caller: Caller, id: string): Promise<ContractView> };
-  /** The governed reference rate (ledger's FixingService.forDay, read in the caller's unit). */
+  /**
+   * The rate deals are valued at: the ledger's `RateService.current`, the helper invoices and
+   * payouts are priced with (today's fixing once published, else the live source; stored in the
+   * caller's unit with the fixing it came from). RATE_UNAVAILABLE without either.
+   */
+  rates: { current(quote: string): Promise<StoredRate> };
+  /** The governed reference rate (ledger's FixingService.forDay): a bid's open-amount check. */
   fixings: {
     forDay(quote: CurrencyCode, date: string): Promise<FixingView | null>;
   };

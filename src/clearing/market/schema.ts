@@ -149,7 +149,14 @@ export const marketDeals = pgTable(
     amountSats: sats('amount_sats').notNull(),
     currency: text('currency').notNull(),
     fiatMinor: bigint('fiat_minor', { mode: 'bigint' }).notNull(),
-    fixingId: text('fixing_id').notNull(),
+    /**
+     * The rate the deal was valued at, as the ledger stored it (`exchange_rates`, with its
+     * sources), and the reference-rate fixing it came from: the day's published fixing, or null
+     * when it was the live source's before the day's cut-off (as invoices and payouts). Deals
+     * matched before migration 0055 have no stored rate and always a fixing.
+     */
+    rateId: text('rate_id'),
+    fixingId: text('fixing_id'),
     referenceRate: text('reference_rate').notNull(),
     dealRate: text('deal_rate').notNull(),
     spreadBasisPoints: integer('spread_basis_points').notNull(),

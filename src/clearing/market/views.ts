@@ -61,7 +61,10 @@ export interface DealView {
   amountSats: bigint;
   currency: string;
   fiatMinor: bigint;
-  fixingId: string;
+  /** The rate the deal was valued at, as the ledger stored it (null for deals before 0055). */
+  rateId: string | null;
+  /** The day's reference-rate fixing it came from; null: the live source's, before the cut-off. */
+  fixingId: string | null;
   referenceRate: string;
   dealRate: string;
   spreadBasisPoints: number;

@@ -61,8 +61,10 @@ export {
   type SettlementAddressView,
   type PositionView,
   type WindowStatus,
+  type WindowValuationView,
   type WindowView,
 } from './views';
+export { valueNets, type WindowValuationPort } from './valuation';
 
 /** The audit actions of settlement windows (entity types `settlement_window`, `pay_in`, …). */
 export const SETTLEMENT_WINDOW_EVENTS = {

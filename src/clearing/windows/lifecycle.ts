@@ -11,6 +11,7 @@ import {
 } from '../netting';
 import { HOLDING, obligationPostings, platformAccount, postEntry, windowBalances } from './books';
 import { nextCutoff, scheduleAt } from './schedule';
+import { valuationColumns, valuePositions, type WindowRate } from './valuation';
 import {
   clearingObligations,
   clearingPayIns,
@@ -54,6 +55,11 @@ export interface WindowContext {
   readonly confirmationDepth: (orm: Orm) => Promise<number>;
   /** Screens the addresses paying a bitcoin pay-in; null: none wired, every one is held. */
   readonly screening: PayerScreening | null;
+  /**
+   * The rate a window with cut-off day `date` (YYYY-MM-DD) values its nets at (valuation.ts's
+   * `windowRate`, in a savepoint of the closing transaction); never throws.
+   */
+  readonly valuationRate: (date: string) => Promise<WindowRate>;
 }
 
 export type WindowRow = typeof clearingWindows.$inferSelect;
@@ -147,11 +153,16 @@ export async function closeWindow(
     .where(eq(clearingObligations.windowId, windowId));
   const positions = netPositions(rows.map(asObligation));
   const { payIns } = settlementInstructions(positions);
+  // Valued at the rate of the cut-off day (the supervisor's early close: today's); a window
+  // without a valuation nets and settles in its assets all the same.
+  const rate = await ctx.valuationRate((window.closesAt ?? now).toISOString().slice(0, 10));
+  const values = valuePositions(positions, rate);
   const closed = {
     ...window,
     status: 'closed',
     closedAt: now,
     payInDeadline: new Date(now.getTime() + schedule.payInMinutes * MINUTE_MS),
+    ...valuationColumns(rate),
   };
   await tx.update(clearingWindows).set(closed).where(eq(clearingWindows.id, windowId));
   const positionRows = [...positions].flatMap(([asset, byPlatform]) =>
@@ -161,6 +172,7 @@ export async function closeWindow(
       platformId,
       asset,
       netAtClose: net,
+      valueMinor: values.get(asset)?.get(platformId) ?? null,
       status: 'awaiting',
       createdAt: now,
     })),
@@ -179,6 +191,13 @@ export async function closeWindow(
       obligations: rows.length,
       payInDeadline: closed.payInDeadline.toISOString(),
       scheduleVersion: schedule.version,
+      valuation: {
+        currency: closed.valuationCurrency,
+        rateId: closed.valuationRateId,
+        fixingId: closed.valuationFixingId,
+        rate: closed.valuationRate,
+        reason: closed.valuationReason,
+      },
       payIns: payInRows.map((p) => ({
         platformId: p.platformId,
         asset: p.asset,

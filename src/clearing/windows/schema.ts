@@ -61,6 +61,17 @@ export const clearingWindows = pgTable(
     payInDeadline: at('pay_in_deadline'),
     settledAt: at('settled_at'),
     scheduleVersion: integer('schedule_version'),
+    /**
+     * The valuation of the net positions at close (valuation.ts): the local currency, the rate
+     * stored for it (the ledger's `exchange_rates` row), the fixing that rate was taken from
+     * (null: the live source's) and the rate as a decimal; or, when no rate could be had, all
+     * null but `valuation_reason`. All null while open.
+     */
+    valuationCurrency: text('valuation_currency'),
+    valuationRateId: text('valuation_rate_id'),
+    valuationFixingId: text('valuation_fixing_id'),
+    valuationRate: text('valuation_rate'),
+    valuationReason: text('valuation_reason'),
     createdAt: at('created_at').notNull(),
   },
   (t) => [
@@ -122,6 +133,12 @@ export const clearingPositions = pgTable(
     asset: text('asset').notNull(),
     netAtClose: amount('net_at_close').notNull(),
     netSettled: amount('net_settled'),
+    /**
+     * `net_at_close` in the window's valuation currency, minor units (a bitcoin net at the
+     * window's rate; a net in that currency as it is); null when the window has no valuation or
+     * the asset is another currency.
+     */
+    valueMinor: amount('value_minor'),
     status: text('status').notNull(),
     createdAt: at('created_at').notNull(),
   },

@@ -48,6 +48,7 @@ import {
   type LicenceCheck,
 } from './settlement-addresses';
 import { scheduleState, setSchedule, type ScheduleInput, type ScheduleState } from './schedule';
+import { windowRate, type WindowValuationPort } from './valuation';
 import {
   clearingObligations,
   clearingPayInRefusals,
@@ -100,6 +101,8 @@ export interface SettlementWindowDeps {
   chain?: ChainSource | null;
   /** The registry's active-licence check for platforms registering a settlement address. */
   licences?: LicenceCheck | null;
+  /** The reference rate nets are valued at on closing; absent: no valuation, saying why. */
+  valuation?: WindowValuationPort | null;
 }
 
 export interface ReconcileView {
@@ -147,6 +150,7 @@ export class SettlementWindowService implements ObligationSink {
         : null,
       confirmationDepth: deps.confirmationDepth,
       screening: deps.addressScreening,
+      valuationRate: (date) => windowRate(deps.db, deps.valuation ?? null, date),
     };
     this.#network = deps.network;
     this.#licences = deps.licences ?? null;

@@ -22,7 +22,24 @@ export interface WindowView {
   payInDeadline: Date | null;
   settledAt: Date | null;
   scheduleVersion: number | null;
+  /** The valuation of its net positions at close (valuation.ts); null while open. */
+  valuation: WindowValuationView | null;
   createdAt: Date;
+}
+
+/**
+ * The rate a closed window's nets were valued at: the local currency, the stored rate and the
+ * fixing it came from (null: the live source's, before the day's fixing was published); or, when
+ * there was none, every field null but `unavailableReason` (the window netted in its assets all
+ * the same).
+ */
+export interface WindowValuationView {
+  currency: string | null;
+  /** The rate (local currency per BTC) as a decimal string. */
+  rate: string | null;
+  rateId: string | null;
+  fixingId: string | null;
+  unavailableReason: string | null;
 }
 
 export interface PositionView {
@@ -34,6 +51,12 @@ export interface PositionView {
   netAtClose: bigint;
   /** What settled (null until the window settles; 0 for a platform taken out). */
   netSettled: bigint | null;
+  /**
+   * `netAtClose` in the window's valuation currency (minor units): a bitcoin net at the window's
+   * rate (half-even; the largest takes the rounding residue, so an asset's values sum to zero),
+   * a net in that currency as it is; null without a valuation or for another currency.
+   */
+  valueMinor: bigint | null;
   status: 'awaiting' | 'settled' | 'takenOut';
   createdAt: Date;
 }
@@ -190,7 +213,22 @@ export interface SettlementAddressView {
 }
 
 export function windowView(row: typeof clearingWindows.$inferSelect): WindowView {
-  return { ...row, status: row.status as WindowStatus };
+  const {
+    valuationCurrency: currency,
+    valuationRate: rate,
+    valuationRateId: rateId,
+    valuationFixingId: fixingId,
+    valuationReason: unavailableReason,
+    ...rest
+  } = row;
+  return {
+    ...rest,
+    status: row.status as WindowStatus,
+    valuation:
+      row.status === 'open' || (rate === null && unavailableReason === null)
+        ? null
+        : { currency, rate, rateId, fixingId, unavailableReason },
+  };
 }
 
 export function positionView(row: typeof clearingPositions.$inferSelect): PositionView {

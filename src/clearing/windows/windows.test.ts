@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '../../audit';
 import { LocalKeySigner } from '../../bitcoin';
 import type { Database } from '../../db';
-import { AppError, ManualClock, SeededRandom, newId, systemCaller } from '../../kernel';
+import {
+  AppError,
+  ManualClock,
+  SeededRandom,
+  newId,
+  parseRate,
+  satsToFiat,
+  systemCaller,
+} from '../../kernel';
+import { FixedRateSource, FixingService, RateService } from '../../ledger';
 import { schemeConfirmationDepth } from '../../trade';
 import { nextCutoff } from './schedule';
 import type { ObligationInput } from './obligations';
@@ -45,7 +54,9 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
   let db: Database;
   let clock: ManualClock;
   let windows: SettlementWindowService;
+  let fixings: FixingService;
   const random = new SeededRandom(19);
+  const desk = new FixedRateSource('desk', new ManualClock('2026-07-01T09:00:00Z'));
   const A = newId('participant', new Date('2026-07-01'), random);
   const B = newId('participant', new Date('2026-07-01'), random);
 
@@ -78,6 +89,17 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
   beforeAll(async () => {
     db = await openTestDatabase(driver);
     clock = new ManualClock('2026-07-01T09:10:00Z');
+    // The reference rate: the manual desk alone (no rate until a test sets one), fixing COP.
+    fixings = new FixingService({ db, clock, random, sources: [desk] });
+    await fixings.setSettings(supervisor, {
+      cutoffTime: '14:30',
+      currencies: ['COP'],
+      sources: ['desk'],
+      minSources: 1,
+      maxDeviationBps: 200,
+      singleSource: { reason: 'test scheme: the manual desk is the only source' },
+    });
+    const rates = new RateService({ db, clock, random, source: desk, fixings });
     windows = new SettlementWindowService({
       db,
       clock,
@@ -86,6 +108,10 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
       payInDescriptor: DESCRIPTOR,
       confirmationDepth: schemeConfirmationDepth,
       addressScreening: addressScreening({ db, clock, random }),
+      valuation: {
+        currency: async () => (await fixings.settings()).currencies[0] ?? null,
+        rateOn: (quote, date) => rates.valuationOn(quote, date),
+      },
     });
   });
 
@@ -172,8 +198,20 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
     const fiat = { amount: 5_000n, currency: 'COP', bankReference: 'REF-9' };
     await windows.confirmFiatPayIn(supervisor, windowId!, B, fiat);
     await windows.confirmFiatPayIn(systemCaller('second-supervisor'), windowId!, B, fiat);
-    expect((await windows.getWindow(supervisor, windowId!)).status).toBe('settled');
+    const settled = await windows.getWindow(supervisor, windowId!);
+    expect(settled.status).toBe('settled');
     expect((await windows.reconcile(supervisor, windowId!)).balanced).toBe(true);
+    // No fixing of the day and no live rate at the desk: the window netted and settled in its
+    // assets all the same, without a valuation, and says why.
+    expect(settled.valuation).toEqual({
+      currency: 'COP',
+      rate: null,
+      rateId: null,
+      fixingId: null,
+      unavailableReason: expect.stringContaining('no fixing of BTC/COP for 2026-07-01') as string,
+    });
+    const positions = (await windows.listPositions(supervisor, windowId!)).items;
+    expect(positions.map((p) => p.valueMinor)).toEqual([null, null, null, null]);
   });
 
   it('holds a pay-in that cannot be screened, raises an alert, rejects it to be returned and counts a clean second payment', async () => {
@@ -418,6 +456,80 @@ describe.each(TEST_DRIVERS)('settlement windows on the database (%s)', (driver) 
     });
     expect((await windows.reconcile(supervisor, windowId!)).balanced).toBe(true);
     expect((await windows.payOutBatch(supervisor, windowId!)).inputs).toEqual([]);
+  });
+
+  it("values the net positions at the live rate before the day's fixing, at the fixing after it, summing to zero", async () => {
+    const C = newId('participant', new Date('2026-07-01'), random);
+    const close = async (at: string) => {
+      clock.set(at);
+      const [id] = (await windows.runDue()).closed;
+      return {
+        window: await windows.getWindow(supervisor, id!),
+        positions: (await windows.listPositions(supervisor, id!, { limit: 100 })).items,
+      };
+    };
+    const obligations = async (tag: string) => {
+      await record({ sourceId: `${tag}_1`, from: A, to: B, amount: 1_234_567n });
+      await record({ sourceId: `${tag}_2`, from: C, to: B, amount: 333_333n });
+      await record({ sourceId: `${tag}_3`, from: A, to: C, amount: 10n });
+      await record({ sourceId: `${tag}_4`, from: B, to: A, asset: 'COP', amount: 5_000n });
+    };
+    // Before the fixing's cut-off the desk's live rate values the nets (no fixing named).
+    desk.set('COP', '250000000.5');
+    await obligations('live');
+    const live = await close('2026-07-01T14:00:00Z');
+    expect(live.window.valuation).toMatchObject({
+      currency: 'COP',
+      rate: '250000000.5',
+      fixingId: null,
+      unavailableReason: null,
+    });
+    expect(live.window.valuation?.rateId).toMatch(/^rat_/);
+
+    // The day's fixing published: the next window is valued at it, whatever the desk says next.
+    clock.set('2026-07-01T14:40:00Z');
+    desk.set('COP', '260000000');
+    const fixing = await fixings.publish(supervisor, { quote: 'COP' });
+    desk.set('COP', '1');
+    await obligations('fixed');
+    const fixed = await close('2026-07-01T15:00:00Z');
+    expect(fixed.window.valuation).toMatchObject({
+      currency: 'COP',
+      rate: '260000000',
+      fixingId: fixing.id,
+      unavailableReason: null,
+    });
+    const [closedEvent] = (
+      await listAuditEvents(
+        db.orm,
+        { entityId: fixed.window.id, action: 'settlement_window.closed' },
+        {},
+      )
+    ).items;
+    expect(closedEvent!.after).toMatchObject({
+      valuation: { currency: 'COP', fixingId: fixing.id, rate: '260000000' },
+    });
+
+    const rate = parseRate('260000000', 'COP');
+    const btc = fixed.positions.filter((p) => p.asset === 'BTC');
+    expect(btc).toHaveLength(3);
+    // Each bitcoin net at the fixing, half-even; the largest takes the residue; they sum to zero.
+    expect(btc.reduce((sum, p) => sum + p.valueMinor!, 0n)).toBe(0n);
+    const largest = btc.reduce((a, b) =>
+      (a.netAtClose < 0n ? -a.netAtClose : a.netAtClose) >=
+      (b.netAtClose < 0n ? -b.netAtClose : b.netAtClose)
+        ? a
+        : b,
+    );
+    for (const p of btc) {
+      const abs = p.netAtClose < 0n ? -p.netAtClose : p.netAtClose;
+      const own = satsToFiat(abs, rate, 'halfEven').minor * (p.netAtClose < 0n ? -1n : 1n);
+      if (p.id !== largest.id) expect(p.valueMinor).toBe(own);
+      else expect(p.valueMinor! - own).toBeLessThanOrEqual(1n);
+    }
+    // A net in the valuation currency is its own value.
+    for (const p of fixed.positions.filter((x) => x.asset === 'COP'))
+      expect(p.valueMinor).toBe(p.netAtClose);
   });
 });
 

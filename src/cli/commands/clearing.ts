@@ -83,7 +83,7 @@ function traceColumns(r: LoopReport): TableColumn<LoopReport['trace'][number]>[]
     { header: 'importer', value: (t) => name(t.companyId) },
     { header: 'at platform', value: (t) => name(t.importerPlatformId) },
     { header: 'BTC', value: (t) => formatBtc(t.amountSats), align: 'right' },
-    { header: 'fixing', value: (t) => t.fixingId },
+    { header: 'fixing', value: (t) => t.fixingId ?? 'live rate' },
     { header: 'windows', value: (t) => t.windowIds.join(' ') || '-' },
     { header: 'payouts', value: (t) => t.payoutIds.join(' ') || '-' },
   ];
@@ -124,6 +124,12 @@ export function printLoop(io: Pick<CliIo, 'stdout'>, r: LoopReport): void {
       `Paid abroad by partner country and HS chapter (${percent(settled.clearedShareBasisPoints)} with cleared coins)`,
     );
     for (const l of formatTable(r.paidAbroad.byPartner, PARTNER_COLUMNS)) io.stdout(l);
+    io.stdout('');
+  }
+  if (r.fixings.length > 0) {
+    io.stdout('Fixings used');
+    for (const f of r.fixings)
+      io.stdout(`  ${f.fixingId}  ${f.quote} ${f.date} v${f.version}  (${f.usedBy.join(', ')})`);
     io.stdout('');
   }
   if (r.trace.length === 0) io.stdout('no deals in the period');

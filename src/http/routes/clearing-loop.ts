@@ -32,6 +32,17 @@ const windowSchema = z
     closedAt: z.string().nullable(),
     payInDeadline: z.string().nullable(),
     settledAt: z.string().nullable(),
+    valuation: z
+      .object({
+        currency: z.string().nullable(),
+        rate: z.string().nullable(),
+        fixingId: z.string().nullable().meta({
+          description: "null: the live source's rate, before the cut-off day's fixing",
+        }),
+        unavailableReason: z.string().nullable(),
+      })
+      .nullable()
+      .meta({ description: 'the rate the nets were valued at when the window closed' }),
     assets: z.array(
       z.object({
         asset: z.string(),
@@ -39,6 +50,9 @@ const windowSchema = z
         dealObligations: z.number(),
         gross: z.string().meta({ description: 'sats or minor units' }),
         net: z.string(),
+        netValueMinor: z.string().nullable().meta({
+          description: "net in the window's valuation currency, minor units (null: none)",
+        }),
         unpaid: z.string(),
         unpaidPayIns: z.number(),
         paidIn: z.string(),
@@ -67,7 +81,7 @@ const traceSchema = z
     deliveredSats: sats.nullable(),
     currency: z.string(),
     fiatMinor: minor,
-    fixingId: z.string(),
+    fixingId: z.string().nullable(),
     dealRate: z.string(),
     deliveryTxid: z.string().nullable(),
     deliveryVout: z.number().nullable(),
@@ -121,7 +135,9 @@ const loopSchema = z
       ),
       fixings: z.array(
         z.object({
-          fixingId: z.string(),
+          fixingId: z.string().nullable().meta({
+            description: "null: deals valued at the live source's rate, before the day's fixing",
+          }),
           quote: z.string().nullable(),
           date: z.string().nullable(),
           version: z.number().nullable(),
@@ -181,6 +197,17 @@ const loopSchema = z
         }),
       ),
     }),
+    fixings: z
+      .array(
+        z.object({
+          fixingId: z.string(),
+          quote: z.string(),
+          date: z.string(),
+          version: z.number(),
+          usedBy: z.array(z.enum(['deals', 'windows'])),
+        }),
+      )
+      .meta({ description: 'every published fixing the deals and windows were valued at' }),
     names: z.record(z.string(), z.string()),
   })
   .meta({ id: 'ClearingLoop' });

@@ -24,7 +24,14 @@ const dealSchema = z
     amountSats: sats,
     currency: z.string(),
     fiatMinor: z.string().meta({ description: "the fiat leg in the currency's minor units" }),
-    fixingId: z.string(),
+    rateId: z.string().nullable().meta({
+      description:
+        'the stored rate the deal was valued at (null for deals matched before it was kept)',
+    }),
+    fixingId: z.string().nullable().meta({
+      description:
+        "the day's reference-rate fixing the deal was valued at; null: the live source's rate, before the day's fixing was published",
+    }),
     referenceRate: z.string(),
     dealRate: z.string(),
     spreadBasisPoints: z.number(),

@@ -52,6 +52,26 @@ export const windowSchema = z
     payInDeadline: z.string().nullable(),
     settledAt: z.string().nullable(),
     scheduleVersion: z.number().nullable(),
+    valuation: z
+      .object({
+        currency: z.string().nullable(),
+        rate: z.string().nullable().meta({ description: 'local currency per BTC, decimal' }),
+        rateId: z.string().nullable(),
+        fixingId: z.string().nullable().meta({
+          description:
+            "the reference-rate fixing of the cut-off day the rate was taken from; null: the live source's (no fixing published yet)",
+        }),
+        unavailableReason: z.string().nullable().meta({
+          description:
+            'why the window has no valuation (no currency, no fixing and no live rate); it netted in its assets all the same',
+        }),
+      })
+      .nullable()
+      .meta({
+        id: 'SettlementWindowValuation',
+        description:
+          'the rate the net positions were valued at when the window closed; null while open (and for windows closed before valuation existed)',
+      }),
     createdAt: z.string(),
   })
   .meta({ id: 'SettlementWindow' });
@@ -73,6 +93,10 @@ export const positionSchema = z
     asset: z.string(),
     netAtClose: amount,
     netSettled: amount.nullable(),
+    valueMinor: z.string().nullable().meta({
+      description:
+        "netAtClose in the window's valuation currency, minor units: a bitcoin net at the window's rate (half-even; the largest net takes the rounding residue, so an asset's values sum to zero), a net in that currency as it is; null without a valuation or for another currency",
+    }),
     status: z.enum(['awaiting', 'settled', 'takenOut']),
     createdAt: z.string(),
   })
@@ -81,6 +105,7 @@ export const presentPosition = (p: PositionView) => ({
   ...p,
   netAtClose: p.netAtClose.toString(),
   netSettled: p.netSettled?.toString() ?? null,
+  valueMinor: p.valueMinor?.toString() ?? null,
   createdAt: p.createdAt.toISOString(),
 });
 

@@ -16203,6 +16203,14 @@ export interface components {
       closedAt: string | null;
       payInDeadline: string | null;
       settledAt: string | null;
+      /** @description the rate the nets were valued at when the window closed */
+      valuation: {
+        currency: string | null;
+        rate: string | null;
+        /** @description null: the live source's rate, before the cut-off day's fixing */
+        fixingId: string | null;
+        unavailableReason: string | null;
+      } | null;
       assets: {
         asset: string;
         obligations: number;
@@ -16210,6 +16218,8 @@ export interface components {
         /** @description sats or minor units */
         gross: string;
         net: string;
+        /** @description net in the window's valuation currency, minor units (null: none) */
+        netValueMinor: string | null;
         unpaid: string;
         unpaidPayIns: number;
         paidIn: string;
@@ -16236,7 +16246,7 @@ export interface components {
       currency: string;
       /** @description minor units of the currency, as a decimal string */
       fiatMinor: string;
-      fixingId: string;
+      fixingId: string | null;
       dealRate: string;
       deliveryTxid: string | null;
       deliveryVout: number | null;
@@ -16320,7 +16330,8 @@ export interface components {
           sats: string;
         }[];
         fixings: {
-          fixingId: string;
+          /** @description null: deals valued at the live source's rate, before the day's fixing */
+          fixingId: string | null;
           quote: string | null;
           date: string | null;
           version: number | null;
@@ -16408,6 +16419,14 @@ export interface components {
           at: string;
         }[];
       };
+      /** @description every published fixing the deals and windows were valued at */
+      fixings: {
+        fixingId: string;
+        quote: string;
+        date: string;
+        version: number;
+        usedBy: ('deals' | 'windows')[];
+      }[];
       names: {
         [key: string]: string;
       };
@@ -16421,6 +16440,17 @@ export interface components {
       setBy: string;
       createdAt: string;
     };
+    /** @description the rate the net positions were valued at when the window closed; null while open (and for windows closed before valuation existed) */
+    SettlementWindowValuationInput: {
+      currency: string | null;
+      /** @description local currency per BTC, decimal */
+      rate: string | null;
+      rateId: string | null;
+      /** @description the reference-rate fixing of the cut-off day the rate was taken from; null: the live source's (no fixing published yet) */
+      fixingId: string | null;
+      /** @description why the window has no valuation (no currency, no fixing and no live rate); it netted in its assets all the same */
+      unavailableReason: string | null;
+    } | null;
     SettlementWindowInput: {
       id: string;
       sequence: number;
@@ -16432,6 +16462,7 @@ export interface components {
       payInDeadline: string | null;
       settledAt: string | null;
       scheduleVersion: number | null;
+      valuation: components['schemas']['SettlementWindowValuationInput'];
       createdAt: string;
     };
     SettlementPositionInput: {
@@ -16442,6 +16473,8 @@ export interface components {
       /** @description sats (BTC) or minor units, as a decimal string */
       netAtClose: string;
       netSettled: string | null;
+      /** @description netAtClose in the window's valuation currency, minor units: a bitcoin net at the window's rate (half-even; the largest net takes the rounding residue, so an asset's values sum to zero), a net in that currency as it is; null without a valuation or for another currency */
+      valueMinor: string | null;
       /** @enum {string} */
       status: 'awaiting' | 'settled' | 'takenOut';
       createdAt: string;
@@ -16669,7 +16702,10 @@ export interface components {
       currency: string;
       /** @description the fiat leg in the currency's minor units */
       fiatMinor: string;
-      fixingId: string;
+      /** @description the stored rate the deal was valued at (null for deals matched before it was kept) */
+      rateId: string | null;
+      /** @description the day's reference-rate fixing the deal was valued at; null: the live source's rate, before the day's fixing was published */
+      fixingId: string | null;
       referenceRate: string;
       dealRate: string;
       spreadBasisPoints: number;
@@ -19110,6 +19146,14 @@ export interface components {
       closedAt: string | null;
       payInDeadline: string | null;
       settledAt: string | null;
+      /** @description the rate the nets were valued at when the window closed */
+      valuation: {
+        currency: string | null;
+        rate: string | null;
+        /** @description null: the live source's rate, before the cut-off day's fixing */
+        fixingId: string | null;
+        unavailableReason: string | null;
+      } | null;
       assets: {
         asset: string;
         obligations: number;
@@ -19117,6 +19161,8 @@ export interface components {
         /** @description sats or minor units */
         gross: string;
         net: string;
+        /** @description net in the window's valuation currency, minor units (null: none) */
+        netValueMinor: string | null;
         unpaid: string;
         unpaidPayIns: number;
         paidIn: string;
@@ -19143,7 +19189,7 @@ export interface components {
       currency: string;
       /** @description minor units of the currency, as a decimal string */
       fiatMinor: string;
-      fixingId: string;
+      fixingId: string | null;
       dealRate: string;
       deliveryTxid: string | null;
       deliveryVout: number | null;
@@ -19227,7 +19273,8 @@ export interface components {
           sats: string;
         }[];
         fixings: {
-          fixingId: string;
+          /** @description null: deals valued at the live source's rate, before the day's fixing */
+          fixingId: string | null;
           quote: string | null;
           date: string | null;
           version: number | null;
@@ -19315,6 +19362,14 @@ export interface components {
           at: string;
         }[];
       };
+      /** @description every published fixing the deals and windows were valued at */
+      fixings: {
+        fixingId: string;
+        quote: string;
+        date: string;
+        version: number;
+        usedBy: ('deals' | 'windows')[];
+      }[];
       names: {
         [key: string]: string;
       };
@@ -19328,6 +19383,17 @@ export interface components {
       setBy: string;
       createdAt: string;
     };
+    /** @description the rate the net positions were valued at when the window closed; null while open (and for windows closed before valuation existed) */
+    SettlementWindowValuation: {
+      currency: string | null;
+      /** @description local currency per BTC, decimal */
+      rate: string | null;
+      rateId: string | null;
+      /** @description the reference-rate fixing of the cut-off day the rate was taken from; null: the live source's (no fixing published yet) */
+      fixingId: string | null;
+      /** @description why the window has no valuation (no currency, no fixing and no live rate); it netted in its assets all the same */
+      unavailableReason: string | null;
+    } | null;
     SettlementWindow: {
       id: string;
       sequence: number;
@@ -19339,6 +19405,7 @@ export interface components {
       payInDeadline: string | null;
       settledAt: string | null;
       scheduleVersion: number | null;
+      valuation: components['schemas']['SettlementWindowValuation'];
       createdAt: string;
     };
     SettlementPosition: {
@@ -19349,6 +19416,8 @@ export interface components {
       /** @description sats (BTC) or minor units, as a decimal string */
       netAtClose: string;
       netSettled: string | null;
+      /** @description netAtClose in the window's valuation currency, minor units: a bitcoin net at the window's rate (half-even; the largest net takes the rounding residue, so an asset's values sum to zero), a net in that currency as it is; null without a valuation or for another currency */
+      valueMinor: string | null;
       /** @enum {string} */
       status: 'awaiting' | 'settled' | 'takenOut';
       createdAt: string;
@@ -19576,7 +19645,10 @@ export interface components {
       currency: string;
       /** @description the fiat leg in the currency's minor units */
       fiatMinor: string;
-      fixingId: string;
+      /** @description the stored rate the deal was valued at (null for deals matched before it was kept) */
+      rateId: string | null;
+      /** @description the day's reference-rate fixing the deal was valued at; null: the live source's rate, before the day's fixing was published */
+      fixingId: string | null;
       referenceRate: string;
       dealRate: string;
       spreadBasisPoints: number;

@@ -62,7 +62,10 @@ export function dealColumns(names: Record<string, string>): Column<Deal>[] {
       render: (d) => (
         <Stack gap={0} align="flex-end">
           <Text size="sm">{fiat(d.fiatMinor, d.currency)}</Text>
-          <Text size="xs" title={`fixing ${d.fixingId}`}>
+          <Text
+            size="xs"
+            title={d.fixingId ? `fixing ${d.fixingId}` : "live rate, before the day's fixing"}
+          >
             at {ratePerBtc(d.dealRate, d.currency)}
           </Text>
         </Stack>
