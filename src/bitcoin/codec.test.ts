@@ -11,8 +11,8 @@ import {
   parseBlock,
   parseBlockHeader,
   parseTransaction,
-  serializeBlockHeader,
 } from './codec';
+import { serializeBlockHeader } from './serialize';
 import { decodeBlockInput, readBlockFile } from './blockfile';
 import { concatBytes, fromHex, toHex } from './bytes';
 import { SCRIPT_TYPES } from './script';

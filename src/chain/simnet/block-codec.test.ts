@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { fromHex, toReversedHex, toHex } from '../../bitcoin';
-import { findWitnessCommitment, merkleRoot, parseBlock, serializeBlock } from './encoding';
+import { fromHex, merkleRoot, serializeBlock, toReversedHex, toHex } from '../../bitcoin';
+import { findWitnessCommitment, parseBlock } from './model';
 import { blockSubsidy, difficulty, regtestGenesis, REGTEST } from './consensus';
 
 /**
