@@ -9,7 +9,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { Transaction } from '@scure/btc-signer';
 import { ManualClock } from '../src/kernel';
 import { Simnet, type Utxo } from '../src/chain/simnet';
-import { parseTx } from '../src/chain/simnet/encoding';
+import { parseTx } from '../src/chain/simnet/model';
 import { p2wpkhOf, signedTx, testKey } from '../test/support/simnet';
 import { openTestDatabase } from '../test/support/db';
 

@@ -11,8 +11,8 @@ import {
   parseBlock,
   parseBlockHeader,
   parseTransaction,
-  serializeBlockHeader,
 } from './codec';
+import { serializeBlockHeader, serializeTx } from './serialize';
 import { decodeBlockInput, readBlockFile } from './blockfile';
 import { concatBytes, fromHex, toHex } from './bytes';
 import { SCRIPT_TYPES } from './script';
@@ -288,6 +288,50 @@ describe('parseTransaction', () => {
     }
   });
 
+  it("refuses what Bitcoin Core's deserializer refuses: a non-canonical CompactSize, a superfluous witness record", () => {
+    const input = {
+      prevTxidBytes: new Uint8Array(32).fill(1),
+      vout: 0,
+      scriptSig: new Uint8Array(0),
+      sequence: 0xffffffff,
+      witness: [] as Uint8Array[],
+    };
+    const output = { value: 1_000n, script: fromHex('0014' + '11'.repeat(20)) };
+    const legacy = serializeTx({ version: 2, inputs: [input], outputs: [output], lockTime: 0 });
+    expect(parseTransaction(legacy).inputCount).toBe(1);
+    // The input count 1 written as fd 01 00: the same value, three bytes.
+    const wide = concatBytes(legacy.subarray(0, 4), fromHex('fd0100'), legacy.subarray(5));
+    expect(invalidBlockMessage(() => parseTransaction(wide))).toBe(
+      'transaction 0 input count at byte 4 is a non-canonical CompactSize',
+    );
+    const wider = concatBytes(legacy.subarray(0, 4), fromHex('fe01000000'), legacy.subarray(5));
+    expect(invalidBlockMessage(() => parseTransaction(wider))).toMatch(/non-canonical/);
+    const widest = concatBytes(
+      legacy.subarray(0, 4),
+      fromHex('ff0100000000000000'),
+      legacy.subarray(5),
+    );
+    expect(invalidBlockMessage(() => parseTransaction(widest))).toMatch(/non-canonical/);
+    // Marker and flag, then every witness empty.
+    const superfluous = concatBytes(
+      legacy.subarray(0, 4),
+      fromHex('0001'),
+      legacy.subarray(4, legacy.length - 4),
+      fromHex('00'),
+      legacy.subarray(legacy.length - 4),
+    );
+    expect(invalidBlockMessage(() => parseTransaction(superfluous))).toBe(
+      `transaction 0 has a superfluous witness record (every witness empty) at byte ${legacy.length - 2}`,
+    );
+    const withWitness = serializeTx({
+      version: 2,
+      inputs: [{ ...input, witness: [new Uint8Array(0)] }],
+      outputs: [output],
+      lockTime: 0,
+    });
+    expect(parseTransaction(withWitness).witnesses).toEqual([[new Uint8Array(0)]]);
+  });
+
   it('refuses trailing bytes', () => {
     const tx = parseBlock(read('mainnet-413567.raw')).transactions[5]?.bytes ?? new Uint8Array();
     const extended = new Uint8Array(tx.length + 1);
@@ -365,13 +409,38 @@ describe('transactions against bitcoinjs-lib (property)', () => {
         expect(tx.vsize).toBe(reference.virtualSize());
         expect(tx.version >>> 0).toBe(reference.version);
         expect(tx.locktime).toBe(reference.locktime);
-        expect(tx.inputs.map((i) => [i.prevTxid, i.prevVout, i.sequence])).toEqual(
-          reference.ins.map((i) => [reverseHex(toHex(i.hash)), i.index, i.sequence]),
+        expect(
+          tx.inputs.map((i) => [i.prevTxid, toHex(i.prevTxidBytes), i.prevVout, i.sequence]),
+        ).toEqual(
+          reference.ins.map((i) => [reverseHex(toHex(i.hash)), toHex(i.hash), i.index, i.sequence]),
+        );
+        expect(tx.inputs.map((i) => toHex(i.scriptSig))).toEqual(
+          reference.ins.map((i) => toHex(i.script)),
+        );
+        expect(tx.witnesses.map((stack) => stack.map(toHex))).toEqual(
+          reference.ins.map((i) => (tx.hasWitness ? i.witness.map(toHex) : [])),
         );
         expect(tx.outputs.map((o) => [o.value, toHex(o.scriptPubKey)])).toEqual(
           reference.outs.map((o) => [o.value, toHex(o.script)]),
         );
         for (const output of tx.outputs) expect(SCRIPT_TYPES).toContain(output.type);
+        // serialize.ts writes back the same bytes, with and without the witness.
+        const fields = {
+          version: tx.version,
+          inputs: tx.inputs.map((input, i) => ({
+            prevTxidBytes: input.prevTxidBytes,
+            vout: input.prevVout,
+            scriptSig: input.scriptSig,
+            sequence: input.sequence,
+            witness: tx.witnesses[i] ?? [],
+          })),
+          outputs: tx.outputs.map((o) => ({ value: o.value, script: o.scriptPubKey })),
+          lockTime: tx.locktime,
+        };
+        expect(toHex(serializeTx(fields))).toBe(toHex(raw));
+        const stripped = serializeTx(fields, false);
+        expect(stripped.length).toBe(reference.byteLength(false));
+        expect(reverseHex(toHex(sha256d(stripped)))).toBe(reference.getId());
       }),
       { numRuns: 300 },
     );

@@ -156,8 +156,8 @@ function strippedTxidInto(
   sha256dInto(scratch, 0, length, out, at);
 }
 
-/** SHA256d as a fresh 32-byte array. */
-function sha256d(bytes: Uint8Array): Uint8Array {
+/** SHA256d as a fresh 32-byte array: the codec's fast double SHA-256, for every caller. */
+export function sha256d(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(32);
   sha256dInto(bytes, 0, bytes.length, out, 0);
   return out;
@@ -200,23 +200,32 @@ function fieldName(field: number, tx: number, index: number, item: number): stri
 
 const COMPACT_SIZE_TRUNCATED = -1;
 const COMPACT_SIZE_TOO_LARGE = -2;
+const COMPACT_SIZE_NON_CANONICAL = -3;
 
 /**
- * The CompactSize (varint) at bytes[at], or COMPACT_SIZE_TRUNCATED / COMPACT_SIZE_TOO_LARGE
- * (above 2^32). Its width is compactSizeWidth(bytes[at]). Non-canonical encodings are accepted:
- * they cannot change an id we compute, since we hash the bytes as given.
+ * The CompactSize (varint) at bytes[at], or COMPACT_SIZE_TRUNCATED, COMPACT_SIZE_TOO_LARGE
+ * (above 2^32) or COMPACT_SIZE_NON_CANONICAL (a wider encoding than the value needs, refused as
+ * Bitcoin Core's ReadCompactSize refuses it: such bytes never deserialize, so no valid
+ * transaction or block has them). Its width is compactSizeWidth(bytes[at]). The checks are on
+ * the multi-byte paths only: a one-byte CompactSize costs nothing more.
  */
 function compactSize(bytes: Uint8Array, at: number, length: number): number {
   if (at >= length) return COMPACT_SIZE_TRUNCATED;
   const first = bytes[at]!;
   if (first < 0xfd) return first;
   if (first === 0xfd) {
-    return at + 3 > length ? COMPACT_SIZE_TRUNCATED : bytes[at + 1]! | (bytes[at + 2]! << 8);
+    if (at + 3 > length) return COMPACT_SIZE_TRUNCATED;
+    const value = bytes[at + 1]! | (bytes[at + 2]! << 8);
+    return value < 0xfd ? COMPACT_SIZE_NON_CANONICAL : value;
   }
-  if (first === 0xfe) return at + 5 > length ? COMPACT_SIZE_TRUNCATED : readU32(bytes, at + 1);
+  if (first === 0xfe) {
+    if (at + 5 > length) return COMPACT_SIZE_TRUNCATED;
+    const value = readU32(bytes, at + 1);
+    return value < 0x10000 ? COMPACT_SIZE_NON_CANONICAL : value;
+  }
   if (at + 9 > length) return COMPACT_SIZE_TRUNCATED;
-  if (readU32(bytes, at + 5) !== 0) return COMPACT_SIZE_TOO_LARGE;
-  return readU32(bytes, at + 1);
+  // Every value 0xff can carry canonically is 2^32 or more.
+  return readU32(bytes, at + 5) !== 0 ? COMPACT_SIZE_TOO_LARGE : COMPACT_SIZE_NON_CANONICAL;
 }
 
 function compactSizeWidth(first: number): number {
@@ -232,9 +241,13 @@ function compactSizeError(
   item: number,
 ): AppError {
   const name = fieldName(field, tx, index, item);
-  return result === COMPACT_SIZE_TOO_LARGE
-    ? new AppError('INVALID_BLOCK', `${name} at byte ${at} is larger than 2^32`)
-    : truncated(at, name);
+  if (result === COMPACT_SIZE_TOO_LARGE) {
+    return new AppError('INVALID_BLOCK', `${name} at byte ${at} is larger than 2^32`);
+  }
+  if (result === COMPACT_SIZE_NON_CANONICAL) {
+    return new AppError('INVALID_BLOCK', `${name} at byte ${at} is a non-canonical CompactSize`);
+  }
+  return truncated(at, name);
 }
 
 /**
@@ -417,6 +430,7 @@ function parseTransactions(
     const bodyEnd = pos;
 
     if (segwit) {
+      const witnessStart = pos;
       rows[row + TX_WITNESS] = pos;
       for (let i = 0; i < inputCount; i++) {
         const items = compactSize(bytes, pos, length);
@@ -434,6 +448,14 @@ function parseTransactions(
           }
           pos += itemLength;
         }
+      }
+      // Bitcoin Core refuses the extended format when every witness is empty ("Superfluous
+      // witness record"): then each witness is its one-byte item count, 0.
+      if (pos - witnessStart === inputCount) {
+        throw new AppError(
+          'INVALID_BLOCK',
+          `transaction ${t} has a superfluous witness record (every witness empty) at byte ${witnessStart}`,
+        );
       }
     }
     if (pos + 4 > length) throw truncated(pos, `transaction ${t} locktime`);
@@ -513,8 +535,12 @@ function outputsByType(): Record<ScriptType, number> {
 export interface TxInput {
   /** The spent output's txid, display (reversed) hex; all zeros for a coinbase. */
   readonly prevTxid: string;
+  /** The same txid in internal byte order; a view into the parsed buffer. */
+  readonly prevTxidBytes: Uint8Array;
   readonly prevVout: number;
   readonly coinbase: boolean;
+  /** A view into the parsed buffer. */
+  readonly scriptSig: Uint8Array;
   readonly sequence: number;
 }
 
@@ -602,14 +628,42 @@ export class ParsedTransaction {
     for (let i = this.#row(TX_INPUTS); i < this.#row(TX_OUTPUTS); i++) {
       const at = c.table[c.entries + i]!;
       const scriptLength = readVarintAt(c.bytes, at + 36);
+      const scriptEnd = scriptLength.end + scriptLength.value;
+      const prevTxidBytes = c.bytes.subarray(at, at + 32);
       result.push({
-        prevTxid: toReversedHex(c.bytes.subarray(at, at + 32)),
+        prevTxid: toReversedHex(prevTxidBytes),
+        prevTxidBytes,
         prevVout: readU32(c.bytes, at + 32),
         coinbase,
-        sequence: readU32(c.bytes, scriptLength.end + scriptLength.value),
+        scriptSig: c.bytes.subarray(scriptLength.end, scriptEnd),
+        sequence: readU32(c.bytes, scriptEnd),
       });
     }
     return result;
+  }
+  /**
+   * The witness stack of every input, in input order (each empty when the transaction has no
+   * witness data); items are views into the parsed buffer.
+   */
+  get witnesses(): Uint8Array[][] {
+    const count = this.inputCount;
+    const stacks: Uint8Array[][] = [];
+    let pos = this.#row(TX_WITNESS);
+    const bytes = this.#columns.bytes;
+    for (let i = 0; i < count; i++) {
+      const stack: Uint8Array[] = [];
+      if (pos !== 0) {
+        const items = readVarintAt(bytes, pos);
+        pos = items.end;
+        for (let w = 0; w < items.value; w++) {
+          const item = readVarintAt(bytes, pos);
+          stack.push(bytes.subarray(item.end, item.end + item.value));
+          pos = item.end + item.value;
+        }
+      }
+      stacks.push(stack);
+    }
+    return stacks;
   }
   get outputs(): TxOutput[] {
     const result: TxOutput[] = [];
@@ -870,6 +924,12 @@ export function parseBlock(bytes: Uint8Array): ParsedBlock {
   if (count === COMPACT_SIZE_TOO_LARGE) {
     throw new AppError('INVALID_BLOCK', `transaction count at byte ${pos} is larger than 2^32`);
   }
+  if (count === COMPACT_SIZE_NON_CANONICAL) {
+    throw new AppError(
+      'INVALID_BLOCK',
+      `transaction count at byte ${pos} is a non-canonical CompactSize`,
+    );
+  }
   pos += compactSizeWidth(bytes[pos]!);
   if (count === 0) throw new AppError('INVALID_BLOCK', 'block has no transactions');
   const totals = emptyTotals();
@@ -906,28 +966,6 @@ export function parseTransaction(bytes: Uint8Array): ParsedTransaction {
   return new ParsedTransaction(columns, 0);
 }
 
-export interface BlockHeaderFields {
-  readonly version: number;
-  readonly previousHash: string;
-  readonly merkleRoot: string;
-  readonly time: number;
-  readonly bits: number;
-  readonly nonce: number;
-}
-
-/** Serializes the 80-byte header (hashes given in display hex). */
-export function serializeBlockHeader(fields: BlockHeaderFields): Uint8Array {
-  const out = new Uint8Array(BLOCK_HEADER_SIZE);
-  const view = new DataView(out.buffer);
-  view.setInt32(0, fields.version, true);
-  out.set(reversedHash(fields.previousHash, 'previousHash'), 4);
-  out.set(reversedHash(fields.merkleRoot, 'merkleRoot'), 36);
-  view.setUint32(68, fields.time, true);
-  view.setUint32(72, fields.bits, true);
-  view.setUint32(76, fields.nonce, true);
-  return out;
-}
-
 function reversedHash(text: string, field: string): Uint8Array {
   if (!/^[0-9a-fA-F]{64}$/.test(text)) {
     throw new AppError('VALIDATION_FAILED', `${field} must be 64 hex characters, got "${text}"`);
@@ -954,6 +992,14 @@ export function computeMerkleRoot(txids: readonly string[]): string {
  */
 export function computeMerkleRootBytes(leaves: Uint8Array): Uint8Array {
   return merkleRootOf(leaves, 0, leaves.length / 32, false).slice();
+}
+
+/**
+ * BIP141's witness merkle root over wtxids (32 bytes each, internal order, in block order): the
+ * first leaf, the coinbase's, counts as 32 zero bytes whatever it holds.
+ */
+export function computeWitnessMerkleRootBytes(wtxids: Uint8Array): Uint8Array {
+  return merkleRootOf(wtxids, 0, wtxids.length / 32, true).slice();
 }
 
 let merkleScratch: Uint8Array = new Uint8Array(64 * 64);

@@ -4,6 +4,7 @@ export * from './script';
 export * from './address';
 export * from './bip322';
 export * from './codec';
+export * from './serialize';
 export * from './blockfile';
 export * from './descriptor';
 export * from './bip21';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseBlock } from '../../src/chain/blockfile/block';
-import { parseTx } from '../../src/chain/simnet/encoding';
+import { parseTx } from '../../src/chain/simnet/model';
 
 /**
  * For tests only: a real HTTP JSON-RPC server that answers like Bitcoin Core from a file of

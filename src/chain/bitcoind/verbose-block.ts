@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { AppError, type NetworkName } from '../../kernel';
-import { fromHex, fromReversedHex, toReversedHex } from '../../bitcoin';
+import { fromHex, fromReversedHex, sha256d, toReversedHex } from '../../bitcoin';
 import { assembleChainBlock, outpointKey, type ChainBlock, type KnownPrevout } from '../block';
-import { merkleRoot, parseTransaction, sha256d } from '../blockfile/block';
+import { merkleRoot, parseTransaction } from '../blockfile/block';
 
 /**
  * Bitcoin Core's `getblock <hash> 3` (Core ≥ 23): the block as JSON, each transaction with its

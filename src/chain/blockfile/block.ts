@@ -1,9 +1,8 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import { AppError, type NetworkName } from '../../kernel';
 import {
   addressFromScript,
-  concatBytes,
-  fromReversedHex,
+  computeMerkleRoot,
+  sha256d,
   parseBlock as parseCodecBlock,
   parseTransaction as parseCodecTransaction,
   toReversedHex,
@@ -18,10 +17,6 @@ import {
  * on top: the header with a nullable parent, proof-of-work arithmetic, a merkle check that
  * refuses, and plain copies of inputs and outputs that outlive the block buffer.
  */
-
-export function sha256d(bytes: Uint8Array): Uint8Array {
-  return sha256(sha256(bytes));
-}
 
 export interface BlockHeader {
   readonly hash: string;
@@ -152,20 +147,9 @@ export function parseBlock(bytes: Uint8Array): ParsedBlock {
   return { header, transactions: block.transactions.map(fromCodec) };
 }
 
-/** The merkle root of txids (display order in, display order out), duplicating an odd last node. */
+/** The merkle root of txids (display order in, display order out); all zeros for none. */
 export function merkleRoot(txids: readonly string[]): string {
-  if (txids.length === 0) return ZERO_HASH;
-  let level = txids.map((txid) => fromReversedHex(txid, 'txid'));
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const left = level[i] as Uint8Array;
-      const right = level[i + 1] ?? left;
-      next.push(sha256d(concatBytes(left, right)));
-    }
-    level = next;
-  }
-  return toReversedHex(level[0] as Uint8Array);
+  return txids.length === 0 ? ZERO_HASH : computeMerkleRoot(txids);
 }
 
 /** The address an output pays, or null when its script type has none (OP_RETURN, bare multisig, P2PK). */

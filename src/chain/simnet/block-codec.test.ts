@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { fromHex, toReversedHex, toHex } from '../../bitcoin';
-import { findWitnessCommitment, merkleRoot, parseBlock, serializeBlock } from './encoding';
+import {
+  concatBytes,
+  fromHex,
+  merkleRoot,
+  serializeBlock,
+  serializeTx,
+  toReversedHex,
+  toHex,
+} from '../../bitcoin';
+import { findWitnessCommitment, parseBlock, parseTx } from './model';
 import { blockSubsidy, difficulty, regtestGenesis, REGTEST } from './consensus';
 
 /**
@@ -88,4 +96,31 @@ describe('bitcoinjs-lib block fixtures', () => {
       expect(toHex(serializeBlock(block.header, block.txs))).toBe(fixture.hex);
     },
   );
+});
+
+describe("simnet's transactions, parsed by src/bitcoin's codec", () => {
+  const raw = new Uint8Array(readFileSync(path.join(blocksDir, 'mainnet-413567.raw')));
+  const block = parseBlock(raw);
+
+  test('each transaction parses alone to the same object, and serializes back to its bytes', () => {
+    for (const tx of block.txs.slice(0, 50)) {
+      const alone = parseTx(tx.raw);
+      expect(alone).toEqual(tx);
+      expect(toHex(serializeTx(alone))).toBe(toHex(tx.raw));
+      expect(alone.vsize).toBe(Math.ceil(alone.weight / 4));
+    }
+  });
+
+  test('refuses what Bitcoin Core refuses to deserialize, naming the byte', () => {
+    // Version, then "00 00": Core reads an empty input vector and an unknown flag 0.
+    expect(() => parseTx(fromHex('02000000' + '0000' + '00000000'))).toThrow(
+      /unknown transaction optional data/,
+    );
+    expect(() => parseTx(block.txs[1]!.raw.subarray(0, 40))).toThrow(
+      /truncated at byte 5 while reading transaction 0 input 0 outpoint/,
+    );
+    const first = block.txs[1]!.raw;
+    const wide = concatBytes(first.subarray(0, 4), fromHex('fd0100'), first.subarray(5));
+    expect(() => parseTx(wide)).toThrow(/non-canonical CompactSize/);
+  });
 });

@@ -1,16 +1,14 @@
 import { AppError } from '../../kernel';
-import { equalBytes, toReversedHex } from '../../bitcoin';
-import { blockSubsidy, blockWork, hashMeetsTarget, REGTEST } from './consensus';
 import {
-  findWitnessCommitment,
-  headerHash,
-  isCoinbase,
+  blockHashBytes,
+  equalBytes,
   merkleRoot,
+  toReversedHex,
   witnessCommitment,
   witnessMerkleRoot,
-  type Block,
-  type Tx,
-} from './encoding';
+} from '../../bitcoin';
+import { blockSubsidy, blockWork, hashMeetsTarget, REGTEST } from './consensus';
+import { findWitnessCommitment, isCoinbase, type Block, type Tx } from './model';
 import { outpointKey } from './mempool';
 import { pushNumber } from './script';
 import type { BlockStatus, StoredBlock } from './store';
@@ -466,7 +464,7 @@ function scriptKey(script: Uint8Array): string {
 function checkBlockContext(block: Block): void {
   const fail = (reason: string) => new AppError('INVALID_BLOCK', `block ${block.hash}: ${reason}`);
   if (block.header.bits !== REGTEST.bits) throw fail('bad-diffbits');
-  if (!hashMeetsTarget(headerHash(block.header), block.header.bits)) throw fail('high-hash');
+  if (!hashMeetsTarget(blockHashBytes(block.header), block.header.bits)) throw fail('high-hash');
   if (block.txs.length === 0 || !isCoinbase(block.txs[0]!)) throw fail('bad-cb-missing');
   if (block.txs.slice(1).some(isCoinbase)) throw fail('bad-cb-multiple');
   const txids = new Set(block.txs.map((tx) => tx.txid));
@@ -480,7 +478,12 @@ function checkBlockContext(block: Block): void {
   if (commitment) {
     const reserved = block.txs[0]!.inputs[0]!.witness;
     if (reserved.length !== 1 || reserved[0]!.length !== 32) throw fail('bad-witness-nonce-size');
-    if (!equalBytes(witnessCommitment(witnessMerkleRoot(block.txs), reserved[0]!), commitment)) {
+    if (
+      !equalBytes(
+        witnessCommitment(witnessMerkleRoot(block.txs.map((tx) => tx.wtxidBytes)), reserved[0]!),
+        commitment,
+      )
+    ) {
       throw fail('bad-witness-merkle-match');
     }
   } else if (block.txs.some((tx) => tx.hasWitness)) {

@@ -1,20 +1,24 @@
-import { fromHex, toReversedHex, concatBytes } from '../../bitcoin';
 import {
-  headerHash,
+  blockHashBytes,
+  concatBytes,
+  fromHex,
   merkleRoot,
-  NULL_TXID,
-  parseBlock,
-  parseTx,
   serializeBlock,
   serializeTx,
+  toReversedHex,
   witnessCommitment,
   witnessMerkleRoot,
   WITNESS_COMMITMENT_HEADER,
+} from '../../bitcoin';
+import {
+  NULL_TXID,
+  parseBlock,
+  parseTx,
   type Block,
   type BlockHeader,
   type Tx,
   type TxOutput,
-} from './encoding';
+} from './model';
 import { pushData, pushNumber, OP_0, OP_RETURN } from './script';
 
 /** Regtest consensus parameters (Bitcoin Core, kernel/chainparams.cpp, CRegTestParams). */
@@ -78,7 +82,7 @@ export function difficulty(bits: number): number {
 export function grind(header: Omit<BlockHeader, 'nonce'>): BlockHeader {
   for (let nonce = 0; nonce <= 0xffffffff; nonce++) {
     const candidate = { ...header, nonce };
-    if (hashMeetsTarget(headerHash(candidate), header.bits)) return candidate;
+    if (hashMeetsTarget(blockHashBytes(candidate), header.bits)) return candidate;
   }
   throw new Error('no nonce meets the target; change the time or coinbase and retry');
 }
@@ -157,7 +161,7 @@ export function buildCoinbase(
   const scriptSig = concatBytes(...scriptSigParts);
   if (withWitness) {
     // The root needs the coinbase only as a placeholder (its wtxid counts as zero).
-    const root = merkleRoot([new Uint8Array(32), ...txs.map((tx) => tx.wtxidBytes)]);
+    const root = witnessMerkleRoot([NULL_TXID, ...txs.map((tx) => tx.wtxidBytes)]);
     const commitment = witnessCommitment(root, WITNESS_RESERVED_VALUE);
     outputs.push({
       value: 0n,
@@ -217,7 +221,7 @@ function parseBlockFast(header: BlockHeader, txs: readonly Tx[]): Block {
   const strippedSize = raw.length - txs.reduce((sum, tx) => sum + tx.size - tx.strippedSize, 0);
   return {
     header,
-    hash: toReversedHex(headerHash(header)),
+    hash: toReversedHex(blockHashBytes(header)),
     txs,
     raw,
     size: raw.length,
@@ -225,5 +229,3 @@ function parseBlockFast(header: BlockHeader, txs: readonly Tx[]): Block {
     weight: strippedSize * 3 + raw.length,
   };
 }
-
-export { witnessMerkleRoot };

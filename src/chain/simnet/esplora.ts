@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../kernel';
-import { toReversedHex } from '../../bitcoin';
+import { serializeRawBlockHeader, toReversedHex } from '../../bitcoin';
 import { difficulty } from './consensus';
-import { isCoinbase, parseTx, serializeHeader, type Tx } from './encoding';
+import { isCoinbase, parseTx, type Tx } from './model';
 import type { BlockEntry, Simnet } from './simnet';
 import { classifyOutput, scriptToAddress } from './script';
 
@@ -361,7 +361,7 @@ async function route(
       if (length === 3 && third === 'header') {
         return text(
           Buffer.from(
-            serializeHeader(requireBlock(simnet, second, serveStale).block.header),
+            serializeRawBlockHeader(requireBlock(simnet, second, serveStale).block.header),
           ).toString('hex'),
         );
       }

@@ -5,7 +5,7 @@ import { ECPairFactory } from 'ecpair';
 import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
 import { Simnet, type Utxo } from './simnet';
-import { parseTx } from './encoding';
+import { parseTx } from './model';
 import {
   fund,
   multisigOf,

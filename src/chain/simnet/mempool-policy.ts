@@ -1,7 +1,7 @@
 import { equalBytes } from '../../bitcoin';
 import type { ChainState, Coin } from './chain-state';
 import { REGTEST } from './consensus';
-import { isCoinbase, type Tx, type TxOutput } from './encoding';
+import { isCoinbase, type Tx, type TxOutput } from './model';
 import { outpointKey, signalsRbf, type Mempool } from './mempool';
 import { classifyOutput, witnessProgram } from './script';
 import { verifyInputs } from './verify';

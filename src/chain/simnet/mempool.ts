@@ -1,4 +1,4 @@
-import type { Tx } from './encoding';
+import type { Tx } from './model';
 
 export interface MempoolEntry {
   readonly tx: Tx;

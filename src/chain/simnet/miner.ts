@@ -2,7 +2,7 @@ import { AppError } from '../../kernel';
 import { fromReversedHex } from '../../bitcoin';
 import type { ChainState } from './chain-state';
 import { assembleBlock, blockSubsidy, REGTEST } from './consensus';
-import type { Block, Tx } from './encoding';
+import type { Block, Tx } from './model';
 import type { Mempool, MempoolEntry } from './mempool';
 import { POLICY } from './mempool-policy';
 

@@ -1,7 +1,7 @@
 import type { Database } from '../../db';
 import type { ChainState } from './chain-state';
 import { regtestGenesis } from './consensus';
-import { parseBlock, parseTx, type Tx } from './encoding';
+import { parseBlock, parseTx, type Tx } from './model';
 import type { Mempool, MempoolEntry } from './mempool';
 import type { AcceptResult } from './mempool-policy';
 import { SimnetStore } from './store';

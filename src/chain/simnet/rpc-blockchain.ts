@@ -1,6 +1,6 @@
-import { toHex } from '../../bitcoin';
+import { serializeRawBlockHeader, toHex } from '../../bitcoin';
 import { difficulty } from './consensus';
-import { serializeHeader, type Tx } from './encoding';
+import type { Tx } from './model';
 import {
   RPC_ERRORS,
   RpcError,
@@ -63,7 +63,7 @@ export const BLOCKCHAIN_METHODS: Record<string, RpcMethod> = {
     params: ['blockhash', 'verbose'],
     run: (simnet, params) => {
       const entry = requireBlock(simnet, required(params, 0, 'blockhash'), 'hash');
-      if (!bool(params[1], true)) return toHex(serializeHeader(entry.block.header));
+      if (!bool(params[1], true)) return toHex(serializeRawBlockHeader(entry.block.header));
       return headerJson(simnet, entry);
     },
   },

@@ -1,5 +1,5 @@
 import { fromHex } from '../../bitcoin';
-import { parseTx } from './encoding';
+import { parseTx } from './model';
 import type { Simnet } from './simnet';
 
 /**

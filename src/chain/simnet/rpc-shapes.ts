@@ -1,6 +1,6 @@
 import { addDescriptorChecksum, toHex } from '../../bitcoin';
 import { difficulty } from './consensus';
-import { isCoinbase, type Tx } from './encoding';
+import { isCoinbase, type Tx } from './model';
 import type { BlockEntry, Simnet } from './simnet';
 import { classifyOutput, parseMultisig, scriptToAddress, scriptToAsm } from './script';
 import { Btc, RPC_ERRORS, RpcError, hash, type Json, type JsonObject } from './rpc-json';

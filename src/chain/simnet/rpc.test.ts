@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
-import { descriptorChecksum, fromHex, toReversedHex } from '../../bitcoin';
+import { blockHashBytes, descriptorChecksum, fromHex, toReversedHex } from '../../bitcoin';
 import { Simnet, type Utxo } from './simnet';
 import { startSimnetRpcServer, type SimnetRpcServer } from './rpc';
-import { headerHash } from './encoding';
 import { p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
 import { openTestDatabase } from '../../../test/support/db';
 
@@ -196,7 +195,7 @@ describe('chain methods', () => {
     });
     const hex = await result<string>('getblockheader', [hash, false]);
     expect(hex).toHaveLength(160);
-    expect(toReversedHex(headerHash(fromHex(hex)))).toBe(hash);
+    expect(toReversedHex(blockHashBytes(fromHex(hex)))).toBe(hash);
     expect(await errorOf('getblockheader', ['00'.repeat(32)])).toMatchObject({
       code: -5,
       message: 'Block not found',

@@ -1,7 +1,6 @@
 import { Address, OutScript } from '@scure/btc-signer';
 import { AppError, type NetworkName } from '../../kernel';
-import { toHex } from '../../bitcoin';
-import { Writer } from './encoding';
+import { toHex, Writer } from '../../bitcoin';
 
 /** Output script templates, named as Bitcoin Core's `scriptPubKey.type` (script/solver.cpp). */
 export type OutputType =

@@ -3,7 +3,7 @@ import { SigHash } from '@scure/btc-signer';
 import type { Database } from '../../db';
 import { ManualClock } from '../../kernel';
 import { Simnet, type Utxo } from './simnet';
-import { parseTx } from './encoding';
+import { parseTx } from './model';
 import { fund, p2trOf, p2wpkhOf, signedTx, testKey } from '../../../test/support/simnet';
 import { openTestDatabase } from '../../../test/support/db';
 

@@ -1,8 +1,8 @@
-import { AppError, type Clock, type NetworkName } from '../../kernel';
+import { AppError, isAppError, type Clock, type NetworkName } from '../../kernel';
 import type { Database } from '../../db';
 import { fromReversedHex } from '../../bitcoin';
 import { ChainState, type BlockEntry, type Coin, type Utxo } from './chain-state';
-import { isCoinbase, parseTx, SerializationError, type Tx } from './encoding';
+import { isCoinbase, parseTx, type Tx } from './model';
 import { Mempool, outpointKey, type MempoolEntry } from './mempool';
 import { checkForMempool, rejected, type AcceptResult } from './mempool-policy';
 import {
@@ -30,7 +30,7 @@ function parseOrReject(raw: Uint8Array): Tx {
   } catch (cause) {
     throw new AppError(
       'VALIDATION_FAILED',
-      `rawTx could not be decoded as a transaction: ${cause instanceof SerializationError ? cause.message : String(cause)}`,
+      `rawTx could not be decoded as a transaction: ${isAppError(cause) ? cause.message : String(cause)}`,
       { issues: [{ field: 'rawTx', message: 'TX decode failed' }] },
     );
   }

@@ -1,8 +1,8 @@
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { equalBytes, concatBytes } from '../../bitcoin';
-import { sha256d, Writer, type Tx, type TxOutput } from './encoding';
+import { equalBytes, concatBytes, sha256d, Writer } from '../../bitcoin';
+import type { Tx, TxOutput } from './model';
 import { classifyOutput, parseMultisig, witnessProgram } from './script';
 
 /**
