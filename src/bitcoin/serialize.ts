@@ -4,6 +4,7 @@ import {
   computeMerkleRootBytes,
   computeWitnessMerkleRootBytes,
   sha256d,
+  type BlockHeader,
 } from './codec';
 
 /**
@@ -159,14 +160,8 @@ export function blockHashBytes(header: RawBlockHeader | Uint8Array): Uint8Array 
   );
 }
 
-export interface BlockHeaderFields {
-  readonly version: number;
-  readonly previousHash: string;
-  readonly merkleRoot: string;
-  readonly time: number;
-  readonly bits: number;
-  readonly nonce: number;
-}
+/** A header's fields before it has a hash (the codec's parsed `BlockHeader` less `hash`). */
+export type BlockHeaderFields = Omit<BlockHeader, 'hash'>;
 
 /** Serializes the 80-byte header (hashes given in display hex). */
 export function serializeBlockHeader(fields: BlockHeaderFields): Uint8Array {
