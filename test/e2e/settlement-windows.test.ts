@@ -43,7 +43,10 @@ import { TEST_DRIVERS } from '../support/db';
  * registered (four eyes: proposed by one officer with a BIP322 proof of control, paid once
  * another approves it; a listed one refused), in one transaction signed by the clearing's key, stored
  * before it is sent (a restart sends the same one), held while a receiver has no address, and
- * followed into a block and out of it by a reorganization.
+ * followed into a block and out of it by a reorganization. Every hold for the supervisor raises
+ * one alert in compliance's queue, none more on the job's next runs.
+ *
+ * Over 600 lines on purpose: one scheme's story, each test building on the windows of the last.
  */
 
 const M = 1_000_000n;
@@ -1210,6 +1213,19 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       ['PAY_OUT_REJECTED', seventh.id, 'high'],
       ['TRANSFER_BLOCKED', B, 'critical'],
     ]);
+    // Once the supervisor closed B's case, the same refusal is alerted anew (in a new case).
+    const [caseOfB] = (await s.compliance.cases.list(supervisor, { partyId: B, state: 'open' }))
+      .items;
+    await s.compliance.cases.update(supervisor, caseOfB!.id, { state: 'investigating' });
+    await s.compliance.cases.update(supervisor, caseOfB!.id, {
+      state: 'closed',
+      outcome: 'falsePositive',
+    });
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'TRANSFER_BLOCKED',
+    );
+    const blockedAlerts = (await holdAlerts(seventh.id)).filter((a) => a[0] === 'TRANSFER_BLOCKED');
+    expect(blockedAlerts).toHaveLength(2);
     const refusedAudit = (
       await listAuditEvents(s.db.orm, { entityId: seventh.id }, { limit: 100 })
     ).items.filter((e) => e.action === 'settlement_pay_out.rebuildRefused');
@@ -1223,6 +1239,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       }),
     ];
     expect(refusedAudit.map((e) => [e.actor, e.after])).toEqual([
+      blockedRefusal,
       blockedRefusal,
       blockedRefusal,
       [
@@ -1313,6 +1330,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect((await holdAlerts(seventh.id)).map((a) => a[0])).toEqual([
       'LICENCE_NOT_ACTIVE',
       'PAY_OUT_REJECTED',
+      'TRANSFER_BLOCKED',
       'TRANSFER_BLOCKED',
     ]);
     expect(await feeBooks(seventh.id)).toEqual(feeRebuilt);
