@@ -182,6 +182,8 @@ export function composeServices(ports: Ports): Services {
     // pass the same address screening as the coins returned to miners.
     confirmationDepth: schemeConfirmationDepth,
     addressScreening: compliance.screening,
+    // A held pay-out raises the supervisor's alert in compliance's queue, once while open.
+    payOutAlerts: compliance.alerts,
     // Net positions are valued at the cut-off day's reference rate in the scheme's currency
     // (the first the fixing rule fixes), by the helper invoices and payouts are priced with.
     valuation: {

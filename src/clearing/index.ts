@@ -88,6 +88,8 @@ export {
   MISSING_INPUT_ATTEMPTS,
   PAY_IN_OUTPOINT_MISSING,
   REPLACED_TRANSACTION_MINED,
+  PAY_OUT_HELD_RULE,
+  PAY_OUT_REJECTED,
   SETTLEMENT_WINDOW_EVENTS,
   SettlementWindowService,
   feeShares,
@@ -99,6 +101,7 @@ export {
   valueNets,
 } from './windows';
 export type {
+  PayOutAlerts,
   AccountBalanceView,
   FiatPayIn,
   HeldDecision,

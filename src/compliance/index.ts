@@ -67,8 +67,8 @@ export type {
   AlertFilter,
   CaseListItem,
 } from './cases/service';
-export { alertSeverity, ALERT_SEVERITIES } from './cases/alerts';
-export type { AlertSeverity } from './cases/alerts';
+export { alertSeverity, ALERT_SEVERITIES, RaisedAlerts } from './cases/alerts';
+export type { AlertKind, AlertSeverity } from './cases/alerts';
 export { registryPartySource } from './registry-party-source';
 export type { RegistryPartyFacade } from './registry-party-source';
 export { buildGoamlStr, DEFAULT_GOAML, goamlFromSettings, goamlProblems } from './cases/goaml';

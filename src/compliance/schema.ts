@@ -258,16 +258,25 @@ export const alerts = pgTable(
     message: text('message').notNull(),
     transferId: text('transfer_id'),
     decisionId: text('decision_id'),
+    /**
+     * What an alert raised once is about (another module's hold, say
+     * `settlement-window:<id>:pay-out:<code>`): raising it again while an alert of the same subject
+     * sits in the party's open case returns that one (`raiseAlert`). Null: raised every time.
+     */
+    subject: text('subject'),
     createdAt: at('created_at').notNull(),
   },
   (t) => [
+    index('compliance_alerts_subject_idx')
+      .on(t.subject)
+      .where(sql`${t.subject} is not null`),
     // A case's alerts, newest first (keyset on created_at, id); also the case's alert summary.
     index('compliance_alerts_case_page_idx').on(t.caseId, t.createdAt, t.id),
     // The alerts list, newest first: all, by party, by severity (keyset on created_at, id).
     index('compliance_alerts_page_idx').on(t.createdAt, t.id),
     index('compliance_alerts_party_page_idx').on(t.partyId, t.createdAt, t.id),
     index('compliance_alerts_severity_page_idx').on(t.severity, t.createdAt, t.id),
-    check('compliance_alerts_kind', sql`${t.kind} in ('monitoring', 'screening')`),
+    check('compliance_alerts_kind', sql`${t.kind} in ('monitoring', 'screening', 'clearing')`),
     check(
       'compliance_alerts_severity',
       sql`${t.severity} in ('low', 'medium', 'high', 'critical')`,

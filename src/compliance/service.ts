@@ -5,6 +5,7 @@
 import type { Clock, Random } from '../kernel';
 import type { Database } from '../db';
 import { CaseService } from './cases/service';
+import { RaisedAlerts } from './cases/alerts';
 import { DEFAULT_GOAML, type GoamlConfig } from './cases/goaml';
 import {
   compileMonitoring,
@@ -40,6 +41,8 @@ export interface Compliance {
   gate: PolicyGate;
   decisions: DecisionService;
   cases: CaseService;
+  /** Alerts other modules raise once per subject, in their unit of work (a pay-out held). */
+  alerts: RaisedAlerts;
 }
 
 export function createCompliance(
@@ -65,6 +68,7 @@ export function createCompliance(
     screening,
     gate,
     decisions: new DecisionService(ports),
+    alerts: new RaisedAlerts(ports),
     cases: new CaseService({
       ...ports,
       goaml: { ...DEFAULT_GOAML, ...options.goaml },

@@ -17,6 +17,7 @@ import {
 import { Simnet, SimnetChainSource } from '../../src/chain';
 import {
   MISSING_INPUT_ATTEMPTS,
+  PAY_OUT_HELD_RULE,
   SettlementWindowService,
   type FiatPayIn,
   type ObligationInput,
@@ -42,7 +43,10 @@ import { TEST_DRIVERS } from '../support/db';
  * registered (four eyes: proposed by one officer with a BIP322 proof of control, paid once
  * another approves it; a listed one refused), in one transaction signed by the clearing's key, stored
  * before it is sent (a restart sends the same one), held while a receiver has no address, and
- * followed into a block and out of it by a reorganization.
+ * followed into a block and out of it by a reorganization. Every hold for the supervisor raises
+ * one alert in compliance's queue, none more on the job's next runs.
+ *
+ * Over 600 lines on purpose: one scheme's story, each test building on the windows of the last.
  */
 
 const M = 1_000_000n;
@@ -166,6 +170,22 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(balanced).toBe(true);
   }
 
+  /**
+   * The supervisor's alerts of a window's held pay-out in compliance's queue, oldest first, as
+   * `[code, party, severity]` (the message names the window and the code).
+   */
+  async function holdAlerts(windowId: string) {
+    const page = await s.compliance.cases.alerts(
+      supervisor,
+      { rule: PAY_OUT_HELD_RULE },
+      { limit: 500 },
+    );
+    return page.items
+      .filter((a) => a.message.includes(windowId))
+      .map((a) => [/\(([A-Z_]+)\)/.exec(a.message)?.[1] ?? '', a.partyId, a.severity])
+      .sort((a, b) => a[0]!.localeCompare(b[0]!));
+  }
+
   async function events(entityId: string) {
     return (await listAuditEvents(s.db.orm, { entityId }, { limit: 100 })).items.map(
       (e) => e.action,
@@ -216,6 +236,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       payInDescriptor: `wpkh([${fingerprint}/84h/1h/0h]${signer.accountXpub("m/84'/1'/0'")}/<0;1>/*)`,
       confirmationDepth: schemeConfirmationDepth,
       addressScreening: s.compliance.screening,
+      payOutAlerts: s.compliance.alerts,
       signer,
       licences: s.registry,
     };
@@ -614,6 +635,25 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     )!;
     expect(blocked).toMatchObject({ status: 'held', heldCode: 'TRANSFER_BLOCKED' });
     expect((await windows.payOutBatch(supervisor, first.id)).transaction).toBeNull();
+    // The supervisor is alerted in compliance's queue, in C's case (a screening alert: critical),
+    // once: the job's next runs hold nothing new and raise nothing more. No missing address is.
+    expect(await holdAlerts(first.id)).toEqual([['TRANSFER_BLOCKED', C, 'critical']]);
+    await offline.runDue();
+    await offline.runDue();
+    expect(await holdAlerts(first.id)).toEqual([['TRANSFER_BLOCKED', C, 'critical']]);
+    // A platform's officer reads no alert (nor the case), and its pay-out names none; the message
+    // names no list entry.
+    expect((await refusal(s.compliance.cases.alerts(officerOfC))).code).toBe('FORBIDDEN');
+    const ownPayOuts = (await windows.listPayOuts(officerOfC, first.id)).items;
+    expect(ownPayOuts.map((p) => p.platformId)).toEqual([C]);
+    expect(
+      JSON.stringify(ownPayOuts, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+    ).not.toMatch(/alert|case_/i);
+    const [blockedAlert] = (
+      await s.compliance.cases.alerts(supervisor, { rule: PAY_OUT_HELD_RULE, partyId: C })
+    ).items;
+    expect(blockedAlert!.message).toContain(first.id);
+    expect(blockedAlert!.message).not.toMatch(/test list|entry|sanction/i);
     const heldAgain = (await listAuditEvents(s.db.orm, { entityId: held.id }, { limit: 10 })).items;
     expect(heldAgain.map((e) => (e.after as { code?: string } | null)?.code).sort()).toEqual([
       'SETTLEMENT_ADDRESS_MISSING',
@@ -631,6 +671,11 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(
       (await windows.listPayOuts(supervisor, first.id)).items.find((p) => p.platformId === B),
     ).toMatchObject({ status: 'held', heldCode: 'LICENCE_NOT_ACTIVE' });
+    expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
+    expect(await holdAlerts(first.id)).toEqual([
+      ['LICENCE_NOT_ACTIVE', B, 'high'],
+      ['TRANSFER_BLOCKED', C, 'critical'],
+    ]);
     await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'active', null);
     const history = (await windows.listSettlementAddresses(supervisor, C)).items;
     expect(history.map((a) => [a.address, a.status, a.current])).toEqual([
@@ -917,6 +962,8 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect((await windows.payOutBatch(supervisor, third.id)).transaction?.status).toBe('broadcast');
     expect(await events(dust.payOutId)).toEqual(['settlement_pay_out.held']);
     expect((await windows.payOutBatch(supervisor, fourth.id)).transaction).toBeNull();
+    // One alert for the window, in its own case (no platform is at fault), raised once.
+    expect(await holdAlerts(fourth.id)).toEqual([['PAY_OUT_BELOW_DUST', fourth.id, 'high']]);
   });
   it('completes a pay-out at the scheme confirmation depth, undoes it in a reorganization, and sends it again while no block has it', async () => {
     // The scheme waits for two confirmations (its floor): pay-outs too.
@@ -1060,6 +1107,8 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     );
     // Never signed twice.
     expect(audit.filter((e) => e.action === 'settlement_pay_out.signed')).toHaveLength(1);
+    // The supervisor's alert, in the window's case, once (the held run and the next).
+    expect(await holdAlerts(sixth.id)).toEqual([['PAY_IN_OUTPOINT_MISSING', sixth.id, 'high']]);
   });
   it('resumes a transaction held for missing inputs on the supervisor word, when rebuilt it would be the same', async () => {
     const sixth = await windows.getWindow(supervisor, heldWindow);
@@ -1129,6 +1178,7 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     const rejected = (await windows.payOutBatch(supervisor, seventh.id)).transaction!;
     expect(rejected).toMatchObject({ txid: old, status: 'rejected' });
     expect(rejected.lastError).toMatch(/txn-mempool-conflict/);
+    expect(await holdAlerts(seventh.id)).toEqual([['PAY_OUT_REJECTED', seventh.id, 'high']]);
 
     // Checked again as at signing: B's licence suspended refuses the rebuild, nothing written.
     const [licenceOfB] = (await s.registry.listLicences(supervisor, { participantId: B })).items;
@@ -1154,19 +1204,44 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
       'TRANSFER_BLOCKED',
     );
+    // Each refusal raises its alert (B's case for its checks), the same one tried again none more.
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'TRANSFER_BLOCKED',
+    );
+    expect(await holdAlerts(seventh.id)).toEqual([
+      ['LICENCE_NOT_ACTIVE', B, 'high'],
+      ['PAY_OUT_REJECTED', seventh.id, 'high'],
+      ['TRANSFER_BLOCKED', B, 'critical'],
+    ]);
+    // Once the supervisor closed B's case, the same refusal is alerted anew (in a new case).
+    const [caseOfB] = (await s.compliance.cases.list(supervisor, { partyId: B, state: 'open' }))
+      .items;
+    await s.compliance.cases.update(supervisor, caseOfB!.id, { state: 'investigating' });
+    await s.compliance.cases.update(supervisor, caseOfB!.id, {
+      state: 'closed',
+      outcome: 'falsePositive',
+    });
+    expect((await refusal(windows.rebuildPayOut(supervisor, seventh.id))).code).toBe(
+      'TRANSFER_BLOCKED',
+    );
+    const blockedAlerts = (await holdAlerts(seventh.id)).filter((a) => a[0] === 'TRANSFER_BLOCKED');
+    expect(blockedAlerts).toHaveLength(2);
     const refusedAudit = (
       await listAuditEvents(s.db.orm, { entityId: seventh.id }, { limit: 100 })
     ).items.filter((e) => e.action === 'settlement_pay_out.rebuildRefused');
     // Every refusal audited with its code, the licence's too (newest first).
+    const blockedRefusal = [
+      supervisor.actorId,
+      expect.objectContaining({
+        code: 'TRANSFER_BLOCKED',
+        alert: 'supervisor',
+        payOuts: [expect.objectContaining({ platformId: B })],
+      }),
+    ];
     expect(refusedAudit.map((e) => [e.actor, e.after])).toEqual([
-      [
-        supervisor.actorId,
-        expect.objectContaining({
-          code: 'TRANSFER_BLOCKED',
-          alert: 'supervisor',
-          payOuts: [expect.objectContaining({ platformId: B })],
-        }),
-      ],
+      blockedRefusal,
+      blockedRefusal,
+      blockedRefusal,
       [
         supervisor.actorId,
         expect.objectContaining({
@@ -1251,6 +1326,13 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       await listAuditEvents(s.db.orm, { entityId: seventh.id }, { limit: 100 })
     ).items.filter((e) => e.action === 'settlement_pay_out.rebuildRefused');
     expect(unchanged?.after).toEqual({ code: 'PAY_OUT_REBUILD_UNCHANGED', payOuts: [] });
+    // Rejected again (the rebuilt one) while its alert is open, and refused unchanged: no alert more.
+    expect((await holdAlerts(seventh.id)).map((a) => a[0])).toEqual([
+      'LICENCE_NOT_ACTIVE',
+      'PAY_OUT_REJECTED',
+      'TRANSFER_BLOCKED',
+      'TRANSFER_BLOCKED',
+    ]);
     expect(await feeBooks(seventh.id)).toEqual(feeRebuilt);
     await booksAtZero(seventh.id);
   });
@@ -1286,6 +1368,11 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
         blockHash: block,
         alert: 'supervisor',
       }),
+    ]);
+    expect(await holdAlerts(rebuiltWindow)).toContainEqual([
+      'REPLACED_TRANSACTION_MINED',
+      rebuiltWindow,
+      'high',
     ]);
     // Not sent, not rebuilt (by hand, for the supervisor), and held once.
     expect((await refusal(windows.rebuildPayOut(supervisor, rebuiltWindow))).code).toBe(
@@ -1338,6 +1425,11 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
           alert: 'supervisor',
         }),
       ],
+    ]);
+    expect(await holdAlerts(heldWindow)).toContainEqual([
+      'MINED_TRANSACTION_MISMATCH',
+      heldWindow,
+      'high',
     ]);
     // Only the supervisor adopts; a transaction not held for a mined one has nothing to adopt.
     expect((await refusal(windows.adoptMinedPayOut(s.maker, heldWindow))).code).toBe('FORBIDDEN');

@@ -45,8 +45,10 @@ export {
 export {
   MISSING_INPUT_ATTEMPTS,
   PAY_IN_OUTPOINT_MISSING,
+  PAY_OUT_REJECTED,
   REPLACED_TRANSACTION_MINED,
 } from './pay-out-broadcast';
+export { PAY_OUT_HELD_RULE, type PayOutAlerts } from './pay-out-alerts';
 export {
   PAY_IN_STATUSES,
   WINDOW_STATUSES,

@@ -10,6 +10,7 @@ import {
   type Obligation,
 } from '../netting';
 import { HOLDING, obligationPostings, platformAccount, postEntry, windowBalances } from './books';
+import type { PayOutAlerts } from './pay-out-alerts';
 import { nextCutoff, scheduleAt } from './schedule';
 import { valuationColumns, valuePositions, type WindowRate } from './valuation';
 import {
@@ -55,6 +56,8 @@ export interface WindowContext {
   readonly confirmationDepth: (orm: Orm) => Promise<number>;
   /** Screens the addresses paying a bitcoin pay-in; null: none wired, every one is held. */
   readonly screening: PayerScreening | null;
+  /** The supervisor's alert of a held pay-out (pay-out-alerts.ts); null: none wired, audit only. */
+  readonly alerts: PayOutAlerts | null;
   /**
    * The rate a window with cut-off day `date` (YYYY-MM-DD) values its nets at (valuation.ts's
    * `windowRate`, in a savepoint of the closing transaction); never throws.

@@ -9,6 +9,7 @@ import {
   type PayOutTransactionRow,
 } from './pay-out-broadcast';
 import { receivedBtcPayIns } from './pay-out-batch';
+import { alertPayOutHold } from './pay-out-alerts';
 import { feeShares, postFeeEntry } from './pay-out-fees';
 import type { PayOutDeps, PayOutRow } from './pay-outs';
 import {
@@ -112,8 +113,18 @@ export async function adoptMinedPayOut(
     });
   } catch (error) {
     if (!(error instanceof Mismatch)) throw error;
-    await deps.db.transaction(() =>
-      deps.ctx.audit.record(caller, {
+    await deps.db.transaction(async () => {
+      const alert = await alertPayOutHold(deps.ctx, caller, {
+        windowId,
+        code: 'MINED_TRANSACTION_MISMATCH',
+        platformId: null,
+        detail:
+          `The clearing's key signed ${minedTxid}, which pays elsewhere: ${error.problems.join('; ')}.`.slice(
+            0,
+            2000,
+          ),
+      });
+      await deps.ctx.audit.record(caller, {
         action: SETTLEMENT_PAY_OUT_EVENTS.adoptRefused,
         entityType: 'settlement_window',
         entityId: windowId,
@@ -123,9 +134,10 @@ export async function adoptMinedPayOut(
           minedTxid,
           problems: error.problems,
           alert: 'supervisor',
+          alertId: alert?.alertId ?? null,
         },
-      }),
-    );
+      });
+    });
     throw new AppError(
       'MINED_TRANSACTION_MISMATCH',
       `the mined transaction ${minedTxid} does not pay the receivers of settlement window ${windowId}: ${error.problems.join('; ')}`,

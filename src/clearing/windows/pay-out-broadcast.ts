@@ -9,6 +9,7 @@ import {
 import type { Database, Orm } from '../../db';
 import { backoffMs } from '../../jobs';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
+import { alertPayOutHold } from './pay-out-alerts';
 import { clearingPayOutTransactions, clearingPayOuts } from './schema';
 
 /**
@@ -47,6 +48,8 @@ const RETRY_CAP_MS = 60 * 60_000;
 export const MISSING_INPUT_ATTEMPTS = 8;
 /** The closed reason a transaction whose inputs stayed missing is held with. */
 export const PAY_IN_OUTPOINT_MISSING = 'PAY_IN_OUTPOINT_MISSING';
+/** The code of the supervisor's alert for a transaction the network refused for good. */
+export const PAY_OUT_REJECTED = 'PAY_OUT_REJECTED';
 /** The closed reason a transaction is held with when one it replaced was mined after all. */
 export const REPLACED_TRANSACTION_MINED = 'REPLACED_TRANSACTION_MINED';
 
@@ -263,6 +266,12 @@ async function holdTransaction(
       nextAttemptAt: null,
     });
     if (updated.length === 0) return;
+    const alert = await alertPayOutHold(deps.ctx, WINDOWS_CALLER, {
+      windowId: row.windowId,
+      code: PAY_IN_OUTPOINT_MISSING,
+      platformId: null,
+      detail: `Transaction ${row.txid}, ${attempts} attempts (${lastError}): rebuild it, or send it again (POST /v1/settlement-windows/${row.windowId}/pay-out/rebuild).`,
+    });
     await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
       entityType: 'settlement_window',
@@ -275,6 +284,7 @@ async function holdTransaction(
         attempts,
         lastError,
         alert: 'supervisor',
+        alertId: alert?.alertId ?? null,
       },
     });
   });
@@ -293,6 +303,12 @@ async function rejectPayOut(
       nextAttemptAt: null,
     });
     if (updated.length === 0) return;
+    const alert = await alertPayOutHold(deps.ctx, WINDOWS_CALLER, {
+      windowId: row.windowId,
+      code: PAY_OUT_REJECTED,
+      platformId: null,
+      detail: `Transaction ${row.txid}: ${reason.slice(0, 200)}. Rebuild it (POST /v1/settlement-windows/${row.windowId}/pay-out/rebuild).`,
+    });
     await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.rejected,
       entityType: 'settlement_window',
@@ -303,6 +319,7 @@ async function rejectPayOut(
         txid: row.txid,
         reason: reason.slice(0, 500),
         alert: 'supervisor',
+        alertId: alert?.alertId ?? null,
       },
     });
   });

@@ -1,6 +1,7 @@
 import { and, eq, gt, inArray, isNotNull, lte, ne, sql } from 'drizzle-orm';
 import type { Orm } from '../../db';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
+import { alertPayOutHold } from './pay-out-alerts';
 import {
   REPLACED_TRANSACTION_MINED,
   SETTLEMENT_PAY_OUT_EVENTS,
@@ -149,6 +150,12 @@ async function replacedMined(
       })
       .where(eq(clearingPayOutTransactions.windowId, row.windowId));
     if (already && row.minedTxid === mined) continue;
+    const alert = await alertPayOutHold(ctx, WINDOWS_CALLER, {
+      windowId: row.windowId,
+      code: REPLACED_TRANSACTION_MINED,
+      platformId: null,
+      detail: `Transaction ${mined} (replaced by ${row.txid}) is in block ${block.hash} at height ${block.height}: adopt it if it pays the receivers (POST /v1/settlement-windows/${row.windowId}/pay-out/adopt-mined).`,
+    });
     await ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.transactionHeld,
       entityType: 'settlement_window',
@@ -162,6 +169,7 @@ async function replacedMined(
         blockHash: block.hash,
         height: block.height,
         alert: 'supervisor',
+        alertId: alert?.alertId ?? null,
       },
     });
   }

@@ -7,6 +7,7 @@ import {
   SETTLEMENT_PAY_OUT_EVENTS,
   type PayOutTransactionRow,
 } from './pay-out-broadcast';
+import { alertPayOutHold } from './pay-out-alerts';
 import {
   checkReceivers,
   clampFeeRate,
@@ -102,8 +103,10 @@ export async function rebuildPayOut(
     // Rolled back: the refusal is recorded in a transaction of its own, then answered. One the
     // supervisor has to look into (all but a missing address or an unchanged one) is an alert.
     const { code, held, stored } = error;
-    await deps.db.transaction(() =>
-      deps.ctx.audit.record(caller, {
+    const alerted = code !== 'SETTLEMENT_ADDRESS_MISSING' && code !== 'PAY_OUT_REBUILD_UNCHANGED';
+    await deps.db.transaction(async () => {
+      const alertIds = alerted ? await refusalAlerts(deps, caller, windowId, code, held) : [];
+      await deps.ctx.audit.record(caller, {
         action: SETTLEMENT_PAY_OUT_EVENTS.rebuildRefused,
         entityType: 'settlement_window',
         entityId: windowId,
@@ -111,18 +114,42 @@ export async function rebuildPayOut(
         after: {
           code,
           payOuts: held.map((p) => ({ payOutId: p.id, platformId: p.platformId })),
-          ...(code === 'SETTLEMENT_ADDRESS_MISSING' || code === 'PAY_OUT_REBUILD_UNCHANGED'
-            ? {}
-            : { alert: 'supervisor' }),
+          ...(alerted ? { alert: 'supervisor', alertIds } : {}),
         },
-      }),
-    );
+      });
+    });
     if (code !== 'PAY_OUT_REBUILD_UNCHANGED') throw refusal(windowId, code, held);
     throw new AppError(
       'PAY_OUT_REBUILD_UNCHANGED',
       `the rebuilt pay-out transaction of settlement window ${windowId} is ${stored.txid} again, the one rejected: register a new settlement address or wait for another fee rate`,
     );
   }
+}
+
+/**
+ * The supervisor's alerts of a refused rebuild (its own transaction, with the refusal's audit):
+ * one per refused receiver for its checks, one for the window's dust, each once while open.
+ */
+async function refusalAlerts(
+  deps: PayOutDeps,
+  caller: Caller,
+  windowId: string,
+  code: HeldCode,
+  held: readonly PayOutRow[],
+): Promise<string[]> {
+  const platforms =
+    code === 'PAY_OUT_BELOW_DUST' ? [null] : [...new Set(held.map((p) => p.platformId))];
+  const ids: string[] = [];
+  for (const platformId of platforms) {
+    const alert = await alertPayOutHold(deps.ctx, caller, {
+      windowId,
+      code,
+      platformId,
+      detail: `A rebuild by ${caller.actorId} was refused for it; the transaction stays as it was.`,
+    });
+    if (alert) ids.push(alert.alertId);
+  }
+  return ids;
 }
 
 /** A rejected transaction, or one held because its inputs stayed missing. */

@@ -31,6 +31,7 @@ import {
   type LicenceCheck,
 } from './settlement-addresses';
 import { receivedBtcPayIns } from './pay-out-batch';
+import { alertPayOutHold } from './pay-out-alerts';
 import { feeShares, postFeeEntry } from './pay-out-fees';
 import { clearingPayOutTransactions, clearingPayOuts, clearingWindows } from './schema';
 
@@ -231,9 +232,11 @@ async function unclearAddresses(
 
 /**
  * Holds pay-outs with the reason they wait, audited once per reason: a receiver without an
- * address waits for the platform; an address that no longer screens clear, or a pay-out below the
- * dust limit, waits for the supervisor (`alert`). The job looks at held pay-outs on every run, so
- * a registered or replaced address lets the window pay out.
+ * address waits for the platform; an address that no longer screens clear, a lapsed licence, or
+ * a pay-out below the dust limit, waits for the supervisor, who is alerted in compliance's queue
+ * (pay-out-alerts.ts: once per window and code while open, the receiver's for its own checks).
+ * The job looks at held pay-outs on every run, so a registered or replaced address lets the
+ * window pay out.
  */
 async function holdPayOuts(
   tx: Orm,
@@ -241,12 +244,15 @@ async function holdPayOuts(
   held: readonly PayOutRow[],
   code: HeldCode,
 ) {
+  const alerts = new Map<string, string | null>();
   for (const p of held) {
     if (p.status === 'held' && p.heldCode === code) continue;
     await tx
       .update(clearingPayOuts)
       .set({ status: 'held', heldCode: code })
       .where(eq(clearingPayOuts.id, p.id));
+    const alertId =
+      code === 'SETTLEMENT_ADDRESS_MISSING' ? null : await holdAlert(ctx, alerts, p, code);
     await ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.held,
       entityType: 'pay_out',
@@ -259,10 +265,39 @@ async function holdPayOuts(
         platformId: p.platformId,
         kind: p.kind,
         amount: p.amount.toString(),
-        ...(code === 'SETTLEMENT_ADDRESS_MISSING' ? {} : { alert: 'supervisor' }),
+        ...(code === 'SETTLEMENT_ADDRESS_MISSING' ? {} : { alert: 'supervisor', alertId }),
       },
     });
   }
+}
+
+/** What lets a held window pay out, told to the supervisor with the alert. */
+const AFTER_HOLD: Record<Exclude<HeldCode, 'SETTLEMENT_ADDRESS_MISSING'>, string> = {
+  TRANSFER_BLOCKED:
+    'Review the platform: the job builds the pay-out again once its settlement address screens clear or is replaced by one that does.',
+  LICENCE_NOT_ACTIVE: 'The job builds the pay-out again once its licence is active.',
+  PAY_OUT_BELOW_DUST:
+    'Nothing is signed while an output is dust; the window waits (a later window, or another fee rate).',
+};
+
+/** The hold's alert, raised once per platform (or window) in this run and once while open. */
+async function holdAlert(
+  ctx: WindowContext,
+  raised: Map<string, string | null>,
+  p: PayOutRow,
+  code: Exclude<HeldCode, 'SETTLEMENT_ADDRESS_MISSING'>,
+): Promise<string | null> {
+  const key = code === 'PAY_OUT_BELOW_DUST' ? p.windowId : p.platformId;
+  if (!raised.has(key)) {
+    const alert = await alertPayOutHold(ctx, WINDOWS_CALLER, {
+      windowId: p.windowId,
+      code,
+      platformId: p.platformId,
+      detail: AFTER_HOLD[code],
+    });
+    raised.set(key, alert?.alertId ?? null);
+  }
+  return raised.get(key) ?? null;
 }
 
 /**

@@ -1,24 +1,13 @@
 import { and, asc, eq, or, sql } from 'drizzle-orm';
-import { AuditLog } from '../../audit';
-import {
-  deriveAddress,
-  parseDescriptor,
-  RECEIVE,
-  type Descriptor,
-  type Signer,
-} from '../../bitcoin';
-import type { ChainSource } from '../../chain';
+import { deriveAddress, parseDescriptor, RECEIVE, type Descriptor } from '../../bitcoin';
 import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../../db';
 import {
   AppError,
   countsAsPerson,
-  cryptoRandom,
   invalid,
   seesEverything,
   type Caller,
-  type Clock,
   type NetworkName,
-  type Random,
 } from '../../kernel';
 import { windowBalances, type AccountBalanceView } from './books';
 import {
@@ -26,7 +15,6 @@ import {
   closeWindow,
   openWindow,
   settleWindow,
-  type PayerScreening,
   type WindowContext,
   type WindowRow,
 } from './lifecycle';
@@ -47,8 +35,9 @@ import {
   settlementAddressStatementFor,
   type LicenceCheck,
 } from './settlement-addresses';
+export type { SettlementWindowDeps } from './deps';
 import { scheduleState, setSchedule, type ScheduleInput, type ScheduleState } from './schedule';
-import { windowRate, type WindowValuationPort } from './valuation';
+import { windowContext, type SettlementWindowDeps } from './deps';
 import {
   clearingObligations,
   clearingPayInRefusals,
@@ -70,40 +59,6 @@ import {
   type SettlementAddressView,
   type WindowView,
 } from './views';
-
-export interface SettlementWindowDeps {
-  db: Database;
-  clock: Clock;
-  random?: Random;
-  network: NetworkName;
-  /**
-   * The clearing's watch-only descriptor (a ranged receive descriptor): each net payer's BTC
-   * pay-in for a window goes to an address of its own derived from it. Null: none configured,
-   * and a window with bitcoin pay-ins due cannot close (CONFIG_INVALID).
-   */
-  payInDescriptor: string | null;
-  /**
-   * The confirmations a bitcoin pay-in needs before it counts, read in the block's transaction:
-   * the scheme's (trade's `schemeConfirmationDepth`, the scheme's settings lifted to the floors).
-   */
-  confirmationDepth: (orm: Orm) => Promise<number>;
-  /**
-   * Address screening (compliance's ScreeningService.screenAddress): the addresses paying a
-   * bitcoin pay-in are screened before it counts. Null: none wired, and every one is held.
-   */
-  addressScreening: PayerScreening | null;
-  /**
-   * The clearing's signer: the private side of the pay-in descriptor (on simnet the demo key,
-   * elsewhere CLEARING_SIGNING_KEY). Null: bitcoin pay-outs stay instructed, unsigned.
-   */
-  signer?: Signer | null;
-  /** The chain pay-out transactions are broadcast to. Null: stored, not sent. */
-  chain?: ChainSource | null;
-  /** The registry's active-licence check for platforms registering a settlement address. */
-  licences?: LicenceCheck | null;
-  /** The reference rate nets are valued at on closing; absent: no valuation, saying why. */
-  valuation?: WindowValuationPort | null;
-}
 
 export interface ReconcileView {
   windowId: string;
@@ -136,22 +91,7 @@ export class SettlementWindowService implements ObligationSink {
         throw new AppError('CONFIG_INVALID', 'the clearing descriptor derives no addresses');
     }
     const parsed = descriptor;
-    this.#ctx = {
-      clock: deps.clock,
-      audit: new AuditLog(deps),
-      random: deps.random ?? cryptoRandom,
-      depositAddress: parsed
-        ? (index) => {
-            const address = deriveAddress(parsed, RECEIVE, index).address;
-            if (!address)
-              throw new AppError('CONFIG_INVALID', 'the clearing descriptor derives no address');
-            return address;
-          }
-        : null,
-      confirmationDepth: deps.confirmationDepth,
-      screening: deps.addressScreening,
-      valuationRate: (date) => windowRate(deps.db, deps.valuation ?? null, date),
-    };
+    this.#ctx = windowContext(deps, parsed);
     this.#network = deps.network;
     this.#licences = deps.licences ?? null;
     this.#payOuts = {

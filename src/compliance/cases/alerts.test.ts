@@ -27,4 +27,9 @@ describe('alertSeverity', () => {
       );
     }
   });
+  it('grades a clearing hold by its score as monitoring (raised at 60: high)', () => {
+    expect(alertSeverity({ kind: 'clearing', rule: 'clearing.pay-out-held@1', score: 60 })).toBe(
+      'high',
+    );
+  });
 });

@@ -8,8 +8,8 @@
  */
 import { and, eq, ne } from 'drizzle-orm';
 import { newId, type Caller, type Clock, type Random } from '../../kernel';
-import type { Orm } from '../../db';
-import type { AuditEntry, AuditLog } from '../../audit';
+import type { Database, Orm } from '../../db';
+import { AuditLog, type AuditEntry } from '../../audit';
 import { alerts, cases, caseTransfers } from '../schema';
 
 export const ALERT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
@@ -22,10 +22,14 @@ export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
  * - monitoring, by the rule's score (the default rule set scores 10–80, review at 50):
  *   score ≥ 60 → `high`, ≥ 30 → `medium`, below → `low`;
  * - exposure to a sanctioned address (`rule.sanctioned-exposure@…`) is at least `high`, however
- *   many hops away (its score halves per hop).
+ *   many hops away (its score halves per hop);
+ * - another module's hold for the supervisor (kind `clearing`: a settlement window's pay-out
+ *   held) by its score as monitoring's (raised at 60: `high`).
  */
+export type AlertKind = 'monitoring' | 'screening' | 'clearing';
+
 export function alertSeverity(input: {
-  kind: 'monitoring' | 'screening';
+  kind: AlertKind;
   rule: string;
   score: number;
 }): AlertSeverity {
@@ -38,12 +42,17 @@ export function alertSeverity(input: {
 export interface AlertInput {
   partyId: string;
   platformId: string | null;
-  kind: 'monitoring' | 'screening';
+  kind: AlertKind;
   rule: string;
   score: number;
   message: string;
   transferId?: string | null;
   decisionId?: string | null;
+  /**
+   * What the alert is about, when it is raised once: while an alert of this subject sits in the
+   * party's open case, that one is returned (`raised` false) and nothing is written.
+   */
+  subject?: string | null;
 }
 
 export async function raiseAlert(
@@ -54,7 +63,7 @@ export async function raiseAlert(
   input: AlertInput,
   /** The audit writer (in the caller's unit of work), or a list the caller appends in its batch. */
   audits: AuditLog | AuditEntry[],
-): Promise<{ alertId: string; caseId: string; caseCreated: boolean }> {
+): Promise<{ alertId: string; caseId: string; caseCreated: boolean; raised: boolean }> {
   const audit = async (entry: AuditEntry): Promise<void> => {
     if (Array.isArray(audits)) audits.push(entry);
     else await audits.record(caller, entry);
@@ -67,6 +76,15 @@ export async function raiseAlert(
     .for('update');
   let caseId = open?.id;
   let caseCreated = false;
+  // Raised once per subject while open: the case is locked, so a second raiser waits and sees it.
+  if (caseId !== undefined && input.subject) {
+    const [same] = await tx
+      .select({ id: alerts.id })
+      .from(alerts)
+      .where(and(eq(alerts.caseId, caseId), eq(alerts.subject, input.subject)))
+      .limit(1);
+    if (same) return { alertId: same.id, caseId, caseCreated: false, raised: false };
+  }
   if (caseId === undefined) {
     caseId = newId('case', now, random);
     caseCreated = true;
@@ -96,6 +114,7 @@ export async function raiseAlert(
     message: input.message,
     transferId: input.transferId ?? null,
     decisionId: input.decisionId ?? null,
+    subject: input.subject ?? null,
     createdAt: now,
   };
   await tx.insert(alerts).values(alert);
@@ -106,7 +125,7 @@ export async function raiseAlert(
       .onConflictDoNothing();
   }
   await audit({ action: 'alert.raised', entityType: 'alert', entityId: alertId, after: alert });
-  return { alertId, caseId, caseCreated };
+  return { alertId, caseId, caseCreated, raised: true };
 }
 
 /**
@@ -135,4 +154,49 @@ export async function noteCase(
     after: { notes, linkedTransfers: [] },
   });
   return { noted: true };
+}
+
+/**
+ * Alerts other modules raise for the supervisor in their unit of work (a settlement window's
+ * pay-out held, say), once per `subject`: while an alert of that subject sits in the party's open
+ * case it is returned (`raised` false) and nothing is written; once that case is closed, a new one
+ * is raised. Into the party's open case, as every alert, for the supervisor's alerts list (alerts
+ * and cases are the supervisor's and auditors' only). Refused outside a transaction: the alert
+ * commits with what it explains. Kind `screening` is critical, `clearing` graded by its score.
+ */
+export class RaisedAlerts {
+  readonly #db: Database;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #audit: AuditLog;
+
+  constructor(deps: { db: Database; clock: Clock; random: Random }) {
+    this.#db = deps.db;
+    this.#clock = deps.clock;
+    this.#random = deps.random;
+    this.#audit = new AuditLog(deps);
+  }
+
+  async raiseAlertOnce(
+    caller: Caller,
+    input: {
+      partyId: string;
+      platformId: string | null;
+      kind: 'screening' | 'clearing';
+      rule: string;
+      score: number;
+      message: string;
+      subject: string;
+    },
+  ): Promise<{ alertId: string; caseId: string; raised: boolean }> {
+    const raised = await raiseAlert(
+      this.#db.currentUnit('raiseAlertOnce'),
+      caller,
+      this.#clock,
+      this.#random,
+      input,
+      this.#audit,
+    );
+    return { alertId: raised.alertId, caseId: raised.caseId, raised: raised.raised };
+  }
 }
