@@ -16,7 +16,9 @@ import {
   ComplianceTransferGate,
   ContractService,
   RegistryPartyDirectory,
+  SealedKeySignerProvider,
   type CoinOrigins,
+  type SignerProvider,
 } from '../trade';
 import { CLEARED_ORIGIN_RULE, ClearingService, type LicenceCheck } from '../clearing';
 import { KeyService } from '../access';
@@ -723,6 +725,19 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
         },
       );
       await expect(keys.get(supervisor, 'key_uow')).rejects.toThrow('no API key key_uow');
+    });
+
+    it("trade's signer provider (clearing's escrow, trade's batches) reads in the caller's change", async () => {
+      const sealed = new SealedKeySignerProvider(() => 'uow passphrase', clock, db);
+      const signers: SignerProvider = sealed;
+      await uncommitted(
+        (tx) => sealed.store(tx, PLATFORM, new Uint8Array(32).fill(7), 'regtest', 1 << 10),
+        async () => {
+          // The key stored in this unit, uncommitted, opens a signer.
+          expect(await promptly(signers.signerFor(PLATFORM))).not.toBeNull();
+        },
+      );
+      expect(await signers.signerFor(PLATFORM)).toBeNull();
     });
   });
 });

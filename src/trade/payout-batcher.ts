@@ -280,7 +280,7 @@ export async function runBatch(
   // The gate again, before signing: one payout that fails abandons the batch unsigned.
   const signerCaller = systemCaller('trade.signer');
   const toSign = await db.transaction(async (tx) => {
-    const signer = await signers.signerFor(tx, platformId);
+    const signer = await signers.signerFor(platformId);
     if (!signer) return null;
     const [batch] = await tx
       .select()
