@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import { base32nopad } from '@scure/base';
-import type { Database, Orm, Page, PageRequest } from '../db';
+import type { Database, Page, PageRequest } from '../db';
 import { keyset, pageOf, scopeTo } from '../db';
 import {
   AppError,
@@ -368,7 +368,8 @@ export class KeyService {
   /** A page of the API keys visible to the caller, newest first (keyset on created_at, id). */
   async list(caller: Caller, page: PageRequest = {}): Promise<Page<ApiKeyView>> {
     const { after, orderBy, read, limit } = keyset(apiKeys, page);
-    const rows = await this.#db.orm
+    const rows = await this.#db
+      .current()
       .select()
       .from(apiKeys)
       .where(
@@ -382,8 +383,10 @@ export class KeyService {
     return pageOf(rows, limit, (shown) => shown.map(toView));
   }
 
-  async get(caller: Caller, id: string, orm: Orm = this.#db.orm): Promise<ApiKeyView> {
-    const [row] = await orm
+  /** One key the caller may see, read in the caller's unit of work (the pool outside one). */
+  async get(caller: Caller, id: string): Promise<ApiKeyView> {
+    const [row] = await this.#db
+      .current()
       .select()
       .from(apiKeys)
       .where(
@@ -401,7 +404,7 @@ export class KeyService {
     if (caller.role === 'auditor')
       throw new AppError('FORBIDDEN', 'the auditor has read-only access');
     return this.#db.transaction(async (tx) => {
-      const before = await this.get(caller, id, tx);
+      const before = await this.get(caller, id);
       if (before.revokedAt) return before;
       const now = this.#clock.now();
       await tx

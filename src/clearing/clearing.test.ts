@@ -381,7 +381,7 @@ describe('the cleared-origin rule versions', () => {
 
   it('is off until the supervisor sets it, and each version takes effect at its time', async () => {
     const now = clock.now();
-    expect(await services.clearing.ruleAt(db.orm, now)).toBeNull();
+    expect(await services.clearing.ruleAt(now)).toBeNull();
     const v1 = await services.clearing.setRule(supervisor, {
       thresholdBasisPoints: 8_000,
       reason: 'cleared origin for supplier payouts',
@@ -396,11 +396,11 @@ describe('the cleared-origin rule versions', () => {
       effectiveFrom: new Date('2026-07-01T00:00:00Z'),
       reason: 'suspended for the harvest season',
     });
-    expect(await services.clearing.ruleAt(db.orm, now)).toEqual({
+    expect(await services.clearing.ruleAt(now)).toEqual({
       version: 'clearing.cleared-origin@1#v1',
       thresholdBasisPoints: 8_000,
     });
-    expect(await services.clearing.ruleAt(db.orm, new Date('2026-07-01T00:00:00Z'))).toBeNull();
+    expect(await services.clearing.ruleAt(new Date('2026-07-01T00:00:00Z'))).toBeNull();
     const state = await services.clearing.rule(supervisor);
     expect(state.inForce?.version).toBe(1);
     expect(state.items.map((v) => v.version)).toEqual([2, 1]);

@@ -303,14 +303,17 @@ export class ClearingService implements CoinOrigins {
     return shareView(row);
   }
 
-  /** CoinOrigins: the stored clearance of coins, by `txid:vout`, in one indexed query. */
+  /**
+   * CoinOrigins: the stored clearance of coins, by `txid:vout`, in one indexed query, read in the
+   * caller's unit of work (the pool outside one).
+   */
   async coinOrigins(
-    tx: Orm,
     coins: readonly { txid: string; vout: number }[],
   ): Promise<ReadonlyMap<string, CoinOrigin>> {
     const found = new Map<string, CoinOrigin>();
     if (coins.length === 0) return found;
-    const rows = await tx
+    const rows = await this.#db
+      .current()
       .select()
       .from(clearingOutputs)
       .where(
@@ -325,9 +328,9 @@ export class ClearingService implements CoinOrigins {
 
   // ------------------------------------------------------------------ the cleared-origin rule
 
-  /** CoinOrigins: the rule in force at `at` (null when off). */
-  async ruleAt(tx: Orm, at: Date): Promise<OriginRule | null> {
-    const version = await ruleAt(tx, at);
+  /** CoinOrigins: the rule in force at `at` (null when off), read in the caller's unit. */
+  async ruleAt(at: Date): Promise<OriginRule | null> {
+    const version = await ruleAt(this.#db.current(), at);
     return version && version.thresholdBasisPoints !== null
       ? { version: version.id, thresholdBasisPoints: version.thresholdBasisPoints }
       : null;

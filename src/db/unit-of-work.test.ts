@@ -12,7 +12,16 @@ import { cryptoRandom, currency, ManualClock, systemCaller } from '../kernel';
 import { AuditLog } from '../audit';
 import { RegistryService } from '../registry';
 import { FixingService, LedgerService } from '../ledger';
-import { ComplianceTransferGate, ContractService, RegistryPartyDirectory } from '../trade';
+import {
+  ComplianceTransferGate,
+  ContractService,
+  RegistryPartyDirectory,
+  SealedKeySignerProvider,
+  type CoinOrigins,
+  type SignerProvider,
+} from '../trade';
+import { CLEARED_ORIGIN_RULE, ClearingService, type LicenceCheck } from '../clearing';
+import { KeyService } from '../access';
 import { MiningService } from '../mining';
 import {
   createCompliance,
@@ -628,6 +637,107 @@ describe.each(TEST_DRIVERS)('the unit of work (%s)', (driver) => {
         screening.noteAddressCase(supervisor, { caseId: 'cas_x', note: 'x' }),
       ).rejects.toThrow(/^noteAddressCase must be called inside a transaction/);
       expect(await caseRows(db.orm)).toBe(0);
+    });
+
+    it("clearing's CoinOrigins (trade's coin selection) reads in the caller's change and its savepoints", async () => {
+      const registryReads = registry();
+      const origins: CoinOrigins = new ClearingService({ db, clock, wallets: registryReads });
+      const TXID = 'ab'.repeat(32);
+      const coins = [
+        { txid: TXID, vout: 0 },
+        { txid: TXID, vout: 1 },
+      ];
+      await uncommitted(
+        async (tx) => {
+          await tx.execute(sql`insert into clearing_blocks (hash, height) values ('blk_uow', 1)`);
+          await tx.execute(
+            sql`insert into clearing_outputs (txid, vout, block_hash, height, value_sats, cleared_sats, quarantined_sats, undetermined_sats) values (${TXID}, 0, 'blk_uow', 1, 1000, 600, 400, 0)`,
+          );
+          await tx.execute(
+            sql`insert into clearing_rule_versions (version, threshold_basis_points, effective_from, reason, set_by, set_by_person, created_at) values (1, 5000, '2026-06-01T00:00:00Z', 'uow', 'sup', 'per', now())`,
+          );
+        },
+        async () => {
+          // The batch's reads: the uncommitted rule and clearance, without waiting for the unit.
+          expect(await promptly(origins.ruleAt(clock.now()))).toEqual({
+            version: `${CLEARED_ORIGIN_RULE}#v1`,
+            thresholdBasisPoints: 5000,
+          });
+          // As the batcher reads them, a savepoint of the unit: a failed read rolls back only
+          // itself, and the batch's transaction reads on.
+          const found = await promptly(db.unit(() => origins.coinOrigins(coins)));
+          expect([...found.keys()]).toEqual([`${TXID}:0`]);
+          expect(found.get(`${TXID}:0`)?.clearedSats).toBe(600n);
+          await expect(
+            db.unit(async () => {
+              await origins.coinOrigins(coins);
+              await db.current().execute(sql`select 1 / 0`);
+            }),
+          ).rejects.toThrow();
+          expect((await promptly(origins.coinOrigins(coins))).size).toBe(1);
+        },
+      );
+      // Rolled back with the change; read outside a unit, on the pool.
+      expect(await origins.ruleAt(clock.now())).toBeNull();
+      expect((await origins.coinOrigins(coins)).size).toBe(0);
+    });
+
+    it("the windows' licence check (the registry's) reads in the caller's change", async () => {
+      const licences: LicenceCheck = registry();
+      await uncommitted(
+        async (tx) => {
+          await participant(tx, PLATFORM, 'platform', null);
+          await tx.execute(
+            sql`insert into licences (id, participant_id, kind, scope, valid_from, status, created_at, updated_at) values ('lic_uow', ${PLATFORM}, 'platform', 'national', '2026-01-01T00:00:00Z', 'active', now(), now())`,
+          );
+        },
+        async () => {
+          // The licence granted in this unit, uncommitted, is the one checked.
+          await promptly(licences.requireActiveLicence(PLATFORM, clock.now()));
+          await promptly(db.unit(() => licences.requireActiveLicence(PLATFORM, clock.now())));
+        },
+      );
+      await expect(licences.requireActiveLicence(PLATFORM, clock.now())).rejects.toThrow(
+        'holds no licence',
+      );
+    });
+
+    it("access's API keys (get, list) read in the caller's change", async () => {
+      const keys = new KeyService({ db, clock, participants: () => Promise.resolve(null) });
+      await uncommitted(
+        async (tx) => {
+          await tx.execute(
+            sql`insert into users (id, username, display_name, role, participant_id, platform_id, created_at) values ('usr_uow', 'uow', 'Uow', 'company', ${COMPANY}, ${PLATFORM}, now())`,
+          );
+          await tx.execute(
+            sql`insert into api_keys (id, user_id, participant_id, platform_id, role, name, secret_hash, created_at, created_by) values ('key_uow', 'usr_uow', ${COMPANY}, ${PLATFORM}, 'company', 'ci', 'hash_uow', now(), 'sup')`,
+          );
+        },
+        async () => {
+          expect(await promptly(keys.get(supervisor, 'key_uow'))).toMatchObject({
+            id: 'key_uow',
+            personId: 'usr_uow',
+            revokedAt: null,
+          });
+          expect((await promptly(keys.list(supervisor))).items.map((k) => k.id)).toEqual([
+            'key_uow',
+          ]);
+        },
+      );
+      await expect(keys.get(supervisor, 'key_uow')).rejects.toThrow('no API key key_uow');
+    });
+
+    it("trade's signer provider (clearing's escrow, trade's batches) reads in the caller's change", async () => {
+      const sealed = new SealedKeySignerProvider(() => 'uow passphrase', clock, db);
+      const signers: SignerProvider = sealed;
+      await uncommitted(
+        (tx) => sealed.store(tx, PLATFORM, new Uint8Array(32).fill(7), 'regtest', 1 << 10),
+        async () => {
+          // The key stored in this unit, uncommitted, opens a signer.
+          expect(await promptly(signers.signerFor(PLATFORM))).not.toBeNull();
+        },
+      );
+      expect(await signers.signerFor(PLATFORM)).toBeNull();
     });
   });
 });

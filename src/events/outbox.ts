@@ -122,7 +122,10 @@ export class EventRelay {
     const total: RelayRun = { handled: 0, failed: 0 };
     for (const subscriber of this.#subscribers) {
       let prepared: { value: unknown } | null = null;
-      const below = await this.#mark(subscriber);
+      // On the pool, on purpose: the relay serves every subscriber and never runs in a caller's
+      // unit of work (each delivery is a transaction of its own); a mark read stale here only
+      // makes the run read a few handled events again, which the delivery's check skips.
+      const below = await this.#mark(subscriber, this.#db.orm);
       for (;;) {
         const pending = await this.#pending(subscriber, below);
         if (pending.length > 0 && !prepared)
@@ -138,8 +141,11 @@ export class EventRelay {
     return total;
   }
 
-  /** The subscriber's low-water mark, read through `orm`: every event below it is handled. */
-  async #mark(subscriber: Subscriber, orm: Orm = this.#db.orm): Promise<bigint> {
+  /**
+   * The subscriber's low-water mark, read through `orm` (named by every caller: the pool for a
+   * run, the delivery's transaction for its check): every event below it is handled.
+   */
+  async #mark(subscriber: Subscriber, orm: Orm): Promise<bigint> {
     const [mark] = await orm
       .select({ belowSeq: outboxMarks.belowSeq })
       .from(outboxMarks)
@@ -157,6 +163,8 @@ export class EventRelay {
    * (or past the candidate), and the delivery rows under it are pruned.
    */
   async #advance(subscriber: Subscriber): Promise<void> {
+    // On the pool, on purpose: the snapshot's bounds must be a fresh snapshot's, not those of a
+    // transaction already open (whose xmin would hold the mark back).
     const orm = this.#db.orm;
     const [mark] = await orm
       .select()

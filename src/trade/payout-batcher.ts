@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { createPsbt, parseAddress, type PsbtInputSpec, type PsbtOutputSpec } from '../bitcoin';
 import { AppError, newId, sats, systemCaller, type Caller } from '../kernel';
-import type { Orm } from '../db';
+import type { Database, Orm } from '../db';
 import { fundingTiers, selectFunding, type CoinSelection } from './coinselection';
 import { hold, transitionPayout, type GateCheck } from './lifecycle';
 import { acceptSignedPsbt } from './payout-broadcaster';
@@ -125,7 +125,7 @@ export async function runBatch(
       coins: CoinRow[];
     }[] = [];
     const skipped: { companyId: string; code: string; reason: string }[] = [];
-    const origin = await originFacts(ctx.ports.origins, tx, now);
+    const origin = await originFacts(ctx.ports.origins, db, now);
     for (const [companyId, own] of byCompany) {
       const coins = await tx
         .select()
@@ -280,7 +280,7 @@ export async function runBatch(
   // The gate again, before signing: one payout that fails abandons the batch unsigned.
   const signerCaller = systemCaller('trade.signer');
   const toSign = await db.transaction(async (tx) => {
-    const signer = await signers.signerFor(tx, platformId);
+    const signer = await signers.signerFor(platformId);
     if (!signer) return null;
     const [batch] = await tx
       .select()
@@ -310,16 +310,16 @@ export async function runBatch(
  */
 async function originFacts(
   origins: CoinOrigins | null,
-  tx: Orm,
+  db: Database,
   now: Date,
 ): Promise<{
   rule: OriginRule | null;
   of: (coins: readonly CoinRow[]) => Promise<ReadonlyMap<string, CoinOrigin> | null>;
 }> {
   if (!origins) return { rule: null, of: () => Promise.resolve(new Map()) };
-  // Savepoints: a failed read must leave the batch's transaction usable.
-  const rule = await tx
-    .transaction((sp) => origins.ruleAt(sp, now))
+  // Each read a savepoint of the batch's unit: a failed read must leave its transaction usable.
+  const rule = await db
+    .unit(() => origins.ruleAt(now))
     .catch((): OriginRule => ({
       version: 'clearing.cleared-origin (the rule could not be read)',
       thresholdBasisPoints: 10_000,
@@ -327,13 +327,8 @@ async function originFacts(
   return {
     rule,
     of: (coins) =>
-      tx
-        .transaction((sp) =>
-          origins.coinOrigins(
-            sp,
-            coins.map((c) => ({ txid: c.txid, vout: c.vout })),
-          ),
-        )
+      db
+        .unit(() => origins.coinOrigins(coins.map((c) => ({ txid: c.txid, vout: c.vout }))))
         .catch(() => null),
   };
 }

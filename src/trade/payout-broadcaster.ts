@@ -310,7 +310,7 @@ async function bump(
   bumpedPsbt.updateOutput(changeIndex, {
     amount: (original.getOutput(changeIndex).amount ?? 0n) - add,
   });
-  const signer = await signers.signerFor(db.orm, batch.platformId);
+  const signer = await signers.signerFor(batch.platformId);
   if (!signer) return false;
   const signed = await signer.signPsbt(bumpedPsbt.toPSBT(0));
   const extracted = extractTransaction(finalizePsbt(signed));

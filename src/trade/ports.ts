@@ -1,5 +1,5 @@
 import type { Branch, DerivedOutput } from '../bitcoin';
-import type { Database, Orm } from '../db';
+import type { Database } from '../db';
 import type { AppError, Caller } from '../kernel';
 
 /** What trade needs to know about a company (from the registry). */
@@ -162,14 +162,14 @@ export interface OriginRule {
 
 /**
  * The CoinOrigins port: clearing's stored cleared shares, as coin selection uses them. Both read
- * through the batch's transaction, one indexed lookup per coin.
+ * in the caller's unit of work (the batch's transaction, or a `db.unit` savepoint of it; the pool
+ * outside one), one indexed lookup per coin.
  */
 export interface CoinOrigins {
   /** The rule in force at `at`, or null when the supervisor has not turned it on. */
-  ruleAt(tx: Orm, at: Date): Promise<OriginRule | null>;
+  ruleAt(at: Date): Promise<OriginRule | null>;
   /** The stored clearance of each coin, by `txid:vout`; a coin missing is one not known. */
   coinOrigins(
-    tx: Orm,
     coins: readonly { txid: string; vout: number }[],
   ): Promise<ReadonlyMap<string, CoinOrigin>>;
 }

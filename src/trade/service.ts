@@ -127,6 +127,7 @@ export class TradeService {
     this.sealedKeys = new SealedKeySignerProvider(
       ports.signerPassphrase ?? (() => null),
       ports.clock,
+      ports.db,
     );
     this.signers = ports.signers ?? this.sealedKeys;
     const base = { db: ports.db, clock: ports.clock, random: ports.random };

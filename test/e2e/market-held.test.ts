@@ -162,12 +162,12 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
     });
     bank = new SimulatedBank();
     const signers: SignerProvider = {
-      signerFor: (tx, platformId) => {
+      signerFor: (platformId) => {
         if (signerDown > 0) {
           signerDown -= 1;
           return Promise.resolve(null);
         }
-        return s.trade.signers.signerFor(tx, platformId);
+        return s.trade.signers.signerFor(platformId);
       },
     };
     const chain = {

@@ -90,7 +90,7 @@ export async function spendEscrow(
   const paid = amount - fee;
   const outputs: PsbtOutputSpec[] = [{ address, amount: sats(paid) }];
   if (change > 0n) outputs.push({ address: escrow.address, amount: sats(change) });
-  const signed = await signEscrowSpend(ctx, tx, request.platformId, escrow, coins, outputs);
+  const signed = await signEscrowSpend(ctx, request.platformId, escrow, coins, outputs);
   await recordEscrowSpend(ctx, tx, request.spentBy, offer.id, coins, signed.txid, change);
   return {
     txid: signed.txid,
@@ -117,7 +117,6 @@ function feeFor(inputs: number, estimate: bigint | null): bigint {
 
 async function signEscrowSpend(
   ctx: MarketContext,
-  tx: Orm,
   platformId: string,
   escrow: EscrowOutput,
   coins: readonly EscrowCoin[],
@@ -134,7 +133,7 @@ async function signEscrowSpend(
       path: k.path,
     })),
   }));
-  const signer = await ctx.deps.signers.signerFor(tx, platformId);
+  const signer = await ctx.deps.signers.signerFor(platformId);
   if (!signer) {
     throw new AppError(
       'CONFIG_INVALID',

@@ -190,15 +190,17 @@ export async function checkReceivers(
   const unclear = await unclearAddresses(tx, deps.ctx, addresses);
   const blocked = payOuts.filter((p) => unclear.has(p.platformId));
   if (blocked.length > 0) return { held: blocked, code: 'TRANSFER_BLOCKED' };
-  const unlicensed = await unlicensedPlatforms(deps, tx, payOuts);
+  const unlicensed = await unlicensedPlatforms(deps, payOuts);
   if (unlicensed.length > 0) return { held: unlicensed, code: 'LICENCE_NOT_ACTIVE' };
   return { addresses };
 }
 
-/** The pay-outs whose platform holds no active licence now (all of them when none is wired). */
+/**
+ * The pay-outs whose platform holds no active licence now (all of them when none is wired), read
+ * in the caller's unit of work.
+ */
 async function unlicensedPlatforms(
   deps: PayOutDeps,
-  tx: Orm,
   payOuts: readonly PayOutRow[],
 ): Promise<PayOutRow[]> {
   const { licences } = deps;
@@ -206,7 +208,7 @@ async function unlicensedPlatforms(
   const now = deps.ctx.clock.now();
   const out: PayOutRow[] = [];
   for (const p of payOuts) {
-    const active = await licences.requireActiveLicence(p.platformId, now, tx).then(
+    const active = await licences.requireActiveLicence(p.platformId, now).then(
       () => true,
       (error: unknown) => {
         if (error instanceof AppError) return false;

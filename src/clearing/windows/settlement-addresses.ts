@@ -14,9 +14,13 @@ import { settlementStatementProblem, statementToSign } from './settlement-addres
 import { clearingSettlementAddresses } from './schema';
 import type { SettlementAddressStatus, SettlementAddressView } from './views';
 
-/** The registry's active-licence check (`RegistryService.requireActiveLicence`). */
+/**
+ * The registry's active-licence check (`RegistryService.requireActiveLicence`): it reads in the
+ * caller's unit of work (the pool outside one), so a licence changed in the same transaction is
+ * the one checked.
+ */
 export interface LicenceCheck {
-  requireActiveLicence(participantId: string, at?: Date, orm?: Orm): Promise<void>;
+  requireActiveLicence(participantId: string, at?: Date): Promise<void>;
 }
 
 type AddressRow = typeof clearingSettlementAddresses.$inferSelect;
@@ -159,7 +163,7 @@ export async function proposeSettlementAddress(
   const outcome = await db.transaction(async (tx) => {
     if (!deps.licences)
       throw new AppError('CONFIG_INVALID', 'no licence check is wired for settlement addresses');
-    await deps.licences.requireActiveLicence(platformId, now, tx);
+    await deps.licences.requireActiveLicence(platformId, now);
     const screened = await screenOutcome(ctx, caller, address);
     if (screened !== 'clear') return { refused: screened };
     await lockPlatform(tx, platformId);
@@ -329,7 +333,7 @@ export async function approveSettlementAddress(
     const now = ctx.clock.now();
     if (!deps.licences)
       throw new AppError('CONFIG_INVALID', 'no licence check is wired for settlement addresses');
-    await deps.licences.requireActiveLicence(row.platformId, now, tx);
+    await deps.licences.requireActiveLicence(row.platformId, now);
     const screened = await screenOutcome(ctx, caller, row.address);
     if (screened !== 'clear') return { refused: screened, row };
     const before = await activeRow(tx, row.platformId);

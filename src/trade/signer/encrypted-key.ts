@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { LocalKeySigner, type Signer } from '../../bitcoin';
-import type { Orm } from '../../db';
+import type { Database, Orm } from '../../db';
 import { AppError, type Clock, type NetworkName } from '../../kernel';
 import { tradeSignerKeys } from '../schema';
 
@@ -64,9 +64,12 @@ export function openSeed(sealed: SealedSeed, passphrase: string): Uint8Array {
   }
 }
 
-/** Where a platform's signer comes from: a local sealed key, or none (an external signer). */
+/**
+ * Where a platform's signer comes from: a local sealed key, or none (an external signer). Read in
+ * the caller's unit of work (the pool outside one).
+ */
 export interface SignerProvider {
-  signerFor(tx: Orm, platformId: string): Promise<Signer | null>;
+  signerFor(platformId: string): Promise<Signer | null>;
 }
 
 /** Local keys sealed in trade_signer_keys, opened with a passphrase from the PassphraseSource port. */
@@ -74,6 +77,7 @@ export class SealedKeySignerProvider implements SignerProvider {
   constructor(
     readonly passphrase: () => string | null,
     readonly clock: Clock,
+    readonly db: Database,
   ) {}
 
   async store(
@@ -94,8 +98,9 @@ export class SealedKeySignerProvider implements SignerProvider {
     return LocalKeySigner.fromSeed(seed, network);
   }
 
-  async signerFor(tx: Orm, platformId: string): Promise<Signer | null> {
-    const [row] = await tx
+  async signerFor(platformId: string): Promise<Signer | null> {
+    const [row] = await this.db
+      .current()
       .select()
       .from(tradeSignerKeys)
       .where(eq(tradeSignerKeys.platformId, platformId));
