@@ -63,7 +63,7 @@ export class MiningService {
 
   listSites(
     caller: Caller,
-    filter?: { minerId?: string | undefined; regionCode?: string | undefined },
+    filter?: Parameters<Sites['listSites']>[1],
     page?: PageRequest,
   ): Promise<Page<SiteView>> {
     return this.#sites.listSites(caller, filter, page);

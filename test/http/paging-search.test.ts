@@ -55,6 +55,29 @@ const SEARCHES: Search[] = [
     ],
     outsiders: () => [],
   },
+  {
+    name: "the market pickers' licensed platforms",
+    route: '/v1/licences?kind=vasp&q=copy%20PLATFORM',
+    table: 'licences',
+    copy: 'lic_COPY',
+    readers: (t) => [
+      [t.supervisor, 500],
+      [t.auditor, null],
+    ],
+    outsiders: (t) => [t.B.officer, t.B.company, t.miners.own.key],
+  },
+  {
+    name: "the mining pages' sites",
+    route: '/v1/mining/sites?q=copy%20SITE',
+    table: 'mining_sites',
+    copy: 'sit_COPY',
+    readers: (t) => [
+      [t.miners.own.key, 500],
+      [t.supervisor, null],
+      [t.auditor, 137],
+    ],
+    outsiders: (t) => [t.miners.other.key, t.B.company],
+  },
 ];
 
 describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) => {
@@ -122,7 +145,7 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
   });
 
   it('refuses a search too long or empty, and a direction it does not know, clearly', async () => {
-    for (const route of ['/v1/contracts', '/v1/vasps']) {
+    for (const route of ['/v1/contracts', '/v1/vasps', '/v1/licences', '/v1/mining/sites']) {
       for (const q of ['x'.repeat(101), '']) {
         const refused = await get(withQuery(route, `q=${q}`), t.B.officer);
         expect(refused.status, route).toBe(400);
@@ -138,6 +161,52 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
     await expect(
       t.services.registry.listVasps({ q: 'x'.repeat(101) }, { limit: 1 }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('looks up licences by participant and sites by id, within the caller’s scope', async () => {
+    const numbered = (prefix: string) =>
+      Array.from({ length: 500 }, (_, i) => `${prefix}${String(i + 1).padStart(20, '0')}`);
+    const parIds = numbered('par_COPY');
+    const licences = await walk(`/v1/licences?participantIds=${parIds.join(',')}`, t.auditor, 500);
+    expect(licences.items.map((l) => l.participantId).sort()).toEqual([...parIds].sort());
+    expect(licences.items.every((l) => String(l.participantName).startsWith('Copy platform'))).toBe(
+      true,
+    );
+    // A platform finds its own licence among the ids, never another's.
+    const own = await walk(
+      `/v1/licences?participantIds=${t.B.platformId},${t.A.platformId},${parIds[0]}`,
+      t.B.officer,
+      500,
+    );
+    expect(own.items.map((l) => l.participantId)).toEqual([t.B.platformId]);
+    // The kind keeps the vasp licences only; the copies hold no mining licence.
+    expect((await walk('/v1/licences?kind=mining&q=copy', t.supervisor, 500)).items).toEqual([]);
+    const siteIds = numbered('sit_COPY');
+    const sites = await walk(`/v1/mining/sites?ids=${siteIds.join(',')}`, t.miners.own.key, 500);
+    expect(sites.items.map((s) => s.id).sort()).toEqual([...siteIds].sort());
+    expect(
+      (await walk(`/v1/mining/sites?ids=${siteIds.join(',')}`, t.miners.other.key, 500)).items,
+    ).toEqual([]);
+    const theirs = await walk(
+      `/v1/mining/sites?ids=${t.miners.other.siteId},${siteIds[0]}`,
+      t.miners.other.key,
+      500,
+    );
+    expect(theirs.items.map((s) => s.id)).toEqual([t.miners.other.siteId]);
+    // A lookup of more than 500 ids, or of something not an id of the kind, is refused.
+    for (const [route, list] of [
+      ['/v1/licences?participantIds=', [...parIds, 'par_COPYEXTRA'].join(',')],
+      ['/v1/licences?participantIds=', `${parIds[0]},lic_NOTAPARTICIPANT`],
+      ['/v1/licences?participantIds=', ''],
+      ['/v1/mining/sites?ids=', [...siteIds, 'sit_COPYEXTRA'].join(',')],
+      ['/v1/mining/sites?ids=', `${siteIds[0]},sit_`],
+      ['/v1/mining/sites?ids=', `${siteIds[0]},,`],
+    ] as const) {
+      const refused = await get(`${route}${list}`, t.supervisor);
+      expect(refused.status, `${route}${list.slice(-40)}`).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(JSON.stringify(refused.body)).toMatch(/ids/i);
+    }
   });
 
   it.runIf(driver === 'postgres')(
@@ -176,7 +245,9 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
 
 /**
  * B's 520 active export contracts "Copy goods n" and, newer, 520 settled ones "Other goods n";
- * 520 VASPs "Copy VASP n" and, newer, 520 "Not A Copy VASP n".
+ * 520 VASPs "Copy VASP n" and, newer, 520 "Not A Copy VASP n"; 520 platforms "Copy platform n"
+ * each with a vasp licence and, newer, 520 "Other platform n" with theirs; the own miner's 520
+ * sites "Copy site n" and, newer, 520 "Other site n".
  */
 async function seed(t: TwoTenants): Promise<void> {
   const run = (text: string) => t.db.orm.execute(sql.raw(text));
@@ -205,6 +276,56 @@ async function seed(t: TwoTenants): Promise<void> {
       from generate_series(1, ${COPIES}) n`);
   await vasps('vsp', 'Copy VASP', BASE);
   await vasps('vsp_OTHER', 'Not A Copy VASP', LATER);
-  await run('analyze trade_contracts');
-  await run('analyze vasps');
+  // The copies' ids are <kind>_COPY<n>, the newer rows' <kind>_OTHER_COPY<n>.
+  const kind = (prefix: string, other: string) => (other ? `${prefix}_${other}` : prefix);
+  const platforms = async (other: string, name: string, base: string) => {
+    await copyRows(t, 'participants', t.A.platformId, {
+      id: id(kind('par', other)),
+      legal_name: `'${name} ' || n`,
+      lei: `'${other ? 'OTHR' : 'COPY'}' || lpad(n::text, 14, '0') || '00'`,
+      created_at: at(base),
+      updated_at: at(base),
+    });
+    await copyRows(t, 'licences', t.A.licenceId, {
+      id: id(kind('lic', other)),
+      participant_id: id(kind('par', other)),
+      kind: "'vasp'",
+      created_at: at(base),
+      updated_at: at(base),
+    });
+  };
+  await platforms('', 'Copy platform', BASE);
+  await platforms('OTHER', 'Other platform', LATER);
+  const sites = (other: string, name: string, base: string) =>
+    copyRows(t, 'mining_sites', t.miners.own.siteId, {
+      id: id(kind('sit', other)),
+      name: `'${name} ' || n`,
+      created_at: at(base),
+    });
+  await sites('', 'Copy site', BASE);
+  await sites('OTHER', 'Other site', LATER);
+  for (const table of ['trade_contracts', 'vasps', 'participants', 'licences', 'mining_sites'])
+    await run(`analyze ${table}`);
+}
+
+/** COPIES copies of the row `from` of `table`, the columns of `set` given (SQL of n), the others as it has them. */
+async function copyRows(
+  t: TwoTenants,
+  table: string,
+  from: string,
+  set: Record<string, string>,
+): Promise<void> {
+  const others = rowsOf(
+    await t.db.orm.execute(
+      sql`select column_name from information_schema.columns where table_name = ${table} and is_generated = 'NEVER' order by ordinal_position`,
+    ),
+  )
+    .map((c) => String(c.column_name))
+    .filter((c) => !(c in set));
+  const list = others.map((c) => `"${c}"`).join(', ');
+  await t.db.orm.execute(
+    sql.raw(`insert into ${table} (${Object.keys(set).join(', ')}, ${list})
+      select ${Object.values(set).join(', ')}, ${list}
+      from (select * from ${table} where id = '${from}') one, generate_series(1, ${COPIES}) n`),
+  );
 }

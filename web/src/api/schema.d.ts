@@ -1625,7 +1625,7 @@ export interface paths {
     };
     /**
      * Licences visible to the caller
-     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the licences of the participants whose legal name starts with it (a market picker's search); `participantIds` keeps the licences of the listed participants (name lookups).
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -1633,6 +1633,12 @@ export interface paths {
       parameters: {
         query?: {
           participantId?: string;
+          /** @description participant ids separated by commas (at most 500): their licences the caller may see, a name lookup */
+          participantIds?: string;
+          /** @description the kind of licence, as granted (vasp, mining) */
+          kind?: string;
+          /** @description a prefix of the licensed participant's legal name, whatever its case: a picker's search */
+          q?: string;
           /** @description the status as shown (an active licence past its end is expired) */
           status?: 'active' | 'suspended' | 'revoked' | 'expired';
           /** @description rows per page, 1 to 500 (default 50) */
@@ -3382,7 +3388,7 @@ export interface paths {
     };
     /**
      * Mining sites visible to the caller, newest first
-     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the sites whose name starts with it (a picker's search); `ids` keeps the listed sites the caller may see (name lookups).
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -3391,6 +3397,10 @@ export interface paths {
         query?: {
           minerId?: string;
           regionCode?: string;
+          /** @description site ids separated by commas (at most 500): a name lookup; sites the caller may not see are left out */
+          ids?: string;
+          /** @description a prefix of the site's name, whatever its case: a picker's search */
+          q?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */

@@ -23,7 +23,7 @@ import { StatusChip } from '../../components/StatusChip';
 import { formatBtc, formatDateTime } from '../../format';
 import { useUser } from '../../session';
 import { parseBtc } from '../../../../src/kernel/money';
-import { shortId, useNames, usePlatforms } from './shared';
+import { MarketPicker, shortId, useNames, type Market } from './shared';
 
 type Offer = components['schemas']['MarketOffer'];
 
@@ -77,7 +77,7 @@ export function MarketTerms({ platformId }: { platformId: string | null }) {
  * pick are those it already sells on (its offers' platforms) and any licensed platform the API
  * shows it; another market is entered by its platform's id.
  */
-function PostOfferForm({ markets }: { markets: { value: string; label: string }[] }) {
+function PostOfferForm({ markets }: { markets: Market[] }) {
   const queryClient = useQueryClient();
   const lots = useSellableLots();
   const [picked, setPicked] = useState<string | null>(null);
@@ -127,10 +127,10 @@ function PostOfferForm({ markets }: { markets: { value: string; label: string }[
       >
         <SimpleGrid cols={{ base: 1, md: 4 }}>
           <Stack gap={4}>
-            <Select
+            <MarketPicker
               label="Market"
-              placeholder={markets.length ? 'Pick a platform' : 'None known yet'}
-              data={markets}
+              placeholder="Type the start of the platform's name"
+              extras={markets}
               value={picked}
               onChange={setPicked}
               disabled={otherMarket.trim() !== ''}
@@ -222,13 +222,11 @@ export function OffersPage() {
     unwrap(await api.GET('/v1/market/offers', { params: { query: { cursor } } })),
   );
   const names = useNames((offers.rows ?? []).flatMap((o) => [o.platformId, o.minerId]));
-  const licensed = usePlatforms();
-  const markets = [
-    ...licensed,
-    ...[...new Set((offers.rows ?? []).map((o) => o.platformId))]
-      .filter((id) => !licensed.some((p) => p.value === id))
-      .map((id) => ({ value: id, label: names[id] ?? id })),
-  ];
+  // The markets of the miner's offers, which its own licences do not show.
+  const markets = [...new Set((offers.rows ?? []).map((o) => o.platformId))].map((id) => ({
+    id,
+    name: names[id] ?? id,
+  }));
   const columns: Column<Offer>[] = [
     {
       key: 'offer',

@@ -1,0 +1,1 @@
+CREATE INDEX "mining_sites_name_prefix_idx" ON "mining_sites" USING btree (lower("name") text_pattern_ops);
