@@ -11,7 +11,7 @@ import { EChart } from '../../components/EChart';
 import { Page } from '../../components/Page';
 import { Empty, ErrorState } from '../../components/States';
 import { formatBtc, formatDateTime } from '../../format';
-import { BAN_KEY, LotChip, regionLabel, useRegions, useSites } from './shared';
+import { BAN_KEY, LotChip, regionLabel, useRegions, useSiteNamesOf, useSitePages } from './shared';
 import { violationColumns } from './ViolationsPage';
 
 /** BTC for plotting only (a chart axis is a float); every figure shown as text stays exact. */
@@ -77,7 +77,7 @@ function OutputByMonth() {
  * the output it mined under a ban, and the ban calendar of its sites' regions.
  */
 export function MinerPage() {
-  const sites = useSites();
+  const sites = useSitePages(['mine']);
   const regions = useRegions();
   const lots = usePagedList(['lot', 'mine'], async (cursor) =>
     unwrap(await api.GET('/v1/clearing/lots', { params: { query: cursor ? { cursor } : {} } })),
@@ -100,9 +100,11 @@ export function MinerPage() {
   const [chosenMonth, setMonth] = useState<string | null>(null);
   // The month of the latest violation (its ban in force), until the miner picks another.
   const month = chosenMonth ?? (latest ? latest.slice(0, 7) : monthOf(new Date()));
-  const myRegions = [...new Set((sites.data ?? []).map((s) => s.regionCode))];
+  // The calendar's rows: the regions of the sites loaded (the table's pages).
+  const myRegions = [...new Set((sites.rows ?? []).map((s) => s.regionCode))];
   const regionName = (code: string) => regions.data?.find((r) => r.code === code)?.name;
-  const siteName = (id: string) => sites.data?.find((s) => s.id === id)?.name ?? id;
+  // The lots' sites, named by the ids shown.
+  const siteName = useSiteNamesOf((lots.rows ?? []).map((l) => l.siteId));
   return (
     <Page
       title="My mining"
@@ -121,11 +123,11 @@ export function MinerPage() {
           </Title>
           <DataTable
             caption="Your mining sites"
-            rows={sites.data}
+            rows={sites.rows}
             rowKey={(s) => s.id}
             loading={sites.isPending}
             error={sites.error}
-            onRetry={() => void sites.refetch()}
+            onRetry={sites.refetch}
             empty="No sites registered."
             csvName="my-mining-sites"
             columns={[
@@ -150,6 +152,7 @@ export function MinerPage() {
               { key: 'since', header: 'Commissioned', value: (s) => s.commissioningDate },
             ]}
           />
+          <LoadMore list={sites} />
         </div>
         <div>
           <Title order={2} size="h4" mb="xs">
