@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db';
+import { systemCaller } from '../../src/kernel';
 import { TEST_DRIVERS } from '../support/db';
 import { expectIndexRead, planOf, walkList, withQuery } from '../support/paging';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
@@ -23,7 +24,8 @@ const LATER = "timestamptz '2026-07-01T00:00:00Z'";
 
 interface Search {
   readonly name: string;
-  readonly route: string;
+  /** The list's route, or the route of the tenants' ids. */
+  readonly route: string | ((t: TwoTenants) => string);
   readonly table: string;
   readonly copy: string;
   readonly readers: (t: TwoTenants) => [Auth, number | null][];
@@ -78,7 +80,22 @@ const SEARCHES: Search[] = [
     ],
     outsiders: (t) => [t.miners.other.key, t.B.company],
   },
+  {
+    name: "the offer form's sellable lots of a site",
+    route: (t) => `/v1/clearing/lots?status=cleared,released&siteId=${t.miners.own.siteId}`,
+    table: 'clearing_lots',
+    copy: 'lot_COPY',
+    readers: (t) => [
+      [t.miners.own.key, 500],
+      [t.supervisor, null],
+      [t.auditor, 137],
+    ],
+    outsiders: (t) => [t.miners.other.key],
+  },
 ];
+
+const routeOf = (search: Search, t: TwoTenants) =>
+  typeof search.route === 'string' ? search.route : search.route(t);
 
 describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) => {
   let t: TwoTenants;
@@ -105,7 +122,7 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
   for (const search of SEARCHES) {
     it(`pages through ${search.name} past 500 matches: each once, newest first, nothing else`, async () => {
       for (const [auth, limit] of search.readers(t)) {
-        const { items, pages } = await walk(search.route, auth, limit);
+        const { items, pages } = await walk(routeOf(search, t), auth, limit);
         const ids = items.map((i) => String(i.id));
         // Only the copies match: none of the newer rows named otherwise, nothing of A's.
         expect(ids.every((k) => k.startsWith(search.copy))).toBe(true);
@@ -118,7 +135,7 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
         expect(pages).toBe(Math.ceil(COPIES / (limit ?? 50)));
       }
       for (const auth of search.outsiders(t))
-        expect((await walk(search.route, auth, 500)).items).toEqual([]);
+        expect((await walk(routeOf(search, t), auth, 500)).items).toEqual([]);
     });
   }
 
@@ -207,6 +224,16 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
       expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
       expect(JSON.stringify(refused.body)).toMatch(/ids/i);
     }
+    // A lot status it does not know, among several or alone, or none, is refused too.
+    for (const status of ['cleared,sold', 'sold', '', 'cleared,']) {
+      const refused = await get(`/v1/clearing/lots?status=${status}`, t.supervisor);
+      expect(refused.status, status).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(JSON.stringify(refused.body)).toMatch(/status/);
+    }
+    await expect(
+      t.services.clearing.listLots(systemCaller('test.supervisor'), { status: [] }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   it.runIf(driver === 'postgres')(
@@ -214,14 +241,14 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
     async () => {
       for (const search of SEARCHES) {
         const [auth] = search.readers(t)[0]!;
-        const first = await get(withQuery(search.route, 'limit=50'), auth);
+        const first = await get(withQuery(routeOf(search, t), 'limit=50'), auth);
         const cursor = encodeURIComponent(String(first.body.nextCursor));
         const queriesOf = async (limit: number) => {
           recorded = [];
           recording = true;
           try {
             const page = await get(
-              withQuery(search.route, `limit=${limit}&cursor=${cursor}`),
+              withQuery(routeOf(search, t), `limit=${limit}&cursor=${cursor}`),
               auth,
             );
             expect(page.status, JSON.stringify(page.body)).toBe(200);
@@ -304,7 +331,38 @@ async function seed(t: TwoTenants): Promise<void> {
     });
   await sites('', 'Copy site', BASE);
   await sites('OTHER', 'Other site', LATER);
-  for (const table of ['trade_contracts', 'vasps', 'participants', 'licences', 'mining_sites'])
+  // Lots: the own miner's cleared and released copies; newer, its spent and quarantined ones at
+  // the same site and the other miner's cleared ones at its site.
+  await run(`insert into clearing_blocks (hash, height) values ('copy-block', 1)`);
+  const lots = (
+    other: string,
+    miner: { id: string; siteId: string },
+    statuses: string[],
+    base: string,
+  ) => {
+    const status = `(array['${statuses.join("','")}'])[1 + n % 2]`;
+    const clearance = `(case when ${status} = 'spent' then 'cleared' else ${status} end)`;
+    return run(`insert into clearing_lots (id, attribution_id, block_hash, height, block_time,
+        txid, vout, value_sats, miner_id, site_id, region_code, status, clearance,
+        quarantine_reason, created_at, updated_at)
+      select ${id(kind('lot', other))}, ${id(kind('att', other))}, 'copy-block', n, ${at(base)},
+        md5('${other}' || n) || md5('${other}' || n), 0, 1000, '${miner.id}', '${miner.siteId}',
+        '${t.regionCode}', ${status}, ${clearance},
+        case when ${clearance} = 'cleared' then null else 'SITE_NOT_REGISTERED' end,
+        ${at(base)}, ${at(base)}
+      from generate_series(1, ${COPIES}) n`);
+  };
+  await lots('', t.miners.own, ['cleared', 'released'], BASE);
+  await lots('OTHER', t.miners.own, ['spent', 'quarantined'], LATER);
+  await lots('THEIRS', t.miners.other, ['cleared', 'released'], LATER);
+  for (const table of [
+    'trade_contracts',
+    'vasps',
+    'participants',
+    'licences',
+    'mining_sites',
+    'clearing_lots',
+  ])
     await run(`analyze ${table}`);
 }
 

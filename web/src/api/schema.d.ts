@@ -4740,15 +4740,18 @@ export interface paths {
     };
     /**
      * Lots of mined coins: the supervisor and auditors see all, a miner its own
-     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `status` takes one status or several separated by commas (`cleared,released`: the lots a miner may offer); `siteId` keeps the lots of one site.
      *
      *     **Roles:** supervisor, auditor, miner. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
         query?: {
-          status?: 'cleared' | 'quarantined' | 'released' | 'spent';
+          /** @description one status or several separated by commas (cleared,released) */
+          status?: string;
           minerId?: string;
+          /** @description a site's id: the lots mined there */
+          siteId?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */

@@ -4,6 +4,7 @@ import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { allPages, usePagedList } from '../../api/paging';
 import type { components } from '../../api/schema';
+import { PICKER_PAGE, SearchPicker, type SearchPickerProps } from '../../components/SearchPicker';
 
 /** Pieces the mining explorer's pages share: region and site lookups, lot chips, links. */
 
@@ -77,6 +78,38 @@ export function useSiteNamesOf(ids: readonly (string | null | undefined)[]) {
     placeholderData: keepPreviousData,
   });
   return (id: string) => found.data?.get(id) ?? id;
+}
+
+/**
+ * A site picker: the caller's sites (a miner, its own) whose name starts with what was typed
+ * (`/v1/mining/sites?q=`), one page of matches, so it does not grow with the sites.
+ */
+export function SitePicker({
+  onChange,
+  ...props
+}: {
+  onChange: (id: string | null) => void;
+} & Omit<
+  SearchPickerProps<Site>,
+  'queryKey' | 'search' | 'idOf' | 'labelOf' | 'onChange' | 'nothingFound'
+>) {
+  return (
+    <SearchPicker
+      {...props}
+      queryKey={[SITE_KEY, 'search']}
+      search={async (q) =>
+        unwrap(
+          await api.GET('/v1/mining/sites', {
+            params: { query: { ...(q ? { q } : {}), limit: PICKER_PAGE } },
+          }),
+        ).items
+      }
+      idOf={(s) => s.id}
+      labelOf={(s) => `${s.name} (${s.regionCode})`}
+      onChange={(id) => onChange(id)}
+      nothingFound="No site starts with that"
+    />
+  );
 }
 
 /** The miners a supervisor or auditor may filter by (a miner sees its own rows only). */
