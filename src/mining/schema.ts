@@ -104,6 +104,8 @@ export const miningBans = pgTable(
     index('mining_bans_region_idx').on(t.regionCode),
     index('mining_bans_region_page_idx').on(t.regionCode, t.createdAt, t.id),
     index('mining_bans_page_idx').on(t.createdAt, t.id),
+    // The bans overlapping a calendar's days (`to_date >= from`, then `from_date <= to`).
+    index('mining_bans_dates_idx').on(t.toDate, t.fromDate),
   ],
 );
 

@@ -104,8 +104,12 @@ export class MiningService {
     return this.#bans.liftBan(caller, banId, reason);
   }
 
-  listBans(regionCode?: string, page?: PageRequest): Promise<Page<BanView>> {
-    return this.#bans.listBans(regionCode, page);
+  listBans(
+    regionCode?: string,
+    page?: PageRequest,
+    during?: { from?: string | undefined; to?: string | undefined },
+  ): Promise<Page<BanView>> {
+    return this.#bans.listBans(regionCode, page, during);
   }
 
   /** Is region R banned at time T? With a page of the bans in force and the region's local time then. */

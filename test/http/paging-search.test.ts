@@ -92,6 +92,18 @@ const SEARCHES: Search[] = [
     ],
     outsiders: (t) => [t.miners.other.key],
   },
+  {
+    name: "the calendar's bans of a month",
+    route: '/v1/mining/bans?from=2031-03-01&to=2031-03-31',
+    table: 'mining_bans',
+    copy: 'ban_COPY',
+    readers: (t) => [
+      [t.supervisor, 500],
+      [t.B.company, null],
+      [t.miners.own.key, 137],
+    ],
+    outsiders: () => [],
+  },
 ];
 
 const routeOf = (search: Search, t: TwoTenants) =>
@@ -224,6 +236,18 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
       expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
       expect(JSON.stringify(refused.body)).toMatch(/ids/i);
     }
+    // A month's bans want both days, as dates, the first not after the last.
+    for (const days of [
+      'from=2031-03-01',
+      'to=2031-03-31',
+      'from=2031-04-01&to=2031-03-01',
+      'from=March&to=2031-03-31',
+    ]) {
+      const refused = await get(`/v1/mining/bans?${days}`, t.supervisor);
+      expect(refused.status, days).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(JSON.stringify(refused.body)).toMatch(/from|to/);
+    }
     // A lot status it does not know, among several or alone, or none, is refused too.
     for (const status of ['cleared,sold', 'sold', '', 'cleared,']) {
       const refused = await get(`/v1/clearing/lots?status=${status}`, t.supervisor);
@@ -355,7 +379,29 @@ async function seed(t: TwoTenants): Promise<void> {
   await lots('', t.miners.own, ['cleared', 'released'], BASE);
   await lots('OTHER', t.miners.own, ['spent', 'quarantined'], LATER);
   await lots('THEIRS', t.miners.other, ['cleared', 'released'], LATER);
+  // Bans: copies overlapping March 2031 (the last ending on its first day, the first starting on
+  // its last); newer, as many ending before it or starting after it.
+  const bans = (other: string, from: string, to: string, base: string) =>
+    copyRows(t, 'mining_bans', t.banId, {
+      id: id(kind('ban', other)),
+      from_date: from,
+      to_date: to,
+      created_at: at(base),
+    });
+  await bans(
+    '',
+    `case when n = ${COPIES} then date '2031-03-31' else date '2031-02-10' + (n % 20) end`,
+    `case when n = 1 then date '2031-03-01' else date '2031-03-31' + (n % 20) end`,
+    BASE,
+  );
+  await bans(
+    'OTHER',
+    `case when n % 2 = 0 then date '2031-01-01' else date '2031-04-01' end`,
+    `case when n % 2 = 0 then date '2031-02-28' else date '2031-04-30' end`,
+    LATER,
+  );
   for (const table of [
+    'mining_bans',
     'trade_contracts',
     'vasps',
     'participants',

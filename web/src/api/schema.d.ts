@@ -3775,7 +3775,7 @@ export interface paths {
     };
     /**
      * The ban calendar (of one region), the latest declared first
-     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next. `from` and `to` (together) keep the bans whose dates overlap those days (a calendar shows a month).
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -3783,6 +3783,10 @@ export interface paths {
       parameters: {
         query?: {
           regionCode?: string;
+          /** @description the first day shown (YYYY-MM-DD), with to: the bans ending on it or later */
+          from?: string;
+          /** @description the last day shown (YYYY-MM-DD), with from: the bans starting on it or earlier */
+          to?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */

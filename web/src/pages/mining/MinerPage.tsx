@@ -3,7 +3,7 @@ import { useSearchParams } from 'react-router';
 import { Stack, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
-import { allPages, LoadMore, usePagedList } from '../../api/paging';
+import { LoadMore, usePagedList } from '../../api/paging';
 import { FocusMissing, useFocusedRow } from '../../api/focus';
 import { BanCalendar, monthOf } from '../../components/BanCalendar';
 import { DataTable } from '../../components/DataTable';
@@ -11,7 +11,14 @@ import { EChart } from '../../components/EChart';
 import { Page } from '../../components/Page';
 import { Empty, ErrorState } from '../../components/States';
 import { formatBtc, formatDateTime } from '../../format';
-import { BAN_KEY, LotChip, regionLabel, useRegions, useSiteNamesOf, useSitePages } from './shared';
+import {
+  LotChip,
+  regionLabel,
+  useMonthBans,
+  useRegions,
+  useSiteNamesOf,
+  useSitePages,
+} from './shared';
 import { violationColumns } from './ViolationsPage';
 
 /** BTC for plotting only (a chart axis is a float); every figure shown as text stays exact. */
@@ -88,18 +95,12 @@ export function MinerPage() {
   // `?id=lot_…` or `?id=att_…` (the miner's home) highlights that lot or violation.
   const lotFocus = useFocusedRow(lots, (l) => l.id, 'lot_');
   const violationFocus = useFocusedRow(violations, (v) => v.attributionId, 'att_');
-  // Every ban of the miner's regions, every page: still growing with time (Known gaps 9).
-  const bans = useQuery({
-    queryKey: [BAN_KEY, 'mine'],
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(await api.GET('/v1/mining/bans', { params: { query: { limit: 500, cursor } } })),
-      ),
-  });
   const latest = violations.rows?.[0]?.blockTime;
   const [chosenMonth, setMonth] = useState<string | null>(null);
   // The month of the latest violation (its ban in force), until the miner picks another.
   const month = chosenMonth ?? (latest ? latest.slice(0, 7) : monthOf(new Date()));
+  // The bans of the month shown (of every region; the calendar draws its sites' regions').
+  const bans = useMonthBans(month);
   // The calendar's rows: the regions of the sites loaded (the table's pages).
   const myRegions = [...new Set((sites.rows ?? []).map((s) => s.regionCode))];
   const regionName = (code: string) => regions.data?.find((r) => r.code === code)?.name;

@@ -1,9 +1,7 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { Anchor, Badge, Button, Group, Stack, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
-import { api, unwrap } from '../../api/client';
-import { allPages, LoadMore } from '../../api/paging';
+import { LoadMore } from '../../api/paging';
 import { BanCalendar, monthOf } from '../../components/BanCalendar';
 import { DataTable } from '../../components/DataTable';
 import { Page } from '../../components/Page';
@@ -12,7 +10,7 @@ import { formatDateTime } from '../../format';
 import { useUser } from '../../session';
 import { DeclareBanForm, LiftBanDialog, type Ban } from './BanForms';
 import { useNames } from '../clearing/shared';
-import { BAN_KEY, useRegions, useSitePages } from './shared';
+import { useMonthBans, useRegions, useSitePages } from './shared';
 
 /** Sites, the ban calendar and violations; `?region=` (from the dashboard) narrows to a region. */
 export function MiningPage() {
@@ -27,18 +25,8 @@ export function MiningPage() {
   // The miners of the sites shown, named by their ids (licences, then participants).
   const minerNames = useNames((sites.rows ?? []).map((s) => s.minerId));
   const minerName = (id: string) => minerNames[id] ?? id;
-  // Every ban (not the month's), every page: still growing with time (Known gaps 9).
-  const bans = useQuery({
-    queryKey: [BAN_KEY, region],
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(
-          await api.GET('/v1/mining/bans', {
-            params: { query: { ...(region ? { regionCode: region } : {}), limit: 500, cursor } },
-          }),
-        ),
-      ),
-  });
+  // The bans of the month shown (the calendar's and the table's).
+  const bans = useMonthBans(month, region);
   const regions = useRegions();
   const banRows = bans.data;
   // The calendar's rows: every region of the scheme (or the one asked for), and any region a

@@ -112,6 +112,39 @@ export function SitePicker({
   );
 }
 
+/** The first and last day of a month `YYYY-MM`. */
+export function daysOf(month: string): { from: string; to: string } {
+  const [year = 1970, m = 1] = month.split('-').map(Number);
+  const last = new Date(Date.UTC(year, m, 0)).getUTCDate();
+  return { from: `${month}-01`, to: `${month}-${String(last).padStart(2, '0')}` };
+}
+
+/**
+ * The bans whose dates overlap the month shown (`/v1/mining/bans?from=&to=`, of one region when
+ * given), every page: bounded by the month (the bans of one month), not by every ban declared.
+ */
+export function useMonthBans(month: string, regionCode?: string | null) {
+  return useQuery({
+    queryKey: [BAN_KEY, regionCode ?? null, month],
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(
+          await api.GET('/v1/mining/bans', {
+            params: {
+              query: {
+                ...daysOf(month),
+                ...(regionCode ? { regionCode } : {}),
+                limit: 500,
+                cursor,
+              },
+            },
+          }),
+        ),
+      ),
+    placeholderData: keepPreviousData,
+  });
+}
+
 /** The miners a supervisor or auditor may filter by (a miner sees its own rows only). */
 export function useMiners(enabled: boolean) {
   return useQuery({
