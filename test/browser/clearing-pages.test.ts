@@ -1,3 +1,7 @@
+/*
+ * Past 600 lines: every clearing page is tested against one scheme built once (simnet blocks,
+ * lots, fixings, a market with deals, a settlement window), which a split would build twice.
+ */
 import * as bitcoinjs from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Response } from 'playwright-core';
