@@ -64,6 +64,9 @@ export const clearingLots = pgTable(
     index('clearing_lots_spent_idx').on(t.spentInBlock),
     index('clearing_lots_page_idx').on(t.createdAt, t.id),
     index('clearing_lots_miner_page_idx').on(t.minerId, t.createdAt, t.id),
+    // A miner's lots of a status or a few (the offer form's sellable lots), of a site.
+    index('clearing_lots_miner_status_page_idx').on(t.minerId, t.status, t.createdAt, t.id),
+    index('clearing_lots_site_page_idx').on(t.siteId, t.createdAt, t.id),
     check(
       'clearing_lots_status_check',
       sql`${t.status} in ('cleared', 'quarantined', 'released', 'spent')`,

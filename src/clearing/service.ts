@@ -162,12 +162,27 @@ export class ClearingService implements CoinOrigins {
   /** Lots, newest first: the supervisor and auditors see all, a miner its own; others 403. */
   async listLots(
     caller: Caller,
-    filter: { status?: LotStatus | undefined; minerId?: string | undefined } = {},
+    filter: {
+      /** One status, or several (the offer form's sellable lots: cleared and released). */
+      status?: LotStatus | readonly LotStatus[] | undefined;
+      minerId?: string | undefined;
+      siteId?: string | undefined;
+    } = {},
     page: PageRequest = {},
   ): Promise<Page<LotView>> {
     const minerId = this.#minerScope(caller, filter.minerId);
-    if (filter.status && !(LOT_STATUSES as readonly string[]).includes(filter.status))
-      throw invalid('status', `must be one of ${LOT_STATUSES.join(', ')}`);
+    const statuses =
+      filter.status === undefined
+        ? undefined
+        : typeof filter.status === 'string'
+          ? [filter.status]
+          : [...new Set(filter.status)];
+    if (
+      statuses &&
+      (statuses.length === 0 ||
+        statuses.some((s) => !(LOT_STATUSES as readonly string[]).includes(s)))
+    )
+      throw invalid('status', `must be one or more of ${LOT_STATUSES.join(', ')}`);
     const { after, orderBy, read, limit } = keyset(clearingLots, page);
     const rows = await this.#db.orm
       .select()
@@ -175,7 +190,8 @@ export class ClearingService implements CoinOrigins {
       .where(
         and(
           minerId ? eq(clearingLots.minerId, minerId) : undefined,
-          filter.status ? eq(clearingLots.status, filter.status) : undefined,
+          filter.siteId !== undefined ? eq(clearingLots.siteId, filter.siteId) : undefined,
+          statuses ? inArray(clearingLots.status, statuses) : undefined,
           after,
         ),
       )

@@ -51,6 +51,30 @@ export const searchQuery = z
   .max(MAX_SEARCH_LENGTH, `must be at most ${MAX_SEARCH_LENGTH} characters`)
   .optional();
 
+/**
+ * A name lookup (`ids`, `participantIds`): at most MAX_PAGE_SIZE ids of one kind (`prefix_`, then
+ * at most 60 letters, digits or _), separated by commas; the list keeps those the caller may see.
+ */
+export function idListQuery(prefix: string, description: string) {
+  const pattern = new RegExp(`^${prefix}_[A-Za-z0-9_]{1,60}$`);
+  return z
+    .string()
+    .max(MAX_PAGE_SIZE * (prefix.length + 62))
+    .transform((value, context) => {
+      const ids = [...new Set(value.split(','))];
+      if (ids.length > MAX_PAGE_SIZE || ids.some((id) => !pattern.test(id))) {
+        context.addIssue({
+          code: 'custom',
+          message: `must be at most ${MAX_PAGE_SIZE} ids (${prefix}_…), separated by commas`,
+        });
+        return z.NEVER;
+      }
+      return ids;
+    })
+    .optional()
+    .describe(description);
+}
+
 export const pageQuery = {
   limit: z.coerce
     .number()

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { keyset, pageOf, type Page, type PageRequest } from '../db';
 import { AppError, invalid, newId, type Caller } from '../kernel';
 import {
@@ -102,13 +102,40 @@ export class BanCalendar {
     });
   }
 
-  /** A page of the ban calendar (of one region), the latest declared first. */
-  async listBans(regionCode?: string, page: PageRequest = {}): Promise<Page<BanView>> {
+  /**
+   * A page of the ban calendar (of one region), the latest declared first; with `during`, only
+   * the bans whose dates overlap those days (a calendar's month: `from_date <= to` and
+   * `to_date >= from`, through `mining_bans_dates_idx`). Both days, `from` not after `to`.
+   */
+  async listBans(
+    regionCode?: string,
+    page: PageRequest = {},
+    during?: { from?: string | undefined; to?: string | undefined },
+  ): Promise<Page<BanView>> {
+    const { from, to } = during ?? {};
+    if ((from === undefined) !== (to === undefined))
+      throw invalid(from === undefined ? 'from' : 'to', 'from and to go together (the days shown)');
+    if (from !== undefined && to !== undefined) {
+      for (const [field, day] of [
+        ['from', from],
+        ['to', to],
+      ] as const)
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`)))
+          throw invalid(field, 'must be a date YYYY-MM-DD');
+      if (from > to) throw invalid('to', 'must not be before from');
+    }
     const { after, orderBy, read, limit } = keyset(miningBans, page);
     const rows = await this.#ctx.db.orm
       .select()
       .from(miningBans)
-      .where(and(regionCode ? eq(miningBans.regionCode, regionCode) : undefined, after))
+      .where(
+        and(
+          regionCode ? eq(miningBans.regionCode, regionCode) : undefined,
+          to !== undefined ? lte(miningBans.fromDate, to) : undefined,
+          from !== undefined ? gte(miningBans.toDate, from) : undefined,
+          after,
+        ),
+      )
       .orderBy(...orderBy)
       .limit(read);
     return pageOf(rows, limit, (shown) => shown.map(banView));

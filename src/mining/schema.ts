@@ -41,6 +41,8 @@ export const miningSites = pgTable(
     index('mining_sites_miner_page_idx').on(t.minerId, t.createdAt, t.id),
     index('mining_sites_page_idx').on(t.createdAt, t.id),
     index('mining_sites_region_page_idx').on(t.regionCode, t.createdAt, t.id),
+    // A site picker's search (`q`): a prefix of the name, any case.
+    index('mining_sites_name_prefix_idx').on(sql`lower(${t.name}) text_pattern_ops`),
   ],
 );
 
@@ -102,6 +104,8 @@ export const miningBans = pgTable(
     index('mining_bans_region_idx').on(t.regionCode),
     index('mining_bans_region_page_idx').on(t.regionCode, t.createdAt, t.id),
     index('mining_bans_page_idx').on(t.createdAt, t.id),
+    // The bans overlapping a calendar's days (`to_date >= from`, then `from_date <= to`).
+    index('mining_bans_dates_idx').on(t.toDate, t.fromDate),
   ],
 );
 

@@ -63,7 +63,7 @@ export class MiningService {
 
   listSites(
     caller: Caller,
-    filter?: { minerId?: string | undefined; regionCode?: string | undefined },
+    filter?: Parameters<Sites['listSites']>[1],
     page?: PageRequest,
   ): Promise<Page<SiteView>> {
     return this.#sites.listSites(caller, filter, page);
@@ -104,8 +104,12 @@ export class MiningService {
     return this.#bans.liftBan(caller, banId, reason);
   }
 
-  listBans(regionCode?: string, page?: PageRequest): Promise<Page<BanView>> {
-    return this.#bans.listBans(regionCode, page);
+  listBans(
+    regionCode?: string,
+    page?: PageRequest,
+    during?: { from?: string | undefined; to?: string | undefined },
+  ): Promise<Page<BanView>> {
+    return this.#bans.listBans(regionCode, page, during);
   }
 
   /** Is region R banned at time T? With a page of the bans in force and the region's local time then. */

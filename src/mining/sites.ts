@@ -2,13 +2,14 @@
  * `registerSite` runs a little past 60 lines: the site's field checks and its transaction, kept
  * whole when the mining service was split by concern.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { parseAddress, toHex } from '../bitcoin';
 import {
   keyset,
   pageOf,
   scopeTo,
   sqlState,
+  startsWith,
   UNIQUE_VIOLATION,
   type Page,
   type PageRequest,
@@ -105,10 +106,18 @@ export class Sites {
     });
   }
 
-  /** A page of the sites visible to the caller (a miner's own), newest first. */
+  /**
+   * A page of the sites visible to the caller (a miner's own), newest first. `ids` is a name
+   * lookup (by primary key); `q` a prefix of the site's name (`mining_sites_name_prefix_idx`).
+   */
   async listSites(
     caller: Caller,
-    filter: { minerId?: string | undefined; regionCode?: string | undefined } = {},
+    filter: {
+      minerId?: string | undefined;
+      regionCode?: string | undefined;
+      ids?: readonly string[] | undefined;
+      q?: string | undefined;
+    } = {},
     page: PageRequest = {},
   ): Promise<Page<SiteView>> {
     const { after, orderBy, read, limit } = keyset(miningSites, page);
@@ -119,6 +128,8 @@ export class Sites {
         and(
           filter.minerId ? eq(miningSites.minerId, filter.minerId) : undefined,
           filter.regionCode ? eq(miningSites.regionCode, filter.regionCode) : undefined,
+          filter.ids ? inArray(miningSites.id, [...filter.ids]) : undefined,
+          filter.q !== undefined ? startsWith(miningSites.name, filter.q) : undefined,
           scopeTo(caller, { participant: miningSites.minerId }),
           after,
         ),

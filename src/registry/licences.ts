@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
-import { keyset, pageOf, scopeTo, type Orm, type Page, type PageRequest } from '../db';
+import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { keyset, pageOf, scopeTo, startsWith, type Orm, type Page, type PageRequest } from '../db';
 import { publish } from '../events';
 import { AppError, invalid, newId, type Caller } from '../kernel';
-import { licenceEvents, licences } from './schema';
+import { licenceEvents, licences, participants } from './schema';
 import { optionalText, parseInstant, requireText } from './validate';
 import { type GrantLicenceInput, type LicenceStatus, type LicenceView } from './types';
 import { type RegistryContext, forbidden } from './shared';
@@ -165,10 +165,20 @@ export class LicenceRegistry {
     });
   }
 
-  /** A page of the licences visible to the caller, newest first (keyset on created_at, id). */
+  /**
+   * A page of the licences visible to the caller, newest first (keyset on created_at, id).
+   * `participantIds` (a name lookup) and `q` (a prefix of the participant's legal name, through
+   * `participants_name_prefix_idx`) read the licences of those participants only.
+   */
   async listLicences(
     caller: Caller,
-    filter: { participantId?: string | undefined; status?: LicenceStatus | undefined } = {},
+    filter: {
+      participantId?: string | undefined;
+      participantIds?: readonly string[] | undefined;
+      kind?: string | undefined;
+      q?: string | undefined;
+      status?: LicenceStatus | undefined;
+    } = {},
     page: PageRequest = {},
   ): Promise<Page<LicenceView>> {
     const { after, orderBy, read, limit } = keyset(licences, page);
@@ -193,6 +203,20 @@ export class LicenceRegistry {
       .where(
         and(
           filter.participantId ? eq(licences.participantId, filter.participantId) : undefined,
+          filter.participantIds
+            ? inArray(licences.participantId, [...filter.participantIds])
+            : undefined,
+          filter.q !== undefined
+            ? inArray(
+                licences.participantId,
+                this.#ctx.db
+                  .current()
+                  .select({ id: participants.id })
+                  .from(participants)
+                  .where(startsWith(participants.legalName, filter.q)),
+              )
+            : undefined,
+          filter.kind !== undefined ? eq(licences.kind, filter.kind) : undefined,
           status,
           scopeTo(caller, { participant: licences.participantId }),
           after,

@@ -201,7 +201,7 @@ export class RegistryService {
   /** A page of the licences visible to the caller, newest first (keyset on created_at, id). */
   listLicences(
     caller: Caller,
-    filter?: { participantId?: string | undefined; status?: LicenceStatus | undefined },
+    filter?: Parameters<LicenceRegistry['listLicences']>[1],
     page?: PageRequest,
   ): Promise<Page<LicenceView>> {
     return this.#licences.listLicences(caller, filter, page);

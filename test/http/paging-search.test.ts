@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db';
+import { systemCaller } from '../../src/kernel';
 import { TEST_DRIVERS } from '../support/db';
 import { expectIndexRead, planOf, walkList, withQuery } from '../support/paging';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
@@ -23,7 +24,8 @@ const LATER = "timestamptz '2026-07-01T00:00:00Z'";
 
 interface Search {
   readonly name: string;
-  readonly route: string;
+  /** The list's route, or the route of the tenants' ids. */
+  readonly route: string | ((t: TwoTenants) => string);
   readonly table: string;
   readonly copy: string;
   readonly readers: (t: TwoTenants) => [Auth, number | null][];
@@ -55,7 +57,57 @@ const SEARCHES: Search[] = [
     ],
     outsiders: () => [],
   },
+  {
+    name: "the market pickers' licensed platforms",
+    route: '/v1/licences?kind=vasp&q=copy%20PLATFORM',
+    table: 'licences',
+    copy: 'lic_COPY',
+    readers: (t) => [
+      [t.supervisor, 500],
+      [t.auditor, null],
+    ],
+    outsiders: (t) => [t.B.officer, t.B.company, t.miners.own.key],
+  },
+  {
+    name: "the mining pages' sites",
+    route: '/v1/mining/sites?q=copy%20SITE',
+    table: 'mining_sites',
+    copy: 'sit_COPY',
+    readers: (t) => [
+      [t.miners.own.key, 500],
+      [t.supervisor, null],
+      [t.auditor, 137],
+    ],
+    outsiders: (t) => [t.miners.other.key, t.B.company],
+  },
+  {
+    name: "the offer form's sellable lots of a site",
+    route: (t) => `/v1/clearing/lots?status=cleared,released&siteId=${t.miners.own.siteId}`,
+    table: 'clearing_lots',
+    copy: 'lot_COPY',
+    readers: (t) => [
+      [t.miners.own.key, 500],
+      [t.supervisor, null],
+      [t.auditor, 137],
+    ],
+    outsiders: (t) => [t.miners.other.key],
+  },
+  {
+    name: "the calendar's bans of a month",
+    route: '/v1/mining/bans?from=2031-03-01&to=2031-03-31',
+    table: 'mining_bans',
+    copy: 'ban_COPY',
+    readers: (t) => [
+      [t.supervisor, 500],
+      [t.B.company, null],
+      [t.miners.own.key, 137],
+    ],
+    outsiders: () => [],
+  },
 ];
+
+const routeOf = (search: Search, t: TwoTenants) =>
+  typeof search.route === 'string' ? search.route : search.route(t);
 
 describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) => {
   let t: TwoTenants;
@@ -82,7 +134,7 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
   for (const search of SEARCHES) {
     it(`pages through ${search.name} past 500 matches: each once, newest first, nothing else`, async () => {
       for (const [auth, limit] of search.readers(t)) {
-        const { items, pages } = await walk(search.route, auth, limit);
+        const { items, pages } = await walk(routeOf(search, t), auth, limit);
         const ids = items.map((i) => String(i.id));
         // Only the copies match: none of the newer rows named otherwise, nothing of A's.
         expect(ids.every((k) => k.startsWith(search.copy))).toBe(true);
@@ -95,7 +147,7 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
         expect(pages).toBe(Math.ceil(COPIES / (limit ?? 50)));
       }
       for (const auth of search.outsiders(t))
-        expect((await walk(search.route, auth, 500)).items).toEqual([]);
+        expect((await walk(routeOf(search, t), auth, 500)).items).toEqual([]);
     });
   }
 
@@ -122,7 +174,7 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
   });
 
   it('refuses a search too long or empty, and a direction it does not know, clearly', async () => {
-    for (const route of ['/v1/contracts', '/v1/vasps']) {
+    for (const route of ['/v1/contracts', '/v1/vasps', '/v1/licences', '/v1/mining/sites']) {
       for (const q of ['x'.repeat(101), '']) {
         const refused = await get(withQuery(route, `q=${q}`), t.B.officer);
         expect(refused.status, route).toBe(400);
@@ -140,19 +192,87 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
+  it('looks up licences by participant and sites by id, within the caller’s scope', async () => {
+    const numbered = (prefix: string) =>
+      Array.from({ length: 500 }, (_, i) => `${prefix}${String(i + 1).padStart(20, '0')}`);
+    const parIds = numbered('par_COPY');
+    const licences = await walk(`/v1/licences?participantIds=${parIds.join(',')}`, t.auditor, 500);
+    expect(licences.items.map((l) => l.participantId).sort()).toEqual([...parIds].sort());
+    expect(licences.items.every((l) => String(l.participantName).startsWith('Copy platform'))).toBe(
+      true,
+    );
+    // A platform finds its own licence among the ids, never another's.
+    const own = await walk(
+      `/v1/licences?participantIds=${t.B.platformId},${t.A.platformId},${parIds[0]}`,
+      t.B.officer,
+      500,
+    );
+    expect(own.items.map((l) => l.participantId)).toEqual([t.B.platformId]);
+    // The kind keeps the vasp licences only; the copies hold no mining licence.
+    expect((await walk('/v1/licences?kind=mining&q=copy', t.supervisor, 500)).items).toEqual([]);
+    const siteIds = numbered('sit_COPY');
+    const sites = await walk(`/v1/mining/sites?ids=${siteIds.join(',')}`, t.miners.own.key, 500);
+    expect(sites.items.map((s) => s.id).sort()).toEqual([...siteIds].sort());
+    expect(
+      (await walk(`/v1/mining/sites?ids=${siteIds.join(',')}`, t.miners.other.key, 500)).items,
+    ).toEqual([]);
+    const theirs = await walk(
+      `/v1/mining/sites?ids=${t.miners.other.siteId},${siteIds[0]}`,
+      t.miners.other.key,
+      500,
+    );
+    expect(theirs.items.map((s) => s.id)).toEqual([t.miners.other.siteId]);
+    // A lookup of more than 500 ids, or of something not an id of the kind, is refused.
+    for (const [route, list] of [
+      ['/v1/licences?participantIds=', [...parIds, 'par_COPYEXTRA'].join(',')],
+      ['/v1/licences?participantIds=', `${parIds[0]},lic_NOTAPARTICIPANT`],
+      ['/v1/licences?participantIds=', ''],
+      ['/v1/mining/sites?ids=', [...siteIds, 'sit_COPYEXTRA'].join(',')],
+      ['/v1/mining/sites?ids=', `${siteIds[0]},sit_`],
+      ['/v1/mining/sites?ids=', `${siteIds[0]},,`],
+    ] as const) {
+      const refused = await get(`${route}${list}`, t.supervisor);
+      expect(refused.status, `${route}${list.slice(-40)}`).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(JSON.stringify(refused.body)).toMatch(/ids/i);
+    }
+    // A month's bans want both days, as dates, the first not after the last.
+    for (const days of [
+      'from=2031-03-01',
+      'to=2031-03-31',
+      'from=2031-04-01&to=2031-03-01',
+      'from=March&to=2031-03-31',
+    ]) {
+      const refused = await get(`/v1/mining/bans?${days}`, t.supervisor);
+      expect(refused.status, days).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(JSON.stringify(refused.body)).toMatch(/from|to/);
+    }
+    // A lot status it does not know, among several or alone, or none, is refused too.
+    for (const status of ['cleared,sold', 'sold', '', 'cleared,']) {
+      const refused = await get(`/v1/clearing/lots?status=${status}`, t.supervisor);
+      expect(refused.status, status).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(JSON.stringify(refused.body)).toMatch(/status/);
+    }
+    await expect(
+      t.services.clearing.listLots(systemCaller('test.supervisor'), { status: [] }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
   it.runIf(driver === 'postgres')(
     'reads a page of a search in as many queries whatever its size, through an index',
     async () => {
       for (const search of SEARCHES) {
         const [auth] = search.readers(t)[0]!;
-        const first = await get(withQuery(search.route, 'limit=50'), auth);
+        const first = await get(withQuery(routeOf(search, t), 'limit=50'), auth);
         const cursor = encodeURIComponent(String(first.body.nextCursor));
         const queriesOf = async (limit: number) => {
           recorded = [];
           recording = true;
           try {
             const page = await get(
-              withQuery(search.route, `limit=${limit}&cursor=${cursor}`),
+              withQuery(routeOf(search, t), `limit=${limit}&cursor=${cursor}`),
               auth,
             );
             expect(page.status, JSON.stringify(page.body)).toBe(200);
@@ -176,7 +296,9 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
 
 /**
  * B's 520 active export contracts "Copy goods n" and, newer, 520 settled ones "Other goods n";
- * 520 VASPs "Copy VASP n" and, newer, 520 "Not A Copy VASP n".
+ * 520 VASPs "Copy VASP n" and, newer, 520 "Not A Copy VASP n"; 520 platforms "Copy platform n"
+ * each with a vasp licence and, newer, 520 "Other platform n" with theirs; the own miner's 520
+ * sites "Copy site n" and, newer, 520 "Other site n".
  */
 async function seed(t: TwoTenants): Promise<void> {
   const run = (text: string) => t.db.orm.execute(sql.raw(text));
@@ -205,6 +327,109 @@ async function seed(t: TwoTenants): Promise<void> {
       from generate_series(1, ${COPIES}) n`);
   await vasps('vsp', 'Copy VASP', BASE);
   await vasps('vsp_OTHER', 'Not A Copy VASP', LATER);
-  await run('analyze trade_contracts');
-  await run('analyze vasps');
+  // The copies' ids are <kind>_COPY<n>, the newer rows' <kind>_OTHER_COPY<n>.
+  const kind = (prefix: string, other: string) => (other ? `${prefix}_${other}` : prefix);
+  const platforms = async (other: string, name: string, base: string) => {
+    await copyRows(t, 'participants', t.A.platformId, {
+      id: id(kind('par', other)),
+      legal_name: `'${name} ' || n`,
+      lei: `'${other ? 'OTHR' : 'COPY'}' || lpad(n::text, 14, '0') || '00'`,
+      created_at: at(base),
+      updated_at: at(base),
+    });
+    await copyRows(t, 'licences', t.A.licenceId, {
+      id: id(kind('lic', other)),
+      participant_id: id(kind('par', other)),
+      kind: "'vasp'",
+      created_at: at(base),
+      updated_at: at(base),
+    });
+  };
+  await platforms('', 'Copy platform', BASE);
+  await platforms('OTHER', 'Other platform', LATER);
+  const sites = (other: string, name: string, base: string) =>
+    copyRows(t, 'mining_sites', t.miners.own.siteId, {
+      id: id(kind('sit', other)),
+      name: `'${name} ' || n`,
+      created_at: at(base),
+    });
+  await sites('', 'Copy site', BASE);
+  await sites('OTHER', 'Other site', LATER);
+  // Lots: the own miner's cleared and released copies; newer, its spent and quarantined ones at
+  // the same site and the other miner's cleared ones at its site.
+  await run(`insert into clearing_blocks (hash, height) values ('copy-block', 1)`);
+  const lots = (
+    other: string,
+    miner: { id: string; siteId: string },
+    statuses: string[],
+    base: string,
+  ) => {
+    const status = `(array['${statuses.join("','")}'])[1 + n % 2]`;
+    const clearance = `(case when ${status} = 'spent' then 'cleared' else ${status} end)`;
+    return run(`insert into clearing_lots (id, attribution_id, block_hash, height, block_time,
+        txid, vout, value_sats, miner_id, site_id, region_code, status, clearance,
+        quarantine_reason, created_at, updated_at)
+      select ${id(kind('lot', other))}, ${id(kind('att', other))}, 'copy-block', n, ${at(base)},
+        md5('${other}' || n) || md5('${other}' || n), 0, 1000, '${miner.id}', '${miner.siteId}',
+        '${t.regionCode}', ${status}, ${clearance},
+        case when ${clearance} = 'cleared' then null else 'SITE_NOT_REGISTERED' end,
+        ${at(base)}, ${at(base)}
+      from generate_series(1, ${COPIES}) n`);
+  };
+  await lots('', t.miners.own, ['cleared', 'released'], BASE);
+  await lots('OTHER', t.miners.own, ['spent', 'quarantined'], LATER);
+  await lots('THEIRS', t.miners.other, ['cleared', 'released'], LATER);
+  // Bans: copies overlapping March 2031 (the last ending on its first day, the first starting on
+  // its last); newer, as many ending before it or starting after it.
+  const bans = (other: string, from: string, to: string, base: string) =>
+    copyRows(t, 'mining_bans', t.banId, {
+      id: id(kind('ban', other)),
+      from_date: from,
+      to_date: to,
+      created_at: at(base),
+    });
+  await bans(
+    '',
+    `case when n = ${COPIES} then date '2031-03-31' else date '2031-02-10' + (n % 20) end`,
+    `case when n = 1 then date '2031-03-01' else date '2031-03-31' + (n % 20) end`,
+    BASE,
+  );
+  await bans(
+    'OTHER',
+    `case when n % 2 = 0 then date '2031-01-01' else date '2031-04-01' end`,
+    `case when n % 2 = 0 then date '2031-02-28' else date '2031-04-30' end`,
+    LATER,
+  );
+  for (const table of [
+    'mining_bans',
+    'trade_contracts',
+    'vasps',
+    'participants',
+    'licences',
+    'mining_sites',
+    'clearing_lots',
+  ])
+    await run(`analyze ${table}`);
+}
+
+/** COPIES copies of the row `from` of `table`, the columns of `set` given (SQL of n), the others as it has them. */
+async function copyRows(
+  t: TwoTenants,
+  table: string,
+  from: string,
+  set: Record<string, string>,
+): Promise<void> {
+  const others = rowsOf(
+    await t.db.orm.execute(
+      sql`select column_name from information_schema.columns where table_name = ${table} and is_generated = 'NEVER' order by ordinal_position`,
+    ),
+  )
+    .map((c) => String(c.column_name))
+    .filter((c) => !(c in set));
+  const list = others.map((c) => `"${c}"`).join(', ');
+  await t.db.orm.execute(
+    sql.raw(`insert into ${table} (${Object.keys(set).join(', ')}, ${list})
+      select ${Object.values(set).join(', ')}, ${list}
+      from (select * from ${table} where id = '${from}') one, generate_series(1, ${COPIES}) n`),
+  );
 }

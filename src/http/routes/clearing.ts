@@ -101,10 +101,28 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['clearing'],
         summary: 'Lots of mined coins: the supervisor and auditors see all, a miner its own',
-        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        description:
+          'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `status` takes one status or several separated by commas (`cleared,released`: the lots a miner may offer); `siteId` keeps the lots of one site.',
         querystring: z.object({
-          status: z.enum(LOT_STATUSES).optional(),
+          status: z
+            .string()
+            .max(100)
+            .transform((value, context) => {
+              const statuses = [...new Set(value.split(','))];
+              const known = LOT_STATUSES as readonly string[];
+              if (statuses.some((s) => !known.includes(s))) {
+                context.addIssue({
+                  code: 'custom',
+                  message: `must be one or more of ${LOT_STATUSES.join(', ')}, separated by commas`,
+                });
+                return z.NEVER;
+              }
+              return statuses as (typeof LOT_STATUSES)[number][];
+            })
+            .optional()
+            .describe('one status or several separated by commas (cleared,released)'),
           minerId: z.string().max(40).optional(),
+          siteId: z.string().max(40).optional().describe("a site's id: the lots mined there"),
           ...pageQuery,
         }),
         response: { 200: pageSchema(lotSchema), ...commonErrors },
@@ -114,7 +132,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
       const q = request.query;
       const page = await clearing.listLots(
         callerOf(request, ['supervisor', 'auditor', 'miner']),
-        { status: q.status, minerId: q.minerId },
+        { status: q.status, minerId: q.minerId, siteId: q.siteId },
         { limit: q.limit, cursor: q.cursor ?? null },
       );
       return { ...page, items: page.items.map(presentLot) };

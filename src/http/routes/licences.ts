@@ -10,7 +10,7 @@ import {
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { nameField, namesOf } from '../names';
-import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
+import { commonErrors, idListQuery, idParam, pageQuery, pageSchema, searchQuery } from '../schemas';
 
 /** Registry routes: licences of platforms and miners, KYC/KYB records of companies and counterparties. */
 
@@ -130,9 +130,18 @@ export function registerLicenceRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['registry'],
         summary: 'Licences visible to the caller',
-        description: 'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.',
+        description:
+          "Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the licences of the participants whose legal name starts with it (a market picker's search); `participantIds` keeps the licences of the listed participants (name lookups).",
         querystring: z.object({
           participantId: text(40).optional(),
+          participantIds: idListQuery(
+            'par',
+            'participant ids separated by commas (at most 500): their licences the caller may see, a name lookup',
+          ),
+          kind: text(100).optional().describe('the kind of licence, as granted (vasp, mining)'),
+          q: searchQuery.describe(
+            "a prefix of the licensed participant's legal name, whatever its case: a picker's search",
+          ),
           status: z.enum(LICENCE_STATUSES).optional().meta({
             description: 'the status as shown (an active licence past its end is expired)',
           }),

@@ -136,15 +136,33 @@ export function registerBanRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['mining'],
         summary: 'The ban calendar (of one region), the latest declared first',
-        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
-        querystring: z.object({ regionCode: text(40).optional(), ...pageQuery }),
+        description:
+          'A page at a time: pass `nextCursor` as `cursor` for the next. `from` and `to` (together) keep the bans whose dates overlap those days (a calendar shows a month).',
+        querystring: z.object({
+          regionCode: text(40).optional(),
+          from: z.iso
+            .date()
+            .optional()
+            .describe('the first day shown (YYYY-MM-DD), with to: the bans ending on it or later'),
+          to: z.iso
+            .date()
+            .optional()
+            .describe(
+              'the last day shown (YYYY-MM-DD), with from: the bans starting on it or earlier',
+            ),
+          ...pageQuery,
+        }),
         response: { 200: pageSchema(banSchema), ...commonErrors },
       },
     },
     async (request) => {
       callerOf(request);
-      const { regionCode, limit, cursor } = request.query;
-      const page = await mining.listBans(regionCode, { limit, cursor: cursor ?? null });
+      const { regionCode, from, to, limit, cursor } = request.query;
+      const page = await mining.listBans(
+        regionCode,
+        { limit, cursor: cursor ?? null },
+        { from, to },
+      );
       return { ...page, items: page.items.map(presentBan) };
     },
   );

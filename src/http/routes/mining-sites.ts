@@ -3,7 +3,7 @@ import type { SiteView } from '../../mining';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { nameField, namesOf } from '../names';
-import { commonErrors, idParam, pageQuery, pageSchema } from '../schemas';
+import { commonErrors, idListQuery, idParam, pageQuery, pageSchema, searchQuery } from '../schemas';
 
 /** Mining sites and the payout addresses that attribute mined coins to them. */
 
@@ -87,22 +87,29 @@ export function registerSiteRoutes(app: TypedApp, deps: AppDeps): void {
       schema: {
         tags: ['mining'],
         summary: 'Mining sites visible to the caller, newest first',
-        description: 'A page at a time: pass `nextCursor` as `cursor` for the next.',
+        description:
+          "A page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the sites whose name starts with it (a picker's search); `ids` keeps the listed sites the caller may see (name lookups).",
         querystring: z.object({
           minerId: text(40).optional(),
           regionCode: text(40).optional(),
+          ids: idListQuery(
+            'sit',
+            'site ids separated by commas (at most 500): a name lookup; sites the caller may not see are left out',
+          ),
+          q: searchQuery.describe(
+            "a prefix of the site's name, whatever its case: a picker's search",
+          ),
           ...pageQuery,
         }),
         response: { 200: pageSchema(siteSchema), ...commonErrors },
       },
     },
     async (request) => {
-      const { minerId, regionCode, limit, cursor } = request.query;
-      const page = await mining.listSites(
-        callerOf(request),
-        { minerId, regionCode },
-        { limit, cursor: cursor ?? null },
-      );
+      const { limit, cursor, ...filter } = request.query;
+      const page = await mining.listSites(callerOf(request), filter, {
+        limit,
+        cursor: cursor ?? null,
+      });
       const name = await namesOf(
         deps,
         page.items.map((s) => s.minerId),

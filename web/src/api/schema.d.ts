@@ -1625,7 +1625,7 @@ export interface paths {
     };
     /**
      * Licences visible to the caller
-     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the licences of the participants whose legal name starts with it (a market picker's search); `participantIds` keeps the licences of the listed participants (name lookups).
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -1633,6 +1633,12 @@ export interface paths {
       parameters: {
         query?: {
           participantId?: string;
+          /** @description participant ids separated by commas (at most 500): their licences the caller may see, a name lookup */
+          participantIds?: string;
+          /** @description the kind of licence, as granted (vasp, mining) */
+          kind?: string;
+          /** @description a prefix of the licensed participant's legal name, whatever its case: a picker's search */
+          q?: string;
           /** @description the status as shown (an active licence past its end is expired) */
           status?: 'active' | 'suspended' | 'revoked' | 'expired';
           /** @description rows per page, 1 to 500 (default 50) */
@@ -3382,7 +3388,7 @@ export interface paths {
     };
     /**
      * Mining sites visible to the caller, newest first
-     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next. `q` keeps the sites whose name starts with it (a picker's search); `ids` keeps the listed sites the caller may see (name lookups).
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -3391,6 +3397,10 @@ export interface paths {
         query?: {
           minerId?: string;
           regionCode?: string;
+          /** @description site ids separated by commas (at most 500): a name lookup; sites the caller may not see are left out */
+          ids?: string;
+          /** @description a prefix of the site's name, whatever its case: a picker's search */
+          q?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -3765,7 +3775,7 @@ export interface paths {
     };
     /**
      * The ban calendar (of one region), the latest declared first
-     * @description A page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description A page at a time: pass `nextCursor` as `cursor` for the next. `from` and `to` (together) keep the bans whose dates overlap those days (a calendar shows a month).
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -3773,6 +3783,10 @@ export interface paths {
       parameters: {
         query?: {
           regionCode?: string;
+          /** @description the first day shown (YYYY-MM-DD), with to: the bans ending on it or later */
+          from?: string;
+          /** @description the last day shown (YYYY-MM-DD), with from: the bans starting on it or earlier */
+          to?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -4730,15 +4744,18 @@ export interface paths {
     };
     /**
      * Lots of mined coins: the supervisor and auditors see all, a miner its own
-     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next.
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `status` takes one status or several separated by commas (`cleared,released`: the lots a miner may offer); `siteId` keeps the lots of one site.
      *
      *     **Roles:** supervisor, auditor, miner. Other roles get 403 `FORBIDDEN`.
      */
     get: {
       parameters: {
         query?: {
-          status?: 'cleared' | 'quarantined' | 'released' | 'spent';
+          /** @description one status or several separated by commas (cleared,released) */
+          status?: string;
           minerId?: string;
+          /** @description a site's id: the lots mined there */
+          siteId?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */

@@ -18,6 +18,11 @@ export type SearchPickerProps<T> = {
   onChange: (id: string | null, item: T | null) => void;
   /** What the menu says when nothing matches. */
   nothingFound: string;
+  /**
+   * A few rows the page knows of that the search may not find (a market of the caller's own
+   * offers, its own platform): offered while their label starts with what was typed.
+   */
+  extras?: readonly T[];
 } & Omit<SelectProps, 'data' | 'value' | 'onChange' | 'searchable' | 'filter'>;
 
 /**
@@ -33,6 +38,7 @@ export function SearchPicker<T>({
   value,
   onChange,
   nothingFound,
+  extras = [],
   ...props
 }: SearchPickerProps<T>) {
   const [search, setSearch] = useState('');
@@ -45,11 +51,20 @@ export function SearchPicker<T>({
     queryFn: () => searchList(q),
     placeholderData: keepPreviousData,
   });
+  const known = useMemo(() => {
+    const typed = q.toLowerCase();
+    return extras.filter((r) => labelOf(r).toLowerCase().startsWith(typed));
+  }, [extras, q, labelOf]);
   const data = useMemo(() => {
-    const rows = matches.data ?? [];
-    const all = picked && !rows.some((r) => idOf(r) === idOf(picked)) ? [picked, ...rows] : rows;
+    const all: T[] = [];
+    const seen = new Set<string>();
+    for (const r of [...(picked ? [picked] : []), ...known, ...(matches.data ?? [])]) {
+      if (seen.has(idOf(r))) continue;
+      seen.add(idOf(r));
+      all.push(r);
+    }
     return all.map((r) => ({ value: idOf(r), label: labelOf(r) }));
-  }, [matches.data, picked, idOf, labelOf]);
+  }, [matches.data, known, picked, idOf, labelOf]);
   return (
     <Select
       {...props}
@@ -63,6 +78,7 @@ export function SearchPicker<T>({
       onChange={(id) => {
         const row = id
           ? ((matches.data ?? []).find((r) => idOf(r) === id) ??
+            known.find((r) => idOf(r) === id) ??
             (picked && idOf(picked) === id ? picked : null))
           : null;
         setPicked(row);

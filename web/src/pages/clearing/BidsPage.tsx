@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Button, Group, Paper, Select, SimpleGrid, Text, TextInput, Title } from '@mantine/core';
+import { Button, Group, Paper, SimpleGrid, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { LoadMore, usePagedList } from '../../api/paging';
@@ -14,7 +14,7 @@ import { useUser } from '../../session';
 import { parseBtc } from '../../../../src/kernel/money';
 import { ContractPicker } from '../trade/shared';
 import { MarketTerms } from './OffersPage';
-import { shortId, useNames, usePlatforms } from './shared';
+import { MarketPicker, shortId, useNames } from './shared';
 
 type Bid = components['schemas']['MarketBid'];
 
@@ -26,14 +26,10 @@ type Bid = components['schemas']['MarketBid'];
 function BidForm() {
   const user = useUser();
   const queryClient = useQueryClient();
-  const licensed = usePlatforms();
   // A company sees no licences: its own platform's market is offered by name or as such.
   const own = user.platformId;
   const names = useNames([own]);
-  const platforms =
-    own && !licensed.some((p) => p.value === own)
-      ? [...licensed, { value: own, label: names[own] ?? 'Your platform' }]
-      : licensed;
+  const ownMarket = own ? [{ id: own, name: names[own] ?? 'Your platform' }] : [];
   const [platformId, setPlatformId] = useState<string | null>(user.platformId);
   const [contractId, setContractId] = useState<string | null>(null);
   const [amount, setAmount] = useState('');
@@ -78,10 +74,10 @@ function BidForm() {
         }}
       >
         <SimpleGrid cols={{ base: 1, md: 4 }}>
-          <Select
+          <MarketPicker
             label="Market"
-            placeholder="Pick a platform"
-            data={platforms}
+            placeholder="Type the start of the platform's name"
+            extras={ownMarket}
             value={platformId}
             onChange={setPlatformId}
             error={problems.platformId ?? fieldErrorOf(bid.error, 'platformId')}

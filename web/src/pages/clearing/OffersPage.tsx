@@ -13,7 +13,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
-import { allPages, LoadMore, usePagedList } from '../../api/paging';
+import { LoadMore, usePagedList } from '../../api/paging';
 import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
@@ -23,28 +23,34 @@ import { StatusChip } from '../../components/StatusChip';
 import { formatBtc, formatDateTime } from '../../format';
 import { useUser } from '../../session';
 import { parseBtc } from '../../../../src/kernel/money';
-import { shortId, useNames, usePlatforms } from './shared';
+import { SitePicker } from '../mining/shared';
+import { MarketPicker, shortId, useNames, type Market } from './shared';
 
 type Offer = components['schemas']['MarketOffer'];
 
+/** How many sellable lots the offer form offers: one page, the newest (of the site picked). */
+const LOTS_OFFERED = 100;
+
 /**
- * The miner's lots that may be sold: cleared, or released by the supervisor; not spent. Still
- * every page, growing with the miner's blocks (docs/architecture.md, Known gaps 9).
+ * The miner's lots that may be sold, cleared or released by the supervisor (not spent): one page
+ * of the newest, of the site picked (the server's `status=cleared,released&siteId=`), so the form
+ * does not read every lot.
  */
-function useSellableLots() {
+function useSellableLots(siteId: string | null) {
   return useQuery({
-    queryKey: ['clearing', 'lots', 'sellable'],
-    queryFn: async () => {
-      const read = (status: 'cleared' | 'released') =>
-        allPages(async (cursor) =>
-          unwrap(
-            await api.GET('/v1/clearing/lots', {
-              params: { query: { status, limit: 500, cursor } },
-            }),
-          ),
-        );
-      return [...(await read('cleared')), ...(await read('released'))];
-    },
+    queryKey: ['clearing', 'lots', 'sellable', siteId],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/clearing/lots', {
+          params: {
+            query: {
+              status: 'cleared,released',
+              ...(siteId ? { siteId } : {}),
+              limit: LOTS_OFFERED,
+            },
+          },
+        }),
+      ),
   });
 }
 
@@ -77,9 +83,10 @@ export function MarketTerms({ platformId }: { platformId: string | null }) {
  * pick are those it already sells on (its offers' platforms) and any licensed platform the API
  * shows it; another market is entered by its platform's id.
  */
-function PostOfferForm({ markets }: { markets: { value: string; label: string }[] }) {
+function PostOfferForm({ markets }: { markets: Market[] }) {
   const queryClient = useQueryClient();
-  const lots = useSellableLots();
+  const [siteId, setSiteId] = useState<string | null>(null);
+  const lots = useSellableLots(siteId);
   const [picked, setPicked] = useState<string | null>(null);
   const [otherMarket, setOtherMarket] = useState('');
   const platformId = otherMarket.trim() || picked;
@@ -127,10 +134,10 @@ function PostOfferForm({ markets }: { markets: { value: string; label: string }[
       >
         <SimpleGrid cols={{ base: 1, md: 4 }}>
           <Stack gap={4}>
-            <Select
+            <MarketPicker
               label="Market"
-              placeholder={markets.length ? 'Pick a platform' : 'None known yet'}
-              data={markets}
+              placeholder="Type the start of the platform's name"
+              extras={markets}
               value={picked}
               onChange={setPicked}
               disabled={otherMarket.trim() !== ''}
@@ -147,17 +154,35 @@ function PostOfferForm({ markets }: { markets: { value: string; label: string }[
               }
             />
           </Stack>
-          <Select
-            label="Lot"
-            placeholder={lots.data?.length === 0 ? 'No cleared lot' : 'Pick a lot'}
-            data={(lots.data ?? []).map((l) => ({
-              value: l.id,
-              label: `Block ${l.height} · ${formatBtc(l.valueSats)} · ${l.clearance} · …${l.id.slice(-6)}`,
-            }))}
-            value={lotId}
-            onChange={setLotId}
-            error={problems.lotId ?? fieldErrorOf(post.error, 'lotId')}
-          />
+          <Stack gap={4}>
+            <SitePicker
+              label="Site"
+              description="Narrows the lots to one site's"
+              placeholder="Type the start of the site's name"
+              value={siteId}
+              onChange={(id) => {
+                setSiteId(id);
+                setLotId(null);
+              }}
+              clearable
+            />
+            <Select
+              label="Lot"
+              description={
+                lots.data?.nextCursor
+                  ? `The newest ${LOTS_OFFERED}: pick the site for its older lots`
+                  : undefined
+              }
+              placeholder={lots.data?.items.length === 0 ? 'No cleared lot' : 'Pick a lot'}
+              data={(lots.data?.items ?? []).map((l) => ({
+                value: l.id,
+                label: `Block ${l.height} · ${formatBtc(l.valueSats)} · ${l.clearance} · …${l.id.slice(-6)}`,
+              }))}
+              value={lotId}
+              onChange={setLotId}
+              error={problems.lotId ?? fieldErrorOf(post.error, 'lotId')}
+            />
+          </Stack>
           <TextInput
             label="Amount"
             description="In BTC, e.g. 0.5"
@@ -222,13 +247,11 @@ export function OffersPage() {
     unwrap(await api.GET('/v1/market/offers', { params: { query: { cursor } } })),
   );
   const names = useNames((offers.rows ?? []).flatMap((o) => [o.platformId, o.minerId]));
-  const licensed = usePlatforms();
-  const markets = [
-    ...licensed,
-    ...[...new Set((offers.rows ?? []).map((o) => o.platformId))]
-      .filter((id) => !licensed.some((p) => p.value === id))
-      .map((id) => ({ value: id, label: names[id] ?? id })),
-  ];
+  // The markets of the miner's offers, which its own licences do not show.
+  const markets = [...new Set((offers.rows ?? []).map((o) => o.platformId))].map((id) => ({
+    id,
+    name: names[id] ?? id,
+  }));
   const columns: Column<Offer>[] = [
     {
       key: 'offer',

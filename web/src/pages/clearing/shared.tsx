@@ -1,10 +1,10 @@
 import { useState, type ReactNode } from 'react';
 import { Button, Group, Paper, Stack, Text, Textarea } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { useParticipantNamesOf } from '../../api/names';
-import { allPages } from '../../api/paging';
 import { fieldErrorOf, FormError } from '../../components/FormError';
+import { PICKER_PAGE, SearchPicker, type SearchPickerProps } from '../../components/SearchPicker';
 import { formatBtc } from '../../format';
 import { formatMoneyForPeople, money } from '../../../../src/kernel/money';
 
@@ -36,44 +36,103 @@ export function ratePerBtc(rate: string, quote: string): string {
 /** The short end of an id, for a link's text ("Deal …7QX2KD"); the whole id goes in `title`. */
 export const shortId = (label: string, id: string) => `${label} …${id.slice(-6)}`;
 
+/** Ids per licence lookup, as for participants (`IDS_PER_LOOKUP` in api/names.ts). */
+const IDS_PER_LOOKUP = 100;
+
 /**
- * Names of licensed participants (platforms and miners) by id, from the licence register every
- * role may read: miners and companies cannot list participants, but may name a market. Still
- * every page, growing with the licensed platforms and miners (docs/architecture.md, Known gaps 9).
+ * Names by id of the licensed participants (platforms and miners) `ids` names, from the licence
+ * register every role may read (its licences the caller may see, `/v1/licences?participantIds=`):
+ * miners and companies cannot list participants, but may name a market. The lookup grows with
+ * the rows shown, not with the register.
  */
-export function useLicensed() {
-  return useQuery({
-    queryKey: ['licence', 'all'],
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(await api.GET('/v1/licences', { params: { query: { limit: 500, cursor } } })),
-      ),
+function useLicensedNamesOf(ids: readonly (string | null | undefined)[]): Map<string, string> {
+  const wanted = [
+    ...new Set(ids.filter((id): id is string => !!id && id.startsWith('par_'))),
+  ].sort();
+  const found = useQuery({
+    queryKey: ['licence', 'names', wanted],
+    enabled: wanted.length > 0,
+    queryFn: async () => {
+      const names = new Map<string, string>();
+      for (let start = 0; start < wanted.length; start += IDS_PER_LOOKUP) {
+        const chunk = wanted.slice(start, start + IDS_PER_LOOKUP);
+        // A participant holds a licence or a few: one page of 500 holds a hundred's.
+        const page = unwrap(
+          await api.GET('/v1/licences', {
+            params: { query: { participantIds: chunk.join(','), limit: 500 } },
+          }),
+        );
+        for (const l of page.items)
+          if (l.participantName) names.set(l.participantId, l.participantName);
+      }
+      return names;
+    },
+    staleTime: 60_000,
+    placeholderData: keepPreviousData,
   });
+  return found.data ?? new Map<string, string>();
 }
 
 /**
  * Names by id of the participants `ids` names (what the page shows): licensed platforms and
  * miners from the licence register, and the others looked up by id (`/v1/participants?ids=`)
- * among those the caller may list, never by reading every page of participants.
+ * among those the caller may list, never by reading every page of either.
  */
 export function useNames(ids: readonly (string | null | undefined)[]): Record<string, string> {
-  const licensed = useLicensed();
+  const licensed = useLicensedNamesOf(ids);
   const nameOf = useParticipantNamesOf(ids);
   const names: Record<string, string> = {};
   for (const id of ids) if (id && nameOf(id) !== id) names[id] = nameOf(id);
-  for (const l of licensed.data ?? [])
-    if (l.participantName) names[l.participantId] = l.participantName;
+  for (const [id, name] of licensed) names[id] = name;
   return names;
 }
 
-/** The platforms with an active licence: the markets a miner or an importer may pick. */
-export function usePlatforms(): { value: string; label: string }[] {
-  const licensed = useLicensed();
-  const seen = new Map<string, string>();
-  for (const l of licensed.data ?? [])
-    if (l.kind === 'vasp' && l.status === 'active')
-      seen.set(l.participantId, l.participantName ?? l.participantId);
-  return [...seen].map(([value, label]) => ({ value, label }));
+/** A market: a platform and its name. */
+export type Market = { id: string; name: string };
+
+/**
+ * A market picker: the platforms with an active vasp licence whose name starts with what was
+ * typed (`/v1/licences?kind=vasp&status=active&q=`), one page of matches, so it does not grow
+ * with the register; `extras` are markets the page knows of that the caller's licences do not
+ * show (its own platform, its offers' markets).
+ */
+export function MarketPicker({
+  onChange,
+  ...props
+}: {
+  onChange: (id: string | null) => void;
+} & Omit<
+  SearchPickerProps<Market>,
+  'queryKey' | 'search' | 'idOf' | 'labelOf' | 'onChange' | 'nothingFound'
+>) {
+  return (
+    <SearchPicker
+      {...props}
+      queryKey={['licence', 'markets']}
+      search={async (q) => {
+        const page = unwrap(
+          await api.GET('/v1/licences', {
+            params: {
+              query: { kind: 'vasp', status: 'active', ...(q ? { q } : {}), limit: PICKER_PAGE },
+            },
+          }),
+        );
+        // A platform with two active licences is one market.
+        const markets = new Map<string, Market>();
+        for (const l of page.items)
+          if (!markets.has(l.participantId))
+            markets.set(l.participantId, {
+              id: l.participantId,
+              name: l.participantName ?? l.participantId,
+            });
+        return [...markets.values()];
+      }}
+      idOf={(m) => m.id}
+      labelOf={(m) => m.name}
+      onChange={(id) => onChange(id)}
+      nothingFound="No licensed platform starts with that"
+    />
+  );
 }
 
 /**

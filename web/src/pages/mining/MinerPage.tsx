@@ -3,7 +3,7 @@ import { useSearchParams } from 'react-router';
 import { Stack, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
-import { allPages, LoadMore, usePagedList } from '../../api/paging';
+import { LoadMore, usePagedList } from '../../api/paging';
 import { FocusMissing, useFocusedRow } from '../../api/focus';
 import { BanCalendar, monthOf } from '../../components/BanCalendar';
 import { DataTable } from '../../components/DataTable';
@@ -11,7 +11,14 @@ import { EChart } from '../../components/EChart';
 import { Page } from '../../components/Page';
 import { Empty, ErrorState } from '../../components/States';
 import { formatBtc, formatDateTime } from '../../format';
-import { BAN_KEY, LotChip, regionLabel, useRegions, useSites } from './shared';
+import {
+  LotChip,
+  regionLabel,
+  useMonthBans,
+  useRegions,
+  useSiteNamesOf,
+  useSitePages,
+} from './shared';
 import { violationColumns } from './ViolationsPage';
 
 /** BTC for plotting only (a chart axis is a float); every figure shown as text stays exact. */
@@ -77,7 +84,7 @@ function OutputByMonth() {
  * the output it mined under a ban, and the ban calendar of its sites' regions.
  */
 export function MinerPage() {
-  const sites = useSites();
+  const sites = useSitePages(['mine']);
   const regions = useRegions();
   const lots = usePagedList(['lot', 'mine'], async (cursor) =>
     unwrap(await api.GET('/v1/clearing/lots', { params: { query: cursor ? { cursor } : {} } })),
@@ -88,21 +95,17 @@ export function MinerPage() {
   // `?id=lot_…` or `?id=att_…` (the miner's home) highlights that lot or violation.
   const lotFocus = useFocusedRow(lots, (l) => l.id, 'lot_');
   const violationFocus = useFocusedRow(violations, (v) => v.attributionId, 'att_');
-  // Every ban of the miner's regions, every page: still growing with time (Known gaps 9).
-  const bans = useQuery({
-    queryKey: [BAN_KEY, 'mine'],
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(await api.GET('/v1/mining/bans', { params: { query: { limit: 500, cursor } } })),
-      ),
-  });
   const latest = violations.rows?.[0]?.blockTime;
   const [chosenMonth, setMonth] = useState<string | null>(null);
   // The month of the latest violation (its ban in force), until the miner picks another.
   const month = chosenMonth ?? (latest ? latest.slice(0, 7) : monthOf(new Date()));
-  const myRegions = [...new Set((sites.data ?? []).map((s) => s.regionCode))];
+  // The bans of the month shown (of every region; the calendar draws its sites' regions').
+  const bans = useMonthBans(month);
+  // The calendar's rows: the regions of the sites loaded (the table's pages).
+  const myRegions = [...new Set((sites.rows ?? []).map((s) => s.regionCode))];
   const regionName = (code: string) => regions.data?.find((r) => r.code === code)?.name;
-  const siteName = (id: string) => sites.data?.find((s) => s.id === id)?.name ?? id;
+  // The lots' sites, named by the ids shown.
+  const siteName = useSiteNamesOf((lots.rows ?? []).map((l) => l.siteId));
   return (
     <Page
       title="My mining"
@@ -121,11 +124,11 @@ export function MinerPage() {
           </Title>
           <DataTable
             caption="Your mining sites"
-            rows={sites.data}
+            rows={sites.rows}
             rowKey={(s) => s.id}
             loading={sites.isPending}
             error={sites.error}
-            onRetry={() => void sites.refetch()}
+            onRetry={sites.refetch}
             empty="No sites registered."
             csvName="my-mining-sites"
             columns={[
@@ -150,6 +153,7 @@ export function MinerPage() {
               { key: 'since', header: 'Commissioned', value: (s) => s.commissioningDate },
             ]}
           />
+          <LoadMore list={sites} />
         </div>
         <div>
           <Title order={2} size="h4" mb="xs">

@@ -1,9 +1,7 @@
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { Anchor, Badge, Button, Group, Stack, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
-import { api, unwrap } from '../../api/client';
-import { allPages } from '../../api/paging';
+import { LoadMore } from '../../api/paging';
 import { BanCalendar, monthOf } from '../../components/BanCalendar';
 import { DataTable } from '../../components/DataTable';
 import { Page } from '../../components/Page';
@@ -11,7 +9,8 @@ import { ErrorState } from '../../components/States';
 import { formatDateTime } from '../../format';
 import { useUser } from '../../session';
 import { DeclareBanForm, LiftBanDialog, type Ban } from './BanForms';
-import { BAN_KEY, useMiners, useRegions, useSites, type Site } from './shared';
+import { useNames } from '../clearing/shared';
+import { useMonthBans, useRegions, useSitePages } from './shared';
 
 /** Sites, the ban calendar and violations; `?region=` (from the dashboard) narrows to a region. */
 export function MiningPage() {
@@ -21,22 +20,13 @@ export function MiningPage() {
   const region = params.get('region');
   const [month, setMonth] = useState(() => params.get('month') ?? monthOf(new Date()));
   const [lifting, setLifting] = useState<Ban | null>(null);
-  const sites = useSites();
-  // Every role here sees the miners of its rows (a miner, itself).
-  const miners = useMiners(true);
-  const minerName = (id: string) => miners.data?.find((m) => m.id === id)?.legalName ?? id;
-  // Every ban (not the month's), every page: still growing with time (Known gaps 9).
-  const bans = useQuery({
-    queryKey: [BAN_KEY, region],
-    queryFn: () =>
-      allPages(async (cursor) =>
-        unwrap(
-          await api.GET('/v1/mining/bans', {
-            params: { query: { ...(region ? { regionCode: region } : {}), limit: 500, cursor } },
-          }),
-        ),
-      ),
-  });
+  // A page of sites at a time, of the region asked for (the server's filter).
+  const sites = useSitePages(['all'], region);
+  // The miners of the sites shown, named by their ids (licences, then participants).
+  const minerNames = useNames((sites.rows ?? []).map((s) => s.minerId));
+  const minerName = (id: string) => minerNames[id] ?? id;
+  // The bans of the month shown (the calendar's and the table's).
+  const bans = useMonthBans(month, region);
   const regions = useRegions();
   const banRows = bans.data;
   // The calendar's rows: every region of the scheme (or the one asked for), and any region a
@@ -47,7 +37,6 @@ export function MiningPage() {
       .filter((code) => !regions.data?.some((r) => r.code === code))
       .map((code) => ({ code, name: code })),
   ].filter((r) => !region || r.code === region);
-  const siteRows = region ? sites.data?.filter((s: Site) => s.regionCode === region) : sites.data;
   return (
     <Page
       title="Mining"
@@ -163,11 +152,11 @@ export function MiningPage() {
           </Title>
           <DataTable
             caption="Mining sites"
-            rows={siteRows}
+            rows={sites.rows}
             rowKey={(s) => s.id}
             loading={sites.isPending}
             error={sites.error}
-            onRetry={() => void sites.refetch()}
+            onRetry={sites.refetch}
             empty="No sites registered."
             csvName="mining-sites"
             columns={[
@@ -195,6 +184,7 @@ export function MiningPage() {
               { key: 'since', header: 'Commissioned', value: (s) => s.commissioningDate },
             ]}
           />
+          <LoadMore list={sites} />
         </div>
       </Stack>
       {supervisor && <LiftBanDialog ban={lifting} onClose={() => setLifting(null)} />}

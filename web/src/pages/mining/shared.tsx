@@ -1,9 +1,10 @@
 import { Badge, Text, Tooltip } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client';
-import { allPages } from '../../api/paging';
+import { allPages, usePagedList } from '../../api/paging';
 import type { components } from '../../api/schema';
+import { PICKER_PAGE, SearchPicker, type SearchPickerProps } from '../../components/SearchPicker';
 
 /** Pieces the mining explorer's pages share: region and site lookups, lot chips, links. */
 
@@ -15,6 +16,7 @@ export type Violation = components['schemas']['MiningViolation'];
 
 // Live events name the audited entity type: a ban declared or lifted elsewhere refreshes these.
 export const BAN_KEY = 'ban';
+const SITE_KEY = 'miningSite';
 
 /**
  * The scheme's regions (code and name), for pickers and the calendar's rows: every page, as the
@@ -31,16 +33,115 @@ export function useRegions() {
 }
 
 /**
- * The mining sites the caller sees, every page: still growing with the registered sites
- * (docs/architecture.md, Known gaps 9).
+ * The mining sites the caller sees (a miner, its own), a page at a time, newest first; in one
+ * region when `regionCode` is given (the server's filter, so a region's sites are not read
+ * behind every other's).
  */
-export function useSites() {
+export function useSitePages(queryKey: readonly unknown[], regionCode?: string | null) {
+  return usePagedList([SITE_KEY, ...queryKey, regionCode ?? null], async (cursor) =>
+    unwrap(
+      await api.GET('/v1/mining/sites', {
+        params: { query: { ...(regionCode ? { regionCode } : {}), ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
+  );
+}
+
+/** Site ids per name lookup: a hundred, so the URL stays short (as for participants). */
+const SITE_IDS_PER_LOOKUP = 100;
+
+/**
+ * The names of the sites `ids` names (the rows shown), looked up by id (`/v1/mining/sites?ids=`),
+ * never by reading every page of sites; an id the caller may not see stays an id.
+ */
+export function useSiteNamesOf(ids: readonly (string | null | undefined)[]) {
+  const wanted = [
+    ...new Set(ids.filter((id): id is string => !!id && id.startsWith('sit_'))),
+  ].sort();
+  const found = useQuery({
+    queryKey: [SITE_KEY, 'ids', wanted],
+    enabled: wanted.length > 0,
+    queryFn: async () => {
+      const names = new Map<string, string>();
+      for (let start = 0; start < wanted.length; start += SITE_IDS_PER_LOOKUP) {
+        const chunk = wanted.slice(start, start + SITE_IDS_PER_LOOKUP);
+        const page = unwrap(
+          await api.GET('/v1/mining/sites', {
+            params: { query: { ids: chunk.join(','), limit: chunk.length } },
+          }),
+        );
+        for (const site of page.items) names.set(site.id, site.name);
+      }
+      return names;
+    },
+    staleTime: 60_000,
+    placeholderData: keepPreviousData,
+  });
+  return (id: string) => found.data?.get(id) ?? id;
+}
+
+/**
+ * A site picker: the caller's sites (a miner, its own) whose name starts with what was typed
+ * (`/v1/mining/sites?q=`), one page of matches, so it does not grow with the sites.
+ */
+export function SitePicker({
+  onChange,
+  ...props
+}: {
+  onChange: (id: string | null) => void;
+} & Omit<
+  SearchPickerProps<Site>,
+  'queryKey' | 'search' | 'idOf' | 'labelOf' | 'onChange' | 'nothingFound'
+>) {
+  return (
+    <SearchPicker
+      {...props}
+      queryKey={[SITE_KEY, 'search']}
+      search={async (q) =>
+        unwrap(
+          await api.GET('/v1/mining/sites', {
+            params: { query: { ...(q ? { q } : {}), limit: PICKER_PAGE } },
+          }),
+        ).items
+      }
+      idOf={(s) => s.id}
+      labelOf={(s) => `${s.name} (${s.regionCode})`}
+      onChange={(id) => onChange(id)}
+      nothingFound="No site starts with that"
+    />
+  );
+}
+
+/** The first and last day of a month `YYYY-MM`. */
+export function daysOf(month: string): { from: string; to: string } {
+  const [year = 1970, m = 1] = month.split('-').map(Number);
+  const last = new Date(Date.UTC(year, m, 0)).getUTCDate();
+  return { from: `${month}-01`, to: `${month}-${String(last).padStart(2, '0')}` };
+}
+
+/**
+ * The bans whose dates overlap the month shown (`/v1/mining/bans?from=&to=`, of one region when
+ * given), every page: bounded by the month (the bans of one month), not by every ban declared.
+ */
+export function useMonthBans(month: string, regionCode?: string | null) {
   return useQuery({
-    queryKey: ['miningSite'],
+    queryKey: [BAN_KEY, regionCode ?? null, month],
     queryFn: () =>
       allPages(async (cursor) =>
-        unwrap(await api.GET('/v1/mining/sites', { params: { query: { limit: 500, cursor } } })),
+        unwrap(
+          await api.GET('/v1/mining/bans', {
+            params: {
+              query: {
+                ...daysOf(month),
+                ...(regionCode ? { regionCode } : {}),
+                limit: 500,
+                cursor,
+              },
+            },
+          }),
+        ),
       ),
+    placeholderData: keepPreviousData,
   });
 }
 
