@@ -40,7 +40,6 @@ export const satsString = z
     message: `must be at most ${MAX_MONEY} sats (the 21 million BTC supply)`,
   });
 
-/** The query of a paged list: `limit` rows (default 50, at most 500) after `cursor`. */
 /**
  * A list's search (`q`): what a picker typed, 1 to MAX_SEARCH_LENGTH characters; the list keeps
  * the rows whose name (or description) starts with it, whatever its case.
@@ -75,6 +74,7 @@ export function idListQuery(prefix: string, description: string) {
     .describe(description);
 }
 
+/** The query of a paged list: `limit` rows (default 50, at most 500) after `cursor`. */
 export const pageQuery = {
   limit: z.coerce
     .number()

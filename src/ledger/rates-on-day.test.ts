@@ -36,6 +36,15 @@ describe("the day's rate", () => {
     expect(await rates.onDay('EUR', '2026-03-03')).toBeNull();
   });
 
+  it('values a day at its fixing; without one, today at the live source and a past day not at all', async () => {
+    const live = await rates.valuationOn('USD', '2026-03-03');
+    expect([formatRate(live.rate), live.fixingId]).toEqual(['59000.00', null]);
+    await expect(rates.valuationOn('USD', '2026-03-02')).rejects.toMatchObject({
+      code: 'RATE_UNAVAILABLE',
+      message: 'no BTC/USD fixing was published for 2026-03-02',
+    });
+  });
+
   it('refuses a malformed date', async () => {
     await expect(rates.onDay('USD', '2026-3-1')).rejects.toThrow(/date: must be YYYY-MM-DD/);
   });

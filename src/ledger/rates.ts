@@ -231,8 +231,9 @@ export class RateService {
 
   /**
    * The rate to value at on `date` (YYYY-MM-DD, UTC), stored in the caller's unit of work as
-   * `current` does: the latest version of that day's published fixing when there is one, else
-   * the live source's rate as it stands now (`current` is this for today). The settlement
+   * `current` does: the latest version of that day's published fixing when there is one, else,
+   * for today only, the live source's rate as it stands now (`current` is this for today); a past
+   * day without a fixing is RATE_UNAVAILABLE, never valued at today's rate. The settlement
    * windows value their nets with it at the cut-off day. Throws RATE_UNAVAILABLE.
    */
   async valuationOn(quote: string, date: string): Promise<StoredRate> {
@@ -242,6 +243,11 @@ export class RateService {
     const code = currency(quote, 'currency');
     const fixing = await this.fixings?.forDay(code, date);
     if (fixing) return this.#store(tx, fromFixing(fixing), fixing.id);
+    // The live source says what a bitcoin is worth now: it stands in for today's fixing only. A
+    // past day without a fixing (a window closed late, after downtime) has no rate.
+    if (date !== this.#clock.now().toISOString().slice(0, 10)) {
+      throw new AppError('RATE_UNAVAILABLE', `no BTC/${code} fixing was published for ${date}`);
+    }
     let observation: RateObservation | null;
     try {
       observation = await this.source.quote(code);

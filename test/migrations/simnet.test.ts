@@ -38,7 +38,7 @@ const MINER = new Uint8Array([0x00, 0x14, ...new Uint8Array(20).fill(7)]); // P2
 async function tablesOf(db: Database): Promise<string[]> {
   const result = await db.orm.execute(
     sql`select table_name from information_schema.tables
-        where table_schema = 'public' and table_name in ('simnet_blocks', 'simnet_mempool', 'trade_parties')
+        where table_schema = 'public' and table_name in ('simnet_blocks', 'simnet_mempool', 'trade_parties', 'trade_parties_retired')
         order by table_name`,
   );
   return rowsOf(result).map((row) => String(row.table_name));
@@ -127,6 +127,11 @@ describe.each(TEST_DRIVERS)("simnet's own migration set on %s", (driver) => {
               values (${block.hash}, ${block.height}, ${block.prev_hash}, decode(${block.raw}, 'hex'), ${block.active}, ${block.status})`,
         );
       }
+      // A party the old local directory kept: retained (renamed), not dropped.
+      await db.orm.execute(
+        sql`insert into trade_parties (id, kind, platform_id, name, country, verified)
+            values ('par_old', 'counterparty', null, 'Old Supplier Ltd', 'GB', true)`,
+      );
       await db.migrate();
     });
     afterAll(async () => {
@@ -134,8 +139,14 @@ describe.each(TEST_DRIVERS)("simnet's own migration set on %s", (driver) => {
       await source?.close();
     });
 
-    it("keeps its simnet tables through the platform's migrations, and drops trade_parties", async () => {
-      expect(await tablesOf(old.db)).toEqual(['simnet_blocks', 'simnet_mempool']);
+    it("keeps its simnet tables through the platform's migrations, and retires trade_parties", async () => {
+      expect(await tablesOf(old.db)).toEqual([
+        'simnet_blocks',
+        'simnet_mempool',
+        'trade_parties_retired',
+      ]);
+      const kept = rowsOf(await old.db.orm.execute(sql`select name from trade_parties_retired`));
+      expect(kept.map((row) => row.name)).toEqual(['Old Supplier Ltd']);
       expect(await simnetSetRecord(old.db)).toBeNull();
       // 0004's recorded hash is the old file's: ready all the same, as the migrator goes by time.
       expect(await old.db.ready()).toEqual({ reachable: true, migrationsApplied: true });

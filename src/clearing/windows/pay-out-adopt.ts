@@ -148,7 +148,12 @@ export async function adoptMinedPayOut(
 
 /** The mined replaced transaction of a window held for it, else PAY_OUT_NOT_HELD_FOR_MINED. */
 function heldForMined(windowId: string, row: PayOutTransactionRow | undefined): string {
-  if (row?.status === 'held' && row.heldCode === REPLACED_TRANSACTION_MINED && row.minedTxid)
+  if (
+    row?.status === 'held' &&
+    row.heldCode === REPLACED_TRANSACTION_MINED &&
+    row.minedTxid &&
+    row.minedTxid !== row.txid
+  )
     return row.minedTxid;
   throw new AppError(
     'PAY_OUT_NOT_HELD_FOR_MINED',

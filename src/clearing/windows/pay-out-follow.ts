@@ -40,7 +40,9 @@ export async function payOutsConnected(
           inArray(clearingPayOutTransactions.txid, txids.slice(i, i + CHUNK)),
           inArray(clearingPayOutTransactions.status, ['signed', 'broadcast', 'rejected', 'held']),
         ),
-      );
+      )
+      // Locked: a rebuild or an adoption committing meanwhile is waited for, and read as it is.
+      .for('update');
     for (const row of found) {
       await tx
         .update(clearingPayOutTransactions)
@@ -128,7 +130,10 @@ async function replacedMined(
     .from(clearingPayOutTransactions)
     .where(
       sql`${clearingPayOutTransactions.replacedTxids} ?| array(select jsonb_array_elements_text(${JSON.stringify(txids)}::jsonb))`,
-    );
+    )
+    // Locked, as above: read before an adoption committed, the row would be held again for the
+    // transaction the supervisor has just adopted.
+    .for('update');
   for (const row of found) {
     const mined = row.replacedTxids.find((t) => txids.includes(t)) ?? '';
     const already = row.status === 'held' && row.heldCode === REPLACED_TRANSACTION_MINED;

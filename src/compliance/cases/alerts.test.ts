@@ -1,6 +1,11 @@
-/** The documented severity rule of alerts (alertSeverity in alerts.ts). */
-import { describe, expect, it } from 'vitest';
-import { alertSeverity } from './alerts';
+/** The documented severity rule of alerts (alertSeverity in alerts.ts), and raising one. */
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf, type Database } from '../../db';
+import { cryptoRandom, ManualClock, systemCaller } from '../../kernel';
+import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
+import { alerts } from '../schema';
+import { alertSeverity, raiseAlert } from './alerts';
 
 describe('alertSeverity', () => {
   it('makes every sanctions screening hit critical, whatever its score', () => {
@@ -33,3 +38,76 @@ describe('alertSeverity', () => {
     );
   });
 });
+
+// Two raisers for a party with no open case, at once: both alerts land in one case, and neither
+// fails (one open case per party is a unique index: the second insert waits for the first).
+describe.each(TEST_DRIVERS)(
+  'raiseAlert for a party with no open case, twice at once (%s)',
+  (driver) => {
+    let db: Database;
+    beforeAll(async () => {
+      db = await openTestDatabase(driver);
+    });
+    afterAll(async () => {
+      await db.close();
+    });
+
+    it('opens one case and puts both alerts in it', async () => {
+      const clock = new ManualClock(new Date('2026-12-01T00:00:00Z'));
+      const input = (subject: string) => ({
+        partyId: 'swn_raced',
+        platformId: null,
+        kind: 'clearing' as const,
+        rule: 'clearing.pay-out-held@1',
+        score: 60,
+        message: `held (${subject})`,
+        subject,
+      });
+      const raise = (subject: string) =>
+        db.transaction((tx) =>
+          raiseAlert(tx, systemCaller('test'), clock, cryptoRandom, input(subject), []),
+        );
+      let releaseFirst = (): void => undefined;
+      const held = new Promise<void>((resolve) => (releaseFirst = resolve));
+      // The first opens the case and waits, uncommitted; the second starts meanwhile.
+      let firstOpened = (): void => undefined;
+      const opened = new Promise<void>((resolve) => (firstOpened = resolve));
+      const first = db.transaction(async (tx) => {
+        const raised = await raiseAlert(
+          tx,
+          systemCaller('test'),
+          clock,
+          cryptoRandom,
+          input('a'),
+          [],
+        );
+        firstOpened();
+        await held;
+        return raised;
+      });
+      await opened;
+      const second = raise('b');
+      if (driver === 'postgres') {
+        // On PostgreSQL the second runs at once: wait until its insert waits for the first's case.
+        const waiting = async () =>
+          Number(
+            rowsOf(
+              await db.orm.execute(
+                sql`select count(*)::int as n from pg_stat_activity
+                   where datname = current_database() and wait_event_type = 'Lock'`,
+              ),
+            )[0]?.n,
+          );
+        await expect.poll(waiting, { timeout: 30_000 }).toBe(1);
+      }
+      releaseFirst();
+      const [a, b] = await Promise.all([first, second]);
+      expect(a.caseCreated).toBe(true);
+      expect(b.caseCreated).toBe(false);
+      expect(b.caseId).toBe(a.caseId);
+      const rows = await db.orm.select().from(alerts).where(eq(alerts.partyId, 'swn_raced'));
+      expect(rows.map((r) => r.subject).sort()).toEqual(['a', 'b']);
+      expect(new Set(rows.map((r) => r.caseId))).toEqual(new Set([a.caseId]));
+    });
+  },
+);

@@ -99,7 +99,15 @@ export async function raiseAlert(
       openedAt: now,
       closedAt: null,
     };
-    await tx.insert(cases).values(row);
+    // Two raisers for a party with no open case would both insert one; the second waits for the
+    // first and, the first committed, finds the party's open case taken (one open case per party):
+    // it raises into that case instead of failing its whole unit.
+    const opened = await tx
+      .insert(cases)
+      .values(row)
+      .onConflictDoNothing()
+      .returning({ id: cases.id });
+    if (opened.length === 0) return raiseAlert(tx, caller, clock, random, input, audits);
     await audit({ action: 'case.opened', entityType: 'case', entityId: caseId, after: row });
   }
   const alertId = newId('alert', now, random);
