@@ -7,6 +7,9 @@ import {
   toReversedHex,
   type ParsedTransaction,
   type RawBlockHeader,
+  type TxFields,
+  type TxInputFields,
+  type TxOutputFields,
 } from '../../bitcoin';
 
 /**
@@ -18,27 +21,17 @@ import {
  * src/bitcoin/serialize.ts's.
  */
 
-export interface TxInput {
-  /** The spent transaction's id in internal byte order. */
-  readonly prevTxidBytes: Uint8Array;
+/** An input as serialize.ts writes it, with the spent txid also in display hex. */
+export interface TxInput extends TxInputFields {
   /** The spent transaction's id, display hex. */
   readonly prevTxid: string;
-  readonly vout: number;
-  readonly scriptSig: Uint8Array;
-  readonly sequence: number;
-  readonly witness: readonly Uint8Array[];
 }
 
-export interface TxOutput {
-  readonly value: bigint;
-  readonly script: Uint8Array;
-}
+export type TxOutput = TxOutputFields;
 
-export interface Tx {
-  readonly version: number;
+/** A transaction as serialize.ts writes it, with its ids and sizes. */
+export interface Tx extends TxFields {
   readonly inputs: readonly TxInput[];
-  readonly outputs: readonly TxOutput[];
-  readonly lockTime: number;
   /** Display hex of the txid (hash of the serialization without witness). */
   readonly txid: string;
   /** Display hex of the wtxid (BIP141: hash with witness; equals txid without witness). */

@@ -187,15 +187,7 @@ export class RaisedAlerts {
 
   async raiseAlertOnce(
     caller: Caller,
-    input: {
-      partyId: string;
-      platformId: string | null;
-      kind: 'screening' | 'clearing';
-      rule: string;
-      score: number;
-      message: string;
-      subject: string;
-    },
+    input: AlertInput & { subject: string },
   ): Promise<{ alertId: string; caseId: string; raised: boolean }> {
     const raised = await raiseAlert(
       this.#db.currentUnit('raiseAlertOnce'),
