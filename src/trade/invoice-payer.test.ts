@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents, verifyAuditChain } from '../audit';
+import { SimnetChainSource, type MempoolTransaction } from '../chain';
 import type { InvoiceView } from './invoices';
 import { TEST_DRIVERS } from '../../test/support/db';
 import { openPayoutControls, type PayoutControls } from '../../test/support/payout-controls';
@@ -44,10 +45,18 @@ describe.each(TEST_DRIVERS)("an invoice's payer screened from its block on %s", 
     // The node cannot look transactions up while the payment is seen and mined: the block hands
     // the watcher its inputs' previous outputs, so the payer is known without a lookup.
     faults.lookup = lookupFails;
+    const seen: MempoolTransaction[] = [];
+    const off = watcher.on('mempoolTx', (t) => void seen.push(t));
     try {
       await watcher.syncMempool();
+      // Unmined, the payment reaches trade as the server hands it a mempool transaction.
+      for (const t of mined ? [] : seen) {
+        const raw = await new SimnetChainSource(s.simnet).getRawTransaction(t.txid);
+        await trade.invoices.mempoolTransaction(t, raw, s.simnet.height);
+      }
       if (mined) await confirm();
     } finally {
+      off();
       faults.lookup = false;
     }
     return invoice;
@@ -80,6 +89,35 @@ describe.each(TEST_DRIVERS)("an invoice's payer screened from its block on %s", 
       expect.arrayContaining(['invoice.created', 'invoice.settled']),
     );
     expect(await ledger.trialBalance()).toBe(0n);
+  });
+
+  it("looks a mempool payment's payer up at the chain before its transaction opens", async () => {
+    const { trade, maker, minerPay, chainCallsInTransaction } = s;
+    chainCallsInTransaction.length = 0;
+    const invoice = await paidInvoice(false, false);
+    const seen = await trade.invoices.get(maker(), invoice.id);
+    expect(lookupHolds(seen)).toHaveLength(0);
+    expect(
+      seen.gateDecisions.some(
+        (d) => d.payerAddress === minerPay.address && d.outcome === 'allow' && d.decisionId,
+      ),
+    ).toBe(true);
+    // The lookup happened (the payer is known from it), and not while a transaction was open.
+    expect(chainCallsInTransaction).toEqual([]);
+    await confirm();
+  });
+
+  it('holds a mempool payment whose payer cannot be looked up, with no chain call in a transaction', async () => {
+    const { trade, maker, chainCallsInTransaction } = s;
+    chainCallsInTransaction.length = 0;
+    const invoice = await paidInvoice(true, false);
+    const held = await trade.invoices.get(maker(), invoice.id);
+    expect(held.gateOutcome).toBe('review');
+    const [hold] = lookupHolds(held);
+    expect(hold?.reasons.join(' ')).toMatch(/^CHECK_FAILED: the payer behind .*CHAIN_UNAVAILABLE/);
+    expect(hold?.payerAddress).toBeNull();
+    expect(chainCallsInTransaction).toEqual([]);
+    await confirm();
   });
 
   it('turns an invoice invalid when the payer its block names is listed', async () => {

@@ -34,6 +34,8 @@ export async function blockConnected(deps: InvoiceDeps, tx: Orm, block: ChainBlo
     block.transactions,
     { hash: block.hash, height: block.height },
     () => false,
+    // A block's inputs carry the outputs they spend: their payers are read, not looked up.
+    (paying) => payersCarried(paying.inputs),
   );
   // Confirmations only change for invoices that have payments and are not final yet.
   const open = await tx
@@ -68,13 +70,37 @@ export async function mempoolTransaction(
   tipHeight: number,
 ): Promise<void> {
   const rbf = raw ? signalsReplaceability(raw) : true;
+  const addresses = wtx.outputs.flatMap((o) => (o.address ? [o.address] : []));
+  if (!(await paysAnInvoice(deps, addresses))) return;
+  // A mempool transaction's inputs name only the outputs they spend: their payers are looked up
+  // at the chain here, before the transaction opens, so no network call holds its locks (a
+  // lookup that fails is kept as unresolved: the payment is held for review and tried again).
+  const payers = await lookUpPayers(deps, wtx.inputs);
   await deps.db.transaction(async (tx) => {
     // The contracts first: the gate audits the payers before a settlement counts (lock order).
-    const addresses = wtx.outputs.flatMap((o) => (o.address ? [o.address] : []));
-    if (addresses.length > 0) await lockInvoiceContracts(tx, tradeInvoices.address, addresses);
-    const touched = await recordPayments(deps, tx, [wtx], null, () => rbf);
+    await lockInvoiceContracts(tx, tradeInvoices.address, addresses);
+    const touched = await recordPayments(
+      deps,
+      tx,
+      [wtx],
+      null,
+      () => rbf,
+      () => payers,
+    );
     for (const id of touched) await evaluateInvoice(deps, tx, id, tipHeight);
   });
+}
+
+/** Whether any of `addresses` is an invoice's (read before any transaction opens). */
+async function paysAnInvoice(deps: InvoiceDeps, addresses: readonly string[]): Promise<boolean> {
+  if (addresses.length === 0) return false;
+  const [hit] = await deps.db
+    .current()
+    .select({ id: tradeInvoices.id })
+    .from(tradeInvoices)
+    .where(inArray(tradeInvoices.address, [...new Set(addresses)]))
+    .limit(1);
+  return hit !== undefined;
 }
 
 /** Expires invoices past their window; ends the watch of those past their late-payment window. */
@@ -152,6 +178,8 @@ async function recordPayments(
   transactions: readonly MempoolTransaction[],
   block: { hash: string; height: number } | null,
   rbf: (txid: string) => boolean,
+  /** The payers behind a paying transaction, known before the transaction opened. */
+  payersOf: (paying: MempoolTransaction) => LookupResult,
 ): Promise<Set<string>> {
   const outputs = transactions.flatMap((t) =>
     t.outputs.flatMap((o) =>
@@ -214,9 +242,9 @@ async function recordPayments(
     fresh.set(key, entry);
   }
   for (const payment of fresh.values()) {
-    // A block's transactions carry their inputs' previous outputs (PayingInput.prevout).
     const paying = transactions.find((t) => t.txid === payment.txid);
-    await gatePayment(deps, tx, payment, paying?.inputs ?? []);
+    const payers = paying ? payersOf(paying) : { payers: new Set<string>(), unresolved: [] };
+    await gatePayment(deps, tx, payment, payers);
   }
   return touched;
 }
@@ -236,7 +264,7 @@ async function gatePayment(
   deps: InvoiceDeps,
   tx: Orm,
   payment: { invoiceId: string; txid: string; value: bigint },
-  inputs: readonly PayingInput[],
+  { payers, unresolved }: LookupResult,
 ): Promise<void> {
   const [row] = await tx
     .select()
@@ -244,7 +272,6 @@ async function gatePayment(
     .where(eq(tradeInvoices.id, payment.invoiceId))
     .for('update');
   if (!row) return;
-  const { payers, unresolved } = await lookUpPayers(deps, inputs);
   const decisions = decisionsOf(row.gateDecisions);
   decisions.push(
     ...(await decidePayers(deps, tx, row, payment, payers.size > 0 ? [...payers] : [null])),
@@ -257,9 +284,25 @@ async function gatePayment(
 }
 
 /**
- * The payers behind a paying transaction's inputs. Fail closed: an input whose previous output
- * cannot be looked up is a payer not screened; it is returned as unresolved (the payment is
- * then held for review), never judged as if that payer were not there.
+ * The payers a block's transaction names: each input carries the output it spends. An input
+ * without it (a source that did not hand it) is unresolved, never a payer left out: fail closed.
+ */
+function payersCarried(inputs: readonly PayingInput[]): LookupResult {
+  const payers = new Set<string>();
+  const unresolved: { txid: string; vout: number; why: string }[] = [];
+  for (const input of inputs) {
+    if (!input.prevout) unresolved.push({ txid: input.txid, vout: input.vout, why: 'NO_PREVOUT' });
+    else if (input.prevout.address) payers.add(input.prevout.address);
+  }
+  return { payers, unresolved };
+}
+
+/**
+ * The payers behind a paying transaction's inputs, looked up at the chain where an input does
+ * not carry its previous output; never inside a database transaction (the callers look up
+ * first, then open it). Fail closed: an input whose previous output cannot be looked up is a
+ * payer not screened; it is returned as unresolved (the payment is then held for review), never
+ * judged as if that payer were not there.
  */
 async function lookUpPayers(
   deps: InvoiceDeps,
@@ -268,8 +311,6 @@ async function lookUpPayers(
   const payers = new Set<string>();
   const unresolved: { txid: string; vout: number; why: string }[] = [];
   for (const input of inputs) {
-    // A block's input carries the output it spends: no chain call (inside the block's
-    // transaction); a mempool transaction's input is looked up.
     if (input.prevout) {
       if (input.prevout.address) payers.add(input.prevout.address);
       continue;

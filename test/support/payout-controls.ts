@@ -39,14 +39,17 @@ export const OTHER_OUTBOUND = outbound(OTHER_COMPANY_NAME, OTHER_SUPPLIER_NAME);
  * given resolves: a process stopped (or killed, if it never resolves) between sending a
  * transaction and recording that it did.
  */
-function faultyChain(real: SimnetChainSource) {
+function faultyChain(real: SimnetChainSource, db: Database) {
   const faults: { broadcast: boolean; lookup: boolean; stallAfterSend: Promise<void> | null } = {
     broadcast: false,
     lookup: false,
     stallAfterSend: null,
   };
+  /** Every chain method called while one of `db`'s transactions was open (must stay empty). */
+  const callsInTransaction: string[] = [];
   const source = new Proxy(real, {
     get(target, property) {
+      if (db.inTransaction()) callsInTransaction.push(String(property));
       if (property === 'broadcast' && faults.broadcast)
         return () => Promise.reject(new Error('connection refused'));
       if (property === 'broadcast' && faults.stallAfterSend) {
@@ -64,7 +67,7 @@ function faultyChain(real: SimnetChainSource) {
       return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
     },
   }) as ChainSource;
-  return { source, faults };
+  return { source, faults, callsInTransaction };
 }
 
 export type PayoutControls = Awaited<ReturnType<typeof openPayoutControls>>;
@@ -150,7 +153,7 @@ export async function openPayoutControls(driver: 'pglite' | 'postgres') {
   const db = await openTestDatabase(driver);
   const simnet = await Simnet.open({ db, clock });
   const real = new SimnetChainSource(simnet);
-  const chain = faultyChain(real);
+  const chain = faultyChain(real, db);
   const faults = chain.faults;
   const ledger = new LedgerService({ db, clock, random });
   const rates = new RateService({
@@ -275,6 +278,7 @@ export async function openPayoutControls(driver: 'pglite' | 'postgres') {
     clock,
     simnet,
     faults,
+    chainCallsInTransaction: chain.callsInTransaction,
     registry,
     compliance,
     ledger,
