@@ -67,12 +67,14 @@ export async function recheckPayouts(
   const ofBatch: SQL | undefined = platformId ? eq(tradeBatches.platformId, platformId) : undefined;
   // Every row locked before the first check (which records a decision, taking the audit head):
   // the batcher locks its waiting payouts, and the broadcaster a batch then its payouts, before
-  // theirs; locking one after the audit head would deadlock against them.
+  // theirs; locking one after the audit head would deadlock against them. A batch's payouts are
+  // locked after the batch row, which serializes this with the broadcaster and the signer.
   const waiting = await tx
     .select()
     .from(tradePayouts)
     .where(and(ofPayout, eq(tradePayouts.status, 'awaitingPayment'), isNull(tradePayouts.batchId)))
-    .orderBy(asc(tradePayouts.id))
+    // In the batcher's order: two lockers of the same rows in different orders deadlock.
+    .orderBy(asc(tradePayouts.approvedAt), asc(tradePayouts.id))
     .for('update');
   const batches = await tx
     .select()
