@@ -203,6 +203,8 @@ export interface RuntimeOptions {
  *   transaction) and announces new mempool transactions (invoice payments seen early);
  * - `events.relay`: what modules announced through the outbox, handed to their subscribers once
  *   each (an officer's review resolution reaches trade within a second);
+ * - `events.prune`: the outbox's events every subscriber handled, past OUTBOX_RETENTION_HOURS
+ *   (the live feed's alone past OUTBOX_FEED_RETENTION_MINUTES), deleted in bounded batches;
  * - `rates.fixing`: the day's reference-rate fixings, published at the supervisor's cut-off;
  * - `clearing.windows`: settlement windows closed at the supervisor's cut-off, settled when every
  *   pay-in arrived or, at the deadline, without the platforms that did not pay in, and a settled
@@ -234,6 +236,12 @@ export function backgroundJobs(
       name: 'events.relay',
       everyMs: 1_000,
       run: async () => void (await platform.services.events.run()),
+    },
+    {
+      // Every subscriber of the deployment is on this relay (services.ts): it alone may prune.
+      name: 'events.prune',
+      everyMs: 60_000,
+      run: async () => void (await platform.services.events.prune()),
     },
     {
       name: 'rates.fixing',

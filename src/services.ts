@@ -213,8 +213,16 @@ export function composeServices(ports: Ports): Services {
     ...(ports.trade?.signerPassphrase ? { signerPassphrase: ports.trade.signerPassphrase } : {}),
     ...(ports.trade?.webhookPoster ? { webhookPoster: ports.trade.webhookPoster } : {}),
   });
-  // What modules announce reaches the modules that act on it (officers' review resolutions → trade).
-  const events = new EventRelay(ports);
+  // What modules announce reaches the modules that act on it (officers' review resolutions,
+  // licence changes and list activations → trade).
+  const events = new EventRelay({
+    ...ports,
+    // What the `events.prune` job keeps (the audit log itself is never pruned).
+    retention: {
+      heardMs: ports.config.OUTBOX_RETENTION_HOURS * 3_600_000,
+      unheardMs: ports.config.OUTBOX_FEED_RETENTION_MINUTES * 60_000,
+    },
+  });
   for (const subscriber of trade.subscribers()) events.subscribe(subscriber);
   // The domestic market for cleared coins: escrow spends signed with the platforms' sealed keys,
   // priced at the reference-rate fixings, the delivered coins credited in the ledger.

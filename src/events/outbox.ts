@@ -15,6 +15,7 @@ import {
 } from 'drizzle-orm';
 import { rowsOf, type Database, type Orm } from '../db';
 import type { Clock } from '../kernel';
+import { DEFAULT_PRUNE_BOUNDS, pruneEvents, type OutboxRetention, type PruneBounds } from './prune';
 import { outboxDeliveries, outboxEvents, outboxMarks } from './schema';
 
 /**
@@ -100,15 +101,21 @@ export interface RelayRun {
 
 const BATCH = 100;
 const MAX_BACKOFF_MS = 5 * 60_000;
+const HOUR_MS = 3_600_000;
+
+/** A week for what subscribers heard; an hour for what only the live feed reads. */
+export const DEFAULT_RETENTION: OutboxRetention = { heardMs: 7 * 24 * HOUR_MS, unheardMs: HOUR_MS };
 
 export class EventRelay {
   readonly #db: Database;
   readonly #clock: Clock;
   readonly #subscribers: Subscriber[] = [];
+  readonly #retention: OutboxRetention;
 
-  constructor(deps: { db: Database; clock: Clock }) {
+  constructor(deps: { db: Database; clock: Clock; retention?: OutboxRetention }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#retention = deps.retention ?? DEFAULT_RETENTION;
   }
 
   subscribe<C>(subscriber: Subscriber<C>): void {
@@ -139,6 +146,26 @@ export class EventRelay {
       await this.#advance(subscriber);
     }
     return total;
+  }
+
+  /**
+   * Deletes the events every subscriber of this relay is done with, past the retention, in
+   * bounded batches (the `events.prune` job; see prune.ts). Only a relay carrying every subscriber
+   * of the deployment may prune (the server's, composed in services.ts): a topic it does not hear
+   * counts as read by the live feed alone. On the pool, on purpose: each batch commits on its own
+   * and serves no caller's unit.
+   */
+  prune(bounds: PruneBounds = DEFAULT_PRUNE_BOUNDS): Promise<number> {
+    const now = this.#clock.now().getTime();
+    return pruneEvents(
+      this.#db.orm,
+      this.#subscribers,
+      {
+        heardBefore: new Date(now - this.#retention.heardMs),
+        unheardBefore: new Date(now - this.#retention.unheardMs),
+      },
+      bounds,
+    );
   }
 
   /**

@@ -106,6 +106,10 @@ export const configSchema = z
       .enum(['true', 'false'])
       .default('false')
       .transform((value) => value === 'true'),
+    // How long the outbox keeps an event once every subscriber handled it (`events.prune`), and
+    // an event no subscriber hears (the live feed's, read within seconds). The audit log is kept.
+    OUTBOX_RETENTION_HOURS: positiveInt.default(168),
+    OUTBOX_FEED_RETENTION_MINUTES: positiveInt.default(60),
     // The demo's trickle of activity while serving: one action this often (0: none).
     DEMO_ACTIVITY_INTERVAL_MS: z.coerce
       .number()

@@ -1,4 +1,5 @@
 import type { Orm, Page, PageRequest } from '../db';
+import type { Subscriber } from '../events';
 import type { Caller } from '../kernel';
 import type { ChainBlock } from './chain';
 import type { PayoutStatus } from './lifecycle';
@@ -6,6 +7,7 @@ import { runBatch } from './payout-batcher';
 import { broadcast, bumpStuck, resume, submitSignedPsbt } from './payout-broadcaster';
 import { blockConnected, blockDisconnected } from './payout-confirmations';
 import { PayoutContext, type PayoutPorts } from './payout-context';
+import { payoutRecheckSubscribers } from './payout-rechecks';
 import {
   applyPayoutReview,
   applyReviews,
@@ -71,6 +73,14 @@ export class PayoutService {
   /** An officer's resolution carried to one payout in review, inside `tx` (null: nothing to do). */
   applyReview(tx: Orm, id: string): Promise<'allow' | 'block' | null> {
     return applyPayoutReview(this.#ctx, tx, id);
+  }
+
+  /**
+   * The outbox subscribers holding the payouts not yet sent at once when a licence stops being
+   * active or a list snapshot is activated (payout-rechecks.ts).
+   */
+  recheckSubscribers(): Subscriber<undefined>[] {
+    return payoutRecheckSubscribers(this.#ctx);
   }
 
   approve(caller: Caller, id: string): Promise<PayoutView> {

@@ -173,7 +173,9 @@ export class TradeService {
    * What trade hears through the outbox: an officer's resolution of a review is carried to the
    * payout or invoice it was made on at once, in the delivery's transaction (the tick's sweep
    * remains for any not heard); trade's own invoice and payout announcements become webhook
-   * deliveries (`trade.webhooks`).
+   * deliveries (`trade.webhooks`); a platform's licence that stops being active, or a list
+   * snapshot activated, holds the approved payouts not yet sent that the gate no longer allows
+   * (`trade.licences`, `trade.lists`).
    */
   subscribers(): (Subscriber<number> | Subscriber<undefined>)[] {
     const reviews: Subscriber<number> = {
@@ -186,7 +188,8 @@ export class TradeService {
           await this.invoices.applyReview(tx, transferId, tip);
       },
     };
-    return [reviews, this.webhooks.subscriber()];
+    // A licence suspended or a list activated holds the approved payouts not yet sent at once.
+    return [reviews, this.webhooks.subscriber(), ...this.payouts.recheckSubscribers()];
   }
 
   chainConsumer() {
