@@ -2,7 +2,7 @@
  * The API under load, on PostgreSQL seeded with 100,000 invoices, 50,000 payouts and 1,000,000
  * audit events (a valid hash chain): requests per second and latency percentiles of a 50-row
  * page of invoices, of POST /v1/screenings (the UN consolidated list loaded) and of invoices
- * created through the API, each against GET /healthz (no database) measured in the same run.
+ * created through the API (by one company, then by two companies at once), each against GET /healthz (no database) measured in the same run.
  * Afterwards: every created invoice has its stored gate decision and the audit chain verifies.
  *
  * The load comes from autocannon in a separate process (10 connections, BENCH_SECONDS each);
@@ -40,13 +40,18 @@ interface Load {
 /** One autocannon run in its own process (so the load generator does not share our loop). */
 function autocannon(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: object } = {},
+  options: {
+    connections?: number;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: object;
+  } = {},
 ): Promise<Load> {
   const args = [
     path.join(ROOT, 'node_modules/autocannon/autocannon.js'),
     '-j',
     '-c',
-    String(CONNECTIONS),
+    String(options.connections ?? CONNECTIONS),
     '-d',
     String(SECONDS),
   ];
@@ -78,6 +83,17 @@ function autocannon(
       });
     });
   });
+}
+
+/** Runs measured side by side, as one: their rates added, their worst latencies. */
+function sum(loads: Load[]): Load {
+  return {
+    requests: loads.reduce((n, l) => n + l.requests, 0),
+    rps: loads.reduce((n, l) => n + l.rps, 0),
+    p50: Math.max(...loads.map((l) => l.p50)),
+    p99: Math.max(...loads.map((l) => l.p99)),
+    non2xx: loads.reduce((n, l) => n + l.non2xx, 0),
+  };
 }
 
 function addressOf(n: number): string {
@@ -230,20 +246,38 @@ async function main() {
       body: { contractId: contract, amount: '1.00' },
     });
     line('POST /v1/invoices', create, reference);
+    // Two companies of two platforms at once, half the connections each: what one company's
+    // contract and wallet serialize is not shared between them.
+    const otherContract = await t.contract('active', 'export', t.A);
+    const across = await Promise.all([
+      autocannon(`${base}/v1/invoices`, {
+        connections: CONNECTIONS / 2,
+        method: 'POST',
+        headers: { authorization: t.B.company.authorization },
+        body: { contractId: contract, amount: '1.00' },
+      }),
+      autocannon(`${base}/v1/invoices`, {
+        connections: CONNECTIONS / 2,
+        method: 'POST',
+        headers: { authorization: t.A.company.authorization },
+        body: { contractId: otherContract, amount: '1.00' },
+      }),
+    ]);
+    line('POST /v1/invoices, two companies', sum(across), reference);
     console.log(`server RSS under load ${rss()} MB`);
 
     const [created] = rowsOf(
       await t.db.orm.execute(sql`
         select count(*)::int as n, count(d.id)::int as decided from trade_invoices i
         left join compliance_decisions d on d.transfer_id = i.id
-        where i.contract_id = ${contract}`),
+        where i.contract_id in (${contract}, ${otherContract})`),
     ).map((row) => ({ n: Number(row.n), decided: Number(row.decided) }));
     if (!created) throw new Error('no count');
     const after = Number(
       rowsOf(await t.db.orm.execute(sql`select count(*)::int as n from trade_invoices`))[0]!.n,
     );
     console.log(
-      `invoices created ${after - before} (2xx answers ${create.requests}), with a stored decision ${created.decided}/${created.n}`,
+      `invoices created ${after - before} (2xx answers ${create.requests + sum(across).requests}), with a stored decision ${created.decided}/${created.n}`,
     );
     const verifying = Date.now();
     const verify = await fetch(`${base}/v1/audit/verify`, {

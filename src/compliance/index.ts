@@ -12,6 +12,8 @@ export type {
   GateReason,
   PolicyDecision,
   PolicyGatePort,
+  CommitWork,
+  WorkLock,
   InputIssues,
   PartySource,
   DomesticLeg,

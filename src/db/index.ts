@@ -1,8 +1,8 @@
 export { openDatabase, rowsOf, MIGRATIONS_FOLDER } from './database';
 export type { Database, DatabaseOptions, MigrationSet, Orm } from './database';
 export { scopeTo } from './scope';
-export { LOCK_ORDER, detached, noteLock } from './unit-of-work';
-export type { LockName } from './unit-of-work';
+export { LOCK_ORDER, detached, noteLock, takeInLockOrder } from './unit-of-work';
+export type { LockName, RowLock } from './unit-of-work';
 export * from './errors';
 export { acquireDataDirLock, lockHolderOf, lockPathFor } from './lock';
 export type { DataDirLock, LockHolder } from './lock';

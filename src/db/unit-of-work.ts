@@ -125,3 +125,24 @@ export function noteLock(tx: Orm, lock: LockName, key = ''): void {
   }
   unit.locks.rank = Math.max(unit.locks.rank, rank);
 }
+
+/** A row lock to take (its `LOCK_ORDER` name and key), for `takeInLockOrder`. */
+export interface RowLock {
+  readonly lock: LockName;
+  readonly key: string;
+  take(): Promise<void>;
+}
+
+/**
+ * Takes the locks of several pieces of work sharing one transaction (a batch of creations): each
+ * row once, in `LOCK_ORDER` and by key within a name, the one order in which every such batch
+ * takes them, so that two never wait for each other in a circle.
+ */
+export async function takeInLockOrder(locks: readonly RowLock[]): Promise<void> {
+  const rank = (l: RowLock) => LOCK_ORDER.indexOf(l.lock);
+  const unique = new Map(locks.map((l) => [`${l.lock}:${l.key}`, l]));
+  const sorted = [...unique.values()].sort(
+    (a, b) => rank(a) - rank(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
+  for (const lock of sorted) await lock.take();
+}

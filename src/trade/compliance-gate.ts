@@ -1,10 +1,14 @@
 import { AuditLog } from '../audit';
-import type { PolicyGatePort, TransferFacts as ComplianceFacts } from '../compliance';
-import type { Database } from '../db';
+import type {
+  PolicyDecision,
+  PolicyGatePort,
+  TransferFacts as ComplianceFacts,
+} from '../compliance';
+import { takeInLockOrder, type Database } from '../db';
 import type { SchemeFacts } from '../registry';
 import { AppError, type Caller, type Clock } from '../kernel';
 import { inputRefusal, type PartyNames } from './input-refusal';
-import type { GateDecision, TransferFacts, TransferGate } from './ports';
+import type { CreationWork, GateDecision, TransferFacts, TransferGate } from './ports';
 
 /**
  * Input refusals of transfers that something else would also have stopped, by the error thrown:
@@ -45,6 +49,16 @@ export const ADAPTER_RULE = 'trade.complianceGate@1';
 
 function oneOf<T extends string>(values: readonly T[], value: string | null, otherwise: T): T {
   return values.find((v) => v === value) ?? otherwise;
+}
+
+/** Compliance's decision as trade keeps it. */
+function gateDecision(decision: PolicyDecision): GateDecision {
+  return {
+    outcome: decision.outcome,
+    reasons: decision.reasons.map((r) => `${r.code}: ${r.message}`),
+    decidedBy: `compliance.policyGate:${decision.decisionId}`,
+    decisionId: decision.decisionId,
+  };
 }
 
 /**
@@ -251,14 +265,37 @@ export class ComplianceTransferGate implements TransferGate {
       });
       return decision;
     }
-    const { input } = gathered;
-    const decision = await this.deps.gate.decide(caller, input);
-    return {
-      outcome: decision.outcome,
-      reasons: decision.reasons.map((r) => `${r.code}: ${r.message}`),
-      decidedBy: `compliance.policyGate:${decision.decisionId}`,
-      decisionId: decision.decisionId,
-    };
+    return gateDecision(await this.deps.gate.decide(caller, gathered.input));
+  }
+
+  /**
+   * Decides and creates in one committed unit. Outside a transaction the policy gate's group
+   * commit runs `work` in its batch's transaction (shared with the creations decided meanwhile);
+   * inside the caller's unit, or when the adapter blocks on its own (an unregistered party, no
+   * scheme jurisdiction: rare, and not the policy gate's to record), it runs in that unit (a
+   * savepoint) or in one transaction of its own, the locks taken before the decision's audit.
+   */
+  async decideAndCreate<T>(
+    caller: Caller,
+    facts: TransferFacts,
+    work: CreationWork<T>,
+  ): Promise<{ decision: GateDecision; created: T }> {
+    const { db } = this.deps;
+    const gathered = db.inTransaction() ? null : await this.#gather(facts);
+    if (gathered && !('refusals' in gathered)) {
+      const { decision, created } = await this.deps.gate.decideAndCreate(caller, gathered.input, {
+        locks: work.locks,
+        before: (d: PolicyDecision) => work.before(gateDecision(d)),
+        after: (d: PolicyDecision) => work.after(gateDecision(d)),
+      });
+      return { decision: gateDecision(decision), created };
+    }
+    return db.unit(async () => {
+      await takeInLockOrder(work.locks);
+      const decision = await this.decide(caller, facts);
+      await work.before(decision);
+      return { decision, created: await work.after(decision) };
+    });
   }
 
   /** The officer's resolution of a decision the gate sent to review (compliance answers it). */

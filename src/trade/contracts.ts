@@ -61,6 +61,27 @@ export type {
 } from './contract-terms';
 export { lockContracts } from './contract-views';
 
+/** A payment's figures against its contract, as `reserveForPayment` and `quotePayment` find them. */
+export interface PaymentTerms {
+  contract: ContractRow;
+  fixedBtc: boolean;
+  /** The amount in the contract's unit (sats for a fixed-BTC contract, else minor units). */
+  contractAmount: bigint;
+  reservation: { contract: ContractRow; open: bigint; tolerance: bigint };
+}
+
+/** The contract as the caller may see it and `amountText` read in its unit (refused unless > 0). */
+async function paymentAmount(orm: Orm, caller: Caller, contractId: string, amountText: string) {
+  const contract = await visibleContract(orm, caller, contractId);
+  const fixedBtc = contract.pricingMode === 'fixedBtc';
+  const contractAmount = fixedBtc
+    ? sats(amountText, 'amount')
+    : parseMoney(amountText, contract.currency, 'amount').minor;
+  if (contractAmount <= 0n)
+    throw invalid('amount', `must be greater than zero, got "${amountText}"`);
+  return { contract, fixedBtc, contractAmount };
+}
+
 export class ContractService {
   readonly #db: Database;
   readonly #clock: Clock;
@@ -202,20 +223,36 @@ export class ContractService {
     contractId: string,
     amountText: string,
     direction: Direction,
-  ): Promise<{
-    contract: ContractRow;
-    fixedBtc: boolean;
-    contractAmount: bigint;
-    reservation: { contract: ContractRow; open: bigint; tolerance: bigint };
-  }> {
-    const contract = await visibleContract(tx, caller, contractId);
-    const fixedBtc = contract.pricingMode === 'fixedBtc';
-    const contractAmount = fixedBtc
-      ? sats(amountText, 'amount')
-      : parseMoney(amountText, contract.currency, 'amount').minor;
-    if (contractAmount <= 0n)
-      throw invalid('amount', `must be greater than zero, got "${amountText}"`);
+  ): Promise<PaymentTerms> {
+    const { contract, fixedBtc, contractAmount } = await paymentAmount(
+      tx,
+      caller,
+      contractId,
+      amountText,
+    );
     const reservation = await this.reserve(tx, caller, contract.id, contractAmount, direction);
+    return { contract, fixedBtc, contractAmount, reservation };
+  }
+
+  /**
+   * `reserveForPayment`'s checks and figures without the lock: what a payment against the
+   * contract would reserve as things stand (a creation decided ahead of its transaction, which
+   * reserves it again, locked, and fails if it no longer fits).
+   */
+  async quotePayment(
+    orm: Orm,
+    caller: Caller,
+    contractId: string,
+    amountText: string,
+    direction: Direction,
+  ): Promise<PaymentTerms> {
+    const { contract, fixedBtc, contractAmount } = await paymentAmount(
+      orm,
+      caller,
+      contractId,
+      amountText,
+    );
+    const reservation = await this.#fits(orm, contract, contractAmount, direction);
     return { contract, fixedBtc, contractAmount, reservation };
   }
 
@@ -230,7 +267,17 @@ export class ContractService {
     amount: bigint,
     direction: Direction,
   ): Promise<{ contract: ContractRow; open: bigint; tolerance: bigint }> {
-    const row = await lockContract(tx, caller, contractId);
+    return this.#fits(tx, await lockContract(tx, caller, contractId), amount, direction);
+  }
+
+  /** Whether `amount` fits the contract `row` (active, of `direction`), and what is open of it. */
+  async #fits(
+    tx: Orm,
+    row: ContractRow,
+    amount: bigint,
+    direction: Direction,
+  ): Promise<{ contract: ContractRow; open: bigint; tolerance: bigint }> {
+    const contractId = row.id;
     if (row.status !== 'active') {
       throw new AppError(
         'CONTRACT_NOT_ACTIVE',

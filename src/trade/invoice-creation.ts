@@ -9,6 +9,7 @@ import {
   type Caller,
 } from '../kernel';
 import { earlierCreation, idempotencyKeyOf, isKeyRace, type IdempotencyKey } from './idempotency';
+import { lockContracts } from './contract-views';
 import { refusedIfBlocked } from './input-refusal';
 import { invoiceEvent, invoiceView } from './invoice-views';
 import type { InvoiceDeps, InvoiceGateDecision, InvoiceInput, InvoiceView } from './invoice-types';
@@ -72,112 +73,142 @@ export async function createInvoiceOnce(
   return { invoice: refusedIfInvalid(created), replayed: false };
 }
 
+/**
+ * Plans the invoice from what stands now (the contract's open amount, the rate, the settings;
+ * unlocked reads), refuses what the caller can mend, then has the gate decide it and create it
+ * in one committed unit (`decideAndCreate`): outside a transaction the gate's group commit, whose
+ * batch transaction, shared with the creations decided meanwhile, reserves against the contract
+ * again under its lock (the amount must still fit, the contract still be active), hands out the
+ * address and writes the row, the decision, their audit events and announcements, or none.
+ */
 async function issueInvoice(
   deps: InvoiceDeps,
   caller: Caller,
   input: InvoiceInput,
   idempotency: IdempotencyKey | null,
 ): Promise<InvoiceView> {
-  return deps.db.transaction(async (tx) => {
-    const { contract, fixedBtc, contractAmount, reservation } =
-      await deps.contracts.reserveForPayment(tx, caller, input.contractId, input.amount, 'export');
-    // The rate is fixed now, for the validity window; no rate, no invoice (and nothing written).
-    const rate = await deps.rates.current(contract.currency);
-    const amountSats = fixedBtc
-      ? contractAmount
+  const orm = deps.db.current();
+  const { contract, fixedBtc, contractAmount, reservation } = await deps.contracts.quotePayment(
+    orm,
+    caller,
+    input.contractId,
+    input.amount,
+    'export',
+  );
+  // The rate is fixed now, for the validity window; no rate, no invoice (and nothing written).
+  const rate = await deps.rates.current(contract.currency);
+  const amountSats = fixedBtc
+    ? contractAmount
+    : fiatToSats(
+        { minor: contractAmount, currency: parseCurrency(contract.currency) },
+        rate.rate,
+        'up',
+      );
+  const fiatMinor = fixedBtc ? fiatValue(amountSats, rate.rate) : contractAmount;
+  const settings = await loadSettings(orm, contract.platformId);
+  const now = deps.clock.now();
+  const id = newId('invoice', now, deps.random);
+  const inSats = (amount: bigint) =>
+    fixedBtc || amount <= 0n
+      ? amount
       : fiatToSats(
-          { minor: contractAmount, currency: parseCurrency(contract.currency) },
+          { minor: amount, currency: parseCurrency(contract.currency) },
           rate.rate,
-          'up',
+          'down',
         );
-    const fiatMinor = fixedBtc ? fiatValue(amountSats, rate.rate) : contractAmount;
-    const settings = await loadSettings(tx, contract.platformId);
-    const now = deps.clock.now();
-    const id = newId('invoice', now, deps.random);
-    const inSats = (amount: bigint) =>
-      fixedBtc || amount <= 0n
-        ? amount
-        : fiatToSats(
-            { minor: amount, currency: parseCurrency(contract.currency) },
-            rate.rate,
-            'down',
-          );
-    // The company's wallet in the registry hands out its next receive address, for this invoice
-    // only: recorded there in this transaction, never handed out again. Taken before the gate
-    // decides, because the gate holds the audit head from then until commit: the wallet's lock
-    // comes first in every writer (a hand-out by hand, a payout batch's change), or two of them
-    // would wait for each other.
-    const address = await deps.wallets.nextReceiveAddress(contract.companyId, `invoice ${id}`);
-    // Inbound: what can be checked before anyone pays is the parties, the contract and the
-    // Travel Rule data; the payer's addresses are screened when a payment is seen.
-    const facts = {
-      transferId: id,
-      occurredAt: now,
-      direction: 'inbound' as const,
-      platformId: contract.platformId,
-      companyId: contract.companyId,
-      counterpartyId: contract.counterpartyId,
-      contractId: contract.id,
-      address: null,
-      amountSats,
-      fiatMinor,
-      currency: contract.currency,
-      rate: formatRate(rate.rate),
-      openAmountSats: inSats(reservation.open),
-      toleranceSats: inSats(reservation.tolerance),
-      travelRule: input.travelRule ?? null,
-    };
-    // What the caller can mend is refused before anything is written (the reservation and the
-    // address hand-out roll back with the transaction); anything else is decided and recorded.
-    const refusal = await deps.gate.refusalBeforeCreation(caller, facts);
-    if (refusal) throw refusal;
-    const decision = await deps.gate.decide(caller, facts);
-    const gateDecisions: InvoiceGateDecision[] = [
+  // Inbound: what can be checked before anyone pays is the parties, the contract and the
+  // Travel Rule data; the payer's addresses are screened when a payment is seen.
+  const facts = {
+    transferId: id,
+    occurredAt: now,
+    direction: 'inbound' as const,
+    platformId: contract.platformId,
+    companyId: contract.companyId,
+    counterpartyId: contract.counterpartyId,
+    contractId: contract.id,
+    address: null,
+    amountSats,
+    fiatMinor,
+    currency: contract.currency,
+    rate: formatRate(rate.rate),
+    openAmountSats: inSats(reservation.open),
+    toleranceSats: inSats(reservation.tolerance),
+    travelRule: input.travelRule ?? null,
+  };
+  // What the caller can mend is refused before anything is decided or written.
+  const refusal = await deps.gate.refusalBeforeCreation(caller, facts);
+  if (refusal) throw refusal;
+  const expiresAt = new Date(
+    now.getTime() + (input.validitySeconds ?? settings.invoiceValiditySeconds) * 1000,
+  );
+  const unit = () => deps.db.currentUnit('invoice creation');
+  const { created } = await deps.gate.decideAndCreate(caller, facts, {
+    locks: [
+      { lock: 'contract', key: contract.id, take: () => lockContracts(unit(), [contract.id]) },
       {
-        ...decision,
-        subject: 'creation',
-        payerAddress: null,
-        at: now.toISOString(),
-        resolution: null,
+        lock: 'wallet',
+        key: contract.companyId,
+        take: () => deps.wallets.lockWallets([contract.companyId]),
       },
-    ];
-    const expiresAt = new Date(
-      now.getTime() + (input.validitySeconds ?? settings.invoiceValiditySeconds) * 1000,
-    );
-    await tx.insert(tradeInvoices).values({
-      id,
-      platformId: contract.platformId,
-      companyId: contract.companyId,
-      contractId: contract.id,
-      counterpartyId: contract.counterpartyId,
-      address: address.address,
-      amountSats,
-      contractAmount,
-      fiatMinor,
-      currency: contract.currency,
-      rateId: rate.id,
-      status: decision.outcome === 'block' ? 'invalid' : 'new',
-      gateOutcome: decision.outcome,
-      gateDecisions,
-      travelRule: input.travelRule ?? null,
-      description: input.description ?? '',
-      idempotencyKey: idempotency?.key ?? null,
-      requestFingerprint: idempotency?.fingerprint ?? null,
-      expiresAt,
-      watchUntil: new Date(expiresAt.getTime() + settings.latePaymentWindowSeconds * 1000),
-      createdBy: caller.actorId,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const view = await invoiceView(deps, tx, id);
-    await deps.audit.record(caller, {
-      action: 'invoice.created',
-      entityType: 'invoice',
-      entityId: id,
-      after: view,
-    });
-    await invoiceEvent(deps, tx, view, 'invoice.created');
-    if (decision.outcome === 'block') await invoiceEvent(deps, tx, view, 'invoice.invalid');
-    return view;
+    ],
+    before: async (decision) => {
+      const tx = unit();
+      // The facts decided still hold: the contract is active and the amount fits what is open
+      // now, counting the invoices written before this one in the same unit (else the request
+      // fails, and its decision with it).
+      await deps.contracts.reserve(tx, caller, contract.id, contractAmount, 'export');
+      // The company's wallet in the registry hands out its next receive address, for this
+      // invoice only: recorded there in this unit, never handed out again. Under the wallet's
+      // lock, taken before the audit head as every writer takes them.
+      const address = await deps.wallets.nextReceiveAddress(contract.companyId, `invoice ${id}`);
+      const gateDecisions: InvoiceGateDecision[] = [
+        {
+          ...decision,
+          subject: 'creation',
+          payerAddress: null,
+          at: now.toISOString(),
+          resolution: null,
+        },
+      ];
+      await tx.insert(tradeInvoices).values({
+        id,
+        platformId: contract.platformId,
+        companyId: contract.companyId,
+        contractId: contract.id,
+        counterpartyId: contract.counterpartyId,
+        address: address.address,
+        amountSats,
+        contractAmount,
+        fiatMinor,
+        currency: contract.currency,
+        rateId: rate.id,
+        status: decision.outcome === 'block' ? 'invalid' : 'new',
+        gateOutcome: decision.outcome,
+        gateDecisions,
+        travelRule: input.travelRule ?? null,
+        description: input.description ?? '',
+        idempotencyKey: idempotency?.key ?? null,
+        requestFingerprint: idempotency?.fingerprint ?? null,
+        expiresAt,
+        watchUntil: new Date(expiresAt.getTime() + settings.latePaymentWindowSeconds * 1000),
+        createdBy: caller.actorId,
+        createdAt: now,
+        updatedAt: now,
+      });
+    },
+    after: async (decision) => {
+      const tx = unit();
+      const view = await invoiceView(deps, tx, id);
+      await deps.audit.record(caller, {
+        action: 'invoice.created',
+        entityType: 'invoice',
+        entityId: id,
+        after: view,
+      });
+      await invoiceEvent(deps, tx, view, 'invoice.created');
+      if (decision.outcome === 'block') await invoiceEvent(deps, tx, view, 'invoice.invalid');
+      return view;
+    },
   });
+  return created;
 }

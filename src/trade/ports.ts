@@ -121,6 +121,17 @@ export interface GateDecision {
 export interface TransferGate {
   decide(caller: Caller, facts: TransferFacts): Promise<GateDecision>;
   /**
+   * Decides a transfer and creates it with its decision in one committed unit: outside a
+   * transaction, in the policy gate's group commit (the batch's transaction runs `work`, shared
+   * with the transfers decided meanwhile); inside the caller's unit of work, there. A retry
+   * therefore never finds a decision without its row. A request whose work fails fails alone.
+   */
+  decideAndCreate<T>(
+    caller: Caller,
+    facts: TransferFacts,
+    work: CreationWork<T>,
+  ): Promise<{ decision: GateDecision; created: T }>;
+  /**
    * An officer's resolution of a `review` decision: allow or block, or null while it waits
    * (compliance's decisions review flow), read in the caller's unit of work.
    */
@@ -139,6 +150,27 @@ export interface TransferGate {
    * one refused is answered the same either way. Does nothing for any other error.
    */
   recordRefusedAttempt(db: Database, caller: Caller, error: unknown): Promise<void>;
+}
+
+/**
+ * What a transfer's creation does in the unit of work its decision commits in (which it reads
+ * and writes through `db.current()`): the rows it locks (taken first, for every transfer of the
+ * unit, contracts before wallets and each by key); `before`, ahead of the audit head (locking and
+ * checking the contract, taking an address, writing the row); `after`, once the decision is
+ * recorded (the row's audit event and announcements). A throw undoes the transfer and its
+ * decision alike.
+ */
+export interface CreationWork<T> {
+  readonly locks: readonly CreationLock[];
+  before(decision: GateDecision): Promise<void>;
+  after(decision: GateDecision): Promise<T>;
+}
+
+/** A row lock of a creation: a contract or a wallet (`LOCK_ORDER`), by its key. */
+export interface CreationLock {
+  readonly lock: 'contract' | 'wallet';
+  readonly key: string;
+  take(): Promise<void>;
 }
 
 /** A coin's stored clearance (clearing's cleared lots, followed through spends). */

@@ -26,12 +26,14 @@ import {
   type TransferWrite,
   type TravelRuleWrite,
 } from './store';
-import type { GateOutcome, GateReason, PolicyDecision, TransferFacts } from './types';
+import type { CommitWork, GateOutcome, GateReason, PolicyDecision, TransferFacts } from './types';
 
 /** A decision asked for. */
 export interface Request {
   caller: Caller;
   facts: TransferFacts;
+  /** What the caller creates with the decision, in the batch's transaction (`decideAndCreate`). */
+  work?: CommitWork<unknown>;
 }
 
 /**

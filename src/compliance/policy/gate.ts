@@ -10,7 +10,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { AuditLog } from '../../audit';
 import { AppError, seesEverything, type Caller, type Clock, type Random } from '../../kernel';
-import type { Database, Orm } from '../../db';
+import { takeInLockOrder, type Database, type Orm } from '../../db';
 import type { MonitoringConfig } from '../monitoring/engine';
 import type { NameMatch } from '../screening/name-index';
 import type { LoadedLists, ScreeningService } from '../screening/service';
@@ -38,7 +38,13 @@ import {
   type ExposureEntry,
   type StoredTransfer,
 } from './store';
-import type { InputIssues, PolicyDecision, PolicyGatePort, TransferFacts } from './types';
+import type {
+  CommitWork,
+  InputIssues,
+  PolicyDecision,
+  PolicyGatePort,
+  TransferFacts,
+} from './types';
 
 export interface GateConfig {
   /** Travel Rule threshold (FATF R.16): data is required at or above it; 0 means always. */
@@ -75,6 +81,15 @@ export const INPUT_REASON_CODES: ReadonlySet<string> = new Set([
 /** Distinct (name, type) screenings remembered per loaded list set before the memo is reset. */
 const NAME_MEMO_LIMIT = 20_000;
 
+/** A request committed: its decision, and what its work created (`decideAndCreate`). */
+interface Committed {
+  decision: PolicyDecision;
+  created: unknown;
+}
+
+/** Thrown by a batch with work that must be decided one request at a time: so each is, alone. */
+class OneAtATime extends Error {}
+
 /** The batch before, still committing: its prepared rows, and whether it committed. */
 type Before = { prepared: Prepared; committed: Promise<boolean> };
 
@@ -91,7 +106,7 @@ export class PolicyGate implements PolicyGatePort {
   readonly #random: Random;
   readonly #screening: ScreeningService;
   readonly #config: GateConfig;
-  readonly #committer: GroupCommit<Request, Prepared, PolicyDecision>;
+  readonly #committer: GroupCommit<Request, Prepared, Committed>;
   /**
    * Name screening is a pure function of the loaded lists, and the same party names come back
    * transfer after transfer: the results are memoized per loaded list set (a new snapshot loads a
@@ -115,10 +130,10 @@ export class PolicyGate implements PolicyGatePort {
     const db = deps.db;
     this.#db = db;
     this.#audit = new AuditLog(deps);
-    this.#committer = new GroupCommit<Request, Prepared, PolicyDecision>(
+    this.#committer = new GroupCommit<Request, Prepared, Committed>(
       {
         prepare: (requests, before) => this.#prepare({ db }, requests, before),
-        commit: (prepared) => this.#commit({ db }, prepared),
+        commit: (prepared) => this.#commitBatch(db, prepared),
       },
       deps.maxBatch ?? 64,
     );
@@ -223,7 +238,27 @@ export class PolicyGate implements PolicyGatePort {
    */
   async decideCommitted(caller: Caller, facts: TransferFacts): Promise<PolicyDecision> {
     this.#admit(caller, facts);
-    return this.#committer.submit({ caller, facts });
+    return (await this.#committer.submit({ caller, facts })).decision;
+  }
+
+  /**
+   * `decideCommitted` with the caller's `work` in the batch's transaction: the row the decision
+   * is about is created in the same committed unit as the decision, its audit event and the
+   * batch's others (see `CommitWork`). A request whose work fails fails alone: the batch is run
+   * again one request at a time. Not from inside a transaction, as `decideCommitted`.
+   */
+  async decideAndCreate<T>(
+    caller: Caller,
+    facts: TransferFacts,
+    work: CommitWork<T>,
+  ): Promise<{ decision: PolicyDecision; created: T }> {
+    this.#admit(caller, facts);
+    if (this.#db.inTransaction()) {
+      throw new Error('PolicyGate.decideAndCreate must not be called inside a transaction');
+    }
+    const committed = await this.#committer.submit({ caller, facts, work });
+    // The value this request's own `after` returned.
+    return { decision: committed.decision, created: committed.created as T };
   }
 
   /** Refuses, before anything is read or queued, facts that are malformed or not the caller's. */
@@ -276,6 +311,9 @@ export class PolicyGate implements PolicyGatePort {
       const candidates = new Set([...batch.transfers, ...pending].map((t) => t.counterpartyId));
       const oneByOne =
         nearListed || [...unstored.values()].some((p) => !candidates.has(p.counterpartyId));
+      // Work written one request after another would not be one unit with its decision: such a
+      // batch is run one request at a time, each in its own transaction.
+      if (oneByOne && requests.some((r) => r.work)) throw new OneAtATime();
       if (oneByOne) return this.#oneByOne(place, requests, before);
     }
     return decideBatch({
@@ -386,6 +424,29 @@ export class PolicyGate implements PolicyGatePort {
       return decided;
     });
     return { done: true, decisions };
+  }
+
+  /**
+   * Commits a batch of the group commit: its decisions alone in one statement, or, when its
+   * requests bring work, in one transaction with it: every lock first, each request's `before`,
+   * the decisions and their audit events, each request's `after`.
+   */
+  async #commitBatch(db: Database, prepared: Prepared): Promise<Committed[]> {
+    if (prepared.done || !prepared.decided.some((d) => d.request.work)) {
+      const decisions = await this.#commit({ db }, prepared);
+      return decisions.map((decision) => ({ decision, created: undefined }));
+    }
+    const { decided } = prepared;
+    return db.transaction(async (tx) => {
+      await takeInLockOrder(decided.flatMap((d) => d.request.work?.locks ?? []));
+      for (const d of decided) await d.request.work?.before(d.decision);
+      await this.#commit({ tx }, prepared);
+      const committed: Committed[] = [];
+      for (const { decision, request } of decided) {
+        committed.push({ decision, created: await request.work?.after(decision) });
+      }
+      return committed;
+    });
   }
 
   /**

@@ -130,6 +130,17 @@ export interface PolicyGatePort {
    */
   decideCommitted(caller: Caller, facts: TransferFacts): Promise<PolicyDecision>;
   /**
+   * `decideCommitted` for a transfer created with its decision: the caller's `work` runs in the
+   * batch's transaction (its locks first, then `before` ahead of the batch's audit append, then
+   * `after`), so the decision commits with the row it decides or not at all. A request whose
+   * work fails fails alone (the others of its batch commit). Not from inside a transaction.
+   */
+  decideAndCreate<T>(
+    caller: Caller,
+    facts: TransferFacts,
+    work: CommitWork<T>,
+  ): Promise<{ decision: PolicyDecision; created: T }>;
+  /**
    * Allow or block as decided, or a review's resolution (null while it waits); read in the
    * caller's unit of work when there is one.
    */
@@ -146,6 +157,28 @@ export interface PolicyGatePort {
    * windows leave it out; its decisions stay. Audited (`compliance_transfer.voided`); false when there is no such transfer or it is void.
    */
   voidTransfer(caller: Caller, transferId: string, reason: string): Promise<boolean>;
+}
+
+/**
+ * What a caller of `decideAndCreate` does in the batch's transaction, which is its unit of work
+ * (`db.current()`): the rows it locks, taken for every request of the batch before any step, in
+ * `LOCK_ORDER` and by key (so batches and other writers never wait for each other in a circle);
+ * `before`, run in the batch's order ahead of its audit append (the audit head is not held yet:
+ * what locks a contract or a wallet, and what checks the decided facts still hold); and `after`,
+ * run after the append (the row's own audit events, its announcements). A throw in either fails
+ * the batch, whose requests are then run one at a time: the failing one fails alone.
+ */
+export interface CommitWork<T> {
+  readonly locks: readonly WorkLock[];
+  before(decision: PolicyDecision): Promise<void>;
+  after(decision: PolicyDecision): Promise<T>;
+}
+
+/** A row lock a unit of work takes (a `LOCK_ORDER` name below the audit head, and its key). */
+export interface WorkLock {
+  readonly lock: 'contract' | 'wallet';
+  readonly key: string;
+  take(): Promise<void>;
 }
 
 /** What `inputIssues` found, with the Travel Rule threshold to say what it is. */
