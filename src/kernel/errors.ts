@@ -102,9 +102,13 @@ export const ERROR_CODES = {
     'A fixing rule of a single source needs the supervisor’s explicit flag with a reason.',
   INVOICE_NOT_FOUND: 'No invoice with that id.',
   PAYOUT_NOT_FOUND: 'No payout with that id visible to the caller.',
+  HOLD_NOT_CLEARED:
+    "The held payout's checks, run again at its release, still do not pass; it stays held with the new decision's reference.",
+  HOLD_NOT_RELEASABLE:
+    'The payout is held for a finding (a sanctions or screening match, a monitoring alert) that only a compliance review or case clears, not a release.',
   SETTLEMENT_ADDRESS_NOT_FOUND: 'No settlement address with that id visible to the caller.',
   SELF_APPROVAL:
-    'The maker of a payout cannot approve it, the officer who matched a market deal cannot confirm its fiat leg, and the officer who proposed a settlement address cannot approve it.',
+    'The maker of a payout cannot approve or release it, the officer who matched a market deal cannot confirm its fiat leg, and the officer who proposed a settlement address cannot approve it.',
   LEDGER_UNBALANCED: 'A ledger transaction does not balance.',
   ALREADY_SETTLED: 'That on-chain output is already settled.',
   IDEMPOTENCY_KEY_REUSED:

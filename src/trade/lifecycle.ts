@@ -32,8 +32,11 @@ export const PAYOUT_STATUSES = [
 ] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 
-/** The steps at which a payout's gate is decided again (creation is the first decision). */
-export type GateStep = 'approval' | 'batching' | 'signing' | 'broadcast';
+/**
+ * The steps at which a payout's gate is decided again (creation is the first decision);
+ * `release` is an officer's release of a held payout (payout-release.ts).
+ */
+export type GateStep = 'approval' | 'batching' | 'signing' | 'broadcast' | 'release';
 
 export const PAYOUT_TRANSITIONS = {
   /** A compliance officer resolved the creation decision's review. */
@@ -51,8 +54,19 @@ export const PAYOUT_TRANSITIONS = {
   broadcast: { from: ['inProgress'], to: 'inProgress', gate: false },
   /** Its batch was abandoned before broadcast because another payout in it was held. */
   requeued: { from: ['awaitingPayment', 'inProgress'], to: 'awaitingPayment', gate: false },
-  /** A later gate check did not allow: never broadcast, funds back from in transit. */
-  held: { from: ['awaitingApproval', 'awaitingPayment', 'inProgress'], to: 'held', gate: false },
+  /**
+   * A later gate check did not allow: never broadcast, funds back from in transit. From held: a
+   * release whose fresh check still does not allow keeps it held with that check.
+   */
+  held: {
+    from: ['awaitingApproval', 'awaitingPayment', 'inProgress', 'held'],
+    to: 'held',
+    gate: false,
+  },
+  /** Released by an officer once its hold cleared: it had its quorum, so it waits for a batch. */
+  released: { from: ['held'], to: 'awaitingPayment', gate: true },
+  /** Released by an officer once its hold cleared, held before its quorum: back to approval. */
+  releasedToApproval: { from: ['held'], to: 'awaitingApproval', gate: true },
   completed: { from: ['inProgress'], to: 'completed', gate: false },
   /** The confirming block left the chain (reorg). */
   reopened: { from: ['completed'], to: 'inProgress', gate: false },
@@ -70,6 +84,8 @@ export const PAYOUT_GATE_STEP: Partial<Record<PayoutAction, GateStep>> = {
   approved: 'approval',
   batched: 'batching',
   inProgress: 'signing',
+  released: 'release',
+  releasedToApproval: 'release',
 };
 
 export const BATCH_STATUSES = [
@@ -289,6 +305,8 @@ const PAYOUT_EVENTS: Partial<Record<PayoutAction, WebhookEvent>> = {
   inProgress: 'payout.inProgress',
   requeued: 'payout.requeued',
   held: 'payout.held',
+  released: 'payout.released',
+  releasedToApproval: 'payout.released',
   completed: 'payout.completed',
   reopened: 'payout.reopened',
   cancelled: 'payout.cancelled',

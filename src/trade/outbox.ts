@@ -20,6 +20,8 @@ export type WebhookEvent =
   | 'payout.reopened'
   /** A later gate check did not allow it: held for compliance, never broadcast. */
   | 'payout.held'
+  /** An officer released it from a hold whose condition cleared (every check run again). */
+  | 'payout.released'
   /** Its batch was abandoned before broadcast (another payout in it was held): queued again. */
   | 'payout.requeued';
 

@@ -121,7 +121,7 @@ export function gateView(stored: unknown): PayoutGateView {
   };
 }
 
-const STEPS = ['approval', 'batching', 'signing', 'broadcast'] as const;
+const STEPS = ['approval', 'batching', 'signing', 'broadcast', 'release'] as const;
 
 /** The stored hold, read defensively. */
 export function holdView(stored: unknown): GateCheck | null {

@@ -15,6 +15,7 @@ import {
   cancelPayout,
   createPayout,
 } from './payout-requests';
+import { releaseLicenceHolds, releasePayout } from './payout-release';
 import {
   getBatch,
   getPayout,
@@ -89,6 +90,19 @@ export class PayoutService {
 
   cancel(caller: Caller, id: string): Promise<PayoutView> {
     return cancelPayout(this.#ctx, caller, id);
+  }
+
+  /** An officer's release of a held payout whose condition cleared (every check run again). */
+  release(caller: Caller, id: string): Promise<PayoutView> {
+    return releasePayout(this.#ctx, caller, id);
+  }
+
+  /**
+   * Held payouts whose only reason was an inactive licence of `participantId`, decided again once
+   * it is active: for a subscriber to the registry's licence changes (none is wired here).
+   */
+  releaseLicenceHolds(participantId: string): Promise<{ released: string[]; stillHeld: string[] }> {
+    return releaseLicenceHolds(this.#ctx, participantId);
   }
 
   get(caller: Caller, id: string): Promise<PayoutView> {

@@ -37,6 +37,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
   let buyerId: string;
   let platformId: string;
   let invoiceId = '';
+  let licenceId = '';
 
   beforeAll(async () => {
     t = await startBrowserApp();
@@ -73,12 +74,14 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
       name: 'Republic of Colombia (browser test scheme)',
     });
     const platform = await register('platform', 'Andes Exchange');
-    await registry.grantLicence(supervisor, {
-      participantId: platform.id,
-      kind: 'vasp',
-      scope: 'custody and transfer of bitcoin for foreign-trade settlement',
-      validFrom: '2026-01-01T00:00:00Z',
-    });
+    licenceId = (
+      await registry.grantLicence(supervisor, {
+        participantId: platform.id,
+        kind: 'vasp',
+        scope: 'custody and transfer of bitcoin for foreign-trade settlement',
+        validFrom: '2026-01-01T00:00:00Z',
+      })
+    ).id;
     const company = await register('company', 'Andes Coffee SA', platform.id);
     const other = await register('company', 'Quito Cacao SA', platform.id);
     const buyer = await register('counterparty', 'Hamburg Roasters GmbH', platform.id);
@@ -468,5 +471,37 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: trade, payouts, cases, tenancy', 
     }
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, 'platform-statement-company-search');
+  });
+
+  // Last: the suspension's hold raises nothing the journeys above look at.
+  it('an officer releases a payout held while the licence was suspended; its maker cannot', async () => {
+    const { registry } = t.services;
+    const supervisor = systemCaller('browser-test');
+    const maker = await t.page('olga');
+    await maker.goto('/trade/payouts');
+    await choose(maker, 'Import contract', /Roasting machine/);
+    await maker.getByLabel('Amount', { exact: true }).fill('0.02');
+    await maker.getByRole('combobox', { name: 'Supplier address' }).fill(SUPPLIER_ADDRESS);
+    await maker.getByRole('button', { name: 'Request payout' }).click();
+    await maker.getByRole('cell', { name: 'awaitingApproval', exact: true }).waitFor();
+    // Suspended before the approval: the approval's check holds it.
+    await registry.changeLicenceStatus(supervisor, licenceId, 'suspended', 'inspection findings');
+    const checker = await t.page('otto');
+    await checker.goto('/trade/payouts');
+    await checker.getByRole('button', { name: /^Approve payout/ }).click();
+    await checker.getByRole('cell', { name: 'held', exact: true }).waitFor();
+    await registry.changeLicenceStatus(supervisor, licenceId, 'active', null);
+    await maker.reload();
+    await maker.getByRole('button', { name: /^Release payout/ }).click();
+    await expect
+      .poll(() => maker.getByRole('alert').textContent())
+      .toContain('cannot release it, with any credential; another officer must');
+    await checker.reload();
+    await checker.getByRole('button', { name: /^Release payout/ }).click();
+    // Held before its quorum: back to approval, every check run again.
+    await checker.getByRole('cell', { name: 'awaitingApproval', exact: true }).waitFor();
+    expect(await checker.getByRole('button', { name: /^Release payout/ }).count()).toBe(0);
+    expect(await seriousAxeViolations(checker)).toEqual([]);
+    await screenshot(checker, 'payout-released');
   });
 });

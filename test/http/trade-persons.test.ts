@@ -232,5 +232,18 @@ describe('trade’s two persons over HTTP', () => {
       status: 'awaitingPayment',
       approvals: [{ personId: officerQ.personId }],
     });
+    // A release is a named officer's, of the payout's platform, and only of a held payout.
+    const release = (who: Headers, id = payout.id) => post(`/v1/payouts/${id}/release`, who);
+    expect(await refusal(release(operator))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(await refusal(release(company))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(await refusal(release(officerQ))).toMatchObject({
+      status: 409,
+      code: 'INVALID_STATE_TRANSITION',
+    });
+    expect(await refusal(release(officerQ, 'pay_01J0000000000000000000000Z'))).toMatchObject({
+      status: 404,
+      code: 'PAYOUT_NOT_FOUND',
+    });
+    expect(await auditActions(payout.id)).not.toContain('payout.released');
   });
 });

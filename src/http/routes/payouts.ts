@@ -66,7 +66,7 @@ const payoutSchema = z
       .meta({ description: 'the maker as a person: never an approver, with any credential' }),
     hold: z
       .object({
-        step: z.enum(['approval', 'batching', 'signing', 'broadcast']),
+        step: z.enum(['approval', 'batching', 'signing', 'broadcast', 'release']),
         outcome: z.enum(['allow', 'review', 'block']),
         reasons: z.array(z.string()),
         decidedBy: z.string(),
@@ -292,6 +292,28 @@ export function registerPayoutsRoutes(app: TypedApp, deps: AppDeps): void {
       return presentPayout(
         caller,
         await withFixingId(deps, await payouts.approve(caller, request.params.id)),
+      );
+    },
+  );
+
+  app.post(
+    '/v1/payouts/:id/release',
+    {
+      config: { roles: ['platform'] },
+      schema: {
+        tags: ['trade'],
+        summary: 'Release a held payout whose condition cleared',
+        description:
+          "An officer of the payout's platform (not its maker) releases a held payout once what held it has cleared (a licence active again, a party verified, the contract resumed, a check that could not run). Every check runs again now, with a new decision: a payout that had its quorum waits for the next batch, one held before it goes back to approval. A hold for a sanctions or screening match or a monitoring alert is not released here (HOLD_NOT_RELEASABLE: its compliance review or case decides); checks that still do not pass keep it held with the new reference (HOLD_NOT_CLEARED).",
+        params: idParam('pay'),
+        response: { 200: payoutSchema, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request, ['platform']);
+      return presentPayout(
+        caller,
+        await withFixingId(deps, await payouts.release(caller, request.params.id)),
       );
     },
   );

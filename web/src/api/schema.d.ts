@@ -13389,6 +13389,94 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/payouts/{id}/release': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Release a held payout whose condition cleared
+     * @description An officer of the payout's platform (not its maker) releases a held payout once what held it has cleared (a licence active again, a party verified, the contract resumed, a check that could not run). Every check runs again now, with a new decision: a payout that had its quorum waits for the next batch, one held before it goes back to approval. A hold for a sanctions or screening match or a monitoring alert is not released here (HOLD_NOT_RELEASABLE: its compliance review or case decides); checks that still do not pass keep it held with the new reference (HOLD_NOT_CLEARED).
+     *
+     *     **Roles:** platform. Other roles get 403 `FORBIDDEN`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Payout'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/payouts/{id}/cancel': {
     parameters: {
       query?: never;
@@ -17364,7 +17452,7 @@ export interface components {
       /** @description why a held payout is held: the step whose compliance check did not pass (never broadcast; funds back from in transit) */
       hold: {
         /** @enum {string} */
-        step: 'approval' | 'batching' | 'signing' | 'broadcast';
+        step: 'approval' | 'batching' | 'signing' | 'broadcast' | 'release';
         /** @enum {string} */
         outcome: 'allow' | 'review' | 'block';
         reasons: string[];
@@ -20307,7 +20395,7 @@ export interface components {
       /** @description why a held payout is held: the step whose compliance check did not pass (never broadcast; funds back from in transit) */
       hold: {
         /** @enum {string} */
-        step: 'approval' | 'batching' | 'signing' | 'broadcast';
+        step: 'approval' | 'batching' | 'signing' | 'broadcast' | 'release';
         /** @enum {string} */
         outcome: 'allow' | 'review' | 'block';
         reasons: string[];

@@ -263,6 +263,13 @@ export function PayoutsPage() {
       unwrap(await api.POST('/v1/payouts/{id}/approve', { params: { path: { id } } })),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['payout'] }),
   });
+  // A held payout whose condition cleared: the server runs every check again (and refuses a hold
+  // that only a compliance review or case clears).
+  const release = useMutation({
+    mutationFn: async (id: string) =>
+      unwrap(await api.POST('/v1/payouts/{id}/release', { params: { path: { id } } })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['payout'] }),
+  });
   const nameOf = useParticipantNamesOf(
     (payouts.rows ?? []).flatMap((p) => [p.companyId, p.counterpartyId]),
   );
@@ -347,6 +354,18 @@ export function PayoutsPage() {
           >
             Approve
           </Button>
+        ) : user.role === 'platform' && p.status === 'held' ? (
+          <Button
+            size="xs"
+            variant="light"
+            color="orange"
+            aria-label={`Release payout ${p.id}`}
+            title="Its hold cleared: run every check again and send it on"
+            loading={release.isPending && release.variables === p.id}
+            onClick={() => release.mutate(p.id)}
+          >
+            Release
+          </Button>
         ) : null,
     },
   ];
@@ -357,6 +376,7 @@ export function PayoutsPage() {
     >
       {(user.role === 'company' || user.role === 'platform') && <CreatePayoutForm />}
       {approve.error && <ErrorState error={approve.error} />}
+      {release.error && <ErrorState error={release.error} />}
       <DataTable
         caption="Payouts"
         columns={columns}
