@@ -38,8 +38,18 @@ const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const runs = (load: string) => !ONLY || ONLY.includes(load);
 
-/** Runs `load` under the V8 profiler when BENCH_CPU_PROFILE is set, writing <dir>/<name>.cpuprofile. */
-async function profiled<T>(name: string, load: () => Promise<T>): Promise<T> {
+/**
+ * Runs a load, measuring the server's CPU time per request, under the V8 profiler when
+ * BENCH_CPU_PROFILE is set (writing <dir>/<name>.cpuprofile).
+ */
+async function profiled(name: string, run: () => Promise<Load>): Promise<Load> {
+  // CPU time is what the server spends per request whatever else the machine runs.
+  const load = async () => {
+    const before = process.cpuUsage();
+    const result = await run();
+    const used = process.cpuUsage(before);
+    return { ...result, cpuMs: (used.user + used.system) / 1000 / Math.max(1, result.requests) };
+  };
   if (!PROFILE_DIR) return load();
   const session = new Session();
   session.connect();
@@ -62,6 +72,8 @@ interface Load {
   p50: number;
   p99: number;
   non2xx: number;
+  /** The server's CPU time (this process, all threads) per answered request, in ms. */
+  cpuMs?: number;
 }
 
 /** One autocannon run in its own process (so the load generator does not share our loop). */
@@ -205,7 +217,7 @@ async function appendAuditEvents(t: TwoTenants, count: number) {
 
 function line(label: string, load: Load, reference: Load) {
   console.log(
-    `${label.padEnd(36)} ${load.rps.toFixed(0).padStart(6)} req/s (${(load.rps / reference.rps).toFixed(2)}× /healthz)  p50 ${String(load.p50).padStart(4)} ms  p99 ${String(load.p99).padStart(4)} ms  non-2xx ${load.non2xx}`,
+    `${label.padEnd(36)} ${load.rps.toFixed(0).padStart(6)} req/s (${(load.rps / reference.rps).toFixed(2)}× /healthz)  p50 ${String(load.p50).padStart(4)} ms  p99 ${String(load.p99).padStart(4)} ms  non-2xx ${load.non2xx}  server CPU ${load.cpuMs?.toFixed(2) ?? '?'} ms/request`,
   );
 }
 
