@@ -9,9 +9,15 @@
  * the server is the whole HTTP app in this process, on a pool of 20 connections.
  * Needs TEST_DATABASE_URL (a PostgreSQL server; a scratch database is created and dropped).
  * Sizes: BENCH_INVOICES, BENCH_PAYOUTS, BENCH_AUDIT_EVENTS. Run: npm run bench -- load
+ *
+ * BENCH_ONLY (comma-separated: healthz, page, screenings, create) runs only those loads (the
+ * /healthz reference always runs). BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of the server
+ * during each load (<dir>/<load>.cpuprofile, for Chrome DevTools or a script), so that where
+ * the time goes is read for one kind of request at a time, seeding excluded.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -28,6 +34,37 @@ const INVOICES = Number(process.env.BENCH_INVOICES ?? 100_000);
 const PAYOUTS = Number(process.env.BENCH_PAYOUTS ?? 50_000);
 const AUDIT_EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const CONNECTIONS = 10;
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
+const runs = (load: string) => !ONLY || ONLY.includes(load);
+
+/**
+ * Runs a load, measuring the server's CPU time per request, under the V8 profiler when
+ * BENCH_CPU_PROFILE is set (writing <dir>/<name>.cpuprofile).
+ */
+async function profiled(name: string, run: () => Promise<Load>): Promise<Load> {
+  // CPU time is what the server spends per request whatever else the machine runs.
+  const load = async () => {
+    const before = process.cpuUsage();
+    const result = await run();
+    const used = process.cpuUsage(before);
+    return { ...result, cpuMs: (used.user + used.system) / 1000 / Math.max(1, result.requests) };
+  };
+  if (!PROFILE_DIR) return load();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await load();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    writeFileSync(path.join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 interface Load {
   requests: number;
@@ -35,6 +72,8 @@ interface Load {
   p50: number;
   p99: number;
   non2xx: number;
+  /** The server's CPU time (this process, all threads) per answered request, in ms. */
+  cpuMs?: number;
 }
 
 /** One autocannon run in its own process (so the load generator does not share our loop). */
@@ -194,7 +233,7 @@ async function appendAuditEvents(t: TwoTenants, count: number) {
 
 function line(label: string, load: Load, reference: Load) {
   console.log(
-    `${label.padEnd(36)} ${load.rps.toFixed(0).padStart(6)} req/s (${(load.rps / reference.rps).toFixed(2)}× /healthz)  p50 ${String(load.p50).padStart(4)} ms  p99 ${String(load.p99).padStart(4)} ms  non-2xx ${load.non2xx}`,
+    `${label.padEnd(36)} ${load.rps.toFixed(0).padStart(6)} req/s (${(load.rps / reference.rps).toFixed(2)}× /healthz)  p50 ${String(load.p50).padStart(4)} ms  p99 ${String(load.p99).padStart(4)} ms  non-2xx ${load.non2xx}  server CPU ${load.cpuMs?.toFixed(2) ?? '?'} ms/request`,
   );
 }
 
@@ -225,26 +264,37 @@ async function main() {
     const rss = () => (process.memoryUsage().rss / 2 ** 20).toFixed(0);
     console.log(`${CONNECTIONS} connections, ${SECONDS} s each; server RSS ${rss()} MB`);
 
-    const reference = await autocannon(`${base}/healthz`);
+    const reference = await profiled('healthz', () => autocannon(`${base}/healthz`));
     line('GET /healthz (reference)', reference, reference);
-    const page = await autocannon(`${base}/v1/invoices?limit=50`, {
-      headers: { authorization: t.B.company.authorization },
-    });
-    line('GET /v1/invoices?limit=50', page, reference);
-    const screen = await autocannon(`${base}/v1/screenings`, {
-      method: 'POST',
-      headers: { authorization: t.supervisor.authorization },
-      body: { name: 'Mohammed Omar Ahmed', type: 'person' },
-    });
-    line('POST /v1/screenings', screen, reference);
+    if (runs('page')) {
+      const page = await profiled('page', () =>
+        autocannon(`${base}/v1/invoices?limit=50`, {
+          headers: { authorization: t.B.company.authorization },
+        }),
+      );
+      line('GET /v1/invoices?limit=50', page, reference);
+    }
+    if (runs('screenings')) {
+      const screen = await profiled('screenings', () =>
+        autocannon(`${base}/v1/screenings`, {
+          method: 'POST',
+          headers: { authorization: t.supervisor.authorization },
+          body: { name: 'Mohammed Omar Ahmed', type: 'person' },
+        }),
+      );
+      line('POST /v1/screenings', screen, reference);
+    }
+    if (!runs('create')) return;
     const before = Number(
       rowsOf(await t.db.orm.execute(sql`select count(*)::int as n from trade_invoices`))[0]!.n,
     );
-    const create = await autocannon(`${base}/v1/invoices`, {
-      method: 'POST',
-      headers: { authorization: t.B.company.authorization },
-      body: { contractId: contract, amount: '1.00' },
-    });
+    const create = await profiled('create', () =>
+      autocannon(`${base}/v1/invoices`, {
+        method: 'POST',
+        headers: { authorization: t.B.company.authorization },
+        body: { contractId: contract, amount: '1.00' },
+      }),
+    );
     line('POST /v1/invoices', create, reference);
     // Two companies of two platforms at once, half the connections each: what one company's
     // contract and wallet serialize is not shared between them.

@@ -1,4 +1,6 @@
 export { KeyService, SCHEME_PARTICIPANT_ID, keyCreationRefusal } from './keys';
+export { KeyCache, KEY_CACHE_MS } from './key-cache';
+export type { VerifiedKey } from './key-cache';
 export type {
   ApiKeyView,
   CreatedApiKey,

@@ -16,6 +16,7 @@ import {
 import { AuditLog } from '../audit';
 import { apiKeys, users } from './schema';
 import { insertPerson } from './users';
+import { KeyCache, type VerifiedKey } from './key-cache';
 
 /** The scheme operator: the participant supervisor and auditor keys are bound to by default. */
 export const SCHEME_PARTICIPANT_ID = 'scheme';
@@ -56,6 +57,8 @@ export interface KeyServiceDeps {
   clock: Clock;
   random?: Random;
   participants: ParticipantLookup;
+  /** Keys verified recently (see KeyCache); a fresh one with the default bound when absent. */
+  keyCache?: KeyCache;
 }
 
 /** A request for a key: whose participant and role, and optionally which person. */
@@ -168,6 +171,7 @@ export class KeyService {
   readonly #audit: AuditLog;
   readonly #random: Random;
   readonly #participants: ParticipantLookup;
+  readonly #cache: KeyCache;
 
   constructor(deps: KeyServiceDeps) {
     this.#db = deps.db;
@@ -175,6 +179,7 @@ export class KeyService {
     this.#audit = new AuditLog(deps);
     this.#random = deps.random ?? cryptoRandom;
     this.#participants = deps.participants;
+    this.#cache = deps.keyCache ?? new KeyCache();
   }
 
   /**
@@ -337,17 +342,39 @@ export class KeyService {
     return `Administrator of ${registered?.name ?? key.participantId}`;
   }
 
-  /** Resolves a presented token to its caller, or throws UNAUTHENTICATED. */
+  /**
+   * Resolves a presented token to its caller, or throws UNAUTHENTICATED. A key verified within
+   * the last second (KEY_CACHE_MS) is not read again: the presented secret is still hashed and
+   * compared, and a revocation through this service takes effect at once (see KeyCache).
+   */
   async authenticate(token: string, requestId: string | null): Promise<Caller> {
     const match = /^tck_(key_[0-9A-Z]{26})_[a-z2-7]{32}$/.exec(token);
     if (!match) throw new AppError('UNAUTHENTICATED', 'the API key is malformed');
+    const keyId = match[1] ?? '';
+    const presented = Buffer.from(hashSecret(token), 'hex');
+    const key = this.#cache.get(keyId) ?? (await this.#verify(keyId, presented));
+    if (!timingSafeEqual(presented, Buffer.from(key.secretHash, 'hex'))) {
+      throw new AppError('UNAUTHENTICATED', 'the API key is unknown or revoked');
+    }
+    return {
+      role: key.role,
+      participantId: key.participantId,
+      platformId: key.platformId,
+      actorId: key.keyId,
+      personId: key.personId,
+      requestId,
+    };
+  }
+
+  /** Reads a key and checks it (not revoked, its person not disabled, the secret), then keeps it. */
+  async #verify(keyId: string, presented: Buffer): Promise<VerifiedKey> {
+    const generation = this.#cache.generation();
     const [found] = await this.#db.orm
       .select({ key: apiKeys, disabledAt: users.disabledAt })
       .from(apiKeys)
       .innerJoin(users, eq(users.id, apiKeys.userId))
-      .where(eq(apiKeys.id, match[1] ?? ''));
+      .where(eq(apiKeys.id, keyId));
     const row = found?.key;
-    const presented = Buffer.from(hashSecret(token), 'hex');
     if (!row || row.revokedAt || !timingSafeEqual(presented, Buffer.from(row.secretHash, 'hex'))) {
       throw new AppError('UNAUTHENTICATED', 'the API key is unknown or revoked');
     }
@@ -355,14 +382,16 @@ export class KeyService {
     if (found.disabledAt)
       throw new AppError('UNAUTHENTICATED', 'the API key is unknown or revoked');
     const view = toView(row);
-    return {
+    const key: VerifiedKey = {
+      keyId: view.id,
+      secretHash: row.secretHash,
       role: view.role,
       participantId: view.participantId,
       platformId: view.platformId,
-      actorId: view.id,
       personId: view.personId,
-      requestId,
     };
+    this.#cache.store(key, generation);
+    return key;
   }
 
   /** A page of the API keys visible to the caller, newest first (keyset on created_at, id). */
@@ -403,7 +432,7 @@ export class KeyService {
   async revoke(caller: Caller, id: string): Promise<ApiKeyView> {
     if (caller.role === 'auditor')
       throw new AppError('FORBIDDEN', 'the auditor has read-only access');
-    return this.#db.transaction(async (tx) => {
+    const revoked = await this.#db.transaction(async (tx) => {
       const before = await this.get(caller, id);
       if (before.revokedAt) return before;
       const now = this.#clock.now();
@@ -420,5 +449,8 @@ export class KeyService {
       });
       return { ...before, revokedAt: now };
     });
+    // Once committed, not before: an authentication reading the key meanwhile stores nothing.
+    this.#cache.forget(id);
+    return revoked;
   }
 }

@@ -262,15 +262,32 @@ export function registerFixingRoutes(app: TypedApp, deps: AppDeps): void {
 }
 
 /**
+ * The fixing each stored rate was taken from, as already read, per rate service (one per
+ * database). A stored rate is never updated (its fixing is set when it is stored), so what was
+ * read stays true; a rate not found is not remembered. Bounded: cleared when full.
+ */
+const knownFixingIds = new WeakMap<object, Map<string, string | null>>();
+const MAX_KNOWN_RATES = 100_000;
+
+/**
  * Views that carry a stored rate's id, each with the fixing that rate was taken from (null: the
- * live source), read in one query for the whole page.
+ * live source): the rates not seen before are read in one query for the whole page, the others
+ * are remembered (a page of invoices mostly shares a few rates; issue 12).
  */
 export async function withFixingIds<T extends { readonly rateId: string }>(
   deps: AppDeps,
   items: readonly T[],
 ): Promise<(T & { fixingId: string | null })[]> {
-  const ids = await deps.services.rates.fixingIdsOf(items.map((i) => i.rateId));
-  return items.map((i) => ({ ...i, fixingId: ids.get(i.rateId) ?? null }));
+  const rates = deps.services.rates;
+  let known = knownFixingIds.get(rates);
+  if (!known) knownFixingIds.set(rates, (known = new Map<string, string | null>()));
+  const unknown = items.map((i) => i.rateId).filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    const read = await rates.fixingIdsOf(unknown);
+    if (known.size + read.size > MAX_KNOWN_RATES) known.clear();
+    for (const [id, fixingId] of read) known.set(id, fixingId);
+  }
+  return items.map((i) => ({ ...i, fixingId: known.get(i.rateId) ?? null }));
 }
 
 /** One view with its fixing id (see `withFixingIds`). */
