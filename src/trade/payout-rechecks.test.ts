@@ -67,10 +67,25 @@ describe.each(TEST_DRIVERS)(
       expect(await s.ledger.trialBalance()).toBe(0n);
       expect(await verifyAuditChain(s.db.orm)).toMatchObject({ ok: true });
 
-      // Reinstated: heard, nothing moves by itself; the held payouts can be cancelled.
+      // Reinstated and heard: both held on the licence alone, both decided again and released,
+      // once each, back to waiting for a batch.
       await registry.changeLicenceStatus(supervisor, licenceId, 'active', null);
-      await relay.run();
       expect((await trade.payouts.get(maker(), waiting.id)).status).toBe('held');
+      await relay.run();
+      await relay.run();
+      for (const id of [waiting.id, batched.id]) {
+        expect(await trade.payouts.get(maker(), id)).toMatchObject({
+          status: 'awaitingPayment',
+          hold: null,
+          batchId: null,
+        });
+        const released = await listAuditEvents(s.db.orm, {
+          entityId: id,
+          action: 'payout.released',
+        });
+        expect(released.items.map((e) => e.actor)).toEqual(['trade.licenceHolds']);
+      }
+      expect(await verifyAuditChain(s.db.orm)).toMatchObject({ ok: true });
       for (const id of [waiting.id, batched.id])
         expect((await trade.payouts.cancel(maker(), id)).status).toBe('cancelled');
     });

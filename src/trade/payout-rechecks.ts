@@ -6,6 +6,7 @@ import { LICENCE_CHANGED, type LicenceChanged } from '../registry';
 import type { Subscriber } from '../events';
 import { hold, type GateCheck } from './lifecycle';
 import type { PayoutContext } from './payout-context';
+import { releaseLicenceHoldsIn } from './payout-release';
 import { tradeBatches, tradePayouts } from './schema';
 
 /**
@@ -16,12 +17,13 @@ import { tradeBatches, tradePayouts } from './schema';
  * reasons and decision); a batch not sent that holds one is abandoned (the others queued again,
  * funds back from in transit).
  * - `trade.licences` (`registry.licence.changed`): a platform's licence that stops being active
- *   (suspended, revoked, expired) rechecks that platform's payouts (`LICENCE_NOT_ACTIVE`).
+ *   (suspended, revoked, expired) rechecks that platform's payouts (`LICENCE_NOT_ACTIVE`); one
+ *   active again releases the held payouts whose only reason was an inactive licence
+ *   (`releaseLicenceHoldsIn`: decided again by the gate, released or held with the new check).
  * - `trade.lists` (`compliance.list.activated`): a list snapshot that becomes active rechecks
  *   every platform's, screened again against it (a listed supplier's address or name).
  * The gate reads the licence and the lists itself, so a licence reinstated (or a list replaced)
- * before the event is handled holds nothing: a held payout can only be cancelled (Known gaps 12),
- * and the event alone is no reason to hold one.
+ * before the event is handled holds nothing: the event alone is no reason to hold one.
  *
  * A batch signed and already handed to the network once (`broadcastAttempts > 0`) may be out and
  * is left to the broadcaster, whose check before the next send asks the chain first (a
@@ -35,7 +37,11 @@ export function payoutRecheckSubscribers(ctx: PayoutContext): Subscriber<undefin
       topics: [LICENCE_CHANGED],
       handle: async (event, tx) => {
         const changed = event.payload as unknown as LicenceChanged;
-        if (changed.toStatus === 'active') return;
+        // Active again: the payouts its inactivity alone held are decided again and released.
+        if (changed.toStatus === 'active') {
+          await releaseLicenceHoldsIn(ctx, tx, changed.participantId);
+          return;
+        }
         await recheckPayouts(ctx, tx, 'trade.licences', changed.participantId);
       },
     },

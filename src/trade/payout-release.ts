@@ -1,4 +1,4 @@
-import { and, eq, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, or } from 'drizzle-orm';
 import type { Orm } from '../db';
 import { AppError, countsAsPerson, systemCaller, type Caller } from '../kernel';
 import { transitionPayout, type GateCheck } from './lifecycle';
@@ -97,40 +97,48 @@ export async function releasePayout(
 }
 
 /**
- * A held payout whose hold's only reason is an inactive licence, decided again now that a
- * licence is active (the registry's `registry.licence.changed`, for whoever subscribes to it):
- * the same release, by the system, each payout in its own transaction. `participantId` is the
- * participant whose licence changed (the payout's platform or company). Returns the payouts
- * released and those still held (their new check kept on them).
+ * Re-evaluates, as the system, each held payout of `participantId` (its platform or its company)
+ * whose every reason is `LICENCE_NOT_ACTIVE`: released when the gate now allows it, else held
+ * again with the new check. In one transaction of its own; `releaseLicenceHoldsIn` is the same in
+ * the caller's (the `trade.licences` subscriber's, when a licence becomes active again).
  */
-export async function releaseLicenceHolds(
+export function releaseLicenceHolds(
   ctx: PayoutContext,
   participantId: string,
 ): Promise<{ released: string[]; stillHeld: string[] }> {
-  const { db } = ctx.ports;
+  return ctx.ports.db.transaction((tx) => releaseLicenceHoldsIn(ctx, tx, participantId));
+}
+
+/**
+ * `releaseLicenceHolds` in `tx`: every candidate row locked (in id order) before the first
+ * check, which records a decision and so takes the audit head after them.
+ */
+export async function releaseLicenceHoldsIn(
+  ctx: PayoutContext,
+  tx: Orm,
+  participantId: string,
+): Promise<{ released: string[]; stillHeld: string[] }> {
   const caller = systemCaller('trade.licenceHolds');
   const released: string[] = [];
   const stillHeld: string[] = [];
-  const candidates = await db.orm
-    .select({ id: tradePayouts.id })
+  const rows = await tx
+    .select()
     .from(tradePayouts)
     .where(
       and(
         eq(tradePayouts.status, 'held'),
+        isNull(tradePayouts.batchId),
         or(eq(tradePayouts.platformId, participantId), eq(tradePayouts.companyId, participantId)),
       ),
-    );
-  for (const { id } of candidates) {
-    const outcome = await db.transaction(async (tx) => {
-      const row = await ctx.lock(tx, caller, id);
-      const hold = holdView(row.hold);
-      if (row.status !== 'held' || !hold || hold.reasons.length === 0) return 'skipped';
-      if (!holdCodes(hold).every((code) => code === 'LICENCE_NOT_ACTIVE')) return 'skipped';
-      const again = await releaseHeld(ctx, tx, caller, row, { automatic: 'licence active' });
-      return again ? 'held' : 'released';
-    });
-    if (outcome === 'released') released.push(id);
-    if (outcome === 'held') stillHeld.push(id);
+    )
+    .orderBy(asc(tradePayouts.id))
+    .for('update');
+  for (const row of rows) {
+    const hold = holdView(row.hold);
+    if (!hold || hold.reasons.length === 0) continue;
+    if (!holdCodes(hold).every((code) => code === 'LICENCE_NOT_ACTIVE')) continue;
+    const again = await releaseHeld(ctx, tx, caller, row, { automatic: 'licence active' });
+    (again ? stillHeld : released).push(row.id);
   }
   return { released, stillHeld };
 }
