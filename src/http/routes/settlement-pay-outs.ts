@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PayOutBatchView } from '../../clearing';
+import type { PayOutBatchView, PayOutTransactionView } from '../../clearing';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { errorResponseSchema } from '../errors';
@@ -17,6 +17,48 @@ import {
  * Settlement pay-outs: a window's bitcoin pay-out batch (supervisor and auditors), and the
  * settlement addresses the clearing pays platforms at. Registered by settlement-windows.ts.
  */
+
+const payOutTransactionSchema = z.object({
+  seq: z.number().meta({
+    description:
+      "0: the window's transaction (its received pay-ins in); 1, 2, …: a later one paying receivers held at the one before, spending its change",
+  }),
+  txid: z.string(),
+  status: z.enum(['signed', 'broadcast', 'confirmed', 'rejected', 'held']),
+  heldCode: z.string().nullable().meta({
+    description:
+      'why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all, named in `mined`: the supervisor may adopt it)',
+  }),
+  replacedTxids: z.array(z.string()).meta({
+    description:
+      'the rejected or held transactions of the window this one replaced (rebuilt by the supervisor), oldest first; still followed on the chain',
+  }),
+  mined: z
+    .object({
+      txid: z.string(),
+      blockHash: z.string().nullable(),
+      blockHeight: z.number().nullable(),
+    })
+    .nullable()
+    .meta({
+      description:
+        'held REPLACED_TRANSACTION_MINED: the replaced transaction mined after all (the one POST .../pay-out/adopt-mined adopts) and its block, null while a reorganization has taken that block away; null otherwise',
+    }),
+  feeSats: amount,
+  feeRateSatPerKvB: amount,
+  kept: z.object({ vout: z.number(), sats: amount }).nullable().meta({
+    description:
+      "the output to the clearing's own change address keeping the held receivers' pay-outs until their holds clear; null when nothing is held back",
+  }),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.string().nullable(),
+  blockHash: z.string().nullable(),
+  blockHeight: z.number().nullable(),
+  signedAt: z.string(),
+  broadcastAt: z.string().nullable(),
+  confirmedAt: z.string().nullable(),
+});
 
 const payOutBatchSchema = z
   .object({
@@ -46,47 +88,30 @@ const payOutBatchSchema = z
         paidSats: amount.nullable(),
       }),
     ),
-    transaction: z
-      .object({
-        txid: z.string(),
-        status: z.enum(['signed', 'broadcast', 'confirmed', 'rejected', 'held']),
-        heldCode: z.string().nullable().meta({
-          description:
-            'why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all, named in `mined`: the supervisor may adopt it)',
-        }),
-        replacedTxids: z.array(z.string()).meta({
-          description:
-            'the rejected or held transactions of the window this one replaced (rebuilt by the supervisor), oldest first; still followed on the chain',
-        }),
-        mined: z
-          .object({
-            txid: z.string(),
-            blockHash: z.string().nullable(),
-            blockHeight: z.number().nullable(),
-          })
-          .nullable()
-          .meta({
-            description:
-              'held REPLACED_TRANSACTION_MINED: the replaced transaction mined after all (the one POST .../pay-out/adopt-mined adopts) and its block, null while a reorganization has taken that block away; null otherwise',
-          }),
-        feeSats: amount,
-        feeRateSatPerKvB: amount,
-        attempts: z.number(),
-        lastError: z.string().nullable(),
-        nextAttemptAt: z.string().nullable(),
-        blockHash: z.string().nullable(),
-        blockHeight: z.number().nullable(),
-        signedAt: z.string(),
-        broadcastAt: z.string().nullable(),
-        confirmedAt: z.string().nullable(),
-      })
-      .nullable()
-      .meta({
-        description:
-          'the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built',
-      }),
+    transaction: payOutTransactionSchema.nullable().meta({
+      description:
+        "the window's signed pay-out transaction (the same bytes on every broadcast): every receiver that passed its checks at signing; null until built",
+    }),
+    laterTransactions: z.array(payOutTransactionSchema).meta({
+      description:
+        'the later transactions, in order, each paying receivers held when the one before was signed once their holds cleared (spending its change once it is confirmed)',
+    }),
   })
   .meta({ id: 'SettlementPayOutBatch' });
+
+function presentTransaction(t: PayOutTransactionView) {
+  return {
+    ...t,
+    status: t.status as 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held',
+    feeSats: t.feeSats.toString(),
+    feeRateSatPerKvB: t.feeRateSatPerKvB.toString(),
+    kept: t.kept ? { vout: t.kept.vout, sats: t.kept.sats.toString() } : null,
+    nextAttemptAt: iso(t.nextAttemptAt),
+    signedAt: t.signedAt.toISOString(),
+    broadcastAt: iso(t.broadcastAt),
+    confirmedAt: iso(t.confirmedAt),
+  };
+}
 
 function presentBatch(batch: PayOutBatchView) {
   const t = batch.transaction;
@@ -99,18 +124,8 @@ function presentBatch(batch: PayOutBatchView) {
       feeSats: o.feeSats?.toString() ?? null,
       paidSats: o.paidSats?.toString() ?? null,
     })),
-    transaction: t
-      ? {
-          ...t,
-          status: t.status as 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held',
-          feeSats: t.feeSats.toString(),
-          feeRateSatPerKvB: t.feeRateSatPerKvB.toString(),
-          nextAttemptAt: iso(t.nextAttemptAt),
-          signedAt: t.signedAt.toISOString(),
-          broadcastAt: iso(t.broadcastAt),
-          confirmedAt: iso(t.confirmedAt),
-        }
-      : null,
+    transaction: t ? presentTransaction(t) : null,
+    laterTransactions: batch.laterTransactions.map(presentTransaction),
   };
 }
 
