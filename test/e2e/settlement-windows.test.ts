@@ -1590,11 +1590,10 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
 
     // D's licence is suspended: B and C are paid, D's share stays with the clearing.
     await s.registry.changeLicenceStatus(supervisor, licence.id, 'suspended', 'inspection');
-    expect(await windows.runDue()).toMatchObject({
-      signed: [open.id],
-      broadcast: [open.id],
-      held: [open.id],
-    });
+    // (The fourth window still waits on its dust: the job's run names it held too.)
+    const partial = await windows.runDue();
+    expect(partial).toMatchObject({ signed: [open.id], broadcast: [open.id] });
+    expect(partial.held).toContain(open.id);
     const first = await windows.payOutBatch(supervisor, open.id);
     const out = (batch: typeof first, platform: string) =>
       batch.outputs.find((o) => o.platformId === platform)!;
@@ -1606,13 +1605,24 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       kept: { vout: 2, sats: M },
     });
     const onChain = parseTransaction(await s.source.getRawTransaction(first.transaction!.txid));
+    // B and C at their current settlement addresses, less their fee shares; D's whole amount
+    // kept at the clearing's change output, the last.
     expect(
-      onChain.outputs.map((o) => [addressFromScript(o.scriptPubKey, 'regtest'), o.value]),
-    ).toEqual([
-      [addressOfB, 3n * M - out(first, B).feeSats!],
-      [addressOfC, 2n * M - out(first, C).feeSats!],
-      [expect.any(String), M],
-    ]);
+      new Map(
+        onChain.outputs
+          .slice(0, 2)
+          .map((o) => [addressFromScript(o.scriptPubKey, 'regtest'), o.value]),
+      ),
+    ).toEqual(
+      new Map([
+        [out(first, B).address, 3n * M - out(first, B).feeSats!],
+        [out(first, C).address, 2n * M - out(first, C).feeSats!],
+      ]),
+    );
+    expect(onChain.outputs[2]?.value).toBe(M);
+    expect([out(first, B).address, out(first, C).address]).not.toContain(
+      addressFromScript(onChain.outputs[2]!.scriptPubKey, 'regtest'),
+    );
     // B and C bear this transaction's whole fee (D is not in it), pro rata.
     expect(out(first, B).feeSats! + out(first, C).feeSats!).toBe(first.transaction!.feeSats);
     expect(await holdAlerts(open.id)).toEqual([['LICENCE_NOT_ACTIVE', D, 'high']]);
@@ -1632,7 +1642,9 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     ]);
     await booksAtZero(open.id);
     // Still suspended: nothing more is signed, nothing more raised.
-    expect(await windows.runDue()).toMatchObject({ signed: [], held: [open.id] });
+    const still = await windows.runDue();
+    expect(still).toMatchObject({ signed: [] });
+    expect(still.held).toContain(open.id);
     expect((await windows.payOutBatch(supervisor, open.id)).laterTransactions).toEqual([]);
     // The supervisor's ways out refuse a transaction that is neither rejected nor held for a mined
     // one, and each refusal is audited with its code.
@@ -1653,11 +1665,9 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     // D's licence active again: the next run pays it in a transaction of its own, spending the
     // change, checked as at signing; D bears that one's fee.
     await s.registry.changeLicenceStatus(supervisor, licence.id, 'active', null);
-    expect(await windows.runDue()).toMatchObject({
-      signed: [open.id],
-      broadcast: [open.id],
-      held: [],
-    });
+    const cleared = await windows.runDue();
+    expect(cleared).toMatchObject({ signed: [open.id], broadcast: [open.id] });
+    expect(cleared.held).not.toContain(open.id);
     await s.mine(1);
     const paid = await windows.payOutBatch(supervisor, open.id);
     const [later] = paid.laterTransactions;

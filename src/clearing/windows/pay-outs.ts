@@ -607,7 +607,8 @@ async function sourceInputs(
 
 function inputSpec(
   descriptor: Descriptor,
-  branch: typeof RECEIVE | typeof CHANGE,
+  /** RECEIVE (a pay-in) or CHANGE (what a pay-out transaction kept). */
+  branch: 0 | 1,
   index: number,
   txid: string,
   vout: number,
