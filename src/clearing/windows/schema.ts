@@ -289,8 +289,10 @@ export const clearingPayOuts = pgTable(
     kind: text('kind').notNull(),
     amount: amount('amount').notNull(),
     /**
-     * `instructed` (fiat: for the bank; bitcoin: not in a transaction yet), `held` (bitcoin: the
-     * platform has no settlement address, `held_code`), `signed`, `broadcast`, `confirmed`.
+     * `instructed` (fiat: for the bank; bitcoin: not in a transaction yet), `held` (bitcoin: not
+     * paid for `held_code`: no settlement address, an address that does not screen clear, no
+     * active licence, or dust; its amount kept with the clearing as change until it clears),
+     * `signed`, `broadcast`, `confirmed`.
      */
     status: text('status').notNull(),
     heldCode: text('held_code'),
