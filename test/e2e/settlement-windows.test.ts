@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAuditEvents } from '../../src/audit';
+import { listAuditEvents, verifyAuditChain } from '../../src/audit';
 import {
   addressFromScript,
   createPsbt,
@@ -629,7 +629,14 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
       asset: 'XBT',
       bytes: new TextEncoder().encode(`# test list\n${listedAddress}\n${regtestKey(34).address}\n`),
     });
+    // Paid only while licensed: B's suspended licence holds its pay-out until reinstated. (Each
+    // held receiver holds only its own pay-out: with both held, nothing is signed.)
+    const [licenceOfB] = (await s.registry.listLicences(supervisor, { participantId: B })).items;
+    await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'suspended', 'inspection');
     expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
+    expect(
+      (await windows.listPayOuts(supervisor, first.id)).items.find((p) => p.platformId === B),
+    ).toMatchObject({ status: 'held', heldCode: 'LICENCE_NOT_ACTIVE' });
     const blocked = (await windows.listPayOuts(supervisor, first.id)).items.find(
       (p) => p.platformId === C,
     )!;
@@ -637,10 +644,16 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect((await windows.payOutBatch(supervisor, first.id)).transaction).toBeNull();
     // The supervisor is alerted in compliance's queue, in C's case (a screening alert: critical),
     // once: the job's next runs hold nothing new and raise nothing more. No missing address is.
-    expect(await holdAlerts(first.id)).toEqual([['TRANSFER_BLOCKED', C, 'critical']]);
+    expect(await holdAlerts(first.id)).toEqual([
+      ['LICENCE_NOT_ACTIVE', B, 'high'],
+      ['TRANSFER_BLOCKED', C, 'critical'],
+    ]);
     await offline.runDue();
     await offline.runDue();
-    expect(await holdAlerts(first.id)).toEqual([['TRANSFER_BLOCKED', C, 'critical']]);
+    expect(await holdAlerts(first.id)).toEqual([
+      ['LICENCE_NOT_ACTIVE', B, 'high'],
+      ['TRANSFER_BLOCKED', C, 'critical'],
+    ]);
     // A platform's officer reads no alert (nor the case), and its pay-out names none; the message
     // names no list entry.
     expect((await refusal(s.compliance.cases.alerts(officerOfC))).code).toBe('FORBIDDEN');
@@ -662,20 +675,9 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     // Replaceable, on four eyes: proposed, the listed one stays the one paid (still held) …
     const replacement = await propose(officerOfC, 32);
     expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
-    // … until another officer approves it: the newest active counts, the history stays.
+    // … until another officer approves it: the newest active counts, the history stays. B is
+    // reinstated with it: the next run pays both in one transaction.
     await windows.approveSettlementAddress(checkerOfC, replacement.id);
-    // Paid only while licensed: B's suspended licence holds the window's pay-out until reinstated.
-    const [licenceOfB] = (await s.registry.listLicences(supervisor, { participantId: B })).items;
-    await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'suspended', 'inspection');
-    expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
-    expect(
-      (await windows.listPayOuts(supervisor, first.id)).items.find((p) => p.platformId === B),
-    ).toMatchObject({ status: 'held', heldCode: 'LICENCE_NOT_ACTIVE' });
-    expect(await offline.runDue()).toMatchObject({ signed: [], held: [first.id] });
-    expect(await holdAlerts(first.id)).toEqual([
-      ['LICENCE_NOT_ACTIVE', B, 'high'],
-      ['TRANSFER_BLOCKED', C, 'critical'],
-    ]);
     await s.registry.changeLicenceStatus(supervisor, licenceOfB!.id, 'active', null);
     const history = (await windows.listSettlementAddresses(supervisor, C)).items;
     expect(history.map((a) => [a.address, a.status, a.current])).toEqual([
@@ -1548,5 +1550,156 @@ describe.each(TEST_DRIVERS)('settlement windows on simnet (%s)', (driver) => {
     expect(await heldEvents()).toHaveLength(1);
     expect(await feeBooks(rebuiltWindow)).toMatchObject({ shown: adopted.transaction!.feeSats });
     await booksAtZero(rebuiltWindow);
+  });
+  it('pays the other receivers while one is held, keeps its share with the clearing, and pays it in its own transaction once its licence is active again', async () => {
+    // A fourth platform, D, licensed, with an approved settlement address.
+    const D = (
+      await s.registry.registerParticipant(supervisor, {
+        kind: 'platform',
+        legalName: 'Pereira Custodia SAS',
+        country: 'CO',
+      })
+    ).id;
+    const licence = await s.registry.grantLicence(supervisor, {
+      participantId: D,
+      kind: 'vasp',
+      scope: 'custody and transfer of bitcoin between platforms',
+      validFrom: new Date(s.clock.now().getTime() - 86_400_000).toISOString(),
+      validTo: new Date(s.clock.now().getTime() + 365 * 86_400_000).toISOString(),
+    });
+    await registerAddress(
+      caller('platform', D, 'key_officer_of_d', D),
+      caller('platform', D, 'key_checker_of_d', D),
+      37,
+    );
+    const addressOfD = regtestKey(37).address;
+    // A owes B, C and D: three receivers of one window.
+    s.clock.set('2026-07-02T09:10:00Z');
+    for (const [to, amount, id] of [
+      [B, 3n * M, 'deal_31'],
+      [C, 2n * M, 'deal_32'],
+      [D, M, 'deal_33'],
+    ] as const)
+      await record({ source: 'deal', sourceId: id, from: A, to, asset: 'BTC', amount });
+    const open = (await windows.listWindows(supervisor)).items.find((w) => w.status === 'open')!;
+    await windows.closeWindow(supervisor, open.id);
+    const due = (await payInsOf(open.id)).find((p) => p.platformId === A && p.asset === 'BTC')!;
+    await s.payFromMiner(due.address!, 6n * M);
+    await s.mine(1);
+    expect((await windows.getWindow(supervisor, open.id)).status).toBe('settled');
+
+    // D's licence is suspended: B and C are paid, D's share stays with the clearing.
+    await s.registry.changeLicenceStatus(supervisor, licence.id, 'suspended', 'inspection');
+    // (The fourth window still waits on its dust: the job's run names it held too.)
+    const partial = await windows.runDue();
+    expect(partial).toMatchObject({ signed: [open.id], broadcast: [open.id] });
+    expect(partial.held).toContain(open.id);
+    const first = await windows.payOutBatch(supervisor, open.id);
+    const out = (batch: typeof first, platform: string) =>
+      batch.outputs.find((o) => o.platformId === platform)!;
+    expect(out(first, D)).toMatchObject({ status: 'held', heldCode: 'LICENCE_NOT_ACTIVE' });
+    expect(out(first, D).address).toBeNull();
+    expect(first.transaction).toMatchObject({
+      seq: 0,
+      status: 'broadcast',
+      kept: { vout: 2, sats: M },
+    });
+    const onChain = parseTransaction(await s.source.getRawTransaction(first.transaction!.txid));
+    // B and C at their current settlement addresses, less their fee shares; D's whole amount
+    // kept at the clearing's change output, the last.
+    expect(
+      new Map(
+        onChain.outputs
+          .slice(0, 2)
+          .map((o) => [addressFromScript(o.scriptPubKey, 'regtest'), o.value]),
+      ),
+    ).toEqual(
+      new Map([
+        [out(first, B).address, 3n * M - out(first, B).feeSats!],
+        [out(first, C).address, 2n * M - out(first, C).feeSats!],
+      ]),
+    );
+    expect(onChain.outputs[2]?.value).toBe(M);
+    expect([out(first, B).address, out(first, C).address]).not.toContain(
+      addressFromScript(onChain.outputs[2]!.scriptPubKey, 'regtest'),
+    );
+    // B and C bear this transaction's whole fee (D is not in it), pro rata.
+    expect(out(first, B).feeSats! + out(first, C).feeSats!).toBe(first.transaction!.feeSats);
+    expect(await holdAlerts(open.id)).toEqual([['LICENCE_NOT_ACTIVE', D, 'high']]);
+    const heldEvent = (
+      await listAuditEvents(s.db.orm, { entityId: out(first, D).payOutId }, { limit: 10 })
+    ).items;
+    expect(heldEvent.map((e) => [e.action, (e.after as { code?: string }).code])).toEqual([
+      ['settlement_pay_out.held', 'LICENCE_NOT_ACTIVE'],
+    ]);
+    await s.mine(1);
+    const confirmed = await windows.payOutBatch(supervisor, open.id);
+    expect(confirmed.transaction?.status).toBe('confirmed');
+    expect([out(confirmed, B).status, out(confirmed, C).status, out(confirmed, D).status]).toEqual([
+      'confirmed',
+      'confirmed',
+      'held',
+    ]);
+    await booksAtZero(open.id);
+    // Still suspended: nothing more is signed, nothing more raised.
+    const still = await windows.runDue();
+    expect(still).toMatchObject({ signed: [] });
+    expect(still.held).toContain(open.id);
+    expect((await windows.payOutBatch(supervisor, open.id)).laterTransactions).toEqual([]);
+    // The supervisor's ways out refuse a transaction that is neither rejected nor held for a mined
+    // one, and each refusal is audited with its code.
+    expect((await refusal(windows.rebuildPayOut(supervisor, open.id))).code).toBe(
+      'PAY_OUT_NOT_REJECTED',
+    );
+    expect((await refusal(windows.adoptMinedPayOut(supervisor, open.id))).code).toBe(
+      'PAY_OUT_NOT_HELD_FOR_MINED',
+    );
+    const refusals = (await listAuditEvents(s.db.orm, { entityId: open.id }, { limit: 100 })).items
+      .filter((e) => e.action.endsWith('Refused'))
+      .map((e) => [e.action, (e.after as { code?: string }).code]);
+    expect(refusals.sort()).toEqual([
+      ['settlement_pay_out.adoptRefused', 'PAY_OUT_NOT_HELD_FOR_MINED'],
+      ['settlement_pay_out.rebuildRefused', 'PAY_OUT_NOT_REJECTED'],
+    ]);
+
+    // D's licence active again: the next run pays it in a transaction of its own, spending the
+    // change, checked as at signing; D bears that one's fee.
+    await s.registry.changeLicenceStatus(supervisor, licence.id, 'active', null);
+    const cleared = await windows.runDue();
+    expect(cleared).toMatchObject({ signed: [open.id], broadcast: [open.id] });
+    expect(cleared.held).not.toContain(open.id);
+    await s.mine(1);
+    const paid = await windows.payOutBatch(supervisor, open.id);
+    const [later] = paid.laterTransactions;
+    expect(later).toMatchObject({ seq: 1, status: 'confirmed', kept: null });
+    expect(out(paid, D)).toMatchObject({
+      status: 'confirmed',
+      heldCode: null,
+      address: addressOfD,
+      vout: 0,
+      feeSats: later!.feeSats,
+      paidSats: M - later!.feeSats,
+    });
+    const laterOnChain = parseTransaction(await s.source.getRawTransaction(later!.txid));
+    expect(laterOnChain.inputs.map((i) => [i.prevTxid, i.prevVout])).toEqual([
+      [first.transaction!.txid, 2],
+    ]);
+    expect(
+      laterOnChain.outputs.map((o) => [addressFromScript(o.scriptPubKey, 'regtest'), o.value]),
+    ).toEqual([[addressOfD, M - later!.feeSats]]);
+    // The books balance, each fee charged to the receivers who bore it.
+    await booksAtZero(open.id);
+    // The hold's case is closed with a note that the hold cleared (D's case held nothing else).
+    const closed = await s.compliance.cases.alerts(supervisor, {
+      rule: PAY_OUT_HELD_RULE,
+      partyId: D,
+      state: 'closed',
+    });
+    expect(closed.items).toHaveLength(1);
+    const theCase = await s.compliance.cases.get(supervisor, closed.items[0]!.caseId);
+    expect(theCase).toMatchObject({ state: 'closed', outcome: 'confirmed' });
+    expect(theCase.notes.at(-1)?.text).toMatch(/hold cleared/);
+    expect(await events(theCase.id)).toContain('case.closed');
+    expect((await verifyAuditChain(s.db.orm)).ok).toBe(true);
   });
 });

@@ -537,12 +537,14 @@ describe.each(TEST_DRIVERS)('settlement window routes (%s)', (driver) => {
     expect([missing.status, missing.body.code]).toEqual([foreign.status, foreign.body.code]);
     expect((await get(`/v1/settlement-addresses/${P}`, company)).status).toBe(403);
     // The pay-out batch of a window not paid out yet names no transaction.
-    const batch = await get<{ transaction: unknown; outputs: unknown[] }>(
-      `/v1/settlement-windows/${windowId}/pay-out-batch`,
-      auditor,
-    );
+    const batch = await get<{
+      transaction: unknown;
+      laterTransactions: unknown[];
+      outputs: unknown[];
+    }>(`/v1/settlement-windows/${windowId}/pay-out-batch`, auditor);
     expect(batch.status).toBe(200);
     expect(batch.body.transaction).toBeNull();
+    expect(batch.body.laterTransactions).toEqual([]);
     // Nor is there a mined transaction to adopt: 409 with the state; the supervisor's route only.
     const adopt = (key: TestKey) =>
       t.app.inject({

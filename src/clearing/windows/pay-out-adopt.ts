@@ -4,6 +4,7 @@ import type { Orm } from '../../db';
 import { AppError, type Caller, type NetworkName } from '../../kernel';
 import { BTC } from '../netting';
 import {
+  latestTransaction,
   REPLACED_TRANSACTION_MINED,
   SETTLEMENT_PAY_OUT_EVENTS,
   type PayOutTransactionRow,
@@ -17,6 +18,7 @@ import {
   clearingPayOuts,
   clearingSettlementAddresses,
   clearingWindows,
+  type SignedOutput,
 } from './schema';
 
 /**
@@ -50,11 +52,8 @@ export async function adoptMinedPayOut(
     .from(clearingWindows)
     .where(eq(clearingWindows.id, windowId));
   if (!window) throw new AppError('WINDOW_NOT_FOUND', `no settlement window ${windowId}`);
-  const [read] = await deps.db.orm
-    .select()
-    .from(clearingPayOutTransactions)
-    .where(eq(clearingPayOutTransactions.windowId, windowId));
-  const minedTxid = heldForMined(windowId, read);
+  const read = await latestTransaction(deps.db.orm, windowId);
+  const minedTxid = await heldOrRefused(deps, caller, windowId, read);
   // Asked before the transaction opens: no network call inside one.
   const { chain } = deps;
   if (!chain)
@@ -88,11 +87,7 @@ export async function adoptMinedPayOut(
         .from(clearingWindows)
         .where(eq(clearingWindows.id, windowId))
         .for('update');
-      const [stored] = await tx
-        .select()
-        .from(clearingPayOutTransactions)
-        .where(eq(clearingPayOutTransactions.windowId, windowId))
-        .for('update');
+      const stored = await latestTransaction(tx, windowId, true);
       // Its block moved meanwhile (the chain consumer followed a reorganization): asked again.
       if (
         heldForMined(windowId, stored) !== minedTxid ||
@@ -107,7 +102,10 @@ export async function adoptMinedPayOut(
         .from(clearingPayOuts)
         .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
         .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
-      const checked = await paysReceivers(tx, deps.network, windowId, mined, payOuts);
+      const signing = stored!.replacedOutputs[minedTxid];
+      const checked = signing
+        ? await paysAsSigned(tx, deps.network, stored!, mined, payOuts, signing)
+        : await paysReceivers(tx, deps.network, windowId, mined, payOuts);
       if ('problems' in checked) throw new Mismatch(stored!, checked.problems);
       await adopt(deps, tx, caller, stored!, { mined, raw, inBlock, ...checked });
     });
@@ -146,6 +144,38 @@ export async function adoptMinedPayOut(
   }
 }
 
+/**
+ * The mined replaced transaction of a window held for it; else PAY_OUT_NOT_HELD_FOR_MINED, audited
+ * `adoptRefused` with its code by the caller in a transaction of its own, as every other refusal
+ * of an adoption (no alert: nothing is held by it).
+ */
+async function heldOrRefused(
+  deps: PayOutDeps,
+  caller: Caller,
+  windowId: string,
+  row: PayOutTransactionRow | undefined,
+): Promise<string> {
+  try {
+    return heldForMined(windowId, row);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    await deps.db.transaction(() =>
+      deps.ctx.audit.record(caller, {
+        action: SETTLEMENT_PAY_OUT_EVENTS.adoptRefused,
+        entityType: 'settlement_window',
+        entityId: windowId,
+        before: {
+          status: row?.status ?? null,
+          txid: row?.txid ?? null,
+          code: row?.heldCode ?? null,
+        },
+        after: { code: error.code },
+      }),
+    );
+    throw error;
+  }
+}
+
 /** The mined replaced transaction of a window held for it, else PAY_OUT_NOT_HELD_FOR_MINED. */
 function heldForMined(windowId: string, row: PayOutTransactionRow | undefined): string {
   if (
@@ -180,8 +210,94 @@ interface Output {
   paid: bigint;
 }
 
+/** The change a mined transaction keeps for held receivers, as its signing recorded it. */
+interface Kept {
+  vout: number;
+  sats: bigint;
+  index: number;
+}
+
 /**
- * Whether the mined transaction pays the window's receivers: the window's received pay-ins in
+ * Whether the mined transaction is the one the clearing signed, as that signing recorded it
+ * (`replacedOutputs`): the inputs that transaction spent (the window's received pay-ins, or the
+ * change of the window's transaction before it), and output by output exactly the recorded
+ * address and value (each pay-out at the settlement address active at that signing, less the fee
+ * share then taken, and the clearing's change). Every problem found is listed.
+ */
+async function paysAsSigned(
+  tx: Orm,
+  network: NetworkName,
+  stored: PayOutTransactionRow,
+  mined: ParsedTransaction,
+  payOuts: readonly PayOutRow[],
+  signing: readonly SignedOutput[],
+): Promise<{ fee: bigint; outputs: Output[]; kept: Kept | null } | { problems: string[] }> {
+  const problems: string[] = [];
+  const spends = await spentBy(tx, stored);
+  const owed = new Set(spends.outpoints);
+  const spent = mined.inputs.map((i) => `${i.prevTxid}:${i.prevVout}`);
+  if (spent.length !== owed.size || spent.some((o) => !owed.has(o)))
+    problems.push(`it spends ${spent.join(', ')}, not ${[...owed].join(', ')}`);
+  if (mined.outputs.length !== signing.length)
+    problems.push(`it has ${mined.outputs.length} outputs, not the ${signing.length} signed`);
+  const outputs: Output[] = [];
+  let kept: Kept | null = null;
+  for (const s of signing) {
+    const out = mined.outputs[s.vout];
+    const address = out ? addressOf(out.scriptPubKey, network) : '';
+    if (!out || out.value !== BigInt(s.valueSats) || address !== s.address)
+      problems.push(
+        `output ${s.vout} pays ${out ? `${out.value} sats to ${address || 'a script with no address'}` : 'nothing'}, not the ${s.valueSats} sats to ${s.address} signed`,
+      );
+    const payOut = payOuts.find((p) => p.id === s.payOutId);
+    if (s.payOutId === null)
+      kept = { vout: s.vout, sats: BigInt(s.valueSats), index: s.changeIndex ?? -1 };
+    else if (!payOut)
+      problems.push(`output ${s.vout} names pay-out ${s.payOutId}, not the window's`);
+    else
+      outputs.push({
+        payOut,
+        address: s.address,
+        vout: s.vout,
+        share: BigInt(s.feeSats),
+        paid: BigInt(s.valueSats),
+      });
+  }
+  const fee = spends.total - mined.outputs.reduce((sum, o) => sum + o.value, 0n);
+  if (fee < 0n) problems.push(`its outputs exceed what it spends by ${-fee} sats`);
+  return problems.length > 0 ? { problems } : { fee, outputs, kept };
+}
+
+/** The outpoints a window's transaction spends (its pay-ins, or the change before it), and their total. */
+async function spentBy(
+  tx: Orm,
+  stored: PayOutTransactionRow,
+): Promise<{ outpoints: string[]; total: bigint }> {
+  if (stored.seq === 0) {
+    const payIns = await receivedBtcPayIns(tx, stored.windowId);
+    return {
+      outpoints: payIns.map((p) => `${p.txid}:${p.vout}`),
+      total: payIns.reduce((sum, p) => sum + p.amountDue, 0n),
+    };
+  }
+  const [prev] = await tx
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(
+      and(
+        eq(clearingPayOutTransactions.windowId, stored.windowId),
+        eq(clearingPayOutTransactions.seq, stored.seq - 1),
+      ),
+    );
+  return {
+    outpoints: prev ? [`${prev.txid}:${prev.changeVout}`] : [],
+    total: prev?.changeSats ?? 0n,
+  };
+}
+
+/**
+ * For a transaction replaced before migration 0058 (its signing's outputs not recorded): whether
+ * the mined transaction pays the window's receivers: the window's received pay-ins in
  * (no other input), and one output per pay-out in the order of signing, each the pay-out's amount
  * less its share of the fee (pro rata, as signed) at an approved settlement address of its
  * platform. Every problem found is listed.
@@ -192,7 +308,7 @@ async function paysReceivers(
   windowId: string,
   mined: ParsedTransaction,
   payOuts: readonly PayOutRow[],
-): Promise<{ fee: bigint; outputs: Output[] } | { problems: string[] }> {
+): Promise<{ fee: bigint; outputs: Output[]; kept: null } | { problems: string[] }> {
   const problems: string[] = [];
   const payIns = await receivedBtcPayIns(tx, windowId);
   const owed = new Set(payIns.map((p) => `${p.txid}:${p.vout}`));
@@ -226,7 +342,7 @@ async function paysReceivers(
     return { payOut, address, vout, share, paid };
   });
   if (fee < 0n) problems.push(`its outputs exceed the window's pay-ins by ${-fee} sats`);
-  return problems.length > 0 ? { problems } : { fee, outputs };
+  return problems.length > 0 ? { problems } : { fee, outputs, kept: null };
 }
 
 /** The output's address, '' for a script with no address form. */
@@ -266,9 +382,14 @@ async function adopt(
     inBlock: { hash: string; height: number } | null;
     fee: bigint;
     outputs: Output[];
+    kept: Kept | null;
   },
 ): Promise<void> {
-  const { mined, inBlock, fee, outputs } = adopted;
+  const { mined, inBlock, fee, outputs, kept } = adopted;
+  const signing = stored.replacedOutputs[mined.txid] ?? null;
+  const replacedOutputs = { ...stored.replacedOutputs };
+  delete replacedOutputs[mined.txid];
+  if (stored.signedOutputs) replacedOutputs[stored.txid] = stored.signedOutputs;
   const now = deps.ctx.clock.now();
   const feeRate = mined.vsize > 0 ? (fee * 1000n) / BigInt(mined.vsize) : 0n;
   await tx
@@ -291,8 +412,18 @@ async function adopt(
       minedTxid: null,
       minedBlockHash: null,
       minedBlockHeight: null,
+      changeVout: kept?.vout ?? null,
+      changeSats: kept?.sats ?? null,
+      changeIndex: kept?.index ?? null,
+      signedOutputs: signing,
+      replacedOutputs,
     })
-    .where(eq(clearingPayOutTransactions.windowId, stored.windowId));
+    .where(
+      and(
+        eq(clearingPayOutTransactions.windowId, stored.windowId),
+        eq(clearingPayOutTransactions.seq, stored.seq),
+      ),
+    );
   for (const o of outputs)
     await tx
       .update(clearingPayOuts)
@@ -313,6 +444,7 @@ async function adopt(
     mined.txid,
     outputs.map((o) => ({ platformId: o.payOut.platformId, share: o.share })),
     now,
+    stored.seq,
   );
   await deps.ctx.audit.record(caller, {
     action: SETTLEMENT_PAY_OUT_EVENTS.adopted,

@@ -1,5 +1,5 @@
 import type { Caller } from '../../kernel';
-import type { WindowContext } from './lifecycle';
+import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
 
 /**
  * The supervisor's alert for a settlement window's held pay-out (issue 13): compliance's alert
@@ -21,6 +21,14 @@ export interface PayOutAlerts {
       subject: string;
     },
   ): Promise<{ alertId: string; caseId: string; raised: boolean }>;
+  /**
+   * The holds of these subjects cleared: the party's open case noted, and closed when nothing
+   * else is in it (compliance's `closeClearedAlerts`), in the caller's unit of work.
+   */
+  closeClearedAlerts(
+    caller: Caller,
+    input: { partyId: string; subjects: readonly string[]; note: string },
+  ): Promise<{ caseId: string; closed: boolean } | null>;
 }
 
 /** The rule a held pay-out's alert names (alerts' rules are versioned ids). */
@@ -77,6 +85,43 @@ export async function alertPayOutHold(
     message: `The bitcoin pay-out of settlement window ${hold.windowId} is held (${hold.code})${
       receiver ? ` for platform ${receiver}` : ''
     }: ${WHAT[hold.code] ?? 'see its audit events'}. ${hold.detail}`,
-    subject: `settlement-window:${hold.windowId}:pay-out:${hold.code}${receiver ? `:${receiver}` : ''}`,
+    subject: holdSubject(hold.windowId, hold.code, receiver),
+  });
+}
+
+/** What a hold's alert is about: raised once per subject while its case is open. */
+const holdSubject = (windowId: string, code: string, platformId: string | null) =>
+  `settlement-window:${windowId}:pay-out:${code}${platformId ? `:${platformId}` : ''}`;
+
+/** The window's own holds a sent transaction clears (never a refused adoption: that stays open). */
+const CLEARED_BY_SENDING = ['PAY_OUT_BELOW_DUST', 'PAY_IN_OUTPOINT_MISSING', 'PAY_OUT_REJECTED'];
+
+/**
+ * A transaction of the window the network took (or a block has): the holds it clears are closed
+ * in compliance's queue, in the caller's unit of work. Each receiver it pays: its own holds'
+ * alerts (TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE) in its platform's case; the window: its dust hold,
+ * once no pay-out of it is held as dust any more, and the holds of a transaction that sending
+ * replaced (missing inputs, refused for good). Each case is noted that the hold cleared, and closed
+ * only when nothing else is in it (compliance's rule). Nothing when no alerts are wired.
+ */
+export async function closeClearedHolds(
+  ctx: WindowContext,
+  sent: { windowId: string; txid: string; platformIds: readonly string[]; dustHeld: boolean },
+): Promise<void> {
+  if (!ctx.alerts) return;
+  const note = (what: string) =>
+    `The hold cleared: ${what} of settlement window ${sent.windowId} was sent in transaction ${sent.txid}.`;
+  for (const platformId of new Set(sent.platformIds))
+    await ctx.alerts.closeClearedAlerts(WINDOWS_CALLER, {
+      partyId: platformId,
+      subjects: [...OF_RECEIVER].map((code) => holdSubject(sent.windowId, code, platformId)),
+      note: note(`the bitcoin pay-out to platform ${platformId}`),
+    });
+  await ctx.alerts.closeClearedAlerts(WINDOWS_CALLER, {
+    partyId: sent.windowId,
+    subjects: CLEARED_BY_SENDING.filter((c) => c !== 'PAY_OUT_BELOW_DUST' || !sent.dustHeld).map(
+      (code) => holdSubject(sent.windowId, code, null),
+    ),
+    note: note('the bitcoin pay-out'),
   });
 }

@@ -7,6 +7,8 @@ import { clearingPayIns, clearingPayOutTransactions, clearingPayOuts } from './s
 
 /** A window's stored pay-out transaction, as the supervisor and auditors read it. */
 export interface PayOutTransactionView {
+  /** 0: the window's transaction; 1, 2, …: a later one paying receivers held at the one before. */
+  seq: number;
   txid: string;
   /**
    * `signed` (stored, not accepted by the network yet), `broadcast` (in no block, or in
@@ -25,6 +27,8 @@ export interface PayOutTransactionView {
   mined: { txid: string; blockHash: string | null; blockHeight: number | null } | null;
   feeSats: bigint;
   feeRateSatPerKvB: bigint;
+  /** What it keeps with the clearing for held receivers (its change output), or null. */
+  kept: { vout: number; sats: bigint } | null;
   attempts: number;
   lastError: string | null;
   nextAttemptAt: Date | null;
@@ -36,6 +40,7 @@ export interface PayOutTransactionView {
 }
 
 const transactionView = (row: PayOutTransactionRow): PayOutTransactionView => ({
+  seq: row.seq,
   txid: row.txid,
   status: row.status,
   heldCode: row.heldCode,
@@ -45,6 +50,10 @@ const transactionView = (row: PayOutTransactionRow): PayOutTransactionView => ({
     : null,
   feeSats: row.feeSats,
   feeRateSatPerKvB: row.feeRateSatPerKvB,
+  kept:
+    row.changeVout !== null && row.changeSats !== null
+      ? { vout: row.changeVout, sats: row.changeSats }
+      : null,
   attempts: row.attempts,
   lastError: row.lastError,
   nextAttemptAt: row.nextAttemptAt,
@@ -83,6 +92,8 @@ export interface PayOutBatchView {
   }[];
   /** The signed transaction stored for the window (null until it is built). */
   transaction: PayOutTransactionView | null;
+  /** The later ones, each paying receivers held at the one before, in order. */
+  laterTransactions: PayOutTransactionView[];
 }
 
 /** A window's received bitcoin pay-ins, by derivation index: what its pay-out transaction spends. */
@@ -112,14 +123,16 @@ export async function payOutBatch(
     .from(clearingPayOuts)
     .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
     .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
-  const [stored] = await orm
+  const [stored, ...later] = await orm
     .select()
     .from(clearingPayOutTransactions)
-    .where(eq(clearingPayOutTransactions.windowId, windowId));
+    .where(eq(clearingPayOutTransactions.windowId, windowId))
+    .orderBy(asc(clearingPayOutTransactions.seq));
   return {
     windowId,
     status: window.status,
     transaction: stored ? transactionView(stored) : null,
+    laterTransactions: later.map(transactionView),
     inputs: inputs.map((p) => ({
       payInId: p.id,
       platformId: p.platformId,

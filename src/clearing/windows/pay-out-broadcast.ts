@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
 import { fromHex } from '../../bitcoin';
 import {
   broadcastRejection,
@@ -9,7 +9,7 @@ import {
 import type { Database, Orm } from '../../db';
 import { backoffMs } from '../../jobs';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
-import { alertPayOutHold } from './pay-out-alerts';
+import { alertPayOutHold, closeClearedHolds } from './pay-out-alerts';
 import { clearingPayOutTransactions, clearingPayOuts } from './schema';
 
 /**
@@ -54,6 +54,25 @@ export const PAY_OUT_REJECTED = 'PAY_OUT_REJECTED';
 export const REPLACED_TRANSACTION_MINED = 'REPLACED_TRANSACTION_MINED';
 
 export type PayOutTransactionRow = typeof clearingPayOutTransactions.$inferSelect;
+
+/**
+ * A window's latest pay-out transaction (its first, or the later one paying receivers held at the
+ * one before), locked with `forUpdate`: the one the supervisor's rebuild and adoption act on.
+ */
+export async function latestTransaction(
+  tx: Orm,
+  windowId: string,
+  forUpdate = false,
+): Promise<PayOutTransactionRow | undefined> {
+  const query = tx
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(eq(clearingPayOutTransactions.windowId, windowId))
+    .orderBy(desc(clearingPayOutTransactions.seq))
+    .limit(1);
+  const [row] = forUpdate ? await query.for('update') : await query;
+  return row;
+}
 
 export interface SendDeps {
   readonly db: Database;
@@ -150,6 +169,7 @@ function whileAsRead(tx: Orm, row: PayOutTransactionRow, set: Partial<PayOutTran
     .where(
       and(
         eq(clearingPayOutTransactions.windowId, row.windowId),
+        eq(clearingPayOutTransactions.seq, row.seq),
         eq(clearingPayOutTransactions.txid, row.txid),
         eq(clearingPayOutTransactions.status, row.status),
         row.status === 'broadcast' ? isNull(clearingPayOutTransactions.blockHash) : undefined,
@@ -169,10 +189,7 @@ async function markBroadcast(deps: SendDeps, row: PayOutTransactionRow): Promise
       nextAttemptAt: null,
     });
     if (updated.length === 0) return false;
-    await tx
-      .update(clearingPayOuts)
-      .set({ status: 'broadcast' })
-      .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.status, 'signed')));
+    await payOutsSent(tx, deps.ctx, row);
     await deps.ctx.audit.record(WINDOWS_CALLER, {
       action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
       entityType: 'settlement_window',
@@ -181,6 +198,45 @@ async function markBroadcast(deps: SendDeps, row: PayOutTransactionRow): Promise
       after: { status: 'broadcast', txid: row.txid, attempts: row.attempts + 1 },
     });
     return true;
+  });
+}
+
+/**
+ * A transaction's pay-outs out (`broadcast`), and the holds that sending clears closed in
+ * compliance's queue (pay-out-alerts.ts), in the caller's transaction.
+ */
+export async function payOutsSent(
+  tx: Orm,
+  ctx: WindowContext,
+  row: PayOutTransactionRow,
+): Promise<void> {
+  const sent = await tx
+    .update(clearingPayOuts)
+    .set({ status: 'broadcast' })
+    .where(
+      and(
+        eq(clearingPayOuts.windowId, row.windowId),
+        eq(clearingPayOuts.txid, row.txid),
+        inArray(clearingPayOuts.status, ['signed', 'broadcast']),
+      ),
+    )
+    .returning({ platformId: clearingPayOuts.platformId });
+  const [dust] = await tx
+    .select({ id: clearingPayOuts.id })
+    .from(clearingPayOuts)
+    .where(
+      and(
+        eq(clearingPayOuts.windowId, row.windowId),
+        eq(clearingPayOuts.status, 'held'),
+        eq(clearingPayOuts.heldCode, 'PAY_OUT_BELOW_DUST'),
+      ),
+    )
+    .limit(1);
+  await closeClearedHolds(ctx, {
+    windowId: row.windowId,
+    txid: row.txid,
+    platformIds: sent.map((p) => p.platformId),
+    dustHeld: dust !== undefined,
   });
 }
 

@@ -18,6 +18,11 @@ import { clearingWindowPostings } from './schema';
 export const NETWORK_FEE = 'network-fee';
 /** The kind of a pay-out transaction's fee entry (its reversal: `payOut.networkFee.reversed`). */
 export const FEE_ENTRY = 'payOut.networkFee';
+/**
+ * The kind of the fee entry of a window's later transaction (one paying receivers held when the
+ * window's was signed): its own fee, beside the window's, never reversed by a rebuild of that one.
+ */
+export const LATER_FEE_ENTRY = 'payOut.laterNetworkFee';
 
 /** Each amount's share of `fee`, pro rata (floored), the remainder on the largest amount. */
 export function feeShares(amounts: readonly bigint[], fee: bigint): bigint[] {
@@ -38,7 +43,9 @@ export function feeShares(amounts: readonly bigint[], fee: bigint): bigint[] {
  * every earlier fee entry of the window not reversed yet (each once: `reverseEntries`), so the
  * books show only the fee of the transaction now the window's. Under the window's lock. The first
  * entry of a window is `pay-out-fee:<window>`, a later one `pay-out-fee:<window>:<txid>` (with a
- * count should that transaction's fee be posted again). Returns the entries reversed.
+ * count should that transaction's fee be posted again). Returns the entries reversed. A later
+ * transaction's (`seq` above 0) is `pay-out-fee:<window>:<seq>`, kind LATER_FEE_ENTRY, and
+ * reverses nothing.
  */
 export async function postFeeEntry(
   tx: Orm,
@@ -46,7 +53,16 @@ export async function postFeeEntry(
   txid: string,
   shares: readonly { platformId: string; share: bigint }[],
   at: Date,
+  seq = 0,
 ): Promise<string[]> {
+  if (seq > 0) {
+    await postEntry(
+      tx,
+      { windowId, entry: `pay-out-fee:${windowId}:${seq}`, kind: LATER_FEE_ENTRY, at },
+      feePostings(shares),
+    );
+    return [];
+  }
   const reversed = await reverseEntries(tx, windowId, FEE_ENTRY, at);
   const [{ entries } = { entries: 0 }] = await tx
     .select({ entries: sql<number>`count(distinct ${clearingWindowPostings.entry})::int` })
@@ -65,17 +81,18 @@ export async function postFeeEntry(
     entries === 0
       ? `pay-out-fee:${windowId}`
       : `pay-out-fee:${windowId}:${txid}${taken > 0 ? `:${entries}` : ''}`;
-  await postEntry(
-    tx,
-    { windowId, entry, kind: FEE_ENTRY, at },
-    shares.flatMap(({ platformId, share }) => [
-      // Paid to the network out of the receiver's pay-out …
-      { account: NETWORK_FEE, asset: BTC, amount: share },
-      { account: platformAccount(platformId), asset: BTC, amount: -share },
-      // … and charged to the receiver: the outputs bear the fee pro rata.
-      { account: platformAccount(platformId), asset: BTC, amount: share },
-      { account: NETWORK_FEE, asset: BTC, amount: -share },
-    ]),
-  );
+  await postEntry(tx, { windowId, entry, kind: FEE_ENTRY, at }, feePostings(shares));
   return reversed;
+}
+
+/** Each receiver's share paid to the network out of its pay-out, then charged to it. */
+function feePostings(shares: readonly { platformId: string; share: bigint }[]) {
+  return shares.flatMap(({ platformId, share }) => [
+    // Paid to the network out of the receiver's pay-out …
+    { account: NETWORK_FEE, asset: BTC, amount: share },
+    { account: platformAccount(platformId), asset: BTC, amount: -share },
+    // … and charged to the receiver: the outputs bear the fee pro rata.
+    { account: platformAccount(platformId), asset: BTC, amount: share },
+    { account: NETWORK_FEE, asset: BTC, amount: -share },
+  ]);
 }

@@ -3,6 +3,7 @@ import type { Orm } from '../../db';
 import { WINDOWS_CALLER, type WindowContext } from './lifecycle';
 import { alertPayOutHold } from './pay-out-alerts';
 import {
+  payOutsSent,
   REPLACED_TRANSACTION_MINED,
   SETTLEMENT_PAY_OUT_EVENTS,
   type PayOutTransactionRow,
@@ -18,6 +19,13 @@ import { clearingPayOutTransactions, clearingPayOuts } from './schema';
  */
 
 const CHUNK = 500;
+
+/** A stored transaction's row: its window and its rank in it. */
+const rowKey = (row: PayOutTransactionRow) =>
+  and(
+    eq(clearingPayOutTransactions.windowId, row.windowId),
+    eq(clearingPayOutTransactions.seq, row.seq),
+  );
 
 /**
  * In the block's transaction: a stored pay-out transaction in the block is out (`broadcast`, in
@@ -57,11 +65,8 @@ export async function payOutsConnected(
           minedBlockHash: null,
           minedBlockHeight: null,
         })
-        .where(eq(clearingPayOutTransactions.windowId, row.windowId));
-      await tx
-        .update(clearingPayOuts)
-        .set({ status: 'broadcast' })
-        .where(and(eq(clearingPayOuts.windowId, row.windowId), eq(clearingPayOuts.txid, row.txid)));
+        .where(rowKey(row));
+      await payOutsSent(tx, ctx, row);
       if (row.status !== 'broadcast')
         await ctx.audit.record(WINDOWS_CALLER, {
           action: SETTLEMENT_PAY_OUT_EVENTS.broadcast,
@@ -88,7 +93,7 @@ export async function payOutsConnected(
     await tx
       .update(clearingPayOutTransactions)
       .set({ status: 'confirmed', confirmedAt: ctx.clock.now() })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+      .where(rowKey(row));
     await tx
       .update(clearingPayOuts)
       .set({ status: 'confirmed' })
@@ -153,7 +158,7 @@ async function replacedMined(
         minedBlockHash: block.hash,
         minedBlockHeight: block.height,
       })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+      .where(rowKey(row));
     if (already && row.minedTxid === mined) continue;
     const alert = await alertPayOutHold(ctx, WINDOWS_CALLER, {
       windowId: row.windowId,
@@ -201,7 +206,7 @@ export async function payOutsDisconnected(
     await tx
       .update(clearingPayOutTransactions)
       .set({ status: 'broadcast', blockHash: null, blockHeight: null, confirmedAt: null })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+      .where(rowKey(row));
     await unconfirmed(tx, ctx, row, block, 'its block was disconnected');
   }
   await tx
@@ -223,7 +228,7 @@ export async function payOutsDisconnected(
     await tx
       .update(clearingPayOutTransactions)
       .set({ status: 'broadcast', confirmedAt: null })
-      .where(eq(clearingPayOutTransactions.windowId, row.windowId));
+      .where(rowKey(row));
     await unconfirmed(tx, ctx, row, block, 'below the confirmation depth');
   }
 }

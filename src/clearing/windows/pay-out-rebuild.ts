@@ -3,6 +3,7 @@ import type { Orm } from '../../db';
 import { AppError, type Caller } from '../../kernel';
 import { BTC } from '../netting';
 import {
+  latestTransaction,
   PAY_IN_OUTPOINT_MISSING,
   SETTLEMENT_PAY_OUT_EVENTS,
   type PayOutTransactionRow,
@@ -11,8 +12,10 @@ import { alertPayOutHold } from './pay-out-alerts';
 import {
   checkReceivers,
   clampFeeRate,
+  firstHold,
   signPayOut,
   type HeldCode,
+  type PayOutSource,
   type PayOutDeps,
   type PayOutRow,
 } from './pay-outs';
@@ -65,28 +68,30 @@ export async function rebuildPayOut(
         .for('update');
       if (!window) throw new AppError('WINDOW_NOT_FOUND', `no settlement window ${windowId}`);
       // Locked: the chain consumer may be moving the row (the old transaction mined after all).
-      const [stored] = await tx
-        .select()
-        .from(clearingPayOutTransactions)
-        .where(eq(clearingPayOutTransactions.windowId, windowId))
-        .for('update');
-      if (!stored || !rebuildable(stored))
-        throw new AppError(
-          'PAY_OUT_NOT_REJECTED',
-          `the pay-out transaction of settlement window ${windowId} is ${stored?.status ?? 'not built'}${stored?.heldCode ? ` (${stored.heldCode})` : ''}; only a rejected one, or one held for missing inputs, is rebuilt`,
-          { details: { status: stored?.status ?? null, heldCode: stored?.heldCode ?? null } },
-        );
+      const stored = await latestTransaction(tx, windowId, true);
+      if (!stored || !rebuildable(stored)) throw new NotRebuildable(stored);
+      // The same pay-outs: those it pays, and those it keeps with the clearing for their holds.
       const payOuts = await tx
         .select()
         .from(clearingPayOuts)
         .where(and(eq(clearingPayOuts.windowId, windowId), eq(clearingPayOuts.asset, BTC)))
         .orderBy(asc(clearingPayOuts.platformId), asc(clearingPayOuts.kind));
-      const checked = await checkReceivers(deps, tx, payOuts);
-      if ('code' in checked) throw new Refused(stored, checked.code, checked.held);
-      const signed = await signPayOut(deps, tx, windowId, payOuts, checked.addresses, feeRate, {
-        row: stored,
-        caller,
-      });
+      const paying = payOuts.filter((p) => p.txid === stored.txid && p.status !== 'held');
+      const keeping = payOuts.filter((p) => p.status === 'held');
+      const checks = await checkReceivers(deps, tx, paying);
+      const hold = firstHold(checks, paying);
+      if (hold) throw new Refused(stored, hold.code, hold.held);
+      const signed = await signPayOut(
+        deps,
+        tx,
+        windowId,
+        await sourceOf(tx, stored),
+        paying,
+        keeping,
+        checks.addresses,
+        feeRate,
+        { row: stored, caller },
+      );
       if (signed === false)
         throw new AppError(
           'CONFIG_INVALID',
@@ -99,6 +104,10 @@ export async function rebuildPayOut(
       if (signed !== true) throw new Refused(stored, 'PAY_OUT_BELOW_DUST', signed.belowDust);
     });
   } catch (error) {
+    if (error instanceof NotRebuildable) {
+      await auditNotRebuildable(deps, caller, windowId, error.stored);
+      throw notRebuildable(windowId, error.stored);
+    }
     if (!(error instanceof Refused)) throw error;
     // Rolled back: the refusal is recorded in a transaction of its own, then answered. One the
     // supervisor has to look into (all but a missing address or an unchanged one) is an alert.
@@ -152,6 +161,62 @@ async function refusalAlerts(
   return ids;
 }
 
+/** A transaction in a state no rebuild takes (audited after the rollback, then answered). */
+class NotRebuildable extends Error {
+  constructor(readonly stored: PayOutTransactionRow | undefined) {
+    super('the pay-out transaction is not rebuildable');
+  }
+}
+
+/**
+ * PAY_OUT_NOT_REJECTED, audited `rebuildRefused` with its code by the caller in a transaction of
+ * its own, as every other refusal of a rebuild (no alert: nothing is held by it).
+ */
+async function auditNotRebuildable(
+  deps: PayOutDeps,
+  caller: Caller,
+  windowId: string,
+  stored: PayOutTransactionRow | undefined,
+): Promise<void> {
+  await deps.db.transaction(() =>
+    deps.ctx.audit.record(caller, {
+      action: SETTLEMENT_PAY_OUT_EVENTS.rebuildRefused,
+      entityType: 'settlement_window',
+      entityId: windowId,
+      before: {
+        status: stored?.status ?? null,
+        txid: stored?.txid ?? null,
+        heldCode: stored?.heldCode ?? null,
+      },
+      after: { code: 'PAY_OUT_NOT_REJECTED', payOuts: [] },
+    }),
+  );
+}
+
+function notRebuildable(windowId: string, stored: PayOutTransactionRow | undefined): AppError {
+  return new AppError(
+    'PAY_OUT_NOT_REJECTED',
+    `the pay-out transaction of settlement window ${windowId} is ${stored?.status ?? 'not built'}${stored?.heldCode ? ` (${stored.heldCode})` : ''}; only a rejected one, or one held for missing inputs, is rebuilt`,
+    { details: { status: stored?.status ?? null, heldCode: stored?.heldCode ?? null } },
+  );
+}
+
+/** What a stored transaction spends: the window's pay-ins (its first), else the change before it. */
+async function sourceOf(tx: Orm, stored: PayOutTransactionRow): Promise<PayOutSource> {
+  if (stored.seq === 0) return { payIns: true };
+  const [prev] = await tx
+    .select()
+    .from(clearingPayOutTransactions)
+    .where(
+      and(
+        eq(clearingPayOutTransactions.windowId, stored.windowId),
+        eq(clearingPayOutTransactions.seq, stored.seq - 1),
+      ),
+    );
+  if (!prev) throw new AppError('INTERNAL', `no transaction before ${stored.txid}`);
+  return { change: prev };
+}
+
 /** A rejected transaction, or one held because its inputs stayed missing. */
 const rebuildable = (row: PayOutTransactionRow) =>
   row.status === 'rejected' || (row.status === 'held' && row.heldCode === PAY_IN_OUTPOINT_MISSING);
@@ -184,6 +249,7 @@ async function resume(
     .where(
       and(
         eq(clearingPayOutTransactions.windowId, stored.windowId),
+        eq(clearingPayOutTransactions.seq, stored.seq),
         eq(clearingPayOutTransactions.txid, stored.txid),
         eq(clearingPayOutTransactions.status, 'held'),
       ),

@@ -289,8 +289,10 @@ export const clearingPayOuts = pgTable(
     kind: text('kind').notNull(),
     amount: amount('amount').notNull(),
     /**
-     * `instructed` (fiat: for the bank; bitcoin: not in a transaction yet), `held` (bitcoin: the
-     * platform has no settlement address, `held_code`), `signed`, `broadcast`, `confirmed`.
+     * `instructed` (fiat: for the bank; bitcoin: not in a transaction yet), `held` (bitcoin: not
+     * paid for `held_code`: no settlement address, an address that does not screen clear, no
+     * active licence, or dust; its amount kept with the clearing as change until it clears),
+     * `signed`, `broadcast`, `confirmed`.
      */
     status: text('status').notNull(),
     heldCode: text('held_code'),
@@ -353,8 +355,14 @@ export const clearingPayOutTransactions = pgTable(
   'clearing_pay_out_transactions',
   {
     windowId: text('window_id')
-      .primaryKey()
+      .notNull()
       .references(() => clearingWindows.id),
+    /**
+     * 0: the window's transaction (its received pay-ins in). 1, 2, …: a later one paying receivers
+     * that were held when the one before was signed, spending that one's change (`change_*`) once
+     * it is confirmed; at most one is built at a time.
+     */
+    seq: integer('seq').notNull().default(0),
     txid: text('txid').notNull(),
     raw: text('raw').notNull(),
     feeSats: amount('fee_sats').notNull(),
@@ -384,9 +392,30 @@ export const clearingPayOutTransactions = pgTable(
     signedAt: at('signed_at').notNull(),
     broadcastAt: at('broadcast_at'),
     confirmedAt: at('confirmed_at'),
+    /**
+     * What the held receivers' pay-outs keep with the clearing: an output of this transaction to the
+     * clearing's own change address (CLEARING_PAY_IN_DESCRIPTOR's change branch at `change_index`),
+     * spent by the window's next transaction once their holds clear. Null: nothing held back.
+     */
+    changeVout: integer('change_vout'),
+    changeSats: amount('change_sats'),
+    changeIndex: integer('change_index'),
+    /**
+     * The outputs as signed (vout, address, value; each pay-out's id, platform and fee share, or
+     * `change`), so an adoption checks a replaced transaction against its own signing. Null for
+     * the rows signed before migration 0058.
+     */
+    signedOutputs: jsonb('signed_outputs').$type<SignedOutput[]>(),
+    /** `signed_outputs` of each transaction this one replaced, by txid. */
+    replacedOutputs: jsonb('replaced_outputs')
+      .$type<Record<string, SignedOutput[]>>()
+      .notNull()
+      .default({}),
   },
   (t) => [
+    primaryKey({ columns: [t.windowId, t.seq] }),
     uniqueIndex('clearing_pay_out_transactions_txid_idx').on(t.txid),
+    uniqueIndex('clearing_pay_out_transactions_change_idx').on(t.changeIndex),
     index('clearing_pay_out_transactions_status_idx').on(t.status),
     index('clearing_pay_out_transactions_block_idx').on(t.blockHash),
     check(
@@ -395,6 +424,18 @@ export const clearingPayOutTransactions = pgTable(
     ),
   ],
 );
+
+/** One output of a pay-out transaction as it was signed (amounts in sats, as decimal strings). */
+export interface SignedOutput {
+  vout: number;
+  address: string;
+  valueSats: string;
+  /** The pay-out it pays, or null for the clearing's change (`changeIndex` its derivation). */
+  payOutId: string | null;
+  platformId: string | null;
+  feeSats: string;
+  changeIndex?: number;
+}
 
 /**
  * The bitcoin address the clearing pays a platform at, registered by its officer (validated for

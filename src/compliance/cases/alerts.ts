@@ -199,4 +199,60 @@ export class RaisedAlerts {
     );
     return { alertId: raised.alertId, caseId: raised.caseId, raised: raised.raised };
   }
+
+  /** `closeClearedAlerts` in the caller's unit of work (refused outside one). */
+  async closeClearedAlerts(
+    caller: Caller,
+    input: { partyId: string; subjects: readonly string[]; note: string },
+  ): Promise<{ caseId: string; closed: boolean } | null> {
+    return closeClearedAlerts(
+      this.#db.currentUnit('closeClearedAlerts'),
+      caller,
+      { clock: this.#clock, audit: this.#audit },
+      input,
+    );
+  }
+}
+
+/**
+ * Another module's holds whose alerts it raised once per subject have cleared (a settlement
+ * window's held pay-out was paid): the party's open case is noted with `note`, and closed (outcome
+ * `confirmed`: the alerts were right, and what they held is resolved) only when every alert in it
+ * is one of `subjects`; a case holding any other alert stays open for the supervisor, noted.
+ * Audited as `CaseService` would (`case.closed` or `case.updated`). Null when the party has no open
+ * case holding an alert of these subjects.
+ */
+export async function closeClearedAlerts(
+  tx: Orm,
+  caller: Caller,
+  { clock, audit }: { clock: Clock; audit: AuditLog },
+  input: { partyId: string; subjects: readonly string[]; note: string },
+): Promise<{ caseId: string; closed: boolean } | null> {
+  if (input.subjects.length === 0) return null;
+  const [row] = await tx
+    .select()
+    .from(cases)
+    .where(and(eq(cases.partyId, input.partyId), ne(cases.state, 'closed')))
+    .for('update');
+  if (!row) return null;
+  const inCase = await tx
+    .select({ subject: alerts.subject })
+    .from(alerts)
+    .where(eq(alerts.caseId, row.id));
+  const cleared = new Set(input.subjects);
+  if (!inCase.some((a) => a.subject !== null && cleared.has(a.subject))) return null;
+  const closed = inCase.every((a) => a.subject !== null && cleared.has(a.subject));
+  const now = clock.now();
+  const before = row.notes as { at: string; by: string; text: string }[];
+  const notes = [...before, { at: now.toISOString(), by: caller.actorId, text: input.note }];
+  const next = closed ? { state: 'closed', outcome: 'confirmed', closedAt: now, notes } : { notes };
+  await tx.update(cases).set(next).where(eq(cases.id, row.id));
+  await audit.record(caller, {
+    action: closed ? 'case.closed' : 'case.updated',
+    entityType: 'case',
+    entityId: row.id,
+    before: { state: row.state, outcome: row.outcome, notes: before },
+    after: { ...next, state: closed ? 'closed' : row.state, linkedTransfers: [] },
+  });
+  return { caseId: row.id, closed };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PayOutBatchView } from '../../clearing';
+import type { PayOutBatchView, PayOutTransactionView } from '../../clearing';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { errorResponseSchema } from '../errors';
@@ -17,6 +17,48 @@ import {
  * Settlement pay-outs: a window's bitcoin pay-out batch (supervisor and auditors), and the
  * settlement addresses the clearing pays platforms at. Registered by settlement-windows.ts.
  */
+
+const payOutTransactionSchema = z.object({
+  seq: z.number().meta({
+    description:
+      "0: the window's transaction (its received pay-ins in); 1, 2, …: a later one paying receivers held at the one before, spending its change",
+  }),
+  txid: z.string(),
+  status: z.enum(['signed', 'broadcast', 'confirmed', 'rejected', 'held']),
+  heldCode: z.string().nullable().meta({
+    description:
+      'why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all, named in `mined`: the supervisor may adopt it)',
+  }),
+  replacedTxids: z.array(z.string()).meta({
+    description:
+      'the rejected or held transactions of the window this one replaced (rebuilt by the supervisor), oldest first; still followed on the chain',
+  }),
+  mined: z
+    .object({
+      txid: z.string(),
+      blockHash: z.string().nullable(),
+      blockHeight: z.number().nullable(),
+    })
+    .nullable()
+    .meta({
+      description:
+        'held REPLACED_TRANSACTION_MINED: the replaced transaction mined after all (the one POST .../pay-out/adopt-mined adopts) and its block, null while a reorganization has taken that block away; null otherwise',
+    }),
+  feeSats: amount,
+  feeRateSatPerKvB: amount,
+  kept: z.object({ vout: z.number(), sats: amount }).nullable().meta({
+    description:
+      "the output to the clearing's own change address keeping the held receivers' pay-outs until their holds clear; null when nothing is held back",
+  }),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.string().nullable(),
+  blockHash: z.string().nullable(),
+  blockHeight: z.number().nullable(),
+  signedAt: z.string(),
+  broadcastAt: z.string().nullable(),
+  confirmedAt: z.string().nullable(),
+});
 
 const payOutBatchSchema = z
   .object({
@@ -46,47 +88,30 @@ const payOutBatchSchema = z
         paidSats: amount.nullable(),
       }),
     ),
-    transaction: z
-      .object({
-        txid: z.string(),
-        status: z.enum(['signed', 'broadcast', 'confirmed', 'rejected', 'held']),
-        heldCode: z.string().nullable().meta({
-          description:
-            'why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all, named in `mined`: the supervisor may adopt it)',
-        }),
-        replacedTxids: z.array(z.string()).meta({
-          description:
-            'the rejected or held transactions of the window this one replaced (rebuilt by the supervisor), oldest first; still followed on the chain',
-        }),
-        mined: z
-          .object({
-            txid: z.string(),
-            blockHash: z.string().nullable(),
-            blockHeight: z.number().nullable(),
-          })
-          .nullable()
-          .meta({
-            description:
-              'held REPLACED_TRANSACTION_MINED: the replaced transaction mined after all (the one POST .../pay-out/adopt-mined adopts) and its block, null while a reorganization has taken that block away; null otherwise',
-          }),
-        feeSats: amount,
-        feeRateSatPerKvB: amount,
-        attempts: z.number(),
-        lastError: z.string().nullable(),
-        nextAttemptAt: z.string().nullable(),
-        blockHash: z.string().nullable(),
-        blockHeight: z.number().nullable(),
-        signedAt: z.string(),
-        broadcastAt: z.string().nullable(),
-        confirmedAt: z.string().nullable(),
-      })
-      .nullable()
-      .meta({
-        description:
-          'the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built',
-      }),
+    transaction: payOutTransactionSchema.nullable().meta({
+      description:
+        "the window's signed pay-out transaction (the same bytes on every broadcast): every receiver that passed its checks at signing; null until built",
+    }),
+    laterTransactions: z.array(payOutTransactionSchema).meta({
+      description:
+        'the later transactions, in order, each paying receivers held when the one before was signed once their holds cleared (spending its change once it is confirmed)',
+    }),
   })
   .meta({ id: 'SettlementPayOutBatch' });
+
+function presentTransaction(t: PayOutTransactionView) {
+  return {
+    ...t,
+    status: t.status as 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held',
+    feeSats: t.feeSats.toString(),
+    feeRateSatPerKvB: t.feeRateSatPerKvB.toString(),
+    kept: t.kept ? { vout: t.kept.vout, sats: t.kept.sats.toString() } : null,
+    nextAttemptAt: iso(t.nextAttemptAt),
+    signedAt: t.signedAt.toISOString(),
+    broadcastAt: iso(t.broadcastAt),
+    confirmedAt: iso(t.confirmedAt),
+  };
+}
 
 function presentBatch(batch: PayOutBatchView) {
   const t = batch.transaction;
@@ -99,18 +124,8 @@ function presentBatch(batch: PayOutBatchView) {
       feeSats: o.feeSats?.toString() ?? null,
       paidSats: o.paidSats?.toString() ?? null,
     })),
-    transaction: t
-      ? {
-          ...t,
-          status: t.status as 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held',
-          feeSats: t.feeSats.toString(),
-          feeRateSatPerKvB: t.feeRateSatPerKvB.toString(),
-          nextAttemptAt: iso(t.nextAttemptAt),
-          signedAt: t.signedAt.toISOString(),
-          broadcastAt: iso(t.broadcastAt),
-          confirmedAt: iso(t.confirmedAt),
-        }
-      : null,
+    transaction: t ? presentTransaction(t) : null,
+    laterTransactions: batch.laterTransactions.map(presentTransaction),
   };
 }
 
@@ -147,7 +162,7 @@ export function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
         summary:
           'Rebuild a pay-out transaction the network rejected for good, or held for missing inputs (supervisor); audited with the old and new txids. In any other state: 409',
         description:
-          'For a settled window whose pay-out transaction the network rejected for good (status rejected) or that is held because an input it spends stayed missing (status held, heldCode PAY_IN_OUTPOINT_MISSING), builds and signs a new one from the same received pay-ins to the same pay-outs, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing of the rebuild is written). Every refusal, PAY_OUT_REBUILD_UNCHANGED included, is audited with its code (with an alert for the supervisor but for a missing address or an unchanged transaction). The new transaction replaces the old one in the window (whose txid is kept in replacedTxids and still followed on the chain: should it be mined after all, the window transaction is held, REPLACED_TRANSACTION_MINED, and the supervisor may adopt the mined one), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids; the fee entry of the old one in the window books is reversed (once) and that of the new one posted. A held transaction that would come out the same (same addresses and fee rate) is put back to signed with its attempts cleared, for the job to send again, audited as resumed by the supervisor. A transaction in any other state (held for another reason included) answers 409 PAY_OUT_NOT_REJECTED; a rejected one that would come out the same answers 409 PAY_OUT_REBUILD_UNCHANGED.',
+          'For a settled window whose pay-out transaction the network rejected for good (status rejected) or that is held because an input it spends stayed missing (status held, heldCode PAY_IN_OUTPOINT_MISSING), builds and signs a new one spending the same coins (the received pay-ins of the window, or for a later transaction the change it spends) to the same pay-outs, keeping the same held ones as change, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing of the rebuild is written). Every refusal, PAY_OUT_REBUILD_UNCHANGED included, is audited with its code (with an alert for the supervisor but for a missing address or an unchanged transaction). The new transaction replaces the old one in the window (whose txid is kept in replacedTxids and still followed on the chain: should it be mined after all, the window transaction is held, REPLACED_TRANSACTION_MINED, and the supervisor may adopt the mined one), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids; the fee entry of the old one in the window books is reversed (once) and that of the new one posted. A held transaction that would come out the same (same addresses and fee rate) is put back to signed with its attempts cleared, for the job to send again, audited as resumed by the supervisor. It acts on the latest transaction of the window. A transaction in any other state (held for another reason included) answers 409 PAY_OUT_NOT_REJECTED, audited with its code; a rejected one that would come out the same answers 409 PAY_OUT_REBUILD_UNCHANGED.',
         params: idParam('swn'),
         response: {
           200: payOutBatchSchema,
@@ -171,7 +186,7 @@ export function registerPayOutBatch(app: TypedApp, deps: AppDeps): void {
         summary:
           'Adopt the replaced pay-out transaction mined after all as the window pay-out (supervisor), when it pays the window receivers; audited. In any other state: 409',
         description:
-          "For a settled window whose pay-out transaction is held because a transaction it replaced was mined after all (status held, heldCode REPLACED_TRANSACTION_MINED, the mined one in `mined`), adopts the mined one as the window's pay-out when it pays the window's receivers: it spends exactly the window's received pay-ins and, output by output in the order of signing, pays each pay-out its amount less its pro-rata share of the fee it paid, at an address the receiving platform had approved as its settlement address. Otherwise 422 MINED_TRANSACTION_MISMATCH (the problems in the details), nothing adopted, the refusal audited with an alert for the supervisor. Adopted, the window's transaction is the mined one (broadcast in its block, confirmed at the scheme's confirmation depth as usual; should a reorganization take it away, the clearing job sends it again and it is followed as any other), the held one joins replacedTxids (still followed: mined after a reorganization, it holds the window again), the pay-outs name the mined txid with its outputs and fee shares, the held one's fee entry is reversed and the mined one's posted, audited with both txids. In any other state: 409 PAY_OUT_NOT_HELD_FOR_MINED.",
+          "For a settled window whose pay-out transaction is held because a transaction it replaced was mined after all (status held, heldCode REPLACED_TRANSACTION_MINED, the mined one in `mined`), adopts the mined one as the window's pay-out when it is the transaction the clearing signed: it spends exactly what that transaction spent (the window's received pay-ins, or the change before it) and, output by output, pays exactly what its signing recorded (each pay-out at the settlement address active at that signing, less the fee share then taken, and the clearing's change); a transaction replaced before that record was kept is checked by the earlier rule (each pay-out its amount less its pro-rata share of the fee it paid, at an address its platform had approved). Otherwise 422 MINED_TRANSACTION_MISMATCH (the problems in the details), nothing adopted, the refusal audited with an alert for the supervisor. Adopted, the window's transaction is the mined one (broadcast in its block, confirmed at the scheme's confirmation depth as usual; should a reorganization take it away, the clearing job sends it again and it is followed as any other), the held one joins replacedTxids (still followed: mined after a reorganization, it holds the window again), the pay-outs name the mined txid with its outputs and fee shares, the held one's fee entry is reversed and the mined one's posted, audited with both txids. In any other state: 409 PAY_OUT_NOT_HELD_FOR_MINED, audited with its code.",
         params: idParam('swn'),
         response: {
           200: payOutBatchSchema,

@@ -6627,7 +6627,7 @@ export interface paths {
     put?: never;
     /**
      * Rebuild a pay-out transaction the network rejected for good, or held for missing inputs (supervisor); audited with the old and new txids. In any other state: 409
-     * @description For a settled window whose pay-out transaction the network rejected for good (status rejected) or that is held because an input it spends stayed missing (status held, heldCode PAY_IN_OUTPOINT_MISSING), builds and signs a new one from the same received pay-ins to the same pay-outs, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing of the rebuild is written). Every refusal, PAY_OUT_REBUILD_UNCHANGED included, is audited with its code (with an alert for the supervisor but for a missing address or an unchanged transaction). The new transaction replaces the old one in the window (whose txid is kept in replacedTxids and still followed on the chain: should it be mined after all, the window transaction is held, REPLACED_TRANSACTION_MINED, and the supervisor may adopt the mined one), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids; the fee entry of the old one in the window books is reversed (once) and that of the new one posted. A held transaction that would come out the same (same addresses and fee rate) is put back to signed with its attempts cleared, for the job to send again, audited as resumed by the supervisor. A transaction in any other state (held for another reason included) answers 409 PAY_OUT_NOT_REJECTED; a rejected one that would come out the same answers 409 PAY_OUT_REBUILD_UNCHANGED.
+     * @description For a settled window whose pay-out transaction the network rejected for good (status rejected) or that is held because an input it spends stayed missing (status held, heldCode PAY_IN_OUTPOINT_MISSING), builds and signs a new one spending the same coins (the received pay-ins of the window, or for a later transaction the change it spends) to the same pay-outs, keeping the same held ones as change, checked as at signing: the settlement addresses current now, screened again, and the receivers licences active (a failing check refuses with its code: SETTLEMENT_ADDRESS_MISSING, TRANSFER_BLOCKED, LICENCE_NOT_ACTIVE or PAY_OUT_BELOW_DUST, and nothing of the rebuild is written). Every refusal, PAY_OUT_REBUILD_UNCHANGED included, is audited with its code (with an alert for the supervisor but for a missing address or an unchanged transaction). The new transaction replaces the old one in the window (whose txid is kept in replacedTxids and still followed on the chain: should it be mined after all, the window transaction is held, REPLACED_TRANSACTION_MINED, and the supervisor may adopt the mined one), is stored before it is sent (the clearing job sends it on its next run) and is audited with both txids; the fee entry of the old one in the window books is reversed (once) and that of the new one posted. A held transaction that would come out the same (same addresses and fee rate) is put back to signed with its attempts cleared, for the job to send again, audited as resumed by the supervisor. It acts on the latest transaction of the window. A transaction in any other state (held for another reason included) answers 409 PAY_OUT_NOT_REJECTED, audited with its code; a rejected one that would come out the same answers 409 PAY_OUT_REBUILD_UNCHANGED.
      *
      *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
@@ -6733,7 +6733,7 @@ export interface paths {
     put?: never;
     /**
      * Adopt the replaced pay-out transaction mined after all as the window pay-out (supervisor), when it pays the window receivers; audited. In any other state: 409
-     * @description For a settled window whose pay-out transaction is held because a transaction it replaced was mined after all (status held, heldCode REPLACED_TRANSACTION_MINED, the mined one in `mined`), adopts the mined one as the window's pay-out when it pays the window's receivers: it spends exactly the window's received pay-ins and, output by output in the order of signing, pays each pay-out its amount less its pro-rata share of the fee it paid, at an address the receiving platform had approved as its settlement address. Otherwise 422 MINED_TRANSACTION_MISMATCH (the problems in the details), nothing adopted, the refusal audited with an alert for the supervisor. Adopted, the window's transaction is the mined one (broadcast in its block, confirmed at the scheme's confirmation depth as usual; should a reorganization take it away, the clearing job sends it again and it is followed as any other), the held one joins replacedTxids (still followed: mined after a reorganization, it holds the window again), the pay-outs name the mined txid with its outputs and fee shares, the held one's fee entry is reversed and the mined one's posted, audited with both txids. In any other state: 409 PAY_OUT_NOT_HELD_FOR_MINED.
+     * @description For a settled window whose pay-out transaction is held because a transaction it replaced was mined after all (status held, heldCode REPLACED_TRANSACTION_MINED, the mined one in `mined`), adopts the mined one as the window's pay-out when it is the transaction the clearing signed: it spends exactly what that transaction spent (the window's received pay-ins, or the change before it) and, output by output, pays exactly what its signing recorded (each pay-out at the settlement address active at that signing, less the fee share then taken, and the clearing's change); a transaction replaced before that record was kept is checked by the earlier rule (each pay-out its amount less its pro-rata share of the fee it paid, at an address its platform had approved). Otherwise 422 MINED_TRANSACTION_MISMATCH (the problems in the details), nothing adopted, the refusal audited with an alert for the supervisor. Adopted, the window's transaction is the mined one (broadcast in its block, confirmed at the scheme's confirmation depth as usual; should a reorganization take it away, the clearing job sends it again and it is followed as any other), the held one joins replacedTxids (still followed: mined after a reorganization, it holds the window again), the pay-outs name the mined txid with its outputs and fee shares, the held one's fee entry is reversed and the mined one's posted, audited with both txids. In any other state: 409 PAY_OUT_NOT_HELD_FOR_MINED, audited with its code.
      *
      *     **Roles:** supervisor. Other roles get 403 `FORBIDDEN`.
      */
@@ -16733,8 +16733,10 @@ export interface components {
         feeSats: string | null;
         paidSats: string | null;
       }[];
-      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
+      /** @description the window's signed pay-out transaction (the same bytes on every broadcast): every receiver that passed its checks at signing; null until built */
       transaction: {
+        /** @description 0: the window's transaction (its received pay-ins in); 1, 2, …: a later one paying receivers held at the one before, spending its change */
+        seq: number;
         txid: string;
         /** @enum {string} */
         status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
@@ -16752,6 +16754,12 @@ export interface components {
         feeSats: string;
         /** @description sats (BTC) or minor units, as a decimal string */
         feeRateSatPerKvB: string;
+        /** @description the output to the clearing's own change address keeping the held receivers' pay-outs until their holds clear; null when nothing is held back */
+        kept: {
+          vout: number;
+          /** @description sats (BTC) or minor units, as a decimal string */
+          sats: string;
+        } | null;
         attempts: number;
         lastError: string | null;
         nextAttemptAt: string | null;
@@ -16761,6 +16769,42 @@ export interface components {
         broadcastAt: string | null;
         confirmedAt: string | null;
       } | null;
+      /** @description the later transactions, in order, each paying receivers held when the one before was signed once their holds cleared (spending its change once it is confirmed) */
+      laterTransactions: {
+        /** @description 0: the window's transaction (its received pay-ins in); 1, 2, …: a later one paying receivers held at the one before, spending its change */
+        seq: number;
+        txid: string;
+        /** @enum {string} */
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all, named in `mined`: the supervisor may adopt it) */
+        heldCode: string | null;
+        /** @description the rejected or held transactions of the window this one replaced (rebuilt by the supervisor), oldest first; still followed on the chain */
+        replacedTxids: string[];
+        /** @description held REPLACED_TRANSACTION_MINED: the replaced transaction mined after all (the one POST .../pay-out/adopt-mined adopts) and its block, null while a reorganization has taken that block away; null otherwise */
+        mined: {
+          txid: string;
+          blockHash: string | null;
+          blockHeight: number | null;
+        } | null;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeSats: string;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeRateSatPerKvB: string;
+        /** @description the output to the clearing's own change address keeping the held receivers' pay-outs until their holds clear; null when nothing is held back */
+        kept: {
+          vout: number;
+          /** @description sats (BTC) or minor units, as a decimal string */
+          sats: string;
+        } | null;
+        attempts: number;
+        lastError: string | null;
+        nextAttemptAt: string | null;
+        blockHash: string | null;
+        blockHeight: number | null;
+        signedAt: string;
+        broadcastAt: string | null;
+        confirmedAt: string | null;
+      }[];
     };
     MarketBidInput: {
       id: string;
@@ -19676,8 +19720,10 @@ export interface components {
         feeSats: string | null;
         paidSats: string | null;
       }[];
-      /** @description the signed pay-out transaction stored for the window (the same bytes on every broadcast); null until built */
+      /** @description the window's signed pay-out transaction (the same bytes on every broadcast): every receiver that passed its checks at signing; null until built */
       transaction: {
+        /** @description 0: the window's transaction (its received pay-ins in); 1, 2, …: a later one paying receivers held at the one before, spending its change */
+        seq: number;
         txid: string;
         /** @enum {string} */
         status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
@@ -19695,6 +19741,12 @@ export interface components {
         feeSats: string;
         /** @description sats (BTC) or minor units, as a decimal string */
         feeRateSatPerKvB: string;
+        /** @description the output to the clearing's own change address keeping the held receivers' pay-outs until their holds clear; null when nothing is held back */
+        kept: {
+          vout: number;
+          /** @description sats (BTC) or minor units, as a decimal string */
+          sats: string;
+        } | null;
         attempts: number;
         lastError: string | null;
         nextAttemptAt: string | null;
@@ -19704,6 +19756,42 @@ export interface components {
         broadcastAt: string | null;
         confirmedAt: string | null;
       } | null;
+      /** @description the later transactions, in order, each paying receivers held when the one before was signed once their holds cleared (spending its change once it is confirmed) */
+      laterTransactions: {
+        /** @description 0: the window's transaction (its received pay-ins in); 1, 2, …: a later one paying receivers held at the one before, spending its change */
+        seq: number;
+        txid: string;
+        /** @enum {string} */
+        status: 'signed' | 'broadcast' | 'confirmed' | 'rejected' | 'held';
+        /** @description why a held transaction is no longer sent: PAY_IN_OUTPOINT_MISSING (an input it spends stayed missing on every attempt; the supervisor may rebuild it) or REPLACED_TRANSACTION_MINED (a transaction it replaced was mined after all, named in `mined`: the supervisor may adopt it) */
+        heldCode: string | null;
+        /** @description the rejected or held transactions of the window this one replaced (rebuilt by the supervisor), oldest first; still followed on the chain */
+        replacedTxids: string[];
+        /** @description held REPLACED_TRANSACTION_MINED: the replaced transaction mined after all (the one POST .../pay-out/adopt-mined adopts) and its block, null while a reorganization has taken that block away; null otherwise */
+        mined: {
+          txid: string;
+          blockHash: string | null;
+          blockHeight: number | null;
+        } | null;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeSats: string;
+        /** @description sats (BTC) or minor units, as a decimal string */
+        feeRateSatPerKvB: string;
+        /** @description the output to the clearing's own change address keeping the held receivers' pay-outs until their holds clear; null when nothing is held back */
+        kept: {
+          vout: number;
+          /** @description sats (BTC) or minor units, as a decimal string */
+          sats: string;
+        } | null;
+        attempts: number;
+        lastError: string | null;
+        nextAttemptAt: string | null;
+        blockHash: string | null;
+        blockHeight: number | null;
+        signedAt: string;
+        broadcastAt: string | null;
+        confirmedAt: string | null;
+      }[];
     };
     MarketBid: {
       id: string;
