@@ -11,7 +11,7 @@
  * - Netting (pure): `netPositions`, `settlementInstructions`, `bilateralTransfers`,
  *   `settleWithTakeOut`, `checkObligation`.
  *
- * - The domestic market for cleared coins (market/): `MarketService` (settings, offers with
+ * - The domestic market for cleared coins (market/): `MarketService` (the markets' directory, settings, offers with
  *   their escrow deposit, bids, matching, the fiat leg's confirmation with delivery versus
  *   payment, `tick` for the job `market.tick`), the `SettlementBank` port with `SimulatedBank`
  *   and the bank-file adapter `parseBankConfirmations`, the `ObligationSink` port, and the deal

@@ -67,6 +67,9 @@ export const clearingLots = pgTable(
     // A miner's lots of a status or a few (the offer form's sellable lots), of a site.
     index('clearing_lots_miner_status_page_idx').on(t.minerId, t.status, t.createdAt, t.id),
     index('clearing_lots_site_page_idx').on(t.siteId, t.createdAt, t.id),
+    // The offer form's lot search: by block height, or by the start of the lot's id.
+    index('clearing_lots_height_page_idx').on(t.height, t.createdAt, t.id),
+    index('clearing_lots_id_prefix_idx').on(sql`lower(${t.id}) text_pattern_ops`),
     check(
       'clearing_lots_status_check',
       sql`${t.status} in ('cleared', 'quarantined', 'released', 'spent')`,

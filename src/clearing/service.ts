@@ -1,6 +1,14 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { AuditLog } from '../audit';
-import { keyset, pageOf, type Database, type Orm, type Page, type PageRequest } from '../db';
+import {
+  keyset,
+  pageOf,
+  startsWith,
+  type Database,
+  type Orm,
+  type Page,
+  type PageRequest,
+} from '../db';
 import {
   AppError,
   cryptoRandom,
@@ -93,6 +101,21 @@ function lotView(row: typeof clearingLots.$inferSelect): LotView {
   };
 }
 
+/**
+ * A lot search: digits are a block height (the lots of that block, through
+ * `clearing_lots_height_page_idx`), anything else the start of a lot's id, whatever its case
+ * (through `clearing_lots_id_prefix_idx` on `lower(id)`). A lot's id starts with `lot_`, never a
+ * digit, so the two never meet.
+ */
+function lotSearch(q: string) {
+  if (/^\d{1,10}$/.test(q)) {
+    const height = Number(q);
+    // Beyond an integer column's range no block is: no lot, not an error of the database.
+    return height <= 2_147_483_647 ? eq(clearingLots.height, height) : sql`false`;
+  }
+  return startsWith(clearingLots.id, q);
+}
+
 function shareView(row: typeof clearingOutputs.$inferSelect): ClearedShareView {
   return {
     txid: row.txid,
@@ -167,6 +190,8 @@ export class ClearingService implements CoinOrigins {
       status?: LotStatus | readonly LotStatus[] | undefined;
       minerId?: string | undefined;
       siteId?: string | undefined;
+      /** A block height (digits: the lots mined in that block), or the start of a lot's id. */
+      q?: string | undefined;
     } = {},
     page: PageRequest = {},
   ): Promise<Page<LotView>> {
@@ -192,6 +217,7 @@ export class ClearingService implements CoinOrigins {
           minerId ? eq(clearingLots.minerId, minerId) : undefined,
           filter.siteId !== undefined ? eq(clearingLots.siteId, filter.siteId) : undefined,
           statuses ? inArray(clearingLots.status, statuses) : undefined,
+          filter.q !== undefined ? lotSearch(filter.q) : undefined,
           after,
         ),
       )

@@ -4,7 +4,7 @@
  * haircut rule, and output statistics.
  *
  * Public surface:
- * - `MiningService`: registerSite, listSites, getSite, registerPayoutAddress, listPayoutAddresses,
+ * - `MiningService`: registerSite, listSites, listSiteRegions, getSite, registerPayoutAddress, listPayoutAddresses,
  *   declareBan, liftBan, listBans, isBanned(region, at), listAttributions, listViolations,
  *   updateViolation (compliance links a violation to its alert), provenance(caller, txid, vout),
  *   statistics(caller, { currency, from, to }), and chainConsumer() — the consumer to register
@@ -28,6 +28,7 @@ export type {
   OutputStatistics,
   OriginShares,
   OutputStatisticsRow,
+  OutputStatisticsTotals,
   PayoutAddressView,
   ProvenanceEntry,
   ProvenanceNode,

@@ -42,6 +42,8 @@ export const miningSites = pgTable(
     index('mining_sites_page_idx').on(t.createdAt, t.id),
     index('mining_sites_region_page_idx').on(t.regionCode, t.createdAt, t.id),
     // A site picker's search (`q`): a prefix of the name, any case.
+    // The regions of a miner's sites (its ban calendar's rows), grouped in index order.
+    index('mining_sites_miner_region_idx').on(t.minerId, t.regionCode),
     index('mining_sites_name_prefix_idx').on(sql`lower(${t.name}) text_pattern_ops`),
   ],
 );

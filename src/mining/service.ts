@@ -69,6 +69,14 @@ export class MiningService {
     return this.#sites.listSites(caller, filter, page);
   }
 
+  listSiteRegions(
+    caller: Caller,
+    filter?: Parameters<Sites['listSiteRegions']>[1],
+    page?: PageRequest,
+  ): Promise<Page<{ regionCode: string; sites: number }>> {
+    return this.#sites.listSiteRegions(caller, filter, page);
+  }
+
   getSite(caller: Caller, id: string): Promise<SiteView> {
     return this.#sites.getSite(caller, id);
   }

@@ -2,10 +2,11 @@
  * `registerSite` runs a little past 60 lines: the site's field checks and its transaction, kept
  * whole when the mining service was split by concern.
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, count, eq, inArray } from 'drizzle-orm';
 import { parseAddress, toHex } from '../bitcoin';
 import {
   keyset,
+  keysetOn,
   pageOf,
   scopeTo,
   sqlState,
@@ -137,6 +138,43 @@ export class Sites {
       .orderBy(...orderBy)
       .limit(read);
     return pageOf(rows, limit, (shown) => shown.map(siteView));
+  }
+
+  /**
+   * The regions of the sites visible to the caller (a miner's own), with how many sites each,
+   * by region code: what the miner's ban calendar draws, read whole on the server rather than
+   * from the sites a page has loaded. Grouped in SQL through `mining_sites_miner_region_idx`
+   * (a miner's) or `mining_sites_region_page_idx` (everyone's), keyset on the region code.
+   */
+  async listSiteRegions(
+    caller: Caller,
+    filter: { minerId?: string | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<{ regionCode: string; sites: number }>> {
+    const {
+      after,
+      orderBy,
+      read,
+      page: pageFrom,
+    } = keysetOn<{ regionCode: string }>(
+      [{ column: miningSites.regionCode, kind: 'text', value: (r) => r.regionCode }],
+      'asc',
+      page,
+    );
+    const rows = await this.#ctx.db.orm
+      .select({ regionCode: miningSites.regionCode, sites: count() })
+      .from(miningSites)
+      .where(
+        and(
+          filter.minerId ? eq(miningSites.minerId, filter.minerId) : undefined,
+          scopeTo(caller, { participant: miningSites.minerId }),
+          after,
+        ),
+      )
+      .groupBy(miningSites.regionCode)
+      .orderBy(...orderBy)
+      .limit(read);
+    return pageFrom(rows, (shown) => [...shown]);
   }
 
   /** The site as the caller may see it, read in the caller's unit of work (if any). */

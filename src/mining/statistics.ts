@@ -1,6 +1,6 @@
 /*
- * Output statistics, in SQL: a page of the rows (miner, site, region, month) and the totals per
- * miner, site, region and month, each output valued at its day's rate in the query itself.
+ * Output statistics, in SQL: a page of the rows (miner, site, region, month) and, with the first
+ * page, the totals per miner, site, region and month, each output valued at its day's rate in the query itself.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { keysetOn, rowsOf, scopeTo, type PageRequest } from '../db';
@@ -15,7 +15,11 @@ import {
 } from '../kernel';
 import { ledgerFixingRates, ledgerRateValues } from '../ledger';
 import { miningAttributions } from './schema';
-import { type OutputStatistics, type OutputStatisticsRow } from './types';
+import {
+  type OutputStatistics,
+  type OutputStatisticsRow,
+  type OutputStatisticsTotals,
+} from './types';
 import { forbidden, type MiningContext } from './shared';
 
 /** Which outputs the statistics count: a time range, a miner, a region. */
@@ -46,8 +50,10 @@ export class Statistics {
    * date of the block): the day's latest published fixing, or before it is published the latest
    * rate stored by the day's end (as `RateService.onDay`); each output converted half-even to the
    * minor unit, then summed. The totals per miner, site, region and month, and the days without a
-   * rate, come with every page from one more query (grouping sets), whatever the page's size. A
-   * miner sees its own output only.
+   * rate, come with the first page (no cursor) from one more query (grouping sets), whatever the
+   * page's size; a later page answers them null: they are the same for every page of one query,
+   * so a reader walking the pages reads every output the filters keep once for the totals, not
+   * once per page. A miner sees its own output only.
    */
   async statistics(
     caller: Caller,
@@ -113,9 +119,20 @@ export class Statistics {
       sats: BigInt(String(r.sats)),
       fiat: fiatOf(r.fiat, code),
     }));
+    const shown = await page(rows, (items) => [...items]);
+    return {
+      currency: code,
+      items: shown.items,
+      nextCursor: shown.nextCursor,
+      totals: position ? null : await this.#totals(code, where([])),
+    };
+  }
+
+  /** The totals of every output `where` keeps, per miner, site, region and month: one query. */
+  async #totals(code: CurrencyCode, where: SQL): Promise<OutputStatisticsTotals> {
     const totals = rowsOf(
       await this.#ctx.db.orm.execute(sql`
-        ${valued(code, where([]))}
+        ${valued(code, where)}
         select grouping(miner_id) as g_miner, grouping(site_id) as g_site,
           grouping(region_code) as g_region, grouping(month) as g_month,
           miner_id, site_id, region_code, month, day,
@@ -136,11 +153,7 @@ export class Statistics {
       sats: BigInt(String(t.sats)),
       fiat: fiatOf(t.fiat, code),
     });
-    const shown = await page(rows, (items) => [...items]);
     return {
-      currency: code,
-      items: shown.items,
-      nextCursor: shown.nextCursor,
       byMiner: set('g_miner').map((t) => ({ minerId: String(t.miner_id), ...total(t) })),
       bySite: set('g_site').map((t) => ({ siteId: String(t.site_id), ...total(t) })),
       byRegion: set('g_region').map((t) => ({ regionCode: String(t.region_code), ...total(t) })),

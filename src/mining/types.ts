@@ -196,17 +196,25 @@ export interface OutputStatisticsRow {
   fiat: Money | null;
 }
 
-/** A page of the rows, with the totals of every row the filter keeps (not only the page's). */
-export interface OutputStatistics {
-  currency: string;
-  items: OutputStatisticsRow[];
-  nextCursor: string | null;
+/** The totals of every row the filter keeps (not only a page's). */
+export interface OutputStatisticsTotals {
   byMiner: { minerId: string; sats: bigint; fiat: Money | null }[];
   bySite: { siteId: string; sats: bigint; fiat: Money | null }[];
   byRegion: { regionCode: string; sats: bigint; fiat: Money | null }[];
   byMonth: { month: string; sats: bigint; fiat: Money | null }[];
   /** Days with no rate: no fixing published and no rate stored by the day's end. */
   missingRateDays: string[];
+}
+
+/**
+ * A page of the rows; the first page (no cursor) with the totals of every row the filter keeps,
+ * a later page with `totals` null (they are the same for every page of one query).
+ */
+export interface OutputStatistics {
+  currency: string;
+  items: OutputStatisticsRow[];
+  nextCursor: string | null;
+  totals: OutputStatisticsTotals | null;
 }
 
 export interface MiningServiceDeps {

@@ -466,8 +466,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
     // Offered 1 BTC; three deals of 0.1 BTC hold 0.3 of it.
     expect(await rows.first().textContent()).toContain(btc(OFFERED));
     expect(await rows.first().textContent()).toContain(btc(OFFERED - 3n * BOUGHT));
-    // A miner sees no other participant: its market is named by the platform's id.
-    await choose(page, 'Market', P);
+    // A miner sees no other participant's licence, yet picks the market by its platform's name
+    // (the markets' directory every role reads).
+    const market = page.getByRole('combobox', { name: 'Market', exact: true });
+    await market.fill('bogota');
+    await page.getByRole('option', { name: 'Bogota Digital Custody SAS' }).click();
     // The lots offered are the sellable ones of the site picked, found by the start of its name:
     // the northern site's only lot, released by the supervisor above, and none of the south's.
     const site = page.getByRole('combobox', { name: 'Site', exact: true });
@@ -481,7 +484,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
     await page.keyboard.press('Escape');
     await site.fill('South');
     await page.getByRole('option', { name: /^Southern region hydro site/ }).click();
-    await choose(page, 'Lot', new RegExp(`^Block ${lots[2]!.height} `));
+    // The lot is found by its block's height, typed into the picker (a search on the server).
+    const lot = page.getByRole('combobox', { name: 'Lot', exact: true });
+    await lot.fill(String(lots[2]!.height));
+    await page.getByRole('option', { name: new RegExp(`^Block ${lots[2]!.height} `) }).click();
+    expect(await lot.inputValue()).toMatch(new RegExp(`^Block ${lots[2]!.height} `));
     await page.getByLabel('Amount').fill('0.5');
     await page.getByTestId('market-terms').waitFor();
     await page.getByRole('button', { name: 'Post offer' }).click();

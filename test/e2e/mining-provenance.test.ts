@@ -394,12 +394,12 @@ describe('mining output attribution and provenance on simnet', () => {
       .execute(sql`insert into exchange_rates (id, quote, digits, scale, at, method, sources)
       values ('rat_MININGSTATISTICS', 'USD', 6000000, 2, '2026-01-01T00:00:00Z', 'manual', '[]'::jsonb)`);
     const stats = await mining.statistics(supervisor, { currency: 'USD' });
-    expect(stats.byMonth.map((m) => [m.month, m.sats, m.fiat?.minor])).toEqual([
+    expect(stats.totals?.byMonth.map((m) => [m.month, m.sats, m.fiat?.minor])).toEqual([
       ['2026-07', SUBSIDY, 300_000_000n], // 50 BTC × 60,000.00 = 3,000,000.00 USD
       ['2026-12', SUBSIDY, 300_000_000n],
       ['2027-04', 2n * SUBSIDY + 5_000n, 600_000_300n], // + 0.00005 BTC × 60,000 = 3.00 USD
     ]);
-    expect(stats.missingRateDays).toEqual([]);
+    expect(stats.totals?.missingRateDays).toEqual([]);
   }, 120_000);
 
   it('refuses to attribute a payout address registered to a second miner', async () => {

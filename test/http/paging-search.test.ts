@@ -28,6 +28,8 @@ interface Search {
   readonly route: string | ((t: TwoTenants) => string);
   readonly table: string;
   readonly copy: string;
+  /** The item's field the copies' ids are in (default `id`). */
+  readonly key?: string;
   readonly readers: (t: TwoTenants) => [Auth, number | null][];
   readonly outsiders: (t: TwoTenants) => Auth[];
 }
@@ -93,6 +95,32 @@ const SEARCHES: Search[] = [
     outsiders: (t) => [t.miners.other.key],
   },
   {
+    name: "the offer form's sellable lots by the start of their id",
+    route: '/v1/clearing/lots?status=cleared,released&q=LOT_copy',
+    table: 'clearing_lots',
+    copy: 'lot_COPY',
+    readers: (t) => [
+      [t.miners.own.key, 500],
+      [t.supervisor, null],
+      [t.auditor, 137],
+    ],
+    outsiders: (t) => [t.miners.other.key],
+  },
+  {
+    name: "the market pickers' markets",
+    route: '/v1/markets?q=copy%20PLATFORM',
+    table: 'market_settings',
+    copy: 'par_COPY',
+    key: 'platformId',
+    // Every role picks a market: a company and a miner, which see no platform's licence, too.
+    readers: (t) => [
+      [t.B.company, 500],
+      [t.miners.own.key, null],
+      [t.A.officer, 137],
+    ],
+    outsiders: () => [],
+  },
+  {
     name: "the calendar's bans of a month",
     route: '/v1/mining/bans?from=2031-03-01&to=2031-03-31',
     table: 'mining_bans',
@@ -106,7 +134,7 @@ const SEARCHES: Search[] = [
   },
 ];
 
-const routeOf = (search: Search, t: TwoTenants) =>
+const routeOf = (search: Pick<Search, 'route'>, t: TwoTenants) =>
   typeof search.route === 'string' ? search.route : search.route(t);
 
 describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) => {
@@ -135,7 +163,7 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
     it(`pages through ${search.name} past 500 matches: each once, newest first, nothing else`, async () => {
       for (const [auth, limit] of search.readers(t)) {
         const { items, pages } = await walk(routeOf(search, t), auth, limit);
-        const ids = items.map((i) => String(i.id));
+        const ids = items.map((i) => String(i[search.key ?? 'id']));
         // Only the copies match: none of the newer rows named otherwise, nothing of A's.
         expect(ids.every((k) => k.startsWith(search.copy))).toBe(true);
         expect(ids).toEqual(
@@ -260,21 +288,149 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
+  it('finds the lots of a block by its height, within the caller’s scope', async () => {
+    const heightOf = async (query: string, auth: Auth) =>
+      (await walk(`/v1/clearing/lots?${query}`, auth, 500)).items.map((l) => String(l.id));
+    const copy = (prefix: string) => `${prefix}${String(17).padStart(20, '0')}`;
+    // Block 17 holds a lot of each kind of copy: the own miner's sellable one among them.
+    expect(await heightOf('status=cleared,released&q=17', t.miners.own.key)).toEqual([
+      copy('lot_COPY'),
+    ]);
+    expect(await heightOf('q=17', t.miners.own.key)).toEqual([
+      copy('lot_OTHER_COPY'),
+      copy('lot_COPY'),
+    ]);
+    expect((await heightOf('q=17', t.supervisor)).sort()).toEqual(
+      [copy('lot_COPY'), copy('lot_OTHER_COPY'), copy('lot_THEIRS_COPY')].sort(),
+    );
+    expect(await heightOf('q=17', t.miners.other.key)).toEqual([copy('lot_THEIRS_COPY')]);
+    // A height no block has, even past the column's range, finds nothing; no error.
+    for (const q of ['9999', '2147483648', '99999999999'])
+      expect(await heightOf(`q=${q}`, t.supervisor), q).toEqual([]);
+    // The start of an id is a prefix only: its own wildcards match themselves, any case.
+    expect(await heightOf('q=lot_copy%25', t.supervisor)).toEqual([]);
+    expect(await heightOf(`q=${copy('LOT_copy').toLowerCase()}`, t.miners.own.key)).toEqual([
+      copy('lot_COPY'),
+    ]);
+    for (const q of ['', 'x'.repeat(101)]) {
+      const refused = await get(`/v1/clearing/lots?q=${q}`, t.supervisor);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+    // A company sees no lot, searched or not.
+    expect((await get('/v1/clearing/lots?q=17', t.B.company)).status).toBe(403);
+  });
+
+  it("lists every market with its public facts to every role, and nothing of a tenant's", async () => {
+    const first = (await walk('/v1/markets?q=copy%20platform%201', t.B.company, 500)).items[0];
+    // Nothing but the platform's name, terms and licence status: no escrow, no offer, no bid.
+    expect(Object.keys(first ?? {}).sort()).toEqual(
+      [
+        'createdAt',
+        'currency',
+        'deadlineSeconds',
+        'licenceStatus',
+        'name',
+        'platformId',
+        'spreadBasisPoints',
+      ].sort(),
+    );
+    const market = (items: Record<string, unknown>[], n: number) =>
+      items.find((m) => m.platformId === `par_COPY${String(n).padStart(20, '0')}`);
+    const all = (await walk('/v1/markets', t.miners.other.key, 500)).items;
+    // The copies' markets and the newer ones, nothing of A's or B's platforms (no market).
+    expect(all).toHaveLength(2 * COPIES);
+    expect(market(all, 7)).toMatchObject({
+      name: 'Copy platform 7',
+      currency: 'COP',
+      spreadBasisPoints: 150,
+      licenceStatus: 'active',
+    });
+    // A platform whose licence is suspended still runs its market: the listing says so.
+    const licence = `lic_COPY${String(7).padStart(20, '0')}`;
+    await t.db.orm.execute(sql`update licences set status = 'suspended' where id = ${licence}`);
+    try {
+      const again = (await walk('/v1/markets?q=Copy%20platform%207', t.auditor, 500)).items;
+      expect(market(again, 7)).toMatchObject({ licenceStatus: 'suspended' });
+    } finally {
+      await t.db.orm.execute(sql`update licences set status = 'active' where id = ${licence}`);
+    }
+    const refused = await get(`/v1/markets?q=${'x'.repeat(101)}`, t.B.company);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await t.app.inject({ method: 'GET', url: '/v1/markets' })).statusCode).toBe(401);
+  });
+
+  it("gives a miner's calendar the regions of all its sites, page after page", async () => {
+    const regions = async (auth: Auth, limit: number) =>
+      (await walk('/v1/mining/site-regions', auth, limit)).items as {
+        regionCode: string;
+        sites: number;
+      }[];
+    const own = await regions(t.miners.own.key, 137);
+    const copies = Array.from(
+      { length: COPIES },
+      (_, i) => `copy-${String(i + 1).padStart(4, '0')}`,
+    );
+    // By region code, each once: the 520 regions of its region sites, then its other sites' own.
+    expect(own.map((r) => r.regionCode)).toEqual([...copies, t.regionCode]);
+    expect(own.slice(0, COPIES).every((r) => r.sites === 1)).toBe(true);
+    expect(own.at(-1)?.sites).toBe(2 * COPIES + 1);
+    // The other miner: its own site's region, not the own miner's; a company and a platform none.
+    expect(await regions(t.miners.other.key, 500)).toEqual([
+      { regionCode: t.regionCode, sites: 1 },
+    ]);
+    expect(await regions(t.B.company, 500)).toEqual([]);
+    expect(await regions(t.B.officer, 500)).toEqual([]);
+    // The supervisor sees every site's regions; a miner asking for another's sees its own only.
+    const everyone = await regions(t.supervisor, 500);
+    expect(everyone.find((r) => r.regionCode === t.regionCode)?.sites).toBe(2 * COPIES + 2);
+    const ask = async (minerId: string, auth: Auth) =>
+      (await get(`/v1/mining/site-regions?minerId=${minerId}`, auth)).body.items;
+    expect(await ask(t.miners.other.id, t.supervisor)).toEqual([
+      { regionCode: t.regionCode, sites: 1 },
+    ]);
+    expect(await ask(t.miners.own.id, t.miners.other.key)).toEqual([]);
+    const bad = await get('/v1/mining/site-regions?cursor=nonsense', t.supervisor);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
   it.runIf(driver === 'postgres')(
     'reads a page of a search in as many queries whatever its size, through an index',
     async () => {
-      for (const search of SEARCHES) {
+      // The searches, the lots of one block and a miner's regions (a page after the first).
+      const reads: Pick<Search, 'name' | 'route' | 'table' | 'readers'>[] = [
+        ...SEARCHES,
+        {
+          name: 'the lots of a block',
+          route: '/v1/clearing/lots?status=cleared,released&q=17',
+          table: 'clearing_lots',
+          readers: (t) => [[t.miners.own.key, null]],
+        },
+        {
+          name: "a miner's regions",
+          route: '/v1/mining/site-regions',
+          table: 'mining_sites',
+          readers: (t) => [[t.miners.own.key, null]],
+        },
+        {
+          name: "everyone's regions",
+          route: '/v1/mining/site-regions',
+          table: 'mining_sites',
+          readers: (t) => [[t.supervisor, null]],
+        },
+      ];
+      for (const search of reads) {
         const [auth] = search.readers(t)[0]!;
         const first = await get(withQuery(routeOf(search, t), 'limit=50'), auth);
-        const cursor = encodeURIComponent(String(first.body.nextCursor));
+        const next = first.body.nextCursor as string | null;
+        const cursor = next ? `&cursor=${encodeURIComponent(String(next))}` : '';
         const queriesOf = async (limit: number) => {
           recorded = [];
           recording = true;
           try {
-            const page = await get(
-              withQuery(routeOf(search, t), `limit=${limit}&cursor=${cursor}`),
-              auth,
-            );
+            const page = await get(withQuery(routeOf(search, t), `limit=${limit}${cursor}`), auth);
             expect(page.status, JSON.stringify(page.body)).toBe(200);
           } finally {
             recording = false;
@@ -297,8 +453,9 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
 /**
  * B's 520 active export contracts "Copy goods n" and, newer, 520 settled ones "Other goods n";
  * 520 VASPs "Copy VASP n" and, newer, 520 "Not A Copy VASP n"; 520 platforms "Copy platform n"
- * each with a vasp licence and, newer, 520 "Other platform n" with theirs; the own miner's 520
- * sites "Copy site n" and, newer, 520 "Other site n".
+ * each with a vasp licence and a market and, newer, 520 "Other platform n" with theirs; the own
+ * miner's 520 sites "Copy site n" and, newer, 520 "Other site n" and 520 "Region site n", each
+ * in a region of its own.
  */
 async function seed(t: TwoTenants): Promise<void> {
   const run = (text: string) => t.db.orm.execute(sql.raw(text));
@@ -347,6 +504,16 @@ async function seed(t: TwoTenants): Promise<void> {
   };
   await platforms('', 'Copy platform', BASE);
   await platforms('OTHER', 'Other platform', LATER);
+  // Each copied platform runs a market, opened when it was registered.
+  const markets = (other: string, base: string) =>
+    run(`insert into market_settings (platform_id, currency, spread_basis_points,
+        deadline_seconds, escrow_descriptor, next_escrow_index, version, updated_by, created_at,
+        updated_at)
+      select ${id(kind('par', other))}, 'COP', 150, 86400, 'copy-escrow-' || n, 0, 1, 'copy',
+        ${at(base)}, ${at(base)}
+      from generate_series(1, ${COPIES}) n`);
+  await markets('', BASE);
+  await markets('OTHER', LATER);
   const sites = (other: string, name: string, base: string) =>
     copyRows(t, 'mining_sites', t.miners.own.siteId, {
       id: id(kind('sit', other)),
@@ -355,6 +522,16 @@ async function seed(t: TwoTenants): Promise<void> {
     });
   await sites('', 'Copy site', BASE);
   await sites('OTHER', 'Other site', LATER);
+  // The own miner's sites in as many regions of their own (the calendar's rows): copy-0001 on.
+  await run(`insert into regions (code, name, time_zone, created_at)
+    select 'copy-' || lpad(n::text, 4, '0'), 'Copy region ' || n, 'UTC', ${at(LATER)}
+    from generate_series(1, ${COPIES}) n`);
+  await copyRows(t, 'mining_sites', t.miners.own.siteId, {
+    id: id('sit_REGION'),
+    name: "'Region site ' || n",
+    region_code: "'copy-' || lpad(n::text, 4, '0')",
+    created_at: at(LATER),
+  });
   // Lots: the own miner's cleared and released copies; newer, its spent and quarantined ones at
   // the same site and the other miner's cleared ones at its site.
   await run(`insert into clearing_blocks (hash, height) values ('copy-block', 1)`);
@@ -408,6 +585,7 @@ async function seed(t: TwoTenants): Promise<void> {
     'licences',
     'mining_sites',
     'clearing_lots',
+    'market_settings',
   ])
     await run(`analyze ${table}`);
 }

@@ -1,5 +1,6 @@
 export { MarketService, type ImportOutcome } from './service';
 export { fiatPayee } from './deals';
+export { MARKET_LICENCE_STATUSES, type MarketLicenceStatus, type MarketListing } from './directory';
 export {
   SimulatedBank,
   checkConfirmation,

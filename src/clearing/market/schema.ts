@@ -37,6 +37,8 @@ export const marketSettings = pgTable(
     updatedAt: at('updated_at').notNull(),
   },
   (t) => [
+    // The markets' directory (GET /v1/markets), newest first.
+    index('market_settings_page_idx').on(t.createdAt, t.platformId),
     check(
       'market_settings_spread_check',
       sql`${t.spreadBasisPoints} between 0 and 2000 and ${t.deadlineSeconds} between 60 and 604800`,

@@ -28,6 +28,7 @@ import type { Caller } from '../../kernel';
 import { checkConfirmation, parseBankConfirmations, type FiatConfirmation } from './bank';
 import { forbidden, marketContext, type MarketContext } from './context';
 import { matchDeal, readDeal } from './deals';
+import { listMarkets, type MarketListing } from './directory';
 import { confirmFiat } from './delivery';
 import { refundDeal, releaseDeal, withdrawOffer } from './held';
 import {
@@ -85,6 +86,15 @@ export class MarketService {
 
   constructor(deps: MarketServiceDeps) {
     this.#ctx = marketContext(deps);
+  }
+
+  /** The platforms that run a market, their names, terms and licence status (every role). */
+  markets(
+    caller: Caller,
+    filter: { q?: string | undefined } = {},
+    page: PageRequest = {},
+  ): Promise<Page<MarketListing>> {
+    return listMarkets(this.#ctx, caller, filter, page);
   }
 
   settings(caller: Caller, platformId: string): Promise<MarketSettingsView> {

@@ -10,7 +10,7 @@ import { formatBtc } from '../../kernel';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { errorResponseSchema } from '../errors';
-import { commonErrors, dateTime, idParam, pageQuery, pageSchema } from '../schemas';
+import { commonErrors, dateTime, idParam, pageQuery, pageSchema, searchQuery } from '../schemas';
 
 /** Clearing routes: mined lots (list, release), the cleared share of an output, the cleared-origin rule. */
 
@@ -102,7 +102,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['clearing'],
         summary: 'Lots of mined coins: the supervisor and auditors see all, a miner its own',
         description:
-          'Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `status` takes one status or several separated by commas (`cleared,released`: the lots a miner may offer); `siteId` keeps the lots of one site.',
+          "Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `status` takes one status or several separated by commas (`cleared,released`: the lots a miner may offer); `siteId` keeps the lots of one site; `q` is a block height (digits: the lots mined in that block) or the start of a lot's id (any case).",
         querystring: z.object({
           status: z
             .string()
@@ -123,6 +123,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
             .describe('one status or several separated by commas (cleared,released)'),
           minerId: z.string().max(40).optional(),
           siteId: z.string().max(40).optional().describe("a site's id: the lots mined there"),
+          q: searchQuery.describe("a block height (digits), or the start of a lot's id"),
           ...pageQuery,
         }),
         response: { 200: pageSchema(lotSchema), ...commonErrors },
@@ -132,7 +133,7 @@ export function registerClearingRoutes(app: TypedApp, deps: AppDeps): void {
       const q = request.query;
       const page = await clearing.listLots(
         callerOf(request, ['supervisor', 'auditor', 'miner']),
-        { status: q.status, minerId: q.minerId, siteId: q.siteId },
+        { status: q.status, minerId: q.minerId, siteId: q.siteId, q: q.q },
         { limit: q.limit, cursor: q.cursor ?? null },
       );
       return { ...page, items: page.items.map(presentLot) };

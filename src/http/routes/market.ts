@@ -1,8 +1,12 @@
 import { z } from 'zod';
-import type { MarketSettingsView } from '../../clearing';
+import {
+  MARKET_LICENCE_STATUSES,
+  type MarketListing,
+  type MarketSettingsView,
+} from '../../clearing';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
-import { commonErrors } from '../schemas';
+import { commonErrors, pageQuery, pageSchema, searchQuery } from '../schemas';
 import { registerBidRoutes } from './market-bids';
 import { registerConfirmationRoutes } from './market-confirmations';
 import { registerDealRoutes } from './market-deals';
@@ -33,8 +37,51 @@ const settingsSchema = z
   .meta({ id: 'MarketSettings' });
 const presentSettings = (s: MarketSettingsView) => ({ ...s, updatedAt: s.updatedAt.toISOString() });
 
+const listingSchema = z
+  .object({
+    platformId: z.string(),
+    name: z.string().nullable(),
+    currency: z.string(),
+    spreadBasisPoints: z.number(),
+    deadlineSeconds: z.number(),
+    licenceStatus: z.enum(MARKET_LICENCE_STATUSES).meta({
+      description:
+        'active when one of its licences is in force now, else suspended, expired or revoked (none without a licence)',
+    }),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'MarketListing' });
+const presentListing = (m: MarketListing) => ({ ...m, createdAt: m.createdAt.toISOString() });
+
 export function registerMarketRoutes(app: TypedApp, deps: AppDeps): void {
   const market = deps.services.market;
+
+  app.get(
+    '/v1/markets',
+    {
+      config: { roles: 'any' },
+      schema: {
+        tags,
+        summary: 'The platforms that run a market: names, terms and licence status',
+        description:
+          "Every platform that runs a coin market, newest first, a page at a time (pass `nextCursor` as `cursor` for the next), with its name, its terms (currency, spread, deadline) and its licence status: public facts of a licensed platform, readable by every role so that a miner or an importer can pick a market. `q` keeps the platforms whose name starts with it, whatever its case. Never a market's escrow, offers or bids.",
+        querystring: z.object({
+          q: searchQuery.describe("the start of the platform's name"),
+          ...pageQuery,
+        }),
+        response: { 200: pageSchema(listingSchema), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { q, limit, cursor } = request.query;
+      const page = await market.markets(
+        callerOf(request),
+        { q },
+        { limit, cursor: cursor ?? null },
+      );
+      return { ...page, items: page.items.map(presentListing) };
+    },
+  );
 
   app.get(
     '/v1/market/settings/:platformId',

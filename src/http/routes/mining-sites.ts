@@ -121,6 +121,36 @@ export function registerSiteRoutes(app: TypedApp, deps: AppDeps): void {
     },
   );
 
+  app.get(
+    '/v1/mining/site-regions',
+    {
+      config: { roles: 'any' },
+      schema: {
+        tags: ['mining'],
+        summary: 'The regions of the sites visible to the caller, with how many sites each',
+        description:
+          "The regions where the caller's visible sites are (a miner's own; the supervisor and auditors every site's), by region code, a page at a time: pass `nextCursor` as `cursor` for the next. What a miner's ban calendar draws, whatever the sites a page has loaded.",
+        querystring: z.object({ minerId: text(40).optional(), ...pageQuery }),
+        response: {
+          200: pageSchema(
+            z
+              .object({ regionCode: z.string(), sites: z.number() })
+              .meta({ id: 'MiningSiteRegion' }),
+          ),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, minerId } = request.query;
+      return mining.listSiteRegions(
+        callerOf(request),
+        { minerId },
+        { limit, cursor: cursor ?? null },
+      );
+    },
+  );
+
   const payoutSchema = z
     .object({
       id: z.string(),

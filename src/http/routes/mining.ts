@@ -200,7 +200,7 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
         tags: ['mining'],
         summary: "Output per miner, site, region and month, in BTC and in fiat at the day's rate",
         description:
-          "Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing (before it is published, the latest rate stored by the day's end), a page of rows at a time (oldest month first: pass `nextCursor` as `cursor` for the next), with the totals per miner, site, region and month of every row the filters keep on each page. Miners see their own.",
+          "Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing (before it is published, the latest rate stored by the day's end), a page of rows at a time (oldest month first: pass `nextCursor` as `cursor` for the next), with the totals per miner, site, region and month of every row the filters keep on the first page (no cursor; `totals` is null on a later page, the same for every page of one query). Miners see their own.",
         querystring: z.object({
           currency: text(3).default('USD'),
           from: z.iso.datetime({ offset: true }).optional(),
@@ -226,11 +226,19 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
                 }),
               ),
               nextCursor: z.string().nullable(),
-              byMiner: z.array(totals),
-              bySite: z.array(totals),
-              byRegion: z.array(totals),
-              byMonth: z.array(totals),
-              missingRateDays: z.array(z.string()),
+              totals: z
+                .object({
+                  byMiner: z.array(totals),
+                  bySite: z.array(totals),
+                  byRegion: z.array(totals),
+                  byMonth: z.array(totals),
+                  missingRateDays: z.array(z.string()),
+                })
+                .nullable()
+                .meta({
+                  description:
+                    'the totals of every row the filters keep: on the first page (no cursor) only, null on a later page',
+                }),
             })
             .meta({ id: 'MiningStatistics' }),
           ...commonErrors,
@@ -265,11 +273,13 @@ export function registerMiningRoutes(app: TypedApp, deps: AppDeps): void {
           fiat: fiat(r.fiat),
         })),
         nextCursor: stats.nextCursor,
-        byMiner: stats.byMiner.map((e) => total(e.minerId, e)),
-        bySite: stats.bySite.map((e) => total(e.siteId, e)),
-        byRegion: stats.byRegion.map((e) => total(e.regionCode, e)),
-        byMonth: stats.byMonth.map((e) => total(e.month, e)),
-        missingRateDays: stats.missingRateDays,
+        totals: stats.totals && {
+          byMiner: stats.totals.byMiner.map((e) => total(e.minerId, e)),
+          bySite: stats.totals.bySite.map((e) => total(e.siteId, e)),
+          byRegion: stats.totals.byRegion.map((e) => total(e.regionCode, e)),
+          byMonth: stats.totals.byMonth.map((e) => total(e.month, e)),
+          missingRateDays: stats.totals.missingRateDays,
+        },
       };
     },
   );

@@ -3570,6 +3570,98 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/mining/site-regions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The regions of the sites visible to the caller, with how many sites each
+     * @description The regions where the caller's visible sites are (a miner's own; the supervisor and auditors every site's), by region code, a page at a time: pass `nextCursor` as `cursor` for the next. What a miner's ban calendar draws, whatever the sites a page has loaded.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
+    get: {
+      parameters: {
+        query?: {
+          minerId?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MiningSiteRegionPage'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/mining/sites/{id}/payout-addresses': {
     parameters: {
       query?: never;
@@ -4472,7 +4564,7 @@ export interface paths {
     };
     /**
      * Output per miner, site, region and month, in BTC and in fiat at the day's rate
-     * @description Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing (before it is published, the latest rate stored by the day's end), a page of rows at a time (oldest month first: pass `nextCursor` as `cursor` for the next), with the totals per miner, site, region and month of every row the filters keep on each page. Miners see their own.
+     * @description Mined output per miner, site, region and month, in BTC and in fiat at the day's fixing (before it is published, the latest rate stored by the day's end), a page of rows at a time (oldest month first: pass `nextCursor` as `cursor` for the next), with the totals per miner, site, region and month of every row the filters keep on the first page (no cursor; `totals` is null on a later page, the same for every page of one query). Miners see their own.
      *
      *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
      */
@@ -4744,7 +4836,7 @@ export interface paths {
     };
     /**
      * Lots of mined coins: the supervisor and auditors see all, a miner its own
-     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `status` takes one status or several separated by commas (`cleared,released`: the lots a miner may offer); `siteId` keeps the lots of one site.
+     * @description Newest first, a page at a time: pass `nextCursor` as `cursor` for the next. `status` takes one status or several separated by commas (`cleared,released`: the lots a miner may offer); `siteId` keeps the lots of one site; `q` is a block height (digits: the lots mined in that block) or the start of a lot's id (any case).
      *
      *     **Roles:** supervisor, auditor, miner. Other roles get 403 `FORBIDDEN`.
      */
@@ -4756,6 +4848,8 @@ export interface paths {
           minerId?: string;
           /** @description a site's id: the lots mined there */
           siteId?: string;
+          /** @description a block height (digits), or the start of a lot's id */
+          q?: string;
           /** @description rows per page, 1 to 500 (default 50) */
           limit?: number;
           /** @description the previous page's nextCursor, unchanged; absent for the first page */
@@ -7258,6 +7352,99 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['SettlementAddressPage'];
+          };
+        };
+        /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Unauthenticated: no, an unknown, a revoked or an expired API key or session (`UNAUTHENTICATED`) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Forbidden: the caller's role or scope may not do this, or a session's cross-site state change (`FORBIDDEN`) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found, or not visible to the caller (`NOT_FOUND`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Rate limited (`RATE_LIMITED`): retry after the time the message names */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/markets': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The platforms that run a market: names, terms and licence status
+     * @description Every platform that runs a coin market, newest first, a page at a time (pass `nextCursor` as `cursor` for the next), with its name, its terms (currency, spread, deadline) and its licence status: public facts of a licensed platform, readable by every role so that a miner or an importer can pick a market. `q` keeps the platforms whose name starts with it, whatever its case. Never a market's escrow, offers or bids.
+     *
+     *     **Roles:** any authenticated caller (supervisor, platform, company, miner, auditor); each sees and acts within its own scope.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description the start of the platform's name */
+          q?: string;
+          /** @description rows per page, 1 to 500 (default 50) */
+          limit?: number;
+          /** @description the previous page's nextCursor, unchanged; absent for the first page */
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Success: the body is the result */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MarketListingPage'];
           };
         };
         /** @description Invalid input: `VALIDATION_FAILED` (with `issues` naming each field) or another 400 code of the error docs */
@@ -16923,6 +17110,19 @@ export interface components {
       updatedBy: string;
       updatedAt: string;
     };
+    MarketListingInput: {
+      platformId: string;
+      name: string | null;
+      currency: string;
+      spreadBasisPoints: number;
+      deadlineSeconds: number;
+      /**
+       * @description active when one of its licences is in force now, else suspended, expired or revoked (none without a licence)
+       * @enum {string}
+       */
+      licenceStatus: 'active' | 'suspended' | 'expired' | 'revoked' | 'none';
+      createdAt: string;
+    };
     ReportInput: {
       /** @enum {string} */
       kind: 'bop' | 'mining' | 'platform-activity' | 'alerts';
@@ -17743,6 +17943,16 @@ export interface components {
       /** @description pass as `cursor` for the next page; null when this is the last */
       nextCursor: string | null;
     };
+    MiningSiteRegionInput: {
+      regionCode: string;
+      sites: number;
+    };
+    /** @description A page of MiningSiteRegion items */
+    MiningSiteRegionPageInput: {
+      items: components['schemas']['MiningSiteRegionInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MiningPayoutAddressInput: {
       id: string;
       minerId: string;
@@ -17801,35 +18011,38 @@ export interface components {
         fiat: string | null;
       }[];
       nextCursor: string | null;
-      byMiner: {
-        key: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-        btc: string;
-        fiat: string | null;
-      }[];
-      bySite: {
-        key: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-        btc: string;
-        fiat: string | null;
-      }[];
-      byRegion: {
-        key: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-        btc: string;
-        fiat: string | null;
-      }[];
-      byMonth: {
-        key: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-        btc: string;
-        fiat: string | null;
-      }[];
-      missingRateDays: string[];
+      /** @description the totals of every row the filters keep: on the first page (no cursor) only, null on a later page */
+      totals: {
+        byMiner: {
+          key: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          btc: string;
+          fiat: string | null;
+        }[];
+        bySite: {
+          key: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          btc: string;
+          fiat: string | null;
+        }[];
+        byRegion: {
+          key: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          btc: string;
+          fiat: string | null;
+        }[];
+        byMonth: {
+          key: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          btc: string;
+          fiat: string | null;
+        }[];
+        missingRateDays: string[];
+      } | null;
     };
     ProvenanceInput: {
       txid: string;
@@ -17912,6 +18125,12 @@ export interface components {
     /** @description A page of SettlementAddress items */
     SettlementAddressPageInput: {
       items: components['schemas']['SettlementAddressInput'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketListing items */
+    MarketListingPageInput: {
+      items: components['schemas']['MarketListingInput'][];
       /** @description pass as `cursor` for the next page; null when this is the last */
       nextCursor: string | null;
     };
@@ -19910,6 +20129,19 @@ export interface components {
       updatedBy: string;
       updatedAt: string;
     };
+    MarketListing: {
+      platformId: string;
+      name: string | null;
+      currency: string;
+      spreadBasisPoints: number;
+      deadlineSeconds: number;
+      /**
+       * @description active when one of its licences is in force now, else suspended, expired or revoked (none without a licence)
+       * @enum {string}
+       */
+      licenceStatus: 'active' | 'suspended' | 'expired' | 'revoked' | 'none';
+      createdAt: string;
+    };
     Report: {
       /** @enum {string} */
       kind: 'bop' | 'mining' | 'platform-activity' | 'alerts';
@@ -20730,6 +20962,16 @@ export interface components {
       /** @description pass as `cursor` for the next page; null when this is the last */
       nextCursor: string | null;
     };
+    MiningSiteRegion: {
+      regionCode: string;
+      sites: number;
+    };
+    /** @description A page of MiningSiteRegion items */
+    MiningSiteRegionPage: {
+      items: components['schemas']['MiningSiteRegion'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
     MiningPayoutAddress: {
       id: string;
       minerId: string;
@@ -20788,35 +21030,38 @@ export interface components {
         fiat: string | null;
       }[];
       nextCursor: string | null;
-      byMiner: {
-        key: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-        btc: string;
-        fiat: string | null;
-      }[];
-      bySite: {
-        key: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-        btc: string;
-        fiat: string | null;
-      }[];
-      byRegion: {
-        key: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-        btc: string;
-        fiat: string | null;
-      }[];
-      byMonth: {
-        key: string;
-        /** @description satoshis, as a decimal string */
-        sats: string;
-        btc: string;
-        fiat: string | null;
-      }[];
-      missingRateDays: string[];
+      /** @description the totals of every row the filters keep: on the first page (no cursor) only, null on a later page */
+      totals: {
+        byMiner: {
+          key: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          btc: string;
+          fiat: string | null;
+        }[];
+        bySite: {
+          key: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          btc: string;
+          fiat: string | null;
+        }[];
+        byRegion: {
+          key: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          btc: string;
+          fiat: string | null;
+        }[];
+        byMonth: {
+          key: string;
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          btc: string;
+          fiat: string | null;
+        }[];
+        missingRateDays: string[];
+      } | null;
     };
     Provenance: {
       txid: string;
@@ -20899,6 +21144,12 @@ export interface components {
     /** @description A page of SettlementAddress items */
     SettlementAddressPage: {
       items: components['schemas']['SettlementAddress'][];
+      /** @description pass as `cursor` for the next page; null when this is the last */
+      nextCursor: string | null;
+    };
+    /** @description A page of MarketListing items */
+    MarketListingPage: {
+      items: components['schemas']['MarketListing'][];
       /** @description pass as `cursor` for the next page; null when this is the last */
       nextCursor: string | null;
     };

@@ -4,7 +4,6 @@ import {
   Code,
   Group,
   Paper,
-  Select,
   SimpleGrid,
   Stack,
   Text,
@@ -18,40 +17,66 @@ import type { components } from '../../api/schema';
 import { DataTable, type Column } from '../../components/DataTable';
 import { fieldErrorOf, FormError } from '../../components/FormError';
 import { NameCell } from '../../components/NameCell';
+import { PICKER_PAGE, SearchPicker, type SearchPickerProps } from '../../components/SearchPicker';
 import { Page } from '../../components/Page';
 import { StatusChip } from '../../components/StatusChip';
 import { formatBtc, formatDateTime } from '../../format';
 import { useUser } from '../../session';
 import { parseBtc } from '../../../../src/kernel/money';
 import { SitePicker } from '../mining/shared';
-import { MarketPicker, shortId, useNames, type Market } from './shared';
+import { MarketPicker, shortId, useNames } from './shared';
 
 type Offer = components['schemas']['MarketOffer'];
 
-/** How many sellable lots the offer form offers: one page, the newest (of the site picked). */
-const LOTS_OFFERED = 100;
+type Lot = components['schemas']['ClearingLot'];
 
 /**
- * The miner's lots that may be sold, cleared or released by the supervisor (not spent): one page
- * of the newest, of the site picked (the server's `status=cleared,released&siteId=`), so the form
- * does not read every lot.
+ * A picker of the miner's lots that may be sold, cleared or released by the supervisor (not
+ * spent), of the site picked: one page of the server's matches (`status=cleared,released`,
+ * `siteId=`, and `q=`: a block height, or the start of the lot's id), the newest before
+ * anything is typed, so a miner with many lots finds any of them without the form reading them
+ * all.
  */
-function useSellableLots(siteId: string | null) {
-  return useQuery({
-    queryKey: ['clearing', 'lots', 'sellable', siteId],
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/clearing/lots', {
-          params: {
-            query: {
-              status: 'cleared,released',
-              ...(siteId ? { siteId } : {}),
-              limit: LOTS_OFFERED,
+function SellableLotPicker({
+  siteId,
+  onChange,
+  ...props
+}: {
+  siteId: string | null;
+  onChange: (id: string | null) => void;
+} & Omit<
+  SearchPickerProps<Lot>,
+  'queryKey' | 'search' | 'idOf' | 'labelOf' | 'onChange' | 'nothingFound'
+>) {
+  return (
+    <SearchPicker
+      {...props}
+      // A new site is a new list: the picker starts again from its newest lots.
+      key={siteId ?? 'every site'}
+      queryKey={['clearing', 'lots', 'sellable', siteId]}
+      search={async (q) =>
+        unwrap(
+          await api.GET('/v1/clearing/lots', {
+            params: {
+              query: {
+                status: 'cleared,released',
+                ...(siteId ? { siteId } : {}),
+                // A label picked and edited starts with "Block": search its height then.
+                ...(q ? { q: /^block \d+/i.test(q) ? (/\d+/.exec(q)?.[0] ?? q) : q } : {}),
+                limit: PICKER_PAGE,
+              },
             },
-          },
-        }),
-      ),
-  });
+          }),
+        ).items
+      }
+      idOf={(l) => l.id}
+      labelOf={(l) =>
+        `Block ${l.height} · ${formatBtc(l.valueSats)} · ${l.clearance} · …${l.id.slice(-6)}`
+      }
+      onChange={(id) => onChange(id)}
+      nothingFound="No sellable lot in that block or with an id starting so"
+    />
+  );
 }
 
 /** The market's terms, as every participant may read them (404: the platform runs no market). */
@@ -79,17 +104,13 @@ export function MarketTerms({ platformId }: { platformId: string | null }) {
 }
 
 /**
- * The miner's offer. A miner sees only its own licences and participants, so the markets it can
- * pick are those it already sells on (its offers' platforms) and any licensed platform the API
- * shows it; another market is entered by its platform's id.
+ * The miner's offer: the market picked among every platform that runs one (`/v1/markets`), the
+ * lot among its sellable lots (of the site picked, searched by block height or id).
  */
-function PostOfferForm({ markets }: { markets: Market[] }) {
+function PostOfferForm() {
   const queryClient = useQueryClient();
   const [siteId, setSiteId] = useState<string | null>(null);
-  const lots = useSellableLots(siteId);
-  const [picked, setPicked] = useState<string | null>(null);
-  const [otherMarket, setOtherMarket] = useState('');
-  const platformId = otherMarket.trim() || picked;
+  const [platformId, setPlatformId] = useState<string | null>(null);
   const [lotId, setLotId] = useState<string | null>(null);
   const [amount, setAmount] = useState('');
   const [problems, setProblems] = useState<Record<string, string>>({});
@@ -108,7 +129,7 @@ function PostOfferForm({ markets }: { markets: Market[] }) {
   const submit = () => {
     post.reset();
     const found: Record<string, string> = {};
-    if (!platformId) found.platformId = "pick the market, or enter its platform's id";
+    if (!platformId) found.platformId = 'pick the market';
     if (!lotId) found.lotId = 'pick the lot';
     let sats: bigint | null = null;
     try {
@@ -133,27 +154,13 @@ function PostOfferForm({ markets }: { markets: Market[] }) {
         }}
       >
         <SimpleGrid cols={{ base: 1, md: 4 }}>
-          <Stack gap={4}>
-            <MarketPicker
-              label="Market"
-              placeholder="Type the start of the platform's name"
-              extras={markets}
-              value={picked}
-              onChange={setPicked}
-              disabled={otherMarket.trim() !== ''}
-              error={otherMarket.trim() ? undefined : problems.platformId}
-            />
-            <TextInput
-              label="Or another market's platform id"
-              placeholder="par_…"
-              value={otherMarket}
-              onChange={(e) => setOtherMarket(e.currentTarget.value)}
-              error={
-                (otherMarket.trim() ? problems.platformId : undefined) ??
-                fieldErrorOf(post.error, 'platformId')
-              }
-            />
-          </Stack>
+          <MarketPicker
+            label="Market"
+            placeholder="Type the start of the platform's name"
+            value={platformId}
+            onChange={setPlatformId}
+            error={problems.platformId ?? fieldErrorOf(post.error, 'platformId')}
+          />
           <Stack gap={4}>
             <SitePicker
               label="Site"
@@ -166,18 +173,11 @@ function PostOfferForm({ markets }: { markets: Market[] }) {
               }}
               clearable
             />
-            <Select
+            <SellableLotPicker
               label="Lot"
-              description={
-                lots.data?.nextCursor
-                  ? `The newest ${LOTS_OFFERED}: pick the site for its older lots`
-                  : undefined
-              }
-              placeholder={lots.data?.items.length === 0 ? 'No cleared lot' : 'Pick a lot'}
-              data={(lots.data?.items ?? []).map((l) => ({
-                value: l.id,
-                label: `Block ${l.height} · ${formatBtc(l.valueSats)} · ${l.clearance} · …${l.id.slice(-6)}`,
-              }))}
+              description="Type a block height or the start of the lot's id"
+              placeholder="Pick a lot"
+              siteId={siteId}
               value={lotId}
               onChange={setLotId}
               error={problems.lotId ?? fieldErrorOf(post.error, 'lotId')}
@@ -247,11 +247,6 @@ export function OffersPage() {
     unwrap(await api.GET('/v1/market/offers', { params: { query: { cursor } } })),
   );
   const names = useNames((offers.rows ?? []).flatMap((o) => [o.platformId, o.minerId]));
-  // The markets of the miner's offers, which its own licences do not show.
-  const markets = [...new Set((offers.rows ?? []).map((o) => o.platformId))].map((id) => ({
-    id,
-    name: names[id] ?? id,
-  }));
   const columns: Column<Offer>[] = [
     {
       key: 'offer',
@@ -322,7 +317,7 @@ export function OffersPage() {
       title="Offers of mined coins"
       description="A miner offers coins of a cleared lot on a platform's market and deposits them into the offer's escrow; the platform matches importers' bids against funded offers. Withdrawing returns what the escrow holds to the miner. Newest first, a page at a time."
     >
-      {user.role === 'miner' && <PostOfferForm markets={markets} />}
+      {user.role === 'miner' && <PostOfferForm />}
       <DataTable
         caption="Offers"
         columns={columns}

@@ -87,14 +87,15 @@ export function useNames(ids: readonly (string | null | undefined)[]): Record<st
   return names;
 }
 
-/** A market: a platform and its name. */
+/** A market: a platform and its name (with its licence status when not active). */
 export type Market = { id: string; name: string };
 
 /**
- * A market picker: the platforms with an active vasp licence whose name starts with what was
- * typed (`/v1/licences?kind=vasp&status=active&q=`), one page of matches, so it does not grow
- * with the register; `extras` are markets the page knows of that the caller's licences do not
- * show (its own platform, its offers' markets).
+ * A market picker: the platforms that run a market whose name starts with what was typed
+ * (`/v1/markets?q=`, which every role may read: a company or a miner sees no platform's
+ * licence), one page of matches, so it does not grow with the register; a platform whose
+ * licence is not active says so. `extras` are markets the page knows of (its own platform, its
+ * offers' markets), offered before the search answers.
  */
 export function MarketPicker({
   onChange,
@@ -108,29 +109,21 @@ export function MarketPicker({
   return (
     <SearchPicker
       {...props}
-      queryKey={['licence', 'markets']}
-      search={async (q) => {
-        const page = unwrap(
-          await api.GET('/v1/licences', {
-            params: {
-              query: { kind: 'vasp', status: 'active', ...(q ? { q } : {}), limit: PICKER_PAGE },
-            },
+      queryKey={['market', 'directory']}
+      search={async (q) =>
+        unwrap(
+          await api.GET('/v1/markets', {
+            params: { query: { ...(q ? { q } : {}), limit: PICKER_PAGE } },
           }),
-        );
-        // A platform with two active licences is one market.
-        const markets = new Map<string, Market>();
-        for (const l of page.items)
-          if (!markets.has(l.participantId))
-            markets.set(l.participantId, {
-              id: l.participantId,
-              name: l.participantName ?? l.participantId,
-            });
-        return [...markets.values()];
-      }}
+        ).items.map((m) => ({
+          id: m.platformId,
+          name: `${m.name ?? m.platformId}${m.licenceStatus === 'active' ? '' : ` (licence ${m.licenceStatus})`}`,
+        }))
+      }
       idOf={(m) => m.id}
       labelOf={(m) => m.name}
       onChange={(id) => onChange(id)}
-      nothingFound="No licensed platform starts with that"
+      nothingFound="No market's platform starts with that"
     />
   );
 }

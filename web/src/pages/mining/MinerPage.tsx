@@ -18,6 +18,7 @@ import {
   useRegions,
   useSiteNamesOf,
   useSitePages,
+  useSiteRegions,
 } from './shared';
 import { violationColumns } from './ViolationsPage';
 
@@ -33,7 +34,8 @@ function OutputByMonth() {
     queryFn: async () => unwrap(await api.GET('/v1/mining/statistics')),
   });
   if (stats.error) return <ErrorState error={stats.error} onRetry={() => void stats.refetch()} />;
-  const months = stats.data?.byMonth ?? [];
+  // The first page carries the totals of every month (the rows' pages are not needed here).
+  const months = stats.data?.totals?.byMonth ?? [];
   return (
     <Stack gap="xs">
       {months.length > 0 ? (
@@ -52,7 +54,7 @@ function OutputByMonth() {
       )}
       <DataTable
         caption="Your output by month"
-        rows={stats.data?.byMonth}
+        rows={stats.data?.totals?.byMonth}
         rowKey={(m) => m.key}
         focusKey={params.get('month')}
         loading={stats.isPending}
@@ -101,8 +103,9 @@ export function MinerPage() {
   const month = chosenMonth ?? (latest ? latest.slice(0, 7) : monthOf(new Date()));
   // The bans of the month shown (of every region; the calendar draws its sites' regions').
   const bans = useMonthBans(month);
-  // The calendar's rows: the regions of the sites loaded (the table's pages).
-  const myRegions = [...new Set((sites.rows ?? []).map((s) => s.regionCode))];
+  // The calendar's rows: the regions of every one of its sites, read from the server.
+  const siteRegions = useSiteRegions();
+  const myRegions = (siteRegions.data ?? []).map((r) => r.regionCode);
   const regionName = (code: string) => regions.data?.find((r) => r.code === code)?.name;
   // The lots' sites, named by the ids shown.
   const siteName = useSiteNamesOf((lots.rows ?? []).map((l) => l.siteId));
@@ -220,8 +223,11 @@ export function MinerPage() {
           <Title order={2} size="h4" mb="xs">
             Ban calendar of your regions
           </Title>
-          {bans.error ? (
-            <ErrorState error={bans.error} onRetry={() => void bans.refetch()} />
+          {bans.error || siteRegions.error ? (
+            <ErrorState
+              error={bans.error ?? siteRegions.error}
+              onRetry={() => void Promise.all([bans.refetch(), siteRegions.refetch()])}
+            />
           ) : (
             <BanCalendar
               bans={(bans.data ?? []).filter((b) => myRegions.includes(b.regionCode))}

@@ -33,6 +33,23 @@ export function useRegions() {
 }
 
 /**
+ * The regions of the sites the caller sees (a miner, its own), every page: bounded by the
+ * scheme's regions, not by the sites (`/v1/mining/site-regions`, grouped on the server), so a
+ * miner's calendar draws every region it mines in whatever its sites' table has loaded.
+ */
+export function useSiteRegions() {
+  return useQuery({
+    queryKey: [SITE_KEY, 'regions'],
+    queryFn: () =>
+      allPages(async (cursor) =>
+        unwrap(
+          await api.GET('/v1/mining/site-regions', { params: { query: { limit: 500, cursor } } }),
+        ),
+      ),
+  });
+}
+
+/**
  * The mining sites the caller sees (a miner, its own), a page at a time, newest first; in one
  * region when `regionCode` is given (the server's filter, so a region's sites are not read
  * behind every other's).
