@@ -236,7 +236,6 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       chain: s.source,
       registry: s.registry,
       contracts: s.trade.contracts,
-      fixings,
       // Deals are valued as invoices are: the day's fixing, else the desk's live rate.
       rates,
       ledger: s.ledger,
