@@ -143,7 +143,6 @@ export function composeServices(ports: Ports): Services {
   });
   // And screens every party as it is registered or changed, in the registry's transaction.
   registry.setScreener(compliance.screening);
-  const oversight = new OversightService(ports);
   const ledger = new LedgerService(ports);
   // Without a configured source, a manual desk whose rates the supervisor sets (demos, tests).
   const rateSource = ports.trade?.rateSource ?? new FixedRateSource('manual', ports.clock);
@@ -155,6 +154,8 @@ export function composeServices(ports: Ports): Services {
   ];
   const fixings = new FixingService({ ...ports, sources: [rateSource, ...marketSources] });
   const rates = new RateService({ ...ports, source: rateSource, fixings });
+  // The reports list the fixings their fiat values rest on, read through the rates module.
+  const oversight = new OversightService({ ...ports, fixings });
   // Mining output is valued at the day's rate: the last rate the scheme stored that day.
   const mining = new MiningService({
     ...ports,
@@ -233,7 +234,6 @@ export function composeServices(ports: Ports): Services {
     registry,
     contracts: trade.contracts,
     rates,
-    fixings,
     ledger,
     signers: trade.signers,
     bank: ports.market?.bank,

@@ -43,11 +43,15 @@ export type {
   LoopFixing,
   LoopReport,
   LoopRoute,
+  LoopStageValue,
   LoopStuck,
   LoopTrace,
+  LoopValuation,
+  LoopValuedStage,
   LoopWindow,
   LoopWindowAsset,
 } from './loop';
+export { LOOP_VALUED_STAGES } from './loop';
 
 /** The audit actions clearing records (entity type `lot`, or `clearing_rule`). */
 export const CLEARING_EVENTS = {

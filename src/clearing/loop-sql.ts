@@ -1,10 +1,10 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { ledgerFixingFacts } from '../ledger';
+import { ledgerFixingFacts, ledgerFixingRates } from '../ledger';
 import { registryParticipantFacts } from '../registry';
 import { tradeCoinFacts, tradePayoutFacts, tradeSettlementFacts } from '../trade';
 
 /**
- * The statements behind the loop report (loop.ts): eight, whatever the period holds. Clearing's
+ * The statements behind the loop report (loop.ts): nine, whatever the period holds. Clearing's
  * own tables (lots, the market's, the windows') are read with the read models other modules
  * publish: the ledger's fixings, trade's company coins, payouts and settlements, the registry's
  * participants (views declared in their read-models.ts, exported from their index.ts), never
@@ -213,4 +213,30 @@ export function paidAbroadByPartner(p: LoopPeriod): SQL {
     join ${registryParticipantFacts} pt on pt.id = paid.counterparty_id
     left join funding f on f.txid = paid.txid
     group by 1, 2 order by 1, 2`;
+}
+
+/**
+ * The period's mined lots by clearance and its deals (by match time), their sats summed per UTC
+ * day, each day joined to the latest version of every currency's fixing published for it (a day
+ * without any: one row, its fixing null). The report values each day's sats at its fixing.
+ */
+export function dayValuations(p: LoopPeriod): SQL {
+  const day = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD')`);
+  return sql`with days as (
+      select l.clearance as stage, ${day('l.block_time')} as day, sum(l.value_sats) as sats
+      from clearing_lots l where ${within('l.block_time', p)} group by 1, 2
+      union all
+      select 'sold' as stage, ${day('d.created_at')} as day, sum(d.amount_sats) as sats
+      from market_deals d where ${within('d.created_at', p)} group by 1, 2
+    ), latest as (
+      select distinct on (f.quote, f.date) f.id, f.quote, f.date, f.version, r.digits, r.scale
+      from ${ledgerFixingFacts} f
+      join ${ledgerFixingRates} r on r.quote = f.quote and r.date = f.date and r.version = f.version
+      where f.date in (select day from days)
+      order by f.quote, f.date, f.version desc
+    )
+    select d.stage, d.day, d.sats::text as sats, x.id as fixing_id, x.quote as fixing_quote,
+      x.date as fixing_date, x.version as fixing_version, x.digits::text as digits, x.scale
+    from days d left join latest x on x.date = d.day
+    order by d.stage, d.day, x.quote`;
 }

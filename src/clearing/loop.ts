@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Orm } from '../db';
-import { AppError, invalid, seesEverything, type Caller } from '../kernel';
+import { AppError, currency, invalid, satsToFiat, seesEverything, type Caller } from '../kernel';
 import { registryParticipantFacts } from '../registry';
 import {
+  dayValuations,
   dealGroups,
   dealTrace,
   LOOP_LIST_LIMIT,
@@ -23,8 +24,9 @@ import {
  * the batches that spend the coins those deals delivered, under the cleared-origin rule), with
  * each deal traced through the stages and what is stuck where; the mined lots also by month and
  * region, and every payout abroad settled in the period by partner country and HS chapter with
- * the cleared share of the coins that paid it. Built in nine queries whatever the period holds
- * (loop-sql.ts, and one for the participants' names).
+ * the cleared share of the coins that paid it; the mined lots by clearance and the deals' sats
+ * valued at the reference rate of their day, in every currency fixed on those days. Built in ten
+ * queries whatever the period holds (loop-sql.ts, and one for the participants' names).
  */
 
 type Row = Record<string, unknown>;
@@ -97,13 +99,40 @@ export interface LoopWindow {
   assets: LoopWindowAsset[];
 }
 
-/** A published fixing the report's valuations used: by the period's deals, by its windows. */
+/**
+ * A published fixing the report's valuations used: by the period's deals (their price), by its
+ * windows (their nets), by the stages' valuations (lots and deals' sats at their day's fixing).
+ */
 export interface LoopFixingUsed {
   fixingId: string;
   quote: string;
   date: string;
   version: number;
-  usedBy: ('deals' | 'windows')[];
+  usedBy: ('deals' | 'windows' | 'stages')[];
+}
+
+export const LOOP_VALUED_STAGES = ['cleared', 'quarantined', 'released', 'sold'] as const;
+export type LoopValuedStage = (typeof LOOP_VALUED_STAGES)[number];
+
+/**
+ * A stage's sats at the reference rate of their day: the lots by the day (UTC) of their block,
+ * the deals by the day they were matched; each day's sats valued at that day's latest fixing
+ * (half-even to the minor unit), then summed. A day without a fixing of the currency leaves its
+ * sats unvalued (`unvaluedDays`), never valued at another day's rate.
+ */
+export interface LoopStageValue {
+  stage: LoopValuedStage;
+  sats: bigint;
+  valuedSats: bigint;
+  valueMinor: bigint;
+  unvaluedDays: string[];
+  fixingIds: string[];
+}
+
+/** The stages valued in one currency (every currency a fixing was published in on those days). */
+export interface LoopValuation {
+  currency: string;
+  stages: LoopStageValue[];
 }
 
 export interface LoopTrace {
@@ -229,7 +258,9 @@ export interface LoopReport {
     unpaidWindows: number;
     items: LoopStuck[];
   };
-  /** Every published fixing the deals and the windows of the report were valued at. */
+  /** The mined lots by clearance and the deals' sats at their day's fixing, per currency. */
+  valuations: LoopValuation[];
+  /** Every published fixing the deals, the windows and the valuations of the report used. */
   fixings: LoopFixingUsed[];
   /** Legal names of every participant the report names. */
   names: Record<string, string>;
@@ -272,6 +303,7 @@ export async function loopReport(orm: Orm, period: LoopPeriod, now: Date): Promi
   const byMonthRegion = (await run(minedByMonthRegion(period))).map(minedGroupOf);
   const byPartner = (await run(paidAbroadByPartner(period))).map(partnerGroupOf);
   const stuck = (await run(stuckItems(period, LOOP_LIST_LIMIT))).map(stuckOf);
+  const dayRows = await run(dayValuations(period));
   const trace = traced.slice(0, LOOP_LIST_LIMIT).map(traceOf);
   const sold = soldOf(groups);
   const report: LoopReport = {
@@ -298,7 +330,8 @@ export async function loopReport(orm: Orm, period: LoopPeriod, now: Date): Promi
       unpaidWindows: windows.filter((w) => w.assets.some((a) => a.unpaidPayIns > 0)).length,
       items: stuck,
     },
-    fixings: fixingsUsed(groups, windowRows),
+    valuations: valuationsOf(dayRows),
+    fixings: fixingsUsed(groups, windowRows, dayRows),
     names: {},
   };
   report.names = await namesOf(orm, participantIds(report));
@@ -472,9 +505,9 @@ function windowsOf(rows: Row[]): LoopWindow[] {
 }
 
 /** The published fixings behind the deals' groups and the windows' valuations, by id. */
-function fixingsUsed(groups: Row[], windowRows: Row[]): LoopFixingUsed[] {
+function fixingsUsed(groups: Row[], windowRows: Row[], dayRows: Row[]): LoopFixingUsed[] {
   const used = new Map<string, LoopFixingUsed>();
-  const add = (row: Row, id: unknown, by: 'deals' | 'windows') => {
+  const add = (row: Row, id: unknown, by: LoopFixingUsed['usedBy'][number]) => {
     const fixingId = maybe(id);
     // A fixing the ledger's read model does not name (none: a live rate) is not listed.
     if (fixingId === null || row.fixing_quote === null || row.fixing_quote === undefined) return;
@@ -490,9 +523,62 @@ function fixingsUsed(groups: Row[], windowRows: Row[]): LoopFixingUsed[] {
   };
   for (const row of groups) add(row, row.fixing_id, 'deals');
   for (const row of windowRows) add(row, row.valuation_fixing_id, 'windows');
+  for (const row of dayRows) add(row, row.fixing_id, 'stages');
   return [...used.values()].sort((a, b) =>
     a.date === b.date ? a.quote.localeCompare(b.quote) : a.date.localeCompare(b.date),
   );
+}
+
+/** The stages' sats per day, each day at its fixing of every currency fixed on some day. */
+function valuationsOf(rows: Row[]): LoopValuation[] {
+  const sats = new Map<string, bigint>();
+  const fixings = new Map<string, { id: string; digits: bigint; scale: number }>();
+  for (const row of rows) {
+    sats.set(`${str(row.stage)}|${str(row.day)}`, big(row.sats));
+    if (row.fixing_id === null || row.fixing_id === undefined) continue;
+    fixings.set(`${str(row.fixing_quote)}|${str(row.day)}`, {
+      id: str(row.fixing_id),
+      digits: big(row.digits),
+      scale: num(row.scale),
+    });
+  }
+  const quotes = [...new Set([...fixings.keys()].map((k) => k.split('|')[0] ?? ''))].sort();
+  return quotes.map((quote) => ({
+    currency: quote,
+    stages: LOOP_VALUED_STAGES.map((stage) => stageValue(stage, quote, sats, fixings)),
+  }));
+}
+
+function stageValue(
+  stage: LoopValuedStage,
+  quote: string,
+  sats: ReadonlyMap<string, bigint>,
+  fixings: ReadonlyMap<string, { id: string; digits: bigint; scale: number }>,
+): LoopStageValue {
+  const value: LoopStageValue = {
+    stage,
+    sats: 0n,
+    valuedSats: 0n,
+    valueMinor: 0n,
+    unvaluedDays: [],
+    fixingIds: [],
+  };
+  const code = currency(quote);
+  for (const [key, amount] of [...sats].sort(([a], [b]) => a.localeCompare(b))) {
+    const [of, day = ''] = key.split('|');
+    if (of !== stage) continue;
+    value.sats += amount;
+    const fixing = fixings.get(`${quote}|${day}`);
+    if (!fixing) {
+      value.unvaluedDays.push(day);
+      continue;
+    }
+    const rate = { digits: fixing.digits, scale: fixing.scale, quote: code };
+    value.valuedSats += amount;
+    value.valueMinor += satsToFiat(amount, rate, 'halfEven').minor;
+    if (!value.fixingIds.includes(fixing.id)) value.fixingIds.push(fixing.id);
+  }
+  return value;
 }
 
 function nettedTotals(windows: LoopWindow[]): LoopReport['netted']['totals'] {

@@ -342,6 +342,28 @@ export class FixingService {
     return toView(row, next?.id ?? null);
   }
 
+  /**
+   * The fixing versions of `ids` (those that exist; an unknown id is left out), oldest date
+   * first, in two statements whatever their number: what a report lists its figures rest on.
+   */
+  async many(ids: readonly string[]): Promise<FixingView[]> {
+    const wanted = [...new Set(ids)];
+    if (wanted.length === 0) return [];
+    const orm = this.#db.current();
+    const rows = await orm.select().from(rateFixings).where(inArray(rateFixings.id, wanted));
+    const next = await orm
+      .select({ id: rateFixings.id, supersedes: rateFixings.supersedes })
+      .from(rateFixings)
+      .where(inArray(rateFixings.supersedes, wanted));
+    const by = new Map(next.map((n) => [n.supersedes, n.id]));
+    return rows
+      .map((r) => toView(r, by.get(r.id) ?? null))
+      .sort(
+        (a, b) =>
+          a.date.localeCompare(b.date) || a.quote.localeCompare(b.quote) || a.version - b.version,
+      );
+  }
+
   /** Fixings, newest first, a page at a time; every version is listed. */
   async list(
     filter: { quote?: string; date?: string },

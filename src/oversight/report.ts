@@ -176,6 +176,25 @@ export interface CaseAggregate {
   readonly count: number;
 }
 
+/** How many settlements a fixing valued (null: the live rate before the day's fixing). */
+export interface FixingUse {
+  readonly fixingId: string | null;
+  readonly count: number;
+}
+
+/** A published fixing as a report lists it, read through the rates module. */
+export interface ReportFixing {
+  readonly id: string;
+  readonly quote: string;
+  readonly date: string;
+  readonly version: number;
+  /** The rate, a decimal (fiat per BTC). */
+  readonly rate: string;
+  readonly sourcesUsed: number;
+  readonly sourcesAsked: number;
+  readonly supersededBy: string | null;
+}
+
 // ------------------------------------------------------------------ pure report builders
 
 const amountColumns = [
@@ -454,3 +473,74 @@ export function buildAlerts(input: {
     },
   ];
 }
+
+/**
+ * The fixings the report's fiat values rest on: each published fixing its settlements were
+ * valued at, with how many sources it was taken from (one is flagged: a single-source fixing),
+ * and a line for the settlements priced at the live rate before their day's fixing. A fixing
+ * the rates module no longer returns is listed by its id with its other cells empty, never
+ * dropped: the figures still rest on it.
+ */
+export function buildFixings(
+  uses: readonly FixingUse[],
+  fixings: readonly ReportFixing[],
+): ReportSection {
+  const byId = new Map(fixings.map((f) => [f.id, f]));
+  const counted = new Map(uses.map((u) => [u.fixingId, u.count]));
+  const known = fixings.filter((f) => counted.has(f.id));
+  const unknown = uses.filter((u) => u.fixingId !== null && !byId.has(u.fixingId));
+  const live = counted.get(null);
+  return {
+    id: 'fixings',
+    title: 'Reference-rate fixings the fiat values rest on',
+    columns: [
+      col('basis', 'Basis'),
+      col('fixingId', 'Fixing'),
+      col('date', 'Date'),
+      col('currency', 'Currency'),
+      col('version', 'Version', 'count'),
+      col('rate', 'Rate (per BTC)'),
+      col('sources', 'Sources used', 'count'),
+      col('asked', 'Sources asked', 'count'),
+      col('singleSource', 'Single source'),
+      col('supersededBy', 'Corrected by'),
+      col('settlements', 'Settlements', 'count'),
+    ],
+    rows: [
+      ...known.map((f) => ({
+        basis: 'fixing',
+        fixingId: f.id,
+        date: f.date,
+        currency: f.quote,
+        version: String(f.version),
+        rate: f.rate,
+        sources: String(f.sourcesUsed),
+        asked: String(f.sourcesAsked),
+        singleSource: f.sourcesUsed === 1 ? 'yes' : 'no',
+        supersededBy: f.supersededBy ?? '',
+        settlements: String(counted.get(f.id) ?? 0),
+      })),
+      ...unknown.map((u) => ({
+        ...blankFixing,
+        basis: 'fixing',
+        fixingId: u.fixingId ?? '',
+        settlements: String(u.count),
+      })),
+      ...(live === undefined
+        ? []
+        : [{ ...blankFixing, basis: 'live rate', settlements: String(live) }]),
+    ],
+  };
+}
+
+const blankFixing = {
+  fixingId: '',
+  date: '',
+  currency: '',
+  version: '',
+  rate: '',
+  sources: '',
+  asked: '',
+  singleSource: '',
+  supersededBy: '',
+};

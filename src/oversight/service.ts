@@ -1,6 +1,8 @@
+import type { FixingView } from '../ledger';
 import {
   AppError,
   formatBtc,
+  formatRate,
   seesEverything,
   type Caller,
   type Clock,
@@ -13,12 +15,16 @@ import { monthsOf, parseMonth, type Period } from './period';
 import {
   buildAlerts,
   buildBop,
+  buildFixings,
   buildMining,
   buildPlatformActivity,
   formatFiat,
   reportHeader,
+  type FixingUse,
   type Report,
+  type ReportFixing,
   type ReportKind,
+  type ReportSection,
 } from './report';
 import { renderReport, type ReportFormat, type RenderedReport } from './render';
 import {
@@ -29,10 +35,16 @@ import {
   type TimeRange,
 } from './store';
 
+/** The rates module's fixings, read by id: what a report lists its fiat values rest on. */
+export interface OversightFixings {
+  many(ids: readonly string[]): Promise<FixingView[]>;
+}
+
 export interface OversightServiceDeps {
   db: Database;
   clock: Clock;
   config: Pick<Config, 'SCHEME_NAME'>;
+  fixings: OversightFixings;
 }
 
 /** An amount as JSON carries it: strings, exact. */
@@ -113,6 +125,19 @@ function amount(a: {
   };
 }
 
+function reportFixing(f: FixingView): ReportFixing {
+  return {
+    id: f.id,
+    quote: f.quote,
+    date: f.date,
+    version: f.version,
+    rate: formatRate(f.rate),
+    sourcesUsed: f.sources.filter((s) => s.used).length,
+    sourcesAsked: f.sources.length,
+    supersededBy: f.supersededBy,
+  };
+}
+
 /** Sums the month groups per (key, direction, currency): exact, bigint. */
 function totalsByKey(rows: readonly GroupedSettlement[]) {
   const totals = new Map<
@@ -154,9 +179,11 @@ export class OversightService {
   readonly #clock: Clock;
   readonly #scheme: string;
   readonly #db: Database;
+  readonly #fixings: OversightFixings;
 
   constructor(deps: OversightServiceDeps) {
     this.#db = deps.db;
+    this.#fixings = deps.fixings;
     this.#store = new OversightStore(deps.db);
     this.#clock = deps.clock;
     this.#scheme = deps.config.SCHEME_NAME;
@@ -178,12 +205,16 @@ export class OversightService {
     switch (kind) {
       case 'bop': {
         if (!seesEverything(caller)) throw forbidden('balance-of-payments statistics');
-        const [byCountry, byMonth, mining] = await Promise.all([
+        const [byCountry, byMonth, mining, uses] = await Promise.all([
           this.#store.settlementsByCountry(range),
           this.#store.settlementsByMonth(range),
           this.#store.mining(range),
+          this.#store.settlementFixings(range, null),
         ]);
-        return { ...header(), sections: buildBop({ byCountry, byMonth, mining }) };
+        return {
+          ...header(),
+          sections: [...buildBop({ byCountry, byMonth, mining }), await this.#fixingsOf(uses)],
+        };
       }
       case 'mining': {
         if (!seesEverything(caller)) throw forbidden('mining reports');
@@ -203,13 +234,27 @@ export class OversightService {
       }
       case 'platform-activity': {
         const platformId = await this.#platformScope(caller, options.platformId);
-        const [settlements, onboarding] = await Promise.all([
+        const [settlements, onboarding, uses] = await Promise.all([
           this.#store.platformSettlements(range, platformId),
           this.#store.onboarding(range, platformId),
+          this.#store.settlementFixings(range, platformId),
         ]);
-        return { ...header(), sections: buildPlatformActivity({ settlements, onboarding }) };
+        return {
+          ...header(),
+          sections: [
+            ...buildPlatformActivity({ settlements, onboarding }),
+            await this.#fixingsOf(uses),
+          ],
+        };
       }
     }
+  }
+
+  /** The fixings behind the settlements counted, read through the rates module. */
+  async #fixingsOf(uses: readonly FixingUse[]): Promise<ReportSection> {
+    const ids = uses.flatMap((u) => (u.fixingId === null ? [] : [u.fixingId]));
+    const fixings = await this.#fixings.many(ids);
+    return buildFixings(uses, fixings.map(reportFixing));
   }
 
   async #platformScope(caller: Caller, requested: string | undefined): Promise<string | null> {

@@ -17,6 +17,7 @@ import type {
   BanRow,
   CaseAggregate,
   CountryAggregate,
+  FixingUse,
   MiningAggregate,
   MonthAggregate,
   PlatformOnboarding,
@@ -290,6 +291,17 @@ export class OversightStore {
         fiatMinor: big(r, 'fiat'),
       };
     });
+  }
+
+  /**
+   * How many of the period's live settlements (of one platform, or all) each published fixing
+   * valued; a settlement priced at the live rate before its day's fixing counts under null.
+   */
+  async settlementFixings(range: TimeRange, platformId: string | null): Promise<FixingUse[]> {
+    const rows = await this.#rows(sql`
+      with f as (${settlementFacts(range, platformId)})
+      select fixing_id, count(*)::text as n from f group by fixing_id order by fixing_id`);
+    return rows.map((r) => ({ fixingId: nullableText(r, 'fixing_id'), count: count(r, 'n') }));
   }
 
   async onboarding(range: TimeRange, platformId: string | null): Promise<PlatformOnboarding[]> {

@@ -18,8 +18,10 @@ import { LocalKeySigner, signBip322Simple } from '../../src/bitcoin';
 import { ChainWatcher, Simnet, SimnetChainSource } from '../../src/chain';
 import type { DealView, LotView } from '../../src/clearing';
 import {
+  currency,
   formatMoneyForPeople,
   money,
+  satsToFiat,
   systemCaller,
   systemClock,
   type Caller,
@@ -701,5 +703,54 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('browser: lots, fixings, market, settlement
       proposedKey.address,
     );
     await accessible(page, 'clearing-settlement-address');
+  });
+
+  it('the supervisor reads the loop: the deals’ bitcoin at the day’s fixing, the windows’ valuations and the fixings used', async () => {
+    const { rates, settlementWindows } = t.services;
+    // The deals were matched today: their bitcoin at today's latest COP fixing (a correction
+    // above, if it ran, made it a second version), summed, the whole day's at once, half-even.
+    const days = new Set(deals.map((d) => d.createdAt.toISOString().slice(0, 10)));
+    expect(days.size).toBe(1);
+    const [day] = [...days];
+    const fixing = (await rates.fixings!.forDay(currency('COP'), day!))!;
+    const sold = deals.reduce((n, d) => n + d.amountSats, 0n);
+    const soldValue = satsToFiat(sold, fixing.rate, 'halfEven').minor;
+    const valuation = (await settlementWindows.getWindow(supervisor, windowId)).valuation!;
+    // Its cut-off day's fixing, the live rate before it, or why there was no rate (a daily
+    // window closed early is valued at its scheduled cut-off day).
+    const windowBasis =
+      valuation.rate === null
+        ? (valuation.unavailableReason ?? 'no rate')
+        : `${valuation.rate} COP per BTC (${valuation.fixingId ? `fixing ${valuation.fixingId}` : 'live rate before the fixing'})`;
+
+    const page = await t.page('sofia');
+    await page.getByRole('link', { name: 'Loop of mined coins' }).click();
+    const valued = page.getByRole('table', { name: 'Valued in COP' });
+    const soldRow = valued.locator('tbody tr').filter({ hasText: 'Sold' });
+    await soldRow.waitFor();
+    // Intl separates the currency with a no-break space: compared as plain spaces.
+    const soldText = (await soldRow.textContent())!.replace(/\s/g, ' ');
+    expect(soldText).toContain(btc(sold));
+    expect(soldText).toContain(cop(soldValue).replace(/\s/g, ' '));
+    expect(soldText).toContain(fixing.id);
+    // The window's nets at the rate it was valued at when it closed, naming its fixing.
+    const windowRow = page
+      .getByRole('table', { name: 'Settlement windows' })
+      .locator('tbody tr')
+      .filter({ hasText: 'COP' })
+      .first();
+    expect(await windowRow.textContent()).toContain(windowBasis);
+    // Every fixing used, and what for: the deals' prices at the first version (and the window's
+    // nets at the one it names), the stages' values at the latest.
+    const used = page.getByRole('table', { name: 'Fixings used' }).locator('tbody tr');
+    expect(await used.filter({ hasText: deals[0]!.fixingId! }).textContent()).toContain(
+      'deal prices',
+    );
+    if (valuation.fixingId)
+      expect(await used.filter({ hasText: valuation.fixingId }).textContent()).toContain(
+        'window nets',
+      );
+    expect(await used.filter({ hasText: fixing.id }).textContent()).toContain('stage values');
+    await accessible(page, 'clearing-loop');
   });
 });

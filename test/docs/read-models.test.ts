@@ -149,6 +149,7 @@ describe('read models: no SQL reads another module’s table', () => {
       ['loop stuckItems', loopSql.stuckItems(period, 10)],
       ['loop minedByMonthRegion', loopSql.minedByMonthRegion(period)],
       ['loop paidAbroadByPartner', loopSql.paidAbroadByPartner(period)],
+      ['loop dayValuations', loopSql.dayValuations(period)],
     ];
     // Every statement builder of loop-sql.ts is rendered above.
     const builders = Object.entries(loopSql).filter(([, v]) => typeof v === 'function');

@@ -236,7 +236,6 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       chain: s.source,
       registry: s.registry,
       contracts: s.trade.contracts,
-      fixings,
       // Deals are valued as invoices are: the day's fixing, else the desk's live rate.
       rates,
       ledger: s.ledger,
@@ -481,12 +480,62 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       expect(asset('BTC')?.netValueMinor).toBe(satsToFiat(TRANSFER, copPerBtc, 'halfEven').minor);
       expect(asset('COP')?.netValueMinor).toBe(deal.fiatMinor);
       expect(report.fixings).toEqual([
-        { fixingId, quote: 'COP', date: '2026-12-01', version: 1, usedBy: ['deals', 'windows'] },
+        {
+          fixingId,
+          quote: 'COP',
+          date: '2026-12-01',
+          version: 1,
+          usedBy: ['deals', 'windows', 'stages'],
+        },
       ]);
       expect(report.netted.totals).toEqual([
         { asset: 'BTC', gross: TRANSFER, net: TRANSFER, unpaid: 0n },
         { asset: 'COP', gross: deal.fiatMinor, net: deal.fiatMinor, unpaid: 0n },
       ]);
+    });
+
+    it('values the lots and the deal’s sats at the fixing of their day, naming it', () => {
+      // Only 2026-12-01 has a COP fixing: the quarantined lot's block and the deal fall on it,
+      // the cleared lot's July block does not (its sats stay unvalued, not valued at December's).
+      const day = (at: Date) => at.toISOString().slice(0, 10);
+      expect(day(quarantined.blockTime)).toBe('2026-12-01');
+      expect(day(deal.createdAt)).toBe('2026-12-01');
+      expect(day(cleared.blockTime)).not.toBe('2026-12-01');
+      const copPerBtc = parseRate(COP_PER_BTC, 'COP');
+      const atFixing = (sats: bigint) => ({
+        sats,
+        valuedSats: sats,
+        valueMinor: satsToFiat(sats, copPerBtc, 'halfEven').minor,
+        unvaluedDays: [],
+        fixingIds: [fixingId],
+      });
+      expect(report.valuations).toEqual([
+        {
+          currency: 'COP',
+          stages: [
+            {
+              stage: 'cleared',
+              sats: cleared.valueSats,
+              valuedSats: 0n,
+              valueMinor: 0n,
+              unvaluedDays: [day(cleared.blockTime)],
+              fixingIds: [],
+            },
+            { stage: 'quarantined', ...atFixing(quarantined.valueSats) },
+            {
+              stage: 'released',
+              sats: 0n,
+              valuedSats: 0n,
+              valueMinor: 0n,
+              unvaluedDays: [],
+              fixingIds: [],
+            },
+            { stage: 'sold', ...atFixing(BOUGHT) },
+          ],
+        },
+      ]);
+      // The deal's sats at the reference rate, not at its price (the rate plus the spread).
+      expect(report.valuations[0]?.stages[3]?.valueMinor).toBeLessThan(deal.fiatMinor);
     });
 
     it('gives the payout abroad that spends the delivered coin, under the rule in force', () => {
@@ -555,8 +604,8 @@ describe.each(TEST_DRIVERS)('the loop of mined coins (%s)', (driver) => {
       ]);
     });
 
-    it('costs nine queries, and prints one headed line per stage', () => {
-      expect(used).toBe(9);
+    it('costs ten queries, and prints one headed line per stage', () => {
+      expect(used).toBe(10);
       const lines = stageLines(report);
       expect(lines.map((l) => l.stage)).toEqual([
         'mined',

@@ -212,7 +212,6 @@ describe.each(TEST_DRIVERS)("the market's held deals, inbox and withdrawals (%s)
       chain,
       registry: s.registry,
       contracts: s.trade.contracts,
-      fixings,
       // Deals are valued as invoices are: the day's fixing, else the desk's live rate.
       rates: new RateService({
         db: s.db,

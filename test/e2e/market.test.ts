@@ -12,7 +12,7 @@ import {
   type OfferView,
 } from '../../src/clearing';
 import type { Orm } from '../../src/db';
-import { AppError, formatRate, SeededRandom, type Caller } from '../../src/kernel';
+import { AppError, currency, formatRate, SeededRandom, type Caller } from '../../src/kernel';
 import { FixedRateSource, FixingService, RateService } from '../../src/ledger';
 import {
   caller,
@@ -79,6 +79,8 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
   let offer: OfferView;
   let deal: DealView;
   let rates: RateService;
+  let desk: FixedRateSource;
+  let fixings: FixingService;
   let fixingId = '';
 
   async function lotAt(height: number): Promise<LotView> {
@@ -137,8 +139,8 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
   beforeAll(async () => {
     s = await openScheme({ seed: 41, driver });
     // ---- the reference rate: the desk alone, as the supervisor explicitly allows here.
-    const desk = new FixedRateSource('desk', s.clock, { COP: COP_PER_BTC, USD: '60000' });
-    const fixings = new FixingService({
+    desk = new FixedRateSource('desk', s.clock, { COP: COP_PER_BTC, USD: '60000' });
+    fixings = new FixingService({
       db: s.db,
       clock: s.clock,
       random: new SeededRandom(5),
@@ -167,7 +169,6 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
       chain: s.source,
       registry: s.registry,
       contracts: s.trade.contracts,
-      fixings,
       // Deals are valued as invoices are: the day's fixing, else the desk's live rate.
       rates,
       ledger: s.ledger,
@@ -704,4 +705,53 @@ describe.each(TEST_DRIVERS)('the domestic market for cleared coins on simnet (%s
     // window), and the coins went once, on-chain.
     expect(bank.balance(minerId, 'COP')).toBe(minerCop);
   }, 120_000);
+
+  it("checks a fiat contract's bid at the live rate before the day's fixing, at the fixing after", async () => {
+    const fiat = await s.trade.contracts.create(s.maker, {
+      companyId: s.companyId,
+      counterpartyId: s.supplierId,
+      direction: 'import',
+      goodsDescription: 'Espresso machines, 40 units',
+      hsCode: '841981',
+      incoterm: 'CIF',
+      currency: 'USD',
+      amount: '30000.00',
+      pricingMode: 'fiat',
+      schedule: [{ dueDate: '2027-01-15', amount: '30000.00' }],
+    });
+    await s.trade.contracts.transition(s.maker, fiat.id, 'submit');
+    await s.trade.contracts.transition(s.officerA, fiat.id, 'approve');
+    await s.trade.contracts.transition(s.maker, fiat.id, 'activate');
+    const bid = (amount: bigint) =>
+      market.createBid(s.company, {
+        platformId: s.platformId,
+        contractId: fiat.id,
+        amountSats: amount,
+      });
+    // 30,000.00 USD in sats at a whole rate of USD per BTC, rounded down.
+    const openAt = (usdPerBtc: bigint) => (30_000n * COIN) / usdPerBtc;
+    const today = s.clock.now().toISOString().slice(0, 10);
+
+    // The rule fixes COP only: no USD fixing today, so the desk's live rate counts, as it would
+    // for a deal priced now (the check no longer refuses RATE_UNAVAILABLE).
+    expect(await fixings.forDay(currency('USD'), today)).toBeNull();
+    const live = openAt(60_000n);
+    const beyondLive = await refusal(bid(live + 1n));
+    expect(beyondLive.code).toBe('AMOUNT_EXCEEDS_OPEN');
+    expect(beyondLive.details).toMatchObject({ openSats: String(live), committedSats: '0' });
+    const first = await bid(1_000n);
+    expect(first.status).toBe('open');
+
+    // Once the day's USD fixing is published, it counts, not the desk as it moves after it.
+    desk.set('USD', '48000');
+    const fixing = await fixings.publish(supervisor, { quote: 'USD' });
+    expect(formatRate(fixing.rate)).toBe('48000');
+    desk.set('USD', '96000');
+    const fixed = openAt(48_000n);
+    const beyondFixed = await refusal(bid(fixed - 1_000n + 1n));
+    expect(beyondFixed.code).toBe('AMOUNT_EXCEEDS_OPEN');
+    expect(beyondFixed.details).toMatchObject({ openSats: String(fixed), committedSats: '1000' });
+    // The whole rest at the fixing is taken: at the desk's 96,000 it would be refused.
+    expect((await bid(fixed - 1_000n)).amountSats).toBe(fixed - 1_000n);
+  });
 });

@@ -85,6 +85,81 @@ describe.each(TEST_DRIVERS)('valuation at the day’s fixing, on %s', (driver) =
     expect(view.fixingId).toBe(fixing.id);
   });
 
+  it('lists the fixings behind the balance of payments and platform activity', async () => {
+    // An invoice priced at the fixing published above, paid and confirmed: settled at it.
+    const fixing = (
+      await get<{ items: { id: string; rate: string; date: string }[] }>(
+        '/v1/rates/fixings?quote=USD',
+        tt.supervisor,
+      )
+    ).items[0]!;
+    const id = await tt.invoice();
+    const invoice = await get<{ address: string; amountSats: string; fixingId: string }>(
+      `/v1/invoices/${id}`,
+      tt.B.company,
+    );
+    expect(invoice.fixingId).toBe(fixing.id);
+    await tt.payFromMiner(invoice.address, BigInt(invoice.amountSats));
+    await tt.mine(1);
+
+    const settled = (
+      await get<{ items: { id: string; platformId: string; fixingId: string | null }[] }>(
+        '/v1/oversight/settlements?limit=500',
+        tt.supervisor,
+      )
+    ).items;
+    const atFixing = settled.filter((s) => s.fixingId === fixing.id).length;
+    const live = settled.filter((s) => s.fixingId === null).length;
+    expect(atFixing).toBe(1);
+    expect(live).toBeGreaterThan(0);
+    const expected = [
+      {
+        basis: 'fixing',
+        fixingId: fixing.id,
+        date: '2026-07-01',
+        currency: 'USD',
+        version: '1',
+        rate: '61000',
+        // The manual desk alone: one source asked, one used, so flagged single-source.
+        sources: '1',
+        asked: '1',
+        singleSource: 'yes',
+        supersededBy: '',
+        settlements: String(atFixing),
+      },
+      expect.objectContaining({ basis: 'live rate', fixingId: '', settlements: String(live) }),
+    ];
+    type Report = { sections: { id: string; rows: Record<string, string>[] }[] };
+    const fixingsOf = (r: Report) => r.sections.find((s) => s.id === 'fixings')?.rows;
+    const bop = await get<Report>('/v1/reports/bop?period=2026-07', tt.auditor);
+    expect(fixingsOf(bop)).toEqual(expected);
+    // A platform sees the fixings behind its own settlements: here every one is B's.
+    expect(settled.every((s) => s.platformId === tt.B.platformId)).toBe(true);
+    const own = await get<Report>('/v1/reports/platform-activity?period=2026-07', tt.B.officer);
+    expect(fixingsOf(own)).toEqual(expected);
+    // A's activity rests on no fixing and no live rate: no settlement of its own.
+    const other = await get<Report>(
+      `/v1/reports/platform-activity?period=2026-07&platform=${tt.A.platformId}`,
+      tt.supervisor,
+    );
+    expect(fixingsOf(other)).toEqual([]);
+    // The rendered files carry the same list.
+    const csv = await tt.app.inject({
+      method: 'GET',
+      url: '/v1/reports/bop?period=2026-07&format=csv&section=fixings',
+      headers: tt.supervisor,
+    });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body).toContain(`fixing,${fixing.id},2026-07-01,USD,1,61000,1,1,yes,,${atFixing}`);
+    const pdf = await tt.app.inject({
+      method: 'GET',
+      url: '/v1/reports/bop?period=2026-07&format=pdf',
+      headers: tt.supervisor,
+    });
+    expect(pdf.statusCode).toBe(200);
+    expect(pdfText(pdf.rawPayload)).toContain(fixing.id);
+  });
+
   it('values the day’s mining output at the fixing, not at the day’s last stored rate', async () => {
     // A later rate of the same day from a source outside the fixing (another process's desk).
     const clock = new ManualClock('2026-07-01T23:00:00Z');
@@ -100,3 +175,15 @@ describe.each(TEST_DRIVERS)('valuation at the day’s fixing, on %s', (driver) =
     expect(formatRate((await tt.services.rates.onDay('USD', '2026-07-01'))!)).toBe('61000');
   });
 });
+
+/** The text of a PDF's content streams (pdfkit writes text as hex strings in TJ arrays). */
+function pdfText(pdf: Buffer): string {
+  const lines: string[] = [];
+  for (const match of pdf.toString('latin1').matchAll(/\[([^\]]*)\]\s*TJ/g)) {
+    const hexes = [...(match[1] ?? '').matchAll(/<([0-9a-fA-F]*)>/g)].map((m) =>
+      Buffer.from(m[1] ?? '', 'hex').toString('latin1'),
+    );
+    lines.push(hexes.join(''));
+  }
+  return lines.join('\n');
+}

@@ -576,8 +576,16 @@ describe('reports: /v1/reports/* and /v1/oversight/*', () => {
     const own = await get('/v1/reports/platform-activity?period=2026-Q3', platformA);
     expect(own.statusCode).toBe(200);
     const sections = own.json<{ sections: Section[] }>().sections;
-    const platforms = sections.flatMap((s) => s.rows.map((r) => r.platformId));
+    const platforms = sections
+      .filter((s) => s.id !== 'fixings')
+      .flatMap((s) => s.rows.map((r) => r.platformId));
     expect(new Set(platforms)).toEqual(new Set(['plat_a']));
+    // The rates behind its figures are its own settlements' only (this seed's rate is no
+    // stored fixing's: every one counts as valued at the live rate).
+    const ownCount = counted.filter((x) => x.platform === 'plat_a').length;
+    expect(sections.find((s) => s.id === 'fixings')?.rows).toEqual([
+      expect.objectContaining({ basis: 'live rate', settlements: String(ownCount) }),
+    ]);
     const other = await get(
       '/v1/reports/platform-activity?period=2026-Q3&platform=plat_b',
       platformA,

@@ -75,6 +75,10 @@ export interface TwoTenants {
   contract(state: ContractState, direction?: 'export' | 'import', of?: Tenant): Promise<string>;
   /** A fresh open invoice of B. */
   invoice(): Promise<string>;
+  /** Pays an address from the miner's mature coins (in the mempool until `mine`). */
+  payFromMiner(address: string, valueSats: bigint): Promise<void>;
+  /** Mines blocks and lets the watcher follow them. */
+  mine(blocks: number): Promise<void>;
   /** A fresh payout of B awaiting approval (approved: awaiting its batch). */
   payout(approved?: boolean): Promise<string>;
   /** B's broadcast batch. */
@@ -449,6 +453,8 @@ export async function openTwoTenants(
     userB,
     contract,
     invoice,
+    payFromMiner,
+    mine,
     payout,
     batchId,
     keyOfB: () => key('platform', B.platformId, B.platformId),

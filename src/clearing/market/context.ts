@@ -79,26 +79,6 @@ export function escrowOutput(ctx: MarketContext, descriptor: string, index: numb
   return { ...derived, address: derived.address };
 }
 
-/**
- * Today's governed reference rate of `code` (the ledger's fixing, read in the caller's unit of
- * work), or RATE_UNAVAILABLE.
- */
-export async function fixingOf(
-  ctx: MarketContext,
-  code: string,
-): Promise<FixingView & { quote: CurrencyCode }> {
-  const quote = currency(code);
-  const date = ctx.clock.now().toISOString().slice(0, 10);
-  const fixing = await ctx.deps.fixings.forDay(quote, date);
-  if (!fixing) {
-    throw new AppError(
-      'RATE_UNAVAILABLE',
-      `no reference rate of ${quote} is published for ${date}; the supervisor publishes the day's fixing first`,
-    );
-  }
-  return { ...fixing, quote };
-}
-
 /** The reference rate plus the platform's spread (exact: the digits scaled by 10,000 + bps). */
 export function withSpread(rate: Rate, spreadBasisPoints: number): Rate {
   return {

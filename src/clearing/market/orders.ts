@@ -15,7 +15,6 @@ import { clearingLots } from '../schema';
 import { readOutput } from '../service';
 import {
   escrowOutput,
-  fixingOf,
   forbidden,
   isMarketOfficer,
   notFound,
@@ -346,8 +345,8 @@ export async function readOffer(ctx: MarketContext, orm: Orm, caller: Caller, id
 
 /**
  * An importer bids for cleared coins for one of its active import contracts, no more than the
- * contract's open amount (in sats; a fiat contract at today's fixing of its currency) less its
- * other open bids and live deals.
+ * contract's open amount (in sats; a fiat contract at the rate a deal is priced at: today's
+ * fixing of its currency, the live rate before it) less its other open bids and live deals.
  */
 export async function createBid(
   ctx: MarketContext,
@@ -370,12 +369,15 @@ export async function createBid(
     await ctx.deps.registry.requireVerified(caller.participantId);
     // One bid at a time per contract: the open amount is read and reserved under this lock.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`market:${contract.id}`}))`);
+    // A fiat contract's open amount in sats at the rate a deal would be priced at now (the
+    // ledger's rule: today's fixing once published, the live source before it), so a bid is
+    // not refused while its deal could be priced.
     const open =
       contract.unit === 'BTC'
         ? contract.openAmount
         : fiatToSats(
             { minor: contract.openAmount, currency: currency(contract.currency) },
-            (await fixingOf(ctx, contract.currency)).rate,
+            (await ctx.deps.rates.current(contract.currency)).rate,
             'down',
           );
     const committed = await committedOn(tx, contract.id);

@@ -84,13 +84,10 @@ export interface MarketServiceDeps {
   /**
    * The rate deals are valued at: the ledger's `RateService.current`, the helper invoices and
    * payouts are priced with (today's fixing once published, else the live source; stored in the
-   * caller's unit with the fixing it came from). RATE_UNAVAILABLE without either.
+   * caller's unit with the fixing it came from). RATE_UNAVAILABLE without either. A bid's
+   * open-amount check converts a fiat contract at it too.
    */
   rates: { current(quote: string): Promise<StoredRate> };
-  /** The governed reference rate (ledger's FixingService.forDay): a bid's open-amount check. */
-  fixings: {
-    forDay(quote: CurrencyCode, date: string): Promise<FixingView | null>;
-  };
   /** The ledger (LedgerService.post): the delivered coins become the importer's client funds. */
   ledger: { post(caller: Caller, request: PostRequest): Promise<string> };
   /** The platforms' signers (trade's sealed keys): the market platform signs escrow spends. */

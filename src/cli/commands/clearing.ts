@@ -109,6 +109,17 @@ const PARTNER_COLUMNS: readonly TableColumn<LoopReport['paidAbroad']['byPartner'
   { header: 'cleared share', value: (g) => percent(g.clearedShareBasisPoints), align: 'right' },
 ];
 
+const VALUATION_COLUMNS: readonly TableColumn<
+  LoopReport['valuations'][number]['stages'][number]
+>[] = [
+  { header: 'stage', value: (v) => v.stage },
+  { header: 'BTC', value: (v) => btc(v.sats), align: 'right' },
+  { header: 'valued BTC', value: (v) => btc(v.valuedSats), align: 'right' },
+  { header: 'value (minor)', value: (v) => String(v.valueMinor), align: 'right' },
+  { header: 'days without a fixing', value: (v) => v.unvaluedDays.join(' ') || '-' },
+  { header: 'fixings', value: (v) => v.fixingIds.join(' ') || '-' },
+];
+
 export function printLoop(io: Pick<CliIo, 'stdout'>, r: LoopReport): void {
   io.stdout(`The loop from ${r.from.toISOString()} to ${r.to.toISOString()}`);
   for (const l of formatTable(stageLines(r), STAGE_COLUMNS)) io.stdout(l);
@@ -124,6 +135,11 @@ export function printLoop(io: Pick<CliIo, 'stdout'>, r: LoopReport): void {
       `Paid abroad by partner country and HS chapter (${percent(settled.clearedShareBasisPoints)} with cleared coins)`,
     );
     for (const l of formatTable(r.paidAbroad.byPartner, PARTNER_COLUMNS)) io.stdout(l);
+    io.stdout('');
+  }
+  for (const v of r.valuations) {
+    io.stdout(`Valued in ${v.currency} at the fixing of each day`);
+    for (const l of formatTable(v.stages, VALUATION_COLUMNS)) io.stdout(l);
     io.stdout('');
   }
   if (r.fixings.length > 0) {

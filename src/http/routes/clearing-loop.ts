@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LoopReport } from '../../clearing';
+import { LOOP_VALUED_STAGES, type LoopReport } from '../../clearing';
 import type { AppDeps, TypedApp } from '../app';
 import { callerOf } from '../auth';
 import { commonErrors } from '../schemas';
@@ -197,6 +197,28 @@ const loopSchema = z
         }),
       ),
     }),
+    valuations: z
+      .array(
+        z.object({
+          currency: z.string(),
+          stages: z.array(
+            z.object({
+              stage: z.enum(LOOP_VALUED_STAGES),
+              sats,
+              valuedSats: sats.meta({ description: 'of sats, on days with a fixing' }),
+              valueMinor: minor,
+              unvaluedDays: z.array(z.string()).meta({
+                description: 'days (UTC) without a fixing of the currency: their sats unvalued',
+              }),
+              fixingIds: z.array(z.string()),
+            }),
+          ),
+        }),
+      )
+      .meta({
+        description:
+          "the mined lots by clearance and the deals' sats at the fixing of their day (UTC), in every currency fixed on those days",
+      }),
     fixings: z
       .array(
         z.object({
@@ -204,10 +226,12 @@ const loopSchema = z
           quote: z.string(),
           date: z.string(),
           version: z.number(),
-          usedBy: z.array(z.enum(['deals', 'windows'])),
+          usedBy: z.array(z.enum(['deals', 'windows', 'stages'])),
         }),
       )
-      .meta({ description: 'every published fixing the deals and windows were valued at' }),
+      .meta({
+        description: "every published fixing the deals, windows and stages' valuations used",
+      }),
     names: z.record(z.string(), z.string()),
   })
   .meta({ id: 'ClearingLoop' });

@@ -16711,13 +16711,30 @@ export interface components {
           at: string;
         }[];
       };
-      /** @description every published fixing the deals and windows were valued at */
+      /** @description the mined lots by clearance and the deals' sats at the fixing of their day (UTC), in every currency fixed on those days */
+      valuations: {
+        currency: string;
+        stages: {
+          /** @enum {string} */
+          stage: 'cleared' | 'quarantined' | 'released' | 'sold';
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          /** @description of sats, on days with a fixing */
+          valuedSats: string;
+          /** @description minor units of the currency, as a decimal string */
+          valueMinor: string;
+          /** @description days (UTC) without a fixing of the currency: their sats unvalued */
+          unvaluedDays: string[];
+          fixingIds: string[];
+        }[];
+      }[];
+      /** @description every published fixing the deals, windows and stages' valuations used */
       fixings: {
         fixingId: string;
         quote: string;
         date: string;
         version: number;
-        usedBy: ('deals' | 'windows')[];
+        usedBy: ('deals' | 'windows' | 'stages')[];
       }[];
       names: {
         [key: string]: string;
@@ -19730,13 +19747,30 @@ export interface components {
           at: string;
         }[];
       };
-      /** @description every published fixing the deals and windows were valued at */
+      /** @description the mined lots by clearance and the deals' sats at the fixing of their day (UTC), in every currency fixed on those days */
+      valuations: {
+        currency: string;
+        stages: {
+          /** @enum {string} */
+          stage: 'cleared' | 'quarantined' | 'released' | 'sold';
+          /** @description satoshis, as a decimal string */
+          sats: string;
+          /** @description of sats, on days with a fixing */
+          valuedSats: string;
+          /** @description minor units of the currency, as a decimal string */
+          valueMinor: string;
+          /** @description days (UTC) without a fixing of the currency: their sats unvalued */
+          unvaluedDays: string[];
+          fixingIds: string[];
+        }[];
+      }[];
+      /** @description every published fixing the deals, windows and stages' valuations used */
       fixings: {
         fixingId: string;
         quote: string;
         date: string;
         version: number;
-        usedBy: ('deals' | 'windows')[];
+        usedBy: ('deals' | 'windows' | 'stages')[];
       }[];
       names: {
         [key: string]: string;

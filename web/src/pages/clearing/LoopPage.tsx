@@ -15,6 +15,8 @@ type Window = components['schemas']['LoopWindow'];
 type Stuck = Loop['stuck']['items'][number];
 type MinedGroup = Loop['mined']['byMonthRegion'][number];
 type PartnerGroup = Loop['paidAbroad']['byPartner'][number];
+type StageValue = Loop['valuations'][number]['stages'][number];
+type FixingUsed = Loop['fixings'][number];
 
 interface Stage {
   stage: string;
@@ -211,6 +213,88 @@ const WINDOW_COLUMNS: Column<WindowRow>[] = [
     render: (r) => (r.asset ? assetAmount(r.asset.unpaid, r.asset.asset) : '—'),
     align: 'right',
   },
+  {
+    key: 'value',
+    header: 'Net value',
+    value: (r) => r.asset?.netValueMinor ?? '',
+    render: (r) => {
+      const currency = r.window.valuation?.currency;
+      const value = r.asset?.netValueMinor;
+      return currency && value != null ? formatFiat(value, currency) : '—';
+    },
+    align: 'right',
+  },
+  {
+    key: 'valuation',
+    header: 'Valued at',
+    value: (r) => r.window.valuation?.fixingId ?? r.window.valuation?.rate ?? '',
+    render: (r) => valuationOf(r.window),
+    sortable: false,
+  },
+];
+
+/** A window's valuation: its rate and the fixing it came from, or why there is none. */
+function valuationOf(w: Window): string {
+  const v = w.valuation;
+  if (!v) return w.closedAt ? 'not valued' : 'valued at close';
+  if (v.rate === null || v.currency === null) return v.unavailableReason ?? 'no rate';
+  const basis = v.fixingId ? `fixing ${v.fixingId}` : 'live rate before the fixing';
+  return `${v.rate} ${v.currency} per BTC (${basis})`;
+}
+
+const STAGE_NAMES: Record<StageValue['stage'], string> = {
+  cleared: 'Cleared lots',
+  quarantined: 'Quarantined lots',
+  released: 'Released lots',
+  sold: 'Sold (the deals’ bitcoin)',
+};
+
+function valuationColumns(currency: string): Column<StageValue>[] {
+  return [
+    { key: 'stage', header: 'Stage', value: (v) => STAGE_NAMES[v.stage], sortable: false },
+    btcColumn('sats', 'Amount', (v) => v.sats),
+    btcColumn('valued', 'Valued', (v) => v.valuedSats),
+    {
+      key: 'value',
+      header: `Value (${currency})`,
+      value: (v) => v.valueMinor,
+      render: (v) => formatFiat(v.valueMinor, currency),
+      align: 'right',
+    },
+    {
+      key: 'unvalued',
+      header: 'Days without a fixing',
+      value: (v) => v.unvaluedDays.join(' '),
+      render: (v) => v.unvaluedDays.join(', ') || '—',
+      sortable: false,
+    },
+    {
+      key: 'fixings',
+      header: 'Fixings',
+      value: (v) => v.fixingIds.join(' '),
+      render: (v) => v.fixingIds.join(', ') || '—',
+      sortable: false,
+    },
+  ];
+}
+
+const USED_BY: Record<FixingUsed['usedBy'][number], string> = {
+  deals: 'deal prices',
+  windows: 'window nets',
+  stages: 'stage values',
+};
+
+const FIXING_COLUMNS: Column<FixingUsed>[] = [
+  { key: 'id', header: 'Fixing', value: (f) => f.fixingId },
+  { key: 'quote', header: 'Currency', value: (f) => f.quote },
+  { key: 'date', header: 'Date', value: (f) => f.date },
+  { key: 'version', header: 'Version', value: (f) => String(f.version), align: 'right' },
+  {
+    key: 'usedBy',
+    header: 'Used for',
+    value: (f) => f.usedBy.map((u) => USED_BY[u]).join(', '),
+    sortable: false,
+  },
 ];
 
 const btcColumn = <T,>(key: string, header: string, sats: (row: T) => string): Column<T> => ({
@@ -336,6 +420,30 @@ function LoopBody({ report }: { report: Loop }) {
         columns={WINDOW_COLUMNS}
         empty="No settlement window in the period."
         csvName="loop-windows"
+      />
+      <Title order={2} size="h4">
+        At the reference rate of each day
+      </Title>
+      {report.valuations.length === 0 && (
+        <Text size="sm">No fixing was published on the days of the period’s lots and deals.</Text>
+      )}
+      {report.valuations.map((v) => (
+        <DataTable
+          key={v.currency}
+          caption={`Valued in ${v.currency}`}
+          rows={v.stages}
+          rowKey={(x) => x.stage}
+          columns={valuationColumns(v.currency)}
+          csvName={`loop-valued-${v.currency}`}
+        />
+      ))}
+      <DataTable
+        caption="Fixings used"
+        rows={report.fixings}
+        rowKey={(f) => f.fixingId}
+        columns={FIXING_COLUMNS}
+        empty="No published fixing values the period."
+        csvName="loop-fixings"
       />
       <Title order={2} size="h4">
         Stuck
