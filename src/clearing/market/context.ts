@@ -5,16 +5,13 @@ import type { Database, Orm } from '../../db';
 import {
   AppError,
   cryptoRandom,
-  currency,
   systemCaller,
   type Caller,
   type Clock,
-  type CurrencyCode,
   type NetworkName,
   type Random,
   type Rate,
 } from '../../kernel';
-import type { FixingView } from '../../ledger';
 import type { EscrowOutput, MarketServiceDeps } from './ports';
 import { marketSettings } from './schema';
 

@@ -1,7 +1,7 @@
 import type { DerivedOutput } from '../../bitcoin';
 import type { Database, Orm } from '../../db';
-import type { Caller, Clock, CurrencyCode, NetworkName, Random } from '../../kernel';
-import type { FixingView, PostRequest, StoredRate } from '../../ledger';
+import type { Caller, Clock, NetworkName, Random } from '../../kernel';
+import type { PostRequest, StoredRate } from '../../ledger';
 import type { PolicyGatePort } from '../../compliance';
 import type { ContractView, SignerProvider } from '../../trade';
 import type { SettlementBank } from './bank';
