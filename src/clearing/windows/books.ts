@@ -59,6 +59,8 @@ export async function reverseEntries(
   windowId: string,
   kind: string,
   at: Date,
+  /** Only the entries this names (default: every entry of `kind`). */
+  only: (entry: string) => boolean = () => true,
 ): Promise<string[]> {
   const rows = await tx
     .select({
@@ -81,7 +83,7 @@ export async function reverseEntries(
   );
   const live = new Map<string, BookPosting[]>();
   for (const r of rows)
-    if (r.kind === kind && !reversed.has(r.entry))
+    if (r.kind === kind && !reversed.has(r.entry) && only(r.entry))
       live.set(r.entry, [...(live.get(r.entry) ?? []), r]);
   for (const [entry, postings] of live)
     await postEntry(

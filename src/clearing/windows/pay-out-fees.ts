@@ -45,7 +45,9 @@ export function feeShares(amounts: readonly bigint[], fee: bigint): bigint[] {
  * entry of a window is `pay-out-fee:<window>`, a later one `pay-out-fee:<window>:<txid>` (with a
  * count should that transaction's fee be posted again). Returns the entries reversed. A later
  * transaction's (`seq` above 0) is `pay-out-fee:<window>:<seq>`, kind LATER_FEE_ENTRY, and
- * reverses nothing.
+ * reverses the earlier fee entries of that `seq` only (a rebuild or an adoption of that later
+ * transaction), never the window's first transaction's nor another later one's; a second entry of
+ * the same `seq` is `pay-out-fee:<window>:<seq>:<txid>:<count>`.
  */
 export async function postFeeEntry(
   tx: Orm,
@@ -56,12 +58,22 @@ export async function postFeeEntry(
   seq = 0,
 ): Promise<string[]> {
   if (seq > 0) {
-    await postEntry(
-      tx,
-      { windowId, entry: `pay-out-fee:${windowId}:${seq}`, kind: LATER_FEE_ENTRY, at },
-      feePostings(shares),
-    );
-    return [];
+    const base = `pay-out-fee:${windowId}:${seq}`;
+    const ofSeq = (entry: string) => entry === base || entry.startsWith(`${base}:`);
+    const reversed = await reverseEntries(tx, windowId, LATER_FEE_ENTRY, at, ofSeq);
+    const earlier = await tx
+      .selectDistinct({ entry: clearingWindowPostings.entry })
+      .from(clearingWindowPostings)
+      .where(
+        and(
+          eq(clearingWindowPostings.windowId, windowId),
+          eq(clearingWindowPostings.kind, LATER_FEE_ENTRY),
+        ),
+      );
+    const count = earlier.filter((e) => ofSeq(e.entry)).length;
+    const entry = count === 0 ? base : `${base}:${txid}:${count}`;
+    await postEntry(tx, { windowId, entry, kind: LATER_FEE_ENTRY, at }, feePostings(shares));
+    return reversed;
   }
   const reversed = await reverseEntries(tx, windowId, FEE_ENTRY, at);
   const [{ entries } = { entries: 0 }] = await tx

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf, type Database } from '../../db';
 import { cryptoRandom, ManualClock, systemCaller } from '../../kernel';
 import { openTestDatabase, TEST_DRIVERS } from '../../../test/support/db';
-import { alerts } from '../schema';
-import { alertSeverity, raiseAlert } from './alerts';
+import { AuditLog, verifyAuditChain } from '../../audit';
+import { alerts, cases } from '../schema';
+import { alertSeverity, closeClearedAlerts, raiseAlert } from './alerts';
 
 describe('alertSeverity', () => {
   it('makes every sanctions screening hit critical, whatever its score', () => {
@@ -111,3 +112,71 @@ describe.each(TEST_DRIVERS)(
     });
   },
 );
+
+// Holds another module raised, cleared: the case is noted, and closed by the system only when
+// nothing in it asks a person (no screening finding, nobody has taken it up).
+describe.each(TEST_DRIVERS)('closeClearedAlerts (%s)', (driver) => {
+  let db: Database;
+  let audit: AuditLog;
+  const clock = new ManualClock(new Date('2026-12-01T00:00:00Z'));
+  const caller = systemCaller('test');
+  beforeAll(async () => {
+    db = await openTestDatabase(driver);
+    audit = new AuditLog({ db, clock });
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  const raise = (partyId: string, kind: 'clearing' | 'screening', subject: string) =>
+    db.transaction((tx) =>
+      raiseAlert(
+        tx,
+        caller,
+        clock,
+        cryptoRandom,
+        {
+          partyId,
+          platformId: null,
+          kind,
+          rule: 'clearing.pay-out-held@1',
+          score: 60,
+          message: `held (${subject})`,
+          subject,
+        },
+        audit,
+      ),
+    );
+  const clear = (partyId: string, subjects: string[]) =>
+    db.transaction((tx) =>
+      closeClearedAlerts(tx, caller, { clock, audit }, { partyId, subjects, note: 'cleared' }),
+    );
+  const caseOf = async (id: string) =>
+    (await db.orm.select().from(cases).where(eq(cases.id, id)))[0]!;
+
+  it('closes a case of cleared operational holds only', async () => {
+    const { caseId } = await raise('plt_licence', 'clearing', 'w1:LICENCE_NOT_ACTIVE');
+    expect(await clear('plt_licence', ['w1:LICENCE_NOT_ACTIVE'])).toEqual({ caseId, closed: true });
+    expect(await caseOf(caseId)).toMatchObject({ state: 'closed', outcome: 'confirmed' });
+  });
+
+  it('only notes a case holding a screening finding, or one a person has taken up', async () => {
+    const screened = await raise('plt_listed', 'screening', 'w1:TRANSFER_BLOCKED');
+    expect(await clear('plt_listed', ['w1:TRANSFER_BLOCKED'])).toEqual({
+      caseId: screened.caseId,
+      closed: false,
+    });
+    const noted = await caseOf(screened.caseId);
+    expect(noted.state).toBe('open');
+    expect((noted.notes as { text: string }[]).at(-1)?.text).toBe('cleared');
+
+    const taken = await raise('plt_taken', 'clearing', 'w1:LICENCE_NOT_ACTIVE');
+    await db.orm.update(cases).set({ assignee: 'usr_officer' }).where(eq(cases.id, taken.caseId));
+    expect(await clear('plt_taken', ['w1:LICENCE_NOT_ACTIVE'])).toEqual({
+      caseId: taken.caseId,
+      closed: false,
+    });
+    expect((await caseOf(taken.caseId)).state).toBe('open');
+    expect((await verifyAuditChain(db.orm)).ok).toBe(true);
+  });
+});

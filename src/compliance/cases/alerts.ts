@@ -218,7 +218,8 @@ export class RaisedAlerts {
  * Another module's holds whose alerts it raised once per subject have cleared (a settlement
  * window's held pay-out was paid): the party's open case is noted with `note`, and closed (outcome
  * `confirmed`: the alerts were right, and what they held is resolved) only when every alert in it
- * is one of `subjects`; a case holding any other alert stays open for the supervisor, noted.
+ * is one of `subjects` and none is a screening alert, and no person has taken the case up (state
+ * `open`, no assignee); any other case stays open for the supervisor, noted.
  * Audited as `CaseService` would (`case.closed` or `case.updated`). Null when the party has no open
  * case holding an alert of these subjects.
  */
@@ -236,12 +237,18 @@ export async function closeClearedAlerts(
     .for('update');
   if (!row) return null;
   const inCase = await tx
-    .select({ subject: alerts.subject })
+    .select({ subject: alerts.subject, kind: alerts.kind })
     .from(alerts)
     .where(eq(alerts.caseId, row.id));
   const cleared = new Set(input.subjects);
   if (!inCase.some((a) => a.subject !== null && cleared.has(a.subject))) return null;
-  const closed = inCase.every((a) => a.subject !== null && cleared.has(a.subject));
+  // Closed by the system only when nothing in it asks a person: every alert one of the holds
+  // cleared, none a screening finding (paying another address does not resolve a hit on the
+  // first: an officer decides that), and nobody has taken the case up (still `open`, unassigned).
+  const closed =
+    row.state === 'open' &&
+    row.assignee === null &&
+    inCase.every((a) => a.subject !== null && cleared.has(a.subject) && a.kind !== 'screening');
   const now = clock.now();
   const before = row.notes as { at: string; by: string; text: string }[];
   const notes = [...before, { at: now.toISOString(), by: caller.actorId, text: input.note }];
