@@ -666,6 +666,10 @@ const WRITES: Record<string, WriteRule> = {
     callers: ['platformA'],
     target: async (fx) => ({ params: { id: await fx.once('payout', () => fx.payout()) } }),
   },
+  'POST /v1/payouts/:id/release': {
+    callers: ['platformA'],
+    target: async (fx) => ({ params: { id: await fx.once('payout', () => fx.payout()) } }),
+  },
   'POST /v1/payouts/:id/cancel': {
     callers: WRITERS,
     allowed: { supervisor: 'the supervisor may stop any payout not yet batched' },
@@ -782,6 +786,9 @@ const OWNERS: Record<string, Owner | { none: string }> = {
   'POST /v1/payouts': 'companyB',
   'POST /v1/payouts/:id/approve': 'platformB',
   'POST /v1/payouts/:id/cancel': 'platformB',
+  'POST /v1/payouts/:id/release': {
+    none: 'the payout targeted is not held: its own officer is refused too (INVALID_STATE_TRANSITION); src/trade/payout-release.test.ts releases a held one',
+  },
   'POST /v1/payout-batches': 'platformB',
   'POST /v1/payout-batches/:id/signed-psbt': 'platformB',
 };
