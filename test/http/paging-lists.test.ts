@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db';
 import { TEST_DRIVERS } from '../support/db';
-import { expectIndexRead, planOf, walkList, withQuery } from '../support/paging';
+import { expectIndexRead, pageReads, planOf, walkList, withQuery } from '../support/paging';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
 
 /**
@@ -415,7 +415,7 @@ describe.each(TEST_DRIVERS)('paged lists past 500 rows on %s', (driver) => {
             } finally {
               recording = false;
             }
-            return recorded.filter((q) => /^\s*select/i.test(q.query));
+            return pageReads(recorded);
           };
           const small = await queriesOf(2);
           const large = await queriesOf(500);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db';
 import { systemCaller } from '../../src/kernel';
 import { TEST_DRIVERS } from '../support/db';
-import { expectIndexRead, planOf, walkList, withQuery } from '../support/paging';
+import { expectIndexRead, pageReads, planOf, walkList, withQuery } from '../support/paging';
 import { openTwoTenants, type Auth, type TwoTenants } from '../support/two-tenants';
 
 /**
@@ -435,7 +435,7 @@ describe.each(TEST_DRIVERS)("pickers' searches past 500 rows on %s", (driver) =>
           } finally {
             recording = false;
           }
-          return recorded.filter((q) => /^\s*(select|with)/i.test(q.query));
+          return pageReads(recorded);
         };
         const small = await queriesOf(2);
         const large = await queriesOf(500);

@@ -86,3 +86,19 @@ export function expectIndexRead(plan: string, table: string, label = table): voi
   expect(plan, `${label}\n${plan}`).not.toMatch(new RegExp(`Seq Scan on ${table}\\b`));
   if (process.env.SHOW_PLANS) console.log(`PLAN ${label}\n${plan}`);
 }
+
+/**
+ * The reads a page request sent, for comparing a small page with a large one: its `select` /
+ * `with` statements, less those the server remembers across requests and so sends or not by the
+ * cache's state, not by the page's size (the API key's, kept for a second once verified; a stored
+ * rate's fixing, read once).
+ */
+export function pageReads<Q extends { query: string }>(recorded: readonly Q[]): Q[] {
+  const remembered = [
+    /from "api_keys" inner join "users"/i,
+    /^\s*select "id", "fixing_id" from "exchange_rates"/i,
+  ];
+  return recorded.filter(
+    (q) => /^\s*(select|with)/i.test(q.query) && !remembered.some((r) => r.test(q.query)),
+  );
+}
